@@ -1,0 +1,1 @@
+export { systemClock, ManualClock, type Clock, type Timer } from './clock.js';

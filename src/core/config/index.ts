@@ -1,0 +1,3 @@
+export * from './schema.js';
+export { loadConfig, type LoadConfigOptions, type FlagValue } from './load.js';
+export { configErrors } from './errors.js';

@@ -1,0 +1,74 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/**
+ * The one schema of kedge's configuration (file, environment and flags are all checked against
+ * it). Every field has a default so that every command runs with no config file at all.
+ */
+const Port = (port: number, description: string) => Type.Integer({ minimum: 1, maximum: 65535, default: port, description });
+const NodeName = Type.String({ pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$', maxLength: 253, default: 'edge-1', description: 'Node name (DNS-1123)' });
+
+export const LogConfigSchema = Type.Object(
+  {
+    level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+    pretty: Type.Optional(Type.Boolean({ description: 'Human-readable log lines; default: when stderr is a terminal' })),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const EdgeConfigSchema = Type.Object(
+  {
+    node: NodeName,
+    dataDir: Type.String({ minLength: 1, default: '.kedge/edge', description: 'Folder of the SQLite store, logs and certificates' }),
+    cloud: Type.Optional(Type.String({ pattern: '^wss?://', description: 'CloudHub URL, e.g. ws://cloud:10000; none = standalone' })),
+    mqtt: Type.Object(
+      {
+        port: Port(1884, 'Port of the embedded MQTT broker on 127.0.0.1'),
+        url: Type.Optional(Type.String({ pattern: '^mqtts?://', description: 'External broker (e.g. Mosquitto) instead of the embedded one' })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const CloudConfigSchema = Type.Object(
+  {
+    dataDir: Type.String({ minLength: 1, default: '.kedge/cloud', description: 'Folder of the cloud store' }),
+    hubPort: Port(10000, 'CloudHub WebSocket port'),
+    apiPort: Port(10080, 'HTTP API port for the CLI'),
+    mqtt: Type.Object(
+      {
+        port: Port(1883, 'Port of the embedded cloud MQTT broker'),
+        url: Type.Optional(Type.String({ pattern: '^mqtts?://', description: 'External cloud broker instead of the embedded one' })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const MapperConfigSchema = Type.Object(
+  {
+    node: NodeName,
+    mqttUrl: Type.String({ pattern: '^mqtts?://', default: 'mqtt://127.0.0.1:1884', description: "The edge node's MQTT broker" }),
+    protocols: Type.Array(Type.String({ minLength: 1 }), { default: ['modbus'], description: 'Protocol drivers this process hosts' }),
+    dataDir: Type.String({ minLength: 1, default: '.kedge/mapper', description: 'Folder for driver state (OPC UA certificates)' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const KedgeConfigSchema = Type.Object(
+  {
+    log: LogConfigSchema,
+    edge: EdgeConfigSchema,
+    cloud: CloudConfigSchema,
+    mapper: MapperConfigSchema,
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export type KedgeConfig = Static<typeof KedgeConfigSchema>;
+export type EdgeConfig = Static<typeof EdgeConfigSchema>;
+export type CloudConfig = Static<typeof CloudConfigSchema>;
+export type MapperConfig = Static<typeof MapperConfigSchema>;
+export type LogConfig = Static<typeof LogConfigSchema>;

@@ -1,0 +1,1 @@
+export { createLogger, silentLogger, moduleLogger, type Logger, type LoggerOptions } from './logger.js';

@@ -1,0 +1,37 @@
+import { pino, type Logger, type Level } from 'pino';
+import pretty from 'pino-pretty';
+
+export type { Logger } from 'pino';
+
+export interface LoggerOptions {
+  level?: Level | 'silent';
+  /** Human-readable lines; defaults to whether stderr is a terminal. */
+  pretty?: boolean;
+  /** Where lines go; defaults to stderr (stdout stays free for a command's output). */
+  destination?: NodeJS.WritableStream;
+  name?: string;
+}
+
+/**
+ * The process logger: JSON lines by default (for journald and log shippers), pretty lines on a
+ * terminal. pino-pretty runs in-process as a stream rather than as a transport worker thread,
+ * which would cost a few MB of RSS on a Raspberry Pi. Modules get `logger.child({ module })`.
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const destination = options.destination ?? process.stderr;
+  const isTty = (destination as NodeJS.WriteStream).isTTY === true;
+  const base = { level: options.level ?? 'info', name: options.name, base: { pid: process.pid } };
+  if (options.pretty ?? isTty) {
+    return pino(base, pretty({ colorize: isTty, destination: destination as NodeJS.WritableStream, sync: true, ignore: 'pid,hostname' }));
+  }
+  return pino(base, destination);
+}
+
+/** A logger that drops everything, for tests and library use. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}
+
+export function moduleLogger(parent: Logger, module: string): Logger {
+  return parent.child({ module });
+}

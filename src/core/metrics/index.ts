@@ -1,0 +1,1 @@
+export { createMetricsRegistry, Registry } from './registry.js';
