@@ -1,0 +1,3 @@
+export { edgeTopics, edgeFilters, cloudTopics, parseDeviceTopic } from './topics.js';
+export * from './payloads.js';
+export { MapperDeviceSetSchema, type MapperDeviceSet } from './mapper-set.js';

@@ -1,0 +1,114 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+
+/**
+ * Payloads on the edge MQTT topics, typed once here and checked once where they enter a process
+ * (`checkPayload`). KubeEdge's messages start with `event_id` and `timestamp` (ms).
+ */
+const Value = Type.Union([Type.Number(), Type.Boolean(), Type.String()]);
+const EventBase = { event_id: Type.String(), timestamp: Type.Number() };
+
+export const RawQualitySchema = Type.Union([Type.Literal('good'), Type.Literal('bad'), Type.Literal('uncertain')]);
+export type RawQuality = Static<typeof RawQualitySchema>;
+
+export const RawReadingSchema = Type.Object({
+  property: Type.String({ minLength: 1 }),
+  value: Type.Union([Value, Type.Null()]),
+  quality: RawQualitySchema,
+  ts: Type.Number(),
+  reason: Type.Optional(Type.String()),
+});
+export type RawReading = Static<typeof RawReadingSchema>;
+
+/** `$ke/events/device/<ns>/<name>/data/update`: one message per device per poll. */
+export const DataUpdateSchema = Type.Object({ ...EventBase, readings: Type.Array(RawReadingSchema, { maxItems: 10_000 }) });
+export type DataUpdate = Static<typeof DataUpdateSchema>;
+
+/** `.../state/update` (KubeEdge: `state`; kedge adds `reason`). */
+export const DeviceStateSchema = Type.Union([Type.Literal('online'), Type.Literal('offline'), Type.Literal('unhealthy'), Type.Literal('unknown')]);
+export const StateUpdateSchema = Type.Object({ ...EventBase, state: DeviceStateSchema, reason: Type.Optional(Type.String()) });
+export type StateUpdate = Static<typeof StateUpdateSchema>;
+
+const TwinValueSchema = Type.Object({
+  value: Type.String(),
+  metadata: Type.Optional(Type.Object({ timestamp: Type.Number(), quality: Type.Optional(Type.String()) })),
+});
+const TwinVersionSchema = Type.Object({ cloud: Type.Number(), edge: Type.Number() });
+
+/** One property in KubeEdge's twin messages. */
+export const MsgTwinSchema = Type.Object({
+  expected: Type.Optional(Type.Union([TwinValueSchema, Type.Null()])),
+  actual: Type.Optional(Type.Union([TwinValueSchema, Type.Null()])),
+  optional: Type.Optional(Type.Boolean()),
+  metadata: Type.Optional(Type.Object({ type: Type.String() })),
+  expected_version: Type.Optional(TwinVersionSchema),
+  actual_version: Type.Optional(TwinVersionSchema),
+});
+export type MsgTwin = Static<typeof MsgTwinSchema>;
+
+/** `.../twin/update` (and its `/result`); values are strings as in KubeEdge. */
+export const TwinUpdateSchema = Type.Object({ ...EventBase, twin: Type.Record(Type.String(), MsgTwinSchema) });
+export type TwinUpdate = Static<typeof TwinUpdateSchema>;
+
+/** `.../twin/update/delta`: the twin plus `delta: { <prop>: <expected value> }`. */
+export const TwinDeltaSchema = Type.Object({
+  ...EventBase,
+  twin: Type.Record(Type.String(), MsgTwinSchema),
+  delta: Type.Record(Type.String(), Type.String()),
+});
+export type TwinDelta = Static<typeof TwinDeltaSchema>;
+
+/** `.../twin/update/document`: `{ <prop>: { last, current } }`. */
+export const TwinDocumentSchema = Type.Object({
+  ...EventBase,
+  twin: Type.Record(Type.String(), Type.Object({ last: Type.Union([MsgTwinSchema, Type.Null()]), current: Type.Union([MsgTwinSchema, Type.Null()]) })),
+});
+export type TwinDocument = Static<typeof TwinDocumentSchema>;
+
+/** An error result on any `/result` topic. */
+export const ErrorResultSchema = Type.Object({ ...EventBase, code: Type.Number(), reason: Type.String() });
+export type ErrorResult = Static<typeof ErrorResultSchema>;
+
+/** `.../twin/get` request (KubeEdge sends an event id only). */
+export const TwinGetSchema = Type.Object({ event_id: Type.Optional(Type.String()), timestamp: Type.Optional(Type.Number()) });
+export type TwinGet = Static<typeof TwinGetSchema>;
+
+/** kedge: `.../write/result`, the mapper's answer to a delta: the read-back or the failure. */
+export const WriteResultSchema = Type.Object({
+  ...EventBase,
+  property: Type.String({ minLength: 1 }),
+  desired: Type.String(),
+  ok: Type.Boolean(),
+  readBack: Type.Optional(RawReadingSchema),
+  reason: Type.Optional(Type.String()),
+});
+export type WriteResult = Static<typeof WriteResultSchema>;
+
+/** kedge: `$ke/mapper-status/<name>`, retained; the last will says offline. */
+export const MapperStatusSchema = Type.Object({
+  name: Type.String(),
+  protocols: Type.Array(Type.String()),
+  state: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
+  pid: Type.Optional(Type.Number()),
+  ts: Type.Number(),
+  devices: Type.Optional(Type.Number()),
+});
+export type MapperStatus = Static<typeof MapperStatusSchema>;
+
+export type PayloadCheck<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** Compiles a checker for one payload schema: parse + check once at the boundary, never throws. */
+export function payloadChecker<S extends TSchema>(schema: S): (raw: Buffer | string) => PayloadCheck<Static<S>> {
+  const compiled = TypeCompiler.Compile(schema);
+  return (raw) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
+    } catch (err) {
+      return { ok: false, reason: `malformed JSON: ${(err as Error).message}` };
+    }
+    if (compiled.Check(value)) return { ok: true, value };
+    const first = compiled.Errors(value).First();
+    return { ok: false, reason: first ? `field ${first.path || '/'}: ${first.message}` : 'does not match the schema' };
+  };
+}

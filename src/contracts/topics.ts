@@ -1,0 +1,68 @@
+/**
+ * The MQTT topic tree. Edge topics keep KubeEdge's names (`$hw/...`, `$ke/...`, device id =
+ * `<namespace>/<name>`); kedge's additions live under `$ke/mappers/...`. Cloud topics are
+ * kedge's own, for consumers. Build and parse topics only through these functions.
+ */
+const DEVICE = '$hw/events/device';
+const NODE = '$hw/events/node';
+const KE_DEVICE = '$ke/events/device';
+
+export const edgeTopics = {
+  twinUpdate: (id: string) => `${DEVICE}/${id}/twin/update`,
+  twinUpdateResult: (id: string) => `${DEVICE}/${id}/twin/update/result`,
+  twinUpdateDocument: (id: string) => `${DEVICE}/${id}/twin/update/document`,
+  twinUpdateDelta: (id: string) => `${DEVICE}/${id}/twin/update/delta`,
+  twinGet: (id: string) => `${DEVICE}/${id}/twin/get`,
+  twinGetResult: (id: string) => `${DEVICE}/${id}/twin/get/result`,
+  twinCloudUpdated: (id: string) => `${DEVICE}/${id}/twin/cloud_updated`,
+  stateUpdate: (id: string) => `${DEVICE}/${id}/state/update`,
+  stateUpdateResult: (id: string) => `${DEVICE}/${id}/state/update/result`,
+  membershipGet: (node: string) => `${NODE}/${node}/membership/get`,
+  membershipGetResult: (node: string) => `${NODE}/${node}/membership/get/result`,
+  membershipUpdated: (node: string) => `${NODE}/${node}/membership/updated`,
+  connected: (id: string) => `$hw/events/connected/${id}`,
+  disconnected: (id: string) => `$hw/events/disconnected/${id}`,
+  upload: '$hw/events/upload/#',
+  /** Raw readings from a mapper (KubeEdge's mapper data topic). */
+  dataUpdate: (id: string) => `${KE_DEVICE}/${id}/data/update`,
+  /** kedge: cleansed readings, for applications on the edge. */
+  dataCleansed: (id: string) => `${KE_DEVICE}/${id}/data/cleansed`,
+  /** kedge: the retained desired device set of one protocol on this node. */
+  mapperDevices: (protocol: string) => `$ke/mappers/${protocol}/devices`,
+  /** kedge: a mapper process's retained liveness (online, or offline by its last will). */
+  mapperStatus: (mapperName: string) => `$ke/mapper-status/${mapperName}`,
+  /** kedge: read-back result of a desired-value write, from the mapper. */
+  writeResult: (id: string) => `${KE_DEVICE}/${id}/write/result`,
+} as const;
+
+/** Subscription filters (two `+` for namespace and name). */
+export const edgeFilters = {
+  twinUpdate: `${DEVICE}/+/+/twin/update`,
+  twinGet: `${DEVICE}/+/+/twin/get`,
+  twinDelta: `${DEVICE}/+/+/twin/update/delta`,
+  stateUpdate: `${DEVICE}/+/+/state/update`,
+  dataUpdate: `${KE_DEVICE}/+/+/data/update`,
+  writeResult: `${KE_DEVICE}/+/+/write/result`,
+  membershipGet: `${NODE}/+/membership/get`,
+  mapperStatus: '$ke/mapper-status/+',
+} as const;
+
+export const cloudTopics = {
+  telemetry: (namespace: string, device: string) => `kedge/telemetry/${namespace}/${device}`,
+  twin: (namespace: string, device: string) => `kedge/twin/${namespace}/${device}`,
+  nodeStatus: (node: string) => `kedge/status/node/${node}`,
+  deviceStatus: (namespace: string, device: string) => `kedge/status/device/${namespace}/${device}`,
+} as const;
+
+/**
+ * The device id (`<namespace>/<name>`) in a `$hw/events/device/...` or `$ke/events/device/...`
+ * topic, and the rest of the topic after it; undefined for any other topic.
+ */
+export function parseDeviceTopic(topic: string): { id: string; namespace: string; name: string; rest: string } | undefined {
+  const prefix = topic.startsWith(`${DEVICE}/`) ? DEVICE : topic.startsWith(`${KE_DEVICE}/`) ? KE_DEVICE : undefined;
+  if (!prefix) return undefined;
+  const parts = topic.slice(prefix.length + 1).split('/');
+  const [namespace, name, ...rest] = parts;
+  if (!namespace || !name || rest.length === 0) return undefined;
+  return { id: `${namespace}/${name}`, namespace, name, rest: rest.join('/') };
+}
