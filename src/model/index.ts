@@ -1,0 +1,49 @@
+export {
+  API_GROUP,
+  API_VERSION,
+  DeviceSchema,
+  DeviceModelSchema,
+  DeviceSpecSchema,
+  DeviceModelSpecSchema,
+  DevicePropertySchema,
+  ModelPropertySchema,
+  DeviceMethodSchema,
+  ObjectMetaSchema,
+  PropertyTypeSchema,
+  AccessModeSchema,
+  type Device,
+  type DeviceModel,
+  type DeviceSpec,
+  type DeviceModelSpec,
+  type DeviceProperty,
+  type ModelProperty,
+  type DeviceMethod,
+  type ObjectMeta,
+  type TwinValue,
+} from './schema.js';
+export {
+  PROPERTY_TYPES,
+  ACCESS_MODES,
+  normalizePropertyType,
+  parsePropertyValue,
+  type PropertyType,
+  type AccessMode,
+  type PropertyValue,
+} from './property-type.js';
+export { normalizeCycle, DEFAULT_CYCLE_MS, type NormalizedCycle } from './cycles.js';
+export {
+  resolveDeviceInstance,
+  namespaceOf,
+  boundOf,
+  DEFAULT_NAMESPACE,
+  type DeviceInstance,
+  type PropertyInstance,
+} from './resolve.js';
+export { modelErrors } from './errors.js';
+export {
+  CleansingRulesSchema,
+  QualitySchema,
+  checkCleansingRules,
+  type CleansingRules,
+  type Quality,
+} from './cleansing/index.js';

@@ -1,0 +1,163 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { CleansingRulesSchema } from './cleansing/index.js';
+import { ACCESS_MODES, PROPERTY_TYPES } from './property-type.js';
+import { EXPECTED, UNKNOWN_FIELDS, freeForm, kubeObject, numberOrNumericString } from './schema-kinds.js';
+
+/**
+ * The one schema of KubeEdge's `devices.kubeedge.io/v1beta1` Device and DeviceModel, with kedge's
+ * optional additions (`cleansing`). Every type below is derived from it; the validator, the CRDs
+ * and the rest of kedge use these and nothing else.
+ */
+export const API_GROUP = 'devices.kubeedge.io';
+export const API_VERSION = `${API_GROUP}/v1beta1`;
+
+const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+
+export const ObjectMetaSchema = Type.Object(
+  {
+    name: Type.String({
+      minLength: 1,
+      maxLength: 253,
+      pattern: DNS_SUBDOMAIN,
+      [EXPECTED]: 'a Kubernetes name: lower-case letters, digits, "-" and "." (e.g. pump-1)',
+    }),
+    namespace: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 63, pattern: DNS_SUBDOMAIN, [EXPECTED]: 'a Kubernetes namespace name (default: "default")' }),
+    ),
+    labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+    annotations: Type.Optional(Type.Record(Type.String(), Type.String())),
+  },
+  { [UNKNOWN_FIELDS]: 'allow', description: 'Standard Kubernetes object metadata.' },
+);
+
+export const PropertyTypeSchema = Type.Union(
+  PROPERTY_TYPES.map((t) => Type.Literal(t)),
+  { description: 'Type of the property value: INT, FLOAT, DOUBLE, STRING, BOOLEAN, BYTES or STREAM.' },
+);
+export const AccessModeSchema = Type.Union(
+  ACCESS_MODES.map((m) => Type.Literal(m)),
+  { description: 'ReadWrite (desired values are written to the device) or ReadOnly.' },
+);
+
+const cycle = (what: string) =>
+  Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      description: `${what}, in milliseconds (default 1000). Legacy nanosecond values (multiples of 1000000) are converted.`,
+    }),
+  );
+
+export const TwinValueSchema = kubeObject(
+  {
+    value: Type.String({ description: 'The value, always a string (e.g. "21.5", "true").' }),
+    metadata: Type.Optional(Type.Record(Type.String(), Type.String())),
+  },
+  { description: 'A property value with its metadata.' },
+);
+
+export const ModelPropertySchema = kubeObject(
+  {
+    name: Type.String({ minLength: 1, description: 'Property name, unique within the model.' }),
+    description: Type.Optional(Type.String()),
+    type: PropertyTypeSchema,
+    accessMode: AccessModeSchema,
+    minimum: Type.Optional(numberOrNumericString('Lowest valid value (a string in KubeEdge YAML).')),
+    maximum: Type.Optional(numberOrNumericString('Highest valid value (a string in KubeEdge YAML).')),
+    unit: Type.Optional(Type.String({ description: 'Unit of the value, e.g. Celsius.' })),
+    cleansing: Type.Optional(CleansingRulesSchema),
+  },
+  { description: 'A property every device of this model has.' },
+);
+
+export const DeviceModelSpecSchema = kubeObject(
+  {
+    protocol: Type.Optional(Type.String({ description: 'Protocol of the devices of this model: modbus, opcua, serial, gpio or a custom mapper name.' })),
+    protocolConfigData: Type.Optional(freeForm('Protocol settings shared by the devices of this model.')),
+    properties: Type.Optional(Type.Array(ModelPropertySchema, { description: 'Properties of the model.' })),
+  },
+  { description: 'What a device of this model offers.' },
+);
+
+export const DeviceModelSchema = kubeObject(
+  {
+    apiVersion: Type.Literal(API_VERSION),
+    kind: Type.Literal('DeviceModel'),
+    metadata: ObjectMetaSchema,
+    spec: DeviceModelSpecSchema,
+  },
+  { description: 'A DeviceModel: the template of a kind of device (its properties and their types).' },
+);
+
+export const VisitorSchema = kubeObject(
+  {
+    protocolName: Type.Optional(Type.String({ description: 'Protocol of this visitor; must match spec.protocol.protocolName.' })),
+    configData: Type.Optional(freeForm('How the mapper reaches this property (register, node id, pin, ...), defined by the protocol.')),
+  },
+  { description: 'How the mapper reads and writes this property.' },
+);
+
+export const DevicePropertySchema = kubeObject(
+  {
+    name: Type.String({ minLength: 1, description: 'Name of a property of the DeviceModel.' }),
+    desired: Type.Optional(TwinValueSchema),
+    visitors: Type.Optional(VisitorSchema),
+    collectCycle: cycle('How often the mapper reads the property'),
+    reportCycle: cycle('How often the mapper reports the property'),
+    reportToCloud: Type.Optional(Type.Boolean({ description: 'Whether reported values go to the cloud (default false).' })),
+    pushMethod: Type.Optional(freeForm('Where the mapper also pushes values (mqtt, http, otel, dbMethod), as in KubeEdge.')),
+    cleansing: Type.Optional(CleansingRulesSchema),
+  },
+  { description: 'A property of this device: how to reach it and its desired value.' },
+);
+
+export const DeviceMethodSchema = kubeObject(
+  {
+    name: Type.String({ minLength: 1 }),
+    description: Type.Optional(Type.String()),
+    propertyNames: Type.Optional(Type.Array(Type.String())),
+  },
+  { description: 'A named operation on some of the device properties.' },
+);
+
+export const ProtocolConfigSchema = kubeObject(
+  {
+    protocolName: Type.String({ minLength: 1, description: 'modbus, opcua, serial, gpio or the name of a custom mapper.' }),
+    configData: Type.Optional(freeForm('Connection settings, defined by the protocol (ip/port, serial port, url, ...).')),
+  },
+  { description: 'How to connect to the device.' },
+);
+
+export const DeviceSpecSchema = kubeObject(
+  {
+    deviceModelRef: kubeObject({ name: Type.String({ minLength: 1, description: 'Name of the DeviceModel, in the same namespace.' }) }),
+    nodeName: Type.Optional(Type.String({ description: 'Edge node that serves this device.' })),
+    protocol: ProtocolConfigSchema,
+    properties: Type.Optional(Type.Array(DevicePropertySchema)),
+    methods: Type.Optional(Type.Array(DeviceMethodSchema)),
+    stateReport: Type.Optional(
+      kubeObject({ reportCycle: Type.Optional(Type.Integer({ minimum: 0 })), reportToCloud: Type.Optional(Type.Boolean()) }),
+    ),
+  },
+  { description: 'One device: its model, node, connection and properties.' },
+);
+
+export const DeviceSchema = kubeObject(
+  {
+    apiVersion: Type.Literal(API_VERSION),
+    kind: Type.Literal('Device'),
+    metadata: ObjectMetaSchema,
+    spec: DeviceSpecSchema,
+    status: Type.Optional(freeForm('Observed state (twins, state, lastOnlineTime), written by KubeEdge/kedge.')),
+  },
+  { description: 'A Device: one instance of a DeviceModel on an edge node.' },
+);
+
+export type ObjectMeta = Static<typeof ObjectMetaSchema>;
+export type ModelProperty = Static<typeof ModelPropertySchema>;
+export type DeviceModelSpec = Static<typeof DeviceModelSpecSchema>;
+export type DeviceModel = Static<typeof DeviceModelSchema>;
+export type DeviceProperty = Static<typeof DevicePropertySchema>;
+export type DeviceMethod = Static<typeof DeviceMethodSchema>;
+export type DeviceSpec = Static<typeof DeviceSpecSchema>;
+export type Device = Static<typeof DeviceSchema>;
+export type TwinValue = Static<typeof TwinValueSchema>;
