@@ -1,3 +1,4 @@
 export { edgeTopics, edgeFilters, cloudTopics, parseDeviceTopic } from './topics.js';
 export * from './payloads.js';
 export { MapperDeviceSetSchema, type MapperDeviceSet } from './mapper-set.js';
+export * from './link.js';
