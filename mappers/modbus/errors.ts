@@ -25,6 +25,8 @@ export const modbusErrors = defineErrors({
   KEDGE_MODBUS_DEVICE_BACKOFF:
     'The device failed recently and is backed off; kedge probes it again when the back-off expires.',
   KEDGE_MODBUS_QUEUE_CLOSED: 'The line queue was stopped; requests are no longer accepted.',
+  KEDGE_MODBUS_QUEUE_FULL:
+    'Too many requests are waiting for this device on its line; poll less often or merge reads (maxGap).',
   KEDGE_MODBUS_SIM_CONFIG: 'Fix the simulator point or fault configuration.',
 });
 

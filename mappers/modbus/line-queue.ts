@@ -1,0 +1,269 @@
+/**
+ * One request queue per physical line (a serial port, or one TCP endpoint host:port).
+ *
+ * Why: every RTU slave on an RS-485 bus shares one half-duplex wire, and many TCP gateways answer
+ * one request at a time. So: exactly one request in flight, a silence between requests (the larger
+ * of interRequestDelayMs and the RTU inter-frame gap), and a timeout so a hung request frees the
+ * line. Units take turns (round-robin), so a device with many queued reads cannot starve the rest.
+ *
+ * A failing unit is backed off exponentially and reported offline: while backed off its requests
+ * are refused at once (they never occupy the line), and when the back-off expires exactly one
+ * request goes through as a probe. Modbus exceptions do not count as failures: a device that
+ * answers "illegal address" is alive.
+ */
+import { isKedgeError, type KedgeError } from '../../src/core/errors/index.js';
+import { modbusErrors } from './errors.js';
+import { interFrameGapMs, type SerialFraming } from './rtu-timing.js';
+
+export type UnitId = string | number;
+export type LineTask<T> = (signal: AbortSignal) => Promise<T>;
+
+export interface QueueTimers {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemTimers: QueueTimers = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+export interface BackoffOptions {
+  initialMs?: number;
+  maxMs?: number;
+  factor?: number;
+}
+
+export interface LineQueueOptions {
+  interRequestDelayMs?: number;
+  /** Serial framing of an RTU line; adds the 3.5-character inter-frame gap. */
+  rtu?: SerialFraming;
+  timeoutMs?: number;
+  backoff?: BackoffOptions;
+  /** Consecutive failures before a unit is backed off (default 1). */
+  failureThreshold?: number;
+  maxPendingPerUnit?: number;
+  countsAsFailure?: (err: unknown) => boolean;
+  timers?: QueueTimers;
+  onHealthChange?: (unit: UnitId, health: UnitHealth) => void;
+}
+
+export interface UnitHealth {
+  online: boolean;
+  consecutiveFailures: number;
+  /** Current back-off length; 0 when healthy. */
+  backoffMs: number;
+  /** Clock time until which requests are refused; undefined when not backed off. */
+  backoffUntil: number | undefined;
+}
+
+interface Entry {
+  unit: UnitId;
+  task: LineTask<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+interface HealthState {
+  failures: number;
+  backoffMs: number;
+  backoffUntil: number | undefined;
+  probing: boolean;
+}
+
+const HEALTHY: UnitHealth = { online: true, consecutiveFailures: 0, backoffMs: 0, backoffUntil: undefined };
+
+function defaultCountsAsFailure(err: unknown): boolean {
+  return !(isKedgeError(err) && err.code === 'KEDGE_MODBUS_EXCEPTION');
+}
+
+export class LineQueue {
+  private readonly pending = new Map<UnitId, Entry[]>();
+  /** Units with pending entries, in turn order. */
+  private readonly turns: UnitId[] = [];
+  /** Only units that are failing have an entry; healthy units cost nothing. */
+  private readonly healthState = new Map<UnitId, HealthState>();
+  private readonly timers: QueueTimers;
+  private readonly gapMs: number;
+  private inFlight = false;
+  private lastDoneAt = -Infinity;
+  private gapTimer: unknown;
+  private stopped = false;
+
+  constructor(
+    readonly name: string,
+    private readonly options: LineQueueOptions = {},
+  ) {
+    this.timers = options.timers ?? systemTimers;
+    const rtuGap = options.rtu ? interFrameGapMs(options.rtu) : 0;
+    this.gapMs = Math.max(options.interRequestDelayMs ?? 0, rtuGap);
+  }
+
+  /** Queues a request for `unit`; resolves or rejects with the task's outcome (never both). */
+  submit<T>(unit: UnitId, task: LineTask<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const refusal = this.refusal(unit);
+      if (refusal) return reject(refusal);
+      const entry: Entry = { unit, task, resolve: resolve as (v: unknown) => void, reject };
+      this.enqueue(entry);
+      this.pump();
+    });
+  }
+
+  health(unit: UnitId): UnitHealth {
+    const state = this.healthState.get(unit);
+    if (!state) return HEALTHY;
+    return this.publicHealth(state);
+  }
+
+  /** Sizes of the internal structures (for tests and metrics). */
+  stats(): { pending: number; pendingUnits: number; turns: number; trackedUnits: number; inFlight: boolean } {
+    let pending = 0;
+    for (const list of this.pending.values()) pending += list.length;
+    return { pending, pendingUnits: this.pending.size, turns: this.turns.length, trackedUnits: this.healthState.size, inFlight: this.inFlight };
+  }
+
+  /** Refuses everything still queued; the request in flight finishes or times out on its own. */
+  stop(): void {
+    this.stopped = true;
+    if (this.gapTimer !== undefined) this.timers.clearTimeout(this.gapTimer);
+    this.gapTimer = undefined;
+    for (const unit of [...this.pending.keys()]) {
+      this.flush(unit, () => modbusErrors.create('KEDGE_MODBUS_QUEUE_CLOSED', `line ${this.name}: queue stopped, request for unit ${unit} dropped`));
+    }
+  }
+
+  private refusal(unit: UnitId): KedgeError | undefined {
+    if (this.stopped) return modbusErrors.create('KEDGE_MODBUS_QUEUE_CLOSED', `line ${this.name}: queue stopped, request for unit ${unit} refused`);
+    const state = this.healthState.get(unit);
+    if (state?.backoffUntil !== undefined) {
+      const now = this.timers.now();
+      if (now < state.backoffUntil || state.probing) return this.backoffError(unit, state);
+      state.probing = true; // this request is the probe
+    }
+    const limit = this.options.maxPendingPerUnit ?? 256;
+    if ((this.pending.get(unit)?.length ?? 0) >= limit) {
+      return modbusErrors.create('KEDGE_MODBUS_QUEUE_FULL', `line ${this.name}: ${limit} requests already wait for unit ${unit}`, {
+        detail: { unit, limit },
+      });
+    }
+    return undefined;
+  }
+
+  private backoffError(unit: UnitId, state: HealthState): KedgeError {
+    return modbusErrors.create(
+      'KEDGE_MODBUS_DEVICE_BACKOFF',
+      `line ${this.name}: unit ${unit} is offline after ${state.failures} failure(s); next probe in ${Math.max(0, (state.backoffUntil ?? 0) - this.timers.now())} ms`,
+      { detail: { unit, backoffMs: state.backoffMs } },
+    );
+  }
+
+  private enqueue(entry: Entry): void {
+    const list = this.pending.get(entry.unit);
+    if (list) list.push(entry);
+    else {
+      this.pending.set(entry.unit, [entry]);
+      this.turns.push(entry.unit);
+    }
+  }
+
+  /** Round-robin: take the next unit's oldest entry, send the unit to the back of the line. */
+  private next(): Entry | undefined {
+    const unit = this.turns.shift();
+    if (unit === undefined) return undefined;
+    const list = this.pending.get(unit);
+    const entry = list?.shift();
+    if (list && list.length > 0) this.turns.push(unit);
+    else this.pending.delete(unit);
+    return entry;
+  }
+
+  private pump(): void {
+    if (this.inFlight || this.stopped || this.gapTimer !== undefined || this.turns.length === 0) return;
+    const wait = this.lastDoneAt + this.gapMs - this.timers.now();
+    if (wait > 0) {
+      this.gapTimer = this.timers.setTimeout(() => {
+        this.gapTimer = undefined;
+        this.pump();
+      }, wait);
+      return;
+    }
+    const entry = this.next();
+    if (entry) this.run(entry);
+  }
+
+  private run(entry: Entry): void {
+    this.inFlight = true;
+    const controller = new AbortController();
+    let settled = false;
+    const finish = (ok: boolean, value: unknown): void => {
+      if (settled) return;
+      settled = true;
+      this.timers.clearTimeout(timer);
+      this.inFlight = false;
+      this.lastDoneAt = this.timers.now();
+      this.record(entry.unit, ok ? undefined : value);
+      if (ok) entry.resolve(value);
+      else entry.reject(value);
+      this.pump();
+    };
+    const timeoutMs = this.options.timeoutMs ?? 1000;
+    const timer = this.timers.setTimeout(() => {
+      controller.abort();
+      finish(false, modbusErrors.create('KEDGE_MODBUS_TIMEOUT', `line ${this.name}: unit ${entry.unit} did not answer within ${timeoutMs} ms`, {
+        detail: { unit: entry.unit, timeoutMs },
+      }));
+    }, timeoutMs);
+    let promise: Promise<unknown>;
+    try {
+      promise = entry.task(controller.signal);
+    } catch (err) {
+      promise = Promise.reject(err);
+    }
+    promise.then((v) => finish(true, v), (err: unknown) => finish(false, err));
+  }
+
+  /** Updates the unit's health after a request: `err` undefined means it answered. */
+  private record(unit: UnitId, err: unknown): void {
+    const failed = err !== undefined && (this.options.countsAsFailure ?? defaultCountsAsFailure)(err);
+    const state = this.healthState.get(unit);
+    if (!failed) {
+      if (!state) return;
+      this.healthState.delete(unit);
+      if (state.backoffUntil !== undefined) this.options.onHealthChange?.(unit, HEALTHY);
+      return;
+    }
+    const next = state ?? { failures: 0, backoffMs: 0, backoffUntil: undefined, probing: false };
+    next.failures += 1;
+    next.probing = false;
+    this.healthState.set(unit, next);
+    if (next.failures < (this.options.failureThreshold ?? 1)) return;
+    this.backOff(unit, next);
+  }
+
+  private backOff(unit: UnitId, state: HealthState): void {
+    const { initialMs = 1000, maxMs = 60_000, factor = 2 } = this.options.backoff ?? {};
+    const wasOnline = state.backoffUntil === undefined;
+    state.backoffMs = state.backoffMs === 0 ? initialMs : Math.min(state.backoffMs * factor, maxMs);
+    state.backoffUntil = this.timers.now() + state.backoffMs;
+    // Queued requests would each wait for a timeout and steal line time from live units.
+    this.flush(unit, () => this.backoffError(unit, state));
+    if (wasOnline) this.options.onHealthChange?.(unit, this.publicHealth(state));
+  }
+
+  private flush(unit: UnitId, error: () => KedgeError): void {
+    const list = this.pending.get(unit);
+    if (!list) return;
+    this.pending.delete(unit);
+    const at = this.turns.indexOf(unit);
+    if (at >= 0) this.turns.splice(at, 1);
+    for (const entry of list) entry.reject(error());
+  }
+
+  private publicHealth(state: HealthState): UnitHealth {
+    const offline = state.backoffUntil !== undefined;
+    return { online: !offline, consecutiveFailures: state.failures, backoffMs: state.backoffMs, backoffUntil: state.backoffUntil };
+  }
+}
