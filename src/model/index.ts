@@ -47,3 +47,4 @@ export {
   type CleansingRules,
   type Quality,
 } from './cleansing/index.js';
+export { validateFiles, validateSources, type ValidationResult, type Source } from './validate.js';

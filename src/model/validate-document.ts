@@ -1,0 +1,90 @@
+import type { YamlDocument } from '../core/yaml/index.js';
+import { normalizePropertyType } from './property-type.js';
+import { checkSchema, isPlainObject, type Path, type SchemaProblem } from './schema-check.js';
+import { API_GROUP, API_VERSION, DeviceModelSchema, DeviceSchema, type Device, type DeviceModel } from './schema.js';
+
+/** A document's problems, positioned later by the caller (it owns the YamlDocument). */
+export interface DocumentProblem extends SchemaProblem {}
+
+export type ClassifiedDocument =
+  | { kind: 'Device'; value: Device; valid: boolean; problems: DocumentProblem[] }
+  | { kind: 'DeviceModel'; value: DeviceModel; valid: boolean; problems: DocumentProblem[] }
+  | { kind: 'other'; problems: DocumentProblem[] };
+
+const KIND_HINT = `expected a Kubernetes object with apiVersion ${API_VERSION}, kind Device or DeviceModel, metadata and spec`;
+
+/**
+ * Decides what a YAML document is and checks it against the Device or DeviceModel schema, after the
+ * normalizations the Kubernetes API server would do (null fields are absent) and kedge's own
+ * (property types in any case).
+ */
+export function checkDocument(doc: YamlDocument): ClassifiedDocument {
+  const raw = doc.value;
+  if (!isPlainObject(raw)) {
+    return { kind: 'other', problems: [error([], `document ${doc.index + 1} is ${describeRoot(raw)}; ${KIND_HINT}`)] };
+  }
+  const value = stripNulls(raw) as Record<string, unknown>;
+  const { kind, apiVersion } = value;
+  if (kind === undefined) return { kind: 'other', problems: [error([], `kind is missing; ${KIND_HINT}`)] };
+  if (typeof kind !== 'string') return { kind: 'other', problems: [error(['kind'], `kind must be a string such as Device, got ${JSON.stringify(kind)}`)] };
+  if (kind !== 'Device' && kind !== 'DeviceModel') {
+    return { kind: 'other', problems: [warning(['kind'], `kind ${kind} is not a Device or DeviceModel; ignored`)] };
+  }
+  if (apiVersion === undefined) return { kind: 'other', problems: [error([], `apiVersion is missing; expected ${API_VERSION}`)] };
+  if (apiVersion !== API_VERSION) {
+    const text = typeof apiVersion === 'string' ? apiVersion : JSON.stringify(apiVersion);
+    if (typeof apiVersion === 'string' && apiVersion.startsWith(`${API_GROUP}/`)) {
+      return {
+        kind: 'other',
+        problems: [warning(['apiVersion'], `apiVersion ${text} is an older KubeEdge format kedge does not read; ignored (rewrite it as ${API_VERSION})`)],
+      };
+    }
+    return { kind: 'other', problems: [warning(['apiVersion'], `apiVersion ${text} is not ${API_VERSION}; this ${kind} is ignored`)] };
+  }
+  const problems: DocumentProblem[] = [];
+  if (kind === 'DeviceModel') normalizeTypes(value, problems);
+  const schema = kind === 'Device' ? DeviceSchema : DeviceModelSchema;
+  const result = checkSchema(schema, value);
+  problems.push(...result.problems);
+  return kind === 'Device'
+    ? { kind, value: value as Device, valid: result.valid, problems }
+    : { kind, value: value as DeviceModel, valid: result.valid, problems };
+}
+
+/** `type: float` -> `FLOAT`, with a warning: KubeEdge's CRD (and so the Kubernetes API) accepts upper case only. */
+function normalizeTypes(model: Record<string, unknown>, problems: DocumentProblem[]): void {
+  const spec = model['spec'];
+  if (!isPlainObject(spec) || !Array.isArray(spec['properties'])) return;
+  spec['properties'].forEach((p: unknown, i) => {
+    if (!isPlainObject(p) || typeof p['type'] !== 'string') return;
+    const normalized = normalizePropertyType(p['type']);
+    if (normalized && normalized !== p['type']) {
+      problems.push(warning(['spec', 'properties', i, 'type'], `spec.properties[${i}].type: ${p['type']} read as ${normalized}; write ${normalized}, the only form the Kubernetes API accepts`));
+      p['type'] = normalized;
+    }
+  });
+}
+
+/** A copy without null-valued map entries (`configData:` with only a comment is absent, as in Kubernetes). */
+function stripNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stripNulls);
+  if (!isPlainObject(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = stripNulls(v);
+  return out;
+}
+
+function describeRoot(value: unknown): string {
+  if (value === null || value === undefined) return 'empty';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'string') return `plain text (${JSON.stringify(value.length > 30 ? `${value.slice(0, 27)}...` : value)})`;
+  return `a ${typeof value} (${String(value)})`;
+}
+
+function error(path: Path, message: string): DocumentProblem {
+  return { path, message, severity: 'error', at: 'value' };
+}
+
+function warning(path: Path, message: string): DocumentProblem {
+  return { path, message, severity: 'warning', at: 'value' };
+}

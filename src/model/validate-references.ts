@@ -1,0 +1,162 @@
+import type { YamlDocument } from '../core/yaml/index.js';
+import { checkCleansingRules, type CleansingRules } from './cleansing/index.js';
+import { normalizeCycle } from './cycles.js';
+import { formatPath } from './describe-schema.js';
+import { parsePropertyValue } from './property-type.js';
+import { boundOf, namespaceOf } from './resolve.js';
+import type { Path } from './schema-check.js';
+import type { Device, DeviceModel, ModelProperty } from './schema.js';
+import { checkProtocol } from './validate-protocol.js';
+import type { Report } from './validate-report.js';
+
+export interface Entry<T> {
+  doc: YamlDocument;
+  value: T;
+  /** Passed its schema; only valid documents are checked further. */
+  valid: boolean;
+}
+
+/** Checks that need more than one document, or more than a schema: references, names, values. */
+export function checkReferences(devices: Entry<Device>[], models: Entry<DeviceModel>[], report: Report): Map<Entry<Device>, Entry<DeviceModel>> {
+  checkDuplicates([...models, ...devices], report);
+  const modelByKey = new Map<string, Entry<DeviceModel>>();
+  for (const m of models) {
+    const key = `${namespaceOf(m.value.metadata)}/${m.value.metadata.name}`;
+    if (!modelByKey.has(key)) modelByKey.set(key, m);
+    if (m.valid) checkModel(m, report);
+  }
+  const resolved = new Map<Entry<Device>, Entry<DeviceModel>>();
+  for (const d of devices) {
+    if (!d.valid) continue;
+    const model = findModel(d, modelByKey, models, report);
+    const properties = model?.valid ? propertyMap(model.value) : undefined;
+    if (model?.valid) {
+      checkDeviceAgainstModel(d, model, properties!, report);
+      resolved.set(d, model);
+    }
+    checkProtocol(d.doc, d.value, properties, report);
+    checkDeviceProperties(d, report);
+  }
+  return resolved;
+}
+
+function checkDuplicates(entries: Entry<Device | DeviceModel>[], report: Report): void {
+  const first = new Map<string, Entry<Device | DeviceModel>>();
+  for (const e of entries) {
+    if (typeof e.value.metadata?.name !== 'string') continue;
+    const id = `${namespaceOf(e.value.metadata)}/${e.value.metadata.name}`;
+    const key = `${e.value.kind} ${id}`;
+    const earlier = first.get(key);
+    if (earlier) report.error(e.doc, ['metadata', 'name'], `duplicate ${key}, already defined at ${report.where(earlier.doc, ['metadata', 'name'])}`);
+    else first.set(key, e);
+  }
+}
+
+function propertyMap(model: DeviceModel): Map<string, ModelProperty> {
+  return new Map((model.spec.properties ?? []).map((p) => [p.name, p]));
+}
+
+function checkModel({ doc, value }: Entry<DeviceModel>, report: Report): void {
+  const properties = value.spec.properties ?? [];
+  duplicateNames(doc, properties, ['spec', 'properties'], 'property', report);
+  properties.forEach((p, i) => {
+    const at: Path = ['spec', 'properties', i];
+    const min = boundOf(p.minimum);
+    const max = boundOf(p.maximum);
+    if (min !== undefined && max !== undefined && min > max) report.error(doc, [...at, 'minimum'], `minimum ${min} is greater than maximum ${max}`);
+    if ((p.minimum !== undefined || p.maximum !== undefined) && !['INT', 'FLOAT', 'DOUBLE'].includes(p.type)) {
+      report.warning(doc, [...at, p.minimum !== undefined ? 'minimum' : 'maximum'], `minimum/maximum apply to numeric types; ${p.type} ignores them`);
+    }
+    if (p.cleansing) checkCleansing(doc, p.cleansing, [...at, 'cleansing'], report);
+  });
+}
+
+function findModel(d: Entry<Device>, byKey: Map<string, Entry<DeviceModel>>, all: Entry<DeviceModel>[], report: Report): Entry<DeviceModel> | undefined {
+  const namespace = namespaceOf(d.value.metadata);
+  const name = d.value.spec.deviceModelRef.name;
+  const model = byKey.get(`${namespace}/${name}`);
+  if (model) return model;
+  const elsewhere = all.filter((m) => m.value.metadata?.name === name).map((m) => namespaceOf(m.value.metadata));
+  const hint =
+    elsewhere.length > 0
+      ? `; a DeviceModel ${name} exists in namespace ${elsewhere.join(', ')}, but a Device can only use a model of its own namespace`
+      : all.length > 0
+        ? ` (models given: ${[...byKey.keys()].join(', ')})`
+        : '; pass the file that defines it too (kedge validate device.yaml model.yaml)';
+  report.error(d.doc, ['spec', 'deviceModelRef', 'name'], `DeviceModel ${name} not found in namespace ${namespace} among the given files${hint}`);
+  return undefined;
+}
+
+function checkDeviceAgainstModel(d: Entry<Device>, m: Entry<DeviceModel>, declared: Map<string, ModelProperty>, report: Report): void {
+  const { doc, value } = d;
+  const modelName = m.value.metadata.name;
+  const modelProtocol = m.value.spec.protocol;
+  const protocol = value.spec.protocol.protocolName;
+  if (modelProtocol !== undefined && modelProtocol.toLowerCase() !== protocol.toLowerCase()) {
+    report.error(doc, ['spec', 'protocol', 'protocolName'], `expected ${modelProtocol} (the protocol of DeviceModel ${modelName}), got ${protocol}`);
+  }
+  const known = [...declared.keys()].join(', ') || 'none';
+  (value.spec.properties ?? []).forEach((p, i) => {
+    const at: Path = ['spec', 'properties', i];
+    const model = declared.get(p.name);
+    if (!model) {
+      report.error(doc, [...at, 'name'], `property ${p.name} is not declared in DeviceModel ${modelName} (its properties: ${known})`);
+      return;
+    }
+    if (p.desired !== undefined) checkDesired(doc, p.desired.value, model, [...at, 'desired'], report);
+  });
+  (value.spec.methods ?? []).forEach((method, i) => {
+    (method.propertyNames ?? []).forEach((name, j) => {
+      if (!declared.has(name)) report.error(doc, ['spec', 'methods', i, 'propertyNames', j], `method ${method.name} names property ${name}, which DeviceModel ${modelName} does not declare (its properties: ${known})`);
+    });
+  });
+}
+
+function checkDesired(doc: YamlDocument, text: string, model: ModelProperty, at: Path, report: Report): void {
+  if (model.accessMode === 'ReadOnly') {
+    report.warning(doc, at, `property ${model.name} is ReadOnly in its DeviceModel; the desired value is never written`);
+  }
+  let value;
+  try {
+    value = parsePropertyValue(model.type, text);
+  } catch (err) {
+    report.error(doc, [...at, 'value'], `${(err as Error).message} (property ${model.name} is ${model.type})`);
+    return;
+  }
+  const min = boundOf(model.minimum);
+  const max = boundOf(model.maximum);
+  if (typeof value === 'number' && ((min !== undefined && value < min) || (max !== undefined && value > max))) {
+    report.error(doc, [...at, 'value'], `${value} is outside the property's range [${min ?? '-inf'}, ${max ?? 'inf'}]`);
+  }
+}
+
+function checkDeviceProperties({ doc, value }: Entry<Device>, report: Report): void {
+  const properties = value.spec.properties ?? [];
+  duplicateNames(doc, properties, ['spec', 'properties'], 'property', report);
+  duplicateNames(doc, value.spec.methods ?? [], ['spec', 'methods'], 'method', report);
+  properties.forEach((p, i) => {
+    for (const field of ['collectCycle', 'reportCycle'] as const) {
+      const cycle = normalizeCycle(p[field]);
+      if (cycle.convertedFromNs) {
+        report.warning(doc, ['spec', 'properties', i, field], `${p[field]} is legacy nanoseconds (KubeEdge before v1.19); read as ${cycle.ms} ms. Write ${cycle.ms} to silence this warning`);
+      }
+    }
+    if (p.cleansing) checkCleansing(doc, p.cleansing, ['spec', 'properties', i, 'cleansing'], report);
+  });
+}
+
+function duplicateNames(doc: YamlDocument, items: { name: string }[], at: Path, what: string, report: Report): void {
+  const seen = new Map<string, number>();
+  items.forEach((item, i) => {
+    const first = seen.get(item.name);
+    if (first === undefined) seen.set(item.name, i);
+    else report.error(doc, [...at, i, 'name'], `duplicate ${what} name ${item.name}, already used by ${formatPath([...at, first])}`);
+  });
+}
+
+function checkCleansing(doc: YamlDocument, rules: CleansingRules, at: Path, report: Report): void {
+  for (const problem of checkCleansingRules(rules)) {
+    const path = [...at, ...problem.path];
+    report.error(doc, path, problem.message);
+  }
+}

@@ -1,0 +1,147 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseYamlDocuments, type Diagnostic, type YamlDocument } from '../core/yaml/index.js';
+import { resolveDeviceInstance, type DeviceInstance } from './resolve.js';
+import type { Device, DeviceModel } from './schema.js';
+import { checkDocument } from './validate-document.js';
+import { checkReferences, type Entry } from './validate-references.js';
+import { Report } from './validate-report.js';
+
+export interface ValidationResult {
+  /** Sorted by file (in the order given), line, column. */
+  diagnostics: Diagnostic[];
+  /** Every Device that passed its schema (normalized: null fields dropped). */
+  devices: Device[];
+  /** Every DeviceModel that passed its schema (normalized: property types upper case). */
+  models: DeviceModel[];
+  /** Devices without any error, joined with their model. */
+  instances: DeviceInstance[];
+  /** The YAML files read. */
+  files: string[];
+}
+
+export interface Source {
+  file: string;
+  content: string | Uint8Array;
+}
+
+/**
+ * `kedge validate`: reads files and directories (recursing for .yaml/.yml), checks every Device and
+ * DeviceModel document and resolves each Device's model among them. Never throws for bad input:
+ * every problem becomes a diagnostic.
+ */
+export async function validateFiles(paths: string[]): Promise<ValidationResult> {
+  const report = new Report();
+  const files: string[] = [];
+  for (const path of paths) await collect(path, true, files, report);
+  const sources: Source[] = [];
+  for (const file of files) {
+    try {
+      sources.push({ file, content: await readFile(file) });
+    } catch (err) {
+      report.file(file, 'error', `cannot read: ${(err as Error).message}`);
+    }
+  }
+  return validateSourcesInto(sources, report, files);
+}
+
+/** The same checks on in-memory files (tests, editors). */
+export function validateSources(sources: Source[]): ValidationResult {
+  return validateSourcesInto(sources, new Report(), sources.map((s) => s.file));
+}
+
+function validateSourcesInto(sources: Source[], report: Report, files: string[]): ValidationResult {
+  const devices: Entry<Device>[] = [];
+  const models: Entry<DeviceModel>[] = [];
+  for (const source of sources) {
+    for (const doc of parseSource(source, report)) {
+      let checked;
+      try {
+        checked = checkDocument(doc);
+      } catch (err) {
+        report.file(doc.file, 'error', `internal error while checking document ${doc.index + 1}: ${(err as Error).message}`);
+        continue;
+      }
+      for (const problem of checked.problems) report.add(doc, problem);
+      if (checked.kind === 'Device') devices.push({ doc, value: checked.value, valid: checked.valid });
+      if (checked.kind === 'DeviceModel') models.push({ doc, value: checked.value, valid: checked.valid });
+    }
+  }
+  const resolved = checkReferences(devices, models, report);
+  const instances: DeviceInstance[] = [];
+  for (const [device, model] of resolved) {
+    if (report.hasErrors(device.doc) || report.hasErrors(model.doc)) continue;
+    instances.push(resolveDeviceInstance(device.value, model.value));
+  }
+  return {
+    diagnostics: sortDiagnostics(report.diagnostics, files),
+    devices: devices.filter((d) => d.valid).map((d) => d.value),
+    models: models.filter((m) => m.valid).map((m) => m.value),
+    instances,
+    files,
+  };
+}
+
+function parseSource(source: Source, report: Report): YamlDocument[] {
+  const { file } = source;
+  const text = decode(source, report);
+  if (text === undefined) return [];
+  let parsed;
+  try {
+    parsed = parseYamlDocuments(text, file);
+  } catch (err) {
+    report.file(file, 'error', `YAML: ${(err as Error).message}`);
+    return [];
+  }
+  report.diagnostics.push(...parsed.diagnostics);
+  if (parsed.documents.length === 0 && parsed.diagnostics.length === 0) {
+    report.file(file, 'error', 'the file has no YAML document; expected a Device or DeviceModel (apiVersion, kind, metadata, spec)');
+  }
+  return parsed.documents;
+}
+
+function decode(source: Source, report: Report): string | undefined {
+  if (typeof source.content === 'string') return source.content;
+  const bytes = source.content;
+  if (bytes.includes(0)) return '\u0000'; // parseYamlDocuments reports binary files
+  const text = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false }).decode(bytes);
+  const bad = text.indexOf('\uFFFD');
+  if (bad >= 0) {
+    const before = text.slice(0, bad).split('\n');
+    report.file(source.file, 'error', 'this file is not UTF-8 text (binary data?); expected YAML', before.length, before[before.length - 1]!.length + 1);
+    return undefined;
+  }
+  return text;
+}
+
+async function collect(path: string, explicit: boolean, files: string[], report: Report): Promise<void> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    report.file(path, 'error', code === 'ENOENT' ? 'no such file or directory' : `cannot read: ${(err as Error).message}`);
+    return;
+  }
+  if (info.isDirectory()) {
+    const before = files.length;
+    const entries = (await readdir(path, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+    for (const entry of entries) {
+      if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+      const child = join(path, entry.name);
+      if (entry.isDirectory()) await collect(child, false, files, report);
+      else if (/\.ya?ml$/i.test(entry.name)) files.push(child);
+    }
+    if (explicit && files.length === before) report.file(path, 'warning', 'no .yaml or .yml files in this directory');
+    return;
+  }
+  files.push(path);
+}
+
+function sortDiagnostics(diagnostics: Diagnostic[], files: string[]): Diagnostic[] {
+  const order = new Map(files.map((f, i) => [f, i]));
+  return diagnostics
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => (order.get(a.d.file) ?? -1) - (order.get(b.d.file) ?? -1) || a.d.line - b.d.line || a.d.col - b.d.col || a.i - b.i)
+    .map(({ d }) => d);
+}
