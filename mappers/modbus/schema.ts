@@ -94,10 +94,12 @@ export function checkModbusVisitor(v: ModbusVisitorConfig, context: Pick<Visitor
   const issues: SchemaIssue[] = [];
   if (v.scale === 0) issues.push(issue(['scale'], 'scale must not be 0 (every reading would be 0)'));
   const readOnlyTable = v.register === 'InputRegister' || v.register === 'DiscreteInputRegister';
-  if (readOnlyTable && context.hasDesired) {
-    issues.push(issue(['register'], `${v.register} is read-only in Modbus, so the desired value cannot be written; use HoldingRegister or CoilRegister`));
-  } else if (readOnlyTable && context.accessMode === 'ReadWrite') {
-    issues.push(issue(['register'], `${v.register} is read-only in Modbus but the model property is ReadWrite; make it ReadOnly`, 'warning'));
+  if (readOnlyTable && context.accessMode === 'ReadWrite') {
+    if (context.hasDesired) {
+      issues.push(issue(['register'], `${v.register} is read-only in Modbus, so the desired value cannot be written; use HoldingRegister or CoilRegister`));
+    } else {
+      issues.push(issue(['register'], `${v.register} is read-only in Modbus but the model property is ReadWrite; make it ReadOnly`, 'warning'));
+    }
   }
   if (v.bit !== undefined && v.rawType !== 'bit') issues.push(issue(['bit'], `bit applies to rawType bit only (rawType is ${v.rawType ?? 'not set'})`));
   let count: number;

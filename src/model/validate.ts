@@ -94,10 +94,12 @@ function parseSource(source: Source, report: Report): YamlDocument[] {
     return [];
   }
   report.diagnostics.push(...parsed.diagnostics);
-  if (parsed.documents.length === 0 && parsed.diagnostics.length === 0) {
+  // `---` followed by nothing (a trailing separator) is an empty document, not a mistake.
+  const documents = parsed.documents.filter((d) => d.value !== null && d.value !== undefined);
+  if (documents.length === 0 && parsed.diagnostics.length === 0) {
     report.file(file, 'error', 'the file has no YAML document; expected a Device or DeviceModel (apiVersion, kind, metadata, spec)');
   }
-  return parsed.documents;
+  return documents;
 }
 
 function decode(source: Source, report: Report): string | undefined {
