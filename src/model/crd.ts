@@ -1,0 +1,160 @@
+import { Kind, type TSchema } from '@sinclair/typebox';
+import { stringify } from 'yaml';
+import { unknownFieldPolicy } from './schema-kinds.js';
+import { API_GROUP, DeviceModelSchema, DeviceSchema } from './schema.js';
+
+/**
+ * CustomResourceDefinitions generated from the same TypeBox schemas the validator uses, as
+ * Kubernetes structural OpenAPI v3: TypeBox-only keywords stripped, free-form maps marked
+ * `x-kubernetes-preserve-unknown-fields`, unions flattened (enums, merged objects). Unknown fields
+ * are pruned by the API server rather than rejected, like KubeEdge's own CRDs.
+ */
+export type OpenApi = Record<string, unknown>;
+
+interface Column {
+  name: string;
+  type: 'string' | 'date';
+  jsonPath: string;
+  description: string;
+}
+
+const AGE: Column = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Time since creation.' };
+
+const KINDS = [
+  {
+    kind: 'Device',
+    plural: 'devices',
+    schema: DeviceSchema,
+    columns: [
+      { name: 'Model', type: 'string', jsonPath: '.spec.deviceModelRef.name', description: 'DeviceModel of the device.' },
+      { name: 'Node', type: 'string', jsonPath: '.spec.nodeName', description: 'Edge node serving the device.' },
+      { name: 'Protocol', type: 'string', jsonPath: '.spec.protocol.protocolName', description: 'Protocol of the device.' },
+      { name: 'State', type: 'string', jsonPath: '.status.state', description: 'Connection state reported by the mapper.' },
+      AGE,
+    ],
+  },
+  {
+    kind: 'DeviceModel',
+    plural: 'devicemodels',
+    schema: DeviceModelSchema,
+    columns: [{ name: 'Protocol', type: 'string', jsonPath: '.spec.protocol', description: 'Protocol of the devices of this model.' }, AGE],
+  },
+] as const satisfies ReadonlyArray<{ kind: string; plural: string; schema: TSchema; columns: Column[] }>;
+
+/** A TypeBox schema as structural OpenAPI v3 (the subset Kubernetes accepts). */
+export function toStructural(schema: TSchema): OpenApi {
+  const out = convert(schema);
+  if (typeof schema['description'] === 'string') out['description'] = schema['description'];
+  return out;
+}
+
+function convert(schema: TSchema): OpenApi {
+  switch (schema[Kind]) {
+    case 'Object': {
+      const properties = (schema['properties'] as Record<string, TSchema>) ?? {};
+      const out: OpenApi = { type: 'object', properties: mapValues(properties, toStructural) };
+      const required = (schema['required'] as string[] | undefined) ?? [];
+      if (required.length > 0) out['required'] = [...required];
+      if (unknownFieldPolicy(schema) === 'allow') out['x-kubernetes-preserve-unknown-fields'] = true;
+      return out;
+    }
+    case 'Record': {
+      if (unknownFieldPolicy(schema) === 'allow') return { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+      const values = Object.values((schema['patternProperties'] as Record<string, TSchema>) ?? {})[0];
+      return { type: 'object', additionalProperties: values ? toStructural(values) : { type: 'string' } };
+    }
+    case 'Array':
+      return { type: 'array', items: toStructural(schema['items'] as TSchema) };
+    case 'Union':
+      return union((schema['anyOf'] as TSchema[]) ?? []);
+    case 'Literal':
+      return { type: typeof schema['const'] === 'number' ? 'number' : typeof schema['const'], enum: [schema['const']] };
+    case 'String':
+      return pick({ type: 'string' }, schema, ['minLength', 'maxLength', 'pattern']);
+    case 'Integer':
+      return numeric({ type: 'integer', format: 'int64' }, schema);
+    case 'Number':
+      return numeric({ type: 'number' }, schema);
+    case 'Boolean':
+      return { type: 'boolean' };
+    default:
+      return { 'x-kubernetes-preserve-unknown-fields': true };
+  }
+}
+
+function union(variants: TSchema[]): OpenApi {
+  if (variants.length > 0 && variants.every((v) => v[Kind] === 'Literal')) {
+    const types = new Set(variants.map((v) => typeof v['const']));
+    if (types.size === 1) {
+      const type = [...types][0] === 'number' ? (variants.every((v) => Number.isInteger(v['const'])) ? 'integer' : 'number') : [...types][0];
+      return { type, enum: variants.map((v) => v['const']) };
+    }
+  }
+  if (variants.length > 0 && variants.every((v) => v[Kind] === 'Object')) {
+    // One object with every variant's fields: structural schemas cannot declare fields per branch.
+    const properties: Record<string, OpenApi> = {};
+    for (const v of variants) Object.assign(properties, mapValues((v['properties'] as Record<string, TSchema>) ?? {}, toStructural));
+    return { type: 'object', properties };
+  }
+  // Mixed scalars (a number or a numeric string): any value; `kedge validate` checks it.
+  return { 'x-kubernetes-preserve-unknown-fields': true };
+}
+
+function numeric(base: OpenApi, schema: TSchema): OpenApi {
+  const out = pick(base, schema, ['minimum', 'maximum']);
+  // JSON Schema's numeric exclusiveMinimum is OpenAPI v3.0's boolean flag next to minimum.
+  if (typeof schema['exclusiveMinimum'] === 'number') Object.assign(out, { minimum: schema['exclusiveMinimum'], exclusiveMinimum: true });
+  if (typeof schema['exclusiveMaximum'] === 'number') Object.assign(out, { maximum: schema['exclusiveMaximum'], exclusiveMaximum: true });
+  return out;
+}
+
+function pick(base: OpenApi, schema: TSchema, keys: string[]): OpenApi {
+  for (const key of keys) if (schema[key] !== undefined) base[key] = schema[key];
+  return base;
+}
+
+function mapValues<T, U>(record: Record<string, T>, f: (value: T) => U): Record<string, U> {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, f(v)]));
+}
+
+/** The CRD object of one kind. */
+export function crdFor(kind: 'Device' | 'DeviceModel'): OpenApi {
+  const def = KINDS.find((k) => k.kind === kind)!;
+  const root = toStructural(def.schema);
+  const properties = root['properties'] as Record<string, OpenApi>;
+  // The API server owns apiVersion, kind and metadata; a CRD may only say they exist.
+  properties['apiVersion'] = { type: 'string' };
+  properties['kind'] = { type: 'string' };
+  properties['metadata'] = { type: 'object' };
+  root['required'] = ['spec'];
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${def.plural}.${API_GROUP}` },
+    spec: {
+      group: API_GROUP,
+      names: { kind, listKind: `${kind}List`, plural: def.plural, singular: kind.toLowerCase() },
+      scope: 'Namespaced',
+      versions: [
+        {
+          name: 'v1beta1',
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: root },
+          additionalPrinterColumns: def.columns,
+        },
+      ],
+    },
+  };
+}
+
+const HEADER = '# Generated by `npx tsx src/model/generate-crds.ts` from src/model/schema.ts; do not edit.\n';
+
+/** File name (in deploy/crds/) -> content, exactly as committed. */
+export function renderCrds(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const { kind, plural } of KINDS) {
+    out[`${API_GROUP}_${plural}.yaml`] = HEADER + stringify(crdFor(kind), { lineWidth: 0 });
+  }
+  return out;
+}
