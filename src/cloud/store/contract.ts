@@ -1,0 +1,150 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ObjectStore, StoredObject, WatchEvent } from './types.js';
+
+/**
+ * The one behaviour every ObjectStore implementation must show (the SQLite store today, the
+ * Kubernetes one later). `makeStore` returns an empty store; `dispose` releases what it took.
+ */
+export function describeObjectStoreContract(name: string, makeStore: () => Promise<{ store: ObjectStore; dispose: () => Promise<void> }>): void {
+  describe(`ObjectStore contract: ${name}`, () => {
+    let store: ObjectStore;
+    let dispose: () => Promise<void>;
+    beforeEach(async () => {
+      ({ store, dispose } = await makeStore());
+    });
+    afterEach(async () => {
+      await dispose();
+    });
+
+    const thing = (n: string, spec: unknown = { a: 1 }, labels?: Record<string, string>, ns = 'default'): StoredObject => ({
+      apiVersion: 'test.kedge.io/v1',
+      kind: 'Thing',
+      metadata: { name: n, namespace: ns, ...(labels ? { labels } : {}) },
+      spec,
+    });
+
+    it('creates with a version, generation 1 and a uid, and gets it back', async () => {
+      const created = await store.create(thing('a'));
+      expect(Number(created.metadata.resourceVersion)).toBeGreaterThan(0);
+      expect(created.metadata.generation).toBe(1);
+      expect(created.metadata.uid).toBeTruthy();
+      expect(await store.get('Thing', 'default', 'a')).toEqual(created);
+      expect(await store.get('Thing', 'default', 'missing')).toBeUndefined();
+      expect(await store.get('Thing', 'other', 'a')).toBeUndefined();
+    });
+
+    it('refuses to create an object twice', async () => {
+      await store.create(thing('a'));
+      await expect(store.create(thing('a'))).rejects.toMatchObject({ code: 'KEDGE_CLOUD_STORE_EXISTS' });
+    });
+
+    it('versions increase over all kinds in write order', async () => {
+      const a = await store.create(thing('a'));
+      const b = await store.create({ kind: 'Other', metadata: { name: 'b', namespace: '' } });
+      const a2 = await store.update({ ...a, spec: { a: 2 } });
+      const versions = [a, b, a2].map((o) => Number(o.metadata.resourceVersion));
+      expect(versions).toEqual([...versions].sort((x, y) => x - y));
+      expect(new Set(versions).size).toBe(3);
+    });
+
+    it('update with a stale resourceVersion conflicts; without one it wins', async () => {
+      const a = await store.create(thing('a'));
+      const a2 = await store.update({ ...a, spec: { a: 2 } });
+      await expect(store.update({ ...a, spec: { a: 3 } })).rejects.toMatchObject({ code: 'KEDGE_CLOUD_STORE_CONFLICT' });
+      const { resourceVersion: _rv, ...meta } = a.metadata;
+      const a3 = await store.update({ ...a, metadata: meta, spec: { a: 4 } });
+      expect(a3.spec).toEqual({ a: 4 });
+      expect(Number(a3.metadata.resourceVersion)).toBeGreaterThan(Number(a2.metadata.resourceVersion));
+      await expect(store.update(thing('ghost'))).rejects.toMatchObject({ code: 'KEDGE_CLOUD_STORE_NOT_FOUND' });
+    });
+
+    it('update bumps generation on spec changes, keeps status, and is a no-op when nothing changed', async () => {
+      const a = await store.create(thing('a'));
+      const s = await store.updateStatus('Thing', 'default', 'a', { ok: true });
+      expect(s.metadata.generation).toBe(1);
+      const same = await store.update({ ...a, metadata: { ...a.metadata, resourceVersion: undefined } });
+      expect(same.metadata.resourceVersion).toBe(s.metadata.resourceVersion);
+      const changed = await store.update({ ...a, spec: { a: 9 }, status: { ignored: true }, metadata: { ...a.metadata, resourceVersion: undefined } });
+      expect(changed.metadata.generation).toBe(2);
+      expect(changed.status).toEqual({ ok: true });
+      expect(changed.metadata.uid).toBe(a.metadata.uid);
+    });
+
+    it('updateStatus checks the expected version', async () => {
+      const a = await store.create(thing('a'));
+      await store.updateStatus('Thing', 'default', 'a', { n: 1 }, a.metadata.resourceVersion);
+      await expect(store.updateStatus('Thing', 'default', 'a', { n: 2 }, a.metadata.resourceVersion)).rejects.toMatchObject({
+        code: 'KEDGE_CLOUD_STORE_CONFLICT',
+      });
+      await expect(store.updateStatus('Thing', 'default', 'nope', {})).rejects.toMatchObject({ code: 'KEDGE_CLOUD_STORE_NOT_FOUND' });
+    });
+
+    it('deletes, with optimistic concurrency, and answers undefined for a missing object', async () => {
+      const a = await store.create(thing('a'));
+      await store.update({ ...a, spec: { a: 2 }, metadata: { ...a.metadata, resourceVersion: undefined } });
+      await expect(store.delete('Thing', 'default', 'a', a.metadata.resourceVersion)).rejects.toMatchObject({ code: 'KEDGE_CLOUD_STORE_CONFLICT' });
+      const gone = await store.delete('Thing', 'default', 'a');
+      expect(gone?.metadata.name).toBe('a');
+      expect(await store.get('Thing', 'default', 'a')).toBeUndefined();
+      expect(await store.delete('Thing', 'default', 'a')).toBeUndefined();
+    });
+
+    it('lists by kind, namespace and label selector with the store version', async () => {
+      await store.create(thing('a', {}, { app: 'x', tier: 'edge' }));
+      await store.create(thing('b', {}, { app: 'y' }));
+      await store.create(thing('c', {}, { app: 'x' }, 'plant'));
+      await store.create({ kind: 'Other', metadata: { name: 'z', namespace: 'default' } });
+      const all = await store.list('Thing');
+      expect(all.items.map((o) => o.metadata.name).sort()).toEqual(['a', 'b', 'c']);
+      expect(Number(all.resourceVersion)).toBeGreaterThanOrEqual(4);
+      expect((await store.list('Thing', { namespace: 'plant' })).items.map((o) => o.metadata.name)).toEqual(['c']);
+      const names = async (labelSelector: string) => (await store.list('Thing', { labelSelector })).items.map((o) => o.metadata.name).sort();
+      expect(await names('app=x')).toEqual(['a', 'c']);
+      expect(await names('app!=x')).toEqual(['b']);
+      expect(await names('tier')).toEqual(['a']);
+      expect(await names('!tier')).toEqual(['b', 'c']);
+      expect(await names('app=x,tier=edge')).toEqual(['a']);
+    });
+
+    it('watch replays history after a version, then delivers live events in version order', async () => {
+      const a = await store.create(thing('a'));
+      const listed = await store.list('Thing');
+      await store.update({ ...a, spec: { a: 2 }, metadata: { ...a.metadata, resourceVersion: undefined } });
+      const events: WatchEvent[] = [];
+      const handle = await store.watch('Thing', listed.resourceVersion, (e) => events.push(e));
+      await store.create(thing('b'));
+      await store.create({ kind: 'Other', metadata: { name: 'o', namespace: '' } });
+      await store.delete('Thing', 'default', 'a');
+      await waitFor(() => events.length >= 3);
+      expect(events.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(['MODIFIED a', 'ADDED b', 'DELETED a']);
+      const versions = events.map((e) => Number(e.object.metadata.resourceVersion));
+      expect(versions).toEqual([...versions].sort((x, y) => x - y));
+      const deleted = events[2]!.object;
+      expect(Number(deleted.metadata.resourceVersion)).toBeGreaterThan(versions[1]!);
+      handle.stop();
+      await store.create(thing('c'));
+      await flush();
+      expect(events).toHaveLength(3);
+    });
+
+    it('a watcher that writes in its handler still sees every event once, in order', async () => {
+      const seen: string[] = [];
+      await store.watch('Thing', '0', (e) => {
+        seen.push(`${e.type} ${e.object.metadata.name} ${e.object.metadata.resourceVersion}`);
+        if (e.type === 'ADDED') void store.updateStatus('Thing', 'default', e.object.metadata.name, { seen: true });
+      });
+      await store.create(thing('a'));
+      await waitFor(() => seen.length >= 2);
+      expect(seen.map((s) => s.split(' ').slice(0, 2).join(' '))).toEqual(['ADDED a', 'MODIFIED a']);
+    });
+  });
+}
+
+async function flush(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+}
+
+async function waitFor(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  if (!cond()) throw new Error('condition not reached');
+}

@@ -1,0 +1,16 @@
+export type {
+  ObjectStore,
+  StoredObject,
+  StoredMeta,
+  WatchEvent,
+  WatchEventType,
+  WatchHandle,
+  ListOptions,
+  ListResult,
+  LinkStateStore,
+} from './types.js';
+export { objectKey } from './types.js';
+export { SqliteObjectStore, type SqliteStoreOptions } from './sqlite-store.js';
+export { SqliteLinkState } from './link-state.js';
+export { cloudStoreErrors } from './errors.js';
+export { canonicalJson } from './canonical.js';

@@ -1,0 +1,53 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { LinkStateStore } from './types.js';
+
+/**
+ * ObjectSync and the dedupe window in the cloud's SQLite file. The window is bounded per node:
+ * after each batch, rows older than the newest `windowSize` of that node are removed.
+ */
+export class SqliteLinkState implements LinkStateStore {
+  private readonly s: Record<'acked' | 'setAcked' | 'removeAcked' | 'handled' | 'addHandled' | 'trim', Statement>;
+  private readonly addBatch: (entries: Array<{ node: string; id: string }>) => void;
+
+  constructor(db: Database, private readonly windowSize = 65_536) {
+    this.s = {
+      acked: db.prepare('SELECT key, token FROM object_sync WHERE node = ?'),
+      setAcked: db.prepare('INSERT INTO object_sync (node, key, token) VALUES (?, ?, ?) ON CONFLICT (node, key) DO UPDATE SET token = excluded.token'),
+      removeAcked: db.prepare('DELETE FROM object_sync WHERE node = ? AND key = ?'),
+      handled: db.prepare('SELECT msg_id FROM handled_ids WHERE node = ? ORDER BY seq'),
+      addHandled: db.prepare('INSERT INTO handled_ids (node, msg_id) VALUES (?, ?)'),
+      trim: db.prepare(
+        'DELETE FROM handled_ids WHERE node = ? AND seq <= (SELECT seq FROM handled_ids WHERE node = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)',
+      ),
+    };
+    this.addBatch = db.transaction((entries: Array<{ node: string; id: string }>) => {
+      const nodes = new Set<string>();
+      for (const e of entries) {
+        this.s.addHandled.run(e.node, e.id);
+        nodes.add(e.node);
+      }
+      for (const node of nodes) this.s.trim.run(node, node, this.windowSize);
+    });
+  }
+
+  ackedObjects(node: string): Map<string, string> {
+    const rows = this.s.acked.all(node) as Array<{ key: string; token: string }>;
+    return new Map(rows.map((r) => [r.key, r.token]));
+  }
+
+  setAcked(node: string, key: string, token: string): void {
+    this.s.setAcked.run(node, key, token);
+  }
+
+  removeAcked(node: string, key: string): void {
+    this.s.removeAcked.run(node, key);
+  }
+
+  handledIds(node: string): string[] {
+    return (this.s.handled.all(node) as Array<{ msg_id: string }>).map((r) => r.msg_id);
+  }
+
+  addHandled(entries: Array<{ node: string; id: string }>): void {
+    if (entries.length > 0) this.addBatch(entries);
+  }
+}

@@ -1,0 +1,89 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { describeObjectStoreContract } from './contract.js';
+import { SqliteLinkState } from './link-state.js';
+import { SqliteObjectStore } from './sqlite-store.js';
+
+describeObjectStoreContract('sqlite in memory', async () => {
+  const store = new SqliteObjectStore({ file: ':memory:' });
+  return { store, dispose: () => store.close() };
+});
+
+describeObjectStoreContract('sqlite file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kedge-cloud-store-'));
+  const store = new SqliteObjectStore({ file: join(dir, 'cloud.db') });
+  return {
+    store,
+    dispose: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('SqliteObjectStore specifics', () => {
+  it('keeps objects and versions across a reopen', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kedge-cloud-store-'));
+    try {
+      const file = join(dir, 'cloud.db');
+      const first = new SqliteObjectStore({ file });
+      const a = await first.create({ kind: 'Thing', metadata: { name: 'a', namespace: 'default' }, spec: { x: 1 } });
+      await first.close();
+      const second = new SqliteObjectStore({ file });
+      expect(await second.get('Thing', 'default', 'a')).toEqual(a);
+      const b = await second.create({ kind: 'Thing', metadata: { name: 'b', namespace: 'default' } });
+      expect(Number(b.metadata.resourceVersion)).toBe(Number(a.metadata.resourceVersion) + 1);
+      await second.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers KEDGE_CLOUD_STORE_EXPIRED for a watch older than the kept history', async () => {
+    const store = new SqliteObjectStore({ file: ':memory:', historyLimit: 10 });
+    for (let i = 0; i < 300; i++) await store.create({ kind: 'Thing', metadata: { name: `t${i}`, namespace: 'default' } });
+    await expect(store.watch('Thing', '1', () => {})).rejects.toMatchObject({ code: 'KEDGE_CLOUD_STORE_EXPIRED' });
+    const events: string[] = [];
+    const h = await store.watch('Thing', '295', (e) => events.push(e.object.metadata.name));
+    await new Promise((r) => setImmediate(r));
+    expect(events).toEqual(['t295', 't296', 't297', 't298', 't299']);
+    h.stop();
+    await store.close();
+  });
+
+  it('rejects a bad label selector and objects without a name', async () => {
+    const store = new SqliteObjectStore({ file: ':memory:' });
+    await expect(store.list('Thing', { labelSelector: 'a b' })).rejects.toMatchObject({ code: 'KEDGE_CLOUD_STORE_SELECTOR' });
+    await expect(store.create({ kind: 'Thing', metadata: { name: '' } })).rejects.toMatchObject({ code: 'KEDGE_CLOUD_STORE_INVALID' });
+    await store.close();
+    await expect(store.get('Thing', '', 'a')).rejects.toMatchObject({ code: 'KEDGE_CLOUD_STORE_CLOSED' });
+  });
+});
+
+describe('SqliteLinkState', () => {
+  it('records acknowledged tokens per node and object', () => {
+    const store = new SqliteObjectStore({ file: ':memory:' });
+    const state = new SqliteLinkState(store.database);
+    state.setAcked('n1', 'device/default/a', '1');
+    state.setAcked('n1', 'device/default/a', '2');
+    state.setAcked('n2', 'device/default/a', '7');
+    expect([...state.ackedObjects('n1')]).toEqual([['device/default/a', '2']]);
+    state.removeAcked('n1', 'device/default/a');
+    expect(state.ackedObjects('n1').size).toBe(0);
+    expect(state.ackedObjects('n2').get('device/default/a')).toBe('7');
+    void store.close();
+  });
+
+  it('keeps a bounded window of handled ids per node, oldest dropped first', () => {
+    const store = new SqliteObjectStore({ file: ':memory:' });
+    const state = new SqliteLinkState(store.database, 3);
+    state.addHandled(['a', 'b', 'c', 'd'].map((id) => ({ node: 'n1', id })));
+    state.addHandled([{ node: 'n2', id: 'x' }]);
+    state.addHandled([{ node: 'n1', id: 'e' }]);
+    expect(state.handledIds('n1')).toEqual(['c', 'd', 'e']);
+    expect(state.handledIds('n2')).toEqual(['x']);
+    void store.close();
+  });
+});

@@ -1,0 +1,93 @@
+/**
+ * The cloud's object store, shaped like the Kubernetes API (get/list/watch with resource
+ * versions, optimistic concurrency, a status sub-resource) so that a Kubernetes-backed
+ * implementation can replace the embedded SQLite one without touching its users.
+ */
+export interface StoredMeta {
+  name: string;
+  /** Empty string for cluster-scoped kinds (Node). */
+  namespace?: string;
+  /** Decimal string of the store's global counter at the object's last write. */
+  resourceVersion?: string;
+  /** Increments on every write except status writes (as Kubernetes does with a status sub-resource). */
+  generation?: number;
+  uid?: string;
+  creationTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  [key: string]: unknown;
+}
+
+export interface StoredObject {
+  apiVersion?: string;
+  kind: string;
+  metadata: StoredMeta;
+  spec?: unknown;
+  status?: unknown;
+  [key: string]: unknown;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface WatchEvent<T extends StoredObject = StoredObject> {
+  type: WatchEventType;
+  /** For DELETED: the object as it was, with the deletion's resourceVersion. */
+  object: T;
+}
+
+export interface ListOptions {
+  namespace?: string;
+  /** Equality-based selector: `a=b,c!=d,e` (`e`: the label exists, `!e`: it does not). */
+  labelSelector?: string;
+}
+
+export interface ListResult<T extends StoredObject = StoredObject> {
+  items: T[];
+  /** The store's version when the list was read: watch from here to miss nothing. */
+  resourceVersion: string;
+}
+
+export interface WatchHandle {
+  stop(): void;
+}
+
+export interface ObjectStore {
+  get(kind: string, namespace: string, name: string): Promise<StoredObject | undefined>;
+  list(kind: string, options?: ListOptions): Promise<ListResult>;
+  /** Fails with KEDGE_CLOUD_STORE_EXISTS when the object exists. */
+  create(object: StoredObject): Promise<StoredObject>;
+  /**
+   * Replaces metadata (labels, annotations) and spec; status is kept (status sub-resource).
+   * With `metadata.resourceVersion` set, fails with KEDGE_CLOUD_STORE_CONFLICT unless it is current.
+   */
+  update(object: StoredObject): Promise<StoredObject>;
+  /** Replaces status only; `expectedVersion` as in update. */
+  updateStatus(kind: string, namespace: string, name: string, status: unknown, expectedVersion?: string): Promise<StoredObject>;
+  /** Returns the deleted object, undefined when there was none. */
+  delete(kind: string, namespace: string, name: string, expectedVersion?: string): Promise<StoredObject | undefined>;
+  /**
+   * Delivers every change of `kind` after `fromVersion`, in version order, then live ones.
+   * Fails with KEDGE_CLOUD_STORE_EXPIRED when `fromVersion` is older than the kept history.
+   */
+  watch(kind: string, fromVersion: string, handler: (event: WatchEvent) => void): Promise<WatchHandle>;
+  close(): Promise<void>;
+}
+
+/**
+ * The link's bookkeeping (KubeEdge's ObjectSync and the dedupe window). Kept apart from the
+ * object store: the Kubernetes implementation may keep it in CRDs or in a local file.
+ */
+export interface LinkStateStore {
+  /** Per node and object key, the sync token the edge acknowledged. */
+  ackedObjects(node: string): Map<string, string>;
+  setAcked(node: string, key: string, token: string): void;
+  removeAcked(node: string, key: string): void;
+  /** The msg_ids handled per node, oldest first (at most the window size). */
+  handledIds(node: string): string[];
+  /** Records handled ids; trims each node's window to its bound. */
+  addHandled(entries: Array<{ node: string; id: string }>): void;
+}
+
+export function objectKey(o: { kind: string; metadata: { namespace?: string | undefined; name: string } }): string {
+  return `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+}
