@@ -22,6 +22,8 @@ export const modbusErrors = defineErrors({
     'Opening the connection failed; check the host/port or serial device path and its permissions.',
   KEDGE_MODBUS_BAD_RESPONSE:
     'The device answered with a frame that does not match the request (wrong unit, function or length).',
+  KEDGE_MODBUS_IO:
+    'Talking to the device failed below the Modbus layer (socket or serial port error); kedge reconnects with back-off.',
   KEDGE_MODBUS_DEVICE_BACKOFF:
     'The device failed recently and is backed off; kedge probes it again when the back-off expires.',
   KEDGE_MODBUS_QUEUE_CLOSED: 'The line queue was stopped; requests are no longer accepted.',
