@@ -50,7 +50,3 @@ export const KNOWN_PROTOCOLS = Object.keys(PROTOCOL_SCHEMAS);
 export function protocolSchemasFor(protocolName: string): ProtocolSchemas | undefined {
   return PROTOCOL_SCHEMAS[protocolName.toLowerCase()];
 }
-
-export function issue(path: (string | number)[], message: string, severity: 'error' | 'warning' = 'error'): SchemaIssue {
-  return { path, message, severity };
-}

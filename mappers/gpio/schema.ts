@@ -1,5 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { issue, type ProtocolSchemas, type SchemaIssue, type VisitorContext } from '../schemas.js';
+import type { ProtocolSchemas, SchemaIssue, VisitorContext } from '../schemas.js';
+
+// Registry types are imported as types only: mappers/schemas.ts imports this file.
+function issue(path: SchemaIssue['path'], message: string, severity: SchemaIssue['severity'] = 'error'): SchemaIssue {
+  return { path, message, severity };
+}
 
 /** GPIO `protocol.configData` and visitor `configData` (BCM pin numbers, Raspberry Pi header: 0..53). */
 export const GpioDeviceConfigSchema = Type.Object(

@@ -1,5 +1,10 @@
 import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
-import { issue, type ProtocolSchemas, type SchemaIssue, type VisitorContext } from '../schemas.js';
+import type { ProtocolSchemas, SchemaIssue, VisitorContext } from '../schemas.js';
+
+// Registry types are imported as types only: mappers/schemas.ts imports this file.
+function issue(path: SchemaIssue['path'], message: string, severity: SchemaIssue['severity'] = 'error'): SchemaIssue {
+  return { path, message, severity };
+}
 
 /**
  * Modbus `protocol.configData` and visitor `configData`: KubeEdge's fields (its examples stay

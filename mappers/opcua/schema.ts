@@ -1,5 +1,10 @@
 import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
-import { issue, type ProtocolSchemas, type SchemaIssue } from '../schemas.js';
+import type { ProtocolSchemas, SchemaIssue } from '../schemas.js';
+
+// Registry types are imported as types only: mappers/schemas.ts imports this file.
+function issue(path: SchemaIssue['path'], message: string, severity: SchemaIssue['severity'] = 'error'): SchemaIssue {
+  return { path, message, severity };
+}
 
 /** OPC UA `protocol.configData` and visitor `configData` (KubeEdge's older mapper fields + kedge's `subscribe`). */
 function oneOf<const T extends readonly string[]>(values: T, description: string): TUnion<TLiteral<T[number]>[]> {
