@@ -21,8 +21,8 @@ export function checkReferences(devices: Entry<Device>[], models: Entry<DeviceMo
   checkDuplicates([...models, ...devices], report);
   const modelByKey = new Map<string, Entry<DeviceModel>>();
   for (const m of models) {
-    const key = `${namespaceOf(m.value.metadata)}/${m.value.metadata.name}`;
-    if (!modelByKey.has(key)) modelByKey.set(key, m);
+    const key = idOf(m.value);
+    if (key !== undefined && !modelByKey.has(key)) modelByKey.set(key, m);
     if (m.valid) checkModel(m, report);
   }
   const resolved = new Map<Entry<Device>, Entry<DeviceModel>>();
@@ -43,13 +43,22 @@ export function checkReferences(devices: Entry<Device>[], models: Entry<DeviceMo
 function checkDuplicates(entries: Entry<Device | DeviceModel>[], report: Report): void {
   const first = new Map<string, Entry<Device | DeviceModel>>();
   for (const e of entries) {
-    if (typeof e.value.metadata?.name !== 'string') continue;
-    const id = `${namespaceOf(e.value.metadata)}/${e.value.metadata.name}`;
+    const id = idOf(e.value);
+    if (id === undefined) continue;
     const key = `${e.value.kind} ${id}`;
     const earlier = first.get(key);
     if (earlier) report.error(e.doc, ['metadata', 'name'], `duplicate ${key}, already defined at ${report.where(earlier.doc, ['metadata', 'name'])}`);
     else first.set(key, e);
   }
+}
+
+/** `<namespace>/<name>`, or undefined when an invalid document has no usable metadata. */
+function idOf(value: Device | DeviceModel): string | undefined {
+  const meta: unknown = value.metadata;
+  if (meta === null || typeof meta !== 'object') return undefined;
+  const { name, namespace } = meta as { name?: unknown; namespace?: unknown };
+  if (typeof name !== 'string') return undefined;
+  return `${typeof namespace === 'string' ? namespace : 'default'}/${name}`;
 }
 
 function propertyMap(model: DeviceModel): Map<string, ModelProperty> {
@@ -76,7 +85,7 @@ function findModel(d: Entry<Device>, byKey: Map<string, Entry<DeviceModel>>, all
   const name = d.value.spec.deviceModelRef.name;
   const model = byKey.get(`${namespace}/${name}`);
   if (model) return model;
-  const elsewhere = all.filter((m) => m.value.metadata?.name === name).map((m) => namespaceOf(m.value.metadata));
+  const elsewhere = all.filter((m) => idOf(m.value)?.endsWith(`/${name}`)).map((m) => idOf(m.value)!.split('/')[0]);
   const hint =
     elsewhere.length > 0
       ? `; a DeviceModel ${name} exists in namespace ${elsewhere.join(', ')}, but a Device can only use a model of its own namespace`

@@ -67,11 +67,16 @@ function validateSourcesInto(sources: Source[], report: Report, files: string[])
       if (checked.kind === 'DeviceModel') models.push({ doc, value: checked.value, valid: checked.valid });
     }
   }
-  const resolved = checkReferences(devices, models, report);
   const instances: DeviceInstance[] = [];
-  for (const [device, model] of resolved) {
-    if (report.hasErrors(device.doc) || report.hasErrors(model.doc)) continue;
-    instances.push(resolveDeviceInstance(device.value, model.value));
+  try {
+    const resolved = checkReferences(devices, models, report);
+    for (const [device, model] of resolved) {
+      if (report.hasErrors(device.doc) || report.hasErrors(model.doc)) continue;
+      instances.push(resolveDeviceInstance(device.value, model.value));
+    }
+  } catch (err) {
+    // A bug of ours must still not crash `kedge validate`; say where it happened.
+    report.file(sources[0]?.file ?? '(input)', 'error', `internal error while checking references: ${(err as Error).message}`);
   }
   return {
     diagnostics: sortDiagnostics(report.diagnostics, files),
