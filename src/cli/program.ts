@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerConfig } from './commands/config.js';
+import { registerValidate } from './commands/validate.js';
 
 /**
  * The `kedge` command tree. Each subcommand lives in `commands/<name>.ts` and loads its heavy
@@ -12,6 +13,7 @@ export function buildProgram(version: string): Command {
     .description('kedge: device protocol gateway and digital twin for edge hardware (KubeEdge-compatible).')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: false });
+  registerValidate(program);
   registerConfig(program);
   return program;
 }
