@@ -20,7 +20,7 @@ describe('RTU request framing', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 1, max: stream.length }), { maxLength: 6 }), (cuts) => {
         const points = [...new Set(cuts)].sort((a, b) => a - b);
-        let buffer = Buffer.alloc(0);
+        let buffer: Buffer = Buffer.alloc(0);
         const units: number[] = [];
         let from = 0;
         for (const to of [...points, stream.length]) {
