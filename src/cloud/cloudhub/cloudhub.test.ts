@@ -1,0 +1,233 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AckContent, CloudChannels, CloudRequests, UpstreamMessage } from '../../contracts/index.js';
+import { Bus } from '../../core/bus/index.js';
+import { ManualClock } from '../../core/clock/index.js';
+import { silentLogger } from '../../core/log/index.js';
+import { newMessage } from '../../core/message/index.js';
+import { createMetricsRegistry } from '../../core/metrics/index.js';
+import { SqliteLinkState, SqliteObjectStore } from '../store/index.js';
+import { CloudHub, CLOSE } from './index.js';
+import { RawEdge, waitUntil } from './test-client.js';
+
+describe('CloudHub', () => {
+  let store: SqliteObjectStore;
+  let linkState: SqliteLinkState;
+  let bus: Bus<CloudChannels, CloudRequests>;
+  let hub: CloudHub;
+  let clock: ManualClock;
+  let handled: UpstreamMessage[];
+  let events: string[];
+  let failNext: boolean;
+  const edges: RawEdge[] = [];
+
+  const makeHub = () =>
+    new CloudHub({ bus, linkState, logger: silentLogger(), registry: createMetricsRegistry(), clock, host: '127.0.0.1', port: 0, maxPayloadBytes: 64 * 1024, keepaliveTimeoutMs: 30_000 });
+
+  beforeEach(async () => {
+    store = new SqliteObjectStore({ file: ':memory:' });
+    linkState = new SqliteLinkState(store.database);
+    bus = new Bus({ logger: silentLogger() });
+    clock = new ManualClock(1_000);
+    handled = [];
+    events = [];
+    failNext = false;
+    const handler = (req: UpstreamMessage): AckContent => {
+      if (failNext) {
+        failNext = false;
+        throw new Error('broker unavailable');
+      }
+      handled.push(req);
+      return { ok: true };
+    };
+    const ep = { name: 'test', group: 'test' };
+    bus.serve('upstream.telemetry', ep, handler);
+    bus.serve('upstream.devicetwin', ep, handler);
+    bus.subscribe('link.connected', ep, (e) => events.push(`connected ${e.node}`));
+    bus.subscribe('link.disconnected', ep, (e) => events.push(`disconnected ${e.node}`));
+    bus.subscribe('link.heartbeat', ep, (e) => events.push(`heartbeat ${e.node}`));
+    hub = makeHub();
+    await hub.start();
+  });
+
+  afterEach(async () => {
+    for (const e of edges.splice(0)) e.close();
+    await hub.stop();
+    await store.close();
+  });
+
+  const connect = async (node: string) => {
+    const edge = await RawEdge.connect(hub.port, node);
+    edges.push(edge);
+    await waitUntil(() => hub.connectedNodes.includes(node), `${node} connected`);
+    return edge;
+  };
+
+  it('acknowledges a message after it was handled, with parent_msg_id', async () => {
+    const edge = await connect('edge-1');
+    const msg = edge.upload('edge-1', 'default/telemetry/thermo-1', { readings: [] });
+    await waitUntil(() => edge.acksFor(msg.header.msg_id).length === 1, 'ack');
+    expect(handled).toHaveLength(1);
+    expect(handled[0]!.node).toBe('edge-1');
+    const ack = edge.acksFor(msg.header.msg_id)[0]!;
+    expect(ack.content).toEqual({ ok: true });
+    expect(ack.route.resource).toBe(msg.route.resource);
+    expect(events).toContain('connected edge-1');
+  });
+
+  it('handles a re-sent id once and acknowledges it again, also after a cloud restart', async () => {
+    let edge = await connect('edge-1');
+    const msg = edge.upload('edge-1', 'default/devicetwin/thermo-1', { properties: {} }, 'fixed-id-1');
+    await waitUntil(() => edge.acksFor('fixed-id-1').length === 1, 'first ack');
+    edge.upload('edge-1', 'default/devicetwin/thermo-1', { properties: {} }, 'fixed-id-1');
+    await waitUntil(() => edge.acksFor('fixed-id-1').length === 2, 'second ack');
+    expect(handled.map((h) => h.message.header.msg_id)).toEqual([msg.header.msg_id]);
+    edge.close();
+    await hub.stop();
+    hub = makeHub();
+    await hub.start();
+    edge = await connect('edge-1');
+    edge.upload('edge-1', 'default/devicetwin/thermo-1', { properties: {} }, 'fixed-id-1');
+    await waitUntil(() => edge.acksFor('fixed-id-1').length === 1, 'ack after restart');
+    expect(handled).toHaveLength(1);
+  });
+
+  it('closes only the connection that sent a malformed frame, with 1007', async () => {
+    const bad = await connect('edge-bad');
+    const good = await connect('edge-good');
+    bad.sendRaw('{"header": nope');
+    expect(await bad.waitClosed()).toBe(CLOSE.invalid);
+    expect(bad.closeReason).toContain('not JSON');
+    const msg = good.upload('edge-good', 'default/telemetry/t', { readings: [] });
+    await waitUntil(() => good.acksFor(msg.header.msg_id).length === 1, 'ack on the good connection');
+    expect(hub.connectedNodes).toEqual(['edge-good']);
+    expect(events).toContain('disconnected edge-bad');
+  });
+
+  it('closes a connection with a binary frame (1007) and one with an oversized frame (1009)', async () => {
+    const bin = await connect('edge-bin');
+    bin.sendRaw(Buffer.from([1, 2, 3]), true);
+    expect(await bin.waitClosed()).toBe(CLOSE.invalid);
+    const big = await connect('edge-big');
+    big.sendRaw('x'.repeat(65 * 1024));
+    expect(await big.waitClosed()).toBe(CLOSE.tooBig);
+    await waitUntil(() => hub.connectedNodes.length === 0, 'both gone');
+  });
+
+  it('marks a silent node not ready after the keepalive timeout and closes its socket', async () => {
+    const edge = await connect('edge-1');
+    edge.send(newMessage({ source: 'edgehub', group: 'hub', operation: 'keepalive', resource: 'node/edge-1' }, 'ping'));
+    await waitUntil(() => events.includes('heartbeat edge-1'), 'heartbeat');
+    clock.advance(29_000);
+    expect(hub.connectedNodes).toEqual(['edge-1']);
+    clock.advance(2_000);
+    expect(hub.connectedNodes).toEqual([]);
+    expect(events).toContain('disconnected edge-1');
+    expect(await edge.waitClosed()).toBe(CLOSE.keepalive);
+  });
+
+  it('answers ok:false for a resource the cloud does not handle, and the edge may drop it', async () => {
+    const edge = await connect('edge-1');
+    const msg = edge.upload('edge-1', 'default/pod/nginx', {});
+    await waitUntil(() => edge.acksFor(msg.header.msg_id).length === 1, 'refusal');
+    expect(edge.acksFor(msg.header.msg_id)[0]!.content).toMatchObject({ ok: false, reason: expect.stringContaining('pod') });
+    const other = edge.upload('other-node', 'default/telemetry/t', {});
+    await waitUntil(() => edge.acksFor(other.header.msg_id).length === 1, 'refusal for another node');
+    expect(edge.acksFor(other.header.msg_id)[0]!.content).toMatchObject({ ok: false });
+    expect(handled).toHaveLength(0);
+  });
+
+  it('does not acknowledge on a transient failure, closes with 1011, and handles the resend', async () => {
+    let edge = await connect('edge-1');
+    failNext = true;
+    edge.upload('edge-1', 'default/telemetry/t', { readings: [] }, 'm1');
+    expect(await edge.waitClosed()).toBe(CLOSE.internal);
+    expect(edge.acksFor('m1')).toHaveLength(0);
+    edge = await connect('edge-1');
+    edge.upload('edge-1', 'default/telemetry/t', { readings: [] }, 'm1');
+    await waitUntil(() => edge.acksFor('m1').length === 1, 'ack of the resend');
+    expect(handled.map((h) => h.message.header.msg_id)).toEqual(['m1']);
+  });
+
+  it('keeps per-device order: messages of one device are handled in arrival order', async () => {
+    const edge = await connect('edge-1');
+    const ids = Array.from({ length: 50 }, (_, i) => `o${i}`);
+    for (const id of ids) edge.upload('edge-1', `default/${Number(id.slice(1)) % 2 ? 'telemetry' : 'devicetwin'}/d1`, {}, id);
+    await waitUntil(() => handled.length === 50, 'all handled');
+    expect(handled.map((h) => h.message.header.msg_id)).toEqual(ids);
+  });
+
+  it('a second connection of the same node replaces the first', async () => {
+    const first = await connect('edge-1');
+    const second = await RawEdge.connect(hub.port, 'edge-1');
+    edges.push(second);
+    expect(await first.waitClosed()).toBe(CLOSE.replaced);
+    const msg = second.upload('edge-1', 'default/telemetry/t', {});
+    await waitUntil(() => second.acksFor(msg.header.msg_id).length === 1, 'ack on the new connection');
+    expect(hub.connectedNodes).toEqual(['edge-1']);
+  });
+
+  it('refuses a path that is not /<project>/<node>/events', async () => {
+    await expect(RawEdge.connect(hub.port, 'Bad_Node')).rejects.toThrow(/404/);
+  });
+
+  describe('downstream', () => {
+    const item = (key: string, token: string, remove = false) => ({
+      node: 'edge-1',
+      key,
+      token,
+      remove,
+      message: newMessage({ source: 'devicecontroller', group: 'resource', operation: remove ? 'delete' : 'update', resource: `node/edge-1/default/${key}` }, { token }, { resourceVersion: token }),
+    });
+
+    it('sends only the newest version of an object pending while the node was away, and records the ack', async () => {
+      bus.publish('link.send', item('device/default/a', '1'));
+      bus.publish('link.send', item('device/default/a', '2'));
+      bus.publish('link.send', item('device/default/b', '3'));
+      bus.publish('link.send', item('device/default/a', '4'));
+      const edge = await connect('edge-1');
+      await waitUntil(() => edge.received.length === 2, 'two objects');
+      expect(edge.received.map((m) => (m.content as { token: string }).token).sort()).toEqual(['3', '4']);
+      for (const m of edge.received) edge.send(newMessage({ source: 'metamanager', group: 'meta', operation: 'response', resource: m.route.resource! }, { ok: true }, { parentId: m.header.msg_id }));
+      await waitUntil(() => linkState.ackedObjects('edge-1').size === 2, 'ObjectSync');
+      expect(Object.fromEntries(linkState.ackedObjects('edge-1'))).toEqual({ 'device/default/a': '4', 'device/default/b': '3' });
+    });
+
+    it('resends what was not acknowledged after a reconnect, newest version only', async () => {
+      let edge = await connect('edge-1');
+      bus.publish('link.send', item('device/default/a', '5'));
+      await waitUntil(() => edge.received.length === 1, 'first send');
+      edge.close();
+      await waitUntil(() => hub.connectedNodes.length === 0, 'disconnect');
+      bus.publish('link.send', item('device/default/a', '6'));
+      bus.publish('link.send', item('device/default/gone', '7', true));
+      edge = await connect('edge-1');
+      await waitUntil(() => edge.received.length === 2, 'resend');
+      expect(edge.received.map((m) => `${m.route.operation} ${(m.content as { token: string }).token}`)).toEqual(['update 6', 'delete 7']);
+      linkState.setAcked('edge-1', 'device/default/gone', '1');
+      for (const m of edge.received) edge.send(newMessage({ source: 'metamanager', group: 'meta', operation: 'response', resource: m.route.resource! }, { ok: true }, { parentId: m.header.msg_id }));
+      await waitUntil(() => linkState.ackedObjects('edge-1').get('device/default/a') === '6', 'ack of 6');
+      await waitUntil(() => !linkState.ackedObjects('edge-1').has('device/default/gone'), 'delete recorded');
+      edge.close();
+      await waitUntil(() => hub.connectedNodes.length === 0, 'disconnect');
+      edge = await connect('edge-1');
+      await new Promise((r) => setTimeout(r, 50));
+      expect(edge.received).toHaveLength(0);
+    });
+
+    it('an ack of an older version does not settle a newer pending one', async () => {
+      const edge = await connect('edge-1');
+      bus.publish('link.send', item('device/default/a', '1'));
+      bus.publish('link.send', item('device/default/a', '2'));
+      await waitUntil(() => edge.received.length === 2, 'both sent');
+      const first = edge.received[0]!;
+      edge.send(newMessage({ source: 'metamanager', group: 'meta', operation: 'response', resource: first.route.resource! }, { ok: true }, { parentId: first.header.msg_id }));
+      await new Promise((r) => setTimeout(r, 30));
+      expect(linkState.ackedObjects('edge-1').size).toBe(0);
+      edge.close();
+      await waitUntil(() => hub.connectedNodes.length === 0, 'disconnect');
+      const again = await connect('edge-1');
+      await waitUntil(() => again.received.length === 1, 'resend of 2');
+      expect((again.received[0]!.content as { token: string }).token).toBe('2');
+    });
+  });
+});

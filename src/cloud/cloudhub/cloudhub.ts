@@ -1,0 +1,316 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { AckContent, CloudChannels, CloudRequests, DownstreamItem } from '../../contracts/index.js';
+import type { Bus } from '../../core/bus/index.js';
+import { systemClock, type Clock, type Timer } from '../../core/clock/index.js';
+import { errorText } from '../../core/errors/index.js';
+import { buildResponse, Operation, parseMessage, parseResource, serializeMessage, type Message } from '../../core/message/index.js';
+import type { Module } from '../../core/module/index.js';
+import type { LinkStateStore } from '../store/index.js';
+import { DedupeWindow } from './dedupe.js';
+import { DownstreamQueues } from './downstream.js';
+import { cloudhubErrors } from './errors.js';
+import { KeyedChain } from './keyed-chain.js';
+import { cloudhubMetrics, type CloudhubMetrics } from './metrics.js';
+import { parseHubPath } from './path.js';
+
+export interface CloudHubOptions {
+  bus: Bus<CloudChannels, CloudRequests>;
+  linkState: LinkStateStore;
+  logger: Logger;
+  registry: Registry;
+  clock?: Clock;
+  /** Default 0.0.0.0: edge nodes connect from other machines. */
+  host?: string;
+  /** 0 picks a free port (tests); see `port` after start(). */
+  port: number;
+  /** Largest frame accepted (default 4 MiB); larger frames close the connection with 1009. */
+  maxPayloadBytes?: number;
+  /** A node without any frame for this long is not ready and its socket is closed (default 30 s). */
+  keepaliveTimeoutMs?: number;
+  /** Handled message ids remembered per node (default 65,536). */
+  dedupeWindow?: number;
+  /** How long a module may take to handle one upstream message (default 10 s). */
+  handleTimeoutMs?: number;
+}
+
+interface Connection {
+  node: string;
+  ws: WebSocket;
+  lastSeen: number;
+  closed: boolean;
+}
+
+type UpstreamRequest = 'upstream.telemetry' | 'upstream.devicetwin' | 'upstream.devicestate' | 'upstream.mapperstatus';
+const UPSTREAM = new Map<string, UpstreamRequest>([
+  ['telemetry', 'upstream.telemetry'],
+  ['devicetwin', 'upstream.devicetwin'],
+  ['devicestate', 'upstream.devicestate'],
+  ['mapperstatus', 'upstream.mapperstatus'],
+]);
+const KNOWN_OPS = new Set<string>(Object.values(Operation));
+export const CLOSE = { invalid: 1007, tooBig: 1009, internal: 1011, replaced: 4000, keepalive: 4001, stopping: 1001 } as const;
+
+/**
+ * The cloud end of the link (docs/link.md): one WebSocket per edge node, acknowledgements after
+ * handling, dedupe by msg_id, a keyed downstream queue with resend on reconnect, keepalive.
+ */
+export class CloudHub implements Module {
+  readonly name = 'cloudhub';
+  readonly group = 'cloudhub';
+  private server: Server | undefined;
+  private wss: WebSocketServer | undefined;
+  private readonly conns = new Map<string, Connection>();
+  private readonly inflight = new Set<string>();
+  private readonly chain = new KeyedChain();
+  private sweepTimer: Timer | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private dedupe: DedupeWindow | undefined;
+  private queues: DownstreamQueues | undefined;
+  private metrics: CloudhubMetrics | undefined;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+
+  constructor(private readonly options: CloudHubOptions) {
+    this.log = options.logger.child({ module: 'cloudhub' });
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** The port listened on (after start). */
+  get port(): number {
+    return (this.server?.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  /** Nodes connected now. */
+  get connectedNodes(): string[] {
+    return [...this.conns.keys()];
+  }
+
+  async start(): Promise<void> {
+    const o = this.options;
+    this.queues = new DownstreamQueues(o.linkState);
+    this.dedupe = new DedupeWindow(o.linkState, o.dedupeWindow ?? 65_536);
+    this.metrics ??= cloudhubMetrics(o.registry, () => this.queues?.pendingCount() ?? 0, () => this.conns.size);
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayloadBytes ?? 4 * 1024 * 1024, perMessageDeflate: false });
+    this.server = createServer((_req, res) => {
+      res.writeHead(426, { 'content-type': 'text/plain' }).end('kedge CloudHub: connect with a WebSocket to /<project>/<node>/events\n');
+    });
+    this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+    await listen(this.server, o.port, o.host ?? '0.0.0.0');
+    this.unsubscribe = o.bus.subscribe('link.send', { name: this.name, group: this.group }, (item) => this.send(item));
+    const timeout = o.keepaliveTimeoutMs ?? 30_000;
+    this.sweepTimer = this.clock.setInterval(() => this.sweep(timeout), Math.max(10, Math.min(1000, Math.floor(timeout / 4))));
+    this.log.info({ port: this.port, host: o.host ?? '0.0.0.0' }, 'CloudHub listening');
+  }
+
+  async stop(): Promise<void> {
+    if (this.sweepTimer) this.clock.clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    for (const conn of [...this.conns.values()]) {
+      conn.closed = true;
+      conn.ws.terminate();
+    }
+    this.conns.clear();
+    this.dedupe?.flush();
+    const server = this.server;
+    this.server = undefined;
+    this.wss?.close();
+    this.wss = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = parseHubPath(req.url);
+    if (!path || !this.wss) {
+      this.log.warn({ url: req.url, code: 'KEDGE_CLOUDHUB_BAD_PATH', remote: req.socket.remoteAddress }, 'refused a connection to an unknown path');
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(path.node, ws, req));
+  }
+
+  private onConnection(node: string, ws: WebSocket, req: IncomingMessage): void {
+    const conn: Connection = { node, ws, lastSeen: this.clock.now(), closed: false };
+    const previous = this.conns.get(node);
+    if (previous) {
+      this.metrics!.replaced.inc();
+      this.log.warn({ node }, 'node connected again: closing its previous connection');
+      this.closeConn(previous, CLOSE.replaced, `replaced by a new connection of node ${node}`, false);
+    }
+    this.conns.set(node, conn);
+    ws.on('message', (data, isBinary) => this.onFrame(conn, data, isBinary));
+    ws.on('error', (err) => this.onSocketError(conn, err));
+    ws.on('close', (code, reason) => this.onClose(conn, code, reason.toString()));
+    this.log.info({ node, remote: req.socket.remoteAddress }, 'node connected');
+    for (const item of this.queues!.resetForConnection(node)) this.write(conn, item);
+    this.options.bus.publish('link.connected', { node, ts: this.clock.now() });
+  }
+
+  private onFrame(conn: Connection, data: RawData, isBinary: boolean): void {
+    if (conn.closed) return;
+    conn.lastSeen = this.clock.now();
+    if (isBinary) return this.reject(conn, 'binary frame: the link carries text frames (JSON) only');
+    const parsed = parseMessage(data as Buffer);
+    if (!parsed.ok) return this.reject(conn, parsed.error.message);
+    const msg = parsed.message;
+    const op = msg.route.operation ?? '';
+    this.metrics!.frames.inc({ operation: KNOWN_OPS.has(op) ? op : 'other' });
+    if (op === Operation.keepalive) {
+      this.options.bus.publish('link.heartbeat', { node: conn.node, ts: conn.lastSeen });
+    } else if (op === Operation.response) {
+      this.onEdgeAck(conn, msg);
+    } else {
+      this.upstream(conn, msg);
+    }
+  }
+
+  private onEdgeAck(conn: Connection, msg: Message): void {
+    const parent = msg.header.parent_msg_id;
+    if (!parent) return;
+    const content = msg.content as Partial<AckContent> | null;
+    const ok = content?.ok !== false;
+    const outcome = this.queues!.ack(conn.node, parent, ok);
+    if (outcome && !ok) {
+      this.log.warn({ node: conn.node, key: outcome.item.key, reason: content?.reason }, 'edge refused an object');
+    }
+  }
+
+  private upstream(conn: Connection, msg: Message): void {
+    const { node } = conn;
+    const id = msg.header.msg_id;
+    const flightKey = `${node}\u0000${id}`;
+    if (this.dedupe!.has(node, id)) {
+      this.metrics!.duplicates.inc();
+      this.answer(node, msg, { ok: true });
+      return;
+    }
+    if (this.inflight.has(flightKey)) {
+      this.metrics!.duplicates.inc();
+      return;
+    }
+    const res = parseResource(msg.route.resource ?? '');
+    const problem = !res || !res.name ? `resource "${msg.route.resource ?? ''}" is not <namespace>/<type>/<name>`
+      : !UPSTREAM.has(res.type) ? `resource type "${res.type}" is not handled by the cloud`
+      : res.node !== undefined && res.node !== node ? `resource names node ${res.node} but the connection is node ${node}`
+      : undefined;
+    const request = res ? UPSTREAM.get(res.type) : undefined;
+    if (problem || !res || !request) {
+      this.metrics!.rejected.inc({ reason: 'unknown_resource' });
+      this.log.warn({ node, msgId: id, resource: msg.route.resource, code: 'KEDGE_CLOUDHUB_UNKNOWN_RESOURCE' }, problem);
+      this.inflight.add(flightKey);
+      void this.finish(conn, msg, { ok: false, reason: problem }).finally(() => this.inflight.delete(flightKey));
+      return;
+    }
+    this.inflight.add(flightKey);
+    this.chain.run(`${node}/${res.namespace}/${res.name}`, async () => {
+      try {
+        if (conn.closed) return; // the edge resends it on its next connection, in order
+        const result = await this.options.bus.request(request, { node, message: msg }, this.options.handleTimeoutMs ?? 10_000);
+        await this.finish(conn, msg, result);
+      } catch (err) {
+        this.metrics!.handlerFailures.inc();
+        const reason = `message ${id} (${msg.route.resource}) not handled: ${errorText(err)}`;
+        this.log.warn({ node, code: 'KEDGE_CLOUDHUB_HANDLER_FAILED' }, reason);
+        // Later messages of this device must not overtake it: end the connection, the edge resends.
+        this.closeConn(conn, CLOSE.internal, reason, true);
+      } finally {
+        this.inflight.delete(flightKey);
+      }
+    });
+  }
+
+  private async finish(conn: Connection, msg: Message, result: AckContent): Promise<void> {
+    await this.dedupe!.add(conn.node, msg.header.msg_id);
+    this.answer(conn.node, msg, result);
+  }
+
+  /** Acknowledges on the node's current connection (a replaced one may be gone by now). */
+  private answer(node: string, msg: Message, content: AckContent): void {
+    const conn = this.conns.get(node);
+    if (!conn || conn.closed) return;
+    conn.ws.send(serializeMessage(buildResponse(msg, this.name, content, this.clock.now())));
+  }
+
+  private send(item: DownstreamItem): void {
+    this.queues!.enqueue(item);
+    const conn = this.conns.get(item.node);
+    if (conn && !conn.closed) this.write(conn, item);
+  }
+
+  private write(conn: Connection, item: DownstreamItem): void {
+    this.queues!.markSent(item);
+    this.metrics!.sent.inc();
+    conn.ws.send(serializeMessage(item.message));
+  }
+
+  private reject(conn: Connection, reason: string): void {
+    this.metrics!.rejected.inc({ reason: 'malformed' });
+    this.log.warn({ node: conn.node, code: 'KEDGE_CLOUDHUB_MALFORMED_FRAME' }, `closing the connection of node ${conn.node}: ${reason}`);
+    this.closeConn(conn, CLOSE.invalid, reason, true);
+  }
+
+  private onSocketError(conn: Connection, err: Error & { code?: string }): void {
+    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      this.metrics!.rejected.inc({ reason: 'too_big' });
+      this.log.warn({ node: conn.node, code: 'KEDGE_CLOUDHUB_FRAME_TOO_BIG' }, `closing the connection of node ${conn.node}: frame larger than ${this.options.maxPayloadBytes ?? 4 * 1024 * 1024} bytes`);
+    } else {
+      this.metrics!.rejected.inc({ reason: 'protocol' });
+      this.log.warn({ node: conn.node, err: err.message }, `WebSocket error on node ${conn.node}; the connection is closed`);
+    }
+  }
+
+  private onClose(conn: Connection, code: number, reason: string): void {
+    conn.closed = true;
+    if (this.conns.get(conn.node) !== conn) return;
+    this.conns.delete(conn.node);
+    this.queues!.disconnected(conn.node);
+    this.log.info({ node: conn.node, code, reason }, 'node disconnected');
+    this.options.bus.publish('link.disconnected', { node: conn.node, reason: reason || `closed with code ${code}`, ts: this.clock.now() });
+  }
+
+  /** Closes a connection; when `current` it is also the node's connection and the node goes away now. */
+  private closeConn(conn: Connection, code: number, reason: string, current: boolean): void {
+    if (conn.closed) return;
+    conn.closed = true;
+    conn.ws.close(code, truncateReason(reason));
+    if (current && this.conns.get(conn.node) === conn) {
+      this.conns.delete(conn.node);
+      this.queues!.disconnected(conn.node);
+      this.options.bus.publish('link.disconnected', { node: conn.node, reason, ts: this.clock.now() });
+    }
+  }
+
+  private sweep(timeoutMs: number): void {
+    const now = this.clock.now();
+    for (const conn of [...this.conns.values()]) {
+      if (now - conn.lastSeen <= timeoutMs) continue;
+      this.metrics!.timeouts.inc();
+      this.log.warn({ node: conn.node, silentMs: now - conn.lastSeen }, `node ${conn.node}: no frame for ${timeoutMs} ms, not ready`);
+      this.closeConn(conn, CLOSE.keepalive, `keepalive timeout (${timeoutMs} ms)`, true);
+    }
+  }
+}
+
+/** A close reason is at most 123 bytes (RFC 6455). */
+function truncateReason(reason: string): string {
+  const buf = Buffer.from(reason, 'utf8');
+  if (buf.length <= 123) return reason;
+  return `${buf.subarray(0, 119).toString('utf8').replace(/\uFFFD$/, '')}...`;
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(cloudhubErrors.create('KEDGE_CLOUDHUB_LISTEN', `CloudHub cannot listen on ${host}:${port}: ${err.message}`, { cause: err }));
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,62 @@
+import { WebSocket } from 'ws';
+import { newMessage, parseMessage, serializeMessage, type Message } from '../../core/message/index.js';
+
+/** A raw edge for tests and the benchmark: a WebSocket that records every message it receives. */
+export class RawEdge {
+  readonly received: Message[] = [];
+  closeCode: number | undefined;
+  closeReason = '';
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      const parsed = parseMessage(data as Buffer);
+      if (parsed.ok) this.received.push(parsed.message);
+    });
+    ws.on('close', (code, reason) => {
+      this.closeCode = code;
+      this.closeReason = reason.toString();
+    });
+  }
+
+  static connect(port: number, node: string, project = 'kedge'): Promise<RawEdge> {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/${project}/${node}/events`);
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => resolve(new RawEdge(ws)));
+      ws.once('error', reject);
+    });
+  }
+
+  send(message: Message): void {
+    this.ws.send(serializeMessage(message));
+  }
+
+  sendRaw(data: string | Buffer, binary = false): void {
+    this.ws.send(data, { binary });
+  }
+
+  upload(node: string, resource: string, content: unknown, id?: string): Message {
+    const msg = newMessage({ source: 'edgehub', group: 'hub', operation: 'update', resource: `node/${node}/${resource}` }, content, id ? { id } : {});
+    this.send(msg);
+    return msg;
+  }
+
+  acksFor(id: string): Message[] {
+    return this.received.filter((m) => m.route.operation === 'response' && m.header.parent_msg_id === id);
+  }
+
+  waitClosed(): Promise<number> {
+    if (this.ws.readyState === WebSocket.CLOSED) return Promise.resolve(this.closeCode ?? 0);
+    return new Promise((resolve) => this.ws.once('close', (code) => resolve(code)));
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+}
+
+export async function waitUntil(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -1,0 +1,71 @@
+import type { Message } from '../core/message/index.js';
+import type { AckContent } from './link.js';
+import type { TwinView } from './edge-bus.js';
+
+/**
+ * The cloud process's bus. CloudHub owns the link: it turns frames into `upstream.<type>`
+ * requests (one server each: DeviceController, EdgeController) and sends what modules put on
+ * `link.send` down to the node, keyed by object so only the newest version is pending.
+ */
+
+/** An object to send to one node; a newer item with the same key replaces a pending one. */
+export interface DownstreamItem {
+  node: string;
+  /** `<type>/<namespace>/<name>` (docs/link.md). */
+  key: string;
+  /**
+   * Opaque version the sender compares on reconnect (ObjectSync): recorded for (node, key)
+   * when the edge acknowledges; for `remove` items the record is deleted instead.
+   */
+  token: string;
+  remove?: boolean;
+  message: Message;
+}
+
+/** One message from an edge node, already parsed and deduplicated by CloudHub. */
+export interface UpstreamMessage {
+  node: string;
+  message: Message;
+}
+
+export interface CloudChannels {
+  [channel: string]: unknown;
+  'link.connected': { node: string; ts: number };
+  'link.disconnected': { node: string; reason: string; ts: number };
+  /** Any frame from the node counts; keepalives are published here (for the last-heartbeat time). */
+  'link.heartbeat': { node: string; ts: number };
+  'link.send': DownstreamItem;
+}
+
+export interface CloudMqttPublish {
+  topic: string;
+  payload: unknown;
+  qos?: 0 | 1;
+  retain?: boolean;
+}
+
+export interface NodeView {
+  name: string;
+  ready: boolean;
+  lastHeartbeat: string | null;
+  mappers: Array<{ name: string; protocols: string[]; phase?: string; ready?: boolean; restarts?: number; reason?: string }>;
+}
+
+/**
+ * Upstream handlers answer `{ ok: true }` when the message is handled, `{ ok: false, reason }`
+ * when it can never be (bad content: the edge drops it), and throw on a transient failure
+ * (the message is not acknowledged and the edge sends it again).
+ */
+export interface CloudRequests {
+  [name: string]: { request: unknown; response: unknown };
+  'upstream.telemetry': { request: UpstreamMessage; response: AckContent };
+  'upstream.devicetwin': { request: UpstreamMessage; response: AckContent };
+  'upstream.devicestate': { request: UpstreamMessage; response: AckContent };
+  'upstream.mapperstatus': { request: UpstreamMessage; response: AckContent };
+  /** Resolves when the broker has the message (QoS 1: acknowledged). */
+  'cloudmqtt.publish': { request: CloudMqttPublish; response: void };
+  'twin.view': { request: { namespace: string; name: string }; response: TwinView | undefined };
+  /** Sets desired values (Device spec); `waitMs` waits until reported == desired, failed or the wait ends. */
+  'twin.setDesired': { request: { namespace: string; name: string; properties: Record<string, string>; waitMs?: number }; response: TwinView };
+  'nodes.list': { request: Record<string, never>; response: NodeView[] };
+}
