@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import type { DeviceInstance } from '../../src/model/index.js';
+import { opcuaErrors } from './errors.js';
+import type { OpcuaDeviceConfig } from './schema.js';
+
+/** What one session is opened with; devices with equal settings share the session. */
+export interface ConnectionSettings {
+  url: string;
+  securityPolicy: NonNullable<OpcuaDeviceConfig['securityPolicy']>;
+  securityMode: NonNullable<OpcuaDeviceConfig['securityMode']>;
+  userName?: string;
+  password?: string;
+  certificate?: string;
+  privateKey?: string;
+  timeoutMs: number;
+  subscribe: boolean;
+}
+
+export interface NodeBinding {
+  property: string;
+  nodeId: string;
+}
+
+export const DEFAULT_TIMEOUT_MS = 5000;
+
+/** Reads a validated device's configData (kedge validate has checked the schema already). */
+export function settingsOf(device: DeviceInstance): ConnectionSettings {
+  const c = device.protocolConfig as Partial<OpcuaDeviceConfig>;
+  if (typeof c.url !== 'string' || !c.url.startsWith('opc.tcp://')) {
+    throw opcuaErrors.create('KEDGE_OPCUA_INVALID_CONFIG', `device ${device.id}: protocol.configData.url must be opc.tcp://host:port, got ${JSON.stringify(c.url)}`);
+  }
+  const settings: ConnectionSettings = {
+    url: c.url,
+    securityPolicy: c.securityPolicy ?? 'None',
+    securityMode: c.securityMode ?? 'None',
+    timeoutMs: c.timeout ?? DEFAULT_TIMEOUT_MS,
+    subscribe: c.subscribe ?? true,
+  };
+  if ((settings.securityMode === 'None') !== (settings.securityPolicy === 'None')) {
+    throw opcuaErrors.create(
+      'KEDGE_OPCUA_INVALID_CONFIG',
+      `device ${device.id}: securityMode ${settings.securityMode} and securityPolicy ${settings.securityPolicy} do not go together`,
+    );
+  }
+  if (c.userName !== undefined) settings.userName = c.userName;
+  if (c.password !== undefined) settings.password = c.password;
+  if (c.certificate !== undefined) settings.certificate = c.certificate;
+  if (c.privateKey !== undefined) settings.privateKey = c.privateKey;
+  return settings;
+}
+
+/**
+ * The session key: everything that changes what the server sees. `subscribe` and the timeout are
+ * not part of it (devices that poll and devices that subscribe can share a session). Hashed so
+ * that the password never appears in a key that might be logged.
+ */
+export function sessionKey(s: ConnectionSettings): string {
+  const identity = JSON.stringify([s.url, s.securityPolicy, s.securityMode, s.userName ?? '', s.password ?? '', s.certificate ?? '', s.privateKey ?? '']);
+  return createHash('sha256').update(identity).digest('hex').slice(0, 16);
+}
+
+/** A label for logs and reasons: the URL and the security, never the credentials. */
+export function sessionLabel(s: ConnectionSettings): string {
+  const security = s.securityMode === 'None' ? 'no security' : `${s.securityMode}/${s.securityPolicy}`;
+  return `${s.url} (${security}${s.userName ? `, user ${s.userName}` : ''})`;
+}
+
+/** Each property's node id; a property without nodeID is an error naming it. */
+export function nodeBindingsOf(device: DeviceInstance): NodeBinding[] {
+  return device.properties.map((p) => {
+    const nodeId = p.visitor['nodeID'];
+    if (typeof nodeId !== 'string' || nodeId.length === 0) {
+      throw opcuaErrors.create(
+        'KEDGE_OPCUA_INVALID_VISITOR',
+        `device ${device.id} property ${p.name}: visitors.configData.nodeID is missing (browseName-only visitors are not resolved)`,
+      );
+    }
+    return { property: p.name, nodeId };
+  });
+}

@@ -1,0 +1,33 @@
+import { DataType, StatusCodes, Variant, type AddressSpace, type UAVariable } from 'node-opcua';
+
+export interface GeneratedOptions {
+  /** Number of Double variables, node ids ns=1;s=gen.<i> (i from 0). */
+  count: number;
+  /** Every variable gets a new value this often (ms). */
+  intervalMs: number;
+}
+
+/** Load-test variables under Objects/Generated, all changing on every tick. Returns the stopper. */
+export function addGeneratedVariables(addressSpace: AddressSpace, options: GeneratedOptions): () => void {
+  const ns = addressSpace.getOwnNamespace();
+  const folder = ns.addObject({ organizedBy: addressSpace.rootFolder.objects, browseName: 'Generated' });
+  const variables: UAVariable[] = [];
+  for (let i = 0; i < options.count; i++) {
+    variables.push(ns.addVariable({ organizedBy: folder, browseName: `gen.${i}`, nodeId: `ns=${ns.index};s=gen.${i}`, dataType: 'Double', minimumSamplingInterval: 0 }));
+  }
+  let tick = 0;
+  const timer = setInterval(() => {
+    tick += 1;
+    const now = new Date();
+    // Each variable's value differs on every tick, so each tick is one change per variable.
+    for (let i = 0; i < variables.length; i++) {
+      variables[i]!.setValueFromSource(new Variant({ dataType: DataType.Double, value: tick + i / 1e4 }), StatusCodes.Good, now);
+    }
+  }, options.intervalMs);
+  return () => clearInterval(timer);
+}
+
+/** The node ids addGeneratedVariables creates (namespace 1 is the server's own). */
+export function generatedNodeIds(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `ns=1;s=gen.${i}`);
+}
