@@ -77,6 +77,8 @@ describe('fixed vectors', () => {
 
   it('float64 1.5 big-endian', () => {
     expect(decodeRegisters([0x3ff8, 0, 0, 0], { rawType: 'float64' })).toBe(1.5);
+    // -0 survives: identity scale/offset steps are skipped (-0 + 0 would be +0)
+    expect(Object.is(decodeRegisters([0x8000, 0], { rawType: 'float32' }), -0)).toBe(true);
   });
 
   it('strings: 2 chars per register, trailing NULs and spaces trimmed, byte swap applies', () => {

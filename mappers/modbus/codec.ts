@@ -135,7 +135,11 @@ function decodeAscii(buf: Buffer): string {
 export function decodeRegisters(registers: readonly number[], spec: CodecSpec): ModbusValue {
   const raw = decodeRaw(registers, spec);
   if (typeof raw === 'boolean' || typeof raw === 'string') return raw;
-  return Number(raw) * (spec.scale ?? 1) + (spec.valueOffset ?? 0);
+  // Skip identity steps: -0 + 0 is +0, and a float register holding -0 should read as -0.
+  const scale = spec.scale ?? 1;
+  const offset = spec.valueOffset ?? 0;
+  const scaled = scale === 1 ? Number(raw) : Number(raw) * scale;
+  return offset === 0 ? scaled : scaled + offset;
 }
 
 /** Coils and discrete inputs: the first bit is the value. */
