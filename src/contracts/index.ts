@@ -2,4 +2,5 @@ export { edgeTopics, edgeFilters, cloudTopics, parseDeviceTopic } from './topics
 export * from './payloads.js';
 export { MapperDeviceSetSchema, type MapperDeviceSet } from './mapper-set.js';
 export * from './link.js';
+export * from './edge-bus.js';
 export * from './cloud-bus.js';

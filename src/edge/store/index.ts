@@ -1,0 +1,10 @@
+export { EdgeStore, type EdgeStoreOptions } from './edge-store.js';
+export { DbHandle, openDatabase } from './db.js';
+export { SqliteMetaStore } from './meta-store.js';
+export { SqliteTwinStore } from './twin-store.js';
+export { SqlitePipelineStateStore } from './pipeline-state-store.js';
+export { SqliteOutboxStore, DEFAULT_OUTBOX_BOUNDS, type SqliteOutboxOptions } from './outbox-store.js';
+export { WriteBatcher, type FlushSource, type WriteBatcherOptions } from './write-batcher.js';
+export { migrations, migrate } from './migrations.js';
+export { storeErrors } from './errors.js';
+export type * from './types.js';

@@ -1,0 +1,38 @@
+import type { Database } from 'better-sqlite3';
+import { storeErrors } from './errors.js';
+
+/**
+ * Numbered schema migrations. Never edit a released one; append a new one. Each runs in its own
+ * transaction together with the bump of `user_version`, so a crash leaves the old or the new
+ * schema, never half of one.
+ */
+export const migrations: ReadonlyArray<{ version: number; sql: string }> = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE meta (key TEXT PRIMARY KEY, type TEXT NOT NULL, value TEXT NOT NULL, resource_version INTEGER NOT NULL);
+      CREATE INDEX meta_type ON meta (type);
+      CREATE TABLE twin (device TEXT NOT NULL, property TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (device, property)) WITHOUT ROWID;
+      CREATE TABLE device_state (device TEXT PRIMARY KEY, state TEXT NOT NULL, reason TEXT, ts INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE pipeline_state (key TEXT PRIMARY KEY, snapshot TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, key TEXT NOT NULL, ts INTEGER NOT NULL, bytes INTEGER NOT NULL, body TEXT NOT NULL);
+      CREATE INDEX outbox_kind ON outbox (kind, id);
+    `,
+  },
+];
+
+export function migrate(db: Database): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    try {
+      db.transaction(() => {
+        db.exec(m.sql);
+        db.pragma(`user_version = ${m.version}`);
+      })();
+    } catch (err) {
+      throw storeErrors.create('KEDGE_STORE_MIGRATION', `migration ${m.version} failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  return db.pragma('user_version', { simple: true }) as number;
+}

@@ -1,0 +1,45 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../core/clock/index.js';
+import { newMessage } from '../../core/message/index.js';
+import { DbHandle } from './db.js';
+import { describeOutboxStoreContract } from './outbox-store.contract.js';
+import { SqliteOutboxStore } from './outbox-store.js';
+
+describeOutboxStoreContract('SQLite', (bounds, clock) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kedge-outbox-'));
+  let handle = new DbHandle(join(dir, 'edge.db'));
+  handle.open();
+  const store = new SqliteOutboxStore(handle, { clock, bounds });
+  return {
+    store,
+    reopen: () => {
+      handle.close();
+      handle = new DbHandle(join(dir, 'edge.db'));
+      handle.open();
+      return new SqliteOutboxStore(handle, { clock, bounds });
+    },
+    cleanup: () => {
+      handle.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('SqliteOutboxStore metrics', () => {
+  it('counts drops on the prom-client counter by cause', async () => {
+    const registry = new Registry();
+    const handle = new DbHandle(':memory:');
+    handle.open();
+    const store = new SqliteOutboxStore(handle, { clock: new ManualClock(0), bounds: { maxBytes: 500 }, registry });
+    const msg = (n: number) => newMessage({ operation: 'upload' }, { n, pad: 'y'.repeat(200) });
+    store.append([{ kind: 'reading', key: 'a', message: msg(1) }]);
+    store.append([{ kind: 'reading', key: 'a', message: msg(2) }]);
+    const text = await registry.metrics();
+    expect(text).toMatch(/kedge_outbox_dropped_total\{cause="size"\} 1/);
+    handle.close();
+  });
+});

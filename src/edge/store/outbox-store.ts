@@ -1,0 +1,163 @@
+import type { Statement } from 'better-sqlite3';
+import { Counter, type Registry } from 'prom-client';
+import type { Clock } from '../../core/clock/index.js';
+import type { Message } from '../../core/message/index.js';
+import type { DbHandle } from './db.js';
+import type { OutboxBounds, OutboxEntry, OutboxEntryInput, OutboxStats, OutboxStore } from './types.js';
+
+/** Defaults: 256 MB and 7 days, enough for a week-long outage of a typical node on an SD card. */
+export const DEFAULT_OUTBOX_BOUNDS: OutboxBounds = { maxBytes: 256 * 1024 * 1024, maxAgeMs: 7 * 24 * 3600 * 1000 };
+
+/** Age is checked at most this often, so that an append stays one insert in the common case. */
+const AGE_CHECK_EVERY_MS = 1000;
+const DROPPABLE = "('reading', 'status')";
+
+interface Row {
+  id: number;
+  kind: OutboxEntry['kind'];
+  key: string;
+  ts: number;
+  bytes: number;
+  body: string;
+}
+
+export interface SqliteOutboxOptions {
+  bounds?: Partial<OutboxBounds>;
+  clock: Clock;
+  registry?: Registry;
+}
+
+/** The cloud link's outbox in SQLite; counters are kept in memory and initialised from the table. */
+export class SqliteOutboxStore implements OutboxStore {
+  private readonly bounds: OutboxBounds;
+  private stmts: Record<'insert' | 'peek' | 'del' | 'oldest' | 'totals' | 'droppable' | 'aged', Statement> | undefined;
+  private totals: { count: number; bytes: number } | undefined;
+  private readonly dropped = { bySize: 0, byAge: 0 };
+  private lastAgeCheck = -Infinity;
+  private readonly dropCounter: Counter<'cause'> | undefined;
+
+  constructor(private readonly handle: DbHandle, private readonly options: SqliteOutboxOptions) {
+    this.bounds = { ...DEFAULT_OUTBOX_BOUNDS, ...options.bounds };
+    if (options.registry) {
+      this.dropCounter = new Counter({
+        name: 'kedge_outbox_dropped_total',
+        help: 'Outbox entries dropped to respect the size and age bounds, by cause',
+        labelNames: ['cause'] as const,
+        registers: [options.registry],
+      });
+    }
+  }
+
+  append(entries: OutboxEntryInput[]): number[] {
+    if (entries.length === 0) return [];
+    const db = this.handle.db;
+    const s = this.prepare();
+    const totals = this.ensureTotals();
+    const now = this.options.clock.now();
+    const ids: number[] = [];
+    db.transaction(() => {
+      for (const e of entries) {
+        const body = JSON.stringify(e.message);
+        const bytes = Buffer.byteLength(body);
+        ids.push(Number(s.insert.run(e.kind, e.key, now, bytes, body).lastInsertRowid));
+        totals.count++;
+        totals.bytes += bytes;
+      }
+      this.enforceAge(now);
+      this.enforceSize();
+    })();
+    return ids;
+  }
+
+  peek(limit: number, maxBytes: number): OutboxEntry[] {
+    const rows = this.prepare().peek.all(Math.max(1, limit)) as Row[];
+    const out: OutboxEntry[] = [];
+    let bytes = 0;
+    for (const row of rows) {
+      if (out.length > 0 && bytes + row.bytes > maxBytes) break;
+      bytes += row.bytes;
+      out.push({ id: row.id, kind: row.kind, key: row.key, ts: row.ts, bytes: row.bytes, message: JSON.parse(row.body) as Message });
+    }
+    return out;
+  }
+
+  ack(ids: number[]): number {
+    if (ids.length === 0) return 0;
+    const s = this.prepare();
+    let removed = 0;
+    this.handle.db.transaction(() => {
+      for (const id of ids) removed += this.deleteRow(s, id);
+    })();
+    return removed;
+  }
+
+  stats(): OutboxStats {
+    const totals = this.ensureTotals();
+    const oldest = this.prepare().oldest.get() as { ts: number } | undefined;
+    return { count: totals.count, bytes: totals.bytes, oldestTs: oldest?.ts, dropped: { ...this.dropped } };
+  }
+
+  reset(): void {
+    this.stmts = undefined;
+    this.totals = undefined;
+  }
+
+  private deleteRow(s: NonNullable<typeof this.stmts>, id: number): number {
+    const row = s.del.get(id) as { bytes: number } | undefined;
+    if (!row) return 0;
+    const totals = this.ensureTotals();
+    totals.count--;
+    totals.bytes -= row.bytes;
+    return 1;
+  }
+
+  private enforceAge(now: number): void {
+    if (now - this.lastAgeCheck < AGE_CHECK_EVERY_MS) return;
+    this.lastAgeCheck = now;
+    const s = this.prepare();
+    const aged = s.aged.all(now - this.bounds.maxAgeMs) as Array<{ id: number }>;
+    for (const { id } of aged) this.drop(s, id, 'byAge');
+  }
+
+  /** Drops the oldest droppable entries until the total fits; twin/state entries are never dropped. */
+  private enforceSize(): void {
+    const totals = this.ensureTotals();
+    const s = this.prepare();
+    while (totals.bytes > this.bounds.maxBytes) {
+      const batch = s.droppable.all(256) as Array<{ id: number }>;
+      if (batch.length === 0) return;
+      for (const { id } of batch) {
+        this.drop(s, id, 'bySize');
+        if (totals.bytes <= this.bounds.maxBytes) return;
+      }
+    }
+  }
+
+  private drop(s: NonNullable<typeof this.stmts>, id: number, cause: 'bySize' | 'byAge'): void {
+    if (this.deleteRow(s, id) === 0) return;
+    this.dropped[cause]++;
+    this.dropCounter?.inc({ cause: cause === 'bySize' ? 'size' : 'age' });
+  }
+
+  private ensureTotals(): { count: number; bytes: number } {
+    if (!this.totals) {
+      const row = this.prepare().totals.get() as { count: number; bytes: number | null };
+      this.totals = { count: row.count, bytes: row.bytes ?? 0 };
+    }
+    return this.totals;
+  }
+
+  private prepare() {
+    const db = this.handle.db;
+    this.stmts ??= {
+      insert: db.prepare('INSERT INTO outbox (kind, key, ts, bytes, body) VALUES (?, ?, ?, ?, ?)'),
+      peek: db.prepare('SELECT id, kind, key, ts, bytes, body FROM outbox ORDER BY id LIMIT ?'),
+      del: db.prepare('DELETE FROM outbox WHERE id = ? RETURNING bytes'),
+      oldest: db.prepare('SELECT ts FROM outbox ORDER BY id LIMIT 1'),
+      totals: db.prepare('SELECT COUNT(*) AS count, SUM(bytes) AS bytes FROM outbox'),
+      droppable: db.prepare(`SELECT id FROM outbox WHERE kind IN ${DROPPABLE} ORDER BY id LIMIT ?`),
+      aged: db.prepare(`SELECT id FROM outbox WHERE kind IN ${DROPPABLE} AND ts < ? ORDER BY id`),
+    };
+    return this.stmts;
+  }
+}

@@ -1,0 +1,58 @@
+import type { Statement } from 'better-sqlite3';
+import type { DbHandle } from './db.js';
+import type { DeviceStateRecord, TwinRecord, TwinStore } from './types.js';
+
+/** Twin rows (one JSON record per device+property) and device states. */
+export class SqliteTwinStore implements TwinStore {
+  private stmts: Record<'put' | 'all' | 'delTwin' | 'delState' | 'putState' | 'states', Statement> | undefined;
+
+  constructor(private readonly handle: DbHandle) {}
+
+  loadAll(): Map<string, Map<string, TwinRecord>> {
+    const out = new Map<string, Map<string, TwinRecord>>();
+    for (const row of this.prepare().all.all() as Array<{ device: string; property: string; record: string }>) {
+      let props = out.get(row.device);
+      if (!props) out.set(row.device, (props = new Map()));
+      props.set(row.property, JSON.parse(row.record) as TwinRecord);
+    }
+    return out;
+  }
+
+  put(deviceId: string, property: string, record: TwinRecord): void {
+    this.prepare().put.run(deviceId, property, JSON.stringify(record));
+  }
+
+  deleteDevice(deviceId: string): void {
+    const s = this.prepare();
+    s.delTwin.run(deviceId);
+    s.delState.run(deviceId);
+  }
+
+  putState(deviceId: string, state: DeviceStateRecord): void {
+    this.prepare().putState.run(deviceId, state.state, state.reason ?? null, state.ts);
+  }
+
+  loadStates(): Map<string, DeviceStateRecord> {
+    const rows = this.prepare().states.all() as Array<{ device: string; state: string; reason: string | null; ts: number }>;
+    return new Map(rows.map((r) => [r.device, { state: r.state, ts: r.ts, ...(r.reason === null ? {} : { reason: r.reason }) }]));
+  }
+
+  private prepare() {
+    const db = this.handle.db;
+    this.stmts ??= {
+      put: db.prepare('INSERT INTO twin (device, property, record) VALUES (?, ?, ?) ON CONFLICT (device, property) DO UPDATE SET record = excluded.record'),
+      all: db.prepare('SELECT device, property, record FROM twin'),
+      delTwin: db.prepare('DELETE FROM twin WHERE device = ?'),
+      delState: db.prepare('DELETE FROM device_state WHERE device = ?'),
+      putState: db.prepare(
+        'INSERT INTO device_state (device, state, reason, ts) VALUES (?, ?, ?, ?) ON CONFLICT (device) DO UPDATE SET state = excluded.state, reason = excluded.reason, ts = excluded.ts',
+      ),
+      states: db.prepare('SELECT device, state, reason, ts FROM device_state'),
+    };
+    return this.stmts;
+  }
+
+  reset(): void {
+    this.stmts = undefined;
+  }
+}

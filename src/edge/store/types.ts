@@ -1,0 +1,94 @@
+import type { Message } from '../../core/message/index.js';
+import type { Quality } from '../../model/index.js';
+import type { PipelineSnapshot } from '../../pipeline/index.js';
+
+/** Objects from the cloud or applied locally (KubeEdge's `meta` table: key, type, value). */
+export interface MetaRecord {
+  type: string;
+  key: string;
+  value: unknown;
+  resourceVersion: number;
+}
+
+export interface MetaStore {
+  /** Stores `value`; returns the new resource version (unchanged when the value is identical). */
+  put(type: string, key: string, value: unknown, resourceVersion?: number): { resourceVersion: number; changed: boolean; created: boolean };
+  get(type: string, key: string): MetaRecord | undefined;
+  list(type: string): MetaRecord[];
+  delete(type: string, key: string): boolean;
+}
+
+/** One property's twin as stored. */
+export interface TwinRecord {
+  desired?: { value: string; ts: number; version: number; source: 'cloud' | 'edge' };
+  reported?: { value: string; quality: Quality; ts: number; version: number };
+  /** A desired value sent to the device and not yet confirmed. */
+  pending?: { value: string; since: number; deadline: number };
+  failed?: { value: string; reason: string; ts: number };
+  /** Versions split by who changed the desired value (KubeEdge's expected_version). */
+  cloudVersion: number;
+  edgeVersion: number;
+  /** The Device spec's desired.value last applied, so that re-applying the same spec changes nothing. */
+  specDesired?: string;
+}
+
+export interface DeviceStateRecord {
+  state: string;
+  reason?: string;
+  ts: number;
+}
+
+export interface TwinStore {
+  loadAll(): Map<string, Map<string, TwinRecord>>;
+  put(deviceId: string, property: string, record: TwinRecord): void;
+  deleteDevice(deviceId: string): void;
+  putState(deviceId: string, state: DeviceStateRecord): void;
+  loadStates(): Map<string, DeviceStateRecord>;
+}
+
+export interface PipelineStateStore {
+  /** Replaces every stored snapshot with `snapshots` (keys `deviceId/property`). */
+  saveAll(snapshots: Record<string, PipelineSnapshot>): void;
+  loadAll(): Record<string, unknown>;
+  delete(keys: string[]): void;
+}
+
+export type OutboxKind = 'reading' | 'twin' | 'state' | 'status';
+
+export interface OutboxEntryInput {
+  kind: OutboxKind;
+  /** The device id (or mapper name for status). */
+  key: string;
+  message: Message;
+}
+
+export interface OutboxEntry extends OutboxEntryInput {
+  id: number;
+  bytes: number;
+  ts: number;
+}
+
+export interface OutboxStats {
+  count: number;
+  bytes: number;
+  oldestTs: number | undefined;
+  dropped: { bySize: number; byAge: number };
+}
+
+export interface OutboxBounds {
+  maxBytes: number;
+  maxAgeMs: number;
+}
+
+/**
+ * The persistent queue of the cloud link. Global id order is send order, which keeps each
+ * device's order. Only `reading` and `status` entries are ever dropped (oldest first) to respect
+ * the bounds; `twin` and `state` entries stay until acknowledged.
+ */
+export interface OutboxStore {
+  append(entries: OutboxEntryInput[]): number[];
+  /** Oldest first; at most `limit` entries and `maxBytes` bytes, but always the first one. */
+  peek(limit: number, maxBytes: number): OutboxEntry[];
+  ack(ids: number[]): number;
+  stats(): OutboxStats;
+}

@@ -1,0 +1,110 @@
+import type { Logger } from 'pino';
+import type { Clock, Timer } from '../../core/clock/index.js';
+import { errorText } from '../../core/errors/index.js';
+import type { DbHandle } from './db.js';
+
+/** Something with buffered writes; `flush` runs inside the batcher's transaction. */
+export interface FlushSource {
+  flush(): void;
+}
+
+export interface WriteBatcherOptions {
+  /** Longest a buffered write waits for its transaction (default 50 ms). */
+  intervalMs?: number;
+  /** Flush early once this many writes are buffered (default 5000). */
+  maxPending?: number;
+}
+
+/**
+ * Batches the hot-path writes (twin reported values, telemetry and twin reports into the outbox)
+ * into one transaction per tick instead of one per reading: far fewer WAL frames on the SD card,
+ * and a commit cost shared by thousands of readings. `durable()` is how the EventBus holds a
+ * mapper's PUBACK until what it sent is committed.
+ */
+export class WriteBatcher {
+  private readonly sources = new Set<FlushSource>();
+  private pending = 0;
+  private timer: Timer | undefined;
+  private waiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  private readonly afterCommit = new Set<() => void>();
+  private running = false;
+  readonly stats = { flushes: 0, failures: 0 };
+
+  constructor(
+    private readonly handle: DbHandle,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly options: WriteBatcherOptions = {},
+  ) {}
+
+  register(source: FlushSource): () => void {
+    this.sources.add(source);
+    return () => this.sources.delete(source);
+  }
+
+  /** Runs `fn` after every successful commit (outside the transaction). */
+  onCommit(fn: () => void): () => void {
+    this.afterCommit.add(fn);
+    return () => this.afterCommit.delete(fn);
+  }
+
+  start(): void {
+    this.running = true;
+  }
+
+  /** Flushes what is buffered and stops scheduling. */
+  stop(): void {
+    this.flushNow();
+    this.running = false;
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Notes `n` buffered writes: schedules a flush, or flushes now when the batch is full. */
+  mark(n = 1): void {
+    this.pending += n;
+    if (this.pending >= (this.options.maxPending ?? 5000)) this.flushNow();
+    else this.schedule();
+  }
+
+  /** Resolves once everything buffered so far is committed; rejects if that commit fails. */
+  durable(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      this.schedule();
+    });
+  }
+
+  flushNow(): void {
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    const waiters = this.waiters;
+    this.waiters = [];
+    this.pending = 0;
+    if (!this.handle.isOpen) {
+      for (const w of waiters) w.reject(new Error('store is closed'));
+      return;
+    }
+    try {
+      this.handle.db.transaction(() => {
+        for (const s of this.sources) s.flush();
+      })();
+      this.stats.flushes++;
+    } catch (err) {
+      this.stats.failures++;
+      this.logger.error({ err: errorText(err) }, 'batched write failed; buffered writes are lost and senders are not acknowledged');
+      for (const w of waiters) w.reject(err instanceof Error ? err : new Error(errorText(err)));
+      return;
+    }
+    for (const w of waiters) w.resolve();
+    for (const fn of this.afterCommit) fn();
+  }
+
+  private schedule(): void {
+    if (this.timer || !this.running) return;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.flushNow();
+    }, this.options.intervalMs ?? 50);
+  }
+}
