@@ -1,0 +1,195 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CloudChannels, CloudMqttPublish, CloudRequests, DownstreamItem } from '../../contracts/index.js';
+import { Bus } from '../../core/bus/index.js';
+import { ManualClock } from '../../core/clock/index.js';
+import { silentLogger } from '../../core/log/index.js';
+import { newMessage } from '../../core/message/index.js';
+import { createMetricsRegistry } from '../../core/metrics/index.js';
+import { SqliteLinkState, SqliteObjectStore, type StoredObject } from '../store/index.js';
+import { DeviceController } from './index.js';
+
+const model = (name = 'thermo'): StoredObject => ({
+  apiVersion: 'devices.kubeedge.io/v1beta1',
+  kind: 'DeviceModel',
+  metadata: { name, namespace: 'default' },
+  spec: {
+    protocol: 'modbus',
+    properties: [
+      { name: 'temp', type: 'FLOAT', accessMode: 'ReadOnly' },
+      { name: 'setpoint', type: 'INT', accessMode: 'ReadWrite' },
+    ],
+  },
+});
+const device = (name: string, node: string, desired?: string): StoredObject => ({
+  apiVersion: 'devices.kubeedge.io/v1beta1',
+  kind: 'Device',
+  metadata: { name, namespace: 'default' },
+  spec: {
+    deviceModelRef: { name: 'thermo' },
+    nodeName: node,
+    protocol: { protocolName: 'modbus' },
+    properties: desired ? [{ name: 'setpoint', desired: { value: desired } }] : [],
+  },
+});
+
+const flush = async () => {
+  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+};
+
+describe('DeviceController', () => {
+  let store: SqliteObjectStore;
+  let linkState: SqliteLinkState;
+  let bus: Bus<CloudChannels, CloudRequests>;
+  let clock: ManualClock;
+  let dc: DeviceController;
+  let sent: DownstreamItem[];
+  let published: CloudMqttPublish[];
+  let statusWrites: number;
+
+  const make = () => new DeviceController({ bus, store, linkState, logger: silentLogger(), registry: createMetricsRegistry(), clock, statusIntervalMs: 1000 });
+  const summary = (node?: string) => sent.filter((i) => !node || i.node === node).map((i) => `${i.message.route.operation} ${i.key}`);
+  const upload = (resource: string, content: unknown) =>
+    bus.request('upstream.' + resource.split('/')[1] as 'upstream.devicetwin', { node: 'edge-1', message: newMessage({ source: 'edgehub', group: 'hub', operation: 'update', resource: `node/edge-1/${resource}` }, content) });
+
+  beforeEach(async () => {
+    store = new SqliteObjectStore({ file: ':memory:' });
+    linkState = new SqliteLinkState(store.database);
+    bus = new Bus({ logger: silentLogger() });
+    clock = new ManualClock(1_000_000);
+    sent = [];
+    published = [];
+    statusWrites = 0;
+    bus.subscribe('link.send', { name: 't', group: 't' }, (i) => void sent.push(i));
+    bus.serve('cloudmqtt.publish', { name: 't', group: 't' }, (p) => void published.push(p));
+    store.watch('Device', '0', (e) => {
+      if (e.type === 'MODIFIED' && e.object.status) statusWrites++;
+    });
+    await store.create(model());
+    dc = make();
+  });
+
+  afterEach(async () => {
+    await dc.stop();
+    await store.close();
+  });
+
+  it('sends each node its devices, their model first, and desired values, without status', async () => {
+    await store.create(device('a', 'edge-1', '20'));
+    await store.create(device('b', 'edge-2'));
+    await dc.start();
+    expect(summary('edge-1')).toEqual(['insert devicemodel/default/thermo', 'insert device/default/a', 'update devicetwin/default/a']);
+    expect(summary('edge-2')).toEqual(['insert devicemodel/default/thermo', 'insert device/default/b']);
+    const dev = sent.find((i) => i.key === 'device/default/a')!.message;
+    expect(dev.route.resource).toBe('node/edge-1/default/device/a');
+    expect(dev.header.resourceversion).toBe((await store.get('Device', 'default', 'a'))!.metadata.resourceVersion);
+    expect(dev.content).not.toHaveProperty('status');
+    expect(sent.find((i) => i.key === 'devicetwin/default/a')!.message.content).toEqual({ desired: { setpoint: '20' } });
+  });
+
+  it('follows store changes: updates, moves between nodes, deletes; status-only writes send nothing', async () => {
+    await dc.start();
+    const a = await store.create(device('a', 'edge-1'));
+    await flush();
+    expect(summary()).toEqual(['insert devicemodel/default/thermo', 'insert device/default/a']);
+    sent = [];
+    await store.updateStatus('Device', 'default', 'a', { state: 'online' });
+    await flush();
+    expect(sent).toEqual([]);
+    await store.update({ ...a, metadata: { ...a.metadata, resourceVersion: undefined }, spec: { ...(a.spec as object), nodeName: 'edge-2' } });
+    await flush();
+    expect(summary('edge-1')).toEqual(['delete device/default/a', 'delete devicemodel/default/thermo']);
+    expect(summary('edge-2')).toEqual(['insert devicemodel/default/thermo', 'insert device/default/a']);
+    expect(sent.find((i) => i.node === 'edge-1' && i.key === 'device/default/a')!.remove).toBe(true);
+    sent = [];
+    await store.delete('Device', 'default', 'a');
+    await flush();
+    expect(summary()).toEqual(['delete device/default/a', 'delete devicemodel/default/thermo']);
+  });
+
+  it('after a restart sends only what the edge has not acknowledged (ObjectSync), and deletes what is gone', async () => {
+    await store.create(device('a', 'edge-1'));
+    await store.create(device('b', 'edge-1'));
+    await dc.start();
+    for (const i of sent) linkState.setAcked(i.node, i.key, i.token);
+    await dc.stop();
+    const b = (await store.get('Device', 'default', 'b'))!;
+    await store.update({ ...b, spec: { ...(b.spec as object), protocol: { protocolName: 'modbus', configData: { ip: '10.0.0.9' } } } });
+    await store.delete('Device', 'default', 'a');
+    await store.create(device('c', 'edge-1'));
+    sent = [];
+    dc = make();
+    await dc.start();
+    expect(summary().sort()).toEqual(['delete device/default/a', 'insert device/default/c', 'update device/default/b']);
+  });
+
+  it('coalesces twin reports: many readings, at most one status write per device per interval', async () => {
+    await store.create(device('a', 'edge-1'));
+    await dc.start();
+    await flush();
+    const before = statusWrites;
+    for (let i = 0; i < 500; i++) {
+      await upload('default/devicetwin/a', { properties: { temp: { reported: { value: String(i), quality: 'good', ts: clock.now(), version: i } } } });
+      clock.advance(20); // 50 reports per second for 10 s
+      await flush();
+    }
+    clock.advance(1000);
+    await flush();
+    const writes = statusWrites - before;
+    expect(writes).toBeGreaterThanOrEqual(10);
+    expect(writes).toBeLessThanOrEqual(11);
+    const status = (await store.get('Device', 'default', 'a'))!.status as { twins: Array<{ propertyName: string; reported: { value: string; metadata: Record<string, string> } }> };
+    expect(status.twins[0]).toMatchObject({ propertyName: 'temp', reported: { value: '499', metadata: { quality: 'good', version: '499' } } });
+    const twins = published.filter((p) => p.topic === 'kedge/twin/default/a');
+    expect(twins).toHaveLength(500);
+    expect(twins[499]).toMatchObject({ retain: true, qos: 1, payload: { id: 'default/a', node: 'edge-1', properties: { temp: { reported: { value: '499' } } } } });
+  });
+
+  it('publishes telemetry and device state for consumers and refuses bad content naming the field', async () => {
+    await store.create(device('a', 'edge-1'));
+    await dc.start();
+    const readings = [{ property: 'temp', value: 21.5, unit: 'C', quality: 'good', ts: 5 }];
+    expect(await upload('default/telemetry/a', { readings })).toEqual({ ok: true });
+    expect(published.at(-1)).toEqual({ topic: 'kedge/telemetry/default/a', qos: 1, payload: { namespace: 'default', device: 'a', node: 'edge-1', readings } });
+    expect(await upload('default/devicestate/a', { state: 'online', ts: 7 })).toEqual({ ok: true });
+    expect(published.at(-1)).toMatchObject({ topic: 'kedge/status/device/default/a', retain: true, payload: { state: 'online', node: 'edge-1' } });
+    const bad = await upload('default/telemetry/a', { readings: [{ property: 'temp', value: 1, quality: 'excellent', ts: 1 }] });
+    expect(bad).toMatchObject({ ok: false, reason: expect.stringContaining('/readings/0/quality') });
+    expect(await upload('default/telemetry/ghost', { readings })).toMatchObject({ ok: false, reason: expect.stringContaining('default/ghost') });
+  });
+
+  it('marks devices of a node that went away unknown on their availability topic', async () => {
+    await store.create(device('a', 'edge-1'));
+    await dc.start();
+    bus.publish('link.disconnected', { node: 'edge-1', reason: 'keepalive timeout', ts: 1 });
+    await flush();
+    expect(published.at(-1)).toMatchObject({ topic: 'kedge/status/device/default/a', retain: true, payload: { state: 'unknown', reason: expect.stringContaining('edge-1') } });
+  });
+
+  it('sets desired values into the Device spec, sends them down and waits for the read-back', async () => {
+    await store.create(device('a', 'edge-1'));
+    await dc.start();
+    sent = [];
+    const pending = bus.request('twin.setDesired', { namespace: 'default', name: 'a', properties: { setpoint: '30' }, waitMs: 5000 });
+    await flush();
+    expect(summary()).toEqual(['update device/default/a', 'update devicetwin/default/a']);
+    expect(sent[1]!.message.content).toEqual({ desired: { setpoint: '30' } });
+    const spec = (await store.get('Device', 'default', 'a'))!.spec as { properties: Array<{ name: string; desired: { value: string } }> };
+    expect(spec.properties).toEqual([{ name: 'setpoint', desired: { value: '30' } }]);
+    await upload('default/devicetwin/a', { properties: { setpoint: { desired: { value: '30', ts: 9, version: 1 }, reported: { value: '30', quality: 'good', ts: 10, version: 2 } } } });
+    const view = await pending;
+    expect(view.properties.setpoint).toEqual({ desired: { value: '30', ts: 9, version: 1 }, reported: { value: '30', quality: 'good', ts: 10, version: 2 }, pending: false });
+    await expect(bus.request('twin.setDesired', { namespace: 'default', name: 'a', properties: { temp: '1' } })).rejects.toMatchObject({ code: 'KEDGE_DEVICECONTROLLER_BAD_DESIRED' });
+    await expect(bus.request('twin.setDesired', { namespace: 'default', name: 'a', properties: { setpoint: 'warm' } })).rejects.toMatchObject({ code: 'KEDGE_DEVICECONTROLLER_BAD_DESIRED' });
+    await expect(bus.request('twin.setDesired', { namespace: 'default', name: 'zz', properties: { setpoint: '1' } })).rejects.toMatchObject({ code: 'KEDGE_DEVICECONTROLLER_UNKNOWN_DEVICE' });
+  });
+
+  it('a desired wait ends at the timeout with the value still pending', async () => {
+    await store.create(device('a', 'edge-1'));
+    await dc.start();
+    const pending = bus.request('twin.setDesired', { namespace: 'default', name: 'a', properties: { setpoint: '31' }, waitMs: 2000 });
+    await flush();
+    clock.advance(2000);
+    const view = await pending;
+    expect(view.properties.setpoint).toMatchObject({ desired: { value: '31' }, pending: true });
+  });
+});

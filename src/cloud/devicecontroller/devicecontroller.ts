@@ -1,0 +1,279 @@
+import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import { cloudTopics, type AckContent, type CloudChannels, type CloudRequests, type TwinView, type UpstreamMessage } from '../../contracts/index.js';
+import type { Bus, Endpoint } from '../../core/bus/index.js';
+import { systemClock, type Clock } from '../../core/clock/index.js';
+import { errorText } from '../../core/errors/index.js';
+import { parseResource } from '../../core/message/index.js';
+import type { Module } from '../../core/module/index.js';
+import type { Device } from '../../model/index.js';
+import type { LinkStateStore, ObjectStore, StoredObject, WatchEvent, WatchHandle } from '../store/index.js';
+import { WriteCoalescer } from './coalescer.js';
+import { checkDeviceState, checkTelemetry, checkTwinReport } from './content.js';
+import { writeDesired } from './desired.js';
+import { DeviceIndex } from './device-index.js';
+import { deviceControllerErrors } from './errors.js';
+import { nodeOf, planSync, wantedFor } from './node-sync.js';
+import { DeviceTwinState } from './twin-state.js';
+
+export interface DeviceControllerOptions {
+  bus: Bus<CloudChannels, CloudRequests>;
+  store: ObjectStore;
+  linkState: LinkStateStore;
+  logger: Logger;
+  registry: Registry;
+  clock?: Clock;
+  /** At most one Device status write per device per this interval (default 1000 ms). */
+  statusIntervalMs?: number;
+}
+
+/**
+ * Devices between store and nodes: sends each node its devices, their models and desired values
+ * (watching the store), takes twin reports, device state and telemetry from the edge, publishes
+ * them for consumers, and writes Device status coalesced per device.
+ */
+export class DeviceController implements Module {
+  readonly name = 'devicecontroller';
+  readonly group = 'devicecontroller';
+  private readonly endpoint: Endpoint = { name: this.name, group: this.group };
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private index = new DeviceIndex();
+  private readonly twins = new Map<string, DeviceTwinState>();
+  private readonly desiredSetAt = new Map<string, Map<string, number>>();
+  private readonly sent = new Map<string, Map<string, string>>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private coalescer: WriteCoalescer | undefined;
+  private watches: WatchHandle[] = [];
+  private undo: Array<() => void> = [];
+  private metrics: { statusWrites: Counter; rejected: Counter; telemetry: Counter } | undefined;
+
+  constructor(private readonly options: DeviceControllerOptions) {
+    this.log = options.logger.child({ module: this.name });
+    this.clock = options.clock ?? systemClock;
+  }
+
+  async start(): Promise<void> {
+    const { store, bus, registry } = this.options;
+    this.metrics ??= {
+      statusWrites: new Counter({ name: 'kedge_devicecontroller_status_writes_total', help: 'Device status writes (coalesced per device)', registers: [registry] }),
+      rejected: new Counter({ name: 'kedge_devicecontroller_rejected_total', help: 'Edge messages refused (bad content, unknown device)', labelNames: ['resource'], registers: [registry] }),
+      telemetry: new Counter({ name: 'kedge_devicecontroller_readings_total', help: 'Readings published to cloud MQTT', registers: [registry] }),
+    };
+    this.index = new DeviceIndex();
+    this.coalescer = new WriteCoalescer(this.clock, this.options.statusIntervalMs ?? 1000, (key) => this.writeStatus(key), (key, err) =>
+      this.log.warn({ device: key, err: errorText(err) }, 'device status write failed; retrying'),
+    );
+    const models = await store.list('DeviceModel');
+    const devices = await store.list('Device');
+    for (const m of models.items) this.index.applyModel({ type: 'ADDED', object: m });
+    for (const d of devices.items) this.index.applyDevice({ type: 'ADDED', object: d });
+    this.watches.push(await store.watch('DeviceModel', models.resourceVersion, (e) => this.onModel(e)));
+    this.watches.push(await store.watch('Device', devices.resourceVersion, (e) => this.onDevice(e)));
+    const serve = <K extends 'upstream.telemetry' | 'upstream.devicetwin' | 'upstream.devicestate'>(name: K, fn: (req: UpstreamMessage) => Promise<AckContent>) =>
+      this.undo.push(bus.serve(name, this.endpoint, fn));
+    serve('upstream.telemetry', (req) => this.onTelemetry(req));
+    serve('upstream.devicetwin', (req) => this.onTwinReport(req));
+    serve('upstream.devicestate', (req) => this.onDeviceState(req));
+    this.undo.push(bus.serve('twin.view', this.endpoint, (req) => this.view(req.namespace, req.name)));
+    this.undo.push(bus.serve('twin.setDesired', this.endpoint, (req) => this.setDesired(req.namespace, req.name, req.properties, req.waitMs)));
+    this.undo.push(bus.subscribe('link.connected', this.endpoint, (e) => this.onConnected(e.node)));
+    this.undo.push(bus.subscribe('link.disconnected', this.endpoint, (e) => this.onDisconnected(e.node, e.reason)));
+    for (const node of this.index.nodes()) this.reconcile(node);
+  }
+
+  async stop(): Promise<void> {
+    for (const u of this.undo.splice(0)) u();
+    for (const w of this.watches.splice(0)) w.stop();
+    for (const set of this.waiters.values()) for (const wake of set) wake();
+    this.waiters.clear();
+    await this.coalescer?.flush();
+    this.coalescer = undefined;
+  }
+
+  private onDevice(e: WatchEvent): void {
+    const key = DeviceIndex.key(e.object);
+    if (e.type === 'DELETED') {
+      this.twins.delete(key);
+      this.desiredSetAt.delete(key);
+    }
+    for (const node of this.index.applyDevice(e)) this.reconcile(node);
+  }
+
+  private onModel(e: WatchEvent): void {
+    for (const node of this.index.applyModel(e)) this.reconcile(node);
+  }
+
+  /** Queues for `node` whatever differs from what it holds or was sent. */
+  private reconcile(node: string): void {
+    const sent = this.sentTo(node);
+    const { items, forget } = planSync(node, wantedFor(this.index.devicesOn(node), this.modelsByKey()), sent);
+    for (const key of forget) {
+      sent.delete(key);
+      this.options.linkState.removeAcked(node, key);
+    }
+    for (const item of items) {
+      if (item.remove) sent.delete(item.key);
+      else sent.set(item.key, item.token);
+      this.options.bus.publish('link.send', item);
+    }
+    if (items.length > 0) this.log.debug({ node, count: items.length }, 'objects queued for the node');
+  }
+
+  private modelsByKey(): ReadonlyMap<string, StoredObject> {
+    return this.index.models;
+  }
+
+  /** What the node holds or was sent: from ObjectSync when the cloud (re)starts, then kept here. */
+  private sentTo(node: string): Map<string, string> {
+    let m = this.sent.get(node);
+    if (!m) this.sent.set(node, (m = this.options.linkState.ackedObjects(node)));
+    return m;
+  }
+
+  private onConnected(node: string): void {
+    this.reconcile(node);
+    for (const d of this.index.devicesOn(node)) {
+      const twin = this.twins.get(DeviceIndex.key(d));
+      if (twin) this.publishAvailability(d, twin.state, twin.stateReason);
+    }
+  }
+
+  private onDisconnected(node: string, reason: string): void {
+    for (const d of this.index.devicesOn(node)) this.publishAvailability(d, 'unknown', `node ${node} is not ready: ${reason}`);
+  }
+
+  private publishAvailability(d: StoredObject, state: string, reason: string | undefined): void {
+    const ns = d.metadata.namespace ?? 'default';
+    const payload = { namespace: ns, device: d.metadata.name, node: nodeOf(d) ?? null, state, ...(reason ? { reason } : {}), ts: this.clock.now() };
+    this.options.bus
+      .request('cloudmqtt.publish', { topic: cloudTopics.deviceStatus(ns, d.metadata.name), payload, qos: 1, retain: true })
+      .catch((err: unknown) => this.log.warn({ device: `${ns}/${d.metadata.name}`, err: errorText(err) }, 'device availability not published'));
+  }
+
+  private async onTelemetry(req: UpstreamMessage): Promise<AckContent> {
+    const target = this.target(req, 'telemetry');
+    if ('ok' in target) return target;
+    const checked = checkTelemetry(req.message.content);
+    if (!checked.ok) return this.refuse('telemetry', req, checked.reason);
+    const { ns, name } = target;
+    const payload = { namespace: ns, device: name, node: req.node, readings: checked.value.readings };
+    await this.options.bus.request('cloudmqtt.publish', { topic: cloudTopics.telemetry(ns, name), payload, qos: 1 });
+    this.metrics!.telemetry.inc(checked.value.readings.length);
+    return { ok: true };
+  }
+
+  private async onTwinReport(req: UpstreamMessage): Promise<AckContent> {
+    const target = this.target(req, 'devicetwin');
+    if ('ok' in target) return target;
+    const checked = checkTwinReport(req.message.content);
+    if (!checked.ok) return this.refuse('devicetwin', req, checked.reason);
+    const twin = this.twinOf(target.key, target.device);
+    twin.applyReport(checked.value);
+    const view = twin.view(target.device as unknown as Device, this.desiredSetAt.get(target.key) ?? new Map());
+    await this.options.bus.request('cloudmqtt.publish', { topic: cloudTopics.twin(target.ns, target.name), payload: { ...view, node: req.node }, qos: 1, retain: true });
+    this.coalescer?.mark(target.key);
+    this.wake(target.key);
+    return { ok: true };
+  }
+
+  private async onDeviceState(req: UpstreamMessage): Promise<AckContent> {
+    const target = this.target(req, 'devicestate');
+    if ('ok' in target) return target;
+    const checked = checkDeviceState(req.message.content);
+    if (!checked.ok) return this.refuse('devicestate', req, checked.reason);
+    const twin = this.twinOf(target.key, target.device);
+    twin.applyState(checked.value);
+    const payload = { namespace: target.ns, device: target.name, node: req.node, state: checked.value.state, ...(checked.value.reason ? { reason: checked.value.reason } : {}), ts: checked.value.ts };
+    await this.options.bus.request('cloudmqtt.publish', { topic: cloudTopics.deviceStatus(target.ns, target.name), payload, qos: 1, retain: true });
+    this.coalescer?.mark(target.key);
+    return { ok: true };
+  }
+
+  /** The device a message is about, or the refusal to answer. */
+  private target(req: UpstreamMessage, what: string): { key: string; ns: string; name: string; device: StoredObject } | AckContent {
+    const res = parseResource(req.message.route.resource ?? '');
+    if (!res?.name) return this.refuse(what, req, `resource ${req.message.route.resource} names no device`);
+    const key = `${res.namespace}/${res.name}`;
+    const device = this.index.devices.get(key);
+    if (!device) return this.refuse(what, req, `Device ${key} does not exist in the cloud`);
+    return { key, ns: res.namespace, name: res.name, device };
+  }
+
+  private refuse(what: string, req: UpstreamMessage, reason: string): AckContent {
+    this.metrics!.rejected.inc({ resource: what });
+    this.log.warn({ node: req.node, msgId: req.message.header.msg_id, resource: req.message.route.resource, code: 'KEDGE_DEVICECONTROLLER_BAD_CONTENT' }, `${what} from node ${req.node} refused: ${reason}`);
+    return { ok: false, reason };
+  }
+
+  private twinOf(key: string, device: StoredObject): DeviceTwinState {
+    let t = this.twins.get(key);
+    if (!t) this.twins.set(key, (t = DeviceTwinState.fromStatus(device.status)));
+    return t;
+  }
+
+  private async writeStatus(key: string): Promise<void> {
+    const twin = this.twins.get(key);
+    const [ns, name] = splitKey(key);
+    const current = twin ? await this.options.store.get('Device', ns, name) : undefined;
+    if (!twin || !current) return; // deleted meanwhile: nothing to write
+    await this.options.store.updateStatus('Device', ns, name, twin.toStatus(current.status));
+    this.metrics!.statusWrites.inc();
+  }
+
+  async view(namespace: string, name: string): Promise<TwinView | undefined> {
+    const device = await this.options.store.get('Device', namespace, name);
+    if (!device) return undefined;
+    const key = `${namespace}/${name}`;
+    return this.twinOf(key, device).view(device as unknown as Device, this.desiredSetAt.get(key) ?? new Map());
+  }
+
+  private async setDesired(namespace: string, name: string, properties: Record<string, string>, waitMs?: number): Promise<TwinView> {
+    const key = `${namespace}/${name}`;
+    const updated = await writeDesired(this.options.store, namespace, name, properties);
+    const at = this.desiredSetAt.get(key) ?? new Map<string, number>();
+    for (const prop of Object.keys(properties)) at.set(prop, this.clock.now());
+    this.desiredSetAt.set(key, at);
+    const twin = this.twinOf(key, updated);
+    if (waitMs && waitMs > 0) await this.waitFor(key, waitMs, () => settled(twin, properties));
+    const latest = (await this.options.store.get('Device', namespace, name)) ?? updated;
+    return twin.view(latest as unknown as Device, at);
+  }
+
+  private waitFor(key: string, ms: number, done: () => boolean): Promise<void> {
+    if (done()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const set = this.waiters.get(key) ?? new Set();
+      this.waiters.set(key, set);
+      const finish = () => {
+        this.clock.clearTimeout(timer);
+        set.delete(check);
+        resolve();
+      };
+      const check = () => {
+        if (done() || !this.coalescer) finish();
+      };
+      const timer = this.clock.setTimeout(finish, ms);
+      set.add(check);
+    });
+  }
+
+  private wake(key: string): void {
+    for (const check of [...(this.waiters.get(key) ?? [])]) check();
+  }
+}
+
+/** Every property reported at its desired value, or refused. */
+function settled(twin: DeviceTwinState, wanted: Record<string, string>): boolean {
+  return Object.entries(wanted).every(([prop, value]) => {
+    const p = twin.props.get(prop);
+    return p?.reported?.value === value || p?.failed?.value === value;
+  });
+}
+
+function splitKey(key: string): [string, string] {
+  const i = key.indexOf('/');
+  return [key.slice(0, i), key.slice(i + 1)];
+}
+
+export { deviceControllerErrors };

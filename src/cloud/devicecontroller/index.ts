@@ -1,0 +1,3 @@
+export { DeviceController, type DeviceControllerOptions } from './devicecontroller.js';
+export { deviceControllerErrors } from './errors.js';
+export { WriteCoalescer } from './coalescer.js';
