@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { Backoff } from './backoff.js';
+
+describe('Backoff', () => {
+  it('doubles from the initial delay up to the cap, jitter within [step/2, step]', () => {
+    const low = new Backoff({ initialMs: 500, maxMs: 30_000, random: () => 0 });
+    const high = new Backoff({ initialMs: 500, maxMs: 30_000, random: () => 1 });
+    const lows = Array.from({ length: 10 }, () => low.next());
+    const highs = Array.from({ length: 10 }, () => high.next());
+    expect(highs).toEqual([500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000, 30000]);
+    expect(lows).toEqual(highs.map((h) => h / 2));
+  });
+
+  it('starts again from the initial delay after reset', () => {
+    const b = new Backoff({ initialMs: 100, maxMs: 1000, random: () => 1 });
+    b.next();
+    b.next();
+    expect(b.attempts).toBe(2);
+    b.reset();
+    expect(b.next()).toBe(100);
+  });
+});

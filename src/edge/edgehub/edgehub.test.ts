@@ -1,0 +1,218 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { EdgeChannels, EdgeRequests } from '../../contracts/index.js';
+import { Bus } from '../../core/bus/index.js';
+import { systemClock } from '../../core/clock/index.js';
+import { silentLogger } from '../../core/log/index.js';
+import { newMessage, type Message } from '../../core/message/index.js';
+import { createMetricsRegistry, type Registry } from '../../core/metrics/index.js';
+import { DbHandle, SqliteOutboxStore } from '../store/index.js';
+import { createEdgeHub, hubUrl, type EdgeHub, type EdgeHubDeps, type LinkStateEvent } from './index.js';
+import { FakeCloud, waitFor } from './test-cloud.js';
+
+describe('EdgeHub', () => {
+  let cloud: FakeCloud;
+  let handle: DbHandle;
+  let outbox: SqliteOutboxStore;
+  let bus: Bus<EdgeChannels, EdgeRequests>;
+  let registry: Registry;
+  let hub: EdgeHub | undefined;
+  let states: LinkStateEvent[];
+  let inbound: Message[];
+
+  beforeEach(async () => {
+    cloud = await FakeCloud.start(64 * 1024);
+    handle = new DbHandle(':memory:');
+    handle.open();
+    outbox = new SqliteOutboxStore(handle, { clock: systemClock });
+    bus = new Bus({ logger: silentLogger() });
+    registry = createMetricsRegistry();
+    states = [];
+    inbound = [];
+    const ep = { name: 'test', group: 'test' };
+    bus.subscribe('link.state', ep, (e) => void states.push(e as LinkStateEvent));
+    bus.subscribe('cloud.inbound', ep, (m) => void inbound.push(m));
+  });
+
+  afterEach(async () => {
+    await hub?.stop();
+    hub = undefined;
+    await cloud.stop();
+    handle.close();
+  });
+
+  const start = async (over: Partial<EdgeHubDeps> = {}) => {
+    hub = createEdgeHub({
+      bus,
+      outbox,
+      logger: silentLogger(),
+      registry,
+      cloudUrl: over.cloudUrl ?? cloud.url,
+      node: 'edge-1',
+      backoff: { initialMs: 20, maxMs: 100 },
+      ...over,
+    });
+    await hub.start();
+    return hub;
+  };
+
+  const reading = (device: string, n: number) =>
+    newMessage({ source: 'twin', group: 'hub', operation: 'upload', resource: `node/edge-1/default/telemetry/${device}` }, { readings: [{ property: 'p', value: n, quality: 'good', ts: n }] });
+
+  const append = (...msgs: Message[]) => {
+    outbox.append(msgs.map((message) => ({ kind: 'reading' as const, key: 'default/d1', message })));
+    bus.publish('outbox.appended', { count: msgs.length });
+  };
+
+  const metric = async (name: string) => (await registry.getSingleMetricAsString(name)).split('\n').filter((l) => !l.startsWith('#')).join('\n');
+
+  it('connects to /<project>/<node>/events and sends the outbox in order, deleting only acknowledged entries', async () => {
+    cloud.autoAck = false;
+    await start();
+    const msgs = [1, 2, 3, 4, 5].map((n) => reading('d1', n));
+    append(...msgs);
+    await waitFor(() => cloud.uploads().length === 5, 'five uploads');
+    expect(cloud.paths).toEqual(['/kedge/edge-1/events']);
+    expect(cloud.uploads().map((m) => m.header.msg_id)).toEqual(msgs.map((m) => m.header.msg_id));
+    expect(outbox.stats().count).toBe(5);
+    cloud.ack(msgs[1]!);
+    cloud.ack(msgs[0]!);
+    await waitFor(() => outbox.stats().count === 3, 'two entries deleted');
+    expect(outbox.peek(10, 1e9).map((e) => e.message.header.msg_id)).toEqual(msgs.slice(2).map((m) => m.header.msg_id));
+    expect(states.map((s) => s.state)).toEqual(['connecting', 'connected']);
+  });
+
+  it('keeps at most `window` messages unacknowledged', async () => {
+    cloud.autoAck = false;
+    await start({ sender: { window: 3 } });
+    const msgs = Array.from({ length: 10 }, (_, i) => reading('d1', i));
+    append(...msgs);
+    await waitFor(() => cloud.uploads().length === 3, 'three uploads');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(cloud.uploads()).toHaveLength(3);
+    cloud.ack(msgs[0]!);
+    await waitFor(() => cloud.uploads().length === 4, 'a fourth upload after one ack');
+    expect(cloud.uploads()[3]!.header.msg_id).toBe(msgs[3]!.header.msg_id);
+  });
+
+  it('after the connection drops, reconnects and re-sends what was not acknowledged with the same msg_id', async () => {
+    cloud.autoAck = false;
+    await start();
+    const msgs = [1, 2, 3].map((n) => reading('d1', n));
+    append(...msgs);
+    await waitFor(() => cloud.uploads().length === 3, 'three uploads');
+    cloud.ack(msgs[0]!);
+    await waitFor(() => outbox.stats().count === 2, 'first acknowledged');
+    cloud.dropConnections();
+    await waitFor(() => cloud.paths.length === 2 && cloud.uploads().length === 5, 'two re-sends on the second connection');
+    expect(cloud.uploads().slice(3).map((m) => m.header.msg_id)).toEqual([msgs[1]!.header.msg_id, msgs[2]!.header.msg_id]);
+    expect(states.map((s) => s.state)).toEqual(['connecting', 'connected', 'disconnected', 'connecting', 'connected']);
+    expect(states[2]!.retryInMs).toBeGreaterThanOrEqual(10);
+  });
+
+  it('keeps trying while the cloud is down, and sends the backlog when it is back', async () => {
+    const port = cloud.port;
+    await cloud.stop();
+    await start({ cloudUrl: `ws://127.0.0.1:${port}` });
+    append(reading('d1', 1), reading('d1', 2));
+    await waitFor(() => states.filter((s) => s.state === 'disconnected').length >= 3, 'several failed attempts');
+    expect(outbox.stats().count).toBe(2);
+    const { WebSocketServer } = await import('ws');
+    const wss = new WebSocketServer({ host: '127.0.0.1', port });
+    const got: string[] = [];
+    wss.on('connection', (ws) => ws.on('message', (d) => got.push(String(d))));
+    try {
+      await waitFor(() => got.filter((g) => g.includes('"upload"')).length === 2, 'backlog sent', 5000);
+    } finally {
+      for (const c of wss.clients) c.terminate();
+      await new Promise((r) => wss.close(r));
+    }
+  });
+
+  it('sends keepalives while connected', async () => {
+    await start({ keepaliveMs: 30 });
+    await waitFor(() => cloud.received.filter((m) => m.route.operation === 'keepalive').length >= 2, 'two keepalives');
+    const ka = cloud.received.find((m) => m.route.operation === 'keepalive')!;
+    expect(ka.route.resource).toBe('node/edge-1');
+  });
+
+  it('puts cloud messages on the bus and answers MetaManager\'s verdict with a response', async () => {
+    await start();
+    await waitFor(() => hub!.connected, 'connected');
+    const down = newMessage({ source: 'cloudhub', group: 'resource', operation: 'update', resource: 'node/edge-1/default/device/d1' }, { kind: 'Device' });
+    cloud.send(down);
+    await waitFor(() => inbound.length === 1, 'inbound on the bus');
+    expect(inbound[0]).toEqual(down);
+    bus.publish('cloud.ack', { parentMsgId: down.header.msg_id, ok: false, reason: 'model missing' });
+    await waitFor(() => cloud.received.some((m) => m.route.operation === 'response'), 'the response');
+    const res = cloud.received.find((m) => m.route.operation === 'response')!;
+    expect(res.header.parent_msg_id).toBe(down.header.msg_id);
+    expect(res.route.resource).toBe(down.route.resource);
+    expect(res.content).toEqual({ ok: false, reason: 'model missing' });
+  });
+
+  it.each([
+    ['not JSON', '{{{'],
+    ['not a message', JSON.stringify({ hello: 1 })],
+  ])('closes the connection with 1007 on a malformed frame (%s), counts it, reconnects and carries on', async (_n, frame) => {
+    await start();
+    await waitFor(() => hub!.connected, 'connected');
+    cloud.send(frame);
+    await waitFor(() => cloud.closes.length === 1, 'closed');
+    expect(cloud.closes[0]!.code).toBe(1007);
+    expect(cloud.closes[0]!.reason.length).toBeGreaterThan(0);
+    expect(await metric('kedge_edgehub_rejected_frames_total')).toContain('reason="malformed"} 1');
+    await waitFor(() => cloud.paths.length === 2 && hub!.connected, 'reconnected');
+    append(reading('d1', 7));
+    await waitFor(() => outbox.stats().count === 0, 'sent and acknowledged after the reconnect');
+  });
+
+  it('closes the connection on a frame above maxPayloadBytes (1009) and reconnects', async () => {
+    await start({ maxPayloadBytes: 1000 });
+    await waitFor(() => hub!.connected, 'connected');
+    cloud.send(newMessage({ operation: 'update', resource: 'node/edge-1/default/device/big' }, { pad: 'x'.repeat(5000) }));
+    await waitFor(() => cloud.closes.length === 1, 'closed');
+    expect(cloud.closes[0]!.code).toBe(1009);
+    expect(inbound).toHaveLength(0);
+    expect(await metric('kedge_edgehub_rejected_frames_total')).toContain('reason="too_big"} 1');
+    await waitFor(() => cloud.paths.length === 2 && hub!.connected, 'reconnected');
+  });
+
+  it('removes an entry the cloud refuses for good, and one too big for a frame, and counts both', async () => {
+    cloud.autoAck = false;
+    await start({ sender: { maxFrameBytes: 2000 } });
+    const refused = reading('d1', 1);
+    const big = newMessage({ operation: 'upload', resource: 'node/edge-1/default/telemetry/d1' }, { pad: 'y'.repeat(5000) });
+    const after = reading('d1', 3);
+    append(refused, big, after);
+    await waitFor(() => cloud.uploads().length === 2, 'two sent');
+    expect(cloud.uploads().map((m) => m.header.msg_id)).toEqual([refused.header.msg_id, after.header.msg_id]);
+    cloud.ack(refused, { ok: false, reason: 'unknown resource' });
+    cloud.ack(after);
+    await waitFor(() => outbox.stats().count === 0, 'all removed');
+    expect(await metric('kedge_edgehub_refused_total')).toContain(' 1');
+    expect(await metric('kedge_edgehub_oversized_total')).toContain(' 1');
+    expect(await metric('kedge_edgehub_acked_total')).toContain(' 1');
+  });
+
+  it('stop() closes the socket and stops reconnecting', async () => {
+    await start();
+    await waitFor(() => hub!.connected, 'connected');
+    await hub!.stop();
+    await waitFor(() => cloud.closes.length === 1, 'closed');
+    expect(cloud.closes[0]!.code).toBe(1001);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(cloud.paths).toHaveLength(1);
+    expect(states.at(-1)!.state).toBe('disconnected');
+  });
+});
+
+describe('hubUrl', () => {
+  it('puts /<project>/<node>/events on the cloud URL', () => {
+    expect(hubUrl('ws://10.0.0.5:10000', 'kedge', 'edge-1')).toBe('ws://10.0.0.5:10000/kedge/edge-1/events');
+    expect(hubUrl('wss://cloud.example/x?y=1', 'p', 'n')).toBe('wss://cloud.example/p/n/events');
+  });
+
+  it.each(['http://x:1', 'nope'])('refuses %s with a clear error', (url) => {
+    expect(() => hubUrl(url, 'kedge', 'n')).toThrow(/--cloud/);
+  });
+});

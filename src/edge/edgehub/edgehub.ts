@@ -1,0 +1,294 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { WebSocket, type RawData } from 'ws';
+import type { EdgeChannels, EdgeRequests } from '../../contracts/index.js';
+import type { Bus } from '../../core/bus/index.js';
+import { systemClock, type Clock, type Timer } from '../../core/clock/index.js';
+import { newMessage, Operation, parseMessage, serializeMessage, type Message, type MessageRoute } from '../../core/message/index.js';
+import type { Module } from '../../core/module/index.js';
+import type { OutboxStore } from '../store/index.js';
+import { Backoff, DEFAULT_BACKOFF } from './backoff.js';
+import { edgehubErrors } from './errors.js';
+import { edgehubMetrics, type EdgehubMetrics } from './metrics.js';
+import { DEFAULT_SENDER, OutboxSender, type SenderOptions } from './sender.js';
+
+/** Published on the edge bus as `link.state` whenever the link changes. */
+export interface LinkStateEvent {
+  state: 'connecting' | 'connected' | 'disconnected';
+  url: string;
+  ts: number;
+  reason?: string;
+  /** Delay before the next attempt, when disconnected. */
+  retryInMs?: number;
+}
+
+export interface EdgeHubDeps {
+  bus: Bus<EdgeChannels, EdgeRequests>;
+  outbox: Pick<OutboxStore, 'peek' | 'ack' | 'stats'>;
+  logger: Logger;
+  registry: Registry;
+  /** CloudHub, `ws://host:10000` (a path, if any, is replaced by `/<project>/<node>/events`). */
+  cloudUrl: string;
+  node: string;
+  project?: string;
+  clock?: Clock;
+  /** Keepalive period (default 15 s, KubeEdge's). */
+  keepaliveMs?: number;
+  backoff?: { initialMs?: number; maxMs?: number; random?: () => number };
+  /** A connection that lived this long resets the back-off (default 10 s). */
+  stableAfterMs?: number;
+  sender?: Partial<SenderOptions>;
+  /** Largest frame accepted from the cloud (default 4 MiB; bigger closes with 1009). */
+  maxPayloadBytes?: number;
+  handshakeTimeoutMs?: number;
+}
+
+const SOURCE = 'edgehub';
+const CLOSE_INVALID = 1007;
+const CLOSE_GOING_AWAY = 1001;
+
+export function createEdgeHub(deps: EdgeHubDeps): EdgeHub {
+  return new EdgeHub(deps);
+}
+
+/**
+ * The edge end of the link (docs/link.md): one WebSocket to CloudHub, kept alive and reconnected
+ * with jittered back-off; sends the outbox (acknowledged entries are deleted); puts the cloud's
+ * messages on the bus as `cloud.inbound` and answers them when MetaManager says `cloud.ack`.
+ */
+export class EdgeHub implements Module {
+  readonly name = SOURCE;
+  readonly group = 'hub';
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private ws: WebSocket | undefined;
+  private url = '';
+  private running = false;
+  private sender: OutboxSender | undefined;
+  private backoff: Backoff | undefined;
+  private metrics: EdgehubMetrics | undefined;
+  private keepaliveTimer: Timer | undefined;
+  private retryTimer: Timer | undefined;
+  private openedAt = 0;
+  private unsubscribes: Array<() => void> = [];
+  /** Cloud messages handed to MetaManager and not answered yet: msg_id -> route (for the response). */
+  private readonly awaitingAck = new Map<string, MessageRoute>();
+  private state: LinkStateEvent['state'] = 'disconnected';
+
+  constructor(private readonly deps: EdgeHubDeps) {
+    this.clock = deps.clock ?? systemClock;
+    this.log = deps.logger.child({ module: SOURCE });
+  }
+
+  get connected(): boolean {
+    return this.state === 'connected';
+  }
+
+  /** Ready when the connection loop runs: the edge works offline, the outbox keeps everything. */
+  async start(): Promise<void> {
+    this.url = hubUrl(this.deps.cloudUrl, this.deps.project ?? 'kedge', this.deps.node);
+    const d = this.deps;
+    this.metrics ??= edgehubMetrics(d.registry, () => ({ connected: this.connected, inflight: this.sender?.inflightCount ?? 0 }));
+    this.backoff = new Backoff({ ...DEFAULT_BACKOFF, random: Math.random, ...stripUndefined(d.backoff ?? {}) });
+    this.sender = new OutboxSender(d.outbox, { ...DEFAULT_SENDER, ...stripUndefined(d.sender ?? {}) }, this.clock, {
+      send: (entry) => this.write(entry.message, () => this.metrics!.sent.inc()),
+      oversized: (entry) => {
+        this.metrics!.oversized.inc();
+        this.log.error({ code: 'KEDGE_EDGEHUB_ENTRY_TOO_BIG', key: entry.key, kind: entry.kind, bytes: entry.bytes }, `outbox entry ${entry.id} (${entry.key}) removed: ${entry.bytes} bytes is more than a frame may carry`);
+      },
+    });
+    const me = { name: this.name, group: this.group };
+    this.unsubscribes = [
+      d.bus.subscribe('outbox.appended', me, () => this.sender?.schedule()),
+      d.bus.subscribe('cloud.ack', me, (ack) => this.answerCloud(ack)),
+    ];
+    this.running = true;
+    this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    for (const off of this.unsubscribes) off();
+    this.unsubscribes = [];
+    this.clearTimers();
+    this.sender?.disconnected();
+    const ws = this.ws;
+    this.ws = undefined;
+    if (ws) await closeSocket(ws);
+    this.awaitingAck.clear();
+    this.setState('disconnected', 'stopped');
+  }
+
+  private connect(): void {
+    if (!this.running) return;
+    this.setState('connecting');
+    const ws = new WebSocket(this.url, {
+      maxPayload: this.deps.maxPayloadBytes ?? 4 * 1024 * 1024,
+      perMessageDeflate: false,
+      handshakeTimeout: this.deps.handshakeTimeoutMs ?? 10_000,
+    });
+    this.ws = ws;
+    ws.on('open', () => this.onOpen(ws));
+    ws.on('message', (data, isBinary) => this.onFrame(ws, data, isBinary));
+    ws.on('error', (err: Error & { code?: string }) => this.onSocketError(ws, err));
+    ws.on('close', (code, reason) => this.onClose(ws, code, reason.toString()));
+  }
+
+  private onOpen(ws: WebSocket): void {
+    if (ws !== this.ws) return;
+    this.openedAt = this.clock.now();
+    this.metrics!.connects.inc();
+    this.log.info({ url: this.url }, 'connected to the cloud');
+    this.setState('connected');
+    const every = this.deps.keepaliveMs ?? 15_000;
+    this.keepaliveTimer = this.clock.setInterval(() => this.keepalive(), every);
+    this.sender!.connected();
+  }
+
+  private keepalive(): void {
+    const route = { source: SOURCE, group: 'hub', operation: Operation.keepalive, resource: `node/${this.deps.node}` };
+    this.write(newMessage(route, 'ping', { now: this.clock.now() }));
+  }
+
+  private onFrame(ws: WebSocket, data: RawData, isBinary: boolean): void {
+    if (ws !== this.ws) return;
+    if (isBinary) return this.rejectFrame(ws, 'malformed', 'binary frame: the link carries text frames (JSON) only');
+    const parsed = parseMessage(data as Buffer);
+    if (!parsed.ok) return this.rejectFrame(ws, 'malformed', parsed.error.message);
+    const msg = parsed.message;
+    const op = msg.route.operation;
+    if (op === Operation.keepalive) return;
+    if (op === Operation.response) return this.onCloudAck(msg);
+    this.metrics!.inbound.inc();
+    this.awaitingAck.set(msg.header.msg_id, msg.route);
+    this.deps.bus.publish('cloud.inbound', msg);
+  }
+
+  private onCloudAck(msg: Message): void {
+    const parent = msg.header.parent_msg_id;
+    if (!parent) return;
+    const content = msg.content as { ok?: unknown; reason?: unknown } | null;
+    if (!this.sender!.acknowledged(parent)) return; // not ours (or already acknowledged): nothing to do
+    if (content?.ok === false) {
+      this.metrics!.refused.inc();
+      this.log.warn({ code: 'KEDGE_EDGEHUB_REFUSED', msgId: parent, reason: String(content.reason ?? '') }, `the cloud refused message ${parent} for good; removed from the outbox`);
+    } else {
+      this.metrics!.acked.inc();
+    }
+  }
+
+  /** MetaManager stored (or refused) an object from the cloud: tell the cloud. */
+  private answerCloud(ack: EdgeChannels['cloud.ack']): void {
+    const route = this.awaitingAck.get(ack.parentMsgId);
+    this.awaitingAck.delete(ack.parentMsgId);
+    if (!route || !this.connected) return; // the cloud resends it after the reconnect (ObjectSync)
+    const content = ack.ok ? { ok: true } : { ok: false, reason: ack.reason ?? 'refused by the edge' };
+    const response = newMessage({ ...route, source: SOURCE, operation: Operation.response }, content, { parentId: ack.parentMsgId, now: this.clock.now() });
+    this.write(response);
+  }
+
+  private rejectFrame(ws: WebSocket, reason: 'malformed' | 'too_big', text: string): void {
+    this.metrics!.rejectedFrames.inc({ reason });
+    const code = reason === 'malformed' ? 'KEDGE_EDGEHUB_MALFORMED_FRAME' : 'KEDGE_EDGEHUB_FRAME_TOO_BIG';
+    this.log.warn({ code, url: this.url }, `closing the link: ${text}`);
+    ws.close(CLOSE_INVALID, truncateReason(text));
+  }
+
+  private onSocketError(ws: WebSocket, err: Error & { code?: string }): void {
+    if (ws !== this.ws) return;
+    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      this.metrics!.rejectedFrames.inc({ reason: 'too_big' });
+      this.log.warn({ code: 'KEDGE_EDGEHUB_FRAME_TOO_BIG', url: this.url }, `closing the link: the cloud sent a frame above ${this.deps.maxPayloadBytes ?? 4 * 1024 * 1024} bytes`);
+    } else {
+      this.log.debug({ err: err.message, url: this.url }, 'link error');
+    }
+    // 'close' follows every 'error', and reconnects.
+  }
+
+  private onClose(ws: WebSocket, code: number, reason: string): void {
+    if (ws !== this.ws) return;
+    this.ws = undefined;
+    if (this.keepaliveTimer) this.clock.clearInterval(this.keepaliveTimer);
+    this.keepaliveTimer = undefined;
+    this.sender!.disconnected();
+    this.awaitingAck.clear();
+    if (!this.running) return;
+    this.metrics!.connectFailures.inc();
+    const lived = this.openedAt > 0 ? this.clock.now() - this.openedAt : 0;
+    if (lived >= (this.deps.stableAfterMs ?? 10_000)) this.backoff!.reset();
+    this.openedAt = 0;
+    const delay = this.backoff!.next();
+    const why = reason || `closed with code ${code}`;
+    this.log.warn({ url: this.url, code, reason, retryInMs: delay }, `link to the cloud down (${why}); reconnecting in ${delay} ms`);
+    this.setState('disconnected', why, delay);
+    this.retryTimer = this.clock.setTimeout(() => {
+      this.retryTimer = undefined;
+      this.connect();
+    }, delay);
+  }
+
+  private write(message: Message, sent?: () => void): void {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    ws.send(serializeMessage(message));
+    sent?.();
+  }
+
+  private setState(state: LinkStateEvent['state'], reason?: string, retryInMs?: number): void {
+    if (state === this.state && state !== 'disconnected') return;
+    this.state = state;
+    const event: LinkStateEvent = { state, url: this.url, ts: this.clock.now() };
+    if (reason) event.reason = reason;
+    if (retryInMs !== undefined) event.retryInMs = retryInMs;
+    this.deps.bus.publish('link.state', event);
+  }
+
+  private clearTimers(): void {
+    if (this.keepaliveTimer) this.clock.clearInterval(this.keepaliveTimer);
+    if (this.retryTimer) this.clock.clearTimeout(this.retryTimer);
+    this.keepaliveTimer = undefined;
+    this.retryTimer = undefined;
+  }
+}
+
+/** `ws://host:port[/...]` -> `ws://host:port/<project>/<node>/events`. */
+export function hubUrl(cloud: string, project: string, node: string): string {
+  let url: URL;
+  try {
+    url = new URL(cloud);
+  } catch {
+    throw edgehubErrors.create('KEDGE_EDGEHUB_BAD_URL', `--cloud "${cloud}" is not a URL`);
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
+    throw edgehubErrors.create('KEDGE_EDGEHUB_BAD_URL', `--cloud "${cloud}" must start with ws:// or wss://`);
+  }
+  url.pathname = `/${encodeURIComponent(project)}/${encodeURIComponent(node)}/events`;
+  url.search = '';
+  url.hash = '';
+  return url.toString();
+}
+
+function closeSocket(ws: WebSocket): Promise<void> {
+  if (ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      ws.terminate();
+      resolve();
+    }, 1000);
+    ws.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+    else ws.close(CLOSE_GOING_AWAY, 'edge stopping');
+  });
+}
+
+function truncateReason(reason: string): string {
+  const buf = Buffer.from(reason, 'utf8');
+  return buf.length <= 123 ? reason : `${buf.subarray(0, 119).toString('utf8').replace(/\uFFFD$/, '')}...`;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,36 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+export function edgehubMetrics(registry: Registry, state: () => { connected: boolean; inflight: number }) {
+  return {
+    sent: new Counter({ name: 'kedge_edgehub_sent_total', help: 'Outbox messages sent to the cloud (re-sends included)', registers: [registry] }),
+    acked: new Counter({ name: 'kedge_edgehub_acked_total', help: 'Outbox messages acknowledged by the cloud and removed', registers: [registry] }),
+    refused: new Counter({ name: 'kedge_edgehub_refused_total', help: 'Outbox messages the cloud refused for good (removed)', registers: [registry] }),
+    oversized: new Counter({ name: 'kedge_edgehub_oversized_total', help: 'Outbox entries larger than a frame may be (removed)', registers: [registry] }),
+    inbound: new Counter({ name: 'kedge_edgehub_inbound_total', help: 'Messages from the cloud put on the edge bus', registers: [registry] }),
+    rejectedFrames: new Counter({
+      name: 'kedge_edgehub_rejected_frames_total',
+      help: 'Frames from the cloud that closed the connection (malformed, too big)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    connects: new Counter({ name: 'kedge_edgehub_connects_total', help: 'Connections opened to the cloud', registers: [registry] }),
+    connectFailures: new Counter({ name: 'kedge_edgehub_connect_failures_total', help: 'Connections to the cloud that failed or dropped', registers: [registry] }),
+    connected: new Gauge({
+      name: 'kedge_edgehub_connected',
+      help: '1 while the link to the cloud is up',
+      registers: [registry],
+      collect() {
+        this.set(state().connected ? 1 : 0);
+      },
+    }),
+    inflight: new Gauge({
+      name: 'kedge_edgehub_inflight',
+      help: 'Messages sent and not yet acknowledged',
+      registers: [registry],
+      collect() {
+        this.set(state().inflight);
+      },
+    }),
+  };
+}
+export type EdgehubMetrics = ReturnType<typeof edgehubMetrics>;

@@ -1,0 +1,137 @@
+import type { Clock, Timer } from '../../core/clock/index.js';
+import type { OutboxEntry, OutboxStore } from '../store/index.js';
+
+export interface SenderOptions {
+  /** Messages sent and not yet acknowledged, at most (default 256). */
+  window: number;
+  /** Entries read from the outbox and sent per turn of the event loop (default 64). */
+  batch: number;
+  /** While draining a backlog after a reconnect: messages per second at most (default 5,000). */
+  drainRatePerSec: number;
+  /** Largest frame the link carries (default 4 MiB): a bigger entry could never be sent. */
+  maxFrameBytes: number;
+}
+
+export const DEFAULT_SENDER: SenderOptions = { window: 256, batch: 64, drainRatePerSec: 5000, maxFrameBytes: 4 * 1024 * 1024 };
+
+export interface SenderHooks {
+  /** Writes one entry's message to the socket. */
+  send(entry: OutboxEntry): void;
+  /** An entry too large for a frame was removed. */
+  oversized(entry: OutboxEntry): void;
+}
+
+/**
+ * Sends outbox entries oldest first with a window of unacknowledged messages (docs/link.md).
+ * After a reconnect with a backlog it drains at `drainRatePerSec`, one batch per turn of the
+ * event loop, so that the rest of the edge (MQTT, pipeline, twin) keeps running while a long
+ * outage is caught up. Once caught up, only the window limits sending.
+ */
+export class OutboxSender {
+  /** msg_id -> outbox id of every message sent on the current connection and not acknowledged. */
+  private readonly inflight = new Map<string, number>();
+  private lastSentId = 0;
+  private online = false;
+  private draining = false;
+  private tokens = 0;
+  private lastRefill = 0;
+  private scheduled: NodeJS.Immediate | undefined;
+  private refillTimer: Timer | undefined;
+
+  constructor(
+    private readonly outbox: Pick<OutboxStore, 'peek' | 'ack' | 'stats'>,
+    private readonly options: SenderOptions,
+    private readonly clock: Clock,
+    private readonly hooks: SenderHooks,
+  ) {}
+
+  get inflightCount(): number {
+    return this.inflight.size;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** A new connection: everything not acknowledged is sent again, with its original msg_id. */
+  connected(): void {
+    this.inflight.clear();
+    this.lastSentId = 0;
+    this.online = true;
+    this.draining = this.outbox.stats().count > this.options.batch;
+    this.tokens = this.options.batch;
+    this.lastRefill = this.clock.now();
+    this.schedule();
+  }
+
+  disconnected(): void {
+    this.online = false;
+    this.draining = false;
+    this.inflight.clear();
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    if (this.refillTimer) this.clock.clearTimeout(this.refillTimer);
+    this.refillTimer = undefined;
+  }
+
+  /** The cloud acknowledged `msgId`; returns false when it is not one of ours in flight. */
+  acknowledged(msgId: string): boolean {
+    const id = this.inflight.get(msgId);
+    if (id === undefined) return false;
+    this.inflight.delete(msgId);
+    this.outbox.ack([id]);
+    this.schedule();
+    return true;
+  }
+
+  /** Something changed (new entries, an ack): send what the window allows, soon. */
+  schedule(): void {
+    if (!this.online || this.scheduled || this.refillTimer) return;
+    this.scheduled = setImmediate(() => {
+      this.scheduled = undefined;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (!this.online) return;
+    const room = Math.min(this.options.window - this.inflight.size, this.options.batch);
+    if (room <= 0) return;
+    const allowed = this.draining ? Math.min(room, this.takeTokens()) : room;
+    if (allowed <= 0) return this.waitForTokens();
+    // The oldest entries are the ones in flight (all older ones are acknowledged): skip them.
+    const peeked = this.outbox.peek(this.inflight.size + allowed, Number.MAX_SAFE_INTEGER);
+    const fresh = peeked.filter((e) => e.id > this.lastSentId).slice(0, allowed);
+    for (const entry of fresh) this.sendOne(entry);
+    if (this.draining) this.tokens -= fresh.length;
+    if (fresh.length < allowed) this.draining = false; // caught up with the backlog
+    if (fresh.length > 0) this.schedule();
+  }
+
+  private sendOne(entry: OutboxEntry): void {
+    this.lastSentId = entry.id;
+    if (entry.bytes > this.options.maxFrameBytes) {
+      this.outbox.ack([entry.id]);
+      this.hooks.oversized(entry);
+      return;
+    }
+    this.inflight.set(entry.message.header.msg_id, entry.id);
+    this.hooks.send(entry);
+  }
+
+  private takeTokens(): number {
+    const now = this.clock.now();
+    const refill = ((now - this.lastRefill) / 1000) * this.options.drainRatePerSec;
+    this.tokens = Math.min(this.options.batch, this.tokens + refill);
+    this.lastRefill = now;
+    return Math.floor(this.tokens);
+  }
+
+  private waitForTokens(): void {
+    const ms = Math.max(1, Math.ceil(((1 - this.tokens) / this.options.drainRatePerSec) * 1000));
+    this.refillTimer = this.clock.setTimeout(() => {
+      this.refillTimer = undefined;
+      this.schedule();
+    }, ms);
+  }
+}
