@@ -1,0 +1,3 @@
+export { EdgeController, type EdgeControllerOptions } from './edgecontroller.js';
+export { edgeControllerErrors } from './errors.js';
+export { mapperSetFor } from './mappers.js';
