@@ -1,0 +1,106 @@
+import type { Device, DeviceModel } from '../../model/index.js';
+import type { ApplyResult, NodeView, TwinView } from '../../contracts/index.js';
+import { KedgeError } from '../../core/errors/index.js';
+import { clientErrors } from './errors.js';
+import type { ServerTarget } from './target.js';
+
+export interface ListResponse<T> {
+  items: T[];
+}
+
+/** Device as the API returns it: with `status` (state, twins) when the cloud has one. */
+export type DeviceWithStatus = Device & { status?: Record<string, unknown> };
+
+/**
+ * The client of kedge's HTTP API (docs/api.md), used by `kedge apply|get|twin|delete` and the
+ * demo. Every failure is a KedgeError: the server's own code, message and hint when it answered
+ * with an error body, KEDGE_CLIENT_UNREACHABLE when nothing answers.
+ */
+export class ApiClient {
+  constructor(readonly target: ServerTarget, private readonly timeoutMs = 30_000) {}
+
+  apply(documents: unknown[]): Promise<ApplyResult> {
+    return this.call('POST', '/api/v1/apply', { documents });
+  }
+
+  nodes(): Promise<ListResponse<NodeView>> {
+    return this.call('GET', '/api/v1/nodes');
+  }
+
+  devices(): Promise<ListResponse<DeviceWithStatus>> {
+    return this.call('GET', '/api/v1/devices');
+  }
+
+  device(namespace: string, name: string): Promise<DeviceWithStatus> {
+    return this.call('GET', `/api/v1/devices/${seg(namespace)}/${seg(name)}`);
+  }
+
+  deviceModels(): Promise<ListResponse<DeviceModel>> {
+    return this.call('GET', '/api/v1/devicemodels');
+  }
+
+  twin(namespace: string, name: string): Promise<TwinView> {
+    return this.call('GET', `/api/v1/twins/${seg(namespace)}/${seg(name)}`);
+  }
+
+  setDesired(namespace: string, name: string, properties: Record<string, string>, waitMs?: number): Promise<TwinView> {
+    const query = waitMs !== undefined ? `?wait=${Math.max(0, Math.round(waitMs))}` : '';
+    // The server holds the request for up to waitMs: give the socket that much longer.
+    return this.call('PUT', `/api/v1/twins/${seg(namespace)}/${seg(name)}/desired${query}`, { properties }, (waitMs ?? 0) + this.timeoutMs);
+  }
+
+  delete(kind: 'device' | 'devicemodel', namespace: string, name: string): Promise<{ deleted: boolean }> {
+    const path = kind === 'device' ? 'devices' : 'devicemodels';
+    return this.call('DELETE', `/api/v1/${path}/${seg(namespace)}/${seg(name)}`);
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<T> {
+    const url = `${this.target.url}${path}`;
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      throw this.unreachable(err);
+    }
+    const text = await res.text();
+    const json = parseJson(text);
+    if (!res.ok) throw serverError(method, path, res.status, json, text);
+    if (json === undefined) {
+      throw clientErrors.create('KEDGE_CLIENT_BAD_RESPONSE', `${method} ${url} answered ${res.status} with something that is not JSON: ${text.slice(0, 80)}`);
+    }
+    return json as T;
+  }
+
+  private unreachable(err: unknown): KedgeError {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const detail = (err as Error).name === 'TimeoutError' ? 'timed out' : cause?.code ?? cause?.message ?? (err as Error).message;
+    const what = this.target.kind === 'edge' ? 'edge' : 'cloud';
+    const how = this.target.kind === 'edge' ? 'start one with `kedge edge`' : 'start one with `kedge cloud`';
+    return clientErrors.create('KEDGE_CLIENT_UNREACHABLE', `no kedge ${what} answers at ${this.target.url} (${detail}): ${how} or pass --server`, { cause: err });
+  }
+}
+
+function serverError(method: string, path: string, status: number, json: unknown, text: string): KedgeError {
+  const e = (json as { error?: { code?: unknown; message?: unknown; hint?: unknown } } | undefined)?.error;
+  if (e && typeof e.code === 'string' && typeof e.message === 'string') {
+    return new KedgeError(e.code, e.message, typeof e.hint === 'string' ? { hint: e.hint, detail: { status } } : { detail: { status } });
+  }
+  return clientErrors.create('KEDGE_CLIENT_BAD_RESPONSE', `${method} ${path} failed with HTTP ${status}: ${text.slice(0, 200) || '(empty body)'}`);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function seg(s: string): string {
+  return encodeURIComponent(s);
+}

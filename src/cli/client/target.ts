@@ -1,0 +1,43 @@
+import { clientErrors } from './errors.js';
+
+export const DEFAULT_SERVER = 'http://127.0.0.1:10080';
+/** The edge's local API (KubeEdge's MetaServer port). */
+export const EDGE_SERVER = 'http://127.0.0.1:10550';
+
+export interface ServerTarget {
+  url: string;
+  /** What answers there, for error messages. */
+  kind: 'cloud' | 'edge';
+}
+
+export interface TargetOptions {
+  server?: string;
+  edge?: boolean;
+}
+
+/** `--edge` means the local edge API; `--server` wins when both are given explicitly. */
+export function resolveTarget(opts: TargetOptions): ServerTarget {
+  if (opts.server !== undefined) return { url: checkUrl(opts.server), kind: opts.edge ? 'edge' : 'cloud' };
+  return opts.edge ? { url: EDGE_SERVER, kind: 'edge' } : { url: DEFAULT_SERVER, kind: 'cloud' };
+}
+
+function checkUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw clientErrors.create('KEDGE_CLIENT_BAD_SERVER', `--server "${raw}" is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw clientErrors.create('KEDGE_CLIENT_BAD_SERVER', `--server "${raw}" must start with http:// or https://`);
+  }
+  return url.toString().replace(/\/+$/, '');
+}
+
+/** `<ns>/<name>` or `<name>` (namespace `default`). */
+export function parseObjectName(raw: string): { namespace: string; name: string } {
+  const parts = raw.split('/');
+  if (parts.length === 1 && parts[0]) return { namespace: 'default', name: parts[0] };
+  if (parts.length === 2 && parts[0] && parts[1]) return { namespace: parts[0], name: parts[1] };
+  throw clientErrors.create('KEDGE_CLIENT_BAD_NAME', `"${raw}" is not <namespace>/<name>`);
+}

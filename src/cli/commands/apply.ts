@@ -1,0 +1,53 @@
+import type { Command } from 'commander';
+import { formatDiagnostic } from '../../core/yaml/index.js';
+import { runAction } from '../run-action.js';
+import { ApiClient, resolveTarget, type TargetOptions } from '../client/index.js';
+
+const HELP = `
+Validates the files first, with exactly the checks and messages of \`kedge validate\`; any error
+stops here and nothing is sent. Then sends every DeviceModel and Device to the kedge cloud (or,
+with --edge, to the edge node's local API) in one request, which applies all or nothing.
+
+Examples:
+  kedge apply -f device-models/modbus-em24.yaml
+  kedge apply -f models/ -f devices/
+  kedge apply -f thermometer.yaml --edge            # a standalone edge node, no cloud
+  kedge apply -f thermometer.yaml --server http://cloud.example:10080
+`;
+
+export interface ApplyOptions extends TargetOptions {
+  filename: string[];
+}
+
+export function registerApply(program: Command): void {
+  program
+    .command('apply')
+    .description('Validate Device/DeviceModel YAML and create or update them in the kedge cloud (or an edge)')
+    .requiredOption('-f, --filename <path...>', 'YAML files or folders (repeatable)')
+    .option('--edge', 'send to the local edge node (http://127.0.0.1:10550) instead of the cloud')
+    .option('--server <url>', 'kedge API URL (default http://127.0.0.1:10080)')
+    .addHelpText('after', HELP)
+    .action(runAction('apply', (opts: ApplyOptions) => runApply(opts, (s) => process.stdout.write(s))));
+}
+
+/** Returns the exit code: 1 when validation fails (nothing sent). Server errors throw. */
+export async function runApply(opts: ApplyOptions, write: (text: string) => void): Promise<number> {
+  const client = new ApiClient(resolveTarget(opts));
+  const { validateFiles } = await import('../../model/index.js');
+  const result = await validateFiles(opts.filename);
+  for (const d of result.diagnostics) write(`${formatDiagnostic(d)}\n`);
+  const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
+  if (errors > 0) {
+    write(`${errors} error${errors === 1 ? '' : 's'}: nothing applied\n`);
+    return 1;
+  }
+  const documents = [...result.models, ...result.devices];
+  if (documents.length === 0) {
+    write('no Device or DeviceModel documents found: nothing applied\n');
+    return 1;
+  }
+  const applied = await client.apply(documents);
+  for (const a of applied.applied) write(`${a.kind.toLowerCase()}/${a.namespace}/${a.name} ${a.action}\n`);
+  for (const w of applied.warnings) write(`warning: ${w}\n`);
+  return 0;
+}
