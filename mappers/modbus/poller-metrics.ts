@@ -1,0 +1,18 @@
+import { Counter, type Registry } from 'prom-client';
+
+export interface PollerMetrics {
+  requests: Counter<'outcome'>;
+  readings: Counter<string>;
+  skipped: Counter<string>;
+}
+
+/** The Modbus driver's counters; reused when a registry already has them (a driver restarted in one process). */
+export function pollerMetrics(registry: Registry): PollerMetrics {
+  const counter = <L extends string>(name: string, help: string, labelNames: L[] = []): Counter<L> =>
+    (registry.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter({ name, help, labelNames, registers: [registry] });
+  return {
+    requests: counter('kedge_modbus_requests_total', 'Modbus read requests by outcome (ok or the KEDGE_MODBUS_* error code)', ['outcome']),
+    readings: counter('kedge_modbus_readings_total', 'Property readings produced by Modbus polls'),
+    skipped: counter('kedge_modbus_cycles_skipped_total', 'Poll cycles skipped because the previous one of the same device and cycle was still running'),
+  };
+}

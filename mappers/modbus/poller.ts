@@ -1,0 +1,119 @@
+/**
+ * Polls one Modbus device: per collect cycle, the planned merged reads go through the line's
+ * queue; every response is decoded into the properties it serves, and the cycle ends in one
+ * `readings` call for the device. A cycle still running when the next tick comes is skipped, not
+ * stacked (a slow line must not build a backlog). The device's state follows what the line says:
+ * a timeout or lost connection -> offline (the queue backs the unit off, so it costs the line
+ * nothing until its probe); any answer, even a Modbus exception, -> online.
+ */
+import type { Clock, Timer } from '../../src/core/clock/index.js';
+import { errorText, isKedgeError } from '../../src/core/errors/index.js';
+import type { DeviceState, DriverContext, DriverReading } from '../sdk/driver.js';
+import { decodeBits, decodeRegisters } from './codec.js';
+import { isBitTable } from './decode-spec.js';
+import type { CycleGroup, DevicePlan, PropertyPlan } from './poller-plan.js';
+import type { ReadRequest } from './planner.js';
+import type { SharedLine } from './poller-line.js';
+import type { PollerMetrics } from './poller-metrics.js';
+
+type Outcome = { ok: true; values: number[] | boolean[] } | { ok: false; error: unknown };
+
+export class DevicePoller {
+  private readonly timers: Timer[] = [];
+  private readonly busy = new Set<CycleGroup>();
+  private state: { state: DeviceState; reason?: string } | undefined;
+  private stopped = false;
+  cycles = 0;
+
+  constructor(
+    readonly plan: DevicePlan,
+    readonly line: SharedLine,
+    private readonly ctx: Pick<DriverContext, 'readings' | 'state'>,
+    private readonly clock: Clock,
+    private readonly metrics: PollerMetrics,
+  ) {}
+
+  start(): void {
+    for (const group of this.plan.groups) {
+      this.timers.push(this.clock.setInterval(() => void this.cycle(group), group.cycleMs));
+      void this.cycle(group); // first values now, not one period later
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) this.clock.clearInterval(t);
+    this.timers.length = 0;
+  }
+
+  /** Reads one request through the line queue, as the write path's read-back also does. */
+  read(request: Pick<ReadRequest<string>, 'table' | 'offset' | 'count'>): Promise<number[] | boolean[]> {
+    const { unit } = this.plan;
+    return this.line.queue.submit(unit, () => this.line.transport.read(unit, request.table, request.offset, request.count));
+  }
+
+  /** Decodes one property out of a response that starts at `index`. */
+  decode(p: PropertyPlan, values: number[] | boolean[], index: number, ts: number): DriverReading {
+    const name = p.property.name;
+    try {
+      const slice = values.slice(index, index + p.spec.count);
+      const value = isBitTable(p.spec.table) ? decodeBits(slice as boolean[], p.spec) : decodeRegisters(slice as number[], p.spec);
+      return { property: name, value, quality: 'good', ts };
+    } catch (err) {
+      return { property: name, value: null, quality: 'bad', ts, reason: errorText(err) };
+    }
+  }
+
+  private async cycle(group: CycleGroup): Promise<void> {
+    if (this.stopped) return;
+    if (this.busy.has(group)) {
+      this.metrics.skipped.inc();
+      return;
+    }
+    this.busy.add(group);
+    try {
+      const ts = this.clock.now();
+      const outcomes = await Promise.all(group.requests.map((r) => this.read(r).then((values): Outcome => ({ ok: true, values }), (error: unknown): Outcome => ({ ok: false, error }))));
+      if (this.stopped) return;
+      this.cycles += 1;
+      this.report(group, outcomes, ts);
+    } finally {
+      this.busy.delete(group);
+    }
+  }
+
+  private report(group: CycleGroup, outcomes: Outcome[], ts: number): void {
+    const readings: DriverReading[] = [];
+    let answered = false;
+    let failure: unknown;
+    let attempted = false;
+    group.requests.forEach((request, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) {
+        answered = true;
+        this.metrics.requests.inc({ outcome: 'ok' });
+        for (const s of request.serves) readings.push(this.decode(this.plan.properties.get(s.key)!, outcome.values, s.index, ts));
+        return;
+      }
+      const code = isKedgeError(outcome.error) ? outcome.error.code : 'error';
+      this.metrics.requests.inc({ outcome: code });
+      if (code === 'KEDGE_MODBUS_EXCEPTION') answered = true;
+      else if (code !== 'KEDGE_MODBUS_DEVICE_BACKOFF' && code !== 'KEDGE_MODBUS_QUEUE_FULL') failure ??= outcome.error;
+      if (code !== 'KEDGE_MODBUS_DEVICE_BACKOFF') attempted = true;
+      const reason = errorText(outcome.error);
+      for (const s of request.serves) readings.push({ property: s.key, value: null, quality: 'bad', ts, reason });
+    });
+    if (answered || attempted) {
+      this.metrics.readings.inc(readings.length);
+      this.ctx.readings(this.plan.id, readings);
+    }
+    if (failure !== undefined) this.setState('offline', errorText(failure));
+    else if (answered) this.setState('online');
+  }
+
+  private setState(state: DeviceState, reason?: string): void {
+    if (this.state?.state === state && this.state.reason === reason) return;
+    this.state = reason === undefined ? { state } : { state, reason };
+    this.ctx.state(this.plan.id, state, reason);
+  }
+}

@@ -1,0 +1,99 @@
+import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import { edgeFilters, parseDeviceTopic, payloadChecker, TwinDeltaSchema } from '../../src/contracts/index.js';
+import { errorText } from '../../src/core/errors/index.js';
+import { parsePropertyValue, type DeviceInstance } from '../../src/model/index.js';
+import type { BadPayloads } from './bad-payloads.js';
+import type { ProtocolDriver } from './driver.js';
+import { toRaw, type DevicePublisher } from './publisher.js';
+import { WriteQueue } from './write-queue.js';
+
+export type DeviceLookup = (id: string) => { device: DeviceInstance; driver: ProtocolDriver } | undefined;
+
+const checkDelta = payloadChecker(TwinDeltaSchema);
+
+/**
+ * Desired values (KubeEdge's twin delta) -> driver writes -> read-back. Every property in a delta
+ * gets a write result: ok with the read-back (also published as a normal reading, so the twin
+ * sees the new reported value), or not ok with the reason. Deltas for devices hosted by other
+ * mappers are none of our business and are ignored silently.
+ */
+export class DesiredWriter {
+  private readonly queue = new WriteQueue();
+  private readonly outcomes: Counter<'outcome'>;
+
+  constructor(
+    private readonly lookup: DeviceLookup,
+    private readonly publisher: DevicePublisher,
+    private readonly bad: BadPayloads,
+    private readonly logger: Logger,
+    registry: Registry,
+  ) {
+    this.outcomes = new Counter({ name: 'kedge_mapper_writes_total', help: 'Desired-value writes, by outcome', labelNames: ['outcome'], registers: [registry] });
+  }
+
+  onDelta(topic: string, payload: Buffer): void {
+    const where = parseDeviceTopic(topic);
+    if (!where || where.rest !== 'twin/update/delta') {
+      this.bad.record(edgeFilters.twinDelta, 'bad-topic', topic, `topic ${topic} is not a twin delta topic`);
+      return;
+    }
+    const hosted = this.lookup(where.id);
+    if (!hosted) return;
+    const checked = checkDelta(payload);
+    if (!checked.ok) {
+      this.bad.record(edgeFilters.twinDelta, 'bad-payload', topic, `twin delta for ${where.id}: ${checked.reason}`);
+      return;
+    }
+    for (const [property, desired] of Object.entries(checked.value.delta)) this.request(where.id, property, desired);
+  }
+
+  drain(): Promise<void> {
+    return this.queue.drain();
+  }
+
+  private request(deviceId: string, property: string, desired: string): void {
+    const refusal = this.refusal(deviceId, property, desired);
+    if (refusal) {
+      this.fail(deviceId, property, desired, refusal, 'refused');
+      return;
+    }
+    this.queue.submit(deviceId, property, desired, () => this.write(deviceId, property, desired));
+  }
+
+  /** Why the value cannot be written at all (checked before queueing), or undefined. */
+  private refusal(deviceId: string, property: string, desired: string): string | undefined {
+    const declared = this.lookup(deviceId)?.device.properties.find((p) => p.name === property);
+    if (!declared) return `device ${deviceId} has no property ${property}`;
+    if (declared.accessMode === 'ReadOnly') return `device ${deviceId} property ${property} is ReadOnly`;
+    try {
+      parsePropertyValue(declared.type, desired);
+    } catch (err) {
+      return `device ${deviceId} property ${property}: ${errorText(err)}`;
+    }
+    return undefined;
+  }
+
+  private async write(deviceId: string, property: string, desired: string): Promise<void> {
+    const hosted = this.lookup(deviceId);
+    const declared = hosted?.device.properties.find((p) => p.name === property);
+    if (!hosted || !declared) {
+      this.fail(deviceId, property, desired, `device ${deviceId} is no longer hosted here`, 'refused');
+      return;
+    }
+    try {
+      const readBack = await hosted.driver.write(deviceId, property, parsePropertyValue(declared.type, desired));
+      this.outcomes.inc({ outcome: 'ok' });
+      this.publisher.writeResult(deviceId, { property, desired, ok: true, readBack: toRaw(readBack) });
+      this.publisher.readings(deviceId, [readBack]);
+    } catch (err) {
+      this.fail(deviceId, property, desired, `writing ${desired} to ${deviceId} property ${property} failed: ${errorText(err)}`, 'failed');
+    }
+  }
+
+  private fail(deviceId: string, property: string, desired: string, reason: string, outcome: string): void {
+    this.outcomes.inc({ outcome });
+    this.logger.warn({ device: deviceId, property }, reason);
+    this.publisher.writeResult(deviceId, { property, desired, ok: false, reason });
+  }
+}

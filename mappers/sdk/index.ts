@@ -1,0 +1,9 @@
+/** The mapper SDK: what every protocol driver plugs into (driver contract, runtime, helpers). */
+export type { DriverReading, DeviceState, DriverContext, ProtocolDriver, DriverModule } from './driver.js';
+export { MapperRuntime, type MapperRuntimeOptions } from './runtime.js';
+export { mapperErrors } from './errors.js';
+export { deviceProblem } from './device-check.js';
+export { planReconcile, type ReconcilePlan } from './reconcile.js';
+export { instanceHash, canonicalJson } from './instance-hash.js';
+export { WriteQueue } from './write-queue.js';
+export { serveMetrics } from './metrics-server.js';

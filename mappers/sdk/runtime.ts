@@ -1,0 +1,250 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { Gauge, type Registry } from 'prom-client';
+import {
+  edgeFilters,
+  edgeTopics,
+  MapperDeviceSetSchema,
+  payloadChecker,
+  type MapperDeviceSet,
+  type MapperStatus,
+} from '../../src/contracts/index.js';
+import type { Clock } from '../../src/core/clock/index.js';
+import { errorText } from '../../src/core/errors/index.js';
+import type { Module } from '../../src/core/module/index.js';
+import { driverLoader, type DriverLoader } from '../drivers.js';
+import { BadPayloads } from './bad-payloads.js';
+import { DesiredWriter } from './desired.js';
+import type { DriverContext } from './driver.js';
+import { mapperErrors } from './errors.js';
+import { serveMetrics } from './metrics-server.js';
+import { ProtocolHost } from './protocol-host.js';
+import { DevicePublisher } from './publisher.js';
+
+export interface MapperRuntimeOptions {
+  /** Mapper name: its status topic and MQTT client id. */
+  name: string;
+  node: string;
+  protocols: string[];
+  mqttUrl: string;
+  /** Driver state lives in `<dataDir>/<protocol>`. */
+  dataDir: string;
+  logger: Logger;
+  clock: Clock;
+  metrics: Registry;
+  /** Serves /metrics on 127.0.0.1 when set (0 = any free port). */
+  metricsPort?: number;
+  /** How long start() waits for the broker (default 10 s). */
+  connectTimeoutMs?: number;
+  /** Reconnect period of the MQTT client (default 1000 ms). */
+  reconnectPeriodMs?: number;
+  /** Replaces the built-in driver registry (tests). */
+  loaders?: Readonly<Record<string, DriverLoader>>;
+}
+
+const checkSet = payloadChecker(MapperDeviceSetSchema);
+
+/**
+ * The mapper process around its drivers: MQTT in (device sets per protocol, twin deltas), MQTT out
+ * (readings, states, write results, liveness with a last will). Converges to the retained device
+ * set whatever the start order; mqtt.js reconnects, and every (re)connect subscribes again so the
+ * broker re-delivers the retained sets.
+ */
+export class MapperRuntime implements Module {
+  readonly group = 'mapper';
+  private client: MqttClient | undefined;
+  private hosts = new Map<string, ProtocolHost>();
+  private publisher: DevicePublisher | undefined;
+  private desired: DesiredWriter | undefined;
+  private bad: BadPayloads | undefined;
+  private metricsServer: { port: number; close(): Promise<void> } | undefined;
+
+  constructor(private readonly options: MapperRuntimeOptions) {}
+
+  get name(): string {
+    return `mapper ${this.options.name}`;
+  }
+
+  /** Port of the /metrics server, when one runs. */
+  get metricsPort(): number | undefined {
+    return this.metricsServer?.port;
+  }
+
+  /** Refused MQTT payloads so far. */
+  get badPayloadCount(): number {
+    return this.bad?.count ?? 0;
+  }
+
+  get readingsPublished(): number {
+    return this.publisher?.readingsPublished ?? 0;
+  }
+
+  async start(): Promise<void> {
+    const o = this.options;
+    const loaders = o.protocols.map((p) => [p.toLowerCase(), o.loaders?.[p.toLowerCase()] ?? driverLoader(p)] as const);
+    this.bad = new BadPayloads(o.metrics, o.logger);
+    this.publisher = new DevicePublisher(() => this.client, o.metrics);
+    for (const [protocol, load] of loaders) this.hosts.set(protocol, this.host(protocol, load));
+    this.desired = new DesiredWriter((id) => this.lookup(id), this.publisher, this.bad, o.logger, o.metrics);
+    this.registerGauges();
+    if (o.metricsPort !== undefined) this.metricsServer = await serveMetrics(o.metrics, o.metricsPort);
+    try {
+      await this.connect();
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    client?.removeAllListeners('message');
+    await this.desired?.drain();
+    for (const host of this.hosts.values()) await host.stop();
+    this.hosts.clear();
+    if (client) {
+      if (client.connected) await client.publishAsync(edgeTopics.mapperStatus(this.options.name), JSON.stringify(this.status('offline')), { qos: 1, retain: true }).catch(() => undefined);
+      await client.endAsync(true).catch(() => undefined);
+    }
+    this.client = undefined;
+    await this.metricsServer?.close();
+    this.metricsServer = undefined;
+  }
+
+  private host(protocol: string, load: DriverLoader): ProtocolHost {
+    const o = this.options;
+    const events = {
+      offline: (id: string, reason: string) => this.publisher?.state(id, 'offline', reason),
+      removed: (id: string) => this.publisher?.forget(id),
+    };
+    return new ProtocolHost(protocol, load, () => this.driverContext(protocol), events, o.logger.child({ protocol }));
+  }
+
+  private async driverContext(protocol: string): Promise<DriverContext> {
+    const o = this.options;
+    const dataDir = join(o.dataDir, protocol);
+    await mkdir(dataDir, { recursive: true });
+    const host = () => this.hosts.get(protocol);
+    return {
+      logger: o.logger.child({ driver: protocol }),
+      clock: o.clock,
+      metrics: o.metrics,
+      dataDir,
+      // A reading that arrives after its device was removed (a poll in flight) is dropped.
+      readings: (id, readings) => {
+        if (host()?.device(id)) this.publisher?.readings(id, readings);
+      },
+      state: (id, state, reason) => {
+        if (host()?.device(id)) this.publisher?.state(id, state, reason);
+      },
+    };
+  }
+
+  private lookup(id: string): ReturnType<ProtocolHost['device']> {
+    for (const host of this.hosts.values()) {
+      const found = host.device(id);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  private status(state: MapperStatus['state']): MapperStatus {
+    let devices = 0;
+    for (const host of this.hosts.values()) devices += host.deviceCount;
+    return { name: this.options.name, protocols: [...this.hosts.keys()], state, pid: process.pid, ts: Date.now(), devices };
+  }
+
+  private connect(): Promise<void> {
+    const o = this.options;
+    const client = mqtt.connect(o.mqttUrl, {
+      protocolVersion: 4, // aedes speaks MQTT 3.1.1 only
+      clientId: `kedge-mapper-${o.name}-${process.pid}`,
+      clean: true,
+      reconnectPeriod: o.reconnectPeriodMs ?? 1000,
+      connectTimeout: o.connectTimeoutMs ?? 10_000,
+      resubscribe: false, // onConnect subscribes, so retained device sets arrive again every time
+      queueQoSZero: false,
+      will: { topic: edgeTopics.mapperStatus(o.name), payload: Buffer.from(JSON.stringify(this.status('offline'))), qos: 1, retain: true },
+    });
+    this.client = client;
+    client.on('connect', () => this.onConnect(client));
+    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('error', (err) => o.logger.warn({ err: err.message }, 'MQTT error'));
+    client.on('offline', () => o.logger.warn({ url: o.mqttUrl }, 'MQTT broker unreachable; reconnecting'));
+    return this.firstConnect(client);
+  }
+
+  private firstConnect(client: MqttClient): Promise<void> {
+    const timeoutMs = this.options.connectTimeoutMs ?? 10_000;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        client.off('connect', onConnect);
+        reject(mapperErrors.create('KEDGE_MAPPER_MQTT_CONNECT', `no connection to ${this.options.mqttUrl} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onConnect = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      client.once('connect', onConnect);
+    });
+  }
+
+  private onConnect(client: MqttClient): void {
+    const o = this.options;
+    o.logger.info({ url: o.mqttUrl }, 'connected to the MQTT broker');
+    const topics = [...[...this.hosts.keys()].map((p) => edgeTopics.mapperDevices(p)), edgeFilters.twinDelta];
+    client.subscribe(topics, { qos: 1 }, (err) => {
+      if (err) o.logger.error({ err: errorText(err) }, 'MQTT subscribe failed');
+    });
+    client.publish(edgeTopics.mapperStatus(o.name), JSON.stringify(this.status('online')), { qos: 1, retain: true }, () => undefined);
+    this.publisher?.resendStates();
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    try {
+      if (topic.startsWith('$ke/mappers/')) this.onDeviceSet(topic, payload);
+      else this.desired?.onDelta(topic, payload);
+    } catch (err) {
+      // Handlers validate their input; this guards against our own bugs so a message never kills the mapper.
+      this.bad?.record(topic, 'handler-error', topic, errorText(err));
+    }
+  }
+
+  private onDeviceSet(topic: string, payload: Buffer): void {
+    const host = [...this.hosts.values()].find((h) => edgeTopics.mapperDevices(h.protocol) === topic);
+    if (!host) return;
+    if (payload.length === 0) return; // a cleared retained message: nothing to apply
+    const checked = checkSet(payload);
+    if (!checked.ok) {
+      this.bad?.record(topic, 'bad-device-set', topic, `device set: ${checked.reason}`);
+      return;
+    }
+    const set = checked.value as MapperDeviceSet;
+    if (set.protocol.toLowerCase() !== host.protocol || set.node !== this.options.node) {
+      this.bad?.record(topic, 'wrong-device-set', topic, `device set for node ${set.node} protocol ${set.protocol}, this mapper serves node ${this.options.node} protocol ${host.protocol}`);
+      return;
+    }
+    void host.offer(set).then(() => this.publishStatus());
+  }
+
+  private publishStatus(): void {
+    const client = this.client;
+    if (!client?.connected) return;
+    client.publish(edgeTopics.mapperStatus(this.options.name), JSON.stringify(this.status('online')), { qos: 1, retain: true }, () => undefined);
+  }
+
+  private registerGauges(): void {
+    const hosts = () => this.hosts;
+    new Gauge({
+      name: 'kedge_mapper_devices',
+      help: 'Devices the mapper serves, by protocol',
+      labelNames: ['protocol'],
+      registers: [this.options.metrics],
+      collect() {
+        for (const [protocol, host] of hosts()) this.set({ protocol }, host.deviceCount);
+      },
+    });
+  }
+}
