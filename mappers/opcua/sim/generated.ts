@@ -7,8 +7,14 @@ export interface GeneratedOptions {
   intervalMs: number;
 }
 
-/** Load-test variables under Objects/Generated, all changing on every tick. Returns the stopper. */
-export function addGeneratedVariables(addressSpace: AddressSpace, options: GeneratedOptions): () => void {
+export interface GeneratedHandle {
+  /** Variable changes made so far (count x ticks). */
+  changes(): number;
+  stop(): void;
+}
+
+/** Load-test variables under Objects/Generated, all changing on every tick. */
+export function addGeneratedVariables(addressSpace: AddressSpace, options: GeneratedOptions): GeneratedHandle {
   const ns = addressSpace.getOwnNamespace();
   const folder = ns.addObject({ organizedBy: addressSpace.rootFolder.objects, browseName: 'Generated' });
   const variables: UAVariable[] = [];
@@ -16,15 +22,24 @@ export function addGeneratedVariables(addressSpace: AddressSpace, options: Gener
     variables.push(ns.addVariable({ organizedBy: folder, browseName: `gen.${i}`, nodeId: `ns=${ns.index};s=gen.${i}`, dataType: 'Double', minimumSamplingInterval: 0 }));
   }
   let tick = 0;
-  const timer = setInterval(() => {
+  const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  // Ticks are scheduled against the start time, not with setInterval, which drifts by the time
+  // each tick takes: a 100 ms load must really be 10 ticks per second.
+  const step = () => {
     tick += 1;
     const now = new Date();
     // Each variable's value differs on every tick, so each tick is one change per variable.
     for (let i = 0; i < variables.length; i++) {
       variables[i]!.setValueFromSource(new Variant({ dataType: DataType.Double, value: tick + i / 1e4 }), StatusCodes.Good, now);
     }
-  }, options.intervalMs);
-  return () => clearInterval(timer);
+    timer = setTimeout(step, Math.max(0, started + (tick + 1) * options.intervalMs - Date.now()));
+  };
+  timer = setTimeout(step, options.intervalMs);
+  return {
+    changes: () => tick * variables.length,
+    stop: () => clearTimeout(timer),
+  };
 }
 
 /** The node ids addGeneratedVariables creates (namespace 1 is the server's own). */

@@ -45,6 +45,8 @@ export interface OpcuaSim {
   nodeIds(): string[];
   /** Sessions currently open on the server. */
   sessionCount(): number;
+  /** Changes made so far to the generated variables (0 without `generated`). */
+  generatedChanges(): number;
   /** Sets a modeled variable's value (by nodeID or `<device name>/<property>`), status Good. */
   setValue(ref: string, value: PropertyValue): void;
   /** Gives a variable a status (e.g. BadSensorFailure); its value stays. */
@@ -64,7 +66,7 @@ export async function startOpcuaSim(options: OpcuaSimOptions): Promise<OpcuaSim>
     await server.initialize();
     const addressSpace = server.engine.addressSpace!;
     const variables = buildDeviceVariables(addressSpace, instances);
-    const stopGenerated = options.generated ? addGeneratedVariables(addressSpace, options.generated) : () => undefined;
+    const generated = options.generated ? addGeneratedVariables(addressSpace, options.generated) : undefined;
     const timer = startSignals(variables, options.updateIntervalMs ?? 1000);
     if (options.refuseSubscriptions) server.engine.serverCapabilities.maxSubscriptionsPerSession = 0;
     await server.start();
@@ -75,6 +77,7 @@ export async function startOpcuaSim(options: OpcuaSimOptions): Promise<OpcuaSim>
       pkiDir,
       nodeIds: () => variables.map((v) => v.nodeId),
       sessionCount: () => server.currentSessionCount,
+      generatedChanges: () => generated?.changes() ?? 0,
       setValue: (ref, value) => {
         const v = find(variables, ref);
         v.variable.setValueFromSource(variantOf(v.property.type, value), StatusCodes.Good);
@@ -88,7 +91,7 @@ export async function startOpcuaSim(options: OpcuaSimOptions): Promise<OpcuaSim>
       getValue: (ref) => find(variables, ref).variable.readValue().value.value,
       stop: async () => {
         clearInterval(timer);
-        stopGenerated();
+        generated?.stop();
         await server.shutdown(0);
         if (ownPki) await rm(pkiDir, { recursive: true, force: true });
       },
