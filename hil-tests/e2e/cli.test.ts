@@ -1,0 +1,87 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestCloud } from '../../src/cloud/testing/cloud-under-test.js';
+import { runApply } from '../../src/cli/commands/apply.js';
+import { runDelete } from '../../src/cli/commands/delete.js';
+import { runGet } from '../../src/cli/commands/get.js';
+import { runTwinSet } from '../../src/cli/commands/twin.js';
+import { packageRoot } from '../../src/core/paths/index.js';
+import { isKedgeError } from '../../src/core/errors/index.js';
+import { prepareDemoDevice } from '../../src/demo/devices.js';
+
+/** The CLI's commands against a real cloud (store, controllers, API) started in this process. */
+describe('kedge apply/get/twin/delete against a cloud', () => {
+  let cloud: Awaited<ReturnType<typeof startTestCloud>>;
+  let dir: string;
+  let file: string;
+  let deviceId: string;
+
+  beforeAll(async () => {
+    cloud = await startTestCloud();
+    dir = mkdtempSync(join(tmpdir(), 'kedge-cli-e2e-'));
+    const d = await prepareDemoDevice(join(packageRoot(), 'device-models'), dir, 'modbus', { node: 'edge-cli', modbusPort: 1502 });
+    file = d.file;
+    deviceId = d.id;
+  });
+  afterAll(async () => {
+    await cloud?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const run = async (fn: (write: (s: string) => void) => Promise<number>) => {
+    let out = '';
+    const code = await fn((s) => (out += s));
+    return { code, out };
+  };
+
+  it('applies a model and a device, then reports them unchanged on a second apply', async () => {
+    const first = await run((w) => runApply({ filename: [file], server: cloud.api }, w));
+    expect(first.code).toBe(0);
+    expect(first.out).toBe(`devicemodel/default/moxa-iologik-e1214 created\ndevice/${deviceId} created\n`);
+    const second = await run((w) => runApply({ filename: [file], server: cloud.api }, w));
+    expect(second.out).toBe(`devicemodel/default/moxa-iologik-e1214 unchanged\ndevice/${deviceId} unchanged\n`);
+  });
+
+  it('lists devices and models as a table, JSON and YAML', async () => {
+    const table = await run((w) => runGet('devices', undefined, { server: cloud.api }, w));
+    expect(table.out.split('\n')[0]).toMatch(/^NAMESPACE\s+NAME\s+MODEL\s+NODE\s+PROTOCOL\s+STATE$/);
+    expect(table.out).toMatch(new RegExp(`default\\s+${deviceId.split('/')[1]}\\s+moxa-iologik-e1214\\s+edge-cli\\s+modbus`));
+    const json = JSON.parse((await run((w) => runGet('devices', undefined, { server: cloud.api, output: 'json' }, w))).out) as { items: Array<{ metadata: { name: string } }> };
+    expect(json.items.map((d) => d.metadata.name)).toEqual([deviceId.split('/')[1]]);
+    const yaml = await run((w) => runGet('devicemodels', undefined, { server: cloud.api, output: 'yaml' }, w));
+    expect(yaml.out).toContain('name: moxa-iologik-e1214');
+    const nodes = await run((w) => runGet('nodes', undefined, { server: cloud.api, output: 'json' }, w));
+    expect(JSON.parse(nodes.out)).toHaveProperty('items');
+  });
+
+  it('sets a desired value and shows it in the twin (pending: no edge is connected)', async () => {
+    const set = await run((w) => runTwinSet(deviceId, ['relay-1=true'], { server: cloud.api, output: 'json' }, w));
+    expect(set.code).toBe(0);
+    const twin = JSON.parse((await run((w) => runGet('twin', deviceId, { server: cloud.api, output: 'json' }, w))).out) as { properties: Record<string, { desired?: { value: string } }> };
+    expect(twin.properties['relay-1']!.desired!.value).toBe('true');
+    const table = await run((w) => runGet('twin', deviceId, { server: cloud.api }, w));
+    expect(table.out).toMatch(/relay-1\s+true\s+-/);
+  });
+
+  it('fails --wait with the reason when no device confirms', async () => {
+    const err = await runTwinSet(deviceId, ['relay-2=true'], { server: cloud.api, wait: '300' }, () => undefined).catch((e: unknown) => e);
+    expect(isKedgeError(err) && err.code).toBe('KEDGE_CLIENT_NOT_CONFIRMED');
+    expect((err as Error).message).toContain('relay-2 not confirmed');
+  });
+
+  it('shows the server\'s error for an unknown device and for a model in use', async () => {
+    const missing = await runGet('twin', 'default/nope', { server: cloud.api }, () => undefined).catch((e: unknown) => e);
+    expect(isKedgeError(missing) && missing.code).toBe('KEDGE_API_NOT_FOUND');
+    const inUse = await runDelete('devicemodel', 'default/moxa-iologik-e1214', { server: cloud.api }, () => undefined).catch((e: unknown) => e);
+    expect(isKedgeError(inUse) && inUse.code).toBe('KEDGE_API_IN_USE');
+  });
+
+  it('deletes the device, then the model', async () => {
+    expect((await run((w) => runDelete('device', deviceId, { server: cloud.api }, w))).out).toBe(`device/${deviceId} deleted\n`);
+    expect((await run((w) => runDelete('devicemodel', 'default/moxa-iologik-e1214', { server: cloud.api }, w))).out).toBe('devicemodel/default/moxa-iologik-e1214 deleted\n');
+    const table = await run((w) => runGet('devices', undefined, { server: cloud.api }, w));
+    expect(table.out).toBe('No resources found.\n');
+  });
+});
