@@ -35,10 +35,16 @@ export const CloudConfigSchema = Type.Object(
   {
     dataDir: Type.String({ minLength: 1, default: '.kedge/cloud', description: 'Folder of the cloud store' }),
     hubPort: Port(10000, 'CloudHub WebSocket port'),
+    hubHost: Type.String({ minLength: 1, default: '0.0.0.0', description: 'CloudHub address (edge nodes connect from other machines)' }),
     apiPort: Port(10080, 'HTTP API port for the CLI'),
+    apiHost: Type.String({ minLength: 1, default: '127.0.0.1', description: 'HTTP API address (no authentication yet: keep it local or behind a proxy)' }),
+    keepaliveTimeoutMs: Type.Integer({ minimum: 1000, default: 30_000, description: 'A node without any frame for this long is not ready' }),
+    maxFrameBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024, description: 'Largest WebSocket frame accepted from an edge node' }),
+    statusIntervalMs: Type.Integer({ minimum: 0, default: 1000, description: 'At most one Device status write per device per interval' }),
     mqtt: Type.Object(
       {
         port: Port(1883, 'Port of the embedded cloud MQTT broker'),
+        host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Embedded broker address; 0.0.0.0 lets other machines subscribe' }),
         url: Type.Optional(Type.String({ pattern: '^mqtts?://', description: 'External cloud broker instead of the embedded one' })),
       },
       { additionalProperties: false, default: {} },

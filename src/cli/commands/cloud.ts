@@ -1,0 +1,70 @@
+import type { Command } from 'commander';
+import { runAction } from '../run-action.js';
+
+interface CloudFlags {
+  config?: string;
+  dataDir?: string;
+  hubPort?: string;
+  hubHost?: string;
+  apiPort?: string;
+  apiHost?: string;
+  mqttPort?: string;
+  mqttHost?: string;
+  mqttUrl?: string;
+  logLevel?: string;
+}
+
+export function registerCloud(program: Command): void {
+  program
+    .command('cloud')
+    .description('Run the cloud side: store, CloudHub (edge nodes connect here), device/edge controllers, cloud MQTT and the HTTP API')
+    .option('-c, --config <file>', 'YAML config file (section "cloud")')
+    .option('--data-dir <dir>', 'folder of the cloud store (default .kedge/cloud)')
+    .option('--hub-port <port>', 'CloudHub WebSocket port (default 10000)')
+    .option('--hub-host <addr>', 'CloudHub address (default 0.0.0.0: edge nodes connect from other machines)')
+    .option('--api-port <port>', 'HTTP API port for the CLI (default 10080)')
+    .option('--api-host <addr>', 'HTTP API address (default 127.0.0.1; the API has no authentication yet)')
+    .option('--mqtt-port <port>', 'embedded cloud MQTT broker port (default 1883)')
+    .option('--mqtt-host <addr>', 'embedded broker address (default 127.0.0.1; 0.0.0.0 lets other machines subscribe)')
+    .option('--mqtt-url <url>', 'use an external MQTT 3.1.1 broker (e.g. mqtt://mosquitto:1883) instead of the embedded one')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  kedge cloud --data-dir /var/lib/kedge/cloud\n  kedge cloud --data-dir ./cloud --mqtt-url mqtt://127.0.0.1:1883\n  mosquitto_sub -h 127.0.0.1 -t "kedge/#" -v\n',
+    )
+    .action(runAction('cloud', (flags: CloudFlags) => runCloud(flags)));
+}
+
+async function runCloud(flags: CloudFlags): Promise<number> {
+  const [{ loadConfig }, { createLogger }, { createMetricsRegistry }, { stopOnSignal }, { createCloudNode }] = await Promise.all([
+    import('../../core/config/index.js'),
+    import('../../core/log/index.js'),
+    import('../../core/metrics/index.js'),
+    import('../../core/module/index.js'),
+    import('../../cloud/index.js'),
+  ]);
+  const num = (v: string | undefined) => (v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : v);
+  const config = loadConfig({
+    file: flags.config,
+    env: process.env,
+    flags: [
+      { path: ['cloud', 'dataDir'], value: flags.dataDir, flag: '--data-dir' },
+      { path: ['cloud', 'hubPort'], value: num(flags.hubPort), flag: '--hub-port' },
+      { path: ['cloud', 'hubHost'], value: flags.hubHost, flag: '--hub-host' },
+      { path: ['cloud', 'apiPort'], value: num(flags.apiPort), flag: '--api-port' },
+      { path: ['cloud', 'apiHost'], value: flags.apiHost, flag: '--api-host' },
+      { path: ['cloud', 'mqtt', 'port'], value: num(flags.mqttPort), flag: '--mqtt-port' },
+      { path: ['cloud', 'mqtt', 'host'], value: flags.mqttHost, flag: '--mqtt-host' },
+      { path: ['cloud', 'mqtt', 'url'], value: flags.mqttUrl, flag: '--mqtt-url' },
+      { path: ['log', 'level'], value: flags.logLevel, flag: '--log-level' },
+    ],
+  });
+  const logger = createLogger({ level: config.log.level as 'info', ...(config.log.pretty === undefined ? {} : { pretty: config.log.pretty }), name: 'kedge-cloud' });
+  const registry = createMetricsRegistry({ defaultMetrics: true });
+  const node = createCloudNode(config.cloud, { logger, registry });
+  await node.start();
+  const { hub, api, mqtt } = node.ports;
+  logger.info({ hub, api, mqtt: mqtt ?? config.cloud.mqtt.url }, `kedge cloud ready: edges connect to ws://<this host>:${hub}, CLI uses http://127.0.0.1:${api}`);
+  await stopOnSignal(node, logger);
+  return 0;
+}

@@ -1,0 +1,171 @@
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newMessage } from '../../core/message/index.js';
+import { RawEdge, waitUntil } from '../cloudhub/test-client.js';
+import { startTestCloud } from '../testing/cloud-under-test.js';
+import { thermostat, thermostatModel } from '../testing/fixtures.js';
+
+type Json = Record<string, any>;
+
+describe('cloud HTTP API (real HTTP, whole cloud on loopback)', () => {
+  let t: Awaited<ReturnType<typeof startTestCloud>>;
+  let edge: RawEdge | undefined;
+  const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: Json; text: string }> => {
+    const res = await fetch(`${t.api}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
+    const text = await res.text();
+    let json: Json = {};
+    try {
+      json = JSON.parse(text) as Json;
+    } catch {
+      /* text answers (healthz, metrics) */
+    }
+    return { status: res.status, json, text };
+  };
+
+  beforeAll(async () => {
+    t = await startTestCloud();
+  });
+  afterAll(async () => {
+    edge?.close();
+    await t.stop();
+  });
+
+  it('answers /healthz and /metrics', async () => {
+    expect((await call('GET', '/healthz')).text).toBe('ok');
+    const metrics = await call('GET', '/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.text).toContain('kedge_cloudhub_connections');
+  });
+
+  it('applies documents: created, then unchanged, then updated; warnings returned', async () => {
+    const docs = [thermostatModel(), thermostat('t1', 'edge-1')];
+    const first = await call('POST', '/api/v1/apply', { documents: docs });
+    expect(first.status).toBe(200);
+    expect(first.json.applied.map((a: Json) => `${a.kind} ${a.namespace}/${a.name} ${a.action}`)).toEqual([
+      'DeviceModel default/thermostat created',
+      'Device default/t1 created',
+    ]);
+    const again = await call('POST', '/api/v1/apply', { documents: docs });
+    expect(again.json.applied.map((a: Json) => a.action)).toEqual(['unchanged', 'unchanged']);
+    const changed = thermostat('t1', 'edge-1');
+    (changed.spec as Json).protocol.configData.port = 5021;
+    const upd = await call('POST', '/api/v1/apply', { documents: [changed] });
+    expect(upd.json.applied).toEqual([expect.objectContaining({ name: 't1', action: 'updated' })]);
+    expect(Number(upd.json.applied[0].resourceVersion)).toBeGreaterThan(Number(first.json.applied[1].resourceVersion));
+  });
+
+  it('rejects the whole request on any validation error, naming the document and field', async () => {
+    const bad = thermostat('t2', 'edge-1');
+    (bad.spec as Json).deviceModelRef.name = 'no-such-model';
+    const res = await call('POST', '/api/v1/apply', { documents: [thermostat('t3', 'edge-1'), bad] });
+    expect(res.status).toBe(400);
+    expect(res.json.error.code).toBe('KEDGE_API_INVALID');
+    expect(res.json.error.message).toContain('documents[1]');
+    expect(res.json.error.message).toContain('no-such-model');
+    expect((await call('GET', '/api/v1/devices/default/t3')).status).toBe(404);
+    expect((await call('POST', '/api/v1/apply', { nope: 1 })).json.error.code).toBe('KEDGE_API_BAD_REQUEST');
+    const notJson = await fetch(`${t.api}/api/v1/apply`, { method: 'POST', body: '{' });
+    expect(notJson.status).toBe(400);
+  });
+
+  it('lists and gets devices and models; unknown paths and objects are 404 with the error shape', async () => {
+    const devices = await call('GET', '/api/v1/devices');
+    expect(devices.json.items.map((d: Json) => d.metadata.name)).toEqual(['t1']);
+    expect((await call('GET', '/api/v1/devices/default/t1')).json.spec.nodeName).toBe('edge-1');
+    expect((await call('GET', '/api/v1/devicemodels')).json.items.map((m: Json) => m.metadata.name)).toEqual(['thermostat']);
+    const missing = await call('GET', '/api/v1/devices/default/ghost');
+    expect(missing.status).toBe(404);
+    expect(missing.json.error).toMatchObject({ code: 'KEDGE_API_NOT_FOUND', message: expect.stringContaining('default/ghost'), hint: expect.any(String) });
+    expect((await call('GET', '/api/v1/nothing')).status).toBe(404);
+  });
+
+  it('shows nodes from the link, sets desired values, sends them to the edge and waits for the read-back', async () => {
+    edge = await RawEdge.connect(t.cloud.ports.hub, 'edge-1');
+    await waitUntil(() => edge!.received.some((m) => m.route.resource === 'node/edge-1/default/device/t1'), 'device sent to the edge');
+    await waitUntil(() => edge!.received.some((m) => m.route.resource === 'node/edge-1/default/mapperset/edge-1'), 'mapper set sent');
+    const nodes = await call('GET', '/api/v1/nodes');
+    expect(nodes.json.items).toEqual([expect.objectContaining({ name: 'edge-1', ready: true, mappers: [expect.objectContaining({ name: 'mapper-modbus', protocols: ['modbus'] })] })]);
+
+    const sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${t.cloud.ports.mqtt}`, { protocolVersion: 4 });
+    const twins: Json[] = [];
+    sub.on('message', (topic, payload) => {
+      if (topic === 'kedge/twin/default/t1') twins.push(JSON.parse(payload.toString()) as Json);
+    });
+    await sub.subscribeAsync('kedge/twin/default/t1', { qos: 1 });
+    try {
+      const put = call('PUT', '/api/v1/twins/default/t1/desired?wait=5000', { properties: { setpoint: '22' } });
+      await waitUntil(() => edge!.received.some((m) => m.route.resource === 'node/edge-1/default/devicetwin/t1'), 'desired sent down');
+      const down = edge!.received.find((m) => m.route.resource === 'node/edge-1/default/devicetwin/t1')!;
+      expect(down.content).toEqual({ desired: { setpoint: '22' } });
+      const report = edge!.upload('edge-1', 'default/devicetwin/t1', {
+        properties: { setpoint: { desired: { value: '22', ts: 100, version: 1 }, reported: { value: '22', quality: 'good', ts: 101, version: 2 } } },
+      });
+      const res = await put;
+      expect(res.status).toBe(200);
+      expect(res.json.properties.setpoint).toEqual({ desired: { value: '22', ts: 100, version: 1 }, reported: { value: '22', quality: 'good', ts: 101, version: 2 }, pending: false });
+      await waitUntil(() => edge!.acksFor(report.header.msg_id).length === 1, 'ack of the report');
+      await waitUntil(() => twins.length > 0, 'twin on MQTT');
+      expect(twins.at(-1)).toMatchObject({ id: 'default/t1', node: 'edge-1', properties: { setpoint: { reported: { value: '22' } } } });
+      const view = await call('GET', '/api/v1/twins/default/t1');
+      expect(view.json.properties.setpoint.reported.value).toBe('22');
+      const bad = await call('PUT', '/api/v1/twins/default/t1/desired', { properties: { temperature: '1' } });
+      expect(bad.status).toBe(400);
+      expect(bad.json.error.code).toBe('KEDGE_DEVICECONTROLLER_BAD_DESIRED');
+      expect((await call('PUT', '/api/v1/twins/default/t1/desired', { properties: { setpoint: 5 } })).status).toBe(400);
+      expect((await call('PUT', '/api/v1/twins/default/zz/desired', { properties: { setpoint: '5' } })).status).toBe(404);
+    } finally {
+      await sub.endAsync();
+    }
+  });
+
+  it('writes the twin into Device status (KubeEdge shape) shortly after, coalesced', async () => {
+    let status: Json | undefined;
+    for (let i = 0; i < 100 && !status?.twins?.length; i++) {
+      status = (await call('GET', '/api/v1/devices/default/t1')).json.status as Json | undefined;
+      if (!status?.twins?.length) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(status!.twins).toEqual([
+      {
+        propertyName: 'setpoint',
+        reported: { value: '22', metadata: { timestamp: '101', quality: 'good', version: '2' } },
+        observedDesired: { value: '22', metadata: { timestamp: '100', version: '1' } },
+      },
+    ]);
+  });
+
+  it('refuses to delete a model in use (409), deletes devices and then the model', async () => {
+    const inUse = await call('DELETE', '/api/v1/devicemodels/default/thermostat');
+    expect(inUse.status).toBe(409);
+    expect(inUse.json.error.message).toContain('default/t1');
+    expect((await call('DELETE', '/api/v1/devices/default/t1')).json).toEqual({ deleted: true });
+    await waitUntil(() => edge!.received.some((m) => m.route.operation === 'delete' && m.route.resource === 'node/edge-1/default/device/t1'), 'delete sent to the edge');
+    expect((await call('DELETE', '/api/v1/devicemodels/default/thermostat')).json).toEqual({ deleted: true });
+    expect((await call('DELETE', '/api/v1/devices/default/t1')).status).toBe(404);
+  });
+
+  it('refuses a body above the limit with 413', async () => {
+    const res = await fetch(`${t.api}/api/v1/apply`, { method: 'POST', body: 'x'.repeat(9 * 1024 * 1024) });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as Json).error.code).toBe('KEDGE_API_BODY_TOO_LARGE');
+  });
+
+  it('acknowledges edge messages only once they reached the consumers broker', async () => {
+    await call('POST', '/api/v1/apply', { documents: [thermostatModel(), thermostat('t9', 'edge-1')] });
+    const sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${t.cloud.ports.mqtt}`, { protocolVersion: 4 });
+    const got: Json[] = [];
+    sub.on('message', (_topic, payload) => got.push(JSON.parse(payload.toString()) as Json));
+    await sub.subscribeAsync('kedge/telemetry/+/+', { qos: 1 });
+    try {
+      const readings = [{ property: 'temperature', value: 21.5, unit: 'degC', quality: 'good', ts: 1 }];
+      edge!.send(newMessage({ source: 'edgehub', group: 'hub', operation: 'upload', resource: 'node/edge-1/default/telemetry/t9' }, { readings }, { id: 'tele-1' }));
+      await waitUntil(() => edge!.acksFor('tele-1').length === 1 && got.length === 1, 'ack and delivery');
+      expect(got[0]).toEqual({ namespace: 'default', device: 't9', node: 'edge-1', readings });
+      edge!.send(newMessage({ source: 'edgehub', group: 'hub', operation: 'upload', resource: 'node/edge-1/default/telemetry/t9' }, { readings }, { id: 'tele-1' }));
+      await waitUntil(() => edge!.acksFor('tele-1').length === 2, 'second ack');
+      await new Promise((r) => setTimeout(r, 50));
+      expect(got).toHaveLength(1);
+    } finally {
+      await sub.endAsync();
+    }
+  });
+});

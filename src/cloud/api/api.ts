@@ -1,0 +1,75 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { Counter } from 'prom-client';
+import type { CloudChannels, CloudRequests } from '../../contracts/index.js';
+import type { Bus } from '../../core/bus/index.js';
+import { errorText } from '../../core/errors/index.js';
+import type { Module } from '../../core/module/index.js';
+import type { ObjectStore } from '../store/index.js';
+import { apiErrors } from './errors.js';
+import { sendError } from './http.js';
+import { dispatch } from './routes.js';
+
+export interface CloudApiOptions {
+  bus: Bus<CloudChannels, CloudRequests>;
+  store: ObjectStore;
+  logger: Logger;
+  registry: Registry;
+  /** Default 127.0.0.1: the API has no authentication yet. */
+  host?: string;
+  port: number;
+  /** Largest request body (default 8 MiB). */
+  bodyLimitBytes?: number;
+  /** Longest `?wait=` honoured (default 60 s). */
+  maxWaitMs?: number;
+}
+
+/** The HTTP API of docs/api.md for the CLI (`kedge apply|get|twin|delete`). */
+export class CloudApi implements Module {
+  readonly name = 'api';
+  readonly group = 'api';
+  private server: Server | undefined;
+  private readonly log: Logger;
+  private requests: Counter | undefined;
+
+  constructor(private readonly options: CloudApiOptions) {
+    this.log = options.logger.child({ module: this.name });
+  }
+
+  get port(): number {
+    return (this.server?.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  async start(): Promise<void> {
+    const o = this.options;
+    this.requests ??= new Counter({ name: 'kedge_api_requests_total', help: 'HTTP API requests by status', labelNames: ['status'], registers: [o.registry] });
+    const ctx = { bus: o.bus, store: o.store, registry: o.registry, bodyLimitBytes: o.bodyLimitBytes ?? 8 * 1024 * 1024, maxWaitMs: o.maxWaitMs ?? 60_000 };
+    const server = createServer((req, res) => {
+      dispatch(ctx, req, res)
+        .then(() => this.requests!.inc({ status: String(res.statusCode) }))
+        .catch((err: unknown) => {
+          const status = sendError(res, err);
+          this.requests!.inc({ status: String(status) });
+          if (status >= 500) this.log.error({ method: req.method, url: req.url, err: errorText(err) }, 'API request failed');
+          if (status === 413) req.resume();
+        });
+    });
+    const host = o.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err) => reject(apiErrors.create('KEDGE_API_LISTEN', `HTTP API cannot listen on ${host}:${o.port}: ${err.message}`, { cause: err })));
+      server.listen(o.port, host, () => resolve());
+    });
+    this.server = server;
+    this.log.info({ host, port: this.port }, 'HTTP API listening');
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}

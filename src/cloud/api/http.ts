@@ -1,0 +1,42 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isKedgeError, toKedgeError } from '../../core/errors/index.js';
+import { apiErrors, statusFor } from './errors.js';
+
+/** Reads a JSON body up to `limit` bytes; an empty body is `{}`. */
+export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) throw apiErrors.create('KEDGE_API_BODY_TOO_LARGE', `request body of ${declared} bytes is above the limit of ${limit} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw apiErrors.create('KEDGE_API_BODY_TOO_LARGE', `request body is above the limit of ${limit} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return {};
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch (err) {
+    throw apiErrors.create('KEDGE_API_BAD_REQUEST', `request body is not JSON: ${(err as Error).message}`);
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text);
+}
+
+export function sendText(res: ServerResponse, status: number, text: string, type = 'text/plain; charset=utf-8'): void {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) }).end(text);
+}
+
+/** `{ error: { code, message, hint } }` with the status its code maps to. */
+export function sendError(res: ServerResponse, err: unknown): number {
+  const e = isKedgeError(err) ? err : toKedgeError(err, 'KEDGE_API_INTERNAL');
+  const status = statusFor(e.code);
+  const body: Record<string, unknown> = { code: e.code, message: e.message, hint: e.hint ?? apiErrors.hints.KEDGE_API_INTERNAL };
+  if (e.detail) body.detail = e.detail;
+  if (!res.headersSent) sendJson(res, status, { error: body });
+  else res.end();
+  return status;
+}

@@ -1,0 +1,2 @@
+export { CloudApi, type CloudApiOptions } from './api.js';
+export { apiErrors } from './errors.js';

@@ -1,0 +1,91 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
+import type { CloudChannels, CloudRequests } from '../../contracts/index.js';
+import type { Bus } from '../../core/bus/index.js';
+import type { ObjectStore } from '../store/index.js';
+import { applyDocuments } from './apply.js';
+import { apiErrors } from './errors.js';
+import { readJson, sendJson, sendText } from './http.js';
+
+export interface RouteContext {
+  bus: Bus<CloudChannels, CloudRequests>;
+  store: ObjectStore;
+  registry: Registry;
+  bodyLimitBytes: number;
+  maxWaitMs: number;
+}
+
+type Handler = (ctx: RouteContext, req: IncomingMessage, res: ServerResponse, params: string[], query: URLSearchParams) => Promise<void>;
+
+const NAME = '([a-z0-9]([-a-z0-9.]*[a-z0-9])?)';
+const routes: Array<{ method: string; pattern: RegExp; handler: Handler }> = [];
+const route = (method: string, path: string, handler: Handler) =>
+  routes.push({ method, pattern: new RegExp(`^${path.replace(/:ns|:name/g, NAME)}$`), handler });
+
+route('GET', '/healthz', async (_c, _q, res) => sendText(res, 200, 'ok'));
+route('GET', '/metrics', async (c, _q, res) => sendText(res, 200, await c.registry.metrics(), c.registry.contentType));
+route('POST', '/api/v1/apply', async (c, req, res) => sendJson(res, 200, await applyDocuments(c.store, await readJson(req, c.bodyLimitBytes))));
+route('GET', '/api/v1/nodes', async (c, _q, res) => sendJson(res, 200, { items: await c.bus.request('nodes.list', {}) }));
+route('GET', '/api/v1/devices', async (c, _q, res) => sendJson(res, 200, { items: (await c.store.list('Device')).items }));
+route('GET', '/api/v1/devicemodels', async (c, _q, res) => sendJson(res, 200, { items: (await c.store.list('DeviceModel')).items }));
+route('GET', '/api/v1/devices/:ns/:name', async (c, _q, res, p) => {
+  const device = await c.store.get('Device', p[0]!, p[2]!);
+  if (!device) throw apiErrors.create('KEDGE_API_NOT_FOUND', `Device ${p[0]}/${p[2]} does not exist`);
+  sendJson(res, 200, device);
+});
+route('GET', '/api/v1/twins/:ns/:name', async (c, _q, res, p) => {
+  const twin = await c.bus.request('twin.view', { namespace: p[0]!, name: p[2]! });
+  if (!twin) throw apiErrors.create('KEDGE_API_NOT_FOUND', `Device ${p[0]}/${p[2]} does not exist`);
+  sendJson(res, 200, twin);
+});
+route('PUT', '/api/v1/twins/:ns/:name/desired', async (c, req, res, p, q) => {
+  const body = (await readJson(req, c.bodyLimitBytes)) as { properties?: unknown } | null;
+  const props = body?.properties;
+  if (!props || typeof props !== 'object' || Array.isArray(props) || Object.values(props).some((v) => typeof v !== 'string')) {
+    throw apiErrors.create('KEDGE_API_BAD_REQUEST', 'body must be { "properties": { "<property>": "<value as string>" } }');
+  }
+  const waitMs = parseWait(q.get('wait'), c.maxWaitMs);
+  const twin = await c.bus.request('twin.setDesired', { namespace: p[0]!, name: p[2]!, properties: props as Record<string, string>, waitMs }, waitMs + 10_000);
+  sendJson(res, 200, twin);
+});
+route('DELETE', '/api/v1/devices/:ns/:name', async (c, _q, res, p) => {
+  const gone = await c.store.delete('Device', p[0]!, p[2]!);
+  if (!gone) throw apiErrors.create('KEDGE_API_NOT_FOUND', `Device ${p[0]}/${p[2]} does not exist`);
+  sendJson(res, 200, { deleted: true });
+});
+route('DELETE', '/api/v1/devicemodels/:ns/:name', async (c, _q, res, p) => {
+  const users = (await c.store.list('Device', { namespace: p[0]! })).items.filter(
+    (d) => (d.spec as { deviceModelRef?: { name?: string } } | undefined)?.deviceModelRef?.name === p[2],
+  );
+  if (users.length > 0) {
+    throw apiErrors.create('KEDGE_API_IN_USE', `DeviceModel ${p[0]}/${p[2]} is used by ${users.map((d) => `${p[0]}/${d.metadata.name}`).join(', ')}`);
+  }
+  const gone = await c.store.delete('DeviceModel', p[0]!, p[2]!);
+  if (!gone) throw apiErrors.create('KEDGE_API_NOT_FOUND', `DeviceModel ${p[0]}/${p[2]} does not exist`);
+  sendJson(res, 200, { deleted: true });
+});
+
+/** `?wait=5000` (ms) or `?wait=5s`; capped. */
+function parseWait(raw: string | null, max: number): number {
+  if (raw === null || raw === '') return 0;
+  const m = /^(\d+)(ms|s)?$/.exec(raw);
+  if (!m) throw apiErrors.create('KEDGE_API_BAD_REQUEST', `wait=${raw}: expected milliseconds (e.g. wait=5000) or seconds (wait=5s)`);
+  const ms = Number(m[1]) * (m[2] === 's' ? 1000 : 1);
+  return Math.min(ms, max);
+}
+
+export async function dispatch(ctx: RouteContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const path = url.pathname.replace(/\/+$/, '') || '/';
+  let pathMatched = false;
+  for (const r of routes) {
+    const m = r.pattern.exec(path);
+    if (!m) continue;
+    pathMatched = true;
+    if (r.method !== req.method) continue;
+    await r.handler(ctx, req, res, m.slice(1), url.searchParams);
+    return;
+  }
+  if (pathMatched) throw apiErrors.create('KEDGE_API_BAD_REQUEST', `${req.method} is not allowed on ${path}`);
+  throw apiErrors.create('KEDGE_API_NOT_FOUND', `no such path: ${req.method} ${path}`);
+}

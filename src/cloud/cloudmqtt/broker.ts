@@ -1,0 +1,73 @@
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { Aedes } from 'aedes';
+import mqtt, { type MqttClient } from 'mqtt';
+import { cloudMqttErrors } from './errors.js';
+
+/** Where cloud messages go: the embedded broker or a client of an external one. */
+export interface CloudBroker {
+  publish(topic: string, payload: Buffer, qos: 0 | 1, retain: boolean): Promise<void>;
+  close(): Promise<void>;
+  /** Listening port of the embedded broker; undefined for an external broker. */
+  readonly port: number | undefined;
+}
+
+/** aedes in-process: publishing is a function call; the callback fires once subscribers and retained store have it. */
+export async function startEmbeddedBroker(host: string, port: number): Promise<CloudBroker> {
+  const aedes = await Aedes.createBroker();
+  const server: Server = createServer(aedes.handle);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await new Promise<void>((r) => aedes.close(() => r()));
+    throw cloudMqttErrors.create('KEDGE_CLOUDMQTT_LISTEN', `cloud MQTT broker cannot listen on ${host}:${port}: ${(err as Error).message}`, { cause: err });
+  }
+  return {
+    port: (server.address() as AddressInfo).port,
+    publish: (topic, payload, qos, retain) =>
+      new Promise((resolve, reject) => {
+        aedes.publish({ cmd: 'publish', topic, payload, qos, retain, dup: false }, (err) => (err ? reject(err) : resolve()));
+      }),
+    close: async () => {
+      await new Promise<void>((r) => aedes.close(() => r()));
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** An MQTT 3.1.1 client of an external broker; QoS 1 publishes resolve on PUBACK. */
+export async function connectExternalBroker(url: string, clientId: string, timeoutMs: number): Promise<CloudBroker> {
+  const client: MqttClient = mqtt.connect(url, { protocolVersion: 4, clientId, reconnectPeriod: 1000, connectTimeout: timeoutMs, clean: true });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no CONNACK within ${timeoutMs} ms`)), timeoutMs);
+      client.once('connect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      client.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+  } catch (err) {
+    await client.endAsync(true);
+    throw cloudMqttErrors.create('KEDGE_CLOUDMQTT_CONNECT', `cannot connect to the cloud MQTT broker ${redact(url)}: ${(err as Error).message}`, { cause: err });
+  }
+  return {
+    port: undefined,
+    publish: async (topic, payload, qos, retain) => {
+      await client.publishAsync(topic, payload, { qos, retain });
+    },
+    close: () => client.endAsync(),
+  };
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}

@@ -1,0 +1,2 @@
+export { CloudMqtt, type CloudMqttOptions } from './cloudmqtt.js';
+export { cloudMqttErrors } from './errors.js';
