@@ -27,6 +27,21 @@ export const EdgeConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    apiPort: Port(10550, 'Local HTTP API on 127.0.0.1 (kedge apply --edge)'),
+    servicebusPort: Port(9060, 'ServiceBus HTTP endpoint on 127.0.0.1'),
+    servicebusAllow: Type.Array(Type.String({ minLength: 3 }), { default: ['127.0.0.1:*', 'localhost:*'], description: 'host:port patterns ServiceBus may call (* matches any run of characters)' }),
+    mappers: Type.Union([Type.Literal('process'), Type.Literal('inprocess'), Type.Literal('none')], { default: 'process', description: 'How Edged runs the mappers' }),
+    desiredTimeoutMs: Type.Integer({ minimum: 100, default: 10_000, description: 'Time a device has to confirm a desired value (per device: annotation kedge.io/desired-timeout-ms)' }),
+    twinReportIntervalMs: Type.Integer({ minimum: 0, default: 10_000, description: 'Reported-value twin reports to the cloud at most this often per device' }),
+    batchMs: Type.Integer({ minimum: 1, maximum: 5000, default: 50, description: 'Hot-path writes are committed in one transaction per this interval' }),
+    pipelineSnapshotMs: Type.Integer({ minimum: 1000, default: 30_000, description: 'How often cleansing state is saved (also on stop)' }),
+    outbox: Type.Object(
+      {
+        maxBytes: Type.Integer({ minimum: 1024, default: 268_435_456, description: 'Outbox size bound; oldest readings dropped beyond it (default 256 MiB)' }),
+        maxAgeMs: Type.Integer({ minimum: 1000, default: 604_800_000, description: 'Readings older than this are dropped (default 7 days)' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
   },
   { additionalProperties: false, default: {} },
 );

@@ -35,6 +35,8 @@ export class SqliteOutboxStore implements OutboxStore {
   private readonly dropped = { bySize: 0, byAge: 0 };
   private lastAgeCheck = -Infinity;
   private readonly dropCounter: Counter<'cause'> | undefined;
+  /** Entries appended by this instance (for announcing new entries after a commit). */
+  appended = 0;
 
   constructor(private readonly handle: DbHandle, private readonly options: SqliteOutboxOptions) {
     this.bounds = { ...DEFAULT_OUTBOX_BOUNDS, ...options.bounds };
@@ -62,6 +64,7 @@ export class SqliteOutboxStore implements OutboxStore {
         ids.push(Number(s.insert.run(e.kind, e.key, now, bytes, body).lastInsertRowid));
         totals.count++;
         totals.bytes += bytes;
+        this.appended++;
       }
       this.enforceAge(now);
       this.enforceSize();

@@ -28,6 +28,7 @@ export class WriteBatcher {
   private waiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
   private readonly afterCommit = new Set<() => void>();
   private running = false;
+  private immediate: NodeJS.Immediate | undefined;
   readonly stats = { flushes: 0, failures: 0 };
 
   constructor(
@@ -56,6 +57,8 @@ export class WriteBatcher {
   stop(): void {
     this.flushNow();
     this.running = false;
+    if (this.immediate) clearImmediate(this.immediate);
+    this.immediate = undefined;
     if (this.timer) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -67,11 +70,24 @@ export class WriteBatcher {
     else this.schedule();
   }
 
-  /** Resolves once everything buffered so far is committed; rejects if that commit fails. */
-  durable(): Promise<void> {
+  /**
+   * Resolves once everything buffered so far is committed; rejects if that commit fails. With
+   * `soon`, the commit happens on the next turn of the event loop instead of after the interval
+   * (for a sender that cannot send more until this one is acknowledged).
+   */
+  durable(soon = false): Promise<void> {
     return new Promise((resolve, reject) => {
       this.waiters.push({ resolve, reject });
-      this.schedule();
+      if (soon && this.running) this.flushSoon();
+      else this.schedule();
+    });
+  }
+
+  private flushSoon(): void {
+    if (this.immediate) return;
+    this.immediate = setImmediate(() => {
+      this.immediate = undefined;
+      this.flushNow();
     });
   }
 

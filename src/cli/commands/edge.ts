@@ -1,0 +1,87 @@
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { runAction } from '../run-action.js';
+
+const HELP = `
+Runs the edge node: the embedded MQTT broker (or --mqtt-url), the cleansing pipeline, the device
+twin, the local store (<data-dir>/edge.db), the mappers, the local API on 127.0.0.1:--api-port and
+ServiceBus. With no --cloud it runs standalone from devices applied locally:
+
+  kedge edge --node edge-1 --data-dir /var/lib/kedge
+  kedge apply -f device.yaml --edge
+  mosquitto_sub -p 1884 -t '$hw/events/device/+/+/twin/update/document'
+
+SIGINT/SIGTERM stop everything cleanly (exit 0).
+`;
+
+interface EdgeOptions {
+  node?: string;
+  dataDir?: string;
+  cloud?: string;
+  mqttPort?: number;
+  mqttUrl?: string;
+  apiPort?: number;
+  config?: string;
+  mappers?: string;
+  logLevel?: string;
+}
+
+function port(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port 0..65535, got ${text}`);
+  return n;
+}
+
+function mode(text: string): string {
+  if (!['process', 'inprocess', 'none'].includes(text)) throw new InvalidArgumentError('expected process, inprocess or none');
+  return text;
+}
+
+export function registerEdge(program: Command): void {
+  program
+    .command('edge')
+    .description('Run the edge node (EventBus, pipeline, DeviceTwin, MetaManager, Edged, ServiceBus, local API)')
+    .option('--node <name>', 'node name (DNS-1123)')
+    .option('--data-dir <dir>', 'folder of the SQLite store, logs and mapper state')
+    .option('--cloud <url>', 'CloudHub URL (ws[s]://host:10000); none = standalone')
+    .option('--mqtt-port <port>', 'embedded MQTT broker port on 127.0.0.1 (default 1884)', port)
+    .option('--mqtt-url <url>', 'external MQTT broker (e.g. mqtt://127.0.0.1:1883) instead of the embedded one')
+    .option('--api-port <port>', 'local HTTP API port on 127.0.0.1 (default 10550)', port)
+    .option('-c, --config <file>', 'YAML config file')
+    .option('--mappers <mode>', 'process | inprocess | none (default process)', mode)
+    .option('--log-level <level>', 'trace, debug, info, warn, error or silent')
+    .addHelpText('after', HELP)
+    .action(runAction('edge', (opts: EdgeOptions) => runEdge(opts)));
+}
+
+export async function runEdge(opts: EdgeOptions): Promise<void> {
+  const [{ loadConfig }, { createLogger }, { stopOnSignal }, { createEdgeNode }] = await Promise.all([
+    import('../../core/config/index.js'),
+    import('../../core/log/index.js'),
+    import('../../core/module/index.js'),
+    import('../../edge/index.js'),
+  ]);
+  const flag = (path: string[], value: unknown, name: string) => ({ path: ['edge', ...path], value, flag: name });
+  const config = loadConfig({
+    file: opts.config,
+    env: process.env,
+    flags: [
+      flag(['node'], opts.node, '--node'),
+      flag(['dataDir'], opts.dataDir, '--data-dir'),
+      flag(['cloud'], opts.cloud, '--cloud'),
+      flag(['mqtt', 'port'], opts.mqttPort, '--mqtt-port'),
+      flag(['mqtt', 'url'], opts.mqttUrl, '--mqtt-url'),
+      flag(['apiPort'], opts.apiPort, '--api-port'),
+      flag(['mappers'], opts.mappers, '--mappers'),
+      { path: ['log', 'level'], value: opts.logLevel, flag: '--log-level' },
+    ],
+  });
+  const logger = createLogger({ level: config.log.level as 'info', pretty: config.log.pretty, name: 'kedge-edge' });
+  const node = createEdgeNode(config.edge, { logger });
+  await node.start();
+  logger.info(
+    { node: config.edge.node, mqtt: node.eventbus.url, api: `http://127.0.0.1:${node.api.port}`, servicebus: `http://127.0.0.1:${node.servicebus.port}`, cloud: config.edge.cloud ?? 'none (standalone)' },
+    'edge node ready',
+  );
+  await stopOnSignal(node, logger);
+}

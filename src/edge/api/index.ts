@@ -1,0 +1,2 @@
+export { EdgeApi, type EdgeApiDeps } from './module.js';
+export { apiErrors } from './errors.js';

@@ -1,0 +1,86 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { Aedes, type AedesPublishPacket } from 'aedes';
+import type { Logger } from 'pino';
+import { errorText } from '../../core/errors/index.js';
+import { eventbusErrors } from './errors.js';
+import type { BrokerLink, Ingest } from './link.js';
+import { isIngressTopic } from './topics.js';
+
+/**
+ * The embedded broker (aedes, MQTT 3.1.1) on 127.0.0.1. Ingress is handled in aedes's
+ * `authorizePublish` hook, the one point before aedes writes a QoS 1 PUBACK: the hook returns only
+ * once the message's writes are committed, so a PUBACK a mapper receives means the value is in
+ * SQLite. Outgoing messages are published in-process.
+ */
+export class EmbeddedBrokerLink implements BrokerLink {
+  private broker: Aedes | undefined;
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private boundPort = 0;
+
+  constructor(private readonly options: { port: number; host?: string; logger: Logger }) {}
+
+  get url(): string {
+    return `mqtt://${this.options.host ?? '127.0.0.1'}:${this.boundPort}`;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  async start(ingest: Ingest): Promise<void> {
+    const logger = this.options.logger;
+    const broker = new Aedes({
+      authorizePublish: (client, packet, callback) => {
+        if (!client || !isIngressTopic(packet.topic)) return callback(null);
+        let wait: Promise<void> | undefined;
+        try {
+          wait = ingest(packet.topic, packet.payload as Buffer);
+        } catch (err) {
+          logger.error({ topic: packet.topic, err: errorText(err) }, 'ingress handler failed');
+        }
+        if (!wait || packet.qos === 0) return callback(null);
+        // A failed commit refuses the publish: aedes closes the connection, the mapper resends.
+        wait.then(
+          () => callback(null),
+          (err: unknown) => callback(err instanceof Error ? err : new Error(errorText(err))),
+        );
+      },
+    });
+    await broker.listen();
+    broker.on('clientError', (client, err) => logger.debug({ client: client.id, err: err.message }, 'mqtt client error'));
+    const server = createServer((socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+      broker.handle(socket);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err) => reject(eventbusErrors.create('KEDGE_EVENTBUS_LISTEN', `cannot listen on ${this.options.host ?? '127.0.0.1'}:${this.options.port}: ${err.message}`, { cause: err })));
+      server.listen(this.options.port, this.options.host ?? '127.0.0.1', () => resolve());
+    }).catch(async (err: unknown) => {
+      await new Promise<void>((r) => broker.close(() => r()));
+      throw err;
+    });
+    const address = server.address();
+    this.boundPort = typeof address === 'object' && address ? address.port : this.options.port;
+    this.broker = broker;
+    this.server = server;
+  }
+
+  publish(topic: string, payload: Buffer | string, options: { retain: boolean; qos: 0 | 1 }): void {
+    const packet = { cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos: options.qos, retain: options.retain, dup: false } as AedesPublishPacket;
+    this.broker?.publish(packet, (err) => {
+      if (err) this.options.logger.warn({ topic, err: err.message }, 'publish failed');
+    });
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    const broker = this.broker;
+    this.server = undefined;
+    this.broker = undefined;
+    if (broker) await new Promise<void>((r) => broker.close(() => r()));
+    for (const s of this.sockets) s.destroy();
+    if (server) await new Promise<void>((r) => server.close(() => r()));
+  }
+}

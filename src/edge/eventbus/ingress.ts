@@ -1,0 +1,152 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import {
+  DataUpdateSchema,
+  MapperStatusSchema,
+  StateUpdateSchema,
+  TwinGetSchema,
+  TwinUpdateSchema,
+  WriteResultSchema,
+  edgeTopics,
+  parseDeviceTopic,
+  payloadChecker,
+  type EdgeChannels,
+  type EdgeRequests,
+  type PayloadCheck,
+} from '../../contracts/index.js';
+import type { Bus } from '../../core/bus/index.js';
+import type { Clock } from '../../core/clock/index.js';
+import { CauseCounter } from '../shared/index.js';
+
+const check = {
+  dataUpdate: payloadChecker(DataUpdateSchema),
+  twinUpdate: payloadChecker(TwinUpdateSchema),
+  twinGet: payloadChecker(TwinGetSchema),
+  stateUpdate: payloadChecker(StateUpdateSchema),
+  writeResult: payloadChecker(WriteResultSchema),
+  mapperStatus: payloadChecker(MapperStatusSchema),
+};
+
+const MAPPER_STATUS_PREFIX = '$ke/mapper-status/';
+
+export interface IngressDeps {
+  bus: Bus<EdgeChannels, EdgeRequests>;
+  node: string;
+  clock: Clock;
+  logger: Logger;
+  registry?: Registry;
+  /** Resolves when the writes caused so far are committed. */
+  durable: () => Promise<void>;
+}
+
+/**
+ * Turns one MQTT message into one typed bus event, checking its payload once. Bad input is
+ * counted per topic filter and cause and logged once per cause; request topics get an error
+ * result like KubeEdge's. Never throws for bad input.
+ */
+export class Ingress {
+  readonly rejected: CauseCounter;
+  private known = new Set<string>();
+
+  constructor(private readonly deps: IngressDeps) {
+    this.rejected = new CauseCounter(deps.logger, deps.registry, 'kedge_eventbus_rejected_total', 'MQTT messages the EventBus rejected, by topic filter and cause');
+  }
+
+  setDevices(ids: Iterable<string>): void {
+    this.known = new Set(ids);
+  }
+
+  handle(topic: string, payload: Buffer): Promise<void> | undefined {
+    if (topic.startsWith(MAPPER_STATUS_PREFIX)) return this.mapperStatus(topic, payload);
+    if (topic === edgeTopics.membershipGet(this.deps.node)) return this.membershipGet(topic, payload);
+    const parsed = parseDeviceTopic(topic);
+    if (!parsed) return this.reject('other', 'unknown-topic', topic, 'topic is not handled');
+    const { id } = parsed;
+    const { bus } = this.deps;
+    switch (topic) {
+      case edgeTopics.dataUpdate(id): {
+        const r = this.checked('dataUpdate', topic, check.dataUpdate(payload));
+        if (!r || !this.knownDevice('dataUpdate', topic, id)) return undefined;
+        bus.publish('device.readings', { deviceId: id, readings: r.readings, source: 'mapper' });
+        return this.deps.durable();
+      }
+      case edgeTopics.twinUpdate(id): {
+        const r = this.checked('twinUpdate', topic, check.twinUpdate(payload), edgeTopics.twinUpdateResult(id), payload);
+        if (!r) return undefined;
+        this.knownDevice('twinUpdate', topic, id);
+        bus.publish('twin.update', { deviceId: id, message: r });
+        return this.deps.durable();
+      }
+      case edgeTopics.twinGet(id): {
+        const r = this.checked('twinGet', topic, check.twinGet(payload), edgeTopics.twinGetResult(id), payload);
+        if (!r) return undefined;
+        this.knownDevice('twinGet', topic, id);
+        bus.publish('twin.get', { deviceId: id, eventId: r.event_id ?? '' });
+        return undefined;
+      }
+      case edgeTopics.stateUpdate(id): {
+        const r = this.checked('stateUpdate', topic, check.stateUpdate(payload), edgeTopics.stateUpdateResult(id), payload);
+        if (!r || !this.knownDevice('stateUpdate', topic, id)) return undefined;
+        bus.publish('device.state', { deviceId: id, message: r });
+        return this.deps.durable();
+      }
+      case edgeTopics.writeResult(id): {
+        const r = this.checked('writeResult', topic, check.writeResult(payload));
+        if (!r || !this.knownDevice('writeResult', topic, id)) return undefined;
+        bus.publish('device.writeResult', { deviceId: id, result: r });
+        return this.deps.durable();
+      }
+      default:
+        return this.reject('other', 'unknown-topic', topic, 'topic is not handled');
+    }
+  }
+
+  private mapperStatus(topic: string, payload: Buffer): undefined {
+    // An empty retained message clears the status: nothing to check.
+    if (payload.length === 0) return undefined;
+    const r = this.checked('mapperStatus', topic, check.mapperStatus(payload));
+    if (r) this.deps.bus.publish('mapper.status', r);
+    return undefined;
+  }
+
+  private membershipGet(topic: string, payload: Buffer): undefined {
+    const r = this.checked('membershipGet', topic, check.twinGet(payload), edgeTopics.membershipGetResult(this.deps.node), payload);
+    if (r) this.deps.bus.publish('membership.get', { eventId: r.event_id ?? '' });
+    return undefined;
+  }
+
+  private checked<T>(where: string, topic: string, result: PayloadCheck<T>, resultTopic?: string, raw?: Buffer): T | undefined {
+    if (result.ok) return result.value;
+    const cause = result.reason.startsWith('malformed JSON') ? 'malformed-json' : 'schema';
+    this.rejected.count(where, cause, { topic, reason: result.reason }, `rejected message on ${topic}: ${result.reason}`);
+    if (resultTopic) {
+      this.deps.bus.publish('mqtt.publish', {
+        topic: resultTopic,
+        payload: { event_id: eventIdOf(raw), timestamp: this.deps.clock.now(), code: 400, reason: `${topic}: ${result.reason}` },
+      });
+    }
+    return undefined;
+  }
+
+  private knownDevice(where: string, topic: string, id: string): boolean {
+    if (this.known.has(id)) return true;
+    this.rejected.count(where, 'unknown-device', { topic, deviceId: id }, `message on ${topic} for device ${id}, which is not on this node`);
+    return false;
+  }
+
+  private reject(where: string, cause: string, topic: string, text: string): undefined {
+    this.rejected.count(where, cause, { topic }, `${text}: ${topic}`);
+    return undefined;
+  }
+}
+
+/** The request's event_id when the payload is JSON with one, so the error result can be matched. */
+function eventIdOf(raw: Buffer | undefined): string {
+  if (!raw) return '';
+  try {
+    const v = JSON.parse(raw.toString('utf8')) as { event_id?: unknown };
+    return typeof v?.event_id === 'string' ? v.event_id : '';
+  } catch {
+    return '';
+  }
+}

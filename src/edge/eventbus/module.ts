@@ -1,0 +1,93 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { edgeTopics, type CleansedPropertyReading, type EdgeChannels, type EdgeRequests } from '../../contracts/index.js';
+import type { Bus } from '../../core/bus/index.js';
+import type { Clock } from '../../core/clock/index.js';
+import type { Module } from '../../core/module/index.js';
+import type { WriteBatcher } from '../store/index.js';
+import { EmbeddedBrokerLink } from './embedded-link.js';
+import { ExternalBrokerLink } from './external-link.js';
+import { Ingress } from './ingress.js';
+import type { BrokerLink } from './link.js';
+
+export interface EventBusDeps {
+  bus: Bus<EdgeChannels, EdgeRequests>;
+  batcher: WriteBatcher;
+  clock: Clock;
+  logger: Logger;
+  registry?: Registry;
+  node: string;
+  /** Embedded broker port on 127.0.0.1 (0 = any free port). */
+  mqttPort: number;
+  /** External broker instead of the embedded one. */
+  mqttUrl?: string;
+}
+
+const endpoint = { name: 'eventbus', group: 'bus' };
+
+/** The MQTT side of the node: KubeEdge's topics <-> typed bus events. */
+export class EventBus implements Module {
+  readonly name = endpoint.name;
+  readonly group = endpoint.group;
+  private link: BrokerLink | undefined;
+  private ingress: Ingress | undefined;
+  private undo: Array<() => void> = [];
+
+  constructor(private readonly deps: EventBusDeps) {}
+
+  /** Where mappers connect; valid after start(). */
+  get url(): string {
+    return this.link?.url ?? '';
+  }
+
+  get rejectedCounts(): ReadonlyMap<string, number> {
+    return this.ingress?.rejected.totals ?? new Map();
+  }
+
+  async start(): Promise<void> {
+    const { bus, batcher, logger } = this.deps;
+    const external = this.deps.mqttUrl !== undefined;
+    // With an external broker the sender waits for our PUBACK: commit on the next tick, not after the interval.
+    this.ingress ??= new Ingress({ ...this.deps, durable: () => batcher.durable(external) });
+    const ingress = this.ingress;
+    ingress.setDevices((await bus.request('meta.devices', {})).map((d) => d.instance.id));
+    this.undo = [
+      bus.subscribe('devices.changed', endpoint, (e) => ingress.setDevices(e.devices.map((d) => d.instance.id))),
+      bus.subscribe('mqtt.publish', endpoint, (e) => this.publish(e.topic, e.payload, e.retain ?? false, e.qos ?? 0)),
+      bus.subscribe('device.cleansed', endpoint, (e) => this.publishCleansed(e.deviceId, e.readings)),
+    ];
+    const link: BrokerLink = external
+      ? new ExternalBrokerLink({ url: this.deps.mqttUrl!, clientId: `kedge-edge-${this.deps.node}`, logger })
+      : new EmbeddedBrokerLink({ port: this.deps.mqttPort, logger });
+    try {
+      await link.start((topic, payload) => ingress.handle(topic, payload));
+    } catch (err) {
+      this.unsubscribe();
+      throw err;
+    }
+    this.link = link;
+    logger.info({ url: link.url, external }, 'eventbus ready');
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe();
+    const link = this.link;
+    this.link = undefined;
+    await link?.stop();
+  }
+
+  private unsubscribe(): void {
+    for (const fn of this.undo) fn();
+    this.undo = [];
+  }
+
+  private publish(topic: string, payload: unknown, retain: boolean, qos: 0 | 1): void {
+    const body = typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload);
+    this.link?.publish(topic, body, { retain, qos });
+  }
+
+  private publishCleansed(deviceId: string, readings: CleansedPropertyReading[]): void {
+    const out = readings.map((r) => ({ property: r.property, value: r.value, quality: r.quality, ts: r.ts, ...(r.unit ? { unit: r.unit } : {}), ...(r.reason ? { reason: r.reason } : {}) }));
+    this.publish(edgeTopics.dataCleansed(deviceId), { timestamp: this.deps.clock.now(), readings: out }, false, 0);
+  }
+}

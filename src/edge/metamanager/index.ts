@@ -1,0 +1,2 @@
+export { MetaManager, type MetaManagerDeps } from './metamanager.js';
+export { metaErrors } from './errors.js';

@@ -1,0 +1,1 @@
+export { PipelineModule, type PipelineModuleDeps } from './module.js';

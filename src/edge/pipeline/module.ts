@@ -1,0 +1,190 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { LinkResource, type CleansedPropertyReading, type EdgeChannels, type EdgeDevice, type EdgeRequests, type RawReading, type TelemetryContent } from '../../contracts/index.js';
+import type { Bus } from '../../core/bus/index.js';
+import type { Clock, Timer } from '../../core/clock/index.js';
+import { errorText } from '../../core/errors/index.js';
+import type { Module } from '../../core/module/index.js';
+import type { PropertyInstance } from '../../model/index.js';
+import { PipelineSet, type PipelineSetSnapshot } from '../../pipeline/index.js';
+import { CauseCounter, linkMessage } from '../shared/index.js';
+import type { OutboxEntryInput, OutboxStore, PipelineStateStore, WriteBatcher } from '../store/index.js';
+
+export interface PipelineModuleDeps {
+  bus: Bus<EdgeChannels, EdgeRequests>;
+  stateStore: PipelineStateStore;
+  outbox: OutboxStore;
+  batcher: WriteBatcher;
+  clock: Clock;
+  logger: Logger;
+  registry?: Registry;
+  node: string;
+  /** How often heartbeats and staleness are checked (default 1000 ms). */
+  tickMs?: number;
+  /** How often the pipelines' state is saved (default 30 s; also on stop). */
+  snapshotIntervalMs?: number;
+}
+
+const endpoint = { name: 'pipeline', group: 'twin' };
+
+/**
+ * Raw readings in, cleansed readings with quality out: runs each property's cleansing rules
+ * (src/pipeline) and sends telemetry of `reportToCloud` properties to the outbox, one entry per
+ * device per batch.
+ */
+export class PipelineModule implements Module {
+  readonly name = endpoint.name;
+  readonly group = endpoint.group;
+  private set: PipelineSet | undefined;
+  private readonly properties = new Map<string, Map<string, PropertyInstance>>();
+  private telemetry = new Map<string, TelemetryContent['readings']>();
+  private undo: Array<() => void> = [];
+  private timers: Timer[] = [];
+  private rejected: CauseCounter | undefined;
+
+  constructor(private readonly deps: PipelineModuleDeps) {}
+
+  async start(): Promise<void> {
+    const { bus, clock } = this.deps;
+    this.set = new PipelineSet({ registry: this.deps.registry });
+    this.rejected ??= new CauseCounter(this.deps.logger, this.deps.registry, 'kedge_edge_pipeline_rejected_total', 'Readings the edge pipeline could not take, by device and cause');
+    for (const d of await bus.request('meta.devices', {})) this.configureDevice(d);
+    this.restoreState();
+    this.undo = [
+      bus.subscribe('device.readings', endpoint, (e) => this.onReadings(e.deviceId, e.readings)),
+      bus.subscribe('devices.changed', endpoint, (e) => this.onDevicesChanged(e.devices, e.removed)),
+      this.deps.batcher.register({ flush: () => this.flushTelemetry() }),
+    ];
+    this.timers = [
+      clock.setInterval(() => this.tick(), this.deps.tickMs ?? 1000),
+      clock.setInterval(() => this.saveState(), this.deps.snapshotIntervalMs ?? 30_000),
+    ];
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) this.deps.clock.clearInterval(t);
+    this.timers = [];
+    this.saveState();
+    this.deps.batcher.flushNow();
+    for (const fn of this.undo) fn();
+    this.undo = [];
+    this.properties.clear();
+    this.set = undefined;
+  }
+
+  /** Processes one device's raw readings synchronously; publishes what comes out. */
+  onReadings(deviceId: string, readings: RawReading[]): void {
+    const set = this.set;
+    const props = this.properties.get(deviceId);
+    if (!set || !props) {
+      this.rejected?.count(deviceId, 'unknown-device', { deviceId }, `readings for ${deviceId}, which is not a device of this node`);
+      return;
+    }
+    const out: CleansedPropertyReading[] = [];
+    for (const raw of readings) {
+      const prop = props.get(raw.property);
+      if (!prop) {
+        this.rejected?.count(deviceId, 'unknown-property', { deviceId, property: raw.property }, `reading for unknown property ${deviceId}/${raw.property}`);
+        continue;
+      }
+      const cleansed = set.process(deviceId, raw.property, raw);
+      if (cleansed) out.push({ property: raw.property, value: cleansed.value as CleansedPropertyReading['value'], quality: cleansed.quality, ts: cleansed.ts, reason: cleansed.reason, unit: cleansed.unit, reportToCloud: prop.reportToCloud });
+    }
+    if (out.length > 0) this.emit(deviceId, out);
+  }
+
+  private emit(deviceId: string, readings: CleansedPropertyReading[]): void {
+    this.deps.bus.publish('device.cleansed', { deviceId, readings });
+    let pending: TelemetryContent['readings'] | undefined;
+    for (const r of readings) {
+      if (!r.reportToCloud) continue;
+      pending ??= this.telemetry.get(deviceId);
+      if (!pending) {
+        pending = [];
+        this.telemetry.set(deviceId, pending);
+        this.deps.batcher.mark();
+      }
+      pending.push({ property: r.property, value: r.value, quality: r.quality, ts: r.ts, ...(r.unit ? { unit: r.unit } : {}) });
+    }
+  }
+
+  private flushTelemetry(): void {
+    if (this.telemetry.size === 0) return;
+    const now = this.deps.clock.now();
+    const entries: OutboxEntryInput[] = [];
+    for (const [deviceId, readings] of this.telemetry) {
+      const content: TelemetryContent = { readings };
+      entries.push({ kind: 'reading', key: deviceId, message: linkMessage(this.deps.node, deviceId, LinkResource.telemetry, 'upload', 'pipeline', content, now) });
+    }
+    this.telemetry = new Map();
+    this.deps.outbox.append(entries);
+  }
+
+  private tick(): void {
+    const set = this.set;
+    if (!set) return;
+    const byDevice = new Map<string, CleansedPropertyReading[]>();
+    for (const o of set.tick(this.deps.clock.now())) {
+      const prop = this.properties.get(o.deviceId)?.get(o.property);
+      const list = byDevice.get(o.deviceId) ?? [];
+      list.push({ property: o.property, value: o.reading.value as CleansedPropertyReading['value'], quality: o.reading.quality, ts: o.reading.ts, reason: o.reading.reason, unit: o.reading.unit, reportToCloud: prop?.reportToCloud ?? false });
+      byDevice.set(o.deviceId, list);
+    }
+    for (const [deviceId, readings] of byDevice) this.emit(deviceId, readings);
+  }
+
+  private configureDevice(device: EdgeDevice): void {
+    const set = this.set!;
+    const { id, properties } = device.instance;
+    set.remove(id);
+    const props = new Map<string, PropertyInstance>();
+    for (const p of properties) {
+      try {
+        set.configure(id, p.name, p.cleansing ?? {});
+      } catch (err) {
+        // Rules were checked on apply; a model change can still break them. Pass through uncleansed.
+        this.deps.logger.error({ deviceId: id, property: p.name, err: errorText(err) }, 'cleansing rules rejected; property passes uncleansed');
+        set.configure(id, p.name, {});
+      }
+      props.set(p.name, p);
+    }
+    this.properties.set(id, props);
+  }
+
+  private onDevicesChanged(devices: EdgeDevice[], removed: string[]): void {
+    for (const id of removed) {
+      this.set?.remove(id);
+      this.properties.delete(id);
+    }
+    for (const d of devices) {
+      const old = this.properties.get(d.instance.id);
+      if (old && JSON.stringify([...old.values()]) === JSON.stringify(d.instance.properties)) continue;
+      this.configureDevice(d);
+    }
+  }
+
+  private restoreState(): void {
+    let saved: Record<string, unknown>;
+    try {
+      saved = this.deps.stateStore.loadAll();
+    } catch (err) {
+      this.deps.logger.error({ err: errorText(err) }, 'pipeline state unreadable; starting fresh');
+      return;
+    }
+    try {
+      const unknown = this.set!.restore(saved as PipelineSetSnapshot);
+      if (unknown.length > 0) this.deps.stateStore.delete(unknown);
+    } catch (err) {
+      this.deps.logger.warn({ err: errorText(err) }, 'pipeline state could not be restored; starting fresh');
+    }
+  }
+
+  private saveState(): void {
+    if (!this.set) return;
+    try {
+      this.deps.stateStore.saveAll(this.set.snapshot());
+    } catch (err) {
+      this.deps.logger.error({ err: errorText(err) }, 'pipeline state not saved');
+    }
+  }
+}

@@ -1,0 +1,3 @@
+export { ServiceBus, type ServiceBusDeps } from './module.js';
+export { compileAllowList } from './allow.js';
+export { servicebusErrors } from './errors.js';

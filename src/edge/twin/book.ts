@@ -1,0 +1,103 @@
+import { LinkResource, type DeviceStateContent, type EdgeDevice, type TwinReportContent } from '../../contracts/index.js';
+import type { Clock } from '../../core/clock/index.js';
+import type { PropertyInstance } from '../../model/index.js';
+import { linkMessage } from '../shared/index.js';
+import type { DeviceStateRecord, OutboxEntryInput, OutboxStore, TwinRecord, TwinStore, WriteBatcher } from '../store/index.js';
+
+export interface DeviceTwin {
+  device: EdgeDevice;
+  props: Map<string, PropertyInstance>;
+  records: Map<string, TwinRecord>;
+  state: DeviceStateRecord;
+}
+
+type ReportProps = TwinReportContent['properties'];
+
+/**
+ * The twins in memory (the source of truth while running) with their write-behind: changed rows
+ * and reports for the cloud are buffered and written by the batcher's next transaction. Reports of
+ * reported values only are coalesced per device and sent at most every `reportIntervalMs`; desired
+ * values, confirmations and failures go with the next batch.
+ */
+export class TwinBook {
+  readonly twins = new Map<string, DeviceTwin>();
+  private dirty = new Map<string, Set<string>>();
+  private dirtyStates = new Set<string>();
+  private reports = new Map<string, { props: ReportProps; urgent: boolean }>();
+  private states = new Map<string, DeviceStateContent>();
+  private readonly lastReport = new Map<string, number>();
+
+  constructor(
+    private readonly deps: { store: TwinStore; outbox: OutboxStore; batcher: WriteBatcher; clock: Clock; node: string; reportIntervalMs: number },
+  ) {}
+
+  touch(deviceId: string, property: string): void {
+    let set = this.dirty.get(deviceId);
+    if (!set) this.dirty.set(deviceId, (set = new Set()));
+    if (set.has(property)) return;
+    set.add(property);
+    this.deps.batcher.mark();
+  }
+
+  touchState(deviceId: string, report: boolean): void {
+    this.dirtyStates.add(deviceId);
+    const twin = this.twins.get(deviceId);
+    if (report && twin) this.states.set(deviceId, { state: twin.state.state as DeviceStateContent['state'], ts: twin.state.ts, ...(twin.state.reason ? { reason: twin.state.reason } : {}) });
+    this.deps.batcher.mark();
+  }
+
+  report(deviceId: string, property: string, part: ReportProps[string], urgent: boolean): void {
+    let entry = this.reports.get(deviceId);
+    if (!entry) this.reports.set(deviceId, (entry = { props: {}, urgent: false }));
+    entry.props[property] = { ...entry.props[property], ...part };
+    entry.urgent ||= urgent;
+    this.deps.batcher.mark();
+  }
+
+  /** Reports waiting for their interval (the module's timer calls this to get them flushed). */
+  get waitingReports(): number {
+    return this.reports.size;
+  }
+
+  /** Runs inside the batcher's transaction. */
+  flush(): void {
+    const { store, outbox, clock, node } = this.deps;
+    for (const [deviceId, props] of this.dirty) {
+      const twin = this.twins.get(deviceId);
+      if (!twin) continue;
+      for (const p of props) {
+        const rec = twin.records.get(p);
+        if (rec) store.put(deviceId, p, rec);
+      }
+    }
+    this.dirty = new Map();
+    for (const deviceId of this.dirtyStates) {
+      const twin = this.twins.get(deviceId);
+      if (twin) store.putState(deviceId, twin.state);
+    }
+    this.dirtyStates = new Set();
+    const now = clock.now();
+    const entries: OutboxEntryInput[] = [];
+    for (const [deviceId, entry] of this.reports) {
+      if (!entry.urgent && now - (this.lastReport.get(deviceId) ?? -Infinity) < this.deps.reportIntervalMs) continue;
+      this.reports.delete(deviceId);
+      this.lastReport.set(deviceId, now);
+      const content: TwinReportContent = { properties: entry.props };
+      entries.push({ kind: 'twin', key: deviceId, message: linkMessage(node, deviceId, LinkResource.deviceTwin, 'update', 'twin', content, now) });
+    }
+    for (const [deviceId, content] of this.states) {
+      entries.push({ kind: 'state', key: deviceId, message: linkMessage(node, deviceId, LinkResource.deviceState, 'update', 'twin', content, now) });
+    }
+    this.states = new Map();
+    if (entries.length > 0) outbox.append(entries);
+  }
+
+  forget(deviceId: string): void {
+    this.twins.delete(deviceId);
+    this.dirty.delete(deviceId);
+    this.reports.delete(deviceId);
+    this.states.delete(deviceId);
+    this.dirtyStates.delete(deviceId);
+    this.deps.store.deleteDevice(deviceId);
+  }
+}
