@@ -2,3 +2,4 @@ export { createEdgeHub, EdgeHub, hubUrl, type EdgeHubDeps, type LinkStateEvent }
 export { OutboxSender, DEFAULT_SENDER, type SenderOptions } from './sender.js';
 export { Backoff, DEFAULT_BACKOFF } from './backoff.js';
 export { edgehubErrors } from './errors.js';
+export { edgeHubModules } from './modules.js';
