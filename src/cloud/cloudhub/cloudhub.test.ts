@@ -42,9 +42,9 @@ describe('CloudHub', () => {
     const ep = { name: 'test', group: 'test' };
     bus.serve('upstream.telemetry', ep, handler);
     bus.serve('upstream.devicetwin', ep, handler);
-    bus.subscribe('link.connected', ep, (e) => events.push(`connected ${e.node}`));
-    bus.subscribe('link.disconnected', ep, (e) => events.push(`disconnected ${e.node}`));
-    bus.subscribe('link.heartbeat', ep, (e) => events.push(`heartbeat ${e.node}`));
+    bus.subscribe('link.connected', ep, (e) => void events.push(`connected ${e.node}`));
+    bus.subscribe('link.disconnected', ep, (e) => void events.push(`disconnected ${e.node}`));
+    bus.subscribe('link.heartbeat', ep, (e) => void events.push(`heartbeat ${e.node}`));
     hub = makeHub();
     await hub.start();
   });

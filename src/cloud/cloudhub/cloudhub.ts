@@ -65,7 +65,8 @@ export class CloudHub implements Module {
   private server: Server | undefined;
   private wss: WebSocketServer | undefined;
   private readonly conns = new Map<string, Connection>();
-  private readonly inflight = new Set<string>();
+  /** Messages being handled -> how many copies arrived meanwhile (each gets its ack). */
+  private readonly inflight = new Map<string, number>();
   private readonly chain = new KeyedChain();
   private sweepTimer: Timer | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -190,8 +191,10 @@ export class CloudHub implements Module {
       this.answer(node, msg, { ok: true });
       return;
     }
-    if (this.inflight.has(flightKey)) {
+    const copies = this.inflight.get(flightKey);
+    if (copies !== undefined) {
       this.metrics!.duplicates.inc();
+      this.inflight.set(flightKey, copies + 1);
       return;
     }
     const res = parseResource(msg.route.resource ?? '');
@@ -203,16 +206,18 @@ export class CloudHub implements Module {
     if (problem || !res || !request) {
       this.metrics!.rejected.inc({ reason: 'unknown_resource' });
       this.log.warn({ node, msgId: id, resource: msg.route.resource, code: 'KEDGE_CLOUDHUB_UNKNOWN_RESOURCE' }, problem);
-      this.inflight.add(flightKey);
-      void this.finish(conn, msg, { ok: false, reason: problem }).finally(() => this.inflight.delete(flightKey));
+      this.inflight.set(flightKey, 0);
+      void this.finish(conn, msg, { ok: false, reason: problem }, flightKey)
+        .catch((err: unknown) => this.log.warn({ node, err: errorText(err) }, 'refusal not recorded'))
+        .finally(() => this.inflight.delete(flightKey));
       return;
     }
-    this.inflight.add(flightKey);
+    this.inflight.set(flightKey, 0);
     this.chain.run(`${node}/${res.namespace}/${res.name}`, async () => {
       try {
         if (conn.closed) return; // the edge resends it on its next connection, in order
         const result = await this.options.bus.request(request, { node, message: msg }, this.options.handleTimeoutMs ?? 10_000);
-        await this.finish(conn, msg, result);
+        await this.finish(conn, msg, result, flightKey);
       } catch (err) {
         this.metrics!.handlerFailures.inc();
         const reason = `message ${id} (${msg.route.resource}) not handled: ${errorText(err)}`;
@@ -225,9 +230,10 @@ export class CloudHub implements Module {
     });
   }
 
-  private async finish(conn: Connection, msg: Message, result: AckContent): Promise<void> {
+  private async finish(conn: Connection, msg: Message, result: AckContent, flightKey: string): Promise<void> {
     await this.dedupe!.add(conn.node, msg.header.msg_id);
-    this.answer(conn.node, msg, result);
+    const copies = 1 + (this.inflight.get(flightKey) ?? 0);
+    for (let i = 0; i < copies; i++) this.answer(conn.node, msg, result);
   }
 
   /** Acknowledges on the node's current connection (a replaced one may be gone by now). */
