@@ -55,11 +55,12 @@ export function registerEdge(program: Command): void {
 }
 
 export async function runEdge(opts: EdgeOptions): Promise<void> {
-  const [{ loadConfig }, { createLogger }, { stopOnSignal }, { createEdgeNode }] = await Promise.all([
+  const [{ loadConfig }, { createLogger }, { stopOnSignal }, { createEdgeNode }, { edgeHubModules }] = await Promise.all([
     import('../../core/config/index.js'),
     import('../../core/log/index.js'),
     import('../../core/module/index.js'),
     import('../../edge/index.js'),
+    import('../../edge/edgehub/index.js'),
   ]);
   const flag = (path: string[], value: unknown, name: string) => ({ path: ['edge', ...path], value, flag: name });
   const config = loadConfig({
@@ -77,7 +78,7 @@ export async function runEdge(opts: EdgeOptions): Promise<void> {
     ],
   });
   const logger = createLogger({ level: config.log.level as 'info', pretty: config.log.pretty, name: 'kedge-edge' });
-  const node = createEdgeNode(config.edge, { logger });
+  const node = createEdgeNode(config.edge, { logger, extraModules: edgeHubModules }); // EdgeHub when --cloud is given
   await node.start();
   logger.info(
     { node: config.edge.node, mqtt: node.eventbus.url, api: `http://127.0.0.1:${node.api.port}`, servicebus: `http://127.0.0.1:${node.servicebus.port}`, cloud: config.edge.cloud ?? 'none (standalone)' },
