@@ -13,6 +13,8 @@ export interface SharedLine {
   transport: ModbusTransport;
   queue: LineQueue;
   refs: number;
+  /** Settles after the first connection attempt (either way): polling before it only fails. */
+  ready: Promise<void>;
 }
 
 export interface LineTuning {
@@ -54,10 +56,10 @@ export class LinePool {
       backoff: this.tuning.backoff ?? { initialMs: 1000, maxMs: 30_000 },
       ...(settings.rtu ? { rtu: settings.rtu } : {}),
     });
-    const line: SharedLine = { key: settings.key, transport, queue, refs: 1 };
-    this.lines.set(settings.key, line);
     // The transport retries on its own after a failed first attempt; requests fail meanwhile.
-    transport.start().catch((err: unknown) => this.logger.warn({ line: settings.key, err: errorText(err) }, 'Modbus line not reachable yet'));
+    const ready = transport.start().catch((err: unknown) => this.logger.warn({ line: settings.key, err: errorText(err) }, 'Modbus line not reachable yet'));
+    const line: SharedLine = { key: settings.key, transport, queue, refs: 1, ready };
+    this.lines.set(settings.key, line);
     return line;
   }
 

@@ -36,8 +36,11 @@ export class DevicePoller {
   start(): void {
     for (const group of this.plan.groups) {
       this.timers.push(this.clock.setInterval(() => void this.cycle(group), group.cycleMs));
-      void this.cycle(group); // first values now, not one period later
     }
+    // First values as soon as the line is up, not one period later.
+    void this.line.ready.then(() => {
+      for (const group of this.plan.groups) void this.cycle(group);
+    });
   }
 
   stop(): void {

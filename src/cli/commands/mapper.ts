@@ -1,0 +1,83 @@
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { runAction } from '../run-action.js';
+
+const HELP = `
+Runs protocol drivers for the devices of this node. The desired devices arrive over MQTT as a
+retained device set per protocol ($ke/mappers/<protocol>/devices, published by the edge node);
+the mapper adds, changes and removes devices to match, whatever the start order. Readings go to
+$ke/events/device/<ns>/<name>/data/update, states to $hw/events/device/<ns>/<name>/state/update;
+desired values from .../twin/update/delta are written and read back (.../write/result). Liveness:
+$ke/mapper-status/<name> (retained; the MQTT last will says offline).
+A driver is loaded only when a device of its protocol arrives.
+
+Examples:
+  kedge mapper --protocol modbus --mqtt-url mqtt://127.0.0.1:1883 --node edge-1
+  kedge mapper --protocol modbus,serial,gpio --mqtt-url mqtt://127.0.0.1:1883 --node edge-1 --metrics-port 9464
+`;
+
+export interface MapperCommandOptions {
+  protocol: string[];
+  mqttUrl: string;
+  node: string;
+  name?: string;
+  dataDir: string;
+  metricsPort?: number;
+  logLevel: string;
+}
+
+function protocols(text: string): string[] {
+  const list = text.split(',').map((p) => p.trim().toLowerCase()).filter((p) => p !== '');
+  if (list.length === 0) throw new InvalidArgumentError('expected protocol names, e.g. modbus or modbus,serial');
+  return [...new Set(list)];
+}
+
+function port(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port 0..65535, got ${text}`);
+  return n;
+}
+
+export function registerMapper(program: Command): void {
+  program
+    .command('mapper')
+    .description('Run device protocol drivers (modbus, opcua, serial, gpio) for the devices of one node over MQTT')
+    .requiredOption('-p, --protocol <list>', 'comma-separated protocols to host, e.g. modbus,serial', protocols)
+    .requiredOption('--mqtt-url <url>', 'MQTT broker of the edge node, e.g. mqtt://127.0.0.1:1883')
+    .requiredOption('--node <name>', 'node name (the device sets are per node)')
+    .option('--name <name>', 'mapper name for its status topic (default <node>-<protocols>)')
+    .option('--data-dir <dir>', 'folder for driver state (certificates...)', '.kedge/mapper')
+    .option('--metrics-port <port>', 'serve Prometheus /metrics on 127.0.0.1:<port>', port)
+    .option('--log-level <level>', 'trace, debug, info, warn, error or silent', 'info')
+    .addHelpText('after', HELP)
+    .action(runAction('mapper', (opts: MapperCommandOptions) => runMapper(opts)));
+}
+
+export async function runMapper(opts: MapperCommandOptions): Promise<void> {
+  const [{ MapperRuntime }, { DRIVER_PROTOCOLS }, { createLogger }, { createMetricsRegistry }, { systemClock }, { stopOnSignal }] = await Promise.all([
+    import('../../../mappers/sdk/runtime.js'),
+    import('../../../mappers/drivers.js'),
+    import('../../core/log/index.js'),
+    import('../../core/metrics/index.js'),
+    import('../../core/clock/index.js'),
+    import('../../core/module/index.js'),
+  ]);
+  const unknown = opts.protocol.filter((p) => !DRIVER_PROTOCOLS.includes(p));
+  if (unknown.length > 0) throw new InvalidArgumentError(`unknown protocol ${unknown.join(', ')} (known: ${DRIVER_PROTOCOLS.join(', ')})`);
+  const name = opts.name ?? `${opts.node}-${opts.protocol.join('-')}`;
+  const logger = createLogger({ level: opts.logLevel as 'info', name: `kedge-mapper-${name}` });
+  const runtime = new MapperRuntime({
+    name,
+    node: opts.node,
+    protocols: opts.protocol,
+    mqttUrl: opts.mqttUrl,
+    dataDir: opts.dataDir,
+    logger,
+    clock: systemClock,
+    metrics: createMetricsRegistry({ defaultMetrics: true }),
+    ...(opts.metricsPort !== undefined ? { metricsPort: opts.metricsPort } : {}),
+  });
+  await runtime.start();
+  logger.info({ name, protocols: opts.protocol, metricsPort: runtime.metricsPort }, 'mapper running');
+  await stopOnSignal(runtime, logger);
+}
