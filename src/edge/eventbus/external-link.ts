@@ -6,11 +6,12 @@ import type { BrokerLink, Ingest } from './link.js';
 import { ingressFilters, isIngressTopic } from './topics.js';
 
 /**
- * An external broker (e.g. Mosquitto) through one mqtt.js client (MQTT 3.1.1). The client keeps a
- * persistent session (fixed client id, clean=false) and subscribes with QoS 1; it PUBACKs each
- * message to the broker only after its writes are committed (mqtt.js `customHandleAcks`), so after
- * a crash the broker redelivers what was not committed. The mapper's own PUBACK comes from the
- * broker, which holds the message in memory (or its own persistence) until then.
+ * An external broker (e.g. Mosquitto) through one mqtt.js client. The client keeps a persistent
+ * session (fixed client id, clean=false, 1-day expiry) and subscribes with QoS 1; it PUBACKs each
+ * message to the broker only after its writes are committed (mqtt.js `customHandleAcks`, which
+ * mqtt.js offers with MQTT 5 only; hence MQTT 5 here, 3.1.1 as a fallback without that
+ * guarantee), so after a crash the broker redelivers what was not committed. The mapper's own
+ * PUBACK comes from the broker, which holds the message in memory (or its persistence) until then.
  */
 export class ExternalBrokerLink implements BrokerLink {
   private client: MqttClient | undefined;
@@ -25,12 +26,37 @@ export class ExternalBrokerLink implements BrokerLink {
     const logger = this.options.logger;
     let client: MqttClient;
     try {
-      client = await connectAsync(this.options.url, {
-        protocolVersion: 4,
+      client = await this.connect(5, ingest).catch(async (err: unknown) => {
+        // A 3.1.1-only broker: no acknowledgement after commit is possible with mqtt.js there.
+        logger.warn({ url: this.options.url, err: errorText(err) }, 'broker refused MQTT 5; using 3.1.1, messages are acknowledged on receipt');
+        return this.connect(4, ingest);
+      });
+    } catch (err) {
+      throw eventbusErrors.create('KEDGE_EVENTBUS_CONNECT', `cannot connect to ${this.options.url}: ${errorText(err)}`, { cause: err });
+    }
+    client.on('error', (err) => logger.warn({ err: err.message }, 'mqtt client error'));
+    client.on('offline', () => logger.warn({ url: this.options.url }, 'external broker unreachable; reconnecting'));
+    // customHandleAcks sees QoS 1/2 (MQTT 5 only); everything else arrives as a plain message.
+    const acked = client.options.protocolVersion === 5;
+    client.on('message', (topic, message, packet) => {
+      if ((packet.qos === 0 || !acked) && isIngressTopic(topic)) ingest(topic, message);
+    });
+    await client.subscribeAsync(Object.fromEntries(ingressFilters.map((f) => [f, { qos: 1 as const }])));
+    this.client = client;
+  }
+
+  private connect(protocolVersion: 4 | 5, ingest: Ingest): Promise<MqttClient> {
+    const logger = this.options.logger;
+    return connectAsync(
+      this.options.url,
+      {
+        protocolVersion,
         clientId: this.options.clientId,
         clean: false,
         reconnectPeriod: 1000,
         connectTimeout: 10_000,
+        // MQTT 5 ends a session at disconnect unless it has an expiry: keep it a day.
+        ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: 86_400 } } : {}),
         customHandleAcks: (topic, message, _packet, done) => {
           let wait: Promise<void> | undefined;
           try {
@@ -44,18 +70,9 @@ export class ExternalBrokerLink implements BrokerLink {
             (err: unknown) => done(err instanceof Error ? err : new Error(errorText(err))),
           );
         },
-      });
-    } catch (err) {
-      throw eventbusErrors.create('KEDGE_EVENTBUS_CONNECT', `cannot connect to ${this.options.url}: ${errorText(err)}`, { cause: err });
-    }
-    client.on('error', (err) => logger.warn({ err: err.message }, 'mqtt client error'));
-    client.on('offline', () => logger.warn({ url: this.options.url }, 'external broker unreachable; reconnecting'));
-    // customHandleAcks sees QoS 1/2 only; QoS 0 arrives as a plain message.
-    client.on('message', (topic, message, packet) => {
-      if (packet.qos === 0 && isIngressTopic(topic)) ingest(topic, message);
-    });
-    await client.subscribeAsync(Object.fromEntries(ingressFilters.map((f) => [f, { qos: 1 as const }])));
-    this.client = client;
+      },
+      false,
+    );
   }
 
   publish(topic: string, payload: Buffer | string, options: { retain: boolean; qos: 0 | 1 }): void {
