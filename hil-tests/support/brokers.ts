@@ -51,10 +51,11 @@ export function requireMosquitto(): string {
   return path;
 }
 
-export async function startMosquitto(): Promise<TestBroker> {
+/** `port` restarts a broker on the address an earlier one had (default: a free port). */
+export async function startMosquitto(port?: number): Promise<TestBroker> {
   const binary = requireMosquitto();
   const dir = await mkdtemp(join(tmpdir(), 'kedge-mosquitto-'));
-  const port = await freePort();
+  port ??= await freePort();
   const config = join(dir, 'mosquitto.conf');
   await writeFile(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
   const child: ChildProcess = spawn(binary, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
