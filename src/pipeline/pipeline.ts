@@ -90,7 +90,8 @@ class CleansingPipeline implements Pipeline {
         return this.bad(`not a finite number (${value})`, ts);
       }
       const w = this.work;
-      w.num = value;
+      // -0 is 0 to a plant engineer, and JSON (snapshots, MQTT) cannot carry it anyway.
+      w.num = value === 0 ? 0 : value;
       w.quality = quality;
       w.reason = reason;
       w.ts = ts;
@@ -189,6 +190,7 @@ class CleansingPipeline implements Pipeline {
   }
 
   private emit(value: RawValue, quality: Quality, reason: string | undefined, ts: number): CleansedReading {
+    if (value === 0) value = 0; // arithmetic can yield -0; consumers and snapshots (JSON) know only 0
     const s = this.state;
     s.hasReported = true;
     s.reportedValue = value;

@@ -76,6 +76,11 @@ export const PipelineSnapshotSchema = Type.Object(
     spikeCandidate: Type.Union([Type.Number(), Type.Null()]),
     /** movingAverage window, oldest first. */
     window: Type.Array(Type.Number()),
+    /**
+     * Where the ring buffer stood and its running sum, so that a restored pipeline with the same
+     * window repeats the original's arithmetic exactly (the sum is recomputed once per lap).
+     */
+    windowRing: Type.Optional(Type.Object({ size: Type.Integer({ minimum: 1 }), next: Type.Integer({ minimum: 0 }), sum: Type.Number() })),
     ema: Type.Union([Type.Number(), Type.Null()]),
     lastGood: Type.Union([Type.Object({ value: Value, ts: Type.Number() }), Type.Null()]),
     lastReported: Type.Union([Type.Object({ value: Value, quality: QualitySchema, ts: Type.Number() }), Type.Null()]),
@@ -98,6 +103,7 @@ export function snapshotState(s: PipelineState, convertKey: string): PipelineSna
     reference: s.hasRef ? { value: s.refValue, ts: s.refTs } : null,
     spikeCandidate: s.hasSpikeCandidate ? s.spikeCandidate : null,
     window,
+    ...(size > 0 ? { windowRing: { size, next: s.windowNext, sum: s.windowSum } } : {}),
     ema: s.hasEma ? s.ema : null,
     lastGood: s.hasLastGood ? { value: s.lastGood, ts: s.lastGoodTs } : null,
     lastReported: s.hasReported ? { value: s.reportedValue, quality: s.reportedQuality, ts: s.reportedTs } : null,
@@ -125,11 +131,14 @@ export function applySnapshot(s: PipelineState, snap: PipelineSnapshot, convertK
   }
   const size = s.window.length;
   const kept = snap.window.slice(Math.max(0, snap.window.length - size));
+  const ring = snap.windowRing?.size === size && snap.windowRing.next < size ? snap.windowRing : undefined;
+  if (ring) s.windowNext = (ring.next - kept.length + size) % size;
   for (const v of kept) {
     s.window[s.windowNext] = v;
     s.windowNext = (s.windowNext + 1) % size;
     s.windowSum += v;
   }
+  if (ring) s.windowSum = ring.sum;
   s.windowCount = kept.length;
   if (snap.ema !== null) {
     s.hasEma = true;
