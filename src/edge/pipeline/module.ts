@@ -28,6 +28,14 @@ export interface PipelineModuleDeps {
 const endpoint = { name: 'pipeline', group: 'twin' };
 
 /**
+ * PipelineSet keys its snapshot `deviceId/property` and splits at the first '/', but a KubeEdge
+ * device id is `<namespace>/<name>`: inside the set a device is `<namespace>:<name>` (':' cannot
+ * occur in either part).
+ */
+const setKey = (deviceId: string) => deviceId.replace('/', ':');
+const deviceOf = (key: string) => key.replace(':', '/');
+
+/**
  * Raw readings in, cleansed readings with quality out: runs each property's cleansing rules
  * (src/pipeline) and sends telemetry of `reportToCloud` properties to the outbox, one entry per
  * device per batch.
@@ -87,8 +95,8 @@ export class PipelineModule implements Module {
         this.rejected?.count(deviceId, 'unknown-property', { deviceId, property: raw.property }, `reading for unknown property ${deviceId}/${raw.property}`);
         continue;
       }
-      const cleansed = set.process(deviceId, raw.property, raw);
-      if (cleansed) out.push({ property: raw.property, value: cleansed.value as CleansedPropertyReading['value'], quality: cleansed.quality, ts: cleansed.ts, reason: cleansed.reason, unit: cleansed.unit, reportToCloud: prop.reportToCloud });
+      const cleansed = set.process(setKey(deviceId), raw.property, raw);
+      if (cleansed) out.push({ property: raw.property, value: cleansed.value as CleansedPropertyReading['value'], quality: cleansed.quality, ts: cleansed.ts, reason: cleansed.reason, unit: cleansed.unit ?? prop.unit, reportToCloud: prop.reportToCloud });
     }
     if (out.length > 0) this.emit(deviceId, out);
   }
@@ -125,10 +133,11 @@ export class PipelineModule implements Module {
     if (!set) return;
     const byDevice = new Map<string, CleansedPropertyReading[]>();
     for (const o of set.tick(this.deps.clock.now())) {
-      const prop = this.properties.get(o.deviceId)?.get(o.property);
-      const list = byDevice.get(o.deviceId) ?? [];
-      list.push({ property: o.property, value: o.reading.value as CleansedPropertyReading['value'], quality: o.reading.quality, ts: o.reading.ts, reason: o.reading.reason, unit: o.reading.unit, reportToCloud: prop?.reportToCloud ?? false });
-      byDevice.set(o.deviceId, list);
+      const deviceId = deviceOf(o.deviceId);
+      const prop = this.properties.get(deviceId)?.get(o.property);
+      const list = byDevice.get(deviceId) ?? [];
+      list.push({ property: o.property, value: o.reading.value as CleansedPropertyReading['value'], quality: o.reading.quality, ts: o.reading.ts, reason: o.reading.reason, unit: o.reading.unit ?? prop?.unit, reportToCloud: prop?.reportToCloud ?? false });
+      byDevice.set(deviceId, list);
     }
     for (const [deviceId, readings] of byDevice) this.emit(deviceId, readings);
   }
@@ -136,15 +145,15 @@ export class PipelineModule implements Module {
   private configureDevice(device: EdgeDevice): void {
     const set = this.set!;
     const { id, properties } = device.instance;
-    set.remove(id);
+    set.remove(setKey(id));
     const props = new Map<string, PropertyInstance>();
     for (const p of properties) {
       try {
-        set.configure(id, p.name, p.cleansing ?? {});
+        set.configure(setKey(id), p.name, p.cleansing ?? {});
       } catch (err) {
         // Rules were checked on apply; a model change can still break them. Pass through uncleansed.
         this.deps.logger.error({ deviceId: id, property: p.name, err: errorText(err) }, 'cleansing rules rejected; property passes uncleansed');
-        set.configure(id, p.name, {});
+        set.configure(setKey(id), p.name, {});
       }
       props.set(p.name, p);
     }
@@ -153,7 +162,7 @@ export class PipelineModule implements Module {
 
   private onDevicesChanged(devices: EdgeDevice[], removed: string[]): void {
     for (const id of removed) {
-      this.set?.remove(id);
+      this.set?.remove(setKey(id));
       this.properties.delete(id);
     }
     for (const d of devices) {

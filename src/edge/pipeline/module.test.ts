@@ -1,0 +1,61 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type TelemetryContent } from '../../contracts/index.js';
+import { device, model, startNode, type NodeHarness } from '../testing.js';
+
+const ID = 'default/d1';
+const props = [
+  { name: 'temp', type: 'FLOAT', accessMode: 'ReadOnly', unit: 'degC', cleansing: { range: { min: 0, max: 100, action: 'reject' }, smoothing: { method: 'movingAverage', window: 2 } } },
+  { name: 'hum', type: 'FLOAT', accessMode: 'ReadOnly' },
+];
+
+describe('PipelineModule', () => {
+  let h: NodeHarness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  async function setUp(): Promise<NodeHarness> {
+    const node = await startNode();
+    await node.node.bus.request('meta.apply', { documents: [model(props), device('d1', [{ name: 'temp', reportToCloud: true }, { name: 'hum' }])] });
+    return node;
+  }
+
+  it('cleanses readings per the property rules, publishes them, and batches telemetry per device into the outbox', async () => {
+    h = await setUp();
+    const send = (temp: number, ts: number) =>
+      h!.node.bus.publish('device.readings', { deviceId: ID, readings: [{ property: 'temp', value: temp, quality: 'good', ts }, { property: 'hum', value: 40, quality: 'good', ts }], source: 'mapper' });
+    send(10, 1);
+    send(20, 2);
+    send(500, 3);
+    const temps = h.cleansed.filter((c) => c.deviceId === ID).flatMap((c) => c.readings.filter((r) => r.property === 'temp'));
+    expect(temps.map((r) => [r.value, r.quality])).toEqual([[10, 'good'], [15, 'good'], [null, 'bad']]);
+    expect(h.node.store.outbox.stats().count).toBe(0);
+    await h.settle();
+    const entries = h.node.store.outbox.peek(100, 1 << 30).filter((e) => e.kind === 'reading');
+    expect(entries).toHaveLength(1);
+    expect(entries[0]!.message.route).toMatchObject({ operation: 'upload', resource: 'node/n1/default/telemetry/d1' });
+    const content = entries[0]!.message.content as TelemetryContent;
+    expect(content.readings.map((r) => r.property)).toEqual(['temp', 'temp', 'temp']);
+    expect(content.readings[0]).toMatchObject({ unit: 'degC', quality: 'good' });
+  });
+
+  it('counts readings for unknown devices and properties without failing', async () => {
+    h = await setUp();
+    h.node.bus.publish('device.readings', { deviceId: ID, readings: [{ property: 'nope', value: 1, quality: 'good', ts: 1 }], source: 'mapper' });
+    h.node.bus.publish('device.readings', { deviceId: 'default/ghost', readings: [{ property: 'temp', value: 1, quality: 'good', ts: 1 }], source: 'mapper' });
+    const text = await h.node.registry.metrics();
+    expect(text).toMatch(/kedge_edge_pipeline_rejected_total\{where="default\/d1",cause="unknown-property"\} 1/);
+    expect(text).toMatch(/kedge_edge_pipeline_rejected_total\{where="default\/ghost",cause="unknown-device"\} 1/);
+    expect(h.node.bus.failedDeliveries).toBe(0);
+  });
+
+  it('saves pipeline state on stop and restores it at start (the moving average continues)', async () => {
+    h = await setUp();
+    h.node.bus.publish('device.readings', { deviceId: ID, readings: [{ property: 'temp', value: 10, quality: 'good', ts: 1 }], source: 'mapper' });
+    h = await h.restart();
+    h.node.bus.publish('device.readings', { deviceId: ID, readings: [{ property: 'temp', value: 30, quality: 'good', ts: 2 }], source: 'mapper' });
+    const temp = h.cleansed[0]?.readings.find((r) => r.property === 'temp');
+    expect(temp?.value).toBe(20);
+  });
+});

@@ -1,0 +1,105 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { edgeTopics, type TwinReportContent } from '../../contracts/index.js';
+import { newMessage } from '../../core/message/index.js';
+import { device, model, startNode, type NodeHarness } from '../testing.js';
+
+const ID = 'default/d1';
+const props = [
+  { name: 'temp', type: 'FLOAT', accessMode: 'ReadOnly' },
+  { name: 'sp', type: 'INT', accessMode: 'ReadWrite' },
+];
+const devProps = [{ name: 'temp', reportToCloud: true }, { name: 'sp' }];
+
+async function withDevice(annotations: Record<string, string> = {}): Promise<NodeHarness> {
+  const h = await startNode({ desiredTimeoutMs: 5000, twinReportIntervalMs: 0 });
+  await h.node.bus.request('meta.apply', { documents: [model(props), device('d1', devProps, annotations)] });
+  return h;
+}
+
+function cloudDesired(desired: Record<string, string>) {
+  return newMessage({ source: 'cloudhub', group: 'twin', operation: 'update', resource: 'node/n1/default/devicetwin/d1' }, { desired }, { id: 'cloud-1' });
+}
+
+function twinReports(h: NodeHarness): TwinReportContent[] {
+  return h.node.store.outbox
+    .peek(1000, 1 << 30)
+    .filter((e) => e.kind === 'twin')
+    .map((e) => e.message.content as TwinReportContent);
+}
+
+describe('TwinModule', () => {
+  let h: NodeHarness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  it('a desired value from the cloud goes out as a delta, is acked after commit, and fails with a reason after the timeout', async () => {
+    h = await withDevice();
+    h.node.bus.publish('cloud.inbound', cloudDesired({ sp: '30' }));
+    const delta = h.on<{ delta: Record<string, string> }>(edgeTopics.twinUpdateDelta(ID));
+    expect(delta.at(-1)?.delta).toEqual({ sp: '30' });
+    expect(h.acks).toEqual([]);
+    await h.settle();
+    expect(h.acks).toEqual([{ parentMsgId: 'cloud-1', ok: true }]);
+    expect(twinReports(h).some((r) => r.properties.sp?.desired?.value === '30' && r.properties.sp.desiredSource === 'cloud')).toBe(true);
+    await h.settle(5000);
+    const view = await h.node.bus.request('twin.view', { deviceId: ID });
+    expect(view?.properties.sp?.pending).toBeUndefined();
+    expect(view?.properties.sp?.failed?.reason).toMatch(/not confirmed by the device within 5000 ms; nothing reported/);
+    const failure = h.on<{ code: number; reason: string }>(edgeTopics.twinUpdateResult(ID)).at(-1);
+    expect(failure?.code).toBe(504);
+    expect(twinReports(h).some((r) => r.properties.sp?.failed?.reason.includes('5000 ms'))).toBe(true);
+  });
+
+  it('a mapper write result with a matching read-back confirms the desired value', async () => {
+    h = await withDevice();
+    await h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: '12' } });
+    h.node.bus.publish('device.writeResult', { deviceId: ID, result: { event_id: 'w', timestamp: 1, property: 'sp', desired: '12', ok: true, readBack: { property: 'sp', value: 12, quality: 'good', ts: 5 } } });
+    const view = await h.node.bus.request('twin.view', { deviceId: ID });
+    expect(view?.properties.sp).toMatchObject({ desired: { value: '12' }, reported: { value: '12', quality: 'good' } });
+    expect(view?.properties.sp?.pending).toBeUndefined();
+    await h.settle(6000);
+    expect((await h.node.bus.request('twin.view', { deviceId: ID }))?.properties.sp?.failed).toBeUndefined();
+  });
+
+  it('a failed write is reported with the mapper reason; a read-back that differs fails too', async () => {
+    h = await withDevice();
+    await h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: '5' } });
+    h.node.bus.publish('device.writeResult', { deviceId: ID, result: { event_id: 'w', timestamp: 1, property: 'sp', desired: '5', ok: false, reason: 'exception 2 (Illegal Data Address)' } });
+    expect((await h.node.bus.request('twin.view', { deviceId: ID }))?.properties.sp?.failed?.reason).toBe('exception 2 (Illegal Data Address)');
+    await h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: '6' } });
+    h.node.bus.publish('device.writeResult', { deviceId: ID, result: { event_id: 'w', timestamp: 1, property: 'sp', desired: '6', ok: true, readBack: { property: 'sp', value: 4, quality: 'good', ts: 5 } } });
+    expect((await h.node.bus.request('twin.view', { deviceId: ID }))?.properties.sp?.failed?.reason).toContain('reads back 4');
+  });
+
+  it('rejects desired values for ReadOnly, unknown properties and bad values as a whole', async () => {
+    h = await withDevice();
+    await expect(h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { temp: '1' } })).rejects.toThrow(/ReadOnly/);
+    await expect(h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: '1', nope: '2' } })).rejects.toThrow(/no property nope/);
+    await expect(h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: 'high' } })).rejects.toThrow(/not a valid INT/);
+    expect((await h.node.bus.request('twin.view', { deviceId: ID }))?.properties.sp?.desired).toBeUndefined();
+  });
+
+  it('twin, pending desired value and device state survive a restart; the delta is announced again', async () => {
+    h = await withDevice();
+    h.node.bus.publish('device.readings', { deviceId: ID, readings: [{ property: 'temp', value: 20.5, quality: 'good', ts: 9 }], source: 'mapper' });
+    h.node.bus.publish('device.state', { deviceId: ID, message: { event_id: 's', timestamp: 10, state: 'online' } });
+    await h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: '8' } });
+    await h.settle();
+    h = await h.restart();
+    const view = await h.node.bus.request('twin.view', { deviceId: ID });
+    expect(view).toMatchObject({ state: 'online', properties: { temp: { reported: { value: '20.5' } }, sp: { desired: { value: '8' }, pending: true } } });
+    expect(h.on<{ delta: Record<string, string> }>(edgeTopics.twinUpdateDelta(ID)).at(-1)?.delta).toEqual({ sp: '8' });
+  });
+
+  it('answers membership/get and announces added and removed devices', async () => {
+    h = await withDevice();
+    expect(h.on<{ added_devices: Array<{ id: string }> }>(edgeTopics.membershipUpdated('n1')).at(-1)?.added_devices.map((d) => d.id)).toEqual([ID]);
+    h.node.bus.publish('membership.get', { eventId: 'm1' });
+    expect(h.on<{ event_id: string; devices: Array<{ id: string }> }>(edgeTopics.membershipGetResult('n1')).at(-1)).toMatchObject({ event_id: 'm1', devices: [{ id: ID }] });
+    await h.node.bus.request('meta.delete', { kind: 'Device', namespace: 'default', name: 'd1' });
+    expect(h.on<{ removed_devices: Array<{ id: string }> }>(edgeTopics.membershipUpdated('n1')).at(-1)?.removed_devices.map((d) => d.id)).toEqual([ID]);
+    expect(await h.node.bus.request('twin.view', { deviceId: ID })).toBeUndefined();
+  });
+});
