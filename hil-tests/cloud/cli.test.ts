@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RawEdge, waitUntil } from '../../src/cloud/cloudhub/test-client.js';
+import { RawEdge, waitUntil } from '../../src/cloud/testing/raw-edge.js';
 import { freePort } from '../support/brokers.js';
 
 const entry = fileURLToPath(new URL('./cli-entry.ts', import.meta.url));

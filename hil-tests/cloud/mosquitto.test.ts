@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawEdge, waitUntil } from '../../src/cloud/cloudhub/test-client.js';
+import { RawEdge, waitUntil } from '../../src/cloud/testing/raw-edge.js';
 import { startTestCloud } from '../../src/cloud/testing/cloud-under-test.js';
 import { thermostat, thermostatModel } from '../../src/cloud/testing/fixtures.js';
 import { newMessage } from '../../src/core/message/index.js';

@@ -1,7 +1,7 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newMessage } from '../../core/message/index.js';
-import { RawEdge, waitUntil } from '../cloudhub/test-client.js';
+import { RawEdge, waitUntil } from '../testing/raw-edge.js';
 import { startTestCloud } from '../testing/cloud-under-test.js';
 import { thermostat, thermostatModel } from '../testing/fixtures.js';
 

@@ -7,7 +7,7 @@ import { newMessage } from '../../core/message/index.js';
 import { createMetricsRegistry } from '../../core/metrics/index.js';
 import { SqliteLinkState, SqliteObjectStore } from '../store/index.js';
 import { CloudHub, CLOSE } from './index.js';
-import { RawEdge, waitUntil } from './test-client.js';
+import { RawEdge, waitUntil } from '../testing/raw-edge.js';
 
 describe('CloudHub', () => {
   let store: SqliteObjectStore;

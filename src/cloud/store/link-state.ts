@@ -3,11 +3,13 @@ import type { LinkStateStore } from './types.js';
 
 /**
  * ObjectSync and the dedupe window in the cloud's SQLite file. The window is bounded per node:
- * after each batch, rows older than the newest `windowSize` of that node are removed.
+ * once a node holds a quarter more than `windowSize` ids, the oldest are removed down to
+ * `windowSize` (trimming in steps keeps the cost off every single insert).
  */
 export class SqliteLinkState implements LinkStateStore {
-  private readonly s: Record<'acked' | 'setAcked' | 'removeAcked' | 'handled' | 'addHandled' | 'trim', Statement>;
+  private readonly s: Record<'acked' | 'setAcked' | 'removeAcked' | 'handled' | 'count' | 'addHandled' | 'trim', Statement>;
   private readonly addBatch: (entries: Array<{ node: string; id: string }>) => void;
+  private readonly counts = new Map<string, number>();
 
   constructor(db: Database, private readonly windowSize = 65_536) {
     this.s = {
@@ -15,19 +17,30 @@ export class SqliteLinkState implements LinkStateStore {
       setAcked: db.prepare('INSERT INTO object_sync (node, key, token) VALUES (?, ?, ?) ON CONFLICT (node, key) DO UPDATE SET token = excluded.token'),
       removeAcked: db.prepare('DELETE FROM object_sync WHERE node = ? AND key = ?'),
       handled: db.prepare('SELECT msg_id FROM handled_ids WHERE node = ? ORDER BY seq'),
+      count: db.prepare('SELECT COUNT(*) AS n FROM handled_ids WHERE node = ?'),
       addHandled: db.prepare('INSERT INTO handled_ids (node, msg_id) VALUES (?, ?)'),
       trim: db.prepare(
         'DELETE FROM handled_ids WHERE node = ? AND seq <= (SELECT seq FROM handled_ids WHERE node = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)',
       ),
     };
     this.addBatch = db.transaction((entries: Array<{ node: string; id: string }>) => {
-      const nodes = new Set<string>();
       for (const e of entries) {
         this.s.addHandled.run(e.node, e.id);
-        nodes.add(e.node);
+        const n = this.countOf(e.node) + 1;
+        if (n > this.windowSize * 1.25) {
+          this.s.trim.run(e.node, e.node, this.windowSize);
+          this.counts.set(e.node, this.windowSize);
+        } else {
+          this.counts.set(e.node, n);
+        }
       }
-      for (const node of nodes) this.s.trim.run(node, node, this.windowSize);
     });
+  }
+
+  private countOf(node: string): number {
+    let n = this.counts.get(node);
+    if (n === undefined) this.counts.set(node, (n = (this.s.count.get(node) as { n: number }).n));
+    return n;
   }
 
   ackedObjects(node: string): Map<string, string> {

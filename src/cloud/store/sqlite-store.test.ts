@@ -86,4 +86,20 @@ describe('SqliteLinkState', () => {
     expect(state.handledIds('n2')).toEqual(['x']);
     void store.close();
   });
+
+  it('never keeps more than a quarter above the window, always the newest ids, also after a reopen', () => {
+    const store = new SqliteObjectStore({ file: ':memory:' });
+    const state = new SqliteLinkState(store.database, 100);
+    for (let i = 0; i < 1000; i++) {
+      state.addHandled([{ node: 'n1', id: `m${i}` }]);
+      const ids = state.handledIds('n1');
+      expect(ids.length).toBeLessThanOrEqual(125);
+      expect(ids.at(-1)).toBe(`m${i}`);
+      if (i >= 100) expect(ids.length).toBeGreaterThanOrEqual(100);
+    }
+    const again = new SqliteLinkState(store.database, 100);
+    again.addHandled([{ node: 'n1', id: 'late' }]);
+    expect(again.handledIds('n1').length).toBeLessThanOrEqual(125);
+    void store.close();
+  });
 });
