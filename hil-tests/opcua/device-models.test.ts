@@ -22,6 +22,10 @@ const TYPE_CHECK: Record<string, (v: PropertyValue | null) => boolean> = {
   BYTES: (v) => typeof v === 'string',
 };
 
+// KEDGE_OPCUA_URL=opc.tcp://host:port runs the same checks against a real server instead of the
+// simulator (e.g. Unified Automation's demo server for unified-automation-uacppserver.yaml).
+const realUrl = process.env['KEDGE_OPCUA_URL'];
+
 let rec: Recorder;
 let driver: OpcuaDriver;
 beforeAll(async () => {
@@ -47,11 +51,11 @@ describe('device-models/ with protocol opcua against the simulator', () => {
         const c = d.protocolConfig as { userName?: string; password?: string };
         return c.userName ? [{ userName: c.userName, password: c.password ?? '' }] : [];
       });
-      const sim = await startOpcuaSim({ files: [path], updateIntervalMs: 200, users });
+      const sim = realUrl ? undefined : await startOpcuaSim({ files: [path], updateIntervalMs: 200, users });
       try {
         for (const device of instances) {
-          // Same device, served by the simulator instead of the real server.
-          await driver.addDevice({ ...device, protocolConfig: { ...device.protocolConfig, url: sim.endpointUrl } });
+          // Same device, served by the simulator (or the real server) instead of the example URL.
+          await driver.addDevice({ ...device, protocolConfig: { ...device.protocolConfig, url: realUrl ?? sim!.endpointUrl } });
         }
         for (const device of instances) {
           for (const p of device.properties) {
@@ -66,7 +70,7 @@ describe('device-models/ with protocol opcua against the simulator', () => {
         }
       } finally {
         for (const device of instances) await driver.removeDevice(device.id);
-        await sim.stop();
+        await sim?.stop();
       }
     });
   }

@@ -122,7 +122,13 @@ export class OpcuaConnection {
       priority: 1,
     });
     this.subscriptions.set(publishingIntervalMs, { created, refs: 1 });
-    created.catch(() => this.subscriptions.delete(publishingIntervalMs));
+    const generation = this.generation;
+    created.then(
+      // The server ends a subscription on its own only when something is wrong (e.g. BadTimeout
+      // after missed publishes): start over, so that every device's monitored items come back.
+      (sub) => sub.on('status_changed', (status) => this.lost(generation, `subscription on ${this.label} ended by the server (${status.name})`)),
+      () => this.subscriptions.delete(publishingIntervalMs),
+    );
     return created;
   }
 

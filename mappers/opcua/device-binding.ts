@@ -46,6 +46,8 @@ export class DeviceBinding implements ConnectionListener {
     private readonly connection: OpcuaConnection,
     private readonly ctx: DriverContext,
     private readonly metrics: OpcuaMetrics,
+    /** This device's own `subscribe` setting (devices sharing a session may differ). */
+    private readonly subscribes: boolean,
   ) {
     this.items = device.properties.map((p, i) => ({ property: p, nodeId: nodes[i]!.nodeId }));
   }
@@ -54,7 +56,7 @@ export class DeviceBinding implements ConnectionListener {
     const epoch = ++this.epoch;
     this.clearLocal();
     const byCycle = groupByCycle(this.items);
-    if (this.connection.settings.subscribe) {
+    if (this.subscribes) {
       try {
         await this.subscribe(session, byCycle, epoch);
         this.pollingReason = undefined;

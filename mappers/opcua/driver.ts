@@ -61,10 +61,10 @@ export class OpcuaDriver implements ProtocolDriver {
       });
       this.connections.set(key, connection);
       metrics.sessions.set(this.connections.size);
-    } else if (connection.settings.subscribe !== settings.subscribe || connection.settings.timeoutMs !== settings.timeoutMs) {
-      this.ctx.logger.warn({ device: device.id, server: connection.label }, 'device shares a session opened with other subscribe/timeout settings; the first device\'s apply');
+    } else if (connection.settings.timeoutMs !== settings.timeoutMs) {
+      this.ctx.logger.warn({ device: device.id, server: connection.label }, 'device shares a session opened with another timeout; the first device\'s applies');
     }
-    const binding = new DeviceBinding(device, nodes, connection, this.ctx, this.metrics);
+    const binding = new DeviceBinding(device, nodes, connection, this.ctx, this.metrics, settings.subscribe);
     this.devices.set(device.id, { binding, key });
     await connection.attach(device.id, binding);
   }
