@@ -1,0 +1,42 @@
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { freePort, portAnswers } from '../../src/demo/index.js';
+import { runKedge } from './harness/kedge.js';
+
+describe('kedge demo --duration 20', () => {
+  it('runs cloud, edge, simulators and mappers, shows telemetry rows of each device, and leaves nothing behind', async () => {
+    const ports = { hub: await freePort(), api: await freePort(), mqtt: await freePort(), edgeMqtt: await freePort(), edgeApi: await freePort() };
+    const res = await runKedge(
+      ['demo', '--duration', '20', '--hub-port', `${ports.hub}`, '--api-port', `${ports.api}`, '--mqtt-port', `${ports.mqtt}`, '--edge-mqtt-port', `${ports.edgeMqtt}`, '--edge-api-port', `${ports.edgeApi}`],
+      { timeoutMs: 120_000 },
+    );
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const lines = res.stdout.split('\n');
+    // Not a terminal: plain lines, never escape sequences.
+    expect(res.stdout).not.toContain('\x1b[');
+    const rows = lines.filter((l) => /^\d{4}-\d\d-\d\dT\S+ default\/\S+ \S+=\S+/.test(l));
+    expect(rows.some((l) => l.includes('default/iologik-e1214-pump-house '))).toBe(true);
+    expect(rows.some((l) => l.includes('default/ua-demo-server '))).toBe(true);
+    expect(res.stdout).toContain(`mosquitto_sub -h 127.0.0.1 -p ${ports.mqtt} -t 'kedge/#' -v`);
+    expect(res.stdout).toMatch(/kedge twin set default\/\S+ \S+=\S+ --wait/);
+    const dir = /starting in (\S+)/.exec(res.stdout)![1]!;
+    expect(existsSync(dir)).toBe(false);
+    expect(res.stdout).toContain('temporary files removed');
+    for (const p of Object.values(ports)) expect(await portAnswers(p)).toBe(false);
+  }, 150_000);
+
+  it('says which flag to use when a port is busy', async () => {
+    const { createServer } = await import('node:net');
+    const s = createServer();
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+    const busy = (s.address() as { port: number }).port;
+    try {
+      const res = await runKedge(['demo', '--duration', '1', '--mqtt-port', String(busy), '--hub-port', String(await freePort()), '--api-port', String(await freePort())]);
+      expect(res.code).toBe(1);
+      expect(res.stderr).toContain(`port ${busy} is busy: pass --mqtt-port <port> with a free port`);
+    } finally {
+      await new Promise((r) => s.close(r));
+    }
+  });
+});
