@@ -7,7 +7,7 @@ import type { EdgeChannels } from '../contracts/index.js';
 import { ManualClock } from '../core/clock/index.js';
 import { EdgeConfigSchema, type EdgeConfig } from '../core/config/index.js';
 import { silentLogger } from '../core/log/index.js';
-import { createEdgeNode, type EdgeNode } from './node.js';
+import { createEdgeNode, type EdgeNode, type EdgeNodeOptions } from './node.js';
 
 export interface NodeHarness {
   node: EdgeNode;
@@ -37,9 +37,14 @@ export function device(name: string, props: Array<Record<string, unknown>>, anno
   };
 }
 
-export async function startNode(overrides: Partial<EdgeConfig> = {}, dataDir = mkdtempSync(join(tmpdir(), 'kedge-edge-unit-')), clock = new ManualClock(1_700_000_000_000)): Promise<NodeHarness> {
+export async function startNode(
+  overrides: Partial<EdgeConfig> = {},
+  dataDir = mkdtempSync(join(tmpdir(), 'kedge-edge-unit-')),
+  clock = new ManualClock(1_700_000_000_000),
+  options: Partial<EdgeNodeOptions> = {},
+): Promise<NodeHarness> {
   const config = { ...(Value.Default(EdgeConfigSchema, { node: 'n1', dataDir }) as EdgeConfig), mqtt: { port: 0 }, apiPort: 0, servicebusPort: 0, mappers: 'none' as const, ...overrides };
-  const node = createEdgeNode(config, { logger: silentLogger(), clock });
+  const node = createEdgeNode(config, { logger: silentLogger(), clock, ...options });
   const published: EdgeChannels['mqtt.publish'][] = [];
   const acks: EdgeChannels['cloud.ack'][] = [];
   const cleansed: EdgeChannels['device.cleansed'][] = [];
@@ -61,7 +66,7 @@ export async function startNode(overrides: Partial<EdgeConfig> = {}, dataDir = m
     },
     restart: async () => {
       await node.stop();
-      return startNode(overrides, dataDir, clock);
+      return startNode(overrides, dataDir, clock, options);
     },
     close: async (keepDir = false) => {
       await node.stop();
