@@ -11,7 +11,7 @@
 import { fork } from 'node:child_process';
 import { execSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
@@ -39,6 +39,7 @@ function rssAfterGc(): number {
 }
 
 async function main(): Promise<void> {
+  const loadAtStart = loadavg()[0]!;
   const dataDir = mkdtempSync(join(tmpdir(), 'kedge-bench-cloudhub-'));
   const config: CloudConfig = {
     ...(Value.Default(CloudConfigSchema, {}) as CloudConfig),
@@ -111,6 +112,7 @@ async function main(): Promise<void> {
     cpuPercent: (cpuMs / wallMs) * 100,
     steadySeconds,
     heartbeatMs,
+    loadAverage: loadAtStart,
   };
   console.log(JSON.stringify(result, null, 2));
   if (write) writeResults(result);
@@ -131,7 +133,7 @@ function writeResults(r: Record<string, number>): void {
     `- frames received: ${fmt(r.framesIn!)} (${fmt(r.heartbeatsSent!)} keepalives sent by the nodes, as the child last reported them, once a second)`,
     `- cloud RSS: ${fmt(r.baselineMb!, 1)} MB before the nodes, ${fmt(r.steadyMb!, 1)} MB holding them (after GC; peak ${fmt(r.peakMb!, 1)} MB), heap used ${fmt(r.heapMb!, 1)} MB: **${fmt(r.perConnKb!, 1)} KB RSS per connection** after GC, ${fmt(((r.peakMb! - r.baselineMb!) * 1024) / r.connections!, 1)} KB at the peak`,
     `- cloud CPU in the steady state: ${fmt(r.cpuPercent!, 2)} % of one core (heartbeats and the coalesced Node status writes)`,
-    `- node ${process.version}, ${nproc} cores (nproc ${nproc}), ${cpu}`,
+    `- node ${process.version}, ${nproc} cores (nproc ${nproc}), ${cpu}; 1-minute load average before the run ${fmt(r.loadAverage!, 1)} (other work on the machine shares these cores)`,
     `- measured: ${new Date().toISOString().slice(0, 10)}`,
     '',
   ].join('\n');

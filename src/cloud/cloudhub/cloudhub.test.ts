@@ -18,6 +18,7 @@ describe('CloudHub', () => {
   let handled: UpstreamMessage[];
   let events: string[];
   let failNext: boolean;
+  let gate: Promise<void> | undefined;
   const edges: RawEdge[] = [];
 
   const makeHub = () =>
@@ -31,7 +32,9 @@ describe('CloudHub', () => {
     handled = [];
     events = [];
     failNext = false;
-    const handler = (req: UpstreamMessage): AckContent => {
+    gate = undefined;
+    const handler = async (req: UpstreamMessage): Promise<AckContent> => {
+      if (gate) await gate;
       if (failNext) {
         failNext = false;
         throw new Error('broker unavailable');
@@ -89,6 +92,19 @@ describe('CloudHub', () => {
     edge.upload('edge-1', 'default/devicetwin/thermo-1', { properties: {} }, 'fixed-id-1');
     await waitUntil(() => edge.acksFor('fixed-id-1').length === 1, 'ack after restart');
     expect(handled).toHaveLength(1);
+  });
+
+  it('a copy arriving while the original is being handled is not handled again but gets its own ack', async () => {
+    const edge = await connect('edge-1');
+    let open!: () => void;
+    gate = new Promise((r) => (open = r));
+    edge.upload('edge-1', 'default/telemetry/t', { readings: [] }, 'slow-1');
+    edge.upload('edge-1', 'default/telemetry/t', { readings: [] }, 'slow-1');
+    await new Promise((r) => setTimeout(r, 30));
+    expect(edge.acksFor('slow-1')).toHaveLength(0);
+    open();
+    await waitUntil(() => edge.acksFor('slow-1').length === 2, 'two acks');
+    expect(handled.map((h) => h.message.header.msg_id)).toEqual(['slow-1']);
   });
 
   it('closes only the connection that sent a malformed frame, with 1007', async () => {

@@ -34,7 +34,11 @@ export interface CloudHubOptions {
   keepaliveTimeoutMs?: number;
   /** Handled message ids remembered per node (default 65,536). */
   dedupeWindow?: number;
-  /** How long a module may take to handle one upstream message (default 10 s). */
+  /**
+   * How long a module may take to handle one upstream message. Default: no limit. A publish
+   * waits for the broker to come back; giving up while it is still queued in the MQTT client
+   * would let the edge's resend be published a second time.
+   */
   handleTimeoutMs?: number;
 }
 
@@ -53,6 +57,8 @@ const UPSTREAM = new Map<string, UpstreamRequest>([
   ['mapperstatus', 'upstream.mapperstatus'],
 ]);
 const KNOWN_OPS = new Set<string>(Object.values(Operation));
+/** The longest timer Node allows (about 24.8 days): in effect no limit. */
+const NO_LIMIT_MS = 2_147_483_647;
 export const CLOSE = { invalid: 1007, tooBig: 1009, internal: 1011, replaced: 4000, keepalive: 4001, stopping: 1001 } as const;
 
 /**
@@ -216,7 +222,7 @@ export class CloudHub implements Module {
     this.chain.run(`${node}/${res.namespace}/${res.name}`, async () => {
       try {
         if (conn.closed) return; // the edge resends it on its next connection, in order
-        const result = await this.options.bus.request(request, { node, message: msg }, this.options.handleTimeoutMs ?? 10_000);
+        const result = await this.options.bus.request(request, { node, message: msg }, this.options.handleTimeoutMs ?? NO_LIMIT_MS);
         await this.finish(conn, msg, result, flightKey);
       } catch (err) {
         this.metrics!.handlerFailures.inc();
