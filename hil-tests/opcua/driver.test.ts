@@ -124,6 +124,16 @@ describe('OPC UA driver against the simulator', () => {
     await driver.removeDevice('default/reader');
   });
 
+  it('refuses a device without nodeID, naming it, and opens no session for it', async () => {
+    const noNode = property('temp', 'DOUBLE', 'unused', { visitor: { browseName: 'Temperature' } });
+    await expect(driver.addDevice(device('no-node', {}, [noNode]))).rejects.toMatchObject({
+      code: 'KEDGE_OPCUA_INVALID_VISITOR',
+      message: expect.stringMatching(/device default\/no-node property temp: visitors.configData.nodeID is missing/),
+    });
+    expect(driver.sessionCount).toBe(0);
+    await expect(driver.write('default/no-node', 'temp', 1)).rejects.toMatchObject({ code: 'KEDGE_OPCUA_UNKNOWN_DEVICE' });
+  });
+
   it('polls every collect cycle when subscribe is false', async () => {
     await driver.addDevice(device('poller', { subscribe: false }, simDevice.properties.slice(0, 2)));
     await rec.waitFor('polled changing values', () => distinctGood('default/poller', 'temp') >= 3);

@@ -9,6 +9,7 @@ import { opcuaDevice, property, recorder, type Recorder } from './harness.js';
 const props = [
   property('temp', 'DOUBLE', 'ns=2;s=Press.Temperature', { minimum: 0, maximum: 50 }),
   property('strokes', 'INT', 'ns=2;s=Press.Strokes', { minimum: 0, maximum: 100000 }),
+  property('target', 'DOUBLE', 'ns=2;s=Press.Target', { accessMode: 'ReadWrite' }),
 ];
 const simDevice = opcuaDevice('press', {}, props);
 
@@ -47,6 +48,7 @@ describe('OPC UA faults', () => {
     await rec.waitFor('offline', () => rec.states.at(-1)?.state === 'offline');
     const offline = rec.states.filter((s) => s.deviceId === id && s.state === 'offline');
     expect(offline[0]!.reason).toMatch(/opc\.tcp:\/\/127\.0\.0\.1:\d+ \(no security\)/);
+    await expect(driver.write(id, 'target', 3)).rejects.toMatchObject({ code: 'KEDGE_OPCUA_NOT_CONNECTED', message: /device default\/press property target: .*opc\.tcp/ });
     // Restart on the same port with the same certificates, as a PLC reboot would.
     sim = await startOpcuaSim({ instances: [simDevice], updateIntervalMs: 100, pkiDir: simPki, port });
     const seen = rec.readingsOf(id, 'temp').length;
@@ -54,6 +56,7 @@ describe('OPC UA faults', () => {
     await rec.waitFor('values from re-created monitored items', () => rec.readingsOf(id, 'temp').length >= seen + 3);
     expect(rec.readingsOf(id, 'strokes').length).toBeGreaterThan(1);
     expect(sim.sessionCount()).toBe(1);
+    expect(await driver.write(id, 'target', 3)).toMatchObject({ value: 3, quality: 'good' });
     const reconnects = await rec.ctx.metrics.getSingleMetricAsString('kedge_opcua_reconnects_total');
     expect(reconnects).toMatch(/kedge_opcua_reconnects_total [1-9]/);
     await driver.removeDevice(id);
