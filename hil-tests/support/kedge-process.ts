@@ -21,9 +21,11 @@ export interface KedgeProcess {
 
 export const root = packageRoot();
 
-export function spawnKedge(args: string[], options: { entry?: string; env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {}): KedgeProcess {
+export function spawnKedge(args: string[], options: { entry?: string; env?: NodeJS.ProcessEnv; nodeArgs?: string[]; plain?: boolean } = {}): KedgeProcess {
   const entry = options.entry ?? join(root, 'src/cli/main.ts');
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', entry, ...args], {
+  // `plain`: the entry is compiled JavaScript, run without the tsx loader.
+  const loader = options.plain ? [] : ['--import', 'tsx'];
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...loader, entry, ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
