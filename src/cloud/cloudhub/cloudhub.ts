@@ -32,7 +32,11 @@ export interface CloudHubOptions {
   maxPayloadBytes?: number;
   /** A node without any frame for this long is not ready and its socket is closed (default 30 s). */
   keepaliveTimeoutMs?: number;
-  /** Handled message ids remembered per node (default 65,536). */
+  /**
+   * Handled message ids remembered per node (default 2,048). A re-sent message is one whose ack
+   * was lost; the edge keeps at most its window (256) unacknowledged, so a resend is never more
+   * than that many messages old: 8x that is ample, and keeps memory per node near 200 KB.
+   */
   dedupeWindow?: number;
   /**
    * How long a module may take to handle one upstream message. Default: no limit. A publish
@@ -100,7 +104,7 @@ export class CloudHub implements Module {
   async start(): Promise<void> {
     const o = this.options;
     this.queues = new DownstreamQueues(o.linkState);
-    this.dedupe = new DedupeWindow(o.linkState, o.dedupeWindow ?? 65_536);
+    this.dedupe = new DedupeWindow(o.linkState, o.dedupeWindow ?? 2048);
     this.metrics ??= cloudhubMetrics(o.registry, () => this.queues?.pendingCount() ?? 0, () => this.conns.size);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayloadBytes ?? 4 * 1024 * 1024, perMessageDeflate: false });
     this.server = createServer((_req, res) => {
@@ -282,6 +286,7 @@ export class CloudHub implements Module {
     if (this.conns.get(conn.node) !== conn) return;
     this.conns.delete(conn.node);
     this.queues!.disconnected(conn.node);
+    this.dedupe!.release(conn.node);
     this.log.info({ node: conn.node, code, reason }, 'node disconnected');
     this.options.bus.publish('link.disconnected', { node: conn.node, reason: reason || `closed with code ${code}`, ts: this.clock.now() });
   }
@@ -294,6 +299,7 @@ export class CloudHub implements Module {
     if (current && this.conns.get(conn.node) === conn) {
       this.conns.delete(conn.node);
       this.queues!.disconnected(conn.node);
+      this.dedupe!.release(conn.node);
       this.options.bus.publish('link.disconnected', { node: conn.node, reason, ts: this.clock.now() });
     }
   }

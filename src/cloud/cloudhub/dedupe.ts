@@ -42,6 +42,16 @@ export class DedupeWindow {
     });
   }
 
+  /**
+   * Drops a node's window from memory (it stays in the file and is read again on the node's next
+   * message): memory then grows with the connected nodes only. Pending ids are written first so
+   * the file is complete when it is read back.
+   */
+  release(node: string): void {
+    if (this.batch.length > 0) this.flush();
+    this.nodes.delete(node);
+  }
+
   /** Writes what is pending now (also called on stop). */
   flush(): void {
     this.scheduled = false;

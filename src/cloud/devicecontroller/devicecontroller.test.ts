@@ -192,4 +192,14 @@ describe('DeviceController', () => {
     const view = await pending;
     expect(view.properties.setpoint).toMatchObject({ desired: { value: '31' }, pending: true });
   });
+
+  it('stop() ends a pending desired wait at once, with the value still pending', async () => {
+    await store.create(device('a', 'edge-1'));
+    await dc.start();
+    const pending = bus.request('twin.setDesired', { namespace: 'default', name: 'a', properties: { setpoint: '25' }, waitMs: 60_000 }, 70_000);
+    await flush();
+    await dc.stop();
+    expect((await pending).properties.setpoint).toMatchObject({ pending: true });
+    expect(clock.pending).toBe(0);
+  });
 });

@@ -85,10 +85,11 @@ export class DeviceController implements Module {
   async stop(): Promise<void> {
     for (const u of this.undo.splice(0)) u();
     for (const w of this.watches.splice(0)) w.stop();
-    for (const set of this.waiters.values()) for (const wake of set) wake();
+    const coalescer = this.coalescer;
+    this.coalescer = undefined; // waiters see this and return what they have
+    for (const set of this.waiters.values()) for (const wake of [...set]) wake();
     this.waiters.clear();
-    await this.coalescer?.flush();
-    this.coalescer = undefined;
+    await coalescer?.flush();
   }
 
   private onDevice(e: WatchEvent): void {

@@ -11,7 +11,7 @@ export class SqliteLinkState implements LinkStateStore {
   private readonly addBatch: (entries: Array<{ node: string; id: string }>) => void;
   private readonly counts = new Map<string, number>();
 
-  constructor(db: Database, private readonly windowSize = 65_536) {
+  constructor(db: Database, private readonly windowSize = 2048) {
     this.s = {
       acked: db.prepare('SELECT key, token FROM object_sync WHERE node = ?'),
       setAcked: db.prepare('INSERT INTO object_sync (node, key, token) VALUES (?, ?, ?) ON CONFLICT (node, key) DO UPDATE SET token = excluded.token'),
