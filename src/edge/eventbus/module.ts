@@ -48,7 +48,7 @@ export class EventBus implements Module {
     const { bus, batcher, logger } = this.deps;
     const external = this.deps.mqttUrl !== undefined;
     // With an external broker the sender waits for our PUBACK: commit on the next tick, not after the interval.
-    this.ingress ??= new Ingress({ ...this.deps, durable: () => batcher.durable(external) });
+    this.ingress ??= new Ingress({ ...this.deps, durable: () => batcher.durable(true) });
     const ingress = this.ingress;
     ingress.setDevices((await bus.request('meta.devices', {})).map((d) => d.instance.id));
     this.undo = [
