@@ -124,11 +124,27 @@ describe('OPC UA driver against the simulator', () => {
     await driver.removeDevice('default/reader');
   });
 
-  it('refuses a device without nodeID, naming it, and opens no session for it', async () => {
-    const noNode = property('temp', 'DOUBLE', 'unused', { visitor: { browseName: 'Temperature' } });
+  it('finds properties by browseName (a path below Objects) when they have no nodeID', async () => {
+    const byPath = (name: string, type: 'DOUBLE', browseName: string, extra = {}) => property(name, type, 'unused', { visitor: { browseName }, ...extra });
+    const props = [
+      byPath('temp', 'DOUBLE', 'oven/temp'),
+      byPath('setpoint', 'DOUBLE', 'oven/2:setpoint', { accessMode: 'ReadWrite' }),
+      byPath('lost', 'DOUBLE', 'oven/nope', { accessMode: 'ReadWrite' }),
+    ];
+    await driver.addDevice(device('browsed', {}, props));
+    await rec.waitFor('values by browse path', () => distinctGood('default/browsed', 'temp') >= 2);
+    expect(rec.readingsOf('default/browsed', 'lost')[0]).toMatchObject({ value: null, quality: 'bad', reason: 'browse path "oven/nope": Objects/oven has no child "nope"' });
+    expect(await driver.write('default/browsed', 'setpoint', 77)).toMatchObject({ value: 77, quality: 'good' });
+    expect(sim.getValue('ns=2;s=Oven.Setpoint')).toBe(77);
+    await expect(driver.write('default/browsed', 'lost', 1)).rejects.toMatchObject({ code: 'KEDGE_OPCUA_WRITE_REJECTED', message: /property lost: browse path "oven\/nope": Objects\/oven has no child "nope"/ });
+    await driver.removeDevice('default/browsed');
+  });
+
+  it('refuses a device without nodeID or browseName, naming it, and opens no session for it', async () => {
+    const noNode = property('temp', 'DOUBLE', 'unused', { visitor: {} });
     await expect(driver.addDevice(device('no-node', {}, [noNode]))).rejects.toMatchObject({
       code: 'KEDGE_OPCUA_INVALID_VISITOR',
-      message: expect.stringMatching(/device default\/no-node property temp: visitors.configData.nodeID is missing/),
+      message: expect.stringMatching(/device default\/no-node property temp: visitors.configData needs nodeID/),
     });
     expect(driver.sessionCount).toBe(0);
     await expect(driver.write('default/no-node', 'temp', 1)).rejects.toMatchObject({ code: 'KEDGE_OPCUA_UNKNOWN_DEVICE' });

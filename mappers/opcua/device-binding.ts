@@ -13,6 +13,7 @@ import type { DeviceState, DriverContext, DriverReading } from '../sdk/driver.js
 import type { ConnectionListener, OpcuaConnection } from './connection.js';
 import { opcuaErrors } from './errors.js';
 import type { OpcuaMetrics } from './metrics.js';
+import { resolveBrowsePath } from './browse-path.js';
 import { qualityOf } from './quality.js';
 import { readingOf } from './reading.js';
 import type { NodeBinding } from './settings.js';
@@ -30,7 +31,10 @@ interface Item {
  * (re)start re-creates all of it; `epoch` makes work started for an older session a no-op.
  */
 export class DeviceBinding implements ConnectionListener {
-  private readonly items: Item[];
+  /** Properties with the node id they have on the current session (browse paths resolved). */
+  private items: Item[] = [];
+  /** Properties whose browse path did not resolve on the current session, with the reason. */
+  private unresolved = new Map<string, string>();
   private epoch = 0;
   private groups: { interval: number; group: ClientMonitoredItemGroup }[] = [];
   private timers: Timer[] = [];
@@ -42,19 +46,20 @@ export class DeviceBinding implements ConnectionListener {
 
   constructor(
     readonly device: DeviceInstance,
-    nodes: NodeBinding[],
+    private readonly nodes: NodeBinding[],
     private readonly connection: OpcuaConnection,
     private readonly ctx: DriverContext,
     private readonly metrics: OpcuaMetrics,
     /** This device's own `subscribe` setting (devices sharing a session may differ). */
     private readonly subscribes: boolean,
   ) {
-    this.items = device.properties.map((p, i) => ({ property: p, nodeId: nodes[i]!.nodeId }));
   }
 
   async up(session: ClientSession): Promise<void> {
     const epoch = ++this.epoch;
     this.clearLocal();
+    await this.resolve(session);
+    if (epoch !== this.epoch) return;
     const byCycle = groupByCycle(this.items);
     if (this.subscribes) {
       try {
@@ -92,12 +97,14 @@ export class DeviceBinding implements ConnectionListener {
   }
 
   async write(property: string, value: PropertyValue): Promise<DriverReading> {
-    const item = this.items.find((i) => i.property.name === property);
+    const declared = this.device.properties.find((p) => p.name === property);
     const what = `device ${this.device.id} property ${property}`;
-    if (!item) throw opcuaErrors.create('KEDGE_OPCUA_UNKNOWN_PROPERTY', `${what} is not declared`);
-    if (item.property.accessMode !== 'ReadWrite') throw opcuaErrors.create('KEDGE_OPCUA_READ_ONLY', `${what} is ReadOnly`);
+    if (!declared) throw opcuaErrors.create('KEDGE_OPCUA_UNKNOWN_PROPERTY', `${what} is not declared`);
+    if (declared.accessMode !== 'ReadWrite') throw opcuaErrors.create('KEDGE_OPCUA_READ_ONLY', `${what} is ReadOnly`);
     const session = this.connection.session;
     if (!session) throw opcuaErrors.create('KEDGE_OPCUA_NOT_CONNECTED', `${what}: ${this.connection.downReason}`);
+    const item = this.items.find((i) => i.property.name === property);
+    if (!item) throw opcuaErrors.create('KEDGE_OPCUA_WRITE_REJECTED', `${what}: ${this.unresolved.get(property) ?? 'the device is still being set up on the session'}`);
     const dataType = await this.connection.dataTypeOf(session, item.nodeId).catch((err: unknown) => {
       throw opcuaErrors.create('KEDGE_OPCUA_WRITE_REJECTED', `${what}: cannot read the DataType of ${item.nodeId}: ${errorText(err)}`, { cause: err });
     });
@@ -110,6 +117,29 @@ export class DeviceBinding implements ConnectionListener {
     }
     const dv = await session.read({ nodeId: item.nodeId, attributeId: AttributeIds.Value });
     return readingOf(item.property, dv, this.ctx.clock.now());
+  }
+
+  /** Node ids for this session: nodeIDs as given, browse paths looked up (a failure makes the property bad). */
+  private async resolve(session: ClientSession): Promise<void> {
+    const items: Item[] = [];
+    const unresolved = new Map<string, string>();
+    for (const [i, node] of this.nodes.entries()) {
+      const property = this.device.properties[i]!;
+      if ('nodeId' in node) {
+        items.push({ property, nodeId: node.nodeId });
+        continue;
+      }
+      try {
+        items.push({ property, nodeId: await resolveBrowsePath(session, node.browsePath) });
+      } catch (err) {
+        unresolved.set(property.name, errorText(err));
+      }
+    }
+    this.items = items;
+    this.unresolved = unresolved;
+    if (unresolved.size === 0) return;
+    const now = this.ctx.clock.now();
+    this.emit([...unresolved].map(([name, reason]) => ({ property: name, value: null, quality: 'bad' as const, ts: now, reason })));
   }
 
   private async subscribe(session: ClientSession, byCycle: Map<number, Item[]>, epoch: number): Promise<void> {

@@ -49,8 +49,10 @@ describe('sessionKey', () => {
 });
 
 describe('nodeBindingsOf', () => {
-  it('takes nodeID per property and names a property without one', () => {
+  it('takes nodeID, else browseName, and names a property with neither', () => {
     expect(nodeBindingsOf(device({ url: 'opc.tcp://h:1' }))).toEqual([{ property: 'temp', nodeId: 'ns=1;s=T' }]);
-    expect(() => nodeBindingsOf(device({ url: 'opc.tcp://h:1' }, { browseName: 'T' }))).toThrow(/device default\/oven property temp: visitors.configData.nodeID is missing/);
+    expect(nodeBindingsOf(device({ url: 'opc.tcp://h:1' }, { nodeID: 'ns=1;s=T', browseName: 'X' }))).toEqual([{ property: 'temp', nodeId: 'ns=1;s=T' }]);
+    expect(nodeBindingsOf(device({ url: 'opc.tcp://h:1' }, { browseName: 'Oven/T' }))).toEqual([{ property: 'temp', browsePath: 'Oven/T' }]);
+    expect(() => nodeBindingsOf(device({ url: 'opc.tcp://h:1' }, {}))).toThrow(/device default\/oven property temp: visitors.configData needs nodeID .* or browseName/);
   });
 });

@@ -16,10 +16,8 @@ export interface ConnectionSettings {
   subscribe: boolean;
 }
 
-export interface NodeBinding {
-  property: string;
-  nodeId: string;
-}
+/** Where a property lives: its nodeID, else a browse path resolved on each session (browse-path.ts). */
+export type NodeBinding = { property: string; nodeId: string } | { property: string; browsePath: string };
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 
@@ -65,16 +63,16 @@ export function sessionLabel(s: ConnectionSettings): string {
   return `${s.url} (${security}${s.userName ? `, user ${s.userName}` : ''})`;
 }
 
-/** Each property's node id; a property without nodeID is an error naming it. */
+/** Each property's nodeID (preferred) or browseName; a property with neither is an error naming it. */
 export function nodeBindingsOf(device: DeviceInstance): NodeBinding[] {
   return device.properties.map((p) => {
     const nodeId = p.visitor['nodeID'];
-    if (typeof nodeId !== 'string' || nodeId.length === 0) {
-      throw opcuaErrors.create(
-        'KEDGE_OPCUA_INVALID_VISITOR',
-        `device ${device.id} property ${p.name}: visitors.configData.nodeID is missing (browseName-only visitors are not resolved)`,
-      );
-    }
-    return { property: p.name, nodeId };
+    if (typeof nodeId === 'string' && nodeId.length > 0) return { property: p.name, nodeId };
+    const browsePath = p.visitor['browseName'];
+    if (typeof browsePath === 'string' && browsePath.length > 0) return { property: p.name, browsePath };
+    throw opcuaErrors.create(
+      'KEDGE_OPCUA_INVALID_VISITOR',
+      `device ${device.id} property ${p.name}: visitors.configData needs nodeID (e.g. ns=2;s=Temperature) or browseName (a path below Objects)`,
+    );
   });
 }
