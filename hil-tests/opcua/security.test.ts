@@ -7,11 +7,15 @@ const props = [property('temp', 'DOUBLE', 'ns=2;s=Line.Temperature', { minimum: 
 const simDevice = opcuaDevice('line', {}, props);
 
 let sim: OpcuaSim;
+let strict: OpcuaSim;
 let rec: Recorder;
 let driver: OpcuaDriver;
 
 beforeAll(async () => {
-  sim = await startOpcuaSim({ instances: [simDevice], updateIntervalMs: 100, users: [{ userName: 'operator', password: 's3cret' }], allowAnonymous: false });
+  [sim, strict] = await Promise.all([
+    startOpcuaSim({ instances: [simDevice], updateIntervalMs: 100, users: [{ userName: 'operator', password: 's3cret' }], allowAnonymous: false }),
+    startOpcuaSim({ instances: [simDevice], updateIntervalMs: 100, acceptUnknownClientCertificates: false }),
+  ]);
   rec = await recorder();
   driver = new OpcuaDriver(rec.ctx, { backoff: { initialMs: 200, maxMs: 1000 } });
   await driver.start();
@@ -19,7 +23,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await driver?.stop();
-  await sim?.stop();
+  await Promise.all([sim?.stop(), strict?.stop()]);
   await rec?.cleanup();
 });
 
@@ -58,5 +62,13 @@ describe('OPC UA security and identity', () => {
     expect(lastState('default/anonymous')?.reason).toMatch(/cannot connect to .*\(no security\)/);
     await driver.removeDevice('default/anonymous');
     await rec.waitFor('no session left on the server', () => sim.sessionCount() === 0);
+  });
+
+  it('stays offline with the reason when the server rejects kedge\'s client certificate', async () => {
+    await driver.addDevice(opcuaDevice('untrusted', { url: strict.endpointUrl, securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256' }, props));
+    await rec.waitFor('offline', () => lastState('default/untrusted')?.state === 'offline');
+    expect(lastState('default/untrusted')?.reason).toMatch(/cannot connect to .*SignAndEncrypt\/Basic256Sha256\): .*Bad(SecurityChecksFailed|CertificateUntrusted)/);
+    expect(goodValues('default/untrusted')).toBe(0);
+    await driver.removeDevice('default/untrusted');
   });
 });

@@ -31,6 +31,8 @@ export interface OpcuaSimOptions {
   /** Accepted user names and passwords; anonymous stays allowed unless `allowAnonymous: false`. */
   users?: { userName: string; password: string }[];
   allowAnonymous?: boolean;
+  /** Trust unknown client certificates (default true); false rejects Sign/SignAndEncrypt clients not in `<pkiDir>/server/trusted`. */
+  acceptUnknownClientCertificates?: boolean;
   /** Answer CreateSubscription with BadTooManySubscriptions (a server without subscriptions). */
   refuseSubscriptions?: boolean;
   /** Extra load: `count` Double variables ns=1;s=gen.<i> changing every `intervalMs`. */
@@ -109,7 +111,10 @@ function createServer(options: OpcuaSimOptions, pkiDir: string): OPCUAServer {
     port: options.port ?? 0,
     host: options.host ?? '127.0.0.1',
     hostname: options.host ?? '127.0.0.1',
-    serverCertificateManager: new OPCUACertificateManager({ rootFolder: join(pkiDir, 'server'), automaticallyAcceptUnknownCertificate: true }),
+    serverCertificateManager: new OPCUACertificateManager({
+      rootFolder: join(pkiDir, 'server'),
+      automaticallyAcceptUnknownCertificate: options.acceptUnknownClientCertificates ?? true,
+    }),
     userCertificateManager: new OPCUACertificateManager({ rootFolder: join(pkiDir, 'users'), automaticallyAcceptUnknownCertificate: true }),
     securityModes: [MessageSecurityMode.None, MessageSecurityMode.Sign, MessageSecurityMode.SignAndEncrypt],
     securityPolicies: [
