@@ -1,5 +1,16 @@
 import { Command } from 'commander';
+import { registerApply } from './commands/apply.js';
+import { registerCloud } from './commands/cloud.js';
 import { registerConfig } from './commands/config.js';
+import { registerDelete } from './commands/delete.js';
+import { registerDemo } from './commands/demo.js';
+import { registerEdge } from './commands/edge.js';
+import { registerGet } from './commands/get.js';
+import { registerMapper } from './commands/mapper.js';
+import { registerSimModbus } from './commands/sim-modbus.js';
+import { registerSimOpcua } from './commands/sim-opcua.js';
+import { registerSim } from './commands/sim.js';
+import { registerTwin } from './commands/twin.js';
 import { registerValidate } from './commands/validate.js';
 
 /**
@@ -13,7 +24,16 @@ export function buildProgram(version: string): Command {
     .description('kedge: device protocol gateway and digital twin for edge hardware (KubeEdge-compatible).')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: false });
+  registerDemo(program);
+  registerCloud(program);
+  registerEdge(program);
+  registerMapper(program);
   registerValidate(program);
+  registerApply(program);
+  registerGet(program);
+  registerTwin(program);
+  registerDelete(program);
+  registerSim(program, [registerSimModbus, registerSimOpcua]);
   registerConfig(program);
   return program;
 }
