@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OPCUACertificateManager } from 'node-opcua';
 
@@ -6,12 +7,16 @@ import { OPCUACertificateManager } from 'node-opcua';
  * client certificate (created on first use), `trusted/` and `rejected/` the server certificates.
  * With `acceptUnknown` (default true) an unknown server certificate is trusted on first use and
  * stored in `trusted/certs`; set it false in plants that distribute server certificates: an
- * unknown certificate is then put in `rejected/certs`, the device goes offline with the reason, and
+ * unknown certificate is then put in `rejected/`, the device goes offline with the reason, and
  * moving the file to `trusted/certs` lets the next reconnect succeed.
  */
 export async function openClientPki(dataDir: string, acceptUnknown: boolean): Promise<OPCUACertificateManager> {
+  const root = join(dataDir, 'opcua-pki');
+  // The manager watches these folders for certificates an operator moves in; a folder that does
+  // not exist yet when the watch starts is not watched reliably, so create them first.
+  for (const folder of ['trusted/certs', 'rejected']) await mkdir(join(root, folder), { recursive: true });
   const manager = new OPCUACertificateManager({
-    rootFolder: join(dataDir, 'opcua-pki'),
+    rootFolder: root,
     automaticallyAcceptUnknownCertificate: acceptUnknown,
   });
   await manager.initialize();
