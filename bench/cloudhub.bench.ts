@@ -131,7 +131,7 @@ function writeResults(r: Record<string, number>): void {
     `- command: \`npx tsx bench/cloudhub.bench.ts ${r.connections} ${r.steadySeconds} ${r.heartbeatMs}\``,
     `- connected: ${fmt(r.opened!)} of ${fmt(r.connections!)} in ${fmt(r.connectSeconds!, 1)} s (${fmt(r.clientErrors!)} client errors); ready in the API: ${fmt(r.readyAfterConnect!)} after connecting, ${fmt(r.readyAtEnd!)} after ${r.steadySeconds} s steady state; keepalive timeouts: ${fmt(r.timeouts!)}`,
     `- frames received: ${fmt(r.framesIn!)} (${fmt(r.heartbeatsSent!)} keepalives sent by the nodes, as the child last reported them, once a second)`,
-    `- cloud RSS: ${fmt(r.baselineMb!, 1)} MB before the nodes, ${fmt(r.steadyMb!, 1)} MB holding them (after GC; peak ${fmt(r.peakMb!, 1)} MB), heap used ${fmt(r.heapMb!, 1)} MB: **${fmt(r.perConnKb!, 1)} KB RSS per connection** after GC, ${fmt(((r.peakMb! - r.baselineMb!) * 1024) / r.connections!, 1)} KB at the peak`,
+    `- cloud RSS: ${fmt(r.baselineMb!, 1)} MB before the nodes, ${fmt(r.steadyMb!, 1)} MB holding them (after GC; peak ${fmt(r.peakMb!, 1)} MB), heap used ${fmt(r.heapMb!, 1)} MB: **${fmt(((r.peakMb! - r.baselineMb!) * 1024) / r.connections!, 1)} KB RSS per connection at the peak** (upper bound; ${fmt(r.perConnKb!, 1)} KB after GC, which depends on what the allocator gives back)`,
     `- cloud CPU in the steady state: ${fmt(r.cpuPercent!, 2)} % of one core (heartbeats and the coalesced Node status writes)`,
     `- node ${process.version}, ${nproc} cores (nproc ${nproc}), ${cpu}; 1-minute load average before the run ${fmt(r.loadAverage!, 1)} (other work on the machine shares these cores)`,
     `- measured: ${new Date().toISOString().slice(0, 10)}`,
