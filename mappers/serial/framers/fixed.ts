@@ -2,7 +2,7 @@ import { output, type Framer, type FramerOutput } from './framer.js';
 
 /** Every `length` bytes are one frame (binary or fixed-width ASCII records). */
 export class FixedLengthFramer implements Framer {
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
 
   constructor(private readonly length: number) {
     if (!Number.isInteger(length) || length < 1) throw new Error(`fixed frame length must be a positive integer, got ${length}`);
