@@ -6,7 +6,6 @@ import type { Clock } from '../../core/clock/index.js';
 import type { Module } from '../../core/module/index.js';
 import type { WriteBatcher } from '../store/index.js';
 import { EmbeddedBrokerLink } from './embedded-link.js';
-import { ExternalBrokerLink } from './external-link.js';
 import { Ingress } from './ingress.js';
 import type { BrokerLink } from './link.js';
 
@@ -56,8 +55,9 @@ export class EventBus implements Module {
       bus.subscribe('mqtt.publish', endpoint, (e) => this.publish(e.topic, e.payload, e.retain ?? false, e.qos ?? 0)),
       bus.subscribe('device.cleansed', endpoint, (e) => this.publishCleansed(e.deviceId, e.readings)),
     ];
+    // mqtt.js costs ~20 MB of RSS: loaded only when an external broker is used.
     const link: BrokerLink = external
-      ? new ExternalBrokerLink({ url: this.deps.mqttUrl!, clientId: `kedge-edge-${this.deps.node}`, logger })
+      ? new (await import('./external-link.js')).ExternalBrokerLink({ url: this.deps.mqttUrl!, clientId: `kedge-edge-${this.deps.node}`, logger })
       : new EmbeddedBrokerLink({ port: this.deps.mqttPort, logger });
     try {
       await link.start((topic, payload) => ingress.handle(topic, payload));
