@@ -13,7 +13,7 @@ import {
 } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import type { Clock, Timer } from '../../core/clock/index.js';
-import { errorText, isKedgeError, type KedgeError } from '../../core/errors/index.js';
+import { errorText } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
 import { parsePropertyValue, type PropertyInstance } from '../../model/index.js';
 import { twinString } from '../shared/index.js';
@@ -454,7 +454,3 @@ export class TwinModule implements Module {
 }
 
 type TwinDeviceState = DeviceTwin['state'];
-
-export function isTwinError(err: unknown): err is KedgeError {
-  return isKedgeError(err) && err.code.startsWith('KEDGE_TWIN_');
-}
