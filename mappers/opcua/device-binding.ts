@@ -66,7 +66,8 @@ export class DeviceBinding implements ConnectionListener {
         await this.subscribe(session, byCycle, epoch);
         this.pollingReason = undefined;
       } catch (err) {
-        if (epoch !== this.epoch) return;
+        // A session that died meanwhile is not a refusal: the connection reports it and re-runs up().
+        if (epoch !== this.epoch || this.connection.session !== session) return;
         await this.releaseGroups(session);
         this.pollingReason = `server refused the subscription (${errorText(err)}); reading every collect cycle instead`;
         this.ctx.logger.warn({ device: this.device.id, reason: this.pollingReason }, 'OPC UA falls back to polling');
