@@ -1,0 +1,38 @@
+import type { PropertyInstance } from '../../../src/model/index.js';
+
+/** Deterministic pseudo-random numbers (mulberry32), so a run with a seed replays exactly. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The text candidates for a property's value at step `n`: numbers drift slowly through the
+ * model's minimum..maximum (a sine, so readings look like a process, not noise), booleans flip
+ * every 5 steps. Several renderings are offered ("21.5", "22", "21.50") so the caller can pick
+ * the one the property's pattern accepts.
+ */
+export function valueCandidates(p: PropertyInstance, n: number, phase: number): string[] {
+  const lo = p.minimum ?? 0;
+  const hi = p.maximum ?? lo + 100;
+  // Stay inside the middle half of the range: cleansing range checks must pass.
+  const mid = (lo + hi) / 2;
+  const x = mid + ((hi - lo) / 4) * Math.sin(n / 20 + phase);
+  switch (p.type) {
+    case 'INT':
+      return [String(Math.round(x))];
+    case 'FLOAT':
+    case 'DOUBLE':
+      return [x.toFixed(1), x.toFixed(2), String(Math.round(x)), x.toFixed(3)];
+    case 'BOOLEAN':
+      return Math.floor(n / 5) % 2 === 0 ? ['true', '1', 'ON'] : ['false', '0', 'OFF'];
+    default:
+      return ['OK', 'ok', 'A', '0'];
+  }
+}
