@@ -167,9 +167,12 @@ export class SerialLine {
     if (this.closed) return;
     const delay = Math.min(this.o.backoff.maxMs, this.o.backoff.initialMs * 2 ** this.attempts);
     this.attempts++;
-    if (reason !== this.lastReason) this.o.logger.warn({ port: this.path, retryInMs: delay }, reason);
+    // Reported once per reason: a port that stays unplugged does not repeat itself every retry.
+    if (reason !== this.lastReason) {
+      this.o.logger.warn({ port: this.path, retryInMs: delay }, reason);
+      for (const s of this.subscribers) s.state(false, reason);
+    }
     this.lastReason = reason;
-    for (const s of this.subscribers) s.state(false, reason);
     this.retry = this.o.clock.setTimeout(() => void this.tryOpen(), delay);
   }
 
