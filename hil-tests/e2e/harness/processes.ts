@@ -13,7 +13,15 @@ export class KedgeProcess {
   constructor(readonly name: string, readonly child: ChildProcess) {
     child.stdout!.on('data', (d) => (this.output += d));
     child.stderr!.on('data', (d) => (this.output += d));
-    this.closed = new Promise((resolve) => child.once('close', (code) => resolve(code)));
+    // However the test or benchmark ends, its kedge processes end with it.
+    const kill = () => child.kill('SIGKILL');
+    process.once('exit', kill);
+    this.closed = new Promise((resolve) =>
+      child.once('close', (code) => {
+        process.removeListener('exit', kill);
+        resolve(code);
+      }),
+    );
   }
 
   get running(): boolean {

@@ -1,0 +1,155 @@
+/**
+ * End to end, every hop a real process: `kedge sim modbus` (the devices) -> `kedge mapper` (run by
+ * the edge's Edged) -> `kedge edge` -> `kedge cloud` -> a consumer of kedge/telemetry/# (here).
+ * Readings/s at the consumer, loss (edge-emitted minus consumer-received, after the devices are
+ * deleted and the link is quiet), CPU of mapper + edge + cloud per 1,000 readings, and latency
+ * from the reading's ts (the mapper's read) to its arrival at the consumer.
+ *
+ *   npx tsx bench/e2e.bench.ts --rate 20000 [--seconds 20] [--write "Throughput at 20,000 readings/s"]
+ *
+ * The rate is devices x properties x 1000 / period: 100 devices x 50 properties, period from the rate.
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { connectAsync, type MqttClient } from 'mqtt';
+import { freePort, portAnswers } from '../src/demo/ports.js';
+import { runKedge, spawnKedge } from '../hil-tests/e2e/harness/kedge.js';
+import { edgeSetup, KedgeProcess, startCloud, startEdge, tempDir, waitFor } from '../hil-tests/e2e/harness/processes.js';
+import { CloudSubscriber } from '../hil-tests/e2e/harness/subscriber.js';
+import { childPids, cpuMs, e2eDevicesYaml, percentile, writeE2eSection } from './e2e-support.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1]! : dflt;
+};
+const RATE = Number(opt('rate', '20000'));
+const SECONDS = Number(opt('seconds', '20'));
+const WARMUP_S = Number(opt('warmup', '8'));
+const DEVICES = Number(opt('devices', '100'));
+const PROPS = Number(opt('props', '50'));
+const PERIOD = Math.round((DEVICES * PROPS * 1000) / RATE);
+const writeAs = args.includes('--write') ? opt('write', `${RATE} readings/s`) : undefined;
+
+const dir = tempDir('kedge-bench-e2e-');
+const log = (s: string) => process.stderr.write(`${s}\n`);
+let sim: KedgeProcess | undefined;
+let edge: KedgeProcess | undefined;
+let cloud: Awaited<ReturnType<typeof startCloud>> | undefined;
+let sub: CloudSubscriber | undefined;
+let trace: MqttClient | undefined;
+const TRACE = args.includes('--trace');
+const hops = { dataUpdate: [] as number[], cleansed: [] as number[] };
+try {
+  cloud = await startCloud(join(dir.path, 'cloud'));
+  sub = await CloudSubscriber.connect(cloud.ports.mqtt, ['kedge/telemetry/#']);
+  let received = 0;
+  let latencies: number[] = [];
+  let recording = false;
+  const onMessage = sub.telemetry.push.bind(sub.telemetry);
+  // Count instead of keeping every message (millions over a run).
+  sub.telemetry.push = (...msgs) => {
+    const now = Date.now();
+    for (const m of msgs) {
+      received += m.readings.length;
+      if (recording) for (const r of m.readings) latencies.push(now - r.ts);
+    }
+    return 0;
+  };
+  void onMessage;
+  const setup = await edgeSetup('bench-node', join(dir.path, 'edge'), `ws://127.0.0.1:${cloud.ports.hub}`, 'process');
+  edge = await startEdge(setup);
+  if (TRACE) {
+    // Where the time goes: the same readings seen on the edge broker, raw (mapper out) and cleansed (pipeline out).
+    trace = await connectAsync(`mqtt://127.0.0.1:${setup.mqttPort}`);
+    await trace.subscribeAsync(['$ke/events/device/+/+/data/update', '$ke/events/device/+/+/data/cleansed']);
+    trace.on('message', (topic, payload) => {
+      if (!recording) return;
+      const now = Date.now();
+      const list = topic.endsWith('/data/update') ? hops.dataUpdate : hops.cleansed;
+      for (const r of (JSON.parse(payload.toString()) as { readings: Array<{ ts: number }> }).readings) list.push(now - r.ts);
+    });
+  }
+  const simPort = await freePort();
+  const file = join(dir.path, 'devices.yaml');
+  writeFileSync(file, e2eDevicesYaml(setup.node, DEVICES, PROPS, PERIOD, simPort));
+  sim = new KedgeProcess('sim', spawnKedge(['sim', 'modbus', '--model', file, '--tcp', String(simPort)]));
+  await waitFor(() => portAnswers(simPort), 'the simulator', 60_000, [sim]);
+  const applied = await runKedge(['apply', '-f', file, '--server', cloud.api]);
+  if (applied.code !== 0) throw new Error(`apply failed: ${applied.stdout}${applied.stderr}`);
+  log(`${DEVICES} devices x ${PROPS} properties every ${PERIOD} ms = ${RATE} readings/s; warming up ${WARMUP_S} s`);
+  await waitFor(() => received > 0, 'the first readings at the consumer', 60_000, [edge, cloud.proc, sim]);
+  await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
+
+  const pids = { cloud: cloud.proc.child.pid!, edge: edge.child.pid!, mappers: childPids(edge.child.pid!) };
+  const cpu = () => ({ cloud: cpuMs(pids.cloud), edge: cpuMs(pids.edge), mapper: pids.mappers.reduce((n, p) => n + cpuMs(p), 0) });
+  const c0 = cpu();
+  const r0 = received;
+  const t0 = performance.now();
+  latencies = [];
+  recording = true;
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  recording = false;
+  const elapsed = (performance.now() - t0) / 1000;
+  const c1 = cpu();
+  const r1 = received;
+  const perK = (ms: number) => (ms / (r1 - r0)) * 1000;
+  const cpuMsTotal = c1.cloud - c0.cloud + (c1.edge - c0.edge) + (c1.mapper - c0.mapper);
+
+  // Loss: freeze the mapper (no new readings, nothing in the link disturbed), wait until the
+  // consumer count is quiet, compare with what the edge pipeline emitted.
+  for (const pid of pids.mappers) process.kill(pid, 'SIGSTOP');
+  let last = -1;
+  while (last !== received) {
+    last = received;
+    await new Promise((r) => setTimeout(r, 3000));
+  }
+  const metrics = await (await fetch(`http://127.0.0.1:${setup.apiPort}/metrics`)).text();
+  const emitted = Number(/^kedge_pipeline_readings_total\{outcome="emitted",reason=""\} (\d+)/m.exec(metrics)?.[1] ?? NaN);
+  latencies.sort((a, b) => a - b);
+  const result = {
+    rate: RATE,
+    delivered: (r1 - r0) / elapsed,
+    emitted,
+    received,
+    lost: emitted - received,
+    cpu: { total: perK(cpuMsTotal), cloud: perK(c1.cloud - c0.cloud), edge: perK(c1.edge - c0.edge), mapper: perK(c1.mapper - c0.mapper) },
+    coresUsed: cpuMsTotal / 1000 / elapsed,
+    latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? NaN, samples: latencies.length },
+    mappers: pids.mappers.length,
+    ...(TRACE ? { trace: Object.fromEntries(Object.entries(hops).map(([k, v]) => { v.sort((a, b) => a - b); return [k, { p50: percentile(v, 50), p99: percentile(v, 99), n: v.length }]; })) } : {}),
+  };
+  log(JSON.stringify(result, null, 2));
+  if (writeAs) {
+    const n = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+    writeE2eSection(
+      writeAs,
+      [
+        `- command: \`npx tsx bench/e2e.bench.ts --rate ${RATE} --seconds ${SECONDS} --devices ${DEVICES} --props ${PROPS}\``,
+        `- load: ${DEVICES} Modbus TCP devices (one simulator, one unit each) x ${PROPS} uint16 registers, collectCycle ${PERIOD} ms = ${n(RATE)} readings/s offered; ${result.mappers} mapper process`,
+        `- delivered to the consumer: **${n(result.delivered)} readings/s** over ${n(elapsed, 1)} s after a ${WARMUP_S} s warm-up`,
+        `- loss: ${n(result.lost)} (edge pipeline emitted ${n(emitted)}, consumer received ${n(received)} over the whole run, counted after the devices were deleted and the link was quiet)`,
+        `- CPU of mapper + edge + cloud: **${n(result.cpu.total, 2)} ms per 1,000 readings** (mapper ${n(result.cpu.mapper, 2)}, edge ${n(result.cpu.edge, 2)}, cloud ${n(result.cpu.cloud, 2)}); ${n(result.coresUsed * 100, 0)} % of one core in total`,
+        `- latency, reading ts (mapper read) to the consumer: p50 ${n(result.latency.p50)} ms, p99 **${n(result.latency.p99)} ms**, max ${n(result.latency.max)} ms (${n(result.latency.samples)} readings)`,
+        `- kedge processes run with \`node --import tsx\` (hil-tests/e2e/harness/kedge-entry.ts); node ${process.version}, ${cpus().length} cores, ${cpus()[0]?.model.trim() ?? '?'}`,
+        `- measured: ${new Date().toISOString().slice(0, 10)}`,
+      ].join('\n'),
+    );
+  }
+} finally {
+  const quietly = async (fn: () => unknown) => {
+    try {
+      await fn();
+    } catch (err) {
+      log(`cleanup: ${(err as Error).message}`);
+    }
+  };
+  for (const pid of edge?.child.pid ? childPids(edge.child.pid) : []) await quietly(() => process.kill(pid, 'SIGCONT'));
+  await quietly(() => trace?.endAsync(true));
+  await quietly(() => sub?.close());
+  await quietly(() => sim?.stop());
+  await quietly(() => edge?.stop());
+  await quietly(() => cloud?.proc.stop());
+  dir.remove();
+}
