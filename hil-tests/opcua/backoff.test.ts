@@ -26,11 +26,10 @@ afterAll(async () => {
 describe('OpcuaConnection reconnect back-off', () => {
   it('retries after 100, 200, 400, 400 ms (doubling, capped) and stops retrying when closed', async () => {
     const clock = new ManualClock(0);
-    const pki = await openClientPki(rec.ctx.dataDir, true);
     const url = `opc.tcp://127.0.0.1:${await closedPort()}`;
     const connection = new OpcuaConnection(
       { url, securityPolicy: 'None', securityMode: 'None', timeoutMs: 2000, subscribe: true },
-      { certificateManager: pki, clock, logger: silentLogger(), backoff: { initialMs: 100, maxMs: 400 }, onReconnect: () => undefined },
+      { openPki: () => openClientPki(rec.ctx.dataDir, true), clock, logger: silentLogger(), backoff: { initialMs: 100, maxMs: 400 }, onReconnect: () => undefined },
     );
     const downs: string[] = [];
     await connection.attach('default/x', { up: async () => undefined, down: (reason) => downs.push(reason) });
@@ -50,7 +49,6 @@ describe('OpcuaConnection reconnect back-off', () => {
       expect(clock.pending).toBe(0);
     } finally {
       await connection.close();
-      await pki.dispose();
     }
   });
 });

@@ -30,7 +30,8 @@ export interface Backoff {
 }
 
 export interface ConnectionDeps {
-  certificateManager: OPCUACertificateManager;
+  /** Opens the client PKI (see pki.ts); a session keeps one until a certificate failure. */
+  openPki(): Promise<OPCUACertificateManager>;
   clock: Clock;
   logger: Logger;
   backoff: Backoff;
@@ -62,6 +63,7 @@ export class OpcuaConnection {
   private closed = false;
   private lastReason = 'connecting';
   private disposing: Promise<void>[] = [];
+  private pki: OPCUACertificateManager | undefined;
 
   constructor(
     readonly settings: ConnectionSettings,
@@ -160,6 +162,7 @@ export class OpcuaConnection {
     this.retryTimer = undefined;
     this.generation += 1;
     this.dispose();
+    this.dropPki();
     await Promise.all(this.disposing);
   }
 
@@ -167,7 +170,14 @@ export class OpcuaConnection {
     this.retryTimer = undefined;
     if (this.closed) return;
     const generation = ++this.generation;
-    const client = this.createClient();
+    try {
+      this.pki ??= await this.deps.openPki();
+    } catch (err) {
+      this.lost(generation, `cannot open the client certificate store: ${firstLine(errorText(err))}`);
+      return;
+    }
+    if (generation !== this.generation) return;
+    const client = this.createClient(this.pki);
     this.client = client;
     client.on('close', (err?: Error | null) => this.lost(generation, `connection to ${this.label} closed${err ? `: ${firstLine(errorText(err))}` : ''}`));
     client.on('connection_lost', () => this.lost(generation, `connection to ${this.label} lost`));
@@ -206,6 +216,8 @@ export class OpcuaConnection {
     this.lastReason = reason;
     this.deps.logger.warn({ server: this.label, reason }, 'OPC UA session lost; reconnecting with back-off');
     this.dispose();
+    // A fresh manager reads trusted/ again: an operator may have moved the certificate there.
+    if (/certificate/i.test(reason)) this.dropPki();
     for (const l of this.listeners.values()) l.down(reason);
     const delay = Math.min(this.deps.backoff.maxMs, this.deps.backoff.initialMs * 2 ** this.attempt);
     this.attempt += 1;
@@ -228,7 +240,19 @@ export class OpcuaConnection {
     });
   }
 
-  private createClient(): OPCUAClient {
+  /** Disposes the certificate manager once the clients that used it are gone. */
+  private dropPki(): void {
+    const pki = this.pki;
+    this.pki = undefined;
+    if (!pki) return;
+    const done = Promise.all(this.disposing).then(() => pki.dispose()).catch(() => undefined);
+    this.disposing.push(done);
+    void done.then(() => {
+      this.disposing = this.disposing.filter((p) => p !== done);
+    });
+  }
+
+  private createClient(certificateManager: OPCUACertificateManager): OPCUAClient {
     const s = this.settings;
     const options: Parameters<typeof OPCUAClient.create>[0] = {
       applicationName: 'kedge',
@@ -236,7 +260,7 @@ export class OpcuaConnection {
       securityMode: MessageSecurityMode[s.securityMode],
       securityPolicy: SecurityPolicy[s.securityPolicy],
       connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 100 },
-      clientCertificateManager: this.deps.certificateManager,
+      clientCertificateManager: certificateManager,
       keepSessionAlive: true,
       requestedSessionTimeout: SESSION_TIMEOUT_MS,
       transportTimeout: s.timeoutMs,

@@ -1,11 +1,10 @@
-import type { OPCUACertificateManager } from 'node-opcua';
 import type { DeviceInstance, PropertyValue } from '../../src/model/index.js';
 import type { DriverContext, DriverReading, ProtocolDriver } from '../sdk/driver.js';
 import { type Backoff, OpcuaConnection } from './connection.js';
 import { DeviceBinding } from './device-binding.js';
 import { opcuaErrors } from './errors.js';
 import { type OpcuaMetrics, opcuaMetrics } from './metrics.js';
-import { openClientPki } from './pki.js';
+import { openClientPki, preparePkiFolders } from './pki.js';
 import { nodeBindingsOf, sessionKey, settingsOf } from './settings.js';
 
 export interface OpcuaDriverOptions {
@@ -22,7 +21,7 @@ export class OpcuaDriver implements ProtocolDriver {
   readonly protocol = 'opcua';
   private readonly connections = new Map<string, OpcuaConnection>();
   private readonly devices = new Map<string, { binding: DeviceBinding; key: string }>();
-  private pki: OPCUACertificateManager | undefined;
+  private started = false;
   private metrics: OpcuaMetrics | undefined;
 
   constructor(
@@ -32,19 +31,19 @@ export class OpcuaDriver implements ProtocolDriver {
 
   async start(): Promise<void> {
     this.metrics = opcuaMetrics(this.ctx.metrics);
-    this.pki = await openClientPki(this.ctx.dataDir, this.options.acceptUnknownServerCertificates ?? true);
+    await preparePkiFolders(this.ctx.dataDir);
+    this.started = true;
   }
 
   async stop(): Promise<void> {
     for (const id of [...this.devices.keys()]) await this.removeDevice(id);
     await Promise.all([...this.connections.values()].map((c) => c.close()));
     this.connections.clear();
-    await this.pki?.dispose();
-    this.pki = undefined;
+    this.started = false;
   }
 
   async addDevice(device: DeviceInstance): Promise<void> {
-    if (!this.pki || !this.metrics) throw opcuaErrors.create('KEDGE_OPCUA_NOT_CONNECTED', `device ${device.id}: the OPC UA driver is not started`);
+    if (!this.started || !this.metrics) throw opcuaErrors.create('KEDGE_OPCUA_NOT_CONNECTED', `device ${device.id}: the OPC UA driver is not started`);
     if (this.devices.has(device.id)) await this.removeDevice(device.id);
     const settings = settingsOf(device);
     const nodes = nodeBindingsOf(device);
@@ -53,7 +52,7 @@ export class OpcuaDriver implements ProtocolDriver {
     if (!connection) {
       const metrics = this.metrics;
       connection = new OpcuaConnection(settings, {
-        certificateManager: this.pki,
+        openPki: () => openClientPki(this.ctx.dataDir, this.options.acceptUnknownServerCertificates ?? true),
         clock: this.ctx.clock,
         logger: this.ctx.logger,
         backoff: this.options.backoff ?? DEFAULT_BACKOFF,
