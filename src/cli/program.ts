@@ -8,7 +8,9 @@ import { registerEdge } from './commands/edge.js';
 import { registerGet } from './commands/get.js';
 import { registerMapper } from './commands/mapper.js';
 import { registerSimModbus } from './commands/sim-modbus.js';
+import { registerSimGpio } from './commands/sim-gpio.js';
 import { registerSimOpcua } from './commands/sim-opcua.js';
+import { registerSimSerial } from './commands/sim-serial.js';
 import { registerSim } from './commands/sim.js';
 import { registerTwin } from './commands/twin.js';
 import { registerValidate } from './commands/validate.js';
@@ -33,7 +35,7 @@ export function buildProgram(version: string): Command {
   registerGet(program);
   registerTwin(program);
   registerDelete(program);
-  registerSim(program, [registerSimModbus, registerSimOpcua]);
+  registerSim(program, [registerSimModbus, registerSimOpcua, registerSimSerial, registerSimGpio]);
   registerConfig(program);
   return program;
 }
