@@ -11,7 +11,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModbusSim } from '../mappers/modbus/sim/index.js';
 import { freePort } from '../hil-tests/support/brokers.js';
-import { benchDevice, benchModel, rssMb, writeEdgeSection } from './edge-bench-support.js';
+import { benchDevice, benchModel, procIo, rssMb, writeEdgeSection } from './edge-bench-support.js';
 
 const args = process.argv.slice(2);
 const seconds = Number(args.find((a) => /^\d+$/.test(a)) ?? 20);
@@ -46,8 +46,8 @@ await sim.stop();
 const text = [
   `${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}; \`kedge edge\` compiled (tsc), ${DEVICES} Modbus TCP devices x ${PROPS} float32 properties polled every 1 s from the simulator (1,000 readings/s when a mapper runs), ${seconds} s per mode; RSS sampled every second after the devices were applied; node flags: ${nodeFlags.length ? `\`${nodeFlags.join(' ')}\`` : 'none'}.`,
   '',
-  '| --mappers | edge RSS steady (median) | edge RSS max | mapper children RSS | readings/s cleansed |',
-  '|---|---|---|---|---|',
+  '| --mappers | edge RSS steady (median) | edge RSS max | mapper children RSS | readings/s cleansed | edge bytes written per 1,000 readings (write_bytes) |',
+  '|---|---|---|---|---|---|',
   ...rows,
 ].join('\n');
 process.stdout.write(`${text}\n`);
@@ -70,15 +70,19 @@ async function measure(mode: string): Promise<string> {
     const samples: number[] = [];
     let mapperRss = 0;
     const before = await processed(api);
+    const io0 = procIo(child.pid!);
     for (let s = 0; s < seconds; s++) {
       await new Promise((r) => setTimeout(r, 1000));
       samples.push(rssMb(child.pid!));
       mapperRss = Math.max(mapperRss, childrenRss(child.pid!));
     }
-    const rate = Math.round(((await processed(api)) - before) / seconds);
+    const done = (await processed(api)) - before;
+    const io1 = procIo(child.pid!);
+    const rate = Math.round(done / seconds);
+    const per1000 = done > 0 ? `${Math.round(((io1.writeBytes - io0.writeBytes) / done) * 1000).toLocaleString('en')} B` : '-';
     const sorted = [...samples].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)]!;
-    return `| ${mode} | **${median.toFixed(1)} MB** | ${sorted.at(-1)!.toFixed(1)} MB | ${mode === 'process' ? `${mapperRss.toFixed(1)} MB` : '-'} | ${rate.toLocaleString('en')} |`;
+    return `| ${mode} | **${median.toFixed(1)} MB** | ${sorted.at(-1)!.toFixed(1)} MB | ${mode === 'process' ? `${mapperRss.toFixed(1)} MB` : '-'} | ${rate.toLocaleString('en')} | ${per1000} |`;
   } finally {
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');

@@ -96,6 +96,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     node,
     desiredTimeoutMs: config.desiredTimeoutMs,
     reportIntervalMs: config.twinReportIntervalMs,
+    checkpointMs: config.twinCheckpointMs,
   });
   const eventbus = new EventBus({ bus, batcher: store.batcher, clock, logger: log('eventbus'), registry, node, mqttPort: config.mqtt.port, mqttUrl: config.mqtt.url });
   const edged = new Edged({

@@ -19,6 +19,11 @@ export const migrations: ReadonlyArray<{ version: number; sql: string }> = [
       CREATE INDEX outbox_kind ON outbox (kind, id);
     `,
   },
+  {
+    version: 2,
+    // Reported values are appended here (sequential pages) and folded into `twin` now and then.
+    sql: `CREATE TABLE twin_reported_log (id INTEGER PRIMARY KEY, device TEXT NOT NULL, property TEXT NOT NULL, reported TEXT NOT NULL);`,
+  },
 ];
 
 export function migrate(db: Database): number {

@@ -80,6 +80,24 @@ export function describeTwinStoreContract(name: string, make: () => StoreFixture
       expect(store.loadAll().has('default/a')).toBe(false);
       expect(store.loadStates().has('default/a')).toBe(false);
     });
+    it('journals reported values: newer ones override the row on load, a checkpoint folds and empties the journal', () => {
+      const { store } = open();
+      store.put('default/a', 'p', record);
+      store.appendReported('default/a', 'p', { value: '1', quality: 'good', ts: 7, version: 4 });
+      store.appendReported('default/a', 'p', { value: '2', quality: 'uncertain', ts: 8, version: 5 });
+      store.appendReported('default/a', 'new', { value: 'x', quality: 'good', ts: 8, version: 1 });
+      // Older than the row (version 3): ignored.
+      store.appendReported('default/a', 'p', { value: 'old', quality: 'good', ts: 1, version: 2 });
+      const loaded = store.loadAll().get('default/a')!;
+      expect(loaded.get('p')?.reported).toEqual({ value: '2', quality: 'uncertain', ts: 8, version: 5 });
+      expect(loaded.get('p')?.desired).toEqual(record.desired);
+      expect(loaded.get('new')).toEqual({ cloudVersion: 0, edgeVersion: 0, reported: { value: 'x', quality: 'good', ts: 8, version: 1 } });
+      store.checkpoint([{ deviceId: 'default/a', property: 'p', record: { ...record, reported: { value: '9', quality: 'good', ts: 9, version: 6 } } }]);
+      const after = store.loadAll().get('default/a')!;
+      expect(after.get('p')?.reported?.value).toBe('9');
+      expect(after.has('new')).toBe(false);
+    });
+
     it('persists across reopening', () => {
       const f = open();
       if (!f.reopen) return expect(f.reopen).toBeUndefined();

@@ -4,7 +4,7 @@ import type { DeviceStateRecord, TwinRecord, TwinStore } from './types.js';
 
 /** Twin rows (one JSON record per device+property) and device states. */
 export class SqliteTwinStore implements TwinStore {
-  private stmts: Record<'put' | 'all' | 'delTwin' | 'delState' | 'putState' | 'states', Statement> | undefined;
+  private stmts: Record<'put' | 'all' | 'delTwin' | 'delState' | 'putState' | 'states' | 'log' | 'logAll' | 'logClear' | 'logDel', Statement> | undefined;
 
   constructor(private readonly handle: DbHandle) {}
 
@@ -15,7 +15,25 @@ export class SqliteTwinStore implements TwinStore {
       if (!props) out.set(row.device, (props = new Map()));
       props.set(row.property, JSON.parse(row.record) as TwinRecord);
     }
+    for (const row of this.prepare().logAll.all() as Array<{ device: string; property: string; reported: string }>) {
+      const reported = JSON.parse(row.reported) as NonNullable<TwinRecord['reported']>;
+      let props = out.get(row.device);
+      if (!props) out.set(row.device, (props = new Map()));
+      const rec = props.get(row.property) ?? { cloudVersion: 0, edgeVersion: 0 };
+      if (!rec.reported || rec.reported.version < reported.version) rec.reported = reported;
+      props.set(row.property, rec);
+    }
     return out;
+  }
+
+  appendReported(deviceId: string, property: string, reported: NonNullable<TwinRecord['reported']>): void {
+    this.prepare().log.run(deviceId, property, JSON.stringify(reported));
+  }
+
+  checkpoint(rows: Array<{ deviceId: string; property: string; record: TwinRecord }>): void {
+    const s = this.prepare();
+    for (const r of rows) s.put.run(r.deviceId, r.property, JSON.stringify(r.record));
+    s.logClear.run();
   }
 
   put(deviceId: string, property: string, record: TwinRecord): void {
@@ -26,6 +44,7 @@ export class SqliteTwinStore implements TwinStore {
     const s = this.prepare();
     s.delTwin.run(deviceId);
     s.delState.run(deviceId);
+    s.logDel.run(deviceId);
   }
 
   putState(deviceId: string, state: DeviceStateRecord): void {
@@ -48,6 +67,10 @@ export class SqliteTwinStore implements TwinStore {
         'INSERT INTO device_state (device, state, reason, ts) VALUES (?, ?, ?, ?) ON CONFLICT (device) DO UPDATE SET state = excluded.state, reason = excluded.reason, ts = excluded.ts',
       ),
       states: db.prepare('SELECT device, state, reason, ts FROM device_state'),
+      log: db.prepare('INSERT INTO twin_reported_log (device, property, reported) VALUES (?, ?, ?)'),
+      logAll: db.prepare('SELECT device, property, reported FROM twin_reported_log ORDER BY id'),
+      logClear: db.prepare('DELETE FROM twin_reported_log'),
+      logDel: db.prepare('DELETE FROM twin_reported_log WHERE device = ?'),
     };
     return this.stmts;
   }

@@ -38,9 +38,17 @@ export interface DeviceStateRecord {
   ts: number;
 }
 
+/**
+ * Twin rows, plus a journal for reported values: a new reported value is appended (cheap,
+ * sequential) and the rows are rewritten only at a checkpoint, which also empties the journal.
+ * `loadAll` applies journal entries newer (by reported version) than their row.
+ */
 export interface TwinStore {
   loadAll(): Map<string, Map<string, TwinRecord>>;
   put(deviceId: string, property: string, record: TwinRecord): void;
+  appendReported(deviceId: string, property: string, reported: NonNullable<TwinRecord['reported']>): void;
+  /** Writes `rows` and empties the journal (in the caller's transaction). */
+  checkpoint(rows: Array<{ deviceId: string; property: string; record: TwinRecord }>): void;
   deleteDevice(deviceId: string): void;
   putState(deviceId: string, state: DeviceStateRecord): void;
   loadStates(): Map<string, DeviceStateRecord>;

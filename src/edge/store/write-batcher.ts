@@ -13,6 +13,13 @@ export interface WriteBatcherOptions {
   intervalMs?: number;
   /** Flush early once this many writes are buffered (default 5000). */
   maxPending?: number;
+  /**
+   * Commit on the next event-loop turn once this many senders wait for durability (default 64):
+   * under load, senders blocked on their acknowledgement send nothing more, so waiting out the
+   * interval would only cap throughput; at low rates the interval keeps transactions (and SD card
+   * writes) few.
+   */
+  groupCommitWaiters?: number;
 }
 
 /**
@@ -78,7 +85,8 @@ export class WriteBatcher {
   durable(soon = false): Promise<void> {
     return new Promise((resolve, reject) => {
       this.waiters.push({ resolve, reject });
-      if (soon && this.running) this.flushSoon();
+      const crowded = this.waiters.length >= (this.options.groupCommitWaiters ?? 64);
+      if ((soon || crowded) && this.running) this.flushSoon();
       else this.schedule();
     });
   }

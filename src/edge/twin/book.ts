@@ -22,6 +22,11 @@ type ReportProps = TwinReportContent['properties'];
 export class TwinBook {
   readonly twins = new Map<string, DeviceTwin>();
   private dirty = new Map<string, Set<string>>();
+  /** Properties whose new reported value goes to the journal only. */
+  private dirtyReported = new Map<string, Set<string>>();
+  /** Journaled since the last checkpoint: rewritten into `twin` at the next one. */
+  private journaled = new Map<string, Set<string>>();
+  private checkpointDue = false;
   private dirtyStates = new Set<string>();
   private reports = new Map<string, { props: ReportProps; urgent: boolean }>();
   private states = new Map<string, DeviceStateContent>();
@@ -31,11 +36,20 @@ export class TwinBook {
     private readonly deps: { store: TwinStore; outbox: OutboxStore; batcher: WriteBatcher; clock: Clock; node: string; reportIntervalMs: number },
   ) {}
 
-  touch(deviceId: string, property: string): void {
-    let set = this.dirty.get(deviceId);
-    if (!set) this.dirty.set(deviceId, (set = new Set()));
+  /** A change to persist: `reported` (only the reported value changed) goes to the journal. */
+  touch(deviceId: string, property: string, kind: 'full' | 'reported' = 'full'): void {
+    const map = kind === 'full' ? this.dirty : this.dirtyReported;
+    let set = map.get(deviceId);
+    if (!set) map.set(deviceId, (set = new Set()));
     if (set.has(property)) return;
     set.add(property);
+    this.deps.batcher.mark();
+  }
+
+  /** Asks the next batch to fold the journal into the twin rows. */
+  requestCheckpoint(): void {
+    if (this.journaled.size === 0) return;
+    this.checkpointDue = true;
     this.deps.batcher.mark();
   }
 
@@ -71,6 +85,20 @@ export class TwinBook {
       }
     }
     this.dirty = new Map();
+    for (const [deviceId, props] of this.dirtyReported) {
+      const twin = this.twins.get(deviceId);
+      if (!twin) continue;
+      let journaled = this.journaled.get(deviceId);
+      if (!journaled) this.journaled.set(deviceId, (journaled = new Set()));
+      for (const p of props) {
+        const reported = twin.records.get(p)?.reported;
+        if (!reported) continue;
+        store.appendReported(deviceId, p, reported);
+        journaled.add(p);
+      }
+    }
+    this.dirtyReported = new Map();
+    if (this.checkpointDue) this.checkpoint();
     for (const deviceId of this.dirtyStates) {
       const twin = this.twins.get(deviceId);
       if (twin) store.putState(deviceId, twin.state);
@@ -92,9 +120,25 @@ export class TwinBook {
     if (entries.length > 0) outbox.append(entries);
   }
 
+  private checkpoint(): void {
+    const rows: Array<{ deviceId: string; property: string; record: TwinRecord }> = [];
+    for (const [deviceId, props] of this.journaled) {
+      const twin = this.twins.get(deviceId);
+      for (const p of props) {
+        const record = twin?.records.get(p);
+        if (record) rows.push({ deviceId, property: p, record });
+      }
+    }
+    this.deps.store.checkpoint(rows);
+    this.journaled = new Map();
+    this.checkpointDue = false;
+  }
+
   forget(deviceId: string): void {
     this.twins.delete(deviceId);
     this.dirty.delete(deviceId);
+    this.dirtyReported.delete(deviceId);
+    this.journaled.delete(deviceId);
     this.reports.delete(deviceId);
     this.states.delete(deviceId);
     this.dirtyStates.delete(deviceId);

@@ -40,6 +40,8 @@ export interface TwinModuleDeps {
   desiredTimeoutMs?: number;
   /** Reports of reported values only go to the cloud at most this often per device (default 10 s). */
   reportIntervalMs?: number;
+  /** How often journaled reported values are folded into the twin rows (default 60 s; also on stop). */
+  checkpointMs?: number;
 }
 
 const endpoint = { name: 'twin', group: 'twin' };
@@ -56,6 +58,7 @@ export class TwinModule implements Module {
   private readonly waiters = new Map<string, Set<() => void>>();
   private undo: Array<() => void> = [];
   private tickTimer: Timer | undefined;
+  private checkpointTimer: Timer | undefined;
 
   constructor(private readonly deps: TwinModuleDeps) {}
 
@@ -85,11 +88,14 @@ export class TwinModule implements Module {
     this.tickTimer = clock.setInterval(() => {
       if (book.waitingReports > 0) this.deps.batcher.mark();
     }, 1000);
+    this.checkpointTimer = clock.setInterval(() => book.requestCheckpoint(), this.deps.checkpointMs ?? 60_000);
   }
 
   async stop(): Promise<void> {
     if (this.tickTimer) this.deps.clock.clearInterval(this.tickTimer);
-    this.tickTimer = undefined;
+    if (this.checkpointTimer) this.deps.clock.clearInterval(this.checkpointTimer);
+    this.tickTimer = this.checkpointTimer = undefined;
+    this.book?.requestCheckpoint();
     for (const t of this.timers.values()) this.deps.clock.clearTimeout(t);
     this.timers.clear();
     for (const set of this.waiters.values()) for (const w of set) w();
@@ -162,7 +168,7 @@ export class TwinModule implements Module {
       const last = msgTwin(prop, rec);
       const value = r.value === null ? (rec.reported?.value ?? '') : twinString(r.value);
       rec.reported = { value, quality: r.quality, ts: r.ts, version: (rec.reported?.version ?? 0) + 1 };
-      this.book!.touch(deviceId, r.property);
+      this.book!.touch(deviceId, r.property, 'reported');
       this.book!.report(deviceId, r.property, { reported: rec.reported }, false);
       if (rec.pending && r.quality !== 'bad' && confirms(prop.type, rec.pending.value, r.value)) this.confirm(twin, prop, rec, now);
       doc[r.property] = { last, current: msgTwin(prop, rec) };
