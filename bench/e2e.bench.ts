@@ -10,7 +10,7 @@
  * The rate is devices x properties x 1000 / period: 100 devices x 50 properties, period from the rate.
  */
 import { writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { freePort, portAnswers } from '../src/demo/ports.js';
@@ -41,6 +41,13 @@ let sub: CloudSubscriber | undefined;
 let trace: MqttClient | undefined;
 const TRACE = args.includes('--trace');
 const hops = { dataUpdate: [] as number[], cleansed: [] as number[] };
+const hopFigures = () => {
+  const f = (v: number[]) => {
+    v.sort((a, b) => a - b);
+    return { p50: percentile(v, 50), p99: percentile(v, 99), n: v.length };
+  };
+  return { dataUpdate: f(hops.dataUpdate), cleansed: f(hops.cleansed) };
+};
 try {
   cloud = await startCloud(join(dir.path, 'cloud'));
   sub = await CloudSubscriber.connect(cloud.ports.mqtt, ['kedge/telemetry/#']);
@@ -84,6 +91,7 @@ try {
 
   const pids = { cloud: cloud.proc.child.pid!, edge: edge.child.pid!, mappers: childPids(edge.child.pid!) };
   const cpu = () => ({ cloud: cpuMs(pids.cloud), edge: cpuMs(pids.edge), mapper: pids.mappers.reduce((n, p) => n + cpuMs(p), 0) });
+  const load0 = loadavg()[0]!;
   const c0 = cpu();
   const r0 = received;
   const t0 = performance.now();
@@ -118,7 +126,8 @@ try {
     coresUsed: cpuMsTotal / 1000 / elapsed,
     latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? NaN, samples: latencies.length },
     mappers: pids.mappers.length,
-    ...(TRACE ? { trace: Object.fromEntries(Object.entries(hops).map(([k, v]) => { v.sort((a, b) => a - b); return [k, { p50: percentile(v, 50), p99: percentile(v, 99), n: v.length }]; })) } : {}),
+    loadAverage: { before: load0, after: loadavg()[0]! },
+    ...(TRACE ? { trace: hopFigures() } : {}),
   };
   log(JSON.stringify(result, null, 2));
   if (writeAs) {
@@ -129,9 +138,15 @@ try {
         `- command: \`npx tsx bench/e2e.bench.ts --rate ${RATE} --seconds ${SECONDS} --devices ${DEVICES} --props ${PROPS}\``,
         `- load: ${DEVICES} Modbus TCP devices (one simulator, one unit each) x ${PROPS} uint16 registers, collectCycle ${PERIOD} ms = ${n(RATE)} readings/s offered; ${result.mappers} mapper process`,
         `- delivered to the consumer: **${n(result.delivered)} readings/s** over ${n(elapsed, 1)} s after a ${WARMUP_S} s warm-up`,
-        `- loss: ${n(result.lost)} (edge pipeline emitted ${n(emitted)}, consumer received ${n(received)} over the whole run, counted after the devices were deleted and the link was quiet)`,
+        `- loss: ${n(result.lost)} (edge pipeline emitted ${n(emitted)}, consumer received ${n(received)} over the whole run, counted after the mapper was frozen (SIGSTOP) and the link was quiet)`,
         `- CPU of mapper + edge + cloud: **${n(result.cpu.total, 2)} ms per 1,000 readings** (mapper ${n(result.cpu.mapper, 2)}, edge ${n(result.cpu.edge, 2)}, cloud ${n(result.cpu.cloud, 2)}); ${n(result.coresUsed * 100, 0)} % of one core in total`,
         `- latency, reading ts (mapper read) to the consumer: p50 ${n(result.latency.p50)} ms, p99 **${n(result.latency.p99)} ms**, max ${n(result.latency.max)} ms (${n(result.latency.samples)} readings)`,
+        ...(result.trace
+          ? [
+              `- per hop (--trace, same readings on the edge broker): mapper out (data/update) p50 ${n(result.trace.dataUpdate!.p50)} / p99 ${n(result.trace.dataUpdate!.p99)} ms, edge pipeline out (data/cleansed) p50 ${n(result.trace.cleansed!.p50)} / p99 ${n(result.trace.cleansed!.p99)} ms; the rest (edge outbox -> EdgeHub -> CloudHub -> cloud MQTT -> consumer) is the difference to the consumer's figures`,
+            ]
+          : []),
+        `- machine load (1-min load average) before/after the window: ${n(result.loadAverage.before, 1)} / ${n(result.loadAverage.after, 1)} on ${cpus().length} cores (other work on the machine shares the cores)`,
         `- kedge processes run with \`node --import tsx\` (hil-tests/e2e/harness/kedge-entry.ts); node ${process.version}, ${cpus().length} cores, ${cpus()[0]?.model.trim() ?? '?'}`,
         `- measured: ${new Date().toISOString().slice(0, 10)}`,
       ].join('\n'),

@@ -28,6 +28,8 @@ export function runKedge(args: string[], options: { timeoutMs?: number; env?: Re
   });
 }
 
+/** KEDGE_E2E_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") go to every kedge process, for profiling. */
 export function spawnKedge(args: string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, [...KEDGE_ARGS, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const nodeFlags = (process.env.KEDGE_E2E_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  return spawn(process.execPath, [...nodeFlags, ...KEDGE_ARGS, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
 }
