@@ -26,6 +26,8 @@ export interface DownstreamItem {
 export interface UpstreamMessage {
   node: string;
   message: Message;
+  /** `route.resource` as CloudHub parsed it (`node/<node>/<namespace>/<type>/<name>`). */
+  resource: { namespace: string; type: string; name: string };
 }
 
 export interface CloudChannels {

@@ -227,7 +227,7 @@ export class CloudHub implements Module {
     this.chain.run(`${node}/${res.namespace}/${res.name}`, async () => {
       try {
         if (conn.closed) return; // the edge resends it on its next connection, in order
-        const result = await this.options.bus.request(request, { node, message: msg }, this.options.handleTimeoutMs ?? NO_LIMIT_MS);
+        const result = await this.options.bus.request(request, { node, message: msg, resource: { namespace: res.namespace, type: res.type, name: res.name! } }, this.options.handleTimeoutMs ?? NO_LIMIT_MS);
         await this.finish(conn, msg, result, flightKey);
       } catch (err) {
         this.metrics!.handlerFailures.inc();

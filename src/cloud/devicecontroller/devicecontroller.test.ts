@@ -48,8 +48,11 @@ describe('DeviceController', () => {
 
   const make = () => new DeviceController({ bus, store, linkState, logger: silentLogger(), registry: createMetricsRegistry(), clock, statusIntervalMs: 1000 });
   const summary = (node?: string) => sent.filter((i) => !node || i.node === node).map((i) => `${i.message.route.operation} ${i.key}`);
-  const upload = (resource: string, content: unknown) =>
-    bus.request('upstream.' + resource.split('/')[1] as 'upstream.devicetwin', { node: 'edge-1', message: newMessage({ source: 'edgehub', group: 'hub', operation: 'update', resource: `node/edge-1/${resource}` }, content) });
+  const upload = (resource: string, content: unknown) => {
+    const [namespace, type, name] = resource.split('/') as [string, string, string];
+    const message = newMessage({ source: 'edgehub', group: 'hub', operation: 'update', resource: `node/edge-1/${resource}` }, content);
+    return bus.request(`upstream.${type}` as 'upstream.devicetwin', { node: 'edge-1', message, resource: { namespace, type, name } });
+  };
 
   beforeEach(async () => {
     store = new SqliteObjectStore({ file: ':memory:' });

@@ -4,7 +4,6 @@ import { cloudTopics, type AckContent, type CloudChannels, type CloudRequests, t
 import type { Bus, Endpoint } from '../../core/bus/index.js';
 import { systemClock, type Clock } from '../../core/clock/index.js';
 import { errorText } from '../../core/errors/index.js';
-import { parseResource } from '../../core/message/index.js';
 import type { Module } from '../../core/module/index.js';
 import type { Device } from '../../model/index.js';
 import type { LinkStateStore, ObjectStore, StoredObject, WatchEvent, WatchHandle } from '../store/index.js';
@@ -193,8 +192,7 @@ export class DeviceController implements Module {
 
   /** The device a message is about, or the refusal to answer. */
   private target(req: UpstreamMessage, what: string): { key: string; ns: string; name: string; device: StoredObject } | AckContent {
-    const res = parseResource(req.message.route.resource ?? '');
-    if (!res?.name) return this.refuse(what, req, `resource ${req.message.route.resource} names no device`);
+    const res = req.resource;
     const key = `${res.namespace}/${res.name}`;
     const device = this.index.devices.get(key);
     if (!device) return this.refuse(what, req, `Device ${key} does not exist in the cloud`);

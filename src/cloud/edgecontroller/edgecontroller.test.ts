@@ -80,6 +80,7 @@ describe('EdgeController', () => {
     const ack = await bus.request('upstream.mapperstatus', {
       node: 'edge-1',
       message: newMessage({ operation: 'update', resource: 'node/edge-1/default/mapperstatus/mapper-modbus' }, { name: 'mapper-modbus', protocols: ['modbus'], phase: 'Running', restarts: 1, ready: true, ts: 5 }),
+      resource: { namespace: 'default', type: 'mapperstatus', name: 'mapper-modbus' },
     });
     expect(ack).toEqual({ ok: true });
     const [view] = await bus.request('nodes.list', {});
@@ -89,7 +90,7 @@ describe('EdgeController', () => {
     const node = await store.get('Node', '', 'edge-1');
     expect(node!.status).toMatchObject({ ready: false, reason: 'keepalive timeout' });
     expect(published.at(-1)).toMatchObject({ topic: 'kedge/status/node/edge-1', payload: { ready: false, reason: 'keepalive timeout' } });
-    const bad = await bus.request('upstream.mapperstatus', { node: 'edge-1', message: newMessage({ operation: 'update', resource: 'x' }, { name: 'm' }) });
+    const bad = await bus.request('upstream.mapperstatus', { node: 'edge-1', message: newMessage({ operation: 'update', resource: 'x' }, { name: 'm' }), resource: { namespace: 'default', type: 'mapperstatus', name: 'm' } });
     expect(bad).toMatchObject({ ok: false, reason: expect.stringContaining('protocols') });
   });
 
