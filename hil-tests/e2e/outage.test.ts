@@ -96,5 +96,4 @@ describe(`link outage of ${OUTAGE_S} s under 1,000 readings/s`, () => {
     expect(r.received).toBeGreaterThanOrEqual(r.expected);
     expect(r.received).toBeLessThanOrEqual(r.sent);
   }, (OUTAGE_S + 240) * 1000);
-
 });
