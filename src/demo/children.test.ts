@@ -49,7 +49,8 @@ describe('ChildSet', () => {
     const deaths: string[] = [];
     const set = new ChildSet(node, dir, (c, code) => deaths.push(`${c.name}:${code}`));
     await set.start('short', ['setTimeout(()=>process.exit(4),100)']);
-    await new Promise((r) => setTimeout(r, 400));
+    const end = Date.now() + 10_000;
+    while (deaths.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
     expect(deaths).toEqual(['short:4']);
     await set.stopAll();
   });
