@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,8 +38,9 @@ describe('ChildSet', () => {
 
   it('kills a child that ignores SIGTERM after the grace period', async () => {
     const set = new ChildSet(node, dir);
-    const child = await set.start('stubborn', ["process.on('SIGTERM',()=>{});console.log('x');setInterval(()=>{},1000)"], { ready: async () => true });
-    await new Promise((r) => setTimeout(r, 200));
+    // Ready once it printed: its SIGTERM handler is installed by then.
+    const logged = async () => existsSync(join(dir, 'stubborn.log')) && readFileSync(join(dir, 'stubborn.log'), 'utf8').includes('x');
+    const child = await set.start('stubborn', ["process.on('SIGTERM',()=>{});console.log('x');setInterval(()=>{},1000)"], { ready: logged });
     await set.stopAll(300);
     expect(child.exited).toBe(true);
     expect(child.process.signalCode).toBe('SIGKILL');
