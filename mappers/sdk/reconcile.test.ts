@@ -47,4 +47,16 @@ describe('planReconcile', () => {
     expect(plan.add).toHaveLength(1);
     expect(plan.add[0]!.properties[0]!.visitor).toEqual({ register: 'HoldingRegister', offset: 3 });
   });
+
+  it('does not restart a device whose desired values or cleansing rules changed (the write would be cancelled)', () => {
+    const applied = planReconcile(new Map(), [device('a')]).hashes;
+    const changed = device('a');
+    changed.properties[0] = { ...changed.properties[0]!, desired: '42', cleansing: { deadband: { absolute: 1 } } };
+    const plan = planReconcile(applied, [changed]);
+    expect(plan.change).toEqual([]);
+    expect(plan.add).toEqual([]);
+    const rewired = device('a');
+    rewired.properties[0] = { ...rewired.properties[0]!, accessMode: 'ReadWrite' };
+    expect(planReconcile(applied, [rewired]).change.map((d) => d.name)).toEqual(['a']);
+  });
 });

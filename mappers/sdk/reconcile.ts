@@ -20,7 +20,7 @@ export function planReconcile(applied: ReadonlyMap<string, string>, desired: rea
   for (const device of desired) byId.set(device.id, device);
   const plan: ReconcilePlan = { add: [], remove: [], change: [], hashes: new Map() };
   for (const [id, device] of byId) {
-    const hash = instanceHash(device);
+    const hash = instanceHash(driverView(device));
     plan.hashes.set(id, hash);
     const current = applied.get(id);
     if (current === undefined) plan.add.push(device);
@@ -28,4 +28,14 @@ export function planReconcile(applied: ReadonlyMap<string, string>, desired: rea
   }
   for (const id of applied.keys()) if (!byId.has(id)) plan.remove.push(id);
   return plan;
+}
+
+/**
+ * The part of an instance a driver works from. Desired values reach the driver as twin deltas and
+ * cleansing runs on the edge, so a change to either must not restart the device: a desired value
+ * set from the cloud changes the Device spec, and restarting the device would cancel the very
+ * write that the delta asks for.
+ */
+function driverView(device: DeviceInstance): unknown {
+  return { ...device, properties: device.properties.map(({ desired: _desired, cleansing: _cleansing, ...rest }) => rest) };
 }
