@@ -9,8 +9,7 @@
 import type { Clock, Timer } from '../../src/core/clock/index.js';
 import { errorText, isKedgeError } from '../../src/core/errors/index.js';
 import type { DeviceState, DriverContext, DriverReading } from '../sdk/driver.js';
-import { decodeBits, decodeRegisters } from './codec.js';
-import { isBitTable } from './decode-spec.js';
+import { decodeAt } from './poller-decode.js';
 import type { CycleGroup, DevicePlan, PropertyPlan } from './poller-plan.js';
 import type { ReadRequest } from './planner.js';
 import type { SharedLine } from './poller-line.js';
@@ -59,9 +58,7 @@ export class DevicePoller {
   decode(p: PropertyPlan, values: number[] | boolean[], index: number, ts: number): DriverReading {
     const name = p.property.name;
     try {
-      const slice = values.slice(index, index + p.spec.count);
-      const value = isBitTable(p.spec.table) ? decodeBits(slice as boolean[], p.spec) : decodeRegisters(slice as number[], p.spec);
-      return { property: name, value, quality: 'good', ts };
+      return { property: name, value: decodeAt(values, index, p.spec), quality: 'good', ts };
     } catch (err) {
       return { property: name, value: null, quality: 'bad', ts, reason: errorText(err) };
     }
