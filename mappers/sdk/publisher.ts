@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { Counter, type Registry } from 'prom-client';
-import { edgeTopics, type DataUpdate, type RawReading, type StateUpdate, type WriteResult } from '../../src/contracts/index.js';
+import { edgeTopics, type RawReading, type StateUpdate, type WriteResult } from '../../src/contracts/index.js';
 import type { DeviceState, DriverReading } from './driver.js';
 
 /**
@@ -25,8 +25,9 @@ export class DevicePublisher {
   }
 
   readings(deviceId: string, readings: readonly DriverReading[]): void {
-    const payload: DataUpdate = { event_id: randomUUID(), timestamp: Date.now(), readings: readings.map(toRaw) };
-    if (this.send(edgeTopics.dataUpdate(deviceId), payload, 'data')) this.readingsPublished += readings.length;
+    // The hot path (one message per device per poll): serialized straight from the driver's
+    // readings, byte for byte what JSON.stringify of a DataUpdate of toRaw() copies gives.
+    if (this.sendJson(edgeTopics.dataUpdate(deviceId), dataUpdateJson(randomUUID(), Date.now(), readings), 'data')) this.readingsPublished += readings.length;
   }
 
   state(deviceId: string, state: DeviceState, reason?: string): void {
@@ -55,15 +56,41 @@ export class DevicePublisher {
   }
 
   private send(topic: string, payload: object, kind: string): boolean {
+    return this.sendJson(topic, JSON.stringify(payload), kind);
+  }
+
+  private sendJson(topic: string, json: string, kind: string): boolean {
     const client = this.client();
     if (!client?.connected) {
       this.dropped.inc({ kind });
       return false;
     }
-    client.publish(topic, JSON.stringify(payload), { qos: 1 }, () => undefined);
+    client.publish(topic, json, PUBLISH_OPTIONS, ignore);
     this.published.inc({ kind });
     return true;
   }
+}
+
+const PUBLISH_OPTIONS = { qos: 1 } as const;
+const ignore = (): void => undefined;
+
+/** A JSON member `,"name":value`, left out when the value is undefined (as JSON.stringify does). */
+function member(name: string, value: unknown): string {
+  return value === undefined ? '' : `,"${name}":${JSON.stringify(value)}`;
+}
+
+/** `JSON.stringify(toRaw(r))` without the copy. */
+export function rawReadingJson(r: DriverReading): string {
+  if (r.property === undefined) return JSON.stringify(toRaw(r)); // never from a typed driver
+  const reason = r.reason === undefined ? '' : member('reason', r.reason);
+  return `{"property":${JSON.stringify(r.property)}${member('value', r.value)}${member('quality', r.quality)}${member('ts', r.ts)}${reason}}`;
+}
+
+/** `JSON.stringify({ event_id, timestamp, readings: readings.map(toRaw) })` without the copies. */
+export function dataUpdateJson(eventId: string, timestamp: number, readings: readonly DriverReading[]): string {
+  let json = `{"event_id":${JSON.stringify(eventId)},"timestamp":${JSON.stringify(timestamp)},"readings":[`;
+  for (let i = 0; i < readings.length; i++) json += i === 0 ? rawReadingJson(readings[i]!) : `,${rawReadingJson(readings[i]!)}`;
+  return `${json}]}`;
 }
 
 export function toRaw(r: DriverReading): RawReading {
