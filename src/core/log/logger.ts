@@ -1,5 +1,10 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger, type Level } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
+
+// pino-pretty (and its dependencies) load only for a logger that prints pretty lines: a process
+// logging JSON (every service, every mapper) never needs it.
+const requireLazily = createRequire(import.meta.url);
 
 export type { Logger } from 'pino';
 
@@ -22,6 +27,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const isTty = (destination as NodeJS.WriteStream).isTTY === true;
   const base = { level: options.level ?? 'info', name: options.name, base: { pid: process.pid } };
   if (options.pretty ?? isTty) {
+    const pretty = requireLazily('pino-pretty') as typeof PinoPretty;
     return pino(base, pretty({ colorize: isTty, destination: destination as NodeJS.WritableStream, sync: true, ignore: 'pid,hostname' }));
   }
   return pino(base, destination);
