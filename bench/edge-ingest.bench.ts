@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { EdgeConfigSchema, type EdgeConfig } from '../src/core/config/index.js';
@@ -69,6 +69,7 @@ const out = loads.reduce((a, l) => a + l.cleansedReadings, 0);
 const processed = node.store ? cleansed : 0;
 const perSec = Math.round(processed / elapsed);
 const per1000 = (n: number) => Math.round((n / processed) * 1000);
+// CPU over the whole run (start-up excluded from `elapsed` only): an upper bound of the busy share.
 const cpuPct = Math.round(((cpu.user + cpu.system) / 1e6 / elapsed) * 100);
 const lines = [
   `${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}; ${DEVICES} devices x ${PROPS} FLOAT properties (range + EMA, half reportToCloud), ${publishers} publisher processes, QoS ${qos}, window 400 messages each, ${PROPS} readings per message, ${seconds} s.`,
@@ -79,6 +80,8 @@ const lines = [
   `| acknowledged to the publishers | ${acked.toLocaleString('en')} readings |`,
   `| cleansed readings received back by MQTT subscribers | ${out.toLocaleString('en')} |`,
   `| edge process CPU | ${cpuPct} % of one core |`,
+  `| readings per CPU-second of the edge process (capacity if it had a core to itself) | ${Math.round(processed / ((cpu.user + cpu.system) / 1e6)).toLocaleString('en')} |`,
+  `| machine load average during the run (other work on this shared machine) | ${loadavg()[0]!.toFixed(1)} |`,
   `| SQLite transactions | ${stats.flushes} (${Math.round(processed / Math.max(1, stats.flushes))} readings each) |`,
   `| bytes written per 1,000 readings (write_bytes, block layer) | ${per1000(io.writeBytes - io0.writeBytes).toLocaleString('en')} B |`,
   `| bytes passed to write() per 1,000 readings (wchar) | ${per1000(io.wchar - io0.wchar).toLocaleString('en')} B |`,

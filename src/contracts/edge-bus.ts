@@ -47,7 +47,11 @@ export interface EdgeChannels {
   'membership.get': { eventId: string };
   /** A mapper's liveness (`$ke/mapper-status/<name>`). */
   'mapper.status': MapperStatus;
-  /** Ask the EventBus to publish on MQTT; payload is serialized to JSON (a string/Buffer as is). */
+  /**
+   * Ask the EventBus to publish on MQTT; payload is serialized to JSON (a string/Buffer as is). A
+   * function payload is called only when a client subscribes to the topic (the embedded broker
+   * knows; with an external one it is always called): twin documents nobody reads cost nothing.
+   */
   'mqtt.publish': { topic: string; payload: unknown; retain?: boolean; qos?: 0 | 1 };
   /** The resolved device set of this node changed (MetaManager). */
   'devices.changed': { devices: EdgeDevice[]; added: string[]; removed: string[]; updated: string[] };

@@ -59,7 +59,7 @@ export async function startNode(
     published,
     acks,
     cleansed,
-    on: <T>(topic: string) => published.filter((p) => p.topic === topic).map((p) => p.payload as T),
+    on: <T>(topic: string) => published.filter((p) => p.topic === topic).map((p) => (typeof p.payload === 'function' ? (p.payload as () => unknown)() : p.payload) as T),
     settle: async (ms = 60) => {
       clock.advance(ms);
       for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));

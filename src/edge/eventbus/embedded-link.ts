@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { errorText } from '../../core/errors/index.js';
 import { eventbusErrors } from './errors.js';
 import type { BrokerLink, Ingest } from './link.js';
-import { isIngressTopic } from './topics.js';
+import { isIngressTopic, topicMatches } from './topics.js';
 
 /**
  * The embedded broker (aedes, MQTT 3.1.1) on 127.0.0.1. Ingress is handled in aedes's
@@ -17,6 +17,9 @@ export class EmbeddedBrokerLink implements BrokerLink {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private boundPort = 0;
+  /** Filters per client, and per topic whether any matches (cleared on every (un)subscribe). */
+  private readonly filters = new Map<string, Set<string>>();
+  private readonly wanted = new Map<string, boolean>();
 
   constructor(private readonly options: { port: number; host?: string; logger: Logger }) {}
 
@@ -49,6 +52,20 @@ export class EmbeddedBrokerLink implements BrokerLink {
     });
     await broker.listen();
     broker.on('clientError', (client, err) => logger.debug({ client: client.id, err: err.message }, 'mqtt client error'));
+    broker.on('subscribe', (subs, client) => {
+      const set = this.filters.get(client.id) ?? new Set<string>();
+      for (const s of subs) set.add(s.topic);
+      this.filters.set(client.id, set);
+      this.wanted.clear();
+    });
+    broker.on('unsubscribe', (topics, client) => {
+      for (const t of topics) this.filters.get(client.id)?.delete(t);
+      this.wanted.clear();
+    });
+    broker.on('clientDisconnect', (client) => {
+      this.filters.delete(client.id);
+      this.wanted.clear();
+    });
     const server = createServer((socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -72,6 +89,18 @@ export class EmbeddedBrokerLink implements BrokerLink {
     this.broker?.publish(packet, (err) => {
       if (err) this.options.logger.warn({ topic, err: err.message }, 'publish failed');
     });
+  }
+
+  wants(topic: string): boolean {
+    let known = this.wanted.get(topic);
+    if (known === undefined) {
+      known = false;
+      for (const set of this.filters.values()) for (const f of set) if (topicMatches(f, topic)) known = true;
+      // Bounded: topics are per device and property kind; a flood of odd topics only resets it.
+      if (this.wanted.size > 10_000) this.wanted.clear();
+      this.wanted.set(topic, known);
+    }
+    return known;
   }
 
   async stop(): Promise<void> {

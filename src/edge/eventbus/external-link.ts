@@ -81,6 +81,10 @@ export class ExternalBrokerLink implements BrokerLink {
     });
   }
 
+  wants(): boolean {
+    return true;
+  }
+
   async stop(): Promise<void> {
     const client = this.client;
     this.client = undefined;

@@ -6,7 +6,7 @@ import { Bus } from '../../core/bus/index.js';
 import { ManualClock } from '../../core/clock/index.js';
 import { silentLogger } from '../../core/log/index.js';
 import { Ingress } from './ingress.js';
-import { isIngressTopic } from './topics.js';
+import { isIngressTopic, topicMatches } from './topics.js';
 
 function setUp() {
   const bus = new Bus<EdgeChannels, EdgeRequests>({ logger: silentLogger() });
@@ -60,5 +60,13 @@ describe('EventBus ingress', () => {
     expect(isIngressTopic('$hw/events/device/default/d1/twin/update/result')).toBe(false);
     expect(isIngressTopic('$ke/events/device/default/d1/data/cleansed')).toBe(false);
     expect(isIngressTopic('$ke/mapper-status/x')).toBe(true);
+  });
+
+  it('matches MQTT filters like a broker (for skipping documents nobody subscribes to)', () => {
+    expect(topicMatches('$hw/events/device/+/+/twin/#', '$hw/events/device/default/d1/twin/update/document')).toBe(true);
+    expect(topicMatches('$hw/events/device/+/+/twin/update', '$hw/events/device/default/d1/twin/update/document')).toBe(false);
+    expect(topicMatches('#', '$hw/events/device/default/d1/twin/update/document')).toBe(false);
+    expect(topicMatches('a/#', 'a')).toBe(true);
+    expect(topicMatches('a/+', 'a/b/c')).toBe(false);
   });
 });

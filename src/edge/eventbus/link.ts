@@ -10,5 +10,7 @@ export interface BrokerLink {
   readonly url: string;
   start(ingest: Ingest): Promise<void>;
   publish(topic: string, payload: Buffer | string, options: { retain: boolean; qos: 0 | 1 }): void;
+  /** False only when it is certain that no client subscribes to `topic`. */
+  wants(topic: string): boolean;
   stop(): Promise<void>;
 }

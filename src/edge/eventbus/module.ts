@@ -47,7 +47,7 @@ export class EventBus implements Module {
     const { bus, batcher, logger } = this.deps;
     const external = this.deps.mqttUrl !== undefined;
     // With an external broker the sender waits for our PUBACK: commit on the next tick, not after the interval.
-    this.ingress ??= new Ingress({ ...this.deps, durable: () => batcher.durable(true) });
+    this.ingress ??= new Ingress({ ...this.deps, durable: () => batcher.durable(external) });
     const ingress = this.ingress;
     ingress.setDevices((await bus.request('meta.devices', {})).map((d) => d.instance.id));
     this.undo = [
@@ -82,12 +82,20 @@ export class EventBus implements Module {
   }
 
   private publish(topic: string, payload: unknown, retain: boolean, qos: 0 | 1): void {
+    const link = this.link;
+    if (!link) return;
+    if (typeof payload === 'function') {
+      if (!link.wants(topic)) return;
+      payload = (payload as () => unknown)();
+    }
     const body = typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload);
-    this.link?.publish(topic, body, { retain, qos });
+    link.publish(topic, body, { retain, qos });
   }
 
   private publishCleansed(deviceId: string, readings: CleansedPropertyReading[]): void {
+    const topic = edgeTopics.dataCleansed(deviceId);
+    if (this.link && !this.link.wants(topic)) return;
     const out = readings.map((r) => ({ property: r.property, value: r.value, quality: r.quality, ts: r.ts, ...(r.unit ? { unit: r.unit } : {}), ...(r.reason ? { reason: r.reason } : {}) }));
-    this.publish(edgeTopics.dataCleansed(deviceId), { timestamp: this.deps.clock.now(), readings: out }, false, 0);
+    this.publish(topic, { timestamp: this.deps.clock.now(), readings: out }, false, 0);
   }
 }

@@ -160,20 +160,26 @@ export class TwinModule implements Module {
     const twin = this.book?.twins.get(deviceId);
     if (!twin) return;
     const now = this.deps.clock.now();
-    const doc: Record<string, { last: ReturnType<typeof msgTwin>; current: ReturnType<typeof msgTwin> }> = {};
+    // The document is built only if a client subscribes to it: keep the before-images cheaply.
+    const changes: Array<{ prop: PropertyInstance; rec: TwinRecord; before: TwinRecord }> = [];
     for (const r of readings) {
       const prop = twin.props.get(r.property);
       if (!prop) continue;
       const rec = this.record(twin, r.property);
-      const last = msgTwin(prop, rec);
+      const before: TwinRecord = { ...rec };
       const value = r.value === null ? (rec.reported?.value ?? '') : twinString(r.value);
       rec.reported = { value, quality: r.quality, ts: r.ts, version: (rec.reported?.version ?? 0) + 1 };
       this.book!.touch(deviceId, r.property, 'reported');
       this.book!.report(deviceId, r.property, { reported: rec.reported }, false);
       if (rec.pending && r.quality !== 'bad' && confirms(prop.type, rec.pending.value, r.value)) this.confirm(twin, prop, rec, now);
-      doc[r.property] = { last, current: msgTwin(prop, rec) };
+      changes.push({ prop, rec, before });
     }
-    if (Object.keys(doc).length > 0) this.publish(edgeTopics.twinUpdateDocument(deviceId), { ...eventBase(now), twin: doc });
+    if (changes.length === 0) return;
+    this.publish(edgeTopics.twinUpdateDocument(deviceId), () => {
+      const doc: Record<string, { last: ReturnType<typeof msgTwin>; current: ReturnType<typeof msgTwin> }> = {};
+      for (const c of changes) doc[c.prop.name] = { last: msgTwin(c.prop, c.before), current: msgTwin(c.prop, c.rec) };
+      return { ...eventBase(now), twin: doc };
+    });
   }
 
   private onWriteResult(deviceId: string, result: WriteResult): void {
@@ -454,7 +460,7 @@ export class TwinModule implements Module {
     return rec;
   }
 
-  private publish(topic: string, payload: unknown): void {
+  private publish(topic: string, payload: unknown | (() => unknown)): void {
     this.deps.bus.publish('mqtt.publish', { topic, payload });
   }
 }
