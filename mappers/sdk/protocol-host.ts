@@ -148,11 +148,14 @@ export class ProtocolHost {
   }
 
   private async addDevice(driver: ProtocolDriver, device: DeviceInstance, hash: string): Promise<void> {
+    // Hosted before the driver starts it: a driver may report a state (e.g. "GPIO not accessible")
+    // or a first reading from inside addDevice, and those must not be dropped as "not hosted".
+    this.devices.set(device.id, device);
     try {
       await driver.addDevice(device);
-      this.devices.set(device.id, device);
       this.applied.set(device.id, hash);
     } catch (err) {
+      this.devices.delete(device.id);
       const reason = `cannot serve ${device.id}: ${errorText(err)}`;
       this.logger.warn({ device: device.id }, reason);
       this.events.offline(device.id, reason);
