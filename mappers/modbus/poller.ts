@@ -15,7 +15,8 @@ import type { ReadRequest } from './planner.js';
 import type { SharedLine } from './poller-line.js';
 import type { PollerMetrics } from './poller-metrics.js';
 
-type Outcome = { ok: true; values: number[] | boolean[] } | { ok: false; error: unknown };
+/** `ts`: when the device answered (or the request failed), the time a reading is stamped with. */
+type Outcome = { ok: true; values: number[] | boolean[]; ts: number } | { ok: false; error: unknown; ts: number };
 
 export class DevicePoller {
   private readonly timers: Timer[] = [];
@@ -72,23 +73,32 @@ export class DevicePoller {
     }
     this.busy.add(group);
     try {
-      const ts = this.clock.now();
-      const outcomes = await Promise.all(group.requests.map((r) => this.read(r).then((values): Outcome => ({ ok: true, values }), (error: unknown): Outcome => ({ ok: false, error }))));
+      // Each reading is stamped when its request was answered, not when the cycle began: on a
+      // busy line a request may wait in the queue, and the value is as old as the answer.
+      const outcomes = await Promise.all(
+        group.requests.map((r) =>
+          this.read(r).then(
+            (values): Outcome => ({ ok: true, values, ts: this.clock.now() }),
+            (error: unknown): Outcome => ({ ok: false, error, ts: this.clock.now() }),
+          ),
+        ),
+      );
       if (this.stopped) return;
       this.cycles += 1;
-      this.report(group, outcomes, ts);
+      this.report(group, outcomes);
     } finally {
       this.busy.delete(group);
     }
   }
 
-  private report(group: CycleGroup, outcomes: Outcome[], ts: number): void {
+  private report(group: CycleGroup, outcomes: Outcome[]): void {
     const readings: DriverReading[] = [];
     let answered = false;
     let failure: unknown;
     let attempted = false;
     group.requests.forEach((request, i) => {
       const outcome = outcomes[i]!;
+      const ts = outcome.ts;
       if (outcome.ok) {
         answered = true;
         this.metrics.requests.inc({ outcome: 'ok' });
