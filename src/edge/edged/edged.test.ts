@@ -94,6 +94,21 @@ describe('Edged', () => {
     await h.settle(0);
     expect(runtime.runs[0]!.stopped).toBe(true);
   });
+
+  it('runs only the cloud mapper set when it arrives while the workloads for the devices are being started', async () => {
+    const runtime = new FakeRuntime();
+    h = await startWithRuntime(runtime);
+    // The demo's start: the cloud's mapper set comes in the same burst as the devices (before the
+    // reconcile for the devices has started its workloads).
+    const off = h.node.bus.subscribe('devices.changed', { name: 'test', group: 'test' }, () => {
+      h!.node.bus.publish('mapperset.changed', { mappers: [{ name: 'mapper-modbus', protocols: ['modbus'] }] });
+    });
+    await h.node.bus.request('meta.apply', { documents: [model(props), device('d1', [{ name: 'temp' }])] });
+    off();
+    await h.settle(0);
+    const running = runtime.runs.filter((r) => !r.stopped).map((r) => r.spec.name);
+    expect(running).toEqual(['mapper-modbus']);
+  });
 });
 
 function startWithRuntime(runtime: ProcessRuntime): Promise<NodeHarness> {

@@ -81,6 +81,7 @@ export class Edged implements Module {
   async stop(): Promise<void> {
     for (const fn of this.undo) fn();
     this.undo = [];
+    await this.reconciling;
     await Promise.all([...this.workloads.values()].map((w) => w.stop()));
     this.workloads.clear();
   }
@@ -112,7 +113,17 @@ export class Edged implements Module {
     return protocols.map((p) => ({ name: `${this.deps.node}-${p}`, protocols: [p] }));
   }
 
-  private async reconcile(): Promise<void> {
+  /** Reconciles run one after the other: two interleaved ones would each start what they want. */
+  private reconciling: Promise<void> = Promise.resolve();
+
+  private reconcile(): Promise<void> {
+    this.reconciling = this.reconciling
+      .then(() => this.reconcileNow())
+      .catch((err: unknown) => this.deps.logger.warn({ err: String(err) }, 'mapper workloads not reconciled'));
+    return this.reconciling;
+  }
+
+  private async reconcileNow(): Promise<void> {
     const wanted = new Map(this.wanted().map((w) => [w.name, w]));
     const stops: Promise<void>[] = [];
     for (const [name, sup] of this.workloads) {
