@@ -73,6 +73,32 @@ describe('TwinModule', () => {
     expect((await h.node.bus.request('twin.view', { deviceId: ID }))?.properties.sp?.failed?.reason).toContain('reads back 4');
   });
 
+  it('announces unconfirmed desired values again when the device comes online (the first delta went out before a mapper hosted it)', async () => {
+    h = await startNode({ desiredTimeoutMs: 5000, twinReportIntervalMs: 0 });
+    await h.node.bus.request('meta.apply', { documents: [model(props), device('d1', [{ name: 'temp' }, { name: 'sp', desired: { value: '7' } }])] });
+    const deltas = () => h!.on<{ delta: Record<string, string> }>(edgeTopics.twinUpdateDelta(ID));
+    expect(deltas().map((d) => d.delta)).toEqual([{ sp: '7' }]);
+    const online = (state: 'online' | 'offline', t: number) => h!.node.bus.publish('device.state', { deviceId: ID, message: { event_id: `s${t}`, timestamp: t, state } });
+    online('online', 10);
+    expect(deltas().map((d) => d.delta)).toEqual([{ sp: '7' }, { sp: '7' }]);
+    // Still online: no new delta. Timed out, then online again: the value is wanted again.
+    online('online', 11);
+    expect(deltas()).toHaveLength(2);
+    await h.settle(5000);
+    expect((await h.node.bus.request('twin.view', { deviceId: ID }))?.properties.sp?.failed).toBeDefined();
+    online('offline', 12);
+    online('online', 13);
+    expect(deltas().map((d) => d.delta)).toEqual([{ sp: '7' }, { sp: '7' }, { sp: '7' }]);
+    const view = await h.node.bus.request('twin.view', { deviceId: ID });
+    expect(view?.properties.sp).toMatchObject({ pending: true });
+    expect(view?.properties.sp?.failed).toBeUndefined();
+    // A device that already reports the desired value gets no delta.
+    h.node.bus.publish('device.readings', { deviceId: ID, readings: [{ property: 'sp', value: 7, quality: 'good', ts: 14 }], source: 'mapper' });
+    online('offline', 15);
+    online('online', 16);
+    expect(deltas()).toHaveLength(3);
+  });
+
   it('rejects desired values for ReadOnly, unknown properties and bad values as a whole', async () => {
     h = await withDevice();
     await expect(h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { temp: '1' } })).rejects.toThrow(/ReadOnly/);

@@ -406,10 +406,36 @@ export class TwinModule implements Module {
     const twin = this.book?.twins.get(deviceId);
     const now = this.deps.clock.now();
     if (!twin) return this.publish(edgeTopics.stateUpdateResult(deviceId), errorResult(now, ResultCode.notFound, `device ${deviceId} is not on this node`, message.event_id));
+    const wasOnline = twin.state.state === 'online';
     const changed = twin.state.state !== message.state || twin.state.reason !== message.reason;
     twin.state = { state: message.state, ts: message.timestamp, ...(message.reason ? { reason: message.reason } : {}) };
     this.book!.touchState(deviceId, changed);
     this.publish(edgeTopics.stateUpdateResult(deviceId), { event_id: message.event_id, timestamp: now, state: message.state });
+    if (!wasOnline && message.state === 'online') this.announceUnconfirmed(twin);
+  }
+
+  /**
+   * A device that has just come online gets every desired value it does not report yet: the delta
+   * sent when the value was set may have gone out before a mapper hosted the device (at start-up
+   * nobody subscribes yet), and one that timed out while the device was away is still wanted.
+   */
+  private announceUnconfirmed(twin: DeviceTwin): void {
+    const id = twin.device.instance.id;
+    const now = this.deps.clock.now();
+    let delta = false;
+    for (const [name, rec] of twin.records) {
+      const prop = twin.props.get(name);
+      if (!prop || !rec.desired || !(rec.pending || rec.failed)) continue;
+      const reported = rec.reported && rec.reported.quality !== 'bad' ? rec.reported.value : null;
+      if (reported !== null && confirms(prop.type, rec.desired.value, reported)) continue;
+      const timeout = this.timeoutOf(twin);
+      delete rec.failed;
+      rec.pending = { value: rec.desired.value, since: now, deadline: now + timeout };
+      this.armTimer(id, name, timeout);
+      this.book!.touch(id, name);
+      delta = true;
+    }
+    if (delta) this.publishDelta(twin);
   }
 
   private onMembershipGet(eventId: string): void {
