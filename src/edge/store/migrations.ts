@@ -24,6 +24,19 @@ export const migrations: ReadonlyArray<{ version: number; sql: string }> = [
     // Reported values are appended here (sequential pages) and folded into `twin` now and then.
     sql: `CREATE TABLE twin_reported_log (id INTEGER PRIMARY KEY, device TEXT NOT NULL, property TEXT NOT NULL, reported TEXT NOT NULL);`,
   },
+  {
+    version: 3,
+    // One journal row per device and batch, values packed as [value, quality, ts, version]: about
+    // a third of the bytes per reading of version 2's row per property.
+    sql: `
+      CREATE TABLE twin_reported_journal (id INTEGER PRIMARY KEY, device TEXT NOT NULL, reported TEXT NOT NULL);
+      INSERT INTO twin_reported_journal (id, device, reported)
+        SELECT id, device, json_object(property, json_array(json_extract(reported, '$.value'), json_extract(reported, '$.quality'), json_extract(reported, '$.ts'), json_extract(reported, '$.version')))
+        FROM twin_reported_log ORDER BY id;
+      DROP TABLE twin_reported_log;
+      ALTER TABLE twin_reported_journal RENAME TO twin_reported_log;
+    `,
+  },
 ];
 
 export function migrate(db: Database): number {

@@ -54,6 +54,17 @@ describe('openDatabase', () => {
     }
   });
 
+  it('migration 3 carries journal rows of version 2 over in the packed form', () => {
+    const handle = new DbHandle(':memory:');
+    const db = handle.open();
+    // Rebuild a version-2 journal by hand, then run migration 3 again on it.
+    db.exec('DROP TABLE twin_reported_log; CREATE TABLE twin_reported_log (id INTEGER PRIMARY KEY, device TEXT NOT NULL, property TEXT NOT NULL, reported TEXT NOT NULL);');
+    db.prepare('INSERT INTO twin_reported_log (device, property, reported) VALUES (?, ?, ?)').run('default/a', 'p', JSON.stringify({ value: '5', quality: 'good', ts: 9, version: 2 }));
+    db.exec(migrations.find((m) => m.version === 3)!.sql);
+    expect(new SqliteTwinStore(handle).loadAll().get('default/a')?.get('p')?.reported).toEqual({ value: '5', quality: 'good', ts: 9, version: 2 });
+    handle.close();
+  });
+
   it('names the file when it cannot be opened', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kedge-db-'));
     try {

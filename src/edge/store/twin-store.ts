@@ -2,7 +2,14 @@ import type { Statement } from 'better-sqlite3';
 import type { DbHandle } from './db.js';
 import type { DeviceStateRecord, TwinRecord, TwinStore } from './types.js';
 
-/** Twin rows (one JSON record per device+property) and device states. */
+/** A reported value packed small for the journal (SD card writes): [value, quality, ts, version]. */
+type Packed = [string, NonNullable<TwinRecord['reported']>['quality'], number, number];
+
+function unpack(p: Packed): NonNullable<TwinRecord['reported']> {
+  return { value: p[0], quality: p[1], ts: p[2], version: p[3] };
+}
+
+/** Twin rows (one JSON record per device+property), the reported-value journal, device states. */
 export class SqliteTwinStore implements TwinStore {
   private stmts: Record<'put' | 'all' | 'delTwin' | 'delState' | 'putState' | 'states' | 'log' | 'logAll' | 'logClear' | 'logDel', Statement> | undefined;
 
@@ -15,19 +22,23 @@ export class SqliteTwinStore implements TwinStore {
       if (!props) out.set(row.device, (props = new Map()));
       props.set(row.property, JSON.parse(row.record) as TwinRecord);
     }
-    for (const row of this.prepare().logAll.all() as Array<{ device: string; property: string; reported: string }>) {
-      const reported = JSON.parse(row.reported) as NonNullable<TwinRecord['reported']>;
+    for (const row of this.prepare().logAll.all() as Array<{ device: string; reported: string }>) {
       let props = out.get(row.device);
       if (!props) out.set(row.device, (props = new Map()));
-      const rec = props.get(row.property) ?? { cloudVersion: 0, edgeVersion: 0 };
-      if (!rec.reported || rec.reported.version < reported.version) rec.reported = reported;
-      props.set(row.property, rec);
+      for (const [property, packed] of Object.entries(JSON.parse(row.reported) as Record<string, Packed>)) {
+        const reported = unpack(packed);
+        const rec = props.get(property) ?? { cloudVersion: 0, edgeVersion: 0 };
+        if (!rec.reported || rec.reported.version < reported.version) rec.reported = reported;
+        props.set(property, rec);
+      }
     }
     return out;
   }
 
-  appendReported(deviceId: string, property: string, reported: NonNullable<TwinRecord['reported']>): void {
-    this.prepare().log.run(deviceId, property, JSON.stringify(reported));
+  appendReported(deviceId: string, reported: Record<string, NonNullable<TwinRecord['reported']>>): void {
+    const packed: Record<string, Packed> = {};
+    for (const [p, r] of Object.entries(reported)) packed[p] = [r.value, r.quality, r.ts, r.version];
+    this.prepare().log.run(deviceId, JSON.stringify(packed));
   }
 
   checkpoint(rows: Array<{ deviceId: string; property: string; record: TwinRecord }>): void {
@@ -67,8 +78,8 @@ export class SqliteTwinStore implements TwinStore {
         'INSERT INTO device_state (device, state, reason, ts) VALUES (?, ?, ?, ?) ON CONFLICT (device) DO UPDATE SET state = excluded.state, reason = excluded.reason, ts = excluded.ts',
       ),
       states: db.prepare('SELECT device, state, reason, ts FROM device_state'),
-      log: db.prepare('INSERT INTO twin_reported_log (device, property, reported) VALUES (?, ?, ?)'),
-      logAll: db.prepare('SELECT device, property, reported FROM twin_reported_log ORDER BY id'),
+      log: db.prepare('INSERT INTO twin_reported_log (device, reported) VALUES (?, ?)'),
+      logAll: db.prepare('SELECT device, reported FROM twin_reported_log ORDER BY id'),
       logClear: db.prepare('DELETE FROM twin_reported_log'),
       logDel: db.prepare('DELETE FROM twin_reported_log WHERE device = ?'),
     };

@@ -46,7 +46,8 @@ export interface DeviceStateRecord {
 export interface TwinStore {
   loadAll(): Map<string, Map<string, TwinRecord>>;
   put(deviceId: string, property: string, record: TwinRecord): void;
-  appendReported(deviceId: string, property: string, reported: NonNullable<TwinRecord['reported']>): void;
+  /** One journal row per device and batch: the new reported values of its properties. */
+  appendReported(deviceId: string, reported: Record<string, NonNullable<TwinRecord['reported']>>): void;
   /** Writes `rows` and empties the journal (in the caller's transaction). */
   checkpoint(rows: Array<{ deviceId: string; property: string; record: TwinRecord }>): void;
   deleteDevice(deviceId: string): void;

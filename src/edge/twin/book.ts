@@ -90,12 +90,16 @@ export class TwinBook {
       if (!twin) continue;
       let journaled = this.journaled.get(deviceId);
       if (!journaled) this.journaled.set(deviceId, (journaled = new Set()));
+      const batch: Record<string, NonNullable<TwinRecord['reported']>> = {};
+      let any = false;
       for (const p of props) {
         const reported = twin.records.get(p)?.reported;
         if (!reported) continue;
-        store.appendReported(deviceId, p, reported);
+        batch[p] = reported;
+        any = true;
         journaled.add(p);
       }
+      if (any) store.appendReported(deviceId, batch);
     }
     this.dirtyReported = new Map();
     if (this.checkpointDue) this.checkpoint();
