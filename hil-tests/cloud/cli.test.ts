@@ -29,7 +29,8 @@ describe('kedge cloud (process)', () => {
       expect(await (await fetch(`http://127.0.0.1:${api}/healthz`)).text()).toBe('ok');
       const edge = await RawEdge.connect(hub, 'edge-7');
       const nodes = async () => ((await (await fetch(`http://127.0.0.1:${api}/api/v1/nodes`)).json()) as { items: Array<{ name: string; ready: boolean }> }).items;
-      for (let i = 0; i < 100 && !(await nodes()).some((n) => n.ready); i++) await new Promise((r) => setTimeout(r, 20));
+      // Until the node is ready (20 s at most): polled, the API has no change stream to wait on.
+      for (const end = Date.now() + 20_000; Date.now() < end && !(await nodes()).some((n) => n.ready); ) await new Promise((r) => setTimeout(r, 20));
       expect(await nodes()).toEqual([expect.objectContaining({ name: 'edge-7', ready: true })]);
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
@@ -37,5 +38,5 @@ describe('kedge cloud (process)', () => {
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
-  });
+  }, 90_000);
 });

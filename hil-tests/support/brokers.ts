@@ -34,13 +34,23 @@ export async function startAedes(port = 0): Promise<TestBroker> {
   };
 }
 
-/** A port that was free a moment ago (for processes that need the port on their command line). */
+const handedOut = new Set<number>();
+
+/**
+ * A port that was free a moment ago (for processes that need the port on their command line).
+ * Never the same port twice in one test process: the kernel may give a just-closed port again,
+ * and a test asking for three ports in a row must get three different ones.
+ */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  for (;;) {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 /** Throws (never skips) when mosquitto is not installed: CI installs it. */
