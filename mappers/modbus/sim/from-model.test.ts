@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { validateFiles, type DeviceInstance } from '../../../src/model/index.js';
 import { decodeBits, decodeRegisters } from '../codec.js';
 import { deriveDecodeSpec, isBitTable } from '../decode-spec.js';
-import { simModelFromInstances } from './from-model.js';
+import { descriptionsOf, simModelFromInstances } from './from-model.js';
 import { ModbusSim } from './server.js';
 
 const MODELS = join(import.meta.dirname, '../../../device-models');
@@ -37,6 +37,23 @@ describe('simModelFromInstances', () => {
           if (property.maximum !== undefined) expect(value as number, `${device.id} ${property.name} <= max`).toBeLessThanOrEqual(property.maximum + 1e-6);
         }
       }
+    }
+  });
+
+  it('gives plausible values: the quoted example of a string, counters that count up, a typical setting for a wide writable range', async () => {
+    const result = await validateFiles([join(MODELS, 'moxa-iologik-e1214.yaml')]);
+    const device = result.instances.find((i) => i.protocol === 'modbus')!;
+    let now = 0;
+    const sim = new ModbusSim({ points: simModelFromInstances([device], descriptionsOf(result.models)).points, now: () => now });
+    expect(await valueOf(sim, device, 'model-name')).toBe('E1214');
+    const width = (await valueOf(sim, device, 'relay-0-pulse-on-width')) as number;
+    expect(width).toBeGreaterThanOrEqual(1.5);
+    expect(width).toBeLessThan(1000);
+    for (const counter of ['di-0-counter', 'relay-0-switch-count', 'uptime']) {
+      const seen: number[] = [];
+      for (now = 0; now < 100_000; now += 10_000) seen.push((await valueOf(sim, device, counter)) as number);
+      expect(seen, counter).toEqual([...seen].sort((a, b) => a - b));
+      expect(seen.at(-1)!, counter).toBeGreaterThan(seen[0]!);
     }
   });
 

@@ -5,8 +5,9 @@
  *
  * Values: writable properties (ReadWrite, in coils or holding registers) hold a constant (the
  * desired value, else the middle of the range) so a write sticks and reads back; read-only numbers
- * follow a sine through the property's minimum..maximum (clipped to what the raw type can hold);
- * read-only bits toggle slowly; strings hold the property name. Devices sharing a slaveID share the
+ * follow a sine through the property's minimum..maximum (clipped to what the raw type can hold),
+ * counters (by name or description) count up; read-only bits toggle slowly; strings hold the
+ * example the description quotes, else the property name. Devices sharing a slaveID share the
  * unit's memory, like devices sharing one real slave would.
  */
 import { parsePropertyValue, type DeviceInstance, type PropertyInstance } from '../../../src/model/index.js';
@@ -36,13 +37,23 @@ const RAW_RANGE: Readonly<Record<string, readonly [number, number]>> = {
 /** Raw range used when the model gives no minimum/maximum (plausible for most meters and sensors). */
 const DEFAULT_RAW: readonly [number, number] = [0, 1000];
 
-export function simModelFromInstances(instances: readonly DeviceInstance[]): SimModel {
+/** The DeviceModel's description of a property (instances do not carry it); hints for plausible values. */
+export type DescriptionOf = (model: string, property: string) => string | undefined;
+
+/** A lookup of property descriptions from DeviceModel documents. */
+export function descriptionsOf(models: ReadonlyArray<{ metadata: { name: string }; spec: { properties?: ReadonlyArray<{ name: string; description?: string }> } }>): DescriptionOf {
+  const map = new Map<string, string>();
+  for (const m of models) for (const p of m.spec.properties ?? []) if (p.description) map.set(`${m.metadata.name}\u0000${p.name}`, p.description);
+  return (model, property) => map.get(`${model}\u0000${property}`);
+}
+
+export function simModelFromInstances(instances: readonly DeviceInstance[], describe: DescriptionOf = () => undefined): SimModel {
   const points: SimPoint[] = [];
   const devices: SimDevice[] = [];
   for (const device of instances) {
     if (device.protocol !== 'modbus') continue;
     const unit = unitOf(device);
-    device.properties.forEach((property, index) => points.push(pointFor(device, property, unit, index)));
+    device.properties.forEach((property, index) => points.push(pointFor(device, property, unit, index, describe(device.model, property.name))));
     devices.push({ id: device.id, unit, points: device.properties.length });
   }
   return { points, devices };
@@ -55,24 +66,32 @@ function unitOf(device: DeviceInstance): number {
   return unit;
 }
 
-function pointFor(device: DeviceInstance, property: PropertyInstance, unit: number, index: number): SimPoint {
+function pointFor(device: DeviceInstance, property: PropertyInstance, unit: number, index: number, description: string | undefined): SimPoint {
   const spec = deriveDecodeSpec(property.visitor, { label: `${device.id} property ${property.name}`, propertyType: property.type });
-  const point: SimPoint = { unit, table: spec.table, offset: spec.offset, rawType: spec.rawType, byteOrder: spec.byteOrder, scale: spec.scale, valueOffset: spec.valueOffset, generator: generatorFor(property, spec, index) };
+  const point: SimPoint = { unit, table: spec.table, offset: spec.offset, rawType: spec.rawType, byteOrder: spec.byteOrder, scale: spec.scale, valueOffset: spec.valueOffset, generator: generatorFor(property, spec, index, description) };
   if (spec.stringRegisters !== undefined) point.stringRegisters = spec.stringRegisters;
   if (spec.bit !== undefined) point.bit = spec.bit;
   return point;
 }
 
-function generatorFor(property: PropertyInstance, spec: DecodeSpec, index: number): SimGenerator {
+function generatorFor(property: PropertyInstance, spec: DecodeSpec, index: number, description: string | undefined): SimGenerator {
   const bitValued = isBitTable(spec.table) || spec.rawType === 'bool' || spec.rawType === 'bit';
   const writable = spec.writable && property.accessMode === 'ReadWrite';
-  if (spec.rawType === 'string') return { kind: 'constant', value: stringValue(property, spec) };
+  if (spec.rawType === 'string') return { kind: 'constant', value: stringValue(property, spec, description) };
   if (bitValued) {
     if (writable || property.desired !== undefined) return { kind: 'constant', value: desiredOr(property, false) };
     return { kind: 'sine', min: 0, max: 1, periodMs: 20_000 + index * 1_000 };
   }
   const [min, max] = rangeOf(property, spec);
-  if (writable || property.desired !== undefined) return { kind: 'constant', value: desiredOr(property, roundFor(spec, (min + max) / 2)) };
+  if (writable || property.desired !== undefined) return { kind: 'constant', value: desiredOr(property, roundFor(spec, typicalSetting(min, max))) };
+  if (isCounter(property, description)) {
+    // Counts up by about one a second from a plausible reading (a sine would count backwards).
+    // A counter with no maximum may go as far as its register does (not the 0..1000 fallback).
+    const raw = RAW_RANGE[spec.rawType];
+    const top = property.maximum === undefined && raw ? Math.max(max, (raw[1] - 1) * spec.scale + spec.valueOffset) : max;
+    const start = roundFor(spec, Math.min(Math.max(min, 1000), top));
+    return { kind: 'ramp', min: start, max: Math.min(top, start + 86_400), periodMs: 86_400_000 };
+  }
   // Different periods per property so values do not move in lockstep.
   return { kind: 'sine', min, max, periodMs: 30_000 + index * 7_000 };
 }
@@ -110,8 +129,28 @@ function roundFor(spec: DecodeSpec, value: number): number {
   return Math.round((value - spec.valueOffset) / spec.scale) * spec.scale + spec.valueOffset;
 }
 
-function stringValue(property: PropertyInstance, spec: DecodeSpec): string {
+function stringValue(property: PropertyInstance, spec: DecodeSpec, description: string | undefined): string {
   const size = (spec.stringRegisters ?? 1) * 2;
-  const text = property.desired ?? property.name.replace(/[^\x20-\x7e]/gu, '');
+  const text = property.desired ?? exampleIn(description) ?? property.name.replace(/[^\x20-\x7e]/gu, '');
   return text.slice(0, size);
+}
+
+/** The quoted example a description gives (`Model name ..., e.g. "E1214"`), if any. */
+export function exampleIn(description: string | undefined): string | undefined {
+  const m = /"([\x20-\x7e]+?)"/u.exec(description ?? '');
+  return m?.[1];
+}
+
+/** Counters, totals and uptimes only go up: said by the property's name or description. */
+function isCounter(property: PropertyInstance, description: string | undefined): boolean {
+  return property.type === 'INT' && /\b(count|counter|uptime)\b/iu.test(`${property.name} ${description ?? ''}`);
+}
+
+/**
+ * A writable number with no desired value starts at a setting a person would choose: the middle
+ * of the range, or for a range spanning decades (1.5 .. 98302.5 s) its geometric middle (384 s).
+ */
+function typicalSetting(min: number, max: number): number {
+  if (min > 0 && max / min > 100) return Math.sqrt(min * max);
+  return (min + max) / 2;
 }

@@ -70,7 +70,7 @@ export async function runSimModbus(opts: SimModbusOptions, write: (line: string)
   if (opts.tcp === undefined && opts.rtu === undefined && opts.rtuOverTcp === undefined) {
     throw new InvalidArgumentError('say where to serve: --tcp <port>, --rtu <path> or --rtu-over-tcp <port>');
   }
-  const [{ validateFiles }, { formatDiagnostic }, { simModelFromInstances }, { ModbusSim }, { stopOnSignal }, { createLogger }] = await Promise.all([
+  const [{ validateFiles }, { formatDiagnostic }, { simModelFromInstances, descriptionsOf }, { ModbusSim }, { stopOnSignal }, { createLogger }] = await Promise.all([
     import('../../model/index.js'),
     import('../../core/yaml/index.js'),
     import('../../../mappers/modbus/sim/from-model.js'),
@@ -85,7 +85,7 @@ export async function runSimModbus(opts: SimModbusOptions, write: (line: string)
     write(`kedge sim modbus: ${errors.length} error(s) in the model files; fix them (kedge validate shows the same)`);
     return 1;
   }
-  const model = simModelFromInstances(result.instances);
+  const model = simModelFromInstances(result.instances, descriptionsOf(result.models));
   if (model.devices.length === 0) {
     write(`kedge sim modbus: no Modbus Device in ${opts.model.join(', ')} (a Device with protocolName modbus and its DeviceModel are needed)`);
     return 1;
