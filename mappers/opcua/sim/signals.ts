@@ -5,7 +5,8 @@ export type Signal = (tick: number) => PropertyValue;
 
 /**
  * Plausible values per type, within the property's minimum/maximum (0..100 when absent):
- * FLOAT/DOUBLE follow a slow sine (period 60 ticks) plus a little noise, INT takes a bounded
+ * FLOAT/DOUBLE follow a slow sine (period 60 ticks, through the middle 30 % of the range, as a
+ * process near its operating point would) plus a little noise, INT takes a bounded
  * random walk of +-1, BOOLEAN flips about every 10 ticks, STRING/BYTES stay at their initial
  * value. `random` is injectable so tests are deterministic.
  */
@@ -18,7 +19,7 @@ export function signalFor(p: PropertyInstance, random: () => number = Math.rando
     case 'DOUBLE':
       return (tick) => {
         const wave = (Math.sin((2 * Math.PI * tick) / 60) + 1) / 2;
-        const noisy = min + span * (0.1 + 0.8 * wave) + (random() - 0.5) * span * 0.02;
+        const noisy = min + span * (0.35 + 0.3 * wave) + (random() - 0.5) * span * 0.01;
         return round(Math.min(max, Math.max(min, noisy)), p.type === 'FLOAT' ? 3 : 6);
       };
     case 'INT': {

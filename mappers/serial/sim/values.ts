@@ -21,9 +21,9 @@ export function seededRandom(seed: number): () => number {
 export function valueCandidates(p: PropertyInstance, n: number, phase: number): string[] {
   const lo = p.minimum ?? 0;
   const hi = p.maximum ?? lo + 100;
-  // Stay inside the middle half of the range: cleansing range checks must pass.
+  // Stay near the middle of the range (a process near its operating point; range checks pass).
   const mid = (lo + hi) / 2;
-  const x = mid + ((hi - lo) / 4) * Math.sin(n / 20 + phase);
+  const x = mid + ((hi - lo) / 10) * Math.sin(n / 20 + phase);
   switch (p.type) {
     case 'INT':
       return [String(Math.round(x))];
