@@ -151,8 +151,10 @@ function printHints(o: DemoOptions, devices: DemoDevice[], print: (s: string) =>
   if (target) {
     const w = target.writable[0]!;
     print('Change a desired value (the edge writes it to the device and reads it back):');
-    print(`  kedge twin set ${target.id} ${w.name}=${exampleValue(w.type)} --wait --server http://127.0.0.1:${o.apiPort}`);
-    print(`  kedge get twin ${target.id} --server http://127.0.0.1:${o.apiPort}`);
+    // Started with `npx kedge demo` (a fresh clone), `kedge` alone is not on the PATH.
+    const kedge = process.env.npm_command === 'exec' ? 'npx kedge' : 'kedge';
+    print(`  ${kedge} twin set ${target.id} ${w.name}=${exampleValue(w.type)} --wait --server http://127.0.0.1:${o.apiPort}`);
+    print(`  ${kedge} get twin ${target.id} --server http://127.0.0.1:${o.apiPort}`);
   }
   print('');
 }
