@@ -1,5 +1,5 @@
-import type { DriverModule } from './sdk/driver.js';
-import { mapperErrors } from './sdk/errors.js';
+import type { DriverModule } from './sdk/contract.js';
+import { mapperErrors } from './sdk/contract.js';
 
 /**
  * Protocol -> how to load its driver. Loaded with a dynamic import only when a device of that

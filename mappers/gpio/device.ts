@@ -1,7 +1,7 @@
 import type { Clock, Timer } from '../../src/core/clock/index.js';
 import { errorText } from '../../src/core/errors/index.js';
 import type { DeviceInstance } from '../../src/model/index.js';
-import type { DriverContext, DriverReading } from '../sdk/driver.js';
+import type { DriverContext, DriverReading } from '../sdk/contract.js';
 import type { GpioBackend, Level } from './backend.js';
 import { edgeMatches } from './backend.js';
 import { gpioErrors } from './errors.js';

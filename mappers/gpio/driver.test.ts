@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isKedgeError } from '../../src/core/errors/index.js';
-import type { ProtocolDriver } from '../sdk/driver.js';
+import type { ProtocolDriver } from '../sdk/contract.js';
 import { device, property, recordingContext, type RecordingContext } from '../serial/testing/context.js';
 import { flush } from '../serial/testing/fake-port.js';
 import { createDriver, GpioSimServer, inaccessibleBackend, NOT_ACCESSIBLE_REASON, SimClient, SimGpioBackend, type GpioBackend } from './index.js';

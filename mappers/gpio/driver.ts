@@ -4,8 +4,8 @@
  * of a running `kedge sim gpio`, otherwise the simulated pins live in this process).
  */
 import type { DeviceInstance, PropertyValue } from '../../src/model/index.js';
-import type { DriverContext, DriverModule, DriverReading, ProtocolDriver } from '../sdk/driver.js';
-import { mapperErrors } from '../sdk/errors.js';
+import type { DriverContext, DriverModule, DriverReading, ProtocolDriver } from '../sdk/contract.js';
+import { mapperErrors } from '../sdk/contract.js';
 import type { GpioBackend } from './backend.js';
 import { GpioDevice } from './device.js';
 import { gpioErrors } from './errors.js';

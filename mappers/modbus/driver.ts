@@ -4,8 +4,8 @@
  * and one queue; each device polls its own merged requests per collect cycle.
  */
 import type { DeviceInstance, PropertyValue } from '../../src/model/index.js';
-import type { DriverContext, DriverModule, DriverReading, ProtocolDriver } from '../sdk/driver.js';
-import { mapperErrors } from '../sdk/errors.js';
+import type { DriverContext, DriverModule, DriverReading, ProtocolDriver } from '../sdk/contract.js';
+import { mapperErrors } from '../sdk/contract.js';
 import { encodeCoil, encodeRegisters } from './codec.js';
 import { LinePool, type LineTuning } from './poller-line.js';
 import { pollerMetrics, type PollerMetrics } from './poller-metrics.js';

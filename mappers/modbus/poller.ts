@@ -8,7 +8,7 @@
  */
 import type { Clock, Timer } from '../../src/core/clock/index.js';
 import { errorText, isKedgeError } from '../../src/core/errors/index.js';
-import type { DeviceState, DriverContext, DriverReading } from '../sdk/driver.js';
+import type { DeviceState, DriverContext, DriverReading } from '../sdk/contract.js';
 import { decodeAt } from './poller-decode.js';
 import type { CycleGroup, DevicePlan, PropertyPlan } from './poller-plan.js';
 import type { ReadRequest } from './planner.js';

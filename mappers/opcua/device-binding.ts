@@ -9,7 +9,7 @@ import {
 import type { Timer } from '../../src/core/clock/index.js';
 import { errorText } from '../../src/core/errors/index.js';
 import type { DeviceInstance, PropertyInstance, PropertyValue } from '../../src/model/index.js';
-import type { DeviceState, DriverContext, DriverReading } from '../sdk/driver.js';
+import type { DeviceState, DriverContext, DriverReading } from '../sdk/contract.js';
 import type { ConnectionListener, OpcuaConnection } from './connection.js';
 import { opcuaErrors } from './errors.js';
 import type { OpcuaMetrics } from './metrics.js';

@@ -1,5 +1,5 @@
 import type { DeviceInstance, PropertyValue } from '../../src/model/index.js';
-import type { DriverContext, DriverReading, ProtocolDriver } from '../sdk/driver.js';
+import type { DriverContext, DriverReading, ProtocolDriver } from '../sdk/contract.js';
 import { type Backoff, OpcuaConnection } from './connection.js';
 import { DeviceBinding } from './device-binding.js';
 import { opcuaErrors } from './errors.js';

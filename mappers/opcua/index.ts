@@ -1,4 +1,4 @@
-import type { DriverContext, DriverModule, ProtocolDriver } from '../sdk/driver.js';
+import type { DriverContext, DriverModule, ProtocolDriver } from '../sdk/contract.js';
 import { OpcuaDriver, type OpcuaDriverOptions } from './driver.js';
 
 /**

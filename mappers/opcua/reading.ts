@@ -1,6 +1,6 @@
 import type { DataValue } from 'node-opcua';
 import type { PropertyInstance } from '../../src/model/index.js';
-import type { DriverReading } from '../sdk/driver.js';
+import type { DriverReading } from '../sdk/contract.js';
 import { qualityOf } from './quality.js';
 import { mapVariant } from './variant-map.js';
 

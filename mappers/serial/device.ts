@@ -1,6 +1,6 @@
 import type { Clock, Timer } from '../../src/core/clock/index.js';
 import type { DeviceInstance } from '../../src/model/index.js';
-import type { DriverContext, DriverReading } from '../sdk/driver.js';
+import type { DriverContext, DriverReading } from '../sdk/contract.js';
 import type { Frame, FrameReject } from './framers/index.js';
 import { sample } from './framers/framer.js';
 import type { LineSubscriber, RequestOutcome, SerialLine } from './line.js';

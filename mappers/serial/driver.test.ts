@@ -4,7 +4,7 @@ import { createDriver } from './index.js';
 import { formatNmea } from './nmea.js';
 import { counter, device, property, recordingContext, type RecordingContext } from './testing/context.js';
 import { FakePorts, flush } from './testing/fake-port.js';
-import type { ProtocolDriver } from '../sdk/driver.js';
+import type { ProtocolDriver } from '../sdk/contract.js';
 
 const GGA = formatNmea('GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,');
 const RMC = formatNmea('GPRMC,123519,A,4807.038,N,01131.000,W,022.4,084.4,230394,003.1,W');

@@ -4,8 +4,8 @@
  * to its commands (request).
  */
 import type { DeviceInstance } from '../../src/model/index.js';
-import type { DriverContext, DriverModule, DriverReading, ProtocolDriver } from '../sdk/driver.js';
-import { mapperErrors } from '../sdk/errors.js';
+import type { DriverContext, DriverModule, DriverReading, ProtocolDriver } from '../sdk/contract.js';
+import { mapperErrors } from '../sdk/contract.js';
 import { SerialDevice } from './device.js';
 import { serialErrors } from './errors.js';
 import { createFramer } from './framers/index.js';

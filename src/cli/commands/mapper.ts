@@ -55,7 +55,7 @@ export function registerMapper(program: Command): void {
 
 export async function runMapper(opts: MapperCommandOptions): Promise<void> {
   const [{ MapperRuntime }, { DRIVER_PROTOCOLS }, { createLogger }, { createMetricsRegistry }, { systemClock }, { stopOnSignal }] = await Promise.all([
-    import('../../../mappers/sdk/runtime.js'),
+    import('../../../mappers/sdk/index.js'),
     import('../../../mappers/drivers.js'),
     import('../../core/log/index.js'),
     import('../../core/metrics/index.js'),

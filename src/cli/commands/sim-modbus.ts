@@ -70,11 +70,10 @@ export async function runSimModbus(opts: SimModbusOptions, write: (line: string)
   if (opts.tcp === undefined && opts.rtu === undefined && opts.rtuOverTcp === undefined) {
     throw new InvalidArgumentError('say where to serve: --tcp <port>, --rtu <path> or --rtu-over-tcp <port>');
   }
-  const [{ validateFiles }, { formatDiagnostic }, { simModelFromInstances, descriptionsOf }, { ModbusSim }, { stopOnSignal }, { createLogger }] = await Promise.all([
+  const [{ validateFiles }, { formatDiagnostic }, { simModelFromInstances, descriptionsOf, ModbusSim }, { stopOnSignal }, { createLogger }] = await Promise.all([
     import('../../model/index.js'),
     import('../../core/yaml/index.js'),
-    import('../../../mappers/modbus/sim/from-model.js'),
-    import('../../../mappers/modbus/sim/server.js'),
+    import('../../../mappers/modbus/sim/index.js'),
     import('../../core/module/index.js'),
     import('../../core/log/index.js'),
   ]);
