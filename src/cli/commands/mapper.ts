@@ -65,6 +65,14 @@ export async function runMapper(opts: MapperCommandOptions): Promise<void> {
   const unknown = opts.protocol.filter((p) => !DRIVER_PROTOCOLS.includes(p));
   if (unknown.length > 0) throw new InvalidArgumentError(`unknown protocol ${unknown.join(', ')} (known: ${DRIVER_PROTOCOLS.join(', ')})`);
   const name = opts.name ?? `${opts.node}-${opts.protocol.join('-')}`;
+  // A mapper outlives a kill -9 of the edge that started it (the next edge process replaces it):
+  // its output pipes then have no reader, and Node ends a process whose stdout/stderr write fails
+  // with EPIPE. The first log line after the edge died (its broker is gone too) did exactly that.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+  }
   const logger = createLogger({ level: opts.logLevel as 'info', name: `kedge-mapper-${name}` });
   const runtime = new MapperRuntime({
     name,
