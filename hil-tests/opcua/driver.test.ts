@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OpcuaDriver } from '../../mappers/opcua/index.js';
 import { startOpcuaSim, type OpcuaSim } from '../../mappers/opcua/sim/index.js';
 import { isKedgeError } from '../../src/core/errors/index.js';
@@ -33,6 +33,13 @@ afterAll(async () => {
   await driver?.stop();
   await Promise.all([sim?.stop(), refusing?.stop()]);
   await rec?.cleanup();
+});
+
+// A removed device's session closes in the background (the driver gives disconnect 3 s, the
+// server may take longer under load): the next test starts only once both servers hold no
+// session, so that its session counts are its own.
+afterEach(async () => {
+  await rec.waitFor('the previous sessions closed on the servers', () => sim.sessionCount() === 0 && refusing.sessionCount() === 0, 30_000);
 });
 
 function device(name: string, config: Record<string, unknown>, props = simDevice.properties) {
