@@ -73,9 +73,9 @@ describe('cloud MQTT broker outage (external Mosquitto)', () => {
     // The edge re-sends while waiting (e.g. after its own ack timeout): still one publish, two acks later.
     edge.upload('edge-1', 'default/devicetwin/t1', report.content, report.header.msg_id);
     await broker.start();
-    await waitUntil(() => edge.acksFor(report.header.msg_id).length === 2, 'acks after the broker came back', 8000);
+    await waitUntil(() => edge.acksFor(report.header.msg_id).length === 2, 'acks after the broker came back', 30_000);
     const out = spawnSync('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(broker.port), '-t', 'kedge/twin/default/t1', '-C', '1', '-W', '5'], { encoding: 'utf8' });
     expect(out.status).toBe(0);
     expect(JSON.parse(out.stdout)).toMatchObject({ id: 'default/t1', properties: { temperature: { reported: { value: '19.5' } } } });
-  });
+  }, 90_000);
 });
