@@ -24,7 +24,7 @@ export interface LinkStateEvent {
 
 export interface EdgeHubDeps {
   bus: Bus<EdgeChannels, EdgeRequests>;
-  outbox: Pick<OutboxStore, 'peek' | 'ack' | 'stats'>;
+  outbox: Pick<OutboxStore, 'peekAfter' | 'ack' | 'stats'>;
   logger: Logger;
   registry: Registry;
   /** CloudHub, `ws://host:10000` (a path, if any, is replaced by `/<project>/<node>/events`). */
@@ -91,7 +91,7 @@ export class EdgeHub implements Module {
     this.metrics ??= edgehubMetrics(d.registry, () => ({ connected: this.connected, inflight: this.sender?.inflightCount ?? 0 }));
     this.backoff = new Backoff({ ...DEFAULT_BACKOFF, random: Math.random, ...stripUndefined(d.backoff ?? {}) });
     this.sender = new OutboxSender(d.outbox, { ...DEFAULT_SENDER, ...stripUndefined(d.sender ?? {}) }, this.clock, {
-      send: (entry) => this.write(entry.message, () => this.metrics!.sent.inc()),
+      send: (entry) => this.writeText(entry.body ?? serializeMessage(entry.message), () => this.metrics!.sent.inc()),
       oversized: (entry) => {
         this.metrics!.oversized.inc();
         this.log.error({ code: 'KEDGE_EDGEHUB_ENTRY_TOO_BIG', key: entry.key, kind: entry.kind, bytes: entry.bytes }, `outbox entry ${entry.id} (${entry.key}) removed: ${entry.bytes} bytes is more than a frame may carry`);
@@ -228,9 +228,13 @@ export class EdgeHub implements Module {
   }
 
   private write(message: Message, sent?: () => void): void {
+    this.writeText(serializeMessage(message), sent);
+  }
+
+  private writeText(text: string, sent?: () => void): void {
     const ws = this.ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
-    ws.send(serializeMessage(message));
+    ws.send(text);
     sent?.();
   }
 

@@ -4,7 +4,7 @@ import { newMessage } from '../../core/message/index.js';
 import type { OutboxEntry } from '../store/index.js';
 import { OutboxSender, type SenderOptions } from './sender.js';
 
-/** An in-memory outbox with the store's peek semantics (oldest first). */
+/** An in-memory outbox with the store's peekAfter semantics (oldest first). */
 function memoryOutbox(count: number, bytes = 100) {
   const rows: OutboxEntry[] = Array.from({ length: count }, (_, i) => ({
     id: i + 1,
@@ -16,7 +16,7 @@ function memoryOutbox(count: number, bytes = 100) {
   }));
   return {
     rows,
-    peek: (limit: number) => rows.slice(0, limit),
+    peekAfter: (afterId: number, limit: number) => rows.filter((r) => r.id > afterId).slice(0, limit),
     ack: (ids: number[]) => {
       let n = 0;
       for (const id of ids) {

@@ -37,9 +37,12 @@ export class OutboxSender {
   private lastRefill = 0;
   private scheduled: NodeJS.Immediate | undefined;
   private refillTimer: Timer | undefined;
+  /** Outbox ids acknowledged by the cloud and not yet deleted: deleted together, one transaction per turn. */
+  private acked: number[] = [];
+  private ackImmediate: NodeJS.Immediate | undefined;
 
   constructor(
-    private readonly outbox: Pick<OutboxStore, 'peek' | 'ack' | 'stats'>,
+    private readonly outbox: Pick<OutboxStore, 'peekAfter' | 'ack' | 'stats'>,
     private readonly options: SenderOptions,
     private readonly clock: Clock,
     private readonly hooks: SenderHooks,
@@ -55,6 +58,7 @@ export class OutboxSender {
 
   /** A new connection: everything not acknowledged is sent again, with its original msg_id. */
   connected(): void {
+    this.flushAcks();
     this.inflight.clear();
     this.lastSentId = 0;
     this.online = true;
@@ -65,6 +69,7 @@ export class OutboxSender {
   }
 
   disconnected(): void {
+    this.flushAcks();
     this.online = false;
     this.draining = false;
     this.inflight.clear();
@@ -79,9 +84,22 @@ export class OutboxSender {
     const id = this.inflight.get(msgId);
     if (id === undefined) return false;
     this.inflight.delete(msgId);
-    this.outbox.ack([id]);
+    // Deleting an entry later than its ack is safe (at worst it is sent again after a crash, and
+    // the cloud drops it by msg_id); one DELETE transaction per ack was the sender's main cost.
+    this.acked.push(id);
+    this.ackImmediate ??= setImmediate(() => this.flushAcks());
     this.schedule();
     return true;
+  }
+
+  /** Deletes the acknowledged entries from the outbox (one transaction). */
+  flushAcks(): void {
+    if (this.ackImmediate) clearImmediate(this.ackImmediate);
+    this.ackImmediate = undefined;
+    if (this.acked.length === 0) return;
+    const ids = this.acked;
+    this.acked = [];
+    this.outbox.ack(ids);
   }
 
   /** Something changed (new entries, an ack): send what the window allows, soon. */
@@ -99,9 +117,8 @@ export class OutboxSender {
     if (room <= 0) return;
     const allowed = this.draining ? Math.min(room, this.takeTokens()) : room;
     if (allowed <= 0) return this.waitForTokens();
-    // The oldest entries are the ones in flight (all older ones are acknowledged): skip them.
-    const peeked = this.outbox.peek(this.inflight.size + allowed, Number.MAX_SAFE_INTEGER);
-    const fresh = peeked.filter((e) => e.id > this.lastSentId).slice(0, allowed);
+    // Everything up to lastSentId is in flight or acknowledged: read on after it.
+    const fresh = this.outbox.peekAfter(this.lastSentId, allowed, Number.MAX_SAFE_INTEGER);
     for (const entry of fresh) this.sendOne(entry);
     if (this.draining) this.tokens -= fresh.length;
     if (fresh.length < allowed) this.draining = false; // caught up with the backlog

@@ -45,6 +45,16 @@ export function describeOutboxStoreContract(name: string, make: (bounds: Partial
       expect(store.peek(10, first.bytes * 2 + 1)).toHaveLength(2);
     });
 
+    it('peekAfter reads on after an id, oldest first, with the stored body', () => {
+      const { store } = open();
+      const ids = store.append([entry('reading', 'a', 1), entry('twin', 'b', 1), entry('reading', 'a', 2)]);
+      const after = store.peekAfter(ids[0]!, 10, 1 << 20);
+      expect(after.map((e) => e.id)).toEqual([ids[1], ids[2]]);
+      expect(after[0]!.body).toBe(JSON.stringify(after[0]!.message));
+      expect(store.peekAfter(ids[0]!, 1, 1 << 20).map((e) => e.id)).toEqual([ids[1]]);
+      expect(store.peekAfter(ids[2]!, 10, 1 << 20)).toEqual([]);
+    });
+
     it('ack removes exactly the given ids and updates stats', () => {
       const { store } = open();
       const ids = store.append([entry('reading', 'a', 1), entry('state', 'a', 2), entry('reading', 'a', 3)]);

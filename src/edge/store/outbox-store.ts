@@ -30,7 +30,7 @@ export interface SqliteOutboxOptions {
 /** The cloud link's outbox in SQLite; counters are kept in memory and initialised from the table. */
 export class SqliteOutboxStore implements OutboxStore {
   private readonly bounds: OutboxBounds;
-  private stmts: Record<'insert' | 'peek' | 'del' | 'oldest' | 'totals' | 'droppable' | 'aged', Statement> | undefined;
+  private stmts: Record<'insert' | 'peek' | 'peekAfter' | 'del' | 'oldest' | 'totals' | 'droppable' | 'aged', Statement> | undefined;
   private totals: { count: number; bytes: number } | undefined;
   private readonly dropped = { bySize: 0, byAge: 0 };
   private lastAgeCheck = -Infinity;
@@ -73,13 +73,20 @@ export class SqliteOutboxStore implements OutboxStore {
   }
 
   peek(limit: number, maxBytes: number): OutboxEntry[] {
-    const rows = this.prepare().peek.all(Math.max(1, limit)) as Row[];
+    return this.entries(this.prepare().peek.all(Math.max(1, limit)) as Row[], maxBytes);
+  }
+
+  peekAfter(afterId: number, limit: number, maxBytes: number): OutboxEntry[] {
+    return this.entries(this.prepare().peekAfter.all(afterId, Math.max(1, limit)) as Row[], maxBytes);
+  }
+
+  private entries(rows: Row[], maxBytes: number): OutboxEntry[] {
     const out: OutboxEntry[] = [];
     let bytes = 0;
     for (const row of rows) {
       if (out.length > 0 && bytes + row.bytes > maxBytes) break;
       bytes += row.bytes;
-      out.push({ id: row.id, kind: row.kind, key: row.key, ts: row.ts, bytes: row.bytes, message: JSON.parse(row.body) as Message });
+      out.push({ id: row.id, kind: row.kind, key: row.key, ts: row.ts, bytes: row.bytes, message: JSON.parse(row.body) as Message, body: row.body });
     }
     return out;
   }
@@ -155,6 +162,7 @@ export class SqliteOutboxStore implements OutboxStore {
     this.stmts ??= {
       insert: db.prepare('INSERT INTO outbox (kind, key, ts, bytes, body) VALUES (?, ?, ?, ?, ?)'),
       peek: db.prepare('SELECT id, kind, key, ts, bytes, body FROM outbox ORDER BY id LIMIT ?'),
+      peekAfter: db.prepare('SELECT id, kind, key, ts, bytes, body FROM outbox WHERE id > ? ORDER BY id LIMIT ?'),
       del: db.prepare('DELETE FROM outbox WHERE id = ? RETURNING bytes'),
       oldest: db.prepare('SELECT ts FROM outbox ORDER BY id LIMIT 1'),
       totals: db.prepare('SELECT COUNT(*) AS count, SUM(bytes) AS bytes FROM outbox'),

@@ -75,6 +75,8 @@ export interface OutboxEntry extends OutboxEntryInput {
   id: number;
   bytes: number;
   ts: number;
+  /** The message as stored (`JSON.stringify(message)`), so a sender need not serialize it again. */
+  body?: string;
 }
 
 export interface OutboxStats {
@@ -98,6 +100,11 @@ export interface OutboxStore {
   append(entries: OutboxEntryInput[]): number[];
   /** Oldest first; at most `limit` entries and `maxBytes` bytes, but always the first one. */
   peek(limit: number, maxBytes: number): OutboxEntry[];
+  /**
+   * Like `peek`, but only entries with an id above `afterId`: a sender with entries in flight
+   * reads on from the last one it sent instead of re-reading (and parsing) those again.
+   */
+  peekAfter(afterId: number, limit: number, maxBytes: number): OutboxEntry[];
   ack(ids: number[]): number;
   stats(): OutboxStats;
 }
