@@ -1,7 +1,51 @@
 /** Helpers of bench/e2e.bench.ts: devices for the simulator, /proc CPU, the RESULTS.md section. */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { freePort } from '../src/demo/ports.js';
+import { KEDGE_ARGS } from '../hil-tests/e2e/harness/kedge.js';
+import { httpOk, KedgeProcess, waitFor, type CloudPorts, type EdgeSetup } from '../hil-tests/e2e/harness/processes.js';
+
+/**
+ * How the bench runs kedge: `dist` (default) is what users run, `node bin/kedge.js` over the
+ * compiled dist/ (`npm run build` first); `tsx` is `node --import tsx` over the sources, as the
+ * e2e tests do. Edged starts the mapper with the edge's own node and script, so the mapper runs
+ * the same way. KEDGE_E2E_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=DIR") go to cloud and edge.
+ */
+export type Runtime = 'dist' | 'tsx';
+export const KEDGE_BIN = join(import.meta.dirname, '..', 'bin', 'kedge.js');
+
+export function spawnBenchKedge(runtime: Runtime, args: string[], env: Record<string, string> = {}): ChildProcess {
+  const nodeFlags = (process.env.KEDGE_E2E_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const entry = runtime === 'dist' ? [KEDGE_BIN] : KEDGE_ARGS;
+  if (runtime === 'dist' && !existsSync(join(import.meta.dirname, '..', 'dist', 'src', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+  return spawn(process.execPath, [...nodeFlags, ...entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+}
+
+export async function startBenchCloud(runtime: Runtime, dataDir: string): Promise<{ proc: KedgeProcess; ports: CloudPorts; api: string }> {
+  const ports = { hub: await freePort(), api: await freePort(), mqtt: await freePort() };
+  const proc = new KedgeProcess(
+    'cloud',
+    spawnBenchKedge(runtime, ['cloud', '--data-dir', dataDir, '--hub-host', '127.0.0.1', '--hub-port', `${ports.hub}`, '--api-port', `${ports.api}`, '--mqtt-port', `${ports.mqtt}`]),
+  );
+  const api = `http://127.0.0.1:${ports.api}`;
+  await waitFor(() => httpOk(`${api}/healthz`), 'the cloud API', 60_000, [proc]);
+  return { proc, ports, api };
+}
+
+export async function startBenchEdge(runtime: Runtime, s: EdgeSetup): Promise<KedgeProcess> {
+  const proc = new KedgeProcess(
+    'edge',
+    spawnBenchKedge(
+      runtime,
+      ['edge', '--node', s.node, '--data-dir', s.dataDir, '--cloud', s.cloudUrl, '--mqtt-port', `${s.mqttPort}`, '--api-port', `${s.apiPort}`, '--mappers', s.mappers],
+      { KEDGE_EDGE__SERVICEBUS_PORT: `${await freePort()}` },
+    ),
+  );
+  await waitFor(() => httpOk(`http://127.0.0.1:${s.apiPort}/healthz`), 'the edge API', 60_000, [proc]);
+  return proc;
+}
 
 /** One model with `props` uint16 holding registers (one Modbus read per device and cycle). */
 export function e2eDevicesYaml(node: string, devices: number, props: number, periodMs: number, port: number): string {

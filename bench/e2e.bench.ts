@@ -5,7 +5,7 @@
  * deleted and the link is quiet), CPU of mapper + edge + cloud per 1,000 readings, and latency
  * from the reading's ts (the mapper's read) to its arrival at the consumer.
  *
- *   npx tsx bench/e2e.bench.ts --rate 20000 [--seconds 20] [--write "Throughput at 20,000 readings/s"]
+ *   npm run build && npx tsx bench/e2e.bench.ts --rate 20000 [--seconds 20] [--runtime dist|tsx] [--trace] [--write "Throughput at 20,000 readings/s"]
  *
  * The rate is devices x properties x 1000 / period: 100 devices x 50 properties, period from the rate.
  */
@@ -14,10 +14,9 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { freePort, portAnswers } from '../src/demo/ports.js';
-import { runKedge, spawnKedge } from '../hil-tests/e2e/harness/kedge.js';
-import { edgeSetup, KedgeProcess, startCloud, startEdge, tempDir, waitFor } from '../hil-tests/e2e/harness/processes.js';
+import { edgeSetup, KedgeProcess, tempDir, waitFor } from '../hil-tests/e2e/harness/processes.js';
 import { CloudSubscriber } from '../hil-tests/e2e/harness/subscriber.js';
-import { childPids, cpuMs, e2eDevicesYaml, percentile, writeE2eSection } from './e2e-support.js';
+import { childPids, cpuMs, e2eDevicesYaml, percentile, spawnBenchKedge, startBenchCloud, startBenchEdge, writeE2eSection, type Runtime } from './e2e-support.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {
@@ -30,13 +29,16 @@ const WARMUP_S = Number(opt('warmup', '8'));
 const DEVICES = Number(opt('devices', '100'));
 const PROPS = Number(opt('props', '50'));
 const PERIOD = Math.round((DEVICES * PROPS * 1000) / RATE);
+/** `--runtime dist` (default: compiled dist/ via bin/kedge.js, as shipped) or `--runtime tsx` (sources). */
+const RUNTIME = opt('runtime', 'dist') as Runtime;
+if (RUNTIME !== 'dist' && RUNTIME !== 'tsx') throw new Error(`--runtime must be dist or tsx, not ${RUNTIME}`);
 const writeAs = args.includes('--write') ? opt('write', `${RATE} readings/s`) : undefined;
 
 const dir = tempDir('kedge-bench-e2e-');
 const log = (s: string) => process.stderr.write(`${s}\n`);
 let sim: KedgeProcess | undefined;
 let edge: KedgeProcess | undefined;
-let cloud: Awaited<ReturnType<typeof startCloud>> | undefined;
+let cloud: Awaited<ReturnType<typeof startBenchCloud>> | undefined;
 let sub: CloudSubscriber | undefined;
 let trace: MqttClient | undefined;
 const TRACE = args.includes('--trace');
@@ -49,7 +51,7 @@ const hopFigures = () => {
   return { dataUpdate: f(hops.dataUpdate), cleansed: f(hops.cleansed) };
 };
 try {
-  cloud = await startCloud(join(dir.path, 'cloud'));
+  cloud = await startBenchCloud(RUNTIME, join(dir.path, 'cloud'));
   sub = await CloudSubscriber.connect(cloud.ports.mqtt, ['kedge/telemetry/#']);
   let received = 0;
   let latencies: number[] = [];
@@ -66,7 +68,7 @@ try {
   };
   void onMessage;
   const setup = await edgeSetup('bench-node', join(dir.path, 'edge'), `ws://127.0.0.1:${cloud.ports.hub}`, 'process');
-  edge = await startEdge(setup);
+  edge = await startBenchEdge(RUNTIME, setup);
   if (TRACE) {
     // Where the time goes: the same readings seen on the edge broker, raw (mapper out) and cleansed (pipeline out).
     trace = await connectAsync(`mqtt://127.0.0.1:${setup.mqttPort}`);
@@ -81,10 +83,11 @@ try {
   const simPort = await freePort();
   const file = join(dir.path, 'devices.yaml');
   writeFileSync(file, e2eDevicesYaml(setup.node, DEVICES, PROPS, PERIOD, simPort));
-  sim = new KedgeProcess('sim', spawnKedge(['sim', 'modbus', '--model', file, '--tcp', String(simPort)]));
+  sim = new KedgeProcess('sim', spawnBenchKedge(RUNTIME, ['sim', 'modbus', '--model', file, '--tcp', String(simPort)]));
   await waitFor(() => portAnswers(simPort), 'the simulator', 60_000, [sim]);
-  const applied = await runKedge(['apply', '-f', file, '--server', cloud.api]);
-  if (applied.code !== 0) throw new Error(`apply failed: ${applied.stdout}${applied.stderr}`);
+  const apply = new KedgeProcess('apply', spawnBenchKedge(RUNTIME, ['apply', '-f', file, '--server', cloud.api]));
+  const appliedCode = await new Promise<number | null>((resolve) => apply.child.once('close', resolve));
+  if (appliedCode !== 0) throw new Error(`apply failed: ${apply.output}`);
   log(`${DEVICES} devices x ${PROPS} properties every ${PERIOD} ms = ${RATE} readings/s; warming up ${WARMUP_S} s`);
   await waitFor(() => received > 0, 'the first readings at the consumer', 60_000, [edge, cloud.proc, sim]);
   await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
@@ -135,7 +138,7 @@ try {
     writeE2eSection(
       writeAs,
       [
-        `- command: \`npx tsx bench/e2e.bench.ts --rate ${RATE} --seconds ${SECONDS} --devices ${DEVICES} --props ${PROPS}\``,
+        `- command: \`npm run build && npx tsx bench/e2e.bench.ts --rate ${RATE} --seconds ${SECONDS} --devices ${DEVICES} --props ${PROPS}${RUNTIME === 'tsx' ? ' --runtime tsx' : ''}${TRACE ? ' --trace' : ''}\``,
         `- load: ${DEVICES} Modbus TCP devices (one simulator, one unit each) x ${PROPS} uint16 registers, collectCycle ${PERIOD} ms = ${n(RATE)} readings/s offered; ${result.mappers} mapper process`,
         `- delivered to the consumer: **${n(result.delivered)} readings/s** over ${n(elapsed, 1)} s after a ${WARMUP_S} s warm-up`,
         `- loss: ${n(result.lost)} (edge pipeline emitted ${n(emitted)}, consumer received ${n(received)} over the whole run, counted after the mapper was frozen (SIGSTOP) and the link was quiet)`,
@@ -147,7 +150,7 @@ try {
             ]
           : []),
         `- machine load (1-min load average) before/after the window: ${n(result.loadAverage.before, 1)} / ${n(result.loadAverage.after, 1)} on ${cpus().length} cores (other work on the machine shares the cores)`,
-        `- kedge processes run with \`node --import tsx\` (hil-tests/e2e/harness/kedge-entry.ts); node ${process.version}, ${cpus().length} cores, ${cpus()[0]?.model.trim() ?? '?'}`,
+        `- kedge processes: ${RUNTIME === 'dist' ? '`node bin/kedge.js` over the compiled dist/ (as shipped; the mapper started by Edged likewise)' : '`node --import tsx` (hil-tests/e2e/harness/kedge-entry.ts; the mapper likewise)'}${process.env.KEDGE_E2E_NODE_FLAGS ? `, node flags \`${process.env.KEDGE_E2E_NODE_FLAGS}\`` : ', no extra node flags'}; node ${process.version}, ${cpus().length} cores, ${cpus()[0]?.model.trim() ?? '?'}`,
         `- measured: ${new Date().toISOString().slice(0, 10)}`,
       ].join('\n'),
     );
