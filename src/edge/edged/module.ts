@@ -148,6 +148,8 @@ export class Edged implements Module {
     const content: MapperStatusContent = { name: s.name, protocols: s.protocols, phase: s.phase, restarts: s.restarts, ready: s.ready, ts: this.deps.clock.now(), ...(s.reason ? { reason: s.reason } : {}) };
     try {
       this.deps.outbox.append([{ kind: 'status', key: s.name, message: linkMessage(this.deps.node, `default/${s.name}`, LinkResource.mapperStatus, 'update', 'edged', content, content.ts) }]);
+      // Committed by append's own transaction (this runs outside the batcher): announce it now.
+      this.deps.bus.publish('outbox.appended', { count: 1 });
     } catch (err) {
       this.deps.logger.warn({ mapper: s.name, err: String(err) }, 'mapper status not queued for the cloud');
     }

@@ -62,6 +62,7 @@ export class EdgeHub implements Module {
   private readonly clock: Clock;
   private readonly log: Logger;
   private ws: WebSocket | undefined;
+  private corked: WebSocket | undefined;
   private url = '';
   private running = false;
   private sender: OutboxSender | undefined;
@@ -234,8 +235,26 @@ export class EdgeHub implements Module {
   private writeText(text: string, sent?: () => void): void {
     const ws = this.ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    this.corkThisTurn(ws);
     ws.send(text);
     sent?.();
+  }
+
+  /**
+   * Holds the socket's writes until the next turn of the event loop, so that the frames of one
+   * turn (a batch of outbox entries, several responses) leave in one write system call instead of
+   * one each (as CloudHub does). ws has no public cork; its own per-frame cork/uncork nests.
+   */
+  private corkThisTurn(ws: WebSocket): void {
+    if (this.corked === ws) return;
+    const socket = (ws as unknown as { _socket?: { cork?: () => void; uncork?: () => void } })._socket;
+    if (!socket?.cork || !socket.uncork) return;
+    socket.cork();
+    this.corked = ws;
+    setImmediate(() => {
+      if (this.corked === ws) this.corked = undefined;
+      socket.uncork!();
+    });
   }
 
   private setState(state: LinkStateEvent['state'], reason?: string, retryInMs?: number): void {

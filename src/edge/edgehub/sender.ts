@@ -40,6 +40,11 @@ export class OutboxSender {
   /** Outbox ids acknowledged by the cloud and not yet deleted: deleted together, one transaction per turn. */
   private acked: number[] = [];
   private ackImmediate: NodeJS.Immediate | undefined;
+  /**
+   * The last read found nothing beyond what was sent: until `schedule()` announces new entries,
+   * an ack needs no read of the outbox (most acks, once caught up).
+   */
+  private caughtUp = false;
 
   constructor(
     private readonly outbox: Pick<OutboxStore, 'peekAfter' | 'ack' | 'stats'>,
@@ -65,7 +70,8 @@ export class OutboxSender {
     this.draining = this.outbox.stats().count > this.options.batch;
     this.tokens = this.options.batch;
     this.lastRefill = this.clock.now();
-    this.schedule();
+    this.caughtUp = false;
+    this.kick();
   }
 
   disconnected(): void {
@@ -88,7 +94,7 @@ export class OutboxSender {
     // the cloud drops it by msg_id); one DELETE transaction per ack was the sender's main cost.
     this.acked.push(id);
     this.ackImmediate ??= setImmediate(() => this.flushAcks());
-    this.schedule();
+    if (!this.caughtUp) this.kick();
     return true;
   }
 
@@ -102,8 +108,13 @@ export class OutboxSender {
     this.outbox.ack(ids);
   }
 
-  /** Something changed (new entries, an ack): send what the window allows, soon. */
+  /** New entries were committed: send what the window allows, soon. */
   schedule(): void {
+    this.caughtUp = false;
+    this.kick();
+  }
+
+  private kick(): void {
     if (!this.online || this.scheduled || this.refillTimer) return;
     this.scheduled = setImmediate(() => {
       this.scheduled = undefined;
@@ -114,7 +125,10 @@ export class OutboxSender {
   private pump(): void {
     if (!this.online) return;
     const room = Math.min(this.options.window - this.inflight.size, this.options.batch);
-    if (room <= 0) return;
+    if (room <= 0) {
+      this.caughtUp = false; // the window is full: more may wait behind it
+      return;
+    }
     const allowed = this.draining ? Math.min(room, this.takeTokens()) : room;
     if (allowed <= 0) return this.waitForTokens();
     // Everything up to lastSentId is in flight or acknowledged: read on after it.
@@ -122,7 +136,8 @@ export class OutboxSender {
     for (const entry of fresh) this.sendOne(entry);
     if (this.draining) this.tokens -= fresh.length;
     if (fresh.length < allowed) this.draining = false; // caught up with the backlog
-    if (fresh.length > 0) this.schedule();
+    this.caughtUp = fresh.length < allowed;
+    if (fresh.length > 0) this.kick();
   }
 
   private sendOne(entry: OutboxEntry): void {
@@ -148,7 +163,7 @@ export class OutboxSender {
     const ms = Math.max(1, Math.ceil(((1 - this.tokens) / this.options.drainRatePerSec) * 1000));
     this.refillTimer = this.clock.setTimeout(() => {
       this.refillTimer = undefined;
-      this.schedule();
+      this.kick();
     }, ms);
   }
 }
