@@ -1,12 +1,12 @@
 /**
- * Memory of `kedge edge` (compiled JavaScript, as installed) with 100 Modbus devices of 10 float
+ * Memory of `kedge edge` (`node bin/kedge.js edge` over the compiled dist/, as installed) with 100 Modbus devices of 10 float
  * properties each, polled every second from the Modbus simulator (1,000 readings/s): RSS of the
  * edge process, and of the mapper children in `--mappers process`.
  *
- *   npx tsx bench/edge-rss.bench.ts [seconds=20] [--modes inprocess,process,none] [--write]
+ *   npm run build && npx tsx bench/edge-rss.bench.ts [seconds=20] [--modes inprocess,process,none] [--write]
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModbusSim } from '../mappers/modbus/sim/index.js';
@@ -23,19 +23,9 @@ const nodeFlags = flagsArg >= 0 ? args[flagsArg + 1]!.split(' ').filter(Boolean)
 const DEVICES = 100;
 const PROPS = 10;
 const root = join(import.meta.dirname, '..');
-const out = join(root, '.kedge', 'bench-dist');
-
-process.stdout.write('compiling to .kedge/bench-dist ...\n');
-try {
-  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', out], { stdio: 'pipe' });
-} catch {
-  // Type errors in files other engineers are still writing do not stop the emit.
-}
-const entry = join(out, 'edge-entry.mjs');
-writeFileSync(
-  entry,
-  "import { Command } from 'commander';\nimport { registerEdge } from './src/cli/commands/edge.js';\nimport { registerMapper } from './src/cli/commands/mapper.js';\nconst p = new Command('kedge'); registerEdge(p); registerMapper(p); await p.parseAsync(process.argv);\n",
-);
+/** What users run: `kedge edge` from bin/kedge.js over the compiled dist/ (`npm run build` first). */
+const entry = join(root, 'bin', 'kedge.js');
+if (!existsSync(join(root, 'dist', 'src', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
 
 const sim = new ModbusSim({ units: Array.from({ length: DEVICES }, (_, i) => i + 1) });
 const { port: simPort } = await sim.listenTcp();
@@ -44,10 +34,10 @@ for (const mode of modes) rows.push(await measure(mode));
 await sim.stop();
 
 const text = [
-  `${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}; \`kedge edge\` compiled (tsc), ${DEVICES} Modbus TCP devices x ${PROPS} float32 properties polled every 1 s from the simulator (1,000 readings/s when a mapper runs), ${seconds} s per mode; RSS sampled every second after the devices were applied; node flags: ${nodeFlags.length ? `\`${nodeFlags.join(' ')}\`` : 'none'}.`,
+  `${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}; \`node bin/kedge.js edge\` (compiled dist/, as shipped), ${DEVICES} Modbus TCP devices x ${PROPS} float32 properties polled every 1 s from the simulator (1,000 readings/s when a mapper runs), ${seconds} s per mode; RSS sampled every second after the devices were applied; node flags: ${nodeFlags.length ? `\`${nodeFlags.join(' ')}\`` : 'none'}.`,
   '',
-  '| --mappers | edge RSS steady (median) | edge RSS max | mapper children RSS | readings/s cleansed | edge bytes written per 1,000 readings (write_bytes) |',
-  '|---|---|---|---|---|---|',
+  '| --mappers | edge RSS steady (median) | edge RSS max | edge heap total / used, external (end) | mapper children RSS | readings/s cleansed | edge bytes written per 1,000 readings (write_bytes) |',
+  '|---|---|---|---|---|---|---|',
   ...rows,
 ].join('\n');
 process.stdout.write(`${text}\n`);
@@ -77,12 +67,13 @@ async function measure(mode: string): Promise<string> {
       mapperRss = Math.max(mapperRss, childrenRss(child.pid!));
     }
     const done = (await processed(api)) - before;
+    const heap = await heapFigures(api);
     const io1 = procIo(child.pid!);
     const rate = Math.round(done / seconds);
     const per1000 = done > 0 ? `${Math.round(((io1.writeBytes - io0.writeBytes) / done) * 1000).toLocaleString('en')} B` : '-';
     const sorted = [...samples].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)]!;
-    return `| ${mode} | **${median.toFixed(1)} MB** | ${sorted.at(-1)!.toFixed(1)} MB | ${mode === 'process' ? `${mapperRss.toFixed(1)} MB` : '-'} | ${rate.toLocaleString('en')} | ${per1000} |`;
+    return `| ${mode} | **${median.toFixed(1)} MB** | ${sorted.at(-1)!.toFixed(1)} MB | ${heap} | ${mode === 'process' ? `${mapperRss.toFixed(1)} MB` : '-'} | ${rate.toLocaleString('en')} | ${per1000} |`;
   } finally {
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
@@ -99,6 +90,13 @@ function withUnit<T extends { spec: { protocol: { configData: Record<string, unk
 async function processed(api: number): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${api}/metrics`)).text();
   return Number(/kedge_pipeline_readings_total\{outcome="processed",reason=""\} (\d+)/.exec(text)?.[1] ?? 0);
+}
+
+/** V8 heap committed / used and external memory (ArrayBuffers, Buffers) from prom-client's default metrics. */
+async function heapFigures(api: number): Promise<string> {
+  const text = await (await fetch(`http://127.0.0.1:${api}/metrics`)).text();
+  const mb = (name: string) => (Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'm').exec(text)?.[1] ?? NaN) / 1048576).toFixed(1);
+  return `${mb('kedge_nodejs_heap_size_total_bytes')} / ${mb('kedge_nodejs_heap_size_used_bytes')}, ${mb('kedge_nodejs_external_memory_bytes')} MB`;
 }
 
 function childrenRss(pid: number): number {
