@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes, type AedesPublishPacket } from 'aedes';
 import type { Logger } from 'pino';
@@ -33,6 +34,7 @@ export class EmbeddedBrokerLink implements BrokerLink {
 
   async start(ingest: Ingest): Promise<void> {
     const logger = this.options.logger;
+    noNumberCache();
     const broker = new Aedes({
       authorizePublish: (client, packet, callback) => {
         if (!client || !isIngressTopic(packet.topic)) return callback(null);
@@ -112,4 +114,17 @@ export class EmbeddedBrokerLink implements BrokerLink {
     for (const s of this.sockets) s.destroy();
     if (server) await new Promise<void>((r) => server.close(() => r()));
   }
+}
+
+/**
+ * mqtt-packet (aedes' packet writer) otherwise fills a cache of 65,536 two-byte Buffers on its
+ * first write: ~6 MB of heap (measured in the edge's heap snapshot, bench/RESULTS.md "Edge node"),
+ * a tenth of the edge's RSS target, to save one tiny allocation per packet. The setting is the
+ * module's own global (mqtt.js' `writeCache: false` sets the same one); it must be set before the
+ * first packet is written, since the cache is never freed. Loaded through aedes so that it is the
+ * copy aedes writes with.
+ */
+function noNumberCache(): void {
+  const fromAedes = createRequire(createRequire(import.meta.url).resolve('aedes'));
+  (fromAedes('mqtt-packet') as { writeToStream: { cacheNumbers: boolean } }).writeToStream.cacheNumbers = false;
 }
