@@ -34,14 +34,16 @@ for (const mode of modes) rows.push(await measure(mode));
 await sim.stop();
 
 const text = [
-  `${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}; \`node bin/kedge.js edge\` (compiled dist/, as shipped), ${DEVICES} Modbus TCP devices x ${PROPS} float32 properties polled every 1 s from the simulator (1,000 readings/s when a mapper runs), ${seconds} s per mode; RSS sampled every second after the devices were applied; node flags: ${nodeFlags.length ? `\`${nodeFlags.join(' ')}\`` : 'none'}.`,
+  `${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}; \`node bin/kedge.js edge\` (compiled dist/, as shipped), ${DEVICES} Modbus TCP devices x ${PROPS} float32 properties polled every 1 s from the simulator (1,000 readings/s when a mapper runs), ${seconds} s per mode; RSS sampled every second after the devices were applied; node flags: ${nodeFlags.length ? `\`${nodeFlags.join(' ')}\`` : 'none'}; MALLOC_ARENA_MAX: ${process.env.MALLOC_ARENA_MAX ?? 'unset'}.`,
   '',
   '| --mappers | edge RSS steady (median) | edge RSS max | edge heap total / used, external (end) | mapper children RSS | readings/s cleansed | edge bytes written per 1,000 readings (write_bytes) |',
   '|---|---|---|---|---|---|---|',
   ...rows,
 ].join('\n');
 process.stdout.write(`${text}\n`);
-if (args.includes('--write')) writeEdgeSection(`Memory (RSS), node flags: ${nodeFlags.join(' ') || 'none'}`, `${text}\n\nRun: \`npx tsx bench/edge-rss.bench.ts ${args.filter((a) => a !== '--write').join(' ')}\``);
+const arena = process.env.MALLOC_ARENA_MAX ? `MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX} ` : '';
+const title = `Memory (RSS), node flags: ${nodeFlags.join(' ') || 'none'}${arena ? `, ${arena.trim()}` : ''}`;
+if (args.includes('--write')) writeEdgeSection(title, `${text}\n\nRun: \`npm run build && ${arena}npx tsx bench/edge-rss.bench.ts ${args.filter((a) => a !== '--write').join(' ')}\``);
 
 async function measure(mode: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'kedge-bench-rss-'));
