@@ -146,7 +146,7 @@ try {
         `- latency, reading ts (mapper read) to the consumer: p50 ${n(result.latency.p50)} ms, p99 **${n(result.latency.p99)} ms**, max ${n(result.latency.max)} ms (${n(result.latency.samples)} readings)`,
         ...(result.trace
           ? [
-              `- per hop (--trace, same readings on the edge broker): mapper out (data/update) p50 ${n(result.trace.dataUpdate!.p50)} / p99 ${n(result.trace.dataUpdate!.p99)} ms, edge pipeline out (data/cleansed) p50 ${n(result.trace.cleansed!.p50)} / p99 ${n(result.trace.cleansed!.p99)} ms; the rest (edge outbox -> EdgeHub -> CloudHub -> cloud MQTT -> consumer) is the difference to the consumer's figures`,
+              `- per hop (--trace, same readings on the edge broker): edge pipeline out (data/cleansed, published while the mapper's message is handled, before the commit) p50 ${n(result.trace.cleansed!.p50)} / p99 ${n(result.trace.cleansed!.p99)} ms; the mapper's data/update as the edge broker forwards it (only after the edge's commit) p50 ${n(result.trace.dataUpdate!.p50)} / p99 ${n(result.trace.dataUpdate!.p99)} ms; the rest (EdgeHub -> CloudHub -> cloud MQTT -> consumer) is the difference to the consumer's figures`,
             ]
           : []),
         `- machine load (1-min load average) before/after the window: ${n(result.loadAverage.before, 1)} / ${n(result.loadAverage.after, 1)} on ${cpus().length} cores (other work on the machine shares the cores)`,
