@@ -1,29 +1,14 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database, { type Database as Db } from 'better-sqlite3';
+import type { Database as Db } from 'better-sqlite3';
+import { openSqlite } from '../../core/sqlite/index.js';
 import { cloudStoreErrors } from './errors.js';
-import { migrate } from './migrations.js';
+import { migrations } from './migrations.js';
 
-/**
- * Opens the cloud's SQLite file. WAL with synchronous=NORMAL: a process crash loses nothing
- * committed; a power cut may lose the last commits but never corrupts the file.
- */
+/** Opens the cloud's SQLite file (WAL, synchronous=NORMAL, migrated; see src/core/sqlite). */
 export function openCloudDatabase(file: string): Db {
-  let db: Db;
-  try {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    db = new Database(file);
-  } catch (err) {
-    throw cloudStoreErrors.create('KEDGE_CLOUD_STORE_OPEN', `cannot open ${file}: ${(err as Error).message}`, { cause: err });
-  }
-  try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
-    migrate(db);
-  } catch (err) {
-    db.close();
-    throw err;
-  }
-  return db;
+  return openSqlite(file, {
+    migrations,
+    openError: (f, cause) => cloudStoreErrors.create('KEDGE_CLOUD_STORE_OPEN', `cannot open ${f}: ${(cause as Error).message}`, { cause }),
+    migrationError: (version, cause) =>
+      cloudStoreErrors.create('KEDGE_CLOUD_STORE_MIGRATION', `cloud store migration ${version} failed: ${(cause as Error).message}`, { cause }),
+  });
 }

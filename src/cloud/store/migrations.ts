@@ -1,5 +1,4 @@
-import type { Database } from 'better-sqlite3';
-import { cloudStoreErrors } from './errors.js';
+import type { Migration } from '../../core/sqlite/index.js';
 
 /** Each step runs once, in order, in its own transaction; `user_version` records how far a file got. */
 const steps: string[] = [
@@ -19,16 +18,5 @@ const steps: string[] = [
    CREATE INDEX handled_ids_node ON handled_ids (node, seq);`,
 ];
 
-export function migrate(db: Database): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  for (let i = current; i < steps.length; i++) {
-    try {
-      db.transaction(() => {
-        db.exec(steps[i]!);
-        db.pragma(`user_version = ${i + 1}`);
-      })();
-    } catch (err) {
-      throw cloudStoreErrors.create('KEDGE_CLOUD_STORE_MIGRATION', `cloud store migration ${i + 1} failed: ${(err as Error).message}`, { cause: err });
-    }
-  }
-}
+/** The steps above, numbered from 1 (`user_version` records how far a file got). */
+export const migrations: readonly Migration[] = steps.map((sql, i) => ({ version: i + 1, sql }));

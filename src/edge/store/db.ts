@@ -1,32 +1,15 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database, { type Database as Db } from 'better-sqlite3';
+import type { Database as Db } from 'better-sqlite3';
+import { openSqlite } from '../../core/sqlite/index.js';
 import { storeErrors } from './errors.js';
-import { migrate } from './migrations.js';
+import { migrations } from './migrations.js';
 
-/**
- * Opens the node's one SQLite file. WAL with synchronous=NORMAL: a commit is not fsynced until the
- * next checkpoint, so a power cut may lose the last commits but never corrupts the file, and a
- * process crash (kill -9) loses nothing committed. That is the trade-off SD cards need.
- */
+/** Opens the node's one SQLite file (WAL, synchronous=NORMAL, migrated; see src/core/sqlite). */
 export function openDatabase(file: string): Db {
-  let db: Db;
-  try {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    db = new Database(file);
-  } catch (err) {
-    throw storeErrors.create('KEDGE_STORE_OPEN', `cannot open ${file}: ${(err as Error).message}`, { cause: err });
-  }
-  try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
-    migrate(db);
-  } catch (err) {
-    db.close();
-    throw err;
-  }
-  return db;
+  return openSqlite(file, {
+    migrations,
+    openError: (f, cause) => storeErrors.create('KEDGE_STORE_OPEN', `cannot open ${f}: ${(cause as Error).message}`, { cause }),
+    migrationError: (version, cause) => storeErrors.create('KEDGE_STORE_MIGRATION', `migration ${version} failed: ${(cause as Error).message}`, { cause }),
+  });
 }
 
 /** A database opened later (by the store module's start()), reachable by the stores built before. */

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { migrate as runMigrations, type Migration } from '../../core/sqlite/index.js';
 import { storeErrors } from './errors.js';
 
 /**
@@ -6,7 +7,7 @@ import { storeErrors } from './errors.js';
  * transaction together with the bump of `user_version`, so a crash leaves the old or the new
  * schema, never half of one.
  */
-export const migrations: ReadonlyArray<{ version: number; sql: string }> = [
+export const migrations: readonly Migration[] = [
   {
     version: 1,
     sql: `
@@ -40,17 +41,7 @@ export const migrations: ReadonlyArray<{ version: number; sql: string }> = [
 ];
 
 export function migrate(db: Database): number {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  for (const m of migrations) {
-    if (m.version <= current) continue;
-    try {
-      db.transaction(() => {
-        db.exec(m.sql);
-        db.pragma(`user_version = ${m.version}`);
-      })();
-    } catch (err) {
-      throw storeErrors.create('KEDGE_STORE_MIGRATION', `migration ${m.version} failed: ${(err as Error).message}`, { cause: err });
-    }
-  }
-  return db.pragma('user_version', { simple: true }) as number;
+  return runMigrations(db, migrations, (version, cause) =>
+    storeErrors.create('KEDGE_STORE_MIGRATION', `migration ${version} failed: ${(cause as Error).message}`, { cause }),
+  );
 }

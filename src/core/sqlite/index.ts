@@ -1,0 +1,1 @@
+export { openSqlite, migrate, type Migration, type OpenSqliteOptions } from './open.js';

@@ -1,0 +1,63 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database, { type Database as Db } from 'better-sqlite3';
+
+/** One numbered schema step. Never edit a released one; append a new one. */
+export interface Migration {
+  version: number;
+  sql: string;
+}
+
+export interface OpenSqliteOptions {
+  migrations: readonly Migration[];
+  /** The owning store's error for a file that cannot be opened (names the file). */
+  openError: (file: string, cause: unknown) => Error;
+  /** The owning store's error for a failed migration. */
+  migrationError: (version: number, cause: unknown) => Error;
+}
+
+/**
+ * Opens a store's SQLite file (the edge node's and the cloud's alike) and brings its schema up to
+ * date. WAL with synchronous=NORMAL: a process crash (kill -9) loses nothing committed; a power
+ * cut may lose the last commits but never corrupts the file. That is the trade-off SD cards need.
+ */
+export function openSqlite(file: string, options: OpenSqliteOptions): Db {
+  let db: Db;
+  try {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    db = new Database(file);
+  } catch (err) {
+    throw options.openError(file, err);
+  }
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    migrate(db, options.migrations, options.migrationError);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return db;
+}
+
+/**
+ * Runs the steps newer than the file's `user_version`, each in its own transaction together with
+ * the bump of `user_version`, so a crash leaves the old or the new schema, never half of one.
+ * Returns the version the file is at.
+ */
+export function migrate(db: Db, migrations: readonly Migration[], migrationError: OpenSqliteOptions['migrationError']): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    try {
+      db.transaction(() => {
+        db.exec(m.sql);
+        db.pragma(`user_version = ${m.version}`);
+      })();
+    } catch (err) {
+      throw migrationError(m.version, err);
+    }
+  }
+  return db.pragma('user_version', { simple: true }) as number;
+}
