@@ -2,6 +2,9 @@ import { spawnSync } from 'node:child_process';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { runAction } from '../run-action.js';
+import { port as portOption } from '../option-parsers.js';
+
+const port = portOption(1);
 
 const HELP = `
 Starts everything on this machine, nothing else to install: a kedge cloud (embedded store and MQTT
@@ -28,11 +31,6 @@ interface DemoFlags {
   edgeApiPort: number;
 }
 
-function port(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError(`expected a port 1..65535, got ${text}`);
-  return n;
-}
 
 function seconds(text: string): number {
   const n = Number(text);

@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { runAction } from '../run-action.js';
+import { port as portOption } from '../option-parsers.js';
+
+const port = portOption(0);
 
 const HELP = `
 Runs the edge node: the embedded MQTT broker (or --mqtt-url), the cleansing pipeline, the device
@@ -26,11 +29,6 @@ interface EdgeOptions {
   logLevel?: string;
 }
 
-function port(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port 0..65535, got ${text}`);
-  return n;
-}
 
 function mode(text: string): string {
   if (!['process', 'inprocess', 'none'].includes(text)) throw new InvalidArgumentError('expected process, inprocess or none');

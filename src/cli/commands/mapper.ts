@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { runAction } from '../run-action.js';
+import { port as portOption } from '../option-parsers.js';
+
+const port = portOption(0);
 
 const HELP = `
 Runs protocol drivers for the devices of this node. The desired devices arrive over MQTT as a
@@ -32,11 +35,6 @@ function protocols(text: string): string[] {
   return [...new Set(list)];
 }
 
-function port(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port 0..65535, got ${text}`);
-  return n;
-}
 
 export function registerMapper(program: Command): void {
   program

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { runAction } from '../run-action.js';
+import { integer, rate } from '../option-parsers.js';
 
 const HELP = `
 Serves every Modbus device of the given Device/DeviceModel YAML (checked like kedge validate) as
@@ -31,19 +32,7 @@ export interface SimModbusOptions {
   seed: number;
 }
 
-function integer(min: number, max: number) {
-  return (text: string): number => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number ${min}..${max}, got ${text}`);
-    return n;
-  };
-}
 
-function rate(text: string): number {
-  const n = Number(text);
-  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError(`expected a probability 0..1, got ${text}`);
-  return n;
-}
 
 export function registerSimModbus(sim: Command): void {
   sim
