@@ -6,6 +6,7 @@ import { encodeRegisters, registerCount, type ByteOrder, type ModbusValue, type 
 import { isBitTable, type RegisterTable } from '../decode-spec.js';
 import { modbusErrors } from '../errors.js';
 import type { UnitMemory } from './memory.js';
+import { seededRandom } from '../../../src/core/random/index.js';
 
 export type SimGenerator =
   | { kind: 'constant'; value: ModbusValue }
@@ -27,17 +28,8 @@ export interface SimPoint {
   generator: SimGenerator;
 }
 
-/** Deterministic PRNG (mulberry32) so a seeded simulation replays exactly. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The simulators' seeded generator (src/core/random), under this module's name. */
+export const prng = seededRandom;
 
 /** Value of a generator at time `t` ms; `last` is the previous value (random walk only). */
 export function generatorValue(gen: SimGenerator, t: number, last: ModbusValue | undefined, random: () => number): ModbusValue {

@@ -1,16 +1,7 @@
 import type { PropertyInstance } from '../../../src/model/index.js';
+import { seededRandom } from '../../../src/core/random/index.js';
 
-/** Deterministic pseudo-random numbers (mulberry32), so a run with a seed replays exactly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /**
  * The text candidates for a property's value at step `n`: numbers drift slowly through the
