@@ -127,6 +127,21 @@ describe('simulator over Modbus TCP, read with the transport', () => {
     expect(err).toMatchObject({ code: 'KEDGE_MODBUS_EXCEPTION', detail: { exceptionCode: 11 } });
   });
 
+  it('strictAddresses answers exception 2 to any request touching an unmodeled address, and counts it', async () => {
+    const { sim: s, transport: t } = await setup();
+    s.setFaults({ strictAddresses: true }, 1);
+    // registers 0..2 are modeled (float32 + int16); 3 is not
+    await expect(t.readHoldingRegisters(1, 0, 3)).resolves.toHaveLength(3);
+    const err = await t.readHoldingRegisters(1, 0, 4).catch((e: unknown) => e as { code: string; detail: Record<string, unknown> });
+    expect(err).toMatchObject({ code: 'KEDGE_MODBUS_EXCEPTION', detail: { exceptionCode: 2 } });
+    expect(await codeOf(t.writeRegister(1, 3, 1))).toBe('KEDGE_MODBUS_EXCEPTION');
+    expect(await codeOf(t.readCoils(1, 5, 1))).toBe('resolved');
+    expect(await codeOf(t.readCoils(1, 5, 2))).toBe('KEDGE_MODBUS_EXCEPTION');
+    expect(s.counts()[1]).toEqual({ 1: 2, 3: 2, 6: 1 });
+    // unit 2 has no strict flag: its unmodeled registers read as zeros
+    await expect(t.readHoldingRegisters(2, 100, 2)).resolves.toEqual([0, 0]);
+  });
+
   it('RTU over TCP framing works the same', async () => {
     const { sim: s, transport: t } = await setup('rtu', 200);
     expect(decodeRegisters(await t.readHoldingRegisters(1, 0, 2), { rawType: 'float32' })).toBeCloseTo(123.456, 4);

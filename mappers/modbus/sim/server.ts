@@ -12,6 +12,7 @@ import { SerialPort } from 'serialport';
 import { modbusErrors } from '../errors.js';
 import { takeMbapFrames, takeRtuFrames, mbapResponse, rtuResponse } from './framing.js';
 import { UnitMemory } from './memory.js';
+import { AddressCoverage } from './coverage.js';
 import { exceptionPdu, handlePdu } from './pdu.js';
 import { checkPoint, generatorValue, prng, writePoint, type SimPoint } from './points.js';
 import type { ModbusValue } from '../codec.js';
@@ -29,6 +30,11 @@ export interface SimFaults {
   delayMs?: number;
   /** The unit never answers. */
   dead?: boolean;
+  /**
+   * Requests touching an address no point covers are answered with exception 2 (Illegal Data
+   * Address), as real devices do, instead of reading the unmodeled zeros.
+   */
+  strictAddresses?: boolean;
 }
 
 export interface SimOptions {
@@ -46,6 +52,7 @@ interface Unit {
   memory: UnitMemory;
   points: SimPoint[];
   last: Map<SimPoint, ModbusValue>;
+  coverage: AddressCoverage;
 }
 
 export class ModbusSim {
@@ -72,6 +79,7 @@ export class ModbusSim {
       checkPoint(point);
       const unit = this.unit(point.unit);
       unit.points.push(point);
+      unit.coverage.add(point);
       // Constants are written once, so a client can overwrite them like a real setpoint.
       if (point.generator.kind === 'constant') writePoint(unit.memory, point, point.generator.value);
     }
@@ -114,6 +122,7 @@ export class ModbusSim {
     if (f.dead || this.random() < (f.timeoutRate ?? 0)) return undefined;
     if (f.delayMs) await new Promise((r) => setTimeout(r, f.delayMs));
     if (this.random() < (f.exceptionRate ?? 0)) return exceptionPdu(pdu[0] ?? 0, f.exceptionCode ?? 4);
+    if (f.strictAddresses && !unit.coverage.covers(pdu)) return exceptionPdu(pdu[0] ?? 0, 2);
     this.refresh(unit);
     return handlePdu(unit.memory, pdu, { swapWords: f.swapWords === true });
   }
@@ -165,7 +174,7 @@ export class ModbusSim {
     let unit = this.units.get(id);
     if (!unit) {
       if (!Number.isInteger(id) || id < 0 || id > 255) throw modbusErrors.create('KEDGE_MODBUS_SIM_CONFIG', `sim unit ${id}: must be 0..255`);
-      unit = { memory: new UnitMemory(), points: [], last: new Map() };
+      unit = { memory: new UnitMemory(), points: [], last: new Map(), coverage: new AddressCoverage() };
       this.units.set(id, unit);
     }
     return unit;

@@ -13,6 +13,7 @@ Prints where it listens; on SIGINT/SIGTERM prints the requests it got per unit a
 Examples:
   kedge sim modbus --model device-models/eastron-sdm120.yaml --tcp 5020
   kedge sim modbus --model models/ --tcp 0 --fault-timeout-rate 0.05 --swap-words
+  kedge sim modbus --model models/ --tcp 0 --strict-addresses   # merged reads over gaps get exception 2
   socat -d -d pty,raw,echo=0 pty,raw,echo=0 &      # prints two /dev/pts paths
   kedge sim modbus --model device-models/generic-xy-md02.yaml --rtu /dev/pts/3 --baud 9600
 `;
@@ -28,6 +29,7 @@ export interface SimModbusOptions {
   faultExceptionRate?: number;
   exceptionCode?: number;
   swapWords?: boolean;
+  strictAddresses?: boolean;
   slowMs?: number;
   seed: number;
 }
@@ -48,6 +50,7 @@ export function registerSimModbus(sim: Command): void {
     .option('--fault-exception-rate <r>', 'probability 0..1 that a request gets an exception', rate)
     .option('--exception-code <code>', 'exception code for --fault-exception-rate (default 4)', integer(1, 255))
     .option('--swap-words', 'answer register reads with each pair of words swapped (byte-order trouble)')
+    .option('--strict-addresses', 'answer exception 2 (Illegal Data Address) to requests touching registers no property models, as real devices do')
     .option('--slow-ms <ms>', 'delay every answer by this many milliseconds', integer(0, 600_000))
     .option('--seed <n>', 'seed for faults and random values (a run replays exactly)', integer(0, 2 ** 31), 1)
     .addHelpText('after', HELP)
@@ -110,6 +113,7 @@ function faultsOf(opts: SimModbusOptions) {
     ...(opts.faultExceptionRate !== undefined ? { exceptionRate: opts.faultExceptionRate } : {}),
     ...(opts.exceptionCode !== undefined ? { exceptionCode: opts.exceptionCode } : {}),
     ...(opts.swapWords ? { swapWords: true } : {}),
+    ...(opts.strictAddresses ? { strictAddresses: true } : {}),
     ...(opts.slowMs !== undefined ? { delayMs: opts.slowMs } : {}),
   };
 }
