@@ -5,11 +5,15 @@
  * stacked (a slow line must not build a backlog). The device's state follows what the line says:
  * a timeout or lost connection -> offline (the queue backs the unit off, so it costs the line
  * nothing until its probe); any answer, even a Modbus exception, -> online.
+ * A merged request the device refuses with exception 2 (Illegal Data Address) is replaced in its
+ * cycle group by smaller pieces (read-split.ts), read at once and from then on: the failing request
+ * is not sent again each cycle. A device that never refuses keeps the planner's minimum.
  */
 import type { Clock, Timer } from '../../src/core/clock/index.js';
 import { errorText, isKedgeError } from '../../src/core/errors/index.js';
 import type { DeviceState, DriverContext, DriverReading } from '../sdk/contract.js';
 import { decodeAt } from './poller-decode.js';
+import { isIllegalAddress, splitRequest } from './read-split.js';
 import type { CycleGroup, DevicePlan, PropertyPlan } from './poller-plan.js';
 import type { ReadRequest } from './planner.js';
 import type { SharedLine } from './poller-line.js';
@@ -17,6 +21,13 @@ import type { PollerMetrics } from './poller-metrics.js';
 
 /** `ts`: when the device answered (or the request failed), the time a reading is stamped with. */
 type Outcome = { ok: true; values: number[] | boolean[]; ts: number } | { ok: false; error: unknown; ts: number };
+
+/** One request sent in a cycle; `superseded`: refused, its properties are served by its pieces. */
+interface Attempt {
+  request: ReadRequest<string>;
+  outcome: Outcome;
+  superseded?: boolean;
+}
 
 export class DevicePoller {
   private readonly timers: Timer[] = [];
@@ -28,7 +39,7 @@ export class DevicePoller {
   constructor(
     readonly plan: DevicePlan,
     readonly line: SharedLine,
-    private readonly ctx: Pick<DriverContext, 'readings' | 'state'>,
+    private readonly ctx: Pick<DriverContext, 'readings' | 'state' | 'logger'>,
     private readonly clock: Clock,
     private readonly metrics: PollerMetrics,
   ) {}
@@ -73,37 +84,54 @@ export class DevicePoller {
     }
     this.busy.add(group);
     try {
-      // Each reading is stamped when its request was answered, not when the cycle began: on a
-      // busy line a request may wait in the queue, and the value is as old as the answer.
-      const outcomes = await Promise.all(
-        group.requests.map((r) =>
-          this.read(r).then(
-            (values): Outcome => ({ ok: true, values, ts: this.clock.now() }),
-            (error: unknown): Outcome => ({ ok: false, error, ts: this.clock.now() }),
-          ),
-        ),
-      );
+      const attempts = (await Promise.all(group.requests.map((r) => this.attempt(group, r)))).flat();
       if (this.stopped) return;
       this.cycles += 1;
-      this.report(group, outcomes);
+      this.report(attempts);
     } finally {
       this.busy.delete(group);
     }
   }
 
-  private report(group: CycleGroup, outcomes: Outcome[]): void {
+  /**
+   * Reads one request. Each reading is stamped when its request was answered, not when the cycle
+   * began: on a busy line a request may wait in the queue, and the value is as old as the answer.
+   */
+  private async attempt(group: CycleGroup, request: ReadRequest<string>): Promise<Attempt[]> {
+    const outcome = await this.read(request).then(
+      (values): Outcome => ({ ok: true, values, ts: this.clock.now() }),
+      (error: unknown): Outcome => ({ ok: false, error, ts: this.clock.now() }),
+    );
+    if (outcome.ok || !isIllegalAddress(outcome.error) || this.stopped) return [{ request, outcome }];
+    const pieces = splitRequest(request);
+    if (!pieces) return [{ request, outcome }];
+    const at = group.requests.indexOf(request);
+    if (at >= 0) group.requests.splice(at, 1, ...pieces);
+    this.ctx.logger.warn(
+      { device: this.plan.id, table: request.table, offset: request.offset, count: request.count, pieces: pieces.length },
+      `device ${this.plan.id}: ${request.table} ${request.offset}..${request.offset + request.count - 1} refused with exception 2 (Illegal Data Address); reading it as ${pieces.length} requests from now on`,
+    );
+    const rest = await Promise.all(pieces.map((p) => this.attempt(group, p)));
+    return [{ request, outcome, superseded: true }, ...rest.flat()];
+  }
+
+  private report(attempts: Attempt[]): void {
     const readings: DriverReading[] = [];
     let answered = false;
     let failure: unknown;
     let attempted = false;
-    group.requests.forEach((request, i) => {
-      const outcome = outcomes[i]!;
+    for (const { request, outcome, superseded } of attempts) {
       const ts = outcome.ts;
+      if (superseded) {
+        answered = true;
+        this.metrics.requests.inc({ outcome: 'KEDGE_MODBUS_EXCEPTION' });
+        continue;
+      }
       if (outcome.ok) {
         answered = true;
         this.metrics.requests.inc({ outcome: 'ok' });
         for (const s of request.serves) readings.push(this.decode(this.plan.properties.get(s.key)!, outcome.values, s.index, ts));
-        return;
+        continue;
       }
       const code = isKedgeError(outcome.error) ? outcome.error.code : 'error';
       this.metrics.requests.inc({ outcome: code });
@@ -112,7 +140,7 @@ export class DevicePoller {
       if (code !== 'KEDGE_MODBUS_DEVICE_BACKOFF') attempted = true;
       const reason = errorText(outcome.error);
       for (const s of request.serves) readings.push({ property: s.key, value: null, quality: 'bad', ts, reason });
-    });
+    }
     if (answered || attempted) {
       this.metrics.readings.inc(readings.length);
       this.ctx.readings(this.plan.id, readings);
