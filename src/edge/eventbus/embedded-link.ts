@@ -3,20 +3,23 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes, type AedesPublishPacket } from 'aedes';
 import type { Logger } from 'pino';
 import { errorText } from '../../core/errors/index.js';
+import { AckGate } from './ack-gate.js';
 import { eventbusErrors } from './errors.js';
 import type { BrokerLink, Ingest } from './link.js';
 import { isIngressTopic, topicMatches } from './topics.js';
 
 /**
  * The embedded broker (aedes, MQTT 3.1.1) on 127.0.0.1. Ingress is handled in aedes's
- * `authorizePublish` hook, the one point before aedes writes a QoS 1 PUBACK: the hook returns only
- * once the message's writes are committed, so a PUBACK a mapper receives means the value is in
- * SQLite. Outgoing messages are published in-process.
+ * `authorizePublish` hook, before aedes writes a QoS 1 PUBACK. The client's AckGate keeps that
+ * PUBACK (and what follows it on the socket) until the message's writes are committed, so a PUBACK
+ * a mapper receives means the value is in SQLite, while aedes goes on reading the mapper's next
+ * publishes. Outgoing messages are published in-process.
  */
 export class EmbeddedBrokerLink implements BrokerLink {
   private broker: Aedes | undefined;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private readonly gates = new WeakMap<object, AckGate>();
   private boundPort = 0;
   /** Filters per client, and per topic whether any matches (cleared on every (un)subscribe). */
   private readonly filters = new Map<string, Set<string>>();
@@ -44,12 +47,13 @@ export class EmbeddedBrokerLink implements BrokerLink {
         } catch (err) {
           logger.error({ topic: packet.topic, err: errorText(err) }, 'ingress handler failed');
         }
-        if (!wait || packet.qos === 0) return callback(null);
-        // A failed commit refuses the publish: aedes closes the connection, the mapper resends.
-        wait.then(
-          () => callback(null),
-          (err: unknown) => callback(err instanceof Error ? err : new Error(errorText(err))),
-        );
+        if (!wait) return callback(null);
+        // QoS 0 promises nothing; a failed commit is logged by the batcher.
+        if (packet.qos === 0) return void wait.catch(() => undefined), callback(null);
+        // Every client socket comes through our server, so it has a gate. A failed commit makes
+        // the gate close the connection; the mapper then sends its unacknowledged publishes again.
+        this.gates.get(client.conn)?.hold(wait);
+        callback(null);
       },
     });
     await broker.listen();
@@ -70,6 +74,7 @@ export class EmbeddedBrokerLink implements BrokerLink {
     });
     const server = createServer((socket) => {
       this.sockets.add(socket);
+      this.gates.set(socket, new AckGate(socket));
       socket.on('close', () => this.sockets.delete(socket));
       broker.handle(socket);
     });
