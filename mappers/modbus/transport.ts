@@ -1,7 +1,9 @@
 /**
- * A thin, well-behaved wrapper over modbus-serial's ModbusRTU client for one line: Modbus TCP
- * (connectTCP), RTU on a serial port (connectRTUBuffered), or RTU over TCP (connectTelnet: raw RTU
- * frames with CRC on a socket; modbus-serial's connectTcpRTUBuffered sends MBAP, see open()).
+ * A thin, well-behaved wrapper over a Modbus client for one line: Modbus TCP (kedge's own MBAP
+ * client, tcp-client.ts), RTU on a serial port (modbus-serial's connectRTUBuffered), or RTU over
+ * TCP (modbus-serial's connectTelnet: raw RTU frames with CRC on a socket; its
+ * connectTcpRTUBuffered sends MBAP, see open()). modbus-serial (and serialport under it) is loaded
+ * only when a line needs it, so a mapper with TCP devices only never loads either.
  *
  * What it adds, and why:
  *  - Errors become KedgeErrors naming the line, unit, function and address, with the Modbus
@@ -19,10 +21,11 @@
  * One request at a time: the LineQueue schedules; an internal chain keeps this true even if a
  * caller bypasses the queue.
  */
-import ModbusSerial from 'modbus-serial';
+import type ModbusSerial from 'modbus-serial';
 import { isKedgeError, type KedgeError } from '../../src/core/errors/index.js';
 import { describeException, exceptionName, modbusErrors } from './errors.js';
 import type { RegisterTable } from './decode-spec.js';
+import { ModbusTcpClient } from './tcp-client.js';
 
 export type CommunicateMode = 'TCP' | 'RTU' | 'RTUOverTCP';
 
@@ -42,9 +45,33 @@ export interface TransportOptions {
   onConnectionChange?: (connected: boolean, error?: KedgeError) => void;
 }
 
-// modbus-serial is CommonJS; under NodeNext its class is the default export's `default`.
-const ModbusRTU = ModbusSerial.default;
-type Client = InstanceType<typeof ModbusRTU>;
+type SerialClient = InstanceType<(typeof ModbusSerial)['default']>;
+/** What the transport uses of a client: modbus-serial's, and kedge's TCP client, have it all. */
+interface Client {
+  readonly isOpen: boolean;
+  setID(unit: number): void;
+  setTimeout(ms: number): void;
+  close(callback: () => void): void;
+  on(event: 'error' | 'close', listener: (err?: unknown) => void): unknown;
+  readCoils(address: number, count: number): Promise<{ data: boolean[] }>;
+  readDiscreteInputs(address: number, count: number): Promise<{ data: boolean[] }>;
+  readHoldingRegisters(address: number, count: number): Promise<{ data: number[] }>;
+  readInputRegisters(address: number, count: number): Promise<{ data: number[] }>;
+  writeCoil(address: number, value: boolean): Promise<unknown>;
+  writeCoils(address: number, values: boolean[]): Promise<unknown>;
+  writeRegister(address: number, value: number): Promise<unknown>;
+  writeRegisters(address: number, values: number[]): Promise<unknown>;
+}
+
+async function serialClient(): Promise<SerialClient> {
+  // CommonJS: under NodeNext its class is the default export's `default`.
+  const { default: ModbusSerialModule } = await import('modbus-serial');
+  return new ModbusSerialModule.default();
+}
+
+function asClient(client: SerialClient): Client {
+  return client as unknown as Client; // its typings declare wider results ({ data, buffer }) than used here
+}
 
 /** One request as the error messages name it. */
 export interface ModbusRequestInfo {
@@ -144,7 +171,9 @@ export class ModbusTransport {
       throw modbusErrors.create('KEDGE_MODBUS_NOT_CONNECTED', `${this.where(op)}: not connected`, { detail: this.detail(op) });
     }
     client.setID(op.unit);
-    if (this.options.mode !== 'TCP') clearRtuBuffer(client);
+    // kedge's TCP client settles every request itself (answer, timeout or close): no guard needed.
+    if (client instanceof ModbusTcpClient) return call(client).catch((err: unknown) => Promise.reject(this.mapError(err, op)));
+    clearRtuBuffer(client);
     const timeoutMs = this.options.timeoutMs ?? 1000;
     let guard: ReturnType<typeof setTimeout> | undefined;
     const guardFired = new Promise<never>((_, reject) => {
@@ -191,7 +220,12 @@ export class ModbusTransport {
   }
 
   private async openClient(): Promise<void> {
-    const client = new ModbusRTU();
+    let client: Client;
+    try {
+      client = this.options.mode === 'TCP' ? new ModbusTcpClient() : asClient(await serialClient());
+    } catch (err) {
+      throw modbusErrors.create('KEDGE_MODBUS_CONNECT_FAILED', `${this.name}: cannot load modbus-serial: ${messageOf(err)}`, { cause: err });
+    }
     client.on('error', (err: unknown) => this.lost(client, err));
     client.on('close', () => this.lost(client, undefined));
     client.setTimeout(this.options.timeoutMs ?? 1000);
@@ -214,11 +248,12 @@ export class ModbusTransport {
 
   private open(client: Client): Promise<void> {
     const o = this.options;
-    if (o.mode === 'TCP') return client.connectTCP(o.host ?? '127.0.0.1', { port: o.port ?? 502 });
+    if (client instanceof ModbusTcpClient) return client.connectTCP(o.host ?? '127.0.0.1', { port: o.port ?? 502 });
+    const serial = client as unknown as SerialClient;
     // Not connectTcpRTUBuffered: despite its name it wraps frames in MBAP headers (Modbus TCP).
     // Serial device servers in transparent mode want raw RTU frames with CRC: the telnet port.
-    if (o.mode === 'RTUOverTCP') return client.connectTelnet(o.host ?? '127.0.0.1', { port: o.port ?? 502 });
-    return client.connectRTUBuffered(o.path ?? '', {
+    if (o.mode === 'RTUOverTCP') return serial.connectTelnet(o.host ?? '127.0.0.1', { port: o.port ?? 502 });
+    return serial.connectRTUBuffered(o.path ?? '', {
       baudRate: o.baudRate ?? 9600,
       dataBits: o.dataBits ?? 8,
       parity: PARITY[o.parity ?? 'none'] ?? 'none',
