@@ -18,7 +18,7 @@ describe('EmbeddedBrokerLink acknowledgements', () => {
     let commit!: () => void;
     const committed = new Promise<void>((r) => (commit = r));
     const ingested: string[] = [];
-    link = new EmbeddedBrokerLink({ port: 0, logger: silentLogger });
+    link = new EmbeddedBrokerLink({ port: 0, logger: silentLogger() });
     await link.start((t) => {
       ingested.push(t);
       return committed;
@@ -41,11 +41,11 @@ describe('EmbeddedBrokerLink acknowledgements', () => {
   });
 
   it('closes the connection, without acknowledging, when the commit fails', async () => {
-    link = new EmbeddedBrokerLink({ port: 0, logger: silentLogger });
+    link = new EmbeddedBrokerLink({ port: 0, logger: silentLogger() });
     await link.start(() => Promise.reject(new Error('disk I/O error')));
     client = await mqtt.connectAsync(link.url, { reconnectPeriod: 0 });
     let acked = false;
-    const closed = new Promise((r) => client!.once('close', r));
+    const closed = new Promise((r) => client!.once('close', () => r(undefined)));
     client.publish(topic(1), '{}', { qos: 1 }, (err) => (acked = !err));
     await closed;
     expect(acked).toBe(false);
