@@ -76,4 +76,17 @@ describe('MetaManager', () => {
     expect(await h.node.bus.request('meta.devices', {})).toEqual([]);
     expect((await h.node.bus.request('meta.listDevices', {})).map((d) => d.metadata.name)).toEqual(['d9']);
   });
+
+  it('recomputes the device set once for a burst of cloud messages, not once per message', async () => {
+    h = await startNode();
+    const changes: EdgeChannels['devices.changed'][] = [];
+    h.node.bus.subscribe('devices.changed', { name: 't', group: 't' }, (e) => void changes.push(e));
+    const msg = (resource: string, content: unknown) => newMessage({ source: 'cloudhub', group: 'meta', operation: 'insert', resource }, content);
+    h.node.bus.publish('cloud.inbound', msg('node/n1/default/devicemodel/m', model(props)));
+    for (let i = 0; i < 20; i++) h.node.bus.publish('cloud.inbound', msg(`node/n1/default/device/d${i}`, device(`d${i}`, [{ name: 'temp' }])));
+    await h.settle();
+    expect(h.acks).toHaveLength(21);
+    expect(changes).toHaveLength(1);
+    expect(changes[0]!.added).toHaveLength(20);
+  });
 });
