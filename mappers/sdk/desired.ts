@@ -2,15 +2,20 @@ import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { edgeFilters, parseDeviceTopic, payloadChecker, TwinDeltaSchema } from '../../src/contracts/index.js';
 import { errorText } from '../../src/core/errors/index.js';
-import { parsePropertyValue, type DeviceInstance } from '../../src/model/index.js';
+import { parsePropertyValue, type DeviceInstance, type PropertyValue } from '../../src/model/index.js';
 import type { BadPayloads } from './bad-payloads.js';
-import type { ProtocolDriver } from './driver.js';
+import type { DriverReading, ProtocolDriver } from './driver.js';
 import { toRaw, type DevicePublisher } from './publisher.js';
 import { WriteQueue } from './write-queue.js';
 
 export type DeviceLookup = (id: string) => { device: DeviceInstance; driver: ProtocolDriver } | undefined;
 
 const checkDelta = payloadChecker(TwinDeltaSchema);
+
+interface Desired {
+  property: string;
+  desired: string;
+}
 
 /**
  * Desired values (KubeEdge's twin delta) -> driver writes -> read-back. Every property in a delta
@@ -45,20 +50,19 @@ export class DesiredWriter {
       this.bad.record(edgeFilters.twinDelta, 'bad-payload', topic, `twin delta for ${where.id}: ${checked.reason}`);
       return;
     }
-    for (const [property, desired] of Object.entries(checked.value.delta)) this.request(where.id, property, desired);
+    const accepted: Desired[] = [];
+    for (const [property, desired] of Object.entries(checked.value.delta)) {
+      const refusal = this.refusal(where.id, property, desired);
+      if (refusal) this.fail(where.id, property, desired, refusal, 'refused');
+      else accepted.push({ property, desired });
+    }
+    // A driver that can combine writes gets the delta's values together (Modbus: one FC15 for adjacent coils).
+    if (hosted.driver.writeMany && accepted.length > 1) this.queue.submitAll(where.id, accepted, (fresh) => this.writeAll(where.id, fresh));
+    else for (const { property, desired } of accepted) this.queue.submit(where.id, property, desired, () => this.write(where.id, property, desired));
   }
 
   drain(): Promise<void> {
     return this.queue.drain();
-  }
-
-  private request(deviceId: string, property: string, desired: string): void {
-    const refusal = this.refusal(deviceId, property, desired);
-    if (refusal) {
-      this.fail(deviceId, property, desired, refusal, 'refused');
-      return;
-    }
-    this.queue.submit(deviceId, property, desired, () => this.write(deviceId, property, desired));
   }
 
   /** Why the value cannot be written at all (checked before queueing), or undefined. */
@@ -82,13 +86,53 @@ export class DesiredWriter {
       return;
     }
     try {
-      const readBack = await hosted.driver.write(deviceId, property, parsePropertyValue(declared.type, desired));
-      this.outcomes.inc({ outcome: 'ok' });
-      this.publisher.writeResult(deviceId, { property, desired, ok: true, readBack: toRaw(readBack) });
-      this.publisher.readings(deviceId, [readBack]);
+      this.succeed(deviceId, property, desired, await hosted.driver.write(deviceId, property, parsePropertyValue(declared.type, desired)));
     } catch (err) {
-      this.fail(deviceId, property, desired, `writing ${desired} to ${deviceId} property ${property} failed: ${errorText(err)}`, 'failed');
+      this.failedWrite(deviceId, property, desired, err);
     }
+  }
+
+  /** The values of one delta in one driver call; every property still gets its own result. */
+  private async writeAll(deviceId: string, values: Desired[]): Promise<void> {
+    const hosted = this.lookup(deviceId);
+    const writeMany = hosted?.driver.writeMany?.bind(hosted.driver);
+    if (!writeMany) {
+      for (const { property, desired } of values) await this.write(deviceId, property, desired);
+      return;
+    }
+    const writes: Array<Desired & { value: PropertyValue }> = [];
+    for (const { property, desired } of values) {
+      const declared = hosted?.device.properties.find((p) => p.name === property);
+      if (!declared) this.fail(deviceId, property, desired, `device ${deviceId} is no longer hosted here`, 'refused');
+      else {
+        try {
+          writes.push({ property, desired, value: parsePropertyValue(declared.type, desired) });
+        } catch (err) {
+          this.failedWrite(deviceId, property, desired, err);
+        }
+      }
+    }
+    if (writes.length === 0) return;
+    try {
+      const results = await writeMany(deviceId, writes.map(({ property, value }) => ({ property, value })));
+      writes.forEach(({ property, desired }, i) => {
+        const result = results[i];
+        if (result?.status === 'fulfilled') this.succeed(deviceId, property, desired, result.value);
+        else this.failedWrite(deviceId, property, desired, result ? result.reason : new Error('the driver returned no result'));
+      });
+    } catch (err) {
+      for (const { property, desired } of writes) this.failedWrite(deviceId, property, desired, err);
+    }
+  }
+
+  private succeed(deviceId: string, property: string, desired: string, readBack: DriverReading): void {
+    this.outcomes.inc({ outcome: 'ok' });
+    this.publisher.writeResult(deviceId, { property, desired, ok: true, readBack: toRaw(readBack) });
+    this.publisher.readings(deviceId, [readBack]);
+  }
+
+  private failedWrite(deviceId: string, property: string, desired: string, err: unknown): void {
+    this.fail(deviceId, property, desired, `writing ${desired} to ${deviceId} property ${property} failed: ${errorText(err)}`, 'failed');
   }
 
   private fail(deviceId: string, property: string, desired: string, reason: string, outcome: string): void {

@@ -52,6 +52,12 @@ export interface ProtocolDriver {
    * returns the read-back reading. Rejects with a KedgeError that says why when it cannot.
    */
   write(deviceId: string, property: string, value: PropertyValue): Promise<DriverReading>;
+  /**
+   * Optional: several values of one device that arrived together (one twin delta), so the driver
+   * may combine them into fewer requests. One settled result per write, in order, each as `write`
+   * would have resolved or rejected for that property alone.
+   */
+  writeMany?(deviceId: string, writes: ReadonlyArray<{ property: string; value: PropertyValue }>): Promise<Array<PromiseSettledResult<DriverReading>>>;
 }
 
 /** How a protocol is registered: loaded lazily so a process never imports unused drivers. */

@@ -67,4 +67,21 @@ describe('WriteQueue', () => {
     expect(log).toEqual(['d2', 'd1 second']);
     expect(q.size).toBe(0);
   });
+
+  it('submitAll queues several values as one job, leaves out those already pending, and frees them all after', async () => {
+    const q = new WriteQueue();
+    const gate = deferred();
+    const seen: string[][] = [];
+    q.submit('d', 'a', '1', () => gate.promise);
+    const queued = q.submitAll('d', [{ property: 'a', desired: '1' }, { property: 'b', desired: '2' }, { property: 'c', desired: '3' }], async (fresh) => {
+      seen.push(fresh.map((v) => v.property));
+    });
+    expect(queued.map((v) => v.property)).toEqual(['b', 'c']);
+    expect(q.size).toBe(3);
+    expect(q.submitAll('d', [{ property: 'b', desired: '2' }], async () => undefined)).toEqual([]);
+    gate.resolve();
+    await q.drain();
+    expect(seen).toEqual([['b', 'c']]);
+    expect(q.size).toBe(0);
+  });
 });

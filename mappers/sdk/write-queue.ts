@@ -10,19 +10,28 @@ export class WriteQueue {
 
   /** Queues `run`; returns false (and does nothing) when the same value is already pending. */
   submit(deviceId: string, property: string, desired: string, run: () => Promise<void>): boolean {
-    const key = `${deviceId}\u0000${property}\u0000${desired}`;
-    if (this.pending.has(key)) return false;
-    this.pending.add(key);
+    return this.submitAll(deviceId, [{ property, desired }], run).length > 0;
+  }
+
+  /**
+   * Queues one job for several values of one device (the driver may write them together); values
+   * already pending are left out. Returns the values queued (passed to `run`); none -> nothing queued.
+   */
+  submitAll<T extends { property: string; desired: string }>(deviceId: string, values: readonly T[], run: (fresh: T[]) => Promise<void>): T[] {
+    const fresh = values.filter((v) => !this.pending.has(keyOf(deviceId, v)));
+    if (fresh.length === 0) return fresh;
+    const keys = fresh.map((v) => keyOf(deviceId, v));
+    for (const key of keys) this.pending.add(key);
     const previous = this.tails.get(deviceId) ?? Promise.resolve();
     const next = previous
-      .then(run)
+      .then(() => run(fresh))
       .catch(() => undefined) // `run` reports its own failures; the chain must go on
       .finally(() => {
-        this.pending.delete(key);
+        for (const key of keys) this.pending.delete(key);
         if (this.tails.get(deviceId) === next) this.tails.delete(deviceId);
       });
     this.tails.set(deviceId, next);
-    return true;
+    return fresh;
   }
 
   /** Resolves when every queued write has finished (for stop()). */
@@ -33,4 +42,8 @@ export class WriteQueue {
   get size(): number {
     return this.pending.size;
   }
+}
+
+function keyOf(deviceId: string, v: { property: string; desired: string }): string {
+  return `${deviceId}\u0000${v.property}\u0000${v.desired}`;
 }
