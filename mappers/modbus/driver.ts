@@ -6,11 +6,11 @@
 import type { DeviceInstance, PropertyValue } from '../../src/model/index.js';
 import type { DriverContext, DriverModule, DriverReading, ProtocolDriver } from '../sdk/contract.js';
 import { mapperErrors } from '../sdk/contract.js';
-import { encodeCoil, encodeRegisters } from './codec.js';
 import { LinePool, type LineTuning } from './poller-line.js';
 import { pollerMetrics, type PollerMetrics } from './poller-metrics.js';
-import { planDevice } from './poller-plan.js';
+import { planDevice, type PropertyPlan } from './poller-plan.js';
 import { DevicePoller } from './poller.js';
+import { writeAll, type PlannedWrite, type WriteOutcome } from './writer.js';
 
 export type ModbusDriverOptions = LineTuning;
 
@@ -62,28 +62,40 @@ export class ModbusDriver implements ProtocolDriver {
   }
 
   async write(deviceId: string, property: string, value: PropertyValue): Promise<DriverReading> {
+    const [result] = await this.writeMany(deviceId, [{ property, value }]);
+    if (result!.status === 'rejected') throw result!.reason;
+    return result!.value;
+  }
+
+  /**
+   * Several values of one device at once (one twin delta): adjacent coils go out as one FC15,
+   * adjacent holding-register properties as one FC16, each run read back with one read
+   * (write-plan.ts, writer.ts). One result per write, in order.
+   */
+  async writeMany(deviceId: string, writes: ReadonlyArray<{ property: string; value: PropertyValue }>): Promise<WriteOutcome[]> {
     const poller = this.pollers.get(deviceId);
     if (!poller) throw mapperErrors.create('KEDGE_MAPPER_UNKNOWN_DEVICE', `device ${deviceId} is not served by the Modbus driver`);
-    const p = poller.plan.properties.get(property);
-    if (!p) throw mapperErrors.create('KEDGE_MAPPER_UNKNOWN_PROPERTY', `device ${deviceId} has no property ${property}`);
-    const { spec } = p;
-    if (!spec.writable) {
-      throw mapperErrors.create('KEDGE_MAPPER_READ_ONLY', `device ${deviceId} property ${property}: ${spec.table} ${spec.offset} cannot be written (Modbus writes coils and holding registers only)`);
-    }
-    const { unit } = poller.plan;
-    const { transport, queue } = poller.line;
-    await queue.submit(unit, async () => {
-      if (spec.table === 'CoilRegister') return transport.writeCoil(unit, spec.offset, encodeCoil(value));
-      // A bit inside a register is a read-modify-write, done as one queued task so nothing interleaves.
-      const current = spec.rawType === 'bit' ? await transport.readHoldingRegisters(unit, spec.offset, 1) : undefined;
-      const registers = encodeRegisters(value, spec, current);
-      if (registers.length === 1) return transport.writeRegister(unit, spec.offset, registers[0]!);
-      return transport.writeRegisters(unit, spec.offset, registers);
+    const results: WriteOutcome[] = [];
+    const planned: PlannedWrite[] = [];
+    writes.forEach((w, key) => {
+      try {
+        planned.push({ key, plan: writablePlan(poller, deviceId, w.property), value: w.value });
+      } catch (reason) {
+        results[key] = { status: 'rejected', reason };
+      }
     });
-    const ts = this.ctx.clock.now();
-    const values = await poller.read(spec);
-    return poller.decode(p, values, 0, ts);
+    for (const [key, outcome] of await writeAll(poller, planned, () => this.ctx.clock.now())) results[key] = outcome;
+    return results;
   }
+}
+
+function writablePlan(poller: DevicePoller, deviceId: string, property: string): PropertyPlan {
+  const p = poller.plan.properties.get(property);
+  if (!p) throw mapperErrors.create('KEDGE_MAPPER_UNKNOWN_PROPERTY', `device ${deviceId} has no property ${property}`);
+  if (!p.spec.writable) {
+    throw mapperErrors.create('KEDGE_MAPPER_READ_ONLY', `device ${deviceId} property ${property}: ${p.spec.table} ${p.spec.offset} cannot be written (Modbus writes coils and holding registers only)`);
+  }
+  return p;
 }
 
 export function createDriver(ctx: DriverContext, options: ModbusDriverOptions = {}): ProtocolDriver {
