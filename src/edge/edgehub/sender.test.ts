@@ -12,6 +12,7 @@ function memoryOutbox(count: number, bytes = 100) {
     key: 'default/d1',
     ts: 0,
     bytes,
+    msgId: `m${i + 1}`,
     message: newMessage({ operation: 'upload' }, { n: i + 1 }, { id: `m${i + 1}` }),
   }));
   return {

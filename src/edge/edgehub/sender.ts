@@ -147,7 +147,7 @@ export class OutboxSender {
       this.hooks.oversized(entry);
       return;
     }
-    this.inflight.set(entry.message.header.msg_id, entry.id);
+    this.inflight.set(entry.msgId, entry.id);
     this.hooks.send(entry);
   }
 

@@ -34,6 +34,7 @@ export function describeOutboxStoreContract(name: string, make: (bounds: Partial
       expect(peeked.map((e) => `${e.key}:${(e.message.content as { n: number }).n}`)).toEqual(['a:1', 'b:1', 'a:2']);
       expect(peeked[1]!.kind).toBe('twin');
       expect(peeked[0]!.message.header.msg_id).toBe('m-a-1');
+      expect(peeked[0]!.msgId).toBe('m-a-1');
     });
 
     it('peek respects limit and maxBytes but always returns the first entry', () => {

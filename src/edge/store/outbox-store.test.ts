@@ -43,3 +43,17 @@ describe('SqliteOutboxStore metrics', () => {
     handle.close();
   });
 });
+
+describe('SqliteOutboxStore rows from before migration 4', () => {
+  it('reads the message id out of the body when the row has none', () => {
+    const handle = new DbHandle(':memory:');
+    handle.open();
+    const store = new SqliteOutboxStore(handle, { clock: new ManualClock(0) });
+    const body = JSON.stringify(newMessage({ operation: 'upload' }, { n: 1 }, { id: 'old-1' }));
+    handle.db.prepare('INSERT INTO outbox (kind, key, ts, bytes, body) VALUES (?, ?, ?, ?, ?)').run('reading', 'a', 0, body.length, body);
+    const [entry] = store.peekAfter(0, 10, 1 << 20);
+    expect(entry!.msgId).toBe('old-1');
+    expect(entry!.body).toBe(body);
+    handle.close();
+  });
+});

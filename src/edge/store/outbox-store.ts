@@ -19,6 +19,34 @@ interface Row {
   ts: number;
   bytes: number;
   body: string;
+  msg_id: string | null;
+}
+
+/** An entry read back; the message is parsed only if someone asks for it (the sender does not). */
+class StoredEntry implements OutboxEntry {
+  readonly id: number;
+  readonly kind: OutboxEntry['kind'];
+  readonly key: string;
+  readonly ts: number;
+  readonly bytes: number;
+  readonly body: string;
+  readonly msgId: string;
+  private parsed: Message | undefined;
+
+  constructor(row: Row) {
+    this.id = row.id;
+    this.kind = row.kind;
+    this.key = row.key;
+    this.ts = row.ts;
+    this.bytes = row.bytes;
+    this.body = row.body;
+    this.msgId = row.msg_id ?? this.message.header.msg_id;
+  }
+
+  get message(): Message {
+    this.parsed ??= JSON.parse(this.body) as Message;
+    return this.parsed;
+  }
 }
 
 export interface SqliteOutboxOptions {
@@ -61,7 +89,7 @@ export class SqliteOutboxStore implements OutboxStore {
       for (const e of entries) {
         const body = JSON.stringify(e.message);
         const bytes = Buffer.byteLength(body);
-        ids.push(Number(s.insert.run(e.kind, e.key, now, bytes, body).lastInsertRowid));
+        ids.push(Number(s.insert.run(e.kind, e.key, now, bytes, body, e.message.header.msg_id).lastInsertRowid));
         totals.count++;
         totals.bytes += bytes;
         this.appended++;
@@ -86,7 +114,7 @@ export class SqliteOutboxStore implements OutboxStore {
     for (const row of rows) {
       if (out.length > 0 && bytes + row.bytes > maxBytes) break;
       bytes += row.bytes;
-      out.push({ id: row.id, kind: row.kind, key: row.key, ts: row.ts, bytes: row.bytes, message: JSON.parse(row.body) as Message, body: row.body });
+      out.push(new StoredEntry(row));
     }
     return out;
   }
@@ -160,9 +188,9 @@ export class SqliteOutboxStore implements OutboxStore {
   private prepare() {
     const db = this.handle.db;
     this.stmts ??= {
-      insert: db.prepare('INSERT INTO outbox (kind, key, ts, bytes, body) VALUES (?, ?, ?, ?, ?)'),
-      peek: db.prepare('SELECT id, kind, key, ts, bytes, body FROM outbox ORDER BY id LIMIT ?'),
-      peekAfter: db.prepare('SELECT id, kind, key, ts, bytes, body FROM outbox WHERE id > ? ORDER BY id LIMIT ?'),
+      insert: db.prepare('INSERT INTO outbox (kind, key, ts, bytes, body, msg_id) VALUES (?, ?, ?, ?, ?, ?)'),
+      peek: db.prepare('SELECT id, kind, key, ts, bytes, body, msg_id FROM outbox ORDER BY id LIMIT ?'),
+      peekAfter: db.prepare('SELECT id, kind, key, ts, bytes, body, msg_id FROM outbox WHERE id > ? ORDER BY id LIMIT ?'),
       del: db.prepare('DELETE FROM outbox WHERE id = ? RETURNING bytes'),
       oldest: db.prepare('SELECT ts FROM outbox ORDER BY id LIMIT 1'),
       totals: db.prepare('SELECT COUNT(*) AS count, SUM(bytes) AS bytes FROM outbox'),

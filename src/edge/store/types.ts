@@ -75,6 +75,8 @@ export interface OutboxEntry extends OutboxEntryInput {
   id: number;
   bytes: number;
   ts: number;
+  /** `message.header.msg_id`, without parsing the message. */
+  msgId: string;
   /** The message as stored (`JSON.stringify(message)`), so a sender need not serialize it again. */
   body?: string;
 }
