@@ -51,7 +51,10 @@ export class AckGate {
   private release(ticket: number): void {
     if (ticket > this.durableUpTo) this.durableUpTo = ticket;
     let i = 0;
+    // Corked, everything a commit releases leaves in one writev instead of a write per piece.
+    this.socket.cork();
     while (i < this.held.length && this.held[i]!.needs <= this.durableUpTo) this.rawWrite(...this.held[i++]!.args);
+    this.socket.uncork();
     if (i > 0) this.held.splice(0, i);
   }
 
