@@ -20,6 +20,7 @@ export class AckGate {
   private readonly held: Array<{ needs: number; args: WriteArgs }> = [];
   private readonly rawWrite: Socket['write'];
   private failed = false;
+  private flushQueued = false;
 
   constructor(private readonly socket: Socket) {
     this.rawWrite = socket.write.bind(socket) as Socket['write'];
@@ -50,6 +51,15 @@ export class AckGate {
 
   private release(ticket: number): void {
     if (ticket > this.durableUpTo) this.durableUpTo = ticket;
+    // A commit resolves all its tickets in one go: write once, after the last of them.
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    if (this.failed) return;
     let i = 0;
     // Corked, everything a commit releases leaves in one writev instead of a write per piece.
     this.socket.cork();
