@@ -4,7 +4,8 @@
  * had been written alone: a failed request fails the properties it carried, each with the error
  * (the Modbus exception named). A merged write refused with exception 2 (Illegal Data Address) is
  * retried one property at a time, since one unimplemented address refuses the whole request.
- * Steps run one after another: a device sees its writes in address order, never racing.
+ * Steps run one after another, never racing: bits inside registers first (in the delta's order),
+ * then coil runs, then register runs, each by address (a twin delta's keys carry no order).
  */
 import type { DriverReading } from '../sdk/contract.js';
 import { encodeRegisters } from './codec.js';
