@@ -1,12 +1,20 @@
 /**
  * Modbus mapper benchmark: D devices x R registers polled every T ms from the simulator over TCP.
- *   npx tsx bench/modbus.bench.ts [--devices 100 --registers 50 --period 500 --seconds 20 --warmup 5]
- * The simulator (`kedge sim modbus`) and the mapper (`kedge mapper`) run as child processes, the
- * aedes broker and a subscriber counting readings in this one. Prints requests per device cycle
- * against the planner's minimum, readings/s delivered to MQTT, the mapper's CPU per 1,000 readings
+ *   npm run build && npx tsx bench/modbus.bench.ts [--devices 100 --registers 50 --period 500 --seconds 20 --warmup 5]
+ *     [--unit] [--node-args="FLAGS"] [--metrics] [--tsx] [--mem] [--cpu-prof DIR] [--heap-snapshot DIR] [--mapper-log FILE]
+ * The simulator (`kedge sim modbus`) and the mapper run as child processes, the aedes broker and
+ * a subscriber counting readings in this one. The mapper is started the way Edged starts it:
+ * `node bin/kedge.js mapper ...` over dist/, no --metrics-port. `--unit` gives it the environment
+ * of deploy/systemd/kedge-edge.service (its NODE_OPTIONS and MALLOC_ARENA_MAX, read from the file),
+ * which Edged's mapper children inherit in production. Prints requests per device cycle against
+ * the planner's minimum, readings/s delivered to MQTT, the mapper's CPU per 1,000 readings
  * (utime+stime from /proc/<pid>/stat) and its peak RSS (VmHWM from /proc/<pid>/status).
+ * `--metrics` adds --metrics-port (to read skipped cycles: prom-client then loads in the mapper);
+ * `--mem` prints the mapper's heap after a full GC at the end; `--cpu-prof`/`--heap-snapshot`
+ * write V8 profiles of the mapper into DIR.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +36,15 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '5' },
     // Run the mapper from TypeScript through tsx instead of compiled JS (how it ships: dist/).
     tsx: { type: 'boolean', default: false },
+    unit: { type: 'boolean', default: false },
+    metrics: { type: 'boolean', default: false },
+    mem: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
+    'heap-snapshot': { type: 'string' },
+    // Extra node flags for the mapper (e.g. V8 GC flags to evaluate), after the unit's.
+    'node-args': { type: 'string', default: '' },
+    // Writes the mapper's stdout and stderr (e.g. --trace-gc lines) to this file.
+    'mapper-log': { type: 'string' },
   },
 });
 const D = Number(args.devices);
@@ -36,20 +53,41 @@ const T = Number(args.period);
 const SECONDS = Number(args.seconds);
 const WARMUP = Number(args.warmup);
 const ENTRY = join(root, 'hil-tests/support/cli-entry.ts');
-/** Compiled output for the mapper, removed at the end (inside the repo so node_modules resolve). */
-const BUILD = join(root, 'bench/modbus.build.tmp');
+const KEDGE_BIN = join(root, 'bin/kedge.js');
 
-/** Compiles src/ and mappers/ like `npm run build` does, plus an entry with the mapper command. */
-async function buildMapper(): Promise<string> {
-  const { execFileSync } = await import('node:child_process');
-  try {
-    execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', BUILD], { stdio: 'ignore' });
-  } catch {
-    // tsc exits 1 on type errors in files other engineers are still writing; it still emits.
-  }
-  const entry = join(BUILD, 'mapper-entry.js');
-  await writeFile(entry, "import { Command } from 'commander';\nimport { registerMapper } from './src/cli/commands/mapper.js';\nconst p = new Command('kedge');\nregisterMapper(p);\nawait p.parseAsync(process.argv);\n");
-  return entry;
+/** NODE_OPTIONS and MALLOC_ARENA_MAX as the systemd unit sets them (so the figures follow the file). */
+async function unitEnvironment(): Promise<Record<string, string>> {
+  const unit = await readFile(join(root, 'deploy/systemd/kedge-edge.service'), 'utf8');
+  const env: Record<string, string> = {};
+  for (const m of unit.matchAll(/^Environment=(NODE_OPTIONS|MALLOC_ARENA_MAX)=(.*)$/gm)) env[m[1]!] = m[2]!;
+  return env;
+}
+
+// Preloaded into the mapper by --mem: on SIGUSR2, a full GC, then the heap and RSS on stderr.
+const MEM_REPORT = `data:text/javascript,${encodeURIComponent(`
+import v8 from 'node:v8';
+process.on('SIGUSR2', () => {
+  const mb = (n) => (n / 1048576).toFixed(1);
+  const spaces = () => v8.getHeapSpaceStatistics().filter((s) => s.space_size > 0).map((s) => s.space_name.replace('_space', '') + ' ' + mb(s.space_size) + '/' + mb(s.space_used_size)).join(', ');
+  const before = process.memoryUsage();
+  const spacesBefore = spaces();
+  globalThis.gc();
+  const after = process.memoryUsage();
+  process.stderr.write('MEM rss ' + mb(before.rss) + ', heap total ' + mb(before.heapTotal) + ' used ' + mb(before.heapUsed) + ' (' + spacesBefore + '), after a full GC used ' + mb(after.heapUsed) + ' (' + spaces() + '), external ' + mb(after.external) + ' MB\\n');
+});
+`)}`;
+
+/** How the mapper process is started: node flags, environment, entry. */
+async function mapperLaunch(): Promise<{ entry: string; nodeArgs: string[]; env: Record<string, string>; plain: boolean; description: string }> {
+  const env = args.unit ? await unitEnvironment() : {};
+  const nodeArgs = args['node-args'].split(' ').filter((a) => a !== '');
+  if (args.mem) nodeArgs.push('--expose-gc', '--import', MEM_REPORT);
+  if (args['cpu-prof']) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', args['cpu-prof']);
+  if (args['heap-snapshot']) nodeArgs.push('--heapsnapshot-signal=SIGUSR1', '--diagnostic-dir', args['heap-snapshot']);
+  const flags = [...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...args['node-args'].split(' ').filter((a) => a !== '')].join(' ') || 'no flags';
+  if (args.tsx) return { entry: ENTRY, nodeArgs, env, plain: false, description: `TypeScript through tsx (${flags})` };
+  if (!existsSync(join(root, 'dist/src/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+  return { entry: KEDGE_BIN, nodeArgs, env, plain: true, description: `node bin/kedge.js mapper over dist/, as Edged starts it (${flags})` };
 }
 
 /** Property k: every fifth a float32 (2 registers), the rest uint16; one unused register between. */
@@ -100,6 +138,31 @@ async function peakRssMb(pid: number): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+async function skippedCycles(port: number): Promise<number> {
+  const metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
+  return Number(/kedge_modbus_cycles_skipped_total (\d+)/.exec(metrics)?.[1] ?? 0);
+}
+
+async function memReport(mapper: ReturnType<typeof spawnKedge>): Promise<string> {
+  mapper.child.kill('SIGUSR2');
+  const [line] = await mapper.waitForOutput(/MEM [^\n]*/, 10_000);
+  return line.slice(4);
+}
+
+async function heapSnapshot(mapper: ReturnType<typeof spawnKedge>, dir: string): Promise<void> {
+  const before = new Set(await readdir(dir));
+  mapper.child.kill('SIGUSR1');
+  for (let i = 0; i < 600; i++) {
+    await sleep(100);
+    const written = (await readdir(dir)).filter((f) => !before.has(f) && f.endsWith('.heapsnapshot'));
+    if (written.length > 0) {
+      await sleep(2000); // the writer finishes the file after creating it
+      process.stdout.write(`heap snapshot: ${join(dir, written[0]!)}\n`);
+      return;
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'kedge-bench-modbus-'));
   const modelFile = join(dir, 'bench.yaml');
@@ -121,9 +184,11 @@ async function main(): Promise<void> {
     lagSum += Date.now() - (u.readings[0]?.ts ?? Date.now());
   });
   await client.subscribe([edgeFilters.dataUpdate]);
-  const metricsPort = await freePort();
-  const mapperEntry = args.tsx ? ENTRY : await buildMapper();
-  const mapper = spawnKedge(['mapper', '--protocol', 'modbus', '--mqtt-url', broker.url, '--node', 'bench', '--name', 'bench', '--data-dir', dir, '--log-level', 'warn', '--metrics-port', String(metricsPort)], { entry: mapperEntry, ...(args.tsx ? {} : { nodeArgs: process.env.KEDGE_BENCH_NODE_ARGS ? process.env.KEDGE_BENCH_NODE_ARGS.split(' ') : [], plain: true }) });
+  const metricsPort = args.metrics ? await freePort() : undefined;
+  const launch = await mapperLaunch();
+  const mapperArgs = ['mapper', '--protocol', 'modbus', '--mqtt-url', broker.url, '--node', 'bench', '--name', 'bench', '--data-dir', dir, '--log-level', 'warn'];
+  if (metricsPort !== undefined) mapperArgs.push('--metrics-port', String(metricsPort));
+  const mapper = spawnKedge(mapperArgs, { entry: launch.entry, nodeArgs: launch.nodeArgs, env: launch.env, plain: launch.plain });
   await sleep(1500);
   const devices = instances.map((d) => overTcp(d, host!, Number(port)));
   await client.publish(edgeTopics.mapperDevices('modbus'), { node: 'bench', protocol: 'modbus', version: 1, devices }, { retain: true });
@@ -133,14 +198,15 @@ async function main(): Promise<void> {
   await sleep(SECONDS * 1000);
   const end = { ...(await procStat(mapper.pid)), readings, updates, lag: lagSum, at: Date.now() };
   const rss = await peakRssMb(mapper.pid);
-  const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text());
-  const skipped = Number(/kedge_modbus_cycles_skipped_total (\d+)/.exec(metrics)?.[1] ?? 0);
+  const skipped = metricsPort === undefined ? undefined : await skippedCycles(metricsPort);
+  const mem = args.mem ? await memReport(mapper) : undefined;
+  if (args['heap-snapshot']) await heapSnapshot(mapper, args['heap-snapshot']);
   await mapper.stop();
+  if (args['mapper-log']) await writeFile(args['mapper-log'], mapper.stdout() + mapper.stderr());
   await sim.stop();
   await client.close();
   await broker.close();
   await rm(dir, { recursive: true, force: true });
-  await rm(BUILD, { recursive: true, force: true });
 
   const fcCounts = [...sim.stdout().matchAll(/FC3=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
   const minimum = requestsPerCycle(planDevice(devices[0]!));
@@ -150,13 +216,14 @@ async function main(): Promise<void> {
   const target = (D * R * 1000) / T;
   const lines = [
     `machine: ${cpus()[0]?.model ?? 'unknown'} x${cpus().length}, Node ${process.version}`,
-    `mapper: ${args.tsx ? 'TypeScript through tsx' : 'compiled JS (as shipped in dist/)'}`,
+    `mapper: ${launch.description}`,
     `load: ${D} devices x ${R} registers every ${T} ms = ${target} readings/s target; window ${seconds.toFixed(1)} s after ${WARMUP} s warm-up`,
     `requests per device cycle: ${(fcCounts / updates).toFixed(3)} (planner minimum ${minimum}; ${fcCounts} FC3 requests / ${updates} device cycles, whole run)`,
     `readings/s delivered to MQTT: ${rate.toFixed(0)} (${((rate / target) * 100).toFixed(1)} % of target)`,
-    `backlog: ${skipped} skipped cycles; mean age of a reading on arrival ${((end.lag - start.lag) / (end.updates - start.updates)).toFixed(1)} ms`,
+    `backlog: ${skipped ?? 'n/a (--metrics reads it)'} skipped cycles; mean age of a reading on arrival ${((end.lag - start.lag) / (end.updates - start.updates)).toFixed(1)} ms`,
     `mapper CPU: ${cpuPer1000.toFixed(2)} ms per 1,000 readings (${(((end.cpuMs - start.cpuMs) / (seconds * 1000)) * 100).toFixed(1)} % of one core)`,
     `mapper peak RSS: ${rss.toFixed(1)} MB`,
+    ...(mem ? [`mapper memory at the end: ${mem}`] : []),
   ];
   for (const line of lines) process.stdout.write(`${line}\n`);
 }

@@ -65,7 +65,9 @@ export class DevicePublisher {
       this.dropped.inc({ kind });
       return false;
     }
-    client.publish(topic, json, PUBLISH_OPTIONS, ignore);
+    // As a Buffer: a QoS 1 message waits in mqtt.js for its PUBACK (the edge holds PUBACKs until
+    // its group commit), and a waiting string payload gets promoted into V8's old space.
+    client.publish(topic, Buffer.from(json), PUBLISH_OPTIONS, ignore);
     this.published.inc({ kind });
     return true;
   }

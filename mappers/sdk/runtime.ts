@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import {
@@ -20,6 +20,7 @@ import { DesiredWriter } from './desired.js';
 import type { DriverContext } from './driver.js';
 import { mapperErrors } from './errors.js';
 import { serveMetrics } from './metrics-server.js';
+import { connectMqtt } from './mqtt-connect.js';
 import { ProtocolHost } from './protocol-host.js';
 import { DevicePublisher } from './publisher.js';
 
@@ -156,9 +157,9 @@ export class MapperRuntime implements Module {
     return { name: this.options.name, protocols: [...this.hosts.keys()], state, pid: process.pid, ts: Date.now(), devices };
   }
 
-  private connect(): Promise<void> {
+  private async connect(): Promise<void> {
     const o = this.options;
-    const client = mqtt.connect(o.mqttUrl, {
+    const client = await connectMqtt(o.mqttUrl, {
       protocolVersion: 4, // aedes speaks MQTT 3.1.1 only
       clientId: `kedge-mapper-${o.name}-${process.pid}`,
       clean: true,
