@@ -59,6 +59,21 @@ describe('EdgeController', () => {
     expect((node!.spec as { mappers: unknown[] }).mappers).toHaveLength(2);
   });
 
+  it('re-derives the mapper set on spec changes only, not on Device status writes', async () => {
+    const a = await store.create(device('a', 'edge-1', 'modbus'));
+    await ec.start();
+    let nodeReads = 0;
+    const get = store.get.bind(store);
+    store.get = (kind, ns, name) => ((nodeReads += kind === 'Node' ? 1 : 0), get(kind, ns, name));
+    for (let i = 0; i < 5; i++) await store.updateStatus('Device', 'default', 'a', { twins: [{ n: i }] });
+    await flush();
+    expect(nodeReads).toBe(0);
+    await store.update({ ...a, metadata: { ...a.metadata, resourceVersion: undefined }, spec: { ...(a.spec as object), protocol: { protocolName: 'opcua' } } });
+    await flush();
+    expect(nodeReads).toBe(1);
+    expect(sent.at(-1)!.message.content).toEqual({ mappers: [{ name: 'mapper-opcua', protocols: ['opcua'] }] });
+  });
+
   it('does not resend an acknowledged set after a restart', async () => {
     await store.create(device('a', 'edge-1', 'modbus'));
     await ec.start();

@@ -102,6 +102,9 @@ export class EdgeController implements Module {
   /** Keeps devices per node; returns the nodes touched. */
   private indexDevice(e: WatchEvent): string[] {
     const key = `${e.object.metadata.namespace ?? NS}/${e.object.metadata.name}`;
+    // A status write (every twin report ends in one) leaves uid and generation as they were: the
+    // mapper set cannot change, and re-deriving it per write cost more than the write itself.
+    if (e.type === 'MODIFIED' && this.sameSpec(key, e.object)) return [];
     const touched: string[] = [];
     for (const [node, devs] of this.devicesByNode) {
       if (devs.delete(key)) touched.push(node);
@@ -114,6 +117,14 @@ export class EdgeController implements Module {
       touched.push(node);
     }
     return [...new Set(touched)];
+  }
+
+  private sameSpec(key: string, next: WatchEvent['object']): boolean {
+    const node = (next.spec as { nodeName?: unknown } | undefined)?.nodeName;
+    const prev = typeof node === 'string' ? this.devicesByNode.get(node)?.get(key) : undefined;
+    if (!prev || prev.metadata.uid !== next.metadata.uid || prev.metadata.generation !== next.metadata.generation) return false;
+    this.devicesByNode.get(node as string)!.set(key, next);
+    return true;
   }
 
   /** Records the node's mapper set in its Node spec and sends it when it differs from what the node has. */
