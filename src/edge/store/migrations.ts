@@ -44,6 +44,11 @@ export const migrations: readonly Migration[] = [
     // sends (a few kB of telemetry each) was a visible part of the edge's CPU. NULL in older rows.
     sql: `ALTER TABLE outbox ADD COLUMN msg_id TEXT;`,
   },
+  {
+    version: 5,
+    // takeLatest: the newest twin/state entry of one device, without scanning the outbox.
+    sql: `CREATE INDEX outbox_kind_key ON outbox (kind, key, id);`,
+  },
 ];
 
 export function migrate(db: Database): number {

@@ -25,6 +25,19 @@ export function describeOutboxStoreContract(name: string, make: (bounds: Partial
       fixture = undefined;
     });
 
+    it('takeLatest removes and returns the newest entry of one kind and key, and keeps the totals', () => {
+      const { store } = open();
+      store.append([entry('twin', 'a', 1), entry('reading', 'a', 2), entry('twin', 'a', 3), entry('twin', 'b', 4)]);
+      const before = store.stats();
+      const taken = store.takeLatest('twin', 'a');
+      expect((taken!.message.content as { n: number }).n).toBe(3);
+      expect(taken!.msgId).toBe('m-a-3');
+      expect(store.stats().count).toBe(before.count - 1);
+      expect(store.stats().bytes).toBe(before.bytes - taken!.bytes);
+      expect(store.peek(10, 1 << 20).map((e) => (e.message.content as { n: number }).n)).toEqual([1, 2, 4]);
+      expect(store.takeLatest('state', 'a')).toBeUndefined();
+    });
+
     it('appends in one call and peeks oldest first, keeping each device in order', () => {
       const { store } = open();
       const ids = store.append([entry('reading', 'a', 1), entry('twin', 'b', 1), entry('reading', 'a', 2)]);

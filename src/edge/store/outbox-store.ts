@@ -58,7 +58,7 @@ export interface SqliteOutboxOptions {
 /** The cloud link's outbox in SQLite; counters are kept in memory and initialised from the table. */
 export class SqliteOutboxStore implements OutboxStore {
   private readonly bounds: OutboxBounds;
-  private stmts: Record<'insert' | 'peek' | 'peekAfter' | 'del' | 'oldest' | 'totals' | 'droppable' | 'aged', Statement> | undefined;
+  private stmts: Record<'insert' | 'peek' | 'peekAfter' | 'latest' | 'del' | 'oldest' | 'totals' | 'droppable' | 'aged', Statement> | undefined;
   private totals: { count: number; bytes: number } | undefined;
   private readonly dropped = { bySize: 0, byAge: 0 };
   private lastAgeCheck = -Infinity;
@@ -129,6 +129,14 @@ export class SqliteOutboxStore implements OutboxStore {
     return removed;
   }
 
+  takeLatest(kind: OutboxEntry['kind'], key: string): OutboxEntry | undefined {
+    const s = this.prepare();
+    const row = s.latest.get(kind, key) as Row | undefined;
+    if (!row) return undefined;
+    this.deleteRow(s, row.id);
+    return new StoredEntry(row);
+  }
+
   stats(): OutboxStats {
     const totals = this.ensureTotals();
     const oldest = this.prepare().oldest.get() as { ts: number } | undefined;
@@ -191,6 +199,7 @@ export class SqliteOutboxStore implements OutboxStore {
       insert: db.prepare('INSERT INTO outbox (kind, key, ts, bytes, body, msg_id) VALUES (?, ?, ?, ?, ?, ?)'),
       peek: db.prepare('SELECT id, kind, key, ts, bytes, body, msg_id FROM outbox ORDER BY id LIMIT ?'),
       peekAfter: db.prepare('SELECT id, kind, key, ts, bytes, body, msg_id FROM outbox WHERE id > ? ORDER BY id LIMIT ?'),
+      latest: db.prepare('SELECT id, kind, key, ts, bytes, body, msg_id FROM outbox WHERE kind = ? AND key = ? ORDER BY id DESC LIMIT 1'),
       del: db.prepare('DELETE FROM outbox WHERE id = ? RETURNING bytes'),
       oldest: db.prepare('SELECT ts FROM outbox ORDER BY id LIMIT 1'),
       totals: db.prepare('SELECT COUNT(*) AS count, SUM(bytes) AS bytes FROM outbox'),

@@ -96,7 +96,9 @@ export interface OutboxBounds {
 /**
  * The persistent queue of the cloud link. Global id order is send order, which keeps each
  * device's order. Only `reading` and `status` entries are ever dropped (oldest first) to respect
- * the bounds; `twin` and `state` entries stay until acknowledged.
+ * the bounds; `twin` and `state` entries stay until acknowledged, and their writers fold an
+ * unacknowledged one into the next (`takeLatest`), so there is at most one of each per device
+ * however long the cloud is away.
  */
 export interface OutboxStore {
   append(entries: OutboxEntryInput[]): number[];
@@ -108,5 +110,11 @@ export interface OutboxStore {
    */
   peekAfter(afterId: number, limit: number, maxBytes: number): OutboxEntry[];
   ack(ids: number[]): number;
+  /**
+   * Removes and returns the newest entry of `kind` for `key`, for a writer that replaces state
+   * with newer state (a twin report, a device state). An entry already sent is removed too: its
+   * content goes out again in the newer one, and its late acknowledgement finds nothing to delete.
+   */
+  takeLatest(kind: OutboxKind, key: string): OutboxEntry | undefined;
   stats(): OutboxStats;
 }

@@ -2,7 +2,7 @@ import { LinkResource, type DeviceStateContent, type EdgeDevice, type TwinReport
 import type { Clock } from '../../core/clock/index.js';
 import type { PropertyInstance } from '../../model/index.js';
 import { linkMessage } from '../shared/index.js';
-import type { DeviceStateRecord, OutboxEntryInput, OutboxStore, TwinRecord, TwinStore, WriteBatcher } from '../store/index.js';
+import type { DeviceStateRecord, OutboxEntry, OutboxEntryInput, OutboxStore, TwinRecord, TwinStore, WriteBatcher } from '../store/index.js';
 
 export interface DeviceTwin {
   device: EdgeDevice;
@@ -114,10 +114,11 @@ export class TwinBook {
       if (!entry.urgent && now - (this.lastReport.get(deviceId) ?? -Infinity) < this.deps.reportIntervalMs) continue;
       this.reports.delete(deviceId);
       this.lastReport.set(deviceId, now);
-      const content: TwinReportContent = { properties: entry.props };
+      const content: TwinReportContent = { properties: foldInto(outbox.takeLatest('twin', deviceId), entry.props) };
       entries.push({ kind: 'twin', key: deviceId, message: linkMessage(node, deviceId, LinkResource.deviceTwin, 'update', 'twin', content, now) });
     }
     for (const [deviceId, content] of this.states) {
+      outbox.takeLatest('state', deviceId); // only the newest state matters
       entries.push({ kind: 'state', key: deviceId, message: linkMessage(node, deviceId, LinkResource.deviceState, 'update', 'twin', content, now) });
     }
     this.states = new Map();
@@ -148,4 +149,16 @@ export class TwinBook {
     this.dirtyStates.delete(deviceId);
     this.deps.store.deleteDevice(deviceId);
   }
+}
+
+/**
+ * A twin report not yet acknowledged is folded into the next one (newer values win, property by
+ * property), so an outage leaves one twin entry per device in the outbox instead of one per
+ * report interval (a week offline at 100 devices would otherwise be ~6 million entries).
+ */
+function foldInto(older: OutboxEntry | undefined, props: ReportProps): ReportProps {
+  if (!older) return props;
+  const merged: ReportProps = { ...(older.message.content as TwinReportContent).properties };
+  for (const [p, part] of Object.entries(props)) merged[p] = { ...merged[p], ...part };
+  return merged;
 }

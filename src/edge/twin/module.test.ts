@@ -52,6 +52,20 @@ describe('TwinModule', () => {
     expect(twinReports(h).some((r) => r.properties.sp?.failed?.reason.includes('5000 ms'))).toBe(true);
   });
 
+  it('keeps one twin report per device in the outbox while the cloud is away, newest values folded in', async () => {
+    h = await withDevice();
+    await h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: '7' } });
+    await h.settle();
+    for (const [i, value] of [20.5, 21.5, 22.5].entries()) {
+      h.node.bus.publish('device.readings', { deviceId: ID, source: 'mapper', readings: [{ property: 'temp', value, quality: 'good', ts: 1_700_000_000_000 + i }] });
+      await h.settle();
+    }
+    const reports = twinReports(h);
+    expect(reports).toHaveLength(1);
+    expect(reports[0]!.properties.temp?.reported?.value).toBe('22.5');
+    expect(reports[0]!.properties.sp?.desired?.value).toBe('7');
+  });
+
   it('a mapper write result with a matching read-back confirms the desired value', async () => {
     h = await withDevice();
     await h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: '12' } });
