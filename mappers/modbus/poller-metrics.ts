@@ -1,4 +1,5 @@
-import { Counter, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
+import { counter as registered } from '../../src/core/metrics/index.js';
 
 export interface PollerMetrics {
   requests: Counter<'outcome'>;
@@ -8,8 +9,8 @@ export interface PollerMetrics {
 
 /** The Modbus driver's counters; reused when a registry already has them (a driver restarted in one process). */
 export function pollerMetrics(registry: Registry): PollerMetrics {
-  const counter = <L extends string>(name: string, help: string, labelNames: L[] = []): Counter<L> =>
-    (registry.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter({ name, help, labelNames, registers: [registry] });
+  // Reused when the registry has them; no-ops (prom-client not loaded) for a registry nobody reads.
+  const counter = <L extends string>(name: string, help: string, labelNames: L[] = []): Counter<L> => registered(registry, { name, help, labelNames });
   return {
     requests: counter('kedge_modbus_requests_total', 'Modbus read requests by outcome (ok or the KEDGE_MODBUS_* error code)', ['outcome']),
     readings: counter('kedge_modbus_readings_total', 'Property readings produced by Modbus polls'),

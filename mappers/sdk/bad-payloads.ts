@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { Counter, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
+import { counter } from '../../src/core/metrics/index.js';
 
 /**
  * Bad input from MQTT (malformed JSON, wrong shape, unknown property...) is counted per
@@ -12,11 +13,10 @@ export class BadPayloads {
   private total = 0;
 
   constructor(registry: Registry, private readonly logger: Logger) {
-    this.counter = new Counter({
+    this.counter = counter(registry, {
       name: 'kedge_mapper_bad_payloads_total',
       help: 'MQTT payloads the mapper refused, by subscription filter and reason',
       labelNames: ['filter', 'reason'],
-      registers: [registry],
     });
   }
 

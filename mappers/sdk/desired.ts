@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { Counter, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
+import { counter } from '../../src/core/metrics/index.js';
 import { edgeFilters, parseDeviceTopic, payloadChecker, TwinDeltaSchema } from '../../src/contracts/index.js';
 import { errorText } from '../../src/core/errors/index.js';
 import { parsePropertyValue, type DeviceInstance, type PropertyValue } from '../../src/model/index.js';
@@ -34,7 +35,7 @@ export class DesiredWriter {
     private readonly logger: Logger,
     registry: Registry,
   ) {
-    this.outcomes = new Counter({ name: 'kedge_mapper_writes_total', help: 'Desired-value writes, by outcome', labelNames: ['outcome'], registers: [registry] });
+    this.outcomes = counter(registry, { name: 'kedge_mapper_writes_total', help: 'Desired-value writes, by outcome', labelNames: ['outcome'] });
   }
 
   onDelta(topic: string, payload: Buffer): void {

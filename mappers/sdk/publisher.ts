@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
-import { Counter, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
+import { counter } from '../../src/core/metrics/index.js';
 import { edgeTopics, type RawReading, type StateUpdate, type WriteResult } from '../../src/contracts/index.js';
 import type { DeviceState, DriverReading } from './driver.js';
 
@@ -20,8 +21,8 @@ export class DevicePublisher {
     private readonly client: () => MqttClient | undefined,
     registry: Registry,
   ) {
-    this.published = new Counter({ name: 'kedge_mapper_messages_published_total', help: 'Messages the mapper published, by kind', labelNames: ['kind'], registers: [registry] });
-    this.dropped = new Counter({ name: 'kedge_mapper_messages_dropped_total', help: 'Messages dropped because the broker was not connected, by kind', labelNames: ['kind'], registers: [registry] });
+    this.published = counter(registry, { name: 'kedge_mapper_messages_published_total', help: 'Messages the mapper published, by kind', labelNames: ['kind'] });
+    this.dropped = counter(registry, { name: 'kedge_mapper_messages_dropped_total', help: 'Messages dropped because the broker was not connected, by kind', labelNames: ['kind'] });
   }
 
   readings(deviceId: string, readings: readonly DriverReading[]): void {

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import {
   edgeFilters,
   edgeTopics,
@@ -13,6 +13,7 @@ import {
 } from '../../src/contracts/index.js';
 import type { Clock } from '../../src/core/clock/index.js';
 import { errorText } from '../../src/core/errors/index.js';
+import { gauge } from '../../src/core/metrics/index.js';
 import type { Module } from '../../src/core/module/index.js';
 import { driverLoader, type DriverLoader } from '../drivers.js';
 import { BadPayloads } from './bad-payloads.js';
@@ -241,11 +242,10 @@ export class MapperRuntime implements Module {
 
   private registerGauges(): void {
     const hosts = () => this.hosts;
-    new Gauge({
+    gauge(this.options.metrics, {
       name: 'kedge_mapper_devices',
       help: 'Devices the mapper serves, by protocol',
       labelNames: ['protocol'],
-      registers: [this.options.metrics],
       collect() {
         for (const [protocol, host] of hosts()) this.set({ protocol }, host.deviceCount);
       },

@@ -52,7 +52,7 @@ export function registerMapper(program: Command): void {
 }
 
 export async function runMapper(opts: MapperCommandOptions): Promise<void> {
-  const [{ MapperRuntime }, { DRIVER_PROTOCOLS }, { createLogger }, { createMetricsRegistry }, { systemClock }, { stopOnSignal }] = await Promise.all([
+  const [{ MapperRuntime }, { DRIVER_PROTOCOLS }, { createLogger }, { createMetricsRegistry, detachedRegistry }, { systemClock }, { stopOnSignal }] = await Promise.all([
     import('../../../mappers/sdk/index.js'),
     import('../../../mappers/drivers.js'),
     import('../../core/log/index.js'),
@@ -80,7 +80,8 @@ export async function runMapper(opts: MapperCommandOptions): Promise<void> {
     dataDir: opts.dataDir,
     logger,
     clock: systemClock,
-    metrics: createMetricsRegistry({ defaultMetrics: true }),
+    // Without --metrics-port nobody reads the metrics: prom-client is not even loaded (about 5 MB).
+    metrics: opts.metricsPort !== undefined ? createMetricsRegistry({ defaultMetrics: true }) : detachedRegistry(),
     ...(opts.metricsPort !== undefined ? { metricsPort: opts.metricsPort } : {}),
   });
   await runtime.start();

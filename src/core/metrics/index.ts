@@ -1,1 +1,2 @@
-export { createMetricsRegistry, Registry } from './registry.js';
+export { createMetricsRegistry, type Registry } from './registry.js';
+export { detachedRegistry, isDetached, counter, gauge } from './detached.js';

@@ -1,0 +1,45 @@
+import type { Counter, CounterConfiguration, Gauge, GaugeConfiguration, Registry } from 'prom-client';
+import { promClient } from './registry.js';
+
+const detached = new WeakSet<object>();
+
+/**
+ * A registry nobody reads (a mapper without --metrics-port): metrics created with `counter()` and
+ * `gauge()` below for it are no-ops and prom-client is never loaded. A prom-client metric created
+ * directly against it still works (prom-client only calls `registerMetric`/`getSingleMetric` on
+ * the registries a metric names), it just is never read.
+ */
+export function detachedRegistry(): Registry {
+  const metrics = new Map<string, unknown>();
+  const registry = {
+    contentType: 'text/plain; version=0.0.4; charset=utf-8',
+    registerMetric: (metric: { name: string }) => void metrics.set(metric.name, metric),
+    getSingleMetric: (name: string) => metrics.get(name),
+    getMetricsAsArray: () => [...metrics.values()],
+    metrics: async () => '',
+    clear: () => metrics.clear(),
+  };
+  detached.add(registry);
+  return registry as unknown as Registry;
+}
+
+export function isDetached(registry: Registry): boolean {
+  return detached.has(registry);
+}
+
+const noop = (): void => undefined;
+const NO_COUNTER = { inc: noop, reset: noop, remove: noop, labels: () => NO_COUNTER };
+const NO_GAUGE = { inc: noop, dec: noop, set: noop, reset: noop, remove: noop, setToCurrentTime: noop, labels: () => NO_GAUGE };
+
+/** A prom-client Counter registered in `registry` (reused if it is there already), or a no-op for a detached one. */
+export function counter<L extends string>(registry: Registry, config: Omit<CounterConfiguration<L>, 'registers'>): Counter<L> {
+  if (isDetached(registry)) return NO_COUNTER as unknown as Counter<L>;
+  const existing = registry.getSingleMetric(config.name) as Counter<L> | undefined;
+  return existing ?? new (promClient().Counter)<L>({ ...config, registers: [registry] });
+}
+
+/** A prom-client Gauge registered in `registry`, or a no-op for a detached one. */
+export function gauge<L extends string>(registry: Registry, config: Omit<GaugeConfiguration<L>, 'registers'>): Gauge<L> {
+  if (isDetached(registry)) return NO_GAUGE as unknown as Gauge<L>;
+  return new (promClient().Gauge)<L>({ ...config, registers: [registry] });
+}
