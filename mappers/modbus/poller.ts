@@ -12,6 +12,7 @@
 import type { Clock, Timer } from '../../src/core/clock/index.js';
 import { errorText, isKedgeError } from '../../src/core/errors/index.js';
 import type { DeviceState, DriverContext, DriverReading } from '../sdk/contract.js';
+import { pollPhase } from './poll-phase.js';
 import { decodeAt } from './poller-decode.js';
 import { isIllegalAddress, splitRequest } from './read-split.js';
 import type { CycleGroup, DevicePlan, PropertyPlan } from './poller-plan.js';
@@ -31,6 +32,7 @@ interface Attempt {
 
 export class DevicePoller {
   private readonly timers: Timer[] = [];
+  private readonly phases: Timer[] = [];
   private readonly busy = new Set<CycleGroup>();
   private state: { state: DeviceState; reason?: string } | undefined;
   private stopped = false;
@@ -45,8 +47,14 @@ export class DevicePoller {
   ) {}
 
   start(): void {
+    // The timed cycles start at the device's phase (pollPhase), so the devices of a line take
+    // turns over the cycle; the first timed cycle is a full period after start at the earliest.
     for (const group of this.plan.groups) {
-      this.timers.push(this.clock.setInterval(() => void this.cycle(group), group.cycleMs));
+      this.phases.push(
+        this.clock.setTimeout(() => {
+          if (!this.stopped) this.timers.push(this.clock.setInterval(() => void this.cycle(group), group.cycleMs));
+        }, pollPhase(this.plan.id, group.cycleMs)),
+      );
     }
     // First values as soon as the line is up, not one period later.
     void this.line.ready.then(() => {
@@ -56,7 +64,9 @@ export class DevicePoller {
 
   stop(): void {
     this.stopped = true;
+    for (const t of this.phases) this.clock.clearTimeout(t);
     for (const t of this.timers) this.clock.clearInterval(t);
+    this.phases.length = 0;
     this.timers.length = 0;
   }
 
