@@ -11,6 +11,8 @@ export const DEFAULT_OUTBOX_BOUNDS: OutboxBounds = { maxBytes: 256 * 1024 * 1024
 /** Age is checked at most this often, so that an append stays one insert in the common case. */
 const AGE_CHECK_EVERY_MS = 1000;
 const DROPPABLE = "('reading', 'status')";
+/** Kinds whose newest entry a writer folds into the next (the partial index of migration 5). */
+const FOLDABLE = "('twin', 'state')";
 
 interface Row {
   id: number;
@@ -129,7 +131,7 @@ export class SqliteOutboxStore implements OutboxStore {
     return removed;
   }
 
-  takeLatest(kind: OutboxEntry['kind'], key: string): OutboxEntry | undefined {
+  takeLatest(kind: 'twin' | 'state', key: string): OutboxEntry | undefined {
     const s = this.prepare();
     const row = s.latest.get(kind, key) as Row | undefined;
     if (!row) return undefined;
@@ -199,7 +201,7 @@ export class SqliteOutboxStore implements OutboxStore {
       insert: db.prepare('INSERT INTO outbox (kind, key, ts, bytes, body, msg_id) VALUES (?, ?, ?, ?, ?, ?)'),
       peek: db.prepare('SELECT id, kind, key, ts, bytes, body, msg_id FROM outbox ORDER BY id LIMIT ?'),
       peekAfter: db.prepare('SELECT id, kind, key, ts, bytes, body, msg_id FROM outbox WHERE id > ? ORDER BY id LIMIT ?'),
-      latest: db.prepare('SELECT id, kind, key, ts, bytes, body, msg_id FROM outbox WHERE kind = ? AND key = ? ORDER BY id DESC LIMIT 1'),
+      latest: db.prepare(`SELECT id, kind, key, ts, bytes, body, msg_id FROM outbox WHERE kind IN ${FOLDABLE} AND kind = ? AND key = ? ORDER BY id DESC LIMIT 1`),
       del: db.prepare('DELETE FROM outbox WHERE id = ? RETURNING bytes'),
       oldest: db.prepare('SELECT ts FROM outbox ORDER BY id LIMIT 1'),
       totals: db.prepare('SELECT COUNT(*) AS count, SUM(bytes) AS bytes FROM outbox'),

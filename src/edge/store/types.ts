@@ -115,6 +115,6 @@ export interface OutboxStore {
    * with newer state (a twin report, a device state). An entry already sent is removed too: its
    * content goes out again in the newer one, and its late acknowledgement finds nothing to delete.
    */
-  takeLatest(kind: OutboxKind, key: string): OutboxEntry | undefined;
+  takeLatest(kind: 'twin' | 'state', key: string): OutboxEntry | undefined;
   stats(): OutboxStats;
 }
