@@ -14,6 +14,16 @@ describe('beehive message', () => {
     expect(serializeMessage(parsed.message)).toBe(text);
   });
 
+  it('parses a frame given as a Buffer or as a Uint8Array view into a larger buffer', () => {
+    const text = JSON.stringify(fixtures[0]);
+    const framed = Buffer.concat([Buffer.from('xx'), Buffer.from(text), Buffer.from('yy')]);
+    const view = new Uint8Array(framed.buffer, framed.byteOffset + 2, Buffer.byteLength(text));
+    for (const raw of [Buffer.from(text), view]) {
+      const parsed = parseMessage(raw);
+      expect(parsed.ok && serializeMessage(parsed.message)).toBe(text);
+    }
+  });
+
   it('builds a response the way KubeEdge does', () => {
     const req = newMessage({ source: 'edgecontroller', group: 'resource', operation: 'query', resource: 'default/device/a' }, null, { sync: true });
     const res = buildResponse(req, 'metamanager', { ok: true }, 5);

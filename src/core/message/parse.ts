@@ -15,11 +15,16 @@ const routeStrings = ['source', 'destination', 'group', 'operation', 'resource']
 export function parseMessage(raw: string | Buffer | Uint8Array): ParseResult {
   let value: unknown;
   try {
-    value = JSON.parse(typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8'));
+    value = JSON.parse(typeof raw === 'string' ? raw : utf8(raw));
   } catch (err) {
     return fail(`not JSON (${(err as Error).message})`);
   }
   return checkMessage(value);
+}
+
+/** Decodes without copying: `Buffer.from(uint8array)` copies the whole frame first. */
+function utf8(raw: Buffer | Uint8Array): string {
+  return (Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)).toString('utf8');
 }
 
 /** Checks an already-decoded value against the envelope's shape. */
