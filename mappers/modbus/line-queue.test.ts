@@ -81,6 +81,15 @@ describe('LineQueue ordering and exclusivity', () => {
     await expect(next).resolves.toBe('ok');
   });
 
+  it('a task without a signal parameter times out and frees the line the same way', async () => {
+    const q = new LineQueue('line-c2', { timeoutMs: 500, failureThreshold: 99 });
+    const hung = q.submit(1, () => never()).catch((e: unknown) => e);
+    const next = q.submit(2, answerAfter(1, 'ok'));
+    await vi.advanceTimersByTimeAsync(600);
+    expect(codeOf(await hung)).toBe('KEDGE_MODBUS_TIMEOUT');
+    await expect(next).resolves.toBe('ok');
+  });
+
   it('stop() refuses queued and new requests', async () => {
     const q = new LineQueue('line-d');
     const first = q.submit(1, answerAfter(10, 1));

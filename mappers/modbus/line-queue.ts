@@ -75,6 +75,9 @@ interface HealthState {
 
 const HEALTHY: UnitHealth = { online: true, consecutiveFailures: 0, backoffMs: 0, backoffUntil: undefined };
 
+/** Given to tasks that take no signal parameter (they cannot read it). */
+const NEVER_ABORTED = new AbortController().signal;
+
 function defaultCountsAsFailure(err: unknown): boolean {
   return !(isKedgeError(err) && err.code === 'KEDGE_MODBUS_EXCEPTION');
 }
@@ -196,7 +199,9 @@ export class LineQueue {
 
   private run(entry: Entry): void {
     this.inFlight = true;
-    const controller = new AbortController();
+    // A task that declares no parameter cannot read the signal (the poller's reads): no
+    // AbortController for it, one fewer allocation per request at 200 requests/s.
+    const controller = entry.task.length > 0 ? new AbortController() : undefined;
     let settled = false;
     const finish = (ok: boolean, value: unknown): void => {
       if (settled) return;
@@ -211,14 +216,14 @@ export class LineQueue {
     };
     const timeoutMs = this.options.timeoutMs ?? 1000;
     const timer = this.timers.setTimeout(() => {
-      controller.abort();
+      controller?.abort();
       finish(false, modbusErrors.create('KEDGE_MODBUS_TIMEOUT', `line ${this.name}: unit ${entry.unit} did not answer within ${timeoutMs} ms`, {
         detail: { unit: entry.unit, timeoutMs },
       }));
     }, timeoutMs);
     let promise: Promise<unknown>;
     try {
-      promise = entry.task(controller.signal);
+      promise = entry.task(controller?.signal ?? NEVER_ABORTED);
     } catch (err) {
       promise = Promise.reject(err);
     }
