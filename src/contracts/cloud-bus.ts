@@ -1,6 +1,6 @@
 import type { Message } from '../core/message/index.js';
 import type { AckContent } from './link.js';
-import type { TwinView } from './edge-bus.js';
+import type { ServiceCallRequest, ServiceCallResponse, TwinView } from './edge-bus.js';
 
 /**
  * The cloud process's bus. CloudHub owns the link: it turns frames into `upstream.<type>`
@@ -39,6 +39,14 @@ export interface CloudChannels {
   'link.send': DownstreamItem;
 }
 
+/** A live HTTP call to a server on a node's network, through the node's ServiceBus (docs/link.md). */
+export interface CloudServiceCall {
+  node: string;
+  call: ServiceCallRequest;
+  /** How long CloudHub waits for the edge's answer; the edge gives up at the same time. */
+  timeoutMs: number;
+}
+
 export interface CloudMqttPublish {
   topic: string;
   payload: unknown;
@@ -70,4 +78,10 @@ export interface CloudRequests {
   /** Sets desired values (Device spec); `waitMs` waits until reported == desired, failed or the wait ends. */
   'twin.setDesired': { request: { namespace: string; name: string; properties: Record<string, string>; waitMs?: number }; response: TwinView };
   'nodes.list': { request: Record<string, never>; response: NodeView[] };
+  /**
+   * Served by CloudHub. Resolves with the target's answer; rejects with KEDGE_CLOUDHUB_* (node not
+   * connected, timeout, link lost, too many calls) or with the edge's own error code and
+   * `detail.status` (e.g. KEDGE_SERVICEBUS_FORBIDDEN, 403) when the edge did not reach the target.
+   */
+  'servicebus.call': { request: CloudServiceCall; response: ServiceCallResponse };
 }

@@ -1,3 +1,6 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Operation, type Message } from '../core/message/index.js';
 import type { Device, DeviceModel } from '../model/index.js';
 import type { Quality } from '../model/cleansing/index.js';
 
@@ -85,4 +88,91 @@ export interface MapperStatusContent {
 export interface AckContent {
   ok: boolean;
   reason?: string;
+}
+
+// ---- ServiceBus: live calls from the cloud to HTTP servers on the edge network --------------
+//
+// Not objects: a call is never queued or persisted. The cloud sends it only while the node is
+// connected and waits for the answer on the same connection (docs/link.md, "ServiceBus calls").
+
+/**
+ * Route of a call, KubeEdge's names: the cloud's router sends `source: router_servicebus`,
+ * `group: user` (EdgeHub's group for ServiceBus), `operation: <HTTP method>`; the edge answers
+ * with `source: servicebus`, `group: user`, `operation: response`, `parent_msg_id` = the call.
+ */
+export const ServiceBusRoute = {
+  requestSource: 'router_servicebus',
+  responseSource: 'servicebus',
+  group: 'user',
+} as const;
+
+/** `node/<node>/<host>:<port><path>` (KubeEdge writes `node/<node>/<port>:<path>`). */
+export function serviceCallResource(node: string, target: string, path: string): string {
+  return `node/${node}/${target}${path.startsWith('/') ? path : `/${path}`}`;
+}
+
+const Headers = Type.Record(Type.String(), Type.String());
+
+/** Content of a call (cloud -> edge): the HTTP request, and how long the cloud waits for it. */
+export const ServiceCallContentSchema = Type.Object({
+  method: Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}$" }),
+  target: Type.String({ minLength: 3, maxLength: 300 }),
+  path: Type.String({ maxLength: 8192 }),
+  headers: Type.Optional(Headers),
+  body: Type.Optional(Type.String()),
+  timeoutMs: Type.Integer({ minimum: 1 }),
+});
+export type ServiceCallContent = Static<typeof ServiceCallContentSchema>;
+
+/**
+ * Content of the edge's answer. `status`, `headers`, `body` (base64) are the target's answer;
+ * when the edge did not reach it (not in the allow-list, timeout, refused, too large) `error`
+ * says why and `status` is the edge's status for it (403, 504, 502, 413, 400).
+ */
+export const ServiceCallResultSchema = Type.Object({
+  status: Type.Integer({ minimum: 100, maximum: 599 }),
+  headers: Headers,
+  body: Type.String(),
+  error: Type.Optional(Type.Object({ code: Type.String({ minLength: 1 }), message: Type.String(), hint: Type.Optional(Type.String()) })),
+});
+export type ServiceCallResultContent = Static<typeof ServiceCallResultSchema>;
+
+const callCheck = TypeCompiler.Compile(ServiceCallContentSchema);
+const resultCheck = TypeCompiler.Compile(ServiceCallResultSchema);
+
+function checked<T>(compiled: { Check(v: unknown): boolean; Errors(v: unknown): { First(): { path: string; message: string } | undefined } }, value: unknown): { ok: true; value: T } | { ok: false; reason: string } {
+  if (compiled.Check(value)) return { ok: true, value: value as T };
+  const first = compiled.Errors(value).First();
+  return { ok: false, reason: first ? `field ${first.path || '/'}: ${first.message}` : 'does not match the schema' };
+}
+
+/** A ServiceBus call from the cloud: is this inbound message one (KubeEdge's group `user`)? */
+export function isServiceCall(message: Message): boolean {
+  return message.route.group === ServiceBusRoute.group && message.route.operation !== Operation.response;
+}
+
+export function checkServiceCall(content: unknown): { ok: true; value: ServiceCallContent } | { ok: false; reason: string } {
+  return checked(callCheck, content);
+}
+
+/**
+ * The two kinds of `response` an edge sends, told apart here once: an acknowledgement of an object
+ * the cloud sent down (ObjectSync), or the answer to a live ServiceBus call (group `user`).
+ */
+export type EdgeResponse =
+  | { kind: 'ack'; parentId: string; content: AckContent }
+  | { kind: 'servicecall'; parentId: string; result: ServiceCallResultContent }
+  | { kind: 'invalid'; parentId: string; reason: string };
+
+/** Classifies an edge `response`; undefined when it names no parent (nothing to settle). */
+export function classifyEdgeResponse(message: Message): EdgeResponse | undefined {
+  const parentId = message.header.parent_msg_id;
+  if (!parentId) return undefined;
+  if (message.route.group === ServiceBusRoute.group) {
+    const r = checked<ServiceCallResultContent>(resultCheck, message.content);
+    return r.ok ? { kind: 'servicecall', parentId, result: r.value } : { kind: 'invalid', parentId, reason: `ServiceBus answer: ${r.reason}` };
+  }
+  const content = message.content as Partial<AckContent> | null;
+  const ok = content?.ok !== false;
+  return { kind: 'ack', parentId, content: ok ? { ok } : { ok, reason: String(content?.reason ?? '') } };
 }

@@ -4,7 +4,16 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { AckContent, CloudChannels, CloudRequests, DownstreamItem } from '../../contracts/index.js';
+import {
+  classifyEdgeResponse,
+  type AckContent,
+  type CloudChannels,
+  type CloudRequests,
+  type CloudServiceCall,
+  type DownstreamItem,
+  type EdgeResponse,
+  type ServiceCallResponse,
+} from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { systemClock, type Clock, type Timer } from '../../core/clock/index.js';
 import { errorText } from '../../core/errors/index.js';
@@ -17,6 +26,8 @@ import { cloudhubErrors } from './errors.js';
 import { KeyedChain } from './keyed-chain.js';
 import { cloudhubMetrics, type CloudhubMetrics } from './metrics.js';
 import { parseHubPath } from './path.js';
+import { buildServiceCall } from './service-call-message.js';
+import { PendingCalls } from './service-calls.js';
 
 export interface CloudHubOptions {
   bus: Bus<CloudChannels, CloudRequests>;
@@ -44,6 +55,8 @@ export interface CloudHubOptions {
    * would let the edge's resend be published a second time.
    */
   handleTimeoutMs?: number;
+  /** ServiceBus calls waiting for one node's answer, at most (default 64); more fail at once. */
+  maxPendingCallsPerNode?: number;
 }
 
 interface Connection {
@@ -84,6 +97,8 @@ export class CloudHub implements Module {
   private dedupe: DedupeWindow | undefined;
   private queues: DownstreamQueues | undefined;
   private metrics: CloudhubMetrics | undefined;
+  private calls: PendingCalls | undefined;
+  private unserve: (() => void) | undefined;
   private readonly log: Logger;
   private readonly clock: Clock;
 
@@ -102,11 +117,23 @@ export class CloudHub implements Module {
     return [...this.conns.keys()];
   }
 
+  /** ServiceBus calls waiting for an answer (of one node, or all). */
+  pendingCallCount(node?: string): number {
+    return this.calls?.count(node) ?? 0;
+  }
+
+  /** Objects sent down and not acknowledged yet (of one node, or all). */
+  pendingObjectCount(node?: string): number {
+    return this.queues?.pendingCount(node) ?? 0;
+  }
+
   async start(): Promise<void> {
     const o = this.options;
     this.queues = new DownstreamQueues(o.linkState);
     this.dedupe = new DedupeWindow(o.linkState, o.dedupeWindow ?? 2048);
-    this.metrics ??= cloudhubMetrics(o.registry, () => this.queues?.pendingCount() ?? 0, () => this.conns.size);
+    this.metrics ??= cloudhubMetrics(o.registry, () => this.queues?.pendingCount() ?? 0, () => this.conns.size, () => this.calls?.count() ?? 0);
+    const metrics = this.metrics;
+    this.calls = new PendingCalls(this.clock, o.maxPendingCallsPerNode ?? 64, (outcome) => metrics.serviceCalls.inc({ outcome }));
     this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayloadBytes ?? 4 * 1024 * 1024, perMessageDeflate: false });
     this.server = createServer((_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain' }).end('kedge CloudHub: connect with a WebSocket to /<project>/<node>/events\n');
@@ -114,6 +141,7 @@ export class CloudHub implements Module {
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     await listen(this.server, o.port, o.host ?? '0.0.0.0');
     this.unsubscribe = o.bus.subscribe('link.send', { name: this.name, group: this.group }, (item) => this.send(item));
+    this.unserve = o.bus.serve('servicebus.call', { name: this.name, group: this.group }, (req) => this.serviceCall(req));
     const timeout = o.keepaliveTimeoutMs ?? 30_000;
     this.sweepTimer = this.clock.setInterval(() => this.sweep(timeout), Math.max(10, Math.min(1000, Math.floor(timeout / 4))));
     this.log.info({ port: this.port, host: o.host ?? '0.0.0.0' }, 'CloudHub listening');
@@ -124,6 +152,9 @@ export class CloudHub implements Module {
     this.sweepTimer = undefined;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
+    this.unserve?.();
+    this.unserve = undefined;
+    this.calls?.failAll('the cloud is stopping');
     for (const conn of [...this.conns.values()]) {
       conn.closed = true;
       conn.ws.terminate();
@@ -176,20 +207,52 @@ export class CloudHub implements Module {
     if (op === Operation.keepalive) {
       this.options.bus.publish('link.heartbeat', { node: conn.node, ts: conn.lastSeen });
     } else if (op === Operation.response) {
-      this.onEdgeAck(conn, msg);
+      this.onEdgeResponse(conn, classifyEdgeResponse(msg));
     } else {
       this.upstream(conn, msg);
     }
   }
 
-  private onEdgeAck(conn: Connection, msg: Message): void {
-    const parent = msg.header.parent_msg_id;
-    if (!parent) return;
-    const content = msg.content as Partial<AckContent> | null;
-    const ok = content?.ok !== false;
-    const outcome = this.queues!.ack(conn.node, parent, ok);
-    if (outcome && !ok) {
-      this.log.warn({ node: conn.node, key: outcome.item.key, reason: content?.reason }, 'edge refused an object');
+  /** An edge `response`: the ack of an object sent down, or the answer to a ServiceBus call. */
+  private onEdgeResponse(conn: Connection, res: EdgeResponse | undefined): void {
+    if (!res) return;
+    if (res.kind === 'servicecall') {
+      if (!this.calls!.settle(conn.node, res.parentId, res.result)) this.log.debug({ node: conn.node, parent: res.parentId }, 'late or unknown ServiceBus answer dropped');
+      return;
+    }
+    if (res.kind === 'invalid') {
+      this.log.warn({ node: conn.node, parent: res.parentId, code: 'KEDGE_CLOUDHUB_MALFORMED_FRAME' }, res.reason);
+      this.calls!.fail(res.parentId, 'edge_error', cloudhubErrors.create('KEDGE_CLOUDHUB_MALFORMED_FRAME', `node ${conn.node} answered a ServiceBus call with ${res.reason}`));
+      return;
+    }
+    const outcome = this.queues!.ack(conn.node, res.parentId, res.content.ok);
+    if (outcome && !res.content.ok) {
+      this.log.warn({ node: conn.node, key: outcome.item.key, reason: res.content.reason }, 'edge refused an object');
+    }
+  }
+
+  /**
+   * A live call to a server on the node's network: sent at once on the node's connection, never
+   * queued; fails at once when the node is not connected.
+   */
+  private serviceCall(req: CloudServiceCall): Promise<ServiceCallResponse> {
+    const conn = this.conns.get(req.node);
+    if (!conn || conn.closed) {
+      this.metrics!.serviceCalls.inc({ outcome: 'not_connected' });
+      return Promise.reject(cloudhubErrors.create('KEDGE_CLOUDHUB_NOT_CONNECTED', `node ${req.node} is not connected`));
+    }
+    const { message, text, what } = buildServiceCall(req, this.clock.now());
+    const limit = this.options.maxPayloadBytes ?? 4 * 1024 * 1024;
+    if (Buffer.byteLength(text) > limit) {
+      this.metrics!.serviceCalls.inc({ outcome: 'too_large' });
+      return Promise.reject(cloudhubErrors.create('KEDGE_CLOUDHUB_CALL_TOO_LARGE', `${what} is ${Buffer.byteLength(text)} bytes as a frame; a frame carries at most ${limit}`));
+    }
+    try {
+      const answer = this.calls!.open(req.node, message.header.msg_id, conn, req.timeoutMs, what);
+      this.sendText(conn.ws, text);
+      return answer;
+    } catch (err) {
+      return Promise.reject(err);
     }
   }
 
@@ -306,6 +369,7 @@ export class CloudHub implements Module {
     this.conns.delete(conn.node);
     this.queues!.disconnected(conn.node);
     this.dedupe!.release(conn.node);
+    this.calls!.failOwner(conn, reason || `closed with code ${code}`);
     this.log.info({ node: conn.node, code, reason }, 'node disconnected');
     this.options.bus.publish('link.disconnected', { node: conn.node, reason: reason || `closed with code ${code}`, ts: this.clock.now() });
   }
@@ -315,6 +379,8 @@ export class CloudHub implements Module {
     if (conn.closed) return;
     conn.closed = true;
     conn.ws.close(code, truncateReason(reason));
+    // Answers to calls sent on this connection could only come on it: they never will.
+    this.calls!.failOwner(conn, reason);
     if (current && this.conns.get(conn.node) === conn) {
       this.conns.delete(conn.node);
       this.queues!.disconnected(conn.node);

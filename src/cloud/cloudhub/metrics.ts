@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 
-export function cloudhubMetrics(registry: Registry, pending: () => number, connections: () => number) {
+export function cloudhubMetrics(registry: Registry, pending: () => number, connections: () => number, calls: () => number) {
   return {
     frames: new Counter({ name: 'kedge_cloudhub_frames_total', help: 'Frames received from edge nodes', labelNames: ['operation'], registers: [registry] }),
     rejected: new Counter({
@@ -13,6 +13,20 @@ export function cloudhubMetrics(registry: Registry, pending: () => number, conne
     handlerFailures: new Counter({ name: 'kedge_cloudhub_handler_failures_total', help: 'Messages not handled for now (transient failure)', registers: [registry] }),
     replaced: new Counter({ name: 'kedge_cloudhub_replaced_connections_total', help: 'Connections closed because the same node connected again', registers: [registry] }),
     timeouts: new Counter({ name: 'kedge_cloudhub_keepalive_timeouts_total', help: 'Connections closed for lack of frames', registers: [registry] }),
+    serviceCalls: new Counter({
+      name: 'kedge_cloudhub_service_calls_total',
+      help: 'ServiceBus calls to edge nodes by outcome (ok, edge_error, timeout, link_lost, too_many, not_connected, too_large)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    pendingCalls: new Gauge({
+      name: 'kedge_cloudhub_service_calls_pending',
+      help: 'ServiceBus calls waiting for an edge answer',
+      registers: [registry],
+      collect() {
+        this.set(calls());
+      },
+    }),
     sent: new Counter({ name: 'kedge_cloudhub_downstream_sent_total', help: 'Messages sent to edge nodes', registers: [registry] }),
     connections: new Gauge({
       name: 'kedge_cloudhub_connections',
