@@ -78,7 +78,9 @@ describe('kedge mapper process', () => {
     }
     expect(await proc.stop()).toBe(0);
     const modules = JSON.parse(await readFile(modulesFile, 'utf8')) as string[];
-    expect(modules.some((m) => m.includes('/node_modules/modbus-serial/'))).toBe(true); // the recorder works
+    expect(modules.some((m) => m.includes('/node_modules/mqtt/'))).toBe(true); // the recorder works
+    // A Modbus TCP device goes through kedge's own MBAP client: modbus-serial is for RTU lines.
+    expect(modules.filter((m) => m.includes('/node_modules/modbus-serial/'))).toEqual([]);
     expect(modules.filter((m) => m.includes('/node_modules/node-opcua'))).toEqual([]);
   });
 
