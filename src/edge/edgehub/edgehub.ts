@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { WebSocket, type RawData } from 'ws';
-import type { EdgeChannels, EdgeRequests } from '../../contracts/index.js';
+import { isServiceCall, type EdgeChannels, type EdgeRequests } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { systemClock, type Clock, type Timer } from '../../core/clock/index.js';
 import { newMessage, Operation, parseMessage, serializeMessage, type Message, type MessageRoute } from '../../core/message/index.js';
@@ -11,6 +11,7 @@ import { Backoff, DEFAULT_BACKOFF } from './backoff.js';
 import { edgehubErrors } from './errors.js';
 import { edgehubMetrics, type EdgehubMetrics } from './metrics.js';
 import { DEFAULT_SENDER, OutboxSender, type SenderOptions } from './sender.js';
+import { runServiceCall, serviceCallAnswer } from './service-call.js';
 
 /** Published on the edge bus as `link.state` whenever the link changes. */
 export interface LinkStateEvent {
@@ -160,6 +161,7 @@ export class EdgeHub implements Module {
     const op = msg.route.operation;
     if (op === Operation.keepalive) return;
     if (op === Operation.response) return this.onCloudAck(msg);
+    if (isServiceCall(msg)) return this.onServiceCall(ws, msg);
     this.metrics!.inbound.inc();
     this.awaitingAck.set(msg.header.msg_id, msg.route);
     this.deps.bus.publish('cloud.inbound', msg);
@@ -176,6 +178,25 @@ export class EdgeHub implements Module {
     } else {
       this.metrics!.acked.inc();
     }
+  }
+
+  /**
+   * A live ServiceBus call: answered straight on the socket it came on, never through the outbox
+   * (after a reconnect the cloud has given up on it; the answer would be worthless).
+   */
+  private onServiceCall(ws: WebSocket, msg: Message): void {
+    void runServiceCall(this.deps.bus, msg).then((result) => {
+      const code = result.error?.code ?? 'ok';
+      this.metrics!.serviceCalls.inc({ code });
+      if (result.error) {
+        const level = result.status >= 500 ? 'warn' : 'info';
+        this.log[level]({ code, status: result.status, resource: msg.route.resource }, `ServiceBus call refused: ${result.error.message}`);
+      }
+      if (ws !== this.ws || ws.readyState !== WebSocket.OPEN) return; // the link dropped meanwhile: the cloud failed the call
+      const maxFrame = this.deps.sender?.maxFrameBytes ?? DEFAULT_SENDER.maxFrameBytes;
+      this.corkThisTurn(ws);
+      ws.send(serviceCallAnswer(msg, result, this.clock.now(), maxFrame));
+    });
   }
 
   /** MetaManager stored (or refused) an object from the cloud: tell the cloud. */

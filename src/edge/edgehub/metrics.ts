@@ -7,6 +7,12 @@ export function edgehubMetrics(registry: Registry, state: () => { connected: boo
     refused: new Counter({ name: 'kedge_edgehub_refused_total', help: 'Outbox messages the cloud refused for good (removed)', registers: [registry] }),
     oversized: new Counter({ name: 'kedge_edgehub_oversized_total', help: 'Outbox entries larger than a frame may be (removed)', registers: [registry] }),
     inbound: new Counter({ name: 'kedge_edgehub_inbound_total', help: 'Messages from the cloud put on the edge bus', registers: [registry] }),
+    serviceCalls: new Counter({
+      name: 'kedge_edgehub_service_calls_total',
+      help: 'ServiceBus calls from the cloud, by error code (ok when the target answered)',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
     rejectedFrames: new Counter({
       name: 'kedge_edgehub_rejected_frames_total',
       help: 'Frames from the cloud that closed the connection (malformed, too big)',
