@@ -16,6 +16,10 @@ export function statusFor(code: string): number {
   if (code === 'KEDGE_API_IN_USE' || code.endsWith('_CONFLICT') || code.endsWith('_EXISTS')) return 409;
   if (code === 'KEDGE_API_BODY_TOO_LARGE') return 413;
   if (code === 'KEDGE_API_BAD_REQUEST' || code === 'KEDGE_API_INVALID' || code.endsWith('_BAD_DESIRED') || code.endsWith('_INVALID')) return 400;
-  if (code === 'KEDGE_BUS_TIMEOUT') return 504;
+  if (code === 'KEDGE_BUS_TIMEOUT' || code === 'KEDGE_CLOUDHUB_CALL_TIMEOUT') return 504;
+  if (code === 'KEDGE_CLOUDHUB_NOT_CONNECTED') return 503;
+  if (code === 'KEDGE_CLOUDHUB_LINK_LOST' || code === 'KEDGE_CLOUDHUB_MALFORMED_FRAME') return 502;
+  if (code === 'KEDGE_CLOUDHUB_TOO_MANY_CALLS') return 429;
+  if (code === 'KEDGE_CLOUDHUB_CALL_TOO_LARGE') return 413;
   return 500;
 }

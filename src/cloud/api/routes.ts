@@ -6,6 +6,7 @@ import type { ObjectStore } from '../store/index.js';
 import { applyDocuments } from './apply.js';
 import { apiErrors } from './errors.js';
 import { readJson, sendJson, sendText } from './http.js';
+import { parseServiceCall, sendCallError } from './services.js';
 
 export interface RouteContext {
   bus: Bus<CloudChannels, CloudRequests>;
@@ -26,6 +27,15 @@ route('GET', '/healthz', async (_c, _q, res) => sendText(res, 200, 'ok'));
 route('GET', '/metrics', async (c, _q, res) => sendText(res, 200, await c.registry.metrics(), c.registry.contentType));
 route('POST', '/api/v1/apply', async (c, req, res) => sendJson(res, 200, await applyDocuments(c.store, await readJson(req, c.bodyLimitBytes))));
 route('GET', '/api/v1/nodes', async (c, _q, res) => sendJson(res, 200, { items: await c.bus.request('nodes.list', {}) }));
+route('POST', '/api/v1/nodes/:name/services', async (c, req, res, p) => {
+  const call = parseServiceCall(p[0]!, await readJson(req, c.bodyLimitBytes), c.maxWaitMs);
+  try {
+    // CloudHub's own timeout fires first, with its code; the bus limit only guards against a bug.
+    sendJson(res, 200, await c.bus.request('servicebus.call', call, call.timeoutMs + 5_000));
+  } catch (err) {
+    if (!sendCallError(res, err)) throw err;
+  }
+});
 route('GET', '/api/v1/devices', async (c, _q, res) => sendJson(res, 200, { items: (await c.store.list('Device')).items }));
 route('GET', '/api/v1/devicemodels', async (c, _q, res) => sendJson(res, 200, { items: (await c.store.list('DeviceModel')).items }));
 route('GET', '/api/v1/devices/:ns/:name', async (c, _q, res, p) => {
