@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerApply } from './commands/apply.js';
+import { registerCall } from './commands/call.js';
 import { registerCloud } from './commands/cloud.js';
 import { registerConfig } from './commands/config.js';
 import { registerDelete } from './commands/delete.js';
@@ -35,6 +36,7 @@ export function buildProgram(version: string): Command {
   registerGet(program);
   registerTwin(program);
   registerDelete(program);
+  registerCall(program);
   registerSim(program, [registerSimModbus, registerSimOpcua, registerSimSerial, registerSimGpio]);
   registerConfig(program);
   return program;
