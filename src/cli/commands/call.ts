@@ -31,14 +31,14 @@ export interface CallOptions {
 export function registerCall(program: Command): void {
   program
     .command('call')
-    .description('Call an HTTP server on an edge node\'s network through the node\'s ServiceBus (curl -i lite)')
+    .description('Call an HTTP server on an edge node\'s network through the node\'s ServiceBus: status line, then body')
     .argument('<node>', 'edge node name')
     .argument('<method>', 'HTTP method: GET, POST, PUT, DELETE, ...')
     .argument('<target>', 'host:port on the edge network (must match the node\'s allow-list)')
     .argument('<path>', 'path and query, e.g. /status?verbose=1')
     .option('-d, --data <data>', 'request body; @file reads a file, @- standard input')
     .option('-H, --header <header>', "request header 'Name: value' (repeatable)", (h: string, all: string[] = []) => [...all, h])
-    .option('--timeout <ms>', 'how long the cloud waits for the answer (default 15000)', integer(1, 3_600_000))
+    .option('--timeout <ms>', 'how long the cloud waits for the answer, 1..60000 (default 15000)', integer(1, 60_000))
     .option('--server <url>', 'kedge cloud API URL (default http://127.0.0.1:10080)')
     .addHelpText('after', HELP)
     .action(
