@@ -139,6 +139,20 @@ describe('CloudHub ServiceBus calls', () => {
     await Promise.all([three[1], three[2], fourth]);
   });
 
+  it('fails a call whose answer is malformed, keeps the connection, and fails waiting calls when the cloud stops', async () => {
+    const edge = await connect('edge-1');
+    const pending = call('edge-1', '/x');
+    await waitUntil(() => calls(edge).length === 1, 'call sent');
+    edge.send(buildResponse(calls(edge)[0]!, 'servicebus', { status: 'fine', headers: {}, body: '' }));
+    await expect(pending).rejects.toMatchObject({ code: 'KEDGE_CLOUDHUB_MALFORMED_FRAME', message: expect.stringContaining('/status') });
+    expect(hub.connectedNodes).toEqual(['edge-1']);
+    const waiting = call('edge-1', '/y');
+    await waitUntil(() => calls(edge).length === 2, 'second call sent');
+    await hub.stop();
+    await expect(waiting).rejects.toMatchObject({ code: 'KEDGE_CLOUDHUB_LINK_LOST', message: expect.stringContaining('stopping') });
+    await hub.start();
+  });
+
   it('refuses a call larger than a frame before sending it', async () => {
     const edge = await connect('edge-1');
     const big = Buffer.alloc(64 * 1024).toString('base64');
