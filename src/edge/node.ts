@@ -72,7 +72,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     logger: log('store'),
     registry,
     outbox: config.outbox,
-    batch: { intervalMs: config.batchMs },
+    batch: { intervalMs: config.batchMs, idleMs: config.batchIdleMs },
   });
   const meta = new MetaManager({ bus, store: store.meta, batcher: store.batcher, node, logger: log('metamanager') });
   const pipeline = new PipelineModule({

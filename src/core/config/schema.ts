@@ -33,7 +33,8 @@ export const EdgeConfigSchema = Type.Object(
     mappers: Type.Union([Type.Literal('process'), Type.Literal('inprocess'), Type.Literal('none')], { default: 'process', description: 'How Edged runs the mappers' }),
     desiredTimeoutMs: Type.Integer({ minimum: 100, default: 10_000, description: 'Time a device has to confirm a desired value (per device: annotation kedge.io/desired-timeout-ms)' }),
     twinReportIntervalMs: Type.Integer({ minimum: 0, default: 10_000, description: 'Reported-value twin reports to the cloud at most this often per device' }),
-    batchMs: Type.Integer({ minimum: 1, maximum: 5000, default: 50, description: 'Hot-path writes are committed in one transaction per this interval' }),
+    batchMs: Type.Integer({ minimum: 1, maximum: 5000, default: 50, description: 'Hot-path writes wait at most this long for their transaction' }),
+    batchIdleMs: Type.Integer({ minimum: 0, maximum: 5000, default: 5, description: 'Commit once no hot-path write has come for this long (a burst ends); 0 = only every batchMs' }),
     twinCheckpointMs: Type.Integer({ minimum: 1000, default: 60_000, description: 'Journaled reported values are folded into the twin rows this often (also on stop)' }),
     pipelineSnapshotMs: Type.Integer({ minimum: 1000, default: 30_000, description: 'How often cleansing state is saved (also on stop)' }),
     outbox: Type.Object(

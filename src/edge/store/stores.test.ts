@@ -129,4 +129,55 @@ describe('WriteBatcher', () => {
     batcher.stop();
     handle.close();
   });
+
+  describe('when a batch is committed', () => {
+    function setup(options: { intervalMs?: number; idleMs?: number; minGapMs?: number } = {}) {
+      const handle = new DbHandle(':memory:');
+      handle.open();
+      const clock = new ManualClock(0);
+      const batcher = new WriteBatcher(handle, clock, silentLogger(), options);
+      batcher.start();
+      const commits: number[] = [];
+      batcher.onCommit(() => commits.push(clock.now()));
+      const writesEvery = (ms: number, count: number) => {
+        for (let i = 0; i < count; i++) {
+          batcher.mark();
+          clock.advance(ms);
+        }
+      };
+      return { batcher, clock, commits, writesEvery, close: () => (batcher.stop(), handle.close()) };
+    }
+
+    it('commits a burst once, as soon as it has paused for idleMs', () => {
+      const t = setup({ intervalMs: 50, idleMs: 5 });
+      t.writesEvery(1, 10); // writes at 0..9 ms
+      t.clock.advance(100);
+      expect(t.commits).toEqual([14]);
+      t.close();
+    });
+
+    it('commits writes that never pause at the age limit', () => {
+      const t = setup({ intervalMs: 50, idleMs: 5 });
+      t.writesEvery(1, 120);
+      expect(t.commits).toEqual([50, 100]);
+      t.close();
+    });
+
+    it('keeps idle-triggered commits minGapMs apart when writes come a little slower than idleMs', () => {
+      const t = setup({ intervalMs: 50, idleMs: 5, minGapMs: 20 });
+      t.writesEvery(8, 15); // writes at 0, 8, ..., 112
+      t.clock.advance(100);
+      expect(t.commits.length).toBeGreaterThan(1);
+      for (let i = 1; i < t.commits.length; i++) expect(t.commits[i]! - t.commits[i - 1]!).toBeGreaterThanOrEqual(20);
+      t.close();
+    });
+
+    it('with idleMs 0 commits once per interval', () => {
+      const t = setup({ intervalMs: 50, idleMs: 0 });
+      t.writesEvery(1, 10);
+      t.clock.advance(100);
+      expect(t.commits).toEqual([50]);
+      t.close();
+    });
+  });
 });

@@ -11,15 +11,19 @@ export interface FlushSource {
 export interface WriteBatcherOptions {
   /** Longest a buffered write waits for its transaction (default 50 ms). */
   intervalMs?: number;
+  /**
+   * Commit once no write has come for this long (default 5 ms): a mapper's poll cycle arrives as a
+   * burst of publishes, and committing right after the burst ends serves it in one transaction
+   * with the least wait. 0 turns it off (commit every `intervalMs`).
+   */
+  idleMs?: number;
+  /**
+   * Fewest milliseconds between two idle-triggered commits (default 20): writes arriving a few
+   * milliseconds apart for a long time must not each get a transaction (SD card wear, CPU).
+   */
+  minGapMs?: number;
   /** Flush early once this many writes are buffered (default 5000). */
   maxPending?: number;
-  /**
-   * Commit on the next event-loop turn once this many senders wait for durability (default 64):
-   * under load, senders blocked on their acknowledgement send nothing more, so waiting out the
-   * interval would only cap throughput; at low rates the interval keeps transactions (and SD card
-   * writes) few.
-   */
-  groupCommitWaiters?: number;
 }
 
 /**
@@ -36,6 +40,10 @@ export class WriteBatcher {
   private readonly afterCommit = new Set<() => void>();
   private running = false;
   private immediate: NodeJS.Immediate | undefined;
+  /** When the oldest and the newest write of the open batch came, and when the last commit ran. */
+  private firstAt = 0;
+  private lastAt = 0;
+  private committedAt = -Infinity;
   readonly stats = { flushes: 0, failures: 0 };
 
   constructor(
@@ -79,14 +87,13 @@ export class WriteBatcher {
 
   /**
    * Resolves once everything buffered so far is committed; rejects if that commit fails. With
-   * `soon`, the commit happens on the next turn of the event loop instead of after the interval
-   * (for a sender that cannot send more until this one is acknowledged).
+   * `soon`, the commit happens on the next turn of the event loop instead of when the batch is
+   * due (for a sender that cannot send more until this one is acknowledged: an external broker).
    */
   durable(soon = false): Promise<void> {
     return new Promise((resolve, reject) => {
       this.waiters.push({ resolve, reject });
-      const crowded = this.waiters.length >= (this.options.groupCommitWaiters ?? 64);
-      if ((soon || crowded) && this.running) this.flushSoon();
+      if (soon && this.running) this.flushSoon();
       else this.schedule();
     });
   }
@@ -114,6 +121,7 @@ export class WriteBatcher {
         for (const s of this.sources) s.flush();
       })();
       this.stats.flushes++;
+      this.committedAt = this.clock.now();
     } catch (err) {
       this.stats.failures++;
       this.logger.error({ err: errorText(err) }, 'batched write failed; buffered writes are lost and senders are not acknowledged');
@@ -125,10 +133,30 @@ export class WriteBatcher {
   }
 
   private schedule(): void {
-    if (this.timer || !this.running) return;
+    if (!this.running) return;
+    const now = this.clock.now();
+    this.lastAt = now;
+    if (this.timer) return;
+    this.firstAt = now;
+    this.arm(now);
+  }
+
+  /** The batch is due at its age limit, or earlier once writes paused (not too soon after the last commit). */
+  private due(): number {
+    const interval = this.options.intervalMs ?? 50;
+    const idle = this.options.idleMs ?? 5;
+    const byAge = this.firstAt + interval;
+    if (idle <= 0) return byAge;
+    const byIdle = Math.max(this.lastAt + idle, this.committedAt + Math.min(this.options.minGapMs ?? 20, interval));
+    return Math.min(byAge, byIdle);
+  }
+
+  private arm(now: number): void {
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
-      this.flushNow();
-    }, this.options.intervalMs ?? 50);
+      const at = this.clock.now();
+      if (at >= this.due()) this.flushNow();
+      else this.arm(at);
+    }, Math.max(0, this.due() - now));
   }
 }
