@@ -163,17 +163,24 @@ async function heapSnapshot(mapper: ReturnType<typeof spawnKedge>, dir: string):
   }
 }
 
+/** What a failed run must still stop (a mapper that never came up must not leave the simulator running). */
+const cleanups: Array<() => Promise<unknown>> = [];
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'kedge-bench-modbus-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const modelFile = join(dir, 'bench.yaml');
   await writeFile(modelFile, modelYaml());
   const { instances } = await validateFiles([modelFile]);
   if (instances.length !== D) throw new Error(`model has ${instances.length} valid devices, expected ${D}`);
 
   const sim = spawnKedge(['sim', 'modbus', '--model', modelFile, '--tcp', '0'], { entry: ENTRY });
+  cleanups.push(() => sim.stop());
   const [, host, port] = await sim.waitForOutput(/listening on modbus tcp (\S+):(\d+)/, 60_000);
   const broker = await startAedes();
+  cleanups.push(() => broker.close());
   const client = await TestClient.connect(broker.url);
+  cleanups.push(() => client.close());
   let readings = 0;
   let updates = 0;
   let lagSum = 0;
@@ -189,6 +196,7 @@ async function main(): Promise<void> {
   const mapperArgs = ['mapper', '--protocol', 'modbus', '--mqtt-url', broker.url, '--node', 'bench', '--name', 'bench', '--data-dir', dir, '--log-level', 'warn'];
   if (metricsPort !== undefined) mapperArgs.push('--metrics-port', String(metricsPort));
   const mapper = spawnKedge(mapperArgs, { entry: launch.entry, nodeArgs: launch.nodeArgs, env: launch.env, plain: launch.plain });
+  cleanups.push(() => mapper.stop());
   await sleep(1500);
   const devices = instances.map((d) => overTcp(d, host!, Number(port)));
   await client.publish(edgeTopics.mapperDevices('modbus'), { node: 'bench', protocol: 'modbus', version: 1, devices }, { retain: true });
@@ -228,4 +236,7 @@ async function main(): Promise<void> {
   for (const line of lines) process.stdout.write(`${line}\n`);
 }
 
-await main();
+await main().catch(async (err: unknown) => {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  throw err;
+});
