@@ -107,13 +107,11 @@ export class PipelineModule implements Module {
     for (const r of readings) {
       if (!r.reportToCloud) continue;
       pending ??= this.telemetry.get(deviceId);
-      if (!pending) {
-        pending = [];
-        this.telemetry.set(deviceId, pending);
-        this.deps.batcher.mark();
-      }
+      if (!pending) this.telemetry.set(deviceId, (pending = []));
       pending.push({ property: r.property, value: r.value, quality: r.quality, ts: r.ts, ...(r.unit ? { unit: r.unit } : {}) });
     }
+    // After the readings are in the buffer (a flush always takes whole device entries).
+    if (pending) this.deps.batcher.mark();
   }
 
   private flushTelemetry(): void {

@@ -120,6 +120,8 @@ describe('WriteBatcher', () => {
       },
     });
     batcher.mark(3);
+    expect(flushed).toBe(0); // never inside the caller's own change
+    await new Promise((r) => setImmediate(r));
     expect(flushed).toBe(1);
     fail = true;
     const waiting = batcher.durable();

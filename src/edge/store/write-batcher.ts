@@ -78,10 +78,15 @@ export class WriteBatcher {
     this.timer = undefined;
   }
 
-  /** Notes `n` buffered writes: schedules a flush, or flushes now when the batch is full. */
+  /**
+   * Notes `n` buffered writes: schedules a flush, on the next turn when the batch is full. Never
+   * flushes synchronously: a source calls this in the middle of changing its buffers, and a flush
+   * run from inside that would take a half-built buffer (the pipeline lost a device's readings
+   * that way).
+   */
   mark(n = 1): void {
     this.pending += n;
-    if (this.pending >= (this.options.maxPending ?? 5000)) this.flushNow();
+    if (this.pending >= (this.options.maxPending ?? 5000) && this.running) this.flushSoon();
     else this.schedule();
   }
 
