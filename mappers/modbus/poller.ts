@@ -12,7 +12,6 @@
 import type { Clock, Timer } from '../../src/core/clock/index.js';
 import { errorText, isKedgeError } from '../../src/core/errors/index.js';
 import type { DeviceState, DriverContext, DriverReading } from '../sdk/contract.js';
-import { pollPhase } from './poll-phase.js';
 import { decodeAt } from './poller-decode.js';
 import { isIllegalAddress, splitRequest } from './read-split.js';
 import type { CycleGroup, DevicePlan, PropertyPlan } from './poller-plan.js';
@@ -32,7 +31,6 @@ interface Attempt {
 
 export class DevicePoller {
   private readonly timers: Timer[] = [];
-  private readonly phases: Timer[] = [];
   private readonly busy = new Set<CycleGroup>();
   private state: { state: DeviceState; reason?: string } | undefined;
   private stopped = false;
@@ -47,14 +45,13 @@ export class DevicePoller {
   ) {}
 
   start(): void {
-    // The timed cycles start at the device's phase (pollPhase), so the devices of a line take
-    // turns over the cycle; the first timed cycle is a full period after start at the earliest.
+    // All devices of a line are polled at the same instant of the cycle, on purpose: spreading them
+    // over the cycle (tried: a phase per device, or ~10 slots) cut end-to-end latency but cost far
+    // more CPU in the mapper, the edge and the cloud, each reading then travelling alone (one
+    // wake-up, socket write and commit per device instead of per burst; bench/RESULTS.md "End to
+    // end"). The edge commits a burst as soon as it ends (edge.batchIdleMs).
     for (const group of this.plan.groups) {
-      this.phases.push(
-        this.clock.setTimeout(() => {
-          if (!this.stopped) this.timers.push(this.clock.setInterval(() => void this.cycle(group), group.cycleMs));
-        }, pollPhase(this.plan.id, group.cycleMs)),
-      );
+      this.timers.push(this.clock.setInterval(() => void this.cycle(group), group.cycleMs));
     }
     // First values as soon as the line is up, not one period later.
     void this.line.ready.then(() => {
@@ -64,9 +61,7 @@ export class DevicePoller {
 
   stop(): void {
     this.stopped = true;
-    for (const t of this.phases) this.clock.clearTimeout(t);
     for (const t of this.timers) this.clock.clearInterval(t);
-    this.phases.length = 0;
     this.timers.length = 0;
   }
 

@@ -43,8 +43,10 @@ export interface MapperRuntimeOptions {
   /** Reconnect period of the MQTT client (default 1000 ms). */
   reconnectPeriodMs?: number;
   /**
-   * How long published messages are held to leave in one socket write (default 20 ms): one write
-   * system call per message was the mapper's largest CPU cost at 10,000 readings/s.
+   * How long published messages are held to leave in one socket write (default 0: each at once).
+   * It saved mapper CPU only while devices were polled at spread-out phases; with each line's
+   * devices polled together, end to end (mapper + edge + cloud) it cost CPU and added latency
+   * (bench/RESULTS.md "End to end").
    */
   publishBatchMs?: number;
   /** Replaces the built-in driver registry (tests). */
@@ -52,7 +54,7 @@ export interface MapperRuntimeOptions {
 }
 
 const checkSet = payloadChecker(MapperDeviceSetSchema);
-const DEFAULT_PUBLISH_BATCH_MS = 20;
+const DEFAULT_PUBLISH_BATCH_MS = 0;
 
 /**
  * The mapper process around its drivers: MQTT in (device sets per protocol, twin deltas), MQTT out
