@@ -52,4 +52,21 @@ describe('WriteCoalescer', () => {
     expect(attempts).toEqual([0, 1000]);
     expect(c.failures).toBe(1);
   });
+
+  it('writes an urgent change on the next tick even inside the interval', async () => {
+    const clock = new ManualClock(0);
+    const writes: number[] = [];
+    const c = new WriteCoalescer(clock, 30_000, async () => void writes.push(clock.now()));
+    c.mark('k');
+    clock.advance(0);
+    await settle();
+    c.mark('k'); // a twin report: waits for the interval
+    clock.advance(5000);
+    await settle();
+    expect(writes).toEqual([0]);
+    c.mark('k', true); // the device went offline
+    clock.advance(0);
+    await settle();
+    expect(writes).toEqual([0, 5000]);
+  });
 });

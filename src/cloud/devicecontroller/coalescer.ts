@@ -11,6 +11,7 @@ export class WriteCoalescer {
   private readonly timers = new Map<string, Timer>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly dirtyWhileRunning = new Set<string>();
+  private readonly urgentWhileRunning = new Set<string>();
   writes = 0;
   failures = 0;
 
@@ -21,14 +22,22 @@ export class WriteCoalescer {
     private readonly onError: (key: string, err: unknown) => void = () => {},
   ) {}
 
-  mark(key: string): void {
+  /**
+   * Notes a change of `key`. An `urgent` one (a device going offline: people look for it) is
+   * written on the next tick even inside the interval; urgent changes are rare by nature, so the
+   * bound on writes still holds for everything else.
+   */
+  mark(key: string, urgent = false): void {
     if (this.running.has(key)) {
       this.dirtyWhileRunning.add(key);
+      if (urgent) this.urgentWhileRunning.add(key);
       return;
     }
-    if (this.timers.has(key)) return;
+    const pending = this.timers.get(key);
+    if (pending && !urgent) return;
+    if (pending) this.clock.clearTimeout(pending);
     const last = this.last.get(key);
-    const delay = last === undefined ? 0 : Math.max(0, last + this.intervalMs - this.clock.now());
+    const delay = urgent || last === undefined ? 0 : Math.max(0, last + this.intervalMs - this.clock.now());
     this.timers.set(key, this.clock.setTimeout(() => this.fire(key), delay));
   }
 
@@ -68,7 +77,7 @@ export class WriteCoalescer {
       })
       .finally(() => {
         this.running.delete(key);
-        if (this.dirtyWhileRunning.delete(key)) this.mark(key);
+        if (this.dirtyWhileRunning.delete(key)) this.mark(key, this.urgentWhileRunning.delete(key));
       });
     this.running.set(key, p);
     return p;

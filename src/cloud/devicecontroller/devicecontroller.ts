@@ -186,7 +186,8 @@ export class DeviceController implements Module {
     twin.applyState(checked.value);
     const payload = { namespace: target.ns, device: target.name, node: req.node, state: checked.value.state, ...(checked.value.reason ? { reason: checked.value.reason } : {}), ts: checked.value.ts };
     await this.options.bus.request('cloudmqtt.publish', { topic: cloudTopics.deviceStatus(target.ns, target.name), payload, qos: 1, retain: true });
-    this.coalescer?.mark(target.key);
+    // The edge sends device state only when it changes: stored at once (`kedge get devices`).
+    this.coalescer?.mark(target.key, true);
     return { ok: true };
   }
 

@@ -57,7 +57,7 @@ export const CloudConfigSchema = Type.Object(
     apiHost: Type.String({ minLength: 1, default: '127.0.0.1', description: 'HTTP API address (no authentication yet: keep it local or behind a proxy)' }),
     keepaliveTimeoutMs: Type.Integer({ minimum: 1000, default: 30_000, description: 'A node without any frame for this long is not ready' }),
     maxFrameBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024, description: 'Largest WebSocket frame accepted from an edge node' }),
-    statusIntervalMs: Type.Integer({ minimum: 0, default: 1000, description: 'At most one Device status write per device per interval' }),
+    statusIntervalMs: Type.Integer({ minimum: 0, default: 30_000, description: 'Stored twin values in Device status are written at most once per device per interval (state changes at once); the API twin view and the MQTT topics are live' }),
     mqtt: Type.Object(
       {
         port: Port(1883, 'Port of the embedded cloud MQTT broker'),

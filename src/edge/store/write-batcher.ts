@@ -22,7 +22,10 @@ export interface WriteBatcherOptions {
    * milliseconds apart for a long time must not each get a transaction (SD card wear, CPU).
    */
   minGapMs?: number;
-  /** Flush early once this many writes are buffered (default 5000). */
+  /**
+   * Commit on the next turn once this many writes are buffered (default 20,000: a poll burst of
+   * 100 devices x 50 readings notes ~10,000; the ack gate keeps senders going meanwhile).
+   */
   maxPending?: number;
 }
 
@@ -86,7 +89,7 @@ export class WriteBatcher {
    */
   mark(n = 1): void {
     this.pending += n;
-    if (this.pending >= (this.options.maxPending ?? 5000) && this.running) this.flushSoon();
+    if (this.pending >= (this.options.maxPending ?? 20_000) && this.running) this.flushSoon();
     else this.schedule();
   }
 
