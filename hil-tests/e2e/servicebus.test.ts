@@ -96,13 +96,13 @@ describe('ServiceBus: the cloud calls an HTTP server on the edge network', () =>
     const forbidden = await runKedge(['call', NODE, 'GET', `localhost.invalid:${targetPort}`, '/', '--server', cloud.api]);
     expect(forbidden.code).toBe(1);
     expect(forbidden.stdout).toBe('');
-    expect(forbidden.stderr).toMatch(/^kedge call: KEDGE_SERVICEBUS_FORBIDDEN: HTTP 403: node sb-node: target localhost\.invalid:\d+ is not in the allow-list — Add the target/);
+    expect(forbidden.stderr).toMatch(/^kedge call: KEDGE_SERVICEBUS_FORBIDDEN: node sb-node: target localhost\.invalid:\d+ is not in the allow-list — Add the target/);
     const stopped = await runKedge(['call', NODE, 'GET', `127.0.0.1:${stoppedPort}`, '/', '--server', cloud.api]);
     expect(stopped.code).toBe(1);
-    expect(stopped.stderr).toContain('KEDGE_SERVICEBUS_UPSTREAM: HTTP 502');
+    expect(stopped.stderr).toContain('KEDGE_SERVICEBUS_UPSTREAM: ');
     const absent = await runKedge(['call', 'no-such-node', 'GET', `127.0.0.1:${targetPort}`, '/', '--server', cloud.api]);
     expect(absent.code).toBe(1);
-    expect(absent.stderr).toContain('KEDGE_CLOUDHUB_NOT_CONNECTED: HTTP 503: node no-such-node is not connected');
+    expect(absent.stderr).toContain('KEDGE_CLOUDHUB_NOT_CONNECTED: node no-such-node is not connected');
   });
 
   it('a call waiting when the link drops fails with 502 at once; after the reconnect calls work again', async () => {

@@ -1,5 +1,5 @@
 import type { Device, DeviceModel } from '../../model/index.js';
-import type { ApplyResult, NodeView, TwinView } from '../../contracts/index.js';
+import type { ApplyResult, NodeView, ServiceCallResponse, TwinView } from '../../contracts/index.js';
 import { KedgeError } from '../../core/errors/index.js';
 import { clientErrors } from './errors.js';
 import type { ServerTarget } from './target.js';
@@ -52,6 +52,16 @@ export class ApiClient {
   delete(kind: 'device' | 'devicemodel', namespace: string, name: string): Promise<{ deleted: boolean }> {
     const path = kind === 'device' ? 'devices' : 'devicemodels';
     return this.call('DELETE', `/api/v1/${path}/${seg(namespace)}/${seg(name)}`);
+  }
+
+  /** A ServiceBus call on `node`'s network (`kedge call`); `timeoutMs` covers the cloud's own wait. */
+  async serviceCall(node: string, call: Record<string, unknown>, timeoutMs: number): Promise<ServiceCallResponse> {
+    const path = `/api/v1/nodes/${seg(node)}/services`;
+    const r = await this.call<Partial<ServiceCallResponse>>('POST', path, call, timeoutMs);
+    if (typeof r.status !== 'number' || typeof r.body !== 'string') {
+      throw clientErrors.create('KEDGE_CLIENT_BAD_RESPONSE', `POST ${path} answered without a status and a body: ${JSON.stringify(r).slice(0, 200)}`);
+    }
+    return r as ServiceCallResponse;
   }
 
   private async call<T>(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<T> {

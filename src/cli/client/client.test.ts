@@ -34,6 +34,21 @@ async function errorOf(p: Promise<unknown>) {
 }
 
 describe('API client', () => {
+  it('a ServiceBus call answer without status and body is KEDGE_CLIENT_BAD_RESPONSE; a good one is returned', async () => {
+    let answer: unknown = { ok: true };
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(req.url === '/api/v1/nodes/n%201/services' ? answer : {}));
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const client = new ApiClient({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, kind: 'cloud' });
+    const err = await errorOf(client.serviceCall('n 1', { method: 'GET', target: 'a:1', path: '/' }, 5000));
+    expect(isKedgeError(err) && err.code).toBe('KEDGE_CLIENT_BAD_RESPONSE');
+    answer = { status: 204, headers: {}, body: '' };
+    expect(await client.serviceCall('n 1', { method: 'GET', target: 'a:1', path: '/' }, 5000)).toEqual(answer);
+  });
+
   it('defaults to the cloud on 10080, --edge to 10550, --server wins', () => {
     expect(resolveTarget({})).toEqual({ url: 'http://127.0.0.1:10080', kind: 'cloud' });
     expect(resolveTarget({ edge: true })).toEqual({ url: 'http://127.0.0.1:10550', kind: 'edge' });

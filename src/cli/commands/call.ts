@@ -1,9 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import type { Command } from 'commander';
-import type { ServiceCallResponse } from '../../contracts/index.js';
-import { KedgeError } from '../../core/errors/index.js';
-import { clientErrors, resolveTarget, type ServerTarget } from '../client/index.js';
+import { ApiClient, clientErrors, resolveTarget } from '../client/index.js';
 import { integer } from '../option-parsers.js';
 import { runAction } from '../run-action.js';
 
@@ -54,7 +52,8 @@ export async function runCall(node: string, method: string, target: string, path
   if (Object.keys(headers).length > 0) body.headers = headers;
   if (opts.data !== undefined) body.body = (await readData(opts.data)).toString('base64');
   if (opts.timeout !== undefined) body.timeoutMs = opts.timeout;
-  const res = await postCall(resolveTarget({ ...(opts.server ? { server: opts.server } : {}) }), node, body, (opts.timeout ?? 15_000) + 10_000);
+  const client = new ApiClient(resolveTarget({ ...(opts.server ? { server: opts.server } : {}) }));
+  const res = await client.serviceCall(node, body, (opts.timeout ?? 15_000) + 10_000);
   write(`HTTP/1.1 ${res.status} ${STATUS_CODES[res.status] ?? ''}\n`);
   const out = Buffer.from(res.body, 'base64');
   if (out.length > 0) write(out);
@@ -86,32 +85,4 @@ async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
-}
-
-/** `POST /api/v1/nodes/<node>/services`; the server's error (code, message, hint) as a KedgeError. */
-async function postCall(server: ServerTarget, node: string, body: unknown, timeoutMs: number): Promise<ServiceCallResponse> {
-  const url = `${server.url}/api/v1/nodes/${encodeURIComponent(node)}/services`;
-  let res: Response;
-  try {
-    res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
-  } catch (err) {
-    const detail = (err as Error).name === 'TimeoutError' ? 'timed out' : ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
-    throw clientErrors.create('KEDGE_CLIENT_UNREACHABLE', `no kedge cloud answers at ${server.url} (${detail}): start one with \`kedge cloud\` or pass --server`, { cause: err });
-  }
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  const e = (json as { error?: { code?: unknown; message?: unknown; hint?: unknown } } | undefined)?.error;
-  if (!res.ok && e && typeof e.code === 'string' && typeof e.message === 'string') {
-    throw new KedgeError(e.code, `HTTP ${res.status}: ${e.message}`, typeof e.hint === 'string' ? { hint: e.hint, detail: { status: res.status } } : { detail: { status: res.status } });
-  }
-  const r = json as Partial<ServiceCallResponse> | undefined;
-  if (!res.ok || typeof r?.status !== 'number' || typeof r.body !== 'string') {
-    throw clientErrors.create('KEDGE_CLIENT_BAD_RESPONSE', `POST ${url} answered ${res.status}: ${text.slice(0, 200) || '(empty body)'}`);
-  }
-  return r as ServiceCallResponse;
 }
