@@ -39,8 +39,8 @@ describe('ChildSet', () => {
   it('kills a child that ignores SIGTERM after the grace period', async () => {
     const set = new ChildSet(node, dir);
     // Ready once it printed: its SIGTERM handler is installed by then.
-    const logged = async () => existsSync(join(dir, 'stubborn.log')) && readFileSync(join(dir, 'stubborn.log'), 'utf8').includes('x');
-    const child = await set.start('stubborn', ["process.on('SIGTERM',()=>{});console.log('x');setInterval(()=>{},1000)"], { ready: logged });
+    const logged = async () => existsSync(join(dir, 'ignores-term.log')) && readFileSync(join(dir, 'ignores-term.log'), 'utf8').includes('x');
+    const child = await set.start('ignores-term', ["process.on('SIGTERM',()=>{});console.log('x');setInterval(()=>{},1000)"], { ready: logged });
     await set.stopAll(300);
     expect(child.exited).toBe(true);
     expect(child.process.signalCode).toBe('SIGKILL');
