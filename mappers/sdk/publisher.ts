@@ -4,7 +4,6 @@ import type { Counter, Registry } from 'prom-client';
 import { counter } from '../../src/core/metrics/index.js';
 import { edgeTopics, type RawReading, type StateUpdate, type WriteResult } from '../../src/contracts/index.js';
 import type { DeviceState, DriverReading } from './driver.js';
-import { WriteBatch, type Corkable } from './write-batch.js';
 
 /**
  * What a mapper publishes about devices. Readings are telemetry for the local broker: while the
@@ -16,16 +15,12 @@ export class DevicePublisher {
   private readonly lastState = new Map<string, { state: DeviceState; reason?: string }>();
   private readonly published: Counter<'kind'>;
   private readonly dropped: Counter<'kind'>;
-  private readonly batch: WriteBatch;
   readingsPublished = 0;
 
-  /** `batchMs`: how long messages are held to leave in one socket write (0: each at once). */
   constructor(
     private readonly client: () => MqttClient | undefined,
     registry: Registry,
-    batchMs = 0,
   ) {
-    this.batch = new WriteBatch(batchMs);
     this.published = counter(registry, { name: 'kedge_mapper_messages_published_total', help: 'Messages the mapper published, by kind', labelNames: ['kind'] });
     this.dropped = counter(registry, { name: 'kedge_mapper_messages_dropped_total', help: 'Messages dropped because the broker was not connected, by kind', labelNames: ['kind'] });
   }
@@ -48,11 +43,6 @@ export class DevicePublisher {
 
   writeResult(deviceId: string, result: Omit<WriteResult, 'event_id' | 'timestamp'>): void {
     this.send(edgeTopics.writeResult(deviceId), { event_id: randomUUID(), timestamp: Date.now(), ...result }, 'write-result');
-  }
-
-  /** Sends what the current batch holds now (before stopping). */
-  flush(): void {
-    this.batch.flush();
   }
 
   /** After a (re)connect: every hosted device's current state again. */
@@ -78,7 +68,6 @@ export class DevicePublisher {
     }
     // As a Buffer: a QoS 1 message waits in mqtt.js for its PUBACK (the edge holds PUBACKs until
     // its group commit), and a waiting string payload gets promoted into V8's old space.
-    this.batch.hold(client.stream as Partial<Corkable> as Corkable | undefined);
     client.publish(topic, Buffer.from(json), PUBLISH_OPTIONS, ignore);
     this.published.inc({ kind });
     return true;

@@ -42,19 +42,11 @@ export interface MapperRuntimeOptions {
   connectTimeoutMs?: number;
   /** Reconnect period of the MQTT client (default 1000 ms). */
   reconnectPeriodMs?: number;
-  /**
-   * How long published messages are held to leave in one socket write (default 0: each at once).
-   * It saved mapper CPU only while devices were polled at spread-out phases; with each line's
-   * devices polled together, end to end (mapper + edge + cloud) it cost CPU and added latency
-   * (bench/RESULTS.md "End to end").
-   */
-  publishBatchMs?: number;
   /** Replaces the built-in driver registry (tests). */
   loaders?: Readonly<Record<string, DriverLoader>>;
 }
 
 const checkSet = payloadChecker(MapperDeviceSetSchema);
-const DEFAULT_PUBLISH_BATCH_MS = 0;
 
 /**
  * The mapper process around its drivers: MQTT in (device sets per protocol, twin deltas), MQTT out
@@ -95,7 +87,7 @@ export class MapperRuntime implements Module {
     const o = this.options;
     const loaders = o.protocols.map((p) => [p.toLowerCase(), o.loaders?.[p.toLowerCase()] ?? driverLoader(p)] as const);
     this.bad = new BadPayloads(o.metrics, o.logger);
-    this.publisher = new DevicePublisher(() => this.client, o.metrics, o.publishBatchMs ?? DEFAULT_PUBLISH_BATCH_MS);
+    this.publisher = new DevicePublisher(() => this.client, o.metrics);
     for (const [protocol, load] of loaders) this.hosts.set(protocol, this.host(protocol, load));
     this.desired = new DesiredWriter((id) => this.lookup(id), this.publisher, this.bad, o.logger, o.metrics);
     this.registerGauges();
@@ -114,7 +106,6 @@ export class MapperRuntime implements Module {
     await this.desired?.drain();
     for (const host of this.hosts.values()) await host.stop();
     this.hosts.clear();
-    this.publisher?.flush();
     if (client) {
       if (client.connected) await client.publishAsync(edgeTopics.mapperStatus(this.options.name), JSON.stringify(this.status('offline')), { qos: 1, retain: true }).catch(() => undefined);
       await client.endAsync(true).catch(() => undefined);
