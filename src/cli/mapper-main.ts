@@ -1,5 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
-import { Command } from 'commander';
+import type { Command } from 'commander';
+import { rootCommand } from './root.js';
 import { packageVersion } from '../core/paths/index.js';
 import { registerMapper } from './commands/mapper.js';
 
@@ -7,15 +8,11 @@ import { registerMapper } from './commands/mapper.js';
  * `kedge mapper` without the rest of the command tree. Edged starts one mapper process per
  * workload, and building the whole program (program.ts) makes a mapper load every command's
  * module graph for nothing (about 15 MB of RSS measured, bench/RESULTS.md "Modbus"). The root
- * command here carries the same name, version and settings as program.ts, so `kedge mapper`
- * parses, helps and fails exactly as through the full tree (mapper-main.test.ts compares them).
+ * command is program.ts's own (root.ts), so `kedge mapper` parses, helps and fails exactly as
+ * through the full tree (mapper-main.test.ts compares them).
  */
 export function buildMapperProgram(version: string): Command {
-  const program = new Command('kedge')
-    .version(version)
-    .description('kedge: device protocol gateway and digital twin for edge hardware (KubeEdge-compatible).')
-    .showHelpAfterError('(run with --help for usage)')
-    .configureHelp({ sortSubcommands: false });
+  const program = rootCommand(version);
   registerMapper(program);
   return program;
 }

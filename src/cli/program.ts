@@ -1,4 +1,5 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
+import { rootCommand } from './root.js';
 import { registerApply } from './commands/apply.js';
 import { registerCall } from './commands/call.js';
 import { registerCloud } from './commands/cloud.js';
@@ -22,11 +23,7 @@ import { registerValidate } from './commands/validate.js';
  * loads a driver it does not use.
  */
 export function buildProgram(version: string): Command {
-  const program = new Command('kedge')
-    .version(version)
-    .description('kedge: device protocol gateway and digital twin for edge hardware (KubeEdge-compatible).')
-    .showHelpAfterError('(run with --help for usage)')
-    .configureHelp({ sortSubcommands: false });
+  const program = rootCommand(version);
   registerDemo(program);
   registerCloud(program);
   registerEdge(program);
