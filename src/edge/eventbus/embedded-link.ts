@@ -19,7 +19,7 @@ export class EmbeddedBrokerLink implements BrokerLink {
   private broker: Aedes | undefined;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
-  private readonly gates = new WeakMap<object, AckGate>();
+  private readonly gates = new WeakMap<Socket, AckGate>();
   private boundPort = 0;
   /** Filters per client, and per topic whether any matches (cleared on every (un)subscribe). */
   private readonly filters = new Map<string, Set<string>>();
@@ -50,9 +50,9 @@ export class EmbeddedBrokerLink implements BrokerLink {
         if (!wait) return callback(null);
         // QoS 0 promises nothing; a failed commit is logged by the batcher.
         if (packet.qos === 0) return void wait.catch(() => undefined), callback(null);
-        // Every client socket comes through our server, so it has a gate. A failed commit makes
-        // the gate close the connection; the mapper then sends its unacknowledged publishes again.
-        this.gates.get(client.conn)?.hold(wait);
+        // A failed commit makes the gate close the connection; the mapper then sends its
+        // unacknowledged publishes again.
+        this.gateOf(client.conn as unknown as Socket).hold(wait);
         callback(null);
       },
     });
@@ -74,7 +74,6 @@ export class EmbeddedBrokerLink implements BrokerLink {
     });
     const server = createServer((socket) => {
       this.sockets.add(socket);
-      this.gates.set(socket, new AckGate(socket));
       socket.on('close', () => this.sockets.delete(socket));
       broker.handle(socket);
     });
@@ -89,6 +88,13 @@ export class EmbeddedBrokerLink implements BrokerLink {
     this.boundPort = typeof address === 'object' && address ? address.port : this.options.port;
     this.broker = broker;
     this.server = server;
+  }
+
+  /** The client's gate, made with its first held message (before aedes writes that PUBACK). */
+  private gateOf(socket: Socket): AckGate {
+    let gate = this.gates.get(socket);
+    if (!gate) this.gates.set(socket, (gate = new AckGate(socket)));
+    return gate;
   }
 
   publish(topic: string, payload: Buffer | string, options: { retain: boolean; qos: 0 | 1 }): void {
