@@ -12,9 +12,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Value } from '@sinclair/typebox/value';
 import { createCloudNode } from '../src/cloud/index.js';
-import { CloudConfigSchema, type CloudConfig } from '../src/core/config/index.js';
+import { loopbackCloudConfig } from '../src/cloud/testing/cloud-under-test.js';
 import { createLogger } from '../src/core/log/index.js';
 import { createMetricsRegistry } from '../src/core/metrics/index.js';
 
@@ -25,15 +24,7 @@ const write = process.argv.includes('--write');
 async function main(): Promise<void> {
   const loadAtStart = loadavg()[0]!;
   const dataDir = mkdtempSync(join(tmpdir(), 'kedge-bench-cloud-tp-'));
-  const config: CloudConfig = {
-    ...(Value.Default(CloudConfigSchema, {}) as CloudConfig),
-    dataDir,
-    hubHost: '127.0.0.1',
-    hubPort: 0,
-    apiHost: '127.0.0.1',
-    apiPort: 0,
-    mqtt: { host: '127.0.0.1', port: 0 },
-  };
+  const config = loopbackCloudConfig(dataDir);
   const cloud = createCloudNode(config, { logger: createLogger({ level: 'error', pretty: false }), registry: createMetricsRegistry() });
   await cloud.start();
   const docs = [

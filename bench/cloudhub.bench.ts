@@ -16,9 +16,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Value } from '@sinclair/typebox/value';
 import { createCloudNode } from '../src/cloud/index.js';
-import { CloudConfigSchema, type CloudConfig } from '../src/core/config/index.js';
+import { loopbackCloudConfig } from '../src/cloud/testing/cloud-under-test.js';
 import { createLogger } from '../src/core/log/index.js';
 import { createMetricsRegistry } from '../src/core/metrics/index.js';
 
@@ -41,15 +40,7 @@ function rssAfterGc(): number {
 async function main(): Promise<void> {
   const loadAtStart = loadavg()[0]!;
   const dataDir = mkdtempSync(join(tmpdir(), 'kedge-bench-cloudhub-'));
-  const config: CloudConfig = {
-    ...(Value.Default(CloudConfigSchema, {}) as CloudConfig),
-    dataDir,
-    hubHost: '127.0.0.1',
-    hubPort: 0,
-    apiHost: '127.0.0.1',
-    apiPort: 0,
-    mqtt: { host: '127.0.0.1', port: 0 },
-  };
+  const config = loopbackCloudConfig(dataDir);
   const registry = createMetricsRegistry();
   const cloud = createCloudNode(config, { logger: createLogger({ level: 'error', pretty: false }), registry });
   await cloud.start();

@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Value } from '@sinclair/typebox/value';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CloudConfigSchema, type CloudConfig } from '../core/config/index.js';
+import { loopbackCloudConfig } from './testing/cloud-under-test.js';
 import { silentLogger } from '../core/log/index.js';
 import { newMessage, type Message } from '../core/message/index.js';
 import { createMetricsRegistry } from '../core/metrics/index.js';
@@ -23,15 +22,7 @@ async function waitForMetric(cloud: CloudNode, re: RegExp): Promise<void> {
 describe('cloud node restart', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'kedge-cloud-node-'));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
-  const config: CloudConfig = {
-    ...(Value.Default(CloudConfigSchema, {}) as CloudConfig),
-    dataDir,
-    hubHost: '127.0.0.1',
-    hubPort: 0,
-    apiHost: '127.0.0.1',
-    apiPort: 0,
-    mqtt: { host: '127.0.0.1', port: 0 },
-  };
+  const config = loopbackCloudConfig(dataDir);
   const start = async () => {
     const cloud = createCloudNode(config, { logger: silentLogger(), registry: createMetricsRegistry() });
     await cloud.start();

@@ -7,21 +7,25 @@ import { silentLogger } from '../../core/log/index.js';
 import { createMetricsRegistry } from '../../core/metrics/index.js';
 import { createCloudNode, type CloudNode } from '../node.js';
 
-/** A whole cloud on loopback with free ports and a temp data dir, for tests. */
-export async function startTestCloud(overrides: Partial<CloudConfig> = {}): Promise<{ cloud: CloudNode; dataDir: string; api: string; stop: () => Promise<void> }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'kedge-cloud-test-'));
+/** The defaults with every listener on 127.0.0.1 and a free port, for tests and benchmarks. */
+export function loopbackCloudConfig(dataDir: string, overrides: Partial<CloudConfig> = {}): CloudConfig {
   const base = Value.Default(CloudConfigSchema, {}) as CloudConfig;
-  const config: CloudConfig = {
+  return {
     ...base,
     dataDir,
     hubHost: '127.0.0.1',
     hubPort: 0,
     apiHost: '127.0.0.1',
     apiPort: 0,
-    statusIntervalMs: 50,
     ...overrides,
     mqtt: { ...base.mqtt, host: '127.0.0.1', port: 0, ...(overrides.mqtt ?? {}) },
   };
+}
+
+/** A whole cloud on loopback with free ports and a temp data dir, for tests. */
+export async function startTestCloud(overrides: Partial<CloudConfig> = {}): Promise<{ cloud: CloudNode; dataDir: string; api: string; stop: () => Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kedge-cloud-test-'));
+  const config = loopbackCloudConfig(dataDir, { statusIntervalMs: 50, ...overrides });
   const cloud = createCloudNode(config, { logger: silentLogger(), registry: createMetricsRegistry() });
   try {
     await cloud.start();
