@@ -1,6 +1,7 @@
 /** Helpers of bench/e2e.bench.ts: devices for the simulator, /proc CPU, the RESULTS.md section. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeResultsSubsection } from './results-file.js';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { freePort } from '../src/demo/ports.js';
@@ -108,23 +109,7 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-/** Replaces (or adds) `### <subsection>` inside `## End to end` of bench/RESULTS.md, nothing else. */
+/** Replaces (or adds) `### <subsection>` in `## End to end` of bench/RESULTS.md. */
 export function writeE2eSection(subsection: string, body: string): void {
-  const file = join(import.meta.dirname, 'RESULTS.md');
-  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
-  const header = '## End to end';
-  if (!text.includes(`\n${header}\n`)) text = `${text.trimEnd()}\n\n${header}\n\n<!-- written by bench/e2e.bench.ts -->\n`;
-  const from = text.indexOf(`\n${header}\n`) + 1;
-  const next = text.indexOf('\n## ', from + header.length);
-  let section = text.slice(from, next < 0 ? undefined : next + 1);
-  const subHeader = `### ${subsection}`;
-  const subStart = section.indexOf(`${subHeader}\n`);
-  const replacement = `${subHeader}\n\n${body.trim()}\n\n`;
-  if (subStart < 0) section = `${section.trimEnd()}\n\n${replacement}`;
-  else {
-    const subEnd = section.indexOf('\n### ', subStart + subHeader.length);
-    section = section.slice(0, subStart) + replacement + (subEnd < 0 ? '' : section.slice(subEnd + 1));
-  }
-  text = text.slice(0, from) + section.trimEnd() + '\n' + (next < 0 ? '' : '\n' + text.slice(next + 1));
-  writeFileSync(file, text.trimEnd() + '\n');
+  writeResultsSubsection('## End to end', 'bench/e2e.bench.ts', subsection, body);
 }

@@ -1,6 +1,6 @@
 /** Shared by the edge benchmarks: devices, /proc readings, the RESULTS.md section writer. */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { writeResultsSubsection } from './results-file.js';
 
 export function benchModel(props: number) {
   return {
@@ -49,28 +49,7 @@ export function rssMb(pid: number | 'self' = 'self'): number {
   return Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1] ?? NaN) / 1024;
 }
 
-/** Replaces (or adds) `## Edge node` in bench/RESULTS.md, keeping every other section. */
+/** Replaces (or adds) `### <subsection>` in `## Edge node` of bench/RESULTS.md. */
 export function writeEdgeSection(subsection: string, body: string): void {
-  const file = join(import.meta.dirname, 'RESULTS.md');
-  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
-  const header = '## Edge node';
-  const start = text.indexOf(`\n${header}\n`);
-  let section: string;
-  if (start < 0) {
-    section = `${header}\n\n<!-- written by bench/edge-*.bench.ts -->\n`;
-    text = `${text.trimEnd()}\n\n${section}`;
-  }
-  const from = text.indexOf(`\n${header}\n`) + 1;
-  const next = text.indexOf('\n## ', from + header.length);
-  section = text.slice(from, next < 0 ? undefined : next + 1);
-  const subHeader = `### ${subsection}`;
-  const subStart = section.indexOf(`${subHeader}\n`);
-  const replacement = `${subHeader}\n\n${body.trim()}\n\n`;
-  if (subStart < 0) section = `${section.trimEnd()}\n\n${replacement}`;
-  else {
-    const subEnd = section.indexOf('\n### ', subStart + subHeader.length);
-    section = section.slice(0, subStart) + replacement + (subEnd < 0 ? '' : section.slice(subEnd + 1));
-  }
-  text = text.slice(0, from) + section.trimEnd() + '\n' + (next < 0 ? '' : '\n' + text.slice(next + 1));
-  writeFileSync(file, text.trimEnd() + '\n');
+  writeResultsSubsection('## Edge node', 'bench/edge-*.bench.ts', subsection, body);
 }
