@@ -1,4 +1,4 @@
-import type { StoredObject, WatchEvent } from '../store/index.js';
+import { sameSpec, type StoredObject, type WatchEvent } from '../store/index.js';
 import { modelRefOf, nodeOf } from './node-sync.js';
 
 /**
@@ -35,8 +35,7 @@ export class DeviceIndex {
     } else {
       this.devices.delete(key);
     }
-    const specChanged = !prev || !next || prev.metadata.uid !== next.metadata.uid || prev.metadata.generation !== next.metadata.generation;
-    if (!specChanged) return [];
+    if (sameSpec(prev, next)) return [];
     return [...new Set([prev && nodeOf(prev), next && nodeOf(next)].filter((n): n is string => !!n))];
   }
 
@@ -47,7 +46,7 @@ export class DeviceIndex {
     if (event.type === 'DELETED') this.models.delete(key);
     else this.models.set(key, event.object);
     const next = event.type === 'DELETED' ? undefined : event.object;
-    if (prev && next && prev.metadata.uid === next.metadata.uid && prev.metadata.generation === next.metadata.generation) return [];
+    if (sameSpec(prev, next)) return [];
     const ns = event.object.metadata.namespace ?? 'default';
     const nodes = new Set<string>();
     for (const d of this.devices.values()) {

@@ -8,7 +8,7 @@ import { errorText } from '../../core/errors/index.js';
 import { newMessage, Operation } from '../../core/message/index.js';
 import type { Module } from '../../core/module/index.js';
 import { WriteCoalescer } from '../devicecontroller/index.js';
-import type { LinkStateStore, ObjectStore, StoredObject, WatchEvent, WatchHandle } from '../store/index.js';
+import { sameSpec, type LinkStateStore, type ObjectStore, type StoredObject, type WatchEvent, type WatchHandle } from '../store/index.js';
 import { checkMapperStatus } from './content.js';
 import { mapperSetFor, mapperSetToken } from './mappers.js';
 import { nodeView, stateFromStatus, statusOf, type NodeState } from './node-state.js';
@@ -104,7 +104,7 @@ export class EdgeController implements Module {
     const key = `${e.object.metadata.namespace ?? NS}/${e.object.metadata.name}`;
     // A status write (every twin report ends in one) leaves uid and generation as they were: the
     // mapper set cannot change, and re-deriving it per write cost more than the write itself.
-    if (e.type === 'MODIFIED' && this.sameSpec(key, e.object)) return [];
+    if (e.type === 'MODIFIED' && this.statusOnly(key, e.object)) return [];
     const touched: string[] = [];
     for (const [node, devs] of this.devicesByNode) {
       if (devs.delete(key)) touched.push(node);
@@ -119,11 +119,12 @@ export class EdgeController implements Module {
     return [...new Set(touched)];
   }
 
-  private sameSpec(key: string, next: WatchEvent['object']): boolean {
+  /** A status-only change of a device already indexed: keeps the newer object, touches no node. */
+  private statusOnly(key: string, next: WatchEvent['object']): boolean {
     const node = (next.spec as { nodeName?: unknown } | undefined)?.nodeName;
-    const prev = typeof node === 'string' ? this.devicesByNode.get(node)?.get(key) : undefined;
-    if (!prev || prev.metadata.uid !== next.metadata.uid || prev.metadata.generation !== next.metadata.generation) return false;
-    this.devicesByNode.get(node as string)!.set(key, next);
+    const devs = typeof node === 'string' ? this.devicesByNode.get(node) : undefined;
+    if (!devs || !sameSpec(devs.get(key), next)) return false;
+    devs.set(key, next);
     return true;
   }
 

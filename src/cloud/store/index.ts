@@ -9,7 +9,7 @@ export type {
   ListResult,
   LinkStateStore,
 } from './types.js';
-export { objectKey } from './types.js';
+export { objectKey, sameSpec } from './types.js';
 export { SqliteObjectStore, type SqliteStoreOptions } from './sqlite-store.js';
 export { SqliteLinkState } from './link-state.js';
 export { cloudStoreErrors } from './errors.js';

@@ -88,6 +88,14 @@ export interface LinkStateStore {
   addHandled(entries: Array<{ node: string; id: string }>): void;
 }
 
+/**
+ * The same object with the same spec generation: a change of its status only (Kubernetes bumps
+ * `generation` on spec changes, not on status writes). Controllers skip such events.
+ */
+export function sameSpec(prev: StoredObject | undefined, next: StoredObject | undefined): boolean {
+  return !!prev && !!next && prev.metadata.uid === next.metadata.uid && prev.metadata.generation === next.metadata.generation;
+}
+
 export function objectKey(o: { kind: string; metadata: { namespace?: string | undefined; name: string } }): string {
   return `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 }
