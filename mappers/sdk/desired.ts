@@ -6,7 +6,8 @@ import { errorText } from '../../src/core/errors/index.js';
 import { parsePropertyValue, type DeviceInstance, type PropertyValue } from '../../src/model/index.js';
 import type { BadPayloads } from './bad-payloads.js';
 import type { DriverReading, ProtocolDriver } from './driver.js';
-import { toRaw, type DevicePublisher } from './publisher.js';
+import { toRaw } from './data-update-encoder.js';
+import type { DevicePublisher } from './publisher.js';
 import { WriteQueue } from './write-queue.js';
 
 export type DeviceLookup = (id: string) => { device: DeviceInstance; driver: ProtocolDriver } | undefined;

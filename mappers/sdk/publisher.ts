@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import type { Counter, Registry } from 'prom-client';
 import { counter } from '../../src/core/metrics/index.js';
-import { edgeTopics, type RawReading, type StateUpdate, type WriteResult } from '../../src/contracts/index.js';
+import { edgeTopics, type StateUpdate, type WriteResult } from '../../src/contracts/index.js';
+import { DataUpdateEncoder } from './data-update-encoder.js';
 import type { DeviceState, DriverReading } from './driver.js';
 
 /**
@@ -15,6 +16,7 @@ export class DevicePublisher {
   private readonly lastState = new Map<string, { state: DeviceState; reason?: string }>();
   private readonly published: Counter<'kind'>;
   private readonly dropped: Counter<'kind'>;
+  private readonly encoder = new DataUpdateEncoder();
   readingsPublished = 0;
 
   constructor(
@@ -26,9 +28,11 @@ export class DevicePublisher {
   }
 
   readings(deviceId: string, readings: readonly DriverReading[]): void {
-    // The hot path (one message per device per poll): serialized straight from the driver's
-    // readings, byte for byte what JSON.stringify of a DataUpdate of toRaw() copies gives.
-    if (this.sendJson(edgeTopics.dataUpdate(deviceId), dataUpdateJson(randomUUID(), Date.now(), readings), 'data')) this.readingsPublished += readings.length;
+    // The hot path (one message per device per poll): encoded straight from the driver's readings.
+    const client = this.connected('data');
+    if (!client) return;
+    this.publish(client, edgeTopics.dataUpdate(deviceId), this.encoder.encode(randomUUID(), Date.now(), readings), 'data');
+    this.readingsPublished += readings.length;
   }
 
   state(deviceId: string, state: DeviceState, reason?: string): void {
@@ -56,48 +60,25 @@ export class DevicePublisher {
     this.send(edgeTopics.stateUpdate(deviceId), payload, 'state');
   }
 
-  private send(topic: string, payload: object, kind: string): boolean {
-    return this.sendJson(topic, JSON.stringify(payload), kind);
+  private send(topic: string, payload: object, kind: string): void {
+    const client = this.connected(kind);
+    if (client) this.publish(client, topic, Buffer.from(JSON.stringify(payload)), kind);
   }
 
-  private sendJson(topic: string, json: string, kind: string): boolean {
+  private connected(kind: string): MqttClient | undefined {
     const client = this.client();
-    if (!client?.connected) {
-      this.dropped.inc({ kind });
-      return false;
-    }
-    // As a Buffer: a QoS 1 message waits in mqtt.js for its PUBACK (the edge holds PUBACKs until
-    // its group commit), and a waiting string payload gets promoted into V8's old space.
-    client.publish(topic, Buffer.from(json), PUBLISH_OPTIONS, ignore);
+    if (client?.connected) return client;
+    this.dropped.inc({ kind });
+    return undefined;
+  }
+
+  // As a Buffer: a QoS 1 message waits in mqtt.js for its PUBACK (the edge holds PUBACKs until its
+  // group commit), and a waiting string payload gets promoted into V8's old space.
+  private publish(client: MqttClient, topic: string, payload: Buffer, kind: string): void {
+    client.publish(topic, payload, PUBLISH_OPTIONS, ignore);
     this.published.inc({ kind });
-    return true;
   }
 }
 
 const PUBLISH_OPTIONS = { qos: 1 } as const;
 const ignore = (): void => undefined;
-
-/** A JSON member `,"name":value`, left out when the value is undefined (as JSON.stringify does). */
-function member(name: string, value: unknown): string {
-  return value === undefined ? '' : `,"${name}":${JSON.stringify(value)}`;
-}
-
-/** `JSON.stringify(toRaw(r))` without the copy. */
-export function rawReadingJson(r: DriverReading): string {
-  if (r.property === undefined) return JSON.stringify(toRaw(r)); // never from a typed driver
-  const reason = r.reason === undefined ? '' : member('reason', r.reason);
-  return `{"property":${JSON.stringify(r.property)}${member('value', r.value)}${member('quality', r.quality)}${member('ts', r.ts)}${reason}}`;
-}
-
-/** `JSON.stringify({ event_id, timestamp, readings: readings.map(toRaw) })` without the copies. */
-export function dataUpdateJson(eventId: string, timestamp: number, readings: readonly DriverReading[]): string {
-  let json = `{"event_id":${JSON.stringify(eventId)},"timestamp":${JSON.stringify(timestamp)},"readings":[`;
-  for (let i = 0; i < readings.length; i++) json += i === 0 ? rawReadingJson(readings[i]!) : `,${rawReadingJson(readings[i]!)}`;
-  return `${json}]}`;
-}
-
-export function toRaw(r: DriverReading): RawReading {
-  const raw: RawReading = { property: r.property, value: r.value, quality: r.quality, ts: r.ts };
-  if (r.reason !== undefined) raw.reason = r.reason;
-  return raw;
-}
