@@ -60,6 +60,28 @@ export class TwinBook {
     this.deps.batcher.mark();
   }
 
+  /**
+   * A property's new reported value, the hot path (every reading): journaled, and folded into the
+   * device's coalesced report. Unlike touch() and report() it does not mark the batcher: the
+   * caller marks once for a whole message of readings (marking reads the clock).
+   */
+  noteReported(deviceId: string, property: string, reported: NonNullable<TwinRecord['reported']>): void {
+    let set = this.dirtyReported.get(deviceId);
+    if (!set) this.dirtyReported.set(deviceId, (set = new Set()));
+    set.add(property);
+    let entry = this.reports.get(deviceId);
+    if (!entry) this.reports.set(deviceId, (entry = { props: {}, urgent: false }));
+    const part = entry.props[property];
+    // The part is this book's own object until the report is sent (report() replaces, never shares).
+    if (part) part.reported = reported;
+    else entry.props[property] = { reported };
+  }
+
+  /** Notes `n` buffered writes made through noteReported. */
+  marked(n: number): void {
+    if (n > 0) this.deps.batcher.mark(n);
+  }
+
   report(deviceId: string, property: string, part: ReportProps[string], urgent: boolean): void {
     let entry = this.reports.get(deviceId);
     if (!entry) this.reports.set(deviceId, (entry = { props: {}, urgent: false }));

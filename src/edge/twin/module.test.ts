@@ -66,6 +66,20 @@ describe('TwinModule', () => {
     expect(reports[0]!.properties.sp?.desired?.value).toBe('7');
   });
 
+  it('a reading and a desired value of the same property in one batch go out in one report part', async () => {
+    h = await withDevice();
+    await h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: '7' } });
+    h.node.bus.publish('device.readings', { deviceId: ID, source: 'mapper', readings: [{ property: 'sp', value: 5, quality: 'good', ts: 1_700_000_000_000 }] });
+    h.node.bus.publish('device.readings', { deviceId: ID, source: 'mapper', readings: [{ property: 'sp', value: 6, quality: 'good', ts: 1_700_000_000_001 }] });
+    await h.settle();
+    const reports = twinReports(h);
+    expect(reports).toHaveLength(1);
+    expect(reports[0]!.properties.sp?.desired?.value).toBe('7');
+    expect(reports[0]!.properties.sp?.reported).toMatchObject({ value: '6', ts: 1_700_000_000_001 });
+    const view = await h.node.bus.request('twin.view', { deviceId: ID });
+    expect(view?.properties.sp?.reported?.value).toBe('6');
+  });
+
   it('a mapper write result with a matching read-back confirms the desired value', async () => {
     h = await withDevice();
     await h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: '12' } });

@@ -169,12 +169,12 @@ export class TwinModule implements Module {
       const before: TwinRecord = { ...rec };
       const value = r.value === null ? (rec.reported?.value ?? '') : twinString(r.value);
       rec.reported = { value, quality: r.quality, ts: r.ts, version: (rec.reported?.version ?? 0) + 1 };
-      this.book!.touch(deviceId, r.property, 'reported');
-      this.book!.report(deviceId, r.property, { reported: rec.reported }, false);
+      this.book!.noteReported(deviceId, r.property, rec.reported);
       if (rec.pending && r.quality !== 'bad' && confirms(prop.type, rec.pending.value, r.value)) this.confirm(twin, prop, rec, now);
       changes.push({ prop, rec, before });
     }
     if (changes.length === 0) return;
+    this.book!.marked(changes.length);
     this.publish(edgeTopics.twinUpdateDocument(deviceId), () => {
       const doc: Record<string, { last: ReturnType<typeof msgTwin>; current: ReturnType<typeof msgTwin> }> = {};
       for (const c of changes) doc[c.prop.name] = { last: msgTwin(c.prop, c.before), current: msgTwin(c.prop, c.rec) };
