@@ -4,7 +4,7 @@
  *     [--unit] [--node-args="FLAGS"] [--metrics] [--tsx] [--mem] [--cpu-prof DIR] [--heap-snapshot DIR] [--mapper-log FILE]
  * The simulator (`kedge sim modbus`) and the mapper run as child processes, the aedes broker and
  * a subscriber counting readings in this one. The mapper is started the way Edged starts it:
- * `node bin/kedge.js mapper ...` over dist/, no --metrics-port. `--unit` gives it the environment
+ * `node <MAPPER_NODE_FLAGS> bin/kedge.js mapper ...` over dist/, no --metrics-port. `--unit` gives it the environment
  * of deploy/systemd/kedge-edge.service (its NODE_OPTIONS and MALLOC_ARENA_MAX, read from the file),
  * which Edged's mapper children inherit in production. Prints requests per device cycle against
  * the planner's minimum, readings/s delivered to MQTT, the mapper's CPU per 1,000 readings
@@ -19,7 +19,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { edgeFilters, edgeTopics, type DataUpdate } from '../src/contracts/index.js';
+import { edgeFilters, edgeTopics, MAPPER_NODE_FLAGS, type DataUpdate } from '../src/contracts/index.js';
 import { validateFiles } from '../src/model/index.js';
 import { planDevice, requestsPerCycle } from '../mappers/modbus/poller-plan.js';
 import { overTcp } from '../hil-tests/modbus/model-target.js';
@@ -80,11 +80,12 @@ process.on('SIGUSR2', () => {
 /** How the mapper process is started: node flags, environment, entry. */
 async function mapperLaunch(): Promise<{ entry: string; nodeArgs: string[]; env: Record<string, string>; plain: boolean; description: string }> {
   const env = args.unit ? await unitEnvironment() : {};
-  const nodeArgs = args['node-args'].split(' ').filter((a) => a !== '');
+  // The node flags Edged gives every mapper (src/contracts/mapper-process.ts), then any extra ones.
+  const nodeArgs = [...MAPPER_NODE_FLAGS, ...args['node-args'].split(' ').filter((a) => a !== '')];
   if (args.mem) nodeArgs.push('--expose-gc', '--import', MEM_REPORT);
   if (args['cpu-prof']) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', args['cpu-prof']);
   if (args['heap-snapshot']) nodeArgs.push('--heapsnapshot-signal=SIGUSR1', '--diagnostic-dir', args['heap-snapshot']);
-  const flags = [...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...args['node-args'].split(' ').filter((a) => a !== '')].join(' ') || 'no flags';
+  const flags = [...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...MAPPER_NODE_FLAGS, ...args['node-args'].split(' ').filter((a) => a !== '')].join(' ');
   if (args.tsx) return { entry: ENTRY, nodeArgs, env, plain: false, description: `TypeScript through tsx (${flags})` };
   if (!existsSync(join(root, 'dist/src/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
   return { entry: KEDGE_BIN, nodeArgs, env, plain: true, description: `node bin/kedge.js mapper over dist/, as Edged starts it (${flags})` };

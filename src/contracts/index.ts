@@ -1,6 +1,7 @@
 export { edgeTopics, edgeFilters, cloudTopics, parseDeviceTopic } from './topics.js';
 export * from './payloads.js';
 export { MapperDeviceSetSchema, type MapperDeviceSet } from './mapper-set.js';
+export { MAPPER_NODE_FLAGS } from './mapper-process.js';
 export * from './link.js';
 export * from './edge-bus.js';
 export * from './cloud-bus.js';

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import {
+  MAPPER_NODE_FLAGS,
   LinkResource,
   edgeTopics,
   type EdgeChannels,
@@ -161,7 +162,7 @@ export class Edged implements Module {
       this.deps.runtime ??
       (this.deps.mode === 'inprocess'
         ? new InProcessRuntime({ logger: this.deps.logger, clock: this.deps.clock })
-        : new ChildProcessRuntime(this.deps.mapperCommand ?? [process.execPath, ...process.execArgv, process.argv[1]!]));
+        : new ChildProcessRuntime(this.deps.mapperCommand ?? [process.execPath, ...process.execArgv, ...MAPPER_NODE_FLAGS, process.argv[1]!]));
     return this.cachedRuntime;
   }
 }
