@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { edgeTopics, type MapperStatus, type TelemetryContent } from '../../src/contracts/index.js';
+import { edgeTopics, type MapperStatus, type TelemetryBatchContent } from '../../src/contracts/index.js';
 import { ModbusSim } from '../../mappers/modbus/sim/index.js';
 import { freePort } from '../support/brokers.js';
 import { spawnKedge, type KedgeProcess } from '../support/kedge-process.js';
@@ -127,7 +127,9 @@ describe('kedge edge restarts', () => {
     const db = new Database(join(dataDir, 'edge.db'), { readonly: true });
     const rows = db.prepare("SELECT body FROM outbox WHERE kind = 'reading' ORDER BY id").all() as Array<{ body: string }>;
     db.close();
-    const stored = rows.flatMap((r) => (JSON.parse(r.body) as { content: TelemetryContent }).content.readings.map((x) => Math.round((x.value as number) * 10)));
+    const stored = rows.flatMap((r) =>
+      (JSON.parse(r.body) as { content: TelemetryBatchContent }).content.devices.flatMap((d) => d.readings.map((x) => Math.round((x.value as number) * 10))),
+    );
     const missing = ackedBeforeKill.filter((v) => !stored.includes(v));
     expect(missing).toEqual([]);
     expect(stored).toEqual([...stored].sort((a, b) => a - b));

@@ -16,8 +16,10 @@ export const LinkResource = {
   /** Desired values (down) and twin reports (up). */
   deviceTwin: 'devicetwin',
   deviceState: 'devicestate',
-  /** Cleansed readings going up. */
+  /** Cleansed readings of one device going up. */
   telemetry: 'telemetry',
+  /** Cleansed readings of many devices going up in one message (`default/<node>`). */
+  telemetryBatch: 'telemetrybatch',
   /** The mapper workloads a node should run (down) and their status (up). */
   mapperSet: 'mapperset',
   mapperStatus: 'mapperstatus',
@@ -49,6 +51,15 @@ export interface MapperSetContent {
 /** upload of `telemetry/<device>`: the cleansed readings of one device (one poll or a batch). */
 export interface TelemetryContent {
   readings: Array<{ property: string; value: number | boolean | string | null; unit?: string; quality: Quality; ts: number }>;
+}
+
+/**
+ * upload of `telemetrybatch/<node>` (namespace `default`): the cleansed readings of many devices
+ * committed together at the edge, devices in the order the edge took them. One message instead of
+ * one per device: the link's cost is mostly per message (docs/link.md).
+ */
+export interface TelemetryBatchContent {
+  devices: Array<{ device: string } & TelemetryContent>;
 }
 
 /** update of `devicetwin/<device>`: the properties that changed. */

@@ -18,6 +18,10 @@ export const TelemetryContentSchema = Type.Object({
   ),
 });
 
+export const TelemetryBatchContentSchema = Type.Object({
+  devices: Type.Array(Type.Object({ device: Type.String({ minLength: 3 }), readings: TelemetryContentSchema.properties.readings }), { maxItems: 100_000 }),
+});
+
 export const TwinReportContentSchema = Type.Object({
   properties: Type.Record(
     Type.String({ minLength: 1 }),
@@ -33,6 +37,7 @@ export const TwinReportContentSchema = Type.Object({
 export const DeviceStateContentSchema = Type.Object({ state: DeviceStateSchema, reason: Type.Optional(Type.String()), ts: Type.Number() });
 
 export type TelemetryIn = Static<typeof TelemetryContentSchema>;
+export type TelemetryBatchIn = Static<typeof TelemetryBatchContentSchema>;
 export type TwinReportIn = Static<typeof TwinReportContentSchema>;
 export type DeviceStateIn = Static<typeof DeviceStateContentSchema>;
 
@@ -47,5 +52,6 @@ export function contentChecker<T>(schema: Parameters<typeof TypeCompiler.Compile
 }
 
 export const checkTelemetry = contentChecker<TelemetryIn>(TelemetryContentSchema);
+export const checkTelemetryBatch = contentChecker<TelemetryBatchIn>(TelemetryBatchContentSchema);
 export const checkTwinReport = contentChecker<TwinReportIn>(TwinReportContentSchema);
 export const checkDeviceState = contentChecker<DeviceStateIn>(DeviceStateContentSchema);

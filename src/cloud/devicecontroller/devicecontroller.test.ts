@@ -46,7 +46,8 @@ describe('DeviceController', () => {
   let published: CloudMqttPublish[];
   let statusWrites: number;
 
-  const make = () => new DeviceController({ bus, store, linkState, logger: silentLogger(), registry: createMetricsRegistry(), clock, statusIntervalMs: 1000 });
+  let registry = createMetricsRegistry();
+  const make = () => new DeviceController({ bus, store, linkState, logger: silentLogger(), registry: (registry = createMetricsRegistry()), clock, statusIntervalMs: 1000 });
   const summary = (node?: string) => sent.filter((i) => !node || i.node === node).map((i) => `${i.message.route.operation} ${i.key}`);
   const upload = (resource: string, content: unknown) => {
     const [namespace, type, name] = resource.split('/') as [string, string, string];
@@ -158,6 +159,25 @@ describe('DeviceController', () => {
     const bad = await upload('default/telemetry/a', { readings: [{ property: 'temp', value: 1, quality: 'excellent', ts: 1 }] });
     expect(bad).toMatchObject({ ok: false, reason: expect.stringContaining('/readings/0/quality') });
     expect(await upload('default/telemetry/ghost', { readings })).toMatchObject({ ok: false, reason: expect.stringContaining('default/ghost') });
+  });
+
+  it('publishes a telemetry batch per device in its order, skips and counts devices it does not know, refuses bad content', async () => {
+    await store.create(device('a', 'edge-1'));
+    await store.create(device('b', 'edge-1'));
+    await dc.start();
+    const r = (ts: number) => [{ property: 'temp', value: ts, quality: 'good', ts }];
+    const devices = [{ device: 'default/b', readings: r(1) }, { device: 'default/ghost', readings: r(2) }, { device: 'default/a', readings: r(3) }, { device: 'default/b', readings: r(4) }];
+    expect(await upload('default/telemetrybatch/edge-1', { devices })).toEqual({ ok: true });
+    expect(published.map((p) => [p.topic, (p.payload as { readings: Array<{ ts: number }> }).readings[0]!.ts])).toEqual([
+      ['kedge/telemetry/default/b', 1],
+      ['kedge/telemetry/default/a', 3],
+      ['kedge/telemetry/default/b', 4],
+    ]);
+    expect(published[0]!.payload).toEqual({ namespace: 'default', device: 'b', node: 'edge-1', readings: r(1) });
+    expect(await registry.metrics()).toMatch(/kedge_devicecontroller_rejected_total\{resource="telemetrybatch"\} 1/);
+    const bad = await upload('default/telemetrybatch/edge-1', { devices: [{ device: 'default/a', readings: [{ property: 'temp', value: 1, quality: 'excellent', ts: 1 }] }] });
+    expect(bad).toMatchObject({ ok: false, reason: expect.stringContaining('/devices/0/readings/0/quality') });
+    expect(published).toHaveLength(3);
   });
 
   it('marks devices of a node that went away unknown on their availability topic', async () => {

@@ -8,7 +8,7 @@ import type { Module } from '../../core/module/index.js';
 import type { Device } from '../../model/index.js';
 import type { LinkStateStore, ObjectStore, StoredObject, WatchEvent, WatchHandle } from '../store/index.js';
 import { WriteCoalescer } from './coalescer.js';
-import { checkDeviceState, checkTelemetry, checkTwinReport } from './content.js';
+import { checkDeviceState, checkTelemetry, checkTelemetryBatch, checkTwinReport } from './content.js';
 import { writeDesired } from './desired.js';
 import { DeviceIndex } from './device-index.js';
 import { deviceControllerErrors } from './errors.js';
@@ -69,9 +69,10 @@ export class DeviceController implements Module {
     for (const d of devices.items) this.index.applyDevice({ type: 'ADDED', object: d });
     this.watches.push(await store.watch('DeviceModel', models.resourceVersion, (e) => this.onModel(e)));
     this.watches.push(await store.watch('Device', devices.resourceVersion, (e) => this.onDevice(e)));
-    const serve = <K extends 'upstream.telemetry' | 'upstream.devicetwin' | 'upstream.devicestate'>(name: K, fn: (req: UpstreamMessage) => Promise<AckContent>) =>
+    const serve = <K extends 'upstream.telemetry' | 'upstream.telemetrybatch' | 'upstream.devicetwin' | 'upstream.devicestate'>(name: K, fn: (req: UpstreamMessage) => Promise<AckContent>) =>
       this.undo.push(bus.serve(name, this.endpoint, fn));
     serve('upstream.telemetry', (req) => this.onTelemetry(req));
+    serve('upstream.telemetrybatch', (req) => this.onTelemetryBatch(req));
     serve('upstream.devicetwin', (req) => this.onTwinReport(req));
     serve('upstream.devicestate', (req) => this.onDeviceState(req));
     this.undo.push(bus.serve('twin.view', this.endpoint, (req) => this.view(req.namespace, req.name)));
@@ -160,6 +161,37 @@ export class DeviceController implements Module {
     const payload = { namespace: ns, device: name, node: req.node, readings: checked.value.readings };
     await this.options.bus.request('cloudmqtt.publish', { topic: cloudTopics.telemetry(ns, name), payload, qos: 1 });
     this.metrics!.telemetry.inc(checked.value.readings.length);
+    return { ok: true };
+  }
+
+  /**
+   * Many devices' readings in one message: published per device, in the batch's order. A device
+   * the cloud does not know is skipped and counted, not the whole batch refused: the other
+   * devices' readings would be lost with it.
+   */
+  private async onTelemetryBatch(req: UpstreamMessage): Promise<AckContent> {
+    const checked = checkTelemetryBatch(req.message.content);
+    if (!checked.ok) return this.refuse('telemetrybatch', req, checked.reason);
+    const publishes: Array<Promise<void>> = [];
+    const unknown: string[] = [];
+    let readings = 0;
+    for (const { device, readings: rs } of checked.value.devices) {
+      if (!this.index.devices.has(device)) {
+        unknown.push(device);
+        continue;
+      }
+      const slash = device.indexOf('/');
+      const ns = device.slice(0, slash);
+      const name = device.slice(slash + 1);
+      publishes.push(this.options.bus.request('cloudmqtt.publish', { topic: cloudTopics.telemetry(ns, name), payload: { namespace: ns, device: name, node: req.node, readings: rs }, qos: 1 }));
+      readings += rs.length;
+    }
+    if (unknown.length > 0) {
+      this.metrics!.rejected.inc({ resource: 'telemetrybatch' }, unknown.length);
+      this.log.warn({ node: req.node, msgId: req.message.header.msg_id, devices: unknown, code: 'KEDGE_DEVICECONTROLLER_BAD_CONTENT' }, `telemetry from node ${req.node} for ${unknown.length} device(s) that do not exist in the cloud dropped: ${unknown.slice(0, 5).join(', ')}`);
+    }
+    await Promise.all(publishes);
+    this.metrics!.telemetry.inc(readings);
     return { ok: true };
   }
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type TelemetryContent } from '../../contracts/index.js';
+import { type TelemetryBatchContent } from '../../contracts/index.js';
 import { device, model, startNode, type NodeHarness } from '../testing.js';
 
 const ID = 'default/d1';
@@ -21,7 +21,7 @@ describe('PipelineModule', () => {
     return node;
   }
 
-  it('cleanses readings per the property rules, publishes them, and batches telemetry per device into the outbox', async () => {
+  it('cleanses readings per the property rules, publishes them, and batches the telemetry of a commit into the outbox', async () => {
     h = await setUp();
     const send = (temp: number, ts: number) =>
       h!.node.bus.publish('device.readings', { deviceId: ID, readings: [{ property: 'temp', value: temp, quality: 'good', ts }, { property: 'hum', value: 40, quality: 'good', ts }], source: 'mapper' });
@@ -34,10 +34,27 @@ describe('PipelineModule', () => {
     await h.settle();
     const entries = h.node.store.outbox.peek(100, 1 << 30).filter((e) => e.kind === 'reading');
     expect(entries).toHaveLength(1);
-    expect(entries[0]!.message.route).toMatchObject({ operation: 'upload', resource: 'node/n1/default/telemetry/d1' });
-    const content = entries[0]!.message.content as TelemetryContent;
-    expect(content.readings.map((r) => r.property)).toEqual(['temp', 'temp', 'temp']);
-    expect(content.readings[0]).toMatchObject({ unit: 'degC', quality: 'good' });
+    expect(entries[0]!.message.route).toMatchObject({ operation: 'upload', resource: 'node/n1/default/telemetrybatch/n1' });
+    const content = entries[0]!.message.content as TelemetryBatchContent;
+    expect(content.devices.map((d) => d.device)).toEqual([ID]);
+    expect(content.devices[0]!.readings.map((r) => r.property)).toEqual(['temp', 'temp', 'temp']);
+    expect(content.devices[0]!.readings[0]).toMatchObject({ unit: 'degC', quality: 'good' });
+  });
+
+  it('puts many devices of one commit into one batch, in the order they came, and starts a new batch after 5,000 readings', async () => {
+    h = await setUp();
+    const names = ['d2', 'd3', 'd4'];
+    await h.node.bus.request('meta.apply', { documents: names.map((n) => device(n, [{ name: 'temp', reportToCloud: true }, { name: 'hum' }])) });
+    const order = ['default/d3', ID, 'default/d4', 'default/d2'];
+    for (const id of order) {
+      const readings = Array.from({ length: 2000 }, (_, i) => ({ property: 'temp', value: 50, quality: 'good' as const, ts: i + 1 }));
+      h.node.bus.publish('device.readings', { deviceId: id, readings, source: 'mapper' });
+    }
+    await h.settle();
+    const batches = h.node.store.outbox.peek(100, 1 << 30).filter((e) => e.kind === 'reading').map((e) => e.message.content as TelemetryBatchContent);
+    expect(batches.map((b) => b.devices.map((d) => d.device))).toEqual([order.slice(0, 3), order.slice(3)]);
+    expect(batches.flatMap((b) => b.devices.map((d) => d.readings.length))).toEqual([2000, 2000, 2000, 2000]);
+    expect(batches[0]!.devices[0]!.readings.map((r) => r.ts).slice(0, 3)).toEqual([1, 2, 3]);
   });
 
   it('counts readings for unknown devices and properties without failing', async () => {
