@@ -8,7 +8,7 @@ import type { Module } from '../../core/module/index.js';
 import type { Device } from '../../model/index.js';
 import type { LinkStateStore, ObjectStore, StoredObject, WatchEvent, WatchHandle } from '../store/index.js';
 import { WriteCoalescer } from './coalescer.js';
-import { checkDeviceState, checkTelemetry, checkTelemetryBatch, checkTwinReport } from './content.js';
+import { checkDeviceState, checkTelemetry, checkTelemetryBatch, checkTwinReport, type TelemetryIn } from './content.js';
 import { writeDesired } from './desired.js';
 import { DeviceIndex } from './device-index.js';
 import { deviceControllerErrors } from './errors.js';
@@ -157,9 +157,7 @@ export class DeviceController implements Module {
     if ('ok' in target) return target;
     const checked = checkTelemetry(req.message.content);
     if (!checked.ok) return this.refuse('telemetry', req, checked.reason);
-    const { ns, name } = target;
-    const payload = { namespace: ns, device: name, node: req.node, readings: checked.value.readings };
-    await this.options.bus.request('cloudmqtt.publish', { topic: cloudTopics.telemetry(ns, name), payload, qos: 1 });
+    await this.publishTelemetry(target.ns, target.name, req.node, checked.value.readings);
     this.metrics!.telemetry.inc(checked.value.readings.length);
     return { ok: true };
   }
@@ -180,10 +178,8 @@ export class DeviceController implements Module {
         unknown.push(device);
         continue;
       }
-      const slash = device.indexOf('/');
-      const ns = device.slice(0, slash);
-      const name = device.slice(slash + 1);
-      publishes.push(this.options.bus.request('cloudmqtt.publish', { topic: cloudTopics.telemetry(ns, name), payload: { namespace: ns, device: name, node: req.node, readings: rs }, qos: 1 }));
+      const [ns, name] = splitKey(device);
+      publishes.push(this.publishTelemetry(ns, name, req.node, rs));
       readings += rs.length;
     }
     if (unknown.length > 0) {
@@ -193,6 +189,11 @@ export class DeviceController implements Module {
     await Promise.all(publishes);
     this.metrics!.telemetry.inc(readings);
     return { ok: true };
+  }
+
+  /** One device's readings on its consumer topic, `kedge/telemetry/<ns>/<device>`. */
+  private publishTelemetry(ns: string, name: string, node: string, readings: TelemetryIn['readings']): Promise<void> {
+    return this.options.bus.request('cloudmqtt.publish', { topic: cloudTopics.telemetry(ns, name), payload: { namespace: ns, device: name, node, readings }, qos: 1 });
   }
 
   private async onTwinReport(req: UpstreamMessage): Promise<AckContent> {

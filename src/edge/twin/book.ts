@@ -36,11 +36,10 @@ export class TwinBook {
     private readonly deps: { store: TwinStore; outbox: OutboxStore; batcher: WriteBatcher; clock: Clock; node: string; reportIntervalMs: number },
   ) {}
 
-  /** A change to persist: `reported` (only the reported value changed) goes to the journal. */
-  touch(deviceId: string, property: string, kind: 'full' | 'reported' = 'full'): void {
-    const map = kind === 'full' ? this.dirty : this.dirtyReported;
-    let set = map.get(deviceId);
-    if (!set) map.set(deviceId, (set = new Set()));
+  /** A change to persist as the whole twin row (a new reported value alone goes through noteReported). */
+  touch(deviceId: string, property: string): void {
+    let set = this.dirty.get(deviceId);
+    if (!set) this.dirty.set(deviceId, (set = new Set()));
     if (set.has(property)) return;
     set.add(property);
     this.deps.batcher.mark();
