@@ -7,7 +7,7 @@ import { newMessage } from '../../core/message/index.js';
 import { createMetricsRegistry } from '../../core/metrics/index.js';
 import { SqliteLinkState, SqliteObjectStore } from '../store/index.js';
 import { CloudHub, CLOSE } from './index.js';
-import { RawEdge, waitUntil } from '../testing/raw-edge.js';
+import { RawEdge, RawEdges, waitUntil } from '../testing/raw-edge.js';
 
 describe('CloudHub', () => {
   let store: SqliteObjectStore;
@@ -19,7 +19,7 @@ describe('CloudHub', () => {
   let events: string[];
   let failNext: boolean;
   let gate: Promise<void> | undefined;
-  const edges: RawEdge[] = [];
+  const edges = new RawEdges();
 
   const makeHub = () =>
     new CloudHub({ bus, linkState, logger: silentLogger(), registry: createMetricsRegistry(), clock, host: '127.0.0.1', port: 0, maxPayloadBytes: 64 * 1024, keepaliveTimeoutMs: 30_000 });
@@ -53,17 +53,12 @@ describe('CloudHub', () => {
   });
 
   afterEach(async () => {
-    for (const e of edges.splice(0)) e.close();
+    edges.closeAll();
     await hub.stop();
     await store.close();
   });
 
-  const connect = async (node: string) => {
-    const edge = await RawEdge.connect(hub.port, node);
-    edges.push(edge);
-    await waitUntil(() => hub.connectedNodes.includes(node), `${node} connected`);
-    return edge;
-  };
+  const connect = (node: string) => edges.connect(hub, node);
 
   it('acknowledges a message after it was handled, with parent_msg_id', async () => {
     const edge = await connect('edge-1');
@@ -174,8 +169,7 @@ describe('CloudHub', () => {
 
   it('a second connection of the same node replaces the first', async () => {
     const first = await connect('edge-1');
-    const second = await RawEdge.connect(hub.port, 'edge-1');
-    edges.push(second);
+    const second = await edges.connect(hub, 'edge-1', false);
     expect(await first.waitClosed()).toBe(CLOSE.replaced);
     const msg = second.upload('edge-1', 'default/telemetry/t', {});
     await waitUntil(() => second.acksFor(msg.header.msg_id).length === 1, 'ack on the new connection');

@@ -6,7 +6,7 @@ import { silentLogger } from '../../core/log/index.js';
 import { buildResponse, newMessage, type Message } from '../../core/message/index.js';
 import { createMetricsRegistry } from '../../core/metrics/index.js';
 import { SqliteLinkState, SqliteObjectStore } from '../store/index.js';
-import { RawEdge, waitUntil } from '../testing/raw-edge.js';
+import { RawEdge, RawEdges, waitUntil } from '../testing/raw-edge.js';
 import { CloudHub } from './index.js';
 
 /** CloudHub's ServiceBus calls over a real WebSocket; the edge is a raw socket that answers by hand. */
@@ -15,7 +15,7 @@ describe('CloudHub ServiceBus calls', () => {
   let bus: Bus<CloudChannels, CloudRequests>;
   let hub: CloudHub;
   let clock: ManualClock;
-  const edges: RawEdge[] = [];
+  const edges = new RawEdges();
 
   beforeEach(async () => {
     store = new SqliteObjectStore({ file: ':memory:' });
@@ -29,17 +29,12 @@ describe('CloudHub ServiceBus calls', () => {
   });
 
   afterEach(async () => {
-    for (const e of edges.splice(0)) e.close();
+    edges.closeAll();
     await hub.stop();
     await store.close();
   });
 
-  const connect = async (node: string) => {
-    const edge = await RawEdge.connect(hub.port, node);
-    edges.push(edge);
-    await waitUntil(() => hub.connectedNodes.includes(node), `${node} connected`);
-    return edge;
-  };
+  const connect = (node: string) => edges.connect(hub, node);
   const calls = (edge: RawEdge) => edge.received.filter((m) => m.route.group === 'user');
   const call = (node: string, path: string, timeoutMs = 5_000) => bus.request('servicebus.call', { node, call: { method: 'GET', target: '127.0.0.1:8080', path }, timeoutMs }, 60_000);
   const answer = (edge: RawEdge, to: Message, result: ServiceCallResultContent) => edge.send(buildResponse(to, 'servicebus', result));
@@ -114,8 +109,7 @@ describe('CloudHub ServiceBus calls', () => {
     const first = await connect('edge-2');
     const replaced = call('edge-2', '/b').catch((err: unknown) => err);
     await waitUntil(() => calls(first).length === 1, 'call sent');
-    const second = await RawEdge.connect(hub.port, 'edge-2');
-    edges.push(second);
+    const second = await edges.connect(hub, 'edge-2', false);
     expect(await replaced).toMatchObject({ code: 'KEDGE_CLOUDHUB_LINK_LOST', message: expect.stringContaining('replaced') });
     expect(hub.pendingCallCount()).toBe(0);
   });

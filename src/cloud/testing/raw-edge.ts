@@ -60,3 +60,20 @@ export async function waitUntil(cond: () => boolean, what: string, timeoutMs = 5
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/** The raw edges a test opened on a hub, all closed by closeAll() (in afterEach). */
+export class RawEdges {
+  private readonly opened: RawEdge[] = [];
+
+  /** Opens a raw edge for `node`; with `ready` (default) resolves once the hub lists the node as connected. */
+  async connect(hub: { port: number; connectedNodes: readonly string[] }, node: string, ready = true): Promise<RawEdge> {
+    const edge = await RawEdge.connect(hub.port, node);
+    this.opened.push(edge);
+    if (ready) await waitUntil(() => hub.connectedNodes.includes(node), `${node} connected`);
+    return edge;
+  }
+
+  closeAll(): void {
+    for (const e of this.opened.splice(0)) e.close();
+  }
+}
