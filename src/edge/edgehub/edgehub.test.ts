@@ -1,17 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EdgeChannels, EdgeRequests } from '../../contracts/index.js';
-import { Bus } from '../../core/bus/index.js';
-import { systemClock } from '../../core/clock/index.js';
-import { silentLogger } from '../../core/log/index.js';
+import type { Bus } from '../../core/bus/index.js';
 import { newMessage, type Message } from '../../core/message/index.js';
-import { createMetricsRegistry, type Registry } from '../../core/metrics/index.js';
-import { DbHandle, SqliteOutboxStore } from '../store/index.js';
-import { createEdgeHub, hubUrl, type EdgeHub, type EdgeHubDeps, type LinkStateEvent } from './index.js';
-import { FakeCloud, waitFor } from './test-cloud.js';
+import type { Registry } from '../../core/metrics/index.js';
+import type { SqliteOutboxStore } from '../store/index.js';
+import { hubUrl, type EdgeHub, type EdgeHubDeps, type LinkStateEvent } from './index.js';
+import { HubHarness, type FakeCloud, waitFor } from './test-cloud.js';
 
 describe('EdgeHub', () => {
+  let h: HubHarness;
   let cloud: FakeCloud;
-  let handle: DbHandle;
   let outbox: SqliteOutboxStore;
   let bus: Bus<EdgeChannels, EdgeRequests>;
   let registry: Registry;
@@ -20,12 +18,8 @@ describe('EdgeHub', () => {
   let inbound: Message[];
 
   beforeEach(async () => {
-    cloud = await FakeCloud.start(64 * 1024);
-    handle = new DbHandle(':memory:');
-    handle.open();
-    outbox = new SqliteOutboxStore(handle, { clock: systemClock });
-    bus = new Bus({ logger: silentLogger() });
-    registry = createMetricsRegistry();
+    h = await HubHarness.start();
+    ({ cloud, outbox, bus, registry } = h);
     states = [];
     inbound = [];
     const ep = { name: 'test', group: 'test' };
@@ -34,26 +28,11 @@ describe('EdgeHub', () => {
   });
 
   afterEach(async () => {
-    await hub?.stop();
+    await h.close();
     hub = undefined;
-    await cloud.stop();
-    handle.close();
   });
 
-  const start = async (over: Partial<EdgeHubDeps> = {}) => {
-    hub = createEdgeHub({
-      bus,
-      outbox,
-      logger: silentLogger(),
-      registry,
-      cloudUrl: over.cloudUrl ?? cloud.url,
-      node: 'edge-1',
-      backoff: { initialMs: 20, maxMs: 100 },
-      ...over,
-    });
-    await hub.start();
-    return hub;
-  };
+  const start = async (over: Partial<EdgeHubDeps> = {}) => (hub = await h.startHub(over));
 
   const reading = (device: string, n: number) =>
     newMessage({ source: 'twin', group: 'hub', operation: 'upload', resource: `node/edge-1/default/telemetry/${device}` }, { readings: [{ property: 'p', value: n, quality: 'good', ts: n }] });

@@ -2,20 +2,19 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EdgeChannels, EdgeRequests, ServiceCallContent, ServiceCallResultContent } from '../../contracts/index.js';
-import { Bus } from '../../core/bus/index.js';
-import { systemClock } from '../../core/clock/index.js';
+import type { Bus } from '../../core/bus/index.js';
 import { silentLogger } from '../../core/log/index.js';
 import { newMessage, type Message } from '../../core/message/index.js';
-import { createMetricsRegistry, type Registry } from '../../core/metrics/index.js';
+import type { Registry } from '../../core/metrics/index.js';
 import { ServiceBus } from '../servicebus/index.js';
-import { DbHandle, SqliteOutboxStore } from '../store/index.js';
-import { createEdgeHub, type EdgeHub, type EdgeHubDeps } from './index.js';
-import { FakeCloud, waitFor } from './test-cloud.js';
+import type { SqliteOutboxStore } from '../store/index.js';
+import type { EdgeHub, EdgeHubDeps } from './index.js';
+import { HubHarness, type FakeCloud, waitFor } from './test-cloud.js';
 
 /** EdgeHub routing ServiceBus calls from a (fake) cloud to the real ServiceBus and a real HTTP server. */
 describe('EdgeHub ServiceBus calls', () => {
+  let h: HubHarness;
   let cloud: FakeCloud;
-  let handle: DbHandle;
   let outbox: SqliteOutboxStore;
   let bus: Bus<EdgeChannels, EdgeRequests>;
   let registry: Registry;
@@ -27,12 +26,8 @@ describe('EdgeHub ServiceBus calls', () => {
   let release: (() => void) | undefined;
 
   beforeEach(async () => {
-    cloud = await FakeCloud.start(64 * 1024);
-    handle = new DbHandle(':memory:');
-    handle.open();
-    outbox = new SqliteOutboxStore(handle, { clock: systemClock });
-    bus = new Bus({ logger: silentLogger() });
-    registry = createMetricsRegistry();
+    h = await HubHarness.start();
+    ({ cloud, outbox, bus, registry } = h);
     inbound = [];
     bus.subscribe('cloud.inbound', { name: 'test', group: 'test' }, (m) => void inbound.push(m));
     target = createServer((req, res) => {
@@ -49,12 +44,11 @@ describe('EdgeHub ServiceBus calls', () => {
   afterEach(async () => {
     release?.();
     release = undefined;
-    await hub?.stop();
+    await h.stopHub();
     hub = undefined;
     await servicebus?.stop();
     servicebus = undefined;
-    await cloud.stop();
-    handle.close();
+    await h.close();
     target.closeAllConnections();
     await new Promise<void>((r) => target.close(() => r()));
   });
@@ -64,8 +58,7 @@ describe('EdgeHub ServiceBus calls', () => {
       servicebus = new ServiceBus({ bus, logger: silentLogger(), port: 0, allow, limits: { timeoutMs: 2_000 } });
       await servicebus.start();
     }
-    hub = createEdgeHub({ bus, outbox, logger: silentLogger(), registry, cloudUrl: cloud.url, node: 'edge-1', backoff: { initialMs: 20, maxMs: 100 }, ...over });
-    await hub.start();
+    hub = await h.startHub(over);
     await waitFor(() => hub!.connected, 'connected');
   };
 

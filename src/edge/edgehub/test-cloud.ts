@@ -1,6 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { EdgeChannels, EdgeRequests } from '../../contracts/index.js';
+import { Bus } from '../../core/bus/index.js';
+import { systemClock } from '../../core/clock/index.js';
+import { silentLogger } from '../../core/log/index.js';
 import { buildResponse, parseMessage, serializeMessage, type Message } from '../../core/message/index.js';
+import { createMetricsRegistry, type Registry } from '../../core/metrics/index.js';
+import { DbHandle, SqliteOutboxStore } from '../store/index.js';
+import { createEdgeHub, type EdgeHub, type EdgeHubDeps } from './index.js';
 
 /**
  * A minimal cloud for EdgeHub tests: accepts WebSockets on 127.0.0.1, records every message and
@@ -73,5 +80,46 @@ export async function waitFor(cond: () => boolean, what: string, timeoutMs = 500
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/**
+ * What every EdgeHub test starts from: a fake cloud, an in-memory outbox, a bus and a registry;
+ * startHub() creates and starts the hub with the tests' defaults (node edge-1, fast back-off).
+ */
+export class HubHarness {
+  hub: EdgeHub | undefined;
+
+  private constructor(
+    readonly cloud: FakeCloud,
+    readonly handle: DbHandle,
+    readonly outbox: SqliteOutboxStore,
+    readonly bus: Bus<EdgeChannels, EdgeRequests>,
+    readonly registry: Registry,
+  ) {}
+
+  static async start(): Promise<HubHarness> {
+    const cloud = await FakeCloud.start(64 * 1024);
+    const handle = new DbHandle(':memory:');
+    handle.open();
+    return new HubHarness(cloud, handle, new SqliteOutboxStore(handle, { clock: systemClock }), new Bus({ logger: silentLogger() }), createMetricsRegistry());
+  }
+
+  async startHub(over: Partial<EdgeHubDeps> = {}): Promise<EdgeHub> {
+    const { bus, outbox, registry, cloud } = this;
+    this.hub = createEdgeHub({ bus, outbox, logger: silentLogger(), registry, cloudUrl: cloud.url, node: 'edge-1', backoff: { initialMs: 20, maxMs: 100 }, ...over });
+    await this.hub.start();
+    return this.hub;
+  }
+
+  async stopHub(): Promise<void> {
+    await this.hub?.stop();
+    this.hub = undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.stopHub();
+    await this.cloud.stop();
+    this.handle.close();
   }
 }
