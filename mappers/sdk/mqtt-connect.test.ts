@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { MqttClient } from 'mqtt';
 import { startAedes, type TestBroker } from '../../hil-tests/support/brokers.js';
-import { connectMqtt, plainTcp } from './mqtt-connect.js';
+import { connectMqtt, plainTcp, type MapperMqtt } from './mqtt-connect.js';
+import { LiteMqttClient } from './mqtt-lite/client.js';
 
 describe('plainTcp', () => {
   it('takes host, port and credentials from a plain TCP URL', () => {
@@ -19,20 +19,23 @@ describe('plainTcp', () => {
 
 describe('connectMqtt', () => {
   let broker: TestBroker | undefined;
-  const clients: MqttClient[] = [];
+  const clients: MapperMqtt[] = [];
   afterEach(async () => {
-    for (const c of clients.splice(0)) await c.endAsync(true);
+    for (const c of clients.splice(0)) await c.end();
     await broker?.close();
   });
 
-  it('a plain mqtt:// client connects, subscribes and receives what it published', async () => {
+  const options = { clientId: 'connect-test', reconnectPeriodMs: 100, connectTimeoutMs: 2000, will: { topic: 'w', payload: Buffer.from('gone'), qos: 1 as const, retain: false } };
+
+  it('a plain mqtt:// URL gets the small client, which connects, subscribes and receives what it published', async () => {
     broker = await startAedes();
-    const client = await connectMqtt(broker.url, { protocolVersion: 4, clientId: 'connect-test', reconnectPeriod: 100 });
+    const client = await connectMqtt(broker.url, options);
     clients.push(client);
+    expect(client).toBeInstanceOf(LiteMqttClient);
     await new Promise<void>((resolve) => client.once('connect', () => resolve()));
-    await client.subscribeAsync('t/1', { qos: 1 });
+    await new Promise<void>((resolve, reject) => client.subscribe(['t/1'], 1, (err) => (err ? reject(err) : resolve())));
     const got = new Promise<string>((resolve) => client.once('message', (_topic, payload) => resolve(payload.toString())));
-    await client.publishAsync('t/1', Buffer.from('hello'), { qos: 1 });
+    await new Promise<void>((resolve, reject) => client.publish('t/1', Buffer.from('hello'), { qos: 1 }, (err) => (err ? reject(err) : resolve())));
     expect(await got).toBe('hello');
   });
 });

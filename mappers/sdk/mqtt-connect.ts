@@ -1,32 +1,72 @@
-import { createConnection } from 'node:net';
-import type { IClientOptions, MqttClient } from 'mqtt';
+import { EventEmitter } from 'node:events';
+import type { MqttClient } from 'mqtt';
+import { LiteMqttClient, type MapperMqtt, type MqttEvents } from './mqtt-lite/client.js';
 
-type ClientClass = new (streamBuilder: () => NodeJS.ReadWriteStream, options: IClientOptions) => MqttClient;
+export type { MapperMqtt } from './mqtt-lite/client.js';
 
-/** The class of a CommonJS module with `exports.default`: Node's import gives it as `default.default`, Vite's interop as `default`. */
-function classOf(module: unknown): ClientClass {
-  const exported = (module as { default: unknown }).default;
-  return (typeof exported === 'function' ? exported : (exported as { default: unknown }).default) as ClientClass;
+export interface MapperMqttOptions {
+  clientId: string;
+  reconnectPeriodMs: number;
+  connectTimeoutMs: number;
+  will: { topic: string; payload: Buffer; qos: 0 | 1; retain: boolean };
 }
 
 /**
- * An mqtt.js client for a mapper. For a plain `mqtt://` or `tcp://` broker (what Edged gives its
- * mappers: the edge's broker on loopback) the client is built from mqtt.js's client class over a
- * net socket; `mqtt.connect` would also load the WebSocket, TLS and SOCKS transports (about 6 MB
- * of RSS in a mapper, bench/RESULTS.md "Modbus"). Every other URL (mqtts, ws, wss, a SOCKS proxy
- * from MQTTJS_SOCKS_PROXY) goes through `mqtt.connect` as before.
+ * The MQTT client of a mapper. For a plain `mqtt://` or `tcp://` broker (what Edged gives its
+ * mappers: the edge's broker on loopback) it is kedge's small MQTT 3.1.1 client (mqtt-lite/);
+ * every other URL (mqtts, ws, wss, a SOCKS proxy from MQTTJS_SOCKS_PROXY) goes through
+ * `mqtt.connect`. Both speak MQTT 3.1.1 (aedes speaks nothing newer) with a clean session.
+ * The client is connecting when this returns; 'connect' tells when it is up.
  */
-export async function connectMqtt(url: string, options: IClientOptions, env: NodeJS.ProcessEnv = process.env): Promise<MqttClient> {
+export async function connectMqtt(url: string, options: MapperMqttOptions, env: NodeJS.ProcessEnv = process.env): Promise<MapperMqtt> {
   const plain = plainTcp(url, env);
-  if (!plain) {
-    const { default: mqtt } = await import('mqtt');
-    return mqtt.connect(url, options);
-  }
-  const Client = classOf(await import('mqtt/lib/client'));
-  const { host, port, username, password } = plain;
-  const credentials = username === undefined ? {} : { username, ...(password === undefined ? {} : { password }) };
-  return new Client(() => createConnection({ host, port }), { ...credentials, ...options, protocol: 'mqtt', host, hostname: host, port });
+  if (plain) return new LiteMqttClient({ ...plain, ...options, clean: true }).start();
+  const { default: mqtt } = await import('mqtt');
+  return new MqttJsClient(
+    mqtt.connect(url, {
+      protocolVersion: 4,
+      clientId: options.clientId,
+      clean: true,
+      reconnectPeriod: options.reconnectPeriodMs,
+      connectTimeout: options.connectTimeoutMs,
+      resubscribe: false, // the runtime subscribes on every 'connect'
+      queueQoSZero: false,
+      writeCache: false, // mqtt-packet's number cache holds ~6 MB for the process's life
+      ...(env.DEBUG ? {} : { log: noLog }), // mqtt.js's debug calls allocate even when off
+      will: options.will,
+    }),
+  );
 }
+
+/** mqtt.js behind the mapper's MapperMqtt interface (the URLs the small client does not serve). */
+class MqttJsClient extends EventEmitter<MqttEvents> implements MapperMqtt {
+  constructor(private readonly client: MqttClient) {
+    super();
+    client.on('connect', () => this.emit('connect'));
+    client.on('offline', () => this.emit('offline'));
+    client.on('message', (topic, payload) => this.emit('message', topic, payload));
+    client.on('error', (err) => this.emit('error', err));
+  }
+
+  get connected(): boolean {
+    return this.client.connected;
+  }
+
+  publish(topic: string, payload: Buffer | string, options: { qos: 0 | 1; retain?: boolean }, done: (err?: Error) => void): void {
+    if (!this.client.connected) return done(new Error('not connected to the MQTT broker'));
+    this.client.publish(topic, payload, { qos: options.qos, retain: options.retain ?? false }, (err) => done(err));
+  }
+
+  subscribe(topics: readonly string[], qos: 0 | 1, done: (err?: Error) => void): void {
+    this.client.subscribe([...topics], { qos }, (err) => done(err ?? undefined));
+  }
+
+  async end(): Promise<void> {
+    await this.client.endAsync();
+  }
+}
+
+const noLog = (): void => undefined;
 
 /** Host, port and credentials of a plain TCP broker URL, or undefined when mqtt.connect is needed. */
 export function plainTcp(url: string, env: NodeJS.ProcessEnv = process.env): { host: string; port: number; username?: string; password?: string } | undefined {

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import type { MqttClient } from 'mqtt';
+import type { MapperMqtt } from './mqtt-connect.js';
 import type { Counter, Registry } from 'prom-client';
 import { counter } from '../../src/core/metrics/index.js';
 import { edgeTopics, type StateUpdate, type WriteResult } from '../../src/contracts/index.js';
 import { DataUpdateEncoder } from './data-update-encoder.js';
+import { eventIds } from './event-id.js';
 import type { DeviceState, DriverReading } from './driver.js';
 
 /**
@@ -17,10 +17,11 @@ export class DevicePublisher {
   private readonly published: Counter<'kind'>;
   private readonly dropped: Counter<'kind'>;
   private readonly encoder = new DataUpdateEncoder();
+  private readonly eventId = eventIds();
   readingsPublished = 0;
 
   constructor(
-    private readonly client: () => MqttClient | undefined,
+    private readonly client: () => MapperMqtt | undefined,
     registry: Registry,
   ) {
     this.published = counter(registry, { name: 'kedge_mapper_messages_published_total', help: 'Messages the mapper published, by kind', labelNames: ['kind'] });
@@ -31,7 +32,7 @@ export class DevicePublisher {
     // The hot path (one message per device per poll): encoded straight from the driver's readings.
     const client = this.connected('data');
     if (!client) return;
-    this.publish(client, edgeTopics.dataUpdate(deviceId), this.encoder.encode(randomUUID(), Date.now(), readings), 'data');
+    this.publish(client, edgeTopics.dataUpdate(deviceId), this.encoder.encode(this.eventId(), Date.now(), readings), 'data');
     this.readingsPublished += readings.length;
   }
 
@@ -46,7 +47,7 @@ export class DevicePublisher {
   }
 
   writeResult(deviceId: string, result: Omit<WriteResult, 'event_id' | 'timestamp'>): void {
-    this.send(edgeTopics.writeResult(deviceId), { event_id: randomUUID(), timestamp: Date.now(), ...result }, 'write-result');
+    this.send(edgeTopics.writeResult(deviceId), { event_id: this.eventId(), timestamp: Date.now(), ...result }, 'write-result');
   }
 
   /** After a (re)connect: every hosted device's current state again. */
@@ -55,7 +56,7 @@ export class DevicePublisher {
   }
 
   private sendState(deviceId: string, state: DeviceState, reason?: string): void {
-    const payload: StateUpdate = { event_id: randomUUID(), timestamp: Date.now(), state };
+    const payload: StateUpdate = { event_id: this.eventId(), timestamp: Date.now(), state };
     if (reason !== undefined) payload.reason = reason;
     this.send(edgeTopics.stateUpdate(deviceId), payload, 'state');
   }
@@ -65,16 +66,16 @@ export class DevicePublisher {
     if (client) this.publish(client, topic, Buffer.from(JSON.stringify(payload)), kind);
   }
 
-  private connected(kind: string): MqttClient | undefined {
+  private connected(kind: string): MapperMqtt | undefined {
     const client = this.client();
     if (client?.connected) return client;
     this.dropped.inc({ kind });
     return undefined;
   }
 
-  // As a Buffer: a QoS 1 message waits in mqtt.js for its PUBACK (the edge holds PUBACKs until its
-  // group commit), and a waiting string payload gets promoted into V8's old space.
-  private publish(client: MqttClient, topic: string, payload: Buffer, kind: string): void {
+  // As a Buffer: a QoS 1 message waits in the client for its PUBACK (the edge holds PUBACKs until
+  // its group commit), and a waiting string payload gets promoted into V8's old space.
+  private publish(client: MapperMqtt, topic: string, payload: Buffer, kind: string): void {
     client.publish(topic, payload, PUBLISH_OPTIONS, ignore);
     this.published.inc({ kind });
   }

@@ -1,6 +1,5 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import {
@@ -20,8 +19,7 @@ import { BadPayloads } from './bad-payloads.js';
 import { DesiredWriter } from './desired.js';
 import type { DriverContext } from './driver.js';
 import { mapperErrors } from './errors.js';
-import { serveMetrics } from './metrics-server.js';
-import { connectMqtt } from './mqtt-connect.js';
+import { connectMqtt, type MapperMqtt } from './mqtt-connect.js';
 import { ProtocolHost } from './protocol-host.js';
 import { DevicePublisher } from './publisher.js';
 
@@ -56,7 +54,7 @@ const checkSet = payloadChecker(MapperDeviceSetSchema);
  */
 export class MapperRuntime implements Module {
   readonly group = 'mapper';
-  private client: MqttClient | undefined;
+  private client: MapperMqtt | undefined;
   private hosts = new Map<string, ProtocolHost>();
   private publisher: DevicePublisher | undefined;
   private desired: DesiredWriter | undefined;
@@ -91,7 +89,11 @@ export class MapperRuntime implements Module {
     for (const [protocol, load] of loaders) this.hosts.set(protocol, this.host(protocol, load));
     this.desired = new DesiredWriter((id) => this.lookup(id), this.publisher, this.bad, o.logger, o.metrics);
     this.registerGauges();
-    if (o.metricsPort !== undefined) this.metricsServer = await serveMetrics(o.metrics, o.metricsPort);
+    if (o.metricsPort !== undefined) {
+      // Loaded only when asked for: node:http is about 1 MB of a mapper's RSS.
+      const { serveMetrics } = await import('./metrics-server.js');
+      this.metricsServer = await serveMetrics(o.metrics, o.metricsPort);
+    }
     try {
       await this.connect();
     } catch (err) {
@@ -107,8 +109,8 @@ export class MapperRuntime implements Module {
     for (const host of this.hosts.values()) await host.stop();
     this.hosts.clear();
     if (client) {
-      if (client.connected) await client.publishAsync(edgeTopics.mapperStatus(this.options.name), JSON.stringify(this.status('offline')), { qos: 1, retain: true }).catch(() => undefined);
-      await client.endAsync(true).catch(() => undefined);
+      if (client.connected) await new Promise<unknown>((resolve) => client.publish(edgeTopics.mapperStatus(this.options.name), JSON.stringify(this.status('offline')), RETAINED, resolve));
+      await client.end().catch(() => undefined);
     }
     this.client = undefined;
     await this.metricsServer?.close();
@@ -161,20 +163,9 @@ export class MapperRuntime implements Module {
   private async connect(): Promise<void> {
     const o = this.options;
     const client = await connectMqtt(o.mqttUrl, {
-      protocolVersion: 4, // aedes speaks MQTT 3.1.1 only
       clientId: `kedge-mapper-${o.name}-${process.pid}`,
-      clean: true,
-      reconnectPeriod: o.reconnectPeriodMs ?? 1000,
-      connectTimeout: o.connectTimeoutMs ?? 10_000,
-      resubscribe: false, // onConnect subscribes, so retained device sets arrive again every time
-      queueQoSZero: false,
-      // mqtt-packet's default number cache is 65,536 two-byte Buffers (~6 MB of heap held for the
-      // process's life) to save one tiny allocation per packet; not worth it at ~200 packets/s.
-      writeCache: false,
-      // mqtt.js logs through `debug` about ten times per publish; even disabled, each call
-      // allocates its arguments array (8 % of what the mapper allocated at 10,000 readings/s).
-      // DEBUG=mqttjs* still turns its log on.
-      ...(process.env.DEBUG ? {} : { log: noLog }),
+      reconnectPeriodMs: o.reconnectPeriodMs ?? 1000,
+      connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
       will: { topic: edgeTopics.mapperStatus(o.name), payload: Buffer.from(JSON.stringify(this.status('offline'))), qos: 1, retain: true },
     });
     this.client = client;
@@ -185,7 +176,7 @@ export class MapperRuntime implements Module {
     return this.firstConnect(client);
   }
 
-  private firstConnect(client: MqttClient): Promise<void> {
+  private firstConnect(client: MapperMqtt): Promise<void> {
     const timeoutMs = this.options.connectTimeoutMs ?? 10_000;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -200,14 +191,14 @@ export class MapperRuntime implements Module {
     });
   }
 
-  private onConnect(client: MqttClient): void {
+  private onConnect(client: MapperMqtt): void {
     const o = this.options;
     o.logger.info({ url: o.mqttUrl }, 'connected to the MQTT broker');
     const topics = [...[...this.hosts.keys()].map((p) => edgeTopics.mapperDevices(p)), edgeFilters.twinDelta];
-    client.subscribe(topics, { qos: 1 }, (err) => {
+    client.subscribe(topics, 1, (err) => {
       if (err) o.logger.error({ err: errorText(err) }, 'MQTT subscribe failed');
     });
-    client.publish(edgeTopics.mapperStatus(o.name), JSON.stringify(this.status('online')), { qos: 1, retain: true }, () => undefined);
+    client.publish(edgeTopics.mapperStatus(o.name), JSON.stringify(this.status('online')), RETAINED, ignore);
     this.publisher?.resendStates();
   }
 
@@ -241,7 +232,7 @@ export class MapperRuntime implements Module {
   private publishStatus(): void {
     const client = this.client;
     if (!client?.connected) return;
-    client.publish(edgeTopics.mapperStatus(this.options.name), JSON.stringify(this.status('online')), { qos: 1, retain: true }, () => undefined);
+    client.publish(edgeTopics.mapperStatus(this.options.name), JSON.stringify(this.status('online')), RETAINED, ignore);
   }
 
   private registerGauges(): void {
@@ -257,4 +248,5 @@ export class MapperRuntime implements Module {
   }
 }
 
-const noLog = (): void => undefined;
+const RETAINED = { qos: 1, retain: true } as const;
+const ignore = (): void => undefined;
