@@ -6,4 +6,3 @@ export { deviceProblem } from './device-check.js';
 export { planReconcile, type ReconcilePlan } from './reconcile.js';
 export { instanceHash, canonicalJson } from './instance-hash.js';
 export { WriteQueue } from './write-queue.js';
-export { serveMetrics } from './metrics-server.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DeviceInstance } from '../../src/model/index.js';
-import { canonicalJson, instanceHash } from './instance-hash.js';
+import { canonicalJson, hash64, instanceHash } from './instance-hash.js';
 import { planReconcile } from './reconcile.js';
 
 function device(name: string, offset = 0): DeviceInstance {
@@ -22,6 +22,15 @@ describe('instanceHash', () => {
     expect(canonicalJson({ b: 1, a: { y: [1, { d: 2, c: 3 }], x: undefined } })).toBe('{"a":{"y":[1,{"c":3,"d":2}]},"b":1}');
     expect(instanceHash({ a: 1, b: 2 })).toBe(instanceHash({ b: 2, a: 1 }));
     expect(instanceHash({ a: 1 })).not.toBe(instanceHash({ a: 2 }));
+  });
+
+  it('gives 16 hex digits and no collision among 100,000 near-identical device texts', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 100_000; i++) {
+      seen.add(hash64(`{"name":"meter-${i}","offset":${i % 7},"x":"${'y'.repeat(i % 50)}"}`));
+    }
+    expect(seen.size).toBe(100_000);
+    for (const h of [...seen].slice(0, 100)) expect(h).toMatch(/^[0-9a-f]{16}$/);
   });
 });
 

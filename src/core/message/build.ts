@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Operation, type Message, type MessageRoute } from './types.js';
 
 export interface NewMessageOptions {
@@ -9,9 +8,13 @@ export interface NewMessageOptions {
   id?: string;
 }
 
-/** A new message with a fresh id and the current time. */
+/**
+ * A new message with a fresh id and the current time. The id comes from the Web Crypto global,
+ * which loads node:crypto on first use: importing this file (mappers do, through the contracts)
+ * does not load OpenSSL into a process that never builds a message.
+ */
 export function newMessage<C>(route: MessageRoute, content: C, options: NewMessageOptions = {}): Message<C> {
-  const header: Message['header'] = { msg_id: options.id ?? randomUUID(), timestamp: options.now ?? Date.now() };
+  const header: Message['header'] = { msg_id: options.id ?? crypto.randomUUID(), timestamp: options.now ?? Date.now() };
   if (options.parentId) header.parent_msg_id = options.parentId;
   if (options.resourceVersion) header.resourceversion = options.resourceVersion;
   if (options.sync) header.sync = true;
