@@ -9,6 +9,21 @@ function unpack(p: Packed): NonNullable<TwinRecord['reported']> {
   return { value: p[0], quality: p[1], ts: p[2], version: p[3] };
 }
 
+/**
+ * The journal row's JSON, `{"<property>":[value, quality, ts, version], ...}`, written by hand: this
+ * runs for every reading (10,000 a second in the benchmark) and JSON.stringify of packed arrays cost
+ * twice as much. Strings go through JSON.stringify; quality is one of three fixed words; ts and
+ * version are integers, whose String() is their JSON.
+ */
+export function packJournal(reported: Record<string, NonNullable<TwinRecord['reported']>>): string {
+  let json = '';
+  for (const p in reported) {
+    const r = reported[p]!;
+    json += `${json === '' ? '{' : ','}${JSON.stringify(p)}:[${JSON.stringify(r.value)},"${r.quality}",${r.ts},${r.version}]`;
+  }
+  return json === '' ? '{}' : `${json}}`;
+}
+
 /** Twin rows (one JSON record per device+property), the reported-value journal, device states. */
 export class SqliteTwinStore implements TwinStore {
   private stmts: Record<'put' | 'all' | 'delTwin' | 'delState' | 'putState' | 'states' | 'log' | 'logAll' | 'logClear' | 'logDel', Statement> | undefined;
@@ -36,9 +51,7 @@ export class SqliteTwinStore implements TwinStore {
   }
 
   appendReported(deviceId: string, reported: Record<string, NonNullable<TwinRecord['reported']>>): void {
-    const packed: Record<string, Packed> = {};
-    for (const [p, r] of Object.entries(reported)) packed[p] = [r.value, r.quality, r.ts, r.version];
-    this.prepare().log.run(deviceId, JSON.stringify(packed));
+    this.prepare().log.run(deviceId, packJournal(reported));
   }
 
   checkpoint(rows: Array<{ deviceId: string; property: string; record: TwinRecord }>): void {

@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { packJournal } from './twin-store.js';
+
+describe('packJournal', () => {
+  it('writes exactly what JSON.stringify of the packed arrays writes', () => {
+    const qualities = ['good', 'bad', 'uncertain'] as const;
+    const odd = ['', 'a"b', 'back\\slash', 'ü€😀', 'line\nbreak', '\u0000', '{"x":1}', '__proto__x', '12'];
+    for (let i = 0; i < 200; i++) {
+      const reported: Record<string, { value: string; quality: (typeof qualities)[number]; ts: number; version: number }> = {};
+      for (let j = 0; j < i % 7; j++) {
+        reported[`${odd[(i + j) % odd.length]}${j}`] = { value: odd[(i * 3 + j) % odd.length]!, quality: qualities[(i + j) % 3]!, ts: 1_764_000_000_000 + i * 17 + j, version: i * j };
+      }
+      const packed = Object.fromEntries(Object.entries(reported).map(([p, r]) => [p, [r.value, r.quality, r.ts, r.version]]));
+      expect(packJournal(reported)).toBe(JSON.stringify(packed));
+    }
+  });
+});
