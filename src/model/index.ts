@@ -47,4 +47,5 @@ export {
   type CleansingRules,
   type Quality,
 } from './cleansing/index.js';
-export { validateFiles, validateSources, type ValidationResult, type Source } from './validate.js';
+export { validateFiles, validateSources } from './validate-lazy.js';
+export type { ValidationResult, Source } from './validate.js';

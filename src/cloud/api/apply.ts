@@ -17,7 +17,7 @@ export async function applyDocuments(store: ObjectStore, body: unknown): Promise
   if (documents.length > MAX_DOCUMENTS) throw apiErrors.create('KEDGE_API_BAD_REQUEST', `${documents.length} documents in one request; at most ${MAX_DOCUMENTS}`);
   const sources: Source[] = documents.map((doc, i) => ({ file: `documents[${i}]`, content: JSON.stringify(doc, null, 2) }));
   const context = await storedModelsNotIn(store, documents);
-  const result = validateSources([...sources, ...context]);
+  const result = await validateSources([...sources, ...context]);
   const own = result.diagnostics.filter((d) => d.file.startsWith('documents['));
   const errors = own.filter((d) => d.severity === 'error');
   if (errors.length > 0) {
