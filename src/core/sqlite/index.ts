@@ -1,1 +1,1 @@
-export { openSqlite, migrate, type Migration, type OpenSqliteOptions } from './open.js';
+export { openSqlite, migrate, PAGE_SIZE, type Migration, type OpenSqliteOptions } from './open.js';

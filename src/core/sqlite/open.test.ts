@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openSqlite, type Migration } from './index.js';
+import Database from 'better-sqlite3';
+import { openSqlite, PAGE_SIZE, type Migration } from './index.js';
 
 const errors = {
   openError: (file: string, cause: unknown) => new Error(`open ${file}: ${(cause as Error).message}`),
@@ -23,6 +24,22 @@ describe('openSqlite', () => {
     const again = openSqlite(file, { migrations: [...steps, { version: 3, sql: 'CREATE TABLE c (z INTEGER);' }], ...errors });
     expect(again.pragma('user_version', { simple: true })).toBe(3);
     again.close();
+  });
+
+  it('creates new files with 16 KB pages and opens a file made with 4 KB pages as it is', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kedge-sqlite-'));
+    const fresh = openSqlite(join(dir, 'new.db'), { migrations: steps, ...errors });
+    expect(fresh.pragma('page_size', { simple: true })).toBe(PAGE_SIZE);
+    fresh.close();
+    const old = new Database(join(dir, 'old.db'));
+    old.pragma('page_size = 4096');
+    old.exec('CREATE TABLE legacy (x INTEGER); INSERT INTO legacy VALUES (7);');
+    old.close();
+    const reopened = openSqlite(join(dir, 'old.db'), { migrations: steps, ...errors });
+    expect(reopened.pragma('page_size', { simple: true })).toBe(4096);
+    expect(reopened.prepare('SELECT x FROM legacy').get()).toEqual({ x: 7 });
+    expect(reopened.pragma('user_version', { simple: true })).toBe(2);
+    reopened.close();
   });
 
   it('rolls a failing migration back whole and names its version', () => {
