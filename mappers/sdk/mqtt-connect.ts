@@ -52,9 +52,13 @@ class MqttJsClient extends EventEmitter<MqttEvents> implements MapperMqtt {
     return this.client.connected;
   }
 
-  publish(topic: string, payload: Buffer | string, options: { qos: 0 | 1; retain?: boolean }, done: (err?: Error) => void): void {
-    if (!this.client.connected) return done(new Error('not connected to the MQTT broker'));
+  publish(topic: string, payload: Buffer | string, options: { qos: 0 | 1; retain?: boolean }, done: (err?: Error) => void): boolean {
+    if (!this.client.connected) {
+      done(new Error('not connected to the MQTT broker'));
+      return false;
+    }
     this.client.publish(topic, payload, { qos: options.qos, retain: options.retain ?? false }, (err) => done(err));
+    return true;
   }
 
   subscribe(topics: readonly string[], qos: 0 | 1, done: (err?: Error) => void): void {

@@ -18,6 +18,7 @@ export class DevicePublisher {
   private readonly dropped: Counter<'kind'>;
   private readonly encoder = new DataUpdateEncoder();
   private readonly eventId = eventIds();
+  private readonly outcomes = new Map<string, (err?: Error) => void>();
   readingsPublished = 0;
 
   constructor(
@@ -25,7 +26,7 @@ export class DevicePublisher {
     registry: Registry,
   ) {
     this.published = counter(registry, { name: 'kedge_mapper_messages_published_total', help: 'Messages the mapper published, by kind', labelNames: ['kind'] });
-    this.dropped = counter(registry, { name: 'kedge_mapper_messages_dropped_total', help: 'Messages dropped because the broker was not connected, by kind', labelNames: ['kind'] });
+    this.dropped = counter(registry, { name: 'kedge_mapper_messages_dropped_total', help: 'Messages dropped because the broker was not connected or did not acknowledge in time, by kind', labelNames: ['kind'] });
   }
 
   readings(deviceId: string, readings: readonly DriverReading[]): void {
@@ -76,10 +77,15 @@ export class DevicePublisher {
   // As a Buffer: a QoS 1 message waits in the client for its PUBACK (the edge holds PUBACKs until
   // its group commit), and a waiting string payload gets promoted into V8's old space.
   private publish(client: MapperMqtt, topic: string, payload: Buffer, kind: string): void {
-    client.publish(topic, payload, PUBLISH_OPTIONS, ignore);
-    this.published.inc({ kind });
+    if (client.publish(topic, payload, PUBLISH_OPTIONS, this.outcome(kind))) this.published.inc({ kind });
+  }
+
+  /** One callback per kind (not a closure per message): a publish the client refused is a drop. */
+  private outcome(kind: string): (err?: Error) => void {
+    let fn = this.outcomes.get(kind);
+    if (!fn) this.outcomes.set(kind, (fn = (err?: Error) => void (err && this.dropped.inc({ kind }))));
+    return fn;
   }
 }
 
 const PUBLISH_OPTIONS = { qos: 1 } as const;
-const ignore = (): void => undefined;

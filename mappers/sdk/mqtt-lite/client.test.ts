@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import { startAedes, startMosquitto, type TestBroker } from '../../../hil-tests/support/brokers.js';
 import { LiteMqttClient, type LiteClientOptions } from './client.js';
-import { encodePuback, PacketType } from './packets.js';
+import { encodePuback, encodePublish, PacketType } from './packets.js';
 import { PacketReader } from './reader.js';
 
 const brokers: Record<string, (port?: number) => Promise<TestBroker>> = { aedes: startAedes, mosquitto: startMosquitto };
@@ -171,4 +171,59 @@ describe('LiteMqttClient against a scripted broker', () => {
     await until(() => errors.some((e) => /no PINGRESP/.test(e)), 'the keepalive timeout', 6000);
     expect(broker.connections()).toBeGreaterThanOrEqual(2);
   });
+
+  it('refuses a QoS 1 publish past the in-flight byte limit, at once and without queueing', async () => {
+    const broker = await scripted((socket, type) => {
+      if (type === PacketType.Connect) socket.write(CONNACK_OK); // and never a PUBACK
+    });
+    const c = client(broker.port, { maxInFlightBytes: 1000 });
+    await once(c, 'connect');
+    const results: Array<string | undefined> = [];
+    const accepted = [1, 2, 3].map(() => c.publish('t', Buffer.alloc(400), { qos: 1 }, (err) => results.push(err?.message)));
+    expect(accepted).toEqual([true, true, false]);
+    expect(results).toEqual([expect.stringMatching(/2 messages \(\d+ bytes\) already wait for a PUBACK.*limit is 1000 bytes/)]);
+  });
+
+  it('keeps the connection when a message listener throws, and reports it', async () => {
+    const broker = await scripted((socket, type) => {
+      if (type !== PacketType.Connect) return;
+      socket.write(CONNACK_OK);
+      socket.write(Buffer.concat([encodeQos0('a', 'x'), encodeQos0('b', 'y')]));
+    });
+    const errors: string[] = [];
+    const got: string[] = [];
+    const c = client(broker.port);
+    c.on('error', (err) => errors.push(err.message));
+    c.on('message', (topic) => {
+      got.push(topic);
+      if (topic === 'a') throw new Error('handler bug');
+    });
+    await until(() => got.length === 2, 'both messages');
+    expect(errors).toEqual(['message handler for a threw: handler bug']);
+    expect(c.connected).toBe(true);
+    expect(broker.connections()).toBe(1);
+  });
+
+  it('pings an idle connection within the keepalive period and keeps it while the broker answers', async () => {
+    const pings: number[] = [];
+    const started = Date.now();
+    const broker = await scripted((socket, type) => {
+      if (type === PacketType.Connect) socket.write(CONNACK_OK);
+      if (type === PacketType.Pingreq) {
+        pings.push(Date.now() - started);
+        socket.write(Buffer.from([PacketType.Pingresp << 4, 0]));
+      }
+    });
+    const c = client(broker.port, { keepaliveSeconds: 1 });
+    await once(c, 'connect');
+    await new Promise((r) => setTimeout(r, 2600));
+    expect(pings.length).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < pings.length; i++) expect(pings[i]! - pings[i - 1]!).toBeLessThanOrEqual(1200);
+    expect(c.connected).toBe(true);
+    expect(broker.connections()).toBe(1);
+  });
 });
+
+function encodeQos0(topic: string, payload: string): Buffer {
+  return encodePublish(topic, Buffer.from(payload), 0, false, 0);
+}

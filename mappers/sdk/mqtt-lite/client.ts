@@ -29,8 +29,11 @@ export interface MqttEvents {
 /** What the mapper runtime needs from an MQTT client; this one and the mqtt.js adapter both give it. */
 export interface MapperMqtt extends EventEmitter<MqttEvents> {
   readonly connected: boolean;
-  /** QoS 1: `done` runs on the PUBACK. Not connected: `done` gets an error at once (nothing is queued). */
-  publish(topic: string, payload: Buffer | string, options: { qos: 0 | 1; retain?: boolean }, done: (err?: Error) => void): void;
+  /**
+   * QoS 1: `done` runs on the PUBACK. Not connected (or too much waiting for PUBACKs): `done` gets
+   * an error at once, nothing is queued, and the result is false.
+   */
+  publish(topic: string, payload: Buffer | string, options: { qos: 0 | 1; retain?: boolean }, done: (err?: Error) => void): boolean;
   subscribe(topics: readonly string[], qos: 0 | 1, done: (err?: Error) => void): void;
   /** Sends DISCONNECT (so the broker does not publish the will) and stops reconnecting. */
   end(): Promise<void>;
@@ -44,6 +47,8 @@ export interface LiteClientOptions extends Omit<ConnectOptions, 'keepaliveSecond
   connectTimeoutMs: number;
   /** Inbound packets larger than this close the connection (a retained device set is the largest). */
   maxPacketBytes?: number;
+  /** QoS 1 messages waiting for a PUBACK, in bytes, before publish() fails (default 16 MB). */
+  maxInFlightBytes?: number;
 }
 
 interface InFlight {
@@ -53,6 +58,9 @@ interface InFlight {
 
 // Packet identifiers are 16 bits; this leaves room for subscriptions.
 const MAX_IN_FLIGHT = 60_000;
+// QoS 1 messages kept for a PUBACK (and a resend): 16 MB is 15 s of a 10,000 readings/s mapper
+// whose broker stopped acknowledging; past it a publish fails (and is counted) instead of growing.
+const DEFAULT_MAX_IN_FLIGHT_BYTES = 16 * 1024 * 1024;
 
 const REFUSED = ['', 'unacceptable protocol version', 'identifier rejected', 'server unavailable', 'bad user name or password', 'not authorized'];
 
@@ -73,12 +81,13 @@ export class LiteMqttClient extends EventEmitter<MqttEvents> implements MapperMq
   private ended = false;
   private readonly reader: PacketReader;
   private readonly inFlight = new Map<number, InFlight>();
+  private inFlightBytes = 0;
   private readonly subscribing = new Map<number, (err?: Error) => void>();
   private lastId = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
-  private sentSincePing = false;
+  private writes = 0;
   private awaitingPong = false;
 
   constructor(private readonly options: LiteClientOptions) {
@@ -96,26 +105,29 @@ export class LiteMqttClient extends EventEmitter<MqttEvents> implements MapperMq
     return this;
   }
 
-  publish(topic: string, payload: Buffer | string, options: { qos: 0 | 1; retain?: boolean }, done: (err?: Error) => void): void {
+  publish(topic: string, payload: Buffer | string, options: { qos: 0 | 1; retain?: boolean }, done: (err?: Error) => void): boolean {
     const socket = this.socket;
     if (!this.isConnected || !socket) {
       done(new Error(`not connected to the MQTT broker ${this.options.host}:${this.options.port}`));
-      return;
+      return false;
     }
     const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
     if (options.qos === 0) {
       this.write(encodePublish(topic, body, 0, options.retain ?? false, 0));
       done();
-      return;
+      return true;
     }
-    if (this.inFlight.size >= MAX_IN_FLIGHT) {
-      done(new Error(`${MAX_IN_FLIGHT} QoS 1 messages already wait for a PUBACK from ${this.options.host}:${this.options.port}`));
-      return;
+    const limit = this.options.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES;
+    if (this.inFlight.size >= MAX_IN_FLIGHT || this.inFlightBytes + body.length > limit) {
+      done(new Error(`${this.inFlight.size} messages (${this.inFlightBytes} bytes) already wait for a PUBACK from ${this.options.host}:${this.options.port}; the limit is ${limit} bytes`));
+      return false;
     }
     const id = this.nextId();
     const packet = encodePublish(topic, body, 1, options.retain ?? false, id);
     this.inFlight.set(id, { packet, done });
+    this.inFlightBytes += packet.length;
     this.write(packet);
+    return true;
   }
 
   subscribe(topics: readonly string[], qos: 0 | 1, done: (err?: Error) => void): void {
@@ -174,6 +186,7 @@ export class LiteMqttClient extends EventEmitter<MqttEvents> implements MapperMq
         this.inFlight.delete(id);
         f.done(new Error('client ended before PUBACK'));
       }
+      this.inFlightBytes = 0;
       return;
     }
     if (wasConnected) this.emit('offline');
@@ -230,7 +243,12 @@ export class LiteMqttClient extends EventEmitter<MqttEvents> implements MapperMq
     const message = decodePublish(p);
     if (message.qos === 2) throw new PacketError(`QoS 2 PUBLISH on ${message.topic}: this client subscribes with QoS 1 at most`);
     if (message.qos === 1) this.write(encodePuback(message.messageId!));
-    this.emit('message', message.topic, message.payload);
+    try {
+      this.emit('message', message.topic, message.payload);
+    } catch (err) {
+      // A listener's bug is not a protocol error: report it and keep the connection.
+      this.emit('error', new Error(`message handler for ${message.topic} threw: ${err instanceof Error ? err.message : String(err)}`));
+    }
   }
 
   private onPuback(p: RawPacket): void {
@@ -238,6 +256,7 @@ export class LiteMqttClient extends EventEmitter<MqttEvents> implements MapperMq
     const f = this.inFlight.get(id);
     if (!f) return; // a late PUBACK for a message already acknowledged (a DUP resend)
     this.inFlight.delete(id);
+    this.inFlightBytes -= f.packet.length;
     f.done();
   }
 
@@ -249,29 +268,36 @@ export class LiteMqttClient extends EventEmitter<MqttEvents> implements MapperMq
     done(granted.includes(0x80) ? new Error('MQTT broker refused a subscription') : undefined);
   }
 
-  /** Every keepalive period: a PINGREQ if nothing else went out; no answer by the next period ends the connection. */
+  /**
+   * Keepalive, checked every half period: a PINGREQ when nothing went out during the last half
+   * (so the broker never waits more than one period for a packet; it may close after 1.5), and
+   * the connection dropped when the PINGRESP has not come a full period after the PINGREQ.
+   */
   private startPings(): void {
     const seconds = this.options.keepaliveSeconds ?? 60;
     if (seconds === 0) return;
-    this.sentSincePing = false;
+    let seenWrites = this.writes;
+    let waitedTicks = 0;
     this.awaitingPong = false;
     this.pingTimer = setInterval(() => {
       if (this.awaitingPong) {
+        if (++waitedTicks < 2) return;
         this.emit('error', new Error(`no PINGRESP from ${this.options.host}:${this.options.port} within ${seconds} s`));
         this.socket?.destroy();
         return;
       }
-      if (!this.sentSincePing) {
+      if (this.writes === seenWrites) {
         this.awaitingPong = true;
+        waitedTicks = 0;
         this.write(PINGREQ);
       }
-      this.sentSincePing = false;
-    }, seconds * 1000);
+      seenWrites = this.writes;
+    }, (seconds * 1000) / 2);
     this.pingTimer.unref();
   }
 
   private write(packet: Buffer): void {
-    this.sentSincePing = true;
+    this.writes++;
     this.socket?.write(packet);
   }
 
