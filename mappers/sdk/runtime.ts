@@ -109,12 +109,27 @@ export class MapperRuntime implements Module {
     for (const host of this.hosts.values()) await host.stop();
     this.hosts.clear();
     if (client) {
-      if (client.connected) await new Promise<unknown>((resolve) => client.publish(edgeTopics.mapperStatus(this.options.name), JSON.stringify(this.status('offline')), RETAINED, resolve));
+      if (client.connected) await this.publishOffline(client);
       await client.end().catch(() => undefined);
     }
     this.client = undefined;
     await this.metricsServer?.close();
     this.metricsServer = undefined;
+  }
+
+  /**
+   * The retained 'offline' status, waited for (its PUBACK) at most OFFLINE_ACK_MS: if the broker
+   * goes away meanwhile the message would wait for a reconnect, and stop() must not hang on it
+   * (the will says offline then anyway).
+   */
+  private publishOffline(client: MapperMqtt): Promise<unknown> {
+    return new Promise<unknown>((resolve) => {
+      const timer = setTimeout(resolve, OFFLINE_ACK_MS);
+      client.publish(edgeTopics.mapperStatus(this.options.name), JSON.stringify(this.status('offline')), RETAINED, () => {
+        clearTimeout(timer);
+        resolve(undefined);
+      });
+    });
   }
 
   private host(protocol: string, load: DriverLoader): ProtocolHost {
@@ -249,4 +264,5 @@ export class MapperRuntime implements Module {
 }
 
 const RETAINED = { qos: 1, retain: true } as const;
+const OFFLINE_ACK_MS = 2000;
 const ignore = (): void => undefined;

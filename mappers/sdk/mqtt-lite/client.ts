@@ -108,7 +108,7 @@ export class LiteMqttClient extends EventEmitter<MqttEvents> implements MapperMq
   publish(topic: string, payload: Buffer | string, options: { qos: 0 | 1; retain?: boolean }, done: (err?: Error) => void): boolean {
     const socket = this.socket;
     if (!this.isConnected || !socket) {
-      done(new Error(`not connected to the MQTT broker ${this.options.host}:${this.options.port}`));
+      done(this.notConnected());
       return false;
     }
     const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
@@ -132,7 +132,7 @@ export class LiteMqttClient extends EventEmitter<MqttEvents> implements MapperMq
 
   subscribe(topics: readonly string[], qos: 0 | 1, done: (err?: Error) => void): void {
     if (!this.isConnected) {
-      done(new Error(`not connected to the MQTT broker ${this.options.host}:${this.options.port}`));
+      done(this.notConnected());
       return;
     }
     const id = this.nextId();
@@ -299,6 +299,10 @@ export class LiteMqttClient extends EventEmitter<MqttEvents> implements MapperMq
   private write(packet: Buffer): void {
     this.writes++;
     this.socket?.write(packet);
+  }
+
+  private notConnected(): Error {
+    return new Error(`not connected to the MQTT broker ${this.options.host}:${this.options.port}`);
   }
 
   /** Packet identifiers 1-65535, skipping those still waiting for an answer. */
