@@ -4,5 +4,5 @@ export { MapperRuntime, type MapperRuntimeOptions } from './runtime.js';
 export { mapperErrors } from './contract.js';
 export { deviceProblem } from './device-check.js';
 export { planReconcile, type ReconcilePlan } from './reconcile.js';
-export { instanceHash, canonicalJson } from './instance-hash.js';
+export { instanceHash } from './instance-hash.js';
 export { WriteQueue } from './write-queue.js';

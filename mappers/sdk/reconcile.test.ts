@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DeviceInstance } from '../../src/model/index.js';
-import { canonicalJson, hash64, instanceHash } from './instance-hash.js';
+import { hash64, instanceHash } from './instance-hash.js';
 import { planReconcile } from './reconcile.js';
 
 function device(name: string, offset = 0): DeviceInstance {
@@ -19,7 +19,6 @@ function device(name: string, offset = 0): DeviceInstance {
 
 describe('instanceHash', () => {
   it('ignores key order and undefined members', () => {
-    expect(canonicalJson({ b: 1, a: { y: [1, { d: 2, c: 3 }], x: undefined } })).toBe('{"a":{"y":[1,{"c":3,"d":2}]},"b":1}');
     expect(instanceHash({ a: 1, b: 2 })).toBe(instanceHash({ b: 2, a: 1 }));
     expect(instanceHash({ a: 1 })).not.toBe(instanceHash({ a: 2 }));
   });

@@ -1,5 +1,6 @@
 import type { MapperSetContent } from '../../contracts/index.js';
-import { canonicalJson, type StoredObject } from '../store/index.js';
+import { canonicalJson } from '../../core/json/index.js';
+import type { StoredObject } from '../store/index.js';
 
 /** The mapper workloads a node should run: one per protocol of its devices, sorted (stable content, stable token). */
 export function mapperSetFor(devices: Iterable<StoredObject>): MapperSetContent {

@@ -13,4 +13,3 @@ export { objectKey, sameSpec } from './types.js';
 export { SqliteObjectStore, type SqliteStoreOptions } from './sqlite-store.js';
 export { SqliteLinkState } from './link-state.js';
 export { cloudStoreErrors } from './errors.js';
-export { canonicalJson } from './canonical.js';

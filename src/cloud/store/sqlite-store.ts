@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
 import { openCloudDatabase } from './db.js';
 import { cloudStoreErrors } from './errors.js';
-import { canonicalJson } from './canonical.js';
+import { canonicalJson } from '../../core/json/index.js';
 import { compileSelector } from './selector.js';
 import type { ListOptions, ListResult, ObjectStore, StoredObject, WatchEvent, WatchEventType, WatchHandle } from './types.js';
 import { WatcherSet } from './watchers.js';

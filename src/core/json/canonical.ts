@@ -1,6 +1,9 @@
-/** JSON with object keys sorted, so two equal objects built in different key order compare equal. */
+/**
+ * JSON with object keys sorted at every level, so two equal objects built in different key order
+ * compare equal (and hash equal); undefined members are dropped as JSON.stringify drops them.
+ */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
+  return JSON.stringify(sortKeys(value)) ?? 'null';
 }
 
 function sortKeys(value: unknown): unknown {
