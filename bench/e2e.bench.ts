@@ -5,7 +5,7 @@
  * deleted and the link is quiet), CPU of mapper + edge + cloud per 1,000 readings, and latency
  * from the reading's ts (the mapper's read) to its arrival at the consumer.
  *
- *   npm run build && npx tsx bench/e2e.bench.ts --rate 20000 [--seconds 20] [--warmup 30] [--runtime dist|tsx] [--trace] [--write "Throughput at 20,000 readings/s"]
+ *   npm run build && npx tsx bench/e2e.bench.ts --rate 20000 [--seconds 20] [--warmup 30] [--runtime dist|tsx] [--trace] [--logs DIR] [--write "Throughput at 20,000 readings/s"]
  *
  * The rate is devices x properties x 1000 / period: 100 devices x 50 properties, period from the rate.
  */
@@ -144,6 +144,12 @@ try {
     ...(TRACE ? { trace: hopFigures() } : {}),
   };
   log(JSON.stringify(result, null, 2));
+  const logDir = args.includes('--logs') ? opt('logs', '') : '';
+  if (logDir) {
+    // Both processes' metrics at the end of the window (status writes, outbox, link counters).
+    writeFileSync(join(logDir, 'cloud.metrics'), await (await fetch(`${cloud.api}/metrics`)).text());
+    writeFileSync(join(logDir, 'edge.metrics'), await (await fetch(`http://127.0.0.1:${setup.apiPort}/metrics`)).text());
+  }
   if (writeAs) {
     const n = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
     writeE2eSection(
@@ -180,5 +186,10 @@ try {
   await quietly(() => sim?.stop());
   await quietly(() => edge?.stop());
   await quietly(() => cloud?.proc.stop());
+  const logs = args.includes('--logs') ? opt('logs', '') : '';
+  if (logs) {
+    // The processes' own output (pino JSON lines), for a look at warnings after a run.
+    for (const [name, p] of [['cloud', cloud?.proc], ['edge', edge], ['sim', sim]] as const) if (p) writeFileSync(join(logs, `${name}.log`), p.output);
+  }
   dir.remove();
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { edgeTopics, type MapperStatus, type TelemetryBatchContent } from '../../src/contracts/index.js';
+import { columnReadings, edgeTopics, type MapperStatus, type TelemetryColumnsContent } from '../../src/contracts/index.js';
 import { ModbusSim } from '../../mappers/modbus/sim/index.js';
 import { freePort } from '../support/brokers.js';
 import { spawnKedge, type KedgeProcess } from '../support/kedge-process.js';
@@ -128,7 +128,7 @@ describe('kedge edge restarts', () => {
     const rows = db.prepare("SELECT body FROM outbox WHERE kind = 'reading' ORDER BY id").all() as Array<{ body: string }>;
     db.close();
     const stored = rows.flatMap((r) =>
-      (JSON.parse(r.body) as { content: TelemetryBatchContent }).content.devices.flatMap((d) => d.readings.map((x) => Math.round((x.value as number) * 10))),
+      (JSON.parse(r.body) as { content: TelemetryColumnsContent }).content.devices.flatMap((d) => columnReadings(d).map((x) => Math.round((x.value as number) * 10))),
     );
     const missing = ackedBeforeKill.filter((v) => !stored.includes(v));
     expect(missing).toEqual([]);

@@ -70,6 +70,7 @@ export interface CloudRequests {
   [name: string]: { request: unknown; response: unknown };
   'upstream.telemetry': { request: UpstreamMessage; response: AckContent };
   'upstream.telemetrybatch': { request: UpstreamMessage; response: AckContent };
+  'upstream.telemetrycolumns': { request: UpstreamMessage; response: AckContent };
   'upstream.devicetwin': { request: UpstreamMessage; response: AckContent };
   'upstream.devicestate': { request: UpstreamMessage; response: AckContent };
   'upstream.mapperstatus': { request: UpstreamMessage; response: AckContent };

@@ -18,8 +18,10 @@ export const LinkResource = {
   deviceState: 'devicestate',
   /** Cleansed readings of one device going up. */
   telemetry: 'telemetry',
-  /** Cleansed readings of many devices going up in one message (`default/<node>`). */
+  /** Cleansed readings of many devices going up in one message (`default/<node>`), as objects (still accepted). */
   telemetryBatch: 'telemetrybatch',
+  /** The same column-wise (`TelemetryColumnsContent`): what the edge sends. */
+  telemetryColumns: 'telemetrycolumns',
   /** The mapper workloads a node should run (down) and their status (up). */
   mapperSet: 'mapperset',
   mapperStatus: 'mapperstatus',
@@ -56,7 +58,8 @@ export interface TelemetryContent {
 /**
  * upload of `telemetrybatch/<node>` (namespace `default`): the cleansed readings of many devices
  * committed together at the edge, devices in the order the edge took them. One message instead of
- * one per device: the link's cost is mostly per message (docs/link.md).
+ * one per device: the link's cost is mostly per message (docs/link.md). Edges of this version send
+ * the same column-wise instead (`telemetrycolumns`, ./telemetry-columns.ts); the cloud takes both.
  */
 export interface TelemetryBatchContent {
   devices: Array<{ device: string } & TelemetryContent>;

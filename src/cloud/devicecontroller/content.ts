@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { DeviceStateSchema } from '../../contracts/index.js';
+import { columnsProblem, DeviceStateSchema, TelemetryColumnsContentSchema, type TelemetryColumnsContent } from '../../contracts/index.js';
 
 /** Edge-to-cloud contents (src/contracts/link.ts), checked once here where they enter the cloud. */
 const Quality = Type.Union([Type.Literal('good'), Type.Literal('bad'), Type.Literal('uncertain'), Type.Literal('stale')]);
@@ -55,3 +55,17 @@ export const checkTelemetry = contentChecker<TelemetryIn>(TelemetryContentSchema
 export const checkTelemetryBatch = contentChecker<TelemetryBatchIn>(TelemetryBatchContentSchema);
 export const checkTwinReport = contentChecker<TwinReportIn>(TwinReportContentSchema);
 export const checkDeviceState = contentChecker<DeviceStateIn>(DeviceStateContentSchema);
+
+const checkColumnsSchema = contentChecker<TelemetryColumnsContent>(TelemetryColumnsContentSchema);
+
+/** The schema (src/contracts/telemetry-columns.ts), then what it cannot say: lengths and indexes agree. */
+export function checkTelemetryColumns(value: unknown): { ok: true; value: TelemetryColumnsContent } | { ok: false; reason: string } {
+  const checked = checkColumnsSchema(value);
+  if (!checked.ok) return checked;
+  const devices = checked.value.devices;
+  for (let i = 0; i < devices.length; i++) {
+    const problem = columnsProblem(devices[i]!);
+    if (problem) return { ok: false, reason: `content field /devices/${i} (${devices[i]!.device}): ${problem}` };
+  }
+  return checked;
+}

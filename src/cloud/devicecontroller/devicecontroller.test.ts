@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CloudChannels, CloudMqttPublish, CloudRequests, DownstreamItem } from '../../contracts/index.js';
+import { DeviceColumnsBuilder, type CloudChannels, type CloudMqttPublish, type CloudRequests, type DownstreamItem } from '../../contracts/index.js';
 import { Bus } from '../../core/bus/index.js';
 import { ManualClock } from '../../core/clock/index.js';
 import { silentLogger } from '../../core/log/index.js';
@@ -178,6 +178,43 @@ describe('DeviceController', () => {
     const bad = await upload('default/telemetrybatch/edge-1', { devices: [{ device: 'default/a', readings: [{ property: 'temp', value: 1, quality: 'excellent', ts: 1 }] }] });
     expect(bad).toMatchObject({ ok: false, reason: expect.stringContaining('/devices/0/readings/0/quality') });
     expect(published).toHaveLength(3);
+  });
+
+  it('publishes column-wise telemetry per device in its order as the same payload, skips unknown devices, refuses columns that do not add up', async () => {
+    await store.create(device('a', 'edge-1'));
+    await store.create(device('b', 'edge-1'));
+    await dc.start();
+    const cols = (id: string, ts: number) => {
+      const b = new DeviceColumnsBuilder(id);
+      b.add('temp', ts, 'good', ts, 'C');
+      b.add('setpoint', 7, 'uncertain', ts);
+      return b.columns;
+    };
+    const devices = [cols('default/b', 1), cols('default/ghost', 2), cols('default/a', 3)];
+    expect(await upload('default/telemetrycolumns/edge-1', { devices })).toEqual({ ok: true });
+    expect(published.map((p) => p.topic)).toEqual(['kedge/telemetry/default/b', 'kedge/telemetry/default/a']);
+    expect(JSON.parse(published[0]!.payload as string)).toEqual({
+      namespace: 'default',
+      device: 'b',
+      node: 'edge-1',
+      readings: [
+        { property: 'temp', value: 1, unit: 'C', quality: 'good', ts: 1 },
+        { property: 'setpoint', value: 7, quality: 'uncertain', ts: 1 },
+      ],
+    });
+    const text = await registry.metrics();
+    expect(text).toMatch(/kedge_devicecontroller_rejected_total\{resource="telemetrycolumns"\} 1/);
+    expect(text).toMatch(/kedge_devicecontroller_readings_total 4/);
+    const broken = { ...cols('default/a', 4), p: [0, 2] };
+    expect(await upload('default/telemetrycolumns/edge-1', { devices: [cols('default/b', 5), broken] })).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('/devices/1 (default/a): p[1] = 2 is not an index of properties'),
+    });
+    const short = { ...cols('default/a', 6), t: [[6, 1]] };
+    expect(await upload('default/telemetrycolumns/edge-1', { devices: [short] })).toMatchObject({ ok: false, reason: expect.stringContaining('the runs in t count 1 readings, p has 2') });
+    const badQuality = { ...cols('default/a', 7), q: [['excellent', 2]] };
+    expect(await upload('default/telemetrycolumns/edge-1', { devices: [badQuality] })).toMatchObject({ ok: false, reason: expect.stringContaining('/devices/0/q/0') });
+    expect(published).toHaveLength(2);
   });
 
   it('marks devices of a node that went away unknown on their availability topic', async () => {

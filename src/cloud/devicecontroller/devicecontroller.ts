@@ -8,11 +8,12 @@ import type { Module } from '../../core/module/index.js';
 import type { Device } from '../../model/index.js';
 import type { LinkStateStore, ObjectStore, StoredObject, WatchEvent, WatchHandle } from '../store/index.js';
 import { WriteCoalescer } from './coalescer.js';
-import { checkDeviceState, checkTelemetry, checkTelemetryBatch, checkTwinReport, type TelemetryIn } from './content.js';
+import { checkDeviceState, checkTelemetry, checkTelemetryBatch, checkTelemetryColumns, checkTwinReport, type TelemetryIn } from './content.js';
 import { writeDesired } from './desired.js';
 import { DeviceIndex } from './device-index.js';
 import { deviceControllerErrors } from './errors.js';
 import { nodeOf, planSync, wantedFor } from './node-sync.js';
+import { telemetryPayload } from './telemetry-payload.js';
 import { DeviceTwinState } from './twin-state.js';
 
 export interface DeviceControllerOptions {
@@ -69,10 +70,11 @@ export class DeviceController implements Module {
     for (const d of devices.items) this.index.applyDevice({ type: 'ADDED', object: d });
     this.watches.push(await store.watch('DeviceModel', models.resourceVersion, (e) => this.onModel(e)));
     this.watches.push(await store.watch('Device', devices.resourceVersion, (e) => this.onDevice(e)));
-    const serve = <K extends 'upstream.telemetry' | 'upstream.telemetrybatch' | 'upstream.devicetwin' | 'upstream.devicestate'>(name: K, fn: (req: UpstreamMessage) => Promise<AckContent>) =>
+    const serve = <K extends 'upstream.telemetry' | 'upstream.telemetrybatch' | 'upstream.telemetrycolumns' | 'upstream.devicetwin' | 'upstream.devicestate'>(name: K, fn: (req: UpstreamMessage) => Promise<AckContent>) =>
       this.undo.push(bus.serve(name, this.endpoint, fn));
     serve('upstream.telemetry', (req) => this.onTelemetry(req));
     serve('upstream.telemetrybatch', (req) => this.onTelemetryBatch(req));
+    serve('upstream.telemetrycolumns', (req) => this.onTelemetryColumns(req));
     serve('upstream.devicetwin', (req) => this.onTwinReport(req));
     serve('upstream.devicestate', (req) => this.onDeviceState(req));
     this.undo.push(bus.serve('twin.view', this.endpoint, (req) => this.view(req.namespace, req.name)));
@@ -162,28 +164,42 @@ export class DeviceController implements Module {
     return { ok: true };
   }
 
-  /**
-   * Many devices' readings in one message: published per device, in the batch's order. A device
-   * the cloud does not know is skipped and counted, not the whole batch refused: the other
-   * devices' readings would be lost with it.
-   */
+  /** Many devices' readings in one message, as objects (edges before telemetrycolumns). */
   private async onTelemetryBatch(req: UpstreamMessage): Promise<AckContent> {
     const checked = checkTelemetryBatch(req.message.content);
     if (!checked.ok) return this.refuse('telemetrybatch', req, checked.reason);
+    const items = checked.value.devices.map((d) => ({ device: d.device, readings: d.readings.length, payload: (ns: string, name: string): unknown => ({ namespace: ns, device: name, node: req.node, readings: d.readings }) }));
+    return this.publishBatch(req, 'telemetrybatch', items);
+  }
+
+  /** Many devices' readings in one message, column-wise (src/contracts/telemetry-columns.ts). */
+  private async onTelemetryColumns(req: UpstreamMessage): Promise<AckContent> {
+    const checked = checkTelemetryColumns(req.message.content);
+    if (!checked.ok) return this.refuse('telemetrycolumns', req, checked.reason);
+    const items = checked.value.devices.map((c) => ({ device: c.device, readings: c.p.length, payload: (ns: string, name: string): unknown => telemetryPayload(ns, name, req.node, c) }));
+    return this.publishBatch(req, 'telemetrycolumns', items);
+  }
+
+  /**
+   * A batch published per device, in the batch's order. A device the cloud does not know is
+   * skipped and counted, not the whole batch refused: the other devices' readings would be lost
+   * with it. The payload is built only for devices that are published.
+   */
+  private async publishBatch(req: UpstreamMessage, resource: string, items: Array<{ device: string; readings: number; payload: (ns: string, name: string) => unknown }>): Promise<AckContent> {
     const publishes: Array<Promise<void>> = [];
     const unknown: string[] = [];
     let readings = 0;
-    for (const { device, readings: rs } of checked.value.devices) {
-      if (!this.index.devices.has(device)) {
-        unknown.push(device);
+    for (const item of items) {
+      if (!this.index.devices.has(item.device)) {
+        unknown.push(item.device);
         continue;
       }
-      const [ns, name] = splitKey(device);
-      publishes.push(this.publishTelemetry(ns, name, req.node, rs));
-      readings += rs.length;
+      const [ns, name] = splitKey(item.device);
+      publishes.push(this.options.bus.request('cloudmqtt.publish', { topic: cloudTopics.telemetry(ns, name), payload: item.payload(ns, name), qos: 1 }));
+      readings += item.readings;
     }
     if (unknown.length > 0) {
-      this.metrics!.rejected.inc({ resource: 'telemetrybatch' }, unknown.length);
+      this.metrics!.rejected.inc({ resource }, unknown.length);
       this.log.warn({ node: req.node, msgId: req.message.header.msg_id, devices: unknown, code: 'KEDGE_DEVICECONTROLLER_BAD_CONTENT' }, `telemetry from node ${req.node} for ${unknown.length} device(s) that do not exist in the cloud dropped: ${unknown.slice(0, 5).join(', ')}`);
     }
     await Promise.all(publishes);

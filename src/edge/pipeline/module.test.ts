@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type TelemetryBatchContent } from '../../contracts/index.js';
+import { columnReadings, type TelemetryColumnsContent } from '../../contracts/index.js';
 import { device, model, startNode, type NodeHarness } from '../testing.js';
 
 const ID = 'default/d1';
@@ -34,11 +34,12 @@ describe('PipelineModule', () => {
     await h.settle();
     const entries = h.node.store.outbox.peek(100, 1 << 30).filter((e) => e.kind === 'reading');
     expect(entries).toHaveLength(1);
-    expect(entries[0]!.message.route).toMatchObject({ operation: 'upload', resource: 'node/n1/default/telemetrybatch/n1' });
-    const content = entries[0]!.message.content as TelemetryBatchContent;
+    expect(entries[0]!.message.route).toMatchObject({ operation: 'upload', resource: 'node/n1/default/telemetrycolumns/n1' });
+    const content = entries[0]!.message.content as TelemetryColumnsContent;
     expect(content.devices.map((d) => d.device)).toEqual([ID]);
-    expect(content.devices[0]!.readings.map((r) => r.property)).toEqual(['temp', 'temp', 'temp']);
-    expect(content.devices[0]!.readings[0]).toMatchObject({ unit: 'degC', quality: 'good' });
+    // Column-wise: the property and its unit once, quality in runs, one ts per reading.
+    expect(content.devices[0]).toEqual({ device: ID, properties: ['temp'], units: ['degC'], p: [0, 0, 0], v: [10, 15, null], q: [['good', 2], ['bad', 1]], t: [[1, 1], [2, 1], [3, 1]] });
+    expect(columnReadings(content.devices[0]!)[0]).toEqual({ property: 'temp', value: 10, unit: 'degC', quality: 'good', ts: 1 });
   });
 
   it('puts many devices of one commit into one batch, in the order they came, and starts a new batch after 5,000 readings', async () => {
@@ -51,10 +52,10 @@ describe('PipelineModule', () => {
       h.node.bus.publish('device.readings', { deviceId: id, readings, source: 'mapper' });
     }
     await h.settle();
-    const batches = h.node.store.outbox.peek(100, 1 << 30).filter((e) => e.kind === 'reading').map((e) => e.message.content as TelemetryBatchContent);
+    const batches = h.node.store.outbox.peek(100, 1 << 30).filter((e) => e.kind === 'reading').map((e) => e.message.content as TelemetryColumnsContent);
     expect(batches.map((b) => b.devices.map((d) => d.device))).toEqual([order.slice(0, 3), order.slice(3)]);
-    expect(batches.flatMap((b) => b.devices.map((d) => d.readings.length))).toEqual([2000, 2000, 2000, 2000]);
-    expect(batches[0]!.devices[0]!.readings.map((r) => r.ts).slice(0, 3)).toEqual([1, 2, 3]);
+    expect(batches.flatMap((b) => b.devices.map((d) => columnReadings(d).length))).toEqual([2000, 2000, 2000, 2000]);
+    expect(columnReadings(batches[0]!.devices[0]!).map((r) => r.ts).slice(0, 3)).toEqual([1, 2, 3]);
   });
 
   it('counts readings for unknown devices and properties without failing', async () => {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { LinkResource, type CleansedPropertyReading, type EdgeChannels, type EdgeDevice, type EdgeRequests, type RawReading, type TelemetryBatchContent, type TelemetryContent } from '../../contracts/index.js';
+import { DeviceColumnsBuilder, LinkResource, type CleansedPropertyReading, type EdgeChannels, type EdgeDevice, type EdgeRequests, type RawReading, type TelemetryColumnsContent } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import type { Clock, Timer } from '../../core/clock/index.js';
 import { errorText } from '../../core/errors/index.js';
@@ -34,7 +34,7 @@ const endpoint = { name: 'pipeline', group: 'twin' };
  */
 const setKey = (deviceId: string) => deviceId.replace('/', ':');
 const deviceOf = (key: string) => key.replace(':', '/');
-/** Readings per telemetry batch: a few hundred KB as JSON, far below the link's 4 MiB frame. */
+/** Readings per telemetry batch: well under 100 KB column-wise, far below the link's 4 MiB frame. */
 const BATCH_READINGS = 5000;
 
 /**
@@ -47,7 +47,7 @@ export class PipelineModule implements Module {
   readonly group = endpoint.group;
   private set: PipelineSet | undefined;
   private readonly properties = new Map<string, Map<string, PropertyInstance>>();
-  private telemetry = new Map<string, TelemetryContent['readings']>();
+  private telemetry = new Map<string, DeviceColumnsBuilder>();
   private undo: Array<() => void> = [];
   private timers: Timer[] = [];
   private rejected: CauseCounter | undefined;
@@ -105,12 +105,12 @@ export class PipelineModule implements Module {
 
   private emit(deviceId: string, readings: CleansedPropertyReading[]): void {
     this.deps.bus.publish('device.cleansed', { deviceId, readings });
-    let pending: TelemetryContent['readings'] | undefined;
+    let pending: DeviceColumnsBuilder | undefined;
     for (const r of readings) {
       if (!r.reportToCloud) continue;
       pending ??= this.telemetry.get(deviceId);
-      if (!pending) this.telemetry.set(deviceId, (pending = []));
-      pending.push({ property: r.property, value: r.value, quality: r.quality, ts: r.ts, ...(r.unit ? { unit: r.unit } : {}) });
+      if (!pending) this.telemetry.set(deviceId, (pending = new DeviceColumnsBuilder(deviceId)));
+      pending.add(r.property, r.value, r.quality, r.ts, r.unit);
     }
     // After the readings are in the buffer (a flush always takes whole device entries).
     if (pending) this.deps.batcher.mark();
@@ -120,24 +120,25 @@ export class PipelineModule implements Module {
    * All devices' telemetry of one commit goes into as few outbox entries as fit
    * BATCH_READINGS readings each: one link message, frame, acknowledgement and dedupe id per
    * batch instead of per device (at 10,000 readings/s that was 200 messages a second, and per
-   * message costs were a quarter of the edge's and the cloud's CPU; bench/RESULTS.md "End to end").
+   * message costs were a quarter of the edge's and the cloud's CPU; bench/RESULTS.md "End to end"),
+   * column-wise (src/contracts/telemetry-columns.ts).
    */
   private flushTelemetry(): void {
     if (this.telemetry.size === 0) return;
     const { node, clock } = this.deps;
     const now = clock.now();
     const entries: OutboxEntryInput[] = [];
-    let devices: TelemetryBatchContent['devices'] = [];
+    let devices: TelemetryColumnsContent['devices'] = [];
     let count = 0;
     const close = (): void => {
-      const content: TelemetryBatchContent = { devices };
-      entries.push({ kind: 'reading', key: `default/${node}`, message: linkMessage(node, `default/${node}`, LinkResource.telemetryBatch, 'upload', 'pipeline', content, now) });
+      const content: TelemetryColumnsContent = { devices };
+      entries.push({ kind: 'reading', key: `default/${node}`, message: linkMessage(node, `default/${node}`, LinkResource.telemetryColumns, 'upload', 'pipeline', content, now) });
       devices = [];
       count = 0;
     };
-    for (const [device, readings] of this.telemetry) {
-      devices.push({ device, readings });
-      count += readings.length;
+    for (const builder of this.telemetry.values()) {
+      devices.push(builder.columns);
+      count += builder.count;
       if (count >= BATCH_READINGS) close();
     }
     if (devices.length > 0) close();
