@@ -86,13 +86,19 @@ export function e2eDevicesYaml(node: string, devices: number, props: number, per
 
 /** utime + stime of a process in ms (from /proc; 0 when it is gone). */
 export function cpuMs(pid: number): number {
+  const t = cpuTimes(pid);
+  return t.user + t.system;
+}
+
+/** utime and stime of a process in ms (from /proc; 0 when it is gone). */
+export function cpuTimes(pid: number): { user: number; system: number } {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+    // USER_HZ is 100 on Linux.
+    return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 };
   } catch {
-    return 0;
+    return { user: 0, system: 0 };
   }
 }
 

@@ -16,7 +16,7 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { freePort, portAnswers } from '../src/demo/ports.js';
 import { edgeSetup, KedgeProcess, tempDir, waitFor } from '../hil-tests/e2e/harness/processes.js';
 import { CloudSubscriber } from '../hil-tests/e2e/harness/subscriber.js';
-import { childPids, cpuMs, e2eDevicesYaml, percentile, spawnBenchKedge, startBenchCloud, startBenchEdge, writeE2eSection, type Runtime } from './e2e-support.js';
+import { childPids, cpuMs, cpuTimes, e2eDevicesYaml, percentile, spawnBenchKedge, startBenchCloud, startBenchEdge, writeE2eSection, type Runtime } from './e2e-support.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {
@@ -101,6 +101,9 @@ try {
 
   const pids = { cloud: cloud.proc.child.pid!, edge: edge.child.pid!, mappers: childPids(edge.child.pid!) };
   const cpu = () => ({ cloud: cpuMs(pids.cloud), edge: cpuMs(pids.edge), mapper: pids.mappers.reduce((n, p) => n + cpuMs(p), 0) });
+  // The kernel's share (sockets, SQLite's writes), included in the totals above.
+  const sys = () => ({ cloud: cpuTimes(pids.cloud).system, edge: cpuTimes(pids.edge).system, mapper: pids.mappers.reduce((n, p) => n + cpuTimes(p).system, 0) });
+  const s0 = sys();
   const load0 = loadavg()[0]!;
   const c0 = cpu();
   const r0 = received;
@@ -113,6 +116,7 @@ try {
   recording = false;
   const elapsed = (performance.now() - t0) / 1000;
   const c1 = cpu();
+  const s1 = sys();
   const r1 = received;
   const perK = (ms: number) => (ms / (r1 - r0)) * 1000;
   const cpuMsTotal = c1.cloud - c0.cloud + (c1.edge - c0.edge) + (c1.mapper - c0.mapper);
@@ -137,6 +141,7 @@ try {
     received,
     lost: emitted - received,
     cpu: { total: perK(cpuMsTotal), cloud: perK(c1.cloud - c0.cloud), edge: perK(c1.edge - c0.edge), mapper: perK(c1.mapper - c0.mapper) },
+    cpuSystem: { cloud: perK(s1.cloud - s0.cloud), edge: perK(s1.edge - s0.edge), mapper: perK(s1.mapper - s0.mapper) },
     coresUsed: cpuMsTotal / 1000 / elapsed,
     latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? NaN, samples: latencies.length },
     mappers: pids.mappers.length,

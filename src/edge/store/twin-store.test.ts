@@ -4,7 +4,8 @@ import { packJournal } from './twin-store.js';
 describe('packJournal', () => {
   it('writes exactly what JSON.stringify of the packed arrays writes', () => {
     const qualities = ['good', 'bad', 'uncertain'] as const;
-    const odd = ['', 'a"b', 'back\\slash', 'ü€😀', 'line\nbreak', '\u0000', '{"x":1}', '__proto__x', '12'];
+    const odd = ['', 'a"b', 'back\\slash', 'ü€😀', 'line\nbreak', '\u0000', '{"x":1}', '__proto__x', '12', '-1.5e+21', 'true', 'on air', '\ud800', 'tab\t'];
+    const keys = new Map<string, string>();
     for (let i = 0; i < 200; i++) {
       const reported: Record<string, { value: string; quality: (typeof qualities)[number]; ts: number; version: number }> = {};
       for (let j = 0; j < i % 7; j++) {
@@ -12,6 +13,8 @@ describe('packJournal', () => {
       }
       const packed = Object.fromEntries(Object.entries(reported).map(([p, r]) => [p, [r.value, r.quality, r.ts, r.version]]));
       expect(packJournal(reported)).toBe(JSON.stringify(packed));
+      expect(packJournal(reported, keys)).toBe(JSON.stringify(packed));
     }
+    expect(keys.size).toBeGreaterThan(10);
   });
 });

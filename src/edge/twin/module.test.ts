@@ -52,6 +52,26 @@ describe('TwinModule', () => {
     expect(twinReports(h).some((r) => r.properties.sp?.failed?.reason.includes('5000 ms'))).toBe(true);
   });
 
+  it('publishes a twin document with each reading’s before and after image, a confirmed desired value included', async () => {
+    h = await withDevice();
+    const reading = (property: string, value: number, i: number) => ({ property, value, quality: 'good' as const, ts: 1_700_000_000_000 + i });
+    h.node.bus.publish('device.readings', { deviceId: ID, source: 'mapper', readings: [reading('temp', 20, 0)] });
+    await h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: '30' } });
+    h.published.length = 0;
+    h.node.bus.publish('device.readings', { deviceId: ID, source: 'mapper', readings: [reading('temp', 21, 1), reading('sp', 30, 1)] });
+    type Doc = { twin: Record<string, { last: { actual?: { value: string }; expected?: { value: string }; actual_version: { edge: number } }; current: { actual?: { value: string }; actual_version: { edge: number } } }> };
+    const doc = h.on<Doc>(edgeTopics.twinUpdateDocument(ID)).at(-1)!;
+    expect(doc.twin.temp).toMatchObject({ last: { actual: { value: '20' }, actual_version: { edge: 1 } }, current: { actual: { value: '21' }, actual_version: { edge: 2 } } });
+    expect(doc.twin.sp!.last.actual).toBeUndefined();
+    expect(doc.twin.sp).toMatchObject({ last: { expected: { value: '30' } }, current: { actual: { value: '30' } } });
+    // The same property twice in one message: the document shows the last change.
+    h.published.length = 0;
+    h.node.bus.publish('device.readings', { deviceId: ID, source: 'mapper', readings: [reading('temp', 22, 2), reading('temp', 23, 3)] });
+    expect(h.on<Doc>(edgeTopics.twinUpdateDocument(ID)).at(-1)!.twin.temp).toMatchObject({ last: { actual: { value: '22' } }, current: { actual: { value: '23' } } });
+    const view = await h.node.bus.request('twin.view', { deviceId: ID });
+    expect(view?.properties.sp?.pending).toBeUndefined();
+  });
+
   it('keeps one twin report per device in the outbox while the cloud is away, newest values folded in', async () => {
     h = await withDevice();
     await h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: '7' } });

@@ -161,23 +161,26 @@ export class TwinModule implements Module {
     if (!twin) return;
     const now = this.deps.clock.now();
     // The document is built only if a client subscribes to it: keep the before-images cheaply.
-    const changes: Array<{ prop: PropertyInstance; rec: TwinRecord; before: TwinRecord }> = [];
+    // Without a pending desired value only `reported` changes here (and it is replaced, never
+    // mutated), so the old reported object is the whole before-image; with one, confirm() may
+    // change more, and the record is copied.
+    const changes: Array<{ prop: PropertyInstance; rec: TwinRecord; before: TwinRecord | undefined; reported: TwinRecord['reported'] }> = [];
     for (const r of readings) {
       const prop = twin.props.get(r.property);
       if (!prop) continue;
       const rec = this.record(twin, r.property);
-      const before: TwinRecord = { ...rec };
+      const before = rec.pending ? { ...rec } : undefined;
+      changes.push({ prop, rec, before, reported: rec.reported });
       const value = r.value === null ? (rec.reported?.value ?? '') : twinString(r.value);
       rec.reported = { value, quality: r.quality, ts: r.ts, version: (rec.reported?.version ?? 0) + 1 };
       this.book!.noteReported(deviceId, r.property, rec.reported);
       if (rec.pending && r.quality !== 'bad' && confirms(prop.type, rec.pending.value, r.value)) this.confirm(twin, prop, rec, now);
-      changes.push({ prop, rec, before });
     }
     if (changes.length === 0) return;
     this.book!.marked(changes.length);
     this.publish(edgeTopics.twinUpdateDocument(deviceId), () => {
       const doc: Record<string, { last: ReturnType<typeof msgTwin>; current: ReturnType<typeof msgTwin> }> = {};
-      for (const c of changes) doc[c.prop.name] = { last: msgTwin(c.prop, c.before), current: msgTwin(c.prop, c.rec) };
+      for (const c of changes) doc[c.prop.name] = { last: msgTwin(c.prop, c.before ?? { ...c.rec, reported: c.reported }), current: msgTwin(c.prop, c.rec) };
       return { ...eventBase(now), twin: doc };
     });
   }
