@@ -104,6 +104,9 @@ try {
   // The kernel's share (sockets, SQLite's writes), included in the totals above.
   const sys = () => ({ cloud: cpuTimes(pids.cloud).system, edge: cpuTimes(pids.edge).system, mapper: pids.mappers.reduce((n, p) => n + cpuTimes(p).system, 0) });
   const s0 = sys();
+  // Bytes the edge sent over the link (the JSON of its outbox messages), per reading.
+  const linkBytes = async () => Number(/^kedge_edgehub_sent_bytes_total (\d+)/m.exec(await (await fetch(`http://127.0.0.1:${setup.apiPort}/metrics`)).text())?.[1] ?? NaN);
+  const b0 = await linkBytes();
   const load0 = loadavg()[0]!;
   const c0 = cpu();
   const r0 = received;
@@ -118,6 +121,7 @@ try {
   const c1 = cpu();
   const s1 = sys();
   const r1 = received;
+  const b1 = await linkBytes();
   const perK = (ms: number) => (ms / (r1 - r0)) * 1000;
   const cpuMsTotal = c1.cloud - c0.cloud + (c1.edge - c0.edge) + (c1.mapper - c0.mapper);
 
@@ -141,6 +145,7 @@ try {
     received,
     lost: emitted - received,
     cpu: { total: perK(cpuMsTotal), cloud: perK(c1.cloud - c0.cloud), edge: perK(c1.edge - c0.edge), mapper: perK(c1.mapper - c0.mapper) },
+    linkBytesPerReading: (b1 - b0) / (r1 - r0),
     cpuSystem: { cloud: perK(s1.cloud - s0.cloud), edge: perK(s1.edge - s0.edge), mapper: perK(s1.mapper - s0.mapper) },
     coresUsed: cpuMsTotal / 1000 / elapsed,
     latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? NaN, samples: latencies.length },
@@ -165,6 +170,7 @@ try {
         `- delivered to the consumer: **${n(result.delivered)} readings/s** by arrival over ${n(elapsed, 1)} s after a ${WARMUP_S} s warm-up; ${n(result.deliveredByReadTime)} readings/s counted by read time (the readings the mapper read inside the window, all of which arrived; whole poll bursts of ${n(DEVICES * PROPS)} readings fall in or out of the window, so this moves by up to one burst)`,
         `- loss: ${n(result.lost)} (edge pipeline emitted ${n(emitted)}, consumer received ${n(received)} over the whole run, counted after the mapper was frozen (SIGSTOP) and the link was quiet)`,
         `- CPU of mapper + edge + cloud: **${n(result.cpu.total, 2)} ms per 1,000 readings** (mapper ${n(result.cpu.mapper, 2)}, edge ${n(result.cpu.edge, 2)}, cloud ${n(result.cpu.cloud, 2)}); ${n(result.coresUsed * 100, 0)} % of one core in total`,
+        `- link, edge to cloud: ${n(result.linkBytesPerReading, 1)} bytes per reading (JSON of the edge's messages, telemetry and twin reports, before WebSocket framing)`,
         `- latency, reading ts (mapper read) to the consumer: p50 ${n(result.latency.p50)} ms, p99 **${n(result.latency.p99)} ms**, max ${n(result.latency.max)} ms (${n(result.latency.samples)} readings)`,
         ...(result.trace
           ? [

@@ -58,6 +58,9 @@ describe('EdgeHub', () => {
     await waitFor(() => outbox.stats().count === 3, 'two entries deleted');
     expect(outbox.peek(10, 1e9).map((e) => e.message.header.msg_id)).toEqual(msgs.slice(2).map((m) => m.header.msg_id));
     expect(states.map((s) => s.state)).toEqual(['connecting', 'connected']);
+    // Bytes as they went out: the stored JSON of each message.
+    const bytes = msgs.reduce((n, m) => n + Buffer.byteLength(JSON.stringify(m)), 0);
+    expect(await metric('kedge_edgehub_sent_bytes_total')).toBe(`kedge_edgehub_sent_bytes_total ${bytes}`);
   });
 
   it('keeps at most `window` messages unacknowledged', async () => {

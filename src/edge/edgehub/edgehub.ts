@@ -93,7 +93,11 @@ export class EdgeHub implements Module {
     this.metrics ??= edgehubMetrics(d.registry, () => ({ connected: this.connected, inflight: this.sender?.inflightCount ?? 0 }));
     this.backoff = new Backoff({ ...DEFAULT_BACKOFF, random: Math.random, ...stripUndefined(d.backoff ?? {}) });
     this.sender = new OutboxSender(d.outbox, { ...DEFAULT_SENDER, ...stripUndefined(d.sender ?? {}) }, this.clock, {
-      send: (entry) => this.writeText(entry.body ?? serializeMessage(entry.message), () => this.metrics!.sent.inc()),
+      send: (entry) =>
+        this.writeText(entry.body ?? serializeMessage(entry.message), () => {
+          this.metrics!.sent.inc();
+          this.metrics!.sentBytes.inc(entry.bytes);
+        }),
       oversized: (entry) => {
         this.metrics!.oversized.inc();
         this.log.error({ code: 'KEDGE_EDGEHUB_ENTRY_TOO_BIG', key: entry.key, kind: entry.kind, bytes: entry.bytes }, `outbox entry ${entry.id} (${entry.key}) removed: ${entry.bytes} bytes is more than a frame may carry`);

@@ -3,6 +3,11 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 export function edgehubMetrics(registry: Registry, state: () => { connected: boolean; inflight: number }) {
   return {
     sent: new Counter({ name: 'kedge_edgehub_sent_total', help: 'Outbox messages sent to the cloud (re-sends included)', registers: [registry] }),
+    sentBytes: new Counter({
+      name: 'kedge_edgehub_sent_bytes_total',
+      help: 'Bytes of outbox messages sent to the cloud (the JSON text, before WebSocket framing; re-sends included)',
+      registers: [registry],
+    }),
     acked: new Counter({ name: 'kedge_edgehub_acked_total', help: 'Outbox messages acknowledged by the cloud and removed', registers: [registry] }),
     refused: new Counter({ name: 'kedge_edgehub_refused_total', help: 'Outbox messages the cloud refused for good (removed)', registers: [registry] }),
     oversized: new Counter({ name: 'kedge_edgehub_oversized_total', help: 'Outbox entries larger than a frame may be (removed)', registers: [registry] }),
