@@ -10,6 +10,8 @@ export interface LineOptions {
   direction: Direction;
   edge: Edge;
   activeLow: boolean;
+  /** The device's `chip` (configData): the pin is then a line offset in that chip. */
+  chip?: string | number;
 }
 
 export type WatchCallback = (err: Error | null, value: Level) => void;
@@ -28,6 +30,7 @@ export interface GpioBackend {
   readonly name: string;
   /** False on a machine without GPIO: the driver then reports its devices offline, once. */
   readonly accessible: boolean;
+  /** Opens `pin` (a line offset when `options.chip` is set); fails with KEDGE_GPIO_NO_CHIP for a chip it does not have. */
   open(pin: number, options: LineOptions): Promise<GpioLine>;
   /** Releases what the backend holds (a control connection); lines are closed by the driver. */
   dispose(): Promise<void>;

@@ -6,6 +6,7 @@ import type { GpioBackend, Level } from './backend.js';
 import { edgeMatches } from './backend.js';
 import { gpioErrors } from './errors.js';
 import { pinOf, valueOf, type Pin } from './pin.js';
+import type { GpioDeviceConfig } from './schema.js';
 
 /**
  * One GPIO device: inputs report each (debounced) edge at once, and every property is read and
@@ -17,6 +18,7 @@ export class GpioDevice {
   private readonly timers: Timer[] = [];
   private stopped = false;
   private problem: string | undefined = 'starting';
+  private readonly chip: GpioDeviceConfig['chip'];
 
   constructor(
     readonly device: DeviceInstance,
@@ -25,6 +27,7 @@ export class GpioDevice {
     private readonly clock: Clock,
   ) {
     this.pins = device.properties.map(pinOf);
+    this.chip = (device.protocolConfig as GpioDeviceConfig).chip;
   }
 
   async start(): Promise<void> {
@@ -84,7 +87,7 @@ export class GpioDevice {
     for (const pin of this.pins) {
       if (pin.line || this.stopped) continue;
       try {
-        pin.line = await this.backend.open(pin.pin, { direction: pin.direction, edge: pin.edge, activeLow: pin.activeLow });
+        pin.line = await this.backend.open(pin.pin, { direction: pin.direction, edge: pin.edge, activeLow: pin.activeLow, ...(this.chip === undefined ? {} : { chip: this.chip }) });
         pin.reported = await pin.line.read();
         if (pin.edge !== 'none') pin.line.watch((err, value) => this.edge(pin, err, value));
       } catch (err) {

@@ -34,6 +34,19 @@ const relay = (visitor: Record<string, unknown> = {}) =>
 
 const values = () => ctx.calls.flatMap((c) => c.readings.map((r) => r.value));
 
+describe('GPIO driver: chip', () => {
+  it('takes pins as line offsets of the configured chip; an unknown chip makes the device offline with the reason', async () => {
+    await setUp();
+    await driver.addDevice(device('pir', 'gpio', { chip: 'gpiochip0' }, [property('motion', 'BOOLEAN', { pin: 17, direction: 'in', edge: 'both' }, 1000)]));
+    expect(ctx.states).toEqual([{ device: 'default/pir', state: 'online' }]);
+    sim.setLevel(17, 1);
+    await flush();
+    expect(values()).toEqual([true]);
+    await driver.addDevice(device('far', 'gpio', { chip: 'gpiochip3' }, [property('motion', 'BOOLEAN', { pin: 4, direction: 'in' }, 1000)]));
+    expect(ctx.states.at(-1)).toMatchObject({ device: 'default/far', state: 'offline', reason: expect.stringMatching(/GPIO chip gpiochip3 not found; this machine has: gpiochip0 \(kedge-sim/) });
+  });
+});
+
 describe('GPIO driver: inputs', () => {
   it('reports each edge at once (both)', async () => {
     await setUp();

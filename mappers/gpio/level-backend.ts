@@ -1,4 +1,8 @@
 import { edgeMatches, type GpioBackend, type GpioLine, type Level, type LineOptions, type WatchCallback } from './backend.js';
+import { sysfsLineNumber, type SysfsChip } from './sysfs-chips.js';
+
+/** The simulator's one chip, as a chip of sysfs would be listed. */
+export const SIM_CHIP: SysfsChip = { dir: 'gpiochip0', device: 'gpiochip0', label: 'kedge-sim', base: 0, ngpio: 54 };
 
 /** Physical pin levels somewhere (in memory, or in a `kedge sim gpio` process). */
 export interface LevelSource {
@@ -21,7 +25,9 @@ export class LevelBackend implements GpioBackend {
     protected readonly source: LevelSource,
   ) {}
 
-  async open(pin: number, o: LineOptions): Promise<GpioLine> {
+  async open(offset: number, o: LineOptions): Promise<GpioLine> {
+    // One simulated chip, numbered like a Raspberry Pi before Linux 6.6 (sysfs base 0).
+    const pin = o.chip === undefined ? offset : sysfsLineNumber(o.chip, offset, [SIM_CHIP]);
     const logical = (physical: Level): Level => (o.activeLow ? ((1 - physical) as Level) : physical);
     let last = logical(await this.source.get(pin));
     let unsubscribe: (() => void) | undefined;

@@ -11,7 +11,8 @@ export const GpioDeviceConfigSchema = Type.Object(
   {
     chip: Type.Optional(
       Type.Union([Type.String({ minLength: 1 }), Type.Integer({ minimum: 0 })], {
-        description: 'GPIO chip (e.g. gpiochip0 or 0); default the sysfs numbering.',
+        description:
+          'GPIO chip as gpiodetect names it (gpiochip0 or 0), or its label; pins are then line offsets in it. Default: pins are sysfs numbers (on a Raspberry Pi with Linux 6.6 or later those start at 512: use chip gpiochip0).',
         'x-kedge-expected': 'a chip name such as gpiochip0 or a chip number',
       }),
     ),
