@@ -86,4 +86,21 @@ describe('OPC UA server certificate not trusted', () => {
       await rec.cleanup();
     }
   });
+
+  it('acceptUnknownServerCertificates: false in the device configData refuses an unknown certificate, whatever the driver default', async () => {
+    const rec = await recorder();
+    const driver = new OpcuaDriver(rec.ctx, { backoff: { initialMs: 100, maxMs: 300 } });
+    try {
+      await driver.start();
+      const config = { url: sim.endpointUrl, securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256', acceptUnknownServerCertificates: false };
+      await driver.addDevice(opcuaDevice('strict-yaml', config, props));
+      await rec.waitFor('offline', () => rec.states.at(-1)?.state === 'offline');
+      expect(rec.states.at(-1)?.reason).toMatch(/certificate/i);
+      expect((await readdir(join(rec.ctx.dataDir, 'opcua-pki', 'rejected'))).length).toBe(1);
+      expect(rec.readingsOf('default/strict-yaml', 'temp').filter((r) => r.quality === 'good')).toEqual([]);
+    } finally {
+      await driver.stop();
+      await rec.cleanup();
+    }
+  });
 });

@@ -8,7 +8,7 @@ import { openClientPki, preparePkiFolders } from './pki.js';
 import { nodeBindingsOf, sessionKey, settingsOf } from './settings.js';
 
 export interface OpcuaDriverOptions {
-  /** Trust an unknown server certificate on first use (default true); see pki.ts. */
+  /** Trust an unknown server certificate on first use (default true; a device's configData overrides it); see pki.ts. */
   acceptUnknownServerCertificates?: boolean;
   /** Reconnect back-off (default 500 ms doubling up to 30 s). */
   backoff?: Backoff;
@@ -52,7 +52,7 @@ export class OpcuaDriver implements ProtocolDriver {
     if (!connection) {
       const metrics = this.metrics;
       connection = new OpcuaConnection(settings, {
-        openPki: () => openClientPki(this.ctx.dataDir, this.options.acceptUnknownServerCertificates ?? true),
+        openPki: () => openClientPki(this.ctx.dataDir, settings.acceptUnknownServerCertificates ?? this.options.acceptUnknownServerCertificates ?? true),
         clock: this.ctx.clock,
         logger: this.ctx.logger,
         backoff: this.options.backoff ?? DEFAULT_BACKOFF,

@@ -29,6 +29,12 @@ export const OpcuaDeviceConfigSchema = Type.Object(
     privateKey: Type.Optional(Type.String({ minLength: 1, description: 'Client private key file.' })),
     timeout: Type.Optional(Type.Integer({ minimum: 1, description: 'Request timeout in ms.' })),
     subscribe: Type.Optional(Type.Boolean({ description: 'kedge: monitored items instead of polling (default true).' })),
+    acceptUnknownServerCertificates: Type.Optional(
+      Type.Boolean({
+        description:
+          'kedge: trust a server certificate seen for the first time (default true). false: only certificates in <dataDir>/opcua-pki/trusted/certs; an unknown one is put in rejected/ and the device stays offline until it is moved to trusted/certs.',
+      }),
+    ),
   },
   { description: 'OPC UA connection.' },
 );

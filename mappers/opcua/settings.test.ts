@@ -45,6 +45,11 @@ describe('sessionKey', () => {
     expect(sessionKey(c)).not.toContain('x');
     expect(sessionLabel(c)).toBe('opc.tcp://h:1 (no security, user op)');
     expect(sessionLabel(d)).toBe('opc.tcp://h:1 (Sign/Basic256Sha256)');
+    // A device that trusts only known certificates never rides on a session opened trusting any.
+    const strict = settingsOf(device({ url: 'opc.tcp://h:1', acceptUnknownServerCertificates: false }));
+    expect(strict.acceptUnknownServerCertificates).toBe(false);
+    expect(sessionKey(strict)).not.toBe(sessionKey(a));
+    expect(sessionKey(settingsOf(device({ url: 'opc.tcp://h:1', acceptUnknownServerCertificates: true })))).not.toBe(sessionKey(strict));
   });
 });
 

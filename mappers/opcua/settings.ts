@@ -14,6 +14,8 @@ export interface ConnectionSettings {
   privateKey?: string;
   timeoutMs: number;
   subscribe: boolean;
+  /** From configData; undefined: the driver's default. */
+  acceptUnknownServerCertificates?: boolean;
 }
 
 /** Where a property lives: its nodeID, else a browse path resolved on each session (browse-path.ts). */
@@ -44,6 +46,7 @@ export function settingsOf(device: DeviceInstance): ConnectionSettings {
   if (c.password !== undefined) settings.password = c.password;
   if (c.certificate !== undefined) settings.certificate = c.certificate;
   if (c.privateKey !== undefined) settings.privateKey = c.privateKey;
+  if (c.acceptUnknownServerCertificates !== undefined) settings.acceptUnknownServerCertificates = c.acceptUnknownServerCertificates;
   return settings;
 }
 
@@ -53,7 +56,8 @@ export function settingsOf(device: DeviceInstance): ConnectionSettings {
  * that the password never appears in a key that might be logged.
  */
 export function sessionKey(s: ConnectionSettings): string {
-  const identity = JSON.stringify([s.url, s.securityPolicy, s.securityMode, s.userName ?? '', s.password ?? '', s.certificate ?? '', s.privateKey ?? '']);
+  // The trust policy too: a device that accepts only trusted certificates never shares a session opened by one that accepts any.
+  const identity = JSON.stringify([s.url, s.securityPolicy, s.securityMode, s.userName ?? '', s.password ?? '', s.certificate ?? '', s.privateKey ?? '', s.acceptUnknownServerCertificates ?? null]);
   return createHash('sha256').update(identity).digest('hex').slice(0, 16);
 }
 
