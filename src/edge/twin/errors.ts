@@ -9,4 +9,4 @@ export const twinErrors = defineErrors({
 });
 
 /** KubeEdge-style result codes on `/result` topics. */
-export const ResultCode = { badRequest: 400, forbidden: 403, notFound: 404, timeout: 504, failed: 500 } as const;
+export const ResultCode = { badRequest: 400, forbidden: 403, notFound: 404, conflict: 409, timeout: 504, failed: 500 } as const;

@@ -72,6 +72,28 @@ describe('TwinModule', () => {
     expect(view?.properties.sp?.pending).toBeUndefined();
   });
 
+  it('refuses an edge app’s desired value whose expected_version is older than the twin’s (409); a current one, or none, is applied', async () => {
+    h = await withDevice({ 'kedge.io/local-desired': 'true' });
+    const update = (eventId: string, value: string, version?: { cloud: number; edge: number }) =>
+      h!.node.bus.publish('twin.update', { deviceId: ID, message: { event_id: eventId, timestamp: 1, twin: { sp: { expected: { value }, ...(version ? { expected_version: version } : {}) } } } });
+    type Result = { event_id: string; code?: number; reason?: string; twin?: Record<string, { expected?: { value: string }; expected_version?: { cloud: number; edge: number } }> };
+    const result = (eventId: string) => h!.on<Result>(edgeTopics.twinUpdateResult(ID)).find((r) => r.event_id === eventId);
+    const desired = async () => (await h!.node.bus.request('twin.view', { deviceId: ID }))?.properties.sp?.desired?.value;
+
+    update('u1', '10', { cloud: 0, edge: 0 });
+    expect(result('u1')?.twin?.sp).toMatchObject({ expected: { value: '10' }, expected_version: { cloud: 0, edge: 1 } });
+    h.node.bus.publish('cloud.inbound', cloudDesired({ sp: '20' }));
+    expect(await desired()).toBe('20');
+    update('u2', '11', { cloud: 0, edge: 1 });
+    expect(result('u2')).toMatchObject({ code: 409, reason: expect.stringContaining("twin.sp.expected_version {cloud: 0, edge: 1} is older than the twin's {cloud: 1, edge: 1}") });
+    expect(await desired()).toBe('20');
+    update('u3', '12', { cloud: 1, edge: 1 });
+    expect(result('u3')?.code).toBeUndefined();
+    expect(await desired()).toBe('12');
+    update('u4', '13');
+    expect(await desired()).toBe('13');
+  });
+
   it('keeps one twin report per device in the outbox while the cloud is away, newest values folded in', async () => {
     h = await withDevice();
     await h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: '7' } });

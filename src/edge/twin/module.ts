@@ -385,6 +385,8 @@ export class TwinModule implements Module {
           return { code: ResultCode.forbidden, reason: `device ${id} does not allow desired values from the edge (set ${LOCAL_DESIRED_ANNOTATION}: "true")` };
         }
         if (prop.accessMode !== 'ReadWrite') return { code: ResultCode.badRequest, reason: `property ${id}/${name} is ReadOnly` };
+        const stale = staleVersion(name, t.expected_version, twin.records.get(name));
+        if (stale) return { code: ResultCode.conflict, reason: stale };
       }
       for (const [which, v] of [['expected', t.expected], ['actual', t.actual]] as const) {
         if (!v) continue;
@@ -495,3 +497,16 @@ export class TwinModule implements Module {
 }
 
 type TwinDeviceState = DeviceTwin['state'];
+
+/**
+ * KubeEdge's optimistic concurrency for desired values: an update that carries the
+ * `expected_version` it read is refused when either side has changed the desired value since
+ * (cloud or edge version newer), so two applications cannot overwrite each other unseen. An
+ * update without `expected_version` is applied as before.
+ */
+function staleVersion(name: string, sent: { cloud: number; edge: number } | undefined, rec: TwinRecord | undefined): string | undefined {
+  if (!sent) return undefined;
+  const have = { cloud: rec?.cloudVersion ?? 0, edge: rec?.edgeVersion ?? 0 };
+  if (sent.cloud >= have.cloud && sent.edge >= have.edge) return undefined;
+  return `twin.${name}.expected_version {cloud: ${sent.cloud}, edge: ${sent.edge}} is older than the twin's {cloud: ${have.cloud}, edge: ${have.edge}}: the desired value changed since it was read; read the twin again (twin/get) and retry`;
+}
