@@ -91,13 +91,14 @@ export class PipelineModule implements Module {
       return;
     }
     const out: CleansedPropertyReading[] = [];
+    const key = setKey(deviceId);
     for (const raw of readings) {
       const prop = props.get(raw.property);
       if (!prop) {
         this.rejected?.count(deviceId, 'unknown-property', { deviceId, property: raw.property }, `reading for unknown property ${deviceId}/${raw.property}`);
         continue;
       }
-      const cleansed = set.process(setKey(deviceId), raw.property, raw);
+      const cleansed = set.process(key, raw.property, raw);
       if (cleansed) out.push({ property: raw.property, value: cleansed.value as CleansedPropertyReading['value'], quality: cleansed.quality, ts: cleansed.ts, reason: cleansed.reason, unit: cleansed.unit ?? prop.unit, reportToCloud: prop.reportToCloud });
     }
     if (out.length > 0) this.emit(deviceId, out);

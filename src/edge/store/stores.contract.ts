@@ -83,10 +83,14 @@ export function describeTwinStoreContract(name: string, make: () => StoreFixture
     it('journals reported values: newer ones override the row on load, a checkpoint folds and empties the journal', () => {
       const { store } = open();
       store.put('default/a', 'p', record);
-      store.appendReported('default/a', { p: { value: '1', quality: 'good', ts: 7, version: 4 } });
-      store.appendReported('default/a', { p: { value: '2', quality: 'uncertain', ts: 8, version: 5 }, new: { value: 'x', quality: 'good', ts: 8, version: 1 } });
+      const journal = (reported: Record<string, NonNullable<TwinRecord['reported']>>) =>
+        store.appendReported('default/a', Object.keys(reported), new Map(Object.entries(reported).map(([p, r]) => [p, { cloudVersion: 0, edgeVersion: 0, reported: r }])));
+      expect(journal({ p: { value: '1', quality: 'good', ts: 7, version: 4 } })).toBe(true);
+      journal({ p: { value: '2', quality: 'uncertain', ts: 8, version: 5 }, new: { value: 'x', quality: 'good', ts: 8, version: 1 } });
       // Older than the row (version 3): ignored.
-      store.appendReported('default/a', { p: { value: 'old', quality: 'good', ts: 1, version: 2 } });
+      journal({ p: { value: 'old', quality: 'good', ts: 1, version: 2 } });
+      // Properties without a reported value write no row.
+      expect(store.appendReported('default/a', ['p', 'q'], new Map([['p', { cloudVersion: 0, edgeVersion: 0 }]]))).toBe(false);
       const loaded = store.loadAll().get('default/a')!;
       expect(loaded.get('p')?.reported).toEqual({ value: '2', quality: 'uncertain', ts: 8, version: 5 });
       expect(loaded.get('p')?.desired).toEqual(record.desired);

@@ -12,9 +12,13 @@ describe('packJournal', () => {
         reported[`${odd[(i + j) % odd.length]}${j}`] = { value: odd[(i * 3 + j) % odd.length]!, quality: qualities[(i + j) % 3]!, ts: 1_764_000_000_000 + i * 17 + j, version: i * j };
       }
       const packed = Object.fromEntries(Object.entries(reported).map(([p, r]) => [p, [r.value, r.quality, r.ts, r.version]]));
-      expect(packJournal(reported)).toBe(JSON.stringify(packed));
-      expect(packJournal(reported, keys)).toBe(JSON.stringify(packed));
+      const records = new Map(Object.entries(reported).map(([p, r]) => [p, { cloudVersion: 0, edgeVersion: 0, reported: r }]));
+      const want = Object.keys(packed).length === 0 ? '' : JSON.stringify(packed);
+      expect(packJournal(Object.keys(reported), records)).toBe(want);
+      expect(packJournal(Object.keys(reported), records, keys)).toBe(want);
     }
     expect(keys.size).toBeGreaterThan(10);
+    // A property without a reported value is left out.
+    expect(packJournal(['a', 'b'], new Map([['a', { cloudVersion: 1, edgeVersion: 0 }], ['b', { cloudVersion: 0, edgeVersion: 0, reported: { value: '1', quality: 'good' as const, ts: 2, version: 3 } }]]))).toBe('{"b":["1","good",2,3]}');
   });
 });

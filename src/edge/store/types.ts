@@ -46,8 +46,11 @@ export interface DeviceStateRecord {
 export interface TwinStore {
   loadAll(): Map<string, Map<string, TwinRecord>>;
   put(deviceId: string, property: string, record: TwinRecord): void;
-  /** One journal row per device and batch: the new reported values of its properties. */
-  appendReported(deviceId: string, reported: Record<string, NonNullable<TwinRecord['reported']>>): void;
+  /**
+   * One journal row per device and batch: the reported values of `properties` as `records` hold
+   * them (properties without one are skipped). False when there was nothing to write.
+   */
+  appendReported(deviceId: string, properties: Iterable<string>, records: ReadonlyMap<string, TwinRecord>): boolean;
   /** Writes `rows` and empties the journal (in the caller's transaction). */
   checkpoint(rows: Array<{ deviceId: string; property: string; record: TwinRecord }>): void;
   deleteDevice(deviceId: string): void;

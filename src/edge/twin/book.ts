@@ -108,19 +108,11 @@ export class TwinBook {
     this.dirty = new Map();
     for (const [deviceId, props] of this.dirtyReported) {
       const twin = this.twins.get(deviceId);
-      if (!twin) continue;
-      let journaled = this.journaled.get(deviceId);
-      if (!journaled) this.journaled.set(deviceId, (journaled = new Set()));
-      const batch: Record<string, NonNullable<TwinRecord['reported']>> = {};
-      let any = false;
-      for (const p of props) {
-        const reported = twin.records.get(p)?.reported;
-        if (!reported) continue;
-        batch[p] = reported;
-        any = true;
-        journaled.add(p);
-      }
-      if (any) store.appendReported(deviceId, batch);
+      if (!twin || !store.appendReported(deviceId, props, twin.records)) continue;
+      const journaled = this.journaled.get(deviceId);
+      // The checkpoint rewrites the journaled properties' rows; a property without a reported value has no journal entry to fold, and rewriting its row is harmless.
+      if (journaled) for (const p of props) journaled.add(p);
+      else this.journaled.set(deviceId, props);
     }
     this.dirtyReported = new Map();
     if (this.checkpointDue) this.checkpoint();
