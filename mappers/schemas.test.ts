@@ -58,3 +58,22 @@ describe('protocol schema registry', () => {
     );
   });
 });
+
+describe('serial visitor: writes', () => {
+  const check = (visitor: Record<string, unknown>, accessMode: 'ReadOnly' | 'ReadWrite', hasDesired = false) =>
+    protocolSchemasFor('serial')!
+      .checkVisitor(visitor, { device: { serialPort: '/dev/ttyUSB0' }, accessMode, hasDesired, propertyType: 'FLOAT' })
+      .map((i) => `${i.severity} ${i.path.join('.')}: ${i.message}`);
+
+  it('takes writeCommand with {value} and a writeAck regex on a ReadWrite property', () => {
+    expect(check({ pattern: 'SP=(\\d+)', writeCommand: 'SP {value}\\r', writeAck: '^OK' }, 'ReadWrite', true)).toEqual([]);
+  });
+
+  it('names what is wrong: no {value}, a bad writeAck, writeAck alone, writeCommand on ReadOnly, a desired value without writeCommand', () => {
+    expect(check({ writeCommand: 'SP\\r' }, 'ReadWrite')).toEqual(['error writeCommand: writeCommand needs {value} where the value goes (e.g. "SP {value}\\r")']);
+    expect(check({ writeCommand: 'SP {value}\\r', writeAck: '(' }, 'ReadWrite')[0]).toMatch(/^error writeAck: writeAck is not a valid regular expression/);
+    expect(check({ writeAck: '^OK' }, 'ReadWrite')).toEqual(['error writeAck: writeAck needs writeCommand']);
+    expect(check({ writeCommand: 'SP {value}\\r' }, 'ReadOnly')).toEqual(['warning writeCommand: writeCommand is used only for ReadWrite properties; the model property is ReadOnly']);
+    expect(check({}, 'ReadWrite', true)).toEqual(['error : a desired value needs writeCommand: the serial driver writes a property only with it']);
+  });
+});

@@ -1,6 +1,8 @@
 import type { Clock, Timer } from '../../src/core/clock/index.js';
-import type { DeviceInstance } from '../../src/model/index.js';
+import type { DeviceInstance, PropertyValue } from '../../src/model/index.js';
 import type { DriverContext, DriverReading } from '../sdk/contract.js';
+import { visible } from './escapes.js';
+import { serialErrors } from './errors.js';
 import type { Frame, FrameReject } from './framers/index.js';
 import { sample } from './framers/framer.js';
 import type { LineSubscriber, RequestOutcome, SerialLine } from './line.js';
@@ -52,6 +54,10 @@ export class SerialDevice implements LineSubscriber {
     for (const g of this.groups) g.timer = this.clock.setInterval(() => void this.poll(g), g.ms);
   }
 
+  reader(property: string): PropertyReader | undefined {
+    return this.readers.find((r) => r.property === property);
+  }
+
   stop(): void {
     this.stopped = true;
     this.unsubscribe?.();
@@ -75,6 +81,26 @@ export class SerialDevice implements LineSubscriber {
     if (this.stopped) return;
     this.misses = 0;
     this.ctx.state(this.device.id, open ? 'online' : 'offline', reason);
+  }
+
+  /**
+   * Writes `value` to `reader`'s property: its writeCommand, then the writeAck frame if one is
+   * configured, then a read-back, in turn with the polls on the line: request mode sends the
+   * property's command, stream mode takes the next frame carrying the property. A line protocol
+   * has no other way to say what the device now holds.
+   */
+  async write(reader: PropertyReader, value: PropertyValue): Promise<DriverReading> {
+    const w = reader.writer;
+    const where = `device ${this.device.id} property ${reader.property}`;
+    if (!w) throw serialErrors.create('KEDGE_SERIAL_NOT_WRITABLE', `${where}: no writeCommand in its visitor configData`);
+    const bytes = w.bytes(value);
+    const ack = w.ack;
+    const sent = ack ? await this.line.request(bytes, (f) => ack.test(f.text), this.o.responseTimeoutMs) : await this.line.send(bytes);
+    if (!sent.ok) throw serialErrors.create('KEDGE_SERIAL_WRITE_FAILED', `${where}: writing ${visible(bytes)}: ${sent.reason}`);
+    const command = this.o.mode === 'request' ? reader.command : undefined;
+    const back = await this.line.request(command, (f) => reader.matches(f), this.o.responseTimeoutMs);
+    if (!back.ok) throw serialErrors.create('KEDGE_SERIAL_WRITE_FAILED', `${where}: ${visible(bytes)} written, but no read-back: ${back.reason}`);
+    return this.extract([reader], back.frame, true)[0]!;
   }
 
   /** One collect cycle of a request-mode group; skipped while the previous one still runs. */

@@ -217,12 +217,14 @@ describe('serial driver, port life cycle and writes', () => {
     expect(await counter(ctx.metrics, 'kedge_serial_bad_frames_total')).toBe(0);
   });
 
-  it('write rejects with a clear KedgeError', async () => {
+  it('a write to a property without writeCommand rejects with a clear KedgeError; an unknown property too', async () => {
     await setUp();
     await driver.addDevice(gps());
     const err = await driver.write('default/gps', 'lat', 1).catch((e: unknown) => e);
     expect(isKedgeError(err) && err.code).toBe('KEDGE_SERIAL_NOT_WRITABLE');
-    expect((err as Error).message).toMatch(/default\/gps property lat: the serial driver does not write/);
+    expect((err as Error).message).toMatch(/default\/gps property lat: no writeCommand in its visitor configData/);
+    const unknown = await driver.write('default/gps', 'nope', 1).catch((e: unknown) => e);
+    expect(isKedgeError(unknown) && unknown.code).toBe('KEDGE_MAPPER_UNKNOWN_PROPERTY');
   });
 
   it('removing the last device of a port closes it', async () => {

@@ -3,7 +3,7 @@
  * queue); each device reads its properties from that line's frames (stream) or from the answers
  * to its commands (request).
  */
-import type { DeviceInstance } from '../../src/model/index.js';
+import type { DeviceInstance, PropertyValue } from '../../src/model/index.js';
 import type { DriverContext, DriverModule, DriverReading, ProtocolDriver } from '../sdk/contract.js';
 import { mapperErrors } from '../sdk/contract.js';
 import { SerialDevice } from './device.js';
@@ -93,13 +93,12 @@ export class SerialDriver implements ProtocolDriver {
     }
   }
 
-  async write(deviceId: string, property: string): Promise<DriverReading> {
+  async write(deviceId: string, property: string, value: PropertyValue): Promise<DriverReading> {
     const runner = this.devices.get(deviceId);
     if (!runner) throw mapperErrors.create('KEDGE_MAPPER_UNKNOWN_DEVICE', `device ${deviceId} is not served by the serial driver`);
-    if (!runner.device.properties.some((p) => p.name === property)) {
-      throw mapperErrors.create('KEDGE_MAPPER_UNKNOWN_PROPERTY', `device ${deviceId} has no property ${property}`);
-    }
-    throw serialErrors.create('KEDGE_SERIAL_NOT_WRITABLE', `device ${deviceId} property ${property}: the serial driver does not write properties (it reads line protocols only)`);
+    const reader = runner.reader(property);
+    if (!reader) throw mapperErrors.create('KEDGE_MAPPER_UNKNOWN_PROPERTY', `device ${deviceId} has no property ${property}`);
+    return runner.write(reader, value);
   }
 
   /** Whether a port is open now (for tests and status). */

@@ -12,7 +12,9 @@ export const serialErrors = defineErrors({
   KEDGE_SERIAL_NO_RESPONSE:
     'The device did not answer the command in time; check wiring, baud rate/parity, the command and the device address.',
   KEDGE_SERIAL_NOT_WRITABLE:
-    'The serial driver reads line protocols only; it does not write properties. Make the property ReadOnly or use a protocol that writes.',
+    'The property has no writeCommand in its visitor configData: add one ("SP {value}\\r", optionally writeAck) or make the property ReadOnly.',
+  KEDGE_SERIAL_WRITE_FAILED:
+    'The write was not confirmed (no writeAck frame, no read-back, or the port closed); check the writeCommand, writeAck and that the device accepts writes. The desired value stays pending until its timeout.',
   KEDGE_SERIAL_NOT_STARTED: 'The serial driver was not started (or is stopped); start() it before adding devices.',
   KEDGE_SERIAL_SIM_CONFIG: 'Fix the serial simulator input: the model files need serial Devices whose framing and patterns the simulator can produce.',
 });

@@ -90,11 +90,29 @@ export class SerialLine {
 
   /**
    * Queues `command`, then waits for the first frame `accept` takes, for at most `timeoutMs`.
-   * Frames it does not take are counted in `skipped` (echoes, stray lines).
+   * Frames it does not take are counted in `skipped` (echoes, stray lines). Without a command
+   * it only waits (a stream device's next frame), still in turn with the other requests.
    */
-  request(command: string, accept: (f: Frame) => boolean, timeoutMs: number): Promise<RequestOutcome> {
+  request(command: string | undefined, accept: (f: Frame) => boolean, timeoutMs: number): Promise<RequestOutcome> {
     return new Promise<RequestOutcome>((resolve) => {
       this.queue.push(() => this.exchange(command, accept, timeoutMs).then(resolve));
+      void this.drain();
+    });
+  }
+
+  /** Queues `command` and resolves once it is written; no answer is awaited. */
+  send(command: string): Promise<{ ok: true } | { ok: false; reason: string }> {
+    return new Promise((resolve) => {
+      this.queue.push(async () => {
+        const link = this.link;
+        if (!link || this.closed) return resolve({ ok: false, reason: `port ${this.path} is not open (${this.closedReason ?? 'closed'})` });
+        try {
+          await link.write(Buffer.from(command, 'latin1'));
+          resolve({ ok: true });
+        } catch (err) {
+          resolve({ ok: false, reason: errorText(err) });
+        }
+      });
       void this.drain();
     });
   }
@@ -112,12 +130,12 @@ export class SerialLine {
     }
   }
 
-  private exchange(command: string, accept: (f: Frame) => boolean, timeoutMs: number): Promise<RequestOutcome> {
+  private exchange(command: string | undefined, accept: (f: Frame) => boolean, timeoutMs: number): Promise<RequestOutcome> {
     const link = this.link;
     if (!link || this.closed) return Promise.resolve({ ok: false, reason: `port ${this.path} is not open (${this.closedReason ?? 'closed'})`, skipped: 0 });
     return new Promise<RequestOutcome>((resolve) => {
       const timer = this.o.clock.setTimeout(() => {
-        pending.finish({ ok: false, reason: `no response to ${visible(command)} within ${timeoutMs} ms`, skipped: pending.skipped });
+        pending.finish({ ok: false, reason: command === undefined ? `no frame within ${timeoutMs} ms` : `no response to ${visible(command)} within ${timeoutMs} ms`, skipped: pending.skipped });
       }, timeoutMs);
       const pending: Pending = {
         accept,
@@ -130,7 +148,7 @@ export class SerialLine {
         },
       };
       this.pending = pending;
-      link.write(Buffer.from(command, 'latin1')).catch((err: unknown) => pending.finish({ ok: false, reason: errorText(err), skipped: 0 }));
+      if (command !== undefined) link.write(Buffer.from(command, 'latin1')).catch((err: unknown) => pending.finish({ ok: false, reason: errorText(err), skipped: 0 }));
     });
   }
 

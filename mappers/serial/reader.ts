@@ -15,13 +15,50 @@ export interface PropertyReader {
   property: string;
   /** Request mode: the bytes sent per poll (escapes resolved). */
   command: string | undefined;
+  /** ReadWrite properties with a writeCommand: how a value is written. */
+  writer?: PropertyWriter;
   /** Whether this frame is this property's (pattern matches, or the NMEA sentence type). */
   matches(frame: Frame): boolean;
   extract(frame: Frame): Extracted;
 }
 
+export interface PropertyWriter {
+  /** The bytes that set `value` (escapes resolved, {value} filled in). */
+  bytes(value: PropertyValue): string;
+  /** A frame that confirms the write; undefined: none is awaited. */
+  ack: RegExp | undefined;
+}
+
 /** Compiles a property's visitor; throws KEDGE_SERIAL_INVALID_CONFIG naming the device and property. */
 export function compileReader(deviceId: string, p: PropertyInstance): PropertyReader {
+  const reader = compileRead(deviceId, p);
+  const writer = compileWriter(deviceId, p);
+  return writer ? { ...reader, writer } : reader;
+}
+
+function compileWriter(deviceId: string, p: PropertyInstance): PropertyWriter | undefined {
+  const v = p.visitor as SerialVisitorConfig;
+  if (v.writeCommand === undefined) return undefined;
+  if (!v.writeCommand.includes('{value}')) throw invalid(deviceId, p.name, 'writeCommand needs {value} where the value goes');
+  // Escapes are resolved in the template only: a value is sent as it is.
+  const [head, ...rest] = unescapeControl(v.writeCommand).split('{value}');
+  let ack: RegExp | undefined;
+  if (v.writeAck !== undefined) {
+    try {
+      ack = new RegExp(v.writeAck);
+    } catch (err) {
+      throw invalid(deviceId, p.name, `writeAck ${v.writeAck} is not a regular expression: ${errorText(err)}`);
+    }
+  }
+  return { bytes: (value) => [head, ...rest].join(valueText(value)), ack };
+}
+
+/** A value as a line protocol writes it: numbers and text as they are, booleans as 1/0. */
+export function valueText(value: PropertyValue): string {
+  return typeof value === 'boolean' ? (value ? '1' : '0') : String(value);
+}
+
+function compileRead(deviceId: string, p: PropertyInstance): PropertyReader {
   const v = p.visitor as SerialVisitorConfig;
   const command = v.command === undefined ? undefined : unescapeControl(v.command);
   const parse = (text: string): Extracted => typed(p, text);

@@ -60,6 +60,13 @@ export const SerialVisitorConfigSchema = Type.Object(
     ),
     sentence: Type.Optional(Type.Union([Type.Literal('GGA'), Type.Literal('RMC')], { description: 'NMEA sentence.' })),
     field: Type.Optional(Type.String({ minLength: 1, description: 'Field of the NMEA sentence.' })),
+    writeCommand: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'ReadWrite properties: the bytes that set the value, {value} where it goes (e.g. "SP {value}\\r"; booleans as 1/0; escapes allowed).',
+      }),
+    ),
+    writeAck: Type.Optional(Type.String({ minLength: 1, description: 'Regex a frame must match to confirm a write (e.g. "^OK"); without it no answer is awaited.' })),
   },
   { description: 'How a property is read from the line.' },
 );
@@ -81,8 +88,9 @@ export function checkSerialDevice(c: SerialDeviceConfig): SchemaIssue[] {
   return [];
 }
 
-export function checkSerialVisitor(v: SerialVisitorConfig, context: Pick<VisitorContext, 'device'>): SchemaIssue[] {
+export function checkSerialVisitor(v: SerialVisitorConfig, context: Pick<VisitorContext, 'device' | 'accessMode' | 'hasDesired'>): SchemaIssue[] {
   const issues: SchemaIssue[] = [];
+  checkWrite(v, context, issues);
   const device = context.device as Partial<SerialDeviceConfig>;
   const nmea = device.framing?.type === 'nmea';
   if (device.mode === 'request' && v.command === undefined) issues.push(issue([], 'mode request (device configData) needs a command for every property'));
@@ -101,6 +109,17 @@ export function checkSerialVisitor(v: SerialVisitorConfig, context: Pick<Visitor
   if (v.pattern !== undefined) checkPattern(v.pattern, v.group ?? 1, issues);
   else if (v.group !== undefined) issues.push(issue(['group'], 'group needs pattern'));
   return issues;
+}
+
+function checkWrite(v: SerialVisitorConfig, context: Pick<VisitorContext, 'accessMode' | 'hasDesired'>, issues: SchemaIssue[]): void {
+  if (v.writeCommand !== undefined && !v.writeCommand.includes('{value}')) issues.push(issue(['writeCommand'], 'writeCommand needs {value} where the value goes (e.g. "SP {value}\\r")'));
+  if (v.writeCommand !== undefined && context.accessMode !== 'ReadWrite') issues.push(issue(['writeCommand'], 'writeCommand is used only for ReadWrite properties; the model property is ReadOnly', 'warning'));
+  if (v.writeCommand === undefined && context.hasDesired) issues.push(issue([], 'a desired value needs writeCommand: the serial driver writes a property only with it'));
+  if (v.writeAck !== undefined) {
+    if (v.writeCommand === undefined) issues.push(issue(['writeAck'], 'writeAck needs writeCommand'));
+    const re = compile(v.writeAck);
+    if (typeof re === 'string') issues.push(issue(['writeAck'], `writeAck is not a valid regular expression: ${re}`));
+  }
 }
 
 function checkPattern(pattern: string, group: number | string, issues: SchemaIssue[]): void {

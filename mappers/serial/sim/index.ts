@@ -163,18 +163,25 @@ class SerialSimulator implements SerialSim {
     for (;;) {
       const hit = this.nextCommand();
       if (!hit) return;
-      this.input = this.input.slice(hit.at + hit.command.length);
+      this.input = this.input.slice(hit.at + hit.length);
+      const answer = hit.respond();
+      if (answer === undefined) continue;
       this.stats.answers++;
-      this.send(hit.device.answer(hit.command, ++this.step), 'answer');
+      this.send(answer, 'answer');
     }
   }
 
-  private nextCommand(): { at: number; command: string; device: LineDeviceSim } | undefined {
-    let best: { at: number; command: string; device: LineDeviceSim } | undefined;
+  /** The earliest command (a poll's or a property's writeCommand) in the input, and its answer. */
+  private nextCommand(): { at: number; length: number; respond: () => string | undefined } | undefined {
+    let best: { at: number; length: number; respond: () => string | undefined } | undefined;
     for (const device of this.lines) {
       for (const command of device.commands) {
         const at = this.input.indexOf(command);
-        if (at >= 0 && (!best || at < best.at)) best = { at, command, device };
+        if (at >= 0 && (!best || at < best.at)) best = { at, length: command.length, respond: () => device.answer(command, ++this.step) };
+      }
+      for (const w of device.writes) {
+        const m = w.re.exec(this.input);
+        if (m && (!best || m.index < best.at)) best = { at: m.index, length: m[0].length, respond: () => device.write(w, m[1]!) };
       }
     }
     return best;

@@ -33,6 +33,29 @@ describe('LineDeviceSim', () => {
     expect(lines).toHaveLength(2);
   });
 
+  it('takes a writeCommand: the value written is answered from then on, with the writeAck answer', () => {
+    const ctl = device('ctl', 'serial', { serialPort: '/x', mode: 'request' }, [
+      { ...property('sp', 'FLOAT', { command: 'SP?\\r', pattern: 'SP=(\\d+(?:\\.\\d+)?)', writeCommand: 'SP {value}\\r', writeAck: '^OK' }), accessMode: 'ReadWrite' as const, minimum: 0, maximum: 100 },
+      { ...property('on', 'BOOLEAN', { command: 'ON?\\r', pattern: 'ON=([01])', writeCommand: 'ON {value}\\r' }), accessMode: 'ReadWrite' as const },
+    ]);
+    const sim = new LineDeviceSim(ctl);
+    const [sp, on] = sim.writes;
+    const m = sp!.re.exec('junkSP 42.5\rSP?\r')!;
+    expect([m.index, m[1]]).toEqual([4, '42.5']);
+    expect(sim.write(sp!, '42.5')).toBe('OK\r\n');
+    expect(sim.answer('SP?\r', 9)).toBe('SP=42.5\r\n');
+    expect(sim.write(on!, '1')).toBeUndefined();
+    expect(sim.answer('ON?\r', 0)).toBe('ON=1\r\n');
+    // A value the device cannot take: no answer, the old value stays.
+    expect(sim.write(sp!, 'warm')).toBeUndefined();
+    expect(sim.answer('SP?\r', 10)).toBe('SP=42.5\r\n');
+  });
+
+  it('refuses a writeCommand it cannot recognise (nothing after {value}), naming the property', () => {
+    const bad = device('b', 'serial', { serialPort: '/x' }, [{ ...property('sp', 'INT', { pattern: 'SP=(\\d+)', writeCommand: 'SP {value}' }), accessMode: 'ReadWrite' as const }]);
+    expect(() => new LineDeviceSim(bad)).toThrow(/property sp: the simulator needs writeCommand with one \{value\} followed by something/);
+  });
+
   it('refuses framing it cannot produce, naming the device', () => {
     const regex = device('r', 'serial', { serialPort: '/x', framing: { type: 'regex', pattern: '<.*?>' } }, [property('a', 'INT', { pattern: '(\\d+)' })]);
     expect(() => new LineDeviceSim(regex)).toThrow(/simulated device default\/r: the simulator cannot produce regex framing/);

@@ -2,6 +2,8 @@ import type { DeviceInstance, PropertyInstance } from '../../../src/model/index.
 import { unescapeControl } from '../escapes.js';
 import { serialErrors } from '../errors.js';
 import type { SerialDeviceConfig, SerialVisitorConfig } from '../schema.js';
+import { parsePropertyValue } from '../../../src/model/index.js';
+import { valueText } from '../reader.js';
 import { exampleFor } from './example.js';
 import { valueCandidates } from './values.js';
 
@@ -11,12 +13,24 @@ interface Piece {
   group: number | string;
 }
 
+/** A property's writeCommand as the simulator recognises it, and its answer. */
+export interface WriteMatcher {
+  property: string;
+  /** The command with the value captured in group 1. */
+  re: RegExp;
+  /** The writeAck answer (terminated), or undefined when none is expected. */
+  ack: string | undefined;
+}
+
 /**
  * A line-protocol device built from its model: answers each property `command` (request mode) or
  * streams lines (stream mode) that the property patterns read back as values in range.
  */
 export class LineDeviceSim {
   readonly commands: string[];
+  readonly writes: WriteMatcher[];
+  /** Values written by a writeCommand: answered from then on instead of the generated ones. */
+  private readonly written = new Map<string, string>();
   private readonly pieces: Piece[];
   private readonly terminate: (line: string) => string;
 
@@ -28,6 +42,7 @@ export class LineDeviceSim {
       return { property: p, re: v.pattern === undefined ? undefined : new RegExp(v.pattern), group: v.group ?? 1 };
     });
     this.commands = [...new Set(device.properties.map((p) => (p.visitor as SerialVisitorConfig).command).filter((c) => c !== undefined).map(unescapeControl))];
+    this.writes = device.properties.flatMap((p) => this.writeMatcher(p));
     // Fail at start, not at the first poll: every answer must be producible.
     for (const c of this.commands) this.answer(c, 0);
     this.stream(0);
@@ -45,6 +60,44 @@ export class LineDeviceSim {
       throw this.error(`cannot build one answer to ${JSON.stringify(command)} that every pattern of ${pieces.map((p) => p.property.name).join(', ')} reads back`);
     }
     return this.terminate(line);
+  }
+
+  /**
+   * A write the line sent: the value is kept (parsed as the property's type, rendered as the
+   * driver writes it) and answered from then on; returns the ack to send, if any.
+   */
+  write(matcher: WriteMatcher, text: string): string | undefined {
+    const property = this.pieces.find((p) => p.property.name === matcher.property)!.property;
+    try {
+      this.written.set(property.name, valueText(parsePropertyValue(property.type, text)));
+    } catch {
+      return undefined; // a value the device would refuse: no ack, the old value stays
+    }
+    return matcher.ack;
+  }
+
+  private writeMatcher(p: PropertyInstance): WriteMatcher[] {
+    const v = p.visitor as SerialVisitorConfig;
+    if (v.writeCommand === undefined) return [];
+    const [head, ...rest] = unescapeControl(v.writeCommand).split('{value}');
+    const tail = rest.join('{value}');
+    if (rest.length !== 1 || tail === '') {
+      throw this.error(`property ${p.name}: the simulator needs writeCommand with one {value} followed by something (a terminator such as \\r)`);
+    }
+    const re = new RegExp(`${escapeRegex(head!)}(.*?)${escapeRegex(tail)}`);
+    let ack: string | undefined;
+    if (v.writeAck !== undefined) {
+      const want = new RegExp(v.writeAck);
+      let line: string | undefined;
+      try {
+        line = exampleFor(want.source, { group: -1, text: '' });
+      } catch {
+        line = undefined;
+      }
+      if (line === undefined || !want.test(line)) throw this.error(`property ${p.name}: cannot build an answer that writeAck /${v.writeAck}/ matches`);
+      ack = this.terminate(line);
+    }
+    return [{ property: p.name, re, ack }];
   }
 
   /** Stream mode: one line with every property, or a line per property when patterns collide. */
@@ -68,7 +121,8 @@ export class LineDeviceSim {
 
   /** One value rendering that the pattern reads back exactly; undefined when none does. */
   private piece(p: Piece, n: number, i: number): string | undefined {
-    for (const text of valueCandidates(p.property, n, i)) {
+    const written = this.written.get(p.property.name);
+    for (const text of written === undefined ? valueCandidates(p.property, n, i) : [written]) {
       if (!p.re) return text;
       let line: string;
       try {
@@ -84,6 +138,10 @@ export class LineDeviceSim {
   private error(why: string) {
     return serialErrors.create('KEDGE_SERIAL_SIM_CONFIG', `simulated device ${this.device.id}: ${why}`);
   }
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function readBack(p: Piece, line: string): string | undefined {
