@@ -66,6 +66,7 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
   const hub = new CloudHub({
     bus, linkState, logger, registry, ...(clock ? { clock } : {}),
     host: config.hubHost, port: config.hubPort, keepaliveTimeoutMs: config.keepaliveTimeoutMs, maxPayloadBytes: config.maxFrameBytes,
+    ...(config.tokenFile === undefined ? {} : { tokenFile: config.tokenFile }),
   });
   const api = new CloudApi({ bus, store, logger, registry, host: config.apiHost, port: config.apiPort });
   const runtime = new ModuleRuntime([storeModule, mqtt, devices, edges, hub, api], { logger });

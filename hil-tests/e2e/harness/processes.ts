@@ -85,12 +85,12 @@ export async function edgeSetup(node: string, dataDir: string, cloudUrl: string,
 }
 
 /** Starts `kedge edge` (again, on the same folder and ports after a kill) and waits for its API. */
-export async function startEdge(s: EdgeSetup): Promise<KedgeProcess> {
+export async function startEdge(s: EdgeSetup, extraEnv: Record<string, string> = {}): Promise<KedgeProcess> {
   const proc = new KedgeProcess(
     'edge',
     spawnKedge(
       ['edge', '--node', s.node, '--data-dir', s.dataDir, '--cloud', s.cloudUrl, '--mqtt-port', `${s.mqttPort}`, '--api-port', `${s.apiPort}`, '--mappers', s.mappers],
-      { KEDGE_EDGE__SERVICEBUS_PORT: `${await freePort()}` },
+      { KEDGE_EDGE__SERVICEBUS_PORT: `${await freePort()}`, ...extraEnv },
     ),
   );
   await waitFor(() => httpOk(`http://127.0.0.1:${s.apiPort}/healthz`), 'the edge API', 60_000, [proc]);

@@ -6,6 +6,7 @@ interface CloudFlags {
   dataDir?: string;
   hubPort?: string;
   hubHost?: string;
+  tokenFile?: string;
   apiPort?: string;
   apiHost?: string;
   mqttPort?: string;
@@ -22,6 +23,7 @@ export function registerCloud(program: Command): void {
     .option('--data-dir <dir>', 'folder of the cloud store (default .kedge/cloud)')
     .option('--hub-port <port>', 'CloudHub WebSocket port (default 10000)')
     .option('--hub-host <addr>', 'CloudHub address (default 0.0.0.0: edge nodes connect from other machines)')
+    .option('--token-file <file>', 'edge nodes must present the token in this file (give each node the same file with kedge edge --token-file)')
     .option('--api-port <port>', 'HTTP API port for the CLI (default 10080)')
     .option('--api-host <addr>', 'HTTP API address (default 127.0.0.1; the API has no authentication yet)')
     .option('--mqtt-port <port>', 'embedded cloud MQTT broker port (default 1883)')
@@ -51,6 +53,7 @@ async function runCloud(flags: CloudFlags): Promise<number> {
       { path: ['cloud', 'dataDir'], value: flags.dataDir, flag: '--data-dir' },
       { path: ['cloud', 'hubPort'], value: num(flags.hubPort), flag: '--hub-port' },
       { path: ['cloud', 'hubHost'], value: flags.hubHost, flag: '--hub-host' },
+      { path: ['cloud', 'tokenFile'], value: flags.tokenFile, flag: '--token-file' },
       { path: ['cloud', 'apiPort'], value: num(flags.apiPort), flag: '--api-port' },
       { path: ['cloud', 'apiHost'], value: flags.apiHost, flag: '--api-host' },
       { path: ['cloud', 'mqtt', 'port'], value: num(flags.mqttPort), flag: '--mqtt-port' },

@@ -21,6 +21,7 @@ interface EdgeOptions {
   node?: string;
   dataDir?: string;
   cloud?: string;
+  tokenFile?: string;
   mqttPort?: number;
   mqttUrl?: string;
   apiPort?: number;
@@ -42,6 +43,7 @@ export function registerEdge(program: Command): void {
     .option('--node <name>', 'node name (DNS-1123)')
     .option('--data-dir <dir>', 'folder of the SQLite store, logs and mapper state')
     .option('--cloud <url>', 'CloudHub URL (ws[s]://host:10000); none = standalone')
+    .option('--token-file <file>', 'the token CloudHub expects (the same file as the cloud\'s --token-file)')
     .option('--mqtt-port <port>', 'embedded MQTT broker port on 127.0.0.1 (default 1884)', port)
     .option('--mqtt-url <url>', 'external MQTT broker (e.g. mqtt://127.0.0.1:1883) instead of the embedded one')
     .option('--api-port <port>', 'local HTTP API port on 127.0.0.1 (default 10550)', port)
@@ -68,6 +70,7 @@ export async function runEdge(opts: EdgeOptions): Promise<void> {
       flag(['node'], opts.node, '--node'),
       flag(['dataDir'], opts.dataDir, '--data-dir'),
       flag(['cloud'], opts.cloud, '--cloud'),
+      flag(['cloudTokenFile'], opts.tokenFile, '--token-file'),
       flag(['mqtt', 'port'], opts.mqttPort, '--mqtt-port'),
       flag(['mqtt', 'url'], opts.mqttUrl, '--mqtt-url'),
       flag(['apiPort'], opts.apiPort, '--api-port'),

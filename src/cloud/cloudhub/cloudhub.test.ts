@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AckContent, CloudChannels, CloudRequests, UpstreamMessage } from '../../contracts/index.js';
 import { Bus } from '../../core/bus/index.js';
@@ -239,5 +242,38 @@ describe('CloudHub', () => {
       await waitUntil(() => again.received.length === 1, 'resend of 2');
       expect((again.received[0]!.content as { token: string }).token).toBe('2');
     });
+  });
+});
+
+describe('CloudHub with a token file', () => {
+  it('refuses a node without the token or with another one (401, counted), accepts the right one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kedge-hub-token-'));
+    const store = new SqliteObjectStore({ file: ':memory:' });
+    const registry = createMetricsRegistry();
+    const token = 'f00dfeedf00dfeedf00dfeed';
+    await writeFile(join(dir, 'token'), `${token}\n`);
+    const hub = new CloudHub({ bus: new Bus({ logger: silentLogger() }), linkState: new SqliteLinkState(store.database), logger: silentLogger(), registry, host: '127.0.0.1', port: 0, tokenFile: join(dir, 'token') });
+    await hub.start();
+    try {
+      await expect(RawEdge.connect(hub.port, 'edge-1')).rejects.toThrow(/Unexpected server response: 401/);
+      await expect(RawEdge.connect(hub.port, 'edge-1', 'kedge', { authorization: 'Bearer not-the-token-at-all' })).rejects.toThrow(/401/);
+      expect(hub.connectedNodes).toEqual([]);
+      const edge = await RawEdge.connect(hub.port, 'edge-1', 'kedge', { authorization: `Bearer ${token}` });
+      await waitUntil(() => hub.connectedNodes.includes('edge-1'), 'edge-1 connected');
+      edge.close();
+      expect(await registry.getSingleMetricAsString('kedge_cloudhub_unauthorized_total')).toMatch(/kedge_cloudhub_unauthorized_total 2/);
+    } finally {
+      await hub.stop();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('does not start with a token file it cannot use', async () => {
+    const store = new SqliteObjectStore({ file: ':memory:' });
+    const hub = new CloudHub({ bus: new Bus({ logger: silentLogger() }), linkState: new SqliteLinkState(store.database), logger: silentLogger(), registry: createMetricsRegistry(), host: '127.0.0.1', port: 0, tokenFile: '/nonexistent/kedge-token' });
+    await expect(hub.start()).rejects.toMatchObject({ code: 'KEDGE_TOKEN_FILE' });
+    await hub.stop();
+    await store.close();
   });
 });

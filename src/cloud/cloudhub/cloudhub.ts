@@ -19,6 +19,7 @@ import { systemClock, type Clock, type Timer } from '../../core/clock/index.js';
 import { errorText } from '../../core/errors/index.js';
 import { buildResponse, Operation, parseMessage, parseResource, serializeMessage, type Message } from '../../core/message/index.js';
 import type { Module } from '../../core/module/index.js';
+import { bearerMatches, readTokenFile } from '../../core/token/index.js';
 import type { LinkStateStore } from '../store/index.js';
 import { DedupeWindow } from './dedupe.js';
 import { DownstreamQueues } from './downstream.js';
@@ -39,6 +40,11 @@ export interface CloudHubOptions {
   host?: string;
   /** 0 picks a free port (tests); see `port` after start(). */
   port: number;
+  /**
+   * A file holding the token edge nodes must present (`Authorization: Bearer <token>`); read at
+   * start. Without it any client that reaches the port may connect as any node.
+   */
+  tokenFile?: string;
   /** Largest frame accepted (default 4 MiB); larger frames close the connection with 1009. */
   maxPayloadBytes?: number;
   /** A node without any frame for this long is not ready and its socket is closed (default 30 s). */
@@ -103,6 +109,7 @@ export class CloudHub implements Module {
   private unserve: (() => void) | undefined;
   private readonly log: Logger;
   private readonly clock: Clock;
+  private token: string | undefined;
 
   constructor(private readonly options: CloudHubOptions) {
     this.log = options.logger.child({ module: 'cloudhub' });
@@ -131,6 +138,7 @@ export class CloudHub implements Module {
 
   async start(): Promise<void> {
     const o = this.options;
+    this.token = o.tokenFile === undefined ? undefined : readTokenFile(o.tokenFile);
     this.queues = new DownstreamQueues(o.linkState);
     this.dedupe = new DedupeWindow(o.linkState, o.dedupeWindow ?? 2048);
     this.metrics ??= cloudhubMetrics(o.registry, () => this.queues?.pendingCount() ?? 0, () => this.conns.size, () => this.calls?.count() ?? 0);
@@ -146,7 +154,8 @@ export class CloudHub implements Module {
     this.unserve = o.bus.serve('servicebus.call', { name: this.name, group: this.group }, (req) => this.serviceCall(req));
     const timeout = o.keepaliveTimeoutMs ?? 30_000;
     this.sweepTimer = this.clock.setInterval(() => this.sweep(timeout), Math.max(10, Math.min(1000, Math.floor(timeout / 4))));
-    this.log.info({ port: this.port, host: o.host ?? '0.0.0.0' }, 'CloudHub listening');
+    this.log.info({ port: this.port, host: o.host ?? '0.0.0.0', token: this.token !== undefined }, 'CloudHub listening');
+    if (!this.token) this.log.warn('CloudHub accepts edge nodes without a token: any client that reaches the port may connect as any node (set a token file)');
   }
 
   async stop(): Promise<void> {
@@ -175,6 +184,12 @@ export class CloudHub implements Module {
     if (!path || !this.wss) {
       this.log.warn({ url: req.url, code: 'KEDGE_CLOUDHUB_BAD_PATH', remote: req.socket.remoteAddress }, 'refused a connection to an unknown path');
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    if (this.token !== undefined && !bearerMatches(req.headers.authorization, this.token)) {
+      this.metrics!.unauthorized.inc();
+      this.log.warn({ node: path.node, code: 'KEDGE_CLOUDHUB_UNAUTHORIZED', remote: req.socket.remoteAddress }, `refused node ${path.node}: ${req.headers.authorization ? 'wrong token' : 'no token'}`);
+      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(path.node, ws, req));

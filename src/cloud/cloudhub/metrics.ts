@@ -9,6 +9,7 @@ export function cloudhubMetrics(registry: Registry, pending: () => number, conne
       labelNames: ['reason'],
       registers: [registry],
     }),
+    unauthorized: new Counter({ name: 'kedge_cloudhub_unauthorized_total', help: 'Connections refused for a missing or wrong token (401)', registers: [registry] }),
     duplicates: new Counter({ name: 'kedge_cloudhub_duplicates_total', help: 'Messages received again after being handled (only acknowledged)', registers: [registry] }),
     handlerFailures: new Counter({ name: 'kedge_cloudhub_handler_failures_total', help: 'Messages not handled for now (transient failure)', registers: [registry] }),
     replaced: new Counter({ name: 'kedge_cloudhub_replaced_connections_total', help: 'Connections closed because the same node connected again', registers: [registry] }),

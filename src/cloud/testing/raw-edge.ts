@@ -17,8 +17,8 @@ export class RawEdge {
     });
   }
 
-  static connect(port: number, node: string, project = 'kedge'): Promise<RawEdge> {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/${project}/${node}/events`);
+  static connect(port: number, node: string, project = 'kedge', headers: Record<string, string> = {}): Promise<RawEdge> {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/${project}/${node}/events`, { headers });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(new RawEdge(ws)));
       ws.once('error', reject);

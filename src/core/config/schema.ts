@@ -20,6 +20,7 @@ export const EdgeConfigSchema = Type.Object(
     node: NodeName,
     dataDir: Type.String({ minLength: 1, default: '.kedge/edge', description: 'Folder of the SQLite store, logs and certificates' }),
     cloud: Type.Optional(Type.String({ pattern: '^wss?://', description: 'CloudHub URL, e.g. ws://cloud:10000; none = standalone' })),
+    cloudTokenFile: Type.Optional(Type.String({ minLength: 1, description: 'File with the token CloudHub expects (the cloud\'s --token-file)' })),
     mqtt: Type.Object(
       {
         port: Port(1884, 'Port of the embedded MQTT broker on 127.0.0.1'),
@@ -53,6 +54,7 @@ export const CloudConfigSchema = Type.Object(
     dataDir: Type.String({ minLength: 1, default: '.kedge/cloud', description: 'Folder of the cloud store' }),
     hubPort: Port(10000, 'CloudHub WebSocket port'),
     hubHost: Type.String({ minLength: 1, default: '0.0.0.0', description: 'CloudHub address (edge nodes connect from other machines)' }),
+    tokenFile: Type.Optional(Type.String({ minLength: 1, description: 'File with the token edge nodes must present; without it CloudHub accepts any client' })),
     apiPort: Port(10080, 'HTTP API port for the CLI'),
     apiHost: Type.String({ minLength: 1, default: '127.0.0.1', description: 'HTTP API address (no authentication yet: keep it local or behind a proxy)' }),
     keepaliveTimeoutMs: Type.Integer({ minimum: 1000, default: 30_000, description: 'A node without any frame for this long is not ready' }),

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EdgeChannels, EdgeRequests } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
@@ -51,6 +54,7 @@ describe('EdgeHub', () => {
     append(...msgs);
     await waitFor(() => cloud.uploads().length === 5, 'five uploads');
     expect(cloud.paths).toEqual(['/kedge/edge-1/events']);
+    expect(cloud.authorizations).toEqual(['']);
     expect(cloud.uploads().map((m) => m.header.msg_id)).toEqual(msgs.map((m) => m.header.msg_id));
     expect(outbox.stats().count).toBe(5);
     cloud.ack(msgs[1]!);
@@ -61,6 +65,22 @@ describe('EdgeHub', () => {
     // Bytes as they went out: the stored JSON of each message.
     const bytes = msgs.reduce((n, m) => n + Buffer.byteLength(JSON.stringify(m)), 0);
     expect(await metric('kedge_edgehub_sent_bytes_total')).toBe(`kedge_edgehub_sent_bytes_total ${bytes}`);
+  });
+
+  it('presents the token of its token file (Authorization: Bearer), and none without one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kedge-edge-token-'));
+    try {
+      await writeFile(join(dir, 'token'), 'f00dfeedf00dfeedf00dfeed\n');
+      await start({ tokenFile: join(dir, 'token') });
+      await waitFor(() => cloud.authorizations.length === 1, 'a connection');
+      expect(cloud.authorizations).toEqual(['Bearer f00dfeedf00dfeedf00dfeed']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('does not start with a token file it cannot use', async () => {
+    await expect(start({ tokenFile: '/nonexistent/kedge-token' })).rejects.toMatchObject({ code: 'KEDGE_TOKEN_FILE' });
   });
 
   it('keeps at most `window` messages unacknowledged', async () => {

@@ -6,6 +6,7 @@ import type { Bus } from '../../core/bus/index.js';
 import { systemClock, type Clock, type Timer } from '../../core/clock/index.js';
 import { newMessage, Operation, parseMessage, serializeMessage, type Message, type MessageRoute } from '../../core/message/index.js';
 import type { Module } from '../../core/module/index.js';
+import { bearer, readTokenFile } from '../../core/token/index.js';
 import type { OutboxStore } from '../store/index.js';
 import { Backoff, DEFAULT_BACKOFF } from './backoff.js';
 import { edgehubErrors } from './errors.js';
@@ -32,6 +33,8 @@ export interface EdgeHubDeps {
   cloudUrl: string;
   node: string;
   project?: string;
+  /** A file holding the token CloudHub expects (sent as `Authorization: Bearer`); read at start. */
+  tokenFile?: string;
   clock?: Clock;
   /** Keepalive period (default 15 s, KubeEdge's). */
   keepaliveMs?: number;
@@ -65,6 +68,7 @@ export class EdgeHub implements Module {
   private ws: WebSocket | undefined;
   private corked: WebSocket | undefined;
   private url = '';
+  private token: string | undefined;
   private running = false;
   private sender: OutboxSender | undefined;
   private backoff: Backoff | undefined;
@@ -90,6 +94,7 @@ export class EdgeHub implements Module {
   async start(): Promise<void> {
     this.url = hubUrl(this.deps.cloudUrl, this.deps.project ?? 'kedge', this.deps.node);
     const d = this.deps;
+    this.token = d.tokenFile === undefined ? undefined : readTokenFile(d.tokenFile);
     this.metrics ??= edgehubMetrics(d.registry, () => ({ connected: this.connected, inflight: this.sender?.inflightCount ?? 0 }));
     this.backoff = new Backoff({ ...DEFAULT_BACKOFF, random: Math.random, ...stripUndefined(d.backoff ?? {}) });
     this.sender = new OutboxSender(d.outbox, { ...DEFAULT_SENDER, ...stripUndefined(d.sender ?? {}) }, this.clock, {
@@ -132,6 +137,7 @@ export class EdgeHub implements Module {
       maxPayload: this.deps.maxPayloadBytes ?? 4 * 1024 * 1024,
       perMessageDeflate: false,
       handshakeTimeout: this.deps.handshakeTimeoutMs ?? 10_000,
+      ...(this.token === undefined ? {} : { headers: { authorization: bearer(this.token) } }),
     });
     this.ws = ws;
     ws.on('open', () => this.onOpen(ws));
@@ -222,7 +228,9 @@ export class EdgeHub implements Module {
 
   private onSocketError(ws: WebSocket, err: Error & { code?: string }): void {
     if (ws !== this.ws) return;
-    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+    if (/Unexpected server response: 401/.test(err.message)) {
+      this.log.warn({ code: 'KEDGE_EDGEHUB_UNAUTHORIZED', url: this.url }, `the cloud refused node ${this.deps.node}: ${this.token ? 'its token is not the cloud\'s' : 'the cloud wants a token (--token-file)'}; retrying`);
+    } else if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
       this.metrics!.rejectedFrames.inc({ reason: 'too_big' });
       this.log.warn({ code: 'KEDGE_EDGEHUB_FRAME_TOO_BIG', url: this.url }, `closing the link: the cloud sent a frame above ${this.deps.maxPayloadBytes ?? 4 * 1024 * 1024} bytes`);
     } else {

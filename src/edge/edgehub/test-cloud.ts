@@ -16,6 +16,8 @@ import { createEdgeHub, type EdgeHub, type EdgeHubDeps } from './index.js';
 export class FakeCloud {
   readonly received: Message[] = [];
   readonly paths: string[] = [];
+  /** The Authorization header of each connection ('' when none). */
+  readonly authorizations: string[] = [];
   readonly sockets: WebSocket[] = [];
   readonly closes: Array<{ code: number; reason: string }> = [];
   autoAck = true;
@@ -25,6 +27,7 @@ export class FakeCloud {
     this.port = (wss.address() as AddressInfo).port;
     wss.on('connection', (ws, req) => {
       this.paths.push(req.url ?? '');
+      this.authorizations.push(req.headers.authorization ?? '');
       this.sockets.push(ws);
       ws.on('message', (data) => {
         const parsed = parseMessage(data as Buffer);

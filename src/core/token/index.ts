@@ -1,0 +1,1 @@
+export { bearer, bearerMatches, MIN_TOKEN_LENGTH, readTokenFile, tokenErrors } from './token.js';
