@@ -94,8 +94,10 @@ for (const [name, start] of Object.entries(brokers)) {
       await offline;
       expect(c.connected).toBe(false);
       await expect(publish(c, 'down', 'x')).rejects.toThrow(/not connected/);
+      // Listen before the restart: the client (retrying every 100 ms) may connect before start() returns.
+      const reconnected = once(c, 'connect');
       broker = await start(port);
-      await once(c, 'connect');
+      await reconnected;
       await publish(c, 'up', 'x');
     });
   });
