@@ -68,7 +68,7 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     host: config.hubHost, port: config.hubPort, keepaliveTimeoutMs: config.keepaliveTimeoutMs, maxPayloadBytes: config.maxFrameBytes,
     ...(config.tokenFile === undefined ? {} : { tokenFile: config.tokenFile }),
   });
-  const api = new CloudApi({ bus, store, logger, registry, host: config.apiHost, port: config.apiPort });
+  const api = new CloudApi({ bus, store, logger, registry, host: config.apiHost, port: config.apiPort, ...(config.apiTokenFile === undefined ? {} : { tokenFile: config.apiTokenFile }) });
   const runtime = new ModuleRuntime([storeModule, mqtt, devices, edges, hub, api], { logger });
   return {
     bus,

@@ -1,6 +1,7 @@
 import type { Device, DeviceModel } from '../../model/index.js';
 import type { ApplyResult, NodeView, ServiceCallResponse, TwinView } from '../../contracts/index.js';
 import { KedgeError } from '../../core/errors/index.js';
+import { bearer } from '../../core/token/index.js';
 import { clientErrors } from './errors.js';
 import type { ServerTarget } from './target.js';
 
@@ -70,7 +71,11 @@ export class ApiClient {
     try {
       res = await fetch(url, {
         method,
-        headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+        headers: {
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(this.target.token === undefined ? {} : { authorization: bearer(this.target.token) }),
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(timeoutMs),
       });

@@ -1,3 +1,4 @@
+import { readTokenFile } from '../../core/token/index.js';
 import { clientErrors } from './errors.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:10080';
@@ -8,17 +9,23 @@ export interface ServerTarget {
   url: string;
   /** What answers there, for error messages. */
   kind: 'cloud' | 'edge';
+  /** Sent as `Authorization: Bearer` (the cloud's --api-token-file). */
+  token?: string;
 }
 
 export interface TargetOptions {
   server?: string;
   edge?: boolean;
+  /** The cloud API's token file; default `KEDGE_API_TOKEN_FILE`. */
+  tokenFile?: string;
 }
 
 /** `--edge` means the local edge API; `--server` wins when both are given explicitly. */
-export function resolveTarget(opts: TargetOptions): ServerTarget {
-  if (opts.server !== undefined) return { url: checkUrl(opts.server), kind: opts.edge ? 'edge' : 'cloud' };
-  return opts.edge ? { url: EDGE_SERVER, kind: 'edge' } : { url: DEFAULT_SERVER, kind: 'cloud' };
+export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv = process.env): ServerTarget {
+  const base: ServerTarget =
+    opts.server !== undefined ? { url: checkUrl(opts.server), kind: opts.edge ? 'edge' : 'cloud' } : opts.edge ? { url: EDGE_SERVER, kind: 'edge' } : { url: DEFAULT_SERVER, kind: 'cloud' };
+  const tokenFile = opts.tokenFile ?? env['KEDGE_API_TOKEN_FILE'];
+  return tokenFile ? { ...base, token: readTokenFile(tokenFile) } : base;
 }
 
 function checkUrl(raw: string): string {

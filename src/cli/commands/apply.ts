@@ -26,6 +26,7 @@ export function registerApply(program: Command): void {
     .requiredOption('-f, --filename <path...>', 'YAML files or folders (repeatable)')
     .option('--edge', 'send to the local edge node (http://127.0.0.1:10550) instead of the cloud')
     .option('--server <url>', 'kedge API URL (default http://127.0.0.1:10080)')
+    .option('--token-file <file>', 'the cloud API token (default $KEDGE_API_TOKEN_FILE)')
     .addHelpText('after', HELP)
     .action(runAction('apply', (opts: ApplyOptions) => runApply(opts, (s) => process.stdout.write(s))));
 }

@@ -13,7 +13,7 @@ describe('kedge call', () => {
     const cmd = buildProgram('0.0.0').commands.find((c) => c.name() === 'call');
     expect(cmd).toBeDefined();
     expect(cmd!.registeredArguments.map((a) => a.name())).toEqual(['node', 'method', 'target', 'path']);
-    expect(cmd!.options.map((o) => o.long)).toEqual(['--data', '--header', '--timeout', '--server']);
+    expect(cmd!.options.map((o) => o.long)).toEqual(['--data', '--header', '--timeout', '--server', '--token-file']);
     let help = '';
     cmd!.configureOutput({ writeOut: (s) => (help += s) });
     cmd!.outputHelp();

@@ -23,6 +23,7 @@ export interface CallOptions {
   data?: string;
   header?: string[];
   server?: string;
+  tokenFile?: string;
   timeout?: number;
 }
 
@@ -38,6 +39,7 @@ export function registerCall(program: Command): void {
     .option('-H, --header <header>', "request header 'Name: value' (repeatable)", (h: string, all: string[] = []) => [...all, h])
     .option('--timeout <ms>', 'how long the cloud waits for the answer, 1..60000 (default 15000)', integer(1, 60_000))
     .option('--server <url>', 'kedge cloud API URL (default http://127.0.0.1:10080)')
+    .option('--token-file <file>', 'the cloud API token (default $KEDGE_API_TOKEN_FILE)')
     .addHelpText('after', HELP)
     .action(
       runAction('call', (node: string, method: string, target: string, path: string, opts: CallOptions) =>
@@ -52,7 +54,7 @@ export async function runCall(node: string, method: string, target: string, path
   if (Object.keys(headers).length > 0) body.headers = headers;
   if (opts.data !== undefined) body.body = (await readData(opts.data)).toString('base64');
   if (opts.timeout !== undefined) body.timeoutMs = opts.timeout;
-  const client = new ApiClient(resolveTarget({ ...(opts.server ? { server: opts.server } : {}) }));
+  const client = new ApiClient(resolveTarget({ ...(opts.server ? { server: opts.server } : {}), ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}) }));
   const res = await client.serviceCall(node, body, (opts.timeout ?? 15_000) + 10_000);
   write(`HTTP/1.1 ${res.status} ${STATUS_CODES[res.status] ?? ''}\n`);
   const out = Buffer.from(res.body, 'base64');

@@ -7,6 +7,7 @@ interface CloudFlags {
   hubPort?: string;
   hubHost?: string;
   tokenFile?: string;
+  apiTokenFile?: string;
   apiPort?: string;
   apiHost?: string;
   mqttPort?: string;
@@ -25,7 +26,8 @@ export function registerCloud(program: Command): void {
     .option('--hub-host <addr>', 'CloudHub address (default 0.0.0.0: edge nodes connect from other machines)')
     .option('--token-file <file>', 'edge nodes must present the token in this file (give each node the same file with kedge edge --token-file)')
     .option('--api-port <port>', 'HTTP API port for the CLI (default 10080)')
-    .option('--api-host <addr>', 'HTTP API address (default 127.0.0.1; the API has no authentication yet)')
+    .option('--api-host <addr>', 'HTTP API address (default 127.0.0.1; set --api-token-file before opening it wider)')
+    .option('--api-token-file <file>', 'the HTTP API wants the token in this file from every request but /healthz (the CLI: --token-file or KEDGE_API_TOKEN_FILE)')
     .option('--mqtt-port <port>', 'embedded cloud MQTT broker port (default 1883)')
     .option('--mqtt-host <addr>', 'embedded broker address (default 127.0.0.1; 0.0.0.0 lets other machines subscribe)')
     .option('--mqtt-url <url>', 'use an external MQTT 3.1.1 broker (e.g. mqtt://mosquitto:1883) instead of the embedded one')
@@ -56,6 +58,7 @@ async function runCloud(flags: CloudFlags): Promise<number> {
       { path: ['cloud', 'tokenFile'], value: flags.tokenFile, flag: '--token-file' },
       { path: ['cloud', 'apiPort'], value: num(flags.apiPort), flag: '--api-port' },
       { path: ['cloud', 'apiHost'], value: flags.apiHost, flag: '--api-host' },
+      { path: ['cloud', 'apiTokenFile'], value: flags.apiTokenFile, flag: '--api-token-file' },
       { path: ['cloud', 'mqtt', 'port'], value: num(flags.mqttPort), flag: '--mqtt-port' },
       { path: ['cloud', 'mqtt', 'host'], value: flags.mqttHost, flag: '--mqtt-host' },
       { path: ['cloud', 'mqtt', 'url'], value: flags.mqttUrl, flag: '--mqtt-url' },

@@ -16,6 +16,7 @@ export function registerDelete(program: Command): void {
     .argument('<name>', '<namespace>/<name>')
     .option('--edge', 'delete on the local edge node (http://127.0.0.1:10550) instead of the cloud')
     .option('--server <url>', 'kedge API URL (default http://127.0.0.1:10080)')
+    .option('--token-file <file>', 'the cloud API token (default $KEDGE_API_TOKEN_FILE)')
     .addHelpText('after', HELP)
     .action(runAction('delete', (kind: string, name: string, opts: TargetOptions) => runDelete(kind, name, opts, (s) => process.stdout.write(s))));
 }

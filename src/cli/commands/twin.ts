@@ -32,6 +32,7 @@ export function registerTwin(program: Command): void {
     .option('-o, --output <format>', 'table | json | yaml', 'table')
     .option('--edge', 'send to the local edge node (http://127.0.0.1:10550) instead of the cloud')
     .option('--server <url>', 'kedge API URL (default http://127.0.0.1:10080)')
+    .option('--token-file <file>', 'the cloud API token (default $KEDGE_API_TOKEN_FILE)')
     .addHelpText('after', HELP)
     .action(
       runAction('twin set', (device: string, assignments: string[], opts: TwinSetOptions) => runTwinSet(device, assignments, opts, (s) => process.stdout.write(s))),

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -7,6 +7,7 @@ import type { CloudChannels, CloudRequests } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { errorText } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
+import { bearerMatches, readTokenFile } from '../../core/token/index.js';
 import type { ObjectStore } from '../store/index.js';
 import { apiErrors } from './errors.js';
 import { sendError } from './http.js';
@@ -17,8 +18,10 @@ export interface CloudApiOptions {
   store: ObjectStore;
   logger: Logger;
   registry: Registry;
-  /** Default 127.0.0.1: the API has no authentication yet. */
+  /** Default 127.0.0.1: without a token file anyone who reaches the port may use the API. */
   host?: string;
+  /** A file holding the token every request but /healthz must present (`Authorization: Bearer`); read at start. */
+  tokenFile?: string;
   port: number;
   /** Largest request body (default 8 MiB). */
   bodyLimitBytes?: number;
@@ -46,8 +49,10 @@ export class CloudApi implements Module {
     const o = this.options;
     this.requests ??= new Counter({ name: 'kedge_api_requests_total', help: 'HTTP API requests by status', labelNames: ['status'], registers: [o.registry] });
     const ctx = { bus: o.bus, store: o.store, registry: o.registry, bodyLimitBytes: o.bodyLimitBytes ?? 8 * 1024 * 1024, maxWaitMs: o.maxWaitMs ?? 60_000 };
+    const token = o.tokenFile === undefined ? undefined : readTokenFile(o.tokenFile);
     const server = createServer((req, res) => {
-      dispatch(ctx, req, res)
+      this.authorize(req, token)
+        .then(() => dispatch(ctx, req, res))
         .then(() => this.requests!.inc({ status: String(res.statusCode) }))
         .catch((err: unknown) => {
           const status = sendError(res, err);
@@ -62,7 +67,15 @@ export class CloudApi implements Module {
       server.listen(o.port, host, () => resolve());
     });
     this.server = server;
-    this.log.info({ host, port: this.port }, 'HTTP API listening');
+    this.log.info({ host, port: this.port, token: token !== undefined }, 'HTTP API listening');
+  }
+
+  /** Everything but /healthz needs the token, when there is one (a health probe has none to give). */
+  private async authorize(req: IncomingMessage, token: string | undefined): Promise<void> {
+    if (token === undefined || req.url === '/healthz' || bearerMatches(req.headers.authorization, token)) return;
+    this.log.warn({ method: req.method, url: req.url, remote: req.socket.remoteAddress, code: 'KEDGE_API_UNAUTHORIZED' }, 'API request without the token refused');
+    req.resume();
+    throw apiErrors.create('KEDGE_API_UNAUTHORIZED', `${req.method} ${req.url}: ${req.headers.authorization ? 'wrong token' : 'no token'}`);
   }
 
   async stop(): Promise<void> {

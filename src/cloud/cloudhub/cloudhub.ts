@@ -155,7 +155,7 @@ export class CloudHub implements Module {
     const timeout = o.keepaliveTimeoutMs ?? 30_000;
     this.sweepTimer = this.clock.setInterval(() => this.sweep(timeout), Math.max(10, Math.min(1000, Math.floor(timeout / 4))));
     this.log.info({ port: this.port, host: o.host ?? '0.0.0.0', token: this.token !== undefined }, 'CloudHub listening');
-    if (!this.token) this.log.warn('CloudHub accepts edge nodes without a token: any client that reaches the port may connect as any node (set a token file)');
+    if (!this.token) this.log.warn('CloudHub accepts edge nodes without a token: any client that reaches the port may connect as any node (kedge cloud --token-file)');
   }
 
   async stop(): Promise<void> {
