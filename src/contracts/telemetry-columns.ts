@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { Quality } from '../model/cleansing/index.js';
+import { QualitySchema, type Quality } from '../model/cleansing/index.js';
 
 /**
  * Telemetry column-wise, the link's format for cleansed readings going up (`telemetrycolumns`,
@@ -11,7 +11,6 @@ import type { Quality } from '../model/cleansing/index.js';
  * and a gateway on a metered cellular link pays for every byte.
  */
 
-const QualitySchema = Type.Union([Type.Literal('good'), Type.Literal('bad'), Type.Literal('uncertain'), Type.Literal('stale')]);
 const ValueSchema = Type.Union([Type.Number(), Type.Boolean(), Type.String(), Type.Null()]);
 const Count = Type.Integer({ minimum: 1 });
 const MAX = 100_000;
@@ -46,6 +45,7 @@ export type ColumnValue = DeviceColumns['v'][number];
 /** Builds one device's columns reading by reading (the edge, between two commits). */
 export class DeviceColumnsBuilder {
   readonly columns: DeviceColumns;
+  /** (property, unit) -> index in `properties`; see entry(). */
   private readonly index = new Map<string, number>();
 
   constructor(device: string) {
@@ -59,19 +59,29 @@ export class DeviceColumnsBuilder {
   /** `unit` empty or undefined: none. */
   add(property: string, value: ColumnValue, quality: Quality, ts: number, unit?: string): void {
     const c = this.columns;
-    const key = unit ? `${property}\u0000${unit}` : property;
-    let i = this.index.get(key);
-    if (i === undefined) {
-      i = c.properties.length;
-      this.index.set(key, i);
-      c.properties.push(property);
-      if (unit && !c.units) c.units = c.properties.map(() => '');
-      if (c.units) c.units[i] = unit ?? '';
-    }
-    c.p.push(i);
+    c.p.push(this.entry(property, unit || ''));
     c.v.push(value);
     appendRun(c.q, quality);
     appendRun(c.t, ts);
+  }
+
+  /**
+   * The index of (property, unit). Keyed by the property alone for the unit it came with first
+   * (no string built per reading); a property seen under another unit too gets a composite key.
+   */
+  private entry(property: string, unit: string): number {
+    const c = this.columns;
+    const first = this.index.get(property);
+    if (first !== undefined && (c.units?.[first] ?? '') === unit) return first;
+    const key = `${property}\u0000${unit}`;
+    const other = first === undefined ? undefined : this.index.get(key);
+    if (other !== undefined) return other;
+    const i = c.properties.length;
+    this.index.set(first === undefined ? property : key, i);
+    c.properties.push(property);
+    if (unit && !c.units) c.units = c.properties.map(() => '');
+    if (c.units) c.units[i] = unit;
+    return i;
   }
 }
 

@@ -1,9 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { columnsProblem, DeviceStateSchema, TelemetryColumnsContentSchema, type TelemetryColumnsContent } from '../../contracts/index.js';
+import { QualitySchema as Quality } from '../../model/index.js';
 
 /** Edge-to-cloud contents (src/contracts/link.ts), checked once here where they enter the cloud. */
-const Quality = Type.Union([Type.Literal('good'), Type.Literal('bad'), Type.Literal('uncertain'), Type.Literal('stale')]);
 
 export const TelemetryContentSchema = Type.Object({
   readings: Type.Array(

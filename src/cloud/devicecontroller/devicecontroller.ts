@@ -159,7 +159,7 @@ export class DeviceController implements Module {
     if ('ok' in target) return target;
     const checked = checkTelemetry(req.message.content);
     if (!checked.ok) return this.refuse('telemetry', req, checked.reason);
-    await this.publishTelemetry(target.ns, target.name, req.node, checked.value.readings);
+    await this.publishTelemetry(target.ns, target.name, telemetryObject(target.ns, target.name, req.node, checked.value.readings));
     this.metrics!.telemetry.inc(checked.value.readings.length);
     return { ok: true };
   }
@@ -168,7 +168,7 @@ export class DeviceController implements Module {
   private async onTelemetryBatch(req: UpstreamMessage): Promise<AckContent> {
     const checked = checkTelemetryBatch(req.message.content);
     if (!checked.ok) return this.refuse('telemetrybatch', req, checked.reason);
-    const items = checked.value.devices.map((d) => ({ device: d.device, readings: d.readings.length, payload: (ns: string, name: string): unknown => ({ namespace: ns, device: name, node: req.node, readings: d.readings }) }));
+    const items = checked.value.devices.map((d) => ({ device: d.device, readings: d.readings.length, payload: (ns: string, name: string) => telemetryObject(ns, name, req.node, d.readings) }));
     return this.publishBatch(req, 'telemetrybatch', items);
   }
 
@@ -176,7 +176,7 @@ export class DeviceController implements Module {
   private async onTelemetryColumns(req: UpstreamMessage): Promise<AckContent> {
     const checked = checkTelemetryColumns(req.message.content);
     if (!checked.ok) return this.refuse('telemetrycolumns', req, checked.reason);
-    const items = checked.value.devices.map((c) => ({ device: c.device, readings: c.p.length, payload: (ns: string, name: string): unknown => telemetryPayload(ns, name, req.node, c) }));
+    const items = checked.value.devices.map((c) => ({ device: c.device, readings: c.p.length, payload: (ns: string, name: string) => telemetryPayload(ns, name, req.node, c) }));
     return this.publishBatch(req, 'telemetrycolumns', items);
   }
 
@@ -195,7 +195,7 @@ export class DeviceController implements Module {
         continue;
       }
       const [ns, name] = splitKey(item.device);
-      publishes.push(this.options.bus.request('cloudmqtt.publish', { topic: cloudTopics.telemetry(ns, name), payload: item.payload(ns, name), qos: 1 }));
+      publishes.push(this.publishTelemetry(ns, name, item.payload(ns, name)));
       readings += item.readings;
     }
     if (unknown.length > 0) {
@@ -208,8 +208,8 @@ export class DeviceController implements Module {
   }
 
   /** One device's readings on its consumer topic, `kedge/telemetry/<ns>/<device>`. */
-  private publishTelemetry(ns: string, name: string, node: string, readings: TelemetryIn['readings']): Promise<void> {
-    return this.options.bus.request('cloudmqtt.publish', { topic: cloudTopics.telemetry(ns, name), payload: { namespace: ns, device: name, node, readings }, qos: 1 });
+  private publishTelemetry(ns: string, name: string, payload: unknown): Promise<void> {
+    return this.options.bus.request('cloudmqtt.publish', { topic: cloudTopics.telemetry(ns, name), payload, qos: 1 });
   }
 
   private async onTwinReport(req: UpstreamMessage): Promise<AckContent> {
@@ -318,6 +318,11 @@ function settled(twin: DeviceTwinState, wanted: Record<string, string>): boolean
     const p = twin.props.get(prop);
     return p?.reported?.value === value || p?.failed?.value === value;
   });
+}
+
+/** The consumer payload of readings that arrived as objects (telemetry, telemetrybatch). */
+function telemetryObject(namespace: string, device: string, node: string, readings: TelemetryIn['readings']) {
+  return { namespace, device, node, readings };
 }
 
 function splitKey(key: string): [string, string] {
