@@ -130,7 +130,7 @@ function writeResults(r: Record<string, number>): void {
   ].join('\n');
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
   const re = /## CloudHub\n[\s\S]*?(?=\n## |$)/;
-  const next = re.test(text) ? text.replace(re, section.trimEnd() + '\n') : `${text.trimEnd()}\n\n${section}`;
+  const next = re.test(text) ? text.replace(re, `${section.trimEnd()}\n`) : `${text.trimEnd()}\n\n${section}`;
   writeFileSync(file, next);
 }
 

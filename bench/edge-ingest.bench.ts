@@ -89,7 +89,7 @@ const lines = [
   `| outbox after the run | ${outbox.count.toLocaleString('en')} entries, ${(outbox.bytes / 1e6).toFixed(1)} MB |`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
-if (args.includes('--write')) writeEdgeSection(`Ingest (QoS ${qos})`, lines.join('\n') + '\n\nRun: `npx tsx bench/edge-ingest.bench.ts ' + args.filter((a) => a !== '--write').join(' ') + '`');
+if (args.includes('--write')) writeEdgeSection(`Ingest (QoS ${qos})`, `${lines.join('\n')}\n\nRun: \`npx tsx bench/edge-ingest.bench.ts ${args.filter((a) => a !== '--write').join(' ')}\``);
 
 function dbBytes(): number {
   let total = 0;

@@ -124,7 +124,7 @@ if (write) {
   ].join('\n');
   const old = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmark results\n';
   const re = /## Cleansing pipeline\n[\s\S]*?(?=\n## |$)/;
-  const next = re.test(old) ? old.replace(re, section.trimEnd() + '\n') : `${old.trimEnd()}\n\n${section}`;
+  const next = re.test(old) ? old.replace(re, `${section.trimEnd()}\n`) : `${old.trimEnd()}\n\n${section}`;
   writeFileSync(path, next);
   console.log('written to bench/RESULTS.md');
 }

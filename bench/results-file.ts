@@ -21,6 +21,6 @@ export function writeResultsSubsection(header: string, writtenBy: string, subsec
     const subEnd = section.indexOf('\n### ', subStart + subHeader.length);
     section = section.slice(0, subStart) + replacement + (subEnd < 0 ? '' : section.slice(subEnd + 1));
   }
-  text = text.slice(0, from) + section.trimEnd() + '\n' + (next < 0 ? '' : '\n' + text.slice(next + 1));
-  writeFileSync(file, text.trimEnd() + '\n');
+  text = `${text.slice(0, from) + section.trimEnd()}\n${next < 0 ? '' : `\n${text.slice(next + 1)}`}`;
+  writeFileSync(file, `${text.trimEnd()}\n`);
 }

@@ -6,10 +6,9 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/core/paths/index.js';
-import type { ProtocolDriver } from '../../mappers/sdk/driver.js';
 import { startSerialSim, type SerialSimFaults } from '../../mappers/serial/sim/index.js';
 import { counter, hardwareTarget, recorder, serialDevices, startDriver, waitUntil, type Recorder } from './harness.js';
-import { createPtyPair, type PtyPair } from './pty.js';
+import { createPtyPair, } from './pty.js';
 
 const MODELS = join(packageRoot(), 'device-models');
 const GPS_MODEL = join(MODELS, 'u-blox-neo-6m.yaml');

@@ -166,7 +166,7 @@ export class ModbusTransport {
 
   private async execute<T>(op: ModbusRequestInfo, call: (client: Client) => Promise<T>): Promise<T> {
     const client = this.client;
-    if (!client || !client.isOpen) {
+    if (!client?.isOpen) {
       this.scheduleReconnect();
       throw modbusErrors.create('KEDGE_MODBUS_NOT_CONNECTED', `${this.where(op)}: not connected`, { detail: this.detail(op) });
     }

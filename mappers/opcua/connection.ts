@@ -1,6 +1,6 @@
 import {
   AttributeIds,
-  DataType,
+  type DataType,
   MessageSecurityMode,
   OPCUAClient,
   SecurityPolicy,

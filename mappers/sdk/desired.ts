@@ -41,7 +41,7 @@ export class DesiredWriter {
 
   onDelta(topic: string, payload: Buffer): void {
     const where = parseDeviceTopic(topic);
-    if (!where || where.rest !== 'twin/update/delta') {
+    if (where?.rest !== 'twin/update/delta') {
       this.bad.record(edgeFilters.twinDelta, 'bad-topic', topic, `topic ${topic} is not a twin delta topic`);
       return;
     }

@@ -45,7 +45,7 @@ function translateAll(errors: ValueErrorIterator | Iterable<ValueError>, root: u
     const path = pointerToPath(error.path, root);
     const key = JSON.stringify(path);
     // One message per field, and none below a field that already has one.
-    if (seen.has(key) || [...seen].some((s) => key.startsWith(s.slice(0, -1) + ','))) continue;
+    if (seen.has(key) || [...seen].some((s) => key.startsWith(`${s.slice(0, -1)},`))) continue;
     if (error.type === ValueErrorType.Union) {
       const variant = discriminatedVariant(error);
       if (variant) {

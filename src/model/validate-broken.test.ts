@@ -56,7 +56,7 @@ const DEVICE = [
 
 /** Replaces 1-based lines; a replacement may hold several lines (later numbers shift). */
 function edit(lines: string[], edits: Record<number, string> = {}): string {
-  return lines.map((line, i) => edits[i + 1] ?? line).join('\n') + '\n';
+  return `${lines.map((line, i) => edits[i + 1] ?? line).join('\n')}\n`;
 }
 const model = (edits?: Record<number, string>): Source => ({ file: 'model.yaml', content: edit(MODEL, edits) });
 const device = (edits?: Record<number, string>): Source => ({ file: 'device.yaml', content: edit(DEVICE, edits) });

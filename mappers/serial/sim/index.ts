@@ -151,7 +151,7 @@ class SerialSimulator implements SerialSim {
     this.step++;
     for (const track of this.gps) {
       track.advance(intervalMs / 1000);
-      for (const s of track.sentences(new Date())) this.send(s + '\r\n', 'sentence');
+      for (const s of track.sentences(new Date())) this.send(`${s}\r\n`, 'sentence');
     }
     for (const line of this.lines) {
       if (line.mode === 'stream') for (const l of line.stream(this.step)) this.send(l, 'line');

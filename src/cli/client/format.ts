@@ -23,7 +23,7 @@ export function render<T>(value: T, format: OutputFormat, table: (v: T) => strin
 export function formatTable(rows: string[][]): string {
   if (rows.length <= 1) return rows.length === 1 ? 'No resources found.\n' : '';
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]! + 3))).join('').trimEnd()).join('\n') + '\n';
+  return `${rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]! + 3))).join('').trimEnd()).join('\n')}\n`;
 }
 
 /** `5s`, `3m`, `2h`, `4d`: the age of a timestamp, kubectl style. */

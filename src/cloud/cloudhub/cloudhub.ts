@@ -289,7 +289,7 @@ export class CloudHub implements Module {
       return;
     }
     const res = parseResource(msg.route.resource ?? '');
-    const problem = !res || !res.name ? `resource "${msg.route.resource ?? ''}" is not <namespace>/<type>/<name>`
+    const problem = !res?.name ? `resource "${msg.route.resource ?? ''}" is not <namespace>/<type>/<name>`
       : !UPSTREAM.has(res.type) ? `resource type "${res.type}" is not handled by the cloud`
       : res.node !== undefined && res.node !== node ? `resource names node ${res.node} but the connection is node ${node}`
       : undefined;

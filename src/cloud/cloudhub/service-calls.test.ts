@@ -6,7 +6,7 @@ import { silentLogger } from '../../core/log/index.js';
 import { buildResponse, newMessage, type Message } from '../../core/message/index.js';
 import { createMetricsRegistry } from '../../core/metrics/index.js';
 import { SqliteLinkState, SqliteObjectStore } from '../store/index.js';
-import { RawEdge, RawEdges, waitUntil } from '../testing/raw-edge.js';
+import { type RawEdge, RawEdges, waitUntil } from '../testing/raw-edge.js';
 import { CloudHub } from './index.js';
 
 /** CloudHub's ServiceBus calls over a real WebSocket; the edge is a raw socket that answers by hand. */
@@ -109,7 +109,7 @@ describe('CloudHub ServiceBus calls', () => {
     const first = await connect('edge-2');
     const replaced = call('edge-2', '/b').catch((err: unknown) => err);
     await waitUntil(() => calls(first).length === 1, 'call sent');
-    const second = await edges.connect(hub, 'edge-2', false);
+    const _second = await edges.connect(hub, 'edge-2', false);
     expect(await replaced).toMatchObject({ code: 'KEDGE_CLOUDHUB_LINK_LOST', message: expect.stringContaining('replaced') });
     expect(hub.pendingCallCount()).toBe(0);
   });

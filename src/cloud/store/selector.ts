@@ -21,7 +21,7 @@ function parseRequirement(part: string, whole: string): Requirement {
 }
 
 function matches(r: Requirement, labels: Record<string, string>): boolean {
-  const has = Object.prototype.hasOwnProperty.call(labels, r.key);
+  const has = Object.hasOwn(labels, r.key);
   switch (r.op) {
     case 'eq':
       return has && labels[r.key] === r.value;

@@ -1,4 +1,4 @@
-import { KedgeError } from '../errors/index.js';
+import type { KedgeError } from '../errors/index.js';
 import { messageErrors } from './errors.js';
 import type { Message, MessageHeader, MessageRoute } from './types.js';
 

@@ -12,7 +12,7 @@ export function packageRoot(): string {
     const candidate = join(dir, 'package.json');
     if (existsSync(candidate) && (JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string }).name === 'kedge') return dir;
     const parent = dirname(dir);
-    if (parent === dir) throw new Error('kedge package root not found above ' + fileURLToPath(import.meta.url));
+    if (parent === dir) throw new Error(`kedge package root not found above ${fileURLToPath(import.meta.url)}`);
     dir = parent;
   }
 }

@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import type { ServiceCallRequest, ServiceCallResponse } from '../../contracts/index.js';
-import { KedgeError } from '../../core/errors/index.js';
+import type { KedgeError } from '../../core/errors/index.js';
 import { parseTarget } from './allow.js';
 import { servicebusErrors } from './errors.js';
 
