@@ -37,7 +37,11 @@ function connect(i: number): Promise<void> {
       setTimeout(() => {
         const beat = () => {
           if (ws.readyState !== WebSocket.OPEN) return;
-          ws.send(serializeMessage(newMessage({ source: 'edgehub', group: 'hub', operation: 'keepalive', resource: `node/${node}` }, 'ping')));
+          ws.send(
+            serializeMessage(
+              newMessage({ source: 'edgehub', group: 'hub', operation: 'keepalive', resource: `node/${node}` }, 'ping'),
+            ),
+          );
           heartbeats++;
         };
         beat();

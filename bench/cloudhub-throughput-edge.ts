@@ -9,7 +9,14 @@ import mqtt from 'mqtt';
 import { WebSocket } from 'ws';
 import { newMessage, parseMessage, serializeMessage } from '../src/core/message/index.js';
 
-const [hubPort, mqttPort, seconds, devices, perMessage, window] = process.argv.slice(2).map(Number) as [number, number, number, number, number, number];
+const [hubPort, mqttPort, seconds, devices, perMessage, window] = process.argv.slice(2).map(Number) as [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+];
 const sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { protocolVersion: 4 });
 let received = 0;
 let receivedReadings = 0;
@@ -35,8 +42,25 @@ let stopAt = 0;
 function pump(): void {
   while (inflight < window && Date.now() < stopAt) {
     const d = sent % devices;
-    const readings = Array.from({ length: perMessage }, () => ({ property: 'p', value: seq[d]!++, quality: 'good', ts: Date.now() }));
-    ws.send(serializeMessage(newMessage({ source: 'edgehub', group: 'hub', operation: 'upload', resource: `node/bench-edge/default/telemetry/dev-${d}` }, { readings })));
+    const readings = Array.from({ length: perMessage }, () => ({
+      property: 'p',
+      value: seq[d]!++,
+      quality: 'good',
+      ts: Date.now(),
+    }));
+    ws.send(
+      serializeMessage(
+        newMessage(
+          {
+            source: 'edgehub',
+            group: 'hub',
+            operation: 'upload',
+            resource: `node/bench-edge/default/telemetry/dev-${d}`,
+          },
+          { readings },
+        ),
+      ),
+    );
     inflight++;
     sent++;
   }

@@ -17,7 +17,10 @@ import { loopbackCloudConfig } from '../src/cloud/testing/cloud-under-test.js';
 import { createLogger } from '../src/core/log/index.js';
 import { createMetricsRegistry } from '../src/core/metrics/index.js';
 
-const nums = process.argv.slice(2).filter((a) => /^\d+$/.test(a)).map(Number);
+const nums = process.argv
+  .slice(2)
+  .filter((a) => /^\d+$/.test(a))
+  .map(Number);
 const [seconds = 20, devices = 100, perMessage = 10, window = 256] = nums;
 const write = process.argv.includes('--write');
 
@@ -25,21 +28,52 @@ async function main(): Promise<void> {
   const loadAtStart = loadavg()[0]!;
   const dataDir = mkdtempSync(join(tmpdir(), 'kedge-bench-cloud-tp-'));
   const config = loopbackCloudConfig(dataDir);
-  const cloud = createCloudNode(config, { logger: createLogger({ level: 'error', pretty: false }), registry: createMetricsRegistry() });
+  const cloud = createCloudNode(config, {
+    logger: createLogger({ level: 'error', pretty: false }),
+    registry: createMetricsRegistry(),
+  });
   await cloud.start();
   const docs = [
-    { apiVersion: 'devices.kubeedge.io/v1beta1', kind: 'DeviceModel', metadata: { name: 'm', namespace: 'default' }, spec: { protocol: 'modbus', properties: [{ name: 'p', type: 'INT', accessMode: 'ReadOnly' }] } },
+    {
+      apiVersion: 'devices.kubeedge.io/v1beta1',
+      kind: 'DeviceModel',
+      metadata: { name: 'm', namespace: 'default' },
+      spec: { protocol: 'modbus', properties: [{ name: 'p', type: 'INT', accessMode: 'ReadOnly' }] },
+    },
     ...Array.from({ length: devices }, (_, d) => ({
       apiVersion: 'devices.kubeedge.io/v1beta1',
       kind: 'Device',
       metadata: { name: `dev-${d}`, namespace: 'default' },
-      spec: { deviceModelRef: { name: 'm' }, nodeName: 'bench-edge', protocol: { protocolName: 'modbus', configData: { communicateMode: 'TCP', ip: '127.0.0.1', port: 502, slaveID: 1 } }, properties: [{ name: 'p', visitors: { protocolName: 'modbus', configData: { register: 'HoldingRegister', offset: d, limit: 1 } } }] },
+      spec: {
+        deviceModelRef: { name: 'm' },
+        nodeName: 'bench-edge',
+        protocol: {
+          protocolName: 'modbus',
+          configData: { communicateMode: 'TCP', ip: '127.0.0.1', port: 502, slaveID: 1 },
+        },
+        properties: [
+          {
+            name: 'p',
+            visitors: { protocolName: 'modbus', configData: { register: 'HoldingRegister', offset: d, limit: 1 } },
+          },
+        ],
+      },
     })),
   ];
-  const applied = await fetch(`http://127.0.0.1:${cloud.ports.api}/api/v1/apply`, { method: 'POST', body: JSON.stringify({ documents: docs }) });
+  const applied = await fetch(`http://127.0.0.1:${cloud.ports.api}/api/v1/apply`, {
+    method: 'POST',
+    body: JSON.stringify({ documents: docs }),
+  });
   if (applied.status !== 200) throw new Error(`apply failed: ${await applied.text()}`);
-  const child = fork(fileURLToPath(new URL('./cloudhub-throughput-edge.ts', import.meta.url)), [cloud.ports.hub, cloud.ports.mqtt!, seconds, devices, perMessage, window].map(String), { execArgv: ['--import', 'tsx'] });
-  const next = (type: string) => new Promise<Record<string, number>>((resolve) => child.on('message', (m: { type: string }) => m.type === type && resolve(m as unknown as Record<string, number>)));
+  const child = fork(
+    fileURLToPath(new URL('./cloudhub-throughput-edge.ts', import.meta.url)),
+    [cloud.ports.hub, cloud.ports.mqtt!, seconds, devices, perMessage, window].map(String),
+    { execArgv: ['--import', 'tsx'] },
+  );
+  const next = (type: string) =>
+    new Promise<Record<string, number>>((resolve) =>
+      child.on('message', (m: { type: string }) => m.type === type && resolve(m as unknown as Record<string, number>)),
+    );
   await next('ready');
   await new Promise((r) => setTimeout(r, 500));
   const cpu0 = process.cpuUsage();

@@ -24,7 +24,10 @@ import { createMetricsRegistry } from '../src/core/metrics/index.js';
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-const nums = process.argv.slice(2).filter((a) => /^\d+$/.test(a)).map(Number);
+const nums = process.argv
+  .slice(2)
+  .filter((a) => /^\d+$/.test(a))
+  .map(Number);
 const [connections = 5000, steadySeconds = 60, heartbeatMs = 15_000] = nums;
 const write = process.argv.includes('--write');
 
@@ -47,9 +50,13 @@ async function main(): Promise<void> {
   await sleep(500);
   const baseline = rssAfterGc();
   const started = Date.now();
-  const child = fork(fileURLToPath(new URL('./cloudhub-clients.ts', import.meta.url)), [String(cloud.ports.hub), String(connections), String(heartbeatMs)], {
-    execArgv: ['--import', 'tsx'],
-  });
+  const child = fork(
+    fileURLToPath(new URL('./cloudhub-clients.ts', import.meta.url)),
+    [String(cloud.ports.hub), String(connections), String(heartbeatMs)],
+    {
+      execArgv: ['--import', 'tsx'],
+    },
+  );
   let stats = { open: 0, closed: 0, errors: 0, heartbeats: 0, downstream: 0 };
   const connected = new Promise<{ open: number; errors: number }>((resolve) =>
     child.on('message', (m: { type: string } & typeof stats) => {
@@ -75,7 +82,8 @@ async function main(): Promise<void> {
   const heap = process.memoryUsage().heapUsed;
   const readyAtEnd = await readyNodes();
   const metrics = await registry.getMetricsAsJSON();
-  const metric = (name: string) => (metrics.find((m) => m.name === name)?.values ?? []).reduce((a, v) => a + Number(v.value), 0);
+  const metric = (name: string) =>
+    (metrics.find((m) => m.name === name)?.values ?? []).reduce((a, v) => a + Number(v.value), 0);
   const timeouts = metric('kedge_cloudhub_keepalive_timeouts_total');
   const framesIn = metric('kedge_cloudhub_frames_total');
   child.send({ type: 'stop' });

@@ -20,15 +20,34 @@ export const KEDGE_BIN = join(import.meta.dirname, '..', 'bin', 'kedge.js');
 export function spawnBenchKedge(runtime: Runtime, args: string[], env: Record<string, string> = {}): ChildProcess {
   const nodeFlags = (process.env.KEDGE_E2E_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   const entry = runtime === 'dist' ? [KEDGE_BIN] : KEDGE_ARGS;
-  if (runtime === 'dist' && !existsSync(join(import.meta.dirname, '..', 'dist', 'src', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
-  return spawn(process.execPath, [...nodeFlags, ...entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  if (runtime === 'dist' && !existsSync(join(import.meta.dirname, '..', 'dist', 'src', 'cli', 'main.js')))
+    throw new Error('dist/ is missing: run `npm run build` first');
+  return spawn(process.execPath, [...nodeFlags, ...entry, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
 }
 
-export async function startBenchCloud(runtime: Runtime, dataDir: string): Promise<{ proc: KedgeProcess; ports: CloudPorts; api: string }> {
+export async function startBenchCloud(
+  runtime: Runtime,
+  dataDir: string,
+): Promise<{ proc: KedgeProcess; ports: CloudPorts; api: string }> {
   const ports = { hub: await freePort(), api: await freePort(), mqtt: await freePort() };
   const proc = new KedgeProcess(
     'cloud',
-    spawnBenchKedge(runtime, ['cloud', '--data-dir', dataDir, '--hub-host', '127.0.0.1', '--hub-port', `${ports.hub}`, '--api-port', `${ports.api}`, '--mqtt-port', `${ports.mqtt}`]),
+    spawnBenchKedge(runtime, [
+      'cloud',
+      '--data-dir',
+      dataDir,
+      '--hub-host',
+      '127.0.0.1',
+      '--hub-port',
+      `${ports.hub}`,
+      '--api-port',
+      `${ports.api}`,
+      '--mqtt-port',
+      `${ports.mqtt}`,
+    ]),
   );
   const api = `http://127.0.0.1:${ports.api}`;
   await waitFor(() => httpOk(`${api}/healthz`), 'the cloud API', 60_000, [proc]);
@@ -40,7 +59,21 @@ export async function startBenchEdge(runtime: Runtime, s: EdgeSetup): Promise<Ke
     'edge',
     spawnBenchKedge(
       runtime,
-      ['edge', '--node', s.node, '--data-dir', s.dataDir, '--cloud', s.cloudUrl, '--mqtt-port', `${s.mqttPort}`, '--api-port', `${s.apiPort}`, '--mappers', s.mappers],
+      [
+        'edge',
+        '--node',
+        s.node,
+        '--data-dir',
+        s.dataDir,
+        '--cloud',
+        s.cloudUrl,
+        '--mqtt-port',
+        `${s.mqttPort}`,
+        '--api-port',
+        `${s.apiPort}`,
+        '--mappers',
+        s.mappers,
+      ],
       { KEDGE_EDGE__SERVICEBUS_PORT: `${await freePort()}` },
     ),
   );
@@ -56,7 +89,13 @@ export function e2eDevicesYaml(node: string, devices: number, props: number, per
     metadata: { name: 'e2e-bench', namespace: 'default' },
     spec: {
       protocol: 'modbus',
-      properties: Array.from({ length: props }, (_, p) => ({ name: `p${p}`, type: 'INT', accessMode: 'ReadOnly', minimum: '0', maximum: '60000' })),
+      properties: Array.from({ length: props }, (_, p) => ({
+        name: `p${p}`,
+        type: 'INT',
+        accessMode: 'ReadOnly',
+        minimum: '0',
+        maximum: '60000',
+      })),
     },
   };
   const docs = [stringify(model)];
@@ -69,13 +108,19 @@ export function e2eDevicesYaml(node: string, devices: number, props: number, per
         spec: {
           deviceModelRef: { name: 'e2e-bench' },
           nodeName: node,
-          protocol: { protocolName: 'modbus', configData: { communicateMode: 'TCP', ip: '127.0.0.1', port, slaveID: d + 1, timeoutMs: 1000 } },
+          protocol: {
+            protocolName: 'modbus',
+            configData: { communicateMode: 'TCP', ip: '127.0.0.1', port, slaveID: d + 1, timeoutMs: 1000 },
+          },
           properties: Array.from({ length: props }, (_, p) => ({
             name: `p${p}`,
             collectCycle: periodMs,
             reportCycle: periodMs,
             reportToCloud: true,
-            visitors: { protocolName: 'modbus', configData: { register: 'HoldingRegister', offset: p, limit: 1, rawType: 'uint16', dataType: 'int' } },
+            visitors: {
+              protocolName: 'modbus',
+              configData: { register: 'HoldingRegister', offset: p, limit: 1, rawType: 'uint16', dataType: 'int' },
+            },
           })),
         },
       }),

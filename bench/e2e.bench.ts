@@ -16,7 +16,18 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { freePort, portAnswers } from '../src/demo/ports.js';
 import { edgeSetup, KedgeProcess, tempDir, waitFor } from '../hil-tests/e2e/harness/processes.js';
 import { CloudSubscriber } from '../hil-tests/e2e/harness/subscriber.js';
-import { childPids, cpuMs, cpuTimes, e2eDevicesYaml, percentile, spawnBenchKedge, startBenchCloud, startBenchEdge, writeE2eSection, type Runtime } from './e2e-support.js';
+import {
+  childPids,
+  cpuMs,
+  cpuTimes,
+  e2eDevicesYaml,
+  percentile,
+  spawnBenchKedge,
+  startBenchCloud,
+  startBenchEdge,
+  writeE2eSection,
+  type Runtime,
+} from './e2e-support.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {
@@ -84,7 +95,8 @@ try {
       if (!recording) return;
       const now = Date.now();
       const list = topic.endsWith('/data/update') ? hops.dataUpdate : hops.cleansed;
-      for (const r of (JSON.parse(payload.toString()) as { readings: Array<{ ts: number }> }).readings) list.push(now - r.ts);
+      for (const r of (JSON.parse(payload.toString()) as { readings: Array<{ ts: number }> }).readings)
+        list.push(now - r.ts);
     });
   }
   const simPort = await freePort();
@@ -100,12 +112,25 @@ try {
   await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
 
   const pids = { cloud: cloud.proc.child.pid!, edge: edge.child.pid!, mappers: childPids(edge.child.pid!) };
-  const cpu = () => ({ cloud: cpuMs(pids.cloud), edge: cpuMs(pids.edge), mapper: pids.mappers.reduce((n, p) => n + cpuMs(p), 0) });
+  const cpu = () => ({
+    cloud: cpuMs(pids.cloud),
+    edge: cpuMs(pids.edge),
+    mapper: pids.mappers.reduce((n, p) => n + cpuMs(p), 0),
+  });
   // The kernel's share (sockets, SQLite's writes), included in the totals above.
-  const sys = () => ({ cloud: cpuTimes(pids.cloud).system, edge: cpuTimes(pids.edge).system, mapper: pids.mappers.reduce((n, p) => n + cpuTimes(p).system, 0) });
+  const sys = () => ({
+    cloud: cpuTimes(pids.cloud).system,
+    edge: cpuTimes(pids.edge).system,
+    mapper: pids.mappers.reduce((n, p) => n + cpuTimes(p).system, 0),
+  });
   const s0 = sys();
   // Bytes the edge sent over the link (the JSON of its outbox messages), per reading.
-  const linkBytes = async () => Number(/^kedge_edgehub_sent_bytes_total (\d+)/m.exec(await (await fetch(`http://127.0.0.1:${setup.apiPort}/metrics`)).text())?.[1] ?? NaN);
+  const linkBytes = async () =>
+    Number(
+      /^kedge_edgehub_sent_bytes_total (\d+)/m.exec(
+        await (await fetch(`http://127.0.0.1:${setup.apiPort}/metrics`)).text(),
+      )?.[1] ?? NaN,
+    );
   const b0 = await linkBytes();
   const load0 = loadavg()[0]!;
   const c0 = cpu();
@@ -134,7 +159,9 @@ try {
     await new Promise((r) => setTimeout(r, 3000));
   }
   const metrics = await (await fetch(`http://127.0.0.1:${setup.apiPort}/metrics`)).text();
-  const emitted = Number(/^kedge_pipeline_readings_total\{outcome="emitted",reason=""\} (\d+)/m.exec(metrics)?.[1] ?? NaN);
+  const emitted = Number(
+    /^kedge_pipeline_readings_total\{outcome="emitted",reason=""\} (\d+)/m.exec(metrics)?.[1] ?? NaN,
+  );
   latencies.sort((a, b) => a - b);
   const result = {
     rate: RATE,
@@ -144,11 +171,21 @@ try {
     emitted,
     received,
     lost: emitted - received,
-    cpu: { total: perK(cpuMsTotal), cloud: perK(c1.cloud - c0.cloud), edge: perK(c1.edge - c0.edge), mapper: perK(c1.mapper - c0.mapper) },
+    cpu: {
+      total: perK(cpuMsTotal),
+      cloud: perK(c1.cloud - c0.cloud),
+      edge: perK(c1.edge - c0.edge),
+      mapper: perK(c1.mapper - c0.mapper),
+    },
     linkBytesPerReading: (b1 - b0) / (r1 - r0),
     cpuSystem: { cloud: perK(s1.cloud - s0.cloud), edge: perK(s1.edge - s0.edge), mapper: perK(s1.mapper - s0.mapper) },
     coresUsed: cpuMsTotal / 1000 / elapsed,
-    latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? NaN, samples: latencies.length },
+    latency: {
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      max: latencies.at(-1) ?? NaN,
+      samples: latencies.length,
+    },
     mappers: pids.mappers.length,
     loadAverage: { before: load0, after: loadavg()[0]! },
     ...(TRACE ? { trace: hopFigures() } : {}),
@@ -158,7 +195,10 @@ try {
   if (logDir) {
     // Both processes' metrics at the end of the window (status writes, outbox, link counters).
     writeFileSync(join(logDir, 'cloud.metrics'), await (await fetch(`${cloud.api}/metrics`)).text());
-    writeFileSync(join(logDir, 'edge.metrics'), await (await fetch(`http://127.0.0.1:${setup.apiPort}/metrics`)).text());
+    writeFileSync(
+      join(logDir, 'edge.metrics'),
+      await (await fetch(`http://127.0.0.1:${setup.apiPort}/metrics`)).text(),
+    );
   }
   if (writeAs) {
     const n = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -200,7 +240,12 @@ try {
   const logs = args.includes('--logs') ? opt('logs', '') : '';
   if (logs) {
     // The processes' own output (pino JSON lines), for a look at warnings after a run.
-    for (const [name, p] of [['cloud', cloud?.proc], ['edge', edge], ['sim', sim]] as const) if (p) writeFileSync(join(logs, `${name}.log`), p.output);
+    for (const [name, p] of [
+      ['cloud', cloud?.proc],
+      ['edge', edge],
+      ['sim', sim],
+    ] as const)
+      if (p) writeFileSync(join(logs, `${name}.log`), p.output);
   }
   dir.remove();
 }

@@ -31,7 +31,10 @@ export function benchDevice(i: number, props: number, port = 5020) {
         name: `p${p}`,
         reportToCloud: p % 2 === 0,
         collectCycle: 1000,
-        visitors: { protocolName: 'modbus', configData: { register: 'HoldingRegister', offset: p * 2, limit: 2, rawType: 'float32' } },
+        visitors: {
+          protocolName: 'modbus',
+          configData: { register: 'HoldingRegister', offset: p * 2, limit: 2, rawType: 'float32' },
+        },
       })),
     },
   };

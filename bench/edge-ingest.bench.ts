@@ -28,10 +28,18 @@ const DEVICES = 100;
 const PROPS = 10;
 
 const dir = mkdtempSync(join(tmpdir(), 'kedge-bench-edge-'));
-const config = { ...(Value.Default(EdgeConfigSchema, { node: 'bench', dataDir: dir }) as EdgeConfig), mqtt: { port: 0 }, apiPort: 0, servicebusPort: 0, mappers: 'none' as const };
+const config = {
+  ...(Value.Default(EdgeConfigSchema, { node: 'bench', dataDir: dir }) as EdgeConfig),
+  mqtt: { port: 0 },
+  apiPort: 0,
+  servicebusPort: 0,
+  mappers: 'none' as const,
+};
 const node = createEdgeNode(config, { logger: silentLogger() });
 await node.start();
-await node.bus.request('meta.apply', { documents: [benchModel(PROPS), ...Array.from({ length: DEVICES }, (_, i) => benchDevice(i, PROPS))] });
+await node.bus.request('meta.apply', {
+  documents: [benchModel(PROPS), ...Array.from({ length: DEVICES }, (_, i) => benchDevice(i, PROPS))],
+});
 let cleansed = 0;
 // Steady state: from the first cleansed reading to the last one (process start-up excluded).
 let firstAt = 0;
@@ -49,7 +57,16 @@ const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const results = await Promise.all(
   Array.from({ length: publishers }, (_, i) =>
-    run(process.execPath, [join(import.meta.dirname, 'edge-load.mjs'), node.eventbus.url, String(i * perPublisher), String(perPublisher), String(PROPS), String(seconds), String(qos), '400']),
+    run(process.execPath, [
+      join(import.meta.dirname, 'edge-load.mjs'),
+      node.eventbus.url,
+      String(i * perPublisher),
+      String(perPublisher),
+      String(PROPS),
+      String(seconds),
+      String(qos),
+      '400',
+    ]),
   ),
 );
 const elapsed = (lastAt - firstAt) / 1000;
@@ -89,7 +106,11 @@ const lines = [
   `| outbox after the run | ${outbox.count.toLocaleString('en')} entries, ${(outbox.bytes / 1e6).toFixed(1)} MB |`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
-if (args.includes('--write')) writeEdgeSection(`Ingest (QoS ${qos})`, `${lines.join('\n')}\n\nRun: \`npx tsx bench/edge-ingest.bench.ts ${args.filter((a) => a !== '--write').join(' ')}\``);
+if (args.includes('--write'))
+  writeEdgeSection(
+    `Ingest (QoS ${qos})`,
+    `${lines.join('\n')}\n\nRun: \`npx tsx bench/edge-ingest.bench.ts ${args.filter((a) => a !== '--write').join(' ')}\``,
+  );
 
 function dbBytes(): number {
   let total = 0;

@@ -22,11 +22,18 @@ const one = () => {
   seq++;
   const ts = Date.now();
   const readings = [];
-  for (let p = 0; p < Number(props); p++) readings.push({ property: `p${p}`, value: 20 + Math.sin(seq / 50 + p) * 5, quality: 'good', ts });
+  for (let p = 0; p < Number(props); p++)
+    readings.push({ property: `p${p}`, value: 20 + Math.sin(seq / 50 + p) * 5, quality: 'good', ts });
   sent += readings.length;
-  return client.publishAsync(`$ke/events/device/${id}/data/update`, JSON.stringify({ event_id: `e${seq}`, timestamp: ts, readings }), { qos: Number(qos) }).then(() => {
-    acked += readings.length;
-  });
+  return client
+    .publishAsync(
+      `$ke/events/device/${id}/data/update`,
+      JSON.stringify({ event_id: `e${seq}`, timestamp: ts, readings }),
+      { qos: Number(qos) },
+    )
+    .then(() => {
+      acked += readings.length;
+    });
 };
 const inflight = new Set();
 while (Date.now() < deadline) {

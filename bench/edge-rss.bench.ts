@@ -25,7 +25,8 @@ const PROPS = 10;
 const root = join(import.meta.dirname, '..');
 /** What users run: `kedge edge` from bin/kedge.js over the compiled dist/ (`npm run build` first). */
 const entry = join(root, 'bin', 'kedge.js');
-if (!existsSync(join(root, 'dist', 'src', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+if (!existsSync(join(root, 'dist', 'src', 'cli', 'main.js')))
+  throw new Error('dist/ is missing: run `npm run build` first');
 
 const sim = new ModbusSim({ units: Array.from({ length: DEVICES }, (_, i) => i + 1) });
 const { port: simPort } = await sim.listenTcp();
@@ -43,21 +44,52 @@ const text = [
 process.stdout.write(`${text}\n`);
 const arena = process.env.MALLOC_ARENA_MAX ? `MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX} ` : '';
 const title = `Memory (RSS), node flags: ${nodeFlags.join(' ') || 'none'}${arena ? `, ${arena.trim()}` : ''}`;
-if (args.includes('--write')) writeEdgeSection(title, `${text}\n\nRun: \`npm run build && ${arena}npx tsx bench/edge-rss.bench.ts ${args.filter((a) => a !== '--write').join(' ')}\``);
+if (args.includes('--write'))
+  writeEdgeSection(
+    title,
+    `${text}\n\nRun: \`npm run build && ${arena}npx tsx bench/edge-rss.bench.ts ${args.filter((a) => a !== '--write').join(' ')}\``,
+  );
 
 async function measure(mode: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'kedge-bench-rss-'));
   const [mqtt, api, sb] = [await freePort(), await freePort(), await freePort()];
-  const child = spawn(process.execPath, [...nodeFlags, entry, 'edge', '--node', 'bench', '--data-dir', dir, '--mqtt-port', String(mqtt), '--api-port', String(api), '--mappers', mode, '--log-level', 'warn'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, KEDGE_EDGE__SERVICEBUS_PORT: String(sb) },
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...nodeFlags,
+      entry,
+      'edge',
+      '--node',
+      'bench',
+      '--data-dir',
+      dir,
+      '--mqtt-port',
+      String(mqtt),
+      '--api-port',
+      String(api),
+      '--mappers',
+      mode,
+      '--log-level',
+      'warn',
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, KEDGE_EDGE__SERVICEBUS_PORT: String(sb) },
+    },
+  );
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   try {
     await waitHttp(api, child, () => err);
-    const docs = [benchModel(PROPS), ...Array.from({ length: DEVICES }, (_, i) => withUnit(benchDevice(i, PROPS, simPort), i + 1))];
-    const res = await fetch(`http://127.0.0.1:${api}/api/v1/apply`, { method: 'POST', body: JSON.stringify({ documents: docs }), headers: { 'content-type': 'application/json' } });
+    const docs = [
+      benchModel(PROPS),
+      ...Array.from({ length: DEVICES }, (_, i) => withUnit(benchDevice(i, PROPS, simPort), i + 1)),
+    ];
+    const res = await fetch(`http://127.0.0.1:${api}/api/v1/apply`, {
+      method: 'POST',
+      body: JSON.stringify({ documents: docs }),
+      headers: { 'content-type': 'application/json' },
+    });
     if (!res.ok) throw new Error(`apply failed: ${await res.text()}`);
     const samples: number[] = [];
     let mapperRss = 0;
@@ -72,7 +104,8 @@ async function measure(mode: string): Promise<string> {
     const heap = await heapFigures(api);
     const io1 = procIo(child.pid!);
     const rate = Math.round(done / seconds);
-    const per1000 = done > 0 ? `${Math.round(((io1.writeBytes - io0.writeBytes) / done) * 1000).toLocaleString('en')} B` : '-';
+    const per1000 =
+      done > 0 ? `${Math.round(((io1.writeBytes - io0.writeBytes) / done) * 1000).toLocaleString('en')} B` : '-';
     const sorted = [...samples].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)]!;
     return `| ${mode} | **${median.toFixed(1)} MB** | ${sorted.at(-1)!.toFixed(1)} MB | ${heap} | ${mode === 'process' ? `${mapperRss.toFixed(1)} MB` : '-'} | ${rate.toLocaleString('en')} | ${per1000} |`;
@@ -97,7 +130,8 @@ async function processed(api: number): Promise<number> {
 /** V8 heap committed / used and external memory (ArrayBuffers, Buffers) from prom-client's default metrics. */
 async function heapFigures(api: number): Promise<string> {
   const text = await (await fetch(`http://127.0.0.1:${api}/metrics`)).text();
-  const mb = (name: string) => (Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'm').exec(text)?.[1] ?? NaN) / 1048576).toFixed(1);
+  const mb = (name: string) =>
+    (Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'm').exec(text)?.[1] ?? NaN) / 1048576).toFixed(1);
   return `${mb('kedge_nodejs_heap_size_total_bytes')} / ${mb('kedge_nodejs_heap_size_used_bytes')}, ${mb('kedge_nodejs_external_memory_bytes')} MB`;
 }
 

@@ -27,11 +27,21 @@ const text = [
   ...rows,
 ].join('\n');
 process.stdout.write(`${text}\n`);
-if (args.includes('--write')) writeEdgeSection('SD card writes', `${text}\n\nRun: \`npx tsx bench/edge-wear.bench.ts ${args.filter((a) => a !== '--write').join(' ')}\``);
+if (args.includes('--write'))
+  writeEdgeSection(
+    'SD card writes',
+    `${text}\n\nRun: \`npx tsx bench/edge-wear.bench.ts ${args.filter((a) => a !== '--write').join(' ')}\``,
+  );
 
 async function measure(cloud: boolean): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'kedge-bench-wear-'));
-  const config = { ...(Value.Default(EdgeConfigSchema, { node: 'b', dataDir: dir }) as EdgeConfig), mqtt: { port: 0 }, apiPort: 0, servicebusPort: 0, mappers: 'none' as const };
+  const config = {
+    ...(Value.Default(EdgeConfigSchema, { node: 'b', dataDir: dir }) as EdgeConfig),
+    mqtt: { port: 0 },
+    apiPort: 0,
+    servicebusPort: 0,
+    mappers: 'none' as const,
+  };
   const node = createEdgeNode(config, { logger: silentLogger() });
   await node.start();
   const devices = Array.from({ length: 100 }, (_, i) => benchDevice(i, 10));
@@ -44,7 +54,12 @@ async function measure(cloud: boolean): Promise<string> {
   for (let s = 0; s < seconds; s++) {
     for (let d = 0; d < 100; d++) {
       // Two decimals, as a scaled Modbus register gives.
-      const readings = Array.from({ length: 10 }, (_, p) => ({ property: `p${p}`, value: Math.round((20 + Math.sin(s / 7 + d + p) * 5) * 100) / 100, quality: 'good' as const, ts: Date.now() }));
+      const readings = Array.from({ length: 10 }, (_, p) => ({
+        property: `p${p}`,
+        value: Math.round((20 + Math.sin(s / 7 + d + p) * 5) * 100) / 100,
+        quality: 'good' as const,
+        ts: Date.now(),
+      }));
       node.bus.publish('device.readings', { deviceId: `default/dev-${d}`, readings, source: 'mapper' });
       n += 10;
     }

@@ -80,17 +80,33 @@ process.on('SIGUSR2', () => {
 `)}`;
 
 /** How the mapper process is started: node flags, environment, entry. */
-async function mapperLaunch(): Promise<{ entry: string; nodeArgs: string[]; env: Record<string, string>; plain: boolean; description: string }> {
+async function mapperLaunch(): Promise<{
+  entry: string;
+  nodeArgs: string[];
+  env: Record<string, string>;
+  plain: boolean;
+  description: string;
+}> {
   const env = args.unit ? await unitEnvironment() : {};
   // The node flags Edged gives every mapper (src/contracts/mapper-process.ts), then any extra ones.
   const nodeArgs = [...MAPPER_NODE_FLAGS, ...args['node-args'].split(' ').filter((a) => a !== '')];
   if (args.mem) nodeArgs.push('--expose-gc', '--import', MEM_REPORT);
   if (args['cpu-prof']) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', args['cpu-prof']);
   if (args['heap-snapshot']) nodeArgs.push('--heapsnapshot-signal=SIGUSR1', '--diagnostic-dir', args['heap-snapshot']);
-  const flags = [...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...MAPPER_NODE_FLAGS, ...args['node-args'].split(' ').filter((a) => a !== '')].join(' ');
+  const flags = [
+    ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    ...MAPPER_NODE_FLAGS,
+    ...args['node-args'].split(' ').filter((a) => a !== ''),
+  ].join(' ');
   if (args.tsx) return { entry: ENTRY, nodeArgs, env, plain: false, description: `TypeScript through tsx (${flags})` };
   if (!existsSync(join(root, 'dist/src/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
-  return { entry: KEDGE_BIN, nodeArgs, env, plain: true, description: `node bin/kedge.js mapper over dist/, as Edged starts it (${flags})` };
+  return {
+    entry: KEDGE_BIN,
+    nodeArgs,
+    env,
+    plain: true,
+    description: `node bin/kedge.js mapper over dist/, as Edged starts it (${flags})`,
+  };
 }
 
 /** Property k: every fifth a float32 (2 registers), the rest uint16; one unused register between. */
@@ -99,7 +115,11 @@ function layout(): Array<{ name: string; type: string; visitor: Record<string, u
   let offset = 0;
   for (let k = 0; k < R; k++) {
     const float = k % 5 === 0;
-    props.push({ name: `r${k}`, type: float ? 'FLOAT' : 'INT', visitor: { register: 'HoldingRegister', offset, rawType: float ? 'float32' : 'uint16' } });
+    props.push({
+      name: `r${k}`,
+      type: float ? 'FLOAT' : 'INT',
+      visitor: { register: 'HoldingRegister', offset, rawType: float ? 'float32' : 'uint16' },
+    });
     offset += (float ? 2 : 1) + 1;
   }
   return props;
@@ -108,7 +128,21 @@ function layout(): Array<{ name: string; type: string; visitor: Record<string, u
 function modelYaml(): string {
   const props = layout();
   const docs: object[] = [
-    { apiVersion: 'devices.kubeedge.io/v1beta1', kind: 'DeviceModel', metadata: { name: 'bench-meter', namespace: 'default' }, spec: { protocol: 'modbus', properties: props.map((p) => ({ name: p.name, type: p.type, accessMode: 'ReadOnly', minimum: 0, maximum: 1000 })) } },
+    {
+      apiVersion: 'devices.kubeedge.io/v1beta1',
+      kind: 'DeviceModel',
+      metadata: { name: 'bench-meter', namespace: 'default' },
+      spec: {
+        protocol: 'modbus',
+        properties: props.map((p) => ({
+          name: p.name,
+          type: p.type,
+          accessMode: 'ReadOnly',
+          minimum: 0,
+          maximum: 1000,
+        })),
+      },
+    },
   ];
   for (let i = 0; i < D; i++) {
     docs.push({
@@ -118,8 +152,16 @@ function modelYaml(): string {
       spec: {
         deviceModelRef: { name: 'bench-meter' },
         nodeName: 'bench',
-        protocol: { protocolName: 'modbus', configData: { communicateMode: 'TCP', ip: '127.0.0.1', port: 502, slaveID: (i % 247) + 1 } },
-        properties: props.map((p) => ({ name: p.name, collectCycle: T, reportCycle: T, visitors: { protocolName: 'modbus', configData: p.visitor } })),
+        protocol: {
+          protocolName: 'modbus',
+          configData: { communicateMode: 'TCP', ip: '127.0.0.1', port: 502, slaveID: (i % 247) + 1 },
+        },
+        properties: props.map((p) => ({
+          name: p.name,
+          collectCycle: T,
+          reportCycle: T,
+          visitors: { protocolName: 'modbus', configData: p.visitor },
+        })),
       },
     });
   }
@@ -196,13 +238,36 @@ async function main(): Promise<void> {
   await client.subscribe([edgeFilters.dataUpdate]);
   const metricsPort = args.metrics ? await freePort() : undefined;
   const launch = await mapperLaunch();
-  const mapperArgs = ['mapper', '--protocol', 'modbus', '--mqtt-url', broker.url, '--node', 'bench', '--name', 'bench', '--data-dir', dir, '--log-level', 'warn'];
+  const mapperArgs = [
+    'mapper',
+    '--protocol',
+    'modbus',
+    '--mqtt-url',
+    broker.url,
+    '--node',
+    'bench',
+    '--name',
+    'bench',
+    '--data-dir',
+    dir,
+    '--log-level',
+    'warn',
+  ];
   if (metricsPort !== undefined) mapperArgs.push('--metrics-port', String(metricsPort));
-  const mapper = spawnKedge(mapperArgs, { entry: launch.entry, nodeArgs: launch.nodeArgs, env: launch.env, plain: launch.plain });
+  const mapper = spawnKedge(mapperArgs, {
+    entry: launch.entry,
+    nodeArgs: launch.nodeArgs,
+    env: launch.env,
+    plain: launch.plain,
+  });
   cleanups.push(() => mapper.stop());
   await sleep(1500);
   const devices = instances.map((d) => overTcp(d, host!, Number(port)));
-  await client.publish(edgeTopics.mapperDevices('modbus'), { node: 'bench', protocol: 'modbus', version: 1, devices }, { retain: true });
+  await client.publish(
+    edgeTopics.mapperDevices('modbus'),
+    { node: 'bench', protocol: 'modbus', version: 1, devices },
+    { retain: true },
+  );
 
   await sleep(WARMUP * 1000);
   const start = { ...(await procStat(mapper.pid)), readings, updates, lag: lagSum, at: Date.now() };

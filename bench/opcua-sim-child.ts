@@ -10,6 +10,7 @@ const intervalMs = Number(process.argv[3] ?? 100);
 const sim = await startOpcuaSim({ instances: [], generated: { count, intervalMs } });
 process.send?.({ endpointUrl: sim.endpointUrl });
 process.on('message', (msg: string) => {
-  if (msg === 'cpu') process.send?.({ cpu: process.cpuUsage(), rss: process.memoryUsage().rss, changes: sim.generatedChanges() });
+  if (msg === 'cpu')
+    process.send?.({ cpu: process.cpuUsage(), rss: process.memoryUsage().rss, changes: sim.generatedChanges() });
   if (msg === 'stop') void sim.stop().then(() => process.exit(0));
 });

@@ -20,7 +20,10 @@ import { silentLogger } from '../src/core/log/index.js';
 import { createMetricsRegistry } from '../src/core/metrics/index.js';
 import type { DeviceInstance } from '../src/model/index.js';
 
-const args = process.argv.slice(2).filter((a) => /^\d+$/.test(a)).map(Number);
+const args = process.argv
+  .slice(2)
+  .filter((a) => /^\d+$/.test(a))
+  .map(Number);
 const [items = 1000, changeMs = 100, seconds = 20] = args;
 const samplingMs = args[3] ?? changeMs;
 const write = process.argv.includes('--write');
@@ -33,14 +36,25 @@ const INTRO = [
   'sample now and then, queueSize 1 keeps the newer); sampling at half the period delivers all.',
 ];
 
-const child = fork(join(import.meta.dirname, 'opcua-sim-child.ts'), [String(items), String(changeMs)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-const ask = <T>(msg: string, key: string) => new Promise<T>((resolve) => child.on('message', function on(m: Record<string, unknown>) {
-  if (key in m) {
-    child.off('message', on);
-    resolve(m as T);
-  }
-}) && msg && child.send(msg));
-const { endpointUrl } = await new Promise<{ endpointUrl: string }>((resolve) => child.once('message', (m) => resolve(m as { endpointUrl: string })));
+const child = fork(join(import.meta.dirname, 'opcua-sim-child.ts'), [String(items), String(changeMs)], {
+  execArgv: ['--import', 'tsx'],
+  stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+});
+const ask = <T>(msg: string, key: string) =>
+  new Promise<T>(
+    (resolve) =>
+      child.on('message', function on(m: Record<string, unknown>) {
+        if (key in m) {
+          child.off('message', on);
+          resolve(m as T);
+        }
+      }) &&
+      msg &&
+      child.send(msg),
+  );
+const { endpointUrl } = await new Promise<{ endpointUrl: string }>((resolve) =>
+  child.once('message', (m) => resolve(m as { endpointUrl: string })),
+);
 
 const dataDir = mkdtempSync(join(tmpdir(), 'kedge-opcua-bench-'));
 let updates = 0;

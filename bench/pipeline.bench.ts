@@ -26,7 +26,7 @@ function signal(length: number): { values: Float64Array; bad: Uint8Array } {
   const values = new Float64Array(length);
   const bad = new Uint8Array(length);
   let seed = 42;
-  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rnd = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   for (let i = 0; i < length; i++) {
     values[i] = 20 + 10 * Math.sin(i / 50) + (rnd() - 0.5) * 0.4 + (rnd() < 0.01 ? 40 : 0);
     bad[i] = rnd() < 0.005 ? 1 : 0;
@@ -95,7 +95,11 @@ const rates = [total / seconds, round(), round()].sort((a, b) => a - b);
 const rate = rates[1]!;
 const k = (n: number): string => `${Math.round(n / 1000).toLocaleString('en')}k`;
 
-const cpu = (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? cpus()[0]?.model ?? 'unknown').trim();
+const cpu = (
+  readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ??
+  cpus()[0]?.model ??
+  'unknown'
+).trim();
 const nproc = execSync('nproc').toString().trim();
 const mb = (n: number): string => (n / 1024 / 1024).toFixed(1);
 const lines = [

@@ -25,7 +25,10 @@ export type DriverLoader = () => Promise<DriverModule>;
 export function driverLoader(protocol: string): DriverLoader {
   const path = DRIVER_PATHS[protocol.toLowerCase()];
   if (!path) {
-    throw mapperErrors.create('KEDGE_MAPPER_UNKNOWN_PROTOCOL', `protocol ${protocol} has no driver (known: ${DRIVER_PROTOCOLS.join(', ')})`);
+    throw mapperErrors.create(
+      'KEDGE_MAPPER_UNKNOWN_PROTOCOL',
+      `protocol ${protocol} has no driver (known: ${DRIVER_PROTOCOLS.join(', ')})`,
+    );
   }
   return () => loadDriverModule(protocol, path);
 }
@@ -35,11 +38,18 @@ async function loadDriverModule(protocol: string, path: string): Promise<DriverM
   try {
     loaded = await import(path);
   } catch (err) {
-    throw mapperErrors.create('KEDGE_MAPPER_DRIVER_LOAD', `driver for ${protocol} (${path}) cannot be loaded: ${(err as Error).message}`, { cause: err });
+    throw mapperErrors.create(
+      'KEDGE_MAPPER_DRIVER_LOAD',
+      `driver for ${protocol} (${path}) cannot be loaded: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   const module = loaded as Partial<DriverModule>;
   if (typeof module.createDriver !== 'function') {
-    throw mapperErrors.create('KEDGE_MAPPER_DRIVER_LOAD', `driver for ${protocol} (${path}) does not export createDriver(ctx)`);
+    throw mapperErrors.create(
+      'KEDGE_MAPPER_DRIVER_LOAD',
+      `driver for ${protocol} (${path}) does not export createDriver(ctx)`,
+    );
   }
   return { createDriver: module.createDriver.bind(module) };
 }

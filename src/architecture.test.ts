@@ -21,7 +21,8 @@ const EXTRA_FACES: Record<string, string> = {
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) return name === 'node_modules' || name === 'testing' || name === 'fixtures' ? [] : sourceFiles(path);
+    if (statSync(path).isDirectory())
+      return name === 'node_modules' || name === 'testing' || name === 'fixtures' ? [] : sourceFiles(path);
     return name.endsWith('.ts') && !name.endsWith('.test.ts') ? [path] : [];
   });
 }
@@ -40,11 +41,18 @@ function moduleOf(file: string): string | undefined {
 function importsOf(file: string): string[] {
   const text = readFileSync(join(root, file), 'utf8');
   const specs = [...text.matchAll(/(?:from\s+|import\(\s*)'(\.{1,2}\/[^']+)'/g)].map((m) => m[1]!);
-  return specs.map((spec) => relative(root, resolve(dirname(join(root, file)), spec)).split(sep).join('/').replace(/\.js$/, '.ts'));
+  return specs.map((spec) =>
+    relative(root, resolve(dirname(join(root, file)), spec))
+      .split(sep)
+      .join('/')
+      .replace(/\.js$/, '.ts'),
+  );
 }
 
 function violations(): string[] {
-  const files = [...sourceFiles(join(root, 'src')), ...sourceFiles(join(root, 'mappers'))].map((f) => relative(root, f).split(sep).join('/'));
+  const files = [...sourceFiles(join(root, 'src')), ...sourceFiles(join(root, 'mappers'))].map((f) =>
+    relative(root, f).split(sep).join('/'),
+  );
   const found: string[] = [];
   for (const file of files) {
     const own = moduleOf(file);

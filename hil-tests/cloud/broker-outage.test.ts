@@ -55,7 +55,10 @@ describe('cloud MQTT broker outage (external Mosquitto)', () => {
     broker = new RestartableMosquitto(await freePort());
     await broker.start();
     t = await startTestCloud({ mqtt: { port: 1883, host: '127.0.0.1', url: `mqtt://127.0.0.1:${broker.port}` } });
-    await fetch(`${t.api}/api/v1/apply`, { method: 'POST', body: JSON.stringify({ documents: [thermostatModel(), thermostat('t1', 'edge-1')] }) });
+    await fetch(`${t.api}/api/v1/apply`, {
+      method: 'POST',
+      body: JSON.stringify({ documents: [thermostatModel(), thermostat('t1', 'edge-1')] }),
+    });
     edge = await RawEdge.connect(t.cloud.ports.hub, 'edge-1');
   });
 
@@ -67,15 +70,24 @@ describe('cloud MQTT broker outage (external Mosquitto)', () => {
 
   it('does not acknowledge while the broker is down; acknowledges once the broker has the message', async () => {
     await broker.stop();
-    const report = edge.upload('edge-1', 'default/devicetwin/t1', { properties: { temperature: { reported: { value: '19.5', quality: 'good', ts: 7, version: 1 } } } });
+    const report = edge.upload('edge-1', 'default/devicetwin/t1', {
+      properties: { temperature: { reported: { value: '19.5', quality: 'good', ts: 7, version: 1 } } },
+    });
     await new Promise((r) => setTimeout(r, 1500));
     expect(edge.acksFor(report.header.msg_id)).toHaveLength(0);
     // The edge re-sends while waiting (e.g. after its own ack timeout): still one publish, two acks later.
     edge.upload('edge-1', 'default/devicetwin/t1', report.content, report.header.msg_id);
     await broker.start();
     await waitUntil(() => edge.acksFor(report.header.msg_id).length === 2, 'acks after the broker came back', 30_000);
-    const out = spawnSync('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(broker.port), '-t', 'kedge/twin/default/t1', '-C', '1', '-W', '5'], { encoding: 'utf8' });
+    const out = spawnSync(
+      'mosquitto_sub',
+      ['-h', '127.0.0.1', '-p', String(broker.port), '-t', 'kedge/twin/default/t1', '-C', '1', '-W', '5'],
+      { encoding: 'utf8' },
+    );
     expect(out.status).toBe(0);
-    expect(JSON.parse(out.stdout)).toMatchObject({ id: 'default/t1', properties: { temperature: { reported: { value: '19.5' } } } });
+    expect(JSON.parse(out.stdout)).toMatchObject({
+      id: 'default/t1',
+      properties: { temperature: { reported: { value: '19.5' } } },
+    });
   }, 90_000);
 });

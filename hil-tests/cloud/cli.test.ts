@@ -17,7 +17,24 @@ describe('kedge cloud (process)', () => {
     const [hub, api, mqttPort] = [await freePort(), await freePort(), await freePort()];
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', entry, 'cloud', '--data-dir', join(dir, 'data'), '--hub-host', '127.0.0.1', '--hub-port', String(hub), '--api-port', String(api), '--mqtt-port', String(mqttPort), '--log-level', 'info'],
+      [
+        '--import',
+        'tsx',
+        entry,
+        'cloud',
+        '--data-dir',
+        join(dir, 'data'),
+        '--hub-host',
+        '127.0.0.1',
+        '--hub-port',
+        String(hub),
+        '--api-port',
+        String(api),
+        '--mqtt-port',
+        String(mqttPort),
+        '--log-level',
+        'info',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KEDGE_LOG__PRETTY: 'false' } },
     );
     let stderr = '';
@@ -28,9 +45,15 @@ describe('kedge cloud (process)', () => {
       expect(stderr).toContain('kedge cloud ready');
       expect(await (await fetch(`http://127.0.0.1:${api}/healthz`)).text()).toBe('ok');
       const edge = await RawEdge.connect(hub, 'edge-7');
-      const nodes = async () => ((await (await fetch(`http://127.0.0.1:${api}/api/v1/nodes`)).json()) as { items: Array<{ name: string; ready: boolean }> }).items;
+      const nodes = async () =>
+        (
+          (await (await fetch(`http://127.0.0.1:${api}/api/v1/nodes`)).json()) as {
+            items: Array<{ name: string; ready: boolean }>;
+          }
+        ).items;
       // Until the node is ready (20 s at most): polled, the API has no change stream to wait on.
-      for (const end = Date.now() + 20_000; Date.now() < end && !(await nodes()).some((n) => n.ready); ) await new Promise((r) => setTimeout(r, 20));
+      for (const end = Date.now() + 20_000; Date.now() < end && !(await nodes()).some((n) => n.ready); )
+        await new Promise((r) => setTimeout(r, 20));
       expect(await nodes()).toEqual([expect.objectContaining({ name: 'edge-7', ready: true })]);
       child.kill('SIGTERM');
       expect(await exited).toBe(0);

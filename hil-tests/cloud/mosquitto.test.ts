@@ -18,7 +18,10 @@ describe('cloud MQTT through an external Mosquitto', () => {
   beforeAll(async () => {
     broker = await startMosquitto();
     t = await startTestCloud({ mqtt: { port: 1883, host: '127.0.0.1', url: broker.url } });
-    const res = await fetch(`${t.api}/api/v1/apply`, { method: 'POST', body: JSON.stringify({ documents: [thermostatModel(), thermostat('t1', 'edge-1')] }) });
+    const res = await fetch(`${t.api}/api/v1/apply`, {
+      method: 'POST',
+      body: JSON.stringify({ documents: [thermostatModel(), thermostat('t1', 'edge-1')] }),
+    });
     expect(res.status).toBe(200);
     edge = await RawEdge.connect(t.cloud.ports.hub, 'edge-1');
   });
@@ -40,28 +43,54 @@ describe('cloud MQTT through an external Mosquitto', () => {
         { property: 'temperature', value: null, quality: 'bad', ts: 2000 },
       ];
       for (let i = 0; i < 2; i++) {
-        edge.send(newMessage({ source: 'edgehub', group: 'hub', operation: 'upload', resource: 'node/edge-1/default/telemetry/t1' }, { readings }, { id: 'm-1' }));
+        edge.send(
+          newMessage(
+            { source: 'edgehub', group: 'hub', operation: 'upload', resource: 'node/edge-1/default/telemetry/t1' },
+            { readings },
+            { id: 'm-1' },
+          ),
+        );
       }
       await waitUntil(() => edge.acksFor('m-1').length === 2 && got.length >= 1, 'acks and delivery');
       await new Promise((r) => setTimeout(r, 100));
-      expect(got).toEqual([{ topic: 'kedge/telemetry/default/t1', body: { namespace: 'default', device: 't1', node: 'edge-1', readings } }]);
+      expect(got).toEqual([
+        { topic: 'kedge/telemetry/default/t1', body: { namespace: 'default', device: 't1', node: 'edge-1', readings } },
+      ]);
     } finally {
       await sub.endAsync();
     }
   });
 
   it('keeps the latest twin, device and node availability retained for late subscribers (mosquitto_sub)', async () => {
-    const report = edge.upload('edge-1', 'default/devicetwin/t1', { properties: { temperature: { reported: { value: '21.5', quality: 'good', ts: 5, version: 1 } } } });
+    const report = edge.upload('edge-1', 'default/devicetwin/t1', {
+      properties: { temperature: { reported: { value: '21.5', quality: 'good', ts: 5, version: 1 } } },
+    });
     const state = edge.upload('edge-1', 'default/devicestate/t1', { state: 'online', ts: 6 });
-    await waitUntil(() => edge.acksFor(report.header.msg_id).length === 1 && edge.acksFor(state.header.msg_id).length === 1, 'acks');
+    await waitUntil(
+      () => edge.acksFor(report.header.msg_id).length === 1 && edge.acksFor(state.header.msg_id).length === 1,
+      'acks',
+    );
     const sub = (topic: string): Json => {
-      const out = spawnSync('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(broker.port), '-t', topic, '-C', '1', '-W', '5'], { encoding: 'utf8' });
+      const out = spawnSync(
+        'mosquitto_sub',
+        ['-h', '127.0.0.1', '-p', String(broker.port), '-t', topic, '-C', '1', '-W', '5'],
+        { encoding: 'utf8' },
+      );
       if (out.error) throw new Error(`mosquitto_sub failed (is mosquitto-clients installed?): ${out.error.message}`);
       expect(out.status).toBe(0);
       return JSON.parse(out.stdout) as Json;
     };
-    expect(sub('kedge/twin/default/t1')).toMatchObject({ id: 'default/t1', node: 'edge-1', properties: { temperature: { reported: { value: '21.5', quality: 'good' } } } });
-    expect(sub('kedge/status/device/default/t1')).toMatchObject({ namespace: 'default', device: 't1', node: 'edge-1', state: 'online' });
+    expect(sub('kedge/twin/default/t1')).toMatchObject({
+      id: 'default/t1',
+      node: 'edge-1',
+      properties: { temperature: { reported: { value: '21.5', quality: 'good' } } },
+    });
+    expect(sub('kedge/status/device/default/t1')).toMatchObject({
+      namespace: 'default',
+      device: 't1',
+      node: 'edge-1',
+      state: 'online',
+    });
     expect(sub('kedge/status/node/edge-1')).toMatchObject({ node: 'edge-1', ready: true });
   });
 });

@@ -21,7 +21,10 @@ describe('kedge apply/get/twin/delete against a cloud', () => {
   beforeAll(async () => {
     cloud = await startTestCloud();
     dir = mkdtempSync(join(tmpdir(), 'kedge-cli-e2e-'));
-    const d = await prepareDemoDevice(join(packageRoot(), 'device-models'), dir, 'modbus', { node: 'edge-cli', modbusPort: 1502 });
+    const d = await prepareDemoDevice(join(packageRoot(), 'device-models'), dir, 'modbus', {
+      node: 'edge-cli',
+      modbusPort: 1502,
+    });
     file = d.file;
     deviceId = d.id;
   });
@@ -47,8 +50,12 @@ describe('kedge apply/get/twin/delete against a cloud', () => {
   it('lists devices and models as a table, JSON and YAML', async () => {
     const table = await run((w) => runGet('devices', undefined, { server: cloud.api }, w));
     expect(table.out.split('\n')[0]).toMatch(/^NAMESPACE\s+NAME\s+MODEL\s+NODE\s+PROTOCOL\s+STATE$/);
-    expect(table.out).toMatch(new RegExp(`default\\s+${deviceId.split('/')[1]}\\s+moxa-iologik-e1214\\s+edge-cli\\s+modbus`));
-    const json = JSON.parse((await run((w) => runGet('devices', undefined, { server: cloud.api, output: 'json' }, w))).out) as { items: Array<{ metadata: { name: string } }> };
+    expect(table.out).toMatch(
+      new RegExp(`default\\s+${deviceId.split('/')[1]}\\s+moxa-iologik-e1214\\s+edge-cli\\s+modbus`),
+    );
+    const json = JSON.parse(
+      (await run((w) => runGet('devices', undefined, { server: cloud.api, output: 'json' }, w))).out,
+    ) as { items: Array<{ metadata: { name: string } }> };
     expect(json.items.map((d) => d.metadata.name)).toEqual([deviceId.split('/')[1]]);
     const yaml = await run((w) => runGet('devicemodels', undefined, { server: cloud.api, output: 'yaml' }, w));
     expect(yaml.out).toContain('name: moxa-iologik-e1214');
@@ -59,28 +66,43 @@ describe('kedge apply/get/twin/delete against a cloud', () => {
   it('sets a desired value and shows it in the twin (pending: no edge is connected)', async () => {
     const set = await run((w) => runTwinSet(deviceId, ['relay-1=true'], { server: cloud.api, output: 'json' }, w));
     expect(set.code).toBe(0);
-    const twin = JSON.parse((await run((w) => runGet('twin', deviceId, { server: cloud.api, output: 'json' }, w))).out) as { properties: Record<string, { desired?: { value: string } }> };
+    const twin = JSON.parse(
+      (await run((w) => runGet('twin', deviceId, { server: cloud.api, output: 'json' }, w))).out,
+    ) as { properties: Record<string, { desired?: { value: string } }> };
     expect(twin.properties['relay-1']!.desired!.value).toBe('true');
     const table = await run((w) => runGet('twin', deviceId, { server: cloud.api }, w));
     expect(table.out).toMatch(/relay-1\s+true\s+-/);
   });
 
   it('fails --wait with the reason when no device confirms', async () => {
-    const err = await runTwinSet(deviceId, ['relay-2=true'], { server: cloud.api, wait: '300' }, () => undefined).catch((e: unknown) => e);
+    const err = await runTwinSet(deviceId, ['relay-2=true'], { server: cloud.api, wait: '300' }, () => undefined).catch(
+      (e: unknown) => e,
+    );
     expect(isKedgeError(err) && err.code).toBe('KEDGE_CLIENT_NOT_CONFIRMED');
     expect((err as Error).message).toContain('relay-2 not confirmed');
   });
 
-  it('shows the server\'s error for an unknown device and for a model in use', async () => {
-    const missing = await runGet('twin', 'default/nope', { server: cloud.api }, () => undefined).catch((e: unknown) => e);
+  it("shows the server's error for an unknown device and for a model in use", async () => {
+    const missing = await runGet('twin', 'default/nope', { server: cloud.api }, () => undefined).catch(
+      (e: unknown) => e,
+    );
     expect(isKedgeError(missing) && missing.code).toBe('KEDGE_API_NOT_FOUND');
-    const inUse = await runDelete('devicemodel', 'default/moxa-iologik-e1214', { server: cloud.api }, () => undefined).catch((e: unknown) => e);
+    const inUse = await runDelete(
+      'devicemodel',
+      'default/moxa-iologik-e1214',
+      { server: cloud.api },
+      () => undefined,
+    ).catch((e: unknown) => e);
     expect(isKedgeError(inUse) && inUse.code).toBe('KEDGE_API_IN_USE');
   });
 
   it('deletes the device, then the model', async () => {
-    expect((await run((w) => runDelete('device', deviceId, { server: cloud.api }, w))).out).toBe(`device/${deviceId} deleted\n`);
-    expect((await run((w) => runDelete('devicemodel', 'default/moxa-iologik-e1214', { server: cloud.api }, w))).out).toBe('devicemodel/default/moxa-iologik-e1214 deleted\n');
+    expect((await run((w) => runDelete('device', deviceId, { server: cloud.api }, w))).out).toBe(
+      `device/${deviceId} deleted\n`,
+    );
+    expect(
+      (await run((w) => runDelete('devicemodel', 'default/moxa-iologik-e1214', { server: cloud.api }, w))).out,
+    ).toBe('devicemodel/default/moxa-iologik-e1214 deleted\n');
     const table = await run((w) => runGet('devices', undefined, { server: cloud.api }, w));
     expect(table.out).toBe('No resources found.\n');
   });

@@ -5,9 +5,29 @@ import { runKedge } from './harness/kedge.js';
 
 describe('kedge demo --duration 20', () => {
   it('runs cloud, edge, simulators and mappers, shows telemetry rows of each device, and leaves nothing behind', async () => {
-    const ports = { hub: await freePort(), api: await freePort(), mqtt: await freePort(), edgeMqtt: await freePort(), edgeApi: await freePort() };
+    const ports = {
+      hub: await freePort(),
+      api: await freePort(),
+      mqtt: await freePort(),
+      edgeMqtt: await freePort(),
+      edgeApi: await freePort(),
+    };
     const res = await runKedge(
-      ['demo', '--duration', '20', '--hub-port', `${ports.hub}`, '--api-port', `${ports.api}`, '--mqtt-port', `${ports.mqtt}`, '--edge-mqtt-port', `${ports.edgeMqtt}`, '--edge-api-port', `${ports.edgeApi}`],
+      [
+        'demo',
+        '--duration',
+        '20',
+        '--hub-port',
+        `${ports.hub}`,
+        '--api-port',
+        `${ports.api}`,
+        '--mqtt-port',
+        `${ports.mqtt}`,
+        '--edge-mqtt-port',
+        `${ports.edgeMqtt}`,
+        '--edge-api-port',
+        `${ports.edgeApi}`,
+      ],
       { timeoutMs: 120_000 },
     );
     expect(res.stderr).toBe('');
@@ -32,7 +52,17 @@ describe('kedge demo --duration 20', () => {
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
     const busy = (s.address() as { port: number }).port;
     try {
-      const res = await runKedge(['demo', '--duration', '1', '--mqtt-port', String(busy), '--hub-port', String(await freePort()), '--api-port', String(await freePort())]);
+      const res = await runKedge([
+        'demo',
+        '--duration',
+        '1',
+        '--mqtt-port',
+        String(busy),
+        '--hub-port',
+        String(await freePort()),
+        '--api-port',
+        String(await freePort()),
+      ]);
       expect(res.code).toBe(1);
       expect(res.stderr).toContain(`port ${busy} is busy: pass --mqtt-port <port> with a free port`);
     } finally {

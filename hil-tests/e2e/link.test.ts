@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CloudHub } from '../../src/cloud/cloudhub/index.js';
 import { SqliteLinkState, SqliteObjectStore } from '../../src/cloud/store/index.js';
-import type { CloudChannels, CloudRequests, EdgeChannels, EdgeRequests, TelemetryContent } from '../../src/contracts/index.js';
+import type {
+  CloudChannels,
+  CloudRequests,
+  EdgeChannels,
+  EdgeRequests,
+  TelemetryContent,
+} from '../../src/contracts/index.js';
 import { Bus } from '../../src/core/bus/index.js';
 import { systemClock } from '../../src/core/clock/index.js';
 import { silentLogger } from '../../src/core/log/index.js';
@@ -30,7 +36,14 @@ describe('link: EdgeHub <-> CloudHub', () => {
   let handled: Array<{ device: string; seq: number }>;
 
   const startCloud = async (port: number) => {
-    cloud = new CloudHub({ bus: cloudBus, linkState: new SqliteLinkState(store.database), logger: silentLogger(), registry: createMetricsRegistry(), host: '127.0.0.1', port });
+    cloud = new CloudHub({
+      bus: cloudBus,
+      linkState: new SqliteLinkState(store.database),
+      logger: silentLogger(),
+      registry: createMetricsRegistry(),
+      host: '127.0.0.1',
+      port,
+    });
     await cloud.start();
     return cloud.port;
   };
@@ -70,7 +83,15 @@ describe('link: EdgeHub <-> CloudHub', () => {
 
   it('delivers every reading exactly once and in order per device across a cloud restart', async () => {
     const port = await startCloud(0);
-    edge = createEdgeHub({ bus: edgeBus, outbox, logger: silentLogger(), registry: createMetricsRegistry(), cloudUrl: `ws://127.0.0.1:${port}`, node: 'edge-1', backoff: { initialMs: 50, maxMs: 200 } });
+    edge = createEdgeHub({
+      bus: edgeBus,
+      outbox,
+      logger: silentLogger(),
+      registry: createMetricsRegistry(),
+      cloudUrl: `ws://127.0.0.1:${port}`,
+      node: 'edge-1',
+      backoff: { initialMs: 50, maxMs: 200 },
+    });
     await edge.start();
     const devices = ['d1', 'd2', 'd3'];
     let seq = 0;

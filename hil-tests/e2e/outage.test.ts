@@ -36,15 +36,23 @@ describe(`link outage of ${OUTAGE_S} s under 1,000 readings/s`, () => {
     const file = join(dir.path, 'counters.yaml');
     const devices = writeCounterDevices(file, setup.node, DEVICES);
     expect((await runKedge(['apply', '-f', file, '--server', cloud.api])).code).toBe(0);
-    await waitFor(async () => {
-      const res = await fetch(`http://127.0.0.1:${setup.apiPort}/api/v1/devices`).catch(() => undefined);
-      return ((await res?.json()) as { items?: unknown[] } | undefined)?.items?.length === DEVICES;
-    }, 'the devices on the edge', 30_000, [edge]);
+    await waitFor(
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${setup.apiPort}/api/v1/devices`).catch(() => undefined);
+        return ((await res?.json()) as { items?: unknown[] } | undefined)?.items?.length === DEVICES;
+      },
+      'the devices on the edge',
+      30_000,
+      [edge],
+    );
 
     const mapper = new SyntheticMapper(devices, PROPS, setup.mqttPort);
     mapper.start(TICK_MS);
     cleanups.push(() => mapper.stop());
-    await waitFor(() => sub.telemetry.length > 0, 'telemetry at the cloud before the outage', 30_000, [edge, cloud.proc]);
+    await waitFor(() => sub.telemetry.length > 0, 'telemetry at the cloud before the outage', 30_000, [
+      edge,
+      cloud.proc,
+    ]);
     await sleep(3000);
 
     proxy.cut();
@@ -65,7 +73,12 @@ describe(`link outage of ${OUTAGE_S} s under 1,000 readings/s`, () => {
 
     // Every reading the edge acknowledged reaches the consumer: wait for the last of them.
     const expected = mapper.ackedReadings;
-    await waitFor(() => sub.telemetry.reduce((n, m) => n + m.readings.length, 0) >= expected, `${expected} readings at the consumer`, 120_000, [edge, cloud.proc]);
+    await waitFor(
+      () => sub.telemetry.reduce((n, m) => n + m.readings.length, 0) >= expected,
+      `${expected} readings at the consumer`,
+      120_000,
+      [edge, cloud.proc],
+    );
     await sleep(1000); // a duplicate would arrive now
 
     expect(duringOutage / OUTAGE_S).toBeGreaterThan(800); // the load really ran through the outage
@@ -74,7 +87,10 @@ describe(`link outage of ${OUTAGE_S} s under 1,000 readings/s`, () => {
         const seqs = sub.readings(device, prop).map((r) => r.value as number);
         const where = `${device} ${prop}`;
         expect(new Set(seqs).size, `${where}: no duplicates`).toBe(seqs.length);
-        expect(seqs.every((s, i) => i === 0 || s > seqs[i - 1]!), `${where}: in order`).toBe(true);
+        expect(
+          seqs.every((s, i) => i === 0 || s > seqs[i - 1]!),
+          `${where}: in order`,
+        ).toBe(true);
         const got = new Set(seqs);
         const missing = [...mapper.acked.get(device)!].filter((s) => !got.has(s));
         expect(missing, `${where}: acknowledged readings missing at the consumer`).toEqual([]);
@@ -82,18 +98,31 @@ describe(`link outage of ${OUTAGE_S} s under 1,000 readings/s`, () => {
         expect(unknown, `${where}: readings never produced`).toEqual([]);
       }
     }
-    return { expected, received: sub.telemetry.reduce((n, m) => n + m.readings.length, 0), sent: mapper.sentReadings, proxyConnections: proxy.connections };
+    return {
+      expected,
+      received: sub.telemetry.reduce((n, m) => n + m.readings.length, 0),
+      sent: mapper.sentReadings,
+      proxyConnections: proxy.connections,
+    };
   }
 
-  it('delivers every reading exactly once, in order per device, after the link comes back', async () => {
-    const r = await scenario(false);
-    expect(r.received).toBe(r.expected); // nothing was lost in flight at the MQTT hop either
-    expect(r.proxyConnections).toBeGreaterThanOrEqual(2);
-  }, (OUTAGE_S + 240) * 1000);
+  it(
+    'delivers every reading exactly once, in order per device, after the link comes back',
+    async () => {
+      const r = await scenario(false);
+      expect(r.received).toBe(r.expected); // nothing was lost in flight at the MQTT hop either
+      expect(r.proxyConnections).toBeGreaterThanOrEqual(2);
+    },
+    (OUTAGE_S + 240) * 1000,
+  );
 
-  it('the same with the edge killed -9 during the outage and restarted', async () => {
-    const r = await scenario(true);
-    expect(r.received).toBeGreaterThanOrEqual(r.expected);
-    expect(r.received).toBeLessThanOrEqual(r.sent);
-  }, (OUTAGE_S + 240) * 1000);
+  it(
+    'the same with the edge killed -9 during the outage and restarted',
+    async () => {
+      const r = await scenario(true);
+      expect(r.received).toBeGreaterThanOrEqual(r.expected);
+      expect(r.received).toBeLessThanOrEqual(r.sent);
+    },
+    (OUTAGE_S + 240) * 1000,
+  );
 });

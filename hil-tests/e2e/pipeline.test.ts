@@ -33,9 +33,16 @@ describe('end to end: simulator -> mapper -> edge -> cloud -> MQTT consumer', ()
     setRegister(2, 5);
     cloud = await startCloud(join(dir.path, 'cloud'));
     sub = await CloudSubscriber.connect(cloud.ports.mqtt);
-    edge = await startEdge(await edgeSetup('e2e-node', join(dir.path, 'edge'), `ws://127.0.0.1:${cloud.ports.hub}`, 'process'));
+    edge = await startEdge(
+      await edgeSetup('e2e-node', join(dir.path, 'edge'), `ws://127.0.0.1:${cloud.ports.hub}`, 'process'),
+    );
     const file = join(dir.path, 'e2e-meter.yaml');
-    writeFileSync(file, readFileSync(new URL('./fixtures/e2e-meter.yaml', import.meta.url), 'utf8').replace('NODE', 'e2e-node').replace('PORT', String(port)));
+    writeFileSync(
+      file,
+      readFileSync(new URL('./fixtures/e2e-meter.yaml', import.meta.url), 'utf8')
+        .replace('NODE', 'e2e-node')
+        .replace('PORT', String(port)),
+    );
     const applied = await runKedge(['apply', '-f', file, '--server', cloud.api]);
     expect(applied.stdout).toContain(`device/${DEVICE} created`);
   }, 120_000);
@@ -49,7 +56,12 @@ describe('end to end: simulator -> mapper -> edge -> cloud -> MQTT consumer', ()
   });
 
   it('delivers cleansed values that match the simulator, with quality and unit', async () => {
-    await waitFor(() => sub.readings(DEVICE, 'temperature').some((r) => r.value === 21.5), 'temperature 21.5 at the consumer', 60_000, procs());
+    await waitFor(
+      () => sub.readings(DEVICE, 'temperature').some((r) => r.value === 21.5),
+      'temperature 21.5 at the consumer',
+      60_000,
+      procs(),
+    );
     const t = sub.readings(DEVICE, 'temperature').find((r) => r.value === 21.5)!;
     expect(t).toMatchObject({ quality: 'good', unit: 'degC' });
     expect(sub.readings(DEVICE, 'counter').at(-1)).toMatchObject({ value: 7, quality: 'good' });
@@ -59,23 +71,44 @@ describe('end to end: simulator -> mapper -> edge -> cloud -> MQTT consumer', ()
     setRegister(1, 4242);
     setRegister(0, 2000); // 200.0 degC: outside the model's range, rejected by cleansing
     await waitFor(() => sub.readings(DEVICE, 'counter').some((r) => r.value === 4242), 'counter 4242', 20_000, procs());
-    await waitFor(() => sub.readings(DEVICE, 'temperature').some((r) => r.quality === 'bad'), 'a bad temperature', 20_000, procs());
+    await waitFor(
+      () => sub.readings(DEVICE, 'temperature').some((r) => r.quality === 'bad'),
+      'a bad temperature',
+      20_000,
+      procs(),
+    );
     expect(sub.readings(DEVICE, 'temperature').some((r) => r.value === 200 && r.quality === 'good')).toBe(false);
   });
 
   it('desired value round trip: kedge twin set -> device written -> read back -> kedge get twin and kedge/twin/...', async () => {
-    const set = await runKedge(['twin', 'set', DEVICE, 'setpoint=42', '--wait', '20000', '--server', cloud.api], { timeoutMs: 60_000 });
+    const set = await runKedge(['twin', 'set', DEVICE, 'setpoint=42', '--wait', '20000', '--server', cloud.api], {
+      timeoutMs: 60_000,
+    });
     expect(set.stderr).toBe('');
     expect(set.code).toBe(0);
     expect(sim.memory(1).readRegisters(HR as never, 2, 1)).toEqual([42]);
     const got = await runKedge(['get', 'twin', DEVICE, '-o', 'json', '--server', cloud.api]);
-    const twin = JSON.parse(got.stdout) as { properties: Record<string, { desired?: { value: string }; reported?: { value: string } }> };
+    const twin = JSON.parse(got.stdout) as {
+      properties: Record<string, { desired?: { value: string }; reported?: { value: string } }>;
+    };
     expect(twin.properties.setpoint).toMatchObject({ desired: { value: '42' }, reported: { value: '42' } });
-    await waitFor(() => {
-      const t = sub.latest.get(`kedge/twin/${DEVICE}`) as { properties?: Record<string, { reported?: { value?: unknown } }> } | undefined;
-      return JSON.stringify(t ?? {}).includes('"42"');
-    }, 'the retained twin on kedge/twin/default/e2e-meter-1 with 42', 20_000, procs());
-    await waitFor(() => sub.readings(DEVICE, 'setpoint').some((r) => r.value === 42), 'setpoint 42 in telemetry', 20_000, procs());
+    await waitFor(
+      () => {
+        const t = sub.latest.get(`kedge/twin/${DEVICE}`) as
+          | { properties?: Record<string, { reported?: { value?: unknown } }> }
+          | undefined;
+        return JSON.stringify(t ?? {}).includes('"42"');
+      },
+      'the retained twin on kedge/twin/default/e2e-meter-1 with 42',
+      20_000,
+      procs(),
+    );
+    await waitFor(
+      () => sub.readings(DEVICE, 'setpoint').some((r) => r.value === 42),
+      'setpoint 42 in telemetry',
+      20_000,
+      procs(),
+    );
   });
 
   it('malformed and oversized frames on the WebSocket close only that connection, with a logged reason', async () => {
@@ -91,15 +124,32 @@ describe('end to end: simulator -> mapper -> edge -> cloud -> MQTT consumer', ()
     const malformed = await closeOf((ws) => ws.send('{"header": 42'));
     expect(malformed.code).toBe(1007);
     expect(malformed.reason).toContain('not JSON');
-    const oversized = await closeOf((ws) => ws.send(JSON.stringify({ header: { msg_id: 'x', timestamp: 1 }, route: {}, content: 'y'.repeat(5 * 1024 * 1024) })));
+    const oversized = await closeOf((ws) =>
+      ws.send(
+        JSON.stringify({ header: { msg_id: 'x', timestamp: 1 }, route: {}, content: 'y'.repeat(5 * 1024 * 1024) }),
+      ),
+    );
     expect(oversized.code).toBe(1009);
-    await waitFor(() => cloud.proc.output.includes('KEDGE_CLOUDHUB_MALFORMED_FRAME') && cloud.proc.output.includes('KEDGE_CLOUDHUB_FRAME_TOO_BIG'), 'both reasons in the cloud log', 5000);
+    await waitFor(
+      () =>
+        cloud.proc.output.includes('KEDGE_CLOUDHUB_MALFORMED_FRAME') &&
+        cloud.proc.output.includes('KEDGE_CLOUDHUB_FRAME_TOO_BIG'),
+      'both reasons in the cloud log',
+      5000,
+    );
     // Nothing else is disturbed: the real edge keeps its connection and its telemetry flows.
     const before = sub.telemetry.length;
     setRegister(1, 777);
-    await waitFor(() => sub.readings(DEVICE, 'counter').some((r) => r.value === 777), 'telemetry after the bad frames', 20_000, procs());
+    await waitFor(
+      () => sub.readings(DEVICE, 'counter').some((r) => r.value === 777),
+      'telemetry after the bad frames',
+      20_000,
+      procs(),
+    );
     expect(sub.telemetry.length).toBeGreaterThan(before);
-    const nodes = JSON.parse((await runKedge(['get', 'nodes', '-o', 'json', '--server', cloud.api])).stdout) as { items: Array<{ name: string; ready: boolean }> };
+    const nodes = JSON.parse((await runKedge(['get', 'nodes', '-o', 'json', '--server', cloud.api])).stdout) as {
+      items: Array<{ name: string; ready: boolean }>;
+    };
     expect(nodes.items.find((n) => n.name === 'e2e-node')?.ready).toBe(true);
     expect(edge.output).not.toContain('link to the cloud down');
   });

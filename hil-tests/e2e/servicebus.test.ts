@@ -30,7 +30,11 @@ describe('ServiceBus: the cloud calls an HTTP server on the edge network', () =>
       if (req.url === '/hold') return void (release = () => res.end('released'));
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => res.writeHead(200, { 'content-type': 'text/plain', 'x-seen-header': String(req.headers['x-test'] ?? '') }).end(`${req.method} ${req.url} ${body}`));
+      req.on('end', () =>
+        res
+          .writeHead(200, { 'content-type': 'text/plain', 'x-seen-header': String(req.headers['x-test'] ?? '') })
+          .end(`${req.method} ${req.url} ${body}`),
+      );
     });
     await new Promise<void>((r) => target.listen(0, '127.0.0.1', () => r()));
     targetPort = (target.address() as AddressInfo).port;
@@ -57,23 +61,36 @@ describe('ServiceBus: the cloud calls an HTTP server on the edge network', () =>
   });
 
   const call = async (node: string, body: Json) => {
-    const res = await fetch(`${cloud.api}/api/v1/nodes/${node}/services`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${cloud.api}/api/v1/nodes/${node}/services`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, json: (await res.json()) as Json };
   };
   const text = (b64: string) => Buffer.from(b64, 'base64').toString();
 
   it('calls the server from the cloud API: method, path, headers and body there, its answer back', async () => {
-    const res = await call(NODE, { method: 'POST', target: `127.0.0.1:${targetPort}`, path: '/echo?x=1', headers: { 'X-Test': 'yes' }, body: Buffer.from('hello').toString('base64') });
+    const res = await call(NODE, {
+      method: 'POST',
+      target: `127.0.0.1:${targetPort}`,
+      path: '/echo?x=1',
+      headers: { 'X-Test': 'yes' },
+      body: Buffer.from('hello').toString('base64'),
+    });
     expect(res.status).toBe(200);
     expect(res.json.status).toBe(200);
     expect(res.json.headers['x-seen-header']).toBe('yes');
     expect(text(res.json.body)).toBe('POST /echo?x=1 hello');
   });
 
-  it('refuses a target outside the allow-list with 403 and the edge\'s reason', async () => {
+  it("refuses a target outside the allow-list with 403 and the edge's reason", async () => {
     const res = await call(NODE, { method: 'GET', target: `127.0.0.2:${targetPort}`, path: '/' });
     expect(res.status).toBe(403);
-    expect(res.json.error).toMatchObject({ code: 'KEDGE_SERVICEBUS_FORBIDDEN', message: expect.stringContaining(`127.0.0.2:${targetPort} is not in the allow-list`) });
+    expect(res.json.error).toMatchObject({
+      code: 'KEDGE_SERVICEBUS_FORBIDDEN',
+      message: expect.stringContaining(`127.0.0.2:${targetPort} is not in the allow-list`),
+    });
   });
 
   it('answers 502 with the reason for a stopped target', async () => {
@@ -86,21 +103,51 @@ describe('ServiceBus: the cloud calls an HTTP server on the edge network', () =>
   it('kedge call prints the status line and the body; -d @file and -H reach the server', async () => {
     const file = join(dir.path, 'body.txt');
     writeFileSync(file, 'from a file');
-    const ok = await runKedge(['call', NODE, 'put', `127.0.0.1:${targetPort}`, '/cfg', '-d', `@${file}`, '-H', 'X-Test: cli', '--server', cloud.api]);
+    const ok = await runKedge([
+      'call',
+      NODE,
+      'put',
+      `127.0.0.1:${targetPort}`,
+      '/cfg',
+      '-d',
+      `@${file}`,
+      '-H',
+      'X-Test: cli',
+      '--server',
+      cloud.api,
+    ]);
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
     expect(ok.stdout).toBe('HTTP/1.1 200 OK\nPUT /cfg from a file');
   });
 
   it('kedge call fails with the reason for a forbidden target, a stopped one and a node that is not connected', async () => {
-    const forbidden = await runKedge(['call', NODE, 'GET', `localhost.invalid:${targetPort}`, '/', '--server', cloud.api]);
+    const forbidden = await runKedge([
+      'call',
+      NODE,
+      'GET',
+      `localhost.invalid:${targetPort}`,
+      '/',
+      '--server',
+      cloud.api,
+    ]);
     expect(forbidden.code).toBe(1);
     expect(forbidden.stdout).toBe('');
-    expect(forbidden.stderr).toMatch(/^kedge call: KEDGE_SERVICEBUS_FORBIDDEN: node sb-node: target localhost\.invalid:\d+ is not in the allow-list — Add the target/);
+    expect(forbidden.stderr).toMatch(
+      /^kedge call: KEDGE_SERVICEBUS_FORBIDDEN: node sb-node: target localhost\.invalid:\d+ is not in the allow-list — Add the target/,
+    );
     const stopped = await runKedge(['call', NODE, 'GET', `127.0.0.1:${stoppedPort}`, '/', '--server', cloud.api]);
     expect(stopped.code).toBe(1);
     expect(stopped.stderr).toContain('KEDGE_SERVICEBUS_UPSTREAM: ');
-    const absent = await runKedge(['call', 'no-such-node', 'GET', `127.0.0.1:${targetPort}`, '/', '--server', cloud.api]);
+    const absent = await runKedge([
+      'call',
+      'no-such-node',
+      'GET',
+      `127.0.0.1:${targetPort}`,
+      '/',
+      '--server',
+      cloud.api,
+    ]);
     expect(absent.code).toBe(1);
     expect(absent.stderr).toContain('KEDGE_CLOUDHUB_NOT_CONNECTED: node no-such-node is not connected');
   });

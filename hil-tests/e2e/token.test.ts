@@ -28,12 +28,26 @@ describe('CloudHub with a token file', () => {
     const cloud = await startCloud(join(dir.path, 'cloud'), { KEDGE_CLOUD__TOKEN_FILE: join(dir.path, 'token') });
     running.push(cloud.proc);
     const url = `ws://127.0.0.1:${cloud.ports.hub}`;
-    const good = await startEdge(await edgeSetup('edge-good', join(dir.path, 'good'), url, 'none'), { KEDGE_EDGE__CLOUD_TOKEN_FILE: join(dir.path, 'token') });
+    const good = await startEdge(await edgeSetup('edge-good', join(dir.path, 'good'), url, 'none'), {
+      KEDGE_EDGE__CLOUD_TOKEN_FILE: join(dir.path, 'token'),
+    });
     running.push(good);
-    const bad = await startEdge(await edgeSetup('edge-bad', join(dir.path, 'bad'), url, 'none'), { KEDGE_EDGE__CLOUD_TOKEN_FILE: join(dir.path, 'other') });
+    const bad = await startEdge(await edgeSetup('edge-bad', join(dir.path, 'bad'), url, 'none'), {
+      KEDGE_EDGE__CLOUD_TOKEN_FILE: join(dir.path, 'other'),
+    });
     running.push(bad);
-    await waitFor(async () => (await nodes(cloud.api)).some((n) => n.name === 'edge-good' && n.ready), 'edge-good ready', 30_000, [cloud.proc, good]);
-    await waitFor(() => /refused node edge-bad: wrong token/.test(cloud.proc.output), 'the cloud refusing edge-bad', 30_000, [cloud.proc]);
+    await waitFor(
+      async () => (await nodes(cloud.api)).some((n) => n.name === 'edge-good' && n.ready),
+      'edge-good ready',
+      30_000,
+      [cloud.proc, good],
+    );
+    await waitFor(
+      () => /refused node edge-bad: wrong token/.test(cloud.proc.output),
+      'the cloud refusing edge-bad',
+      30_000,
+      [cloud.proc],
+    );
     await waitFor(() => /KEDGE_EDGEHUB_UNAUTHORIZED/.test(bad.output), 'edge-bad saying it was refused', 30_000, [bad]);
     expect((await nodes(cloud.api)).filter((n) => n.name === 'edge-bad' && n.ready)).toEqual([]);
     expect(bad.output).toMatch(/the cloud refused node edge-bad: its token is not the cloud's/);

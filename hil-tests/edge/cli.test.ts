@@ -13,7 +13,11 @@ import { root, spawnKedge, type KedgeProcess } from '../support/kedge-process.js
 const entry = join(import.meta.dirname, 'cli-entry.ts');
 
 function kedge(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', entry, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -29,10 +33,27 @@ describe('kedge edge standalone with the CLI', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'kedge-edge-cli-'));
     const [mqtt, api, sb] = [await freePort(), await freePort(), await freePort()];
     // The library's example device is for node edge-1.
-    edge = spawnKedge(['edge', '--node', 'edge-1', '--data-dir', dataDir, '--mqtt-port', String(mqtt), '--api-port', String(api), '--mappers', 'none', '--cloud', 'ws://127.0.0.1:1'], {
-      entry,
-      env: { KEDGE_EDGE__SERVICEBUS_PORT: String(sb) },
-    });
+    edge = spawnKedge(
+      [
+        'edge',
+        '--node',
+        'edge-1',
+        '--data-dir',
+        dataDir,
+        '--mqtt-port',
+        String(mqtt),
+        '--api-port',
+        String(api),
+        '--mappers',
+        'none',
+        '--cloud',
+        'ws://127.0.0.1:1',
+      ],
+      {
+        entry,
+        env: { KEDGE_EDGE__SERVICEBUS_PORT: String(sb) },
+      },
+    );
     await edge.waitForOutput(/edge node ready/);
     expect(edge.stderr()).toContain('ws://127.0.0.1:1');
     const server = `http://127.0.0.1:${api}`;
@@ -41,12 +62,25 @@ describe('kedge edge standalone with the CLI', () => {
     expect(applied.stdout).toMatch(/created/);
     const devices = kedge(['get', 'devices', '--server', server, '-o', 'json']);
     expect(devices.status, devices.stderr).toBe(0);
-    const names = (JSON.parse(devices.stdout) as { items?: Array<{ metadata: { name: string } }> } | Array<{ metadata: { name: string } }>);
+    const names = JSON.parse(devices.stdout) as
+      | { items?: Array<{ metadata: { name: string } }> }
+      | Array<{ metadata: { name: string } }>;
     const list = Array.isArray(names) ? names : (names.items ?? []);
     expect(list.map((d) => d.metadata.name)).toEqual(['iologik-e1214-pump-house']);
-    const set = kedge(['twin', 'set', 'default/iologik-e1214-pump-house', 'relay-0=true', '--server', server, '-o', 'json']);
+    const set = kedge([
+      'twin',
+      'set',
+      'default/iologik-e1214-pump-house',
+      'relay-0=true',
+      '--server',
+      server,
+      '-o',
+      'json',
+    ]);
     expect(set.status, set.stderr).toBe(0);
-    const twin = (await (await fetch(`${server}/api/v1/twins/default/iologik-e1214-pump-house`)).json()) as { properties: Record<string, { desired?: { value: string }; pending?: boolean }> };
+    const twin = (await (await fetch(`${server}/api/v1/twins/default/iologik-e1214-pump-house`)).json()) as {
+      properties: Record<string, { desired?: { value: string }; pending?: boolean }>;
+    };
     expect(twin.properties['relay-0']).toMatchObject({ desired: { value: 'true' }, pending: true });
     const readOnly = kedge(['twin', 'set', 'default/iologik-e1214-pump-house', 'di-0=true', '--server', server]);
     expect(readOnly.status).toBe(1);

@@ -17,7 +17,13 @@ export function thermostatModel() {
     spec: {
       protocol: 'modbus',
       properties: [
-        { name: 'temperature', type: 'FLOAT', accessMode: 'ReadOnly', unit: 'degC', cleansing: { range: { min: -40, max: 125, action: 'reject' } } },
+        {
+          name: 'temperature',
+          type: 'FLOAT',
+          accessMode: 'ReadOnly',
+          unit: 'degC',
+          cleansing: { range: { min: -40, max: 125, action: 'reject' } },
+        },
         { name: 'setpoint', type: 'INT', accessMode: 'ReadWrite' },
         { name: 'relay', type: 'BOOLEAN', accessMode: 'ReadWrite' },
       ],
@@ -35,9 +41,29 @@ export function thermostat(name: string, annotations: Record<string, string> = {
       nodeName: NODE,
       protocol: { protocolName: 'modbus', configData: { communicateMode: 'TCP', ip: '127.0.0.1', port, slaveID: 1 } },
       properties: [
-        { name: 'temperature', reportToCloud: true, collectCycle: 200, visitors: { protocolName: 'modbus', configData: { register: 'HoldingRegister', offset: 0, limit: 1, rawType: 'int16', scale: 0.1 } } },
-        { name: 'setpoint', visitors: { protocolName: 'modbus', configData: { register: 'HoldingRegister', offset: 1, limit: 1, rawType: 'int16' } } },
-        { name: 'relay', visitors: { protocolName: 'modbus', configData: { register: 'CoilRegister', offset: 0, limit: 1, rawType: 'bool' } } },
+        {
+          name: 'temperature',
+          reportToCloud: true,
+          collectCycle: 200,
+          visitors: {
+            protocolName: 'modbus',
+            configData: { register: 'HoldingRegister', offset: 0, limit: 1, rawType: 'int16', scale: 0.1 },
+          },
+        },
+        {
+          name: 'setpoint',
+          visitors: {
+            protocolName: 'modbus',
+            configData: { register: 'HoldingRegister', offset: 1, limit: 1, rawType: 'int16' },
+          },
+        },
+        {
+          name: 'relay',
+          visitors: {
+            protocolName: 'modbus',
+            configData: { register: 'CoilRegister', offset: 0, limit: 1, rawType: 'bool' },
+          },
+        },
       ],
     },
   };
@@ -55,7 +81,11 @@ export interface RunningEdge {
 }
 
 /** An edge node in this process on free loopback ports, with its own temp data dir. */
-export async function startEdge(overrides: Partial<EdgeConfig> = {}, options: Partial<EdgeNodeOptions> = {}, dataDir?: string): Promise<RunningEdge> {
+export async function startEdge(
+  overrides: Partial<EdgeConfig> = {},
+  options: Partial<EdgeNodeOptions> = {},
+  dataDir?: string,
+): Promise<RunningEdge> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'kedge-edge-hil-')));
   const node = createEdgeNode(edgeConfig(dir, overrides), { logger: silentLogger(), ...options });
   await node.start();

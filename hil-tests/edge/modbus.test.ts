@@ -27,8 +27,14 @@ describe('edge node + Modbus mapper + Modbus simulator', () => {
     const endpoint = await sim.listenTcp();
     sim.memory(1).writeRegisters('HoldingRegister', 0, [215]);
     edge = await startEdge({ mappers: 'inprocess', desiredTimeoutMs: 8000 });
-    client = await TestClient.connect(edge.node.eventbus.url, [edgeTopics.dataCleansed(ID), edgeTopics.twinUpdateDocument(ID), edgeTopics.twinUpdateDelta(ID)]);
-    await edge.node.bus.request('meta.apply', { documents: [thermostatModel(), thermostat('thermo-mb', {}, endpoint.port)] });
+    client = await TestClient.connect(edge.node.eventbus.url, [
+      edgeTopics.dataCleansed(ID),
+      edgeTopics.twinUpdateDocument(ID),
+      edgeTopics.twinUpdateDelta(ID),
+    ]);
+    await edge.node.bus.request('meta.apply', {
+      documents: [thermostatModel(), thermostat('thermo-mb', {}, endpoint.port)],
+    });
 
     const cleansed = await client.waitFor<{ readings: Array<{ property: string; value: number; quality: string }> }>(
       edgeTopics.dataCleansed(ID),
@@ -36,12 +42,21 @@ describe('edge node + Modbus mapper + Modbus simulator', () => {
       15_000,
     );
     expect(cleansed.readings.find((r) => r.property === 'temperature')).toMatchObject({ value: 21.5, quality: 'good' });
-    const doc = await client.waitFor<{ twin: Record<string, { current: { actual?: { value: string } } }> }>(edgeTopics.twinUpdateDocument(ID), (p) => p.twin.temperature !== undefined);
+    const doc = await client.waitFor<{ twin: Record<string, { current: { actual?: { value: string } } }> }>(
+      edgeTopics.twinUpdateDocument(ID),
+      (p) => p.twin.temperature !== undefined,
+    );
     expect(doc.twin.temperature?.current.actual?.value).toBe('21.5');
 
     expect(sim.memory(1).readBits('CoilRegister', 0, 1)).toEqual([false]);
-    const view = await edge.node.bus.request('twin.setDesired', { deviceId: ID, properties: { relay: 'true' }, waitMs: 8000 }, 12_000);
-    expect((await client.waitFor<{ delta: Record<string, string> }>(edgeTopics.twinUpdateDelta(ID))).delta).toEqual({ relay: 'true' });
+    const view = await edge.node.bus.request(
+      'twin.setDesired',
+      { deviceId: ID, properties: { relay: 'true' }, waitMs: 8000 },
+      12_000,
+    );
+    expect((await client.waitFor<{ delta: Record<string, string> }>(edgeTopics.twinUpdateDelta(ID))).delta).toEqual({
+      relay: 'true',
+    });
     expect(sim.memory(1).readBits('CoilRegister', 0, 1)).toEqual([true]);
     expect(view.properties.relay?.pending).toBeUndefined();
     expect(view.properties.relay?.failed).toBeUndefined();

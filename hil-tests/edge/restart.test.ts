@@ -9,7 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { columnReadings, edgeTopics, type MapperStatus, type TelemetryColumnsContent } from '../../src/contracts/index.js';
+import {
+  columnReadings,
+  edgeTopics,
+  type MapperStatus,
+  type TelemetryColumnsContent,
+} from '../../src/contracts/index.js';
 import { ModbusSim } from '../../mappers/modbus/sim/index.js';
 import { freePort } from '../support/brokers.js';
 import { spawnKedge, type KedgeProcess } from '../support/kedge-process.js';
@@ -25,14 +30,32 @@ interface Ports {
 }
 
 function startKedgeEdge(dataDir: string, ports: Ports, mappers: string): KedgeProcess {
-  return spawnKedge(['edge', '--node', NODE, '--data-dir', dataDir, '--mqtt-port', String(ports.mqtt), '--api-port', String(ports.api), '--mappers', mappers], {
-    entry,
-    env: { KEDGE_EDGE__SERVICEBUS_PORT: String(ports.servicebus) },
-  });
+  return spawnKedge(
+    [
+      'edge',
+      '--node',
+      NODE,
+      '--data-dir',
+      dataDir,
+      '--mqtt-port',
+      String(ports.mqtt),
+      '--api-port',
+      String(ports.api),
+      '--mappers',
+      mappers,
+    ],
+    {
+      entry,
+      env: { KEDGE_EDGE__SERVICEBUS_PORT: String(ports.servicebus) },
+    },
+  );
 }
 
 async function api(port: number, method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method,
+    ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+  });
   return res.json();
 }
 
@@ -84,11 +107,17 @@ describe('kedge edge restarts', () => {
     const acked: number[] = [];
     let stop = false;
     const one = (i: number) => {
-      const msg = { event_id: `e${i}`, timestamp: i, readings: [{ property: 'temperature', value: i / 10, quality: 'good', ts: 1_700_000_000_000 + i }] };
-      return mapper.client.publishAsync(edgeTopics.dataUpdate('default/thermo-1'), JSON.stringify(msg), { qos: 1 }).then(
-        () => void acked.push(i),
-        () => undefined,
-      );
+      const msg = {
+        event_id: `e${i}`,
+        timestamp: i,
+        readings: [{ property: 'temperature', value: i / 10, quality: 'good', ts: 1_700_000_000_000 + i }],
+      };
+      return mapper.client
+        .publishAsync(edgeTopics.dataUpdate('default/thermo-1'), JSON.stringify(msg), { qos: 1 })
+        .then(
+          () => void acked.push(i),
+          () => undefined,
+        );
     };
     const sending = (async () => {
       const inflight = new Set<Promise<void>>();
@@ -103,7 +132,11 @@ describe('kedge edge restarts', () => {
     // Values are i / 10 and the model rejects temperatures above 125, so the kill comes before
     // reading 1250 (at most 1,150 + 50 in flight): every acknowledged value is a valid reading.
     const killAt = 150 + Math.floor(Math.random() * 1000);
-    await waitUntil(() => acked.length >= killAt, 60_000, () => `only ${acked.length} of ${killAt} readings acknowledged`);
+    await waitUntil(
+      () => acked.length >= killAt,
+      60_000,
+      () => `only ${acked.length} of ${killAt} readings acknowledged`,
+    );
     edge.child.kill('SIGKILL');
     await edge.exited;
     stop = true;
@@ -125,17 +158,21 @@ describe('kedge edge restarts', () => {
     expect(await edge.stop('SIGTERM')).toBe(0);
     // Every acknowledged reading is in the outbox for the cloud (reportToCloud), in order.
     const db = new Database(join(dataDir, 'edge.db'), { readonly: true });
-    const rows = db.prepare("SELECT body FROM outbox WHERE kind = 'reading' ORDER BY id").all() as Array<{ body: string }>;
+    const rows = db.prepare("SELECT body FROM outbox WHERE kind = 'reading' ORDER BY id").all() as Array<{
+      body: string;
+    }>;
     db.close();
     const stored = rows.flatMap((r) =>
-      (JSON.parse(r.body) as { content: TelemetryColumnsContent }).content.devices.flatMap((d) => columnReadings(d).map((x) => Math.round((x.value as number) * 10))),
+      (JSON.parse(r.body) as { content: TelemetryColumnsContent }).content.devices.flatMap((d) =>
+        columnReadings(d).map((x) => Math.round((x.value as number) * 10)),
+      ),
     );
     const missing = ackedBeforeKill.filter((v) => !stored.includes(v));
     expect(missing).toEqual([]);
     expect(stored).toEqual([...stored].sort((a, b) => a - b));
   }, 180_000);
 
-  it("kill -9 with a Modbus mapper child: the orphan mapper is replaced and readings flow again", async () => {
+  it('kill -9 with a Modbus mapper child: the orphan mapper is replaced and readings flow again', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'kedge-edge-restart-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
     const sim = new ModbusSim({ units: [1] });
@@ -146,9 +183,18 @@ describe('kedge edge restarts', () => {
     let edge = startKedgeEdge(dataDir, ports, 'process');
     cleanups.push(() => edge.stop('SIGKILL'));
     await edge.waitForOutput(/edge node ready/, 60_000);
-    await api(ports.api, 'POST', '/api/v1/apply', { documents: [thermostatModel(), thermostat('thermo-1', {}, endpoint.port)] });
-    let client = await TestClient.connect(`mqtt://127.0.0.1:${ports.mqtt}`, [edgeTopics.mapperStatus(`${NODE}-modbus`), edgeTopics.dataCleansed('default/thermo-1')]);
-    const first = await client.waitFor<MapperStatus>(edgeTopics.mapperStatus(`${NODE}-modbus`), (s) => s.state === 'online', 30_000);
+    await api(ports.api, 'POST', '/api/v1/apply', {
+      documents: [thermostatModel(), thermostat('thermo-1', {}, endpoint.port)],
+    });
+    let client = await TestClient.connect(`mqtt://127.0.0.1:${ports.mqtt}`, [
+      edgeTopics.mapperStatus(`${NODE}-modbus`),
+      edgeTopics.dataCleansed('default/thermo-1'),
+    ]);
+    const first = await client.waitFor<MapperStatus>(
+      edgeTopics.mapperStatus(`${NODE}-modbus`),
+      (s) => s.state === 'online',
+      30_000,
+    );
     await client.waitFor(edgeTopics.dataCleansed('default/thermo-1'), () => true, 15_000);
     await client.close();
 
@@ -157,12 +203,23 @@ describe('kedge edge restarts', () => {
     expect(alive(first.pid!)).toBe(true);
     edge = startKedgeEdge(dataDir, ports, 'process');
     await edge.waitForOutput(/edge node ready/, 60_000);
-    client = await TestClient.connect(`mqtt://127.0.0.1:${ports.mqtt}`, [edgeTopics.mapperStatus(`${NODE}-modbus`), edgeTopics.dataCleansed('default/thermo-1')]);
+    client = await TestClient.connect(`mqtt://127.0.0.1:${ports.mqtt}`, [
+      edgeTopics.mapperStatus(`${NODE}-modbus`),
+      edgeTopics.dataCleansed('default/thermo-1'),
+    ]);
     cleanups.push(() => client.close());
-    const second = await client.waitFor<MapperStatus>(edgeTopics.mapperStatus(`${NODE}-modbus`), (s) => s.state === 'online' && s.pid !== first.pid, 30_000);
+    const second = await client.waitFor<MapperStatus>(
+      edgeTopics.mapperStatus(`${NODE}-modbus`),
+      (s) => s.state === 'online' && s.pid !== first.pid,
+      30_000,
+    );
     expect(second.pid).not.toBe(first.pid);
     expect(alive(first.pid!)).toBe(false);
-    const reading = await client.waitFor<{ readings: Array<{ property: string; value: number }> }>(edgeTopics.dataCleansed('default/thermo-1'), (p) => p.readings.some((r) => r.property === 'temperature'), 15_000);
+    const reading = await client.waitFor<{ readings: Array<{ property: string; value: number }> }>(
+      edgeTopics.dataCleansed('default/thermo-1'),
+      (p) => p.readings.some((r) => r.property === 'temperature'),
+      15_000,
+    );
     expect(reading.readings.find((r) => r.property === 'temperature')?.value).toBe(21.5);
     expect(await edge.stop('SIGTERM')).toBe(0);
     expect(alive(second.pid!)).toBe(false);

@@ -33,37 +33,62 @@ const models = await gpioModels();
 
 describe('every GPIO model in device-models/ against kedge sim gpio, over MQTT', () => {
   it('finds the GPIO models', () => {
-    expect(models.map((m) => m.split('/').pop())).toEqual(expect.arrayContaining(['hc-sr501-pir-motion-sensor.yaml', 'waveshare-rpi-relay-board.yaml']));
+    expect(models.map((m) => m.split('/').pop())).toEqual(
+      expect.arrayContaining(['hc-sr501-pir-motion-sensor.yaml', 'waveshare-rpi-relay-board.yaml']),
+    );
   });
 
-  it.each(models.map((m) => [m.split('/').pop()!, m] as const))('%s: every property reaches the raw-data topic good; a toggled input arrives', async (_name, file) => {
-    const dir = await mkdtemp(join(tmpdir(), 'kedge-gpio-hil-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const socket = join(dir, 'gpio.sock');
-    const devices = (await validateFiles([file])).instances
-      .filter((d) => d.protocol === 'gpio')
-      .map((d) => ({ ...d, properties: d.properties.map((p) => ({ ...p, collectCycleMs: 200 })) }));
-    const inputs = devices.flatMap((d) => d.properties.filter((p) => p.visitor['direction'] === 'in').map((p) => ({ device: d, p, pin: Number(p.visitor['pin']) })));
-    const sim = spawnKedge(['sim', 'gpio', '--model', file, '--socket', socket], { entry: ENTRY });
-    cleanups.push(() => sim.stop('SIGKILL'));
-    await sim.waitForOutput(/GPIO simulator on /, 20_000);
-    const { createDriver } = await import('../../mappers/gpio/index.js');
-    const mapper = await startMqttMapper(['gpio'], { gpio: async () => ({ createDriver: (ctx) => createDriver(ctx, { backend: 'sim', simSocket: socket }) }) });
-    cleanups.push(() => mapper.stop());
-    await mapper.publishDevices('gpio', devices);
-    for (const d of devices) {
-      const goodNames = () => new Set(mapper.readings(d.id).filter((r) => r.quality === 'good').map((r) => r.property));
-      await waitUntil(`${d.id}: good readings of every property`, () => d.properties.every((p) => goodNames().has(p.name)), 20_000);
-      expect(mapper.readings(d.id).filter((r) => r.quality !== 'good')).toEqual([]);
-    }
-    for (const { device, p, pin } of inputs) {
-      const toggle = spawnKedge(['sim', 'gpio', '--socket', socket, '--toggle', String(pin)], { entry: ENTRY });
-      expect(await toggle.exited).toBe(0);
-      expect(toggle.stdout()).toContain(`pin ${pin} -> 1`);
-      const want = p.type === 'BOOLEAN' ? true : 1;
-      await waitUntil(`${device.id} ${p.name} = ${want}`, () => mapper.readings(device.id).some((r) => r.property === p.name && r.value === want), 10_000);
-    }
-    await mapper.stop();
-    expect(await sim.stop('SIGTERM')).toBe(0);
-  });
+  it.each(models.map((m) => [m.split('/').pop()!, m] as const))(
+    '%s: every property reaches the raw-data topic good; a toggled input arrives',
+    async (_name, file) => {
+      const dir = await mkdtemp(join(tmpdir(), 'kedge-gpio-hil-'));
+      cleanups.push(() => rm(dir, { recursive: true, force: true }));
+      const socket = join(dir, 'gpio.sock');
+      const devices = (await validateFiles([file])).instances
+        .filter((d) => d.protocol === 'gpio')
+        .map((d) => ({ ...d, properties: d.properties.map((p) => ({ ...p, collectCycleMs: 200 })) }));
+      const inputs = devices.flatMap((d) =>
+        d.properties
+          .filter((p) => p.visitor['direction'] === 'in')
+          .map((p) => ({ device: d, p, pin: Number(p.visitor['pin']) })),
+      );
+      const sim = spawnKedge(['sim', 'gpio', '--model', file, '--socket', socket], { entry: ENTRY });
+      cleanups.push(() => sim.stop('SIGKILL'));
+      await sim.waitForOutput(/GPIO simulator on /, 20_000);
+      const { createDriver } = await import('../../mappers/gpio/index.js');
+      const mapper = await startMqttMapper(['gpio'], {
+        gpio: async () => ({ createDriver: (ctx) => createDriver(ctx, { backend: 'sim', simSocket: socket }) }),
+      });
+      cleanups.push(() => mapper.stop());
+      await mapper.publishDevices('gpio', devices);
+      for (const d of devices) {
+        const goodNames = () =>
+          new Set(
+            mapper
+              .readings(d.id)
+              .filter((r) => r.quality === 'good')
+              .map((r) => r.property),
+          );
+        await waitUntil(
+          `${d.id}: good readings of every property`,
+          () => d.properties.every((p) => goodNames().has(p.name)),
+          20_000,
+        );
+        expect(mapper.readings(d.id).filter((r) => r.quality !== 'good')).toEqual([]);
+      }
+      for (const { device, p, pin } of inputs) {
+        const toggle = spawnKedge(['sim', 'gpio', '--socket', socket, '--toggle', String(pin)], { entry: ENTRY });
+        expect(await toggle.exited).toBe(0);
+        expect(toggle.stdout()).toContain(`pin ${pin} -> 1`);
+        const want = p.type === 'BOOLEAN' ? true : 1;
+        await waitUntil(
+          `${device.id} ${p.name} = ${want}`,
+          () => mapper.readings(device.id).some((r) => r.property === p.name && r.value === want),
+          10_000,
+        );
+      }
+      await mapper.stop();
+      expect(await sim.stop('SIGTERM')).toBe(0);
+    },
+  );
 });

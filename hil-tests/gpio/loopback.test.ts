@@ -23,8 +23,14 @@ function target(): { out: number; input: number; backend: () => Promise<GpioBack
       },
     };
   }
-  if (out === undefined || input === undefined) throw new Error('set both KEDGE_HIL_GPIO_OUT and KEDGE_HIL_GPIO_IN (two pins joined by a jumper wire)');
-  return { out: Number(out), input: Number(input), name: `onoff backend, GPIO ${out} -> GPIO ${input}`, backend: createOnoffBackend };
+  if (out === undefined || input === undefined)
+    throw new Error('set both KEDGE_HIL_GPIO_OUT and KEDGE_HIL_GPIO_IN (two pins joined by a jumper wire)');
+  return {
+    out: Number(out),
+    input: Number(input),
+    name: `onoff backend, GPIO ${out} -> GPIO ${input}`,
+    backend: createOnoffBackend,
+  };
 }
 
 const t = target();
@@ -51,8 +57,20 @@ describe(`GPIO loopback (${t.name})`, () => {
       reportToCloud: true,
     });
     const base = { namespace: 'default', model: 'loop', protocol: 'gpio', protocolConfig: {} };
-    await driver.addDevice({ ...base, id: 'default/out', name: 'out', properties: [prop('drive', { pin: t.out, direction: 'out' })] });
-    await driver.addDevice({ ...base, id: 'default/in', name: 'in', properties: [{ ...prop('sense', { pin: t.input, direction: 'in', edge: 'both', debounceMs: 5 }), accessMode: 'ReadOnly' }] });
+    await driver.addDevice({
+      ...base,
+      id: 'default/out',
+      name: 'out',
+      properties: [prop('drive', { pin: t.out, direction: 'out' })],
+    });
+    await driver.addDevice({
+      ...base,
+      id: 'default/in',
+      name: 'in',
+      properties: [
+        { ...prop('sense', { pin: t.input, direction: 'in', edge: 'both', debounceMs: 5 }), accessMode: 'ReadOnly' },
+      ],
+    });
     expect(ctx.states.map((s) => s.state)).toEqual(['online', 'online']);
     const sensed = () => ctx.calls.filter((c) => c.device === 'default/in').map((c) => c.readings[0]!.value);
     for (const v of [true, false, true, false]) {

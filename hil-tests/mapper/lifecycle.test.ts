@@ -6,7 +6,14 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { edgeFilters, edgeTopics, type DataUpdate, type MapperStatus, type StateUpdate, type WriteResult } from '../../src/contracts/index.js';
+import {
+  edgeFilters,
+  edgeTopics,
+  type DataUpdate,
+  type MapperStatus,
+  type StateUpdate,
+  type WriteResult,
+} from '../../src/contracts/index.js';
 import { ModbusSim } from '../../mappers/modbus/sim/index.js';
 import { Cleanup, deviceSet, modbusDevice, NODE, prop, publishSet } from '../modbus/harness.js';
 import { startAedes, startMosquitto, type TestBroker } from '../support/brokers.js';
@@ -27,23 +34,54 @@ async function simWithDevice() {
   const at = await sim.listenTcp();
   cleanup.add(() => sim.stop());
   const device = modbusDevice('boiler', { ip: at.host, port: at.port, slaveID: 1 }, [
-    prop('setpoint', 'FLOAT', { register: 'HoldingRegister', offset: 0, rawType: 'float32' }, { accessMode: 'ReadWrite' }),
+    prop(
+      'setpoint',
+      'FLOAT',
+      { register: 'HoldingRegister', offset: 0, rawType: 'float32' },
+      { accessMode: 'ReadWrite' },
+    ),
     prop('hours', 'INT', { register: 'InputRegister', offset: 0, rawType: 'uint16' }),
   ]);
   return { sim, device };
 }
 
-async function spawnMapper(url: string, protocols: string, extra: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<KedgeProcess> {
+async function spawnMapper(
+  url: string,
+  protocols: string,
+  extra: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {},
+): Promise<KedgeProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), 'kedge-mapper-proc-'));
   cleanup.add(() => rm(dataDir, { recursive: true, force: true }));
-  const proc = spawnKedge(['mapper', '--protocol', protocols, '--mqtt-url', url, '--node', NODE, '--name', 'proc', '--data-dir', dataDir, '--log-level', 'info'], { entry: ENTRY, ...extra });
+  const proc = spawnKedge(
+    [
+      'mapper',
+      '--protocol',
+      protocols,
+      '--mqtt-url',
+      url,
+      '--node',
+      NODE,
+      '--name',
+      'proc',
+      '--data-dir',
+      dataDir,
+      '--log-level',
+      'info',
+    ],
+    { entry: ENTRY, ...extra },
+  );
   cleanup.add(() => proc.stop('SIGKILL'));
   await proc.waitForOutput(/mapper running/);
   return proc;
 }
 
 async function connectClient(url: string): Promise<TestClient> {
-  const client = await TestClient.connect(url, [edgeFilters.dataUpdate, edgeFilters.stateUpdate, edgeFilters.writeResult, edgeFilters.mapperStatus]);
+  const client = await TestClient.connect(url, [
+    edgeFilters.dataUpdate,
+    edgeFilters.stateUpdate,
+    edgeFilters.writeResult,
+    edgeFilters.mapperStatus,
+  ]);
   cleanup.add(() => client.close());
   return client;
 }
@@ -65,11 +103,21 @@ describe('kedge mapper process', () => {
       env: { KEDGE_TEST_MODULES_FILE: modulesFile },
     });
     await publishSet(client, deviceSet(1, [device]));
-    const serialDevice = { ...modbusDevice('line-printer', { serialPort: '/dev/null-kedge-test', baudRate: 9600 }, [prop('text', 'STRING', { pattern: '(.*)' })]), protocol: 'serial' };
-    const gpioDevice = { ...modbusDevice('door', {}, [prop('open', 'BOOLEAN', { pin: 17, direction: 'in' })]), protocol: 'gpio' };
+    const serialDevice = {
+      ...modbusDevice('line-printer', { serialPort: '/dev/null-kedge-test', baudRate: 9600 }, [
+        prop('text', 'STRING', { pattern: '(.*)' }),
+      ]),
+      protocol: 'serial',
+    };
+    const gpioDevice = {
+      ...modbusDevice('door', {}, [prop('open', 'BOOLEAN', { pin: 17, direction: 'in' })]),
+      protocol: 'gpio',
+    };
     await publishSet(client, deviceSet(1, [serialDevice], 'serial'));
     await publishSet(client, deviceSet(1, [gpioDevice], 'gpio'));
-    await client.waitFor<DataUpdate>(edgeTopics.dataUpdate(device.id), (u) => u.readings.every((r) => r.quality === 'good'));
+    await client.waitFor<DataUpdate>(edgeTopics.dataUpdate(device.id), (u) =>
+      u.readings.every((r) => r.quality === 'good'),
+    );
     // The serial and gpio sets were handled by their own hosts: the devices got a state (offline
     // with a reason when the driver or the port is missing on this machine, online otherwise).
     for (const d of [serialDevice, gpioDevice]) {
@@ -120,7 +168,12 @@ describe('kedge mapper process', () => {
     await publishSet(client, deviceSet(2, [device]));
     await status(client, 'online');
     await client.waitFor<DataUpdate>(edgeTopics.dataUpdate(device.id), (u) => u.readings[0]?.value === 18.5, 20_000);
-    await client.publish(edgeTopics.twinUpdateDelta(device.id), { event_id: 'd1', timestamp: Date.now(), twin: {}, delta: { setpoint: '19.25' } });
+    await client.publish(edgeTopics.twinUpdateDelta(device.id), {
+      event_id: 'd1',
+      timestamp: Date.now(),
+      twin: {},
+      delta: { setpoint: '19.25' },
+    });
     const result = await client.waitFor<WriteResult>(edgeTopics.writeResult(device.id));
     expect(result).toMatchObject({ ok: true, readBack: { value: 19.25 } });
     expect(sim.memory(1).readRegisters('HoldingRegister', 0, 2)).toEqual([0x419a, 0x0000]);
@@ -135,8 +188,16 @@ describe('kedge mapper process', () => {
     const proc = await spawnMapper(broker.url, 'modbus');
     await status(client, 'online');
     await client.waitFor<DataUpdate>(edgeTopics.dataUpdate(device.id), (u) => u.readings[0]?.value === 18.5);
-    await client.publish(edgeTopics.twinUpdateDelta(device.id), { event_id: 'd1', timestamp: Date.now(), twin: {}, delta: { setpoint: '20' } });
-    expect(await client.waitFor<WriteResult>(edgeTopics.writeResult(device.id))).toMatchObject({ ok: true, readBack: { value: 20 } });
+    await client.publish(edgeTopics.twinUpdateDelta(device.id), {
+      event_id: 'd1',
+      timestamp: Date.now(),
+      twin: {},
+      delta: { setpoint: '20' },
+    });
+    expect(await client.waitFor<WriteResult>(edgeTopics.writeResult(device.id))).toMatchObject({
+      ok: true,
+      readBack: { value: 20 },
+    });
 
     const port = broker.port;
     await broker.close();

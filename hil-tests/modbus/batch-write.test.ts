@@ -27,16 +27,33 @@ beforeEach(async () => {
 });
 afterEach(() => cleanup.run());
 
-const coilPoint = (offset: number): SimPoint => ({ unit: 1, table: 'CoilRegister', offset, rawType: 'bool', generator: { kind: 'constant', value: false } });
-const regPoint = (offset: number): SimPoint => ({ unit: 1, table: 'HoldingRegister', offset, rawType: 'uint16', generator: { kind: 'constant', value: 0 } });
+const coilPoint = (offset: number): SimPoint => ({
+  unit: 1,
+  table: 'CoilRegister',
+  offset,
+  rawType: 'bool',
+  generator: { kind: 'constant', value: false },
+});
+const regPoint = (offset: number): SimPoint => ({
+  unit: 1,
+  table: 'HoldingRegister',
+  offset,
+  rawType: 'uint16',
+  generator: { kind: 'constant', value: 0 },
+});
 // Polled once at start only, so the counts after that are the writes and their read-backs.
 const rw = { accessMode: 'ReadWrite' as const, collectCycleMs: 600_000 };
 const coilProp = (name: string, offset: number) => prop(name, 'BOOLEAN', { register: 'CoilRegister', offset }, rw);
-const regProp = (name: string, offset: number) => prop(name, 'INT', { register: 'HoldingRegister', offset, rawType: 'uint16' }, rw);
+const regProp = (name: string, offset: number) =>
+  prop(name, 'INT', { register: 'HoldingRegister', offset, rawType: 'uint16' }, rw);
 
 /** Starts a mapper on `properties`, waits for the first poll, clears the counters; returns a delta sender and result waiter. */
 async function serve(name: string, properties: ReturnType<typeof prop>[]) {
-  const device = modbusDevice(name, { communicateMode: 'TCP', ip: endpoint.host, port: endpoint.port, slaveID: 1 }, properties);
+  const device = modbusDevice(
+    name,
+    { communicateMode: 'TCP', ip: endpoint.host, port: endpoint.port, slaveID: 1 },
+    properties,
+  );
   const m = await startMapper(broker.url);
   cleanup.add(() => m.stop());
   await publishSet(client, deviceSet(1, [device]));
@@ -44,7 +61,13 @@ async function serve(name: string, properties: ReturnType<typeof prop>[]) {
   sim.resetCounts();
   const topic = edgeTopics.writeResult(device.id);
   return {
-    send: (values: Record<string, string>) => client.publish(edgeTopics.twinUpdateDelta(device.id), { event_id: 'e', timestamp: Date.now(), twin: {}, delta: values }),
+    send: (values: Record<string, string>) =>
+      client.publish(edgeTopics.twinUpdateDelta(device.id), {
+        event_id: 'e',
+        timestamp: Date.now(),
+        twin: {},
+        delta: values,
+      }),
     results: async (n: number) => {
       await client.waitFor<WriteResult>(topic, () => client.messages(topic).length >= n);
       return Object.fromEntries(client.payloads<WriteResult>(topic).map((w) => [w.property, w]));
@@ -55,11 +78,25 @@ async function serve(name: string, properties: ReturnType<typeof prop>[]) {
 describe('Modbus writes of one twin delta', () => {
   it('adjacent coils -> one FC15 and one read-back, adjacent registers -> one FC16, a lone coil stays FC5', async () => {
     sim.addPoints([coilPoint(10), coilPoint(11), coilPoint(12), coilPoint(20), regPoint(100), regPoint(101)]);
-    const d = await serve('batch', [coilProp('c10', 10), coilProp('c11', 11), coilProp('c12', 12), coilProp('lone', 20), regProp('a', 100), regProp('b', 101)]);
+    const d = await serve('batch', [
+      coilProp('c10', 10),
+      coilProp('c11', 11),
+      coilProp('c12', 12),
+      coilProp('lone', 20),
+      regProp('a', 100),
+      regProp('b', 101),
+    ]);
     await d.send({ c12: 'true', c10: 'true', c11: 'false', lone: 'true', a: '5', b: '6' });
     const r = await d.results(6);
-    expect(Object.fromEntries(Object.entries(r).map(([k, w]) => [k, [w.ok, w.readBack?.value, w.readBack?.quality]]))).toEqual({
-      c10: [true, true, 'good'], c11: [true, false, 'good'], c12: [true, true, 'good'], lone: [true, true, 'good'], a: [true, 5, 'good'], b: [true, 6, 'good'],
+    expect(
+      Object.fromEntries(Object.entries(r).map(([k, w]) => [k, [w.ok, w.readBack?.value, w.readBack?.quality]])),
+    ).toEqual({
+      c10: [true, true, 'good'],
+      c11: [true, false, 'good'],
+      c12: [true, true, 'good'],
+      lone: [true, true, 'good'],
+      a: [true, 5, 'good'],
+      b: [true, 6, 'good'],
     });
     expect(sim.memory(1).readBits('CoilRegister', 10, 3)).toEqual([true, false, true]);
     expect(sim.memory(1).readRegisters('HoldingRegister', 100, 2)).toEqual([5, 6]);

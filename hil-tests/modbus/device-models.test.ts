@@ -34,36 +34,46 @@ const models = await modbusModels();
 
 describe('every Modbus model in device-models/ against kedge sim modbus', () => {
   it('finds the Modbus models', () => {
-    expect(models.map((m) => m.file.split('/').pop())).toEqual(expect.arrayContaining(['eastron-sdm120.yaml', 'generic-xy-md02.yaml', 'moxa-iologik-e1214.yaml']));
+    expect(models.map((m) => m.file.split('/').pop())).toEqual(
+      expect.arrayContaining(['eastron-sdm120.yaml', 'generic-xy-md02.yaml', 'moxa-iologik-e1214.yaml']),
+    );
     expect(models.length).toBeGreaterThanOrEqual(5);
   });
 
-  it.each(models.map((m) => [m.file.split('/').pop()!, m] as const))('%s: every property reaches the raw-data topic good', async (_name, { file, devices }) => {
-    const sim = spawnKedge(['sim', 'modbus', '--model', file, '--tcp', '0'], { entry: ENTRY });
-    cleanup.add(() => sim.stop('SIGKILL'));
-    const [, host, port] = await sim.waitForOutput(/listening on modbus tcp (\S+):(\d+)/);
-    const broker = await startAedes();
-    cleanup.add(() => broker.close());
-    const client = await TestClient.connect(broker.url, [edgeFilters.dataUpdate]);
-    cleanup.add(() => client.close());
-    const mapper = await startMapper(broker.url);
-    cleanup.add(() => mapper.stop());
-    // Fast polling for the test; the model's own cycles are seconds.
-    const served = devices.map((d) => ({ ...overTcp(d, host!, Number(port)), properties: d.properties.map((p) => ({ ...p, collectCycleMs: 200 })) }));
-    await publishSet(client, deviceSet(1, served));
-    for (const device of served) {
-      const update = await client.waitFor<DataUpdate>(edgeTopics.dataUpdate(device.id), () => true, 15_000);
-      expect(update.readings.map((r) => r.property).sort()).toEqual(device.properties.map((p) => p.name).sort());
-      const bad = update.readings.filter((r) => r.quality !== 'good');
-      expect(bad, `${device.id}: ${JSON.stringify(bad)}`).toEqual([]);
-      for (const r of update.readings) {
-        const p = device.properties.find((q) => q.name === r.property)!;
-        if (typeof r.value === 'number' && p.minimum !== undefined) expect(r.value).toBeGreaterThanOrEqual(p.minimum - 1e-6);
-        if (typeof r.value === 'number' && p.maximum !== undefined) expect(r.value).toBeLessThanOrEqual(p.maximum + 1e-6);
+  it.each(models.map((m) => [m.file.split('/').pop()!, m] as const))(
+    '%s: every property reaches the raw-data topic good',
+    async (_name, { file, devices }) => {
+      const sim = spawnKedge(['sim', 'modbus', '--model', file, '--tcp', '0'], { entry: ENTRY });
+      cleanup.add(() => sim.stop('SIGKILL'));
+      const [, host, port] = await sim.waitForOutput(/listening on modbus tcp (\S+):(\d+)/);
+      const broker = await startAedes();
+      cleanup.add(() => broker.close());
+      const client = await TestClient.connect(broker.url, [edgeFilters.dataUpdate]);
+      cleanup.add(() => client.close());
+      const mapper = await startMapper(broker.url);
+      cleanup.add(() => mapper.stop());
+      // Fast polling for the test; the model's own cycles are seconds.
+      const served = devices.map((d) => ({
+        ...overTcp(d, host!, Number(port)),
+        properties: d.properties.map((p) => ({ ...p, collectCycleMs: 200 })),
+      }));
+      await publishSet(client, deviceSet(1, served));
+      for (const device of served) {
+        const update = await client.waitFor<DataUpdate>(edgeTopics.dataUpdate(device.id), () => true, 15_000);
+        expect(update.readings.map((r) => r.property).sort()).toEqual(device.properties.map((p) => p.name).sort());
+        const bad = update.readings.filter((r) => r.quality !== 'good');
+        expect(bad, `${device.id}: ${JSON.stringify(bad)}`).toEqual([]);
+        for (const r of update.readings) {
+          const p = device.properties.find((q) => q.name === r.property)!;
+          if (typeof r.value === 'number' && p.minimum !== undefined)
+            expect(r.value).toBeGreaterThanOrEqual(p.minimum - 1e-6);
+          if (typeof r.value === 'number' && p.maximum !== undefined)
+            expect(r.value).toBeLessThanOrEqual(p.maximum + 1e-6);
+        }
       }
-    }
-    await mapper.stop();
-    expect(await sim.stop('SIGTERM')).toBe(0);
-    expect(sim.stdout()).toMatch(/requests \(unit: function code = count\):\n {2}unit \d+: FC\d+=\d+/);
-  });
+      await mapper.stop();
+      expect(await sim.stop('SIGTERM')).toBe(0);
+      expect(sim.stdout()).toMatch(/requests \(unit: function code = count\):\n {2}unit \d+: FC\d+=\d+/);
+    },
+  );
 });

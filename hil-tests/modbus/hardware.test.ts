@@ -37,7 +37,9 @@ async function devicesUnderTest(): Promise<DeviceInstance[]> {
 }
 
 describe(`Modbus model end to end on ${target ? `${target.kind} ${target.address}` : 'the simulator over a pty (set KEDGE_HIL_MODBUS_TCP or _RTU for hardware)'}`, () => {
-  it(`${modelFile.split('/').pop()}: every property good, ReadWrite properties written and read back`, { timeout: 90_000 }, async () => {
+  it(`${modelFile.split('/').pop()}: every property good, ReadWrite properties written and read back`, {
+    timeout: 90_000,
+  }, async () => {
     const devices = await devicesUnderTest();
     const broker = await startAedes();
     cleanup.add(() => broker.close());
@@ -52,14 +54,32 @@ describe(`Modbus model end to end on ${target ? `${target.kind} ${target.address
       const topic = edgeTopics.dataUpdate(device.id);
       const seen = () => new Set(client.payloads<DataUpdate>(topic).flatMap((u) => u.readings.map((r) => r.property)));
       await client.waitFor(topic, () => seen().size === device.properties.length, 20_000);
-      const update: DataUpdate = { event_id: 'all', timestamp: 0, readings: client.payloads<DataUpdate>(topic).flatMap((u) => u.readings) };
+      const update: DataUpdate = {
+        event_id: 'all',
+        timestamp: 0,
+        readings: client.payloads<DataUpdate>(topic).flatMap((u) => u.readings),
+      };
       expect(update.readings.filter((r) => r.quality !== 'good')).toEqual([]);
-      const writable = device.properties.filter((p) => p.accessMode === 'ReadWrite' && ['HoldingRegister', 'CoilRegister'].includes(String(p.visitor.register)));
+      const writable = device.properties.filter(
+        (p) => p.accessMode === 'ReadWrite' && ['HoldingRegister', 'CoilRegister'].includes(String(p.visitor.register)),
+      );
       for (const p of writable) {
         const current = update.readings.find((r) => r.property === p.name)!.value!;
-        await client.publish(edgeTopics.twinUpdateDelta(device.id), { event_id: `w-${p.name}`, timestamp: Date.now(), twin: {}, delta: { [p.name]: String(current) } });
-        const result = await client.waitFor<WriteResult>(edgeTopics.writeResult(device.id), (w) => w.property === p.name, 15_000);
-        expect(result, `${device.id} ${p.name}`).toMatchObject({ ok: true, readBack: { value: current, quality: 'good' } });
+        await client.publish(edgeTopics.twinUpdateDelta(device.id), {
+          event_id: `w-${p.name}`,
+          timestamp: Date.now(),
+          twin: {},
+          delta: { [p.name]: String(current) },
+        });
+        const result = await client.waitFor<WriteResult>(
+          edgeTopics.writeResult(device.id),
+          (w) => w.property === p.name,
+          15_000,
+        );
+        expect(result, `${device.id} ${p.name}`).toMatchObject({
+          ok: true,
+          readBack: { value: current, quality: 'good' },
+        });
       }
     }
   });

@@ -13,12 +13,39 @@ import type { TestClient } from '../support/mqtt-client.js';
 
 export const NODE = 'edge-test';
 
-export function prop(name: string, type: PropertyInstance['type'], visitor: Record<string, unknown>, extra: Partial<PropertyInstance> = {}): PropertyInstance {
-  return { name, type, accessMode: 'ReadOnly', visitor, collectCycleMs: 100, reportCycleMs: 1000, reportToCloud: true, ...extra };
+export function prop(
+  name: string,
+  type: PropertyInstance['type'],
+  visitor: Record<string, unknown>,
+  extra: Partial<PropertyInstance> = {},
+): PropertyInstance {
+  return {
+    name,
+    type,
+    accessMode: 'ReadOnly',
+    visitor,
+    collectCycleMs: 100,
+    reportCycleMs: 1000,
+    reportToCloud: true,
+    ...extra,
+  };
 }
 
-export function modbusDevice(name: string, config: Record<string, unknown>, properties: PropertyInstance[]): DeviceInstance {
-  return { id: `default/${name}`, namespace: 'default', name, model: `${name}-model`, protocol: 'modbus', nodeName: NODE, protocolConfig: config, properties };
+export function modbusDevice(
+  name: string,
+  config: Record<string, unknown>,
+  properties: PropertyInstance[],
+): DeviceInstance {
+  return {
+    id: `default/${name}`,
+    namespace: 'default',
+    name,
+    model: `${name}-model`,
+    protocol: 'modbus',
+    nodeName: NODE,
+    protocolConfig: config,
+    properties,
+  };
 }
 
 export function deviceSet(version: number, devices: DeviceInstance[], protocol = 'modbus'): MapperDeviceSet {
@@ -49,7 +76,12 @@ export async function startMapper(url: string, name = 'test-mapper', protocols =
     clock: systemClock,
     metrics,
     reconnectPeriodMs: 200,
-    loaders: { modbus: async () => ({ createDriver: (ctx) => createDriver(ctx, { backoff: { initialMs: 300, maxMs: 1000 }, reconnect: { initialMs: 100, maxMs: 500 } }) }) },
+    loaders: {
+      modbus: async () => ({
+        createDriver: (ctx) =>
+          createDriver(ctx, { backoff: { initialMs: 300, maxMs: 1000 }, reconnect: { initialMs: 100, maxMs: 500 } }),
+      }),
+    },
   });
   await runtime.start();
   return {
@@ -63,11 +95,17 @@ export async function startMapper(url: string, name = 'test-mapper', protocols =
 }
 
 /** Sum of a counter's values in a registry (all label sets, or those matching `labels`). */
-export async function counterValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+export async function counterValue(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
   const metric = registry.getSingleMetric(name);
   if (!metric) return 0;
   const { values } = await metric.get();
-  return values.filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want)).reduce((n, v) => n + v.value, 0);
+  return values
+    .filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want))
+    .reduce((n, v) => n + v.value, 0);
 }
 
 /** Cleanups run last-registered first, whatever failed before. */

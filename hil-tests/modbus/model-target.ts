@@ -18,7 +18,10 @@ export function hardwareTarget(env: NodeJS.ProcessEnv = process.env): HardwareTa
   const rtu = env.KEDGE_HIL_MODBUS_RTU;
   if (!tcp && !rtu) return undefined;
   const model = env.KEDGE_HIL_MODBUS_MODEL;
-  if (!model) throw new Error('KEDGE_HIL_MODBUS_TCP/RTU is set: also set KEDGE_HIL_MODBUS_MODEL to the Device/DeviceModel YAML of the connected device');
+  if (!model)
+    throw new Error(
+      'KEDGE_HIL_MODBUS_TCP/RTU is set: also set KEDGE_HIL_MODBUS_MODEL to the Device/DeviceModel YAML of the connected device',
+    );
   return tcp ? { kind: 'tcp', address: tcp, model } : { kind: 'rtu', address: rtu!, model };
 }
 

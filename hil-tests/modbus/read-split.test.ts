@@ -19,7 +19,11 @@ let endpoint: { host: string; port: number };
 beforeEach(async () => {
   broker = await startAedes();
   cleanup.add(() => broker.close());
-  client = await TestClient.connect(broker.url, [edgeFilters.dataUpdate, edgeFilters.stateUpdate, edgeFilters.mapperStatus]);
+  client = await TestClient.connect(broker.url, [
+    edgeFilters.dataUpdate,
+    edgeFilters.stateUpdate,
+    edgeFilters.mapperStatus,
+  ]);
   cleanup.add(() => client.close());
   sim = new ModbusSim({ units: [1] });
   endpoint = await sim.listenTcp();
@@ -27,20 +31,29 @@ beforeEach(async () => {
 });
 afterEach(() => cleanup.run());
 
-const hr = (offset: number, rawType: 'float32' | 'uint16', value: number) =>
-  ({ unit: 1, table: 'HoldingRegister' as const, offset, rawType, generator: { kind: 'constant' as const, value } });
+const hr = (offset: number, rawType: 'float32' | 'uint16', value: number) => ({
+  unit: 1,
+  table: 'HoldingRegister' as const,
+  offset,
+  rawType,
+  generator: { kind: 'constant' as const, value },
+});
 
 describe('Modbus merged reads over unimplemented registers (exception 2)', () => {
   it('splits the refused read once, recovers every modeled property, names the exception for the one that is missing', async () => {
     // Modeled: 0..1 (float32), 2, 6. Register 9 is a property the device does not implement.
     sim.addPoints([hr(0, 'float32', 21.5), hr(2, 'uint16', 7), hr(6, 'uint16', 300)]);
     sim.setFaults({ strictAddresses: true });
-    const device = modbusDevice('strict', { communicateMode: 'TCP', ip: endpoint.host, port: endpoint.port, slaveID: 1, maxGap: 8 }, [
-      prop('temp', 'FLOAT', { register: 'HoldingRegister', offset: 0, rawType: 'float32' }),
-      prop('mode', 'INT', { register: 'HoldingRegister', offset: 2, rawType: 'uint16' }),
-      prop('power', 'INT', { register: 'HoldingRegister', offset: 6, rawType: 'uint16' }),
-      prop('ghost', 'INT', { register: 'HoldingRegister', offset: 9, rawType: 'uint16' }),
-    ]);
+    const device = modbusDevice(
+      'strict',
+      { communicateMode: 'TCP', ip: endpoint.host, port: endpoint.port, slaveID: 1, maxGap: 8 },
+      [
+        prop('temp', 'FLOAT', { register: 'HoldingRegister', offset: 0, rawType: 'float32' }),
+        prop('mode', 'INT', { register: 'HoldingRegister', offset: 2, rawType: 'uint16' }),
+        prop('power', 'INT', { register: 'HoldingRegister', offset: 6, rawType: 'uint16' }),
+        prop('ghost', 'INT', { register: 'HoldingRegister', offset: 9, rawType: 'uint16' }),
+      ],
+    );
     const m = await startMapper(broker.url);
     cleanup.add(() => m.stop());
     await publishSet(client, deviceSet(1, [device]));
@@ -48,7 +61,11 @@ describe('Modbus merged reads over unimplemented registers (exception 2)', () =>
     const first = await client.waitFor<DataUpdate>(topic);
     const byName = Object.fromEntries(first.readings.map((r) => [r.property, r]));
     // The very first cycle already carries the values: the pieces are read as soon as the split is made.
-    expect(Object.fromEntries(['temp', 'mode', 'power'].map((k) => [k, byName[k]?.value]))).toEqual({ temp: 21.5, mode: 7, power: 300 });
+    expect(Object.fromEntries(['temp', 'mode', 'power'].map((k) => [k, byName[k]?.value]))).toEqual({
+      temp: 21.5,
+      mode: 7,
+      power: 300,
+    });
     expect(byName.ghost).toMatchObject({ value: null, quality: 'bad' });
     expect(byName.ghost!.reason).toContain('exception 2 (Illegal Data Address)');
     expect(byName.ghost!.reason).toContain('address 9 count 1');
@@ -71,10 +88,14 @@ describe('Modbus merged reads over unimplemented registers (exception 2)', () =>
 
   it('keeps the planner minimum for a device that never refuses', async () => {
     sim.addPoints([hr(0, 'float32', 1.5), hr(6, 'uint16', 3)]);
-    const device = modbusDevice('lenient', { communicateMode: 'TCP', ip: endpoint.host, port: endpoint.port, slaveID: 1, maxGap: 8 }, [
-      prop('a', 'FLOAT', { register: 'HoldingRegister', offset: 0, rawType: 'float32' }),
-      prop('b', 'INT', { register: 'HoldingRegister', offset: 6, rawType: 'uint16' }),
-    ]);
+    const device = modbusDevice(
+      'lenient',
+      { communicateMode: 'TCP', ip: endpoint.host, port: endpoint.port, slaveID: 1, maxGap: 8 },
+      [
+        prop('a', 'FLOAT', { register: 'HoldingRegister', offset: 0, rawType: 'float32' }),
+        prop('b', 'INT', { register: 'HoldingRegister', offset: 6, rawType: 'uint16' }),
+      ],
+    );
     const m = await startMapper(broker.url);
     cleanup.add(() => m.stop());
     await publishSet(client, deviceSet(1, [device]));

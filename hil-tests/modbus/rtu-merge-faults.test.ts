@@ -19,7 +19,11 @@ let pty: PtyPair;
 beforeEach(async () => {
   broker = await startAedes();
   cleanup.add(() => broker.close());
-  client = await TestClient.connect(broker.url, [edgeFilters.dataUpdate, edgeFilters.writeResult, edgeFilters.mapperStatus]);
+  client = await TestClient.connect(broker.url, [
+    edgeFilters.dataUpdate,
+    edgeFilters.writeResult,
+    edgeFilters.mapperStatus,
+  ]);
   cleanup.add(() => client.close());
   pty = await openPtyPair();
   cleanup.add(() => pty.close());
@@ -39,24 +43,41 @@ describe('Modbus RTU: split reads and FC15 writes', () => {
     ]);
     sim.setFaults({ strictAddresses: true });
     const rw = { accessMode: 'ReadWrite' as const, collectCycleMs: 200 };
-    const device = modbusDevice('rtu-strict', { communicateMode: 'RTU', serialPort: pty.b, baudRate: 19200, parity: 'none', slaveID: 5, timeoutMs: 300 }, [
-      prop('low', 'INT', { register: 'InputRegister', offset: 0, rawType: 'int16' }, { collectCycleMs: 200 }),
-      prop('high', 'INT', { register: 'InputRegister', offset: 5, rawType: 'uint16' }, { collectCycleMs: 200 }),
-      prop('relay1', 'BOOLEAN', { register: 'CoilRegister', offset: 0 }, rw),
-      prop('relay2', 'BOOLEAN', { register: 'CoilRegister', offset: 1 }, rw),
-    ]);
+    const device = modbusDevice(
+      'rtu-strict',
+      { communicateMode: 'RTU', serialPort: pty.b, baudRate: 19200, parity: 'none', slaveID: 5, timeoutMs: 300 },
+      [
+        prop('low', 'INT', { register: 'InputRegister', offset: 0, rawType: 'int16' }, { collectCycleMs: 200 }),
+        prop('high', 'INT', { register: 'InputRegister', offset: 5, rawType: 'uint16' }, { collectCycleMs: 200 }),
+        prop('relay1', 'BOOLEAN', { register: 'CoilRegister', offset: 0 }, rw),
+        prop('relay2', 'BOOLEAN', { register: 'CoilRegister', offset: 1 }, rw),
+      ],
+    );
     const m = await startMapper(broker.url);
     cleanup.add(() => m.stop());
     await publishSet(client, deviceSet(1, [device]));
     const topic = edgeTopics.dataUpdate(device.id);
     const first = await client.waitFor<DataUpdate>(topic, (u) => u.readings.length === 4);
-    expect(Object.fromEntries(first.readings.map((r) => [r.property, r.value]))).toEqual({ low: -4, high: 99, relay1: false, relay2: false });
+    expect(Object.fromEntries(first.readings.map((r) => [r.property, r.value]))).toEqual({
+      low: -4,
+      high: 99,
+      relay1: false,
+      relay2: false,
+    });
 
     const before = sim.counts()[5] ?? {};
-    await client.publish(edgeTopics.twinUpdateDelta(device.id), { event_id: 'e', timestamp: Date.now(), twin: {}, delta: { relay1: 'true', relay2: 'true' } });
+    await client.publish(edgeTopics.twinUpdateDelta(device.id), {
+      event_id: 'e',
+      timestamp: Date.now(),
+      twin: {},
+      delta: { relay1: 'true', relay2: 'true' },
+    });
     const results = edgeTopics.writeResult(device.id);
     await client.waitFor<WriteResult>(results, () => client.messages(results).length >= 2);
-    expect(client.payloads<WriteResult>(results).map((w) => [w.property, w.ok, w.readBack?.value])).toEqual([['relay1', true, true], ['relay2', true, true]]);
+    expect(client.payloads<WriteResult>(results).map((w) => [w.property, w.ok, w.readBack?.value])).toEqual([
+      ['relay1', true, true],
+      ['relay2', true, true],
+    ]);
     expect(sim.memory(5).readBits('CoilRegister', 0, 2)).toEqual([true, true]);
     expect((sim.counts()[5]![15] ?? 0) - (before[15] ?? 0)).toBe(1);
     expect(sim.counts()[5]![5]).toBeUndefined();
@@ -66,7 +87,10 @@ describe('Modbus RTU: split reads and FC15 writes', () => {
     await client.waitFor(edgeTopics.mapperStatus('test-mapper'), (s: { state?: string }) => s.state === 'offline');
     // Only the first merged read of input registers 0..5 was refused; everything after answered.
     expect(await counterValue(m.metrics, 'kedge_modbus_requests_total', { outcome: 'KEDGE_MODBUS_EXCEPTION' })).toBe(1);
-    const bad = client.payloads<DataUpdate>(topic).flatMap((u) => u.readings).filter((r) => r.quality !== 'good');
+    const bad = client
+      .payloads<DataUpdate>(topic)
+      .flatMap((u) => u.readings)
+      .filter((r) => r.quality !== 'good');
     expect(bad).toEqual([]);
   });
 });

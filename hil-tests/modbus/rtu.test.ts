@@ -28,12 +28,33 @@ beforeEach(async () => {
 });
 afterEach(() => cleanup.run());
 
-const rtu = (unit: number) => ({ communicateMode: 'RTU', serialPort: pty.b, baudRate: 19200, parity: 'none', slaveID: unit, timeoutMs: 200 });
+const rtu = (unit: number) => ({
+  communicateMode: 'RTU',
+  serialPort: pty.b,
+  baudRate: 19200,
+  parity: 'none',
+  slaveID: unit,
+  timeoutMs: 200,
+});
 
 function unitDevice(unit: number) {
   sim.addPoints([
-    { unit, table: 'InputRegister', offset: 0, rawType: 'int16', scale: 0.1, generator: { kind: 'constant', value: unit * 10.5 } },
-    { unit, table: 'InputRegister', offset: 2, rawType: 'uint32', byteOrder: 'CDAB', generator: { kind: 'constant', value: 70_000 + unit } },
+    {
+      unit,
+      table: 'InputRegister',
+      offset: 0,
+      rawType: 'int16',
+      scale: 0.1,
+      generator: { kind: 'constant', value: unit * 10.5 },
+    },
+    {
+      unit,
+      table: 'InputRegister',
+      offset: 2,
+      rawType: 'uint32',
+      byteOrder: 'CDAB',
+      generator: { kind: 'constant', value: 70_000 + unit },
+    },
   ]);
   return modbusDevice(`unit-${unit}`, rtu(unit), [
     prop('temperature', 'FLOAT', { register: 'InputRegister', offset: 0, rawType: 'int16', scale: 0.1 }),
@@ -56,7 +77,10 @@ describe('Modbus RTU on one serial line', () => {
       ]);
     }
     // One merged read per device and cycle (registers 0..3), every unit polled over the one line.
-    await client.waitFor(edgeTopics.dataUpdate(devices[2]!.id), () => client.messages(edgeTopics.dataUpdate(devices[2]!.id)).length >= 5);
+    await client.waitFor(
+      edgeTopics.dataUpdate(devices[2]!.id),
+      () => client.messages(edgeTopics.dataUpdate(devices[2]!.id)).length >= 5,
+    );
     await m.stop();
     const counts = sim.counts();
     for (const unit of [1, 2, 3]) expect(Object.keys(counts[unit]!)).toEqual(['4']);
@@ -74,7 +98,11 @@ describe('Modbus RTU on one serial line', () => {
 
     // Window: from now until the dead unit has been probed three more times.
     const probes = () => Object.values(sim.counts()[4] ?? {}).reduce((a, b) => a + b, 0);
-    const start = { probes: probes(), at: Date.now(), live: live.map((d) => client.messages(edgeTopics.dataUpdate(d.id)).length) };
+    const start = {
+      probes: probes(),
+      at: Date.now(),
+      live: live.map((d) => client.messages(edgeTopics.dataUpdate(d.id)).length),
+    };
     await client.waitFor(edgeTopics.dataUpdate(live[0]!.id), () => probes() >= start.probes + 3, 15_000);
     const elapsedMs = Date.now() - start.at;
     for (const [i, d] of live.entries()) {
@@ -86,7 +114,8 @@ describe('Modbus RTU on one serial line', () => {
     }
     const deadStates = client.payloads<StateUpdate>(edgeTopics.stateUpdate(dead.id)).map((s) => s.state);
     expect(deadStates).toEqual(['offline']);
-    for (const d of live) expect(client.payloads<StateUpdate>(edgeTopics.stateUpdate(d.id)).map((s) => s.state)).toEqual(['online']);
+    for (const d of live)
+      expect(client.payloads<StateUpdate>(edgeTopics.stateUpdate(d.id)).map((s) => s.state)).toEqual(['online']);
 
     // The unit comes back: the next probe finds it and it is online again.
     sim.setFaults({}, 4);

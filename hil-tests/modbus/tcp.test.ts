@@ -4,11 +4,26 @@
  * run time, bad payloads.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { edgeFilters, edgeTopics, type DataUpdate, type StateUpdate, type WriteResult } from '../../src/contracts/index.js';
+import {
+  edgeFilters,
+  edgeTopics,
+  type DataUpdate,
+  type StateUpdate,
+  type WriteResult,
+} from '../../src/contracts/index.js';
 import { ModbusSim } from '../../mappers/modbus/sim/index.js';
 import { startAedes, type TestBroker } from '../support/brokers.js';
 import { TestClient } from '../support/mqtt-client.js';
-import { Cleanup, counterValue, deviceSet, modbusDevice, prop, publishSet, startMapper, type InProcessMapper } from './harness.js';
+import {
+  Cleanup,
+  counterValue,
+  deviceSet,
+  modbusDevice,
+  prop,
+  publishSet,
+  startMapper,
+  type InProcessMapper,
+} from './harness.js';
 
 const cleanup = new Cleanup();
 let broker: TestBroker;
@@ -19,7 +34,12 @@ let endpoint: { host: string; port: number };
 beforeEach(async () => {
   broker = await startAedes();
   cleanup.add(() => broker.close());
-  client = await TestClient.connect(broker.url, [edgeFilters.dataUpdate, edgeFilters.stateUpdate, edgeFilters.writeResult, edgeFilters.mapperStatus]);
+  client = await TestClient.connect(broker.url, [
+    edgeFilters.dataUpdate,
+    edgeFilters.stateUpdate,
+    edgeFilters.writeResult,
+    edgeFilters.mapperStatus,
+  ]);
   cleanup.add(() => client.close());
   sim = new ModbusSim({ units: [1, 2, 3] });
   endpoint = await sim.listenTcp();
@@ -33,25 +53,75 @@ async function mapper(): Promise<InProcessMapper> {
   return m;
 }
 
-const tcp = (unit: number, extra: Record<string, unknown> = {}) => ({ communicateMode: 'TCP', ip: endpoint.host, port: endpoint.port, slaveID: unit, ...extra });
+const tcp = (unit: number, extra: Record<string, unknown> = {}) => ({
+  communicateMode: 'TCP',
+  ip: endpoint.host,
+  port: endpoint.port,
+  slaveID: unit,
+  ...extra,
+});
 const readingsOf = (u: DataUpdate) => Object.fromEntries(u.readings.map((r) => [r.property, r]));
 
 describe('Modbus TCP through the mapper', () => {
   it('decodes every byte order and type, one merged request per table per cycle', async () => {
-    const order = (byteOrder: string, offset: number) => ({ unit: 1, table: 'HoldingRegister' as const, offset, rawType: 'float32' as const, byteOrder: byteOrder as 'ABCD', generator: { kind: 'constant' as const, value: 21.5 } });
+    const order = (byteOrder: string, offset: number) => ({
+      unit: 1,
+      table: 'HoldingRegister' as const,
+      offset,
+      rawType: 'float32' as const,
+      byteOrder: byteOrder as 'ABCD',
+      generator: { kind: 'constant' as const, value: 21.5 },
+    });
     sim.addPoints([
-      order('ABCD', 0), order('BADC', 2), order('CDAB', 4), order('DCBA', 6),
-      { unit: 1, table: 'HoldingRegister', offset: 10, rawType: 'int32', byteOrder: 'CDAB', generator: { kind: 'constant', value: -123456 } },
-      { unit: 1, table: 'HoldingRegister', offset: 12, rawType: 'uint16', scale: 0.1, generator: { kind: 'constant', value: 230.4 } },
-      { unit: 1, table: 'HoldingRegister', offset: 14, rawType: 'string', stringRegisters: 3, generator: { kind: 'constant', value: 'SDM630' } },
-      { unit: 1, table: 'HoldingRegister', offset: 17, rawType: 'float64', byteOrder: 'DCBA', generator: { kind: 'constant', value: -1.25e10 } },
+      order('ABCD', 0),
+      order('BADC', 2),
+      order('CDAB', 4),
+      order('DCBA', 6),
+      {
+        unit: 1,
+        table: 'HoldingRegister',
+        offset: 10,
+        rawType: 'int32',
+        byteOrder: 'CDAB',
+        generator: { kind: 'constant', value: -123456 },
+      },
+      {
+        unit: 1,
+        table: 'HoldingRegister',
+        offset: 12,
+        rawType: 'uint16',
+        scale: 0.1,
+        generator: { kind: 'constant', value: 230.4 },
+      },
+      {
+        unit: 1,
+        table: 'HoldingRegister',
+        offset: 14,
+        rawType: 'string',
+        stringRegisters: 3,
+        generator: { kind: 'constant', value: 'SDM630' },
+      },
+      {
+        unit: 1,
+        table: 'HoldingRegister',
+        offset: 17,
+        rawType: 'float64',
+        byteOrder: 'DCBA',
+        generator: { kind: 'constant', value: -1.25e10 },
+      },
       { unit: 1, table: 'CoilRegister', offset: 3, rawType: 'bool', generator: { kind: 'constant', value: true } },
     ]);
     sim.memory(1).writeRegisters('HoldingRegister', 29, [0b100]);
     const device = modbusDevice('orders', tcp(1), [
       prop('abcd', 'FLOAT', { register: 'HoldingRegister', offset: 0, rawType: 'float32', byteOrder: 'ABCD' }),
       prop('badc', 'FLOAT', { register: 'HoldingRegister', offset: 2, dataType: 'float', limit: 2, isSwap: true }),
-      prop('cdab', 'FLOAT', { register: 'HoldingRegister', offset: 4, dataType: 'float', limit: 2, isRegisterSwap: true }),
+      prop('cdab', 'FLOAT', {
+        register: 'HoldingRegister',
+        offset: 4,
+        dataType: 'float',
+        limit: 2,
+        isRegisterSwap: true,
+      }),
       prop('dcba', 'FLOAT', { register: 'HoldingRegister', offset: 6, rawType: 'float32', byteOrder: 'DCBA' }),
       prop('counter', 'INT', { register: 'HoldingRegister', offset: 10, rawType: 'int32', byteOrder: 'CDAB' }),
       prop('voltage', 'FLOAT', { register: 'HoldingRegister', offset: 12, rawType: 'uint16', scale: 0.1 }),
@@ -66,7 +136,16 @@ describe('Modbus TCP through the mapper', () => {
     const update = await client.waitFor<DataUpdate>(topic, (u) => u.readings.every((r) => r.quality === 'good'));
     const r = readingsOf(update);
     expect(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.value]))).toEqual({
-      abcd: 21.5, badc: 21.5, cdab: 21.5, dcba: 21.5, counter: -123456, voltage: 230.4, model: 'SDM630', energy: -1.25e10, alarm: true, relay: true,
+      abcd: 21.5,
+      badc: 21.5,
+      cdab: 21.5,
+      dcba: 21.5,
+      counter: -123456,
+      voltage: 230.4,
+      model: 'SDM630',
+      energy: -1.25e10,
+      alarm: true,
+      relay: true,
     });
     await client.waitFor<DataUpdate>(topic, () => client.messages(topic).length >= 5);
     await m.stop();
@@ -82,17 +161,26 @@ describe('Modbus TCP through the mapper', () => {
   });
 
   it('names the Modbus exception in the reading and keeps the device online', async () => {
-    sim.addPoints([{ unit: 2, table: 'InputRegister', offset: 0, rawType: 'int16', generator: { kind: 'constant', value: 7 } }]);
-    const device = modbusDevice('excepting', tcp(2), [prop('level', 'INT', { register: 'InputRegister', offset: 0, rawType: 'int16' })]);
+    sim.addPoints([
+      { unit: 2, table: 'InputRegister', offset: 0, rawType: 'int16', generator: { kind: 'constant', value: 7 } },
+    ]);
+    const device = modbusDevice('excepting', tcp(2), [
+      prop('level', 'INT', { register: 'InputRegister', offset: 0, rawType: 'int16' }),
+    ]);
     await mapper();
     await publishSet(client, deviceSet(1, [device]));
     await client.waitFor<DataUpdate>(edgeTopics.dataUpdate(device.id), (u) => u.readings[0]?.value === 7);
     sim.setFaults({ exceptionRate: 1, exceptionCode: 2 }, 2);
-    const bad = await client.waitFor<DataUpdate>(edgeTopics.dataUpdate(device.id), (u) => u.readings[0]?.quality === 'bad');
+    const bad = await client.waitFor<DataUpdate>(
+      edgeTopics.dataUpdate(device.id),
+      (u) => u.readings[0]?.quality === 'bad',
+    );
     expect(bad.readings[0]).toMatchObject({ property: 'level', value: null, quality: 'bad' });
     expect(bad.readings[0]!.reason).toContain('exception 2 (Illegal Data Address)');
     sim.setFaults({ exceptionRate: 1, exceptionCode: 6 }, 2);
-    const busy = await client.waitFor<DataUpdate>(edgeTopics.dataUpdate(device.id), (u) => (u.readings[0]?.reason ?? '').includes('exception 6 (Server Device Busy)'));
+    const busy = await client.waitFor<DataUpdate>(edgeTopics.dataUpdate(device.id), (u) =>
+      (u.readings[0]?.reason ?? '').includes('exception 6 (Server Device Busy)'),
+    );
     expect(busy.readings[0]!.quality).toBe('bad');
     const states = client.payloads<StateUpdate>(edgeTopics.stateUpdate(device.id)).map((s) => s.state);
     expect(states).toEqual(['online']);
@@ -100,24 +188,54 @@ describe('Modbus TCP through the mapper', () => {
 
   it('writes a desired value from a twin delta, reads it back and refuses what it must', async () => {
     sim.addPoints([
-      { unit: 3, table: 'HoldingRegister', offset: 100, rawType: 'float32', byteOrder: 'CDAB', generator: { kind: 'constant', value: 20 } },
+      {
+        unit: 3,
+        table: 'HoldingRegister',
+        offset: 100,
+        rawType: 'float32',
+        byteOrder: 'CDAB',
+        generator: { kind: 'constant', value: 20 },
+      },
       { unit: 3, table: 'CoilRegister', offset: 0, rawType: 'bool', generator: { kind: 'constant', value: false } },
       { unit: 3, table: 'HoldingRegister', offset: 50, rawType: 'uint16', generator: { kind: 'constant', value: 0b1 } },
       { unit: 3, table: 'InputRegister', offset: 0, rawType: 'int16', generator: { kind: 'constant', value: 5 } },
     ]);
     const device = modbusDevice('writable', tcp(3), [
-      prop('setpoint', 'FLOAT', { register: 'HoldingRegister', offset: 100, rawType: 'float32', byteOrder: 'CDAB' }, { accessMode: 'ReadWrite' }),
+      prop(
+        'setpoint',
+        'FLOAT',
+        { register: 'HoldingRegister', offset: 100, rawType: 'float32', byteOrder: 'CDAB' },
+        { accessMode: 'ReadWrite' },
+      ),
       prop('pump', 'BOOLEAN', { register: 'CoilRegister', offset: 0 }, { accessMode: 'ReadWrite' }),
-      prop('flag', 'BOOLEAN', { register: 'HoldingRegister', offset: 50, rawType: 'bit', bit: 3 }, { accessMode: 'ReadWrite' }),
+      prop(
+        'flag',
+        'BOOLEAN',
+        { register: 'HoldingRegister', offset: 50, rawType: 'bit', bit: 3 },
+        { accessMode: 'ReadWrite' },
+      ),
       prop('level', 'INT', { register: 'InputRegister', offset: 0, rawType: 'int16' }),
     ]);
     await mapper();
     await publishSet(client, deviceSet(1, [device]));
     await client.waitFor(edgeTopics.dataUpdate(device.id));
-    const delta = (values: Record<string, string>) => ({ event_id: 'e1', timestamp: Date.now(), twin: {}, delta: values });
-    await client.publish(edgeTopics.twinUpdateDelta(device.id), delta({ setpoint: '22.75', pump: 'true', flag: '1', level: '9', nosuch: '1' }));
-    const result = (property: string) => client.waitFor<WriteResult>(edgeTopics.writeResult(device.id), (w) => w.property === property);
-    expect(await result('setpoint')).toMatchObject({ ok: true, desired: '22.75', readBack: { property: 'setpoint', value: 22.75, quality: 'good' } });
+    const delta = (values: Record<string, string>) => ({
+      event_id: 'e1',
+      timestamp: Date.now(),
+      twin: {},
+      delta: values,
+    });
+    await client.publish(
+      edgeTopics.twinUpdateDelta(device.id),
+      delta({ setpoint: '22.75', pump: 'true', flag: '1', level: '9', nosuch: '1' }),
+    );
+    const result = (property: string) =>
+      client.waitFor<WriteResult>(edgeTopics.writeResult(device.id), (w) => w.property === property);
+    expect(await result('setpoint')).toMatchObject({
+      ok: true,
+      desired: '22.75',
+      readBack: { property: 'setpoint', value: 22.75, quality: 'good' },
+    });
     expect(await result('pump')).toMatchObject({ ok: true, readBack: { value: true } });
     expect(await result('flag')).toMatchObject({ ok: true, readBack: { value: true } });
     expect(sim.memory(3).readRegisters('HoldingRegister', 50, 1)).toEqual([0b1001]); // bit 3 set, bit 0 kept
@@ -126,7 +244,10 @@ describe('Modbus TCP through the mapper', () => {
     expect(level.reason).toContain('ReadOnly');
     expect((await result('nosuch')).reason).toContain('has no property nosuch');
     // The read-back also arrives as a normal reading, so the twin can confirm the reported value.
-    await client.waitFor<DataUpdate>(edgeTopics.dataUpdate(device.id), (u) => u.readings.length === 1 && u.readings[0]?.property === 'setpoint' && u.readings[0].value === 22.75);
+    await client.waitFor<DataUpdate>(
+      edgeTopics.dataUpdate(device.id),
+      (u) => u.readings.length === 1 && u.readings[0]?.property === 'setpoint' && u.readings[0].value === 22.75,
+    );
 
     await client.publish(edgeTopics.twinUpdateDelta(device.id), delta({ setpoint: 'warm' }));
     const refused = await client.waitFor<WriteResult>(edgeTopics.writeResult(device.id), (w) => w.desired === 'warm');
@@ -140,12 +261,19 @@ describe('Modbus TCP through the mapper', () => {
       { unit: 1, table: 'HoldingRegister', offset: 1, rawType: 'uint16', generator: { kind: 'constant', value: 12 } },
       { unit: 2, table: 'HoldingRegister', offset: 0, rawType: 'uint16', generator: { kind: 'constant', value: 21 } },
     ]);
-    const a1 = modbusDevice('a', tcp(1), [prop('v', 'INT', { register: 'HoldingRegister', offset: 0, rawType: 'uint16' })]);
-    const a2 = modbusDevice('a', tcp(1), [prop('v', 'INT', { register: 'HoldingRegister', offset: 1, rawType: 'uint16' })]);
-    const b = modbusDevice('b', tcp(2), [prop('v', 'INT', { register: 'HoldingRegister', offset: 0, rawType: 'uint16' })]);
+    const a1 = modbusDevice('a', tcp(1), [
+      prop('v', 'INT', { register: 'HoldingRegister', offset: 0, rawType: 'uint16' }),
+    ]);
+    const a2 = modbusDevice('a', tcp(1), [
+      prop('v', 'INT', { register: 'HoldingRegister', offset: 1, rawType: 'uint16' }),
+    ]);
+    const b = modbusDevice('b', tcp(2), [
+      prop('v', 'INT', { register: 'HoldingRegister', offset: 0, rawType: 'uint16' }),
+    ]);
     const broken = modbusDevice('broken', tcp(2), [prop('v', 'INT', { register: 'HoldingRegister', offset: 70000 })]);
     const m = await mapper();
-    const value = (id: string, v: number) => client.waitFor<DataUpdate>(edgeTopics.dataUpdate(id), (u) => u.readings[0]?.value === v);
+    const value = (id: string, v: number) =>
+      client.waitFor<DataUpdate>(edgeTopics.dataUpdate(id), (u) => u.readings[0]?.value === v);
 
     await publishSet(client, deviceSet(1, [a1]));
     await value(a1.id, 11);
@@ -163,7 +291,10 @@ describe('Modbus TCP through the mapper', () => {
     await client.waitFor(edgeTopics.stateUpdate(a2.id), () => statesOf(a2.id).length >= 2);
     // b was not restarted: it reported online once, when it was added.
     expect(client.payloads<StateUpdate>(edgeTopics.stateUpdate(b.id)).map((s) => s.state)).toEqual(['online']);
-    expect(client.payloads<StateUpdate>(edgeTopics.stateUpdate(a1.id)).map((s) => s.state)).toEqual(['online', 'online']);
+    expect(client.payloads<StateUpdate>(edgeTopics.stateUpdate(a1.id)).map((s) => s.state)).toEqual([
+      'online',
+      'online',
+    ]);
 
     // Statuses so far include devices: 1 (after set 1): only one published after set 4 counts.
     // The mapper publishes it once set 4 is applied, after every reading of the removed a.
@@ -173,36 +304,73 @@ describe('Modbus TCP through the mapper', () => {
     await client.waitFor(edgeTopics.mapperStatus('test-mapper'), (s: { devices?: number }) => s.devices === 1);
     const aCount = client.messages(edgeTopics.dataUpdate(a1.id)).length;
     const bCount = client.messages(edgeTopics.dataUpdate(b.id)).length;
-    await client.waitFor(edgeTopics.dataUpdate(b.id), () => client.messages(edgeTopics.dataUpdate(b.id)).length >= bCount + 5);
+    await client.waitFor(
+      edgeTopics.dataUpdate(b.id),
+      () => client.messages(edgeTopics.dataUpdate(b.id)).length >= bCount + 5,
+    );
     expect(client.messages(edgeTopics.dataUpdate(a1.id)).length).toBe(aCount);
     expect(client.payloads<DataUpdate>(edgeTopics.dataUpdate(a1.id)).slice(-1)[0]!.readings[0]!.value).toBe(12);
     expect(await counterValue(m.metrics, 'kedge_mapper_bad_payloads_total')).toBe(0);
   });
 
   it('counts bad payloads per topic filter and reason and keeps working', async () => {
-    sim.addPoints([{ unit: 1, table: 'HoldingRegister', offset: 0, rawType: 'uint16', generator: { kind: 'constant', value: 5 } }]);
-    const device = modbusDevice('robust', tcp(1), [prop('v', 'INT', { register: 'HoldingRegister', offset: 0, rawType: 'uint16' })]);
+    sim.addPoints([
+      { unit: 1, table: 'HoldingRegister', offset: 0, rawType: 'uint16', generator: { kind: 'constant', value: 5 } },
+    ]);
+    const device = modbusDevice('robust', tcp(1), [
+      prop('v', 'INT', { register: 'HoldingRegister', offset: 0, rawType: 'uint16' }),
+    ]);
     const m = await mapper();
     await client.publish(edgeTopics.mapperDevices('modbus'), '{not json');
-    await client.publish(edgeTopics.mapperDevices('modbus'), { node: 'edge-test', protocol: 'modbus', version: 'one', devices: [] });
+    await client.publish(edgeTopics.mapperDevices('modbus'), {
+      node: 'edge-test',
+      protocol: 'modbus',
+      version: 'one',
+      devices: [],
+    });
     await publishSet(client, deviceSet(1, [device]));
     await client.waitFor(edgeTopics.dataUpdate(device.id));
     await client.publish(edgeTopics.twinUpdateDelta(device.id), '[]');
-    await client.publish(edgeTopics.twinUpdateDelta(device.id), { event_id: 'x', timestamp: 1, twin: {}, delta: { v: 3 } });
+    await client.publish(edgeTopics.twinUpdateDelta(device.id), {
+      event_id: 'x',
+      timestamp: 1,
+      twin: {},
+      delta: { v: 3 },
+    });
     await client.waitFor(edgeTopics.mapperStatus('test-mapper'), () => m.runtime.badPayloadCount >= 4);
-    expect(await counterValue(m.metrics, 'kedge_mapper_bad_payloads_total', { filter: edgeTopics.mapperDevices('modbus'), reason: 'bad-device-set' })).toBe(2);
-    expect(await counterValue(m.metrics, 'kedge_mapper_bad_payloads_total', { filter: edgeFilters.twinDelta, reason: 'bad-payload' })).toBe(2);
+    expect(
+      await counterValue(m.metrics, 'kedge_mapper_bad_payloads_total', {
+        filter: edgeTopics.mapperDevices('modbus'),
+        reason: 'bad-device-set',
+      }),
+    ).toBe(2);
+    expect(
+      await counterValue(m.metrics, 'kedge_mapper_bad_payloads_total', {
+        filter: edgeFilters.twinDelta,
+        reason: 'bad-payload',
+      }),
+    ).toBe(2);
     const before = client.messages(edgeTopics.dataUpdate(device.id)).length;
-    await client.waitFor(edgeTopics.dataUpdate(device.id), () => client.messages(edgeTopics.dataUpdate(device.id)).length > before + 2);
+    await client.waitFor(
+      edgeTopics.dataUpdate(device.id),
+      () => client.messages(edgeTopics.dataUpdate(device.id)).length > before + 2,
+    );
   });
 
   it('converges when the retained device set was there before the mapper started', async () => {
-    sim.addPoints([{ unit: 1, table: 'InputRegister', offset: 4, rawType: 'int16', generator: { kind: 'constant', value: -3 } }]);
-    const device = modbusDevice('early', tcp(1), [prop('t', 'INT', { register: 'InputRegister', offset: 4, rawType: 'int16' })]);
+    sim.addPoints([
+      { unit: 1, table: 'InputRegister', offset: 4, rawType: 'int16', generator: { kind: 'constant', value: -3 } },
+    ]);
+    const device = modbusDevice('early', tcp(1), [
+      prop('t', 'INT', { register: 'InputRegister', offset: 4, rawType: 'int16' }),
+    ]);
     await publishSet(client, deviceSet(7, [device]));
     await mapper();
     expect((await client.waitFor<DataUpdate>(edgeTopics.dataUpdate(device.id))).readings[0]!.value).toBe(-3);
-    const status = await client.waitFor(edgeTopics.mapperStatus('test-mapper'), (s: { state?: string; devices?: number }) => s.state === 'online' && s.devices === 1);
+    const status = await client.waitFor(
+      edgeTopics.mapperStatus('test-mapper'),
+      (s: { state?: string; devices?: number }) => s.state === 'online' && s.devices === 1,
+    );
     expect(status).toMatchObject({ name: 'test-mapper', protocols: ['modbus'] });
   });
 });

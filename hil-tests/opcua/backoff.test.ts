@@ -29,7 +29,13 @@ describe('OpcuaConnection reconnect back-off', () => {
     const url = `opc.tcp://127.0.0.1:${await closedPort()}`;
     const connection = new OpcuaConnection(
       { url, securityPolicy: 'None', securityMode: 'None', timeoutMs: 2000, subscribe: true },
-      { openPki: () => openClientPki(rec.ctx.dataDir, true), clock, logger: silentLogger(), backoff: { initialMs: 100, maxMs: 400 }, onReconnect: () => undefined },
+      {
+        openPki: () => openClientPki(rec.ctx.dataDir, true),
+        clock,
+        logger: silentLogger(),
+        backoff: { initialMs: 100, maxMs: 400 },
+        onReconnect: () => undefined,
+      },
     );
     const downs: string[] = [];
     await connection.attach('default/x', { up: async () => undefined, down: (reason) => downs.push(reason) });

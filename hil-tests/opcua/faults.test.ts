@@ -48,7 +48,10 @@ describe('OPC UA faults', () => {
     await rec.waitFor('offline', () => rec.states.at(-1)?.state === 'offline');
     const offline = rec.states.filter((s) => s.deviceId === id && s.state === 'offline');
     expect(offline[0]!.reason).toMatch(/opc\.tcp:\/\/127\.0\.0\.1:\d+ \(no security\)/);
-    await expect(driver.write(id, 'target', 3)).rejects.toMatchObject({ code: 'KEDGE_OPCUA_NOT_CONNECTED', message: /device default\/press property target: .*opc\.tcp/ });
+    await expect(driver.write(id, 'target', 3)).rejects.toMatchObject({
+      code: 'KEDGE_OPCUA_NOT_CONNECTED',
+      message: /device default\/press property target: .*opc\.tcp/,
+    });
     // Restart on the same port with the same certificates, as a PLC reboot would.
     sim = await startOpcuaSim({ instances: [simDevice], updateIntervalMs: 100, pkiDir: simPki, port });
     const seen = rec.readingsOf(id, 'temp').length;
@@ -67,11 +70,20 @@ describe('OPC UA faults', () => {
 describe('OPC UA server certificate not trusted', () => {
   it('stays offline with the reason until the certificate is moved to trusted/, then connects', async () => {
     const rec = await recorder();
-    const driver = new OpcuaDriver(rec.ctx, { acceptUnknownServerCertificates: false, backoff: { initialMs: 100, maxMs: 300 } });
+    const driver = new OpcuaDriver(rec.ctx, {
+      acceptUnknownServerCertificates: false,
+      backoff: { initialMs: 100, maxMs: 300 },
+    });
     try {
       await driver.start();
       const id = 'default/strict';
-      await driver.addDevice(opcuaDevice('strict', { url: sim.endpointUrl, securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256' }, props));
+      await driver.addDevice(
+        opcuaDevice(
+          'strict',
+          { url: sim.endpointUrl, securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256' },
+          props,
+        ),
+      );
       await rec.waitFor('offline', () => rec.states.at(-1)?.state === 'offline');
       expect(rec.states.at(-1)?.reason).toMatch(/cannot connect to .*SignAndEncrypt\/Basic256Sha256.*: .*certificate/i);
       const pki = join(rec.ctx.dataDir, 'opcua-pki');
@@ -92,7 +104,12 @@ describe('OPC UA server certificate not trusted', () => {
     const driver = new OpcuaDriver(rec.ctx, { backoff: { initialMs: 100, maxMs: 300 } });
     try {
       await driver.start();
-      const config = { url: sim.endpointUrl, securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256', acceptUnknownServerCertificates: false };
+      const config = {
+        url: sim.endpointUrl,
+        securityMode: 'SignAndEncrypt',
+        securityPolicy: 'Basic256Sha256',
+        acceptUnknownServerCertificates: false,
+      };
       await driver.addDevice(opcuaDevice('strict-yaml', config, props));
       await rec.waitFor('offline', () => rec.states.at(-1)?.state === 'offline');
       expect(rec.states.at(-1)?.reason).toMatch(/certificate/i);

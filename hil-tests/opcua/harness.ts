@@ -29,13 +29,15 @@ export async function recorder(): Promise<Recorder> {
     metrics: createMetricsRegistry(),
     dataDir,
     readings: (deviceId, readings) => batches.push({ deviceId, readings }),
-    state: (deviceId, state, reason) => states.push(reason === undefined ? { deviceId, state } : { deviceId, state, reason }),
+    state: (deviceId, state, reason) =>
+      states.push(reason === undefined ? { deviceId, state } : { deviceId, state, reason }),
   };
   return {
     ctx,
     batches,
     states,
-    readingsOf: (deviceId, property) => batches.filter((b) => b.deviceId === deviceId).flatMap((b) => b.readings.filter((r) => r.property === property)),
+    readingsOf: (deviceId, property) =>
+      batches.filter((b) => b.deviceId === deviceId).flatMap((b) => b.readings.filter((r) => r.property === property)),
     waitFor: (what, check, ms = 15_000) =>
       new Promise((resolve, reject) => {
         const started = Date.now();
@@ -53,10 +55,36 @@ export async function recorder(): Promise<Recorder> {
   };
 }
 
-export function property(name: string, type: PropertyInstance['type'], nodeID: string, extra: Partial<PropertyInstance> = {}): PropertyInstance {
-  return { name, type, accessMode: 'ReadOnly', visitor: { nodeID }, collectCycleMs: 100, reportCycleMs: 1000, reportToCloud: true, ...extra };
+export function property(
+  name: string,
+  type: PropertyInstance['type'],
+  nodeID: string,
+  extra: Partial<PropertyInstance> = {},
+): PropertyInstance {
+  return {
+    name,
+    type,
+    accessMode: 'ReadOnly',
+    visitor: { nodeID },
+    collectCycleMs: 100,
+    reportCycleMs: 1000,
+    reportToCloud: true,
+    ...extra,
+  };
 }
 
-export function opcuaDevice(name: string, config: Record<string, unknown>, properties: PropertyInstance[]): DeviceInstance {
-  return { id: `default/${name}`, namespace: 'default', name, model: `${name}-model`, protocol: 'opcua', protocolConfig: config, properties };
+export function opcuaDevice(
+  name: string,
+  config: Record<string, unknown>,
+  properties: PropertyInstance[],
+): DeviceInstance {
+  return {
+    id: `default/${name}`,
+    namespace: 'default',
+    name,
+    model: `${name}-model`,
+    protocol: 'opcua',
+    protocolConfig: config,
+    properties,
+  };
 }

@@ -13,7 +13,12 @@ let driver: OpcuaDriver;
 
 beforeAll(async () => {
   [sim, strict] = await Promise.all([
-    startOpcuaSim({ instances: [simDevice], updateIntervalMs: 100, users: [{ userName: 'operator', password: 's3cret' }], allowAnonymous: false }),
+    startOpcuaSim({
+      instances: [simDevice],
+      updateIntervalMs: 100,
+      users: [{ userName: 'operator', password: 's3cret' }],
+      allowAnonymous: false,
+    }),
     startOpcuaSim({ instances: [simDevice], updateIntervalMs: 100, acceptUnknownClientCertificates: false }),
   ]);
   rec = await recorder();
@@ -33,7 +38,17 @@ const lastState = (id: string) => rec.states.filter((s) => s.deviceId === id).at
 describe('OPC UA security and identity', () => {
   it('connects with SignAndEncrypt / Basic256Sha256 and a user name', async () => {
     await driver.addDevice(
-      opcuaDevice('secure', { url: sim.endpointUrl, securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256', userName: 'operator', password: 's3cret' }, props),
+      opcuaDevice(
+        'secure',
+        {
+          url: sim.endpointUrl,
+          securityMode: 'SignAndEncrypt',
+          securityPolicy: 'Basic256Sha256',
+          userName: 'operator',
+          password: 's3cret',
+        },
+        props,
+      ),
     );
     await rec.waitFor('values over an encrypted channel', () => goodValues('default/secure') >= 2);
     expect(lastState('default/secure')).toEqual({ deviceId: 'default/secure', state: 'online' });
@@ -42,16 +57,30 @@ describe('OPC UA security and identity', () => {
 
   it('connects with Sign / Aes128_Sha256_RsaOaep', async () => {
     await driver.addDevice(
-      opcuaDevice('signed', { url: sim.endpointUrl, securityMode: 'Sign', securityPolicy: 'Aes128_Sha256_RsaOaep', userName: 'operator', password: 's3cret' }, props),
+      opcuaDevice(
+        'signed',
+        {
+          url: sim.endpointUrl,
+          securityMode: 'Sign',
+          securityPolicy: 'Aes128_Sha256_RsaOaep',
+          userName: 'operator',
+          password: 's3cret',
+        },
+        props,
+      ),
     );
     await rec.waitFor('values over a signed channel', () => goodValues('default/signed') >= 2);
     await driver.removeDevice('default/signed');
   });
 
   it('keeps a device with a wrong password offline with the reason, without crashing', async () => {
-    await driver.addDevice(opcuaDevice('intruder', { url: sim.endpointUrl, userName: 'operator', password: 'wrong' }, props));
+    await driver.addDevice(
+      opcuaDevice('intruder', { url: sim.endpointUrl, userName: 'operator', password: 'wrong' }, props),
+    );
     await rec.waitFor('offline with a reason', () => lastState('default/intruder')?.state === 'offline');
-    expect(lastState('default/intruder')?.reason).toMatch(/cannot connect to opc\.tcp:\/\/127\.0\.0\.1:\d+ \(no security, user operator\): .*Bad(UserAccessDenied|IdentityTokenRejected|IdentityTokenInvalid)/);
+    expect(lastState('default/intruder')?.reason).toMatch(
+      /cannot connect to opc\.tcp:\/\/127\.0\.0\.1:\d+ \(no security, user operator\): .*Bad(UserAccessDenied|IdentityTokenRejected|IdentityTokenInvalid)/,
+    );
     expect(goodValues('default/intruder')).toBe(0);
     await driver.removeDevice('default/intruder');
   });
@@ -64,10 +93,18 @@ describe('OPC UA security and identity', () => {
     await rec.waitFor('no session left on the server', () => sim.sessionCount() === 0);
   });
 
-  it('stays offline with the reason when the server rejects kedge\'s client certificate', async () => {
-    await driver.addDevice(opcuaDevice('untrusted', { url: strict.endpointUrl, securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256' }, props));
+  it("stays offline with the reason when the server rejects kedge's client certificate", async () => {
+    await driver.addDevice(
+      opcuaDevice(
+        'untrusted',
+        { url: strict.endpointUrl, securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256' },
+        props,
+      ),
+    );
     await rec.waitFor('offline', () => lastState('default/untrusted')?.state === 'offline');
-    expect(lastState('default/untrusted')?.reason).toMatch(/cannot connect to .*SignAndEncrypt\/Basic256Sha256\): .*Bad(SecurityChecksFailed|CertificateUntrusted)/);
+    expect(lastState('default/untrusted')?.reason).toMatch(
+      /cannot connect to .*SignAndEncrypt\/Basic256Sha256\): .*Bad(SecurityChecksFailed|CertificateUntrusted)/,
+    );
     expect(goodValues('default/untrusted')).toBe(0);
     await driver.removeDevice('default/untrusted');
   });

@@ -8,7 +8,10 @@ import { opcuaDevice, property, recorder, type Recorder } from './harness.js';
 const root = packageRoot();
 
 function runSim(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'hil-tests/opcua/sim-cli-entry.ts'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'hil-tests/opcua/sim-cli-entry.ts'), ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -27,7 +30,15 @@ afterAll(async () => {
 
 describe('kedge sim opcua', () => {
   it('serves a device model on the printed endpoint and stops cleanly on SIGTERM', async () => {
-    const run = runSim(['opcua', '--model', join(root, 'device-models/unified-automation-uacppserver.yaml'), '--port', '0', '--interval', '100']);
+    const run = runSim([
+      'opcua',
+      '--model',
+      join(root, 'device-models/unified-automation-uacppserver.yaml'),
+      '--port',
+      '0',
+      '--interval',
+      '100',
+    ]);
     try {
       await rec.waitFor('the endpoint line', () => /opc\.tcp:\/\/127\.0\.0\.1:\d+/.test(run.out()), 30_000);
       const url = /opc\.tcp:\/\/127\.0\.0\.1:\d+/.exec(run.out())![0];
@@ -35,8 +46,12 @@ describe('kedge sim opcua', () => {
       const driver = new OpcuaDriver(rec.ctx);
       await driver.start();
       try {
-        await driver.addDevice(opcuaDevice('ac', { url }, [property('temp', 'DOUBLE', 'ns=3;s=AirConditioner_1.Temperature')]));
-        await rec.waitFor('a temperature', () => rec.readingsOf('default/ac', 'temp').some((r) => r.quality === 'good'));
+        await driver.addDevice(
+          opcuaDevice('ac', { url }, [property('temp', 'DOUBLE', 'ns=3;s=AirConditioner_1.Temperature')]),
+        );
+        await rec.waitFor('a temperature', () =>
+          rec.readingsOf('default/ac', 'temp').some((r) => r.quality === 'good'),
+        );
       } finally {
         await driver.stop();
       }
@@ -56,6 +71,8 @@ describe('kedge sim opcua', () => {
   it('reports model errors with their position', async () => {
     const run = runSim(['opcua', '--model', join(root, 'hil-tests/opcua/no-such-file.yaml'), '--port', '0']);
     expect(await run.exited).toBe(1);
-    expect(run.err()).toMatch(/KEDGE_OPCUA_SIM_MODEL: the model files have errors:\n.*no-such-file\.yaml:1:1: error: no such file/);
+    expect(run.err()).toMatch(
+      /KEDGE_OPCUA_SIM_MODEL: the model files have errors:\n.*no-such-file\.yaml:1:1: error: no such file/,
+    );
   });
 });

@@ -38,7 +38,11 @@ export async function startDriver(ctx: Recorder, options: SerialDriverOptions = 
 }
 
 /** Polls `check` until it returns true; throws `what` after `timeoutMs` (a deadline, not a timing assert). */
-export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+export async function waitUntil(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -50,7 +54,9 @@ export async function counter(registry: Registry, name: string, labels: Record<s
   const metric = registry.getSingleMetric(name);
   if (!metric) return 0;
   const { values } = await metric.get();
-  return values.filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want)).reduce((n, v) => n + v.value, 0);
+  return values
+    .filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want))
+    .reduce((n, v) => n + v.value, 0);
 }
 
 /** The serial Devices of a model file, pointed at `path`, polled every `cycleMs` for the test. */
@@ -72,6 +78,9 @@ export function hardwareTarget(): { path: string; model: string } | undefined {
   const path = process.env['KEDGE_HIL_SERIAL_PATH'];
   const model = process.env['KEDGE_HIL_SERIAL_MODEL'];
   if (!path) return undefined;
-  if (!model) throw new Error('KEDGE_HIL_SERIAL_PATH is set but KEDGE_HIL_SERIAL_MODEL is not: name the Device/DeviceModel YAML of the device on that port');
+  if (!model)
+    throw new Error(
+      'KEDGE_HIL_SERIAL_PATH is set but KEDGE_HIL_SERIAL_MODEL is not: name the Device/DeviceModel YAML of the device on that port',
+    );
   return { path, model };
 }

@@ -22,7 +22,10 @@ export interface MqttMapper {
   stop(): Promise<void>;
 }
 
-export async function startMqttMapper(protocols: string[], loaders?: Record<string, DriverLoader>): Promise<MqttMapper> {
+export async function startMqttMapper(
+  protocols: string[],
+  loaders?: Record<string, DriverLoader>,
+): Promise<MqttMapper> {
   const broker = await startAedes();
   const dataDir = await mkdtemp(join(tmpdir(), 'kedge-mapper-hil-'));
   const client = await TestClient.connect(broker.url, [edgeFilters.dataUpdate]);
@@ -42,7 +45,11 @@ export async function startMqttMapper(protocols: string[], loaders?: Record<stri
   return {
     client,
     publishDevices: (protocol, devices) =>
-      client.publish(edgeTopics.mapperDevices(protocol), { node: NODE, protocol, version: 1, devices: devices.map((d) => ({ ...d, nodeName: NODE })) }, { retain: true }),
+      client.publish(
+        edgeTopics.mapperDevices(protocol),
+        { node: NODE, protocol, version: 1, devices: devices.map((d) => ({ ...d, nodeName: NODE })) },
+        { retain: true },
+      ),
     readings: (id) => client.payloads<DataUpdate>(edgeTopics.dataUpdate(id)).flatMap((u) => u.readings),
     stop: async () => {
       await runtime.stop();

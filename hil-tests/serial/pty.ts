@@ -52,17 +52,22 @@ export async function createPtyPair(timeoutMs = 5000): Promise<PtyPair> {
 
 /** Starts socat and waits until both links exist; fails loudly when socat is missing. */
 async function startSocat(a: string, b: string, timeoutMs: number): Promise<ChildProcess> {
-  const child = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
   const spawnError = new Promise<never>((_, reject) =>
-    child.once('error', (err) => reject(new Error(`cannot run socat (${err.message}); install it: apt-get install socat`))),
+    child.once('error', (err) =>
+      reject(new Error(`cannot run socat (${err.message}); install it: apt-get install socat`)),
+    ),
   );
   const ready = (async () => {
     const deadline = Date.now() + timeoutMs;
     while (!(existsSync(a) && existsSync(b))) {
       if (child.exitCode !== null) throw new Error(`socat exited with ${child.exitCode}: ${stderr.trim()}`);
-      if (Date.now() > deadline) throw new Error(`socat links ${a} and ${b} did not appear within ${timeoutMs} ms: ${stderr.trim()}`);
+      if (Date.now() > deadline)
+        throw new Error(`socat links ${a} and ${b} did not appear within ${timeoutMs} ms: ${stderr.trim()}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   })();

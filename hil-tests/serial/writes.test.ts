@@ -19,7 +19,12 @@ afterEach(async () => {
 /** An ASCII controller: a setpoint confirmed with OK, a heater switch that answers nothing. */
 function controllerYaml(mode: 'request' | 'stream'): string {
   const visitor = (command: string, pattern: string, write: string, writeAck?: string) =>
-    JSON.stringify({ ...(mode === 'request' ? { command } : {}), pattern, writeCommand: write, ...(writeAck ? { writeAck } : {}) });
+    JSON.stringify({
+      ...(mode === 'request' ? { command } : {}),
+      pattern,
+      writeCommand: write,
+      ...(writeAck ? { writeAck } : {}),
+    });
   return `apiVersion: devices.kubeedge.io/v1beta1
 kind: DeviceModel
 metadata: { name: ascii-controller, namespace: default }
@@ -69,7 +74,11 @@ async function controller(mode: 'request' | 'stream') {
 describe('serial writes against the simulator over a socat pty pair', () => {
   it('request mode: writes with {value}, waits for the writeAck, reads the value back; later polls read it too', async () => {
     const { ctx, driver, id } = await controller('request');
-    expect(await driver.write(id, 'setpoint', 42.5)).toMatchObject({ property: 'setpoint', value: 42.5, quality: 'good' });
+    expect(await driver.write(id, 'setpoint', 42.5)).toMatchObject({
+      property: 'setpoint',
+      value: 42.5,
+      quality: 'good',
+    });
     expect(await driver.write(id, 'heater', true)).toMatchObject({ property: 'heater', value: true, quality: 'good' });
     expect(await driver.write(id, 'heater', false)).toMatchObject({ value: false, quality: 'good' });
     const seen = ctx.calls.length;
@@ -89,7 +98,9 @@ describe('serial writes against the simulator over a socat pty pair', () => {
     // The simulated controller sends no OK for a value it cannot take.
     const err = await driver.write(id, 'setpoint', 'warm').catch((e: unknown) => e);
     expect(isKedgeError(err) && err.code).toBe('KEDGE_SERIAL_WRITE_FAILED');
-    expect((err as Error).message).toMatch(/device default\/controller-1 property setpoint: writing .*SP warm.*: no response to .*SP warm.* within 500 ms/);
+    expect((err as Error).message).toMatch(
+      /device default\/controller-1 property setpoint: writing .*SP warm.*: no response to .*SP warm.* within 500 ms/,
+    );
     // The line goes on: the next write is acknowledged and read back.
     expect(await driver.write(id, 'setpoint', 30)).toMatchObject({ value: 30, quality: 'good' });
   });

@@ -57,7 +57,8 @@ export async function freePort(): Promise<number> {
 export function requireMosquitto(): string {
   const found = spawnSync('sh', ['-c', 'command -v mosquitto || ls /usr/sbin/mosquitto'], { encoding: 'utf8' });
   const path = found.stdout.trim().split('\n')[0];
-  if (found.status !== 0 || !path) throw new Error('mosquitto is not installed: apt-get install mosquitto (the hil-tests need it)');
+  if (found.status !== 0 || !path)
+    throw new Error('mosquitto is not installed: apt-get install mosquitto (the hil-tests need it)');
   return path;
 }
 

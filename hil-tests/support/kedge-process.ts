@@ -21,7 +21,10 @@ export interface KedgeProcess {
 
 export const root = packageRoot();
 
-export function spawnKedge(args: string[], options: { entry?: string; env?: NodeJS.ProcessEnv; nodeArgs?: string[]; plain?: boolean } = {}): KedgeProcess {
+export function spawnKedge(
+  args: string[],
+  options: { entry?: string; env?: NodeJS.ProcessEnv; nodeArgs?: string[]; plain?: boolean } = {},
+): KedgeProcess {
   const entry = options.entry ?? join(root, 'src/cli/main.ts');
   // `plain`: the entry is compiled JavaScript, run without the tsx loader.
   const loader = options.plain ? [] : ['--import', 'tsx'];
@@ -59,11 +62,19 @@ export function spawnKedge(args: string[], options: { entry?: string; env?: Node
         };
         const timer = setTimeout(() => {
           done();
-          reject(new Error(`kedge ${args.join(' ')}: no output matching ${pattern} within ${timeoutMs} ms\nstdout: ${out}\nstderr: ${err}`));
+          reject(
+            new Error(
+              `kedge ${args.join(' ')}: no output matching ${pattern} within ${timeoutMs} ms\nstdout: ${out}\nstderr: ${err}`,
+            ),
+          );
         }, timeoutMs);
         const onExit = (code: number | null) => {
           done();
-          reject(new Error(`kedge ${args.join(' ')} exited with ${code} before printing ${pattern}\nstdout: ${out}\nstderr: ${err}`));
+          reject(
+            new Error(
+              `kedge ${args.join(' ')} exited with ${code} before printing ${pattern}\nstdout: ${out}\nstderr: ${err}`,
+            ),
+          );
         };
         const done = () => {
           clearTimeout(timer);

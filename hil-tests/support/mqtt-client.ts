@@ -22,7 +22,12 @@ export class TestClient {
   }
 
   static async connect(url: string, subscriptions: string[] = []): Promise<TestClient> {
-    const client = await mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 200, connectTimeout: 5000, clean: true });
+    const client = await mqtt.connectAsync(url, {
+      protocolVersion: 4,
+      reconnectPeriod: 200,
+      connectTimeout: 5000,
+      clean: true,
+    });
     const test = new TestClient(client);
     if (subscriptions.length > 0) await client.subscribeAsync(subscriptions, { qos: 1 });
     return test;
@@ -52,7 +57,11 @@ export class TestClient {
   }
 
   /** Resolves with the first message on `topic` (already received or arriving) that satisfies `predicate`. */
-  waitFor<T = Record<string, unknown>>(topic: string, predicate: (payload: T) => boolean = () => true, timeoutMs = 10_000): Promise<T> {
+  waitFor<T = Record<string, unknown>>(
+    topic: string,
+    predicate: (payload: T) => boolean = () => true,
+    timeoutMs = 10_000,
+  ): Promise<T> {
     return new Promise((resolve, reject) => {
       const check = () => {
         for (const m of this.messages(topic)) {
@@ -71,8 +80,14 @@ export class TestClient {
       };
       const timer = setTimeout(() => {
         done();
-        const last = this.messages(topic).slice(-3).map((m) => m.payload.toString('utf8'));
-        reject(new Error(`timed out after ${timeoutMs} ms waiting on ${topic}; last messages: ${last.join(' | ') || '(none)'}`));
+        const last = this.messages(topic)
+          .slice(-3)
+          .map((m) => m.payload.toString('utf8'));
+        reject(
+          new Error(
+            `timed out after ${timeoutMs} ms waiting on ${topic}; last messages: ${last.join(' | ') || '(none)'}`,
+          ),
+        );
       }, timeoutMs);
       const done = () => {
         clearTimeout(timer);

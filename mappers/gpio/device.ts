@@ -60,11 +60,19 @@ export class GpioDevice {
   }
 
   async write(pin: Pin, level: Level): Promise<DriverReading> {
-    if (!pin.line) throw gpioErrors.create('KEDGE_GPIO_IO', `device ${this.device.id} property ${pin.property.name}: GPIO ${pin.pin} is not open (${this.problem ?? 'closed'})`);
+    if (!pin.line)
+      throw gpioErrors.create(
+        'KEDGE_GPIO_IO',
+        `device ${this.device.id} property ${pin.property.name}: GPIO ${pin.pin} is not open (${this.problem ?? 'closed'})`,
+      );
     try {
       await pin.line.write(level);
     } catch (err) {
-      throw gpioErrors.create('KEDGE_GPIO_IO', `device ${this.device.id} property ${pin.property.name}: writing GPIO ${pin.pin} failed: ${errorText(err)}`, { cause: err });
+      throw gpioErrors.create(
+        'KEDGE_GPIO_IO',
+        `device ${this.device.id} property ${pin.property.name}: writing GPIO ${pin.pin} failed: ${errorText(err)}`,
+        { cause: err },
+      );
     }
     return this.read(pin);
   }
@@ -72,7 +80,8 @@ export class GpioDevice {
   private async read(pin: Pin): Promise<DriverReading> {
     const ts = this.clock.now();
     const property = pin.property.name;
-    if (!pin.line) return { property, value: null, quality: 'bad', ts, reason: this.problem ?? `GPIO ${pin.pin} is not open` };
+    if (!pin.line)
+      return { property, value: null, quality: 'bad', ts, reason: this.problem ?? `GPIO ${pin.pin} is not open` };
     try {
       const level = await pin.line.read();
       pin.reported = level;
@@ -87,7 +96,12 @@ export class GpioDevice {
     for (const pin of this.pins) {
       if (pin.line || this.stopped) continue;
       try {
-        pin.line = await this.backend.open(pin.pin, { direction: pin.direction, edge: pin.edge, activeLow: pin.activeLow, ...(this.chip === undefined ? {} : { chip: this.chip }) });
+        pin.line = await this.backend.open(pin.pin, {
+          direction: pin.direction,
+          edge: pin.edge,
+          activeLow: pin.activeLow,
+          ...(this.chip === undefined ? {} : { chip: this.chip }),
+        });
         pin.reported = await pin.line.read();
         if (pin.edge !== 'none') pin.line.watch((err, value) => this.edge(pin, err, value));
       } catch (err) {
@@ -112,7 +126,10 @@ export class GpioDevice {
     if (pin.debounceTimer) this.clock.clearTimeout(pin.debounceTimer as Timer);
     pin.debounceTimer = this.clock.setTimeout(() => {
       delete pin.debounceTimer;
-      void pin.line?.read().then((settled) => this.settled(pin, settled), () => undefined);
+      void pin.line?.read().then(
+        (settled) => this.settled(pin, settled),
+        () => undefined,
+      );
     }, pin.debounceMs);
   }
 
@@ -126,6 +143,8 @@ export class GpioDevice {
   private report(pin: Pin, value: Level): void {
     if (this.stopped) return;
     pin.reported = value;
-    this.ctx.readings(this.device.id, [{ property: pin.property.name, value: valueOf(pin.property, value), quality: 'good', ts: this.clock.now() }]);
+    this.ctx.readings(this.device.id, [
+      { property: pin.property.name, value: valueOf(pin.property, value), quality: 'good', ts: this.clock.now() },
+    ]);
   }
 }

@@ -8,7 +8,15 @@ import { isKedgeError } from '../../src/core/errors/index.js';
 import type { ProtocolDriver } from '../sdk/contract.js';
 import { device, property, recordingContext, type RecordingContext } from '../serial/testing/context.js';
 import { flush } from '../serial/testing/fake-port.js';
-import { createDriver, GpioSimServer, inaccessibleBackend, NOT_ACCESSIBLE_REASON, SimClient, SimGpioBackend, type GpioBackend } from './index.js';
+import {
+  createDriver,
+  GpioSimServer,
+  inaccessibleBackend,
+  NOT_ACCESSIBLE_REASON,
+  SimClient,
+  SimGpioBackend,
+  type GpioBackend,
+} from './index.js';
 
 let ctx: RecordingContext;
 let driver: ProtocolDriver;
@@ -27,23 +35,37 @@ afterEach(async () => {
 });
 
 const pir = (visitor: Record<string, unknown> = {}, cycle = 1000) =>
-  device('pir', 'gpio', {}, [property('motion', 'BOOLEAN', { pin: 17, direction: 'in', edge: 'both', ...visitor }, cycle)]);
+  device('pir', 'gpio', {}, [
+    property('motion', 'BOOLEAN', { pin: 17, direction: 'in', edge: 'both', ...visitor }, cycle),
+  ]);
 
 const relay = (visitor: Record<string, unknown> = {}) =>
-  device('relay', 'gpio', {}, [{ ...property('ch1', 'BOOLEAN', { pin: 26, direction: 'out', ...visitor }), accessMode: 'ReadWrite' as const }]);
+  device('relay', 'gpio', {}, [
+    { ...property('ch1', 'BOOLEAN', { pin: 26, direction: 'out', ...visitor }), accessMode: 'ReadWrite' as const },
+  ]);
 
 const values = () => ctx.calls.flatMap((c) => c.readings.map((r) => r.value));
 
 describe('GPIO driver: chip', () => {
   it('takes pins as line offsets of the configured chip; an unknown chip makes the device offline with the reason', async () => {
     await setUp();
-    await driver.addDevice(device('pir', 'gpio', { chip: 'gpiochip0' }, [property('motion', 'BOOLEAN', { pin: 17, direction: 'in', edge: 'both' }, 1000)]));
+    await driver.addDevice(
+      device('pir', 'gpio', { chip: 'gpiochip0' }, [
+        property('motion', 'BOOLEAN', { pin: 17, direction: 'in', edge: 'both' }, 1000),
+      ]),
+    );
     expect(ctx.states).toEqual([{ device: 'default/pir', state: 'online' }]);
     sim.setLevel(17, 1);
     await flush();
     expect(values()).toEqual([true]);
-    await driver.addDevice(device('far', 'gpio', { chip: 'gpiochip3' }, [property('motion', 'BOOLEAN', { pin: 4, direction: 'in' }, 1000)]));
-    expect(ctx.states.at(-1)).toMatchObject({ device: 'default/far', state: 'offline', reason: expect.stringMatching(/GPIO chip gpiochip3 not found; this machine has: gpiochip0 \(kedge-sim/) });
+    await driver.addDevice(
+      device('far', 'gpio', { chip: 'gpiochip3' }, [property('motion', 'BOOLEAN', { pin: 4, direction: 'in' }, 1000)]),
+    );
+    expect(ctx.states.at(-1)).toMatchObject({
+      device: 'default/far',
+      state: 'offline',
+      reason: expect.stringMatching(/GPIO chip gpiochip3 not found; this machine has: gpiochip0 \(kedge-sim/),
+    });
   });
 });
 
@@ -100,7 +122,10 @@ describe('GPIO driver: inputs', () => {
   it('heartbeat: every property read and reported at its collect cycle, edges or not', async () => {
     await setUp();
     await driver.addDevice(
-      device('panel', 'gpio', {}, [property('door', 'BOOLEAN', { pin: 5, direction: 'in' }, 500), property('count', 'INT', { pin: 6, direction: 'in' }, 500)]),
+      device('panel', 'gpio', {}, [
+        property('door', 'BOOLEAN', { pin: 5, direction: 'in' }, 500),
+        property('count', 'INT', { pin: 6, direction: 'in' }, 500),
+      ]),
     );
     sim.setLevel(6, 1);
     await flush();
@@ -145,7 +170,10 @@ describe('GPIO driver: outputs', () => {
     await driver.addDevice(pir());
     await driver.write('default/relay', 'ch1', 1);
     await flush();
-    expect(ctx.calls.find((c) => c.device === 'default/pir')!.readings[0]).toMatchObject({ property: 'motion', value: true });
+    expect(ctx.calls.find((c) => c.device === 'default/pir')!.readings[0]).toMatchObject({
+      property: 'motion',
+      value: true,
+    });
     await driver.write('default/relay', 'ch1', 'false');
     await flush();
     expect(ctx.calls.filter((c) => c.device === 'default/pir').map((c) => c.readings[0]!.value)).toEqual([true, false]);
@@ -164,7 +192,10 @@ describe('GPIO driver: no GPIO, broken pins, backend choice', () => {
   it('GPIO not accessible: every device offline with the reason, logged once, no crash', async () => {
     const lines: string[] = [];
     ctx = recordingContext();
-    ctx.logger = pino({ level: 'error' }, new Writable({ write: (c: Buffer, _e, done) => (lines.push(c.toString()), done()) }));
+    ctx.logger = pino(
+      { level: 'error' },
+      new Writable({ write: (c: Buffer, _e, done) => (lines.push(c.toString()), done()) }),
+    );
     driver = createDriver(ctx, { backend: inaccessibleBackend });
     await driver.start();
     await driver.addDevice(pir());
@@ -182,10 +213,19 @@ describe('GPIO driver: no GPIO, broken pins, backend choice', () => {
   it('a pin that cannot be opened: offline with the reason, retried at the next cycle', async () => {
     let fail = true;
     const flaky = new SimGpioBackend();
-    const backend: GpioBackend = { name: 'flaky', accessible: true, open: (pin, o) => (fail ? Promise.reject(new Error('EBUSY')) : flaky.open(pin, o)), dispose: async () => undefined };
+    const backend: GpioBackend = {
+      name: 'flaky',
+      accessible: true,
+      open: (pin, o) => (fail ? Promise.reject(new Error('EBUSY')) : flaky.open(pin, o)),
+      dispose: async () => undefined,
+    };
     await setUp(backend);
     await driver.addDevice(pir());
-    expect(ctx.states.at(-1)).toEqual({ device: 'default/pir', state: 'offline', reason: 'cannot open GPIO 17 (motion): EBUSY' });
+    expect(ctx.states.at(-1)).toEqual({
+      device: 'default/pir',
+      state: 'offline',
+      reason: 'cannot open GPIO 17 (motion): EBUSY',
+    });
     fail = false;
     ctx.clock.advance(1000);
     await flush();
@@ -206,7 +246,10 @@ describe('GPIO driver: no GPIO, broken pins, backend choice', () => {
     const server = new GpioSimServer({ socketPath: join(dir, 'gpio.sock') });
     await server.start();
     try {
-      await setUp(undefined, { backend: undefined, env: { KEDGE_GPIO_BACKEND: 'sim', KEDGE_GPIO_SIM: join(dir, 'gpio.sock') } });
+      await setUp(undefined, {
+        backend: undefined,
+        env: { KEDGE_GPIO_BACKEND: 'sim', KEDGE_GPIO_SIM: join(dir, 'gpio.sock') },
+      });
       await driver.addDevice(pir());
       await driver.addDevice(relay());
       const client = await SimClient.connect(join(dir, 'gpio.sock'));

@@ -55,10 +55,14 @@ export class GpioDriver implements ProtocolDriver {
 
   async addDevice(device: DeviceInstance): Promise<void> {
     const backend = this.backend;
-    if (!backend) throw gpioErrors.create('KEDGE_GPIO_NOT_STARTED', `device ${device.id}: the GPIO driver is not started`);
+    if (!backend)
+      throw gpioErrors.create('KEDGE_GPIO_NOT_STARTED', `device ${device.id}: the GPIO driver is not started`);
     if (this.devices.has(device.id)) await this.removeDevice(device.id);
     if (!backend.accessible) {
-      if (!this.warned) this.ctx.logger.error(`${NOT_ACCESSIBLE_REASON}: GPIO devices stay offline; set KEDGE_GPIO_BACKEND=sim to use the simulator`);
+      if (!this.warned)
+        this.ctx.logger.error(
+          `${NOT_ACCESSIBLE_REASON}: GPIO devices stay offline; set KEDGE_GPIO_BACKEND=sim to use the simulator`,
+        );
       this.warned = true;
       this.ctx.state(device.id, 'offline', NOT_ACCESSIBLE_REASON);
       return;
@@ -75,16 +79,26 @@ export class GpioDriver implements ProtocolDriver {
   }
 
   async write(deviceId: string, property: string, value: PropertyValue): Promise<DriverReading> {
-    if (this.backend && !this.backend.accessible) throw gpioErrors.create('KEDGE_GPIO_NOT_ACCESSIBLE', `device ${deviceId}: ${NOT_ACCESSIBLE_REASON}`);
+    if (this.backend && !this.backend.accessible)
+      throw gpioErrors.create('KEDGE_GPIO_NOT_ACCESSIBLE', `device ${deviceId}: ${NOT_ACCESSIBLE_REASON}`);
     const runner = this.devices.get(deviceId);
-    if (!runner) throw mapperErrors.create('KEDGE_MAPPER_UNKNOWN_DEVICE', `device ${deviceId} is not served by the GPIO driver`);
+    if (!runner)
+      throw mapperErrors.create('KEDGE_MAPPER_UNKNOWN_DEVICE', `device ${deviceId} is not served by the GPIO driver`);
     const pin = runner.pins.find((p) => p.property.name === property);
-    if (!pin) throw mapperErrors.create('KEDGE_MAPPER_UNKNOWN_PROPERTY', `device ${deviceId} has no property ${property}`);
+    if (!pin)
+      throw mapperErrors.create('KEDGE_MAPPER_UNKNOWN_PROPERTY', `device ${deviceId} has no property ${property}`);
     if (pin.direction !== 'out') {
-      throw gpioErrors.create('KEDGE_GPIO_NOT_WRITABLE', `device ${deviceId} property ${property}: GPIO ${pin.pin} is an input (direction in)`);
+      throw gpioErrors.create(
+        'KEDGE_GPIO_NOT_WRITABLE',
+        `device ${deviceId} property ${property}: GPIO ${pin.pin} is an input (direction in)`,
+      );
     }
     const level = levelOf(value);
-    if (level === undefined) throw mapperErrors.create('KEDGE_MAPPER_BAD_VALUE', `device ${deviceId} property ${property}: ${JSON.stringify(value)} is not a pin level (true/false, 1/0)`);
+    if (level === undefined)
+      throw mapperErrors.create(
+        'KEDGE_MAPPER_BAD_VALUE',
+        `device ${deviceId} property ${property}: ${JSON.stringify(value)} is not a pin level (true/false, 1/0)`,
+      );
     return runner.write(pin, level);
   }
 
@@ -92,9 +106,14 @@ export class GpioDriver implements ProtocolDriver {
     const env = this.options.env ?? process.env;
     const name = chosen ?? env['KEDGE_GPIO_BACKEND'] ?? 'onoff';
     if (name === 'onoff') return createOnoffBackend();
-    if (name !== 'sim') throw gpioErrors.create('KEDGE_GPIO_BAD_BACKEND', `KEDGE_GPIO_BACKEND=${name} is not a GPIO backend (expected onoff or sim)`);
+    if (name !== 'sim')
+      throw gpioErrors.create(
+        'KEDGE_GPIO_BAD_BACKEND',
+        `KEDGE_GPIO_BACKEND=${name} is not a GPIO backend (expected onoff or sim)`,
+      );
     const socket = this.options.simSocket ?? env['KEDGE_GPIO_SIM'];
-    if (!socket) this.ctx.logger.warn('GPIO sim backend without KEDGE_GPIO_SIM: the simulated pins live in this process only');
+    if (!socket)
+      this.ctx.logger.warn('GPIO sim backend without KEDGE_GPIO_SIM: the simulated pins live in this process only');
     return socket ? connectSimBackend(socket) : new SimGpioBackend();
   }
 }

@@ -1,4 +1,11 @@
-import { edgeMatches, type GpioBackend, type GpioLine, type Level, type LineOptions, type WatchCallback } from './backend.js';
+import {
+  edgeMatches,
+  type GpioBackend,
+  type GpioLine,
+  type Level,
+  type LineOptions,
+  type WatchCallback,
+} from './backend.js';
 import { sysfsLineNumber, type SysfsChip } from './sysfs-chips.js';
 
 /** The simulator's one chip, as a chip of sysfs would be listed. */

@@ -19,7 +19,11 @@ export async function createOnoffBackend(sysfsRoot = SYSFS_GPIO): Promise<GpioBa
       try {
         gpio = new Gpio(pin, o.direction, o.direction === 'in' ? o.edge : 'none', { activeLow: o.activeLow });
       } catch (err) {
-        throw gpioErrors.create('KEDGE_GPIO_OPEN_FAILED', `cannot open GPIO ${pin} (${o.direction}): ${(err as Error).message}`, { cause: err });
+        throw gpioErrors.create(
+          'KEDGE_GPIO_OPEN_FAILED',
+          `cannot open GPIO ${pin} (${o.direction}): ${(err as Error).message}`,
+          { cause: err },
+        );
       }
       let watcher: ((err: Error | null | undefined, value: 0 | 1) => void) | undefined;
       return {

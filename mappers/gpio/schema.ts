@@ -31,22 +31,33 @@ export const GpioVisitorConfigSchema = Type.Object(
       }),
     ),
     activeLow: Type.Optional(Type.Boolean({ description: 'Invert the logic level (default false).' })),
-    debounceMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000, description: 'Inputs: ignore changes shorter than this.' })),
+    debounceMs: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 60_000, description: 'Inputs: ignore changes shorter than this.' }),
+    ),
   },
   { description: 'Which pin holds the property.' },
 );
 export type GpioVisitorConfig = Static<typeof GpioVisitorConfigSchema>;
 
-export function checkGpioVisitor(v: GpioVisitorConfig, context: Pick<VisitorContext, 'propertyType' | 'accessMode' | 'hasDesired'>): SchemaIssue[] {
+export function checkGpioVisitor(
+  v: GpioVisitorConfig,
+  context: Pick<VisitorContext, 'propertyType' | 'accessMode' | 'hasDesired'>,
+): SchemaIssue[] {
   const issues: SchemaIssue[] = [];
   if (v.direction === 'out') {
-    if (v.edge !== undefined && v.edge !== 'none') issues.push(issue(['edge'], `edge ${v.edge} applies to direction in; an output pin has no edges`));
-    if (v.debounceMs !== undefined) issues.push(issue(['debounceMs'], 'debounceMs applies to direction in; it is ignored for an output pin', 'warning'));
+    if (v.edge !== undefined && v.edge !== 'none')
+      issues.push(issue(['edge'], `edge ${v.edge} applies to direction in; an output pin has no edges`));
+    if (v.debounceMs !== undefined)
+      issues.push(
+        issue(['debounceMs'], 'debounceMs applies to direction in; it is ignored for an output pin', 'warning'),
+      );
   } else if (context.hasDesired) {
     issues.push(issue(['direction'], 'direction in cannot take a desired value; use direction out to drive the pin'));
   }
   if (context.propertyType !== 'BOOLEAN' && context.propertyType !== 'INT') {
-    issues.push(issue([], `a GPIO pin is a single bit; the model property type ${context.propertyType} should be BOOLEAN or INT`));
+    issues.push(
+      issue([], `a GPIO pin is a single bit; the model property type ${context.propertyType} should be BOOLEAN or INT`),
+    );
   }
   return issues;
 }

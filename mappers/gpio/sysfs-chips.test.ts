@@ -51,7 +51,9 @@ describe('GPIO chips in sysfs', () => {
 
   it('names the chips there are when the chip is unknown, and the lines when the pin is past them', () => {
     const chips = listSysfsChips(join(root, 'class'));
-    expect(() => sysfsLineNumber('gpiochip4', 1, chips)).toThrow(/GPIO chip gpiochip4 not found; this machine has: gpiochip0 \(pinctrl-bcm2711, sysfs gpiochip512, 58 lines\), gpiochip1/);
+    expect(() => sysfsLineNumber('gpiochip4', 1, chips)).toThrow(
+      /GPIO chip gpiochip4 not found; this machine has: gpiochip0 \(pinctrl-bcm2711, sysfs gpiochip512, 58 lines\), gpiochip1/,
+    );
     expect(() => sysfsLineNumber('gpiochip1', 8, chips)).toThrow(/has lines 0..7; pin 8 is not one of them/);
     expect(() => sysfsLineNumber(0, 1, [])).toThrow(/this machine has: none/);
   });

@@ -26,7 +26,13 @@ export function listSysfsChips(root = SYSFS_GPIO): SysfsChip[] {
   for (const dir of names) {
     const read = (f: string) => readFileSync(join(root, dir, f), 'utf8').trim();
     try {
-      chips.push({ dir, device: deviceName(join(root, dir)), label: read('label'), base: Number(read('base')), ngpio: Number(read('ngpio')) });
+      chips.push({
+        dir,
+        device: deviceName(join(root, dir)),
+        label: read('label'),
+        base: Number(read('base')),
+        ngpio: Number(read('ngpio')),
+      });
     } catch {
       // A chip going away while we look: skip it.
     }
@@ -52,13 +58,18 @@ function deviceName(chipDir: string): string | undefined {
  */
 export function sysfsLineNumber(chip: string | number, offset: number, chips: SysfsChip[]): number {
   const want = typeof chip === 'number' || /^\d+$/.test(chip) ? `gpiochip${chip}` : chip;
-  const found = chips.find((c) => c.device === want) ?? chips.find((c) => c.dir === want) ?? chips.find((c) => c.label === want);
+  const found =
+    chips.find((c) => c.device === want) ?? chips.find((c) => c.dir === want) ?? chips.find((c) => c.label === want);
   if (!found) {
-    const known = chips.map((c) => `${c.device ?? c.dir} (${c.label}, sysfs ${c.dir}, ${c.ngpio} lines)`).join(', ') || 'none';
+    const known =
+      chips.map((c) => `${c.device ?? c.dir} (${c.label}, sysfs ${c.dir}, ${c.ngpio} lines)`).join(', ') || 'none';
     throw gpioErrors.create('KEDGE_GPIO_NO_CHIP', `GPIO chip ${chip} not found; this machine has: ${known}`);
   }
   if (offset >= found.ngpio) {
-    throw gpioErrors.create('KEDGE_GPIO_NO_CHIP', `GPIO chip ${chip} (${found.label}) has lines 0..${found.ngpio - 1}; pin ${offset} is not one of them`);
+    throw gpioErrors.create(
+      'KEDGE_GPIO_NO_CHIP',
+      `GPIO chip ${chip} (${found.label}) has lines 0..${found.ngpio - 1}; pin ${offset} is not one of them`,
+    );
   }
   return found.base + offset;
 }

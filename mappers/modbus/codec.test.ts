@@ -136,8 +136,16 @@ describe('fixed vectors', () => {
 
   it('register counts per type', () => {
     const counts: Array<[RawType, number]> = [
-      ['bool', 1], ['bit', 1], ['int16', 1], ['uint16', 1], ['int32', 2], ['uint32', 2],
-      ['float32', 2], ['int64', 4], ['uint64', 4], ['float64', 4],
+      ['bool', 1],
+      ['bit', 1],
+      ['int16', 1],
+      ['uint16', 1],
+      ['int32', 2],
+      ['uint32', 2],
+      ['float32', 2],
+      ['int64', 4],
+      ['uint64', 4],
+      ['float64', 4],
     ];
     for (const [rawType, n] of counts) expect(registerCount({ rawType })).toBe(n);
     expect(registerCount({ rawType: 'string', stringRegisters: 5 })).toBe(5);
@@ -161,15 +169,27 @@ describe('round trips (encode then decode gives the value back)', () => {
 
   it('int64/uint64 as bigint, exact, in every order', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), order, (s, u, bo) => {
-        expect(decodeRaw(encodeRegisters(s, { rawType: 'int64', byteOrder: bo }), { rawType: 'int64', byteOrder: bo })).toBe(s);
-        expect(decodeRaw(encodeRegisters(u, { rawType: 'uint64', byteOrder: bo }), { rawType: 'uint64', byteOrder: bo })).toBe(u);
-      }),
+      fc.property(
+        fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+        fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+        order,
+        (s, u, bo) => {
+          expect(
+            decodeRaw(encodeRegisters(s, { rawType: 'int64', byteOrder: bo }), { rawType: 'int64', byteOrder: bo }),
+          ).toBe(s);
+          expect(
+            decodeRaw(encodeRegisters(u, { rawType: 'uint64', byteOrder: bo }), { rawType: 'uint64', byteOrder: bo }),
+          ).toBe(u);
+        },
+      ),
     );
   });
 
   it('int64 as number: any integral double in range comes back unchanged', () => {
-    const inRange = fc.double({ min: -(2 ** 63), max: 2 ** 62, noNaN: true }).map(Math.trunc).filter((v) => !Object.is(v, -0));
+    const inRange = fc
+      .double({ min: -(2 ** 63), max: 2 ** 62, noNaN: true })
+      .map(Math.trunc)
+      .filter((v) => !Object.is(v, -0));
     fc.assert(
       fc.property(inRange, order, (v, bo) => {
         const spec = { rawType: 'int64' as const, byteOrder: bo };
@@ -197,7 +217,10 @@ describe('round trips (encode then decode gives the value back)', () => {
   });
 
   it('string in every order', () => {
-    const text = fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 20 });
+    const text = fc.string({
+      unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)),
+      maxLength: 20,
+    });
     fc.assert(
       fc.property(text, order, (v, bo) => {
         const spec = { rawType: 'string' as const, byteOrder: bo, stringRegisters: 10 };
@@ -208,27 +231,41 @@ describe('round trips (encode then decode gives the value back)', () => {
 
   it('bool and bit', () => {
     fc.assert(
-      fc.property(fc.boolean(), fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 0xffff }), order, (v, bit, cur, bo) => {
-        expect(decodeRegisters(encodeRegisters(v, { rawType: 'bool', byteOrder: bo }), { rawType: 'bool', byteOrder: bo })).toBe(v);
-        const spec = { rawType: 'bit' as const, bit, byteOrder: bo };
-        const written = encodeRegisters(v, spec, [cur]);
-        expect(decodeRegisters(written, spec)).toBe(v);
-        // the other 15 bits are untouched
-        const mask = ~(1 << bit) & 0xffff;
-        const before = registersToBytes([cur], bo).readUInt16BE(0);
-        expect(registersToBytes(written, bo).readUInt16BE(0) & mask).toBe(before & mask);
-      }),
+      fc.property(
+        fc.boolean(),
+        fc.integer({ min: 0, max: 15 }),
+        fc.integer({ min: 0, max: 0xffff }),
+        order,
+        (v, bit, cur, bo) => {
+          expect(
+            decodeRegisters(encodeRegisters(v, { rawType: 'bool', byteOrder: bo }), { rawType: 'bool', byteOrder: bo }),
+          ).toBe(v);
+          const spec = { rawType: 'bit' as const, bit, byteOrder: bo };
+          const written = encodeRegisters(v, spec, [cur]);
+          expect(decodeRegisters(written, spec)).toBe(v);
+          // the other 15 bits are untouched
+          const mask = ~(1 << bit) & 0xffff;
+          const before = registersToBytes([cur], bo).readUInt16BE(0);
+          expect(registersToBytes(written, bo).readUInt16BE(0) & mask).toBe(before & mask);
+        },
+      ),
     );
   });
 
   it('scaled integers come back within half a scale step', () => {
     fc.assert(
-      fc.property(fc.integer({ min: -32768, max: 32767 }), fc.constantFrom(0.1, 0.01, 2, 10), fc.integer({ min: -100, max: 100 }), order, (raw, scale, offset, bo) => {
-        const spec = { rawType: 'int16' as const, byteOrder: bo, scale, valueOffset: offset };
-        const value = raw * scale + offset;
-        const back = decodeRegisters(encodeRegisters(value, spec), spec) as number;
-        expect(Math.abs(back - value)).toBeLessThanOrEqual(scale / 2 + 1e-9);
-      }),
+      fc.property(
+        fc.integer({ min: -32768, max: 32767 }),
+        fc.constantFrom(0.1, 0.01, 2, 10),
+        fc.integer({ min: -100, max: 100 }),
+        order,
+        (raw, scale, offset, bo) => {
+          const spec = { rawType: 'int16' as const, byteOrder: bo, scale, valueOffset: offset };
+          const value = raw * scale + offset;
+          const back = decodeRegisters(encodeRegisters(value, spec), spec) as number;
+          expect(Math.abs(back - value)).toBeLessThanOrEqual(scale / 2 + 1e-9);
+        },
+      ),
     );
   });
 

@@ -21,7 +21,17 @@
 import { modbusErrors } from './errors.js';
 
 export const RAW_TYPES = [
-  'bool', 'bit', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'float32', 'float64', 'string',
+  'bool',
+  'bit',
+  'int16',
+  'uint16',
+  'int32',
+  'uint32',
+  'int64',
+  'uint64',
+  'float32',
+  'float64',
+  'string',
 ] as const;
 export type RawType = (typeof RAW_TYPES)[number];
 
@@ -44,7 +54,16 @@ export interface CodecSpec {
 }
 
 const WIDTH: Readonly<Record<Exclude<RawType, 'string'>, number>> = {
-  bool: 1, bit: 1, int16: 1, uint16: 1, int32: 2, uint32: 2, int64: 4, uint64: 4, float32: 2, float64: 4,
+  bool: 1,
+  bit: 1,
+  int16: 1,
+  uint16: 1,
+  int32: 2,
+  uint32: 2,
+  int64: 4,
+  uint64: 4,
+  float32: 2,
+  float64: 4,
 };
 
 /** How many 16-bit registers a value of this spec occupies. */
@@ -112,17 +131,28 @@ export function decodeRaw(registers: readonly number[], spec: CodecSpec): number
   const regs = requireRegisters(registers, spec);
   const buf = registersToBytes(regs, spec.byteOrder);
   switch (spec.rawType) {
-    case 'bool': return buf.readUInt16BE(0) !== 0;
-    case 'bit': return ((buf.readUInt16BE(0) >> checkBit(spec)) & 1) === 1;
-    case 'int16': return buf.readInt16BE(0);
-    case 'uint16': return buf.readUInt16BE(0);
-    case 'int32': return buf.readInt32BE(0);
-    case 'uint32': return buf.readUInt32BE(0);
-    case 'int64': return buf.readBigInt64BE(0);
-    case 'uint64': return buf.readBigUInt64BE(0);
-    case 'float32': return buf.readFloatBE(0);
-    case 'float64': return buf.readDoubleBE(0);
-    case 'string': return decodeAscii(buf);
+    case 'bool':
+      return buf.readUInt16BE(0) !== 0;
+    case 'bit':
+      return ((buf.readUInt16BE(0) >> checkBit(spec)) & 1) === 1;
+    case 'int16':
+      return buf.readInt16BE(0);
+    case 'uint16':
+      return buf.readUInt16BE(0);
+    case 'int32':
+      return buf.readInt32BE(0);
+    case 'uint32':
+      return buf.readUInt32BE(0);
+    case 'int64':
+      return buf.readBigInt64BE(0);
+    case 'uint64':
+      return buf.readBigUInt64BE(0);
+    case 'float32':
+      return buf.readFloatBE(0);
+    case 'float64':
+      return buf.readDoubleBE(0);
+    case 'string':
+      return decodeAscii(buf);
   }
 }
 
@@ -180,18 +210,31 @@ function toRawInteger(value: number | bigint, spec: CodecSpec): bigint {
     raw = BigInt(Math.round(n));
   }
   const range = INT_RANGES[spec.rawType];
-  if (range && (raw < range[0] || raw > range[1])) outOfRange(spec, value, `raw ${raw} outside ${range[0]}..${range[1]}`);
+  if (range && (raw < range[0] || raw > range[1]))
+    outOfRange(spec, value, `raw ${raw} outside ${range[0]}..${range[1]}`);
   return raw;
 }
 
 function writeInteger(buf: Buffer, raw: bigint, rawType: RawType): void {
   switch (rawType) {
-    case 'int16': buf.writeInt16BE(Number(raw)); break;
-    case 'uint16': buf.writeUInt16BE(Number(raw)); break;
-    case 'int32': buf.writeInt32BE(Number(raw)); break;
-    case 'uint32': buf.writeUInt32BE(Number(raw)); break;
-    case 'int64': buf.writeBigInt64BE(raw); break;
-    default: buf.writeBigUInt64BE(raw); break;
+    case 'int16':
+      buf.writeInt16BE(Number(raw));
+      break;
+    case 'uint16':
+      buf.writeUInt16BE(Number(raw));
+      break;
+    case 'int32':
+      buf.writeInt32BE(Number(raw));
+      break;
+    case 'uint32':
+      buf.writeUInt32BE(Number(raw));
+      break;
+    case 'int64':
+      buf.writeBigInt64BE(raw);
+      break;
+    default:
+      buf.writeBigUInt64BE(raw);
+      break;
   }
 }
 

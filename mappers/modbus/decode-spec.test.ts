@@ -23,9 +23,18 @@ describe('KubeEdge semantics (dataType + limit)', () => {
   });
 
   it('float with limit 2 is float32; double with limit 4 is float64', () => {
-    expect(deriveDecodeSpec({ ...holding, dataType: 'float', limit: 2 })).toMatchObject({ rawType: 'float32', count: 2 });
-    expect(deriveDecodeSpec({ ...holding, dataType: 'double', limit: 4 })).toMatchObject({ rawType: 'float64', count: 4 });
-    expect(deriveDecodeSpec({ ...holding, dataType: 'double', limit: 1 })).toMatchObject({ rawType: 'uint16', count: 1 });
+    expect(deriveDecodeSpec({ ...holding, dataType: 'float', limit: 2 })).toMatchObject({
+      rawType: 'float32',
+      count: 2,
+    });
+    expect(deriveDecodeSpec({ ...holding, dataType: 'double', limit: 4 })).toMatchObject({
+      rawType: 'float64',
+      count: 4,
+    });
+    expect(deriveDecodeSpec({ ...holding, dataType: 'double', limit: 1 })).toMatchObject({
+      rawType: 'uint16',
+      count: 1,
+    });
   });
 
   it('int is unsigned like KubeEdge: limit 1, 2, 4', () => {
@@ -48,8 +57,14 @@ describe('KubeEdge semantics (dataType + limit)', () => {
   });
 
   it('string takes limit registers; boolean is one register', () => {
-    expect(deriveDecodeSpec({ ...holding, dataType: 'string', limit: 8 })).toMatchObject({ rawType: 'string', count: 8 });
-    expect(deriveDecodeSpec({ ...holding, dataType: 'boolean', limit: 1 })).toMatchObject({ rawType: 'bool', count: 1 });
+    expect(deriveDecodeSpec({ ...holding, dataType: 'string', limit: 8 })).toMatchObject({
+      rawType: 'string',
+      count: 8,
+    });
+    expect(deriveDecodeSpec({ ...holding, dataType: 'boolean', limit: 1 })).toMatchObject({
+      rawType: 'bool',
+      count: 1,
+    });
   });
 
   it('the DeviceModel property type stands in for a missing dataType', () => {
@@ -59,27 +74,43 @@ describe('KubeEdge semantics (dataType + limit)', () => {
 
   it('coils and discrete inputs read one bit as bool whatever dataType says', () => {
     expect(deriveDecodeSpec({ register: 'CoilRegister', offset: 3, dataType: 'int', limit: 1 })).toMatchObject({
-      rawType: 'bool', count: 1, writable: true,
+      rawType: 'bool',
+      count: 1,
+      writable: true,
     });
     expect(deriveDecodeSpec({ register: 'DiscreteInputRegister', offset: 3 }).writable).toBe(false);
     expect(deriveDecodeSpec({ register: 'InputRegister', dataType: 'int' }).writable).toBe(false);
   });
 
   it('missing scale means 1, limit defaults to the natural width of the dataType', () => {
-    expect(deriveDecodeSpec({ ...holding, dataType: 'float' })).toMatchObject({ rawType: 'float32', scale: 1, count: 2 });
+    expect(deriveDecodeSpec({ ...holding, dataType: 'float' })).toMatchObject({
+      rawType: 'float32',
+      scale: 1,
+      count: 2,
+    });
   });
 });
 
 describe('kedge fields win', () => {
   it('rawType and byteOrder override dataType and the swap flags', () => {
     const spec = deriveDecodeSpec({
-      ...holding, dataType: 'int', limit: 2, isSwap: true, rawType: 'int32', byteOrder: 'CDAB', valueOffset: 5,
+      ...holding,
+      dataType: 'int',
+      limit: 2,
+      isSwap: true,
+      rawType: 'int32',
+      byteOrder: 'CDAB',
+      valueOffset: 5,
     });
     expect(spec).toMatchObject({ rawType: 'int32', byteOrder: 'CDAB', count: 2, valueOffset: 5 });
   });
 
   it('rawType bit carries the bit index', () => {
-    expect(deriveDecodeSpec({ ...holding, rawType: 'bit', bit: 7 })).toMatchObject({ rawType: 'bit', bit: 7, count: 1 });
+    expect(deriveDecodeSpec({ ...holding, rawType: 'bit', bit: 7 })).toMatchObject({
+      rawType: 'bit',
+      bit: 7,
+      count: 1,
+    });
   });
 });
 

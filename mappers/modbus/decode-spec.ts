@@ -82,16 +82,38 @@ export function deriveDecodeSpec(visitor: ModbusVisitorInput, context: DecodeCon
   const table = tableOf(visitor, context.label ?? 'modbus visitor');
   const offset = visitor.offset ?? 0;
   const label = flat(`${context.label ?? 'modbus visitor'} (${table} ${offset})`);
-  if (!Number.isInteger(offset) || offset < 0 || offset > 65535) invalid(label, `offset must be 0..65535, got ${offset}`, { offset });
+  if (!Number.isInteger(offset) || offset < 0 || offset > 65535)
+    invalid(label, `offset must be 0..65535, got ${offset}`, { offset });
   const scale = scaleOf(visitor, label);
   const valueOffset = visitor.valueOffset ?? 0;
   const writable = table === 'CoilRegister' || table === 'HoldingRegister';
   // One object literal, optional members added after: specs built with object spread each got a
   // hidden class of their own (5,000 properties: ~2 MB of V8 maps in a mapper's heap).
-  if (isBitTable(table)) return { table, offset, label, scale, valueOffset, writable, rawType: bitTableType(visitor, label).rawType, byteOrder: 'ABCD', count: 1 };
+  if (isBitTable(table))
+    return {
+      table,
+      offset,
+      label,
+      scale,
+      valueOffset,
+      writable,
+      rawType: bitTableType(visitor, label).rawType,
+      byteOrder: 'ABCD',
+      count: 1,
+    };
   const byteOrder = byteOrderOf(visitor, label);
   const typed = visitor.rawType !== undefined ? fromRawType(visitor, label) : fromDataType(visitor, context, label);
-  const spec: DecodeSpec = { table, offset, label, scale, valueOffset, writable, rawType: typed.rawType, byteOrder, count: registerCount(typed) };
+  const spec: DecodeSpec = {
+    table,
+    offset,
+    label,
+    scale,
+    valueOffset,
+    writable,
+    rawType: typed.rawType,
+    byteOrder,
+    count: registerCount(typed),
+  };
   if (typed.stringRegisters !== undefined) spec.stringRegisters = typed.stringRegisters;
   if (typed.bit !== undefined) spec.bit = typed.bit;
   return spec;
@@ -99,20 +121,27 @@ export function deriveDecodeSpec(visitor: ModbusVisitorInput, context: DecodeCon
 
 function tableOf(visitor: ModbusVisitorInput, label: string): RegisterTable {
   const table = REGISTER_TABLES.find((t) => t === visitor.register);
-  if (!table) invalid(label, `register must be one of ${REGISTER_TABLES.join(', ')}, got ${String(visitor.register)}`, { register: visitor.register });
+  if (!table)
+    invalid(label, `register must be one of ${REGISTER_TABLES.join(', ')}, got ${String(visitor.register)}`, {
+      register: visitor.register,
+    });
   return table;
 }
 
 function scaleOf(visitor: ModbusVisitorInput, label: string): number {
   const scale = visitor.scale ?? 1;
-  if (scale === 0 || !Number.isFinite(scale)) invalid(label, `scale must be a non-zero number, got ${scale}`, { scale });
+  if (scale === 0 || !Number.isFinite(scale))
+    invalid(label, `scale must be a non-zero number, got ${scale}`, { scale });
   return scale;
 }
 
 function byteOrderOf(visitor: ModbusVisitorInput, label: string): ByteOrder {
   if (visitor.byteOrder !== undefined) {
     const bo = BYTE_ORDERS.find((o) => o === visitor.byteOrder);
-    if (!bo) invalid(label, `byteOrder must be one of ${BYTE_ORDERS.join(', ')}, got ${visitor.byteOrder}`, { byteOrder: visitor.byteOrder });
+    if (!bo)
+      invalid(label, `byteOrder must be one of ${BYTE_ORDERS.join(', ')}, got ${visitor.byteOrder}`, {
+        byteOrder: visitor.byteOrder,
+      });
     return bo;
   }
   const words = visitor.isRegisterSwap === true;
@@ -124,7 +153,9 @@ function byteOrderOf(visitor: ModbusVisitorInput, label: string): ByteOrder {
 
 function bitTableType(visitor: ModbusVisitorInput, label: string): { rawType: RawType } {
   if (visitor.rawType !== undefined && visitor.rawType !== 'bool') {
-    invalid(label, `coils and discrete inputs hold single bits; rawType must be bool, got ${visitor.rawType}`, { rawType: visitor.rawType });
+    invalid(label, `coils and discrete inputs hold single bits; rawType must be bool, got ${visitor.rawType}`, {
+      rawType: visitor.rawType,
+    });
   }
   return { rawType: 'bool' };
 }
@@ -137,13 +168,17 @@ interface Typed {
 
 function checkLimit(visitor: ModbusVisitorInput, label: string): number | undefined {
   const limit = visitor.limit;
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 125)) invalid(label, `limit must be 1..125, got ${limit}`, { limit });
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 125))
+    invalid(label, `limit must be 1..125, got ${limit}`, { limit });
   return limit;
 }
 
 function fromRawType(visitor: ModbusVisitorInput, label: string): Typed {
   const rawType = RAW_TYPES.find((t) => t === visitor.rawType);
-  if (!rawType) invalid(label, `rawType must be one of ${RAW_TYPES.join(', ')}, got ${visitor.rawType}`, { rawType: visitor.rawType });
+  if (!rawType)
+    invalid(label, `rawType must be one of ${RAW_TYPES.join(', ')}, got ${visitor.rawType}`, {
+      rawType: visitor.rawType,
+    });
   const limit = checkLimit(visitor, label);
   if (rawType === 'string') {
     if (limit === undefined) invalid(label, 'rawType string needs limit (registers, 2 characters each)', { rawType });
@@ -159,7 +194,8 @@ function fromRawType(visitor: ModbusVisitorInput, label: string): Typed {
 
 function bitOf(visitor: ModbusVisitorInput, label: string): number {
   const bit = visitor.bit;
-  if (bit === undefined || !Number.isInteger(bit) || bit < 0 || bit > 15) invalid(label, `rawType bit needs bit 0..15, got ${String(bit)}`, { bit });
+  if (bit === undefined || !Number.isInteger(bit) || bit < 0 || bit > 15)
+    invalid(label, `rawType bit needs bit 0..15, got ${String(bit)}`, { bit });
   return bit;
 }
 
@@ -186,7 +222,10 @@ function fromDataType(visitor: ModbusVisitorInput, context: DecodeContext, label
   const rawType = byLimit[effective];
   if (!rawType) {
     const allowed = Object.keys(byLimit).join(' or ');
-    invalid(label, `dataType ${dataType} with limit ${effective} is ambiguous; use limit ${allowed}, or set rawType`, { dataType, limit: effective });
+    invalid(label, `dataType ${dataType} with limit ${effective} is ambiguous; use limit ${allowed}, or set rawType`, {
+      dataType,
+      limit: effective,
+    });
   }
   return { rawType };
 }

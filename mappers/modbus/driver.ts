@@ -40,7 +40,8 @@ export class ModbusDriver implements ProtocolDriver {
   /** Throws only for a device whose visitors cannot be decoded; an unreachable device goes offline. */
   async addDevice(device: DeviceInstance): Promise<void> {
     const pool = this.pool;
-    if (!pool || !this.metrics) throw mapperErrors.create('KEDGE_MAPPER_DRIVER_LOAD', `device ${device.id}: the Modbus driver is not started`);
+    if (!pool || !this.metrics)
+      throw mapperErrors.create('KEDGE_MAPPER_DRIVER_LOAD', `device ${device.id}: the Modbus driver is not started`);
     if (this.pollers.has(device.id)) await this.removeDevice(device.id);
     const plan = planDevice(device);
     const poller = new DevicePoller(plan, pool.acquire(plan.line), this.ctx, this.ctx.clock, this.metrics);
@@ -72,9 +73,13 @@ export class ModbusDriver implements ProtocolDriver {
    * adjacent holding-register properties as one FC16, each run read back with one read
    * (write-plan.ts, writer.ts). One result per write, in order.
    */
-  async writeMany(deviceId: string, writes: ReadonlyArray<{ property: string; value: PropertyValue }>): Promise<WriteOutcome[]> {
+  async writeMany(
+    deviceId: string,
+    writes: ReadonlyArray<{ property: string; value: PropertyValue }>,
+  ): Promise<WriteOutcome[]> {
     const poller = this.pollers.get(deviceId);
-    if (!poller) throw mapperErrors.create('KEDGE_MAPPER_UNKNOWN_DEVICE', `device ${deviceId} is not served by the Modbus driver`);
+    if (!poller)
+      throw mapperErrors.create('KEDGE_MAPPER_UNKNOWN_DEVICE', `device ${deviceId} is not served by the Modbus driver`);
     const results: WriteOutcome[] = [];
     const planned: PlannedWrite[] = [];
     writes.forEach((w, key) => {
@@ -93,7 +98,10 @@ function writablePlan(poller: DevicePoller, deviceId: string, property: string):
   const p = poller.plan.properties.get(property);
   if (!p) throw mapperErrors.create('KEDGE_MAPPER_UNKNOWN_PROPERTY', `device ${deviceId} has no property ${property}`);
   if (!p.spec.writable) {
-    throw mapperErrors.create('KEDGE_MAPPER_READ_ONLY', `device ${deviceId} property ${property}: ${p.spec.table} ${p.spec.offset} cannot be written (Modbus writes coils and holding registers only)`);
+    throw mapperErrors.create(
+      'KEDGE_MAPPER_READ_ONLY',
+      `device ${deviceId} property ${property}: ${p.spec.table} ${p.spec.offset} cannot be written (Modbus writes coils and holding registers only)`,
+    );
   }
   return p;
 }

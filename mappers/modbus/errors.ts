@@ -14,8 +14,7 @@ export const modbusErrors = defineErrors({
     'The device rejected the request with a Modbus exception; check register addresses, function code and the value written.',
   KEDGE_MODBUS_TIMEOUT:
     'The device did not answer in time; check wiring, slave ID, baud rate/parity, or raise timeoutMs.',
-  KEDGE_MODBUS_CRC:
-    'A frame arrived with a bad CRC; check termination, baud rate/parity and noise on the RS-485 line.',
+  KEDGE_MODBUS_CRC: 'A frame arrived with a bad CRC; check termination, baud rate/parity and noise on the RS-485 line.',
   KEDGE_MODBUS_NOT_CONNECTED:
     'The connection to the device is closed; kedge reconnects with back-off, check the endpoint is reachable.',
   KEDGE_MODBUS_CONNECT_FAILED:

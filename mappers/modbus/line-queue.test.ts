@@ -10,7 +10,10 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-const answerAfter = <T>(ms: number, value: T) => () => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms));
+const answerAfter =
+  <T>(ms: number, value: T) =>
+  () =>
+    new Promise<T>((resolve) => setTimeout(() => resolve(value), ms));
 const never = () => new Promise<never>(() => undefined);
 const codeOf = (err: unknown) => (isKedgeError(err) ? err.code : String(err));
 
@@ -23,8 +26,12 @@ describe('LineQueue ordering and exclusivity', () => {
       return name;
     };
     const all = [
-      q.submit(1, task('a1')), q.submit(1, task('a2')), q.submit(1, task('a3')),
-      q.submit(2, task('b1')), q.submit(3, task('c1')), q.submit(2, task('b2')),
+      q.submit(1, task('a1')),
+      q.submit(1, task('a2')),
+      q.submit(1, task('a3')),
+      q.submit(2, task('b1')),
+      q.submit(3, task('c1')),
+      q.submit(2, task('b2')),
     ];
     await vi.runAllTimersAsync();
     await Promise.all(all);
@@ -149,7 +156,10 @@ describe('LineQueue device health', () => {
     await vi.advanceTimersByTimeAsync(4000);
     await expect(q.submit(5, async () => 'back')).resolves.toBe('back');
     expect(q.health(5)).toEqual({ online: true, consecutiveFailures: 0, backoffMs: 0, backoffUntil: undefined });
-    expect(changes).toEqual([[5, false], [5, true]]);
+    expect(changes).toEqual([
+      [5, false],
+      [5, true],
+    ]);
     expect(q.stats().trackedUnits).toBe(0);
   });
 
@@ -164,7 +174,8 @@ describe('LineQueue device health', () => {
 
   it('a Modbus exception does not count as a device failure', async () => {
     const q = new LineQueue('line-h');
-    const exception = () => Promise.reject(modbusErrors.create('KEDGE_MODBUS_EXCEPTION', 'exception 2 (Illegal Data Address)'));
+    const exception = () =>
+      Promise.reject(modbusErrors.create('KEDGE_MODBUS_EXCEPTION', 'exception 2 (Illegal Data Address)'));
     await expect(q.submit(5, exception)).rejects.toMatchObject({ code: 'KEDGE_MODBUS_EXCEPTION' });
     expect(q.health(5).online).toBe(true);
     await expect(q.submit(5, async () => 1)).resolves.toBe(1);
@@ -172,7 +183,8 @@ describe('LineQueue device health', () => {
 
   it('failureThreshold tolerates occasional failures', async () => {
     const q = new LineQueue('line-i', { failureThreshold: 3 });
-    for (let i = 0; i < 2; i++) await expect(q.submit(5, failing)).rejects.toMatchObject({ code: 'KEDGE_MODBUS_TIMEOUT' });
+    for (let i = 0; i < 2; i++)
+      await expect(q.submit(5, failing)).rejects.toMatchObject({ code: 'KEDGE_MODBUS_TIMEOUT' });
     expect(q.health(5)).toMatchObject({ online: true, consecutiveFailures: 2 });
     await expect(q.submit(5, failing)).rejects.toMatchObject({ code: 'KEDGE_MODBUS_TIMEOUT' });
     expect(q.health(5).online).toBe(false);
@@ -187,10 +199,12 @@ async function simulate(units: UnitId[], deadUnit: UnitId | undefined, durationM
   const poll = (unit: UnitId): void => {
     if (stopped) return;
     const task = unit === deadUnit ? never : answerAfter(10, unit);
-    q.submit(unit, task).then(
-      () => done.set(unit, (done.get(unit) ?? 0) + 1),
-      () => undefined,
-    ).finally(() => setTimeout(() => poll(unit), 100));
+    q.submit(unit, task)
+      .then(
+        () => done.set(unit, (done.get(unit) ?? 0) + 1),
+        () => undefined,
+      )
+      .finally(() => setTimeout(() => poll(unit), 100));
   };
   for (const u of units) poll(u);
   if (deadUnit !== undefined) poll(deadUnit);
@@ -202,7 +216,7 @@ async function simulate(units: UnitId[], deadUnit: UnitId | undefined, durationM
 }
 
 describe('a dead unit among live ones', () => {
-  it('does not reduce the live units\' completed polls (within probe cost)', async () => {
+  it("does not reduce the live units' completed polls (within probe cost)", async () => {
     const options = { timeoutMs: 1000, interRequestDelayMs: 5, backoff: { initialMs: 1000, maxMs: 60_000 } };
     const baseline = await simulate([1, 2, 3], undefined, 600_000, options);
     const withDead = await simulate([1, 2, 3], 9, 600_000, options);
@@ -237,7 +251,13 @@ describe('10,000 failures', () => {
           // every third task rejects only after the queue has timed it out: a late rejection
           const late = () => new Promise<never>((_, reject) => setTimeout(() => reject(new Error('late')), 100));
           const task = i % 3 === 0 ? late : () => Promise.reject(new Error(`unit ${unit} failed`));
-          return q.submit(unit, task).then(() => undefined, () => undefined).finally(() => (settled += 1));
+          return q
+            .submit(unit, task)
+            .then(
+              () => undefined,
+              () => undefined,
+            )
+            .finally(() => (settled += 1));
         });
         await vi.runAllTimersAsync();
         await Promise.all(batch);

@@ -125,7 +125,13 @@ export class LineQueue {
   stats(): { pending: number; pendingUnits: number; turns: number; trackedUnits: number; inFlight: boolean } {
     let pending = 0;
     for (const list of this.pending.values()) pending += list.length;
-    return { pending, pendingUnits: this.pending.size, turns: this.turns.length, trackedUnits: this.healthState.size, inFlight: this.inFlight };
+    return {
+      pending,
+      pendingUnits: this.pending.size,
+      turns: this.turns.length,
+      trackedUnits: this.healthState.size,
+      inFlight: this.inFlight,
+    };
   }
 
   /** Refuses everything still queued; the request in flight finishes or times out on its own. */
@@ -134,12 +140,21 @@ export class LineQueue {
     if (this.gapTimer !== undefined) this.timers.clearTimeout(this.gapTimer);
     this.gapTimer = undefined;
     for (const unit of [...this.pending.keys()]) {
-      this.flush(unit, () => modbusErrors.create('KEDGE_MODBUS_QUEUE_CLOSED', `line ${this.name}: queue stopped, request for unit ${unit} dropped`));
+      this.flush(unit, () =>
+        modbusErrors.create(
+          'KEDGE_MODBUS_QUEUE_CLOSED',
+          `line ${this.name}: queue stopped, request for unit ${unit} dropped`,
+        ),
+      );
     }
   }
 
   private refusal(unit: UnitId): KedgeError | undefined {
-    if (this.stopped) return modbusErrors.create('KEDGE_MODBUS_QUEUE_CLOSED', `line ${this.name}: queue stopped, request for unit ${unit} refused`);
+    if (this.stopped)
+      return modbusErrors.create(
+        'KEDGE_MODBUS_QUEUE_CLOSED',
+        `line ${this.name}: queue stopped, request for unit ${unit} refused`,
+      );
     const state = this.healthState.get(unit);
     if (state?.backoffUntil !== undefined) {
       const now = this.timers.now();
@@ -148,9 +163,13 @@ export class LineQueue {
     }
     const limit = this.options.maxPendingPerUnit ?? 256;
     if ((this.pending.get(unit)?.length ?? 0) >= limit) {
-      return modbusErrors.create('KEDGE_MODBUS_QUEUE_FULL', `line ${this.name}: ${limit} requests already wait for unit ${unit}`, {
-        detail: { unit, limit },
-      });
+      return modbusErrors.create(
+        'KEDGE_MODBUS_QUEUE_FULL',
+        `line ${this.name}: ${limit} requests already wait for unit ${unit}`,
+        {
+          detail: { unit, limit },
+        },
+      );
     }
     return undefined;
   }
@@ -217,9 +236,16 @@ export class LineQueue {
     const timeoutMs = this.options.timeoutMs ?? 1000;
     const timer = this.timers.setTimeout(() => {
       controller?.abort();
-      finish(false, modbusErrors.create('KEDGE_MODBUS_TIMEOUT', `line ${this.name}: unit ${entry.unit} did not answer within ${timeoutMs} ms`, {
-        detail: { unit: entry.unit, timeoutMs },
-      }));
+      finish(
+        false,
+        modbusErrors.create(
+          'KEDGE_MODBUS_TIMEOUT',
+          `line ${this.name}: unit ${entry.unit} did not answer within ${timeoutMs} ms`,
+          {
+            detail: { unit: entry.unit, timeoutMs },
+          },
+        ),
+      );
     }, timeoutMs);
     let promise: Promise<unknown>;
     try {
@@ -227,7 +253,10 @@ export class LineQueue {
     } catch (err) {
       promise = Promise.reject(err);
     }
-    promise.then((v) => finish(true, v), (err: unknown) => finish(false, err));
+    promise.then(
+      (v) => finish(true, v),
+      (err: unknown) => finish(false, err),
+    );
   }
 
   /** Updates the unit's health after a request: `err` undefined means it answered. */
@@ -269,6 +298,11 @@ export class LineQueue {
 
   private publicHealth(state: HealthState): UnitHealth {
     const offline = state.backoffUntil !== undefined;
-    return { online: !offline, consecutiveFailures: state.failures, backoffMs: state.backoffMs, backoffUntil: state.backoffUntil };
+    return {
+      online: !offline,
+      consecutiveFailures: state.failures,
+      backoffMs: state.backoffMs,
+      backoffUntil: state.backoffUntil,
+    };
   }
 }

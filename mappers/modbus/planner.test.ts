@@ -48,7 +48,12 @@ function bruteForceMin(ranges: Range[], cap: number, maxGap: number): number {
   return best;
 }
 
-function checkPlan(items: Array<PlanItem<number>>, plan: Array<ReadRequest<number>>, cap: number, maxGap: number): void {
+function checkPlan(
+  items: Array<PlanItem<number>>,
+  plan: Array<ReadRequest<number>>,
+  cap: number,
+  maxGap: number,
+): void {
   const seen = new Map<number, number>();
   for (const req of plan) {
     expect(req.count).toBeLessThanOrEqual(cap);
@@ -75,10 +80,13 @@ const layout = fc
     fc.record({
       cap: fc.constant(cap),
       maxGap: fc.constant(maxGap),
-      ranges: fc.array(fc.record({ offset: fc.integer({ min: 0, max: 30 }), count: fc.integer({ min: 1, max: cap }) }), {
-        minLength: 1,
-        maxLength: 7,
-      }),
+      ranges: fc.array(
+        fc.record({ offset: fc.integer({ min: 0, max: 30 }), count: fc.integer({ min: 1, max: cap }) }),
+        {
+          minLength: 1,
+          maxLength: 7,
+        },
+      ),
     }),
   );
 
@@ -114,18 +122,26 @@ describe('planReads', () => {
   });
 
   it('never reads more than 125 registers, even with a larger option', () => {
-    const items = Array.from({ length: 100 }, (_, i) => ({ key: i, table: 'InputRegister' as const, offset: i * 2, count: 2 }));
+    const items = Array.from({ length: 100 }, (_, i) => ({
+      key: i,
+      table: 'InputRegister' as const,
+      offset: i * 2,
+      count: 2,
+    }));
     const plan = planReads(items, { maxRegistersPerRead: 500 });
     expect(plan.map((r) => r.count)).toEqual([124, 76]);
   });
 
   it('coils use the 2000-bit cap; tables are planned separately', () => {
-    const plan = planReads([
-      { key: 'c0', table: 'CoilRegister', offset: 0, count: 1 },
-      { key: 'c1', table: 'CoilRegister', offset: 1999, count: 1 },
-      { key: 'c2', table: 'CoilRegister', offset: 2000, count: 1 },
-      { key: 'h0', table: 'HoldingRegister', offset: 0, count: 1 },
-    ], { maxGap: 5000 });
+    const plan = planReads(
+      [
+        { key: 'c0', table: 'CoilRegister', offset: 0, count: 1 },
+        { key: 'c1', table: 'CoilRegister', offset: 1999, count: 1 },
+        { key: 'c2', table: 'CoilRegister', offset: 2000, count: 1 },
+        { key: 'h0', table: 'HoldingRegister', offset: 0, count: 1 },
+      ],
+      { maxGap: 5000 },
+    );
     expect(plan.map((r) => [r.table, r.offset, r.count])).toEqual([
       ['CoilRegister', 0, 2000],
       ['CoilRegister', 2000, 1],
@@ -146,11 +162,14 @@ describe('planReads', () => {
   });
 
   it('maxGap 0 merges only touching or overlapping ranges', () => {
-    const plan = planReads([
-      { key: 'a', table: 'HoldingRegister', offset: 0, count: 1 },
-      { key: 'b', table: 'HoldingRegister', offset: 1, count: 1 },
-      { key: 'c', table: 'HoldingRegister', offset: 3, count: 1 },
-    ], { maxGap: 0 });
+    const plan = planReads(
+      [
+        { key: 'a', table: 'HoldingRegister', offset: 0, count: 1 },
+        { key: 'b', table: 'HoldingRegister', offset: 1, count: 1 },
+        { key: 'c', table: 'HoldingRegister', offset: 3, count: 1 },
+      ],
+      { maxGap: 0 },
+    );
     expect(plan.length).toBe(2);
   });
 });

@@ -15,7 +15,19 @@ function rng(seed: number): () => number {
 const spec = (rawType: RawType, byteOrder: DecodeSpec['byteOrder'], scale = 1, valueOffset = 0): DecodeSpec => {
   const stringRegisters = rawType === 'string' ? 3 : undefined;
   const count = registerCount({ rawType, ...(stringRegisters ? { stringRegisters } : {}) });
-  return { table: 'HoldingRegister', offset: 0, count, writable: true, rawType, byteOrder, scale, valueOffset, label: `t ${rawType}`, ...(stringRegisters ? { stringRegisters } : {}), ...(rawType === 'bit' ? { bit: 5 } : {}) };
+  return {
+    table: 'HoldingRegister',
+    offset: 0,
+    count,
+    writable: true,
+    rawType,
+    byteOrder,
+    scale,
+    valueOffset,
+    label: `t ${rawType}`,
+    ...(stringRegisters ? { stringRegisters } : {}),
+    ...(rawType === 'bit' ? { bit: 5 } : {}),
+  };
 };
 
 function outcome(run: () => unknown): unknown {
@@ -33,15 +45,28 @@ describe('decodeAt', () => {
     let cases = 0;
     for (const rawType of RAW_TYPES) {
       for (const byteOrder of BYTE_ORDERS) {
-        for (const [scale, valueOffset] of [[1, 0], [0.1, 0], [1, -40], [2.5, 3]] as const) {
+        for (const [scale, valueOffset] of [
+          [1, 0],
+          [0.1, 0],
+          [1, -40],
+          [2.5, 3],
+        ] as const) {
           const s = spec(rawType, byteOrder, scale, valueOffset);
           for (let k = 0; k < 60; k++) {
-            const values = Array.from({ length: 8 }, () => (next() < 0.3 ? special[Math.floor(next() * special.length)]! : Math.floor(next() * 0x10000)));
+            const values = Array.from({ length: 8 }, () =>
+              next() < 0.3 ? special[Math.floor(next() * special.length)]! : Math.floor(next() * 0x10000),
+            );
             const index = Math.floor(next() * 8); // near the end: short reads too
             const expected = outcome(() => decodeRegisters(values.slice(index, index + s.count), s));
             const actual = outcome(() => decodeAt(values, index, s));
-            expect(actual, `${rawType} ${byteOrder} scale ${scale} offset ${valueOffset} at ${index} of [${values.join(',')}]`).toEqual(expected);
-            if ('value' in (expected as object)) expect(Object.is((actual as { value: unknown }).value, (expected as { value: unknown }).value)).toBe(true);
+            expect(
+              actual,
+              `${rawType} ${byteOrder} scale ${scale} offset ${valueOffset} at ${index} of [${values.join(',')}]`,
+            ).toEqual(expected);
+            if ('value' in (expected as object))
+              expect(Object.is((actual as { value: unknown }).value, (expected as { value: unknown }).value)).toBe(
+                true,
+              );
             cases += 1;
           }
         }

@@ -13,7 +13,14 @@ import { isBitTable, type DecodeSpec } from './decode-spec.js';
 const scratch = new DataView(new ArrayBuffer(8));
 
 /** Register `i` of the value (0 = most significant) as the big-endian 16-bit word it stands for. */
-function word(values: readonly number[], index: number, count: number, i: number, words: boolean, bytes: boolean): number {
+function word(
+  values: readonly number[],
+  index: number,
+  count: number,
+  i: number,
+  words: boolean,
+  bytes: boolean,
+): number {
   const reg = values[index + (words ? count - 1 - i : i)]!;
   return bytes ? ((reg & 0xff) << 8) | ((reg >> 8) & 0xff) : reg & 0xffff;
 }
@@ -31,9 +38,13 @@ function fastRaw(values: readonly number[], index: number, spec: DecodeSpec): nu
     case 'int16':
       return count === 1 ? (word(values, index, 1, 0, false, bytes) << 16) >> 16 : undefined;
     case 'uint32':
-      return count === 2 ? word(values, index, 2, 0, words, bytes) * 0x10000 + word(values, index, 2, 1, words, bytes) : undefined;
+      return count === 2
+        ? word(values, index, 2, 0, words, bytes) * 0x10000 + word(values, index, 2, 1, words, bytes)
+        : undefined;
     case 'int32':
-      return count === 2 ? ((word(values, index, 2, 0, words, bytes) << 16) | word(values, index, 2, 1, words, bytes)) : undefined;
+      return count === 2
+        ? (word(values, index, 2, 0, words, bytes) << 16) | word(values, index, 2, 1, words, bytes)
+        : undefined;
     case 'float32':
       if (count !== 2) return undefined;
       scratch.setUint16(0, word(values, index, 2, 0, words, bytes));

@@ -57,7 +57,11 @@ export class LinePool {
       ...(settings.rtu ? { rtu: settings.rtu } : {}),
     });
     // The transport retries on its own after a failed first attempt; requests fail meanwhile.
-    const ready = transport.start().catch((err: unknown) => this.logger.warn({ line: settings.key, err: errorText(err) }, 'Modbus line not reachable yet'));
+    const ready = transport
+      .start()
+      .catch((err: unknown) =>
+        this.logger.warn({ line: settings.key, err: errorText(err) }, 'Modbus line not reachable yet'),
+      );
     const line: SharedLine = { key: settings.key, transport, queue, refs: 1, ready };
     this.lines.set(settings.key, line);
     return line;

@@ -41,7 +41,8 @@ export interface DevicePlan {
   maxRegistersPerRead: number;
 }
 
-const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : undefined);
+const num = (v: unknown): number | undefined =>
+  typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : undefined;
 
 export function lineSettings(config: Record<string, unknown>): LineSettings {
   const mode = (config.communicateMode as CommunicateMode | undefined) ?? 'TCP';
@@ -77,7 +78,10 @@ export function planDevice(device: DeviceInstance): DevicePlan {
   const maxRegistersPerRead = num(config.maxRegistersPerRead) ?? 125;
   const properties = new Map<string, PropertyPlan>();
   for (const property of device.properties) {
-    const spec = deriveDecodeSpec(property.visitor, { label: `${device.id} property ${property.name}`, propertyType: property.type });
+    const spec = deriveDecodeSpec(property.visitor, {
+      label: `${device.id} property ${property.name}`,
+      propertyType: property.type,
+    });
     properties.set(property.name, { property, spec });
   }
   return {
@@ -97,11 +101,17 @@ function withDevice<T>(id: string, plan: () => T): T {
     return plan();
   } catch (err) {
     if (!isKedgeError(err)) throw err;
-    throw modbusErrors.create(err.code as Parameters<typeof modbusErrors.create>[0], `device ${id}: ${err.message}`, { cause: err, detail: err.detail });
+    throw modbusErrors.create(err.code as Parameters<typeof modbusErrors.create>[0], `device ${id}: ${err.message}`, {
+      cause: err,
+      detail: err.detail,
+    });
   }
 }
 
-function planGroups(properties: Map<string, PropertyPlan>, options: { maxGap: number; maxRegistersPerRead: number }): CycleGroup[] {
+function planGroups(
+  properties: Map<string, PropertyPlan>,
+  options: { maxGap: number; maxRegistersPerRead: number },
+): CycleGroup[] {
   const byCycle = new Map<number, PropertyPlan[]>();
   for (const p of properties.values()) {
     const list = byCycle.get(p.property.collectCycleMs) ?? [];

@@ -68,7 +68,9 @@ export class DevicePoller {
   /** Reads one request through the line queue, as the write path's read-back also does. */
   read(request: Pick<ReadRequest<string>, 'table' | 'offset' | 'count'>): Promise<number[] | boolean[]> {
     const { unit } = this.plan;
-    return this.line.queue.submit(unit, () => this.line.transport.read(unit, request.table, request.offset, request.count));
+    return this.line.queue.submit(unit, () =>
+      this.line.transport.read(unit, request.table, request.offset, request.count),
+    );
   }
 
   /** Decodes one property out of a response that starts at `index`. */
@@ -113,7 +115,13 @@ export class DevicePoller {
     const at = group.requests.indexOf(request);
     if (at >= 0) group.requests.splice(at, 1, ...pieces);
     this.ctx.logger.warn(
-      { device: this.plan.id, table: request.table, offset: request.offset, count: request.count, pieces: pieces.length },
+      {
+        device: this.plan.id,
+        table: request.table,
+        offset: request.offset,
+        count: request.count,
+        pieces: pieces.length,
+      },
       `device ${this.plan.id}: ${request.table} ${request.offset}..${request.offset + request.count - 1} refused with exception 2 (Illegal Data Address); reading it as ${pieces.length} requests from now on`,
     );
     const rest = await Promise.all(pieces.map((p) => this.attempt(group, p)));
@@ -135,7 +143,8 @@ export class DevicePoller {
       if (outcome.ok) {
         answered = true;
         this.metrics.requests.inc({ outcome: 'ok' });
-        for (const s of request.serves) readings.push(this.decode(this.plan.properties.get(s.key)!, outcome.values, s.index, ts));
+        for (const s of request.serves)
+          readings.push(this.decode(this.plan.properties.get(s.key)!, outcome.values, s.index, ts));
         continue;
       }
       const code = isKedgeError(outcome.error) ? outcome.error.code : 'error';

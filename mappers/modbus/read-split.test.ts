@@ -4,7 +4,8 @@ import { planReads, type PlanItem } from './planner.js';
 import { isIllegalAddress, splitRequest } from './read-split.js';
 
 const hr = (key: string, offset: number, count: number): PlanItem => ({ key, table: 'HoldingRegister', offset, count });
-const shape = (requests: ReturnType<typeof planReads>) => requests.map((r) => ({ offset: r.offset, count: r.count, serves: r.serves.map((s) => `${s.key}@${s.index}`) }));
+const shape = (requests: ReturnType<typeof planReads>) =>
+  requests.map((r) => ({ offset: r.offset, count: r.count, serves: r.serves.map((s) => `${s.key}@${s.index}`) }));
 
 describe('splitRequest (after exception 2 on a merged read)', () => {
   it('splits a request that bridges gaps into its gap-free pieces, adjacent properties still merged', () => {
@@ -52,10 +53,13 @@ describe('splitRequest (after exception 2 on a merged read)', () => {
 
 describe('isIllegalAddress', () => {
   it('is true only for a Modbus exception 2', () => {
-    const exception = (code: number) => modbusErrors.create('KEDGE_MODBUS_EXCEPTION', 'x', { detail: { exceptionCode: code } });
+    const exception = (code: number) =>
+      modbusErrors.create('KEDGE_MODBUS_EXCEPTION', 'x', { detail: { exceptionCode: code } });
     expect(isIllegalAddress(exception(2))).toBe(true);
     expect(isIllegalAddress(exception(4))).toBe(false);
-    expect(isIllegalAddress(modbusErrors.create('KEDGE_MODBUS_TIMEOUT', 'x', { detail: { exceptionCode: 2 } }))).toBe(false);
+    expect(isIllegalAddress(modbusErrors.create('KEDGE_MODBUS_TIMEOUT', 'x', { detail: { exceptionCode: 2 } }))).toBe(
+      false,
+    );
     expect(isIllegalAddress(new Error('exception 2'))).toBe(false);
   });
 });

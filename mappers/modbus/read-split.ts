@@ -17,12 +17,19 @@ export const ILLEGAL_DATA_ADDRESS = 2;
 
 /** True for a KEDGE_MODBUS_EXCEPTION carrying exception 2. */
 export function isIllegalAddress(err: unknown): err is KedgeError {
-  return isKedgeError(err) && err.code === 'KEDGE_MODBUS_EXCEPTION' && err.detail?.exceptionCode === ILLEGAL_DATA_ADDRESS;
+  return (
+    isKedgeError(err) && err.code === 'KEDGE_MODBUS_EXCEPTION' && err.detail?.exceptionCode === ILLEGAL_DATA_ADDRESS
+  );
 }
 
 /** The pieces to read instead of `request`, or undefined when it cannot be split further. */
 export function splitRequest<K>(request: ReadRequest<K>): Array<ReadRequest<K>> | undefined {
-  const items = request.serves.map((s) => ({ key: s.key, table: request.table, offset: request.offset + s.index, count: s.count }));
+  const items = request.serves.map((s) => ({
+    key: s.key,
+    table: request.table,
+    offset: request.offset + s.index,
+    count: s.count,
+  }));
   const gapFree = planReads(items, { maxGap: 0 });
   if (gapFree.length > 1) return gapFree;
   const ranges = new Map<string, Array<ReadRequest<K>['serves'][number]>>();

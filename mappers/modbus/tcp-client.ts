@@ -107,7 +107,12 @@ export class ModbusTcpClient extends EventEmitter {
     values.forEach((v, i) => {
       if (v) bytes[i >> 3]! |= 1 << (i & 7);
     });
-    await this.request(15, address, values.length, Buffer.concat([word(values.length), Buffer.from([bytes.length]), bytes]));
+    await this.request(
+      15,
+      address,
+      values.length,
+      Buffer.concat([word(values.length), Buffer.from([bytes.length]), bytes]),
+    );
   }
 
   async writeRegisters(address: number, values: number[]): Promise<void> {
@@ -133,7 +138,10 @@ export class ModbusTcpClient extends EventEmitter {
     frame.writeUInt16BE(address, 8);
     body.copy(frame, 10);
     return new Promise<Buffer>((resolve, reject) => {
-      const timer = setTimeout(() => this.settle(failure('Timed out', { name: 'TransactionTimedOutError', errno: 'ETIMEDOUT' })), this.timeoutMs);
+      const timer = setTimeout(
+        () => this.settle(failure('Timed out', { name: 'TransactionTimedOutError', errno: 'ETIMEDOUT' })),
+        this.timeoutMs,
+      );
       this.pending = { tx: this.tx, unit: this.unit, fc, count, resolve, reject, timer };
       socket.write(frame);
     });

@@ -26,10 +26,19 @@ const transport = () => new ModbusTransport({ mode: 'TCP', host: '127.0.0.1', po
 
 describe('error mapping', () => {
   it('a Modbus exception names unit, function, address and the exception', () => {
-    const err = transport().mapError(Object.assign(new Error('Modbus exception 2: Illegal data address'), { modbusCode: 2 }), op);
+    const err = transport().mapError(
+      Object.assign(new Error('Modbus exception 2: Illegal data address'), { modbusCode: 2 }),
+      op,
+    );
     expect(err.code).toBe('KEDGE_MODBUS_EXCEPTION');
     expect(err.message).toBe('tcp 127.0.0.1:1 unit 3 FC3 address 40 count 2: exception 2 (Illegal Data Address)');
-    expect(err.detail).toMatchObject({ exceptionCode: 2, exceptionName: 'Illegal Data Address', unit: 3, functionCode: 3, address: 40 });
+    expect(err.detail).toMatchObject({
+      exceptionCode: 2,
+      exceptionName: 'Illegal Data Address',
+      unit: 3,
+      functionCode: 3,
+      address: 40,
+    });
   });
 
   it.each([
@@ -65,14 +74,26 @@ describe('connections', () => {
   });
 
   it('reconnects with back-off after the server goes away and comes back', async () => {
-    const points = [{ unit: 1, table: 'HoldingRegister' as const, offset: 0, rawType: 'uint16' as const, generator: { kind: 'constant' as const, value: 77 } }];
+    const points = [
+      {
+        unit: 1,
+        table: 'HoldingRegister' as const,
+        offset: 0,
+        rawType: 'uint16' as const,
+        generator: { kind: 'constant' as const, value: 77 },
+      },
+    ];
     let sim = new ModbusSim({ points });
     const { port } = await sim.listenTcp();
     const changes: boolean[] = [];
     let reconnected: () => void = () => undefined;
     const back = new Promise<void>((r) => (reconnected = r));
     const t = new ModbusTransport({
-      mode: 'TCP', host: '127.0.0.1', port, timeoutMs: 300, reconnect: { initialMs: 20, maxMs: 100 },
+      mode: 'TCP',
+      host: '127.0.0.1',
+      port,
+      timeoutMs: 300,
+      reconnect: { initialMs: 20, maxMs: 100 },
       onConnectionChange: (up) => {
         changes.push(up);
         if (up && changes.length > 1) reconnected();
@@ -108,7 +129,12 @@ describe('connections', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
-    const t = new ModbusTransport({ mode: 'RTUOverTCP', host: '127.0.0.1', port: (server.address() as net.AddressInfo).port, timeoutMs: 300 });
+    const t = new ModbusTransport({
+      mode: 'RTUOverTCP',
+      host: '127.0.0.1',
+      port: (server.address() as net.AddressInfo).port,
+      timeoutMs: 300,
+    });
     cleanups.push(() => t.stop());
     await t.start();
     await expect(t.readHoldingRegisters(9, 0, 1)).rejects.toMatchObject({ code: 'KEDGE_MODBUS_CRC' });

@@ -81,7 +81,14 @@ export interface ModbusRequestInfo {
   count: number;
 }
 
-const PARITY: Readonly<Record<string, 'none' | 'even' | 'odd'>> = { none: 'none', even: 'even', odd: 'odd', N: 'none', E: 'even', O: 'odd' };
+const PARITY: Readonly<Record<string, 'none' | 'even' | 'odd'>> = {
+  none: 'none',
+  even: 'even',
+  odd: 'odd',
+  N: 'none',
+  E: 'even',
+  O: 'odd',
+};
 
 export class ModbusTransport {
   private client: Client | undefined;
@@ -93,7 +100,10 @@ export class ModbusTransport {
   readonly name: string;
 
   constructor(private readonly options: TransportOptions) {
-    this.name = options.mode === 'RTU' ? `rtu ${options.path}` : `${options.mode === 'TCP' ? 'tcp' : 'rtu-over-tcp'} ${options.host}:${options.port ?? 502}`;
+    this.name =
+      options.mode === 'RTU'
+        ? `rtu ${options.path}`
+        : `${options.mode === 'TCP' ? 'tcp' : 'rtu-over-tcp'} ${options.host}:${options.port ?? 502}`;
   }
 
   get connected(): boolean {
@@ -117,10 +127,14 @@ export class ModbusTransport {
 
   read(unit: number, table: RegisterTable, address: number, count: number): Promise<number[] | boolean[]> {
     switch (table) {
-      case 'CoilRegister': return this.readCoils(unit, address, count);
-      case 'DiscreteInputRegister': return this.readDiscreteInputs(unit, address, count);
-      case 'HoldingRegister': return this.readHoldingRegisters(unit, address, count);
-      case 'InputRegister': return this.readInputRegisters(unit, address, count);
+      case 'CoilRegister':
+        return this.readCoils(unit, address, count);
+      case 'DiscreteInputRegister':
+        return this.readDiscreteInputs(unit, address, count);
+      case 'HoldingRegister':
+        return this.readHoldingRegisters(unit, address, count);
+      case 'InputRegister':
+        return this.readInputRegisters(unit, address, count);
     }
   }
 
@@ -168,11 +182,14 @@ export class ModbusTransport {
     const client = this.client;
     if (!client?.isOpen) {
       this.scheduleReconnect();
-      throw modbusErrors.create('KEDGE_MODBUS_NOT_CONNECTED', `${this.where(op)}: not connected`, { detail: this.detail(op) });
+      throw modbusErrors.create('KEDGE_MODBUS_NOT_CONNECTED', `${this.where(op)}: not connected`, {
+        detail: this.detail(op),
+      });
     }
     client.setID(op.unit);
     // kedge's TCP client settles every request itself (answer, timeout or close): no guard needed.
-    if (client instanceof ModbusTcpClient) return call(client).catch((err: unknown) => Promise.reject(this.mapError(err, op)));
+    if (client instanceof ModbusTcpClient)
+      return call(client).catch((err: unknown) => Promise.reject(this.mapError(err, op)));
     clearRtuBuffer(client);
     const timeoutMs = this.options.timeoutMs ?? 1000;
     let guard: ReturnType<typeof setTimeout> | undefined;
@@ -224,7 +241,11 @@ export class ModbusTransport {
     try {
       client = this.options.mode === 'TCP' ? new ModbusTcpClient() : asClient(await serialClient());
     } catch (err) {
-      throw modbusErrors.create('KEDGE_MODBUS_CONNECT_FAILED', `${this.name}: cannot load modbus-serial: ${messageOf(err)}`, { cause: err });
+      throw modbusErrors.create(
+        'KEDGE_MODBUS_CONNECT_FAILED',
+        `${this.name}: cannot load modbus-serial: ${messageOf(err)}`,
+        { cause: err },
+      );
     }
     client.on('error', (err: unknown) => this.lost(client, err));
     client.on('close', () => this.lost(client, undefined));
@@ -233,7 +254,11 @@ export class ModbusTransport {
       await this.open(client);
     } catch (err) {
       await closeQuietly(client);
-      const error = modbusErrors.create('KEDGE_MODBUS_CONNECT_FAILED', `${this.name}: cannot connect: ${messageOf(err)}`, { cause: err });
+      const error = modbusErrors.create(
+        'KEDGE_MODBUS_CONNECT_FAILED',
+        `${this.name}: cannot connect: ${messageOf(err)}`,
+        { cause: err },
+      );
       this.scheduleReconnect();
       throw error;
     }
@@ -265,7 +290,11 @@ export class ModbusTransport {
     if (client !== this.client) return; // events from a client we already dropped
     this.client = undefined;
     void closeQuietly(client);
-    const error = modbusErrors.create('KEDGE_MODBUS_NOT_CONNECTED', `${this.name}: connection lost${err ? `: ${messageOf(err)}` : ''}`, { cause: err });
+    const error = modbusErrors.create(
+      'KEDGE_MODBUS_NOT_CONNECTED',
+      `${this.name}: connection lost${err ? `: ${messageOf(err)}` : ''}`,
+      { cause: err },
+    );
     this.options.onConnectionChange?.(false, error);
     this.scheduleReconnect();
   }
@@ -286,7 +315,8 @@ function classify(errno: string | undefined, name: string | undefined, message: 
   if (errno === 'ETIMEDOUT' || message === 'Timed out') return 'KEDGE_MODBUS_TIMEOUT' as const;
   if (message.startsWith('CRC error')) return 'KEDGE_MODBUS_CRC' as const;
   if (name === 'PortNotOpenError' || message === 'Port Not Open') return 'KEDGE_MODBUS_NOT_CONNECTED' as const;
-  if (message.startsWith('Data length error') || message.startsWith('Unexpected data error')) return 'KEDGE_MODBUS_BAD_RESPONSE' as const;
+  if (message.startsWith('Data length error') || message.startsWith('Unexpected data error'))
+    return 'KEDGE_MODBUS_BAD_RESPONSE' as const;
   return 'KEDGE_MODBUS_IO' as const;
 }
 

@@ -9,16 +9,28 @@ const item = (key: string, visitor: ModbusVisitorInput, value: WriteItem<string>
   value,
 });
 const coil = (key: string, offset: number, value: boolean) => item(key, { register: 'CoilRegister', offset }, value);
-const u16 = (key: string, offset: number, value: number) => item(key, { register: 'HoldingRegister', offset, rawType: 'uint16' }, value);
+const u16 = (key: string, offset: number, value: number) =>
+  item(key, { register: 'HoldingRegister', offset, rawType: 'uint16' }, value);
 
 const shape = (steps: Array<WriteStep<string>>) =>
-  steps.map((s) => (s.kind === 'bit' ? { fc: functionCodeOf(s), bit: s.item.key } : { fc: functionCodeOf(s), offset: s.offset, values: s.values, serves: s.serves.map((v) => `${v.key}@${v.index}`) }));
+  steps.map((s) =>
+    s.kind === 'bit'
+      ? { fc: functionCodeOf(s), bit: s.item.key }
+      : {
+          fc: functionCodeOf(s),
+          offset: s.offset,
+          values: s.values,
+          serves: s.serves.map((v) => `${v.key}@${v.index}`),
+        },
+  );
 
 describe('planWrites', () => {
   it('merges adjacent coils into one FC15 in address order, whatever order the delta had', () => {
     const { steps, failed } = planWrites([coil('c12', 12, true), coil('c10', 10, true), coil('c11', 11, false)]);
     expect(failed.size).toBe(0);
-    expect(shape(steps)).toEqual([{ fc: 15, offset: 10, values: [true, false, true], serves: ['c10@0', 'c11@1', 'c12@2'] }]);
+    expect(shape(steps)).toEqual([
+      { fc: 15, offset: 10, values: [true, false, true], serves: ['c10@0', 'c11@1', 'c12@2'] },
+    ]);
   });
 
   it('keeps a lone coil FC5 and never bridges a gap (a write must not touch coils nobody asked for)', () => {

@@ -69,7 +69,10 @@ function runs<K, V>(encoded: Array<{ item: WriteItem<K>; values: V[] }>, cap: nu
   const out: Array<{ offset: number; values: V[]; serves: Array<WriteServe<K>> }> = [];
   let current: (typeof out)[number] | undefined;
   for (const { item, values } of sorted) {
-    const joins = current && item.spec.offset === current.offset + current.values.length && current.values.length + values.length <= cap;
+    const joins =
+      current &&
+      item.spec.offset === current.offset + current.values.length &&
+      current.values.length + values.length <= cap;
     if (!current || !joins) {
       current = { offset: item.spec.offset, values: [], serves: [] };
       out.push(current);

@@ -24,7 +24,11 @@ export type WriteOutcome = PromiseSettledResult<DriverReading>;
 type Results = Map<number, WriteOutcome>;
 type MergedStep<K> = Exclude<WriteStep<K>, { kind: 'bit' }>;
 
-export async function writeAll(poller: DevicePoller, writes: readonly PlannedWrite[], now: () => number): Promise<Results> {
+export async function writeAll(
+  poller: DevicePoller,
+  writes: readonly PlannedWrite[],
+  now: () => number,
+): Promise<Results> {
   const plans = new Map(writes.map((w) => [w.key, w.plan]));
   const { steps, failed } = planWrites(writes.map((w) => ({ key: w.key, spec: w.plan.spec, value: w.value })));
   const results: Results = new Map();
@@ -33,7 +37,13 @@ export async function writeAll(poller: DevicePoller, writes: readonly PlannedWri
   return results;
 }
 
-async function runStep(poller: DevicePoller, step: WriteStep<number>, planOf: (key: number) => PropertyPlan, results: Results, now: () => number): Promise<void> {
+async function runStep(
+  poller: DevicePoller,
+  step: WriteStep<number>,
+  planOf: (key: number) => PropertyPlan,
+  results: Results,
+  now: () => number,
+): Promise<void> {
   const keys = step.kind === 'bit' ? [step.item.key] : step.serves.map((s) => s.key);
   const fail = (reason: unknown) => keys.forEach((k) => results.set(k, { status: 'rejected', reason }));
   try {
@@ -53,7 +63,8 @@ async function runStep(poller: DevicePoller, step: WriteStep<number>, planOf: (k
     }
     const table = step.kind === 'coils' ? 'CoilRegister' : 'HoldingRegister';
     const values = await poller.read({ table, offset: step.offset, count: step.values.length });
-    for (const s of step.serves) results.set(s.key, { status: 'fulfilled', value: poller.decode(planOf(s.key), values, s.index, ts) });
+    for (const s of step.serves)
+      results.set(s.key, { status: 'fulfilled', value: poller.decode(planOf(s.key), values, s.index, ts) });
   } catch (err) {
     fail(err);
   }
@@ -65,10 +76,14 @@ function send(poller: DevicePoller, step: WriteStep<number>): Promise<void> {
   const { transport, queue } = poller.line;
   return queue.submit(unit, async () => {
     if (step.kind === 'coils') {
-      return step.values.length === 1 ? transport.writeCoil(unit, step.offset, step.values[0]!) : transport.writeCoils(unit, step.offset, step.values);
+      return step.values.length === 1
+        ? transport.writeCoil(unit, step.offset, step.values[0]!)
+        : transport.writeCoils(unit, step.offset, step.values);
     }
     if (step.kind === 'registers') {
-      return step.values.length === 1 ? transport.writeRegister(unit, step.offset, step.values[0]!) : transport.writeRegisters(unit, step.offset, step.values);
+      return step.values.length === 1
+        ? transport.writeRegister(unit, step.offset, step.values[0]!)
+        : transport.writeRegisters(unit, step.offset, step.values);
     }
     const { spec, value } = step.item;
     const current = await transport.readHoldingRegisters(unit, spec.offset, 1);
@@ -80,6 +95,11 @@ function send(poller: DevicePoller, step: WriteStep<number>): Promise<void> {
 export function alone<K>(step: MergedStep<K>): Array<MergedStep<K>> {
   return step.serves.map((s, i) => {
     const end = step.serves[i + 1]?.index ?? step.values.length;
-    return { ...step, offset: step.offset + s.index, values: step.values.slice(s.index, end), serves: [{ ...s, index: 0 }] } as MergedStep<K>;
+    return {
+      ...step,
+      offset: step.offset + s.index,
+      values: step.values.slice(s.index, end),
+      serves: [{ ...s, index: 0 }],
+    } as MergedStep<K>;
   });
 }

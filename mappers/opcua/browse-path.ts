@@ -1,4 +1,10 @@
-import { BrowseDirection, NodeClassMask, type BrowseResult, type ClientSession, type ReferenceDescription } from 'node-opcua';
+import {
+  BrowseDirection,
+  NodeClassMask,
+  type BrowseResult,
+  type ClientSession,
+  type ReferenceDescription,
+} from 'node-opcua';
 
 /**
  * Resolves a visitor's `browseName` (used when it has no nodeID) to a node id on the server. The
@@ -17,7 +23,9 @@ export async function resolveBrowsePath(session: ClientSession, path: string): P
     const name = pinned ? pinned[2]! : level;
     const ns = pinned ? Number(pinned[1]) : undefined;
     const children = await childrenOf(session, current);
-    const match = children.find((r) => r.browseName.name === name && (ns === undefined || r.browseName.namespaceIndex === ns));
+    const match = children.find(
+      (r) => r.browseName.name === name && (ns === undefined || r.browseName.namespaceIndex === ns),
+    );
     if (!match) throw new Error(`browse path ${JSON.stringify(path)}: ${walked} has no child ${JSON.stringify(level)}`);
     current = match.nodeId.toString();
     walked = `${walked}/${level}`;

@@ -128,7 +128,10 @@ export class OpcuaConnection {
     created.then(
       // The server ends a subscription on its own only when something is wrong (e.g. BadTimeout
       // after missed publishes): start over, so that every device's monitored items come back.
-      (sub) => sub.on('status_changed', (status) => this.lost(generation, `subscription on ${this.label} ended by the server (${status.name})`)),
+      (sub) =>
+        sub.on('status_changed', (status) =>
+          this.lost(generation, `subscription on ${this.label} ended by the server (${status.name})`),
+        ),
       () => this.subscriptions.delete(publishingIntervalMs),
     );
     return created;
@@ -179,17 +182,27 @@ export class OpcuaConnection {
     if (generation !== this.generation) return;
     const client = this.createClient(this.pki);
     this.client = client;
-    client.on('close', (err?: Error | null) => this.lost(generation, `connection to ${this.label} closed${err ? `: ${firstLine(errorText(err))}` : ''}`));
+    client.on('close', (err?: Error | null) =>
+      this.lost(generation, `connection to ${this.label} closed${err ? `: ${firstLine(errorText(err))}` : ''}`),
+    );
     client.on('connection_lost', () => this.lost(generation, `connection to ${this.label} lost`));
     try {
       await withTimeout(client.connect(this.settings.url), this.settings.timeoutMs * 2, 'connect');
-      const session = await withTimeout(client.createSession(this.identity()), this.settings.timeoutMs * 2, 'create session');
+      const session = await withTimeout(
+        client.createSession(this.identity()),
+        this.settings.timeoutMs * 2,
+        'create session',
+      );
       if (generation !== this.generation) {
         await client.disconnect().catch(() => undefined);
         return;
       }
-      session.on('session_closed', (status) => this.lost(generation, `session on ${this.label} closed by the server (${status?.name ?? 'unknown status'})`));
-      session.on('keepalive_failure', () => this.lost(generation, `session on ${this.label} stopped answering keep-alives`));
+      session.on('session_closed', (status) =>
+        this.lost(generation, `session on ${this.label} closed by the server (${status?.name ?? 'unknown status'})`),
+      );
+      session.on('keepalive_failure', () =>
+        this.lost(generation, `session on ${this.label} stopped answering keep-alives`),
+      );
       this.current = session;
       if (this.attempt > 0) this.deps.onReconnect();
       this.attempt = 0;
@@ -245,7 +258,9 @@ export class OpcuaConnection {
     const pki = this.pki;
     this.pki = undefined;
     if (!pki) return;
-    const done = Promise.all(this.disposing).then(() => pki.dispose()).catch(() => undefined);
+    const done = Promise.all(this.disposing)
+      .then(() => pki.dispose())
+      .catch(() => undefined);
     this.disposing.push(done);
     void done.then(() => {
       this.disposing = this.disposing.filter((p) => p !== done);

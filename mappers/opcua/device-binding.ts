@@ -52,8 +52,7 @@ export class DeviceBinding implements ConnectionListener {
     private readonly metrics: OpcuaMetrics,
     /** This device's own `subscribe` setting (devices sharing a session may differ). */
     private readonly subscribes: boolean,
-  ) {
-  }
+  ) {}
 
   async up(session: ClientSession): Promise<void> {
     const epoch = ++this.epoch;
@@ -105,16 +104,32 @@ export class DeviceBinding implements ConnectionListener {
     const session = this.connection.session;
     if (!session) throw opcuaErrors.create('KEDGE_OPCUA_NOT_CONNECTED', `${what}: ${this.connection.downReason}`);
     const item = this.items.find((i) => i.property.name === property);
-    if (!item) throw opcuaErrors.create('KEDGE_OPCUA_WRITE_REJECTED', `${what}: ${this.unresolved.get(property) ?? 'the device is still being set up on the session'}`);
+    if (!item)
+      throw opcuaErrors.create(
+        'KEDGE_OPCUA_WRITE_REJECTED',
+        `${what}: ${this.unresolved.get(property) ?? 'the device is still being set up on the session'}`,
+      );
     const dataType = await this.connection.dataTypeOf(session, item.nodeId).catch((err: unknown) => {
-      throw opcuaErrors.create('KEDGE_OPCUA_WRITE_REJECTED', `${what}: cannot read the DataType of ${item.nodeId}: ${errorText(err)}`, { cause: err });
+      throw opcuaErrors.create(
+        'KEDGE_OPCUA_WRITE_REJECTED',
+        `${what}: cannot read the DataType of ${item.nodeId}: ${errorText(err)}`,
+        { cause: err },
+      );
     });
     const variant = variantFor(dataType, value, what);
-    const status = await session.write({ nodeId: item.nodeId, attributeId: AttributeIds.Value, value: { value: variant } });
+    const status = await session.write({
+      nodeId: item.nodeId,
+      attributeId: AttributeIds.Value,
+      value: { value: variant },
+    });
     if (!status.isGood()) {
-      throw opcuaErrors.create('KEDGE_OPCUA_WRITE_REJECTED', `${what}: the server refused writing ${JSON.stringify(value)} to ${item.nodeId}: ${status.name}`, {
-        detail: { statusCode: status.name, nodeId: item.nodeId },
-      });
+      throw opcuaErrors.create(
+        'KEDGE_OPCUA_WRITE_REJECTED',
+        `${what}: the server refused writing ${JSON.stringify(value)} to ${item.nodeId}: ${status.name}`,
+        {
+          detail: { statusCode: status.name, nodeId: item.nodeId },
+        },
+      );
     }
     const dv = await session.read({ nodeId: item.nodeId, attributeId: AttributeIds.Value });
     return readingOf(item.property, dv, this.ctx.clock.now());
@@ -140,7 +155,15 @@ export class DeviceBinding implements ConnectionListener {
     this.unresolved = unresolved;
     if (unresolved.size === 0) return;
     const now = this.ctx.clock.now();
-    this.emit([...unresolved].map(([name, reason]) => ({ property: name, value: null, quality: 'bad' as const, ts: now, reason })));
+    this.emit(
+      [...unresolved].map(([name, reason]) => ({
+        property: name,
+        value: null,
+        quality: 'bad' as const,
+        ts: now,
+        reason,
+      })),
+    );
   }
 
   private async subscribe(session: ClientSession, byCycle: Map<number, Item[]>, epoch: number): Promise<void> {
@@ -174,7 +197,13 @@ export class DeviceBinding implements ConnectionListener {
     group.monitoredItems.forEach((mi, index) => {
       const q = qualityOf(mi.statusCode);
       if (q.quality !== 'bad') return;
-      this.queue({ property: items[index]!.property.name, value: null, quality: 'bad', ts: this.ctx.clock.now(), reason: q.reason! });
+      this.queue({
+        property: items[index]!.property.name,
+        value: null,
+        quality: 'bad',
+        ts: this.ctx.clock.now(),
+        reason: q.reason!,
+      });
     });
   }
 
@@ -194,7 +223,15 @@ export class DeviceBinding implements ConnectionListener {
           // A dead channel is reported by the connection; anything else makes this poll's values bad.
           if (epoch === this.epoch && this.connection.session === session) {
             const now = this.ctx.clock.now();
-            this.emit(items.map((i) => ({ property: i.property.name, value: null, quality: 'bad' as const, ts: now, reason: `read failed: ${errorText(err)}` })));
+            this.emit(
+              items.map((i) => ({
+                property: i.property.name,
+                value: null,
+                quality: 'bad' as const,
+                ts: now,
+                reason: `read failed: ${errorText(err)}`,
+              })),
+            );
           }
         } finally {
           inFlight = false;

@@ -43,7 +43,8 @@ export class OpcuaDriver implements ProtocolDriver {
   }
 
   async addDevice(device: DeviceInstance): Promise<void> {
-    if (!this.started || !this.metrics) throw opcuaErrors.create('KEDGE_OPCUA_NOT_CONNECTED', `device ${device.id}: the OPC UA driver is not started`);
+    if (!this.started || !this.metrics)
+      throw opcuaErrors.create('KEDGE_OPCUA_NOT_CONNECTED', `device ${device.id}: the OPC UA driver is not started`);
     if (this.devices.has(device.id)) await this.removeDevice(device.id);
     const settings = settingsOf(device);
     const nodes = nodeBindingsOf(device);
@@ -52,7 +53,11 @@ export class OpcuaDriver implements ProtocolDriver {
     if (!connection) {
       const metrics = this.metrics;
       connection = new OpcuaConnection(settings, {
-        openPki: () => openClientPki(this.ctx.dataDir, settings.acceptUnknownServerCertificates ?? this.options.acceptUnknownServerCertificates ?? true),
+        openPki: () =>
+          openClientPki(
+            this.ctx.dataDir,
+            settings.acceptUnknownServerCertificates ?? this.options.acceptUnknownServerCertificates ?? true,
+          ),
         clock: this.ctx.clock,
         logger: this.ctx.logger,
         backoff: this.options.backoff ?? DEFAULT_BACKOFF,
@@ -61,7 +66,10 @@ export class OpcuaDriver implements ProtocolDriver {
       this.connections.set(key, connection);
       metrics.sessions.set(this.connections.size);
     } else if (connection.settings.timeoutMs !== settings.timeoutMs) {
-      this.ctx.logger.warn({ device: device.id, server: connection.label }, 'device shares a session opened with another timeout; the first device\'s applies');
+      this.ctx.logger.warn(
+        { device: device.id, server: connection.label },
+        "device shares a session opened with another timeout; the first device's applies",
+      );
     }
     const binding = new DeviceBinding(device, nodes, connection, this.ctx, this.metrics, settings.subscribe);
     this.devices.set(device.id, { binding, key });
@@ -84,7 +92,8 @@ export class OpcuaDriver implements ProtocolDriver {
 
   async write(deviceId: string, property: string, value: PropertyValue): Promise<DriverReading> {
     const entry = this.devices.get(deviceId);
-    if (!entry) throw opcuaErrors.create('KEDGE_OPCUA_UNKNOWN_DEVICE', `device ${deviceId} is not served by the OPC UA driver`);
+    if (!entry)
+      throw opcuaErrors.create('KEDGE_OPCUA_UNKNOWN_DEVICE', `device ${deviceId} is not served by the OPC UA driver`);
     return entry.binding.write(property, value);
   }
 

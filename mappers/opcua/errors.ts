@@ -12,7 +12,7 @@ export const opcuaErrors = defineErrors({
   KEDGE_OPCUA_UNKNOWN_PROPERTY: 'The property is not declared on the device (spec.properties with an OPC UA visitor).',
   KEDGE_OPCUA_READ_ONLY: 'The property is ReadOnly in the DeviceModel; make it ReadWrite to write it.',
   KEDGE_OPCUA_BAD_WRITE_VALUE:
-    'The value does not fit the variable\'s OPC UA data type (range, whole number, date); check the desired value.',
+    "The value does not fit the variable's OPC UA data type (range, whole number, date); check the desired value.",
   KEDGE_OPCUA_WRITE_REJECTED:
     'The server refused the write; the status name says why (e.g. BadNotWritable, BadUserAccessDenied, BadTypeMismatch).',
   KEDGE_OPCUA_SIM_MODEL:

@@ -15,7 +15,8 @@ const RANK = { good: 0, uncertain: 1, bad: 2 } as const;
 export function readingOf(property: PropertyInstance, dv: DataValue, now: number): DriverReading {
   const ts = dv.sourceTimestamp?.getTime() ?? dv.serverTimestamp?.getTime() ?? now;
   const status = qualityOf(dv.statusCode);
-  if (status.quality === 'bad') return { property: property.name, value: null, quality: 'bad', ts, reason: status.reason! };
+  if (status.quality === 'bad')
+    return { property: property.name, value: null, quality: 'bad', ts, reason: status.reason! };
   const mapped = mapVariant(dv.value, property.type);
   const quality = RANK[mapped.quality] >= RANK[status.quality] ? mapped.quality : status.quality;
   const reason = mapped.reason ?? status.reason;

@@ -11,7 +11,14 @@ function oneOf<const T extends readonly string[]>(values: T, description: string
   return Type.Union(values.map((v) => Type.Literal(v)) as never, { description }) as never;
 }
 
-export const OPCUA_SECURITY_POLICIES = ['None', 'Basic128Rsa15', 'Basic256', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss'] as const;
+export const OPCUA_SECURITY_POLICIES = [
+  'None',
+  'Basic128Rsa15',
+  'Basic256',
+  'Basic256Sha256',
+  'Aes128_Sha256_RsaOaep',
+  'Aes256_Sha256_RsaPss',
+] as const;
 export const OPCUA_SECURITY_MODES = ['None', 'Sign', 'SignAndEncrypt'] as const;
 
 export const OpcuaDeviceConfigSchema = Type.Object(
@@ -28,7 +35,9 @@ export const OpcuaDeviceConfigSchema = Type.Object(
     certificate: Type.Optional(Type.String({ minLength: 1, description: 'Client certificate file (PEM/DER).' })),
     privateKey: Type.Optional(Type.String({ minLength: 1, description: 'Client private key file.' })),
     timeout: Type.Optional(Type.Integer({ minimum: 1, description: 'Request timeout in ms.' })),
-    subscribe: Type.Optional(Type.Boolean({ description: 'kedge: monitored items instead of polling (default true).' })),
+    subscribe: Type.Optional(
+      Type.Boolean({ description: 'kedge: monitored items instead of polling (default true).' }),
+    ),
     acceptUnknownServerCertificates: Type.Optional(
       Type.Boolean({
         description:
@@ -44,7 +53,8 @@ export const OpcuaVisitorConfigSchema = Type.Object(
   {
     nodeID: Type.Optional(
       Type.String({
-        pattern: '^((ns=[0-9]+|nsu=[^;]+);)?(i=[0-9]+|s=.+|g=[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|b=[A-Za-z0-9+/=]+)$',
+        pattern:
+          '^((ns=[0-9]+|nsu=[^;]+);)?(i=[0-9]+|s=.+|g=[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|b=[A-Za-z0-9+/=]+)$',
         description: 'Node id, e.g. ns=2;s=Temperature or ns=2;i=3.',
         'x-kedge-expected': 'an OPC UA node id such as ns=2;s=Temperature or ns=2;i=1001',
       }),
@@ -60,13 +70,21 @@ export function checkOpcuaDevice(c: OpcuaDeviceConfig): SchemaIssue[] {
   const policy = c.securityPolicy ?? 'None';
   const mode = c.securityMode ?? 'None';
   if (mode !== 'None' && policy === 'None') {
-    issues.push(issue(['securityMode'], `securityMode ${mode} needs a securityPolicy other than None (e.g. Basic256Sha256)`));
+    issues.push(
+      issue(['securityMode'], `securityMode ${mode} needs a securityPolicy other than None (e.g. Basic256Sha256)`),
+    );
   } else if (policy !== 'None' && mode === 'None') {
     issues.push(issue(['securityPolicy'], `securityPolicy ${policy} needs securityMode Sign or SignAndEncrypt`));
   }
-  if (c.password !== undefined && c.userName === undefined) issues.push(issue(['password'], 'password is given without userName'));
+  if (c.password !== undefined && c.userName === undefined)
+    issues.push(issue(['password'], 'password is given without userName'));
   if ((c.certificate === undefined) !== (c.privateKey === undefined)) {
-    issues.push(issue([c.certificate === undefined ? 'privateKey' : 'certificate'], 'certificate and privateKey go together; give both or neither'));
+    issues.push(
+      issue(
+        [c.certificate === undefined ? 'privateKey' : 'certificate'],
+        'certificate and privateKey go together; give both or neither',
+      ),
+    );
   }
   return issues;
 }

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { DeviceInstance } from '../../src/model/index.js';
 import { nodeBindingsOf, sessionKey, sessionLabel, settingsOf } from './settings.js';
 
-function device(config: Record<string, unknown>, visitor: Record<string, unknown> = { nodeID: 'ns=1;s=T' }): DeviceInstance {
+function device(
+  config: Record<string, unknown>,
+  visitor: Record<string, unknown> = { nodeID: 'ns=1;s=T' },
+): DeviceInstance {
   return {
     id: 'default/oven',
     namespace: 'default',
@@ -11,7 +14,15 @@ function device(config: Record<string, unknown>, visitor: Record<string, unknown
     protocol: 'opcua',
     protocolConfig: config,
     properties: [
-      { name: 'temp', type: 'DOUBLE', accessMode: 'ReadOnly', visitor, collectCycleMs: 1000, reportCycleMs: 1000, reportToCloud: true },
+      {
+        name: 'temp',
+        type: 'DOUBLE',
+        accessMode: 'ReadOnly',
+        visitor,
+        collectCycleMs: 1000,
+        reportCycleMs: 1000,
+        reportToCloud: true,
+      },
     ],
   };
 }
@@ -29,7 +40,9 @@ describe('settingsOf', () => {
 
   it('rejects a missing URL and a mode without policy, naming the device', () => {
     expect(() => settingsOf(device({}))).toThrow(/device default\/oven: protocol.configData.url/);
-    expect(() => settingsOf(device({ url: 'opc.tcp://h:1', securityMode: 'Sign' }))).toThrow(/securityMode Sign and securityPolicy None/);
+    expect(() => settingsOf(device({ url: 'opc.tcp://h:1', securityMode: 'Sign' }))).toThrow(
+      /securityMode Sign and securityPolicy None/,
+    );
   });
 });
 
@@ -49,15 +62,23 @@ describe('sessionKey', () => {
     const strict = settingsOf(device({ url: 'opc.tcp://h:1', acceptUnknownServerCertificates: false }));
     expect(strict.acceptUnknownServerCertificates).toBe(false);
     expect(sessionKey(strict)).not.toBe(sessionKey(a));
-    expect(sessionKey(settingsOf(device({ url: 'opc.tcp://h:1', acceptUnknownServerCertificates: true })))).not.toBe(sessionKey(strict));
+    expect(sessionKey(settingsOf(device({ url: 'opc.tcp://h:1', acceptUnknownServerCertificates: true })))).not.toBe(
+      sessionKey(strict),
+    );
   });
 });
 
 describe('nodeBindingsOf', () => {
   it('takes nodeID, else browseName, and names a property with neither', () => {
     expect(nodeBindingsOf(device({ url: 'opc.tcp://h:1' }))).toEqual([{ property: 'temp', nodeId: 'ns=1;s=T' }]);
-    expect(nodeBindingsOf(device({ url: 'opc.tcp://h:1' }, { nodeID: 'ns=1;s=T', browseName: 'X' }))).toEqual([{ property: 'temp', nodeId: 'ns=1;s=T' }]);
-    expect(nodeBindingsOf(device({ url: 'opc.tcp://h:1' }, { browseName: 'Oven/T' }))).toEqual([{ property: 'temp', browsePath: 'Oven/T' }]);
-    expect(() => nodeBindingsOf(device({ url: 'opc.tcp://h:1' }, {}))).toThrow(/device default\/oven property temp: visitors.configData needs nodeID .* or browseName/);
+    expect(nodeBindingsOf(device({ url: 'opc.tcp://h:1' }, { nodeID: 'ns=1;s=T', browseName: 'X' }))).toEqual([
+      { property: 'temp', nodeId: 'ns=1;s=T' },
+    ]);
+    expect(nodeBindingsOf(device({ url: 'opc.tcp://h:1' }, { browseName: 'Oven/T' }))).toEqual([
+      { property: 'temp', browsePath: 'Oven/T' },
+    ]);
+    expect(() => nodeBindingsOf(device({ url: 'opc.tcp://h:1' }, {}))).toThrow(
+      /device default\/oven property temp: visitors.configData needs nodeID .* or browseName/,
+    );
   });
 });

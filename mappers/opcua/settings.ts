@@ -27,7 +27,10 @@ export const DEFAULT_TIMEOUT_MS = 5000;
 export function settingsOf(device: DeviceInstance): ConnectionSettings {
   const c = device.protocolConfig as Partial<OpcuaDeviceConfig>;
   if (typeof c.url !== 'string' || !c.url.startsWith('opc.tcp://')) {
-    throw opcuaErrors.create('KEDGE_OPCUA_INVALID_CONFIG', `device ${device.id}: protocol.configData.url must be opc.tcp://host:port, got ${JSON.stringify(c.url)}`);
+    throw opcuaErrors.create(
+      'KEDGE_OPCUA_INVALID_CONFIG',
+      `device ${device.id}: protocol.configData.url must be opc.tcp://host:port, got ${JSON.stringify(c.url)}`,
+    );
   }
   const settings: ConnectionSettings = {
     url: c.url,
@@ -46,7 +49,8 @@ export function settingsOf(device: DeviceInstance): ConnectionSettings {
   if (c.password !== undefined) settings.password = c.password;
   if (c.certificate !== undefined) settings.certificate = c.certificate;
   if (c.privateKey !== undefined) settings.privateKey = c.privateKey;
-  if (c.acceptUnknownServerCertificates !== undefined) settings.acceptUnknownServerCertificates = c.acceptUnknownServerCertificates;
+  if (c.acceptUnknownServerCertificates !== undefined)
+    settings.acceptUnknownServerCertificates = c.acceptUnknownServerCertificates;
   return settings;
 }
 
@@ -57,7 +61,16 @@ export function settingsOf(device: DeviceInstance): ConnectionSettings {
  */
 export function sessionKey(s: ConnectionSettings): string {
   // The trust policy too: a device that accepts only trusted certificates never shares a session opened by one that accepts any.
-  const identity = JSON.stringify([s.url, s.securityPolicy, s.securityMode, s.userName ?? '', s.password ?? '', s.certificate ?? '', s.privateKey ?? '', s.acceptUnknownServerCertificates ?? null]);
+  const identity = JSON.stringify([
+    s.url,
+    s.securityPolicy,
+    s.securityMode,
+    s.userName ?? '',
+    s.password ?? '',
+    s.certificate ?? '',
+    s.privateKey ?? '',
+    s.acceptUnknownServerCertificates ?? null,
+  ]);
   return createHash('sha256').update(identity).digest('hex').slice(0, 16);
 }
 

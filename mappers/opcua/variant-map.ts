@@ -80,7 +80,10 @@ function scalarOf(variant: Variant, type: PropertyType): Raw {
     case DataType.ByteString:
       return { value: Buffer.isBuffer(v) ? v.toString('base64') : '' };
     default:
-      return { value: null, reason: `OPC UA type ${DataType[variant.dataType] ?? variant.dataType} has no kedge property type` };
+      return {
+        value: null,
+        reason: `OPC UA type ${DataType[variant.dataType] ?? variant.dataType} has no kedge property type`,
+      };
   }
 }
 
@@ -106,12 +109,17 @@ function coerce(value: PropertyValue, type: PropertyType): Mapped {
       const n = typeof value === 'boolean' ? Number(value) : typeof value === 'number' ? value : Number(value);
       if (!Number.isFinite(n)) return bad(`${JSON.stringify(value)} is not a number for an INT property`);
       if (Number.isInteger(n)) return { value: n, quality: 'good' };
-      return { value: Math.round(n), quality: 'uncertain', reason: `${n} rounded to a whole number for an INT property` };
+      return {
+        value: Math.round(n),
+        quality: 'uncertain',
+        reason: `${n} rounded to a whole number for an INT property`,
+      };
     }
     case 'FLOAT':
     case 'DOUBLE': {
       const n = typeof value === 'boolean' ? Number(value) : typeof value === 'number' ? value : Number(value);
-      if (Number.isNaN(n) && typeof value === 'string') return bad(`${JSON.stringify(value)} is not a number for a ${type} property`);
+      if (Number.isNaN(n) && typeof value === 'string')
+        return bad(`${JSON.stringify(value)} is not a number for a ${type} property`);
       return { value: n, quality: 'good' };
     }
     case 'BOOLEAN':

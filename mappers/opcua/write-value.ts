@@ -21,9 +21,13 @@ const INT_RANGES: Partial<Record<DataType, [number, number]>> = {
  */
 export function variantFor(dataType: DataType, value: PropertyValue, what: string): Variant {
   const fail = (expected: string) =>
-    opcuaErrors.create('KEDGE_OPCUA_BAD_WRITE_VALUE', `${what}: ${JSON.stringify(value)} cannot be written as ${DataType[dataType]}: expected ${expected}`, {
-      detail: { dataType: DataType[dataType], value },
-    });
+    opcuaErrors.create(
+      'KEDGE_OPCUA_BAD_WRITE_VALUE',
+      `${what}: ${JSON.stringify(value)} cannot be written as ${DataType[dataType]}: expected ${expected}`,
+      {
+        detail: { dataType: DataType[dataType], value },
+      },
+    );
   const range = INT_RANGES[dataType];
   if (range) {
     const n = typeof value === 'boolean' ? Number(value) : Number(value);

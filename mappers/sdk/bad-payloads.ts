@@ -12,7 +12,10 @@ export class BadPayloads {
   private readonly logged = new Set<string>();
   private total = 0;
 
-  constructor(registry: Registry, private readonly logger: Logger) {
+  constructor(
+    registry: Registry,
+    private readonly logger: Logger,
+  ) {
     this.counter = counter(registry, {
       name: 'kedge_mapper_bad_payloads_total',
       help: 'MQTT payloads the mapper refused, by subscription filter and reason',
@@ -27,7 +30,10 @@ export class BadPayloads {
     const key = `${filter}\u0000${reason}`;
     if (this.logged.has(key)) return;
     this.logged.add(key);
-    this.logger.warn({ filter, topic, reason, detail }, `refused payload on ${topic}: ${detail} (further ${reason} on ${filter} are only counted)`);
+    this.logger.warn(
+      { filter, topic, reason, detail },
+      `refused payload on ${topic}: ${detail} (further ${reason} on ${filter} are only counted)`,
+    );
   }
 
   get count(): number {

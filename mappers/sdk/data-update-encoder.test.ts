@@ -15,7 +15,8 @@ const readings: DriverReading[] = [
   { property: 'x', value: false, quality: 'bad', ts: 7, reason: '' },
 ];
 const ID = '3f1c1f7e-9b3a-4f6e-8d5c-2a1b0c9d8e7f';
-const expected = (id: string, ts: number, rs: readonly DriverReading[]): string => JSON.stringify({ event_id: id, timestamp: ts, readings: rs.map(toRaw) });
+const expected = (id: string, ts: number, rs: readonly DriverReading[]): string =>
+  JSON.stringify({ event_id: id, timestamp: ts, readings: rs.map(toRaw) });
 
 describe('DataUpdateEncoder', () => {
   it('writes a data update exactly as JSON.stringify of the DataUpdate object', () => {
@@ -28,12 +29,30 @@ describe('DataUpdateEncoder', () => {
   it('leaves out members beyond the contract and undefined ones, as toRaw and JSON.stringify do', () => {
     const extra = { ...readings[0]!, debug: 1 } as DriverReading;
     const partial = { property: 'p', value: undefined, quality: 'odd', ts: 3 } as unknown as DriverReading;
-    expect(new DataUpdateEncoder().encode(ID, 1, [extra, partial]).toString()).toBe(expected(ID, 1, [readings[0]!, partial]));
+    expect(new DataUpdateEncoder().encode(ID, 1, [extra, partial]).toString()).toBe(
+      expected(ID, 1, [readings[0]!, partial]),
+    );
   });
 
   it('matches JSON.stringify on random readings, and each result is its own copy', () => {
     const encoder = new DataUpdateEncoder();
-    const values = [0, 1, -1, 7.25, -1e-7, 123_456_789_012, 2 ** 53, -(2 ** 53) + 1, 1 / 3, true, false, null, '', 'ü"\\', Number.NaN];
+    const values = [
+      0,
+      1,
+      -1,
+      7.25,
+      -1e-7,
+      123_456_789_012,
+      2 ** 53,
+      -(2 ** 53) + 1,
+      1 / 3,
+      true,
+      false,
+      null,
+      '',
+      'ü"\\',
+      Number.NaN,
+    ];
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
     const earlier: Array<[Buffer, string]> = [];
     for (let round = 0; round < 200; round++) {
@@ -52,7 +71,12 @@ describe('DataUpdateEncoder', () => {
   });
 
   it('grows past its first buffer for a large update', () => {
-    const many: DriverReading[] = Array.from({ length: 2000 }, (_, i) => ({ property: `property-with-a-long-name-${i}`, value: i / 7, quality: 'good', ts: 1_764_100_000_000 + i }));
+    const many: DriverReading[] = Array.from({ length: 2000 }, (_, i) => ({
+      property: `property-with-a-long-name-${i}`,
+      value: i / 7,
+      quality: 'good',
+      ts: 1_764_100_000_000 + i,
+    }));
     const out = new DataUpdateEncoder().encode(ID, 9, many);
     expect(out.length).toBeGreaterThan(16 * 1024);
     expect(out.toString()).toBe(expected(ID, 9, many));

@@ -36,7 +36,11 @@ export class DesiredWriter {
     private readonly logger: Logger,
     registry: Registry,
   ) {
-    this.outcomes = counter(registry, { name: 'kedge_mapper_writes_total', help: 'Desired-value writes, by outcome', labelNames: ['outcome'] });
+    this.outcomes = counter(registry, {
+      name: 'kedge_mapper_writes_total',
+      help: 'Desired-value writes, by outcome',
+      labelNames: ['outcome'],
+    });
   }
 
   onDelta(topic: string, payload: Buffer): void {
@@ -59,8 +63,11 @@ export class DesiredWriter {
       else accepted.push({ property, desired });
     }
     // A driver that can combine writes gets the delta's values together (Modbus: one FC15 for adjacent coils).
-    if (hosted.driver.writeMany && accepted.length > 1) this.queue.submitAll(where.id, accepted, (fresh) => this.writeAll(where.id, fresh));
-    else for (const { property, desired } of accepted) this.queue.submit(where.id, property, desired, () => this.write(where.id, property, desired));
+    if (hosted.driver.writeMany && accepted.length > 1)
+      this.queue.submitAll(where.id, accepted, (fresh) => this.writeAll(where.id, fresh));
+    else
+      for (const { property, desired } of accepted)
+        this.queue.submit(where.id, property, desired, () => this.write(where.id, property, desired));
   }
 
   drain(): Promise<void> {
@@ -88,7 +95,12 @@ export class DesiredWriter {
       return;
     }
     try {
-      this.succeed(deviceId, property, desired, await hosted.driver.write(deviceId, property, parsePropertyValue(declared.type, desired)));
+      this.succeed(
+        deviceId,
+        property,
+        desired,
+        await hosted.driver.write(deviceId, property, parsePropertyValue(declared.type, desired)),
+      );
     } catch (err) {
       this.failedWrite(deviceId, property, desired, err);
     }
@@ -116,11 +128,20 @@ export class DesiredWriter {
     }
     if (writes.length === 0) return;
     try {
-      const results = await writeMany(deviceId, writes.map(({ property, value }) => ({ property, value })));
+      const results = await writeMany(
+        deviceId,
+        writes.map(({ property, value }) => ({ property, value })),
+      );
       writes.forEach(({ property, desired }, i) => {
         const result = results[i];
         if (result?.status === 'fulfilled') this.succeed(deviceId, property, desired, result.value);
-        else this.failedWrite(deviceId, property, desired, result ? result.reason : new Error('the driver returned no result'));
+        else
+          this.failedWrite(
+            deviceId,
+            property,
+            desired,
+            result ? result.reason : new Error('the driver returned no result'),
+          );
       });
     } catch (err) {
       for (const { property, desired } of writes) this.failedWrite(deviceId, property, desired, err);
@@ -134,7 +155,13 @@ export class DesiredWriter {
   }
 
   private failedWrite(deviceId: string, property: string, desired: string, err: unknown): void {
-    this.fail(deviceId, property, desired, `writing ${desired} to ${deviceId} property ${property} failed: ${errorText(err)}`, 'failed');
+    this.fail(
+      deviceId,
+      property,
+      desired,
+      `writing ${desired} to ${deviceId} property ${property} failed: ${errorText(err)}`,
+      'failed',
+    );
   }
 
   private fail(deviceId: string, property: string, desired: string, reason: string, outcome: string): void {

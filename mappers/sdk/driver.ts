@@ -57,7 +57,10 @@ export interface ProtocolDriver {
    * may combine them into fewer requests. One settled result per write, in order, each as `write`
    * would have resolved or rejected for that property alone.
    */
-  writeMany?(deviceId: string, writes: ReadonlyArray<{ property: string; value: PropertyValue }>): Promise<Array<PromiseSettledResult<DriverReading>>>;
+  writeMany?(
+    deviceId: string,
+    writes: ReadonlyArray<{ property: string; value: PropertyValue }>,
+  ): Promise<Array<PromiseSettledResult<DriverReading>>>;
 }
 
 /** How a protocol is registered: loaded lazily so a process never imports unused drivers. */

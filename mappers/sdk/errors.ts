@@ -12,7 +12,8 @@ export const mapperErrors = defineErrors({
     'The device in the device set does not satisfy its protocol schema; run kedge validate on its YAML.',
   KEDGE_MAPPER_UNKNOWN_DEVICE: 'The device is not hosted by this mapper (not in the applied device set).',
   KEDGE_MAPPER_UNKNOWN_PROPERTY: 'The property is not declared for this device; check the Device and DeviceModel.',
-  KEDGE_MAPPER_READ_ONLY: 'The property is ReadOnly in the DeviceModel; only ReadWrite properties accept desired values.',
+  KEDGE_MAPPER_READ_ONLY:
+    'The property is ReadOnly in the DeviceModel; only ReadWrite properties accept desired values.',
   KEDGE_MAPPER_BAD_VALUE: 'The desired value does not parse as the property type; fix the desired value.',
   KEDGE_MAPPER_METRICS_LISTEN: 'The metrics port is in use or not allowed; choose another --metrics-port.',
 });

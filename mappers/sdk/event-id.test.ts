@@ -16,5 +16,4 @@ describe('eventIds', () => {
     const b = eventIds();
     expect(a().slice(0, 23)).not.toBe(b().slice(0, 23));
   });
-
 });

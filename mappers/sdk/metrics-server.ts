@@ -4,7 +4,10 @@ import type { Registry } from 'prom-client';
 import { mapperErrors } from './errors.js';
 
 /** `/metrics` for Prometheus on 127.0.0.1 only: metrics name devices, they stay on the node. */
-export async function serveMetrics(registry: Registry, port: number): Promise<{ port: number; close(): Promise<void> }> {
+export async function serveMetrics(
+  registry: Registry,
+  port: number,
+): Promise<{ port: number; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
       res.writeHead(404).end('not found: GET /metrics\n');
@@ -16,14 +19,23 @@ export async function serveMetrics(registry: Registry, port: number): Promise<{ 
     );
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(mapperErrors.create('KEDGE_MAPPER_METRICS_LISTEN', `cannot serve metrics on 127.0.0.1:${port}: ${err.message}`, { cause: err })));
+    server.once('error', (err) =>
+      reject(
+        mapperErrors.create(
+          'KEDGE_MAPPER_METRICS_LISTEN',
+          `cannot serve metrics on 127.0.0.1:${port}: ${err.message}`,
+          { cause: err },
+        ),
+      ),
+    );
     server.listen(port, '127.0.0.1', () => resolve());
   });
   return {
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -18,7 +18,11 @@ export interface MapperMqttOptions {
  * `mqtt.connect`. Both speak MQTT 3.1.1 (aedes speaks nothing newer) with a clean session.
  * The client is connecting when this returns; 'connect' tells when it is up.
  */
-export async function connectMqtt(url: string, options: MapperMqttOptions, env: NodeJS.ProcessEnv = process.env): Promise<MapperMqtt> {
+export async function connectMqtt(
+  url: string,
+  options: MapperMqttOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<MapperMqtt> {
   const plain = plainTcp(url, env);
   if (plain) return new LiteMqttClient({ ...plain, ...options, clean: true }).start();
   const { default: mqtt } = await import('mqtt');
@@ -52,7 +56,12 @@ class MqttJsClient extends EventEmitter<MqttEvents> implements MapperMqtt {
     return this.client.connected;
   }
 
-  publish(topic: string, payload: Buffer | string, options: { qos: 0 | 1; retain?: boolean }, done: (err?: Error) => void): boolean {
+  publish(
+    topic: string,
+    payload: Buffer | string,
+    options: { qos: 0 | 1; retain?: boolean },
+    done: (err?: Error) => void,
+  ): boolean {
     if (!this.client.connected) {
       done(new Error('not connected to the MQTT broker'));
       return false;
@@ -73,17 +82,26 @@ class MqttJsClient extends EventEmitter<MqttEvents> implements MapperMqtt {
 const noLog = (): void => undefined;
 
 /** Host, port and credentials of a plain TCP broker URL, or undefined when mqtt.connect is needed. */
-export function plainTcp(url: string, env: NodeJS.ProcessEnv = process.env): { host: string; port: number; username?: string; password?: string } | undefined {
+export function plainTcp(
+  url: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { host: string; port: number; username?: string; password?: string } | undefined {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     return undefined; // mqtt.connect reports it
   }
-  if ((parsed.protocol !== 'mqtt:' && parsed.protocol !== 'tcp:') || env.MQTTJS_SOCKS_PROXY || parsed.search !== '') return undefined;
+  if ((parsed.protocol !== 'mqtt:' && parsed.protocol !== 'tcp:') || env.MQTTJS_SOCKS_PROXY || parsed.search !== '')
+    return undefined;
   const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1') || 'localhost';
   const port = parsed.port === '' ? 1883 : Number(parsed.port);
   const username = parsed.username === '' ? undefined : decodeURIComponent(parsed.username);
   const password = parsed.password === '' ? undefined : decodeURIComponent(parsed.password);
-  return { host, port, ...(username === undefined ? {} : { username }), ...(password === undefined ? {} : { password }) };
+  return {
+    host,
+    port,
+    ...(username === undefined ? {} : { username }),
+    ...(password === undefined ? {} : { password }),
+  };
 }

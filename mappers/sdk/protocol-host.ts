@@ -54,7 +54,10 @@ export class ProtocolHost {
   offer(set: MapperDeviceSet): Promise<void> {
     if (this.stopped) return Promise.resolve();
     if (set.version < this.appliedVersion || (this.waiting && set.version < this.waiting.version)) {
-      this.logger.info({ protocol: this.protocol, version: set.version, applied: this.appliedVersion }, 'ignoring an older device set');
+      this.logger.info(
+        { protocol: this.protocol, version: set.version, applied: this.appliedVersion },
+        'ignoring an older device set',
+      );
       return this.running ?? Promise.resolve();
     }
     this.waiting = set;
@@ -71,7 +74,10 @@ export class ProtocolHost {
     for (const id of this.devices.keys()) this.events.removed(id);
     this.devices.clear();
     this.applied.clear();
-    if (driver) await driver.stop().catch((err: unknown) => this.logger.error({ err: errorText(err) }, `${this.protocol} driver failed to stop`));
+    if (driver)
+      await driver
+        .stop()
+        .catch((err: unknown) => this.logger.error({ err: errorText(err) }, `${this.protocol} driver failed to stop`));
   }
 
   private async drain(): Promise<void> {
@@ -93,7 +99,16 @@ export class ProtocolHost {
     this.appliedVersion = set.version;
     const busy = plan.add.length + plan.change.length + plan.remove.length > 0;
     if (!busy) return;
-    this.logger.info({ protocol: this.protocol, version: set.version, add: plan.add.length, change: plan.change.length, remove: plan.remove.length }, 'applying device set');
+    this.logger.info(
+      {
+        protocol: this.protocol,
+        version: set.version,
+        add: plan.add.length,
+        change: plan.change.length,
+        remove: plan.remove.length,
+      },
+      'applying device set',
+    );
     for (const id of plan.remove) await this.removeDevice(id);
     for (const device of plan.change) await this.removeDevice(device.id);
     const toAdd = [...plan.change, ...plan.add];
@@ -122,7 +137,8 @@ export class ProtocolHost {
         this.events.offline(device.id, reason);
       }
     }
-    for (const id of this.invalid.keys()) if (!seenInvalid.has(id) && !valid.some((d) => d.id === id)) this.invalid.delete(id);
+    for (const id of this.invalid.keys())
+      if (!seenInvalid.has(id) && !valid.some((d) => d.id === id)) this.invalid.delete(id);
     return valid;
   }
 

@@ -25,15 +25,28 @@ export class DevicePublisher {
     private readonly client: () => MapperMqtt | undefined,
     registry: Registry,
   ) {
-    this.published = counter(registry, { name: 'kedge_mapper_messages_published_total', help: 'Messages the mapper published, by kind', labelNames: ['kind'] });
-    this.dropped = counter(registry, { name: 'kedge_mapper_messages_dropped_total', help: 'Messages dropped because the broker was not connected or did not acknowledge in time, by kind', labelNames: ['kind'] });
+    this.published = counter(registry, {
+      name: 'kedge_mapper_messages_published_total',
+      help: 'Messages the mapper published, by kind',
+      labelNames: ['kind'],
+    });
+    this.dropped = counter(registry, {
+      name: 'kedge_mapper_messages_dropped_total',
+      help: 'Messages dropped because the broker was not connected or did not acknowledge in time, by kind',
+      labelNames: ['kind'],
+    });
   }
 
   readings(deviceId: string, readings: readonly DriverReading[]): void {
     // The hot path (one message per device per poll): encoded straight from the driver's readings.
     const client = this.connected('data');
     if (!client) return;
-    this.publish(client, edgeTopics.dataUpdate(deviceId), this.encoder.encode(this.eventId(), Date.now(), readings), 'data');
+    this.publish(
+      client,
+      edgeTopics.dataUpdate(deviceId),
+      this.encoder.encode(this.eventId(), Date.now(), readings),
+      'data',
+    );
     this.readingsPublished += readings.length;
   }
 
@@ -48,7 +61,11 @@ export class DevicePublisher {
   }
 
   writeResult(deviceId: string, result: Omit<WriteResult, 'event_id' | 'timestamp'>): void {
-    this.send(edgeTopics.writeResult(deviceId), { event_id: this.eventId(), timestamp: Date.now(), ...result }, 'write-result');
+    this.send(
+      edgeTopics.writeResult(deviceId),
+      { event_id: this.eventId(), timestamp: Date.now(), ...result },
+      'write-result',
+    );
   }
 
   /** After a (re)connect: every hosted device's current state again. */

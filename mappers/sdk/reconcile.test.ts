@@ -12,7 +12,15 @@ function device(name: string, offset = 0): DeviceInstance {
     protocol: 'modbus',
     protocolConfig: { ip: '127.0.0.1', port: 502 },
     properties: [
-      { name: 't', type: 'INT', accessMode: 'ReadOnly', visitor: { register: 'HoldingRegister', offset }, collectCycleMs: 1000, reportCycleMs: 1000, reportToCloud: false },
+      {
+        name: 't',
+        type: 'INT',
+        accessMode: 'ReadOnly',
+        visitor: { register: 'HoldingRegister', offset },
+        collectCycleMs: 1000,
+        reportCycleMs: 1000,
+        reportToCloud: false,
+      },
     ],
   };
 }

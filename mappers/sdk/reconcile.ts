@@ -37,5 +37,8 @@ export function planReconcile(applied: ReadonlyMap<string, string>, desired: rea
  * write that the delta asks for.
  */
 function driverView(device: DeviceInstance): unknown {
-  return { ...device, properties: device.properties.map(({ desired: _desired, cleansing: _cleansing, ...rest }) => rest) };
+  return {
+    ...device,
+    properties: device.properties.map(({ desired: _desired, cleansing: _cleansing, ...rest }) => rest),
+  };
 }

@@ -27,7 +27,8 @@ async function unacknowledgingBroker(): Promise<{ port: number; published: strin
     socket.on('data', (chunk) =>
       reader.push(chunk, (p) => {
         if (p.type === PacketType.Connect) socket.write(Buffer.from([PacketType.Connack << 4, 2, 0, 0]));
-        if (p.type === PacketType.Subscribe) socket.write(Buffer.from([PacketType.Suback << 4, 3, p.body[0]!, p.body[1]!, 1]));
+        if (p.type === PacketType.Subscribe)
+          socket.write(Buffer.from([PacketType.Suback << 4, 3, p.body[0]!, p.body[1]!, 1]));
         if (p.type === PacketType.Publish) published.push(p.body.toString('utf8', 2, 2 + p.body.readUInt16BE(0)));
       }),
     );

@@ -125,10 +125,15 @@ export class MapperRuntime implements Module {
   private publishOffline(client: MapperMqtt): Promise<unknown> {
     return new Promise<unknown>((resolve) => {
       const timer = setTimeout(resolve, OFFLINE_ACK_MS);
-      client.publish(edgeTopics.mapperStatus(this.options.name), JSON.stringify(this.status('offline')), RETAINED, () => {
-        clearTimeout(timer);
-        resolve(undefined);
-      });
+      client.publish(
+        edgeTopics.mapperStatus(this.options.name),
+        JSON.stringify(this.status('offline')),
+        RETAINED,
+        () => {
+          clearTimeout(timer);
+          resolve(undefined);
+        },
+      );
     });
   }
 
@@ -172,7 +177,14 @@ export class MapperRuntime implements Module {
   private status(state: MapperStatus['state']): MapperStatus {
     let devices = 0;
     for (const host of this.hosts.values()) devices += host.deviceCount;
-    return { name: this.options.name, protocols: [...this.hosts.keys()], state, pid: process.pid, ts: Date.now(), devices };
+    return {
+      name: this.options.name,
+      protocols: [...this.hosts.keys()],
+      state,
+      pid: process.pid,
+      ts: Date.now(),
+      devices,
+    };
   }
 
   private async connect(): Promise<void> {
@@ -181,7 +193,12 @@ export class MapperRuntime implements Module {
       clientId: `kedge-mapper-${o.name}-${process.pid}`,
       reconnectPeriodMs: o.reconnectPeriodMs ?? 1000,
       connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
-      will: { topic: edgeTopics.mapperStatus(o.name), payload: Buffer.from(JSON.stringify(this.status('offline'))), qos: 1, retain: true },
+      will: {
+        topic: edgeTopics.mapperStatus(o.name),
+        payload: Buffer.from(JSON.stringify(this.status('offline'))),
+        qos: 1,
+        retain: true,
+      },
     });
     this.client = client;
     client.on('connect', () => this.onConnect(client));
@@ -196,7 +213,12 @@ export class MapperRuntime implements Module {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         client.off('connect', onConnect);
-        reject(mapperErrors.create('KEDGE_MAPPER_MQTT_CONNECT', `no connection to ${this.options.mqttUrl} within ${timeoutMs} ms`));
+        reject(
+          mapperErrors.create(
+            'KEDGE_MAPPER_MQTT_CONNECT',
+            `no connection to ${this.options.mqttUrl} within ${timeoutMs} ms`,
+          ),
+        );
       }, timeoutMs);
       const onConnect = () => {
         clearTimeout(timer);
@@ -238,7 +260,12 @@ export class MapperRuntime implements Module {
     }
     const set = checked.value as MapperDeviceSet;
     if (set.protocol.toLowerCase() !== host.protocol || set.node !== this.options.node) {
-      this.bad?.record(topic, 'wrong-device-set', topic, `device set for node ${set.node} protocol ${set.protocol}, this mapper serves node ${this.options.node} protocol ${host.protocol}`);
+      this.bad?.record(
+        topic,
+        'wrong-device-set',
+        topic,
+        `device set for node ${set.node} protocol ${set.protocol}, this mapper serves node ${this.options.node} protocol ${host.protocol}`,
+      );
       return;
     }
     void host.offer(set).then(() => this.publishStatus());

@@ -73,9 +73,17 @@ describe('WriteQueue', () => {
     const gate = deferred();
     const seen: string[][] = [];
     q.submit('d', 'a', '1', () => gate.promise);
-    const queued = q.submitAll('d', [{ property: 'a', desired: '1' }, { property: 'b', desired: '2' }, { property: 'c', desired: '3' }], async (fresh) => {
-      seen.push(fresh.map((v) => v.property));
-    });
+    const queued = q.submitAll(
+      'd',
+      [
+        { property: 'a', desired: '1' },
+        { property: 'b', desired: '2' },
+        { property: 'c', desired: '3' },
+      ],
+      async (fresh) => {
+        seen.push(fresh.map((v) => v.property));
+      },
+    );
     expect(queued.map((v) => v.property)).toEqual(['b', 'c']);
     expect(q.size).toBe(3);
     expect(q.submitAll('d', [{ property: 'b', desired: '2' }], async () => undefined)).toEqual([]);

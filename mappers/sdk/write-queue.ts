@@ -17,7 +17,11 @@ export class WriteQueue {
    * Queues one job for several values of one device (the driver may write them together); values
    * already pending are left out. Returns the values queued (passed to `run`); none -> nothing queued.
    */
-  submitAll<T extends { property: string; desired: string }>(deviceId: string, values: readonly T[], run: (fresh: T[]) => Promise<void>): T[] {
+  submitAll<T extends { property: string; desired: string }>(
+    deviceId: string,
+    values: readonly T[],
+    run: (fresh: T[]) => Promise<void>,
+  ): T[] {
     const fresh = values.filter((v) => !this.pending.has(keyOf(deviceId, v)));
     if (fresh.length === 0) return fresh;
     const keys = fresh.map((v) => keyOf(deviceId, v));

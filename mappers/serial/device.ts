@@ -92,14 +92,22 @@ export class SerialDevice implements LineSubscriber {
   async write(reader: PropertyReader, value: PropertyValue): Promise<DriverReading> {
     const w = reader.writer;
     const where = `device ${this.device.id} property ${reader.property}`;
-    if (!w) throw serialErrors.create('KEDGE_SERIAL_NOT_WRITABLE', `${where}: no writeCommand in its visitor configData`);
+    if (!w)
+      throw serialErrors.create('KEDGE_SERIAL_NOT_WRITABLE', `${where}: no writeCommand in its visitor configData`);
     const bytes = w.bytes(value);
     const ack = w.ack;
-    const sent = ack ? await this.line.request(bytes, (f) => ack.test(f.text), this.o.responseTimeoutMs) : await this.line.send(bytes);
-    if (!sent.ok) throw serialErrors.create('KEDGE_SERIAL_WRITE_FAILED', `${where}: writing ${visible(bytes)}: ${sent.reason}`);
+    const sent = ack
+      ? await this.line.request(bytes, (f) => ack.test(f.text), this.o.responseTimeoutMs)
+      : await this.line.send(bytes);
+    if (!sent.ok)
+      throw serialErrors.create('KEDGE_SERIAL_WRITE_FAILED', `${where}: writing ${visible(bytes)}: ${sent.reason}`);
     const command = this.o.mode === 'request' ? reader.command : undefined;
     const back = await this.line.request(command, (f) => reader.matches(f), this.o.responseTimeoutMs);
-    if (!back.ok) throw serialErrors.create('KEDGE_SERIAL_WRITE_FAILED', `${where}: ${visible(bytes)} written, but no read-back: ${back.reason}`);
+    if (!back.ok)
+      throw serialErrors.create(
+        'KEDGE_SERIAL_WRITE_FAILED',
+        `${where}: ${visible(bytes)} written, but no read-back: ${back.reason}`,
+      );
     return this.extract([reader], back.frame, true)[0]!;
   }
 
@@ -110,7 +118,11 @@ export class SerialDevice implements LineSubscriber {
     try {
       const readings: DriverReading[] = [];
       for (const [command, readers] of byCommand(group.readers)) {
-        const outcome = await this.line.request(command, (f) => readers.some((r) => r.matches(f)), this.o.responseTimeoutMs);
+        const outcome = await this.line.request(
+          command,
+          (f) => readers.some((r) => r.matches(f)),
+          this.o.responseTimeoutMs,
+        );
         readings.push(...this.answer(readers, outcome));
       }
       if (!this.stopped && readings.length > 0) this.ctx.readings(this.device.id, readings);
@@ -149,7 +161,14 @@ export class SerialDevice implements LineSubscriber {
     for (const r of readers) {
       const e = r.extract(frame);
       if (!e.carried) {
-        if (all) out.push({ property: r.property, value: null, quality: 'bad', ts, reason: `answer ${sample(frame.text)} does not match the property's pattern` });
+        if (all)
+          out.push({
+            property: r.property,
+            value: null,
+            quality: 'bad',
+            ts,
+            reason: `answer ${sample(frame.text)} does not match the property's pattern`,
+          });
         continue;
       }
       if (e.value === null) {

@@ -20,10 +20,22 @@ function gps(name = 'gps', serialPort = '/dev/ttyGPS') {
 
 function hmp(name = 'hmp', serialPort = '/dev/ttyHMP', address = '') {
   const command = `SEND${address}\\r`;
-  return device(name, 'serial', { serialPort, baudRate: 4800, dataBits: 7, parity: 'even', framing: { type: 'delimiter', delimiter: '\r\n' }, mode: 'request' }, [
-    property('temperature', 'FLOAT', { command, pattern: "T=\\s*(-?\\d+(?:\\.\\d+)?)\\s*'C" }),
-    property('humidity', 'FLOAT', { command, pattern: 'RH=\\s*(?<rh>\\d+(?:\\.\\d+)?)\\s*%RH', group: 'rh' }),
-  ]);
+  return device(
+    name,
+    'serial',
+    {
+      serialPort,
+      baudRate: 4800,
+      dataBits: 7,
+      parity: 'even',
+      framing: { type: 'delimiter', delimiter: '\r\n' },
+      mode: 'request',
+    },
+    [
+      property('temperature', 'FLOAT', { command, pattern: "T=\\s*(-?\\d+(?:\\.\\d+)?)\\s*'C" }),
+      property('humidity', 'FLOAT', { command, pattern: 'RH=\\s*(?<rh>\\d+(?:\\.\\d+)?)\\s*%RH', group: 'rh' }),
+    ],
+  );
 }
 
 let ctx: RecordingContext;
@@ -67,9 +79,15 @@ describe('serial driver, stream mode', () => {
     await driver.addDevice(gps());
     await flush();
     ports.send(`${GGA.replace(/\*..$/, '*00')}\r\nnoise\r\n${'x'.repeat(300)}\r\n${GGA}\r\n`);
-    expect(await counter(ctx.metrics, 'kedge_serial_bad_frames_total', { device: 'default/gps', reason: 'checksum' })).toBe(1);
-    expect(await counter(ctx.metrics, 'kedge_serial_bad_frames_total', { device: 'default/gps', reason: 'garbage' })).toBe(1);
-    expect(await counter(ctx.metrics, 'kedge_serial_bad_frames_total', { device: 'default/gps', reason: 'overlong' })).toBe(1);
+    expect(
+      await counter(ctx.metrics, 'kedge_serial_bad_frames_total', { device: 'default/gps', reason: 'checksum' }),
+    ).toBe(1);
+    expect(
+      await counter(ctx.metrics, 'kedge_serial_bad_frames_total', { device: 'default/gps', reason: 'garbage' }),
+    ).toBe(1);
+    expect(
+      await counter(ctx.metrics, 'kedge_serial_bad_frames_total', { device: 'default/gps', reason: 'overlong' }),
+    ).toBe(1);
     expect(ctx.calls).toHaveLength(1);
     expect(await counter(ctx.metrics, 'kedge_serial_frames_total', { device: 'default/gps' })).toBe(1);
   });
@@ -80,11 +98,20 @@ describe('serial driver, stream mode', () => {
     await flush();
     ports.send(`${formatNmea('GPGGA,123519,,,,,0,xx,,,M,,M,,')}\r\n`);
     const [lat, sats] = ctx.calls[0]!.readings;
-    expect(lat).toMatchObject({ property: 'lat', value: null, quality: 'bad', reason: expect.stringMatching(/GGA: satellites "xx" is not a number/) });
+    expect(lat).toMatchObject({
+      property: 'lat',
+      value: null,
+      quality: 'bad',
+      reason: expect.stringMatching(/GGA: satellites "xx" is not a number/),
+    });
     expect(sats!.quality).toBe('bad');
     ports.send(`${formatNmea('GPGGA,123519,,,,,0,00,,,M,,M,,')}\r\n`);
     expect(ctx.calls[1]!.readings).toEqual([
-      expect.objectContaining({ property: 'lat', quality: 'bad', reason: 'GGA latitude is empty (no fix or not moving)' }),
+      expect.objectContaining({
+        property: 'lat',
+        quality: 'bad',
+        reason: 'GGA latitude is empty (no fix or not moving)',
+      }),
       expect.objectContaining({ property: 'sats', value: 0, quality: 'good' }),
     ]);
     expect(await counter(ctx.metrics, 'kedge_serial_bad_values_total', { device: 'default/gps' })).toBe(3);
@@ -93,11 +120,17 @@ describe('serial driver, stream mode', () => {
   it('line devices: a pattern per property, frames without it carry nothing', async () => {
     await setUp();
     await driver.addDevice(
-      device('scale', 'serial', { serialPort: '/dev/ttyS1' }, [property('weight', 'DOUBLE', { pattern: 'W=([\\d.]+)kg' }), property('stable', 'BOOLEAN', { pattern: 'ST=(\\w+)' })]),
+      device('scale', 'serial', { serialPort: '/dev/ttyS1' }, [
+        property('weight', 'DOUBLE', { pattern: 'W=([\\d.]+)kg' }),
+        property('stable', 'BOOLEAN', { pattern: 'ST=(\\w+)' }),
+      ]),
     );
     await flush();
     ports.send('W=12.50kg\r\nhello\nST=true\nW=abc kg\n');
-    expect(ctx.calls.map((c) => c.readings.map((r) => [r.property, r.value]))).toEqual([[['weight', 12.5]], [['stable', true]]]);
+    expect(ctx.calls.map((c) => c.readings.map((r) => [r.property, r.value]))).toEqual([
+      [['weight', 12.5]],
+      [['stable', true]],
+    ]);
   });
 });
 
@@ -131,10 +164,18 @@ describe('serial driver, request mode', () => {
     }
     expect(ctx.calls).toHaveLength(3);
     expect(ctx.calls[0]!.readings).toEqual([
-      expect.objectContaining({ property: 'temperature', value: null, quality: 'bad', reason: 'no response to "SEND\\r" within 300 ms' }),
+      expect.objectContaining({
+        property: 'temperature',
+        value: null,
+        quality: 'bad',
+        reason: 'no response to "SEND\\r" within 300 ms',
+      }),
       expect.objectContaining({ property: 'humidity', quality: 'bad' }),
     ]);
-    expect(ctx.states.at(-1)).toMatchObject({ state: 'unhealthy', reason: expect.stringMatching(/3 polls in a row failed/) });
+    expect(ctx.states.at(-1)).toMatchObject({
+      state: 'unhealthy',
+      reason: expect.stringMatching(/3 polls in a row failed/),
+    });
     ports.responder = () => "RH=50 %RH T=20 'C\r\n";
     ctx.clock.advance(100); // the 4th cycle, at 4000 ms
     await flush();
@@ -152,7 +193,11 @@ describe('serial driver, request mode', () => {
     await flush();
     expect(ctx.calls[0]!.readings).toEqual([
       expect.objectContaining({ property: 'temperature', value: 19, quality: 'good' }),
-      expect.objectContaining({ property: 'humidity', quality: 'bad', reason: expect.stringMatching(/does not match the property's pattern/) }),
+      expect.objectContaining({
+        property: 'humidity',
+        quality: 'bad',
+        reason: expect.stringMatching(/does not match the property's pattern/),
+      }),
     ]);
     expect(await counter(ctx.metrics, 'kedge_serial_bad_frames_total', { reason: 'unmatched' })).toBe(1);
   });
@@ -167,14 +212,19 @@ describe('serial driver, request mode', () => {
     ctx.clock.advance(1000);
     for (let i = 0; i < 4; i++) await flush();
     expect(ports.written).toEqual(['SEND 1\r', 'SEND 2\r']);
-    expect(Object.fromEntries(ctx.calls.map((c) => [c.device, c.readings[0]!.value]))).toEqual({ 'default/a': 1, 'default/b': 2 });
+    expect(Object.fromEntries(ctx.calls.map((c) => [c.device, c.readings[0]!.value]))).toEqual({
+      'default/a': 1,
+      'default/b': 2,
+    });
   });
 
   it('refuses a second device with other settings on the same port', async () => {
     await setUp();
     await driver.addDevice(hmp('a', '/dev/ttyBUS'));
     const clash = device('c', 'serial', { serialPort: '/dev/ttyBUS', baudRate: 9600 }, [property('x', 'INT', {})]);
-    await expect(driver.addDevice(clash)).rejects.toThrow(/port \/dev\/ttyBUS is already used by default\/a with 4800 7E1/);
+    await expect(driver.addDevice(clash)).rejects.toThrow(
+      /port \/dev\/ttyBUS is already used by default\/a with 4800 7E1/,
+    );
   });
 });
 
@@ -184,7 +234,11 @@ describe('serial driver, port life cycle and writes', () => {
     ports.failOpen = 'ENOENT: no such file or directory';
     await driver.addDevice(gps());
     await flush();
-    expect(ctx.states.at(-1)).toEqual({ device: 'default/gps', state: 'offline', reason: expect.stringMatching(/ENOENT/) });
+    expect(ctx.states.at(-1)).toEqual({
+      device: 'default/gps',
+      state: 'offline',
+      reason: expect.stringMatching(/ENOENT/),
+    });
     const attempts = async (ms: number) => {
       const before = await counter(ctx.metrics, 'kedge_serial_port_opens_total');
       ctx.clock.advance(ms);
@@ -208,7 +262,11 @@ describe('serial driver, port life cycle and writes', () => {
     await flush();
     ports.send('$GPGGA,half');
     ports.unplug();
-    expect(ctx.states.at(-1)).toEqual({ device: 'default/gps', state: 'offline', reason: 'port /dev/ttyGPS closed: bad file descriptor' });
+    expect(ctx.states.at(-1)).toEqual({
+      device: 'default/gps',
+      state: 'offline',
+      reason: 'port /dev/ttyGPS closed: bad file descriptor',
+    });
     ctx.clock.advance(500);
     await flush();
     expect(ports.isOpen).toBe(true);

@@ -63,11 +63,15 @@ export class SerialDriver implements ProtocolDriver {
   /** Throws for a device whose config cannot work (bad pattern, port settings clash); an absent port goes offline. */
   async addDevice(device: DeviceInstance): Promise<void> {
     const metrics = this.metrics;
-    if (!metrics) throw serialErrors.create('KEDGE_SERIAL_NOT_STARTED', `device ${device.id}: the serial driver is not started`);
+    if (!metrics)
+      throw serialErrors.create('KEDGE_SERIAL_NOT_STARTED', `device ${device.id}: the serial driver is not started`);
     if (this.devices.has(device.id)) await this.removeDevice(device.id);
     const config = device.protocolConfig as SerialDeviceConfig;
     if (typeof config.serialPort !== 'string' || config.serialPort === '') {
-      throw serialErrors.create('KEDGE_SERIAL_INVALID_CONFIG', `device ${device.id}: protocol configData.serialPort is missing`);
+      throw serialErrors.create(
+        'KEDGE_SERIAL_INVALID_CONFIG',
+        `device ${device.id}: protocol configData.serialPort is missing`,
+      );
     }
     const readers = device.properties.map((p) => compileReader(device.id, p));
     const mode = config.mode ?? 'stream';
@@ -95,9 +99,11 @@ export class SerialDriver implements ProtocolDriver {
 
   async write(deviceId: string, property: string, value: PropertyValue): Promise<DriverReading> {
     const runner = this.devices.get(deviceId);
-    if (!runner) throw mapperErrors.create('KEDGE_MAPPER_UNKNOWN_DEVICE', `device ${deviceId} is not served by the serial driver`);
+    if (!runner)
+      throw mapperErrors.create('KEDGE_MAPPER_UNKNOWN_DEVICE', `device ${deviceId} is not served by the serial driver`);
     const reader = runner.reader(property);
-    if (!reader) throw mapperErrors.create('KEDGE_MAPPER_UNKNOWN_PROPERTY', `device ${deviceId} has no property ${property}`);
+    if (!reader)
+      throw mapperErrors.create('KEDGE_MAPPER_UNKNOWN_PROPERTY', `device ${deviceId} has no property ${property}`);
     return runner.write(reader, value);
   }
 
@@ -146,4 +152,3 @@ export function createDriver(ctx: DriverContext, options: SerialDriverOptions = 
 }
 
 export const driverModule: DriverModule = { createDriver };
-

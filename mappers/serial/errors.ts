@@ -16,5 +16,6 @@ export const serialErrors = defineErrors({
   KEDGE_SERIAL_WRITE_FAILED:
     'The write was not confirmed (no writeAck frame, no read-back, or the port closed); check the writeCommand, writeAck and that the device accepts writes. The desired value stays pending until its timeout.',
   KEDGE_SERIAL_NOT_STARTED: 'The serial driver was not started (or is stopped); start() it before adding devices.',
-  KEDGE_SERIAL_SIM_CONFIG: 'Fix the serial simulator input: the model files need serial Devices whose framing and patterns the simulator can produce.',
+  KEDGE_SERIAL_SIM_CONFIG:
+    'Fix the serial simulator input: the model files need serial Devices whose framing and patterns the simulator can produce.',
 });

@@ -13,7 +13,22 @@ export {
   type FramerOutput,
   type RejectReason,
 } from './framers/index.js';
-export { parseNmea, formatNmea, nmeaChecksum, decodeGga, decodeRmc, nmeaCoordinate, type NmeaSentence } from './nmea.js';
-export { openSerialPort, portSettings, type PortOpener, type PortSettings, type PortLink, type PortEvents } from './port.js';
+export {
+  parseNmea,
+  formatNmea,
+  nmeaChecksum,
+  decodeGga,
+  decodeRmc,
+  nmeaCoordinate,
+  type NmeaSentence,
+} from './nmea.js';
+export {
+  openSerialPort,
+  portSettings,
+  type PortOpener,
+  type PortSettings,
+  type PortLink,
+  type PortEvents,
+} from './port.js';
 export { compileReader, type PropertyReader, type Extracted } from './reader.js';
 export { unescapeControl } from './escapes.js';

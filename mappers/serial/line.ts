@@ -31,7 +31,9 @@ export interface LineOptions {
 }
 
 /** A frame a pending request is waiting for, or why it ended without one. */
-export type RequestOutcome = { ok: true; frame: Frame; skipped: number } | { ok: false; reason: string; skipped: number };
+export type RequestOutcome =
+  | { ok: true; frame: Frame; skipped: number }
+  | { ok: false; reason: string; skipped: number };
 
 interface Pending {
   accept(frame: Frame): boolean;
@@ -105,7 +107,8 @@ export class SerialLine {
     return new Promise((resolve) => {
       this.queue.push(async () => {
         const link = this.link;
-        if (!link || this.closed) return resolve({ ok: false, reason: `port ${this.path} is not open (${this.closedReason ?? 'closed'})` });
+        if (!link || this.closed)
+          return resolve({ ok: false, reason: `port ${this.path} is not open (${this.closedReason ?? 'closed'})` });
         try {
           await link.write(Buffer.from(command, 'latin1'));
           resolve({ ok: true });
@@ -130,12 +133,28 @@ export class SerialLine {
     }
   }
 
-  private exchange(command: string | undefined, accept: (f: Frame) => boolean, timeoutMs: number): Promise<RequestOutcome> {
+  private exchange(
+    command: string | undefined,
+    accept: (f: Frame) => boolean,
+    timeoutMs: number,
+  ): Promise<RequestOutcome> {
     const link = this.link;
-    if (!link || this.closed) return Promise.resolve({ ok: false, reason: `port ${this.path} is not open (${this.closedReason ?? 'closed'})`, skipped: 0 });
+    if (!link || this.closed)
+      return Promise.resolve({
+        ok: false,
+        reason: `port ${this.path} is not open (${this.closedReason ?? 'closed'})`,
+        skipped: 0,
+      });
     return new Promise<RequestOutcome>((resolve) => {
       const timer = this.o.clock.setTimeout(() => {
-        pending.finish({ ok: false, reason: command === undefined ? `no frame within ${timeoutMs} ms` : `no response to ${visible(command)} within ${timeoutMs} ms`, skipped: pending.skipped });
+        pending.finish({
+          ok: false,
+          reason:
+            command === undefined
+              ? `no frame within ${timeoutMs} ms`
+              : `no response to ${visible(command)} within ${timeoutMs} ms`,
+          skipped: pending.skipped,
+        });
       }, timeoutMs);
       const pending: Pending = {
         accept,
@@ -148,7 +167,10 @@ export class SerialLine {
         },
       };
       this.pending = pending;
-      if (command !== undefined) link.write(Buffer.from(command, 'latin1')).catch((err: unknown) => pending.finish({ ok: false, reason: errorText(err), skipped: 0 }));
+      if (command !== undefined)
+        link
+          .write(Buffer.from(command, 'latin1'))
+          .catch((err: unknown) => pending.finish({ ok: false, reason: errorText(err), skipped: 0 }));
     });
   }
 

@@ -42,7 +42,11 @@ describe('GGA and RMC', () => {
   });
 
   it('a no-fix GGA gives null position, not zero', () => {
-    expect(decodeGga(',,,,,0,00,99.99,,,,,,'.split(','))).toMatchObject({ latitude: null, longitude: null, fixQuality: 0 });
+    expect(decodeGga(',,,,,0,00,99.99,,,,,,'.split(','))).toMatchObject({
+      latitude: null,
+      longitude: null,
+      fixQuality: 0,
+    });
   });
 
   it('says which field is malformed', () => {

@@ -12,7 +12,9 @@ export interface NmeaSentence {
 }
 
 export type NmeaValue = number | string | null;
-export type NmeaParse = { ok: true; sentence: NmeaSentence } | { ok: false; reason: 'checksum' | 'malformed' | 'garbage'; detail: string };
+export type NmeaParse =
+  | { ok: true; sentence: NmeaSentence }
+  | { ok: false; reason: 'checksum' | 'malformed' | 'garbage'; detail: string };
 
 export function nmeaChecksum(body: string): string {
   let x = 0;
@@ -26,19 +28,32 @@ export function formatNmea(body: string): string {
 }
 
 export function parseNmea(line: string): NmeaParse {
-  if (!line.startsWith('$') && !line.startsWith('!')) return { ok: false, reason: 'garbage', detail: 'does not start with $' };
+  if (!line.startsWith('$') && !line.startsWith('!'))
+    return { ok: false, reason: 'garbage', detail: 'does not start with $' };
   const star = line.lastIndexOf('*');
   if (star < 0) return { ok: false, reason: 'checksum', detail: 'no *hh checksum' };
   const body = line.slice(1, star);
-  const given = line.slice(star + 1).trim().toUpperCase();
-  if (!/^[0-9A-F]{2}$/.test(given)) return { ok: false, reason: 'checksum', detail: `checksum ${JSON.stringify(given)} is not two hex digits` };
+  const given = line
+    .slice(star + 1)
+    .trim()
+    .toUpperCase();
+  if (!/^[0-9A-F]{2}$/.test(given))
+    return { ok: false, reason: 'checksum', detail: `checksum ${JSON.stringify(given)} is not two hex digits` };
   const expected = nmeaChecksum(body);
   if (given !== expected) return { ok: false, reason: 'checksum', detail: `checksum ${given}, computed ${expected}` };
   const [address = '', ...fields] = body.split(',');
-  if (!/^[A-Z0-9]{3,6}$/.test(address)) return { ok: false, reason: 'malformed', detail: `bad address field ${JSON.stringify(address)}` };
+  if (!/^[A-Z0-9]{3,6}$/.test(address))
+    return { ok: false, reason: 'malformed', detail: `bad address field ${JSON.stringify(address)}` };
   // Proprietary sentences ($PUBX...) have no two-letter talker; keep the whole address as type.
   const proprietary = address.startsWith('P');
-  return { ok: true, sentence: { talker: proprietary ? '' : address.slice(0, 2), type: proprietary ? address : address.slice(2), fields } };
+  return {
+    ok: true,
+    sentence: {
+      talker: proprietary ? '' : address.slice(0, 2),
+      type: proprietary ? address : address.slice(2),
+      fields,
+    },
+  };
 }
 
 /** `4807.038`,`N` -> 48.1173; ddmm.mmmm (latitude) or dddmm.mmmm (longitude), S/W negative. */
@@ -52,14 +67,16 @@ export function nmeaCoordinate(value: string, hemisphere: string, degreeDigits: 
   const minutes = Number(value.slice(degreeDigits));
   if (minutes >= 60) throw new Error(`coordinate ${JSON.stringify(value)} has ${minutes} minutes`);
   const sign = hemisphere === 'S' || hemisphere === 'W' ? -1 : 1;
-  if (!['N', 'S', 'E', 'W'].includes(hemisphere)) throw new Error(`hemisphere ${JSON.stringify(hemisphere)} is not N, S, E or W`);
+  if (!['N', 'S', 'E', 'W'].includes(hemisphere))
+    throw new Error(`hemisphere ${JSON.stringify(hemisphere)} is not N, S, E or W`);
   return sign * (degrees + minutes / 60);
 }
 
 function num(value: string | undefined, field: string): number | null {
   if (value === undefined || value === '') return null;
   const n = Number(value);
-  if (!Number.isFinite(n) || !/^-?\d+(\.\d+)?$/.test(value)) throw new Error(`${field} ${JSON.stringify(value)} is not a number`);
+  if (!Number.isFinite(n) || !/^-?\d+(\.\d+)?$/.test(value))
+    throw new Error(`${field} ${JSON.stringify(value)} is not a number`);
   return n;
 }
 

@@ -51,13 +51,25 @@ export const openSerialPort: PortOpener = (settings, events) =>
     });
     port.open((err) => {
       if (err) {
-        reject(serialErrors.create('KEDGE_SERIAL_OPEN_FAILED', `cannot open ${settings.path}: ${err.message}`, { cause: err }));
+        reject(
+          serialErrors.create('KEDGE_SERIAL_OPEN_FAILED', `cannot open ${settings.path}: ${err.message}`, {
+            cause: err,
+          }),
+        );
         return;
       }
       resolve({
         write: (data) =>
           new Promise<void>((done, fail) => {
-            port.write(data, (e) => (e ? fail(serialErrors.create('KEDGE_SERIAL_NOT_OPEN', `writing to ${settings.path} failed: ${e.message}`, { cause: e })) : done()));
+            port.write(data, (e) =>
+              e
+                ? fail(
+                    serialErrors.create('KEDGE_SERIAL_NOT_OPEN', `writing to ${settings.path} failed: ${e.message}`, {
+                      cause: e,
+                    }),
+                  )
+                : done(),
+            );
           }),
         close: () =>
           new Promise<void>((done) => {

@@ -7,7 +7,10 @@ import { NMEA_DECODERS, type NmeaValue } from './nmea.js';
 import type { SerialVisitorConfig } from './schema.js';
 
 /** What one frame says about one property: nothing, a value, or why its value is bad. */
-export type Extracted = { carried: false } | { carried: true; value: PropertyValue } | { carried: true; value: null; reason: string };
+export type Extracted =
+  | { carried: false }
+  | { carried: true; value: PropertyValue }
+  | { carried: true; value: null; reason: string };
 
 const NOT_CARRIED: Extracted = { carried: false };
 
@@ -39,7 +42,8 @@ export function compileReader(deviceId: string, p: PropertyInstance): PropertyRe
 function compileWriter(deviceId: string, p: PropertyInstance): PropertyWriter | undefined {
   const v = p.visitor as SerialVisitorConfig;
   if (v.writeCommand === undefined) return undefined;
-  if (!v.writeCommand.includes('{value}')) throw invalid(deviceId, p.name, 'writeCommand needs {value} where the value goes');
+  if (!v.writeCommand.includes('{value}'))
+    throw invalid(deviceId, p.name, 'writeCommand needs {value} where the value goes');
   // Escapes are resolved in the template only: a value is sent as it is.
   const [head, ...rest] = unescapeControl(v.writeCommand).split('{value}');
   let ack: RegExp | undefined;
@@ -85,7 +89,8 @@ function compileRead(deviceId: string, p: PropertyInstance): PropertyReader {
       const m = re.exec(f.text);
       if (!m) return NOT_CARRIED;
       const text = typeof group === 'number' ? m[group] : m.groups?.[group];
-      if (text === undefined) return bad(`pattern /${re.source}/ matched but group ${group} captured nothing in ${JSON.stringify(f.text)}`);
+      if (text === undefined)
+        return bad(`pattern /${re.source}/ matched but group ${group} captured nothing in ${JSON.stringify(f.text)}`);
       return parse(text);
     },
   };

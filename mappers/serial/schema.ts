@@ -14,9 +14,15 @@ const closed = { additionalProperties: false } as const;
 
 export const SerialFramingSchema = Type.Union(
   [
-    Type.Object({ type: Type.Literal('delimiter'), delimiter: Type.String({ minLength: 1, description: 'e.g. "\\r\\n"' }) }, closed),
+    Type.Object(
+      { type: Type.Literal('delimiter'), delimiter: Type.String({ minLength: 1, description: 'e.g. "\\r\\n"' }) },
+      closed,
+    ),
     Type.Object({ type: Type.Literal('fixed'), length: Type.Integer({ minimum: 1, maximum: 65536 }) }, closed),
-    Type.Object({ type: Type.Literal('regex'), pattern: Type.String({ minLength: 1, description: 'A frame is each match.' }) }, closed),
+    Type.Object(
+      { type: Type.Literal('regex'), pattern: Type.String({ minLength: 1, description: 'A frame is each match.' }) },
+      closed,
+    ),
     Type.Object({ type: Type.Literal('nmea') }, closed),
   ],
   { description: 'How the byte stream is cut into frames.' },
@@ -29,7 +35,13 @@ export const SerialDeviceConfigSchema = Type.Object(
     baudRate: Type.Optional(Type.Integer({ minimum: 50, maximum: 4_000_000, description: 'Default 9600.' })),
     dataBits: Type.Optional(Type.Union([Type.Literal(5), Type.Literal(6), Type.Literal(7), Type.Literal(8)])),
     parity: Type.Optional(
-      Type.Union([Type.Literal('none'), Type.Literal('even'), Type.Literal('odd'), Type.Literal('mark'), Type.Literal('space')]),
+      Type.Union([
+        Type.Literal('none'),
+        Type.Literal('even'),
+        Type.Literal('odd'),
+        Type.Literal('mark'),
+        Type.Literal('space'),
+      ]),
     ),
     stopBits: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(1.5), Type.Literal(2)])),
     framing: Type.Optional(SerialFramingSchema),
@@ -50,8 +62,12 @@ export const NMEA_FIELDS = {
 
 export const SerialVisitorConfigSchema = Type.Object(
   {
-    command: Type.Optional(Type.String({ minLength: 1, description: 'Request mode: sent per poll; escapes like \\r\\n allowed.' })),
-    pattern: Type.Optional(Type.String({ minLength: 1, description: 'Regex with a capture group that extracts the value.' })),
+    command: Type.Optional(
+      Type.String({ minLength: 1, description: 'Request mode: sent per poll; escapes like \\r\\n allowed.' }),
+    ),
+    pattern: Type.Optional(
+      Type.String({ minLength: 1, description: 'Regex with a capture group that extracts the value.' }),
+    ),
     group: Type.Optional(
       Type.Union([Type.Integer({ minimum: 0 }), Type.String({ minLength: 1 })], {
         description: 'Capture group index or name (default 1).',
@@ -63,10 +79,16 @@ export const SerialVisitorConfigSchema = Type.Object(
     writeCommand: Type.Optional(
       Type.String({
         minLength: 1,
-        description: 'ReadWrite properties: the bytes that set the value, {value} where it goes (e.g. "SP {value}\\r"; booleans as 1/0; escapes allowed).',
+        description:
+          'ReadWrite properties: the bytes that set the value, {value} where it goes (e.g. "SP {value}\\r"; booleans as 1/0; escapes allowed).',
       }),
     ),
-    writeAck: Type.Optional(Type.String({ minLength: 1, description: 'Regex a frame must match to confirm a write (e.g. "^OK"); without it no answer is awaited.' })),
+    writeAck: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'Regex a frame must match to confirm a write (e.g. "^OK"); without it no answer is awaited.',
+      }),
+    ),
   },
   { description: 'How a property is read from the line.' },
 );
@@ -83,38 +105,60 @@ function compile(pattern: string): RegExp | string {
 export function checkSerialDevice(c: SerialDeviceConfig): SchemaIssue[] {
   if (c.framing?.type === 'regex') {
     const re = compile(c.framing.pattern);
-    if (typeof re === 'string') return [issue(['framing', 'pattern'], `framing pattern is not a valid regular expression: ${re}`)];
+    if (typeof re === 'string')
+      return [issue(['framing', 'pattern'], `framing pattern is not a valid regular expression: ${re}`)];
   }
   return [];
 }
 
-export function checkSerialVisitor(v: SerialVisitorConfig, context: Pick<VisitorContext, 'device' | 'accessMode' | 'hasDesired'>): SchemaIssue[] {
+export function checkSerialVisitor(
+  v: SerialVisitorConfig,
+  context: Pick<VisitorContext, 'device' | 'accessMode' | 'hasDesired'>,
+): SchemaIssue[] {
   const issues: SchemaIssue[] = [];
   checkWrite(v, context, issues);
   const device = context.device as Partial<SerialDeviceConfig>;
   const nmea = device.framing?.type === 'nmea';
-  if (device.mode === 'request' && v.command === undefined) issues.push(issue([], 'mode request (device configData) needs a command for every property'));
+  if (device.mode === 'request' && v.command === undefined)
+    issues.push(issue([], 'mode request (device configData) needs a command for every property'));
   if (device.mode !== 'request' && v.command !== undefined) {
-    issues.push(issue(['command'], 'command is sent only in mode request; set mode: request in the device configData', 'warning'));
+    issues.push(
+      issue(['command'], 'command is sent only in mode request; set mode: request in the device configData', 'warning'),
+    );
   }
   if (nmea) {
-    if (v.sentence === undefined || v.field === undefined) issues.push(issue([], 'framing nmea needs sentence (GGA or RMC) and field'));
+    if (v.sentence === undefined || v.field === undefined)
+      issues.push(issue([], 'framing nmea needs sentence (GGA or RMC) and field'));
   } else if (v.sentence !== undefined) {
     issues.push(issue(['sentence'], 'sentence needs framing type nmea in the device configData'));
   }
   if (v.sentence !== undefined && v.field !== undefined) {
     const fields: readonly string[] = NMEA_FIELDS[v.sentence];
-    if (!fields.includes(v.field)) issues.push(issue(['field'], `${v.sentence} has no field ${v.field}; expected one of ${fields.join(', ')}`));
+    if (!fields.includes(v.field))
+      issues.push(issue(['field'], `${v.sentence} has no field ${v.field}; expected one of ${fields.join(', ')}`));
   }
   if (v.pattern !== undefined) checkPattern(v.pattern, v.group ?? 1, issues);
   else if (v.group !== undefined) issues.push(issue(['group'], 'group needs pattern'));
   return issues;
 }
 
-function checkWrite(v: SerialVisitorConfig, context: Pick<VisitorContext, 'accessMode' | 'hasDesired'>, issues: SchemaIssue[]): void {
-  if (v.writeCommand !== undefined && !v.writeCommand.includes('{value}')) issues.push(issue(['writeCommand'], 'writeCommand needs {value} where the value goes (e.g. "SP {value}\\r")'));
-  if (v.writeCommand !== undefined && context.accessMode !== 'ReadWrite') issues.push(issue(['writeCommand'], 'writeCommand is used only for ReadWrite properties; the model property is ReadOnly', 'warning'));
-  if (v.writeCommand === undefined && context.hasDesired) issues.push(issue([], 'a desired value needs writeCommand: the serial driver writes a property only with it'));
+function checkWrite(
+  v: SerialVisitorConfig,
+  context: Pick<VisitorContext, 'accessMode' | 'hasDesired'>,
+  issues: SchemaIssue[],
+): void {
+  if (v.writeCommand !== undefined && !v.writeCommand.includes('{value}'))
+    issues.push(issue(['writeCommand'], 'writeCommand needs {value} where the value goes (e.g. "SP {value}\\r")'));
+  if (v.writeCommand !== undefined && context.accessMode !== 'ReadWrite')
+    issues.push(
+      issue(
+        ['writeCommand'],
+        'writeCommand is used only for ReadWrite properties; the model property is ReadOnly',
+        'warning',
+      ),
+    );
+  if (v.writeCommand === undefined && context.hasDesired)
+    issues.push(issue([], 'a desired value needs writeCommand: the serial driver writes a property only with it'));
   if (v.writeAck !== undefined) {
     if (v.writeCommand === undefined) issues.push(issue(['writeAck'], 'writeAck needs writeCommand'));
     const re = compile(v.writeAck);
@@ -133,7 +177,9 @@ function checkPattern(pattern: string, group: number | string, issues: SchemaIss
   if (typeof group === 'number' && group > groups) {
     issues.push(issue(['group'], `pattern has ${groups} capture group(s); group ${group} does not exist`));
   } else if (typeof group === 'string' && !names.includes(group)) {
-    issues.push(issue(['group'], `pattern has no group named ${group}${names.length ? ` (it has ${names.join(', ')})` : ''}`));
+    issues.push(
+      issue(['group'], `pattern has no group named ${group}${names.length ? ` (it has ${names.join(', ')})` : ''}`),
+    );
   }
 }
 

@@ -4,7 +4,8 @@ import { InvalidArgumentError } from 'commander';
 export function integer(min: number, max: number): (text: string) => number {
   return (text) => {
     const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number ${min}..${max}, got ${text}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`expected a whole number ${min}..${max}, got ${text}`);
     return n;
   };
 }
@@ -19,7 +20,8 @@ export function rate(text: string): number {
 export function port(min: 0 | 1 = 0): (text: string) => number {
   return (text) => {
     const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > 65535) throw new InvalidArgumentError(`expected a port ${min}..65535, got ${text}`);
+    if (!Number.isInteger(n) || n < min || n > 65535)
+      throw new InvalidArgumentError(`expected a port ${min}..65535, got ${text}`);
     return n;
   };
 }

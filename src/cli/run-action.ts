@@ -5,7 +5,10 @@ import { isKedgeError, errorText } from '../core/errors/index.js';
  * anything else also exits 1 with its message. Users never see a stack trace for their own
  * mistakes; `KEDGE_DEBUG=1` shows it for ours.
  */
-export function runAction<A extends unknown[]>(command: string, action: (...args: A) => Promise<number | void>): (...args: A) => Promise<void> {
+export function runAction<A extends unknown[]>(
+  command: string,
+  action: (...args: A) => Promise<number | void>,
+): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       const code = await action(...args);

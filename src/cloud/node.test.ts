@@ -31,13 +31,22 @@ describe('cloud node restart', () => {
   const apply = (cloud: CloudNode, documents: unknown[]) =>
     fetch(`http://127.0.0.1:${cloud.ports.api}/api/v1/apply`, { method: 'POST', body: JSON.stringify({ documents }) });
   const ackAll = (edge: RawEdge, messages: Message[]) => {
-    for (const m of messages) edge.send(newMessage({ source: 'metamanager', group: 'meta', operation: 'response', resource: m.route.resource! }, { ok: true }, { parentId: m.header.msg_id }));
+    for (const m of messages)
+      edge.send(
+        newMessage(
+          { source: 'metamanager', group: 'meta', operation: 'response', resource: m.route.resource! },
+          { ok: true },
+          { parentId: m.header.msg_id },
+        ),
+      );
   };
   const downstream = (edge: RawEdge) => edge.received.filter((m) => m.route.operation !== 'response');
 
   it('after a restart resends only what changed, still deduplicates, and starts with the node not ready', async () => {
     let cloud = await start();
-    expect((await apply(cloud, [thermostatModel(), thermostat('a', 'edge-1'), thermostat('b', 'edge-1')])).status).toBe(200);
+    expect((await apply(cloud, [thermostatModel(), thermostat('a', 'edge-1'), thermostat('b', 'edge-1')])).status).toBe(
+      200,
+    );
     let edge = await RawEdge.connect(cloud.ports.hub, 'edge-1');
     await waitUntil(() => downstream(edge).length === 4, 'model, two devices and the mapper set');
     ackAll(edge, downstream(edge));
@@ -49,7 +58,9 @@ describe('cloud node restart', () => {
 
     cloud = await start();
     try {
-      const nodes = await (await fetch(`http://127.0.0.1:${cloud.ports.api}/api/v1/nodes`)).json() as { items: Array<{ name: string; ready: boolean }> };
+      const nodes = (await (await fetch(`http://127.0.0.1:${cloud.ports.api}/api/v1/nodes`)).json()) as {
+        items: Array<{ name: string; ready: boolean }>;
+      };
       expect(nodes.items).toEqual([expect.objectContaining({ name: 'edge-1', ready: false })]);
       const changed = thermostat('b', 'edge-1');
       (changed.spec as { protocol: { configData: { port: number } } }).protocol.configData.port = 6000;
@@ -57,7 +68,9 @@ describe('cloud node restart', () => {
       edge = await RawEdge.connect(cloud.ports.hub, 'edge-1');
       await waitUntil(() => downstream(edge).length >= 1, 'the changed device');
       await new Promise((r) => setTimeout(r, 100));
-      expect(downstream(edge).map((m) => `${m.route.operation} ${m.route.resource}`)).toEqual(['update node/edge-1/default/device/b']);
+      expect(downstream(edge).map((m) => `${m.route.operation} ${m.route.resource}`)).toEqual([
+        'update node/edge-1/default/device/b',
+      ]);
       edge.upload('edge-1', 'default/devicestate/a', { state: 'online', ts: 1 }, 'state-1');
       await waitUntil(() => edge.acksFor('state-1').length === 1, 'ack of the duplicate');
       const metrics = await (await fetch(`http://127.0.0.1:${cloud.ports.api}/metrics`)).text();

@@ -34,12 +34,16 @@ class StoreModule implements Module {
   store: SqliteObjectStore | undefined;
   linkState: SqliteLinkState | undefined;
 
-  constructor(private readonly file: string, private readonly logger: Logger) {}
+  constructor(
+    private readonly file: string,
+    private readonly logger: Logger,
+  ) {}
 
   async start(): Promise<void> {
     this.store = new SqliteObjectStore({
       file: this.file,
-      onWatchError: (kind, err) => this.logger.error({ module: 'store', kind, err: String(err) }, 'watch handler failed'),
+      onWatchError: (kind, err) =>
+        this.logger.error({ module: 'store', kind, err: String(err) }, 'watch handler failed'),
     });
     this.linkState = new SqliteLinkState(this.store.database);
   }
@@ -60,15 +64,45 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
   // The store exists only after its start(); the others are built on demand behind this proxy.
   const store = lazy(() => storeModule.store!);
   const linkState = lazy(() => storeModule.linkState!);
-  const mqtt = new CloudMqtt({ bus, logger, registry, ...(config.mqtt.url ? { url: config.mqtt.url } : {}), host: config.mqtt.host, port: config.mqtt.port });
-  const devices = new DeviceController({ bus, store, linkState, logger, registry, ...(clock ? { clock } : {}), statusIntervalMs: config.statusIntervalMs });
+  const mqtt = new CloudMqtt({
+    bus,
+    logger,
+    registry,
+    ...(config.mqtt.url ? { url: config.mqtt.url } : {}),
+    host: config.mqtt.host,
+    port: config.mqtt.port,
+  });
+  const devices = new DeviceController({
+    bus,
+    store,
+    linkState,
+    logger,
+    registry,
+    ...(clock ? { clock } : {}),
+    statusIntervalMs: config.statusIntervalMs,
+  });
   const edges = new EdgeController({ bus, store, linkState, logger, registry, ...(clock ? { clock } : {}) });
   const hub = new CloudHub({
-    bus, linkState, logger, registry, ...(clock ? { clock } : {}),
-    host: config.hubHost, port: config.hubPort, keepaliveTimeoutMs: config.keepaliveTimeoutMs, maxPayloadBytes: config.maxFrameBytes,
+    bus,
+    linkState,
+    logger,
+    registry,
+    ...(clock ? { clock } : {}),
+    host: config.hubHost,
+    port: config.hubPort,
+    keepaliveTimeoutMs: config.keepaliveTimeoutMs,
+    maxPayloadBytes: config.maxFrameBytes,
     ...(config.tokenFile === undefined ? {} : { tokenFile: config.tokenFile }),
   });
-  const api = new CloudApi({ bus, store, logger, registry, host: config.apiHost, port: config.apiPort, ...(config.apiTokenFile === undefined ? {} : { tokenFile: config.apiTokenFile }) });
+  const api = new CloudApi({
+    bus,
+    store,
+    logger,
+    registry,
+    host: config.apiHost,
+    port: config.apiPort,
+    ...(config.apiTokenFile === undefined ? {} : { tokenFile: config.apiTokenFile }),
+  });
   const runtime = new ModuleRuntime([storeModule, mqtt, devices, edges, hub, api], { logger });
   return {
     bus,

@@ -58,7 +58,14 @@ export interface NodeView {
   name: string;
   ready: boolean;
   lastHeartbeat: string | null;
-  mappers: Array<{ name: string; protocols: string[]; phase?: string; ready?: boolean; restarts?: number; reason?: string }>;
+  mappers: Array<{
+    name: string;
+    protocols: string[];
+    phase?: string;
+    ready?: boolean;
+    restarts?: number;
+    reason?: string;
+  }>;
 }
 
 /**
@@ -78,7 +85,10 @@ export interface CloudRequests {
   'cloudmqtt.publish': { request: CloudMqttPublish; response: void };
   'twin.view': { request: { namespace: string; name: string }; response: TwinView | undefined };
   /** Sets desired values (Device spec); `waitMs` waits until reported == desired, failed or the wait ends. */
-  'twin.setDesired': { request: { namespace: string; name: string; properties: Record<string, string>; waitMs?: number }; response: TwinView };
+  'twin.setDesired': {
+    request: { namespace: string; name: string; properties: Record<string, string>; waitMs?: number };
+    response: TwinView;
+  };
   'nodes.list': { request: Record<string, never>; response: NodeView[] };
   /**
    * Served by CloudHub. Resolves with the target's answer; rejects with KEDGE_CLOUDHUB_* (node not

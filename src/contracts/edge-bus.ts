@@ -81,7 +81,13 @@ export interface TwinView {
 }
 
 export interface ApplyResult {
-  applied: Array<{ kind: string; namespace: string; name: string; resourceVersion: string; action: 'created' | 'updated' | 'unchanged' }>;
+  applied: Array<{
+    kind: string;
+    namespace: string;
+    name: string;
+    resourceVersion: string;
+    action: 'created' | 'updated' | 'unchanged';
+  }>;
   warnings: string[];
 }
 
@@ -119,10 +125,16 @@ export interface EdgeRequests {
   'meta.listDevices': { request: Record<string, never>; response: Device[] };
   'meta.getDevice': { request: { namespace: string; name: string }; response: Device | undefined };
   'meta.listModels': { request: Record<string, never>; response: DeviceModel[] };
-  'meta.delete': { request: { kind: 'Device' | 'DeviceModel'; namespace: string; name: string }; response: { deleted: boolean } };
+  'meta.delete': {
+    request: { kind: 'Device' | 'DeviceModel'; namespace: string; name: string };
+    response: { deleted: boolean };
+  };
   'twin.view': { request: { deviceId: string }; response: TwinView | undefined };
   /** Desired values from the local API; `waitMs` waits until confirmed, failed or the wait ends. */
-  'twin.setDesired': { request: { deviceId: string; properties: Record<string, string>; waitMs?: number }; response: TwinView };
+  'twin.setDesired': {
+    request: { deviceId: string; properties: Record<string, string>; waitMs?: number };
+    response: TwinView;
+  };
   'servicebus.call': { request: ServiceCallRequest; response: ServiceCallResponse };
   'edged.status': { request: Record<string, never>; response: MapperWorkloadStatus[] };
 }

@@ -52,7 +52,13 @@ export interface MapperSetContent {
 
 /** upload of `telemetry/<device>`: the cleansed readings of one device (one poll or a batch). */
 export interface TelemetryContent {
-  readings: Array<{ property: string; value: number | boolean | string | null; unit?: string; quality: Quality; ts: number }>;
+  readings: Array<{
+    property: string;
+    value: number | boolean | string | null;
+    unit?: string;
+    quality: Quality;
+    ts: number;
+  }>;
 }
 
 /**
@@ -147,14 +153,22 @@ export const ServiceCallResultSchema = Type.Object({
   status: Type.Integer({ minimum: 100, maximum: 599 }),
   headers: Headers,
   body: Type.String(),
-  error: Type.Optional(Type.Object({ code: Type.String({ minLength: 1 }), message: Type.String(), hint: Type.Optional(Type.String()) })),
+  error: Type.Optional(
+    Type.Object({ code: Type.String({ minLength: 1 }), message: Type.String(), hint: Type.Optional(Type.String()) }),
+  ),
 });
 export type ServiceCallResultContent = Static<typeof ServiceCallResultSchema>;
 
 const callCheck = TypeCompiler.Compile(ServiceCallContentSchema);
 const resultCheck = TypeCompiler.Compile(ServiceCallResultSchema);
 
-function checked<T>(compiled: { Check(v: unknown): boolean; Errors(v: unknown): { First(): { path: string; message: string } | undefined } }, value: unknown): { ok: true; value: T } | { ok: false; reason: string } {
+function checked<T>(
+  compiled: {
+    Check(v: unknown): boolean;
+    Errors(v: unknown): { First(): { path: string; message: string } | undefined };
+  },
+  value: unknown,
+): { ok: true; value: T } | { ok: false; reason: string } {
   if (compiled.Check(value)) return { ok: true, value: value as T };
   const first = compiled.Errors(value).First();
   return { ok: false, reason: first ? `field ${first.path || '/'}: ${first.message}` : 'does not match the schema' };
@@ -165,7 +179,9 @@ export function isServiceCall(message: Message): boolean {
   return message.route.group === ServiceBusRoute.group && message.route.operation !== Operation.response;
 }
 
-export function checkServiceCall(content: unknown): { ok: true; value: ServiceCallContent } | { ok: false; reason: string } {
+export function checkServiceCall(
+  content: unknown,
+): { ok: true; value: ServiceCallContent } | { ok: false; reason: string } {
   return checked(callCheck, content);
 }
 
@@ -184,7 +200,9 @@ export function classifyEdgeResponse(message: Message): EdgeResponse | undefined
   if (!parentId) return undefined;
   if (message.route.group === ServiceBusRoute.group) {
     const r = checked<ServiceCallResultContent>(resultCheck, message.content);
-    return r.ok ? { kind: 'servicecall', parentId, result: r.value } : { kind: 'invalid', parentId, reason: `ServiceBus answer: ${r.reason}` };
+    return r.ok
+      ? { kind: 'servicecall', parentId, result: r.value }
+      : { kind: 'invalid', parentId, reason: `ServiceBus answer: ${r.reason}` };
   }
   const content = message.content as Partial<AckContent> | null;
   const ok = content?.ok !== false;

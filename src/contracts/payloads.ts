@@ -21,12 +21,24 @@ export const RawReadingSchema = Type.Object({
 export type RawReading = Static<typeof RawReadingSchema>;
 
 /** `$ke/events/device/<ns>/<name>/data/update`: one message per device per poll. */
-export const DataUpdateSchema = Type.Object({ ...EventBase, readings: Type.Array(RawReadingSchema, { maxItems: 10_000 }) });
+export const DataUpdateSchema = Type.Object({
+  ...EventBase,
+  readings: Type.Array(RawReadingSchema, { maxItems: 10_000 }),
+});
 export type DataUpdate = Static<typeof DataUpdateSchema>;
 
 /** `.../state/update` (KubeEdge: `state`; kedge adds `reason`). */
-export const DeviceStateSchema = Type.Union([Type.Literal('online'), Type.Literal('offline'), Type.Literal('unhealthy'), Type.Literal('unknown')]);
-export const StateUpdateSchema = Type.Object({ ...EventBase, state: DeviceStateSchema, reason: Type.Optional(Type.String()) });
+export const DeviceStateSchema = Type.Union([
+  Type.Literal('online'),
+  Type.Literal('offline'),
+  Type.Literal('unhealthy'),
+  Type.Literal('unknown'),
+]);
+export const StateUpdateSchema = Type.Object({
+  ...EventBase,
+  state: DeviceStateSchema,
+  reason: Type.Optional(Type.String()),
+});
 export type StateUpdate = Static<typeof StateUpdateSchema>;
 
 const TwinValueSchema = Type.Object({
@@ -61,7 +73,10 @@ export type TwinDelta = Static<typeof TwinDeltaSchema>;
 /** `.../twin/update/document`: `{ <prop>: { last, current } }`. */
 export const TwinDocumentSchema = Type.Object({
   ...EventBase,
-  twin: Type.Record(Type.String(), Type.Object({ last: Type.Union([MsgTwinSchema, Type.Null()]), current: Type.Union([MsgTwinSchema, Type.Null()]) })),
+  twin: Type.Record(
+    Type.String(),
+    Type.Object({ last: Type.Union([MsgTwinSchema, Type.Null()]), current: Type.Union([MsgTwinSchema, Type.Null()]) }),
+  ),
 });
 export type TwinDocument = Static<typeof TwinDocumentSchema>;
 
@@ -70,7 +85,10 @@ export const ErrorResultSchema = Type.Object({ ...EventBase, code: Type.Number()
 export type ErrorResult = Static<typeof ErrorResultSchema>;
 
 /** `.../twin/get` request (KubeEdge sends an event id only). */
-export const TwinGetSchema = Type.Object({ event_id: Type.Optional(Type.String()), timestamp: Type.Optional(Type.Number()) });
+export const TwinGetSchema = Type.Object({
+  event_id: Type.Optional(Type.String()),
+  timestamp: Type.Optional(Type.Number()),
+});
 export type TwinGet = Static<typeof TwinGetSchema>;
 
 /** kedge: `.../write/result`, the mapper's answer to a delta: the read-back or the failure. */

@@ -19,8 +19,15 @@ describe('telemetry columns', () => {
       units: ['', 'V', 'mV'],
       p: [0, 1, 0, 2, 1],
       v: [1, 'x', null, true, false],
-      q: [['good', 2], ['bad', 2], ['good', 1]],
-      t: [[10, 3], [11, 2]],
+      q: [
+        ['good', 2],
+        ['bad', 2],
+        ['good', 1],
+      ],
+      t: [
+        [10, 3],
+        [11, 2],
+      ],
     });
     expect(columnsProblem(b.columns)).toBeUndefined();
     expect(columnReadings(JSON.parse(JSON.stringify(b.columns)))).toEqual(readings);
@@ -30,11 +37,25 @@ describe('telemetry columns', () => {
     const b = new DeviceColumnsBuilder('default/d');
     b.add('a', 1, 'good', 1);
     b.add('b', 2, 'good', 1, '');
-    expect(b.columns).toEqual({ device: 'default/d', properties: ['a', 'b'], p: [0, 1], v: [1, 2], q: [['good', 2]], t: [[1, 2]] });
+    expect(b.columns).toEqual({
+      device: 'default/d',
+      properties: ['a', 'b'],
+      p: [0, 1],
+      v: [1, 2],
+      q: [['good', 2]],
+      t: [[1, 2]],
+    });
   });
 
   it('names what does not add up', () => {
-    const c = () => ({ device: 'default/d', properties: ['a'], p: [0, 0], v: [1, 2], q: [['good', 2]] as Array<['good', number]>, t: [[1, 2]] as Array<[number, number]> });
+    const c = () => ({
+      device: 'default/d',
+      properties: ['a'],
+      p: [0, 0],
+      v: [1, 2],
+      q: [['good', 2]] as Array<['good', number]>,
+      t: [[1, 2]] as Array<[number, number]>,
+    });
     expect(columnsProblem({ ...c(), v: [1] })).toBe('v has 1 values for 2 readings in p');
     expect(columnsProblem({ ...c(), units: ['', 'V'] })).toBe('units has 2 entries for 1 properties');
     expect(columnsProblem({ ...c(), p: [0, 1] })).toBe('p[1] = 1 is not an index of properties (1 entries)');

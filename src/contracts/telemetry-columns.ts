@@ -37,7 +37,9 @@ export type DeviceColumns = Static<typeof DeviceColumnsSchema>;
  * upload of `telemetrycolumns/<node>` (namespace `default`): the cleansed readings of many devices
  * committed together at the edge, devices in the order the edge took them.
  */
-export const TelemetryColumnsContentSchema = Type.Object({ devices: Type.Array(DeviceColumnsSchema, { maxItems: MAX }) });
+export const TelemetryColumnsContentSchema = Type.Object({
+  devices: Type.Array(DeviceColumnsSchema, { maxItems: MAX }),
+});
 export type TelemetryColumnsContent = Static<typeof TelemetryColumnsContentSchema>;
 
 export type ColumnValue = DeviceColumns['v'][number];
@@ -98,8 +100,11 @@ function appendRun<T>(runs: Array<[T, number]>, value: T): void {
 export function columnsProblem(c: DeviceColumns): string | undefined {
   const n = c.p.length;
   if (c.v.length !== n) return `v has ${c.v.length} values for ${n} readings in p`;
-  if (c.units && c.units.length !== c.properties.length) return `units has ${c.units.length} entries for ${c.properties.length} properties`;
-  for (let i = 0; i < n; i++) if (c.p[i]! >= c.properties.length) return `p[${i}] = ${c.p[i]} is not an index of properties (${c.properties.length} entries)`;
+  if (c.units && c.units.length !== c.properties.length)
+    return `units has ${c.units.length} entries for ${c.properties.length} properties`;
+  for (let i = 0; i < n; i++)
+    if (c.p[i]! >= c.properties.length)
+      return `p[${i}] = ${c.p[i]} is not an index of properties (${c.properties.length} entries)`;
   const sum = (runs: Array<[unknown, number]>) => runs.reduce((s, r) => s + r[1], 0);
   if (sum(c.q) !== n) return `the runs in q count ${sum(c.q)} readings, p has ${n}`;
   if (sum(c.t) !== n) return `the runs in t count ${sum(c.t)} readings, p has ${n}`;
@@ -109,7 +114,14 @@ export function columnsProblem(c: DeviceColumns): string | undefined {
 /** Visits the readings of whole columns (checked with columnsProblem) in order. */
 export function forEachColumnReading(
   c: DeviceColumns,
-  visit: (property: string, unit: string | undefined, value: ColumnValue, quality: Quality, ts: number, propertyIndex: number) => void,
+  visit: (
+    property: string,
+    unit: string | undefined,
+    value: ColumnValue,
+    quality: Quality,
+    ts: number,
+    propertyIndex: number,
+  ) => void,
 ): void {
   let qi = 0;
   let qLeft = c.q[0]?.[1] ?? 0;
@@ -126,8 +138,12 @@ export function forEachColumnReading(
 }
 
 /** The readings of whole columns as objects, in order (`unit` only where there is one). */
-export function columnReadings(c: DeviceColumns): Array<{ property: string; value: ColumnValue; unit?: string; quality: Quality; ts: number }> {
+export function columnReadings(
+  c: DeviceColumns,
+): Array<{ property: string; value: ColumnValue; unit?: string; quality: Quality; ts: number }> {
   const out: Array<{ property: string; value: ColumnValue; unit?: string; quality: Quality; ts: number }> = [];
-  forEachColumnReading(c, (property, unit, value, quality, ts) => out.push(unit ? { property, value, unit, quality, ts } : { property, value, quality, ts }));
+  forEachColumnReading(c, (property, unit, value, quality, ts) =>
+    out.push(unit ? { property, value, unit, quality, ts } : { property, value, quality, ts }),
+  );
   return out;
 }

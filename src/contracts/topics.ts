@@ -58,7 +58,9 @@ export const cloudTopics = {
  * The device id (`<namespace>/<name>`) in a `$hw/events/device/...` or `$ke/events/device/...`
  * topic, and the rest of the topic after it; undefined for any other topic.
  */
-export function parseDeviceTopic(topic: string): { id: string; namespace: string; name: string; rest: string } | undefined {
+export function parseDeviceTopic(
+  topic: string,
+): { id: string; namespace: string; name: string; rest: string } | undefined {
   const prefix = topic.startsWith(`${DEVICE}/`) ? DEVICE : topic.startsWith(`${KE_DEVICE}/`) ? KE_DEVICE : undefined;
   if (!prefix) return undefined;
   const parts = topic.slice(prefix.length + 1).split('/');

@@ -30,7 +30,9 @@ describe('ChildSet', () => {
 
   it('fails with the end of the log when a child exits before it is ready', async () => {
     const set = new ChildSet(node, dir);
-    const err = await set.start('broken', ["console.error('no device file'); process.exit(3)"], { ready: async () => false }).catch((e: Error) => e);
+    const err = await set
+      .start('broken', ["console.error('no device file'); process.exit(3)"], { ready: async () => false })
+      .catch((e: Error) => e);
     expect((err as Error).message).toContain('broken exited with code 3 before it was ready');
     expect((err as Error).message).toContain('no device file');
     await set.stopAll();
@@ -39,8 +41,13 @@ describe('ChildSet', () => {
   it('kills a child that ignores SIGTERM after the grace period', async () => {
     const set = new ChildSet(node, dir);
     // Ready once it printed: its SIGTERM handler is installed by then.
-    const logged = async () => existsSync(join(dir, 'ignores-term.log')) && readFileSync(join(dir, 'ignores-term.log'), 'utf8').includes('x');
-    const child = await set.start('ignores-term', ["process.on('SIGTERM',()=>{});console.log('x');setInterval(()=>{},1000)"], { ready: logged });
+    const logged = async () =>
+      existsSync(join(dir, 'ignores-term.log')) && readFileSync(join(dir, 'ignores-term.log'), 'utf8').includes('x');
+    const child = await set.start(
+      'ignores-term',
+      ["process.on('SIGTERM',()=>{});console.log('x');setInterval(()=>{},1000)"],
+      { ready: logged },
+    );
     await set.stopAll(300);
     expect(child.exited).toBe(true);
     expect(child.process.signalCode).toBe('SIGKILL');
@@ -63,7 +70,9 @@ describe('ports', () => {
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
     const { port } = s.address() as { port: number };
     try {
-      await expect(assertPortFree(port, '--api-port', '127.0.0.1')).rejects.toThrow(`port ${port} is busy: pass --api-port <port> with a free port`);
+      await expect(assertPortFree(port, '--api-port', '127.0.0.1')).rejects.toThrow(
+        `port ${port} is busy: pass --api-port <port> with a free port`,
+      );
     } finally {
       await new Promise((r) => s.close(r));
     }

@@ -39,7 +39,11 @@ export class ChildSet {
     for (const c of this.children) if (!c.exited) c.process.kill('SIGKILL');
   };
 
-  constructor(private readonly invocation: Invocation, private readonly logDir: string, private readonly onUnexpectedExit: (child: ManagedChild, code: number | null) => void = () => undefined) {
+  constructor(
+    private readonly invocation: Invocation,
+    private readonly logDir: string,
+    private readonly onUnexpectedExit: (child: ManagedChild, code: number | null) => void = () => undefined,
+  ) {
     process.once('exit', this.onProcessExit);
   }
 
@@ -78,12 +82,20 @@ export class ChildSet {
     process.removeListener('exit', this.onProcessExit);
   }
 
-  private async waitReady(child: ManagedChild, ready: () => Promise<boolean>, exited: Promise<number | null>, timeoutMs: number): Promise<void> {
+  private async waitReady(
+    child: ManagedChild,
+    ready: () => Promise<boolean>,
+    exited: Promise<number | null>,
+    timeoutMs: number,
+  ): Promise<void> {
     const end = Date.now() + timeoutMs;
     for (;;) {
       if (child.exited) {
         const code = await exited;
-        throw this.failed(child, `exited with code ${code ?? `null (${child.process.signalCode})`} before it was ready`);
+        throw this.failed(
+          child,
+          `exited with code ${code ?? `null (${child.process.signalCode})`} before it was ready`,
+        );
       }
       if (await ready().catch(() => false)) return;
       if (Date.now() > end) throw this.failed(child, `not ready after ${timeoutMs} ms`);
@@ -98,7 +110,10 @@ export class ChildSet {
     } catch {
       tail = '(no log)';
     }
-    return demoErrors.create('KEDGE_DEMO_CHILD_FAILED', `${child.name} ${what}; its log ${child.logFile} ends with:\n${tail}`);
+    return demoErrors.create(
+      'KEDGE_DEMO_CHILD_FAILED',
+      `${child.name} ${what}; its log ${child.logFile} ends with:\n${tail}`,
+    );
   }
 }
 

@@ -12,19 +12,22 @@ const models = join(packageRoot(), 'device-models');
 const ep = { node: 'demo', modbusPort: 15020, opcuaPort: 14840, serialPath: '/dev/pts/99' };
 
 describe('demo devices', () => {
-  it.each<DemoProtocol>(['modbus', 'opcua', 'serial'])('%s: rewritten for the demo node and simulator, still valid', async (protocol) => {
-    const d = await prepareDemoDevice(models, out, protocol, ep);
-    const result = await validateFiles([d.file]);
-    expect(result.diagnostics.filter((x) => x.severity === 'error')).toEqual([]);
-    const device = result.devices[0]!;
-    expect(device.spec.nodeName).toBe('demo');
-    const config = device.spec.protocol!.configData as Record<string, unknown>;
-    if (protocol === 'modbus') expect([config.ip, config.port]).toEqual(['127.0.0.1', 15020]);
-    if (protocol === 'opcua') expect(config.url).toBe('opc.tcp://127.0.0.1:14840');
-    if (protocol === 'serial') expect(config.serialPort).toBe('/dev/pts/99');
-    for (const p of device.spec.properties ?? []) expect(p.collectCycle ?? 0).toBeLessThanOrEqual(2000);
-    expect(d.id).toBe(`default/${device.metadata.name}`);
-  });
+  it.each<DemoProtocol>(['modbus', 'opcua', 'serial'])(
+    '%s: rewritten for the demo node and simulator, still valid',
+    async (protocol) => {
+      const d = await prepareDemoDevice(models, out, protocol, ep);
+      const result = await validateFiles([d.file]);
+      expect(result.diagnostics.filter((x) => x.severity === 'error')).toEqual([]);
+      const device = result.devices[0]!;
+      expect(device.spec.nodeName).toBe('demo');
+      const config = device.spec.protocol!.configData as Record<string, unknown>;
+      if (protocol === 'modbus') expect([config.ip, config.port]).toEqual(['127.0.0.1', 15020]);
+      if (protocol === 'opcua') expect(config.url).toBe('opc.tcp://127.0.0.1:14840');
+      if (protocol === 'serial') expect(config.serialPort).toBe('/dev/pts/99');
+      for (const p of device.spec.properties ?? []) expect(p.collectCycle ?? 0).toBeLessThanOrEqual(2000);
+      expect(d.id).toBe(`default/${device.metadata.name}`);
+    },
+  );
 
   it('lists writable properties for the twin set hint', async () => {
     const d = await prepareDemoDevice(models, out, 'modbus', ep);

@@ -40,18 +40,28 @@ type Doc = { kind?: string; metadata?: { name?: string; namespace?: string }; sp
  * Copies a library file to `outDir` with its Device rewritten for this machine: the demo node,
  * the simulator's address, and short cycles. The DeviceModel is kept as it is.
  */
-export async function prepareDemoDevice(modelsDir: string, outDir: string, protocol: DemoProtocol, ep: DemoEndpoints): Promise<DemoDevice> {
+export async function prepareDemoDevice(
+  modelsDir: string,
+  outDir: string,
+  protocol: DemoProtocol,
+  ep: DemoEndpoints,
+): Promise<DemoDevice> {
   const source = join(modelsDir, DEMO_MODELS[protocol]);
   let text: string;
   try {
     text = await readFile(source, 'utf8');
   } catch (err) {
-    throw demoErrors.create('KEDGE_DEMO_NO_DEVICES', `cannot read ${source}: ${(err as Error).message}`, { cause: err });
+    throw demoErrors.create('KEDGE_DEMO_NO_DEVICES', `cannot read ${source}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
-  const docs = parseAllDocuments(text).map((d) => d.toJS() as Doc).filter((d) => d && typeof d === 'object');
+  const docs = parseAllDocuments(text)
+    .map((d) => d.toJS() as Doc)
+    .filter((d) => d && typeof d === 'object');
   const model = docs.find((d) => d.kind === 'DeviceModel');
   const device = docs.find((d) => d.kind === 'Device');
-  if (!model || !device?.spec || !device.metadata?.name) throw demoErrors.create('KEDGE_DEMO_NO_DEVICES', `${source} has no DeviceModel + Device pair`);
+  if (!model || !device?.spec || !device.metadata?.name)
+    throw demoErrors.create('KEDGE_DEMO_NO_DEVICES', `${source} has no DeviceModel + Device pair`);
   device.spec.nodeName = ep.node;
   const config = (device.spec.protocol?.configData ?? {}) as Record<string, unknown>;
   if (protocol === 'modbus') Object.assign(config, { ip: '127.0.0.1', port: ep.modbusPort });

@@ -12,7 +12,9 @@ export async function assertPortFree(port: number, flag: string, host = '0.0.0.0
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'EADDRINUSE' ? 'is busy' : `cannot be used (${code ?? (err as Error).message})`;
-    throw demoErrors.create('KEDGE_DEMO_PORT_BUSY', `port ${port} ${why}: pass ${flag} <port> with a free port`, { cause: err });
+    throw demoErrors.create('KEDGE_DEMO_PORT_BUSY', `port ${port} ${why}: pass ${flag} <port> with a free port`, {
+      cause: err,
+    });
   } finally {
     await new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
   }

@@ -22,7 +22,14 @@ export interface DemoOptions {
   node: string;
 }
 
-export const DEMO_DEFAULTS = { hubPort: 10000, apiPort: 10080, mqttPort: 1883, edgeMqttPort: 1884, edgeApiPort: 10550, node: 'demo' } as const;
+export const DEMO_DEFAULTS = {
+  hubPort: 10000,
+  apiPort: 10080,
+  mqttPort: 1883,
+  edgeMqttPort: 1884,
+  edgeApiPort: 10550,
+  node: 'demo',
+} as const;
 
 export interface DemoIo {
   out: NodeJS.WritableStream & { isTTY?: boolean; rows?: number };
@@ -53,7 +60,13 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<number> {
   const removeDataDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'kedge-demo-'));
   mkdirSync(join(dataDir, 'logs'), { recursive: true });
-  const run: Running = { node: opts.node, dataDir, removeDataDir, closers: [], children: undefined as unknown as ChildSet };
+  const run: Running = {
+    node: opts.node,
+    dataDir,
+    removeDataDir,
+    closers: [],
+    children: undefined as unknown as ChildSet,
+  };
   run.children = new ChildSet(io.invocation, join(dataDir, 'logs'), (child, code) => (run.died ??= { child, code }));
   try {
     print(`kedge demo: starting in ${dataDir} (logs in ${join(dataDir, 'logs')})`);
@@ -80,7 +93,19 @@ async function startAll(o: DemoOptions, io: DemoIo, run: Running, print: (s: str
   const api = `http://127.0.0.1:${o.apiPort}`;
   const cloud = children.start(
     'cloud',
-    ['cloud', '--data-dir', join(dataDir, 'cloud'), '--hub-host', '127.0.0.1', '--hub-port', String(o.hubPort), '--api-port', String(o.apiPort), '--mqtt-port', String(o.mqttPort)],
+    [
+      'cloud',
+      '--data-dir',
+      join(dataDir, 'cloud'),
+      '--hub-host',
+      '127.0.0.1',
+      '--hub-port',
+      String(o.hubPort),
+      '--api-port',
+      String(o.apiPort),
+      '--mqtt-port',
+      String(o.mqttPort),
+    ],
     { ready: () => httpOk(`${api}/healthz`) },
   );
   const devices = await startSimulators(io, run);
@@ -88,9 +113,24 @@ async function startAll(o: DemoOptions, io: DemoIo, run: Running, print: (s: str
   print(`cloud: API ${api}, edge link ws://127.0.0.1:${o.hubPort}, MQTT 127.0.0.1:${o.mqttPort}`);
   await children.start(
     'edge',
-    ['edge', '--node', o.node, '--data-dir', join(dataDir, 'edge'), '--cloud', `ws://127.0.0.1:${o.hubPort}`, '--mqtt-port', String(o.edgeMqttPort), '--api-port', String(o.edgeApiPort)],
+    [
+      'edge',
+      '--node',
+      o.node,
+      '--data-dir',
+      join(dataDir, 'edge'),
+      '--cloud',
+      `ws://127.0.0.1:${o.hubPort}`,
+      '--mqtt-port',
+      String(o.edgeMqttPort),
+      '--api-port',
+      String(o.edgeApiPort),
+    ],
     // ServiceBus is not part of the demo: any free port, so it never collides.
-    { ready: () => httpOk(`http://127.0.0.1:${o.edgeApiPort}/healthz`), env: { KEDGE_EDGE__SERVICEBUS_PORT: String(await freePort()) } },
+    {
+      ready: () => httpOk(`http://127.0.0.1:${o.edgeApiPort}/healthz`),
+      env: { KEDGE_EDGE__SERVICEBUS_PORT: String(await freePort()) },
+    },
   );
   print(`edge node "${o.node}": MQTT 127.0.0.1:${o.edgeMqttPort}, local API http://127.0.0.1:${o.edgeApiPort}`);
   const { validateFiles } = await import('../model/index.js');
@@ -105,12 +145,23 @@ async function startSimulators(io: DemoIo, run: Running): Promise<DemoDevice[]> 
   const outDir = join(run.dataDir, 'devices');
   mkdirSync(outDir, { recursive: true });
   const [modbusPort, opcuaPort] = [await freePort(), await freePort()];
-  const prepare = (p: DemoProtocol, serialPath?: string) => prepareDemoDevice(models, outDir, p, { node: run.node, modbusPort, opcuaPort, ...(serialPath ? { serialPath } : {}) });
+  const prepare = (p: DemoProtocol, serialPath?: string) =>
+    prepareDemoDevice(models, outDir, p, {
+      node: run.node,
+      modbusPort,
+      opcuaPort,
+      ...(serialPath ? { serialPath } : {}),
+    });
   const modbus = await prepare('modbus');
   const opcua = await prepare('opcua');
   const started = [
-    run.children.start('sim-modbus', ['sim', 'modbus', '--model', modbus.file, '--tcp', String(modbusPort)], { ready: () => portAnswers(modbusPort) }),
-    run.children.start('sim-opcua', ['sim', 'opcua', '--model', opcua.file, '--port', String(opcuaPort)], { ready: () => portAnswers(opcuaPort), readyTimeoutMs: 60_000 }),
+    run.children.start('sim-modbus', ['sim', 'modbus', '--model', modbus.file, '--tcp', String(modbusPort)], {
+      ready: () => portAnswers(modbusPort),
+    }),
+    run.children.start('sim-opcua', ['sim', 'opcua', '--model', opcua.file, '--port', String(opcuaPort)], {
+      ready: () => portAnswers(opcuaPort),
+      readyTimeoutMs: 60_000,
+    }),
   ];
   const devices = [modbus, opcua];
   if (io.serial) {
@@ -127,7 +178,10 @@ async function startSimulators(io: DemoIo, run: Running): Promise<DemoDevice[]> 
 
 async function subscribeTelemetry(mqttPort: number, view: TelemetryView, io: DemoIo, run: Running) {
   const { connectAsync } = await import('mqtt');
-  const client = await connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { clientId: `kedge-demo-${process.pid}`, reconnectPeriod: 1000 });
+  const client = await connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
+    clientId: `kedge-demo-${process.pid}`,
+    reconnectPeriod: 1000,
+  });
   run.closers.push(() => client.endAsync());
   const screen = new LiveScreen(io.out);
   client.on('message', (_topic, payload) => {
@@ -153,27 +207,43 @@ function printHints(o: DemoOptions, devices: DemoDevice[], print: (s: string) =>
     print('Change a desired value (the edge writes it to the device and reads it back):');
     // Started with `npx kedge demo` (a fresh clone), `kedge` alone is not on the PATH.
     const kedge = process.env.npm_command === 'exec' ? 'npx kedge' : 'kedge';
-    print(`  ${kedge} twin set ${target.id} ${w.name}=${exampleValue(w.type)} --wait --server http://127.0.0.1:${o.apiPort}`);
+    print(
+      `  ${kedge} twin set ${target.id} ${w.name}=${exampleValue(w.type)} --wait --server http://127.0.0.1:${o.apiPort}`,
+    );
     print(`  ${kedge} get twin ${target.id} --server http://127.0.0.1:${o.apiPort}`);
   }
   print('');
 }
 
-async function showUntilStopped(o: DemoOptions, io: DemoIo, run: Running, view: TelemetryView, consumer: { screen: LiveScreen }, print: (s: string) => void): Promise<number> {
+async function showUntilStopped(
+  o: DemoOptions,
+  io: DemoIo,
+  run: Running,
+  view: TelemetryView,
+  consumer: { screen: LiveScreen },
+  print: (s: string) => void,
+): Promise<number> {
   const { screen } = consumer;
   const stopAt = o.durationS !== undefined ? Date.now() + o.durationS * 1000 : Infinity;
   let interrupted = false;
   void io.interrupted.then(() => (interrupted = true));
   while (!interrupted && !run.died && Date.now() < stopAt) {
-    if (screen.isTty) screen.redraw(`${view.table(Date.now(), screen.maxRows)}${view.readings} readings from ${view.size} properties; Ctrl-C to stop\n`);
+    if (screen.isTty)
+      screen.redraw(
+        `${view.table(Date.now(), screen.maxRows)}${view.readings} readings from ${view.size} properties; Ctrl-C to stop\n`,
+      );
     await Promise.race([new Promise((r) => setTimeout(r, 1000)), io.interrupted]);
   }
   if (screen.isTty) screen.redraw(view.table(Date.now(), screen.maxRows));
   if (run.died) {
-    print(`kedge demo: ${run.died.child.name} stopped unexpectedly (exit code ${run.died.code}); see ${run.died.child.logFile}`);
+    print(
+      `kedge demo: ${run.died.child.name} stopped unexpectedly (exit code ${run.died.code}); see ${run.died.child.logFile}`,
+    );
     return 1;
   }
-  print(`kedge demo: ${view.readings} readings in ${view.messages} messages from the cloud topic kedge/telemetry/#${view.malformed ? `, ${view.malformed} malformed` : ''}`);
+  print(
+    `kedge demo: ${view.readings} readings in ${view.messages} messages from the cloud topic kedge/telemetry/#${view.malformed ? `, ${view.malformed} malformed` : ''}`,
+  );
   if (view.readings === 0) {
     print(`kedge demo: no telemetry arrived; the logs in ${join(run.dataDir, 'logs')} say why`);
     return 1;
@@ -185,7 +255,11 @@ async function shutDown(run: Running, print: (s: string) => void): Promise<void>
   for (const close of run.closers.splice(0).reverse()) await Promise.resolve(close()).catch(() => undefined);
   await run.children.stopAll();
   if (run.removeDataDir) rmSync(run.dataDir, { recursive: true, force: true });
-  print(run.removeDataDir ? 'kedge demo: stopped; temporary files removed' : `kedge demo: stopped; data and logs kept in ${run.dataDir}`);
+  print(
+    run.removeDataDir
+      ? 'kedge demo: stopped; temporary files removed'
+      : `kedge demo: stopped; data and logs kept in ${run.dataDir}`,
+  );
 }
 
 async function httpOk(url: string): Promise<boolean> {

@@ -4,7 +4,12 @@ import { LiveScreen } from './screen.js';
 import { parseTelemetry, TelemetryView } from './telemetry-view.js';
 
 const msg = (device: string, property: string, value: unknown, ts: number) =>
-  JSON.stringify({ namespace: 'default', device, node: 'demo', readings: [{ property, value, unit: 'degC', quality: 'good', ts }] });
+  JSON.stringify({
+    namespace: 'default',
+    device,
+    node: 'demo',
+    readings: [{ property, value, unit: 'degC', quality: 'good', ts }],
+  });
 
 describe('TelemetryView', () => {
   it('keeps the latest reading per device and property, sorted', () => {
@@ -18,7 +23,9 @@ describe('TelemetryView', () => {
       ['default/b', 'temp', '21.5', 'degC', 'good', '2s'],
     ]);
     expect([view.messages, view.readings, view.size]).toEqual([3, 3, 2]);
-    expect(TelemetryView.lines(parseTelemetry(msg('a', 'temp', 1, 0))!)).toEqual(['1970-01-01T00:00:00.000Z default/a temp=1 degC (good)']);
+    expect(TelemetryView.lines(parseTelemetry(msg('a', 'temp', 1, 0))!)).toEqual([
+      '1970-01-01T00:00:00.000Z default/a temp=1 degC (good)',
+    ]);
   });
 
   it.each(['{', '{"namespace":"x"}', 'null', '[]'])('refuses a payload that is not telemetry: %s', (raw) => {

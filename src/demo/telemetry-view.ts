@@ -25,8 +25,12 @@ export function parseTelemetry(payload: Buffer | string): TelemetryMessage | und
     return undefined;
   }
   const m = v as Partial<TelemetryMessage> | null;
-  if (!m || typeof m.namespace !== 'string' || typeof m.device !== 'string' || !Array.isArray(m.readings)) return undefined;
-  const readings = m.readings.filter((r): r is ConsumerReading => !!r && typeof r.property === 'string' && typeof r.quality === 'string' && typeof r.ts === 'number');
+  if (!m || typeof m.namespace !== 'string' || typeof m.device !== 'string' || !Array.isArray(m.readings))
+    return undefined;
+  const readings = m.readings.filter(
+    (r): r is ConsumerReading =>
+      !!r && typeof r.property === 'string' && typeof r.quality === 'string' && typeof r.ts === 'number',
+  );
   return { namespace: m.namespace, device: m.device, ...(m.node ? { node: m.node } : {}), readings };
 }
 
@@ -41,7 +45,11 @@ export class TelemetryView {
     this.messages++;
     for (const r of msg.readings) {
       this.readings++;
-      this.latest.set(`${msg.namespace}/${msg.device}\u0000${r.property}`, { ...r, device: `${msg.namespace}/${msg.device}`, received });
+      this.latest.set(`${msg.namespace}/${msg.device}\u0000${r.property}`, {
+        ...r,
+        device: `${msg.namespace}/${msg.device}`,
+        received,
+      });
     }
   }
 
@@ -51,15 +59,21 @@ export class TelemetryView {
 
   /** Rows sorted by device and property; at most `maxRows` (a terminal has only so many lines). */
   rows(now: number, maxRows = Infinity): string[][] {
-    const sorted = [...this.latest.values()].sort((a, b) => a.device.localeCompare(b.device) || a.property.localeCompare(b.property));
+    const sorted = [...this.latest.values()].sort(
+      (a, b) => a.device.localeCompare(b.device) || a.property.localeCompare(b.property),
+    );
     const rows = [['DEVICE', 'PROPERTY', 'VALUE', 'UNIT', 'QUALITY', 'AGE']];
-    for (const r of sorted.slice(0, maxRows)) rows.push([r.device, r.property, formatValue(r.value), r.unit ?? '', r.quality, formatAge(r.ts, now)]);
+    for (const r of sorted.slice(0, maxRows))
+      rows.push([r.device, r.property, formatValue(r.value), r.unit ?? '', r.quality, formatAge(r.ts, now)]);
     return rows;
   }
 
   /** One plain line per reading (for a log or a pipe, where the table cannot update in place). */
   static lines(msg: TelemetryMessage): string[] {
-    return msg.readings.map((r) => `${new Date(r.ts).toISOString()} ${msg.namespace}/${msg.device} ${r.property}=${formatValue(r.value)}${r.unit ? ` ${r.unit}` : ''} (${r.quality})`);
+    return msg.readings.map(
+      (r) =>
+        `${new Date(r.ts).toISOString()} ${msg.namespace}/${msg.device} ${r.property}=${formatValue(r.value)}${r.unit ? ` ${r.unit}` : ''} (${r.quality})`,
+    );
   }
 
   table(now: number, maxRows?: number): string {

@@ -98,7 +98,16 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     reportIntervalMs: config.twinReportIntervalMs,
     checkpointMs: config.twinCheckpointMs,
   });
-  const eventbus = new EventBus({ bus, batcher: store.batcher, clock, logger: log('eventbus'), registry, node, mqttPort: config.mqtt.port, mqttUrl: config.mqtt.url });
+  const eventbus = new EventBus({
+    bus,
+    batcher: store.batcher,
+    clock,
+    logger: log('eventbus'),
+    registry,
+    node,
+    mqttPort: config.mqtt.port,
+    mqttUrl: config.mqtt.url,
+  });
   const edged = new Edged({
     bus,
     outbox: store.outbox,
@@ -112,9 +121,24 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     runtime: options.processRuntime,
     mapperCommand: options.mapperCommand,
   });
-  const servicebus = new ServiceBus({ bus, logger: log('servicebus'), port: config.servicebusPort, allow: config.servicebusAllow });
+  const servicebus = new ServiceBus({
+    bus,
+    logger: log('servicebus'),
+    port: config.servicebusPort,
+    allow: config.servicebusAllow,
+  });
   const api = new EdgeApi({ bus, logger: log('api'), registry, port: config.apiPort });
-  const extra = options.extraModules?.({ bus, outbox: store.outbox, metaStore: store.meta, batcher: store.batcher, logger, clock, registry, config }) ?? [];
+  const extra =
+    options.extraModules?.({
+      bus,
+      outbox: store.outbox,
+      metaStore: store.meta,
+      batcher: store.batcher,
+      logger,
+      clock,
+      registry,
+      config,
+    }) ?? [];
   // New outbox entries are announced after their commit, so EdgeHub never sends uncommitted ones.
   let announced = 0;
   store.batcher.onCommit(() => {
@@ -122,6 +146,19 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     if (appended > announced) bus.publish('outbox.appended', { count: appended - announced });
     announced = appended;
   });
-  const runtime = new ModuleRuntime([store, meta, pipeline, twin, eventbus, edged, servicebus, api, ...extra], { logger });
-  return { runtime, bus, store, eventbus, api, servicebus, edged, registry, start: () => runtime.start(), stop: () => runtime.stop() };
+  const runtime = new ModuleRuntime([store, meta, pipeline, twin, eventbus, edged, servicebus, api, ...extra], {
+    logger,
+  });
+  return {
+    runtime,
+    bus,
+    store,
+    eventbus,
+    api,
+    servicebus,
+    edged,
+    registry,
+    start: () => runtime.start(),
+    stop: () => runtime.stop(),
+  };
 }

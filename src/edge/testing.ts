@@ -25,7 +25,12 @@ export interface NodeHarness {
 }
 
 export function model(props: Array<Record<string, unknown>>) {
-  return { apiVersion: 'devices.kubeedge.io/v1beta1', kind: 'DeviceModel', metadata: { name: 'm', namespace: 'default' }, spec: { protocol: 'modbus', properties: props } };
+  return {
+    apiVersion: 'devices.kubeedge.io/v1beta1',
+    kind: 'DeviceModel',
+    metadata: { name: 'm', namespace: 'default' },
+    spec: { protocol: 'modbus', properties: props },
+  };
 }
 
 export function device(name: string, props: Array<Record<string, unknown>>, annotations: Record<string, string> = {}) {
@@ -33,7 +38,12 @@ export function device(name: string, props: Array<Record<string, unknown>>, anno
     apiVersion: 'devices.kubeedge.io/v1beta1',
     kind: 'Device',
     metadata: { name, namespace: 'default', annotations },
-    spec: { deviceModelRef: { name: 'm' }, nodeName: 'n1', protocol: { protocolName: 'modbus', configData: {} }, properties: props },
+    spec: {
+      deviceModelRef: { name: 'm' },
+      nodeName: 'n1',
+      protocol: { protocolName: 'modbus', configData: {} },
+      properties: props,
+    },
   };
 }
 
@@ -43,7 +53,14 @@ export async function startNode(
   clock = new ManualClock(1_700_000_000_000),
   options: Partial<EdgeNodeOptions> = {},
 ): Promise<NodeHarness> {
-  const config = { ...(Value.Default(EdgeConfigSchema, { node: 'n1', dataDir }) as EdgeConfig), mqtt: { port: 0 }, apiPort: 0, servicebusPort: 0, mappers: 'none' as const, ...overrides };
+  const config = {
+    ...(Value.Default(EdgeConfigSchema, { node: 'n1', dataDir }) as EdgeConfig),
+    mqtt: { port: 0 },
+    apiPort: 0,
+    servicebusPort: 0,
+    mappers: 'none' as const,
+    ...overrides,
+  };
   const node = createEdgeNode(config, { logger: silentLogger(), clock, ...options });
   const published: EdgeChannels['mqtt.publish'][] = [];
   const acks: EdgeChannels['cloud.ack'][] = [];
@@ -59,7 +76,10 @@ export async function startNode(
     published,
     acks,
     cleansed,
-    on: <T>(topic: string) => published.filter((p) => p.topic === topic).map((p) => (typeof p.payload === 'function' ? (p.payload as () => unknown)() : p.payload) as T),
+    on: <T>(topic: string) =>
+      published
+        .filter((p) => p.topic === topic)
+        .map((p) => (typeof p.payload === 'function' ? (p.payload as () => unknown)() : p.payload) as T),
     settle: async (ms = 60) => {
       clock.advance(ms);
       for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));

@@ -5,17 +5,33 @@ import { crdFor, renderCrds, type OpenApi } from './crd.js';
 
 const dir = new URL('../../deploy/crds/', import.meta.url);
 const ALLOWED = new Set([
-  'type', 'properties', 'required', 'items', 'enum', 'description', 'minimum', 'maximum', 'exclusiveMinimum',
-  'exclusiveMaximum', 'minLength', 'maxLength', 'pattern', 'format', 'additionalProperties', 'x-kubernetes-preserve-unknown-fields',
+  'type',
+  'properties',
+  'required',
+  'items',
+  'enum',
+  'description',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'format',
+  'additionalProperties',
+  'x-kubernetes-preserve-unknown-fields',
 ]);
 
 /** Every node typed (or explicitly free), only OpenAPI keywords Kubernetes knows, no unions. */
 function structuralProblems(node: OpenApi, path: string, out: string[]): string[] {
   for (const key of Object.keys(node)) if (!ALLOWED.has(key)) out.push(`${path}: keyword ${key}`);
   if (node['type'] === undefined && node['x-kubernetes-preserve-unknown-fields'] !== true) out.push(`${path}: no type`);
-  for (const [k, child] of Object.entries((node['properties'] as Record<string, OpenApi>) ?? {})) structuralProblems(child, `${path}.${k}`, out);
+  for (const [k, child] of Object.entries((node['properties'] as Record<string, OpenApi>) ?? {}))
+    structuralProblems(child, `${path}.${k}`, out);
   if (node['items']) structuralProblems(node['items'] as OpenApi, `${path}[]`, out);
-  if (typeof node['additionalProperties'] === 'object') structuralProblems(node['additionalProperties'] as OpenApi, `${path}{}`, out);
+  if (typeof node['additionalProperties'] === 'object')
+    structuralProblems(node['additionalProperties'] as OpenApi, `${path}{}`, out);
   return out;
 }
 
@@ -25,13 +41,19 @@ function openApi(kind: 'Device' | 'DeviceModel'): OpenApi {
 }
 
 function at(node: OpenApi, ...path: string[]): OpenApi {
-  return path.reduce((n, key) => (key === '[]' ? (n['items'] as OpenApi) : (n['properties'] as Record<string, OpenApi>)[key]!), node);
+  return path.reduce(
+    (n, key) => (key === '[]' ? (n['items'] as OpenApi) : (n['properties'] as Record<string, OpenApi>)[key]!),
+    node,
+  );
 }
 
 describe('CRDs', () => {
-  it.each(Object.entries(renderCrds()))('deploy/crds/%s is what the schema generates (run npx tsx src/model/generate-crds.ts)', (file, content) => {
-    expect(readFileSync(new URL(file, dir), 'utf8')).toBe(content);
-  });
+  it.each(Object.entries(renderCrds()))(
+    'deploy/crds/%s is what the schema generates (run npx tsx src/model/generate-crds.ts)',
+    (file, content) => {
+      expect(readFileSync(new URL(file, dir), 'utf8')).toBe(content);
+    },
+  );
 
   it.each(['Device', 'DeviceModel'] as const)('%s schema is structural', (kind) => {
     expect(structuralProblems(openApi(kind), kind, [])).toEqual([]);
@@ -40,14 +62,19 @@ describe('CRDs', () => {
   it('keeps free-form configData and status, and kedge cleansing fields', () => {
     const device = openApi('Device');
     expect(at(device, 'spec', 'protocol', 'configData')['x-kubernetes-preserve-unknown-fields']).toBe(true);
-    expect(at(device, 'spec', 'properties', '[]', 'visitors', 'configData')['x-kubernetes-preserve-unknown-fields']).toBe(true);
+    expect(
+      at(device, 'spec', 'properties', '[]', 'visitors', 'configData')['x-kubernetes-preserve-unknown-fields'],
+    ).toBe(true);
     expect(at(device, 'status')['x-kubernetes-preserve-unknown-fields']).toBe(true);
     expect(at(device, 'spec', 'properties', '[]', 'cleansing', 'range', 'action')['enum']).toEqual(['reject', 'clamp']);
     expect(at(openApi('DeviceModel'), 'spec', 'properties', '[]', 'type')['enum']).toContain('STREAM');
   });
 
   it('prints model, node, protocol, state and age columns for devices', () => {
-    const crd = parse(renderCrds()['devices.kubeedge.io_devices.yaml']!) as { metadata: { name: string }; spec: { versions: { additionalPrinterColumns: { name: string; jsonPath: string }[] }[] } };
+    const crd = parse(renderCrds()['devices.kubeedge.io_devices.yaml']!) as {
+      metadata: { name: string };
+      spec: { versions: { additionalPrinterColumns: { name: string; jsonPath: string }[] }[] };
+    };
     expect(crd.metadata.name).toBe('devices.devices.kubeedge.io');
     expect(crd.spec.versions[0]!.additionalPrinterColumns.map((c) => `${c.name}=${c.jsonPath}`)).toEqual([
       'Model=.spec.deviceModelRef.name',

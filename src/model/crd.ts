@@ -18,7 +18,12 @@ interface Column {
   description: string;
 }
 
-const AGE: Column = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Time since creation.' };
+const AGE: Column = {
+  name: 'Age',
+  type: 'date',
+  jsonPath: '.metadata.creationTimestamp',
+  description: 'Time since creation.',
+};
 
 const KINDS = [
   {
@@ -26,10 +31,25 @@ const KINDS = [
     plural: 'devices',
     schema: DeviceSchema,
     columns: [
-      { name: 'Model', type: 'string', jsonPath: '.spec.deviceModelRef.name', description: 'DeviceModel of the device.' },
+      {
+        name: 'Model',
+        type: 'string',
+        jsonPath: '.spec.deviceModelRef.name',
+        description: 'DeviceModel of the device.',
+      },
       { name: 'Node', type: 'string', jsonPath: '.spec.nodeName', description: 'Edge node serving the device.' },
-      { name: 'Protocol', type: 'string', jsonPath: '.spec.protocol.protocolName', description: 'Protocol of the device.' },
-      { name: 'State', type: 'string', jsonPath: '.status.state', description: 'Connection state reported by the mapper.' },
+      {
+        name: 'Protocol',
+        type: 'string',
+        jsonPath: '.spec.protocol.protocolName',
+        description: 'Protocol of the device.',
+      },
+      {
+        name: 'State',
+        type: 'string',
+        jsonPath: '.status.state',
+        description: 'Connection state reported by the mapper.',
+      },
       AGE,
     ],
   },
@@ -37,7 +57,15 @@ const KINDS = [
     kind: 'DeviceModel',
     plural: 'devicemodels',
     schema: DeviceModelSchema,
-    columns: [{ name: 'Protocol', type: 'string', jsonPath: '.spec.protocol', description: 'Protocol of the devices of this model.' }, AGE],
+    columns: [
+      {
+        name: 'Protocol',
+        type: 'string',
+        jsonPath: '.spec.protocol',
+        description: 'Protocol of the devices of this model.',
+      },
+      AGE,
+    ],
   },
 ] as const satisfies ReadonlyArray<{ kind: string; plural: string; schema: TSchema; columns: Column[] }>;
 
@@ -59,7 +87,8 @@ function convert(schema: TSchema): OpenApi {
       return out;
     }
     case 'Record': {
-      if (unknownFieldPolicy(schema) === 'allow') return { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+      if (unknownFieldPolicy(schema) === 'allow')
+        return { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
       const values = Object.values((schema['patternProperties'] as Record<string, TSchema>) ?? {})[0];
       return { type: 'object', additionalProperties: values ? toStructural(values) : { type: 'string' } };
     }
@@ -86,14 +115,20 @@ function union(variants: TSchema[]): OpenApi {
   if (variants.length > 0 && variants.every((v) => v[Kind] === 'Literal')) {
     const types = new Set(variants.map((v) => typeof v['const']));
     if (types.size === 1) {
-      const type = [...types][0] === 'number' ? (variants.every((v) => Number.isInteger(v['const'])) ? 'integer' : 'number') : [...types][0];
+      const type =
+        [...types][0] === 'number'
+          ? variants.every((v) => Number.isInteger(v['const']))
+            ? 'integer'
+            : 'number'
+          : [...types][0];
       return { type, enum: variants.map((v) => v['const']) };
     }
   }
   if (variants.length > 0 && variants.every((v) => v[Kind] === 'Object')) {
     // One object with every variant's fields: structural schemas cannot declare fields per branch.
     const properties: Record<string, OpenApi> = {};
-    for (const v of variants) Object.assign(properties, mapValues((v['properties'] as Record<string, TSchema>) ?? {}, toStructural));
+    for (const v of variants)
+      Object.assign(properties, mapValues((v['properties'] as Record<string, TSchema>) ?? {}, toStructural));
     return { type: 'object', properties };
   }
   // Mixed scalars (a number or a numeric string): any value; `kedge validate` checks it.
@@ -103,8 +138,10 @@ function union(variants: TSchema[]): OpenApi {
 function numeric(base: OpenApi, schema: TSchema): OpenApi {
   const out = pick(base, schema, ['minimum', 'maximum']);
   // JSON Schema's numeric exclusiveMinimum is OpenAPI v3.0's boolean flag next to minimum.
-  if (typeof schema['exclusiveMinimum'] === 'number') Object.assign(out, { minimum: schema['exclusiveMinimum'], exclusiveMinimum: true });
-  if (typeof schema['exclusiveMaximum'] === 'number') Object.assign(out, { maximum: schema['exclusiveMaximum'], exclusiveMaximum: true });
+  if (typeof schema['exclusiveMinimum'] === 'number')
+    Object.assign(out, { minimum: schema['exclusiveMinimum'], exclusiveMinimum: true });
+  if (typeof schema['exclusiveMaximum'] === 'number')
+    Object.assign(out, { maximum: schema['exclusiveMaximum'], exclusiveMaximum: true });
   return out;
 }
 

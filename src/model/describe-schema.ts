@@ -10,7 +10,8 @@ export function describeSchema(schema: TSchema): string {
       return JSON.stringify(schema['const']);
     case 'Union': {
       const variants = (schema['anyOf'] as TSchema[]) ?? [];
-      if (variants.every((v) => v[Kind] === 'Literal')) return `one of ${variants.map((v) => String(v['const'])).join(', ')}`;
+      if (variants.every((v) => v[Kind] === 'Literal'))
+        return `one of ${variants.map((v) => String(v['const'])).join(', ')}`;
       return variants.map(describeSchema).join(' or ');
     }
     case 'Integer':

@@ -20,7 +20,11 @@ describe('KubeEdge published examples', () => {
       'sound-equipment-fault-detection_vled_resource_vled-instance.yaml:27:20: warning: spec.properties[0].reportCycle: 1000000000 is legacy nanoseconds (KubeEdge before v1.19); read as 1000 ms. Write 1000 to silence this warning',
       'sound-equipment-fault-detection_vled_resource_vled-instance.yaml:28:21: warning: spec.properties[0].collectCycle: 1000000000 is legacy nanoseconds (KubeEdge before v1.19); read as 1000 ms. Write 1000 to silence this warning',
     ]);
-    expect(result.instances.map((i) => i.id).sort()).toEqual(['default/counter-instance', 'default/temperature-instance', 'default/vled-instance-01']);
+    expect(result.instances.map((i) => i.id).sort()).toEqual([
+      'default/counter-instance',
+      'default/temperature-instance',
+      'default/vled-instance-01',
+    ]);
   });
 
   it('resolves the Modbus temperature sensor as KubeEdge means it', async () => {
@@ -53,12 +57,21 @@ describe('KubeEdge published examples', () => {
       file('sound-equipment-fault-detection_vled_resource_vled-model.yaml'),
       file('sound-equipment-fault-detection_vled_resource_vled-instance.yaml'),
     ]);
-    expect(result.instances[0]?.properties[0]).toMatchObject({ collectCycleMs: 1000, reportCycleMs: 1000, reportToCloud: true });
-    expect(result.devices[0]?.status).toMatchObject({ twins: [{ propertyName: 'status', reported: { value: '100' } }] });
+    expect(result.instances[0]?.properties[0]).toMatchObject({
+      collectCycleMs: 1000,
+      reportCycleMs: 1000,
+      reportToCloud: true,
+    });
+    expect(result.devices[0]?.status).toMatchObject({
+      twins: [{ propertyName: 'status', reported: { value: '100' } }],
+    });
   });
 
   it('accepts the counter demo whose protocol configData holds only a comment (null)', async () => {
-    const result = await validateFiles([file('new-counter-demo_crds_counter-model.yaml'), file('new-counter-demo_crds_counter-instance.yaml')]);
+    const result = await validateFiles([
+      file('new-counter-demo_crds_counter-model.yaml'),
+      file('new-counter-demo_crds_counter-instance.yaml'),
+    ]);
     expect(result.diagnostics).toEqual([]);
     expect(result.instances[0]).toMatchObject({ protocol: 'virtualprotocol', protocolConfig: {} });
     expect(result.devices[0]?.spec.methods?.map((m) => m.name)).toEqual(['UpdateStatus', 'SetCount']);

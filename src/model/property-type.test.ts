@@ -38,7 +38,12 @@ describe('parsePropertyValue', () => {
 
   it('round-trips every safe integer and finite double', () => {
     fc.assert(fc.property(fc.maxSafeInteger(), (n) => parsePropertyValue('INT', String(n)) === n));
-    fc.assert(fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (n) => parsePropertyValue('DOUBLE', String(n)) === n));
+    fc.assert(
+      fc.property(
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        (n) => parsePropertyValue('DOUBLE', String(n)) === n,
+      ),
+    );
   });
 });
 

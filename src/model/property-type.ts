@@ -35,7 +35,8 @@ export function parsePropertyValue(type: PropertyType, text: string): PropertyVa
     case 'FLOAT':
     case 'DOUBLE': {
       const n = Number(trimmed);
-      if (!DECIMAL.test(trimmed) || !Number.isFinite(n)) throw bad(type, text, 'a finite decimal number such as 21.5 or 1e-3');
+      if (!DECIMAL.test(trimmed) || !Number.isFinite(n))
+        throw bad(type, text, 'a finite decimal number such as 21.5 or 1e-3');
       return n;
     }
     case 'BOOLEAN':
@@ -50,7 +51,11 @@ export function parsePropertyValue(type: PropertyType, text: string): PropertyVa
 }
 
 function bad(type: PropertyType, text: string, expected: string) {
-  return modelErrors.create('KEDGE_MODEL_BAD_VALUE', `${JSON.stringify(text)} is not a valid ${type} value: expected ${expected}`, {
-    detail: { type, value: text },
-  });
+  return modelErrors.create(
+    'KEDGE_MODEL_BAD_VALUE',
+    `${JSON.stringify(text)} is not a valid ${type} value: expected ${expected}`,
+    {
+      detail: { type, value: text },
+    },
+  );
 }

@@ -32,17 +32,27 @@ function device(overrides: Partial<Device['spec']> = {}): Device {
     spec: {
       deviceModelRef: { name: 'thermo' },
       nodeName: 'edge-1',
-      protocol: { protocolName: 'modbus', configData: { communicateMode: 'TCP', ip: '10.0.0.2', port: 502, slaveID: 1 } },
+      protocol: {
+        protocolName: 'modbus',
+        configData: { communicateMode: 'TCP', ip: '10.0.0.2', port: 502, slaveID: 1 },
+      },
       properties: [
         {
           name: 'temperature',
-          visitors: { protocolName: 'modbus', configData: { register: 'InputRegister', offset: 0, limit: 2, rawType: 'float32' } },
+          visitors: {
+            protocolName: 'modbus',
+            configData: { register: 'InputRegister', offset: 0, limit: 2, rawType: 'float32' },
+          },
           collectCycle: 1_000_000_000,
           reportCycle: 5000,
           reportToCloud: true,
           cleansing: { deadband: { percent: 1 } },
         },
-        { name: 'setpoint', desired: { value: '21' }, visitors: { configData: { register: 'HoldingRegister', offset: 10 } } },
+        {
+          name: 'setpoint',
+          desired: { value: '21' },
+          visitors: { configData: { register: 'HoldingRegister', offset: 10 } },
+        },
       ],
       ...overrides,
     },
@@ -98,9 +108,17 @@ describe('resolveDeviceInstance', () => {
   });
 
   it.each([
-    ['KEDGE_MODEL_UNKNOWN_PROPERTY', device({ properties: [{ name: 'humidity' }] }), /property humidity is not declared in DeviceModel thermo/],
+    [
+      'KEDGE_MODEL_UNKNOWN_PROPERTY',
+      device({ properties: [{ name: 'humidity' }] }),
+      /property humidity is not declared in DeviceModel thermo/,
+    ],
     ['KEDGE_MODEL_MISMATCH', device({ deviceModelRef: { name: 'other' } }), /references DeviceModel other, not thermo/],
-    ['KEDGE_MODEL_MISMATCH', device({ protocol: { protocolName: 'opcua' } }), /uses protocol opcua but DeviceModel thermo says Modbus/],
+    [
+      'KEDGE_MODEL_MISMATCH',
+      device({ protocol: { protocolName: 'opcua' } }),
+      /uses protocol opcua but DeviceModel thermo says Modbus/,
+    ],
   ])('throws %s', (code, d, message) => {
     try {
       resolveDeviceInstance(d, model);

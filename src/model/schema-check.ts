@@ -31,7 +31,11 @@ function compile(schema: TSchema): TypeCheck<TSchema> {
  * expects, then unknown fields of KubeEdge-defined objects as warnings. `prefix` is prepended to
  * every path (messages show the full path from the document root).
  */
-export function checkSchema(schema: TSchema, value: unknown, prefix: Path = []): { valid: boolean; problems: SchemaProblem[] } {
+export function checkSchema(
+  schema: TSchema,
+  value: unknown,
+  prefix: Path = [],
+): { valid: boolean; problems: SchemaProblem[] } {
   const check = compile(schema);
   const problems: SchemaProblem[] = [];
   const valid = check.Check(value);
@@ -40,7 +44,13 @@ export function checkSchema(schema: TSchema, value: unknown, prefix: Path = []):
   return { valid, problems };
 }
 
-function translateAll(errors: ValueErrorIterator | Iterable<ValueError>, root: unknown, prefix: Path, out: SchemaProblem[], seen: Set<string>): void {
+function translateAll(
+  errors: ValueErrorIterator | Iterable<ValueError>,
+  root: unknown,
+  prefix: Path,
+  out: SchemaProblem[],
+  seen: Set<string>,
+): void {
   for (const error of errors) {
     const path = pointerToPath(error.path, root);
     const key = JSON.stringify(path);
@@ -73,7 +83,12 @@ function translate(error: ValueError, path: Path): SchemaProblem {
       };
     }
     case ValueErrorType.ObjectRequiredProperty:
-      return { path, at: 'value', severity: 'error', message: `${where}: required field is missing (expected ${describeSchema(error.schema)})` };
+      return {
+        path,
+        at: 'value',
+        severity: 'error',
+        message: `${where}: required field is missing (expected ${describeSchema(error.schema)})`,
+      };
     default: {
       const quoteHint =
         error.schema[Kind] === 'String' && (typeof error.value === 'number' || typeof error.value === 'boolean')
@@ -96,7 +111,9 @@ function discriminatedVariant(error: ValueError): ValueErrorIterator | undefined
   const variants = (error.schema['anyOf'] as TSchema[] | undefined) ?? [];
   const index = variants.findIndex((v) => {
     const props = v['properties'] as Record<string, TSchema> | undefined;
-    return props !== undefined && Object.entries(props).some(([k, p]) => p[Kind] === 'Literal' && value[k] === p['const']);
+    return (
+      props !== undefined && Object.entries(props).some(([k, p]) => p[Kind] === 'Literal' && value[k] === p['const'])
+    );
   });
   return index >= 0 ? error.errors[index] : undefined;
 }
@@ -117,7 +134,8 @@ function findUnknownFields(schema: TSchema, value: unknown, path: Path, prefix: 
       return;
     }
     case 'Array':
-      if (Array.isArray(value)) value.forEach((item, i) => findUnknownFields(schema['items'] as TSchema, item, [...path, i], prefix, out));
+      if (Array.isArray(value))
+        value.forEach((item, i) => findUnknownFields(schema['items'] as TSchema, item, [...path, i], prefix, out));
       return;
     case 'Union': {
       const variants = (schema['anyOf'] as TSchema[]) ?? [];

@@ -35,8 +35,11 @@ export function unknownFieldPolicy(schema: TSchema): UnknownFieldPolicy | 'error
 
 /** A number written either as a YAML number or, as KubeEdge's own examples do, as a quoted string. */
 export function numberOrNumericString(description: string) {
-  return Type.Union([Type.Number(), Type.String({ pattern: '^\\s*[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?\\s*$' })], {
-    description,
-    [EXPECTED]: 'a number (quoted or not), e.g. 100 or "100.0"',
-  });
+  return Type.Union(
+    [Type.Number(), Type.String({ pattern: '^\\s*[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?\\s*$' })],
+    {
+      description,
+      [EXPECTED]: 'a number (quoted or not), e.g. 100 or "100.0"',
+    },
+  );
 }

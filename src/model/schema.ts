@@ -22,7 +22,12 @@ export const ObjectMetaSchema = Type.Object(
       [EXPECTED]: 'a Kubernetes name: lower-case letters, digits, "-" and "." (e.g. pump-1)',
     }),
     namespace: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 63, pattern: DNS_SUBDOMAIN, [EXPECTED]: 'a Kubernetes namespace name (default: "default")' }),
+      Type.String({
+        minLength: 1,
+        maxLength: 63,
+        pattern: DNS_SUBDOMAIN,
+        [EXPECTED]: 'a Kubernetes namespace name (default: "default")',
+      }),
     ),
     labels: Type.Optional(Type.Record(Type.String(), Type.String())),
     annotations: Type.Optional(Type.Record(Type.String(), Type.String())),
@@ -71,7 +76,11 @@ export const ModelPropertySchema = kubeObject(
 
 export const DeviceModelSpecSchema = kubeObject(
   {
-    protocol: Type.Optional(Type.String({ description: 'Protocol of the devices of this model: modbus, opcua, serial, gpio or a custom mapper name.' })),
+    protocol: Type.Optional(
+      Type.String({
+        description: 'Protocol of the devices of this model: modbus, opcua, serial, gpio or a custom mapper name.',
+      }),
+    ),
     protocolConfigData: Type.Optional(freeForm('Protocol settings shared by the devices of this model.')),
     properties: Type.Optional(Type.Array(ModelPropertySchema, { description: 'Properties of the model.' })),
   },
@@ -90,8 +99,12 @@ export const DeviceModelSchema = kubeObject(
 
 export const VisitorSchema = kubeObject(
   {
-    protocolName: Type.Optional(Type.String({ description: 'Protocol of this visitor; must match spec.protocol.protocolName.' })),
-    configData: Type.Optional(freeForm('How the mapper reaches this property (register, node id, pin, ...), defined by the protocol.')),
+    protocolName: Type.Optional(
+      Type.String({ description: 'Protocol of this visitor; must match spec.protocol.protocolName.' }),
+    ),
+    configData: Type.Optional(
+      freeForm('How the mapper reaches this property (register, node id, pin, ...), defined by the protocol.'),
+    ),
   },
   { description: 'How the mapper reads and writes this property.' },
 );
@@ -103,8 +116,12 @@ export const DevicePropertySchema = kubeObject(
     visitors: Type.Optional(VisitorSchema),
     collectCycle: cycle('How often the mapper reads the property'),
     reportCycle: cycle('How often the mapper reports the property'),
-    reportToCloud: Type.Optional(Type.Boolean({ description: 'Whether reported values go to the cloud (default false).' })),
-    pushMethod: Type.Optional(freeForm('Where the mapper also pushes values (mqtt, http, otel, dbMethod), as in KubeEdge.')),
+    reportToCloud: Type.Optional(
+      Type.Boolean({ description: 'Whether reported values go to the cloud (default false).' }),
+    ),
+    pushMethod: Type.Optional(
+      freeForm('Where the mapper also pushes values (mqtt, http, otel, dbMethod), as in KubeEdge.'),
+    ),
     cleansing: Type.Optional(CleansingRulesSchema),
   },
   { description: 'A property of this device: how to reach it and its desired value.' },
@@ -121,21 +138,31 @@ export const DeviceMethodSchema = kubeObject(
 
 export const ProtocolConfigSchema = kubeObject(
   {
-    protocolName: Type.String({ minLength: 1, description: 'modbus, opcua, serial, gpio or the name of a custom mapper.' }),
-    configData: Type.Optional(freeForm('Connection settings, defined by the protocol (ip/port, serial port, url, ...).')),
+    protocolName: Type.String({
+      minLength: 1,
+      description: 'modbus, opcua, serial, gpio or the name of a custom mapper.',
+    }),
+    configData: Type.Optional(
+      freeForm('Connection settings, defined by the protocol (ip/port, serial port, url, ...).'),
+    ),
   },
   { description: 'How to connect to the device.' },
 );
 
 export const DeviceSpecSchema = kubeObject(
   {
-    deviceModelRef: kubeObject({ name: Type.String({ minLength: 1, description: 'Name of the DeviceModel, in the same namespace.' }) }),
+    deviceModelRef: kubeObject({
+      name: Type.String({ minLength: 1, description: 'Name of the DeviceModel, in the same namespace.' }),
+    }),
     nodeName: Type.Optional(Type.String({ description: 'Edge node that serves this device.' })),
     protocol: ProtocolConfigSchema,
     properties: Type.Optional(Type.Array(DevicePropertySchema)),
     methods: Type.Optional(Type.Array(DeviceMethodSchema)),
     stateReport: Type.Optional(
-      kubeObject({ reportCycle: Type.Optional(Type.Integer({ minimum: 0 })), reportToCloud: Type.Optional(Type.Boolean()) }),
+      kubeObject({
+        reportCycle: Type.Optional(Type.Integer({ minimum: 0 })),
+        reportToCloud: Type.Optional(Type.Boolean()),
+      }),
     ),
   },
   { description: 'One device: its model, node, connection and properties.' },

@@ -26,20 +26,33 @@ export function checkDocument(doc: YamlDocument): ClassifiedDocument {
   const value = stripNulls(raw) as Record<string, unknown>;
   const { kind, apiVersion } = value;
   if (kind === undefined) return { kind: 'other', problems: [error([], `kind is missing; ${KIND_HINT}`)] };
-  if (typeof kind !== 'string') return { kind: 'other', problems: [error(['kind'], `kind must be a string such as Device, got ${JSON.stringify(kind)}`)] };
+  if (typeof kind !== 'string')
+    return {
+      kind: 'other',
+      problems: [error(['kind'], `kind must be a string such as Device, got ${JSON.stringify(kind)}`)],
+    };
   if (kind !== 'Device' && kind !== 'DeviceModel') {
     return { kind: 'other', problems: [warning(['kind'], `kind ${kind} is not a Device or DeviceModel; ignored`)] };
   }
-  if (apiVersion === undefined) return { kind: 'other', problems: [error([], `apiVersion is missing; expected ${API_VERSION}`)] };
+  if (apiVersion === undefined)
+    return { kind: 'other', problems: [error([], `apiVersion is missing; expected ${API_VERSION}`)] };
   if (apiVersion !== API_VERSION) {
     const text = typeof apiVersion === 'string' ? apiVersion : JSON.stringify(apiVersion);
     if (typeof apiVersion === 'string' && apiVersion.startsWith(`${API_GROUP}/`)) {
       return {
         kind: 'other',
-        problems: [warning(['apiVersion'], `apiVersion ${text} is an older KubeEdge format kedge does not read; ignored (rewrite it as ${API_VERSION})`)],
+        problems: [
+          warning(
+            ['apiVersion'],
+            `apiVersion ${text} is an older KubeEdge format kedge does not read; ignored (rewrite it as ${API_VERSION})`,
+          ),
+        ],
       };
     }
-    return { kind: 'other', problems: [warning(['apiVersion'], `apiVersion ${text} is not ${API_VERSION}; this ${kind} is ignored`)] };
+    return {
+      kind: 'other',
+      problems: [warning(['apiVersion'], `apiVersion ${text} is not ${API_VERSION}; this ${kind} is ignored`)],
+    };
   }
   const problems: DocumentProblem[] = [];
   if (kind === 'DeviceModel') normalizeTypes(value, problems);
@@ -59,7 +72,12 @@ function normalizeTypes(model: Record<string, unknown>, problems: DocumentProble
     if (!isPlainObject(p) || typeof p['type'] !== 'string') return;
     const normalized = normalizePropertyType(p['type']);
     if (normalized && normalized !== p['type']) {
-      problems.push(warning(['spec', 'properties', i, 'type'], `spec.properties[${i}].type: ${p['type']} read as ${normalized}; write ${normalized}, the only form the Kubernetes API accepts`));
+      problems.push(
+        warning(
+          ['spec', 'properties', i, 'type'],
+          `spec.properties[${i}].type: ${p['type']} read as ${normalized}; write ${normalized}, the only form the Kubernetes API accepts`,
+        ),
+      );
       p['type'] = normalized;
     }
   });
@@ -77,7 +95,8 @@ function stripNulls(value: unknown): unknown {
 function describeRoot(value: unknown): string {
   if (value === null || value === undefined) return 'empty';
   if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'string') return `plain text (${JSON.stringify(value.length > 30 ? `${value.slice(0, 27)}...` : value)})`;
+  if (typeof value === 'string')
+    return `plain text (${JSON.stringify(value.length > 30 ? `${value.slice(0, 27)}...` : value)})`;
   return `a ${typeof value} (${String(value)})`;
 }
 

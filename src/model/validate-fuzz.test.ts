@@ -5,12 +5,22 @@ import { validateSources } from './validate.js';
 
 /** Whatever shape a Device or DeviceModel document has, validation reports and never throws. */
 const anyValue = fc.jsonValue({ maxDepth: 4 });
-const field = (key: string, values: fc.Arbitrary<unknown>) => fc.option(fc.tuple(fc.constant(key), values), { nil: undefined });
+const field = (key: string, values: fc.Arbitrary<unknown>) =>
+  fc.option(fc.tuple(fc.constant(key), values), { nil: undefined });
 
 const document = fc
   .tuple(
     fc.constantFrom('Device', 'DeviceModel'),
-    field('metadata', fc.oneof(anyValue, fc.record({ name: fc.oneof(fc.constant('d'), anyValue), namespace: fc.oneof(fc.constant('ns'), anyValue) }, { requiredKeys: [] }))),
+    field(
+      'metadata',
+      fc.oneof(
+        anyValue,
+        fc.record(
+          { name: fc.oneof(fc.constant('d'), anyValue), namespace: fc.oneof(fc.constant('ns'), anyValue) },
+          { requiredKeys: [] },
+        ),
+      ),
+    ),
     field(
       'spec',
       fc.oneof(
@@ -18,8 +28,30 @@ const document = fc
         fc.record(
           {
             deviceModelRef: fc.oneof(fc.constant({ name: 'd' }), anyValue),
-            protocol: fc.oneof(fc.constant({ protocolName: 'modbus', configData: { ip: 'x' } }), fc.constant('modbus'), anyValue),
-            properties: fc.oneof(fc.array(fc.oneof(fc.record({ name: fc.constant('p'), type: fc.constantFrom('int', 'FLOAT'), accessMode: fc.constant('ReadWrite'), desired: anyValue, visitors: anyValue, cleansing: anyValue }, { requiredKeys: [] }), anyValue)), anyValue),
+            protocol: fc.oneof(
+              fc.constant({ protocolName: 'modbus', configData: { ip: 'x' } }),
+              fc.constant('modbus'),
+              anyValue,
+            ),
+            properties: fc.oneof(
+              fc.array(
+                fc.oneof(
+                  fc.record(
+                    {
+                      name: fc.constant('p'),
+                      type: fc.constantFrom('int', 'FLOAT'),
+                      accessMode: fc.constant('ReadWrite'),
+                      desired: anyValue,
+                      visitors: anyValue,
+                      cleansing: anyValue,
+                    },
+                    { requiredKeys: [] },
+                  ),
+                  anyValue,
+                ),
+              ),
+              anyValue,
+            ),
           },
           { requiredKeys: [] },
         ),

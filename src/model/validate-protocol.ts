@@ -10,12 +10,22 @@ import type { Report } from './validate-report.js';
  * protocol's schemas (mappers/<protocol>/schema.ts). Protocols kedge has no mapper for are
  * custom KubeEdge mappers: accepted unchecked, unless the name looks like a misspelt known one.
  */
-export function checkProtocol(doc: YamlDocument, device: Device, modelProperties: ReadonlyMap<string, ModelProperty> | undefined, report: Report): void {
+export function checkProtocol(
+  doc: YamlDocument,
+  device: Device,
+  modelProperties: ReadonlyMap<string, ModelProperty> | undefined,
+  report: Report,
+): void {
   const name = device.spec.protocol.protocolName;
   const schemas = protocolSchemasFor(name);
   if (!schemas) {
     const guess = misspeltProtocol(name);
-    if (guess) report.warning(doc, ['spec', 'protocol', 'protocolName'], `${name} is not a kedge protocol; did you mean ${guess}? (kedge ships ${KNOWN_PROTOCOLS.join(', ')}; other names need a custom mapper)`);
+    if (guess)
+      report.warning(
+        doc,
+        ['spec', 'protocol', 'protocolName'],
+        `${name} is not a kedge protocol; did you mean ${guess}? (kedge ships ${KNOWN_PROTOCOLS.join(', ')}; other names need a custom mapper)`,
+      );
     return;
   }
   const devicePrefix: Path = ['spec', 'protocol', 'configData'];
@@ -24,7 +34,11 @@ export function checkProtocol(doc: YamlDocument, device: Device, modelProperties
   (device.spec.properties ?? []).forEach((property, i) => {
     const visitorProtocol = property.visitors?.protocolName;
     if (visitorProtocol !== undefined && visitorProtocol.toLowerCase() !== name.toLowerCase()) {
-      report.error(doc, ['spec', 'properties', i, 'visitors', 'protocolName'], `expected ${name} (spec.protocol.protocolName), got ${visitorProtocol}`);
+      report.error(
+        doc,
+        ['spec', 'properties', i, 'visitors', 'protocolName'],
+        `expected ${name} (spec.protocol.protocolName), got ${visitorProtocol}`,
+      );
     }
     const declared = modelProperties?.get(property.name);
     const visitor = property.visitors?.configData ?? {};

@@ -17,7 +17,11 @@ export interface Entry<T> {
 }
 
 /** Checks that need more than one document, or more than a schema: references, names, values. */
-export function checkReferences(devices: Entry<Device>[], models: Entry<DeviceModel>[], report: Report): Map<Entry<Device>, Entry<DeviceModel>> {
+export function checkReferences(
+  devices: Entry<Device>[],
+  models: Entry<DeviceModel>[],
+  report: Report,
+): Map<Entry<Device>, Entry<DeviceModel>> {
   checkDuplicates([...models, ...devices], report);
   const modelByKey = new Map<string, Entry<DeviceModel>>();
   for (const m of models) {
@@ -47,7 +51,12 @@ function checkDuplicates(entries: Entry<Device | DeviceModel>[], report: Report)
     if (id === undefined) continue;
     const key = `${e.value.kind} ${id}`;
     const earlier = first.get(key);
-    if (earlier) report.error(e.doc, ['metadata', 'name'], `duplicate ${key}, already defined at ${report.where(earlier.doc, ['metadata', 'name'])}`);
+    if (earlier)
+      report.error(
+        e.doc,
+        ['metadata', 'name'],
+        `duplicate ${key}, already defined at ${report.where(earlier.doc, ['metadata', 'name'])}`,
+      );
     else first.set(key, e);
   }
 }
@@ -72,15 +81,25 @@ function checkModel({ doc, value }: Entry<DeviceModel>, report: Report): void {
     const at: Path = ['spec', 'properties', i];
     const min = boundOf(p.minimum);
     const max = boundOf(p.maximum);
-    if (min !== undefined && max !== undefined && min > max) report.error(doc, [...at, 'minimum'], `minimum ${min} is greater than maximum ${max}`);
+    if (min !== undefined && max !== undefined && min > max)
+      report.error(doc, [...at, 'minimum'], `minimum ${min} is greater than maximum ${max}`);
     if ((p.minimum !== undefined || p.maximum !== undefined) && !['INT', 'FLOAT', 'DOUBLE'].includes(p.type)) {
-      report.warning(doc, [...at, p.minimum !== undefined ? 'minimum' : 'maximum'], `minimum/maximum apply to numeric types; ${p.type} ignores them`);
+      report.warning(
+        doc,
+        [...at, p.minimum !== undefined ? 'minimum' : 'maximum'],
+        `minimum/maximum apply to numeric types; ${p.type} ignores them`,
+      );
     }
     if (p.cleansing) checkCleansing(doc, p.cleansing, [...at, 'cleansing'], report);
   });
 }
 
-function findModel(d: Entry<Device>, byKey: Map<string, Entry<DeviceModel>>, all: Entry<DeviceModel>[], report: Report): Entry<DeviceModel> | undefined {
+function findModel(
+  d: Entry<Device>,
+  byKey: Map<string, Entry<DeviceModel>>,
+  all: Entry<DeviceModel>[],
+  report: Report,
+): Entry<DeviceModel> | undefined {
   const namespace = namespaceOf(d.value.metadata);
   const name = d.value.spec.deviceModelRef.name;
   const model = byKey.get(`${namespace}/${name}`);
@@ -92,38 +111,64 @@ function findModel(d: Entry<Device>, byKey: Map<string, Entry<DeviceModel>>, all
       : all.length > 0
         ? ` (models given: ${[...byKey.keys()].join(', ')})`
         : '; pass the file that defines it too (kedge validate device.yaml model.yaml)';
-  report.error(d.doc, ['spec', 'deviceModelRef', 'name'], `DeviceModel ${name} not found in namespace ${namespace} among the given files${hint}`);
+  report.error(
+    d.doc,
+    ['spec', 'deviceModelRef', 'name'],
+    `DeviceModel ${name} not found in namespace ${namespace} among the given files${hint}`,
+  );
   return undefined;
 }
 
-function checkDeviceAgainstModel(d: Entry<Device>, m: Entry<DeviceModel>, declared: Map<string, ModelProperty>, report: Report): void {
+function checkDeviceAgainstModel(
+  d: Entry<Device>,
+  m: Entry<DeviceModel>,
+  declared: Map<string, ModelProperty>,
+  report: Report,
+): void {
   const { doc, value } = d;
   const modelName = m.value.metadata.name;
   const modelProtocol = m.value.spec.protocol;
   const protocol = value.spec.protocol.protocolName;
   if (modelProtocol !== undefined && modelProtocol.toLowerCase() !== protocol.toLowerCase()) {
-    report.error(doc, ['spec', 'protocol', 'protocolName'], `expected ${modelProtocol} (the protocol of DeviceModel ${modelName}), got ${protocol}`);
+    report.error(
+      doc,
+      ['spec', 'protocol', 'protocolName'],
+      `expected ${modelProtocol} (the protocol of DeviceModel ${modelName}), got ${protocol}`,
+    );
   }
   const known = [...declared.keys()].join(', ') || 'none';
   (value.spec.properties ?? []).forEach((p, i) => {
     const at: Path = ['spec', 'properties', i];
     const model = declared.get(p.name);
     if (!model) {
-      report.error(doc, [...at, 'name'], `property ${p.name} is not declared in DeviceModel ${modelName} (its properties: ${known})`);
+      report.error(
+        doc,
+        [...at, 'name'],
+        `property ${p.name} is not declared in DeviceModel ${modelName} (its properties: ${known})`,
+      );
       return;
     }
     if (p.desired !== undefined) checkDesired(doc, p.desired.value, model, [...at, 'desired'], report);
   });
   (value.spec.methods ?? []).forEach((method, i) => {
     (method.propertyNames ?? []).forEach((name, j) => {
-      if (!declared.has(name)) report.error(doc, ['spec', 'methods', i, 'propertyNames', j], `method ${method.name} names property ${name}, which DeviceModel ${modelName} does not declare (its properties: ${known})`);
+      if (!declared.has(name))
+        report.error(
+          doc,
+          ['spec', 'methods', i, 'propertyNames', j],
+          `method ${method.name} names property ${name}, which DeviceModel ${modelName} does not declare (its properties: ${known})`,
+        );
     });
   });
 }
 
 function checkDesired(doc: YamlDocument, text: string, model: ModelProperty, at: Path, report: Report): void {
   if (model.accessMode === 'ReadOnly') {
-    report.warning(doc, at, `property ${model.name} is ReadOnly in its DeviceModel; the desired value is never written`);
+    report.warning(
+      doc,
+      at,
+      `property ${model.name} is ReadOnly in its DeviceModel; the desired value is never written`,
+    );
   }
   let value;
   try {
@@ -147,7 +192,11 @@ function checkDeviceProperties({ doc, value }: Entry<Device>, report: Report): v
     for (const field of ['collectCycle', 'reportCycle'] as const) {
       const cycle = normalizeCycle(p[field]);
       if (cycle.convertedFromNs) {
-        report.warning(doc, ['spec', 'properties', i, field], `${p[field]} is legacy nanoseconds (KubeEdge before v1.19); read as ${cycle.ms} ms. Write ${cycle.ms} to silence this warning`);
+        report.warning(
+          doc,
+          ['spec', 'properties', i, field],
+          `${p[field]} is legacy nanoseconds (KubeEdge before v1.19); read as ${cycle.ms} ms. Write ${cycle.ms} to silence this warning`,
+        );
       }
     }
     if (p.cleansing) checkCleansing(doc, p.cleansing, ['spec', 'properties', i, 'cleansing'], report);
@@ -159,7 +208,12 @@ function duplicateNames(doc: YamlDocument, items: { name: string }[], at: Path, 
   items.forEach((item, i) => {
     const first = seen.get(item.name);
     if (first === undefined) seen.set(item.name, i);
-    else report.error(doc, [...at, i, 'name'], `duplicate ${what} name ${item.name}, already used by ${formatPath([...at, first])}`);
+    else
+      report.error(
+        doc,
+        [...at, i, 'name'],
+        `duplicate ${what} name ${item.name}, already used by ${formatPath([...at, first])}`,
+      );
   });
 }
 

@@ -9,7 +9,13 @@ export class Report {
 
   add(doc: YamlDocument, problem: SchemaProblem): void {
     const pos = problem.at === 'key' ? doc.keyPositionOf(problem.path) : doc.positionOf(problem.path);
-    this.diagnostics.push({ file: doc.file, line: pos.line, col: pos.col, severity: problem.severity, message: problem.message });
+    this.diagnostics.push({
+      file: doc.file,
+      line: pos.line,
+      col: pos.col,
+      severity: problem.severity,
+      message: problem.message,
+    });
     if (problem.severity === 'error') this.errors.set(doc, (this.errors.get(doc) ?? 0) + 1);
   }
 

@@ -47,7 +47,11 @@ export async function validateFiles(paths: string[]): Promise<ValidationResult> 
 
 /** The same checks on in-memory files (tests, editors). */
 export function validateSources(sources: Source[]): ValidationResult {
-  return validateSourcesInto(sources, new Report(), sources.map((s) => s.file));
+  return validateSourcesInto(
+    sources,
+    new Report(),
+    sources.map((s) => s.file),
+  );
 }
 
 function validateSourcesInto(sources: Source[], report: Report, files: string[]): ValidationResult {
@@ -59,7 +63,11 @@ function validateSourcesInto(sources: Source[], report: Report, files: string[])
       try {
         checked = checkDocument(doc);
       } catch (err) {
-        report.file(doc.file, 'error', `internal error while checking document ${doc.index + 1}: ${(err as Error).message}`);
+        report.file(
+          doc.file,
+          'error',
+          `internal error while checking document ${doc.index + 1}: ${(err as Error).message}`,
+        );
         continue;
       }
       for (const problem of checked.problems) report.add(doc, problem);
@@ -76,7 +84,11 @@ function validateSourcesInto(sources: Source[], report: Report, files: string[])
     }
   } catch (err) {
     // A bug of ours must still not crash `kedge validate`; say where it happened.
-    report.file(sources[0]?.file ?? '(input)', 'error', `internal error while checking references: ${(err as Error).message}`);
+    report.file(
+      sources[0]?.file ?? '(input)',
+      'error',
+      `internal error while checking references: ${(err as Error).message}`,
+    );
   }
   return {
     diagnostics: sortDiagnostics(report.diagnostics, files),
@@ -102,7 +114,11 @@ function parseSource(source: Source, report: Report): YamlDocument[] {
   // `---` followed by nothing (a trailing separator) is an empty document, not a mistake.
   const documents = parsed.documents.filter((d) => d.value !== null && d.value !== undefined);
   if (documents.length === 0 && parsed.diagnostics.length === 0) {
-    report.file(file, 'error', 'the file has no YAML document; expected a Device or DeviceModel (apiVersion, kind, metadata, spec)');
+    report.file(
+      file,
+      'error',
+      'the file has no YAML document; expected a Device or DeviceModel (apiVersion, kind, metadata, spec)',
+    );
   }
   return documents;
 }
@@ -115,7 +131,13 @@ function decode(source: Source, report: Report): string | undefined {
   const bad = text.indexOf('\uFFFD');
   if (bad >= 0) {
     const before = text.slice(0, bad).split('\n');
-    report.file(source.file, 'error', 'this file is not UTF-8 text (binary data?); expected YAML', before.length, before[before.length - 1]!.length + 1);
+    report.file(
+      source.file,
+      'error',
+      'this file is not UTF-8 text (binary data?); expected YAML',
+      before.length,
+      before[before.length - 1]!.length + 1,
+    );
     return undefined;
   }
   return text;
@@ -127,7 +149,11 @@ async function collect(path: string, explicit: boolean, files: string[], report:
     info = await stat(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    report.file(path, 'error', code === 'ENOENT' ? 'no such file or directory' : `cannot read: ${(err as Error).message}`);
+    report.file(
+      path,
+      'error',
+      code === 'ENOENT' ? 'no such file or directory' : `cannot read: ${(err as Error).message}`,
+    );
     return;
   }
   if (info.isDirectory()) {
@@ -149,6 +175,12 @@ function sortDiagnostics(diagnostics: Diagnostic[], files: string[]): Diagnostic
   const order = new Map(files.map((f, i) => [f, i]));
   return diagnostics
     .map((d, i) => ({ d, i }))
-    .sort((a, b) => (order.get(a.d.file) ?? -1) - (order.get(b.d.file) ?? -1) || a.d.line - b.d.line || a.d.col - b.d.col || a.i - b.i)
+    .sort(
+      (a, b) =>
+        (order.get(a.d.file) ?? -1) - (order.get(b.d.file) ?? -1) ||
+        a.d.line - b.d.line ||
+        a.d.col - b.d.col ||
+        a.i - b.i,
+    )
     .map(({ d }) => d);
 }

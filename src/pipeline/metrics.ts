@@ -27,6 +27,8 @@ export function registerPipelineMetrics(registry: Registry, counters: PipelineCo
       },
     });
   } catch (err) {
-    throw errors.create('KEDGE_PIPELINE_METRICS', `cannot register pipeline metrics: ${errorText(err)}`, { cause: err });
+    throw errors.create('KEDGE_PIPELINE_METRICS', `cannot register pipeline metrics: ${errorText(err)}`, {
+      cause: err,
+    });
   }
 }

@@ -55,7 +55,10 @@ describe('PipelineSet', () => {
     set.process('a', 't', good(42, 0));
     set.configure('a', 't', { holdLast: { staleAfterMs: 10_000 }, report: { onChange: true } });
     expect(set.process('a', 't', good(42, 1))).toBeUndefined();
-    expect(set.process('a', 't', { value: null, quality: 'bad', ts: 2 })).toMatchObject({ value: 42, quality: 'uncertain' });
+    expect(set.process('a', 't', { value: null, quality: 'bad', ts: 2 })).toMatchObject({
+      value: 42,
+      quality: 'uncertain',
+    });
   });
 
   it('tick reports which property each heartbeat or staleness belongs to', () => {
@@ -67,8 +70,12 @@ describe('PipelineSet', () => {
     set.process('b', 'h', good(2, 0));
     set.process('c', 'p', good(3, 0));
     expect(set.tick(999)).toEqual([]);
-    expect(set.tick(1000)).toEqual([{ deviceId: 'a', property: 't', reading: expect.objectContaining({ value: 1, quality: 'stale' }) }]);
-    expect(set.tick(5000)).toEqual([{ deviceId: 'b', property: 'h', reading: expect.objectContaining({ value: 2, quality: 'good', ts: 5000 }) }]);
+    expect(set.tick(1000)).toEqual([
+      { deviceId: 'a', property: 't', reading: expect.objectContaining({ value: 1, quality: 'stale' }) },
+    ]);
+    expect(set.tick(5000)).toEqual([
+      { deviceId: 'b', property: 'h', reading: expect.objectContaining({ value: 2, quality: 'good', ts: 5000 }) },
+    ]);
   });
 
   it('snapshot / restore of all pipelines, keyed deviceId/property, through JSON', () => {
@@ -91,8 +98,16 @@ describe('PipelineSet', () => {
 
   it('counts rejected, clamped, held and suppressed readings per reason across pipelines', () => {
     const set = new PipelineSet();
-    set.configure('a', 't', { range: { min: 0, max: 10, action: 'reject' }, spike: { maxStep: 5 }, holdLast: { staleAfterMs: 1000 } });
-    set.configure('b', 't', { range: { min: 0, max: 10, action: 'clamp' }, rateOfChange: { maxPerSecond: 1 }, report: { onChange: true } });
+    set.configure('a', 't', {
+      range: { min: 0, max: 10, action: 'reject' },
+      spike: { maxStep: 5 },
+      holdLast: { staleAfterMs: 1000 },
+    });
+    set.configure('b', 't', {
+      range: { min: 0, max: 10, action: 'clamp' },
+      rateOfChange: { maxPerSecond: 1 },
+      report: { onChange: true },
+    });
     set.process('a', 't', good(5, 0));
     set.process('a', 't', good(11, 1)); // range
     set.process('a', 't', good(0, 2)); // spike? |0-5| = 5, accepted

@@ -5,7 +5,12 @@ import { compilePipeline } from './pipeline.js';
 import { createCounters, type CleansedReading, type RawReading, type RawValue } from './types.js';
 
 const good = (value: RawValue, ts: number): RawReading => ({ value, quality: 'good', ts });
-const bad = (ts: number, reason?: string): RawReading => ({ value: null, quality: 'bad', ts, ...(reason ? { reason } : {}) });
+const bad = (ts: number, reason?: string): RawReading => ({
+  value: null,
+  quality: 'bad',
+  ts,
+  ...(reason ? { reason } : {}),
+});
 
 describe('input', () => {
   it('publishes the first reading as it is when there are no rules', () => {
@@ -34,7 +39,12 @@ describe('input', () => {
   });
 
   it('keeps an uncertain input uncertain with its reason', () => {
-    const o = compilePipeline({ convert: { scale: 2 } }).process({ value: 1, quality: 'uncertain', ts: 0, reason: 'sensor warming up' });
+    const o = compilePipeline({ convert: { scale: 2 } }).process({
+      value: 1,
+      quality: 'uncertain',
+      ts: 0,
+      reason: 'sensor warming up',
+    });
     expect(o).toMatchObject({ value: 2, quality: 'uncertain', reason: 'sensor warming up' });
   });
 
@@ -44,7 +54,13 @@ describe('input', () => {
       smoothing: { method: 'ema', alpha: 0.5 },
       convert: { scale: 10, unit: 'V' },
     });
-    expect(p.process(good('RUN', 0))).toEqual({ value: 'RUN', quality: 'good', ts: 0, reason: undefined, unit: undefined });
+    expect(p.process(good('RUN', 0))).toEqual({
+      value: 'RUN',
+      quality: 'good',
+      ts: 0,
+      reason: undefined,
+      unit: undefined,
+    });
     expect(p.process(good(true, 1))).toMatchObject({ value: true, quality: 'good' });
     expect(p.process(good(0.5, 2))).toMatchObject({ value: 5, unit: 'V' });
   });
@@ -54,7 +70,10 @@ describe('compilePipeline', () => {
   it('throws KEDGE_PIPELINE_INVALID_RULES naming the property and every problem', () => {
     let thrown: unknown;
     try {
-      compilePipeline({ range: { min: 2, max: 1, action: 'reject' }, smoothing: { method: 'ema', alpha: 0.5, window: 3 } }, { name: 'thermo-1/temperature' });
+      compilePipeline(
+        { range: { min: 2, max: 1, action: 'reject' }, smoothing: { method: 'ema', alpha: 0.5, window: 3 } },
+        { name: 'thermo-1/temperature' },
+      );
     } catch (err) {
       thrown = err;
     }
@@ -66,7 +85,9 @@ describe('compilePipeline', () => {
   });
 
   it('rejects schema errors too', () => {
-    expect(() => compilePipeline({ deadband: { absolute: -1 } })).toThrow(/deadband.absolute: expected number to be greater or equal to 0/);
+    expect(() => compilePipeline({ deadband: { absolute: -1 } })).toThrow(
+      /deadband.absolute: expected number to be greater or equal to 0/,
+    );
   });
 
   it('is not affected by later changes to the rules object', () => {
@@ -96,14 +117,23 @@ describe('holdLast', () => {
   it('holds the converted value and also covers rejected readings', () => {
     const p = compilePipeline({ ...rules, range: { max: 100, action: 'reject' }, convert: { scale: 2, unit: 'x' } });
     p.process(good(10, 0));
-    expect(p.process(good(500, 1000))).toMatchObject({ value: 20, quality: 'uncertain', unit: 'x', reason: 'holding last good value: range: 500 above max 100' });
+    expect(p.process(good(500, 1000))).toMatchObject({
+      value: 20,
+      quality: 'uncertain',
+      unit: 'x',
+      reason: 'holding last good value: range: 500 above max 100',
+    });
   });
 
   it('turns stale once the last good value is staleAfterMs old', () => {
     const p = compilePipeline(rules);
     p.process(good(20, 0));
     expect(p.process(bad(9_999))?.quality).toBe('uncertain');
-    expect(p.process(bad(10_000, 'timeout'))).toMatchObject({ value: 20, quality: 'stale', reason: 'last good value is 10000 ms old: timeout' });
+    expect(p.process(bad(10_000, 'timeout'))).toMatchObject({
+      value: 20,
+      quality: 'stale',
+      reason: 'last good value is 10000 ms old: timeout',
+    });
   });
 
   it('holds strings too', () => {
@@ -113,7 +143,11 @@ describe('holdLast', () => {
   });
 
   it('has nothing to hold before the first good reading', () => {
-    expect(compilePipeline(rules).process(bad(0, 'offline'))).toMatchObject({ value: null, quality: 'bad', reason: 'offline' });
+    expect(compilePipeline(rules).process(bad(0, 'offline'))).toMatchObject({
+      value: null,
+      quality: 'bad',
+      reason: 'offline',
+    });
   });
 
   it('returns to good with the next good reading', () => {
@@ -196,7 +230,9 @@ describe('deadband and report', () => {
     fc.assert(
       fc.property(
         fc.double({ min: 0, max: 100, noNaN: true }),
-        fc.array(fc.tuple(fc.double({ min: -1e3, max: 1e3, noNaN: true }), fc.integer({ min: 1, max: 3000 })), { maxLength: 80 }),
+        fc.array(fc.tuple(fc.double({ min: -1e3, max: 1e3, noNaN: true }), fc.integer({ min: 1, max: 3000 })), {
+          maxLength: 80,
+        }),
         (d, steps) => {
           const maxSilenceMs = 5000;
           const p = compilePipeline({ deadband: { absolute: d }, report: { maxSilenceMs } });
@@ -208,7 +244,8 @@ describe('deadband and report', () => {
             if (!o) continue;
             if (previous) {
               const heartbeat = o.ts - previous.ts >= maxSilenceMs;
-              if (!heartbeat) expect(Math.abs((o.value as number) - (previous.value as number))).toBeGreaterThanOrEqual(d);
+              if (!heartbeat)
+                expect(Math.abs((o.value as number) - (previous.value as number))).toBeGreaterThanOrEqual(d);
             }
             previous = o;
           }

@@ -2,8 +2,21 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { validateCleansingRules, type CleansingRules, type Quality } from '../model/cleansing/index.js';
 import { errors } from './errors.js';
 import { buildNumericStages, type NumericStage, type Work } from './stages.js';
-import { applySnapshot, createState, PipelineSnapshotSchema, snapshotState, type PipelineSnapshot, type PipelineState } from './state.js';
-import { createCounters, type CleansedReading, type PipelineCounters, type RawReading, type RawValue } from './types.js';
+import {
+  applySnapshot,
+  createState,
+  PipelineSnapshotSchema,
+  snapshotState,
+  type PipelineSnapshot,
+  type PipelineState,
+} from './state.js';
+import {
+  createCounters,
+  type CleansedReading,
+  type PipelineCounters,
+  type RawReading,
+  type RawValue,
+} from './types.js';
 
 /** The cleansing of one property: compiled once from its rules, then fed every reading. */
 export interface Pipeline {
@@ -121,7 +134,12 @@ class CleansingPipeline implements Pipeline {
     const s = this.state;
     if (s.hasLastGood && now - s.lastGoodTs >= this.staleAfterMs && !(s.hasLatest && s.latestQuality === 'stale')) {
       this.counters.stale++;
-      return this.report(s.lastGood, 'stale', `no good value for ${now - s.lastGoodTs} ms (holdLast.staleAfterMs ${this.staleAfterMs})`, now);
+      return this.report(
+        s.lastGood,
+        'stale',
+        `no good value for ${now - s.lastGoodTs} ms (holdLast.staleAfterMs ${this.staleAfterMs})`,
+        now,
+      );
     }
     if (s.hasReported && s.hasLatest && now - s.reportedTs >= this.maxSilenceMs) {
       this.counters.heartbeats++;
@@ -159,7 +177,12 @@ class CleansingPipeline implements Pipeline {
   }
 
   /** deadband / report: a quality change always passes; a heartbeat passes after maxSilenceMs. */
-  private report(value: RawValue, quality: Quality, reason: string | undefined, ts: number): CleansedReading | undefined {
+  private report(
+    value: RawValue,
+    quality: Quality,
+    reason: string | undefined,
+    ts: number,
+  ): CleansedReading | undefined {
     const s = this.state;
     s.hasLatest = true;
     s.latestValue = value;

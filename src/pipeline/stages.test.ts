@@ -160,6 +160,11 @@ describe('stage order', () => {
       },
       [90, 200, 97, 96],
     );
-    expect(out.map((o) => o && [o.value, o.quality])).toEqual([[900, 'good'], [1000, 'uncertain'], [970, 'good'], undefined]);
+    expect(out.map((o) => o && [o.value, o.quality])).toEqual([
+      [900, 'good'],
+      [1000, 'uncertain'],
+      [970, 'good'],
+      undefined,
+    ]);
   });
 });

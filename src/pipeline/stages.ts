@@ -73,7 +73,10 @@ function spikeStage(maxStep: number, s: PipelineState, c: PipelineCounters): Num
     s.hasSpikeCandidate = true;
     s.spikeCandidate = w.num;
     c.rejected.spike++;
-    return reject(w, `spike: step ${Math.abs(w.num - s.refValue)} from last good ${s.refValue} exceeds maxStep ${maxStep}`);
+    return reject(
+      w,
+      `spike: step ${Math.abs(w.num - s.refValue)} from last good ${s.refValue} exceeds maxStep ${maxStep}`,
+    );
   };
 }
 

@@ -34,16 +34,28 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     kind: fc.constant('reading' as const),
     dt: fc.integer({ min: 0, max: 3000 }),
     raw: fc.oneof(
-      { weight: 6, arbitrary: fc.double({ min: -150, max: 150, noNaN: true }).map((value) => ({ value, quality: 'good' as const })) },
+      {
+        weight: 6,
+        arbitrary: fc
+          .double({ min: -150, max: 150, noNaN: true })
+          .map((value) => ({ value, quality: 'good' as const })),
+      },
       { weight: 1, arbitrary: fc.constant({ value: null, quality: 'bad' as const, reason: 'timeout' }) },
       { weight: 1, arbitrary: fc.constant({ value: Number.NaN, quality: 'good' as const }) },
-      { weight: 1, arbitrary: fc.constantFrom('RUN', 'STOP').map((value) => ({ value, quality: 'uncertain' as const })) },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom('RUN', 'STOP').map((value) => ({ value, quality: 'uncertain' as const })),
+      },
     ),
   }),
   fc.record({ kind: fc.constant('tick' as const), dt: fc.integer({ min: 0, max: 6000 }) }),
 );
 
-function play(p: ReturnType<typeof compilePipeline>, steps: Step[], start: number): { out: (CleansedReading | undefined)[]; ts: number } {
+function play(
+  p: ReturnType<typeof compilePipeline>,
+  steps: Step[],
+  start: number,
+): { out: (CleansedReading | undefined)[]; ts: number } {
   let ts = start;
   const out = steps.map((s) => {
     ts += s.dt;
@@ -55,20 +67,29 @@ function play(p: ReturnType<typeof compilePipeline>, steps: Step[], start: numbe
 describe('snapshot / restore', () => {
   it('property: a pipeline restored from a JSON snapshot behaves exactly like the original', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...ruleSets), fc.array(step, { maxLength: 40 }), fc.array(step, { maxLength: 40 }), (rules, before, after) => {
-        const original = compilePipeline(rules);
-        const { ts } = play(original, before, 0);
-        const restored = compilePipeline(rules);
-        restored.restore(JSON.parse(JSON.stringify(original.snapshot())));
-        // A snapshot is persisted as JSON, so compare it as JSON (where -0 is 0).
-        expect(JSON.stringify(restored.snapshot())).toEqual(JSON.stringify(original.snapshot()));
-        expect(play(restored, after, ts).out).toEqual(play(original, after, ts).out);
-      }),
+      fc.property(
+        fc.constantFrom(...ruleSets),
+        fc.array(step, { maxLength: 40 }),
+        fc.array(step, { maxLength: 40 }),
+        (rules, before, after) => {
+          const original = compilePipeline(rules);
+          const { ts } = play(original, before, 0);
+          const restored = compilePipeline(rules);
+          restored.restore(JSON.parse(JSON.stringify(original.snapshot())));
+          // A snapshot is persisted as JSON, so compare it as JSON (where -0 is 0).
+          expect(JSON.stringify(restored.snapshot())).toEqual(JSON.stringify(original.snapshot()));
+          expect(play(restored, after, ts).out).toEqual(play(original, after, ts).out);
+        },
+      ),
     );
   });
 
   it('keeps the smoothing window, the last good value and the last report', () => {
-    const p = compilePipeline({ smoothing: { method: 'movingAverage', window: 3 }, deadband: { absolute: 5 }, holdLast: { staleAfterMs: 60_000 } });
+    const p = compilePipeline({
+      smoothing: { method: 'movingAverage', window: 3 },
+      deadband: { absolute: 5 },
+      holdLast: { staleAfterMs: 60_000 },
+    });
     [1, 2, 3, 4].forEach((v, i) => p.process(good(v, i * 1000)));
     const snap = p.snapshot();
     expect(snap).toMatchObject({

@@ -80,7 +80,9 @@ export const PipelineSnapshotSchema = Type.Object(
      * Where the ring buffer stood and its running sum, so that a restored pipeline with the same
      * window repeats the original's arithmetic exactly (the sum is recomputed once per lap).
      */
-    windowRing: Type.Optional(Type.Object({ size: Type.Integer({ minimum: 1 }), next: Type.Integer({ minimum: 0 }), sum: Type.Number() })),
+    windowRing: Type.Optional(
+      Type.Object({ size: Type.Integer({ minimum: 1 }), next: Type.Integer({ minimum: 0 }), sum: Type.Number() }),
+    ),
     ema: Type.Union([Type.Number(), Type.Null()]),
     lastGood: Type.Union([Type.Object({ value: Value, ts: Type.Number() }), Type.Null()]),
     lastReported: Type.Union([Type.Object({ value: Value, quality: QualitySchema, ts: Type.Number() }), Type.Null()]),
@@ -108,7 +110,11 @@ export function snapshotState(s: PipelineState, convertKey: string): PipelineSna
     lastGood: s.hasLastGood ? { value: s.lastGood, ts: s.lastGoodTs } : null,
     lastReported: s.hasReported ? { value: s.reportedValue, quality: s.reportedQuality, ts: s.reportedTs } : null,
     latest: s.hasLatest
-      ? { value: s.latestValue, quality: s.latestQuality, ...(s.latestReason === undefined ? {} : { reason: s.latestReason }) }
+      ? {
+          value: s.latestValue,
+          quality: s.latestQuality,
+          ...(s.latestReason === undefined ? {} : { reason: s.latestReason }),
+        }
       : null,
   };
 }

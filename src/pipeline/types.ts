@@ -29,7 +29,14 @@ export interface PipelineCounters {
   emitted: number;
   heartbeats: number;
   suppressed: { unchanged: number; deadband: number };
-  rejected: { badInput: number; noValue: number; notFinite: number; range: number; spike: number; rateOfChange: number };
+  rejected: {
+    badInput: number;
+    noValue: number;
+    notFinite: number;
+    range: number;
+    spike: number;
+    rateOfChange: number;
+  };
   clamped: { min: number; max: number };
   /** Bad readings replaced by the last good value (quality uncertain or stale). */
   held: number;

@@ -18,7 +18,10 @@ export function writeCounterDevices(file: string, node: string, count: number): 
       ],
     },
   };
-  const visitor = (offset: number) => ({ protocolName: 'modbus', configData: { register: 'HoldingRegister', offset, limit: 1, rawType: 'uint16', dataType: 'int' } });
+  const visitor = (offset: number) => ({
+    protocolName: 'modbus',
+    configData: { register: 'HoldingRegister', offset, limit: 1, rawType: 'uint16', dataType: 'int' },
+  });
   const ids: string[] = [];
   const docs = [stringify(model)];
   for (let i = 0; i < count; i++) {
@@ -32,7 +35,10 @@ export function writeCounterDevices(file: string, node: string, count: number): 
         spec: {
           deviceModelRef: { name: 'e2e-counter' },
           nodeName: node,
-          protocol: { protocolName: 'modbus', configData: { communicateMode: 'TCP', ip: '127.0.0.1', port: 1502, slaveID: 1 } },
+          protocol: {
+            protocolName: 'modbus',
+            configData: { communicateMode: 'TCP', ip: '127.0.0.1', port: 1502, slaveID: 1 },
+          },
           properties: [
             { name: 'a', reportToCloud: true, visitors: visitor(0) },
             { name: 'b', reportToCloud: true, visitors: visitor(1) },

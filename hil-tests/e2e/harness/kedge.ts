@@ -13,7 +13,10 @@ export interface RunResult {
 }
 
 /** Runs `kedge <args>` to its end (killed with SIGKILL after `timeoutMs`). */
-export function runKedge(args: string[], options: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<RunResult> {
+export function runKedge(
+  args: string[],
+  options: { timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<RunResult> {
   const child = spawnKedge(args, options.env);
   let stdout = '';
   let stderr = '';
@@ -31,5 +34,8 @@ export function runKedge(args: string[], options: { timeoutMs?: number; env?: Re
 /** KEDGE_E2E_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") go to every kedge process, for profiling. */
 export function spawnKedge(args: string[], env: Record<string, string> = {}): ChildProcess {
   const nodeFlags = (process.env.KEDGE_E2E_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  return spawn(process.execPath, [...nodeFlags, ...KEDGE_ARGS, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  return spawn(process.execPath, [...nodeFlags, ...KEDGE_ARGS, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
 }

@@ -10,7 +10,10 @@ export class KedgeProcess {
   output = '';
   private readonly closed: Promise<number | null>;
 
-  constructor(readonly name: string, readonly child: ChildProcess) {
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+  ) {
     child.stdout!.on('data', (d) => (this.output += d));
     child.stderr!.on('data', (d) => (this.output += d));
     // However the test or benchmark ends, its kedge processes end with it.
@@ -37,10 +40,16 @@ export class KedgeProcess {
   }
 }
 
-export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000, proc?: KedgeProcess[]): Promise<void> {
+export async function waitFor(
+  cond: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 30_000,
+  proc?: KedgeProcess[],
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await cond())) {
-    for (const p of proc ?? []) if (!p.running) throw new Error(`${p.name} exited while waiting for ${what}:\n${p.output.slice(-3000)}`);
+    for (const p of proc ?? [])
+      if (!p.running) throw new Error(`${p.name} exited while waiting for ${what}:\n${p.output.slice(-3000)}`);
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -60,11 +69,29 @@ export interface CloudPorts {
   mqtt: number;
 }
 
-export async function startCloud(dataDir: string, extraEnv: Record<string, string> = {}): Promise<{ proc: KedgeProcess; ports: CloudPorts; api: string }> {
+export async function startCloud(
+  dataDir: string,
+  extraEnv: Record<string, string> = {},
+): Promise<{ proc: KedgeProcess; ports: CloudPorts; api: string }> {
   const ports = { hub: await freePort(), api: await freePort(), mqtt: await freePort() };
   const proc = new KedgeProcess(
     'cloud',
-    spawnKedge(['cloud', '--data-dir', dataDir, '--hub-host', '127.0.0.1', '--hub-port', `${ports.hub}`, '--api-port', `${ports.api}`, '--mqtt-port', `${ports.mqtt}`], extraEnv),
+    spawnKedge(
+      [
+        'cloud',
+        '--data-dir',
+        dataDir,
+        '--hub-host',
+        '127.0.0.1',
+        '--hub-port',
+        `${ports.hub}`,
+        '--api-port',
+        `${ports.api}`,
+        '--mqtt-port',
+        `${ports.mqtt}`,
+      ],
+      extraEnv,
+    ),
   );
   const api = `http://127.0.0.1:${ports.api}`;
   await waitFor(() => httpOk(`${api}/healthz`), 'the cloud API', 60_000, [proc]);
@@ -80,7 +107,12 @@ export interface EdgeSetup {
   mappers: 'process' | 'none';
 }
 
-export async function edgeSetup(node: string, dataDir: string, cloudUrl: string, mappers: EdgeSetup['mappers']): Promise<EdgeSetup> {
+export async function edgeSetup(
+  node: string,
+  dataDir: string,
+  cloudUrl: string,
+  mappers: EdgeSetup['mappers'],
+): Promise<EdgeSetup> {
   return { node, dataDir, cloudUrl, mqttPort: await freePort(), apiPort: await freePort(), mappers };
 }
 
@@ -89,7 +121,21 @@ export async function startEdge(s: EdgeSetup, extraEnv: Record<string, string> =
   const proc = new KedgeProcess(
     'edge',
     spawnKedge(
-      ['edge', '--node', s.node, '--data-dir', s.dataDir, '--cloud', s.cloudUrl, '--mqtt-port', `${s.mqttPort}`, '--api-port', `${s.apiPort}`, '--mappers', s.mappers],
+      [
+        'edge',
+        '--node',
+        s.node,
+        '--data-dir',
+        s.dataDir,
+        '--cloud',
+        s.cloudUrl,
+        '--mqtt-port',
+        `${s.mqttPort}`,
+        '--api-port',
+        `${s.apiPort}`,
+        '--mappers',
+        s.mappers,
+      ],
       { KEDGE_EDGE__SERVICEBUS_PORT: `${await freePort()}`, ...extraEnv },
     ),
   );

@@ -17,7 +17,11 @@ export class SyntheticMapper {
   private seq = 0;
   private connecting = false;
 
-  constructor(private readonly devices: string[], private readonly properties: string[], private readonly mqttPort: number) {
+  constructor(
+    private readonly devices: string[],
+    private readonly properties: string[],
+    private readonly mqttPort: number,
+  ) {
     for (const d of devices) {
       this.acked.set(d, new Set());
       this.sent.set(d, new Set());
@@ -59,7 +63,11 @@ export class SyntheticMapper {
     const seq = this.seq++;
     const ts = Date.now();
     for (const device of this.devices) {
-      const payload = JSON.stringify({ event_id: randomUUID(), timestamp: ts, readings: this.properties.map((property) => ({ property, value: seq, quality: 'good', ts })) });
+      const payload = JSON.stringify({
+        event_id: randomUUID(),
+        timestamp: ts,
+        readings: this.properties.map((property) => ({ property, value: seq, quality: 'good', ts })),
+      });
       this.sent.get(device)!.add(seq);
       c.publishAsync(edgeTopics.dataUpdate(device), payload, { qos: 1 }).then(
         () => this.acked.get(device)!.add(seq),
@@ -72,7 +80,11 @@ export class SyntheticMapper {
     if (this.connecting) return;
     this.connecting = true;
     try {
-      const c = await connectAsync(`mqtt://127.0.0.1:${this.mqttPort}`, { reconnectPeriod: 0, connectTimeout: 1000, clean: true });
+      const c = await connectAsync(`mqtt://127.0.0.1:${this.mqttPort}`, {
+        reconnectPeriod: 0,
+        connectTimeout: 1000,
+        clean: true,
+      });
       c.on('error', () => undefined);
       c.on('close', () => {
         if (this.client !== c) return;

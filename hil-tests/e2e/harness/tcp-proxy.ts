@@ -9,7 +9,10 @@ export class TcpProxy {
   private cutOff = false;
   connections = 0;
 
-  private constructor(private readonly server: Server, readonly port: number) {}
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
 
   static async start(targetPort: number): Promise<TcpProxy> {
     let proxy: TcpProxy | undefined;

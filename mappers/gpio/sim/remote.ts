@@ -32,7 +32,11 @@ export class SimClient implements LevelSource {
       const socket = createConnection(path);
       socket.once('connect', () => resolve(new SimClient(socket, path)));
       socket.once('error', (err) =>
-        reject(gpioErrors.create('KEDGE_GPIO_SIM', `cannot connect to the GPIO simulator at ${path}: ${err.message}`, { cause: err })),
+        reject(
+          gpioErrors.create('KEDGE_GPIO_SIM', `cannot connect to the GPIO simulator at ${path}: ${err.message}`, {
+            cause: err,
+          }),
+        ),
       );
     });
   }
@@ -67,7 +71,8 @@ export class SimClient implements LevelSource {
     const id = ++this.seq;
     const message = { id, ...body } as SimRequest;
     return new Promise<Level>((resolve, reject) => {
-      if (this.socket.destroyed) return reject(gpioErrors.create('KEDGE_GPIO_SIM', `the GPIO simulator at ${this.path} is not connected`));
+      if (this.socket.destroyed)
+        return reject(gpioErrors.create('KEDGE_GPIO_SIM', `the GPIO simulator at ${this.path} is not connected`));
       this.waiting.set(id, { resolve, reject });
       this.socket.write(`${JSON.stringify(message)}\n`);
     });
@@ -83,7 +88,10 @@ export class SimClient implements LevelSource {
     if (!w) return;
     this.waiting.delete(msg.id!);
     if (msg.ok === true && isLevel(msg.level)) w.resolve(msg.level);
-    else w.reject(gpioErrors.create('KEDGE_GPIO_SIM', `GPIO simulator: ${(msg as { error?: string }).error ?? 'bad reply'}`));
+    else
+      w.reject(
+        gpioErrors.create('KEDGE_GPIO_SIM', `GPIO simulator: ${(msg as { error?: string }).error ?? 'bad reply'}`),
+      );
   }
 
   private failAll(why: string): void {

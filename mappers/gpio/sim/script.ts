@@ -16,7 +16,11 @@ export function parseScript(text: string): ScriptStep[] {
     .filter((s) => s !== '')
     .map((s) => {
       const m = /^(\d+):([01])@(\d+)$/.exec(s);
-      if (!m) throw gpioErrors.create('KEDGE_GPIO_SIM', `script step ${JSON.stringify(s)} is not <pin>:<0|1>@<ms>, e.g. 17:1@500`);
+      if (!m)
+        throw gpioErrors.create(
+          'KEDGE_GPIO_SIM',
+          `script step ${JSON.stringify(s)} is not <pin>:<0|1>@<ms>, e.g. 17:1@500`,
+        );
       return { pin: Number(m[1]), level: Number(m[2]) as Level, atMs: Number(m[3]) };
     })
     .sort((a, b) => a.atMs - b.atMs);

@@ -33,7 +33,11 @@ export class GpioSimServer {
     await rm(this.o.socketPath, { force: true });
     const server = createServer((socket) => this.accept(socket));
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) => reject(gpioErrors.create('KEDGE_GPIO_SIM', `cannot listen on ${this.o.socketPath}: ${err.message}`, { cause: err })));
+      server.once('error', (err) =>
+        reject(
+          gpioErrors.create('KEDGE_GPIO_SIM', `cannot listen on ${this.o.socketPath}: ${err.message}`, { cause: err }),
+        ),
+      );
       server.listen(this.o.socketPath, () => resolve());
     });
     this.server = server;

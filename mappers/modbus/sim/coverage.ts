@@ -9,8 +9,14 @@ import { isBitTable, type RegisterTable } from '../decode-spec.js';
 import type { SimPoint } from './points.js';
 
 const TABLE_OF_FC: Readonly<Record<number, RegisterTable>> = {
-  1: 'CoilRegister', 2: 'DiscreteInputRegister', 3: 'HoldingRegister', 4: 'InputRegister',
-  5: 'CoilRegister', 6: 'HoldingRegister', 15: 'CoilRegister', 16: 'HoldingRegister',
+  1: 'CoilRegister',
+  2: 'DiscreteInputRegister',
+  3: 'HoldingRegister',
+  4: 'InputRegister',
+  5: 'CoilRegister',
+  6: 'HoldingRegister',
+  15: 'CoilRegister',
+  16: 'HoldingRegister',
 };
 
 export class AddressCoverage {

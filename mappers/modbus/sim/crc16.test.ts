@@ -8,7 +8,9 @@ describe('crc16 (Modbus)', () => {
 
   it('matches a known request frame: unit 1, FC3, address 0, 10 registers', () => {
     // 01 03 00 00 00 0A C5 CD is the textbook example
-    expect(withCrc(Buffer.from([0x01, 0x03, 0x00, 0x00, 0x00, 0x0a]))).toEqual(Buffer.from([1, 3, 0, 0, 0, 0x0a, 0xc5, 0xcd]));
+    expect(withCrc(Buffer.from([0x01, 0x03, 0x00, 0x00, 0x00, 0x0a]))).toEqual(
+      Buffer.from([1, 3, 0, 0, 0, 0x0a, 0xc5, 0xcd]),
+    );
   });
 
   it('detects a corrupted byte', () => {

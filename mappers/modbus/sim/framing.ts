@@ -25,7 +25,11 @@ export function takeMbapFrames(buffer: Buffer): { frames: MbapFrame[]; rest: Buf
     const length = buffer.readUInt16BE(at + 4);
     if (length < 2 || length > 254) return { frames, rest: Buffer.alloc(0) }; // garbage: drop the stream state
     if (buffer.length - at < 6 + length) break;
-    frames.push({ transactionId: buffer.readUInt16BE(at), unit: buffer[at + 6]!, pdu: Buffer.from(buffer.subarray(at + 7, at + 6 + length)) });
+    frames.push({
+      transactionId: buffer.readUInt16BE(at),
+      unit: buffer[at + 6]!,
+      pdu: Buffer.from(buffer.subarray(at + 7, at + 6 + length)),
+    });
     at += 6 + length;
   }
   return { frames, rest: Buffer.from(buffer.subarray(at)) };

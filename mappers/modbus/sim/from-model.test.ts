@@ -15,7 +15,9 @@ async function valueOf(sim: ModbusSim, device: DeviceInstance, name: string) {
   const unit = Number(device.protocolConfig.slaveID ?? 1);
   await sim.respond(unit, Buffer.from([3, 0, 0, 0, 1])); // any request refreshes the unit's points
   const memory = sim.memory(unit);
-  return isBitTable(spec.table) ? decodeBits(memory.readBits(spec.table, spec.offset, 1)) : decodeRegisters(memory.readRegisters(spec.table, spec.offset, spec.count), spec);
+  return isBitTable(spec.table)
+    ? decodeBits(memory.readBits(spec.table, spec.offset, 1))
+    : decodeRegisters(memory.readRegisters(spec.table, spec.offset, spec.count), spec);
 }
 
 describe('simModelFromInstances', () => {
@@ -25,7 +27,9 @@ describe('simModelFromInstances', () => {
     expect(devices.length).toBeGreaterThanOrEqual(5);
     for (const device of devices) {
       const model = simModelFromInstances([device]);
-      expect(model.devices).toEqual([{ id: device.id, unit: Number(device.protocolConfig.slaveID ?? 1), points: device.properties.length }]);
+      expect(model.devices).toEqual([
+        { id: device.id, unit: Number(device.protocolConfig.slaveID ?? 1), points: device.properties.length },
+      ]);
       const sim = new ModbusSim({ points: model.points, now: () => 12_345 });
       for (const property of device.properties) {
         const value = await valueOf(sim, device, property.name);
@@ -33,8 +37,14 @@ describe('simModelFromInstances', () => {
         else if (property.type === 'BOOLEAN') expect(typeof value, `${device.id} ${property.name}`).toBe('boolean');
         else {
           expect(typeof value, `${device.id} ${property.name}`).toBe('number');
-          if (property.minimum !== undefined) expect(value as number, `${device.id} ${property.name} >= min`).toBeGreaterThanOrEqual(property.minimum - 1e-6);
-          if (property.maximum !== undefined) expect(value as number, `${device.id} ${property.name} <= max`).toBeLessThanOrEqual(property.maximum + 1e-6);
+          if (property.minimum !== undefined)
+            expect(value as number, `${device.id} ${property.name} >= min`).toBeGreaterThanOrEqual(
+              property.minimum - 1e-6,
+            );
+          if (property.maximum !== undefined)
+            expect(value as number, `${device.id} ${property.name} <= max`).toBeLessThanOrEqual(
+              property.maximum + 1e-6,
+            );
         }
       }
     }
@@ -44,7 +54,10 @@ describe('simModelFromInstances', () => {
     const result = await validateFiles([join(MODELS, 'moxa-iologik-e1214.yaml')]);
     const device = result.instances.find((i) => i.protocol === 'modbus')!;
     let now = 0;
-    const sim = new ModbusSim({ points: simModelFromInstances([device], descriptionsOf(result.models)).points, now: () => now });
+    const sim = new ModbusSim({
+      points: simModelFromInstances([device], descriptionsOf(result.models)).points,
+      now: () => now,
+    });
     expect(await valueOf(sim, device, 'model-name')).toBe('E1214');
     const width = (await valueOf(sim, device, 'relay-0-pulse-on-width')) as number;
     expect(width).toBeGreaterThanOrEqual(1.5);
@@ -59,11 +72,43 @@ describe('simModelFromInstances', () => {
 
   it('holds writable properties constant at their desired value, and moves read-only ones', async () => {
     const device: DeviceInstance = {
-      id: 'default/d', namespace: 'default', name: 'd', model: 'm', protocol: 'modbus', protocolConfig: { ip: '127.0.0.1', port: 502, slaveID: 4 },
+      id: 'default/d',
+      namespace: 'default',
+      name: 'd',
+      model: 'm',
+      protocol: 'modbus',
+      protocolConfig: { ip: '127.0.0.1', port: 502, slaveID: 4 },
       properties: [
-        { name: 'setpoint', type: 'FLOAT', accessMode: 'ReadWrite', desired: '21.5', visitor: { register: 'HoldingRegister', offset: 0, rawType: 'float32', byteOrder: 'CDAB' }, collectCycleMs: 1000, reportCycleMs: 1000, reportToCloud: false },
-        { name: 'temp', type: 'FLOAT', accessMode: 'ReadOnly', minimum: -10, maximum: 40, visitor: { register: 'InputRegister', offset: 0, rawType: 'int16', scale: 0.1 }, collectCycleMs: 1000, reportCycleMs: 1000, reportToCloud: false },
-        { name: 'label', type: 'STRING', accessMode: 'ReadOnly', visitor: { register: 'HoldingRegister', offset: 10, rawType: 'string', limit: 2 }, collectCycleMs: 1000, reportCycleMs: 1000, reportToCloud: false },
+        {
+          name: 'setpoint',
+          type: 'FLOAT',
+          accessMode: 'ReadWrite',
+          desired: '21.5',
+          visitor: { register: 'HoldingRegister', offset: 0, rawType: 'float32', byteOrder: 'CDAB' },
+          collectCycleMs: 1000,
+          reportCycleMs: 1000,
+          reportToCloud: false,
+        },
+        {
+          name: 'temp',
+          type: 'FLOAT',
+          accessMode: 'ReadOnly',
+          minimum: -10,
+          maximum: 40,
+          visitor: { register: 'InputRegister', offset: 0, rawType: 'int16', scale: 0.1 },
+          collectCycleMs: 1000,
+          reportCycleMs: 1000,
+          reportToCloud: false,
+        },
+        {
+          name: 'label',
+          type: 'STRING',
+          accessMode: 'ReadOnly',
+          visitor: { register: 'HoldingRegister', offset: 10, rawType: 'string', limit: 2 },
+          collectCycleMs: 1000,
+          reportCycleMs: 1000,
+          reportToCloud: false,
+        },
       ],
     };
     let now = 0;
@@ -77,7 +122,15 @@ describe('simModelFromInstances', () => {
   });
 
   it('names the device when a slaveID cannot be a unit', () => {
-    const device = { id: 'default/x', namespace: 'default', name: 'x', model: 'm', protocol: 'modbus', protocolConfig: { slaveID: 300 }, properties: [] } as DeviceInstance;
+    const device = {
+      id: 'default/x',
+      namespace: 'default',
+      name: 'x',
+      model: 'm',
+      protocol: 'modbus',
+      protocolConfig: { slaveID: 300 },
+      properties: [],
+    } as DeviceInstance;
     expect(() => simModelFromInstances([device])).toThrow(/default\/x: slaveID 300/);
   });
 });

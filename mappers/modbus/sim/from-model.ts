@@ -41,19 +41,31 @@ const DEFAULT_RAW: readonly [number, number] = [0, 1000];
 export type DescriptionOf = (model: string, property: string) => string | undefined;
 
 /** A lookup of property descriptions from DeviceModel documents. */
-export function descriptionsOf(models: ReadonlyArray<{ metadata: { name: string }; spec: { properties?: ReadonlyArray<{ name: string; description?: string }> } }>): DescriptionOf {
+export function descriptionsOf(
+  models: ReadonlyArray<{
+    metadata: { name: string };
+    spec: { properties?: ReadonlyArray<{ name: string; description?: string }> };
+  }>,
+): DescriptionOf {
   const map = new Map<string, string>();
-  for (const m of models) for (const p of m.spec.properties ?? []) if (p.description) map.set(`${m.metadata.name}\u0000${p.name}`, p.description);
+  for (const m of models)
+    for (const p of m.spec.properties ?? [])
+      if (p.description) map.set(`${m.metadata.name}\u0000${p.name}`, p.description);
   return (model, property) => map.get(`${model}\u0000${property}`);
 }
 
-export function simModelFromInstances(instances: readonly DeviceInstance[], describe: DescriptionOf = () => undefined): SimModel {
+export function simModelFromInstances(
+  instances: readonly DeviceInstance[],
+  describe: DescriptionOf = () => undefined,
+): SimModel {
   const points: SimPoint[] = [];
   const devices: SimDevice[] = [];
   for (const device of instances) {
     if (device.protocol !== 'modbus') continue;
     const unit = unitOf(device);
-    device.properties.forEach((property, index) => points.push(pointFor(device, property, unit, index, describe(device.model, property.name))));
+    device.properties.forEach((property, index) =>
+      points.push(pointFor(device, property, unit, index, describe(device.model, property.name))),
+    );
     devices.push({ id: device.id, unit, points: device.properties.length });
   }
   return { points, devices };
@@ -62,19 +74,46 @@ export function simModelFromInstances(instances: readonly DeviceInstance[], desc
 function unitOf(device: DeviceInstance): number {
   const raw = device.protocolConfig.slaveID;
   const unit = raw === undefined ? 1 : Number(raw);
-  if (!Number.isInteger(unit) || unit < 0 || unit > 255) throw modbusErrors.create('KEDGE_MODBUS_SIM_CONFIG', `device ${device.id}: slaveID ${String(raw)} is not a unit 0..255`);
+  if (!Number.isInteger(unit) || unit < 0 || unit > 255)
+    throw modbusErrors.create(
+      'KEDGE_MODBUS_SIM_CONFIG',
+      `device ${device.id}: slaveID ${String(raw)} is not a unit 0..255`,
+    );
   return unit;
 }
 
-function pointFor(device: DeviceInstance, property: PropertyInstance, unit: number, index: number, description: string | undefined): SimPoint {
-  const spec = deriveDecodeSpec(property.visitor, { label: `${device.id} property ${property.name}`, propertyType: property.type });
-  const point: SimPoint = { unit, table: spec.table, offset: spec.offset, rawType: spec.rawType, byteOrder: spec.byteOrder, scale: spec.scale, valueOffset: spec.valueOffset, generator: generatorFor(property, spec, index, description) };
+function pointFor(
+  device: DeviceInstance,
+  property: PropertyInstance,
+  unit: number,
+  index: number,
+  description: string | undefined,
+): SimPoint {
+  const spec = deriveDecodeSpec(property.visitor, {
+    label: `${device.id} property ${property.name}`,
+    propertyType: property.type,
+  });
+  const point: SimPoint = {
+    unit,
+    table: spec.table,
+    offset: spec.offset,
+    rawType: spec.rawType,
+    byteOrder: spec.byteOrder,
+    scale: spec.scale,
+    valueOffset: spec.valueOffset,
+    generator: generatorFor(property, spec, index, description),
+  };
   if (spec.stringRegisters !== undefined) point.stringRegisters = spec.stringRegisters;
   if (spec.bit !== undefined) point.bit = spec.bit;
   return point;
 }
 
-function generatorFor(property: PropertyInstance, spec: DecodeSpec, index: number, description: string | undefined): SimGenerator {
+function generatorFor(
+  property: PropertyInstance,
+  spec: DecodeSpec,
+  index: number,
+  description: string | undefined,
+): SimGenerator {
   const bitValued = isBitTable(spec.table) || spec.rawType === 'bool' || spec.rawType === 'bit';
   const writable = spec.writable && property.accessMode === 'ReadWrite';
   if (spec.rawType === 'string') return { kind: 'constant', value: stringValue(property, spec, description) };
@@ -83,12 +122,14 @@ function generatorFor(property: PropertyInstance, spec: DecodeSpec, index: numbe
     return { kind: 'sine', min: 0, max: 1, periodMs: 20_000 + index * 1_000 };
   }
   const [min, max] = rangeOf(property, spec);
-  if (writable || property.desired !== undefined) return { kind: 'constant', value: desiredOr(property, roundFor(spec, typicalSetting(min, max))) };
+  if (writable || property.desired !== undefined)
+    return { kind: 'constant', value: desiredOr(property, roundFor(spec, typicalSetting(min, max))) };
   if (isCounter(property, description)) {
     // Counts up by about one a second from a plausible reading (a sine would count backwards).
     // A counter with no maximum may go as far as its register does (not the 0..1000 fallback).
     const raw = RAW_RANGE[spec.rawType];
-    const top = property.maximum === undefined && raw ? Math.max(max, (raw[1] - 1) * spec.scale + spec.valueOffset) : max;
+    const top =
+      property.maximum === undefined && raw ? Math.max(max, (raw[1] - 1) * spec.scale + spec.valueOffset) : max;
     const start = roundFor(spec, Math.min(Math.max(min, 1000), top));
     return { kind: 'ramp', min: start, max: Math.min(top, start + 86_400), periodMs: 86_400_000 };
   }
@@ -110,7 +151,9 @@ function rangeOf(property: PropertyInstance, spec: DecodeSpec): [number, number]
   const raw = RAW_RANGE[spec.rawType];
   const toEng = (r: number) => r * spec.scale + spec.valueOffset;
   // One raw step inside the limits: rounding at the edge must not overflow the register.
-  const rawLimits = raw ? [toEng(raw[0] + 1), toEng(raw[1] - 1)].sort((a, b) => a - b) as [number, number] : undefined;
+  const rawLimits = raw
+    ? ([toEng(raw[0] + 1), toEng(raw[1] - 1)].sort((a, b) => a - b) as [number, number])
+    : undefined;
   let min = property.minimum;
   let max = property.maximum;
   if (min === undefined || max === undefined || !(max > min)) {

@@ -3,4 +3,11 @@ export { type SimPoint, type SimGenerator, generatorValue, prng } from './points
 export { UnitMemory } from './memory.js';
 export { openPtyPair, type PtyPair } from './pty-pair.js';
 export { crc16 } from './crc16.js';
-export { simModelFromInstances, descriptionsOf, exampleIn, type SimModel, type SimDevice, type DescriptionOf } from './from-model.js';
+export {
+  simModelFromInstances,
+  descriptionsOf,
+  exampleIn,
+  type SimModel,
+  type SimDevice,
+  type DescriptionOf,
+} from './from-model.js';

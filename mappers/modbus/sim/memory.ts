@@ -20,7 +20,10 @@ export class UnitMemory {
   }
 
   writeRegisters(table: RegisterTable, offset: number, values: readonly number[]): void {
-    this.registers(table).set(values.map((v) => v & 0xffff), offset);
+    this.registers(table).set(
+      values.map((v) => v & 0xffff),
+      offset,
+    );
   }
 
   readBits(table: RegisterTable, offset: number, count: number): boolean[] {
@@ -28,6 +31,9 @@ export class UnitMemory {
   }
 
   writeBits(table: RegisterTable, offset: number, values: readonly boolean[]): void {
-    this.bits(table).set(values.map((v) => (v ? 1 : 0)), offset);
+    this.bits(table).set(
+      values.map((v) => (v ? 1 : 0)),
+      offset,
+    );
   }
 }

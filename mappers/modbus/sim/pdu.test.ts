@@ -10,7 +10,9 @@ describe('handlePdu', () => {
     m.writeRegisters('HoldingRegister', 10, [0x1111, 0x2222, 0x3333]);
     m.writeRegisters('InputRegister', 0, [7]);
     expect(handlePdu(m, pdu(3, 0, 10, 0, 3))).toEqual(pdu(3, 6, 0x11, 0x11, 0x22, 0x22, 0x33, 0x33));
-    expect(handlePdu(m, pdu(3, 0, 10, 0, 3), { swapWords: true })).toEqual(pdu(3, 6, 0x22, 0x22, 0x11, 0x11, 0x33, 0x33));
+    expect(handlePdu(m, pdu(3, 0, 10, 0, 3), { swapWords: true })).toEqual(
+      pdu(3, 6, 0x22, 0x22, 0x11, 0x11, 0x33, 0x33),
+    );
     expect(handlePdu(m, pdu(4, 0, 0, 0, 1))).toEqual(pdu(4, 2, 0, 7));
   });
 

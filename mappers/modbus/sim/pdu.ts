@@ -15,7 +15,10 @@ export function exceptionPdu(functionCode: number, code: number): Buffer {
 }
 
 const READ_TABLES: Readonly<Record<number, RegisterTable>> = {
-  1: 'CoilRegister', 2: 'DiscreteInputRegister', 3: 'HoldingRegister', 4: 'InputRegister',
+  1: 'CoilRegister',
+  2: 'DiscreteInputRegister',
+  3: 'HoldingRegister',
+  4: 'InputRegister',
 };
 
 export function handlePdu(memory: UnitMemory, pdu: Buffer, options: PduOptions = {}): Buffer {
@@ -61,7 +64,14 @@ function readBits(memory: UnitMemory, table: RegisterTable, fc: number, address:
   return Buffer.concat([Buffer.from([fc, bytes.length]), bytes]);
 }
 
-function readRegisters(memory: UnitMemory, table: RegisterTable, fc: number, address: number, quantity: number, options: PduOptions): Buffer {
+function readRegisters(
+  memory: UnitMemory,
+  table: RegisterTable,
+  fc: number,
+  address: number,
+  quantity: number,
+  options: PduOptions,
+): Buffer {
   const bad = rangeError(fc, address, quantity, 125);
   if (bad) return bad;
   const regs = memory.readRegisters(table, address, quantity);

@@ -36,9 +36,16 @@ describe('generators', () => {
 });
 
 describe('writePoint', () => {
-  it('encodes with the point\'s raw type, order, scale and offset', () => {
+  it("encodes with the point's raw type, order, scale and offset", () => {
     const m = new UnitMemory();
-    const point: SimPoint = { unit: 1, table: 'HoldingRegister', offset: 4, rawType: 'float32', byteOrder: 'CDAB', generator: { kind: 'constant', value: 0 } };
+    const point: SimPoint = {
+      unit: 1,
+      table: 'HoldingRegister',
+      offset: 4,
+      rawType: 'float32',
+      byteOrder: 'CDAB',
+      generator: { kind: 'constant', value: 0 },
+    };
     writePoint(m, point, 123.5);
     expect(decodeRegisters(m.readRegisters('HoldingRegister', 4, 2), point)).toBe(123.5);
     const scaled: SimPoint = { ...point, offset: 10, rawType: 'int16', scale: 0.1, valueOffset: -40 };
@@ -49,9 +56,26 @@ describe('writePoint', () => {
   it('bit points keep the other bits; coil points take booleans from numbers', () => {
     const m = new UnitMemory();
     m.writeRegisters('HoldingRegister', 0, [0x8000]);
-    writePoint(m, { unit: 1, table: 'HoldingRegister', offset: 0, rawType: 'bit', bit: 0, generator: { kind: 'constant', value: true } }, true);
+    writePoint(
+      m,
+      {
+        unit: 1,
+        table: 'HoldingRegister',
+        offset: 0,
+        rawType: 'bit',
+        bit: 0,
+        generator: { kind: 'constant', value: true },
+      },
+      true,
+    );
     expect(m.readRegisters('HoldingRegister', 0, 1)).toEqual([0x8001]);
-    const coil: SimPoint = { unit: 1, table: 'CoilRegister', offset: 3, rawType: 'bool', generator: { kind: 'sine', min: 0, max: 1, periodMs: 10 } };
+    const coil: SimPoint = {
+      unit: 1,
+      table: 'CoilRegister',
+      offset: 3,
+      rawType: 'bool',
+      generator: { kind: 'sine', min: 0, max: 1, periodMs: 10 },
+    };
     writePoint(m, coil, 0.9);
     expect(m.readBits('CoilRegister', 3, 1)).toEqual([true]);
     writePoint(m, coil, 0.1);
@@ -59,7 +83,13 @@ describe('writePoint', () => {
   });
 
   it('checkPoint rejects impossible points with KEDGE_MODBUS_SIM_CONFIG', () => {
-    const bad: SimPoint = { unit: 1, table: 'HoldingRegister', offset: 65535, rawType: 'float32', generator: { kind: 'constant', value: 1 } };
+    const bad: SimPoint = {
+      unit: 1,
+      table: 'HoldingRegister',
+      offset: 65535,
+      rawType: 'float32',
+      generator: { kind: 'constant', value: 1 },
+    };
     let err: unknown;
     try {
       checkPoint(bad);

@@ -32,7 +32,12 @@ export interface SimPoint {
 export const prng = seededRandom;
 
 /** Value of a generator at time `t` ms; `last` is the previous value (random walk only). */
-export function generatorValue(gen: SimGenerator, t: number, last: ModbusValue | undefined, random: () => number): ModbusValue {
+export function generatorValue(
+  gen: SimGenerator,
+  t: number,
+  last: ModbusValue | undefined,
+  random: () => number,
+): ModbusValue {
   switch (gen.kind) {
     case 'constant':
       return gen.value;
@@ -78,7 +83,8 @@ export function checkPoint(point: SimPoint): void {
   };
   if (!Number.isInteger(point.unit) || point.unit < 0 || point.unit > 255) fail('unit must be 0..255');
   const count = isBitTable(point.table) ? 1 : registerCount(point);
-  if (!Number.isInteger(point.offset) || point.offset < 0 || point.offset + count > 65536) fail('offset out of 0..65535');
+  if (!Number.isInteger(point.offset) || point.offset < 0 || point.offset + count > 65536)
+    fail('offset out of 0..65535');
   const gen = point.generator;
   if (gen.kind !== 'constant' && !(gen.max >= gen.min)) fail('generator max must be >= min');
   if ((gen.kind === 'sine' || gen.kind === 'ramp') && !(gen.periodMs > 0)) fail('generator periodMs must be > 0');

@@ -13,7 +13,9 @@ export interface PtyPair {
 }
 
 export function openPtyPair(timeoutMs = 5000): Promise<PtyPair> {
-  const child = spawn('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const close = () =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -26,7 +28,12 @@ export function openPtyPair(timeoutMs = 5000): Promise<PtyPair> {
     const fail = (why: string) => {
       clearTimeout(timer);
       void close();
-      reject(modbusErrors.create('KEDGE_MODBUS_SIM_CONFIG', `socat pty pair: ${why}${stderr ? `; socat said: ${stderr.trim()}` : ''}`));
+      reject(
+        modbusErrors.create(
+          'KEDGE_MODBUS_SIM_CONFIG',
+          `socat pty pair: ${why}${stderr ? `; socat said: ${stderr.trim()}` : ''}`,
+        ),
+      );
     };
     const timer = setTimeout(() => fail(`no pty paths within ${timeoutMs} ms`), timeoutMs);
     child.once('error', (err) => fail(`cannot run socat (${err.message}); install it (apt-get install socat)`));

@@ -25,13 +25,28 @@ describe('RTU over a socat pseudo-terminal pair', () => {
   it('several slaves share one line; values, writes and exceptions come through', async () => {
     const sim = new ModbusSim({
       points: [
-        { unit: 1, table: 'HoldingRegister', offset: 0, rawType: 'float32', byteOrder: 'DCBA', generator: { kind: 'constant', value: 21.5 } },
-        { unit: 2, table: 'InputRegister', offset: 3, rawType: 'int32', generator: { kind: 'constant', value: -123456 } },
+        {
+          unit: 1,
+          table: 'HoldingRegister',
+          offset: 0,
+          rawType: 'float32',
+          byteOrder: 'DCBA',
+          generator: { kind: 'constant', value: 21.5 },
+        },
+        {
+          unit: 2,
+          table: 'InputRegister',
+          offset: 3,
+          rawType: 'int32',
+          generator: { kind: 'constant', value: -123456 },
+        },
         { unit: 3, table: 'CoilRegister', offset: 0, rawType: 'bool', generator: { kind: 'constant', value: true } },
       ],
     });
     const t = await rtuLine(sim);
-    expect(decodeRegisters(await t.readHoldingRegisters(1, 0, 2), { rawType: 'float32', byteOrder: 'DCBA' })).toBe(21.5);
+    expect(decodeRegisters(await t.readHoldingRegisters(1, 0, 2), { rawType: 'float32', byteOrder: 'DCBA' })).toBe(
+      21.5,
+    );
     expect(decodeRegisters(await t.readInputRegisters(2, 3, 2), { rawType: 'int32' })).toBe(-123456);
     expect(await t.readCoils(3, 0, 1)).toEqual([true]);
     await t.writeRegisters(1, 10, [1, 2, 3]);
@@ -48,16 +63,25 @@ describe('RTU over a socat pseudo-terminal pair', () => {
     const sim = new ModbusSim({ units: [1, 2, 3, 4] });
     sim.setFaults({ dead: true }, 4);
     const t = await rtuLine(sim, 200);
-    const queue = new LineQueue('rtu-test', { rtu: { baudRate: 19200 }, timeoutMs: 400, backoff: { initialMs: 60_000 } });
+    const queue = new LineQueue('rtu-test', {
+      rtu: { baudRate: 19200 },
+      timeoutMs: 400,
+      backoff: { initialMs: 60_000 },
+    });
     cleanups.push(async () => queue.stop());
     const outcomes = new Map<number, string[]>();
     for (let round = 0; round < 5; round++) {
-      await Promise.all([1, 2, 3, 4].map((unit) =>
-        queue.submit(unit, () => t.readHoldingRegisters(unit, 0, 1)).then(
-          () => 'ok',
-          (e: { code?: string }) => e.code ?? 'error',
-        ).then((o) => outcomes.set(unit, [...(outcomes.get(unit) ?? []), o])),
-      ));
+      await Promise.all(
+        [1, 2, 3, 4].map((unit) =>
+          queue
+            .submit(unit, () => t.readHoldingRegisters(unit, 0, 1))
+            .then(
+              () => 'ok',
+              (e: { code?: string }) => e.code ?? 'error',
+            )
+            .then((o) => outcomes.set(unit, [...(outcomes.get(unit) ?? []), o])),
+        ),
+      );
     }
     for (const unit of [1, 2, 3]) expect(outcomes.get(unit)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
     expect(outcomes.get(4)).toEqual(['KEDGE_MODBUS_TIMEOUT', ...Array(4).fill('KEDGE_MODBUS_DEVICE_BACKOFF')]);

@@ -6,12 +6,39 @@ import type { SimPoint } from './points.js';
 
 const points: SimPoint[] = [
   { unit: 1, table: 'HoldingRegister', offset: 0, rawType: 'float32', generator: { kind: 'constant', value: 123.456 } },
-  { unit: 1, table: 'HoldingRegister', offset: 2, rawType: 'int16', scale: 0.1, generator: { kind: 'constant', value: -12.3 } },
-  { unit: 1, table: 'InputRegister', offset: 100, rawType: 'string', stringRegisters: 4, generator: { kind: 'constant', value: 'PUMP-7' } },
+  {
+    unit: 1,
+    table: 'HoldingRegister',
+    offset: 2,
+    rawType: 'int16',
+    scale: 0.1,
+    generator: { kind: 'constant', value: -12.3 },
+  },
+  {
+    unit: 1,
+    table: 'InputRegister',
+    offset: 100,
+    rawType: 'string',
+    stringRegisters: 4,
+    generator: { kind: 'constant', value: 'PUMP-7' },
+  },
   { unit: 1, table: 'CoilRegister', offset: 5, rawType: 'bool', generator: { kind: 'constant', value: true } },
   { unit: 1, table: 'DiscreteInputRegister', offset: 1, rawType: 'bool', generator: { kind: 'constant', value: true } },
-  { unit: 2, table: 'HoldingRegister', offset: 0, rawType: 'uint32', byteOrder: 'CDAB', generator: { kind: 'constant', value: 70000 } },
-  { unit: 2, table: 'InputRegister', offset: 0, rawType: 'uint16', generator: { kind: 'ramp', min: 0, max: 1000, periodMs: 60_000 } },
+  {
+    unit: 2,
+    table: 'HoldingRegister',
+    offset: 0,
+    rawType: 'uint32',
+    byteOrder: 'CDAB',
+    generator: { kind: 'constant', value: 70000 },
+  },
+  {
+    unit: 2,
+    table: 'InputRegister',
+    offset: 0,
+    rawType: 'uint16',
+    generator: { kind: 'ramp', min: 0, max: 1000, periodMs: 60_000 },
+  },
 ];
 
 let sim: ModbusSim | undefined;
@@ -31,17 +58,28 @@ async function setup(framing: 'mbap' | 'rtu' = 'mbap', timeoutMs = 300) {
   return { sim, transport };
 }
 
-const codeOf = (p: Promise<unknown>) => p.then(() => 'resolved', (e: { code?: string }) => e.code ?? 'no code');
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 'resolved',
+    (e: { code?: string }) => e.code ?? 'no code',
+  );
 
 describe('simulator over Modbus TCP, read with the transport', () => {
   it('serves typed points from several units and all four tables', async () => {
     const { transport: t } = await setup();
     expect(decodeRegisters(await t.readHoldingRegisters(1, 0, 2), { rawType: 'float32' })).toBeCloseTo(123.456, 4);
-    expect(decodeRegisters(await t.readHoldingRegisters(1, 2, 1), { rawType: 'int16', scale: 0.1 })).toBeCloseTo(-12.3, 9);
-    expect(decodeRegisters(await t.readInputRegisters(1, 100, 4), { rawType: 'string', stringRegisters: 4 })).toBe('PUMP-7');
+    expect(decodeRegisters(await t.readHoldingRegisters(1, 2, 1), { rawType: 'int16', scale: 0.1 })).toBeCloseTo(
+      -12.3,
+      9,
+    );
+    expect(decodeRegisters(await t.readInputRegisters(1, 100, 4), { rawType: 'string', stringRegisters: 4 })).toBe(
+      'PUMP-7',
+    );
     expect(await t.readCoils(1, 4, 3)).toEqual([false, true, false]);
     expect(await t.readDiscreteInputs(1, 1, 1)).toEqual([true]);
-    expect(decodeRegisters(await t.readHoldingRegisters(2, 0, 2), { rawType: 'uint32', byteOrder: 'CDAB' })).toBe(70000);
+    expect(decodeRegisters(await t.readHoldingRegisters(2, 0, 2), { rawType: 'uint32', byteOrder: 'CDAB' })).toBe(
+      70000,
+    );
     const ramp = (await t.readInputRegisters(2, 0, 1))[0]!;
     expect(ramp).toBeGreaterThanOrEqual(0);
     expect(ramp).toBeLessThanOrEqual(1000);
@@ -77,7 +115,10 @@ describe('simulator over Modbus TCP, read with the transport', () => {
     const { sim: s, transport: t } = await setup();
     s.setFaults({ exceptionRate: 1, exceptionCode: 2 }, 1);
     const err = (await t.readHoldingRegisters(1, 7, 2).catch((e: unknown) => e)) as Error;
-    expect(err).toMatchObject({ code: 'KEDGE_MODBUS_EXCEPTION', detail: { exceptionCode: 2, exceptionName: 'Illegal Data Address', unit: 1, address: 7 } });
+    expect(err).toMatchObject({
+      code: 'KEDGE_MODBUS_EXCEPTION',
+      detail: { exceptionCode: 2, exceptionName: 'Illegal Data Address', unit: 1, address: 7 },
+    });
     expect((err as Error).message).toContain('exception 2 (Illegal Data Address)');
     expect((err as Error).message).toContain('unit 1 FC3 address 7');
     // unit 2 is unaffected
@@ -123,7 +164,9 @@ describe('simulator over Modbus TCP, read with the transport', () => {
 
   it('an unknown unit behind TCP gets exception 11 like a gateway', async () => {
     const { transport: t } = await setup();
-    const err = await t.readHoldingRegisters(42, 0, 1).catch((e: unknown) => e as { code: string; detail: Record<string, unknown> });
+    const err = await t
+      .readHoldingRegisters(42, 0, 1)
+      .catch((e: unknown) => e as { code: string; detail: Record<string, unknown> });
     expect(err).toMatchObject({ code: 'KEDGE_MODBUS_EXCEPTION', detail: { exceptionCode: 11 } });
   });
 
@@ -132,7 +175,9 @@ describe('simulator over Modbus TCP, read with the transport', () => {
     s.setFaults({ strictAddresses: true }, 1);
     // registers 0..2 are modeled (float32 + int16); 3 is not
     await expect(t.readHoldingRegisters(1, 0, 3)).resolves.toHaveLength(3);
-    const err = await t.readHoldingRegisters(1, 0, 4).catch((e: unknown) => e as { code: string; detail: Record<string, unknown> });
+    const err = await t
+      .readHoldingRegisters(1, 0, 4)
+      .catch((e: unknown) => e as { code: string; detail: Record<string, unknown> });
     expect(err).toMatchObject({ code: 'KEDGE_MODBUS_EXCEPTION', detail: { exceptionCode: 2 } });
     expect(await codeOf(t.writeRegister(1, 3, 1))).toBe('KEDGE_MODBUS_EXCEPTION');
     expect(await codeOf(t.readCoils(1, 5, 1))).toBe('resolved');

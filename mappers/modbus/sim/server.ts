@@ -128,7 +128,9 @@ export class ModbusSim {
   }
 
   /** Serves Modbus TCP (`mbap`) or RTU over TCP (`rtu`); resolves with the bound address. */
-  async listenTcp(options: { host?: string; port?: number; framing?: SimFraming } = {}): Promise<{ host: string; port: number }> {
+  async listenTcp(
+    options: { host?: string; port?: number; framing?: SimFraming } = {},
+  ): Promise<{ host: string; port: number }> {
     const framing = options.framing ?? 'mbap';
     const server = net.createServer((socket) => this.serveSocket(socket, framing));
     this.servers.add(server);
@@ -165,7 +167,9 @@ export class ModbusSim {
     this.sockets.clear();
     const closing = [...this.servers].map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     this.servers.clear();
-    const ports = [...this.ports].map((p) => new Promise<void>((resolve) => (p.isOpen ? p.close(() => resolve()) : resolve())));
+    const ports = [...this.ports].map(
+      (p) => new Promise<void>((resolve) => (p.isOpen ? p.close(() => resolve()) : resolve())),
+    );
     this.ports.clear();
     await Promise.all([...closing, ...ports]);
   }
@@ -173,7 +177,8 @@ export class ModbusSim {
   private unit(id: number): Unit {
     let unit = this.units.get(id);
     if (!unit) {
-      if (!Number.isInteger(id) || id < 0 || id > 255) throw modbusErrors.create('KEDGE_MODBUS_SIM_CONFIG', `sim unit ${id}: must be 0..255`);
+      if (!Number.isInteger(id) || id < 0 || id > 255)
+        throw modbusErrors.create('KEDGE_MODBUS_SIM_CONFIG', `sim unit ${id}: must be 0..255`);
       unit = { memory: new UnitMemory(), points: [], last: new Map(), coverage: new AddressCoverage() };
       this.units.set(id, unit);
     }
@@ -224,7 +229,12 @@ export class ModbusSim {
     if (answer && unit !== 0) write(rtuResponse(unit, answer)); // unit 0 is broadcast: never answered
   }
 
-  private async answerMbap(transactionId: number, unit: number, pdu: Buffer, write: (out: Buffer) => void): Promise<void> {
+  private async answerMbap(
+    transactionId: number,
+    unit: number,
+    pdu: Buffer,
+    write: (out: Buffer) => void,
+  ): Promise<void> {
     const known = this.units.has(unit);
     const answer = await this.respond(unit, pdu);
     if (answer) write(mbapResponse(transactionId, unit, answer));

@@ -39,11 +39,16 @@ const DATA_TYPES: Record<PropertyInstance['type'], DataType> = {
 export function buildDeviceVariables(addressSpace: AddressSpace, devices: DeviceInstance[]): SimVariable[] {
   const created = new Map<string, SimVariable>();
   for (const device of devices) {
-    const folder = addressSpace.getOwnNamespace().addObject({ organizedBy: addressSpace.rootFolder.objects, browseName: device.name });
+    const folder = addressSpace
+      .getOwnNamespace()
+      .addObject({ organizedBy: addressSpace.rootFolder.objects, browseName: device.name });
     for (const property of device.properties) {
       const text = property.visitor['nodeID'];
       if (typeof text !== 'string') {
-        throw opcuaErrors.create('KEDGE_OPCUA_SIM_MODEL', `device ${device.id} property ${property.name}: visitors.configData.nodeID is missing`);
+        throw opcuaErrors.create(
+          'KEDGE_OPCUA_SIM_MODEL',
+          `device ${device.id} property ${property.name}: visitors.configData.nodeID is missing`,
+        );
       }
       const nodeId = canonicalNodeId(addressSpace, text, `device ${device.id} property ${property.name}`);
       if (created.has(nodeId)) continue;
@@ -89,7 +94,10 @@ function canonicalNodeId(addressSpace: AddressSpace, text: string, what: string)
   }
   const id = coerceNodeId(text);
   if (id.namespace === 0) {
-    throw opcuaErrors.create('KEDGE_OPCUA_SIM_MODEL', `${what}: nodeID ${text} is in namespace 0 (the OPC UA standard); use ns=1 or higher`);
+    throw opcuaErrors.create(
+      'KEDGE_OPCUA_SIM_MODEL',
+      `${what}: nodeID ${text} is in namespace 0 (the OPC UA standard); use ns=1 or higher`,
+    );
   }
   while (addressSpace.getNamespaceArray().length <= id.namespace) {
     addressSpace.registerNamespace(`urn:kedge:sim:ns${addressSpace.getNamespaceArray().length}`);

@@ -19,7 +19,15 @@ export function addGeneratedVariables(addressSpace: AddressSpace, options: Gener
   const folder = ns.addObject({ organizedBy: addressSpace.rootFolder.objects, browseName: 'Generated' });
   const variables: UAVariable[] = [];
   for (let i = 0; i < options.count; i++) {
-    variables.push(ns.addVariable({ organizedBy: folder, browseName: `gen.${i}`, nodeId: `ns=${ns.index};s=gen.${i}`, dataType: 'Double', minimumSamplingInterval: 0 }));
+    variables.push(
+      ns.addVariable({
+        organizedBy: folder,
+        browseName: `gen.${i}`,
+        nodeId: `ns=${ns.index};s=gen.${i}`,
+        dataType: 'Double',
+        minimumSamplingInterval: 0,
+      }),
+    );
   }
   let tick = 0;
   const started = Date.now();
@@ -31,7 +39,11 @@ export function addGeneratedVariables(addressSpace: AddressSpace, options: Gener
     const now = new Date();
     // Each variable's value differs on every tick, so each tick is one change per variable.
     for (let i = 0; i < variables.length; i++) {
-      variables[i]!.setValueFromSource(new Variant({ dataType: DataType.Double, value: tick + i / 1e4 }), StatusCodes.Good, now);
+      variables[i]!.setValueFromSource(
+        new Variant({ dataType: DataType.Double, value: tick + i / 1e4 }),
+        StatusCodes.Good,
+        now,
+      );
     }
     timer = setTimeout(step, Math.max(0, started + (tick + 1) * options.intervalMs - Date.now()));
   };

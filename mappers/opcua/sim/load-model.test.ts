@@ -38,7 +38,11 @@ describe('loadOpcuaInstances', () => {
     await writeFile(join(dir, 'ok.yaml'), `${MODEL}---\n${device('opcua', 'ns=2;s=T')}`);
     const [inst, ...rest] = await loadOpcuaInstances([join(dir, 'ok.yaml')]);
     expect(rest).toEqual([]);
-    expect(inst).toMatchObject({ id: 'default/d-opcua', protocol: 'opcua', properties: [{ name: 't', type: 'DOUBLE', visitor: { nodeID: 'ns=2;s=T' } }] });
+    expect(inst).toMatchObject({
+      id: 'default/d-opcua',
+      protocol: 'opcua',
+      properties: [{ name: 't', type: 'DOUBLE', visitor: { nodeID: 'ns=2;s=T' } }],
+    });
   });
 
   it('stops with positioned diagnostics for an invalid nodeID', async () => {
@@ -48,6 +52,9 @@ describe('loadOpcuaInstances', () => {
 
   it('says so when no device uses opcua', async () => {
     await writeFile(join(dir, 'model-only.yaml'), MODEL);
-    await expect(loadOpcuaInstances([join(dir, 'model-only.yaml')])).rejects.toMatchObject({ code: 'KEDGE_OPCUA_SIM_MODEL', message: /no Device with protocolName opcua/ });
+    await expect(loadOpcuaInstances([join(dir, 'model-only.yaml')])).rejects.toMatchObject({
+      code: 'KEDGE_OPCUA_SIM_MODEL',
+      message: /no Device with protocolName opcua/,
+    });
   });
 });

@@ -60,7 +60,10 @@ export interface OpcuaSim {
 
 /** Starts an OPC UA server exposing the modeled variables with plausibly changing values. */
 export async function startOpcuaSim(options: OpcuaSimOptions): Promise<OpcuaSim> {
-  const instances = [...(options.instances ?? []), ...(options.files?.length ? await loadOpcuaInstances(options.files) : [])];
+  const instances = [
+    ...(options.instances ?? []),
+    ...(options.files?.length ? await loadOpcuaInstances(options.files) : []),
+  ];
   const ownPki = options.pkiDir === undefined;
   const pkiDir = options.pkiDir ?? (await mkdtemp(join(tmpdir(), 'kedge-opcua-sim-')));
   const server = createServer(options, pkiDir);
@@ -87,7 +90,8 @@ export async function startOpcuaSim(options: OpcuaSimOptions): Promise<OpcuaSim>
       setStatus: (ref, statusName) => {
         const v = find(variables, ref);
         const status = (StatusCodes as unknown as Record<string, StatusCode>)[statusName];
-        if (!status) throw opcuaErrors.create('KEDGE_OPCUA_SIM_UNKNOWN_NODE', `status ${statusName} is not an OPC UA status name`);
+        if (!status)
+          throw opcuaErrors.create('KEDGE_OPCUA_SIM_UNKNOWN_NODE', `status ${statusName} is not an OPC UA status name`);
         v.variable.setValueFromSource(v.variable.readValue().value, status);
       },
       getValue: (ref) => find(variables, ref).variable.readValue().value.value,
@@ -115,7 +119,10 @@ function createServer(options: OpcuaSimOptions, pkiDir: string): OPCUAServer {
       rootFolder: join(pkiDir, 'server'),
       automaticallyAcceptUnknownCertificate: options.acceptUnknownClientCertificates ?? true,
     }),
-    userCertificateManager: new OPCUACertificateManager({ rootFolder: join(pkiDir, 'users'), automaticallyAcceptUnknownCertificate: true }),
+    userCertificateManager: new OPCUACertificateManager({
+      rootFolder: join(pkiDir, 'users'),
+      automaticallyAcceptUnknownCertificate: true,
+    }),
     securityModes: [MessageSecurityMode.None, MessageSecurityMode.Sign, MessageSecurityMode.SignAndEncrypt],
     securityPolicies: [
       SecurityPolicy.None,
@@ -126,7 +133,10 @@ function createServer(options: OpcuaSimOptions, pkiDir: string): OPCUAServer {
       SecurityPolicy.Aes256_Sha256_RsaPss,
     ],
     allowAnonymous: options.allowAnonymous ?? true,
-    userManager: { isValidUser: (userName: string, password: string) => users.some((u) => u.userName === userName && u.password === password) },
+    userManager: {
+      isValidUser: (userName: string, password: string) =>
+        users.some((u) => u.userName === userName && u.password === password),
+    },
     buildInfo: { productName: 'kedge OPC UA simulator' },
     disableDiscovery: true,
   });
@@ -134,18 +144,25 @@ function createServer(options: OpcuaSimOptions, pkiDir: string): OPCUAServer {
 
 /** Moves every ReadOnly variable to its next simulated value each interval. */
 function startSignals(variables: SimVariable[], intervalMs: number): NodeJS.Timeout {
-  const moving = variables.filter((v) => v.property.accessMode === 'ReadOnly').map((v) => ({ v, next: signalFor(v.property) }));
+  const moving = variables
+    .filter((v) => v.property.accessMode === 'ReadOnly')
+    .map((v) => ({ v, next: signalFor(v.property) }));
   let tick = 0;
   return setInterval(() => {
     tick += 1;
     for (const { v, next } of moving) {
-      if (v.variable.readValue().statusCode.isGood()) v.variable.setValueFromSource(variantOf(v.property.type, next(tick)), StatusCodes.Good);
+      if (v.variable.readValue().statusCode.isGood())
+        v.variable.setValueFromSource(variantOf(v.property.type, next(tick)), StatusCodes.Good);
     }
   }, intervalMs);
 }
 
 function find(variables: SimVariable[], ref: string): SimVariable {
   const v = variables.find((x) => x.nodeId === ref || `${x.device.split('/')[1]}/${x.property.name}` === ref);
-  if (!v) throw opcuaErrors.create('KEDGE_OPCUA_SIM_UNKNOWN_NODE', `the simulator serves no variable ${ref} (known: ${variables.map((x) => x.nodeId).join(', ')})`);
+  if (!v)
+    throw opcuaErrors.create(
+      'KEDGE_OPCUA_SIM_UNKNOWN_NODE',
+      `the simulator serves no variable ${ref} (known: ${variables.map((x) => x.nodeId).join(', ')})`,
+    );
   return v;
 }

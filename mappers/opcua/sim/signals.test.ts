@@ -4,25 +4,39 @@ import type { PropertyInstance } from '../../../src/model/index.js';
 import { initialValue, signalFor } from './signals.js';
 
 function prop(type: PropertyInstance['type'], extra: Partial<PropertyInstance> = {}): PropertyInstance {
-  return { name: 'p', type, accessMode: 'ReadOnly', visitor: {}, collectCycleMs: 1000, reportCycleMs: 1000, reportToCloud: false, ...extra };
+  return {
+    name: 'p',
+    type,
+    accessMode: 'ReadOnly',
+    visitor: {},
+    collectCycleMs: 1000,
+    reportCycleMs: 1000,
+    reportToCloud: false,
+    ...extra,
+  };
 }
 
 describe('signalFor', () => {
   it('keeps numbers within minimum..maximum whatever the noise', () => {
     fc.assert(
-      fc.property(fc.double({ min: -1000, max: 1000, noNaN: true }), fc.double({ min: 0.01, max: 500, noNaN: true }), fc.array(fc.double({ min: 0, max: 0.999, noNaN: true }), { minLength: 1, maxLength: 50 }), (min, span, noise) => {
-        let k = 0;
-        const random = () => noise[k++ % noise.length]!;
-        const dbl = signalFor(prop('DOUBLE', { minimum: min, maximum: min + span }), random);
-        const int = signalFor(prop('INT', { minimum: Math.floor(min), maximum: Math.floor(min) + 10 }), random);
-        for (let tick = 0; tick < 80; tick++) {
-          const d = dbl(tick) as number;
-          expect(d).toBeGreaterThanOrEqual(min - 1e-6);
-          expect(d).toBeLessThanOrEqual(min + span + 1e-6);
-          const i = int(tick) as number;
-          expect(Number.isInteger(i) && i >= Math.floor(min) && i <= Math.floor(min) + 10).toBe(true);
-        }
-      }),
+      fc.property(
+        fc.double({ min: -1000, max: 1000, noNaN: true }),
+        fc.double({ min: 0.01, max: 500, noNaN: true }),
+        fc.array(fc.double({ min: 0, max: 0.999, noNaN: true }), { minLength: 1, maxLength: 50 }),
+        (min, span, noise) => {
+          let k = 0;
+          const random = () => noise[k++ % noise.length]!;
+          const dbl = signalFor(prop('DOUBLE', { minimum: min, maximum: min + span }), random);
+          const int = signalFor(prop('INT', { minimum: Math.floor(min), maximum: Math.floor(min) + 10 }), random);
+          for (let tick = 0; tick < 80; tick++) {
+            const d = dbl(tick) as number;
+            expect(d).toBeGreaterThanOrEqual(min - 1e-6);
+            expect(d).toBeLessThanOrEqual(min + span + 1e-6);
+            const i = int(tick) as number;
+            expect(Number.isInteger(i) && i >= Math.floor(min) && i <= Math.floor(min) + 10).toBe(true);
+          }
+        },
+      ),
     );
   });
 

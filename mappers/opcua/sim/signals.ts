@@ -52,7 +52,9 @@ export function initialValue(p: PropertyInstance): PropertyValue {
   const d = p.desired;
   switch (p.type) {
     case 'INT':
-      return d !== undefined && Number.isInteger(Number(d)) ? Number(d) : Math.round(((p.minimum ?? 0) + (p.maximum ?? 100)) / 2);
+      return d !== undefined && Number.isInteger(Number(d))
+        ? Number(d)
+        : Math.round(((p.minimum ?? 0) + (p.maximum ?? 100)) / 2);
     case 'FLOAT':
     case 'DOUBLE':
       return d !== undefined && Number.isFinite(Number(d)) ? Number(d) : ((p.minimum ?? 0) + (p.maximum ?? 100)) / 2;

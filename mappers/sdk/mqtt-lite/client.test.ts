@@ -6,7 +6,10 @@ import { LiteMqttClient, type LiteClientOptions } from './client.js';
 import { encodePuback, encodePublish, PacketType } from './packets.js';
 import { PacketReader } from './reader.js';
 
-const brokers: Record<string, (port?: number) => Promise<TestBroker>> = { aedes: startAedes, mosquitto: startMosquitto };
+const brokers: Record<string, (port?: number) => Promise<TestBroker>> = {
+  aedes: startAedes,
+  mosquitto: startMosquitto,
+};
 
 const open: { end(): Promise<void> }[] = [];
 const servers: Server[] = [];
@@ -16,19 +19,34 @@ afterEach(async () => {
 });
 
 function client(port: number, extra: Partial<LiteClientOptions> = {}): LiteMqttClient {
-  const c = new LiteMqttClient({ host: '127.0.0.1', port, clientId: `lite-${Math.random().toString(16).slice(2)}`, clean: true, reconnectPeriodMs: 100, connectTimeoutMs: 2000, ...extra });
+  const c = new LiteMqttClient({
+    host: '127.0.0.1',
+    port,
+    clientId: `lite-${Math.random().toString(16).slice(2)}`,
+    clean: true,
+    reconnectPeriodMs: 100,
+    connectTimeoutMs: 2000,
+    ...extra,
+  });
   c.on('error', () => undefined); // the tests look at behaviour, not at the error stream
   open.push(c);
   return c.start();
 }
 
-const once = (c: LiteMqttClient, event: 'connect' | 'offline') => new Promise<void>((resolve) => c.once(event, () => resolve()));
+const once = (c: LiteMqttClient, event: 'connect' | 'offline') =>
+  new Promise<void>((resolve) => c.once(event, () => resolve()));
 const publish = (c: LiteMqttClient, topic: string, payload: string, retain = false) =>
-  new Promise<void>((resolve, reject) => c.publish(topic, payload, { qos: 1, retain }, (err) => (err ? reject(err) : resolve())));
-const subscribe = (c: LiteMqttClient, topics: string[]) => new Promise<void>((resolve, reject) => c.subscribe(topics, 1, (err) => (err ? reject(err) : resolve())));
+  new Promise<void>((resolve, reject) =>
+    c.publish(topic, payload, { qos: 1, retain }, (err) => (err ? reject(err) : resolve())),
+  );
+const subscribe = (c: LiteMqttClient, topics: string[]) =>
+  new Promise<void>((resolve, reject) => c.subscribe(topics, 1, (err) => (err ? reject(err) : resolve())));
 
 /** An mqtt.js subscriber: the reference client watching what the small client did. */
-async function watcher(url: string, topic: string): Promise<{ messages: { topic: string; payload: string; retain: boolean }[]; end(): Promise<void> }> {
+async function watcher(
+  url: string,
+  topic: string,
+): Promise<{ messages: { topic: string; payload: string; retain: boolean }[]; end(): Promise<void> }> {
   const w = await mqtt.connectAsync(url, { protocolVersion: 4 });
   const messages: { topic: string; payload: string; retain: boolean }[] = [];
   w.on('message', (t, p, packet) => messages.push({ topic: t, payload: p.toString(), retain: packet.retain }));
@@ -73,7 +91,9 @@ for (const [name, start] of Object.entries(brokers)) {
     it('the broker publishes the will when the connection drops, not after end()', async () => {
       broker = await start();
       const w = await watcher(broker.url, 'will/#');
-      const will = (topic: string) => ({ will: { topic, payload: Buffer.from('gone'), qos: 1 as const, retain: false } });
+      const will = (topic: string) => ({
+        will: { topic, payload: Buffer.from('gone'), qos: 1 as const, retain: false },
+      });
       const dropped = client(broker.port, will('will/dropped'));
       const ended = client(broker.port, will('will/ended'));
       await Promise.all([once(dropped, 'connect'), once(ended, 'connect')]);
@@ -104,7 +124,9 @@ for (const [name, start] of Object.entries(brokers)) {
 }
 
 /** A raw TCP "broker" the test scripts packet by packet. */
-async function scripted(onPacket: (socket: Socket, type: number, body: Buffer, flags: number) => void): Promise<{ port: number; connections: () => number }> {
+async function scripted(
+  onPacket: (socket: Socket, type: number, body: Buffer, flags: number) => void,
+): Promise<{ port: number; connections: () => number }> {
   let connections = 0;
   const server = createServer((socket) => {
     connections++;
@@ -131,7 +153,8 @@ describe('LiteMqttClient against a scripted broker', () => {
       if (type === PacketType.Publish) {
         const id = body.readUInt16BE(2 + body.readUInt16BE(0));
         seen.push({ conn, dup: (flags & 8) === 8, id });
-        if (conn === 1) socket.destroy(); // the first connection dies before any PUBACK
+        if (conn === 1)
+          socket.destroy(); // the first connection dies before any PUBACK
         else socket.write(encodePuback(id));
       }
     });
@@ -181,9 +204,13 @@ describe('LiteMqttClient against a scripted broker', () => {
     const c = client(broker.port, { maxInFlightBytes: 1000 });
     await once(c, 'connect');
     const results: Array<string | undefined> = [];
-    const accepted = [1, 2, 3].map(() => c.publish('t', Buffer.alloc(400), { qos: 1 }, (err) => results.push(err?.message)));
+    const accepted = [1, 2, 3].map(() =>
+      c.publish('t', Buffer.alloc(400), { qos: 1 }, (err) => results.push(err?.message)),
+    );
     expect(accepted).toEqual([true, true, false]);
-    expect(results).toEqual([expect.stringMatching(/2 messages \(\d+ bytes\) already wait for a PUBACK.*limit is 1000 bytes/)]);
+    expect(results).toEqual([
+      expect.stringMatching(/2 messages \(\d+ bytes\) already wait for a PUBACK.*limit is 1000 bytes/),
+    ]);
   });
 
   it('keeps the connection when a message listener throws, and reports it', async () => {

@@ -33,7 +33,12 @@ export interface MapperMqtt extends EventEmitter<MqttEvents> {
    * QoS 1: `done` runs on the PUBACK. Not connected (or too much waiting for PUBACKs): `done` gets
    * an error at once, nothing is queued, and the result is false.
    */
-  publish(topic: string, payload: Buffer | string, options: { qos: 0 | 1; retain?: boolean }, done: (err?: Error) => void): boolean;
+  publish(
+    topic: string,
+    payload: Buffer | string,
+    options: { qos: 0 | 1; retain?: boolean },
+    done: (err?: Error) => void,
+  ): boolean;
   subscribe(topics: readonly string[], qos: 0 | 1, done: (err?: Error) => void): void;
   /** Sends DISCONNECT (so the broker does not publish the will) and stops reconnecting. */
   end(): Promise<void>;
@@ -62,7 +67,14 @@ const MAX_IN_FLIGHT = 60_000;
 // whose broker stopped acknowledging; past it a publish fails (and is counted) instead of growing.
 const DEFAULT_MAX_IN_FLIGHT_BYTES = 16 * 1024 * 1024;
 
-const REFUSED = ['', 'unacceptable protocol version', 'identifier rejected', 'server unavailable', 'bad user name or password', 'not authorized'];
+const REFUSED = [
+  '',
+  'unacceptable protocol version',
+  'identifier rejected',
+  'server unavailable',
+  'bad user name or password',
+  'not authorized',
+];
 
 /**
  * A small MQTT 3.1.1 client over one TCP socket, for mappers talking to the edge's broker on
@@ -105,7 +117,12 @@ export class LiteMqttClient extends EventEmitter<MqttEvents> implements MapperMq
     return this;
   }
 
-  publish(topic: string, payload: Buffer | string, options: { qos: 0 | 1; retain?: boolean }, done: (err?: Error) => void): boolean {
+  publish(
+    topic: string,
+    payload: Buffer | string,
+    options: { qos: 0 | 1; retain?: boolean },
+    done: (err?: Error) => void,
+  ): boolean {
     const socket = this.socket;
     if (!this.isConnected || !socket) {
       done(this.notConnected());
@@ -119,7 +136,11 @@ export class LiteMqttClient extends EventEmitter<MqttEvents> implements MapperMq
     }
     const limit = this.options.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES;
     if (this.inFlight.size >= MAX_IN_FLIGHT || this.inFlightBytes + body.length > limit) {
-      done(new Error(`${this.inFlight.size} messages (${this.inFlightBytes} bytes) already wait for a PUBACK from ${this.options.host}:${this.options.port}; the limit is ${limit} bytes`));
+      done(
+        new Error(
+          `${this.inFlight.size} messages (${this.inFlightBytes} bytes) already wait for a PUBACK from ${this.options.host}:${this.options.port}; the limit is ${limit} bytes`,
+        ),
+      );
       return false;
     }
     const id = this.nextId();
@@ -225,7 +246,10 @@ export class LiteMqttClient extends EventEmitter<MqttEvents> implements MapperMq
     clearTimeout(this.connectTimer);
     const { returnCode } = decodeConnack(p);
     if (returnCode !== 0) {
-      this.emit('error', new Error(`MQTT broker refused the connection: ${REFUSED[returnCode] ?? `return code ${returnCode}`}`));
+      this.emit(
+        'error',
+        new Error(`MQTT broker refused the connection: ${REFUSED[returnCode] ?? `return code ${returnCode}`}`),
+      );
       socket.destroy();
       return;
     }
@@ -241,13 +265,17 @@ export class LiteMqttClient extends EventEmitter<MqttEvents> implements MapperMq
 
   private onPublish(p: RawPacket): void {
     const message = decodePublish(p);
-    if (message.qos === 2) throw new PacketError(`QoS 2 PUBLISH on ${message.topic}: this client subscribes with QoS 1 at most`);
+    if (message.qos === 2)
+      throw new PacketError(`QoS 2 PUBLISH on ${message.topic}: this client subscribes with QoS 1 at most`);
     if (message.qos === 1) this.write(encodePuback(message.messageId!));
     try {
       this.emit('message', message.topic, message.payload);
     } catch (err) {
       // A listener's bug is not a protocol error: report it and keep the connection.
-      this.emit('error', new Error(`message handler for ${message.topic} threw: ${err instanceof Error ? err.message : String(err)}`));
+      this.emit(
+        'error',
+        new Error(`message handler for ${message.topic} threw: ${err instanceof Error ? err.message : String(err)}`),
+      );
     }
   }
 
@@ -279,20 +307,26 @@ export class LiteMqttClient extends EventEmitter<MqttEvents> implements MapperMq
     let seenWrites = this.writes;
     let waitedTicks = 0;
     this.awaitingPong = false;
-    this.pingTimer = setInterval(() => {
-      if (this.awaitingPong) {
-        if (++waitedTicks < 2) return;
-        this.emit('error', new Error(`no PINGRESP from ${this.options.host}:${this.options.port} within ${seconds} s`));
-        this.socket?.destroy();
-        return;
-      }
-      if (this.writes === seenWrites) {
-        this.awaitingPong = true;
-        waitedTicks = 0;
-        this.write(PINGREQ);
-      }
-      seenWrites = this.writes;
-    }, (seconds * 1000) / 2);
+    this.pingTimer = setInterval(
+      () => {
+        if (this.awaitingPong) {
+          if (++waitedTicks < 2) return;
+          this.emit(
+            'error',
+            new Error(`no PINGRESP from ${this.options.host}:${this.options.port} within ${seconds} s`),
+          );
+          this.socket?.destroy();
+          return;
+        }
+        if (this.writes === seenWrites) {
+          this.awaitingPong = true;
+          waitedTicks = 0;
+          this.write(PINGREQ);
+        }
+        seenWrites = this.writes;
+      },
+      (seconds * 1000) / 2,
+    );
     this.pingTimer.unref();
   }
 

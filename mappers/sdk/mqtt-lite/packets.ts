@@ -56,7 +56,8 @@ function lengthBytes(length: number): number {
 
 /** A packet buffer with its fixed header written; returns the buffer and the body's offset. */
 function fixedHeader(first: number, bodyLength: number): { buf: Buffer; at: number } {
-  if (bodyLength > MAX_REMAINING_LENGTH) throw new RangeError(`MQTT packet body of ${bodyLength} bytes exceeds ${MAX_REMAINING_LENGTH}`);
+  if (bodyLength > MAX_REMAINING_LENGTH)
+    throw new RangeError(`MQTT packet body of ${bodyLength} bytes exceeds ${MAX_REMAINING_LENGTH}`);
   const n = lengthBytes(bodyLength);
   const buf = Buffer.allocUnsafe(1 + n + bodyLength);
   buf[0] = first;
@@ -78,7 +79,8 @@ function writeString(buf: Buffer, at: number, value: string | Buffer): number {
   return at + 2 + bytes;
 }
 
-const stringSize = (value: string | Buffer): number => 2 + (typeof value === 'string' ? Buffer.byteLength(value) : value.length);
+const stringSize = (value: string | Buffer): number =>
+  2 + (typeof value === 'string' ? Buffer.byteLength(value) : value.length);
 
 export function encodeConnect(o: ConnectOptions): Buffer {
   let size = 10 + stringSize(o.clientId); // "MQTT", level, flags, keepalive
@@ -105,7 +107,10 @@ export function encodeConnect(o: ConnectOptions): Buffer {
 export function encodePublish(topic: string, payload: Buffer, qos: 0 | 1, retain: boolean, messageId: number): Buffer {
   const topicBytes = Buffer.byteLength(topic);
   if (topicBytes > 0xffff) throw new RangeError(`MQTT topic of ${topicBytes} bytes exceeds 65535`);
-  const { buf, at } = fixedHeader((PacketType.Publish << 4) | (qos << 1) | (retain ? 1 : 0), 2 + topicBytes + (qos > 0 ? 2 : 0) + payload.length);
+  const { buf, at } = fixedHeader(
+    (PacketType.Publish << 4) | (qos << 1) | (retain ? 1 : 0),
+    2 + topicBytes + (qos > 0 ? 2 : 0) + payload.length,
+  );
   buf.writeUInt16BE(topicBytes, at);
   let p = at + 2 + buf.write(topic, at + 2);
   if (qos > 0) {
@@ -156,14 +161,21 @@ export function decodePublish(p: RawPacket): PublishPacket {
   if (p.body.length < 2) throw new PacketError('PUBLISH too short for its topic length');
   const topicLength = p.body.readUInt16BE(0);
   let at = 2 + topicLength;
-  if (p.body.length < at + (qos > 0 ? 2 : 0)) throw new PacketError(`PUBLISH too short for its topic of ${topicLength} bytes`);
+  if (p.body.length < at + (qos > 0 ? 2 : 0))
+    throw new PacketError(`PUBLISH too short for its topic of ${topicLength} bytes`);
   const topic = p.body.toString('utf8', 2, at);
   let messageId: number | undefined;
   if (qos > 0) {
     messageId = p.body.readUInt16BE(at);
     at += 2;
   }
-  const packet: PublishPacket = { topic, payload: p.body.subarray(at), qos, retain: (p.flags & 1) === 1, dup: (p.flags & 8) === 8 };
+  const packet: PublishPacket = {
+    topic,
+    payload: p.body.subarray(at),
+    qos,
+    retain: (p.flags & 1) === 1,
+    dup: (p.flags & 8) === 8,
+  };
   if (messageId !== undefined) packet.messageId = messageId;
   return packet;
 }

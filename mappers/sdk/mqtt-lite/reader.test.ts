@@ -9,7 +9,12 @@ function collect(reader: PacketReader, chunks: Buffer[]): RawPacket[] {
 }
 
 describe('PacketReader', () => {
-  const stream = Buffer.concat([encodePublish('a', Buffer.alloc(300, 1), 1, false, 1), encodePuback(2), encodePublish('b', Buffer.alloc(20_000, 2), 0, true, 0), encodePuback(3)]);
+  const stream = Buffer.concat([
+    encodePublish('a', Buffer.alloc(300, 1), 1, false, 1),
+    encodePuback(2),
+    encodePublish('b', Buffer.alloc(20_000, 2), 0, true, 0),
+    encodePuback(3),
+  ]);
 
   it('gives the same packets whatever the chunk boundaries (inside headers too)', () => {
     const whole = collect(new PacketReader(1 << 20), [stream]);
@@ -28,8 +33,12 @@ describe('PacketReader', () => {
   });
 
   it('throws PacketError for a packet over the limit and for a five-byte length', () => {
-    expect(() => collect(new PacketReader(1000), [encodePublish('a', Buffer.alloc(2000), 0, false, 0)])).toThrow(/exceeds the limit of 1000/);
-    expect(() => collect(new PacketReader(1 << 20), [Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01])])).toThrow(PacketError);
+    expect(() => collect(new PacketReader(1000), [encodePublish('a', Buffer.alloc(2000), 0, false, 0)])).toThrow(
+      /exceeds the limit of 1000/,
+    );
+    expect(() => collect(new PacketReader(1 << 20), [Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01])])).toThrow(
+      PacketError,
+    );
   });
 
   it('starts clean after reset (a new connection)', () => {

@@ -56,7 +56,8 @@ export class PacketReader {
       const byte = buf[at + i]!;
       length += (byte & 0x7f) * multiplier;
       if ((byte & 0x80) === 0) {
-        if (1 + i + length > this.maxPacketBytes) throw new PacketError(`MQTT packet of ${1 + i + length} bytes exceeds the limit of ${this.maxPacketBytes}`);
+        if (1 + i + length > this.maxPacketBytes)
+          throw new PacketError(`MQTT packet of ${1 + i + length} bytes exceeds the limit of ${this.maxPacketBytes}`);
         return { length, bodyAt: at + 1 + i };
       }
       multiplier *= 128;

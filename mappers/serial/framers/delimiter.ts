@@ -32,7 +32,11 @@ export class DelimiterFramer implements Framer {
         continue;
       }
       const frame = this.options.trimCr && text.endsWith('\r') ? text.slice(0, -1) : text;
-      if (frame.length > this.max) out.rejects.push({ reason: 'overlong', detail: `frame of ${frame.length} bytes > ${this.max}: ${sample(frame)}` });
+      if (frame.length > this.max)
+        out.rejects.push({
+          reason: 'overlong',
+          detail: `frame of ${frame.length} bytes > ${this.max}: ${sample(frame)}`,
+        });
       else if (frame.length > 0) out.frames.push({ text: frame });
     }
     this.bound(out);
@@ -48,7 +52,10 @@ export class DelimiterFramer implements Framer {
     // Keep a possible partial delimiter at the end; everything before it is one over-long frame.
     if (this.buffer.length <= this.max + this.options.delimiter.length) return;
     if (!this.discarding) {
-      out.rejects.push({ reason: 'overlong', detail: `no ${JSON.stringify(this.options.delimiter)} within ${this.max} bytes: ${sample(this.buffer)}` });
+      out.rejects.push({
+        reason: 'overlong',
+        detail: `no ${JSON.stringify(this.options.delimiter)} within ${this.max} bytes: ${sample(this.buffer)}`,
+      });
     }
     this.discarding = true;
     const keep = this.options.delimiter.length - 1;

@@ -5,7 +5,8 @@ export class FixedLengthFramer implements Framer {
   private buffer: Buffer = Buffer.alloc(0);
 
   constructor(private readonly length: number) {
-    if (!Number.isInteger(length) || length < 1) throw new Error(`fixed frame length must be a positive integer, got ${length}`);
+    if (!Number.isInteger(length) || length < 1)
+      throw new Error(`fixed frame length must be a positive integer, got ${length}`);
   }
 
   push(chunk: Buffer): FramerOutput {

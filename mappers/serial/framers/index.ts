@@ -10,7 +10,14 @@ export { DelimiterFramer, type DelimiterFramerOptions } from './delimiter.js';
 export { FixedLengthFramer } from './fixed.js';
 export { RegexFramer } from './regex.js';
 export { NmeaFramer, NMEA_MAX_LINE } from './nmea.js';
-export { DEFAULT_MAX_FRAME_BYTES, type Framer, type Frame, type FrameReject, type FramerOutput, type RejectReason } from './framer.js';
+export {
+  DEFAULT_MAX_FRAME_BYTES,
+  type Framer,
+  type Frame,
+  type FrameReject,
+  type FramerOutput,
+  type RejectReason,
+} from './framer.js';
 
 /** The framer a device's `framing` asks for; none given means lines ending in "\n" (CRLF too). */
 export function createFramer(framing: SerialFraming | undefined, maxFrameBytes?: number): Framer {

@@ -14,7 +14,9 @@ describe('NmeaFramer', () => {
 
   it('rejects a bad checksum, garbage and a missing checksum, still reading good lines', () => {
     const bad = GGA.replace('*47', '*48');
-    const out = new NmeaFramer().push(Buffer.from(`${bad}\r\nhello\r\n$GPRMC,1,A\r\nxx${formatNmea('GPGSV,1,1,00')}\r\n${GGA}\r\n`));
+    const out = new NmeaFramer().push(
+      Buffer.from(`${bad}\r\nhello\r\n$GPRMC,1,A\r\nxx${formatNmea('GPGSV,1,1,00')}\r\n${GGA}\r\n`),
+    );
     expect(out.rejects.map((r) => r.reason)).toEqual(['checksum', 'garbage', 'checksum', 'garbage']);
     expect(out.rejects[0]!.detail).toMatch(/checksum 48, computed 47/);
     expect(out.frames.map((f) => f.nmea!.type)).toEqual(['GSV', 'GGA']);

@@ -23,7 +23,8 @@ export class NmeaFramer implements Framer {
         out.rejects.push({ reason: 'garbage', detail: `not an NMEA sentence: ${sample(text)}` });
         continue;
       }
-      if (start > 0) out.rejects.push({ reason: 'garbage', detail: `noise before a sentence: ${sample(text.slice(0, start))}` });
+      if (start > 0)
+        out.rejects.push({ reason: 'garbage', detail: `noise before a sentence: ${sample(text.slice(0, start))}` });
       const line = text.slice(start);
       const parsed = parseNmea(line);
       if (parsed.ok) out.frames.push({ text: line, nmea: parsed.sentence });

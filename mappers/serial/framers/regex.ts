@@ -34,7 +34,10 @@ export class RegexFramer implements Framer {
     }
     this.buffer = this.buffer.slice(consumed);
     if (this.buffer.length > this.max) {
-      out.rejects.push({ reason: 'overlong', detail: `no match of /${this.re.source}/ within ${this.max} bytes: ${sample(this.buffer)}` });
+      out.rejects.push({
+        reason: 'overlong',
+        detail: `no match of /${this.re.source}/ within ${this.max} bytes: ${sample(this.buffer)}`,
+      });
       this.buffer = '';
     }
     return out;
@@ -45,6 +48,7 @@ export class RegexFramer implements Framer {
   }
 
   private skipped(text: string, out: FramerOutput): void {
-    if (text.trim().length > 0) out.rejects.push({ reason: 'garbage', detail: `bytes between frames: ${sample(text)}` });
+    if (text.trim().length > 0)
+      out.rejects.push({ reason: 'garbage', detail: `bytes between frames: ${sample(text)}` });
   }
 }

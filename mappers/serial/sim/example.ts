@@ -4,7 +4,19 @@
  * Covers what device patterns use (literals, escapes, classes, groups, alternation, quantifiers);
  * the caller checks the result against the real RegExp, so an unsupported construct is caught.
  */
-const CLASS_EXAMPLE: Readonly<Record<string, string>> = { d: '0', D: 'x', s: ' ', S: 'x', w: 'a', W: ' ', b: '', B: '', n: '\n', r: '\r', t: '\t' };
+const CLASS_EXAMPLE: Readonly<Record<string, string>> = {
+  d: '0',
+  D: 'x',
+  s: ' ',
+  S: 'x',
+  w: 'a',
+  W: ' ',
+  b: '',
+  B: '',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+};
 
 export interface ExampleTarget {
   /** Capture group index (1-based) or name. */

@@ -9,7 +9,12 @@ describe('GpsTrack', () => {
     const g = parseNmea(gga!);
     const r = parseNmea(rmc!);
     if (!g.ok || !r.ok) throw new Error('checksum');
-    expect(decodeGga(g.sentence.fields)).toMatchObject({ latitude: expect.closeTo(-33.8568, 5), longitude: expect.closeTo(-151.2153, 5), altitude: 12, satellites: 8 });
+    expect(decodeGga(g.sentence.fields)).toMatchObject({
+      latitude: expect.closeTo(-33.8568, 5),
+      longitude: expect.closeTo(-151.2153, 5),
+      altitude: 12,
+      satellites: 8,
+    });
     expect(decodeRmc(r.sentence.fields)).toMatchObject({ status: 'A', speedKnots: 3.5, course: 45 });
     expect(g.sentence.fields[0]).toBe('050607.89');
     expect(r.sentence.fields[8]).toBe('040326');

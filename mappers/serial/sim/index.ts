@@ -54,7 +54,11 @@ export interface SerialSim {
 export async function startSerialSim(o: SerialSimOptions): Promise<SerialSim> {
   const instances = o.instances ?? (await loadInstances(o.modelFiles ?? []));
   const serial = instances.filter((d) => d.protocol === 'serial');
-  if (serial.length === 0) throw serialErrors.create('KEDGE_SERIAL_SIM_CONFIG', 'no serial Device to simulate (a Device with protocolName serial and its DeviceModel are needed)');
+  if (serial.length === 0)
+    throw serialErrors.create(
+      'KEDGE_SERIAL_SIM_CONFIG',
+      'no serial Device to simulate (a Device with protocolName serial and its DeviceModel are needed)',
+    );
   const sim = new SerialSimulator(serial, o);
   await sim.start();
   return sim;
@@ -65,7 +69,10 @@ async function loadInstances(files: string[]): Promise<DeviceInstance[]> {
   const result = await validateFiles(files);
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) {
-    throw serialErrors.create('KEDGE_SERIAL_SIM_CONFIG', `${errors.length} error(s) in ${files.join(', ')}; run kedge validate: ${errors[0]!.message}`);
+    throw serialErrors.create(
+      'KEDGE_SERIAL_SIM_CONFIG',
+      `${errors.length} error(s) in ${files.join(', ')}; run kedge validate: ${errors[0]!.message}`,
+    );
   }
   return result.instances;
 }
@@ -126,7 +133,12 @@ class SerialSimulator implements SerialSim {
     const port = new SerialPort({ path: this.o.path, baudRate: 9600, autoOpen: false });
     return new Promise<void>((resolve, reject) => {
       port.open((err) => {
-        if (err) return reject(serialErrors.create('KEDGE_SERIAL_OPEN_FAILED', `simulator cannot open ${this.o.path}: ${err.message}`, { cause: err }));
+        if (err)
+          return reject(
+            serialErrors.create('KEDGE_SERIAL_OPEN_FAILED', `simulator cannot open ${this.o.path}: ${err.message}`, {
+              cause: err,
+            }),
+          );
         this.port = port;
         resolve();
       });
@@ -177,11 +189,13 @@ class SerialSimulator implements SerialSim {
     for (const device of this.lines) {
       for (const command of device.commands) {
         const at = this.input.indexOf(command);
-        if (at >= 0 && (!best || at < best.at)) best = { at, length: command.length, respond: () => device.answer(command, ++this.step) };
+        if (at >= 0 && (!best || at < best.at))
+          best = { at, length: command.length, respond: () => device.answer(command, ++this.step) };
       }
       for (const w of device.writes) {
         const m = w.re.exec(this.input);
-        if (m && (!best || m.index < best.at)) best = { at: m.index, length: m[0].length, respond: () => device.write(w, m[1]!) };
+        if (m && (!best || m.index < best.at))
+          best = { at: m.index, length: m[0].length, respond: () => device.write(w, m[1]!) };
       }
     }
     return best;

@@ -5,10 +5,23 @@ import { LineDeviceSim } from './line-device.js';
 import { corruptChecksum } from './index.js';
 import { parseNmea } from '../nmea.js';
 
-const hmp = device('hmp', 'serial', { serialPort: '/x', framing: { type: 'delimiter', delimiter: '\r\n' }, mode: 'request' }, [
-  { ...property('temperature', 'FLOAT', { command: 'SEND\\r', pattern: "T=\\s*(-?\\d+(?:\\.\\d+)?)\\s*'C" }), minimum: -40, maximum: 180 },
-  { ...property('humidity', 'FLOAT', { command: 'SEND\\r', pattern: 'RH=\\s*(\\d+(?:\\.\\d+)?)\\s*%RH' }), minimum: 0, maximum: 100 },
-]);
+const hmp = device(
+  'hmp',
+  'serial',
+  { serialPort: '/x', framing: { type: 'delimiter', delimiter: '\r\n' }, mode: 'request' },
+  [
+    {
+      ...property('temperature', 'FLOAT', { command: 'SEND\\r', pattern: "T=\\s*(-?\\d+(?:\\.\\d+)?)\\s*'C" }),
+      minimum: -40,
+      maximum: 180,
+    },
+    {
+      ...property('humidity', 'FLOAT', { command: 'SEND\\r', pattern: 'RH=\\s*(\\d+(?:\\.\\d+)?)\\s*%RH' }),
+      minimum: 0,
+      maximum: 100,
+    },
+  ],
+);
 
 describe('LineDeviceSim', () => {
   it('answers a shared command with one line every pattern reads back, in range', () => {
@@ -28,15 +41,31 @@ describe('LineDeviceSim', () => {
   });
 
   it('streams one line per property when their patterns would read each other', () => {
-    const twins = device('t', 'serial', { serialPort: '/x' }, [property('a', 'INT', { pattern: 'V(\\d+)' }), property('b', 'INT', { pattern: 'V=?(\\d+)' })]);
+    const twins = device('t', 'serial', { serialPort: '/x' }, [
+      property('a', 'INT', { pattern: 'V(\\d+)' }),
+      property('b', 'INT', { pattern: 'V=?(\\d+)' }),
+    ]);
     const lines = new LineDeviceSim(twins).stream(3);
     expect(lines).toHaveLength(2);
   });
 
   it('takes a writeCommand: the value written is answered from then on, with the writeAck answer', () => {
     const ctl = device('ctl', 'serial', { serialPort: '/x', mode: 'request' }, [
-      { ...property('sp', 'FLOAT', { command: 'SP?\\r', pattern: 'SP=(\\d+(?:\\.\\d+)?)', writeCommand: 'SP {value}\\r', writeAck: '^OK' }), accessMode: 'ReadWrite' as const, minimum: 0, maximum: 100 },
-      { ...property('on', 'BOOLEAN', { command: 'ON?\\r', pattern: 'ON=([01])', writeCommand: 'ON {value}\\r' }), accessMode: 'ReadWrite' as const },
+      {
+        ...property('sp', 'FLOAT', {
+          command: 'SP?\\r',
+          pattern: 'SP=(\\d+(?:\\.\\d+)?)',
+          writeCommand: 'SP {value}\\r',
+          writeAck: '^OK',
+        }),
+        accessMode: 'ReadWrite' as const,
+        minimum: 0,
+        maximum: 100,
+      },
+      {
+        ...property('on', 'BOOLEAN', { command: 'ON?\\r', pattern: 'ON=([01])', writeCommand: 'ON {value}\\r' }),
+        accessMode: 'ReadWrite' as const,
+      },
     ]);
     const sim = new LineDeviceSim(ctl);
     const [sp, on] = sim.writes;
@@ -52,13 +81,24 @@ describe('LineDeviceSim', () => {
   });
 
   it('refuses a writeCommand it cannot recognise (nothing after {value}), naming the property', () => {
-    const bad = device('b', 'serial', { serialPort: '/x' }, [{ ...property('sp', 'INT', { pattern: 'SP=(\\d+)', writeCommand: 'SP {value}' }), accessMode: 'ReadWrite' as const }]);
-    expect(() => new LineDeviceSim(bad)).toThrow(/property sp: the simulator needs writeCommand with one \{value\} followed by something/);
+    const bad = device('b', 'serial', { serialPort: '/x' }, [
+      {
+        ...property('sp', 'INT', { pattern: 'SP=(\\d+)', writeCommand: 'SP {value}' }),
+        accessMode: 'ReadWrite' as const,
+      },
+    ]);
+    expect(() => new LineDeviceSim(bad)).toThrow(
+      /property sp: the simulator needs writeCommand with one \{value\} followed by something/,
+    );
   });
 
   it('refuses framing it cannot produce, naming the device', () => {
-    const regex = device('r', 'serial', { serialPort: '/x', framing: { type: 'regex', pattern: '<.*?>' } }, [property('a', 'INT', { pattern: '(\\d+)' })]);
-    expect(() => new LineDeviceSim(regex)).toThrow(/simulated device default\/r: the simulator cannot produce regex framing/);
+    const regex = device('r', 'serial', { serialPort: '/x', framing: { type: 'regex', pattern: '<.*?>' } }, [
+      property('a', 'INT', { pattern: '(\\d+)' }),
+    ]);
+    expect(() => new LineDeviceSim(regex)).toThrow(
+      /simulated device default\/r: the simulator cannot produce regex framing/,
+    );
   });
 
   it('corrupts a checksum so the framer rejects it', () => {

@@ -41,7 +41,14 @@ export class LineDeviceSim {
       const v = p.visitor as SerialVisitorConfig;
       return { property: p, re: v.pattern === undefined ? undefined : new RegExp(v.pattern), group: v.group ?? 1 };
     });
-    this.commands = [...new Set(device.properties.map((p) => (p.visitor as SerialVisitorConfig).command).filter((c) => c !== undefined).map(unescapeControl))];
+    this.commands = [
+      ...new Set(
+        device.properties
+          .map((p) => (p.visitor as SerialVisitorConfig).command)
+          .filter((c) => c !== undefined)
+          .map(unescapeControl),
+      ),
+    ];
     this.writes = device.properties.flatMap((p) => this.writeMatcher(p));
     // Fail at start, not at the first poll: every answer must be producible.
     for (const c of this.commands) this.answer(c, 0);
@@ -54,10 +61,16 @@ export class LineDeviceSim {
 
   /** The bytes answering `command` at step `n` (one line carrying every property of that command). */
   answer(command: string, n: number): string {
-    const pieces = this.pieces.filter((p) => p.property.visitor['command'] !== undefined && unescapeControl(String(p.property.visitor['command'])) === command);
+    const pieces = this.pieces.filter(
+      (p) =>
+        p.property.visitor['command'] !== undefined &&
+        unescapeControl(String(p.property.visitor['command'])) === command,
+    );
     const line = this.combined(pieces, n);
     if (line === undefined) {
-      throw this.error(`cannot build one answer to ${JSON.stringify(command)} that every pattern of ${pieces.map((p) => p.property.name).join(', ')} reads back`);
+      throw this.error(
+        `cannot build one answer to ${JSON.stringify(command)} that every pattern of ${pieces.map((p) => p.property.name).join(', ')} reads back`,
+      );
     }
     return this.terminate(line);
   }
@@ -82,7 +95,9 @@ export class LineDeviceSim {
     const [head, ...rest] = unescapeControl(v.writeCommand).split('{value}');
     const tail = rest.join('{value}');
     if (rest.length !== 1 || tail === '') {
-      throw this.error(`property ${p.name}: the simulator needs writeCommand with one {value} followed by something (a terminator such as \\r)`);
+      throw this.error(
+        `property ${p.name}: the simulator needs writeCommand with one {value} followed by something (a terminator such as \\r)`,
+      );
     }
     const re = new RegExp(`${escapeRegex(head!)}(.*?)${escapeRegex(tail)}`);
     let ack: string | undefined;
@@ -94,7 +109,8 @@ export class LineDeviceSim {
       } catch {
         line = undefined;
       }
-      if (line === undefined || !want.test(line)) throw this.error(`property ${p.name}: cannot build an answer that writeAck /${v.writeAck}/ matches`);
+      if (line === undefined || !want.test(line))
+        throw this.error(`property ${p.name}: cannot build an answer that writeAck /${v.writeAck}/ matches`);
       ack = this.terminate(line);
     }
     return [{ property: p.name, re, ack }];
@@ -168,6 +184,9 @@ function terminator(device: DeviceInstance, config: SerialDeviceConfig): (line: 
     case 'fixed':
       return (line) => line.padEnd(framing.length, ' ').slice(0, framing.length);
     default:
-      throw serialErrors.create('KEDGE_SERIAL_SIM_CONFIG', `simulated device ${device.id}: the simulator cannot produce ${String(config.framing?.type)} framing for a line device`);
+      throw serialErrors.create(
+        'KEDGE_SERIAL_SIM_CONFIG',
+        `simulated device ${device.id}: the simulator cannot produce ${String(config.framing?.type)} framing for a line device`,
+      );
   }
 }

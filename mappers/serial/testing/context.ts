@@ -27,12 +27,38 @@ export function recordingContext(): RecordingContext {
   };
 }
 
-export function property(name: string, type: PropertyInstance['type'], visitor: Record<string, unknown>, collectCycleMs = 1000): PropertyInstance {
-  return { name, type, accessMode: 'ReadOnly', visitor, collectCycleMs, reportCycleMs: collectCycleMs, reportToCloud: true };
+export function property(
+  name: string,
+  type: PropertyInstance['type'],
+  visitor: Record<string, unknown>,
+  collectCycleMs = 1000,
+): PropertyInstance {
+  return {
+    name,
+    type,
+    accessMode: 'ReadOnly',
+    visitor,
+    collectCycleMs,
+    reportCycleMs: collectCycleMs,
+    reportToCloud: true,
+  };
 }
 
-export function device(name: string, protocol: string, protocolConfig: Record<string, unknown>, properties: PropertyInstance[]): DeviceInstance {
-  return { id: `default/${name}`, namespace: 'default', name, model: `${name}-model`, protocol, protocolConfig, properties };
+export function device(
+  name: string,
+  protocol: string,
+  protocolConfig: Record<string, unknown>,
+  properties: PropertyInstance[],
+): DeviceInstance {
+  return {
+    id: `default/${name}`,
+    namespace: 'default',
+    name,
+    model: `${name}-model`,
+    protocol,
+    protocolConfig,
+    properties,
+  };
 }
 
 /** Sum of a counter over the label sets matching `labels`. */
@@ -40,5 +66,7 @@ export async function counter(registry: Registry, name: string, labels: Record<s
   const metric = registry.getSingleMetric(name);
   if (!metric) return 0;
   const { values } = await metric.get();
-  return values.filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want)).reduce((n, v) => n + v.value, 0);
+  return values
+    .filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want))
+    .reduce((n, v) => n + v.value, 0);
 }

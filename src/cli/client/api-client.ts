@@ -18,7 +18,10 @@ export type DeviceWithStatus = Device & { status?: Record<string, unknown> };
  * with an error body, KEDGE_CLIENT_UNREACHABLE when nothing answers.
  */
 export class ApiClient {
-  constructor(readonly target: ServerTarget, private readonly timeoutMs = 30_000) {}
+  constructor(
+    readonly target: ServerTarget,
+    private readonly timeoutMs = 30_000,
+  ) {}
 
   apply(documents: unknown[]): Promise<ApplyResult> {
     return this.call('POST', '/api/v1/apply', { documents });
@@ -47,7 +50,12 @@ export class ApiClient {
   setDesired(namespace: string, name: string, properties: Record<string, string>, waitMs?: number): Promise<TwinView> {
     const query = waitMs !== undefined ? `?wait=${Math.max(0, Math.round(waitMs))}` : '';
     // The server holds the request for up to waitMs: give the socket that much longer.
-    return this.call('PUT', `/api/v1/twins/${seg(namespace)}/${seg(name)}/desired${query}`, { properties }, (waitMs ?? 0) + this.timeoutMs);
+    return this.call(
+      'PUT',
+      `/api/v1/twins/${seg(namespace)}/${seg(name)}/desired${query}`,
+      { properties },
+      (waitMs ?? 0) + this.timeoutMs,
+    );
   }
 
   delete(kind: 'device' | 'devicemodel', namespace: string, name: string): Promise<{ deleted: boolean }> {
@@ -60,7 +68,10 @@ export class ApiClient {
     const path = `/api/v1/nodes/${seg(node)}/services`;
     const r = await this.call<Partial<ServiceCallResponse>>('POST', path, call, timeoutMs);
     if (typeof r.status !== 'number' || typeof r.body !== 'string') {
-      throw clientErrors.create('KEDGE_CLIENT_BAD_RESPONSE', `POST ${path} answered without a status and a body: ${JSON.stringify(r).slice(0, 200)}`);
+      throw clientErrors.create(
+        'KEDGE_CLIENT_BAD_RESPONSE',
+        `POST ${path} answered without a status and a body: ${JSON.stringify(r).slice(0, 200)}`,
+      );
     }
     return r as ServiceCallResponse;
   }
@@ -86,26 +97,41 @@ export class ApiClient {
     const json = parseJson(text);
     if (!res.ok) throw serverError(method, path, res.status, json, text);
     if (json === undefined) {
-      throw clientErrors.create('KEDGE_CLIENT_BAD_RESPONSE', `${method} ${url} answered ${res.status} with something that is not JSON: ${text.slice(0, 80)}`);
+      throw clientErrors.create(
+        'KEDGE_CLIENT_BAD_RESPONSE',
+        `${method} ${url} answered ${res.status} with something that is not JSON: ${text.slice(0, 80)}`,
+      );
     }
     return json as T;
   }
 
   private unreachable(err: unknown): KedgeError {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    const detail = (err as Error).name === 'TimeoutError' ? 'timed out' : cause?.code ?? cause?.message ?? (err as Error).message;
+    const detail =
+      (err as Error).name === 'TimeoutError' ? 'timed out' : (cause?.code ?? cause?.message ?? (err as Error).message);
     const what = this.target.kind === 'edge' ? 'edge' : 'cloud';
     const how = this.target.kind === 'edge' ? 'start one with `kedge edge`' : 'start one with `kedge cloud`';
-    return clientErrors.create('KEDGE_CLIENT_UNREACHABLE', `no kedge ${what} answers at ${this.target.url} (${detail}): ${how} or pass --server`, { cause: err });
+    return clientErrors.create(
+      'KEDGE_CLIENT_UNREACHABLE',
+      `no kedge ${what} answers at ${this.target.url} (${detail}): ${how} or pass --server`,
+      { cause: err },
+    );
   }
 }
 
 function serverError(method: string, path: string, status: number, json: unknown, text: string): KedgeError {
   const e = (json as { error?: { code?: unknown; message?: unknown; hint?: unknown } } | undefined)?.error;
   if (e && typeof e.code === 'string' && typeof e.message === 'string') {
-    return new KedgeError(e.code, e.message, typeof e.hint === 'string' ? { hint: e.hint, detail: { status } } : { detail: { status } });
+    return new KedgeError(
+      e.code,
+      e.message,
+      typeof e.hint === 'string' ? { hint: e.hint, detail: { status } } : { detail: { status } },
+    );
   }
-  return clientErrors.create('KEDGE_CLIENT_BAD_RESPONSE', `${method} ${path} failed with HTTP ${status}: ${text.slice(0, 200) || '(empty body)'}`);
+  return clientErrors.create(
+    'KEDGE_CLIENT_BAD_RESPONSE',
+    `${method} ${path} failed with HTTP ${status}: ${text.slice(0, 200) || '(empty body)'}`,
+  );
 }
 
 function parseJson(text: string): unknown {

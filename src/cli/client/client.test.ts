@@ -60,28 +60,42 @@ describe('API client', () => {
     const port = await closedPort();
     const err = await errorOf(new ApiClient({ url: `http://127.0.0.1:${port}`, kind: 'cloud' }).devices());
     expect(isKedgeError(err) && err.code).toBe('KEDGE_CLIENT_UNREACHABLE');
-    expect((err as Error).message).toBe(`no kedge cloud answers at http://127.0.0.1:${port} (ECONNREFUSED): start one with \`kedge cloud\` or pass --server`);
+    expect((err as Error).message).toBe(
+      `no kedge cloud answers at http://127.0.0.1:${port} (ECONNREFUSED): start one with \`kedge cloud\` or pass --server`,
+    );
     const edgeErr = await errorOf(new ApiClient({ url: `http://127.0.0.1:${port}`, kind: 'edge' }).devices());
     expect((edgeErr as Error).message).toContain('no kedge edge answers');
   });
 
-  it('turns the server\'s error body into a KedgeError with its code, message and hint', async () => {
+  it("turns the server's error body into a KedgeError with its code, message and hint", async () => {
     const s = createServer((_req, res) => {
       res.writeHead(409, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { code: 'KEDGE_API_IN_USE', message: 'devicemodel default/m is used by device default/d', hint: 'delete the device first' } }));
+      res.end(
+        JSON.stringify({
+          error: {
+            code: 'KEDGE_API_IN_USE',
+            message: 'devicemodel default/m is used by device default/d',
+            hint: 'delete the device first',
+          },
+        }),
+      );
     });
     servers.push(s);
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
     const client = new ApiClient({ url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, kind: 'cloud' });
     const err = await errorOf(client.delete('devicemodel', 'default', 'm'));
-    expect(isKedgeError(err) && err.toLine()).toBe('KEDGE_API_IN_USE: devicemodel default/m is used by device default/d — delete the device first');
+    expect(isKedgeError(err) && err.toLine()).toBe(
+      'KEDGE_API_IN_USE: devicemodel default/m is used by device default/d — delete the device first',
+    );
   });
 
   it('refuses an answer that is not JSON', async () => {
     const s = createServer((_req, res) => res.end('<html>hello</html>'));
     servers.push(s);
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-    const err = await errorOf(new ApiClient({ url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, kind: 'cloud' }).nodes());
+    const err = await errorOf(
+      new ApiClient({ url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, kind: 'cloud' }).nodes(),
+    );
     expect(isKedgeError(err) && err.code).toBe('KEDGE_CLIENT_BAD_RESPONSE');
   });
 });
@@ -94,21 +108,38 @@ describe('CLI helpers', () => {
   });
 
   it('parses <prop>=<value>, keeping "=" inside values', () => {
-    expect(parseAssignments(['relay1=true', 'label=a=b', 'empty='])).toEqual({ relay1: 'true', label: 'a=b', empty: '' });
+    expect(parseAssignments(['relay1=true', 'label=a=b', 'empty='])).toEqual({
+      relay1: 'true',
+      label: 'a=b',
+      empty: '',
+    });
     expect(() => parseAssignments(['=3'])).toThrow(/<property>=<value>/);
   });
 
   it('formats tables, ages and twins', () => {
-    expect(formatTable([['A', 'LONGER'], ['xxxxx', 'y']])).toBe('A       LONGER\nxxxxx   y\n');
+    expect(
+      formatTable([
+        ['A', 'LONGER'],
+        ['xxxxx', 'y'],
+      ]),
+    ).toBe('A       LONGER\nxxxxx   y\n');
     expect(formatTable([['A']])).toBe('No resources found.\n');
-    expect([formatAge(0, 5_000), formatAge(0, 600_000), formatAge(0, 3 * 3600_000), formatAge(undefined)]).toEqual(['5s', '10m', '3h', '-']);
+    expect([formatAge(0, 5_000), formatAge(0, 600_000), formatAge(0, 3 * 3600_000), formatAge(undefined)]).toEqual([
+      '5s',
+      '10m',
+      '3h',
+      '-',
+    ]);
     const rows = twinTable(
       {
         id: 'default/d',
         state: 'online',
         properties: {
           b: { desired: { value: '2', ts: 0, version: 1 }, failed: { reason: 'write refused', ts: 0 } },
-          a: { desired: { value: '1', ts: 0, version: 1 }, reported: { value: '1', quality: 'good', ts: 0, version: 3 } },
+          a: {
+            desired: { value: '1', ts: 0, version: 1 },
+            reported: { value: '1', quality: 'good', ts: 0, version: 3 },
+          },
         },
       },
       2_000,
@@ -126,12 +157,17 @@ describe('kedge apply (before sending)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kedge-apply-'));
     try {
       const file = join(dir, 'device.yaml');
-      writeFileSync(file, 'apiVersion: devices.kubeedge.io/v1beta1\nkind: Device\nmetadata:\n  name: d1\nspec:\n  deviceModelRef:\n    name: nowhere\n  protocol:\n    protocolName: custom\n');
+      writeFileSync(
+        file,
+        'apiVersion: devices.kubeedge.io/v1beta1\nkind: Device\nmetadata:\n  name: d1\nspec:\n  deviceModelRef:\n    name: nowhere\n  protocol:\n    protocolName: custom\n',
+      );
       const validateLines: string[] = [];
       await runValidate([file], (l) => validateLines.push(l));
       const out: string[] = [];
       // Nothing listens on this port: reaching the network would throw instead of returning 1.
-      const code = await runApply({ filename: [file], server: `http://127.0.0.1:${await closedPort()}` }, (t) => out.push(t));
+      const code = await runApply({ filename: [file], server: `http://127.0.0.1:${await closedPort()}` }, (t) =>
+        out.push(t),
+      );
       expect(code).toBe(1);
       expect(out[0]).toBe(`${validateLines[0]}\n`);
       expect(out.at(-1)).toBe('1 error: nothing applied\n');

@@ -23,7 +23,14 @@ export function render<T>(value: T, format: OutputFormat, table: (v: T) => strin
 export function formatTable(rows: string[][]): string {
   if (rows.length <= 1) return rows.length === 1 ? 'No resources found.\n' : '';
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return `${rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]! + 3))).join('').trimEnd()).join('\n')}\n`;
+  return `${rows
+    .map((r) =>
+      r
+        .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]! + 3)))
+        .join('')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
 }
 
 /** `5s`, `3m`, `2h`, `4d`: the age of a timestamp, kubectl style. */
@@ -50,7 +57,14 @@ export function devicesTable(list: { items: DeviceWithStatus[] }): string[][] {
   const rows = [['NAMESPACE', 'NAME', 'MODEL', 'NODE', 'PROTOCOL', 'STATE']];
   for (const d of list.items) {
     const state = typeof d.status?.state === 'string' ? d.status.state : '-';
-    rows.push([d.metadata.namespace ?? 'default', d.metadata.name, d.spec.deviceModelRef?.name ?? '-', d.spec.nodeName ?? '-', d.spec.protocol?.protocolName ?? '-', state]);
+    rows.push([
+      d.metadata.namespace ?? 'default',
+      d.metadata.name,
+      d.spec.deviceModelRef?.name ?? '-',
+      d.spec.nodeName ?? '-',
+      d.spec.protocol?.protocolName ?? '-',
+      state,
+    ]);
   }
   return rows;
 }
@@ -58,7 +72,12 @@ export function devicesTable(list: { items: DeviceWithStatus[] }): string[][] {
 export function modelsTable(list: { items: DeviceModel[] }): string[][] {
   const rows = [['NAMESPACE', 'NAME', 'PROTOCOL', 'PROPERTIES']];
   for (const m of list.items) {
-    rows.push([m.metadata.namespace ?? 'default', m.metadata.name, m.spec.protocol ?? '-', String(m.spec.properties?.length ?? 0)]);
+    rows.push([
+      m.metadata.namespace ?? 'default',
+      m.metadata.name,
+      m.spec.protocol ?? '-',
+      String(m.spec.properties?.length ?? 0),
+    ]);
   }
   return rows;
 }
@@ -66,8 +85,23 @@ export function modelsTable(list: { items: DeviceModel[] }): string[][] {
 export function twinTable(twin: TwinView, now = Date.now()): string[][] {
   const rows = [['PROPERTY', 'DESIRED', 'REPORTED', 'QUALITY', 'AGE', 'SYNC']];
   for (const [name, p] of Object.entries(twin.properties).sort(([a], [b]) => a.localeCompare(b))) {
-    const sync = p.failed ? `failed: ${p.failed.reason}` : p.pending ? 'pending' : p.desired ? (p.desired.value === p.reported?.value ? 'in sync' : 'differs') : '-';
-    rows.push([name, p.desired?.value ?? '-', p.reported?.value ?? '-', p.reported?.quality ?? '-', formatAge(p.reported?.ts, now), sync]);
+    const sync = p.failed
+      ? `failed: ${p.failed.reason}`
+      : p.pending
+        ? 'pending'
+        : p.desired
+          ? p.desired.value === p.reported?.value
+            ? 'in sync'
+            : 'differs'
+          : '-';
+    rows.push([
+      name,
+      p.desired?.value ?? '-',
+      p.reported?.value ?? '-',
+      p.reported?.quality ?? '-',
+      formatAge(p.reported?.ts, now),
+      sync,
+    ]);
   }
   return rows;
 }

@@ -23,7 +23,11 @@ export interface TargetOptions {
 /** `--edge` means the local edge API; `--server` wins when both are given explicitly. */
 export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv = process.env): ServerTarget {
   const base: ServerTarget =
-    opts.server !== undefined ? { url: checkUrl(opts.server), kind: opts.edge ? 'edge' : 'cloud' } : opts.edge ? { url: EDGE_SERVER, kind: 'edge' } : { url: DEFAULT_SERVER, kind: 'cloud' };
+    opts.server !== undefined
+      ? { url: checkUrl(opts.server), kind: opts.edge ? 'edge' : 'cloud' }
+      : opts.edge
+        ? { url: EDGE_SERVER, kind: 'edge' }
+        : { url: DEFAULT_SERVER, kind: 'cloud' };
   const tokenFile = opts.tokenFile ?? env['KEDGE_API_TOKEN_FILE'];
   return tokenFile ? { ...base, token: readTokenFile(tokenFile) } : base;
 }

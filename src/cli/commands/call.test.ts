@@ -4,7 +4,11 @@ import { parseHeaders } from './call.js';
 
 describe('kedge call', () => {
   it("parses -H 'Name: value' (value may hold colons) and refuses a line without a name", () => {
-    expect(parseHeaders(['Content-Type: application/json', 'X-Url:http://a:1/b', 'X-Empty:'])).toEqual({ 'Content-Type': 'application/json', 'X-Url': 'http://a:1/b', 'X-Empty': '' });
+    expect(parseHeaders(['Content-Type: application/json', 'X-Url:http://a:1/b', 'X-Empty:'])).toEqual({
+      'Content-Type': 'application/json',
+      'X-Url': 'http://a:1/b',
+      'X-Empty': '',
+    });
     expect(() => parseHeaders(['no colon'])).toThrow(/'Name: value'/);
     expect(() => parseHeaders([': v'])).toThrow(/KEDGE_CLIENT_BAD_ARGUMENT|Name: value/);
   });

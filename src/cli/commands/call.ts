@@ -30,13 +30,16 @@ export interface CallOptions {
 export function registerCall(program: Command): void {
   program
     .command('call')
-    .description('Call an HTTP server on an edge node\'s network through the node\'s ServiceBus: status line, then body')
+    .description("Call an HTTP server on an edge node's network through the node's ServiceBus: status line, then body")
     .argument('<node>', 'edge node name')
     .argument('<method>', 'HTTP method: GET, POST, PUT, DELETE, ...')
-    .argument('<target>', 'host:port on the edge network (must match the node\'s allow-list)')
+    .argument('<target>', "host:port on the edge network (must match the node's allow-list)")
     .argument('<path>', 'path and query, e.g. /status?verbose=1')
     .option('-d, --data <data>', 'request body; @file reads a file, @- standard input')
-    .option('-H, --header <header>', "request header 'Name: value' (repeatable)", (h: string, all: string[] = []) => [...all, h])
+    .option('-H, --header <header>', "request header 'Name: value' (repeatable)", (h: string, all: string[] = []) => [
+      ...all,
+      h,
+    ])
     .option('--timeout <ms>', 'how long the cloud waits for the answer, 1..60000 (default 15000)', integer(1, 60_000))
     .option('--server <url>', 'kedge cloud API URL (default http://127.0.0.1:10080)')
     .option('--token-file <file>', 'the cloud API token (default $KEDGE_API_TOKEN_FILE)')
@@ -48,13 +51,29 @@ export function registerCall(program: Command): void {
     );
 }
 
-export async function runCall(node: string, method: string, target: string, path: string, opts: CallOptions, write: (chunk: string | Uint8Array) => void): Promise<number> {
-  const body: Record<string, unknown> = { method: method.toUpperCase(), target, path: path.startsWith('/') ? path : `/${path}` };
+export async function runCall(
+  node: string,
+  method: string,
+  target: string,
+  path: string,
+  opts: CallOptions,
+  write: (chunk: string | Uint8Array) => void,
+): Promise<number> {
+  const body: Record<string, unknown> = {
+    method: method.toUpperCase(),
+    target,
+    path: path.startsWith('/') ? path : `/${path}`,
+  };
   const headers = parseHeaders(opts.header ?? []);
   if (Object.keys(headers).length > 0) body.headers = headers;
   if (opts.data !== undefined) body.body = (await readData(opts.data)).toString('base64');
   if (opts.timeout !== undefined) body.timeoutMs = opts.timeout;
-  const client = new ApiClient(resolveTarget({ ...(opts.server ? { server: opts.server } : {}), ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}) }));
+  const client = new ApiClient(
+    resolveTarget({
+      ...(opts.server ? { server: opts.server } : {}),
+      ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}),
+    }),
+  );
   const res = await client.serviceCall(node, body, (opts.timeout ?? 15_000) + 10_000);
   write(`HTTP/1.1 ${res.status} ${STATUS_CODES[res.status] ?? ''}\n`);
   const out = Buffer.from(res.body, 'base64');
@@ -67,7 +86,8 @@ export function parseHeaders(lines: string[]): Record<string, string> {
   for (const line of lines) {
     const colon = line.indexOf(':');
     const name = colon > 0 ? line.slice(0, colon).trim() : '';
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw clientErrors.create('KEDGE_CLIENT_BAD_ARGUMENT', `-H "${line}" is not 'Name: value'`);
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
+      throw clientErrors.create('KEDGE_CLIENT_BAD_ARGUMENT', `-H "${line}" is not 'Name: value'`);
     out[name] = line.slice(colon + 1).trim();
   }
   return out;

@@ -19,18 +19,29 @@ interface CloudFlags {
 export function registerCloud(program: Command): void {
   program
     .command('cloud')
-    .description('Run the cloud side: store, CloudHub (edge nodes connect here), device/edge controllers, cloud MQTT and the HTTP API')
+    .description(
+      'Run the cloud side: store, CloudHub (edge nodes connect here), device/edge controllers, cloud MQTT and the HTTP API',
+    )
     .option('-c, --config <file>', 'YAML config file (section "cloud")')
     .option('--data-dir <dir>', 'folder of the cloud store (default .kedge/cloud)')
     .option('--hub-port <port>', 'CloudHub WebSocket port (default 10000)')
     .option('--hub-host <addr>', 'CloudHub address (default 0.0.0.0: edge nodes connect from other machines)')
-    .option('--token-file <file>', 'edge nodes must present the token in this file (give each node the same file with kedge edge --token-file)')
+    .option(
+      '--token-file <file>',
+      'edge nodes must present the token in this file (give each node the same file with kedge edge --token-file)',
+    )
     .option('--api-port <port>', 'HTTP API port for the CLI (default 10080)')
     .option('--api-host <addr>', 'HTTP API address (default 127.0.0.1; set --api-token-file before opening it wider)')
-    .option('--api-token-file <file>', 'the HTTP API wants the token in this file from every request but /healthz (the CLI: --token-file or KEDGE_API_TOKEN_FILE)')
+    .option(
+      '--api-token-file <file>',
+      'the HTTP API wants the token in this file from every request but /healthz (the CLI: --token-file or KEDGE_API_TOKEN_FILE)',
+    )
     .option('--mqtt-port <port>', 'embedded cloud MQTT broker port (default 1883)')
     .option('--mqtt-host <addr>', 'embedded broker address (default 127.0.0.1; 0.0.0.0 lets other machines subscribe)')
-    .option('--mqtt-url <url>', 'use an external MQTT 3.1.1 broker (e.g. mqtt://mosquitto:1883) instead of the embedded one')
+    .option(
+      '--mqtt-url <url>',
+      'use an external MQTT 3.1.1 broker (e.g. mqtt://mosquitto:1883) instead of the embedded one',
+    )
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .addHelpText(
       'after',
@@ -40,13 +51,14 @@ export function registerCloud(program: Command): void {
 }
 
 async function runCloud(flags: CloudFlags): Promise<number> {
-  const [{ loadConfig }, { createLogger }, { createMetricsRegistry }, { stopOnSignal }, { createCloudNode }] = await Promise.all([
-    import('../../core/config/index.js'),
-    import('../../core/log/index.js'),
-    import('../../core/metrics/index.js'),
-    import('../../core/module/index.js'),
-    import('../../cloud/index.js'),
-  ]);
+  const [{ loadConfig }, { createLogger }, { createMetricsRegistry }, { stopOnSignal }, { createCloudNode }] =
+    await Promise.all([
+      import('../../core/config/index.js'),
+      import('../../core/log/index.js'),
+      import('../../core/metrics/index.js'),
+      import('../../core/module/index.js'),
+      import('../../cloud/index.js'),
+    ]);
   const num = (v: string | undefined) => (v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : v);
   const config = loadConfig({
     file: flags.config,
@@ -65,12 +77,19 @@ async function runCloud(flags: CloudFlags): Promise<number> {
       { path: ['log', 'level'], value: flags.logLevel, flag: '--log-level' },
     ],
   });
-  const logger = createLogger({ level: config.log.level as 'info', ...(config.log.pretty === undefined ? {} : { pretty: config.log.pretty }), name: 'kedge-cloud' });
+  const logger = createLogger({
+    level: config.log.level as 'info',
+    ...(config.log.pretty === undefined ? {} : { pretty: config.log.pretty }),
+    name: 'kedge-cloud',
+  });
   const registry = createMetricsRegistry({ defaultMetrics: true });
   const node = createCloudNode(config.cloud, { logger, registry });
   await node.start();
   const { hub, api, mqtt } = node.ports;
-  logger.info({ hub, api, mqtt: mqtt ?? config.cloud.mqtt.url }, `kedge cloud ready: edges connect to ws://<this host>:${hub}, CLI uses http://127.0.0.1:${api}`);
+  logger.info(
+    { hub, api, mqtt: mqtt ?? config.cloud.mqtt.url },
+    `kedge cloud ready: edges connect to ws://<this host>:${hub}, CLI uses http://127.0.0.1:${api}`,
+  );
   await stopOnSignal(node, logger);
   return 0;
 }

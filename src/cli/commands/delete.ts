@@ -18,10 +18,19 @@ export function registerDelete(program: Command): void {
     .option('--server <url>', 'kedge API URL (default http://127.0.0.1:10080)')
     .option('--token-file <file>', 'the cloud API token (default $KEDGE_API_TOKEN_FILE)')
     .addHelpText('after', HELP)
-    .action(runAction('delete', (kind: string, name: string, opts: TargetOptions) => runDelete(kind, name, opts, (s) => process.stdout.write(s))));
+    .action(
+      runAction('delete', (kind: string, name: string, opts: TargetOptions) =>
+        runDelete(kind, name, opts, (s) => process.stdout.write(s)),
+      ),
+    );
 }
 
-export async function runDelete(kindArg: string, nameArg: string, opts: TargetOptions, write: (text: string) => void): Promise<number> {
+export async function runDelete(
+  kindArg: string,
+  nameArg: string,
+  opts: TargetOptions,
+  write: (text: string) => void,
+): Promise<number> {
   const kind = kindArg.toLowerCase().replace(/s$/, '');
   if (kind !== 'device' && kind !== 'devicemodel') {
     throw clientErrors.create('KEDGE_CLIENT_BAD_ARGUMENT', `unknown kind "${kindArg}": use device or devicemodel`);

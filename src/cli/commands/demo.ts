@@ -31,7 +31,6 @@ interface DemoFlags {
   edgeApiPort: number;
 }
 
-
 function seconds(text: string): number {
   const n = Number(text);
   if (!(n > 0)) throw new InvalidArgumentError(`expected seconds > 0, got ${text}`);
@@ -57,7 +56,8 @@ export function registerDemo(program: Command): void {
           process.once('SIGINT', () => resolve());
           process.once('SIGTERM', () => resolve());
         });
-        const hasSimSerial = program.commands.find((c) => c.name() === 'sim')?.commands.some((c) => c.name() === 'serial') ?? false;
+        const hasSimSerial =
+          program.commands.find((c) => c.name() === 'sim')?.commands.some((c) => c.name() === 'serial') ?? false;
         return runDemo(
           { ...DEMO_DEFAULTS, ...flags, ...(flags.duration !== undefined ? { durationS: flags.duration } : {}) },
           { out: process.stdout, invocation: selfInvocation(), serial: hasSimSerial && hasSocat(), interrupted },

@@ -30,9 +30,9 @@ interface EdgeOptions {
   logLevel?: string;
 }
 
-
 function mode(text: string): string {
-  if (!['process', 'inprocess', 'none'].includes(text)) throw new InvalidArgumentError('expected process, inprocess or none');
+  if (!['process', 'inprocess', 'none'].includes(text))
+    throw new InvalidArgumentError('expected process, inprocess or none');
   return text;
 }
 
@@ -43,7 +43,7 @@ export function registerEdge(program: Command): void {
     .option('--node <name>', 'node name (DNS-1123)')
     .option('--data-dir <dir>', 'folder of the SQLite store, logs and mapper state')
     .option('--cloud <url>', 'CloudHub URL (ws[s]://host:10000); none = standalone')
-    .option('--token-file <file>', 'the token CloudHub expects (the same file as the cloud\'s --token-file)')
+    .option('--token-file <file>', "the token CloudHub expects (the same file as the cloud's --token-file)")
     .option('--mqtt-port <port>', 'embedded MQTT broker port on 127.0.0.1 (default 1884)', port)
     .option('--mqtt-url <url>', 'external MQTT broker (e.g. mqtt://127.0.0.1:1883) instead of the embedded one')
     .option('--api-port <port>', 'local HTTP API port on 127.0.0.1 (default 10550)', port)
@@ -55,13 +55,14 @@ export function registerEdge(program: Command): void {
 }
 
 export async function runEdge(opts: EdgeOptions): Promise<void> {
-  const [{ loadConfig }, { createLogger }, { stopOnSignal }, { createEdgeNode }, { edgeHubModules }] = await Promise.all([
-    import('../../core/config/index.js'),
-    import('../../core/log/index.js'),
-    import('../../core/module/index.js'),
-    import('../../edge/index.js'),
-    import('../../edge/edgehub/index.js'),
-  ]);
+  const [{ loadConfig }, { createLogger }, { stopOnSignal }, { createEdgeNode }, { edgeHubModules }] =
+    await Promise.all([
+      import('../../core/config/index.js'),
+      import('../../core/log/index.js'),
+      import('../../core/module/index.js'),
+      import('../../edge/index.js'),
+      import('../../edge/edgehub/index.js'),
+    ]);
   const flag = (path: string[], value: unknown, name: string) => ({ path: ['edge', ...path], value, flag: name });
   const config = loadConfig({
     file: opts.config,
@@ -82,7 +83,13 @@ export async function runEdge(opts: EdgeOptions): Promise<void> {
   const node = createEdgeNode(config.edge, { logger, extraModules: edgeHubModules }); // EdgeHub when --cloud is given
   await node.start();
   logger.info(
-    { node: config.edge.node, mqtt: node.eventbus.url, api: `http://127.0.0.1:${node.api.port}`, servicebus: `http://127.0.0.1:${node.servicebus.port}`, cloud: config.edge.cloud ?? 'none (standalone)' },
+    {
+      node: config.edge.node,
+      mqtt: node.eventbus.url,
+      api: `http://127.0.0.1:${node.api.port}`,
+      servicebus: `http://127.0.0.1:${node.servicebus.port}`,
+      cloud: config.edge.cloud ?? 'none (standalone)',
+    },
     'edge node ready',
   );
   await stopOnSignal(node, logger);

@@ -51,16 +51,33 @@ export function registerGet(program: Command): void {
     .option('--server <url>', 'kedge API URL (default http://127.0.0.1:10080)')
     .option('--token-file <file>', 'the cloud API token (default $KEDGE_API_TOKEN_FILE)')
     .addHelpText('after', HELP)
-    .action(runAction('get', (kind: string, name: string | undefined, opts: GetOptions) => runGet(kind, name, opts, (s) => process.stdout.write(s))));
+    .action(
+      runAction('get', (kind: string, name: string | undefined, opts: GetOptions) =>
+        runGet(kind, name, opts, (s) => process.stdout.write(s)),
+      ),
+    );
 }
 
-export async function runGet(kindArg: string, name: string | undefined, opts: GetOptions, write: (text: string) => void): Promise<number> {
+export async function runGet(
+  kindArg: string,
+  name: string | undefined,
+  opts: GetOptions,
+  write: (text: string) => void,
+): Promise<number> {
   const kind = KINDS[kindArg.toLowerCase()];
-  if (!kind) throw clientErrors.create('KEDGE_CLIENT_BAD_ARGUMENT', `unknown kind "${kindArg}": use nodes, devices, devicemodels or twin`);
+  if (!kind)
+    throw clientErrors.create(
+      'KEDGE_CLIENT_BAD_ARGUMENT',
+      `unknown kind "${kindArg}": use nodes, devices, devicemodels or twin`,
+    );
   const format = checkFormat(opts.output);
   const client = new ApiClient(resolveTarget(opts));
   if (kind === 'twin') {
-    if (!name) throw clientErrors.create('KEDGE_CLIENT_BAD_ARGUMENT', 'kedge get twin needs the device: kedge get twin <namespace>/<name>');
+    if (!name)
+      throw clientErrors.create(
+        'KEDGE_CLIENT_BAD_ARGUMENT',
+        'kedge get twin needs the device: kedge get twin <namespace>/<name>',
+      );
     const { namespace, name: device } = parseObjectName(name);
     write(render(await client.twin(namespace, device), format, (t) => twinTable(t)));
   } else if (kind === 'devices' && name) {

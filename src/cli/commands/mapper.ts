@@ -30,11 +30,13 @@ export interface MapperCommandOptions {
 }
 
 function protocols(text: string): string[] {
-  const list = text.split(',').map((p) => p.trim().toLowerCase()).filter((p) => p !== '');
+  const list = text
+    .split(',')
+    .map((p) => p.trim().toLowerCase())
+    .filter((p) => p !== '');
   if (list.length === 0) throw new InvalidArgumentError('expected protocol names, e.g. modbus or modbus,serial');
   return [...new Set(list)];
 }
-
 
 export function registerMapper(program: Command): void {
   program
@@ -52,7 +54,14 @@ export function registerMapper(program: Command): void {
 }
 
 export async function runMapper(opts: MapperCommandOptions): Promise<void> {
-  const [{ MapperRuntime }, { DRIVER_PROTOCOLS }, { createLogger }, { createMetricsRegistry, detachedRegistry }, { systemClock }, { stopOnSignal }] = await Promise.all([
+  const [
+    { MapperRuntime },
+    { DRIVER_PROTOCOLS },
+    { createLogger },
+    { createMetricsRegistry, detachedRegistry },
+    { systemClock },
+    { stopOnSignal },
+  ] = await Promise.all([
     import('../../../mappers/sdk/index.js'),
     import('../../../mappers/drivers.js'),
     import('../../core/log/index.js'),
@@ -61,7 +70,8 @@ export async function runMapper(opts: MapperCommandOptions): Promise<void> {
     import('../../core/module/index.js'),
   ]);
   const unknown = opts.protocol.filter((p) => !DRIVER_PROTOCOLS.includes(p));
-  if (unknown.length > 0) throw new InvalidArgumentError(`unknown protocol ${unknown.join(', ')} (known: ${DRIVER_PROTOCOLS.join(', ')})`);
+  if (unknown.length > 0)
+    throw new InvalidArgumentError(`unknown protocol ${unknown.join(', ')} (known: ${DRIVER_PROTOCOLS.join(', ')})`);
   const name = opts.name ?? `${opts.node}-${opts.protocol.join('-')}`;
   // A mapper outlives a kill -9 of the edge that started it (the next edge process replaces it):
   // its output pipes then have no reader, and Node ends a process whose stdout/stderr write fails

@@ -47,7 +47,9 @@ export function registerSimGpio(sim: Command): void {
     .option('--toggle <pin>', 'flip a pin of the running simulator and exit', pin)
     .option('--set <pin=level>', 'set a pin of the running simulator (e.g. 17=1) and exit')
     .addHelpText('after', HELP)
-    .action(runAction('sim gpio', (opts: SimGpioOptions) => runSimGpio(opts, (line) => process.stdout.write(`${line}\n`))));
+    .action(
+      runAction('sim gpio', (opts: SimGpioOptions) => runSimGpio(opts, (line) => process.stdout.write(`${line}\n`))),
+    );
 }
 
 export function defaultSocket(env: NodeJS.ProcessEnv = process.env): string {
@@ -72,12 +74,16 @@ export async function runSimGpio(opts: SimGpioOptions, write: (line: string) => 
   write(`use it with: KEDGE_GPIO_BACKEND=sim KEDGE_GPIO_SIM=${socket}`);
   const timers: NodeJS.Timeout[] = [];
   const play = () => {
-    for (const s of steps) timers.push(setTimeout(() => (server.set(s.pin, s.level), write(`pin ${s.pin} -> ${s.level}`)), s.atMs));
+    for (const s of steps)
+      timers.push(setTimeout(() => (server.set(s.pin, s.level), write(`pin ${s.pin} -> ${s.level}`)), s.atMs));
     const last = steps.at(-1);
     if (opts.loop && last) timers.push(setTimeout(play, Math.max(last.atMs, 1)));
   };
   play();
-  await stopOnSignal({ stop: async () => (timers.forEach(clearTimeout), server.stop()) }, createLogger({ level: 'warn', name: 'kedge-sim' }));
+  await stopOnSignal(
+    { stop: async () => (timers.forEach(clearTimeout), server.stop()) },
+    createLogger({ level: 'warn', name: 'kedge-sim' }),
+  );
   return 0;
 }
 
@@ -109,7 +115,10 @@ async function listPins(files: string[], write: (line: string) => void): Promise
   const { validateFiles } = await import('../../model/index.js');
   const result = await validateFiles(files);
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length > 0) throw new InvalidArgumentError(`${errors.length} error(s) in ${files.join(', ')} (run kedge validate): ${errors[0]!.message}`);
+  if (errors.length > 0)
+    throw new InvalidArgumentError(
+      `${errors.length} error(s) in ${files.join(', ')} (run kedge validate): ${errors[0]!.message}`,
+    );
   for (const d of result.instances.filter((i) => i.protocol === 'gpio')) {
     for (const p of d.properties) {
       const v = p.visitor as { pin?: number; direction?: string; activeLow?: boolean };

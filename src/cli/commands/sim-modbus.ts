@@ -34,8 +34,6 @@ export interface SimModbusOptions {
   seed: number;
 }
 
-
-
 export function registerSimModbus(sim: Command): void {
   sim
     .command('modbus')
@@ -43,18 +41,29 @@ export function registerSimModbus(sim: Command): void {
     .requiredOption('-m, --model <paths...>', 'Device/DeviceModel YAML files or folders')
     .option('--tcp <port>', 'serve Modbus TCP on this port (0 = any free port)', integer(0, 65535))
     .option('--rtu <path>', 'serve Modbus RTU on this serial device (e.g. one end of a socat pty pair)')
-    .option('--rtu-over-tcp <port>', 'serve raw RTU frames over TCP on this port (serial device servers)', integer(0, 65535))
+    .option(
+      '--rtu-over-tcp <port>',
+      'serve raw RTU frames over TCP on this port (serial device servers)',
+      integer(0, 65535),
+    )
     .option('--host <address>', 'address to listen on for --tcp/--rtu-over-tcp', '127.0.0.1')
     .option('--baud <rate>', 'baud rate for --rtu', integer(50, 4_000_000), 9600)
     .option('--fault-timeout-rate <r>', 'probability 0..1 that a request gets no answer', rate)
     .option('--fault-exception-rate <r>', 'probability 0..1 that a request gets an exception', rate)
     .option('--exception-code <code>', 'exception code for --fault-exception-rate (default 4)', integer(1, 255))
     .option('--swap-words', 'answer register reads with each pair of words swapped (byte-order trouble)')
-    .option('--strict-addresses', 'answer exception 2 (Illegal Data Address) to requests touching registers no property models, as real devices do')
+    .option(
+      '--strict-addresses',
+      'answer exception 2 (Illegal Data Address) to requests touching registers no property models, as real devices do',
+    )
     .option('--slow-ms <ms>', 'delay every answer by this many milliseconds', integer(0, 600_000))
     .option('--seed <n>', 'seed for faults and random values (a run replays exactly)', integer(0, 2 ** 31), 1)
     .addHelpText('after', HELP)
-    .action(runAction('sim modbus', (opts: SimModbusOptions) => runSimModbus(opts, (line) => process.stdout.write(`${line}\n`))));
+    .action(
+      runAction('sim modbus', (opts: SimModbusOptions) =>
+        runSimModbus(opts, (line) => process.stdout.write(`${line}\n`)),
+      ),
+    );
 }
 
 /** Validates, serves until SIGINT/SIGTERM, prints request counts; returns the exit code. */
@@ -62,7 +71,13 @@ export async function runSimModbus(opts: SimModbusOptions, write: (line: string)
   if (opts.tcp === undefined && opts.rtu === undefined && opts.rtuOverTcp === undefined) {
     throw new InvalidArgumentError('say where to serve: --tcp <port>, --rtu <path> or --rtu-over-tcp <port>');
   }
-  const [{ validateFiles }, { formatDiagnostic }, { simModelFromInstances, descriptionsOf, ModbusSim }, { stopOnSignal }, { createLogger }] = await Promise.all([
+  const [
+    { validateFiles },
+    { formatDiagnostic },
+    { simModelFromInstances, descriptionsOf, ModbusSim },
+    { stopOnSignal },
+    { createLogger },
+  ] = await Promise.all([
     import('../../model/index.js'),
     import('../../core/yaml/index.js'),
     import('../../../mappers/modbus/sim/index.js'),
@@ -78,15 +93,21 @@ export async function runSimModbus(opts: SimModbusOptions, write: (line: string)
   }
   const model = simModelFromInstances(result.instances, descriptionsOf(result.models));
   if (model.devices.length === 0) {
-    write(`kedge sim modbus: no Modbus Device in ${opts.model.join(', ')} (a Device with protocolName modbus and its DeviceModel are needed)`);
+    write(
+      `kedge sim modbus: no Modbus Device in ${opts.model.join(', ')} (a Device with protocolName modbus and its DeviceModel are needed)`,
+    );
     return 1;
   }
   const sim = new ModbusSim({ points: model.points, seed: opts.seed });
   sim.setFaults(faultsOf(opts));
   for (const d of model.devices) write(`unit ${d.unit}: ${d.id} (${d.points} points)`);
   try {
-    if (opts.tcp !== undefined) write(`listening on modbus tcp ${address(await sim.listenTcp({ host: opts.host, port: opts.tcp }))}`);
-    if (opts.rtuOverTcp !== undefined) write(`listening on rtu-over-tcp ${address(await sim.listenTcp({ host: opts.host, port: opts.rtuOverTcp, framing: 'rtu' }))}`);
+    if (opts.tcp !== undefined)
+      write(`listening on modbus tcp ${address(await sim.listenTcp({ host: opts.host, port: opts.tcp }))}`);
+    if (opts.rtuOverTcp !== undefined)
+      write(
+        `listening on rtu-over-tcp ${address(await sim.listenTcp({ host: opts.host, port: opts.rtuOverTcp, framing: 'rtu' }))}`,
+      );
     if (opts.rtu !== undefined) {
       await sim.openSerial(opts.rtu, { baudRate: opts.baud });
       write(`listening on modbus rtu ${opts.rtu} at ${opts.baud} baud`);
@@ -98,7 +119,11 @@ export async function runSimModbus(opts: SimModbusOptions, write: (line: string)
   await stopOnSignal(sim, createLogger({ level: 'warn', name: 'kedge-sim' }));
   write('requests (unit: function code = count):');
   for (const [unit, byFc] of Object.entries(sim.counts())) {
-    write(`  unit ${unit}: ${Object.entries(byFc).map(([fc, n]) => `FC${fc}=${n}`).join(' ')}`);
+    write(
+      `  unit ${unit}: ${Object.entries(byFc)
+        .map(([fc, n]) => `FC${fc}=${n}`)
+        .join(' ')}`,
+    );
   }
   return 0;
 }

@@ -33,7 +33,10 @@ export function registerSimOpcua(sim: Command): void {
   sim
     .command('opcua')
     .description('Run an OPC UA server simulating the modeled devices (values change, ReadWrite variables writable)')
-    .option('-m, --model <files...>', 'DeviceModel + Device YAML files or folders (devices with protocolName opcua are served)')
+    .option(
+      '-m, --model <files...>',
+      'DeviceModel + Device YAML files or folders (devices with protocolName opcua are served)',
+    )
     .option('-p, --port <n>', 'TCP port (0 picks a free one)', intArg, 4840)
     .option('--host <address>', 'address to bind', '127.0.0.1')
     .option('--interval <ms>', 'how often ReadOnly values change', intArg, 1000)
@@ -41,11 +44,12 @@ export function registerSimOpcua(sim: Command): void {
     .option('--pki <dir>', 'certificate folder (default: a temporary one)')
     .option('--generate <n>', 'also serve n Double variables ns=1;s=gen.<i> (load testing)', intArg)
     .option('--generate-interval <ms>', 'change interval of the generated variables', intArg, 100)
-    .option('--no-subscriptions', 'refuse CreateSubscription (to try a client\'s polling fallback)')
+    .option('--no-subscriptions', "refuse CreateSubscription (to try a client's polling fallback)")
     .addHelpText('after', HELP)
     .action(
       runAction('sim opcua', async (opts: SimOpcuaOptions & { subscriptions: boolean }) => {
-        if (!opts.model?.length && opts.generate === undefined) throw new InvalidArgumentError('give --model <files...> and/or --generate <n>');
+        if (!opts.model?.length && opts.generate === undefined)
+          throw new InvalidArgumentError('give --model <files...> and/or --generate <n>');
         // Model errors first: load-model.js is light, node-opcua (seconds to load) only after.
         const { loadOpcuaInstances } = await import('../../../mappers/opcua/sim/load-model.js');
         const instances = opts.model?.length ? await loadOpcuaInstances(opts.model) : [];
@@ -63,9 +67,16 @@ export function registerSimOpcua(sim: Command): void {
           users: opts.user.map(parseUser),
           refuseSubscriptions: !opts.subscriptions,
           ...(opts.pki !== undefined ? { pkiDir: opts.pki } : {}),
-          ...(opts.generate !== undefined ? { generated: { count: opts.generate, intervalMs: opts.generateInterval } } : {}),
+          ...(opts.generate !== undefined
+            ? { generated: { count: opts.generate, intervalMs: opts.generateInterval } }
+            : {}),
         });
-        process.stdout.write(`OPC UA simulator at ${sim.endpointUrl}\n${sim.nodeIds().map((n) => `  ${n}`).join('\n')}\n`);
+        process.stdout.write(
+          `OPC UA simulator at ${sim.endpointUrl}\n${sim
+            .nodeIds()
+            .map((n) => `  ${n}`)
+            .join('\n')}\n`,
+        );
         await stopOnSignal(sim, logger);
       }),
     );

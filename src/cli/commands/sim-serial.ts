@@ -28,12 +28,12 @@ export interface SimSerialOptions {
   seed: number;
 }
 
-
-
 export function registerSimSerial(sim: Command): void {
   sim
     .command('serial')
-    .description('Simulate the serial devices (NMEA GPS, line-protocol sensors) of Device/DeviceModel YAML on a serial line')
+    .description(
+      'Simulate the serial devices (NMEA GPS, line-protocol sensors) of Device/DeviceModel YAML on a serial line',
+    )
     .requiredOption('-m, --model <paths...>', 'Device/DeviceModel YAML files or folders')
     .option('--path <tty>', 'serial device to open (e.g. one end of a socat pty pair)')
     .option('--port <tty>', 'same as --path')
@@ -42,7 +42,11 @@ export function registerSimSerial(sim: Command): void {
     .option('--garbage-rate <r>', 'probability 0..1 that a garbage line precedes a frame', rate)
     .option('--seed <n>', 'seed for faults (a run replays exactly)', integer(0, 2 ** 31), 1)
     .addHelpText('after', HELP)
-    .action(runAction('sim serial', (opts: SimSerialOptions) => runSimSerial(opts, (line) => process.stdout.write(`${line}\n`))));
+    .action(
+      runAction('sim serial', (opts: SimSerialOptions) =>
+        runSimSerial(opts, (line) => process.stdout.write(`${line}\n`)),
+      ),
+    );
 }
 
 /** Serves until SIGINT/SIGTERM, prints counts; returns the exit code. */
@@ -58,11 +62,19 @@ export async function runSimSerial(opts: SimSerialOptions, write: (line: string)
     ...(opts.badChecksumRate !== undefined ? { badChecksumRate: opts.badChecksumRate } : {}),
     ...(opts.garbageRate !== undefined ? { garbageRate: opts.garbageRate } : {}),
   };
-  const sim = await startSerialSim({ path, modelFiles: opts.model, intervalMs: opts.intervalMs, faults, seed: opts.seed });
+  const sim = await startSerialSim({
+    path,
+    modelFiles: opts.model,
+    intervalMs: opts.intervalMs,
+    faults,
+    seed: opts.seed,
+  });
   for (const d of sim.devices) write(`${d.id}: ${d.kind === 'gps' ? 'NMEA GPS' : 'line device'} (${d.mode})`);
   write(`serial simulator on ${path}`);
   await stopOnSignal(sim, createLogger({ level: 'warn', name: 'kedge-sim' }));
   const s = sim.stats;
-  write(`sent: ${s.sentences} NMEA sentences, ${s.lines} lines, ${s.answers} answers; injected: ${s.badChecksums} bad checksums, ${s.garbage} garbage lines`);
+  write(
+    `sent: ${s.sentences} NMEA sentences, ${s.lines} lines, ${s.answers} answers; injected: ${s.badChecksums} bad checksums, ${s.garbage} garbage lines`,
+  );
   return 0;
 }

@@ -8,7 +8,10 @@ export function registerSim(program: Command, subcommands: Array<(sim: Command) 
   const sim = program
     .command('sim')
     .description('Run simulated devices for testing')
-    .addHelpText('after', '\nEach simulator serves the devices of Device/DeviceModel YAML files, so a model can be tested before the hardware arrives.\n');
+    .addHelpText(
+      'after',
+      '\nEach simulator serves the devices of Device/DeviceModel YAML files, so a model can be tested before the hardware arrives.\n',
+    );
   for (const register of subcommands) register(sim);
   return sim;
 }

@@ -1,7 +1,16 @@
 import type { Command } from 'commander';
 import type { TwinView } from '../../contracts/index.js';
 import { runAction } from '../run-action.js';
-import { ApiClient, checkFormat, clientErrors, parseObjectName, render, resolveTarget, twinTable, type TargetOptions } from '../client/index.js';
+import {
+  ApiClient,
+  checkFormat,
+  clientErrors,
+  parseObjectName,
+  render,
+  resolveTarget,
+  twinTable,
+  type TargetOptions,
+} from '../client/index.js';
 
 const HELP = `
 Sets desired values of a device's properties (the twin's "desired"); the edge writes them to the
@@ -35,11 +44,18 @@ export function registerTwin(program: Command): void {
     .option('--token-file <file>', 'the cloud API token (default $KEDGE_API_TOKEN_FILE)')
     .addHelpText('after', HELP)
     .action(
-      runAction('twin set', (device: string, assignments: string[], opts: TwinSetOptions) => runTwinSet(device, assignments, opts, (s) => process.stdout.write(s))),
+      runAction('twin set', (device: string, assignments: string[], opts: TwinSetOptions) =>
+        runTwinSet(device, assignments, opts, (s) => process.stdout.write(s)),
+      ),
     );
 }
 
-export async function runTwinSet(deviceArg: string, assignments: string[], opts: TwinSetOptions, write: (text: string) => void): Promise<number> {
+export async function runTwinSet(
+  deviceArg: string,
+  assignments: string[],
+  opts: TwinSetOptions,
+  write: (text: string) => void,
+): Promise<number> {
   const { namespace, name } = parseObjectName(deviceArg);
   const properties = parseAssignments(assignments);
   const format = checkFormat(opts.output);
@@ -66,7 +82,8 @@ function waitOption(wait: boolean | string | undefined): number | undefined {
   if (wait === undefined || wait === false) return undefined;
   if (wait === true) return DEFAULT_WAIT_MS;
   const ms = Number(wait);
-  if (!Number.isInteger(ms) || ms < 0) throw clientErrors.create('KEDGE_CLIENT_BAD_ARGUMENT', `--wait ${wait}: give milliseconds, e.g. --wait 5000`);
+  if (!Number.isInteger(ms) || ms < 0)
+    throw clientErrors.create('KEDGE_CLIENT_BAD_ARGUMENT', `--wait ${wait}: give milliseconds, e.g. --wait 5000`);
   return ms;
 }
 
@@ -77,7 +94,8 @@ function unconfirmed(twin: TwinView, props: string[]): string | undefined {
     const t = twin.properties[p];
     if (!t) reasons.push(`${p}: not in the twin`);
     else if (t.failed) reasons.push(`${p} failed: ${t.failed.reason}`);
-    else if (t.pending || t.reported?.value !== t.desired?.value) reasons.push(`${p} not confirmed yet (reported ${t.reported?.value ?? 'nothing'})`);
+    else if (t.pending || t.reported?.value !== t.desired?.value)
+      reasons.push(`${p} not confirmed yet (reported ${t.reported?.value ?? 'nothing'})`);
   }
   return reasons.length > 0 ? reasons.join('; ') : undefined;
 }

@@ -32,7 +32,9 @@ describe('kedge validate', () => {
     writeFileSync(join(dir, 'notes.txt'), 'not yaml, not read');
     const { code, lines } = await run([dir]);
     expect(code).toBe(1);
-    expect(lines[0]).toBe(`${join(dir, 'nested', 'device.yaml')}:7:11: error: spec.deviceModelRef.name: DeviceModel nowhere not found in namespace default among the given files; pass the file that defines it too (kedge validate device.yaml model.yaml)`);
+    expect(lines[0]).toBe(
+      `${join(dir, 'nested', 'device.yaml')}:7:11: error: spec.deviceModelRef.name: DeviceModel nowhere not found in namespace default among the given files; pass the file that defines it too (kedge validate device.yaml model.yaml)`,
+    );
     expect(lines.at(-1)).toBe('1 file, 1 device, 0 models: 1 error, 0 warnings');
   });
 

@@ -25,8 +25,13 @@ describe('cloud HTTP API with a token file', () => {
     expect((await fetch(`${t.api}/healthz`)).status).toBe(200);
     const refused = await fetch(`${t.api}/api/v1/nodes`);
     expect(refused.status).toBe(401);
-    expect(((await refused.json()) as { error: { code: string; hint: string } }).error).toMatchObject({ code: 'KEDGE_API_UNAUTHORIZED', hint: expect.stringContaining('--token-file') });
-    expect((await fetch(`${t.api}/metrics`, { headers: { authorization: 'Bearer nope-nope-nope-nope' } })).status).toBe(401);
+    expect(((await refused.json()) as { error: { code: string; hint: string } }).error).toMatchObject({
+      code: 'KEDGE_API_UNAUTHORIZED',
+      hint: expect.stringContaining('--token-file'),
+    });
+    expect((await fetch(`${t.api}/metrics`, { headers: { authorization: 'Bearer nope-nope-nope-nope' } })).status).toBe(
+      401,
+    );
     expect((await fetch(`${t.api}/api/v1/nodes`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
   });
 
@@ -35,7 +40,10 @@ describe('cloud HTTP API with a token file', () => {
     expect((await withFlag.nodes()).items).toEqual([]);
     const withEnv = new ApiClient(resolveTarget({ server: t.api }, { KEDGE_API_TOKEN_FILE: join(dir, 'token') }));
     expect((await withEnv.devices()).items).toEqual([]);
-    for (const target of [resolveTarget({ server: t.api }, {}), resolveTarget({ server: t.api, tokenFile: join(dir, 'other') }, {})]) {
+    for (const target of [
+      resolveTarget({ server: t.api }, {}),
+      resolveTarget({ server: t.api, tokenFile: join(dir, 'other') }, {}),
+    ]) {
       const err = await new ApiClient(target).nodes().catch((e: unknown) => e);
       expect(isKedgeError(err) && err.code).toBe('KEDGE_API_UNAUTHORIZED');
     }

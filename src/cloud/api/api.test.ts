@@ -10,8 +10,15 @@ type Json = Record<string, any>;
 describe('cloud HTTP API (real HTTP, whole cloud on loopback)', () => {
   let t: Awaited<ReturnType<typeof startTestCloud>>;
   let edge: RawEdge | undefined;
-  const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: Json; text: string }> => {
-    const res = await fetch(`${t.api}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: Json; text: string }> => {
+    const res = await fetch(`${t.api}${path}`, {
+      method,
+      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    });
     const text = await res.text();
     let json: Json = {};
     try {
@@ -72,19 +79,37 @@ describe('cloud HTTP API (real HTTP, whole cloud on loopback)', () => {
     const devices = await call('GET', '/api/v1/devices');
     expect(devices.json.items.map((d: Json) => d.metadata.name)).toEqual(['t1']);
     expect((await call('GET', '/api/v1/devices/default/t1')).json.spec.nodeName).toBe('edge-1');
-    expect((await call('GET', '/api/v1/devicemodels')).json.items.map((m: Json) => m.metadata.name)).toEqual(['thermostat']);
+    expect((await call('GET', '/api/v1/devicemodels')).json.items.map((m: Json) => m.metadata.name)).toEqual([
+      'thermostat',
+    ]);
     const missing = await call('GET', '/api/v1/devices/default/ghost');
     expect(missing.status).toBe(404);
-    expect(missing.json.error).toMatchObject({ code: 'KEDGE_API_NOT_FOUND', message: expect.stringContaining('default/ghost'), hint: expect.any(String) });
+    expect(missing.json.error).toMatchObject({
+      code: 'KEDGE_API_NOT_FOUND',
+      message: expect.stringContaining('default/ghost'),
+      hint: expect.any(String),
+    });
     expect((await call('GET', '/api/v1/nothing')).status).toBe(404);
   });
 
   it('shows nodes from the link, sets desired values, sends them to the edge and waits for the read-back', async () => {
     edge = await RawEdge.connect(t.cloud.ports.hub, 'edge-1');
-    await waitUntil(() => edge!.received.some((m) => m.route.resource === 'node/edge-1/default/device/t1'), 'device sent to the edge');
-    await waitUntil(() => edge!.received.some((m) => m.route.resource === 'node/edge-1/default/mapperset/edge-1'), 'mapper set sent');
+    await waitUntil(
+      () => edge!.received.some((m) => m.route.resource === 'node/edge-1/default/device/t1'),
+      'device sent to the edge',
+    );
+    await waitUntil(
+      () => edge!.received.some((m) => m.route.resource === 'node/edge-1/default/mapperset/edge-1'),
+      'mapper set sent',
+    );
     const nodes = await call('GET', '/api/v1/nodes');
-    expect(nodes.json.items).toEqual([expect.objectContaining({ name: 'edge-1', ready: true, mappers: [expect.objectContaining({ name: 'mapper-modbus', protocols: ['modbus'] })] })]);
+    expect(nodes.json.items).toEqual([
+      expect.objectContaining({
+        name: 'edge-1',
+        ready: true,
+        mappers: [expect.objectContaining({ name: 'mapper-modbus', protocols: ['modbus'] })],
+      }),
+    ]);
 
     const sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${t.cloud.ports.mqtt}`, { protocolVersion: 4 });
     const twins: Json[] = [];
@@ -94,25 +119,43 @@ describe('cloud HTTP API (real HTTP, whole cloud on loopback)', () => {
     await sub.subscribeAsync('kedge/twin/default/t1', { qos: 1 });
     try {
       const put = call('PUT', '/api/v1/twins/default/t1/desired?wait=5000', { properties: { setpoint: '22' } });
-      await waitUntil(() => edge!.received.some((m) => m.route.resource === 'node/edge-1/default/devicetwin/t1'), 'desired sent down');
+      await waitUntil(
+        () => edge!.received.some((m) => m.route.resource === 'node/edge-1/default/devicetwin/t1'),
+        'desired sent down',
+      );
       const down = edge!.received.find((m) => m.route.resource === 'node/edge-1/default/devicetwin/t1')!;
       expect(down.content).toEqual({ desired: { setpoint: '22' } });
       const report = edge!.upload('edge-1', 'default/devicetwin/t1', {
-        properties: { setpoint: { desired: { value: '22', ts: 100, version: 1 }, reported: { value: '22', quality: 'good', ts: 101, version: 2 } } },
+        properties: {
+          setpoint: {
+            desired: { value: '22', ts: 100, version: 1 },
+            reported: { value: '22', quality: 'good', ts: 101, version: 2 },
+          },
+        },
       });
       const res = await put;
       expect(res.status).toBe(200);
-      expect(res.json.properties.setpoint).toEqual({ desired: { value: '22', ts: 100, version: 1 }, reported: { value: '22', quality: 'good', ts: 101, version: 2 }, pending: false });
+      expect(res.json.properties.setpoint).toEqual({
+        desired: { value: '22', ts: 100, version: 1 },
+        reported: { value: '22', quality: 'good', ts: 101, version: 2 },
+        pending: false,
+      });
       await waitUntil(() => edge!.acksFor(report.header.msg_id).length === 1, 'ack of the report');
       await waitUntil(() => twins.length > 0, 'twin on MQTT');
-      expect(twins.at(-1)).toMatchObject({ id: 'default/t1', node: 'edge-1', properties: { setpoint: { reported: { value: '22' } } } });
+      expect(twins.at(-1)).toMatchObject({
+        id: 'default/t1',
+        node: 'edge-1',
+        properties: { setpoint: { reported: { value: '22' } } },
+      });
       const view = await call('GET', '/api/v1/twins/default/t1');
       expect(view.json.properties.setpoint.reported.value).toBe('22');
       const bad = await call('PUT', '/api/v1/twins/default/t1/desired', { properties: { temperature: '1' } });
       expect(bad.status).toBe(400);
       expect(bad.json.error.code).toBe('KEDGE_DEVICECONTROLLER_BAD_DESIRED');
       expect((await call('PUT', '/api/v1/twins/default/t1/desired', { properties: { setpoint: 5 } })).status).toBe(400);
-      expect((await call('PUT', '/api/v1/twins/default/zz/desired', { properties: { setpoint: '5' } })).status).toBe(404);
+      expect((await call('PUT', '/api/v1/twins/default/zz/desired', { properties: { setpoint: '5' } })).status).toBe(
+        404,
+      );
     } finally {
       await sub.endAsync();
     }
@@ -138,7 +181,13 @@ describe('cloud HTTP API (real HTTP, whole cloud on loopback)', () => {
     expect(inUse.status).toBe(409);
     expect(inUse.json.error.message).toContain('default/t1');
     expect((await call('DELETE', '/api/v1/devices/default/t1')).json).toEqual({ deleted: true });
-    await waitUntil(() => edge!.received.some((m) => m.route.operation === 'delete' && m.route.resource === 'node/edge-1/default/device/t1'), 'delete sent to the edge');
+    await waitUntil(
+      () =>
+        edge!.received.some(
+          (m) => m.route.operation === 'delete' && m.route.resource === 'node/edge-1/default/device/t1',
+        ),
+      'delete sent to the edge',
+    );
     expect((await call('DELETE', '/api/v1/devicemodels/default/thermostat')).json).toEqual({ deleted: true });
     expect((await call('DELETE', '/api/v1/devices/default/t1')).status).toBe(404);
   });
@@ -157,10 +206,22 @@ describe('cloud HTTP API (real HTTP, whole cloud on loopback)', () => {
     await sub.subscribeAsync('kedge/telemetry/+/+', { qos: 1 });
     try {
       const readings = [{ property: 'temperature', value: 21.5, unit: 'degC', quality: 'good', ts: 1 }];
-      edge!.send(newMessage({ source: 'edgehub', group: 'hub', operation: 'upload', resource: 'node/edge-1/default/telemetry/t9' }, { readings }, { id: 'tele-1' }));
+      edge!.send(
+        newMessage(
+          { source: 'edgehub', group: 'hub', operation: 'upload', resource: 'node/edge-1/default/telemetry/t9' },
+          { readings },
+          { id: 'tele-1' },
+        ),
+      );
       await waitUntil(() => edge!.acksFor('tele-1').length === 1 && got.length === 1, 'ack and delivery');
       expect(got[0]).toEqual({ namespace: 'default', device: 't9', node: 'edge-1', readings });
-      edge!.send(newMessage({ source: 'edgehub', group: 'hub', operation: 'upload', resource: 'node/edge-1/default/telemetry/t9' }, { readings }, { id: 'tele-1' }));
+      edge!.send(
+        newMessage(
+          { source: 'edgehub', group: 'hub', operation: 'upload', resource: 'node/edge-1/default/telemetry/t9' },
+          { readings },
+          { id: 'tele-1' },
+        ),
+      );
       await waitUntil(() => edge!.acksFor('tele-1').length === 2, 'second ack');
       await new Promise((r) => setTimeout(r, 50));
       expect(got).toHaveLength(1);

@@ -47,8 +47,19 @@ export class CloudApi implements Module {
 
   async start(): Promise<void> {
     const o = this.options;
-    this.requests ??= new Counter({ name: 'kedge_api_requests_total', help: 'HTTP API requests by status', labelNames: ['status'], registers: [o.registry] });
-    const ctx = { bus: o.bus, store: o.store, registry: o.registry, bodyLimitBytes: o.bodyLimitBytes ?? 8 * 1024 * 1024, maxWaitMs: o.maxWaitMs ?? 60_000 };
+    this.requests ??= new Counter({
+      name: 'kedge_api_requests_total',
+      help: 'HTTP API requests by status',
+      labelNames: ['status'],
+      registers: [o.registry],
+    });
+    const ctx = {
+      bus: o.bus,
+      store: o.store,
+      registry: o.registry,
+      bodyLimitBytes: o.bodyLimitBytes ?? 8 * 1024 * 1024,
+      maxWaitMs: o.maxWaitMs ?? 60_000,
+    };
     const token = o.tokenFile === undefined ? undefined : readTokenFile(o.tokenFile);
     const server = createServer((req, res) => {
       this.authorize(req, token)
@@ -57,13 +68,20 @@ export class CloudApi implements Module {
         .catch((err: unknown) => {
           const status = sendError(res, err);
           this.requests!.inc({ status: String(status) });
-          if (status >= 500) this.log.error({ method: req.method, url: req.url, err: errorText(err) }, 'API request failed');
+          if (status >= 500)
+            this.log.error({ method: req.method, url: req.url, err: errorText(err) }, 'API request failed');
           if (status === 413) req.resume();
         });
     });
     const host = o.host ?? '127.0.0.1';
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) => reject(apiErrors.create('KEDGE_API_LISTEN', `HTTP API cannot listen on ${host}:${o.port}: ${err.message}`, { cause: err })));
+      server.once('error', (err) =>
+        reject(
+          apiErrors.create('KEDGE_API_LISTEN', `HTTP API cannot listen on ${host}:${o.port}: ${err.message}`, {
+            cause: err,
+          }),
+        ),
+      );
       server.listen(o.port, host, () => resolve());
     });
     this.server = server;
@@ -73,9 +91,15 @@ export class CloudApi implements Module {
   /** Everything but /healthz needs the token, when there is one (a health probe has none to give). */
   private async authorize(req: IncomingMessage, token: string | undefined): Promise<void> {
     if (token === undefined || req.url === '/healthz' || bearerMatches(req.headers.authorization, token)) return;
-    this.log.warn({ method: req.method, url: req.url, remote: req.socket.remoteAddress, code: 'KEDGE_API_UNAUTHORIZED' }, 'API request without the token refused');
+    this.log.warn(
+      { method: req.method, url: req.url, remote: req.socket.remoteAddress, code: 'KEDGE_API_UNAUTHORIZED' },
+      'API request without the token refused',
+    );
     req.resume();
-    throw apiErrors.create('KEDGE_API_UNAUTHORIZED', `${req.method} ${req.url}: ${req.headers.authorization ? 'wrong token' : 'no token'}`);
+    throw apiErrors.create(
+      'KEDGE_API_UNAUTHORIZED',
+      `${req.method} ${req.url}: ${req.headers.authorization ? 'wrong token' : 'no token'}`,
+    );
   }
 
   async stop(): Promise<void> {

@@ -13,22 +13,35 @@ const MAX_DOCUMENTS = 5000;
  */
 export async function applyDocuments(store: ObjectStore, body: unknown): Promise<ApplyResult> {
   const documents = (body as { documents?: unknown } | null)?.documents;
-  if (!Array.isArray(documents)) throw apiErrors.create('KEDGE_API_BAD_REQUEST', 'body must be { "documents": [ <Device or DeviceModel>, ... ] }');
-  if (documents.length > MAX_DOCUMENTS) throw apiErrors.create('KEDGE_API_BAD_REQUEST', `${documents.length} documents in one request; at most ${MAX_DOCUMENTS}`);
-  const sources: Source[] = documents.map((doc, i) => ({ file: `documents[${i}]`, content: JSON.stringify(doc, null, 2) }));
+  if (!Array.isArray(documents))
+    throw apiErrors.create('KEDGE_API_BAD_REQUEST', 'body must be { "documents": [ <Device or DeviceModel>, ... ] }');
+  if (documents.length > MAX_DOCUMENTS)
+    throw apiErrors.create(
+      'KEDGE_API_BAD_REQUEST',
+      `${documents.length} documents in one request; at most ${MAX_DOCUMENTS}`,
+    );
+  const sources: Source[] = documents.map((doc, i) => ({
+    file: `documents[${i}]`,
+    content: JSON.stringify(doc, null, 2),
+  }));
   const context = await storedModelsNotIn(store, documents);
   const result = await validateSources([...sources, ...context]);
   const own = result.diagnostics.filter((d) => d.file.startsWith('documents['));
   const errors = own.filter((d) => d.severity === 'error');
   if (errors.length > 0) {
-    throw apiErrors.create('KEDGE_API_INVALID', `${errors.length} error(s) in the documents:\n${errors.map(formatDiagnostic).join('\n')}`, {
-      detail: { diagnostics: own.map(formatDiagnostic) },
-    });
+    throw apiErrors.create(
+      'KEDGE_API_INVALID',
+      `${errors.length} error(s) in the documents:\n${errors.map(formatDiagnostic).join('\n')}`,
+      {
+        detail: { diagnostics: own.map(formatDiagnostic) },
+      },
+    );
   }
   const contextNames = new Set(context.map((c) => c.file));
   const models = result.models.filter((m) => !contextNames.has(storeSourceName(m as unknown as StoredObject)));
   const applied: ApplyResult['applied'] = [];
-  for (const obj of [...models, ...result.devices] as unknown as StoredObject[]) applied.push(await applyOne(store, obj));
+  for (const obj of [...models, ...result.devices] as unknown as StoredObject[])
+    applied.push(await applyOne(store, obj));
   return { applied, warnings: own.filter((d) => d.severity === 'warning').map(formatDiagnostic) };
 }
 
@@ -58,7 +71,9 @@ async function storedModelsNotIn(store: ObjectStore, documents: unknown[]): Prom
   for (const d of documents) {
     const doc = d as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } } | null;
     if (doc?.kind === 'DeviceModel' && typeof doc.metadata?.name === 'string') {
-      given.add(`${typeof doc.metadata.namespace === 'string' ? doc.metadata.namespace : 'default'}/${doc.metadata.name}`);
+      given.add(
+        `${typeof doc.metadata.namespace === 'string' ? doc.metadata.namespace : 'default'}/${doc.metadata.name}`,
+      );
     }
   }
   const { items } = await store.list('DeviceModel');

@@ -5,12 +5,17 @@ import { apiErrors, statusFor } from './errors.js';
 /** Reads a JSON body up to `limit` bytes; an empty body is `{}`. */
 export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) throw apiErrors.create('KEDGE_API_BODY_TOO_LARGE', `request body of ${declared} bytes is above the limit of ${limit} bytes`);
+  if (declared > limit)
+    throw apiErrors.create(
+      'KEDGE_API_BODY_TOO_LARGE',
+      `request body of ${declared} bytes is above the limit of ${limit} bytes`,
+    );
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw apiErrors.create('KEDGE_API_BODY_TOO_LARGE', `request body is above the limit of ${limit} bytes`);
+    if (size > limit)
+      throw apiErrors.create('KEDGE_API_BODY_TOO_LARGE', `request body is above the limit of ${limit} bytes`);
     chunks.push(chunk as Buffer);
   }
   if (size === 0) return {};
@@ -23,7 +28,9 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text);
+  res
+    .writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) })
+    .end(text);
 }
 
 export function sendText(res: ServerResponse, status: number, text: string, type = 'text/plain; charset=utf-8'): void {
@@ -34,7 +41,11 @@ export function sendText(res: ServerResponse, status: number, text: string, type
 export function sendError(res: ServerResponse, err: unknown): number {
   const e = isKedgeError(err) ? err : toKedgeError(err, 'KEDGE_API_INTERNAL');
   const status = statusFor(e.code);
-  const body: Record<string, unknown> = { code: e.code, message: e.message, hint: e.hint ?? apiErrors.hints.KEDGE_API_INTERNAL };
+  const body: Record<string, unknown> = {
+    code: e.code,
+    message: e.message,
+    hint: e.hint ?? apiErrors.hints.KEDGE_API_INTERNAL,
+  };
   if (e.detail) body.detail = e.detail;
   if (!res.headersSent) sendJson(res, status, { error: body });
   else res.end();

@@ -16,7 +16,13 @@ export interface RouteContext {
   maxWaitMs: number;
 }
 
-type Handler = (ctx: RouteContext, req: IncomingMessage, res: ServerResponse, params: string[], query: URLSearchParams) => Promise<void>;
+type Handler = (
+  ctx: RouteContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  params: string[],
+  query: URLSearchParams,
+) => Promise<void>;
 
 const NAME = '([a-z0-9]([-a-z0-9.]*[a-z0-9])?)';
 const routes: Array<{ method: string; pattern: RegExp; handler: Handler }> = [];
@@ -25,8 +31,12 @@ const route = (method: string, path: string, handler: Handler) =>
 
 route('GET', '/healthz', async (_c, _q, res) => sendText(res, 200, 'ok'));
 route('GET', '/metrics', async (c, _q, res) => sendText(res, 200, await c.registry.metrics(), c.registry.contentType));
-route('POST', '/api/v1/apply', async (c, req, res) => sendJson(res, 200, await applyDocuments(c.store, await readJson(req, c.bodyLimitBytes))));
-route('GET', '/api/v1/nodes', async (c, _q, res) => sendJson(res, 200, { items: await c.bus.request('nodes.list', {}) }));
+route('POST', '/api/v1/apply', async (c, req, res) =>
+  sendJson(res, 200, await applyDocuments(c.store, await readJson(req, c.bodyLimitBytes))),
+);
+route('GET', '/api/v1/nodes', async (c, _q, res) =>
+  sendJson(res, 200, { items: await c.bus.request('nodes.list', {}) }),
+);
 route('POST', '/api/v1/nodes/:name/services', async (c, req, res, p) => {
   const call = parseServiceCall(p[0]!, await readJson(req, c.bodyLimitBytes), c.maxWaitMs);
   try {
@@ -36,8 +46,12 @@ route('POST', '/api/v1/nodes/:name/services', async (c, req, res, p) => {
     if (!sendCallError(res, err)) throw err;
   }
 });
-route('GET', '/api/v1/devices', async (c, _q, res) => sendJson(res, 200, { items: (await c.store.list('Device')).items }));
-route('GET', '/api/v1/devicemodels', async (c, _q, res) => sendJson(res, 200, { items: (await c.store.list('DeviceModel')).items }));
+route('GET', '/api/v1/devices', async (c, _q, res) =>
+  sendJson(res, 200, { items: (await c.store.list('Device')).items }),
+);
+route('GET', '/api/v1/devicemodels', async (c, _q, res) =>
+  sendJson(res, 200, { items: (await c.store.list('DeviceModel')).items }),
+);
 route('GET', '/api/v1/devices/:ns/:name', async (c, _q, res, p) => {
   const device = await c.store.get('Device', p[0]!, p[2]!);
   if (!device) throw apiErrors.create('KEDGE_API_NOT_FOUND', `Device ${p[0]}/${p[2]} does not exist`);
@@ -51,11 +65,23 @@ route('GET', '/api/v1/twins/:ns/:name', async (c, _q, res, p) => {
 route('PUT', '/api/v1/twins/:ns/:name/desired', async (c, req, res, p, q) => {
   const body = (await readJson(req, c.bodyLimitBytes)) as { properties?: unknown } | null;
   const props = body?.properties;
-  if (!props || typeof props !== 'object' || Array.isArray(props) || Object.values(props).some((v) => typeof v !== 'string')) {
-    throw apiErrors.create('KEDGE_API_BAD_REQUEST', 'body must be { "properties": { "<property>": "<value as string>" } }');
+  if (
+    !props ||
+    typeof props !== 'object' ||
+    Array.isArray(props) ||
+    Object.values(props).some((v) => typeof v !== 'string')
+  ) {
+    throw apiErrors.create(
+      'KEDGE_API_BAD_REQUEST',
+      'body must be { "properties": { "<property>": "<value as string>" } }',
+    );
   }
   const waitMs = parseWait(q.get('wait'), c.maxWaitMs);
-  const twin = await c.bus.request('twin.setDesired', { namespace: p[0]!, name: p[2]!, properties: props as Record<string, string>, waitMs }, waitMs + 10_000);
+  const twin = await c.bus.request(
+    'twin.setDesired',
+    { namespace: p[0]!, name: p[2]!, properties: props as Record<string, string>, waitMs },
+    waitMs + 10_000,
+  );
   sendJson(res, 200, twin);
 });
 route('DELETE', '/api/v1/devices/:ns/:name', async (c, _q, res, p) => {
@@ -68,7 +94,10 @@ route('DELETE', '/api/v1/devicemodels/:ns/:name', async (c, _q, res, p) => {
     (d) => (d.spec as { deviceModelRef?: { name?: string } } | undefined)?.deviceModelRef?.name === p[2],
   );
   if (users.length > 0) {
-    throw apiErrors.create('KEDGE_API_IN_USE', `DeviceModel ${p[0]}/${p[2]} is used by ${users.map((d) => `${p[0]}/${d.metadata.name}`).join(', ')}`);
+    throw apiErrors.create(
+      'KEDGE_API_IN_USE',
+      `DeviceModel ${p[0]}/${p[2]} is used by ${users.map((d) => `${p[0]}/${d.metadata.name}`).join(', ')}`,
+    );
   }
   const gone = await c.store.delete('DeviceModel', p[0]!, p[2]!);
   if (!gone) throw apiErrors.create('KEDGE_API_NOT_FOUND', `DeviceModel ${p[0]}/${p[2]} does not exist`);
@@ -79,7 +108,11 @@ route('DELETE', '/api/v1/devicemodels/:ns/:name', async (c, _q, res, p) => {
 function parseWait(raw: string | null, max: number): number {
   if (raw === null || raw === '') return 0;
   const m = /^(\d+)(ms|s)?$/.exec(raw);
-  if (!m) throw apiErrors.create('KEDGE_API_BAD_REQUEST', `wait=${raw}: expected milliseconds (e.g. wait=5000) or seconds (wait=5s)`);
+  if (!m)
+    throw apiErrors.create(
+      'KEDGE_API_BAD_REQUEST',
+      `wait=${raw}: expected milliseconds (e.g. wait=5000) or seconds (wait=5s)`,
+    );
   const ms = Number(m[1]) * (m[2] === 's' ? 1000 : 1);
   return Math.min(ms, max);
 }

@@ -21,7 +21,11 @@ describe('cloud API: ServiceBus calls', () => {
   });
 
   const post = async (node: string, body: unknown) => {
-    const res = await fetch(`${t.api}/api/v1/nodes/${node}/services`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const res = await fetch(`${t.api}/api/v1/nodes/${node}/services`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json' },
+    });
     return { status: res.status, json: (await res.json()) as Json };
   };
   const callsSeen = () => edge.received.filter((m) => m.route.group === 'user');
@@ -31,10 +35,24 @@ describe('cloud API: ServiceBus calls', () => {
   };
   const reply = (to: Message, result: ServiceCallResultContent) => edge.send(buildResponse(to, 'servicebus', result));
 
-  it('passes the call to the node and answers 200 with the target\'s status, headers and body', async () => {
-    const pending = post('edge-1', { method: 'put', target: '127.0.0.1:8080', path: '/cfg', headers: { 'content-type': 'text/plain' }, body: Buffer.from('v=1').toString('base64'), timeoutMs: 3000 });
+  it("passes the call to the node and answers 200 with the target's status, headers and body", async () => {
+    const pending = post('edge-1', {
+      method: 'put',
+      target: '127.0.0.1:8080',
+      path: '/cfg',
+      headers: { 'content-type': 'text/plain' },
+      body: Buffer.from('v=1').toString('base64'),
+      timeoutMs: 3000,
+    });
     const call = await nextCall(1);
-    expect(call.content).toEqual({ method: 'PUT', target: '127.0.0.1:8080', path: '/cfg', headers: { 'content-type': 'text/plain' }, body: 'dj0x', timeoutMs: 3000 } satisfies ServiceCallContent);
+    expect(call.content).toEqual({
+      method: 'PUT',
+      target: '127.0.0.1:8080',
+      path: '/cfg',
+      headers: { 'content-type': 'text/plain' },
+      body: 'dj0x',
+      timeoutMs: 3000,
+    } satisfies ServiceCallContent);
     reply(call, { status: 201, headers: { 'x-a': 'b' }, body: Buffer.from('done').toString('base64') });
     const res = await pending;
     expect(res.status).toBe(200);
@@ -43,10 +61,23 @@ describe('cloud API: ServiceBus calls', () => {
 
   it("answers the edge's refusal with its status, code and reason (403 for the allow-list)", async () => {
     const pending = post('edge-1', { method: 'GET', target: '10.9.9.9:80', path: '/' });
-    reply(await nextCall(2), { status: 403, headers: {}, body: '', error: { code: 'KEDGE_SERVICEBUS_FORBIDDEN', message: 'target 10.9.9.9:80 is not in the allow-list', hint: 'Add the target' } });
+    reply(await nextCall(2), {
+      status: 403,
+      headers: {},
+      body: '',
+      error: {
+        code: 'KEDGE_SERVICEBUS_FORBIDDEN',
+        message: 'target 10.9.9.9:80 is not in the allow-list',
+        hint: 'Add the target',
+      },
+    });
     const res = await pending;
     expect(res.status).toBe(403);
-    expect(res.json.error).toMatchObject({ code: 'KEDGE_SERVICEBUS_FORBIDDEN', message: 'node edge-1: target 10.9.9.9:80 is not in the allow-list', hint: 'Add the target' });
+    expect(res.json.error).toMatchObject({
+      code: 'KEDGE_SERVICEBUS_FORBIDDEN',
+      message: 'node edge-1: target 10.9.9.9:80 is not in the allow-list',
+      hint: 'Add the target',
+    });
   });
 
   it('answers 504 when the node does not answer within timeoutMs', async () => {
@@ -58,7 +89,11 @@ describe('cloud API: ServiceBus calls', () => {
   it('answers 503 at once for a node that is not connected', async () => {
     const res = await post('edge-2', { method: 'GET', target: '127.0.0.1:80', path: '/' });
     expect(res.status).toBe(503);
-    expect(res.json.error).toMatchObject({ code: 'KEDGE_CLOUDHUB_NOT_CONNECTED', message: expect.stringContaining('edge-2'), hint: expect.any(String) });
+    expect(res.json.error).toMatchObject({
+      code: 'KEDGE_CLOUDHUB_NOT_CONNECTED',
+      message: expect.stringContaining('edge-2'),
+      hint: expect.any(String),
+    });
   });
 
   it.each([

@@ -25,7 +25,17 @@ describe('CloudHub', () => {
   const edges = new RawEdges();
 
   const makeHub = () =>
-    new CloudHub({ bus, linkState, logger: silentLogger(), registry: createMetricsRegistry(), clock, host: '127.0.0.1', port: 0, maxPayloadBytes: 64 * 1024, keepaliveTimeoutMs: 30_000 });
+    new CloudHub({
+      bus,
+      linkState,
+      logger: silentLogger(),
+      registry: createMetricsRegistry(),
+      clock,
+      host: '127.0.0.1',
+      port: 0,
+      maxPayloadBytes: 64 * 1024,
+      keepaliveTimeoutMs: 30_000,
+    });
 
   beforeEach(async () => {
     store = new SqliteObjectStore({ file: ':memory:' });
@@ -143,7 +153,10 @@ describe('CloudHub', () => {
     const edge = await connect('edge-1');
     const msg = edge.upload('edge-1', 'default/pod/nginx', {});
     await waitUntil(() => edge.acksFor(msg.header.msg_id).length === 1, 'refusal');
-    expect(edge.acksFor(msg.header.msg_id)[0]!.content).toMatchObject({ ok: false, reason: expect.stringContaining('pod') });
+    expect(edge.acksFor(msg.header.msg_id)[0]!.content).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('pod'),
+    });
     const other = edge.upload('other-node', 'default/telemetry/t', {});
     await waitUntil(() => edge.acksFor(other.header.msg_id).length === 1, 'refusal for another node');
     expect(edge.acksFor(other.header.msg_id)[0]!.content).toMatchObject({ ok: false });
@@ -165,7 +178,8 @@ describe('CloudHub', () => {
   it('keeps per-device order: messages of one device are handled in arrival order', async () => {
     const edge = await connect('edge-1');
     const ids = Array.from({ length: 50 }, (_, i) => `o${i}`);
-    for (const id of ids) edge.upload('edge-1', `default/${Number(id.slice(1)) % 2 ? 'telemetry' : 'devicetwin'}/d1`, {}, id);
+    for (const id of ids)
+      edge.upload('edge-1', `default/${Number(id.slice(1)) % 2 ? 'telemetry' : 'devicetwin'}/d1`, {}, id);
     await waitUntil(() => handled.length === 50, 'all handled');
     expect(handled.map((h) => h.message.header.msg_id)).toEqual(ids);
   });
@@ -189,7 +203,16 @@ describe('CloudHub', () => {
       key,
       token,
       remove,
-      message: newMessage({ source: 'devicecontroller', group: 'resource', operation: remove ? 'delete' : 'update', resource: `node/edge-1/default/${key}` }, { token }, { resourceVersion: token }),
+      message: newMessage(
+        {
+          source: 'devicecontroller',
+          group: 'resource',
+          operation: remove ? 'delete' : 'update',
+          resource: `node/edge-1/default/${key}`,
+        },
+        { token },
+        { resourceVersion: token },
+      ),
     });
 
     it('sends only the newest version of an object pending while the node was away, and records the ack', async () => {
@@ -200,9 +223,19 @@ describe('CloudHub', () => {
       const edge = await connect('edge-1');
       await waitUntil(() => edge.received.length === 2, 'two objects');
       expect(edge.received.map((m) => (m.content as { token: string }).token).sort()).toEqual(['3', '4']);
-      for (const m of edge.received) edge.send(newMessage({ source: 'metamanager', group: 'meta', operation: 'response', resource: m.route.resource! }, { ok: true }, { parentId: m.header.msg_id }));
+      for (const m of edge.received)
+        edge.send(
+          newMessage(
+            { source: 'metamanager', group: 'meta', operation: 'response', resource: m.route.resource! },
+            { ok: true },
+            { parentId: m.header.msg_id },
+          ),
+        );
       await waitUntil(() => linkState.ackedObjects('edge-1').size === 2, 'ObjectSync');
-      expect(Object.fromEntries(linkState.ackedObjects('edge-1'))).toEqual({ 'device/default/a': '4', 'device/default/b': '3' });
+      expect(Object.fromEntries(linkState.ackedObjects('edge-1'))).toEqual({
+        'device/default/a': '4',
+        'device/default/b': '3',
+      });
     });
 
     it('resends what was not acknowledged after a reconnect, newest version only', async () => {
@@ -215,9 +248,19 @@ describe('CloudHub', () => {
       bus.publish('link.send', item('device/default/gone', '7', true));
       edge = await connect('edge-1');
       await waitUntil(() => edge.received.length === 2, 'resend');
-      expect(edge.received.map((m) => `${m.route.operation} ${(m.content as { token: string }).token}`)).toEqual(['update 6', 'delete 7']);
+      expect(edge.received.map((m) => `${m.route.operation} ${(m.content as { token: string }).token}`)).toEqual([
+        'update 6',
+        'delete 7',
+      ]);
       linkState.setAcked('edge-1', 'device/default/gone', '1');
-      for (const m of edge.received) edge.send(newMessage({ source: 'metamanager', group: 'meta', operation: 'response', resource: m.route.resource! }, { ok: true }, { parentId: m.header.msg_id }));
+      for (const m of edge.received)
+        edge.send(
+          newMessage(
+            { source: 'metamanager', group: 'meta', operation: 'response', resource: m.route.resource! },
+            { ok: true },
+            { parentId: m.header.msg_id },
+          ),
+        );
       await waitUntil(() => linkState.ackedObjects('edge-1').get('device/default/a') === '6', 'ack of 6');
       await waitUntil(() => !linkState.ackedObjects('edge-1').has('device/default/gone'), 'delete recorded');
       edge.close();
@@ -233,7 +276,13 @@ describe('CloudHub', () => {
       bus.publish('link.send', item('device/default/a', '2'));
       await waitUntil(() => edge.received.length === 2, 'both sent');
       const first = edge.received[0]!;
-      edge.send(newMessage({ source: 'metamanager', group: 'meta', operation: 'response', resource: first.route.resource! }, { ok: true }, { parentId: first.header.msg_id }));
+      edge.send(
+        newMessage(
+          { source: 'metamanager', group: 'meta', operation: 'response', resource: first.route.resource! },
+          { ok: true },
+          { parentId: first.header.msg_id },
+        ),
+      );
       await new Promise((r) => setTimeout(r, 30));
       expect(linkState.ackedObjects('edge-1').size).toBe(0);
       edge.close();
@@ -252,16 +301,28 @@ describe('CloudHub with a token file', () => {
     const registry = createMetricsRegistry();
     const token = 'f00dfeedf00dfeedf00dfeed';
     await writeFile(join(dir, 'token'), `${token}\n`);
-    const hub = new CloudHub({ bus: new Bus({ logger: silentLogger() }), linkState: new SqliteLinkState(store.database), logger: silentLogger(), registry, host: '127.0.0.1', port: 0, tokenFile: join(dir, 'token') });
+    const hub = new CloudHub({
+      bus: new Bus({ logger: silentLogger() }),
+      linkState: new SqliteLinkState(store.database),
+      logger: silentLogger(),
+      registry,
+      host: '127.0.0.1',
+      port: 0,
+      tokenFile: join(dir, 'token'),
+    });
     await hub.start();
     try {
       await expect(RawEdge.connect(hub.port, 'edge-1')).rejects.toThrow(/Unexpected server response: 401/);
-      await expect(RawEdge.connect(hub.port, 'edge-1', 'kedge', { authorization: 'Bearer not-the-token-at-all' })).rejects.toThrow(/401/);
+      await expect(
+        RawEdge.connect(hub.port, 'edge-1', 'kedge', { authorization: 'Bearer not-the-token-at-all' }),
+      ).rejects.toThrow(/401/);
       expect(hub.connectedNodes).toEqual([]);
       const edge = await RawEdge.connect(hub.port, 'edge-1', 'kedge', { authorization: `Bearer ${token}` });
       await waitUntil(() => hub.connectedNodes.includes('edge-1'), 'edge-1 connected');
       edge.close();
-      expect(await registry.getSingleMetricAsString('kedge_cloudhub_unauthorized_total')).toMatch(/kedge_cloudhub_unauthorized_total 2/);
+      expect(await registry.getSingleMetricAsString('kedge_cloudhub_unauthorized_total')).toMatch(
+        /kedge_cloudhub_unauthorized_total 2/,
+      );
     } finally {
       await hub.stop();
       await store.close();
@@ -271,7 +332,15 @@ describe('CloudHub with a token file', () => {
 
   it('does not start with a token file it cannot use', async () => {
     const store = new SqliteObjectStore({ file: ':memory:' });
-    const hub = new CloudHub({ bus: new Bus({ logger: silentLogger() }), linkState: new SqliteLinkState(store.database), logger: silentLogger(), registry: createMetricsRegistry(), host: '127.0.0.1', port: 0, tokenFile: '/nonexistent/kedge-token' });
+    const hub = new CloudHub({
+      bus: new Bus({ logger: silentLogger() }),
+      linkState: new SqliteLinkState(store.database),
+      logger: silentLogger(),
+      registry: createMetricsRegistry(),
+      host: '127.0.0.1',
+      port: 0,
+      tokenFile: '/nonexistent/kedge-token',
+    });
     await expect(hub.start()).rejects.toMatchObject({ code: 'KEDGE_TOKEN_FILE' });
     await hub.stop();
     await store.close();

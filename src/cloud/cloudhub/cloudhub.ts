@@ -17,7 +17,14 @@ import {
 import type { Bus } from '../../core/bus/index.js';
 import { systemClock, type Clock, type Timer } from '../../core/clock/index.js';
 import { errorText } from '../../core/errors/index.js';
-import { buildResponse, Operation, parseMessage, parseResource, serializeMessage, type Message } from '../../core/message/index.js';
+import {
+  buildResponse,
+  Operation,
+  parseMessage,
+  parseResource,
+  serializeMessage,
+  type Message,
+} from '../../core/message/index.js';
 import type { Module } from '../../core/module/index.js';
 import { bearerMatches, readTokenFile } from '../../core/token/index.js';
 import type { LinkStateStore } from '../store/index.js';
@@ -72,7 +79,13 @@ interface Connection {
   closed: boolean;
 }
 
-type UpstreamRequest = 'upstream.telemetry' | 'upstream.telemetrybatch' | 'upstream.telemetrycolumns' | 'upstream.devicetwin' | 'upstream.devicestate' | 'upstream.mapperstatus';
+type UpstreamRequest =
+  | 'upstream.telemetry'
+  | 'upstream.telemetrybatch'
+  | 'upstream.telemetrycolumns'
+  | 'upstream.devicetwin'
+  | 'upstream.devicestate'
+  | 'upstream.mapperstatus';
 const UPSTREAM = new Map<string, UpstreamRequest>([
   ['telemetry', 'upstream.telemetry'],
   ['telemetrybatch', 'upstream.telemetrybatch'],
@@ -84,7 +97,14 @@ const UPSTREAM = new Map<string, UpstreamRequest>([
 const KNOWN_OPS = new Set<string>(Object.values(Operation));
 /** The longest timer Node allows (about 24.8 days): in effect no limit. */
 const NO_LIMIT_MS = 2_147_483_647;
-export const CLOSE = { invalid: 1007, tooBig: 1009, internal: 1011, replaced: 4000, keepalive: 4001, stopping: 1001 } as const;
+export const CLOSE = {
+  invalid: 1007,
+  tooBig: 1009,
+  internal: 1011,
+  replaced: 4000,
+  keepalive: 4001,
+  stopping: 1001,
+} as const;
 
 /**
  * The cloud end of the link (docs/link.md): one WebSocket per edge node, acknowledgements after
@@ -141,21 +161,45 @@ export class CloudHub implements Module {
     this.token = o.tokenFile === undefined ? undefined : readTokenFile(o.tokenFile);
     this.queues = new DownstreamQueues(o.linkState);
     this.dedupe = new DedupeWindow(o.linkState, o.dedupeWindow ?? 2048);
-    this.metrics ??= cloudhubMetrics(o.registry, () => this.queues?.pendingCount() ?? 0, () => this.conns.size, () => this.calls?.count() ?? 0);
+    this.metrics ??= cloudhubMetrics(
+      o.registry,
+      () => this.queues?.pendingCount() ?? 0,
+      () => this.conns.size,
+      () => this.calls?.count() ?? 0,
+    );
     const metrics = this.metrics;
-    this.calls = new PendingCalls(this.clock, o.maxPendingCallsPerNode ?? 64, (outcome) => metrics.serviceCalls.inc({ outcome }));
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayloadBytes ?? 4 * 1024 * 1024, perMessageDeflate: false });
+    this.calls = new PendingCalls(this.clock, o.maxPendingCallsPerNode ?? 64, (outcome) =>
+      metrics.serviceCalls.inc({ outcome }),
+    );
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: o.maxPayloadBytes ?? 4 * 1024 * 1024,
+      perMessageDeflate: false,
+    });
     this.server = createServer((_req, res) => {
-      res.writeHead(426, { 'content-type': 'text/plain' }).end('kedge CloudHub: connect with a WebSocket to /<project>/<node>/events\n');
+      res
+        .writeHead(426, { 'content-type': 'text/plain' })
+        .end('kedge CloudHub: connect with a WebSocket to /<project>/<node>/events\n');
     });
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     await listen(this.server, o.port, o.host ?? '0.0.0.0');
     this.unsubscribe = o.bus.subscribe('link.send', { name: this.name, group: this.group }, (item) => this.send(item));
-    this.unserve = o.bus.serve('servicebus.call', { name: this.name, group: this.group }, (req) => this.serviceCall(req));
+    this.unserve = o.bus.serve('servicebus.call', { name: this.name, group: this.group }, (req) =>
+      this.serviceCall(req),
+    );
     const timeout = o.keepaliveTimeoutMs ?? 30_000;
-    this.sweepTimer = this.clock.setInterval(() => this.sweep(timeout), Math.max(10, Math.min(1000, Math.floor(timeout / 4))));
-    this.log.info({ port: this.port, host: o.host ?? '0.0.0.0', token: this.token !== undefined }, 'CloudHub listening');
-    if (!this.token) this.log.warn('CloudHub accepts edge nodes without a token: any client that reaches the port may connect as any node (kedge cloud --token-file)');
+    this.sweepTimer = this.clock.setInterval(
+      () => this.sweep(timeout),
+      Math.max(10, Math.min(1000, Math.floor(timeout / 4))),
+    );
+    this.log.info(
+      { port: this.port, host: o.host ?? '0.0.0.0', token: this.token !== undefined },
+      'CloudHub listening',
+    );
+    if (!this.token)
+      this.log.warn(
+        'CloudHub accepts edge nodes without a token: any client that reaches the port may connect as any node (kedge cloud --token-file)',
+      );
   }
 
   async stop(): Promise<void> {
@@ -182,13 +226,19 @@ export class CloudHub implements Module {
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = parseHubPath(req.url);
     if (!path || !this.wss) {
-      this.log.warn({ url: req.url, code: 'KEDGE_CLOUDHUB_BAD_PATH', remote: req.socket.remoteAddress }, 'refused a connection to an unknown path');
+      this.log.warn(
+        { url: req.url, code: 'KEDGE_CLOUDHUB_BAD_PATH', remote: req.socket.remoteAddress },
+        'refused a connection to an unknown path',
+      );
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
     if (this.token !== undefined && !bearerMatches(req.headers.authorization, this.token)) {
       this.metrics!.unauthorized.inc();
-      this.log.warn({ node: path.node, code: 'KEDGE_CLOUDHUB_UNAUTHORIZED', remote: req.socket.remoteAddress }, `refused node ${path.node}: ${req.headers.authorization ? 'wrong token' : 'no token'}`);
+      this.log.warn(
+        { node: path.node, code: 'KEDGE_CLOUDHUB_UNAUTHORIZED', remote: req.socket.remoteAddress },
+        `refused node ${path.node}: ${req.headers.authorization ? 'wrong token' : 'no token'}`,
+      );
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
@@ -234,12 +284,20 @@ export class CloudHub implements Module {
   private onEdgeResponse(conn: Connection, res: EdgeResponse | undefined): void {
     if (!res) return;
     if (res.kind === 'servicecall') {
-      if (!this.calls!.settle(conn.node, res.parentId, res.result)) this.log.debug({ node: conn.node, parent: res.parentId }, 'late or unknown ServiceBus answer dropped');
+      if (!this.calls!.settle(conn.node, res.parentId, res.result))
+        this.log.debug({ node: conn.node, parent: res.parentId }, 'late or unknown ServiceBus answer dropped');
       return;
     }
     if (res.kind === 'invalid') {
       this.log.warn({ node: conn.node, parent: res.parentId, code: 'KEDGE_CLOUDHUB_MALFORMED_FRAME' }, res.reason);
-      this.calls!.fail(res.parentId, 'edge_error', cloudhubErrors.create('KEDGE_CLOUDHUB_MALFORMED_FRAME', `node ${conn.node} answered a ServiceBus call with ${res.reason}`));
+      this.calls!.fail(
+        res.parentId,
+        'edge_error',
+        cloudhubErrors.create(
+          'KEDGE_CLOUDHUB_MALFORMED_FRAME',
+          `node ${conn.node} answered a ServiceBus call with ${res.reason}`,
+        ),
+      );
       return;
     }
     const outcome = this.queues!.ack(conn.node, res.parentId, res.content.ok);
@@ -262,7 +320,12 @@ export class CloudHub implements Module {
     const limit = this.options.maxPayloadBytes ?? 4 * 1024 * 1024;
     if (Buffer.byteLength(text) > limit) {
       this.metrics!.serviceCalls.inc({ outcome: 'too_large' });
-      return Promise.reject(cloudhubErrors.create('KEDGE_CLOUDHUB_CALL_TOO_LARGE', `${what} is ${Buffer.byteLength(text)} bytes as a frame; a frame carries at most ${limit}`));
+      return Promise.reject(
+        cloudhubErrors.create(
+          'KEDGE_CLOUDHUB_CALL_TOO_LARGE',
+          `${what} is ${Buffer.byteLength(text)} bytes as a frame; a frame carries at most ${limit}`,
+        ),
+      );
     }
     try {
       const answer = this.calls!.open(req.node, message.header.msg_id, conn, req.timeoutMs, what);
@@ -289,14 +352,20 @@ export class CloudHub implements Module {
       return;
     }
     const res = parseResource(msg.route.resource ?? '');
-    const problem = !res?.name ? `resource "${msg.route.resource ?? ''}" is not <namespace>/<type>/<name>`
-      : !UPSTREAM.has(res.type) ? `resource type "${res.type}" is not handled by the cloud`
-      : res.node !== undefined && res.node !== node ? `resource names node ${res.node} but the connection is node ${node}`
-      : undefined;
+    const problem = !res?.name
+      ? `resource "${msg.route.resource ?? ''}" is not <namespace>/<type>/<name>`
+      : !UPSTREAM.has(res.type)
+        ? `resource type "${res.type}" is not handled by the cloud`
+        : res.node !== undefined && res.node !== node
+          ? `resource names node ${res.node} but the connection is node ${node}`
+          : undefined;
     const request = res ? UPSTREAM.get(res.type) : undefined;
     if (problem || !res || !request) {
       this.metrics!.rejected.inc({ reason: 'unknown_resource' });
-      this.log.warn({ node, msgId: id, resource: msg.route.resource, code: 'KEDGE_CLOUDHUB_UNKNOWN_RESOURCE' }, problem);
+      this.log.warn(
+        { node, msgId: id, resource: msg.route.resource, code: 'KEDGE_CLOUDHUB_UNKNOWN_RESOURCE' },
+        problem,
+      );
       this.inflight.set(flightKey, 0);
       void this.finish(conn, msg, { ok: false, reason: problem }, flightKey)
         .catch((err: unknown) => this.log.warn({ node, err: errorText(err) }, 'refusal not recorded'))
@@ -307,7 +376,11 @@ export class CloudHub implements Module {
     this.chain.run(`${node}/${res.namespace}/${res.name}`, async () => {
       try {
         if (conn.closed) return; // the edge resends it on its next connection, in order
-        const result = await this.options.bus.request(request, { node, message: msg, resource: { namespace: res.namespace, type: res.type, name: res.name! } }, this.options.handleTimeoutMs ?? NO_LIMIT_MS);
+        const result = await this.options.bus.request(
+          request,
+          { node, message: msg, resource: { namespace: res.namespace, type: res.type, name: res.name! } },
+          this.options.handleTimeoutMs ?? NO_LIMIT_MS,
+        );
         await this.finish(conn, msg, result, flightKey);
       } catch (err) {
         this.metrics!.handlerFailures.inc();
@@ -366,17 +439,26 @@ export class CloudHub implements Module {
 
   private reject(conn: Connection, reason: string): void {
     this.metrics!.rejected.inc({ reason: 'malformed' });
-    this.log.warn({ node: conn.node, code: 'KEDGE_CLOUDHUB_MALFORMED_FRAME' }, `closing the connection of node ${conn.node}: ${reason}`);
+    this.log.warn(
+      { node: conn.node, code: 'KEDGE_CLOUDHUB_MALFORMED_FRAME' },
+      `closing the connection of node ${conn.node}: ${reason}`,
+    );
     this.closeConn(conn, CLOSE.invalid, reason, true);
   }
 
   private onSocketError(conn: Connection, err: Error & { code?: string }): void {
     if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
       this.metrics!.rejected.inc({ reason: 'too_big' });
-      this.log.warn({ node: conn.node, code: 'KEDGE_CLOUDHUB_FRAME_TOO_BIG' }, `closing the connection of node ${conn.node}: frame larger than ${this.options.maxPayloadBytes ?? 4 * 1024 * 1024} bytes`);
+      this.log.warn(
+        { node: conn.node, code: 'KEDGE_CLOUDHUB_FRAME_TOO_BIG' },
+        `closing the connection of node ${conn.node}: frame larger than ${this.options.maxPayloadBytes ?? 4 * 1024 * 1024} bytes`,
+      );
     } else {
       this.metrics!.rejected.inc({ reason: 'protocol' });
-      this.log.warn({ node: conn.node, err: err.message }, `WebSocket error on node ${conn.node}; the connection is closed`);
+      this.log.warn(
+        { node: conn.node, err: err.message },
+        `WebSocket error on node ${conn.node}; the connection is closed`,
+      );
     }
   }
 
@@ -388,7 +470,11 @@ export class CloudHub implements Module {
     this.dedupe!.release(conn.node);
     this.calls!.failOwner(conn, reason || `closed with code ${code}`);
     this.log.info({ node: conn.node, code, reason }, 'node disconnected');
-    this.options.bus.publish('link.disconnected', { node: conn.node, reason: reason || `closed with code ${code}`, ts: this.clock.now() });
+    this.options.bus.publish('link.disconnected', {
+      node: conn.node,
+      reason: reason || `closed with code ${code}`,
+      ts: this.clock.now(),
+    });
   }
 
   /** Closes a connection; when `current` it is also the node's connection and the node goes away now. */
@@ -411,7 +497,10 @@ export class CloudHub implements Module {
     for (const conn of [...this.conns.values()]) {
       if (now - conn.lastSeen <= timeoutMs) continue;
       this.metrics!.timeouts.inc();
-      this.log.warn({ node: conn.node, silentMs: now - conn.lastSeen }, `node ${conn.node}: no frame for ${timeoutMs} ms, not ready`);
+      this.log.warn(
+        { node: conn.node, silentMs: now - conn.lastSeen },
+        `node ${conn.node}: no frame for ${timeoutMs} ms, not ready`,
+      );
       this.closeConn(conn, CLOSE.keepalive, `keepalive timeout (${timeoutMs} ms)`, true);
     }
   }
@@ -421,12 +510,20 @@ export class CloudHub implements Module {
 function truncateReason(reason: string): string {
   const buf = Buffer.from(reason, 'utf8');
   if (buf.length <= 123) return reason;
-  return `${buf.subarray(0, 119).toString('utf8').replace(/\uFFFD$/, '')}...`;
+  return `${buf
+    .subarray(0, 119)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '')}...`;
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(cloudhubErrors.create('KEDGE_CLOUDHUB_LISTEN', `CloudHub cannot listen on ${host}:${port}: ${err.message}`, { cause: err }));
+    const onError = (err: Error) =>
+      reject(
+        cloudhubErrors.create('KEDGE_CLOUDHUB_LISTEN', `CloudHub cannot listen on ${host}:${port}: ${err.message}`, {
+          cause: err,
+        }),
+      );
     server.once('error', onError);
     server.listen(port, host, () => {
       server.off('error', onError);

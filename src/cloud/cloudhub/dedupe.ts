@@ -16,7 +16,10 @@ export class DedupeWindow {
   private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   private scheduled = false;
 
-  constructor(private readonly state: LinkStateStore, private readonly size: number) {}
+  constructor(
+    private readonly state: LinkStateStore,
+    private readonly size: number,
+  ) {}
 
   has(node: string, id: string): boolean {
     return this.window(node).ids.has(id);

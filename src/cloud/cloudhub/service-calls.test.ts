@@ -1,5 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CloudChannels, CloudRequests, ServiceCallContent, ServiceCallResultContent } from '../../contracts/index.js';
+import type {
+  CloudChannels,
+  CloudRequests,
+  ServiceCallContent,
+  ServiceCallResultContent,
+} from '../../contracts/index.js';
 import { Bus } from '../../core/bus/index.js';
 import { ManualClock } from '../../core/clock/index.js';
 import { silentLogger } from '../../core/log/index.js';
@@ -22,8 +27,15 @@ describe('CloudHub ServiceBus calls', () => {
     bus = new Bus({ logger: silentLogger() });
     clock = new ManualClock(1_000);
     hub = new CloudHub({
-      bus, linkState: new SqliteLinkState(store.database), logger: silentLogger(), registry: createMetricsRegistry(), clock,
-      host: '127.0.0.1', port: 0, maxPayloadBytes: 64 * 1024, maxPendingCallsPerNode: 3,
+      bus,
+      linkState: new SqliteLinkState(store.database),
+      logger: silentLogger(),
+      registry: createMetricsRegistry(),
+      clock,
+      host: '127.0.0.1',
+      port: 0,
+      maxPayloadBytes: 64 * 1024,
+      maxPendingCallsPerNode: 3,
     });
     await hub.start();
   });
@@ -36,17 +48,37 @@ describe('CloudHub ServiceBus calls', () => {
 
   const connect = (node: string) => edges.connect(hub, node);
   const calls = (edge: RawEdge) => edge.received.filter((m) => m.route.group === 'user');
-  const call = (node: string, path: string, timeoutMs = 5_000) => bus.request('servicebus.call', { node, call: { method: 'GET', target: '127.0.0.1:8080', path }, timeoutMs }, 60_000);
-  const answer = (edge: RawEdge, to: Message, result: ServiceCallResultContent) => edge.send(buildResponse(to, 'servicebus', result));
-  const ok = (text: string): ServiceCallResultContent => ({ status: 200, headers: { 'content-type': 'text/plain' }, body: Buffer.from(text).toString('base64') });
+  const call = (node: string, path: string, timeoutMs = 5_000) =>
+    bus.request(
+      'servicebus.call',
+      { node, call: { method: 'GET', target: '127.0.0.1:8080', path }, timeoutMs },
+      60_000,
+    );
+  const answer = (edge: RawEdge, to: Message, result: ServiceCallResultContent) =>
+    edge.send(buildResponse(to, 'servicebus', result));
+  const ok = (text: string): ServiceCallResultContent => ({
+    status: 200,
+    headers: { 'content-type': 'text/plain' },
+    body: Buffer.from(text).toString('base64'),
+  });
 
   it('sends a call as a user-group message with the KubeEdge route and resolves with the matching answer', async () => {
     const edge = await connect('edge-1');
     const pending = call('edge-1', '/status?x=1');
     await waitUntil(() => calls(edge).length === 1, 'call sent');
     const sent = calls(edge)[0]!;
-    expect(sent.route).toEqual({ source: 'router_servicebus', group: 'user', operation: 'GET', resource: 'node/edge-1/127.0.0.1:8080/status?x=1' });
-    expect(sent.content).toEqual({ method: 'GET', target: '127.0.0.1:8080', path: '/status?x=1', timeoutMs: 5_000 } satisfies ServiceCallContent);
+    expect(sent.route).toEqual({
+      source: 'router_servicebus',
+      group: 'user',
+      operation: 'GET',
+      resource: 'node/edge-1/127.0.0.1:8080/status?x=1',
+    });
+    expect(sent.content).toEqual({
+      method: 'GET',
+      target: '127.0.0.1:8080',
+      path: '/status?x=1',
+      timeoutMs: 5_000,
+    } satisfies ServiceCallContent);
     answer(edge, sent, ok('fine'));
     await expect(pending).resolves.toEqual(ok('fine'));
     expect(hub.pendingCallCount()).toBe(0);
@@ -70,8 +102,22 @@ describe('CloudHub ServiceBus calls', () => {
     const edge = await connect('edge-1');
     const pending = call('edge-1', '/x');
     await waitUntil(() => calls(edge).length === 1, 'call sent');
-    answer(edge, calls(edge)[0]!, { status: 403, headers: {}, body: '', error: { code: 'KEDGE_SERVICEBUS_FORBIDDEN', message: 'target 127.0.0.1:8080 is not in the allow-list', hint: 'add it' } });
-    await expect(pending).rejects.toMatchObject({ code: 'KEDGE_SERVICEBUS_FORBIDDEN', message: expect.stringContaining('not in the allow-list'), hint: 'add it', detail: { status: 403 } });
+    answer(edge, calls(edge)[0]!, {
+      status: 403,
+      headers: {},
+      body: '',
+      error: {
+        code: 'KEDGE_SERVICEBUS_FORBIDDEN',
+        message: 'target 127.0.0.1:8080 is not in the allow-list',
+        hint: 'add it',
+      },
+    });
+    await expect(pending).rejects.toMatchObject({
+      code: 'KEDGE_SERVICEBUS_FORBIDDEN',
+      message: expect.stringContaining('not in the allow-list'),
+      hint: 'add it',
+      detail: { status: 403 },
+    });
   });
 
   it('fails at once when the node is not connected; nothing is queued for a later connection', async () => {
@@ -91,7 +137,10 @@ describe('CloudHub ServiceBus calls', () => {
     clock.advance(1_999);
     expect(hub.pendingCallCount()).toBe(1);
     clock.advance(1);
-    await expect(pending).rejects.toMatchObject({ code: 'KEDGE_CLOUDHUB_CALL_TIMEOUT', message: expect.stringContaining('2000 ms') });
+    await expect(pending).rejects.toMatchObject({
+      code: 'KEDGE_CLOUDHUB_CALL_TIMEOUT',
+      message: expect.stringContaining('2000 ms'),
+    });
     answer(edge, calls(edge)[0]!, ok('late'));
     const next = call('edge-1', '/next');
     await waitUntil(() => calls(edge).length === 2, 'second call sent');
@@ -110,7 +159,10 @@ describe('CloudHub ServiceBus calls', () => {
     const replaced = call('edge-2', '/b').catch((err: unknown) => err);
     await waitUntil(() => calls(first).length === 1, 'call sent');
     const _second = await edges.connect(hub, 'edge-2', false);
-    expect(await replaced).toMatchObject({ code: 'KEDGE_CLOUDHUB_LINK_LOST', message: expect.stringContaining('replaced') });
+    expect(await replaced).toMatchObject({
+      code: 'KEDGE_CLOUDHUB_LINK_LOST',
+      message: expect.stringContaining('replaced'),
+    });
     expect(hub.pendingCallCount()).toBe(0);
   });
 
@@ -138,19 +190,31 @@ describe('CloudHub ServiceBus calls', () => {
     const pending = call('edge-1', '/x');
     await waitUntil(() => calls(edge).length === 1, 'call sent');
     edge.send(buildResponse(calls(edge)[0]!, 'servicebus', { status: 'fine', headers: {}, body: '' }));
-    await expect(pending).rejects.toMatchObject({ code: 'KEDGE_CLOUDHUB_MALFORMED_FRAME', message: expect.stringContaining('/status') });
+    await expect(pending).rejects.toMatchObject({
+      code: 'KEDGE_CLOUDHUB_MALFORMED_FRAME',
+      message: expect.stringContaining('/status'),
+    });
     expect(hub.connectedNodes).toEqual(['edge-1']);
     const waiting = call('edge-1', '/y');
     await waitUntil(() => calls(edge).length === 2, 'second call sent');
     await hub.stop();
-    await expect(waiting).rejects.toMatchObject({ code: 'KEDGE_CLOUDHUB_LINK_LOST', message: expect.stringContaining('stopping') });
+    await expect(waiting).rejects.toMatchObject({
+      code: 'KEDGE_CLOUDHUB_LINK_LOST',
+      message: expect.stringContaining('stopping'),
+    });
     await hub.start();
   });
 
   it('refuses a call larger than a frame before sending it', async () => {
     const edge = await connect('edge-1');
     const big = Buffer.alloc(64 * 1024).toString('base64');
-    await expect(bus.request('servicebus.call', { node: 'edge-1', call: { method: 'POST', target: '127.0.0.1:1', path: '/', body: big }, timeoutMs: 1000 })).rejects.toMatchObject({
+    await expect(
+      bus.request('servicebus.call', {
+        node: 'edge-1',
+        call: { method: 'POST', target: '127.0.0.1:1', path: '/', body: big },
+        timeoutMs: 1000,
+      }),
+    ).rejects.toMatchObject({
       code: 'KEDGE_CLOUDHUB_CALL_TOO_LARGE',
     });
     expect(calls(edge)).toHaveLength(0);
@@ -162,11 +226,30 @@ describe('CloudHub ServiceBus calls', () => {
     const pending = call('edge-1', '/mine');
     await waitUntil(() => calls(a).length === 1, 'call sent');
     answer(b, calls(a)[0]!, ok('from the wrong node'));
-    a.send(buildResponse(newMessage({ group: 'user', operation: 'GET', resource: 'x' }, null), 'servicebus', ok('unknown')));
+    a.send(
+      buildResponse(newMessage({ group: 'user', operation: 'GET', resource: 'x' }, null), 'servicebus', ok('unknown')),
+    );
     // A downstream object and its ack, on the same link, at the same time.
-    bus.publish('link.send', { node: 'edge-1', key: 'device/default/d1', token: '7', message: newMessage({ source: 'devicecontroller', group: 'resource', operation: 'update', resource: 'node/edge-1/default/device/d1' }, {}) });
+    bus.publish('link.send', {
+      node: 'edge-1',
+      key: 'device/default/d1',
+      token: '7',
+      message: newMessage(
+        {
+          source: 'devicecontroller',
+          group: 'resource',
+          operation: 'update',
+          resource: 'node/edge-1/default/device/d1',
+        },
+        {},
+      ),
+    });
     await waitUntil(() => a.received.some((m) => m.route.resource === 'node/edge-1/default/device/d1'), 'object sent');
-    a.send(buildResponse(a.received.find((m) => m.route.resource === 'node/edge-1/default/device/d1')!, 'metamanager', { ok: true }));
+    a.send(
+      buildResponse(a.received.find((m) => m.route.resource === 'node/edge-1/default/device/d1')!, 'metamanager', {
+        ok: true,
+      }),
+    );
     await waitUntil(() => hub.pendingObjectCount('edge-1') === 0, 'object acknowledged');
     expect(hub.pendingCallCount()).toBe(1);
     answer(a, calls(a)[0]!, ok('mine'));

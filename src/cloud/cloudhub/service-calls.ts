@@ -39,11 +39,21 @@ export class PendingCalls {
     const waiting = this.count(node);
     if (waiting >= this.maxPerNode) {
       this.done('too_many');
-      throw cloudhubErrors.create('KEDGE_CLOUDHUB_TOO_MANY_CALLS', `node ${node} has ${waiting} ServiceBus calls waiting (at most ${this.maxPerNode}); ${what} not sent`);
+      throw cloudhubErrors.create(
+        'KEDGE_CLOUDHUB_TOO_MANY_CALLS',
+        `node ${node} has ${waiting} ServiceBus calls waiting (at most ${this.maxPerNode}); ${what} not sent`,
+      );
     }
     return new Promise((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {
-        this.fail(id, 'timeout', cloudhubErrors.create('KEDGE_CLOUDHUB_CALL_TIMEOUT', `node ${node} did not answer ${what} within ${timeoutMs} ms`));
+        this.fail(
+          id,
+          'timeout',
+          cloudhubErrors.create(
+            'KEDGE_CLOUDHUB_CALL_TIMEOUT',
+            `node ${node} did not answer ${what} within ${timeoutMs} ms`,
+          ),
+        );
       }, timeoutMs);
       this.calls.set(id, { node, owner, timer, resolve, reject });
       this.perNode.set(node, waiting + 1);
@@ -65,7 +75,12 @@ export class PendingCalls {
     const { code, message, hint } = result.error;
     this.finish(id, call, 'edge_error');
     // The edge's own code (e.g. KEDGE_SERVICEBUS_FORBIDDEN) and status reach the caller unchanged.
-    call.reject(new KedgeError(code, `node ${node}: ${message}`, { ...(hint ? { hint } : {}), detail: { status: result.status, node } }));
+    call.reject(
+      new KedgeError(code, `node ${node}: ${message}`, {
+        ...(hint ? { hint } : {}),
+        detail: { status: result.status, node },
+      }),
+    );
     return true;
   }
 
@@ -81,7 +96,14 @@ export class PendingCalls {
   failOwner(owner: object, reason: string): void {
     for (const [id, call] of [...this.calls]) {
       if (call.owner !== owner) continue;
-      this.fail(id, 'link_lost', cloudhubErrors.create('KEDGE_CLOUDHUB_LINK_LOST', `the connection of node ${call.node} closed before it answered (${reason})`));
+      this.fail(
+        id,
+        'link_lost',
+        cloudhubErrors.create(
+          'KEDGE_CLOUDHUB_LINK_LOST',
+          `the connection of node ${call.node} closed before it answered (${reason})`,
+        ),
+      );
     }
   }
 

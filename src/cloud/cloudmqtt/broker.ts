@@ -25,13 +25,19 @@ export async function startEmbeddedBroker(host: string, port: number): Promise<C
     });
   } catch (err) {
     await new Promise<void>((r) => aedes.close(() => r()));
-    throw cloudMqttErrors.create('KEDGE_CLOUDMQTT_LISTEN', `cloud MQTT broker cannot listen on ${host}:${port}: ${(err as Error).message}`, { cause: err });
+    throw cloudMqttErrors.create(
+      'KEDGE_CLOUDMQTT_LISTEN',
+      `cloud MQTT broker cannot listen on ${host}:${port}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   return {
     port: (server.address() as AddressInfo).port,
     publish: (topic, payload, qos, retain) =>
       new Promise((resolve, reject) => {
-        aedes.publish({ cmd: 'publish', topic, payload, qos, retain, dup: false }, (err) => (err ? reject(err) : resolve()));
+        aedes.publish({ cmd: 'publish', topic, payload, qos, retain, dup: false }, (err) =>
+          err ? reject(err) : resolve(),
+        );
       }),
     close: async () => {
       await new Promise<void>((r) => aedes.close(() => r()));
@@ -42,7 +48,13 @@ export async function startEmbeddedBroker(host: string, port: number): Promise<C
 
 /** An MQTT 3.1.1 client of an external broker; QoS 1 publishes resolve on PUBACK. */
 export async function connectExternalBroker(url: string, clientId: string, timeoutMs: number): Promise<CloudBroker> {
-  const client: MqttClient = mqtt.connect(url, { protocolVersion: 4, clientId, reconnectPeriod: 1000, connectTimeout: timeoutMs, clean: true });
+  const client: MqttClient = mqtt.connect(url, {
+    protocolVersion: 4,
+    clientId,
+    reconnectPeriod: 1000,
+    connectTimeout: timeoutMs,
+    clean: true,
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no CONNACK within ${timeoutMs} ms`)), timeoutMs);
@@ -57,7 +69,11 @@ export async function connectExternalBroker(url: string, clientId: string, timeo
     });
   } catch (err) {
     await client.endAsync(true);
-    throw cloudMqttErrors.create('KEDGE_CLOUDMQTT_CONNECT', `cannot connect to the cloud MQTT broker ${redact(url)}: ${(err as Error).message}`, { cause: err });
+    throw cloudMqttErrors.create(
+      'KEDGE_CLOUDMQTT_CONNECT',
+      `cannot connect to the cloud MQTT broker ${redact(url)}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   return {
     port: undefined,

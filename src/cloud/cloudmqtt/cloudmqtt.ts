@@ -40,11 +40,23 @@ export class CloudMqtt implements Module {
   async start(): Promise<void> {
     const o = this.options;
     this.metrics ??= {
-      published: new Counter({ name: 'kedge_cloudmqtt_published_total', help: 'Messages handed to the cloud MQTT broker', registers: [o.registry] }),
-      failed: new Counter({ name: 'kedge_cloudmqtt_publish_failures_total', help: 'Publishes the cloud MQTT broker did not take', registers: [o.registry] }),
+      published: new Counter({
+        name: 'kedge_cloudmqtt_published_total',
+        help: 'Messages handed to the cloud MQTT broker',
+        registers: [o.registry],
+      }),
+      failed: new Counter({
+        name: 'kedge_cloudmqtt_publish_failures_total',
+        help: 'Publishes the cloud MQTT broker did not take',
+        registers: [o.registry],
+      }),
     };
     if (o.url) {
-      this.broker = await connectExternalBroker(o.url, `kedge-cloud-${randomBytes(4).toString('hex')}`, o.connectTimeoutMs ?? 5000);
+      this.broker = await connectExternalBroker(
+        o.url,
+        `kedge-cloud-${randomBytes(4).toString('hex')}`,
+        o.connectTimeoutMs ?? 5000,
+      );
       this.log.info('connected to the external cloud MQTT broker');
     } else {
       this.broker = await startEmbeddedBroker(o.host ?? '127.0.0.1', o.port ?? 1883);
@@ -63,14 +75,22 @@ export class CloudMqtt implements Module {
 
   private async publish(req: CloudMqttPublish): Promise<void> {
     const broker = this.broker;
-    if (!broker) throw cloudMqttErrors.create('KEDGE_CLOUDMQTT_PUBLISH', `cannot publish on ${req.topic}: the cloud MQTT module is stopped`);
-    const payload = Buffer.isBuffer(req.payload) ? req.payload : Buffer.from(typeof req.payload === 'string' ? req.payload : JSON.stringify(req.payload));
+    if (!broker)
+      throw cloudMqttErrors.create(
+        'KEDGE_CLOUDMQTT_PUBLISH',
+        `cannot publish on ${req.topic}: the cloud MQTT module is stopped`,
+      );
+    const payload = Buffer.isBuffer(req.payload)
+      ? req.payload
+      : Buffer.from(typeof req.payload === 'string' ? req.payload : JSON.stringify(req.payload));
     try {
       await broker.publish(req.topic, payload, req.qos ?? 1, req.retain ?? false);
       this.metrics!.published.inc();
     } catch (err) {
       this.metrics!.failed.inc();
-      throw cloudMqttErrors.create('KEDGE_CLOUDMQTT_PUBLISH', `cannot publish on ${req.topic}: ${errorText(err)}`, { cause: err });
+      throw cloudMqttErrors.create('KEDGE_CLOUDMQTT_PUBLISH', `cannot publish on ${req.topic}: ${errorText(err)}`, {
+        cause: err,
+      });
     }
   }
 }

@@ -38,7 +38,10 @@ export class WriteCoalescer {
     if (pending) this.clock.clearTimeout(pending);
     const last = this.last.get(key);
     const delay = urgent || last === undefined ? 0 : Math.max(0, last + this.intervalMs - this.clock.now());
-    this.timers.set(key, this.clock.setTimeout(() => this.fire(key), delay));
+    this.timers.set(
+      key,
+      this.clock.setTimeout(() => this.fire(key), delay),
+    );
   }
 
   /** Writes every pending key now (on stop). */

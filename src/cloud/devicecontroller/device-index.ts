@@ -51,7 +51,8 @@ export class DeviceIndex {
     const nodes = new Set<string>();
     for (const d of this.devices.values()) {
       const node = nodeOf(d);
-      if (node && (d.metadata.namespace ?? 'default') === ns && modelRefOf(d) === event.object.metadata.name) nodes.add(node);
+      if (node && (d.metadata.namespace ?? 'default') === ns && modelRefOf(d) === event.object.metadata.name)
+        nodes.add(node);
     }
     return [...nodes];
   }

@@ -1,5 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DeviceColumnsBuilder, type CloudChannels, type CloudMqttPublish, type CloudRequests, type DownstreamItem } from '../../contracts/index.js';
+import {
+  DeviceColumnsBuilder,
+  type CloudChannels,
+  type CloudMqttPublish,
+  type CloudRequests,
+  type DownstreamItem,
+} from '../../contracts/index.js';
 import { Bus } from '../../core/bus/index.js';
 import { ManualClock } from '../../core/clock/index.js';
 import { silentLogger } from '../../core/log/index.js';
@@ -47,12 +53,29 @@ describe('DeviceController', () => {
   let statusWrites: number;
 
   let registry = createMetricsRegistry();
-  const make = () => new DeviceController({ bus, store, linkState, logger: silentLogger(), registry: (registry = createMetricsRegistry()), clock, statusIntervalMs: 1000 });
-  const summary = (node?: string) => sent.filter((i) => !node || i.node === node).map((i) => `${i.message.route.operation} ${i.key}`);
+  const make = () =>
+    new DeviceController({
+      bus,
+      store,
+      linkState,
+      logger: silentLogger(),
+      registry: (registry = createMetricsRegistry()),
+      clock,
+      statusIntervalMs: 1000,
+    });
+  const summary = (node?: string) =>
+    sent.filter((i) => !node || i.node === node).map((i) => `${i.message.route.operation} ${i.key}`);
   const upload = (resource: string, content: unknown) => {
     const [namespace, type, name] = resource.split('/') as [string, string, string];
-    const message = newMessage({ source: 'edgehub', group: 'hub', operation: 'update', resource: `node/edge-1/${resource}` }, content);
-    return bus.request(`upstream.${type}` as 'upstream.devicetwin', { node: 'edge-1', message, resource: { namespace, type, name } });
+    const message = newMessage(
+      { source: 'edgehub', group: 'hub', operation: 'update', resource: `node/edge-1/${resource}` },
+      content,
+    );
+    return bus.request(`upstream.${type}` as 'upstream.devicetwin', {
+      node: 'edge-1',
+      message,
+      resource: { namespace, type, name },
+    });
   };
 
   beforeEach(async () => {
@@ -81,13 +104,19 @@ describe('DeviceController', () => {
     await store.create(device('a', 'edge-1', '20'));
     await store.create(device('b', 'edge-2'));
     await dc.start();
-    expect(summary('edge-1')).toEqual(['insert devicemodel/default/thermo', 'insert device/default/a', 'update devicetwin/default/a']);
+    expect(summary('edge-1')).toEqual([
+      'insert devicemodel/default/thermo',
+      'insert device/default/a',
+      'update devicetwin/default/a',
+    ]);
     expect(summary('edge-2')).toEqual(['insert devicemodel/default/thermo', 'insert device/default/b']);
     const dev = sent.find((i) => i.key === 'device/default/a')!.message;
     expect(dev.route.resource).toBe('node/edge-1/default/device/a');
     expect(dev.header.resourceversion).toBe((await store.get('Device', 'default', 'a'))!.metadata.resourceVersion);
     expect(dev.content).not.toHaveProperty('status');
-    expect(sent.find((i) => i.key === 'devicetwin/default/a')!.message.content).toEqual({ desired: { setpoint: '20' } });
+    expect(sent.find((i) => i.key === 'devicetwin/default/a')!.message.content).toEqual({
+      desired: { setpoint: '20' },
+    });
   });
 
   it('follows store changes: updates, moves between nodes, deletes; status-only writes send nothing', async () => {
@@ -99,7 +128,11 @@ describe('DeviceController', () => {
     await store.updateStatus('Device', 'default', 'a', { state: 'online' });
     await flush();
     expect(sent).toEqual([]);
-    await store.update({ ...a, metadata: { ...a.metadata, resourceVersion: undefined }, spec: { ...(a.spec as object), nodeName: 'edge-2' } });
+    await store.update({
+      ...a,
+      metadata: { ...a.metadata, resourceVersion: undefined },
+      spec: { ...(a.spec as object), nodeName: 'edge-2' },
+    });
     await flush();
     expect(summary('edge-1')).toEqual(['delete device/default/a', 'delete devicemodel/default/thermo']);
     expect(summary('edge-2')).toEqual(['insert devicemodel/default/thermo', 'insert device/default/a']);
@@ -117,7 +150,10 @@ describe('DeviceController', () => {
     for (const i of sent) linkState.setAcked(i.node, i.key, i.token);
     await dc.stop();
     const b = (await store.get('Device', 'default', 'b'))!;
-    await store.update({ ...b, spec: { ...(b.spec as object), protocol: { protocolName: 'modbus', configData: { ip: '10.0.0.9' } } } });
+    await store.update({
+      ...b,
+      spec: { ...(b.spec as object), protocol: { protocolName: 'modbus', configData: { ip: '10.0.0.9' } } },
+    });
     await store.delete('Device', 'default', 'a');
     await store.create(device('c', 'edge-1'));
     sent = [];
@@ -132,7 +168,9 @@ describe('DeviceController', () => {
     await flush();
     const before = statusWrites;
     for (let i = 0; i < 500; i++) {
-      await upload('default/devicetwin/a', { properties: { temp: { reported: { value: String(i), quality: 'good', ts: clock.now(), version: i } } } });
+      await upload('default/devicetwin/a', {
+        properties: { temp: { reported: { value: String(i), quality: 'good', ts: clock.now(), version: i } } },
+      });
       clock.advance(20); // 50 reports per second for 10 s
       await flush();
     }
@@ -141,11 +179,20 @@ describe('DeviceController', () => {
     const writes = statusWrites - before;
     expect(writes).toBeGreaterThanOrEqual(10);
     expect(writes).toBeLessThanOrEqual(11);
-    const status = (await store.get('Device', 'default', 'a'))!.status as { twins: Array<{ propertyName: string; reported: { value: string; metadata: Record<string, string> } }> };
-    expect(status.twins[0]).toMatchObject({ propertyName: 'temp', reported: { value: '499', metadata: { quality: 'good', version: '499' } } });
+    const status = (await store.get('Device', 'default', 'a'))!.status as {
+      twins: Array<{ propertyName: string; reported: { value: string; metadata: Record<string, string> } }>;
+    };
+    expect(status.twins[0]).toMatchObject({
+      propertyName: 'temp',
+      reported: { value: '499', metadata: { quality: 'good', version: '499' } },
+    });
     const twins = published.filter((p) => p.topic === 'kedge/twin/default/a');
     expect(twins).toHaveLength(500);
-    expect(twins[499]).toMatchObject({ retain: true, qos: 1, payload: { id: 'default/a', node: 'edge-1', properties: { temp: { reported: { value: '499' } } } } });
+    expect(twins[499]).toMatchObject({
+      retain: true,
+      qos: 1,
+      payload: { id: 'default/a', node: 'edge-1', properties: { temp: { reported: { value: '499' } } } },
+    });
   });
 
   it('publishes telemetry and device state for consumers and refuses bad content naming the field', async () => {
@@ -153,12 +200,25 @@ describe('DeviceController', () => {
     await dc.start();
     const readings = [{ property: 'temp', value: 21.5, unit: 'C', quality: 'good', ts: 5 }];
     expect(await upload('default/telemetry/a', { readings })).toEqual({ ok: true });
-    expect(published.at(-1)).toEqual({ topic: 'kedge/telemetry/default/a', qos: 1, payload: { namespace: 'default', device: 'a', node: 'edge-1', readings } });
+    expect(published.at(-1)).toEqual({
+      topic: 'kedge/telemetry/default/a',
+      qos: 1,
+      payload: { namespace: 'default', device: 'a', node: 'edge-1', readings },
+    });
     expect(await upload('default/devicestate/a', { state: 'online', ts: 7 })).toEqual({ ok: true });
-    expect(published.at(-1)).toMatchObject({ topic: 'kedge/status/device/default/a', retain: true, payload: { state: 'online', node: 'edge-1' } });
-    const bad = await upload('default/telemetry/a', { readings: [{ property: 'temp', value: 1, quality: 'excellent', ts: 1 }] });
+    expect(published.at(-1)).toMatchObject({
+      topic: 'kedge/status/device/default/a',
+      retain: true,
+      payload: { state: 'online', node: 'edge-1' },
+    });
+    const bad = await upload('default/telemetry/a', {
+      readings: [{ property: 'temp', value: 1, quality: 'excellent', ts: 1 }],
+    });
     expect(bad).toMatchObject({ ok: false, reason: expect.stringContaining('/readings/0/quality') });
-    expect(await upload('default/telemetry/ghost', { readings })).toMatchObject({ ok: false, reason: expect.stringContaining('default/ghost') });
+    expect(await upload('default/telemetry/ghost', { readings })).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('default/ghost'),
+    });
   });
 
   it('publishes a telemetry batch per device in its order, skips and counts devices it does not know, refuses bad content', async () => {
@@ -166,16 +226,25 @@ describe('DeviceController', () => {
     await store.create(device('b', 'edge-1'));
     await dc.start();
     const r = (ts: number) => [{ property: 'temp', value: ts, quality: 'good', ts }];
-    const devices = [{ device: 'default/b', readings: r(1) }, { device: 'default/ghost', readings: r(2) }, { device: 'default/a', readings: r(3) }, { device: 'default/b', readings: r(4) }];
+    const devices = [
+      { device: 'default/b', readings: r(1) },
+      { device: 'default/ghost', readings: r(2) },
+      { device: 'default/a', readings: r(3) },
+      { device: 'default/b', readings: r(4) },
+    ];
     expect(await upload('default/telemetrybatch/edge-1', { devices })).toEqual({ ok: true });
-    expect(published.map((p) => [p.topic, (p.payload as { readings: Array<{ ts: number }> }).readings[0]!.ts])).toEqual([
-      ['kedge/telemetry/default/b', 1],
-      ['kedge/telemetry/default/a', 3],
-      ['kedge/telemetry/default/b', 4],
-    ]);
+    expect(published.map((p) => [p.topic, (p.payload as { readings: Array<{ ts: number }> }).readings[0]!.ts])).toEqual(
+      [
+        ['kedge/telemetry/default/b', 1],
+        ['kedge/telemetry/default/a', 3],
+        ['kedge/telemetry/default/b', 4],
+      ],
+    );
     expect(published[0]!.payload).toEqual({ namespace: 'default', device: 'b', node: 'edge-1', readings: r(1) });
     expect(await registry.metrics()).toMatch(/kedge_devicecontroller_rejected_total\{resource="telemetrybatch"\} 1/);
-    const bad = await upload('default/telemetrybatch/edge-1', { devices: [{ device: 'default/a', readings: [{ property: 'temp', value: 1, quality: 'excellent', ts: 1 }] }] });
+    const bad = await upload('default/telemetrybatch/edge-1', {
+      devices: [{ device: 'default/a', readings: [{ property: 'temp', value: 1, quality: 'excellent', ts: 1 }] }],
+    });
     expect(bad).toMatchObject({ ok: false, reason: expect.stringContaining('/devices/0/readings/0/quality') });
     expect(published).toHaveLength(3);
   });
@@ -211,9 +280,15 @@ describe('DeviceController', () => {
       reason: expect.stringContaining('/devices/1 (default/a): p[1] = 2 is not an index of properties'),
     });
     const short = { ...cols('default/a', 6), t: [[6, 1]] };
-    expect(await upload('default/telemetrycolumns/edge-1', { devices: [short] })).toMatchObject({ ok: false, reason: expect.stringContaining('the runs in t count 1 readings, p has 2') });
+    expect(await upload('default/telemetrycolumns/edge-1', { devices: [short] })).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('the runs in t count 1 readings, p has 2'),
+    });
     const badQuality = { ...cols('default/a', 7), q: [['excellent', 2]] };
-    expect(await upload('default/telemetrycolumns/edge-1', { devices: [badQuality] })).toMatchObject({ ok: false, reason: expect.stringContaining('/devices/0/q/0') });
+    expect(await upload('default/telemetrycolumns/edge-1', { devices: [badQuality] })).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('/devices/0/q/0'),
+    });
     expect(published).toHaveLength(2);
   });
 
@@ -222,31 +297,64 @@ describe('DeviceController', () => {
     await dc.start();
     bus.publish('link.disconnected', { node: 'edge-1', reason: 'keepalive timeout', ts: 1 });
     await flush();
-    expect(published.at(-1)).toMatchObject({ topic: 'kedge/status/device/default/a', retain: true, payload: { state: 'unknown', reason: expect.stringContaining('edge-1') } });
+    expect(published.at(-1)).toMatchObject({
+      topic: 'kedge/status/device/default/a',
+      retain: true,
+      payload: { state: 'unknown', reason: expect.stringContaining('edge-1') },
+    });
   });
 
   it('sets desired values into the Device spec, sends them down and waits for the read-back', async () => {
     await store.create(device('a', 'edge-1'));
     await dc.start();
     sent = [];
-    const pending = bus.request('twin.setDesired', { namespace: 'default', name: 'a', properties: { setpoint: '30' }, waitMs: 5000 });
+    const pending = bus.request('twin.setDesired', {
+      namespace: 'default',
+      name: 'a',
+      properties: { setpoint: '30' },
+      waitMs: 5000,
+    });
     await flush();
     expect(summary()).toEqual(['update device/default/a', 'update devicetwin/default/a']);
     expect(sent[1]!.message.content).toEqual({ desired: { setpoint: '30' } });
-    const spec = (await store.get('Device', 'default', 'a'))!.spec as { properties: Array<{ name: string; desired: { value: string } }> };
+    const spec = (await store.get('Device', 'default', 'a'))!.spec as {
+      properties: Array<{ name: string; desired: { value: string } }>;
+    };
     expect(spec.properties).toEqual([{ name: 'setpoint', desired: { value: '30' } }]);
-    await upload('default/devicetwin/a', { properties: { setpoint: { desired: { value: '30', ts: 9, version: 1 }, reported: { value: '30', quality: 'good', ts: 10, version: 2 } } } });
+    await upload('default/devicetwin/a', {
+      properties: {
+        setpoint: {
+          desired: { value: '30', ts: 9, version: 1 },
+          reported: { value: '30', quality: 'good', ts: 10, version: 2 },
+        },
+      },
+    });
     const view = await pending;
-    expect(view.properties.setpoint).toEqual({ desired: { value: '30', ts: 9, version: 1 }, reported: { value: '30', quality: 'good', ts: 10, version: 2 }, pending: false });
-    await expect(bus.request('twin.setDesired', { namespace: 'default', name: 'a', properties: { temp: '1' } })).rejects.toMatchObject({ code: 'KEDGE_DEVICECONTROLLER_BAD_DESIRED' });
-    await expect(bus.request('twin.setDesired', { namespace: 'default', name: 'a', properties: { setpoint: 'warm' } })).rejects.toMatchObject({ code: 'KEDGE_DEVICECONTROLLER_BAD_DESIRED' });
-    await expect(bus.request('twin.setDesired', { namespace: 'default', name: 'zz', properties: { setpoint: '1' } })).rejects.toMatchObject({ code: 'KEDGE_DEVICECONTROLLER_UNKNOWN_DEVICE' });
+    expect(view.properties.setpoint).toEqual({
+      desired: { value: '30', ts: 9, version: 1 },
+      reported: { value: '30', quality: 'good', ts: 10, version: 2 },
+      pending: false,
+    });
+    await expect(
+      bus.request('twin.setDesired', { namespace: 'default', name: 'a', properties: { temp: '1' } }),
+    ).rejects.toMatchObject({ code: 'KEDGE_DEVICECONTROLLER_BAD_DESIRED' });
+    await expect(
+      bus.request('twin.setDesired', { namespace: 'default', name: 'a', properties: { setpoint: 'warm' } }),
+    ).rejects.toMatchObject({ code: 'KEDGE_DEVICECONTROLLER_BAD_DESIRED' });
+    await expect(
+      bus.request('twin.setDesired', { namespace: 'default', name: 'zz', properties: { setpoint: '1' } }),
+    ).rejects.toMatchObject({ code: 'KEDGE_DEVICECONTROLLER_UNKNOWN_DEVICE' });
   });
 
   it('a desired wait ends at the timeout with the value still pending', async () => {
     await store.create(device('a', 'edge-1'));
     await dc.start();
-    const pending = bus.request('twin.setDesired', { namespace: 'default', name: 'a', properties: { setpoint: '31' }, waitMs: 2000 });
+    const pending = bus.request('twin.setDesired', {
+      namespace: 'default',
+      name: 'a',
+      properties: { setpoint: '31' },
+      waitMs: 2000,
+    });
     await flush();
     clock.advance(2000);
     const view = await pending;
@@ -256,7 +364,11 @@ describe('DeviceController', () => {
   it('stop() ends a pending desired wait at once, with the value still pending', async () => {
     await store.create(device('a', 'edge-1'));
     await dc.start();
-    const pending = bus.request('twin.setDesired', { namespace: 'default', name: 'a', properties: { setpoint: '25' }, waitMs: 60_000 }, 70_000);
+    const pending = bus.request(
+      'twin.setDesired',
+      { namespace: 'default', name: 'a', properties: { setpoint: '25' }, waitMs: 60_000 },
+      70_000,
+    );
     await flush();
     await dc.stop();
     expect((await pending).properties.setpoint).toMatchObject({ pending: true });

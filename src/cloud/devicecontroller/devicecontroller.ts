@@ -1,6 +1,13 @@
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import { cloudTopics, type AckContent, type CloudChannels, type CloudRequests, type TwinView, type UpstreamMessage } from '../../contracts/index.js';
+import {
+  cloudTopics,
+  type AckContent,
+  type CloudChannels,
+  type CloudRequests,
+  type TwinView,
+  type UpstreamMessage,
+} from '../../contracts/index.js';
 import type { Bus, Endpoint } from '../../core/bus/index.js';
 import { systemClock, type Clock } from '../../core/clock/index.js';
 import { errorText } from '../../core/errors/index.js';
@@ -8,7 +15,14 @@ import type { Module } from '../../core/module/index.js';
 import type { Device } from '../../model/index.js';
 import type { LinkStateStore, ObjectStore, StoredObject, WatchEvent, WatchHandle } from '../store/index.js';
 import { WriteCoalescer } from './coalescer.js';
-import { checkDeviceState, checkTelemetry, checkTelemetryBatch, checkTelemetryColumns, checkTwinReport, type TelemetryIn } from './content.js';
+import {
+  checkDeviceState,
+  checkTelemetry,
+  checkTelemetryBatch,
+  checkTelemetryColumns,
+  checkTwinReport,
+  type TelemetryIn,
+} from './content.js';
 import { writeDesired } from './desired.js';
 import { DeviceIndex } from './device-index.js';
 import { deviceControllerErrors } from './errors.js';
@@ -56,13 +70,29 @@ export class DeviceController implements Module {
   async start(): Promise<void> {
     const { store, bus, registry } = this.options;
     this.metrics ??= {
-      statusWrites: new Counter({ name: 'kedge_devicecontroller_status_writes_total', help: 'Device status writes (coalesced per device)', registers: [registry] }),
-      rejected: new Counter({ name: 'kedge_devicecontroller_rejected_total', help: 'Edge messages refused (bad content, unknown device)', labelNames: ['resource'], registers: [registry] }),
-      telemetry: new Counter({ name: 'kedge_devicecontroller_readings_total', help: 'Readings published to cloud MQTT', registers: [registry] }),
+      statusWrites: new Counter({
+        name: 'kedge_devicecontroller_status_writes_total',
+        help: 'Device status writes (coalesced per device)',
+        registers: [registry],
+      }),
+      rejected: new Counter({
+        name: 'kedge_devicecontroller_rejected_total',
+        help: 'Edge messages refused (bad content, unknown device)',
+        labelNames: ['resource'],
+        registers: [registry],
+      }),
+      telemetry: new Counter({
+        name: 'kedge_devicecontroller_readings_total',
+        help: 'Readings published to cloud MQTT',
+        registers: [registry],
+      }),
     };
     this.index = new DeviceIndex();
-    this.coalescer = new WriteCoalescer(this.clock, this.options.statusIntervalMs ?? 1000, (key) => this.writeStatus(key), (key, err) =>
-      this.log.warn({ device: key, err: errorText(err) }, 'device status write failed; retrying'),
+    this.coalescer = new WriteCoalescer(
+      this.clock,
+      this.options.statusIntervalMs ?? 1000,
+      (key) => this.writeStatus(key),
+      (key, err) => this.log.warn({ device: key, err: errorText(err) }, 'device status write failed; retrying'),
     );
     const models = await store.list('DeviceModel');
     const devices = await store.list('Device');
@@ -70,15 +100,28 @@ export class DeviceController implements Module {
     for (const d of devices.items) this.index.applyDevice({ type: 'ADDED', object: d });
     this.watches.push(await store.watch('DeviceModel', models.resourceVersion, (e) => this.onModel(e)));
     this.watches.push(await store.watch('Device', devices.resourceVersion, (e) => this.onDevice(e)));
-    const serve = <K extends 'upstream.telemetry' | 'upstream.telemetrybatch' | 'upstream.telemetrycolumns' | 'upstream.devicetwin' | 'upstream.devicestate'>(name: K, fn: (req: UpstreamMessage) => Promise<AckContent>) =>
-      this.undo.push(bus.serve(name, this.endpoint, fn));
+    const serve = <
+      K extends
+        | 'upstream.telemetry'
+        | 'upstream.telemetrybatch'
+        | 'upstream.telemetrycolumns'
+        | 'upstream.devicetwin'
+        | 'upstream.devicestate',
+    >(
+      name: K,
+      fn: (req: UpstreamMessage) => Promise<AckContent>,
+    ) => this.undo.push(bus.serve(name, this.endpoint, fn));
     serve('upstream.telemetry', (req) => this.onTelemetry(req));
     serve('upstream.telemetrybatch', (req) => this.onTelemetryBatch(req));
     serve('upstream.telemetrycolumns', (req) => this.onTelemetryColumns(req));
     serve('upstream.devicetwin', (req) => this.onTwinReport(req));
     serve('upstream.devicestate', (req) => this.onDeviceState(req));
     this.undo.push(bus.serve('twin.view', this.endpoint, (req) => this.view(req.namespace, req.name)));
-    this.undo.push(bus.serve('twin.setDesired', this.endpoint, (req) => this.setDesired(req.namespace, req.name, req.properties, req.waitMs)));
+    this.undo.push(
+      bus.serve('twin.setDesired', this.endpoint, (req) =>
+        this.setDesired(req.namespace, req.name, req.properties, req.waitMs),
+      ),
+    );
     this.undo.push(bus.subscribe('link.connected', this.endpoint, (e) => this.onConnected(e.node)));
     this.undo.push(bus.subscribe('link.disconnected', this.endpoint, (e) => this.onDisconnected(e.node, e.reason)));
     for (const node of this.index.nodes()) this.reconcile(node);
@@ -143,15 +186,30 @@ export class DeviceController implements Module {
   }
 
   private onDisconnected(node: string, reason: string): void {
-    for (const d of this.index.devicesOn(node)) this.publishAvailability(d, 'unknown', `node ${node} is not ready: ${reason}`);
+    for (const d of this.index.devicesOn(node))
+      this.publishAvailability(d, 'unknown', `node ${node} is not ready: ${reason}`);
   }
 
   private publishAvailability(d: StoredObject, state: string, reason: string | undefined): void {
     const ns = d.metadata.namespace ?? 'default';
-    const payload = { namespace: ns, device: d.metadata.name, node: nodeOf(d) ?? null, state, ...(reason ? { reason } : {}), ts: this.clock.now() };
+    const payload = {
+      namespace: ns,
+      device: d.metadata.name,
+      node: nodeOf(d) ?? null,
+      state,
+      ...(reason ? { reason } : {}),
+      ts: this.clock.now(),
+    };
     this.options.bus
-      .request('cloudmqtt.publish', { topic: cloudTopics.deviceStatus(ns, d.metadata.name), payload, qos: 1, retain: true })
-      .catch((err: unknown) => this.log.warn({ device: `${ns}/${d.metadata.name}`, err: errorText(err) }, 'device availability not published'));
+      .request('cloudmqtt.publish', {
+        topic: cloudTopics.deviceStatus(ns, d.metadata.name),
+        payload,
+        qos: 1,
+        retain: true,
+      })
+      .catch((err: unknown) =>
+        this.log.warn({ device: `${ns}/${d.metadata.name}`, err: errorText(err) }, 'device availability not published'),
+      );
   }
 
   private async onTelemetry(req: UpstreamMessage): Promise<AckContent> {
@@ -159,7 +217,11 @@ export class DeviceController implements Module {
     if ('ok' in target) return target;
     const checked = checkTelemetry(req.message.content);
     if (!checked.ok) return this.refuse('telemetry', req, checked.reason);
-    await this.publishTelemetry(target.ns, target.name, telemetryObject(target.ns, target.name, req.node, checked.value.readings));
+    await this.publishTelemetry(
+      target.ns,
+      target.name,
+      telemetryObject(target.ns, target.name, req.node, checked.value.readings),
+    );
     this.metrics!.telemetry.inc(checked.value.readings.length);
     return { ok: true };
   }
@@ -168,7 +230,11 @@ export class DeviceController implements Module {
   private async onTelemetryBatch(req: UpstreamMessage): Promise<AckContent> {
     const checked = checkTelemetryBatch(req.message.content);
     if (!checked.ok) return this.refuse('telemetrybatch', req, checked.reason);
-    const items = checked.value.devices.map((d) => ({ device: d.device, readings: d.readings.length, payload: (ns: string, name: string) => telemetryObject(ns, name, req.node, d.readings) }));
+    const items = checked.value.devices.map((d) => ({
+      device: d.device,
+      readings: d.readings.length,
+      payload: (ns: string, name: string) => telemetryObject(ns, name, req.node, d.readings),
+    }));
     return this.publishBatch(req, 'telemetrybatch', items);
   }
 
@@ -176,7 +242,11 @@ export class DeviceController implements Module {
   private async onTelemetryColumns(req: UpstreamMessage): Promise<AckContent> {
     const checked = checkTelemetryColumns(req.message.content);
     if (!checked.ok) return this.refuse('telemetrycolumns', req, checked.reason);
-    const items = checked.value.devices.map((c) => ({ device: c.device, readings: c.p.length, payload: (ns: string, name: string) => telemetryPayload(ns, name, req.node, c) }));
+    const items = checked.value.devices.map((c) => ({
+      device: c.device,
+      readings: c.p.length,
+      payload: (ns: string, name: string) => telemetryPayload(ns, name, req.node, c),
+    }));
     return this.publishBatch(req, 'telemetrycolumns', items);
   }
 
@@ -185,7 +255,11 @@ export class DeviceController implements Module {
    * skipped and counted, not the whole batch refused: the other devices' readings would be lost
    * with it. The payload is built only for devices that are published.
    */
-  private async publishBatch(req: UpstreamMessage, resource: string, items: Array<{ device: string; readings: number; payload: (ns: string, name: string) => unknown }>): Promise<AckContent> {
+  private async publishBatch(
+    req: UpstreamMessage,
+    resource: string,
+    items: Array<{ device: string; readings: number; payload: (ns: string, name: string) => unknown }>,
+  ): Promise<AckContent> {
     const publishes: Array<Promise<void>> = [];
     const unknown: string[] = [];
     let readings = 0;
@@ -200,7 +274,15 @@ export class DeviceController implements Module {
     }
     if (unknown.length > 0) {
       this.metrics!.rejected.inc({ resource }, unknown.length);
-      this.log.warn({ node: req.node, msgId: req.message.header.msg_id, devices: unknown, code: 'KEDGE_DEVICECONTROLLER_BAD_CONTENT' }, `telemetry from node ${req.node} for ${unknown.length} device(s) that do not exist in the cloud dropped: ${unknown.slice(0, 5).join(', ')}`);
+      this.log.warn(
+        {
+          node: req.node,
+          msgId: req.message.header.msg_id,
+          devices: unknown,
+          code: 'KEDGE_DEVICECONTROLLER_BAD_CONTENT',
+        },
+        `telemetry from node ${req.node} for ${unknown.length} device(s) that do not exist in the cloud dropped: ${unknown.slice(0, 5).join(', ')}`,
+      );
     }
     await Promise.all(publishes);
     this.metrics!.telemetry.inc(readings);
@@ -220,7 +302,12 @@ export class DeviceController implements Module {
     const twin = this.twinOf(target.key, target.device);
     twin.applyReport(checked.value);
     const view = twin.view(target.device as unknown as Device, this.desiredSetAt.get(target.key) ?? new Map());
-    await this.options.bus.request('cloudmqtt.publish', { topic: cloudTopics.twin(target.ns, target.name), payload: { ...view, node: req.node }, qos: 1, retain: true });
+    await this.options.bus.request('cloudmqtt.publish', {
+      topic: cloudTopics.twin(target.ns, target.name),
+      payload: { ...view, node: req.node },
+      qos: 1,
+      retain: true,
+    });
     this.coalescer?.mark(target.key);
     this.wake(target.key);
     return { ok: true };
@@ -233,15 +320,30 @@ export class DeviceController implements Module {
     if (!checked.ok) return this.refuse('devicestate', req, checked.reason);
     const twin = this.twinOf(target.key, target.device);
     twin.applyState(checked.value);
-    const payload = { namespace: target.ns, device: target.name, node: req.node, state: checked.value.state, ...(checked.value.reason ? { reason: checked.value.reason } : {}), ts: checked.value.ts };
-    await this.options.bus.request('cloudmqtt.publish', { topic: cloudTopics.deviceStatus(target.ns, target.name), payload, qos: 1, retain: true });
+    const payload = {
+      namespace: target.ns,
+      device: target.name,
+      node: req.node,
+      state: checked.value.state,
+      ...(checked.value.reason ? { reason: checked.value.reason } : {}),
+      ts: checked.value.ts,
+    };
+    await this.options.bus.request('cloudmqtt.publish', {
+      topic: cloudTopics.deviceStatus(target.ns, target.name),
+      payload,
+      qos: 1,
+      retain: true,
+    });
     // The edge sends device state only when it changes: stored at once (`kedge get devices`).
     this.coalescer?.mark(target.key, true);
     return { ok: true };
   }
 
   /** The device a message is about, or the refusal to answer. */
-  private target(req: UpstreamMessage, what: string): { key: string; ns: string; name: string; device: StoredObject } | AckContent {
+  private target(
+    req: UpstreamMessage,
+    what: string,
+  ): { key: string; ns: string; name: string; device: StoredObject } | AckContent {
     const res = req.resource;
     const key = `${res.namespace}/${res.name}`;
     const device = this.index.devices.get(key);
@@ -251,7 +353,15 @@ export class DeviceController implements Module {
 
   private refuse(what: string, req: UpstreamMessage, reason: string): AckContent {
     this.metrics!.rejected.inc({ resource: what });
-    this.log.warn({ node: req.node, msgId: req.message.header.msg_id, resource: req.message.route.resource, code: 'KEDGE_DEVICECONTROLLER_BAD_CONTENT' }, `${what} from node ${req.node} refused: ${reason}`);
+    this.log.warn(
+      {
+        node: req.node,
+        msgId: req.message.header.msg_id,
+        resource: req.message.route.resource,
+        code: 'KEDGE_DEVICECONTROLLER_BAD_CONTENT',
+      },
+      `${what} from node ${req.node} refused: ${reason}`,
+    );
     return { ok: false, reason };
   }
 
@@ -277,7 +387,12 @@ export class DeviceController implements Module {
     return this.twinOf(key, device).view(device as unknown as Device, this.desiredSetAt.get(key) ?? new Map());
   }
 
-  private async setDesired(namespace: string, name: string, properties: Record<string, string>, waitMs?: number): Promise<TwinView> {
+  private async setDesired(
+    namespace: string,
+    name: string,
+    properties: Record<string, string>,
+    waitMs?: number,
+  ): Promise<TwinView> {
     const key = `${namespace}/${name}`;
     const updated = await writeDesired(this.options.store, namespace, name, properties);
     const at = this.desiredSetAt.get(key) ?? new Map<string, number>();

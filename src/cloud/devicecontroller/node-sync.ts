@@ -32,7 +32,10 @@ export function modelRefOf(device: StoredObject): string | undefined {
  * `devicetwin` with the desired values of each device that has any. Models come first so that
  * an edge receiving them in order can resolve each device as it arrives.
  */
-export function wantedFor(devices: Iterable<StoredObject>, models: ReadonlyMap<string, StoredObject>): Map<string, Wanted> {
+export function wantedFor(
+  devices: Iterable<StoredObject>,
+  models: ReadonlyMap<string, StoredObject>,
+): Map<string, Wanted> {
   const modelsOut = new Map<string, Wanted>();
   const devicesOut = new Map<string, Wanted>();
   const twinsOut = new Map<string, Wanted>();
@@ -44,7 +47,10 @@ export function wantedFor(devices: Iterable<StoredObject>, models: ReadonlyMap<s
     devicesOut.set(`${LinkResource.device}/${ns}/${d.metadata.name}`, entry(LinkResource.device, d));
     const desired = desiredOf(d);
     if (Object.keys(desired).length > 0) {
-      twinsOut.set(`${LinkResource.deviceTwin}/${ns}/${d.metadata.name}`, { ...entry(LinkResource.deviceTwin, d), content: { desired } });
+      twinsOut.set(`${LinkResource.deviceTwin}/${ns}/${d.metadata.name}`, {
+        ...entry(LinkResource.deviceTwin, d),
+        content: { desired },
+      });
     }
   }
   return new Map([...modelsOut, ...devicesOut, ...twinsOut]);
@@ -55,7 +61,11 @@ export function wantedFor(devices: Iterable<StoredObject>, models: ReadonlyMap<s
  * should no longer hold are deleted (devices before models); a `devicetwin` is only ever updated,
  * it goes away with its device on the edge.
  */
-export function planSync(node: string, wanted: Map<string, Wanted>, sent: ReadonlyMap<string, string>): { items: DownstreamItem[]; forget: string[] } {
+export function planSync(
+  node: string,
+  wanted: Map<string, Wanted>,
+  sent: ReadonlyMap<string, string>,
+): { items: DownstreamItem[]; forget: string[] } {
   const items: DownstreamItem[] = [];
   const forget: string[] = [];
   for (const w of wanted.values()) {
@@ -73,7 +83,15 @@ export function planSync(node: string, wanted: Map<string, Wanted>, sent: Readon
       continue;
     }
     const name = rest.join('/');
-    const w: Wanted = { key, type: type as LinkResourceType, namespace: namespace!, name, token: '', resourceVersion: '', content: { metadata: { name, namespace } } };
+    const w: Wanted = {
+      key,
+      type: type as LinkResourceType,
+      namespace: namespace!,
+      name,
+      token: '',
+      resourceVersion: '',
+      content: { metadata: { name, namespace } },
+    };
     items.push({ ...item(node, w, Operation.delete), remove: true });
   }
   return { items, forget };
@@ -82,12 +100,25 @@ export function planSync(node: string, wanted: Map<string, Wanted>, sent: Readon
 function entry(type: LinkResourceType, o: StoredObject): Wanted {
   const { status: _status, ...withoutStatus } = o;
   const namespace = o.metadata.namespace ?? 'default';
-  return { key: `${type}/${namespace}/${o.metadata.name}`, type, namespace, name: o.metadata.name, token: syncToken(o), resourceVersion: o.metadata.resourceVersion ?? '', content: withoutStatus };
+  return {
+    key: `${type}/${namespace}/${o.metadata.name}`,
+    type,
+    namespace,
+    name: o.metadata.name,
+    token: syncToken(o),
+    resourceVersion: o.metadata.resourceVersion ?? '',
+    content: withoutStatus,
+  };
 }
 
 function item(node: string, w: Wanted, operation: string): DownstreamItem {
   const message = newMessage(
-    { source: 'devicecontroller', group: 'resource', operation, resource: linkResource(node, w.namespace, w.type, w.name) },
+    {
+      source: 'devicecontroller',
+      group: 'resource',
+      operation,
+      resource: linkResource(node, w.namespace, w.type, w.name),
+    },
     w.content,
     w.resourceVersion ? { resourceVersion: w.resourceVersion } : {},
   );
@@ -96,7 +127,10 @@ function item(node: string, w: Wanted, operation: string): DownstreamItem {
 
 export function desiredOf(device: StoredObject): Record<string, string> {
   const out: Record<string, string> = {};
-  const props = (device.spec as { properties?: Array<{ name?: unknown; desired?: { value?: unknown } }> } | undefined)?.properties ?? [];
-  for (const p of props) if (typeof p.name === 'string' && typeof p.desired?.value === 'string') out[p.name] = p.desired.value;
+  const props =
+    (device.spec as { properties?: Array<{ name?: unknown; desired?: { value?: unknown } }> } | undefined)
+      ?.properties ?? [];
+  for (const p of props)
+    if (typeof p.name === 'string' && typeof p.desired?.value === 'string') out[p.name] = p.desired.value;
   return out;
 }

@@ -15,12 +15,22 @@ describe('telemetryPayload', () => {
     b.add('tiny', 5e-7, 'good', 1002);
     const c = b.columns;
     const text = telemetryPayload('ns "1"', 'pump-1', 'edge/1', c);
-    expect(text).toBe(JSON.stringify({ namespace: 'ns "1"', device: 'pump-1', node: 'edge/1', readings: columnReadings(c) }));
-    expect(JSON.parse(text).readings[0]).toEqual({ property: 'temp', value: 21.5, unit: '°C', quality: 'good', ts: 1000 });
+    expect(text).toBe(
+      JSON.stringify({ namespace: 'ns "1"', device: 'pump-1', node: 'edge/1', readings: columnReadings(c) }),
+    );
+    expect(JSON.parse(text).readings[0]).toEqual({
+      property: 'temp',
+      value: 21.5,
+      unit: '°C',
+      quality: 'good',
+      ts: 1000,
+    });
   });
 
   it('writes a number that parsed to Infinity as null, as JSON.stringify does', () => {
-    const c = JSON.parse('{"device":"default/d","properties":["x"],"p":[0],"v":[1e999],"q":[["good",1]],"t":[[1e999,1]]}');
+    const c = JSON.parse(
+      '{"device":"default/d","properties":["x"],"p":[0],"v":[1e999],"q":[["good",1]],"t":[[1e999,1]]}',
+    );
     const text = telemetryPayload('default', 'd', 'n', c);
     expect(JSON.parse(text).readings).toEqual([{ property: 'x', value: null, quality: 'good', ts: null }]);
     expect(text).toBe(JSON.stringify({ namespace: 'default', device: 'd', node: 'n', readings: columnReadings(c) }));
@@ -28,6 +38,11 @@ describe('telemetryPayload', () => {
 
   it('writes an empty readings array for columns without readings', () => {
     const c = new DeviceColumnsBuilder('default/d').columns;
-    expect(JSON.parse(telemetryPayload('default', 'd', 'n', c))).toEqual({ namespace: 'default', device: 'd', node: 'n', readings: [] });
+    expect(JSON.parse(telemetryPayload('default', 'd', 'n', c))).toEqual({
+      namespace: 'default',
+      device: 'd',
+      node: 'n',
+      readings: [],
+    });
   });
 });

@@ -6,7 +6,12 @@ const device: Device = {
   apiVersion: 'devices.kubeedge.io/v1beta1',
   kind: 'Device',
   metadata: { name: 'pump-1', namespace: 'plant' },
-  spec: { deviceModelRef: { name: 'pump' }, nodeName: 'edge-1', protocol: { protocolName: 'modbus' }, properties: [{ name: 'setpoint', desired: { value: '42' } }] },
+  spec: {
+    deviceModelRef: { name: 'pump' },
+    nodeName: 'edge-1',
+    protocol: { protocolName: 'modbus' },
+    properties: [{ name: 'setpoint', desired: { value: '42' } }],
+  },
 };
 
 describe('DeviceTwinState', () => {
@@ -14,7 +19,14 @@ describe('DeviceTwinState', () => {
     const t = new DeviceTwinState();
     t.applyReport({ properties: { temp: { reported: { value: '21.5', quality: 'good', ts: 1000, version: 3 } } } });
     t.applyReport({ properties: { temp: { reported: { value: '20.0', quality: 'good', ts: 900, version: 2 } } } });
-    t.applyReport({ properties: { setpoint: { desired: { value: '42', ts: 1100, version: 1 }, reported: { value: '40', quality: 'uncertain', ts: 1100, version: 4 } } } });
+    t.applyReport({
+      properties: {
+        setpoint: {
+          desired: { value: '42', ts: 1100, version: 1 },
+          reported: { value: '40', quality: 'uncertain', ts: 1100, version: 4 },
+        },
+      },
+    });
     t.applyState({ state: 'online', ts: 1200 });
     const status = t.toStatus({ other: 'kept' });
     expect(status.other).toBe('kept');
@@ -25,7 +37,10 @@ describe('DeviceTwinState', () => {
         reported: { value: '40', metadata: { timestamp: '1100', quality: 'uncertain', version: '4' } },
         observedDesired: { value: '42', metadata: { timestamp: '1100', version: '1' } },
       },
-      { propertyName: 'temp', reported: { value: '21.5', metadata: { timestamp: '1000', quality: 'good', version: '3' } } },
+      {
+        propertyName: 'temp',
+        reported: { value: '21.5', metadata: { timestamp: '1000', quality: 'good', version: '3' } },
+      },
     ]);
     const back = DeviceTwinState.fromStatus(JSON.parse(JSON.stringify(status)));
     expect(back.view(device, new Map())).toEqual(t.view(device, new Map()));
@@ -40,9 +55,16 @@ describe('DeviceTwinState', () => {
     const t = new DeviceTwinState();
     t.applyReport({ properties: { setpoint: { failed: { value: '42', reason: 'exception code 2', ts: 5 } } } });
     const failed = t.view(device, new Map([['setpoint', 3]])).properties.setpoint!;
-    expect(failed).toMatchObject({ failed: { reason: 'exception code 2', ts: 5 }, pending: false, desired: { value: '42', ts: 3 } });
+    expect(failed).toMatchObject({
+      failed: { reason: 'exception code 2', ts: 5 },
+      pending: false,
+      desired: { value: '42', ts: 3 },
+    });
     const status = t.toStatus(undefined);
-    expect(DeviceTwinState.fromStatus(status).view(device, new Map()).properties.setpoint!.failed).toEqual({ reason: 'exception code 2', ts: 5 });
+    expect(DeviceTwinState.fromStatus(status).view(device, new Map()).properties.setpoint!.failed).toEqual({
+      reason: 'exception code 2',
+      ts: 5,
+    });
     t.applyReport({ properties: { setpoint: { reported: { value: '42', quality: 'good', ts: 9, version: 5 } } } });
     expect(t.view(device, new Map()).properties.setpoint).toMatchObject({ pending: false });
     expect(t.view(device, new Map()).properties.setpoint!.failed).toBeUndefined();

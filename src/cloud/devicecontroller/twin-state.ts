@@ -40,12 +40,18 @@ export class DeviceTwinState {
       const r = tw.reported;
       if (r && typeof r.value === 'string') {
         const q = r.metadata?.quality ?? 'good';
-        p.reported = { value: r.value, quality: (QUALITIES.has(q) ? q : 'good') as Quality, ts: num(r.metadata?.timestamp), version: num(r.metadata?.version) };
+        p.reported = {
+          value: r.value,
+          quality: (QUALITIES.has(q) ? q : 'good') as Quality,
+          ts: num(r.metadata?.timestamp),
+          version: num(r.metadata?.version),
+        };
       }
       const d = tw.observedDesired;
       if (d && typeof d.value === 'string') {
         p.observedDesired = { value: d.value, ts: num(d.metadata?.timestamp), version: num(d.metadata?.version) };
-        if (d.metadata?.failedReason) p.failed = { value: d.value, reason: d.metadata.failedReason, ts: num(d.metadata.failedAt) };
+        if (d.metadata?.failedReason)
+          p.failed = { value: d.value, reason: d.metadata.failedReason, ts: num(d.metadata.failedAt) };
       }
       t.props.set(tw.propertyName, p);
     }
@@ -80,9 +86,17 @@ export class DeviceTwinState {
     for (const [name, p] of [...this.props].sort(([a], [b]) => a.localeCompare(b))) {
       const tw: StatusTwin = { propertyName: name };
       if (p.reported) {
-        tw.reported = { value: p.reported.value, metadata: { timestamp: String(p.reported.ts), quality: p.reported.quality, version: String(p.reported.version) } };
+        tw.reported = {
+          value: p.reported.value,
+          metadata: {
+            timestamp: String(p.reported.ts),
+            quality: p.reported.quality,
+            version: String(p.reported.version),
+          },
+        };
       }
-      const desired = p.observedDesired ?? (p.failed ? { value: p.failed.value, ts: p.failed.ts, version: 0 } : undefined);
+      const desired =
+        p.observedDesired ?? (p.failed ? { value: p.failed.value, ts: p.failed.ts, version: 0 } : undefined);
       if (desired) {
         const metadata: Record<string, string> = { timestamp: String(desired.ts), version: String(desired.version) };
         if (p.failed) Object.assign(metadata, { failedReason: p.failed.reason, failedAt: String(p.failed.ts) });
@@ -101,7 +115,8 @@ export class DeviceTwinState {
     const ns = device.metadata.namespace ?? 'default';
     const properties: TwinView['properties'] = {};
     const desiredByProp = new Map<string, string>();
-    for (const p of device.spec.properties ?? []) if (p.desired?.value !== undefined) desiredByProp.set(p.name, p.desired.value);
+    for (const p of device.spec.properties ?? [])
+      if (p.desired?.value !== undefined) desiredByProp.set(p.name, p.desired.value);
     const names = new Set([...desiredByProp.keys(), ...this.props.keys()]);
     for (const name of [...names].sort()) {
       const p = this.props.get(name) ?? {};
@@ -109,7 +124,11 @@ export class DeviceTwinState {
       const want = desiredByProp.get(name);
       if (want !== undefined) {
         const observed = p.observedDesired?.value === want ? p.observedDesired : undefined;
-        entry.desired = { value: want, ts: observed?.ts ?? desiredSetAt.get(name) ?? 0, version: observed?.version ?? 0 };
+        entry.desired = {
+          value: want,
+          ts: observed?.ts ?? desiredSetAt.get(name) ?? 0,
+          version: observed?.version ?? 0,
+        };
       }
       if (p.reported) entry.reported = { ...p.reported };
       const failed = p.failed && p.failed.value === want ? p.failed : undefined;

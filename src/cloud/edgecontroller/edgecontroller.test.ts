@@ -35,7 +35,15 @@ describe('EdgeController', () => {
     published = [];
     bus.subscribe('link.send', { name: 't', group: 't' }, (i) => void sent.push(i));
     bus.serve('cloudmqtt.publish', { name: 't', group: 't' }, (p) => void published.push(p));
-    ec = new EdgeController({ bus, store, linkState, logger: silentLogger(), registry: createMetricsRegistry(), clock, heartbeatWriteIntervalMs: 60_000 });
+    ec = new EdgeController({
+      bus,
+      store,
+      linkState,
+      logger: silentLogger(),
+      registry: createMetricsRegistry(),
+      clock,
+      heartbeatWriteIntervalMs: 60_000,
+    });
   });
 
   afterEach(async () => {
@@ -48,12 +56,21 @@ describe('EdgeController', () => {
     await store.create(device('b', 'edge-1', 'Modbus'));
     await ec.start();
     expect(sent.map((i) => [i.key, i.message.route.resource, i.message.content])).toEqual([
-      ['mapperset/default/edge-1', 'node/edge-1/default/mapperset/edge-1', { mappers: [{ name: 'mapper-modbus', protocols: ['modbus'] }] }],
+      [
+        'mapperset/default/edge-1',
+        'node/edge-1/default/mapperset/edge-1',
+        { mappers: [{ name: 'mapper-modbus', protocols: ['modbus'] }] },
+      ],
     ]);
     await store.create(device('c', 'edge-1', 'opcua'));
     await store.create(device('d', 'edge-1', 'opcua'));
     await flush();
-    expect(sent.at(-1)!.message.content).toEqual({ mappers: [{ name: 'mapper-modbus', protocols: ['modbus'] }, { name: 'mapper-opcua', protocols: ['opcua'] }] });
+    expect(sent.at(-1)!.message.content).toEqual({
+      mappers: [
+        { name: 'mapper-modbus', protocols: ['modbus'] },
+        { name: 'mapper-opcua', protocols: ['opcua'] },
+      ],
+    });
     expect(sent).toHaveLength(2);
     const node = await store.get('Node', '', 'edge-1');
     expect((node!.spec as { mappers: unknown[] }).mappers).toHaveLength(2);
@@ -68,7 +85,11 @@ describe('EdgeController', () => {
     for (let i = 0; i < 5; i++) await store.updateStatus('Device', 'default', 'a', { twins: [{ n: i }] });
     await flush();
     expect(nodeReads).toBe(0);
-    await store.update({ ...a, metadata: { ...a.metadata, resourceVersion: undefined }, spec: { ...(a.spec as object), protocol: { protocolName: 'opcua' } } });
+    await store.update({
+      ...a,
+      metadata: { ...a.metadata, resourceVersion: undefined },
+      spec: { ...(a.spec as object), protocol: { protocolName: 'opcua' } },
+    });
     await flush();
     expect(nodeReads).toBe(1);
     expect(sent.at(-1)!.message.content).toEqual({ mappers: [{ name: 'mapper-opcua', protocols: ['opcua'] }] });
@@ -80,7 +101,14 @@ describe('EdgeController', () => {
     linkState.setAcked('edge-1', sent[0]!.key, sent[0]!.token);
     await ec.stop();
     sent = [];
-    ec = new EdgeController({ bus, store, linkState, logger: silentLogger(), registry: createMetricsRegistry(), clock });
+    ec = new EdgeController({
+      bus,
+      store,
+      linkState,
+      logger: silentLogger(),
+      registry: createMetricsRegistry(),
+      clock,
+    });
     await ec.start();
     expect(sent).toEqual([]);
   });
@@ -89,23 +117,42 @@ describe('EdgeController', () => {
     await ec.start();
     bus.publish('link.connected', { node: 'edge-1', ts: clock.now() });
     await flush();
-    expect(published.at(-1)).toMatchObject({ topic: 'kedge/status/node/edge-1', retain: true, payload: { node: 'edge-1', ready: true } });
+    expect(published.at(-1)).toMatchObject({
+      topic: 'kedge/status/node/edge-1',
+      retain: true,
+      payload: { node: 'edge-1', ready: true },
+    });
     clock.advance(15_000);
     bus.publish('link.heartbeat', { node: 'edge-1', ts: clock.now() });
     const ack = await bus.request('upstream.mapperstatus', {
       node: 'edge-1',
-      message: newMessage({ operation: 'update', resource: 'node/edge-1/default/mapperstatus/mapper-modbus' }, { name: 'mapper-modbus', protocols: ['modbus'], phase: 'Running', restarts: 1, ready: true, ts: 5 }),
+      message: newMessage(
+        { operation: 'update', resource: 'node/edge-1/default/mapperstatus/mapper-modbus' },
+        { name: 'mapper-modbus', protocols: ['modbus'], phase: 'Running', restarts: 1, ready: true, ts: 5 },
+      ),
       resource: { namespace: 'default', type: 'mapperstatus', name: 'mapper-modbus' },
     });
     expect(ack).toEqual({ ok: true });
     const [view] = await bus.request('nodes.list', {});
-    expect(view).toMatchObject({ name: 'edge-1', ready: true, lastHeartbeat: new Date(clock.now()).toISOString(), mappers: [{ name: 'mapper-modbus', phase: 'Running', restarts: 1 }] });
+    expect(view).toMatchObject({
+      name: 'edge-1',
+      ready: true,
+      lastHeartbeat: new Date(clock.now()).toISOString(),
+      mappers: [{ name: 'mapper-modbus', phase: 'Running', restarts: 1 }],
+    });
     bus.publish('link.disconnected', { node: 'edge-1', reason: 'keepalive timeout', ts: clock.now() });
     await flush();
     const node = await store.get('Node', '', 'edge-1');
     expect(node!.status).toMatchObject({ ready: false, reason: 'keepalive timeout' });
-    expect(published.at(-1)).toMatchObject({ topic: 'kedge/status/node/edge-1', payload: { ready: false, reason: 'keepalive timeout' } });
-    const bad = await bus.request('upstream.mapperstatus', { node: 'edge-1', message: newMessage({ operation: 'update', resource: 'x' }, { name: 'm' }), resource: { namespace: 'default', type: 'mapperstatus', name: 'm' } });
+    expect(published.at(-1)).toMatchObject({
+      topic: 'kedge/status/node/edge-1',
+      payload: { ready: false, reason: 'keepalive timeout' },
+    });
+    const bad = await bus.request('upstream.mapperstatus', {
+      node: 'edge-1',
+      message: newMessage({ operation: 'update', resource: 'x' }, { name: 'm' }),
+      resource: { namespace: 'default', type: 'mapperstatus', name: 'm' },
+    });
     expect(bad).toMatchObject({ ok: false, reason: expect.stringContaining('protocols') });
   });
 
@@ -128,8 +175,15 @@ describe('EdgeController', () => {
 
   it('marks nodes left ready by a previous run not ready at start', async () => {
     await store.create({ kind: 'Node', metadata: { name: 'edge-9', namespace: '' }, spec: { mappers: [] } });
-    await store.updateStatus('Node', '', 'edge-9', { ready: true, lastHeartbeat: new Date(0).toISOString(), mappers: [] });
+    await store.updateStatus('Node', '', 'edge-9', {
+      ready: true,
+      lastHeartbeat: new Date(0).toISOString(),
+      mappers: [],
+    });
     await ec.start();
-    expect((await store.get('Node', '', 'edge-9'))!.status).toMatchObject({ ready: false, reason: 'the cloud restarted' });
+    expect((await store.get('Node', '', 'edge-9'))!.status).toMatchObject({
+      ready: false,
+      reason: 'the cloud restarted',
+    });
   });
 });

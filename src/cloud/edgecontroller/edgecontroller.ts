@@ -1,14 +1,30 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Counter } from 'prom-client';
-import { cloudTopics, LinkResource, linkResource, type AckContent, type CloudChannels, type CloudRequests, type NodeView, type UpstreamMessage } from '../../contracts/index.js';
+import {
+  cloudTopics,
+  LinkResource,
+  linkResource,
+  type AckContent,
+  type CloudChannels,
+  type CloudRequests,
+  type NodeView,
+  type UpstreamMessage,
+} from '../../contracts/index.js';
 import type { Bus, Endpoint } from '../../core/bus/index.js';
 import { systemClock, type Clock } from '../../core/clock/index.js';
 import { errorText } from '../../core/errors/index.js';
 import { newMessage, Operation } from '../../core/message/index.js';
 import type { Module } from '../../core/module/index.js';
 import { WriteCoalescer } from '../devicecontroller/index.js';
-import { sameSpec, type LinkStateStore, type ObjectStore, type StoredObject, type WatchEvent, type WatchHandle } from '../store/index.js';
+import {
+  sameSpec,
+  type LinkStateStore,
+  type ObjectStore,
+  type StoredObject,
+  type WatchEvent,
+  type WatchHandle,
+} from '../store/index.js';
 import { checkMapperStatus } from './content.js';
 import { mapperSetFor, mapperSetToken } from './mappers.js';
 import { nodeView, stateFromStatus, statusOf, type NodeState } from './node-state.js';
@@ -54,8 +70,17 @@ export class EdgeController implements Module {
 
   async start(): Promise<void> {
     const { store, bus } = this.options;
-    this.failures ??= new Counter({ name: 'kedge_edgecontroller_status_write_failures_total', help: 'Node status writes that failed', registers: [this.options.registry] });
-    this.heartbeats = new WriteCoalescer(this.clock, this.options.heartbeatWriteIntervalMs ?? 60_000, (node) => this.writeStatus(node), (node, err) => this.writeFailed(node, err));
+    this.failures ??= new Counter({
+      name: 'kedge_edgecontroller_status_write_failures_total',
+      help: 'Node status writes that failed',
+      registers: [this.options.registry],
+    });
+    this.heartbeats = new WriteCoalescer(
+      this.clock,
+      this.options.heartbeatWriteIntervalMs ?? 60_000,
+      (node) => this.writeStatus(node),
+      (node, err) => this.writeFailed(node, err),
+    );
     for (const n of (await store.list(NODE)).items) {
       const state = stateFromStatus(n.status);
       this.nodes.set(n.metadata.name, state);
@@ -65,10 +90,20 @@ export class EdgeController implements Module {
     const devices = await store.list('Device');
     for (const d of devices.items) this.indexDevice({ type: 'ADDED', object: d });
     this.watch = await store.watch('Device', devices.resourceVersion, (e) => this.onDevice(e));
-    this.undo.push(bus.subscribe('link.connected', this.endpoint, (e) => this.serial(e.node, () => this.setReady(e.node, true, undefined, e.ts))));
-    this.undo.push(bus.subscribe('link.disconnected', this.endpoint, (e) => this.serial(e.node, () => this.setReady(e.node, false, e.reason))));
+    this.undo.push(
+      bus.subscribe('link.connected', this.endpoint, (e) =>
+        this.serial(e.node, () => this.setReady(e.node, true, undefined, e.ts)),
+      ),
+    );
+    this.undo.push(
+      bus.subscribe('link.disconnected', this.endpoint, (e) =>
+        this.serial(e.node, () => this.setReady(e.node, false, e.reason)),
+      ),
+    );
     this.undo.push(bus.subscribe('link.heartbeat', this.endpoint, (e) => this.onHeartbeat(e.node, e.ts)));
-    this.undo.push(bus.serve('upstream.mapperstatus', this.endpoint, (req) => this.serial(req.node, () => this.onMapperStatus(req))));
+    this.undo.push(
+      bus.serve('upstream.mapperstatus', this.endpoint, (req) => this.serial(req.node, () => this.onMapperStatus(req))),
+    );
     this.undo.push(bus.serve('nodes.list', this.endpoint, () => this.list()));
     for (const node of new Set([...this.nodes.keys(), ...this.devicesByNode.keys()])) await this.syncMappers(node);
   }
@@ -96,7 +131,8 @@ export class EdgeController implements Module {
 
   private onDevice(e: WatchEvent): void {
     const nodes = this.indexDevice(e);
-    for (const node of nodes) void this.serial(node, () => this.syncMappers(node)).catch((err: unknown) => this.writeFailed(node, err));
+    for (const node of nodes)
+      void this.serial(node, () => this.syncMappers(node)).catch((err: unknown) => this.writeFailed(node, err));
   }
 
   /** Keeps devices per node; returns the nodes touched. */
@@ -137,7 +173,15 @@ export class EdgeController implements Module {
     const sent = this.sentSets.get(node) ?? this.options.linkState.ackedObjects(node).get(key);
     if (sent === token || (sent === undefined && set.mappers.length === 0)) return;
     this.sentSets.set(node, token);
-    const message = newMessage({ source: this.name, group: 'resource', operation: Operation.update, resource: linkResource(node, NS, LinkResource.mapperSet, node) }, set);
+    const message = newMessage(
+      {
+        source: this.name,
+        group: 'resource',
+        operation: Operation.update,
+        resource: linkResource(node, NS, LinkResource.mapperSet, node),
+      },
+      set,
+    );
     this.options.bus.publish('link.send', { node, key, token, message });
   }
 
@@ -146,7 +190,12 @@ export class EdgeController implements Module {
     const existing = await store.get(NODE, '', node);
     if (!existing) {
       const state = this.stateOf(node);
-      const created = await store.create({ apiVersion: 'kedge.io/v1', kind: NODE, metadata: { name: node, namespace: '' }, spec: { mappers } });
+      const created = await store.create({
+        apiVersion: 'kedge.io/v1',
+        kind: NODE,
+        metadata: { name: node, namespace: '' },
+        spec: { mappers },
+      });
       return store.updateStatus(NODE, '', node, statusOf(state)).catch(() => created);
     }
     const spec = (existing.spec ?? {}) as Record<string, unknown>;
@@ -160,7 +209,12 @@ export class EdgeController implements Module {
     return s;
   }
 
-  private async setReady(node: string, ready: boolean, reason: string | undefined, ts = this.clock.now()): Promise<void> {
+  private async setReady(
+    node: string,
+    ready: boolean,
+    reason: string | undefined,
+    ts = this.clock.now(),
+  ): Promise<void> {
     const state = this.stateOf(node);
     state.ready = ready;
     if (reason) state.reason = reason;
@@ -190,7 +244,10 @@ export class EdgeController implements Module {
   private async onMapperStatus(req: UpstreamMessage): Promise<AckContent> {
     const checked = checkMapperStatus(req.message.content);
     if (!checked.ok) {
-      this.log.warn({ node: req.node, code: 'KEDGE_EDGECONTROLLER_BAD_CONTENT' }, `mapperstatus from node ${req.node} refused: ${checked.reason}`);
+      this.log.warn(
+        { node: req.node, code: 'KEDGE_EDGECONTROLLER_BAD_CONTENT' },
+        `mapperstatus from node ${req.node} refused: ${checked.reason}`,
+      );
       return { ok: false, reason: checked.reason };
     }
     this.stateOf(req.node).mappers.set(checked.value.name, checked.value);
@@ -207,7 +264,10 @@ export class EdgeController implements Module {
 
   private writeFailed(node: string, err: unknown): void {
     this.failures?.inc();
-    this.log.warn({ node, code: 'KEDGE_EDGECONTROLLER_STATUS_WRITE', err: errorText(err) }, `Node ${node} status not written`);
+    this.log.warn(
+      { node, code: 'KEDGE_EDGECONTROLLER_STATUS_WRITE', err: errorText(err) },
+      `Node ${node} status not written`,
+    );
   }
 
   private async list(): Promise<NodeView[]> {

@@ -14,9 +14,15 @@ export interface NodeState {
 export function stateFromStatus(status: unknown): NodeState {
   const s = (status ?? {}) as { ready?: unknown; lastHeartbeat?: unknown; reason?: unknown; mappers?: unknown };
   const mappers = new Map<string, MapperStatusIn>();
-  if (Array.isArray(s.mappers)) for (const m of s.mappers as MapperStatusIn[]) if (m && typeof m.name === 'string') mappers.set(m.name, m);
+  if (Array.isArray(s.mappers))
+    for (const m of s.mappers as MapperStatusIn[]) if (m && typeof m.name === 'string') mappers.set(m.name, m);
   const hb = typeof s.lastHeartbeat === 'string' ? Date.parse(s.lastHeartbeat) : NaN;
-  return { ready: s.ready === true, ...(typeof s.reason === 'string' ? { reason: s.reason } : {}), lastHeartbeat: Number.isFinite(hb) ? hb : undefined, mappers };
+  return {
+    ready: s.ready === true,
+    ...(typeof s.reason === 'string' ? { reason: s.reason } : {}),
+    lastHeartbeat: Number.isFinite(hb) ? hb : undefined,
+    mappers,
+  };
 }
 
 export function statusOf(state: NodeState): Record<string, unknown> {
@@ -31,7 +37,7 @@ export function statusOf(state: NodeState): Record<string, unknown> {
 
 /** The API's node: the mappers it should run (spec) joined with what it reported (status). */
 export function nodeView(node: StoredObject, state: NodeState): NodeView {
-  const wanted = ((node.spec as { mappers?: Array<{ name: string; protocols: string[] }> } | undefined)?.mappers ?? []);
+  const wanted = (node.spec as { mappers?: Array<{ name: string; protocols: string[] }> } | undefined)?.mappers ?? [];
   const names = new Set([...wanted.map((m) => m.name), ...state.mappers.keys()]);
   const mappers = [...names].sort().map((name) => {
     const w = wanted.find((m) => m.name === name);
@@ -39,7 +45,9 @@ export function nodeView(node: StoredObject, state: NodeState): NodeView {
     return {
       name,
       protocols: w?.protocols ?? s?.protocols ?? [],
-      ...(s ? { phase: s.phase, ready: s.ready, restarts: s.restarts, ...(s.reason ? { reason: s.reason } : {}) } : { phase: 'Pending' }),
+      ...(s
+        ? { phase: s.phase, ready: s.ready, restarts: s.restarts, ...(s.reason ? { reason: s.reason } : {}) }
+        : { phase: 'Pending' }),
     };
   });
   return {

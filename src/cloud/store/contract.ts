@@ -5,7 +5,10 @@ import type { ObjectStore, StoredObject, WatchEvent } from './types.js';
  * The one behaviour every ObjectStore implementation must show (the SQLite store today, the
  * Kubernetes one later). `makeStore` returns an empty store; `dispose` releases what it took.
  */
-export function describeObjectStoreContract(name: string, makeStore: () => Promise<{ store: ObjectStore; dispose: () => Promise<void> }>): void {
+export function describeObjectStoreContract(
+  name: string,
+  makeStore: () => Promise<{ store: ObjectStore; dispose: () => Promise<void> }>,
+): void {
   describe(`ObjectStore contract: ${name}`, () => {
     let store: ObjectStore;
     let dispose: () => Promise<void>;
@@ -16,7 +19,12 @@ export function describeObjectStoreContract(name: string, makeStore: () => Promi
       await dispose();
     });
 
-    const thing = (n: string, spec: unknown = { a: 1 }, labels?: Record<string, string>, ns = 'default'): StoredObject => ({
+    const thing = (
+      n: string,
+      spec: unknown = { a: 1 },
+      labels?: Record<string, string>,
+      ns = 'default',
+    ): StoredObject => ({
       apiVersion: 'test.kedge.io/v1',
       kind: 'Thing',
       metadata: { name: n, namespace: ns, ...(labels ? { labels } : {}) },
@@ -50,7 +58,9 @@ export function describeObjectStoreContract(name: string, makeStore: () => Promi
     it('update with a stale resourceVersion conflicts; without one it wins', async () => {
       const a = await store.create(thing('a'));
       const a2 = await store.update({ ...a, spec: { a: 2 } });
-      await expect(store.update({ ...a, spec: { a: 3 } })).rejects.toMatchObject({ code: 'KEDGE_CLOUD_STORE_CONFLICT' });
+      await expect(store.update({ ...a, spec: { a: 3 } })).rejects.toMatchObject({
+        code: 'KEDGE_CLOUD_STORE_CONFLICT',
+      });
       const { resourceVersion: _rv, ...meta } = a.metadata;
       const a3 = await store.update({ ...a, metadata: meta, spec: { a: 4 } });
       expect(a3.spec).toEqual({ a: 4 });
@@ -64,7 +74,12 @@ export function describeObjectStoreContract(name: string, makeStore: () => Promi
       expect(s.metadata.generation).toBe(1);
       const same = await store.update({ ...a, metadata: { ...a.metadata, resourceVersion: undefined } });
       expect(same.metadata.resourceVersion).toBe(s.metadata.resourceVersion);
-      const changed = await store.update({ ...a, spec: { a: 9 }, status: { ignored: true }, metadata: { ...a.metadata, resourceVersion: undefined } });
+      const changed = await store.update({
+        ...a,
+        spec: { a: 9 },
+        status: { ignored: true },
+        metadata: { ...a.metadata, resourceVersion: undefined },
+      });
       expect(changed.metadata.generation).toBe(2);
       expect(changed.status).toEqual({ ok: true });
       expect(changed.metadata.uid).toBe(a.metadata.uid);
@@ -73,16 +88,22 @@ export function describeObjectStoreContract(name: string, makeStore: () => Promi
     it('updateStatus checks the expected version', async () => {
       const a = await store.create(thing('a'));
       await store.updateStatus('Thing', 'default', 'a', { n: 1 }, a.metadata.resourceVersion);
-      await expect(store.updateStatus('Thing', 'default', 'a', { n: 2 }, a.metadata.resourceVersion)).rejects.toMatchObject({
+      await expect(
+        store.updateStatus('Thing', 'default', 'a', { n: 2 }, a.metadata.resourceVersion),
+      ).rejects.toMatchObject({
         code: 'KEDGE_CLOUD_STORE_CONFLICT',
       });
-      await expect(store.updateStatus('Thing', 'default', 'nope', {})).rejects.toMatchObject({ code: 'KEDGE_CLOUD_STORE_NOT_FOUND' });
+      await expect(store.updateStatus('Thing', 'default', 'nope', {})).rejects.toMatchObject({
+        code: 'KEDGE_CLOUD_STORE_NOT_FOUND',
+      });
     });
 
     it('deletes, with optimistic concurrency, and answers undefined for a missing object', async () => {
       const a = await store.create(thing('a'));
       await store.update({ ...a, spec: { a: 2 }, metadata: { ...a.metadata, resourceVersion: undefined } });
-      await expect(store.delete('Thing', 'default', 'a', a.metadata.resourceVersion)).rejects.toMatchObject({ code: 'KEDGE_CLOUD_STORE_CONFLICT' });
+      await expect(store.delete('Thing', 'default', 'a', a.metadata.resourceVersion)).rejects.toMatchObject({
+        code: 'KEDGE_CLOUD_STORE_CONFLICT',
+      });
       const gone = await store.delete('Thing', 'default', 'a');
       expect(gone?.metadata.name).toBe('a');
       expect(await store.get('Thing', 'default', 'a')).toBeUndefined();
@@ -98,7 +119,8 @@ export function describeObjectStoreContract(name: string, makeStore: () => Promi
       expect(all.items.map((o) => o.metadata.name).sort()).toEqual(['a', 'b', 'c']);
       expect(Number(all.resourceVersion)).toBeGreaterThanOrEqual(4);
       expect((await store.list('Thing', { namespace: 'plant' })).items.map((o) => o.metadata.name)).toEqual(['c']);
-      const names = async (labelSelector: string) => (await store.list('Thing', { labelSelector })).items.map((o) => o.metadata.name).sort();
+      const names = async (labelSelector: string) =>
+        (await store.list('Thing', { labelSelector })).items.map((o) => o.metadata.name).sort();
       expect(await names('app=x')).toEqual(['a', 'c']);
       expect(await names('app!=x')).toEqual(['b']);
       expect(await names('tier')).toEqual(['a']);

@@ -7,8 +7,13 @@ import { migrations } from './migrations.js';
 export function openCloudDatabase(file: string): Db {
   return openSqlite(file, {
     migrations,
-    openError: (f, cause) => cloudStoreErrors.create('KEDGE_CLOUD_STORE_OPEN', `cannot open ${f}: ${(cause as Error).message}`, { cause }),
+    openError: (f, cause) =>
+      cloudStoreErrors.create('KEDGE_CLOUD_STORE_OPEN', `cannot open ${f}: ${(cause as Error).message}`, { cause }),
     migrationError: (version, cause) =>
-      cloudStoreErrors.create('KEDGE_CLOUD_STORE_MIGRATION', `cloud store migration ${version} failed: ${(cause as Error).message}`, { cause }),
+      cloudStoreErrors.create(
+        'KEDGE_CLOUD_STORE_MIGRATION',
+        `cloud store migration ${version} failed: ${(cause as Error).message}`,
+        { cause },
+      ),
   });
 }

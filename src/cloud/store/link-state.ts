@@ -7,14 +7,22 @@ import type { LinkStateStore } from './types.js';
  * `windowSize` (trimming in steps keeps the cost off every single insert).
  */
 export class SqliteLinkState implements LinkStateStore {
-  private readonly s: Record<'acked' | 'setAcked' | 'removeAcked' | 'handled' | 'count' | 'addHandled' | 'trim', Statement>;
+  private readonly s: Record<
+    'acked' | 'setAcked' | 'removeAcked' | 'handled' | 'count' | 'addHandled' | 'trim',
+    Statement
+  >;
   private readonly addBatch: (entries: Array<{ node: string; id: string }>) => void;
   private readonly counts = new Map<string, number>();
 
-  constructor(db: Database, private readonly windowSize = 2048) {
+  constructor(
+    db: Database,
+    private readonly windowSize = 2048,
+  ) {
     this.s = {
       acked: db.prepare('SELECT key, token FROM object_sync WHERE node = ?'),
-      setAcked: db.prepare('INSERT INTO object_sync (node, key, token) VALUES (?, ?, ?) ON CONFLICT (node, key) DO UPDATE SET token = excluded.token'),
+      setAcked: db.prepare(
+        'INSERT INTO object_sync (node, key, token) VALUES (?, ?, ?) ON CONFLICT (node, key) DO UPDATE SET token = excluded.token',
+      ),
       removeAcked: db.prepare('DELETE FROM object_sync WHERE node = ? AND key = ?'),
       handled: db.prepare('SELECT msg_id FROM handled_ids WHERE node = ? ORDER BY seq'),
       count: db.prepare('SELECT COUNT(*) AS n FROM handled_ids WHERE node = ?'),

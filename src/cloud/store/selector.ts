@@ -10,11 +10,17 @@ export function compileSelector(selector: string | undefined): (labels: Record<s
 }
 
 function parseRequirement(part: string, whole: string): Requirement {
-  const bad = () => cloudStoreErrors.create('KEDGE_CLOUD_STORE_SELECTOR', `label selector "${whole}": cannot read "${part}"`);
+  const bad = () =>
+    cloudStoreErrors.create('KEDGE_CLOUD_STORE_SELECTOR', `label selector "${whole}": cannot read "${part}"`);
   const ne = part.indexOf('!=');
   if (ne > 0) return { key: part.slice(0, ne).trim(), op: 'ne', value: part.slice(ne + 2).trim() };
   const eq = part.indexOf('=');
-  if (eq > 0) return { key: part.slice(0, eq).trim(), op: 'eq', value: part.slice(part[eq + 1] === '=' ? eq + 2 : eq + 1).trim() };
+  if (eq > 0)
+    return {
+      key: part.slice(0, eq).trim(),
+      op: 'eq',
+      value: part.slice(part[eq + 1] === '=' ? eq + 2 : eq + 1).trim(),
+    };
   if (part.startsWith('!') && part.length > 1) return { key: part.slice(1).trim(), op: 'absent' };
   if (/^[A-Za-z0-9._/-]+$/.test(part)) return { key: part, op: 'exists' };
   throw bad();

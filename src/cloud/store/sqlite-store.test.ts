@@ -43,7 +43,8 @@ describe('SqliteObjectStore specifics', () => {
 
   it('answers KEDGE_CLOUD_STORE_EXPIRED for a watch older than the kept history', async () => {
     const store = new SqliteObjectStore({ file: ':memory:', historyLimit: 10 });
-    for (let i = 0; i < 300; i++) await store.create({ kind: 'Thing', metadata: { name: `t${i}`, namespace: 'default' } });
+    for (let i = 0; i < 300; i++)
+      await store.create({ kind: 'Thing', metadata: { name: `t${i}`, namespace: 'default' } });
     await expect(store.watch('Thing', '1', () => {})).rejects.toMatchObject({ code: 'KEDGE_CLOUD_STORE_EXPIRED' });
     const events: string[] = [];
     const h = await store.watch('Thing', '295', (e) => events.push(e.object.metadata.name));
@@ -55,8 +56,12 @@ describe('SqliteObjectStore specifics', () => {
 
   it('rejects a bad label selector and objects without a name', async () => {
     const store = new SqliteObjectStore({ file: ':memory:' });
-    await expect(store.list('Thing', { labelSelector: 'a b' })).rejects.toMatchObject({ code: 'KEDGE_CLOUD_STORE_SELECTOR' });
-    await expect(store.create({ kind: 'Thing', metadata: { name: '' } })).rejects.toMatchObject({ code: 'KEDGE_CLOUD_STORE_INVALID' });
+    await expect(store.list('Thing', { labelSelector: 'a b' })).rejects.toMatchObject({
+      code: 'KEDGE_CLOUD_STORE_SELECTOR',
+    });
+    await expect(store.create({ kind: 'Thing', metadata: { name: '' } })).rejects.toMatchObject({
+      code: 'KEDGE_CLOUD_STORE_INVALID',
+    });
     await store.close();
     await expect(store.get('Thing', '', 'a')).rejects.toMatchObject({ code: 'KEDGE_CLOUD_STORE_CLOSED' });
   });

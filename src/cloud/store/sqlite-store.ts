@@ -4,7 +4,15 @@ import { openCloudDatabase } from './db.js';
 import { cloudStoreErrors } from './errors.js';
 import { canonicalJson } from '../../core/json/index.js';
 import { compileSelector } from './selector.js';
-import type { ListOptions, ListResult, ObjectStore, StoredObject, WatchEvent, WatchEventType, WatchHandle } from './types.js';
+import type {
+  ListOptions,
+  ListResult,
+  ObjectStore,
+  StoredObject,
+  WatchEvent,
+  WatchEventType,
+  WatchHandle,
+} from './types.js';
 import { WatcherSet } from './watchers.js';
 
 export interface SqliteStoreOptions {
@@ -55,7 +63,9 @@ export class SqliteObjectStore implements ObjectStore {
     this.assertOpen();
     const match = compileSelector(options.labelSelector);
     const read = this.db.transaction(() => {
-      const rows = (options.namespace === undefined ? this.stmts.listAll.all(kind) : this.stmts.listNs.all(kind, options.namespace)) as ObjectRow[];
+      const rows = (
+        options.namespace === undefined ? this.stmts.listAll.all(kind) : this.stmts.listNs.all(kind, options.namespace)
+      ) as ObjectRow[];
       return { rows, rv: this.currentVersion() };
     });
     const { rows, rv } = read();
@@ -87,23 +97,41 @@ export class SqliteObjectStore implements ObjectStore {
       const next: StoredObject = {
         ...rest,
         kind,
-        metadata: { ...meta, namespace, uid: current.metadata.uid, creationTimestamp: current.metadata.creationTimestamp, generation: current.metadata.generation },
+        metadata: {
+          ...meta,
+          namespace,
+          uid: current.metadata.uid,
+          creationTimestamp: current.metadata.creationTimestamp,
+          generation: current.metadata.generation,
+        },
         ...(current.status === undefined ? {} : { status: current.status }),
       };
       if (sameExceptVersion(current, next)) return current;
-      if (canonicalJson(withoutMeta(current)) !== canonicalJson(withoutMeta(next))) next.metadata.generation = (current.metadata.generation ?? 0) + 1;
+      if (canonicalJson(withoutMeta(current)) !== canonicalJson(withoutMeta(next)))
+        next.metadata.generation = (current.metadata.generation ?? 0) + 1;
       return this.commit(next, 'MODIFIED');
     });
   }
 
-  async updateStatus(kind: string, namespace: string, name: string, status: unknown, expectedVersion?: string): Promise<StoredObject> {
+  async updateStatus(
+    kind: string,
+    namespace: string,
+    name: string,
+    status: unknown,
+    expectedVersion?: string,
+  ): Promise<StoredObject> {
     return this.write(kind, () => {
       const current = this.mustGet(kind, namespace, name, expectedVersion);
       return this.commit({ ...current, status }, 'MODIFIED');
     });
   }
 
-  async delete(kind: string, namespace: string, name: string, expectedVersion?: string): Promise<StoredObject | undefined> {
+  async delete(
+    kind: string,
+    namespace: string,
+    name: string,
+    expectedVersion?: string,
+  ): Promise<StoredObject | undefined> {
     return this.write(kind, () => {
       const row = this.stmts.get.get(kind, namespace, name) as ObjectRow | undefined;
       if (!row) return undefined;
@@ -118,7 +146,10 @@ export class SqliteObjectStore implements ObjectStore {
     const from = Number(fromVersion || '0');
     const { compacted } = this.stmts.counter.get() as { compacted: number };
     if (!Number.isInteger(from) || from < compacted) {
-      throw cloudStoreErrors.create('KEDGE_CLOUD_STORE_EXPIRED', `watch of ${kind} from version ${fromVersion}: history starts after version ${compacted}`);
+      throw cloudStoreErrors.create(
+        'KEDGE_CLOUD_STORE_EXPIRED',
+        `watch of ${kind} from version ${fromVersion}: history starts after version ${compacted}`,
+      );
     }
     const rows = this.stmts.eventsSince.all(kind, from) as Array<{ type: WatchEventType; body: string }>;
     const backlog = rows.map((r) => ({ type: r.type, object: JSON.parse(r.body) as StoredObject }));
@@ -173,7 +204,8 @@ export class SqliteObjectStore implements ObjectStore {
 
   private mustGet(kind: string, namespace: string, name: string, expectedVersion: string | undefined): StoredObject {
     const row = this.stmts.get.get(kind, namespace, name) as ObjectRow | undefined;
-    if (!row) throw cloudStoreErrors.create('KEDGE_CLOUD_STORE_NOT_FOUND', `${kind} ${label(namespace, name)} does not exist`);
+    if (!row)
+      throw cloudStoreErrors.create('KEDGE_CLOUD_STORE_NOT_FOUND', `${kind} ${label(namespace, name)} does not exist`);
     const current = JSON.parse(row.body) as StoredObject;
     checkVersion(current, expectedVersion);
     return current;
@@ -208,7 +240,13 @@ function prepare(db: Database) {
 }
 
 function identify(object: StoredObject): { kind: string; namespace: string; name: string } {
-  if (!object || typeof object.kind !== 'string' || !object.kind || typeof object.metadata?.name !== 'string' || !object.metadata.name) {
+  if (
+    !object ||
+    typeof object.kind !== 'string' ||
+    !object.kind ||
+    typeof object.metadata?.name !== 'string' ||
+    !object.metadata.name
+  ) {
     throw cloudStoreErrors.create('KEDGE_CLOUD_STORE_INVALID', 'object without kind or metadata.name');
   }
   return { kind: object.kind, namespace: object.metadata.namespace ?? '', name: object.metadata.name };

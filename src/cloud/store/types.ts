@@ -62,7 +62,13 @@ export interface ObjectStore {
    */
   update(object: StoredObject): Promise<StoredObject>;
   /** Replaces status only; `expectedVersion` as in update. */
-  updateStatus(kind: string, namespace: string, name: string, status: unknown, expectedVersion?: string): Promise<StoredObject>;
+  updateStatus(
+    kind: string,
+    namespace: string,
+    name: string,
+    status: unknown,
+    expectedVersion?: string,
+  ): Promise<StoredObject>;
   /** Returns the deleted object, undefined when there was none. */
   delete(kind: string, namespace: string, name: string, expectedVersion?: string): Promise<StoredObject | undefined>;
   /**
@@ -93,7 +99,9 @@ export interface LinkStateStore {
  * `generation` on spec changes, not on status writes). Controllers skip such events.
  */
 export function sameSpec(prev: StoredObject | undefined, next: StoredObject | undefined): boolean {
-  return !!prev && !!next && prev.metadata.uid === next.metadata.uid && prev.metadata.generation === next.metadata.generation;
+  return (
+    !!prev && !!next && prev.metadata.uid === next.metadata.uid && prev.metadata.generation === next.metadata.generation
+  );
 }
 
 export function objectKey(o: { kind: string; metadata: { namespace?: string | undefined; name: string } }): string {

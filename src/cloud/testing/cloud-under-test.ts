@@ -23,7 +23,9 @@ export function loopbackCloudConfig(dataDir: string, overrides: Partial<CloudCon
 }
 
 /** A whole cloud on loopback with free ports and a temp data dir, for tests. */
-export async function startTestCloud(overrides: Partial<CloudConfig> = {}): Promise<{ cloud: CloudNode; dataDir: string; api: string; stop: () => Promise<void> }> {
+export async function startTestCloud(
+  overrides: Partial<CloudConfig> = {},
+): Promise<{ cloud: CloudNode; dataDir: string; api: string; stop: () => Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kedge-cloud-test-'));
   const config = loopbackCloudConfig(dataDir, { statusIntervalMs: 50, ...overrides });
   const cloud = createCloudNode(config, { logger: silentLogger(), registry: createMetricsRegistry() });

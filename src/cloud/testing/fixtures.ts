@@ -22,10 +22,22 @@ export function thermostat(name: string, node: string, model = 'thermostat'): Re
     spec: {
       deviceModelRef: { name: model },
       nodeName: node,
-      protocol: { protocolName: 'modbus', configData: { communicateMode: 'TCP', ip: '127.0.0.1', port: 5020, slaveID: 1 } },
+      protocol: {
+        protocolName: 'modbus',
+        configData: { communicateMode: 'TCP', ip: '127.0.0.1', port: 5020, slaveID: 1 },
+      },
       properties: [
-        { name: 'temperature', visitors: { protocolName: 'modbus', configData: { register: 'InputRegister', offset: 0, limit: 1, scale: 0.1 } } },
-        { name: 'setpoint', visitors: { protocolName: 'modbus', configData: { register: 'HoldingRegister', offset: 0, limit: 1 } } },
+        {
+          name: 'temperature',
+          visitors: {
+            protocolName: 'modbus',
+            configData: { register: 'InputRegister', offset: 0, limit: 1, scale: 0.1 },
+          },
+        },
+        {
+          name: 'setpoint',
+          visitors: { protocolName: 'modbus', configData: { register: 'HoldingRegister', offset: 0, limit: 1 } },
+        },
       ],
     },
   };

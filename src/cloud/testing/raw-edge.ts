@@ -17,7 +17,12 @@ export class RawEdge {
     });
   }
 
-  static connect(port: number, node: string, project = 'kedge', headers: Record<string, string> = {}): Promise<RawEdge> {
+  static connect(
+    port: number,
+    node: string,
+    project = 'kedge',
+    headers: Record<string, string> = {},
+  ): Promise<RawEdge> {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/${project}/${node}/events`, { headers });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(new RawEdge(ws)));
@@ -34,7 +39,11 @@ export class RawEdge {
   }
 
   upload(node: string, resource: string, content: unknown, id?: string): Message {
-    const msg = newMessage({ source: 'edgehub', group: 'hub', operation: 'update', resource: `node/${node}/${resource}` }, content, id ? { id } : {});
+    const msg = newMessage(
+      { source: 'edgehub', group: 'hub', operation: 'update', resource: `node/${node}/${resource}` },
+      content,
+      id ? { id } : {},
+    );
     this.send(msg);
     return msg;
   }
@@ -66,7 +75,11 @@ export class RawEdges {
   private readonly opened: RawEdge[] = [];
 
   /** Opens a raw edge for `node`; with `ready` (default) resolves once the hub lists the node as connected. */
-  async connect(hub: { port: number; connectedNodes: readonly string[] }, node: string, ready = true): Promise<RawEdge> {
+  async connect(
+    hub: { port: number; connectedNodes: readonly string[] },
+    node: string,
+    ready = true,
+  ): Promise<RawEdge> {
     const edge = await RawEdge.connect(hub.port, node);
     this.opened.push(edge);
     if (ready) await waitUntil(() => hub.connectedNodes.includes(node), `${node} connected`);

@@ -3,7 +3,10 @@ import { silentLogger } from '../log/index.js';
 import { Bus } from './index.js';
 
 type Channels = { reading: { device: string; value: number }; note: string };
-type Requests = { twinGet: { request: { device: string }; response: { value: number } }; slow: { request: null; response: string } };
+type Requests = {
+  twinGet: { request: { device: string }; response: { value: number } };
+  slow: { request: null; response: string };
+};
 
 const twin = { name: 'twin', group: 'twin' };
 const hub = { name: 'edgehub', group: 'hub' };
@@ -69,7 +72,10 @@ describe('Bus', () => {
   it('rejects a request nobody answers in time with KEDGE_BUS_TIMEOUT', async () => {
     const bus = newBus();
     bus.serve('slow', twin, () => new Promise<string>(() => undefined));
-    await expect(bus.request('slow', null, 20)).rejects.toMatchObject({ code: 'KEDGE_BUS_TIMEOUT', message: expect.stringContaining('twin') });
+    await expect(bus.request('slow', null, 20)).rejects.toMatchObject({
+      code: 'KEDGE_BUS_TIMEOUT',
+      message: expect.stringContaining('twin'),
+    });
   });
 
   it('rejects a request without a server and passes a server error through', async () => {

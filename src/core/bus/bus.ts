@@ -48,7 +48,10 @@ export class Bus<C extends ChannelMap, R extends RequestMap = RequestMap> {
     this.channels.set(channel, [...list, sub]);
     return () => {
       const current = this.channels.get(channel) ?? [];
-      this.channels.set(channel, current.filter((s) => s !== sub));
+      this.channels.set(
+        channel,
+        current.filter((s) => s !== sub),
+      );
     };
   }
 
@@ -68,10 +71,17 @@ export class Bus<C extends ChannelMap, R extends RequestMap = RequestMap> {
   }
 
   /** Serves request `name`; exactly one module may serve a name. */
-  serve<K extends keyof R>(name: K, endpoint: Endpoint, fn: (req: R[K]['request']) => R[K]['response'] | Promise<R[K]['response']>): () => void {
+  serve<K extends keyof R>(
+    name: K,
+    endpoint: Endpoint,
+    fn: (req: R[K]['request']) => R[K]['response'] | Promise<R[K]['response']>,
+  ): () => void {
     const existing = this.servers.get(name);
     if (existing) {
-      throw busErrors.create('KEDGE_BUS_DUPLICATE_HANDLER', `request "${String(name)}" is already served by module ${existing.endpoint.name}`);
+      throw busErrors.create(
+        'KEDGE_BUS_DUPLICATE_HANDLER',
+        `request "${String(name)}" is already served by module ${existing.endpoint.name}`,
+      );
     }
     const entry = { endpoint, fn: fn as (req: unknown) => unknown };
     this.servers.set(name, entry);
@@ -81,12 +91,22 @@ export class Bus<C extends ChannelMap, R extends RequestMap = RequestMap> {
   }
 
   /** Sends a request and resolves with the response, or rejects with KEDGE_BUS_TIMEOUT / _NO_HANDLER. */
-  request<K extends keyof R>(name: K, req: R[K]['request'], timeoutMs = this.options.requestTimeoutMs ?? 5000): Promise<R[K]['response']> {
+  request<K extends keyof R>(
+    name: K,
+    req: R[K]['request'],
+    timeoutMs = this.options.requestTimeoutMs ?? 5000,
+  ): Promise<R[K]['response']> {
     const server = this.servers.get(name);
-    if (!server) return Promise.reject(busErrors.create('KEDGE_BUS_NO_HANDLER', `no module serves request "${String(name)}"`));
+    if (!server)
+      return Promise.reject(busErrors.create('KEDGE_BUS_NO_HANDLER', `no module serves request "${String(name)}"`));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(busErrors.create('KEDGE_BUS_TIMEOUT', `request "${String(name)}" to module ${server.endpoint.name} timed out after ${timeoutMs} ms`));
+        reject(
+          busErrors.create(
+            'KEDGE_BUS_TIMEOUT',
+            `request "${String(name)}" to module ${server.endpoint.name} timed out after ${timeoutMs} ms`,
+          ),
+        );
       }, timeoutMs);
       Promise.resolve()
         .then(() => server.fn(req))
@@ -117,6 +137,9 @@ export class Bus<C extends ChannelMap, R extends RequestMap = RequestMap> {
 
   private handlerFailed(channel: keyof C, endpoint: Endpoint, err: unknown): void {
     this.handlerErrors++;
-    this.options.logger.error({ channel: String(channel), module: endpoint.name, err: errorText(err) }, 'bus handler failed');
+    this.options.logger.error(
+      { channel: String(channel), module: endpoint.name, err: errorText(err) },
+      'bus handler failed',
+    );
   }
 }

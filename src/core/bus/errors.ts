@@ -2,6 +2,7 @@ import { defineErrors } from '../errors/index.js';
 
 export const busErrors = defineErrors({
   KEDGE_BUS_TIMEOUT: 'The module serving this request did not answer in time; check its log lines for the cause.',
-  KEDGE_BUS_NO_HANDLER: 'No started module serves this request; check the module that serves it is enabled and started.',
+  KEDGE_BUS_NO_HANDLER:
+    'No started module serves this request; check the module that serves it is enabled and started.',
   KEDGE_BUS_DUPLICATE_HANDLER: 'Two modules serve the same request name; only one may.',
 });

@@ -55,13 +55,19 @@ describe('loadConfig', () => {
   });
 
   it('names the environment variable or flag that set a bad value', () => {
-    expect(errorOf(() => loadConfig({ env: { KEDGE_CLOUD__HUB_PORT: '70000' } })).message).toContain('environment KEDGE_CLOUD__HUB_PORT: cloud.hubPort');
-    expect(errorOf(() => loadConfig({ flags: [{ path: ['edge', 'node'], value: 'Bad Name', flag: '--node' }] })).message).toContain('--node:');
+    expect(errorOf(() => loadConfig({ env: { KEDGE_CLOUD__HUB_PORT: '70000' } })).message).toContain(
+      'environment KEDGE_CLOUD__HUB_PORT: cloud.hubPort',
+    );
+    expect(
+      errorOf(() => loadConfig({ flags: [{ path: ['edge', 'node'], value: 'Bad Name', flag: '--node' }] })).message,
+    ).toContain('--node:');
   });
 
   it('reports YAML syntax errors and unreadable files clearly', () => {
     const path = file('edge:\n  node: [unclosed\n');
-    expect(errorOf(() => loadConfig({ file: path })).message).toMatch(new RegExp(`${path}:\\d+:\\d+: error: YAML syntax`));
+    expect(errorOf(() => loadConfig({ file: path })).message).toMatch(
+      new RegExp(`${path}:\\d+:\\d+: error: YAML syntax`),
+    );
     expect(errorOf(() => loadConfig({ file: '/nonexistent/kedge.yaml' })).code).toBe('KEDGE_CONFIG_UNREADABLE');
   });
 });

@@ -31,11 +31,20 @@ export function loadConfig(options: LoadConfigOptions = {}): KedgeConfig {
   if (options.file) {
     const doc = readConfigFile(options.file, fileProblems);
     if (doc) {
-      if (!isObject(doc.value)) fileProblems.push(formatDiagnostic({ file: options.file, ...doc.positionOf([]), severity: 'error', message: 'the config file must be a YAML mapping' }));
+      if (!isObject(doc.value))
+        fileProblems.push(
+          formatDiagnostic({
+            file: options.file,
+            ...doc.positionOf([]),
+            severity: 'error',
+            message: 'the config file must be a YAML mapping',
+          }),
+        );
       else mergeInto(merged, doc.value, [], origins, { kind: 'file', doc });
     }
   }
-  if (fileProblems.length > 0) throw configErrors.create('KEDGE_CONFIG_INVALID', `invalid configuration:\n${fileProblems.join('\n')}`);
+  if (fileProblems.length > 0)
+    throw configErrors.create('KEDGE_CONFIG_INVALID', `invalid configuration:\n${fileProblems.join('\n')}`);
   for (const [name, raw] of Object.entries(options.env ?? {})) {
     const path = envPath(name);
     if (path && raw !== undefined) setAt(merged, path, parseScalar(raw), origins, { kind: 'env', name });
@@ -44,8 +53,11 @@ export function loadConfig(options: LoadConfigOptions = {}): KedgeConfig {
     if (f.value !== undefined) setAt(merged, f.path, f.value, origins, { kind: 'flag', flag: f.flag });
   }
   const withDefaults = Value.Default(KedgeConfigSchema, merged);
-  const problems = [...Value.Errors(KedgeConfigSchema, withDefaults)].map((e) => describe(e.path, e.message, origins, options.file));
-  if (problems.length > 0) throw configErrors.create('KEDGE_CONFIG_INVALID', `invalid configuration:\n${[...new Set(problems)].join('\n')}`);
+  const problems = [...Value.Errors(KedgeConfigSchema, withDefaults)].map((e) =>
+    describe(e.path, e.message, origins, options.file),
+  );
+  if (problems.length > 0)
+    throw configErrors.create('KEDGE_CONFIG_INVALID', `invalid configuration:\n${[...new Set(problems)].join('\n')}`);
   return withDefaults as KedgeConfig;
 }
 
@@ -54,11 +66,14 @@ function readConfigFile(file: string, problems: string[]): YamlDocument | undefi
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw configErrors.create('KEDGE_CONFIG_UNREADABLE', `cannot read config file ${file}: ${(err as Error).message}`, { cause: err });
+    throw configErrors.create('KEDGE_CONFIG_UNREADABLE', `cannot read config file ${file}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   const parsed = parseYamlDocuments(text, file);
   problems.push(...parsed.diagnostics.map(formatDiagnostic));
-  if (parsed.documents.length > 1) problems.push(`${file}:1:1: error: a config file holds one YAML document, found ${parsed.documents.length}`);
+  if (parsed.documents.length > 1)
+    problems.push(`${file}:1:1: error: a config file holds one YAML document, found ${parsed.documents.length}`);
   return parsed.documents[0];
 }
 
@@ -70,7 +85,12 @@ function describe(pointer: string, message: string, origins: Map<string, Origin>
   if (origin?.kind === 'flag') return `${origin.flag}: ${message}`;
   if (origin?.kind === 'file') {
     const at = message.startsWith('Unexpected property') ? origin.doc.keyPositionOf(path) : origin.doc.positionOf(path);
-    return formatDiagnostic({ file: file ?? origin.doc.file, ...at, severity: 'error', message: `${field}: ${message}` });
+    return formatDiagnostic({
+      file: file ?? origin.doc.file,
+      ...at,
+      severity: 'error',
+      message: `${field}: ${message}`,
+    });
   }
   return `${field}: ${message}`;
 }
@@ -84,7 +104,13 @@ function findOrigin(path: string[], origins: Map<string, Origin>): Origin | unde
   return undefined;
 }
 
-function mergeInto(target: Record<string, unknown>, source: Record<string, unknown>, path: string[], origins: Map<string, Origin>, origin: Origin): void {
+function mergeInto(
+  target: Record<string, unknown>,
+  source: Record<string, unknown>,
+  path: string[],
+  origins: Map<string, Origin>,
+  origin: Origin,
+): void {
   origins.set(path.join('.'), origin);
   for (const [key, value] of Object.entries(source)) {
     if (isObject(value)) {
@@ -98,7 +124,13 @@ function mergeInto(target: Record<string, unknown>, source: Record<string, unkno
   }
 }
 
-function setAt(target: Record<string, unknown>, path: string[], value: unknown, origins: Map<string, Origin>, origin: Origin): void {
+function setAt(
+  target: Record<string, unknown>,
+  path: string[],
+  value: unknown,
+  origins: Map<string, Origin>,
+  origin: Origin,
+): void {
   let node = target;
   for (const key of path.slice(0, -1)) {
     if (!isObject(node[key])) node[key] = {};

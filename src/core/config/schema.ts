@@ -4,13 +4,24 @@ import { Type, type Static } from '@sinclair/typebox';
  * The one schema of kedge's configuration (file, environment and flags are all checked against
  * it). Every field has a default so that every command runs with no config file at all.
  */
-const Port = (port: number, description: string) => Type.Integer({ minimum: 1, maximum: 65535, default: port, description });
-const NodeName = Type.String({ pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$', maxLength: 253, default: 'edge-1', description: 'Node name (DNS-1123)' });
+const Port = (port: number, description: string) =>
+  Type.Integer({ minimum: 1, maximum: 65535, default: port, description });
+const NodeName = Type.String({
+  pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
+  maxLength: 253,
+  default: 'edge-1',
+  description: 'Node name (DNS-1123)',
+});
 
 export const LogConfigSchema = Type.Object(
   {
-    level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
-    pretty: Type.Optional(Type.Boolean({ description: 'Human-readable log lines; default: when stderr is a terminal' })),
+    level: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      { default: 'info' },
+    ),
+    pretty: Type.Optional(
+      Type.Boolean({ description: 'Human-readable log lines; default: when stderr is a terminal' }),
+    ),
   },
   { additionalProperties: false, default: {} },
 );
@@ -18,30 +29,83 @@ export const LogConfigSchema = Type.Object(
 export const EdgeConfigSchema = Type.Object(
   {
     node: NodeName,
-    dataDir: Type.String({ minLength: 1, default: '.kedge/edge', description: 'Folder of the SQLite store, logs and certificates' }),
-    cloud: Type.Optional(Type.String({ pattern: '^wss?://', description: 'CloudHub URL, e.g. ws://cloud:10000; none = standalone' })),
-    cloudTokenFile: Type.Optional(Type.String({ minLength: 1, description: 'File with the token CloudHub expects (the cloud\'s --token-file)' })),
+    dataDir: Type.String({
+      minLength: 1,
+      default: '.kedge/edge',
+      description: 'Folder of the SQLite store, logs and certificates',
+    }),
+    cloud: Type.Optional(
+      Type.String({ pattern: '^wss?://', description: 'CloudHub URL, e.g. ws://cloud:10000; none = standalone' }),
+    ),
+    cloudTokenFile: Type.Optional(
+      Type.String({ minLength: 1, description: "File with the token CloudHub expects (the cloud's --token-file)" }),
+    ),
     mqtt: Type.Object(
       {
         port: Port(1884, 'Port of the embedded MQTT broker on 127.0.0.1'),
-        url: Type.Optional(Type.String({ pattern: '^mqtts?://', description: 'External broker (e.g. Mosquitto) instead of the embedded one' })),
+        url: Type.Optional(
+          Type.String({
+            pattern: '^mqtts?://',
+            description: 'External broker (e.g. Mosquitto) instead of the embedded one',
+          }),
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
     apiPort: Port(10550, 'Local HTTP API on 127.0.0.1 (kedge apply --edge)'),
     servicebusPort: Port(9060, 'ServiceBus HTTP endpoint on 127.0.0.1'),
-    servicebusAllow: Type.Array(Type.String({ minLength: 3 }), { default: ['127.0.0.1:*', 'localhost:*'], description: 'host:port patterns ServiceBus may call (* matches any run of characters)' }),
-    mappers: Type.Union([Type.Literal('process'), Type.Literal('inprocess'), Type.Literal('none')], { default: 'process', description: 'How Edged runs the mappers' }),
-    desiredTimeoutMs: Type.Integer({ minimum: 100, default: 10_000, description: 'Time a device has to confirm a desired value (per device: annotation kedge.io/desired-timeout-ms)' }),
-    twinReportIntervalMs: Type.Integer({ minimum: 0, default: 10_000, description: 'Reported-value twin reports to the cloud at most this often per device' }),
-    batchMs: Type.Integer({ minimum: 1, maximum: 5000, default: 50, description: 'Hot-path writes wait at most this long for their transaction' }),
-    batchIdleMs: Type.Integer({ minimum: 0, maximum: 5000, default: 5, description: 'Commit once no hot-path write has come for this long (a burst ends); 0 = only every batchMs' }),
-    twinCheckpointMs: Type.Integer({ minimum: 1000, default: 60_000, description: 'Journaled reported values are folded into the twin rows this often (also on stop)' }),
-    pipelineSnapshotMs: Type.Integer({ minimum: 1000, default: 30_000, description: 'How often cleansing state is saved (also on stop)' }),
+    servicebusAllow: Type.Array(Type.String({ minLength: 3 }), {
+      default: ['127.0.0.1:*', 'localhost:*'],
+      description: 'host:port patterns ServiceBus may call (* matches any run of characters)',
+    }),
+    mappers: Type.Union([Type.Literal('process'), Type.Literal('inprocess'), Type.Literal('none')], {
+      default: 'process',
+      description: 'How Edged runs the mappers',
+    }),
+    desiredTimeoutMs: Type.Integer({
+      minimum: 100,
+      default: 10_000,
+      description: 'Time a device has to confirm a desired value (per device: annotation kedge.io/desired-timeout-ms)',
+    }),
+    twinReportIntervalMs: Type.Integer({
+      minimum: 0,
+      default: 10_000,
+      description: 'Reported-value twin reports to the cloud at most this often per device',
+    }),
+    batchMs: Type.Integer({
+      minimum: 1,
+      maximum: 5000,
+      default: 50,
+      description: 'Hot-path writes wait at most this long for their transaction',
+    }),
+    batchIdleMs: Type.Integer({
+      minimum: 0,
+      maximum: 5000,
+      default: 5,
+      description: 'Commit once no hot-path write has come for this long (a burst ends); 0 = only every batchMs',
+    }),
+    twinCheckpointMs: Type.Integer({
+      minimum: 1000,
+      default: 60_000,
+      description: 'Journaled reported values are folded into the twin rows this often (also on stop)',
+    }),
+    pipelineSnapshotMs: Type.Integer({
+      minimum: 1000,
+      default: 30_000,
+      description: 'How often cleansing state is saved (also on stop)',
+    }),
     outbox: Type.Object(
       {
-        maxBytes: Type.Integer({ minimum: 1024, default: 268_435_456, description: 'Outbox size bound; oldest readings dropped beyond it (default 256 MiB)' }),
-        maxAgeMs: Type.Integer({ minimum: 1000, default: 604_800_000, description: 'Readings older than this are dropped (default 7 days)' }),
+        maxBytes: Type.Integer({
+          minimum: 1024,
+          default: 268_435_456,
+          description: 'Outbox size bound; oldest readings dropped beyond it (default 256 MiB)',
+        }),
+        maxAgeMs: Type.Integer({
+          minimum: 1000,
+          default: 604_800_000,
+          description: 'Readings older than this are dropped (default 7 days)',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -53,19 +117,56 @@ export const CloudConfigSchema = Type.Object(
   {
     dataDir: Type.String({ minLength: 1, default: '.kedge/cloud', description: 'Folder of the cloud store' }),
     hubPort: Port(10000, 'CloudHub WebSocket port'),
-    hubHost: Type.String({ minLength: 1, default: '0.0.0.0', description: 'CloudHub address (edge nodes connect from other machines)' }),
-    tokenFile: Type.Optional(Type.String({ minLength: 1, description: 'File with the token edge nodes must present; without it CloudHub accepts any client' })),
+    hubHost: Type.String({
+      minLength: 1,
+      default: '0.0.0.0',
+      description: 'CloudHub address (edge nodes connect from other machines)',
+    }),
+    tokenFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'File with the token edge nodes must present; without it CloudHub accepts any client',
+      }),
+    ),
     apiPort: Port(10080, 'HTTP API port for the CLI'),
-    apiHost: Type.String({ minLength: 1, default: '127.0.0.1', description: 'HTTP API address (without apiTokenFile anyone who reaches it may use it: keep it local)' }),
-    apiTokenFile: Type.Optional(Type.String({ minLength: 1, description: 'File with the token the HTTP API wants from every request but /healthz' })),
-    keepaliveTimeoutMs: Type.Integer({ minimum: 1000, default: 30_000, description: 'A node without any frame for this long is not ready' }),
-    maxFrameBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024, description: 'Largest WebSocket frame accepted from an edge node' }),
-    statusIntervalMs: Type.Integer({ minimum: 0, default: 30_000, description: 'Stored twin values in Device status are written at most once per device per interval (state changes at once); the API twin view and the MQTT topics are live' }),
+    apiHost: Type.String({
+      minLength: 1,
+      default: '127.0.0.1',
+      description: 'HTTP API address (without apiTokenFile anyone who reaches it may use it: keep it local)',
+    }),
+    apiTokenFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'File with the token the HTTP API wants from every request but /healthz',
+      }),
+    ),
+    keepaliveTimeoutMs: Type.Integer({
+      minimum: 1000,
+      default: 30_000,
+      description: 'A node without any frame for this long is not ready',
+    }),
+    maxFrameBytes: Type.Integer({
+      minimum: 1024,
+      default: 4 * 1024 * 1024,
+      description: 'Largest WebSocket frame accepted from an edge node',
+    }),
+    statusIntervalMs: Type.Integer({
+      minimum: 0,
+      default: 30_000,
+      description:
+        'Stored twin values in Device status are written at most once per device per interval (state changes at once); the API twin view and the MQTT topics are live',
+    }),
     mqtt: Type.Object(
       {
         port: Port(1883, 'Port of the embedded cloud MQTT broker'),
-        host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Embedded broker address; 0.0.0.0 lets other machines subscribe' }),
-        url: Type.Optional(Type.String({ pattern: '^mqtts?://', description: 'External cloud broker instead of the embedded one' })),
+        host: Type.String({
+          minLength: 1,
+          default: '127.0.0.1',
+          description: 'Embedded broker address; 0.0.0.0 lets other machines subscribe',
+        }),
+        url: Type.Optional(
+          Type.String({ pattern: '^mqtts?://', description: 'External cloud broker instead of the embedded one' }),
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -76,9 +177,20 @@ export const CloudConfigSchema = Type.Object(
 export const MapperConfigSchema = Type.Object(
   {
     node: NodeName,
-    mqttUrl: Type.String({ pattern: '^mqtts?://', default: 'mqtt://127.0.0.1:1884', description: "The edge node's MQTT broker" }),
-    protocols: Type.Array(Type.String({ minLength: 1 }), { default: ['modbus'], description: 'Protocol drivers this process hosts' }),
-    dataDir: Type.String({ minLength: 1, default: '.kedge/mapper', description: 'Folder for driver state (OPC UA certificates)' }),
+    mqttUrl: Type.String({
+      pattern: '^mqtts?://',
+      default: 'mqtt://127.0.0.1:1884',
+      description: "The edge node's MQTT broker",
+    }),
+    protocols: Type.Array(Type.String({ minLength: 1 }), {
+      default: ['modbus'],
+      description: 'Protocol drivers this process hosts',
+    }),
+    dataDir: Type.String({
+      minLength: 1,
+      default: '.kedge/mapper',
+      description: 'Folder for driver state (OPC UA certificates)',
+    }),
   },
   { additionalProperties: false, default: {} },
 );

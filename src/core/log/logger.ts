@@ -28,7 +28,15 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const base = { level: options.level ?? 'info', name: options.name, base: { pid: process.pid } };
   if (options.pretty ?? isTty) {
     const pretty = requireLazily('pino-pretty') as typeof PinoPretty;
-    return pino(base, pretty({ colorize: isTty, destination: destination as NodeJS.WritableStream, sync: true, ignore: 'pid,hostname' }));
+    return pino(
+      base,
+      pretty({
+        colorize: isTty,
+        destination: destination as NodeJS.WritableStream,
+        sync: true,
+        ignore: 'pid,hostname',
+      }),
+    );
   }
   return pino(base, destination);
 }

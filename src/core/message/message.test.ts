@@ -1,8 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { buildResource, buildResponse, newMessage, parseMessage, parseResource, serializeMessage, Operation } from './index.js';
+import {
+  buildResource,
+  buildResponse,
+  newMessage,
+  parseMessage,
+  parseResource,
+  serializeMessage,
+  Operation,
+} from './index.js';
 
-const fixtures: unknown[] = JSON.parse(readFileSync(new URL('./fixtures/kubeedge-messages.json', import.meta.url), 'utf8'));
+const fixtures: unknown[] = JSON.parse(
+  readFileSync(new URL('./fixtures/kubeedge-messages.json', import.meta.url), 'utf8'),
+);
 
 describe('beehive message', () => {
   it.each(fixtures.map((f, i) => [i, f] as const))('KubeEdge fixture %i round-trips identically', (_i, fixture) => {
@@ -25,12 +35,21 @@ describe('beehive message', () => {
   });
 
   it('builds a response the way KubeEdge does', () => {
-    const req = newMessage({ source: 'edgecontroller', group: 'resource', operation: 'query', resource: 'default/device/a' }, null, { sync: true });
+    const req = newMessage(
+      { source: 'edgecontroller', group: 'resource', operation: 'query', resource: 'default/device/a' },
+      null,
+      { sync: true },
+    );
     const res = buildResponse(req, 'metamanager', { ok: true }, 5);
     expect(res.header.parent_msg_id).toBe(req.header.msg_id);
     expect(res.header.msg_id).not.toBe(req.header.msg_id);
     expect(res.header.timestamp).toBe(5);
-    expect(res.route).toEqual({ source: 'metamanager', group: 'resource', operation: Operation.response, resource: 'default/device/a' });
+    expect(res.route).toEqual({
+      source: 'metamanager',
+      group: 'resource',
+      operation: Operation.response,
+      resource: 'default/device/a',
+    });
   });
 
   it.each([
@@ -40,7 +59,11 @@ describe('beehive message', () => {
     ['no route', '{"header":{"msg_id":"a","timestamp":1},"content":1}', '"route"'],
     ['empty id', '{"header":{"msg_id":"","timestamp":1},"route":{},"content":1}', 'header.msg_id'],
     ['string timestamp', '{"header":{"msg_id":"a","timestamp":"1"},"route":{},"content":1}', 'header.timestamp'],
-    ['numeric operation', '{"header":{"msg_id":"a","timestamp":1},"route":{"operation":3},"content":1}', 'route.operation'],
+    [
+      'numeric operation',
+      '{"header":{"msg_id":"a","timestamp":1},"route":{"operation":3},"content":1}',
+      'route.operation',
+    ],
     ['sync as string', '{"header":{"msg_id":"a","timestamp":1,"sync":"yes"},"route":{},"content":1}', 'header.sync'],
     ['no content', '{"header":{"msg_id":"a","timestamp":1},"route":{}}', '"content"'],
   ])('rejects %s with a clear error', (_name, raw, fragment) => {
@@ -57,8 +80,17 @@ describe('beehive message', () => {
   });
 
   it('splits resources with and without the cloud node prefix', () => {
-    expect(parseResource('node/edge-1/default/device/thermo-1')).toEqual({ node: 'edge-1', namespace: 'default', type: 'device', name: 'thermo-1' });
-    expect(parseResource(buildResource('default', 'pod', 'nginx'))).toEqual({ namespace: 'default', type: 'pod', name: 'nginx' });
+    expect(parseResource('node/edge-1/default/device/thermo-1')).toEqual({
+      node: 'edge-1',
+      namespace: 'default',
+      type: 'device',
+      name: 'thermo-1',
+    });
+    expect(parseResource(buildResource('default', 'pod', 'nginx'))).toEqual({
+      namespace: 'default',
+      type: 'pod',
+      name: 'nginx',
+    });
     expect(parseResource('default/membership')).toEqual({ namespace: 'default', type: 'membership' });
     expect(parseResource('lonely')).toBeUndefined();
   });

@@ -33,21 +33,30 @@ export function checkMessage(value: unknown): ParseResult {
   const { header, route } = value;
   if (!isObject(header)) return fail('field "header" is missing or not an object');
   if (!isObject(route)) return fail('field "route" is missing or not an object');
-  if (typeof header.msg_id !== 'string' || header.msg_id === '') return fail('field "header.msg_id" must be a non-empty string');
+  if (typeof header.msg_id !== 'string' || header.msg_id === '')
+    return fail('field "header.msg_id" must be a non-empty string');
   if (typeof header.timestamp !== 'number' || !Number.isFinite(header.timestamp)) {
     return fail('field "header.timestamp" must be a number (milliseconds)');
   }
   for (const key of headerStrings) {
-    if (header[key] !== undefined && typeof header[key] !== 'string') return fail(`field "header.${key}" must be a string`);
+    if (header[key] !== undefined && typeof header[key] !== 'string')
+      return fail(`field "header.${key}" must be a string`);
   }
-  if (header.sync !== undefined && typeof header.sync !== 'boolean') return fail('field "header.sync" must be a boolean');
+  if (header.sync !== undefined && typeof header.sync !== 'boolean')
+    return fail('field "header.sync" must be a boolean');
   for (const key of routeStrings) {
-    if (route[key] !== undefined && typeof route[key] !== 'string') return fail(`field "route.${key}" must be a string`);
+    if (route[key] !== undefined && typeof route[key] !== 'string')
+      return fail(`field "route.${key}" must be a string`);
   }
   if (!('content' in value)) return fail('field "content" is missing');
   return {
     ok: true,
-    message: { ...value, header: header as unknown as MessageHeader, route: route as MessageRoute, content: value.content },
+    message: {
+      ...value,
+      header: header as unknown as MessageHeader,
+      route: route as MessageRoute,
+      content: value.content,
+    },
   };
 }
 

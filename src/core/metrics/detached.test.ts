@@ -42,7 +42,10 @@ describe('metrics for a registry nobody reads', () => {
       const cache = createRequire(import.meta.url).cache;
       process.stdout.write(String(Object.keys(cache).some((k) => k.includes('prom-client'))));
     `;
-    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: packageRoot(), encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: packageRoot(),
+      encoding: 'utf8',
+    });
     expect(out).toBe('false');
   });
 });

@@ -29,17 +29,31 @@ export function isDetached(registry: Registry): boolean {
 
 const noop = (): void => undefined;
 const NO_COUNTER = { inc: noop, reset: noop, remove: noop, labels: () => NO_COUNTER };
-const NO_GAUGE = { inc: noop, dec: noop, set: noop, reset: noop, remove: noop, setToCurrentTime: noop, labels: () => NO_GAUGE };
+const NO_GAUGE = {
+  inc: noop,
+  dec: noop,
+  set: noop,
+  reset: noop,
+  remove: noop,
+  setToCurrentTime: noop,
+  labels: () => NO_GAUGE,
+};
 
 /** A prom-client Counter registered in `registry` (reused if it is there already), or a no-op for a detached one. */
-export function counter<L extends string>(registry: Registry, config: Omit<CounterConfiguration<L>, 'registers'>): Counter<L> {
+export function counter<L extends string>(
+  registry: Registry,
+  config: Omit<CounterConfiguration<L>, 'registers'>,
+): Counter<L> {
   if (isDetached(registry)) return NO_COUNTER as unknown as Counter<L>;
   const existing = registry.getSingleMetric(config.name) as Counter<L> | undefined;
   return existing ?? new (promClient().Counter)<L>({ ...config, registers: [registry] });
 }
 
 /** A prom-client Gauge registered in `registry`, or a no-op for a detached one. */
-export function gauge<L extends string>(registry: Registry, config: Omit<GaugeConfiguration<L>, 'registers'>): Gauge<L> {
+export function gauge<L extends string>(
+  registry: Registry,
+  config: Omit<GaugeConfiguration<L>, 'registers'>,
+): Gauge<L> {
   if (isDetached(registry)) return NO_GAUGE as unknown as Gauge<L>;
   return new (promClient().Gauge)<L>({ ...config, registers: [registry] });
 }

@@ -32,7 +32,9 @@ describe('ModuleRuntime', () => {
 
   it('stops the started modules when one throws during start, and reports which', async () => {
     const { events, make } = recorder();
-    const rt = new ModuleRuntime([make('a'), make('b'), make('bad', { failStart: true }), make('d')], { logger: silentLogger() });
+    const rt = new ModuleRuntime([make('a'), make('b'), make('bad', { failStart: true }), make('d')], {
+      logger: silentLogger(),
+    });
     await expect(rt.start()).rejects.toMatchObject({
       code: 'KEDGE_MODULE_START_FAILED',
       message: expect.stringContaining('module bad failed to start: bad cannot bind its port'),
@@ -42,7 +44,10 @@ describe('ModuleRuntime', () => {
 
   it('moves on when a module hangs in stop', async () => {
     const { events, make } = recorder();
-    const rt = new ModuleRuntime([make('a'), make('hang', { hangStop: true }), make('c')], { logger: silentLogger(), stopTimeoutMs: 20 });
+    const rt = new ModuleRuntime([make('a'), make('hang', { hangStop: true }), make('c')], {
+      logger: silentLogger(),
+      stopTimeoutMs: 20,
+    });
     await rt.start();
     await rt.stop();
     expect(events).toEqual(['start:a', 'start:hang', 'start:c', 'stop:c', 'stop:a']);

@@ -17,10 +17,14 @@ export class ModuleRuntime {
   private readonly running: Module[] = [];
   private stopping: Promise<void> | undefined;
 
-  constructor(private readonly modules: readonly Module[], private readonly options: RuntimeOptions) {
+  constructor(
+    private readonly modules: readonly Module[],
+    private readonly options: RuntimeOptions,
+  ) {
     const names = new Set<string>();
     for (const m of modules) {
-      if (names.has(m.name)) throw moduleErrors.create('KEDGE_MODULE_DUPLICATE', `module name "${m.name}" is used twice`);
+      if (names.has(m.name))
+        throw moduleErrors.create('KEDGE_MODULE_DUPLICATE', `module name "${m.name}" is used twice`);
       names.add(m.name);
     }
   }
@@ -37,7 +41,11 @@ export class ModuleRuntime {
       } catch (err) {
         this.options.logger.error({ module: module.name, err: errorText(err) }, 'module failed to start');
         await this.stop();
-        throw moduleErrors.create('KEDGE_MODULE_START_FAILED', `module ${module.name} failed to start: ${toKedgeError(err, 'KEDGE_MODULE_START_FAILED').message}`, { cause: err });
+        throw moduleErrors.create(
+          'KEDGE_MODULE_START_FAILED',
+          `module ${module.name} failed to start: ${toKedgeError(err, 'KEDGE_MODULE_START_FAILED').message}`,
+          { cause: err },
+        );
       }
       this.running.push(module);
       this.options.logger.debug({ module: module.name }, 'module started');
@@ -69,7 +77,10 @@ export class ModuleRuntime {
 function withTimeout(p: Promise<void>, ms: number, name: string): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<void>((_, reject) => {
-    timer = setTimeout(() => reject(moduleErrors.create('KEDGE_MODULE_STOP_TIMEOUT', `module ${name} did not stop within ${ms} ms`)), ms);
+    timer = setTimeout(
+      () => reject(moduleErrors.create('KEDGE_MODULE_STOP_TIMEOUT', `module ${name} did not stop within ${ms} ms`)),
+      ms,
+    );
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

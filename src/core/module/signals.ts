@@ -10,7 +10,11 @@ export interface Stoppable {
  * `await` it and return: the process then exits 0 with every file and socket closed. A second
  * signal while stopping forces exit 1.
  */
-export function stopOnSignal(target: Stoppable, logger: Logger, signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): Promise<void> {
+export function stopOnSignal(
+  target: Stoppable,
+  logger: Logger,
+  signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'],
+): Promise<void> {
   return new Promise((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {

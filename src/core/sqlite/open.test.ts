@@ -21,7 +21,10 @@ describe('openSqlite', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('user_version', { simple: true })).toBe(2);
     db.close();
-    const again = openSqlite(file, { migrations: [...steps, { version: 3, sql: 'CREATE TABLE c (z INTEGER);' }], ...errors });
+    const again = openSqlite(file, {
+      migrations: [...steps, { version: 3, sql: 'CREATE TABLE c (z INTEGER);' }],
+      ...errors,
+    });
     expect(again.pragma('user_version', { simple: true })).toBe(3);
     again.close();
   });
@@ -52,9 +55,11 @@ describe('openSqlite', () => {
     db.close();
   });
 
-  it('reports a file that cannot be opened with the owner\'s error', () => {
+  it("reports a file that cannot be opened with the owner's error", () => {
     const dir = mkdtempSync(join(tmpdir(), 'kedge-sqlite-'));
     writeFileSync(join(dir, 'plain-file'), 'x');
-    expect(() => openSqlite(join(dir, 'plain-file', 'x.db'), { migrations: steps, ...errors })).toThrow(/^open .*plain-file\/x\.db/);
+    expect(() => openSqlite(join(dir, 'plain-file', 'x.db'), { migrations: steps, ...errors })).toThrow(
+      /^open .*plain-file\/x\.db/,
+    );
   });
 });

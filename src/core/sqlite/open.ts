@@ -54,7 +54,11 @@ export function openSqlite(file: string, options: OpenSqliteOptions): Db {
  * the bump of `user_version`, so a crash leaves the old or the new schema, never half of one.
  * Returns the version the file is at.
  */
-export function migrate(db: Db, migrations: readonly Migration[], migrationError: OpenSqliteOptions['migrationError']): number {
+export function migrate(
+  db: Db,
+  migrations: readonly Migration[],
+  migrationError: OpenSqliteOptions['migrationError'],
+): number {
   const current = db.pragma('user_version', { simple: true }) as number;
   for (const m of migrations) {
     if (m.version <= current) continue;

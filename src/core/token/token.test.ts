@@ -19,7 +19,9 @@ describe('link token', () => {
   it('refuses a missing file, a short token and one with spaces, naming the file', async () => {
     expect(() => readTokenFile(join(dir, 'nope'))).toThrow(/cannot read the token file .*nope/);
     await writeFile(join(dir, 'short'), 'abc\n');
-    expect(() => readTokenFile(join(dir, 'short'))).toThrow(/short must hold one token of at least 16 characters .*holds 3/);
+    expect(() => readTokenFile(join(dir, 'short'))).toThrow(
+      /short must hold one token of at least 16 characters .*holds 3/,
+    );
     await writeFile(join(dir, 'two'), '0123456789abcdef 0123456789abcdef');
     expect(() => readTokenFile(join(dir, 'two'))).toThrow(/without spaces/);
   });

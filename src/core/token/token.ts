@@ -16,11 +16,16 @@ export function readTokenFile(file: string): string {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw tokenErrors.create('KEDGE_TOKEN_FILE', `cannot read the token file ${file}: ${errorText(err)}`, { cause: err });
+    throw tokenErrors.create('KEDGE_TOKEN_FILE', `cannot read the token file ${file}: ${errorText(err)}`, {
+      cause: err,
+    });
   }
   const token = text.trim();
   if (token.length < MIN_TOKEN_LENGTH || /\s/.test(token)) {
-    throw tokenErrors.create('KEDGE_TOKEN_FILE', `the token file ${file} must hold one token of at least ${MIN_TOKEN_LENGTH} characters without spaces (it holds ${token.length} characters)`);
+    throw tokenErrors.create(
+      'KEDGE_TOKEN_FILE',
+      `the token file ${file} must hold one token of at least ${MIN_TOKEN_LENGTH} characters without spaces (it holds ${token.length} characters)`,
+    );
   }
   return token;
 }

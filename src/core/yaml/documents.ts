@@ -70,7 +70,9 @@ function deepestNode(doc: Document, path: YamlPath, wantKey: boolean): number | 
 
 function child(node: unknown, segment: string | number): { key?: Node; value?: Node } | undefined {
   if (isMap(node)) {
-    const pair = node.items.find((p) => isPair(p) && isNode(p.key) && String((p.key as { value?: unknown }).value) === String(segment));
+    const pair = node.items.find(
+      (p) => isPair(p) && isNode(p.key) && String((p.key as { value?: unknown }).value) === String(segment),
+    );
     if (!pair) return undefined;
     return { key: isNode(pair.key) ? pair.key : undefined, value: isNode(pair.value) ? pair.value : undefined };
   }

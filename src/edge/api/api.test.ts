@@ -14,7 +14,15 @@ describe('edge HTTP API', () => {
   });
 
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`http://127.0.0.1:${h!.node.api.port}${path}`, { method, ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
+    const res = await fetch(`http://127.0.0.1:${h!.node.api.port}${path}`, {
+      method,
+      ...(body === undefined
+        ? {}
+        : {
+            body: typeof body === 'string' ? body : JSON.stringify(body),
+            headers: { 'content-type': 'application/json' },
+          }),
+    });
     const text = await res.text();
     let json: unknown;
     try {
@@ -27,16 +35,23 @@ describe('edge HTTP API', () => {
 
   it('applies, lists, shows twins, sets desired values and deletes per docs/api.md', async () => {
     h = await startNode();
-    const applied = await call('POST', '/api/v1/apply', { documents: [model(props), device('d1', [{ name: 'temp' }, { name: 'sp' }])] });
+    const applied = await call('POST', '/api/v1/apply', {
+      documents: [model(props), device('d1', [{ name: 'temp' }, { name: 'sp' }])],
+    });
     expect(applied.status).toBe(200);
     expect(applied.json.applied.map((a: { action: string }) => a.action)).toEqual(['created', 'created']);
     expect((await call('GET', '/api/v1/devices')).json.items[0].metadata.name).toBe('d1');
     expect((await call('GET', '/api/v1/devicemodels')).json.items[0].metadata.name).toBe('m');
     const put = await call('PUT', '/api/v1/twins/default/d1/desired', { properties: { sp: '7' } });
-    expect(put.json).toMatchObject({ id: 'default/d1', properties: { sp: { desired: { value: '7' }, pending: true } } });
+    expect(put.json).toMatchObject({
+      id: 'default/d1',
+      properties: { sp: { desired: { value: '7' }, pending: true } },
+    });
     expect((await call('GET', '/api/v1/twins/default/d1')).json.properties.sp.desired.value).toBe('7');
     const dev = await call('GET', '/api/v1/devices/default/d1');
-    expect(dev.json.status.twins.find((t: { propertyName: string }) => t.propertyName === 'sp').observedDesired.value).toBe('7');
+    expect(
+      dev.json.status.twins.find((t: { propertyName: string }) => t.propertyName === 'sp').observedDesired.value,
+    ).toBe('7');
     expect((await call('DELETE', '/api/v1/devicemodels/default/m')).status).toBe(409);
     expect((await call('DELETE', '/api/v1/devices/default/d1')).json).toEqual({ deleted: true });
     expect((await call('GET', '/api/v1/devices/default/d1')).status).toBe(404);

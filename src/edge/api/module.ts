@@ -36,7 +36,9 @@ export class EdgeApi implements Module {
     this.routes = edgeRoutes(this.deps.bus);
     const server = createServer((req, res) => void this.onRequest(req, res));
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) => reject(apiErrors.create('KEDGE_API_LISTEN', `cannot listen on 127.0.0.1:${this.deps.port}: ${err.message}`)));
+      server.once('error', (err) =>
+        reject(apiErrors.create('KEDGE_API_LISTEN', `cannot listen on 127.0.0.1:${this.deps.port}: ${err.message}`)),
+      );
       server.listen(this.deps.port, '127.0.0.1', () => resolve());
     });
     const addr = server.address();
@@ -56,7 +58,8 @@ export class EdgeApi implements Module {
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
-      if (req.method === 'GET' && url.pathname === '/healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      if (req.method === 'GET' && url.pathname === '/healthz')
+        return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       if (req.method === 'GET' && url.pathname === '/metrics') {
         const text = await this.deps.registry.metrics();
         return void res.writeHead(200, { 'content-type': this.deps.registry.contentType }).end(text);
@@ -74,7 +77,13 @@ export class EdgeApi implements Module {
       const status = statusFor(code);
       if (status >= 500) this.deps.logger.error({ path: url.pathname, err: errorText(err) }, 'api request failed');
       if (!res.headersSent) {
-        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code, message: errorText(err), ...(isKedgeError(err) && err.hint ? { hint: err.hint } : {}) } }));
+        res
+          .writeHead(status, { 'content-type': 'application/json' })
+          .end(
+            JSON.stringify({
+              error: { code, message: errorText(err), ...(isKedgeError(err) && err.hint ? { hint: err.hint } : {}) },
+            }),
+          );
       }
     }
   }

@@ -23,11 +23,16 @@ export function edgeRoutes(bus: EdgeBus): Route[] {
       pattern: /^\/api\/v1\/apply$/,
       handle: async (_m, body) => {
         const docs = (body as { documents?: unknown } | null)?.documents;
-        if (!Array.isArray(docs)) throw apiErrors.create('KEDGE_API_BAD_REQUEST', 'body must be { "documents": [ ... ] }');
+        if (!Array.isArray(docs))
+          throw apiErrors.create('KEDGE_API_BAD_REQUEST', 'body must be { "documents": [ ... ] }');
         return bus.request('meta.apply', { documents: docs });
       },
     },
-    { method: 'GET', pattern: /^\/api\/v1\/devices$/, handle: async () => ({ items: await Promise.all((await bus.request('meta.listDevices', {})).map(withStatus)) }) },
+    {
+      method: 'GET',
+      pattern: /^\/api\/v1\/devices$/,
+      handle: async () => ({ items: await Promise.all((await bus.request('meta.listDevices', {})).map(withStatus)) }),
+    },
     {
       method: 'GET',
       pattern: /^\/api\/v1\/devices\/([^/]+)\/([^/]+)$/,
@@ -37,7 +42,11 @@ export function edgeRoutes(bus: EdgeBus): Route[] {
         return withStatus(d);
       },
     },
-    { method: 'GET', pattern: /^\/api\/v1\/devicemodels$/, handle: async () => ({ items: await bus.request('meta.listModels', {}) }) },
+    {
+      method: 'GET',
+      pattern: /^\/api\/v1\/devicemodels$/,
+      handle: async () => ({ items: await bus.request('meta.listModels', {}) }),
+    },
     {
       method: 'GET',
       pattern: /^\/api\/v1\/twins\/([^/]+)\/([^/]+)$/,
@@ -53,15 +62,30 @@ export function edgeRoutes(bus: EdgeBus): Route[] {
       handle: async ([ns, name], body, query) => {
         const props = (body as { properties?: unknown } | null)?.properties;
         if (typeof props !== 'object' || props === null || Object.values(props).some((v) => typeof v !== 'string')) {
-          throw apiErrors.create('KEDGE_API_BAD_REQUEST', 'body must be { "properties": { "<prop>": "<value as string>" } }');
+          throw apiErrors.create(
+            'KEDGE_API_BAD_REQUEST',
+            'body must be { "properties": { "<prop>": "<value as string>" } }',
+          );
         }
         const wait = Number(query.get('wait') ?? 0);
         const waitMs = Number.isFinite(wait) && wait > 0 ? Math.min(wait, 120_000) : undefined;
-        return bus.request('twin.setDesired', { deviceId: `${ns}/${name}`, properties: props as Record<string, string>, waitMs }, (waitMs ?? 0) + 5000);
+        return bus.request(
+          'twin.setDesired',
+          { deviceId: `${ns}/${name}`, properties: props as Record<string, string>, waitMs },
+          (waitMs ?? 0) + 5000,
+        );
       },
     },
-    { method: 'DELETE', pattern: /^\/api\/v1\/devices\/([^/]+)\/([^/]+)$/, handle: ([ns, name]) => bus.request('meta.delete', { kind: 'Device', namespace: ns!, name: name! }) },
-    { method: 'DELETE', pattern: /^\/api\/v1\/devicemodels\/([^/]+)\/([^/]+)$/, handle: ([ns, name]) => bus.request('meta.delete', { kind: 'DeviceModel', namespace: ns!, name: name! }) },
+    {
+      method: 'DELETE',
+      pattern: /^\/api\/v1\/devices\/([^/]+)\/([^/]+)$/,
+      handle: ([ns, name]) => bus.request('meta.delete', { kind: 'Device', namespace: ns!, name: name! }),
+    },
+    {
+      method: 'DELETE',
+      pattern: /^\/api\/v1\/devicemodels\/([^/]+)\/([^/]+)$/,
+      handle: ([ns, name]) => bus.request('meta.delete', { kind: 'DeviceModel', namespace: ns!, name: name! }),
+    },
   ];
 }
 
@@ -71,8 +95,17 @@ function statusOf(twin: TwinView) {
     state: twin.state,
     twins: Object.entries(twin.properties).map(([propertyName, p]) => ({
       propertyName,
-      ...(p.reported ? { reported: { value: p.reported.value, metadata: { timestamp: String(p.reported.ts), quality: p.reported.quality } } } : {}),
-      ...(p.desired ? { observedDesired: { value: p.desired.value, metadata: { timestamp: String(p.desired.ts) } } } : {}),
+      ...(p.reported
+        ? {
+            reported: {
+              value: p.reported.value,
+              metadata: { timestamp: String(p.reported.ts), quality: p.reported.quality },
+            },
+          }
+        : {}),
+      ...(p.desired
+        ? { observedDesired: { value: p.desired.value, metadata: { timestamp: String(p.desired.ts) } } }
+        : {}),
     })),
   };
 }

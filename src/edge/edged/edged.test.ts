@@ -29,7 +29,10 @@ class FakeRuntime implements ProcessRuntime {
 const props = [{ name: 'temp', type: 'FLOAT', accessMode: 'ReadOnly' }];
 
 function statuses(h: NodeHarness): MapperStatusContent[] {
-  return h.node.store.outbox.peek(1000, 1 << 30).filter((e) => e.kind === 'status').map((e) => e.message.content as MapperStatusContent);
+  return h.node.store.outbox
+    .peek(1000, 1 << 30)
+    .filter((e) => e.kind === 'status')
+    .map((e) => e.message.content as MapperStatusContent);
 }
 
 describe('Edged', () => {
@@ -47,13 +50,16 @@ describe('Edged', () => {
     const last = sets.at(-1)!.payload as MapperDeviceSet;
     expect(last.devices.map((d) => d.id)).toEqual(['default/d1']);
     await h.node.bus.request('meta.delete', { kind: 'Device', namespace: 'default', name: 'd1' });
-    const after = h.published.filter((p) => p.topic === edgeTopics.mapperDevices('modbus')).at(-1)!.payload as MapperDeviceSet;
+    const after = h.published.filter((p) => p.topic === edgeTopics.mapperDevices('modbus')).at(-1)!
+      .payload as MapperDeviceSet;
     expect(after.devices).toEqual([]);
     expect(after.version).toBeGreaterThan(last.version);
     await h.node.bus.request('meta.apply', { documents: [device('d1', [{ name: 'temp' }])] });
-    const beforeRestart = h.published.filter((p) => p.topic === edgeTopics.mapperDevices('modbus')).at(-1)!.payload as MapperDeviceSet;
+    const beforeRestart = h.published.filter((p) => p.topic === edgeTopics.mapperDevices('modbus')).at(-1)!
+      .payload as MapperDeviceSet;
     h = await h.restart();
-    const restarted = h.published.filter((p) => p.topic === edgeTopics.mapperDevices('modbus')).at(-1)!.payload as MapperDeviceSet;
+    const restarted = h.published.filter((p) => p.topic === edgeTopics.mapperDevices('modbus')).at(-1)!
+      .payload as MapperDeviceSet;
     expect(restarted.version).toBeGreaterThan(beforeRestart.version);
     expect(restarted.devices.map((d) => d.id)).toEqual(['default/d1']);
   });
@@ -66,10 +72,18 @@ describe('Edged', () => {
     expect(runtime.runs.map((r) => r.spec.name)).toEqual(['n1-modbus']);
     expect(runtime.runs[0]!.spec.protocols).toEqual(['modbus']);
     h.node.bus.publish('mapper.status', { name: 'n1-modbus', protocols: ['modbus'], state: 'online', ts: 1 });
-    expect((await h.node.bus.request('edged.status', {}))[0]).toMatchObject({ phase: 'Running', ready: true, restarts: 0 });
+    expect((await h.node.bus.request('edged.status', {}))[0]).toMatchObject({
+      phase: 'Running',
+      ready: true,
+      restarts: 0,
+    });
     runtime.runs[0]!.exit(1);
     await h.settle(0);
-    expect((await h.node.bus.request('edged.status', {}))[0]).toMatchObject({ phase: 'CrashLoopBackOff', ready: false, restarts: 1 });
+    expect((await h.node.bus.request('edged.status', {}))[0]).toMatchObject({
+      phase: 'CrashLoopBackOff',
+      ready: false,
+      restarts: 1,
+    });
     await h.settle(1000);
     expect(runtime.runs).toHaveLength(2);
     runtime.runs[1]!.exit(1);
@@ -122,7 +136,13 @@ describe('ChildProcessRuntime', () => {
       const script = join(dir, 'fake-kedge.mjs');
       writeFileSync(script, "console.log('args', process.argv.slice(2).join(' ')); console.error('oops');\n");
       const runtime = new ChildProcessRuntime([process.execPath, script]);
-      const w = await runtime.run({ name: 'm1', protocols: ['modbus'], node: 'n1', mqttUrl: 'mqtt://127.0.0.1:1', dataDir: dir });
+      const w = await runtime.run({
+        name: 'm1',
+        protocols: ['modbus'],
+        node: 'n1',
+        mqttUrl: 'mqtt://127.0.0.1:1',
+        dataDir: dir,
+      });
       expect(w.pid).toBeGreaterThan(0);
       expect(await w.exited).toEqual({ code: 0, signal: null });
       const log = readFileSync(join(dir, 'logs', 'mapper-m1.log'), 'utf8');
@@ -139,7 +159,13 @@ describe('ChildProcessRuntime', () => {
     try {
       const script = join(dir, 'sleepy.mjs');
       writeFileSync(script, 'setInterval(() => {}, 1000);\n');
-      const w = await new ChildProcessRuntime([process.execPath, script]).run({ name: 'm2', protocols: ['gpio'], node: 'n1', mqttUrl: 'mqtt://x:1', dataDir: dir });
+      const w = await new ChildProcessRuntime([process.execPath, script]).run({
+        name: 'm2',
+        protocols: ['gpio'],
+        node: 'n1',
+        mqttUrl: 'mqtt://x:1',
+        dataDir: dir,
+      });
       new ChildProcessRuntime([process.execPath, script]).cleanupOrphans(dir);
       expect((await w.exited).signal).toBe('SIGKILL');
     } finally {

@@ -29,7 +29,11 @@ export class InProcessRuntime implements ProcessRuntime {
     try {
       await runtime.start();
     } catch (err) {
-      throw edgedErrors.create('KEDGE_EDGED_INPROCESS', `mapper ${spec.name} failed to start in-process: ${errorText(err)}`, { cause: err });
+      throw edgedErrors.create(
+        'KEDGE_EDGED_INPROCESS',
+        `mapper ${spec.name} failed to start in-process: ${errorText(err)}`,
+        { cause: err },
+      );
     }
     let resolveExit!: (v: { code: number | null; signal: string | null }) => void;
     const exited = new Promise<{ code: number | null; signal: string | null }>((r) => (resolveExit = r));

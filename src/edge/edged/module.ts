@@ -95,13 +95,20 @@ export class Edged implements Module {
       list.push(d.instance);
       byProtocol.set(d.instance.protocol, list);
     }
-    const state = (this.deps.metaStore.get(STATE_TYPE, STATE_KEY)?.value as { version: number; protocols: string[] } | undefined) ?? { version: 0, protocols: [] };
+    const state = (this.deps.metaStore.get(STATE_TYPE, STATE_KEY)?.value as
+      | { version: number; protocols: string[] }
+      | undefined) ?? { version: 0, protocols: [] };
     // Wall-clock based so that it keeps increasing across restarts even if the store lost a write.
     const version = Math.max(state.version + 1, this.deps.clock.now());
     const protocols = [...new Set([...state.protocols, ...byProtocol.keys()])].sort();
     for (const protocol of protocols) {
       const set: MapperDeviceSet = { node: this.deps.node, protocol, version, devices: byProtocol.get(protocol) ?? [] };
-      this.deps.bus.publish('mqtt.publish', { topic: edgeTopics.mapperDevices(protocol), payload: set, retain: true, qos: 1 });
+      this.deps.bus.publish('mqtt.publish', {
+        topic: edgeTopics.mapperDevices(protocol),
+        payload: set,
+        retain: true,
+        qos: 1,
+      });
     }
     this.deps.metaStore.put(STATE_TYPE, STATE_KEY, { version, protocols: [...byProtocol.keys()].sort() });
   }
@@ -137,8 +144,20 @@ export class Edged implements Module {
     for (const [name, w] of wanted) {
       if (this.workloads.has(name)) continue;
       const sup = new Supervisor(
-        { name, protocols: w.protocols, node: this.deps.node, mqttUrl: this.deps.mqttUrl(), dataDir: this.deps.dataDir },
-        { runtime: this.runtime(), clock: this.deps.clock, logger: this.deps.logger, backoff: this.deps.backoff ?? DEFAULT_BACKOFF, onChange: (s) => this.report(s) },
+        {
+          name,
+          protocols: w.protocols,
+          node: this.deps.node,
+          mqttUrl: this.deps.mqttUrl(),
+          dataDir: this.deps.dataDir,
+        },
+        {
+          runtime: this.runtime(),
+          clock: this.deps.clock,
+          logger: this.deps.logger,
+          backoff: this.deps.backoff ?? DEFAULT_BACKOFF,
+          onChange: (s) => this.report(s),
+        },
       );
       this.workloads.set(name, sup);
       sup.start();
@@ -146,9 +165,31 @@ export class Edged implements Module {
   }
 
   private report(s: MapperWorkloadStatus): void {
-    const content: MapperStatusContent = { name: s.name, protocols: s.protocols, phase: s.phase, restarts: s.restarts, ready: s.ready, ts: this.deps.clock.now(), ...(s.reason ? { reason: s.reason } : {}) };
+    const content: MapperStatusContent = {
+      name: s.name,
+      protocols: s.protocols,
+      phase: s.phase,
+      restarts: s.restarts,
+      ready: s.ready,
+      ts: this.deps.clock.now(),
+      ...(s.reason ? { reason: s.reason } : {}),
+    };
     try {
-      this.deps.outbox.append([{ kind: 'status', key: s.name, message: linkMessage(this.deps.node, `default/${s.name}`, LinkResource.mapperStatus, 'update', 'edged', content, content.ts) }]);
+      this.deps.outbox.append([
+        {
+          kind: 'status',
+          key: s.name,
+          message: linkMessage(
+            this.deps.node,
+            `default/${s.name}`,
+            LinkResource.mapperStatus,
+            'update',
+            'edged',
+            content,
+            content.ts,
+          ),
+        },
+      ]);
       // Committed by append's own transaction (this runs outside the batcher): announce it now.
       this.deps.bus.publish('outbox.appended', { count: 1 });
     } catch (err) {
@@ -162,7 +203,9 @@ export class Edged implements Module {
       this.deps.runtime ??
       (this.deps.mode === 'inprocess'
         ? new InProcessRuntime({ logger: this.deps.logger, clock: this.deps.clock })
-        : new ChildProcessRuntime(this.deps.mapperCommand ?? [process.execPath, ...process.execArgv, ...MAPPER_NODE_FLAGS, process.argv[1]!]));
+        : new ChildProcessRuntime(
+            this.deps.mapperCommand ?? [process.execPath, ...process.execArgv, ...MAPPER_NODE_FLAGS, process.argv[1]!],
+          ));
     return this.cachedRuntime;
   }
 }

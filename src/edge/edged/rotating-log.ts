@@ -9,7 +9,11 @@ export class RotatingLog {
   private fd: number | undefined;
   private size = 0;
 
-  constructor(private readonly file: string, private readonly maxBytes = 5 * 1024 * 1024, private readonly keep = 3) {}
+  constructor(
+    private readonly file: string,
+    private readonly maxBytes = 5 * 1024 * 1024,
+    private readonly keep = 3,
+  ) {}
 
   write(chunk: Buffer | string): void {
     const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
@@ -33,7 +37,8 @@ export class RotatingLog {
   private rotate(): void {
     this.close();
     rmSync(`${this.file}.${this.keep}`, { force: true });
-    for (let i = this.keep - 1; i >= 1; i--) if (existsSync(`${this.file}.${i}`)) renameSync(`${this.file}.${i}`, `${this.file}.${i + 1}`);
+    for (let i = this.keep - 1; i >= 1; i--)
+      if (existsSync(`${this.file}.${i}`)) renameSync(`${this.file}.${i}`, `${this.file}.${i + 1}`);
     renameSync(this.file, `${this.file}.1`);
     this.open();
   }

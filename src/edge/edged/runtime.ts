@@ -31,14 +31,34 @@ export interface ProcessRuntime {
 
 /** One `kedge mapper` child process per workload, its output in a rotating log file. */
 export class ChildProcessRuntime implements ProcessRuntime {
-  constructor(private readonly command: string[], private readonly log: { maxBytes?: number; keep?: number } = {}) {}
+  constructor(
+    private readonly command: string[],
+    private readonly log: { maxBytes?: number; keep?: number } = {},
+  ) {}
 
   async run(spec: WorkloadSpec): Promise<RunningWorkload> {
     const [cmd, ...prefix] = this.command;
     const stateDir = join(spec.dataDir, 'mappers', spec.name);
     mkdirSync(stateDir, { recursive: true });
-    const log = new RotatingLog(join(spec.dataDir, 'logs', `mapper-${spec.name}.log`), this.log.maxBytes, this.log.keep);
-    const args = [...prefix, 'mapper', '--protocol', spec.protocols.join(','), '--mqtt-url', spec.mqttUrl, '--node', spec.node, '--name', spec.name, '--data-dir', stateDir];
+    const log = new RotatingLog(
+      join(spec.dataDir, 'logs', `mapper-${spec.name}.log`),
+      this.log.maxBytes,
+      this.log.keep,
+    );
+    const args = [
+      ...prefix,
+      'mapper',
+      '--protocol',
+      spec.protocols.join(','),
+      '--mqtt-url',
+      spec.mqttUrl,
+      '--node',
+      spec.node,
+      '--name',
+      spec.name,
+      '--data-dir',
+      stateDir,
+    ];
     const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
     child.stdout.on('data', (c: Buffer) => log.write(c));
     child.stderr.on('data', (c: Buffer) => log.write(c));

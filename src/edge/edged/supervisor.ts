@@ -27,7 +27,13 @@ export class Supervisor {
 
   constructor(
     readonly spec: WorkloadSpec,
-    private readonly deps: { runtime: ProcessRuntime; clock: Clock; logger: Logger; backoff: BackOff; onChange: (s: MapperWorkloadStatus) => void },
+    private readonly deps: {
+      runtime: ProcessRuntime;
+      clock: Clock;
+      logger: Logger;
+      backoff: BackOff;
+      onChange: (s: MapperWorkloadStatus) => void;
+    },
   ) {
     this.delayMs = deps.backoff.initialMs;
     this.status = { name: spec.name, protocols: spec.protocols, phase: 'Starting', restarts: 0, ready: false };
@@ -79,11 +85,21 @@ export class Supervisor {
 
   private crashed(reason: string): void {
     if (this.stopped) return;
-    if (this.deps.clock.now() - this.startedAt > this.deps.backoff.resetAfterMs) this.delayMs = this.deps.backoff.initialMs;
+    if (this.deps.clock.now() - this.startedAt > this.deps.backoff.resetAfterMs)
+      this.delayMs = this.deps.backoff.initialMs;
     const delay = this.delayMs;
     this.delayMs = Math.min(this.delayMs * 2, this.deps.backoff.maxMs);
-    this.update({ phase: 'CrashLoopBackOff', ready: false, pid: undefined, restarts: this.status.restarts + 1, reason: `${reason}; restarting in ${delay} ms` });
-    this.deps.logger.warn({ mapper: this.spec.name, reason, delayMs: delay }, 'mapper ended; restarting after back-off');
+    this.update({
+      phase: 'CrashLoopBackOff',
+      ready: false,
+      pid: undefined,
+      restarts: this.status.restarts + 1,
+      reason: `${reason}; restarting in ${delay} ms`,
+    });
+    this.deps.logger.warn(
+      { mapper: this.spec.name, reason, delayMs: delay },
+      'mapper ended; restarting after back-off',
+    );
     this.timer = this.deps.clock.setTimeout(() => {
       this.timer = undefined;
       void this.launch();
@@ -93,7 +109,8 @@ export class Supervisor {
   private update(change: Partial<MapperWorkloadStatus>): void {
     const before = JSON.stringify(this.status);
     Object.assign(this.status, change);
-    for (const k of Object.keys(this.status) as Array<keyof MapperWorkloadStatus>) if (this.status[k] === undefined) delete this.status[k];
+    for (const k of Object.keys(this.status) as Array<keyof MapperWorkloadStatus>)
+      if (this.status[k] === undefined) delete this.status[k];
     if (JSON.stringify(this.status) !== before) this.deps.onChange({ ...this.status });
   }
 }

@@ -38,14 +38,21 @@ describe('EdgeHub', () => {
   const start = async (over: Partial<EdgeHubDeps> = {}) => (hub = await h.startHub(over));
 
   const reading = (device: string, n: number) =>
-    newMessage({ source: 'twin', group: 'hub', operation: 'upload', resource: `node/edge-1/default/telemetry/${device}` }, { readings: [{ property: 'p', value: n, quality: 'good', ts: n }] });
+    newMessage(
+      { source: 'twin', group: 'hub', operation: 'upload', resource: `node/edge-1/default/telemetry/${device}` },
+      { readings: [{ property: 'p', value: n, quality: 'good', ts: n }] },
+    );
 
   const append = (...msgs: Message[]) => {
     outbox.append(msgs.map((message) => ({ kind: 'reading' as const, key: 'default/d1', message })));
     bus.publish('outbox.appended', { count: msgs.length });
   };
 
-  const metric = async (name: string) => (await registry.getSingleMetricAsString(name)).split('\n').filter((l) => !l.startsWith('#')).join('\n');
+  const metric = async (name: string) =>
+    (await registry.getSingleMetricAsString(name))
+      .split('\n')
+      .filter((l) => !l.startsWith('#'))
+      .join('\n');
 
   it('connects to /<project>/<node>/events and sends the outbox in order, deleting only acknowledged entries', async () => {
     cloud.autoAck = false;
@@ -105,8 +112,16 @@ describe('EdgeHub', () => {
     cloud.ack(msgs[0]!);
     await waitFor(() => outbox.stats().count === 2, 'first acknowledged');
     cloud.dropConnections();
-    await waitFor(() => cloud.paths.length === 2 && cloud.uploads().length === 5, 'two re-sends on the second connection');
-    expect(cloud.uploads().slice(3).map((m) => m.header.msg_id)).toEqual([msgs[1]!.header.msg_id, msgs[2]!.header.msg_id]);
+    await waitFor(
+      () => cloud.paths.length === 2 && cloud.uploads().length === 5,
+      'two re-sends on the second connection',
+    );
+    expect(
+      cloud
+        .uploads()
+        .slice(3)
+        .map((m) => m.header.msg_id),
+    ).toEqual([msgs[1]!.header.msg_id, msgs[2]!.header.msg_id]);
     expect(states.map((s) => s.state)).toEqual(['connecting', 'connected', 'disconnected', 'connecting', 'connected']);
     expect(states[2]!.retryInMs).toBeGreaterThanOrEqual(10);
   });
@@ -137,10 +152,13 @@ describe('EdgeHub', () => {
     expect(ka.route.resource).toBe('node/edge-1');
   });
 
-  it('puts cloud messages on the bus and answers MetaManager\'s verdict with a response', async () => {
+  it("puts cloud messages on the bus and answers MetaManager's verdict with a response", async () => {
     await start();
     await waitFor(() => hub!.connected, 'connected');
-    const down = newMessage({ source: 'cloudhub', group: 'resource', operation: 'update', resource: 'node/edge-1/default/device/d1' }, { kind: 'Device' });
+    const down = newMessage(
+      { source: 'cloudhub', group: 'resource', operation: 'update', resource: 'node/edge-1/default/device/d1' },
+      { kind: 'Device' },
+    );
     cloud.send(down);
     await waitFor(() => inbound.length === 1, 'inbound on the bus');
     expect(inbound[0]).toEqual(down);
@@ -155,23 +173,28 @@ describe('EdgeHub', () => {
   it.each([
     ['not JSON', '{{{'],
     ['not a message', JSON.stringify({ hello: 1 })],
-  ])('closes the connection with 1007 on a malformed frame (%s), counts it, reconnects and carries on', async (_n, frame) => {
-    await start();
-    await waitFor(() => hub!.connected, 'connected');
-    cloud.send(frame);
-    await waitFor(() => cloud.closes.length === 1, 'closed');
-    expect(cloud.closes[0]!.code).toBe(1007);
-    expect(cloud.closes[0]!.reason.length).toBeGreaterThan(0);
-    expect(await metric('kedge_edgehub_rejected_frames_total')).toContain('reason="malformed"} 1');
-    await waitFor(() => cloud.paths.length === 2 && hub!.connected, 'reconnected');
-    append(reading('d1', 7));
-    await waitFor(() => outbox.stats().count === 0, 'sent and acknowledged after the reconnect');
-  });
+  ])(
+    'closes the connection with 1007 on a malformed frame (%s), counts it, reconnects and carries on',
+    async (_n, frame) => {
+      await start();
+      await waitFor(() => hub!.connected, 'connected');
+      cloud.send(frame);
+      await waitFor(() => cloud.closes.length === 1, 'closed');
+      expect(cloud.closes[0]!.code).toBe(1007);
+      expect(cloud.closes[0]!.reason.length).toBeGreaterThan(0);
+      expect(await metric('kedge_edgehub_rejected_frames_total')).toContain('reason="malformed"} 1');
+      await waitFor(() => cloud.paths.length === 2 && hub!.connected, 'reconnected');
+      append(reading('d1', 7));
+      await waitFor(() => outbox.stats().count === 0, 'sent and acknowledged after the reconnect');
+    },
+  );
 
   it('closes the connection on a frame above maxPayloadBytes (1009) and reconnects', async () => {
     await start({ maxPayloadBytes: 1000 });
     await waitFor(() => hub!.connected, 'connected');
-    cloud.send(newMessage({ operation: 'update', resource: 'node/edge-1/default/device/big' }, { pad: 'x'.repeat(5000) }));
+    cloud.send(
+      newMessage({ operation: 'update', resource: 'node/edge-1/default/device/big' }, { pad: 'x'.repeat(5000) }),
+    );
     await waitFor(() => cloud.closes.length === 1, 'closed');
     expect(cloud.closes[0]!.code).toBe(1009);
     expect(inbound).toHaveLength(0);
@@ -183,7 +206,10 @@ describe('EdgeHub', () => {
     cloud.autoAck = false;
     await start({ sender: { maxFrameBytes: 2000 } });
     const refused = reading('d1', 1);
-    const big = newMessage({ operation: 'upload', resource: 'node/edge-1/default/telemetry/d1' }, { pad: 'y'.repeat(5000) });
+    const big = newMessage(
+      { operation: 'upload', resource: 'node/edge-1/default/telemetry/d1' },
+      { pad: 'y'.repeat(5000) },
+    );
     const after = reading('d1', 3);
     append(refused, big, after);
     await waitFor(() => cloud.uploads().length === 2, 'two sent');

@@ -4,7 +4,14 @@ import { WebSocket, type RawData } from 'ws';
 import { isServiceCall, type EdgeChannels, type EdgeRequests } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { systemClock, type Clock, type Timer } from '../../core/clock/index.js';
-import { newMessage, Operation, parseMessage, serializeMessage, type Message, type MessageRoute } from '../../core/message/index.js';
+import {
+  newMessage,
+  Operation,
+  parseMessage,
+  serializeMessage,
+  type Message,
+  type MessageRoute,
+} from '../../core/message/index.js';
 import type { Module } from '../../core/module/index.js';
 import { bearer, readTokenFile } from '../../core/token/index.js';
 import type { OutboxStore } from '../store/index.js';
@@ -95,7 +102,10 @@ export class EdgeHub implements Module {
     this.url = hubUrl(this.deps.cloudUrl, this.deps.project ?? 'kedge', this.deps.node);
     const d = this.deps;
     this.token = d.tokenFile === undefined ? undefined : readTokenFile(d.tokenFile);
-    this.metrics ??= edgehubMetrics(d.registry, () => ({ connected: this.connected, inflight: this.sender?.inflightCount ?? 0 }));
+    this.metrics ??= edgehubMetrics(d.registry, () => ({
+      connected: this.connected,
+      inflight: this.sender?.inflightCount ?? 0,
+    }));
     this.backoff = new Backoff({ ...DEFAULT_BACKOFF, random: Math.random, ...stripUndefined(d.backoff ?? {}) });
     this.sender = new OutboxSender(d.outbox, { ...DEFAULT_SENDER, ...stripUndefined(d.sender ?? {}) }, this.clock, {
       send: (entry) =>
@@ -105,7 +115,10 @@ export class EdgeHub implements Module {
         }),
       oversized: (entry) => {
         this.metrics!.oversized.inc();
-        this.log.error({ code: 'KEDGE_EDGEHUB_ENTRY_TOO_BIG', key: entry.key, kind: entry.kind, bytes: entry.bytes }, `outbox entry ${entry.id} (${entry.key}) removed: ${entry.bytes} bytes is more than a frame may carry`);
+        this.log.error(
+          { code: 'KEDGE_EDGEHUB_ENTRY_TOO_BIG', key: entry.key, kind: entry.kind, bytes: entry.bytes },
+          `outbox entry ${entry.id} (${entry.key}) removed: ${entry.bytes} bytes is more than a frame may carry`,
+        );
       },
     });
     const me = { name: this.name, group: this.group };
@@ -184,7 +197,10 @@ export class EdgeHub implements Module {
     if (!this.sender!.acknowledged(parent)) return; // not ours (or already acknowledged): nothing to do
     if (content?.ok === false) {
       this.metrics!.refused.inc();
-      this.log.warn({ code: 'KEDGE_EDGEHUB_REFUSED', msgId: parent, reason: String(content.reason ?? '') }, `the cloud refused message ${parent} for good; removed from the outbox`);
+      this.log.warn(
+        { code: 'KEDGE_EDGEHUB_REFUSED', msgId: parent, reason: String(content.reason ?? '') },
+        `the cloud refused message ${parent} for good; removed from the outbox`,
+      );
     } else {
       this.metrics!.acked.inc();
     }
@@ -200,7 +216,10 @@ export class EdgeHub implements Module {
       this.metrics!.serviceCalls.inc({ code });
       if (result.error) {
         const level = result.status >= 500 ? 'warn' : 'info';
-        this.log[level]({ code, status: result.status, resource: msg.route.resource }, `ServiceBus call refused: ${result.error.message}`);
+        this.log[level](
+          { code, status: result.status, resource: msg.route.resource },
+          `ServiceBus call refused: ${result.error.message}`,
+        );
       }
       if (ws !== this.ws || ws.readyState !== WebSocket.OPEN) return; // the link dropped meanwhile: the cloud failed the call
       const maxFrame = this.deps.sender?.maxFrameBytes ?? DEFAULT_SENDER.maxFrameBytes;
@@ -215,7 +234,10 @@ export class EdgeHub implements Module {
     this.awaitingAck.delete(ack.parentMsgId);
     if (!route || !this.connected) return; // the cloud resends it after the reconnect (ObjectSync)
     const content = ack.ok ? { ok: true } : { ok: false, reason: ack.reason ?? 'refused by the edge' };
-    const response = newMessage({ ...route, source: SOURCE, operation: Operation.response }, content, { parentId: ack.parentMsgId, now: this.clock.now() });
+    const response = newMessage({ ...route, source: SOURCE, operation: Operation.response }, content, {
+      parentId: ack.parentMsgId,
+      now: this.clock.now(),
+    });
     this.write(response);
   }
 
@@ -229,10 +251,16 @@ export class EdgeHub implements Module {
   private onSocketError(ws: WebSocket, err: Error & { code?: string }): void {
     if (ws !== this.ws) return;
     if (/Unexpected server response: 401/.test(err.message)) {
-      this.log.warn({ code: 'KEDGE_EDGEHUB_UNAUTHORIZED', url: this.url }, `the cloud refused node ${this.deps.node}: ${this.token ? 'its token is not the cloud\'s' : 'the cloud wants a token (--token-file)'}; retrying`);
+      this.log.warn(
+        { code: 'KEDGE_EDGEHUB_UNAUTHORIZED', url: this.url },
+        `the cloud refused node ${this.deps.node}: ${this.token ? "its token is not the cloud's" : 'the cloud wants a token (--token-file)'}; retrying`,
+      );
     } else if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
       this.metrics!.rejectedFrames.inc({ reason: 'too_big' });
-      this.log.warn({ code: 'KEDGE_EDGEHUB_FRAME_TOO_BIG', url: this.url }, `closing the link: the cloud sent a frame above ${this.deps.maxPayloadBytes ?? 4 * 1024 * 1024} bytes`);
+      this.log.warn(
+        { code: 'KEDGE_EDGEHUB_FRAME_TOO_BIG', url: this.url },
+        `closing the link: the cloud sent a frame above ${this.deps.maxPayloadBytes ?? 4 * 1024 * 1024} bytes`,
+      );
     } else {
       this.log.debug({ err: err.message, url: this.url }, 'link error');
     }
@@ -253,7 +281,10 @@ export class EdgeHub implements Module {
     this.openedAt = 0;
     const delay = this.backoff!.next();
     const why = reason || `closed with code ${code}`;
-    this.log.warn({ url: this.url, code, reason, retryInMs: delay }, `link to the cloud down (${why}); reconnecting in ${delay} ms`);
+    this.log.warn(
+      { url: this.url, code, reason, retryInMs: delay },
+      `link to the cloud down (${why}); reconnecting in ${delay} ms`,
+    );
     this.setState('disconnected', why, delay);
     this.retryTimer = this.clock.setTimeout(() => {
       this.retryTimer = undefined;
@@ -342,7 +373,12 @@ function closeSocket(ws: WebSocket): Promise<void> {
 
 function truncateReason(reason: string): string {
   const buf = Buffer.from(reason, 'utf8');
-  return buf.length <= 123 ? reason : `${buf.subarray(0, 119).toString('utf8').replace(/\uFFFD$/, '')}...`;
+  return buf.length <= 123
+    ? reason
+    : `${buf
+        .subarray(0, 119)
+        .toString('utf8')
+        .replace(/\uFFFD$/, '')}...`;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -2,16 +2,36 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 
 export function edgehubMetrics(registry: Registry, state: () => { connected: boolean; inflight: number }) {
   return {
-    sent: new Counter({ name: 'kedge_edgehub_sent_total', help: 'Outbox messages sent to the cloud (re-sends included)', registers: [registry] }),
+    sent: new Counter({
+      name: 'kedge_edgehub_sent_total',
+      help: 'Outbox messages sent to the cloud (re-sends included)',
+      registers: [registry],
+    }),
     sentBytes: new Counter({
       name: 'kedge_edgehub_sent_bytes_total',
       help: 'Bytes of outbox messages sent to the cloud (the JSON text, before WebSocket framing; re-sends included)',
       registers: [registry],
     }),
-    acked: new Counter({ name: 'kedge_edgehub_acked_total', help: 'Outbox messages acknowledged by the cloud and removed', registers: [registry] }),
-    refused: new Counter({ name: 'kedge_edgehub_refused_total', help: 'Outbox messages the cloud refused for good (removed)', registers: [registry] }),
-    oversized: new Counter({ name: 'kedge_edgehub_oversized_total', help: 'Outbox entries larger than a frame may be (removed)', registers: [registry] }),
-    inbound: new Counter({ name: 'kedge_edgehub_inbound_total', help: 'Messages from the cloud put on the edge bus', registers: [registry] }),
+    acked: new Counter({
+      name: 'kedge_edgehub_acked_total',
+      help: 'Outbox messages acknowledged by the cloud and removed',
+      registers: [registry],
+    }),
+    refused: new Counter({
+      name: 'kedge_edgehub_refused_total',
+      help: 'Outbox messages the cloud refused for good (removed)',
+      registers: [registry],
+    }),
+    oversized: new Counter({
+      name: 'kedge_edgehub_oversized_total',
+      help: 'Outbox entries larger than a frame may be (removed)',
+      registers: [registry],
+    }),
+    inbound: new Counter({
+      name: 'kedge_edgehub_inbound_total',
+      help: 'Messages from the cloud put on the edge bus',
+      registers: [registry],
+    }),
     serviceCalls: new Counter({
       name: 'kedge_edgehub_service_calls_total',
       help: 'ServiceBus calls from the cloud, by error code (ok when the target answered)',
@@ -24,8 +44,16 @@ export function edgehubMetrics(registry: Registry, state: () => { connected: boo
       labelNames: ['reason'],
       registers: [registry],
     }),
-    connects: new Counter({ name: 'kedge_edgehub_connects_total', help: 'Connections opened to the cloud', registers: [registry] }),
-    connectFailures: new Counter({ name: 'kedge_edgehub_connect_failures_total', help: 'Connections to the cloud that failed or dropped', registers: [registry] }),
+    connects: new Counter({
+      name: 'kedge_edgehub_connects_total',
+      help: 'Connections opened to the cloud',
+      registers: [registry],
+    }),
+    connectFailures: new Counter({
+      name: 'kedge_edgehub_connect_failures_total',
+      help: 'Connections to the cloud that failed or dropped',
+      registers: [registry],
+    }),
     connected: new Gauge({
       name: 'kedge_edgehub_connected',
       help: '1 while the link to the cloud is up',

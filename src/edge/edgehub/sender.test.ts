@@ -39,10 +39,15 @@ function setup(count: number, options: Partial<SenderOptions>) {
   const outbox = memoryOutbox(count);
   const clock = new ManualClock(0);
   const sent: string[] = [];
-  const sender = new OutboxSender(outbox, { window: 1000, batch: 10, drainRatePerSec: 100, maxFrameBytes: 1e6, ...options }, clock, {
-    send: (e) => void sent.push(e.message.header.msg_id),
-    oversized: () => undefined,
-  });
+  const sender = new OutboxSender(
+    outbox,
+    { window: 1000, batch: 10, drainRatePerSec: 100, maxFrameBytes: 1e6, ...options },
+    clock,
+    {
+      send: (e) => void sent.push(e.message.header.msg_id),
+      oversized: () => undefined,
+    },
+  );
   return { outbox, clock, sent, sender };
 }
 

@@ -12,7 +12,12 @@ export interface SenderOptions {
   maxFrameBytes: number;
 }
 
-export const DEFAULT_SENDER: SenderOptions = { window: 256, batch: 64, drainRatePerSec: 5000, maxFrameBytes: 4 * 1024 * 1024 };
+export const DEFAULT_SENDER: SenderOptions = {
+  window: 256,
+  batch: 64,
+  drainRatePerSec: 5000,
+  maxFrameBytes: 4 * 1024 * 1024,
+};
 
 export interface SenderHooks {
   /** Writes one entry's message to the socket. */

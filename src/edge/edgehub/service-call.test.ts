@@ -1,7 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EdgeChannels, EdgeRequests, ServiceCallContent, ServiceCallResultContent } from '../../contracts/index.js';
+import type {
+  EdgeChannels,
+  EdgeRequests,
+  ServiceCallContent,
+  ServiceCallResultContent,
+} from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { silentLogger } from '../../core/log/index.js';
 import { newMessage, type Message } from '../../core/message/index.js';
@@ -63,12 +68,20 @@ describe('EdgeHub ServiceBus calls', () => {
   };
 
   const send = (content: Partial<ServiceCallContent> | Record<string, unknown>) => {
-    const c = { method: 'GET', target: `127.0.0.1:${targetPort}`, path: '/', timeoutMs: 5_000, ...content } as { method: string; target: string; path: string };
-    const msg = newMessage({ source: 'router_servicebus', group: 'user', operation: c.method, resource: `node/edge-1/${c.target}${c.path}` }, c);
+    const c = { method: 'GET', target: `127.0.0.1:${targetPort}`, path: '/', timeoutMs: 5_000, ...content } as {
+      method: string;
+      target: string;
+      path: string;
+    };
+    const msg = newMessage(
+      { source: 'router_servicebus', group: 'user', operation: c.method, resource: `node/edge-1/${c.target}${c.path}` },
+      c,
+    );
     cloud.send(msg);
     return msg;
   };
-  const answerTo = (msg: Message) => cloud.received.find((m) => m.route.operation === 'response' && m.header.parent_msg_id === msg.header.msg_id);
+  const answerTo = (msg: Message) =>
+    cloud.received.find((m) => m.route.operation === 'response' && m.header.parent_msg_id === msg.header.msg_id);
   const answer = async (msg: Message) => {
     await waitFor(() => answerTo(msg) !== undefined, `answer to ${msg.route.resource}`);
     return answerTo(msg)!;
@@ -78,9 +91,19 @@ describe('EdgeHub ServiceBus calls', () => {
 
   it('calls the target through servicebus.call and answers on the socket, not through the bus or the outbox', async () => {
     await start();
-    const call = send({ method: 'POST', path: '/hello?x=1', body: Buffer.from('hi').toString('base64'), headers: { 'x-a': 'b' } });
+    const call = send({
+      method: 'POST',
+      path: '/hello?x=1',
+      body: Buffer.from('hi').toString('base64'),
+      headers: { 'x-a': 'b' },
+    });
     const res = await answer(call);
-    expect(res.route).toEqual({ source: 'servicebus', group: 'user', operation: 'response', resource: call.route.resource });
+    expect(res.route).toEqual({
+      source: 'servicebus',
+      group: 'user',
+      operation: 'response',
+      resource: call.route.resource,
+    });
     const r = res.content as ServiceCallResultContent;
     expect(r.status).toBe(200);
     expect(r.headers['x-method']).toBe('POST');
@@ -94,12 +117,25 @@ describe('EdgeHub ServiceBus calls', () => {
     const downPort = await freePortOf();
     await start([`127.0.0.1:${targetPort}`, `127.0.0.1:${downPort}`]);
     const forbidden = await result(send({ target: '127.0.0.2:80' }));
-    expect(forbidden).toMatchObject({ status: 403, error: { code: 'KEDGE_SERVICEBUS_FORBIDDEN', message: expect.stringContaining('127.0.0.2:80 is not in the allow-list'), hint: expect.any(String) } });
+    expect(forbidden).toMatchObject({
+      status: 403,
+      error: {
+        code: 'KEDGE_SERVICEBUS_FORBIDDEN',
+        message: expect.stringContaining('127.0.0.2:80 is not in the allow-list'),
+        hint: expect.any(String),
+      },
+    });
     expect(text(forbidden)).toContain('KEDGE_SERVICEBUS_FORBIDDEN');
     const down = await result(send({ target: `127.0.0.1:${downPort}` }));
-    expect(down).toMatchObject({ status: 502, error: { code: 'KEDGE_SERVICEBUS_UPSTREAM', message: expect.stringContaining('ECONNREFUSED') } });
+    expect(down).toMatchObject({
+      status: 502,
+      error: { code: 'KEDGE_SERVICEBUS_UPSTREAM', message: expect.stringContaining('ECONNREFUSED') },
+    });
     const bad = await result(send({ timeoutMs: 'soon' }));
-    expect(bad).toMatchObject({ status: 400, error: { code: 'KEDGE_EDGEHUB_BAD_CALL', message: expect.stringContaining('timeoutMs') } });
+    expect(bad).toMatchObject({
+      status: 400,
+      error: { code: 'KEDGE_EDGEHUB_BAD_CALL', message: expect.stringContaining('timeoutMs') },
+    });
     expect(text(await result(send({ path: '/still-fine' })))).toBe('/still-fine|');
     expect(cloud.paths).toHaveLength(1);
     expect(cloud.closes).toHaveLength(0);
@@ -108,7 +144,10 @@ describe('EdgeHub ServiceBus calls', () => {
   it('gives up after the timeout the cloud sent, with 504', async () => {
     await start();
     const r = await result(send({ path: '/slow', timeoutMs: 100 }));
-    expect(r).toMatchObject({ status: 504, error: { code: 'KEDGE_BUS_TIMEOUT', message: expect.stringContaining('within 100 ms') } });
+    expect(r).toMatchObject({
+      status: 504,
+      error: { code: 'KEDGE_BUS_TIMEOUT', message: expect.stringContaining('within 100 ms') },
+    });
   });
 
   it('answers 503 when the node runs no ServiceBus', async () => {
@@ -119,7 +158,10 @@ describe('EdgeHub ServiceBus calls', () => {
   it('replaces an answer too big for a frame by a 502 that says so', async () => {
     await start(undefined, { sender: { maxFrameBytes: 8_000 } });
     const r = await result(send({ path: '/big' }));
-    expect(r).toMatchObject({ status: 502, error: { code: 'KEDGE_EDGEHUB_ANSWER_TOO_BIG', message: expect.stringContaining('8000') } });
+    expect(r).toMatchObject({
+      status: 502,
+      error: { code: 'KEDGE_EDGEHUB_ANSWER_TOO_BIG', message: expect.stringContaining('8000') },
+    });
     expect(cloud.closes).toHaveLength(0);
   });
 
@@ -130,7 +172,8 @@ describe('EdgeHub ServiceBus calls', () => {
     cloud.dropConnections();
     await waitFor(() => cloud.paths.length === 2 && hub!.connected, 'reconnected');
     release!();
-    const finished = async () => (await registry.getSingleMetricAsString('kedge_edgehub_service_calls_total')).includes('code="ok"} 1');
+    const finished = async () =>
+      (await registry.getSingleMetricAsString('kedge_edgehub_service_calls_total')).includes('code="ok"} 1');
     for (let i = 0; i < 500 && !(await finished()); i++) await new Promise((r) => setTimeout(r, 10));
     expect(await finished()).toBe(true);
     const later = send({ path: '/after' });

@@ -1,4 +1,10 @@
-import { checkServiceCall, ServiceBusRoute, type EdgeChannels, type EdgeRequests, type ServiceCallResultContent } from '../../contracts/index.js';
+import {
+  checkServiceCall,
+  ServiceBusRoute,
+  type EdgeChannels,
+  type EdgeRequests,
+  type ServiceCallResultContent,
+} from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { errorText, isKedgeError } from '../../core/errors/index.js';
 import { buildResponse, serializeMessage, type Message } from '../../core/message/index.js';
@@ -22,7 +28,12 @@ export function callErrorStatus(code: string): number {
 }
 
 /** An error answer: the reason as a text body too (what KubeEdge's ServiceBus sends) and in `error`. */
-export function errorResult(code: string, message: string, hint?: string, status = callErrorStatus(code)): ServiceCallResultContent {
+export function errorResult(
+  code: string,
+  message: string,
+  hint?: string,
+  status = callErrorStatus(code),
+): ServiceCallResultContent {
   return {
     status,
     headers: { 'content-type': 'text/plain; charset=utf-8' },
@@ -36,24 +47,46 @@ export function errorResult(code: string, message: string, hint?: string, status
  * every failure (bad call, not allowed, timeout, target down, no ServiceBus) is an answer with an
  * error status and the reason.
  */
-export async function runServiceCall(bus: Bus<EdgeChannels, EdgeRequests>, msg: Message): Promise<ServiceCallResultContent> {
+export async function runServiceCall(
+  bus: Bus<EdgeChannels, EdgeRequests>,
+  msg: Message,
+): Promise<ServiceCallResultContent> {
   const checked = checkServiceCall(msg.content);
-  if (!checked.ok) return errorResult('KEDGE_EDGEHUB_BAD_CALL', `ServiceBus call ${msg.header.msg_id}: ${checked.reason}`, edgehubErrors.hints.KEDGE_EDGEHUB_BAD_CALL);
+  if (!checked.ok)
+    return errorResult(
+      'KEDGE_EDGEHUB_BAD_CALL',
+      `ServiceBus call ${msg.header.msg_id}: ${checked.reason}`,
+      edgehubErrors.hints.KEDGE_EDGEHUB_BAD_CALL,
+    );
   const { timeoutMs, ...call } = checked.value;
   try {
     return await bus.request('servicebus.call', call, Math.min(timeoutMs, MAX_CALL_MS));
   } catch (err) {
-    if (!isKedgeError(err)) return errorResult('KEDGE_EDGEHUB_CALL_FAILED', errorText(err), edgehubErrors.hints.KEDGE_EDGEHUB_CALL_FAILED);
-    const message = err.code === 'KEDGE_BUS_TIMEOUT' ? `${call.method} ${call.target}${call.path} did not answer within ${timeoutMs} ms` : err.message;
+    if (!isKedgeError(err))
+      return errorResult('KEDGE_EDGEHUB_CALL_FAILED', errorText(err), edgehubErrors.hints.KEDGE_EDGEHUB_CALL_FAILED);
+    const message =
+      err.code === 'KEDGE_BUS_TIMEOUT'
+        ? `${call.method} ${call.target}${call.path} did not answer within ${timeoutMs} ms`
+        : err.message;
     return errorResult(err.code, message, err.hint);
   }
 }
 
 /** The answer's frame; one above `maxFrameBytes` is replaced by a 502 that says so (it could never be delivered). */
-export function serviceCallAnswer(call: Message, result: ServiceCallResultContent, now: number, maxFrameBytes: number): string {
+export function serviceCallAnswer(
+  call: Message,
+  result: ServiceCallResultContent,
+  now: number,
+  maxFrameBytes: number,
+): string {
   const text = serializeMessage(buildResponse(call, ServiceBusRoute.responseSource, result, now));
   const size = Buffer.byteLength(text);
   if (size <= maxFrameBytes) return text;
-  const tooBig = errorResult('KEDGE_EDGEHUB_ANSWER_TOO_BIG', `the answer of ${size} bytes is more than a link frame may carry (${maxFrameBytes})`, edgehubErrors.hints.KEDGE_EDGEHUB_ANSWER_TOO_BIG, 502);
+  const tooBig = errorResult(
+    'KEDGE_EDGEHUB_ANSWER_TOO_BIG',
+    `the answer of ${size} bytes is more than a link frame may carry (${maxFrameBytes})`,
+    edgehubErrors.hints.KEDGE_EDGEHUB_ANSWER_TOO_BIG,
+    502,
+  );
   return serializeMessage(buildResponse(call, ServiceBusRoute.responseSource, tooBig, now));
 }

@@ -23,7 +23,10 @@ export class FakeCloud {
   autoAck = true;
   readonly port: number;
   private stopped = false;
-  private constructor(private readonly wss: WebSocketServer, readonly maxPayload: number) {
+  private constructor(
+    private readonly wss: WebSocketServer,
+    readonly maxPayload: number,
+  ) {
     this.port = (wss.address() as AddressInfo).port;
     wss.on('connection', (ws, req) => {
       this.paths.push(req.url ?? '');
@@ -105,12 +108,27 @@ export class HubHarness {
     const cloud = await FakeCloud.start(64 * 1024);
     const handle = new DbHandle(':memory:');
     handle.open();
-    return new HubHarness(cloud, handle, new SqliteOutboxStore(handle, { clock: systemClock }), new Bus({ logger: silentLogger() }), createMetricsRegistry());
+    return new HubHarness(
+      cloud,
+      handle,
+      new SqliteOutboxStore(handle, { clock: systemClock }),
+      new Bus({ logger: silentLogger() }),
+      createMetricsRegistry(),
+    );
   }
 
   async startHub(over: Partial<EdgeHubDeps> = {}): Promise<EdgeHub> {
     const { bus, outbox, registry, cloud } = this;
-    this.hub = createEdgeHub({ bus, outbox, logger: silentLogger(), registry, cloudUrl: cloud.url, node: 'edge-1', backoff: { initialMs: 20, maxMs: 100 }, ...over });
+    this.hub = createEdgeHub({
+      bus,
+      outbox,
+      logger: silentLogger(),
+      registry,
+      cloudUrl: cloud.url,
+      node: 'edge-1',
+      backoff: { initialMs: 20, maxMs: 100 },
+      ...over,
+    });
     await this.hub.start();
     return this.hub;
   }

@@ -2,7 +2,12 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AckGate } from './ack-gate.js';
 
-interface Pair { server: Server; inside: Socket; outside: Socket; received: () => string }
+interface Pair {
+  server: Server;
+  inside: Socket;
+  outside: Socket;
+  received: () => string;
+}
 
 async function socketPair(): Promise<Pair> {
   const server = createServer();

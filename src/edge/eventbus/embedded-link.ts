@@ -49,7 +49,7 @@ export class EmbeddedBrokerLink implements BrokerLink {
         }
         if (!wait) return callback(null);
         // QoS 0 promises nothing; a failed commit is logged by the batcher.
-        if (packet.qos === 0) return void wait.catch(() => undefined), callback(null);
+        if (packet.qos === 0) return (void wait.catch(() => undefined), callback(null));
         // A failed commit makes the gate close the connection; the mapper then sends its
         // unacknowledged publishes again.
         this.gateOf(client.conn as unknown as Socket).hold(wait);
@@ -57,7 +57,9 @@ export class EmbeddedBrokerLink implements BrokerLink {
       },
     });
     await broker.listen();
-    broker.on('clientError', (client, err) => logger.debug({ client: client.id, err: err.message }, 'mqtt client error'));
+    broker.on('clientError', (client, err) =>
+      logger.debug({ client: client.id, err: err.message }, 'mqtt client error'),
+    );
     broker.on('subscribe', (subs, client) => {
       const set = this.filters.get(client.id) ?? new Set<string>();
       for (const s of subs) set.add(s.topic);
@@ -78,7 +80,15 @@ export class EmbeddedBrokerLink implements BrokerLink {
       broker.handle(socket);
     });
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) => reject(eventbusErrors.create('KEDGE_EVENTBUS_LISTEN', `cannot listen on ${this.options.host ?? '127.0.0.1'}:${this.options.port}: ${err.message}`, { cause: err })));
+      server.once('error', (err) =>
+        reject(
+          eventbusErrors.create(
+            'KEDGE_EVENTBUS_LISTEN',
+            `cannot listen on ${this.options.host ?? '127.0.0.1'}:${this.options.port}: ${err.message}`,
+            { cause: err },
+          ),
+        ),
+      );
       server.listen(this.options.port, this.options.host ?? '127.0.0.1', () => resolve());
     }).catch(async (err: unknown) => {
       await new Promise<void>((r) => broker.close(() => r()));
@@ -98,7 +108,14 @@ export class EmbeddedBrokerLink implements BrokerLink {
   }
 
   publish(topic: string, payload: Buffer | string, options: { retain: boolean; qos: 0 | 1 }): void {
-    const packet = { cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos: options.qos, retain: options.retain, dup: false } as AedesPublishPacket;
+    const packet = {
+      cmd: 'publish',
+      topic,
+      payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+      qos: options.qos,
+      retain: options.retain,
+      dup: false,
+    } as AedesPublishPacket;
     this.broker?.publish(packet, (err) => {
       if (err) this.options.logger.warn({ topic, err: err.message }, 'publish failed');
     });

@@ -28,11 +28,18 @@ export class ExternalBrokerLink implements BrokerLink {
     try {
       client = await this.connect(5, ingest).catch(async (err: unknown) => {
         // A 3.1.1-only broker: no acknowledgement after commit is possible with mqtt.js there.
-        logger.warn({ url: this.options.url, err: errorText(err) }, 'broker refused MQTT 5; using 3.1.1, messages are acknowledged on receipt');
+        logger.warn(
+          { url: this.options.url, err: errorText(err) },
+          'broker refused MQTT 5; using 3.1.1, messages are acknowledged on receipt',
+        );
         return this.connect(4, ingest);
       });
     } catch (err) {
-      throw eventbusErrors.create('KEDGE_EVENTBUS_CONNECT', `cannot connect to ${this.options.url}: ${errorText(err)}`, { cause: err });
+      throw eventbusErrors.create(
+        'KEDGE_EVENTBUS_CONNECT',
+        `cannot connect to ${this.options.url}: ${errorText(err)}`,
+        { cause: err },
+      );
     }
     client.on('error', (err) => logger.warn({ err: err.message }, 'mqtt client error'));
     client.on('offline', () => logger.warn({ url: this.options.url }, 'external broker unreachable; reconnecting'));

@@ -49,7 +49,12 @@ export class Ingress {
   private known = new Set<string>();
 
   constructor(private readonly deps: IngressDeps) {
-    this.rejected = new CauseCounter(deps.logger, deps.registry, 'kedge_eventbus_rejected_total', 'MQTT messages the EventBus rejected, by topic filter and cause');
+    this.rejected = new CauseCounter(
+      deps.logger,
+      deps.registry,
+      'kedge_eventbus_rejected_total',
+      'MQTT messages the EventBus rejected, by topic filter and cause',
+    );
   }
 
   setDevices(ids: Iterable<string>): void {
@@ -71,7 +76,13 @@ export class Ingress {
         return this.deps.durable();
       }
       case edgeTopics.twinUpdate(id): {
-        const r = this.checked('twinUpdate', topic, check.twinUpdate(payload), edgeTopics.twinUpdateResult(id), payload);
+        const r = this.checked(
+          'twinUpdate',
+          topic,
+          check.twinUpdate(payload),
+          edgeTopics.twinUpdateResult(id),
+          payload,
+        );
         if (!r) return undefined;
         this.knownDevice('twinUpdate', topic, id);
         bus.publish('twin.update', { deviceId: id, message: r });
@@ -85,7 +96,13 @@ export class Ingress {
         return undefined;
       }
       case edgeTopics.stateUpdate(id): {
-        const r = this.checked('stateUpdate', topic, check.stateUpdate(payload), edgeTopics.stateUpdateResult(id), payload);
+        const r = this.checked(
+          'stateUpdate',
+          topic,
+          check.stateUpdate(payload),
+          edgeTopics.stateUpdateResult(id),
+          payload,
+        );
         if (!r || !this.knownDevice('stateUpdate', topic, id)) return undefined;
         bus.publish('device.state', { deviceId: id, message: r });
         return this.deps.durable();
@@ -110,19 +127,41 @@ export class Ingress {
   }
 
   private membershipGet(topic: string, payload: Buffer): undefined {
-    const r = this.checked('membershipGet', topic, check.twinGet(payload), edgeTopics.membershipGetResult(this.deps.node), payload);
+    const r = this.checked(
+      'membershipGet',
+      topic,
+      check.twinGet(payload),
+      edgeTopics.membershipGetResult(this.deps.node),
+      payload,
+    );
     if (r) this.deps.bus.publish('membership.get', { eventId: r.event_id ?? '' });
     return undefined;
   }
 
-  private checked<T>(where: string, topic: string, result: PayloadCheck<T>, resultTopic?: string, raw?: Buffer): T | undefined {
+  private checked<T>(
+    where: string,
+    topic: string,
+    result: PayloadCheck<T>,
+    resultTopic?: string,
+    raw?: Buffer,
+  ): T | undefined {
     if (result.ok) return result.value;
     const cause = result.reason.startsWith('malformed JSON') ? 'malformed-json' : 'schema';
-    this.rejected.count(where, cause, { topic, reason: result.reason }, `rejected message on ${topic}: ${result.reason}`);
+    this.rejected.count(
+      where,
+      cause,
+      { topic, reason: result.reason },
+      `rejected message on ${topic}: ${result.reason}`,
+    );
     if (resultTopic) {
       this.deps.bus.publish('mqtt.publish', {
         topic: resultTopic,
-        payload: { event_id: eventIdOf(raw), timestamp: this.deps.clock.now(), code: 400, reason: `${topic}: ${result.reason}` },
+        payload: {
+          event_id: eventIdOf(raw),
+          timestamp: this.deps.clock.now(),
+          code: 400,
+          reason: `${topic}: ${result.reason}`,
+        },
       });
     }
     return undefined;
@@ -130,7 +169,12 @@ export class Ingress {
 
   private knownDevice(where: string, topic: string, id: string): boolean {
     if (this.known.has(id)) return true;
-    this.rejected.count(where, 'unknown-device', { topic, deviceId: id }, `message on ${topic} for device ${id}, which is not on this node`);
+    this.rejected.count(
+      where,
+      'unknown-device',
+      { topic, deviceId: id },
+      `message on ${topic} for device ${id}, which is not on this node`,
+    );
     return false;
   }
 

@@ -1,6 +1,11 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { edgeTopics, type CleansedPropertyReading, type EdgeChannels, type EdgeRequests } from '../../contracts/index.js';
+import {
+  edgeTopics,
+  type CleansedPropertyReading,
+  type EdgeChannels,
+  type EdgeRequests,
+} from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import type { Clock } from '../../core/clock/index.js';
 import type { Module } from '../../core/module/index.js';
@@ -57,7 +62,11 @@ export class EventBus implements Module {
     ];
     // mqtt.js costs ~20 MB of RSS: loaded only when an external broker is used.
     const link: BrokerLink = external
-      ? new (await import('./external-link.js')).ExternalBrokerLink({ url: this.deps.mqttUrl!, clientId: `kedge-edge-${this.deps.node}`, logger })
+      ? new (await import('./external-link.js')).ExternalBrokerLink({
+          url: this.deps.mqttUrl!,
+          clientId: `kedge-edge-${this.deps.node}`,
+          logger,
+        })
       : new EmbeddedBrokerLink({ port: this.deps.mqttPort, logger });
     try {
       await link.start((topic, payload) => ingress.handle(topic, payload));
@@ -95,7 +104,14 @@ export class EventBus implements Module {
   private publishCleansed(deviceId: string, readings: CleansedPropertyReading[]): void {
     const topic = edgeTopics.dataCleansed(deviceId);
     if (this.link && !this.link.wants(topic)) return;
-    const out = readings.map((r) => ({ property: r.property, value: r.value, quality: r.quality, ts: r.ts, ...(r.unit ? { unit: r.unit } : {}), ...(r.reason ? { reason: r.reason } : {}) }));
+    const out = readings.map((r) => ({
+      property: r.property,
+      value: r.value,
+      quality: r.quality,
+      ts: r.ts,
+      ...(r.unit ? { unit: r.unit } : {}),
+      ...(r.reason ? { reason: r.reason } : {}),
+    }));
     this.publish(topic, { timestamp: this.deps.clock.now(), readings: out }, false, 0);
   }
 }

@@ -10,7 +10,12 @@ import { metaKey } from './keys.js';
  * joined with their model. A device that cannot be resolved is left out and logged once per
  * reason, so one bad object never takes the others down.
  */
-export function resolveDeviceSet(store: MetaStore, node: string, logger: Logger, warned: Set<string>): Map<string, EdgeDevice> {
+export function resolveDeviceSet(
+  store: MetaStore,
+  node: string,
+  logger: Logger,
+  warned: Set<string>,
+): Map<string, EdgeDevice> {
   const out = new Map<string, EdgeDevice>();
   for (const rec of store.list('device')) {
     const device = rec.value as Device;
@@ -19,7 +24,11 @@ export function resolveDeviceSet(store: MetaStore, node: string, logger: Logger,
     const modelRec = store.get('devicemodel', metaKey(ns, 'devicemodel', device.spec.deviceModelRef.name));
     const id = `${ns}/${device.metadata.name}`;
     if (!modelRec) {
-      warnOnce(logger, warned, `${id}: DeviceModel ${ns}/${device.spec.deviceModelRef.name} is not known on this node; the device waits for it`);
+      warnOnce(
+        logger,
+        warned,
+        `${id}: DeviceModel ${ns}/${device.spec.deviceModelRef.name} is not known on this node; the device waits for it`,
+      );
       continue;
     }
     try {
@@ -39,7 +48,10 @@ function warnOnce(logger: Logger, warned: Set<string>, text: string): void {
 }
 
 /** Ids added, removed and changed between two sets. */
-export function diffDeviceSets(before: Map<string, EdgeDevice>, after: Map<string, EdgeDevice>): { added: string[]; removed: string[]; updated: string[] } {
+export function diffDeviceSets(
+  before: Map<string, EdgeDevice>,
+  after: Map<string, EdgeDevice>,
+): { added: string[]; removed: string[]; updated: string[] } {
   const added: string[] = [];
   const removed: string[] = [];
   const updated: string[] = [];

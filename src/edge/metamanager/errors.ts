@@ -4,5 +4,6 @@ export const metaErrors = defineErrors({
   KEDGE_META_INVALID: 'Fix the listed documents (run `kedge validate -f <file>`); nothing was applied.',
   KEDGE_META_NOT_FOUND: 'Check the namespace and name (`kedge get devices --edge`).',
   KEDGE_META_IN_USE: 'Delete the Devices that use this DeviceModel first.',
-  KEDGE_META_BAD_MESSAGE: 'The cloud sent a resource or operation this edge does not handle; check cloud and edge versions match.',
+  KEDGE_META_BAD_MESSAGE:
+    'The cloud sent a resource or operation this edge does not handle; check cloud and edge versions match.',
 });

@@ -1,5 +1,12 @@
 import type { Logger } from 'pino';
-import type { ApplyResult, DesiredTwinContent, EdgeChannels, EdgeDevice, EdgeRequests, MapperSetContent } from '../../contracts/index.js';
+import type {
+  ApplyResult,
+  DesiredTwinContent,
+  EdgeChannels,
+  EdgeDevice,
+  EdgeRequests,
+  MapperSetContent,
+} from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { errorText } from '../../core/errors/index.js';
 import { parseResource, type Message } from '../../core/message/index.js';
@@ -46,8 +53,14 @@ export class MetaManager implements Module {
       }),
       bus.serve('meta.apply', endpoint, (req) => this.apply(req.documents)),
       bus.serve('meta.listDevices', endpoint, () => this.deps.store.list('device').map((r) => r.value as Device)),
-      bus.serve('meta.getDevice', endpoint, (req) => this.deps.store.get('device', metaKey(req.namespace, 'device', req.name))?.value as Device | undefined),
-      bus.serve('meta.listModels', endpoint, () => this.deps.store.list('devicemodel').map((r) => r.value as DeviceModel)),
+      bus.serve(
+        'meta.getDevice',
+        endpoint,
+        (req) => this.deps.store.get('device', metaKey(req.namespace, 'device', req.name))?.value as Device | undefined,
+      ),
+      bus.serve('meta.listModels', endpoint, () =>
+        this.deps.store.list('devicemodel').map((r) => r.value as DeviceModel),
+      ),
       bus.serve('meta.delete', endpoint, (req) => this.remove(req.kind, req.namespace, req.name)),
       bus.subscribe('cloud.inbound', endpoint, (msg) => this.onCloud(msg)),
     ];
@@ -71,14 +84,22 @@ export class MetaManager implements Module {
       if (r.checked) checked.push(r.checked);
     });
     const models = new Map<string, DeviceModel>();
-    for (const c of checked) if (c.kind === 'DeviceModel') models.set(metaKey(namespaceOf(c.object.metadata), 'devicemodel', c.object.metadata.name), c.object);
+    for (const c of checked)
+      if (c.kind === 'DeviceModel')
+        models.set(metaKey(namespaceOf(c.object.metadata), 'devicemodel', c.object.metadata.name), c.object);
     for (const c of checked) {
       if (c.kind !== 'Device') continue;
       const key = metaKey(namespaceOf(c.object.metadata), 'devicemodel', c.object.spec.deviceModelRef.name);
-      const problem = checkResolves(c.object, models.get(key) ?? (this.deps.store.get('devicemodel', key)?.value as DeviceModel | undefined));
+      const problem = checkResolves(
+        c.object,
+        models.get(key) ?? (this.deps.store.get('devicemodel', key)?.value as DeviceModel | undefined),
+      );
       if (problem) problems.push(problem);
     }
-    if (problems.length > 0) throw metaErrors.create('KEDGE_META_INVALID', `nothing applied:\n${problems.join('\n')}`, { detail: { problems } });
+    if (problems.length > 0)
+      throw metaErrors.create('KEDGE_META_INVALID', `nothing applied:\n${problems.join('\n')}`, {
+        detail: { problems },
+      });
     // Models first, so that a device never points at a model not yet stored.
     const ordered = [...checked.filter((c) => c.kind === 'DeviceModel'), ...checked.filter((c) => c.kind === 'Device')];
     const result: ApplyResult = { applied: [], warnings: [] };
@@ -87,9 +108,17 @@ export class MetaManager implements Module {
       const type = c.kind === 'Device' ? 'device' : 'devicemodel';
       const r = this.deps.store.put(type, metaKey(ns, type, c.object.metadata.name), c.object);
       const action = r.created ? 'created' : r.changed ? 'updated' : 'unchanged';
-      result.applied.push({ kind: c.kind, namespace: ns, name: c.object.metadata.name, resourceVersion: String(r.resourceVersion), action });
+      result.applied.push({
+        kind: c.kind,
+        namespace: ns,
+        name: c.object.metadata.name,
+        resourceVersion: String(r.resourceVersion),
+        action,
+      });
       if (c.kind === 'Device' && c.object.spec.nodeName !== undefined && c.object.spec.nodeName !== this.deps.node) {
-        result.warnings.push(`Device ${ns}/${c.object.metadata.name} is for node ${c.object.spec.nodeName}, not this node (${this.deps.node}); it is stored but not run here`);
+        result.warnings.push(
+          `Device ${ns}/${c.object.metadata.name} is for node ${c.object.spec.nodeName}, not this node (${this.deps.node}); it is stored but not run here`,
+        );
       }
     }
     this.refresh();
@@ -99,14 +128,18 @@ export class MetaManager implements Module {
   remove(kind: 'Device' | 'DeviceModel', namespace: string, name: string): { deleted: boolean } {
     const type = kind === 'Device' ? 'device' : 'devicemodel';
     const key = metaKey(namespace, type, name);
-    if (!this.deps.store.get(type, key)) throw metaErrors.create('KEDGE_META_NOT_FOUND', `${kind} ${namespace}/${name} not found on this node`);
+    if (!this.deps.store.get(type, key))
+      throw metaErrors.create('KEDGE_META_NOT_FOUND', `${kind} ${namespace}/${name} not found on this node`);
     if (kind === 'DeviceModel') {
       const users = this.deps.store
         .list('device')
         .map((r) => r.value as Device)
         .filter((d) => namespaceOf(d.metadata) === namespace && d.spec.deviceModelRef.name === name);
       if (users.length > 0) {
-        throw metaErrors.create('KEDGE_META_IN_USE', `DeviceModel ${namespace}/${name} is used by ${users.map((d) => d.metadata.name).join(', ')}`);
+        throw metaErrors.create(
+          'KEDGE_META_IN_USE',
+          `DeviceModel ${namespace}/${name} is used by ${users.map((d) => d.metadata.name).join(', ')}`,
+        );
       }
     }
     this.deps.store.delete(type, key);
@@ -119,7 +152,10 @@ export class MetaManager implements Module {
       await this.handleCloud(msg);
       this.deps.bus.publish('cloud.ack', { parentMsgId: msg.header.msg_id, ok: true });
     } catch (err) {
-      this.deps.logger.warn({ resource: msg.route.resource, operation: msg.route.operation, err: errorText(err) }, 'cloud message rejected');
+      this.deps.logger.warn(
+        { resource: msg.route.resource, operation: msg.route.operation, err: errorText(err) },
+        'cloud message rejected',
+      );
       this.deps.bus.publish('cloud.ack', { parentMsgId: msg.header.msg_id, ok: false, reason: errorText(err) });
     }
   }
@@ -127,8 +163,15 @@ export class MetaManager implements Module {
   private async handleCloud(msg: Message): Promise<void> {
     const res = msg.route.resource ? parseResource(msg.route.resource) : undefined;
     const op = msg.route.operation;
-    if (!res?.name) throw metaErrors.create('KEDGE_META_BAD_MESSAGE', `resource ${JSON.stringify(msg.route.resource)} has no <namespace>/<type>/<name>`);
-    const rv = msg.header.resourceversion !== undefined && /^\d+$/.test(msg.header.resourceversion) ? Number(msg.header.resourceversion) : undefined;
+    if (!res?.name)
+      throw metaErrors.create(
+        'KEDGE_META_BAD_MESSAGE',
+        `resource ${JSON.stringify(msg.route.resource)} has no <namespace>/<type>/<name>`,
+      );
+    const rv =
+      msg.header.resourceversion !== undefined && /^\d+$/.test(msg.header.resourceversion)
+        ? Number(msg.header.resourceversion)
+        : undefined;
     const key = metaKey(res.namespace, res.type, res.name);
     switch (res.type) {
       case 'device':
@@ -141,7 +184,8 @@ export class MetaManager implements Module {
       case 'mapperset': {
         if (op !== 'insert' && op !== 'update') throw badOp(op, res.type);
         const content = msg.content as MapperSetContent;
-        if (!Array.isArray(content?.mappers)) throw metaErrors.create('KEDGE_META_BAD_MESSAGE', `mapperset ${key}: content.mappers must be an array`);
+        if (!Array.isArray(content?.mappers))
+          throw metaErrors.create('KEDGE_META_BAD_MESSAGE', `mapperset ${key}: content.mappers must be an array`);
         this.deps.store.put('mapperset', key, content, rv);
         this.deps.bus.publish('mapperset.changed', content);
         return;
@@ -150,8 +194,15 @@ export class MetaManager implements Module {
         if (op !== 'update') throw badOp(op, res.type);
         const content = msg.content as DesiredTwinContent;
         const desired = content?.desired;
-        if (typeof desired !== 'object' || desired === null || Object.values(desired).some((v) => typeof v !== 'string')) {
-          throw metaErrors.create('KEDGE_META_BAD_MESSAGE', `devicetwin ${res.namespace}/${res.name}: content.desired must map properties to strings`);
+        if (
+          typeof desired !== 'object' ||
+          desired === null ||
+          Object.values(desired).some((v) => typeof v !== 'string')
+        ) {
+          throw metaErrors.create(
+            'KEDGE_META_BAD_MESSAGE',
+            `devicetwin ${res.namespace}/${res.name}: content.desired must map properties to strings`,
+          );
         }
         this.deps.bus.publish('twin.desired', { deviceId: `${res.namespace}/${res.name}`, desired, source: 'cloud' });
         // Acknowledge only once the twin's write of the desired values is committed.

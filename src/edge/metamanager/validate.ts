@@ -21,18 +21,26 @@ export function checkDocument(doc: unknown, index: number): { checked?: Checked;
   const kind = (doc as { kind?: unknown } | null)?.kind;
   const name = describe(doc, index);
   if (kind === 'Device') {
-    if (!deviceCheck.Check(doc)) return { problems: [...deviceCheck.Errors(doc)].slice(0, 5).map((e) => `${name}: ${e.path || '/'}: ${e.message}`) };
+    if (!deviceCheck.Check(doc))
+      return {
+        problems: [...deviceCheck.Errors(doc)].slice(0, 5).map((e) => `${name}: ${e.path || '/'}: ${e.message}`),
+      };
     const problems: string[] = [];
     for (const p of doc.spec.properties ?? []) {
-      if (p.cleansing) problems.push(...cleansingProblems(p.cleansing).map((m) => `${name}: property ${p.name}: cleansing: ${m}`));
+      if (p.cleansing)
+        problems.push(...cleansingProblems(p.cleansing).map((m) => `${name}: property ${p.name}: cleansing: ${m}`));
     }
     return problems.length > 0 ? { problems } : { checked: { kind, object: doc }, problems: [] };
   }
   if (kind === 'DeviceModel') {
-    if (!modelCheck.Check(doc)) return { problems: [...modelCheck.Errors(doc)].slice(0, 5).map((e) => `${name}: ${e.path || '/'}: ${e.message}`) };
+    if (!modelCheck.Check(doc))
+      return {
+        problems: [...modelCheck.Errors(doc)].slice(0, 5).map((e) => `${name}: ${e.path || '/'}: ${e.message}`),
+      };
     const problems: string[] = [];
     for (const p of doc.spec.properties ?? []) {
-      if (p.cleansing) problems.push(...cleansingProblems(p.cleansing).map((m) => `${name}: property ${p.name}: cleansing: ${m}`));
+      if (p.cleansing)
+        problems.push(...cleansingProblems(p.cleansing).map((m) => `${name}: property ${p.name}: cleansing: ${m}`));
     }
     return problems.length > 0 ? { problems } : { checked: { kind, object: doc }, problems: [] };
   }
@@ -42,7 +50,8 @@ export function checkDocument(doc: unknown, index: number): { checked?: Checked;
 /** Resolves a device against its model (from the same request or the store). */
 export function checkResolves(device: Device, model: DeviceModel | undefined): string | undefined {
   const id = `${namespaceOf(device.metadata)}/${device.metadata.name}`;
-  if (!model) return `Device ${id}: DeviceModel ${device.spec.deviceModelRef.name} is neither applied nor in this request`;
+  if (!model)
+    return `Device ${id}: DeviceModel ${device.spec.deviceModelRef.name} is neither applied nor in this request`;
   try {
     resolveDeviceInstance(device, model);
     return undefined;

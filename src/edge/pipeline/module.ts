@@ -1,6 +1,15 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { DeviceColumnsBuilder, LinkResource, type CleansedPropertyReading, type EdgeChannels, type EdgeDevice, type EdgeRequests, type RawReading, type TelemetryColumnsContent } from '../../contracts/index.js';
+import {
+  DeviceColumnsBuilder,
+  LinkResource,
+  type CleansedPropertyReading,
+  type EdgeChannels,
+  type EdgeDevice,
+  type EdgeRequests,
+  type RawReading,
+  type TelemetryColumnsContent,
+} from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import type { Clock, Timer } from '../../core/clock/index.js';
 import { errorText } from '../../core/errors/index.js';
@@ -57,7 +66,12 @@ export class PipelineModule implements Module {
   async start(): Promise<void> {
     const { bus, clock } = this.deps;
     this.set = new PipelineSet({ registry: this.deps.registry });
-    this.rejected ??= new CauseCounter(this.deps.logger, this.deps.registry, 'kedge_edge_pipeline_rejected_total', 'Readings the edge pipeline could not take, by device and cause');
+    this.rejected ??= new CauseCounter(
+      this.deps.logger,
+      this.deps.registry,
+      'kedge_edge_pipeline_rejected_total',
+      'Readings the edge pipeline could not take, by device and cause',
+    );
     for (const d of await bus.request('meta.devices', {})) this.configureDevice(d);
     this.restoreState();
     this.undo = [
@@ -87,7 +101,12 @@ export class PipelineModule implements Module {
     const set = this.set;
     const props = this.properties.get(deviceId);
     if (!set || !props) {
-      this.rejected?.count(deviceId, 'unknown-device', { deviceId }, `readings for ${deviceId}, which is not a device of this node`);
+      this.rejected?.count(
+        deviceId,
+        'unknown-device',
+        { deviceId },
+        `readings for ${deviceId}, which is not a device of this node`,
+      );
       return;
     }
     const out: CleansedPropertyReading[] = [];
@@ -95,11 +114,25 @@ export class PipelineModule implements Module {
     for (const raw of readings) {
       const prop = props.get(raw.property);
       if (!prop) {
-        this.rejected?.count(deviceId, 'unknown-property', { deviceId, property: raw.property }, `reading for unknown property ${deviceId}/${raw.property}`);
+        this.rejected?.count(
+          deviceId,
+          'unknown-property',
+          { deviceId, property: raw.property },
+          `reading for unknown property ${deviceId}/${raw.property}`,
+        );
         continue;
       }
       const cleansed = set.process(key, raw.property, raw);
-      if (cleansed) out.push({ property: raw.property, value: cleansed.value as CleansedPropertyReading['value'], quality: cleansed.quality, ts: cleansed.ts, reason: cleansed.reason, unit: cleansed.unit ?? prop.unit, reportToCloud: prop.reportToCloud });
+      if (cleansed)
+        out.push({
+          property: raw.property,
+          value: cleansed.value as CleansedPropertyReading['value'],
+          quality: cleansed.quality,
+          ts: cleansed.ts,
+          reason: cleansed.reason,
+          unit: cleansed.unit ?? prop.unit,
+          reportToCloud: prop.reportToCloud,
+        });
     }
     if (out.length > 0) this.emit(deviceId, out);
   }
@@ -133,7 +166,19 @@ export class PipelineModule implements Module {
     let count = 0;
     const close = (): void => {
       const content: TelemetryColumnsContent = { devices };
-      entries.push({ kind: 'reading', key: `default/${node}`, message: linkMessage(node, `default/${node}`, LinkResource.telemetryColumns, 'upload', 'pipeline', content, now) });
+      entries.push({
+        kind: 'reading',
+        key: `default/${node}`,
+        message: linkMessage(
+          node,
+          `default/${node}`,
+          LinkResource.telemetryColumns,
+          'upload',
+          'pipeline',
+          content,
+          now,
+        ),
+      });
       devices = [];
       count = 0;
     };
@@ -155,7 +200,15 @@ export class PipelineModule implements Module {
       const deviceId = deviceOf(o.deviceId);
       const prop = this.properties.get(deviceId)?.get(o.property);
       const list = byDevice.get(deviceId) ?? [];
-      list.push({ property: o.property, value: o.reading.value as CleansedPropertyReading['value'], quality: o.reading.quality, ts: o.reading.ts, reason: o.reading.reason, unit: o.reading.unit ?? prop?.unit, reportToCloud: prop?.reportToCloud ?? false });
+      list.push({
+        property: o.property,
+        value: o.reading.value as CleansedPropertyReading['value'],
+        quality: o.reading.quality,
+        ts: o.reading.ts,
+        reason: o.reading.reason,
+        unit: o.reading.unit ?? prop?.unit,
+        reportToCloud: prop?.reportToCloud ?? false,
+      });
       byDevice.set(deviceId, list);
     }
     for (const [deviceId, readings] of byDevice) this.emit(deviceId, readings);
@@ -171,7 +224,10 @@ export class PipelineModule implements Module {
         set.configure(setKey(id), p.name, p.cleansing ?? {});
       } catch (err) {
         // Rules were checked on apply; a model change can still break them. Pass through uncleansed.
-        this.deps.logger.error({ deviceId: id, property: p.name, err: errorText(err) }, 'cleansing rules rejected; property passes uncleansed');
+        this.deps.logger.error(
+          { deviceId: id, property: p.name, err: errorText(err) },
+          'cleansing rules rejected; property passes uncleansed',
+        );
         set.configure(setKey(id), p.name, {});
       }
       props.set(p.name, p);

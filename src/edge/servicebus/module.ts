@@ -43,7 +43,14 @@ export class ServiceBus implements Module {
     const allowed = compileAllowList(this.deps.allow);
     const server = createServer((req, res) => void this.onHttp(req, res, allowed, limits));
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) => reject(servicebusErrors.create('KEDGE_SERVICEBUS_LISTEN', `cannot listen on 127.0.0.1:${this.deps.port}: ${err.message}`)));
+      server.once('error', (err) =>
+        reject(
+          servicebusErrors.create(
+            'KEDGE_SERVICEBUS_LISTEN',
+            `cannot listen on 127.0.0.1:${this.deps.port}: ${err.message}`,
+          ),
+        ),
+      );
       server.listen(this.deps.port, '127.0.0.1', () => resolve());
     });
     const addr = server.address();
@@ -63,20 +70,40 @@ export class ServiceBus implements Module {
     }
   }
 
-  private async onHttp(req: IncomingMessage, res: ServerResponse, allowed: (t: string) => boolean, limits: CallLimits): Promise<void> {
+  private async onHttp(
+    req: IncomingMessage,
+    res: ServerResponse,
+    allowed: (t: string) => boolean,
+    limits: CallLimits,
+  ): Promise<void> {
     try {
       const m = /^\/([^/]+)(\/.*)?$/.exec(req.url ?? '');
-      if (!m) throw servicebusErrors.create('KEDGE_SERVICEBUS_BAD_REQUEST', `path ${req.url} is not /<host>:<port>/<path>`);
+      if (!m)
+        throw servicebusErrors.create('KEDGE_SERVICEBUS_BAD_REQUEST', `path ${req.url} is not /<host>:<port>/<path>`);
       const body = await readLimited(req, limits.maxRequestBytes);
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
-      const out = await callTarget({ method: req.method ?? 'GET', target: decodeURIComponent(m[1]!), path: m[2] ?? '/', headers, body: body.toString('base64') }, allowed, limits);
+      const out = await callTarget(
+        {
+          method: req.method ?? 'GET',
+          target: decodeURIComponent(m[1]!),
+          path: m[2] ?? '/',
+          headers,
+          body: body.toString('base64'),
+        },
+        allowed,
+        limits,
+      );
       res.writeHead(out.status, out.headers).end(Buffer.from(out.body, 'base64'));
     } catch (err) {
       const code = isKedgeError(err) ? err.code : 'KEDGE_SERVICEBUS_UPSTREAM';
       const status = statusOf[code] ?? 502;
       if (status >= 500) this.deps.logger.warn({ url: req.url, err: errorText(err) }, 'servicebus call failed');
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code, message: errorText(err), hint: isKedgeError(err) ? err.hint : undefined } }));
+      res
+        .writeHead(status, { 'content-type': 'application/json' })
+        .end(
+          JSON.stringify({ error: { code, message: errorText(err), hint: isKedgeError(err) ? err.hint : undefined } }),
+        );
     }
   }
 }

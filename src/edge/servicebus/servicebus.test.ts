@@ -40,7 +40,13 @@ describe('ServiceBus', () => {
   });
 
   it('forwards HTTP calls to allowed targets and refuses others with 403, slow ones with 504, big ones with 413/502', async () => {
-    sb = new ServiceBus({ bus: bus(), logger: silentLogger(), port: 0, allow: ['127.0.0.1:*'], limits: { timeoutMs: 300, maxRequestBytes: 100, maxResponseBytes: 1000 } });
+    sb = new ServiceBus({
+      bus: bus(),
+      logger: silentLogger(),
+      port: 0,
+      allow: ['127.0.0.1:*'],
+      limits: { timeoutMs: 300, maxRequestBytes: 100, maxResponseBytes: 1000 },
+    });
     await sb.start();
     const base = `http://127.0.0.1:${sb.port}/127.0.0.1:${upstreamPort}`;
     const ok = await fetch(`${base}/hello?x=1`, { method: 'POST', body: 'hi' });
@@ -59,9 +65,16 @@ describe('ServiceBus', () => {
     const b = bus();
     sb = new ServiceBus({ bus: b, logger: silentLogger(), port: 0, allow: ['127.0.0.1:*'] });
     await sb.start();
-    const res = await b.request('servicebus.call', { method: 'PUT', target: `127.0.0.1:${upstreamPort}`, path: '/p', body: Buffer.from('data').toString('base64') });
+    const res = await b.request('servicebus.call', {
+      method: 'PUT',
+      target: `127.0.0.1:${upstreamPort}`,
+      path: '/p',
+      body: Buffer.from('data').toString('base64'),
+    });
     expect(res.status).toBe(201);
     expect(Buffer.from(res.body, 'base64').toString()).toBe('/p|data');
-    await expect(b.request('servicebus.call', { method: 'GET', target: '192.168.1.1:80', path: '/' })).rejects.toMatchObject({ code: 'KEDGE_SERVICEBUS_FORBIDDEN' });
+    await expect(
+      b.request('servicebus.call', { method: 'GET', target: '192.168.1.1:80', path: '/' }),
+    ).rejects.toMatchObject({ code: 'KEDGE_SERVICEBUS_FORBIDDEN' });
   });
 });

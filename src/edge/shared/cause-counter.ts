@@ -10,8 +10,15 @@ export class CauseCounter {
   private readonly logged = new Set<string>();
   readonly totals = new Map<string, number>();
 
-  constructor(private readonly logger: Logger, registry: Registry | undefined, name: string, help: string) {
-    this.counter = registry ? new Counter({ name, help, labelNames: ['where', 'cause'] as const, registers: [registry] }) : undefined;
+  constructor(
+    private readonly logger: Logger,
+    registry: Registry | undefined,
+    name: string,
+    help: string,
+  ) {
+    this.counter = registry
+      ? new Counter({ name, help, labelNames: ['where', 'cause'] as const, registers: [registry] })
+      : undefined;
   }
 
   count(where: string, cause: string, detail: Record<string, unknown>, message: string): void {

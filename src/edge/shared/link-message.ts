@@ -17,7 +17,16 @@ export function linkMessage<C>(
   const slash = objectId.indexOf('/');
   const namespace = slash < 0 ? 'default' : objectId.slice(0, slash);
   const name = slash < 0 ? objectId : objectId.slice(slash + 1);
-  return newMessage({ source, group: source === 'twin' ? 'twin' : 'user', operation, resource: linkResource(node, namespace, type, name) }, content, { now });
+  return newMessage(
+    {
+      source,
+      group: source === 'twin' ? 'twin' : 'user',
+      operation,
+      resource: linkResource(node, namespace, type, name),
+    },
+    content,
+    { now },
+  );
 }
 
 /** A value as KubeEdge's twin carries it: always a string. */

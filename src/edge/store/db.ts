@@ -7,8 +7,12 @@ import { migrations } from './migrations.js';
 export function openDatabase(file: string): Db {
   return openSqlite(file, {
     migrations,
-    openError: (f, cause) => storeErrors.create('KEDGE_STORE_OPEN', `cannot open ${f}: ${(cause as Error).message}`, { cause }),
-    migrationError: (version, cause) => storeErrors.create('KEDGE_STORE_MIGRATION', `migration ${version} failed: ${(cause as Error).message}`, { cause }),
+    openError: (f, cause) =>
+      storeErrors.create('KEDGE_STORE_OPEN', `cannot open ${f}: ${(cause as Error).message}`, { cause }),
+    migrationError: (version, cause) =>
+      storeErrors.create('KEDGE_STORE_MIGRATION', `migration ${version} failed: ${(cause as Error).message}`, {
+        cause,
+      }),
   });
 }
 

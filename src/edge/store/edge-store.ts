@@ -42,7 +42,11 @@ export class EdgeStore implements Module {
     this.meta = new SqliteMetaStore(this.handle);
     this.twin = new SqliteTwinStore(this.handle);
     this.pipelineState = new SqlitePipelineStateStore(this.handle);
-    this.outbox = new SqliteOutboxStore(this.handle, { clock: options.clock, bounds: options.outbox, registry: options.registry });
+    this.outbox = new SqliteOutboxStore(this.handle, {
+      clock: options.clock,
+      bounds: options.outbox,
+      registry: options.registry,
+    });
     this.batcher = new WriteBatcher(this.handle, options.clock, options.logger, options.batch);
   }
 

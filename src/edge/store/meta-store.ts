@@ -15,11 +15,20 @@ export class SqliteMetaStore implements MetaStore {
 
   constructor(private readonly handle: DbHandle) {}
 
-  put(type: string, key: string, value: unknown, resourceVersion?: number): { resourceVersion: number; changed: boolean; created: boolean } {
+  put(
+    type: string,
+    key: string,
+    value: unknown,
+    resourceVersion?: number,
+  ): { resourceVersion: number; changed: boolean; created: boolean } {
     const s = this.prepare();
     const text = JSON.stringify(value);
     const existing = s.get.get(type, key) as Row | undefined;
-    if (existing && existing.value === text && (resourceVersion === undefined || resourceVersion === existing.resource_version)) {
+    if (
+      existing &&
+      existing.value === text &&
+      (resourceVersion === undefined || resourceVersion === existing.resource_version)
+    ) {
       return { resourceVersion: existing.resource_version, changed: false, created: false };
     }
     // Local applies have no cloud version: continue the node's own sequence.
@@ -62,5 +71,10 @@ export class SqliteMetaStore implements MetaStore {
 }
 
 function toRecord(row: Row): MetaRecord {
-  return { key: row.key, type: row.type, value: JSON.parse(row.value) as unknown, resourceVersion: row.resource_version };
+  return {
+    key: row.key,
+    type: row.type,
+    value: JSON.parse(row.value) as unknown,
+    resourceVersion: row.resource_version,
+  };
 }

@@ -11,15 +11,23 @@ export interface OutboxFixture {
 }
 
 function entry(kind: OutboxKind, key: string, n: number, pad = 0): OutboxEntryInput {
-  const message = newMessage({ source: 'twin', group: 'twin', operation: 'update', resource: `node/n/default/${kind}/${key}` }, { n, pad: 'x'.repeat(pad) }, { id: `m-${key}-${n}`, now: 1 });
+  const message = newMessage(
+    { source: 'twin', group: 'twin', operation: 'update', resource: `node/n/default/${kind}/${key}` },
+    { n, pad: 'x'.repeat(pad) },
+    { id: `m-${key}-${n}`, now: 1 },
+  );
   return { kind, key, message };
 }
 
 /** The one behaviour every OutboxStore implementation must have. */
-export function describeOutboxStoreContract(name: string, make: (bounds: Partial<OutboxBounds>, clock: ManualClock) => OutboxFixture): void {
+export function describeOutboxStoreContract(
+  name: string,
+  make: (bounds: Partial<OutboxBounds>, clock: ManualClock) => OutboxFixture,
+): void {
   describe(`OutboxStore contract: ${name}`, () => {
     let fixture: OutboxFixture | undefined;
-    const open = (bounds: Partial<OutboxBounds> = {}, clock = new ManualClock(1_000_000)) => (fixture = make(bounds, clock));
+    const open = (bounds: Partial<OutboxBounds> = {}, clock = new ManualClock(1_000_000)) =>
+      (fixture = make(bounds, clock));
     afterEach(() => {
       fixture?.cleanup();
       fixture = undefined;
@@ -84,7 +92,12 @@ export function describeOutboxStoreContract(name: string, make: (bounds: Partial
 
     it('drops the oldest readings first when over maxBytes, never twin or state, and counts it', () => {
       const { store } = open({ maxBytes: 2000 });
-      store.append([entry('twin', 'a', 1, 300), entry('reading', 'a', 2, 300), entry('state', 'a', 3, 300), entry('reading', 'a', 4, 300)]);
+      store.append([
+        entry('twin', 'a', 1, 300),
+        entry('reading', 'a', 2, 300),
+        entry('state', 'a', 3, 300),
+        entry('reading', 'a', 4, 300),
+      ]);
       store.append([entry('reading', 'a', 5, 600), entry('reading', 'a', 6, 600)]);
       const stats = store.stats();
       expect(stats.bytes).toBeLessThanOrEqual(2000);

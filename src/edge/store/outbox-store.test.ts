@@ -50,7 +50,9 @@ describe('SqliteOutboxStore rows from before migration 4', () => {
     handle.open();
     const store = new SqliteOutboxStore(handle, { clock: new ManualClock(0) });
     const body = JSON.stringify(newMessage({ operation: 'upload' }, { n: 1 }, { id: 'old-1' }));
-    handle.db.prepare('INSERT INTO outbox (kind, key, ts, bytes, body) VALUES (?, ?, ?, ?, ?)').run('reading', 'a', 0, body.length, body);
+    handle.db
+      .prepare('INSERT INTO outbox (kind, key, ts, bytes, body) VALUES (?, ?, ?, ?, ?)')
+      .run('reading', 'a', 0, body.length, body);
     const [entry] = store.peekAfter(0, 10, 1 << 20);
     expect(entry!.msgId).toBe('old-1');
     expect(entry!.body).toBe(body);

@@ -60,7 +60,9 @@ export interface SqliteOutboxOptions {
 /** The cloud link's outbox in SQLite; counters are kept in memory and initialised from the table. */
 export class SqliteOutboxStore implements OutboxStore {
   private readonly bounds: OutboxBounds;
-  private stmts: Record<'insert' | 'peek' | 'peekAfter' | 'latest' | 'del' | 'oldest' | 'totals' | 'droppable' | 'aged', Statement> | undefined;
+  private stmts:
+    | Record<'insert' | 'peek' | 'peekAfter' | 'latest' | 'del' | 'oldest' | 'totals' | 'droppable' | 'aged', Statement>
+    | undefined;
   private totals: { count: number; bytes: number } | undefined;
   private readonly dropped = { bySize: 0, byAge: 0 };
   private lastAgeCheck = -Infinity;
@@ -68,7 +70,10 @@ export class SqliteOutboxStore implements OutboxStore {
   /** Entries appended by this instance (for announcing new entries after a commit). */
   appended = 0;
 
-  constructor(private readonly handle: DbHandle, private readonly options: SqliteOutboxOptions) {
+  constructor(
+    private readonly handle: DbHandle,
+    private readonly options: SqliteOutboxOptions,
+  ) {
     this.bounds = { ...DEFAULT_OUTBOX_BOUNDS, ...options.bounds };
     if (options.registry) {
       this.dropCounter = new Counter({
@@ -200,8 +205,12 @@ export class SqliteOutboxStore implements OutboxStore {
     this.stmts ??= {
       insert: db.prepare('INSERT INTO outbox (kind, key, ts, bytes, body, msg_id) VALUES (?, ?, ?, ?, ?, ?)'),
       peek: db.prepare('SELECT id, kind, key, ts, bytes, body, msg_id FROM outbox ORDER BY id LIMIT ?'),
-      peekAfter: db.prepare('SELECT id, kind, key, ts, bytes, body, msg_id FROM outbox WHERE id > ? ORDER BY id LIMIT ?'),
-      latest: db.prepare(`SELECT id, kind, key, ts, bytes, body, msg_id FROM outbox WHERE kind IN ${FOLDABLE} AND kind = ? AND key = ? ORDER BY id DESC LIMIT 1`),
+      peekAfter: db.prepare(
+        'SELECT id, kind, key, ts, bytes, body, msg_id FROM outbox WHERE id > ? ORDER BY id LIMIT ?',
+      ),
+      latest: db.prepare(
+        `SELECT id, kind, key, ts, bytes, body, msg_id FROM outbox WHERE kind IN ${FOLDABLE} AND kind = ? AND key = ? ORDER BY id DESC LIMIT 1`,
+      ),
       del: db.prepare('DELETE FROM outbox WHERE id = ? RETURNING bytes'),
       oldest: db.prepare('SELECT ts FROM outbox ORDER BY id LIMIT 1'),
       totals: db.prepare('SELECT COUNT(*) AS count, SUM(bytes) AS bytes FROM outbox'),

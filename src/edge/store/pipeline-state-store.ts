@@ -16,7 +16,10 @@ export class SqlitePipelineStateStore implements PipelineStateStore {
   }
 
   loadAll(): Record<string, unknown> {
-    const rows = this.handle.db.prepare('SELECT key, snapshot FROM pipeline_state').all() as Array<{ key: string; snapshot: string }>;
+    const rows = this.handle.db.prepare('SELECT key, snapshot FROM pipeline_state').all() as Array<{
+      key: string;
+      snapshot: string;
+    }>;
     const out: Record<string, unknown> = {};
     for (const row of rows) out[row.key] = JSON.parse(row.snapshot) as unknown;
     return out;

@@ -84,18 +84,37 @@ export function describeTwinStoreContract(name: string, make: () => StoreFixture
       const { store } = open();
       store.put('default/a', 'p', record);
       const journal = (reported: Record<string, NonNullable<TwinRecord['reported']>>) =>
-        store.appendReported('default/a', Object.keys(reported), new Map(Object.entries(reported).map(([p, r]) => [p, { cloudVersion: 0, edgeVersion: 0, reported: r }])));
+        store.appendReported(
+          'default/a',
+          Object.keys(reported),
+          new Map(Object.entries(reported).map(([p, r]) => [p, { cloudVersion: 0, edgeVersion: 0, reported: r }])),
+        );
       expect(journal({ p: { value: '1', quality: 'good', ts: 7, version: 4 } })).toBe(true);
-      journal({ p: { value: '2', quality: 'uncertain', ts: 8, version: 5 }, new: { value: 'x', quality: 'good', ts: 8, version: 1 } });
+      journal({
+        p: { value: '2', quality: 'uncertain', ts: 8, version: 5 },
+        new: { value: 'x', quality: 'good', ts: 8, version: 1 },
+      });
       // Older than the row (version 3): ignored.
       journal({ p: { value: 'old', quality: 'good', ts: 1, version: 2 } });
       // Properties without a reported value write no row.
-      expect(store.appendReported('default/a', ['p', 'q'], new Map([['p', { cloudVersion: 0, edgeVersion: 0 }]]))).toBe(false);
+      expect(store.appendReported('default/a', ['p', 'q'], new Map([['p', { cloudVersion: 0, edgeVersion: 0 }]]))).toBe(
+        false,
+      );
       const loaded = store.loadAll().get('default/a')!;
       expect(loaded.get('p')?.reported).toEqual({ value: '2', quality: 'uncertain', ts: 8, version: 5 });
       expect(loaded.get('p')?.desired).toEqual(record.desired);
-      expect(loaded.get('new')).toEqual({ cloudVersion: 0, edgeVersion: 0, reported: { value: 'x', quality: 'good', ts: 8, version: 1 } });
-      store.checkpoint([{ deviceId: 'default/a', property: 'p', record: { ...record, reported: { value: '9', quality: 'good', ts: 9, version: 6 } } }]);
+      expect(loaded.get('new')).toEqual({
+        cloudVersion: 0,
+        edgeVersion: 0,
+        reported: { value: 'x', quality: 'good', ts: 8, version: 1 },
+      });
+      store.checkpoint([
+        {
+          deviceId: 'default/a',
+          property: 'p',
+          record: { ...record, reported: { value: '9', quality: 'good', ts: 9, version: 6 } },
+        },
+      ]);
       const after = store.loadAll().get('default/a')!;
       expect(after.get('p')?.reported?.value).toBe('9');
       expect(after.has('new')).toBe(false);
@@ -114,7 +133,15 @@ export function describePipelineStateStoreContract(name: string, make: () => Sto
   describe(`PipelineStateStore contract: ${name}`, () => {
     const open = useFixture(make);
     const snap = (n: number) =>
-      ({ version: 1, convert: '', reference: { value: n, ts: 1 }, spikeCandidate: null, window: [], ema: null, lastGood: null }) as never;
+      ({
+        version: 1,
+        convert: '',
+        reference: { value: n, ts: 1 },
+        spikeCandidate: null,
+        window: [],
+        ema: null,
+        lastGood: null,
+      }) as never;
     it('replaces all snapshots on save and deletes by key', () => {
       const { store } = open();
       store.saveAll({ 'default/a/p': snap(1), 'default/a/q': snap(2) });

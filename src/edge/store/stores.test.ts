@@ -8,7 +8,12 @@ import { DbHandle, openDatabase } from './db.js';
 import { SqliteMetaStore } from './meta-store.js';
 import { migrations } from './migrations.js';
 import { SqlitePipelineStateStore } from './pipeline-state-store.js';
-import { describeMetaStoreContract, describePipelineStateStoreContract, describeTwinStoreContract, type StoreFixture } from './stores.contract.js';
+import {
+  describeMetaStoreContract,
+  describePipelineStateStoreContract,
+  describeTwinStoreContract,
+  type StoreFixture,
+} from './stores.contract.js';
 import { SqliteTwinStore } from './twin-store.js';
 import { WriteBatcher } from './write-batcher.js';
 
@@ -33,9 +38,18 @@ function sqliteFixture<S>(build: (h: DbHandle) => S): () => StoreFixture<S> {
   };
 }
 
-describeMetaStoreContract('SQLite', sqliteFixture((h) => new SqliteMetaStore(h)));
-describeTwinStoreContract('SQLite', sqliteFixture((h) => new SqliteTwinStore(h)));
-describePipelineStateStoreContract('SQLite', sqliteFixture((h) => new SqlitePipelineStateStore(h)));
+describeMetaStoreContract(
+  'SQLite',
+  sqliteFixture((h) => new SqliteMetaStore(h)),
+);
+describeTwinStoreContract(
+  'SQLite',
+  sqliteFixture((h) => new SqliteTwinStore(h)),
+);
+describePipelineStateStoreContract(
+  'SQLite',
+  sqliteFixture((h) => new SqlitePipelineStateStore(h)),
+);
 
 describe('openDatabase', () => {
   it('uses WAL, synchronous NORMAL and applies every migration once', () => {
@@ -58,10 +72,21 @@ describe('openDatabase', () => {
     const handle = new DbHandle(':memory:');
     const db = handle.open();
     // Rebuild a version-2 journal by hand, then run migration 3 again on it.
-    db.exec('DROP TABLE twin_reported_log; CREATE TABLE twin_reported_log (id INTEGER PRIMARY KEY, device TEXT NOT NULL, property TEXT NOT NULL, reported TEXT NOT NULL);');
-    db.prepare('INSERT INTO twin_reported_log (device, property, reported) VALUES (?, ?, ?)').run('default/a', 'p', JSON.stringify({ value: '5', quality: 'good', ts: 9, version: 2 }));
+    db.exec(
+      'DROP TABLE twin_reported_log; CREATE TABLE twin_reported_log (id INTEGER PRIMARY KEY, device TEXT NOT NULL, property TEXT NOT NULL, reported TEXT NOT NULL);',
+    );
+    db.prepare('INSERT INTO twin_reported_log (device, property, reported) VALUES (?, ?, ?)').run(
+      'default/a',
+      'p',
+      JSON.stringify({ value: '5', quality: 'good', ts: 9, version: 2 }),
+    );
     db.exec(migrations.find((m) => m.version === 3)!.sql);
-    expect(new SqliteTwinStore(handle).loadAll().get('default/a')?.get('p')?.reported).toEqual({ value: '5', quality: 'good', ts: 9, version: 2 });
+    expect(new SqliteTwinStore(handle).loadAll().get('default/a')?.get('p')?.reported).toEqual({
+      value: '5',
+      quality: 'good',
+      ts: 9,
+      version: 2,
+    });
     handle.close();
   });
 

@@ -23,7 +23,11 @@ const MAX_KEYS = 10_000;
  * regex test costs a third of JSON.stringify); quality is one of four fixed words; ts and version
  * are integers, whose String() is their JSON.
  */
-export function packJournal(properties: Iterable<string>, records: ReadonlyMap<string, TwinRecord>, keys: Map<string, string> = new Map()): string {
+export function packJournal(
+  properties: Iterable<string>,
+  records: ReadonlyMap<string, TwinRecord>,
+  keys: Map<string, string> = new Map(),
+): string {
   let json = '';
   for (const p of properties) {
     const r = records.get(p)?.reported;
@@ -41,7 +45,12 @@ export function packJournal(properties: Iterable<string>, records: ReadonlyMap<s
 
 /** Twin rows (one JSON record per device+property), the reported-value journal, device states. */
 export class SqliteTwinStore implements TwinStore {
-  private stmts: Record<'put' | 'all' | 'delTwin' | 'delState' | 'putState' | 'states' | 'log' | 'logAll' | 'logClear' | 'logDel', Statement> | undefined;
+  private stmts:
+    | Record<
+        'put' | 'all' | 'delTwin' | 'delState' | 'putState' | 'states' | 'log' | 'logAll' | 'logClear' | 'logDel',
+        Statement
+      >
+    | undefined;
   private readonly journalKeys = new Map<string, string>();
 
   constructor(private readonly handle: DbHandle) {}
@@ -95,14 +104,23 @@ export class SqliteTwinStore implements TwinStore {
   }
 
   loadStates(): Map<string, DeviceStateRecord> {
-    const rows = this.prepare().states.all() as Array<{ device: string; state: string; reason: string | null; ts: number }>;
-    return new Map(rows.map((r) => [r.device, { state: r.state, ts: r.ts, ...(r.reason === null ? {} : { reason: r.reason }) }]));
+    const rows = this.prepare().states.all() as Array<{
+      device: string;
+      state: string;
+      reason: string | null;
+      ts: number;
+    }>;
+    return new Map(
+      rows.map((r) => [r.device, { state: r.state, ts: r.ts, ...(r.reason === null ? {} : { reason: r.reason }) }]),
+    );
   }
 
   private prepare() {
     const db = this.handle.db;
     this.stmts ??= {
-      put: db.prepare('INSERT INTO twin (device, property, record) VALUES (?, ?, ?) ON CONFLICT (device, property) DO UPDATE SET record = excluded.record'),
+      put: db.prepare(
+        'INSERT INTO twin (device, property, record) VALUES (?, ?, ?) ON CONFLICT (device, property) DO UPDATE SET record = excluded.record',
+      ),
       all: db.prepare('SELECT device, property, record FROM twin'),
       delTwin: db.prepare('DELETE FROM twin WHERE device = ?'),
       delState: db.prepare('DELETE FROM device_state WHERE device = ?'),

@@ -12,7 +12,12 @@ export interface MetaRecord {
 
 export interface MetaStore {
   /** Stores `value`; returns the new resource version (unchanged when the value is identical). */
-  put(type: string, key: string, value: unknown, resourceVersion?: number): { resourceVersion: number; changed: boolean; created: boolean };
+  put(
+    type: string,
+    key: string,
+    value: unknown,
+    resourceVersion?: number,
+  ): { resourceVersion: number; changed: boolean; created: boolean };
   get(type: string, key: string): MetaRecord | undefined;
   list(type: string): MetaRecord[];
   delete(type: string, key: string): boolean;

@@ -132,7 +132,10 @@ export class WriteBatcher {
       this.committedAt = this.clock.now();
     } catch (err) {
       this.stats.failures++;
-      this.logger.error({ err: errorText(err) }, 'batched write failed; buffered writes are lost and senders are not acknowledged');
+      this.logger.error(
+        { err: errorText(err) },
+        'batched write failed; buffered writes are lost and senders are not acknowledged',
+      );
       for (const w of waiters) w.reject(err instanceof Error ? err : new Error(errorText(err)));
       return;
     }
@@ -160,11 +163,14 @@ export class WriteBatcher {
   }
 
   private arm(now: number): void {
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = undefined;
-      const at = this.clock.now();
-      if (at >= this.due()) this.flushNow();
-      else this.arm(at);
-    }, Math.max(0, this.due() - now));
+    this.timer = this.clock.setTimeout(
+      () => {
+        this.timer = undefined;
+        const at = this.clock.now();
+        if (at >= this.due()) this.flushNow();
+        else this.arm(at);
+      },
+      Math.max(0, this.due() - now),
+    );
   }
 }

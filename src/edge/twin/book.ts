@@ -1,8 +1,21 @@
-import { LinkResource, type DeviceStateContent, type EdgeDevice, type TwinReportContent } from '../../contracts/index.js';
+import {
+  LinkResource,
+  type DeviceStateContent,
+  type EdgeDevice,
+  type TwinReportContent,
+} from '../../contracts/index.js';
 import type { Clock } from '../../core/clock/index.js';
 import type { PropertyInstance } from '../../model/index.js';
 import { linkMessage } from '../shared/index.js';
-import type { DeviceStateRecord, OutboxEntry, OutboxEntryInput, OutboxStore, TwinRecord, TwinStore, WriteBatcher } from '../store/index.js';
+import type {
+  DeviceStateRecord,
+  OutboxEntry,
+  OutboxEntryInput,
+  OutboxStore,
+  TwinRecord,
+  TwinStore,
+  WriteBatcher,
+} from '../store/index.js';
 
 export interface DeviceTwin {
   device: EdgeDevice;
@@ -33,7 +46,14 @@ export class TwinBook {
   private readonly lastReport = new Map<string, number>();
 
   constructor(
-    private readonly deps: { store: TwinStore; outbox: OutboxStore; batcher: WriteBatcher; clock: Clock; node: string; reportIntervalMs: number },
+    private readonly deps: {
+      store: TwinStore;
+      outbox: OutboxStore;
+      batcher: WriteBatcher;
+      clock: Clock;
+      node: string;
+      reportIntervalMs: number;
+    },
   ) {}
 
   /** A change to persist as the whole twin row (a new reported value alone goes through noteReported). */
@@ -55,7 +75,12 @@ export class TwinBook {
   touchState(deviceId: string, report: boolean): void {
     this.dirtyStates.add(deviceId);
     const twin = this.twins.get(deviceId);
-    if (report && twin) this.states.set(deviceId, { state: twin.state.state as DeviceStateContent['state'], ts: twin.state.ts, ...(twin.state.reason ? { reason: twin.state.reason } : {}) });
+    if (report && twin)
+      this.states.set(deviceId, {
+        state: twin.state.state as DeviceStateContent['state'],
+        ts: twin.state.ts,
+        ...(twin.state.reason ? { reason: twin.state.reason } : {}),
+      });
     this.deps.batcher.mark();
   }
 
@@ -128,11 +153,19 @@ export class TwinBook {
       this.reports.delete(deviceId);
       this.lastReport.set(deviceId, now);
       const content: TwinReportContent = { properties: foldInto(outbox.takeLatest('twin', deviceId), entry.props) };
-      entries.push({ kind: 'twin', key: deviceId, message: linkMessage(node, deviceId, LinkResource.deviceTwin, 'update', 'twin', content, now) });
+      entries.push({
+        kind: 'twin',
+        key: deviceId,
+        message: linkMessage(node, deviceId, LinkResource.deviceTwin, 'update', 'twin', content, now),
+      });
     }
     for (const [deviceId, content] of this.states) {
       outbox.takeLatest('state', deviceId); // only the newest state matters
-      entries.push({ kind: 'state', key: deviceId, message: linkMessage(node, deviceId, LinkResource.deviceState, 'update', 'twin', content, now) });
+      entries.push({
+        kind: 'state',
+        key: deviceId,
+        message: linkMessage(node, deviceId, LinkResource.deviceState, 'update', 'twin', content, now),
+      });
     }
     this.states = new Map();
     if (entries.length > 0) outbox.append(entries);

@@ -7,7 +7,8 @@ import type { TwinRecord } from '../store/index.js';
 export function msgTwin(prop: PropertyInstance | undefined, rec: TwinRecord | undefined): MsgTwin {
   const out: MsgTwin = {};
   if (rec?.desired) out.expected = { value: rec.desired.value, metadata: { timestamp: rec.desired.ts } };
-  if (rec?.reported) out.actual = { value: rec.reported.value, metadata: { timestamp: rec.reported.ts, quality: rec.reported.quality } };
+  if (rec?.reported)
+    out.actual = { value: rec.reported.value, metadata: { timestamp: rec.reported.ts, quality: rec.reported.quality } };
   out.optional = false;
   if (prop) out.metadata = { type: prop.type.toLowerCase() };
   out.expected_version = { cloud: rec?.cloudVersion ?? 0, edge: rec?.edgeVersion ?? 0 };

@@ -17,7 +17,11 @@ async function withDevice(annotations: Record<string, string> = {}): Promise<Nod
 }
 
 function cloudDesired(desired: Record<string, string>) {
-  return newMessage({ source: 'cloudhub', group: 'twin', operation: 'update', resource: 'node/n1/default/devicetwin/d1' }, { desired }, { id: 'cloud-1' });
+  return newMessage(
+    { source: 'cloudhub', group: 'twin', operation: 'update', resource: 'node/n1/default/devicetwin/d1' },
+    { desired },
+    { id: 'cloud-1' },
+  );
 }
 
 function twinReports(h: NodeHarness): TwinReportContent[] {
@@ -42,7 +46,9 @@ describe('TwinModule', () => {
     expect(h.acks).toEqual([]);
     await h.settle();
     expect(h.acks).toEqual([{ parentMsgId: 'cloud-1', ok: true }]);
-    expect(twinReports(h).some((r) => r.properties.sp?.desired?.value === '30' && r.properties.sp.desiredSource === 'cloud')).toBe(true);
+    expect(
+      twinReports(h).some((r) => r.properties.sp?.desired?.value === '30' && r.properties.sp.desiredSource === 'cloud'),
+    ).toBe(true);
     await h.settle(5000);
     const view = await h.node.bus.request('twin.view', { deviceId: ID });
     expect(view?.properties.sp?.pending).toBeUndefined();
@@ -54,20 +60,47 @@ describe('TwinModule', () => {
 
   it('publishes a twin document with each reading’s before and after image, a confirmed desired value included', async () => {
     h = await withDevice();
-    const reading = (property: string, value: number, i: number) => ({ property, value, quality: 'good' as const, ts: 1_700_000_000_000 + i });
+    const reading = (property: string, value: number, i: number) => ({
+      property,
+      value,
+      quality: 'good' as const,
+      ts: 1_700_000_000_000 + i,
+    });
     h.node.bus.publish('device.readings', { deviceId: ID, source: 'mapper', readings: [reading('temp', 20, 0)] });
     await h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: '30' } });
     h.published.length = 0;
-    h.node.bus.publish('device.readings', { deviceId: ID, source: 'mapper', readings: [reading('temp', 21, 1), reading('sp', 30, 1)] });
-    type Doc = { twin: Record<string, { last: { actual?: { value: string }; expected?: { value: string }; actual_version: { edge: number } }; current: { actual?: { value: string }; actual_version: { edge: number } } }> };
+    h.node.bus.publish('device.readings', {
+      deviceId: ID,
+      source: 'mapper',
+      readings: [reading('temp', 21, 1), reading('sp', 30, 1)],
+    });
+    type Doc = {
+      twin: Record<
+        string,
+        {
+          last: { actual?: { value: string }; expected?: { value: string }; actual_version: { edge: number } };
+          current: { actual?: { value: string }; actual_version: { edge: number } };
+        }
+      >;
+    };
     const doc = h.on<Doc>(edgeTopics.twinUpdateDocument(ID)).at(-1)!;
-    expect(doc.twin.temp).toMatchObject({ last: { actual: { value: '20' }, actual_version: { edge: 1 } }, current: { actual: { value: '21' }, actual_version: { edge: 2 } } });
+    expect(doc.twin.temp).toMatchObject({
+      last: { actual: { value: '20' }, actual_version: { edge: 1 } },
+      current: { actual: { value: '21' }, actual_version: { edge: 2 } },
+    });
     expect(doc.twin.sp!.last.actual).toBeUndefined();
     expect(doc.twin.sp).toMatchObject({ last: { expected: { value: '30' } }, current: { actual: { value: '30' } } });
     // The same property twice in one message: the document shows the last change.
     h.published.length = 0;
-    h.node.bus.publish('device.readings', { deviceId: ID, source: 'mapper', readings: [reading('temp', 22, 2), reading('temp', 23, 3)] });
-    expect(h.on<Doc>(edgeTopics.twinUpdateDocument(ID)).at(-1)!.twin.temp).toMatchObject({ last: { actual: { value: '22' } }, current: { actual: { value: '23' } } });
+    h.node.bus.publish('device.readings', {
+      deviceId: ID,
+      source: 'mapper',
+      readings: [reading('temp', 22, 2), reading('temp', 23, 3)],
+    });
+    expect(h.on<Doc>(edgeTopics.twinUpdateDocument(ID)).at(-1)!.twin.temp).toMatchObject({
+      last: { actual: { value: '22' } },
+      current: { actual: { value: '23' } },
+    });
     const view = await h.node.bus.request('twin.view', { deviceId: ID });
     expect(view?.properties.sp?.pending).toBeUndefined();
   });
@@ -75,17 +108,39 @@ describe('TwinModule', () => {
   it('refuses an edge app’s desired value whose expected_version is older than the twin’s (409); a current one, or none, is applied', async () => {
     h = await withDevice({ 'kedge.io/local-desired': 'true' });
     const update = (eventId: string, value: string, version?: { cloud: number; edge: number }) =>
-      h!.node.bus.publish('twin.update', { deviceId: ID, message: { event_id: eventId, timestamp: 1, twin: { sp: { expected: { value }, ...(version ? { expected_version: version } : {}) } } } });
-    type Result = { event_id: string; code?: number; reason?: string; twin?: Record<string, { expected?: { value: string }; expected_version?: { cloud: number; edge: number } }> };
-    const result = (eventId: string) => h!.on<Result>(edgeTopics.twinUpdateResult(ID)).find((r) => r.event_id === eventId);
-    const desired = async () => (await h!.node.bus.request('twin.view', { deviceId: ID }))?.properties.sp?.desired?.value;
+      h!.node.bus.publish('twin.update', {
+        deviceId: ID,
+        message: {
+          event_id: eventId,
+          timestamp: 1,
+          twin: { sp: { expected: { value }, ...(version ? { expected_version: version } : {}) } },
+        },
+      });
+    type Result = {
+      event_id: string;
+      code?: number;
+      reason?: string;
+      twin?: Record<string, { expected?: { value: string }; expected_version?: { cloud: number; edge: number } }>;
+    };
+    const result = (eventId: string) =>
+      h!.on<Result>(edgeTopics.twinUpdateResult(ID)).find((r) => r.event_id === eventId);
+    const desired = async () =>
+      (await h!.node.bus.request('twin.view', { deviceId: ID }))?.properties.sp?.desired?.value;
 
     update('u1', '10', { cloud: 0, edge: 0 });
-    expect(result('u1')?.twin?.sp).toMatchObject({ expected: { value: '10' }, expected_version: { cloud: 0, edge: 1 } });
+    expect(result('u1')?.twin?.sp).toMatchObject({
+      expected: { value: '10' },
+      expected_version: { cloud: 0, edge: 1 },
+    });
     h.node.bus.publish('cloud.inbound', cloudDesired({ sp: '20' }));
     expect(await desired()).toBe('20');
     update('u2', '11', { cloud: 0, edge: 1 });
-    expect(result('u2')).toMatchObject({ code: 409, reason: expect.stringContaining("twin.sp.expected_version {cloud: 0, edge: 1} is older than the twin's {cloud: 1, edge: 1}") });
+    expect(result('u2')).toMatchObject({
+      code: 409,
+      reason: expect.stringContaining(
+        "twin.sp.expected_version {cloud: 0, edge: 1} is older than the twin's {cloud: 1, edge: 1}",
+      ),
+    });
     expect(await desired()).toBe('20');
     update('u3', '12', { cloud: 1, edge: 1 });
     expect(result('u3')?.code).toBeUndefined();
@@ -99,7 +154,11 @@ describe('TwinModule', () => {
     await h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: '7' } });
     await h.settle();
     for (const [i, value] of [20.5, 21.5, 22.5].entries()) {
-      h.node.bus.publish('device.readings', { deviceId: ID, source: 'mapper', readings: [{ property: 'temp', value, quality: 'good', ts: 1_700_000_000_000 + i }] });
+      h.node.bus.publish('device.readings', {
+        deviceId: ID,
+        source: 'mapper',
+        readings: [{ property: 'temp', value, quality: 'good', ts: 1_700_000_000_000 + i }],
+      });
       await h.settle();
     }
     const reports = twinReports(h);
@@ -111,8 +170,16 @@ describe('TwinModule', () => {
   it('a reading and a desired value of the same property in one batch go out in one report part', async () => {
     h = await withDevice();
     await h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: '7' } });
-    h.node.bus.publish('device.readings', { deviceId: ID, source: 'mapper', readings: [{ property: 'sp', value: 5, quality: 'good', ts: 1_700_000_000_000 }] });
-    h.node.bus.publish('device.readings', { deviceId: ID, source: 'mapper', readings: [{ property: 'sp', value: 6, quality: 'good', ts: 1_700_000_000_001 }] });
+    h.node.bus.publish('device.readings', {
+      deviceId: ID,
+      source: 'mapper',
+      readings: [{ property: 'sp', value: 5, quality: 'good', ts: 1_700_000_000_000 }],
+    });
+    h.node.bus.publish('device.readings', {
+      deviceId: ID,
+      source: 'mapper',
+      readings: [{ property: 'sp', value: 6, quality: 'good', ts: 1_700_000_000_001 }],
+    });
     await h.settle();
     const reports = twinReports(h);
     expect(reports).toHaveLength(1);
@@ -125,7 +192,17 @@ describe('TwinModule', () => {
   it('a mapper write result with a matching read-back confirms the desired value', async () => {
     h = await withDevice();
     await h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: '12' } });
-    h.node.bus.publish('device.writeResult', { deviceId: ID, result: { event_id: 'w', timestamp: 1, property: 'sp', desired: '12', ok: true, readBack: { property: 'sp', value: 12, quality: 'good', ts: 5 } } });
+    h.node.bus.publish('device.writeResult', {
+      deviceId: ID,
+      result: {
+        event_id: 'w',
+        timestamp: 1,
+        property: 'sp',
+        desired: '12',
+        ok: true,
+        readBack: { property: 'sp', value: 12, quality: 'good', ts: 5 },
+      },
+    });
     const view = await h.node.bus.request('twin.view', { deviceId: ID });
     expect(view?.properties.sp).toMatchObject({ desired: { value: '12' }, reported: { value: '12', quality: 'good' } });
     expect(view?.properties.sp?.pending).toBeUndefined();
@@ -136,19 +213,46 @@ describe('TwinModule', () => {
   it('a failed write is reported with the mapper reason; a read-back that differs fails too', async () => {
     h = await withDevice();
     await h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: '5' } });
-    h.node.bus.publish('device.writeResult', { deviceId: ID, result: { event_id: 'w', timestamp: 1, property: 'sp', desired: '5', ok: false, reason: 'exception 2 (Illegal Data Address)' } });
-    expect((await h.node.bus.request('twin.view', { deviceId: ID }))?.properties.sp?.failed?.reason).toBe('exception 2 (Illegal Data Address)');
+    h.node.bus.publish('device.writeResult', {
+      deviceId: ID,
+      result: {
+        event_id: 'w',
+        timestamp: 1,
+        property: 'sp',
+        desired: '5',
+        ok: false,
+        reason: 'exception 2 (Illegal Data Address)',
+      },
+    });
+    expect((await h.node.bus.request('twin.view', { deviceId: ID }))?.properties.sp?.failed?.reason).toBe(
+      'exception 2 (Illegal Data Address)',
+    );
     await h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: '6' } });
-    h.node.bus.publish('device.writeResult', { deviceId: ID, result: { event_id: 'w', timestamp: 1, property: 'sp', desired: '6', ok: true, readBack: { property: 'sp', value: 4, quality: 'good', ts: 5 } } });
-    expect((await h.node.bus.request('twin.view', { deviceId: ID }))?.properties.sp?.failed?.reason).toContain('reads back 4');
+    h.node.bus.publish('device.writeResult', {
+      deviceId: ID,
+      result: {
+        event_id: 'w',
+        timestamp: 1,
+        property: 'sp',
+        desired: '6',
+        ok: true,
+        readBack: { property: 'sp', value: 4, quality: 'good', ts: 5 },
+      },
+    });
+    expect((await h.node.bus.request('twin.view', { deviceId: ID }))?.properties.sp?.failed?.reason).toContain(
+      'reads back 4',
+    );
   });
 
   it('announces unconfirmed desired values again when the device comes online (the first delta went out before a mapper hosted it)', async () => {
     h = await startNode({ desiredTimeoutMs: 5000, twinReportIntervalMs: 0 });
-    await h.node.bus.request('meta.apply', { documents: [model(props), device('d1', [{ name: 'temp' }, { name: 'sp', desired: { value: '7' } }])] });
+    await h.node.bus.request('meta.apply', {
+      documents: [model(props), device('d1', [{ name: 'temp' }, { name: 'sp', desired: { value: '7' } }])],
+    });
     const deltas = () => h!.on<{ delta: Record<string, string> }>(edgeTopics.twinUpdateDelta(ID));
     expect(deltas().map((d) => d.delta)).toEqual([{ sp: '7' }]);
-    const online = (state: 'online' | 'offline', t: number) => h!.node.bus.publish('device.state', { deviceId: ID, message: { event_id: `s${t}`, timestamp: t, state } });
+    const online = (state: 'online' | 'offline', t: number) =>
+      h!.node.bus.publish('device.state', { deviceId: ID, message: { event_id: `s${t}`, timestamp: t, state } });
     online('online', 10);
     expect(deltas().map((d) => d.delta)).toEqual([{ sp: '7' }, { sp: '7' }]);
     // Still online: no new delta. Timed out, then online again: the value is wanted again.
@@ -163,7 +267,11 @@ describe('TwinModule', () => {
     expect(view?.properties.sp).toMatchObject({ pending: true });
     expect(view?.properties.sp?.failed).toBeUndefined();
     // A device that already reports the desired value gets no delta.
-    h.node.bus.publish('device.readings', { deviceId: ID, readings: [{ property: 'sp', value: 7, quality: 'good', ts: 14 }], source: 'mapper' });
+    h.node.bus.publish('device.readings', {
+      deviceId: ID,
+      readings: [{ property: 'sp', value: 7, quality: 'good', ts: 14 }],
+      source: 'mapper',
+    });
     online('offline', 15);
     online('online', 16);
     expect(deltas()).toHaveLength(3);
@@ -171,31 +279,56 @@ describe('TwinModule', () => {
 
   it('rejects desired values for ReadOnly, unknown properties and bad values as a whole', async () => {
     h = await withDevice();
-    await expect(h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { temp: '1' } })).rejects.toThrow(/ReadOnly/);
-    await expect(h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: '1', nope: '2' } })).rejects.toThrow(/no property nope/);
-    await expect(h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: 'high' } })).rejects.toThrow(/not a valid INT/);
+    await expect(h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { temp: '1' } })).rejects.toThrow(
+      /ReadOnly/,
+    );
+    await expect(
+      h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: '1', nope: '2' } }),
+    ).rejects.toThrow(/no property nope/);
+    await expect(h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: 'high' } })).rejects.toThrow(
+      /not a valid INT/,
+    );
     expect((await h.node.bus.request('twin.view', { deviceId: ID }))?.properties.sp?.desired).toBeUndefined();
   });
 
   it('twin, pending desired value and device state survive a restart; the delta is announced again', async () => {
     h = await withDevice();
-    h.node.bus.publish('device.readings', { deviceId: ID, readings: [{ property: 'temp', value: 20.5, quality: 'good', ts: 9 }], source: 'mapper' });
+    h.node.bus.publish('device.readings', {
+      deviceId: ID,
+      readings: [{ property: 'temp', value: 20.5, quality: 'good', ts: 9 }],
+      source: 'mapper',
+    });
     h.node.bus.publish('device.state', { deviceId: ID, message: { event_id: 's', timestamp: 10, state: 'online' } });
     await h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: '8' } });
     await h.settle();
     h = await h.restart();
     const view = await h.node.bus.request('twin.view', { deviceId: ID });
-    expect(view).toMatchObject({ state: 'online', properties: { temp: { reported: { value: '20.5' } }, sp: { desired: { value: '8' }, pending: true } } });
+    expect(view).toMatchObject({
+      state: 'online',
+      properties: { temp: { reported: { value: '20.5' } }, sp: { desired: { value: '8' }, pending: true } },
+    });
     expect(h.on<{ delta: Record<string, string> }>(edgeTopics.twinUpdateDelta(ID)).at(-1)?.delta).toEqual({ sp: '8' });
   });
 
   it('answers membership/get and announces added and removed devices', async () => {
     h = await withDevice();
-    expect(h.on<{ added_devices: Array<{ id: string }> }>(edgeTopics.membershipUpdated('n1')).at(-1)?.added_devices.map((d) => d.id)).toEqual([ID]);
+    expect(
+      h
+        .on<{ added_devices: Array<{ id: string }> }>(edgeTopics.membershipUpdated('n1'))
+        .at(-1)
+        ?.added_devices.map((d) => d.id),
+    ).toEqual([ID]);
     h.node.bus.publish('membership.get', { eventId: 'm1' });
-    expect(h.on<{ event_id: string; devices: Array<{ id: string }> }>(edgeTopics.membershipGetResult('n1')).at(-1)).toMatchObject({ event_id: 'm1', devices: [{ id: ID }] });
+    expect(
+      h.on<{ event_id: string; devices: Array<{ id: string }> }>(edgeTopics.membershipGetResult('n1')).at(-1),
+    ).toMatchObject({ event_id: 'm1', devices: [{ id: ID }] });
     await h.node.bus.request('meta.delete', { kind: 'Device', namespace: 'default', name: 'd1' });
-    expect(h.on<{ removed_devices: Array<{ id: string }> }>(edgeTopics.membershipUpdated('n1')).at(-1)?.removed_devices.map((d) => d.id)).toEqual([ID]);
+    expect(
+      h
+        .on<{ removed_devices: Array<{ id: string }> }>(edgeTopics.membershipUpdated('n1'))
+        .at(-1)
+        ?.removed_devices.map((d) => d.id),
+    ).toEqual([ID]);
     expect(await h.node.bus.request('twin.view', { deviceId: ID })).toBeUndefined();
   });
 });

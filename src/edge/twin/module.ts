@@ -110,7 +110,12 @@ export class TwinModule implements Module {
 
   private addDevice(device: EdgeDevice, records: Map<string, TwinRecord>, state: TwinDeviceState | undefined): void {
     const props = new Map(device.instance.properties.map((p) => [p.name, p]));
-    const twin: DeviceTwin = { device, props, records, state: state ?? { state: 'unknown', ts: this.deps.clock.now() } };
+    const twin: DeviceTwin = {
+      device,
+      props,
+      records,
+      state: state ?? { state: 'unknown', ts: this.deps.clock.now() },
+    };
     this.book!.twins.set(device.instance.id, twin);
     const delta: string[] = [];
     for (const p of device.instance.properties) {
@@ -164,7 +169,12 @@ export class TwinModule implements Module {
     // Without a pending desired value only `reported` changes here (and it is replaced, never
     // mutated), so the old reported object is the whole before-image; with one, confirm() may
     // change more, and the record is copied.
-    const changes: Array<{ prop: PropertyInstance; rec: TwinRecord; before: TwinRecord | undefined; reported: TwinRecord['reported'] }> = [];
+    const changes: Array<{
+      prop: PropertyInstance;
+      rec: TwinRecord;
+      before: TwinRecord | undefined;
+      reported: TwinRecord['reported'];
+    }> = [];
     for (const r of readings) {
       const prop = twin.props.get(r.property);
       if (!prop) continue;
@@ -174,13 +184,18 @@ export class TwinModule implements Module {
       const value = r.value === null ? (rec.reported?.value ?? '') : twinString(r.value);
       rec.reported = { value, quality: r.quality, ts: r.ts, version: (rec.reported?.version ?? 0) + 1 };
       this.book!.noteReported(deviceId, r.property, rec.reported);
-      if (rec.pending && r.quality !== 'bad' && confirms(prop.type, rec.pending.value, r.value)) this.confirm(twin, prop, rec, now);
+      if (rec.pending && r.quality !== 'bad' && confirms(prop.type, rec.pending.value, r.value))
+        this.confirm(twin, prop, rec, now);
     }
     if (changes.length === 0) return;
     this.book!.marked(changes.length);
     this.publish(edgeTopics.twinUpdateDocument(deviceId), () => {
       const doc: Record<string, { last: ReturnType<typeof msgTwin>; current: ReturnType<typeof msgTwin> }> = {};
-      for (const c of changes) doc[c.prop.name] = { last: msgTwin(c.prop, c.before ?? { ...c.rec, reported: c.reported }), current: msgTwin(c.prop, c.rec) };
+      for (const c of changes)
+        doc[c.prop.name] = {
+          last: msgTwin(c.prop, c.before ?? { ...c.rec, reported: c.reported }),
+          current: msgTwin(c.prop, c.rec),
+        };
       return { ...eventBase(now), twin: doc };
     });
   }
@@ -195,8 +210,17 @@ export class TwinModule implements Module {
     if (result.readBack) {
       // The read-back is a reading like any other: through the pipeline into `reported`.
       this.deps.bus.publish('device.readings', { deviceId, readings: [result.readBack], source: 'mapper' });
-      if (rec.pending && result.readBack.quality !== 'bad' && !confirms(prop.type, rec.pending.value, result.readBack.value)) {
-        this.fail(twin, prop, rec, `the device reads back ${JSON.stringify(result.readBack.value)} after writing ${JSON.stringify(result.desired)}`);
+      if (
+        rec.pending &&
+        result.readBack.quality !== 'bad' &&
+        !confirms(prop.type, rec.pending.value, result.readBack.value)
+      ) {
+        this.fail(
+          twin,
+          prop,
+          rec,
+          `the device reads back ${JSON.stringify(result.readBack.value)} after writing ${JSON.stringify(result.desired)}`,
+        );
       } else if (rec.pending) {
         this.confirm(twin, prop, rec, this.deps.clock.now());
       }
@@ -223,7 +247,12 @@ export class TwinModule implements Module {
       this.armTimer(id, prop.name, timeout);
     }
     this.book!.touch(id, prop.name);
-    this.book!.report(id, prop.name, { desired: { value, ts: now, version: rec.desired.version }, desiredSource: source }, true);
+    this.book!.report(
+      id,
+      prop.name,
+      { desired: { value, ts: now, version: rec.desired.version }, desiredSource: source },
+      true,
+    );
     return rec.pending !== undefined;
   }
 
@@ -234,7 +263,8 @@ export class TwinModule implements Module {
     for (const [name, value] of Object.entries(desired)) {
       const prop = twin.props.get(name);
       if (!prop) throw twinErrors.create('KEDGE_TWIN_UNKNOWN_PROPERTY', `device ${deviceId} has no property ${name}`);
-      if (prop.accessMode !== 'ReadWrite') throw twinErrors.create('KEDGE_TWIN_READ_ONLY', `property ${deviceId}/${name} is ReadOnly`);
+      if (prop.accessMode !== 'ReadWrite')
+        throw twinErrors.create('KEDGE_TWIN_READ_ONLY', `property ${deviceId}/${name} is ReadOnly`);
       try {
         parsePropertyValue(prop.type, value);
       } catch (err) {
@@ -242,7 +272,8 @@ export class TwinModule implements Module {
       }
     }
     let delta = false;
-    for (const [name, value] of Object.entries(desired)) delta = this.applyDesired(twin, twin.props.get(name)!, value, source) || delta;
+    for (const [name, value] of Object.entries(desired))
+      delta = this.applyDesired(twin, twin.props.get(name)!, value, source) || delta;
     if (delta) this.publishDelta(twin);
     return twin;
   }
@@ -255,7 +286,11 @@ export class TwinModule implements Module {
     }
   }
 
-  private async setDesiredFromApi(deviceId: string, properties: Record<string, string>, waitMs?: number): Promise<TwinView> {
+  private async setDesiredFromApi(
+    deviceId: string,
+    properties: Record<string, string>,
+    waitMs?: number,
+  ): Promise<TwinView> {
     // The local API is the node's administrator (127.0.0.1 only): no local-desired policy applies.
     const twin = this.setDesired(deviceId, properties, 'edge');
     if (waitMs && waitMs > 0) await this.waitSettled(twin, Object.keys(properties), waitMs);
@@ -302,7 +337,10 @@ export class TwinModule implements Module {
     this.clearTimer(id, prop.name);
     this.book!.touch(id, prop.name);
     this.book!.report(id, prop.name, { failed: rec.failed }, true);
-    this.publish(edgeTopics.twinUpdateResult(id), errorResult(now, ResultCode.timeout, `desired ${prop.name}=${value} failed: ${reason}`));
+    this.publish(
+      edgeTopics.twinUpdateResult(id),
+      errorResult(now, ResultCode.timeout, `desired ${prop.name}=${value} failed: ${reason}`),
+    );
     this.deps.logger.warn({ deviceId: id, property: prop.name, value, reason }, 'desired value not confirmed');
     this.notify(id);
   }
@@ -312,15 +350,20 @@ export class TwinModule implements Module {
     const key = `${deviceId}\u0000${property}`;
     this.timers.set(
       key,
-      this.deps.clock.setTimeout(() => {
-        this.timers.delete(key);
-        const twin = this.book?.twins.get(deviceId);
-        const prop = twin?.props.get(property);
-        const rec = twin?.records.get(property);
-        if (!twin || !prop || !rec?.pending) return;
-        const reported = rec.reported ? `reported ${rec.reported.value} (${rec.reported.quality})` : 'nothing reported';
-        this.fail(twin, prop, rec, `not confirmed by the device within ${this.timeoutOf(twin)} ms; ${reported}`);
-      }, Math.max(0, ms)),
+      this.deps.clock.setTimeout(
+        () => {
+          this.timers.delete(key);
+          const twin = this.book?.twins.get(deviceId);
+          const prop = twin?.props.get(property);
+          const rec = twin?.records.get(property);
+          if (!twin || !prop || !rec?.pending) return;
+          const reported = rec.reported
+            ? `reported ${rec.reported.value} (${rec.reported.quality})`
+            : 'nothing reported';
+          this.fail(twin, prop, rec, `not confirmed by the device within ${this.timeoutOf(twin)} ms; ${reported}`);
+        },
+        Math.max(0, ms),
+      ),
     );
   }
 
@@ -346,7 +389,11 @@ export class TwinModule implements Module {
     const now = this.deps.clock.now();
     const resultTopic = edgeTopics.twinUpdateResult(deviceId);
     const twin = this.book?.twins.get(deviceId);
-    if (!twin) return this.publish(resultTopic, errorResult(now, ResultCode.notFound, `device ${deviceId} is not on this node`, message.event_id));
+    if (!twin)
+      return this.publish(
+        resultTopic,
+        errorResult(now, ResultCode.notFound, `device ${deviceId} is not on this node`, message.event_id),
+      );
     const problem = this.checkTwinUpdate(twin, message);
     if (problem) return this.publish(resultTopic, errorResult(now, problem.code, problem.reason, message.event_id));
     const names = Object.keys(message.twin);
@@ -357,7 +404,12 @@ export class TwinModule implements Module {
       if (t.expected) desired[name] = t.expected.value;
       if (t.actual) {
         const prop = twin.props.get(name)!;
-        readings.push({ property: name, value: parsePropertyValue(prop.type, t.actual.value), quality: 'good', ts: t.actual.metadata?.timestamp ?? message.timestamp });
+        readings.push({
+          property: name,
+          value: parsePropertyValue(prop.type, t.actual.value),
+          quality: 'good',
+          ts: t.actual.metadata?.timestamp ?? message.timestamp,
+        });
       }
     }
     if (Object.keys(desired).length > 0) this.setDesired(deviceId, desired, 'edge');
@@ -382,13 +434,20 @@ export class TwinModule implements Module {
       if (!prop) return { code: ResultCode.badRequest, reason: `device ${id} has no property ${name}` };
       if (t.expected) {
         if (twin.device.annotations[LOCAL_DESIRED_ANNOTATION] !== 'true') {
-          return { code: ResultCode.forbidden, reason: `device ${id} does not allow desired values from the edge (set ${LOCAL_DESIRED_ANNOTATION}: "true")` };
+          return {
+            code: ResultCode.forbidden,
+            reason: `device ${id} does not allow desired values from the edge (set ${LOCAL_DESIRED_ANNOTATION}: "true")`,
+          };
         }
-        if (prop.accessMode !== 'ReadWrite') return { code: ResultCode.badRequest, reason: `property ${id}/${name} is ReadOnly` };
+        if (prop.accessMode !== 'ReadWrite')
+          return { code: ResultCode.badRequest, reason: `property ${id}/${name} is ReadOnly` };
         const stale = staleVersion(name, t.expected_version, twin.records.get(name));
         if (stale) return { code: ResultCode.conflict, reason: stale };
       }
-      for (const [which, v] of [['expected', t.expected], ['actual', t.actual]] as const) {
+      for (const [which, v] of [
+        ['expected', t.expected],
+        ['actual', t.actual],
+      ] as const) {
         if (!v) continue;
         try {
           parsePropertyValue(prop.type, v.value);
@@ -403,19 +462,31 @@ export class TwinModule implements Module {
   private onTwinGet(deviceId: string, eventId: string): void {
     const now = this.deps.clock.now();
     const twin = this.book?.twins.get(deviceId);
-    if (!twin) return this.publish(edgeTopics.twinGetResult(deviceId), errorResult(now, ResultCode.notFound, `device ${deviceId} is not on this node`, eventId));
+    if (!twin)
+      return this.publish(
+        edgeTopics.twinGetResult(deviceId),
+        errorResult(now, ResultCode.notFound, `device ${deviceId} is not on this node`, eventId),
+      );
     this.publish(edgeTopics.twinGetResult(deviceId), { event_id: eventId, timestamp: now, twin: this.msgTwins(twin) });
   }
 
   private onState(deviceId: string, message: StateUpdate): void {
     const twin = this.book?.twins.get(deviceId);
     const now = this.deps.clock.now();
-    if (!twin) return this.publish(edgeTopics.stateUpdateResult(deviceId), errorResult(now, ResultCode.notFound, `device ${deviceId} is not on this node`, message.event_id));
+    if (!twin)
+      return this.publish(
+        edgeTopics.stateUpdateResult(deviceId),
+        errorResult(now, ResultCode.notFound, `device ${deviceId} is not on this node`, message.event_id),
+      );
     const wasOnline = twin.state.state === 'online';
     const changed = twin.state.state !== message.state || twin.state.reason !== message.reason;
     twin.state = { state: message.state, ts: message.timestamp, ...(message.reason ? { reason: message.reason } : {}) };
     this.book!.touchState(deviceId, changed);
-    this.publish(edgeTopics.stateUpdateResult(deviceId), { event_id: message.event_id, timestamp: now, state: message.state });
+    this.publish(edgeTopics.stateUpdateResult(deviceId), {
+      event_id: message.event_id,
+      timestamp: now,
+      state: message.state,
+    });
     if (!wasOnline && message.state === 'online') this.announceUnconfirmed(twin);
   }
 
@@ -444,8 +515,15 @@ export class TwinModule implements Module {
   }
 
   private onMembershipGet(eventId: string): void {
-    const devices = [...(this.book?.twins.keys() ?? [])].map((id) => ({ ...this.memberOf(id), twin: this.msgTwins(this.book!.twins.get(id)!) }));
-    this.publish(edgeTopics.membershipGetResult(this.deps.node), { event_id: eventId, timestamp: this.deps.clock.now(), devices });
+    const devices = [...(this.book?.twins.keys() ?? [])].map((id) => ({
+      ...this.memberOf(id),
+      twin: this.msgTwins(this.book!.twins.get(id)!),
+    }));
+    this.publish(edgeTopics.membershipGetResult(this.deps.node), {
+      event_id: eventId,
+      timestamp: this.deps.clock.now(),
+      devices,
+    });
   }
 
   // ---- views and messages ------------------------------------------------------------------
@@ -471,7 +549,11 @@ export class TwinModule implements Module {
     for (const [name, rec] of twin.records) if (rec.pending) delta[name] = rec.pending.value;
     if (Object.keys(delta).length === 0) return;
     const id = twin.device.instance.id;
-    this.publish(edgeTopics.twinUpdateDelta(id), { ...eventBase(this.deps.clock.now()), twin: this.msgTwins(twin), delta });
+    this.publish(edgeTopics.twinUpdateDelta(id), {
+      ...eventBase(this.deps.clock.now()),
+      twin: this.msgTwins(twin),
+      delta,
+    });
   }
 
   private msgTwins(twin: DeviceTwin): Record<string, ReturnType<typeof msgTwin>> {
@@ -504,7 +586,11 @@ type TwinDeviceState = DeviceTwin['state'];
  * (cloud or edge version newer), so two applications cannot overwrite each other unseen. An
  * update without `expected_version` is applied as before.
  */
-function staleVersion(name: string, sent: { cloud: number; edge: number } | undefined, rec: TwinRecord | undefined): string | undefined {
+function staleVersion(
+  name: string,
+  sent: { cloud: number; edge: number } | undefined,
+  rec: TwinRecord | undefined,
+): string | undefined {
   if (!sent) return undefined;
   const have = { cloud: rec?.cloudVersion ?? 0, edge: rec?.edgeVersion ?? 0 };
   if (sent.cloud >= have.cloud && sent.edge >= have.edge) return undefined;

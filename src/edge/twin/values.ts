@@ -14,6 +14,7 @@ export function confirms(type: PropertyType, desired: string, reported: Property
   } catch {
     return false;
   }
-  if (typeof want === 'number' && typeof got === 'number') return Math.abs(want - got) <= 1e-6 * Math.max(1, Math.abs(want));
+  if (typeof want === 'number' && typeof got === 'number')
+    return Math.abs(want - got) <= 1e-6 * Math.max(1, Math.abs(want));
   return want === got;
 }

@@ -35,18 +35,58 @@ describe('CleansingRulesSchema', () => {
   });
 
   it.each<[string, unknown, (string | number)[], RegExp]>([
-    ['a misspelt stage', { rnage: { min: 0, action: 'reject' } }, ['rnage'], /unknown field rnage; expected one of range, spike/],
-    ['a misspelt field', { range: { minimum: 0, action: 'reject' } }, ['range', 'minimum'], /unknown field range.minimum; expected one of min, max, action/],
-    ['an unknown action', { range: { min: 0, action: 'drop' } }, ['range', 'action'], /range.action must be one of reject, clamp \(got "drop"\)/],
+    [
+      'a misspelt stage',
+      { rnage: { min: 0, action: 'reject' } },
+      ['rnage'],
+      /unknown field rnage; expected one of range, spike/,
+    ],
+    [
+      'a misspelt field',
+      { range: { minimum: 0, action: 'reject' } },
+      ['range', 'minimum'],
+      /unknown field range.minimum; expected one of min, max, action/,
+    ],
+    [
+      'an unknown action',
+      { range: { min: 0, action: 'drop' } },
+      ['range', 'action'],
+      /range.action must be one of reject, clamp \(got "drop"\)/,
+    ],
     ['a missing action', { range: { min: 0 } }, ['range', 'action'], /range.action is required/],
-    ['maxStep 0', { spike: { maxStep: 0 } }, ['spike', 'maxStep'], /spike.maxStep: expected number to be greater than 0/],
-    ['negative maxPerSecond', { rateOfChange: { maxPerSecond: -1 } }, ['rateOfChange', 'maxPerSecond'], /greater than 0/],
-    ['window 1', { smoothing: { method: 'movingAverage', window: 1 } }, ['smoothing', 'window'], /greater or equal to 2/],
-    ['window 1001', { smoothing: { method: 'movingAverage', window: 1001 } }, ['smoothing', 'window'], /less or equal to 1000/],
+    [
+      'maxStep 0',
+      { spike: { maxStep: 0 } },
+      ['spike', 'maxStep'],
+      /spike.maxStep: expected number to be greater than 0/,
+    ],
+    [
+      'negative maxPerSecond',
+      { rateOfChange: { maxPerSecond: -1 } },
+      ['rateOfChange', 'maxPerSecond'],
+      /greater than 0/,
+    ],
+    [
+      'window 1',
+      { smoothing: { method: 'movingAverage', window: 1 } },
+      ['smoothing', 'window'],
+      /greater or equal to 2/,
+    ],
+    [
+      'window 1001',
+      { smoothing: { method: 'movingAverage', window: 1001 } },
+      ['smoothing', 'window'],
+      /less or equal to 1000/,
+    ],
     ['fractional window', { smoothing: { method: 'movingAverage', window: 2.5 } }, ['smoothing', 'window'], /integer/],
     ['alpha 0', { smoothing: { method: 'ema', alpha: 0 } }, ['smoothing', 'alpha'], /greater than 0/],
     ['alpha above 1', { smoothing: { method: 'ema', alpha: 1.5 } }, ['smoothing', 'alpha'], /less or equal to 1/],
-    ['unknown smoothing method', { smoothing: { method: 'median', window: 3 } }, ['smoothing', 'method'], /one of movingAverage, ema/],
+    [
+      'unknown smoothing method',
+      { smoothing: { method: 'median', window: 3 } },
+      ['smoothing', 'method'],
+      /one of movingAverage, ema/,
+    ],
     ['negative absolute deadband', { deadband: { absolute: -1 } }, ['deadband', 'absolute'], /greater or equal to 0/],
     ['percent above 100', { deadband: { percent: 101 } }, ['deadband', 'percent'], /less or equal to 100/],
     ['maxSilenceMs 0', { report: { maxSilenceMs: 0 } }, ['report', 'maxSilenceMs'], /greater than 0/],
@@ -101,12 +141,32 @@ describe('QualitySchema', () => {
 
 describe('checkCleansingRules', () => {
   it.each<[string, CleansingRules, (string | number)[], RegExp]>([
-    ['min above max', { range: { min: 10, max: 0, action: 'reject' } }, ['range', 'min'], /range.min \(10\) must not be greater than range.max \(0\)/],
+    [
+      'min above max',
+      { range: { min: 10, max: 0, action: 'reject' } },
+      ['range', 'min'],
+      /range.min \(10\) must not be greater than range.max \(0\)/,
+    ],
     ['range without bounds', { range: { action: 'clamp' } }, ['range'], /needs min, max or both/],
-    ['window with ema', { smoothing: { method: 'ema', alpha: 0.5, window: 3 } }, ['smoothing', 'window'], /window belongs to method movingAverage; method ema takes alpha/],
+    [
+      'window with ema',
+      { smoothing: { method: 'ema', alpha: 0.5, window: 3 } },
+      ['smoothing', 'window'],
+      /window belongs to method movingAverage; method ema takes alpha/,
+    ],
     ['ema without alpha', { smoothing: { method: 'ema' } }, ['smoothing', 'alpha'], /needs alpha in \(0, 1\]/],
-    ['alpha with movingAverage', { smoothing: { method: 'movingAverage', window: 3, alpha: 0.5 } }, ['smoothing', 'alpha'], /alpha belongs to method ema/],
-    ['movingAverage without window', { smoothing: { method: 'movingAverage' } }, ['smoothing', 'window'], /needs window \(2..1000\)/],
+    [
+      'alpha with movingAverage',
+      { smoothing: { method: 'movingAverage', window: 3, alpha: 0.5 } },
+      ['smoothing', 'alpha'],
+      /alpha belongs to method ema/,
+    ],
+    [
+      'movingAverage without window',
+      { smoothing: { method: 'movingAverage' } },
+      ['smoothing', 'window'],
+      /needs window \(2..1000\)/,
+    ],
     ['both deadbands', { deadband: { absolute: 1, percent: 1 } }, ['deadband'], /exactly one of absolute or percent/],
     ['empty deadband', { deadband: {} }, ['deadband'], /exactly one of absolute or percent/],
     ['scale 0', { convert: { scale: 0, offset: 3 } }, ['convert', 'scale'], /must not be 0/],

@@ -27,7 +27,8 @@ export function checkCleansingRules(rules: CleansingRules): CleansingProblem[] {
     }
   }
   if (smoothing?.method === 'movingAverage') {
-    if (smoothing.window === undefined) add(['smoothing', 'window'], 'smoothing method movingAverage needs window (2..1000)');
+    if (smoothing.window === undefined)
+      add(['smoothing', 'window'], 'smoothing method movingAverage needs window (2..1000)');
     if (smoothing.alpha !== undefined) {
       add(['smoothing', 'alpha'], 'alpha belongs to method ema; method movingAverage takes window');
     }

@@ -50,7 +50,8 @@ export const RateOfChangeRuleSchema = Type.Object(
   {
     maxPerSecond: Type.Number({
       exclusiveMinimum: 0,
-      description: 'Largest believable |change| per second against the last accepted value; faster is rejected (quality bad).',
+      description:
+        'Largest believable |change| per second against the last accepted value; faster is rejected (quality bad).',
     }),
   },
   { ...closed, description: 'Rejects physically impossible rates of change.' },
@@ -62,7 +63,11 @@ export const SmoothingRuleSchema = Type.Object(
       description: 'movingAverage (mean of the last `window` accepted values) or ema (exponential moving average).',
     }),
     window: Type.Optional(
-      Type.Integer({ minimum: 2, maximum: 1000, description: 'movingAverage only: number of values averaged (2..1000).' }),
+      Type.Integer({
+        minimum: 2,
+        maximum: 1000,
+        description: 'movingAverage only: number of values averaged (2..1000).',
+      }),
     ),
     alpha: Type.Optional(
       Type.Number({
@@ -79,7 +84,9 @@ export const ConvertRuleSchema = Type.Object(
   {
     scale: Type.Number({ description: 'Multiplier: output = value * scale + offset. Must not be 0.' }),
     offset: Type.Optional(Type.Number({ description: 'Added after scaling (default 0).' })),
-    unit: Type.Optional(Type.String({ minLength: 1, description: 'Unit of the converted value, published with it (e.g. degF).' })),
+    unit: Type.Optional(
+      Type.String({ minLength: 1, description: 'Unit of the converted value, published with it (e.g. degF).' }),
+    ),
   },
   { ...closed, description: 'Linear unit conversion, applied after smoothing.' },
 );
