@@ -7,6 +7,7 @@ import { thermostat, thermostatModel } from '../../src/cloud/testing/fixtures.js
 import { newMessage } from '../../src/core/message/index.js';
 import { startMosquitto, type TestBroker } from '../support/brokers.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: a test reads the API's JSON as sent and asserts on it field by field
 type Json = Record<string, any>;
 
 /** `kedge cloud --mqtt-url` against a real Mosquitto: what consumers see, published before the edge gets its ack. */

@@ -82,7 +82,7 @@ export interface CloudRequests {
   'upstream.devicestate': { request: UpstreamMessage; response: AckContent };
   'upstream.mapperstatus': { request: UpstreamMessage; response: AckContent };
   /** Resolves when the broker has the message (QoS 1: acknowledged). */
-  'cloudmqtt.publish': { request: CloudMqttPublish; response: void };
+  'cloudmqtt.publish': { request: CloudMqttPublish; response: undefined };
   'twin.view': { request: { namespace: string; name: string }; response: TwinView | undefined };
   /** Sets desired values (Device spec); `waitMs` waits until reported == desired, failed or the wait ends. */
   'twin.setDesired': {

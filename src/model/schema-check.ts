@@ -135,7 +135,8 @@ function findUnknownFields(schema: TSchema, value: unknown, path: Path, prefix: 
     }
     case 'Array':
       if (Array.isArray(value))
-        value.forEach((item, i) => findUnknownFields(schema['items'] as TSchema, item, [...path, i], prefix, out));
+        for (const [i, item] of value.entries())
+          findUnknownFields(schema['items'] as TSchema, item, [...path, i], prefix, out);
       return;
     case 'Union': {
       const variants = (schema['anyOf'] as TSchema[]) ?? [];

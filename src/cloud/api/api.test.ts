@@ -5,6 +5,7 @@ import { RawEdge, waitUntil } from '../testing/raw-edge.js';
 import { startTestCloud } from '../testing/cloud-under-test.js';
 import { thermostat, thermostatModel } from '../testing/fixtures.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: a test reads the API's JSON as sent and asserts on it field by field
 type Json = Record<string, any>;
 
 describe('cloud HTTP API (real HTTP, whole cloud on loopback)', () => {

@@ -145,6 +145,6 @@ function num(v: string | undefined): number {
   return Number.isFinite(n) ? n : 0;
 }
 
-function isObject(v: unknown): v is Record<string, any> {
+function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
