@@ -31,7 +31,6 @@ export interface UpstreamMessage {
 }
 
 export interface CloudChannels {
-  [channel: string]: unknown;
   'link.connected': { node: string; ts: number };
   'link.disconnected': { node: string; reason: string; ts: number };
   /** Any frame from the node counts; keepalives are published here (for the last-heartbeat time). */
@@ -74,7 +73,6 @@ export interface NodeView {
  * (the message is not acknowledged and the edge sends it again).
  */
 export interface CloudRequests {
-  [name: string]: { request: unknown; response: unknown };
   'upstream.telemetry': { request: UpstreamMessage; response: AckContent };
   'upstream.telemetrybatch': { request: UpstreamMessage; response: AckContent };
   'upstream.telemetrycolumns': { request: UpstreamMessage; response: AckContent };

@@ -2,12 +2,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EdgeChannels, EdgeRequests } from '../../contracts/index.js';
+import type { EdgeChannels, EdgeRequests, LinkStateEvent } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { newMessage, type Message } from '../../core/message/index.js';
 import type { Registry } from '../../core/metrics/index.js';
 import type { SqliteOutboxStore } from '../store/index.js';
-import { hubUrl, type EdgeHub, type EdgeHubDeps, type LinkStateEvent } from './index.js';
+import { hubUrl, type EdgeHub, type EdgeHubDeps } from './index.js';
 import { HubHarness, type FakeCloud, waitFor } from './test-cloud.js';
 
 describe('EdgeHub', () => {
@@ -26,7 +26,7 @@ describe('EdgeHub', () => {
     states = [];
     inbound = [];
     const ep = { name: 'test', group: 'test' };
-    bus.subscribe('link.state', ep, (e) => void states.push(e as LinkStateEvent));
+    bus.subscribe('link.state', ep, (e) => void states.push(e));
     bus.subscribe('cloud.inbound', ep, (m) => void inbound.push(m));
   });
 
