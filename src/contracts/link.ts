@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Operation, type Message } from '../core/message/index.js';
+import { type Checked, checker } from '../core/schema/index.js';
 import type { Device, DeviceModel } from '../model/index.js';
 import type { Quality } from '../model/cleansing/index.js';
 
@@ -159,31 +159,14 @@ export const ServiceCallResultSchema = Type.Object({
 });
 export type ServiceCallResultContent = Static<typeof ServiceCallResultSchema>;
 
-const callCheck = TypeCompiler.Compile(ServiceCallContentSchema);
-const resultCheck = TypeCompiler.Compile(ServiceCallResultSchema);
-
-function checked<T>(
-  compiled: {
-    Check(v: unknown): boolean;
-    Errors(v: unknown): { First(): { path: string; message: string } | undefined };
-  },
-  value: unknown,
-): { ok: true; value: T } | { ok: false; reason: string } {
-  if (compiled.Check(value)) return { ok: true, value: value as T };
-  const first = compiled.Errors(value).First();
-  return { ok: false, reason: first ? `field ${first.path || '/'}: ${first.message}` : 'does not match the schema' };
-}
+const resultCheck = checker(ServiceCallResultSchema);
 
 /** A ServiceBus call from the cloud: is this inbound message one (KubeEdge's group `user`)? */
 export function isServiceCall(message: Message): boolean {
   return message.route.group === ServiceBusRoute.group && message.route.operation !== Operation.response;
 }
 
-export function checkServiceCall(
-  content: unknown,
-): { ok: true; value: ServiceCallContent } | { ok: false; reason: string } {
-  return checked(callCheck, content);
-}
+export const checkServiceCall: (content: unknown) => Checked<ServiceCallContent> = checker(ServiceCallContentSchema);
 
 /**
  * The two kinds of `response` an edge sends, told apart here once: an acknowledgement of an object
@@ -199,7 +182,7 @@ export function classifyEdgeResponse(message: Message): EdgeResponse | undefined
   const parentId = message.header.parent_msg_id;
   if (!parentId) return undefined;
   if (message.route.group === ServiceBusRoute.group) {
-    const r = checked<ServiceCallResultContent>(resultCheck, message.content);
+    const r = resultCheck(message.content);
     return r.ok
       ? { kind: 'servicecall', parentId, result: r.value }
       : { kind: 'invalid', parentId, reason: `ServiceBus answer: ${r.reason}` };

@@ -133,7 +133,7 @@ describe('snapshot / restore', () => {
       thrown = err;
     }
     expect(isKedgeError(thrown) && thrown.code).toBe('KEDGE_PIPELINE_BAD_SNAPSHOT');
-    expect((thrown as Error).message).toMatch(/^pipeline snapshot of pump-3\/pressure: \/window\/0: /);
+    expect((thrown as Error).message).toMatch(/^pipeline snapshot of pump-3\/pressure: field \/window\/0: /);
     expect(() => p.restore({ ...p.snapshot(), version: 2 })).toThrow(/\/version/);
   });
 });

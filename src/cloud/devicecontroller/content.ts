@@ -1,11 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
 import {
   columnsProblem,
   DeviceStateSchema,
   TelemetryColumnsContentSchema,
   type TelemetryColumnsContent,
 } from '../../contracts/index.js';
+import { type Checked, checker } from '../../core/schema/index.js';
 import { QualitySchema as Quality } from '../../model/index.js';
 
 /** Edge-to-cloud contents (src/contracts/link.ts), checked once here where they enter the cloud. */
@@ -55,32 +55,15 @@ export type TelemetryBatchIn = Static<typeof TelemetryBatchContentSchema>;
 export type TwinReportIn = Static<typeof TwinReportContentSchema>;
 export type DeviceStateIn = Static<typeof DeviceStateContentSchema>;
 
-/** A checker that names the first bad field; never throws. */
-export function contentChecker<T>(
-  schema: Parameters<typeof TypeCompiler.Compile>[0],
-): (value: unknown) => { ok: true; value: T } | { ok: false; reason: string } {
-  const compiled = TypeCompiler.Compile(schema);
-  return (value) => {
-    if (compiled.Check(value)) return { ok: true, value: value as T };
-    const first = compiled.Errors(value).First();
-    return {
-      ok: false,
-      reason: first ? `content field ${first.path || '/'}: ${first.message}` : 'content does not match',
-    };
-  };
-}
+export const checkTelemetry = checker(TelemetryContentSchema, 'content');
+export const checkTelemetryBatch = checker(TelemetryBatchContentSchema, 'content');
+export const checkTwinReport = checker(TwinReportContentSchema, 'content');
+export const checkDeviceState = checker(DeviceStateContentSchema, 'content');
 
-export const checkTelemetry = contentChecker<TelemetryIn>(TelemetryContentSchema);
-export const checkTelemetryBatch = contentChecker<TelemetryBatchIn>(TelemetryBatchContentSchema);
-export const checkTwinReport = contentChecker<TwinReportIn>(TwinReportContentSchema);
-export const checkDeviceState = contentChecker<DeviceStateIn>(DeviceStateContentSchema);
-
-const checkColumnsSchema = contentChecker<TelemetryColumnsContent>(TelemetryColumnsContentSchema);
+const checkColumnsSchema = checker(TelemetryColumnsContentSchema, 'content');
 
 /** The schema (src/contracts/telemetry-columns.ts), then what it cannot say: lengths and indexes agree. */
-export function checkTelemetryColumns(
-  value: unknown,
-): { ok: true; value: TelemetryColumnsContent } | { ok: false; reason: string } {
+export function checkTelemetryColumns(value: unknown): Checked<TelemetryColumnsContent> {
   const checked = checkColumnsSchema(value);
   if (!checked.ok) return checked;
   const devices = checked.value.devices;

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { checker } from '../../core/schema/index.js';
 
 /** `mapperstatus` content (src/contracts/link.ts MapperStatusContent), checked where it enters the cloud. */
 export const MapperStatusContentSchema = Type.Object({
@@ -18,13 +18,4 @@ export const MapperStatusContentSchema = Type.Object({
 });
 export type MapperStatusIn = Static<typeof MapperStatusContentSchema>;
 
-const compiled = TypeCompiler.Compile(MapperStatusContentSchema);
-
-export function checkMapperStatus(value: unknown): { ok: true; value: MapperStatusIn } | { ok: false; reason: string } {
-  if (compiled.Check(value)) return { ok: true, value };
-  const first = compiled.Errors(value).First();
-  return {
-    ok: false,
-    reason: first ? `content field ${first.path || '/'}: ${first.message}` : 'content does not match',
-  };
-}
+export const checkMapperStatus = checker(MapperStatusContentSchema, 'content');
