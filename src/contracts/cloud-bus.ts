@@ -1,6 +1,7 @@
 import type { Message } from '../core/message/index.js';
 import type { AckContent } from './link.js';
 import type { ServiceCallRequest, ServiceCallResponse, TwinView } from './edge-bus.js';
+import type { MapperPhase } from './twin-values.js';
 
 /**
  * The cloud process's bus. CloudHub owns the link: it turns frames into `upstream.<type>`
@@ -60,7 +61,8 @@ export interface NodeView {
   mappers: Array<{
     name: string;
     protocols: string[];
-    phase?: string;
+    /** `Pending`: the node should run it, and has not reported it yet. */
+    phase?: MapperPhase | 'Pending';
     ready?: boolean;
     restarts?: number;
     reason?: string;
@@ -73,8 +75,6 @@ export interface NodeView {
  * (the message is not acknowledged and the edge sends it again).
  */
 export interface CloudRequests {
-  'upstream.telemetry': { request: UpstreamMessage; response: AckContent };
-  'upstream.telemetrybatch': { request: UpstreamMessage; response: AckContent };
   'upstream.telemetrycolumns': { request: UpstreamMessage; response: AckContent };
   'upstream.devicetwin': { request: UpstreamMessage; response: AckContent };
   'upstream.devicestate': { request: UpstreamMessage; response: AckContent };

@@ -1,6 +1,7 @@
 import type { Message } from '../core/message/index.js';
 import type { Device, DeviceInstance, DeviceModel, PropertyValue, Quality } from '../model/index.js';
 import type { MapperSetContent } from './link.js';
+import type { DesiredValue, FailedValue, MapperPhase, ReportedValue } from './twin-values.js';
 import type { MapperStatus, RawReading, StateUpdate, TwinUpdate, WriteResult } from './payloads.js';
 
 /**
@@ -83,10 +84,10 @@ export interface TwinView {
   properties: Record<
     string,
     {
-      desired?: { value: string; ts: number; version: number };
-      reported?: { value: string; quality: Quality; ts: number; version: number };
+      desired?: DesiredValue;
+      reported?: ReportedValue;
       pending?: boolean;
-      failed?: { reason: string; ts: number };
+      failed?: Omit<FailedValue, 'value'>;
     }
   >;
 }
@@ -122,7 +123,7 @@ export interface ServiceCallResponse {
 export interface MapperWorkloadStatus {
   name: string;
   protocols: string[];
-  phase: 'Running' | 'Starting' | 'CrashLoopBackOff' | 'Stopped';
+  phase: MapperPhase;
   restarts: number;
   ready: boolean;
   pid?: number;

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { DeviceStateSchema } from './twin-values.js';
 
 /**
  * Payloads on the edge MQTT topics, typed once here and checked once where they enter a process
@@ -27,12 +28,6 @@ export const DataUpdateSchema = Type.Object({
 export type DataUpdate = Static<typeof DataUpdateSchema>;
 
 /** `.../state/update` (KubeEdge: `state`; kedge adds `reason`). */
-export const DeviceStateSchema = Type.Union([
-  Type.Literal('online'),
-  Type.Literal('offline'),
-  Type.Literal('unhealthy'),
-  Type.Literal('unknown'),
-]);
 export const StateUpdateSchema = Type.Object({
   ...EventBase,
   state: DeviceStateSchema,
