@@ -2,6 +2,7 @@ import type { YamlDocument } from '../core/yaml/index.js';
 import { normalizePropertyType } from './property-type.js';
 import { checkSchema, isPlainObject, type Path, type SchemaProblem } from './schema-check.js';
 import { API_GROUP, API_VERSION, DeviceModelSchema, DeviceSchema, type Device, type DeviceModel } from './schema.js';
+import { V1ALPHA2 } from './v1alpha2.js';
 
 /** A document's problems, positioned later by the caller (it owns the YamlDocument). */
 export interface DocumentProblem extends SchemaProblem {}
@@ -38,6 +39,17 @@ export function checkDocument(doc: YamlDocument): ClassifiedDocument {
     return { kind: 'other', problems: [error([], `apiVersion is missing; expected ${API_VERSION}`)] };
   if (apiVersion !== API_VERSION) {
     const text = typeof apiVersion === 'string' ? apiVersion : JSON.stringify(apiVersion);
+    if (apiVersion === V1ALPHA2) {
+      return {
+        kind: 'other',
+        problems: [
+          error(
+            ['apiVersion'],
+            `apiVersion ${text} is KubeEdge's format before v1.15, which kedge does not read: convert it to ${API_VERSION} with \`kedge convert ${doc.file}\``,
+          ),
+        ],
+      };
+    }
     if (typeof apiVersion === 'string' && apiVersion.startsWith(`${API_GROUP}/`)) {
       return {
         kind: 'other',

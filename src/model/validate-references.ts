@@ -3,7 +3,8 @@ import { checkCleansingRules, type CleansingRules } from './cleansing/index.js';
 import { normalizeCycle } from './cycles.js';
 import { formatPath } from './describe-schema.js';
 import { type PropertyValue, parsePropertyValue } from './property-type.js';
-import { boundOf, namespaceOf } from './resolve.js';
+import { mergeModelDefaults } from './merge.js';
+import { boundOf, DEFAULT_ACCESS_MODE, namespaceOf } from './resolve.js';
 import type { Path } from './schema-check.js';
 import type { Device, DeviceModel, ModelProperty } from './schema.js';
 import { checkProtocol } from './validate-protocol.js';
@@ -34,11 +35,13 @@ export function checkReferences(
     if (!d.valid) continue;
     const model = findModel(d, modelByKey, models, report);
     const properties = model?.valid ? propertyMap(model.value) : undefined;
+    // Protocol settings are checked as the mapper will get them: with the model's defaults merged in.
+    const effective = model?.valid ? mergeModelDefaults(d.value, model.value) : d.value;
     if (model?.valid) {
       checkDeviceAgainstModel(d, model, properties!, report);
       resolved.set(d, model);
     }
-    checkProtocol(d.doc, d.value, properties, report);
+    checkProtocol(d.doc, effective, properties, report, d.value);
     checkDeviceProperties(d, report);
   }
   return resolved;
@@ -90,6 +93,13 @@ function checkModel({ doc, value }: Entry<DeviceModel>, report: Report): void {
         `minimum/maximum apply to numeric types; ${p.type} ignores them`,
       );
     }
+    if (p.accessMode === undefined) {
+      report.warning(
+        doc,
+        [...at, 'name'],
+        `property ${p.name} has no accessMode; read as ${DEFAULT_ACCESS_MODE} (desired values are never written). Write accessMode: ReadWrite or ReadOnly`,
+      );
+    }
     if (p.cleansing) checkCleansing(doc, p.cleansing, [...at, 'cleansing'], report);
   });
 }
@@ -127,13 +137,25 @@ function checkDeviceAgainstModel(
 ): void {
   const { doc, value } = d;
   const modelName = m.value.metadata.name;
-  const modelProtocol = m.value.spec.protocol;
-  const protocol = value.spec.protocol.protocolName;
-  if (modelProtocol !== undefined && modelProtocol.toLowerCase() !== protocol.toLowerCase()) {
+  const modelProtocol = m.value.spec.protocol || undefined;
+  const protocol = value.spec.protocol?.protocolName || undefined;
+  if (modelProtocol !== undefined && protocol !== undefined && modelProtocol.toLowerCase() !== protocol.toLowerCase()) {
     report.error(
       doc,
       ['spec', 'protocol', 'protocolName'],
       `expected ${modelProtocol} (the protocol of DeviceModel ${modelName}), got ${protocol}`,
+    );
+  } else if (protocol === undefined && modelProtocol !== undefined) {
+    report.warning(
+      doc,
+      ['spec', 'protocol'],
+      `no protocolName; read as ${modelProtocol}, the protocol of DeviceModel ${modelName}`,
+    );
+  } else if (protocol === undefined) {
+    report.warning(
+      doc,
+      ['spec'],
+      `neither the Device nor DeviceModel ${modelName} names a protocol: no mapper will serve this device (its twin is updated over MQTT only)`,
     );
   }
   const known = [...declared.keys()].join(', ') || 'none';
@@ -163,11 +185,11 @@ function checkDeviceAgainstModel(
 }
 
 function checkDesired(doc: YamlDocument, text: string, model: ModelProperty, at: Path, report: Report): void {
-  if (model.accessMode === 'ReadOnly') {
+  if ((model.accessMode ?? DEFAULT_ACCESS_MODE) === 'ReadOnly') {
     report.warning(
       doc,
       at,
-      `property ${model.name} is ReadOnly in its DeviceModel; the desired value is never written`,
+      `property ${model.name} is ${model.accessMode ?? `${DEFAULT_ACCESS_MODE} (no accessMode)`} in its DeviceModel; the desired value is never written`,
     );
   }
   let value: PropertyValue;
