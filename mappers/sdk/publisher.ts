@@ -43,7 +43,7 @@ export class DevicePublisher {
     if (!client) return;
     this.publish(
       client,
-      edgeTopics.dataUpdate(deviceId),
+      edgeTopics.dataRaw(deviceId),
       this.encoder.encode(this.eventId(), Date.now(), readings),
       'data',
     );

@@ -39,8 +39,11 @@ export interface LinkStateEvent {
 }
 
 export interface EdgeChannels {
-  /** Raw readings of one device: from a kedge mapper (`data/update`) or a KubeEdge `twin/update` actual value. */
-  'device.readings': { deviceId: string; readings: RawReading[]; source: 'mapper' | 'twin' };
+  /**
+   * Raw readings of one device: from a kedge mapper (`data/raw`, DMI), a third-party mapper's
+   * KubeEdge DeviceData (`data/update`), or a KubeEdge `twin/update` actual value.
+   */
+  'device.readings': { deviceId: string; readings: RawReading[]; source: 'mapper' | 'data-update' | 'twin' };
   /** Cleansed readings of one device, out of the pipeline (also heartbeats and staleness). */
   'device.cleansed': { deviceId: string; readings: CleansedPropertyReading[] };
   /** A KubeEdge `twin/update` message (checked) for the twin. */

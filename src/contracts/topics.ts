@@ -23,8 +23,14 @@ export const edgeTopics = {
   connected: (id: string) => `$hw/events/connected/${id}`,
   disconnected: (id: string) => `$hw/events/disconnected/${id}`,
   upload: '$hw/events/upload/#',
-  /** Raw readings from a mapper (KubeEdge's mapper data topic). */
+  /**
+   * KubeEdge's mapper data topic, in KubeEdge's DeviceData shape both ways: third-party mappers
+   * publish raw values here, and the edge republishes every other raw reading here for consumers
+   * written for KubeEdge.
+   */
   dataUpdate: (id: string) => `${KE_DEVICE}/${id}/data/update`,
+  /** kedge: a kedge mapper's raw readings of one poll, in kedge's compact form (with quality). */
+  dataRaw: (id: string) => `${KE_DEVICE}/${id}/data/raw`,
   /** kedge: cleansed readings, for applications on the edge. */
   dataCleansed: (id: string) => `${KE_DEVICE}/${id}/data/cleansed`,
   /** kedge: the retained desired device set of one protocol on this node. */
@@ -42,6 +48,7 @@ export const edgeFilters = {
   twinDelta: `${DEVICE}/+/+/twin/update/delta`,
   stateUpdate: `${DEVICE}/+/+/state/update`,
   dataUpdate: `${KE_DEVICE}/+/+/data/update`,
+  dataRaw: `${KE_DEVICE}/+/+/data/raw`,
   writeResult: `${KE_DEVICE}/+/+/write/result`,
   membershipGet: `${NODE}/+/membership/get`,
   mapperStatus: '$ke/mapper-status/+',

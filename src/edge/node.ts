@@ -107,6 +107,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     node,
     mqttPort: config.mqtt.port,
     mqttUrl: config.mqtt.url,
+    republishDataUpdate: config.republishDataUpdate,
   });
   const edged = new Edged({
     bus,

@@ -9,7 +9,8 @@ const HELP = `
 Runs protocol drivers for the devices of this node. The desired devices arrive over MQTT as a
 retained device set per protocol ($ke/mappers/<protocol>/devices, published by the edge node);
 the mapper adds, changes and removes devices to match, whatever the start order. Readings go to
-$ke/events/device/<ns>/<name>/data/update, states to $hw/events/device/<ns>/<name>/state/update;
+$ke/events/device/<ns>/<name>/data/raw (the edge republishes them on
+KubeEdge's data/update in its DeviceData shape), states to $hw/events/device/<ns>/<name>/state/update;
 desired values from .../twin/update/delta are written and read back (.../write/result). Liveness:
 $ke/mapper-status/<name> (retained; the MQTT last will says offline).
 A driver is loaded only when a device of its protocol arrives.

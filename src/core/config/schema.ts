@@ -52,6 +52,11 @@ export const EdgeConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    republishDataUpdate: Type.Boolean({
+      default: true,
+      description:
+        "Republish kedge mappers' raw readings on KubeEdge's $ke/events/device/<ns>/<name>/data/update in its DeviceData shape, for consumers written for KubeEdge (embedded broker: only while someone subscribes)",
+    }),
     apiPort: Port(10550, 'Local HTTP API on 127.0.0.1 (kedge apply --edge)'),
     servicebusPort: Port(9060, 'ServiceBus HTTP endpoint on 127.0.0.1'),
     servicebusAllow: Type.Array(Type.String({ minLength: 3 }), {

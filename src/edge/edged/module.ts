@@ -91,6 +91,8 @@ export class Edged implements Module {
   private publishDeviceSets(): void {
     const byProtocol = new Map<string, EdgeDevice['instance'][]>();
     for (const d of this.devices) {
+      // A device that names no protocol (KubeEdge allows it) is served by no mapper.
+      if (d.instance.protocol === '') continue;
       const list = byProtocol.get(d.instance.protocol) ?? [];
       list.push(d.instance);
       byProtocol.set(d.instance.protocol, list);
@@ -117,7 +119,7 @@ export class Edged implements Module {
   private wanted(): Array<{ name: string; protocols: string[] }> {
     if (this.deps.mode === 'none') return [];
     if (this.mapperSet) return this.mapperSet.mappers;
-    const protocols = [...new Set(this.devices.map((d) => d.instance.protocol))].sort();
+    const protocols = [...new Set(this.devices.map((d) => d.instance.protocol))].filter((p) => p !== '').sort();
     return protocols.map((p) => ({ name: `${this.deps.node}-${p}`, protocols: [p] }));
   }
 
