@@ -211,7 +211,7 @@ export class Ingress {
 export const OWN_EVENT_PREFIX = 'kedge-edge:';
 
 function isOwn(eventId: string | undefined): boolean {
-  return eventId !== undefined && eventId.startsWith(OWN_EVENT_PREFIX);
+  return eventId?.startsWith(OWN_EVENT_PREFIX) === true;
 }
 
 /** The request's event_id when the payload is JSON with one, so the error result can be matched. */
