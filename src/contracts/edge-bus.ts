@@ -74,6 +74,8 @@ export interface EdgeChannels {
   'cloud.inbound': Message;
   /** MetaManager's verdict on a `cloud.inbound` message (-> EdgeHub answers the cloud). */
   'cloud.ack': { parentMsgId: string; ok: boolean; reason?: string };
+  /** The protocols whose devices DMI mappers serve (Edged runs no MQTT mapper for them). */
+  'dmi.protocols': { protocols: string[] };
   /** The cloud link connects, is up, or went down (EdgeHub). */
   'link.state': LinkStateEvent;
   /** New entries were committed to the outbox (-> EdgeHub may send). */
@@ -151,4 +153,6 @@ export interface EdgeRequests {
   };
   'servicebus.call': { request: ServiceCallRequest; response: ServiceCallResponse };
   'edged.status': { request: Record<string, never>; response: MapperWorkloadStatus[] };
+  /** The protocols DMI mappers serve now (served by the DMI module when DMI is on). */
+  'dmi.served': { request: Record<string, never>; response: { protocols: string[] } };
 }

@@ -7,6 +7,7 @@ import type { EdgeConfig } from '../core/config/index.js';
 import { createMetricsRegistry } from '../core/metrics/index.js';
 import { ModuleRuntime, type Module } from '../core/module/index.js';
 import { EdgeApi } from './api/index.js';
+import { DmiModule } from './dmi/index.js';
 import { Edged, type ProcessRuntime } from './edged/index.js';
 import { EventBus } from './eventbus/index.js';
 import { MetaManager } from './metamanager/index.js';
@@ -122,6 +123,12 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     runtime: options.processRuntime,
     mapperCommand: options.mapperCommand,
   });
+  // KubeEdge's DMI: its gRPC loads only when a DMI mapper connects or is known from before.
+  const dmiSocket = config.dmiSocket ?? DmiModule.defaultSocket(config.dataDir);
+  const dmi =
+    dmiSocket === 'off'
+      ? []
+      : [new DmiModule({ bus, metaStore: store.meta, clock, logger: log('dmi'), socketPath: dmiSocket })];
   const servicebus = new ServiceBus({
     bus,
     logger: log('servicebus'),
@@ -147,7 +154,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     if (appended > announced) bus.publish('outbox.appended', { count: appended - announced });
     announced = appended;
   });
-  const runtime = new ModuleRuntime([store, meta, pipeline, twin, eventbus, edged, servicebus, api, ...extra], {
+  const runtime = new ModuleRuntime([store, meta, pipeline, twin, ...dmi, eventbus, edged, servicebus, api, ...extra], {
     logger,
   });
   return {

@@ -27,6 +27,7 @@ interface EdgeOptions {
   apiPort?: number;
   config?: string;
   mappers?: string;
+  dmiSocket?: string;
   logLevel?: string;
 }
 
@@ -49,6 +50,10 @@ export function registerEdge(program: Command): void {
     .option('--api-port <port>', 'local HTTP API port on 127.0.0.1 (default 10550)', port)
     .option('-c, --config <file>', 'YAML config file')
     .option('--mappers <mode>', 'process | inprocess | none (default process)', mode)
+    .option(
+      '--dmi-socket <path>',
+      "KubeEdge DMI socket for DMI mappers (default <data-dir>/dmi.sock; KubeEdge's mappers expect /etc/kubeedge/dmi.sock; off = none)",
+    )
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent')
     .addHelpText('after', HELP)
     .action(runAction('edge', (opts: EdgeOptions) => runEdge(opts)));
@@ -76,6 +81,7 @@ export async function runEdge(opts: EdgeOptions): Promise<void> {
       flag(['mqtt', 'url'], opts.mqttUrl, '--mqtt-url'),
       flag(['apiPort'], opts.apiPort, '--api-port'),
       flag(['mappers'], opts.mappers, '--mappers'),
+      flag(['dmiSocket'], opts.dmiSocket, '--dmi-socket'),
       { path: ['log', 'level'], value: opts.logLevel, flag: '--log-level' },
     ],
   });

@@ -57,6 +57,13 @@ export const EdgeConfigSchema = Type.Object(
       description:
         "Republish kedge mappers' raw readings on KubeEdge's $ke/events/device/<ns>/<name>/data/update in its DeviceData shape, for consumers written for KubeEdge (embedded broker: only while someone subscribes)",
     }),
+    dmiSocket: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "Unix socket of KubeEdge's Device Management Interface (gRPC) for DMI mappers; default <dataDir>/dmi.sock (KubeEdge's mappers expect /etc/kubeedge/dmi.sock); off = no DMI",
+      }),
+    ),
     apiPort: Port(10550, 'Local HTTP API on 127.0.0.1 (kedge apply --edge)'),
     servicebusPort: Port(9060, 'ServiceBus HTTP endpoint on 127.0.0.1'),
     servicebusAllow: Type.Array(Type.String({ minLength: 3 }), {

@@ -1,0 +1,284 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import {
+  edgeTopics,
+  parseDeviceTopic,
+  type EdgeChannels,
+  type EdgeRequests,
+  type TwinUpdate,
+} from '../../contracts/index.js';
+import type {
+  Dmi,
+  PbMapperInfo,
+  PbMapperRegisterRequest,
+  PbMapperRegisterResponse,
+  PbReportDeviceStatesRequest,
+  PbReportDeviceStatusRequest,
+} from '../../contracts/dmi/index.js';
+import type { Bus } from '../../core/bus/index.js';
+import type { Clock } from '../../core/clock/index.js';
+import { errorText } from '../../core/errors/index.js';
+import type { Module } from '../../core/module/index.js';
+import { mergeModelDefaults, namespaceOf, type Device, type DeviceModel } from '../../model/index.js';
+import type { MetaStore } from '../store/index.js';
+import { dmiErrors } from './errors.js';
+import { DmiListener } from './listener.js';
+import type { MapperLink, MapperTarget } from './mapper-link.js';
+
+export interface DmiModuleDeps {
+  bus: Bus<EdgeChannels, EdgeRequests>;
+  metaStore: MetaStore;
+  clock: Clock;
+  logger: Logger;
+  /** The unix socket the edge serves DeviceManagerService on. */
+  socketPath: string;
+  /** Loads gRPC and the proto (tests may share one). */
+  load?: () => Promise<Dmi>;
+}
+
+const endpoint = { name: 'dmi', group: 'twin' };
+const STORE_TYPE = 'dmimapper';
+
+/** A registered mapper as kept in the meta table (the address as text). */
+interface StoredMapper extends Omit<PbMapperInfo, 'address'> {
+  address: string;
+}
+
+/**
+ * KubeEdge's DMI on the edge (edge/pkg/devicetwin/dmiserver, dmiclient, dmicache): serves
+ * DeviceManagerService on a unix socket, keeps the registered mappers (one per protocol) in the
+ * meta table, and makes each mapper hold the devices of its protocol (the model's defaults merged
+ * in) through its DeviceMapperService, desired values included. Twin reports become twin
+ * updates and state reports device states, as KubeEdge's DMI bridge does. After a restart the
+ * stored mappers are called again with every device; a mapper that cannot be reached makes its
+ * devices offline with the reason and is retried with back-off.
+ */
+export class DmiModule implements Module {
+  readonly name = endpoint.name;
+  readonly group = endpoint.group;
+  private listener: DmiListener | undefined;
+  private dmi: Dmi | undefined;
+  private readonly links = new Map<string, MapperLink>();
+  private undo: Array<() => void> = [];
+  private refreshing: Promise<void> = Promise.resolve();
+  private known = new Set<string>();
+
+  constructor(private readonly deps: DmiModuleDeps) {}
+
+  static defaultSocket(dataDir: string): string {
+    return join(dataDir, 'dmi.sock');
+  }
+
+  async start(): Promise<void> {
+    const { bus } = this.deps;
+    const load = this.deps.load ?? (async () => (await import('../../contracts/dmi/index.js')).loadDmi());
+    const listener = new DmiListener({
+      path: this.deps.socketPath,
+      logger: this.deps.logger,
+      load: async () => (this.dmi = await load()),
+      serve: async (dmi, server) => (await import('./server.js')).serveDeviceManager(dmi, server, this),
+    });
+    await listener.start();
+    this.listener = listener;
+    this.known = new Set((await bus.request('meta.devices', {})).map((d) => d.instance.id));
+    this.undo = [
+      bus.subscribe('devices.changed', endpoint, (e) => {
+        this.known = new Set(e.devices.map((d) => d.instance.id));
+        this.refresh();
+      }),
+      // A delta is the twin telling mappers about desired values: DMI mappers get them in an UpdateDevice.
+      bus.serve('dmi.served', endpoint, () => ({ protocols: [...this.links.keys()].sort() })),
+      bus.subscribe('mqtt.publish', endpoint, (e) => {
+        if (this.links.size === 0 || !e.topic.endsWith('/twin/update/delta')) return;
+        const where = parseDeviceTopic(e.topic);
+        if (where && e.topic === edgeTopics.twinUpdateDelta(where.id)) this.refresh();
+      }),
+    ];
+    const stored = this.deps.metaStore.list(STORE_TYPE).map((r) => r.value as StoredMapper);
+    if (stored.length > 0) {
+      // Mappers registered before this start: call them again with every device (they may have restarted too).
+      await listener.warm();
+      for (const m of stored) await this.link({ ...m, address: Buffer.from(m.address) });
+      this.announceProtocols();
+      this.refresh();
+    }
+    this.deps.logger.info({ socket: this.deps.socketPath, mappers: stored.length }, 'DMI socket ready');
+  }
+
+  async stop(): Promise<void> {
+    for (const fn of this.undo) fn();
+    this.undo = [];
+    await this.refreshing;
+    for (const link of this.links.values()) link.close();
+    this.links.clear();
+    await this.listener?.stop();
+    this.listener = undefined;
+  }
+
+  // ---- DeviceManagerService -----------------------------------------------------------------
+
+  async register(request: PbMapperRegisterRequest): Promise<PbMapperRegisterResponse> {
+    const info = request.mapper;
+    const address = info?.address.toString() ?? '';
+    if (!info || info.protocol === '' || address === '') {
+      throw dmiErrors.create(
+        'KEDGE_DMI_BAD_MAPPER',
+        `mapper ${info?.name || '(unnamed)'} registered without ${info?.protocol ? 'an address' : 'a protocol'}`,
+      );
+    }
+    const stored: StoredMapper = { ...info, address };
+    this.deps.metaStore.put(STORE_TYPE, info.protocol, stored);
+    const link = await this.link(info);
+    this.announceProtocols();
+    const target = await this.targetFor(info.protocol);
+    void link.registered(target, request.withData);
+    this.deps.logger.info(
+      { mapper: info.name, protocol: info.protocol, address, devices: target.devices.size, withData: request.withData },
+      'DMI mapper registered',
+    );
+    return request.withData
+      ? { deviceList: [...target.devices.values()], modelList: [...target.models.values()] }
+      : { deviceList: [], modelList: [] };
+  }
+
+  /**
+   * Each twin as one KubeEdge twin/update, as KubeEdge's dmiserver CreateMessageTwinUpdate builds
+   * it: `expected` the mapper's observed desired value, `actual` what it read. The reported
+   * value's metadata (kedge mappers add timestamp, quality and reason) travels with it.
+   */
+  reportStatus(request: PbReportDeviceStatusRequest): void {
+    const deviceId = this.deviceId(request.deviceNamespace, request.deviceName);
+    const now = this.deps.clock.now();
+    for (const twin of request.reportedDevice?.twins ?? []) {
+      const entry: TwinUpdate['twin'][string] = {};
+      const observed = twin.observedDesired?.value ?? '';
+      if (observed !== '') entry.expected = { value: observed };
+      const reported = twin.reported;
+      if (reported && (reported.value !== '' || reported.metadata['quality'] !== undefined)) {
+        const ts = Number(reported.metadata['timestamp']);
+        entry.actual = {
+          value: reported.value,
+          metadata: { timestamp: Number.isFinite(ts) && ts > 0 ? ts : now, ...quality(reported.metadata) },
+        };
+      }
+      if (!entry.expected && !entry.actual) continue;
+      const message: TwinUpdate = { event_id: '', timestamp: now, twin: { [twin.propertyName]: entry } };
+      this.deps.bus.publish('twin.update', { deviceId, message });
+    }
+  }
+
+  reportStates(request: PbReportDeviceStatesRequest, reason: string | undefined): void {
+    const deviceId = this.deviceId(request.deviceNamespace, request.deviceName);
+    const state = stateOf(request.state);
+    if (!state) {
+      this.deps.logger.warn({ deviceId, state: request.state }, 'DMI state report with an unknown state; ignored');
+      return;
+    }
+    this.deps.bus.publish('device.state', {
+      deviceId,
+      message: { event_id: '', timestamp: this.deps.clock.now(), state, ...(reason ? { reason } : {}) },
+    });
+  }
+
+  /** DeviceMapperService.GetDevice of the mapper serving the device's protocol. */
+  async getDevice(namespace: string, name: string, protocol: string): Promise<unknown> {
+    const link = this.links.get(protocol.toLowerCase());
+    if (!link) throw dmiErrors.create('KEDGE_DMI_MAPPER_UNREACHABLE', `no DMI mapper serves protocol ${protocol}`);
+    return link.getDevice(namespace, name);
+  }
+
+  // ---- mappers and their devices --------------------------------------------------------------
+
+  private async link(info: PbMapperInfo): Promise<MapperLink> {
+    const protocol = info.protocol.toLowerCase();
+    const existing = this.links.get(protocol);
+    if (existing && existing.address === info.address.toString() && existing.info.name === info.name) return existing;
+    existing?.close();
+    const dmi = this.dmi ?? (await this.listenerWarm());
+    const { MapperLink } = await import('./mapper-link.js');
+    const link = new MapperLink(dmi, info, {
+      clock: this.deps.clock,
+      logger: this.deps.logger,
+      events: {
+        unreachable: (ids, reason) => this.setStates(ids, 'offline', reason),
+        reachable: (ids) => this.setStates(ids, 'unknown', `DMI mapper ${info.name} answers again`),
+      },
+    });
+    this.links.set(protocol, link);
+    return link;
+  }
+
+  private async listenerWarm(): Promise<Dmi> {
+    await this.listener!.warm();
+    return this.dmi!;
+  }
+
+  /** Recomputes every mapper's target after a change; refreshes run one after the other. */
+  private refresh(): void {
+    if (this.links.size === 0) return;
+    this.refreshing = this.refreshing
+      .then(async () => {
+        for (const [protocol, link] of this.links) void link.sync(await this.targetFor(protocol));
+      })
+      .catch((err: unknown) => this.deps.logger.warn({ err: errorText(err) }, 'DMI: devices not passed on'));
+  }
+
+  private async targetFor(protocol: string): Promise<MapperTarget> {
+    const { bus } = this.deps;
+    const { toPbDevice, toPbModel } = await import('../../contracts/dmi/index.js');
+    const [devices, models] = await Promise.all([bus.request('meta.listDevices', {}), bus.request('meta.listModels', {})]);
+    const modelById = new Map(models.map((m) => [`${namespaceOf(m.metadata)}/${m.metadata.name}`, m]));
+    const target: MapperTarget = { devices: new Map(), models: new Map() };
+    for (const device of devices) {
+      const ns = namespaceOf(device.metadata);
+      const model = modelById.get(`${ns}/${device.spec.deviceModelRef.name}`);
+      if (!model) continue;
+      const merged: Device = mergeModelDefaults(device, model);
+      if ((merged.spec.protocol?.protocolName ?? '').toLowerCase() !== protocol.toLowerCase()) continue;
+      const id = `${ns}/${device.metadata.name}`;
+      const { desired, pending } = await this.desiredOf(id);
+      target.devices.set(id, toPbDevice(merged, model, desired, pending));
+      target.models.set(`${ns}/${model.metadata.name}`, toPbModel(model as DeviceModel));
+    }
+    return target;
+  }
+
+  /** The twin's desired values (set by the cloud or by edge applications) and which await confirmation. */
+  private async desiredOf(deviceId: string): Promise<{ desired: Record<string, string>; pending: Set<string> }> {
+    const view = await this.deps.bus.request('twin.view', { deviceId });
+    const desired: Record<string, string> = {};
+    const pending = new Set<string>();
+    for (const [name, p] of Object.entries(view?.properties ?? {})) {
+      if (p.desired) desired[name] = p.desired.value;
+      if (p.pending) pending.add(name);
+    }
+    return { desired, pending };
+  }
+
+  private setStates(ids: string[], state: 'offline' | 'unknown', reason: string): void {
+    const timestamp = this.deps.clock.now();
+    for (const deviceId of ids)
+      this.deps.bus.publish('device.state', { deviceId, message: { event_id: '', timestamp, state, reason } });
+  }
+
+  private announceProtocols(): void {
+    this.deps.bus.publish('dmi.protocols', { protocols: [...this.links.keys()].sort() });
+  }
+
+  private deviceId(namespace: string, name: string): string {
+    const id = `${namespace || 'default'}/${name}`;
+    if (!this.known.has(id)) throw dmiErrors.create('KEDGE_DMI_UNKNOWN_DEVICE', `device ${id} is not on this node`);
+    return id;
+  }
+}
+
+/** KubeEdge lower-cases a state and accepts ok (mapper-framework's healthy state), kedge reads ok as online. */
+function stateOf(text: string): 'online' | 'offline' | 'unhealthy' | 'unknown' | undefined {
+  const state = text.toLowerCase();
+  if (state === 'ok') return 'online';
+  return state === 'online' || state === 'offline' || state === 'unhealthy' || state === 'unknown' ? state : undefined;
+}
+
+function quality(metadata: Record<string, string>): { quality?: string } {
+  return metadata['quality'] !== undefined ? { quality: metadata['quality'] } : {};
+}
