@@ -6,13 +6,22 @@ import { DataUpdateEncoder } from './data-update-encoder.js';
 import { eventIds } from './event-id.js';
 import type { DeviceState, DriverReading } from './driver.js';
 
+/** Where a mapper's device output goes: MQTT (DevicePublisher) or KubeEdge's DMI (dmi/publisher.ts). */
+export interface DevicePublishing {
+  readings(deviceId: string, readings: readonly DriverReading[]): void;
+  state(deviceId: string, state: DeviceState, reason?: string): void;
+  writeResult(deviceId: string, result: Omit<WriteResult, 'event_id' | 'timestamp'>): void;
+  /** Forgets a removed device. */
+  forget(deviceId: string): void;
+}
+
 /**
  * What a mapper publishes about devices. Readings are telemetry for the local broker: while the
  * broker is away they are dropped and counted (the next poll carries fresh values), not queued in
  * memory without bound. Device states are kept and sent again after every reconnect, because a
  * state change during an outage must not be lost.
  */
-export class DevicePublisher {
+export class DevicePublisher implements DevicePublishing {
   private readonly lastState = new Map<string, { state: DeviceState; reason?: string }>();
   private readonly published: Counter<'kind'>;
   private readonly dropped: Counter<'kind'>;

@@ -15,14 +15,24 @@ desired values from .../twin/update/delta are written and read back (.../write/r
 $ke/mapper-status/<name> (retained; the MQTT last will says offline).
 A driver is loaded only when a device of its protocol arrives.
 
+With --dmi the mapper speaks KubeEdge's Device Management Interface (gRPC on unix sockets) instead
+of MQTT, like a mapper-framework mapper: it serves DeviceMapperService on --mapper-socket,
+registers each protocol with the edge's DMI socket (kedge edge, or KubeEdge's edgecore at
+/etc/kubeedge/dmi.sock) and exits if that fails; devices and desired values arrive as
+RegisterDevice/UpdateDevice calls, readings and states go back as ReportDeviceStatus/States.
+
 Examples:
   kedge mapper --protocol modbus --mqtt-url mqtt://127.0.0.1:1883 --node edge-1
   kedge mapper --protocol modbus,serial,gpio --mqtt-url mqtt://127.0.0.1:1883 --node edge-1 --metrics-port 9464
+  kedge mapper --protocol modbus --node edge-1 --dmi --dmi-socket /var/lib/kedge/edge/dmi.sock
 `;
 
 export interface MapperCommandOptions {
   protocol: string[];
-  mqttUrl: string;
+  mqttUrl?: string;
+  dmi?: boolean;
+  dmiSocket?: string;
+  mapperSocket?: string;
   node: string;
   name?: string;
   dataDir: string;
@@ -44,7 +54,10 @@ export function registerMapper(program: Command): void {
     .command('mapper')
     .description('Run device protocol drivers (modbus, opcua, serial, gpio) for the devices of one node over MQTT')
     .requiredOption('-p, --protocol <list>', 'comma-separated protocols to host, e.g. modbus,serial', protocols)
-    .requiredOption('--mqtt-url <url>', 'MQTT broker of the edge node, e.g. mqtt://127.0.0.1:1883')
+    .option('--mqtt-url <url>', 'MQTT broker of the edge node, e.g. mqtt://127.0.0.1:1883 (not with --dmi)')
+    .option('--dmi', "speak KubeEdge's DMI (gRPC on unix sockets) instead of MQTT")
+    .option('--dmi-socket <path>', "the edge's DMI socket (with --dmi; default /etc/kubeedge/dmi.sock, KubeEdge's)")
+    .option('--mapper-socket <path>', "this mapper's own DMI socket (with --dmi; default <data-dir>/<name>.sock)")
     .requiredOption('--node <name>', 'node name (the device sets are per node)')
     .option('--name <name>', 'mapper name for its status topic (default <node>-<protocols>)')
     .option('--data-dir <dir>', 'folder for driver state (certificates...)', '.kedge/mapper')
@@ -73,6 +86,9 @@ export async function runMapper(opts: MapperCommandOptions): Promise<void> {
   const unknown = opts.protocol.filter((p) => !DRIVER_PROTOCOLS.includes(p));
   if (unknown.length > 0)
     throw new InvalidArgumentError(`unknown protocol ${unknown.join(', ')} (known: ${DRIVER_PROTOCOLS.join(', ')})`);
+  if (!opts.dmi && !opts.mqttUrl)
+    throw new InvalidArgumentError('give --mqtt-url (the edge broker), or --dmi to use the edge DMI socket instead');
+  if (opts.dmi && opts.mqttUrl) throw new InvalidArgumentError('give either --mqtt-url or --dmi, not both');
   const name = opts.name ?? `${opts.node}-${opts.protocol.join('-')}`;
   // A mapper outlives a kill -9 of the edge that started it (the next edge process replaces it):
   // its output pipes then have no reader, and Node ends a process whose stdout/stderr write fails
@@ -83,16 +99,36 @@ export async function runMapper(opts: MapperCommandOptions): Promise<void> {
     });
   }
   const logger = createLogger({ level: opts.logLevel as 'info', name: `kedge-mapper-${name}` });
+  // Without --metrics-port nobody reads the metrics: prom-client is not even loaded (about 5 MB).
+  const metrics =
+    opts.metricsPort !== undefined ? createMetricsRegistry({ defaultMetrics: true }) : detachedRegistry();
+  if (opts.dmi) {
+    const { DmiMapperRuntime } = await import('../../../mappers/sdk/dmi/index.js');
+    const dmi = new DmiMapperRuntime({
+      name,
+      node: opts.node,
+      protocols: opts.protocol,
+      dataDir: opts.dataDir,
+      logger,
+      clock: systemClock,
+      metrics,
+      ...(opts.dmiSocket ? { edgeSocket: opts.dmiSocket } : {}),
+      ...(opts.mapperSocket ? { socket: opts.mapperSocket } : {}),
+    });
+    await dmi.start();
+    logger.info({ name, protocols: opts.protocol, socket: dmi.socket, edge: dmi.edgeSocket }, 'DMI mapper running');
+    await stopOnSignal(dmi, logger);
+    return;
+  }
   const runtime = new MapperRuntime({
     name,
     node: opts.node,
     protocols: opts.protocol,
-    mqttUrl: opts.mqttUrl,
+    mqttUrl: opts.mqttUrl!,
     dataDir: opts.dataDir,
     logger,
     clock: systemClock,
-    // Without --metrics-port nobody reads the metrics: prom-client is not even loaded (about 5 MB).
-    metrics: opts.metricsPort !== undefined ? createMetricsRegistry({ defaultMetrics: true }) : detachedRegistry(),
+    metrics,
     ...(opts.metricsPort !== undefined ? { metricsPort: opts.metricsPort } : {}),
   });
   await runtime.start();
