@@ -1,9 +1,10 @@
+import { DEFAULT_CLOUD_API_URL, DEFAULT_EDGE_API_URL } from '../../core/config/index.js';
 import { readTokenFile } from '../../core/token/index.js';
 import { clientErrors } from './errors.js';
 
-export const DEFAULT_SERVER = 'http://127.0.0.1:10080';
+export const DEFAULT_SERVER = DEFAULT_CLOUD_API_URL;
 /** The edge's local API (KubeEdge's MetaServer port). */
-export const EDGE_SERVER = 'http://127.0.0.1:10550';
+export const EDGE_SERVER = DEFAULT_EDGE_API_URL;
 
 export interface ServerTarget {
   url: string;
