@@ -38,6 +38,13 @@ export interface LinkStateEvent {
   retryInMs?: number;
 }
 
+/**
+ * Channels only a process boundary enters (the EventBus for MQTT, the twin for a twin/update's
+ * actual values after its handler returned): the pipeline's input. A handler never publishes on
+ * them synchronously (Bus option `boundaryChannels`).
+ */
+export const EDGE_BOUNDARY_CHANNELS = ['device.readings'] as const;
+
 export interface EdgeChannels {
   /** Raw readings of one device: from a kedge mapper (`data/update`) or a KubeEdge `twin/update` actual value. */
   'device.readings': { deviceId: string; readings: RawReading[]; source: 'mapper' | 'twin' };

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { EdgeChannels, EdgeRequests } from '../contracts/index.js';
+import { EDGE_BOUNDARY_CHANNELS, type EdgeChannels, type EdgeRequests } from '../contracts/index.js';
 import { Bus } from '../core/bus/index.js';
 import { systemClock, type Clock } from '../core/clock/index.js';
 import type { EdgeConfig } from '../core/config/index.js';
@@ -63,7 +63,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
   const { logger } = options;
   const clock = options.clock ?? systemClock;
   const registry = options.registry ?? createMetricsRegistry({ defaultMetrics: true });
-  const bus: EdgeBus = new Bus({ logger: logger.child({ module: 'bus' }) });
+  const bus: EdgeBus = new Bus({ logger: logger.child({ module: 'bus' }), boundaryChannels: EDGE_BOUNDARY_CHANNELS });
   const log = (module: string) => logger.child({ module });
   const node = config.node;
   const store = new EdgeStore({

@@ -5,4 +5,6 @@ export const busErrors = defineErrors({
   KEDGE_BUS_NO_HANDLER:
     'No started module serves this request; check the module that serves it is enabled and started.',
   KEDGE_BUS_DUPLICATE_HANDLER: 'Two modules serve the same request name; only one may.',
+  KEDGE_BUS_REENTRY:
+    'A handler published on a channel that only a process boundary may enter synchronously (a bug in that module): publish it where the input enters the process, or after the handler returns.',
 });
