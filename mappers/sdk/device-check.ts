@@ -1,6 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
-import { checkSchema, DeviceInstanceSchema, type DeviceInstance } from '../../src/model/index.js';
-import { protocolSchemasFor } from '../schemas.js';
+import { checkSchema, DeviceInstanceSchema, protocolSchemasFor, type DeviceInstance } from '../../src/model/index.js';
 
 /**
  * Why a device from a device set cannot run, or undefined when it can. The device set arrives over

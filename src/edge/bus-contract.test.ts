@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type EdgeChannels, EdgeChannelSchemas, type EdgeRequests } from '../contracts/index.js';
 import type { Bus } from '../core/bus/index.js';
 import { firstProblem } from '../core/schema/index.js';
-import { device, model, type NodeHarness, startNode } from './testing.js';
+import { device, model, type NodeHarness, startNode } from './testing/index.js';
 
 const props = [
   { name: 'temp', type: 'FLOAT', accessMode: 'ReadOnly' },

@@ -64,3 +64,4 @@ export {
 export { checkSchema, type SchemaProblem } from './schema-check.js';
 export { validateFiles, validateSources } from './validate-lazy.js';
 export type { ValidationResult, Source } from './validate.js';
+export * from './protocols/index.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { runAction } from '../run-action.js';
-import { ApiClient, clientErrors, parseObjectName, resolveTarget, type TargetOptions } from '../client/index.js';
+import { ApiClient, clientErrors, parseObjectName, resolveTarget, type TargetOptions } from '../../client/index.js';
 
 const HELP = `
 Examples:

@@ -12,7 +12,7 @@ import {
   resolveTarget,
   twinTable,
   type TargetOptions,
-} from '../client/index.js';
+} from '../../client/index.js';
 
 const HELP = `
 Kinds: nodes (cloud only), devices, devicemodels, twin <namespace>/<name>. A device name without a

@@ -10,7 +10,7 @@ import {
   resolveTarget,
   twinTable,
   type TargetOptions,
-} from '../client/index.js';
+} from '../../client/index.js';
 
 const HELP = `
 Sets desired values of a device's properties (the twin's "desired"); the edge writes them to the

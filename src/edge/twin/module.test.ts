@@ -2,7 +2,7 @@ import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { edgeTopics, type RawReading, type TwinReportContent, type WriteResult } from '../../contracts/index.js';
 import { newMessage } from '../../core/message/index.js';
-import { device, model, startNode, type NodeHarness } from '../testing.js';
+import { device, model, startNode, type NodeHarness } from '../testing/index.js';
 
 const ID = 'default/d1';
 const props = [

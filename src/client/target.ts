@@ -1,4 +1,4 @@
-import { readTokenFile } from '../../core/token/index.js';
+import { readTokenFile } from '../core/token/index.js';
 import { clientErrors } from './errors.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:10080';
