@@ -1,3 +1,4 @@
+import { cloudDefaults, edgeDefaults } from '../core/config/index.js';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,12 +23,15 @@ export interface DemoOptions {
   node: string;
 }
 
+const [cloud, edge] = [cloudDefaults(), edgeDefaults()];
+
+/** The ports a newcomer's `kedge cloud` and `kedge edge` use: the config schema's defaults. */
 export const DEMO_DEFAULTS = {
-  hubPort: 10000,
-  apiPort: 10080,
-  mqttPort: 1883,
-  edgeMqttPort: 1884,
-  edgeApiPort: 10550,
+  hubPort: cloud.hubPort,
+  apiPort: cloud.apiPort,
+  mqttPort: cloud.mqtt.port,
+  edgeMqttPort: edge.mqtt.port,
+  edgeApiPort: edge.apiPort,
   node: 'demo',
 } as const;
 

@@ -18,8 +18,8 @@ export interface CloudApiOptions {
   store: ObjectStore;
   logger: Logger;
   registry: Registry;
-  /** Default 127.0.0.1: without a token file anyone who reaches the port may use the API. */
-  host?: string;
+  /** Address (config cloud.apiHost: 127.0.0.1; without a token file anyone who reaches the port may use the API). */
+  host: string;
   /** A file holding the token every request but /healthz must present (`Authorization: Bearer`); read at start. */
   tokenFile?: string;
   port: number;
@@ -73,7 +73,7 @@ export class CloudApi implements Module {
           if (status === 413) req.resume();
         });
     });
-    const host = o.host ?? '127.0.0.1';
+    const host = o.host;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) =>
         reject(

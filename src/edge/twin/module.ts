@@ -36,12 +36,12 @@ export interface TwinModuleDeps {
   clock: Clock;
   logger: Logger;
   node: string;
-  /** Default time for a mapper to confirm a desired value (default 10 s). */
-  desiredTimeoutMs?: number;
-  /** Reports of reported values only go to the cloud at most this often per device (default 10 s). */
-  reportIntervalMs?: number;
-  /** How often journaled reported values are folded into the twin rows (default 60 s; also on stop). */
-  checkpointMs?: number;
+  /** Time for a mapper to confirm a desired value (config edge.desiredTimeoutMs; per device: an annotation). */
+  desiredTimeoutMs: number;
+  /** Reports of reported values only go to the cloud at most this often per device (edge.twinReportIntervalMs). */
+  reportIntervalMs: number;
+  /** How often journaled reported values are folded into the twin rows (edge.twinCheckpointMs; also on stop). */
+  checkpointMs: number;
 }
 
 const endpoint = { name: 'twin', group: 'twin' };
@@ -64,7 +64,7 @@ export class TwinModule implements Module {
 
   async start(): Promise<void> {
     const { bus, store, clock } = this.deps;
-    const book = new TwinBook({ ...this.deps, reportIntervalMs: this.deps.reportIntervalMs ?? 10_000 });
+    const book = new TwinBook(this.deps);
     this.book = book;
     const records = store.loadAll();
     const states = store.loadStates();
@@ -88,7 +88,7 @@ export class TwinModule implements Module {
     this.tickTimer = clock.setInterval(() => {
       if (book.waitingReports > 0) this.deps.batcher.mark();
     }, 1000);
-    this.checkpointTimer = clock.setInterval(() => book.requestCheckpoint(), this.deps.checkpointMs ?? 60_000);
+    this.checkpointTimer = clock.setInterval(() => book.requestCheckpoint(), this.deps.checkpointMs);
   }
 
   async stop(): Promise<void> {
@@ -375,7 +375,7 @@ export class TwinModule implements Module {
 
   private timeoutOf(twin: DeviceTwin): number {
     const own = Number(twin.device.annotations[DESIRED_TIMEOUT_ANNOTATION]);
-    return Number.isFinite(own) && own > 0 ? own : (this.deps.desiredTimeoutMs ?? 10_000);
+    return Number.isFinite(own) && own > 0 ? own : this.deps.desiredTimeoutMs;
   }
 
   // ---- KubeEdge MQTT requests --------------------------------------------------------------
