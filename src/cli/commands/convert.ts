@@ -43,7 +43,7 @@ export async function runConvert(
   out: (text: string) => void,
   err: (text: string) => void,
 ): Promise<number> {
-  const { convertYaml } = await import('../../model/v1alpha2.js');
+  const { convertYaml } = await import('../../model/index.js');
   const parts: string[] = [];
   let converted = 0;
   for (const file of files) {
