@@ -1,9 +1,4 @@
-import {
-  fromPbDevice,
-  fromPbModel,
-  type PbDevice,
-  type PbDeviceModel,
-} from '../../../src/contracts/dmi/index.js';
+import { fromPbDevice, fromPbModel, type PbDevice, type PbDeviceModel } from '../../../src/contracts/dmi/index.js';
 import { errorText } from '../../../src/core/errors/index.js';
 import { resolveDeviceInstance, type DeviceInstance } from '../../../src/model/index.js';
 

@@ -50,7 +50,11 @@ export class DmiPublisher implements DevicePublishing {
   }
 
   readings(deviceId: string, readings: readonly DriverReading[]): void {
-    this.report(deviceId, readings.map((r) => this.twin(deviceId, r)), 'data');
+    this.report(
+      deviceId,
+      readings.map((r) => this.twin(deviceId, r)),
+      'data',
+    );
     this.readingsPublished += readings.length;
   }
 

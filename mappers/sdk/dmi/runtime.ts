@@ -15,10 +15,10 @@ import {
 import { edgeTopics } from '../../../src/contracts/index.js';
 import type { Clock } from '../../../src/core/clock/index.js';
 import type { Module } from '../../../src/core/module/index.js';
-import { driverLoader, type DriverLoader } from '../../drivers.js';
 import { BadPayloads } from '../bad-payloads.js';
 import { DesiredWriter } from '../desired.js';
 import type { DriverContext } from '../driver.js';
+import type { DriverLoader, DriverRegistry } from '../driver-registry.js';
 import { mapperErrors } from '../errors.js';
 import { ProtocolHost } from '../protocol-host.js';
 import { DmiDevices } from './devices.js';
@@ -39,7 +39,8 @@ export interface DmiMapperOptions {
   metrics: Registry;
   /** How long start() waits for the edge to answer MapperRegister (default 10 s). */
   registerTimeoutMs?: number;
-  loaders?: Readonly<Record<string, DriverLoader>>;
+  /** Protocol -> its driver's loader (mappers/drivers.ts; tests hand in drivers with test timings). */
+  drivers: DriverRegistry;
 }
 
 /**
@@ -94,8 +95,7 @@ export class DmiMapperRuntime implements Module, DmiMapperHost {
     this.publisher = publisher;
     const bad = new BadPayloads(o.metrics, o.logger);
     for (const protocol of o.protocols.map((p) => p.toLowerCase())) {
-      const load = o.loaders?.[protocol] ?? driverLoader(protocol);
-      this.hosts.set(protocol, this.host(protocol, load));
+      this.hosts.set(protocol, this.host(protocol, o.drivers(protocol)));
     }
     this.desired = new DesiredWriter((id) => this.lookup(id), publisher, bad, o.logger, o.metrics);
     try {
@@ -103,7 +103,10 @@ export class DmiMapperRuntime implements Module, DmiMapperHost {
         const answer = await this.register(protocol);
         for (const m of answer.modelList) this.registry.setModel(m);
         for (const d of answer.deviceList) this.registry.setDevice(d);
-        o.logger.info({ protocol, devices: answer.deviceList.length, edge: this.edgeSocket }, 'registered with the edge over DMI');
+        o.logger.info(
+          { protocol, devices: answer.deviceList.length, edge: this.edgeSocket },
+          'registered with the edge over DMI',
+        );
       }
     } catch (err) {
       await this.stop();
@@ -152,7 +155,14 @@ export class DmiMapperRuntime implements Module, DmiMapperHost {
   getDevice(namespace: string, name: string): PbDevice | undefined {
     const device = this.registry.get(namespace, name);
     if (!device) return undefined;
-    return { ...device, status: { twins: this.publisher?.twins(`${namespace || 'default'}/${name}`) ?? [], reportToCloud: false, reportCycle: 0 } };
+    return {
+      ...device,
+      status: {
+        twins: this.publisher?.twins(`${namespace || 'default'}/${name}`) ?? [],
+        reportToCloud: false,
+        reportCycle: 0,
+      },
+    };
   }
 
   // ---- internals -------------------------------------------------------------------------------
@@ -173,15 +183,18 @@ export class DmiMapperRuntime implements Module, DmiMapperHost {
     };
     const fn = (this.client as unknown as Record<string, Function>)['MapperRegister']!.bind(this.client);
     return new Promise((resolve, reject) =>
-      fn(request, { deadline: Date.now() + timeoutMs }, (err: Grpc.ServiceError | null, answer: PbMapperRegisterResponse) =>
-        err
-          ? reject(
-              mapperErrors.create(
-                'KEDGE_MAPPER_DMI_REGISTER',
-                `MapperRegister for ${protocol} at ${this.edgeSocket} failed: ${err.details || err.message}`,
-              ),
-            )
-          : resolve(answer),
+      fn(
+        request,
+        { deadline: Date.now() + timeoutMs },
+        (err: Grpc.ServiceError | null, answer: PbMapperRegisterResponse) =>
+          err
+            ? reject(
+                mapperErrors.create(
+                  'KEDGE_MAPPER_DMI_REGISTER',
+                  `MapperRegister for ${protocol} at ${this.edgeSocket} failed: ${err.details || err.message}`,
+                ),
+              )
+            : resolve(answer),
       ),
     );
   }
@@ -242,6 +255,8 @@ export class DmiMapperRuntime implements Module, DmiMapperHost {
   }
 
   private typeOf(deviceId: string, property: string): string | undefined {
-    return this.lookup(deviceId)?.device.properties.find((p) => p.name === property)?.type.toLowerCase();
+    return this.lookup(deviceId)
+      ?.device.properties.find((p) => p.name === property)
+      ?.type.toLowerCase();
   }
 }

@@ -22,8 +22,8 @@ registers each protocol with the edge's DMI socket (kedge edge, or KubeEdge's ed
 RegisterDevice/UpdateDevice calls, readings and states go back as ReportDeviceStatus/States.
 
 Examples:
-  kedge mapper --protocol modbus --mqtt-url mqtt://127.0.0.1:1883 --node edge-1
-  kedge mapper --protocol modbus,serial,gpio --mqtt-url mqtt://127.0.0.1:1883 --node edge-1 --metrics-port 9464
+  kedge mapper --protocol modbus --mqtt-url mqtt://127.0.0.1:1884 --node edge-1
+  kedge mapper --protocol modbus,serial,gpio --mqtt-url mqtt://127.0.0.1:1884 --node edge-1 --metrics-port 9464
   kedge mapper --protocol modbus --node edge-1 --dmi --dmi-socket /var/lib/kedge/edge/dmi.sock
 `;
 
@@ -54,7 +54,7 @@ export function registerMapper(program: Command): void {
     .command('mapper')
     .description('Run device protocol drivers (modbus, opcua, serial, gpio) for the devices of one node over MQTT')
     .requiredOption('-p, --protocol <list>', 'comma-separated protocols to host, e.g. modbus,serial', protocols)
-    .option('--mqtt-url <url>', 'MQTT broker of the edge node, e.g. mqtt://127.0.0.1:1883 (not with --dmi)')
+    .option('--mqtt-url <url>', 'MQTT broker of the edge node, e.g. mqtt://127.0.0.1:1884 (not with --dmi)')
     .option('--dmi', "speak KubeEdge's DMI (gRPC on unix sockets) instead of MQTT")
     .option('--dmi-socket <path>', "the edge's DMI socket (with --dmi; default /etc/kubeedge/dmi.sock, KubeEdge's)")
     .option('--mapper-socket <path>', "this mapper's own DMI socket (with --dmi; default <data-dir>/<name>.sock)")
@@ -70,7 +70,7 @@ export function registerMapper(program: Command): void {
 export async function runMapper(opts: MapperCommandOptions): Promise<void> {
   const [
     { MapperRuntime },
-    { DRIVER_PROTOCOLS },
+    { DRIVER_PROTOCOLS, driverLoader },
     { createLogger },
     { createMetricsRegistry, detachedRegistry },
     { systemClock },
@@ -100,8 +100,7 @@ export async function runMapper(opts: MapperCommandOptions): Promise<void> {
   }
   const logger = createLogger({ level: opts.logLevel as 'info', name: `kedge-mapper-${name}` });
   // Without --metrics-port nobody reads the metrics: prom-client is not even loaded (about 5 MB).
-  const metrics =
-    opts.metricsPort !== undefined ? createMetricsRegistry({ defaultMetrics: true }) : detachedRegistry();
+  const metrics = opts.metricsPort !== undefined ? createMetricsRegistry({ defaultMetrics: true }) : detachedRegistry();
   if (opts.dmi) {
     const { DmiMapperRuntime } = await import('../../../mappers/sdk/dmi/index.js');
     const dmi = new DmiMapperRuntime({
@@ -109,6 +108,7 @@ export async function runMapper(opts: MapperCommandOptions): Promise<void> {
       node: opts.node,
       protocols: opts.protocol,
       dataDir: opts.dataDir,
+      drivers: driverLoader,
       logger,
       clock: systemClock,
       metrics,
@@ -126,6 +126,7 @@ export async function runMapper(opts: MapperCommandOptions): Promise<void> {
     protocols: opts.protocol,
     mqttUrl: opts.mqttUrl!,
     dataDir: opts.dataDir,
+    drivers: driverLoader,
     logger,
     clock: systemClock,
     metrics,

@@ -21,7 +21,8 @@ export function toPbDevice(
   const property = (p: DeviceProperty) => toPbProperty(p, desired[p.name], types.get(p.name), pending.has(p.name));
   const properties = (device.spec.properties ?? []).map(property);
   // A desired value for a property the Device does not list still reaches the mapper.
-  for (const name of Object.keys(desired)) if (!properties.some((p) => p.name === name)) properties.push(property({ name }));
+  for (const name of Object.keys(desired))
+    if (!properties.some((p) => p.name === name)) properties.push(property({ name }));
   return {
     name: device.metadata.name,
     namespace: device.metadata.namespace ?? 'default',

@@ -33,7 +33,10 @@ export function loadDmi(): Promise<Dmi> {
       oneofs: true,
     });
     const pkg = grpc.loadPackageDefinition(definition) as unknown as {
-      v1beta1: { DeviceManagerService: Grpc.ServiceClientConstructor; DeviceMapperService: Grpc.ServiceClientConstructor };
+      v1beta1: {
+        DeviceManagerService: Grpc.ServiceClientConstructor;
+        DeviceMapperService: Grpc.ServiceClientConstructor;
+      };
     };
     return { grpc, manager: pkg.v1beta1.DeviceManagerService, mapper: pkg.v1beta1.DeviceMapperService };
   })();

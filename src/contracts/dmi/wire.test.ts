@@ -48,7 +48,11 @@ describe('DMI v1beta1 wire format', () => {
       ...str(1, 'd1'),
       ...field(
         2,
-        field(1, [...str(1, 'temp'), ...field(2, str(1, '20')), ...field(3, [...str(1, '21.5'), ...field(2, [...str(1, 'q'), ...str(2, 'good')])])]),
+        field(1, [
+          ...str(1, 'temp'),
+          ...field(2, str(1, '20')),
+          ...field(3, [...str(1, '21.5'), ...field(2, [...str(1, 'q'), ...str(2, 'good')])]),
+        ]),
       ),
       ...str(3, 'default'),
     ];
@@ -58,7 +62,11 @@ describe('DMI v1beta1 wire format', () => {
       deviceNamespace: 'default',
       reportedDevice: {
         twins: [
-          { propertyName: 'temp', observedDesired: { value: '20' }, reported: { value: '21.5', metadata: { q: 'good' } } },
+          {
+            propertyName: 'temp',
+            observedDesired: { value: '20' },
+            reported: { value: '21.5', metadata: { q: 'good' } },
+          },
         ],
       },
     });
@@ -81,7 +89,9 @@ describe('DMI v1beta1 wire format', () => {
         spec: {
           deviceModelReference: 'model',
           protocol: { protocolName: 'modbus' },
-          properties: [{ name: 'p', desired: { value: '7' }, reportCycle: 2000, collectCycle: 500, reportToCloud: true }],
+          properties: [
+            { name: 'p', desired: { value: '7' }, reportCycle: 2000, collectCycle: 500, reportToCloud: true },
+          ],
         },
       },
     });
@@ -124,7 +134,11 @@ describe('DMI v1beta1 wire format', () => {
             reportToCloud: true,
             visitors: { protocolName: 'modbus', configData: { register: 'InputRegister', offset: 4, scale: 0.1 } },
           },
-          { name: 'relay', desired: { value: 'true' }, visitors: { configData: { register: 'CoilRegister', offset: 1 } } },
+          {
+            name: 'relay',
+            desired: { value: 'true' },
+            visitors: { configData: { register: 'CoilRegister', offset: 1 } },
+          },
         ],
         stateReport: { reportCycle: 3000, reportToCloud: true },
       },

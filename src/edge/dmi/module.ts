@@ -226,7 +226,10 @@ export class DmiModule implements Module {
   private async targetFor(protocol: string): Promise<MapperTarget> {
     const { bus } = this.deps;
     const { toPbDevice, toPbModel } = await import('../../contracts/dmi/index.js');
-    const [devices, models] = await Promise.all([bus.request('meta.listDevices', {}), bus.request('meta.listModels', {})]);
+    const [devices, models] = await Promise.all([
+      bus.request('meta.listDevices', {}),
+      bus.request('meta.listModels', {}),
+    ]);
     const modelById = new Map(models.map((m) => [`${namespaceOf(m.metadata)}/${m.metadata.name}`, m]));
     const target: MapperTarget = { devices: new Map(), models: new Map() };
     for (const device of devices) {

@@ -34,7 +34,10 @@ export function serveDeviceManager(dmi: Dmi, server: Grpc.Server, host: DmiHost)
     details: isKedgeError(err) ? err.message : errorText(err),
   });
   server.addService(dmi.manager.service, {
-    MapperRegister: (call: Grpc.ServerUnaryCall<PbMapperRegisterRequest, unknown>, done: Grpc.sendUnaryData<unknown>) => {
+    MapperRegister: (
+      call: Grpc.ServerUnaryCall<PbMapperRegisterRequest, unknown>,
+      done: Grpc.sendUnaryData<unknown>,
+    ) => {
       host.register(call.request).then(
         (response) => done(null, response),
         (err: unknown) => done(fail(err)),
