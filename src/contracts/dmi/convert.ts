@@ -28,12 +28,12 @@ export function toPbDevice(
     namespace: device.metadata.namespace ?? 'default',
     spec: {
       deviceModelReference: device.spec.deviceModelRef.name,
-      protocol: device.spec.protocol
-        ? {
-            protocolName: device.spec.protocol.protocolName ?? '',
-            configData: toCustomized(device.spec.protocol.configData),
-          }
-        : null,
+      // Always there, as in KubeEdge (a struct in its Go Device): mapper-framework reads
+      // spec.protocol.protocolName without a nil check.
+      protocol: {
+        protocolName: device.spec.protocol?.protocolName ?? '',
+        configData: toCustomized(device.spec.protocol?.configData ?? {}),
+      },
       properties,
       methods: (device.spec.methods ?? []).map((m) => ({
         name: m.name,
@@ -59,12 +59,12 @@ function toPbProperty(
   const metadata: Record<string, string> = { ...p.desired?.metadata };
   if (type && metadata['type'] === undefined) metadata['type'] = type;
   if (pending) metadata['pending'] = 'true';
+  // desired, visitors and visitors.configData are always there, as KubeEdge's ConvertDevice sends
+  // them (structs in its Go types): mapper-framework's GetDeviceFromGrpc dereferences all three.
   return {
     name: p.name,
-    desired: value !== undefined ? { value, metadata } : null,
-    visitors: p.visitors
-      ? { protocolName: p.visitors.protocolName ?? '', configData: toCustomized(p.visitors.configData) }
-      : null,
+    desired: { value: value ?? '', metadata },
+    visitors: { protocolName: p.visitors?.protocolName ?? '', configData: toCustomized(p.visitors?.configData ?? {}) },
     reportCycle: p.reportCycle ?? 0,
     collectCycle: p.collectCycle ?? 0,
     reportToCloud: p.reportToCloud ?? false,
@@ -129,7 +129,10 @@ export function fromPbDevice(pb: PbDevice): Device {
     metadata: { name: pb.name, namespace: pb.namespace || 'default' },
     spec: { deviceModelRef: { name: spec?.deviceModelReference ?? '' } },
   };
-  if (spec?.protocol) {
+  if (
+    spec?.protocol &&
+    (spec.protocol.protocolName !== '' || Object.keys(spec.protocol.configData?.data ?? {}).length > 0)
+  ) {
     const configData = fromCustomized(spec.protocol.configData);
     device.spec.protocol = { protocolName: spec.protocol.protocolName, ...(configData ? { configData } : {}) };
   }
@@ -151,7 +154,7 @@ function fromPbProperty(p: PbDeviceProperty): DeviceProperty {
     const metadata = p.desired.metadata ?? {};
     out.desired = { value: p.desired.value, ...(Object.keys(metadata).length > 0 ? { metadata } : {}) };
   }
-  if (p.visitors) {
+  if (p.visitors && (p.visitors.protocolName !== '' || Object.keys(p.visitors.configData?.data ?? {}).length > 0)) {
     const configData = fromCustomized(p.visitors.configData);
     out.visitors = {
       ...(p.visitors.protocolName ? { protocolName: p.visitors.protocolName } : {}),

@@ -158,4 +158,33 @@ describe('DMI v1beta1 wire format', () => {
     expect(back.spec.properties?.[1]?.desired).toEqual({ value: 'false', metadata: { type: 'boolean' } });
     expect(back.spec.stateReport).toEqual({ reportCycle: 3000, reportToCloud: true });
   });
+
+  it('every Device carries protocol, and every property desired, visitors and visitors.configData (mapper-framework dereferences them)', async () => {
+    const { RegisterDevice } = await methods('mapper');
+    const bare = {
+      apiVersion: 'devices.kubeedge.io/v1beta1' as const,
+      kind: 'Device' as const,
+      metadata: { name: 'd' },
+      spec: { deviceModelRef: { name: 'm' }, properties: [{ name: 'p' }] },
+    };
+    const model = {
+      apiVersion: 'devices.kubeedge.io/v1beta1' as const,
+      kind: 'DeviceModel' as const,
+      metadata: { name: 'm' },
+      spec: { properties: [{ name: 'p', type: 'INT' as const }] },
+    };
+    const wire = RegisterDevice!.requestSerialize({ device: toPbDevice(bare, model) });
+    // What a Go client sees after decoding: a nil pointer is a field absent from the bytes.
+    const decoded = (RegisterDevice!.requestDeserialize(wire) as { device: PbDevice }).device;
+    expect(decoded.spec?.protocol).not.toBeNull();
+    expect(decoded.spec?.protocol?.configData).not.toBeNull();
+    const p = decoded.spec!.properties[0]!;
+    expect(p.desired).toEqual({ value: '', metadata: { type: 'int' } });
+    expect(p.visitors).not.toBeNull();
+    expect(p.visitors?.configData).toEqual({ data: {} });
+    // And kedge reads such a device back without inventing a protocol or visitors.
+    const back = fromPbDevice(decoded);
+    expect(back.spec.protocol).toBeUndefined();
+    expect(back.spec.properties?.[0]).toEqual({ name: 'p' });
+  });
 });
