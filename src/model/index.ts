@@ -65,5 +65,6 @@ export {
 } from './reading.js';
 export { checkSchema, type SchemaProblem } from './schema-check.js';
 export { validateFiles, validateSources } from './validate-lazy.js';
+export { stripNulls } from './validate-document.js';
 export type { ValidationResult, Source } from './validate.js';
 export * from './protocols/index.js';

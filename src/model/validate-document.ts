@@ -96,7 +96,7 @@ function normalizeTypes(model: Record<string, unknown>, problems: DocumentProble
 }
 
 /** A copy without null-valued map entries (`configData:` with only a comment is absent, as in Kubernetes). */
-function stripNulls(value: unknown): unknown {
+export function stripNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(stripNulls);
   if (!isPlainObject(value)) return value;
   const out: Record<string, unknown> = {};

@@ -89,12 +89,15 @@ export class DmiListener {
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    // Connections first: net.Server.close() waits for every open connection, and a mapper keeps
+    // its connection open (its calls would still reach this stopped edge).
+    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     this.grpc?.server.forceShutdown();
     this.grpc = undefined;
     this.loading = undefined;
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
+    await closed;
     await rm(this.options.path, { force: true });
   }
 }

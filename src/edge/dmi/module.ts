@@ -4,8 +4,8 @@ import {
   edgeTopics,
   parseDeviceTopic,
   type EdgeChannels,
+  type EdgeDevice,
   type EdgeRequests,
-  type TwinUpdate,
 } from '../../contracts/index.js';
 import type {
   Dmi,
@@ -23,6 +23,7 @@ import { mergeModelDefaults, namespaceOf, type Device, type DeviceModel } from '
 import type { MetaStore } from '../store/index.js';
 import { dmiErrors } from './errors.js';
 import { DmiListener } from './listener.js';
+import { twinReadings } from './twins.js';
 import type { MapperLink, MapperTarget } from './mapper-link.js';
 
 export interface DmiModuleDeps {
@@ -61,7 +62,8 @@ export class DmiModule implements Module {
   private readonly links = new Map<string, MapperLink>();
   private undo: Array<() => void> = [];
   private refreshing: Promise<void> = Promise.resolve();
-  private known = new Set<string>();
+  private known = new Map<string, EdgeDevice>();
+  private readonly warned = new Set<string>();
 
   constructor(private readonly deps: DmiModuleDeps) {}
 
@@ -80,10 +82,10 @@ export class DmiModule implements Module {
     });
     await listener.start();
     this.listener = listener;
-    this.known = new Set((await bus.request('meta.devices', {})).map((d) => d.instance.id));
+    this.known = new Map((await bus.request('meta.devices', {})).map((d) => [d.instance.id, d]));
     this.undo = [
       bus.subscribe('devices.changed', endpoint, (e) => {
-        this.known = new Set(e.devices.map((d) => d.instance.id));
+        this.known = new Map(e.devices.map((d) => [d.instance.id, d]));
         this.refresh();
       }),
       // A delta is the twin telling mappers about desired values: DMI mappers get them in an UpdateDevice.
@@ -142,33 +144,39 @@ export class DmiModule implements Module {
   }
 
   /**
-   * Each twin as one KubeEdge twin/update, as KubeEdge's dmiserver CreateMessageTwinUpdate builds
-   * it: `expected` the mapper's observed desired value, `actual` what it read. The reported
-   * value's metadata (kedge mappers add timestamp, quality and reason) travels with it.
+   * A mapper's twins: `reported` values enter as readings (through the pipeline into the twin,
+   * confirming a pending desired value they match), a write a kedge mapper reports as failed as
+   * its write result. KubeEdge's dmiserver turns the same report into a twin/update with
+   * `expected` = observedDesired; kedge never takes a desired value from a mapper (docs/kubeedge-compat.md).
    */
   reportStatus(request: PbReportDeviceStatusRequest): void {
-    const deviceId = this.deviceId(request.deviceNamespace, request.deviceName);
+    const device = this.device(request.deviceNamespace, request.deviceName);
+    const deviceId = device.instance.id;
     const now = this.deps.clock.now();
-    for (const twin of request.reportedDevice?.twins ?? []) {
-      const entry: TwinUpdate['twin'][string] = {};
-      const observed = twin.observedDesired?.value ?? '';
-      if (observed !== '') entry.expected = { value: observed };
-      const reported = twin.reported;
-      if (reported && (reported.value !== '' || reported.metadata['quality'] !== undefined)) {
-        const ts = Number(reported.metadata['timestamp']);
-        entry.actual = {
-          value: reported.value,
-          metadata: { timestamp: Number.isFinite(ts) && ts > 0 ? ts : now, ...quality(reported.metadata) },
-        };
-      }
-      if (!entry.expected && !entry.actual) continue;
-      const message: TwinUpdate = { event_id: '', timestamp: now, twin: { [twin.propertyName]: entry } };
-      this.deps.bus.publish('twin.update', { deviceId, message });
-    }
+    const { readings, unknown, failed } = twinReadings(device.instance, request.reportedDevice?.twins ?? [], now);
+    for (const name of unknown)
+      this.warnOnce(
+        `${deviceId}/${name}`,
+        { deviceId, property: name },
+        'DMI twin for a property the DeviceModel does not declare; ignored',
+      );
+    if (readings.length > 0) this.deps.bus.publish('device.readings', { deviceId, readings, source: 'mapper' });
+    for (const f of failed)
+      this.deps.bus.publish('device.writeResult', {
+        deviceId,
+        result: {
+          event_id: '',
+          timestamp: now,
+          ok: false,
+          property: f.property,
+          desired: f.desired,
+          ...(f.reason !== undefined ? { reason: f.reason } : {}),
+        },
+      });
   }
 
   reportStates(request: PbReportDeviceStatesRequest, reason: string | undefined): void {
-    const deviceId = this.deviceId(request.deviceNamespace, request.deviceName);
+    const deviceId = this.device(request.deviceNamespace, request.deviceName).instance.id;
     const state = stateOf(request.state);
     if (!state) {
       this.deps.logger.warn({ deviceId, state: request.state }, 'DMI state report with an unknown state; ignored');
@@ -268,10 +276,17 @@ export class DmiModule implements Module {
     this.deps.bus.publish('dmi.protocols', { protocols: [...this.links.keys()].sort() });
   }
 
-  private deviceId(namespace: string, name: string): string {
+  private device(namespace: string, name: string): EdgeDevice {
     const id = `${namespace || 'default'}/${name}`;
-    if (!this.known.has(id)) throw dmiErrors.create('KEDGE_DMI_UNKNOWN_DEVICE', `device ${id} is not on this node`);
-    return id;
+    const device = this.known.get(id);
+    if (!device) throw dmiErrors.create('KEDGE_DMI_UNKNOWN_DEVICE', `device ${id} is not on this node`);
+    return device;
+  }
+
+  private warnOnce(key: string, fields: Record<string, unknown>, message: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.deps.logger.warn(fields, message);
   }
 }
 
@@ -280,8 +295,4 @@ function stateOf(text: string): 'online' | 'offline' | 'unhealthy' | 'unknown' |
   const state = text.toLowerCase();
   if (state === 'ok') return 'online';
   return state === 'online' || state === 'offline' || state === 'unhealthy' || state === 'unknown' ? state : undefined;
-}
-
-function quality(metadata: Record<string, string>): { quality?: string } {
-  return metadata['quality'] !== undefined ? { quality: metadata['quality'] } : {};
 }
