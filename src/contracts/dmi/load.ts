@@ -18,7 +18,7 @@ export interface Dmi {
 let loaded: Promise<Dmi> | undefined;
 
 /**
- * Loads @grpc/grpc-js and the DMI proto, once per process, on first use: together about 18 MB of
+ * Loads @grpc/grpc-js and the DMI proto, once per process, on first use: with protobufjs about 20 MB of
  * RSS (bench/RESULTS.md "DMI"), which an edge node without DMI mappers and a mapper that speaks
  * MQTT never pay.
  */

@@ -8,7 +8,7 @@ import { errorText } from '../../core/errors/index.js';
 import { dmiErrors } from './errors.js';
 
 /**
- * The edge's DMI socket. It listens with a plain net server and loads gRPC (about 18 MB of RSS)
+ * The edge's DMI socket. It listens with a plain net server and loads gRPC (about 20 MB of RSS)
  * only when the first mapper connects, or when `warm()` is called because registered mappers are
  * known; from then on every connection is handed to the gRPC server (grpc-js connection injector).
  */
