@@ -131,7 +131,17 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
   const dmi =
     dmiSocket === 'off'
       ? []
-      : [new DmiModule({ bus, metaStore: store.meta, clock, logger: log('dmi'), socketPath: dmiSocket })];
+      : [
+          new DmiModule({
+            bus,
+            metaStore: store.meta,
+            clock,
+            logger: log('dmi'),
+            socketPath: dmiSocket,
+            // The default socket is a convenience: when it cannot be served the edge runs without DMI.
+            optional: config.dmiSocket === undefined,
+          }),
+        ];
   const servicebus = new ServiceBus({
     bus,
     logger: log('servicebus'),

@@ -34,6 +34,9 @@ export class DmiListener {
 
   async start(): Promise<void> {
     const { path } = this.options;
+    // sockaddr_un holds 107 bytes of path on Linux; a longer one cannot be listened on.
+    if (Buffer.byteLength(path) > 107)
+      throw dmiErrors.create('KEDGE_DMI_LISTEN', `${path} is longer than the 107 bytes a unix socket path may have`);
     try {
       await mkdir(dirname(path), { recursive: true });
       // A socket file left by a process that died is in the way (KubeEdge removes it too).

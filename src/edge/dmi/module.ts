@@ -33,6 +33,11 @@ export interface DmiModuleDeps {
   logger: Logger;
   /** The unix socket the edge serves DeviceManagerService on. */
   socketPath: string;
+  /**
+   * The socket was not asked for (the default under the data dir): if it cannot be served, the
+   * edge runs without DMI and says why, rather than not starting.
+   */
+  optional?: boolean;
   /** Loads gRPC and the proto (tests may share one). */
   load?: () => Promise<Dmi>;
 }
@@ -80,7 +85,17 @@ export class DmiModule implements Module {
       load: async () => (this.dmi = await load()),
       serve: async (dmi, server) => (await import('./server.js')).serveDeviceManager(dmi, server, this),
     });
-    await listener.start();
+    try {
+      await listener.start();
+    } catch (err) {
+      if (!this.deps.optional) throw err;
+      this.deps.logger.warn(
+        { socket: this.deps.socketPath, err: errorText(err) },
+        'DMI is off: its default socket cannot be served (set --dmi-socket to a shorter or writable path)',
+      );
+      this.undo = [bus.serve('dmi.served', endpoint, () => ({ protocols: [] }))];
+      return;
+    }
     this.listener = listener;
     this.known = new Map((await bus.request('meta.devices', {})).map((d) => [d.instance.id, d]));
     this.undo = [
