@@ -70,9 +70,10 @@ export class DmiDevices {
   }
 
   /**
-   * The desired values to write now: those the edge marks pending (not yet confirmed) and not
-   * already requested at that value; `settled` receives the others, which this mapper holds as
-   * applied (its observed desired values).
+   * The desired values to write now, each once per value: those kedge edge marks pending (not yet
+   * confirmed), and, from KubeEdge's edgecore (which sends no `pending` key), every desired value,
+   * as a mapper-framework mapper writes them when a device starts. `settled` receives the ones
+   * kedge edge says are confirmed, which this mapper holds as applied (its observed desired values).
    */
   wanted(settled: (deviceId: string, property: string, value: string) => void): WantedWrite[] {
     const out: WantedWrite[] = [];
@@ -81,7 +82,7 @@ export class DmiDevices {
         const desired = p.desired;
         if (!desired || desired.value === '') continue;
         const key = `${deviceId}\u0000${p.name}`;
-        if (desired.metadata?.['pending'] !== 'true') {
+        if (desired.metadata?.['pending'] === 'false') {
           settled(deviceId, p.name, desired.value);
           continue;
         }

@@ -8,8 +8,9 @@ import type { PbDevice, PbDeviceModel, PbDeviceProperty, PbModelProperty, PbPush
  * packed into Any values, spec.stateReport as status.reportCycle/reportToCloud. `desired` replaces
  * the spec's desired values (the twin's current ones, which edge applications may have set); each
  * desired value's metadata names the property's type in lower case, which the mapper-framework
- * template uses as the type of its twin reports, and (kedge) `pending: "true"` while the device has
- * not confirmed it: a kedge mapper writes only those, a mapper-framework mapper ignores the key.
+ * template uses as the type of its twin reports, and (kedge) `pending`: "true" while the device has
+ * not confirmed it, "false" once it has: a kedge mapper writes only pending ones (and, from an
+ * edgecore that sends no such key, each value once), a mapper-framework mapper ignores the key.
  */
 export function toPbDevice(
   device: Device,
@@ -58,7 +59,7 @@ function toPbProperty(
   const value = desired ?? p.desired?.value;
   const metadata: Record<string, string> = { ...p.desired?.metadata };
   if (type && metadata['type'] === undefined) metadata['type'] = type;
-  if (pending) metadata['pending'] = 'true';
+  if (value !== undefined && value !== '') metadata['pending'] = pending ? 'true' : 'false';
   // desired, visitors and visitors.configData are always there, as KubeEdge's ConvertDevice sends
   // them (structs in its Go types): mapper-framework's GetDeviceFromGrpc dereferences all three.
   return {

@@ -150,12 +150,18 @@ describe('DMI v1beta1 wire format', () => {
       spec: { properties: [{ name: 'relay', type: 'BOOLEAN' as const, accessMode: 'ReadWrite' as const }] },
     };
     const pb = toPbDevice(device, model, { relay: 'false' });
-    expect(pb.spec?.properties[1]?.desired).toEqual({ value: 'false', metadata: { type: 'boolean' } });
+    expect(pb.spec?.properties[1]?.desired).toEqual({
+      value: 'false',
+      metadata: { type: 'boolean', pending: 'false' },
+    });
     const wire = RegisterDevice!.requestSerialize({ device: pb });
     const back = fromPbDevice((RegisterDevice!.requestDeserialize(wire) as { device: PbDevice }).device);
     expect(back.spec.protocol).toEqual(device.spec.protocol);
     expect(back.spec.properties?.[0]).toEqual(device.spec.properties[0]);
-    expect(back.spec.properties?.[1]?.desired).toEqual({ value: 'false', metadata: { type: 'boolean' } });
+    expect(back.spec.properties?.[1]?.desired).toEqual({
+      value: 'false',
+      metadata: { type: 'boolean', pending: 'false' },
+    });
     expect(back.spec.stateReport).toEqual({ reportCycle: 3000, reportToCloud: true });
   });
 
