@@ -100,6 +100,64 @@ describe('EventBus ingress', () => {
     expect(durable()).toBe(3);
   });
 
+  it("takes KubeEdge's forms: no event_id/timestamp, metadata {} and string times in twin values, states in any case and ok", async () => {
+    const { ingress, events } = setUp();
+    // edge/test/integration/device/device_test.go: no event_id, no timestamp, attributes null.
+    await ingress.handle(edgeTopics.stateUpdate('default/d1'), buf({ state: 'online', attributes: null }));
+    // mappers-go mappers/common/const.go DeviceStatusOK, mapper-framework pkg/common/const.go.
+    await ingress.handle(edgeTopics.stateUpdate('default/d1'), buf({ event_id: '', timestamp: 9, state: 'OK' }));
+    await ingress.handle(edgeTopics.stateUpdate('default/d1'), buf({ event_id: '', timestamp: 9, state: 'Offline' }));
+    // mappers-go mappers/common/event.go CreateMessageTwinUpdate: metadata is always there, {} without a time.
+    await ingress.handle(
+      edgeTopics.twinUpdate('default/d1'),
+      buf({
+        event_id: '',
+        timestamp: 7,
+        twin: { p: { actual: { value: '26.5', metadata: {} }, metadata: { type: 'float' } } },
+      }),
+    );
+    // mapper-framework pkg/common/event.go: expected too, the time as a string.
+    await ingress.handle(
+      edgeTopics.twinUpdate('default/d1'),
+      buf({
+        event_id: '',
+        timestamp: 7,
+        twin: {
+          on: {
+            actual: { value: 'true', metadata: { timestamp: '1700000000000' } },
+            expected: { value: 'true', metadata: { timestamp: '1700000000000' } },
+            metadata: {},
+          },
+        },
+      }),
+    );
+    const states = events
+      .filter(([ch]) => ch === 'device.state')
+      .map(([, e]) => (e as EdgeChannels['device.state']).message);
+    expect(states).toEqual([
+      { event_id: '', timestamp: 5, state: 'online', attributes: null },
+      { event_id: '', timestamp: 9, state: 'online' },
+      { event_id: '', timestamp: 9, state: 'offline' },
+    ]);
+    const twins = events
+      .filter(([ch]) => ch === 'twin.update')
+      .map(([, e]) => (e as EdgeChannels['twin.update']).message);
+    expect(twins).toEqual([
+      { event_id: '', timestamp: 7, twin: { p: { actual: { value: '26.5' }, metadata: { type: 'float' } } } },
+      {
+        event_id: '',
+        timestamp: 7,
+        twin: {
+          on: {
+            actual: { value: 'true', metadata: { timestamp: 1700000000000 } },
+            expected: { value: 'true', metadata: { timestamp: 1700000000000 } },
+          },
+        },
+      },
+    ]);
+    expect(events.filter(([ch]) => ch === 'mqtt.publish')).toEqual([]);
+  });
+
   it('counts bad input per topic filter and cause, answers request topics with an error result, never throws', async () => {
     const { ingress, events, registry } = setUp();
     expect(ingress.handle(edgeTopics.dataUpdate('default/d1'), buf('{oops'))).toBeUndefined();

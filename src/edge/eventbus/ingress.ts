@@ -9,6 +9,8 @@ import {
   TwinUpdateSchema,
   WriteResultSchema,
   edgeTopics,
+  normalizeStateUpdate,
+  normalizeTwinUpdate,
   parseDeviceTopic,
   type EdgeChannels,
   type EdgeDevice,
@@ -16,16 +18,34 @@ import {
 } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import type { Clock } from '../../core/clock/index.js';
-import { type Checked, jsonChecker } from '../../core/schema/index.js';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { type Checked, checker, jsonChecker } from '../../core/schema/index.js';
 import { CauseCounter } from '../shared/index.js';
 import { deviceDataReadings } from './device-data.js';
+
+/** A JSON checker that first turns KubeEdge's accepted forms into kedge's shape (contracts/kubeedge-forms.ts). */
+function keChecker<S extends TSchema>(
+  schema: S,
+  normalize: (value: unknown, now: number) => unknown,
+): (raw: Buffer, now: number) => Checked<Static<S>> {
+  const check = checker(schema);
+  return (raw, now) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(raw.toString('utf8'));
+    } catch (err) {
+      return { ok: false, reason: `malformed JSON: ${(err as Error).message}` };
+    }
+    return check(normalize(value, now));
+  };
+}
 
 const check = {
   dataRaw: jsonChecker(RawDataSchema),
   dataUpdate: jsonChecker(DataUpdateSchema),
-  twinUpdate: jsonChecker(TwinUpdateSchema),
+  twinUpdate: keChecker(TwinUpdateSchema, normalizeTwinUpdate),
   twinGet: jsonChecker(TwinGetSchema),
-  stateUpdate: jsonChecker(StateUpdateSchema),
+  stateUpdate: keChecker(StateUpdateSchema, normalizeStateUpdate),
   writeResult: jsonChecker(WriteResultSchema),
   mapperStatus: jsonChecker(MapperStatusSchema),
 };
@@ -102,7 +122,7 @@ export class Ingress {
         const r = this.checked(
           'twinUpdate',
           topic,
-          check.twinUpdate(payload),
+          check.twinUpdate(payload, this.deps.clock.now()),
           edgeTopics.twinUpdateResult(id),
           payload,
         );
@@ -122,7 +142,7 @@ export class Ingress {
         const r = this.checked(
           'stateUpdate',
           topic,
-          check.stateUpdate(payload),
+          check.stateUpdate(payload, this.deps.clock.now()),
           edgeTopics.stateUpdateResult(id),
           payload,
         );

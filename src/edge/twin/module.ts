@@ -497,10 +497,13 @@ export class TwinModule implements Module {
     const changed = twin.state.state !== message.state || twin.state.reason !== message.reason;
     twin.state = { state: message.state, ts: message.timestamp, ...(message.reason ? { reason: message.reason } : {}) };
     this.book!.touchState(deviceId, changed);
+    // KubeEdge's result (dtmanager/device.go): the device with its state and the time of this
+    // update as lastOnlineTime; kedge keeps its own `state` beside it.
     this.publish(edgeTopics.stateUpdateResult(deviceId), {
       event_id: message.event_id,
       timestamp: now,
       state: message.state,
+      device: { name: twin.device.instance.name, state: message.state, lastOnlineTime: goDateTime(now) },
     });
     if (!wasOnline && message.state === 'online') this.announceUnconfirmed(twin);
   }
@@ -610,4 +613,9 @@ function staleVersion(
   const have = { cloud: rec?.cloudVersion ?? 0, edge: rec?.edgeVersion ?? 0 };
   if (sent.cloud >= have.cloud && sent.edge >= have.edge) return undefined;
   return `twin.${name}.expected_version {cloud: ${sent.cloud}, edge: ${sent.edge}} is older than the twin's {cloud: ${have.cloud}, edge: ${have.edge}}: the desired value changed since it was read; read the twin again (twin/get) and retry`;
+}
+
+/** Go's "2006-01-02 15:04:05" layout, which KubeEdge's lastOnlineTime uses (UTC here). */
+function goDateTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 }
