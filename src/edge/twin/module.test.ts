@@ -170,6 +170,29 @@ describe('TwinModule', () => {
     expect(await desired()).toBe('13');
   });
 
+  it("takes `expected` beside `actual` as the mapper's observed desired value (mapper-framework): no 403, never a new desired value; alone it still asks for one", async () => {
+    h = await withDevice();
+    const update = async (eventId: string, entry: Record<string, unknown>) => {
+      h!.node.bus.publish('twin.update', {
+        deviceId: ID,
+        message: { event_id: eventId, timestamp: 1, twin: { sp: entry } },
+      });
+      await Promise.resolve();
+      await Promise.resolve();
+    };
+    const result = (eventId: string) =>
+      h!.on<{ event_id: string; code?: number }>(edgeTopics.twinUpdateResult(ID)).find((r) => r.event_id === eventId);
+    const view = async () => (await h!.node.bus.request('twin.view', { deviceId: ID }))?.properties.sp;
+
+    // mapper-framework pkg/common/event.go: expected (what it holds) and actual (what it read).
+    await update('r1', { actual: { value: '21' }, expected: { value: '99' } });
+    expect(result('r1')?.code).toBeUndefined();
+    expect((await view())?.desired).toBeUndefined();
+    // Alone, expected is a request: refused without the local-desired annotation.
+    await update('r2', { expected: { value: '99' } });
+    expect(result('r2')?.code).toBe(403);
+  });
+
   it('keeps one twin report per device in the outbox while the cloud is away, newest values folded in', async () => {
     h = await withDevice();
     await h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: '7' } });

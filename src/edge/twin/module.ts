@@ -396,7 +396,7 @@ export class TwinModule implements Module {
     const desired: Record<string, string> = {};
     const readings: RawReading[] = [];
     for (const [name, t] of Object.entries(message.twin)) {
-      if (t.expected) desired[name] = t.expected.value;
+      if (isDesiredRequest(t)) desired[name] = t.expected!.value;
       if (t.actual) {
         const prop = twin.props.get(name)!;
         readings.push({
@@ -447,7 +447,7 @@ export class TwinModule implements Module {
     for (const [name, t] of Object.entries(message.twin)) {
       const prop = twin.props.get(name);
       if (!prop) return { code: ResultCode.badRequest, reason: `device ${id} has no property ${name}` };
-      if (t.expected) {
+      if (isDesiredRequest(t)) {
         if (twin.device.annotations[LOCAL_DESIRED_ANNOTATION] !== 'true') {
           return {
             code: ResultCode.forbidden,
@@ -618,4 +618,13 @@ function staleVersion(
 /** Go's "2006-01-02 15:04:05" layout, which KubeEdge's lastOnlineTime uses (UTC here). */
 function goDateTime(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/**
+ * `expected` alone asks for a desired value (an edge application). With `actual` beside it, it is a
+ * mapper's report of the desired value it holds (mapper-framework pkg/common/event.go, KubeEdge's
+ * DMI bridge): never a new desired value; the `actual` value confirms a pending one it matches.
+ */
+function isDesiredRequest(t: TwinUpdate['twin'][string]): boolean {
+  return t.expected !== undefined && t.expected !== null && (t.actual === undefined || t.actual === null);
 }
