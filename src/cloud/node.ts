@@ -11,12 +11,18 @@ import { CloudHub } from './cloudhub/index.js';
 import { CloudMqtt } from './cloudmqtt/index.js';
 import { DeviceController } from './devicecontroller/index.js';
 import { EdgeController } from './edgecontroller/index.js';
+import { SoleLeader, type LeaderElection } from './leader/index.js';
 import { SqliteLinkState, SqliteObjectStore } from './store/index.js';
 
 export interface CloudNodeDeps {
   logger: Logger;
   registry: Registry;
   clock?: Clock;
+  /**
+   * Decides which replica runs the work that must run once (src/cloud/leader). Default: this
+   * process always leads (one cloud process with its own store).
+   */
+  leader?: LeaderElection;
 }
 
 export interface CloudNode {
@@ -25,6 +31,20 @@ export interface CloudNode {
   /** Ports listened on (after start; useful with port 0). */
   readonly ports: { hub: number; api: number; mqtt: number | undefined };
   readonly bus: Bus<CloudChannels, CloudRequests>;
+  readonly leader: LeaderElection;
+}
+
+/** The leader election as a module: campaigns first, hands over last. */
+class LeaderModule implements Module {
+  readonly name = 'leader';
+  readonly group = 'leader';
+  constructor(readonly election: LeaderElection) {}
+  start(): Promise<void> {
+    return this.election.start();
+  }
+  stop(): Promise<void> {
+    return this.election.stop();
+  }
 }
 
 /** The store opened by start() and closed by stop(), like every module. */
@@ -60,6 +80,10 @@ class StoreModule implements Module {
 export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): CloudNode {
   const { logger, registry, clock } = deps;
   const bus = new Bus<CloudChannels, CloudRequests>({ logger });
+  const leader = new LeaderModule(
+    deps.leader ??
+      new SoleLeader('sole', (err) => logger.error({ module: 'leader', err: String(err) }, 'leader work failed')),
+  );
   const storeModule = new StoreModule(join(config.dataDir, 'cloud.db'), logger);
   // The store exists only after its start(); the others are built on demand behind this proxy.
   const store = lazy(() => storeModule.store!);
@@ -103,9 +127,10 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     port: config.apiPort,
     ...(config.apiTokenFile === undefined ? {} : { tokenFile: config.apiTokenFile }),
   });
-  const runtime = new ModuleRuntime([storeModule, mqtt, devices, edges, hub, api], { logger });
+  const runtime = new ModuleRuntime([leader, storeModule, mqtt, devices, edges, hub, api], { logger });
   return {
     bus,
+    leader: leader.election,
     start: () => runtime.start(),
     stop: () => runtime.stop(),
     get ports() {
