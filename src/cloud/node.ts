@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { CloudChannels, CloudRequests } from '../contracts/index.js';
@@ -11,8 +10,9 @@ import { CloudHub } from './cloudhub/index.js';
 import { CloudMqtt } from './cloudmqtt/index.js';
 import { DeviceController } from './devicecontroller/index.js';
 import { EdgeController } from './edgecontroller/index.js';
-import { SoleLeader, type LeaderElection } from './leader/index.js';
-import { SqliteLinkState, SqliteObjectStore } from './store/index.js';
+import { createBackend } from './backend.js';
+import type { LeaderElection } from './leader/index.js';
+import type { NodePresence } from './presence/index.js';
 
 export interface CloudNodeDeps {
   logger: Logger;
@@ -47,29 +47,16 @@ class LeaderModule implements Module {
   }
 }
 
-/** The store opened by start() and closed by stop(), like every module. */
-class StoreModule implements Module {
-  readonly name = 'store';
-  readonly group = 'store';
-  store: SqliteObjectStore | undefined;
-  linkState: SqliteLinkState | undefined;
-
-  constructor(
-    private readonly file: string,
-    private readonly logger: Logger,
-  ) {}
-
-  async start(): Promise<void> {
-    this.store = new SqliteObjectStore({
-      file: this.file,
-      onWatchError: (kind, err) =>
-        this.logger.error({ module: 'store', kind, err: String(err) }, 'watch handler failed'),
-    });
-    this.linkState = new SqliteLinkState(this.store.database);
+/** Node claims as a module: taken after the store, released (all at once) before it closes. */
+class PresenceModule implements Module {
+  readonly name = 'presence';
+  readonly group = 'presence';
+  constructor(readonly presence: NodePresence) {}
+  start(): Promise<void> {
+    return this.presence.start();
   }
-
-  async stop(): Promise<void> {
-    await this.store?.close();
+  stop(): Promise<void> {
+    return this.presence.stop();
   }
 }
 
@@ -80,11 +67,10 @@ class StoreModule implements Module {
 export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): CloudNode {
   const { logger, registry, clock } = deps;
   const bus = new Bus<CloudChannels, CloudRequests>({ logger });
-  const leader = new LeaderModule(
-    deps.leader ??
-      new SoleLeader('sole', (err) => logger.error({ module: 'leader', err: String(err) }, 'leader work failed')),
-  );
-  const storeModule = new StoreModule(join(config.dataDir, 'cloud.db'), logger);
+  const backend = createBackend(config, logger, deps.leader);
+  const leader = new LeaderModule(backend.leader);
+  const presence = new PresenceModule(backend.presence);
+  const { storeModule } = backend;
   // The store exists only after its start(); the others are built on demand behind this proxy.
   const store = lazy(() => storeModule.store!);
   const linkState = lazy(() => storeModule.linkState!);
@@ -104,11 +90,22 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     registry,
     ...(clock ? { clock } : {}),
     statusIntervalMs: config.statusIntervalMs,
+    presence: backend.presence,
   });
-  const edges = new EdgeController({ bus, store, linkState, logger, registry, ...(clock ? { clock } : {}) });
+  const edges = new EdgeController({
+    bus,
+    store,
+    linkState,
+    logger,
+    registry,
+    ...(clock ? { clock } : {}),
+    presence: backend.presence,
+    leader: backend.leader,
+  });
   const hub = new CloudHub({
     bus,
     linkState,
+    presence: backend.presence,
     logger,
     registry,
     ...(clock ? { clock } : {}),
@@ -127,7 +124,7 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     port: config.apiPort,
     ...(config.apiTokenFile === undefined ? {} : { tokenFile: config.apiTokenFile }),
   });
-  const runtime = new ModuleRuntime([leader, storeModule, mqtt, devices, edges, hub, api], { logger });
+  const runtime = new ModuleRuntime([leader, storeModule, presence, mqtt, devices, edges, hub, api], { logger });
   return {
     bus,
     leader: leader.election,

@@ -13,3 +13,5 @@ export { objectKey, sameSpec } from './types.js';
 export { SqliteObjectStore, type SqliteStoreOptions } from './sqlite-store.js';
 export { SqliteLinkState } from './link-state.js';
 export { cloudStoreErrors } from './errors.js';
+export { EtcdObjectStore, type EtcdStoreOptions } from './etcd-store.js';
+export { EtcdLinkState } from './etcd-link-state.js';

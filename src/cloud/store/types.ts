@@ -81,17 +81,18 @@ export interface ObjectStore {
 
 /**
  * The link's bookkeeping (KubeEdge's ObjectSync and the dedupe window). Kept apart from the
- * object store: the Kubernetes implementation may keep it in CRDs or in a local file.
+ * object store: the Kubernetes implementation may keep it in CRDs or in a local file. Every
+ * method is asynchronous: with cloud replicas it lives in etcd, shared by all of them.
  */
 export interface LinkStateStore {
   /** Per node and object key, the sync token the edge acknowledged. */
-  ackedObjects(node: string): Map<string, string>;
-  setAcked(node: string, key: string, token: string): void;
-  removeAcked(node: string, key: string): void;
-  /** The msg_ids handled per node, oldest first (at most the window size). */
-  handledIds(node: string): string[];
-  /** Records handled ids; trims each node's window to its bound. */
-  addHandled(entries: Array<{ node: string; id: string }>): void;
+  ackedObjects(node: string): Promise<Map<string, string>>;
+  setAcked(node: string, key: string, token: string): Promise<void>;
+  removeAcked(node: string, key: string): Promise<void>;
+  /** The msg_ids handled per node, oldest first (at most about the window size). */
+  handledIds(node: string): Promise<string[]>;
+  /** Records handled ids (durably when it resolves); trims each node's window to its bound. */
+  addHandled(entries: Array<{ node: string; id: string }>): Promise<void>;
 }
 
 /**

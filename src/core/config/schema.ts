@@ -116,6 +116,24 @@ export const EdgeConfigSchema = Type.Object(
 export const CloudConfigSchema = Type.Object(
   {
     dataDir: Type.String({ minLength: 1, default: '.kedge/cloud', description: 'Folder of the cloud store' }),
+    store: Type.String({
+      pattern: '^(sqlite|etcd://.+)$',
+      default: 'sqlite',
+      description:
+        'Where devices, models, nodes and status live: sqlite (one process, in dataDir) or etcd://host1:2379,host2:2379,host3:2379 (replicas)',
+    }),
+    etcdPrefix: Type.String({
+      pattern: '^/.*/$',
+      default: '/kedge/',
+      description: 'Key prefix of this cloud in etcd (several clouds may share one etcd)',
+    }),
+    replicaId: Type.Optional(
+      Type.String({
+        minLength: 1,
+        pattern: '^[A-Za-z0-9._-]+$',
+        description: "This replica's name in leader election and node claims (default: hostname-pid-random)",
+      }),
+    ),
     hubPort: Port(10000, 'CloudHub WebSocket port'),
     hubHost: Type.String({
       minLength: 1,
