@@ -35,7 +35,11 @@ export const EdgeConfigSchema = Type.Object(
       description: 'Folder of the SQLite store, logs and certificates',
     }),
     cloud: Type.Optional(
-      Type.String({ pattern: '^wss?://', description: 'CloudHub URL, e.g. ws://cloud:10000; none = standalone' }),
+      Type.String({
+        pattern: '^wss?://[^,]+(,\\s*wss?://[^,]+)*$',
+        description:
+          'CloudHub URL, e.g. ws://cloud:10000, or cloud replicas tried in turn: ws://a:10000,ws://b:10000; none = standalone',
+      }),
     ),
     cloudTokenFile: Type.Optional(
       Type.String({ minLength: 1, description: "File with the token CloudHub expects (the cloud's --token-file)" }),
