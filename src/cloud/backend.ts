@@ -11,6 +11,8 @@ import { EtcdPresence, LocalPresence, type NodePresence } from './presence/index
 import {
   EtcdLinkState,
   EtcdObjectStore,
+  EtcdPublishJournal,
+  type PublishJournal,
   SqliteLinkState,
   SqliteObjectStore,
   type LinkStateStore,
@@ -28,6 +30,8 @@ export interface CloudBackend {
   presence: NodePresence;
   leader: LeaderElection;
   identity: string;
+  /** Replicas: the QoS 2 journal of the MQTT sessions (exists after the store started). */
+  journal: PublishJournal | undefined;
 }
 
 export function createBackend(config: CloudConfig, logger: Logger, leader?: LeaderElection): CloudBackend {
@@ -38,6 +42,7 @@ export function createBackend(config: CloudConfig, logger: Logger, leader?: Lead
     return {
       identity,
       storeModule: new SqliteStoreModule(join(config.dataDir, 'cloud.db'), onWatchError),
+      journal: undefined,
       presence: new LocalPresence(identity),
       leader:
         leader ??
@@ -49,6 +54,7 @@ export function createBackend(config: CloudConfig, logger: Logger, leader?: Lead
   return {
     identity,
     storeModule,
+    journal: lazyJournal(storeModule),
     presence: new EtcdPresence({
       client: lazyClient(storeModule),
       identity,
@@ -86,6 +92,7 @@ class EtcdStoreModule implements Module {
   client: Etcd3 | undefined;
   store: EtcdObjectStore | undefined;
   linkState: EtcdLinkState | undefined;
+  journal: EtcdPublishJournal | undefined;
 
   constructor(
     private readonly hosts: string[],
@@ -105,6 +112,7 @@ class EtcdStoreModule implements Module {
     this.client = client;
     this.store = new EtcdObjectStore({ client, prefix: this.prefix, onWatchError: this.onWatchError });
     this.linkState = new EtcdLinkState(client, this.prefix);
+    this.journal = new EtcdPublishJournal(client, this.prefix);
   }
 
   async stop(): Promise<void> {
@@ -122,6 +130,17 @@ function lazyClient(module: EtcdStoreModule): Etcd3 {
       if (!client) throw new Error('the etcd client is used before the store started');
       const value = client[prop];
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(client) : value;
+    },
+  });
+}
+
+function lazyJournal(module: EtcdStoreModule): PublishJournal {
+  return new Proxy({} as PublishJournal, {
+    get(_t, prop) {
+      const journal = module.journal as unknown as Record<string | symbol, unknown> | undefined;
+      if (!journal) throw new Error('the publish journal is used before the store started');
+      const value = journal[prop];
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(journal) : value;
     },
   });
 }

@@ -79,6 +79,9 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     logger,
     registry,
     ...(config.mqtt.url ? { url: config.mqtt.url } : {}),
+    ...(backend.journal && config.mqtt.url
+      ? { once: { journal: backend.journal, presence: backend.presence, leader: backend.leader } }
+      : {}),
     host: config.mqtt.host,
     port: config.mqtt.port,
   });

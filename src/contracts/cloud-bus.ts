@@ -83,6 +83,12 @@ export interface CloudRequests {
   'upstream.mapperstatus': { request: UpstreamMessage; response: AckContent };
   /** Resolves when the broker has the message (QoS 1: acknowledged). */
   'cloudmqtt.publish': { request: CloudMqttPublish; response: void };
+  /**
+   * The consumer messages of one edge message, published exactly once even when this replica
+   * dies meanwhile (cloud replicas on etcd with an external broker: QoS 2 with its state in
+   * etcd); otherwise like `cloudmqtt.publish` for each item. Resolves when the broker has them.
+   */
+  'cloudmqtt.publishOnce': { request: { node: string; msgId: string; items: CloudMqttPublish[] }; response: void };
   'twin.view': { request: { namespace: string; name: string }; response: TwinView | undefined };
   /** Sets desired values (Device spec); `waitMs` waits until reported == desired, failed or the wait ends. */
   'twin.setDesired': {

@@ -27,7 +27,7 @@ export function statusFor(code: string): number {
   )
     return 400;
   if (code === 'KEDGE_BUS_TIMEOUT' || code === 'KEDGE_CLOUDHUB_CALL_TIMEOUT') return 504;
-  if (code === 'KEDGE_CLOUDHUB_NOT_CONNECTED') return 503;
+  if (code === 'KEDGE_CLOUDHUB_NOT_CONNECTED' || code === 'KEDGE_ETCD_UNAVAILABLE') return 503;
   if (code === 'KEDGE_CLOUDHUB_LINK_LOST' || code === 'KEDGE_CLOUDHUB_MALFORMED_FRAME') return 502;
   if (code === 'KEDGE_CLOUDHUB_TOO_MANY_CALLS') return 429;
   if (code === 'KEDGE_CLOUDHUB_CALL_TOO_LARGE') return 413;

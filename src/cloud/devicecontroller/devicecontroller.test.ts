@@ -94,6 +94,7 @@ describe('DeviceController', () => {
     statusWrites = 0;
     bus.subscribe('link.send', { name: 't', group: 't' }, (i) => void sent.push(i));
     bus.serve('cloudmqtt.publish', { name: 't', group: 't' }, (p) => void published.push(p));
+    bus.serve('cloudmqtt.publishOnce', { name: 't', group: 't' }, (r) => void published.push(...r.items));
     store.watch('Device', '0', (e) => {
       if (e.type === 'MODIFIED' && e.object.status) statusWrites++;
     });

@@ -263,11 +263,12 @@ export class DeviceController implements Module {
     if ('ok' in target) return target;
     const checked = checkTelemetry(req.message.content);
     if (!checked.ok) return this.refuse('telemetry', req, checked.reason);
-    await this.publishTelemetry(
-      target.ns,
-      target.name,
-      telemetryObject(target.ns, target.name, req.node, checked.value.readings),
-    );
+    await this.publishTelemetry(req, [
+      {
+        topic: cloudTopics.telemetry(target.ns, target.name),
+        payload: telemetryObject(target.ns, target.name, req.node, checked.value.readings),
+      },
+    ]);
     this.metrics!.telemetry.inc(checked.value.readings.length);
     return { ok: true };
   }
@@ -306,7 +307,7 @@ export class DeviceController implements Module {
     resource: string,
     items: Array<{ device: string; readings: number; payload: (ns: string, name: string) => unknown }>,
   ): Promise<AckContent> {
-    const publishes: Array<Promise<void>> = [];
+    const publishes: Array<{ topic: string; payload: unknown }> = [];
     const unknown: string[] = [];
     let readings = 0;
     for (const item of items) {
@@ -315,7 +316,7 @@ export class DeviceController implements Module {
         continue;
       }
       const [ns, name] = splitKey(item.device);
-      publishes.push(this.publishTelemetry(ns, name, item.payload(ns, name)));
+      publishes.push({ topic: cloudTopics.telemetry(ns, name), payload: item.payload(ns, name) });
       readings += item.readings;
     }
     if (unknown.length > 0) {
@@ -330,14 +331,21 @@ export class DeviceController implements Module {
         `telemetry from node ${req.node} for ${unknown.length} device(s) that do not exist in the cloud dropped: ${unknown.slice(0, 5).join(', ')}`,
       );
     }
-    await Promise.all(publishes);
+    if (publishes.length > 0) await this.publishTelemetry(req, publishes);
     this.metrics!.telemetry.inc(readings);
     return { ok: true };
   }
 
-  /** One device's readings on its consumer topic, `kedge/telemetry/<ns>/<device>`. */
-  private publishTelemetry(ns: string, name: string, payload: unknown): Promise<void> {
-    return this.options.bus.request('cloudmqtt.publish', { topic: cloudTopics.telemetry(ns, name), payload, qos: 1 });
+  /**
+   * The readings of one edge message on their consumer topics (`kedge/telemetry/<ns>/<device>`),
+   * in the message's order, published exactly once for the message (cloudmqtt.publishOnce).
+   */
+  private publishTelemetry(req: UpstreamMessage, items: Array<{ topic: string; payload: unknown }>): Promise<void> {
+    return this.options.bus.request('cloudmqtt.publishOnce', {
+      node: req.node,
+      msgId: req.message.header.msg_id,
+      items: items.map((it) => ({ ...it, qos: 1 as const })),
+    });
   }
 
   private async onTwinReport(req: UpstreamMessage): Promise<AckContent> {

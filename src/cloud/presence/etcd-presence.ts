@@ -37,10 +37,13 @@ export class EtcdPresence implements NodePresence {
   private readonly listeners = new Set<(healthy: boolean) => void>();
   private timer: NodeJS.Timeout | undefined;
   private readonly watchers = new Set<{ cancel(): Promise<void> }>();
+  private readonly alivePrefix: string;
+  private announced = '';
 
   constructor(private readonly options: EtcdPresenceOptions) {
     this.identity = options.identity;
     this.prefix = `${options.prefix ?? '/kedge/'}p/`;
+    this.alivePrefix = `${options.prefix ?? '/kedge/'}alive/`;
     this.ttl = options.ttlSeconds ?? 5;
     this.marginMs = options.safetyMarginMs ?? 1500;
     this.log = options.logger.child({ module: 'presence' });
@@ -102,6 +105,26 @@ export class EtcdPresence implements NodePresence {
     }
   }
 
+  async announce(value: string): Promise<void> {
+    this.announced = value;
+    const leaseId = this.leaseId;
+    if (!leaseId) throw unavailable('announce', new Error('this replica is cut off from etcd'));
+    try {
+      await this.options.client.put(`${this.alivePrefix}${this.identity}`).value(value).lease(leaseId).exec();
+    } catch (err) {
+      throw unavailable('announce', err);
+    }
+  }
+
+  async replicas(): Promise<Map<string, string>> {
+    try {
+      const res = await this.options.client.getAll().prefix(this.alivePrefix).exec();
+      return new Map(res.kvs.map((kv) => [kv.key.toString().slice(this.alivePrefix.length), kv.value.toString()]));
+    } catch (err) {
+      throw unavailable('live replicas', err);
+    }
+  }
+
   async holderOf(node: string): Promise<string | undefined> {
     try {
       return (await this.options.client.get(this.key(node)).string()) ?? undefined;
@@ -157,6 +180,8 @@ export class EtcdPresence implements NodePresence {
     });
     try {
       const id = await lease.grant();
+      // Other replicas take a replica without this record for dead (and complete its MQTT session).
+      await this.options.client.put(`${this.alivePrefix}${this.identity}`).value(this.announced).lease(id).exec();
       this.lease = lease;
       this.leaseId = id;
       this.lastRenew = requested;

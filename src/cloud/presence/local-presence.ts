@@ -34,6 +34,16 @@ export class LocalPresence implements NodePresence {
     return { stop: () => this.handlers.delete(handler) };
   }
 
+  private announced = '';
+
+  async announce(value: string): Promise<void> {
+    this.announced = value;
+  }
+
+  async replicas(): Promise<Map<string, string>> {
+    return new Map([[this.identity, this.announced]]);
+  }
+
   async start(): Promise<void> {}
 
   async stop(): Promise<void> {

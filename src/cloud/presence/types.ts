@@ -19,6 +19,10 @@ export interface NodePresence {
   holderOf(node: string): Promise<string | undefined>;
   /** Delivers the current holders, then every change (`holder` undefined: nobody holds the node). */
   watch(handler: (node: string, holder: string | undefined) => void): Promise<{ stop(): void }>;
+  /** Publishes what other replicas should know of this one (its MQTT session), kept while it lives. */
+  announce(value: string): Promise<void>;
+  /** Live replicas and what they announced. */
+  replicas(): Promise<Map<string, string>>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
