@@ -2,16 +2,25 @@ import type { Etcd3 } from 'etcd3';
 import { unavailable } from '../etcd/index.js';
 import type { JournalPacket, JournalRecord, PublishJournal } from './types.js';
 
+type Op = ReturnType<Etcd3['put']> | ReturnType<Etcd3['delete']>;
+interface Pending {
+  ops: () => Op[];
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
 /**
  * PublishJournal in etcd: `<prefix>q/<session>/o/<node>/<msgId>` holds a message's packets,
  * `<prefix>q/<session>/r/<node>/<msgId>/<mid>` marks a packet released. `begin` writes the
- * record together with the handled-id key of EtcdLinkState (`<prefix>l/handled/<node>/<msgId>`)
- * in one transaction. Release marks of one turn of the event loop go in one transaction.
+ * record together with the handled-id key of EtcdLinkState (`<prefix>l/handled/<node>/<msgId>`).
+ * Writes are group-committed: what is asked in one turn of the event loop goes in one
+ * transaction (several when more than 100 operations; one request's operations never split),
+ * so the cost in etcd grows with turns, not with messages.
  */
 export class EtcdPublishJournal implements PublishJournal {
   private readonly q: string;
   private readonly handled: string;
-  private marks: Array<{ key: string; resolve: () => void; reject: (e: unknown) => void }> = [];
+  private pending: Pending[] = [];
   private scheduled = false;
 
   constructor(
@@ -22,39 +31,24 @@ export class EtcdPublishJournal implements PublishJournal {
     this.handled = `${prefix}l/handled/`;
   }
 
-  async begin(session: string, node: string, msgId: string, packets: JournalPacket[]): Promise<void> {
+  begin(session: string, node: string, msgId: string, packets: JournalPacket[]): Promise<void> {
     const c = this.client;
-    await this.call(`journal of message ${msgId} of ${node}`, () =>
-      c
-        .if(this.q, 'Create', '>', -1)
-        .then(
-          c.put(`${this.handled}${node}/${msgId}`).value('0'),
-          c.put(this.record(session, node, msgId)).value(JSON.stringify(packets)),
-        )
-        .commit(),
-    );
+    return this.queue(() => [
+      c.put(`${this.handled}${node}/${msgId}`).value('0'),
+      c.put(this.record(session, node, msgId)).value(JSON.stringify(packets)),
+    ]);
   }
 
   released(session: string, node: string, msgId: string, mid: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.marks.push({ key: `${this.q}${session}/r/${node}/${msgId}/${mid}`, resolve, reject });
-      if (this.scheduled) return;
-      this.scheduled = true;
-      setImmediate(() => void this.flushMarks());
-    });
+    return this.queue(() => [this.client.put(`${this.q}${session}/r/${node}/${msgId}/${mid}`).value('')]);
   }
 
-  async end(session: string, node: string, msgId: string): Promise<void> {
+  end(session: string, node: string, msgId: string): Promise<void> {
     const c = this.client;
-    await this.call(`end of message ${msgId} of ${node}`, () =>
-      c
-        .if(this.q, 'Create', '>', -1)
-        .then(
-          c.delete().key(this.record(session, node, msgId)),
-          c.delete().prefix(`${this.q}${session}/r/${node}/${msgId}/`),
-        )
-        .commit(),
-    );
+    return this.queue(() => [
+      c.delete().key(this.record(session, node, msgId)),
+      c.delete().prefix(`${this.q}${session}/r/${node}/${msgId}/`),
+    ]);
   }
 
   async sessions(): Promise<string[]> {
@@ -89,23 +83,38 @@ export class EtcdPublishJournal implements PublishJournal {
     return `${this.q}${session}/o/${node}/${msgId}`;
   }
 
-  private async flushMarks(): Promise<void> {
+  private queue(ops: () => Op[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ ops, resolve, reject });
+      if (this.scheduled) return;
+      this.scheduled = true;
+      setImmediate(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
     this.scheduled = false;
-    const marks = this.marks;
-    this.marks = [];
+    const all = this.pending;
+    this.pending = [];
     const c = this.client;
-    for (let i = 0; i < marks.length; i += 100) {
-      const chunk = marks.slice(i, i + 100);
+    while (all.length > 0) {
+      const chunk: Pending[] = [];
+      const ops: Op[] = [];
+      while (all.length > 0 && (ops.length === 0 || ops.length + 2 <= 100)) {
+        const p = all.shift()!;
+        chunk.push(p);
+        ops.push(...p.ops());
+      }
       try {
-        await this.call('release marks', () =>
+        await this.call(`${chunk.length} journal writes`, () =>
           c
             .if(this.q, 'Create', '>', -1)
-            .then(...chunk.map((m) => c.put(m.key).value('')))
+            .then(...ops)
             .commit(),
         );
-        for (const m of chunk) m.resolve();
+        for (const p of chunk) p.resolve();
       } catch (err) {
-        for (const m of chunk) m.reject(err);
+        for (const p of chunk) p.reject(err);
       }
     }
   }
