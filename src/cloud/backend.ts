@@ -56,7 +56,7 @@ export function createBackend(config: CloudConfig, logger: Logger, leader?: Lead
     storeModule,
     journal: lazyJournal(storeModule),
     presence: new EtcdPresence({
-      client: lazyClient(storeModule),
+      client: connectEtcd({ hosts }),
       identity,
       logger,
       prefix: config.etcdPrefix,
@@ -120,18 +120,6 @@ class EtcdStoreModule implements Module {
     this.client?.close();
     this.client = undefined;
   }
-}
-
-/** The store module's client, looked up when used (it exists only after the module started). */
-function lazyClient(module: EtcdStoreModule): Etcd3 {
-  return new Proxy({} as Etcd3, {
-    get(_t, prop) {
-      const client = module.client as unknown as Record<string | symbol, unknown> | undefined;
-      if (!client) throw new Error('the etcd client is used before the store started');
-      const value = client[prop];
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(client) : value;
-    },
-  });
 }
 
 function lazyJournal(module: EtcdStoreModule): PublishJournal {

@@ -105,6 +105,8 @@ const UPSTREAM = new Map<string, UpstreamRequest>([
   ['mapperstatus', 'upstream.mapperstatus'],
 ]);
 const KNOWN_OPS = new Set<string>(Object.values(Operation));
+/** Connections being claimed and loaded at once, at most. */
+const MAX_PREPARING = 128;
 /** The longest timer Node allows (about 24.8 days): in effect no limit. */
 const NO_LIMIT_MS = 2_147_483_647;
 export const CLOSE = {
@@ -144,6 +146,8 @@ export class CloudHub implements Module {
   private token: string | undefined;
   private readonly presence: NodePresence;
   private unhealth: (() => void) | undefined;
+  private preparing = 0;
+  private readonly prepareQueue: Array<() => void> = [];
 
   constructor(private readonly options: CloudHubOptions) {
     this.log = options.logger.child({ module: 'cloudhub' });
@@ -303,12 +307,19 @@ export class CloudHub implements Module {
    */
   private async prepare(conn: Connection): Promise<void> {
     const { node } = conn;
+    // A reconnect storm (every node of a replica that died) is taken a bounded number at a time.
+    while (this.preparing >= MAX_PREPARING) await new Promise<void>((r) => this.prepareQueue.push(r));
+    this.preparing++;
     try {
+      if (conn.closed) return;
       await Promise.all([this.presence.claim(node), this.dedupe!.load(node)]);
     } catch (err) {
       this.log.warn({ node, code: 'KEDGE_CLOUDHUB_UNAVAILABLE', err: errorText(err) }, 'node not claimed');
       this.closeConn(conn, CLOSE.unavailable, `the cloud cannot reach its store: ${errorText(err)}`, true);
       return;
+    } finally {
+      this.preparing--;
+      this.prepareQueue.shift()?.();
     }
     if (conn.closed) return;
     conn.ready = true;

@@ -32,7 +32,8 @@ export function parseEtcdUrl(url: string): string[] {
 /**
  * An etcd3 client whose every unary call carries a deadline. Retries stay with etcd3's policy
  * (another member on a recoverable error), bounded by the same deadline per attempt; the circuit
- * breaker skips a dead member for a second, so a killed member costs one timeout, not one per call.
+ * breaker skips a member after 5 failures in a row for half a second, so a killed member costs a
+ * few timeouts, not one per call, while a slow (overloaded) one is soon tried again.
  */
 export function connectEtcd(options: EtcdConnectOptions): Etcd3 {
   const timeout = options.requestTimeoutMs ?? 3000;
@@ -42,7 +43,7 @@ export function connectEtcd(options: EtcdConnectOptions): Etcd3 {
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeout }),
     faultHandling: {
       host: () =>
-        circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(2) }),
+        circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 500, breaker: new ConsecutiveBreaker(5) }),
       global: retry(handleWhen(isRecoverableError), { maxAttempts: 2 }),
       // etcd3's typing names the backoff state, but it is handed the factory (its own default).
       watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 }) as unknown as IBackoff<unknown>,

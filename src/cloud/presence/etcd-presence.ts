@@ -5,6 +5,10 @@ import { unavailable } from '../etcd/index.js';
 import type { NodePresence } from './types.js';
 
 export interface EtcdPresenceOptions {
+  /**
+   * A client of its own (closed by stop()): its lease keep-alives must not queue behind the
+   * store's bulk traffic, or a busy replica would take itself for cut off.
+   */
   client: Etcd3;
   identity: string;
   logger: Logger;
@@ -39,6 +43,8 @@ export class EtcdPresence implements NodePresence {
   private readonly watchers = new Set<{ cancel(): Promise<void> }>();
   private readonly alivePrefix: string;
   private announced = '';
+  private claims: Array<{ node: string; resolve: () => void; reject: (e: unknown) => void }> = [];
+  private claimScheduled = false;
 
   constructor(private readonly options: EtcdPresenceOptions) {
     this.identity = options.identity;
@@ -75,6 +81,7 @@ export class EtcdPresence implements NodePresence {
     this.claimed.clear();
     // Revoking deletes every claim at once: the leader sees the nodes free without waiting for the TTL.
     if (lease) await lease.revoke().catch(() => lease.release());
+    this.options.client.close();
   }
 
   async claim(node: string): Promise<void> {
@@ -82,10 +89,34 @@ export class EtcdPresence implements NodePresence {
     if (!leaseId || !this.healthy)
       throw unavailable(`claim of node ${node}`, new Error('this replica is cut off from etcd'));
     this.claimed.add(node);
-    try {
-      await this.options.client.put(this.key(node)).value(this.identity).lease(leaseId).exec();
-    } catch (err) {
-      throw unavailable(`claim of node ${node}`, err);
+    // Claims of one turn of the event loop go in one transaction (a reconnect storm of thousands).
+    await new Promise<void>((resolve, reject) => {
+      this.claims.push({ node, resolve, reject });
+      if (this.claimScheduled) return;
+      this.claimScheduled = true;
+      setImmediate(() => void this.flushClaims());
+    });
+  }
+
+  private async flushClaims(): Promise<void> {
+    this.claimScheduled = false;
+    const all = this.claims;
+    this.claims = [];
+    const { client } = this.options;
+    for (let i = 0; i < all.length; i += 100) {
+      const chunk = all.slice(i, i + 100);
+      try {
+        const leaseId = this.leaseId;
+        if (!leaseId || !this.healthy) throw new Error('this replica is cut off from etcd');
+        await client
+          .if(this.prefix, 'Create', '>', -1)
+          .then(...chunk.map((c) => client.put(this.key(c.node)).value(this.identity).lease(leaseId)))
+          .commit();
+        for (const c of chunk) c.resolve();
+      } catch (err) {
+        const e = unavailable(`claim of ${chunk.length} node(s)`, err);
+        for (const c of chunk) c.reject(e);
+      }
     }
   }
 
