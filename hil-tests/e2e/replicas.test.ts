@@ -1,7 +1,8 @@
 /**
  * Cloud replicas on a real 3-member etcd cluster and a real Mosquitto, with real kedge processes
  * at 1,000 readings/s (issue 22):
- * - failover: kill -9 of the replica holding the node's connection, then of the leader. The edge
+ * - failover: an etcd member killed (the replicas keep serving), then kill -9 of the replica
+ *   holding the node's connection, then of the leader. The edge
  *   reconnects to the replica left within seconds; every reading the edge acknowledged reaches
  *   the consumer once; desired values set during the failover reach the edge; the node is ready.
  * - partition: a replica cut off from etcd (through TCP proxies the test controls) stops serving:
@@ -148,7 +149,13 @@ describe('cloud replicas on etcd at 1,000 readings/s', () => {
     mapper.start(TICK_MS);
     cleanups.push(() => mapper.stop());
     await waitFor(() => sub.telemetry.length > 0, 'telemetry before the kills', 30_000, [edge]);
-    await sleep(3000);
+    await sleep(2000);
+
+    // 0. An etcd member dies: the replicas keep serving (API writes, telemetry) on the other two.
+    await etcd.kill(1);
+    expect((await setDesired(ra.api, devices[2]!, '40')).status).toBe(200);
+    await sleep(2000);
+    await etcd.start(1);
 
     // 1. The holder dies.
     rb.proc.child.kill('SIGKILL');
@@ -179,6 +186,7 @@ describe('cloud replicas on etcd at 1,000 readings/s', () => {
       'desired 42 on the edge',
       20_000,
     );
+    expect(await edgeDesired(setup.apiPort, devices[2]!)).toBe('40');
     expect(await nodeReady(rc.api, setup.node)).toBe(true);
     // The leaders completed the QoS 2 sessions of the replicas that died (rb's by ra, ra's by rc).
     expect(ra.proc.output + rc.proc.output).toMatch(/completed the MQTT session of a replica that is gone/);
