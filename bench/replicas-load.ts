@@ -1,6 +1,6 @@
 /**
  * The edge nodes and the consumer of bench/replicas.bench.ts `cpu`, in their own process: N nodes,
- * node i connected to replica i mod R, each sending every 50 ms one `telemetrybatch` message with
+ * node i connected to replica i mod R, each sending every 50 ms one `telemetrycolumns` message with
  * K readings per device (as EdgeHub batches), at most 256 unacknowledged per node; an MQTT
  * subscriber counts what consumers receive and the duplicates among it.
  *
@@ -8,6 +8,7 @@
  */
 import mqtt from 'mqtt';
 import { WebSocket } from 'ws';
+import { DeviceColumnsBuilder } from '../src/contracts/index.js';
 import { newMessage, parseMessage, serializeMessage } from '../src/core/message/index.js';
 
 const [portsArg, ...numArgs] = process.argv.slice(2);
@@ -69,21 +70,17 @@ function tick(): void {
     const first = n.seq;
     n.seq += perDevice;
     const content = {
-      devices: Array.from({ length: devices }, (_, d) => ({
-        device: `default/${n.name}-dev-${d}`,
-        readings: Array.from({ length: perDevice }, (_, k) => ({
-          property: 'p',
-          value: first + k,
-          quality: 'good',
-          ts,
-        })),
-      })),
+      devices: Array.from({ length: devices }, (_, d) => {
+        const columns = new DeviceColumnsBuilder(`default/${n.name}-dev-${d}`);
+        for (let k = 0; k < perDevice; k++) columns.add('p', first + k, 'good', ts);
+        return columns.columns;
+      }),
     };
     const route = {
       source: 'edgehub',
       group: 'hub',
       operation: 'upload',
-      resource: `node/${n.name}/default/telemetrybatch/${n.name}`,
+      resource: `node/${n.name}/default/telemetrycolumns/${n.name}`,
     };
     n.ws.send(serializeMessage(newMessage(route, content)));
     n.inflight++;

@@ -7,7 +7,7 @@
  *     one replica holding N idle edge nodes (bench/cloudhub-clients.ts, keepalive every 15 s):
  *     connect time, nodes ready, keepalive timeouts, the replica's RSS and CPU, etcd's CPU.
  *   npx tsx bench/replicas.bench.ts cpu [replicas=1] [seconds=30] [nodes=4] [devicesPerNode=5] [readingsPerDevice=5]
- *     edge nodes spread over the replicas (bench/replicas-load.ts: one telemetrybatch per node
+ *     edge nodes spread over the replicas (bench/replicas-load.ts: one telemetrycolumns message per node
  *     every 50 ms, as EdgeHub batches; 2,000 readings/s by default); CPU of the replicas and of
  *     etcd per 1,000 readings.
  *

