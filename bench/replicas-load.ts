@@ -89,6 +89,7 @@ function tick(): void {
 }
 
 process.send?.({ type: 'ready' });
+setInterval(() => process.send?.({ type: 'progress', acked }), 1000).unref();
 process.on('message', async (m: { type: string }) => {
   if (m.type === 'go') {
     const timer = setInterval(tick, TICK_MS);
