@@ -1,7 +1,9 @@
-import mqtt, { Store, type IPublishPacket, type MqttClient, type Packet } from 'mqtt';
+import { Store, type IPublishPacket, type MqttClient, type Packet } from 'mqtt';
 import type { Logger } from 'pino';
+import { withTimeout } from '../../core/async/index.js';
 import { errorText } from '../../core/errors/index.js';
 import type { JournalPacket, JournalRecord, PublishJournal } from '../store/index.js';
+import { connectMqtt } from './broker.js';
 import { cloudMqttErrors } from './errors.js';
 
 type Callback = (err?: Error) => void;
@@ -97,11 +99,9 @@ export class OnceSession {
   }
 
   async start(): Promise<void> {
-    this.client = await connect(
+    this.client = await connectMqtt(
       this.options.url,
-      this.options.session,
-      false,
-      new JournalStore(this.owner),
+      { clientId: this.options.session, clean: false, outgoingStore: new JournalStore(this.owner) },
       this.options.connectTimeoutMs,
     );
   }
@@ -155,7 +155,11 @@ export class OnceSession {
     }
     for (const c of collected) c.release();
     try {
-      await withTimeout(Promise.all(done), this.options.publishTimeoutMs ?? 30_000, `publishes of message ${msgId}`);
+      await withTimeout(
+        Promise.all(done),
+        this.options.publishTimeoutMs ?? 30_000,
+        `publishes of message ${msgId} not completed`,
+      );
     } finally {
       for (const p of packets) this.owner.byMid.delete(p.mid);
     }
@@ -198,7 +202,11 @@ export async function completeSession(options: {
       count++;
     }
   if (count > 0) {
-    const client = await connect(options.url, session, false, store, options.connectTimeoutMs);
+    const client = await connectMqtt(
+      options.url,
+      { clientId: session, clean: false, outgoingStore: store },
+      options.connectTimeoutMs,
+    );
     try {
       const end = Date.now() + (options.timeoutMs ?? 30_000);
       while (store.size > 0) {
@@ -212,7 +220,11 @@ export async function completeSession(options: {
   }
   await journal.clear(session);
   // A clean connect ends the session at the broker.
-  const clean = await connect(options.url, session, true, new Store(), options.connectTimeoutMs);
+  const clean = await connectMqtt(
+    options.url,
+    { clientId: session, clean: true, outgoingStore: new Store() },
+    options.connectTimeoutMs,
+  );
   await clean.endAsync(true);
   return count;
 }
@@ -228,58 +240,4 @@ function packetOf(p: JournalRecord['packets'][number]): Packet {
     payload: Buffer.from(p.payload),
     messageId: p.mid,
   } as Packet;
-}
-
-async function connect(
-  url: string,
-  clientId: string,
-  clean: boolean,
-  outgoingStore: Store,
-  timeoutMs: number,
-): Promise<MqttClient> {
-  const client = mqtt.connect(url, {
-    protocolVersion: 4,
-    clientId,
-    clean,
-    outgoingStore,
-    reconnectPeriod: 1000,
-    connectTimeout: timeoutMs,
-  });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no CONNACK within ${timeoutMs} ms`)), timeoutMs);
-      client.once('connect', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      client.once('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-    });
-  } catch (err) {
-    await client.endAsync(true);
-    throw cloudMqttErrors.create(
-      'KEDGE_CLOUDMQTT_CONNECT',
-      `cannot connect to the cloud MQTT broker as ${clientId}: ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
-  return client;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} not completed within ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
 }
