@@ -12,7 +12,6 @@ import { DeviceController } from './devicecontroller/index.js';
 import { EdgeController } from './edgecontroller/index.js';
 import { createBackend } from './backend.js';
 import type { LeaderElection } from './leader/index.js';
-import type { NodePresence } from './presence/index.js';
 
 export interface CloudNodeDeps {
   logger: Logger;
@@ -34,30 +33,12 @@ export interface CloudNode {
   readonly leader: LeaderElection;
 }
 
-/** The leader election as a module: campaigns first, hands over last. */
-class LeaderModule implements Module {
-  readonly name = 'leader';
-  readonly group = 'leader';
-  constructor(readonly election: LeaderElection) {}
-  start(): Promise<void> {
-    return this.election.start();
-  }
-  stop(): Promise<void> {
-    return this.election.stop();
-  }
-}
-
-/** Node claims as a module: taken after the store, released (all at once) before it closes. */
-class PresenceModule implements Module {
-  readonly name = 'presence';
-  readonly group = 'presence';
-  constructor(readonly presence: NodePresence) {}
-  start(): Promise<void> {
-    return this.presence.start();
-  }
-  stop(): Promise<void> {
-    return this.presence.stop();
-  }
+/**
+ * Something with a start/stop lifecycle as a module: the leader election (campaigns first, hands
+ * over last) and the node claims (taken after the store, released all at once before it closes).
+ */
+function asModule(name: string, part: { start(): Promise<void>; stop(): Promise<void> }): Module {
+  return { name, group: name, start: () => part.start(), stop: () => part.stop() };
 }
 
 /**
@@ -68,8 +49,8 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
   const { logger, registry, clock } = deps;
   const bus = new Bus<CloudChannels, CloudRequests>({ logger });
   const backend = createBackend(config, logger, deps.leader);
-  const leader = new LeaderModule(backend.leader);
-  const presence = new PresenceModule(backend.presence);
+  const leader = asModule('leader', backend.leader);
+  const presence = asModule('presence', backend.presence);
   const { storeModule } = backend;
   // The store exists only after its start(); the others are built on demand behind this proxy.
   const store = lazy(() => storeModule.store!);
@@ -135,7 +116,7 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
   const runtime = new ModuleRuntime([leader, storeModule, presence, mqtt, devices, edges, hub, api], { logger });
   return {
     bus,
-    leader: leader.election,
+    leader: backend.leader,
     start: () => runtime.start(),
     stop: () => runtime.stop(),
     get ports() {
