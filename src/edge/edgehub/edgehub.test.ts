@@ -14,7 +14,7 @@ import type { Registry } from '../../core/metrics/index.js';
 import type { SqliteOutboxStore } from '../store/index.js';
 import { createServer } from 'node:net';
 import { hubUrl, hubUrls, type EdgeHub, type EdgeHubDeps } from './index.js';
-import { HubHarness, type FakeCloud, waitFor } from './test-cloud.js';
+import { HubHarness, type FakeCloud, waitFor } from './testing/test-cloud.js';
 
 describe('EdgeHub', () => {
   let h: HubHarness;
