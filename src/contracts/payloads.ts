@@ -106,6 +106,15 @@ export const TwinGetSchema = Type.Object({
 });
 export type TwinGet = Static<typeof TwinGetSchema>;
 
+/** kedge: `.../twin/desired/failed`, a desired value the device did not confirm, and why. */
+export const DesiredFailedSchema = Type.Object({
+  ...EventBase,
+  property: Type.String(),
+  value: Type.String(),
+  reason: Type.String(),
+});
+export type DesiredFailed = Static<typeof DesiredFailedSchema>;
+
 /** kedge: `.../write/result`, the mapper's answer to a delta: the read-back or the failure. */
 export const WriteResultSchema = Type.Object({
   ...EventBase,

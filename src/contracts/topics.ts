@@ -39,6 +39,12 @@ export const edgeTopics = {
   mapperStatus: (mapperName: string) => `$ke/mapper-status/${mapperName}`,
   /** kedge: read-back result of a desired-value write, from the mapper. */
   writeResult: (id: string) => `${KE_DEVICE}/${id}/write/result`,
+  /**
+   * kedge: a desired value the device did not confirm (refused, read back otherwise, or timed out),
+   * `{event_id, timestamp, property, value, reason}`. KubeEdge has no such message; its result
+   * topic answers requests only.
+   */
+  desiredFailed: (id: string) => `${KE_DEVICE}/${id}/twin/desired/failed`,
 } as const;
 
 /** Subscription filters (two `+` for namespace and name). */

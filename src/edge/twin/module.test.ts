@@ -71,8 +71,10 @@ describe('TwinModule', () => {
     const view = await h.node.bus.request('twin.view', { deviceId: ID });
     expect(view?.properties.sp?.pending).toBeUndefined();
     expect(view?.properties.sp?.failed?.reason).toMatch(/not confirmed by the device within 5000 ms; nothing reported/);
-    const failure = h.on<{ code: number; reason: string }>(edgeTopics.twinUpdateResult(ID)).at(-1);
-    expect(failure?.code).toBe(504);
+    const failure = h.on<{ property: string; value: string; reason: string }>(edgeTopics.desiredFailed(ID)).at(-1);
+    expect(failure).toMatchObject({ property: 'sp', value: '30', reason: expect.stringContaining('5000 ms') });
+    // Not on KubeEdge's result topic, which answers requests only.
+    expect(h.on(edgeTopics.twinUpdateResult(ID))).toEqual([]);
     expect(twinReports(h).some((r) => r.properties.sp?.failed?.reason.includes('5000 ms'))).toBe(true);
   });
 

@@ -7,6 +7,7 @@ import {
   type EdgeRequests,
   type RawReading,
   type StateUpdate,
+  type DesiredFailed,
   type TwinUpdate,
   type TwinView,
   type WriteResult,
@@ -332,10 +333,10 @@ export class TwinModule implements Module {
     this.clearTimer(id, prop.name);
     this.book!.touch(id, prop.name);
     this.book!.report(id, prop.name, { failed: rec.failed }, true);
-    this.publish(
-      edgeTopics.twinUpdateResult(id),
-      errorResult(now, ResultCode.timeout, `desired ${prop.name}=${value} failed: ${reason}`),
-    );
+    // On kedge's own topic: KubeEdge's result topic answers requests (a 504 there, with an event id
+    // nobody sent, confused mappers and apps written for KubeEdge).
+    const failed: DesiredFailed = { ...eventBase(now), property: prop.name, value, reason };
+    this.publish(edgeTopics.desiredFailed(id), failed);
     this.deps.logger.warn({ deviceId: id, property: prop.name, value, reason }, 'desired value not confirmed');
     this.notify(id);
   }
