@@ -195,6 +195,35 @@ describe('TwinModule', () => {
     expect(result('r2')?.code).toBe(403);
   });
 
+  it('answers a twin/update with one document carrying its event_id, last null for a twin without a value (dtmanager/twin.go)', async () => {
+    h = await withDevice();
+    const docs = () =>
+      h!.on<{
+        event_id: string;
+        twin: Record<string, { last: { actual?: { value: string } } | null; current: { actual?: { value: string } } }>;
+      }>(edgeTopics.twinUpdateDocument(ID));
+    const update = async (eventId: string, value: string) => {
+      h!.node.bus.publish('twin.update', {
+        deviceId: ID,
+        message: { event_id: eventId, timestamp: 1, twin: { temp: { actual: { value } } } },
+      });
+      await Promise.resolve();
+      await Promise.resolve();
+    };
+    await update('doc-1', '21');
+    expect(docs()).toHaveLength(1);
+    expect(docs()[0]).toMatchObject({
+      event_id: 'doc-1',
+      twin: { temp: { last: null, current: { actual: { value: '21' } } } },
+    });
+    await update('doc-2', '22');
+    expect(docs()).toHaveLength(2);
+    expect(docs()[1]).toMatchObject({
+      event_id: 'doc-2',
+      twin: { temp: { last: { actual: { value: '21' } }, current: { actual: { value: '22' } } } },
+    });
+  });
+
   it('keeps one twin report per device in the outbox while the cloud is away, newest values folded in', async () => {
     h = await withDevice();
     await h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: '7' } });

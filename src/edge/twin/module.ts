@@ -55,6 +55,8 @@ export class TwinModule implements Module {
   readonly name = endpoint.name;
   readonly group = endpoint.group;
   private book: TwinBook | undefined;
+  /** The device whose twin/update is feeding the pipeline right now (see onTwinUpdate). */
+  private answering: string | undefined;
   private readonly timers = new Map<string, Timer>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private undo: Array<() => void> = [];
@@ -190,6 +192,7 @@ export class TwinModule implements Module {
     }
     if (changes.length === 0) return;
     this.book!.marked(changes.length);
+    if (this.answering === deviceId) return; // a twin/update's own values: its answer has the document
     this.publish(edgeTopics.twinUpdateDocument(deviceId), () => {
       const doc: Record<string, { last: ReturnType<typeof msgTwin>; current: ReturnType<typeof msgTwin> }> = {};
       for (const c of changes)
@@ -393,7 +396,13 @@ export class TwinModule implements Module {
     const problem = this.checkTwinUpdate(twin, message);
     if (problem) return this.publish(resultTopic, errorResult(now, problem.code, problem.reason, message.event_id));
     const names = Object.keys(message.twin);
-    const before = new Map(names.map((n) => [n, msgTwin(twin.props.get(n), twin.records.get(n))]));
+    // A twin with no value yet is `last: null` in the document, as KubeEdge's for a new twin.
+    const before = new Map(
+      names.map((n) => {
+        const rec = twin.records.get(n);
+        return [n, rec?.desired || rec?.reported ? msgTwin(twin.props.get(n), rec) : null];
+      }),
+    );
     const desired: Record<string, string> = {};
     const readings: RawReading[] = [];
     for (const [name, t] of Object.entries(message.twin)) {
@@ -414,7 +423,14 @@ export class TwinModule implements Module {
     // and the result is built after them.
     queueMicrotask(() => {
       try {
-        if (readings.length > 0) this.deps.bus.publish('device.readings', { deviceId, readings, source: 'twin' });
+        // The pipeline answers synchronously: the values it cleanses now are this update's, and
+        // go into this update's one document (with the request's event_id), not one of their own.
+        this.answering = deviceId;
+        try {
+          if (readings.length > 0) this.deps.bus.publish('device.readings', { deviceId, readings, source: 'twin' });
+        } finally {
+          this.answering = undefined;
+        }
         this.answerTwinUpdate(twin, message, names, before, Object.keys(desired).length > 0);
       } catch (err) {
         this.deps.logger.error({ deviceId, err: errorText(err) }, 'twin/update not answered');
@@ -426,20 +442,20 @@ export class TwinModule implements Module {
     twin: DeviceTwin,
     message: TwinUpdate,
     names: string[],
-    before: Map<string, ReturnType<typeof msgTwin>>,
+    before: Map<string, ReturnType<typeof msgTwin> | null>,
     desiredSet: boolean,
   ): void {
     const deviceId = twin.device.instance.id;
     const now = this.deps.clock.now();
     const result: Record<string, ReturnType<typeof msgTwin>> = {};
-    const doc: Record<string, { last: ReturnType<typeof msgTwin>; current: ReturnType<typeof msgTwin> }> = {};
+    const doc: Record<string, { last: ReturnType<typeof msgTwin> | null; current: ReturnType<typeof msgTwin> }> = {};
     for (const n of names) {
       const current = msgTwin(twin.props.get(n), twin.records.get(n));
       result[n] = current;
-      doc[n] = { last: before.get(n)!, current };
+      doc[n] = { last: before.get(n) ?? null, current };
     }
     this.publish(edgeTopics.twinUpdateResult(deviceId), { event_id: message.event_id, timestamp: now, twin: result });
-    this.publish(edgeTopics.twinUpdateDocument(deviceId), { ...eventBase(now), twin: doc });
+    this.publish(edgeTopics.twinUpdateDocument(deviceId), { ...eventBase(now, message.event_id), twin: doc });
     if (!desiredSet && [...twin.records.values()].some((r) => r.pending)) this.publishDelta(twin);
   }
 
