@@ -64,6 +64,13 @@ export function registerMapper(program: Command): void {
     .option('--metrics-port <port>', 'serve Prometheus /metrics on 127.0.0.1:<port>', port)
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent', 'info')
     .addHelpText('after', HELP)
+    // One of the two transports, checked as commander checks a required option (usage error, exit 1).
+    .hook('preAction', (cmd) => {
+      const o = cmd.opts<MapperCommandOptions>();
+      if (!o.dmi && !o.mqttUrl)
+        cmd.error("error: required option '--mqtt-url <url>' not specified (or --dmi for the edge's DMI socket)");
+      if (o.dmi && o.mqttUrl) cmd.error('error: give either --mqtt-url or --dmi, not both');
+    })
     .action(runAction('mapper', (opts: MapperCommandOptions) => runMapper(opts)));
 }
 
