@@ -4,3 +4,4 @@
  */
 export type { DriverReading, DeviceState, DriverContext, ProtocolDriver, DriverModule } from './driver.js';
 export { mapperErrors } from './errors.js';
+export { pollDuration } from './poll-metrics.js';

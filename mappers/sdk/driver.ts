@@ -18,6 +18,8 @@ export interface DriverReading {
   ts: number;
   /** Why the value is bad or uncertain (e.g. "exception 2 (Illegal Data Address)"). */
   reason?: string;
+  /** A stable code for the cause (`KEDGE_MODBUS_TIMEOUT`, `BadNodeIdUnknown`): what the edge counts errors by. */
+  code?: string;
 }
 
 export type DeviceState = 'online' | 'offline' | 'unhealthy';

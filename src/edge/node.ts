@@ -7,6 +7,7 @@ import type { EdgeConfig } from '../core/config/index.js';
 import { createMetricsRegistry } from '../core/metrics/index.js';
 import { ModuleRuntime, type Module } from '../core/module/index.js';
 import { EdgeApi } from './api/index.js';
+import { DeviceMetrics } from './devicemetrics/index.js';
 import { Edged, type ProcessRuntime } from './edged/index.js';
 import { EventBus } from './eventbus/index.js';
 import { MetaManager } from './metamanager/index.js';
@@ -97,7 +98,9 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     desiredTimeoutMs: config.desiredTimeoutMs,
     reportIntervalMs: config.twinReportIntervalMs,
     checkpointMs: config.twinCheckpointMs,
+    registry,
   });
+  const deviceMetrics = new DeviceMetrics({ bus, registry });
   const eventbus = new EventBus({
     bus,
     batcher: store.batcher,
@@ -146,9 +149,12 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     if (appended > announced) bus.publish('outbox.appended', { count: appended - announced });
     announced = appended;
   });
-  const runtime = new ModuleRuntime([store, meta, pipeline, twin, eventbus, edged, servicebus, api, ...extra], {
-    logger,
-  });
+  const runtime = new ModuleRuntime(
+    [store, meta, pipeline, twin, deviceMetrics, eventbus, edged, servicebus, api, ...extra],
+    {
+      logger,
+    },
+  );
   return {
     runtime,
     bus,

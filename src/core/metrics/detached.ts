@@ -1,4 +1,12 @@
-import type { Counter, CounterConfiguration, Gauge, GaugeConfiguration, Registry } from 'prom-client';
+import type {
+  Counter,
+  CounterConfiguration,
+  Gauge,
+  GaugeConfiguration,
+  Histogram,
+  HistogramConfiguration,
+  Registry,
+} from 'prom-client';
 import { promClient } from './registry.js';
 
 const detached = new WeakSet<object>();
@@ -29,6 +37,7 @@ export function isDetached(registry: Registry): boolean {
 
 const noop = (): void => undefined;
 const NO_COUNTER = { inc: noop, reset: noop, remove: noop, labels: () => NO_COUNTER };
+const NO_HISTOGRAM = { observe: noop, reset: noop, remove: noop, startTimer: () => noop, labels: () => NO_HISTOGRAM };
 const NO_GAUGE = {
   inc: noop,
   dec: noop,
@@ -56,4 +65,14 @@ export function gauge<L extends string>(
 ): Gauge<L> {
   if (isDetached(registry)) return NO_GAUGE as unknown as Gauge<L>;
   return new (promClient().Gauge)<L>({ ...config, registers: [registry] });
+}
+
+/** A prom-client Histogram registered in `registry` (reused if it is there already), or a no-op for a detached one. */
+export function histogram<L extends string>(
+  registry: Registry,
+  config: Omit<HistogramConfiguration<L>, 'registers'>,
+): Histogram<L> {
+  if (isDetached(registry)) return NO_HISTOGRAM as unknown as Histogram<L>;
+  const existing = registry.getSingleMetric(config.name) as Histogram<L> | undefined;
+  return existing ?? new (promClient().Histogram)<L>({ ...config, registers: [registry] });
 }

@@ -1,2 +1,10 @@
 export { createMetricsRegistry, type Registry } from './registry.js';
-export { detachedRegistry, isDetached, counter, gauge } from './detached.js';
+export { detachedRegistry, isDetached, counter, gauge, histogram } from './detached.js';
+export {
+  escapeLabelValue,
+  mergeFamilies,
+  parseExposition,
+  withLabel,
+  writeExposition,
+  type MetricFamily,
+} from './exposition.js';

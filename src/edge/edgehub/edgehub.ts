@@ -194,7 +194,9 @@ export class EdgeHub implements Module {
     const parent = msg.header.parent_msg_id;
     if (!parent) return;
     const content = msg.content as { ok?: unknown; reason?: unknown } | null;
-    if (!this.sender!.acknowledged(parent)) return; // not ours (or already acknowledged): nothing to do
+    const committedAt = this.sender!.acknowledged(parent);
+    if (committedAt === undefined) return; // not ours (or already acknowledged): nothing to do
+    this.metrics!.latency.observe(Math.max(0, this.clock.now() - committedAt) / 1000);
     if (content?.ok === false) {
       this.metrics!.refused.inc();
       this.log.warn(

@@ -1,0 +1,1 @@
+export { DeviceMetrics, type DeviceMetricsDeps } from './module.js';
