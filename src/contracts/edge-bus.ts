@@ -47,6 +47,8 @@ export interface EdgeChannels {
   'membership.get': { eventId: string };
   /** A mapper's liveness (`$ke/mapper-status/<name>`). */
   'mapper.status': MapperStatus;
+  /** A mapper's metrics page (Prometheus text), pushed on `$ke/mapper-metrics/<name>`. */
+  'mapper.metrics': { name: string; text: string; ts: number };
   /**
    * Ask the EventBus to publish on MQTT; payload is serialized to JSON (a string/Buffer as is). A
    * function payload is called only when a client subscribes to the topic (the embedded broker
@@ -137,4 +139,6 @@ export interface EdgeRequests {
   };
   'servicebus.call': { request: ServiceCallRequest; response: ServiceCallResponse };
   'edged.status': { request: Record<string, never>; response: MapperWorkloadStatus[] };
+  /** The node's /metrics page: its own metrics and its mappers' (pushed), federated. */
+  'metrics.page': { request: Record<string, never>; response: string };
 }

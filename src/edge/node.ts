@@ -7,7 +7,7 @@ import type { EdgeConfig } from '../core/config/index.js';
 import { createMetricsRegistry } from '../core/metrics/index.js';
 import { ModuleRuntime, type Module } from '../core/module/index.js';
 import { EdgeApi } from './api/index.js';
-import { DeviceMetrics } from './devicemetrics/index.js';
+import { DeviceMetrics, MetricsFederation } from './metrics/index.js';
 import { Edged, type ProcessRuntime } from './edged/index.js';
 import { EventBus } from './eventbus/index.js';
 import { MetaManager } from './metamanager/index.js';
@@ -101,6 +101,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     registry,
   });
   const deviceMetrics = new DeviceMetrics({ bus, registry });
+  const federation = new MetricsFederation({ bus, registry, clock });
   const eventbus = new EventBus({
     bus,
     batcher: store.batcher,
@@ -150,7 +151,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     announced = appended;
   });
   const runtime = new ModuleRuntime(
-    [store, meta, pipeline, twin, deviceMetrics, eventbus, edged, servicebus, api, ...extra],
+    [store, meta, pipeline, twin, deviceMetrics, federation, eventbus, edged, servicebus, api, ...extra],
     {
       logger,
     },

@@ -7,6 +7,7 @@ import type {
   HistogramConfiguration,
   Registry,
 } from 'prom-client';
+import { isLite, LiteCounter, LiteGauge, LiteHistogram, type LiteRegistry } from './lite.js';
 import { promClient } from './registry.js';
 
 const detached = new WeakSet<object>();
@@ -55,7 +56,9 @@ export function counter<L extends string>(
 ): Counter<L> {
   if (isDetached(registry)) return NO_COUNTER as unknown as Counter<L>;
   const existing = registry.getSingleMetric(config.name) as Counter<L> | undefined;
-  return existing ?? new (promClient().Counter)<L>({ ...config, registers: [registry] });
+  if (existing) return existing;
+  if (isLite(registry)) return lite(registry, new LiteCounter(config)) as unknown as Counter<L>;
+  return new (promClient().Counter)<L>({ ...config, registers: [registry] });
 }
 
 /** A prom-client Gauge registered in `registry`, or a no-op for a detached one. */
@@ -64,6 +67,7 @@ export function gauge<L extends string>(
   config: Omit<GaugeConfiguration<L>, 'registers'>,
 ): Gauge<L> {
   if (isDetached(registry)) return NO_GAUGE as unknown as Gauge<L>;
+  if (isLite(registry)) return lite(registry, new LiteGauge(config as never)) as unknown as Gauge<L>;
   return new (promClient().Gauge)<L>({ ...config, registers: [registry] });
 }
 
@@ -74,5 +78,12 @@ export function histogram<L extends string>(
 ): Histogram<L> {
   if (isDetached(registry)) return NO_HISTOGRAM as unknown as Histogram<L>;
   const existing = registry.getSingleMetric(config.name) as Histogram<L> | undefined;
-  return existing ?? new (promClient().Histogram)<L>({ ...config, registers: [registry] });
+  if (existing) return existing;
+  if (isLite(registry)) return lite(registry, new LiteHistogram(config as never)) as unknown as Histogram<L>;
+  return new (promClient().Histogram)<L>({ ...config, registers: [registry] });
+}
+
+function lite<M extends { name: string }>(registry: Registry, metric: M): M {
+  (registry as unknown as LiteRegistry).registerMetric(metric as never);
+  return metric;
 }

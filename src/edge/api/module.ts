@@ -61,7 +61,8 @@ export class EdgeApi implements Module {
       if (req.method === 'GET' && url.pathname === '/healthz')
         return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       if (req.method === 'GET' && url.pathname === '/metrics') {
-        const text = await this.deps.registry.metrics();
+        // The node's page with its mappers' (MetricsFederation), or the edge's own without it.
+        const text = await this.deps.bus.request('metrics.page', {}).catch(() => this.deps.registry.metrics());
         return void res.writeHead(200, { 'content-type': this.deps.registry.contentType }).end(text);
       }
       for (const route of this.routes) {

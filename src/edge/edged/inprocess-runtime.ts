@@ -2,9 +2,12 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock/index.js';
 import { errorText } from '../../core/errors/index.js';
-import { createMetricsRegistry } from '../../core/metrics/index.js';
+import { LiteRegistry } from '../../core/metrics/index.js';
 import { edgedErrors } from './errors.js';
 import type { ProcessRuntime, RunningWorkload, WorkloadSpec } from './runtime.js';
+
+/** As `kedge mapper --metrics-interval` defaults to. */
+const METRICS_PUSH_MS = 15_000;
 
 /**
  * Hosts the mapper runtime (mappers/sdk) inside the edge process: one Node heap instead of one
@@ -24,7 +27,10 @@ export class InProcessRuntime implements ProcessRuntime {
       dataDir: join(spec.dataDir, 'mappers', spec.name),
       logger: this.deps.logger.child({ mapper: spec.name }),
       clock: this.deps.clock,
-      metrics: createMetricsRegistry(),
+      // Pushed like a child mapper's (the edge's /metrics labels them mapper=<name>); no process
+      // metrics: this process's are the edge's own.
+      metrics: new LiteRegistry().asRegistry(),
+      metricsPushMs: METRICS_PUSH_MS,
     });
     try {
       await runtime.start();

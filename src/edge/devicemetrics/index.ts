@@ -1,1 +1,0 @@
-export { DeviceMetrics, type DeviceMetricsDeps } from './module.js';
