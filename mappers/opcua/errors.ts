@@ -15,6 +15,9 @@ export const opcuaErrors = defineErrors({
     "The value does not fit the variable's OPC UA data type (range, whole number, date); check the desired value.",
   KEDGE_OPCUA_WRITE_REJECTED:
     'The server refused the write; the status name says why (e.g. BadNotWritable, BadUserAccessDenied, BadTypeMismatch).',
+  KEDGE_OPCUA_CONNECT:
+    'The edge could not open a session to the server: check the URL and that the edge reaches it; for a refused certificate, trust it in <data-dir>/opcua-pki.',
+  KEDGE_OPCUA_BROWSE: 'The server refused to browse the node; the status name says why (e.g. BadNodeIdUnknown).',
   KEDGE_OPCUA_SIM_MODEL:
     'The simulator needs DeviceModel + Device YAML with protocolName opcua and a nodeID per property.',
   KEDGE_OPCUA_SIM_UNKNOWN_NODE: 'The simulator serves no variable with that name or nodeID.',

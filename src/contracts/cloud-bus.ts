@@ -1,5 +1,5 @@
 import type { Message } from '../core/message/index.js';
-import type { AckContent } from './link.js';
+import type { AckContent, EdgeQueryName } from './link.js';
 import type { ServiceCallRequest, ServiceCallResponse, TwinView } from './edge-bus.js';
 
 /**
@@ -57,6 +57,10 @@ export interface CloudMqttPublish {
 export interface NodeView {
   name: string;
   ready: boolean;
+  /** Why it is not ready (the link's last close reason). */
+  reason?: string;
+  /** When its current (or last) connection opened. */
+  connectedAt?: string;
   lastHeartbeat: string | null;
   mappers: Array<{
     name: string;
@@ -96,4 +100,12 @@ export interface CloudRequests {
    * `detail.status` (e.g. KEDGE_SERVICEBUS_FORBIDDEN, 403) when the edge did not reach the target.
    */
   'servicebus.call': { request: CloudServiceCall; response: ServiceCallResponse };
+  /**
+   * Served by CloudHub: asks node `node` one of EDGE_QUERIES (src/contracts/link.ts) and resolves
+   * with the edge's answer (JSON parsed; text as a string). Fails like `servicebus.call`.
+   */
+  'edge.query': {
+    request: { node: string; query: EdgeQueryName; params?: unknown; timeoutMs: number };
+    response: unknown;
+  };
 }

@@ -120,6 +120,19 @@ export interface MapperWorkloadStatus {
   reason?: string;
 }
 
+/** What a node says of itself (`node.status`; the cloud asks it over the link, docs/link.md "Edge queries"). */
+export interface EdgeNodeStatus {
+  node: string;
+  version: string;
+  /** When this edge process started (ms since the epoch). */
+  startedAt: number;
+  /** The link to the cloud; undefined for a node started without --cloud. */
+  link?: { state: 'connecting' | 'connected' | 'disconnected'; url: string; since: number; reason?: string };
+  outbox: { messages: number; bytes: number; oldestAgeMs: number | null; dropped: { bySize: number; byAge: number } };
+  mappers: MapperWorkloadStatus[];
+  devices: number;
+}
+
 export interface EdgeRequests {
   [name: string]: { request: unknown; response: unknown };
   'meta.devices': { request: Record<string, never>; response: EdgeDevice[] };
@@ -141,4 +154,7 @@ export interface EdgeRequests {
   'edged.status': { request: Record<string, never>; response: MapperWorkloadStatus[] };
   /** The node's /metrics page: its own metrics and its mappers' (pushed), federated. */
   'metrics.page': { request: Record<string, never>; response: string };
+  'node.status': { request: Record<string, never>; response: EdgeNodeStatus };
+  /** Browses an OPC UA server from this node (params: mappers/opcua/browse.ts BrowseParams; answer: BrowseAnswer). */
+  'opcua.browse': { request: unknown; response: unknown };
 }

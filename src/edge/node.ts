@@ -7,10 +7,11 @@ import type { EdgeConfig } from '../core/config/index.js';
 import { createMetricsRegistry } from '../core/metrics/index.js';
 import { ModuleRuntime, type Module } from '../core/module/index.js';
 import { EdgeApi } from './api/index.js';
-import { DeviceMetrics, MetricsFederation } from './metrics/index.js';
+import { DeviceMetrics, MetricsFederation, NodeStatus } from './metrics/index.js';
 import { Edged, type ProcessRuntime } from './edged/index.js';
 import { EventBus } from './eventbus/index.js';
 import { MetaManager } from './metamanager/index.js';
+import { OpcuaBrowse } from './opcuabrowse/index.js';
 import { PipelineModule } from './pipeline/index.js';
 import { ServiceBus } from './servicebus/index.js';
 import { EdgeStore, type MetaStore, type OutboxStore, type WriteBatcher } from './store/index.js';
@@ -102,6 +103,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
   });
   const deviceMetrics = new DeviceMetrics({ bus, registry });
   const federation = new MetricsFederation({ bus, registry, clock });
+  const nodeStatus = new NodeStatus({ bus, outbox: store.outbox, clock, node });
   const eventbus = new EventBus({
     bus,
     batcher: store.batcher,
@@ -131,7 +133,13 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     port: config.servicebusPort,
     allow: config.servicebusAllow,
   });
-  const api = new EdgeApi({ bus, logger: log('api'), registry, port: config.apiPort });
+  const opcuaBrowse = new OpcuaBrowse({
+    bus,
+    logger: log('opcuabrowse'),
+    dataDir: config.dataDir,
+    ...(options.mapperCommand ? { command: options.mapperCommand } : {}),
+  });
+  const api = new EdgeApi({ bus, logger: log('api'), registry, port: config.apiPort, node });
   const extra =
     options.extraModules?.({
       bus,
@@ -151,7 +159,21 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     announced = appended;
   });
   const runtime = new ModuleRuntime(
-    [store, meta, pipeline, twin, deviceMetrics, federation, eventbus, edged, servicebus, api, ...extra],
+    [
+      store,
+      meta,
+      pipeline,
+      twin,
+      deviceMetrics,
+      federation,
+      nodeStatus,
+      eventbus,
+      edged,
+      servicebus,
+      opcuaBrowse,
+      api,
+      ...extra,
+    ],
     {
       logger,
     },

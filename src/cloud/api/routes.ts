@@ -6,6 +6,7 @@ import type { ObjectStore } from '../store/index.js';
 import { applyDocuments } from './apply.js';
 import { apiErrors } from './errors.js';
 import { readJson, sendJson, sendText } from './http.js';
+import { nodeQueryRoutes } from './node-queries.js';
 import { parseServiceCall, sendCallError } from './services.js';
 
 export interface RouteContext {
@@ -46,6 +47,8 @@ route('POST', '/api/v1/nodes/:name/services', async (c, req, res, p) => {
     if (!sendCallError(res, err)) throw err;
   }
 });
+for (const r of nodeQueryRoutes)
+  route(r.method, `/api/v1/nodes/:name/${r.path}`, (c, req, res, p, q) => r.handler(c, req, res, p[0]!, q));
 route('GET', '/api/v1/devices', async (c, _q, res) =>
   sendJson(res, 200, { items: (await c.store.list('Device')).items }),
 );

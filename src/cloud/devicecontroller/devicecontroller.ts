@@ -11,6 +11,7 @@ import {
 import type { Bus, Endpoint } from '../../core/bus/index.js';
 import { systemClock, type Clock } from '../../core/clock/index.js';
 import { errorText } from '../../core/errors/index.js';
+import { gauge } from '../../core/metrics/index.js';
 import type { Module } from '../../core/module/index.js';
 import type { Device } from '../../model/index.js';
 import type { LinkStateStore, ObjectStore, StoredObject, WatchEvent, WatchHandle } from '../store/index.js';
@@ -61,6 +62,7 @@ export class DeviceController implements Module {
   private watches: WatchHandle[] = [];
   private undo: Array<() => void> = [];
   private metrics: { statusWrites: Counter; rejected: Counter; telemetry: Counter } | undefined;
+  private readonly connected = new Set<string>();
 
   constructor(private readonly options: DeviceControllerOptions) {
     this.log = options.logger.child({ module: this.name });
@@ -88,6 +90,7 @@ export class DeviceController implements Module {
       }),
     };
     this.index = new DeviceIndex();
+    this.registerStateGauge();
     this.coalescer = new WriteCoalescer(
       this.clock,
       this.options.statusIntervalMs ?? 1000,
@@ -177,7 +180,33 @@ export class DeviceController implements Module {
     return m;
   }
 
+  /**
+   * Every device's state as the cloud sees it (what its node reported; `unknown` while the node is
+   * not connected), for `device offline` in deploy/prometheus: the cloud knows it even when the
+   * node's own /metrics cannot be reached.
+   */
+  private stateGaugeRegistered = false;
+  private registerStateGauge(): void {
+    if (this.stateGaugeRegistered) return;
+    this.stateGaugeRegistered = true;
+    const self = this;
+    gauge(this.options.registry, {
+      name: 'kedge_cloud_device_state',
+      help: 'Device state in the cloud: 1 for the current state (online, offline, unhealthy, unknown: also while its node is not connected), else 0',
+      labelNames: ['device', 'node', 'state'],
+      collect() {
+        this.reset();
+        for (const [key, d] of self.index.devices) {
+          const node = nodeOf(d) ?? '';
+          const state = self.connected.has(node) ? self.twinOf(key, d).state : 'unknown';
+          for (const s of DEVICE_STATES) this.set({ device: key, node, state: s }, s === state ? 1 : 0);
+        }
+      },
+    });
+  }
+
   private onConnected(node: string): void {
+    this.connected.add(node);
     this.reconcile(node);
     for (const d of this.index.devicesOn(node)) {
       const twin = this.twins.get(DeviceIndex.key(d));
@@ -186,6 +215,7 @@ export class DeviceController implements Module {
   }
 
   private onDisconnected(node: string, reason: string): void {
+    this.connected.delete(node);
     for (const d of this.index.devicesOn(node))
       this.publishAvailability(d, 'unknown', `node ${node} is not ready: ${reason}`);
   }
@@ -426,6 +456,8 @@ export class DeviceController implements Module {
     for (const check of [...(this.waiters.get(key) ?? [])]) check();
   }
 }
+
+const DEVICE_STATES = ['online', 'offline', 'unhealthy', 'unknown'] as const;
 
 /** Every property reported at its desired value, or refused. */
 function settled(twin: DeviceTwinState, wanted: Record<string, string>): boolean {

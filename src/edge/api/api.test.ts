@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { packageRoot } from '../../core/paths/index.js';
 import { device, model, startNode, type NodeHarness } from '../testing.js';
 
 const props = [
@@ -66,7 +68,7 @@ describe('edge HTTP API', () => {
     expect((await call('POST', '/api/v1/apply', '{nope')).json.error.code).toBe('KEDGE_API_BAD_JSON');
     expect((await call('GET', '/api/v1/twins/default/none')).status).toBe(404);
     expect((await call('PUT', '/api/v1/twins/default/none/desired', { properties: { a: '1' } })).status).toBe(404);
-    expect((await call('GET', '/api/v1/nodes')).status).toBe(404);
+    expect((await call('GET', '/api/v1/nodes/other-node/status')).status).toBe(404);
     const big = await call('POST', '/api/v1/apply', { documents: ['x'.repeat(5 << 20)] });
     expect(big.status).toBe(413);
   });
@@ -76,5 +78,28 @@ describe('edge HTTP API', () => {
     expect((await call('GET', '/healthz')).json).toBe('ok');
     const metrics = await call('GET', '/metrics');
     expect(String(metrics.json)).toContain('kedge_pipeline_readings_total');
+  });
+
+  it('answers the node paths for itself: the node list, its status (outbox, link), its /metrics, OPC UA browse errors', async () => {
+    // The OPC UA browser is a `kedge opcua-browse --serve` child: from the sources here.
+    const kedge = [process.execPath, '--import', 'tsx', join(packageRoot(), 'src/cli/main.ts')];
+    h = await startNode({}, undefined, undefined, { mapperCommand: kedge });
+    const nodes = await call('GET', '/api/v1/nodes');
+    expect(nodes.status).toBe(200);
+    expect(nodes.json.items).toEqual([expect.objectContaining({ name: 'n1', ready: true, mappers: [] })]);
+    const status = await call('GET', '/api/v1/nodes/n1/status');
+    expect(status.json).toMatchObject({
+      node: 'n1',
+      outbox: { messages: 0, bytes: 0, oldestAgeMs: null },
+      mappers: [],
+      devices: 0,
+    });
+    expect(status.json.link).toBeUndefined(); // no --cloud
+    const metrics = await fetch(`http://127.0.0.1:${h.node.api.port}/api/v1/nodes/n1/metrics`);
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await metrics.text()).toContain('# TYPE kedge_outbox_messages gauge');
+    const browse = await call('POST', '/api/v1/nodes/n1/opcua/browse', { url: 'http://not-opcua' });
+    expect(browse.status).toBe(400);
+    expect(browse.json.error.code).toBe('KEDGE_OPCUA_INVALID_CONFIG');
   });
 });

@@ -6,6 +6,7 @@ import type { Bus } from '../../core/bus/index.js';
 import { errorText, isKedgeError } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
 import { apiErrors, statusFor } from './errors.js';
+import { nodeRoutes } from './node-routes.js';
 import { edgeRoutes, type Route } from './routes.js';
 
 export interface EdgeApiDeps {
@@ -16,6 +17,8 @@ export interface EdgeApiDeps {
   port: number;
   /** Largest accepted body (default 4 MiB). */
   maxBodyBytes?: number;
+  /** This node's name (the node paths answer for it). */
+  node?: string;
 }
 
 /** The edge's local HTTP API (docs/api.md), on 127.0.0.1 only: `kedge apply --edge` with no cloud. */
@@ -33,7 +36,7 @@ export class EdgeApi implements Module {
   }
 
   async start(): Promise<void> {
-    this.routes = edgeRoutes(this.deps.bus);
+    this.routes = [...edgeRoutes(this.deps.bus), ...nodeRoutes(this.deps.bus, this.deps.node ?? '')];
     const server = createServer((req, res) => void this.onRequest(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) =>
@@ -70,12 +73,15 @@ export class EdgeApi implements Module {
         if (!m || route.method !== req.method) continue;
         const body = req.method === 'POST' || req.method === 'PUT' ? await this.readJson(req) : undefined;
         const out = await route.handle(m.slice(1).map(decodeURIComponent), body, url.searchParams);
+        if (route.contentType) return void res.writeHead(200, { 'content-type': route.contentType }).end(String(out));
         return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out));
       }
       throw apiErrors.create('KEDGE_API_NOT_FOUND', `${req.method} ${url.pathname} is not served by the edge API`);
     } catch (err) {
       const code = isKedgeError(err) ? err.code : 'KEDGE_API_INTERNAL';
-      const status = statusFor(code);
+      // A module's own status for what it refused (e.g. 502: the OPC UA server is unreachable).
+      const given = isKedgeError(err) ? err.detail?.status : undefined;
+      const status = typeof given === 'number' && given >= 400 && given <= 599 ? given : statusFor(code);
       if (status >= 500) this.deps.logger.error({ path: url.pathname, err: errorText(err) }, 'api request failed');
       if (!res.headersSent) {
         res.writeHead(status, { 'content-type': 'application/json' }).end(

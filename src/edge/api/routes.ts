@@ -6,6 +6,8 @@ import { apiErrors } from './errors.js';
 export interface Route {
   method: string;
   pattern: RegExp;
+  /** The answer is text of this type (default: JSON). */
+  contentType?: string;
   handle(match: string[], body: unknown, query: URLSearchParams): Promise<unknown>;
 }
 

@@ -12,5 +12,7 @@ export const edgehubErrors = defineErrors({
   KEDGE_EDGEHUB_CALL_FAILED: 'A ServiceBus call failed on the edge; see the edge log.',
   KEDGE_EDGEHUB_ANSWER_TOO_BIG:
     'The target answered more than a link frame carries; ask for less (a range, a page) or raise the frame limit on both sides.',
+  KEDGE_EDGEHUB_UNKNOWN_QUERY:
+    'The cloud asked this edge a question it does not answer; upgrade the edge to the cloud’s version.',
   KEDGE_EDGEHUB_REFUSED: 'The cloud refused a message for good (ok: false); it was removed from the outbox.',
 });
