@@ -48,4 +48,5 @@ export {
   type Quality,
 } from './cleansing/index.js';
 export { validateFiles, validateSources } from './validate-lazy.js';
+export { checkForApply, type ApplyCheck, type StoredModel } from './apply-check.js';
 export type { ValidationResult, Source } from './validate.js';

@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import type { CloudChannels, CloudRequests } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import type { ObjectStore } from '../store/index.js';
-import { applyDocuments } from './apply.js';
+import { applyDocuments, validateBody } from './apply.js';
 import { apiErrors } from './errors.js';
 import { readJson, sendJson, sendText } from './http.js';
 import { nodeQueryRoutes } from './node-queries.js';
@@ -34,6 +34,9 @@ route('GET', '/healthz', async (_c, _q, res) => sendText(res, 200, 'ok'));
 route('GET', '/metrics', async (c, _q, res) => sendText(res, 200, await c.registry.metrics(), c.registry.contentType));
 route('POST', '/api/v1/apply', async (c, req, res) =>
   sendJson(res, 200, await applyDocuments(c.store, await readJson(req, c.bodyLimitBytes))),
+);
+route('POST', '/api/v1/validate', async (c, req, res) =>
+  sendJson(res, 200, await validateBody(c.store, await readJson(req, c.bodyLimitBytes))),
 );
 route('GET', '/api/v1/nodes', async (c, _q, res) =>
   sendJson(res, 200, { items: await c.bus.request('nodes.list', {}) }),

@@ -6,6 +6,8 @@ export const apiErrors = defineErrors({
   KEDGE_API_TOO_LARGE: 'Split the request (e.g. apply fewer documents at once).',
   KEDGE_API_BAD_REQUEST: 'Check the request body against docs/api.md.',
   KEDGE_API_LISTEN: 'The API port is taken; choose another with --api-port.',
+  KEDGE_API_INVALID:
+    'The documents did not pass validation; nothing was applied. Fix the errors listed (same checks as `kedge validate`).',
 });
 
 /** HTTP status per error code; anything else is 500. */

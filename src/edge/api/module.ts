@@ -7,6 +7,7 @@ import { errorText, isKedgeError } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
 import { apiErrors, statusFor } from './errors.js';
 import { nodeRoutes } from './node-routes.js';
+import { sourceRoutes } from './source-routes.js';
 import { edgeRoutes, type Route } from './routes.js';
 
 export interface EdgeApiDeps {
@@ -36,7 +37,11 @@ export class EdgeApi implements Module {
   }
 
   async start(): Promise<void> {
-    this.routes = [...edgeRoutes(this.deps.bus), ...nodeRoutes(this.deps.bus, this.deps.node ?? '')];
+    this.routes = [
+      ...edgeRoutes(this.deps.bus),
+      ...nodeRoutes(this.deps.bus, this.deps.node ?? ''),
+      ...sourceRoutes(this.deps.bus),
+    ];
     const server = createServer((req, res) => void this.onRequest(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) =>
@@ -86,7 +91,12 @@ export class EdgeApi implements Module {
       if (!res.headersSent) {
         res.writeHead(status, { 'content-type': 'application/json' }).end(
           JSON.stringify({
-            error: { code, message: errorText(err), ...(isKedgeError(err) && err.hint ? { hint: err.hint } : {}) },
+            error: {
+              code,
+              message: errorText(err),
+              ...(isKedgeError(err) && err.hint ? { hint: err.hint } : {}),
+              ...(isKedgeError(err) && err.detail ? { detail: err.detail } : {}),
+            },
           }),
         );
       }

@@ -2,6 +2,7 @@ import type { EdgeChannels, EdgeRequests, TwinView } from '../../contracts/index
 import type { Bus } from '../../core/bus/index.js';
 import { namespaceOf, type Device } from '../../model/index.js';
 import { apiErrors } from './errors.js';
+import { applySources } from './source-routes.js';
 
 export interface Route {
   method: string;
@@ -24,6 +25,8 @@ export function edgeRoutes(bus: EdgeBus): Route[] {
       method: 'POST',
       pattern: /^\/api\/v1\/apply$/,
       handle: async (_m, body) => {
+        const fromYaml = await applySources(bus, body);
+        if (fromYaml) return fromYaml;
         const docs = (body as { documents?: unknown } | null)?.documents;
         if (!Array.isArray(docs))
           throw apiErrors.create('KEDGE_API_BAD_REQUEST', 'body must be { "documents": [ ... ] }');
