@@ -49,4 +49,14 @@ export {
 } from './cleansing/index.js';
 export { validateFiles, validateSources } from './validate-lazy.js';
 export { checkForApply, type ApplyCheck, type StoredModel } from './apply-check.js';
+export {
+  assertImportable,
+  checkCsvImport,
+  devicesFromCsv,
+  importRequest,
+  importSummary,
+  MAX_CSV_ROWS,
+  type CsvImport,
+  type ImportRequest,
+} from './csv-import.js';
 export type { ValidationResult, Source } from './validate.js';

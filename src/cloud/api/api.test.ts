@@ -76,19 +76,32 @@ describe('cloud HTTP API (real HTTP, whole cloud on loopback)', () => {
         '    protocolName: modbus',
         '    configData: { communicateMode: TCP, ip: 127.0.0.1, port: 502, slaveID: 1 }',
       ].join('\n');
-    const bad = await call('POST', '/api/v1/validate', { sources: [{ file: 'editor.yaml', content: device('y1', 'nope') }] });
+    const bad = await call('POST', '/api/v1/validate', {
+      sources: [{ file: 'editor.yaml', content: device('y1', 'nope') }],
+    });
     expect(bad.status).toBe(200);
     expect(bad.json.valid).toBe(false);
     expect(bad.json.problems).toEqual([
-      expect.objectContaining({ file: 'editor.yaml', line: 6, severity: 'error', message: expect.stringContaining('nope') }),
+      expect.objectContaining({
+        file: 'editor.yaml',
+        line: 6,
+        severity: 'error',
+        message: expect.stringContaining('nope'),
+      }),
     ]);
     expect(bad.json.problems[0].text).toMatch(/^editor\.yaml:6:\d+: error: /);
-    const refused = await call('POST', '/api/v1/apply', { sources: [{ file: 'editor.yaml', content: device('y1', 'nope') }] });
+    const refused = await call('POST', '/api/v1/apply', {
+      sources: [{ file: 'editor.yaml', content: device('y1', 'nope') }],
+    });
     expect(refused.status).toBe(400);
     expect(refused.json.error.detail.problems[0]).toMatchObject({ file: 'editor.yaml', line: 6 });
-    const ok = await call('POST', '/api/v1/validate', { sources: [{ file: 'e.yaml', content: device('y1', 'thermostat') }] });
+    const ok = await call('POST', '/api/v1/validate', {
+      sources: [{ file: 'e.yaml', content: device('y1', 'thermostat') }],
+    });
     expect(ok.json).toMatchObject({ valid: true, devices: 1, models: 0 });
-    const applied = await call('POST', '/api/v1/apply', { sources: [{ file: 'e.yaml', content: device('y1', 'thermostat') }] });
+    const applied = await call('POST', '/api/v1/apply', {
+      sources: [{ file: 'e.yaml', content: device('y1', 'thermostat') }],
+    });
     expect(applied.status).toBe(200);
     expect(applied.json.applied).toEqual([expect.objectContaining({ kind: 'Device', name: 'y1', action: 'created' })]);
     await call('DELETE', '/api/v1/devices/default/y1');

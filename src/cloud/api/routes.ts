@@ -4,6 +4,7 @@ import type { CloudChannels, CloudRequests } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import type { ObjectStore } from '../store/index.js';
 import { applyDocuments, validateBody } from './apply.js';
+import { importDevices } from './import.js';
 import { apiErrors } from './errors.js';
 import { readJson, sendJson, sendText } from './http.js';
 import { nodeQueryRoutes } from './node-queries.js';
@@ -37,6 +38,9 @@ route('POST', '/api/v1/apply', async (c, req, res) =>
 );
 route('POST', '/api/v1/validate', async (c, req, res) =>
   sendJson(res, 200, await validateBody(c.store, await readJson(req, c.bodyLimitBytes))),
+);
+route('POST', '/api/v1/import/devices', async (c, req, res) =>
+  sendJson(res, 200, await importDevices(c.store, await readJson(req, c.bodyLimitBytes))),
 );
 route('GET', '/api/v1/nodes', async (c, _q, res) =>
   sendJson(res, 200, { items: await c.bus.request('nodes.list', {}) }),

@@ -16,6 +16,6 @@ export function statusFor(code: string): number {
   if (code === 'KEDGE_META_IN_USE') return 409;
   if (code.endsWith('_NOT_FOUND') || code === 'KEDGE_TWIN_UNKNOWN_DEVICE') return 404;
   if (code === 'KEDGE_BUS_TIMEOUT') return 504;
-  if (code.startsWith('KEDGE_TWIN_') || code.startsWith('KEDGE_API_') || code === 'KEDGE_META_INVALID') return 400;
+  if (code.startsWith('KEDGE_TWIN_') || code.startsWith('KEDGE_API_') || code.endsWith('_INVALID')) return 400;
   return 500;
 }

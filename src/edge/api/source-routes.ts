@@ -1,7 +1,15 @@
 import type { ApplyResult, EdgeChannels, EdgeRequests } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { formatDiagnostic } from '../../core/yaml/index.js';
-import { checkForApply, type ApplyCheck, type Source } from '../../model/index.js';
+import {
+  assertImportable,
+  checkCsvImport,
+  checkForApply,
+  importRequest,
+  importSummary,
+  type ApplyCheck,
+  type Source,
+} from '../../model/index.js';
 import { apiErrors } from './errors.js';
 import type { Route } from './routes.js';
 
@@ -42,6 +50,7 @@ export async function applySources(bus: EdgeBus, body: unknown): Promise<ApplyRe
 
 export function sourceRoutes(bus: EdgeBus): Route[] {
   return [
+    importRoute(bus),
     {
       method: 'POST',
       pattern: /^\/api\/v1\/validate$/,
@@ -69,4 +78,24 @@ export function sourceRoutes(bus: EdgeBus): Route[] {
       },
     },
   ];
+}
+
+/** `POST /api/v1/import/devices` on a standalone gateway: as the cloud's (src/cloud/api/import.ts). */
+export function importRoute(bus: EdgeBus): Route {
+  return {
+    method: 'POST',
+    pattern: /^\/api\/v1\/import\/devices$/,
+    handle: async (_m, body) => {
+      const req = importRequest(body);
+      const [namespace, name] = req.template.split('/') as [string, string];
+      const template = await bus.request('meta.getDevice', { namespace, name });
+      if (!template) throw apiErrors.create('KEDGE_API_NOT_FOUND', `template Device ${req.template} does not exist`);
+      const models = await bus.request('meta.listModels', {});
+      const { devices, problems } = await checkCsvImport(req.csv, template, models as never, req.file);
+      assertImportable(problems);
+      const summary = importSummary(devices, problems);
+      if (req.dryRun) return { ...summary, applied: [] };
+      return { ...summary, applied: (await bus.request('meta.apply', { documents: devices })).applied };
+    },
+  };
 }
