@@ -71,6 +71,10 @@ export interface EdgeChannels {
 export interface TwinView {
   id: string;
   state: string;
+  /** Why the device is in its state (the mapper's reason), when one was given. */
+  reason?: string;
+  /** When the state was reported (ms). */
+  stateTs?: number;
   properties: Record<
     string,
     {

@@ -583,7 +583,13 @@ export class TwinModule implements Module {
       if (rec?.failed) p.failed = { reason: rec.failed.reason, ts: rec.failed.ts };
       properties[name] = p;
     }
-    return { id: deviceId, state: twin.state.state, properties };
+    return {
+      id: deviceId,
+      state: twin.state.state,
+      ...(twin.state.reason ? { reason: twin.state.reason } : {}),
+      ...(twin.state.ts ? { stateTs: twin.state.ts } : {}),
+      properties,
+    };
   }
 
   private publishDelta(twin: DeviceTwin): void {
