@@ -37,6 +37,21 @@ export interface CloudChannels {
   /** Any frame from the node counts; keepalives are published here (for the last-heartbeat time). */
   'link.heartbeat': { node: string; ts: number };
   'link.send': DownstreamItem;
+  /**
+   * A message the cloud MQTT broker took for consumers (kedge/telemetry, kedge/twin, kedge/status),
+   * published only while someone subscribes (the dashboard while a browser watches).
+   */
+  'consumer.published': CloudMqttPublish;
+  /** A node's readiness or mapper status changed (EdgeController). */
+  'node.changed': { node: string };
+  /** Devices were created or deleted (DeviceController). */
+  'devices.listChanged': Record<string, never>;
+}
+
+/** An event stream of a browser (the dashboard's Server-Sent Events). */
+export interface StreamClient {
+  write(text: string): boolean;
+  end(): void;
 }
 
 /** A live HTTP call to a server on a node's network, through the node's ServiceBus (docs/link.md). */
@@ -94,6 +109,10 @@ export interface CloudRequests {
     response: TwinView;
   };
   'nodes.list': { request: Record<string, never>; response: NodeView[] };
+  /** Every device's twin as `twin.view` shows one. */
+  'twin.list': { request: Record<string, never>; response: TwinView[] };
+  /** Adds a browser to the dashboard's live feed; `detach` removes it. */
+  'dashboard.attach': { request: { client: StreamClient }; response: { detach(): void } };
   /**
    * Served by CloudHub. Resolves with the target's answer; rejects with KEDGE_CLOUDHUB_* (node not
    * connected, timeout, link lost, too many calls) or with the edge's own error code and

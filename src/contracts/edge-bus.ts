@@ -1,6 +1,7 @@
 import type { Message } from '../core/message/index.js';
 import type { Device, DeviceInstance, DeviceModel, PropertyValue, Quality } from '../model/index.js';
 import type { MapperSetContent } from './link.js';
+import type { StreamClient } from './cloud-bus.js';
 import type { MapperStatus, RawReading, StateUpdate, TwinUpdate, WriteResult } from './payloads.js';
 
 /**
@@ -159,6 +160,8 @@ export interface EdgeRequests {
   /** The node's /metrics page: its own metrics and its mappers' (pushed), federated. */
   'metrics.page': { request: Record<string, never>; response: string };
   'node.status': { request: Record<string, never>; response: EdgeNodeStatus };
+  /** Adds a browser to the dashboard's live feed (the edge's own page); `detach` removes it. */
+  'dashboard.attach': { request: { client: StreamClient }; response: { detach(): void } };
   /** Browses an OPC UA server from this node (params: mappers/opcua/browse.ts BrowseParams; answer: BrowseAnswer). */
   'opcua.browse': { request: unknown; response: unknown };
 }

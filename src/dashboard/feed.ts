@@ -122,6 +122,7 @@ export class LiveFeed {
       .start(this.sink())
       .then((stop) => {
         this.stopSource = stop;
+        this.dirty.clear(); // what the source seeded goes out in each browser's snapshot
         this.tickTimer = this.o.clock.setInterval(() => this.tick(), this.tickMs);
         this.beatTimer = this.o.clock.setInterval(() => this.heartbeat(), HEARTBEAT_MS);
       })
@@ -188,10 +189,11 @@ export class LiveFeed {
     };
   }
 
-  /** At most one point per tick: a newer value in the same tick replaces the last point. */
+  /** At most one point per tick interval: a newer value in the same interval replaces the last point. */
   private point(p: PropLive, ts: number, value: number): void {
     const last = p.t.length - 1;
-    if (last >= 0 && ts - p.t[last]! < this.tickMs) {
+    if (last >= 0 && Math.floor(ts / this.tickMs) === Math.floor(p.t[last]! / this.tickMs)) {
+      p.t[last] = ts;
       p.v[last] = value;
       return;
     }

@@ -7,6 +7,7 @@ import type { EdgeConfig } from '../core/config/index.js';
 import { createMetricsRegistry } from '../core/metrics/index.js';
 import { ModuleRuntime, type Module } from '../core/module/index.js';
 import { EdgeApi } from './api/index.js';
+import { EdgeDashboard } from './dashboard/index.js';
 import { DeviceMetrics, MetricsFederation, NodeStatus } from './metrics/index.js';
 import { Edged, type ProcessRuntime } from './edged/index.js';
 import { EventBus } from './eventbus/index.js';
@@ -139,6 +140,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     dataDir: config.dataDir,
     ...(options.mapperCommand ? { command: options.mapperCommand } : {}),
   });
+  const dashboard = new EdgeDashboard({ bus, clock });
   const api = new EdgeApi({ bus, logger: log('api'), registry, port: config.apiPort, node });
   const extra =
     options.extraModules?.({
@@ -171,6 +173,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
       edged,
       servicebus,
       opcuaBrowse,
+      dashboard,
       api,
       ...extra,
     ],

@@ -7,6 +7,7 @@ import { applyDocuments, validateBody } from './apply.js';
 import { importDevices } from './import.js';
 import { apiErrors } from './errors.js';
 import { readJson, sendJson, sendText } from './http.js';
+import { dashboardRoutes } from './dashboard-routes.js';
 import { nodeQueryRoutes } from './node-queries.js';
 import { parseServiceCall, sendCallError } from './services.js';
 
@@ -32,6 +33,7 @@ const route = (method: string, path: string, handler: Handler) =>
   routes.push({ method, pattern: new RegExp(`^${path.replace(/:ns|:name/g, NAME)}$`), handler });
 
 route('GET', '/healthz', async (_c, _q, res) => sendText(res, 200, 'ok'));
+for (const r of dashboardRoutes) route(r.method, r.path, (c, req, res) => r.handler(c, req, res));
 route('GET', '/metrics', async (c, _q, res) => sendText(res, 200, await c.registry.metrics(), c.registry.contentType));
 route('POST', '/api/v1/apply', async (c, req, res) =>
   sendJson(res, 200, await applyDocuments(c.store, await readJson(req, c.bodyLimitBytes))),

@@ -120,6 +120,7 @@ export class DeviceController implements Module {
     serve('upstream.devicetwin', (req) => this.onTwinReport(req));
     serve('upstream.devicestate', (req) => this.onDeviceState(req));
     this.undo.push(bus.serve('twin.view', this.endpoint, (req) => this.view(req.namespace, req.name)));
+    this.undo.push(bus.serve('twin.list', this.endpoint, () => this.viewAll()));
     this.undo.push(
       bus.serve('twin.setDesired', this.endpoint, (req) =>
         this.setDesired(req.namespace, req.name, req.properties, req.waitMs),
@@ -142,6 +143,7 @@ export class DeviceController implements Module {
 
   private onDevice(e: WatchEvent): void {
     const key = DeviceIndex.key(e.object);
+    if (e.type !== 'MODIFIED') this.options.bus.publish('devices.listChanged', {});
     if (e.type === 'DELETED') {
       this.twins.delete(key);
       this.desiredSetAt.delete(key);
@@ -415,6 +417,12 @@ export class DeviceController implements Module {
     if (!device) return undefined;
     const key = `${namespace}/${name}`;
     return this.twinOf(key, device).view(device as unknown as Device, this.desiredSetAt.get(key) ?? new Map());
+  }
+
+  private viewAll(): TwinView[] {
+    return [...this.index.devices].map(([key, d]) =>
+      this.twinOf(key, d).view(d as unknown as Device, this.desiredSetAt.get(key) ?? new Map()),
+    );
   }
 
   private async setDesired(

@@ -267,6 +267,7 @@ export class EdgeController implements Module {
     } catch (err) {
       this.writeFailed(node, err);
     }
+    this.options.bus.publish('node.changed', { node });
     const payload = { node, ready, ...(reason ? { reason } : {}), ts };
     await this.options.bus
       .request('cloudmqtt.publish', { topic: cloudTopics.nodeStatus(node), payload, qos: 1, retain: true })
@@ -288,6 +289,7 @@ export class EdgeController implements Module {
       return { ok: false, reason: checked.reason };
     }
     this.stateOf(req.node).mappers.set(checked.value.name, checked.value);
+    this.options.bus.publish('node.changed', { node: req.node });
     await this.ensureNode(req.node, mapperSetFor(this.devicesByNode.get(req.node)?.values() ?? []).mappers);
     await this.writeStatus(req.node);
     return { ok: true };

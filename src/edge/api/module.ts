@@ -5,6 +5,7 @@ import type { EdgeChannels, EdgeRequests } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { errorText, isKedgeError } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
+import { isDashboardAsset, serveAsset, sseClient } from '../../dashboard/index.js';
 import { apiErrors, statusFor } from './errors.js';
 import { nodeRoutes } from './node-routes.js';
 import { sourceRoutes } from './source-routes.js';
@@ -66,6 +67,11 @@ export class EdgeApi implements Module {
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
+      if (req.method === 'GET' && isDashboardAsset(url.pathname)) {
+        if (serveAsset(req, res, url.pathname)) return;
+        throw apiErrors.create('KEDGE_API_NOT_FOUND', `no such file: ${url.pathname}`);
+      }
+      if (req.method === 'GET' && url.pathname === '/api/v1/events') return await this.events(req, res);
       if (req.method === 'GET' && url.pathname === '/healthz')
         return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       if (req.method === 'GET' && url.pathname === '/metrics') {
@@ -101,6 +107,18 @@ export class EdgeApi implements Module {
         );
       }
     }
+  }
+
+  /** The dashboard's live event stream (Server-Sent Events). */
+  private async events(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let detach: (() => void) | undefined;
+    let closed = false;
+    const client = sseClient(req, res, () => {
+      closed = true;
+      detach?.();
+    });
+    detach = (await this.deps.bus.request('dashboard.attach', { client }, 30_000)).detach;
+    if (closed) detach();
   }
 
   private readJson(req: IncomingMessage): Promise<unknown> {
