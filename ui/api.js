@@ -44,16 +44,19 @@ function headers(extra = {}) {
   return { ...extra, ...(t ? { authorization: `Bearer ${t}` } : {}) };
 }
 
-/** One API call; a 401 asks for the token and tries again once. */
+/** One API call; a 401 asks for the token (again, while the one given is refused) and tries again. */
 export async function api(method, path, body, { text = false } = {}) {
-  for (let attempt = 0; ; attempt++) {
+  for (;;) {
+    const sent = token();
     const res = await fetch(path, {
       method,
       headers: headers(body === undefined ? {} : { 'content-type': 'application/json' }),
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    if (res.status === 401 && attempt === 0) {
-      if (await askToken(token() ? 'The token was not accepted.' : '')) continue;
+    if (res.status === 401) {
+      // Another request may have got a new token meanwhile: try that one first.
+      if (token() !== sent) continue;
+      if (await askToken(sent ? 'The token was not accepted.' : '')) continue;
     }
     if (text && res.ok) return res.text();
     const json = await res.json().catch(() => ({}));
@@ -77,7 +80,7 @@ export function stream(onEvent, onState) {
         const res = await fetch('/api/v1/events', { headers: headers(), signal: controller.signal });
         if (res.status === 401) {
           onState('unauthorized');
-          if (!(await askToken('The token was not accepted.'))) return;
+          if (!(await askToken(token() ? 'The token was not accepted.' : ''))) return;
           continue;
         }
         if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);

@@ -52,20 +52,25 @@ onChange((what, detail) => {
   }
 });
 
+/** One dialog however many requests were refused at once; each waits for the same answer. */
+let asking;
 function askForToken(message) {
   const dialog = document.getElementById('login');
   document.getElementById('login-error').textContent = message ?? '';
+  if (asking) return asking;
   document.getElementById('token').value = '';
   if (!dialog.open) dialog.showModal();
-  return new Promise((resolve) => {
+  asking = new Promise((resolve) => {
     document.getElementById('login-form').onsubmit = () => {
       const value = document.getElementById('token').value.trim();
+      asking = undefined;
       if (!value) return resolve(false);
       setToken(value, document.getElementById('remember').checked);
       document.getElementById('logout').hidden = false;
       resolve(true);
     };
   });
+  return asking;
 }
 
 async function start() {

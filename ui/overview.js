@@ -23,6 +23,45 @@ export function renderOverview(root) {
     state.nodes.length === 0
       ? h('p', { class: 'empty' }, 'No edge node has connected yet. Start one with kedge edge --node NAME --cloud ws://THIS-HOST:10000.')
       : h('div', { class: 'cards' }, state.nodes.map(nodeCard)),
+    h('h2', {}, 'Devices'),
+    state.devices.length === 0
+      ? h('p', { class: 'empty' }, 'No devices yet: apply some in the YAML tab or import them from a CSV.')
+      : deviceTable(),
+  );
+}
+
+/** Every device at a glance: state with its reason, how many properties are good, the newest value's age. */
+function deviceTable() {
+  return h(
+    'table',
+    { class: 'grid', dataset: { testid: 'device-table' } },
+    h(
+      'thead',
+      {},
+      h('tr', {}, h('th', {}, 'Device'), h('th', {}, 'Node'), h('th', {}, 'Model'), h('th', {}, 'State'), h('th', {}, 'Properties'), h('th', {}, 'Last value')),
+    ),
+    h(
+      'tbody',
+      {},
+      state.devices.map((d) => {
+        const id = idOf(d);
+        const live = state.live[id];
+        const s = live?.state?.state ?? d.status?.state ?? 'unknown';
+        const props = Object.values(live?.props ?? {});
+        const good = props.filter((p) => p.quality === 'good').length;
+        const newest = Math.max(0, ...props.map((p) => p.ts ?? 0));
+        return h(
+          'tr',
+          {},
+          h('td', {}, h('a', { href: '#devices', onclick: () => (state.selected = id) }, d.metadata.name)),
+          h('td', {}, d.spec?.nodeName ?? '—'),
+          h('td', {}, d.spec?.deviceModelRef?.name ?? '—'),
+          h('td', {}, badge(s, s), live?.state?.reason ? h('div', { class: 'reason' }, live.state.reason) : null),
+          h('td', {}, props.length ? `${good} of ${props.length} good` : '—', props.length > good ? h('span', { class: 'bad-count' }, ` · ${props.length - good} not good`) : null),
+          h('td', { class: 'age' }, h('span', { dataset: { ago: newest } }, newest ? ago(newest) : '—')),
+        );
+      }),
+    ),
   );
 }
 
