@@ -94,11 +94,10 @@ describe('the dashboard in a browser', () => {
     const first = await temp.getByTestId('value').textContent();
     // The simulator changes it every 500 ms: a new value arrives over the stream, and with a second
     // point the sparkline is drawn.
-    await page.waitForFunction(
-      (before) =>
-        document.querySelector('[data-testid="prop-temperature"] [data-testid="value"]')?.textContent !== before,
-      first,
-      { timeout: 30_000 },
+    await waitFor(
+      async () => (await temp.getByTestId('value').textContent()) !== first,
+      'a new temperature over the stream',
+      30_000,
     );
     await temp.locator('.spark canvas').waitFor({ timeout: 30_000 });
     expect(Number(await temp.getByTestId('value').textContent())).toBeGreaterThan(-41);
