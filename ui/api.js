@@ -87,7 +87,7 @@ export function stream(onEvent, onState) {
         onState('live');
         delay = 500;
         await readEvents(res.body, onEvent);
-      } catch (err) {
+      } catch {
         if (stopped) return;
       }
       onState('reconnecting');

@@ -47,7 +47,8 @@ onChange((what, detail) => {
     if (what === 'lists') drawnEmpty = new Set();
   } else if (what === 'stream') {
     const el = document.getElementById('live');
-    el.textContent = { live: 'live', reconnecting: 'reconnecting…', unauthorized: 'signed out' }[state.stream] ?? state.stream;
+    el.textContent =
+      { live: 'live', reconnecting: 'reconnecting…', unauthorized: 'signed out' }[state.stream] ?? state.stream;
     el.className = `live ${state.stream}`;
   }
 });
@@ -83,7 +84,8 @@ async function start() {
   window.addEventListener('hashchange', show);
   show();
   await loadLists();
-  document.getElementById('where').textContent = state.nodes.length === 1 && !state.nodes[0].lastHeartbeat ? '' : location.host;
+  document.getElementById('where').textContent =
+    state.nodes.length === 1 && !state.nodes[0].lastHeartbeat ? '' : location.host;
   let refreshing;
   stream(
     (name, data) => {

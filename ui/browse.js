@@ -7,7 +7,7 @@ import { state } from './state.js';
 import { openInEditor } from './yaml.js';
 
 const picked = new Map();
-let form = { node: '', url: '', user: '', password: '' };
+const form = { node: '', url: '', user: '', password: '' };
 let tree;
 let pickedList;
 
@@ -36,14 +36,50 @@ export function renderBrowse(root, goTo) {
           browseRoot();
         },
       },
-      h('label', {}, 'Edge node ', h('select', { onchange: (e) => (form.node = e.target.value), dataset: { testid: 'browse-node' } }, nodes.map((n) => h('option', { value: n.name, selected: n.name === form.node }, n.name)))),
-      h('label', { class: 'grow' }, 'Server ', field('url', { list: 'opcua-urls', size: 34, placeholder: 'opc.tcp://host:4840', required: true, dataset: { testid: 'browse-url' } }), h('datalist', { id: 'opcua-urls' }, [...urls].map((u) => h('option', { value: u })))),
+      h(
+        'label',
+        {},
+        'Edge node ',
+        h(
+          'select',
+          { onchange: (e) => (form.node = e.target.value), dataset: { testid: 'browse-node' } },
+          nodes.map((n) => h('option', { value: n.name, selected: n.name === form.node }, n.name)),
+        ),
+      ),
+      h(
+        'label',
+        { class: 'grow' },
+        'Server ',
+        field('url', {
+          list: 'opcua-urls',
+          size: 34,
+          placeholder: 'opc.tcp://host:4840',
+          required: true,
+          dataset: { testid: 'browse-url' },
+        }),
+        h(
+          'datalist',
+          { id: 'opcua-urls' },
+          [...urls].map((u) => h('option', { value: u })),
+        ),
+      ),
       h('label', {}, 'User ', field('user', { size: 10, autocomplete: 'off' })),
       h('label', {}, 'Password ', field('password', { type: 'password', size: 10, autocomplete: 'off' })),
       h('button', { type: 'submit', class: 'primary', dataset: { testid: 'browse-go' } }, 'Browse'),
     ),
-    nodes.length === 0 ? h('p', { class: 'empty' }, 'No edge node is connected: the browse runs on a node, which reaches the OPC UA server.') : null,
-    h('div', { class: 'split browse' }, tree, h('aside', {}, h('h3', {}, 'Picked variables'), pickedList, draftForm(goTo))),
+    nodes.length === 0
+      ? h(
+          'p',
+          { class: 'empty' },
+          'No edge node is connected: the browse runs on a node, which reaches the OPC UA server.',
+        )
+      : null,
+    h(
+      'div',
+      { class: 'split browse' },
+      tree,
+      h('aside', {}, h('h3', {}, 'Picked variables'), pickedList, draftForm(goTo)),
+    ),
   );
   renderPicked();
 }
@@ -74,21 +110,25 @@ function row(n, depth) {
   const box = h('div', { role: 'group' });
   let open = false;
   const toggle = n.hasChildren
-    ? h('button', {
-        class: 'twisty',
-        'aria-label': `open ${n.displayName}`,
-        onclick: async () => {
-          open = !open;
-          toggle.textContent = open ? '▾' : '▸';
-          if (!open) return void box.replaceChildren();
-          fill(box, h('p', { class: 'muted', style: `padding-left:${(depth + 1) * 18 + 24}px` }, 'loading…'));
-          try {
-            fill(box, children((await browse(n.nodeId)).nodes, depth + 1));
-          } catch (err) {
-            fill(box, h('p', { class: 'error' }, err.message));
-          }
+    ? h(
+        'button',
+        {
+          class: 'twisty',
+          'aria-label': `open ${n.displayName}`,
+          onclick: async () => {
+            open = !open;
+            toggle.textContent = open ? '▾' : '▸';
+            if (!open) return void box.replaceChildren();
+            fill(box, h('p', { class: 'muted', style: `padding-left:${(depth + 1) * 18 + 24}px` }, 'loading…'));
+            try {
+              fill(box, children((await browse(n.nodeId)).nodes, depth + 1));
+            } catch (err) {
+              fill(box, h('p', { class: 'error' }, err.message));
+            }
+          },
         },
-      }, '▸')
+        '▸',
+      )
     : h('span', { class: 'twisty' });
   const pick = n.propertyType
     ? h('input', {
@@ -124,7 +164,13 @@ function renderPicked() {
     pickedList,
     picked.size === 0
       ? h('p', { class: 'muted' }, 'Tick variables in the tree.')
-      : h('ul', {}, [...picked.values()].map((n) => h('li', {}, `${n.displayName} `, h('span', { class: 'type' }, n.propertyType)))),
+      : h(
+          'ul',
+          {},
+          [...picked.values()].map((n) =>
+            h('li', {}, `${n.displayName} `, h('span', { class: 'type' }, n.propertyType)),
+          ),
+        ),
   );
 }
 
@@ -156,7 +202,12 @@ const q = (s) => JSON.stringify(String(s));
 function names(nodes) {
   const used = new Set();
   return nodes.map((n) => {
-    const base = String(n.displayName).replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'value';
+    const base =
+      String(n.displayName)
+        .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-+|-+$/g, '') || 'value';
     let name = base;
     for (let i = 2; used.has(name); i++) name = `${base}-${i}`;
     used.add(name);

@@ -34,10 +34,18 @@ function deviceState(d) {
 
 function renderList(list) {
   listItems = new Map();
-  const shownDevices = state.devices.filter((d) => !filter || idOf(d).includes(filter) || (d.spec?.nodeName ?? '').includes(filter));
+  const shownDevices = state.devices.filter(
+    (d) => !filter || idOf(d).includes(filter) || (d.spec?.nodeName ?? '').includes(filter),
+  );
   fill(
     list,
-    shownDevices.length === 0 ? h('p', { class: 'empty' }, state.devices.length ? 'No device matches.' : 'No devices yet: apply some in the YAML tab or import them.') : null,
+    shownDevices.length === 0
+      ? h(
+          'p',
+          { class: 'empty' },
+          state.devices.length ? 'No device matches.' : 'No devices yet: apply some in the YAML tab or import them.',
+        )
+      : null,
     shownDevices.map((d) => {
       const id = idOf(d);
       const item = h(
@@ -68,7 +76,11 @@ function updateListItem(d) {
   if (!item) return;
   const s = deviceState(d);
   const bad = Object.values(state.live[idOf(d)]?.props ?? {}).filter((p) => p.quality === 'bad').length;
-  fill(item.querySelector('.state'), badge(s.state, s.state, s.reason), bad ? h('span', { class: 'bad-count', title: `${bad} properties bad` }, `${bad} bad`) : null);
+  fill(
+    item.querySelector('.state'),
+    badge(s.state, s.state, s.reason),
+    bad ? h('span', { class: 'bad-count', title: `${bad} properties bad` }, `${bad} bad`) : null,
+  );
 }
 
 function renderDetail(root) {
@@ -102,9 +114,22 @@ function renderDetail(root) {
       h(
         'thead',
         {},
-        h('tr', {}, h('th', {}, 'Property'), h('th', { class: 'num' }, 'Value'), h('th', {}, 'Quality'), h('th', {}, 'Age'), h('th', {}, 'Last minutes'), h('th', {}, 'Desired')),
+        h(
+          'tr',
+          {},
+          h('th', {}, 'Property'),
+          h('th', { class: 'num' }, 'Value'),
+          h('th', {}, 'Quality'),
+          h('th', {}, 'Age'),
+          h('th', {}, 'Last minutes'),
+          h('th', {}, 'Desired'),
+        ),
       ),
-      h('tbody', {}, [...names].map((name) => propRow(d, name))),
+      h(
+        'tbody',
+        {},
+        [...names].map((name) => propRow(d, name)),
+      ),
     ),
   );
   refreshDetail();
@@ -121,7 +146,9 @@ function propRow(d, name) {
     spark: h('div', { class: 'spark' }),
     twin: h('span', { class: 'twin-state' }),
   };
-  const input = writable ? h('input', { type: 'text', size: 8, 'aria-label': `desired ${name}`, dataset: { testid: `desired-${name}` } }) : null;
+  const input = writable
+    ? h('input', { type: 'text', size: 8, 'aria-label': `desired ${name}`, dataset: { testid: `desired-${name}` } })
+    : null;
   const set = async (e) => {
     e.preventDefault();
     const value = input.value.trim();
@@ -139,7 +166,12 @@ function propRow(d, name) {
   const row = h(
     'tr',
     { dataset: { testid: `prop-${name}` } },
-    h('th', { scope: 'row', title: mp?.description ?? '' }, name, h('span', { class: 'type' }, `${(mp?.type ?? '').toLowerCase()}${writable ? ' · rw' : ''}`)),
+    h(
+      'th',
+      { scope: 'row', title: mp?.description ?? '' },
+      name,
+      h('span', { class: 'type' }, `${(mp?.type ?? '').toLowerCase()}${writable ? ' · rw' : ''}`),
+    ),
     cells.value,
     cells.quality,
     cells.age,
@@ -147,7 +179,14 @@ function propRow(d, name) {
     h(
       'td',
       { class: 'desired' },
-      writable ? h('form', { class: 'inline', onsubmit: set }, input, h('button', { type: 'submit', dataset: { testid: `set-${name}` } }, 'Set')) : h('span', { class: 'muted' }, 'read only'),
+      writable
+        ? h(
+            'form',
+            { class: 'inline', onsubmit: set },
+            input,
+            h('button', { type: 'submit', dataset: { testid: `set-${name}` } }, 'Set'),
+          )
+        : h('span', { class: 'muted' }, 'read only'),
       cells.twin,
     ),
   );
@@ -158,19 +197,22 @@ function propRow(d, name) {
 function refreshDetail() {
   const id = state.selected;
   const live = state.live[id];
-  for (const [name, { d, mp, cells }] of rows) {
+  for (const [name, { mp, cells }] of rows) {
     const p = live?.props?.[name];
     const unit = p?.unit ?? mp?.unit ?? '';
-    fill(cells.value, p ? h('span', { dataset: { testid: 'value' } }, shown(p.value)) : '—', unit ? h('span', { class: 'unit' }, ` ${unit}`) : null);
+    fill(
+      cells.value,
+      p ? h('span', { dataset: { testid: 'value' } }, shown(p.value)) : '—',
+      unit ? h('span', { class: 'unit' }, ` ${unit}`) : null,
+    );
     fill(
       cells.quality,
       p ? badge(p.quality, p.quality) : badge('no data', 'unknown'),
       p?.reason ? h('div', { class: 'reason', dataset: { testid: 'reason' } }, p.reason) : null,
     );
     fill(cells.age, h('span', { dataset: { ago: p?.ts ?? 0 } }, p ? ago(p.ts) : '—'));
-    if (p && p.t?.length) sparkline(cells.spark, p.t, p.v, p.quality === 'bad');
+    if (p?.t?.length) sparkline(cells.spark, p.t, p.v, p.quality === 'bad');
     fill(cells.twin, twinState(live?.twin?.[name], p));
-    void d;
   }
   const s = deviceState(state.devices.find((x) => idOf(x) === id) ?? { metadata: { name: '' } });
   const head = document.querySelector('[data-testid="device-state"]');
@@ -182,7 +224,12 @@ function refreshDetail() {
 function twinState(t, p) {
   if (!t?.desired) return null;
   const want = t.desired.value;
-  if (t.failed) return h('span', { class: 'chip failed', dataset: { testid: 'twin-failed' }, title: t.failed.reason }, `${want} failed: ${t.failed.reason}`);
+  if (t.failed)
+    return h(
+      'span',
+      { class: 'chip failed', dataset: { testid: 'twin-failed' }, title: t.failed.reason },
+      `${want} failed: ${t.failed.reason}`,
+    );
   if (t.pending) return h('span', { class: 'chip pending', dataset: { testid: 'twin-pending' } }, `${want} pending…`);
   const reported = t.reported?.value ?? (p ? String(p.value) : undefined);
   if (reported === want || Number(reported) === Number(want))

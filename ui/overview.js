@@ -21,7 +21,11 @@ export function renderOverview(root) {
     ),
     h('h2', {}, 'Nodes'),
     state.nodes.length === 0
-      ? h('p', { class: 'empty' }, 'No edge node has connected yet. Start one with kedge edge --node NAME --cloud ws://THIS-HOST:10000.')
+      ? h(
+          'p',
+          { class: 'empty' },
+          'No edge node has connected yet. Start one with kedge edge --node NAME --cloud ws://THIS-HOST:10000.',
+        )
       : h('div', { class: 'cards' }, state.nodes.map(nodeCard)),
     h('h2', {}, 'Devices'),
     state.devices.length === 0
@@ -38,7 +42,16 @@ function deviceTable() {
     h(
       'thead',
       {},
-      h('tr', {}, h('th', {}, 'Device'), h('th', {}, 'Node'), h('th', {}, 'Model'), h('th', {}, 'State'), h('th', {}, 'Properties'), h('th', {}, 'Last value')),
+      h(
+        'tr',
+        {},
+        h('th', {}, 'Device'),
+        h('th', {}, 'Node'),
+        h('th', {}, 'Model'),
+        h('th', {}, 'State'),
+        h('th', {}, 'Properties'),
+        h('th', {}, 'Last value'),
+      ),
     ),
     h(
       'tbody',
@@ -57,7 +70,12 @@ function deviceTable() {
           h('td', {}, d.spec?.nodeName ?? '—'),
           h('td', {}, d.spec?.deviceModelRef?.name ?? '—'),
           h('td', {}, badge(s, s), live?.state?.reason ? h('div', { class: 'reason' }, live.state.reason) : null),
-          h('td', {}, props.length ? `${good} of ${props.length} good` : '—', props.length > good ? h('span', { class: 'bad-count' }, ` · ${props.length - good} not good`) : null),
+          h(
+            'td',
+            {},
+            props.length ? `${good} of ${props.length} good` : '—',
+            props.length > good ? h('span', { class: 'bad-count' }, ` · ${props.length - good} not good`) : null,
+          ),
           h('td', { class: 'age' }, h('span', { dataset: { ago: newest } }, newest ? ago(newest) : '—')),
         );
       }),
@@ -66,7 +84,12 @@ function deviceTable() {
 }
 
 function tile(label, value, kind) {
-  return h('div', { class: `tile ${kind}` }, h('div', { class: 'value' }, String(value)), h('div', { class: 'label' }, label));
+  return h(
+    'div',
+    { class: `tile ${kind}` },
+    h('div', { class: 'value' }, String(value)),
+    h('div', { class: 'label' }, label),
+  );
 }
 
 function nodeCard(n) {
@@ -76,12 +99,7 @@ function nodeCard(n) {
   return h(
     'article',
     { class: 'card node', dataset: { testid: `node-${n.name}` } },
-    h(
-      'header',
-      {},
-      h('h3', {}, n.name),
-      n.ready ? badge('ready', 'online') : badge('not ready', 'offline', n.reason),
-    ),
+    h('header', {}, h('h3', {}, n.name), n.ready ? badge('ready', 'online') : badge('not ready', 'offline', n.reason)),
     h(
       'dl',
       { class: 'facts' },
@@ -109,7 +127,11 @@ function nodeCard(n) {
       : h(
           'table',
           { class: 'grid small' },
-          h('thead', {}, h('tr', {}, h('th', {}, 'Mapper'), h('th', {}, 'Protocols'), h('th', {}, 'Phase'), h('th', {}, 'Restarts'))),
+          h(
+            'thead',
+            {},
+            h('tr', {}, h('th', {}, 'Mapper'), h('th', {}, 'Protocols'), h('th', {}, 'Phase'), h('th', {}, 'Restarts')),
+          ),
           h(
             'tbody',
             {},

@@ -7,7 +7,7 @@ const charts = new WeakMap();
 export function sparkline(el, t, v, bad) {
   const data = [t.map((x) => x / 1000), v];
   let chart = charts.get(el);
-  if (chart && chart.root.isConnected) {
+  if (chart?.root.isConnected) {
     chart.setData(data);
     el.classList.toggle('bad', Boolean(bad));
     return;

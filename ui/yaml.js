@@ -53,7 +53,12 @@ export function renderYaml(root) {
       { class: 'toolbar' },
       h('button', { onclick: () => run(false), dataset: { testid: 'yaml-validate' } }, 'Validate'),
       h('button', { class: 'primary', onclick: () => run(true), dataset: { testid: 'yaml-apply' } }, 'Apply'),
-      h('label', { class: 'button' }, 'Open file…', h('input', { type: 'file', accept: '.yaml,.yml', hidden: true, onchange: openFile })),
+      h(
+        'label',
+        { class: 'button' },
+        'Open file…',
+        h('input', { type: 'file', accept: '.yaml,.yml', hidden: true, onchange: openFile }),
+      ),
       status,
     ),
     h('div', { class: 'editor' }, gutter, area, notes),
@@ -89,7 +94,9 @@ async function run(apply) {
     }
   } catch (err) {
     problems = err.detail?.problems ?? [];
-    els.status.textContent = problems.length ? `${problems.filter((p) => p.severity === 'error').length} error(s): nothing was applied` : err.message;
+    els.status.textContent = problems.length
+      ? `${problems.filter((p) => p.severity === 'error').length} error(s): nothing was applied`
+      : err.message;
     if (!problems.length) toast(err.message, 'error');
   }
   paint();
@@ -109,7 +116,11 @@ function paint() {
     gutter,
     Array.from({ length: lines }, (_, i) => {
       const at = byLine.get(i + 1);
-      return h('div', { class: at ? at.some((p) => p.severity === 'error') ? 'ln error' : 'ln warning' : 'ln' }, String(i + 1));
+      return h(
+        'div',
+        { class: at ? (at.some((p) => p.severity === 'error') ? 'ln error' : 'ln warning') : 'ln' },
+        String(i + 1),
+      );
     }),
   );
   fill(
@@ -133,7 +144,18 @@ function paint() {
       h(
         'li',
         { class: p.severity },
-        h('a', { href: '#yaml', onclick: (e) => (e.preventDefault(), jump(p.line, p.col)) }, `${p.file}:${p.line}:${p.col}`),
+        h(
+          'a',
+          {
+            href: '#yaml',
+            class: 'at',
+            onclick: (e) => {
+              e.preventDefault();
+              jump(p.line, p.col);
+            },
+          },
+          `${p.file}:${p.line}:${p.col}`,
+        ),
         ` ${p.severity}: ${p.message}`,
       ),
     ),

@@ -16,6 +16,7 @@ import { launch, openPage, SHOTS, shot } from './browser.js';
 const NODE = 'line-3';
 const TOKEN = 'dashboard-test-token-0123456789';
 const MODEL_FILE = join(packageRoot(), 'device-models', 'unified-automation-uacppserver.yaml');
+// biome-ignore lint/suspicious/noExplicitAny: a test reads JSON as sent and asserts on it field by field
 type Json = Record<string, any>;
 
 describe('the dashboard in a browser', () => {

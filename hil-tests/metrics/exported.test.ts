@@ -25,6 +25,7 @@ const MODEL_FILE = join(packageRoot(), 'device-models', 'unified-automation-uacp
 const MODBUS_FILE = join(packageRoot(), 'device-models', 'moxa-iologik-e1214.yaml');
 const PROMETHEUS = '/usr/bin/prometheus';
 const PROMTOOL = '/usr/bin/promtool';
+// biome-ignore lint/suspicious/noExplicitAny: a test reads JSON as sent and asserts on it field by field
 type Json = Record<string, any>;
 
 function need(binary: string): void {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../core/clock/index.js';
 import { LiveFeed, type FeedClient, type FeedSink } from './feed.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: a test reads JSON as sent and asserts on it field by field
 type Json = Record<string, any>;
 
 /** A browser: the events it got, parsed. */
