@@ -49,12 +49,12 @@ async function browse(url: string | undefined, nodeId: string | undefined, opts:
   ]);
   const logger = createLogger({ level: 'warn', name: 'kedge-opcua-browse' });
   if (opts.serve) {
-    const { serveBrowseRequests } = await import('../../../mappers/opcua/browse-server.js');
+    const { serveBrowseRequests } = await import('../../../mappers/opcua/index.js');
     await serveBrowseRequests({ dataDir: opts.dataDir, logger, clock: systemClock });
     return 0;
   }
   if (!url) throw new Error('give the server URL, e.g. kedge opcua-browse opc.tcp://127.0.0.1:48010');
-  const { OpcuaBrowser } = await import('../../../mappers/opcua/browse.js');
+  const { OpcuaBrowser } = await import('../../../mappers/opcua/index.js');
   const browser = new OpcuaBrowser({ dataDir: opts.dataDir, logger, clock: systemClock });
   try {
     const answer = await browser.browse({
