@@ -90,6 +90,22 @@ export function applySnapshot(snapshot) {
 
 const MAX_POINTS = 300;
 
+/** A sparkline point, one per tick interval (the server's rule, so history and updates agree). */
+function point(p, ts, value, tickMs) {
+  const last = p.t.length - 1;
+  if (last >= 0 && Math.floor(ts / tickMs) === Math.floor(p.t[last] / tickMs)) {
+    p.t[last] = ts;
+    p.v[last] = value;
+    return;
+  }
+  p.t.push(ts);
+  p.v.push(value);
+  if (p.t.length > MAX_POINTS) {
+    p.t.shift();
+    p.v.shift();
+  }
+}
+
 /** A tick's changes: values with their new sparkline point, states, twins. */
 export function applyUpdate(update) {
   const ids = Object.keys(update.devices);
@@ -97,23 +113,14 @@ export function applyUpdate(update) {
     const live = device(id);
     if (d.state) live.state = d.state;
     if (d.twin) live.twin = d.twin;
-    for (const [name, p] of Object.entries(d.props ?? {})) {
+    // [value, quality, ts, reason?, unit?] (docs/api.md "Live events").
+    for (const [name, [value, quality, ts, ...rest]] of Object.entries(d.props ?? {})) {
       const have = live.props[name] ?? { t: [], v: [] };
-      const { point, ...value } = p;
-      Object.assign(have, value);
-      if (!('reason' in p)) delete have.reason;
-      if (point) {
-        const last = have.t.length - 1;
-        if (last >= 0 && have.t[last] === point[0]) have.v[last] = point[1];
-        else {
-          have.t.push(point[0]);
-          have.v.push(point[1]);
-          if (have.t.length > MAX_POINTS) {
-            have.t.shift();
-            have.v.shift();
-          }
-        }
-      }
+      Object.assign(have, { value, quality, ts });
+      if (rest[0] === undefined || rest[0] === null) delete have.reason;
+      else have.reason = rest[0];
+      if (rest.length > 1) have.unit = rest[1] ?? undefined;
+      if (typeof value === 'number' && quality !== 'bad') point(have, ts, value, update.tickMs ?? 1000);
       live.props[name] = have;
     }
   }

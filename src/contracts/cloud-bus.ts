@@ -1,5 +1,6 @@
 import type { Message } from '../core/message/index.js';
 import type { AckContent, EdgeQueryName } from './link.js';
+import type { DeviceColumns } from './telemetry-columns.js';
 import type { ServiceCallRequest, ServiceCallResponse, TwinView } from './edge-bus.js';
 import type { MapperPhase } from './twin-values.js';
 
@@ -42,6 +43,8 @@ export interface CloudChannels {
    * published only while someone subscribes (the dashboard while a browser watches).
    */
   'consumer.published': CloudMqttPublish;
+  /** One device's telemetry as it came (DeviceController, only while someone subscribes: the dashboard). */
+  'telemetry.columns': { node: string; columns: DeviceColumns };
   /** A node's readiness or mapper status changed (EdgeController). */
   'node.changed': { node: string };
   /** Devices were created or deleted (DeviceController). */

@@ -80,18 +80,22 @@ describe('LiveFeed', () => {
     clock.advance(1000);
     const update = b.events[1]!;
     expect(update.event).toBe('update');
+    // Compact: [value, quality, ts, reason (or null), unit when it changed].
     expect(update.data.devices['default/pump']).toEqual({
       state: { state: 'unhealthy', reason: 'timeouts', ts: 1_000_300 },
       props: {
-        temp: { value: 23, unit: 'degC', quality: 'good', ts: 1_000_102, point: [1_000_102, 23] },
-        flow: { value: null, quality: 'bad', reason: 'exception 2 (Illegal Data Address)', ts: 1_000_200 },
+        temp: [23, 'good', 1_000_102, null, 'degC'],
+        flow: [null, 'bad', 1_000_200, 'exception 2 (Illegal Data Address)'],
       },
     });
+    sink().reading('default/pump', 'temp', 24, 'good', 1_001_100, 'degC');
     clock.advance(1000);
-    expect(b.events).toHaveLength(2); // nothing changed: nothing sent
+    expect(b.events[2]!.data.devices['default/pump'].props).toEqual({ temp: [24, 'good', 1_001_100] });
+    clock.advance(1000);
+    expect(b.events).toHaveLength(3); // nothing changed: nothing sent
     sink().nodes();
     clock.advance(1000);
-    expect(b.events[2]!.data).toMatchObject({ nodes: true, devices: {} });
+    expect(b.events[3]!.data).toMatchObject({ nodes: true, devices: {} });
   });
 
   it('keeps a bounded history per property for the next browser; an older reading never replaces a newer', async () => {

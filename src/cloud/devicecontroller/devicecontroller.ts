@@ -238,7 +238,14 @@ export class DeviceController implements Module {
       readings: c.p.length,
       payload: (ns: string, name: string) => telemetryPayload(ns, name, req.node, c),
     }));
-    return this.publishBatch(req, 'telemetrycolumns', items);
+    const ack = await this.publishBatch(req, 'telemetrycolumns', items);
+    // The columns as they came, for the dashboard's live feed while a browser watches (it would
+    // otherwise parse the consumer payload again): nothing is built when nobody listens.
+    const { bus } = this.options;
+    if (bus.hasSubscribers('telemetry.columns'))
+      for (const c of checked.value.devices)
+        if (this.index.devices.has(c.device)) bus.publish('telemetry.columns', { node: req.node, columns: c });
+    return ack;
   }
 
   /**

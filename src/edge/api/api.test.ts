@@ -103,4 +103,39 @@ describe('edge HTTP API', () => {
     expect(browse.status).toBe(400);
     expect(browse.json.error.code).toBe('KEDGE_OPCUA_INVALID_CONFIG');
   });
+
+  it('serves the dashboard for a standalone gateway: the page, its files, and the live stream with this node’s devices', async () => {
+    h = await startNode();
+    await call('POST', '/api/v1/apply', {
+      documents: [model(props), device('d1', [{ name: 'temp' }, { name: 'sp' }])],
+    });
+    const base = `http://127.0.0.1:${h.node.api.port}`;
+    const page = await fetch(`${base}/`);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await page.text()).toContain('<script type="module" src="/ui/app.js">');
+    const js = await fetch(`${base}/ui/app.js`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
+    const etag = js.headers.get('etag')!;
+    expect((await fetch(`${base}/ui/app.js`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    expect((await fetch(`${base}/ui/vendor/uPlot.iife.min.js`)).status).toBe(200);
+    expect((await fetch(`${base}/ui/../package.json`)).status).toBe(404);
+    expect((await fetch(`${base}/ui/nothing.js`)).status).toBe(404);
+    // The stream starts with a snapshot holding the twin the edge has.
+    h.node.bus.publish('device.readings', {
+      deviceId: 'default/d1',
+      source: 'mapper',
+      readings: [{ property: 'temp', value: 21.5, quality: 'good', ts: 1_700_000_000_000 }],
+    });
+    await h.settle();
+    const events = new AbortController();
+    const res = await fetch(`${base}/api/v1/events`, { signal: events.signal });
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!text.includes('event: snapshot')) text += (await reader.read()).value ?? '';
+    while (!/event: snapshot\ndata: .*\n\n/.test(text)) text += (await reader.read()).value ?? '';
+    const snapshot = JSON.parse(/event: snapshot\ndata: (.*)\n\n/.exec(text)![1]!);
+    expect(snapshot.devices['default/d1'].twin.temp.reported).toMatchObject({ value: '21.5', quality: 'good' });
+    events.abort();
+  });
 });
