@@ -211,7 +211,8 @@ function refreshDetail() {
       p?.reason ? h('div', { class: 'reason', dataset: { testid: 'reason' } }, p.reason) : null,
     );
     fill(cells.age, h('span', { dataset: { ago: p?.ts ?? 0 } }, p ? ago(p.ts) : '—'));
-    if (p?.t?.length) sparkline(cells.spark, p.t, p.v, p.quality === 'bad');
+    const stepped = mp?.accessMode === 'ReadWrite' || mp?.type === 'INT' || mp?.type === 'BOOLEAN';
+    if (p?.t?.length) sparkline(cells.spark, p.t, p.v, p.quality === 'bad', stepped);
     fill(cells.twin, twinState(live?.twin?.[name], p));
   }
   const s = deviceState(state.devices.find((x) => idOf(x) === id) ?? { metadata: { name: '' } });

@@ -3,8 +3,12 @@
 
 const charts = new WeakMap();
 
-/** Draws (or updates) the sparkline inside `el` from times (ms) and values. */
-export function sparkline(el, t, v, bad) {
+/**
+ * Draws (or updates) the sparkline inside `el` from times (ms) and values; `stepped` for values
+ * that jump rather than drift (setpoints, counts, states): a ramp between two setpoints would
+ * show a change that never happened.
+ */
+export function sparkline(el, t, v, bad, stepped) {
   const data = [t.map((x) => x / 1000), v];
   let chart = charts.get(el);
   if (chart?.root.isConnected) {
@@ -24,7 +28,16 @@ export function sparkline(el, t, v, bad) {
       legend: { show: false },
       scales: { x: { time: true } },
       axes: [{ show: false }, { show: false }],
-      series: [{}, { stroke: '#1f6feb', width: 1.5, fill: 'rgba(31,111,235,0.10)', points: { show: false } }],
+      series: [
+        {},
+        {
+          stroke: '#1f6feb',
+          width: 1.5,
+          fill: 'rgba(31,111,235,0.10)',
+          points: { show: false },
+          ...(stepped ? { paths: uPlot.paths.stepped({ align: 1 }) } : {}),
+        },
+      ],
     },
     data,
     el,

@@ -43,6 +43,11 @@ export function registerOpcuaBrowse(program: Command): void {
 }
 
 async function browse(url: string | undefined, nodeId: string | undefined, opts: Options): Promise<number> {
+  // node-opcua prints its warnings with console.log: stdout is this command's answer (JSON, or
+  // the --serve protocol), so they go to stderr.
+  const { format } = await import('node:util');
+  for (const level of ['log', 'info', 'warn', 'debug'] as const)
+    console[level] = (...args: unknown[]) => void process.stderr.write(`${format(...args)}\n`);
   const [{ createLogger }, { systemClock }] = await Promise.all([
     import('../../core/log/index.js'),
     import('../../core/clock/index.js'),
