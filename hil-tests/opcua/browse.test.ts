@@ -59,7 +59,7 @@ describe('OPC UA tag browsing', () => {
       try {
         await browser.browse(p);
       } catch (err) {
-        if (isKedgeError(err)) return { code: err.code, message: err.message, status: err.detail?.status };
+        if (isKedgeError(err)) return { code: err.code, message: err.message, status: err.status };
         throw err;
       }
       throw new Error('no error');
@@ -69,7 +69,7 @@ describe('OPC UA tag browsing', () => {
       status: 400,
     });
     expect(await fail({ url: sim.endpointUrl, nodeId: 'ns=7;s=Nothing' })).toMatchObject({
-      code: 'KEDGE_OPCUA_BROWSE',
+      code: 'KEDGE_OPCUA_BROWSE_UNKNOWN_NODE',
       message: expect.stringContaining('BadNodeIdUnknown'),
       status: 404,
     });

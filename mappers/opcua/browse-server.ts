@@ -41,7 +41,7 @@ export async function serveBrowseRequests(deps: { dataDir: string; logger: Logge
               code: isKedgeError(err) ? err.code : 'KEDGE_OPCUA_BROWSE',
               message: errorText(err),
               ...(isKedgeError(err) && err.hint ? { hint: err.hint } : {}),
-              status: (isKedgeError(err) ? (err.detail?.status as number | undefined) : undefined) ?? 502,
+              status: isKedgeError(err) && err.status !== 500 ? err.status : 502,
             },
           }),
       ),

@@ -104,9 +104,6 @@ export class OpcuaBrowser {
       throw opcuaErrors.create(
         'KEDGE_OPCUA_INVALID_CONFIG',
         `nodeId ${JSON.stringify(nodeId)} is not an OPC UA node id (e.g. ns=2;s=Demo or i=85)`,
-        {
-          detail: { status: 400 },
-        },
       );
     }
     const session = await this.session(settings);
@@ -143,7 +140,7 @@ export class OpcuaBrowser {
         down: (reason) => {
           this.sessions.delete(key);
           void connection.close();
-          reject(opcuaErrors.create('KEDGE_OPCUA_CONNECT', reason, { detail: { status: 502 } }));
+          reject(opcuaErrors.create('KEDGE_OPCUA_CONNECT', reason));
         },
       });
     });
@@ -194,9 +191,6 @@ function settingsOf(p: BrowseParams): ConnectionSettings {
     throw opcuaErrors.create(
       'KEDGE_OPCUA_INVALID_CONFIG',
       `url must be opc.tcp://host:port, got ${JSON.stringify(p?.url)}`,
-      {
-        detail: { status: 400 },
-      },
     );
   const s: ConnectionSettings = {
     url: p.url,
@@ -221,10 +215,13 @@ async function children(session: ClientSession, nodeId: string): Promise<Referen
     nodeClassMask: NodeClassMask.Object | NodeClassMask.Variable | NodeClassMask.Method,
     resultMask: 0x3f,
   });
-  if (!result.statusCode.isGood())
-    throw opcuaErrors.create('KEDGE_OPCUA_BROWSE', `browsing ${nodeId} failed: ${result.statusCode.name}`, {
-      detail: { status: result.statusCode.name === 'BadNodeIdUnknown' ? 404 : 502 },
+  if (!result.statusCode.isGood()) {
+    const code =
+      result.statusCode.name === 'BadNodeIdUnknown' ? 'KEDGE_OPCUA_BROWSE_UNKNOWN_NODE' : 'KEDGE_OPCUA_BROWSE';
+    throw opcuaErrors.create(code, `browsing ${nodeId} failed: ${result.statusCode.name}`, {
+      detail: { statusCode: result.statusCode.name },
     });
+  }
   const refs = [...(result.references ?? [])];
   while (result.continuationPoint && refs.length <= MAX_CHILDREN) {
     result = await session.browseNext(result.continuationPoint, false);

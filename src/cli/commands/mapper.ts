@@ -69,7 +69,7 @@ export function registerMapper(program: Command): void {
 export async function runMapper(opts: MapperCommandOptions): Promise<void> {
   const [
     { MapperRuntime },
-    { DRIVER_PROTOCOLS },
+    { DRIVER_PROTOCOLS, driverLoader },
     { createLogger },
     { LiteRegistry, detachedRegistry },
     { systemClock },
@@ -101,6 +101,7 @@ export async function runMapper(opts: MapperCommandOptions): Promise<void> {
     protocols: opts.protocol,
     mqttUrl: opts.mqttUrl,
     dataDir: opts.dataDir,
+    drivers: driverLoader,
     logger,
     clock: systemClock,
     // Read by the edge (pushed) or a scraper: kedge's light registry (prom-client with node:http

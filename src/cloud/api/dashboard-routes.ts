@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { apiErrors } from '../../contracts/index.js';
 import { serveAsset, sseClient } from '../../dashboard/index.js';
-import { apiErrors } from './errors.js';
 import type { RouteContext } from './routes.js';
 
 /** The dashboard at the root of the API address: its page and files, and its live event stream. */

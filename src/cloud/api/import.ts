@@ -1,7 +1,7 @@
+import { apiErrors } from '../../contracts/index.js';
 import { assertImportable, checkCsvImport, importRequest, importSummary, type Device } from '../../model/index.js';
 import type { ObjectStore } from '../store/index.js';
 import { applyDocuments } from './apply.js';
-import { apiErrors } from './errors.js';
 
 /** `POST /api/v1/import/devices`: one Device per CSV row, copies of a template Device; all or nothing. */
 export async function importDevices(store: ObjectStore, body: unknown) {

@@ -1,6 +1,5 @@
-import type { EdgeChannels, EdgeRequests, NodeView } from '../../contracts/index.js';
+import { apiErrors, type EdgeChannels, type EdgeRequests, type NodeView } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
-import { apiErrors } from './errors.js';
 import type { Route } from './routes.js';
 
 /**

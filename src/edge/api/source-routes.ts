@@ -1,4 +1,4 @@
-import type { ApplyResult, EdgeChannels, EdgeRequests } from '../../contracts/index.js';
+import { apiErrors, type ApplyResult, type EdgeChannels, type EdgeRequests } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { formatDiagnostic } from '../../core/yaml/index.js';
 import {
@@ -10,7 +10,6 @@ import {
   type ApplyCheck,
   type Source,
 } from '../../model/index.js';
-import { apiErrors } from './errors.js';
 import type { Route } from './routes.js';
 
 type EdgeBus = Bus<EdgeChannels, EdgeRequests>;

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Clock } from '../../core/clock/index.js';
 import { errorText } from '../../core/errors/index.js';
 import { LiteRegistry } from '../../core/metrics/index.js';
@@ -9,30 +10,55 @@ import type { ProcessRuntime, RunningWorkload, WorkloadSpec } from './runtime.js
 /** As `kedge mapper --metrics-interval` defaults to. */
 const METRICS_PUSH_MS = 15_000;
 
+/** A mapper hosted in this process: what Edged needs of the mapper runtime (mappers/sdk). */
+export interface InProcessMapper {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface InProcessMapperOptions {
+  name: string;
+  node: string;
+  protocols: string[];
+  mqttUrl: string;
+  dataDir: string;
+  logger: Logger;
+  clock: Clock;
+  metrics: Registry;
+  /** How often the mapper pushes its metrics to the edge's /metrics (as `kedge mapper --metrics-interval`). */
+  metricsPushMs?: number;
+}
+
 /**
- * Hosts the mapper runtime (mappers/sdk) inside the edge process: one Node heap instead of one
- * per mapper, which is what keeps a Raspberry Pi under its RSS budget. It still talks to the
- * broker over MQTT on loopback, so the mapper contract is the same as with child processes.
+ * Creates the mapper runtime with its drivers. Handed in by the composition root (`kedge edge`),
+ * so the edge never imports the mapper SDK or the drivers it hosts (layers point one way).
+ */
+export type InProcessMapperFactory = (options: InProcessMapperOptions) => Promise<InProcessMapper>;
+
+/**
+ * Hosts the mapper runtime inside the edge process: one Node heap instead of one per mapper,
+ * which is what keeps a Raspberry Pi under its RSS budget. It still talks to the broker over MQTT
+ * on loopback, so the mapper contract is the same as with child processes.
  */
 export class InProcessRuntime implements ProcessRuntime {
-  constructor(private readonly deps: { logger: Logger; clock: Clock }) {}
+  constructor(private readonly deps: { logger: Logger; clock: Clock; createMapper: InProcessMapperFactory }) {}
 
   async run(spec: WorkloadSpec): Promise<RunningWorkload> {
-    const { MapperRuntime } = await import('../../../mappers/sdk/index.js');
-    const runtime = new MapperRuntime({
-      name: spec.name,
-      node: spec.node,
-      protocols: spec.protocols,
-      mqttUrl: spec.mqttUrl,
-      dataDir: join(spec.dataDir, 'mappers', spec.name),
-      logger: this.deps.logger.child({ mapper: spec.name }),
-      clock: this.deps.clock,
-      // Pushed like a child mapper's (the edge's /metrics labels them mapper=<name>); no process
-      // metrics: this process's are the edge's own.
-      metrics: new LiteRegistry().asRegistry(),
-      metricsPushMs: METRICS_PUSH_MS,
-    });
+    let runtime: InProcessMapper | undefined;
     try {
+      runtime = await this.deps.createMapper({
+        name: spec.name,
+        node: spec.node,
+        protocols: spec.protocols,
+        mqttUrl: spec.mqttUrl,
+        dataDir: join(spec.dataDir, 'mappers', spec.name),
+        logger: this.deps.logger.child({ mapper: spec.name }),
+        clock: this.deps.clock,
+        // Pushed like a child mapper's (the edge's /metrics labels them mapper=<name>); no process
+        // metrics: this process's are the edge's own.
+        metrics: new LiteRegistry().asRegistry(),
+        metricsPushMs: METRICS_PUSH_MS,
+      });
       await runtime.start();
     } catch (err) {
       throw edgedErrors.create(
@@ -41,13 +67,14 @@ export class InProcessRuntime implements ProcessRuntime {
         { cause: err },
       );
     }
+    const started = runtime;
     let resolveExit!: (v: { code: number | null; signal: string | null }) => void;
     const exited = new Promise<{ code: number | null; signal: string | null }>((r) => (resolveExit = r));
     return {
       pid: process.pid,
       exited,
       stop: async () => {
-        await runtime.stop();
+        await started.stop();
         resolveExit({ code: 0, signal: null });
       },
     };

@@ -15,7 +15,7 @@ import { errorResult, MAX_CALL_MS } from './service-call.js';
 /**
  * Answers an edge query from the cloud (docs/link.md "Edge queries") with the edge bus request
  * that serves it. Never rejects: an unknown query, bad parameters or a failing module is an
- * answer with an error status and the reason, as for a ServiceBus call.
+ * answer with the error's status and the reason, as for a ServiceBus call.
  */
 export async function runEdgeQuery(
   bus: Bus<EdgeChannels, EdgeRequests>,
@@ -24,17 +24,15 @@ export async function runEdgeQuery(
   const checked = checkEdgeQuery(msg.content);
   if (!checked.ok)
     return errorResult(
-      'KEDGE_EDGEHUB_BAD_CALL',
-      `edge query ${msg.header.msg_id}: ${checked.reason}`,
-      edgehubErrors.hints.KEDGE_EDGEHUB_BAD_CALL,
+      edgehubErrors.create('KEDGE_EDGEHUB_BAD_CALL', `edge query ${msg.header.msg_id}: ${checked.reason}`),
     );
   const { query, params, timeoutMs } = checked.value;
   if (!Object.hasOwn(EDGE_QUERIES, query))
     return errorResult(
-      'KEDGE_EDGEHUB_UNKNOWN_QUERY',
-      `this edge does not answer query ${JSON.stringify(query)} (it answers ${Object.keys(EDGE_QUERIES).join(', ')})`,
-      edgehubErrors.hints.KEDGE_EDGEHUB_UNKNOWN_QUERY,
-      400,
+      edgehubErrors.create(
+        'KEDGE_EDGEHUB_UNKNOWN_QUERY',
+        `this edge does not answer query ${JSON.stringify(query)} (it answers ${Object.keys(EDGE_QUERIES).join(', ')})`,
+      ),
     );
   const request = EDGE_QUERIES[query as EdgeQueryName];
   try {
@@ -46,17 +44,7 @@ export async function runEdgeQuery(
       body: Buffer.from(text ? answer : JSON.stringify(answer ?? null)).toString('base64'),
     };
   } catch (err) {
-    if (!isKedgeError(err))
-      return errorResult('KEDGE_EDGEHUB_CALL_FAILED', errorText(err), edgehubErrors.hints.KEDGE_EDGEHUB_CALL_FAILED);
-    const status =
-      err.code === 'KEDGE_BUS_TIMEOUT' ? 504 : err.code === 'KEDGE_BUS_NO_HANDLER' ? 503 : queryStatus(err);
-    return errorResult(err.code, err.message, err.hint, status);
+    if (isKedgeError(err)) return errorResult(err);
+    return errorResult(edgehubErrors.create('KEDGE_EDGEHUB_CALL_FAILED', errorText(err), { cause: err }));
   }
-}
-
-/** A module's own error: its `detail.status` when it gave one, else 400 for bad input, else 502. */
-function queryStatus(err: { code: string; detail?: Record<string, unknown> }): number {
-  const status = err.detail?.status;
-  if (typeof status === 'number' && status >= 400 && status <= 599) return status;
-  return /_(BAD_REQUEST|INVALID|BAD_PARAMS)$/.test(err.code) ? 400 : 502;
 }

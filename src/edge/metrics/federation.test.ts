@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LiteRegistry, counter, parseExposition } from '../../core/metrics/index.js';
-import { startNode, type NodeHarness } from '../testing.js';
+import { startNode, type NodeHarness } from '../testing/index.js';
 
 async function mapperPage(requests: number): Promise<string> {
   const r = new LiteRegistry({ processMetrics: true }).asRegistry();

@@ -63,9 +63,7 @@ export class OpcuaBrowse implements Module {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(
-          opcuaBrowseErrors.create('KEDGE_OPCUABROWSE_TIMEOUT', `browsing took longer than ${REQUEST_MS / 1000} s`, {
-            detail: { status: 504 },
-          }),
+          opcuaBrowseErrors.create('KEDGE_OPCUABROWSE_TIMEOUT', `browsing took longer than ${REQUEST_MS / 1000} s`),
         );
       }, REQUEST_MS);
       this.pending.set(id, { resolve, reject, timer });
@@ -107,9 +105,7 @@ export class OpcuaBrowse implements Module {
     if (msg.ok) p.resolve(msg.result);
     else {
       const e = msg.error ?? { code: 'KEDGE_OPCUABROWSE_FAILED', message: 'no reason given' };
-      p.reject(
-        new KedgeError(e.code, e.message, { ...(e.hint ? { hint: e.hint } : {}), detail: { status: e.status ?? 502 } }),
-      );
+      p.reject(new KedgeError(e.code, e.message, { ...(e.hint ? { hint: e.hint } : {}), status: e.status ?? 502 }));
     }
   }
 
@@ -119,11 +115,7 @@ export class OpcuaBrowse implements Module {
     const why = this.stderrTail.trim().split('\n').slice(-3).join(' | ');
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
-      p.reject(
-        opcuaBrowseErrors.create('KEDGE_OPCUABROWSE_FAILED', `${reason}${why ? `: ${why}` : ''}`, {
-          detail: { status: 502 },
-        }),
-      );
+      p.reject(opcuaBrowseErrors.create('KEDGE_OPCUABROWSE_FAILED', `${reason}${why ? `: ${why}` : ''}`));
       this.pending.delete(id);
     }
   }
