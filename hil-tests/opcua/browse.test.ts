@@ -83,7 +83,8 @@ describe('OPC UA tag browsing', () => {
   });
 
   it('kedge opcua-browse prints the variables as a table and as JSON', async () => {
-    const dir = join(dataDir, 'cli');
+    // The library test's client certificate: a new one costs seconds of key generation per run.
+    const dir = dataDir;
     const table = await runKedge(['opcua-browse', sim.endpointUrl, 'ns=1;i=1000', '--data-dir', dir], {
       timeoutMs: 90_000,
     });
