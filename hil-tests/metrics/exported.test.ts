@@ -224,7 +224,7 @@ describe('deploy/grafana and deploy/prometheus against the metrics kedge exports
     expect(failed).toEqual([]);
     // What this setup produces must show: nodes, devices, outbox, reads, errors, writes, mapper, processes.
     for (const must of [
-      'sum(kedge_node_ready{node=~"$node"})',
+      'sum(max by (node) (kedge_node_ready{node=~"$node"}))',
       'kedge_outbox_messages{node=~"$node"}',
       'sum by (cause) (rate(kedge_device_read_errors_total{node=~"$node",device=~"$device"}[$__rate_interval]))',
       'time() - kedge_device_last_good_read_timestamp_seconds{node=~"$node",device=~"$device"}',
