@@ -123,6 +123,53 @@ describe('the dashboard in a browser', () => {
     await shot(page, 'desired-confirmed');
   });
 
+  it('shows a desired value the device refuses as failed, with the reason the mapper gave', async () => {
+    // A model that calls the server's read-only temperature writable: the server refuses the write.
+    const yaml = [
+      'apiVersion: devices.kubeedge.io/v1beta1',
+      'kind: DeviceModel',
+      'metadata: { name: ua-refusing, namespace: default }',
+      'spec:',
+      '  protocol: opcua',
+      '  properties:',
+      '    - { name: setpoint, type: DOUBLE, accessMode: ReadWrite }',
+      '---',
+      'apiVersion: devices.kubeedge.io/v1beta1',
+      'kind: Device',
+      'metadata: { name: ua-refusing, namespace: default }',
+      'spec:',
+      '  deviceModelRef: { name: ua-refusing }',
+      `  nodeName: ${NODE}`,
+      '  protocol:',
+      '    protocolName: opcua',
+      `    configData: { url: "${sim.endpointUrl}", securityPolicy: None, securityMode: None }`,
+      '  properties:',
+      '    - name: setpoint',
+      '      collectCycle: 1000',
+      '      reportCycle: 1000',
+      '      reportToCloud: true',
+      '      visitors: { protocolName: opcua, configData: { nodeID: "ns=3;s=AirConditioner_1.Temperature" } }',
+    ].join('\n');
+    const applied = await api('POST', '/api/v1/apply', { sources: [{ file: 'refusing.yaml', content: yaml }] });
+    expect(applied.applied?.map((a: Json) => a.action)).toEqual(['created', 'created']);
+    await waitFor(() => online('ua-refusing'), 'ua-refusing online', 90_000, [cloud.proc, edge]);
+    await page.goto(`${cloud.api}/#devices`);
+    await page.getByTestId('device-default/ua-refusing').click({ timeout: 30_000 });
+    const row = page.getByTestId('prop-setpoint');
+    await row.getByTestId('value').waitFor({ timeout: 30_000 });
+    await row.getByTestId('desired-setpoint').fill('30');
+    await row.getByTestId('set-setpoint').click();
+    const failed = row.getByTestId('twin-failed');
+    await failed.waitFor({ timeout: 60_000 });
+    expect(await failed.textContent()).toMatch(/^30 failed: .*Bad(NotWritable|UserAccessDenied)/);
+    const twin = await api('GET', '/api/v1/twins/default/ua-refusing');
+    expect(twin.properties.setpoint).toMatchObject({
+      desired: { value: '30' },
+      failed: { reason: expect.stringMatching(/Bad(NotWritable|UserAccessDenied)/) },
+    });
+    await shot(page, 'desired-failed');
+  });
+
   it('shows a YAML error next to its line, and applies once it is fixed', async () => {
     await page.goto(`${cloud.api}/#yaml`);
     const broken = [
