@@ -50,13 +50,15 @@ export class DeviceController implements Module {
   private index = new DeviceIndex();
   private readonly twins = new Map<string, DeviceTwinState>();
   private readonly desiredSetAt = new Map<string, Map<string, number>>();
+  /** Per node held here: what it acknowledged or was sent (read from ObjectSync when it connects). */
   private readonly sent = new Map<string, Map<string, string>>();
+  /** Nodes whose connection this replica holds: only those are sent objects. */
+  private readonly connected = new Set<string>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private coalescer: WriteCoalescer | undefined;
   private watches: WatchHandle[] = [];
   private undo: Array<() => void> = [];
   private metrics: { statusWrites: Counter; rejected: Counter; telemetry: Counter } | undefined;
-  private readonly connected = new Set<string>();
 
   constructor(private readonly options: DeviceControllerOptions) {
     this.log = options.logger.child({ module: this.name });
