@@ -108,18 +108,29 @@ function nodeCard(n) {
       n.ready && n.connectedAt ? fact('Connected', ago(Date.parse(n.connectedAt))) : null,
       !n.ready && n.reason ? fact('Reason', h('span', { class: 'reason' }, n.reason)) : null,
       st?.link ? fact('Link', `${st.link.state}${st.link.reason ? ` (${st.link.reason})` : ''}`) : null,
-      st
+      st?.unanswered
         ? fact(
             'Outbox',
             h(
               'span',
-              { class: st.outbox.messages > 1000 ? 'warn' : '', dataset: { testid: `outbox-${n.name}` } },
-              `${st.outbox.messages} messages, ${bytes(st.outbox.bytes)}`,
-              st.outbox.oldestAgeMs ? `, oldest ${duration(st.outbox.oldestAgeMs)}` : '',
+              { class: 'reason', title: st.unanswered.message, dataset: { testid: `outbox-${n.name}` } },
+              st.unanswered.code === 'KEDGE_CLOUDHUB_NOT_CONNECTED'
+                ? 'held by another cloud replica: see its dashboard'
+                : `not answered: ${st.unanswered.message}`,
             ),
           )
-        : fact('Outbox', n.ready ? '…' : 'unknown while not connected'),
-      st ? fact('Version', st.version) : null,
+        : st
+          ? fact(
+              'Outbox',
+              h(
+                'span',
+                { class: st.outbox.messages > 1000 ? 'warn' : '', dataset: { testid: `outbox-${n.name}` } },
+                `${st.outbox.messages} messages, ${bytes(st.outbox.bytes)}`,
+                st.outbox.oldestAgeMs ? `, oldest ${duration(st.outbox.oldestAgeMs)}` : '',
+              ),
+            )
+          : fact('Outbox', n.ready ? '…' : 'unknown while not connected'),
+      st?.version ? fact('Version', st.version) : null,
     ),
     h('h4', {}, 'Mappers'),
     n.mappers.length === 0

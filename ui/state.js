@@ -58,15 +58,23 @@ export async function loadLists() {
   await loadNodeStatus();
 }
 
-/** The outbox and link of every connected node (asked over the link: only ready nodes answer). */
+/**
+ * The outbox and link of every connected node (asked over the link: only ready nodes answer). A
+ * node that did not answer keeps why (`{ unanswered }`): with cloud replicas, a ready node held by
+ * another replica answers there only (503 KEDGE_CLOUDHUB_NOT_CONNECTED here).
+ */
 export async function loadNodeStatus() {
   const ready = state.nodes.filter((n) => n.ready);
   const answers = await Promise.all(
-    ready.map((n) => api('GET', `/api/v1/nodes/${encodeURIComponent(n.name)}/status`).catch(() => undefined)),
+    ready.map((n) =>
+      api('GET', `/api/v1/nodes/${encodeURIComponent(n.name)}/status`).catch((err) => ({
+        unanswered: { code: err.code ?? 'error', message: err.message },
+      })),
+    ),
   );
   const next = {};
   ready.forEach((n, i) => {
-    if (answers[i]) next[n.name] = answers[i];
+    next[n.name] = answers[i];
   });
   state.nodeStatus = next;
   changed('status');
