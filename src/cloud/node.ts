@@ -115,7 +115,9 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
       { module: 'cloudmqtt' },
       'cloud store on etcd with the embedded MQTT broker: consumers see only what this replica publishes, at least once; give replicas one external broker with --mqtt-url',
     );
-  const runtime = new ModuleRuntime([leader, storeModule, presence, mqtt, devices, edges, hub, dashboard, api], { logger });
+  const runtime = new ModuleRuntime([leader, storeModule, presence, mqtt, devices, edges, hub, dashboard, api], {
+    logger,
+  });
   return {
     bus,
     leader: backend.leader,
