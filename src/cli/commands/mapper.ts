@@ -5,6 +5,12 @@ import { port as portOption } from '../option-parsers.js';
 
 const port = portOption(0);
 
+function milliseconds(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected milliseconds, e.g. 15000 (0: never)');
+  return n;
+}
+
 const HELP = `
 Runs protocol drivers for the devices of this node. The desired devices arrive over MQTT as a
 retained device set per protocol ($ke/mappers/<protocol>/devices, published by the edge node);
@@ -37,6 +43,7 @@ export interface MapperCommandOptions {
   name?: string;
   dataDir: string;
   metricsPort?: number;
+  metricsInterval: number;
   logLevel: string;
 }
 
@@ -62,6 +69,12 @@ export function registerMapper(program: Command): void {
     .option('--name <name>', 'mapper name for its status topic (default <node>-<protocols>)')
     .option('--data-dir <dir>', 'folder for driver state (certificates...)', '.kedge/mapper')
     .option('--metrics-port <port>', 'serve Prometheus /metrics on 127.0.0.1:<port>', port)
+    .option(
+      '--metrics-interval <ms>',
+      'push the metrics to the edge (its /metrics shows them) every <ms> milliseconds; 0: never',
+      milliseconds,
+      15_000,
+    )
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent', 'info')
     .addHelpText('after', HELP)
     // One of the two transports, checked as commander checks a required option (usage error, exit 1).
@@ -79,7 +92,7 @@ export async function runMapper(opts: MapperCommandOptions): Promise<void> {
     { MapperRuntime },
     { DRIVER_PROTOCOLS, driverLoader },
     { createLogger },
-    { createMetricsRegistry, detachedRegistry },
+    { LiteRegistry, detachedRegistry },
     { systemClock },
     { stopOnSignal },
   ] = await Promise.all([
@@ -106,8 +119,12 @@ export async function runMapper(opts: MapperCommandOptions): Promise<void> {
     });
   }
   const logger = createLogger({ level: opts.logLevel as 'info', name: `kedge-mapper-${name}` });
-  // Without --metrics-port nobody reads the metrics: prom-client is not even loaded (about 5 MB).
-  const metrics = opts.metricsPort !== undefined ? createMetricsRegistry({ defaultMetrics: true }) : detachedRegistry();
+  // Read by the edge (pushed) or a scraper: kedge's light registry (prom-client with node:http
+  // cost a mapper 2-4 MB, bench/RESULTS.md "Mapper metrics"). Neither: nothing is even counted.
+  const metrics =
+    opts.metricsPort !== undefined || opts.metricsInterval > 0
+      ? new LiteRegistry({ processMetrics: true }).asRegistry()
+      : detachedRegistry();
   if (opts.dmi) {
     const { DmiMapperRuntime } = await import('../../../mappers/sdk/dmi/index.js');
     const dmi = new DmiMapperRuntime({
@@ -138,6 +155,7 @@ export async function runMapper(opts: MapperCommandOptions): Promise<void> {
     clock: systemClock,
     metrics,
     ...(opts.metricsPort !== undefined ? { metricsPort: opts.metricsPort } : {}),
+    metricsPushMs: opts.metricsInterval,
   });
   await runtime.start();
   logger.info({ name, protocols: opts.protocol, metricsPort: runtime.metricsPort }, 'mapper running');
