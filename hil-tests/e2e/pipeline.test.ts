@@ -78,6 +78,19 @@ describe('end to end: simulator -> mapper -> edge -> cloud -> MQTT consumer', ()
       procs(),
     );
     expect(sub.readings(DEVICE, 'temperature').some((r) => r.value === 200 && r.quality === 'good')).toBe(false);
+    // Why it is bad reaches the consumer and the twin (kedge get twin) too.
+    const bad = sub.readings(DEVICE, 'temperature').find((r) => r.quality === 'bad')!;
+    expect(bad.reason).toMatch(/^range: 200 above max \d+/);
+    let twin = '';
+    await waitFor(
+      async () => {
+        twin = (await runKedge(['get', 'twin', DEVICE, '--server', cloud.api])).stdout;
+        return /temperature\s+\S+\s+\S+\s+bad: range: 200 above max/.test(twin);
+      },
+      'the reason of the bad temperature in kedge get twin',
+      30_000,
+      procs(),
+    );
   });
 
   it('desired value round trip: kedge twin set -> device written -> read back -> kedge get twin and kedge/twin/...', async () => {

@@ -73,7 +73,14 @@ export interface TwinView {
     string,
     {
       desired?: { value: string; ts: number; version: number };
-      reported?: { value: string; quality: Quality; ts: number; version: number };
+      reported?: {
+        value: string;
+        quality: Quality;
+        ts: number;
+        version: number;
+        /** Why the quality is not good (the cleansing or the device said). */
+        reason?: string;
+      };
       pending?: boolean;
       failed?: { reason: string; ts: number };
     }

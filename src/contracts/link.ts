@@ -77,7 +77,14 @@ export interface TwinReportContent {
     string,
     {
       desired?: { value: string; ts: number; version: number };
-      reported?: { value: string; quality: Quality; ts: number; version: number };
+      reported?: {
+        value: string;
+        quality: Quality;
+        ts: number;
+        version: number;
+        /** Why the quality is not good (the cleansing or the device said). */
+        reason?: string;
+      };
       /** A desired value the device did not confirm within the timeout, and why. */
       failed?: { value: string; reason: string; ts: number };
       /** Set when an edge application changed the desired value (the cloud is told). */

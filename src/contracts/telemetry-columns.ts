@@ -30,6 +30,11 @@ export const DeviceColumnsSchema = Type.Object({
   q: Type.Array(Type.Tuple([QualitySchema, Count]), { maxItems: MAX }),
   /** Timestamps (ms) in runs, `[ts, count]`, likewise. */
   t: Type.Array(Type.Tuple([Type.Number(), Count]), { maxItems: MAX }),
+  /**
+   * Why a reading is bad, uncertain or stale (`[reading index, reason]`, indexes rising), for the
+   * readings that have a reason; left out when none has. Rare, so not a column of its own.
+   */
+  r: Type.Optional(Type.Array(Type.Tuple([Type.Integer({ minimum: 0 }), Type.String()]), { maxItems: MAX })),
 });
 export type DeviceColumns = Static<typeof DeviceColumnsSchema>;
 
@@ -58,9 +63,10 @@ export class DeviceColumnsBuilder {
     return this.columns.p.length;
   }
 
-  /** `unit` empty or undefined: none. */
-  add(property: string, value: ColumnValue, quality: Quality, ts: number, unit?: string): void {
+  /** `unit` empty or undefined: none; likewise `reason`. */
+  add(property: string, value: ColumnValue, quality: Quality, ts: number, unit?: string, reason?: string): void {
     const c = this.columns;
+    if (reason) (c.r ??= []).push([c.p.length, reason]);
     c.p.push(this.entry(property, unit || ''));
     c.v.push(value);
     appendRun(c.q, quality);
@@ -108,6 +114,12 @@ export function columnsProblem(c: DeviceColumns): string | undefined {
   const sum = (runs: Array<[unknown, number]>) => runs.reduce((s, r) => s + r[1], 0);
   if (sum(c.q) !== n) return `the runs in q count ${sum(c.q)} readings, p has ${n}`;
   if (sum(c.t) !== n) return `the runs in t count ${sum(c.t)} readings, p has ${n}`;
+  let previous = -1;
+  for (const [i, [index]] of (c.r ?? []).entries()) {
+    if (index >= n) return `r[${i}] names reading ${index}, p has ${n}`;
+    if (index <= previous) return `r[${i}] names reading ${index} after reading ${previous}: indexes must rise`;
+    previous = index;
+  }
   return undefined;
 }
 
@@ -121,8 +133,11 @@ export function forEachColumnReading(
     quality: Quality,
     ts: number,
     propertyIndex: number,
+    reason: string | undefined,
   ) => void,
 ): void {
+  const reasons = c.r;
+  let ri = 0;
   let qi = 0;
   let qLeft = c.q[0]?.[1] ?? 0;
   let ti = 0;
@@ -133,17 +148,28 @@ export function forEachColumnReading(
     qLeft--;
     tLeft--;
     const pi = c.p[i]!;
-    visit(c.properties[pi]!, c.units?.[pi] || undefined, c.v[i]!, c.q[qi]![0], c.t[ti]![0], pi);
+    let reason: string | undefined;
+    if (reasons && reasons[ri]?.[0] === i) reason = reasons[ri++]![1];
+    visit(c.properties[pi]!, c.units?.[pi] || undefined, c.v[i]!, c.q[qi]![0], c.t[ti]![0], pi, reason);
   }
 }
 
-/** The readings of whole columns as objects, in order (`unit` only where there is one). */
-export function columnReadings(
-  c: DeviceColumns,
-): Array<{ property: string; value: ColumnValue; unit?: string; quality: Quality; ts: number }> {
-  const out: Array<{ property: string; value: ColumnValue; unit?: string; quality: Quality; ts: number }> = [];
-  forEachColumnReading(c, (property, unit, value, quality, ts) =>
-    out.push(unit ? { property, value, unit, quality, ts } : { property, value, quality, ts }),
-  );
+export interface ColumnReading {
+  property: string;
+  value: ColumnValue;
+  unit?: string;
+  quality: Quality;
+  ts: number;
+  reason?: string;
+}
+
+/** The readings of whole columns as objects, in order (`unit` and `reason` only where there is one). */
+export function columnReadings(c: DeviceColumns): ColumnReading[] {
+  const out: ColumnReading[] = [];
+  forEachColumnReading(c, (property, unit, value, quality, ts, _pi, reason) => {
+    const r: ColumnReading = unit ? { property, value, unit, quality, ts } : { property, value, quality, ts };
+    if (reason) r.reason = reason;
+    out.push(r);
+  });
   return out;
 }

@@ -136,6 +136,9 @@ describe('CLI helpers', () => {
         state: 'online',
         properties: {
           b: { desired: { value: '2', ts: 0, version: 1 }, failed: { reason: 'write refused', ts: 0 } },
+          c: {
+            reported: { value: '7', quality: 'uncertain', reason: 'holding last good value: spike', ts: 0, version: 2 },
+          },
           a: {
             desired: { value: '1', ts: 0, version: 1 },
             reported: { value: '1', quality: 'good', ts: 0, version: 3 },
@@ -148,6 +151,7 @@ describe('CLI helpers', () => {
       ['PROPERTY', 'DESIRED', 'REPORTED', 'QUALITY', 'AGE', 'SYNC'],
       ['a', '1', '1', 'good', '2s', 'in sync'],
       ['b', '2', '-', '-', '-', 'failed: write refused'],
+      ['c', '-', '7', 'uncertain: holding last good value: spike', '2s', '-'],
     ]);
   });
 });

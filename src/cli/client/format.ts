@@ -98,7 +98,7 @@ export function twinTable(twin: TwinView, now = Date.now()): string[][] {
       name,
       p.desired?.value ?? '-',
       p.reported?.value ?? '-',
-      p.reported?.quality ?? '-',
+      p.reported ? `${p.reported.quality}${p.reported.reason ? `: ${p.reported.reason}` : ''}` : '-',
       formatAge(p.reported?.ts, now),
       sync,
     ]);

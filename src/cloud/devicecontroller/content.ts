@@ -36,7 +36,13 @@ export const TwinReportContentSchema = Type.Object({
     Type.Object({
       desired: Type.Optional(Type.Object({ value: Type.String(), ts: Type.Number(), version: Type.Number() })),
       reported: Type.Optional(
-        Type.Object({ value: Type.String(), quality: Quality, ts: Type.Number(), version: Type.Number() }),
+        Type.Object({
+          value: Type.String(),
+          quality: Quality,
+          ts: Type.Number(),
+          version: Type.Number(),
+          reason: Type.Optional(Type.String()),
+        }),
       ),
       failed: Type.Optional(Type.Object({ value: Type.String(), reason: Type.String(), ts: Type.Number() })),
       desiredSource: Type.Optional(Type.Union([Type.Literal('cloud'), Type.Literal('edge')])),

@@ -9,8 +9,8 @@ describe('telemetryPayload', () => {
     b.add('say "hi"\n', 'a\u2028"b"\\', 'good', 1000);
     b.add('on', true, 'uncertain', 1000);
     b.add('off', false, 'uncertain', 1001);
-    b.add('temp', null, 'bad', 1001, '°C');
-    b.add('temp', -0, 'stale', 1002, 'K');
+    b.add('temp', null, 'bad', 1001, '°C', 'spike: |90 - 21.5| > maxStep 10');
+    b.add('temp', -0, 'stale', 1002, 'K', 'no good value for 30000 ms "quoted"\n');
     b.add('big', 1e21, 'good', 1002);
     b.add('tiny', 5e-7, 'good', 1002);
     const c = b.columns;

@@ -3,7 +3,7 @@ import type { Device, Quality } from '../../model/index.js';
 import type { DeviceStateIn, TwinReportIn } from './content.js';
 
 interface PropertyTwin {
-  reported?: { value: string; quality: Quality; ts: number; version: number };
+  reported?: { value: string; quality: Quality; ts: number; version: number; reason?: string };
   observedDesired?: { value: string; ts: number; version: number };
   failed?: { value: string; reason: string; ts: number };
 }
@@ -46,6 +46,7 @@ export class DeviceTwinState {
           ts: num(r.metadata?.timestamp),
           version: num(r.metadata?.version),
         };
+        if (r.metadata?.reason) p.reported.reason = r.metadata.reason;
       }
       const d = tw.observedDesired;
       if (d && typeof d.value === 'string') {
@@ -92,6 +93,7 @@ export class DeviceTwinState {
             timestamp: String(p.reported.ts),
             quality: p.reported.quality,
             version: String(p.reported.version),
+            ...(p.reported.reason ? { reason: p.reported.reason } : {}),
           },
         };
       }

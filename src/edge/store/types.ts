@@ -26,7 +26,8 @@ export interface MetaStore {
 /** One property's twin as stored. */
 export interface TwinRecord {
   desired?: { value: string; ts: number; version: number; source: 'cloud' | 'edge' };
-  reported?: { value: string; quality: Quality; ts: number; version: number };
+  /** `reason`: why the quality is not good (left out when good). */
+  reported?: { value: string; quality: Quality; ts: number; version: number; reason?: string };
   /** A desired value sent to the device and not yet confirmed. */
   pending?: { value: string; since: number; deadline: number };
   failed?: { value: string; reason: string; ts: number };
