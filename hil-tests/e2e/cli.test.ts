@@ -49,7 +49,7 @@ describe('kedge apply/get/twin/delete against a cloud', () => {
 
   it('lists devices and models as a table, JSON and YAML', async () => {
     const table = await run((w) => runGet('devices', undefined, { server: cloud.api }, w));
-    expect(table.out.split('\n')[0]).toMatch(/^NAMESPACE\s+NAME\s+MODEL\s+NODE\s+PROTOCOL\s+STATE$/);
+    expect(table.out.split('\n')[0]).toMatch(/^NAMESPACE\s+NAME\s+MODEL\s+NODE\s+PROTOCOL\s+STATE\s+REASON$/);
     expect(table.out).toMatch(
       new RegExp(`default\\s+${deviceId.split('/')[1]}\\s+moxa-iologik-e1214\\s+edge-cli\\s+modbus`),
     );

@@ -166,4 +166,28 @@ describe('end to end: simulator -> mapper -> edge -> cloud -> MQTT consumer', ()
     expect(nodes.items.find((n) => n.name === 'e2e-node')?.ready).toBe(true);
     expect(edge.output).not.toContain('link to the cloud down');
   });
+
+  // Last: it stops the edge.
+  it('one truth about state: when the edge stops, kedge get devices|nodes|twin say what kedge/status says', async () => {
+    const get = async (...args: string[]) => (await runKedge(['get', ...args, '--server', cloud.api])).stdout;
+    await waitFor(async () => / online/.test(await get('devices')), 'the device online', 20_000, procs());
+    expect(await edge.stop()).toBe(0);
+    await waitFor(
+      () => {
+        const s = sub.latest.get(`kedge/status/device/${DEVICE}`) as { state?: string } | undefined;
+        return s?.state === 'unknown';
+      },
+      'kedge/status/device says unknown',
+      20_000,
+    );
+    const status = sub.latest.get(`kedge/status/device/${DEVICE}`) as { reason: string };
+    expect(status.reason).toMatch(/^node e2e-node is not ready: /);
+    // The CLI at once, no status write or interval to wait for.
+    const devices = await get('devices');
+    expect(devices).toContain(`e2e-meter-1`);
+    expect(devices).toMatch(/modbus\s+unknown\s+node e2e-node is not ready: /);
+    expect(devices).toContain(status.reason);
+    expect(await get('nodes')).toMatch(/e2e-node\s+NotReady\s+\S+\s+\S+\s+\S/);
+    expect((await get('twin', DEVICE)).split('\n')[0]).toBe(`${DEVICE}: unknown (${status.reason})`);
+  });
 });

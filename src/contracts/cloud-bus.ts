@@ -57,6 +57,8 @@ export interface CloudMqttPublish {
 export interface NodeView {
   name: string;
   ready: boolean;
+  /** Why the node is not ready (link closed, keepalive timeout, the cloud restarted). */
+  reason?: string;
   lastHeartbeat: string | null;
   mappers: Array<{
     name: string;

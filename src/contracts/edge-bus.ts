@@ -69,6 +69,8 @@ export interface EdgeChannels {
 export interface TwinView {
   id: string;
   state: string;
+  /** Why the device is not online (the mapper said, or its node is not ready). */
+  reason?: string;
   properties: Record<
     string,
     {

@@ -44,19 +44,20 @@ export function formatAge(ts: number | undefined, now = Date.now()): string {
 }
 
 export function nodesTable(list: { items: NodeView[] }, now = Date.now()): string[][] {
-  const rows = [['NAME', 'STATUS', 'LAST HEARTBEAT', 'MAPPERS']];
+  const rows = [['NAME', 'STATUS', 'LAST HEARTBEAT', 'MAPPERS', 'REASON']];
   for (const n of list.items) {
     const beat = n.lastHeartbeat ? formatAge(Date.parse(n.lastHeartbeat), now) : '-';
     const mappers = n.mappers.map((m) => `${m.name}${m.phase ? `(${m.phase})` : ''}`).join(',') || '-';
-    rows.push([n.name, n.ready ? 'Ready' : 'NotReady', beat, mappers]);
+    rows.push([n.name, n.ready ? 'Ready' : 'NotReady', beat, mappers, n.ready ? '' : (n.reason ?? '')]);
   }
   return rows;
 }
 
 export function devicesTable(list: { items: DeviceWithStatus[] }): string[][] {
-  const rows = [['NAMESPACE', 'NAME', 'MODEL', 'NODE', 'PROTOCOL', 'STATE']];
+  const rows = [['NAMESPACE', 'NAME', 'MODEL', 'NODE', 'PROTOCOL', 'STATE', 'REASON']];
   for (const d of list.items) {
     const state = typeof d.status?.state === 'string' ? d.status.state : '-';
+    const reason = state !== 'online' && typeof d.status?.reason === 'string' ? d.status.reason : '';
     rows.push([
       d.metadata.namespace ?? 'default',
       d.metadata.name,
@@ -64,6 +65,7 @@ export function devicesTable(list: { items: DeviceWithStatus[] }): string[][] {
       d.spec.nodeName ?? '-',
       d.spec.protocol?.protocolName ?? '-',
       state,
+      reason,
     ]);
   }
   return rows;

@@ -4,6 +4,7 @@ import type { CloudChannels, CloudRequests } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import type { ObjectStore } from '../store/index.js';
 import { applyDocuments } from './apply.js';
+import { withAvailability } from './availability.js';
 import { apiErrors } from './errors.js';
 import { readJson, sendJson, sendText } from './http.js';
 import { parseServiceCall, sendCallError } from './services.js';
@@ -46,16 +47,17 @@ route('POST', '/api/v1/nodes/:name/services', async (c, req, res, p) => {
     if (!sendCallError(res, err)) throw err;
   }
 });
-route('GET', '/api/v1/devices', async (c, _q, res) =>
-  sendJson(res, 200, { items: (await c.store.list('Device')).items }),
-);
+route('GET', '/api/v1/devices', async (c, _q, res) => {
+  const [devices, nodes] = await Promise.all([c.store.list('Device'), c.bus.request('nodes.list', {})]);
+  sendJson(res, 200, { items: withAvailability(devices.items, nodes) });
+});
 route('GET', '/api/v1/devicemodels', async (c, _q, res) =>
   sendJson(res, 200, { items: (await c.store.list('DeviceModel')).items }),
 );
 route('GET', '/api/v1/devices/:ns/:name', async (c, _q, res, p) => {
   const device = await c.store.get('Device', p[0]!, p[2]!);
   if (!device) throw apiErrors.create('KEDGE_API_NOT_FOUND', `Device ${p[0]}/${p[2]} does not exist`);
-  sendJson(res, 200, device);
+  sendJson(res, 200, withAvailability([device], await c.bus.request('nodes.list', {}))[0]);
 });
 route('GET', '/api/v1/twins/:ns/:name', async (c, _q, res, p) => {
   const twin = await c.bus.request('twin.view', { namespace: p[0]!, name: p[2]! });

@@ -304,6 +304,25 @@ describe('DeviceController', () => {
     });
   });
 
+  it("shows a device's state as its availability topic does: unknown with the reason while its node is away", async () => {
+    await store.create(device('a', 'edge-1'));
+    await dc.start();
+    const view = () => bus.request('twin.view', { namespace: 'default', name: 'a' });
+    // Nobody is connected to a cloud that just started.
+    expect(await view()).toMatchObject({ state: 'unknown', reason: 'node edge-1 is not ready: the cloud restarted' });
+    bus.publish('link.connected', { node: 'edge-1', ts: 1 });
+    await upload('default/devicestate/a', { state: 'offline', reason: 'Modbus timeout', ts: 2 });
+    expect(await view()).toMatchObject({ state: 'offline', reason: 'Modbus timeout' });
+    await upload('default/devicestate/a', { state: 'online', ts: 3 });
+    expect(await view()).toMatchObject({ state: 'online' });
+    expect((await view())!.reason).toBeUndefined();
+    bus.publish('link.disconnected', { node: 'edge-1', reason: 'keepalive timeout', ts: 4 });
+    expect(await view()).toMatchObject({ state: 'unknown', reason: 'node edge-1 is not ready: keepalive timeout' });
+    // The edge's own word comes back with the node (it sends states only when they change).
+    bus.publish('link.connected', { node: 'edge-1', ts: 5 });
+    expect(await view()).toMatchObject({ state: 'online' });
+  });
+
   it('sets desired values into the Device spec, sends them down and waits for the read-back', async () => {
     await store.create(device('a', 'edge-1'));
     await dc.start();

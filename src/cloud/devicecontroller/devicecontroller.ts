@@ -57,6 +57,11 @@ export class DeviceController implements Module {
   private readonly desiredSetAt = new Map<string, Map<string, number>>();
   private readonly sent = new Map<string, Map<string, string>>();
   private readonly waiters = new Map<string, Set<() => void>>();
+  /**
+   * Nodes not connected to this cloud, with why: their devices are `unknown` (the edge's last
+   * word on them may no longer hold). CloudHub starts after this module, so every node begins here.
+   */
+  private readonly nodesDown = new Map<string, string>();
   private coalescer: WriteCoalescer | undefined;
   private watches: WatchHandle[] = [];
   private undo: Array<() => void> = [];
@@ -124,7 +129,10 @@ export class DeviceController implements Module {
     );
     this.undo.push(bus.subscribe('link.connected', this.endpoint, (e) => this.onConnected(e.node)));
     this.undo.push(bus.subscribe('link.disconnected', this.endpoint, (e) => this.onDisconnected(e.node, e.reason)));
-    for (const node of this.index.nodes()) this.reconcile(node);
+    for (const node of this.index.nodes()) {
+      this.nodesDown.set(node, notReady(node, 'the cloud restarted'));
+      this.reconcile(node);
+    }
   }
 
   async stop(): Promise<void> {
@@ -178,6 +186,7 @@ export class DeviceController implements Module {
   }
 
   private onConnected(node: string): void {
+    this.nodesDown.delete(node);
     this.reconcile(node);
     for (const d of this.index.devicesOn(node)) {
       const twin = this.twins.get(DeviceIndex.key(d));
@@ -186,8 +195,15 @@ export class DeviceController implements Module {
   }
 
   private onDisconnected(node: string, reason: string): void {
-    for (const d of this.index.devicesOn(node))
-      this.publishAvailability(d, 'unknown', `node ${node} is not ready: ${reason}`);
+    const why = notReady(node, reason);
+    this.nodesDown.set(node, why);
+    for (const d of this.index.devicesOn(node)) this.publishAvailability(d, 'unknown', why);
+  }
+
+  /** Why a device is `unknown` because of its node, or undefined while the node is connected. */
+  private nodeDown(device: StoredObject): string | undefined {
+    const node = nodeOf(device);
+    return node === undefined ? undefined : this.nodesDown.get(node);
   }
 
   private publishAvailability(d: StoredObject, state: string, reason: string | undefined): void {
@@ -301,7 +317,11 @@ export class DeviceController implements Module {
     if (!checked.ok) return this.refuse('devicetwin', req, checked.reason);
     const twin = this.twinOf(target.key, target.device);
     twin.applyReport(checked.value);
-    const view = twin.view(target.device as unknown as Device, this.desiredSetAt.get(target.key) ?? new Map());
+    const view = twin.view(
+      target.device as unknown as Device,
+      this.desiredSetAt.get(target.key) ?? new Map(),
+      this.nodeDown(target.device),
+    );
     await this.options.bus.request('cloudmqtt.publish', {
       topic: cloudTopics.twin(target.ns, target.name),
       payload: { ...view, node: req.node },
@@ -384,7 +404,11 @@ export class DeviceController implements Module {
     const device = await this.options.store.get('Device', namespace, name);
     if (!device) return undefined;
     const key = `${namespace}/${name}`;
-    return this.twinOf(key, device).view(device as unknown as Device, this.desiredSetAt.get(key) ?? new Map());
+    return this.twinOf(key, device).view(
+      device as unknown as Device,
+      this.desiredSetAt.get(key) ?? new Map(),
+      this.nodeDown(device),
+    );
   }
 
   private async setDesired(
@@ -401,7 +425,7 @@ export class DeviceController implements Module {
     const twin = this.twinOf(key, updated);
     if (waitMs && waitMs > 0) await this.waitFor(key, waitMs, () => settled(twin, properties));
     const latest = (await this.options.store.get('Device', namespace, name)) ?? updated;
-    return twin.view(latest as unknown as Device, at);
+    return twin.view(latest as unknown as Device, at, this.nodeDown(latest));
   }
 
   private waitFor(key: string, ms: number, done: () => boolean): Promise<void> {
@@ -438,6 +462,11 @@ function settled(twin: DeviceTwinState, wanted: Record<string, string>): boolean
 /** The consumer payload of readings that arrived as objects (telemetry, telemetrybatch). */
 function telemetryObject(namespace: string, device: string, node: string, readings: TelemetryIn['readings']) {
   return { namespace, device, node, readings };
+}
+
+/** The reason a device is `unknown` while its node is away (kedge/status/device, the API, the CLI). */
+export function notReady(node: string, why: string): string {
+  return `node ${node} is not ready: ${why}`;
 }
 
 function splitKey(key: string): [string, string] {

@@ -32,6 +32,7 @@ export class DeviceTwinState {
     const t = new DeviceTwinState();
     if (!isObject(status)) return t;
     if (typeof status.state === 'string') t.state = status.state;
+    if (typeof status.reason === 'string') t.stateReason = status.reason;
     if (typeof status.lastOnlineTime === 'string') t.lastOnlineTime = status.lastOnlineTime;
     const twins = Array.isArray(status.twins) ? (status.twins as StatusTwin[]) : [];
     for (const tw of twins) {
@@ -108,12 +109,18 @@ export class DeviceTwinState {
     }
     base.twins = twins;
     base.state = this.state;
+    // kedge's addition (KubeEdge's DeviceStatus has none): why the device is not online.
+    if (this.stateReason) base.reason = this.stateReason;
+    else delete base.reason;
     if (this.lastOnlineTime) base.lastOnlineTime = this.lastOnlineTime;
     return base;
   }
 
-  /** The twin as the API shows it: desired from the Device spec, the rest from the edge. */
-  view(device: Device, desiredSetAt: ReadonlyMap<string, number>): TwinView {
+  /**
+   * The twin as the API shows it: desired from the Device spec, the rest from the edge. While the
+   * device's node is not ready (`nodeDown`, the reason) its state is `unknown`, as on kedge/status.
+   */
+  view(device: Device, desiredSetAt: ReadonlyMap<string, number>, nodeDown?: string): TwinView {
     const ns = device.metadata.namespace ?? 'default';
     const properties: TwinView['properties'] = {};
     const desiredByProp = new Map<string, string>();
@@ -138,7 +145,9 @@ export class DeviceTwinState {
       if (want !== undefined) entry.pending = !failed && p.reported?.value !== want;
       properties[name] = entry;
     }
-    return { id: `${ns}/${device.metadata.name}`, state: this.state, properties };
+    const id = `${ns}/${device.metadata.name}`;
+    if (nodeDown !== undefined) return { id, state: 'unknown', reason: nodeDown, properties };
+    return { id, state: this.state, ...(this.stateReason ? { reason: this.stateReason } : {}), properties };
   }
 }
 

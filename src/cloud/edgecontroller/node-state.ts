@@ -53,6 +53,7 @@ export function nodeView(node: StoredObject, state: NodeState): NodeView {
   return {
     name: node.metadata.name,
     ready: state.ready,
+    ...(!state.ready && state.reason ? { reason: state.reason } : {}),
     lastHeartbeat: state.lastHeartbeat === undefined ? null : new Date(state.lastHeartbeat).toISOString(),
     mappers,
   };
