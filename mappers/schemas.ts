@@ -28,6 +28,22 @@ export interface VisitorContext {
   hasDesired: boolean;
 }
 
+/**
+ * What a device can take for a property, as the visitor makes it (e.g. a uint16 register scaled by
+ * 1.5 holds 0..98302.5 in steps of 1.5). Desired values are checked against it when they are set.
+ */
+export interface WriteLimits {
+  min?: number;
+  max?: number;
+  /** Values are `origin + k * step`. */
+  step?: number;
+  origin?: number;
+  /** Longest string, in characters. */
+  maxLength?: number;
+  /** Says where the limits come from, e.g. "a uint16 register scaled by 1.5". */
+  source: string;
+}
+
 export interface ProtocolSchemas {
   deviceConfig: TSchema;
   visitorConfig: TSchema;
@@ -35,6 +51,8 @@ export interface ProtocolSchemas {
   checkDevice(config: Record<string, unknown>): SchemaIssue[];
   /** Runs only when `visitorConfig` accepted the value. */
   checkVisitor(visitor: Record<string, unknown>, context: VisitorContext): SchemaIssue[];
+  /** The limits of a written value (none: the protocol knows none); only for a visitor that validates. */
+  writeLimits?(visitor: Record<string, unknown>, propertyType: string): WriteLimits | undefined;
 }
 
 export const PROTOCOL_SCHEMAS: Readonly<Record<string, ProtocolSchemas>> = {
@@ -45,6 +63,15 @@ export const PROTOCOL_SCHEMAS: Readonly<Record<string, ProtocolSchemas>> = {
 };
 
 export const KNOWN_PROTOCOLS = Object.keys(PROTOCOL_SCHEMAS);
+
+/** What the device can take for a property (undefined: nothing known beyond the property's type). */
+export function writeLimitsFor(
+  protocolName: string,
+  visitor: Record<string, unknown>,
+  propertyType: string,
+): WriteLimits | undefined {
+  return protocolSchemasFor(protocolName)?.writeLimits?.(visitor, propertyType);
+}
 
 /** The schemas of a protocol (case-insensitive), undefined for custom mappers kedge does not ship. */
 export function protocolSchemasFor(protocolName: string): ProtocolSchemas | undefined {

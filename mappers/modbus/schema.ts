@@ -1,5 +1,6 @@
 import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
 import type { ProtocolSchemas, SchemaIssue, VisitorContext } from '../schemas.js';
+import { modbusWriteLimits } from './write-limits.js';
 
 // Registry types are imported as types only: mappers/schemas.ts imports this file.
 function issue(path: SchemaIssue['path'], message: string, severity: SchemaIssue['severity'] = 'error'): SchemaIssue {
@@ -250,4 +251,5 @@ export const modbusSchemas: ProtocolSchemas = {
   visitorConfig: ModbusVisitorConfigSchema,
   checkDevice: (config) => checkModbusDevice(config as ModbusDeviceConfig),
   checkVisitor: (visitor, context) => checkModbusVisitor(visitor as ModbusVisitorConfig, context),
+  writeLimits: modbusWriteLimits,
 };

@@ -26,11 +26,13 @@ export {
   ACCESS_MODES,
   normalizePropertyType,
   parsePropertyValue,
+  twinValuesMatch,
   type PropertyType,
   type AccessMode,
   type PropertyValue,
 } from './property-type.js';
 export { normalizeCycle, DEFAULT_CYCLE_MS, type NormalizedCycle } from './cycles.js';
+export { normalizeDesired, type DesiredTarget } from './desired-value.js';
 export {
   resolveDeviceInstance,
   namespaceOf,

@@ -285,6 +285,19 @@ const cases: Case[] = [
       'spec.properties[1].desired.value: "NaN" is not a valid INT value: expected a whole number such as 42 or -7 (property setpoint is INT)',
   },
   {
+    name: 'desired value more than the register holds',
+    sources: [model(), device({ 26: '        value: "70000"' })],
+    at: 'device.yaml:26:16',
+    fragment:
+      'spec.properties[1].desired.value: setpoint=70000: 70000 does not fit the device: a uint16 register holds 0..65535',
+  },
+  {
+    name: 'desired value between two steps of the scale',
+    sources: [model(), device({ 26: '        value: "25"', 30: '          offset: 10\n          scale: 2' })],
+    at: 'device.yaml:26:16',
+    fragment: 'setpoint=25: 25 is not a multiple of 2 (a uint16 register scaled by 2); nearest 26',
+  },
+  {
     name: 'unquoted desired value',
     sources: [model(), device({ 26: '        value: 21' })],
     at: 'device.yaml:26:16',

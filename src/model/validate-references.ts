@@ -2,7 +2,9 @@ import type { YamlDocument } from '../core/yaml/index.js';
 import { checkCleansingRules, type CleansingRules } from './cleansing/index.js';
 import { normalizeCycle } from './cycles.js';
 import { formatPath } from './describe-schema.js';
-import { parsePropertyValue } from './property-type.js';
+import { writeLimitsFor, type WriteLimits } from '../../mappers/schemas.js';
+import { normalizeDesired } from './desired-value.js';
+import { parsePropertyValue, type PropertyType } from './property-type.js';
 import { boundOf, namespaceOf } from './resolve.js';
 import type { Path } from './schema-check.js';
 import type { Device, DeviceModel, ModelProperty } from './schema.js';
@@ -148,7 +150,11 @@ function checkDeviceAgainstModel(
       );
       return;
     }
-    if (p.desired !== undefined) checkDesired(doc, p.desired.value, model, [...at, 'desired'], report);
+    if (p.desired !== undefined) {
+      const visitor = (p.visitors?.configData ?? {}) as Record<string, unknown>;
+      const limits = writeLimitsFor(protocol, visitor, model.type.toUpperCase());
+      checkDesired(doc, p.desired.value, model, [...at, 'desired'], report, limits);
+    }
   });
   (value.spec.methods ?? []).forEach((method, i) => {
     (method.propertyNames ?? []).forEach((name, j) => {
@@ -162,7 +168,14 @@ function checkDeviceAgainstModel(
   });
 }
 
-function checkDesired(doc: YamlDocument, text: string, model: ModelProperty, at: Path, report: Report): void {
+function checkDesired(
+  doc: YamlDocument,
+  text: string,
+  model: ModelProperty,
+  at: Path,
+  report: Report,
+  limits: WriteLimits | undefined,
+): void {
   if (model.accessMode === 'ReadOnly') {
     report.warning(
       doc,
@@ -181,6 +194,14 @@ function checkDesired(doc: YamlDocument, text: string, model: ModelProperty, at:
   const max = boundOf(model.maximum);
   if (typeof value === 'number' && ((min !== undefined && value < min) || (max !== undefined && value > max))) {
     report.error(doc, [...at, 'value'], `${value} is outside the property's range [${min ?? '-inf'}, ${max ?? 'inf'}]`);
+    return;
+  }
+  try {
+    // What `kedge twin set` would refuse: more than the device's register holds, or between its steps.
+    const type = model.type.toUpperCase() as PropertyType;
+    normalizeDesired({ name: model.name, type, minimum: min, maximum: max, unit: model.unit }, text, limits);
+  } catch (err) {
+    report.error(doc, [...at, 'value'], (err as Error).message);
   }
 }
 

@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import type { NodeView, TwinView } from '../../contracts/index.js';
-import type { DeviceModel } from '../../model/index.js';
+import { twinValuesMatch, type DeviceModel } from '../../model/index.js';
 import type { DeviceWithStatus } from './api-client.js';
 import { clientErrors } from './errors.js';
 
@@ -92,7 +92,7 @@ export function twinTable(twin: TwinView, now = Date.now()): string[][] {
       : p.pending
         ? 'pending'
         : p.desired
-          ? p.desired.value === p.reported?.value
+          ? p.reported && twinValuesMatch(p.desired.value, p.reported.value)
             ? 'in sync'
             : 'differs'
           : '-';

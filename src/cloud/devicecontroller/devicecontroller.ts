@@ -12,7 +12,7 @@ import type { Bus, Endpoint } from '../../core/bus/index.js';
 import { systemClock, type Clock } from '../../core/clock/index.js';
 import { errorText } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
-import type { Device } from '../../model/index.js';
+import { twinValuesMatch, type Device } from '../../model/index.js';
 import type { LinkStateStore, ObjectStore, StoredObject, WatchEvent, WatchHandle } from '../store/index.js';
 import { WriteCoalescer } from './coalescer.js';
 import {
@@ -455,7 +455,7 @@ export class DeviceController implements Module {
 function settled(twin: DeviceTwinState, wanted: Record<string, string>): boolean {
   return Object.entries(wanted).every(([prop, value]) => {
     const p = twin.props.get(prop);
-    return p?.reported?.value === value || p?.failed?.value === value;
+    return (p?.reported !== undefined && twinValuesMatch(p.reported.value, value)) || p?.failed?.value === value;
   });
 }
 

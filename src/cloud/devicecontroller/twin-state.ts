@@ -1,5 +1,5 @@
 import type { TwinView } from '../../contracts/index.js';
-import type { Device, Quality } from '../../model/index.js';
+import { twinValuesMatch, type Device, type Quality } from '../../model/index.js';
 import type { DeviceStateIn, TwinReportIn } from './content.js';
 
 interface PropertyTwin {
@@ -142,7 +142,8 @@ export class DeviceTwinState {
       if (p.reported) entry.reported = { ...p.reported };
       const failed = p.failed && p.failed.value === want ? p.failed : undefined;
       if (failed) entry.failed = { reason: failed.reason, ts: failed.ts };
-      if (want !== undefined) entry.pending = !failed && p.reported?.value !== want;
+      if (want !== undefined)
+        entry.pending = !failed && (p.reported === undefined || !twinValuesMatch(p.reported.value, want));
       properties[name] = entry;
     }
     const id = `${ns}/${device.metadata.name}`;
