@@ -124,6 +124,25 @@ describe('end to end: simulator -> mapper -> edge -> cloud -> MQTT consumer', ()
     );
   });
 
+  it('twin set checks values when they are set: 1 is the boolean true and is confirmed; too large is one line, exit 1', async () => {
+    const set = (...assignments: string[]) =>
+      runKedge(['twin', 'set', DEVICE, ...assignments, '--wait', '20000', '--server', cloud.api], {
+        timeoutMs: 60_000,
+      });
+    const on = await set('enabled=1');
+    expect(on.stderr).toBe('');
+    expect(on.code).toBe(0);
+    expect(on.stdout).toMatch(/enabled\s+true\s+true\s+good\s+\S+\s+in sync/);
+    expect(sim.memory(1).readBits('CoilRegister' as never, 0, 1)).toEqual([true]);
+    const tooBig = await set('setpoint=5000');
+    expect(tooBig.code).toBe(1);
+    expect(tooBig.stderr.trim().split('\n')).toEqual([
+      expect.stringContaining(
+        'KEDGE_DEVICECONTROLLER_BAD_DESIRED: Device default/e2e-meter-1: setpoint=5000: 5000 is above the maximum 1000',
+      ),
+    ]);
+  });
+
   it('malformed and oversized frames on the WebSocket close only that connection, with a logged reason', async () => {
     const hub = `ws://127.0.0.1:${cloud.ports.hub}/kedge/intruder/events`;
     const closeOf = (send: (ws: WebSocket) => void) =>

@@ -5,7 +5,8 @@ export const twinErrors = defineErrors({
   KEDGE_TWIN_UNKNOWN_PROPERTY: 'Use a property declared in the Device (see `kedge get devices --edge`).',
   KEDGE_TWIN_READ_ONLY:
     'Only ReadWrite properties take desired values; change the DeviceModel accessMode if the device allows writing.',
-  KEDGE_TWIN_BAD_VALUE: 'Send the value as a string of the property type (e.g. "21.5", "true").',
+  KEDGE_TWIN_BAD_VALUE:
+    'Send a value of the property type (e.g. "21.5", "true") that fits its range and the device (the message says what would).',
   KEDGE_TWIN_LOCAL_DESIRED_FORBIDDEN:
     'Set the annotation kedge.io/local-desired: "true" on the Device to let edge applications set desired values.',
 });
