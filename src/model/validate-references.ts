@@ -4,7 +4,7 @@ import { normalizeCycle } from './cycles.js';
 import { formatPath } from './describe-schema.js';
 import { writeLimitsFor, type WriteLimits } from '../../mappers/schemas.js';
 import { normalizeDesired } from './desired-value.js';
-import { parsePropertyValue, type PropertyType } from './property-type.js';
+import { parsePropertyValue, type PropertyType, type PropertyValue } from './property-type.js';
 import { boundOf, namespaceOf } from './resolve.js';
 import type { Path } from './schema-check.js';
 import type { Device, DeviceModel, ModelProperty } from './schema.js';
@@ -183,7 +183,7 @@ function checkDesired(
       `property ${model.name} is ReadOnly in its DeviceModel; the desired value is never written`,
     );
   }
-  let value;
+  let value: PropertyValue;
   try {
     value = parsePropertyValue(model.type, text);
   } catch (err) {
