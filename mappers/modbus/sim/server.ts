@@ -14,7 +14,7 @@ import { takeMbapFrames, takeRtuFrames, mbapResponse, rtuResponse } from './fram
 import { UnitMemory } from './memory.js';
 import { AddressCoverage } from './coverage.js';
 import { exceptionPdu, handlePdu } from './pdu.js';
-import { checkPoint, generatorValue, prng, writePoint, type SimPoint } from './points.js';
+import { checkPoint, generatorValue, mirrorBits, prng, writePoint, type SimPoint } from './points.js';
 import type { ModbusValue } from '../codec.js';
 
 export interface SimFaults {
@@ -196,7 +196,10 @@ export class ModbusSim {
     const t = this.now() - this.startedAt;
     for (const point of unit.points) {
       if (point.generator.kind === 'constant') continue;
-      const value = generatorValue(point.generator, t, unit.last.get(point), this.random);
+      const value =
+        point.generator.kind === 'bits'
+          ? mirrorBits(unit.memory, point.generator)
+          : generatorValue(point.generator, t, unit.last.get(point), this.random);
       unit.last.set(point, value);
       writePoint(unit.memory, point, value);
     }
