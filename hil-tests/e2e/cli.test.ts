@@ -21,7 +21,7 @@ describe('kedge apply/get/twin/delete against a cloud', () => {
   beforeAll(async () => {
     cloud = await startTestCloud();
     dir = mkdtempSync(join(tmpdir(), 'kedge-cli-e2e-'));
-    const d = await prepareDemoDevice(join(packageRoot(), 'device-models'), dir, 'modbus', {
+    const d = await prepareDemoDevice(join(packageRoot(), 'device-models'), dir, 'io', {
       node: 'edge-cli',
       modbusPort: 1502,
     });

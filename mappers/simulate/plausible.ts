@@ -16,6 +16,8 @@ export interface SimProperty {
   description?: string | undefined;
   /** cleansing.rateOfChange.maxPerSecond, when the model sets one. */
   maxRatePerSecond?: number | undefined;
+  /** The device's own voltage and current bands (a meter): its powers then agree with them. */
+  supply?: { volts: Band; amps: Band } | undefined;
 }
 
 export interface Band {
@@ -51,6 +53,13 @@ export function operatingBand(p: SimProperty, range: Band): Band {
   if (unit === 'hz') return pick([around(50, 0.05), around(60, 0.05)]);
   if (/power.?factor|\bpf\b|cos.?phi/.test(text)) return pick([within(0.92, 0.98)]);
   if (unit === 'deg' && /angle/.test(text)) return pick([within(11, 23)]);
+  const kilo = unit.startsWith('k') ? 1000 : 1;
+  if (p.supply && ['w', 'kw', 'va', 'kva', 'var', 'kvar'].includes(unit)) {
+    // S = V x I; P = S x power factor (0.92..0.98); Q = S x sin(acos(pf)) (0.2..0.39).
+    const { volts, amps } = p.supply;
+    const [lo, hi] = unit.endsWith('va') ? [1, 1] : unit.endsWith('var') ? [0.2, 0.39] : [0.92, 0.98];
+    return pick([within((volts.lo * amps.lo * lo) / kilo, (volts.hi * amps.hi * hi) / kilo)]);
+  }
   if (['a', 'w', 'kw', 'va', 'kva', 'var', 'kvar'].includes(unit)) {
     // A load: well inside the meter's range, on the import side when it measures both ways.
     const top = range.hi > 0 ? range.hi : 1000;

@@ -68,8 +68,9 @@ export function simModelFromInstances(
     if (device.protocol !== 'modbus') continue;
     const unit = unitOf(device);
     const first = points.length;
+    const supply = supplyOf(device, describe);
     for (const [index, property] of device.properties.entries())
-      points.push(pointFor(device, property, unit, index, describe(device.model, property.name)));
+      points.push(pointFor(device, property, unit, index, describe(device.model, property.name), supply));
     mirrorBitmasks(device, points.slice(first));
     devices.push({ id: device.id, unit, points: device.properties.length });
   }
@@ -93,6 +94,7 @@ function pointFor(
   unit: number,
   index: number,
   description: string | undefined,
+  supply?: SimProperty['supply'],
 ): SimPoint {
   const spec = deriveDecodeSpec(property.visitor, {
     label: `${device.id} property ${property.name}`,
@@ -106,7 +108,7 @@ function pointFor(
     byteOrder: spec.byteOrder,
     scale: spec.scale,
     valueOffset: spec.valueOffset,
-    generator: generatorFor(property, spec, index, description),
+    generator: generatorFor(property, spec, index, description, supply),
     name: `${device.id}:${property.name}`,
   };
   if (spec.stringRegisters !== undefined) point.stringRegisters = spec.stringRegisters;
@@ -119,6 +121,7 @@ function generatorFor(
   spec: DecodeSpec,
   index: number,
   description: string | undefined,
+  supply?: SimProperty['supply'],
 ): SimGenerator {
   const bitValued = isBitTable(spec.table) || spec.rawType === 'bool' || spec.rawType === 'bit';
   const writable = spec.writable && property.accessMode === 'ReadWrite';
@@ -130,7 +133,7 @@ function generatorFor(
   const [min, max] = rangeOf(property, spec);
   if (writable || property.desired !== undefined)
     return { kind: 'constant', value: desiredOr(property, roundFor(spec, typicalSetting(min, max))) };
-  const sim = simProperty(property, description);
+  const sim = { ...simProperty(property, description), supply };
   if (isCounter(sim)) {
     // Counts up from a plausible reading (a sine would count backwards), as fast as a real one
     // and never faster than the model's rateOfChange accepts. A counter with no maximum may go as
@@ -145,7 +148,9 @@ function generatorFor(
   // The model's cleansing range too: a healthy device's readings are never rejected by it.
   const range = property.cleansing?.range;
   const lo = Math.max(min, range?.min ?? -Infinity);
-  const hi = Math.min(max, range?.max ?? Infinity);
+  // A meter's power with no stated maximum follows its volts and amps, not the 0..1000 fallback.
+  const open = property.maximum === undefined && range?.max === undefined && supply !== undefined;
+  const hi = open ? Number.MAX_VALUE : Math.min(max, range?.max ?? Infinity);
   const band = operatingBand(sim, hi > lo ? { lo, hi } : { lo: min, hi: max });
   // Different periods per property so values do not move in lockstep.
   return { kind: 'sine', min: band.lo, max: band.hi, periodMs: 30_000 + index * 7_000 };
@@ -161,6 +166,23 @@ function simProperty(property: PropertyInstance, description: string | undefined
     description,
     maxRatePerSecond: property.cleansing?.rateOfChange?.maxPerSecond,
   };
+}
+
+/**
+ * A meter's supply: the bands of its first voltage (V) and current (A) properties, so that the
+ * powers it reports agree with them (a 230 V, 10 A meter does not read 120 VA).
+ */
+function supplyOf(device: DeviceInstance, describe: DescriptionOf): SimProperty['supply'] {
+  const bandOf = (unit: string) => {
+    const p = device.properties.find((q) => q.unit?.toLowerCase() === unit && q.type !== 'STRING');
+    if (!p) return undefined;
+    const lo = Math.max(p.minimum ?? 0, p.cleansing?.range?.min ?? -Infinity);
+    const hi = Math.min(p.maximum ?? 1000, p.cleansing?.range?.max ?? Infinity);
+    return operatingBand(simProperty(p, describe(device.model, p.name)), { lo, hi });
+  };
+  const volts = bandOf('v');
+  const amps = bandOf('a');
+  return volts && amps ? { volts, amps } : undefined;
 }
 
 /**

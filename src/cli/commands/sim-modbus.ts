@@ -62,7 +62,7 @@ export function registerSimModbus(sim: Command): void {
     .option('--slow-ms <ms>', 'delay every answer by this many milliseconds', integer(0, 600_000))
     .option(
       '--spike <ns/device:property>',
-      'a glitch on this property now and then: it reads 1.8 times its value for a second (repeatable)',
+      'a surge on this property now and then: it reads 25 % high for 0.9 s (repeatable)',
       (v: string, all: string[] = []) => [...all, v],
     )
     .option('--spike-every <s>', 'seconds between two glitches of --spike', integer(2, 86_400), 15)
@@ -108,7 +108,7 @@ export async function runSimModbus(opts: SimModbusOptions, write: (line: string)
     return 1;
   }
   for (const name of opts.spike ?? [])
-    addSpikes(model, name, { everyMs: opts.spikeEvery * 1000, widthMs: 1000, factor: 1.8 });
+    addSpikes(model, name, { everyMs: opts.spikeEvery * 1000, widthMs: 900, factor: 1.25 });
   const sim = new ModbusSim({ points: model.points, seed: opts.seed });
   sim.setFaults(faultsOf(opts));
   for (const d of model.devices) write(`unit ${d.unit}: ${d.id} (${d.points} points)`);
