@@ -99,8 +99,14 @@ describe('the demo screen', () => {
     text = renderFrame(d, options({ now: 3000 })).join('\n');
     expect(text).toMatch(/relay-2\s+false→true ✓/);
     expect(text).toContain('✓ relay-2: false → true, confirmed by the device 0.7 s after it was set');
+    // A write the screen never saw pending (the device confirmed it between two twin messages).
+    d.twin({ id: io.id, properties: { 'relay-2': { desired: { value: 'false', ts: 3500 }, pending: false } } }, 3900);
+    expect(renderFrame(d, options({ now: 4000 })).join('\n')).toContain(
+      '✓ relay-2: true → false, confirmed by the device 0.4 s after it was set',
+    );
     // Later, only the value.
-    expect(renderFrame(d, options({ now: 60_000 })).join('\n')).toMatch(/relay-2\s+true\n/);
+    d.telemetry(telemetry(io.id, [{ property: 'relay-2', value: false }]), 4000);
+    expect(renderFrame(d, options({ now: 60_000 })).join('\n')).toMatch(/relay-2\s+false\n/);
   });
 
   it('cleansing at work: a rejected spike is noted with its reason and the value kept', () => {

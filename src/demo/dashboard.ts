@@ -27,6 +27,8 @@ export interface DeviceState {
   reason?: string;
   /** When the first reading of this device arrived (undefined: waiting for it). */
   firstReading?: number;
+  /** A twin of this device arrived before: a desired value new after it is a write. */
+  twinSeen?: boolean;
   properties: Map<string, PropertyState>;
 }
 
@@ -94,7 +96,8 @@ export class Dashboard {
       const p = this.property(device, name);
       const desired = typeof tp.desired?.value === 'string' ? tp.desired.value : undefined;
       if (desired === undefined) continue;
-      const changed = p.desired !== undefined && p.desired !== desired;
+      // A desired value other than the last one, or the first one after the twin was known.
+      const changed = p.desired !== desired && (p.desired !== undefined || device.twinSeen === true);
       const before = p.value === undefined || String(p.value) === desired ? undefined : String(p.value);
       if (tp.failed && typeof tp.failed.reason === 'string') {
         p.failed = { value: desired, reason: tp.failed.reason, at: now };
@@ -119,6 +122,7 @@ export class Dashboard {
       }
       p.desired = desired;
     }
+    device.twinSeen = true;
   }
 
   private property(device: DeviceState, name: string): PropertyState {

@@ -37,12 +37,16 @@ export interface SimPoint {
 /** The simulators' seeded generator (src/core/random), under this module's name. */
 export const prng = seededRandom;
 
-/** Value of a generator at time `t` ms; `last` is the previous value (random walk only). */
+/**
+ * Value of a generator at time `t` ms; `last` is the previous value (random walk only). Glitches
+ * (`spiky`) are timed from `sinceFirstAsk` (ms since the unit's first request; default `t`).
+ */
 export function generatorValue(
   gen: SimGenerator,
   t: number,
   last: ModbusValue | undefined,
   random: () => number,
+  sinceFirstAsk = t,
 ): ModbusValue {
   switch (gen.kind) {
     case 'constant':
@@ -62,7 +66,8 @@ export function generatorValue(
       return 0; // computed from the unit's memory by the simulator (mirrorBits)
     case 'spiky': {
       const value = generatorValue(gen.base, t, last, random);
-      const glitch = t % gen.everyMs < gen.widthMs && t >= gen.everyMs;
+      const s = sinceFirstAsk;
+      const glitch = s % gen.everyMs < gen.widthMs && s >= gen.everyMs;
       return glitch && typeof value === 'number' ? value * gen.factor : value;
     }
   }
