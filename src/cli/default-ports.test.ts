@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PORTS, KedgeConfigSchema } from '../core/config/index.js';
 import { DEMO_DEFAULTS } from '../demo/index.js';
-import { DEFAULT_SERVER, EDGE_SERVER } from './client/index.js';
+import { DEFAULT_SERVER, EDGE_SERVER } from '../client/index.js';
 import { buildProgram } from './program.js';
 
 /**

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiClient } from '../cli/client/index.js';
+import { ApiClient } from '../client/index.js';
 import { DEFAULT_PORTS } from '../core/config/index.js';
 import { httpRequest } from '../core/http-client/index.js';
 import { packageRoot } from '../core/paths/index.js';

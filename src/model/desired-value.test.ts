@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { modbusWriteLimits } from '../../mappers/modbus/write-limits.js';
+import { modbusWriteLimits } from './protocols/index.js';
 import { isKedgeError } from '../core/errors/index.js';
 import { normalizeDesired, type DesiredTarget } from './desired-value.js';
 

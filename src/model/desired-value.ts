@@ -1,5 +1,5 @@
-// Types only: mappers import the model, and must not load every protocol's schemas with it.
-import type { WriteLimits } from '../../mappers/schemas.js';
+// Types only: the model's index must not load every protocol's schemas (mappers import it).
+import type { WriteLimits } from './protocols/index.js';
 import { modelErrors } from './errors.js';
 import { parsePropertyValue, type PropertyType } from './property-type.js';
 
@@ -18,7 +18,7 @@ export interface DesiredTarget {
  * -> `21.5`), so that the device's read-back confirms it. Refused, with one line that says what
  * would be accepted: a value of the wrong type, outside the model's minimum..maximum, outside what
  * the device's register holds after scale, or between two steps of the register's scale.
- * `limits`: the device's, from its protocol (`writeLimitsFor` in mappers/schemas.ts). Throws
+ * `limits`: the device's, from its protocol (`writeLimitsFor` in ./protocols). Throws
  * KEDGE_MODEL_BAD_VALUE.
  */
 export function normalizeDesired(target: DesiredTarget, text: string, limits?: WriteLimits): string {

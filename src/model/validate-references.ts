@@ -2,7 +2,7 @@ import type { YamlDocument } from '../core/yaml/index.js';
 import { checkCleansingRules, type CleansingRules } from './cleansing/index.js';
 import { normalizeCycle } from './cycles.js';
 import { formatPath } from './describe-schema.js';
-import { writeLimitsFor, type WriteLimits } from '../../mappers/schemas.js';
+import { writeLimitsFor, type WriteLimits } from './protocols/index.js';
 import { normalizeDesired } from './desired-value.js';
 import { parsePropertyValue, type PropertyType, type PropertyValue } from './property-type.js';
 import { boundOf, namespaceOf } from './resolve.js';

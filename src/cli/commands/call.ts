@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import type { Command } from 'commander';
-import { DEFAULT_SERVER, ApiClient, clientErrors, resolveTarget } from '../client/index.js';
+import { ApiClient, clientErrors, DEFAULT_SERVER, resolveTarget } from '../../client/index.js';
 import { integer } from '../option-parsers.js';
 import { runAction } from '../run-action.js';
 

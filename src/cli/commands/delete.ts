@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
 import { runAction } from '../run-action.js';
 import {
-  EDGE_SERVER,
-  DEFAULT_SERVER,
   ApiClient,
   clientErrors,
+  DEFAULT_SERVER,
+  EDGE_SERVER,
   parseObjectName,
   resolveTarget,
   type TargetOptions,
-} from '../client/index.js';
+} from '../../client/index.js';
 
 const HELP = `
 Examples:

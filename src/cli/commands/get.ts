@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { runAction } from '../run-action.js';
 import {
-  EDGE_SERVER,
-  DEFAULT_SERVER,
   ApiClient,
   checkFormat,
   clientErrors,
@@ -11,10 +9,12 @@ import {
   nodesTable,
   parseObjectName,
   render,
+  DEFAULT_SERVER,
+  EDGE_SERVER,
   resolveTarget,
   twinTable,
   type TargetOptions,
-} from '../client/index.js';
+} from '../../client/index.js';
 
 const HELP = `
 Kinds: nodes (cloud only), devices, devicemodels, twin <namespace>/<name>. A device name without a

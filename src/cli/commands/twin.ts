@@ -3,17 +3,17 @@ import type { TwinView } from '../../contracts/index.js';
 import { twinValuesMatch } from '../../model/index.js';
 import { runAction } from '../run-action.js';
 import {
-  EDGE_SERVER,
-  DEFAULT_SERVER,
   ApiClient,
   checkFormat,
   clientErrors,
   parseObjectName,
   render,
+  DEFAULT_SERVER,
+  EDGE_SERVER,
   resolveTarget,
   twinTable,
   type TargetOptions,
-} from '../client/index.js';
+} from '../../client/index.js';
 
 const HELP = `
 Sets desired values of a device's properties (the twin's "desired"); the edge writes them to the

@@ -1,5 +1,4 @@
-import { writeLimitsFor } from '../../../mappers/schemas.js';
-import { boundOf, normalizeDesired, type PropertyType } from '../../model/index.js';
+import { boundOf, normalizeDesired, writeLimitsFor, type PropertyType } from '../../model/index.js';
 import type { ObjectStore, StoredObject } from '../store/index.js';
 import { deviceControllerErrors } from './errors.js';
 import { modelRefOf } from './node-sync.js';

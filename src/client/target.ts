@@ -1,10 +1,11 @@
-import { DEFAULT_CLOUD_API_URL, DEFAULT_EDGE_API_URL } from '../../core/config/index.js';
-import { readTokenFile } from '../../core/token/index.js';
+import { cloudDefaults, edgeDefaults } from '../core/config/index.js';
+import { readTokenFile } from '../core/token/index.js';
 import { clientErrors } from './errors.js';
 
-export const DEFAULT_SERVER = DEFAULT_CLOUD_API_URL;
-/** The edge's local API (KubeEdge's MetaServer port). */
-export const EDGE_SERVER = DEFAULT_EDGE_API_URL;
+/** The cloud API at its configured default port (the config schema holds the number). */
+export const DEFAULT_SERVER = `http://127.0.0.1:${cloudDefaults().apiPort}`;
+/** The edge's local API at its default port (KubeEdge's MetaServer port). */
+export const EDGE_SERVER = `http://127.0.0.1:${edgeDefaults().apiPort}`;
 
 export interface ServerTarget {
   url: string;

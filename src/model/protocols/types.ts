@@ -1,8 +1,4 @@
 import type { TSchema } from '@sinclair/typebox';
-import { gpioSchemas } from './gpio/schema.js';
-import { modbusSchemas } from './modbus/schema.js';
-import { opcuaSchemas } from './opcua/schema.js';
-import { serialSchemas } from './serial/schema.js';
 
 /**
  * Protocol name -> the schemas of its Device `protocol.configData` and property `visitors.configData`,
@@ -53,27 +49,4 @@ export interface ProtocolSchemas {
   checkVisitor(visitor: Record<string, unknown>, context: VisitorContext): SchemaIssue[];
   /** The limits of a written value (none: the protocol knows none); only for a visitor that validates. */
   writeLimits?(visitor: Record<string, unknown>, propertyType: string): WriteLimits | undefined;
-}
-
-export const PROTOCOL_SCHEMAS: Readonly<Record<string, ProtocolSchemas>> = {
-  modbus: modbusSchemas,
-  opcua: opcuaSchemas,
-  serial: serialSchemas,
-  gpio: gpioSchemas,
-};
-
-export const KNOWN_PROTOCOLS = Object.keys(PROTOCOL_SCHEMAS);
-
-/** What the device can take for a property (undefined: nothing known beyond the property's type). */
-export function writeLimitsFor(
-  protocolName: string,
-  visitor: Record<string, unknown>,
-  propertyType: string,
-): WriteLimits | undefined {
-  return protocolSchemasFor(protocolName)?.writeLimits?.(visitor, propertyType);
-}
-
-/** The schemas of a protocol (case-insensitive), undefined for custom mappers kedge does not ship. */
-export function protocolSchemasFor(protocolName: string): ProtocolSchemas | undefined {
-  return PROTOCOL_SCHEMAS[protocolName.toLowerCase()];
 }
