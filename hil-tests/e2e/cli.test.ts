@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +45,39 @@ describe('kedge apply/get/twin/delete against a cloud', () => {
     expect(first.out).toBe(`devicemodel/default/moxa-iologik-e1214 created\ndevice/${deviceId} created\n`);
     const second = await run((w) => runApply({ filename: [file], server: cloud.api }, w));
     expect(second.out).toBe(`devicemodel/default/moxa-iologik-e1214 unchanged\ndevice/${deviceId} unchanged\n`);
+  });
+
+  it('applies a Device alone whose DeviceModel is already in the cloud (the server checks the reference)', async () => {
+    const text = readFileSync(file, 'utf8');
+    const deviceOnly = join(dir, 'device-only.yaml');
+    writeFileSync(deviceOnly, text.split('---\n')[1]!);
+    expect(readFileSync(deviceOnly, 'utf8')).not.toContain('kind: DeviceModel');
+    const applied = await run((w) => runApply({ filename: [deviceOnly], server: cloud.api }, w));
+    expect(applied).toEqual({ code: 0, out: `device/${deviceId} unchanged\n` });
+    // A model that is neither in the files nor in the cloud: the server names it.
+    writeFileSync(
+      deviceOnly,
+      readFileSync(deviceOnly, 'utf8').replace('name: moxa-iologik-e1214', 'name: no-such-model'),
+    );
+    const err = await runApply({ filename: [deviceOnly], server: cloud.api }, () => undefined).catch((e: unknown) => e);
+    expect(isKedgeError(err) && err.code).toBe('KEDGE_API_INVALID');
+    expect((err as Error).message).toContain('DeviceModel no-such-model not found in namespace default');
+  });
+
+  it('applies nothing from a file with a misspelled kind, and says which kind was meant', async () => {
+    const typo = join(dir, 'typo.yaml');
+    writeFileSync(
+      typo,
+      readFileSync(file, 'utf8')
+        .replace('name: moxa-iologik-e1214\n', 'name: moxa-typo-model\n')
+        .replace('kind: Device\n', 'kind: Devcie\n'),
+    );
+    const r = await run((w) => runApply({ filename: [typo], server: cloud.api }, w));
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('error: kind Devcie is not a kind kedge knows; did you mean Device?');
+    expect(r.out).toContain('nothing applied');
+    const models = await run((w) => runGet('devicemodels', undefined, { server: cloud.api }, w));
+    expect(models.out).not.toContain('moxa-typo-model');
   });
 
   it('lists devices and models as a table, JSON and YAML', async () => {

@@ -65,5 +65,5 @@ export {
 } from './reading.js';
 export { checkSchema, type SchemaProblem } from './schema-check.js';
 export { validateFiles, validateSources } from './validate-lazy.js';
-export type { ValidationResult, Source } from './validate.js';
+export type { ValidationResult, ValidateOptions, Source } from './validate.js';
 export * from './protocols/index.js';

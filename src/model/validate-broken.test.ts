@@ -403,6 +403,18 @@ const cases: Case[] = [
     severity: 'warning',
   },
   {
+    name: 'a misspelled kind is an error with the kind meant',
+    sources: [model(), device({ 2: 'kind: Devcie' })],
+    at: 'device.yaml:2:7',
+    fragment: 'kind Devcie is not a kind kedge knows; did you mean Device?',
+  },
+  {
+    name: 'a kind in the device API group that kedge does not know is an error',
+    sources: [model(), device({ 2: 'kind: DeviceStatus' })],
+    at: 'device.yaml:2:7',
+    fragment: 'kind DeviceStatus is not a kind of devices.kubeedge.io; expected Device or DeviceModel',
+  },
+  {
     name: 'YAML syntax error',
     sources: [model(), device({ 4: '  name: [thermo-1' })],
     at: 'device.yaml:5:1',

@@ -23,6 +23,7 @@ export function checkReferences(
   devices: Entry<Device>[],
   models: Entry<DeviceModel>[],
   report: Report,
+  modelsElsewhere = false,
 ): Map<Entry<Device>, Entry<DeviceModel>> {
   checkDuplicates([...models, ...devices], report);
   const modelByKey = new Map<string, Entry<DeviceModel>>();
@@ -34,7 +35,7 @@ export function checkReferences(
   const resolved = new Map<Entry<Device>, Entry<DeviceModel>>();
   for (const d of devices) {
     if (!d.valid) continue;
-    const model = findModel(d, modelByKey, models, report);
+    const model = findModel(d, modelByKey, models, modelsElsewhere ? undefined : report);
     const properties = model?.valid ? propertyMap(model.value) : undefined;
     if (model?.valid) {
       checkDeviceAgainstModel(d, model, properties!, report);
@@ -100,12 +101,12 @@ function findModel(
   d: Entry<Device>,
   byKey: Map<string, Entry<DeviceModel>>,
   all: Entry<DeviceModel>[],
-  report: Report,
+  report: Report | undefined,
 ): Entry<DeviceModel> | undefined {
   const namespace = namespaceOf(d.value.metadata);
   const name = d.value.spec.deviceModelRef.name;
   const model = byKey.get(`${namespace}/${name}`);
-  if (model) return model;
+  if (model || !report) return model;
   const elsewhere = all.filter((m) => idOf(m.value)?.endsWith(`/${name}`)).map((m) => idOf(m.value)!.split('/')[0]);
   const hint =
     elsewhere.length > 0
