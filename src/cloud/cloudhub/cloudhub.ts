@@ -154,7 +154,7 @@ export class CloudHub implements Module {
 
   async start(): Promise<void> {
     const o = this.options;
-    this.token = o.tokenFile === undefined ? undefined : readTokenFile(o.tokenFile);
+    this.token = o.tokenFile === undefined ? undefined : readTokenFile(o.tokenFile, (w) => this.log.warn(w));
     this.queues = new DownstreamQueues(o.linkState);
     this.dedupe = new DedupeWindow(o.linkState, o.dedupeWindow ?? 2048);
     this.metrics ??= cloudhubMetrics(

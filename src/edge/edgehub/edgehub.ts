@@ -91,7 +91,7 @@ export class EdgeHub implements Module {
   async start(): Promise<void> {
     this.url = hubUrl(this.deps.cloudUrl, this.deps.project ?? 'kedge', this.deps.node);
     const d = this.deps;
-    this.token = d.tokenFile === undefined ? undefined : readTokenFile(d.tokenFile);
+    this.token = d.tokenFile === undefined ? undefined : readTokenFile(d.tokenFile, (w) => this.log.warn(w));
     this.metrics ??= edgehubMetrics(d.registry, () => ({
       connected: this.connected,
       inflight: this.sender?.inflightCount ?? 0,
