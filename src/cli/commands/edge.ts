@@ -12,7 +12,7 @@ twin, the local store (<data-dir>/edge.db), the mappers, the local API on 127.0.
 ServiceBus. With no --cloud it runs standalone from devices applied locally:
 
   kedge edge --node edge-1 --data-dir /var/lib/kedge
-  kedge apply -f device.yaml --edge
+  kedge apply -f device-models/moxa-iologik-e1214.yaml --edge
   mosquitto_sub -p 1884 -t '$hw/events/device/+/+/twin/update/document'
 
 SIGINT/SIGTERM stop everything cleanly (exit 0).

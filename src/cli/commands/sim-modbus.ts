@@ -12,8 +12,8 @@ Prints where it listens; on SIGINT/SIGTERM prints the requests it got per unit a
 
 Examples:
   kedge sim modbus --model device-models/eastron-sdm120.yaml --tcp 5020
-  kedge sim modbus --model models/ --tcp 0 --fault-timeout-rate 0.05 --swap-words
-  kedge sim modbus --model models/ --tcp 0 --strict-addresses   # merged reads over gaps get exception 2
+  kedge sim modbus --model device-models/ --tcp 0 --fault-timeout-rate 0.05 --swap-words
+  kedge sim modbus --model device-models/ --tcp 0 --strict-addresses   # merged reads over gaps get exception 2
   kedge sim modbus --model device-models/eastron-sdm120.yaml --tcp 5020 --spike default/sdm120-kitchen-circuit:voltage
   socat -d -d pty,raw,echo=0 pty,raw,echo=0 &      # prints two /dev/pts paths
   kedge sim modbus --model device-models/generic-xy-md02.yaml --rtu /dev/pts/3 --baud 9600

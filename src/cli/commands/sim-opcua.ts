@@ -13,7 +13,7 @@ Point the Device's configData.url at the printed endpoint. Stop with Ctrl-C.
 
 Examples:
   kedge sim opcua --model device-models/unified-automation-uacppserver.yaml --port 48010
-  kedge sim opcua --model model.yaml device.yaml --user operator:secret
+  kedge sim opcua --model device-models/unified-automation-uacppserver.yaml --user operator:secret
   kedge sim opcua --generate 1000 --generate-interval 100      # load test: 1,000 changing doubles
 `;
 
