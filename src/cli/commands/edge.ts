@@ -3,6 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import { DEFAULT_PORTS } from '../../core/config/index.js';
 import { runAction } from '../run-action.js';
 import { port as portOption } from '../option-parsers.js';
+import { portInUse, type PortSetting } from '../port-in-use.js';
 
 const port = portOption(0);
 
@@ -17,6 +18,13 @@ ServiceBus. With no --cloud it runs standalone from devices applied locally:
 
 SIGINT/SIGTERM stop everything cleanly (exit 0).
 `;
+
+/** Every port the edge node listens on, with its flag: a taken port names the flag to change. */
+export const EDGE_PORTS: readonly PortSetting[] = [
+  { path: ['edge', 'mqtt', 'port'], flag: '--mqtt-port', what: 'the embedded MQTT broker' },
+  { path: ['edge', 'apiPort'], flag: '--api-port', what: 'the local HTTP API' },
+  { path: ['edge', 'servicebusPort'], flag: '--servicebus-port', what: 'ServiceBus' },
+];
 
 interface EdgeOptions {
   node?: string;
@@ -97,7 +105,11 @@ export async function runEdge(opts: EdgeOptions): Promise<void> {
   const logger = createLogger({ level: config.log.level as 'info', pretty: config.log.pretty, name: 'kedge-edge' });
   // EdgeHub when --cloud is given; the mapper SDK and drivers when mappers run in this process.
   const node = createEdgeNode(config.edge, { logger, extraModules: edgeHubModules, inProcessMapper: inProcessMappers });
-  await node.start();
+  try {
+    await node.start();
+  } catch (err) {
+    throw portInUse(err, EDGE_PORTS, config, 'edge') ?? err;
+  }
   logger.info(
     {
       node: config.edge.node,
