@@ -80,7 +80,9 @@ describe('loadConfig', () => {
     expect(message).toContain(
       '--cloud: "http://cloud:10000" is not a CloudHub URL: it starts with ws:// or wss://, e.g. ws://cloud.example:10000',
     );
-    expect(message).toContain('--mqtt-url: "tcp://b:1883" is not an MQTT broker URL: it starts with mqtt:// or mqtts://');
+    expect(message).toContain(
+      '--mqtt-url: "tcp://b:1883" is not an MQTT broker URL: it starts with mqtt:// or mqtts://',
+    );
     expect(message).toContain('--api-port: 70000 is not a port number (1-65535)');
     expect(message).not.toMatch(/Expected|\^|\[a-z/);
   });

@@ -41,7 +41,7 @@ export const EdgeConfigSchema = Type.Object(
       Type.String({
         pattern: '^wss?://',
         description: 'CloudHub URL, e.g. ws://cloud:10000; none = standalone',
-        errorMessage: "a CloudHub URL: it starts with ws:// or wss://, e.g. ws://cloud.example:10000",
+        errorMessage: 'a CloudHub URL: it starts with ws:// or wss://, e.g. ws://cloud.example:10000',
       }),
     ),
     cloudTokenFile: Type.Optional(
