@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCloud } from '../../src/cloud/testing/cloud-under-test.js';
+import { RawEdge } from '../../src/cloud/testing/raw-edge.js';
 import { runApply } from '../../src/cli/commands/apply.js';
 import { runDelete } from '../../src/cli/commands/delete.js';
 import { runGet } from '../../src/cli/commands/get.js';
@@ -139,4 +140,53 @@ describe('kedge apply/get/twin/delete against a cloud', () => {
     const table = await run((w) => runGet('devices', undefined, { server: cloud.api }, w));
     expect(table.out).toBe('No resources found.\n');
   });
+
+  it('deletes a node only when no Device names it and it is not connected', async () => {
+    const nodeNames = async () =>
+      (
+        JSON.parse((await run((w) => runGet('nodes', undefined, { server: cloud.api, output: 'json' }, w))).out) as {
+          items: Array<{ name: string }>;
+        }
+      ).items.map((n) => n.name);
+    const refused = (name: string) =>
+      runDelete('node', name, { server: cloud.api }, () => undefined).then(
+        () => new Error('not refused'),
+        (e: unknown) => e as Error,
+      );
+    // A Device names it: refused, naming the Device.
+    expect((await run((w) => runApply({ filename: [file], server: cloud.api }, w))).code).toBe(0);
+    await waitUntil(async () => (await nodeNames()).includes('edge-cli'), 'node edge-cli registered for its device');
+    const named = await refused('edge-cli');
+    expect(isKedgeError(named) && named.code).toBe('KEDGE_API_IN_USE');
+    expect(named.message).toContain(`Node edge-cli is named by 1 Device(s): ${deviceId}`);
+    await run((w) => runDelete('device', deviceId, { server: cloud.api }, w));
+    // Connected: refused (it would register again).
+    const edge = await RawEdge.connect(cloud.cloud.ports.hub, 'edge-cli');
+    await waitUntil(
+      async () => /edge-cli\s+Ready/.test((await run((w) => runGet('nodes', undefined, { server: cloud.api }, w))).out),
+      'edge-cli ready',
+    );
+    const connected = await refused('edge-cli');
+    expect(isKedgeError(connected) && connected.code).toBe('KEDGE_API_IN_USE');
+    expect(connected.message).toContain('Node edge-cli is connected');
+    edge.ws.close();
+    await waitUntil(
+      async () =>
+        /edge-cli\s+NotReady/.test((await run((w) => runGet('nodes', undefined, { server: cloud.api }, w))).out),
+      'edge-cli not ready',
+    );
+    expect((await run((w) => runDelete('node', 'edge-cli', { server: cloud.api }, w))).out).toBe(
+      'node/edge-cli deleted\n',
+    );
+    expect(await nodeNames()).not.toContain('edge-cli');
+    const again = await refused('edge-cli');
+    expect(isKedgeError(again) && again.code).toBe('KEDGE_API_NOT_FOUND');
+  });
 });
+
+async function waitUntil(cond: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  for (const end = Date.now() + timeoutMs; !(await cond()); ) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

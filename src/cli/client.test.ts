@@ -163,7 +163,7 @@ describe('kedge apply (before sending)', () => {
       const file = join(dir, 'device.yaml');
       writeFileSync(
         file,
-        'apiVersion: devices.kubeedge.io/v1beta1\nkind: Device\nmetadata:\n  name: d1\nspec:\n  deviceModelRef:\n    name: nowhere\n  protocol:\n    protocolName: custom\n',
+        'apiVersion: devices.kubeedge.io/v1beta1\nkind: Devcie\nmetadata:\n  name: d1\nspec:\n  deviceModelRef:\n    name: nowhere\n  protocol:\n    protocolName: custom\n',
       );
       const validateLines: string[] = [];
       await runValidate([file], (l) => validateLines.push(l));
@@ -174,6 +174,7 @@ describe('kedge apply (before sending)', () => {
       );
       expect(code).toBe(1);
       expect(out[0]).toBe(`${validateLines[0]}\n`);
+      expect(out[0]).toContain('did you mean Device?');
       expect(out.at(-1)).toBe('1 error: nothing applied\n');
     } finally {
       rmSync(dir, { recursive: true, force: true });

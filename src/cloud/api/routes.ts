@@ -103,6 +103,34 @@ route('DELETE', '/api/v1/devicemodels/:ns/:name', async (c, _q, res, p) => {
   sendJson(res, 200, { deleted: true });
 });
 
+/**
+ * A Node leaves the cloud's list only when nothing brings it back at once: refused while a Device
+ * names it (EdgeController would register it again for its mappers) and while it is connected
+ * (it registers again, as a kubelet does); the edge's own data is not touched.
+ */
+route('DELETE', '/api/v1/nodes/:name', async (c, _q, res, p) => {
+  const node = p[0]!;
+  const users = (await c.store.list('Device')).items.filter(
+    (d) => (d.spec as { nodeName?: unknown } | undefined)?.nodeName === node,
+  );
+  if (users.length > 0) {
+    const names = users.map((d) => `${d.metadata.namespace ?? 'default'}/${d.metadata.name}`);
+    throw apiErrors.create(
+      'KEDGE_API_IN_USE',
+      `Node ${node} is named by ${names.length} Device(s): ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', ...' : ''}; delete them or set another spec.nodeName first`,
+    );
+  }
+  const view = (await c.bus.request('nodes.list', {})).find((n) => n.name === node);
+  if (view?.ready)
+    throw apiErrors.create(
+      'KEDGE_API_IN_USE',
+      `Node ${node} is connected and would register again; stop its edge (kedge edge --node ${node}) first`,
+    );
+  const gone = await c.store.delete('Node', '', node);
+  if (!gone) throw apiErrors.create('KEDGE_API_NOT_FOUND', `Node ${node} does not exist`);
+  sendJson(res, 200, { deleted: true });
+});
+
 /** `?wait=5000` (ms) or `?wait=5s`; capped. */
 function parseWait(raw: string | null, max: number): number {
   if (raw === null || raw === '') return 0;
