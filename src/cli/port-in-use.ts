@@ -8,11 +8,18 @@ export const portErrors = defineErrors({
 
 /** A port a daemon listens on, with the flag (and config field) that sets it. */
 export interface PortSetting {
-  /** The config field, e.g. ['cloud', 'apiPort']. */
+  /** Where its value is: the config field (['cloud', 'apiPort']), or the command's option (['tcp']). */
   path: string[];
+  /** The KEDGE_* variable that sets it too, for a config field. */
+  env?: string;
   flag: string;
   /** What listens there, for the message: "the HTTP API". */
   what: string;
+}
+
+/** A config field's port: its flag, and the KEDGE_* variable named after the field. */
+export function configPort(path: string[], flag: string, what: string): PortSetting {
+  return { path, flag, what, env: envNameOf(path) };
 }
 
 /**
@@ -23,6 +30,7 @@ export interface PortSetting {
 export function portInUse(
   err: unknown,
   ports: readonly PortSetting[],
+  /** The loaded configuration, or the command's options: where each port's `path` points. */
   config: unknown,
   command: string,
 ): KedgeError | undefined {
@@ -30,7 +38,7 @@ export function portInUse(
   if (!cause) return undefined;
   const matching = ports.filter((p) => valueAt(config, p.path) === cause.port);
   if (matching.length === 0) return undefined;
-  const names = matching.map((p) => `${p.what} (${p.flag}, ${envNameOf(p.path)})`).join(' and ');
+  const names = matching.map((p) => `${p.what} (${[p.flag, p.env].filter(Boolean).join(', ')})`).join(' and ');
   return portErrors.create(
     'KEDGE_PORT_IN_USE',
     `port ${cause.port} is already in use on ${cause.address ?? 'this machine'}: it is the port of ${names}; another kedge ${command} may be running. Choose another with ${matching.map((p) => p.flag).join(' or ')}`,

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { DEFAULT_PORTS } from '../../core/config/index.js';
 import { runAction } from '../run-action.js';
-import { portInUse, type PortSetting } from '../port-in-use.js';
+import { configPort, portInUse, type PortSetting } from '../port-in-use.js';
 
 /** Every port the cloud listens on, with its flag: a taken port names the flag to change. */
 export const CLOUD_PORTS: readonly PortSetting[] = [
-  { path: ['cloud', 'hubPort'], flag: '--hub-port', what: 'CloudHub' },
-  { path: ['cloud', 'apiPort'], flag: '--api-port', what: 'the HTTP API' },
-  { path: ['cloud', 'mqtt', 'port'], flag: '--mqtt-port', what: 'the embedded cloud MQTT broker' },
+  configPort(['cloud', 'hubPort'], '--hub-port', 'CloudHub'),
+  configPort(['cloud', 'apiPort'], '--api-port', 'the HTTP API'),
+  configPort(['cloud', 'mqtt', 'port'], '--mqtt-port', 'the embedded cloud MQTT broker'),
 ];
 
 interface CloudFlags {

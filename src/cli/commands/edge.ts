@@ -3,7 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import { DEFAULT_PORTS } from '../../core/config/index.js';
 import { runAction } from '../run-action.js';
 import { port as portOption } from '../option-parsers.js';
-import { portInUse, type PortSetting } from '../port-in-use.js';
+import { configPort, portInUse, type PortSetting } from '../port-in-use.js';
 
 const port = portOption(0);
 
@@ -21,9 +21,9 @@ SIGINT/SIGTERM stop everything cleanly (exit 0).
 
 /** Every port the edge node listens on, with its flag: a taken port names the flag to change. */
 export const EDGE_PORTS: readonly PortSetting[] = [
-  { path: ['edge', 'mqtt', 'port'], flag: '--mqtt-port', what: 'the embedded MQTT broker' },
-  { path: ['edge', 'apiPort'], flag: '--api-port', what: 'the local HTTP API' },
-  { path: ['edge', 'servicebusPort'], flag: '--servicebus-port', what: 'ServiceBus' },
+  configPort(['edge', 'mqtt', 'port'], '--mqtt-port', 'the embedded MQTT broker'),
+  configPort(['edge', 'apiPort'], '--api-port', 'the local HTTP API'),
+  configPort(['edge', 'servicebusPort'], '--servicebus-port', 'ServiceBus'),
 ];
 
 interface EdgeOptions {

@@ -2,6 +2,12 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { runAction } from '../run-action.js';
 import { integer, rate } from '../option-parsers.js';
+import { portInUse, type PortSetting } from '../port-in-use.js';
+
+const SIM_PORTS: readonly PortSetting[] = [
+  { path: ['tcp'], flag: '--tcp', what: 'Modbus TCP' },
+  { path: ['rtuOverTcp'], flag: '--rtu-over-tcp', what: 'Modbus RTU over TCP' },
+];
 
 const HELP = `
 Serves every Modbus device of the given Device/DeviceModel YAML (checked like kedge validate) as
@@ -125,7 +131,7 @@ export async function runSimModbus(opts: SimModbusOptions, write: (line: string)
     }
   } catch (err) {
     await sim.stop();
-    throw err;
+    throw portInUse(err, SIM_PORTS, opts, 'sim modbus') ?? err;
   }
   await stopOnSignal(sim, createLogger({ level: 'warn', name: 'kedge-sim' }));
   write('requests (unit: function code = count):');

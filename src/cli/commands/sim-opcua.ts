@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { runAction } from '../run-action.js';
+import { portInUse } from '../port-in-use.js';
 
 const HELP = `
 Serves the modeled OPC UA variables of the given DeviceModel + Device YAML on a local OPC UA server
@@ -70,6 +71,10 @@ export function registerSimOpcua(sim: Command): void {
           ...(opts.generate !== undefined
             ? { generated: { count: opts.generate, intervalMs: opts.generateInterval } }
             : {}),
+        }).catch((err: unknown) => {
+          throw (
+            portInUse(err, [{ path: ['port'], flag: '--port', what: 'the OPC UA server' }], opts, 'sim opcua') ?? err
+          );
         });
         process.stdout.write(
           `OPC UA simulator at ${sim.endpointUrl}\n${sim
