@@ -78,7 +78,7 @@ describe('loadConfig', () => {
       `--node: "Line_3" is not a node name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit`,
     );
     expect(message).toContain(
-      '--cloud: "http://cloud:10000" is not a CloudHub URL: it starts with ws:// or wss://, e.g. ws://cloud.example:10000',
+      '--cloud: "http://cloud:10000" is not a CloudHub URL, or several separated by commas: each starts with ws:// or wss://, e.g. ws://cloud.example:10000 or ws://a:10000,ws://b:10000',
     );
     expect(message).toContain(
       '--mqtt-url: "tcp://b:1883" is not an MQTT broker URL: it starts with mqtt:// or mqtts://',
