@@ -50,7 +50,7 @@ export function renderFrame(d: Dashboard, o: FrameOptions): string[] {
   });
   const body = lines.slice(0, Math.max(1, o.rows - o.footer.length));
   while (body.length < o.rows - o.footer.length) body.push('');
-  return [...body, ...o.footer].slice(0, o.rows).map((l) => fit(l, cols));
+  return [...body, ...o.footer].slice(0, o.rows).map((l) => fitLine(l, cols));
 }
 
 interface Section {
@@ -201,6 +201,6 @@ function padName(s: string, width: number): string {
   return s.length > width ? `${s.slice(0, Math.max(0, width - 1))}…` : s.padEnd(width);
 }
 
-function fit(line: string, cols: number): string {
+function fitLine(line: string, cols: number): string {
   return line.length > cols ? `${line.slice(0, cols - 1)}…` : line;
 }

@@ -133,7 +133,7 @@ describe('the demo screen', () => {
 
 describe('formatValue', () => {
   it('rounds as a person reads values', () => {
-    expect([230.123456, 49.98765, 0.953241, 1234.5678, 98302.5, 12, -3.14159].map(formatValue)).toEqual([
+    expect([230.123456, 49.98765, 0.953241, 1234.5678, 98302.5, 12, -3.14158].map(formatValue)).toEqual([
       '230.1',
       '49.99',
       '0.953',
