@@ -110,6 +110,13 @@ describe("the README's walkthrough, as written", () => {
           `"${line}" to be ready`,
           60_000,
         );
+        // Free when checked, taken since (another test run on this machine started on a default
+        // port in between): the same as taken at the start.
+        if (run.code !== null && run.out.includes('KEDGE_PORT_IN_USE')) {
+          const note = `a default port was taken while the walkthrough started: ${run.out.trim().split('\n').at(-1)}`;
+          console.warn(note);
+          ctx.skip(note);
+        }
         expect(run.code, `${line}\n${run.out}`).toBeNull();
       } else if (line.startsWith('mosquitto_sub')) {
         await waitUntil(
