@@ -45,6 +45,9 @@ describe('kedge demo --duration 20', () => {
     for (const l of volts) expect(Math.abs(Number(/voltage=(\S+)/.exec(l)![1]) - 230)).toBeLessThan(5);
     expect(lines.indexOf('Waiting for the first telemetry...')).toBeLessThan(lines.indexOf(rows[0]!));
     expect(res.stdout).toContain(`mosquitto_sub -h 127.0.0.1 -p ${ports.mqtt} -t 'kedge/#' -v`);
+    expect(res.stdout).toContain(
+      `The dashboard (live values, desired values, YAML, tag browser, CSV import): http://127.0.0.1:${ports.api}/`,
+    );
     expect(res.stdout).toMatch(/kedge twin set default\/\S+ \S+=\S+ --wait/);
     const dir = /starting; logs in (\S+)\/logs/.exec(res.stdout)![1]!;
     expect(existsSync(dir)).toBe(false);

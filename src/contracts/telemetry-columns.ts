@@ -32,8 +32,9 @@ export const DeviceColumnsSchema = Type.Object({
   /** Timestamps (ms) in runs, `[ts, count]`, likewise. */
   t: Type.Array(Type.Tuple([Type.Number(), Count]), { maxItems: MAX }),
   /**
-   * Why a reading is bad, uncertain or stale (`[reading index, reason]`, indexes rising), for the
-   * readings that have a reason; left out when none has. Rare, so not a column of its own.
+   * Why a reading is not good (`exception 2 (Illegal Data Address)`, `BadNodeIdUnknown`), as
+   * `[reading index, reason]` in reading order, for the readings that have one; left out when
+   * none has (the usual case). A cloud before this field ignores it.
    */
   r: Type.Optional(Type.Array(Type.Tuple([Type.Integer({ minimum: 0 }), Type.String()]), { maxItems: MAX })),
 });
@@ -64,10 +65,10 @@ export class DeviceColumnsBuilder {
     return this.columns.p.length;
   }
 
-  /** `unit` empty or undefined: none; likewise `reason`. */
+  /** `unit` empty or undefined: none. `reason` is kept for readings that are not good. */
   add(property: string, value: ColumnValue, quality: Quality, ts: number, unit?: string, reason?: string): void {
     const c = this.columns;
-    if (reason) (c.r ??= []).push([c.p.length, reason]);
+    if (reason && quality !== 'good') (c.r ??= []).push([c.p.length, reason]);
     c.p.push(this.entry(property, unit || ''));
     c.v.push(value);
     appendRun(c.q, quality);
@@ -137,7 +138,6 @@ export function forEachColumnReading(
     reason: string | undefined,
   ) => void,
 ): void {
-  const reasons = c.r;
   let ri = 0;
   let qi = 0;
   let qLeft = c.q[0]?.[1] ?? 0;
@@ -149,8 +149,7 @@ export function forEachColumnReading(
     qLeft--;
     tLeft--;
     const pi = c.p[i]!;
-    let reason: string | undefined;
-    if (reasons && reasons[ri]?.[0] === i) reason = reasons[ri++]![1];
+    const reason = c.r?.[ri]?.[0] === i ? c.r[ri++]![1] : undefined;
     visit(c.properties[pi]!, c.units?.[pi] || undefined, c.v[i]!, c.q[qi]![0], c.t[ti]![0], pi, reason);
   }
 }

@@ -140,6 +140,7 @@ async function startAll(o: DemoOptions, io: DemoIo, run: Running, print: (s: str
   // later, its rejection would go unhandled and end the process without the demo's own message).
   const [devices] = await Promise.all([startSimulators(io, run), cloud]);
   print(`cloud: API ${api}, edge link ws://127.0.0.1:${o.hubPort}, MQTT 127.0.0.1:${o.mqttPort}`);
+  print(`The dashboard (live values, desired values, YAML, tag browser, CSV import): ${api}/`);
   print(`starting edge node "${o.node}" (its Edged starts the mappers)...`);
   await children.start(
     'edge',

@@ -61,7 +61,8 @@ describe('PipelineModule', () => {
     });
     const content = entries[0]!.message.content as TelemetryColumnsContent;
     expect(content.devices.map((d) => d.device)).toEqual([ID]);
-    // Column-wise: the property and its unit once, quality in runs, one ts per reading.
+    // Column-wise: the property and its unit once, quality in runs, one ts per reading, the
+    // reason of the reading that is not good.
     expect(content.devices[0]).toEqual({
       device: ID,
       properties: ['temp'],
