@@ -26,6 +26,7 @@ export {
   ACCESS_MODES,
   normalizePropertyType,
   parsePropertyValue,
+  twinValuesMatch,
   type PropertyType,
   type AccessMode,
   type PropertyValue,
@@ -33,6 +34,7 @@ export {
 export { normalizeCycle, DEFAULT_CYCLE_MS, type NormalizedCycle } from './cycles.js';
 export { mergeModelDefaults, protocolOf } from './merge.js';
 export { convertV1alpha2, convertYaml, V1ALPHA2, type Converted, type ConvertedFile } from './v1alpha2.js';
+export { normalizeDesired, type DesiredTarget } from './desired-value.js';
 export {
   resolveDeviceInstance,
   namespaceOf,
@@ -77,5 +79,5 @@ export {
   type CsvImport,
   type ImportRequest,
 } from './csv-import.js';
-export type { ValidationResult, Source } from './validate.js';
+export type { ValidationResult, ValidateOptions, Source } from './validate.js';
 export * from './protocols/index.js';

@@ -2,8 +2,10 @@ import type { YamlDocument } from '../core/yaml/index.js';
 import { checkCleansingRules, type CleansingRules } from './cleansing/index.js';
 import { normalizeCycle } from './cycles.js';
 import { formatPath } from './describe-schema.js';
-import { type PropertyValue, parsePropertyValue } from './property-type.js';
+import { writeLimitsFor, type WriteLimits } from './protocols/index.js';
+import { normalizeDesired } from './desired-value.js';
 import { mergeModelDefaults } from './merge.js';
+import { parsePropertyValue, type PropertyType, type PropertyValue } from './property-type.js';
 import { boundOf, DEFAULT_ACCESS_MODE, namespaceOf } from './resolve.js';
 import type { Path } from './schema-check.js';
 import type { Device, DeviceModel, ModelProperty } from './schema.js';
@@ -22,6 +24,7 @@ export function checkReferences(
   devices: Entry<Device>[],
   models: Entry<DeviceModel>[],
   report: Report,
+  modelsElsewhere = false,
 ): Map<Entry<Device>, Entry<DeviceModel>> {
   checkDuplicates([...models, ...devices], report);
   const modelByKey = new Map<string, Entry<DeviceModel>>();
@@ -33,7 +36,7 @@ export function checkReferences(
   const resolved = new Map<Entry<Device>, Entry<DeviceModel>>();
   for (const d of devices) {
     if (!d.valid) continue;
-    const model = findModel(d, modelByKey, models, report);
+    const model = findModel(d, modelByKey, models, modelsElsewhere ? undefined : report);
     const properties = model?.valid ? propertyMap(model.value) : undefined;
     // Protocol settings are checked as the mapper will get them: with the model's defaults merged in.
     const effective = model?.valid ? mergeModelDefaults(d.value, model.value) : d.value;
@@ -108,12 +111,12 @@ function findModel(
   d: Entry<Device>,
   byKey: Map<string, Entry<DeviceModel>>,
   all: Entry<DeviceModel>[],
-  report: Report,
+  report: Report | undefined,
 ): Entry<DeviceModel> | undefined {
   const namespace = namespaceOf(d.value.metadata);
   const name = d.value.spec.deviceModelRef.name;
   const model = byKey.get(`${namespace}/${name}`);
-  if (model) return model;
+  if (model || !report) return model;
   const elsewhere = all.filter((m) => idOf(m.value)?.endsWith(`/${name}`)).map((m) => idOf(m.value)!.split('/')[0]);
   const hint =
     elsewhere.length > 0
@@ -170,7 +173,13 @@ function checkDeviceAgainstModel(
       );
       return;
     }
-    if (p.desired !== undefined) checkDesired(doc, p.desired.value, model, [...at, 'desired'], report);
+    if (p.desired !== undefined) {
+      // The visitor and protocol the mapper will get: the model's visitor and protocol merged in.
+      const modelVisitor = (model.visitors?.configData ?? {}) as Record<string, unknown>;
+      const visitor = { ...modelVisitor, ...(p.visitors?.configData ?? {}) } as Record<string, unknown>;
+      const limits = writeLimitsFor(protocol ?? modelProtocol ?? '', visitor, model.type.toUpperCase());
+      checkDesired(doc, p.desired.value, model, [...at, 'desired'], report, limits);
+    }
   });
   (value.spec.methods ?? []).forEach((method, i) => {
     (method.propertyNames ?? []).forEach((name, j) => {
@@ -184,7 +193,14 @@ function checkDeviceAgainstModel(
   });
 }
 
-function checkDesired(doc: YamlDocument, text: string, model: ModelProperty, at: Path, report: Report): void {
+function checkDesired(
+  doc: YamlDocument,
+  text: string,
+  model: ModelProperty,
+  at: Path,
+  report: Report,
+  limits: WriteLimits | undefined,
+): void {
   if ((model.accessMode ?? DEFAULT_ACCESS_MODE) === 'ReadOnly') {
     report.warning(
       doc,
@@ -203,6 +219,14 @@ function checkDesired(doc: YamlDocument, text: string, model: ModelProperty, at:
   const max = boundOf(model.maximum);
   if (typeof value === 'number' && ((min !== undefined && value < min) || (max !== undefined && value > max))) {
     report.error(doc, [...at, 'value'], `${value} is outside the property's range [${min ?? '-inf'}, ${max ?? 'inf'}]`);
+    return;
+  }
+  try {
+    // What `kedge twin set` would refuse: more than the device's register holds, or between its steps.
+    const type = model.type.toUpperCase() as PropertyType;
+    normalizeDesired({ name: model.name, type, minimum: min, maximum: max, unit: model.unit }, text, limits);
+  } catch (err) {
+    report.error(doc, [...at, 'value'], (err as Error).message);
   }
 }
 

@@ -8,9 +8,9 @@ KubeEdge v1.15) to v1beta1, the format kedge and current KubeEdge read. Other do
 unchanged. The result goes to stdout (or --output); what could not be carried over (a model's
 defaultValue, a device's data section) is listed on stderr. Comments are not kept.
 
-Examples:
-  kedge convert led-light-model.yaml led-light.yaml > led-light-v1beta1.yaml
-  kedge convert old/*.yaml -o devices.yaml && kedge validate devices.yaml
+Examples (KubeEdge's v1alpha2 LED example ships with kedge's test fixtures):
+  kedge convert src/model/fixtures/kubeedge/led-raspberrypi_crds_led-light-device-model.yaml src/model/fixtures/kubeedge/led-raspberrypi_crds_led-light-device-instance.yaml > /tmp/led-light-v1beta1.yaml
+  kedge convert old/*.yaml -o /tmp/devices.yaml && kedge validate /tmp/devices.yaml
 `;
 
 interface ConvertOptions {
