@@ -1,13 +1,15 @@
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { EdgeChannels, EdgeRequests } from '../contracts/index.js';
 import { Bus } from '../core/bus/index.js';
 import { systemClock, type Clock } from '../core/clock/index.js';
 import type { EdgeConfig } from '../core/config/index.js';
+import type { KedgeError } from '../core/errors/index.js';
 import { createMetricsRegistry } from '../core/metrics/index.js';
 import { ModuleRuntime, type Module } from '../core/module/index.js';
 import { EdgeApi } from './api/index.js';
-import { Edged, type ProcessRuntime } from './edged/index.js';
+import { Edged, LogBudget, type ProcessRuntime } from './edged/index.js';
 import { EventBus } from './eventbus/index.js';
 import { MetaManager } from './metamanager/index.js';
 import { PipelineModule } from './pipeline/index.js';
@@ -39,6 +41,11 @@ export interface EdgeNodeOptions {
   processRuntime?: ProcessRuntime;
   /** Command that starts `kedge mapper` (default: this process's own entry point). */
   mapperCommand?: string[];
+  /**
+   * The node cannot go on (its store keeps failing to commit): `kedge edge` stops and exits with
+   * code 75 so that its supervisor restarts it. Without it the node goes on, /healthz failing.
+   */
+  onFatal?: (err: KedgeError) => void;
 }
 
 export interface EdgeNode {
@@ -73,6 +80,9 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     registry,
     outbox: config.outbox,
     batch: { intervalMs: config.batchMs, idleMs: config.batchIdleMs },
+    disk: config.disk,
+    failureLimit: config.storeFailureLimit,
+    onFatal: options.onFatal,
   });
   const meta = new MetaManager({ bus, store: store.meta, batcher: store.batcher, node, logger: log('metamanager') });
   const pipeline = new PipelineModule({
@@ -120,6 +130,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     mqttUrl: () => eventbus.url,
     runtime: options.processRuntime,
     mapperCommand: options.mapperCommand,
+    logBudget: new LogBudget(join(config.dataDir, 'logs'), config.disk.logBytes, log('edged'), registry),
   });
   const servicebus = new ServiceBus({
     bus,
@@ -127,7 +138,13 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     port: config.servicebusPort,
     allow: config.servicebusAllow,
   });
-  const api = new EdgeApi({ bus, logger: log('api'), registry, port: config.apiPort });
+  const api = new EdgeApi({
+    bus,
+    logger: log('api'),
+    registry,
+    port: config.apiPort,
+    health: () => store.health(),
+  });
   const extra =
     options.extraModules?.({
       bus,

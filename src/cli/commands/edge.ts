@@ -54,7 +54,7 @@ export function registerEdge(program: Command): void {
     .action(runAction('edge', (opts: EdgeOptions) => runEdge(opts)));
 }
 
-export async function runEdge(opts: EdgeOptions): Promise<void> {
+export async function runEdge(opts: EdgeOptions): Promise<number | undefined> {
   const [{ loadConfig }, { createLogger }, { stopOnSignal }, { createEdgeNode }, { edgeHubModules }] =
     await Promise.all([
       import('../../core/config/index.js'),
@@ -80,7 +80,19 @@ export async function runEdge(opts: EdgeOptions): Promise<void> {
     ],
   });
   const logger = createLogger({ level: config.log.level as 'info', pretty: config.log.pretty, name: 'kedge-edge' });
-  const node = createEdgeNode(config.edge, { logger, extraModules: edgeHubModules }); // EdgeHub when --cloud is given
+  let fatal = false;
+  const node = createEdgeNode(config.edge, {
+    logger,
+    extraModules: edgeHubModules, // EdgeHub when --cloud is given
+    // The store keeps failing (not for lack of space): stop cleanly and exit 75, so that the
+    // supervisor (systemd: Restart=always) starts the edge again and the start-up check repairs it.
+    onFatal: (err) => {
+      if (fatal) return;
+      fatal = true;
+      logger.fatal({ code: err.code, err: err.message, hint: err.hint }, 'edge node stopping: its store keeps failing');
+      process.kill(process.pid, 'SIGTERM');
+    },
+  });
   await node.start();
   logger.info(
     {
@@ -93,4 +105,8 @@ export async function runEdge(opts: EdgeOptions): Promise<void> {
     'edge node ready',
   );
   await stopOnSignal(node, logger);
+  return fatal ? EXIT_STORE_FAILING : undefined;
 }
+
+/** EX_TEMPFAIL: the store kept failing; a restart runs the start-up check that repairs it. */
+const EXIT_STORE_FAILING = 75;

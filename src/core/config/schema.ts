@@ -109,6 +109,44 @@ export const EdgeConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    disk: Type.Object(
+      {
+        maxBytes: Type.Integer({
+          minimum: 4 * 1024 * 1024,
+          default: 402_653_184,
+          description:
+            'Everything the edge keeps in its data dir (SQLite file and WAL, mapper logs, the reserve) stays within this; the oldest readings are dropped to stay inside it (default 384 MiB)',
+        }),
+        walBytes: Type.Integer({
+          minimum: 256 * 1024,
+          default: 8 * 1024 * 1024,
+          description: "The SQLite WAL's share of maxBytes: checkpointed at half of it, truncated to it",
+        }),
+        logBytes: Type.Integer({
+          minimum: 64 * 1024,
+          default: 16 * 1024 * 1024,
+          description: "The mapper logs' share of maxBytes (all files of <data-dir>/logs together)",
+        }),
+        reserveBytes: Type.Integer({
+          minimum: 0,
+          default: 2 * 1024 * 1024,
+          description:
+            'A file of this size kept in the data dir and given up when the file system is full, so the edge can still delete old readings and checkpoint',
+        }),
+        checkIntervalMs: Type.Integer({
+          minimum: 100,
+          default: 30_000,
+          description: 'How often disk use is measured and the WAL checkpointed and truncated',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    storeFailureLimit: Type.Integer({
+      minimum: 1,
+      default: 20,
+      description:
+        'Consecutive failed commits (a full disk excepted) after which the edge stops with exit code 75, so that its supervisor restarts it and the start-up check moves a damaged file aside',
+    }),
   },
   { additionalProperties: false, default: {} },
 );

@@ -5,6 +5,7 @@ import type { EdgeChannels, EdgeRequests } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { errorText, isKedgeError } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
+import type { StoreHealth } from '../store/index.js';
 import { apiErrors, statusFor } from './errors.js';
 import { edgeRoutes, type Route } from './routes.js';
 
@@ -16,6 +17,8 @@ export interface EdgeApiDeps {
   port: number;
   /** Largest accepted body (default 4 MiB). */
   maxBodyBytes?: number;
+  /** The store's health for /healthz (without it /healthz answers `ok`). */
+  health?: () => StoreHealth;
 }
 
 /** The edge's local HTTP API (docs/api.md), on 127.0.0.1 only: `kedge apply --edge` with no cloud. */
@@ -58,8 +61,7 @@ export class EdgeApi implements Module {
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
-      if (req.method === 'GET' && url.pathname === '/healthz')
-        return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      if (req.method === 'GET' && url.pathname === '/healthz') return this.healthz(res);
       if (req.method === 'GET' && url.pathname === '/metrics') {
         const text = await this.deps.registry.metrics();
         return void res.writeHead(200, { 'content-type': this.deps.registry.contentType }).end(text);
@@ -77,15 +79,24 @@ export class EdgeApi implements Module {
       const status = statusFor(code);
       if (status >= 500) this.deps.logger.error({ path: url.pathname, err: errorText(err) }, 'api request failed');
       if (!res.headersSent) {
-        res
-          .writeHead(status, { 'content-type': 'application/json' })
-          .end(
-            JSON.stringify({
-              error: { code, message: errorText(err), ...(isKedgeError(err) && err.hint ? { hint: err.hint } : {}) },
-            }),
-          );
+        res.writeHead(status, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            error: { code, message: errorText(err), ...(isKedgeError(err) && err.hint ? { hint: err.hint } : {}) },
+          }),
+        );
       }
     }
+  }
+
+  /**
+   * 200 with `status: ok`, or `degraded` while the disk is full (readings are being dropped to make
+   * room, new ones still stored); 503 with `failing` after repeated failed commits.
+   */
+  private healthz(res: ServerResponse): void {
+    const h = this.deps.health?.();
+    const status = !h ? 'ok' : !h.ok ? 'failing' : h.disk?.state === 'full' ? 'degraded' : 'ok';
+    const body = { status, ...(h ? { store: h } : {}) };
+    res.writeHead(status === 'failing' ? 503 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   }
 
   private readJson(req: IncomingMessage): Promise<unknown> {

@@ -17,6 +17,7 @@ import type { Module } from '../../core/module/index.js';
 import { linkMessage } from '../shared/index.js';
 import type { MetaStore, OutboxStore } from '../store/index.js';
 import { InProcessRuntime } from './inprocess-runtime.js';
+import type { LogBudget } from './rotating-log.js';
 import { ChildProcessRuntime, type ProcessRuntime } from './runtime.js';
 import { DEFAULT_BACKOFF, Supervisor, type BackOff } from './supervisor.js';
 
@@ -36,6 +37,8 @@ export interface EdgedDeps {
   /** Command prefix that runs `kedge` (default: this process's own entry point). */
   mapperCommand?: string[];
   backoff?: BackOff;
+  /** The mapper logs' share of the disk bound (child processes). */
+  logBudget?: LogBudget;
 }
 
 const endpoint = { name: 'edged', group: 'edged' };
@@ -205,6 +208,7 @@ export class Edged implements Module {
         ? new InProcessRuntime({ logger: this.deps.logger, clock: this.deps.clock })
         : new ChildProcessRuntime(
             this.deps.mapperCommand ?? [process.execPath, ...process.execArgv, ...MAPPER_NODE_FLAGS, process.argv[1]!],
+            { budget: this.deps.logBudget },
           ));
     return this.cachedRuntime;
   }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { edgedErrors } from './errors.js';
-import { RotatingLog } from './rotating-log.js';
+import { RotatingLog, type LogBudget } from './rotating-log.js';
 
 /** One mapper workload to run. */
 export interface WorkloadSpec {
@@ -33,7 +33,7 @@ export interface ProcessRuntime {
 export class ChildProcessRuntime implements ProcessRuntime {
   constructor(
     private readonly command: string[],
-    private readonly log: { maxBytes?: number; keep?: number } = {},
+    private readonly log: { maxBytes?: number; keep?: number; budget?: LogBudget } = {},
   ) {}
 
   async run(spec: WorkloadSpec): Promise<RunningWorkload> {
@@ -44,6 +44,7 @@ export class ChildProcessRuntime implements ProcessRuntime {
       join(spec.dataDir, 'logs', `mapper-${spec.name}.log`),
       this.log.maxBytes,
       this.log.keep,
+      this.log.budget,
     );
     const args = [
       ...prefix,
@@ -76,7 +77,11 @@ export class ChildProcessRuntime implements ProcessRuntime {
       const why = await exited;
       throw edgedErrors.create('KEDGE_EDGED_SPAWN', `cannot start mapper ${spec.name} with ${cmd} (exit ${why.code})`);
     }
-    writeFileSync(pidFile(spec.dataDir, spec.name), String(child.pid));
+    try {
+      writeFileSync(pidFile(spec.dataDir, spec.name), String(child.pid));
+    } catch {
+      // A full disk: the mapper runs all the same; only a restart after a kill -9 would not find it.
+    }
     return {
       pid: child.pid,
       exited,

@@ -57,6 +57,8 @@ export class PipelineModule implements Module {
   private set: PipelineSet | undefined;
   private readonly properties = new Map<string, Map<string, PropertyInstance>>();
   private telemetry = new Map<string, DeviceColumnsBuilder>();
+  /** What the last flush took (given back if its transaction rolls back). */
+  private taken: Map<string, DeviceColumnsBuilder> | undefined;
   private undo: Array<() => void> = [];
   private timers: Timer[] = [];
   private rejected: CauseCounter | undefined;
@@ -77,7 +79,19 @@ export class PipelineModule implements Module {
     this.undo = [
       bus.subscribe('device.readings', endpoint, (e) => this.onReadings(e.deviceId, e.readings)),
       bus.subscribe('devices.changed', endpoint, (e) => this.onDevicesChanged(e.devices, e.removed)),
-      this.deps.batcher.register({ flush: () => this.flushTelemetry() }),
+      this.deps.batcher.register({
+        flush: () => this.flushTelemetry(),
+        // A rolled-back commit is tried again (after making room on a full disk): keep its readings.
+        rollback: () => {
+          if (this.taken) for (const [id, b] of this.taken) if (!this.telemetry.has(id)) this.telemetry.set(id, b);
+          this.taken = undefined;
+        },
+        // A commit that failed for good closed the mappers' connections without a PUBACK: they send
+        // these readings again, so keeping them would store them twice.
+        abandon: () => {
+          this.telemetry = new Map();
+        },
+      }),
     ];
     this.timers = [
       clock.setInterval(() => this.tick(), this.deps.tickMs ?? 1000),
@@ -169,6 +183,7 @@ export class PipelineModule implements Module {
       entries.push({
         kind: 'reading',
         key: `default/${node}`,
+        readings: count,
         message: linkMessage(
           node,
           `default/${node}`,
@@ -188,6 +203,7 @@ export class PipelineModule implements Module {
       if (count >= BATCH_READINGS) close();
     }
     if (devices.length > 0) close();
+    this.taken = this.telemetry;
     this.telemetry = new Map();
     this.deps.outbox.append(entries);
   }
