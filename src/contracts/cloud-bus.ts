@@ -32,7 +32,11 @@ export interface UpstreamMessage {
 
 export interface CloudChannels {
   [channel: string]: unknown;
-  'link.connected': { node: string; ts: number };
+  /**
+   * `fresh`: the node's store is not the one its acknowledgements belong to (new, wiped, replaced):
+   * CloudHub has forgotten them, and whoever caches what the node holds must forget it too.
+   */
+  'link.connected': { node: string; ts: number; fresh?: boolean };
   'link.disconnected': { node: string; reason: string; ts: number };
   /** Any frame from the node counts; keepalives are published here (for the last-heartbeat time). */
   'link.heartbeat': { node: string; ts: number };

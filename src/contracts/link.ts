@@ -10,6 +10,12 @@ import type { Quality } from '../model/cleansing/index.js';
  * Every message from the edge that matters is stored in the edge's outbox first and removed
  * only when the cloud answers with a `response` whose `parent_msg_id` is its id.
  */
+/**
+ * The upgrade header an edge presents its store's id in (docs/link.md, "Fresh store"): a store the
+ * cloud's acknowledgements do not belong to gets everything sent again.
+ */
+export const LINK_STORE_HEADER = 'x-kedge-store-id';
+
 export const LinkResource = {
   device: 'device',
   deviceModel: 'devicemodel',

@@ -29,6 +29,8 @@ export interface EdgeModuleDeps {
   clock: Clock;
   registry: Registry;
   config: EdgeConfig;
+  /** The id of this node's store (`edge.db`); a new or replaced file has a new one. Read once started. */
+  storeId: () => string;
 }
 
 export interface EdgeNodeOptions {
@@ -155,6 +157,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
       clock,
       registry,
       config,
+      storeId: () => store.storeId,
     }) ?? [];
   // New outbox entries are announced after their commit, so EdgeHub never sends uncommitted ones.
   let announced = 0;

@@ -6,6 +6,7 @@ import type { Registry } from 'prom-client';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
   classifyEdgeResponse,
+  LINK_STORE_HEADER,
   type AckContent,
   type CloudChannels,
   type CloudRequests,
@@ -95,6 +96,7 @@ const UPSTREAM = new Map<string, UpstreamRequest>([
   ['mapperstatus', 'upstream.mapperstatus'],
 ]);
 const KNOWN_OPS = new Set<string>(Object.values(Operation));
+const STORE_ID = /^[0-9a-zA-Z-]{8,64}$/;
 /** The longest timer Node allows (about 24.8 days): in effect no limit. */
 const NO_LIMIT_MS = 2_147_483_647;
 export const CLOSE = {
@@ -245,6 +247,38 @@ export class CloudHub implements Module {
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(path.node, ws, req));
   }
 
+  /**
+   * A fresh-store handshake: the edge presents its store's id (LINK_STORE_HEADER). Another id than the
+   * one the node's acknowledgements belong to means its store is new, wiped or replaced: what it
+   * acknowledged is forgotten and nothing queued for the old store is sent, so the controllers
+   * send it everything again, in order (models, devices, desired values, mapper set). An edge that
+   * presents no id (older versions) is synced from what it acknowledged, as before.
+   */
+  private freshStore(node: string, req: IncomingMessage): boolean {
+    const raw = req.headers[LINK_STORE_HEADER];
+    if (raw === undefined) return false;
+    const storeId = Array.isArray(raw) ? raw[0]! : raw;
+    if (!STORE_ID.test(storeId)) {
+      this.log.warn(
+        { node, storeId: storeId.slice(0, 80) },
+        `node ${node} sent a malformed ${LINK_STORE_HEADER}; ignored`,
+      );
+      return false;
+    }
+    const known = this.options.linkState.storeOf(node);
+    if (known === storeId) return false;
+    this.options.linkState.resetNode(node, storeId);
+    this.queues!.forget(node);
+    this.metrics!.freshStores.inc();
+    this.log.info(
+      { node, storeId, previous: known },
+      known === undefined
+        ? `node ${node} connected with store ${storeId}: sending it everything`
+        : `node ${node} connected with a new store (${storeId}, was ${known}): its data was lost or replaced, sending it everything again`,
+    );
+    return true;
+  }
+
   private onConnection(node: string, ws: WebSocket, req: IncomingMessage): void {
     const conn: Connection = { node, ws, lastSeen: this.clock.now(), closed: false };
     const previous = this.conns.get(node);
@@ -258,8 +292,9 @@ export class CloudHub implements Module {
     ws.on('error', (err) => this.onSocketError(conn, err));
     ws.on('close', (code, reason) => this.onClose(conn, code, reason.toString()));
     this.log.info({ node, remote: req.socket.remoteAddress }, 'node connected');
+    const fresh = this.freshStore(node, req);
     for (const item of this.queues!.resetForConnection(node)) this.write(conn, item);
-    this.options.bus.publish('link.connected', { node, ts: this.clock.now() });
+    this.options.bus.publish('link.connected', { node, ts: this.clock.now(), fresh });
   }
 
   private onFrame(conn: Connection, data: RawData, isBinary: boolean): void {

@@ -122,7 +122,7 @@ export class DeviceController implements Module {
         this.setDesired(req.namespace, req.name, req.properties, req.waitMs),
       ),
     );
-    this.undo.push(bus.subscribe('link.connected', this.endpoint, (e) => this.onConnected(e.node)));
+    this.undo.push(bus.subscribe('link.connected', this.endpoint, (e) => this.onConnected(e.node, e.fresh === true)));
     this.undo.push(bus.subscribe('link.disconnected', this.endpoint, (e) => this.onDisconnected(e.node, e.reason)));
     for (const node of this.index.nodes()) this.reconcile(node);
   }
@@ -177,7 +177,9 @@ export class DeviceController implements Module {
     return m;
   }
 
-  private onConnected(node: string): void {
+  private onConnected(node: string, fresh: boolean): void {
+    // A fresh store holds nothing: read what it acknowledged again (CloudHub has forgotten it all).
+    if (fresh) this.sent.delete(node);
     this.reconcile(node);
     for (const d of this.index.devicesOn(node)) {
       const twin = this.twins.get(DeviceIndex.key(d));

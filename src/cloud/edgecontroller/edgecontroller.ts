@@ -91,9 +91,14 @@ export class EdgeController implements Module {
     for (const d of devices.items) this.indexDevice({ type: 'ADDED', object: d });
     this.watch = await store.watch('Device', devices.resourceVersion, (e) => this.onDevice(e));
     this.undo.push(
-      bus.subscribe('link.connected', this.endpoint, (e) =>
-        this.serial(e.node, () => this.setReady(e.node, true, undefined, e.ts)),
-      ),
+      bus.subscribe('link.connected', this.endpoint, (e) => {
+        // A fresh store has no mapper set: send it again.
+        if (e.fresh) this.sentSets.delete(e.node);
+        void this.serial(e.node, async () => {
+          await this.setReady(e.node, true, undefined, e.ts);
+          if (e.fresh) await this.syncMappers(e.node);
+        }).catch((err: unknown) => this.writeFailed(e.node, err));
+      }),
     );
     this.undo.push(
       bus.subscribe('link.disconnected', this.endpoint, (e) =>

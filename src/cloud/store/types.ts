@@ -92,6 +92,13 @@ export interface LinkStateStore {
   handledIds(node: string): string[];
   /** Records handled ids; trims each node's window to its bound. */
   addHandled(entries: Array<{ node: string; id: string }>): void;
+  /** The id of the edge store the node's acknowledgements belong to; undefined before its first. */
+  storeOf(node: string): string | undefined;
+  /**
+   * The node connected with another store than the one it acknowledged objects in (a new, wiped
+   * or replaced edge.db): forgets every object it acknowledged and records `storeId`, atomically.
+   */
+  resetNode(node: string, storeId: string): void;
 }
 
 /**

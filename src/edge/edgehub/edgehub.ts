@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { WebSocket, type RawData } from 'ws';
-import { isServiceCall, type EdgeChannels, type EdgeRequests } from '../../contracts/index.js';
+import { isServiceCall, LINK_STORE_HEADER, type EdgeChannels, type EdgeRequests } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { systemClock, type Clock, type Timer } from '../../core/clock/index.js';
 import {
@@ -42,6 +42,11 @@ export interface EdgeHubDeps {
   project?: string;
   /** A file holding the token CloudHub expects (sent as `Authorization: Bearer`); read at start. */
   tokenFile?: string;
+  /**
+   * The id of the node's store, presented with every connection (`x-kedge-store-id`): a store the
+   * cloud has not synced (new, wiped, replaced) gets everything sent again (docs/link.md).
+   */
+  storeId?: () => string;
   clock?: Clock;
   /** Keepalive period (default 15 s, KubeEdge's). */
   keepaliveMs?: number;
@@ -146,11 +151,15 @@ export class EdgeHub implements Module {
   private connect(): void {
     if (!this.running) return;
     this.setState('connecting');
+    const headers: Record<string, string> = {};
+    if (this.token !== undefined) headers.authorization = bearer(this.token);
+    const storeId = this.deps.storeId?.();
+    if (storeId) headers[LINK_STORE_HEADER] = storeId;
     const ws = new WebSocket(this.url, {
       maxPayload: this.deps.maxPayloadBytes ?? 4 * 1024 * 1024,
       perMessageDeflate: false,
       handshakeTimeout: this.deps.handshakeTimeoutMs ?? 10_000,
-      ...(this.token === undefined ? {} : { headers: { authorization: bearer(this.token) } }),
+      headers,
     });
     this.ws = ws;
     ws.on('open', () => this.onOpen(ws));

@@ -21,6 +21,7 @@ function deps(cloud?: string): EdgeModuleDeps {
     clock: systemClock,
     registry: createMetricsRegistry(),
     config,
+    storeId: () => 'store-1',
   };
 }
 
