@@ -28,6 +28,15 @@ export interface UpstreamMessage {
   message: Message;
   /** `route.resource` as CloudHub parsed it (`node/<node>/<namespace>/<type>/<name>`). */
   resource: { namespace: string; type: string; name: string };
+  /**
+   * Records the message as handled, durably, when called (throws when it cannot). A handler whose
+   * effects cannot be taken back calls it right before they become visible (telemetry: right
+   * before the broker delivers it, `cloudmqtt.publishMany`'s `beforeDelivery`), so that a cloud
+   * crash at any later point never lets the edge's resend be handled twice. Without a call,
+   * CloudHub records the id after the handler returns. A claimed message whose handler then fails
+   * is unclaimed. (docs/link.md, "Duplicates".)
+   */
+  claim?: () => void;
 }
 
 export interface CloudChannels {
@@ -87,6 +96,17 @@ export interface CloudRequests {
   'upstream.mapperstatus': { request: UpstreamMessage; response: AckContent };
   /** Resolves when the broker has the message (QoS 1: acknowledged). */
   'cloudmqtt.publish': { request: CloudMqttPublish; response: void };
+  /**
+   * Publishes the messages in their order; resolves when the broker has them all. `beforeDelivery`
+   * runs once, when the broker is reachable, right before the first of them can reach a
+   * subscriber, with no wait for I/O in between (embedded broker: just before its deliveries, in
+   * the same turn of the event loop; external broker: just before they are written to its
+   * socket). If it throws, that is logged and the messages are published all the same.
+   */
+  'cloudmqtt.publishMany': {
+    request: { messages: CloudMqttPublish[]; beforeDelivery?: () => void };
+    response: void;
+  };
   'twin.view': { request: { namespace: string; name: string }; response: TwinView | undefined };
   /** Sets desired values (Device spec); `waitMs` waits until reported == desired, failed or the wait ends. */
   'twin.setDesired': {

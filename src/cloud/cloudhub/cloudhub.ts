@@ -375,15 +375,17 @@ export class CloudHub implements Module {
     const { node } = conn;
     const id = msg.header.msg_id;
     const flightKey = `${node}\u0000${id}`;
-    if (this.dedupe!.has(node, id)) {
-      this.metrics!.duplicates.inc();
-      this.answer(node, msg, { ok: true });
-      return;
-    }
+    // In flight first: a handler may have claimed the id already while its publish is under way,
+    // and the copy must wait for that publish like the original does.
     const copies = this.inflight.get(flightKey);
     if (copies !== undefined) {
       this.metrics!.duplicates.inc();
       this.inflight.set(flightKey, copies + 1);
+      return;
+    }
+    if (this.dedupe!.has(node, id)) {
+      this.metrics!.duplicates.inc();
+      this.answer(node, msg, { ok: true });
       return;
     }
     const res = parseResource(msg.route.resource ?? '');
@@ -409,15 +411,22 @@ export class CloudHub implements Module {
     }
     this.inflight.set(flightKey, 0);
     this.chain.run(`${node}/${res.namespace}/${res.name}`, async () => {
+      let claimed = false;
       try {
         if (conn.closed) return; // the edge resends it on its next connection, in order
+        const claim = () => {
+          this.dedupe!.claimNow(node, id);
+          claimed = true;
+        };
         const result = await this.options.bus.request(
           request,
-          { node, message: msg, resource: { namespace: res.namespace, type: res.type, name: res.name! } },
+          { node, message: msg, resource: { namespace: res.namespace, type: res.type, name: res.name! }, claim },
           this.options.handleTimeoutMs ?? NO_LIMIT_MS,
         );
         await this.finish(conn, msg, result, flightKey);
       } catch (err) {
+        // Not handled after all: the resend must be, so the claim goes.
+        if (claimed) this.forgetClaim(node, id);
         this.metrics!.handlerFailures.inc();
         const reason = `message ${id} (${msg.route.resource}) not handled: ${errorText(err)}`;
         this.log.warn({ node, code: 'KEDGE_CLOUDHUB_HANDLER_FAILED' }, reason);
@@ -427,6 +436,17 @@ export class CloudHub implements Module {
         this.inflight.delete(flightKey);
       }
     });
+  }
+
+  private forgetClaim(node: string, id: string): void {
+    try {
+      this.dedupe!.forget(node, id);
+    } catch (err) {
+      this.log.error(
+        { node, msgId: id, err: errorText(err) },
+        `message ${id} failed after it was claimed and the claim could not be removed: its resend will not be handled`,
+      );
+    }
   }
 
   private async finish(conn: Connection, msg: Message, result: AckContent, flightKey: string): Promise<void> {

@@ -62,7 +62,14 @@ export class CloudMqtt implements Module {
       this.broker = await startEmbeddedBroker(o.host ?? '127.0.0.1', o.port ?? 1883);
       this.log.info({ host: o.host ?? '127.0.0.1', port: this.broker.port }, 'embedded cloud MQTT broker listening');
     }
-    this.unserve = o.bus.serve('cloudmqtt.publish', { name: this.name, group: this.group }, (req) => this.publish(req));
+    const me = { name: this.name, group: this.group };
+    const unserve = [
+      o.bus.serve('cloudmqtt.publish', me, (req) => this.publish(req)),
+      o.bus.serve('cloudmqtt.publishMany', me, (req) => this.publishMany(req.messages, req.beforeDelivery)),
+    ];
+    this.unserve = () => {
+      for (const u of unserve) u();
+    };
   }
 
   async stop(): Promise<void> {
@@ -73,6 +80,44 @@ export class CloudMqtt implements Module {
     await broker?.close();
   }
 
+  private async publishMany(messages: CloudMqttPublish[], beforeDelivery?: () => void): Promise<void> {
+    const broker = this.broker;
+    if (!broker)
+      throw cloudMqttErrors.create(
+        'KEDGE_CLOUDMQTT_PUBLISH',
+        `cannot publish ${messages.length} messages: the cloud MQTT module is stopped`,
+      );
+    const before = () => {
+      try {
+        beforeDelivery?.();
+      } catch (err) {
+        this.log.error(
+          { err: errorText(err) },
+          'could not run what had to happen before a delivery; published all the same',
+        );
+      }
+    };
+    try {
+      await broker.publishMany(
+        messages.map((m) => ({
+          topic: m.topic,
+          payload: toBuffer(m.payload),
+          qos: m.qos ?? 1,
+          retain: m.retain ?? false,
+        })),
+        before,
+      );
+      this.metrics!.published.inc(messages.length);
+    } catch (err) {
+      this.metrics!.failed.inc();
+      throw cloudMqttErrors.create(
+        'KEDGE_CLOUDMQTT_PUBLISH',
+        `cannot publish on ${messages[0]?.topic ?? '(nothing)'} and ${Math.max(0, messages.length - 1)} more: ${errorText(err)}`,
+        { cause: err },
+      );
+    }
+  }
+
   private async publish(req: CloudMqttPublish): Promise<void> {
     const broker = this.broker;
     if (!broker)
@@ -80,9 +125,7 @@ export class CloudMqtt implements Module {
         'KEDGE_CLOUDMQTT_PUBLISH',
         `cannot publish on ${req.topic}: the cloud MQTT module is stopped`,
       );
-    const payload = Buffer.isBuffer(req.payload)
-      ? req.payload
-      : Buffer.from(typeof req.payload === 'string' ? req.payload : JSON.stringify(req.payload));
+    const payload = toBuffer(req.payload);
     try {
       await broker.publish(req.topic, payload, req.qos ?? 1, req.retain ?? false);
       this.metrics!.published.inc();
@@ -93,4 +136,10 @@ export class CloudMqtt implements Module {
       });
     }
   }
+}
+
+function toBuffer(payload: unknown): Buffer {
+  return Buffer.isBuffer(payload)
+    ? payload
+    : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload));
 }

@@ -50,6 +50,8 @@ describe('DeviceController', () => {
   let dc: DeviceController;
   let sent: DownstreamItem[];
   let published: CloudMqttPublish[];
+  /** msg ids claimed, and how many messages had been published when each claim ran. */
+  let claims: Array<{ id: string; publishedBefore: number }>;
   let statusWrites: number;
 
   let registry = createMetricsRegistry();
@@ -75,6 +77,7 @@ describe('DeviceController', () => {
       node: 'edge-1',
       message,
       resource: { namespace, type, name },
+      claim: () => void claims.push({ id: message.header.msg_id, publishedBefore: published.length }),
     });
   };
 
@@ -85,9 +88,14 @@ describe('DeviceController', () => {
     clock = new ManualClock(1_000_000);
     sent = [];
     published = [];
+    claims = [];
     statusWrites = 0;
     bus.subscribe('link.send', { name: 't', group: 't' }, (i) => void sent.push(i));
     bus.serve('cloudmqtt.publish', { name: 't', group: 't' }, (p) => void published.push(p));
+    bus.serve('cloudmqtt.publishMany', { name: 't', group: 't' }, (req) => {
+      req.beforeDelivery?.();
+      published.push(...req.messages);
+    });
     store.watch('Device', '0', (e) => {
       if (e.type === 'MODIFIED' && e.object.status) statusWrites++;
     });
@@ -241,6 +249,8 @@ describe('DeviceController', () => {
       ],
     );
     expect(published[0]!.payload).toEqual({ namespace: 'default', device: 'b', node: 'edge-1', readings: r(1) });
+    // Claimed once, before any of its devices was published (a resend after a crash is not published again).
+    expect(claims).toEqual([{ id: expect.any(String), publishedBefore: 0 }]);
     expect(await registry.metrics()).toMatch(/kedge_devicecontroller_rejected_total\{resource="telemetrybatch"\} 1/);
     const bad = await upload('default/telemetrybatch/edge-1', {
       devices: [{ device: 'default/a', readings: [{ property: 'temp', value: 1, quality: 'excellent', ts: 1 }] }],

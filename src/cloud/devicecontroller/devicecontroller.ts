@@ -4,6 +4,7 @@ import {
   cloudTopics,
   type AckContent,
   type CloudChannels,
+  type CloudMqttPublish,
   type CloudRequests,
   type TwinView,
   type UpstreamMessage,
@@ -219,11 +220,12 @@ export class DeviceController implements Module {
     if ('ok' in target) return target;
     const checked = checkTelemetry(req.message.content);
     if (!checked.ok) return this.refuse('telemetry', req, checked.reason);
-    await this.publishTelemetry(
-      target.ns,
-      target.name,
-      telemetryObject(target.ns, target.name, req.node, checked.value.readings),
-    );
+    await this.publishTelemetry(req, [
+      {
+        topic: cloudTopics.telemetry(target.ns, target.name),
+        payload: telemetryObject(target.ns, target.name, req.node, checked.value.readings),
+      },
+    ]);
     this.metrics!.telemetry.inc(checked.value.readings.length);
     return { ok: true };
   }
@@ -262,7 +264,7 @@ export class DeviceController implements Module {
     resource: string,
     items: Array<{ device: string; readings: number; payload: (ns: string, name: string) => unknown }>,
   ): Promise<AckContent> {
-    const publishes: Array<Promise<void>> = [];
+    const messages: CloudMqttPublish[] = [];
     const unknown: string[] = [];
     let readings = 0;
     for (const item of items) {
@@ -271,7 +273,7 @@ export class DeviceController implements Module {
         continue;
       }
       const [ns, name] = splitKey(item.device);
-      publishes.push(this.publishTelemetry(ns, name, item.payload(ns, name)));
+      messages.push({ topic: cloudTopics.telemetry(ns, name), payload: item.payload(ns, name) });
       readings += item.readings;
     }
     if (unknown.length > 0) {
@@ -286,14 +288,20 @@ export class DeviceController implements Module {
         `telemetry from node ${req.node} for ${unknown.length} device(s) that do not exist in the cloud dropped: ${unknown.slice(0, 5).join(', ')}`,
       );
     }
-    await Promise.all(publishes);
+    if (messages.length > 0) await this.publishTelemetry(req, messages);
     this.metrics!.telemetry.inc(readings);
     return { ok: true };
   }
 
-  /** One device's readings on its consumer topic, `kedge/telemetry/<ns>/<device>`. */
-  private publishTelemetry(ns: string, name: string, payload: unknown): Promise<void> {
-    return this.options.bus.request('cloudmqtt.publish', { topic: cloudTopics.telemetry(ns, name), payload, qos: 1 });
+  /**
+   * Devices' readings on their consumer topics, `kedge/telemetry/<ns>/<device>`, QoS 1. The
+   * message is claimed (recorded as handled, durably) right before the broker delivers any of
+   * them: a cloud crash at any point after that never publishes them a second time when the edge
+   * resends the message (docs/link.md, "Duplicates").
+   */
+  private publishTelemetry(req: UpstreamMessage, messages: CloudMqttPublish[]): Promise<void> {
+    for (const m of messages) m.qos = 1;
+    return this.options.bus.request('cloudmqtt.publishMany', { messages, beforeDelivery: req.claim });
   }
 
   private async onTwinReport(req: UpstreamMessage): Promise<AckContent> {

@@ -17,7 +17,8 @@ export class SqliteLinkState implements LinkStateStore {
     | 'trim'
     | 'storeOf'
     | 'setStore'
-    | 'forget',
+    | 'forget'
+    | 'removeHandled',
     Statement
   >;
   private readonly addBatch: (entries: Array<{ node: string; id: string }>) => void;
@@ -42,6 +43,7 @@ export class SqliteLinkState implements LinkStateStore {
         'INSERT INTO node_store (node, store_id) VALUES (?, ?) ON CONFLICT (node) DO UPDATE SET store_id = excluded.store_id',
       ),
       forget: db.prepare('DELETE FROM object_sync WHERE node = ?'),
+      removeHandled: db.prepare('DELETE FROM handled_ids WHERE node = ? AND msg_id = ?'),
       trim: db.prepare(
         'DELETE FROM handled_ids WHERE node = ? AND seq <= (SELECT seq FROM handled_ids WHERE node = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)',
       ),
@@ -89,6 +91,12 @@ export class SqliteLinkState implements LinkStateStore {
 
   addHandled(entries: Array<{ node: string; id: string }>): void {
     if (entries.length > 0) this.addBatch(entries);
+  }
+
+  removeHandled(node: string, id: string): void {
+    const removed = this.s.removeHandled.run(node, id).changes;
+    const n = this.counts.get(node);
+    if (n !== undefined) this.counts.set(node, Math.max(0, n - removed));
   }
 
   storeOf(node: string): string | undefined {

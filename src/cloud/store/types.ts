@@ -90,8 +90,13 @@ export interface LinkStateStore {
   removeAcked(node: string, key: string): void;
   /** The msg_ids handled per node, oldest first (at most the window size). */
   handledIds(node: string): string[];
-  /** Records handled ids; trims each node's window to its bound. */
+  /**
+   * Records handled ids; trims each node's window to its bound. Durable when it returns: a handler
+   * claims a message with it right before its effects become visible (docs/link.md, "Duplicates").
+   */
   addHandled(entries: Array<{ node: string; id: string }>): void;
+  /** Forgets a handled id (its handling failed after it was claimed: the resend must be handled). */
+  removeHandled(node: string, id: string): void;
   /** The id of the edge store the node's acknowledgements belong to; undefined before its first. */
   storeOf(node: string): string | undefined;
   /**
