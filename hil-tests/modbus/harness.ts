@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/core/log/index.js';
 import { createMetricsRegistry, type Registry } from '../../src/core/metrics/index.js';
 import type { DeviceInstance, PropertyInstance } from '../../src/model/index.js';
 import { createDriver } from '../../mappers/modbus/driver.js';
-import { MapperRuntime } from '../../mappers/sdk/index.js';
+import { MapperRuntime, mapperBuffer } from '../../mappers/sdk/index.js';
 import type { TestClient } from '../support/mqtt-client.js';
 
 export const NODE = 'edge-test';
@@ -67,6 +67,7 @@ export async function startMapper(url: string, name = 'test-mapper', protocols =
   const dataDir = await mkdtemp(join(tmpdir(), 'kedge-mapper-hil-'));
   const metrics = createMetricsRegistry();
   const runtime = new MapperRuntime({
+    buffer: mapperBuffer(),
     name,
     node: NODE,
     protocols,

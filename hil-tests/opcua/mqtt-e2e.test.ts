@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDriver } from '../../mappers/opcua/index.js';
 import { startOpcuaSim } from '../../mappers/opcua/sim/index.js';
-import { MapperRuntime } from '../../mappers/sdk/index.js';
+import { MapperRuntime, mapperBuffer } from '../../mappers/sdk/index.js';
 import {
   edgeFilters,
   edgeTopics,
@@ -68,6 +68,7 @@ describe('every OPC UA model in device-models/ through the mapper to MQTT', () =
       const dataDir = await mkdtemp(join(tmpdir(), 'kedge-opcua-mapper-'));
       steps.push(() => rm(dataDir, { recursive: true, force: true }));
       const runtime = new MapperRuntime({
+        buffer: mapperBuffer(),
         name: 'opcua-test',
         node: NODE,
         protocols: ['opcua'],

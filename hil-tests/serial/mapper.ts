@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/core/log/index.js';
 import { createMetricsRegistry } from '../../src/core/metrics/index.js';
 import type { DeviceInstance } from '../../src/model/index.js';
 import type { DriverLoader } from '../../mappers/drivers.js';
-import { MapperRuntime } from '../../mappers/sdk/index.js';
+import { MapperRuntime, mapperBuffer } from '../../mappers/sdk/index.js';
 import { startAedes } from '../support/brokers.js';
 import { TestClient } from '../support/mqtt-client.js';
 
@@ -30,6 +30,7 @@ export async function startMqttMapper(
   const dataDir = await mkdtemp(join(tmpdir(), 'kedge-mapper-hil-'));
   const client = await TestClient.connect(broker.url, [edgeFilters.dataUpdate]);
   const runtime = new MapperRuntime({
+    buffer: mapperBuffer(),
     name: 'hil-mapper',
     node: NODE,
     protocols,

@@ -8,7 +8,7 @@ import { systemClock } from '../../src/core/clock/index.js';
 import { silentLogger } from '../../src/core/log/index.js';
 import { PacketType } from './mqtt-lite/packets.js';
 import { PacketReader } from './mqtt-lite/reader.js';
-import { MapperRuntime } from './runtime.js';
+import { MapperRuntime, mapperBuffer } from './runtime.js';
 
 const servers: Server[] = [];
 const sockets: Socket[] = [];
@@ -42,6 +42,7 @@ describe('MapperRuntime', () => {
   it('stops even when the broker never acknowledges the offline status', { timeout: 10_000 }, async () => {
     const broker = await unacknowledgingBroker();
     const runtime = new MapperRuntime({
+      buffer: mapperBuffer(),
       name: 'm1',
       node: 'n1',
       protocols: [],

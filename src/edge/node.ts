@@ -48,6 +48,8 @@ export interface EdgeNodeOptions {
    * code 75 so that its supervisor restarts it. Without it the node goes on, /healthz failing.
    */
   onFatal?: (err: KedgeError) => void;
+  /** What each mapper Edged starts holds while the broker is away (the mapper section of the configuration). */
+  mapperBuffer?: { bytes: number; offlinePollMs: number };
 }
 
 export interface EdgeNode {
@@ -133,6 +135,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     runtime: options.processRuntime,
     mapperCommand: options.mapperCommand,
     logBudget: new LogBudget(join(config.dataDir, 'logs'), config.disk.logBytes, log('edged'), registry),
+    mapperBuffer: options.mapperBuffer,
   });
   const servicebus = new ServiceBus({
     bus,

@@ -84,6 +84,7 @@ export async function runEdge(opts: EdgeOptions): Promise<number | undefined> {
   const node = createEdgeNode(config.edge, {
     logger,
     extraModules: edgeHubModules, // EdgeHub when --cloud is given
+    mapperBuffer: { bytes: config.mapper.bufferBytes, offlinePollMs: config.mapper.offlinePollMs },
     // The store keeps failing (not for lack of space): stop cleanly and exit 75, so that the
     // supervisor (systemd: Restart=always) starts the edge again and the start-up check repairs it.
     onFatal: (err) => {

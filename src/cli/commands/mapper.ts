@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { runAction } from '../run-action.js';
-import { port as portOption } from '../option-parsers.js';
+import { integer, port as portOption } from '../option-parsers.js';
 
 const port = portOption(0);
 
@@ -27,6 +27,8 @@ export interface MapperCommandOptions {
   dataDir: string;
   metricsPort?: number;
   logLevel: string;
+  bufferBytes?: number;
+  offlinePollMs?: number;
 }
 
 function protocols(text: string): string[] {
@@ -48,6 +50,16 @@ export function registerMapper(program: Command): void {
     .option('--name <name>', 'mapper name for its status topic (default <node>-<protocols>)')
     .option('--data-dir <dir>', 'folder for driver state (certificates...)', '.kedge/mapper')
     .option('--metrics-port <port>', 'serve Prometheus /metrics on 127.0.0.1:<port>', port)
+    .option(
+      '--buffer-bytes <bytes>',
+      'readings held while the broker is away, oldest dropped beyond (default: mapper.bufferBytes, 8 MiB)',
+      integer(0, Number.MAX_SAFE_INTEGER),
+    )
+    .option(
+      '--offline-poll-ms <ms>',
+      'stop polling after the broker has been away this long (default: mapper.offlinePollMs, 10 min)',
+      integer(1000, 2_147_483_647),
+    )
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent', 'info')
     .addHelpText('after', HELP)
     .action(runAction('mapper', (opts: MapperCommandOptions) => runMapper(opts)));
@@ -61,6 +73,7 @@ export async function runMapper(opts: MapperCommandOptions): Promise<void> {
     { createMetricsRegistry, detachedRegistry },
     { systemClock },
     { stopOnSignal },
+    { mapperDefaults },
   ] = await Promise.all([
     import('../../../mappers/sdk/index.js'),
     import('../../../mappers/drivers.js'),
@@ -68,7 +81,9 @@ export async function runMapper(opts: MapperCommandOptions): Promise<void> {
     import('../../core/metrics/index.js'),
     import('../../core/clock/index.js'),
     import('../../core/module/index.js'),
+    import('../../core/config/schema.js'),
   ]);
+  const defaults = mapperDefaults();
   const unknown = opts.protocol.filter((p) => !DRIVER_PROTOCOLS.includes(p));
   if (unknown.length > 0)
     throw new InvalidArgumentError(`unknown protocol ${unknown.join(', ')} (known: ${DRIVER_PROTOCOLS.join(', ')})`);
@@ -83,6 +98,10 @@ export async function runMapper(opts: MapperCommandOptions): Promise<void> {
   }
   const logger = createLogger({ level: opts.logLevel as 'info', name: `kedge-mapper-${name}` });
   const runtime = new MapperRuntime({
+    buffer: {
+      bytes: opts.bufferBytes ?? defaults.bufferBytes,
+      offlinePollMs: opts.offlinePollMs ?? defaults.offlinePollMs,
+    },
     name,
     node: opts.node,
     protocols: opts.protocol,

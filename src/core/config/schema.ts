@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 
 /**
  * The one schema of kedge's configuration (file, environment and flags are all checked against
@@ -229,6 +230,18 @@ export const MapperConfigSchema = Type.Object(
       default: '.kedge/mapper',
       description: 'Folder for driver state (OPC UA certificates)',
     }),
+    bufferBytes: Type.Integer({
+      minimum: 0,
+      default: 8 * 1024 * 1024,
+      description:
+        'Readings held in memory while the broker (the edge) is away, sent in order when it is back; beyond this the oldest are dropped and counted (default 8 MiB, about 10 minutes of 100 readings/s)',
+    }),
+    offlinePollMs: Type.Integer({
+      minimum: 1000,
+      default: 600_000,
+      description:
+        'After the broker has been away this long the mapper stops polling until it is back (default 10 min)',
+    }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -247,4 +260,9 @@ export type KedgeConfig = Static<typeof KedgeConfigSchema>;
 export type EdgeConfig = Static<typeof EdgeConfigSchema>;
 export type CloudConfig = Static<typeof CloudConfigSchema>;
 export type MapperConfig = Static<typeof MapperConfigSchema>;
+
+/** The mapper section with every default (a mapper runtime built without a config file). */
+export function mapperDefaults(): MapperConfig {
+  return Value.Default(MapperConfigSchema, {}) as MapperConfig;
+}
 export type LogConfig = Static<typeof LogConfigSchema>;

@@ -1,4 +1,13 @@
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -155,20 +164,24 @@ describe('ChildProcessRuntime', () => {
     }
   });
 
-  it('kills an orphan mapper left by a killed edge (pid file + matching command line)', async () => {
+  it('stops an orphan mapper left by a killed edge with SIGTERM (pid file + matching command line), SIGKILL if it lingers', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kedge-edged-'));
     try {
-      const script = join(dir, 'sleepy.mjs');
-      writeFileSync(script, 'setInterval(() => {}, 1000);\n');
-      const w = await new ChildProcessRuntime([process.execPath, script]).run({
-        name: 'm2',
-        protocols: ['gpio'],
-        node: 'n1',
-        mqttUrl: 'mqtt://x:1',
-        dataDir: dir,
-      });
-      new ChildProcessRuntime([process.execPath, script]).cleanupOrphans(dir);
-      expect((await w.exited).signal).toBe('SIGKILL');
+      const polite = join(dir, 'polite.mjs');
+      writeFileSync(polite, 'setInterval(() => {}, 1000);\n');
+      const stubborn = join(dir, 'stubborn.mjs');
+      const ready = join(dir, 'stubborn-ready');
+      writeFileSync(
+        stubborn,
+        `import { writeFileSync } from 'node:fs'; process.on('SIGTERM', () => {}); writeFileSync(${JSON.stringify(ready)}, ''); setInterval(() => {}, 1000);\n`,
+      );
+      const spec = { protocols: ['gpio'], node: 'n1', mqttUrl: 'mqtt://x:1', dataDir: dir };
+      const a = await new ChildProcessRuntime([process.execPath, polite]).run({ name: 'm2', ...spec });
+      const b = await new ChildProcessRuntime([process.execPath, stubborn]).run({ name: 'm3', ...spec });
+      while (!existsSync(ready)) await new Promise((r) => setTimeout(r, 20)); // the stubborn one has its handler
+      await new ChildProcessRuntime([process.execPath, polite]).cleanupOrphans(dir, 500);
+      expect((await a.exited).signal).toBe('SIGTERM');
+      expect((await b.exited).signal).toBe('SIGKILL');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -15,8 +15,9 @@ export class InProcessRuntime implements ProcessRuntime {
   constructor(private readonly deps: { logger: Logger; clock: Clock }) {}
 
   async run(spec: WorkloadSpec): Promise<RunningWorkload> {
-    const { MapperRuntime } = await import('../../../mappers/sdk/index.js');
+    const { MapperRuntime, mapperBuffer } = await import('../../../mappers/sdk/index.js');
     const runtime = new MapperRuntime({
+      buffer: spec.buffer ?? mapperBuffer(),
       name: spec.name,
       node: spec.node,
       protocols: spec.protocols,

@@ -39,6 +39,8 @@ export interface EdgedDeps {
   backoff?: BackOff;
   /** The mapper logs' share of the disk bound (child processes). */
   logBudget?: LogBudget;
+  /** What each mapper holds while the broker is away (from the mapper section of the configuration). */
+  mapperBuffer?: { bytes: number; offlinePollMs: number };
 }
 
 const endpoint = { name: 'edged', group: 'edged' };
@@ -78,7 +80,7 @@ export class Edged implements Module {
       bus.serve('edged.status', endpoint, () => [...this.workloads.values()].map((w) => ({ ...w.status }))),
     ];
     this.publishDeviceSets();
-    if (this.deps.mode !== 'none') this.runtime().cleanupOrphans?.(this.deps.dataDir);
+    if (this.deps.mode !== 'none') await this.runtime().cleanupOrphans?.(this.deps.dataDir);
     await this.reconcile();
   }
 
@@ -153,6 +155,7 @@ export class Edged implements Module {
           node: this.deps.node,
           mqttUrl: this.deps.mqttUrl(),
           dataDir: this.deps.dataDir,
+          ...(this.deps.mapperBuffer ? { buffer: this.deps.mapperBuffer } : {}),
         },
         {
           runtime: this.runtime(),
