@@ -6,7 +6,6 @@ import {
   edgeFilters,
   edgeTopics,
   MapperDeviceSetSchema,
-  payloadChecker,
   type MapperDeviceSet,
   type MapperStatus,
 } from '../../src/contracts/index.js';
@@ -14,6 +13,7 @@ import type { Clock } from '../../src/core/clock/index.js';
 import { mapperDefaults, type MapperConfig } from '../../src/core/config/schema.js';
 import { errorText } from '../../src/core/errors/index.js';
 import { gauge } from '../../src/core/metrics/index.js';
+import { jsonChecker } from '../../src/core/schema/index.js';
 import type { Module } from '../../src/core/module/index.js';
 import { driverLoader, type DriverLoader } from '../drivers.js';
 import { BadPayloads } from './bad-payloads.js';
@@ -59,7 +59,7 @@ export function mapperBuffer(c: Pick<MapperConfig, 'bufferBytes' | 'offlinePollM
   return { bytes: c.bufferBytes, offlinePollMs: c.offlinePollMs };
 }
 
-const checkSet = payloadChecker(MapperDeviceSetSchema);
+const checkSet = jsonChecker(MapperDeviceSetSchema);
 
 /**
  * The mapper process around its drivers: MQTT in (device sets per protocol, twin deltas), MQTT out

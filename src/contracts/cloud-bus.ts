@@ -1,6 +1,7 @@
 import type { Message } from '../core/message/index.js';
 import type { AckContent } from './link.js';
 import type { ServiceCallRequest, ServiceCallResponse, TwinView } from './edge-bus.js';
+import type { MapperPhase } from './twin-values.js';
 
 /**
  * The cloud process's bus. CloudHub owns the link: it turns frames into `upstream.<type>`
@@ -40,7 +41,6 @@ export interface UpstreamMessage {
 }
 
 export interface CloudChannels {
-  [channel: string]: unknown;
   /**
    * `fresh`: the node's store is not the one its acknowledgements belong to (new, wiped, replaced):
    * CloudHub has forgotten them, and whoever caches what the node holds must forget it too.
@@ -74,7 +74,8 @@ export interface NodeView {
   mappers: Array<{
     name: string;
     protocols: string[];
-    phase?: string;
+    /** `Pending`: the node should run it, and has not reported it yet. */
+    phase?: MapperPhase | 'Pending';
     ready?: boolean;
     restarts?: number;
     reason?: string;
@@ -87,15 +88,12 @@ export interface NodeView {
  * (the message is not acknowledged and the edge sends it again).
  */
 export interface CloudRequests {
-  [name: string]: { request: unknown; response: unknown };
-  'upstream.telemetry': { request: UpstreamMessage; response: AckContent };
-  'upstream.telemetrybatch': { request: UpstreamMessage; response: AckContent };
   'upstream.telemetrycolumns': { request: UpstreamMessage; response: AckContent };
   'upstream.devicetwin': { request: UpstreamMessage; response: AckContent };
   'upstream.devicestate': { request: UpstreamMessage; response: AckContent };
   'upstream.mapperstatus': { request: UpstreamMessage; response: AckContent };
   /** Resolves when the broker has the message (QoS 1: acknowledged). */
-  'cloudmqtt.publish': { request: CloudMqttPublish; response: void };
+  'cloudmqtt.publish': { request: CloudMqttPublish; response: undefined };
   /**
    * Publishes the messages in their order; resolves when the broker has them all. `beforeDelivery`
    * runs once, when the broker is reachable, right before the first of them can reach a
@@ -105,7 +103,7 @@ export interface CloudRequests {
    */
   'cloudmqtt.publishMany': {
     request: { messages: CloudMqttPublish[]; beforeDelivery?: () => void };
-    response: void;
+    response: undefined;
   };
   'twin.view': { request: { namespace: string; name: string }; response: TwinView | undefined };
   /** Sets desired values (Device spec); `waitMs` waits until reported == desired, failed or the wait ends. */

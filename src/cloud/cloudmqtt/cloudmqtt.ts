@@ -80,7 +80,7 @@ export class CloudMqtt implements Module {
     await broker?.close();
   }
 
-  private async publishMany(messages: CloudMqttPublish[], beforeDelivery?: () => void): Promise<void> {
+  private async publishMany(messages: CloudMqttPublish[], beforeDelivery?: () => void): Promise<undefined> {
     const broker = this.broker;
     if (!broker)
       throw cloudMqttErrors.create(
@@ -118,7 +118,7 @@ export class CloudMqtt implements Module {
     }
   }
 
-  private async publish(req: CloudMqttPublish): Promise<void> {
+  private async publish(req: CloudMqttPublish): Promise<undefined> {
     const broker = this.broker;
     if (!broker)
       throw cloudMqttErrors.create(
