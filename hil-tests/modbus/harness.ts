@@ -8,6 +8,7 @@ import { silentLogger } from '../../src/core/log/index.js';
 import { createMetricsRegistry, type Registry } from '../../src/core/metrics/index.js';
 import type { DeviceInstance, PropertyInstance } from '../../src/model/index.js';
 import { createDriver } from '../../mappers/modbus/driver.js';
+import type { LineTuning } from '../../mappers/modbus/poller-line.js';
 import { MapperRuntime, mapperBuffer } from '../../mappers/sdk/index.js';
 import type { TestClient } from '../support/mqtt-client.js';
 
@@ -63,7 +64,12 @@ export interface InProcessMapper {
 }
 
 /** A mapper in this process with short back-offs, so a dead unit is probed again within a test. */
-export async function startMapper(url: string, name = 'test-mapper', protocols = ['modbus']): Promise<InProcessMapper> {
+export async function startMapper(
+  url: string,
+  name = 'test-mapper',
+  protocols = ['modbus'],
+  tuning: LineTuning = { backoff: { initialMs: 300, maxMs: 1000 }, reconnect: { initialMs: 100, maxMs: 500 } },
+): Promise<InProcessMapper> {
   const dataDir = await mkdtemp(join(tmpdir(), 'kedge-mapper-hil-'));
   const metrics = createMetricsRegistry();
   const runtime = new MapperRuntime({
@@ -79,8 +85,7 @@ export async function startMapper(url: string, name = 'test-mapper', protocols =
     reconnectPeriodMs: 200,
     loaders: {
       modbus: async () => ({
-        createDriver: (ctx) =>
-          createDriver(ctx, { backoff: { initialMs: 300, maxMs: 1000 }, reconnect: { initialMs: 100, maxMs: 500 } }),
+        createDriver: (ctx) => createDriver(ctx, tuning),
       }),
     },
   });

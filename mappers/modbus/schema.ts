@@ -70,6 +70,14 @@ export const ModbusDeviceConfigSchema = Type.Object(
     maxRegistersPerRead: Type.Optional(
       Type.Integer({ minimum: 1, maximum: 125, description: 'kedge: largest read (default 125).' }),
     ),
+    offlineAfterFailures: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 100,
+        description:
+          'kedge: consecutive requests without an answer before the device is reported offline and backed off (default 3); the failed readings are bad meanwhile.',
+      }),
+    ),
   },
   { description: 'Modbus connection.' },
 );
