@@ -1,5 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
-import { ACCESS_MODES, PROPERTY_TYPES, checkSchema, type DeviceInstance } from '../../src/model/index.js';
+import { ACCESS_MODES, MAX_CYCLE_MS, PROPERTY_TYPES, checkSchema, type DeviceInstance } from '../../src/model/index.js';
 import { protocolSchemasFor } from '../schemas.js';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -53,8 +53,8 @@ function shapeProblem(device: DeviceInstance): string | undefined {
     if (!ACCESS_MODES.includes(p.accessMode))
       return `property ${p.name}: accessMode must be ReadWrite or ReadOnly, got ${String(p.accessMode)}`;
     if (!isRecord(p.visitor)) return `property ${p.name}: visitor must be an object`;
-    if (!(typeof p.collectCycleMs === 'number' && p.collectCycleMs > 0))
-      return `property ${p.name}: collectCycleMs must be a positive number`;
+    if (!(typeof p.collectCycleMs === 'number' && p.collectCycleMs > 0 && p.collectCycleMs <= MAX_CYCLE_MS))
+      return `property ${p.name}: collectCycleMs must be a positive number of at most ${MAX_CYCLE_MS}`;
   }
   return undefined;
 }

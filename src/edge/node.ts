@@ -99,6 +99,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     registry,
     node,
     snapshotIntervalMs: config.pipelineSnapshotMs,
+    timeBounds: config.readings,
   });
   const twin = new TwinModule({
     bus,

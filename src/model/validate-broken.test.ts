@@ -312,6 +312,12 @@ const cases: Case[] = [
     severity: 'warning',
   },
   {
+    name: 'cycle longer than a timer can wait (a mapper would poll without pause)',
+    sources: [model(), device({ 23: '          rawType: float32\n      collectCycle: 2147483648' })],
+    at: 'device.yaml:24:21',
+    fragment: 'collectCycle: 2147483648 ms is longer than the longest cycle a timer can wait (2147483647 ms',
+  },
+  {
     name: 'cycle given as text',
     sources: [model(), device({ 23: '          rawType: float32\n      reportCycle: 1s' })],
     at: 'device.yaml:24:20',

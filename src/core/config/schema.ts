@@ -142,6 +142,22 @@ export const EdgeConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    readings: Type.Object(
+      {
+        maxFutureMs: Type.Integer({
+          minimum: 0,
+          default: 300_000,
+          description: "A reading stamped further ahead of the edge's clock is marked bad (default 5 min)",
+        }),
+        maxAgeMs: Type.Integer({
+          minimum: 1000,
+          default: 86_400_000,
+          description:
+            'A reading stamped further back is marked bad (default 1 day: longer than a mapper holds readings while the edge is away)',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     storeFailureLimit: Type.Integer({
       minimum: 1,
       default: 20,

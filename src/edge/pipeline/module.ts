@@ -17,6 +17,7 @@ import type { Module } from '../../core/module/index.js';
 import type { PropertyInstance } from '../../model/index.js';
 import { PipelineSet, type PipelineSetSnapshot } from '../../pipeline/index.js';
 import { CauseCounter, linkMessage } from '../shared/index.js';
+import { plausible, type TimeBounds } from './plausible.js';
 import type { OutboxEntryInput, OutboxStore, PipelineStateStore, WriteBatcher } from '../store/index.js';
 
 export interface PipelineModuleDeps {
@@ -28,6 +29,8 @@ export interface PipelineModuleDeps {
   logger: Logger;
   registry?: Registry;
   node: string;
+  /** How far a reading's time may be from the edge's clock before it is marked bad. */
+  timeBounds: TimeBounds;
   /** How often heartbeats and staleness are checked (default 1000 ms). */
   tickMs?: number;
   /** How often the pipelines' state is saved (default 30 s; also on stop). */
@@ -125,17 +128,21 @@ export class PipelineModule implements Module {
     }
     const out: CleansedPropertyReading[] = [];
     const key = setKey(deviceId);
-    for (const raw of readings) {
-      const prop = props.get(raw.property);
+    const now = this.deps.clock.now();
+    for (const given of readings) {
+      const prop = props.get(given.property);
       if (!prop) {
         this.rejected?.count(
           deviceId,
           'unknown-property',
-          { deviceId, property: raw.property },
-          `reading for unknown property ${deviceId}/${raw.property}`,
+          { deviceId, property: given.property },
+          `reading for unknown property ${deviceId}/${given.property}`,
         );
         continue;
       }
+      const raw = plausible(given, prop, now, this.deps.timeBounds);
+      if (raw !== given)
+        this.rejected?.count(deviceId, 'implausible', { deviceId, property: raw.property }, raw.reason!);
       const cleansed = set.process(key, raw.property, raw);
       if (cleansed)
         out.push({
