@@ -91,6 +91,7 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     host: config.hubHost,
     port: config.hubPort,
     keepaliveTimeoutMs: config.keepaliveTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
     maxPayloadBytes: config.maxFrameBytes,
     ...(config.tokenFile === undefined ? {} : { tokenFile: config.tokenFile }),
   });
@@ -102,6 +103,8 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     host: config.apiHost,
     port: config.apiPort,
     ...(config.apiTokenFile === undefined ? {} : { tokenFile: config.apiTokenFile }),
+    insecure: config.insecureApi,
+    idleTimeoutMs: config.idleTimeoutMs,
   });
   const runtime = new ModuleRuntime([storeModule, mqtt, devices, edges, hub, api], { logger });
   return {

@@ -1,5 +1,5 @@
 import type { Message } from '../core/message/index.js';
-import type { AckContent } from './link.js';
+import type { AckContent, LinkIdentity } from './link.js';
 import type { ServiceCallRequest, ServiceCallResponse, TwinView } from './edge-bus.js';
 import type { MapperPhase } from './twin-values.js';
 
@@ -45,7 +45,7 @@ export interface CloudChannels {
    * `fresh`: the node's store is not the one its acknowledgements belong to (new, wiped, replaced):
    * CloudHub has forgotten them, and whoever caches what the node holds must forget it too.
    */
-  'link.connected': { node: string; ts: number; fresh?: boolean };
+  'link.connected': { node: string; ts: number; fresh?: boolean; identity?: LinkIdentity };
   'link.disconnected': { node: string; reason: string; ts: number };
   /** Any frame from the node counts; keepalives are published here (for the last-heartbeat time). */
   'link.heartbeat': { node: string; ts: number };

@@ -23,6 +23,15 @@ import {
  */
 export const LINK_STORE_HEADER = 'x-kedge-store-id';
 
+/** The project of the link path `/<project>/<node>/events`: CloudHub serves this one only. */
+export const LINK_PROJECT = 'kedge';
+
+/**
+ * How a node proved who it is when it connected: the shared token, or nothing (a cloud without
+ * --token-file). The seam for per-node credentials (certificates): another value here.
+ */
+export type LinkIdentity = 'token' | 'anonymous';
+
 export const LinkResource = {
   device: 'device',
   deviceModel: 'devicemodel',

@@ -122,6 +122,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     node,
     mqttPort: config.mqtt.port,
     mqttUrl: config.mqtt.url,
+    limits: config.mqtt,
   });
   const edged = new Edged({
     bus,

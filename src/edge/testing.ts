@@ -53,9 +53,10 @@ export async function startNode(
   clock = new ManualClock(1_700_000_000_000),
   options: Partial<EdgeNodeOptions> = {},
 ): Promise<NodeHarness> {
+  const defaults = Value.Default(EdgeConfigSchema, { node: 'n1', dataDir }) as EdgeConfig;
   const config = {
-    ...(Value.Default(EdgeConfigSchema, { node: 'n1', dataDir }) as EdgeConfig),
-    mqtt: { port: 0 },
+    ...defaults,
+    mqtt: { ...defaults.mqtt, port: 0 },
     apiPort: 0,
     servicebusPort: 0,
     mappers: 'none' as const,

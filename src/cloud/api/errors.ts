@@ -2,6 +2,8 @@ import { defineErrors } from '../../core/errors/index.js';
 
 export const apiErrors = defineErrors({
   KEDGE_API_LISTEN: 'The HTTP API could not listen; check --api-port is free (another kedge cloud?).',
+  KEDGE_API_INSECURE:
+    'The HTTP API applies devices, writes desired values and calls servers on the nodes: beyond 127.0.0.1 it needs --api-token-file FILE. Keep --api-host 127.0.0.1, give a token, or pass --insecure-api to accept the risk.',
   KEDGE_API_NOT_FOUND: 'No such path or object; see docs/api.md for the paths, `kedge get devices` for the objects.',
   KEDGE_API_BAD_REQUEST: 'The request body is not what this path expects; see docs/api.md.',
   KEDGE_API_BODY_TOO_LARGE: 'The request body is larger than the API accepts; apply fewer documents per request.',

@@ -273,8 +273,11 @@ describe('CloudHub', () => {
     expect(hub.connectedNodes).toEqual(['edge-1']);
   });
 
-  it('refuses a path that is not /<project>/<node>/events', async () => {
+  it('refuses a path that is not /<project>/<node>/events, and a project other than kedge', async () => {
     await expect(RawEdge.connect(hub.port, 'Bad_Node')).rejects.toThrow(/404/);
+    // `/etc/passwd/events` used to connect as node passwd.
+    await expect(RawEdge.connect(hub.port, 'passwd', 'etc')).rejects.toThrow(/404/);
+    expect(hub.connectedNodes).toEqual([]);
   });
 
   describe('downstream', () => {

@@ -6,7 +6,9 @@ import type { Registry } from 'prom-client';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
   classifyEdgeResponse,
+  LINK_PROJECT,
   LINK_STORE_HEADER,
+  type LinkIdentity,
   type AckContent,
   type CloudChannels,
   type CloudRequests,
@@ -57,6 +59,11 @@ export interface CloudHubOptions {
   maxPayloadBytes?: number;
   /** A node without any frame for this long is not ready and its socket is closed (default 30 s). */
   keepaliveTimeoutMs?: number;
+  /**
+   * An HTTP connection that has not upgraded is closed after this long without a request in
+   * progress (`cloud.idleTimeoutMs`); after the upgrade the keepalive timeout applies.
+   */
+  idleTimeoutMs?: number;
   /**
    * Handled message ids remembered per node (default 2,048). A re-sent message is one whose ack
    * was lost; the edge keeps at most its window (256) unacknowledged, so a resend is never more
@@ -180,6 +187,12 @@ export class CloudHub implements Module {
         .end('kedge CloudHub: connect with a WebSocket to /<project>/<node>/events\n');
     });
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+    if (o.idleTimeoutMs !== undefined) {
+      this.server.headersTimeout = Math.min(o.idleTimeoutMs, 10_000);
+      this.server.requestTimeout = o.idleTimeoutMs;
+      this.server.keepAliveTimeout = Math.min(o.idleTimeoutMs, 5000);
+      this.server.timeout = o.idleTimeoutMs; // ws turns it off for the upgraded socket
+    }
     await listen(this.server, o.port, o.host ?? '0.0.0.0');
     this.unsubscribe = o.bus.subscribe('link.send', { name: this.name, group: this.group }, (item) => this.send(item));
     this.unserve = o.bus.serve('servicebus.call', { name: this.name, group: this.group }, (req) =>
@@ -223,7 +236,7 @@ export class CloudHub implements Module {
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = parseHubPath(req.url);
-    if (!path || !this.wss) {
+    if (!path || path.project !== LINK_PROJECT || !this.wss) {
       this.log.warn(
         { url: req.url, code: 'KEDGE_CLOUDHUB_BAD_PATH', remote: req.socket.remoteAddress },
         'refused a connection to an unknown path',
@@ -240,7 +253,8 @@ export class CloudHub implements Module {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(path.node, ws, req));
+    const identity: LinkIdentity = this.token !== undefined ? 'token' : 'anonymous';
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(path.node, ws, req, identity));
   }
 
   /**
@@ -275,7 +289,7 @@ export class CloudHub implements Module {
     return true;
   }
 
-  private onConnection(node: string, ws: WebSocket, req: IncomingMessage): void {
+  private onConnection(node: string, ws: WebSocket, req: IncomingMessage, identity: LinkIdentity): void {
     const conn: Connection = { node, ws, lastSeen: this.clock.now(), closed: false };
     const previous = this.conns.get(node);
     if (previous) {
@@ -290,7 +304,7 @@ export class CloudHub implements Module {
     this.log.info({ node, remote: req.socket.remoteAddress }, 'node connected');
     const fresh = this.freshStore(node, req);
     for (const item of this.queues!.resetForConnection(node)) this.write(conn, item);
-    this.options.bus.publish('link.connected', { node, ts: this.clock.now(), fresh });
+    this.options.bus.publish('link.connected', { node, ts: this.clock.now(), fresh, identity });
   }
 
   private onFrame(conn: Connection, data: RawData, isBinary: boolean): void {

@@ -71,13 +71,19 @@ export async function startEmbeddedBroker(host: string, port: number): Promise<C
 }
 
 /** An MQTT 3.1.1 client of an external broker; QoS 1 publishes resolve on PUBACK. */
-export async function connectExternalBroker(url: string, clientId: string, timeoutMs: number): Promise<CloudBroker> {
+export async function connectExternalBroker(
+  url: string,
+  clientId: string,
+  timeoutMs: number,
+  will?: { topic: string; payload: Buffer },
+): Promise<CloudBroker> {
   const client: MqttClient = mqtt.connect(url, {
     protocolVersion: 4,
     clientId,
     reconnectPeriod: 1000,
     connectTimeout: timeoutMs,
     clean: true,
+    ...(will ? { will: { ...will, qos: 1 as const, retain: true } } : {}),
   });
   try {
     await new Promise<void>((resolve, reject) => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import type { CloudChannels, CloudMqttPublish, CloudRequests } from '../../contracts/index.js';
+import { cloudTopics, type CloudChannels, type CloudMqttPublish, type CloudRequests } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { errorText } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
@@ -56,6 +56,8 @@ export class CloudMqtt implements Module {
         o.url,
         `kedge-cloud-${randomBytes(4).toString('hex')}`,
         o.connectTimeoutMs ?? 5000,
+        // The broker tells consumers when this cloud is gone without saying goodbye.
+        { topic: cloudTopics.cloudStatus, payload: cloudStatus('offline', 'the cloud lost its connection') },
       );
       this.log.info('connected to the external cloud MQTT broker');
     } else {
@@ -70,6 +72,7 @@ export class CloudMqtt implements Module {
     this.unserve = () => {
       for (const u of unserve) u();
     };
+    await this.broker.publish(cloudTopics.cloudStatus, cloudStatus('online'), 1, true);
   }
 
   async stop(): Promise<void> {
@@ -77,6 +80,9 @@ export class CloudMqtt implements Module {
     this.unserve = undefined;
     const broker = this.broker;
     this.broker = undefined;
+    await broker
+      ?.publish(cloudTopics.cloudStatus, cloudStatus('offline', 'the cloud stopped'), 1, true)
+      .catch((err: unknown) => this.log.warn({ err: errorText(err) }, 'cloud status not published'));
     await broker?.close();
   }
 
@@ -142,4 +148,8 @@ function toBuffer(payload: unknown): Buffer {
   return Buffer.isBuffer(payload)
     ? payload
     : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload));
+}
+
+function cloudStatus(state: 'online' | 'offline', reason?: string): Buffer {
+  return Buffer.from(JSON.stringify({ state, ...(reason ? { reason } : {}), ts: Date.now() }));
 }

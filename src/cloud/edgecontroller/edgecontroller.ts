@@ -9,6 +9,7 @@ import {
   type AckContent,
   type CloudChannels,
   type CloudRequests,
+  type LinkIdentity,
   type NodeView,
   type UpstreamMessage,
 } from '../../contracts/index.js';
@@ -62,6 +63,11 @@ export class EdgeController implements Module {
   private undo: Array<() => void> = [];
   private failures: Counter | undefined;
   private readonly chains = new Map<string, Promise<unknown>>();
+  /** Nodes that have a Node object in the store. */
+  private readonly registered = new Set<string>();
+  /** How each connected node proved who it is (CloudHub's link.connected). */
+  private readonly identities = new Map<string, LinkIdentity>();
+  private unregistered: Counter | undefined;
 
   constructor(private readonly options: EdgeControllerOptions) {
     this.log = options.logger.child({ module: this.name });
@@ -81,9 +87,15 @@ export class EdgeController implements Module {
       (node) => this.writeStatus(node),
       (node, err) => this.writeFailed(node, err),
     );
+    this.unregistered ??= new Counter({
+      name: 'kedge_edgecontroller_unregistered_connections_total',
+      help: 'Connections of nodes without credentials that no Device names: served, but no Node object is created',
+      registers: [this.options.registry],
+    });
     for (const n of (await store.list(NODE)).items) {
       const state = stateFromStatus(n.status);
       this.nodes.set(n.metadata.name, state);
+      this.registered.add(n.metadata.name);
       // Nobody is connected to a cloud that just started.
       if (state.ready) await this.setReady(n.metadata.name, false, 'the cloud restarted');
     }
@@ -92,6 +104,8 @@ export class EdgeController implements Module {
     this.watch = await store.watch('Device', devices.resourceVersion, (e) => this.onDevice(e));
     this.undo.push(
       bus.subscribe('link.connected', this.endpoint, (e) => {
+        this.identities.set(e.node, e.identity ?? 'anonymous');
+        if (!this.admitted(e.node)) this.noteUnregistered(e.node);
         // A fresh store has no mapper set: send it again.
         if (e.fresh) this.sentSets.delete(e.node);
         void this.serial(e.node, async () => {
@@ -102,7 +116,12 @@ export class EdgeController implements Module {
     );
     this.undo.push(
       bus.subscribe('link.disconnected', this.endpoint, (e) =>
-        this.serial(e.node, () => this.setReady(e.node, false, e.reason)),
+        this.serial(e.node, async () => {
+          await this.setReady(e.node, false, e.reason);
+          // Nothing of an unregistered node outlives its connection.
+          if (!this.admitted(e.node)) this.nodes.delete(e.node);
+          this.identities.delete(e.node);
+        }),
       ),
     );
     this.undo.push(bus.subscribe('link.heartbeat', this.endpoint, (e) => this.onHeartbeat(e.node, e.ts)));
@@ -171,6 +190,7 @@ export class EdgeController implements Module {
 
   /** Records the node's mapper set in its Node spec and sends it when it differs from what the node has. */
   private async syncMappers(node: string): Promise<void> {
+    if (!this.admitted(node)) return; // no devices, no credentials: nothing to run, nothing to register
     const set = mapperSetFor(this.devicesByNode.get(node)?.values() ?? []);
     const token = mapperSetToken(set);
     await this.ensureNode(node, set.mappers);
@@ -190,6 +210,28 @@ export class EdgeController implements Module {
     this.options.bus.publish('link.send', { node, key, token, message });
   }
 
+  /**
+   * Whether the node gets (or has) a Node object: it has one already, a Device names it, or it
+   * proved who it is when it connected (the token; certificates later). A bare connection to a
+   * cloud without --token-file is served but registers nothing: 2,000 fake clients made 2,000
+   * Node objects that never went away.
+   */
+  private admitted(node: string): boolean {
+    return (
+      this.registered.has(node) ||
+      (this.devicesByNode.get(node)?.size ?? 0) > 0 ||
+      this.identities.get(node) === 'token'
+    );
+  }
+
+  private noteUnregistered(node: string): void {
+    this.unregistered?.inc();
+    this.log.warn(
+      { node, code: 'KEDGE_EDGECONTROLLER_UNREGISTERED' },
+      `node ${node} connected without credentials and no Device names it: it is served but not registered (no Node object) until a Device gives it nodeName ${node}; run the cloud with --token-file to admit nodes by their token`,
+    );
+  }
+
   private async ensureNode(node: string, mappers: Array<{ name: string; protocols: string[] }>): Promise<StoredObject> {
     const { store } = this.options;
     const existing = await store.get(NODE, '', node);
@@ -201,8 +243,12 @@ export class EdgeController implements Module {
         metadata: { name: node, namespace: '' },
         spec: { mappers },
       });
+      this.registered.add(node);
+      // A node that connected before it was registered: its availability is news to consumers.
+      if (state.ready) await this.publishAvailability(node, state);
       return store.updateStatus(NODE, '', node, statusOf(state)).catch(() => created);
     }
+    this.registered.add(node);
     const spec = (existing.spec ?? {}) as Record<string, unknown>;
     if (JSON.stringify(spec.mappers ?? []) === JSON.stringify(mappers)) return existing;
     return store.update({ ...existing, spec: { ...spec, mappers } });
@@ -228,6 +274,7 @@ export class EdgeController implements Module {
       state.connectedAt = ts;
       state.lastHeartbeat = ts;
     }
+    if (!this.admitted(node)) return; // served, not registered: nothing stored, nothing retained
     this.log.info({ node, ready, reason }, ready ? 'node ready' : 'node not ready');
     try {
       await this.ensureNode(node, mapperSetFor(this.devicesByNode.get(node)?.values() ?? []).mappers);
@@ -235,7 +282,11 @@ export class EdgeController implements Module {
     } catch (err) {
       this.writeFailed(node, err);
     }
-    const payload = { node, ready, ...(reason ? { reason } : {}), ts };
+    await this.publishAvailability(node, state, ts);
+  }
+
+  private async publishAvailability(node: string, state: NodeState, ts = this.clock.now()): Promise<void> {
+    const payload = { node, ready: state.ready, ...(state.reason ? { reason: state.reason } : {}), ts };
     await this.options.bus
       .request('cloudmqtt.publish', { topic: cloudTopics.nodeStatus(node), payload, qos: 1, retain: true })
       .catch((err: unknown) => this.log.warn({ node, err: errorText(err) }, 'node availability not published'));
@@ -243,7 +294,7 @@ export class EdgeController implements Module {
 
   private onHeartbeat(node: string, ts: number): void {
     this.stateOf(node).lastHeartbeat = ts;
-    this.heartbeats?.mark(node);
+    if (this.admitted(node)) this.heartbeats?.mark(node);
   }
 
   private async onMapperStatus(req: UpstreamMessage): Promise<AckContent> {
@@ -256,6 +307,7 @@ export class EdgeController implements Module {
       return { ok: false, reason: checked.reason };
     }
     this.stateOf(req.node).mappers.set(checked.value.name, checked.value);
+    if (!this.admitted(req.node)) return { ok: true };
     await this.ensureNode(req.node, mapperSetFor(this.devicesByNode.get(req.node)?.values() ?? []).mappers);
     await this.writeStatus(req.node);
     return { ok: true };
@@ -275,8 +327,13 @@ export class EdgeController implements Module {
     );
   }
 
+  /** Registered nodes, and unregistered ones while they are connected. */
   private async list(): Promise<NodeView[]> {
     const { items } = await this.options.store.list(NODE);
-    return items.map((n) => nodeView(n, this.stateOf(n.metadata.name)));
+    const views = items.map((n) => nodeView(n, this.stateOf(n.metadata.name)));
+    const listed = new Set(items.map((n) => n.metadata.name));
+    for (const [name, state] of this.nodes)
+      if (!listed.has(name) && state.ready) views.push(nodeView({ kind: NODE, metadata: { name } }, state));
+    return views;
   }
 }

@@ -50,6 +50,22 @@ export const EdgeConfigSchema = Type.Object(
             description: 'External broker (e.g. Mosquitto) instead of the embedded one',
           }),
         ),
+        maxPacketBytes: Type.Integer({
+          minimum: 1024,
+          default: 4 * 1024 * 1024,
+          description: "Embedded broker: a client's packet larger than this closes its connection (default 4 MiB)",
+        }),
+        maxRetained: Type.Integer({
+          minimum: 16,
+          default: 1000,
+          description:
+            'Embedded broker: retained topics kept at most; beyond, a retained publish is delivered but not kept',
+        }),
+        maxRetainedBytes: Type.Integer({
+          minimum: 1024,
+          default: 65_536,
+          description: "Embedded broker: a client's retained payload larger than this is delivered but not kept",
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -195,6 +211,17 @@ export const CloudConfigSchema = Type.Object(
         description: 'File with the token the HTTP API wants from every request but /healthz',
       }),
     ),
+    insecureApi: Type.Boolean({
+      default: false,
+      description:
+        'Let the HTTP API listen beyond 127.0.0.1 without apiTokenFile (refused otherwise: it administers the cloud)',
+    }),
+    idleTimeoutMs: Type.Integer({
+      minimum: 1000,
+      default: 60_000,
+      description:
+        'An HTTP connection to the API or to CloudHub (before its WebSocket upgrade) without a request in progress is closed after this long',
+    }),
     keepaliveTimeoutMs: Type.Integer({
       minimum: 1000,
       default: 30_000,

@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import { WebSocket, type RawData } from 'ws';
 import {
   isServiceCall,
+  LINK_PROJECT,
   LINK_STORE_HEADER,
   type EdgeChannels,
   type EdgeRequests,
@@ -100,7 +101,7 @@ export class EdgeHub implements Module {
 
   /** Ready when the connection loop runs: the edge works offline, the outbox keeps everything. */
   async start(): Promise<void> {
-    this.url = hubUrl(this.deps.cloudUrl, this.deps.project ?? 'kedge', this.deps.node);
+    this.url = hubUrl(this.deps.cloudUrl, this.deps.project ?? LINK_PROJECT, this.deps.node);
     const d = this.deps;
     this.token = d.tokenFile === undefined ? undefined : readTokenFile(d.tokenFile);
     this.metrics ??= edgehubMetrics(d.registry, () => ({
