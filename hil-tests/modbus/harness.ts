@@ -9,7 +9,7 @@ import { createMetricsRegistry, type Registry } from '../../src/core/metrics/ind
 import type { DeviceInstance, PropertyInstance } from '../../src/model/index.js';
 import { createDriver } from '../../mappers/modbus/driver.js';
 import type { LineTuning } from '../../mappers/modbus/poller-line.js';
-import { MapperRuntime, mapperBuffer } from '../../mappers/sdk/index.js';
+import { driverRegistry, MapperRuntime, mapperBuffer } from '../../mappers/sdk/index.js';
 import type { TestClient } from '../support/mqtt-client.js';
 
 export const NODE = 'edge-test';
@@ -83,11 +83,11 @@ export async function startMapper(
     clock: systemClock,
     metrics,
     reconnectPeriodMs: 200,
-    loaders: {
+    drivers: driverRegistry({
       modbus: async () => ({
         createDriver: (ctx) => createDriver(ctx, tuning),
       }),
-    },
+    }),
   });
   await runtime.start();
   return {

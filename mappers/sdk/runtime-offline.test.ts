@@ -11,6 +11,7 @@ import { systemClock } from '../../src/core/clock/index.js';
 import { createLogger, silentLogger } from '../../src/core/log/index.js';
 import type { DeviceInstance } from '../../src/model/index.js';
 import type { DriverContext, ProtocolDriver } from './contract.js';
+import { driverRegistry } from './driver-registry.js';
 import { HELD_FILE, MapperRuntime } from './runtime.js';
 
 /** aedes on a port that can be closed and opened again (the edge going down and coming back). */
@@ -134,7 +135,9 @@ describe('a mapper whose broker goes away', () => {
       metrics,
       reconnectPeriodMs: 100,
       buffer: { bytes, offlinePollMs },
-      loaders: { counting: async () => ({ createDriver: (ctx) => (driver = new CountingDriver(ctx)) }) },
+      drivers: driverRegistry({
+        counting: async () => ({ createDriver: (ctx: DriverContext) => (driver = new CountingDriver(ctx)) }),
+      }),
     });
     return { runtime, metrics, driver: () => driver };
   }

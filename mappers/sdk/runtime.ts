@@ -15,10 +15,10 @@ import { errorText } from '../../src/core/errors/index.js';
 import { gauge } from '../../src/core/metrics/index.js';
 import { jsonChecker } from '../../src/core/schema/index.js';
 import type { Module } from '../../src/core/module/index.js';
-import { driverLoader, type DriverLoader } from '../drivers.js';
 import { BadPayloads } from './bad-payloads.js';
 import { DesiredWriter } from './desired.js';
 import type { DriverContext } from './driver.js';
+import type { DriverLoader, DriverRegistry } from './driver-registry.js';
 import { mapperErrors } from './errors.js';
 import { connectMqtt, type MapperMqtt } from './mqtt-connect.js';
 import { spill, unspill, type HeldMessage } from './offline-buffer.js';
@@ -42,8 +42,8 @@ export interface MapperRuntimeOptions {
   connectTimeoutMs?: number;
   /** Reconnect period of the MQTT client (default 1000 ms). */
   reconnectPeriodMs?: number;
-  /** Replaces the built-in driver registry (tests). */
-  loaders?: Readonly<Record<string, DriverLoader>>;
+  /** Protocol -> its driver's loader (mappers/drivers.ts; tests hand in drivers with test timings). */
+  drivers: DriverRegistry;
   /**
    * While the broker is away: readings held up to `bytes` (oldest dropped beyond), polling stopped
    * after `offlinePollMs` (config `mapper.bufferBytes`, `mapper.offlinePollMs`).
@@ -98,7 +98,7 @@ export class MapperRuntime implements Module {
 
   async start(): Promise<void> {
     const o = this.options;
-    const loaders = o.protocols.map((p) => [p.toLowerCase(), o.loaders?.[p.toLowerCase()] ?? driverLoader(p)] as const);
+    const loaders = o.protocols.map((p): [string, DriverLoader] => [p.toLowerCase(), o.drivers(p)]);
     this.bad = new BadPayloads(o.metrics, o.logger);
     this.publisher = new DevicePublisher(() => this.client, o.metrics, o.logger, o.buffer.bytes);
     this.restoreHeld();

@@ -30,7 +30,8 @@ export const LINK_PROJECT = 'kedge';
  * How a node proved who it is when it connected: the shared token, or nothing (a cloud without
  * --token-file). The seam for per-node credentials (certificates): another value here.
  */
-export type LinkIdentity = 'token' | 'anonymous';
+export const LinkIdentitySchema = Type.Union([Type.Literal('token'), Type.Literal('anonymous')]);
+export type LinkIdentity = Static<typeof LinkIdentitySchema>;
 
 export const LinkResource = {
   device: 'device',

@@ -55,14 +55,21 @@ export function registerEdge(program: Command): void {
 }
 
 export async function runEdge(opts: EdgeOptions): Promise<number | undefined> {
-  const [{ loadConfig }, { createLogger }, { stopOnSignal }, { createEdgeNode }, { edgeHubModules }] =
-    await Promise.all([
-      import('../../core/config/index.js'),
-      import('../../core/log/index.js'),
-      import('../../core/module/index.js'),
-      import('../../edge/index.js'),
-      import('../../edge/edgehub/index.js'),
-    ]);
+  const [
+    { loadConfig },
+    { createLogger },
+    { stopOnSignal },
+    { createEdgeNode },
+    { edgeHubModules },
+    { inProcessMappers },
+  ] = await Promise.all([
+    import('../../core/config/index.js'),
+    import('../../core/log/index.js'),
+    import('../../core/module/index.js'),
+    import('../../edge/index.js'),
+    import('../../edge/edgehub/index.js'),
+    import('../inprocess-mappers.js'),
+  ]);
   const flag = (path: string[], value: unknown, name: string) => ({ path: ['edge', ...path], value, flag: name });
   const config = loadConfig({
     file: opts.config,
@@ -83,7 +90,9 @@ export async function runEdge(opts: EdgeOptions): Promise<number | undefined> {
   let fatal = false;
   const node = createEdgeNode(config.edge, {
     logger,
-    extraModules: edgeHubModules, // EdgeHub when --cloud is given
+    // EdgeHub when --cloud is given; the mapper SDK and drivers when mappers run in this process.
+    extraModules: edgeHubModules,
+    inProcessMapper: inProcessMappers,
     mapperBuffer: { bytes: config.mapper.bufferBytes, offlinePollMs: config.mapper.offlinePollMs },
     // The store keeps failing (not for lack of space): stop cleanly and exit 75, so that the
     // supervisor (systemd: Restart=always) starts the edge again and the start-up check repairs it.

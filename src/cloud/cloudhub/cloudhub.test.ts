@@ -1,3 +1,4 @@
+import { cloudDefaults } from '../../core/config/index.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +37,8 @@ describe('CloudHub', () => {
       host: '127.0.0.1',
       port: 0,
       maxPayloadBytes: 64 * 1024,
-      keepaliveTimeoutMs: 30_000,
+      keepaliveTimeoutMs: cloudDefaults().keepaliveTimeoutMs,
+      idleTimeoutMs: cloudDefaults().idleTimeoutMs,
     });
 
   beforeEach(async () => {
@@ -391,6 +393,9 @@ describe('CloudHub with a token file', () => {
       registry,
       host: '127.0.0.1',
       port: 0,
+      maxPayloadBytes: cloudDefaults().maxFrameBytes,
+      keepaliveTimeoutMs: cloudDefaults().keepaliveTimeoutMs,
+      idleTimeoutMs: cloudDefaults().idleTimeoutMs,
       tokenFile: join(dir, 'token'),
     });
     await hub.start();
@@ -422,6 +427,9 @@ describe('CloudHub with a token file', () => {
       registry: createMetricsRegistry(),
       host: '127.0.0.1',
       port: 0,
+      maxPayloadBytes: cloudDefaults().maxFrameBytes,
+      keepaliveTimeoutMs: cloudDefaults().keepaliveTimeoutMs,
+      idleTimeoutMs: cloudDefaults().idleTimeoutMs,
       tokenFile: '/nonexistent/kedge-token',
     });
     await expect(hub.start()).rejects.toMatchObject({ code: 'KEDGE_TOKEN_FILE' });

@@ -20,6 +20,9 @@ import { CauseCounter, linkMessage } from '../shared/index.js';
 import { plausible, type TimeBounds } from './plausible.js';
 import type { OutboxEntryInput, OutboxStore, PipelineStateStore, WriteBatcher } from '../store/index.js';
 
+/** How often heartbeats (report.maxSilenceMs) and staleness (holdLast.staleAfterMs) are checked. */
+export const TICK_MS = 1000;
+
 export interface PipelineModuleDeps {
   bus: Bus<EdgeChannels, EdgeRequests>;
   stateStore: PipelineStateStore;
@@ -31,10 +34,10 @@ export interface PipelineModuleDeps {
   node: string;
   /** How far a reading's time may be from the edge's clock before it is marked bad. */
   timeBounds: TimeBounds;
-  /** How often heartbeats and staleness are checked (default 1000 ms). */
+  /** How often heartbeats and staleness are checked (tests tick faster; default TICK_MS). */
   tickMs?: number;
-  /** How often the pipelines' state is saved (default 30 s; also on stop). */
-  snapshotIntervalMs?: number;
+  /** How often the pipelines' state is saved (config edge.pipelineSnapshotMs; also on stop). */
+  snapshotIntervalMs: number;
 }
 
 const endpoint = { name: 'pipeline', group: 'twin' };
@@ -97,8 +100,8 @@ export class PipelineModule implements Module {
       }),
     ];
     this.timers = [
-      clock.setInterval(() => this.tick(), this.deps.tickMs ?? 1000),
-      clock.setInterval(() => this.saveState(), this.deps.snapshotIntervalMs ?? 30_000),
+      clock.setInterval(() => this.tick(), this.deps.tickMs ?? TICK_MS),
+      clock.setInterval(() => this.saveState(), this.deps.snapshotIntervalMs),
     ];
   }
 

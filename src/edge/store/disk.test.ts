@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../core/clock/index.js';
+import { edgeDefaults } from '../../core/config/index.js';
 import type { KedgeError } from '../../core/errors/index.js';
 import { silentLogger } from '../../core/log/index.js';
 import { newMessage } from '../../core/message/index.js';
@@ -22,6 +23,7 @@ import type { DiskBounds } from './disk-guard.js';
 import { RESERVE_FILE } from './disk-usage.js';
 
 const MiB = 1024 * 1024;
+const BATCH = { intervalMs: edgeDefaults().batchMs, idleMs: edgeDefaults().batchIdleMs };
 const bounds = (o: Partial<DiskBounds> = {}): DiskBounds => ({
   maxBytes: 4 * MiB,
   walBytes: 256 * 1024,
@@ -61,6 +63,7 @@ describe('the edge store on a full disk', () => {
     const { logger, lines } = capturingLogger();
     const registry = new Registry();
     const store = new EdgeStore({
+      batch: BATCH,
       dataDir: dir,
       clock,
       logger,
@@ -201,7 +204,13 @@ describe('a damaged edge.db', () => {
   };
   const start = async (dir: string) => {
     const { logger, lines } = capturingLogger();
-    const store = new EdgeStore({ dataDir: dir, clock: new ManualClock(0), logger, disk: bounds() });
+    const store = new EdgeStore({
+      batch: BATCH,
+      dataDir: dir,
+      clock: new ManualClock(0),
+      logger,
+      disk: bounds(),
+    });
     await store.start();
     return { store, lines };
   };
@@ -262,6 +271,7 @@ describe('repeated commit failures', () => {
     const registry = new Registry();
     const fatal: KedgeError[] = [];
     const store = new EdgeStore({
+      batch: BATCH,
       dataDir: dir,
       clock,
       logger: silentLogger(),
@@ -315,6 +325,7 @@ describe('repeated commit failures', () => {
     const clock = new ManualClock(0);
     const fatal: KedgeError[] = [];
     const store = new EdgeStore({
+      batch: BATCH,
       dataDir: dir,
       clock,
       logger: silentLogger(),

@@ -22,7 +22,7 @@ export interface EdgeStoreOptions {
   logger: Logger;
   registry?: Registry;
   outbox?: Partial<OutboxBounds>;
-  batch?: WriteBatcherOptions;
+  batch: WriteBatcherOptions;
   /**
    * `edge.disk`: the bound on the data dir, the start-up check that moves a damaged file aside,
    * and the handling of a full disk. Without it (tests) the file is opened as it is.
