@@ -1,4 +1,5 @@
 /** Shared set-up of the Modbus hil-tests: devices, a mapper in this process, device sets over MQTT. */
+import { mapperDefaults } from '../../src/core/config/index.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,7 +74,7 @@ export async function startMapper(
   const dataDir = await mkdtemp(join(tmpdir(), 'kedge-mapper-hil-'));
   const metrics = createMetricsRegistry();
   const runtime = new MapperRuntime({
-    buffer: mapperBuffer(),
+    buffer: mapperBuffer(mapperDefaults()),
     name,
     node: NODE,
     protocols,

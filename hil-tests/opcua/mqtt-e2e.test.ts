@@ -3,6 +3,7 @@
  * with the OPC UA driver) gets the device set over MQTT, and every property reaches the raw-data
  * topic with quality good; a twin delta for each writable DOUBLE is written and read back.
  */
+import { mapperDefaults } from '../../src/core/config/index.js';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,7 +69,7 @@ describe('every OPC UA model in device-models/ through the mapper to MQTT', () =
       const dataDir = await mkdtemp(join(tmpdir(), 'kedge-opcua-mapper-'));
       steps.push(() => rm(dataDir, { recursive: true, force: true }));
       const runtime = new MapperRuntime({
-        buffer: mapperBuffer(),
+        buffer: mapperBuffer(mapperDefaults()),
         name: 'opcua-test',
         node: NODE,
         protocols: ['opcua'],

@@ -1,4 +1,5 @@
 /** A mapper (the SDK runtime) in this process on an aedes broker, collecting raw data per device. */
+import { mapperDefaults } from '../../src/core/config/index.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +31,7 @@ export async function startMqttMapper(
   const dataDir = await mkdtemp(join(tmpdir(), 'kedge-mapper-hil-'));
   const client = await TestClient.connect(broker.url, [edgeFilters.dataUpdate]);
   const runtime = new MapperRuntime({
-    buffer: mapperBuffer(),
+    buffer: mapperBuffer(mapperDefaults()),
     name: 'hil-mapper',
     node: NODE,
     protocols,

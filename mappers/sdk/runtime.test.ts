@@ -1,3 +1,4 @@
+import { mapperDefaults } from '../../src/core/config/index.js';
 import { mkdtempSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -43,7 +44,7 @@ describe('MapperRuntime', () => {
   it('stops even when the broker never acknowledges the offline status', { timeout: 10_000 }, async () => {
     const broker = await unacknowledgingBroker();
     const runtime = new MapperRuntime({
-      buffer: mapperBuffer(),
+      buffer: mapperBuffer(mapperDefaults()),
       name: 'm1',
       node: 'n1',
       protocols: [],

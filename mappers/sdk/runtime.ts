@@ -10,7 +10,7 @@ import {
   type MapperStatus,
 } from '../../src/contracts/index.js';
 import type { Clock } from '../../src/core/clock/index.js';
-import { mapperDefaults, type MapperConfig } from '../../src/core/config/schema.js';
+import type { MapperConfig } from '../../src/core/config/index.js';
 import { errorText } from '../../src/core/errors/index.js';
 import { gauge } from '../../src/core/metrics/index.js';
 import { jsonChecker } from '../../src/core/schema/index.js';
@@ -54,8 +54,8 @@ export interface MapperRuntimeOptions {
 /** Readings still held when the mapper stops, for its next run (in its data dir). */
 export const HELD_FILE = 'held-readings.txt';
 
-/** `buffer` from the mapper section of the configuration (its defaults without one). */
-export function mapperBuffer(c: Pick<MapperConfig, 'bufferBytes' | 'offlinePollMs'> = mapperDefaults()) {
+/** `buffer` from the mapper section of the configuration. */
+export function mapperBuffer(c: Pick<MapperConfig, 'bufferBytes' | 'offlinePollMs'>) {
   return { bytes: c.bufferBytes, offlinePollMs: c.offlinePollMs };
 }
 
