@@ -81,7 +81,10 @@ describe('a full disk under the edge (tmpfs)', () => {
   it('the file system fills: the edge never exits, drops the oldest readings (counted), and resumes when space returns', async () => {
     const fs = Tmpfs.mount(8 * MiB);
     cleanups.push(() => fs.unmount());
-    const t = await setup(join(fs.path, 'edge'), { KEDGE_EDGE__DISK__CHECK_INTERVAL_MS: '500' });
+    const t = await setup(join(fs.path, 'edge'), {
+      KEDGE_EDGE__DISK__CHECK_INTERVAL_MS: '500',
+      KEDGE_EDGE__DISK__TRUNCATE_INTERVAL_MS: '500',
+    });
     await waitFor(() => existsSync(join(fs.path, 'edge', 'disk-reserve')), 'the reserve file', 10_000, [t.edge]);
     t.proxy.cut();
     // Leave 1.5 MiB free besides the reserve: the outbox fills it within seconds.
@@ -150,6 +153,7 @@ describe('a full disk under the edge (tmpfs)', () => {
       KEDGE_EDGE__DISK__LOG_BYTES: String(256 * 1024),
       KEDGE_EDGE__DISK__RESERVE_BYTES: String(512 * 1024),
       KEDGE_EDGE__DISK__CHECK_INTERVAL_MS: '500',
+      KEDGE_EDGE__DISK__TRUNCATE_INTERVAL_MS: '500',
     });
     t.proxy.cut();
     t.mapper.start(TICK_MS);

@@ -64,7 +64,7 @@ describe('an edge that lost or damaged its store', () => {
     cleanups.push(() => cloud.proc.stop());
     const s = await edgeSetup('store-node', join(dir.path, 'edge'), `ws://127.0.0.1:${cloud.ports.hub}`, 'none');
     // Checkpointed every 0.5 s: the pages the test damages are in edge.db itself, not in the WAL.
-    const env = { KEDGE_EDGE__DISK__CHECK_INTERVAL_MS: '500' };
+    const env = { KEDGE_EDGE__DISK__CHECK_INTERVAL_MS: '500', KEDGE_EDGE__DISK__TRUNCATE_INTERVAL_MS: '500' };
     let edge: KedgeProcess = await startEdge(s, env);
     cleanups.push(() => edge.stop());
     const file = join(dir.path, 'valves.yaml');

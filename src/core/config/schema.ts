@@ -136,8 +136,9 @@ export const EdgeConfigSchema = Type.Object(
         }),
         walBytes: Type.Integer({
           minimum: 256 * 1024,
-          default: 8 * 1024 * 1024,
-          description: "The SQLite WAL's share of maxBytes: checkpointed at half of it, truncated to it",
+          default: 32 * 1024 * 1024,
+          description:
+            "The SQLite WAL's share of maxBytes: checkpointed at half of it (16 MiB: SQLite's own 1,000 pages of 16 KiB), truncated to it",
         }),
         logBytes: Type.Integer({
           minimum: 64 * 1024,
@@ -153,7 +154,14 @@ export const EdgeConfigSchema = Type.Object(
         checkIntervalMs: Type.Integer({
           minimum: 100,
           default: 30_000,
-          description: 'How often disk use is measured and the WAL checkpointed and truncated',
+          description:
+            'How often disk use is measured (the reserve written again, the page cap set, the state updated)',
+        }),
+        truncateIntervalMs: Type.Integer({
+          minimum: 100,
+          default: 300_000,
+          description:
+            'How often the WAL is checkpointed and truncated to zero, giving its space back (between, SQLite checkpoints it at half its share and reuses the file)',
         }),
       },
       { additionalProperties: false, default: {} },

@@ -17,6 +17,7 @@ export interface DiskBounds {
   logBytes: number;
   reserveBytes: number;
   checkIntervalMs: number;
+  truncateIntervalMs: number;
 }
 
 export interface DiskHealth {
@@ -55,6 +56,7 @@ export class DiskGuard {
   private free: number | undefined;
   private fullSinceCheck = false;
   private fullEvents = 0;
+  private truncatedAt = -Infinity;
   private state: DiskHealth['state'] = 'ok';
   private readonly metrics: {
     used: Gauge<'part'>;
@@ -163,10 +165,15 @@ export class DiskGuard {
     };
   }
 
-  /** The scheduled work: checkpoint and truncate the WAL, measure, the reserve, the page cap, the state. */
+  /** The scheduled work: measure, the reserve, the page cap, the state; checkpoint and truncate the WAL now and then. */
   check(): void {
     if (!this.deps.handle.isOpen) return;
-    this.checkpoint();
+    const now = this.deps.clock.now();
+    // Every truncation is a forced checkpoint: not on every check (SD card writes).
+    if (now - this.truncatedAt >= this.deps.bounds.truncateIntervalMs) {
+      this.truncatedAt = now;
+      this.checkpoint();
+    }
     this.measure();
     const b = this.deps.bounds;
     if (b.reserveBytes > 0 && this.parts.reserve === 0 && (this.free ?? 0) >= 2 * b.reserveBytes) {
@@ -189,6 +196,11 @@ export class DiskGuard {
     const share = Math.max(MIN_DB_SHARE, dbShare(this.deps.bounds, this.parts.other));
     // SQLite keeps the current page count when asked for less: the file only shrinks by drops then.
     db.pragma(`max_page_count = ${Math.max(1, Math.floor(share / pageSize))}`);
+    // On a file system smaller than the bound, a WAL waiting for half its share would fill it
+    // before its checkpoint: checkpoint it at an eighth of what can really be had.
+    const room = this.free === undefined ? Infinity : totalOf(this.parts) + this.free;
+    const wal = Math.min(this.deps.bounds.walBytes, room / 4);
+    db.pragma(`wal_autocheckpoint = ${Math.max(16, Math.floor(wal / 2 / pageSize))}`);
   }
 
   private tryRoom(bytes: number): number {

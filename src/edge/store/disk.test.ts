@@ -30,6 +30,7 @@ const bounds = (o: Partial<DiskBounds> = {}): DiskBounds => ({
   logBytes: 64 * 1024,
   reserveBytes: 0,
   checkIntervalMs: 1000,
+  truncateIntervalMs: 1000,
   ...o,
 });
 
