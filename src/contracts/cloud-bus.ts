@@ -35,14 +35,14 @@ export const UpstreamMessageSchema = Type.Object({
   /** `route.resource` as CloudHub parsed it (`node/<node>/<namespace>/<type>/<name>`). */
   resource: Type.Object({ namespace: Type.String(), type: Type.String(), name: Type.String() }),
   /**
-   * Records the message as handled, durably, when called (throws when it cannot). A handler whose
-   * effects cannot be taken back calls it right before they become visible (telemetry: right
-   * before the broker delivers it, `cloudmqtt.publishMany`'s `beforeDelivery`), so that a cloud
+   * Records the message as handled, durably, when the promise resolves (rejects when it cannot). A
+   * handler whose effects cannot be taken back calls it right before they become visible
+   * (telemetry: right before the broker delivers it, `cloudmqtt.publishOnce`), so that a cloud
    * crash at any later point never lets the edge's resend be handled twice. Without a call,
    * CloudHub records the id after the handler returns. A claimed message whose handler then fails
    * is unclaimed. (docs/link.md, "Duplicates across a cloud crash".)
    */
-  claim: Type.Optional(Type.Function([], Type.Void())),
+  claim: Type.Optional(Type.Function([], Type.Promise(Type.Void()))),
 });
 export type UpstreamMessage = Static<typeof UpstreamMessageSchema>;
 
@@ -117,16 +117,23 @@ export const CloudRequestSchemas = {
   /** Resolves when the broker has the message (QoS 1: acknowledged). */
   'cloudmqtt.publish': { request: CloudMqttPublishSchema, response: Type.Undefined() },
   /**
-   * Publishes the messages in their order; resolves when the broker has them all. `beforeDelivery`
-   * runs once, when the broker is reachable, right before the first of them can reach a
-   * subscriber, with no wait for I/O in between (embedded broker: the subscribers' writes are held
-   * until it has run; external broker: just before they are written to its socket). If it throws,
-   * that is logged and the messages are published all the same.
+   * The consumer messages of one edge message, in their order, published exactly once for the
+   * message; resolves when the broker has them all. How depends on the broker (docs/link.md,
+   * "Duplicates across a cloud crash"):
+   *  - cloud replicas on etcd with an external broker: QoS 2 with its state in etcd; the journal's
+   *    `begin` records the message as handled together with its packets, so `claim` is not called;
+   *  - otherwise `claim` (the handler's `UpstreamMessage.claim`) runs once, when the broker is
+   *    reachable, right before the first of them can reach a subscriber (embedded broker: the
+   *    subscribers' writes are held until it resolved; external broker: just before they are
+   *    written to its socket). If it fails, that is logged and the messages are published all
+   *    the same.
    */
-  'cloudmqtt.publishMany': {
+  'cloudmqtt.publishOnce': {
     request: Type.Object({
-      messages: Type.Array(CloudMqttPublishSchema),
-      beforeDelivery: Type.Optional(Type.Function([], Type.Void())),
+      node: Node,
+      msgId: Type.String(),
+      items: Type.Array(CloudMqttPublishSchema),
+      claim: Type.Optional(Type.Function([], Type.Promise(Type.Void()))),
     }),
     response: Type.Undefined(),
   },

@@ -58,6 +58,8 @@ export const cloudTopics = {
    * the retained node and device statuses are not being kept up to date.
    */
   cloudStatus: 'kedge/status/cloud',
+  /** The same per replica (cloud replicas on etcd): the cloud is up while any replica says online. */
+  cloudReplicaStatus: (replica: string) => `kedge/status/cloud/${replica}`,
 } as const;
 
 /**

@@ -54,7 +54,7 @@ describe('CloudHub', () => {
     const handler = async (req: UpstreamMessage): Promise<AckContent> => {
       if (gate) await gate;
       if (claimThenGate) {
-        req.claim?.();
+        await req.claim?.();
         await claimThenGate;
       }
       if (failNext) {
@@ -129,7 +129,10 @@ describe('CloudHub', () => {
       let edge = await connect('edge-1');
       claimThenGate = new Promise<void>(() => undefined); // the publish never completes: the cloud "dies"
       edge.upload('edge-1', 'default/devicestate/t', { state: 'online', ts: 1 }, 'claimed-1');
-      await waitUntil(() => linkState.handledIds('edge-1').includes('claimed-1'), 'the claim in the file');
+      await waitUntil(
+        async () => (await linkState.handledIds('edge-1')).includes('claimed-1'),
+        'the claim in the file',
+      );
       expect(edge.acksFor('claimed-1')).toHaveLength(0); // not acknowledged before the publish completes
       edge.close();
       await hub.stop();
@@ -148,10 +151,10 @@ describe('CloudHub', () => {
       claimThenGate = new Promise<void>((r) => (open = r));
       failNext = true;
       edge.upload('edge-1', 'default/devicestate/t', { state: 'online', ts: 1 }, 'claimed-2');
-      await waitUntil(() => linkState.handledIds('edge-1').includes('claimed-2'), 'the claim');
+      await waitUntil(async () => (await linkState.handledIds('edge-1')).includes('claimed-2'), 'the claim');
       open();
       expect(await edge.waitClosed()).toBe(CLOSE.internal);
-      expect(linkState.handledIds('edge-1')).not.toContain('claimed-2');
+      expect(await linkState.handledIds('edge-1')).not.toContain('claimed-2');
       claimThenGate = undefined;
       edge = await connect('edge-1');
       edge.upload('edge-1', 'default/devicestate/t', { state: 'online', ts: 1 }, 'claimed-2');
@@ -164,13 +167,13 @@ describe('CloudHub', () => {
       let open!: () => void;
       claimThenGate = new Promise<void>((r) => (open = r));
       edge.upload('edge-1', 'default/devicestate/t', { state: 'online', ts: 1 }, 'claimed-3');
-      await waitUntil(() => linkState.handledIds('edge-1').includes('claimed-3'), 'the claim');
+      await waitUntil(async () => (await linkState.handledIds('edge-1')).includes('claimed-3'), 'the claim');
       edge.upload('edge-1', 'default/devicestate/t', { state: 'online', ts: 1 }, 'claimed-3');
       await new Promise((r) => setTimeout(r, 30));
       expect(edge.acksFor('claimed-3')).toHaveLength(0);
       open();
       await waitUntil(() => edge.acksFor('claimed-3').length === 2, 'both acknowledged');
-      expect(linkState.handledIds('edge-1').filter((id) => id === 'claimed-3')).toHaveLength(1);
+      expect((await linkState.handledIds('edge-1')).filter((id) => id === 'claimed-3')).toHaveLength(1);
       expect(handled).toHaveLength(1);
     });
   });
@@ -316,8 +319,8 @@ describe('CloudHub', () => {
             { parentId: m.header.msg_id },
           ),
         );
-      await waitUntil(() => linkState.ackedObjects('edge-1').size === 2, 'ObjectSync');
-      expect(Object.fromEntries(linkState.ackedObjects('edge-1'))).toEqual({
+      await waitUntil(async () => (await linkState.ackedObjects('edge-1')).size === 2, 'ObjectSync');
+      expect(Object.fromEntries(await linkState.ackedObjects('edge-1'))).toEqual({
         'device/default/a': '4',
         'device/default/b': '3',
       });
@@ -346,8 +349,11 @@ describe('CloudHub', () => {
             { parentId: m.header.msg_id },
           ),
         );
-      await waitUntil(() => linkState.ackedObjects('edge-1').get('device/default/a') === '6', 'ack of 6');
-      await waitUntil(() => !linkState.ackedObjects('edge-1').has('device/default/gone'), 'delete recorded');
+      await waitUntil(async () => (await linkState.ackedObjects('edge-1')).get('device/default/a') === '6', 'ack of 6');
+      await waitUntil(
+        async () => !(await linkState.ackedObjects('edge-1')).has('device/default/gone'),
+        'delete recorded',
+      );
       edge.close();
       await waitUntil(() => hub.connectedNodes.length === 0, 'disconnect');
       edge = await connect('edge-1');
@@ -369,7 +375,7 @@ describe('CloudHub', () => {
         ),
       );
       await new Promise((r) => setTimeout(r, 30));
-      expect(linkState.ackedObjects('edge-1').size).toBe(0);
+      expect((await linkState.ackedObjects('edge-1')).size).toBe(0);
       edge.close();
       await waitUntil(() => hub.connectedNodes.length === 0, 'disconnect');
       const again = await connect('edge-1');

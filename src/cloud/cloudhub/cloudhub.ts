@@ -30,6 +30,7 @@ import {
 } from '../../core/message/index.js';
 import type { Module } from '../../core/module/index.js';
 import { bearerMatches, readTokenFile } from '../../core/token/index.js';
+import { LocalPresence, type NodePresence } from '../presence/index.js';
 import type { LinkStateStore } from '../store/index.js';
 import { DedupeWindow } from './dedupe.js';
 import { DownstreamQueues } from './downstream.js';
@@ -43,6 +44,12 @@ import { PendingCalls } from './service-calls.js';
 export interface CloudHubOptions {
   bus: Bus<CloudChannels, CloudRequests>;
   linkState: LinkStateStore;
+  /**
+   * Which replica holds each node (src/cloud/presence). A node is claimed when it connects; a
+   * replica that turns unhealthy (cut off from etcd) closes its edges and refuses new ones.
+   * Default: one process (LocalPresence).
+   */
+  presence?: NodePresence;
   logger: Logger;
   registry: Registry;
   clock?: Clock;
@@ -85,6 +92,9 @@ interface Connection {
   ws: WebSocket;
   lastSeen: number;
   closed: boolean;
+  /** Claimed and its dedupe window loaded: frames are handled; until then they wait in `early`. */
+  ready: boolean;
+  early: Array<{ data: RawData; isBinary: boolean }>;
 }
 
 type UpstreamRequest =
@@ -100,6 +110,8 @@ const UPSTREAM = new Map<string, UpstreamRequest>([
 ]);
 const KNOWN_OPS = new Set<string>(Object.values(Operation));
 const STORE_ID = /^[0-9a-zA-Z-]{8,64}$/;
+/** Connections being claimed and loaded at once, at most. */
+const MAX_PREPARING = 128;
 /** The longest timer Node allows (about 24.8 days): in effect no limit. */
 const NO_LIMIT_MS = 2_147_483_647;
 export const CLOSE = {
@@ -108,6 +120,8 @@ export const CLOSE = {
   internal: 1011,
   replaced: 4000,
   keepalive: 4001,
+  /** This replica cannot reach its store (etcd): the edge should try another replica. */
+  unavailable: 1013,
   stopping: 1001,
 } as const;
 
@@ -135,10 +149,15 @@ export class CloudHub implements Module {
   private readonly log: Logger;
   private readonly clock: Clock;
   private token: string | undefined;
+  private readonly presence: NodePresence;
+  private unhealth: (() => void) | undefined;
+  private preparing = 0;
+  private readonly prepareQueue: Array<() => void> = [];
 
   constructor(private readonly options: CloudHubOptions) {
     this.log = options.logger.child({ module: 'cloudhub' });
     this.clock = options.clock ?? systemClock;
+    this.presence = options.presence ?? new LocalPresence();
   }
 
   /** The port listened on (after start). */
@@ -164,7 +183,12 @@ export class CloudHub implements Module {
   async start(): Promise<void> {
     const o = this.options;
     this.token = o.tokenFile === undefined ? undefined : readTokenFile(o.tokenFile);
-    this.queues = new DownstreamQueues(o.linkState);
+    this.queues = new DownstreamQueues(o.linkState, (node, key, err) =>
+      this.log.warn(
+        { node, key, err: errorText(err) },
+        'acknowledged object not recorded; it is sent again on reconnect',
+      ),
+    );
     this.dedupe = new DedupeWindow(o.linkState, o.dedupeWindow ?? 2048);
     this.metrics ??= cloudhubMetrics(
       o.registry,
@@ -193,6 +217,11 @@ export class CloudHub implements Module {
     this.server.timeout = o.idleTimeoutMs; // ws turns it off for the upgraded socket
     await listen(this.server, o.port, o.host);
     this.unsubscribe = o.bus.subscribe('link.send', { name: this.name, group: this.group }, (item) => this.send(item));
+    this.unhealth = this.presence.onHealth((healthy) => {
+      if (healthy) return;
+      for (const conn of [...this.conns.values()])
+        this.closeConn(conn, CLOSE.unavailable, 'this cloud replica is cut off from etcd: connect to another', true);
+    });
     this.unserve = o.bus.serve('servicebus.call', { name: this.name, group: this.group }, (req) =>
       this.serviceCall(req),
     );
@@ -215,13 +244,15 @@ export class CloudHub implements Module {
     this.unsubscribe = undefined;
     this.unserve?.();
     this.unserve = undefined;
+    this.unhealth?.();
+    this.unhealth = undefined;
     this.calls?.failAll('the cloud is stopping');
     for (const conn of [...this.conns.values()]) {
       conn.closed = true;
       conn.ws.terminate();
     }
     this.conns.clear();
-    this.dedupe?.flush();
+    await this.dedupe?.flush().catch(() => {});
     const server = this.server;
     this.server = undefined;
     this.wss?.close();
@@ -237,6 +268,14 @@ export class CloudHub implements Module {
         'refused a connection to an unknown path',
       );
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    if (!this.presence.healthy) {
+      this.log.warn(
+        { node: path.node, code: 'KEDGE_CLOUDHUB_UNAVAILABLE' },
+        `refused node ${path.node}: cut off from etcd`,
+      );
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     if (this.token !== undefined && !bearerMatches(req.headers.authorization, this.token)) {
@@ -259,20 +298,24 @@ export class CloudHub implements Module {
    * send it everything again, in order (models, devices, desired values, mapper set). An edge that
    * presents no id (older versions) is synced from what it acknowledged, as before.
    */
-  private freshStore(node: string, req: IncomingMessage): boolean {
+  private storeIdOf(node: string, req: IncomingMessage): string | undefined {
     const raw = req.headers[LINK_STORE_HEADER];
-    if (raw === undefined) return false;
+    if (raw === undefined) return undefined;
     const storeId = Array.isArray(raw) ? raw[0]! : raw;
-    if (!STORE_ID.test(storeId)) {
-      this.log.warn(
-        { node, storeId: storeId.slice(0, 80) },
-        `node ${node} sent a malformed ${LINK_STORE_HEADER}; ignored`,
-      );
-      return false;
-    }
-    const known = this.options.linkState.storeOf(node);
+    if (STORE_ID.test(storeId)) return storeId;
+    this.log.warn(
+      { node, storeId: storeId.slice(0, 80) },
+      `node ${node} sent a malformed ${LINK_STORE_HEADER}; ignored`,
+    );
+    return undefined;
+  }
+
+  /** After the node is claimed and before link.connected: true when its store is fresh (see storeIdOf). */
+  private async freshStore(node: string, storeId: string | undefined): Promise<boolean> {
+    if (storeId === undefined) return false;
+    const known = await this.options.linkState.storeOf(node);
     if (known === storeId) return false;
-    this.options.linkState.resetNode(node, storeId);
+    await this.options.linkState.resetNode(node, storeId);
     this.queues!.forget(node);
     this.metrics!.freshStores.inc();
     this.log.info(
@@ -285,7 +328,7 @@ export class CloudHub implements Module {
   }
 
   private onConnection(node: string, ws: WebSocket, req: IncomingMessage, identity: LinkIdentity): void {
-    const conn: Connection = { node, ws, lastSeen: this.clock.now(), closed: false };
+    const conn: Connection = { node, ws, lastSeen: this.clock.now(), closed: false, ready: false, early: [] };
     const previous = this.conns.get(node);
     if (previous) {
       this.metrics!.replaced.inc();
@@ -297,14 +340,47 @@ export class CloudHub implements Module {
     ws.on('error', (err) => this.onSocketError(conn, err));
     ws.on('close', (code, reason) => this.onClose(conn, code, reason.toString()));
     this.log.info({ node, remote: req.socket.remoteAddress }, 'node connected');
-    const fresh = this.freshStore(node, req);
+    void this.prepare(conn, this.storeIdOf(node, req), identity);
+  }
+
+  /**
+   * Claims the node for this replica and reads its dedupe window (another replica may have
+   * handled its last messages), then handles what arrived meanwhile. A store that does not
+   * answer ends the connection: the edge retries, maybe on another replica.
+   */
+  private async prepare(conn: Connection, storeId: string | undefined, identity: LinkIdentity): Promise<void> {
+    const { node } = conn;
+    // A reconnect storm (every node of a replica that died) is taken a bounded number at a time.
+    while (this.preparing >= MAX_PREPARING) await new Promise<void>((r) => this.prepareQueue.push(r));
+    this.preparing++;
+    let fresh = false;
+    try {
+      if (conn.closed) return;
+      await Promise.all([this.presence.claim(node), this.dedupe!.load(node)]);
+      // Claimed first: only the node's holder resets what it acknowledged.
+      if (!conn.closed) fresh = await this.freshStore(node, storeId);
+    } catch (err) {
+      this.log.warn({ node, code: 'KEDGE_CLOUDHUB_UNAVAILABLE', err: errorText(err) }, 'node not claimed');
+      this.closeConn(conn, CLOSE.unavailable, `the cloud cannot reach its store: ${errorText(err)}`, true);
+      return;
+    } finally {
+      this.preparing--;
+      this.prepareQueue.shift()?.();
+    }
+    if (conn.closed) return;
+    conn.ready = true;
     for (const item of this.queues!.resetForConnection(node)) this.write(conn, item);
     this.options.bus.publish('link.connected', { node, ts: this.clock.now(), fresh, identity });
+    for (const f of conn.early.splice(0)) this.onFrame(conn, f.data, f.isBinary);
   }
 
   private onFrame(conn: Connection, data: RawData, isBinary: boolean): void {
     if (conn.closed) return;
     conn.lastSeen = this.clock.now();
+    if (!conn.ready) {
+      conn.early.push({ data, isBinary });
+      return;
+    }
     if (isBinary) return this.reject(conn, 'binary frame: the link carries text frames (JSON) only');
     const parsed = parseMessage(data as Buffer);
     if (!parsed.ok) return this.reject(conn, parsed.error.message);
@@ -419,8 +495,8 @@ export class CloudHub implements Module {
       let claimed = false;
       try {
         if (conn.closed) return; // the edge resends it on its next connection, in order
-        const claim = () => {
-          this.dedupe!.claimNow(node, id);
+        const claim = async () => {
+          await this.dedupe!.claim(node, id);
           claimed = true;
         };
         const result = await this.options.bus.request(
@@ -430,8 +506,8 @@ export class CloudHub implements Module {
         );
         await this.finish(conn, msg, result, flightKey);
       } catch (err) {
-        // Not handled after all: the resend must be, so the claim goes.
-        if (claimed) this.forgetClaim(node, id);
+        // Not handled after all: the resend must be, so the claim goes (before the edge can resend).
+        if (claimed) await this.forgetClaim(node, id);
         this.metrics!.handlerFailures.inc();
         const reason = `message ${id} (${msg.route.resource}) not handled: ${errorText(err)}`;
         this.log.warn({ node, code: 'KEDGE_CLOUDHUB_HANDLER_FAILED' }, reason);
@@ -443,9 +519,9 @@ export class CloudHub implements Module {
     });
   }
 
-  private forgetClaim(node: string, id: string): void {
+  private async forgetClaim(node: string, id: string): Promise<void> {
     try {
-      this.dedupe!.forget(node, id);
+      await this.dedupe!.forget(node, id);
     } catch (err) {
       this.log.error(
         { node, msgId: id, err: errorText(err) },
@@ -528,6 +604,7 @@ export class CloudHub implements Module {
     this.conns.delete(conn.node);
     this.queues!.disconnected(conn.node);
     this.dedupe!.release(conn.node);
+    this.releaseClaim(conn.node);
     this.calls!.failOwner(conn, reason || `closed with code ${code}`);
     this.log.info({ node: conn.node, code, reason }, 'node disconnected');
     this.options.bus.publish('link.disconnected', {
@@ -548,8 +625,15 @@ export class CloudHub implements Module {
       this.conns.delete(conn.node);
       this.queues!.disconnected(conn.node);
       this.dedupe!.release(conn.node);
+      this.releaseClaim(conn.node);
       this.options.bus.publish('link.disconnected', { node: conn.node, reason, ts: this.clock.now() });
     }
+  }
+
+  private releaseClaim(node: string): void {
+    this.presence
+      .release(node)
+      .catch((err: unknown) => this.log.debug({ node, err: errorText(err) }, 'claim not released'));
   }
 
   private sweep(timeoutMs: number): void {

@@ -7,24 +7,34 @@ interface NodeWindow {
 
 /**
  * The ids each node's messages were handled under, bounded per node (oldest forgotten first)
- * and persisted. Writes are group-committed: `add` resolves once its id is in the file, so an
- * acknowledgement never goes out for an id a restarted cloud would not remember. A handler whose
- * effects cannot be taken back (telemetry reaching consumers) records its id itself, at once and
- * right before those effects (`claimNow`), so that a crash at any later point never lets the
- * edge's resend be handled a second time.
+ * and persisted. A node's window is read from the link state when the node connects (`load`),
+ * so a node that moved from another cloud replica brings its history along. Writes are
+ * group-committed: `add` resolves once its id is stored, so an acknowledgement never goes out
+ * for an id a restarted cloud, or another replica, would not remember. A handler whose effects
+ * cannot be taken back (telemetry reaching consumers) records its id itself, at once and right
+ * before those effects (`claim`), so that a crash at any later point never lets the edge's
+ * resend be handled a second time.
  */
 export class DedupeWindow {
   private readonly nodes = new Map<string, NodeWindow>();
   private batch: Array<{ node: string; id: string }> = [];
-  /** `node\0id` of the ids in `batch` (in memory, not in the file yet). */
+  /** `node\0id` of the ids in `batch` (in memory, not stored yet). */
   private readonly unwritten = new Set<string>();
   private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   private scheduled = false;
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly state: LinkStateStore,
     private readonly size: number,
   ) {}
+
+  /** Reads the node's window (again); `has` answers for the node only after this resolved. */
+  async load(node: string): Promise<void> {
+    await this.writing;
+    const order = await this.state.handledIds(node);
+    this.nodes.set(node, { ids: new Set(order), order });
+  }
 
   has(node: string, id: string): boolean {
     return this.window(node).ids.has(id);
@@ -33,7 +43,7 @@ export class DedupeWindow {
   add(node: string, id: string): Promise<void> {
     const w = this.window(node);
     const key = `${node}\u0000${id}`;
-    // Claimed (and written) by its handler already: nothing more to write.
+    // Claimed (and stored) by its handler already: nothing more to write.
     if (w.ids.has(id) && !this.unwritten.has(key)) return Promise.resolve();
     if (!w.ids.has(id)) {
       this.remember(w, id);
@@ -44,55 +54,63 @@ export class DedupeWindow {
       this.waiters.push({ resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(() => void this.flush());
       }
     });
   }
 
-  /** Writes the id now (throws when it cannot), then remembers it: for `UpstreamMessage.claim`. */
-  claimNow(node: string, id: string): void {
+  /**
+   * Stores the id now, on its own (rejects when it cannot), then remembers it: for
+   * `UpstreamMessage.claim`. Resolves once the id is durable.
+   */
+  async claim(node: string, id: string): Promise<void> {
+    if (this.window(node).ids.has(id)) return;
+    await this.state.addHandled([{ node, id }]);
+    // The window may have been released and loaded again meanwhile: remember in the current one.
     const w = this.window(node);
-    if (w.ids.has(id)) return;
-    this.state.addHandled([{ node, id }]);
-    this.remember(w, id);
+    if (!w.ids.has(id)) this.remember(w, id);
   }
 
   /** Forgets an id that was claimed but whose handling failed: the edge's resend is handled anew. */
-  forget(node: string, id: string): void {
+  async forget(node: string, id: string): Promise<void> {
     const w = this.nodes.get(node);
     if (w?.ids.delete(id)) {
       const i = w.order.lastIndexOf(id);
       if (i >= 0) w.order.splice(i, 1);
     }
-    this.state.removeHandled(node, id);
+    await this.state.removeHandled(node, id);
   }
 
   /**
-   * Drops a node's window from memory (it stays in the file and is read again on the node's next
-   * message): memory then grows with the connected nodes only. Pending ids are written first so
-   * the file is complete when it is read back.
+   * Drops a node's window from memory (it stays stored and is read again when the node
+   * connects): memory then grows with the connected nodes only.
    */
   release(node: string): void {
-    if (this.batch.length > 0) this.flush();
     this.nodes.delete(node);
   }
 
-  /** Writes what is pending now (also called on stop). */
-  flush(): void {
+  /** Writes what is pending now (also called on stop); one write at a time, in order. */
+  flush(): Promise<void> {
     this.scheduled = false;
     const batch = this.batch;
     const waiters = this.waiters;
     this.batch = [];
     this.waiters = [];
     this.unwritten.clear();
-    try {
-      this.state.addHandled(batch);
-      for (const w of waiters) w.resolve();
-    } catch (err) {
-      // Not in the file: not handled as far as a resend is concerned.
-      for (const { node, id } of batch) this.nodes.get(node)?.ids.delete(id);
-      for (const w of waiters) w.reject(err);
-    }
+    if (batch.length === 0) return this.writing;
+    this.writing = this.writing
+      .then(() => this.state.addHandled(batch))
+      .then(
+        () => {
+          for (const w of waiters) w.resolve();
+        },
+        (err: unknown) => {
+          // Not stored: not handled as far as a resend is concerned.
+          for (const { node, id } of batch) this.nodes.get(node)?.ids.delete(id);
+          for (const w of waiters) w.reject(err);
+        },
+      );
+    return this.writing;
   }
 
   private remember(w: NodeWindow, id: string): void {
@@ -104,13 +122,10 @@ export class DedupeWindow {
     }
   }
 
+  /** A node that was never loaded (a test that handles before connecting) starts empty. */
   private window(node: string): NodeWindow {
     let w = this.nodes.get(node);
-    if (!w) {
-      const order = this.state.handledIds(node);
-      w = { ids: new Set(order), order };
-      this.nodes.set(node, w);
-    }
+    if (!w) this.nodes.set(node, (w = { ids: new Set(), order: [] }));
     return w;
   }
 }

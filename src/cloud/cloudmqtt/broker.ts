@@ -1,6 +1,6 @@
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Aedes } from 'aedes';
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { cloudMqttErrors } from './errors.js';
 import { SubscriberSockets } from './held-delivery.js';
 
@@ -15,10 +15,10 @@ export interface BrokerMessage {
 export interface CloudBroker {
   publish(topic: string, payload: Buffer, qos: 0 | 1, retain: boolean): Promise<void>;
   /**
-   * Publishes in order; `beforeDelivery` runs right before the first message can reach a
-   * subscriber, with no wait for I/O in between (see `cloudmqtt.publishMany`).
+   * Publishes in order; `beforeDelivery` (the claim) resolves before the first message can reach
+   * a subscriber, with no other wait in between (see `cloudmqtt.publishOnce`).
    */
-  publishMany(messages: BrokerMessage[], beforeDelivery: () => void): Promise<void>;
+  publishMany(messages: BrokerMessage[], beforeDelivery: () => Promise<void>): Promise<void>;
   close(): Promise<void>;
   /** Listening port of the embedded broker; undefined for an external broker. */
   readonly port: number | undefined;
@@ -70,20 +70,25 @@ export async function startEmbeddedBroker(host: string, port: number): Promise<C
   };
 }
 
-/** An MQTT 3.1.1 client of an external broker; QoS 1 publishes resolve on PUBACK. */
-export async function connectExternalBroker(
+/**
+ * An MQTT 3.1.1 client of an external broker, resolved at its CONNACK; a broker that does not
+ * answer in `timeoutMs` fails with KEDGE_CLOUDMQTT_CONNECT.
+ */
+export async function connectMqtt(
   url: string,
-  clientId: string,
+  options: {
+    clientId: string;
+    clean: boolean;
+    outgoingStore?: IClientOptions['outgoingStore'];
+    will?: IClientOptions['will'];
+  },
   timeoutMs: number,
-  will?: { topic: string; payload: Buffer },
-): Promise<CloudBroker> {
+): Promise<MqttClient> {
   const client: MqttClient = mqtt.connect(url, {
     protocolVersion: 4,
-    clientId,
     reconnectPeriod: 1000,
     connectTimeout: timeoutMs,
-    clean: true,
-    ...(will ? { will: { ...will, qos: 1 as const, retain: true } } : {}),
+    ...options,
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -101,10 +106,25 @@ export async function connectExternalBroker(
     await client.endAsync(true);
     throw cloudMqttErrors.create(
       'KEDGE_CLOUDMQTT_CONNECT',
-      `cannot connect to the cloud MQTT broker ${redact(url)}: ${(err as Error).message}`,
+      `cannot connect to the cloud MQTT broker ${redact(url)} as ${options.clientId}: ${(err as Error).message}`,
       { cause: err },
     );
   }
+  return client;
+}
+
+/** An MQTT 3.1.1 client of an external broker; QoS 1 publishes resolve on PUBACK. */
+export async function connectExternalBroker(
+  url: string,
+  clientId: string,
+  timeoutMs: number,
+  will?: { topic: string; payload: Buffer },
+): Promise<CloudBroker> {
+  const client = await connectMqtt(
+    url,
+    { clientId, clean: true, ...(will ? { will: { ...will, qos: 1 as const, retain: true } } : {}) },
+    timeoutMs,
+  );
   const connected = (): Promise<void> =>
     client.connected ? Promise.resolve() : new Promise((resolve) => client.once('connect', () => resolve()));
   return {
@@ -112,11 +132,11 @@ export async function connectExternalBroker(
     publish: async (topic, payload, qos, retain) => {
       await client.publishAsync(topic, payload, { qos, retain });
     },
-    // Connected, mqtt.js writes a publish to its socket within the call: right after beforeDelivery.
+    // Connected, mqtt.js writes a publish to its socket within the call: right after the claim.
     // While the broker is away, wait for it rather than have mqtt.js queue them in memory.
     publishMany: async (messages, beforeDelivery) => {
       await connected();
-      beforeDelivery();
+      await beforeDelivery();
       await Promise.all(messages.map((m) => client.publishAsync(m.topic, m.payload, { qos: m.qos, retain: m.retain })));
     },
     close: () => client.endAsync(),

@@ -95,7 +95,7 @@ describe('the embedded broker publishing many', () => {
       qos: 1 as const,
       retain: false,
     }));
-    await broker.publishMany(messages, () => {
+    await broker.publishMany(messages, async () => {
       calls++;
       seenAtCall = got.length;
     });

@@ -25,13 +25,13 @@ export class SubscriberSockets {
   }
 
   /** Runs `handle` (the broker's publishes) with the writes held, then `commit`, then writes. */
-  deliverAfter(handle: () => Promise<unknown>, commit: () => void): Promise<void> {
+  deliverAfter(handle: () => Promise<unknown>, commit: () => unknown): Promise<void> {
     const run = this.turn.then(async () => {
       await this.drained();
       const held = [...this.sockets].map((s) => new HeldWrites(s));
       try {
         await handle();
-        commit();
+        await commit();
       } finally {
         for (const h of held) h.release();
       }

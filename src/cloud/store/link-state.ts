@@ -72,38 +72,38 @@ export class SqliteLinkState implements LinkStateStore {
     return n;
   }
 
-  ackedObjects(node: string): Map<string, string> {
+  async ackedObjects(node: string): Promise<Map<string, string>> {
     const rows = this.s.acked.all(node) as Array<{ key: string; token: string }>;
     return new Map(rows.map((r) => [r.key, r.token]));
   }
 
-  setAcked(node: string, key: string, token: string): void {
+  async setAcked(node: string, key: string, token: string): Promise<void> {
     this.s.setAcked.run(node, key, token);
   }
 
-  removeAcked(node: string, key: string): void {
+  async removeAcked(node: string, key: string): Promise<void> {
     this.s.removeAcked.run(node, key);
   }
 
-  handledIds(node: string): string[] {
+  async handledIds(node: string): Promise<string[]> {
     return (this.s.handled.all(node) as Array<{ msg_id: string }>).map((r) => r.msg_id);
   }
 
-  addHandled(entries: Array<{ node: string; id: string }>): void {
+  async addHandled(entries: Array<{ node: string; id: string }>): Promise<void> {
     if (entries.length > 0) this.addBatch(entries);
   }
 
-  removeHandled(node: string, id: string): void {
+  async removeHandled(node: string, id: string): Promise<void> {
     const removed = this.s.removeHandled.run(node, id).changes;
     const n = this.counts.get(node);
     if (n !== undefined) this.counts.set(node, Math.max(0, n - removed));
   }
 
-  storeOf(node: string): string | undefined {
+  async storeOf(node: string): Promise<string | undefined> {
     return (this.s.storeOf.get(node) as { store_id: string } | undefined)?.store_id;
   }
 
-  resetNode(node: string, storeId: string): void {
+  async resetNode(node: string, storeId: string): Promise<void> {
     this.reset(node, storeId);
   }
 }
