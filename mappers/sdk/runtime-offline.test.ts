@@ -192,7 +192,9 @@ describe('a mapper whose broker goes away', () => {
     await first.runtime.start();
     while (w.numbers.length < 3) await sleep(10);
     await broker.stop();
-    await sleep(300);
+    const lastSeen = w.numbers.at(-1)!;
+    // Polls while the broker is away (a count, not a time: a loaded machine polls less often).
+    while (first.runtime.heldReadings < 20) await sleep(10);
     await first.runtime.stop(); // the restarted edge's SIGTERM to its orphan
     expect(existsSync(join(dir, HELD_FILE))).toBe(true);
     await broker.start();
@@ -205,9 +207,10 @@ describe('a mapper whose broker goes away', () => {
     // The first run's numbers continue where the watcher left off; the second run counts from 0 again.
     const restart = restarted();
     const held = w.numbers.slice(0, restart);
-    expect(held.length).toBeGreaterThan(15);
+    expect(held.length).toBeGreaterThanOrEqual(20);
     expect(held).toEqual(held.map((_, i) => held[0]! + i));
-    expect(held[0]).toBeLessThanOrEqual(6);
+    // No gap after what the broker had: the held ones start at most right after it.
+    expect(held[0]).toBeLessThanOrEqual(lastSeen + 1);
     expect(w.numbers[restart]).toBe(0);
     expect(existsSync(join(dir, HELD_FILE))).toBe(false);
   });

@@ -96,6 +96,11 @@ export class MapperRuntime implements Module {
     return this.publisher?.readingsPublished ?? 0;
   }
 
+  /** Readings held while the broker is away (mapper.bufferBytes). */
+  get heldReadings(): number {
+    return this.publisher?.heldReadings ?? 0;
+  }
+
   async start(): Promise<void> {
     const o = this.options;
     const loaders = o.protocols.map((p): [string, DriverLoader] => [p.toLowerCase(), o.drivers(p)]);
