@@ -6,6 +6,9 @@ import type { Bus } from '../../core/bus/index.js';
 import { errorText, isKedgeError, httpStatusOf } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
 import type { StoreHealth } from '../store/index.js';
+import { isDashboardAsset, serveAsset, sseClient } from '../../dashboard/index.js';
+import { nodeRoutes } from './node-routes.js';
+import { sourceRoutes } from './source-routes.js';
 import { edgeRoutes, type Route } from './routes.js';
 
 export interface EdgeApiDeps {
@@ -18,6 +21,8 @@ export interface EdgeApiDeps {
   maxBodyBytes?: number;
   /** The store's health for /healthz (without it /healthz answers `ok`). */
   health?: () => StoreHealth;
+  /** This node's name (the node paths answer for it). */
+  node?: string;
 }
 
 /** The edge's local HTTP API (docs/api.md), on 127.0.0.1 only: `kedge apply --edge` with no cloud. */
@@ -35,7 +40,11 @@ export class EdgeApi implements Module {
   }
 
   async start(): Promise<void> {
-    this.routes = edgeRoutes(this.deps.bus);
+    this.routes = [
+      ...edgeRoutes(this.deps.bus),
+      ...nodeRoutes(this.deps.bus, this.deps.node ?? ''),
+      ...sourceRoutes(this.deps.bus),
+    ];
     const server = createServer((req, res) => void this.onRequest(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) =>
@@ -60,9 +69,15 @@ export class EdgeApi implements Module {
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
+      if (req.method === 'GET' && isDashboardAsset(url.pathname)) {
+        if (serveAsset(req, res, url.pathname)) return;
+        throw apiErrors.create('KEDGE_API_NOT_FOUND', `no such file: ${url.pathname}`);
+      }
+      if (req.method === 'GET' && url.pathname === '/api/v1/events') return await this.events(req, res);
       if (req.method === 'GET' && url.pathname === '/healthz') return this.healthz(res);
       if (req.method === 'GET' && url.pathname === '/metrics') {
-        const text = await this.deps.registry.metrics();
+        // The node's page with its mappers' (MetricsFederation), or the edge's own without it.
+        const text = await this.deps.bus.request('metrics.page', {}).catch(() => this.deps.registry.metrics());
         return void res.writeHead(200, { 'content-type': this.deps.registry.contentType }).end(text);
       }
       for (const route of this.routes) {
@@ -70,6 +85,7 @@ export class EdgeApi implements Module {
         if (!m || route.method !== req.method) continue;
         const body = req.method === 'POST' || req.method === 'PUT' ? await this.readJson(req) : undefined;
         const out = await route.handle(m.slice(1).map(decodeURIComponent), body, url.searchParams);
+        if (route.contentType) return void res.writeHead(200, { 'content-type': route.contentType }).end(String(out));
         return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out));
       }
       throw apiErrors.create('KEDGE_API_NOT_FOUND', `${req.method} ${url.pathname} is not served by the edge API`);
@@ -80,7 +96,12 @@ export class EdgeApi implements Module {
       if (!res.headersSent) {
         res.writeHead(status, { 'content-type': 'application/json' }).end(
           JSON.stringify({
-            error: { code, message: errorText(err), ...(isKedgeError(err) && err.hint ? { hint: err.hint } : {}) },
+            error: {
+              code,
+              message: errorText(err),
+              ...(isKedgeError(err) && err.hint ? { hint: err.hint } : {}),
+              ...(isKedgeError(err) && err.detail ? { detail: err.detail } : {}),
+            },
           }),
         );
       }
@@ -96,6 +117,18 @@ export class EdgeApi implements Module {
     const status = !h ? 'ok' : !h.ok ? 'failing' : h.disk?.state === 'full' ? 'degraded' : 'ok';
     const body = { status, ...(h ? { store: h } : {}) };
     res.writeHead(status === 'failing' ? 503 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  }
+
+  /** The dashboard's live event stream (Server-Sent Events). */
+  private async events(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let detach: (() => void) | undefined;
+    let closed = false;
+    const client = sseClient(req, res, () => {
+      closed = true;
+      detach?.();
+    });
+    detach = (await this.deps.bus.request('dashboard.attach', { client }, 30_000)).detach;
+    if (closed) detach();
   }
 
   private readJson(req: IncomingMessage): Promise<unknown> {
