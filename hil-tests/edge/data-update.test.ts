@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { edgeTopics, type DeviceData } from '../../src/contracts/index.js';
 import { startMosquitto, type TestBroker } from '../support/brokers.js';
 import { TestClient } from '../support/mqtt-client.js';
-import { startEdge, thermostat, thermostatModel, type RunningEdge } from './fixtures.js';
+import { edgeConfig, startEdge, thermostat, thermostatModel, type RunningEdge } from './fixtures.js';
 
 const ID = 'default/thermo-1';
 
@@ -29,7 +29,7 @@ for (const brokerKind of ['aedes', 'mosquitto'] as const) {
 
     async function setUp() {
       if (brokerKind === 'mosquitto') broker = await startMosquitto();
-      edge = await startEdge(broker ? { mqtt: { port: 0, url: broker.url } } : {});
+      edge = await startEdge(broker ? { mqtt: { ...edgeConfig('').mqtt, port: 0, url: broker.url } } : {});
       await edge.node.bus.request('meta.apply', { documents: [thermostatModel(), thermostat('thermo-1')] });
       const url = edge.node.eventbus.url;
       consumer = await TestClient.connect(url, [

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { edgeTopics } from '../../src/contracts/index.js';
 import { startMosquitto, type TestBroker } from '../support/brokers.js';
 import { TestClient } from '../support/mqtt-client.js';
-import { startEdge, thermostat, thermostatModel, type RunningEdge } from './fixtures.js';
+import { edgeConfig, startEdge, thermostat, thermostatModel, type RunningEdge } from './fixtures.js';
 
 const ID = 'default/thermo-1';
 
@@ -43,7 +43,7 @@ for (const brokerKind of ['aedes', 'mosquitto'] as const) {
 
     async function setUp(annotations: Record<string, string> = {}) {
       if (brokerKind === 'mosquitto') broker = await startMosquitto();
-      edge = await startEdge(broker ? { mqtt: { port: 0, url: broker.url } } : {});
+      edge = await startEdge(broker ? { mqtt: { ...edgeConfig('').mqtt, port: 0, url: broker.url } } : {});
       const applied = await edge.node.bus.request('meta.apply', {
         documents: [thermostatModel(), thermostat('thermo-1', annotations)],
       });

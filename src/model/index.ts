@@ -31,7 +31,7 @@ export {
   type AccessMode,
   type PropertyValue,
 } from './property-type.js';
-export { normalizeCycle, DEFAULT_CYCLE_MS, type NormalizedCycle } from './cycles.js';
+export { normalizeCycle, DEFAULT_CYCLE_MS, MAX_CYCLE_MS, type NormalizedCycle } from './cycles.js';
 export { mergeModelDefaults, protocolOf } from './merge.js';
 export { convertV1alpha2, convertYaml, V1ALPHA2, type Converted, type ConvertedFile } from './v1alpha2.js';
 export { normalizeDesired, type DesiredTarget } from './desired-value.js';

@@ -53,9 +53,9 @@ export function checkDocument(doc: YamlDocument): ClassifiedDocument {
       return {
         kind: 'other',
         problems: [
-          warning(
+          error(
             ['apiVersion'],
-            `apiVersion ${text} is an older KubeEdge format kedge does not read; ignored (rewrite it as ${API_VERSION})`,
+            `apiVersion ${text} is an older KubeEdge format kedge does not read: this ${kind} would not be applied (rewrite it as ${API_VERSION})`,
           ),
         ],
       };
