@@ -40,7 +40,12 @@ export class EdgeApi implements Module {
   private boundPort = 0;
   private token: string | undefined;
 
-  constructor(private readonly deps: EdgeApiDeps) {}
+  constructor(private readonly deps: EdgeApiDeps) {
+    // Checked when the node is built, before anything starts: the user sees this code and its hint.
+    const host = deps.host ?? '127.0.0.1';
+    if (deps.tokenFile === undefined && !isLoopback(host))
+      throw apiErrors.create('KEDGE_API_OPEN_WITHOUT_TOKEN', `the edge API on ${host} needs --api-token-file`);
+  }
 
   get port(): number {
     return this.boundPort;
@@ -54,8 +59,6 @@ export class EdgeApi implements Module {
     ];
     const host = this.deps.host ?? '127.0.0.1';
     this.token = this.deps.tokenFile === undefined ? undefined : readTokenFile(this.deps.tokenFile);
-    if (this.token === undefined && !isLoopback(host))
-      throw apiErrors.create('KEDGE_API_OPEN_WITHOUT_TOKEN', `the edge API on ${host} needs --api-token-file`);
     const server = createServer((req, res) => void this.onRequest(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) =>
