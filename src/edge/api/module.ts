@@ -62,7 +62,11 @@ export class EdgeApi implements Module {
     const server = createServer((req, res) => void this.onRequest(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) =>
-        reject(apiErrors.create('KEDGE_API_LISTEN', `cannot listen on ${host}:${this.deps.port}: ${err.message}`)),
+        reject(
+          apiErrors.create('KEDGE_API_LISTEN', `cannot listen on ${host}:${this.deps.port}: ${err.message}`, {
+            cause: err,
+          }),
+        ),
       );
       server.listen(this.deps.port, host, () => resolve());
     });
