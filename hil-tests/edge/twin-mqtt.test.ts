@@ -137,7 +137,11 @@ for (const brokerKind of ['aedes', 'mosquitto'] as const) {
       await mosquittoPub(
         url,
         edgeTopics.twinUpdate(ID),
-        JSON.stringify({ event_id: 'ev-6', timestamp: Date.now(), twin: { temperature: { actual: { value: 'warm' } } } }),
+        JSON.stringify({
+          event_id: 'ev-6',
+          timestamp: Date.now(),
+          twin: { temperature: { actual: { value: 'warm' } } },
+        }),
       );
       const badValue = await client!.waitFor<{ event_id: string; code: number; reason: string }>(
         edgeTopics.twinUpdateResult(ID),

@@ -47,11 +47,7 @@ describe(`the edge down for ${DOWN_S} s while its Modbus mapper keeps polling`, 
     let edge: KedgeProcess = await startEdge(s, env);
     cleanups.push(() => edge.stop());
     const file = join(dir.path, 'meter.yaml');
-    writeFileSync(
-      file,
-      FIXTURE.replace('NODE', s.node)
-        .replace('PORT', String(port)),
-    );
+    writeFileSync(file, FIXTURE.replace('NODE', s.node).replace('PORT', String(port)));
     expect((await runKedge(['apply', '-f', file, '--server', cloud.api])).code).toBe(0);
     const counters = () => sub.readings(DEVICE, 'counter').map((r) => r.value as number);
     await waitFor(() => counters().length >= 10, 'readings before the edge goes down', 60_000, [edge, cloud.proc]);

@@ -170,6 +170,8 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     logger: log('api'),
     registry,
     port: config.apiPort,
+    host: config.apiHost,
+    ...(config.apiTokenFile === undefined ? {} : { tokenFile: config.apiTokenFile }),
     node,
     health: () => store.health(),
   });
