@@ -14,6 +14,7 @@ import { registerSimGpio } from './commands/sim-gpio.js';
 import { registerSimOpcua } from './commands/sim-opcua.js';
 import { registerSimSerial } from './commands/sim-serial.js';
 import { registerSim } from './commands/sim.js';
+import { registerToken } from './commands/token.js';
 import { registerTwin } from './commands/twin.js';
 import { registerValidate } from './commands/validate.js';
 
@@ -33,6 +34,7 @@ export function buildProgram(version: string): Command {
   registerGet(program);
   registerTwin(program);
   registerDelete(program);
+  registerToken(program);
   registerCall(program);
   registerSim(program, [registerSimModbus, registerSimOpcua, registerSimSerial, registerSimGpio]);
   registerConfig(program);

@@ -1,5 +1,12 @@
 import type { Device, DeviceModel } from '../model/index.js';
-import type { ApplyResult, NodeView, ServiceCallResponse, TwinView } from '../contracts/index.js';
+import type {
+  ApplyResult,
+  NodeView,
+  ServiceCallResponse,
+  TokenCreate,
+  TokenCreated,
+  TwinView,
+} from '../contracts/index.js';
 import { KedgeError } from '../core/errors/index.js';
 import { describeCode, httpRequest, HttpRequestError, type HttpResponse } from '../core/http-client/index.js';
 import { bearer } from '../core/token/index.js';
@@ -62,6 +69,16 @@ export class ApiClient {
   delete(kind: 'device' | 'devicemodel', namespace: string, name: string): Promise<{ deleted: boolean }> {
     const path = kind === 'device' ? 'devices' : 'devicemodels';
     return this.call('DELETE', `/api/v1/${path}/${seg(namespace)}/${seg(name)}`);
+  }
+
+  /** A join token (`kedge token create`). */
+  createToken(req: TokenCreate): Promise<TokenCreated> {
+    return this.call('POST', '/api/v1/tokens', req);
+  }
+
+  /** Revokes the node's certificates and deletes its Node (`kedge delete node`). */
+  deleteNode(node: string): Promise<{ deleted: boolean; revoked: number }> {
+    return this.call('DELETE', `/api/v1/nodes/${seg(node)}`);
   }
 
   /** A ServiceBus call on `node`'s network (`kedge call`); `timeoutMs` covers the cloud's own wait. */

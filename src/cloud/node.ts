@@ -11,6 +11,7 @@ import { CloudHub } from './cloudhub/index.js';
 import { CloudMqtt } from './cloudmqtt/index.js';
 import { DeviceController } from './devicecontroller/index.js';
 import { EdgeController } from './edgecontroller/index.js';
+import { CloudPki, cloudPkiErrors, JoinServer } from './pki/index.js';
 import { SqliteLinkState, SqliteObjectStore } from './store/index.js';
 
 export interface CloudNodeDeps {
@@ -23,7 +24,7 @@ export interface CloudNode {
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Ports listened on (after start; useful with port 0). */
-  readonly ports: { hub: number; api: number; mqtt: number | undefined };
+  readonly ports: { hub: number; api: number; mqtt: number | undefined; join: number | undefined };
   readonly bus: Bus<CloudChannels, CloudRequests>;
 }
 
@@ -82,6 +83,34 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     statusIntervalMs: config.statusIntervalMs,
   });
   const edges = new EdgeController({ bus, store, linkState, logger, registry, ...(clock ? { clock } : {}) });
+  if (config.tokenFile !== undefined && !config.insecureLink)
+    throw cloudPkiErrors.create(
+      'KEDGE_PKI_SHARED_TOKEN',
+      `--token-file ${config.tokenFile}: the shared token is for the insecure lab link (--insecure-link); on the secure link every node has its own certificate`,
+    );
+  // The link over mutual TLS with a certificate per node, unless the lab link is asked for.
+  const pki = config.insecureLink
+    ? undefined
+    : new CloudPki({
+        bus,
+        dataDir: config.dataDir,
+        caCertFile: config.pki.caCertFile,
+        caKeyFile: config.pki.caKeyFile,
+        nodeCertTtlMs: config.pki.nodeCertTtlMs,
+        serverNames: config.pki.serverNames,
+        logger,
+        ...(clock ? { clock } : {}),
+      });
+  const joinServer = pki
+    ? new JoinServer({
+        pki,
+        logger,
+        registry,
+        host: config.hubHost,
+        port: config.pki.joinPort,
+        idleTimeoutMs: JOIN_IDLE_TIMEOUT_MS,
+      })
+    : undefined;
   const hub = new CloudHub({
     bus,
     linkState,
@@ -93,6 +122,7 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     keepaliveTimeoutMs: config.keepaliveTimeoutMs,
     maxPayloadBytes: config.maxFrameBytes,
     ...(config.tokenFile === undefined ? {} : { tokenFile: config.tokenFile }),
+    ...(pki ? { tls: pki } : {}),
   });
   const api = new CloudApi({
     bus,
@@ -103,16 +133,20 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     port: config.apiPort,
     ...(config.apiTokenFile === undefined ? {} : { tokenFile: config.apiTokenFile }),
   });
-  const runtime = new ModuleRuntime([storeModule, mqtt, devices, edges, hub, api], { logger });
+  const security = pki && joinServer ? [pki, joinServer] : [];
+  const runtime = new ModuleRuntime([storeModule, mqtt, devices, edges, ...security, hub, api], { logger });
   return {
     bus,
     start: () => runtime.start(),
     stop: () => runtime.stop(),
     get ports() {
-      return { hub: hub.port, api: api.port, mqtt: mqtt.port };
+      return { hub: hub.port, api: api.port, mqtt: mqtt.port, join: joinServer?.port };
     },
   };
 }
+
+/** A connection to the join port without a request in progress is closed after this long. */
+const JOIN_IDLE_TIMEOUT_MS = 30_000;
 
 /** An object whose methods are looked up on `get()` at call time. */
 function lazy<T extends object>(get: () => T): T {

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { MessageSchema } from '../core/message/index.js';
 import { ServiceCallRequestSchema, ServiceCallResponseSchema, TwinViewSchema } from './edge-bus.js';
+import { TokenCreatedSchema, TokenCreateSchema } from './join.js';
 import { AckContentSchema } from './link.js';
 import { MapperPhaseSchema } from './twin-values.js';
 
@@ -114,6 +115,10 @@ export const CloudRequestSchemas = {
    * `detail.status` (e.g. KEDGE_SERVICEBUS_FORBIDDEN, 403) when the edge did not reach the target.
    */
   'servicebus.call': { request: CloudServiceCallSchema, response: ServiceCallResponseSchema },
+  /** Served by the CA (src/cloud/pki) unless the link is insecure: a join token (`kedge token create`). */
+  'pki.createToken': { request: TokenCreateSchema, response: TokenCreatedSchema },
+  /** Served by the CA: revokes every certificate of the node and closes its link; answers how many. */
+  'pki.revokeNode': { request: Type.Object({ node: Node }), response: Type.Object({ revoked: Type.Integer() }) },
 };
 export type CloudRequests = {
   [K in keyof typeof CloudRequestSchemas]: {

@@ -67,13 +67,19 @@ export interface CloudPorts {
   hub: number;
   api: number;
   mqtt: number;
+  /** The join port (secure link only). */
+  join?: number;
 }
 
 export async function startCloud(
   dataDir: string,
   extraEnv: Record<string, string> = {},
+  /** `secure`: the default link (wss://, node certificates, a join port); otherwise --insecure-link. */
+  options: { secure?: boolean; extraArgs?: string[] } = {},
 ): Promise<{ proc: KedgeProcess; ports: CloudPorts; api: string }> {
-  const ports = { hub: await freePort(), api: await freePort(), mqtt: await freePort() };
+  const ports: CloudPorts = { hub: await freePort(), api: await freePort(), mqtt: await freePort() };
+  if (options.secure) ports.join = await freePort();
+  const link = options.secure ? ['--join-port', `${ports.join}`] : ['--insecure-link'];
   const proc = new KedgeProcess(
     'cloud',
     spawnKedge(
@@ -89,6 +95,8 @@ export async function startCloud(
         `${ports.api}`,
         '--mqtt-port',
         `${ports.mqtt}`,
+        ...link,
+        ...(options.extraArgs ?? []),
       ],
       extraEnv,
     ),

@@ -14,14 +14,15 @@ const HELP = `
 Examples:
   kedge delete device default/em24-1
   kedge delete devicemodel default/em24-din      # refused while a Device uses it
+  kedge delete node line-3                       # revokes its certificates: its link closes, it cannot reconnect
 `;
 
 export function registerDelete(program: Command): void {
   program
     .command('delete')
-    .description('Delete a Device or a DeviceModel')
-    .argument('<kind>', 'device | devicemodel')
-    .argument('<name>', '<namespace>/<name>')
+    .description('Delete a Device, a DeviceModel, or a node (its certificates are revoked)')
+    .argument('<kind>', 'device | devicemodel | node')
+    .argument('<name>', '<namespace>/<name> (a node: its name)')
     .option('--edge', `delete on the local edge node (${EDGE_SERVER}) instead of the cloud`)
     .option('--server <url>', `kedge API URL (default ${DEFAULT_SERVER})`)
     .option('--token-file <file>', 'the cloud API token (default $KEDGE_API_TOKEN_FILE)')
@@ -40,8 +41,20 @@ export async function runDelete(
   write: (text: string) => void,
 ): Promise<number> {
   const kind = kindArg.toLowerCase().replace(/s$/, '');
+  if (kind === 'node') {
+    if (opts.edge)
+      throw clientErrors.create('KEDGE_CLIENT_BAD_ARGUMENT', 'nodes are deleted in the cloud, not with --edge');
+    const res = await new ApiClient(resolveTarget(opts)).deleteNode(nameArg);
+    write(
+      `node/${nameArg} ${res.deleted ? 'deleted' : 'had no Node object'}; ${res.revoked} certificate(s) revoked: its link is closed and it cannot connect again without a new join\n`,
+    );
+    return 0;
+  }
   if (kind !== 'device' && kind !== 'devicemodel') {
-    throw clientErrors.create('KEDGE_CLIENT_BAD_ARGUMENT', `unknown kind "${kindArg}": use device or devicemodel`);
+    throw clientErrors.create(
+      'KEDGE_CLIENT_BAD_ARGUMENT',
+      `unknown kind "${kindArg}": use device, devicemodel or node`,
+    );
   }
   const { namespace, name } = parseObjectName(nameArg);
   const res = await new ApiClient(resolveTarget(opts)).delete(kind, namespace, name);

@@ -3,6 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import { DEFAULT_PORTS } from '../../core/config/index.js';
 import { runAction } from '../run-action.js';
 import { port as portOption } from '../option-parsers.js';
+import { registerEdgeJoin } from './edge-join.js';
 
 const port = portOption(0);
 
@@ -39,13 +40,19 @@ function mode(text: string): string {
 }
 
 export function registerEdge(program: Command): void {
-  program
+  const edge = program
     .command('edge')
     .description('Run the edge node (EventBus, pipeline, DeviceTwin, MetaManager, Edged, ServiceBus, local API)')
     .option('--node <name>', 'node name (DNS-1123)')
     .option('--data-dir <dir>', 'folder of the SQLite store, logs and mapper state')
-    .option('--cloud <url>', `CloudHub URL (ws[s]://host:${DEFAULT_PORTS.cloudHub}); none = standalone`)
-    .option('--token-file <file>', "the token CloudHub expects (the same file as the cloud's --token-file)")
+    .option(
+      '--cloud <url>',
+      `CloudHub URL (wss://host:${DEFAULT_PORTS.cloudHub} with the certificate of kedge edge join; ws:// for the insecure lab link); default: the cloud joined, else standalone`,
+    )
+    .option(
+      '--token-file <file>',
+      "insecure lab link only: the shared token CloudHub expects (the same file as the cloud's --token-file)",
+    )
     .option('--mqtt-port <port>', `embedded MQTT broker port on 127.0.0.1 (default ${DEFAULT_PORTS.edgeMqtt})`, port)
     .option('--mqtt-url <url>', 'external MQTT broker (e.g. mqtt://127.0.0.1:1883) instead of the embedded one')
     .option('--api-port <port>', `local HTTP API port on 127.0.0.1 (default ${DEFAULT_PORTS.edgeApi})`, port)
@@ -59,6 +66,7 @@ export function registerEdge(program: Command): void {
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent')
     .addHelpText('after', HELP)
     .action(runAction('edge', (opts: EdgeOptions) => runEdge(opts)));
+  registerEdgeJoin(edge);
 }
 
 export async function runEdge(opts: EdgeOptions): Promise<void> {
@@ -69,6 +77,7 @@ export async function runEdge(opts: EdgeOptions): Promise<void> {
     { createEdgeNode },
     { edgeHubModules },
     { inProcessMappers },
+    { readJoined },
   ] = await Promise.all([
     import('../../core/config/index.js'),
     import('../../core/log/index.js'),
@@ -76,6 +85,7 @@ export async function runEdge(opts: EdgeOptions): Promise<void> {
     import('../../edge/index.js'),
     import('../../edge/edgehub/index.js'),
     import('../inprocess-mappers.js'),
+    import('../../edge/join/index.js'),
   ]);
   const flag = (path: string[], value: unknown, name: string) => ({ path: ['edge', ...path], value, flag: name });
   const config = loadConfig({
@@ -95,6 +105,8 @@ export async function runEdge(opts: EdgeOptions): Promise<void> {
     ],
   });
   const logger = createLogger({ level: config.log.level as 'info', pretty: config.log.pretty, name: 'kedge-edge' });
+  // A node that joined a cloud (kedge edge join) connects to it without --cloud.
+  config.edge.cloud ??= readJoined(config.edge.dataDir)?.cloud;
   // EdgeHub when --cloud is given; the mapper SDK and drivers when mappers run in this process.
   const node = createEdgeNode(config.edge, { logger, extraModules: edgeHubModules, inProcessMapper: inProcessMappers });
   await node.start();

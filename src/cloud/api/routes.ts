@@ -1,11 +1,27 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import { type CloudChannels, type CloudRequests, apiErrors } from '../../contracts/index.js';
+import { type CloudChannels, type CloudRequests, apiErrors, TokenCreateSchema } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import type { ObjectStore } from '../store/index.js';
 import { applyDocuments } from './apply.js';
 import { readJson, sendJson, sendText } from './http.js';
 import { parseServiceCall } from './services.js';
+import { checker } from '../../core/schema/index.js';
+import { isKedgeError } from '../../core/errors/index.js';
+import { cloudPkiErrors } from '../pki/index.js';
+
+const checkTokenCreate = checker(TokenCreateSchema, 'body');
+
+/** A request the CA serves: on the insecure link there is none, which the caller hears in words. */
+async function withPki<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (isKedgeError(err) && err.code === 'KEDGE_BUS_NO_HANDLER')
+      throw cloudPkiErrors.create('KEDGE_PKI_DISABLED', 'this cloud runs the insecure link (--insecure-link)');
+    throw err;
+  }
+}
 
 export interface RouteContext {
   bus: Bus<CloudChannels, CloudRequests>;
@@ -80,6 +96,21 @@ route('PUT', '/api/v1/twins/:ns/:name/desired', async (c, req, res, p, q) => {
     waitMs + 10_000,
   );
   sendJson(res, 200, twin);
+});
+route('POST', '/api/v1/tokens', async (c, req, res) => {
+  const body = checkTokenCreate(await readJson(req, c.bodyLimitBytes));
+  if (!body.ok) throw apiErrors.create('KEDGE_API_BAD_REQUEST', body.reason);
+  sendJson(res, 201, await withPki(() => c.bus.request('pki.createToken', body.value)));
+});
+/**
+ * Deletes a node: every certificate issued to it is revoked (its link closes, reconnects and
+ * renewals are refused) and its Node object goes; its Devices stay, bound to the name.
+ */
+route('DELETE', '/api/v1/nodes/:name', async (c, _q, res, p) => {
+  const { revoked } = await withPki(() => c.bus.request('pki.revokeNode', { node: p[0]! }));
+  const deleted = await c.store.delete('Node', '', p[0]!);
+  if (!deleted && revoked === 0) throw apiErrors.create('KEDGE_API_NOT_FOUND', `node ${p[0]} does not exist`);
+  sendJson(res, 200, { deleted, revoked });
 });
 route('DELETE', '/api/v1/devices/:ns/:name', async (c, _q, res, p) => {
   const gone = await c.store.delete('Device', p[0]!, p[2]!);

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -30,6 +31,7 @@ import { bearerMatches, readTokenFile } from '../../core/token/index.js';
 import type { LinkStateStore } from '../store/index.js';
 import { DedupeWindow } from './dedupe.js';
 import { DownstreamQueues } from './downstream.js';
+import { checkCertificate, refusedConnectionsCounter, type HubTls } from './identity.js';
 import { cloudhubErrors } from './errors.js';
 import { KeyedChain } from './keyed-chain.js';
 import { cloudhubMetrics, type CloudhubMetrics } from './metrics.js';
@@ -52,6 +54,11 @@ export interface CloudHubOptions {
    * start. Without it any client that reaches the port may connect as any node.
    */
   tokenFile?: string;
+  /**
+   * The link over mutual TLS (wss://, src/cloud/pki): a node is who its certificate says, the
+   * URL must agree; revoked nodes are closed and refused. Without it the link is plain ws://.
+   */
+  tls?: HubTls;
   /** Largest frame accepted (config cloud.maxFrameBytes); larger frames close the connection with 1009. */
   maxPayloadBytes: number;
   /** A node without any frame for this long is not ready and its socket is closed (cloud.keepaliveTimeoutMs). */
@@ -77,6 +84,8 @@ interface Connection {
   ws: WebSocket;
   lastSeen: number;
   closed: boolean;
+  /** When the node's certificate expires: the connection ends then (the node renews before). */
+  notAfter?: number;
 }
 
 type UpstreamRequest =
@@ -100,6 +109,8 @@ export const CLOSE = {
   replaced: 4000,
   keepalive: 4001,
   stopping: 1001,
+  revoked: 4002,
+  certificateExpired: 4003,
 } as const;
 
 /**
@@ -126,6 +137,8 @@ export class CloudHub implements Module {
   private readonly log: Logger;
   private readonly clock: Clock;
   private token: string | undefined;
+  private refusedConnections: ReturnType<typeof refusedConnectionsCounter> | undefined;
+  private unrevoked: (() => void) | undefined;
 
   constructor(private readonly options: CloudHubOptions) {
     this.log = options.logger.child({ module: 'cloudhub' });
@@ -172,11 +185,20 @@ export class CloudHub implements Module {
       maxPayload: o.maxPayloadBytes,
       perMessageDeflate: false,
     });
-    this.server = createServer((_req, res) => {
+    const plain = (_req: IncomingMessage, res: import('node:http').ServerResponse) => {
       res
         .writeHead(426, { 'content-type': 'text/plain' })
         .end('kedge CloudHub: connect with a WebSocket to /<project>/<node>/events\n');
-    });
+    };
+    // Client certificates are asked for, and judged after the handshake: a refused node then
+    // hears why (401/403 with the reason logged) instead of a bare TLS alert.
+    this.server = o.tls
+      ? (createTlsServer({ ...o.tls.serverTls(), requestCert: true, rejectUnauthorized: false }, plain) as Server)
+      : createServer(plain);
+    if (o.tls) {
+      this.refusedConnections ??= refusedConnectionsCounter(o.registry);
+      this.unrevoked = o.tls.onRevoked((node) => this.revoked(node));
+    }
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     await listen(this.server, o.port, o.host);
     this.unsubscribe = o.bus.subscribe('link.send', { name: this.name, group: this.group }, (item) => this.send(item));
@@ -188,8 +210,15 @@ export class CloudHub implements Module {
       () => this.sweep(timeout),
       Math.max(10, Math.min(1000, Math.floor(timeout / 4))),
     );
-    this.log.info({ port: this.port, host: o.host, token: this.token !== undefined }, 'CloudHub listening');
-    if (!this.token)
+    this.log.info(
+      { port: this.port, host: o.host, tls: o.tls !== undefined, token: this.token !== undefined },
+      'CloudHub listening',
+    );
+    if (!o.tls)
+      this.log.warn(
+        'INSECURE LINK: CloudHub runs plain ws://: nothing is encrypted and a node is whoever its URL names. For a lab only; without --insecure-link every node joins with a certificate (kedge token create, kedge edge join)',
+      );
+    if (!this.token && !o.tls)
       this.log.warn(
         'CloudHub accepts edge nodes without a token: any client that reaches the port may connect as any node (kedge cloud --token-file)',
       );
@@ -202,6 +231,8 @@ export class CloudHub implements Module {
     this.unsubscribe = undefined;
     this.unserve?.();
     this.unserve = undefined;
+    this.unrevoked?.();
+    this.unrevoked = undefined;
     this.calls?.failAll('the cloud is stopping');
     for (const conn of [...this.conns.values()]) {
       conn.closed = true;
@@ -226,6 +257,26 @@ export class CloudHub implements Module {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
+    let notAfter: number | undefined;
+    if (this.options.tls) {
+      const verdict = checkCertificate(this.options.tls, req, path.node);
+      if (!verdict.ok) {
+        this.refusedConnections!.inc({ reason: verdict.reason });
+        this.log.warn(
+          {
+            node: path.node,
+            code: 'KEDGE_CLOUDHUB_UNAUTHORIZED',
+            reason: verdict.reason,
+            remote: req.socket.remoteAddress,
+          },
+          `refused a connection as node ${path.node}: ${verdict.why}`,
+        );
+        const text = verdict.status === 401 ? 'Unauthorized' : 'Forbidden';
+        socket.end(`HTTP/1.1 ${verdict.status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        return;
+      }
+      notAfter = verdict.notAfter;
+    }
     if (this.token !== undefined && !bearerMatches(req.headers.authorization, this.token)) {
       this.metrics!.unauthorized.inc();
       this.log.warn(
@@ -235,11 +286,12 @@ export class CloudHub implements Module {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(path.node, ws, req));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(path.node, ws, req, notAfter));
   }
 
-  private onConnection(node: string, ws: WebSocket, req: IncomingMessage): void {
+  private onConnection(node: string, ws: WebSocket, req: IncomingMessage, notAfter?: number): void {
     const conn: Connection = { node, ws, lastSeen: this.clock.now(), closed: false };
+    if (notAfter !== undefined) conn.notAfter = notAfter;
     const previous = this.conns.get(node);
     if (previous) {
       this.metrics!.replaced.inc();
@@ -485,9 +537,25 @@ export class CloudHub implements Module {
     }
   }
 
+  /** A revoked node's connection ends now; its reconnects are refused at the upgrade. */
+  private revoked(node: string): void {
+    const conn = this.conns.get(node);
+    if (conn) this.closeConn(conn, CLOSE.revoked, `node ${node} was revoked`, true);
+  }
+
   private sweep(timeoutMs: number): void {
     const now = this.clock.now();
     for (const conn of [...this.conns.values()]) {
+      if (conn.notAfter !== undefined && now >= conn.notAfter) {
+        this.log.warn({ node: conn.node }, `node ${conn.node}: its certificate expired; connection closed`);
+        this.closeConn(
+          conn,
+          CLOSE.certificateExpired,
+          'certificate expired: renew it (the edge does before expiry)',
+          true,
+        );
+        continue;
+      }
       if (now - conn.lastSeen <= timeoutMs) continue;
       this.metrics!.timeouts.inc();
       this.log.warn(

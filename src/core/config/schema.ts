@@ -140,6 +140,35 @@ export const CloudConfigSchema = Type.Object(
         description: 'File with the token the HTTP API wants from every request but /healthz',
       }),
     ),
+    insecureLink: Type.Boolean({
+      default: false,
+      description:
+        'Plain ws:// link: nodes are who their URL says, with the shared token or none (a lab only). Default: wss:// with a certificate per node (kedge edge join)',
+    }),
+    pki: Type.Object(
+      {
+        caCertFile: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description:
+              'A CA certificate (PEM) to sign node certificates with; default: kedge creates one in <dataDir>/pki',
+          }),
+        ),
+        caKeyFile: Type.Optional(Type.String({ minLength: 1, description: 'The key of caCertFile (PEM)' })),
+        joinPort: Port(10002, 'HTTPS port nodes join and renew their certificates on (KubeEdge: 10002)'),
+        nodeCertTtlMs: Type.Integer({
+          minimum: 10_000,
+          default: 365 * 86_400_000,
+          description: 'How long a node certificate is valid; nodes renew at two thirds of it',
+        }),
+        serverNames: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description:
+            "Names and addresses edges reach the cloud by (the cloud's TLS certificate holds them, besides this host's own name and addresses)",
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     keepaliveTimeoutMs: Type.Integer({
       minimum: 1000,
       default: 30_000,

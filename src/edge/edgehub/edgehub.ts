@@ -32,6 +32,12 @@ export interface EdgeHubDeps {
   project?: string;
   /** A file holding the token CloudHub expects (sent as `Authorization: Bearer`); read at start. */
   tokenFile?: string;
+  /**
+   * The node's certificate, key and the CA the cloud's certificate must chain to (mutual TLS on a
+   * wss:// link, src/edge/join); asked for at every connection, so a renewed certificate is used
+   * from the next one on (see reconnect()).
+   */
+  tls?: () => { key: string; cert: string; ca: string };
   clock?: Clock;
   /** Keepalive period (default 15 s, KubeEdge's). */
   keepaliveMs?: number;
@@ -77,6 +83,8 @@ export class EdgeHub implements Module {
   /** Cloud messages handed to MetaManager and not answered yet: msg_id -> route (for the response). */
   private readonly awaitingAck = new Map<string, MessageRoute>();
   private state: LinkStateEvent['state'] = 'disconnected';
+  /** Set by reconnect(): the next connection is opened at once, not after a back-off. */
+  private reconnecting: string | undefined;
 
   constructor(private readonly deps: EdgeHubDeps) {
     this.clock = deps.clock ?? systemClock;
@@ -141,6 +149,7 @@ export class EdgeHub implements Module {
       perMessageDeflate: false,
       handshakeTimeout: this.deps.handshakeTimeoutMs ?? 10_000,
       ...(this.token === undefined ? {} : { headers: { authorization: bearer(this.token) } }),
+      ...(this.deps.tls ? this.deps.tls() : {}),
     });
     this.ws = ws;
     ws.on('open', () => this.onOpen(ws));
@@ -240,7 +249,15 @@ export class EdgeHub implements Module {
 
   private onSocketError(ws: WebSocket, err: Error & { code?: string }): void {
     if (ws !== this.ws) return;
-    if (/Unexpected server response: 401/.test(err.message)) {
+    const status = /Unexpected server response: (40[13])/.exec(err.message)?.[1];
+    if (status && this.deps.tls) {
+      this.log.warn(
+        { code: 'KEDGE_EDGEHUB_UNAUTHORIZED', url: this.url, status: Number(status) },
+        status === '401'
+          ? `the cloud did not accept the certificate of node ${this.deps.node} (not joined to this cloud, or expired): join again (kedge edge join); retrying`
+          : `the cloud refused node ${this.deps.node}: its certificate was revoked (kedge delete node) or names another node; retrying`,
+      );
+    } else if (status === '401') {
       this.log.warn(
         { code: 'KEDGE_EDGEHUB_UNAUTHORIZED', url: this.url },
         `the cloud refused node ${this.deps.node}: ${this.token ? "its token is not the cloud's" : 'the cloud wants a token (--token-file)'}; retrying`,
@@ -269,17 +286,33 @@ export class EdgeHub implements Module {
     const lived = this.openedAt > 0 ? this.clock.now() - this.openedAt : 0;
     if (lived >= (this.deps.stableAfterMs ?? 10_000)) this.backoff!.reset();
     this.openedAt = 0;
-    const delay = this.backoff!.next();
+    const rotated = this.reconnecting;
+    this.reconnecting = undefined;
+    const delay = rotated ? 0 : this.backoff!.next();
     const why = reason || `closed with code ${code}`;
-    this.log.warn(
-      { url: this.url, code, reason, retryInMs: delay },
-      `link to the cloud down (${why}); reconnecting in ${delay} ms`,
-    );
+    if (rotated) this.log.info({ url: this.url }, `reconnecting: ${rotated}`);
+    else
+      this.log.warn(
+        { url: this.url, code, reason, retryInMs: delay },
+        `link to the cloud down (${why}); reconnecting in ${delay} ms`,
+      );
     this.setState('disconnected', why, delay);
     this.retryTimer = this.clock.setTimeout(() => {
       this.retryTimer = undefined;
       this.connect();
     }, delay);
+  }
+
+  /**
+   * Ends the connection and opens a new one at once (a renewed certificate is presented from the
+   * new one on). Nothing is lost: unacknowledged outbox entries are sent again, with their ids.
+   */
+  reconnect(why: string): void {
+    const ws = this.ws;
+    if (!this.running || !ws) return;
+    this.reconnecting = why;
+    if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+    else ws.close(1000, truncateReason(why));
   }
 
   private write(message: Message, sent?: () => void): void {
