@@ -6,5 +6,7 @@ export function rootCommand(version: string): Command {
     .version(version)
     .description('kedge: device protocol gateway and digital twin for edge hardware (KubeEdge-compatible).')
     .showHelpAfterError('(run with --help for usage)')
+    // A subcommand's options are its own (`kedge edge join --cloud` is the join's, not the edge's).
+    .enablePositionalOptions()
     .configureHelp({ sortSubcommands: false });
 }

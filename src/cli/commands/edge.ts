@@ -66,6 +66,8 @@ export function registerEdge(program: Command): void {
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent')
     .addHelpText('after', HELP)
     .action(runAction('edge', (opts: EdgeOptions) => runEdge(opts)));
+  // Options after `edge join` are the join's (--cloud, --node, --data-dir exist on both).
+  edge.enablePositionalOptions();
   registerEdgeJoin(edge);
 }
 
