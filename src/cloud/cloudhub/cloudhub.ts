@@ -406,7 +406,9 @@ export class CloudHub implements Module {
           : undefined;
     const request = res ? UPSTREAM.get(res.type) : undefined;
     if (problem || !res || !request) {
-      this.metrics!.rejected.inc({ reason: 'unknown_resource' });
+      // A resource of another node is a node speaking for another: counted apart from version skew.
+      const otherNode = res?.node !== undefined && res.node !== node;
+      this.metrics!.rejected.inc({ reason: otherNode ? 'other_node' : 'unknown_resource' });
       this.log.warn(
         { node, msgId: id, resource: msg.route.resource, code: 'KEDGE_CLOUDHUB_UNKNOWN_RESOURCE' },
         problem,
@@ -471,6 +473,17 @@ export class CloudHub implements Module {
   }
 
   private send(item: DownstreamItem): void {
+    // A node receives only its own objects: whatever a controller hands over for another node's
+    // resource is a bug, and is dropped here rather than leaked.
+    const target = parseResource(item.message.route.resource ?? '')?.node;
+    if (target !== item.node) {
+      this.metrics!.rejected.inc({ reason: 'downstream_other_node' });
+      this.log.error(
+        { node: item.node, resource: item.message.route.resource, code: 'KEDGE_CLOUDHUB_NOT_OWNER' },
+        `not sent to node ${item.node}: the object ${item.message.route.resource} is not that node's`,
+      );
+      return;
+    }
     this.queues!.enqueue(item);
     const conn = this.conns.get(item.node);
     if (conn && !conn.closed) this.write(conn, item);

@@ -255,6 +255,38 @@ describe('DeviceController', () => {
     expect(published).toHaveLength(2);
   });
 
+  it("refuses a node's telemetry, twin reports and state about another node's device, counted, and publishes the rest", async () => {
+    await store.create(device('mine', 'edge-1'));
+    await store.create(device('theirs', 'edge-2'));
+    await store.create({ ...device('loose', 'edge-1'), spec: { ...device('loose', 'edge-1').spec, nodeName: '' } });
+    await dc.start();
+    const cols = (id: string) => {
+      const b = new DeviceColumnsBuilder(id);
+      b.add('temp', 20, 'good', 1);
+      return b.columns;
+    };
+    // edge-1 speaks (upload() sends as edge-1): its own device's readings go, the others' do not.
+    const batch = { devices: [cols('default/theirs'), cols('default/mine'), cols('default/loose')] };
+    expect(await upload('default/telemetrycolumns/edge-1', batch)).toEqual({ ok: true });
+    expect(published.map((p) => p.topic)).toEqual(['kedge/telemetry/default/mine']);
+    const report = { properties: { temp: { value: 21, ts: 1, version: 1, quality: 'good' } } };
+    expect(await upload('default/devicetwin/theirs', report)).toEqual({
+      ok: false,
+      reason: 'Device default/theirs is bound to node edge-2; node edge-1 may not report on it',
+    });
+    expect(await upload('default/devicestate/theirs', { state: 'online', ts: 1 })).toMatchObject({ ok: false });
+    expect(await upload('default/devicestate/loose', { state: 'online', ts: 1 })).toEqual({
+      ok: false,
+      reason: 'Device default/loose is bound to no node; node edge-1 may not report on it',
+    });
+    expect(published.map((p) => p.topic)).toEqual(['kedge/telemetry/default/mine']);
+    expect(await upload('default/devicestate/mine', { state: 'online', ts: 1 })).toEqual({ ok: true });
+    const text = await registry.metrics();
+    expect(text).toMatch(/kedge_devicecontroller_unauthorized_total\{resource="telemetrycolumns"\} 2/);
+    expect(text).toMatch(/kedge_devicecontroller_unauthorized_total\{resource="devicetwin"\} 1/);
+    expect(text).toMatch(/kedge_devicecontroller_unauthorized_total\{resource="devicestate"\} 2/);
+  });
+
   it('marks devices of a node that went away unknown on their availability topic', async () => {
     await store.create(device('a', 'edge-1'));
     await dc.start();
