@@ -258,7 +258,9 @@ describe('DeviceController', () => {
   it("refuses a node's telemetry, twin reports and state about another node's device, counted, and publishes the rest", async () => {
     await store.create(device('mine', 'edge-1'));
     await store.create(device('theirs', 'edge-2'));
-    await store.create({ ...device('loose', 'edge-1'), spec: { ...device('loose', 'edge-1').spec, nodeName: '' } });
+    const loose = device('loose', 'edge-1');
+    (loose.spec as { nodeName: string }).nodeName = '';
+    await store.create(loose);
     await dc.start();
     const cols = (id: string) => {
       const b = new DeviceColumnsBuilder(id);
