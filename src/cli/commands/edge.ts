@@ -47,7 +47,7 @@ export function registerEdge(program: Command): void {
     .option('--data-dir <dir>', 'folder of the SQLite store, logs and mapper state')
     .option(
       '--cloud <url>',
-      `CloudHub URL (wss://host:${DEFAULT_PORTS.cloudHub} with the certificate of kedge edge join; ws:// for the insecure lab link); default: the cloud joined, else standalone`,
+      `CloudHub URL (wss://host:${DEFAULT_PORTS.cloudHub} with the certificate of kedge edge join; ws:// for the insecure lab link), or cloud replicas tried in turn (wss://a:10000,wss://b:10000); default: the cloud joined, else standalone`,
     )
     .option(
       '--token-file <file>',
