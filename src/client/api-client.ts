@@ -107,6 +107,7 @@ export class ApiClient {
           ...(this.target.token === undefined ? {} : { authorization: bearer(this.target.token) }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(this.target.ca === undefined ? {} : { tls: { ca: this.target.ca } }),
         timeoutMs,
       });
     } catch (err) {

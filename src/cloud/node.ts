@@ -137,6 +137,9 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     host: config.apiHost,
     port: config.apiPort,
     ...(config.apiTokenFile === undefined ? {} : { tokenFile: config.apiTokenFile }),
+    ...(config.apiReadTokenFile === undefined ? {} : { readTokenFile: config.apiReadTokenFile }),
+    ...(config.metricsTokenFile === undefined ? {} : { metricsTokenFile: config.metricsTokenFile }),
+    ...(config.apiTls === undefined ? {} : { tls: config.apiTls }),
   });
   if (config.store !== 'sqlite' && !config.mqtt.url)
     logger.warn(

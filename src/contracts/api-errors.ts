@@ -30,4 +30,8 @@ export const apiErrors = defineErrors({
     status: 401,
     hint: 'The cloud API wants its token: pass --token-file FILE (or set KEDGE_API_TOKEN_FILE) with the file given to kedge cloud --api-token-file.',
   },
+  KEDGE_API_FORBIDDEN: {
+    status: 403,
+    hint: 'The token is valid but allows less (the read-only token reads, the metrics token scrapes /metrics): use the admin token (kedge cloud --api-token-file).',
+  },
 });

@@ -16,6 +16,10 @@ interface CloudFlags {
   joinPort?: string;
   serverName?: string[];
   apiTokenFile?: string;
+  apiReadTokenFile?: string;
+  metricsTokenFile?: string;
+  apiTlsCertFile?: string;
+  apiTlsKeyFile?: string;
   apiPort?: string;
   apiHost?: string;
   mqttPort?: string;
@@ -76,6 +80,13 @@ export function registerCloud(program: Command): void {
       '--api-token-file <file>',
       'the HTTP API wants the token in this file from every request but /healthz (the CLI: --token-file or KEDGE_API_TOKEN_FILE)',
     )
+    .option('--api-read-token-file <file>', 'a token that may only read the HTTP API (GET), /metrics included')
+    .option('--metrics-token-file <file>', 'a token that may only scrape /metrics (for Prometheus)')
+    .option(
+      '--api-tls-cert-file <file>',
+      'serve the HTTP API over HTTPS with this certificate (PEM; with --api-tls-key-file)',
+    )
+    .option('--api-tls-key-file <file>', 'the key of --api-tls-cert-file (PEM)')
     .option('--mqtt-port <port>', `embedded cloud MQTT broker port (default ${DEFAULT_PORTS.cloudMqtt})`)
     .option('--mqtt-host <addr>', 'embedded broker address (default 127.0.0.1; 0.0.0.0 lets other machines subscribe)')
     .option(
@@ -118,6 +129,10 @@ async function runCloud(flags: CloudFlags): Promise<number> {
       { path: ['cloud', 'apiPort'], value: num(flags.apiPort), flag: '--api-port' },
       { path: ['cloud', 'apiHost'], value: flags.apiHost, flag: '--api-host' },
       { path: ['cloud', 'apiTokenFile'], value: flags.apiTokenFile, flag: '--api-token-file' },
+      { path: ['cloud', 'apiReadTokenFile'], value: flags.apiReadTokenFile, flag: '--api-read-token-file' },
+      { path: ['cloud', 'metricsTokenFile'], value: flags.metricsTokenFile, flag: '--metrics-token-file' },
+      { path: ['cloud', 'apiTls', 'certFile'], value: flags.apiTlsCertFile, flag: '--api-tls-cert-file' },
+      { path: ['cloud', 'apiTls', 'keyFile'], value: flags.apiTlsKeyFile, flag: '--api-tls-key-file' },
       { path: ['cloud', 'mqtt', 'port'], value: num(flags.mqttPort), flag: '--mqtt-port' },
       { path: ['cloud', 'mqtt', 'host'], value: flags.mqttHost, flag: '--mqtt-host' },
       { path: ['cloud', 'mqtt', 'url'], value: flags.mqttUrl, flag: '--mqtt-url' },

@@ -162,6 +162,27 @@ export const CloudConfigSchema = Type.Object(
         description: 'File with the token the HTTP API wants from every request but /healthz',
       }),
     ),
+    apiReadTokenFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'File with a token that may only read the HTTP API (GET), /metrics included',
+      }),
+    ),
+    metricsTokenFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'File with a token that may only scrape /metrics (a Prometheus server)',
+      }),
+    ),
+    apiTls: Type.Optional(
+      Type.Object(
+        {
+          certFile: Type.String({ minLength: 1, description: "The API's TLS certificate (PEM, chain included)" }),
+          keyFile: Type.String({ minLength: 1, description: 'Its key (PEM)' }),
+        },
+        { additionalProperties: false, description: 'Serve the HTTP API over HTTPS' },
+      ),
+    ),
     insecureLink: Type.Boolean({
       default: false,
       description:
