@@ -112,6 +112,11 @@ const UPSTREAM = new Map<string, UpstreamRequest>([
 const KNOWN_OPS = new Set<string>(Object.values(Operation));
 /** Connections being claimed and loaded at once, at most. */
 const MAX_PREPARING = 128;
+/**
+ * A TLS handshake not done by then ends the connection (Node's default is 120 s): idle or
+ * half-open sockets (2,000 in the fuzz run) would otherwise hold their file descriptors that long.
+ */
+export const TLS_HANDSHAKE_MS = 10_000;
 /** The longest timer Node allows (about 24.8 days): in effect no limit. */
 const NO_LIMIT_MS = 2_147_483_647;
 export const CLOSE = {
@@ -217,7 +222,10 @@ export class CloudHub implements Module {
     // Client certificates are asked for, and judged after the handshake: a refused node then
     // hears why (401/403 with the reason logged) instead of a bare TLS alert.
     this.server = o.tls
-      ? (createTlsServer({ ...o.tls.serverTls(), requestCert: true, rejectUnauthorized: false }, plain) as Server)
+      ? (createTlsServer(
+          { ...o.tls.serverTls(), requestCert: true, rejectUnauthorized: false, handshakeTimeout: TLS_HANDSHAKE_MS },
+          plain,
+        ) as Server)
       : createServer(plain);
     if (o.tls) {
       this.refusedConnections ??= refusedConnectionsCounter(o.registry);

@@ -55,7 +55,7 @@ export class JoinServer implements Module {
     });
     // Client certificates are asked for, not required: a joining node has none yet. Renewal checks it.
     this.server = createServer(
-      { ...o.pki.serverTls(), requestCert: true, rejectUnauthorized: false },
+      { ...o.pki.serverTls(), requestCert: true, rejectUnauthorized: false, handshakeTimeout: 10_000 },
       (req, res) => void this.handle(req, res),
     );
     this.server.headersTimeout = Math.min(o.idleTimeoutMs, 10_000);
