@@ -33,6 +33,8 @@ export interface EdgedDeps {
   dataDir: string;
   /** The broker URL mappers connect to (known once the EventBus has started). */
   mqttUrl: () => string;
+  /** The mappers' account on the edge broker, when it checks access (broker-access.ts). */
+  mqttCredentials?: { username: string; password: string };
   runtime?: ProcessRuntime;
   /** Creates an in-process mapper (mode inprocess): handed in by `kedge edge` (mappers/sdk + drivers). */
   inProcessMapper?: InProcessMapperFactory;
@@ -151,7 +153,7 @@ export class Edged implements Module {
           name,
           protocols: w.protocols,
           node: this.deps.node,
-          mqttUrl: this.deps.mqttUrl(),
+          ...mapperBroker(this.deps.mqttUrl(), this.deps.mqttCredentials),
           dataDir: this.deps.dataDir,
         },
         {
@@ -225,4 +227,15 @@ export class Edged implements Module {
           ));
     return this.cachedRuntime;
   }
+}
+
+/** The broker URL with the mappers' user name, and the password beside it. */
+function mapperBroker(
+  url: string,
+  credentials: { username: string; password: string } | undefined,
+): { mqttUrl: string; mqttPassword?: string } {
+  if (!credentials) return { mqttUrl: url };
+  const u = new URL(url);
+  u.username = encodeURIComponent(credentials.username);
+  return { mqttUrl: u.toString(), mqttPassword: credentials.password };
 }

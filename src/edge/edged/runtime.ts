@@ -10,6 +10,8 @@ export interface WorkloadSpec {
   protocols: string[];
   node: string;
   mqttUrl: string;
+  /** The password of the URL's user on the edge broker (broker access); a child gets it in its environment, not on its command line. */
+  mqttPassword?: string;
   /** `<data-dir>`: logs go to `<data-dir>/logs/`, driver state to `<data-dir>/mappers/<name>/`. */
   dataDir: string;
 }
@@ -59,7 +61,8 @@ export class ChildProcessRuntime implements ProcessRuntime {
       '--data-dir',
       stateDir,
     ];
-    const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    const env = spec.mqttPassword === undefined ? process.env : { ...process.env, KEDGE_MQTT_PASSWORD: spec.mqttPassword };
+    const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     child.stdout.on('data', (c: Buffer) => log.write(c));
     child.stderr.on('data', (c: Buffer) => log.write(c));
     const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {

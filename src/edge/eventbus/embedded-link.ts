@@ -4,6 +4,7 @@ import { Aedes, type AedesPublishPacket } from 'aedes';
 import type { Logger } from 'pino';
 import { errorText } from '../../core/errors/index.js';
 import { AckGate } from './ack-gate.js';
+import type { BrokerAccess } from './broker-access.js';
 import { eventbusErrors } from './errors.js';
 import type { BrokerLink, Ingest } from './link.js';
 import { isIngressTopic, topicMatches } from './topics.js';
@@ -25,7 +26,15 @@ export class EmbeddedBrokerLink implements BrokerLink {
   private readonly filters = new Map<string, Set<string>>();
   private readonly wanted = new Map<string, boolean>();
 
-  constructor(private readonly options: { port: number; host?: string; logger: Logger }) {}
+  constructor(
+    private readonly options: {
+      port: number;
+      host?: string;
+      logger: Logger;
+      /** Accounts, ACLs and the anonymous policy (broker-access.ts); without it anyone may do anything. */
+      access?: BrokerAccess;
+    },
+  ) {}
 
   get url(): string {
     return `mqtt://${this.options.host ?? '127.0.0.1'}:${this.boundPort}`;
@@ -38,8 +47,18 @@ export class EmbeddedBrokerLink implements BrokerLink {
   async start(ingest: Ingest): Promise<void> {
     const logger = this.options.logger;
     noNumberCache();
+    const access = this.options.access?.enforcing ? this.options.access : undefined;
     const broker = new Aedes({
+      ...(access
+        ? {
+            authenticate: (client, username, password, done) => done(null, access.authenticate(client.id, username, password)),
+            authorizeSubscribe: (client, sub, done) =>
+              done(null, !client || access.canSubscribe(client.id, sub.topic) ? sub : null),
+          }
+        : {}),
       authorizePublish: (client, packet, callback) => {
+        if (client && access && !access.canPublish(client.id, packet.topic))
+          return callback(new Error(`not allowed to publish on ${packet.topic}`));
         if (!client || !isIngressTopic(packet.topic)) return callback(null);
         let wait: Promise<void> | undefined;
         try {
@@ -74,6 +93,7 @@ export class EmbeddedBrokerLink implements BrokerLink {
       this.wanted.clear();
     });
     broker.on('clientDisconnect', (client) => {
+      access?.forget(client.id);
       this.filters.delete(client.id);
       this.wanted.clear();
     });
