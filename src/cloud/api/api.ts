@@ -10,6 +10,7 @@ import type { Bus } from '../../core/bus/index.js';
 import { errorText } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
 import { readTokenFile } from '../../core/token/index.js';
+import { isDashboardAsset } from '../../dashboard/index.js';
 import { checkAccess, type ApiTokens } from './access.js';
 import type { ObjectStore } from '../store/index.js';
 import { sendError } from './http.js';
@@ -108,10 +109,12 @@ export class CloudApi implements Module {
   }
 
   /**
-   * Everything but /healthz needs a token, when there is one (a health probe has none to give);
-   * what each token allows is in access.ts.
+   * Everything but /healthz and the dashboard's files needs a token, when there is one (a health
+   * probe has none to give; the page holds no data and asks for the token itself); what each
+   * token allows is in access.ts.
    */
   private async authorize(req: IncomingMessage, tokens: ApiTokens): Promise<void> {
+    if (req.method === 'GET' && isDashboardAsset(new URL(req.url ?? '/', 'http://localhost').pathname)) return;
     const access = checkAccess(req, tokens);
     if ('role' in access) return;
     this.log.warn(
