@@ -149,9 +149,12 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
       'cloud store on etcd with the embedded MQTT broker: consumers see only what this replica publishes, at least once; give replicas one external broker with --mqtt-url',
     );
   const security = pki && joinServer ? [pki, joinServer] : [];
-  const runtime = new ModuleRuntime([leader, storeModule, presence, mqtt, devices, edges, ...security, hub, dashboard, api], {
-    logger,
-  });
+  const runtime = new ModuleRuntime(
+    [leader, storeModule, presence, mqtt, devices, edges, ...security, hub, dashboard, api],
+    {
+      logger,
+    },
+  );
   return {
     bus,
     leader: backend.leader,

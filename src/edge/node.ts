@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { EDGE_BOUNDARY_CHANNELS, type EdgeChannels, type EdgeRequests } from '../contracts/index.js';
@@ -6,11 +7,12 @@ import { systemClock, type Clock } from '../core/clock/index.js';
 import type { EdgeConfig } from '../core/config/index.js';
 import { createMetricsRegistry } from '../core/metrics/index.js';
 import { ModuleRuntime, type Module } from '../core/module/index.js';
+import { readTokenFile } from '../core/token/index.js';
 import { EdgeApi } from './api/index.js';
 import { EdgeDashboard } from './dashboard/index.js';
 import { Edged, type InProcessMapperFactory, type ProcessRuntime } from './edged/index.js';
 import { DeviceMetrics, MetricsFederation, NodeStatus } from './metrics/index.js';
-import { EventBus } from './eventbus/index.js';
+import { EventBus, MAPPER_USER, type BrokerAccessConfig, type BrokerUser } from './eventbus/index.js';
 import { MetaManager } from './metamanager/index.js';
 import { OpcuaBrowse } from './opcuabrowse/index.js';
 import { PipelineModule } from './pipeline/index.js';
@@ -107,6 +109,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
   const deviceMetrics = new DeviceMetrics({ bus, registry });
   const federation = new MetricsFederation({ bus, registry, clock });
   const nodeStatus = new NodeStatus({ bus, outbox: store.outbox, clock, node });
+  const broker = brokerAccessConfig(config, log('eventbus'));
   const eventbus = new EventBus({
     bus,
     batcher: store.batcher,
@@ -116,6 +119,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     node,
     mqttPort: config.mqtt.port,
     mqttUrl: config.mqtt.url,
+    ...(broker ? { access: broker.access } : {}),
   });
   const edged = new Edged({
     bus,
@@ -127,6 +131,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     mode: config.mappers,
     dataDir: config.dataDir,
     mqttUrl: () => eventbus.url,
+    ...(broker ? { mqttCredentials: broker.mappers } : {}),
     runtime: options.processRuntime,
     mapperCommand: options.mapperCommand,
     inProcessMapper: options.inProcessMapper,
@@ -196,4 +201,28 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     start: () => runtime.start(),
     stop: () => runtime.stop(),
   };
+}
+
+/**
+ * The embedded broker's accounts (config edge.mqtt.users, passwords read from their files) and,
+ * when anything is checked, the account of the mappers Edged starts: a new password at every
+ * start, handed to them only (broker-access.ts).
+ */
+function brokerAccessConfig(
+  config: EdgeConfig,
+  logger: Logger,
+): { access: BrokerAccessConfig; mappers: { username: string; password: string } } | undefined {
+  const anonymous = config.mqtt.anonymous ?? 'all';
+  const users = config.mqtt.users ?? [];
+  if (config.mqtt.url !== undefined || (anonymous === 'all' && users.length === 0)) return undefined;
+  const mappers = { username: MAPPER_USER, password: randomBytes(24).toString('hex') };
+  const accounts: BrokerUser[] = users.map((u) => ({
+    username: u.username,
+    password: readTokenFile(u.passwordFile),
+    publish: u.publish,
+    subscribe: u.subscribe,
+  }));
+  accounts.push({ ...mappers, publish: ['$ke/#', '$hw/#'], subscribe: ['$ke/#', '$hw/#'] });
+  logger.info({ users: users.map((u) => u.username), anonymous }, 'edge broker checks credentials and topic ACLs');
+  return { access: { users: accounts, anonymous }, mappers };
 }

@@ -47,6 +47,36 @@ export const EdgeConfigSchema = Type.Object(
     mqtt: Type.Object(
       {
         port: Port(1884, 'Port of the embedded MQTT broker on 127.0.0.1'),
+        // Optional rather than defaulted: absent means the open broker of earlier versions (all, no accounts).
+        anonymous: Type.Optional(
+          Type.Union([Type.Literal('all'), Type.Literal('read'), Type.Literal('none')], {
+            description:
+              'Embedded broker: what a client without credentials may do (all, the default; read: subscribe only; none). With read or none, or with users, the mappers Edged starts get an account of their own',
+          }),
+        ),
+        users: Type.Optional(
+          Type.Array(
+            Type.Object(
+              {
+                username: Type.String({ minLength: 1 }),
+                passwordFile: Type.String({
+                  minLength: 1,
+                  description: 'File holding the password (16 characters or more)',
+                }),
+                publish: Type.Array(Type.String({ minLength: 1 }), {
+                  default: [],
+                  description: 'Topic filters it may publish to',
+                }),
+                subscribe: Type.Array(Type.String({ minLength: 1 }), {
+                  default: ['#'],
+                  description: 'Topic filters it may subscribe to',
+                }),
+              },
+              { additionalProperties: false },
+            ),
+            { description: 'Embedded broker accounts, each with its topic ACLs (default none)' },
+          ),
+        ),
         url: Type.Optional(
           Type.String({
             pattern: '^mqtts?://',

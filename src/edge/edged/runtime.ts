@@ -61,7 +61,8 @@ export class ChildProcessRuntime implements ProcessRuntime {
       '--data-dir',
       stateDir,
     ];
-    const env = spec.mqttPassword === undefined ? process.env : { ...process.env, KEDGE_MQTT_PASSWORD: spec.mqttPassword };
+    const env =
+      spec.mqttPassword === undefined ? process.env : { ...process.env, KEDGE_MQTT_PASSWORD: spec.mqttPassword };
     const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     child.stdout.on('data', (c: Buffer) => log.write(c));
     child.stderr.on('data', (c: Buffer) => log.write(c));

@@ -13,6 +13,12 @@ export interface BrokerUser {
 /** What a client without credentials may do: everything (the default), read only, or nothing. */
 export type AnonymousAccess = 'all' | 'read' | 'none';
 
+/** What the edge node's configuration makes of the broker's access (edge.mqtt.users, edge.mqtt.anonymous). */
+export interface BrokerAccessConfig {
+  users: BrokerUser[];
+  anonymous: AnonymousAccess;
+}
+
 /** The account Edged gives the mappers it starts (a new password at every start of the edge). */
 export const MAPPER_USER = 'kedge-mapper';
 

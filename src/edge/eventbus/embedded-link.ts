@@ -51,7 +51,8 @@ export class EmbeddedBrokerLink implements BrokerLink {
     const broker = new Aedes({
       ...(access
         ? {
-            authenticate: (client, username, password, done) => done(null, access.authenticate(client.id, username, password)),
+            authenticate: (client, username, password, done) =>
+              done(null, access.authenticate(client.id, username, password)),
             authorizeSubscribe: (client, sub, done) =>
               done(null, !client || access.canSubscribe(client.id, sub.topic) ? sub : null),
           }
