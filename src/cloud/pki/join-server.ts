@@ -99,12 +99,12 @@ export class JoinServer implements Module {
         if (!token)
           throw cloudPkiErrors.create('KEDGE_JOIN_TOKEN_INVALID', 'no join token (Authorization: Bearer <token>)');
         const body = await this.body(req);
-        return this.answer(req, res, path, await this.options.pki.join(token, body.node, body.csr), body.node);
+        return this.answer(res, path, await this.options.pki.join(token, body.node, body.csr));
       }
       if (req.method === 'POST' && path === JOIN_PATHS.renew) {
         const peer = this.options.pki.checkPeer(req.socket as TLSSocket);
         const body = await this.body(req);
-        return this.answer(req, res, path, await this.options.pki.renew(peer, body.node, body.csr), body.node);
+        return this.answer(res, path, await this.options.pki.renew(peer, body.node, body.csr));
       }
       res
         .writeHead(404, { 'content-type': 'text/plain' })
@@ -126,11 +126,9 @@ export class JoinServer implements Module {
     }
   }
 
-  private answer(_req: IncomingMessage, res: ServerResponse, path: string, body: unknown, node: string): void {
-    const text = JSON.stringify(body);
-    res.writeHead(200, { 'content-type': 'application/json' }).end(text);
+  private answer(res: ServerResponse, path: string, body: unknown): void {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     this.requests!.inc({ path, outcome: 'ok' });
-    void node;
   }
 
   private async body(req: IncomingMessage): Promise<JoinRequest> {
