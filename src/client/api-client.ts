@@ -76,9 +76,12 @@ export class ApiClient {
     return this.call('POST', '/api/v1/tokens', req);
   }
 
-  /** Revokes the node's certificates and deletes its Node (`kedge delete node`). */
-  deleteNode(node: string): Promise<{ deleted: boolean; revoked: number }> {
-    return this.call('DELETE', `/api/v1/nodes/${seg(node)}`);
+  /**
+   * Removes a Node from the cloud (refused while a Device names it, or while it is connected on the
+   * lab link); on the secure link its certificates are revoked first (`revoked`), closing its link.
+   */
+  deleteNode(name: string): Promise<{ deleted: boolean; revoked?: number; kept?: string }> {
+    return this.call('DELETE', `/api/v1/nodes/${seg(name)}`);
   }
 
   /** A ServiceBus call on `node`'s network (`kedge call`); `timeoutMs` covers the cloud's own wait. */

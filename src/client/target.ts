@@ -26,7 +26,11 @@ export interface TargetOptions {
 }
 
 /** `--edge` means the local edge API; `--server` wins when both are given explicitly. */
-export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv = process.env): ServerTarget {
+export function resolveTarget(
+  opts: TargetOptions,
+  env: NodeJS.ProcessEnv = process.env,
+  warn: (message: string) => void = (w) => process.stderr.write(`warning: ${w}\n`),
+): ServerTarget {
   const base: ServerTarget =
     opts.server !== undefined
       ? { url: checkUrl(opts.server), kind: opts.edge ? 'edge' : 'cloud' }
@@ -34,7 +38,7 @@ export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv = proc
         ? { url: EDGE_SERVER, kind: 'edge' }
         : { url: DEFAULT_SERVER, kind: 'cloud' };
   const tokenFile = opts.tokenFile ?? env['KEDGE_API_TOKEN_FILE'];
-  const withToken = tokenFile ? { ...base, token: readTokenFile(tokenFile) } : base;
+  const withToken = tokenFile ? { ...base, token: readTokenFile(tokenFile, warn) } : base;
   const caFile = env['KEDGE_API_CA_FILE'];
   return caFile ? { ...withToken, ca: readCaFile(caFile) } : withToken;
 }

@@ -11,10 +11,14 @@ import {
 } from '../../client/index.js';
 
 const HELP = `
+A node is removed from the cloud's list (kedge get nodes); refused while a Device names it
+(delete or move those first) and while it is connected (stop its edge first: it would register
+again). Nodes live in the cloud only: no --edge.
+
 Examples:
-  kedge delete device default/em24-1
-  kedge delete devicemodel default/em24-din      # refused while a Device uses it
-  kedge delete node line-3                       # revokes its certificates: its link closes, it cannot reconnect
+  kedge delete device default/em24-compressor-feeder
+  kedge delete devicemodel default/carlo-gavazzi-em24-din   # refused while a Device uses it
+  kedge delete node line-3                                  # revokes its certificates: its link closes, it cannot reconnect
 `;
 
 export function registerDelete(program: Command): void {
@@ -41,15 +45,7 @@ export async function runDelete(
   write: (text: string) => void,
 ): Promise<number> {
   const kind = kindArg.toLowerCase().replace(/s$/, '');
-  if (kind === 'node') {
-    if (opts.edge)
-      throw clientErrors.create('KEDGE_CLIENT_BAD_ARGUMENT', 'nodes are deleted in the cloud, not with --edge');
-    const res = await new ApiClient(resolveTarget(opts)).deleteNode(nameArg);
-    write(
-      `node/${nameArg} ${res.deleted ? 'deleted' : 'had no Node object'}; ${res.revoked} certificate(s) revoked: its link is closed and it cannot connect again without a new join\n`,
-    );
-    return 0;
-  }
+  if (kind === 'node') return deleteNode(nameArg, opts, write);
   if (kind !== 'device' && kind !== 'devicemodel') {
     throw clientErrors.create(
       'KEDGE_CLIENT_BAD_ARGUMENT',
@@ -59,5 +55,18 @@ export async function runDelete(
   const { namespace, name } = parseObjectName(nameArg);
   const res = await new ApiClient(resolveTarget(opts)).delete(kind, namespace, name);
   write(res.deleted ? `${kind}/${namespace}/${name} deleted\n` : `${kind}/${namespace}/${name} was not there\n`);
+  return 0;
+}
+
+async function deleteNode(name: string, opts: TargetOptions, write: (text: string) => void): Promise<number> {
+  if (opts.edge)
+    throw clientErrors.create('KEDGE_CLIENT_BAD_ARGUMENT', 'nodes live in the cloud: kedge delete node has no --edge');
+  if (name.includes('/'))
+    throw clientErrors.create('KEDGE_CLIENT_BAD_NAME', `"${name}" is not a node name (nodes have no namespace)`);
+  const res = await new ApiClient(resolveTarget(opts)).deleteNode(name);
+  const revoked = res.revoked
+    ? `; ${res.revoked} certificate(s) revoked: its link is closed and it cannot connect again without a new join`
+    : '';
+  write(`node/${name} ${res.deleted ? 'deleted' : `kept (${res.kept ?? 'not found'})`}${revoked}\n`);
   return 0;
 }
