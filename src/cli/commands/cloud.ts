@@ -8,6 +8,7 @@ export const CLOUD_PORTS: readonly PortSetting[] = [
   configPort(['cloud', 'hubPort'], '--hub-port', 'CloudHub'),
   configPort(['cloud', 'apiPort'], '--api-port', 'the HTTP API'),
   configPort(['cloud', 'mqtt', 'port'], '--mqtt-port', 'the embedded cloud MQTT broker'),
+  configPort(['cloud', 'pki', 'joinPort'], '--join-port', 'the join port (nodes join and renew certificates)'),
 ];
 
 interface CloudFlags {
