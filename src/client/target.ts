@@ -12,7 +12,7 @@ export interface ServerTarget {
   url: string;
   /** What answers there, for error messages. */
   kind: 'cloud' | 'edge';
-  /** Sent as `Authorization: Bearer` (the cloud's --api-token-file). */
+  /** Sent as `Authorization: Bearer` (the --api-token-file of kedge cloud or kedge edge). */
   token?: string;
   /** The CA an https:// API's certificate must chain to (KEDGE_API_CA_FILE), instead of the system's. */
   ca?: string;
@@ -21,7 +21,7 @@ export interface ServerTarget {
 export interface TargetOptions {
   server?: string;
   edge?: boolean;
-  /** The cloud API's token file; default `KEDGE_API_TOKEN_FILE`. */
+  /** The API's token file; default `KEDGE_API_TOKEN_FILE`. */
   tokenFile?: string;
 }
 

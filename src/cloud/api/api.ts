@@ -10,7 +10,7 @@ import type { Bus } from '../../core/bus/index.js';
 import { errorText } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
 import { readTokenFile } from '../../core/token/index.js';
-import { isDashboardAsset } from '../../dashboard/index.js';
+import { passesWithoutToken } from '../../dashboard/index.js';
 import { checkAccess, type ApiTokens } from './access.js';
 import type { ObjectStore } from '../store/index.js';
 import { sendError } from './http.js';
@@ -114,7 +114,7 @@ export class CloudApi implements Module {
    * token allows is in access.ts.
    */
   private async authorize(req: IncomingMessage, tokens: ApiTokens): Promise<void> {
-    if (req.method === 'GET' && isDashboardAsset(new URL(req.url ?? '/', 'http://localhost').pathname)) return;
+    if (passesWithoutToken(req.method, req.url)) return;
     const access = checkAccess(req, tokens);
     if ('role' in access) return;
     this.log.warn(
