@@ -126,6 +126,7 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     host: config.hubHost,
     port: config.hubPort,
     keepaliveTimeoutMs: config.keepaliveTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
     maxPayloadBytes: config.maxFrameBytes,
     ...(config.tokenFile === undefined ? {} : { tokenFile: config.tokenFile }),
     ...(pki ? { tls: pki } : {}),
@@ -141,6 +142,8 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     ...(config.apiReadTokenFile === undefined ? {} : { readTokenFile: config.apiReadTokenFile }),
     ...(config.metricsTokenFile === undefined ? {} : { metricsTokenFile: config.metricsTokenFile }),
     ...(config.apiTls === undefined ? {} : { tls: config.apiTls }),
+    insecure: config.insecureApi,
+    idleTimeoutMs: config.idleTimeoutMs,
   });
   const dashboard = new CloudDashboard({ bus, clock: clock ?? systemClock });
   if (config.store !== 'sqlite' && !config.mqtt.url)

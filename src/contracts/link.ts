@@ -17,6 +17,26 @@ import {
  * Every message from the edge that matters is stored in the edge's outbox first and removed
  * only when the cloud answers with a `response` whose `parent_msg_id` is its id.
  */
+/**
+ * The upgrade header an edge presents its store's id in (docs/link.md, "Fresh store"): a store the
+ * cloud's acknowledgements do not belong to gets everything sent again.
+ */
+export const LINK_STORE_HEADER = 'x-kedge-store-id';
+
+/** The project of the link path `/<project>/<node>/events`: CloudHub serves this one only. */
+export const LINK_PROJECT = 'kedge';
+
+/**
+ * How a node proved who it is when it connected: the shared token, or nothing (a cloud without
+ * --token-file). The seam for per-node credentials (certificates): another value here.
+ */
+export const LinkIdentitySchema = Type.Union([
+  Type.Literal('certificate'),
+  Type.Literal('token'),
+  Type.Literal('anonymous'),
+]);
+export type LinkIdentity = Static<typeof LinkIdentitySchema>;
+
 export const LinkResource = {
   device: 'device',
   deviceModel: 'devicemodel',

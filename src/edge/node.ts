@@ -1,16 +1,18 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { EDGE_BOUNDARY_CHANNELS, type EdgeChannels, type EdgeRequests } from '../contracts/index.js';
 import { Bus } from '../core/bus/index.js';
 import { systemClock, type Clock } from '../core/clock/index.js';
-import type { EdgeConfig } from '../core/config/index.js';
+import { mapperDefaults, type EdgeConfig } from '../core/config/index.js';
+import type { KedgeError } from '../core/errors/index.js';
 import { createMetricsRegistry } from '../core/metrics/index.js';
 import { ModuleRuntime, type Module } from '../core/module/index.js';
 import { readTokenFile } from '../core/token/index.js';
 import { EdgeApi } from './api/index.js';
 import { EdgeDashboard } from './dashboard/index.js';
-import { Edged, type InProcessMapperFactory, type ProcessRuntime } from './edged/index.js';
+import { Edged, LogBudget, type InProcessMapperFactory, type ProcessRuntime } from './edged/index.js';
 import { DeviceMetrics, MetricsFederation, NodeStatus } from './metrics/index.js';
 import { EventBus, MAPPER_USER, type BrokerAccessConfig, type BrokerUser } from './eventbus/index.js';
 import { MetaManager } from './metamanager/index.js';
@@ -32,6 +34,8 @@ export interface EdgeModuleDeps {
   clock: Clock;
   registry: Registry;
   config: EdgeConfig;
+  /** The id of this node's store (`edge.db`); a new or replaced file has a new one. Read once started. */
+  storeId: () => string;
 }
 
 export interface EdgeNodeOptions {
@@ -46,6 +50,13 @@ export interface EdgeNodeOptions {
   inProcessMapper?: InProcessMapperFactory;
   /** Command that starts `kedge mapper` (default: this process's own entry point). */
   mapperCommand?: string[];
+  /**
+   * The node cannot go on (its store keeps failing to commit): `kedge edge` stops and exits with
+   * code 75 so that its supervisor restarts it. Without it the node goes on, /healthz failing.
+   */
+  onFatal?: (err: KedgeError) => void;
+  /** What each mapper Edged starts holds while the broker is away (the mapper section of the configuration). */
+  mapperBuffer?: { bytes: number; offlinePollMs: number };
 }
 
 export interface EdgeNode {
@@ -80,6 +91,9 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     registry,
     outbox: config.outbox,
     batch: { intervalMs: config.batchMs, idleMs: config.batchIdleMs },
+    disk: config.disk,
+    failureLimit: config.storeFailureLimit,
+    onFatal: options.onFatal,
   });
   const meta = new MetaManager({ bus, store: store.meta, batcher: store.batcher, node, logger: log('metamanager') });
   const pipeline = new PipelineModule({
@@ -92,6 +106,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     registry,
     node,
     snapshotIntervalMs: config.pipelineSnapshotMs,
+    timeBounds: config.readings,
   });
   const twin = new TwinModule({
     bus,
@@ -120,6 +135,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     mqttPort: config.mqtt.port,
     mqttUrl: config.mqtt.url,
     ...(broker ? { access: broker.access } : {}),
+    limits: config.mqtt,
   });
   const edged = new Edged({
     bus,
@@ -135,6 +151,11 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     runtime: options.processRuntime,
     mapperCommand: options.mapperCommand,
     inProcessMapper: options.inProcessMapper,
+    logBudget: new LogBudget(join(config.dataDir, 'logs'), config.disk.logBytes, log('edged'), registry),
+    mapperBuffer: options.mapperBuffer ?? {
+      bytes: mapperDefaults().bufferBytes,
+      offlinePollMs: mapperDefaults().offlinePollMs,
+    },
   });
   const servicebus = new ServiceBus({
     bus,
@@ -157,6 +178,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     host: config.apiHost,
     ...(config.apiTokenFile === undefined ? {} : { tokenFile: config.apiTokenFile }),
     node,
+    health: () => store.health(),
   });
   const extra =
     options.extraModules?.({
@@ -168,6 +190,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
       clock,
       registry,
       config,
+      storeId: () => store.storeId,
     }) ?? [];
   // New outbox entries are announced after their commit, so EdgeHub never sends uncommitted ones.
   let announced = 0;

@@ -31,6 +31,7 @@ interface CloudFlags {
   apiTlsKeyFile?: string;
   apiPort?: string;
   apiHost?: string;
+  insecureApi?: boolean;
   mqttPort?: string;
   mqttHost?: string;
   mqttUrl?: string;
@@ -96,6 +97,10 @@ export function registerCloud(program: Command): void {
       'serve the HTTP API over HTTPS with this certificate (PEM; with --api-tls-key-file)',
     )
     .option('--api-tls-key-file <file>', 'the key of --api-tls-cert-file (PEM)')
+    .option(
+      '--insecure-api',
+      'let the HTTP API listen beyond 127.0.0.1 without --api-token-file (refused otherwise: anyone reaching it could administer the cloud)',
+    )
     .option('--mqtt-port <port>', `embedded cloud MQTT broker port (default ${DEFAULT_PORTS.cloudMqtt})`)
     .option('--mqtt-host <addr>', 'embedded broker address (default 127.0.0.1; 0.0.0.0 lets other machines subscribe)')
     .option(
@@ -142,6 +147,7 @@ async function runCloud(flags: CloudFlags): Promise<number> {
       { path: ['cloud', 'metricsTokenFile'], value: flags.metricsTokenFile, flag: '--metrics-token-file' },
       { path: ['cloud', 'apiTls', 'certFile'], value: flags.apiTlsCertFile, flag: '--api-tls-cert-file' },
       { path: ['cloud', 'apiTls', 'keyFile'], value: flags.apiTlsKeyFile, flag: '--api-tls-key-file' },
+      { path: ['cloud', 'insecureApi'], value: flags.insecureApi, flag: '--insecure-api' },
       { path: ['cloud', 'mqtt', 'port'], value: num(flags.mqttPort), flag: '--mqtt-port' },
       { path: ['cloud', 'mqtt', 'host'], value: flags.mqttHost, flag: '--mqtt-host' },
       { path: ['cloud', 'mqtt', 'url'], value: flags.mqttUrl, flag: '--mqtt-url' },

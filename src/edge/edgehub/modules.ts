@@ -28,6 +28,7 @@ export function edgeHubModules(deps: EdgeModuleDeps): Module[] {
     clock: deps.clock,
     cloudUrl,
     node,
+    storeId: deps.storeId,
     ...(deps.config.cloudTokenFile === undefined ? {} : { tokenFile: deps.config.cloudTokenFile }),
     ...(secure
       ? {

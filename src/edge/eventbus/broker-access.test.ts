@@ -31,7 +31,12 @@ describe('edge broker access: accounts, topic ACLs, anonymous policy', () => {
       (msg) => refusals.push(msg),
     );
     const ingested: string[] = [];
-    link = new EmbeddedBrokerLink({ port: 0, logger: silentLogger(), access });
+    link = new EmbeddedBrokerLink({
+      port: 0,
+      logger: silentLogger(),
+      limits: { maxPacketBytes: 64 * 1024, maxRetained: 16, maxRetainedBytes: 1024 },
+      access,
+    });
     await link.start(async (t) => void ingested.push(t));
     return { registry, refusals, ingested };
   };

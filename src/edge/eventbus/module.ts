@@ -9,6 +9,7 @@ import {
 import type { Bus } from '../../core/bus/index.js';
 import type { Clock } from '../../core/clock/index.js';
 import type { Module } from '../../core/module/index.js';
+import type { BrokerLimits } from './broker-guard.js';
 import type { WriteBatcher } from '../store/index.js';
 import { EmbeddedBrokerLink } from './embedded-link.js';
 import { Ingress } from './ingress.js';
@@ -28,6 +29,8 @@ export interface EventBusDeps {
   mqttUrl?: string;
   /** The embedded broker's accounts, ACLs and anonymous policy (broker-access.ts); default: open to all. */
   access?: BrokerAccessConfig;
+  /** The embedded broker's limits for its clients (`edge.mqtt`). */
+  limits: BrokerLimits;
 }
 
 const endpoint = { name: 'eventbus', group: 'bus' };
@@ -73,6 +76,7 @@ export class EventBus implements Module {
       : new EmbeddedBrokerLink({
           port: this.deps.mqttPort,
           logger,
+          limits: this.deps.limits,
           ...(this.deps.access ? { access: this.brokerAccess(this.deps.access) } : {}),
         });
     try {
