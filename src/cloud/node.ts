@@ -11,6 +11,7 @@ import { CloudHub } from './cloudhub/index.js';
 import { CloudMqtt } from './cloudmqtt/index.js';
 import { DeviceController } from './devicecontroller/index.js';
 import { EdgeController } from './edgecontroller/index.js';
+import { PodController } from './podcontroller/index.js';
 import { SqliteLinkState, SqliteObjectStore } from './store/index.js';
 
 export interface CloudNodeDeps {
@@ -82,6 +83,7 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     statusIntervalMs: config.statusIntervalMs,
   });
   const edges = new EdgeController({ bus, store, linkState, logger, registry, ...(clock ? { clock } : {}) });
+  const pods = new PodController({ bus, store, linkState, logger });
   const hub = new CloudHub({
     bus,
     linkState,
@@ -103,7 +105,7 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     port: config.apiPort,
     ...(config.apiTokenFile === undefined ? {} : { tokenFile: config.apiTokenFile }),
   });
-  const runtime = new ModuleRuntime([storeModule, mqtt, devices, edges, hub, api], { logger });
+  const runtime = new ModuleRuntime([storeModule, mqtt, devices, edges, pods, hub, api], { logger });
   return {
     bus,
     start: () => runtime.start(),

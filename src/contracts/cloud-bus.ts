@@ -1,6 +1,7 @@
 import type { Message } from '../core/message/index.js';
 import type { AckContent } from './link.js';
 import type { ServiceCallRequest, ServiceCallResponse, TwinView } from './edge-bus.js';
+import type { LogsEnd, LogsRequest } from './pods.js';
 
 /**
  * The cloud process's bus. CloudHub owns the link: it turns frames into `upstream.<type>`
@@ -37,6 +38,19 @@ export interface CloudChannels {
   /** Any frame from the node counts; keepalives are published here (for the last-heartbeat time). */
   'link.heartbeat': { node: string; ts: number };
   'link.send': DownstreamItem;
+  /** Text of a Pod log stream from its node (CloudHub -> API). */
+  'podlogs.data': { streamId: string; data: string };
+  /** A Pod log stream ended: the node ended it (with its error) or the link was lost. */
+  'podlogs.end': { streamId: string } & LogsEnd;
+  /** The reader of a stream went away (API -> CloudHub, which tells the node). */
+  'podlogs.close': { streamId: string };
+}
+
+/** A log stream to open on a node (CloudHub sends it only while the node is connected). */
+export interface PodLogsOpen extends LogsRequest {
+  node: string;
+  namespace: string;
+  name: string;
 }
 
 /** A live HTTP call to a server on a node's network, through the node's ServiceBus (docs/link.md). */
@@ -81,6 +95,9 @@ export interface CloudRequests {
   'upstream.devicetwin': { request: UpstreamMessage; response: AckContent };
   'upstream.devicestate': { request: UpstreamMessage; response: AckContent };
   'upstream.mapperstatus': { request: UpstreamMessage; response: AckContent };
+  'upstream.podstatus': { request: UpstreamMessage; response: AckContent };
+  /** Opens a Pod log stream on its node; rejects with KEDGE_CLOUDHUB_NOT_CONNECTED when it is away. */
+  'podlogs.open': { request: PodLogsOpen; response: { streamId: string } };
   /** Resolves when the broker has the message (QoS 1: acknowledged). */
   'cloudmqtt.publish': { request: CloudMqttPublish; response: void };
   'twin.view': { request: { namespace: string; name: string }; response: TwinView | undefined };

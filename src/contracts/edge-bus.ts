@@ -1,7 +1,9 @@
 import type { Message } from '../core/message/index.js';
 import type { Device, DeviceInstance, DeviceModel, PropertyValue, Quality } from '../model/index.js';
+import type { Pod } from '../model/index.js';
 import type { MapperSetContent } from './link.js';
 import type { MapperStatus, RawReading, StateUpdate, TwinUpdate, WriteResult } from './payloads.js';
+import type { LogsEnd, LogsRequest, PodStatus } from './pods.js';
 
 /**
  * The edge process's bus: channels (publish/subscribe, synchronous, in order) and requests
@@ -63,6 +65,24 @@ export interface EdgeChannels {
   'cloud.ack': { parentMsgId: string; ok: boolean; reason?: string };
   /** New entries were committed to the outbox (-> EdgeHub may send). */
   'outbox.appended': { count: number };
+  /** The Pods bound to this node changed (MetaManager -> Edged): the whole set. */
+  'pods.changed': { pods: Pod[] };
+  /** Open a log stream of a Pod's container (EdgeHub -> Edged); `streamId` names it in the answers. */
+  'logs.start': { streamId: string; namespace: string; name: string } & LogsRequest;
+  /** The reader went away (EdgeHub -> Edged). */
+  'logs.stop': { streamId: string };
+  /** Text of a stream (Edged -> EdgeHub). */
+  'logs.data': { streamId: string; data: string };
+  /** A stream ended (Edged -> EdgeHub), with the error when it did not end normally. */
+  'logs.end': { streamId: string } & LogsEnd;
+}
+
+/** A Pod as Edged runs it: its object and the status it last computed. */
+export interface PodView {
+  namespace: string;
+  name: string;
+  uid: string;
+  status: PodStatus;
 }
 
 /** The twin of one device as the API shows it (docs/api.md). */
@@ -137,4 +157,5 @@ export interface EdgeRequests {
   };
   'servicebus.call': { request: ServiceCallRequest; response: ServiceCallResponse };
   'edged.status': { request: Record<string, never>; response: MapperWorkloadStatus[] };
+  'edged.pods': { request: Record<string, never>; response: PodView[] };
 }

@@ -6,3 +6,4 @@ export * from './link.js';
 export * from './telemetry-columns.js';
 export * from './edge-bus.js';
 export * from './cloud-bus.js';
+export * from './pods.js';

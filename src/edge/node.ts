@@ -5,9 +5,10 @@ import { Bus } from '../core/bus/index.js';
 import { systemClock, type Clock } from '../core/clock/index.js';
 import type { EdgeConfig } from '../core/config/index.js';
 import { createMetricsRegistry } from '../core/metrics/index.js';
+import { packageVersion } from '../core/paths/index.js';
 import { ModuleRuntime, type Module } from '../core/module/index.js';
 import { EdgeApi } from './api/index.js';
-import { Edged, type ProcessRuntime } from './edged/index.js';
+import { Edged, type BackOff, type ContainerEngine, type ProcessRuntime } from './edged/index.js';
 import { EventBus } from './eventbus/index.js';
 import { MetaManager } from './metamanager/index.js';
 import { PipelineModule } from './pipeline/index.js';
@@ -39,6 +40,10 @@ export interface EdgeNodeOptions {
   processRuntime?: ProcessRuntime;
   /** Command that starts `kedge mapper` (default: this process's own entry point). */
   mapperCommand?: string[];
+  /** Edged's container engine (default: one on the configured or default socket). */
+  engine?: () => Promise<ContainerEngine>;
+  /** Crash-loop back-off of Pod containers (tests shorten kubelet's 10 s). */
+  podBackoff?: BackOff;
 }
 
 export interface EdgeNode {
@@ -108,6 +113,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     mqttPort: config.mqtt.port,
     mqttUrl: config.mqtt.url,
   });
+  const mapperImage = config.mapperImage ?? `localhost/kedge:${packageVersion()}`;
   const edged = new Edged({
     bus,
     outbox: store.outbox,
@@ -115,7 +121,12 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     clock,
     logger: log('edged'),
     node,
-    mode: config.mappers,
+    mode: config.mappers === 'none' ? 'none' : config.runtime === 'container' ? 'container' : config.mappers,
+    ...(config.containerSocket ? { containerSocket: config.containerSocket } : {}),
+    mapperImage: (protocols) =>
+      (protocols.length === 1 ? config.mapperImages[protocols[0]!] : undefined) ?? mapperImage,
+    ...(options.engine ? { engine: options.engine } : {}),
+    ...(options.podBackoff ? { podBackoff: options.podBackoff } : {}),
     dataDir: config.dataDir,
     mqttUrl: () => eventbus.url,
     runtime: options.processRuntime,

@@ -49,3 +49,13 @@ export {
 } from './cleansing/index.js';
 export { validateFiles, validateSources } from './validate-lazy.js';
 export type { ValidationResult, Source } from './validate.js';
+export {
+  PodSchema,
+  PodSpecSchema,
+  POD_API_VERSION,
+  parseBytes,
+  parseCpus,
+  type Pod,
+  type PodSpec,
+  type PodContainer,
+} from './pod.js';

@@ -2,6 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseYamlDocuments, type Diagnostic, type YamlDocument } from '../core/yaml/index.js';
 import { resolveDeviceInstance, type DeviceInstance } from './resolve.js';
+import type { Pod } from './pod.js';
 import type { Device, DeviceModel } from './schema.js';
 import { checkDocument } from './validate-document.js';
 import { checkReferences, type Entry } from './validate-references.js';
@@ -14,6 +15,8 @@ export interface ValidationResult {
   devices: Device[];
   /** Every DeviceModel that passed its schema (normalized: property types upper case). */
   models: DeviceModel[];
+  /** Every Pod that passed its schema and rules (core/v1, the part Edged runs). */
+  pods: Pod[];
   /** Devices without any error, joined with their model. */
   instances: DeviceInstance[];
   /** The YAML files read. */
@@ -57,6 +60,7 @@ export function validateSources(sources: Source[]): ValidationResult {
 function validateSourcesInto(sources: Source[], report: Report, files: string[]): ValidationResult {
   const devices: Entry<Device>[] = [];
   const models: Entry<DeviceModel>[] = [];
+  const pods: Pod[] = [];
   for (const source of sources) {
     for (const doc of parseSource(source, report)) {
       let checked;
@@ -73,6 +77,7 @@ function validateSourcesInto(sources: Source[], report: Report, files: string[])
       for (const problem of checked.problems) report.add(doc, problem);
       if (checked.kind === 'Device') devices.push({ doc, value: checked.value, valid: checked.valid });
       if (checked.kind === 'DeviceModel') models.push({ doc, value: checked.value, valid: checked.valid });
+      if (checked.kind === 'Pod' && checked.valid) pods.push(checked.value);
     }
   }
   const instances: DeviceInstance[] = [];
@@ -94,6 +99,7 @@ function validateSourcesInto(sources: Source[], report: Report, files: string[])
     diagnostics: sortDiagnostics(report.diagnostics, files),
     devices: devices.filter((d) => d.valid).map((d) => d.value),
     models: models.filter((m) => m.valid).map((m) => m.value),
+    pods,
     instances,
     files,
   };
@@ -117,7 +123,7 @@ function parseSource(source: Source, report: Report): YamlDocument[] {
     report.file(
       file,
       'error',
-      'the file has no YAML document; expected a Device or DeviceModel (apiVersion, kind, metadata, spec)',
+      'the file has no YAML document; expected a Device, DeviceModel or Pod (apiVersion, kind, metadata, spec)',
     );
   }
   return documents;

@@ -1,5 +1,5 @@
-import type { Device, DeviceModel } from '../../model/index.js';
-import type { ApplyResult, NodeView, ServiceCallResponse, TwinView } from '../../contracts/index.js';
+import type { Device, DeviceModel, Pod } from '../../model/index.js';
+import type { ApplyResult, NodeView, PodStatus, ServiceCallResponse, TwinView } from '../../contracts/index.js';
 import { KedgeError } from '../../core/errors/index.js';
 import { bearer } from '../../core/token/index.js';
 import { clientErrors } from './errors.js';
@@ -11,6 +11,9 @@ export interface ListResponse<T> {
 
 /** Device as the API returns it: with `status` (state, twins) when the cloud has one. */
 export type DeviceWithStatus = Device & { status?: Record<string, unknown> };
+
+/** Pod as the API returns it: with the status its node reported, once it has. */
+export type PodWithStatus = Omit<Pod, 'status'> & { status?: PodStatus };
 
 /**
  * The client of kedge's HTTP API (docs/api.md), used by `kedge apply|get|twin|delete` and the
@@ -58,8 +61,51 @@ export class ApiClient {
     );
   }
 
-  delete(kind: 'device' | 'devicemodel', namespace: string, name: string): Promise<{ deleted: boolean }> {
-    const path = kind === 'device' ? 'devices' : 'devicemodels';
+  pods(): Promise<ListResponse<PodWithStatus>> {
+    return this.call('GET', '/api/v1/pods');
+  }
+
+  pod(namespace: string, name: string): Promise<PodWithStatus> {
+    return this.call('GET', `/api/v1/pods/${seg(namespace)}/${seg(name)}`);
+  }
+
+  /**
+   * A Pod's container log through its node; `write` gets the text as it comes. With `follow`
+   * this ends when the container's log ends, the link drops, or `signal` aborts.
+   */
+  async podLogs(
+    namespace: string,
+    name: string,
+    options: { follow: boolean; container?: string; tailLines?: number; signal?: AbortSignal },
+    write: (text: string) => void,
+  ): Promise<void> {
+    const q = new URLSearchParams({ follow: String(options.follow) });
+    if (options.container) q.set('container', options.container);
+    if (options.tailLines !== undefined) q.set('tailLines', String(options.tailLines));
+    const path = `/api/v1/pods/${seg(namespace)}/${seg(name)}/log?${q}`;
+    let res: Response;
+    try {
+      res = await fetch(`${this.target.url}${path}`, {
+        headers: this.target.token === undefined ? {} : { authorization: bearer(this.target.token) },
+        signal: options.signal ?? (options.follow ? null : AbortSignal.timeout(this.timeoutMs)),
+      });
+    } catch (err) {
+      throw this.unreachable(err);
+    }
+    if (!res.ok) {
+      const text = await res.text();
+      throw serverError('GET', path, res.status, parseJson(text), text);
+    }
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of res.body ?? []) write(decoder.decode(chunk as Uint8Array, { stream: true }));
+    } catch (err) {
+      if ((err as Error).name !== 'AbortError') throw err;
+    }
+  }
+
+  delete(kind: 'device' | 'devicemodel' | 'pod', namespace: string, name: string): Promise<{ deleted: boolean }> {
+    const path = kind === 'device' ? 'devices' : kind === 'pod' ? 'pods' : 'devicemodels';
     return this.call('DELETE', `/api/v1/${path}/${seg(namespace)}/${seg(name)}`);
   }
 

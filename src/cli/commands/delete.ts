@@ -6,13 +6,14 @@ const HELP = `
 Examples:
   kedge delete device default/em24-1
   kedge delete devicemodel default/em24-din      # refused while a Device uses it
+  kedge delete pod default/grafana               # its node stops and removes the containers
 `;
 
 export function registerDelete(program: Command): void {
   program
     .command('delete')
-    .description('Delete a Device or a DeviceModel')
-    .argument('<kind>', 'device | devicemodel')
+    .description('Delete a Device, a DeviceModel or a Pod')
+    .argument('<kind>', 'device | devicemodel | pod')
     .argument('<name>', '<namespace>/<name>')
     .option('--edge', 'delete on the local edge node (http://127.0.0.1:10550) instead of the cloud')
     .option('--server <url>', 'kedge API URL (default http://127.0.0.1:10080)')
@@ -32,9 +33,14 @@ export async function runDelete(
   write: (text: string) => void,
 ): Promise<number> {
   const kind = kindArg.toLowerCase().replace(/s$/, '');
-  if (kind !== 'device' && kind !== 'devicemodel') {
-    throw clientErrors.create('KEDGE_CLIENT_BAD_ARGUMENT', `unknown kind "${kindArg}": use device or devicemodel`);
+  if (kind !== 'device' && kind !== 'devicemodel' && kind !== 'pod') {
+    throw clientErrors.create('KEDGE_CLIENT_BAD_ARGUMENT', `unknown kind "${kindArg}": use device, devicemodel or pod`);
   }
+  if (kind === 'pod' && opts.edge)
+    throw clientErrors.create(
+      'KEDGE_CLIENT_BAD_ARGUMENT',
+      'Pods come from the cloud: delete them there (without --edge)',
+    );
   const { namespace, name } = parseObjectName(nameArg);
   const res = await new ApiClient(resolveTarget(opts)).delete(kind, namespace, name);
   write(res.deleted ? `${kind}/${namespace}/${name} deleted\n` : `${kind}/${namespace}/${name} was not there\n`);

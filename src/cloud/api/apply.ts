@@ -14,7 +14,10 @@ const MAX_DOCUMENTS = 5000;
 export async function applyDocuments(store: ObjectStore, body: unknown): Promise<ApplyResult> {
   const documents = (body as { documents?: unknown } | null)?.documents;
   if (!Array.isArray(documents))
-    throw apiErrors.create('KEDGE_API_BAD_REQUEST', 'body must be { "documents": [ <Device or DeviceModel>, ... ] }');
+    throw apiErrors.create(
+      'KEDGE_API_BAD_REQUEST',
+      'body must be { "documents": [ <Device, DeviceModel or Pod>, ... ] }',
+    );
   if (documents.length > MAX_DOCUMENTS)
     throw apiErrors.create(
       'KEDGE_API_BAD_REQUEST',
@@ -40,7 +43,7 @@ export async function applyDocuments(store: ObjectStore, body: unknown): Promise
   const contextNames = new Set(context.map((c) => c.file));
   const models = result.models.filter((m) => !contextNames.has(storeSourceName(m as unknown as StoredObject)));
   const applied: ApplyResult['applied'] = [];
-  for (const obj of [...models, ...result.devices] as unknown as StoredObject[])
+  for (const obj of [...models, ...result.devices, ...result.pods] as unknown as StoredObject[])
     applied.push(await applyOne(store, obj));
   return { applied, warnings: own.filter((d) => d.severity === 'warning').map(formatDiagnostic) };
 }

@@ -15,7 +15,15 @@ export const apiErrors = defineErrors({
 
 /** HTTP status for a KedgeError code raised while answering. */
 export function statusFor(code: string): number {
-  if (code === 'KEDGE_API_NOT_FOUND' || code.endsWith('_UNKNOWN_DEVICE') || code.endsWith('_NOT_FOUND')) return 404;
+  if (
+    code === 'KEDGE_API_NOT_FOUND' ||
+    code.endsWith('_UNKNOWN_DEVICE') ||
+    code.endsWith('_NOT_FOUND') ||
+    code.endsWith('_NO_POD') ||
+    code.endsWith('_NO_CONTAINER')
+  )
+    return 404;
+  if (code === 'KEDGE_EDGED_NO_ENGINE' || code === 'KEDGE_EDGED_ENGINE_UNREACHABLE') return 503;
   if (code === 'KEDGE_API_IN_USE' || code.endsWith('_CONFLICT') || code.endsWith('_EXISTS')) return 409;
   if (code === 'KEDGE_API_BODY_TOO_LARGE') return 413;
   if (code === 'KEDGE_API_UNAUTHORIZED') return 401;

@@ -6,6 +6,7 @@ import type { ObjectStore } from '../store/index.js';
 import { applyDocuments } from './apply.js';
 import { apiErrors } from './errors.js';
 import { readJson, sendJson, sendText } from './http.js';
+import { streamPodLogs } from './pod-logs.js';
 import { parseServiceCall, sendCallError } from './services.js';
 
 export interface RouteContext {
@@ -101,6 +102,21 @@ route('DELETE', '/api/v1/devicemodels/:ns/:name', async (c, _q, res, p) => {
   }
   const gone = await c.store.delete('DeviceModel', p[0]!, p[2]!);
   if (!gone) throw apiErrors.create('KEDGE_API_NOT_FOUND', `DeviceModel ${p[0]}/${p[2]} does not exist`);
+  sendJson(res, 200, { deleted: true });
+});
+
+route('GET', '/api/v1/pods', async (c, _q, res) => sendJson(res, 200, { items: (await c.store.list('Pod')).items }));
+route('GET', '/api/v1/pods/:ns/:name', async (c, _q, res, p) => {
+  const pod = await c.store.get('Pod', p[0]!, p[2]!);
+  if (!pod) throw apiErrors.create('KEDGE_API_NOT_FOUND', `Pod ${p[0]}/${p[2]} does not exist`);
+  sendJson(res, 200, pod);
+});
+route('GET', '/api/v1/pods/:ns/:name/log', async (c, req, res, p, q) =>
+  streamPodLogs(c.bus, c.store, req, res, p[0]!, p[2]!, q),
+);
+route('DELETE', '/api/v1/pods/:ns/:name', async (c, _q, res, p) => {
+  const gone = await c.store.delete('Pod', p[0]!, p[2]!);
+  if (!gone) throw apiErrors.create('KEDGE_API_NOT_FOUND', `Pod ${p[0]}/${p[2]} does not exist`);
   sendJson(res, 200, { deleted: true });
 });
 

@@ -6,6 +6,7 @@ import type { Registry } from 'prom-client';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
   classifyEdgeResponse,
+  LogsRoute,
   type AckContent,
   type CloudChannels,
   type CloudRequests,
@@ -34,6 +35,7 @@ import { cloudhubErrors } from './errors.js';
 import { KeyedChain } from './keyed-chain.js';
 import { cloudhubMetrics, type CloudhubMetrics } from './metrics.js';
 import { parseHubPath } from './path.js';
+import { LogStreams } from './log-streams.js';
 import { buildServiceCall } from './service-call-message.js';
 import { PendingCalls } from './service-calls.js';
 
@@ -85,7 +87,8 @@ type UpstreamRequest =
   | 'upstream.telemetrycolumns'
   | 'upstream.devicetwin'
   | 'upstream.devicestate'
-  | 'upstream.mapperstatus';
+  | 'upstream.mapperstatus'
+  | 'upstream.podstatus';
 const UPSTREAM = new Map<string, UpstreamRequest>([
   ['telemetry', 'upstream.telemetry'],
   ['telemetrybatch', 'upstream.telemetrybatch'],
@@ -93,6 +96,7 @@ const UPSTREAM = new Map<string, UpstreamRequest>([
   ['devicetwin', 'upstream.devicetwin'],
   ['devicestate', 'upstream.devicestate'],
   ['mapperstatus', 'upstream.mapperstatus'],
+  ['podstatus', 'upstream.podstatus'],
 ]);
 const KNOWN_OPS = new Set<string>(Object.values(Operation));
 /** The longest timer Node allows (about 24.8 days): in effect no limit. */
@@ -127,6 +131,7 @@ export class CloudHub implements Module {
   private metrics: CloudhubMetrics | undefined;
   private calls: PendingCalls | undefined;
   private unserve: (() => void) | undefined;
+  private logStreams: LogStreams | undefined;
   private readonly log: Logger;
   private readonly clock: Clock;
   private token: string | undefined;
@@ -184,9 +189,16 @@ export class CloudHub implements Module {
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     await listen(this.server, o.port, o.host ?? '0.0.0.0');
     this.unsubscribe = o.bus.subscribe('link.send', { name: this.name, group: this.group }, (item) => this.send(item));
-    this.unserve = o.bus.serve('servicebus.call', { name: this.name, group: this.group }, (req) =>
-      this.serviceCall(req),
-    );
+    const me = { name: this.name, group: this.group };
+    this.logStreams = new LogStreams(o.bus, () => this.clock.now());
+    const unserveCalls = o.bus.serve('servicebus.call', me, (req) => this.serviceCall(req));
+    const unserveLogs = o.bus.serve('podlogs.open', me, (req) => this.openLogs(req));
+    const unsubscribeClose = o.bus.subscribe('podlogs.close', me, (e) => this.closeLogs(e.streamId));
+    this.unserve = () => {
+      unserveCalls();
+      unserveLogs();
+      unsubscribeClose();
+    };
     const timeout = o.keepaliveTimeoutMs ?? 30_000;
     this.sweepTimer = this.clock.setInterval(
       () => this.sweep(timeout),
@@ -210,6 +222,7 @@ export class CloudHub implements Module {
     this.unserve?.();
     this.unserve = undefined;
     this.calls?.failAll('the cloud is stopping');
+    for (const conn of this.conns.values()) this.logStreams?.failOwner(conn, 'the cloud is stopping');
     for (const conn of [...this.conns.values()]) {
       conn.closed = true;
       conn.ws.terminate();
@@ -275,6 +288,8 @@ export class CloudHub implements Module {
       this.options.bus.publish('link.heartbeat', { node: conn.node, ts: conn.lastSeen });
     } else if (op === Operation.response) {
       this.onEdgeResponse(conn, classifyEdgeResponse(msg));
+    } else if (msg.route.group === LogsRoute.group) {
+      this.logStreams!.onFrame(conn.node, msg);
     } else {
       this.upstream(conn, msg);
     }
@@ -334,6 +349,24 @@ export class CloudHub implements Module {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /** A Pod log stream: sent at once on the node's connection; fails at once when it is away. */
+  private openLogs(req: CloudRequests['podlogs.open']['request']): { streamId: string } {
+    const conn = this.conns.get(req.node);
+    if (!conn || conn.closed)
+      throw cloudhubErrors.create(
+        'KEDGE_CLOUDHUB_NOT_CONNECTED',
+        `node ${req.node} is not connected: its logs cannot be read now`,
+      );
+    return this.logStreams!.open(req, conn, (text) => this.sendText(conn.ws, text));
+  }
+
+  private closeLogs(streamId: string): void {
+    const owner = this.logStreams?.ownerOf(streamId);
+    const conn = owner ? this.conns.get(owner.node) : undefined;
+    const live = conn && !conn.closed && conn === owner?.owner ? conn : undefined;
+    this.logStreams?.close(streamId, live ? (text) => this.sendText(live.ws, text) : undefined);
   }
 
   private upstream(conn: Connection, msg: Message): void {
@@ -469,6 +502,7 @@ export class CloudHub implements Module {
     this.queues!.disconnected(conn.node);
     this.dedupe!.release(conn.node);
     this.calls!.failOwner(conn, reason || `closed with code ${code}`);
+    this.logStreams!.failOwner(conn, reason || `closed with code ${code}`);
     this.log.info({ node: conn.node, code, reason }, 'node disconnected');
     this.options.bus.publish('link.disconnected', {
       node: conn.node,
@@ -484,6 +518,7 @@ export class CloudHub implements Module {
     conn.ws.close(code, truncateReason(reason));
     // Answers to calls sent on this connection could only come on it: they never will.
     this.calls!.failOwner(conn, reason);
+    this.logStreams!.failOwner(conn, reason);
     if (current && this.conns.get(conn.node) === conn) {
       this.conns.delete(conn.node);
       this.queues!.disconnected(conn.node);

@@ -30,6 +30,8 @@ import { nodeOf, planSync, wantedFor } from './node-sync.js';
 import { telemetryPayload } from './telemetry-payload.js';
 import { DeviceTwinState } from './twin-state.js';
 
+const OWN_KEY = /^(device|devicemodel|devicetwin)\//;
+
 export interface DeviceControllerOptions {
   bus: Bus<CloudChannels, CloudRequests>;
   store: ObjectStore;
@@ -173,7 +175,12 @@ export class DeviceController implements Module {
   /** What the node holds or was sent: from ObjectSync when the cloud (re)starts, then kept here. */
   private sentTo(node: string): Map<string, string> {
     let m = this.sent.get(node);
-    if (!m) this.sent.set(node, (m = this.options.linkState.ackedObjects(node)));
+    // Only this controller's objects: the node's other keys (mapperset, pod) are other controllers'.
+    if (!m)
+      this.sent.set(
+        node,
+        (m = new Map([...this.options.linkState.ackedObjects(node)].filter(([k]) => OWN_KEY.test(k)))),
+      );
     return m;
   }
 

@@ -10,13 +10,24 @@ import {
   type MapperSetContent,
   type MapperStatusContent,
   type MapperWorkloadStatus,
+  type PodStatus,
+  type PodStatusContent,
 } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import type { Clock } from '../../core/clock/index.js';
 import type { Module } from '../../core/module/index.js';
+import type { Pod } from '../../model/index.js';
 import { linkMessage } from '../shared/index.js';
 import type { MetaStore, OutboxStore } from '../store/index.js';
+import { DockerEngine } from './container/docker-engine.js';
+import type { ContainerEngine } from './container/engine.js';
+import { hostDevicesFor } from './container/host-devices.js';
+import { ContainerMapperRuntime } from './container/mapper-runtime.js';
+import { findEngineSocket } from './container/socket.js';
+import { edgedErrors } from './errors.js';
 import { InProcessRuntime } from './inprocess-runtime.js';
+import { LogStreams } from './pods/log-streams.js';
+import { PodManager } from './pods/pod-manager.js';
 import { ChildProcessRuntime, type ProcessRuntime } from './runtime.js';
 import { DEFAULT_BACKOFF, Supervisor, type BackOff } from './supervisor.js';
 
@@ -27,8 +38,11 @@ export interface EdgedDeps {
   clock: Clock;
   logger: Logger;
   node: string;
-  /** process: child processes; inprocess: drivers in this process; none: external mappers. */
-  mode: 'process' | 'inprocess' | 'none';
+  /**
+   * process: child processes; inprocess: drivers in this process; container: containers on the
+   * container engine; none: external mappers.
+   */
+  mode: 'process' | 'inprocess' | 'container' | 'none';
   dataDir: string;
   /** The broker URL mappers connect to (known once the EventBus has started). */
   mqttUrl: () => string;
@@ -36,6 +50,18 @@ export interface EdgedDeps {
   /** Command prefix that runs `kedge` (default: this process's own entry point). */
   mapperCommand?: string[];
   backoff?: BackOff;
+  /**
+   * The container engine's socket (Docker API: podman system service or dockerd); default the
+   * first of `$CONTAINER_HOST`, `$DOCKER_HOST`, /run/podman/podman.sock, /var/run/docker.sock.
+   * Pods run there whatever `mode` says; without an engine they stay Pending and say why.
+   */
+  containerSocket?: string;
+  /** The engine itself (tests); default one on `containerSocket`. */
+  engine?: () => Promise<ContainerEngine>;
+  /** The image of a mapper container hosting these protocols (mode container). */
+  mapperImage?: (protocols: string[]) => string;
+  /** Crash-loop back-off of Pod containers (default kubelet's, 10 s to 5 min). */
+  podBackoff?: BackOff;
 }
 
 const endpoint = { name: 'edged', group: 'edged' };
@@ -53,8 +79,12 @@ export class Edged implements Module {
   private devices: EdgeDevice[] = [];
   private mapperSet: MapperSetContent | undefined;
   private undo: Array<() => void> = [];
+  private pods: PodManager | undefined;
+  private readonly logs: LogStreams;
 
-  constructor(private readonly deps: EdgedDeps) {}
+  constructor(private readonly deps: EdgedDeps) {
+    this.logs = new LogStreams(deps.bus, () => this.pods);
+  }
 
   async start(): Promise<void> {
     const { bus } = this.deps;
@@ -73,7 +103,13 @@ export class Edged implements Module {
       }),
       bus.subscribe('mapper.status', endpoint, (s) => this.workloads.get(s.name)?.setReady(s.state === 'online')),
       bus.serve('edged.status', endpoint, () => [...this.workloads.values()].map((w) => ({ ...w.status }))),
+      bus.serve('edged.pods', endpoint, () => this.pods?.views() ?? []),
+      bus.subscribe('pods.changed', endpoint, (e) => this.podManager().set(this.mine(e.pods))),
+      bus.subscribe('logs.start', endpoint, (req) => void this.logs.start(req)),
+      bus.subscribe('logs.stop', endpoint, (req) => this.logs.stop(req.streamId)),
     ];
+    const pods = this.mine(this.deps.metaStore.list('pod').map((r) => r.value as Pod));
+    if (pods.length > 0) this.podManager().set(pods);
     this.publishDeviceSets();
     if (this.deps.mode !== 'none') this.runtime().cleanupOrphans?.(this.deps.dataDir);
     await this.reconcile();
@@ -83,8 +119,45 @@ export class Edged implements Module {
     for (const fn of this.undo) fn();
     this.undo = [];
     await this.reconciling;
-    await Promise.all([...this.workloads.values()].map((w) => w.stop()));
+    // Containers outlive the edge (the next start adopts them); processes end with it.
+    await Promise.all([...this.workloads.values()].map((w) => w.detach()));
     this.workloads.clear();
+    this.logs.closeAll();
+    this.pods?.detach();
+    this.pods = undefined;
+  }
+
+  private mine(pods: Pod[]): Pod[] {
+    return pods.filter((p) => p.spec.nodeName === this.deps.node);
+  }
+
+  private podManager(): PodManager {
+    this.pods ??= new PodManager({
+      engine: () => this.engine(),
+      node: this.deps.node,
+      clock: this.deps.clock,
+      logger: this.deps.logger,
+      ...(this.deps.podBackoff ? { backoff: this.deps.podBackoff } : {}),
+      onStatus: (pod, status) => this.reportPod(pod, status),
+    });
+    return this.pods;
+  }
+
+  private enginePromise: Promise<ContainerEngine> | undefined;
+  /** The container engine, connected on first use; rejects (and is tried again next time) when there is none. */
+  private engine(): Promise<ContainerEngine> {
+    if (this.deps.engine) return this.deps.engine();
+    this.enginePromise ??= (async () => {
+      const socket = findEngineSocket(this.deps.containerSocket);
+      if (!socket)
+        throw edgedErrors.create(
+          'KEDGE_EDGED_NO_ENGINE',
+          'no container engine socket on this node (/run/podman/podman.sock, /var/run/docker.sock)',
+        );
+      return DockerEngine.connect(socket);
+    })();
+    this.enginePromise.catch(() => (this.enginePromise = undefined));
+    return this.enginePromise;
   }
 
   /** Retained `MapperDeviceSet` per protocol; a protocol with no devices left gets an empty set. */
@@ -150,6 +223,7 @@ export class Edged implements Module {
           node: this.deps.node,
           mqttUrl: this.deps.mqttUrl(),
           dataDir: this.deps.dataDir,
+          ...(this.deps.mode === 'container' ? { devices: hostDevicesFor(this.devices, w.protocols) } : {}),
         },
         {
           runtime: this.runtime(),
@@ -161,6 +235,36 @@ export class Edged implements Module {
       );
       this.workloads.set(name, sup);
       sup.start();
+    }
+    await this.runtime().prune?.([...wanted.keys()]);
+  }
+
+  private reportPod(pod: Pod, status: PodStatus): void {
+    const namespace = pod.metadata.namespace ?? 'default';
+    const uid = (pod.metadata as { uid?: unknown }).uid;
+    const content: PodStatusContent = { uid: typeof uid === 'string' ? uid : '', status, ts: this.deps.clock.now() };
+    try {
+      this.deps.outbox.append([
+        {
+          kind: 'status',
+          key: `pod/${namespace}/${pod.metadata.name}`,
+          message: linkMessage(
+            this.deps.node,
+            namespace,
+            LinkResource.podStatus,
+            'update',
+            'edged',
+            content,
+            content.ts,
+          ),
+        },
+      ]);
+      this.deps.bus.publish('outbox.appended', { count: 1 });
+    } catch (err) {
+      this.deps.logger.warn(
+        { pod: `${namespace}/${pod.metadata.name}`, err: String(err) },
+        'pod status not queued for the cloud',
+      );
     }
   }
 
@@ -199,13 +303,22 @@ export class Edged implements Module {
 
   private cachedRuntime: ProcessRuntime | undefined;
   private runtime(): ProcessRuntime {
-    this.cachedRuntime ??=
-      this.deps.runtime ??
-      (this.deps.mode === 'inprocess'
-        ? new InProcessRuntime({ logger: this.deps.logger, clock: this.deps.clock })
-        : new ChildProcessRuntime(
-            this.deps.mapperCommand ?? [process.execPath, ...process.execArgv, ...MAPPER_NODE_FLAGS, process.argv[1]!],
-          ));
+    this.cachedRuntime ??= this.deps.runtime ?? this.newRuntime();
     return this.cachedRuntime;
+  }
+
+  private newRuntime(): ProcessRuntime {
+    const { mode, logger, clock } = this.deps;
+    if (mode === 'inprocess') return new InProcessRuntime({ logger, clock });
+    if (mode === 'container')
+      return new ContainerMapperRuntime({
+        engine: () => this.engine(),
+        node: this.deps.node,
+        image: this.deps.mapperImage ?? (() => 'localhost/kedge:latest'),
+        logger,
+      });
+    return new ChildProcessRuntime(
+      this.deps.mapperCommand ?? [process.execPath, ...process.execArgv, ...MAPPER_NODE_FLAGS, process.argv[1]!],
+    );
   }
 }

@@ -12,6 +12,8 @@ export interface WorkloadSpec {
   mqttUrl: string;
   /** `<data-dir>`: logs go to `<data-dir>/logs/`, driver state to `<data-dir>/mappers/<name>/`. */
   dataDir: string;
+  /** Host devices the mapper's devices use (serial ports, GPIO chips): passed into a container. */
+  devices?: string[];
 }
 
 export interface RunningWorkload {
@@ -20,13 +22,24 @@ export interface RunningWorkload {
   readonly exited: Promise<{ code: number | null; signal: string | null }>;
   /** Asks it to stop; kills it after `graceMs`. Resolves once it has ended. */
   stop(graceMs: number): Promise<void>;
+  /**
+   * Leaves it running when the edge stops (containers: the next edge process adopts them).
+   * Without it the workload is stopped with the edge.
+   */
+  detach?(): void;
 }
 
-/** How Edged runs workloads: child processes today, containers later. */
+/**
+ * How Edged runs mapper workloads: child processes, in this process, or containers
+ * (`container/mapper-runtime.ts`). Pods run on a `ContainerEngine` (`pods/`), not through this.
+ */
 export interface ProcessRuntime {
+  /** Starts the workload, or adopts the one a previous edge process left running with the same spec. */
   run(spec: WorkloadSpec): Promise<RunningWorkload>;
   /** Ends workloads a previous edge process left behind (after a kill -9). */
   cleanupOrphans?(dataDir: string): void;
+  /** Removes workloads of this node a previous edge process left that are not in `keep` (names). */
+  prune?(keep: string[]): Promise<void>;
 }
 
 /** One `kedge mapper` child process per workload, its output in a rotating log file. */

@@ -19,6 +19,7 @@ import { Backoff, DEFAULT_BACKOFF } from './backoff.js';
 import { edgehubErrors } from './errors.js';
 import { edgehubMetrics, type EdgehubMetrics } from './metrics.js';
 import { DEFAULT_SENDER, OutboxSender, type SenderOptions } from './sender.js';
+import { LogRelay } from './log-relay.js';
 import { runServiceCall, serviceCallAnswer } from './service-call.js';
 
 /** Published on the edge bus as `link.state` whenever the link changes. */
@@ -87,6 +88,7 @@ export class EdgeHub implements Module {
   /** Cloud messages handed to MetaManager and not answered yet: msg_id -> route (for the response). */
   private readonly awaitingAck = new Map<string, MessageRoute>();
   private state: LinkStateEvent['state'] = 'disconnected';
+  private logs: LogRelay | undefined;
 
   constructor(private readonly deps: EdgeHubDeps) {
     this.clock = deps.clock ?? systemClock;
@@ -126,6 +128,15 @@ export class EdgeHub implements Module {
       d.bus.subscribe('outbox.appended', me, () => this.sender?.schedule()),
       d.bus.subscribe('cloud.ack', me, (ack) => this.answerCloud(ack)),
     ];
+    this.logs = new LogRelay(
+      d.bus,
+      d.node,
+      () => this.clock.now(),
+      (ws, text) => {
+        this.corkThisTurn(ws);
+        ws.send(text);
+      },
+    );
     this.running = true;
     this.connect();
   }
@@ -134,6 +145,8 @@ export class EdgeHub implements Module {
     this.running = false;
     for (const off of this.unsubscribes) off();
     this.unsubscribes = [];
+    this.logs?.stop();
+    this.logs = undefined;
     this.clearTimers();
     this.sender?.disconnected();
     const ws = this.ws;
@@ -185,6 +198,7 @@ export class EdgeHub implements Module {
     if (op === Operation.keepalive) return;
     if (op === Operation.response) return this.onCloudAck(msg);
     if (isServiceCall(msg)) return this.onServiceCall(ws, msg);
+    if (LogRelay.isLogs(msg)) return this.logs?.onFrame(ws, msg);
     this.metrics!.inbound.inc();
     this.awaitingAck.set(msg.header.msg_id, msg.route);
     this.deps.bus.publish('cloud.inbound', msg);
@@ -274,6 +288,7 @@ export class EdgeHub implements Module {
     this.keepaliveTimer = undefined;
     this.sender!.disconnected();
     this.awaitingAck.clear();
+    this.logs?.closed(ws);
     if (!this.running) return;
     this.metrics!.connectFailures.inc();
     const lived = this.openedAt > 0 ? this.clock.now() - this.openedAt : 0;
