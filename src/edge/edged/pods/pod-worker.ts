@@ -123,6 +123,8 @@ export class PodWorker {
       slot.body = body;
       slot.image = c.image;
       slot.hash = specHash(body);
+      if (body.memoryBytes) slot.memoryBytes = body.memoryBytes;
+      else delete slot.memoryBytes;
       if (!prev) slot.delayMs = this.deps.backoff.initialMs;
       return slot;
     });
@@ -210,7 +212,7 @@ export class PodWorker {
     info: NonNullable<Slot['info']>,
     now: number,
   ): Promise<void> {
-    const term = terminatedOf(info);
+    const term = terminatedOf(info, slot.memoryBytes);
     const policy = this.pod.spec.restartPolicy ?? 'Always';
     if (policy === 'Never' || (policy === 'OnFailure' && info.exitCode === 0)) {
       slot.final = true;

@@ -13,16 +13,24 @@ export interface SlotView {
   /** True when the container ended and will not be started again (restartPolicy). */
   final: boolean;
   lastTerminated?: NonNullable<ContainerState['terminated']>;
+  /** The container's memory limit, if any (to say why a SIGKILL most likely came). */
+  memoryBytes?: number;
 }
 
 /** How a stopped container ended, in Kubernetes' words. */
-export function terminatedOf(info: ContainerInfo): NonNullable<ContainerState['terminated']> {
+export function terminatedOf(info: ContainerInfo, memoryBytes?: number): NonNullable<ContainerState['terminated']> {
   const reason = info.oomKilled ? 'OOMKilled' : info.exitCode === 0 ? 'Completed' : 'Error';
+  // podman on cgroup v1 does not report OOM kills (OOMKilled stays false): say what is likely.
+  const likelyOom =
+    !info.oomKilled && info.exitCode === 137 && memoryBytes
+      ? `killed by SIGKILL, most likely for reaching its memory limit of ${memoryBytes} bytes`
+      : undefined;
+  const message = info.error || likelyOom;
   return {
     exitCode: info.exitCode,
     ...(info.exitCode > 128 && info.exitCode < 160 ? { signal: info.exitCode - 128 } : {}),
     reason,
-    ...(info.error ? { message: info.error } : {}),
+    ...(message ? { message } : {}),
     ...(info.startedAt ? { startedAt: info.startedAt } : {}),
     ...(info.finishedAt ? { finishedAt: info.finishedAt } : {}),
     containerID: `docker://${info.id}`,
@@ -31,7 +39,8 @@ export function terminatedOf(info: ContainerInfo): NonNullable<ContainerState['t
 
 export function describeExit(t: NonNullable<ContainerState['terminated']>): string {
   if (t.reason === 'OOMKilled') return `killed for using more memory than its limit (exit code ${t.exitCode})`;
-  return t.signal ? `exited with code ${t.exitCode} (signal ${t.signal})` : `exited with code ${t.exitCode}`;
+  const how = t.signal ? `exited with code ${t.exitCode} (signal ${t.signal})` : `exited with code ${t.exitCode}`;
+  return t.message ? `${how}: ${t.message}` : how;
 }
 
 function containerStatus(s: SlotView): ContainerStatus {
@@ -39,9 +48,9 @@ function containerStatus(s: SlotView): ContainerStatus {
   let state: ContainerState;
   if (running) state = { running: { startedAt: s.info!.startedAt ?? new Date(0).toISOString() } };
   else if (s.waiting) state = { waiting: s.waiting };
-  else if (s.info) state = { terminated: terminatedOf(s.info) };
+  else if (s.info) state = { terminated: terminatedOf(s.info, s.memoryBytes) };
   else state = { waiting: { reason: 'ContainerCreating' } };
-  const last = s.waiting && s.info && !running ? terminatedOf(s.info) : s.lastTerminated;
+  const last = s.waiting && s.info && !running ? terminatedOf(s.info, s.memoryBytes) : s.lastTerminated;
   return {
     name: s.name,
     image: s.image,
