@@ -69,7 +69,10 @@ export async function podman(...args: string[]): Promise<string> {
 
 /** Ids of the containers of `node` (running or not) with these labels. */
 export async function containersOf(node: string, labels: Record<string, string> = {}, all = true): Promise<string[]> {
-  const filters = Object.entries({ 'io.kedge.node': node, ...labels }).flatMap(([k, v]) => ['--filter', `label=${k}=${v}`]);
+  const filters = Object.entries({ 'io.kedge.node': node, ...labels }).flatMap(([k, v]) => [
+    '--filter',
+    `label=${k}=${v}`,
+  ]);
   const out = await podman('ps', ...(all ? ['-a'] : []), '--no-trunc', '--format', '{{.ID}}', ...filters);
   return out === '' ? [] : out.split('\n').sort();
 }
@@ -81,4 +84,21 @@ export async function removeContainersOf(node: string): Promise<void> {
 
 export async function inspect(id: string): Promise<Record<string, any>> {
   return JSON.parse(await podman('inspect', id))[0];
+}
+
+/**
+ * A free port below Linux's ephemeral range (32768+): one the edge must listen on again after a
+ * kill -9, which an outgoing connection (a mapper reconnecting meanwhile) could otherwise take.
+ */
+export async function stablePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (ok) return port;
+  }
 }

@@ -19,7 +19,12 @@ let image: string;
 let service: Awaited<ReturnType<typeof startPodmanService>>;
 let engine: DockerEngine;
 
-const pod = (name: string, script: string, extra: Partial<Pod['spec']> = {}, container: Record<string, unknown> = {}): Pod => ({
+const pod = (
+  name: string,
+  script: string,
+  extra: Partial<Pod['spec']> = {},
+  container: Record<string, unknown> = {},
+): Pod => ({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name, namespace: 'default', uid: `uid-${name}` } as Pod['metadata'],
@@ -73,8 +78,18 @@ describe('Pods on podman + runc', () => {
   it('starts a Pod (Running, env and args there), removes its container when the Pod goes', async () => {
     const statuses = new Map<string, PodStatus>();
     const m = manager(statuses);
-    m.set([pod('hello', 'console.log("hello " + process.env.WHO); setInterval(() => {}, 1000)', {}, { env: [{ name: 'WHO', value: 'edge' }] })]);
-    const s = await until(() => (statuses.get('hello')?.phase === 'Running' ? statuses.get('hello') : undefined), 'Running');
+    m.set([
+      pod(
+        'hello',
+        'console.log("hello " + process.env.WHO); setInterval(() => {}, 1000)',
+        {},
+        { env: [{ name: 'WHO', value: 'edge' }] },
+      ),
+    ]);
+    const s = await until(
+      () => (statuses.get('hello')?.phase === 'Running' ? statuses.get('hello') : undefined),
+      'Running',
+    );
     expect(s.containerStatuses[0]).toMatchObject({ name: 'app', ready: true, restartCount: 0, state: { running: {} } });
     expect(s.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
     const [id] = await containersOf(NODE, { 'io.kedge.owner': 'default/hello' });
@@ -93,7 +108,9 @@ describe('Pods on podman + runc', () => {
     m.set([pod('crasher', 'console.log("bye"); process.exit(3)')]);
     const s = await until(() => {
       const st = statuses.get('crasher');
-      return st && st.containerStatuses[0]!.restartCount >= 2 && st.containerStatuses[0]!.state.waiting ? st : undefined;
+      return st && st.containerStatuses[0]!.restartCount >= 2 && st.containerStatuses[0]!.state.waiting
+        ? st
+        : undefined;
     }, 'two restarts in back-off');
     const c = s.containerStatuses[0]!;
     expect(c.state.waiting?.reason).toBe('CrashLoopBackOff');
@@ -114,10 +131,22 @@ describe('Pods on podman + runc', () => {
       pod('once-bad', 'process.exit(2)', { restartPolicy: 'Never' }),
       pod('once-good', 'process.exit(0)', { restartPolicy: 'OnFailure' }),
     ]);
-    const bad = await until(() => (statuses.get('once-bad')?.phase === 'Failed' ? statuses.get('once-bad') : undefined), 'Failed');
-    const good = await until(() => (statuses.get('once-good')?.phase === 'Succeeded' ? statuses.get('once-good') : undefined), 'Succeeded');
-    expect(bad.containerStatuses[0]).toMatchObject({ restartCount: 0, state: { terminated: { exitCode: 2, reason: 'Error' } } });
-    expect(good.containerStatuses[0]).toMatchObject({ restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } });
+    const bad = await until(
+      () => (statuses.get('once-bad')?.phase === 'Failed' ? statuses.get('once-bad') : undefined),
+      'Failed',
+    );
+    const good = await until(
+      () => (statuses.get('once-good')?.phase === 'Succeeded' ? statuses.get('once-good') : undefined),
+      'Succeeded',
+    );
+    expect(bad.containerStatuses[0]).toMatchObject({
+      restartCount: 0,
+      state: { terminated: { exitCode: 2, reason: 'Error' } },
+    });
+    expect(good.containerStatuses[0]).toMatchObject({
+      restartCount: 0,
+      state: { terminated: { exitCode: 0, reason: 'Completed' } },
+    });
     await new Promise((r) => setTimeout(r, BACKOFF.maxMs + 500));
     expect(statuses.get('once-bad')!.containerStatuses[0]!.restartCount).toBe(0);
     m.set([]);
@@ -141,10 +170,18 @@ describe('Pods on podman + runc', () => {
     const info = await inspect(id!);
     expect(info.HostConfig.Memory).toBe(96 * 1024 * 1024);
     expect(info.HostConfig.NanoCpus ?? info.HostConfig.CpuQuota * 10_000).toBe(500_000_000);
-    const hog = await until(() => (statuses.get('hog')?.phase === 'Failed' ? statuses.get('hog') : undefined), 'hog Failed');
+    const hog = await until(
+      () => (statuses.get('hog')?.phase === 'Failed' ? statuses.get('hog') : undefined),
+      'hog Failed',
+    );
     const t = hog.containerStatuses[0]!.state.terminated!;
     // Docker and podman on cgroup v2 say OOMKilled; podman on cgroup v1 (this machine) only shows the SIGKILL.
-    if (t.reason !== 'OOMKilled') expect(t).toMatchObject({ exitCode: 137, signal: 9, message: expect.stringContaining('memory limit of 67108864') });
+    if (t.reason !== 'OOMKilled')
+      expect(t).toMatchObject({
+        exitCode: 137,
+        signal: 9,
+        message: expect.stringContaining('memory limit of 67108864'),
+      });
     m.set([]);
     m.detach();
   });
@@ -160,7 +197,10 @@ describe('Pods on podman + runc', () => {
     const again = new Map<string, PodStatus>();
     const second = manager(again);
     second.set([p]);
-    const s = await until(() => (again.get('adoptee')?.phase === 'Running' ? again.get('adoptee') : undefined), 'adopted');
+    const s = await until(
+      () => (again.get('adoptee')?.phase === 'Running' ? again.get('adoptee') : undefined),
+      'adopted',
+    );
     expect(s.containerStatuses[0]!.containerID).toBe(`docker://${before[0]}`);
     expect(await containersOf(NODE, { 'io.kedge.owner': 'default/adoptee' })).toEqual(before);
     second.set([]);

@@ -250,7 +250,7 @@ export class Edged implements Module {
           key: `pod/${namespace}/${pod.metadata.name}`,
           message: linkMessage(
             this.deps.node,
-            namespace,
+            `${namespace}/${pod.metadata.name}`,
             LinkResource.podStatus,
             'update',
             'edged',
