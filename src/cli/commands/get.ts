@@ -77,6 +77,11 @@ export async function runGet(
       `unknown kind "${kindArg}": use nodes, devices, devicemodels, pods or twin`,
     );
   const format = checkFormat(opts.output);
+  if (kind === 'pods' && opts.edge)
+    throw clientErrors.create(
+      'KEDGE_CLIENT_BAD_ARGUMENT',
+      'Pods and their status are kept by the cloud: kedge get pods without --edge',
+    );
   const client = new ApiClient(resolveTarget(opts));
   if (kind === 'twin') {
     if (!name)
