@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import type { EdgeDevice } from '../../../contracts/index.js';
 
 /**
@@ -29,4 +29,27 @@ function gpioChips(dev: string): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * How a host device gets into a container. A real device (ttyUSB0, gpiochip0) is passed as a
+ * device. A pseudo-terminal (socat's virtual serial ports, `/dev/pts/N`) cannot be: a device node
+ * made in the container's own /dev/pts instance does not reach the host's pty (EIO), so it is
+ * bind-mounted (the container's default device rules allow ptys).
+ */
+export function deviceMount(
+  hostPath: string,
+  containerPath: string,
+):
+  | { device: { hostPath: string; containerPath: string } }
+  | { bind: { hostPath: string; containerPath: string; readOnly: false } } {
+  let real = hostPath;
+  try {
+    real = realpathSync(hostPath);
+  } catch {
+    // missing: passed as given, the engine names it
+  }
+  return real.startsWith('/dev/pts/')
+    ? { bind: { hostPath: real, containerPath, readOnly: false } }
+    : { device: { hostPath, containerPath } };
 }

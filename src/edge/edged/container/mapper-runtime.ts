@@ -5,6 +5,7 @@ import { MAPPER_NODE_FLAGS } from '../../../contracts/index.js';
 import { errorText } from '../../../core/errors/index.js';
 import type { ProcessRuntime, RunningWorkload, WorkloadSpec } from '../runtime.js';
 import type { ContainerEngine, ContainerSpec } from './engine.js';
+import { deviceMount } from './host-devices.js';
 import { LABEL, containerName, specHash } from './labels.js';
 
 /** Where the kedge image has kedge (deploy/container/), and where a mapper keeps its state in it. */
@@ -66,7 +67,7 @@ export class ContainerMapperRuntime implements ProcessRuntime {
   private containerBody(spec: WorkloadSpec): Omit<ContainerSpec, 'name' | 'labels'> {
     const stateDir = resolve(join(spec.dataDir, 'mappers', spec.name));
     mkdirSync(stateDir, { recursive: true });
-    const devices = [...new Set(spec.devices ?? [])].sort();
+    const mounts = [...new Set(spec.devices ?? [])].sort().map((d) => deviceMount(d, d));
     return {
       image: this.options.image(spec.protocols),
       entrypoint: ['node', ...MAPPER_NODE_FLAGS, IMAGE_KEDGE_ENTRY],
@@ -89,8 +90,9 @@ export class ContainerMapperRuntime implements ProcessRuntime {
         { hostPath: stateDir, containerPath: STATE_IN_CONTAINER, readOnly: false },
         // onoff drives GPIO through sysfs: the export files and the pins' folders.
         ...(spec.protocols.includes('gpio') ? gpioSysfs() : []),
+        ...mounts.flatMap((m) => ('bind' in m ? [m.bind] : [])),
       ],
-      devices: devices.map((d) => ({ hostPath: d, containerPath: d })),
+      devices: mounts.flatMap((m) => ('device' in m ? [m.device] : [])),
     };
   }
 }

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseBytes, parseCpus, type Pod, type PodContainer } from '../../../model/index.js';
 import type { ContainerSpec } from '../container/engine.js';
+import { deviceMount } from '../container/host-devices.js';
 
 export type ContainerBody = Omit<ContainerSpec, 'name' | 'labels'>;
 
@@ -20,8 +21,11 @@ export function containerBody(pod: Pod, c: PodContainer): ContainerBody {
   for (const m of c.volumeMounts ?? []) {
     const host = volumes.get(m.name);
     if (!host) continue; // kedge validate refuses such a Pod
-    if (DEVICE_TYPES.has(host.type ?? '')) devices.push({ hostPath: host.path, containerPath: m.mountPath });
-    else binds.push({ hostPath: host.path, containerPath: m.mountPath, readOnly: m.readOnly ?? false });
+    if (DEVICE_TYPES.has(host.type ?? '')) {
+      const mount = deviceMount(host.path, m.mountPath);
+      if ('device' in mount) devices.push(mount.device);
+      else binds.push(mount.bind);
+    } else binds.push({ hostPath: host.path, containerPath: m.mountPath, readOnly: m.readOnly ?? false });
   }
   const hostNetwork = pod.spec.hostNetwork !== false;
   const memory = parseBytes(c.resources?.limits?.memory);
