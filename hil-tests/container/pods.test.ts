@@ -10,7 +10,18 @@ import { silentLogger } from '../../src/core/log/index.js';
 import { DockerEngine } from '../../src/edge/edged/index.js';
 import { PodManager } from '../../src/edge/edged/pods/pod-manager.js';
 import type { Pod } from '../../src/model/index.js';
-import { buildKedgeImage, containersOf, inspect, podman, removeContainersOf, startPodmanService } from './podman.js';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  buildKedgeImage,
+  containersOf,
+  inspect,
+  podman,
+  removeContainersOf,
+  stablePort,
+  startPodmanService,
+} from './podman.js';
 
 const NODE = 'hil-pods';
 const BACKOFF = { initialMs: 300, maxMs: 1200, resetAfterMs: 60_000 };
@@ -186,7 +197,47 @@ describe('Pods on podman + runc', () => {
     m.detach();
   });
 
-  it('a new Edged adopts the running containers of its Pods (same container, restart count kept), never a second one', async () => {
+  it('hostNetwork false publishes its ports; hostPath volumes are bound (DirectoryOrCreate made first)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kedge-hostpath-'));
+    const data = join(dir, 'made-by-kedge');
+    const port = await stablePort();
+    const statuses = new Map<string, PodStatus>();
+    const m = manager(statuses);
+    const script =
+      'require("fs").writeFileSync("/data/hello.txt", "written inside"); ' +
+      'require("http").createServer((q, r) => r.end("pong from the pod")).listen(8080)';
+    m.set([
+      pod(
+        'web',
+        script,
+        { hostNetwork: false, volumes: [{ name: 'data', hostPath: { path: data, type: 'DirectoryOrCreate' } }] },
+        { ports: [{ containerPort: 8080, hostPort: port }], volumeMounts: [{ name: 'data', mountPath: '/data' }] },
+      ),
+    ]);
+    try {
+      await until(() => statuses.get('web')?.phase === 'Running' || undefined, 'web Running');
+      let answer = '';
+      const end = Date.now() + 20_000;
+      while (!answer && Date.now() < end) {
+        answer = await fetch(`http://127.0.0.1:${port}/`).then(
+          (r) => r.text(),
+          () => '',
+        );
+        if (!answer) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(answer).toBe('pong from the pod');
+      expect(existsSync(join(data, 'hello.txt')) && readFileSync(join(data, 'hello.txt'), 'utf8')).toBe(
+        'written inside',
+      );
+    } finally {
+      m.set([]);
+      await waitGone('default/web');
+      m.detach();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a new Edged adopts the running containers of its Pods (the same container), never a second one', async () => {
     const statuses = new Map<string, PodStatus>();
     const first = manager(statuses);
     const p = pod('adoptee', 'setInterval(() => {}, 1000)');
