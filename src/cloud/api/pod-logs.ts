@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { CloudChannels, CloudRequests } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { KedgeError } from '../../core/errors/index.js';
@@ -15,7 +15,6 @@ let next = 0;
 export async function streamPodLogs(
   bus: Bus<CloudChannels, CloudRequests>,
   store: ObjectStore,
-  req: IncomingMessage,
   res: ServerResponse,
   namespace: string,
   name: string,
@@ -60,7 +59,9 @@ export async function streamPodLogs(
       offEnd();
       resolve();
     };
-    req.on('close', () => {
+    // The response's close: the reader went away (or the answer ended). The request's own close
+    // only says its body was read.
+    res.on('close', () => {
       if (res.writableEnded) return;
       bus.publish('podlogs.close', { streamId: streamId! });
       finish();

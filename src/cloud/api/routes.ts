@@ -111,8 +111,8 @@ route('GET', '/api/v1/pods/:ns/:name', async (c, _q, res, p) => {
   if (!pod) throw apiErrors.create('KEDGE_API_NOT_FOUND', `Pod ${p[0]}/${p[2]} does not exist`);
   sendJson(res, 200, pod);
 });
-route('GET', '/api/v1/pods/:ns/:name/log', async (c, req, res, p, q) =>
-  streamPodLogs(c.bus, c.store, req, res, p[0]!, p[2]!, q),
+route('GET', '/api/v1/pods/:ns/:name/log', async (c, _q, res, p, q) =>
+  streamPodLogs(c.bus, c.store, res, p[0]!, p[2]!, q),
 );
 route('DELETE', '/api/v1/pods/:ns/:name', async (c, _q, res, p) => {
   const gone = await c.store.delete('Pod', p[0]!, p[2]!);

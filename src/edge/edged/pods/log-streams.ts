@@ -15,6 +15,8 @@ const FLUSH_BYTES = 64 * 1024;
  */
 export class LogStreams {
   private readonly open = new Map<string, Readable>();
+  /** Streams asked for and not open yet: a stop meanwhile must still end them. */
+  private readonly opening = new Set<string>();
 
   constructor(
     private readonly bus: Bus<EdgeChannels, EdgeRequests>,
@@ -24,6 +26,7 @@ export class LogStreams {
   async start(req: EdgeChannels['logs.start']): Promise<void> {
     const { streamId } = req;
     let stream: Readable;
+    this.opening.add(streamId);
     try {
       const pods = this.pods();
       if (!pods) throw new Error('this node runs no containers (no container engine)');
@@ -33,7 +36,12 @@ export class LogStreams {
       });
     } catch (err) {
       const code = isKedgeError(err) ? err.code : 'KEDGE_EDGED_LOGS';
-      this.bus.publish('logs.end', { streamId, error: { code, message: errorText(err) } });
+      if (this.opening.delete(streamId))
+        this.bus.publish('logs.end', { streamId, error: { code, message: errorText(err) } });
+      return;
+    }
+    if (!this.opening.delete(streamId)) {
+      stream.destroy(); // stopped while it was being opened
       return;
     }
     this.open.set(streamId, stream);
@@ -66,12 +74,14 @@ export class LogStreams {
   }
 
   stop(streamId: string): void {
+    this.opening.delete(streamId);
     const stream = this.open.get(streamId);
     this.open.delete(streamId);
     stream?.destroy();
   }
 
   closeAll(): void {
+    this.opening.clear();
     for (const id of [...this.open.keys()]) this.stop(id);
   }
 }

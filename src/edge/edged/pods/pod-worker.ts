@@ -90,7 +90,8 @@ export class PodWorker {
     await this.chain;
     const engine = await this.deps.engine();
     const grace = this.pod.spec.terminationGracePeriodSeconds ?? 30;
-    const mine = await engine.list(this.labels());
+    // Only this Pod's (uid): a new Pod of the same name may have started its containers already.
+    const mine = (await engine.list(this.labels())).filter((c) => c.labels[LABEL.podUid] === this.uid);
     await Promise.all(mine.map((c) => engine.stop(c.id, grace).then(() => engine.remove(c.id))));
   }
 
