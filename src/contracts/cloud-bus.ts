@@ -1,7 +1,7 @@
+import type { LogsEnd, LogsRequest } from './pods.js';
 import type { Message } from '../core/message/index.js';
 import type { AckContent } from './link.js';
 import type { ServiceCallRequest, ServiceCallResponse, TwinView } from './edge-bus.js';
-import type { LogsEnd, LogsRequest } from './pods.js';
 
 /**
  * The cloud process's bus. CloudHub owns the link: it turns frames into `upstream.<type>`

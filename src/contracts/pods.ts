@@ -101,7 +101,7 @@ export const LogsEndSchema = Type.Object({
 });
 export type LogsEnd = Static<typeof LogsEndSchema>;
 
-export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
+type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 function checker<T>(schema: TSchema): (value: unknown) => Checked<T> {
   const compiled = TypeCompiler.Compile(schema);

@@ -16,7 +16,8 @@ import type { MetaStore, WriteBatcher } from '../store/index.js';
 import { diffDeviceSets, resolveDeviceSet } from './device-set.js';
 import { metaErrors } from './errors.js';
 import { metaKey } from './keys.js';
-import { checkDocument, checkPod, checkResolves, type Checked } from './validate.js';
+import { checkPod } from './pod-check.js';
+import { checkDocument, checkResolves, type Checked } from './validate.js';
 
 export interface MetaManagerDeps {
   bus: Bus<EdgeChannels, EdgeRequests>;

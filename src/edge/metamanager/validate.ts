@@ -3,14 +3,12 @@ import { errorText } from '../../core/errors/index.js';
 import {
   DeviceModelSchema,
   DeviceSchema,
-  PodSchema,
   checkCleansingRules,
   namespaceOf,
   resolveDeviceInstance,
   type Device,
   type DeviceModel,
   type CleansingRules,
-  type Pod,
 } from '../../model/index.js';
 
 const deviceCheck = TypeCompiler.Compile(DeviceSchema);
@@ -71,15 +69,4 @@ function describe(doc: unknown, index: number): string {
   const name = typeof d?.metadata?.name === 'string' ? d.metadata.name : '?';
   const ns = typeof d?.metadata?.namespace === 'string' ? d.metadata.namespace : 'default';
   return `document ${index + 1} (${typeof d?.kind === 'string' ? d.kind : 'unknown kind'} ${ns}/${name})`;
-}
-
-const podCheck = TypeCompiler.Compile(PodSchema);
-
-/** A Pod from the cloud, checked against the part of core/v1 Edged runs. */
-export function checkPod(doc: unknown, name: string): { pod?: Pod; problems: string[] } {
-  if (!podCheck.Check(doc))
-    return {
-      problems: [...podCheck.Errors(doc)].slice(0, 5).map((e) => `pod ${name}: ${e.path || '/'}: ${e.message}`),
-    };
-  return { pod: doc, problems: [] };
 }
