@@ -22,6 +22,7 @@ import {
 } from '../e2e/harness/processes.js';
 import { buildKedgeImage, containersOf, removeContainersOf, stablePort, startPodmanService } from './podman.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: a test reads the engine's and the API's JSON as sent and asserts on it field by field
 type Json = Record<string, any>;
 const NODE = 'hil-containers';
 
