@@ -2,6 +2,7 @@ import type { LogsEnd, LogsRequest } from './pods.js';
 import type { Message } from '../core/message/index.js';
 import type { AckContent } from './link.js';
 import type { ServiceCallRequest, ServiceCallResponse, TwinView } from './edge-bus.js';
+import type { MapperPhase } from './twin-values.js';
 
 /**
  * The cloud process's bus. CloudHub owns the link: it turns frames into `upstream.<type>`
@@ -32,7 +33,6 @@ export interface UpstreamMessage {
 }
 
 export interface CloudChannels {
-  [channel: string]: unknown;
   'link.connected': { node: string; ts: number };
   'link.disconnected': { node: string; reason: string; ts: number };
   /** Any frame from the node counts; keepalives are published here (for the last-heartbeat time). */
@@ -75,7 +75,8 @@ export interface NodeView {
   mappers: Array<{
     name: string;
     protocols: string[];
-    phase?: string;
+    /** `Pending`: the node should run it, and has not reported it yet. */
+    phase?: MapperPhase | 'Pending';
     ready?: boolean;
     restarts?: number;
     reason?: string;
@@ -88,9 +89,6 @@ export interface NodeView {
  * (the message is not acknowledged and the edge sends it again).
  */
 export interface CloudRequests {
-  [name: string]: { request: unknown; response: unknown };
-  'upstream.telemetry': { request: UpstreamMessage; response: AckContent };
-  'upstream.telemetrybatch': { request: UpstreamMessage; response: AckContent };
   'upstream.telemetrycolumns': { request: UpstreamMessage; response: AckContent };
   'upstream.devicetwin': { request: UpstreamMessage; response: AckContent };
   'upstream.devicestate': { request: UpstreamMessage; response: AckContent };
@@ -99,7 +97,7 @@ export interface CloudRequests {
   /** Opens a Pod log stream on its node; rejects with KEDGE_CLOUDHUB_NOT_CONNECTED when it is away. */
   'podlogs.open': { request: PodLogsOpen; response: { streamId: string } };
   /** Resolves when the broker has the message (QoS 1: acknowledged). */
-  'cloudmqtt.publish': { request: CloudMqttPublish; response: void };
+  'cloudmqtt.publish': { request: CloudMqttPublish; response: undefined };
   'twin.view': { request: { namespace: string; name: string }; response: TwinView | undefined };
   /** Sets desired values (Device spec); `waitMs` waits until reported == desired, failed or the wait ends. */
   'twin.setDesired': {

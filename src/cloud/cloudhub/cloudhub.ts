@@ -82,16 +82,12 @@ interface Connection {
 }
 
 type UpstreamRequest =
-  | 'upstream.telemetry'
-  | 'upstream.telemetrybatch'
   | 'upstream.telemetrycolumns'
   | 'upstream.devicetwin'
   | 'upstream.devicestate'
   | 'upstream.mapperstatus'
   | 'upstream.podstatus';
 const UPSTREAM = new Map<string, UpstreamRequest>([
-  ['telemetry', 'upstream.telemetry'],
-  ['telemetrybatch', 'upstream.telemetrybatch'],
   ['telemetrycolumns', 'upstream.telemetrycolumns'],
   ['devicetwin', 'upstream.devicetwin'],
   ['devicestate', 'upstream.devicestate'],
