@@ -1,5 +1,5 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Type, type Static } from '@sinclair/typebox';
+import { checker } from '../core/schema/index.js';
 
 /**
  * Pods on the link (docs/link.md, "Pods"): the cloud sends a node the Pods bound to it as
@@ -101,18 +101,7 @@ export const LogsEndSchema = Type.Object({
 });
 export type LogsEnd = Static<typeof LogsEndSchema>;
 
-type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
-
-function checker<T>(schema: TSchema): (value: unknown) => Checked<T> {
-  const compiled = TypeCompiler.Compile(schema);
-  return (value) => {
-    if (compiled.Check(value)) return { ok: true, value: value as T };
-    const first = compiled.Errors(value).First();
-    return { ok: false, reason: first ? `field ${first.path || '/'}: ${first.message}` : 'does not match the schema' };
-  };
-}
-
-export const checkPodStatusContent = checker<PodStatusContent>(PodStatusContentSchema);
-export const checkLogsRequest = checker<LogsRequest>(LogsRequestSchema);
-export const checkLogsData = checker<Static<typeof LogsDataSchema>>(LogsDataSchema);
-export const checkLogsEnd = checker<LogsEnd>(LogsEndSchema);
+export const checkPodStatusContent = checker(PodStatusContentSchema, 'content');
+export const checkLogsRequest = checker(LogsRequestSchema, 'content');
+export const checkLogsData = checker(LogsDataSchema, 'content');
+export const checkLogsEnd = checker(LogsEndSchema, 'content');

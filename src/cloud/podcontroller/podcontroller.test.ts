@@ -98,6 +98,6 @@ describe('PodController', () => {
       message: newMessage({ operation: 'update', resource: 'x' }, { uid: 'u', status: { phase: 'Sleeping' } }),
       resource: { namespace: 'default', type: 'podstatus', name: 'a' },
     });
-    expect(bad).toMatchObject({ ok: false, reason: expect.stringMatching(/^field \//) });
+    expect(bad).toMatchObject({ ok: false, reason: expect.stringMatching(/^content field \//) });
   });
 });

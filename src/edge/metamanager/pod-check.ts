@@ -1,13 +1,12 @@
-import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { PodSchema, type Pod } from '../../model/index.js';
+import { checkSchema, PodSchema, type Pod } from '../../model/index.js';
 
-const podCheck = TypeCompiler.Compile(PodSchema);
-
-/** A Pod from the cloud, checked against the part of core/v1 Edged runs. */
+/** A Pod from the cloud, checked against the part of core/v1 Edged runs (worded as `kedge validate` does). */
 export function checkPod(doc: unknown, name: string): { pod?: Pod; problems: string[] } {
-  if (!podCheck.Check(doc))
-    return {
-      problems: [...podCheck.Errors(doc)].slice(0, 5).map((e) => `pod ${name}: ${e.path || '/'}: ${e.message}`),
-    };
-  return { pod: doc, problems: [] };
+  const { valid, problems } = checkSchema(PodSchema, doc);
+  if (valid) return { pod: doc as Pod, problems: [] };
+  const errors = problems.filter((p) => p.severity === 'error').slice(0, 5);
+  return {
+    problems:
+      errors.length > 0 ? errors.map((p) => `pod ${name}: ${p.message}`) : [`pod ${name}: does not match the schema`],
+  };
 }
