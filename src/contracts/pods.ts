@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type { KedgeError } from '../core/errors/index.js';
 import { checker } from '../core/schema/index.js';
 
 /**
@@ -96,9 +97,21 @@ export const LogsRequestSchema = Type.Object({
 export type LogsRequest = Static<typeof LogsRequestSchema>;
 
 export const LogsDataSchema = Type.Object({ data: Type.String() });
-export const LogsEndSchema = Type.Object({
-  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+/** Why a stream ended early: the error's code, text, hint and the HTTP status the API answers with. */
+export const LogsErrorSchema = Type.Object({
+  code: Type.String(),
+  message: Type.String(),
+  hint: Type.Optional(Type.String()),
+  status: Type.Optional(Type.Integer({ minimum: 400, maximum: 599 })),
 });
+export type LogsError = Static<typeof LogsErrorSchema>;
+
+export const LogsEndSchema = Type.Object({ error: Type.Optional(LogsErrorSchema) });
+
+/** The end of a stream for a KedgeError: its code, status and hint travel with it to the API. */
+export function logsError(err: KedgeError): LogsError {
+  return { code: err.code, message: err.message, status: err.status, ...(err.hint ? { hint: err.hint } : {}) };
+}
 export type LogsEnd = Static<typeof LogsEndSchema>;
 
 export const checkPodStatusContent = checker(PodStatusContentSchema, 'content');

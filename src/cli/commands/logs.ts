@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { runAction } from '../run-action.js';
-import { ApiClient, parseObjectName, resolveTarget, type TargetOptions } from '../client/index.js';
+import { ApiClient, parseObjectName, resolveTarget, type TargetOptions } from '../../client/index.js';
 
 const HELP = `
 Reads a Pod's container log from the edge node that runs it, through the node's link to the

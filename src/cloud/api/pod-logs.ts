@@ -1,9 +1,8 @@
 import type { ServerResponse } from 'node:http';
-import type { CloudChannels, CloudRequests } from '../../contracts/index.js';
+import { apiErrors, type CloudChannels, type CloudRequests } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { KedgeError } from '../../core/errors/index.js';
 import type { ObjectStore } from '../store/index.js';
-import { apiErrors } from './errors.js';
 
 let next = 0;
 
@@ -76,7 +75,10 @@ export async function streamPodLogs(
       if (error && !res.headersSent) {
         offData();
         offEnd();
-        reject(new KedgeError(error.code, `node ${node}: ${error.message}`));
+        // The edge's status (404 no such Pod or container, 503 no engine); one that says no more
+        // than 500 becomes 502: the cloud is the gateway to the node here.
+        const status = error.status === undefined || error.status === 500 ? 502 : error.status;
+        reject(new KedgeError(error.code, `node ${node}: ${error.message}`, { status, hint: error.hint }));
         return;
       }
       if (!res.headersSent) res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });

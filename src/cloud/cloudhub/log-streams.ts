@@ -6,6 +6,8 @@ import {
   LinkResource,
   type CloudChannels,
   type CloudRequests,
+  logsError,
+  type LogsError,
   type PodLogsOpen,
 } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
@@ -67,11 +69,10 @@ export class LogStreams {
     if (msg.route.operation === LogsRoute.data) {
       const data = checkLogsData(msg.content);
       if (data.ok) this.bus.publish('podlogs.data', { streamId: id, data: data.value.data });
-      else
-        this.end(id, { code: 'KEDGE_CLOUDHUB_MALFORMED_FRAME', message: `log text from node ${node}: ${data.reason}` });
+      else this.end(id, malformed(`log text from node ${node}: ${data.reason}`));
     } else if (msg.route.operation === LogsRoute.end) {
       const end = checkLogsEnd(msg.content);
-      this.end(id, end.ok ? end.value.error : { code: 'KEDGE_CLOUDHUB_MALFORMED_FRAME', message: end.reason });
+      this.end(id, end.ok ? end.value.error : malformed(`log end from node ${node}: ${end.reason}`));
     }
   }
 
@@ -92,11 +93,18 @@ export class LogStreams {
   failOwner(owner: object, reason: string): void {
     for (const [id, s] of [...this.streams])
       if (s.owner === owner)
-        this.end(id, { code: 'KEDGE_CLOUDHUB_LINK_LOST', message: `the link to node ${s.node} closed (${reason})` });
+        this.end(
+          id,
+          logsError(cloudhubErrors.create('KEDGE_CLOUDHUB_LINK_LOST', `the link to node ${s.node} closed (${reason})`)),
+        );
   }
 
-  private end(streamId: string, error: { code: string; message: string } | undefined): void {
+  private end(streamId: string, error: LogsError | undefined): void {
     if (!this.streams.delete(streamId)) return;
     this.bus.publish('podlogs.end', error ? { streamId, error } : { streamId });
   }
+}
+
+function malformed(message: string): LogsError {
+  return logsError(cloudhubErrors.create('KEDGE_CLOUDHUB_MALFORMED_FRAME', message));
 }

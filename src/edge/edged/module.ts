@@ -25,7 +25,7 @@ import { hostDevicesFor } from './container/host-devices.js';
 import { ContainerMapperRuntime } from './container/mapper-runtime.js';
 import { findEngineSocket } from './container/socket.js';
 import { edgedErrors } from './errors.js';
-import { InProcessRuntime } from './inprocess-runtime.js';
+import { type InProcessMapperFactory, InProcessRuntime } from './inprocess-runtime.js';
 import { LogStreams } from './pods/log-streams.js';
 import { PodManager } from './pods/pod-manager.js';
 import { ChildProcessRuntime, type ProcessRuntime } from './runtime.js';
@@ -47,6 +47,8 @@ export interface EdgedDeps {
   /** The broker URL mappers connect to (known once the EventBus has started). */
   mqttUrl: () => string;
   runtime?: ProcessRuntime;
+  /** Creates an in-process mapper (mode inprocess): handed in by `kedge edge` (mappers/sdk + drivers). */
+  inProcessMapper?: InProcessMapperFactory;
   /** Command prefix that runs `kedge` (default: this process's own entry point). */
   mapperCommand?: string[];
   backoff?: BackOff;
@@ -58,8 +60,8 @@ export interface EdgedDeps {
   containerSocket?: string;
   /** The engine itself (tests); default one on `containerSocket`. */
   engine?: () => Promise<ContainerEngine>;
-  /** The image of a mapper container hosting these protocols (mode container). */
-  mapperImage?: (protocols: string[]) => string;
+  /** The image of a mapper container hosting these protocols (mode container; config mapperImage, mapperImages). */
+  mapperImage: (protocols: string[]) => string;
   /** Crash-loop back-off of Pod containers (default kubelet's, 10 s to 5 min). */
   podBackoff?: BackOff;
 }
@@ -301,6 +303,16 @@ export class Edged implements Module {
     }
   }
 
+  private inProcessMapper(): InProcessMapperFactory {
+    const factory = this.deps.inProcessMapper;
+    if (!factory)
+      throw edgedErrors.create(
+        'KEDGE_EDGED_INPROCESS',
+        'mappers: inprocess, but this edge node was given no in-process mapper host (kedge edge gives one)',
+      );
+    return factory;
+  }
+
   private cachedRuntime: ProcessRuntime | undefined;
   private runtime(): ProcessRuntime {
     this.cachedRuntime ??= this.deps.runtime ?? this.newRuntime();
@@ -309,12 +321,12 @@ export class Edged implements Module {
 
   private newRuntime(): ProcessRuntime {
     const { mode, logger, clock } = this.deps;
-    if (mode === 'inprocess') return new InProcessRuntime({ logger, clock });
+    if (mode === 'inprocess') return new InProcessRuntime({ logger, clock, createMapper: this.inProcessMapper() });
     if (mode === 'container')
       return new ContainerMapperRuntime({
         engine: () => this.engine(),
         node: this.deps.node,
-        image: this.deps.mapperImage ?? (() => 'localhost/kedge:latest'),
+        image: this.deps.mapperImage,
         logger,
       });
     return new ChildProcessRuntime(

@@ -1,7 +1,8 @@
 import { WebSocket } from 'ws';
-import { LogsRoute, checkLogsRequest, type EdgeChannels, type EdgeRequests } from '../../contracts/index.js';
+import { LogsRoute, checkLogsRequest, logsError, type EdgeChannels, type EdgeRequests } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { newMessage, parseResource, serializeMessage, type Message } from '../../core/message/index.js';
+import { edgehubErrors } from './errors.js';
 
 /** A stream whose socket holds more than this unsent is ended: the link cannot keep up with it. */
 const MAX_BUFFERED = 8 * 1024 * 1024;
@@ -56,7 +57,7 @@ export class LogRelay {
       const why = checked.ok ? `resource ${resource} is not node/<node>/<namespace>/pod/<name>` : checked.reason;
       this.bus.publish('logs.end', {
         streamId: id,
-        error: { code: 'KEDGE_EDGEHUB_BAD_LOGS', message: `log request ${id}: ${why}` },
+        error: logsError(edgehubErrors.create('KEDGE_EDGEHUB_BAD_LOGS', `log request ${id}: ${why}`)),
       });
       return;
     }
@@ -86,10 +87,9 @@ export class LogRelay {
       this.bus.publish('logs.stop', { streamId });
       operation = LogsRoute.end;
       content = {
-        error: {
-          code: 'KEDGE_EDGEHUB_LOGS_TOO_SLOW',
-          message: 'the link could not keep up with this log stream; ended',
-        },
+        error: logsError(
+          edgehubErrors.create('KEDGE_EDGEHUB_LOGS_TOO_SLOW', 'the link could not keep up with this log stream; ended'),
+        ),
       };
     }
     const route = { source: 'edged', group: LogsRoute.group, operation, resource: s.resource || `node/${this.node}` };

@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
-import type { EdgeChannels, EdgeRequests } from '../../../contracts/index.js';
+import { logsError, type EdgeChannels, type EdgeRequests, type LogsError } from '../../../contracts/index.js';
 import type { Bus } from '../../../core/bus/index.js';
 import { errorText, isKedgeError } from '../../../core/errors/index.js';
+import { edgedErrors } from '../errors.js';
 import type { PodManager } from './pod-manager.js';
 
 /** Text is sent at most this often per stream, or when this much is waiting. */
@@ -29,15 +30,15 @@ export class LogStreams {
     this.opening.add(streamId);
     try {
       const pods = this.pods();
-      if (!pods) throw new Error('this node runs no containers (no container engine)');
+      if (!pods)
+        throw edgedErrors.create('KEDGE_EDGED_NO_ENGINE', 'this node runs no containers (no container engine)');
       stream = await pods.logs(req.namespace, req.name, req.container, {
         follow: req.follow,
         ...(req.tailLines === undefined ? {} : { tailLines: req.tailLines }),
       });
     } catch (err) {
-      const code = isKedgeError(err) ? err.code : 'KEDGE_EDGED_LOGS';
-      if (this.opening.delete(streamId))
-        this.bus.publish('logs.end', { streamId, error: { code, message: errorText(err) } });
+      const e = isKedgeError(err) ? err : edgedErrors.create('KEDGE_EDGED_LOGS', errorText(err), { cause: err });
+      if (this.opening.delete(streamId)) this.bus.publish('logs.end', { streamId, error: logsError(e) });
       return;
     }
     if (!this.opening.delete(streamId)) {
@@ -63,14 +64,14 @@ export class LogStreams {
       if (size >= FLUSH_BYTES) flush();
       else timer ??= setTimeout(flush, FLUSH_MS);
     });
-    const end = (error?: { code: string; message: string }) => {
+    const end = (error?: LogsError) => {
       if (!this.open.delete(streamId)) return;
       flush();
       this.bus.publish('logs.end', error ? { streamId, error } : { streamId });
     };
     stream.on('end', () => end());
     stream.on('close', () => end());
-    stream.on('error', (err) => end({ code: 'KEDGE_EDGED_LOGS', message: errorText(err) }));
+    stream.on('error', (err) => end(logsError(edgedErrors.create('KEDGE_EDGED_LOGS', errorText(err)))));
   }
 
   stop(streamId: string): void {
