@@ -136,6 +136,10 @@ describe('containers from the cloud on an edge node (podman + runc)', () => {
     const missing = await cli('logs', 'default/counter', '-c', 'nope');
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain('has no container nope');
+    // The edge's error keeps its code and status through the link: 404, not a gateway error.
+    const refused = await fetch(`${cloud.api}/api/v1/pods/default/counter/log?container=nope`);
+    expect(refused.status).toBe(404);
+    expect(((await refused.json()) as Json).error.code).toBe('KEDGE_EDGED_NO_CONTAINER');
 
     const follow = spawnKedge(['logs', 'default/counter', '-f', '--tail', '0', '--server', cloud.api]);
     let followed = '';

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { EdgeChannels, EdgeRequests } from '../../../contracts/index.js';
 import { Bus } from '../../../core/bus/index.js';
 import { silentLogger } from '../../../core/log/index.js';
+import { edgedErrors } from '../errors.js';
 import { LogStreams } from './log-streams.js';
 import type { PodManager } from './pod-manager.js';
 
@@ -48,5 +49,31 @@ describe('log streams on the edge', () => {
     });
     await streams.start(req);
     expect(events).toEqual(['end KEDGE_EDGED_LOGS']);
+  });
+
+  it("ends with the error's code, status and hint, which the cloud API answers with", async () => {
+    const bus = new Bus<EdgeChannels, EdgeRequests>({ logger: silentLogger() });
+    const ends: Array<EdgeChannels['logs.end']> = [];
+    bus.subscribe('logs.end', me, (e) => void ends.push(e));
+    const pods = {
+      logs: async () => {
+        throw edgedErrors.create('KEDGE_EDGED_NO_POD', 'pod default/p is not on node n1');
+      },
+    } as unknown as PodManager;
+    await new LogStreams(bus, () => pods).start(req);
+    expect(ends).toEqual([
+      {
+        streamId: 's1',
+        error: {
+          code: 'KEDGE_EDGED_NO_POD',
+          message: 'pod default/p is not on node n1',
+          status: 404,
+          hint: edgedErrors.hints.KEDGE_EDGED_NO_POD,
+        },
+      },
+    ]);
+    const none = new LogStreams(bus, () => undefined);
+    await none.start({ ...req, streamId: 's2' });
+    expect(ends[1]?.error).toMatchObject({ code: 'KEDGE_EDGED_NO_ENGINE', status: 503 });
   });
 });
