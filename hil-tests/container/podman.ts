@@ -12,7 +12,9 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export async function startPodmanService(): Promise<{ socket: string; stop: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'kedge-podman-'));
   const socket = join(dir, 'podman.sock');
+  // cwd: conmon leaves a file named `oom` in its working folder when a container is OOM-killed.
   const child: ChildProcess = spawn('podman', ['system', 'service', '--time=0', `unix://${socket}`], {
+    cwd: dir,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
