@@ -17,18 +17,17 @@ import type { Bus } from '../../core/bus/index.js';
 import type { Clock } from '../../core/clock/index.js';
 import type { Module } from '../../core/module/index.js';
 import type { Pod } from '../../model/index.js';
-import { linkMessage } from '../shared/index.js';
 import type { MetaStore, OutboxStore } from '../store/index.js';
-import { DockerEngine } from './container/docker-engine.js';
 import type { ContainerEngine } from './container/engine.js';
 import { hostDevicesFor } from './container/host-devices.js';
 import { ContainerMapperRuntime } from './container/mapper-runtime.js';
-import { findEngineSocket } from './container/socket.js';
+import { lazyEngine } from './container/socket.js';
 import { edgedErrors } from './errors.js';
 import { type InProcessMapperFactory, InProcessRuntime } from './inprocess-runtime.js';
 import { LogStreams } from './pods/log-streams.js';
 import { PodManager } from './pods/pod-manager.js';
 import { ChildProcessRuntime, type ProcessRuntime } from './runtime.js';
+import { queueStatus } from './status-outbox.js';
 import { DEFAULT_BACKOFF, Supervisor, type BackOff } from './supervisor.js';
 
 export interface EdgedDeps {
@@ -85,6 +84,7 @@ export class Edged implements Module {
   private readonly logs: LogStreams;
 
   constructor(private readonly deps: EdgedDeps) {
+    this.engine = deps.engine ?? lazyEngine(deps.containerSocket);
     this.logs = new LogStreams(deps.bus, () => this.pods);
   }
 
@@ -145,22 +145,8 @@ export class Edged implements Module {
     return this.pods;
   }
 
-  private enginePromise: Promise<ContainerEngine> | undefined;
   /** The container engine, connected on first use; rejects (and is tried again next time) when there is none. */
-  private engine(): Promise<ContainerEngine> {
-    if (this.deps.engine) return this.deps.engine();
-    this.enginePromise ??= (async () => {
-      const socket = findEngineSocket(this.deps.containerSocket);
-      if (!socket)
-        throw edgedErrors.create(
-          'KEDGE_EDGED_NO_ENGINE',
-          'no container engine socket on this node (/run/podman/podman.sock, /var/run/docker.sock)',
-        );
-      return DockerEngine.connect(socket);
-    })();
-    this.enginePromise.catch(() => (this.enginePromise = undefined));
-    return this.enginePromise;
-  }
+  private readonly engine: () => Promise<ContainerEngine>;
 
   /** Retained `MapperDeviceSet` per protocol; a protocol with no devices left gets an empty set. */
   private publishDeviceSets(): void {
@@ -242,32 +228,10 @@ export class Edged implements Module {
   }
 
   private reportPod(pod: Pod, status: PodStatus): void {
-    const namespace = pod.metadata.namespace ?? 'default';
+    const objectId = `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`;
     const uid = (pod.metadata as { uid?: unknown }).uid;
     const content: PodStatusContent = { uid: typeof uid === 'string' ? uid : '', status, ts: this.deps.clock.now() };
-    try {
-      this.deps.outbox.append([
-        {
-          kind: 'status',
-          key: `pod/${namespace}/${pod.metadata.name}`,
-          message: linkMessage(
-            this.deps.node,
-            `${namespace}/${pod.metadata.name}`,
-            LinkResource.podStatus,
-            'update',
-            'edged',
-            content,
-            content.ts,
-          ),
-        },
-      ]);
-      this.deps.bus.publish('outbox.appended', { count: 1 });
-    } catch (err) {
-      this.deps.logger.warn(
-        { pod: `${namespace}/${pod.metadata.name}`, err: String(err) },
-        'pod status not queued for the cloud',
-      );
-    }
+    queueStatus(this.deps, { key: `pod/${objectId}`, objectId, resource: LinkResource.podStatus, content });
   }
 
   private report(s: MapperWorkloadStatus): void {
@@ -280,27 +244,12 @@ export class Edged implements Module {
       ts: this.deps.clock.now(),
       ...(s.reason ? { reason: s.reason } : {}),
     };
-    try {
-      this.deps.outbox.append([
-        {
-          kind: 'status',
-          key: s.name,
-          message: linkMessage(
-            this.deps.node,
-            `default/${s.name}`,
-            LinkResource.mapperStatus,
-            'update',
-            'edged',
-            content,
-            content.ts,
-          ),
-        },
-      ]);
-      // Committed by append's own transaction (this runs outside the batcher): announce it now.
-      this.deps.bus.publish('outbox.appended', { count: 1 });
-    } catch (err) {
-      this.deps.logger.warn({ mapper: s.name, err: String(err) }, 'mapper status not queued for the cloud');
-    }
+    queueStatus(this.deps, {
+      key: s.name,
+      objectId: `default/${s.name}`,
+      resource: LinkResource.mapperStatus,
+      content,
+    });
   }
 
   private inProcessMapper(): InProcessMapperFactory {

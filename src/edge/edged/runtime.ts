@@ -42,6 +42,24 @@ export interface ProcessRuntime {
   prune?(keep: string[]): Promise<void>;
 }
 
+/** The arguments of `kedge mapper` for a workload, its driver state in `stateDir` (host or container path). */
+export function mapperArgs(spec: WorkloadSpec, stateDir: string): string[] {
+  const { protocols, mqttUrl, node, name } = spec;
+  return [
+    'mapper',
+    '--protocol',
+    protocols.join(','),
+    '--mqtt-url',
+    mqttUrl,
+    '--node',
+    node,
+    '--name',
+    name,
+    '--data-dir',
+    stateDir,
+  ];
+}
+
 /** One `kedge mapper` child process per workload, its output in a rotating log file. */
 export class ChildProcessRuntime implements ProcessRuntime {
   constructor(
@@ -58,20 +76,7 @@ export class ChildProcessRuntime implements ProcessRuntime {
       this.log.maxBytes,
       this.log.keep,
     );
-    const args = [
-      ...prefix,
-      'mapper',
-      '--protocol',
-      spec.protocols.join(','),
-      '--mqtt-url',
-      spec.mqttUrl,
-      '--node',
-      spec.node,
-      '--name',
-      spec.name,
-      '--data-dir',
-      stateDir,
-    ];
+    const args = [...prefix, ...mapperArgs(spec, stateDir)];
     const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
     child.stdout.on('data', (c: Buffer) => log.write(c));
     child.stderr.on('data', (c: Buffer) => log.write(c));

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { MAPPER_NODE_FLAGS } from '../../../contracts/index.js';
 import { errorText } from '../../../core/errors/index.js';
-import type { ProcessRuntime, RunningWorkload, WorkloadSpec } from '../runtime.js';
+import { mapperArgs, type ProcessRuntime, type RunningWorkload, type WorkloadSpec } from '../runtime.js';
 import type { ContainerEngine, ContainerSpec } from './engine.js';
 import { deviceMount } from './host-devices.js';
 import { LABEL, containerName, specHash } from './labels.js';
@@ -71,19 +71,7 @@ export class ContainerMapperRuntime implements ProcessRuntime {
     return {
       image: this.options.image(spec.protocols),
       entrypoint: ['node', ...MAPPER_NODE_FLAGS, IMAGE_KEDGE_ENTRY],
-      cmd: [
-        'mapper',
-        '--protocol',
-        spec.protocols.join(','),
-        '--mqtt-url',
-        spec.mqttUrl,
-        '--node',
-        spec.node,
-        '--name',
-        spec.name,
-        '--data-dir',
-        STATE_IN_CONTAINER,
-      ],
+      cmd: mapperArgs(spec, STATE_IN_CONTAINER),
       env: passEnv(['NODE_OPTIONS', 'MALLOC_ARENA_MAX', 'KEDGE_GPIO_BACKEND']),
       hostNetwork: true,
       binds: [

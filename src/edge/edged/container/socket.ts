@@ -1,4 +1,7 @@
 import { existsSync } from 'node:fs';
+import { edgedErrors } from '../errors.js';
+import { DockerEngine } from './docker-engine.js';
+import type { ContainerEngine } from './engine.js';
 
 /** Where engines put their Docker-API socket, in the order tried when none is configured. */
 export const DEFAULT_SOCKETS = ['/run/podman/podman.sock', '/var/run/docker.sock'];
@@ -15,4 +18,25 @@ export function findEngineSocket(
   for (const v of [env['CONTAINER_HOST'], env['DOCKER_HOST']])
     if (v?.startsWith('unix://') && existsSync(v.slice(7))) return v.slice(7);
   return DEFAULT_SOCKETS.find((s) => existsSync(s));
+}
+
+/**
+ * The engine on the configured or found socket, connected on first use and kept; a failed
+ * connection (no socket, engine not answering) rejects and is tried again on the next call.
+ */
+export function lazyEngine(configured: string | undefined): () => Promise<ContainerEngine> {
+  let connecting: Promise<ContainerEngine> | undefined;
+  return () => {
+    connecting ??= (async () => {
+      const socket = findEngineSocket(configured);
+      if (!socket)
+        throw edgedErrors.create(
+          'KEDGE_EDGED_NO_ENGINE',
+          `no container engine socket on this node (${DEFAULT_SOCKETS.join(', ')}; $CONTAINER_HOST, $DOCKER_HOST unset)`,
+        );
+      return DockerEngine.connect(socket);
+    })();
+    connecting.catch(() => (connecting = undefined));
+    return connecting;
+  };
 }
