@@ -1,6 +1,13 @@
 import type { Device, DeviceModel, Pod } from '../model/index.js';
 import type { ApplyResult, NodeView, PodStatus, ServiceCallResponse, TwinView } from '../contracts/index.js';
-import { KedgeError } from '../core/errors/index.js';
+import { errorText, KedgeError } from '../core/errors/index.js';
+import {
+  describeCode,
+  httpRequest,
+  HttpRequestError,
+  httpStream,
+  type HttpResponse,
+} from '../core/http-client/index.js';
 import { bearer } from '../core/token/index.js';
 import { clientErrors } from './errors.js';
 import type { ServerTarget } from './target.js';
@@ -83,25 +90,32 @@ export class ApiClient {
     if (options.container) q.set('container', options.container);
     if (options.tailLines !== undefined) q.set('tailLines', String(options.tailLines));
     const path = `/api/v1/pods/${seg(namespace)}/${seg(name)}/log?${q}`;
-    let res: Response;
+    let res: HttpResponse;
+    let began = false;
     try {
-      res = await fetch(`${this.target.url}${path}`, {
-        headers: this.target.token === undefined ? {} : { authorization: bearer(this.target.token) },
-        signal: options.signal ?? (options.follow ? null : AbortSignal.timeout(this.timeoutMs)),
-      });
+      res = await httpStream(
+        {
+          url: `${this.target.url}${path}`,
+          headers: this.target.token === undefined ? {} : { authorization: bearer(this.target.token) },
+          timeoutMs: this.timeoutMs,
+          ...(options.signal ? { signal: options.signal } : {}),
+        },
+        (text) => {
+          began = true;
+          write(text);
+        },
+      );
     } catch (err) {
-      throw this.unreachable(err);
+      if (!began) throw this.unreachable(err);
+      throw clientErrors.create(
+        'KEDGE_CLIENT_UNREACHABLE',
+        `the connection to ${this.target.url} dropped while the log was read (${errorText(err)}); run kedge logs again`,
+        { cause: err },
+      );
     }
-    if (!res.ok) {
-      const text = await res.text();
-      throw serverError('GET', path, res.status, parseJson(text), text);
-    }
-    const decoder = new TextDecoder();
-    try {
-      for await (const chunk of res.body ?? []) write(decoder.decode(chunk as Uint8Array, { stream: true }));
-    } catch (err) {
-      if ((err as Error).name !== 'AbortError') throw err;
-    }
+    // status 0: aborted (Ctrl-C) before the answer began.
+    if (res.status !== 0 && (res.status < 200 || res.status > 299))
+      throw serverError('GET', path, res.status, parseJson(res.text), res.text);
   }
 
   delete(kind: 'device' | 'devicemodel' | 'pod', namespace: string, name: string): Promise<{ deleted: boolean }> {
@@ -124,9 +138,10 @@ export class ApiClient {
 
   private async call<T>(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<T> {
     const url = `${this.target.url}${path}`;
-    let res: Response;
+    let res: HttpResponse;
     try {
-      res = await fetch(url, {
+      res = await httpRequest({
+        url,
         method,
         headers: {
           accept: 'application/json',
@@ -134,33 +149,30 @@ export class ApiClient {
           ...(this.target.token === undefined ? {} : { authorization: bearer(this.target.token) }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(timeoutMs),
+        timeoutMs,
       });
     } catch (err) {
       throw this.unreachable(err);
     }
-    const text = await res.text();
-    const json = parseJson(text);
-    if (!res.ok) throw serverError(method, path, res.status, json, text);
+    const json = parseJson(res.text);
+    if (res.status < 200 || res.status > 299) throw serverError(method, path, res.status, json, res.text);
     if (json === undefined) {
       throw clientErrors.create(
         'KEDGE_CLIENT_BAD_RESPONSE',
-        `${method} ${url} answered ${res.status} with something that is not JSON: ${text.slice(0, 80)}`,
+        `${method} ${url} answered ${res.status} with something that is not JSON: ${res.text.slice(0, 80)}`,
       );
     }
     return json as T;
   }
 
   private unreachable(err: unknown): KedgeError {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    const detail =
-      (err as Error).name === 'TimeoutError' ? 'timed out' : (cause?.code ?? cause?.message ?? (err as Error).message);
+    const detail = err instanceof HttpRequestError ? describeCode(err.code) : (err as Error).message;
     const what = this.target.kind === 'edge' ? 'edge' : 'cloud';
     const how = this.target.kind === 'edge' ? 'start one with `kedge edge`' : 'start one with `kedge cloud`';
     return clientErrors.create(
       'KEDGE_CLIENT_UNREACHABLE',
       `no kedge ${what} answers at ${this.target.url} (${detail}): ${how} or pass --server`,
-      { cause: err },
+      { cause: err, ...(err instanceof HttpRequestError ? { detail: { code: err.code } } : {}) },
     );
   }
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { runAction } from '../run-action.js';
-import { ApiClient, parseObjectName, resolveTarget, type TargetOptions } from '../../client/index.js';
+import { ApiClient, DEFAULT_SERVER, parseObjectName, resolveTarget, type TargetOptions } from '../../client/index.js';
 
 const HELP = `
 Reads a Pod's container log from the edge node that runs it, through the node's link to the
@@ -33,7 +33,7 @@ export function registerLogs(program: Command): void {
     .option('-f, --follow', 'keep printing new lines')
     .option('-c, --container <name>', 'the container (default: the first)')
     .option('--tail <lines>', 'only the last lines', lines)
-    .option('--server <url>', 'kedge API URL (default http://127.0.0.1:10080)')
+    .option('--server <url>', `kedge API URL (default ${DEFAULT_SERVER})`)
     .option('--token-file <file>', 'the cloud API token (default $KEDGE_API_TOKEN_FILE)')
     .addHelpText('after', HELP)
     .action(runAction('logs', (pod: string, opts: LogsOptions) => runLogs(pod, opts, (s) => process.stdout.write(s))));
