@@ -39,11 +39,18 @@ describe('PodController', () => {
   });
 
   const ops = () => sent.map((i) => [i.message.route.operation, i.message.route.resource]);
+  const connect = async (node: string) => {
+    bus.publish('link.connected', { node, ts: Date.now() });
+    await flush();
+  };
 
   it('sends a node the Pods bound to it, their changes, a move and a deletion; not status writes', async () => {
     await store.create(pod('a', 'edge-1'));
     await store.create(pod('nowhere', ''));
     await pc.start();
+    expect(ops()).toEqual([]); // sent by the replica holding the node's connection, once it connects
+    await connect('edge-1');
+    await connect('edge-2');
     expect(ops()).toEqual([['insert', 'node/edge-1/default/pod/a']]);
     expect(sent[0]!.message.content).not.toHaveProperty('status');
     const a = (await store.get('Pod', 'default', 'a'))!;
@@ -67,18 +74,35 @@ describe('PodController', () => {
     await store.create(pod('a', 'edge-1'));
     await store.create(pod('b', 'edge-1'));
     await pc.start();
-    linkState.setAcked('edge-1', sent[0]!.key, sent[0]!.token);
-    linkState.setAcked('edge-1', 'device/default/d1', 'x'); // another controller's object: not touched
+    await connect('edge-1');
+    expect(ops()).toHaveLength(2);
+    await linkState.setAcked('edge-1', sent[0]!.key, sent[0]!.token);
+    await linkState.setAcked('edge-1', 'device/default/d1', 'x'); // another controller's object: not touched
     await pc.stop();
     sent = [];
     pc = new PodController({ bus, store, linkState, logger: silentLogger() });
     await pc.start();
+    await connect('edge-1');
     expect(ops()).toEqual([['insert', 'node/edge-1/default/pod/b']]);
+  });
+
+  it('sends nothing to a node after it disconnects; reads what it acknowledged when it comes back', async () => {
+    await store.create(pod('a', 'edge-1'));
+    await pc.start();
+    await connect('edge-1');
+    await linkState.setAcked('edge-1', sent[0]!.key, sent[0]!.token);
+    bus.publish('link.disconnected', { node: 'edge-1', reason: 'gone', ts: Date.now() });
+    await store.create(pod('b', 'edge-1'));
+    await flush();
+    expect(ops()).toEqual([['insert', 'node/edge-1/default/pod/a']]);
+    await connect('edge-1');
+    expect(ops().slice(1)).toEqual([['insert', 'node/edge-1/default/pod/b']]);
   });
 
   it("writes a node's status into its Pod; drops one for an older Pod of the name or another node", async () => {
     const created = await store.create(pod('a', 'edge-1'));
     await pc.start();
+    await connect('edge-1');
     const report = (node: string, uid: string, phase = 'Running') =>
       bus.request('upstream.podstatus', {
         node,

@@ -9,6 +9,7 @@ import {
   type UpstreamMessage,
 } from '../../contracts/index.js';
 import type { Bus, Endpoint } from '../../core/bus/index.js';
+import { errorText } from '../../core/errors/index.js';
 import { newMessage, Operation } from '../../core/message/index.js';
 import type { Module } from '../../core/module/index.js';
 import {
@@ -43,7 +44,8 @@ const tokenOf = (p: StoredObject) => `${p.metadata.uid ?? ''}:${p.metadata.gener
  * KubeEdge's EdgeController for Pods: sends each node the Pods bound to it (`spec.nodeName`) as
  * `pod` objects (the Pod without status; delete when it is gone or moved), resends what the node
  * has not acknowledged when it reconnects (ObjectSync), and writes the status the node reports
- * into the Pod's status, unless the status is of an older Pod of the same name.
+ * into the Pod's status, unless the status is of an older Pod of the same name. With cloud
+ * replicas, the replica holding a node's connection sends it its Pods (as DeviceController does).
  */
 export class PodController implements Module {
   readonly name = 'podcontroller';
@@ -51,8 +53,11 @@ export class PodController implements Module {
   private readonly endpoint: Endpoint = { name: this.name, group: this.group };
   private readonly log: Logger;
   private readonly pods = new Map<string, StoredObject>();
-  /** Per node, key -> token the node holds or was sent. */
+  /** Per node held here, key -> token the node holds or was sent (read from ObjectSync when it connects). */
   private readonly sent = new Map<string, Map<string, string>>();
+  /** Nodes whose connection this replica holds: only those are sent Pods. */
+  private readonly connected = new Set<string>();
+  private readonly syncs = new Map<string, Promise<void>>();
   private watch: WatchHandle | undefined;
   private undo: Array<() => void> = [];
 
@@ -66,14 +71,24 @@ export class PodController implements Module {
     for (const p of listed.items) this.pods.set(keyOf(p), p);
     this.watch = await store.watch(KIND, listed.resourceVersion, (e) => this.onPod(e));
     this.undo = [
-      bus.subscribe('link.connected', this.endpoint, (e) => this.reconcile(e.node)),
+      bus.subscribe('link.connected', this.endpoint, (e) => {
+        this.connected.add(e.node);
+        // What the node holds is what it acknowledged, wherever it was connected before.
+        this.sent.delete(e.node);
+        this.reconcile(e.node);
+      }),
+      bus.subscribe('link.disconnected', this.endpoint, (e) => {
+        this.connected.delete(e.node);
+        this.sent.delete(e.node);
+      }),
       bus.serve('upstream.podstatus', this.endpoint, (req) => this.onStatus(req)),
     ];
-    for (const node of this.nodes()) this.reconcile(node);
   }
 
   async stop(): Promise<void> {
     for (const u of this.undo.splice(0)) u();
+    this.connected.clear();
+    await Promise.all([...this.syncs.values()]);
     this.watch?.stop();
     this.watch = undefined;
   }
@@ -90,20 +105,30 @@ export class PodController implements Module {
     for (const node of new Set([before && nodeOf(before), nodeOf(e.object)])) if (node) this.reconcile(node);
   }
 
-  private nodes(): Set<string> {
-    const out = new Set<string>();
-    for (const p of this.pods.values()) {
-      const n = nodeOf(p);
-      if (n) out.add(n);
-    }
-    return out;
+  /** Syncs `node` when this replica holds its connection; one sync per node at a time. */
+  private reconcile(node: string): void {
+    if (!this.connected.has(node)) return;
+    const prev = this.syncs.get(node) ?? Promise.resolve();
+    const next = prev
+      .then(() => this.syncNode(node))
+      .catch((err: unknown) =>
+        this.log.warn({ node, err: errorText(err) }, 'Pods not sent to the node; sent when it connects again'),
+      );
+    this.syncs.set(node, next);
+    void next.then(() => {
+      if (this.syncs.get(node) === next) this.syncs.delete(node);
+    });
   }
 
   /** Queues for `node` the Pods it lacks or holds in an older version, and deletes of the rest. */
-  private reconcile(node: string): void {
+  private async syncNode(node: string): Promise<void> {
+    if (!this.connected.has(node)) return;
     let sent = this.sent.get(node);
     if (!sent) {
-      sent = new Map([...this.options.linkState.ackedObjects(node)].filter(([k]) => k.startsWith(PREFIX)));
+      const acked = await this.options.linkState.ackedObjects(node);
+      if (!this.connected.has(node)) return;
+      // Only Pods (ObjectSync also holds DeviceController's and EdgeController's objects).
+      sent = new Map([...acked].filter(([k]) => k.startsWith(PREFIX)));
       this.sent.set(node, sent);
     }
     const wanted = new Map<string, StoredObject>();
