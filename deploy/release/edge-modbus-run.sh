@@ -36,8 +36,8 @@ node "$REPO/deploy/release/probe.mjs" readings mqtt://127.0.0.1:1884 default/iol
   >"$WORK/readings.json" || { tail -n 30 "$WORK/edge.log"; exit 1; }
 echo "five_cleansed_messages_after_apply_ms=$(($(ms) - t1))"
 echo "readings=$(cat "$WORK/readings.json")"
-# The edge and its mapper process, as qemu runs them (RSS of the emulator, guest included).
-ps -eo rss=,args= | awk '/qemu-aarch64.*kedge/ && !/awk/ { printf "qemu_rss_kb=%s %s\n", $1, ($0 ~ /mapper/ ? "mapper" : "edge") }' | head -n 4 || true
+# RSS of the edge and its mapper as qemu runs them (the emulator's memory included).
+ps -eo rss=,args= | awk '/kedge\.js (edge|mapper)/ && !/awk/ { printf "rss_under_qemu_kb=%s %s\n", $1, ($0 ~ / mapper/ ? "mapper" : "edge") }' || true
 t2=$(ms)
 kill -TERM "$edge"
 rc=0

@@ -75,7 +75,7 @@ in_chroot() {
   ensure_emulation
   mount_chroot "$root"
   local rc=0
-  chroot "$root" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/root "$@" || rc=$?
+  chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "$@" || rc=$?
   umount_chroot "$root"
   return $rc
 }

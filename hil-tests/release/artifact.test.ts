@@ -89,7 +89,9 @@ describe('the npm package (npm pack)', () => {
     ])
       expect(list).toContain(want);
     const unwanted = list.filter((f) =>
-      /(\.test\.js|\.ts|\.map)$|test-support\/|^(src|mappers|hil-tests|bench|test|docs)\/|fixtures\//.test(f),
+      /(\.test\.js|\.ts|\.map)$|test-support\/|\/testing(\/|\.js$)|\/test-[^/]*\.js$|^(src|mappers|hil-tests|bench|test|docs)\/|fixtures\//.test(
+        f,
+      ),
     );
     expect(unwanted).toEqual([]);
   });
