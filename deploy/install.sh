@@ -112,7 +112,7 @@ fi
 # The artifact: a tarball, or the folder this script sits in (deploy/install.sh inside it).
 SRC=
 TMP=
-cleanup() { [ -n "$TMP" ] && rm -rf "$TMP"; }
+cleanup() { if [ -n "$TMP" ]; then rm -rf "$TMP"; fi; }
 trap cleanup EXIT
 if [ -n "$ARTIFACT" ]; then
   [ -f "$ARTIFACT" ] || die "--artifact $ARTIFACT: no such file"
@@ -129,7 +129,21 @@ fi
 release_field() { sed -n "s/^$1=//p" "$SRC/RELEASE"; }
 VERSION=$(release_field version)
 WANT_CPU=$(release_field uname_m)
-HAVE_CPU=$(uname -m)
+# The userland's CPU, not the kernel's: 32-bit Raspberry Pi OS runs a 64-bit kernel on a Pi 4/5
+# (uname -m says aarch64) under an armhf userland, where only the armv7 artifact runs.
+userland_cpu() {
+  arch=
+  if [ -f "$R/var/lib/dpkg/status" ]; then
+    arch=$(awk '/^Package: base-files$/ { p = 1 } p && /^Architecture:/ { print $2; exit }' "$R/var/lib/dpkg/status")
+  fi
+  case "$arch" in
+    arm64) echo aarch64 ;;
+    armhf) [ "$(uname -m)" = armv6l ] && echo armv6l || echo armv7l ;;
+    amd64) echo x86_64 ;;
+    *) uname -m ;;
+  esac
+}
+HAVE_CPU=$(userland_cpu)
 if [ "$WANT_CPU" != "$HAVE_CPU" ] && [ "$FORCE" = 0 ]; then
   hint=
   case "$HAVE_CPU" in aarch64) hint=" (use the linux-arm64 artifact)" ;; armv7l) hint=" (use the linux-armv7 artifact)" ;;
