@@ -1,6 +1,5 @@
-import type { NodeView } from '../../contracts/index.js';
+import type { MapperStatusContent, NodeView } from '../../contracts/index.js';
 import type { StoredObject } from '../store/index.js';
-import type { MapperStatusIn } from './content.js';
 
 /** What the cloud knows of one node; written to the Node object's status. */
 export interface NodeState {
@@ -8,14 +7,14 @@ export interface NodeState {
   reason?: string;
   lastHeartbeat: number | undefined;
   connectedAt?: number;
-  mappers: Map<string, MapperStatusIn>;
+  mappers: Map<string, MapperStatusContent>;
 }
 
 export function stateFromStatus(status: unknown): NodeState {
   const s = (status ?? {}) as { ready?: unknown; lastHeartbeat?: unknown; reason?: unknown; mappers?: unknown };
-  const mappers = new Map<string, MapperStatusIn>();
+  const mappers = new Map<string, MapperStatusContent>();
   if (Array.isArray(s.mappers))
-    for (const m of s.mappers as MapperStatusIn[]) if (m && typeof m.name === 'string') mappers.set(m.name, m);
+    for (const m of s.mappers as MapperStatusContent[]) if (m && typeof m.name === 'string') mappers.set(m.name, m);
   const hb = typeof s.lastHeartbeat === 'string' ? Date.parse(s.lastHeartbeat) : NaN;
   return {
     ready: s.ready === true,
@@ -47,7 +46,7 @@ export function nodeView(node: StoredObject, state: NodeState): NodeView {
       protocols: w?.protocols ?? s?.protocols ?? [],
       ...(s
         ? { phase: s.phase, ready: s.ready, restarts: s.restarts, ...(s.reason ? { reason: s.reason } : {}) }
-        : { phase: 'Pending' }),
+        : { phase: 'Pending' as const }),
     };
   });
   return {
