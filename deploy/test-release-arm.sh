@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Tests the ARM release artifacts under qemu user emulation (needs root; see deploy/build-release.sh).
 #
-#   deploy/test-release-arm.sh [--arch arm64|armv7|all] [--cache DIR] [--keep]
+#   deploy/test-release-arm.sh [--arch arm64|armv7|all] [--cache DIR] [--no-build] [--keep]
 #
+# --no-build tests the artifacts already in release/ instead of building them first.
 # arm64: builds release/kedge-<v>-linux-arm64.tar.gz, installs it with deploy/install.sh inside a
 #   throwaway copy (overlay) of the arm64 Debian rootfs, checks the user, directories, permissions
 #   and unit files install.sh wrote, then starts the edge the way its unit does (as user kedge,
@@ -18,13 +19,14 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 source "$REPO/deploy/release/common.sh"
 source "$REPO/deploy/release/rootfs.sh"
 
-WHICH=all KEEP=0
+WHICH=all KEEP=0 BUILD=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --arch) WHICH=$2; shift 2 ;;
     --cache) CACHE_DIR=$2; export KEDGE_RELEASE_CACHE=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
-    -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-build) BUILD=0; shift ;;
+    -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument $1" ;;
   esac
 done
@@ -153,8 +155,14 @@ run_arch() {
   version=$(node -p "require('$REPO/package.json').version")
   log "== $ARCH =="
   t0=$(date +%s%N)
-  artifact=$("$REPO/deploy/build-release.sh" --arch "$ARCH")
-  echo "build_${ARCH}_ms=$(ms_since "$t0") artifact=$(basename "$artifact") size=$(du -h "$artifact" | cut -f1)"
+  if [ "$BUILD" = 1 ]; then
+    artifact=$("$REPO/deploy/build-release.sh" --arch "$ARCH")
+    echo "build_${ARCH}_ms=$(ms_since "$t0")"
+  else
+    artifact="$REPO/release/kedge-$version-linux-$ARCH.tar.gz"
+    [ -f "$artifact" ] || die "--no-build: no $artifact"
+  fi
+  echo "artifact=$(basename "$artifact") size=$(du -h "$artifact" | cut -f1) $(tar -xzOf "$artifact" --wildcards '*/RELEASE' | tr '\n' ' ')"
   test_root
   root=$TEST_ROOT
   check "install.sh --node arm-gw --yes (standalone) inside the $DEB_ARCH rootfs" install_into "$root" "$artifact" --node arm-gw
