@@ -22,12 +22,14 @@ node "$REPO/bin/kedge.js" sim modbus --model "$DEV" --tcp "$PORT" >"$WORK/sim.lo
 pids+=($!)
 mount_chroot "$ROOT"
 t0=$(ms)
-# What kedge-edge.service runs: user kedge, the unit's environment, its command line.
-chroot "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin NODE_OPTIONS=--max-semi-space-size=1 MALLOC_ARENA_MAX=2 \
-  runuser -u kedge -- /opt/kedge/bin/kedge edge --config /etc/kedge/edge.yaml >"$WORK/edge.log" 2>&1 &
+# What kedge-edge.service runs: user kedge with its groups (setpriv execs, as systemd does, so the
+# exit status is the edge's), the unit's environment, its command line.
+chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin NODE_OPTIONS=--max-semi-space-size=1 MALLOC_ARENA_MAX=2 \
+  setpriv --reuid=kedge --regid=kedge --init-groups -- /opt/kedge/bin/kedge edge --config /etc/kedge/edge.yaml \
+  >"$WORK/edge.log" 2>&1 &
 edge=$!
 pids+=("$edge")
-node "$REPO/deploy/release/probe.mjs" health http://127.0.0.1:10550/healthz 600000 ||
+node "$REPO/deploy/release/probe.mjs" health http://127.0.0.1:10550/healthz 600000 "$edge" ||
   { tail -n 30 "$WORK/edge.log"; exit 1; }
 echo "edge_ready_ms=$(($(ms) - t0))"
 t1=$(ms)
@@ -37,7 +39,7 @@ node "$REPO/deploy/release/probe.mjs" readings mqtt://127.0.0.1:1884 default/iol
 echo "five_cleansed_messages_after_apply_ms=$(($(ms) - t1))"
 echo "readings=$(cat "$WORK/readings.json")"
 # RSS of the edge and its mapper as qemu runs them (the emulator's memory included).
-ps -eo rss=,args= | awk '/kedge\.js (edge|mapper)/ && !/awk/ { printf "rss_under_qemu_kb=%s %s\n", $1, ($0 ~ / mapper/ ? "mapper" : "edge") }' || true
+ps -eo rss=,args= | awk '/\/opt\/kedge\/bin\/kedge\.js (edge|mapper)/ && !/awk/ { printf "rss_under_qemu_kb=%s %s\n", $1, ($0 ~ / mapper/ ? "mapper" : "edge") }' || true
 t2=$(ms)
 kill -TERM "$edge"
 rc=0

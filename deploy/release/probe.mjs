@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Helpers for deploy/test-release-arm.sh, run with the host's Node from the repository.
-//   probe.mjs health <url> <timeoutMs>                       waits until GET <url> answers 200
+//   probe.mjs health <url> <timeoutMs> [pid]                 waits until GET <url> answers 200 (fails
+//     at once when process <pid>, the server, is gone)
 //   probe.mjs readings <mqttUrl> <ns/name> <count> <timeoutMs> waits for <count> cleansed messages
 //     of the device on the edge's broker, at least one reading good; prints a JSON summary
 import mqtt from 'mqtt';
@@ -12,12 +13,19 @@ const fail = (msg) => {
 };
 
 if (cmd === 'health') {
-  const [url, timeoutMs] = args;
+  const [url, timeoutMs, pid] = args;
   const deadline = Date.now() + Number(timeoutMs);
   for (;;) {
     try {
       if ((await fetch(url)).ok) process.exit(0);
     } catch {}
+    if (pid) {
+      try {
+        process.kill(Number(pid), 0);
+      } catch {
+        fail(`process ${pid} exited before ${url} answered`);
+      }
+    }
     if (Date.now() > deadline) fail(`${url} did not answer 200 within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -30,11 +38,14 @@ if (cmd === 'health') {
   const got = [];
   let firstMs;
   const timer = setTimeout(() => fail(`${got.length} of ${count} messages on ${topic} within ${timeoutMs} ms`), Number(timeoutMs));
+  let done = false;
   client.on('message', (_t, payload) => {
+    if (done) return;
     const m = JSON.parse(payload.toString('utf8'));
     firstMs ??= Date.now() - t0;
     got.push(m);
     if (got.length < Number(count)) return;
+    done = true;
     clearTimeout(timer);
     const readings = got.flatMap((g) => g.readings ?? []);
     const good = readings.filter((r) => r.quality === 'good');
