@@ -57,14 +57,15 @@ pack_npm_package() {
   local pkg="$WORK/pkg"
   mkdir -p "$pkg"
   KEDGE_BUILD_OUT_DIR="$pkg/dist" node "$REPO/scripts/build.mjs" >&2
-  # Everything else package.json's "files" names (dist/ aside), plus package.json and README.
+  # Everything else package.json's "files" names (dist/ aside), plus package.json, README and
+  # LICENSE (npm packs the last two whatever "files" says).
   local f
   for f in $(node -e "for (const f of require('$REPO/package.json').files) if (!f.startsWith('!') && !/^dist\b/.test(f)) console.log(f)"); do
     f=${f%/}
     mkdir -p "$pkg/$(dirname "$f")"
     cp -R "$REPO/$f" "$pkg/$f"
   done
-  cp "$REPO/package.json" "$REPO/README.md" "$pkg/"
+  cp "$REPO/package.json" "$REPO/README.md" "$REPO/LICENSE" "$pkg/"
   (cd "$pkg" && npm pack --ignore-scripts --silent --pack-destination "$OUT_DIR" >/dev/null)
   [ -f "$OUT_DIR/kedge-$VERSION.tgz" ] || die "npm pack made no $OUT_DIR/kedge-$VERSION.tgz"
 }

@@ -78,6 +78,8 @@ describe('the npm package (npm pack)', () => {
     const list = files(join(work, 'pack', 'package'));
     for (const want of [
       'package.json',
+      'LICENSE',
+      'README.md',
       'bin/kedge.js',
       'dist/src/cli/main.js',
       'dist/mappers/modbus/index.js',
@@ -165,6 +167,7 @@ describe('the linux-x64 artifact, installed by deploy/install.sh', () => {
     expect(existsSync(join(dir, 'node_modules/typescript'))).toBe(false);
     expect(existsSync(join(dir, 'node_modules/vitest'))).toBe(false);
     expect(existsSync(join(dir, 'node'))).toBe(false); // --no-node
+    expect(readFileSync(join(dir, 'LICENSE'), 'utf8')).toMatch(/Apache License\s+Version 2\.0, January 2004/);
   });
 
   it('installs the user, /opt/kedge, /etc/kedge and the unit with safe permissions', () => {
