@@ -76,7 +76,7 @@ export class ContainerMapperRuntime implements ProcessRuntime {
       hostNetwork: true,
       binds: [
         { hostPath: stateDir, containerPath: STATE_IN_CONTAINER, readOnly: false },
-        // onoff drives GPIO through sysfs: the export files and the pins' folders.
+        // The GPIO backend drives pins through sysfs: the export files and the pins' folders.
         ...(spec.protocols.includes('gpio') ? gpioSysfs() : []),
         ...mounts.flatMap((m) => ('bind' in m ? [m.bind] : [])),
       ],
