@@ -23,7 +23,7 @@ command -v "$engine" >/dev/null || { echo "build-image: $engine is not installed
 
 node_bin="$(readlink -f "$(command -v node)")"
 hash="$( {
-  sha256sum "$node_bin" package-lock.json "$0"
+  sha256sum "$node_bin" package-lock.json LICENSE "$0"
   find dist bin device-models -type f -print0 | sort -z | xargs -0 sha256sum
 } | sha256sum | cut -c1-16)"
 tag="localhost/kedge:content-$hash"
@@ -66,7 +66,7 @@ tar -C "$root" -rf "$tarball" --transform 's,^,opt/kedge/,' \
   --exclude='*.d.ts' --exclude='*.map' --exclude='*.test.js' \
   --exclude='node_modules/better-sqlite3/deps' --exclude='node_modules/better-sqlite3/src' \
   --exclude='obj.target' --exclude='.deps' \
-  package.json bin dist/src dist/mappers device-models "${packages[@]/#/node_modules/}"
+  package.json LICENSE bin dist/src dist/mappers device-models "${packages[@]/#/node_modules/}"
 
 "$engine" import \
   --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
