@@ -130,7 +130,9 @@ native_loads() { # root
     if (db.prepare('select 40 + 2 as x').get().x !== 42) throw new Error('sqlite answered wrong');
     const { binding } = require('/opt/kedge/node_modules/@serialport/bindings-cpp/dist/serialport-bindings.js');
     if (typeof binding.open !== 'function') throw new Error('serialport binding has no open()');
-    console.log('     better-sqlite3 (' + db.prepare('select sqlite_version() as v').get().v + ') and the serialport binding load');"
+    const Docker = require('/opt/kedge/node_modules/dockerode'); // its ssh2 without the optional bindings
+    if (typeof new Docker({ socketPath: '/nowhere' }).listContainers !== 'function') throw new Error('dockerode has no listContainers()');
+    console.log('     better-sqlite3 (' + db.prepare('select sqlite_version() as v').get().v + '), the serialport binding and dockerode load');"
 }
 
 uninstall_ok() { # root

@@ -2,7 +2,7 @@
 # and rootfs.sh.
 #
 # npm installed the staged tree with --ignore-scripts, so no native module is built yet. Each
-# package with a binding.gyp is either
+# package with a binding.gyp is either optional (OPTIONAL_NATIVE below: left unbuilt) or
 #   - prebuilt: it ships prebuilds/linux-<cpu>/ (node-gyp-build loads them; serialport does), or
 #   - compiled: by node-gyp against the headers of the bundled Node runtime, natively for the
 #     host's architecture, inside the emulated rootfs for the others. Only build/Release/*.node is
@@ -43,8 +43,20 @@ ensure_node_gyp() {
   echo "$dir"
 }
 
+# Packages with a native binding that kedge never loads, each left unbuilt (a build under qemu
+# costs minutes): the module that requires it does so inside a try and goes on in JavaScript.
+# - cpu-features: ssh2 reads the CPU's features with it to order its ciphers; ssh2 is dockerode's
+#   SSH transport, and kedge reaches the container engine over its unix socket.
+# ssh2's own optional crypto binding (lib/protocol/crypto/binding.gyp) is not a package of its
+# own, so native_packages does not list it; ssh2 uses Node's crypto without it.
+OPTIONAL_NATIVE=" cpu-features "
+
+# Package folders (those with a package.json) holding a binding.gyp.
 native_packages() {
-  find "$1/node_modules" -name binding.gyp -not -path '*/deps/*' -printf '%h\n' | sort
+  local dir
+  find "$1/node_modules" -name binding.gyp -not -path '*/deps/*' -printf '%h\n' | sort | while read -r dir; do
+    if [ -f "$dir/package.json" ]; then echo "$dir"; fi
+  done
 }
 
 # node-gyp-build's folder name for the architecture.
@@ -57,6 +69,11 @@ build_native_modules() {
   for pkg in $(native_packages "$stage"); do
     name=$(node -p "require('$pkg/package.json').name")
     version=$(node -p "require('$pkg/package.json').version")
+    if [[ "$OPTIONAL_NATIVE" == *" $name "* ]]; then
+      log "$name@$version: optional binding kedge never loads, left unbuilt"
+      summary+=("$name@$version:skipped")
+      continue
+    fi
     if compgen -G "$pkg/prebuilds/linux-$(prebuild_cpu)/*.node" >/dev/null; then
       log "$name@$version: prebuilt for linux-$(prebuild_cpu)"
       summary+=("$name@$version:prebuilt")

@@ -43,7 +43,8 @@ const INSTALL_SCRIPTS: Record<string, string> = {
     'downloads its prebuilt binary; compiles only where none can be had',
   'protobufjs: node scripts/postinstall': "a JavaScript check of its dependents' version ranges; compiles nothing",
   // dockerode's SSH transport (kedge talks to the engine's unix socket, never over SSH).
-  'ssh2: node install.js': 'tries to compile an optional crypto binding, exits 0 without a compiler and uses JavaScript',
+  'ssh2: node install.js':
+    'tries to compile an optional crypto binding, exits 0 without a compiler and uses JavaScript',
   'cpu-features: node buildcheck.js > buildcheck.gypi && node-gyp rebuild':
     'an optional dependency of ssh2: npm leaves it out when it cannot build, and ssh2 loads it inside a try',
 };
@@ -177,6 +178,17 @@ describe('the linux-x64 artifact, installed by deploy/install.sh', () => {
     expect(existsSync(join(dir, 'node_modules/typescript'))).toBe(false);
     expect(existsSync(join(dir, 'node_modules/vitest'))).toBe(false);
     expect(existsSync(join(dir, 'node'))).toBe(false); // --no-node
+    // cpu-features (ssh2's optional binding, through dockerode) is left unbuilt: dockerode loads without it.
+    expect(manifest).toMatch(/^native=.*cpu-features@[\d.]+:skipped/m);
+    const docker = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        "const D = require('dockerode'); if (typeof new D({ socketPath: '/nowhere' }).listContainers !== 'function') process.exit(1)",
+      ],
+      { cwd: dir, encoding: 'utf8' },
+    );
+    expect({ status: docker.status, stderr: docker.stderr }).toEqual({ status: 0, stderr: '' });
     expect(readFileSync(join(dir, 'LICENSE'), 'utf8')).toMatch(/Apache License\s+Version 2\.0, January 2004/);
   });
 
