@@ -9,3 +9,4 @@ export * from './edge-bus.js';
 export * from './cloud-bus.js';
 export * from './pods.js';
 export { apiErrors } from './api-errors.js';
+export * from './stream-client.js';

@@ -24,5 +24,9 @@ export const edgehubErrors = defineErrors({
     status: 502,
     hint: 'The link could not keep up with the log stream, which was ended; ask for less (--tail) or follow a quieter container.',
   },
+  KEDGE_EDGEHUB_UNKNOWN_QUERY: {
+    status: 400,
+    hint: 'The cloud asked this edge a question it does not answer; upgrade the edge to the cloud’s version.',
+  },
   KEDGE_EDGEHUB_REFUSED: 'The cloud refused a message for good (ok: false); it was removed from the outbox.',
 });
