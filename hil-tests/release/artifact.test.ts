@@ -100,6 +100,8 @@ describe('the npm package (npm pack)', () => {
       'dist/src/cli/main.js',
       'dist/mappers/modbus/index.js',
       'device-models/moxa-iologik-e1214.yaml',
+      'ui/index.html',
+      'ui/app.js',
       'deploy/install.sh',
       'deploy/systemd/kedge-edge.service',
       'deploy/systemd/kedge-cloud.service',
@@ -144,7 +146,8 @@ describe('the npm package (npm pack)', () => {
       .join('\n');
     const unused = Object.keys(pkg.dependencies).filter(
       (d) =>
-        !new RegExp(`(from |import\\(|require\\(|resolve\\(|requireLazily\\()'${d}(/[^']*)?'`).test(dist) &&
+        // imported, or a file of it named by path (the dashboard serves uPlot's files from node_modules)
+        !new RegExp(`(from |import\\(|require\\(|resolve\\(|requireLazily\\()'${d}(/[^']*)?'|'${d}/[^']+'`).test(dist) &&
         !NOT_YET_IMPORTED[d],
     );
     expect(unused).toEqual([]);
