@@ -157,7 +157,7 @@ export type PodView = Static<typeof PodViewSchema>;
 export const TwinViewSchema = Type.Object({
   id: Type.String(),
   state: Type.String(),
-  /** Why the device is in its state (the mapper's reason), when one was given. */
+  /** Why the device is not online (the mapper said, or its node is not ready). */
   reason: Type.Optional(Type.String()),
   /** When the state was reported (ms). */
   stateTs: Type.Optional(Type.Number()),

@@ -1,4 +1,5 @@
 import type { YamlDocument } from '../core/yaml/index.js';
+import { closest } from './describe-schema.js';
 import { normalizePropertyType } from './property-type.js';
 import { checkSchema, isPlainObject, type Path, type SchemaProblem } from './schema-check.js';
 import { checkPodRules } from './pod-rules.js';
@@ -35,12 +36,7 @@ export function checkDocument(doc: YamlDocument): ClassifiedDocument {
       problems: [error(['kind'], `kind must be a string such as Device, got ${JSON.stringify(kind)}`)],
     };
   if (kind === 'Pod') return checkPod(value);
-  if (kind !== 'Device' && kind !== 'DeviceModel') {
-    return {
-      kind: 'other',
-      problems: [warning(['kind'], `kind ${kind} is not a Device, DeviceModel or Pod; ignored`)],
-    };
-  }
+  if (kind !== 'Device' && kind !== 'DeviceModel') return { kind: 'other', problems: [unknownKind(kind, apiVersion)] };
   if (apiVersion === undefined)
     return { kind: 'other', problems: [error([], `apiVersion is missing; expected ${API_VERSION}`)] };
   if (apiVersion !== API_VERSION) {
@@ -83,6 +79,21 @@ function checkPod(value: Record<string, unknown>): ClassifiedDocument {
   problems.push(...rules);
   const valid = result.valid && !rules.some((p) => p.severity === 'error');
   return { kind: 'Pod', value: value as Pod, valid, problems };
+}
+
+const KINDS = ['Device', 'DeviceModel', 'Pod'];
+
+/**
+ * Another Kubernetes kind (a ConfigMap next to the devices) is skipped with a warning. A kind that
+ * is a misspelling of ours, or any other kind in our API group, was meant to be applied: skipping
+ * it would apply half the file (the model without its device), so it is an error.
+ */
+function unknownKind(kind: string, apiVersion: unknown): DocumentProblem {
+  const meant = closest(kind, KINDS);
+  if (meant) return error(['kind'], `kind ${kind} is not a kind kedge knows; did you mean ${meant}?`);
+  if (typeof apiVersion === 'string' && apiVersion.startsWith(`${API_GROUP}/`))
+    return error(['kind'], `kind ${kind} is not a kind of ${API_GROUP}; expected Device or DeviceModel`);
+  return warning(['kind'], `kind ${kind} is not a Device, DeviceModel or Pod; ignored`);
 }
 
 /** `type: float` -> `FLOAT`, with a warning: KubeEdge's CRD (and so the Kubernetes API) accepts upper case only. */
