@@ -7,6 +7,8 @@ import { defineErrors } from '../core/errors/index.js';
  */
 export const apiErrors = defineErrors({
   KEDGE_API_LISTEN: 'The HTTP API could not listen; check its port is free (--api-port; another kedge?).',
+  KEDGE_API_INSECURE:
+    'The HTTP API applies devices, writes desired values and calls servers on the nodes: beyond 127.0.0.1 it needs --api-token-file FILE. Keep --api-host 127.0.0.1, give a token, or pass --insecure-api to accept the risk.',
   KEDGE_API_NOT_FOUND: {
     status: 404,
     hint: 'No such path or object; see docs/api.md for the paths, `kedge get devices` for the objects.',

@@ -1,9 +1,11 @@
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { EDGE_BOUNDARY_CHANNELS, type EdgeChannels, type EdgeRequests } from '../contracts/index.js';
 import { Bus } from '../core/bus/index.js';
 import { systemClock, type Clock } from '../core/clock/index.js';
-import type { EdgeConfig } from '../core/config/index.js';
+import { mapperDefaults, type EdgeConfig } from '../core/config/index.js';
+import type { KedgeError } from '../core/errors/index.js';
 import { createMetricsRegistry } from '../core/metrics/index.js';
 import { packageVersion } from '../core/paths/index.js';
 import { ModuleRuntime, type Module } from '../core/module/index.js';
@@ -11,6 +13,7 @@ import { EdgeApi } from './api/index.js';
 import { EdgeDashboard } from './dashboard/index.js';
 import {
   Edged,
+  LogBudget,
   type BackOff,
   type ContainerEngine,
   type InProcessMapperFactory,
@@ -37,6 +40,8 @@ export interface EdgeModuleDeps {
   clock: Clock;
   registry: Registry;
   config: EdgeConfig;
+  /** The id of this node's store (`edge.db`); a new or replaced file has a new one. Read once started. */
+  storeId: () => string;
 }
 
 export interface EdgeNodeOptions {
@@ -55,6 +60,13 @@ export interface EdgeNodeOptions {
   engine?: () => Promise<ContainerEngine>;
   /** Crash-loop back-off of Pod containers (tests shorten kubelet's 10 s). */
   podBackoff?: BackOff;
+  /**
+   * The node cannot go on (its store keeps failing to commit): `kedge edge` stops and exits with
+   * code 75 so that its supervisor restarts it. Without it the node goes on, /healthz failing.
+   */
+  onFatal?: (err: KedgeError) => void;
+  /** What each mapper Edged starts holds while the broker is away (the mapper section of the configuration). */
+  mapperBuffer?: { bytes: number; offlinePollMs: number };
 }
 
 export interface EdgeNode {
@@ -89,6 +101,9 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     registry,
     outbox: config.outbox,
     batch: { intervalMs: config.batchMs, idleMs: config.batchIdleMs },
+    disk: config.disk,
+    failureLimit: config.storeFailureLimit,
+    onFatal: options.onFatal,
   });
   const meta = new MetaManager({ bus, store: store.meta, batcher: store.batcher, node, logger: log('metamanager') });
   const pipeline = new PipelineModule({
@@ -101,6 +116,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     registry,
     node,
     snapshotIntervalMs: config.pipelineSnapshotMs,
+    timeBounds: config.readings,
   });
   const twin = new TwinModule({
     bus,
@@ -127,6 +143,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     node,
     mqttPort: config.mqtt.port,
     mqttUrl: config.mqtt.url,
+    limits: config.mqtt,
   });
   const mapperImage = config.mapperImage ?? `localhost/kedge:${packageVersion()}`;
   const edged = new Edged({
@@ -147,6 +164,11 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     runtime: options.processRuntime,
     mapperCommand: options.mapperCommand,
     inProcessMapper: options.inProcessMapper,
+    logBudget: new LogBudget(join(config.dataDir, 'logs'), config.disk.logBytes, log('edged'), registry),
+    mapperBuffer: options.mapperBuffer ?? {
+      bytes: mapperDefaults().bufferBytes,
+      offlinePollMs: mapperDefaults().offlinePollMs,
+    },
   });
   const servicebus = new ServiceBus({
     bus,
@@ -169,6 +191,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     host: config.apiHost,
     ...(config.apiTokenFile === undefined ? {} : { tokenFile: config.apiTokenFile }),
     node,
+    health: () => store.health(),
   });
   const extra =
     options.extraModules?.({
@@ -180,6 +203,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
       clock,
       registry,
       config,
+      storeId: () => store.storeId,
     }) ?? [];
   // New outbox entries are announced after their commit, so EdgeHub never sends uncommitted ones.
   let announced = 0;

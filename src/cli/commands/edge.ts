@@ -99,7 +99,7 @@ export function registerEdge(program: Command): void {
     .action(runAction('edge', (opts: EdgeOptions) => runEdge(opts)));
 }
 
-export async function runEdge(opts: EdgeOptions): Promise<void> {
+export async function runEdge(opts: EdgeOptions): Promise<number | undefined> {
   const [
     { loadConfig },
     { createLogger },
@@ -138,8 +138,22 @@ export async function runEdge(opts: EdgeOptions): Promise<void> {
     ],
   });
   const logger = createLogger({ level: config.log.level as 'info', pretty: config.log.pretty, name: 'kedge-edge' });
-  // EdgeHub when --cloud is given; the mapper SDK and drivers when mappers run in this process.
-  const node = createEdgeNode(config.edge, { logger, extraModules: edgeHubModules, inProcessMapper: inProcessMappers });
+  let fatal = false;
+  const node = createEdgeNode(config.edge, {
+    logger,
+    // EdgeHub when --cloud is given; the mapper SDK and drivers when mappers run in this process.
+    extraModules: edgeHubModules,
+    inProcessMapper: inProcessMappers,
+    mapperBuffer: { bytes: config.mapper.bufferBytes, offlinePollMs: config.mapper.offlinePollMs },
+    // The store keeps failing (not for lack of space): stop cleanly and exit 75, so that the
+    // supervisor (systemd: Restart=always) starts the edge again and the start-up check repairs it.
+    onFatal: (err) => {
+      if (fatal) return;
+      fatal = true;
+      logger.fatal({ code: err.code, err: err.message, hint: err.hint }, 'edge node stopping: its store keeps failing');
+      process.kill(process.pid, 'SIGTERM');
+    },
+  });
   try {
     await node.start();
   } catch (err) {
@@ -156,4 +170,8 @@ export async function runEdge(opts: EdgeOptions): Promise<void> {
     'edge node ready',
   );
   await stopOnSignal(node, logger);
+  return fatal ? EXIT_STORE_FAILING : undefined;
 }
+
+/** EX_TEMPFAIL: the store kept failing; a restart runs the start-up check that repairs it. */
+const EXIT_STORE_FAILING = 75;

@@ -22,6 +22,10 @@ export interface CloudApiOptions {
   host: string;
   /** A file holding the token every request but /healthz must present (`Authorization: Bearer`); read at start. */
   tokenFile?: string;
+  /** Listen beyond loopback without a token all the same (`--insecure-api`); refused otherwise. */
+  insecure?: boolean;
+  /** A connection with no request in progress is closed after this long (`cloud.idleTimeoutMs`). */
+  idleTimeoutMs: number;
   port: number;
   /** Largest request body (default 8 MiB). */
   bodyLimitBytes?: number;
@@ -74,6 +78,12 @@ export class CloudApi implements Module {
         });
     });
     const host = o.host;
+    this.checkExposure(host, token !== undefined);
+    // Idle and slow clients do not hold sockets for ever (2,000 idle sockets stayed open).
+    server.headersTimeout = Math.min(o.idleTimeoutMs, 10_000);
+    server.requestTimeout = o.idleTimeoutMs;
+    server.keepAliveTimeout = Math.min(o.idleTimeoutMs, 5000);
+    server.timeout = o.idleTimeoutMs;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) =>
         reject(
@@ -86,6 +96,23 @@ export class CloudApi implements Module {
     });
     this.server = server;
     this.log.info({ host, port: this.port, token: token !== undefined }, 'HTTP API listening');
+  }
+
+  /**
+   * Beyond loopback without a token anyone who reaches the port could apply devices, write desired
+   * values and call servers on the nodes' networks: refused unless insecure is asked for.
+   */
+  private checkExposure(host: string, hasToken: boolean): void {
+    if (hasToken || isLoopback(host)) return;
+    if (!this.options.insecure)
+      throw apiErrors.create(
+        'KEDGE_API_INSECURE',
+        `HTTP API on ${host} without --api-token-file: anyone who reaches it could administer the cloud; refused`,
+      );
+    this.log.warn(
+      { host, code: 'KEDGE_API_INSECURE' },
+      `HTTP API on ${host} without a token (--insecure-api): anyone who reaches it may apply devices, write desired values and call servers on the nodes`,
+    );
   }
 
   /**
@@ -113,4 +140,9 @@ export class CloudApi implements Module {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+/** 127.0.0.0/8, ::1 and localhost only take connections from this machine. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

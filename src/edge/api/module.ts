@@ -5,6 +5,7 @@ import { type EdgeChannels, type EdgeRequests, apiErrors } from '../../contracts
 import type { Bus } from '../../core/bus/index.js';
 import { errorText, isKedgeError, httpStatusOf } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
+import type { StoreHealth } from '../store/index.js';
 import { bearerMatches, readTokenFile } from '../../core/token/index.js';
 import { isDashboardAsset, passesWithoutToken, serveAsset, sseClient } from '../../dashboard/index.js';
 import { nodeRoutes } from './node-routes.js';
@@ -23,6 +24,8 @@ export interface EdgeApiDeps {
   tokenFile?: string;
   /** Largest accepted body (default 4 MiB). */
   maxBodyBytes?: number;
+  /** The store's health for /healthz (without it /healthz answers `ok`). */
+  health?: () => StoreHealth;
   /** This node's name (the node paths answer for it). */
   node?: string;
 }
@@ -93,8 +96,7 @@ export class EdgeApi implements Module {
         throw apiErrors.create('KEDGE_API_NOT_FOUND', `no such file: ${url.pathname}`);
       }
       if (req.method === 'GET' && url.pathname === '/api/v1/events') return await this.events(req, res);
-      if (req.method === 'GET' && url.pathname === '/healthz')
-        return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      if (req.method === 'GET' && url.pathname === '/healthz') return this.healthz(res);
       if (req.method === 'GET' && url.pathname === '/metrics') {
         // The node's page with its mappers' (MetricsFederation), or the edge's own without it.
         const text = await this.deps.bus.request('metrics.page', {}).catch(() => this.deps.registry.metrics());
@@ -126,6 +128,17 @@ export class EdgeApi implements Module {
         );
       }
     }
+  }
+
+  /**
+   * 200 with `status: ok`, or `degraded` while the disk is full (readings are being dropped to make
+   * room, new ones still stored); 503 with `failing` after repeated failed commits.
+   */
+  private healthz(res: ServerResponse): void {
+    const h = this.deps.health?.();
+    const status = !h ? 'ok' : !h.ok ? 'failing' : h.disk?.state === 'full' ? 'degraded' : 'ok';
+    const body = { status, ...(h ? { store: h } : {}) };
+    res.writeHead(status === 'failing' ? 503 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   }
 
   /** With a token, every request but /healthz and the dashboard's files must carry it. */

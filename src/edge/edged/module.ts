@@ -26,6 +26,7 @@ import { edgedErrors } from './errors.js';
 import { type InProcessMapperFactory, InProcessRuntime } from './inprocess-runtime.js';
 import { LogStreams } from './pods/log-streams.js';
 import { PodManager } from './pods/pod-manager.js';
+import type { LogBudget } from './rotating-log.js';
 import { ChildProcessRuntime, type ProcessRuntime } from './runtime.js';
 import { queueStatus } from './status-outbox.js';
 import { DEFAULT_BACKOFF, Supervisor, type BackOff } from './supervisor.js';
@@ -63,6 +64,10 @@ export interface EdgedDeps {
   mapperImage: (protocols: string[]) => string;
   /** Crash-loop back-off of Pod containers (default kubelet's, 10 s to 5 min). */
   podBackoff?: BackOff;
+  /** The mapper logs' share of the disk bound (child processes). */
+  logBudget?: LogBudget;
+  /** What each mapper holds while the broker is away (from the mapper section of the configuration). */
+  mapperBuffer: { bytes: number; offlinePollMs: number };
 }
 
 const endpoint = { name: 'edged', group: 'edged' };
@@ -113,7 +118,7 @@ export class Edged implements Module {
     const pods = this.mine(this.deps.metaStore.list('pod').map((r) => r.value as Pod));
     if (pods.length > 0) this.podManager().set(pods);
     this.publishDeviceSets();
-    if (this.deps.mode !== 'none') this.runtime().cleanupOrphans?.(this.deps.dataDir);
+    if (this.deps.mode !== 'none') await this.runtime().cleanupOrphans?.(this.deps.dataDir);
     await this.reconcile();
   }
 
@@ -212,6 +217,7 @@ export class Edged implements Module {
           mqttUrl: this.deps.mqttUrl(),
           dataDir: this.deps.dataDir,
           ...(this.deps.mode === 'container' ? { devices: hostDevicesFor(this.devices, w.protocols) } : {}),
+          buffer: this.deps.mapperBuffer,
         },
         {
           runtime: this.runtime(),
@@ -270,7 +276,13 @@ export class Edged implements Module {
 
   private newRuntime(): ProcessRuntime {
     const { mode, logger, clock } = this.deps;
-    if (mode === 'inprocess') return new InProcessRuntime({ logger, clock, createMapper: this.inProcessMapper() });
+    if (mode === 'inprocess')
+      return new InProcessRuntime({
+        logger,
+        clock,
+        createMapper: this.inProcessMapper(),
+        defaultBuffer: this.deps.mapperBuffer,
+      });
     if (mode === 'container')
       return new ContainerMapperRuntime({
         engine: () => this.engine(),
@@ -280,6 +292,7 @@ export class Edged implements Module {
       });
     return new ChildProcessRuntime(
       this.deps.mapperCommand ?? [process.execPath, ...process.execArgv, ...MAPPER_NODE_FLAGS, process.argv[1]!],
+      { budget: this.deps.logBudget },
     );
   }
 }
