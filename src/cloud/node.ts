@@ -97,6 +97,7 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     host: config.hubHost,
     port: config.hubPort,
     keepaliveTimeoutMs: config.keepaliveTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
     maxPayloadBytes: config.maxFrameBytes,
     ...(config.tokenFile === undefined ? {} : { tokenFile: config.tokenFile }),
   });
@@ -108,6 +109,8 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     host: config.apiHost,
     port: config.apiPort,
     ...(config.apiTokenFile === undefined ? {} : { tokenFile: config.apiTokenFile }),
+    insecure: config.insecureApi,
+    idleTimeoutMs: config.idleTimeoutMs,
   });
   const dashboard = new CloudDashboard({ bus, clock: clock ?? systemClock });
   if (config.store !== 'sqlite' && !config.mqtt.url)

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { MessageSchema } from '../core/message/index.js';
 import { ServiceCallRequestSchema, ServiceCallResponseSchema, TwinViewSchema } from './edge-bus.js';
-import { AckContentSchema, EDGE_QUERIES } from './link.js';
+import { AckContentSchema, EDGE_QUERIES, LinkIdentitySchema } from './link.js';
 import { DashboardAttachedSchema, StreamClientSchema } from './stream-client.js';
 import { DeviceColumnsSchema } from './telemetry-columns.js';
 import { MapperPhaseSchema } from './twin-values.js';
@@ -36,11 +36,30 @@ export const UpstreamMessageSchema = Type.Object({
   message: MessageSchema,
   /** `route.resource` as CloudHub parsed it (`node/<node>/<namespace>/<type>/<name>`). */
   resource: Type.Object({ namespace: Type.String(), type: Type.String(), name: Type.String() }),
+  /**
+   * Records the message as handled, durably, when the promise resolves (rejects when it cannot). A
+   * handler whose effects cannot be taken back calls it right before they become visible
+   * (telemetry: right before the broker delivers it, `cloudmqtt.publishOnce`), so that a cloud
+   * crash at any later point never lets the edge's resend be handled twice. Without a call,
+   * CloudHub records the id after the handler returns. A claimed message whose handler then fails
+   * is unclaimed. (docs/link.md, "Duplicates across a cloud crash".)
+   */
+  claim: Type.Optional(Type.Function([], Type.Promise(Type.Void()))),
 });
 export type UpstreamMessage = Static<typeof UpstreamMessageSchema>;
 
 export const CloudChannelSchemas = {
-  'link.connected': Type.Object({ node: Node, ts: Type.Number() }),
+  /**
+   * `fresh`: the node's store is not the one its acknowledgements belong to (new, wiped, replaced):
+   * CloudHub has forgotten them, and whoever caches what the node holds must forget it too.
+   * `identity`: how the node proved who it is (docs/link.md; certificates will add a value).
+   */
+  'link.connected': Type.Object({
+    node: Node,
+    ts: Type.Number(),
+    fresh: Type.Optional(Type.Boolean()),
+    identity: Type.Optional(LinkIdentitySchema),
+  }),
   'link.disconnected': Type.Object({ node: Node, reason: Type.String(), ts: Type.Number() }),
   /** Any frame from the node counts; keepalives are published here (for the last-heartbeat time). */
   'link.heartbeat': Type.Object({ node: Node, ts: Type.Number() }),
@@ -120,12 +139,24 @@ export const CloudRequestSchemas = {
   /** Resolves when the broker has the message (QoS 1: acknowledged). */
   'cloudmqtt.publish': { request: CloudMqttPublishSchema, response: Type.Undefined() },
   /**
-   * The consumer messages of one edge message, published exactly once even when this replica
-   * dies meanwhile (cloud replicas on etcd with an external broker: QoS 2 with its state in
-   * etcd); otherwise like `cloudmqtt.publish` for each item. Resolves when the broker has them.
+   * The consumer messages of one edge message, in their order, published exactly once for the
+   * message; resolves when the broker has them all. How depends on the broker (docs/link.md,
+   * "Duplicates across a cloud crash"):
+   *  - cloud replicas on etcd with an external broker: QoS 2 with its state in etcd; the journal's
+   *    `begin` records the message as handled together with its packets, so `claim` is not called;
+   *  - otherwise `claim` (the handler's `UpstreamMessage.claim`) runs once, when the broker is
+   *    reachable, right before the first of them can reach a subscriber (embedded broker: the
+   *    subscribers' writes are held until it resolved; external broker: just before they are
+   *    written to its socket). If it fails, that is logged and the messages are published all
+   *    the same.
    */
   'cloudmqtt.publishOnce': {
-    request: Type.Object({ node: Node, msgId: Type.String(), items: Type.Array(CloudMqttPublishSchema) }),
+    request: Type.Object({
+      node: Node,
+      msgId: Type.String(),
+      items: Type.Array(CloudMqttPublishSchema),
+      claim: Type.Optional(Type.Function([], Type.Promise(Type.Void()))),
+    }),
     response: Type.Undefined(),
   },
   'twin.view': { request: Type.Object(DeviceRef), response: Type.Union([TwinViewSchema, Type.Undefined()]) },

@@ -1,14 +1,16 @@
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { EDGE_BOUNDARY_CHANNELS, type EdgeChannels, type EdgeRequests } from '../contracts/index.js';
 import { Bus } from '../core/bus/index.js';
 import { systemClock, type Clock } from '../core/clock/index.js';
-import type { EdgeConfig } from '../core/config/index.js';
+import { mapperDefaults, type EdgeConfig } from '../core/config/index.js';
+import type { KedgeError } from '../core/errors/index.js';
 import { createMetricsRegistry } from '../core/metrics/index.js';
 import { ModuleRuntime, type Module } from '../core/module/index.js';
 import { EdgeApi } from './api/index.js';
 import { EdgeDashboard } from './dashboard/index.js';
-import { Edged, type InProcessMapperFactory, type ProcessRuntime } from './edged/index.js';
+import { Edged, LogBudget, type InProcessMapperFactory, type ProcessRuntime } from './edged/index.js';
 import { DeviceMetrics, MetricsFederation, NodeStatus } from './metrics/index.js';
 import { EventBus } from './eventbus/index.js';
 import { MetaManager } from './metamanager/index.js';
@@ -30,6 +32,8 @@ export interface EdgeModuleDeps {
   clock: Clock;
   registry: Registry;
   config: EdgeConfig;
+  /** The id of this node's store (`edge.db`); a new or replaced file has a new one. Read once started. */
+  storeId: () => string;
 }
 
 export interface EdgeNodeOptions {
@@ -44,6 +48,13 @@ export interface EdgeNodeOptions {
   inProcessMapper?: InProcessMapperFactory;
   /** Command that starts `kedge mapper` (default: this process's own entry point). */
   mapperCommand?: string[];
+  /**
+   * The node cannot go on (its store keeps failing to commit): `kedge edge` stops and exits with
+   * code 75 so that its supervisor restarts it. Without it the node goes on, /healthz failing.
+   */
+  onFatal?: (err: KedgeError) => void;
+  /** What each mapper Edged starts holds while the broker is away (the mapper section of the configuration). */
+  mapperBuffer?: { bytes: number; offlinePollMs: number };
 }
 
 export interface EdgeNode {
@@ -78,6 +89,9 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     registry,
     outbox: config.outbox,
     batch: { intervalMs: config.batchMs, idleMs: config.batchIdleMs },
+    disk: config.disk,
+    failureLimit: config.storeFailureLimit,
+    onFatal: options.onFatal,
   });
   const meta = new MetaManager({ bus, store: store.meta, batcher: store.batcher, node, logger: log('metamanager') });
   const pipeline = new PipelineModule({
@@ -90,6 +104,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     registry,
     node,
     snapshotIntervalMs: config.pipelineSnapshotMs,
+    timeBounds: config.readings,
   });
   const twin = new TwinModule({
     bus,
@@ -116,6 +131,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     node,
     mqttPort: config.mqtt.port,
     mqttUrl: config.mqtt.url,
+    limits: config.mqtt,
   });
   const edged = new Edged({
     bus,
@@ -130,6 +146,11 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     runtime: options.processRuntime,
     mapperCommand: options.mapperCommand,
     inProcessMapper: options.inProcessMapper,
+    logBudget: new LogBudget(join(config.dataDir, 'logs'), config.disk.logBytes, log('edged'), registry),
+    mapperBuffer: options.mapperBuffer ?? {
+      bytes: mapperDefaults().bufferBytes,
+      offlinePollMs: mapperDefaults().offlinePollMs,
+    },
   });
   const servicebus = new ServiceBus({
     bus,
@@ -144,7 +165,16 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     ...(options.mapperCommand ? { command: options.mapperCommand } : {}),
   });
   const dashboard = new EdgeDashboard({ bus, clock });
-  const api = new EdgeApi({ bus, logger: log('api'), registry, port: config.apiPort, node });
+  const api = new EdgeApi({
+    bus,
+    logger: log('api'),
+    registry,
+    port: config.apiPort,
+    host: config.apiHost,
+    ...(config.apiTokenFile === undefined ? {} : { tokenFile: config.apiTokenFile }),
+    node,
+    health: () => store.health(),
+  });
   const extra =
     options.extraModules?.({
       bus,
@@ -155,6 +185,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
       clock,
       registry,
       config,
+      storeId: () => store.storeId,
     }) ?? [];
   // New outbox entries are announced after their commit, so EdgeHub never sends uncommitted ones.
   let announced = 0;

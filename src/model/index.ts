@@ -31,7 +31,7 @@ export {
   type AccessMode,
   type PropertyValue,
 } from './property-type.js';
-export { normalizeCycle, DEFAULT_CYCLE_MS, type NormalizedCycle } from './cycles.js';
+export { normalizeCycle, DEFAULT_CYCLE_MS, MAX_CYCLE_MS, type NormalizedCycle } from './cycles.js';
 export { normalizeDesired, type DesiredTarget } from './desired-value.js';
 export {
   resolveDeviceInstance,

@@ -37,13 +37,14 @@ export function checkDocument(doc: YamlDocument): ClassifiedDocument {
     return { kind: 'other', problems: [error([], `apiVersion is missing; expected ${API_VERSION}`)] };
   if (apiVersion !== API_VERSION) {
     const text = typeof apiVersion === 'string' ? apiVersion : JSON.stringify(apiVersion);
+    // Our group at another version: the user meant this object to be applied, and it would not be.
     if (typeof apiVersion === 'string' && apiVersion.startsWith(`${API_GROUP}/`)) {
       return {
         kind: 'other',
         problems: [
-          warning(
+          error(
             ['apiVersion'],
-            `apiVersion ${text} is an older KubeEdge format kedge does not read; ignored (rewrite it as ${API_VERSION})`,
+            `apiVersion ${text} is an older KubeEdge format kedge does not read: this ${kind} would not be applied (rewrite it as ${API_VERSION})`,
           ),
         ],
       };

@@ -69,11 +69,13 @@ export interface CloudPorts {
   mqtt: number;
 }
 
+/** Starts `kedge cloud` on free ports, or on `given` ones (a restart after a kill keeps its ports). */
 export async function startCloud(
   dataDir: string,
   extraEnv: Record<string, string> = {},
+  given?: CloudPorts,
 ): Promise<{ proc: KedgeProcess; ports: CloudPorts; api: string }> {
-  const ports = { hub: await freePort(), api: await freePort(), mqtt: await freePort() };
+  const ports = given ?? { hub: await freePort(), api: await freePort(), mqtt: await freePort() };
   const proc = new KedgeProcess(
     'cloud',
     spawnKedge(

@@ -21,6 +21,7 @@ interface CloudFlags {
   apiTokenFile?: string;
   apiPort?: string;
   apiHost?: string;
+  insecureApi?: boolean;
   mqttPort?: string;
   mqttHost?: string;
   mqttUrl?: string;
@@ -54,6 +55,10 @@ export function registerCloud(program: Command): void {
     .option(
       '--api-token-file <file>',
       'the HTTP API wants the token in this file from every request but /healthz (the CLI: --token-file or KEDGE_API_TOKEN_FILE)',
+    )
+    .option(
+      '--insecure-api',
+      'let the HTTP API listen beyond 127.0.0.1 without --api-token-file (refused otherwise: anyone reaching it could administer the cloud)',
     )
     .option('--mqtt-port <port>', `embedded cloud MQTT broker port (default ${DEFAULT_PORTS.cloudMqtt})`)
     .option('--mqtt-host <addr>', 'embedded broker address (default 127.0.0.1; 0.0.0.0 lets other machines subscribe)')
@@ -92,6 +97,7 @@ async function runCloud(flags: CloudFlags): Promise<number> {
       { path: ['cloud', 'apiPort'], value: num(flags.apiPort), flag: '--api-port' },
       { path: ['cloud', 'apiHost'], value: flags.apiHost, flag: '--api-host' },
       { path: ['cloud', 'apiTokenFile'], value: flags.apiTokenFile, flag: '--api-token-file' },
+      { path: ['cloud', 'insecureApi'], value: flags.insecureApi, flag: '--insecure-api' },
       { path: ['cloud', 'mqtt', 'port'], value: num(flags.mqttPort), flag: '--mqtt-port' },
       { path: ['cloud', 'mqtt', 'host'], value: flags.mqttHost, flag: '--mqtt-host' },
       { path: ['cloud', 'mqtt', 'url'], value: flags.mqttUrl, flag: '--mqtt-url' },

@@ -9,8 +9,9 @@ const port = portOption(0);
 
 const HELP = `
 Runs the edge node: the embedded MQTT broker (or --mqtt-url), the cleansing pipeline, the device
-twin, the local store (<data-dir>/edge.db), the mappers, the local API on 127.0.0.1:--api-port and
-ServiceBus. With no --cloud it runs standalone from devices applied locally:
+twin, the local store (<data-dir>/edge.db), the mappers, the local API and dashboard on
+127.0.0.1:--api-port (--api-host with --api-token-file to reach the dashboard from another machine)
+and ServiceBus. With no --cloud it runs standalone from devices applied locally:
 
   kedge edge --node edge-1 --data-dir /var/lib/kedge
   kedge apply -f device-models/moxa-iologik-e1214.yaml --edge
@@ -34,6 +35,8 @@ interface EdgeOptions {
   mqttPort?: number;
   mqttUrl?: string;
   apiPort?: number;
+  apiHost?: string;
+  apiTokenFile?: string;
   servicebusPort?: number;
   config?: string;
   mappers?: string;
@@ -59,7 +62,15 @@ export function registerEdge(program: Command): void {
     .option('--token-file <file>', "the token CloudHub expects (the same file as the cloud's --token-file)")
     .option('--mqtt-port <port>', `embedded MQTT broker port on 127.0.0.1 (default ${DEFAULT_PORTS.edgeMqtt})`, port)
     .option('--mqtt-url <url>', 'external MQTT broker (e.g. mqtt://127.0.0.1:1883) instead of the embedded one')
-    .option('--api-port <port>', `local HTTP API port on 127.0.0.1 (default ${DEFAULT_PORTS.edgeApi})`, port)
+    .option('--api-port <port>', `local HTTP API and dashboard port (default ${DEFAULT_PORTS.edgeApi})`, port)
+    .option(
+      '--api-host <addr>',
+      'local HTTP API and dashboard address (default 127.0.0.1; another needs --api-token-file: the API writes to devices)',
+    )
+    .option(
+      '--api-token-file <file>',
+      'the local API wants the token in this file from every request but /healthz and the dashboard files',
+    )
     .option(
       '--servicebus-port <port>',
       `ServiceBus HTTP port on 127.0.0.1, for edge apps calling the cloud (default ${DEFAULT_PORTS.edgeServicebus})`,
@@ -72,7 +83,7 @@ export function registerEdge(program: Command): void {
     .action(runAction('edge', (opts: EdgeOptions) => runEdge(opts)));
 }
 
-export async function runEdge(opts: EdgeOptions): Promise<void> {
+export async function runEdge(opts: EdgeOptions): Promise<number | undefined> {
   const [
     { loadConfig },
     { createLogger },
@@ -100,14 +111,30 @@ export async function runEdge(opts: EdgeOptions): Promise<void> {
       flag(['mqtt', 'port'], opts.mqttPort, '--mqtt-port'),
       flag(['mqtt', 'url'], opts.mqttUrl, '--mqtt-url'),
       flag(['apiPort'], opts.apiPort, '--api-port'),
+      flag(['apiHost'], opts.apiHost, '--api-host'),
+      flag(['apiTokenFile'], opts.apiTokenFile, '--api-token-file'),
       flag(['servicebusPort'], opts.servicebusPort, '--servicebus-port'),
       flag(['mappers'], opts.mappers, '--mappers'),
       { path: ['log', 'level'], value: opts.logLevel, flag: '--log-level' },
     ],
   });
   const logger = createLogger({ level: config.log.level as 'info', pretty: config.log.pretty, name: 'kedge-edge' });
-  // EdgeHub when --cloud is given; the mapper SDK and drivers when mappers run in this process.
-  const node = createEdgeNode(config.edge, { logger, extraModules: edgeHubModules, inProcessMapper: inProcessMappers });
+  let fatal = false;
+  const node = createEdgeNode(config.edge, {
+    logger,
+    // EdgeHub when --cloud is given; the mapper SDK and drivers when mappers run in this process.
+    extraModules: edgeHubModules,
+    inProcessMapper: inProcessMappers,
+    mapperBuffer: { bytes: config.mapper.bufferBytes, offlinePollMs: config.mapper.offlinePollMs },
+    // The store keeps failing (not for lack of space): stop cleanly and exit 75, so that the
+    // supervisor (systemd: Restart=always) starts the edge again and the start-up check repairs it.
+    onFatal: (err) => {
+      if (fatal) return;
+      fatal = true;
+      logger.fatal({ code: err.code, err: err.message, hint: err.hint }, 'edge node stopping: its store keeps failing');
+      process.kill(process.pid, 'SIGTERM');
+    },
+  });
   try {
     await node.start();
   } catch (err) {
@@ -117,11 +144,15 @@ export async function runEdge(opts: EdgeOptions): Promise<void> {
     {
       node: config.edge.node,
       mqtt: node.eventbus.url,
-      api: `http://127.0.0.1:${node.api.port}`,
+      api: `http://${config.edge.apiHost}:${node.api.port}`,
       servicebus: `http://127.0.0.1:${node.servicebus.port}`,
       cloud: config.edge.cloud ?? 'none (standalone)',
     },
     'edge node ready',
   );
   await stopOnSignal(node, logger);
+  return fatal ? EXIT_STORE_FAILING : undefined;
 }
+
+/** EX_TEMPFAIL: the store kept failing; a restart runs the start-up check that repairs it. */
+const EXIT_STORE_FAILING = 75;

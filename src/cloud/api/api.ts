@@ -8,7 +8,7 @@ import type { Bus } from '../../core/bus/index.js';
 import { errorText } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
 import { bearerMatches, readTokenFile } from '../../core/token/index.js';
-import { isDashboardAsset } from '../../dashboard/index.js';
+import { passesWithoutToken } from '../../dashboard/index.js';
 import type { ObjectStore } from '../store/index.js';
 import { sendError } from './http.js';
 import { dispatch } from './routes.js';
@@ -22,6 +22,10 @@ export interface CloudApiOptions {
   host: string;
   /** A file holding the token every request but /healthz must present (`Authorization: Bearer`); read at start. */
   tokenFile?: string;
+  /** Listen beyond loopback without a token all the same (`--insecure-api`); refused otherwise. */
+  insecure?: boolean;
+  /** A connection with no request in progress is closed after this long (`cloud.idleTimeoutMs`). */
+  idleTimeoutMs: number;
   port: number;
   /** Largest request body (default 8 MiB). */
   bodyLimitBytes?: number;
@@ -74,6 +78,12 @@ export class CloudApi implements Module {
         });
     });
     const host = o.host;
+    this.checkExposure(host, token !== undefined);
+    // Idle and slow clients do not hold sockets for ever (2,000 idle sockets stayed open).
+    server.headersTimeout = Math.min(o.idleTimeoutMs, 10_000);
+    server.requestTimeout = o.idleTimeoutMs;
+    server.keepAliveTimeout = Math.min(o.idleTimeoutMs, 5000);
+    server.timeout = o.idleTimeoutMs;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) =>
         reject(
@@ -89,12 +99,29 @@ export class CloudApi implements Module {
   }
 
   /**
+   * Beyond loopback without a token anyone who reaches the port could apply devices, write desired
+   * values and call servers on the nodes' networks: refused unless insecure is asked for.
+   */
+  private checkExposure(host: string, hasToken: boolean): void {
+    if (hasToken || isLoopback(host)) return;
+    if (!this.options.insecure)
+      throw apiErrors.create(
+        'KEDGE_API_INSECURE',
+        `HTTP API on ${host} without --api-token-file: anyone who reaches it could administer the cloud; refused`,
+      );
+    this.log.warn(
+      { host, code: 'KEDGE_API_INSECURE' },
+      `HTTP API on ${host} without a token (--insecure-api): anyone who reaches it may apply devices, write desired values and call servers on the nodes`,
+    );
+  }
+
+  /**
    * Everything but /healthz and the dashboard's files needs the token, when there is one (a
    * health probe has none to give; the page holds no data and asks for the token itself).
    */
   private async authorize(req: IncomingMessage, token: string | undefined): Promise<void> {
-    if (token === undefined || req.url === '/healthz' || bearerMatches(req.headers.authorization, token)) return;
-    if (req.method === 'GET' && isDashboardAsset(new URL(req.url ?? '/', 'http://localhost').pathname)) return;
+    if (token === undefined || passesWithoutToken(req.method, req.url)) return;
+    if (bearerMatches(req.headers.authorization, token)) return;
     this.log.warn(
       { method: req.method, url: req.url, remote: req.socket.remoteAddress, code: 'KEDGE_API_UNAUTHORIZED' },
       'API request without the token refused',
@@ -113,4 +140,9 @@ export class CloudApi implements Module {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+/** 127.0.0.0/8, ::1 and localhost only take connections from this machine. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

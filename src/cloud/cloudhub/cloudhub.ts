@@ -6,6 +6,9 @@ import type { Registry } from 'prom-client';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
   classifyEdgeResponse,
+  LINK_PROJECT,
+  LINK_STORE_HEADER,
+  type LinkIdentity,
   type AckContent,
   type CloudChannels,
   type CloudRequests,
@@ -64,6 +67,11 @@ export interface CloudHubOptions {
   /** A node without any frame for this long is not ready and its socket is closed (cloud.keepaliveTimeoutMs). */
   keepaliveTimeoutMs: number;
   /**
+   * An HTTP connection that has not upgraded is closed after this long without a request in
+   * progress (`cloud.idleTimeoutMs`); after the upgrade the keepalive timeout applies.
+   */
+  idleTimeoutMs: number;
+  /**
    * Handled message ids remembered per node (default 2,048). A re-sent message is one whose ack
    * was lost; the edge keeps at most its window (256) unacknowledged, so a resend is never more
    * than that many messages old: 8x that is ample, and keeps memory per node near 200 KB.
@@ -101,6 +109,7 @@ const UPSTREAM = new Map<string, UpstreamRequest>([
   ['mapperstatus', 'upstream.mapperstatus'],
 ]);
 const KNOWN_OPS = new Set<string>(Object.values(Operation));
+const STORE_ID = /^[0-9a-zA-Z-]{8,64}$/;
 /** Connections being claimed and loaded at once, at most. */
 const MAX_PREPARING = 128;
 /** The longest timer Node allows (about 24.8 days): in effect no limit. */
@@ -202,6 +211,10 @@ export class CloudHub implements Module {
         .end('kedge CloudHub: connect with a WebSocket to /<project>/<node>/events\n');
     });
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+    this.server.headersTimeout = Math.min(o.idleTimeoutMs, 10_000);
+    this.server.requestTimeout = o.idleTimeoutMs;
+    this.server.keepAliveTimeout = Math.min(o.idleTimeoutMs, 5000);
+    this.server.timeout = o.idleTimeoutMs; // ws turns it off for the upgraded socket
     await listen(this.server, o.port, o.host);
     this.unsubscribe = o.bus.subscribe('link.send', { name: this.name, group: this.group }, (item) => this.send(item));
     this.unhealth = this.presence.onHealth((healthy) => {
@@ -253,7 +266,7 @@ export class CloudHub implements Module {
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = parseHubPath(req.url);
-    if (!path || !this.wss) {
+    if (!path || path.project !== LINK_PROJECT || !this.wss) {
       this.log.warn(
         { url: req.url, code: 'KEDGE_CLOUDHUB_BAD_PATH', remote: req.socket.remoteAddress },
         'refused a connection to an unknown path',
@@ -278,10 +291,47 @@ export class CloudHub implements Module {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(path.node, ws, req));
+    const identity: LinkIdentity = this.token !== undefined ? 'token' : 'anonymous';
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(path.node, ws, req, identity));
   }
 
-  private onConnection(node: string, ws: WebSocket, req: IncomingMessage): void {
+  /**
+   * A fresh-store handshake: the edge presents its store's id (LINK_STORE_HEADER). Another id than the
+   * one the node's acknowledgements belong to means its store is new, wiped or replaced: what it
+   * acknowledged is forgotten and nothing queued for the old store is sent, so the controllers
+   * send it everything again, in order (models, devices, desired values, mapper set). An edge that
+   * presents no id (older versions) is synced from what it acknowledged, as before.
+   */
+  private storeIdOf(node: string, req: IncomingMessage): string | undefined {
+    const raw = req.headers[LINK_STORE_HEADER];
+    if (raw === undefined) return undefined;
+    const storeId = Array.isArray(raw) ? raw[0]! : raw;
+    if (STORE_ID.test(storeId)) return storeId;
+    this.log.warn(
+      { node, storeId: storeId.slice(0, 80) },
+      `node ${node} sent a malformed ${LINK_STORE_HEADER}; ignored`,
+    );
+    return undefined;
+  }
+
+  /** After the node is claimed and before link.connected: true when its store is fresh (see storeIdOf). */
+  private async freshStore(node: string, storeId: string | undefined): Promise<boolean> {
+    if (storeId === undefined) return false;
+    const known = await this.options.linkState.storeOf(node);
+    if (known === storeId) return false;
+    await this.options.linkState.resetNode(node, storeId);
+    this.queues!.forget(node);
+    this.metrics!.freshStores.inc();
+    this.log.info(
+      { node, storeId, previous: known },
+      known === undefined
+        ? `node ${node} connected with store ${storeId}: sending it everything`
+        : `node ${node} connected with a new store (${storeId}, was ${known}): its data was lost or replaced, sending it everything again`,
+    );
+    return true;
+  }
+
+  private onConnection(node: string, ws: WebSocket, req: IncomingMessage, identity: LinkIdentity): void {
     const conn: Connection = { node, ws, lastSeen: this.clock.now(), closed: false, ready: false, early: [] };
     const previous = this.conns.get(node);
     if (previous) {
@@ -294,7 +344,7 @@ export class CloudHub implements Module {
     ws.on('error', (err) => this.onSocketError(conn, err));
     ws.on('close', (code, reason) => this.onClose(conn, code, reason.toString()));
     this.log.info({ node, remote: req.socket.remoteAddress }, 'node connected');
-    void this.prepare(conn);
+    void this.prepare(conn, this.storeIdOf(node, req), identity);
   }
 
   /**
@@ -302,14 +352,17 @@ export class CloudHub implements Module {
    * handled its last messages), then handles what arrived meanwhile. A store that does not
    * answer ends the connection: the edge retries, maybe on another replica.
    */
-  private async prepare(conn: Connection): Promise<void> {
+  private async prepare(conn: Connection, storeId: string | undefined, identity: LinkIdentity): Promise<void> {
     const { node } = conn;
     // A reconnect storm (every node of a replica that died) is taken a bounded number at a time.
     while (this.preparing >= MAX_PREPARING) await new Promise<void>((r) => this.prepareQueue.push(r));
     this.preparing++;
+    let fresh = false;
     try {
       if (conn.closed) return;
       await Promise.all([this.presence.claim(node), this.dedupe!.load(node)]);
+      // Claimed first: only the node's holder resets what it acknowledged.
+      if (!conn.closed) fresh = await this.freshStore(node, storeId);
     } catch (err) {
       this.log.warn({ node, code: 'KEDGE_CLOUDHUB_UNAVAILABLE', err: errorText(err) }, 'node not claimed');
       this.closeConn(conn, CLOSE.unavailable, `the cloud cannot reach its store: ${errorText(err)}`, true);
@@ -321,7 +374,7 @@ export class CloudHub implements Module {
     if (conn.closed) return;
     conn.ready = true;
     for (const item of this.queues!.resetForConnection(node)) this.write(conn, item);
-    this.options.bus.publish('link.connected', { node, ts: this.clock.now() });
+    this.options.bus.publish('link.connected', { node, ts: this.clock.now(), fresh, identity });
     for (const f of conn.early.splice(0)) this.onFrame(conn, f.data, f.isBinary);
   }
 
@@ -419,15 +472,17 @@ export class CloudHub implements Module {
     const { node } = conn;
     const id = msg.header.msg_id;
     const flightKey = `${node}\u0000${id}`;
-    if (this.dedupe!.has(node, id)) {
-      this.metrics!.duplicates.inc();
-      this.answer(node, msg, { ok: true });
-      return;
-    }
+    // In flight first: a handler may have claimed the id already while its publish is under way,
+    // and the copy must wait for that publish like the original does.
     const copies = this.inflight.get(flightKey);
     if (copies !== undefined) {
       this.metrics!.duplicates.inc();
       this.inflight.set(flightKey, copies + 1);
+      return;
+    }
+    if (this.dedupe!.has(node, id)) {
+      this.metrics!.duplicates.inc();
+      this.answer(node, msg, { ok: true });
       return;
     }
     const res = parseResource(msg.route.resource ?? '');
@@ -453,15 +508,22 @@ export class CloudHub implements Module {
     }
     this.inflight.set(flightKey, 0);
     this.chain.run(`${node}/${res.namespace}/${res.name}`, async () => {
+      let claimed = false;
       try {
         if (conn.closed) return; // the edge resends it on its next connection, in order
+        const claim = async () => {
+          await this.dedupe!.claim(node, id);
+          claimed = true;
+        };
         const result = await this.options.bus.request(
           request,
-          { node, message: msg, resource: { namespace: res.namespace, type: res.type, name: res.name! } },
+          { node, message: msg, resource: { namespace: res.namespace, type: res.type, name: res.name! }, claim },
           this.options.handleTimeoutMs ?? NO_LIMIT_MS,
         );
         await this.finish(conn, msg, result, flightKey);
       } catch (err) {
+        // Not handled after all: the resend must be, so the claim goes (before the edge can resend).
+        if (claimed) await this.forgetClaim(node, id);
         this.metrics!.handlerFailures.inc();
         const reason = `message ${id} (${msg.route.resource}) not handled: ${errorText(err)}`;
         this.log.warn({ node, code: 'KEDGE_CLOUDHUB_HANDLER_FAILED' }, reason);
@@ -471,6 +533,17 @@ export class CloudHub implements Module {
         this.inflight.delete(flightKey);
       }
     });
+  }
+
+  private async forgetClaim(node: string, id: string): Promise<void> {
+    try {
+      await this.dedupe!.forget(node, id);
+    } catch (err) {
+      this.log.error(
+        { node, msgId: id, err: errorText(err) },
+        `message ${id} failed after it was claimed and the claim could not be removed: its resend will not be handled`,
+      );
+    }
   }
 
   private async finish(conn: Connection, msg: Message, result: AckContent, flightKey: string): Promise<void> {

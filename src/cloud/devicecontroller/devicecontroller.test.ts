@@ -50,6 +50,8 @@ describe('DeviceController', () => {
   let dc: DeviceController;
   let sent: DownstreamItem[];
   let published: CloudMqttPublish[];
+  /** msg ids claimed, and how many messages had been published when each claim ran. */
+  let claims: Array<{ id: string; publishedBefore: number }>;
   let statusWrites: number;
 
   let registry = createMetricsRegistry();
@@ -81,6 +83,7 @@ describe('DeviceController', () => {
       node: 'edge-1',
       message,
       resource: { namespace, type, name },
+      claim: async () => void claims.push({ id: message.header.msg_id, publishedBefore: published.length }),
     });
   };
 
@@ -91,10 +94,15 @@ describe('DeviceController', () => {
     clock = new ManualClock(1_000_000);
     sent = [];
     published = [];
+    claims = [];
     statusWrites = 0;
     bus.subscribe('link.send', { name: 't', group: 't' }, (i) => void sent.push(i));
     bus.serve('cloudmqtt.publish', { name: 't', group: 't' }, (p) => void published.push(p));
-    bus.serve('cloudmqtt.publishOnce', { name: 't', group: 't' }, (r) => void published.push(...r.items));
+    bus.serve('cloudmqtt.publishOnce', { name: 't', group: 't' }, async (req) => {
+      await req.claim?.();
+      published.push(...req.items);
+      return undefined;
+    });
     store.watch('Device', '0', (e) => {
       if (e.type === 'MODIFIED' && e.object.status) statusWrites++;
     });
@@ -241,6 +249,8 @@ describe('DeviceController', () => {
         { property: 'setpoint', value: 7, quality: 'uncertain', ts: 1 },
       ],
     });
+    // Claimed once, before any of its devices was published (a resend after a crash is not published again).
+    expect(claims).toEqual([{ id: expect.any(String), publishedBefore: 0 }]);
     const text = await registry.metrics();
     expect(text).toMatch(/kedge_devicecontroller_rejected_total\{resource="telemetrycolumns"\} 1/);
     expect(text).toMatch(/kedge_devicecontroller_readings_total 4/);

@@ -236,7 +236,8 @@ export class DeviceController implements Module {
   private onConnected(node: string): void {
     this.nodesDown.delete(node);
     this.connected.add(node);
-    // What the node holds is what it acknowledged, wherever it was connected before.
+    // What the node holds is what it acknowledged, wherever it was connected before (nothing, when
+    // it connected with a fresh store: CloudHub forgot its acknowledgements before link.connected).
     this.sent.delete(node);
     this.reconcile(node);
     for (const d of this.index.devicesOn(node)) {
@@ -354,13 +355,17 @@ export class DeviceController implements Module {
 
   /**
    * The readings of one edge message on their consumer topics (`kedge/telemetry/<ns>/<device>`),
-   * in the message's order, published exactly once for the message (cloudmqtt.publishOnce).
+   * in the message's order, published exactly once for the message (cloudmqtt.publishOnce): the
+   * message is claimed (recorded as handled, durably) before the broker can deliver any of them,
+   * so a cloud crash at any point after that never publishes them a second time when the edge
+   * resends the message (docs/link.md, "Duplicates across a cloud crash").
    */
   private publishTelemetry(req: UpstreamMessage, items: Array<{ topic: string; payload: unknown }>): Promise<void> {
     return this.options.bus.request('cloudmqtt.publishOnce', {
       node: req.node,
       msgId: req.message.header.msg_id,
       items: items.map((it) => ({ ...it, qos: 1 as const })),
+      ...(req.claim ? { claim: req.claim } : {}),
     });
   }
 

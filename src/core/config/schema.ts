@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 
 /**
  * The one schema of kedge's configuration (file, environment and flags are all checked against
@@ -59,10 +60,38 @@ export const EdgeConfigSchema = Type.Object(
             errorMessage: MQTT_URL_WORDS,
           }),
         ),
+        maxPacketBytes: Type.Integer({
+          minimum: 1024,
+          default: 4 * 1024 * 1024,
+          description: "Embedded broker: a client's packet larger than this closes its connection (default 4 MiB)",
+        }),
+        maxRetained: Type.Integer({
+          minimum: 16,
+          default: 1000,
+          description:
+            'Embedded broker: retained topics kept at most; beyond, a retained publish is delivered but not kept',
+        }),
+        maxRetainedBytes: Type.Integer({
+          minimum: 1024,
+          default: 65_536,
+          description: "Embedded broker: a client's retained payload larger than this is delivered but not kept",
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
-    apiPort: Port(10550, 'Local HTTP API on 127.0.0.1 (kedge apply --edge)'),
+    apiPort: Port(10550, 'Local HTTP API and dashboard port (kedge apply --edge)'),
+    apiHost: Type.String({
+      minLength: 1,
+      default: '127.0.0.1',
+      description:
+        'Local HTTP API and dashboard address; any other than a loopback address needs apiTokenFile (the API writes to devices)',
+    }),
+    apiTokenFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'File with the token the local API wants from every request but /healthz and the dashboard files',
+      }),
+    ),
     servicebusPort: Port(9060, 'ServiceBus HTTP endpoint on 127.0.0.1'),
     servicebusAllow: Type.Array(Type.String({ minLength: 3 }), {
       default: ['127.0.0.1:*', 'localhost:*'],
@@ -119,6 +148,68 @@ export const EdgeConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    disk: Type.Object(
+      {
+        maxBytes: Type.Integer({
+          minimum: 4 * 1024 * 1024,
+          default: 402_653_184,
+          description:
+            'Everything the edge keeps in its data dir (SQLite file and WAL, mapper logs, the reserve) stays within this; the oldest readings are dropped to stay inside it (default 384 MiB)',
+        }),
+        walBytes: Type.Integer({
+          minimum: 256 * 1024,
+          default: 32 * 1024 * 1024,
+          description:
+            "The SQLite WAL's share of maxBytes: checkpointed at half of it (16 MiB: SQLite's own 1,000 pages of 16 KiB), truncated to it",
+        }),
+        logBytes: Type.Integer({
+          minimum: 64 * 1024,
+          default: 16 * 1024 * 1024,
+          description: "The mapper logs' share of maxBytes (all files of <data-dir>/logs together)",
+        }),
+        reserveBytes: Type.Integer({
+          minimum: 0,
+          default: 2 * 1024 * 1024,
+          description:
+            'A file of this size kept in the data dir and given up when the file system is full, so the edge can still delete old readings and checkpoint',
+        }),
+        checkIntervalMs: Type.Integer({
+          minimum: 100,
+          default: 30_000,
+          description:
+            'How often disk use is measured (the reserve written again, the page cap set, the state updated)',
+        }),
+        truncateIntervalMs: Type.Integer({
+          minimum: 100,
+          default: 300_000,
+          description:
+            'How often the WAL is checkpointed and truncated to zero, giving its space back (between, SQLite checkpoints it at half its share and reuses the file)',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    readings: Type.Object(
+      {
+        maxFutureMs: Type.Integer({
+          minimum: 0,
+          default: 300_000,
+          description: "A reading stamped further ahead of the edge's clock is marked bad (default 5 min)",
+        }),
+        maxAgeMs: Type.Integer({
+          minimum: 1000,
+          default: 86_400_000,
+          description:
+            'A reading stamped further back is marked bad (default 1 day: longer than a mapper holds readings while the edge is away)',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    storeFailureLimit: Type.Integer({
+      minimum: 1,
+      default: 20,
+      description:
+        'Consecutive failed commits (a full disk excepted) after which the edge stops with exit code 75, so that its supervisor restarts it and the start-up check moves a damaged file aside',
+    }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -168,6 +259,17 @@ export const CloudConfigSchema = Type.Object(
         description: 'File with the token the HTTP API wants from every request but /healthz',
       }),
     ),
+    insecureApi: Type.Boolean({
+      default: false,
+      description:
+        'Let the HTTP API listen beyond 127.0.0.1 without apiTokenFile (refused otherwise: it administers the cloud)',
+    }),
+    idleTimeoutMs: Type.Integer({
+      minimum: 1000,
+      default: 60_000,
+      description:
+        'An HTTP connection to the API or to CloudHub (before its WebSocket upgrade) without a request in progress is closed after this long',
+    }),
     keepaliveTimeoutMs: Type.Integer({
       minimum: 1000,
       default: 30_000,
@@ -224,6 +326,18 @@ export const MapperConfigSchema = Type.Object(
       default: '.kedge/mapper',
       description: 'Folder for driver state (OPC UA certificates)',
     }),
+    bufferBytes: Type.Integer({
+      minimum: 0,
+      default: 8 * 1024 * 1024,
+      description:
+        'Readings held in memory while the broker (the edge) is away, sent in order when it is back; beyond this the oldest are dropped and counted (default 8 MiB, about 10 minutes of 100 readings/s)',
+    }),
+    offlinePollMs: Type.Integer({
+      minimum: 1000,
+      default: 600_000,
+      description:
+        'After the broker has been away this long the mapper stops polling until it is back (default 10 min)',
+    }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -242,4 +356,9 @@ export type KedgeConfig = Static<typeof KedgeConfigSchema>;
 export type EdgeConfig = Static<typeof EdgeConfigSchema>;
 export type CloudConfig = Static<typeof CloudConfigSchema>;
 export type MapperConfig = Static<typeof MapperConfigSchema>;
+
+/** The mapper section with every default (a mapper runtime built without a config file). */
+export function mapperDefaults(): MapperConfig {
+  return Value.Default(MapperConfigSchema, {}) as MapperConfig;
+}
 export type LogConfig = Static<typeof LogConfigSchema>;

@@ -76,7 +76,12 @@ describe('edge HTTP API', () => {
 
   it('serves /healthz and Prometheus /metrics', async () => {
     h = await startNode();
-    expect((await call('GET', '/healthz')).json).toBe('ok');
+    const health = await call('GET', '/healthz');
+    expect(health.status).toBe(200);
+    expect(health.json.status).toBe('ok');
+    expect(health.json.store.ok).toBe(true);
+    expect(health.json.store.disk.state).toBe('ok');
+    expect(health.json.store.disk.limitBytes).toBe(402_653_184);
     const metrics = await call('GET', '/metrics');
     expect(String(metrics.json)).toContain('kedge_pipeline_readings_total');
   });

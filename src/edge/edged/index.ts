@@ -7,5 +7,5 @@ export {
   type InProcessMapperOptions,
 } from './inprocess-runtime.js';
 export { Supervisor, DEFAULT_BACKOFF, type BackOff } from './supervisor.js';
-export { RotatingLog } from './rotating-log.js';
+export { LogBudget, RotatingLog } from './rotating-log.js';
 export { edgedErrors } from './errors.js';

@@ -18,6 +18,7 @@ import { linkMessage } from '../shared/index.js';
 import type { MetaStore, OutboxStore } from '../store/index.js';
 import { edgedErrors } from './errors.js';
 import { type InProcessMapperFactory, InProcessRuntime } from './inprocess-runtime.js';
+import type { LogBudget } from './rotating-log.js';
 import { ChildProcessRuntime, type ProcessRuntime } from './runtime.js';
 import { DEFAULT_BACKOFF, Supervisor, type BackOff } from './supervisor.js';
 
@@ -39,6 +40,10 @@ export interface EdgedDeps {
   /** Command prefix that runs `kedge` (default: this process's own entry point). */
   mapperCommand?: string[];
   backoff?: BackOff;
+  /** The mapper logs' share of the disk bound (child processes). */
+  logBudget?: LogBudget;
+  /** What each mapper holds while the broker is away (from the mapper section of the configuration). */
+  mapperBuffer: { bytes: number; offlinePollMs: number };
 }
 
 const endpoint = { name: 'edged', group: 'edged' };
@@ -78,7 +83,7 @@ export class Edged implements Module {
       bus.serve('edged.status', endpoint, () => [...this.workloads.values()].map((w) => ({ ...w.status }))),
     ];
     this.publishDeviceSets();
-    if (this.deps.mode !== 'none') this.runtime().cleanupOrphans?.(this.deps.dataDir);
+    if (this.deps.mode !== 'none') await this.runtime().cleanupOrphans?.(this.deps.dataDir);
     await this.reconcile();
   }
 
@@ -153,6 +158,7 @@ export class Edged implements Module {
           node: this.deps.node,
           mqttUrl: this.deps.mqttUrl(),
           dataDir: this.deps.dataDir,
+          buffer: this.deps.mapperBuffer,
         },
         {
           runtime: this.runtime(),
@@ -219,9 +225,11 @@ export class Edged implements Module {
             logger: this.deps.logger,
             clock: this.deps.clock,
             createMapper: this.inProcessMapper(),
+            defaultBuffer: this.deps.mapperBuffer,
           })
         : new ChildProcessRuntime(
             this.deps.mapperCommand ?? [process.execPath, ...process.execArgv, ...MAPPER_NODE_FLAGS, process.argv[1]!],
+            { budget: this.deps.logBudget },
           ));
     return this.cachedRuntime;
   }

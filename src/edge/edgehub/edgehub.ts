@@ -4,6 +4,8 @@ import { WebSocket, type RawData } from 'ws';
 import {
   isEdgeQuery,
   isServiceCall,
+  LINK_PROJECT,
+  LINK_STORE_HEADER,
   type EdgeChannels,
   type EdgeRequests,
   type LinkStateEvent,
@@ -43,6 +45,11 @@ export interface EdgeHubDeps {
   project?: string;
   /** A file holding the token CloudHub expects (sent as `Authorization: Bearer`); read at start. */
   tokenFile?: string;
+  /**
+   * The id of the node's store, presented with every connection (`x-kedge-store-id`): a store the
+   * cloud has not synced (new, wiped, replaced) gets everything sent again (docs/link.md).
+   */
+  storeId?: () => string;
   clock?: Clock;
   /** Keepalive period (default 15 s, KubeEdge's). */
   keepaliveMs?: number;
@@ -108,7 +115,7 @@ export class EdgeHub implements Module {
 
   /** Ready when the connection loop runs: the edge works offline, the outbox keeps everything. */
   async start(): Promise<void> {
-    this.urls = hubUrls(this.deps.cloudUrl, this.deps.project ?? 'kedge', this.deps.node);
+    this.urls = hubUrls(this.deps.cloudUrl, this.deps.project ?? LINK_PROJECT, this.deps.node);
     this.urlIndex = 0;
     const d = this.deps;
     this.token = d.tokenFile === undefined ? undefined : readTokenFile(d.tokenFile, (w) => this.log.warn(w));
@@ -156,11 +163,15 @@ export class EdgeHub implements Module {
   private connect(): void {
     if (!this.running) return;
     this.setState('connecting');
+    const headers: Record<string, string> = {};
+    if (this.token !== undefined) headers.authorization = bearer(this.token);
+    const storeId = this.deps.storeId?.();
+    if (storeId) headers[LINK_STORE_HEADER] = storeId;
     const ws = new WebSocket(this.url, {
       maxPayload: this.deps.maxPayloadBytes ?? 4 * 1024 * 1024,
       perMessageDeflate: false,
       handshakeTimeout: this.deps.handshakeTimeoutMs ?? 10_000,
-      ...(this.token === undefined ? {} : { headers: { authorization: bearer(this.token) } }),
+      headers,
     });
     this.ws = ws;
     ws.on('open', () => this.onOpen(ws));

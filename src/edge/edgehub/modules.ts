@@ -18,6 +18,7 @@ export function edgeHubModules(deps: EdgeModuleDeps): Module[] {
       clock: deps.clock,
       cloudUrl,
       node: deps.config.node,
+      storeId: deps.storeId,
       ...(deps.config.cloudTokenFile === undefined ? {} : { tokenFile: deps.config.cloudTokenFile }),
     }),
   ];

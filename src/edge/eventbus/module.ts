@@ -9,6 +9,7 @@ import {
 import type { Bus } from '../../core/bus/index.js';
 import type { Clock } from '../../core/clock/index.js';
 import type { Module } from '../../core/module/index.js';
+import type { BrokerLimits } from './broker-guard.js';
 import type { WriteBatcher } from '../store/index.js';
 import { EmbeddedBrokerLink } from './embedded-link.js';
 import { Ingress } from './ingress.js';
@@ -25,6 +26,8 @@ export interface EventBusDeps {
   mqttPort: number;
   /** External broker instead of the embedded one. */
   mqttUrl?: string;
+  /** The embedded broker's limits for its clients (`edge.mqtt`). */
+  limits: BrokerLimits;
 }
 
 const endpoint = { name: 'eventbus', group: 'bus' };
@@ -67,7 +70,7 @@ export class EventBus implements Module {
           clientId: `kedge-edge-${this.deps.node}`,
           logger,
         })
-      : new EmbeddedBrokerLink({ port: this.deps.mqttPort, logger });
+      : new EmbeddedBrokerLink({ port: this.deps.mqttPort, logger, limits: this.deps.limits });
     try {
       await link.start((topic, payload) => ingress.handle(topic, payload));
     } catch (err) {
