@@ -8,6 +8,7 @@ import { registerDelete } from './commands/delete.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEdge } from './commands/edge.js';
 import { registerGet } from './commands/get.js';
+import { registerLogs } from './commands/logs.js';
 import { registerMapper } from './commands/mapper.js';
 import { registerOpcuaBrowse } from './commands/opcua-browse.js';
 import { registerSimModbus } from './commands/sim-modbus.js';
@@ -33,6 +34,7 @@ export function buildProgram(version: string): Command {
   registerValidate(program);
   registerApply(program);
   registerGet(program);
+  registerLogs(program);
   registerTwin(program);
   registerDelete(program);
   registerToken(program);

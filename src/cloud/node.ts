@@ -12,6 +12,7 @@ import { CloudMqtt } from './cloudmqtt/index.js';
 import { DeviceController } from './devicecontroller/index.js';
 import { EdgeController } from './edgecontroller/index.js';
 import { CloudPki, cloudPkiErrors, JoinServer } from './pki/index.js';
+import { PodController } from './podcontroller/index.js';
 import { createBackend } from './backend.js';
 import type { LeaderElection } from './leader/index.js';
 
@@ -116,6 +117,7 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
         idleTimeoutMs: JOIN_IDLE_TIMEOUT_MS,
       })
     : undefined;
+  const pods = new PodController({ bus, store, linkState, logger });
   const hub = new CloudHub({
     bus,
     linkState,
@@ -153,10 +155,8 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     );
   const security = pki && joinServer ? [pki, joinServer] : [];
   const runtime = new ModuleRuntime(
-    [leader, storeModule, presence, mqtt, devices, edges, ...security, hub, dashboard, api],
-    {
-      logger,
-    },
+    [leader, storeModule, presence, mqtt, devices, edges, pods, ...security, hub, dashboard, api],
+    { logger },
   );
   return {
     bus,

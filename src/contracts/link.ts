@@ -48,6 +48,9 @@ export const LinkResource = {
   /** The mapper workloads a node should run (down) and their status (up). */
   mapperSet: 'mapperset',
   mapperStatus: 'mapperstatus',
+  /** Pods bound to the node (down, the Pod without status) and their status (up, `PodStatusContent`). */
+  pod: 'pod',
+  podStatus: 'podstatus',
 } as const;
 export type LinkResourceType = (typeof LinkResource)[keyof typeof LinkResource];
 

@@ -8,11 +8,19 @@ import { systemClock, type Clock } from '../core/clock/index.js';
 import { mapperDefaults, type EdgeConfig } from '../core/config/index.js';
 import type { KedgeError } from '../core/errors/index.js';
 import { createMetricsRegistry } from '../core/metrics/index.js';
+import { packageVersion } from '../core/paths/index.js';
 import { ModuleRuntime, type Module } from '../core/module/index.js';
 import { readTokenFile } from '../core/token/index.js';
 import { EdgeApi } from './api/index.js';
 import { EdgeDashboard } from './dashboard/index.js';
-import { Edged, LogBudget, type InProcessMapperFactory, type ProcessRuntime } from './edged/index.js';
+import {
+  Edged,
+  LogBudget,
+  type BackOff,
+  type ContainerEngine,
+  type InProcessMapperFactory,
+  type ProcessRuntime,
+} from './edged/index.js';
 import { DeviceMetrics, MetricsFederation, NodeStatus } from './metrics/index.js';
 import { EventBus, MAPPER_USER, type BrokerAccessConfig, type BrokerUser } from './eventbus/index.js';
 import { MetaManager } from './metamanager/index.js';
@@ -50,6 +58,10 @@ export interface EdgeNodeOptions {
   inProcessMapper?: InProcessMapperFactory;
   /** Command that starts `kedge mapper` (default: this process's own entry point). */
   mapperCommand?: string[];
+  /** Edged's container engine (default: one on the configured or default socket). */
+  engine?: () => Promise<ContainerEngine>;
+  /** Crash-loop back-off of Pod containers (tests shorten kubelet's 10 s). */
+  podBackoff?: BackOff;
   /**
    * The node cannot go on (its store keeps failing to commit): `kedge edge` stops and exits with
    * code 75 so that its supervisor restarts it. Without it the node goes on, /healthz failing.
@@ -137,6 +149,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     ...(broker ? { access: broker.access } : {}),
     limits: config.mqtt,
   });
+  const mapperImage = config.mapperImage ?? `localhost/kedge:${packageVersion()}`;
   const edged = new Edged({
     bus,
     outbox: store.outbox,
@@ -144,7 +157,12 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     clock,
     logger: log('edged'),
     node,
-    mode: config.mappers,
+    mode: config.mappers === 'none' ? 'none' : config.runtime === 'container' ? 'container' : config.mappers,
+    ...(config.containerSocket ? { containerSocket: config.containerSocket } : {}),
+    mapperImage: (protocols) =>
+      (protocols.length === 1 ? config.mapperImages[protocols[0]!] : undefined) ?? mapperImage,
+    ...(options.engine ? { engine: options.engine } : {}),
+    ...(options.podBackoff ? { podBackoff: options.podBackoff } : {}),
     dataDir: config.dataDir,
     mqttUrl: () => eventbus.url,
     ...(broker ? { mqttCredentials: broker.mappers } : {}),

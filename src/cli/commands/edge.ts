@@ -18,6 +18,11 @@ and ServiceBus. With no --cloud it runs standalone from devices applied locally:
   kedge apply -f device-models/moxa-iologik-e1214.yaml --edge
   mosquitto_sub -p 1884 -t '$hw/events/device/+/+/twin/update/document'
 
+With --runtime container the mappers run as containers on the container engine (podman system
+service or Docker), from the image deploy/container/build-image.sh builds. Pods applied in the
+cloud with spec.nodeName = this node run there too, with either runtime. Stopping the edge leaves
+its containers running; the next start adopts them.
+
 SIGINT/SIGTERM stop everything cleanly (exit 0).
 `;
 
@@ -41,7 +46,15 @@ interface EdgeOptions {
   servicebusPort?: number;
   config?: string;
   mappers?: string;
+  runtime?: string;
+  containerSocket?: string;
+  mapperImage?: string;
   logLevel?: string;
+}
+
+function runtime(text: string): string {
+  if (!['process', 'container'].includes(text)) throw new InvalidArgumentError('expected process or container');
+  return text;
 }
 
 function mode(text: string): string {
@@ -82,6 +95,9 @@ export function registerEdge(program: Command): void {
     )
     .option('-c, --config <file>', 'YAML config file')
     .option('--mappers <mode>', 'process | inprocess | none (default process)', mode)
+    .option('--runtime <runtime>', 'process | container: how Edged runs the mappers (default process)', runtime)
+    .option('--container-socket <path>', 'Docker-API socket of podman system service or dockerd (default: found)')
+    .option('--mapper-image <image>', 'image of mapper containers (default localhost/kedge:<version>)')
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent')
     .addHelpText('after', HELP)
     .action(runAction('edge', (opts: EdgeOptions) => runEdge(opts)));
@@ -124,6 +140,9 @@ export async function runEdge(opts: EdgeOptions): Promise<number | undefined> {
       flag(['apiTokenFile'], opts.apiTokenFile, '--api-token-file'),
       flag(['servicebusPort'], opts.servicebusPort, '--servicebus-port'),
       flag(['mappers'], opts.mappers, '--mappers'),
+      flag(['runtime'], opts.runtime, '--runtime'),
+      flag(['containerSocket'], opts.containerSocket, '--container-socket'),
+      flag(['mapperImage'], opts.mapperImage, '--mapper-image'),
       { path: ['log', 'level'], value: opts.logLevel, flag: '--log-level' },
     ],
   });

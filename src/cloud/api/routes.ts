@@ -9,6 +9,7 @@ import { dashboardRoutes } from './dashboard-routes.js';
 import { readJson, sendJson, sendText } from './http.js';
 import { importDevices } from './import.js';
 import { nodeQueryRoutes } from './node-queries.js';
+import { streamPodLogs } from './pod-logs.js';
 import { parseServiceCall } from './services.js';
 import { checker } from '../../core/schema/index.js';
 import { isKedgeError } from '../../core/errors/index.js';
@@ -133,6 +134,21 @@ route('DELETE', '/api/v1/devicemodels/:ns/:name', async (c, _q, res, p) => {
   }
   const gone = await c.store.delete('DeviceModel', p[0]!, p[2]!);
   if (!gone) throw apiErrors.create('KEDGE_API_NOT_FOUND', `DeviceModel ${p[0]}/${p[2]} does not exist`);
+  sendJson(res, 200, { deleted: true });
+});
+
+route('GET', '/api/v1/pods', async (c, _q, res) => sendJson(res, 200, { items: (await c.store.list('Pod')).items }));
+route('GET', '/api/v1/pods/:ns/:name', async (c, _q, res, p) => {
+  const pod = await c.store.get('Pod', p[0]!, p[2]!);
+  if (!pod) throw apiErrors.create('KEDGE_API_NOT_FOUND', `Pod ${p[0]}/${p[2]} does not exist`);
+  sendJson(res, 200, pod);
+});
+route('GET', '/api/v1/pods/:ns/:name/log', async (c, _q, res, p, q) =>
+  streamPodLogs(c.bus, c.store, res, p[0]!, p[2]!, q),
+);
+route('DELETE', '/api/v1/pods/:ns/:name', async (c, _q, res, p) => {
+  const gone = await c.store.delete('Pod', p[0]!, p[2]!);
+  if (!gone) throw apiErrors.create('KEDGE_API_NOT_FOUND', `Pod ${p[0]}/${p[2]} does not exist`);
   sendJson(res, 200, { deleted: true });
 });
 

@@ -7,6 +7,7 @@ import type { Registry } from 'prom-client';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
   classifyEdgeResponse,
+  LogsRoute,
   LINK_PROJECT,
   LINK_STORE_HEADER,
   type LinkIdentity,
@@ -40,6 +41,7 @@ import { cloudhubErrors } from './errors.js';
 import { KeyedChain } from './keyed-chain.js';
 import { cloudhubMetrics, type CloudhubMetrics } from './metrics.js';
 import { parseHubPath } from './path.js';
+import { LogStreams } from './log-streams.js';
 import { buildEdgeQuery, buildServiceCall, decodeQueryAnswer } from './service-call-message.js';
 import { PendingCalls } from './service-calls.js';
 
@@ -110,12 +112,14 @@ type UpstreamRequest =
   | 'upstream.telemetrycolumns'
   | 'upstream.devicetwin'
   | 'upstream.devicestate'
-  | 'upstream.mapperstatus';
+  | 'upstream.mapperstatus'
+  | 'upstream.podstatus';
 const UPSTREAM = new Map<string, UpstreamRequest>([
   ['telemetrycolumns', 'upstream.telemetrycolumns'],
   ['devicetwin', 'upstream.devicetwin'],
   ['devicestate', 'upstream.devicestate'],
   ['mapperstatus', 'upstream.mapperstatus'],
+  ['podstatus', 'upstream.podstatus'],
 ]);
 const KNOWN_OPS = new Set<string>(Object.values(Operation));
 const STORE_ID = /^[0-9a-zA-Z-]{8,64}$/;
@@ -162,6 +166,7 @@ export class CloudHub implements Module {
   private metrics: CloudhubMetrics | undefined;
   private calls: PendingCalls | undefined;
   private unserve: (() => void) | undefined;
+  private logStreams: LogStreams | undefined;
   private readonly log: Logger;
   private readonly clock: Clock;
   private token: string | undefined;
@@ -253,11 +258,16 @@ export class CloudHub implements Module {
         this.closeConn(conn, CLOSE.unavailable, 'this cloud replica is cut off from etcd: connect to another', true);
     });
     const me = { name: this.name, group: this.group };
+    this.logStreams = new LogStreams(o.bus, () => this.clock.now());
     const unserveCalls = o.bus.serve('servicebus.call', me, (req) => this.serviceCall(req));
     const unserveQueries = o.bus.serve('edge.query', me, (req) => this.edgeQuery(req));
+    const unserveLogs = o.bus.serve('podlogs.open', me, (req) => this.openLogs(req));
+    const unsubscribeClose = o.bus.subscribe('podlogs.close', me, (e) => this.closeLogs(e.streamId));
     this.unserve = () => {
       unserveCalls();
       unserveQueries();
+      unserveLogs();
+      unsubscribeClose();
     };
     const timeout = o.keepaliveTimeoutMs;
     this.sweepTimer = this.clock.setInterval(
@@ -290,6 +300,7 @@ export class CloudHub implements Module {
     this.unhealth?.();
     this.unhealth = undefined;
     this.calls?.failAll('the cloud is stopping');
+    for (const conn of this.conns.values()) this.logStreams?.failOwner(conn, 'the cloud is stopping');
     for (const conn of [...this.conns.values()]) {
       conn.closed = true;
       conn.ws.terminate();
@@ -462,6 +473,8 @@ export class CloudHub implements Module {
       this.options.bus.publish('link.heartbeat', { node: conn.node, ts: conn.lastSeen });
     } else if (op === Operation.response) {
       this.onEdgeResponse(conn, classifyEdgeResponse(msg));
+    } else if (msg.route.group === LogsRoute.group) {
+      this.logStreams!.onFrame(conn.node, msg);
     } else {
       this.upstream(conn, msg);
     }
@@ -533,6 +546,24 @@ export class CloudHub implements Module {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /** A Pod log stream: sent at once on the node's connection; fails at once when it is away. */
+  private openLogs(req: CloudRequests['podlogs.open']['request']): { streamId: string } {
+    const conn = this.conns.get(req.node);
+    if (!conn || conn.closed)
+      throw cloudhubErrors.create(
+        'KEDGE_CLOUDHUB_NOT_CONNECTED',
+        `node ${req.node} is not connected: its logs cannot be read now`,
+      );
+    return this.logStreams!.open(req, conn, (text) => this.sendText(conn.ws, text));
+  }
+
+  private closeLogs(streamId: string): void {
+    const owner = this.logStreams?.ownerOf(streamId);
+    const conn = owner ? this.conns.get(owner.node) : undefined;
+    const live = conn && !conn.closed && conn === owner?.owner ? conn : undefined;
+    this.logStreams?.close(streamId, live ? (text) => this.sendText(live.ws, text) : undefined);
   }
 
   private upstream(conn: Connection, msg: Message): void {
@@ -702,6 +733,7 @@ export class CloudHub implements Module {
     this.dedupe!.release(conn.node);
     this.releaseClaim(conn.node);
     this.calls!.failOwner(conn, reason || `closed with code ${code}`);
+    this.logStreams!.failOwner(conn, reason || `closed with code ${code}`);
     this.log.info({ node: conn.node, code, reason }, 'node disconnected');
     this.options.bus.publish('link.disconnected', {
       node: conn.node,
@@ -717,6 +749,7 @@ export class CloudHub implements Module {
     conn.ws.close(code, truncateReason(reason));
     // Answers to calls sent on this connection could only come on it: they never will.
     this.calls!.failOwner(conn, reason);
+    this.logStreams!.failOwner(conn, reason);
     if (current && this.conns.get(conn.node) === conn) {
       this.conns.delete(conn.node);
       this.queues!.disconnected(conn.node);

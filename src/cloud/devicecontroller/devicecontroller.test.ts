@@ -163,6 +163,9 @@ describe('DeviceController', () => {
     await store.create(device('b', 'edge-1'));
     await startConnected();
     for (const i of sent) linkState.setAcked(i.node, i.key, i.token);
+    // Objects of the node's other controllers (EdgeController, PodController) are not this one's to delete.
+    linkState.setAcked('edge-1', 'mapperset/default/edge-1', 'm');
+    linkState.setAcked('edge-1', 'pod/default/app', 'p');
     await dc.stop();
     const b = (await store.get('Device', 'default', 'b'))!;
     await store.update({

@@ -129,7 +129,30 @@ export const EdgeConfigSchema = Type.Object(
     }),
     mappers: Type.Union([Type.Literal('process'), Type.Literal('inprocess'), Type.Literal('none')], {
       default: 'process',
-      description: 'How Edged runs the mappers',
+      description: 'How Edged runs the mappers with runtime process (none: external mappers, with either runtime)',
+    }),
+    runtime: Type.Union([Type.Literal('process'), Type.Literal('container')], {
+      default: 'process',
+      description:
+        'process: mappers as processes on the host; container: mappers as containers on the container engine',
+    }),
+    containerSocket: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Docker-API socket of the container engine (podman system service or dockerd); default $CONTAINER_HOST, $DOCKER_HOST, /run/podman/podman.sock or /var/run/docker.sock, the first that exists. Pods from the cloud run there with either runtime',
+      }),
+    ),
+    mapperImage: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Image of mapper containers (runtime container); default localhost/kedge:<kedge version>, built by deploy/container/build-image.sh',
+      }),
+    ),
+    mapperImages: Type.Record(Type.String({ minLength: 1 }), Type.String({ minLength: 1 }), {
+      default: {},
+      description: 'An image per protocol (e.g. { opcua: registry.example/kedge-opcua:1 }), overriding mapperImage',
     }),
     desiredTimeoutMs: Type.Integer({
       minimum: 100,

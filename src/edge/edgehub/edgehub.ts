@@ -27,6 +27,7 @@ import { Backoff, DEFAULT_BACKOFF } from './backoff.js';
 import { edgehubErrors } from './errors.js';
 import { edgehubMetrics, type EdgehubMetrics } from './metrics.js';
 import { DEFAULT_SENDER, OutboxSender, type SenderOptions } from './sender.js';
+import { LogRelay } from './log-relay.js';
 import { runEdgeQuery } from './edge-query.js';
 import { runServiceCall, serviceCallAnswer } from './service-call.js';
 
@@ -106,6 +107,7 @@ export class EdgeHub implements Module {
   private state: LinkStateEvent['state'] = 'disconnected';
   /** Set by reconnect(): the next connection is opened at once, not after a back-off. */
   private reconnecting: string | undefined;
+  private logs: LogRelay | undefined;
 
   constructor(private readonly deps: EdgeHubDeps) {
     this.clock = deps.clock ?? systemClock;
@@ -151,6 +153,15 @@ export class EdgeHub implements Module {
       d.bus.subscribe('outbox.appended', me, () => this.sender?.schedule()),
       d.bus.subscribe('cloud.ack', me, (ack) => this.answerCloud(ack)),
     ];
+    this.logs = new LogRelay(
+      d.bus,
+      d.node,
+      () => this.clock.now(),
+      (ws, text) => {
+        this.corkThisTurn(ws);
+        ws.send(text);
+      },
+    );
     this.running = true;
     this.connect();
   }
@@ -159,6 +170,8 @@ export class EdgeHub implements Module {
     this.running = false;
     for (const off of this.unsubscribes) off();
     this.unsubscribes = [];
+    this.logs?.stop();
+    this.logs = undefined;
     this.clearTimers();
     this.sender?.disconnected();
     const ws = this.ws;
@@ -215,6 +228,7 @@ export class EdgeHub implements Module {
     if (op === Operation.keepalive) return;
     if (op === Operation.response) return this.onCloudAck(msg);
     if (isServiceCall(msg)) return this.onServiceCall(ws, msg);
+    if (LogRelay.isLogs(msg)) return this.logs?.onFrame(ws, msg);
     if (isEdgeQuery(msg)) return this.onEdgeQuery(ws, msg);
     this.metrics!.inbound.inc();
     this.awaitingAck.set(msg.header.msg_id, msg.route);
@@ -331,6 +345,7 @@ export class EdgeHub implements Module {
     this.keepaliveTimer = undefined;
     this.sender!.disconnected();
     this.awaitingAck.clear();
+    this.logs?.closed(ws);
     if (!this.running) return;
     this.metrics!.connectFailures.inc();
     const lived = this.openedAt > 0 ? this.clock.now() - this.openedAt : 0;
