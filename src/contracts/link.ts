@@ -30,7 +30,11 @@ export const LINK_PROJECT = 'kedge';
  * How a node proved who it is when it connected: the shared token, or nothing (a cloud without
  * --token-file). The seam for per-node credentials (certificates): another value here.
  */
-export const LinkIdentitySchema = Type.Union([Type.Literal('token'), Type.Literal('anonymous')]);
+export const LinkIdentitySchema = Type.Union([
+  Type.Literal('certificate'),
+  Type.Literal('token'),
+  Type.Literal('anonymous'),
+]);
 export type LinkIdentity = Static<typeof LinkIdentitySchema>;
 
 export const LinkResource = {
@@ -44,6 +48,9 @@ export const LinkResource = {
   /** The mapper workloads a node should run (down) and their status (up). */
   mapperSet: 'mapperset',
   mapperStatus: 'mapperstatus',
+  /** Pods bound to the node (down, the Pod without status) and their status (up, `PodStatusContent`). */
+  pod: 'pod',
+  podStatus: 'podstatus',
 } as const;
 export type LinkResourceType = (typeof LinkResource)[keyof typeof LinkResource];
 
