@@ -79,7 +79,9 @@ describe('a full disk under the edge (tmpfs)', () => {
   }
 
   it('the file system fills: the edge never exits, drops the oldest readings (counted), and resumes when space returns', async () => {
-    const fs = Tmpfs.mount(8 * MiB);
+    // Room for the reserve to come back once the filler is gone: it is written again only when the
+    // file system has twice its size free (2 x 2 MiB), besides the outbox that filled the rest.
+    const fs = Tmpfs.mount(12 * MiB);
     cleanups.push(() => fs.unmount());
     const t = await setup(join(fs.path, 'edge'), {
       KEDGE_EDGE__DISK__CHECK_INTERVAL_MS: '500',
@@ -131,7 +133,7 @@ describe('a full disk under the edge (tmpfs)', () => {
     t.proxy.restore();
     const { delivered, missingAcked } = await accountFor(t, dropped);
     expect(t.edge.running).toBe(true);
-    reportFigures('disk full (8 MiB tmpfs, 8,000 readings/s offered)', {
+    reportFigures('disk full (12 MiB tmpfs, 8,000 readings/s offered)', {
       msToFirstDrop: timeToFull,
       fullEvents,
       ackedWhileFull8s: ackedWhileFull,

@@ -9,8 +9,11 @@ import { reportFigures } from './harness/report.js';
 
 const DEVICE = 'default/e2e-meter-1';
 const DOWN_S = Number(process.env.KEDGE_FAULTS_EDGE_DOWN_S ?? 20);
-/** About 10 s of this device's polls (3 readings every 200 ms, ~440 bytes held per poll). */
+/** Several seconds of this device's polls (one message of all its readings every 200 ms). */
 const BUFFER_BYTES = 22_000;
+const FIXTURE = readFileSync(new URL('../e2e/fixtures/e2e-meter.yaml', import.meta.url), 'utf8');
+/** Readings per poll: every property of the device is read each cycle (all at 200 ms). */
+const PER_POLL = (FIXTURE.match(/collectCycle:/g) ?? []).length;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe(`the edge down for ${DOWN_S} s while its Modbus mapper keeps polling`, () => {
@@ -44,12 +47,7 @@ describe(`the edge down for ${DOWN_S} s while its Modbus mapper keeps polling`, 
     let edge: KedgeProcess = await startEdge(s, env);
     cleanups.push(() => edge.stop());
     const file = join(dir.path, 'meter.yaml');
-    writeFileSync(
-      file,
-      readFileSync(new URL('../e2e/fixtures/e2e-meter.yaml', import.meta.url), 'utf8')
-        .replace('NODE', s.node)
-        .replace('PORT', String(port)),
-    );
+    writeFileSync(file, FIXTURE.replace('NODE', s.node).replace('PORT', String(port)));
     expect((await runKedge(['apply', '-f', file, '--server', cloud.api])).code).toBe(0);
     const counters = () => sub.readings(DEVICE, 'counter').map((r) => r.value as number);
     await waitFor(() => counters().length >= 10, 'readings before the edge goes down', 60_000, [edge, cloud.proc]);
@@ -80,11 +78,11 @@ describe(`the edge down for ${DOWN_S} s while its Modbus mapper keeps polling`, 
     const droppedBefore = Number(/"droppedBefore":(\d+)/.exec(restored!)![1]);
     const heldReadings = Number(/"readings":(\d+)/.exec(restored!)![1]);
     reportFigures(
-      `edge down ${DOWN_S} s, Modbus mapper polling 5/s (3 readings each), mapper.bufferBytes ${BUFFER_BYTES}`,
+      `edge down ${DOWN_S} s, Modbus mapper polling 5/s (${PER_POLL} readings each), mapper.bufferBytes ${BUFFER_BYTES}`,
       {
         pollsWhileDown,
-        heldPollsSent: heldReadings / 3,
-        droppedPolls: droppedBefore / 3,
+        heldPollsSent: heldReadings / PER_POLL,
+        droppedPolls: droppedBefore / PER_POLL,
         missingPolls: missing,
         duplicates: seen.length - unique.length,
       },
@@ -96,6 +94,6 @@ describe(`the edge down for ${DOWN_S} s while its Modbus mapper keeps polling`, 
     ).toBe(true);
     expect(droppedBefore).toBeGreaterThan(0); // the outage was longer than the bound holds
     expect(heldReadings).toBeGreaterThan(0);
-    expect(missing).toBe(droppedBefore / 3); // nothing lost but what the bound made it drop
+    expect(missing).toBe(droppedBefore / PER_POLL); // nothing lost but what the bound made it drop
   }, 180_000);
 });

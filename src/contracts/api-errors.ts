@@ -32,6 +32,10 @@ export const apiErrors = defineErrors({
     status: 401,
     hint: 'The API wants its token: pass --token-file FILE (or set KEDGE_API_TOKEN_FILE) with the file given to kedge cloud (or kedge edge) --api-token-file.',
   },
+  KEDGE_API_FORBIDDEN: {
+    status: 403,
+    hint: 'The token is valid but allows less (the read-only token reads, the metrics token scrapes /metrics): use the admin token (kedge cloud --api-token-file).',
+  },
   KEDGE_API_OPEN_WITHOUT_TOKEN:
     "The edge's local API writes to devices: on an address other than loopback it needs a token. Give kedge edge --api-token-file FILE (e.g. `openssl rand -hex 32 > FILE`), or keep --api-host 127.0.0.1.",
 });

@@ -1,10 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { MessageSchema } from '../core/message/index.js';
 import { ServiceCallRequestSchema, ServiceCallResponseSchema, TwinViewSchema } from './edge-bus.js';
+import { TokenCreatedSchema, TokenCreateSchema } from './join.js';
 import { AckContentSchema, EDGE_QUERIES, LinkIdentitySchema } from './link.js';
 import { DashboardAttachedSchema, StreamClientSchema } from './stream-client.js';
 import { DeviceColumnsSchema } from './telemetry-columns.js';
 import { MapperPhaseSchema } from './twin-values.js';
+import { LogsEndSchema, LogsRequestSchema } from './pods.js';
 
 /**
  * The cloud process's bus, each payload one schema with its type. CloudHub owns the link: it
@@ -64,6 +66,12 @@ export const CloudChannelSchemas = {
   /** Any frame from the node counts; keepalives are published here (for the last-heartbeat time). */
   'link.heartbeat': Type.Object({ node: Node, ts: Type.Number() }),
   'link.send': DownstreamItemSchema,
+  /** Text of a Pod log stream from its node (CloudHub -> API). */
+  'podlogs.data': Type.Object({ streamId: Type.String(), data: Type.String() }),
+  /** A Pod log stream ended: the node ended it (with its error) or the link was lost. */
+  'podlogs.end': Type.Composite([Type.Object({ streamId: Type.String() }), LogsEndSchema]),
+  /** The reader of a stream went away (API -> CloudHub, which tells the node). */
+  'podlogs.close': Type.Object({ streamId: Type.String() }),
   /**
    * A message the cloud MQTT broker took for consumers (kedge/twin, kedge/status, kedge/telemetry),
    * published only while someone subscribes (the dashboard while a browser watches).
@@ -82,6 +90,13 @@ export const CloudChannelSchemas = {
   'devices.listChanged': Type.Object({}),
 };
 export type CloudChannels = { [K in keyof typeof CloudChannelSchemas]: Static<(typeof CloudChannelSchemas)[K]> };
+
+/** A log stream to open on a node (CloudHub sends it only while the node is connected). */
+export const PodLogsOpenSchema = Type.Composite([
+  Type.Object({ node: Node, namespace: Type.String(), name: Type.String() }),
+  LogsRequestSchema,
+]);
+export type PodLogsOpen = Static<typeof PodLogsOpenSchema>;
 
 /** A live HTTP call to a server on a node's network, through the node's ServiceBus (docs/link.md). */
 export const CloudServiceCallSchema = Type.Object({
@@ -136,6 +151,9 @@ export const CloudRequestSchemas = {
   'upstream.devicetwin': Upstream,
   'upstream.devicestate': Upstream,
   'upstream.mapperstatus': Upstream,
+  'upstream.podstatus': Upstream,
+  /** Opens a Pod log stream on its node; rejects with KEDGE_CLOUDHUB_NOT_CONNECTED when it is away. */
+  'podlogs.open': { request: PodLogsOpenSchema, response: Type.Object({ streamId: Type.String() }) },
   /** Resolves when the broker has the message (QoS 1: acknowledged). */
   'cloudmqtt.publish': { request: CloudMqttPublishSchema, response: Type.Undefined() },
   /**
@@ -176,6 +194,10 @@ export const CloudRequestSchemas = {
    * `detail.status` (e.g. KEDGE_SERVICEBUS_FORBIDDEN, 403) when the edge did not reach the target.
    */
   'servicebus.call': { request: CloudServiceCallSchema, response: ServiceCallResponseSchema },
+  /** Served by the CA (src/cloud/pki) unless the link is insecure: a join token (`kedge token create`). */
+  'pki.createToken': { request: TokenCreateSchema, response: TokenCreatedSchema },
+  /** Served by the CA: revokes every certificate of the node and closes its link; answers how many. */
+  'pki.revokeNode': { request: Type.Object({ node: Node }), response: Type.Object({ revoked: Type.Integer() }) },
   /**
    * Served by CloudHub: asks node `node` one of EDGE_QUERIES (src/contracts/link.ts) and resolves
    * with the edge's answer (JSON parsed; text as a string). Fails like `servicebus.call`.

@@ -7,6 +7,8 @@ export * from './link.js';
 export * from './telemetry-columns.js';
 export * from './edge-bus.js';
 export * from './cloud-bus.js';
+export * from './pods.js';
 export { apiErrors } from './api-errors.js';
 export * from './kubeedge-forms.js';
+export * from './join.js';
 export * from './stream-client.js';

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -7,13 +8,22 @@ import { systemClock, type Clock } from '../core/clock/index.js';
 import { mapperDefaults, type EdgeConfig } from '../core/config/index.js';
 import type { KedgeError } from '../core/errors/index.js';
 import { createMetricsRegistry } from '../core/metrics/index.js';
+import { packageVersion } from '../core/paths/index.js';
 import { ModuleRuntime, type Module } from '../core/module/index.js';
+import { readTokenFile } from '../core/token/index.js';
 import { EdgeApi } from './api/index.js';
 import { DmiModule } from './dmi/index.js';
 import { EdgeDashboard } from './dashboard/index.js';
-import { Edged, LogBudget, type InProcessMapperFactory, type ProcessRuntime } from './edged/index.js';
+import {
+  Edged,
+  LogBudget,
+  type BackOff,
+  type ContainerEngine,
+  type InProcessMapperFactory,
+  type ProcessRuntime,
+} from './edged/index.js';
 import { DeviceMetrics, MetricsFederation, NodeStatus } from './metrics/index.js';
-import { EventBus } from './eventbus/index.js';
+import { EventBus, MAPPER_USER, type BrokerAccessConfig, type BrokerUser } from './eventbus/index.js';
 import { MetaManager } from './metamanager/index.js';
 import { OpcuaBrowse } from './opcuabrowse/index.js';
 import { PipelineModule } from './pipeline/index.js';
@@ -49,6 +59,10 @@ export interface EdgeNodeOptions {
   inProcessMapper?: InProcessMapperFactory;
   /** Command that starts `kedge mapper` (default: this process's own entry point). */
   mapperCommand?: string[];
+  /** Edged's container engine (default: one on the configured or default socket). */
+  engine?: () => Promise<ContainerEngine>;
+  /** Crash-loop back-off of Pod containers (tests shorten kubelet's 10 s). */
+  podBackoff?: BackOff;
   /**
    * The node cannot go on (its store keeps failing to commit): `kedge edge` stops and exits with
    * code 75 so that its supervisor restarts it. Without it the node goes on, /healthz failing.
@@ -123,6 +137,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
   const deviceMetrics = new DeviceMetrics({ bus, registry });
   const federation = new MetricsFederation({ bus, registry, clock });
   const nodeStatus = new NodeStatus({ bus, outbox: store.outbox, clock, node });
+  const broker = brokerAccessConfig(config, log('eventbus'));
   const eventbus = new EventBus({
     bus,
     batcher: store.batcher,
@@ -133,8 +148,10 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     mqttPort: config.mqtt.port,
     mqttUrl: config.mqtt.url,
     republishDataUpdate: config.republishDataUpdate,
+    ...(broker ? { access: broker.access } : {}),
     limits: config.mqtt,
   });
+  const mapperImage = config.mapperImage ?? `localhost/kedge:${packageVersion()}`;
   const edged = new Edged({
     bus,
     outbox: store.outbox,
@@ -142,9 +159,15 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     clock,
     logger: log('edged'),
     node,
-    mode: config.mappers,
+    mode: config.mappers === 'none' ? 'none' : config.runtime === 'container' ? 'container' : config.mappers,
+    ...(config.containerSocket ? { containerSocket: config.containerSocket } : {}),
+    mapperImage: (protocols) =>
+      (protocols.length === 1 ? config.mapperImages[protocols[0]!] : undefined) ?? mapperImage,
+    ...(options.engine ? { engine: options.engine } : {}),
+    ...(options.podBackoff ? { podBackoff: options.podBackoff } : {}),
     dataDir: config.dataDir,
     mqttUrl: () => eventbus.url,
+    ...(broker ? { mqttCredentials: broker.mappers } : {}),
     runtime: options.processRuntime,
     mapperCommand: options.mapperCommand,
     inProcessMapper: options.inProcessMapper,
@@ -246,4 +269,28 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     start: () => runtime.start(),
     stop: () => runtime.stop(),
   };
+}
+
+/**
+ * The embedded broker's accounts (config edge.mqtt.users, passwords read from their files) and,
+ * when anything is checked, the account of the mappers Edged starts: a new password at every
+ * start, handed to them only (broker-access.ts).
+ */
+function brokerAccessConfig(
+  config: EdgeConfig,
+  logger: Logger,
+): { access: BrokerAccessConfig; mappers: { username: string; password: string } } | undefined {
+  const anonymous = config.mqtt.anonymous ?? 'all';
+  const users = config.mqtt.users ?? [];
+  if (config.mqtt.url !== undefined || (anonymous === 'all' && users.length === 0)) return undefined;
+  const mappers = { username: MAPPER_USER, password: randomBytes(24).toString('hex') };
+  const accounts: BrokerUser[] = users.map((u) => ({
+    username: u.username,
+    password: readTokenFile(u.passwordFile),
+    publish: u.publish,
+    subscribe: u.subscribe,
+  }));
+  accounts.push({ ...mappers, publish: ['$ke/#', '$hw/#'], subscribe: ['$ke/#', '$hw/#'] });
+  logger.info({ users: users.map((u) => u.username), anonymous }, 'edge broker checks credentials and topic ACLs');
+  return { access: { users: accounts, anonymous }, mappers };
 }

@@ -80,4 +80,14 @@ export {
   type ImportRequest,
 } from './csv-import.js';
 export type { ValidationResult, ValidateOptions, Source } from './validate.js';
+export {
+  PodSchema,
+  PodSpecSchema,
+  POD_API_VERSION,
+  parseBytes,
+  parseCpus,
+  type Pod,
+  type PodSpec,
+  type PodContainer,
+} from './pod.js';
 export * from './protocols/index.js';

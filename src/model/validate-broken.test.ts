@@ -458,7 +458,7 @@ const cases: Case[] = [
     name: 'other kinds are ignored',
     sources: [model(), { file: 'device.yaml', content: 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x }\n' }],
     at: 'device.yaml:2:7',
-    fragment: 'kind ConfigMap is not a Device or DeviceModel; ignored',
+    fragment: 'kind ConfigMap is not a Device, DeviceModel or Pod; ignored',
     severity: 'warning',
   },
   {

@@ -1,4 +1,6 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -7,8 +9,9 @@ import { type CloudChannels, type CloudRequests, apiErrors } from '../../contrac
 import type { Bus } from '../../core/bus/index.js';
 import { errorText } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
-import { bearerMatches, readTokenFile } from '../../core/token/index.js';
+import { readTokenFile } from '../../core/token/index.js';
 import { passesWithoutToken } from '../../dashboard/index.js';
+import { checkAccess, type ApiTokens } from './access.js';
 import type { ObjectStore } from '../store/index.js';
 import { sendError } from './http.js';
 import { dispatch } from './routes.js';
@@ -22,6 +25,12 @@ export interface CloudApiOptions {
   host: string;
   /** A file holding the token every request but /healthz must present (`Authorization: Bearer`); read at start. */
   tokenFile?: string;
+  /** A token that may only read (GET), /metrics included; needs `tokenFile` (access.ts). */
+  readTokenFile?: string;
+  /** A token that may only scrape /metrics (a Prometheus server's); needs `tokenFile`. */
+  metricsTokenFile?: string;
+  /** Serve HTTPS with this certificate and key (PEM files); default plain HTTP. */
+  tls?: { certFile: string; keyFile: string };
   /** Listen beyond loopback without a token all the same (`--insecure-api`); refused otherwise. */
   insecure?: boolean;
   /** A connection with no request in progress is closed after this long (`cloud.idleTimeoutMs`). */
@@ -64,9 +73,9 @@ export class CloudApi implements Module {
       bodyLimitBytes: o.bodyLimitBytes ?? 8 * 1024 * 1024,
       maxWaitMs: o.maxWaitMs ?? 60_000,
     };
-    const token = o.tokenFile === undefined ? undefined : readTokenFile(o.tokenFile, (w) => this.log.warn(w));
-    const server = createServer((req, res) => {
-      this.authorize(req, token)
+    const tokens = readApiTokens(o);
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
+      this.authorize(req, tokens)
         .then(() => dispatch(ctx, req, res))
         .then(() => this.requests!.inc({ status: String(res.statusCode) }))
         .catch((err: unknown) => {
@@ -76,9 +85,10 @@ export class CloudApi implements Module {
             this.log.error({ method: req.method, url: req.url, err: errorText(err) }, 'API request failed');
           if (status === 413) req.resume();
         });
-    });
+    };
+    const server: Server = o.tls ? createHttpsServer(readTls(o.tls), handler) : createServer(handler);
     const host = o.host;
-    this.checkExposure(host, token !== undefined);
+    this.checkExposure(host, tokens.admin !== undefined);
     // Idle and slow clients do not hold sockets for ever (2,000 idle sockets stayed open).
     server.headersTimeout = Math.min(o.idleTimeoutMs, 10_000);
     server.requestTimeout = o.idleTimeoutMs;
@@ -95,7 +105,17 @@ export class CloudApi implements Module {
       server.listen(o.port, host, () => resolve());
     });
     this.server = server;
-    this.log.info({ host, port: this.port, token: token !== undefined }, 'HTTP API listening');
+    this.log.info(
+      {
+        host,
+        port: this.port,
+        tls: o.tls !== undefined,
+        token: tokens.admin !== undefined,
+        readToken: tokens.read !== undefined,
+        metricsToken: tokens.metrics !== undefined,
+      },
+      'HTTP API listening',
+    );
   }
 
   /**
@@ -116,21 +136,20 @@ export class CloudApi implements Module {
   }
 
   /**
-   * Everything but /healthz and the dashboard's files needs the token, when there is one (a
-   * health probe has none to give; the page holds no data and asks for the token itself).
+   * Everything but /healthz and the dashboard's files needs a token, when there is one (a health
+   * probe has none to give; the page holds no data and asks for the token itself); what each
+   * token allows is in access.ts.
    */
-  private async authorize(req: IncomingMessage, token: string | undefined): Promise<void> {
-    if (token === undefined || passesWithoutToken(req.method, req.url)) return;
-    if (bearerMatches(req.headers.authorization, token)) return;
+  private async authorize(req: IncomingMessage, tokens: ApiTokens): Promise<void> {
+    if (passesWithoutToken(req.method, req.url)) return;
+    const access = checkAccess(req, tokens);
+    if ('role' in access) return;
     this.log.warn(
-      { method: req.method, url: req.url, remote: req.socket.remoteAddress, code: 'KEDGE_API_UNAUTHORIZED' },
-      'API request without the token refused',
+      { method: req.method, url: req.url, remote: req.socket.remoteAddress, code: access.refused.code },
+      `API request refused: ${access.refused.message}`,
     );
     req.resume();
-    throw apiErrors.create(
-      'KEDGE_API_UNAUTHORIZED',
-      `${req.method} ${req.url}: ${req.headers.authorization ? 'wrong token' : 'no token'}`,
-    );
+    throw access.refused;
   }
 
   async stop(): Promise<void> {
@@ -139,6 +158,27 @@ export class CloudApi implements Module {
     if (!server) return;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+function readApiTokens(o: CloudApiOptions): ApiTokens {
+  const read = (f: string | undefined) => (f === undefined ? undefined : readTokenFile(f));
+  const tokens = { admin: read(o.tokenFile), read: read(o.readTokenFile), metrics: read(o.metricsTokenFile) };
+  if (tokens.admin === undefined && (tokens.read !== undefined || tokens.metrics !== undefined))
+    throw apiErrors.create(
+      'KEDGE_API_LISTEN',
+      'a read-only or metrics token needs the admin token too (--api-token-file): without it the API is open to anyone',
+    );
+  return tokens;
+}
+
+function readTls(tls: { certFile: string; keyFile: string }): { cert: string; key: string } {
+  try {
+    return { cert: readFileSync(tls.certFile, 'utf8'), key: readFileSync(tls.keyFile, 'utf8') };
+  } catch (err) {
+    throw apiErrors.create('KEDGE_API_LISTEN', `cannot read the API's TLS certificate or key: ${errorText(err)}`, {
+      cause: err,
+    });
   }
 }
 

@@ -27,12 +27,13 @@ describe('CloudHub', () => {
   let claimThenGate: Promise<void> | undefined;
   const edges = new RawEdges();
 
+  let registry = createMetricsRegistry();
   const makeHub = () =>
     new CloudHub({
       bus,
       linkState,
       logger: silentLogger(),
-      registry: createMetricsRegistry(),
+      registry: (registry = createMetricsRegistry()),
       clock,
       host: '127.0.0.1',
       port: 0,
@@ -222,8 +223,14 @@ describe('CloudHub', () => {
     });
     const other = edge.upload('other-node', 'default/devicestate/t', {});
     await waitUntil(() => edge.acksFor(other.header.msg_id).length === 1, 'refusal for another node');
-    expect(edge.acksFor(other.header.msg_id)[0]!.content).toMatchObject({ ok: false });
+    expect(edge.acksFor(other.header.msg_id)[0]!.content).toMatchObject({
+      ok: false,
+      reason: 'resource names node other-node but the connection is node edge-1',
+    });
     expect(handled).toHaveLength(0);
+    const text = await registry.metrics();
+    expect(text).toMatch(/kedge_cloudhub_rejected_frames_total\{reason="other_node"\} 1/);
+    expect(text).toMatch(/kedge_cloudhub_rejected_frames_total\{reason="unknown_resource"\} 1/);
   });
 
   it('does not acknowledge on a transient failure, closes with 1011, and handles the resend', async () => {
@@ -301,6 +308,20 @@ describe('CloudHub', () => {
         { token },
         { resourceVersion: token },
       ),
+    });
+
+    it("never sends a node another node's object: dropped and counted", async () => {
+      const edge = await connect('edge-1');
+      const stray = item('device/default/x', '1');
+      stray.message.route.resource = 'node/edge-2/default/device/x';
+      bus.publish('link.send', stray);
+      bus.publish('link.send', item('device/default/a', '2'));
+      await waitUntil(() => edge.received.length === 1, 'the own object');
+      expect(edge.received[0]!.route.resource).toBe('node/edge-1/default/device/default/a');
+      expect(hub.pendingObjectCount('edge-1')).toBe(1);
+      expect(await registry.metrics()).toMatch(
+        /kedge_cloudhub_rejected_frames_total\{reason="downstream_other_node"\} 1/,
+      );
     });
 
     it('sends only the newest version of an object pending while the node was away, and records the ack', async () => {

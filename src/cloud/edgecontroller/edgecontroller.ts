@@ -324,7 +324,7 @@ export class EdgeController implements Module {
 
   /**
    * Whether the node gets (or has) a Node object: it has one already, a Device names it, or it
-   * proved who it is when it connected (the token; certificates later). A bare connection to a
+   * proved who it is when it connected (its certificate, or the lab link's token). A bare connection to a
    * cloud without --token-file is served but registers nothing: 2,000 fake clients made 2,000
    * Node objects that never went away.
    */
@@ -332,7 +332,8 @@ export class EdgeController implements Module {
     return (
       this.registered.has(node) ||
       (this.devicesByNode.get(node)?.size ?? 0) > 0 ||
-      this.identities.get(node) === 'token'
+      this.identities.get(node) === 'token' ||
+      this.identities.get(node) === 'certificate'
     );
   }
 
@@ -340,7 +341,7 @@ export class EdgeController implements Module {
     this.unregistered?.inc();
     this.log.warn(
       { node, code: 'KEDGE_EDGECONTROLLER_UNREGISTERED' },
-      `node ${node} connected without credentials and no Device names it: it is served but not registered (no Node object) until a Device gives it nodeName ${node}; run the cloud with --token-file to admit nodes by their token`,
+      `node ${node} connected without credentials and no Device names it: it is served but not registered (no Node object) until a Device gives it nodeName ${node}; run the cloud without --insecure-link to admit nodes by their certificates`,
     );
   }
 

@@ -53,6 +53,36 @@ export const EdgeConfigSchema = Type.Object(
     mqtt: Type.Object(
       {
         port: Port(1884, 'Port of the embedded MQTT broker on 127.0.0.1'),
+        // Optional rather than defaulted: absent means the open broker of earlier versions (all, no accounts).
+        anonymous: Type.Optional(
+          Type.Union([Type.Literal('all'), Type.Literal('read'), Type.Literal('none')], {
+            description:
+              'Embedded broker: what a client without credentials may do (all, the default; read: subscribe only; none). With read or none, or with users, the mappers Edged starts get an account of their own',
+          }),
+        ),
+        users: Type.Optional(
+          Type.Array(
+            Type.Object(
+              {
+                username: Type.String({ minLength: 1 }),
+                passwordFile: Type.String({
+                  minLength: 1,
+                  description: 'File holding the password (16 characters or more)',
+                }),
+                publish: Type.Array(Type.String({ minLength: 1 }), {
+                  default: [],
+                  description: 'Topic filters it may publish to',
+                }),
+                subscribe: Type.Array(Type.String({ minLength: 1 }), {
+                  default: ['#'],
+                  description: 'Topic filters it may subscribe to',
+                }),
+              },
+              { additionalProperties: false },
+            ),
+            { description: 'Embedded broker accounts, each with its topic ACLs (default none)' },
+          ),
+        ),
         url: Type.Optional(
           Type.String({
             pattern: '^mqtts?://',
@@ -111,7 +141,30 @@ export const EdgeConfigSchema = Type.Object(
     }),
     mappers: Type.Union([Type.Literal('process'), Type.Literal('inprocess'), Type.Literal('none')], {
       default: 'process',
-      description: 'How Edged runs the mappers',
+      description: 'How Edged runs the mappers with runtime process (none: external mappers, with either runtime)',
+    }),
+    runtime: Type.Union([Type.Literal('process'), Type.Literal('container')], {
+      default: 'process',
+      description:
+        'process: mappers as processes on the host; container: mappers as containers on the container engine',
+    }),
+    containerSocket: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Docker-API socket of the container engine (podman system service or dockerd); default $CONTAINER_HOST, $DOCKER_HOST, /run/podman/podman.sock or /var/run/docker.sock, the first that exists. Pods from the cloud run there with either runtime',
+      }),
+    ),
+    mapperImage: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Image of mapper containers (runtime container); default localhost/kedge:<kedge version>, built by deploy/container/build-image.sh',
+      }),
+    ),
+    mapperImages: Type.Record(Type.String({ minLength: 1 }), Type.String({ minLength: 1 }), {
+      default: {},
+      description: 'An image per protocol (e.g. { opcua: registry.example/kedge-opcua:1 }), overriding mapperImage',
     }),
     desiredTimeoutMs: Type.Integer({
       minimum: 100,
@@ -270,6 +323,56 @@ export const CloudConfigSchema = Type.Object(
         minLength: 1,
         description: 'File with the token the HTTP API wants from every request but /healthz',
       }),
+    ),
+    apiReadTokenFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'File with a token that may only read the HTTP API (GET), /metrics included',
+      }),
+    ),
+    metricsTokenFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'File with a token that may only scrape /metrics (a Prometheus server)',
+      }),
+    ),
+    apiTls: Type.Optional(
+      Type.Object(
+        {
+          certFile: Type.String({ minLength: 1, description: "The API's TLS certificate (PEM, chain included)" }),
+          keyFile: Type.String({ minLength: 1, description: 'Its key (PEM)' }),
+        },
+        { additionalProperties: false, description: 'Serve the HTTP API over HTTPS' },
+      ),
+    ),
+    insecureLink: Type.Boolean({
+      default: false,
+      description:
+        'Plain ws:// link: nodes are who their URL says, with the shared token or none (a lab only). Default: wss:// with a certificate per node (kedge edge join)',
+    }),
+    pki: Type.Object(
+      {
+        caCertFile: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description:
+              'A CA certificate (PEM) to sign node certificates with; default: kedge creates one in <dataDir>/pki',
+          }),
+        ),
+        caKeyFile: Type.Optional(Type.String({ minLength: 1, description: 'The key of caCertFile (PEM)' })),
+        joinPort: Port(10002, 'HTTPS port nodes join and renew their certificates on (KubeEdge: 10002)'),
+        nodeCertTtlMs: Type.Integer({
+          minimum: 10_000,
+          default: 365 * 86_400_000,
+          description: 'How long a node certificate is valid; nodes renew at two thirds of it',
+        }),
+        serverNames: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description:
+            "Names and addresses edges reach the cloud by (the cloud's TLS certificate holds them, besides this host's own name and addresses)",
+        }),
+      },
+      { additionalProperties: false, default: {} },
     ),
     insecureApi: Type.Boolean({
       default: false,

@@ -74,6 +74,21 @@ describe('edge HTTP API', () => {
     expect(big.status).toBe(413);
   });
 
+  it('refuses Pods in YAML text: they are applied to the cloud, which sends them to their node', async () => {
+    h = await startNode();
+    const pod =
+      'apiVersion: v1\nkind: Pod\nmetadata: { name: app }\nspec:\n  nodeName: n1\n  containers: [{ name: c, image: x }]\n';
+    expect(
+      (await call('POST', '/api/v1/validate', { sources: [{ file: 'p.yaml', content: pod }] })).json,
+    ).toMatchObject({
+      valid: true,
+      pods: 1,
+    });
+    const res = await call('POST', '/api/v1/apply', { sources: [{ file: 'p.yaml', content: pod }] });
+    expect(res.status).toBe(400);
+    expect(res.json.error.message).toMatch(/Pod default\/app: Pods are applied to the cloud/);
+  });
+
   it('serves /healthz and Prometheus /metrics', async () => {
     h = await startNode();
     const health = await call('GET', '/healthz');

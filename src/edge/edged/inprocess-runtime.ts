@@ -60,7 +60,7 @@ export class InProcessRuntime implements ProcessRuntime {
         name: spec.name,
         node: spec.node,
         protocols: spec.protocols,
-        mqttUrl: spec.mqttUrl,
+        mqttUrl: withPassword(spec.mqttUrl, spec.mqttPassword),
         dataDir: join(spec.dataDir, 'mappers', spec.name),
         logger: this.deps.logger.child({ mapper: spec.name }),
         clock: this.deps.clock,
@@ -90,4 +90,12 @@ export class InProcessRuntime implements ProcessRuntime {
       },
     };
   }
+}
+
+/** In this process the password may travel in the URL (no command line shows it). */
+function withPassword(url: string, password: string | undefined): string {
+  if (password === undefined) return url;
+  const u = new URL(url);
+  u.password = encodeURIComponent(password);
+  return u.toString();
 }

@@ -10,8 +10,12 @@ export interface WorkloadSpec {
   protocols: string[];
   node: string;
   mqttUrl: string;
+  /** The password of the URL's user on the edge broker (broker access); a child gets it in its environment, not on its command line. */
+  mqttPassword?: string;
   /** `<data-dir>`: logs go to `<data-dir>/logs/`, driver state to `<data-dir>/mappers/<name>/`. */
   dataDir: string;
+  /** Host devices the mapper's devices use (serial ports, GPIO chips): passed into a container. */
+  devices?: string[];
   /** The mapper's buffer while the broker is away (`mapper.bufferBytes`, `mapper.offlinePollMs`). */
   buffer?: { bytes: number; offlinePollMs: number };
 }
@@ -22,13 +26,45 @@ export interface RunningWorkload {
   readonly exited: Promise<{ code: number | null; signal: string | null }>;
   /** Asks it to stop; kills it after `graceMs`. Resolves once it has ended. */
   stop(graceMs: number): Promise<void>;
+  /**
+   * Leaves it running when the edge stops (containers: the next edge process adopts them).
+   * Without it the workload is stopped with the edge.
+   */
+  detach?(): void;
 }
 
-/** How Edged runs workloads: child processes today, containers later. */
+/**
+ * How Edged runs mapper workloads: child processes, in this process, or containers
+ * (`container/mapper-runtime.ts`). Pods run on a `ContainerEngine` (`pods/`), not through this.
+ */
 export interface ProcessRuntime {
+  /** Starts the workload, or adopts the one a previous edge process left running with the same spec. */
   run(spec: WorkloadSpec): Promise<RunningWorkload>;
   /** Ends workloads a previous edge process left behind (after a kill -9). */
   cleanupOrphans?(dataDir: string): void | Promise<void>;
+  /** Removes workloads of this node a previous edge process left that are not in `keep` (names). */
+  prune?(keep: string[]): Promise<void>;
+}
+
+/** The arguments of `kedge mapper` for a workload, its driver state in `stateDir` (host or container path). */
+export function mapperArgs(spec: WorkloadSpec, stateDir: string): string[] {
+  const { protocols, mqttUrl, node, name } = spec;
+  return [
+    'mapper',
+    '--protocol',
+    protocols.join(','),
+    '--mqtt-url',
+    mqttUrl,
+    '--node',
+    node,
+    '--name',
+    name,
+    '--data-dir',
+    stateDir,
+    ...(spec.buffer
+      ? ['--buffer-bytes', String(spec.buffer.bytes), '--offline-poll-ms', String(spec.buffer.offlinePollMs)]
+      : []),
+  ];
 }
 
 /**
@@ -54,24 +90,10 @@ export class ChildProcessRuntime implements ProcessRuntime {
       this.log.keep,
       this.log.budget,
     );
-    const args = [
-      ...prefix,
-      'mapper',
-      '--protocol',
-      spec.protocols.join(','),
-      '--mqtt-url',
-      spec.mqttUrl,
-      '--node',
-      spec.node,
-      '--name',
-      spec.name,
-      '--data-dir',
-      stateDir,
-      ...(spec.buffer
-        ? ['--buffer-bytes', String(spec.buffer.bytes), '--offline-poll-ms', String(spec.buffer.offlinePollMs)]
-        : []),
-    ];
-    const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    const args = [...prefix, ...mapperArgs(spec, stateDir)];
+    const env =
+      spec.mqttPassword === undefined ? process.env : { ...process.env, KEDGE_MQTT_PASSWORD: spec.mqttPassword };
+    const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     child.stdout.on('data', (c: Buffer) => log.write(c));
     child.stderr.on('data', (c: Buffer) => log.write(c));
     const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {

@@ -4,6 +4,7 @@ import { Aedes, type AedesPublishPacket } from 'aedes';
 import type { Logger } from 'pino';
 import { errorText } from '../../core/errors/index.js';
 import { AckGate } from './ack-gate.js';
+import type { BrokerAccess } from './broker-access.js';
 import { BrokerGuard, type BrokerLimits } from './broker-guard.js';
 import { eventbusErrors } from './errors.js';
 import type { BrokerLink, Ingest } from './link.js';
@@ -28,7 +29,16 @@ export class EmbeddedBrokerLink implements BrokerLink {
 
   private guard: BrokerGuard | undefined;
 
-  constructor(private readonly options: { port: number; host?: string; logger: Logger; limits: BrokerLimits }) {}
+  constructor(
+    private readonly options: {
+      port: number;
+      host?: string;
+      logger: Logger;
+      limits: BrokerLimits;
+      /** Accounts, ACLs and the anonymous policy (broker-access.ts); without it anyone may do anything. */
+      access?: BrokerAccess;
+    },
+  ) {}
 
   /** What the guard refused so far (tests, metrics). */
   get refused(): BrokerGuard['refused'] | undefined {
@@ -46,11 +56,22 @@ export class EmbeddedBrokerLink implements BrokerLink {
   async start(ingest: Ingest): Promise<void> {
     const logger = this.options.logger;
     noNumberCache();
+    const access = this.options.access?.enforcing ? this.options.access : undefined;
     const guard = new BrokerGuard(this.options.limits, logger);
     this.guard = guard;
     const broker = new Aedes({
+      ...(access
+        ? {
+            authenticate: (client, username, password, done) =>
+              done(null, access.authenticate(client.id, username, password)),
+            authorizeSubscribe: (client, sub, done) =>
+              done(null, !client || access.canSubscribe(client.id, sub.topic) ? sub : null),
+          }
+        : {}),
       authorizePublish: (client, packet, callback) => {
         if (!client) return callback(null); // the edge's own publishes
+        if (access && !access.canPublish(client.id, packet.topic))
+          return callback(new Error(`not allowed to publish on ${packet.topic}`));
         const verdict = guard.check(packet.topic, packet.payload as Buffer, packet.retain, client.id);
         if (verdict === 'refuse') return callback(new Error(`publish on ${packet.topic} refused`));
         if (verdict === 'unretain') packet.retain = false;
@@ -88,6 +109,7 @@ export class EmbeddedBrokerLink implements BrokerLink {
       this.wanted.clear();
     });
     broker.on('clientDisconnect', (client) => {
+      access?.forget(client.id);
       this.filters.delete(client.id);
       this.wanted.clear();
     });

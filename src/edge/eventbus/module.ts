@@ -16,6 +16,7 @@ import type { WriteBatcher } from '../store/index.js';
 import { deviceData } from './device-data.js';
 import { EmbeddedBrokerLink } from './embedded-link.js';
 import { Ingress, OWN_EVENT_PREFIX } from './ingress.js';
+import { BrokerAccess, type BrokerAccessConfig } from './broker-access.js';
 import type { BrokerLink } from './link.js';
 
 export interface EventBusDeps {
@@ -34,6 +35,8 @@ export interface EventBusDeps {
    * (with the embedded broker it costs nothing while nobody subscribes).
    */
   republishDataUpdate: boolean;
+  /** The embedded broker's accounts, ACLs and anonymous policy (broker-access.ts); default: open to all. */
+  access?: BrokerAccessConfig;
   /** The embedded broker's limits for its clients (`edge.mqtt`). */
   limits: BrokerLimits;
 }
@@ -94,7 +97,12 @@ export class EventBus implements Module {
           clientId: `kedge-edge-${this.deps.node}`,
           logger,
         })
-      : new EmbeddedBrokerLink({ port: this.deps.mqttPort, logger, limits: this.deps.limits });
+      : new EmbeddedBrokerLink({
+          port: this.deps.mqttPort,
+          logger,
+          limits: this.deps.limits,
+          ...(this.deps.access ? { access: this.brokerAccess(this.deps.access) } : {}),
+        });
     try {
       await link.start((topic, payload) => ingress.handle(topic, payload));
     } catch (err) {
@@ -103,6 +111,16 @@ export class EventBus implements Module {
     }
     this.link = link;
     logger.info({ url: link.url, external }, 'eventbus ready');
+  }
+
+  private access: BrokerAccess | undefined;
+
+  /** One per module (its refusal counter is registered once), whatever the number of restarts. */
+  private brokerAccess(c: BrokerAccessConfig): BrokerAccess {
+    this.access ??= new BrokerAccess(c.users, c.anonymous, this.deps.registry, (msg, detail) =>
+      this.deps.logger.warn(detail, msg),
+    );
+    return this.access;
   }
 
   async stop(): Promise<void> {

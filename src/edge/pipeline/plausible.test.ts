@@ -30,7 +30,11 @@ describe('plausible', () => {
       quality: 'bad',
       reason: 'value Infinity is not a finite number',
     });
-    expect(plausible(reading(1e308, now), prop('INT'), now, bounds).reason).toMatch(/not an integer a INT property/);
+    expect(plausible(reading(1e308, now), prop('INT'), now, bounds).reason).toMatch(
+      /beyond what an INT property holds/,
+    );
+    expect(plausible(reading(-(2 ** 53), now), prop('INT'), now, bounds).quality).toBe('bad');
+    expect(plausible(reading(154.3, now), prop('INT'), now, bounds).quality).toBe('good'); // a scaled register
     expect(plausible(reading(1e308, now), prop('FLOAT'), now, bounds).quality).toBe('good');
   });
 });

@@ -11,7 +11,7 @@ export interface TimeBounds {
  * A raw reading the edge can take as it is, or the same reading marked bad with the reason: a
  * time that is no time (not finite, negative, 1e300) or too far from the edge's clock (a mapper
  * with a broken clock, a forged message), a number that is not finite or, for an INT property,
- * not an integer a double holds exactly. A bad time is replaced by `now` (the reason keeps it), so
+ * beyond 2^53 in magnitude (no longer an exact integer). A bad time is replaced by `now` (the reason keeps it), so
  * that ordering, age bounds and consumers never see it.
  */
 export function plausible(raw: RawReading, prop: PropertyInstance, now: number, bounds: TimeBounds): RawReading {
@@ -28,8 +28,10 @@ export function plausible(raw: RawReading, prop: PropertyInstance, now: number, 
   const v = raw.value;
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) return bad(raw, ts, `value ${v} is not a finite number`);
-    if (prop.type === 'INT' && !Number.isSafeInteger(v))
-      return bad(raw, ts, `value ${v} is not an integer a ${prop.type} property holds exactly (at most 2^53 - 1)`);
+    // Only the magnitude: a scaled register may give an INT property a fraction, which the
+    // pipeline's type handling deals with; beyond 2^53 no integer is exact any more.
+    if (prop.type === 'INT' && Math.abs(v) > Number.MAX_SAFE_INTEGER)
+      return bad(raw, ts, `value ${v} is beyond what an INT property holds exactly (2^53 - 1)`);
   }
   return raw;
 }
