@@ -41,15 +41,17 @@ for (const brokerKind of ['aedes', 'mosquitto'] as const) {
 
     it("a kedge mapper's readings reach a KubeEdge consumer as DeviceData, once each", async () => {
       await setUp();
+      // A current time: #15's plausibility rule makes a reading older than edge.readings.maxAgeMs bad.
+      const t0 = Date.now();
       for (const [i, value] of [21.5, 22].entries()) {
         await mapper!.publish(
           edgeTopics.dataRaw(ID),
           JSON.stringify({
             event_id: `m-${i}`,
-            timestamp: 1700000000000 + i,
+            timestamp: t0 + i,
             readings: [
-              { property: 'temperature', value, quality: 'good', ts: 1700000000000 + i },
-              { property: 'setpoint', value: null, quality: 'bad', ts: 1700000000000 + i, reason: 'timeout' },
+              { property: 'temperature', value, quality: 'good', ts: t0 + i },
+              { property: 'setpoint', value: null, quality: 'bad', ts: t0 + i, reason: 'timeout' },
             ],
           }),
         );
@@ -61,7 +63,7 @@ for (const brokerKind of ['aedes', 'mosquitto'] as const) {
       expect(first).toEqual({
         event_id: expect.stringMatching(/^kedge-edge:/),
         timestamp: expect.any(Number),
-        data: { temperature: { value: '21.5', metadata: { timestamp: 1700000000000, type: 'float' } } },
+        data: { temperature: { value: '21.5', metadata: { timestamp: t0, type: 'float' } } },
       });
       expect(second?.data.temperature?.value).toBe('22');
       // Both readings were cleansed once: the republication did not come back in.
@@ -76,11 +78,12 @@ for (const brokerKind of ['aedes', 'mosquitto'] as const) {
 
     it("a third-party mapper's DeviceData (mappers-go CreateMessageData) is read and not republished", async () => {
       await setUp();
+      const t0 = Date.now();
       const topic = edgeTopics.dataUpdate(ID);
       const message = {
         event_id: '',
-        timestamp: 1700000000000,
-        data: { temperature: { value: '23.25', metadata: { timestamp: 1700000000000, type: 'float' } } },
+        timestamp: t0,
+        data: { temperature: { value: '23.25', metadata: { timestamp: t0, type: 'float' } } },
       };
       await mapper!.publish(topic, JSON.stringify(message));
       const cleansed = await consumer!.waitFor<{
