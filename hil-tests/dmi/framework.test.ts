@@ -92,6 +92,20 @@ describe('DMI: a mapper-framework mapper against kedge edge', () => {
       { timeout: 10_000, interval: 100 },
     );
 
+    // GetDevice: the mapper's own view of the device, through the edge API.
+    const res = await fetch(`http://127.0.0.1:${edge.node.api.port}/api/v1/devices/default/counter/dmi`);
+    expect(res.status).toBe(200);
+    const held = (await res.json()) as {
+      mapper: string;
+      twins: Array<{ propertyName: string; reported?: { value: string } }>;
+    };
+    expect(held.mapper).toBe('virtual-mapper');
+    expect(held.twins.find((t) => t.propertyName === 'count')?.reported?.value).toBe('41');
+    expect(mapper.calls).toContain('GetDevice');
+    const unknown = await fetch(`http://127.0.0.1:${edge.node.api.port}/api/v1/devices/default/nope/dmi`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.text()).toMatch(/KEDGE_DMI_UNKNOWN_DEVICE.*default\/nope/s);
+
     const calls = mapper.calls.length;
     const answer = await edge.node.bus.request('twin.setDesired', {
       deviceId: ID,

@@ -223,6 +223,25 @@ export const MapperWorkloadStatusSchema = Type.Object({
 });
 export type MapperWorkloadStatus = Static<typeof MapperWorkloadStatusSchema>;
 
+const DmiTwinValue = Type.Object({
+  value: Type.String(),
+  metadata: Type.Record(Type.String(), Type.String()),
+});
+/** A device as its DMI mapper reports it in GetDevice: KubeEdge's DeviceStatus twins, by property. */
+export const DmiDeviceViewSchema = Type.Object({
+  id: Type.String(),
+  mapper: Type.String(),
+  protocol: Type.String(),
+  twins: Type.Array(
+    Type.Object({
+      propertyName: Type.String(),
+      reported: Type.Optional(DmiTwinValue),
+      observedDesired: Type.Optional(DmiTwinValue),
+    }),
+  ),
+});
+export type DmiDeviceView = Static<typeof DmiDeviceViewSchema>;
+
 const DeviceRef = Type.Object({ namespace: Type.String(), name: Type.String() });
 
 /** What a node says of itself (`node.status`; the cloud asks it over the link, docs/link.md "Edge queries"). */
@@ -278,6 +297,14 @@ export const EdgeRequestSchemas = {
   'edged.status': { request: Nothing, response: Type.Array(MapperWorkloadStatusSchema) },
   /** The protocols DMI mappers serve now (served by the DMI module when DMI is on). */
   'dmi.served': { request: Nothing, response: Type.Object({ protocols: Type.Array(Type.String()) }) },
+  /**
+   * What the DMI mapper serving a device holds of it (its DeviceMapperService.GetDevice), or
+   * undefined when no DMI mapper serves the device's protocol.
+   */
+  'dmi.getDevice': {
+    request: Type.Object({ deviceId: Id }),
+    response: Type.Union([DmiDeviceViewSchema, Type.Undefined()]),
+  },
   'edged.pods': { request: Nothing, response: Type.Array(PodViewSchema) },
   /** The node's /metrics page: its own metrics and its mappers' (pushed), federated. */
   'metrics.page': { request: Nothing, response: Type.String() },

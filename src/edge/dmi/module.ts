@@ -6,6 +6,7 @@ import {
   type EdgeChannels,
   type EdgeDevice,
   type EdgeRequests,
+  type DmiDeviceView,
 } from '../../contracts/index.js';
 import type {
   Dmi,
@@ -93,7 +94,10 @@ export class DmiModule implements Module {
         { socket: this.deps.socketPath, err: errorText(err) },
         'DMI is off: its default socket cannot be served (set --dmi-socket to a shorter or writable path)',
       );
-      this.undo = [bus.serve('dmi.served', endpoint, () => ({ protocols: [] }))];
+      this.undo = [
+        bus.serve('dmi.served', endpoint, () => ({ protocols: [] })),
+        bus.serve('dmi.getDevice', endpoint, () => undefined),
+      ];
       return;
     }
     this.listener = listener;
@@ -105,6 +109,7 @@ export class DmiModule implements Module {
       }),
       // A delta is the twin telling mappers about desired values: DMI mappers get them in an UpdateDevice.
       bus.serve('dmi.served', endpoint, () => ({ protocols: [...this.links.keys()].sort() })),
+      bus.serve('dmi.getDevice', endpoint, (req) => this.getDevice(req.deviceId)),
       bus.subscribe('mqtt.publish', endpoint, (e) => {
         if (this.links.size === 0 || !e.topic.endsWith('/twin/update/delta')) return;
         const where = parseDeviceTopic(e.topic);
@@ -203,11 +208,41 @@ export class DmiModule implements Module {
     });
   }
 
-  /** DeviceMapperService.GetDevice of the mapper serving the device's protocol. */
-  async getDevice(namespace: string, name: string, protocol: string): Promise<unknown> {
-    const link = this.links.get(protocol.toLowerCase());
-    if (!link) throw dmiErrors.create('KEDGE_DMI_MAPPER_UNREACHABLE', `no DMI mapper serves protocol ${protocol}`);
-    return link.getDevice(namespace, name);
+  /**
+   * What the DMI mapper serving the device holds of it (DeviceMapperService.GetDevice): its twins
+   * as the mapper last read them. Undefined when no DMI mapper serves the device's protocol.
+   */
+  async getDevice(deviceId: string): Promise<DmiDeviceView | undefined> {
+    const device = this.known.get(deviceId);
+    if (!device) throw dmiErrors.create('KEDGE_DMI_UNKNOWN_DEVICE', `device ${deviceId} is not on this node`);
+    const link = this.links.get(device.instance.protocol);
+    if (!link) return undefined;
+    let answer: Awaited<ReturnType<MapperLink['getDevice']>>;
+    try {
+      answer = await link.getDevice(device.instance.namespace, device.instance.name);
+    } catch (err) {
+      throw dmiErrors.create(
+        'KEDGE_DMI_MAPPER_UNREACHABLE',
+        `DMI mapper ${link.info.name} (${link.address}) did not answer GetDevice for ${deviceId}: ${errorText(err)}`,
+        { cause: err },
+      );
+    }
+    const value = (v: { value: string; metadata: Record<string, string> } | null) =>
+      v ? { value: v.value, metadata: { ...v.metadata } } : undefined;
+    return {
+      id: deviceId,
+      mapper: link.info.name,
+      protocol: device.instance.protocol,
+      twins: (answer?.status?.twins ?? []).map((t) => {
+        const reported = value(t.reported);
+        const observedDesired = value(t.observedDesired);
+        return {
+          propertyName: t.propertyName,
+          ...(reported ? { reported } : {}),
+          ...(observedDesired ? { observedDesired } : {}),
+        };
+      }),
+    };
   }
 
   // ---- mappers and their devices --------------------------------------------------------------
