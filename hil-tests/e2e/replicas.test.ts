@@ -191,7 +191,11 @@ describe('cloud replicas on etcd at 1,000 readings/s', () => {
     expect(await edgeDesired(setup.apiPort, devices[2]!)).toBe('40');
     expect(await nodeReady(rc.api, setup.node)).toBe(true);
     // The leaders completed the QoS 2 sessions of the replicas that died (rb's by ra, ra's by rc).
-    expect(ra.proc.output + rc.proc.output).toMatch(/completed the MQTT session of a replica that is gone/);
+    await waitFor(
+      () => /completed the MQTT session of a replica that is gone/.test(ra.proc.output + rc.proc.output),
+      'a leader completed the MQTT session of a replica that is gone',
+      30_000,
+    );
     console.log(
       `failover: edge reconnected ${reconnectMs} ms after the holder's kill; rc led ${takeoverMs} ms after the leader's`,
     );
