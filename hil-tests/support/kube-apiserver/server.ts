@@ -1,5 +1,6 @@
-import { writeFileSync } from 'node:fs';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { discovery } from './discovery.js';
@@ -15,7 +16,8 @@ import { type ActiveWatch, serveWatch } from './watch.js';
 
 /**
  * A stand-in for kube-apiserver (none can be installed on these machines), on 127.0.0.1 over
- * plain HTTP. It implements what kedge and kubectl rely on, with the real server's semantics:
+ * HTTPS with a test CA (tls/: a certificate for 127.0.0.1, localhost and kubernetes.default.svc,
+ * for tests only). It implements what kedge and kubectl rely on, with the real server's semantics:
  * discovery, CRDs that serve their resources, resourceVersion and 409 on a stale write, the
  * status subresource, generation, pruning, list at an exact revision and in pages, watch streams
  * with bookmarks and 410 Gone, the four patch types, meta.k8s.io Tables, Nodes and Leases.
@@ -64,12 +66,16 @@ export class KubeApiServer {
   constructor(private readonly options: KubeApiServerOptions = {}) {}
 
   async start(port = 0): Promise<void> {
-    this.server = createServer((req, res) => void this.handle(req, res));
+    const tls = (f: string) => readFileSync(new URL(`tls/${f}`, import.meta.url));
+    this.server = createServer(
+      { key: tls('server.key'), cert: tls('server.crt') },
+      (req, res) => void this.handle(req, res),
+    );
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(port, '127.0.0.1', () => resolve());
     });
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = `https://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {
@@ -83,8 +89,13 @@ export class KubeApiServer {
     const user = token ? `    token: ${token}\n` : '    {}\n';
     writeFileSync(
       file,
-      `apiVersion: v1\nkind: Config\nclusters:\n- name: double\n  cluster:\n    server: ${this.url}\nusers:\n- name: kedge\n  user:\n${user}contexts:\n- name: double\n  context:\n    cluster: double\n    user: kedge\n    namespace: default\ncurrent-context: double\n`,
+      `apiVersion: v1\nkind: Config\nclusters:\n- name: double\n  cluster:\n    server: ${this.url}\n    certificate-authority-data: ${this.caData}\nusers:\n- name: kedge\n  user:\n${user}contexts:\n- name: double\n  context:\n    cluster: double\n    user: kedge\n    namespace: default\ncurrent-context: double\n`,
     );
+  }
+
+  /** The test CA, base64 (a kubeconfig's certificate-authority-data). */
+  get caData(): string {
+    return readFileSync(new URL('tls/ca.crt', import.meta.url)).toString('base64');
   }
 
   compact(): void {

@@ -1,0 +1,2 @@
+export { KubernetesObjectStore, type KubernetesStoreOptions } from './store.js';
+export { KEDGE_KINDS, type KubeKind } from './kinds.js';
