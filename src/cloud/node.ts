@@ -11,12 +11,21 @@ import { CloudHub } from './cloudhub/index.js';
 import { CloudMqtt } from './cloudmqtt/index.js';
 import { DeviceController } from './devicecontroller/index.js';
 import { EdgeController } from './edgecontroller/index.js';
-import { SqliteLinkState, SqliteObjectStore } from './store/index.js';
+import {
+  type LinkStateStore,
+  type ObjectStore,
+  SqliteLinkState,
+  SqliteObjectStore,
+  openCloudDatabase,
+  openKubernetesStore,
+} from './store/index.js';
 
 export interface CloudNodeDeps {
   logger: Logger;
   registry: Registry;
   clock?: Clock;
+  /** For store kubernetes: $KUBECONFIG and the in-cluster variables (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface CloudNode {
@@ -27,29 +36,56 @@ export interface CloudNode {
   readonly bus: Bus<CloudChannels, CloudRequests>;
 }
 
-/** The store opened by start() and closed by stop(), like every module. */
+/**
+ * The store opened by start() and closed by stop(), like every module: the embedded SQLite file,
+ * or a Kubernetes cluster (the link's bookkeeping then stays in a SQLite file of its own).
+ */
 class StoreModule implements Module {
   readonly name = 'store';
   readonly group = 'store';
-  store: SqliteObjectStore | undefined;
-  linkState: SqliteLinkState | undefined;
+  store: ObjectStore | undefined;
+  linkState: LinkStateStore | undefined;
+  private closeLinkState: (() => void) | undefined;
 
   constructor(
-    private readonly file: string,
+    private readonly config: CloudConfig,
     private readonly logger: Logger,
+    private readonly env: NodeJS.ProcessEnv,
   ) {}
 
   async start(): Promise<void> {
-    this.store = new SqliteObjectStore({
-      file: this.file,
-      onWatchError: (kind, err) =>
-        this.logger.error({ module: 'store', kind, err: String(err) }, 'watch handler failed'),
+    const log = this.logger.child({ module: 'store' });
+    if (this.config.store === 'kubernetes') {
+      const store = await openKubernetesStore({
+        kubeconfig: this.config.kubeconfig,
+        env: this.env,
+        onWatchError: (kind, err, retryInMs) =>
+          retryInMs === undefined
+            ? log.error({ kind, err: String(err) }, 'watch handler failed')
+            : log.warn({ kind, err: String(err), retryInMs }, `watch of ${kind} failed; retrying`),
+      });
+      log.info(
+        { server: store.server, credentials: store.source, deviceStatus: store.serves('DeviceStatus') },
+        'store: Kubernetes',
+      );
+      const db = openCloudDatabase(join(this.config.dataDir, 'link-state.db'));
+      this.store = store;
+      this.linkState = new SqliteLinkState(db);
+      this.closeLinkState = () => db.close();
+      return;
+    }
+    const store = new SqliteObjectStore({
+      file: join(this.config.dataDir, 'cloud.db'),
+      onWatchError: (kind, err) => log.error({ kind, err: String(err) }, 'watch handler failed'),
     });
-    this.linkState = new SqliteLinkState(this.store.database);
+    this.store = store;
+    this.linkState = new SqliteLinkState(store.database);
   }
 
   async stop(): Promise<void> {
     await this.store?.close();
+    this.closeLinkState?.();
+    this.closeLinkState = undefined;
   }
 }
 
@@ -60,7 +96,7 @@ class StoreModule implements Module {
 export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): CloudNode {
   const { logger, registry, clock } = deps;
   const bus = new Bus<CloudChannels, CloudRequests>({ logger });
-  const storeModule = new StoreModule(join(config.dataDir, 'cloud.db'), logger);
+  const storeModule = new StoreModule(config, logger, deps.env ?? process.env);
   // The store exists only after its start(); the others are built on demand behind this proxy.
   const store = lazy(() => storeModule.store!);
   const linkState = lazy(() => storeModule.linkState!);

@@ -35,7 +35,7 @@ function structuralProblems(node: OpenApi, path: string, out: string[]): string[
   return out;
 }
 
-function openApi(kind: 'Device' | 'DeviceModel'): OpenApi {
+function openApi(kind: 'Device' | 'DeviceModel' | 'DeviceStatus'): OpenApi {
   const crd = crdFor(kind) as { spec: { versions: { schema: { openAPIV3Schema: OpenApi } }[] } };
   return crd.spec.versions[0]!.schema.openAPIV3Schema;
 }
@@ -55,7 +55,7 @@ describe('CRDs', () => {
     },
   );
 
-  it.each(['Device', 'DeviceModel'] as const)('%s schema is structural', (kind) => {
+  it.each(['Device', 'DeviceModel', 'DeviceStatus'] as const)('%s schema is structural', (kind) => {
     expect(structuralProblems(openApi(kind), kind, [])).toEqual([]);
   });
 
@@ -81,6 +81,29 @@ describe('CRDs', () => {
       'Node=.spec.nodeName',
       'Protocol=.spec.protocol.protocolName',
       'State=.status.state',
+      'Age=.metadata.creationTimestamp',
+    ]);
+  });
+
+  it('gives Device and DeviceStatus a status subresource (status writes keep generation), DeviceModel none', () => {
+    const sub = (kind: 'Device' | 'DeviceModel' | 'DeviceStatus') =>
+      (crdFor(kind) as { spec: { versions: Array<{ subresources?: unknown }> } }).spec.versions[0]!.subresources;
+    expect(sub('Device')).toEqual({ status: {} });
+    expect(sub('DeviceStatus')).toEqual({ status: {} });
+    expect(sub('DeviceModel')).toBeUndefined();
+  });
+
+  it("shapes DeviceStatus as KubeEdge v1.23's and prints state, last online and age", () => {
+    const status = at(openApi('DeviceStatus'), 'status');
+    expect(Object.keys(status['properties'] as object)).toEqual(['twins', 'state', 'lastOnlineTime', 'extensions']);
+    expect(at(status, 'twins', '[]', 'reported', 'metadata')['additionalProperties']).toEqual({ type: 'string' });
+    expect(openApi('DeviceStatus')['required']).toBeUndefined();
+    const crd = parse(renderCrds()['devices.kubeedge.io_devicestatuses.yaml']!) as {
+      spec: { versions: { additionalPrinterColumns: { name: string; jsonPath: string }[] }[] };
+    };
+    expect(crd.spec.versions[0]!.additionalPrinterColumns.map((c) => `${c.name}=${c.jsonPath}`)).toEqual([
+      'State=.status.state',
+      'Last-Online=.status.lastOnlineTime',
       'Age=.metadata.creationTimestamp',
     ]);
   });

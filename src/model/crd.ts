@@ -1,7 +1,7 @@
 import { Kind, type TSchema } from '@sinclair/typebox';
 import { stringify } from 'yaml';
 import { unknownFieldPolicy } from './schema-kinds.js';
-import { API_GROUP, DeviceModelSchema, DeviceSchema } from './schema.js';
+import { API_GROUP, DeviceModelSchema, DeviceSchema, DeviceStatusSchema } from './schema.js';
 
 /**
  * CustomResourceDefinitions generated from the same TypeBox schemas the validator uses, as
@@ -30,6 +30,8 @@ const KINDS = [
     kind: 'Device',
     plural: 'devices',
     schema: DeviceSchema,
+    statusSubresource: true,
+    required: ['spec'],
     columns: [
       {
         name: 'Model',
@@ -57,6 +59,8 @@ const KINDS = [
     kind: 'DeviceModel',
     plural: 'devicemodels',
     schema: DeviceModelSchema,
+    statusSubresource: false,
+    required: ['spec'],
     columns: [
       {
         name: 'Protocol',
@@ -67,7 +71,33 @@ const KINDS = [
       AGE,
     ],
   },
-] as const satisfies ReadonlyArray<{ kind: string; plural: string; schema: TSchema; columns: Column[] }>;
+  {
+    kind: 'DeviceStatus',
+    plural: 'devicestatuses',
+    schema: DeviceStatusSchema,
+    statusSubresource: true,
+    required: [],
+    columns: [
+      { name: 'State', type: 'string', jsonPath: '.status.state', description: 'Connection state of the device.' },
+      {
+        name: 'Last-Online',
+        type: 'date',
+        jsonPath: '.status.lastOnlineTime',
+        description: 'Time since the device was last online.',
+      },
+      AGE,
+    ],
+  },
+] as const satisfies ReadonlyArray<{
+  kind: string;
+  plural: string;
+  schema: TSchema;
+  statusSubresource: boolean;
+  required: readonly string[];
+  columns: Column[];
+}>;
+
+export type CrdKind = (typeof KINDS)[number]['kind'];
 
 /** A TypeBox schema as structural OpenAPI v3 (the subset Kubernetes accepts). */
 export function toStructural(schema: TSchema): OpenApi {
@@ -154,8 +184,11 @@ function mapValues<T, U>(record: Record<string, T>, f: (value: T) => U): Record<
   return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, f(v)]));
 }
 
-/** The CRD object of one kind. */
-export function crdFor(kind: 'Device' | 'DeviceModel'): OpenApi {
+/**
+ * The CRD object of one kind. Device and DeviceStatus have a status subresource (KubeEdge's own
+ * CRDs have none): status writes then neither bump generation nor race with spec edits.
+ */
+export function crdFor(kind: CrdKind): OpenApi {
   const def = KINDS.find((k) => k.kind === kind)!;
   const root = toStructural(def.schema);
   const properties = root['properties'] as Record<string, OpenApi>;
@@ -163,7 +196,8 @@ export function crdFor(kind: 'Device' | 'DeviceModel'): OpenApi {
   properties['apiVersion'] = { type: 'string' };
   properties['kind'] = { type: 'string' };
   properties['metadata'] = { type: 'object' };
-  root['required'] = ['spec'];
+  if (def.required.length > 0) root['required'] = [...def.required];
+  else delete root['required'];
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
@@ -178,6 +212,7 @@ export function crdFor(kind: 'Device' | 'DeviceModel'): OpenApi {
           served: true,
           storage: true,
           schema: { openAPIV3Schema: root },
+          ...(def.statusSubresource ? { subresources: { status: {} } } : {}),
           additionalPrinterColumns: def.columns,
         },
       ],

@@ -4,6 +4,8 @@ import { runAction } from '../run-action.js';
 interface CloudFlags {
   config?: string;
   dataDir?: string;
+  store?: string;
+  kubeconfig?: string;
   hubPort?: string;
   hubHost?: string;
   tokenFile?: string;
@@ -24,6 +26,14 @@ export function registerCloud(program: Command): void {
     )
     .option('-c, --config <file>', 'YAML config file (section "cloud")')
     .option('--data-dir <dir>', 'folder of the cloud store (default .kedge/cloud)')
+    .option(
+      '--store <kind>',
+      'sqlite (default: a file in --data-dir) or kubernetes (devices as CRDs, edge nodes as Nodes and Leases of a cluster)',
+    )
+    .option(
+      '--kubeconfig <file>',
+      'with --store kubernetes: the cluster credentials (default $KUBECONFIG, then the in-cluster service account)',
+    )
     .option('--hub-port <port>', 'CloudHub WebSocket port (default 10000)')
     .option('--hub-host <addr>', 'CloudHub address (default 0.0.0.0: edge nodes connect from other machines)')
     .option(
@@ -45,7 +55,7 @@ export function registerCloud(program: Command): void {
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .addHelpText(
       'after',
-      '\nExamples:\n  kedge cloud --data-dir /var/lib/kedge/cloud\n  kedge cloud --data-dir ./cloud --mqtt-url mqtt://127.0.0.1:1883\n  mosquitto_sub -h 127.0.0.1 -t "kedge/#" -v\n',
+      '\nExamples:\n  kedge cloud --data-dir /var/lib/kedge/cloud\n  kedge cloud --data-dir ./cloud --mqtt-url mqtt://127.0.0.1:1883\n  kedge cloud --store kubernetes --kubeconfig ~/.kube/config   # kubectl apply -f deploy/crds/ first\n  mosquitto_sub -h 127.0.0.1 -t "kedge/#" -v\n',
     )
     .action(runAction('cloud', (flags: CloudFlags) => runCloud(flags)));
 }
@@ -65,6 +75,8 @@ async function runCloud(flags: CloudFlags): Promise<number> {
     env: process.env,
     flags: [
       { path: ['cloud', 'dataDir'], value: flags.dataDir, flag: '--data-dir' },
+      { path: ['cloud', 'store'], value: flags.store, flag: '--store' },
+      { path: ['cloud', 'kubeconfig'], value: flags.kubeconfig, flag: '--kubeconfig' },
       { path: ['cloud', 'hubPort'], value: num(flags.hubPort), flag: '--hub-port' },
       { path: ['cloud', 'hubHost'], value: flags.hubHost, flag: '--hub-host' },
       { path: ['cloud', 'tokenFile'], value: flags.tokenFile, flag: '--token-file' },

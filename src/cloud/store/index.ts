@@ -13,3 +13,23 @@ export { objectKey, sameSpec } from './types.js';
 export { SqliteObjectStore, type SqliteStoreOptions } from './sqlite-store.js';
 export { SqliteLinkState } from './link-state.js';
 export { cloudStoreErrors } from './errors.js';
+export { openCloudDatabase } from './db.js';
+export type { KubeKind, KubernetesStoreOptions } from './kubernetes/index.js';
+
+/**
+ * The Kubernetes store, loaded on demand: @kubernetes/client-node takes about 2 s and 75 MB to
+ * load, which a cloud on SQLite (and every test of one) should not pay.
+ */
+export async function openKubernetesStore(options: {
+  kubeconfig?: string | undefined;
+  env: NodeJS.ProcessEnv;
+  onWatchError?: (kind: string, err: unknown, retryInMs?: number) => void;
+}): Promise<import('./kubernetes/index.js').KubernetesObjectStore & { source: string }> {
+  const { KubernetesObjectStore, loadKubeConfig } = await import('./kubernetes/index.js');
+  const { kc, source } = loadKubeConfig({ kubeconfig: options.kubeconfig, env: options.env });
+  const store = await KubernetesObjectStore.open({
+    kubeConfig: kc,
+    ...(options.onWatchError ? { onWatchError: options.onWatchError } : {}),
+  });
+  return Object.assign(store, { source });
+}

@@ -52,6 +52,11 @@ export interface WatchHandle {
 }
 
 export interface ObjectStore {
+  /**
+   * The store keeps objects of this kind. The embedded store keeps any kind; a Kubernetes
+   * cluster serves only the resources installed in it (DeviceStatus came with KubeEdge v1.23).
+   */
+  serves(kind: string): boolean;
   get(kind: string, namespace: string, name: string): Promise<StoredObject | undefined>;
   list(kind: string, options?: ListOptions): Promise<ListResult>;
   /** Fails with KEDGE_CLOUD_STORE_EXISTS when the object exists. */

@@ -115,7 +115,22 @@ export const EdgeConfigSchema = Type.Object(
 
 export const CloudConfigSchema = Type.Object(
   {
-    dataDir: Type.String({ minLength: 1, default: '.kedge/cloud', description: 'Folder of the cloud store' }),
+    dataDir: Type.String({
+      minLength: 1,
+      default: '.kedge/cloud',
+      description: 'Folder of the cloud store (with store kubernetes: the link bookkeeping only)',
+    }),
+    store: Type.Union([Type.Literal('sqlite'), Type.Literal('kubernetes')], {
+      default: 'sqlite',
+      description:
+        'Where devices, models and nodes live: sqlite (a file in dataDir) or kubernetes (CRDs, Nodes and Leases of a cluster)',
+    }),
+    kubeconfig: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'Kubeconfig for store kubernetes; without it $KUBECONFIG, then the in-cluster service account',
+      }),
+    ),
     hubPort: Port(10000, 'CloudHub WebSocket port'),
     hubHost: Type.String({
       minLength: 1,

@@ -77,13 +77,11 @@ export class EdgeApi implements Module {
       const status = statusFor(code);
       if (status >= 500) this.deps.logger.error({ path: url.pathname, err: errorText(err) }, 'api request failed');
       if (!res.headersSent) {
-        res
-          .writeHead(status, { 'content-type': 'application/json' })
-          .end(
-            JSON.stringify({
-              error: { code, message: errorText(err), ...(isKedgeError(err) && err.hint ? { hint: err.hint } : {}) },
-            }),
-          );
+        res.writeHead(status, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            error: { code, message: errorText(err), ...(isKedgeError(err) && err.hint ? { hint: err.hint } : {}) },
+          }),
+        );
       }
     }
   }
