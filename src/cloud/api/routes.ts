@@ -4,6 +4,7 @@ import type { CloudChannels, CloudRequests } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import type { ObjectStore } from '../store/index.js';
 import { applyDocuments } from './apply.js';
+import { withDeviceStatus } from './device-status.js';
 import { apiErrors } from './errors.js';
 import { readJson, sendJson, sendText } from './http.js';
 import { parseServiceCall, sendCallError } from './services.js';
@@ -47,7 +48,7 @@ route('POST', '/api/v1/nodes/:name/services', async (c, req, res, p) => {
   }
 });
 route('GET', '/api/v1/devices', async (c, _q, res) =>
-  sendJson(res, 200, { items: (await c.store.list('Device')).items }),
+  sendJson(res, 200, { items: await withDeviceStatus(c.store, (await c.store.list('Device')).items) }),
 );
 route('GET', '/api/v1/devicemodels', async (c, _q, res) =>
   sendJson(res, 200, { items: (await c.store.list('DeviceModel')).items }),
@@ -55,7 +56,7 @@ route('GET', '/api/v1/devicemodels', async (c, _q, res) =>
 route('GET', '/api/v1/devices/:ns/:name', async (c, _q, res, p) => {
   const device = await c.store.get('Device', p[0]!, p[2]!);
   if (!device) throw apiErrors.create('KEDGE_API_NOT_FOUND', `Device ${p[0]}/${p[2]} does not exist`);
-  sendJson(res, 200, device);
+  sendJson(res, 200, (await withDeviceStatus(c.store, [device]))[0]);
 });
 route('GET', '/api/v1/twins/:ns/:name', async (c, _q, res, p) => {
   const twin = await c.bus.request('twin.view', { namespace: p[0]!, name: p[2]! });
