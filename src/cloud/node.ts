@@ -6,6 +6,7 @@ import { Bus } from '../core/bus/index.js';
 import type { Clock } from '../core/clock/index.js';
 import type { CloudConfig } from '../core/config/index.js';
 import { ModuleRuntime, type Module } from '../core/module/index.js';
+import { packageVersion } from '../core/paths/index.js';
 import { CloudApi } from './api/index.js';
 import { CloudHub } from './cloudhub/index.js';
 import { CloudMqtt } from './cloudmqtt/index.js';
@@ -117,7 +118,15 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     ...(clock ? { clock } : {}),
     statusIntervalMs: config.statusIntervalMs,
   });
-  const edges = new EdgeController({ bus, store, linkState, logger, registry, ...(clock ? { clock } : {}) });
+  const edges = new EdgeController({
+    bus,
+    store,
+    linkState,
+    logger,
+    registry,
+    ...(clock ? { clock } : {}),
+    version: packageVersion(),
+  });
   const hub = new CloudHub({
     bus,
     linkState,

@@ -37,6 +37,8 @@ export interface CloudChannels {
   /** Any frame from the node counts; keepalives are published here (for the last-heartbeat time). */
   'link.heartbeat': { node: string; ts: number };
   'link.send': DownstreamItem;
+  /** Closes the node's link, if it has one (its Node was deleted); the edge may connect again. */
+  'link.disconnect': { node: string; reason: string };
 }
 
 /** A live HTTP call to a server on a node's network, through the node's ServiceBus (docs/link.md). */

@@ -103,6 +103,7 @@ export const CLOSE = {
   internal: 1011,
   replaced: 4000,
   keepalive: 4001,
+  disconnected: 4003,
   stopping: 1001,
 } as const;
 
@@ -183,7 +184,16 @@ export class CloudHub implements Module {
     });
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     await listen(this.server, o.port, o.host ?? '0.0.0.0');
-    this.unsubscribe = o.bus.subscribe('link.send', { name: this.name, group: this.group }, (item) => this.send(item));
+    const unsubscribeSend = o.bus.subscribe('link.send', { name: this.name, group: this.group }, (item) =>
+      this.send(item),
+    );
+    const unsubscribeDisconnect = o.bus.subscribe('link.disconnect', { name: this.name, group: this.group }, (e) =>
+      this.disconnect(e.node, e.reason),
+    );
+    this.unsubscribe = () => {
+      unsubscribeSend();
+      unsubscribeDisconnect();
+    };
     this.unserve = o.bus.serve('servicebus.call', { name: this.name, group: this.group }, (req) =>
       this.serviceCall(req),
     );
@@ -490,6 +500,14 @@ export class CloudHub implements Module {
       this.dedupe!.release(conn.node);
       this.options.bus.publish('link.disconnected', { node: conn.node, reason, ts: this.clock.now() });
     }
+  }
+
+  /** Closes a node's connection on request (its Node was deleted); it may connect again. */
+  private disconnect(node: string, reason: string): void {
+    const conn = this.conns.get(node);
+    if (!conn) return;
+    this.log.warn({ node, reason }, `closing the connection of node ${node}: ${reason}`);
+    this.closeConn(conn, CLOSE.disconnected, reason, true);
   }
 
   private sweep(timeoutMs: number): void {

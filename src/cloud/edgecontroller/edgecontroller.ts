@@ -27,7 +27,16 @@ import {
 } from '../store/index.js';
 import { checkMapperStatus } from './content.js';
 import { mapperSetFor, mapperSetToken } from './mappers.js';
-import { nodeView, stateFromStatus, statusOf, type NodeState } from './node-state.js';
+import { NodeLeases } from './node-lease.js';
+import {
+  newNode,
+  nodeView,
+  stateFromNode,
+  statusOf,
+  withMapperAnnotations,
+  type NodeState,
+  type WantedMapper,
+} from './node-state.js';
 
 export interface EdgeControllerOptions {
   bus: Bus<CloudChannels, CloudRequests>;
@@ -38,15 +47,21 @@ export interface EdgeControllerOptions {
   clock?: Clock;
   /** Heartbeats are written to the Node status at most this often (default 60 s); ready changes at once. */
   heartbeatWriteIntervalMs?: number;
+  /** The node's Lease is renewed at most this often while connected (default 10 s, as the kubelet). */
+  leaseRenewIntervalMs?: number;
+  /** Shown as the Node's kubelet version (`kedge-v<version>`). */
+  version?: string;
 }
 
 const NODE = 'Node';
 const NS = 'default';
+const RETRIES = 5;
 
 /**
- * Nodes: Node objects (ready from the link, last heartbeat, mapper status) and the mapper
- * workloads each node should run, derived from the protocols of its devices and sent down as
- * `mapperset` whenever that set changes.
+ * Nodes: a core/v1 Node per edge node (registered when it connects, Ready from the link, a
+ * Lease renewed while connected), the mapper workloads each node should run (derived from its
+ * devices, sent down as `mapperset`, recorded on the Node), and the edge's disconnection when
+ * its Node is deleted (it registers again when it reconnects, as a restarted kubelet would).
  */
 export class EdgeController implements Module {
   readonly name = 'edgecontroller';
@@ -55,10 +70,14 @@ export class EdgeController implements Module {
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly nodes = new Map<string, NodeState>();
+  /** The Node objects as last read or written: their uids, and whether each exists. */
+  private readonly nodeObjects = new Map<string, StoredObject>();
   private readonly devicesByNode = new Map<string, Map<string, StoredObject>>();
   private readonly sentSets = new Map<string, string>();
   private heartbeats: WriteCoalescer | undefined;
-  private watch: WatchHandle | undefined;
+  private leaseWrites: WriteCoalescer | undefined;
+  private leases: NodeLeases | undefined;
+  private watches: WatchHandle[] = [];
   private undo: Array<() => void> = [];
   private failures: Counter | undefined;
   private readonly chains = new Map<string, Promise<unknown>>();
@@ -72,7 +91,7 @@ export class EdgeController implements Module {
     const { store, bus } = this.options;
     this.failures ??= new Counter({
       name: 'kedge_edgecontroller_status_write_failures_total',
-      help: 'Node status writes that failed',
+      help: 'Node status and lease writes that failed',
       registers: [this.options.registry],
     });
     this.heartbeats = new WriteCoalescer(
@@ -81,15 +100,25 @@ export class EdgeController implements Module {
       (node) => this.writeStatus(node),
       (node, err) => this.writeFailed(node, err),
     );
-    for (const n of (await store.list(NODE)).items) {
-      const state = stateFromStatus(n.status);
+    this.leases = new NodeLeases(store);
+    this.leaseWrites = new WriteCoalescer(
+      this.clock,
+      this.options.leaseRenewIntervalMs ?? 10_000,
+      (node) => this.renewLease(node),
+      (node, err) => this.writeFailed(node, err),
+    );
+    const nodes = await store.list(NODE);
+    for (const n of nodes.items) {
+      const state = stateFromNode(n);
       this.nodes.set(n.metadata.name, state);
+      this.nodeObjects.set(n.metadata.name, n);
       // Nobody is connected to a cloud that just started.
       if (state.ready) await this.setReady(n.metadata.name, false, 'the cloud restarted');
     }
+    this.watches.push(await store.watch(NODE, nodes.resourceVersion, (e) => this.onNode(e)));
     const devices = await store.list('Device');
     for (const d of devices.items) this.indexDevice({ type: 'ADDED', object: d });
-    this.watch = await store.watch('Device', devices.resourceVersion, (e) => this.onDevice(e));
+    this.watches.push(await store.watch('Device', devices.resourceVersion, (e) => this.onDevice(e)));
     this.undo.push(
       bus.subscribe('link.connected', this.endpoint, (e) =>
         this.serial(e.node, () => this.setReady(e.node, true, undefined, e.ts)),
@@ -110,9 +139,10 @@ export class EdgeController implements Module {
 
   async stop(): Promise<void> {
     for (const u of this.undo.splice(0)) u();
-    this.watch?.stop();
-    this.watch = undefined;
+    for (const w of this.watches.splice(0)) w.stop();
     await Promise.all([...this.chains.values()]);
+    this.leaseWrites?.cancelAll();
+    this.leaseWrites = undefined;
     await this.heartbeats?.flush();
     this.heartbeats = undefined;
   }
@@ -127,6 +157,21 @@ export class EdgeController implements Module {
       if (this.chains.get(node) === tail) this.chains.delete(node);
     });
     return next;
+  }
+
+  /** A deleted Node disconnects its edge; kedge's own writes come back here too and are only noted. */
+  private onNode(e: WatchEvent): void {
+    const name = e.object.metadata.name;
+    if (e.type !== 'DELETED') {
+      this.nodeObjects.set(name, e.object);
+      return;
+    }
+    this.nodeObjects.delete(name);
+    this.leases?.forget(name);
+    const state = this.nodes.get(name);
+    this.log.warn({ node: name }, `Node ${name} was deleted: disconnecting its edge`);
+    this.options.bus.publish('link.disconnect', { node: name, reason: `Node ${name} was deleted` });
+    if (state) state.ready = false;
   }
 
   private onDevice(e: WatchEvent): void {
@@ -164,11 +209,15 @@ export class EdgeController implements Module {
     return true;
   }
 
-  /** Records the node's mapper set in its Node spec and sends it when it differs from what the node has. */
+  private wantedMappers(node: string): WantedMapper[] {
+    return mapperSetFor(this.devicesByNode.get(node)?.values() ?? []).mappers;
+  }
+
+  /** Sends the node's mapper set when it differs from what the node has, and records it on its Node. */
   private async syncMappers(node: string): Promise<void> {
     const set = mapperSetFor(this.devicesByNode.get(node)?.values() ?? []);
     const token = mapperSetToken(set);
-    await this.ensureNode(node, set.mappers);
+    await this.recordOnNode(node, false);
     const key = `${LinkResource.mapperSet}/${NS}/${node}`;
     const sent = this.sentSets.get(node) ?? this.options.linkState.ackedObjects(node).get(key);
     if (sent === token || (sent === undefined && set.mappers.length === 0)) return;
@@ -185,22 +234,37 @@ export class EdgeController implements Module {
     this.options.bus.publish('link.send', { node, key, token, message });
   }
 
-  private async ensureNode(node: string, mappers: Array<{ name: string; protocols: string[] }>): Promise<StoredObject> {
+  /**
+   * Brings the Node's annotations up to date; with `register`, creates the Node when there is
+   * none (a node registers when it connects, not when a device names it).
+   */
+  private async recordOnNode(node: string, register: boolean): Promise<StoredObject | undefined> {
     const { store } = this.options;
-    const existing = await store.get(NODE, '', node);
-    if (!existing) {
-      const state = this.stateOf(node);
-      const created = await store.create({
-        apiVersion: 'kedge.io/v1',
-        kind: NODE,
-        metadata: { name: node, namespace: '' },
-        spec: { mappers },
-      });
-      return store.updateStatus(NODE, '', node, statusOf(state)).catch(() => created);
+    const mappers = this.wantedMappers(node);
+    for (let attempt = 0; ; attempt++) {
+      const existing = await store.get(NODE, '', node);
+      try {
+        if (!existing) {
+          if (!register) return undefined;
+          const created = await store.create(newNode(node, mappers, this.stateOf(node), this.version));
+          this.nodeObjects.set(node, created);
+          this.log.info({ node }, `Node ${node} registered`);
+          return created;
+        }
+        const updated = withMapperAnnotations(existing, mappers, this.stateOf(node));
+        const written = updated ? await store.update(updated) : existing;
+        this.nodeObjects.set(node, written);
+        return written;
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        const again = ['KEDGE_CLOUD_STORE_CONFLICT', 'KEDGE_CLOUD_STORE_EXISTS', 'KEDGE_CLOUD_STORE_NOT_FOUND'];
+        if (!again.includes(code ?? '') || attempt >= RETRIES) throw err;
+      }
     }
-    const spec = (existing.spec ?? {}) as Record<string, unknown>;
-    if (JSON.stringify(spec.mappers ?? []) === JSON.stringify(mappers)) return existing;
-    return store.update({ ...existing, spec: { ...spec, mappers } });
+  }
+
+  private get version(): string {
+    return this.options.version ?? '0.0.0';
   }
 
   private stateOf(node: string): NodeState {
@@ -216,6 +280,7 @@ export class EdgeController implements Module {
     ts = this.clock.now(),
   ): Promise<void> {
     const state = this.stateOf(node);
+    if (state.ready !== ready || state.transitionAt === undefined) state.transitionAt = ts;
     state.ready = ready;
     if (reason) state.reason = reason;
     else delete state.reason;
@@ -225,8 +290,9 @@ export class EdgeController implements Module {
     }
     this.log.info({ node, ready, reason }, ready ? 'node ready' : 'node not ready');
     try {
-      await this.ensureNode(node, mapperSetFor(this.devicesByNode.get(node)?.values() ?? []).mappers);
-      await this.writeStatus(node);
+      const registered = await this.recordOnNode(node, ready);
+      if (registered) await this.writeStatus(node);
+      if (ready) this.leaseWrites?.mark(node, true);
     } catch (err) {
       this.writeFailed(node, err);
     }
@@ -237,8 +303,16 @@ export class EdgeController implements Module {
   }
 
   private onHeartbeat(node: string, ts: number): void {
-    this.stateOf(node).lastHeartbeat = ts;
+    const state = this.stateOf(node);
+    state.lastHeartbeat = ts;
     this.heartbeats?.mark(node);
+    if (state.ready) this.leaseWrites?.mark(node);
+  }
+
+  private async renewLease(node: string): Promise<void> {
+    const state = this.nodes.get(node);
+    if (!state?.ready || !this.leases) return;
+    await this.leases.renew(node, state.lastHeartbeat ?? this.clock.now(), this.nodeObjects.get(node));
   }
 
   private async onMapperStatus(req: UpstreamMessage): Promise<AckContent> {
@@ -251,22 +325,39 @@ export class EdgeController implements Module {
       return { ok: false, reason: checked.reason };
     }
     this.stateOf(req.node).mappers.set(checked.value.name, checked.value);
-    await this.ensureNode(req.node, mapperSetFor(this.devicesByNode.get(req.node)?.values() ?? []).mappers);
-    await this.writeStatus(req.node);
+    await this.recordOnNode(req.node, true);
     return { ok: true };
   }
 
+  /** The Ready condition written on top of the Node's current status (409: read again). */
   private async writeStatus(node: string): Promise<void> {
     const state = this.nodes.get(node);
     if (!state) return;
-    await this.options.store.updateStatus(NODE, '', node, statusOf(state));
+    const { store } = this.options;
+    for (let attempt = 0; ; attempt++) {
+      const current = await store.get(NODE, '', node);
+      if (!current) return; // deleted: it registers again when the edge reconnects
+      try {
+        const written = await store.updateStatus(
+          NODE,
+          '',
+          node,
+          statusOf(state, current.status, this.version),
+          current.metadata.resourceVersion,
+        );
+        this.nodeObjects.set(node, written);
+        return;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'KEDGE_CLOUD_STORE_CONFLICT' || attempt >= RETRIES) throw err;
+      }
+    }
   }
 
   private writeFailed(node: string, err: unknown): void {
     this.failures?.inc();
     this.log.warn(
       { node, code: 'KEDGE_EDGECONTROLLER_STATUS_WRITE', err: errorText(err) },
-      `Node ${node} status not written`,
+      `Node ${node} status or lease not written`,
     );
   }
 
