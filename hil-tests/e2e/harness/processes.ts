@@ -72,6 +72,7 @@ export interface CloudPorts {
 export async function startCloud(
   dataDir: string,
   extraEnv: Record<string, string> = {},
+  extraArgs: string[] = [],
 ): Promise<{ proc: KedgeProcess; ports: CloudPorts; api: string }> {
   const ports = { hub: await freePort(), api: await freePort(), mqtt: await freePort() };
   const proc = new KedgeProcess(
@@ -89,6 +90,7 @@ export async function startCloud(
         `${ports.api}`,
         '--mqtt-port',
         `${ports.mqtt}`,
+        ...extraArgs,
       ],
       extraEnv,
     ),

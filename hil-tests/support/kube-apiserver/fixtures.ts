@@ -39,9 +39,12 @@ function testCrd(kind: string, plural: string, scope: 'Namespaced' | 'Cluster', 
  * A started double with kedge's CRDs (deploy/crds) and the test kinds installed, and the
  * namespaces the tests use.
  */
-export async function startTestApiServer(options: KubeApiServerOptions = {}): Promise<KubeApiServer> {
+export async function startTestApiServer(
+  options: KubeApiServerOptions & { crds?: boolean } = {},
+): Promise<KubeApiServer> {
   const server = new KubeApiServer(options);
   await server.start();
+  if (options.crds === false) return server;
   const crds = server.objects.typeOf('apiextensions.k8s.io/v1', 'customresourcedefinitions')!;
   const dir = new URL('../../../deploy/crds/', import.meta.url).pathname;
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml')))
