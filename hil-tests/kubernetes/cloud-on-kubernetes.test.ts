@@ -11,6 +11,7 @@ import { edgeSetup, type KedgeProcess, startCloud, startEdge, tempDir, waitFor }
 import { type KubeApiServer, startTestApiServer } from '../support/kube-apiserver/index.js';
 import { kubectlFor } from '../support/kube-tools.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: kubectl's JSON output, read field by field.
 type Json = Record<string, any>;
 
 /**

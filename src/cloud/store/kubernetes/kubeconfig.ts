@@ -42,7 +42,7 @@ export function loadKubeConfig(options: {
   } else if (options.env.KUBECONFIG) {
     const files = options.env.KUBECONFIG.split(delimiter).filter((f) => f);
     if (files.length === 0) throw cloudStoreErrors.create('KEDGE_CLOUD_STORE_KUBECONFIG', '$KUBECONFIG names no file');
-    files.forEach((f, i) => load(f, '$KUBECONFIG', i === 0 ? kc : new KubeConfig()));
+    for (const [i, f] of files.entries()) load(f, '$KUBECONFIG', i === 0 ? kc : new KubeConfig());
     source = `$KUBECONFIG (${files.join(delimiter)})`;
   } else {
     const root = options.inClusterRoot ?? '/';
