@@ -16,10 +16,15 @@ type Json = Record<string, any>;
 
 /**
  * `kedge cloud --store kubernetes` as a process against the API server double, used the way a
- * Kubernetes user does: the real kubectl installs the CRDs, applies a device from device-models/,
- * reads devices, patches and edits desired values that the edge's mapper writes to a Modbus
- * simulator, sees the edge as a Node with a Lease, and deletes the Node.
+ * Kubernetes user does: the real kubectl installs the CRDs and deploy/kubernetes/, applies a
+ * device from device-models/, reads devices, patches and edits desired values that the edge's
+ * mapper writes to a Modbus simulator, sees the edge as a Node with a Lease, and deletes the
+ * Node. The cloud runs as deploy/kubernetes's ServiceAccount with its RBAC enforced, and in the
+ * end every permission granted there has been used (least privilege).
  */
+const ADMIN = 'kedge-e2e-admin-token-0123456789';
+const SA_TOKEN = 'kedge-e2e-serviceaccount-token-0123';
+const SA = 'system:serviceaccount:kedge-system:kedge-cloud';
 describe('kedge cloud on Kubernetes (API server double, real kubectl, real edge and mapper)', () => {
   const dir = tempDir('kedge-k8s-e2e-');
   const root = packageRoot();
@@ -36,13 +41,25 @@ describe('kedge cloud on Kubernetes (API server double, real kubectl, real edge 
   const coil = (n: number) => sim.memory(1).readBits('CoilRegister', n, 1)[0];
 
   beforeAll(async () => {
-    server = await startTestApiServer({ token: 'kedge-e2e-token-0123456789', crds: false, bookmarkIntervalMs: 2000 });
-    const kubeconfig = join(dir.path, 'kubeconfig');
-    server.writeKubeconfig(kubeconfig);
-    kubectl = kubectlFor(kubeconfig, join(dir.path, 'kube-cache'));
+    server = await startTestApiServer({
+      token: ADMIN,
+      identities: { [SA_TOKEN]: SA },
+      crds: false,
+      bookmarkIntervalMs: 2000,
+    });
+    const admin = join(dir.path, 'admin.kubeconfig');
+    server.writeKubeconfig(admin);
+    kubectl = kubectlFor(admin, join(dir.path, 'kube-cache'));
     const crds = await kubectl(['apply', '-f', join(root, 'deploy/crds/')]);
     expect(crds).toContain('customresourcedefinition.apiextensions.k8s.io/devices.devices.kubeedge.io created');
     expect(crds).toContain('customresourcedefinition.apiextensions.k8s.io/devicestatuses.devices.kubeedge.io created');
+    // The plain manifests: the same CRDs (unchanged), the namespace, the ServiceAccount and its RBAC.
+    const manifests = await kubectl(['apply', '-f', join(root, 'deploy/kubernetes/')]);
+    expect(manifests).toContain('customresourcedefinition.apiextensions.k8s.io/devices.devices.kubeedge.io unchanged');
+    expect(manifests).toContain('clusterrole.rbac.authorization.k8s.io/kedge-cloud created');
+    expect(manifests).toContain('deployment.apps/kedge-cloud created');
+    const kubeconfig = join(dir.path, 'cloud.kubeconfig');
+    server.writeKubeconfig(kubeconfig, SA_TOKEN);
     sim = new ModbusSim({});
     const { port } = await sim.listenTcp({ host: '127.0.0.1', port: 0 });
     // Short intervals so that stored twins follow within a second (defaults: 30 s and 10 s).
@@ -205,6 +222,34 @@ describe('kedge cloud on Kubernetes (API server double, real kubectl, real edge 
     expect(server.requests.filter((r) => r.query.get('watch') === 'true').length).toBeGreaterThan(watchesBefore);
   });
 
+  it('the kedge API creates, updates and deletes custom resources through the store', async () => {
+    const file = join(dir.path, 'xy-md02.yaml');
+    const text = (await import('node:fs')).readFileSync(join(root, 'device-models/generic-xy-md02.yaml'), 'utf8');
+    writeFileSync(file, text);
+    const created = await runKedge(['apply', '-f', file, '--server', cloud.api]);
+    expect(created.stdout).toMatch(/devicemodel\/default\/\S+ created/);
+    const name = /device\/default\/(\S+) created/.exec(created.stdout)![1]!;
+    writeFileSync(file, text.replace(/nodeName: \S+/, 'nodeName: another-node'));
+    expect((await runKedge(['apply', '-f', file, '--server', cloud.api])).stdout).toContain(
+      `device/default/${name} updated`,
+    );
+    expect((await json('get', 'device', name)).spec.nodeName).toBe('another-node');
+    expect((await runKedge(['delete', 'device', `default/${name}`, '--server', cloud.api])).code).toBe(0);
+    const model = /devicemodel\/default\/(\S+) created/.exec(created.stdout)![1]!;
+    expect((await runKedge(['delete', 'devicemodel', `default/${model}`, '--server', cloud.api])).code).toBe(0);
+    expect(await kubectl(['get', 'devicemodels', '-o', 'name'])).not.toContain(model);
+  });
+
+  it('renews the Lease while the edge is connected (the edge sends a keepalive every 15 s)', async () => {
+    const first = (await json('get', 'lease', '-n', 'kube-node-lease', NODE)).spec.renewTime as string;
+    await waitFor(
+      async () => (await json('get', 'lease', '-n', 'kube-node-lease', NODE)).spec.renewTime !== first,
+      'a renewed lease',
+      40_000,
+      procs(),
+    );
+  });
+
   it('kubectl delete node disconnects the edge, which registers again', async () => {
     const before = await json('get', 'node', NODE);
     expect(await kubectl(['delete', 'node', NODE])).toContain(`node "${NODE}" deleted`);
@@ -233,5 +278,26 @@ describe('kedge cloud on Kubernetes (API server double, real kubectl, real edge 
       30_000,
       procs(),
     );
+  });
+
+  it('the cloud needed every permission deploy/kubernetes grants it, and no other', async () => {
+    const forbidden = server.requests.filter((r) => r.user === SA && r.status === 403);
+    expect(forbidden.map((r) => `${r.method} ${r.path}`)).toEqual([]);
+    const used = new Set(
+      server.rbac.used.filter((u) => u.user === SA).map((u) => `${u.verb} ${u.group}/${u.resource}`),
+    );
+    const docs = (await import('yaml'))
+      .parseAllDocuments((await import('node:fs')).readFileSync(join(root, 'deploy/kubernetes/02-rbac.yaml'), 'utf8'))
+      .map((d) => d.toJS() as Json);
+    const granted = docs
+      .filter((d) => d.kind === 'ClusterRole' || d.kind === 'Role')
+      .flatMap((role) =>
+        (role.rules as Json[]).flatMap((r) =>
+          (r.apiGroups as string[]).flatMap((g) =>
+            (r.resources as string[]).flatMap((res) => (r.verbs as string[]).map((v) => `${v} ${g}/${res}`)),
+          ),
+        ),
+      );
+    expect(granted.filter((g) => !used.has(g))).toEqual([]);
   });
 });

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { crdFor, renderCrds, type OpenApi } from './crd.js';
+import { crdFor, renderCrdFiles, renderCrds, type OpenApi } from './crd.js';
 
-const dir = new URL('../../deploy/crds/', import.meta.url);
+const root = new URL('../../', import.meta.url);
 const ALLOWED = new Set([
   'type',
   'properties',
@@ -48,10 +48,10 @@ function at(node: OpenApi, ...path: string[]): OpenApi {
 }
 
 describe('CRDs', () => {
-  it.each(Object.entries(renderCrds()))(
-    'deploy/crds/%s is what the schema generates (run npx tsx src/model/generate-crds.ts)',
+  it.each(Object.entries(renderCrdFiles()))(
+    '%s is what the schema generates (run npx tsx src/model/generate-crds.ts)',
     (file, content) => {
-      expect(readFileSync(new URL(file, dir), 'utf8')).toBe(content);
+      expect(readFileSync(new URL(file, root), 'utf8')).toBe(content);
     },
   );
 

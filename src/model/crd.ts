@@ -230,3 +230,23 @@ export function renderCrds(): Record<string, string> {
   }
   return out;
 }
+
+/**
+ * Every generated file, by path from the repository root: deploy/crds/, the same CRDs as one file
+ * of the plain manifests (deploy/kubernetes/) and in the Helm chart's crds/ folder (installed by
+ * Helm before the chart's templates, never upgraded or deleted by it).
+ */
+export function renderCrdFiles(): Record<string, string> {
+  const crds = renderCrds();
+  const out: Record<string, string> = {};
+  for (const [file, content] of Object.entries(crds)) {
+    out[`deploy/crds/${file}`] = content;
+    out[`deploy/helm/kedge-cloud/crds/${file}`] = content;
+  }
+  out['deploy/kubernetes/01-crds.yaml'] =
+    HEADER +
+    Object.values(crds)
+      .map((c) => c.slice(HEADER.length))
+      .join('---\n');
+  return out;
+}

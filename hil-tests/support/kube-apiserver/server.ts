@@ -8,6 +8,7 @@ import { ApiError, badRequest } from './errors.js';
 import { Objects } from './objects.js';
 import { openApiDocument, openApiRoot } from './openapi.js';
 import { PatchError, applyPatch, jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
+import { Rbac } from './rbac.js';
 import { type ResourceType, groupVersion, typeKey } from './resources.js';
 import { SelectorError, fieldMatcher, labelMatcher } from './selectors.js';
 import { ExpiredError, type Obj } from './state.js';
@@ -26,13 +27,17 @@ import { type ActiveWatch, serveWatch } from './watch.js';
  * token that must be presented, and a log of every request.
  */
 export interface KubeApiServerOptions {
-  /** Every request must carry `Authorization: Bearer <token>`. */
+  /** Every request must carry `Authorization: Bearer <token>` (this one: a cluster admin). */
   token?: string;
+  /** Further tokens and the user each stands for; their requests go through RBAC (rbac.ts). */
+  identities?: Record<string, string>;
   bookmarkIntervalMs?: number;
   expiredAsHttpStatus?: boolean;
 }
 
 export interface RequestRecord {
+  /** The identity of an RBAC-checked token; undefined for the admin token. */
+  user?: string | undefined;
   method: string;
   path: string;
   query: URLSearchParams;
@@ -58,6 +63,8 @@ interface Route {
 export class KubeApiServer {
   readonly objects = new Objects();
   readonly requests: RequestRecord[] = [];
+  /** What each RBAC-checked identity was allowed to do (rbac.ts). */
+  readonly rbac = new Rbac(this.objects);
   private server: Server | undefined;
   private readonly watches = new Set<ActiveWatch>();
   private readonly faults: Fault[] = [];
@@ -134,10 +141,13 @@ export class KubeApiServer {
         if (--fault.times <= 0) this.faults.splice(this.faults.indexOf(fault), 1);
         throw new ApiError(fault.status, fault.status === 409 ? 'Conflict' : 'InternalError', 'injected by the test');
       }
-      if (this.options.token && req.headers.authorization !== `Bearer ${this.options.token}`)
+      const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      record.user = bearer === undefined ? undefined : this.options.identities?.[bearer];
+      const secured = this.options.token !== undefined || this.options.identities !== undefined;
+      if (secured && bearer !== this.options.token && record.user === undefined)
         throw new ApiError(401, 'Unauthorized', 'Unauthorized');
       this.objects.warnings = [];
-      const answer = await this.route(req, res, url, raw);
+      const answer = await this.route(req, res, url, raw, record.user);
       if (answer === undefined) return; // a watch stream owns the response
       record.status = answer.status;
       const headers: Record<string, string | string[]> = { 'Content-Type': 'application/json' };
@@ -164,6 +174,7 @@ export class KubeApiServer {
     res: ServerResponse,
     url: URL,
     raw: string,
+    user: string | undefined,
   ): Promise<{ status: number; body: unknown } | undefined> {
     const path = url.pathname.replace(/\/+$/, '');
     const fixed = discovery(this.objects.allTypes(), path, this.url);
@@ -184,6 +195,27 @@ export class KubeApiServer {
       }
     };
     const { type, namespace: ns = '', name, subresource } = route;
+    if (user !== undefined) {
+      const watch = q.get('watch') === 'true' || q.get('watch') === '1';
+      const verbs: Record<string, string> = {
+        GET: name ? 'get' : watch ? 'watch' : 'list',
+        POST: 'create',
+        PUT: 'update',
+        PATCH: 'patch',
+        DELETE: name ? 'delete' : 'deletecollection',
+      };
+      this.rbac.authorize(
+        {
+          user,
+          verb: verbs[method] ?? method.toLowerCase(),
+          group: type.group,
+          resource: subresource ? `${type.plural}/${subresource}` : type.plural,
+          namespace: ns,
+          name,
+        },
+        type,
+      );
+    }
     if (subresource !== undefined && subresource !== 'status')
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     if (name === undefined) {
