@@ -25,9 +25,12 @@ export function loadKubeConfig(options: {
     try {
       if (into === kc) kc.loadFromFile(file);
       else {
+        // As kubectl merges: the first file to name a cluster, user or context wins.
         const more = new KubeConfig();
         more.loadFromFile(file);
-        kc.mergeConfig(more, true);
+        for (const c of more.clusters) if (!kc.getCluster(c.name)) kc.addCluster(c);
+        for (const u of more.users) if (!kc.getUser(u.name)) kc.addUser(u);
+        for (const x of more.contexts) if (!kc.getContextObject(x.name)) kc.addContext(x);
       }
     } catch (err) {
       throw cloudStoreErrors.create('KEDGE_CLOUD_STORE_KUBECONFIG', `${what}: ${file}: ${(err as Error).message}`, {
