@@ -1,12 +1,13 @@
 /**
  * The edge and the consumer of bench/cloudhub-throughput.bench.ts, in their own process: one
- * WebSocket sending telemetry with a window of unacknowledged messages (as EdgeHub does), and an
+ * WebSocket sending telemetry (column-wise, as EdgeHub does) with a window of unacknowledged messages (as EdgeHub does), and an
  * MQTT subscriber on the cloud broker counting what consumers receive.
  *
  *   node --import tsx bench/cloudhub-throughput-edge.ts <hubPort> <mqttPort> <seconds> <devices> <readingsPerMessage> <window>
  */
 import mqtt from 'mqtt';
 import { WebSocket } from 'ws';
+import { DeviceColumnsBuilder } from '../src/contracts/index.js';
 import { newMessage, parseMessage, serializeMessage } from '../src/core/message/index.js';
 
 const [hubPort, mqttPort, seconds, devices, perMessage, window] = process.argv.slice(2).map(Number) as [
@@ -42,12 +43,9 @@ let stopAt = 0;
 function pump(): void {
   while (inflight < window && Date.now() < stopAt) {
     const d = sent % devices;
-    const readings = Array.from({ length: perMessage }, () => ({
-      property: 'p',
-      value: seq[d]!++,
-      quality: 'good',
-      ts: Date.now(),
-    }));
+    const columns = new DeviceColumnsBuilder(`default/dev-${d}`);
+    const ts = Date.now();
+    for (let i = 0; i < perMessage; i++) columns.add('p', seq[d]!++, 'good', ts);
     ws.send(
       serializeMessage(
         newMessage(
@@ -55,9 +53,9 @@ function pump(): void {
             source: 'edgehub',
             group: 'hub',
             operation: 'upload',
-            resource: `node/bench-edge/default/telemetry/dev-${d}`,
+            resource: `node/bench-edge/default/telemetrycolumns/dev-${d}`,
           },
-          { readings },
+          { devices: [columns.columns] },
         ),
       ),
     );
@@ -68,7 +66,7 @@ function pump(): void {
 ws.on('message', (data) => {
   const parsed = parseMessage(data as Buffer);
   if (!parsed.ok || parsed.message.route.operation !== 'response') return;
-  if (parsed.message.route.resource?.includes('/telemetry/')) {
+  if (parsed.message.route.resource?.includes('/telemetrycolumns/')) {
     inflight--;
     acked++;
     pump();

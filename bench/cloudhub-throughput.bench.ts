@@ -113,7 +113,7 @@ function writeResults(r: Record<string, number>): void {
   const block = [
     '### Upstream telemetry through the cloud',
     '',
-    `One edge node sends telemetry for ${fmt(r.devices!)} devices (${fmt(r.perMessage!)} readings per message, at most ${fmt(r.window!)} unacknowledged, as EdgeHub does) to a whole \`kedge cloud\`; each message is deduplicated, checked, published QoS 1 on the embedded broker and then acknowledged; a consumer subscribes to \`kedge/telemetry/#\`. Edge and consumer run in a child process.`,
+    `One edge node sends telemetry (column-wise, one device per message) for ${fmt(r.devices!)} devices (${fmt(r.perMessage!)} readings per message, at most ${fmt(r.window!)} unacknowledged, as EdgeHub does) to a whole \`kedge cloud\`; each message is deduplicated, checked, published QoS 1 on the embedded broker and then acknowledged; a consumer subscribes to \`kedge/telemetry/#\`. Edge and consumer run in a child process.`,
     '',
     `- command: \`npx tsx bench/cloudhub-throughput.bench.ts ${r.seconds} ${r.devices} ${r.perMessage} ${r.window}\``,
     `- acknowledged: ${fmt(r.acked!)} messages in ${fmt(r.elapsed!, 1)} s = ${fmt(r.messagesPerSecond!)} messages/s, **${fmt(r.readingsPerSecond!)} readings/s**`,

@@ -22,7 +22,10 @@ class RestartableMosquitto {
     for (let i = 0; i < 100; i++) {
       const up = await new Promise<boolean>((resolve) => {
         const s = connect(this.port, '127.0.0.1');
-        s.once('connect', () => (s.destroy(), resolve(true)));
+        s.once('connect', () => {
+          s.destroy();
+          resolve(true);
+        });
         s.once('error', () => resolve(false));
       });
       if (up) return;

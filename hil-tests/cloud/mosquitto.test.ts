@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawEdge, waitUntil } from '../../src/cloud/testing/raw-edge.js';
+import { RawEdge, type TestReading, waitUntil } from '../../src/cloud/testing/raw-edge.js';
 import { startTestCloud } from '../../src/cloud/testing/cloud-under-test.js';
 import { thermostat, thermostatModel } from '../../src/cloud/testing/fixtures.js';
-import { newMessage } from '../../src/core/message/index.js';
 import { startMosquitto, type TestBroker } from '../support/brokers.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: a test reads the API's JSON as sent and asserts on it field by field
 type Json = Record<string, any>;
 
 /** `kedge cloud --mqtt-url` against a real Mosquitto: what consumers see, published before the edge gets its ack. */
@@ -38,19 +38,11 @@ describe('cloud MQTT through an external Mosquitto', () => {
     sub.on('message', (topic, payload) => got.push({ topic, body: JSON.parse(payload.toString()) as Json }));
     await sub.subscribeAsync('kedge/telemetry/#', { qos: 1 });
     try {
-      const readings = [
+      const readings: TestReading[] = [
         { property: 'temperature', value: 21.5, unit: 'degC', quality: 'good', ts: 1000 },
         { property: 'temperature', value: null, quality: 'bad', ts: 2000 },
       ];
-      for (let i = 0; i < 2; i++) {
-        edge.send(
-          newMessage(
-            { source: 'edgehub', group: 'hub', operation: 'upload', resource: 'node/edge-1/default/telemetry/t1' },
-            { readings },
-            { id: 'm-1' },
-          ),
-        );
-      }
+      for (let i = 0; i < 2; i++) edge.telemetry('edge-1', 'default/t1', readings, 'm-1');
       await waitUntil(() => edge.acksFor('m-1').length === 2 && got.length >= 1, 'acks and delivery');
       await new Promise((r) => setTimeout(r, 100));
       expect(got).toEqual([

@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CloudHub } from '../../src/cloud/cloudhub/index.js';
 import { SqliteLinkState, SqliteObjectStore } from '../../src/cloud/store/index.js';
-import type {
-  CloudChannels,
-  CloudRequests,
-  EdgeChannels,
-  EdgeRequests,
-  TelemetryContent,
+import {
+  type CloudChannels,
+  type CloudRequests,
+  DeviceColumnsBuilder,
+  type EdgeChannels,
+  type EdgeRequests,
+  forEachColumnReading,
+  type TelemetryColumnsContent,
 } from '../../src/contracts/index.js';
 import { Bus } from '../../src/core/bus/index.js';
 import { systemClock } from '../../src/core/clock/index.js';
@@ -53,9 +55,11 @@ describe('link: EdgeHub <-> CloudHub', () => {
     store = new SqliteObjectStore({ file: join(dir, 'cloud.db') });
     cloudBus = new Bus({ logger: silentLogger() });
     handled = [];
-    cloudBus.serve('upstream.telemetry', { name: 'test', group: 'test' }, ({ message }) => {
-      const device = (message.route.resource ?? '').split('/').at(-1)!;
-      for (const r of (message.content as TelemetryContent).readings) handled.push({ device, seq: r.value as number });
+    cloudBus.serve('upstream.telemetrycolumns', { name: 'test', group: 'test' }, ({ message }) => {
+      for (const c of (message.content as TelemetryColumnsContent).devices) {
+        const device = c.device.slice(c.device.indexOf('/') + 1);
+        forEachColumnReading(c, (_p, _u, value) => handled.push({ device, seq: value as number }));
+      }
       return { ok: true };
     });
     edgeDb = new DbHandle(join(dir, 'edge.db'));
@@ -73,9 +77,11 @@ describe('link: EdgeHub <-> CloudHub', () => {
   });
 
   const emit = (device: string, seq: number) => {
+    const columns = new DeviceColumnsBuilder(`default/${device}`);
+    columns.add('seq', seq, 'good', Date.now());
     const message = newMessage(
-      { source: 'twin', group: 'hub', operation: 'upload', resource: `node/edge-1/default/telemetry/${device}` },
-      { readings: [{ property: 'seq', value: seq, quality: 'good', ts: Date.now() }] } satisfies TelemetryContent,
+      { source: 'twin', group: 'hub', operation: 'upload', resource: `node/edge-1/default/telemetrycolumns/${device}` },
+      { devices: [columns.columns] } satisfies TelemetryColumnsContent,
     );
     outbox.append([{ kind: 'reading', key: `default/${device}`, message }]);
     edgeBus.publish('outbox.appended', { count: 1 });

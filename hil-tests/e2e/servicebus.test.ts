@@ -7,6 +7,7 @@ import { runKedge } from './harness/kedge.js';
 import { edgeSetup, startCloud, startEdge, tempDir, waitFor, type KedgeProcess } from './harness/processes.js';
 import { TcpProxy } from './harness/tcp-proxy.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: a test reads the API's JSON as sent and asserts on it field by field
 type Json = Record<string, any>;
 const NODE = 'sb-node';
 

@@ -51,6 +51,7 @@ function startKedgeEdge(dataDir: string, ports: Ports, mappers: string): KedgePr
   );
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a test reads the API's JSON as sent and asserts on it field by field
 async function api(port: number, method: string, path: string, body?: unknown): Promise<any> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, {
     method,

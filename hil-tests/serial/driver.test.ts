@@ -153,9 +153,7 @@ describe(
       const ctx = recorder();
       const driver = await startDriver(ctx, { responseTimeoutMs: 2000 });
       cleanups.push(() => driver.stop());
-      let devices;
-      if (hw) devices = await serialDevices(hw.model, hw.path);
-      else devices = (await simulated(HMP_MODEL)).devices;
+      const devices = hw ? await serialDevices(hw.model, hw.path) : (await simulated(HMP_MODEL)).devices;
       for (const d of devices) await driver.addDevice(d);
       const want = devices.flatMap((d) => d.properties.map((p) => `${d.id} ${p.name}`));
       const seen = () =>

@@ -5,7 +5,7 @@ import type { DriverContext, DriverReading } from '../sdk/contract.js';
 import type { GpioBackend, Level } from './backend.js';
 import { edgeMatches } from './backend.js';
 import { gpioErrors } from './errors.js';
-import { pinOf, valueOf, type Pin } from './pin.js';
+import { pinOf, valueOfLevel, type Pin } from './pin.js';
 import type { GpioDeviceConfig } from './schema.js';
 
 /**
@@ -85,7 +85,7 @@ export class GpioDevice {
     try {
       const level = await pin.line.read();
       pin.reported = level;
-      return { property, value: valueOf(pin.property, level), quality: 'good', ts };
+      return { property, value: valueOfLevel(pin.property, level), quality: 'good', ts };
     } catch (err) {
       return { property, value: null, quality: 'bad', ts, reason: `reading GPIO ${pin.pin} failed: ${errorText(err)}` };
     }
@@ -144,7 +144,7 @@ export class GpioDevice {
     if (this.stopped) return;
     pin.reported = value;
     this.ctx.readings(this.device.id, [
-      { property: pin.property.name, value: valueOf(pin.property, value), quality: 'good', ts: this.clock.now() },
+      { property: pin.property.name, value: valueOfLevel(pin.property, value), quality: 'good', ts: this.clock.now() },
     ]);
   }
 }

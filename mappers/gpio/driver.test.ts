@@ -194,7 +194,12 @@ describe('GPIO driver: no GPIO, broken pins, backend choice', () => {
     ctx = recordingContext();
     ctx.logger = pino(
       { level: 'error' },
-      new Writable({ write: (c: Buffer, _e, done) => (lines.push(c.toString()), done()) }),
+      new Writable({
+        write: (c: Buffer, _e, done) => {
+          lines.push(c.toString());
+          done();
+        },
+      }),
     );
     driver = createDriver(ctx, { backend: inaccessibleBackend });
     await driver.start();

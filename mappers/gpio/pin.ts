@@ -29,7 +29,7 @@ export function pinOf(p: PropertyInstance): Pin {
 }
 
 /** A level as the property's type: BOOLEAN true/false, anything else 1/0. */
-export function valueOf(p: PropertyInstance, level: Level): PropertyValue {
+export function valueOfLevel(p: PropertyInstance, level: Level): PropertyValue {
   return p.type === 'BOOLEAN' ? level === 1 : level;
 }
 

@@ -240,7 +240,7 @@ function writeInteger(buf: Buffer, raw: bigint, rawType: RawType): void {
 
 function encodeAscii(value: string, spec: CodecSpec): Buffer {
   const size = registerCount(spec) * 2;
-  if (!/^[\x00-\x7f]*$/u.test(value)) outOfRange(spec, value, 'only ASCII characters fit in registers');
+  if (!/^\p{ASCII}*$/u.test(value)) outOfRange(spec, value, 'only ASCII characters fit in registers');
   if (value.length > size) outOfRange(spec, value, `longer than ${size} characters`);
   const buf = Buffer.alloc(size); // zero-filled: NUL padding
   buf.write(value, 'latin1');

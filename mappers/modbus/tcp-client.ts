@@ -119,7 +119,7 @@ export class ModbusTcpClient extends EventEmitter {
     const body = Buffer.alloc(3 + values.length * 2);
     body.writeUInt16BE(values.length, 0);
     body[2] = values.length * 2;
-    values.forEach((v, i) => body.writeUInt16BE(v & 0xffff, 3 + i * 2));
+    for (const [i, v] of values.entries()) body.writeUInt16BE(v & 0xffff, 3 + i * 2);
     await this.request(16, address, values.length, body);
   }
 

@@ -45,7 +45,9 @@ async function runStep(
   now: () => number,
 ): Promise<void> {
   const keys = step.kind === 'bit' ? [step.item.key] : step.serves.map((s) => s.key);
-  const fail = (reason: unknown) => keys.forEach((k) => results.set(k, { status: 'rejected', reason }));
+  const fail = (reason: unknown) => {
+    for (const k of keys) results.set(k, { status: 'rejected', reason });
+  };
   try {
     await send(poller, step);
   } catch (err) {

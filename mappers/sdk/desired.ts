@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import type { Counter, Registry } from 'prom-client';
 import { counter } from '../../src/core/metrics/index.js';
-import { edgeFilters, parseDeviceTopic, payloadChecker, TwinDeltaSchema } from '../../src/contracts/index.js';
+import { edgeFilters, parseDeviceTopic, TwinDeltaSchema } from '../../src/contracts/index.js';
 import { errorText } from '../../src/core/errors/index.js';
+import { jsonChecker } from '../../src/core/schema/index.js';
 import { parsePropertyValue, type DeviceInstance, type PropertyValue } from '../../src/model/index.js';
 import type { BadPayloads } from './bad-payloads.js';
 import type { DriverReading, ProtocolDriver } from './driver.js';
@@ -12,7 +13,7 @@ import { WriteQueue } from './write-queue.js';
 
 export type DeviceLookup = (id: string) => { device: DeviceInstance; driver: ProtocolDriver } | undefined;
 
-const checkDelta = payloadChecker(TwinDeltaSchema);
+const checkDelta = jsonChecker(TwinDeltaSchema);
 
 interface Desired {
   property: string;

@@ -1,18 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-import { ACCESS_MODES, PROPERTY_TYPES, type DeviceInstance } from '../../src/model/index.js';
+import { ACCESS_MODES, PROPERTY_TYPES, checkSchema, type DeviceInstance } from '../../src/model/index.js';
 import { protocolSchemasFor } from '../schemas.js';
-
-const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
-
-function checker(schema: TSchema): TypeCheck<TSchema> {
-  let check = compiled.get(schema);
-  if (!check) {
-    check = TypeCompiler.Compile(schema);
-    compiled.set(schema, check);
-  }
-  return check;
-}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -71,11 +59,11 @@ function shapeProblem(device: DeviceInstance): string | undefined {
   return undefined;
 }
 
+/** The first error `kedge validate` would report for this field, in its words. */
 function schemaProblem(schema: TSchema, value: unknown, where: string): string | undefined {
-  const check = checker(schema);
-  if (check.Check(value)) return undefined;
-  const first = check.Errors(value).First();
-  return first ? `${where}${first.path.replaceAll('/', '.')}: ${first.message}` : `${where} does not match the schema`;
+  const { valid, problems } = checkSchema(schema, value, [where]);
+  if (valid) return undefined;
+  return problems.find((p) => p.severity === 'error')?.message ?? `${where} does not match the schema`;
 }
 
 function pathText(path: (string | number)[]): string {

@@ -6,13 +6,13 @@ import {
   edgeFilters,
   edgeTopics,
   MapperDeviceSetSchema,
-  payloadChecker,
   type MapperDeviceSet,
   type MapperStatus,
 } from '../../src/contracts/index.js';
 import type { Clock } from '../../src/core/clock/index.js';
 import { errorText } from '../../src/core/errors/index.js';
 import { gauge } from '../../src/core/metrics/index.js';
+import { jsonChecker } from '../../src/core/schema/index.js';
 import type { Module } from '../../src/core/module/index.js';
 import { driverLoader, type DriverLoader } from '../drivers.js';
 import { BadPayloads } from './bad-payloads.js';
@@ -44,7 +44,7 @@ export interface MapperRuntimeOptions {
   loaders?: Readonly<Record<string, DriverLoader>>;
 }
 
-const checkSet = payloadChecker(MapperDeviceSetSchema);
+const checkSet = jsonChecker(MapperDeviceSetSchema);
 
 /**
  * The mapper process around its drivers: MQTT in (device sets per protocol, twin deltas), MQTT out

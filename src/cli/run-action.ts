@@ -7,7 +7,7 @@ import { isKedgeError, errorText } from '../core/errors/index.js';
  */
 export function runAction<A extends unknown[]>(
   command: string,
-  action: (...args: A) => Promise<number | void>,
+  action: (...args: A) => Promise<unknown>,
 ): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {

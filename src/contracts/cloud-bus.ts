@@ -1,6 +1,7 @@
 import type { Message } from '../core/message/index.js';
 import type { AckContent } from './link.js';
 import type { ServiceCallRequest, ServiceCallResponse, TwinView } from './edge-bus.js';
+import type { MapperPhase } from './twin-values.js';
 
 /**
  * The cloud process's bus. CloudHub owns the link: it turns frames into `upstream.<type>`
@@ -31,7 +32,6 @@ export interface UpstreamMessage {
 }
 
 export interface CloudChannels {
-  [channel: string]: unknown;
   'link.connected': { node: string; ts: number };
   'link.disconnected': { node: string; reason: string; ts: number };
   /** Any frame from the node counts; keepalives are published here (for the last-heartbeat time). */
@@ -63,7 +63,8 @@ export interface NodeView {
   mappers: Array<{
     name: string;
     protocols: string[];
-    phase?: string;
+    /** `Pending`: the node should run it, and has not reported it yet. */
+    phase?: MapperPhase | 'Pending';
     ready?: boolean;
     restarts?: number;
     reason?: string;
@@ -76,15 +77,12 @@ export interface NodeView {
  * (the message is not acknowledged and the edge sends it again).
  */
 export interface CloudRequests {
-  [name: string]: { request: unknown; response: unknown };
-  'upstream.telemetry': { request: UpstreamMessage; response: AckContent };
-  'upstream.telemetrybatch': { request: UpstreamMessage; response: AckContent };
   'upstream.telemetrycolumns': { request: UpstreamMessage; response: AckContent };
   'upstream.devicetwin': { request: UpstreamMessage; response: AckContent };
   'upstream.devicestate': { request: UpstreamMessage; response: AckContent };
   'upstream.mapperstatus': { request: UpstreamMessage; response: AckContent };
   /** Resolves when the broker has the message (QoS 1: acknowledged). */
-  'cloudmqtt.publish': { request: CloudMqttPublish; response: void };
+  'cloudmqtt.publish': { request: CloudMqttPublish; response: undefined };
   'twin.view': { request: { namespace: string; name: string }; response: TwinView | undefined };
   /** Sets desired values (Device spec); `waitMs` waits until reported == desired, failed or the wait ends. */
   'twin.setDesired': {

@@ -1,6 +1,7 @@
 import type { Message } from '../core/message/index.js';
 import type { Device, DeviceInstance, DeviceModel, PropertyValue, Quality } from '../model/index.js';
 import type { MapperSetContent } from './link.js';
+import type { DesiredValue, FailedValue, MapperPhase, ReportedValue } from './twin-values.js';
 import type { MapperStatus, RawReading, StateUpdate, TwinUpdate, WriteResult } from './payloads.js';
 
 /**
@@ -27,8 +28,17 @@ export interface CleansedPropertyReading {
   reportToCloud: boolean;
 }
 
+/** The cloud link's state, published by EdgeHub on `link.state` whenever it changes. */
+export interface LinkStateEvent {
+  state: 'connecting' | 'connected' | 'disconnected';
+  url: string;
+  ts: number;
+  reason?: string;
+  /** Delay before the next attempt, when disconnected. */
+  retryInMs?: number;
+}
+
 export interface EdgeChannels {
-  [channel: string]: unknown;
   /** Raw readings of one device: from a kedge mapper (`data/update`) or a KubeEdge `twin/update` actual value. */
   'device.readings': { deviceId: string; readings: RawReading[]; source: 'mapper' | 'twin' };
   /** Cleansed readings of one device, out of the pipeline (also heartbeats and staleness). */
@@ -61,6 +71,8 @@ export interface EdgeChannels {
   'cloud.inbound': Message;
   /** MetaManager's verdict on a `cloud.inbound` message (-> EdgeHub answers the cloud). */
   'cloud.ack': { parentMsgId: string; ok: boolean; reason?: string };
+  /** The cloud link connects, is up, or went down (EdgeHub). */
+  'link.state': LinkStateEvent;
   /** New entries were committed to the outbox (-> EdgeHub may send). */
   'outbox.appended': { count: number };
 }
@@ -72,10 +84,10 @@ export interface TwinView {
   properties: Record<
     string,
     {
-      desired?: { value: string; ts: number; version: number };
-      reported?: { value: string; quality: Quality; ts: number; version: number };
+      desired?: DesiredValue;
+      reported?: ReportedValue;
       pending?: boolean;
-      failed?: { reason: string; ts: number };
+      failed?: Omit<FailedValue, 'value'>;
     }
   >;
 }
@@ -111,7 +123,7 @@ export interface ServiceCallResponse {
 export interface MapperWorkloadStatus {
   name: string;
   protocols: string[];
-  phase: 'Running' | 'Starting' | 'CrashLoopBackOff' | 'Stopped';
+  phase: MapperPhase;
   restarts: number;
   ready: boolean;
   pid?: number;
@@ -119,7 +131,6 @@ export interface MapperWorkloadStatus {
 }
 
 export interface EdgeRequests {
-  [name: string]: { request: unknown; response: unknown };
   'meta.devices': { request: Record<string, never>; response: EdgeDevice[] };
   'meta.apply': { request: { documents: unknown[] }; response: ApplyResult };
   'meta.listDevices': { request: Record<string, never>; response: Device[] };

@@ -2,6 +2,7 @@ export { edgeTopics, edgeFilters, cloudTopics, parseDeviceTopic } from './topics
 export * from './payloads.js';
 export { MapperDeviceSetSchema, type MapperDeviceSet } from './mapper-set.js';
 export { MAPPER_NODE_FLAGS } from './mapper-process.js';
+export * from './twin-values.js';
 export * from './link.js';
 export * from './telemetry-columns.js';
 export * from './edge-bus.js';

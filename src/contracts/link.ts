@@ -1,8 +1,15 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Operation, type Message } from '../core/message/index.js';
-import type { Device, DeviceModel } from '../model/index.js';
-import type { Quality } from '../model/cleansing/index.js';
+import { type Checked, checker } from '../core/schema/index.js';
+import { DeviceModelSchema, DeviceSchema, type Device, type DeviceModel } from '../model/index.js';
+import {
+  DesiredSourceSchema,
+  DesiredValueSchema,
+  DeviceStateSchema,
+  FailedValueSchema,
+  MapperPhaseSchema,
+  ReportedValueSchema,
+} from './twin-values.js';
 
 /**
  * What crosses the cloud-edge link inside beehive messages (`src/core/message`). Resources are
@@ -16,11 +23,7 @@ export const LinkResource = {
   /** Desired values (down) and twin reports (up). */
   deviceTwin: 'devicetwin',
   deviceState: 'devicestate',
-  /** Cleansed readings of one device going up. */
-  telemetry: 'telemetry',
-  /** Cleansed readings of many devices going up in one message (`default/<node>`), as objects (still accepted). */
-  telemetryBatch: 'telemetrybatch',
-  /** The same column-wise (`TelemetryColumnsContent`): what the edge sends. */
+  /** Cleansed readings of many devices going up in one message (`default/<node>`), column-wise. */
   telemetryColumns: 'telemetrycolumns',
   /** The mapper workloads a node should run (down) and their status (up). */
   mapperSet: 'mapperset',
@@ -33,82 +36,81 @@ export function linkResource(node: string, namespace: string, type: LinkResource
 }
 
 // ---- cloud -> edge ----------------------------------------------------------------------
+// Each content is checked by the edge (MetaManager) before it is stored or applied.
 
 /** insert/update/delete of `device` and `devicemodel`: the whole object; `header.resourceversion` is the store's version. */
+export const DeviceContentSchema = DeviceSchema;
 export type DeviceContent = Device;
+export const DeviceModelContentSchema = DeviceModelSchema;
 export type DeviceModelContent = DeviceModel;
 
 /** update of `devicetwin` from the cloud: desired values as strings (KubeEdge style). */
-export interface DesiredTwinContent {
-  desired: Record<string, string>;
-}
+export const DesiredTwinContentSchema = Type.Object({
+  desired: Type.Record(Type.String({ minLength: 1 }), Type.String()),
+});
+export type DesiredTwinContent = Static<typeof DesiredTwinContentSchema>;
 
 /** update of `mapperset/<node>`: the mapper processes this node should run. */
-export interface MapperSetContent {
-  mappers: Array<{ name: string; protocols: string[] }>;
-}
+export const MapperSetContentSchema = Type.Object({
+  mappers: Type.Array(Type.Object({ name: Type.String({ minLength: 1 }), protocols: Type.Array(Type.String()) })),
+});
+export type MapperSetContent = Static<typeof MapperSetContentSchema>;
 
 // ---- edge -> cloud ----------------------------------------------------------------------
-
-/** upload of `telemetry/<device>`: the cleansed readings of one device (one poll or a batch). */
-export interface TelemetryContent {
-  readings: Array<{
-    property: string;
-    value: number | boolean | string | null;
-    unit?: string;
-    quality: Quality;
-    ts: number;
-  }>;
-}
-
-/**
- * upload of `telemetrybatch/<node>` (namespace `default`): the cleansed readings of many devices
- * committed together at the edge, devices in the order the edge took them. One message instead of
- * one per device: the link's cost is mostly per message (docs/link.md). Edges of this version send
- * the same column-wise instead (`telemetrycolumns`, ./telemetry-columns.ts); the cloud takes both.
- */
-export interface TelemetryBatchContent {
-  devices: Array<{ device: string } & TelemetryContent>;
-}
+// Telemetry goes up column-wise (`telemetrycolumns`, ./telemetry-columns.ts). Each content is
+// checked by the cloud (DeviceController, EdgeController) where it enters.
 
 /** update of `devicetwin/<device>`: the properties that changed. */
-export interface TwinReportContent {
-  properties: Record<
-    string,
-    {
-      desired?: { value: string; ts: number; version: number };
-      reported?: { value: string; quality: Quality; ts: number; version: number };
+export const TwinReportContentSchema = Type.Object({
+  properties: Type.Record(
+    Type.String({ minLength: 1 }),
+    Type.Object({
+      desired: Type.Optional(DesiredValueSchema),
+      reported: Type.Optional(ReportedValueSchema),
       /** A desired value the device did not confirm within the timeout, and why. */
-      failed?: { value: string; reason: string; ts: number };
+      failed: Type.Optional(FailedValueSchema),
       /** Set when an edge application changed the desired value (the cloud is told). */
-      desiredSource?: 'cloud' | 'edge';
-    }
-  >;
-}
+      desiredSource: Type.Optional(DesiredSourceSchema),
+    }),
+  ),
+});
+export type TwinReportContent = Static<typeof TwinReportContentSchema>;
 
 /** update of `devicestate/<device>`. */
-export interface DeviceStateContent {
-  state: 'online' | 'offline' | 'unhealthy' | 'unknown';
-  reason?: string;
-  ts: number;
-}
+export const DeviceStateContentSchema = Type.Object({
+  state: DeviceStateSchema,
+  reason: Type.Optional(Type.String()),
+  ts: Type.Number(),
+});
+export type DeviceStateContent = Static<typeof DeviceStateContentSchema>;
 
 /** update of `mapperstatus/<mapper>` (like a pod's status). */
-export interface MapperStatusContent {
-  name: string;
-  protocols: string[];
-  phase: 'Running' | 'Starting' | 'CrashLoopBackOff' | 'Stopped';
-  restarts: number;
-  ready: boolean;
-  reason?: string;
-  ts: number;
-}
+export const MapperStatusContentSchema = Type.Object({
+  name: Type.String({ minLength: 1 }),
+  protocols: Type.Array(Type.String()),
+  phase: MapperPhaseSchema,
+  restarts: Type.Number(),
+  ready: Type.Boolean(),
+  reason: Type.Optional(Type.String()),
+  ts: Type.Number(),
+});
+export type MapperStatusContent = Static<typeof MapperStatusContentSchema>;
 
 /** The answer to every message: `operation: response`, `parent_msg_id` = the acknowledged id. */
-export interface AckContent {
-  ok: boolean;
-  reason?: string;
-}
+export const AckContentSchema = Type.Object({ ok: Type.Boolean(), reason: Type.Optional(Type.String()) });
+export type AckContent = Static<typeof AckContentSchema>;
+
+/**
+ * The checks where contents enter a process: never throw; the reason names the first bad field.
+ * Devices and models are checked by MetaManager with the validator's messages (src/model).
+ */
+export const checkLinkContent = {
+  desiredTwin: checker(DesiredTwinContentSchema, 'content'),
+  mapperSet: checker(MapperSetContentSchema, 'content'),
+  twinReport: checker(TwinReportContentSchema, 'content'),
+  deviceState: checker(DeviceStateContentSchema, 'content'),
+  mapperStatus: checker(MapperStatusContentSchema, 'content'),
+} as const;
 
 // ---- ServiceBus: live calls from the cloud to HTTP servers on the edge network --------------
 //
@@ -159,31 +161,14 @@ export const ServiceCallResultSchema = Type.Object({
 });
 export type ServiceCallResultContent = Static<typeof ServiceCallResultSchema>;
 
-const callCheck = TypeCompiler.Compile(ServiceCallContentSchema);
-const resultCheck = TypeCompiler.Compile(ServiceCallResultSchema);
-
-function checked<T>(
-  compiled: {
-    Check(v: unknown): boolean;
-    Errors(v: unknown): { First(): { path: string; message: string } | undefined };
-  },
-  value: unknown,
-): { ok: true; value: T } | { ok: false; reason: string } {
-  if (compiled.Check(value)) return { ok: true, value: value as T };
-  const first = compiled.Errors(value).First();
-  return { ok: false, reason: first ? `field ${first.path || '/'}: ${first.message}` : 'does not match the schema' };
-}
+const resultCheck = checker(ServiceCallResultSchema);
 
 /** A ServiceBus call from the cloud: is this inbound message one (KubeEdge's group `user`)? */
 export function isServiceCall(message: Message): boolean {
   return message.route.group === ServiceBusRoute.group && message.route.operation !== Operation.response;
 }
 
-export function checkServiceCall(
-  content: unknown,
-): { ok: true; value: ServiceCallContent } | { ok: false; reason: string } {
-  return checked(callCheck, content);
-}
+export const checkServiceCall: (content: unknown) => Checked<ServiceCallContent> = checker(ServiceCallContentSchema);
 
 /**
  * The two kinds of `response` an edge sends, told apart here once: an acknowledgement of an object
@@ -199,7 +184,7 @@ export function classifyEdgeResponse(message: Message): EdgeResponse | undefined
   const parentId = message.header.parent_msg_id;
   if (!parentId) return undefined;
   if (message.route.group === ServiceBusRoute.group) {
-    const r = checked<ServiceCallResultContent>(resultCheck, message.content);
+    const r = resultCheck(message.content);
     return r.ok
       ? { kind: 'servicecall', parentId, result: r.value }
       : { kind: 'invalid', parentId, reason: `ServiceBus answer: ${r.reason}` };

@@ -1,9 +1,9 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Type, type Static } from '@sinclair/typebox';
+import { DeviceStateSchema } from './twin-values.js';
 
 /**
  * Payloads on the edge MQTT topics, typed once here and checked once where they enter a process
- * (`checkPayload`). KubeEdge's messages start with `event_id` and `timestamp` (ms).
+ * (`jsonChecker` of src/core/schema). KubeEdge's messages start with `event_id` and `timestamp` (ms).
  */
 const Value = Type.Union([Type.Number(), Type.Boolean(), Type.String()]);
 const EventBase = { event_id: Type.String(), timestamp: Type.Number() };
@@ -28,12 +28,6 @@ export const DataUpdateSchema = Type.Object({
 export type DataUpdate = Static<typeof DataUpdateSchema>;
 
 /** `.../state/update` (KubeEdge: `state`; kedge adds `reason`). */
-export const DeviceStateSchema = Type.Union([
-  Type.Literal('online'),
-  Type.Literal('offline'),
-  Type.Literal('unhealthy'),
-  Type.Literal('unknown'),
-]);
 export const StateUpdateSchema = Type.Object({
   ...EventBase,
   state: DeviceStateSchema,
@@ -112,21 +106,3 @@ export const MapperStatusSchema = Type.Object({
   devices: Type.Optional(Type.Number()),
 });
 export type MapperStatus = Static<typeof MapperStatusSchema>;
-
-export type PayloadCheck<T> = { ok: true; value: T } | { ok: false; reason: string };
-
-/** Compiles a checker for one payload schema: parse + check once at the boundary, never throws. */
-export function payloadChecker<S extends TSchema>(schema: S): (raw: Buffer | string) => PayloadCheck<Static<S>> {
-  const compiled = TypeCompiler.Compile(schema);
-  return (raw) => {
-    let value: unknown;
-    try {
-      value = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
-    } catch (err) {
-      return { ok: false, reason: `malformed JSON: ${(err as Error).message}` };
-    }
-    if (compiled.Check(value)) return { ok: true, value };
-    const first = compiled.Errors(value).First();
-    return { ok: false, reason: first ? `field ${first.path || '/'}: ${first.message}` : 'does not match the schema' };
-  };
-}

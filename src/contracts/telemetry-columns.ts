@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { type Checked, checker } from '../core/schema/index.js';
 import { QualitySchema, type Quality } from '../model/cleansing/index.js';
 
 /**
@@ -146,4 +147,18 @@ export function columnReadings(
     out.push(unit ? { property, value, unit, quality, ts } : { property, value, quality, ts }),
   );
   return out;
+}
+
+const checkColumnsSchema = checker(TelemetryColumnsContentSchema, 'content');
+
+/** The schema, then what it cannot say: lengths and indexes agree (where the content enters the cloud). */
+export function checkTelemetryColumns(value: unknown): Checked<TelemetryColumnsContent> {
+  const checked = checkColumnsSchema(value);
+  if (!checked.ok) return checked;
+  const devices = checked.value.devices;
+  for (let i = 0; i < devices.length; i++) {
+    const problem = columnsProblem(devices[i]!);
+    if (problem) return { ok: false, reason: `content field /devices/${i} (${devices[i]!.device}): ${problem}` };
+  }
+  return checked;
 }

@@ -34,7 +34,16 @@ export const DEMO_MODELS: Record<DemoProtocol, string> = {
 /** The demo polls at most this slowly, so that the table moves (library Devices poll some values every 15 min). */
 const DEMO_MAX_CYCLE_MS = 2000;
 
-type Doc = { kind?: string; metadata?: { name?: string; namespace?: string }; spec?: Record<string, any> };
+/** A Device or DeviceModel as YAML gives it: only the fields the demo rewrites or reads are typed. */
+type Doc = {
+  kind?: string;
+  metadata?: { name?: string; namespace?: string };
+  spec?: {
+    nodeName?: string;
+    protocol?: { configData?: Record<string, unknown> };
+    properties?: Array<Record<string, unknown>>;
+  };
+};
 
 /**
  * Copies a library file to `outDir` with its Device rewritten for this machine: the demo node,
@@ -63,11 +72,11 @@ export async function prepareDemoDevice(
   if (!model || !device?.spec || !device.metadata?.name)
     throw demoErrors.create('KEDGE_DEMO_NO_DEVICES', `${source} has no DeviceModel + Device pair`);
   device.spec.nodeName = ep.node;
-  const config = (device.spec.protocol?.configData ?? {}) as Record<string, unknown>;
+  const config = device.spec.protocol?.configData ?? {};
   if (protocol === 'modbus') Object.assign(config, { ip: '127.0.0.1', port: ep.modbusPort });
   if (protocol === 'opcua') config.url = `opc.tcp://127.0.0.1:${ep.opcuaPort}`;
   if (protocol === 'serial') config.serialPort = ep.serialPath;
-  for (const p of (device.spec.properties ?? []) as Array<Record<string, unknown>>) {
+  for (const p of device.spec.properties ?? []) {
     for (const key of ['collectCycle', 'reportCycle']) {
       if (typeof p[key] === 'number') p[key] = Math.min(p[key] as number, DEMO_MAX_CYCLE_MS);
     }

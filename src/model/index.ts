@@ -49,5 +49,6 @@ export {
   type CleansingRules,
   type Quality,
 } from './cleansing/index.js';
+export { checkSchema, type SchemaProblem } from './schema-check.js';
 export { validateFiles, validateSources } from './validate-lazy.js';
 export type { ValidationResult, Source } from './validate.js';

@@ -1,6 +1,6 @@
 import { Kind, type TSchema } from '@sinclair/typebox';
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { ValueErrorType, type ValueError, type ValueErrorIterator } from '@sinclair/typebox/errors';
+import { compiledCheck as compile } from '../core/schema/index.js';
 import { closest, describeSchema, formatPath, showValue } from './describe-schema.js';
 import { unknownFieldPolicy } from './schema-kinds.js';
 
@@ -13,17 +13,6 @@ export interface SchemaProblem {
   severity: 'error' | 'warning';
   /** Point at the field's key (unknown fields) rather than its value. */
   at: 'key' | 'value';
-}
-
-const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
-
-function compile(schema: TSchema): TypeCheck<TSchema> {
-  let check = compiled.get(schema);
-  if (!check) {
-    check = TypeCompiler.Compile(schema);
-    compiled.set(schema, check);
-  }
-  return check;
 }
 
 /**
@@ -135,7 +124,8 @@ function findUnknownFields(schema: TSchema, value: unknown, path: Path, prefix: 
     }
     case 'Array':
       if (Array.isArray(value))
-        value.forEach((item, i) => findUnknownFields(schema['items'] as TSchema, item, [...path, i], prefix, out));
+        for (const [i, item] of value.entries())
+          findUnknownFields(schema['items'] as TSchema, item, [...path, i], prefix, out);
       return;
     case 'Union': {
       const variants = (schema['anyOf'] as TSchema[]) ?? [];

@@ -2,7 +2,7 @@ import type { YamlDocument } from '../core/yaml/index.js';
 import { checkCleansingRules, type CleansingRules } from './cleansing/index.js';
 import { normalizeCycle } from './cycles.js';
 import { formatPath } from './describe-schema.js';
-import { parsePropertyValue } from './property-type.js';
+import { type PropertyValue, parsePropertyValue } from './property-type.js';
 import { boundOf, namespaceOf } from './resolve.js';
 import type { Path } from './schema-check.js';
 import type { Device, DeviceModel, ModelProperty } from './schema.js';
@@ -170,7 +170,7 @@ function checkDesired(doc: YamlDocument, text: string, model: ModelProperty, at:
       `property ${model.name} is ReadOnly in its DeviceModel; the desired value is never written`,
     );
   }
-  let value;
+  let value: PropertyValue;
   try {
     value = parsePropertyValue(model.type, text);
   } catch (err) {

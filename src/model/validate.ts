@@ -1,9 +1,10 @@
+import type { Stats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseYamlDocuments, type Diagnostic, type YamlDocument } from '../core/yaml/index.js';
+import { parseYamlDocuments, type Diagnostic, type ParsedYaml, type YamlDocument } from '../core/yaml/index.js';
 import { resolveDeviceInstance, type DeviceInstance } from './resolve.js';
 import type { Device, DeviceModel } from './schema.js';
-import { checkDocument } from './validate-document.js';
+import { type ClassifiedDocument, checkDocument } from './validate-document.js';
 import { checkReferences, type Entry } from './validate-references.js';
 import { Report } from './validate-report.js';
 
@@ -59,7 +60,7 @@ function validateSourcesInto(sources: Source[], report: Report, files: string[])
   const models: Entry<DeviceModel>[] = [];
   for (const source of sources) {
     for (const doc of parseSource(source, report)) {
-      let checked;
+      let checked: ClassifiedDocument;
       try {
         checked = checkDocument(doc);
       } catch (err) {
@@ -103,7 +104,7 @@ function parseSource(source: Source, report: Report): YamlDocument[] {
   const { file } = source;
   const text = decode(source, report);
   if (text === undefined) return [];
-  let parsed;
+  let parsed: ParsedYaml;
   try {
     parsed = parseYamlDocuments(text, file);
   } catch (err) {
@@ -144,7 +145,7 @@ function decode(source: Source, report: Report): string | undefined {
 }
 
 async function collect(path: string, explicit: boolean, files: string[], report: Report): Promise<void> {
-  let info;
+  let info: Stats;
   try {
     info = await stat(path);
   } catch (err) {

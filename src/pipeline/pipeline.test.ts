@@ -220,7 +220,7 @@ describe('deadband and report', () => {
   it('counts suppressed readings by reason', () => {
     const counters = createCounters();
     const p = compilePipeline({ deadband: { absolute: 1 } }, { counters });
-    [5, 5, 5.5, 7].forEach((v, i) => p.process(good(v, i)));
+    for (const [i, v] of [5, 5, 5.5, 7].entries()) p.process(good(v, i));
     expect(counters.suppressed).toEqual({ unchanged: 1, deadband: 1 });
     expect(counters.emitted).toBe(2);
     expect(counters.processed).toBe(4);

@@ -1,4 +1,4 @@
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { checker } from '../core/schema/index.js';
 import { validateCleansingRules, type CleansingRules, type Quality } from '../model/cleansing/index.js';
 import { errors } from './errors.js';
 import { buildNumericStages, type NumericStage, type Work } from './stages.js';
@@ -37,11 +37,11 @@ export interface PipelineOptions {
   counters?: PipelineCounters;
 }
 
+const checkSnapshot = checker(PipelineSnapshotSchema);
+
 const NOT_SUPPRESSED = 0;
 const UNCHANGED = 1;
 const IN_DEADBAND = 2;
-
-const snapshotCheck = TypeCompiler.Compile(PipelineSnapshotSchema);
 
 /** Validates `rules` (schema and semantics) and compiles them; throws KEDGE_PIPELINE_INVALID_RULES. */
 export function compilePipeline(rules: unknown, options: PipelineOptions = {}): Pipeline {
@@ -153,14 +153,10 @@ class CleansingPipeline implements Pipeline {
   }
 
   restore(snapshot: unknown): void {
-    if (!snapshotCheck.Check(snapshot)) {
-      const first = snapshotCheck.Errors(snapshot).First();
-      throw errors.create(
-        'KEDGE_PIPELINE_BAD_SNAPSHOT',
-        `pipeline snapshot of ${this.name}: ${first ? `${first.path || '/'}: ${first.message}` : 'invalid'}`,
-      );
-    }
-    applySnapshot(this.state, snapshot, this.convertKey);
+    const checked = checkSnapshot(snapshot);
+    if (!checked.ok)
+      throw errors.create('KEDGE_PIPELINE_BAD_SNAPSHOT', `pipeline snapshot of ${this.name}: ${checked.reason}`);
+    applySnapshot(this.state, checked.value, this.convertKey);
   }
 
   /** A rejected or bad reading: holdLast substitutes the last good value, else the output is bad with no value. */

@@ -90,7 +90,7 @@ describe('snapshot / restore', () => {
       deadband: { absolute: 5 },
       holdLast: { staleAfterMs: 60_000 },
     });
-    [1, 2, 3, 4].forEach((v, i) => p.process(good(v, i * 1000)));
+    for (const [i, v] of [1, 2, 3, 4].entries()) p.process(good(v, i * 1000));
     const snap = p.snapshot();
     expect(snap).toMatchObject({
       window: [2, 3, 4],
@@ -105,7 +105,7 @@ describe('snapshot / restore', () => {
 
   it('keeps the newest values when the window shrinks and keeps filling when it grows', () => {
     const p = compilePipeline({ smoothing: { method: 'movingAverage', window: 4 } });
-    [1, 2, 3, 4].forEach((v, i) => p.process(good(v, i)));
+    for (const [i, v] of [1, 2, 3, 4].entries()) p.process(good(v, i));
     const shrunk = compilePipeline({ smoothing: { method: 'movingAverage', window: 2 } });
     shrunk.restore(p.snapshot());
     expect(shrunk.process(good(5, 10))?.value).toBe(4.5);
@@ -133,7 +133,7 @@ describe('snapshot / restore', () => {
       thrown = err;
     }
     expect(isKedgeError(thrown) && thrown.code).toBe('KEDGE_PIPELINE_BAD_SNAPSHOT');
-    expect((thrown as Error).message).toMatch(/^pipeline snapshot of pump-3\/pressure: \/window\/0: /);
+    expect((thrown as Error).message).toMatch(/^pipeline snapshot of pump-3\/pressure: field \/window\/0: /);
     expect(() => p.restore({ ...p.snapshot(), version: 2 })).toThrow(/\/version/);
   });
 });

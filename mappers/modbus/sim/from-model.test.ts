@@ -9,7 +9,7 @@ import { ModbusSim } from './server.js';
 const MODELS = join(import.meta.dirname, '../../../device-models');
 
 /** Reads a property straight from the simulator's memory after a request refreshed the generators. */
-async function valueOf(sim: ModbusSim, device: DeviceInstance, name: string) {
+async function readValue(sim: ModbusSim, device: DeviceInstance, name: string) {
   const property = device.properties.find((p) => p.name === name)!;
   const spec = deriveDecodeSpec(property.visitor, { propertyType: property.type });
   const unit = Number(device.protocolConfig.slaveID ?? 1);
@@ -32,7 +32,7 @@ describe('simModelFromInstances', () => {
       ]);
       const sim = new ModbusSim({ points: model.points, now: () => 12_345 });
       for (const property of device.properties) {
-        const value = await valueOf(sim, device, property.name);
+        const value = await readValue(sim, device, property.name);
         if (property.type === 'STRING') expect(typeof value, `${device.id} ${property.name}`).toBe('string');
         else if (property.type === 'BOOLEAN') expect(typeof value, `${device.id} ${property.name}`).toBe('boolean');
         else {
@@ -58,13 +58,13 @@ describe('simModelFromInstances', () => {
       points: simModelFromInstances([device], descriptionsOf(result.models)).points,
       now: () => now,
     });
-    expect(await valueOf(sim, device, 'model-name')).toBe('E1214');
-    const width = (await valueOf(sim, device, 'relay-0-pulse-on-width')) as number;
+    expect(await readValue(sim, device, 'model-name')).toBe('E1214');
+    const width = (await readValue(sim, device, 'relay-0-pulse-on-width')) as number;
     expect(width).toBeGreaterThanOrEqual(1.5);
     expect(width).toBeLessThan(1000);
     for (const counter of ['di-0-counter', 'relay-0-switch-count', 'uptime']) {
       const seen: number[] = [];
-      for (now = 0; now < 100_000; now += 10_000) seen.push((await valueOf(sim, device, counter)) as number);
+      for (now = 0; now < 100_000; now += 10_000) seen.push((await readValue(sim, device, counter)) as number);
       expect(seen, counter).toEqual([...seen].sort((a, b) => a - b));
       expect(seen.at(-1)!, counter).toBeGreaterThan(seen[0]!);
     }
@@ -113,10 +113,10 @@ describe('simModelFromInstances', () => {
     };
     let now = 0;
     const sim = new ModbusSim({ points: simModelFromInstances([device]).points, now: () => now });
-    expect(await valueOf(sim, device, 'setpoint')).toBe(21.5);
-    expect(await valueOf(sim, device, 'label')).toBe('labe');
+    expect(await readValue(sim, device, 'setpoint')).toBe(21.5);
+    expect(await readValue(sim, device, 'label')).toBe('labe');
     const seen = new Set<number>();
-    for (now = 0; now < 60_000; now += 5_000) seen.add((await valueOf(sim, device, 'temp')) as number);
+    for (now = 0; now < 60_000; now += 5_000) seen.add((await readValue(sim, device, 'temp')) as number);
     expect(seen.size).toBeGreaterThan(3);
     for (const v of seen) expect(v >= -10 && v <= 40).toBe(true);
   });

@@ -63,9 +63,8 @@ export function simModelFromInstances(
   for (const device of instances) {
     if (device.protocol !== 'modbus') continue;
     const unit = unitOf(device);
-    device.properties.forEach((property, index) =>
-      points.push(pointFor(device, property, unit, index, describe(device.model, property.name))),
-    );
+    for (const [index, property] of device.properties.entries())
+      points.push(pointFor(device, property, unit, index, describe(device.model, property.name)));
     devices.push({ id: device.id, unit, points: device.properties.length });
   }
   return { points, devices };

@@ -81,7 +81,7 @@ function readRegisters(
   const out = Buffer.alloc(2 + quantity * 2);
   out[0] = fc;
   out[1] = quantity * 2;
-  regs.forEach((r, i) => out.writeUInt16BE(r, 2 + i * 2));
+  for (const [i, r] of regs.entries()) out.writeUInt16BE(r, 2 + i * 2);
   return out;
 }
 

@@ -75,13 +75,23 @@ export async function runSimGpio(opts: SimGpioOptions, write: (line: string) => 
   const timers: NodeJS.Timeout[] = [];
   const play = () => {
     for (const s of steps)
-      timers.push(setTimeout(() => (server.set(s.pin, s.level), write(`pin ${s.pin} -> ${s.level}`)), s.atMs));
+      timers.push(
+        setTimeout(() => {
+          server.set(s.pin, s.level);
+          write(`pin ${s.pin} -> ${s.level}`);
+        }, s.atMs),
+      );
     const last = steps.at(-1);
     if (opts.loop && last) timers.push(setTimeout(play, Math.max(last.atMs, 1)));
   };
   play();
   await stopOnSignal(
-    { stop: async () => (timers.forEach(clearTimeout), server.stop()) },
+    {
+      stop: async () => {
+        for (const t of timers) clearTimeout(t);
+        await server.stop();
+      },
+    },
     createLogger({ level: 'warn', name: 'kedge-sim' }),
   );
   return 0;

@@ -1,10 +1,10 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newMessage } from '../../core/message/index.js';
-import { RawEdge, waitUntil } from '../testing/raw-edge.js';
+import { RawEdge, type TestReading, waitUntil } from '../testing/raw-edge.js';
 import { startTestCloud } from '../testing/cloud-under-test.js';
 import { thermostat, thermostatModel } from '../testing/fixtures.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: a test reads the API's JSON as sent and asserts on it field by field
 type Json = Record<string, any>;
 
 describe('cloud HTTP API (real HTTP, whole cloud on loopback)', () => {
@@ -205,23 +205,11 @@ describe('cloud HTTP API (real HTTP, whole cloud on loopback)', () => {
     sub.on('message', (_topic, payload) => got.push(JSON.parse(payload.toString()) as Json));
     await sub.subscribeAsync('kedge/telemetry/+/+', { qos: 1 });
     try {
-      const readings = [{ property: 'temperature', value: 21.5, unit: 'degC', quality: 'good', ts: 1 }];
-      edge!.send(
-        newMessage(
-          { source: 'edgehub', group: 'hub', operation: 'upload', resource: 'node/edge-1/default/telemetry/t9' },
-          { readings },
-          { id: 'tele-1' },
-        ),
-      );
+      const readings: TestReading[] = [{ property: 'temperature', value: 21.5, unit: 'degC', quality: 'good', ts: 1 }];
+      edge!.telemetry('edge-1', 'default/t9', readings, 'tele-1');
       await waitUntil(() => edge!.acksFor('tele-1').length === 1 && got.length === 1, 'ack and delivery');
       expect(got[0]).toEqual({ namespace: 'default', device: 't9', node: 'edge-1', readings });
-      edge!.send(
-        newMessage(
-          { source: 'edgehub', group: 'hub', operation: 'upload', resource: 'node/edge-1/default/telemetry/t9' },
-          { readings },
-          { id: 'tele-1' },
-        ),
-      );
+      edge!.telemetry('edge-1', 'default/t9', readings, 'tele-1');
       await waitUntil(() => edge!.acksFor('tele-1').length === 2, 'second ack');
       await new Promise((r) => setTimeout(r, 50));
       expect(got).toHaveLength(1);

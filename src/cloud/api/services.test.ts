@@ -4,6 +4,7 @@ import { buildResponse, type Message } from '../../core/message/index.js';
 import { startTestCloud } from '../testing/cloud-under-test.js';
 import { RawEdge, waitUntil } from '../testing/raw-edge.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: a test reads the API's JSON as sent and asserts on it field by field
 type Json = Record<string, any>;
 
 /** `POST /api/v1/nodes/<node>/services` on a whole cloud; the node is a raw WebSocket that answers by hand. */

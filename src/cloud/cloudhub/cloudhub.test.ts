@@ -56,7 +56,7 @@ describe('CloudHub', () => {
       return { ok: true };
     };
     const ep = { name: 'test', group: 'test' };
-    bus.serve('upstream.telemetry', ep, handler);
+    bus.serve('upstream.devicestate', ep, handler);
     bus.serve('upstream.devicetwin', ep, handler);
     bus.subscribe('link.connected', ep, (e) => void events.push(`connected ${e.node}`));
     bus.subscribe('link.disconnected', ep, (e) => void events.push(`disconnected ${e.node}`));
@@ -75,7 +75,7 @@ describe('CloudHub', () => {
 
   it('acknowledges a message after it was handled, with parent_msg_id', async () => {
     const edge = await connect('edge-1');
-    const msg = edge.upload('edge-1', 'default/telemetry/thermo-1', { readings: [] });
+    const msg = edge.upload('edge-1', 'default/devicestate/thermo-1', { readings: [] });
     await waitUntil(() => edge.acksFor(msg.header.msg_id).length === 1, 'ack');
     expect(handled).toHaveLength(1);
     expect(handled[0]!.node).toBe('edge-1');
@@ -106,8 +106,8 @@ describe('CloudHub', () => {
     const edge = await connect('edge-1');
     let open!: () => void;
     gate = new Promise((r) => (open = r));
-    edge.upload('edge-1', 'default/telemetry/t', { readings: [] }, 'slow-1');
-    edge.upload('edge-1', 'default/telemetry/t', { readings: [] }, 'slow-1');
+    edge.upload('edge-1', 'default/devicestate/t', { readings: [] }, 'slow-1');
+    edge.upload('edge-1', 'default/devicestate/t', { readings: [] }, 'slow-1');
     await new Promise((r) => setTimeout(r, 30));
     expect(edge.acksFor('slow-1')).toHaveLength(0);
     open();
@@ -121,7 +121,7 @@ describe('CloudHub', () => {
     bad.sendRaw('{"header": nope');
     expect(await bad.waitClosed()).toBe(CLOSE.invalid);
     expect(bad.closeReason).toContain('not JSON');
-    const msg = good.upload('edge-good', 'default/telemetry/t', { readings: [] });
+    const msg = good.upload('edge-good', 'default/devicestate/t', { readings: [] });
     await waitUntil(() => good.acksFor(msg.header.msg_id).length === 1, 'ack on the good connection');
     expect(hub.connectedNodes).toEqual(['edge-good']);
     expect(events).toContain('disconnected edge-bad');
@@ -170,7 +170,7 @@ describe('CloudHub', () => {
       ok: false,
       reason: expect.stringContaining('pod'),
     });
-    const other = edge.upload('other-node', 'default/telemetry/t', {});
+    const other = edge.upload('other-node', 'default/devicestate/t', {});
     await waitUntil(() => edge.acksFor(other.header.msg_id).length === 1, 'refusal for another node');
     expect(edge.acksFor(other.header.msg_id)[0]!.content).toMatchObject({ ok: false });
     expect(handled).toHaveLength(0);
@@ -179,20 +179,42 @@ describe('CloudHub', () => {
   it('does not acknowledge on a transient failure, closes with 1011, and handles the resend', async () => {
     let edge = await connect('edge-1');
     failNext = true;
-    edge.upload('edge-1', 'default/telemetry/t', { readings: [] }, 'm1');
+    edge.upload('edge-1', 'default/devicestate/t', { readings: [] }, 'm1');
     expect(await edge.waitClosed()).toBe(CLOSE.internal);
     expect(edge.acksFor('m1')).toHaveLength(0);
     edge = await connect('edge-1');
-    edge.upload('edge-1', 'default/telemetry/t', { readings: [] }, 'm1');
+    edge.upload('edge-1', 'default/devicestate/t', { readings: [] }, 'm1');
     await waitUntil(() => edge.acksFor('m1').length === 1, 'ack of the resend');
     expect(handled.map((h) => h.message.header.msg_id)).toEqual(['m1']);
+  });
+
+  it('refuses the object-wise telemetry formats no edge sends any more (telemetry, telemetrybatch)', async () => {
+    const edge = await connect('edge-1');
+    const readings = [{ property: 'temp', value: 1, quality: 'good', ts: 1 }];
+    const one = edge.upload('edge-1', 'default/telemetry/t', { readings });
+    const batch = edge.upload('edge-1', 'default/telemetrybatch/edge-1', {
+      devices: [{ device: 'default/t', readings }],
+    });
+    await waitUntil(
+      () => edge.acksFor(one.header.msg_id).length + edge.acksFor(batch.header.msg_id).length === 2,
+      'refusals',
+    );
+    for (const [msg, type] of [
+      [one, 'telemetry'],
+      [batch, 'telemetrybatch'],
+    ] as const)
+      expect(edge.acksFor(msg.header.msg_id)[0]!.content).toEqual({
+        ok: false,
+        reason: `resource type "${type}" is not handled by the cloud`,
+      });
+    expect(handled).toHaveLength(0);
   });
 
   it('keeps per-device order: messages of one device are handled in arrival order', async () => {
     const edge = await connect('edge-1');
     const ids = Array.from({ length: 50 }, (_, i) => `o${i}`);
     for (const id of ids)
-      edge.upload('edge-1', `default/${Number(id.slice(1)) % 2 ? 'telemetry' : 'devicetwin'}/d1`, {}, id);
+      edge.upload('edge-1', `default/${Number(id.slice(1)) % 2 ? 'devicestate' : 'devicetwin'}/d1`, {}, id);
     await waitUntil(() => handled.length === 50, 'all handled');
     expect(handled.map((h) => h.message.header.msg_id)).toEqual(ids);
   });
@@ -201,7 +223,7 @@ describe('CloudHub', () => {
     const first = await connect('edge-1');
     const second = await edges.connect(hub, 'edge-1', false);
     expect(await first.waitClosed()).toBe(CLOSE.replaced);
-    const msg = second.upload('edge-1', 'default/telemetry/t', {});
+    const msg = second.upload('edge-1', 'default/devicestate/t', {});
     await waitUntil(() => second.acksFor(msg.header.msg_id).length === 1, 'ack on the new connection');
     expect(hub.connectedNodes).toEqual(['edge-1']);
   });

@@ -80,15 +80,11 @@ interface Connection {
 }
 
 type UpstreamRequest =
-  | 'upstream.telemetry'
-  | 'upstream.telemetrybatch'
   | 'upstream.telemetrycolumns'
   | 'upstream.devicetwin'
   | 'upstream.devicestate'
   | 'upstream.mapperstatus';
 const UPSTREAM = new Map<string, UpstreamRequest>([
-  ['telemetry', 'upstream.telemetry'],
-  ['telemetrybatch', 'upstream.telemetrybatch'],
   ['telemetrycolumns', 'upstream.telemetrycolumns'],
   ['devicetwin', 'upstream.devicetwin'],
   ['devicestate', 'upstream.devicestate'],

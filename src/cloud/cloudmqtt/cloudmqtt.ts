@@ -73,7 +73,7 @@ export class CloudMqtt implements Module {
     await broker?.close();
   }
 
-  private async publish(req: CloudMqttPublish): Promise<void> {
+  private async publish(req: CloudMqttPublish): Promise<undefined> {
     const broker = this.broker;
     if (!broker)
       throw cloudMqttErrors.create(

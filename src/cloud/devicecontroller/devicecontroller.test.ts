@@ -195,58 +195,21 @@ describe('DeviceController', () => {
     });
   });
 
-  it('publishes telemetry and device state for consumers and refuses bad content naming the field', async () => {
+  it('publishes device state for consumers and refuses bad content naming the field', async () => {
     await store.create(device('a', 'edge-1'));
     await dc.start();
-    const readings = [{ property: 'temp', value: 21.5, unit: 'C', quality: 'good', ts: 5 }];
-    expect(await upload('default/telemetry/a', { readings })).toEqual({ ok: true });
-    expect(published.at(-1)).toEqual({
-      topic: 'kedge/telemetry/default/a',
-      qos: 1,
-      payload: { namespace: 'default', device: 'a', node: 'edge-1', readings },
-    });
     expect(await upload('default/devicestate/a', { state: 'online', ts: 7 })).toEqual({ ok: true });
     expect(published.at(-1)).toMatchObject({
       topic: 'kedge/status/device/default/a',
       retain: true,
       payload: { state: 'online', node: 'edge-1' },
     });
-    const bad = await upload('default/telemetry/a', {
-      readings: [{ property: 'temp', value: 1, quality: 'excellent', ts: 1 }],
-    });
-    expect(bad).toMatchObject({ ok: false, reason: expect.stringContaining('/readings/0/quality') });
-    expect(await upload('default/telemetry/ghost', { readings })).toMatchObject({
+    const bad = await upload('default/devicestate/a', { state: 'sleepy', ts: 8 });
+    expect(bad).toMatchObject({ ok: false, reason: expect.stringContaining('content field /state') });
+    expect(await upload('default/devicestate/ghost', { state: 'online', ts: 9 })).toMatchObject({
       ok: false,
       reason: expect.stringContaining('default/ghost'),
     });
-  });
-
-  it('publishes a telemetry batch per device in its order, skips and counts devices it does not know, refuses bad content', async () => {
-    await store.create(device('a', 'edge-1'));
-    await store.create(device('b', 'edge-1'));
-    await dc.start();
-    const r = (ts: number) => [{ property: 'temp', value: ts, quality: 'good', ts }];
-    const devices = [
-      { device: 'default/b', readings: r(1) },
-      { device: 'default/ghost', readings: r(2) },
-      { device: 'default/a', readings: r(3) },
-      { device: 'default/b', readings: r(4) },
-    ];
-    expect(await upload('default/telemetrybatch/edge-1', { devices })).toEqual({ ok: true });
-    expect(published.map((p) => [p.topic, (p.payload as { readings: Array<{ ts: number }> }).readings[0]!.ts])).toEqual(
-      [
-        ['kedge/telemetry/default/b', 1],
-        ['kedge/telemetry/default/a', 3],
-        ['kedge/telemetry/default/b', 4],
-      ],
-    );
-    expect(published[0]!.payload).toEqual({ namespace: 'default', device: 'b', node: 'edge-1', readings: r(1) });
-    expect(await registry.metrics()).toMatch(/kedge_devicecontroller_rejected_total\{resource="telemetrybatch"\} 1/);
-    const bad = await upload('default/telemetrybatch/edge-1', {
-      devices: [{ device: 'default/a', readings: [{ property: 'temp', value: 1, quality: 'excellent', ts: 1 }] }],
-    });
-    expect(bad).toMatchObject({ ok: false, reason: expect.stringContaining('/devices/0/readings/0/quality') });
-    expect(published).toHaveLength(3);
   });
 
   it('publishes column-wise telemetry per device in its order as the same payload, skips unknown devices, refuses columns that do not add up', async () => {

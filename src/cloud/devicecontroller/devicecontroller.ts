@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import {
+  checkLinkContent,
+  checkTelemetryColumns,
   cloudTopics,
   type AckContent,
   type CloudChannels,
@@ -15,14 +17,6 @@ import type { Module } from '../../core/module/index.js';
 import type { Device } from '../../model/index.js';
 import type { LinkStateStore, ObjectStore, StoredObject, WatchEvent, WatchHandle } from '../store/index.js';
 import { WriteCoalescer } from './coalescer.js';
-import {
-  checkDeviceState,
-  checkTelemetry,
-  checkTelemetryBatch,
-  checkTelemetryColumns,
-  checkTwinReport,
-  type TelemetryIn,
-} from './content.js';
 import { writeDesired } from './desired.js';
 import { DeviceIndex } from './device-index.js';
 import { deviceControllerErrors } from './errors.js';
@@ -110,19 +104,10 @@ export class DeviceController implements Module {
     for (const d of devices.items) this.index.applyDevice({ type: 'ADDED', object: d });
     this.watches.push(await store.watch('DeviceModel', models.resourceVersion, (e) => this.onModel(e)));
     this.watches.push(await store.watch('Device', devices.resourceVersion, (e) => this.onDevice(e)));
-    const serve = <
-      K extends
-        | 'upstream.telemetry'
-        | 'upstream.telemetrybatch'
-        | 'upstream.telemetrycolumns'
-        | 'upstream.devicetwin'
-        | 'upstream.devicestate',
-    >(
+    const serve = <K extends 'upstream.telemetrycolumns' | 'upstream.devicetwin' | 'upstream.devicestate'>(
       name: K,
       fn: (req: UpstreamMessage) => Promise<AckContent>,
     ) => this.undo.push(bus.serve(name, this.endpoint, fn));
-    serve('upstream.telemetry', (req) => this.onTelemetry(req));
-    serve('upstream.telemetrybatch', (req) => this.onTelemetryBatch(req));
     serve('upstream.telemetrycolumns', (req) => this.onTelemetryColumns(req));
     serve('upstream.devicetwin', (req) => this.onTwinReport(req));
     serve('upstream.devicestate', (req) => this.onDeviceState(req));
@@ -229,32 +214,6 @@ export class DeviceController implements Module {
       );
   }
 
-  private async onTelemetry(req: UpstreamMessage): Promise<AckContent> {
-    const target = this.target(req, 'telemetry');
-    if ('ok' in target) return target;
-    const checked = checkTelemetry(req.message.content);
-    if (!checked.ok) return this.refuse('telemetry', req, checked.reason);
-    await this.publishTelemetry(
-      target.ns,
-      target.name,
-      telemetryObject(target.ns, target.name, req.node, checked.value.readings),
-    );
-    this.metrics!.telemetry.inc(checked.value.readings.length);
-    return { ok: true };
-  }
-
-  /** Many devices' readings in one message, as objects (edges before telemetrycolumns). */
-  private async onTelemetryBatch(req: UpstreamMessage): Promise<AckContent> {
-    const checked = checkTelemetryBatch(req.message.content);
-    if (!checked.ok) return this.refuse('telemetrybatch', req, checked.reason);
-    const items = checked.value.devices.map((d) => ({
-      device: d.device,
-      readings: d.readings.length,
-      payload: (ns: string, name: string) => telemetryObject(ns, name, req.node, d.readings),
-    }));
-    return this.publishBatch(req, 'telemetrybatch', items);
-  }
-
   /** Many devices' readings in one message, column-wise (src/contracts/telemetry-columns.ts). */
   private async onTelemetryColumns(req: UpstreamMessage): Promise<AckContent> {
     const checked = checkTelemetryColumns(req.message.content);
@@ -314,7 +273,7 @@ export class DeviceController implements Module {
   private async onTwinReport(req: UpstreamMessage): Promise<AckContent> {
     const target = this.target(req, 'devicetwin');
     if ('ok' in target) return target;
-    const checked = checkTwinReport(req.message.content);
+    const checked = checkLinkContent.twinReport(req.message.content);
     if (!checked.ok) return this.refuse('devicetwin', req, checked.reason);
     const twin = this.twinOf(target.key, target.device);
     twin.applyReport(checked.value);
@@ -333,7 +292,7 @@ export class DeviceController implements Module {
   private async onDeviceState(req: UpstreamMessage): Promise<AckContent> {
     const target = this.target(req, 'devicestate');
     if ('ok' in target) return target;
-    const checked = checkDeviceState(req.message.content);
+    const checked = checkLinkContent.deviceState(req.message.content);
     if (!checked.ok) return this.refuse('devicestate', req, checked.reason);
     const twin = this.twinOf(target.key, target.device);
     twin.applyState(checked.value);
@@ -453,11 +412,6 @@ function settled(twin: DeviceTwinState, wanted: Record<string, string>): boolean
     const p = twin.props.get(prop);
     return p?.reported?.value === value || p?.failed?.value === value;
   });
-}
-
-/** The consumer payload of readings that arrived as objects (telemetry, telemetrybatch). */
-function telemetryObject(namespace: string, device: string, node: string, readings: TelemetryIn['readings']) {
-  return { namespace, device, node, readings };
 }
 
 function splitKey(key: string): [string, string] {

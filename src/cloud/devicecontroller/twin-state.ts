@@ -1,11 +1,17 @@
-import type { TwinView } from '../../contracts/index.js';
+import type {
+  DesiredValue,
+  DeviceStateContent,
+  FailedValue,
+  ReportedValue,
+  TwinReportContent,
+  TwinView,
+} from '../../contracts/index.js';
 import type { Device, Quality } from '../../model/index.js';
-import type { DeviceStateIn, TwinReportIn } from './content.js';
 
 interface PropertyTwin {
-  reported?: { value: string; quality: Quality; ts: number; version: number };
-  observedDesired?: { value: string; ts: number; version: number };
-  failed?: { value: string; reason: string; ts: number };
+  reported?: ReportedValue;
+  observedDesired?: DesiredValue;
+  failed?: FailedValue;
 }
 
 /** KubeEdge's `status.twins[]` entry; kedge keeps its extras as strings in `metadata`. */
@@ -58,7 +64,7 @@ export class DeviceTwinState {
     return t;
   }
 
-  applyReport(report: TwinReportIn): void {
+  applyReport(report: TwinReportContent): void {
     for (const [name, change] of Object.entries(report.properties)) {
       const p = this.props.get(name) ?? {};
       if (change.reported && (!p.reported || change.reported.ts >= p.reported.ts)) p.reported = { ...change.reported };
@@ -72,7 +78,7 @@ export class DeviceTwinState {
     }
   }
 
-  applyState(s: DeviceStateIn): void {
+  applyState(s: DeviceStateContent): void {
     this.state = s.state;
     this.stateReason = s.reason;
     this.stateTs = s.ts;
@@ -145,6 +151,6 @@ function num(v: string | undefined): number {
   return Number.isFinite(n) ? n : 0;
 }
 
-function isObject(v: unknown): v is Record<string, any> {
+function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

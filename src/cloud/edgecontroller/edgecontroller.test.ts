@@ -85,7 +85,10 @@ describe('EdgeController', () => {
     await ec.start();
     let nodeReads = 0;
     const get = store.get.bind(store);
-    store.get = (kind, ns, name) => ((nodeReads += kind === 'Node' ? 1 : 0), get(kind, ns, name));
+    store.get = (kind, ns, name) => {
+      if (kind === 'Node') nodeReads++;
+      return get(kind, ns, name);
+    };
     for (let i = 0; i < 5; i++) await store.updateStatus('Device', 'default', 'a', { twins: [{ n: i }] });
     await flush();
     expect(nodeReads).toBe(0);

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Counter } from 'prom-client';
 import {
+  checkLinkContent,
   cloudTopics,
   LinkResource,
   linkResource,
@@ -25,7 +26,6 @@ import {
   type WatchEvent,
   type WatchHandle,
 } from '../store/index.js';
-import { checkMapperStatus } from './content.js';
 import { mapperSetFor, mapperSetToken } from './mappers.js';
 import { NodeLeases } from './node-lease.js';
 import {
@@ -316,7 +316,7 @@ export class EdgeController implements Module {
   }
 
   private async onMapperStatus(req: UpstreamMessage): Promise<AckContent> {
-    const checked = checkMapperStatus(req.message.content);
+    const checked = checkLinkContent.mapperStatus(req.message.content);
     if (!checked.ok) {
       this.log.warn(
         { node: req.node, code: 'KEDGE_EDGECONTROLLER_BAD_CONTENT' },

@@ -1,6 +1,5 @@
-import type { NodeView } from '../../contracts/index.js';
+import type { MapperStatusContent, NodeView } from '../../contracts/index.js';
 import type { StoredObject } from '../store/index.js';
-import type { MapperStatusIn } from './content.js';
 
 /**
  * An edge node as a core/v1 Node, shaped as KubeEdge's are: the edge role labels, a Ready
@@ -21,7 +20,7 @@ export interface NodeState {
   /** When Ready last changed. */
   transitionAt?: number;
   connectedAt?: number;
-  mappers: Map<string, MapperStatusIn>;
+  mappers: Map<string, MapperStatusContent>;
 }
 
 export type WantedMapper = { name: string; protocols: string[] };
@@ -134,7 +133,7 @@ export function stateFromNode(node: StoredObject | undefined): NodeState {
     const tr = Date.parse(ready.lastTransitionTime ?? '');
     if (Number.isFinite(tr)) state.transitionAt = tr;
   }
-  for (const m of parseList<MapperStatusIn>(node.metadata.annotations?.[MAPPER_STATUS_ANNOTATION]))
+  for (const m of parseList<MapperStatusContent>(node.metadata.annotations?.[MAPPER_STATUS_ANNOTATION]))
     if (m && typeof m.name === 'string') state.mappers.set(m.name, m);
   return state;
 }

@@ -1,5 +1,16 @@
 import { WebSocket } from 'ws';
+import { DeviceColumnsBuilder, type ColumnValue } from '../../contracts/index.js';
 import { newMessage, parseMessage, serializeMessage, type Message } from '../../core/message/index.js';
+import type { Quality } from '../../model/index.js';
+
+/** A reading as a consumer sees it on `kedge/telemetry/<ns>/<device>`. */
+export interface TestReading {
+  property: string;
+  value: ColumnValue;
+  unit?: string;
+  quality: Quality;
+  ts: number;
+}
 
 /** A raw edge for tests and the benchmark: a WebSocket that records every message it receives. */
 export class RawEdge {
@@ -42,6 +53,24 @@ export class RawEdge {
     const msg = newMessage(
       { source: 'edgehub', group: 'hub', operation: 'update', resource: `node/${node}/${resource}` },
       content,
+      id ? { id } : {},
+    );
+    this.send(msg);
+    return msg;
+  }
+
+  /** Uploads readings of one device (`<namespace>/<name>`) as the edge does: column-wise. */
+  telemetry(node: string, device: string, readings: TestReading[], id?: string): Message {
+    const columns = new DeviceColumnsBuilder(device);
+    for (const r of readings) columns.add(r.property, r.value, r.quality, r.ts, r.unit);
+    const msg = newMessage(
+      {
+        source: 'edgehub',
+        group: 'hub',
+        operation: 'upload',
+        resource: `node/${node}/default/telemetrycolumns/${node}`,
+      },
+      { devices: [columns.columns] },
       id ? { id } : {},
     );
     this.send(msg);

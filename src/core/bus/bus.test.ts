@@ -92,4 +92,20 @@ describe('Bus', () => {
     bus.serve('twinGet', twin, () => ({ value: 1 }));
     expect(() => bus.serve('twinGet', meta, () => ({ value: 2 }))).toThrow(/already served by module twin/);
   });
+  it('is closed: an undeclared channel or request, or a payload of another shape, does not compile', () => {
+    const bus = newBus();
+    const misuse = () => {
+      // @ts-expect-error a misspelt channel
+      bus.publish('raeding', { device: 'a', value: 1 });
+      // @ts-expect-error a payload of another shape
+      bus.publish('reading', { device: 'a', value: '1' });
+      // @ts-expect-error a request nobody declared
+      void bus.request('twinSet', { device: 'a' });
+      // @ts-expect-error subscribing to an undeclared channel
+      bus.subscribe('notes', twin, () => undefined);
+    };
+    // Type checks above (npm test type-checks the tests); at run time the bus does what it is told.
+    expect(typeof misuse).toBe('function');
+    expect(bus.publish('note', 'x')).toBe(0);
+  });
 });

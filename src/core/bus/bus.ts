@@ -2,10 +2,14 @@ import type { Logger } from 'pino';
 import { errorText } from '../errors/index.js';
 import { busErrors } from './errors.js';
 
-/** Channel name -> payload type. Each process declares its map in `src/contracts/`. */
-export type ChannelMap = { [channel: string]: unknown };
-/** Request name -> request and response types. */
-export type RequestMap = { [name: string]: { request: unknown; response: unknown } };
+/**
+ * Channel name -> payload type. Each process declares its map in `src/contracts/` as an interface
+ * without an index signature (the constraint MQTT.js's TypedEmitter uses), so a channel that is not
+ * declared, or a payload of another shape, does not compile.
+ */
+export type ChannelMap<C> = Record<keyof C, unknown>;
+/** Request name -> request and response types; closed the same way. */
+export type RequestMap<R> = Record<keyof R, { request: unknown; response: unknown }>;
 
 /** Who is subscribing or serving: a module's name and group (KubeEdge's module/group addressing). */
 export interface Endpoint {
@@ -30,7 +34,7 @@ export interface BusOptions {
  * crosses it on the hot path); a handler that throws or rejects is logged and counted, and never
  * disturbs the sender or the other subscribers.
  */
-export class Bus<C extends ChannelMap, R extends RequestMap = RequestMap> {
+export class Bus<C extends ChannelMap<C>, R extends RequestMap<R> = Record<never, never>> {
   private readonly channels = new Map<keyof C, Subscription[]>();
   private readonly servers = new Map<keyof R, { endpoint: Endpoint; fn: (req: unknown) => unknown }>();
   private handlerErrors = 0;

@@ -30,6 +30,7 @@ describe('edge HTTP API', () => {
     } catch {
       json = text;
     }
+    // biome-ignore lint/suspicious/noExplicitAny: a test reads the API's JSON as sent and asserts on it field by field
     return { status: res.status, json: json as Record<string, any> };
   };
 

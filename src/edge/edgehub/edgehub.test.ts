@@ -2,12 +2,17 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EdgeChannels, EdgeRequests } from '../../contracts/index.js';
+import {
+  DeviceColumnsBuilder,
+  type EdgeChannels,
+  type EdgeRequests,
+  type LinkStateEvent,
+} from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { newMessage, type Message } from '../../core/message/index.js';
 import type { Registry } from '../../core/metrics/index.js';
 import type { SqliteOutboxStore } from '../store/index.js';
-import { hubUrl, type EdgeHub, type EdgeHubDeps, type LinkStateEvent } from './index.js';
+import { hubUrl, type EdgeHub, type EdgeHubDeps } from './index.js';
 import { HubHarness, type FakeCloud, waitFor } from './test-cloud.js';
 
 describe('EdgeHub', () => {
@@ -26,7 +31,7 @@ describe('EdgeHub', () => {
     states = [];
     inbound = [];
     const ep = { name: 'test', group: 'test' };
-    bus.subscribe('link.state', ep, (e) => void states.push(e as LinkStateEvent));
+    bus.subscribe('link.state', ep, (e) => void states.push(e));
     bus.subscribe('cloud.inbound', ep, (m) => void inbound.push(m));
   });
 
@@ -37,11 +42,14 @@ describe('EdgeHub', () => {
 
   const start = async (over: Partial<EdgeHubDeps> = {}) => (hub = await h.startHub(over));
 
-  const reading = (device: string, n: number) =>
-    newMessage(
-      { source: 'twin', group: 'hub', operation: 'upload', resource: `node/edge-1/default/telemetry/${device}` },
-      { readings: [{ property: 'p', value: n, quality: 'good', ts: n }] },
+  const reading = (device: string, n: number) => {
+    const columns = new DeviceColumnsBuilder(`default/${device}`);
+    columns.add('p', n, 'good', n);
+    return newMessage(
+      { source: 'twin', group: 'hub', operation: 'upload', resource: `node/edge-1/default/telemetrycolumns/${device}` },
+      { devices: [columns.columns] },
     );
+  };
 
   const append = (...msgs: Message[]) => {
     outbox.append(msgs.map((message) => ({ kind: 'reading' as const, key: 'default/d1', message })));
@@ -207,7 +215,7 @@ describe('EdgeHub', () => {
     await start({ sender: { maxFrameBytes: 2000 } });
     const refused = reading('d1', 1);
     const big = newMessage(
-      { operation: 'upload', resource: 'node/edge-1/default/telemetry/d1' },
+      { operation: 'upload', resource: 'node/edge-1/default/telemetrycolumns/d1' },
       { pad: 'y'.repeat(5000) },
     );
     const after = reading('d1', 3);

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { WebSocket, type RawData } from 'ws';
-import { isServiceCall, type EdgeChannels, type EdgeRequests } from '../../contracts/index.js';
+import { isServiceCall, type EdgeChannels, type EdgeRequests, type LinkStateEvent } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { systemClock, type Clock, type Timer } from '../../core/clock/index.js';
 import {
@@ -20,16 +20,6 @@ import { edgehubErrors } from './errors.js';
 import { edgehubMetrics, type EdgehubMetrics } from './metrics.js';
 import { DEFAULT_SENDER, OutboxSender, type SenderOptions } from './sender.js';
 import { runServiceCall, serviceCallAnswer } from './service-call.js';
-
-/** Published on the edge bus as `link.state` whenever the link changes. */
-export interface LinkStateEvent {
-  state: 'connecting' | 'connected' | 'disconnected';
-  url: string;
-  ts: number;
-  reason?: string;
-  /** Delay before the next attempt, when disconnected. */
-  retryInMs?: number;
-}
 
 export interface EdgeHubDeps {
   bus: Bus<EdgeChannels, EdgeRequests>;

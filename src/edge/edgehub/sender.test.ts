@@ -22,7 +22,9 @@ function memoryOutbox(count: number, bytes = 100) {
       let n = 0;
       for (const id of ids) {
         const i = rows.findIndex((r) => r.id === id);
-        if (i >= 0) rows.splice(i, 1), n++;
+        if (i < 0) continue;
+        rows.splice(i, 1);
+        n++;
       }
       return n;
     },

@@ -49,7 +49,10 @@ export class EmbeddedBrokerLink implements BrokerLink {
         }
         if (!wait) return callback(null);
         // QoS 0 promises nothing; a failed commit is logged by the batcher.
-        if (packet.qos === 0) return (void wait.catch(() => undefined), callback(null));
+        if (packet.qos === 0) {
+          void wait.catch(() => undefined);
+          return callback(null);
+        }
         // A failed commit makes the gate close the connection; the mapper then sends its
         // unacknowledged publishes again.
         this.gateOf(client.conn as unknown as Socket).hold(wait);

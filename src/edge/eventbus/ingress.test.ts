@@ -31,7 +31,10 @@ function setUp() {
     clock: new ManualClock(5),
     logger: silentLogger(),
     registry,
-    durable: () => (durableCalls++, Promise.resolve()),
+    durable: () => {
+      durableCalls++;
+      return Promise.resolve();
+    },
   });
   ingress.setDevices(['default/d1']);
   return { ingress, events, registry, durable: () => durableCalls };

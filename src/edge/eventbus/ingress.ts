@@ -9,22 +9,21 @@ import {
   WriteResultSchema,
   edgeTopics,
   parseDeviceTopic,
-  payloadChecker,
   type EdgeChannels,
   type EdgeRequests,
-  type PayloadCheck,
 } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import type { Clock } from '../../core/clock/index.js';
+import { type Checked, jsonChecker } from '../../core/schema/index.js';
 import { CauseCounter } from '../shared/index.js';
 
 const check = {
-  dataUpdate: payloadChecker(DataUpdateSchema),
-  twinUpdate: payloadChecker(TwinUpdateSchema),
-  twinGet: payloadChecker(TwinGetSchema),
-  stateUpdate: payloadChecker(StateUpdateSchema),
-  writeResult: payloadChecker(WriteResultSchema),
-  mapperStatus: payloadChecker(MapperStatusSchema),
+  dataUpdate: jsonChecker(DataUpdateSchema),
+  twinUpdate: jsonChecker(TwinUpdateSchema),
+  twinGet: jsonChecker(TwinGetSchema),
+  stateUpdate: jsonChecker(StateUpdateSchema),
+  writeResult: jsonChecker(WriteResultSchema),
+  mapperStatus: jsonChecker(MapperStatusSchema),
 };
 
 const MAPPER_STATUS_PREFIX = '$ke/mapper-status/';
@@ -141,7 +140,7 @@ export class Ingress {
   private checked<T>(
     where: string,
     topic: string,
-    result: PayloadCheck<T>,
+    result: Checked<T>,
     resultTopic?: string,
     raw?: Buffer,
   ): T | undefined {

@@ -100,6 +100,32 @@ describe('MetaManager', () => {
     expect(await h.node.bus.request('meta.devices', {})).toEqual([]);
   });
 
+  it('checks what the cloud sends with the link schemas and refuses a bad content naming the field', async () => {
+    h = await startNode();
+    const msg = (op: string, resource: string, content: unknown) =>
+      newMessage({ source: 'cloudhub', group: 'meta', operation: op, resource }, content);
+    const sets: unknown[] = [];
+    h.node.bus.subscribe('mapperset.changed', { name: 't', group: 't' }, (s) => void sets.push(s));
+    const badSet = msg('update', 'node/n1/default/mapperset/n1', { mappers: [{ name: 'mb', protocols: 'modbus' }] });
+    const badTwin = msg('update', 'node/n1/default/devicetwin/d1', { desired: { sp: 7 } });
+    h.node.bus.publish('cloud.inbound', badSet);
+    h.node.bus.publish('cloud.inbound', badTwin);
+    await h.settle();
+    expect(h.acks).toEqual([
+      {
+        parentMsgId: badSet.header.msg_id,
+        ok: false,
+        reason: expect.stringContaining('mapperset default/mapperset/n1: content field /mappers/0/protocols'),
+      },
+      {
+        parentMsgId: badTwin.header.msg_id,
+        ok: false,
+        reason: expect.stringContaining('devicetwin default/d1: content field /desired/sp: Expected string'),
+      },
+    ]);
+    expect(sets).toEqual([]);
+  });
+
   it('ignores devices of other nodes in the device set but keeps them stored', async () => {
     h = await startNode();
     const other = device('d9', [{ name: 'temp' }]);

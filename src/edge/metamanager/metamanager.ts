@@ -1,11 +1,10 @@
 import type { Logger } from 'pino';
-import type {
-  ApplyResult,
-  DesiredTwinContent,
-  EdgeChannels,
-  EdgeDevice,
-  EdgeRequests,
-  MapperSetContent,
+import {
+  checkLinkContent,
+  type ApplyResult,
+  type EdgeChannels,
+  type EdgeDevice,
+  type EdgeRequests,
 } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { errorText } from '../../core/errors/index.js';
@@ -183,27 +182,21 @@ export class MetaManager implements Module {
         return;
       case 'mapperset': {
         if (op !== 'insert' && op !== 'update') throw badOp(op, res.type);
-        const content = msg.content as MapperSetContent;
-        if (!Array.isArray(content?.mappers))
-          throw metaErrors.create('KEDGE_META_BAD_MESSAGE', `mapperset ${key}: content.mappers must be an array`);
-        this.deps.store.put('mapperset', key, content, rv);
-        this.deps.bus.publish('mapperset.changed', content);
+        const checked = checkLinkContent.mapperSet(msg.content);
+        if (!checked.ok) throw metaErrors.create('KEDGE_META_BAD_MESSAGE', `mapperset ${key}: ${checked.reason}`);
+        this.deps.store.put('mapperset', key, checked.value, rv);
+        this.deps.bus.publish('mapperset.changed', checked.value);
         return;
       }
       case 'devicetwin': {
         if (op !== 'update') throw badOp(op, res.type);
-        const content = msg.content as DesiredTwinContent;
-        const desired = content?.desired;
-        if (
-          typeof desired !== 'object' ||
-          desired === null ||
-          Object.values(desired).some((v) => typeof v !== 'string')
-        ) {
+        const checked = checkLinkContent.desiredTwin(msg.content);
+        if (!checked.ok)
           throw metaErrors.create(
             'KEDGE_META_BAD_MESSAGE',
-            `devicetwin ${res.namespace}/${res.name}: content.desired must map properties to strings`,
+            `devicetwin ${res.namespace}/${res.name}: ${checked.reason}`,
           );
-        }
+        const { desired } = checked.value;
         this.deps.bus.publish('twin.desired', { deviceId: `${res.namespace}/${res.name}`, desired, source: 'cloud' });
         // Acknowledge only once the twin's write of the desired values is committed.
         await this.deps.batcher.durable();

@@ -1,18 +1,16 @@
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { Static, TSchema } from '@sinclair/typebox';
 import { errorText } from '../../core/errors/index.js';
 import {
   DeviceModelSchema,
   DeviceSchema,
   checkCleansingRules,
+  checkSchema,
   namespaceOf,
   resolveDeviceInstance,
   type Device,
   type DeviceModel,
   type CleansingRules,
 } from '../../model/index.js';
-
-const deviceCheck = TypeCompiler.Compile(DeviceSchema);
-const modelCheck = TypeCompiler.Compile(DeviceModelSchema);
 
 export type Checked = { kind: 'Device'; object: Device } | { kind: 'DeviceModel'; object: DeviceModel };
 
@@ -21,30 +19,41 @@ export function checkDocument(doc: unknown, index: number): { checked?: Checked;
   const kind = (doc as { kind?: unknown } | null)?.kind;
   const name = describe(doc, index);
   if (kind === 'Device') {
-    if (!deviceCheck.Check(doc))
-      return {
-        problems: [...deviceCheck.Errors(doc)].slice(0, 5).map((e) => `${name}: ${e.path || '/'}: ${e.message}`),
-      };
-    const problems: string[] = [];
-    for (const p of doc.spec.properties ?? []) {
-      if (p.cleansing)
-        problems.push(...cleansingProblems(p.cleansing).map((m) => `${name}: property ${p.name}: cleansing: ${m}`));
-    }
-    return problems.length > 0 ? { problems } : { checked: { kind, object: doc }, problems: [] };
+    const r = checkedAs(DeviceSchema, doc, name);
+    return 'problems' in r ? r : withCleansing({ kind, object: r.value }, r.value.spec.properties, name);
   }
   if (kind === 'DeviceModel') {
-    if (!modelCheck.Check(doc))
-      return {
-        problems: [...modelCheck.Errors(doc)].slice(0, 5).map((e) => `${name}: ${e.path || '/'}: ${e.message}`),
-      };
-    const problems: string[] = [];
-    for (const p of doc.spec.properties ?? []) {
-      if (p.cleansing)
-        problems.push(...cleansingProblems(p.cleansing).map((m) => `${name}: property ${p.name}: cleansing: ${m}`));
-    }
-    return problems.length > 0 ? { problems } : { checked: { kind, object: doc }, problems: [] };
+    const r = checkedAs(DeviceModelSchema, doc, name);
+    return 'problems' in r ? r : withCleansing({ kind, object: r.value }, r.value.spec.properties, name);
   }
   return { problems: [`${name}: kind must be Device or DeviceModel, found ${JSON.stringify(kind)}`] };
+}
+
+/** The document typed, or up to five errors as `kedge validate` words them. */
+function checkedAs<S extends TSchema>(
+  schema: S,
+  doc: unknown,
+  name: string,
+): { value: Static<S> } | { problems: string[] } {
+  const { valid, problems } = checkSchema(schema, doc);
+  if (valid) return { value: doc as Static<S> };
+  const errors = problems.filter((p) => p.severity === 'error').slice(0, 5);
+  return {
+    problems: errors.length > 0 ? errors.map((p) => `${name}: ${p.message}`) : [`${name}: does not match the schema`],
+  };
+}
+
+function withCleansing(
+  checked: Checked,
+  properties: Array<{ name: string; cleansing?: CleansingRules | undefined }> | undefined,
+  name: string,
+): { checked?: Checked; problems: string[] } {
+  const problems: string[] = [];
+  for (const p of properties ?? []) {
+    if (p.cleansing)
+      problems.push(...cleansingProblems(p.cleansing).map((m) => `${name}: property ${p.name}: cleansing: ${m}`));
+  }
+  return problems.length > 0 ? { problems } : { checked, problems: [] };
 }
 
 /** Resolves a device against its model (from the same request or the store). */

@@ -111,7 +111,11 @@ describe('WriteBatcher', () => {
     batcher.start();
     const buffered: number[] = [];
     const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
-    batcher.register({ flush: () => buffered.splice(0).forEach((v) => insert.run(v)) });
+    batcher.register({
+      flush: () => {
+        for (const v of buffered.splice(0)) insert.run(v);
+      },
+    });
     let commits = 0;
     batcher.onCommit(() => commits++);
     for (let i = 0; i < 100; i++) {
@@ -172,7 +176,16 @@ describe('WriteBatcher', () => {
           clock.advance(ms);
         }
       };
-      return { batcher, clock, commits, writesEvery, close: () => (batcher.stop(), handle.close()) };
+      return {
+        batcher,
+        clock,
+        commits,
+        writesEvery,
+        close: () => {
+          batcher.stop();
+          handle.close();
+        },
+      };
     }
 
     it('commits a burst once, as soon as it has paused for idleMs', () => {

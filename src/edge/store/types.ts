@@ -1,5 +1,5 @@
 import type { Message } from '../../core/message/index.js';
-import type { Quality } from '../../model/index.js';
+import type { DesiredSource, DesiredValue, FailedValue, ReportedValue } from '../../contracts/index.js';
 import type { PipelineSnapshot } from '../../pipeline/index.js';
 
 /** Objects from the cloud or applied locally (KubeEdge's `meta` table: key, type, value). */
@@ -25,11 +25,11 @@ export interface MetaStore {
 
 /** One property's twin as stored. */
 export interface TwinRecord {
-  desired?: { value: string; ts: number; version: number; source: 'cloud' | 'edge' };
-  reported?: { value: string; quality: Quality; ts: number; version: number };
+  desired?: DesiredValue & { source: DesiredSource };
+  reported?: ReportedValue;
   /** A desired value sent to the device and not yet confirmed. */
   pending?: { value: string; since: number; deadline: number };
-  failed?: { value: string; reason: string; ts: number };
+  failed?: FailedValue;
   /** Versions split by who changed the desired value (KubeEdge's expected_version). */
   cloudVersion: number;
   edgeVersion: number;

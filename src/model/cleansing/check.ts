@@ -1,6 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
+import { compiledCheck } from '../../core/schema/index.js';
 import { CleansingRulesSchema, type CleansingRules } from './schema.js';
 
 /** One problem in a `cleansing` object; `path` is relative to that object (e.g. `['range', 'min']`). */
@@ -48,7 +48,7 @@ export function checkCleansingRules(rules: CleansingRules): CleansingProblem[] {
   return problems;
 }
 
-const compiled = TypeCompiler.Compile(CleansingRulesSchema);
+const compiled = compiledCheck(CleansingRulesSchema);
 
 /** Schema check (with readable messages) followed by `checkCleansingRules`. */
 export function validateCleansingRules(value: unknown): CleansingProblem[] {

@@ -1,0 +1,55 @@
+import type { Static, TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+
+/** What a check at a boundary yields: the typed value, or the first problem in words. */
+export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+const cache = new WeakMap<TSchema, TypeCheck<TSchema>>();
+
+/**
+ * The compiled check of `schema`, compiled once per schema object (TypeBox compiles to a
+ * function: tens of microseconds to build, nanoseconds per check), shared by every caller.
+ */
+export function compiledCheck<S extends TSchema>(schema: S): TypeCheck<S> {
+  let check = cache.get(schema);
+  if (!check) {
+    check = TypeCompiler.Compile(schema);
+    cache.set(schema, check);
+  }
+  return check as TypeCheck<S>;
+}
+
+/** `field /a/0/b: <message>` for the first thing `value` gets wrong, or undefined when it matches. */
+export function firstProblem(schema: TSchema, value: unknown): string | undefined {
+  const check = compiledCheck(schema);
+  if (check.Check(value)) return undefined;
+  const first = check.Errors(value).First();
+  return first ? `field ${first.path || '/'}: ${first.message}` : 'does not match the schema';
+}
+
+/**
+ * A checker for values that cross a boundary: never throws; on failure the reason names the first
+ * bad field (prefixed with `label` when given, e.g. `content`).
+ */
+export function checker<S extends TSchema>(schema: S, label?: string): (value: unknown) => Checked<Static<S>> {
+  const check = compiledCheck(schema);
+  const prefix = label ? `${label} ` : '';
+  return (value) => {
+    if (check.Check(value)) return { ok: true, value };
+    return { ok: false, reason: `${prefix}${firstProblem(schema, value)}` };
+  };
+}
+
+/** The same for JSON text (an MQTT payload, a request body): malformed JSON is a reason too. */
+export function jsonChecker<S extends TSchema>(schema: S): (raw: Buffer | string) => Checked<Static<S>> {
+  const check = checker(schema);
+  return (raw) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
+    } catch (err) {
+      return { ok: false, reason: `malformed JSON: ${(err as Error).message}` };
+    }
+    return check(value);
+  };
+}

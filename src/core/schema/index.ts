@@ -1,0 +1,1 @@
+export { checker, compiledCheck, firstProblem, jsonChecker, type Checked } from './check.js';
