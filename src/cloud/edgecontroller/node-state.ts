@@ -156,7 +156,7 @@ export function nodeView(node: StoredObject, state: NodeState): NodeView {
       protocols: w?.protocols ?? s?.protocols ?? [],
       ...(s
         ? { phase: s.phase, ready: s.ready, restarts: s.restarts, ...(s.reason ? { reason: s.reason } : {}) }
-        : { phase: 'Pending' }),
+        : { phase: 'Pending' as const }),
     };
   });
   return {
