@@ -94,12 +94,14 @@ export class DeviceController implements Module {
     );
     this.statusWriter = new StatusWriter(store, store.serves('DeviceStatus'));
     this.storedStatus = new Map();
-    if (this.statusWriter.useDeviceStatus)
-      for (const s of (await store.list('DeviceStatus')).items)
-        this.storedStatus.set(`${s.metadata.namespace ?? 'default'}/${s.metadata.name}`, s.status);
-    else this.log.info('the store has no DeviceStatus (CRDs before KubeEdge v1.23): twins go to Device status');
+    const statuses = this.statusWriter.useDeviceStatus ? (await store.list('DeviceStatus')).items : [];
+    for (const s of statuses)
+      this.storedStatus.set(`${s.metadata.namespace ?? 'default'}/${s.metadata.name}`, s.status);
+    if (!this.statusWriter.useDeviceStatus)
+      this.log.info('the store has no DeviceStatus (CRDs before KubeEdge v1.23): twins go to Device status');
     const models = await store.list('DeviceModel');
     const devices = await store.list('Device');
+    this.statusWriter.seed(statuses, devices.items);
     for (const m of models.items) this.index.applyModel({ type: 'ADDED', object: m });
     for (const d of devices.items) this.index.applyDevice({ type: 'ADDED', object: d });
     this.watches.push(await store.watch('DeviceModel', models.resourceVersion, (e) => this.onModel(e)));
@@ -134,6 +136,7 @@ export class DeviceController implements Module {
 
   private onDevice(e: WatchEvent): void {
     const key = DeviceIndex.key(e.object);
+    if (e.type === 'ADDED') this.statusWriter?.added(e.object);
     if (e.type === 'DELETED') {
       this.twins.delete(key);
       this.desiredSetAt.delete(key);

@@ -15,11 +15,23 @@ const RETRIES = 5;
  */
 export class StatusWriter {
   private readonly written = new Map<string, StoredObject>();
+  /** Devices known to have no DeviceStatus (listed at start): the first write creates it unread. */
+  private readonly absent = new Set<string>();
 
   constructor(
     private readonly store: ObjectStore,
     readonly useDeviceStatus: boolean,
   ) {}
+
+  /**
+   * What the store held at start: the DeviceStatus objects (written on top of without reading
+   * them again) and the devices that have none.
+   */
+  seed(statuses: StoredObject[], devices: StoredObject[]): void {
+    const key = (o: StoredObject) => `${o.metadata.namespace ?? 'default'}/${o.metadata.name}`;
+    for (const s of statuses) this.written.set(key(s), s);
+    for (const d of devices) if (!this.written.has(key(d))) this.absent.add(key(d));
+  }
 
   /** The number of objects written (0 when nothing changed). */
   async write(device: StoredObject, twin: DeviceTwinState): Promise<number> {
@@ -27,16 +39,24 @@ export class StatusWriter {
     let writes = (await this.update('DeviceStatus', device, (s) => twin.toStatus(s.status), true)) ? 1 : 0;
     const mirrored = (current: StoredObject) => {
       const status = (current.status ?? {}) as Record<string, unknown>;
-      if (status.state === twin.state && status.lastOnlineTime === twin.lastOnlineTime) return undefined;
+      const same = (status.state ?? 'unknown') === twin.state && status.lastOnlineTime === twin.lastOnlineTime;
+      if (same) return undefined;
       return { ...status, state: twin.state, ...(twin.lastOnlineTime ? { lastOnlineTime: twin.lastOnlineTime } : {}) };
     };
     if (mirrored(device) !== undefined) writes += (await this.update('Device', device, mirrored)) ? 1 : 0;
     return writes;
   }
 
+  /** A Device created since start: its DeviceStatus is created on the first write, unread. */
+  added(device: StoredObject): void {
+    const key = `${device.metadata.namespace ?? 'default'}/${device.metadata.name}`;
+    if (!this.written.has(key)) this.absent.add(key);
+  }
+
   /** The Device is gone: so is its status (the API server's garbage collector would do it too). */
   async forget(namespace: string, name: string): Promise<void> {
     this.written.delete(`${namespace}/${name}`);
+    this.absent.delete(`${namespace}/${name}`);
     if (this.useDeviceStatus) await this.store.delete('DeviceStatus', namespace, name);
   }
 
@@ -51,7 +71,7 @@ export class StatusWriter {
     const key = `${ns}/${name}`;
     let current: StoredObject | undefined = kind === 'DeviceStatus' ? this.written.get(key) : device;
     for (let attempt = 0; ; attempt++) {
-      current ??= await this.store.get(kind, ns, name);
+      if (!current && !(create && this.absent.delete(key))) current = await this.store.get(kind, ns, name);
       if (!current && create) {
         try {
           current = await this.createStatus(device);
