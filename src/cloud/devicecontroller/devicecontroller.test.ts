@@ -417,4 +417,38 @@ describe('DeviceController', () => {
       reported: { value: '7', version: 3 },
     });
   });
+
+  it('creates a DeviceStatus without reading it first, then writes on top of what it wrote (one request per write)', async () => {
+    await store.create(device('a', 'edge-1'));
+    await dc.start();
+    await store.create(device('b', 'edge-1'));
+    await flush();
+    const calls: string[] = [];
+    for (const m of ['get', 'create', 'update', 'updateStatus'] as const) {
+      const real = (store[m] as (...a: unknown[]) => unknown).bind(store);
+      (store as unknown as Record<string, unknown>)[m] = (...a: unknown[]) => {
+        const kind = typeof a[0] === 'string' ? a[0] : (a[0] as StoredObject).kind;
+        if (kind === 'DeviceStatus') calls.push(m);
+        return real(...a);
+      };
+    }
+    for (let i = 1; i <= 3; i++) {
+      for (const d of ['a', 'b'])
+        await upload(`default/devicetwin/${d}`, {
+          properties: { temp: { reported: { value: String(i), quality: 'good', ts: clock.now(), version: i } } },
+        });
+      clock.advance(1000);
+      await flush();
+    }
+    expect(calls).toEqual([
+      'create',
+      'create',
+      'updateStatus',
+      'updateStatus',
+      'updateStatus',
+      'updateStatus',
+      'updateStatus',
+      'updateStatus',
+    ]);
+  });
 });
