@@ -347,7 +347,9 @@ export class DeviceController implements Module {
   private twinOf(key: string, device: StoredObject): DeviceTwinState {
     let t = this.twins.get(key);
     if (!t) {
-      const stored = this.storedStatus.get(key) ?? (this.statusWriter?.useDeviceStatus ? undefined : device.status);
+      // A DeviceStatus if there is one; else what the Device's status holds (all of the twin with
+      // CRDs before v1.23, or left there by them before an upgrade).
+      const stored = this.storedStatus.get(key) ?? device.status;
       this.twins.set(key, (t = DeviceTwinState.fromStatus(stored)));
     }
     return t;

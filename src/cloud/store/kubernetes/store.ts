@@ -2,6 +2,7 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { cloudStoreErrors } from '../errors.js';
 import type { ListOptions, ListResult, ObjectStore, StoredObject, WatchEvent, WatchHandle } from '../types.js';
 import { WatcherSet } from '../watchers.js';
+import { isConflict, label, storeError } from './errors.js';
 import { KubeApiError, KubeHttp } from './http.js';
 import { KEDGE_KINDS, type KubeKind, apiVersionOf, collectionPath, groupVersionPath, objectPath } from './kinds.js';
 import { KindWatch } from './watch.js';
@@ -370,40 +371,11 @@ export class KubernetesObjectStore implements ObjectStore {
     );
   }
 
-  private mapError(err: unknown, what: string) {
-    if ((err as { code?: unknown }).code && String((err as { code?: unknown }).code).startsWith('KEDGE_'))
-      return err as Error;
-    if (err instanceof KubeApiError) {
-      const detail = { status: err.status, reason: err.reason };
-      const text = `${what}: ${err.message}`;
-      if (err.status === 409 && err.reason === 'AlreadyExists')
-        return cloudStoreErrors.create('KEDGE_CLOUD_STORE_EXISTS', text, { cause: err, detail });
-      if (err.status === 409)
-        return cloudStoreErrors.create('KEDGE_CLOUD_STORE_CONFLICT', text, { cause: err, detail });
-      if (err.status === 410) return cloudStoreErrors.create('KEDGE_CLOUD_STORE_EXPIRED', text, { cause: err, detail });
-      if (err.status === 404)
-        return cloudStoreErrors.create('KEDGE_CLOUD_STORE_NOT_FOUND', text, { cause: err, detail });
-      if (err.status === 401 || err.status === 403)
-        return cloudStoreErrors.create('KEDGE_CLOUD_STORE_KUBE_DENIED', text, { cause: err, detail });
-      if (err.status === 400 || err.status === 415 || err.status === 422)
-        return cloudStoreErrors.create('KEDGE_CLOUD_STORE_KUBE_REFUSED', text, { cause: err, detail });
-      return cloudStoreErrors.create('KEDGE_CLOUD_STORE_KUBE_UNREACHABLE', text, { cause: err, detail });
-    }
-    return cloudStoreErrors.create(
-      'KEDGE_CLOUD_STORE_KUBE_UNREACHABLE',
-      `${what}: ${this.server}: ${err instanceof Error ? err.message : String(err)}`,
-      { cause: err },
-    );
+  private mapError(err: unknown, what: string): Error {
+    return storeError(err, what, this.server);
   }
 
   private assertOpen(): void {
     if (this.closed) throw cloudStoreErrors.create('KEDGE_CLOUD_STORE_CLOSED', 'the cloud store is closed');
   }
-}
-
-const isConflict = (err: unknown): boolean =>
-  err instanceof KubeApiError && err.status === 409 && err.reason === 'Conflict';
-
-function label(namespace: string, name: string): string {
-  return namespace ? `${namespace}/${name}` : name;
 }
