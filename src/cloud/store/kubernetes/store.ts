@@ -51,7 +51,8 @@ export class KubernetesObjectStore implements ObjectStore {
   private constructor(private readonly options: KubernetesStoreOptions) {
     this.http = new KubeHttp(options.kubeConfig);
     for (const k of [...KEDGE_KINDS, ...(options.kinds ?? [])]) this.kinds.set(k.kind, k);
-    this.fanout = new WatcherSet((kind, err) => options.onWatchError?.(kind, err));
+    // Each watch is its own key (`<kind>#<n>`): the kind alone goes to the error handler.
+    this.fanout = new WatcherSet((key, err) => options.onWatchError?.(key.replace(/#\d+$/, ''), err));
   }
 
   /** Connects and reads discovery: which kinds the cluster serves, which have a status subresource. */
