@@ -11,7 +11,7 @@ import { cpus } from 'node:os';
 import { execSync } from 'node:child_process';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { PipelineSet, type RawReading } from '../src/pipeline/index.js';
+import { PipelineSet, type RawSample } from '../src/pipeline/index.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void; // a full collection before each heap reading
@@ -52,7 +52,7 @@ function run(set: PipelineSet, readings: number, sig: { values: Float64Array; ba
   const devices = Array.from({ length: PROPERTIES }, (_, p) => `device-${p % DEVICES}`);
   const properties = Array.from({ length: PROPERTIES }, (_, p) => `property-${Math.floor(p / DEVICES)}`);
   const mask = sig.values.length - 1;
-  const raw: RawReading = { value: 0, quality: 'good', ts: 0 };
+  const raw: RawSample = { value: 0, quality: 'good', ts: 0 };
   let emitted = 0;
   for (let r = 0; r < readings; r++) {
     for (let p = 0; p < PROPERTIES; p++) {

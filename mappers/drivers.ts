@@ -1,5 +1,4 @@
-import type { DriverModule } from './sdk/contract.js';
-import { mapperErrors } from './sdk/contract.js';
+import { type DriverLoader, type DriverModule, type DriverRegistry, mapperErrors } from './sdk/contract.js';
 
 /**
  * Protocol -> how to load its driver. Loaded with a dynamic import only when a device of that
@@ -19,10 +18,10 @@ const DRIVER_PATHS: Readonly<Record<string, string>> = {
 
 export const DRIVER_PROTOCOLS = Object.keys(DRIVER_PATHS);
 
-export type DriverLoader = () => Promise<DriverModule>;
+export type { DriverLoader };
 
 /** The loader of a protocol's driver; throws KEDGE_MAPPER_UNKNOWN_PROTOCOL for other names. */
-export function driverLoader(protocol: string): DriverLoader {
+export const driverLoader: DriverRegistry = (protocol) => {
   const path = DRIVER_PATHS[protocol.toLowerCase()];
   if (!path) {
     throw mapperErrors.create(
@@ -31,7 +30,7 @@ export function driverLoader(protocol: string): DriverLoader {
     );
   }
   return () => loadDriverModule(protocol, path);
-}
+};
 
 async function loadDriverModule(protocol: string, path: string): Promise<DriverModule> {
   let loaded: unknown;

@@ -1,3 +1,4 @@
+import { cloudDefaults } from '../../src/core/config/index.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +46,8 @@ describe('link: EdgeHub <-> CloudHub', () => {
       registry: createMetricsRegistry(),
       host: '127.0.0.1',
       port,
+      maxPayloadBytes: cloudDefaults().maxFrameBytes,
+      keepaliveTimeoutMs: cloudDefaults().keepaliveTimeoutMs,
     });
     await cloud.start();
     return cloud.port;

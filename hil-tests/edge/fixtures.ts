@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { EdgeConfigSchema, type EdgeConfig } from '../../src/core/config/index.js';
 import { silentLogger } from '../../src/core/log/index.js';
+import { inProcessMappers } from '../../src/cli/inprocess-mappers.js';
 import { createEdgeNode, type EdgeNode, type EdgeNodeOptions } from '../../src/edge/index.js';
 
 export const NODE = 'edge-hil';
@@ -87,7 +88,11 @@ export async function startEdge(
   dataDir?: string,
 ): Promise<RunningEdge> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'kedge-edge-hil-')));
-  const node = createEdgeNode(edgeConfig(dir, overrides), { logger: silentLogger(), ...options });
+  const node = createEdgeNode(edgeConfig(dir, overrides), {
+    logger: silentLogger(),
+    inProcessMapper: inProcessMappers,
+    ...options,
+  });
   await node.start();
   return {
     node,

@@ -1,10 +1,11 @@
 /**
  * The edge node with the Modbus mapper (hosted in the edge process, --mappers inprocess) against
  * the Modbus simulator: cleansed readings and twin documents come out; a desired coil value goes
- * out as a delta, the mapper writes it to the simulator, reads it back, and the twin confirms it.
+ * out as a delta, the mapper writes it to the simulator, reads it back, and the twin confirms it;
+ * the read-back enters the pipeline once.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { edgeTopics } from '../../src/contracts/index.js';
+import { edgeTopics, type RawReading, type WriteResult } from '../../src/contracts/index.js';
 import { ModbusSim } from '../../mappers/modbus/sim/index.js';
 import { TestClient } from '../support/mqtt-client.js';
 import { startEdge, thermostat, thermostatModel, type RunningEdge } from './fixtures.js';
@@ -31,7 +32,14 @@ describe('edge node + Modbus mapper + Modbus simulator', () => {
       edgeTopics.dataCleansed(ID),
       edgeTopics.twinUpdateDocument(ID),
       edgeTopics.twinUpdateDelta(ID),
+      edgeTopics.writeResult(ID),
     ]);
+    const inputs: RawReading[] = [];
+    edge.node.bus.subscribe(
+      'device.readings',
+      { name: 'count', group: 'test' },
+      (e) => void inputs.push(...e.readings),
+    );
     await edge.node.bus.request('meta.apply', {
       documents: [thermostatModel(), thermostat('thermo-mb', {}, endpoint.port)],
     });
@@ -58,6 +66,10 @@ describe('edge node + Modbus mapper + Modbus simulator', () => {
       relay: 'true',
     });
     expect(sim.memory(1).readBits('CoilRegister', 0, 1)).toEqual([true]);
+    // One write, one pipeline input for its read-back (the mapper's and the edge's paths sent it twice).
+    const result = await client.waitFor<WriteResult>(edgeTopics.writeResult(ID));
+    expect(result).toMatchObject({ property: 'relay', ok: true, readBack: { value: true } });
+    expect(inputs.filter((r) => r.property === 'relay' && r.ts === result.readBack!.ts)).toHaveLength(1);
     expect(view.properties.relay?.pending).toBeUndefined();
     expect(view.properties.relay?.failed).toBeUndefined();
     expect(view.properties.relay?.reported?.value).toBe('true');

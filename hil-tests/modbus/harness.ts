@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/core/log/index.js';
 import { createMetricsRegistry, type Registry } from '../../src/core/metrics/index.js';
 import type { DeviceInstance, PropertyInstance } from '../../src/model/index.js';
 import { createDriver } from '../../mappers/modbus/driver.js';
-import { MapperRuntime } from '../../mappers/sdk/index.js';
+import { driverRegistry, MapperRuntime } from '../../mappers/sdk/index.js';
 import type { TestClient } from '../support/mqtt-client.js';
 
 export const NODE = 'edge-test';
@@ -76,12 +76,12 @@ export async function startMapper(url: string, name = 'test-mapper', protocols =
     clock: systemClock,
     metrics,
     reconnectPeriodMs: 200,
-    loaders: {
+    drivers: driverRegistry({
       modbus: async () => ({
         createDriver: (ctx) =>
           createDriver(ctx, { backoff: { initialMs: 300, maxMs: 1000 }, reconnect: { initialMs: 100, maxMs: 500 } }),
       }),
-    },
+    }),
   });
   await runtime.start();
   return {

@@ -231,7 +231,8 @@ describe('Modbus TCP through the mapper', () => {
     );
     const result = (property: string) =>
       client.waitFor<WriteResult>(edgeTopics.writeResult(device.id), (w) => w.property === property);
-    expect(await result('setpoint')).toMatchObject({
+    const setpoint = await result('setpoint');
+    expect(setpoint).toMatchObject({
       ok: true,
       desired: '22.75',
       readBack: { property: 'setpoint', value: 22.75, quality: 'good' },
@@ -243,11 +244,18 @@ describe('Modbus TCP through the mapper', () => {
     expect(level.ok).toBe(false);
     expect(level.reason).toContain('ReadOnly');
     expect((await result('nosuch')).reason).toContain('has no property nosuch');
-    // The read-back also arrives as a normal reading, so the twin can confirm the reported value.
-    await client.waitFor<DataUpdate>(
-      edgeTopics.dataUpdate(device.id),
-      (u) => u.readings.length === 1 && u.readings[0]?.property === 'setpoint' && u.readings[0].value === 22.75,
+    // The read-back travels once, in the write result (the edge's EventBus feeds it to the
+    // pipeline); the mapper does not send it as a reading too. The next poll reads the new value.
+    await client.waitFor<DataUpdate>(edgeTopics.dataUpdate(device.id), (u) =>
+      u.readings.some((r) => r.property === 'setpoint' && r.value === 22.75),
     );
+    const readBackTs = setpoint.readBack!.ts;
+    const carriers = client
+      .payloads<DataUpdate>(edgeTopics.dataUpdate(device.id))
+      .filter(
+        (u) => u.readings.length === 1 && u.readings[0]!.property === 'setpoint' && u.readings[0]!.ts === readBackTs,
+      );
+    expect(carriers).toEqual([]);
 
     await client.publish(edgeTopics.twinUpdateDelta(device.id), delta({ setpoint: 'warm' }));
     const refused = await client.waitFor<WriteResult>(edgeTopics.writeResult(device.id), (w) => w.desired === 'warm');

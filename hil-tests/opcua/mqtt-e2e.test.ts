@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDriver } from '../../mappers/opcua/index.js';
 import { startOpcuaSim } from '../../mappers/opcua/sim/index.js';
-import { MapperRuntime } from '../../mappers/sdk/index.js';
+import { driverRegistry, MapperRuntime } from '../../mappers/sdk/index.js';
 import {
   edgeFilters,
   edgeTopics,
@@ -77,11 +77,11 @@ describe('every OPC UA model in device-models/ through the mapper to MQTT', () =
         clock: systemClock,
         metrics: createMetricsRegistry(),
         reconnectPeriodMs: 200,
-        loaders: {
+        drivers: driverRegistry({
           opcua: async () => ({
             createDriver: (ctx) => createDriver(ctx, { backoff: { initialMs: 100, maxMs: 500 } }),
           }),
-        },
+        }),
       });
       await runtime.start();
       steps.push(() => runtime.stop());

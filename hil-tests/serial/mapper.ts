@@ -7,8 +7,8 @@ import { systemClock } from '../../src/core/clock/index.js';
 import { silentLogger } from '../../src/core/log/index.js';
 import { createMetricsRegistry } from '../../src/core/metrics/index.js';
 import type { DeviceInstance } from '../../src/model/index.js';
-import type { DriverLoader } from '../../mappers/drivers.js';
-import { MapperRuntime } from '../../mappers/sdk/index.js';
+import { type DriverLoader, driverLoader } from '../../mappers/drivers.js';
+import { driverRegistry, MapperRuntime } from '../../mappers/sdk/index.js';
 import { startAedes } from '../support/brokers.js';
 import { TestClient } from '../support/mqtt-client.js';
 
@@ -39,7 +39,7 @@ export async function startMqttMapper(
     clock: systemClock,
     metrics: createMetricsRegistry(),
     reconnectPeriodMs: 200,
-    ...(loaders ? { loaders } : {}),
+    drivers: loaders ? driverRegistry(loaders) : driverLoader,
   });
   await runtime.start();
   return {

@@ -6,7 +6,7 @@ import type { GpioBackend, Level } from './backend.js';
 import { edgeMatches } from './backend.js';
 import { gpioErrors } from './errors.js';
 import { pinOf, valueOfLevel, type Pin } from './pin.js';
-import type { GpioDeviceConfig } from './schema.js';
+import type { GpioDeviceConfig } from '../../src/model/index.js';
 
 /**
  * One GPIO device: inputs report each (debounced) edge at once, and every property is read and

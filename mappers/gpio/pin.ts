@@ -1,6 +1,6 @@
 import type { PropertyInstance, PropertyValue } from '../../src/model/index.js';
 import type { Edge, GpioLine, Level } from './backend.js';
-import type { GpioVisitorConfig } from './schema.js';
+import type { GpioVisitorConfig } from '../../src/model/index.js';
 
 /** One property's pin: its visitor settings, and at run time its open line and debounce state. */
 export interface Pin {

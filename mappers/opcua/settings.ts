@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { DeviceInstance } from '../../src/model/index.js';
 import { opcuaErrors } from './errors.js';
-import type { OpcuaDeviceConfig } from './schema.js';
+import type { OpcuaDeviceConfig } from '../../src/model/index.js';
 
 /** What one session is opened with; devices with equal settings share the session. */
 export interface ConnectionSettings {

@@ -4,3 +4,4 @@
  */
 export type { DriverReading, DeviceState, DriverContext, ProtocolDriver, DriverModule } from './driver.js';
 export { mapperErrors } from './errors.js';
+export { driverRegistry, type DriverLoader, type DriverRegistry } from './driver-registry.js';

@@ -22,8 +22,8 @@ interface Desired {
 
 /**
  * Desired values (KubeEdge's twin delta) -> driver writes -> read-back. Every property in a delta
- * gets a write result: ok with the read-back (also published as a normal reading, so the twin
- * sees the new reported value), or not ok with the reason. Deltas for devices hosted by other
+ * gets a write result: ok with the read-back (the edge's EventBus feeds it to the pipeline as a
+ * reading, once), or not ok with the reason. Deltas for devices hosted by other
  * mappers are none of our business and are ignored silently.
  */
 export class DesiredWriter {
@@ -151,8 +151,8 @@ export class DesiredWriter {
 
   private succeed(deviceId: string, property: string, desired: string, readBack: DriverReading): void {
     this.outcomes.inc({ outcome: 'ok' });
+    // The read-back travels once, in the write result; the edge puts it through the pipeline.
     this.publisher.writeResult(deviceId, { property, desired, ok: true, readBack: toRaw(readBack) });
-    this.publisher.readings(deviceId, [readBack]);
   }
 
   private failedWrite(deviceId: string, property: string, desired: string, err: unknown): void {

@@ -39,7 +39,7 @@ describe('deviceProblem', () => {
       deviceProblem({ ...good, properties: [{ ...p, visitor: { register: 'Nope', offset: 0 } }] }, 'modbus'),
     ).toMatch(/property flow visitor\.register/);
     expect(deviceProblem({ ...good, properties: [{ ...p, type: 'NUMBER' as never }] }, 'modbus')).toMatch(
-      /property flow: type must be one of/,
+      /device\.properties\[0\]\.type: expected one of INT, FLOAT/,
     );
     expect(deviceProblem({ ...good, properties: [p, p] }, 'modbus')).toBe('property flow appears twice');
     expect(deviceProblem({ ...good, id: 'other/pump' }, 'modbus')).toMatch(/id must be <namespace>\/<name>/);

@@ -1,10 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
-import { ACCESS_MODES, PROPERTY_TYPES, checkSchema, type DeviceInstance } from '../../src/model/index.js';
-import { protocolSchemasFor } from '../schemas.js';
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+import { checkSchema, DeviceInstanceSchema, protocolSchemasFor, type DeviceInstance } from '../../src/model/index.js';
 
 /**
  * Why a device from a device set cannot run, or undefined when it can. The device set arrives over
@@ -38,23 +33,16 @@ export function deviceProblem(device: DeviceInstance, protocol: string): string 
   return undefined;
 }
 
+/** The instance's schema (it arrived over MQTT from whatever published it), then what a schema cannot say. */
 function shapeProblem(device: DeviceInstance): string | undefined {
-  if (typeof device.name !== 'string' || typeof device.namespace !== 'string')
-    return 'namespace and name must be strings';
+  const shape = schemaProblem(DeviceInstanceSchema, device, 'device');
+  if (shape) return shape;
   if (device.id !== `${device.namespace}/${device.name}`)
     return `id must be <namespace>/<name> (${device.namespace}/${device.name})`;
-  if (!isRecord(device.protocolConfig)) return 'protocolConfig must be an object';
   const names = new Set<string>();
   for (const p of device.properties) {
     if (names.has(p.name)) return `property ${p.name} appears twice`;
     names.add(p.name);
-    if (!PROPERTY_TYPES.includes(p.type))
-      return `property ${p.name}: type must be one of ${PROPERTY_TYPES.join(', ')}, got ${String(p.type)}`;
-    if (!ACCESS_MODES.includes(p.accessMode))
-      return `property ${p.name}: accessMode must be ReadWrite or ReadOnly, got ${String(p.accessMode)}`;
-    if (!isRecord(p.visitor)) return `property ${p.name}: visitor must be an object`;
-    if (!(typeof p.collectCycleMs === 'number' && p.collectCycleMs > 0))
-      return `property ${p.name}: collectCycleMs must be a positive number`;
   }
   return undefined;
 }

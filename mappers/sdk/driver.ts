@@ -1,24 +1,19 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../../src/core/clock/index.js';
-import type { DeviceInstance, PropertyValue } from '../../src/model/index.js';
-import type { RawQuality } from '../../src/contracts/index.js';
+import type { DeviceInstance, PropertyValue, RawReading } from '../../src/model/index.js';
 
 /**
  * The contract between the mapper SDK and a protocol driver. The SDK owns MQTT (device sets in,
  * readings/state/read-backs out, liveness); a driver owns its connections and its own timing
  * (Modbus polls on a per-line schedule, OPC UA subscribes, GPIO waits for interrupts).
  */
-export interface DriverReading {
-  property: string;
-  /** Decoded and scaled, typed per the property's type; null when quality is bad. */
-  value: PropertyValue | null;
-  quality: RawQuality;
-  /** When the device was read (ms since the epoch). */
-  ts: number;
-  /** Why the value is bad or uncertain (e.g. "exception 2 (Illegal Data Address)"). */
-  reason?: string;
-}
+/**
+ * What a driver read of one property: the model's RawReading (value decoded, scaled and typed per
+ * the property's type, null when quality is bad; ts when the device was read; reason why a value
+ * is bad or uncertain, e.g. "exception 2 (Illegal Data Address)").
+ */
+export type DriverReading = RawReading;
 
 export type DeviceState = 'online' | 'offline' | 'unhealthy';
 

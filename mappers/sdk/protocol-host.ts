@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { MapperDeviceSet } from '../../src/contracts/index.js';
 import { errorText } from '../../src/core/errors/index.js';
 import type { DeviceInstance } from '../../src/model/index.js';
-import type { DriverLoader } from '../drivers.js';
+import type { DriverLoader } from './driver-registry.js';
 import { deviceProblem } from './device-check.js';
 import type { DriverContext, ProtocolDriver } from './driver.js';
 import { planReconcile } from './reconcile.js';

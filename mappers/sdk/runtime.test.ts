@@ -8,6 +8,7 @@ import { systemClock } from '../../src/core/clock/index.js';
 import { silentLogger } from '../../src/core/log/index.js';
 import { PacketType } from './mqtt-lite/packets.js';
 import { PacketReader } from './mqtt-lite/reader.js';
+import { driverRegistry } from './driver-registry.js';
 import { MapperRuntime } from './runtime.js';
 
 const servers: Server[] = [];
@@ -50,7 +51,7 @@ describe('MapperRuntime', () => {
       logger: silentLogger(),
       clock: systemClock,
       metrics: new Registry(),
-      loaders: {},
+      drivers: driverRegistry({}),
     });
     await runtime.start();
     await runtime.stop(); // before the bound, this waited for a PUBACK forever (the test timed out)

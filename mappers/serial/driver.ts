@@ -13,7 +13,7 @@ import { SerialLine, type BackoffOptions } from './line.js';
 import { serialMetrics, type SerialMetrics } from './metrics.js';
 import { describeSettings, openSerialPort, portSettings, type PortOpener, type PortSettings } from './port.js';
 import { compileReader } from './reader.js';
-import type { SerialDeviceConfig } from './schema.js';
+import type { SerialDeviceConfig } from '../../src/model/index.js';
 
 export interface SerialDriverOptions {
   /** How ports are opened (default: the serialport package). */

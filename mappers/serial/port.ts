@@ -1,6 +1,6 @@
 import { SerialPort } from 'serialport';
 import { serialErrors } from './errors.js';
-import type { SerialDeviceConfig } from './schema.js';
+import type { SerialDeviceConfig } from '../../src/model/index.js';
 
 export interface PortSettings {
   path: string;

@@ -4,7 +4,7 @@ import { unescapeControl } from './escapes.js';
 import { serialErrors } from './errors.js';
 import type { Frame } from './framers/index.js';
 import { NMEA_DECODERS, type NmeaValue } from './nmea.js';
-import type { SerialVisitorConfig } from './schema.js';
+import type { SerialVisitorConfig } from '../../src/model/index.js';
 
 /** What one frame says about one property: nothing, a value, or why its value is bad. */
 export type Extracted =

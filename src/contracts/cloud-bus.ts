@@ -1,99 +1,125 @@
-import type { Message } from '../core/message/index.js';
-import type { AckContent } from './link.js';
-import type { ServiceCallRequest, ServiceCallResponse, TwinView } from './edge-bus.js';
-import type { MapperPhase } from './twin-values.js';
+import { Type, type Static } from '@sinclair/typebox';
+import { MessageSchema } from '../core/message/index.js';
+import { ServiceCallRequestSchema, ServiceCallResponseSchema, TwinViewSchema } from './edge-bus.js';
+import { AckContentSchema } from './link.js';
+import { MapperPhaseSchema } from './twin-values.js';
 
 /**
- * The cloud process's bus. CloudHub owns the link: it turns frames into `upstream.<type>`
- * requests (one server each: DeviceController, EdgeController) and sends what modules put on
- * `link.send` down to the node, keyed by object so only the newest version is pending.
+ * The cloud process's bus, each payload one schema with its type. CloudHub owns the link: it
+ * turns frames into `upstream.<type>` requests (one server each: DeviceController,
+ * EdgeController) and sends what modules put on `link.send` down to the node, keyed by object so
+ * only the newest version is pending.
  */
 
+const Node = Type.String({ minLength: 1 });
+
 /** An object to send to one node; a newer item with the same key replaces a pending one. */
-export interface DownstreamItem {
-  node: string;
+export const DownstreamItemSchema = Type.Object({
+  node: Node,
   /** `<type>/<namespace>/<name>` (docs/link.md). */
-  key: string;
+  key: Type.String(),
   /**
    * Opaque version the sender compares on reconnect (ObjectSync): recorded for (node, key)
    * when the edge acknowledges; for `remove` items the record is deleted instead.
    */
-  token: string;
-  remove?: boolean;
-  message: Message;
-}
+  token: Type.String(),
+  remove: Type.Optional(Type.Boolean()),
+  message: MessageSchema,
+});
+export type DownstreamItem = Static<typeof DownstreamItemSchema>;
 
 /** One message from an edge node, already parsed and deduplicated by CloudHub. */
-export interface UpstreamMessage {
-  node: string;
-  message: Message;
+export const UpstreamMessageSchema = Type.Object({
+  node: Node,
+  message: MessageSchema,
   /** `route.resource` as CloudHub parsed it (`node/<node>/<namespace>/<type>/<name>`). */
-  resource: { namespace: string; type: string; name: string };
-}
+  resource: Type.Object({ namespace: Type.String(), type: Type.String(), name: Type.String() }),
+});
+export type UpstreamMessage = Static<typeof UpstreamMessageSchema>;
 
-export interface CloudChannels {
-  'link.connected': { node: string; ts: number };
-  'link.disconnected': { node: string; reason: string; ts: number };
+export const CloudChannelSchemas = {
+  'link.connected': Type.Object({ node: Node, ts: Type.Number() }),
+  'link.disconnected': Type.Object({ node: Node, reason: Type.String(), ts: Type.Number() }),
   /** Any frame from the node counts; keepalives are published here (for the last-heartbeat time). */
-  'link.heartbeat': { node: string; ts: number };
-  'link.send': DownstreamItem;
+  'link.heartbeat': Type.Object({ node: Node, ts: Type.Number() }),
+  'link.send': DownstreamItemSchema,
   /** Closes the node's link, if it has one (its Node was deleted); the edge may connect again. */
-  'link.disconnect': { node: string; reason: string };
-}
+  'link.disconnect': Type.Object({ node: Node, reason: Type.String() }),
+};
+export type CloudChannels = { [K in keyof typeof CloudChannelSchemas]: Static<(typeof CloudChannelSchemas)[K]> };
 
 /** A live HTTP call to a server on a node's network, through the node's ServiceBus (docs/link.md). */
-export interface CloudServiceCall {
-  node: string;
-  call: ServiceCallRequest;
+export const CloudServiceCallSchema = Type.Object({
+  node: Node,
+  call: ServiceCallRequestSchema,
   /** How long CloudHub waits for the edge's answer; the edge gives up at the same time. */
-  timeoutMs: number;
-}
+  timeoutMs: Type.Number(),
+});
+export type CloudServiceCall = Static<typeof CloudServiceCallSchema>;
 
-export interface CloudMqttPublish {
-  topic: string;
-  payload: unknown;
-  qos?: 0 | 1;
-  retain?: boolean;
-}
+export const CloudMqttPublishSchema = Type.Object({
+  topic: Type.String(),
+  payload: Type.Unknown(),
+  qos: Type.Optional(Type.Union([Type.Literal(0), Type.Literal(1)])),
+  retain: Type.Optional(Type.Boolean()),
+});
+export type CloudMqttPublish = Static<typeof CloudMqttPublishSchema>;
 
-export interface NodeView {
-  name: string;
-  ready: boolean;
-  lastHeartbeat: string | null;
-  mappers: Array<{
-    name: string;
-    protocols: string[];
-    /** `Pending`: the node should run it, and has not reported it yet. */
-    phase?: MapperPhase | 'Pending';
-    ready?: boolean;
-    restarts?: number;
-    reason?: string;
-  }>;
-}
+/** A node as the cloud API shows it (docs/api.md). */
+export const NodeViewSchema = Type.Object({
+  name: Type.String(),
+  ready: Type.Boolean(),
+  lastHeartbeat: Type.Union([Type.String(), Type.Null()]),
+  mappers: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      protocols: Type.Array(Type.String()),
+      /** `Pending`: the node should run it, and has not reported it yet. */
+      phase: Type.Optional(Type.Union([MapperPhaseSchema, Type.Literal('Pending')])),
+      ready: Type.Optional(Type.Boolean()),
+      restarts: Type.Optional(Type.Number()),
+      reason: Type.Optional(Type.String()),
+    }),
+  ),
+});
+export type NodeView = Static<typeof NodeViewSchema>;
+
+const Upstream = { request: UpstreamMessageSchema, response: AckContentSchema };
+const DeviceRef = { namespace: Type.String(), name: Type.String() };
 
 /**
  * Upstream handlers answer `{ ok: true }` when the message is handled, `{ ok: false, reason }`
  * when it can never be (bad content: the edge drops it), and throw on a transient failure
  * (the message is not acknowledged and the edge sends it again).
  */
-export interface CloudRequests {
-  'upstream.telemetrycolumns': { request: UpstreamMessage; response: AckContent };
-  'upstream.devicetwin': { request: UpstreamMessage; response: AckContent };
-  'upstream.devicestate': { request: UpstreamMessage; response: AckContent };
-  'upstream.mapperstatus': { request: UpstreamMessage; response: AckContent };
+export const CloudRequestSchemas = {
+  'upstream.telemetrycolumns': Upstream,
+  'upstream.devicetwin': Upstream,
+  'upstream.devicestate': Upstream,
+  'upstream.mapperstatus': Upstream,
   /** Resolves when the broker has the message (QoS 1: acknowledged). */
-  'cloudmqtt.publish': { request: CloudMqttPublish; response: undefined };
-  'twin.view': { request: { namespace: string; name: string }; response: TwinView | undefined };
+  'cloudmqtt.publish': { request: CloudMqttPublishSchema, response: Type.Undefined() },
+  'twin.view': { request: Type.Object(DeviceRef), response: Type.Union([TwinViewSchema, Type.Undefined()]) },
   /** Sets desired values (Device spec); `waitMs` waits until reported == desired, failed or the wait ends. */
   'twin.setDesired': {
-    request: { namespace: string; name: string; properties: Record<string, string>; waitMs?: number };
-    response: TwinView;
-  };
-  'nodes.list': { request: Record<string, never>; response: NodeView[] };
+    request: Type.Object({
+      ...DeviceRef,
+      properties: Type.Record(Type.String(), Type.String()),
+      waitMs: Type.Optional(Type.Number()),
+    }),
+    response: TwinViewSchema,
+  },
+  'nodes.list': { request: Type.Record(Type.String(), Type.Never()), response: Type.Array(NodeViewSchema) },
   /**
    * Served by CloudHub. Resolves with the target's answer; rejects with KEDGE_CLOUDHUB_* (node not
    * connected, timeout, link lost, too many calls) or with the edge's own error code and
    * `detail.status` (e.g. KEDGE_SERVICEBUS_FORBIDDEN, 403) when the edge did not reach the target.
    */
-  'servicebus.call': { request: CloudServiceCall; response: ServiceCallResponse };
-}
+  'servicebus.call': { request: CloudServiceCallSchema, response: ServiceCallResponseSchema },
+};
+export type CloudRequests = {
+  [K in keyof typeof CloudRequestSchemas]: {
+    request: Static<(typeof CloudRequestSchemas)[K]['request']>;
+    response: Static<(typeof CloudRequestSchemas)[K]['response']>;
+  };
+};

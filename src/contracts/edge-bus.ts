@@ -1,151 +1,223 @@
-import type { Message } from '../core/message/index.js';
-import type { Device, DeviceInstance, DeviceModel, PropertyValue, Quality } from '../model/index.js';
-import type { MapperSetContent } from './link.js';
-import type { DesiredValue, FailedValue, MapperPhase, ReportedValue } from './twin-values.js';
-import type { MapperStatus, RawReading, StateUpdate, TwinUpdate, WriteResult } from './payloads.js';
+import { Type, type Static } from '@sinclair/typebox';
+import { MessageSchema } from '../core/message/index.js';
+import {
+  DeviceInstanceSchema,
+  DeviceModelSchema,
+  DeviceSchema,
+  QualitySchema,
+  RawReadingSchema,
+  ReadingValueSchema,
+} from '../model/index.js';
+import { MapperSetContentSchema } from './link.js';
+import { MapperStatusSchema, StateUpdateSchema, TwinUpdateSchema, WriteResultSchema } from './payloads.js';
+import {
+  DesiredSourceSchema,
+  DesiredValueSchema,
+  FailedValueSchema,
+  MapperPhaseSchema,
+  ReportedValueSchema,
+} from './twin-values.js';
 
 /**
  * The edge process's bus: channels (publish/subscribe, synchronous, in order) and requests
- * (one server each). Every payload here has already been checked at the process boundary
- * (MQTT, HTTP or the cloud link); modules trust it.
+ * (one server each), each payload one schema with its type. Every payload here has already been
+ * checked at the process boundary (MQTT, HTTP or the cloud link); modules trust it, so the bus
+ * does not check them again (a reading crosses it on the hot path).
  */
 
-/** A device of this node as the modules see it: resolved, plus the policies from its metadata. */
-export interface EdgeDevice {
-  instance: DeviceInstance;
-  /** metadata.labels and metadata.annotations merged (annotations win). */
-  annotations: Record<string, string>;
-}
+const Id = Type.String({ minLength: 1 });
+const Nothing = Type.Record(Type.String(), Type.Never());
 
-/** One cleansed reading of one property. */
-export interface CleansedPropertyReading {
-  property: string;
-  value: PropertyValue | null;
-  quality: Quality;
-  ts: number;
-  reason?: string | undefined;
-  unit?: string | undefined;
-  reportToCloud: boolean;
-}
+/** A device of this node as the modules see it: resolved, plus the policies from its metadata. */
+export const EdgeDeviceSchema = Type.Object({
+  instance: DeviceInstanceSchema,
+  /** metadata.labels and metadata.annotations merged (annotations win). */
+  annotations: Type.Record(Type.String(), Type.String()),
+});
+export type EdgeDevice = Static<typeof EdgeDeviceSchema>;
+
+/** One cleansed reading of one property (reason and unit present as keys, maybe undefined: one V8 shape). */
+export const CleansedPropertyReadingSchema = Type.Object({
+  property: Type.String(),
+  value: ReadingValueSchema,
+  quality: QualitySchema,
+  ts: Type.Number(),
+  reason: Type.Optional(Type.String()),
+  unit: Type.Optional(Type.String()),
+  reportToCloud: Type.Boolean(),
+});
+export type CleansedPropertyReading = Static<typeof CleansedPropertyReadingSchema>;
 
 /** The cloud link's state, published by EdgeHub on `link.state` whenever it changes. */
-export interface LinkStateEvent {
-  state: 'connecting' | 'connected' | 'disconnected';
-  url: string;
-  ts: number;
-  reason?: string;
+export const LinkStateEventSchema = Type.Object({
+  state: Type.Union([Type.Literal('connecting'), Type.Literal('connected'), Type.Literal('disconnected')]),
+  url: Type.String(),
+  ts: Type.Number(),
+  reason: Type.Optional(Type.String()),
   /** Delay before the next attempt, when disconnected. */
-  retryInMs?: number;
-}
+  retryInMs: Type.Optional(Type.Number()),
+});
+export type LinkStateEvent = Static<typeof LinkStateEventSchema>;
 
-export interface EdgeChannels {
-  /** Raw readings of one device: from a kedge mapper (`data/update`) or a KubeEdge `twin/update` actual value. */
-  'device.readings': { deviceId: string; readings: RawReading[]; source: 'mapper' | 'twin' };
+export const EdgeChannelSchemas = {
+  /** Raw readings of one device: from a mapper (`data/update`, a write's read-back) or a KubeEdge `twin/update` actual value. */
+  'device.readings': Type.Object({
+    deviceId: Id,
+    readings: Type.Array(RawReadingSchema),
+    source: Type.Union([Type.Literal('mapper'), Type.Literal('twin')]),
+  }),
   /** Cleansed readings of one device, out of the pipeline (also heartbeats and staleness). */
-  'device.cleansed': { deviceId: string; readings: CleansedPropertyReading[] };
+  'device.cleansed': Type.Object({ deviceId: Id, readings: Type.Array(CleansedPropertyReadingSchema) }),
   /** A KubeEdge `twin/update` message (checked) for the twin. */
-  'twin.update': { deviceId: string; message: TwinUpdate };
+  'twin.update': Type.Object({ deviceId: Id, message: TwinUpdateSchema }),
   /** A KubeEdge `twin/get` request. */
-  'twin.get': { deviceId: string; eventId: string };
+  'twin.get': Type.Object({ deviceId: Id, eventId: Type.String() }),
   /** Desired values from the cloud (via MetaManager). */
-  'twin.desired': { deviceId: string; desired: Record<string, string>; source: 'cloud' | 'edge' };
+  'twin.desired': Type.Object({
+    deviceId: Id,
+    desired: Type.Record(Type.String(), Type.String()),
+    source: DesiredSourceSchema,
+  }),
   /** `state/update` from a mapper or app. */
-  'device.state': { deviceId: string; message: StateUpdate };
+  'device.state': Type.Object({ deviceId: Id, message: StateUpdateSchema }),
   /** A mapper's answer to a delta: the read-back or the failure. */
-  'device.writeResult': { deviceId: string; result: WriteResult };
+  'device.writeResult': Type.Object({ deviceId: Id, result: WriteResultSchema }),
   /** `membership/get` for this node. */
-  'membership.get': { eventId: string };
+  'membership.get': Type.Object({ eventId: Type.String() }),
   /** A mapper's liveness (`$ke/mapper-status/<name>`). */
-  'mapper.status': MapperStatus;
+  'mapper.status': MapperStatusSchema,
   /**
    * Ask the EventBus to publish on MQTT; payload is serialized to JSON (a string/Buffer as is). A
    * function payload is called only when a client subscribes to the topic (the embedded broker
    * knows; with an external one it is always called): twin documents nobody reads cost nothing.
    */
-  'mqtt.publish': { topic: string; payload: unknown; retain?: boolean; qos?: 0 | 1 };
+  'mqtt.publish': Type.Object({
+    topic: Type.String(),
+    payload: Type.Unknown(),
+    retain: Type.Optional(Type.Boolean()),
+    qos: Type.Optional(Type.Union([Type.Literal(0), Type.Literal(1)])),
+  }),
   /** The resolved device set of this node changed (MetaManager). */
-  'devices.changed': { devices: EdgeDevice[]; added: string[]; removed: string[]; updated: string[] };
+  'devices.changed': Type.Object({
+    devices: Type.Array(EdgeDeviceSchema),
+    added: Type.Array(Type.String()),
+    removed: Type.Array(Type.String()),
+    updated: Type.Array(Type.String()),
+  }),
   /** The mapper workloads this node should run changed (from the cloud). */
-  'mapperset.changed': MapperSetContent;
+  'mapperset.changed': MapperSetContentSchema,
   /** A beehive message from the cloud link (EdgeHub -> MetaManager). */
-  'cloud.inbound': Message;
+  'cloud.inbound': MessageSchema,
   /** MetaManager's verdict on a `cloud.inbound` message (-> EdgeHub answers the cloud). */
-  'cloud.ack': { parentMsgId: string; ok: boolean; reason?: string };
+  'cloud.ack': Type.Object({ parentMsgId: Type.String(), ok: Type.Boolean(), reason: Type.Optional(Type.String()) }),
   /** The cloud link connects, is up, or went down (EdgeHub). */
-  'link.state': LinkStateEvent;
+  'link.state': LinkStateEventSchema,
   /** New entries were committed to the outbox (-> EdgeHub may send). */
-  'outbox.appended': { count: number };
-}
+  'outbox.appended': Type.Object({ count: Type.Integer({ minimum: 0 }) }),
+};
+export type EdgeChannels = { [K in keyof typeof EdgeChannelSchemas]: Static<(typeof EdgeChannelSchemas)[K]> };
+
+/**
+ * Channels only a process boundary enters (the EventBus for MQTT, the twin for a twin/update's
+ * actual values after its handler returned): the pipeline's input. A handler never publishes on
+ * them synchronously (Bus option `boundaryChannels`).
+ */
+export const EDGE_BOUNDARY_CHANNELS: ReadonlyArray<keyof EdgeChannels> = ['device.readings'];
+
+// ---- views: what the local API (docs/api.md) and the cloud's answer -------------------------
 
 /** The twin of one device as the API shows it (docs/api.md). */
-export interface TwinView {
-  id: string;
-  state: string;
-  properties: Record<
-    string,
-    {
-      desired?: DesiredValue;
-      reported?: ReportedValue;
-      pending?: boolean;
-      failed?: Omit<FailedValue, 'value'>;
-    }
-  >;
-}
+export const TwinViewSchema = Type.Object({
+  id: Type.String(),
+  state: Type.String(),
+  properties: Type.Record(
+    Type.String(),
+    Type.Object({
+      desired: Type.Optional(DesiredValueSchema),
+      reported: Type.Optional(ReportedValueSchema),
+      pending: Type.Optional(Type.Boolean()),
+      failed: Type.Optional(Type.Omit(FailedValueSchema, ['value'])),
+    }),
+  ),
+});
+export type TwinView = Static<typeof TwinViewSchema>;
 
-export interface ApplyResult {
-  applied: Array<{
-    kind: string;
-    namespace: string;
-    name: string;
-    resourceVersion: string;
-    action: 'created' | 'updated' | 'unchanged';
-  }>;
-  warnings: string[];
-}
+export const ApplyResultSchema = Type.Object({
+  applied: Type.Array(
+    Type.Object({
+      kind: Type.String(),
+      namespace: Type.String(),
+      name: Type.String(),
+      resourceVersion: Type.String(),
+      action: Type.Union([Type.Literal('created'), Type.Literal('updated'), Type.Literal('unchanged')]),
+    }),
+  ),
+  warnings: Type.Array(Type.String()),
+});
+export type ApplyResult = Static<typeof ApplyResultSchema>;
 
-export interface ServiceCallRequest {
-  method: string;
+/** A call to an HTTP server on the edge network (the API's and the cloud's ServiceBus request). */
+export const ServiceCallRequestSchema = Type.Object({
+  method: Type.String(),
   /** `host:port` on the edge network; must match the allow-list. */
-  target: string;
-  path: string;
-  headers?: Record<string, string>;
+  target: Type.String(),
+  path: Type.String(),
+  headers: Type.Optional(Type.Record(Type.String(), Type.String())),
   /** Base64. */
-  body?: string;
-}
+  body: Type.Optional(Type.String()),
+});
+export type ServiceCallRequest = Static<typeof ServiceCallRequestSchema>;
 
-export interface ServiceCallResponse {
-  status: number;
-  headers: Record<string, string>;
+export const ServiceCallResponseSchema = Type.Object({
+  status: Type.Integer(),
+  headers: Type.Record(Type.String(), Type.String()),
   /** Base64. */
-  body: string;
-}
+  body: Type.String(),
+});
+export type ServiceCallResponse = Static<typeof ServiceCallResponseSchema>;
 
-export interface MapperWorkloadStatus {
-  name: string;
-  protocols: string[];
-  phase: MapperPhase;
-  restarts: number;
-  ready: boolean;
-  pid?: number;
-  reason?: string;
-}
+export const MapperWorkloadStatusSchema = Type.Object({
+  name: Type.String(),
+  protocols: Type.Array(Type.String()),
+  phase: MapperPhaseSchema,
+  restarts: Type.Number(),
+  ready: Type.Boolean(),
+  pid: Type.Optional(Type.Number()),
+  reason: Type.Optional(Type.String()),
+});
+export type MapperWorkloadStatus = Static<typeof MapperWorkloadStatusSchema>;
 
-export interface EdgeRequests {
-  'meta.devices': { request: Record<string, never>; response: EdgeDevice[] };
-  'meta.apply': { request: { documents: unknown[] }; response: ApplyResult };
-  'meta.listDevices': { request: Record<string, never>; response: Device[] };
-  'meta.getDevice': { request: { namespace: string; name: string }; response: Device | undefined };
-  'meta.listModels': { request: Record<string, never>; response: DeviceModel[] };
+const DeviceRef = Type.Object({ namespace: Type.String(), name: Type.String() });
+
+export const EdgeRequestSchemas = {
+  'meta.devices': { request: Nothing, response: Type.Array(EdgeDeviceSchema) },
+  'meta.apply': { request: Type.Object({ documents: Type.Array(Type.Unknown()) }), response: ApplyResultSchema },
+  'meta.listDevices': { request: Nothing, response: Type.Array(DeviceSchema) },
+  'meta.getDevice': { request: DeviceRef, response: Type.Union([DeviceSchema, Type.Undefined()]) },
+  'meta.listModels': { request: Nothing, response: Type.Array(DeviceModelSchema) },
   'meta.delete': {
-    request: { kind: 'Device' | 'DeviceModel'; namespace: string; name: string };
-    response: { deleted: boolean };
-  };
-  'twin.view': { request: { deviceId: string }; response: TwinView | undefined };
+    request: Type.Composite([
+      Type.Object({ kind: Type.Union([Type.Literal('Device'), Type.Literal('DeviceModel')]) }),
+      DeviceRef,
+    ]),
+    response: Type.Object({ deleted: Type.Boolean() }),
+  },
+  'twin.view': { request: Type.Object({ deviceId: Id }), response: Type.Union([TwinViewSchema, Type.Undefined()]) },
   /** Desired values from the local API; `waitMs` waits until confirmed, failed or the wait ends. */
   'twin.setDesired': {
-    request: { deviceId: string; properties: Record<string, string>; waitMs?: number };
-    response: TwinView;
+    request: Type.Object({
+      deviceId: Id,
+      properties: Type.Record(Type.String(), Type.String()),
+      waitMs: Type.Optional(Type.Number()),
+    }),
+    response: TwinViewSchema,
+  },
+  'servicebus.call': { request: ServiceCallRequestSchema, response: ServiceCallResponseSchema },
+  'edged.status': { request: Nothing, response: Type.Array(MapperWorkloadStatusSchema) },
+};
+export type EdgeRequests = {
+  [K in keyof typeof EdgeRequestSchemas]: {
+    request: Static<(typeof EdgeRequestSchemas)[K]['request']>;
+    response: Static<(typeof EdgeRequestSchemas)[K]['response']>;
   };
-  'servicebus.call': { request: ServiceCallRequest; response: ServiceCallResponse };
-  'edged.status': { request: Record<string, never>; response: MapperWorkloadStatus[] };
-}
+};

@@ -7,3 +7,4 @@ export * from './link.js';
 export * from './telemetry-columns.js';
 export * from './edge-bus.js';
 export * from './cloud-bus.js';
+export { apiErrors } from './api-errors.js';

@@ -1,24 +1,15 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { RawReadingSchema } from '../model/index.js';
 import { DeviceStateSchema } from './twin-values.js';
 
 /**
  * Payloads on the edge MQTT topics, typed once here and checked once where they enter a process
  * (`jsonChecker` of src/core/schema). KubeEdge's messages start with `event_id` and `timestamp` (ms).
  */
-const Value = Type.Union([Type.Number(), Type.Boolean(), Type.String()]);
 const EventBase = { event_id: Type.String(), timestamp: Type.Number() };
 
-export const RawQualitySchema = Type.Union([Type.Literal('good'), Type.Literal('bad'), Type.Literal('uncertain')]);
-export type RawQuality = Static<typeof RawQualitySchema>;
-
-export const RawReadingSchema = Type.Object({
-  property: Type.String({ minLength: 1 }),
-  value: Type.Union([Value, Type.Null()]),
-  quality: RawQualitySchema,
-  ts: Type.Number(),
-  reason: Type.Optional(Type.String()),
-});
-export type RawReading = Static<typeof RawReadingSchema>;
+/** A reading as a mapper sends it (the model's shape, shared with the drivers and the pipeline). */
+export { RawQualitySchema, RawReadingSchema, type RawQuality, type RawReading } from '../model/index.js';
 
 /** `$ke/events/device/<ns>/<name>/data/update`: one message per device per poll. */
 export const DataUpdateSchema = Type.Object({

@@ -1,7 +1,8 @@
+import { cloudDefaults, edgeDefaults } from '../core/config/index.js';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiClient } from '../cli/client/index.js';
+import { ApiClient } from '../client/index.js';
 import { packageRoot } from '../core/paths/index.js';
 import { ChildSet, type Invocation, type ManagedChild } from './children.js';
 import { exampleValue, prepareDemoDevice, type DemoDevice, type DemoProtocol } from './devices.js';
@@ -22,12 +23,15 @@ export interface DemoOptions {
   node: string;
 }
 
+const [cloud, edge] = [cloudDefaults(), edgeDefaults()];
+
+/** The ports a newcomer's `kedge cloud` and `kedge edge` use: the config schema's defaults. */
 export const DEMO_DEFAULTS = {
-  hubPort: 10000,
-  apiPort: 10080,
-  mqttPort: 1883,
-  edgeMqttPort: 1884,
-  edgeApiPort: 10550,
+  hubPort: cloud.hubPort,
+  apiPort: cloud.apiPort,
+  mqttPort: cloud.mqtt.port,
+  edgeMqttPort: edge.mqtt.port,
+  edgeApiPort: edge.apiPort,
   node: 'demo',
 } as const;
 

@@ -1,4 +1,4 @@
-import { formatAge, formatTable } from '../cli/client/index.js';
+import { formatAge, formatTable } from '../client/index.js';
 
 /** One reading as a cloud consumer receives it on `kedge/telemetry/<ns>/<device>`. */
 export interface ConsumerReading {

@@ -8,4 +8,5 @@ export type {
   OutboxKind,
   WriteBatcher,
 } from './store/index.js';
+export type { InProcessMapperFactory, InProcessMapperOptions, InProcessMapper } from './edged/index.js';
 export { LOCAL_DESIRED_ANNOTATION, DESIRED_TIMEOUT_ANNOTATION } from './twin/index.js';

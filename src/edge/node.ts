@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { EdgeChannels, EdgeRequests } from '../contracts/index.js';
+import { EDGE_BOUNDARY_CHANNELS, type EdgeChannels, type EdgeRequests } from '../contracts/index.js';
 import { Bus } from '../core/bus/index.js';
 import { systemClock, type Clock } from '../core/clock/index.js';
 import type { EdgeConfig } from '../core/config/index.js';
 import { createMetricsRegistry } from '../core/metrics/index.js';
 import { ModuleRuntime, type Module } from '../core/module/index.js';
 import { EdgeApi } from './api/index.js';
-import { Edged, type ProcessRuntime } from './edged/index.js';
+import { Edged, type InProcessMapperFactory, type ProcessRuntime } from './edged/index.js';
 import { EventBus } from './eventbus/index.js';
 import { MetaManager } from './metamanager/index.js';
 import { PipelineModule } from './pipeline/index.js';
@@ -37,6 +37,8 @@ export interface EdgeNodeOptions {
   extraModules?: (deps: EdgeModuleDeps) => Module[];
   /** Edged's process runtime (tests inject a fake; default: child processes). */
   processRuntime?: ProcessRuntime;
+  /** Hosts mappers in this process (`mappers: inprocess`): the mapper SDK with its drivers, from `kedge edge`. */
+  inProcessMapper?: InProcessMapperFactory;
   /** Command that starts `kedge mapper` (default: this process's own entry point). */
   mapperCommand?: string[];
 }
@@ -63,7 +65,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
   const { logger } = options;
   const clock = options.clock ?? systemClock;
   const registry = options.registry ?? createMetricsRegistry({ defaultMetrics: true });
-  const bus: EdgeBus = new Bus({ logger: logger.child({ module: 'bus' }) });
+  const bus: EdgeBus = new Bus({ logger: logger.child({ module: 'bus' }), boundaryChannels: EDGE_BOUNDARY_CHANNELS });
   const log = (module: string) => logger.child({ module });
   const node = config.node;
   const store = new EdgeStore({
@@ -120,6 +122,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     mqttUrl: () => eventbus.url,
     runtime: options.processRuntime,
     mapperCommand: options.mapperCommand,
+    inProcessMapper: options.inProcessMapper,
   });
   const servicebus = new ServiceBus({
     bus,

@@ -38,9 +38,13 @@ export {
   namespaceOf,
   boundOf,
   DEFAULT_NAMESPACE,
+} from './resolve.js';
+export {
+  DeviceInstanceSchema,
+  PropertyInstanceSchema,
   type DeviceInstance,
   type PropertyInstance,
-} from './resolve.js';
+} from './instance.js';
 export { modelErrors } from './errors.js';
 export {
   CleansingRulesSchema,
@@ -49,6 +53,17 @@ export {
   type CleansingRules,
   type Quality,
 } from './cleansing/index.js';
+export {
+  ReadingValueSchema,
+  RawQualitySchema,
+  RawSampleSchema,
+  RawReadingSchema,
+  type ReadingValue,
+  type RawQuality,
+  type RawSample,
+  type RawReading,
+} from './reading.js';
 export { checkSchema, type SchemaProblem } from './schema-check.js';
 export { validateFiles, validateSources } from './validate-lazy.js';
 export type { ValidationResult, Source } from './validate.js';
+export * from './protocols/index.js';

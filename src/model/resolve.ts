@@ -1,46 +1,8 @@
 import type { CleansingRules } from './cleansing/index.js';
 import { normalizeCycle } from './cycles.js';
 import { modelErrors } from './errors.js';
-import type { PropertyType } from './property-type.js';
+import type { DeviceInstance, PropertyInstance } from './instance.js';
 import type { Device, DeviceModel, ModelProperty } from './schema.js';
-
-/**
- * The resolved form of a Device (joined with its DeviceModel) that mappers, the twin and the
- * pipeline consume: defaults applied, cycles in ms, cleansing merged.
- */
-export interface DeviceInstance {
-  /** `<namespace>/<name>`, as in KubeEdge's MQTT topics. */
-  id: string;
-  namespace: string;
-  name: string;
-  /** DeviceModel name. */
-  model: string;
-  nodeName?: string;
-  /** spec.protocol.protocolName, lower case: 'modbus' | 'opcua' | 'serial' | 'gpio' | other. */
-  protocol: string;
-  /** spec.protocol.configData, checked by the protocol schema in `kedge validate`. */
-  protocolConfig: Record<string, unknown>;
-  properties: PropertyInstance[];
-}
-
-export interface PropertyInstance {
-  name: string;
-  type: PropertyType;
-  accessMode: 'ReadWrite' | 'ReadOnly';
-  unit?: string;
-  minimum?: number;
-  maximum?: number;
-  /** visitors.configData ({} when absent). */
-  visitor: Record<string, unknown>;
-  /** Normalized: legacy nanoseconds converted, missing -> 1000. */
-  collectCycleMs: number;
-  reportCycleMs: number;
-  reportToCloud: boolean;
-  /** desired.value */
-  desired?: string;
-  /** The model property's rules, each rule key overridden by the device property's. */
-  cleansing?: CleansingRules;
-}
 
 export const DEFAULT_NAMESPACE = 'default';
 

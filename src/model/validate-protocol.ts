@@ -1,5 +1,5 @@
 import type { YamlDocument } from '../core/yaml/index.js';
-import { KNOWN_PROTOCOLS, protocolSchemasFor, type ProtocolSchemas } from '../../mappers/schemas.js';
+import { KNOWN_PROTOCOLS, protocolSchemasFor, type ProtocolSchemas } from './protocols/index.js';
 import { editDistance, formatPath } from './describe-schema.js';
 import { checkSchema, type Path } from './schema-check.js';
 import type { Device, ModelProperty } from './schema.js';

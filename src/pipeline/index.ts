@@ -5,7 +5,7 @@ export {
   createCounters,
   type CleansedReading,
   type PipelineCounters,
-  type RawReading,
+  type RawSample,
   type RawValue,
 } from './types.js';
 export { registerPipelineMetrics } from './metrics.js';

@@ -2,9 +2,9 @@ import { Registry, register as globalRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { isKedgeError } from '../core/errors/index.js';
 import { PipelineSet } from './pipeline-set.js';
-import type { RawReading } from './types.js';
+import type { RawSample } from './types.js';
 
-const good = (value: number, ts: number): RawReading => ({ value, quality: 'good', ts });
+const good = (value: number, ts: number): RawSample => ({ value, quality: 'good', ts });
 
 describe('PipelineSet', () => {
   it('keeps the properties of devices apart', () => {

@@ -4,7 +4,7 @@ import { errors } from './errors.js';
 import { registerPipelineMetrics } from './metrics.js';
 import { compilePipeline, type Pipeline } from './pipeline.js';
 import type { PipelineSnapshot } from './state.js';
-import { createCounters, type CleansedReading, type PipelineCounters, type RawReading } from './types.js';
+import { createCounters, type CleansedReading, type PipelineCounters, type RawSample } from './types.js';
 
 export interface PipelineSetOptions {
   /** When given, the counters are exposed there (never on prom-client's global registry). */
@@ -65,7 +65,7 @@ export class PipelineSet {
   }
 
   /** Throws KEDGE_PIPELINE_UNKNOWN_PROPERTY for a property that was never configured. */
-  process(deviceId: string, property: string, raw: RawReading): CleansedReading | undefined {
+  process(deviceId: string, property: string, raw: RawSample): CleansedReading | undefined {
     const pipeline = this.devices.get(deviceId)?.get(property);
     if (!pipeline) {
       throw errors.create('KEDGE_PIPELINE_UNKNOWN_PROPERTY', `no cleansing pipeline for ${deviceId}/${property}`);

@@ -2,10 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isKedgeError } from '../core/errors/index.js';
 import { compilePipeline } from './pipeline.js';
-import { createCounters, type CleansedReading, type RawReading, type RawValue } from './types.js';
+import { createCounters, type CleansedReading, type RawSample, type RawValue } from './types.js';
 
-const good = (value: RawValue, ts: number): RawReading => ({ value, quality: 'good', ts });
-const bad = (ts: number, reason?: string): RawReading => ({
+const good = (value: RawValue, ts: number): RawSample => ({ value, quality: 'good', ts });
+const bad = (ts: number, reason?: string): RawSample => ({
   value: null,
   quality: 'bad',
   ts,

@@ -10,19 +10,13 @@ import {
   type PipelineSnapshot,
   type PipelineState,
 } from './state.js';
-import {
-  createCounters,
-  type CleansedReading,
-  type PipelineCounters,
-  type RawReading,
-  type RawValue,
-} from './types.js';
+import { createCounters, type CleansedReading, type PipelineCounters, type RawSample, type RawValue } from './types.js';
 
 /** The cleansing of one property: compiled once from its rules, then fed every reading. */
 export interface Pipeline {
   readonly rules: CleansingRules;
   /** One reading in, zero (suppressed) or one cleansed reading out. */
-  process(raw: RawReading): CleansedReading | undefined;
+  process(raw: RawSample): CleansedReading | undefined;
   /** Emits, without new input, a staleness transition (holdLast) or a heartbeat (report.maxSilenceMs) when due. */
   tick(now: number): CleansedReading | undefined;
   snapshot(): PipelineSnapshot;
@@ -86,7 +80,7 @@ class CleansingPipeline implements Pipeline {
     this.staleAfterMs = rules.holdLast?.staleAfterMs ?? Infinity;
   }
 
-  process(raw: RawReading): CleansedReading | undefined {
+  process(raw: RawSample): CleansedReading | undefined {
     const c = this.counters;
     c.processed++;
     const ts = raw.ts;

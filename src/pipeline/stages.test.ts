@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CleansingRules } from '../model/cleansing/index.js';
 import { compilePipeline } from './pipeline.js';
-import type { CleansedReading, RawReading } from './types.js';
+import type { CleansedReading, RawSample } from './types.js';
 
-const good = (value: number, ts: number): RawReading => ({ value, quality: 'good', ts });
+const good = (value: number, ts: number): RawSample => ({ value, quality: 'good', ts });
 
 /** Feeds numbers 1 s apart and returns the outputs (undefined where suppressed). */
 function feed(rules: CleansingRules, values: number[]): (CleansedReading | undefined)[] {

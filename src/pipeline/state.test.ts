@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { isKedgeError } from '../core/errors/index.js';
 import type { CleansingRules } from '../model/cleansing/index.js';
 import { compilePipeline } from './pipeline.js';
-import type { CleansedReading, RawReading } from './types.js';
+import type { CleansedReading, RawSample } from './types.js';
 
-const good = (value: number | string, ts: number): RawReading => ({ value, quality: 'good', ts });
+const good = (value: number | string, ts: number): RawSample => ({ value, quality: 'good', ts });
 
 const ruleSets: CleansingRules[] = [
   {
@@ -27,7 +27,7 @@ const ruleSets: CleansingRules[] = [
   { report: { onChange: true, maxSilenceMs: 2000 }, holdLast: { staleAfterMs: 1000 } },
 ];
 
-type Step = { kind: 'reading'; dt: number; raw: Omit<RawReading, 'ts'> } | { kind: 'tick'; dt: number };
+type Step = { kind: 'reading'; dt: number; raw: Omit<RawSample, 'ts'> } | { kind: 'tick'; dt: number };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({

@@ -1,15 +1,10 @@
 import type { Quality } from '../model/cleansing/index.js';
+import type { RawSample, ReadingValue } from '../model/index.js';
 
-export type RawValue = number | boolean | string | null;
+export type { RawSample };
 
-/** A reading as a mapper delivers it, before cleansing. */
-export interface RawReading {
-  value: RawValue;
-  quality: 'good' | 'bad' | 'uncertain';
-  /** Milliseconds since the epoch. */
-  ts: number;
-  reason?: string;
-}
+/** A value before or after cleansing. */
+export type RawValue = ReadingValue;
 
 /**
  * A cleansed reading. Every output object has all five keys (reason and unit may be undefined) so

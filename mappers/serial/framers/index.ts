@@ -1,4 +1,4 @@
-import type { SerialFraming } from '../schema.js';
+import type { SerialFraming } from '../../../src/model/index.js';
 import { unescapeControl } from '../escapes.js';
 import { DelimiterFramer } from './delimiter.js';
 import { FixedLengthFramer } from './fixed.js';

@@ -7,7 +7,7 @@
 import { SerialPort } from 'serialport';
 import type { DeviceInstance } from '../../../src/model/index.js';
 import { serialErrors } from '../errors.js';
-import type { SerialDeviceConfig } from '../schema.js';
+import type { SerialDeviceConfig } from '../../../src/model/index.js';
 import { GpsTrack, type GpsOptions } from './gps.js';
 import { LineDeviceSim } from './line-device.js';
 import { seededRandom } from './values.js';

@@ -1,7 +1,7 @@
 import type { DeviceInstance, PropertyInstance } from '../../../src/model/index.js';
 import { unescapeControl } from '../escapes.js';
 import { serialErrors } from '../errors.js';
-import type { SerialDeviceConfig, SerialVisitorConfig } from '../schema.js';
+import type { SerialDeviceConfig, SerialVisitorConfig } from '../../../src/model/index.js';
 import { parsePropertyValue } from '../../../src/model/index.js';
 import { valueText } from '../reader.js';
 import { exampleFor } from './example.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { formatDiagnostic } from '../../core/yaml/index.js';
 import { runAction } from '../run-action.js';
-import { ApiClient, resolveTarget, type TargetOptions } from '../client/index.js';
+import { ApiClient, resolveTarget, type TargetOptions } from '../../client/index.js';
 
 const HELP = `
 Validates the files first, with exactly the checks and messages of \`kedge validate\`; any error

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import type { Command } from 'commander';
-import { ApiClient, clientErrors, resolveTarget } from '../client/index.js';
+import { ApiClient, clientErrors, DEFAULT_SERVER, resolveTarget } from '../../client/index.js';
 import { integer } from '../option-parsers.js';
 import { runAction } from '../run-action.js';
 
@@ -41,7 +41,7 @@ export function registerCall(program: Command): void {
       h,
     ])
     .option('--timeout <ms>', 'how long the cloud waits for the answer, 1..60000 (default 15000)', integer(1, 60_000))
-    .option('--server <url>', 'kedge cloud API URL (default http://127.0.0.1:10080)')
+    .option('--server <url>', `kedge cloud API URL (default ${DEFAULT_SERVER})`)
     .option('--token-file <file>', 'the cloud API token (default $KEDGE_API_TOKEN_FILE)')
     .addHelpText('after', HELP)
     .action(

@@ -1,6 +1,14 @@
 import type { Command } from 'commander';
 import { runAction } from '../run-action.js';
-import { ApiClient, clientErrors, parseObjectName, resolveTarget, type TargetOptions } from '../client/index.js';
+import {
+  ApiClient,
+  clientErrors,
+  DEFAULT_SERVER,
+  EDGE_SERVER,
+  parseObjectName,
+  resolveTarget,
+  type TargetOptions,
+} from '../../client/index.js';
 
 const HELP = `
 Examples:
@@ -14,8 +22,8 @@ export function registerDelete(program: Command): void {
     .description('Delete a Device or a DeviceModel')
     .argument('<kind>', 'device | devicemodel')
     .argument('<name>', '<namespace>/<name>')
-    .option('--edge', 'delete on the local edge node (http://127.0.0.1:10550) instead of the cloud')
-    .option('--server <url>', 'kedge API URL (default http://127.0.0.1:10080)')
+    .option('--edge', `delete on the local edge node (${EDGE_SERVER}) instead of the cloud`)
+    .option('--server <url>', `kedge API URL (default ${DEFAULT_SERVER})`)
     .option('--token-file <file>', 'the cloud API token (default $KEDGE_API_TOKEN_FILE)')
     .addHelpText('after', HELP)
     .action(

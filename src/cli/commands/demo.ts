@@ -1,3 +1,4 @@
+import { cloudDefaults, edgeDefaults } from '../../core/config/index.js';
 import { spawnSync } from 'node:child_process';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
@@ -38,16 +39,18 @@ function seconds(text: string): number {
 }
 
 export function registerDemo(program: Command): void {
+  const [cloud, edge] = [cloudDefaults(), edgeDefaults()];
   program
     .command('demo')
     .description('Run a cloud, an edge node, simulated devices and their mappers, and show live telemetry')
     .option('--duration <s>', 'stop by itself after this many seconds', seconds)
     .option('--data-dir <dir>', 'keep data and logs here (default: a temporary folder, removed at the end)')
-    .option('--hub-port <port>', 'CloudHub port', port, 10000)
-    .option('--api-port <port>', 'cloud HTTP API port', port, 10080)
-    .option('--mqtt-port <port>', 'cloud MQTT broker port', port, 1883)
-    .option('--edge-mqtt-port <port>', 'edge MQTT broker port', port, 1884)
-    .option('--edge-api-port <port>', 'edge local API port', port, 10550)
+    // The ports a newcomer's `kedge cloud` and `kedge edge` use: the config schema's defaults.
+    .option('--hub-port <port>', 'CloudHub port', port, cloud.hubPort)
+    .option('--api-port <port>', 'cloud HTTP API port', port, cloud.apiPort)
+    .option('--mqtt-port <port>', 'cloud MQTT broker port', port, cloud.mqtt.port)
+    .option('--edge-mqtt-port <port>', 'edge MQTT broker port', port, edge.mqtt.port)
+    .option('--edge-api-port <port>', 'edge local API port', port, edge.apiPort)
     .addHelpText('after', HELP)
     .action(
       runAction('demo', async (flags: DemoFlags) => {

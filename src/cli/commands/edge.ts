@@ -55,14 +55,21 @@ export function registerEdge(program: Command): void {
 }
 
 export async function runEdge(opts: EdgeOptions): Promise<void> {
-  const [{ loadConfig }, { createLogger }, { stopOnSignal }, { createEdgeNode }, { edgeHubModules }] =
-    await Promise.all([
-      import('../../core/config/index.js'),
-      import('../../core/log/index.js'),
-      import('../../core/module/index.js'),
-      import('../../edge/index.js'),
-      import('../../edge/edgehub/index.js'),
-    ]);
+  const [
+    { loadConfig },
+    { createLogger },
+    { stopOnSignal },
+    { createEdgeNode },
+    { edgeHubModules },
+    { inProcessMappers },
+  ] = await Promise.all([
+    import('../../core/config/index.js'),
+    import('../../core/log/index.js'),
+    import('../../core/module/index.js'),
+    import('../../edge/index.js'),
+    import('../../edge/edgehub/index.js'),
+    import('../inprocess-mappers.js'),
+  ]);
   const flag = (path: string[], value: unknown, name: string) => ({ path: ['edge', ...path], value, flag: name });
   const config = loadConfig({
     file: opts.config,
@@ -80,7 +87,8 @@ export async function runEdge(opts: EdgeOptions): Promise<void> {
     ],
   });
   const logger = createLogger({ level: config.log.level as 'info', pretty: config.log.pretty, name: 'kedge-edge' });
-  const node = createEdgeNode(config.edge, { logger, extraModules: edgeHubModules }); // EdgeHub when --cloud is given
+  // EdgeHub when --cloud is given; the mapper SDK and drivers when mappers run in this process.
+  const node = createEdgeNode(config.edge, { logger, extraModules: edgeHubModules, inProcessMapper: inProcessMappers });
   await node.start();
   logger.info(
     {

@@ -9,10 +9,12 @@ import {
   nodesTable,
   parseObjectName,
   render,
+  DEFAULT_SERVER,
+  EDGE_SERVER,
   resolveTarget,
   twinTable,
   type TargetOptions,
-} from '../client/index.js';
+} from '../../client/index.js';
 
 const HELP = `
 Kinds: nodes (cloud only), devices, devicemodels, twin <namespace>/<name>. A device name without a
@@ -47,8 +49,8 @@ export function registerGet(program: Command): void {
     .argument('<kind>', 'nodes | devices | devicemodels | twin')
     .argument('[name]', '<namespace>/<name> (for twin, or one device)')
     .option('-o, --output <format>', 'table | json | yaml', 'table')
-    .option('--edge', 'ask the local edge node (http://127.0.0.1:10550) instead of the cloud')
-    .option('--server <url>', 'kedge API URL (default http://127.0.0.1:10080)')
+    .option('--edge', `ask the local edge node (${EDGE_SERVER}) instead of the cloud`)
+    .option('--server <url>', `kedge API URL (default ${DEFAULT_SERVER})`)
     .option('--token-file <file>', 'the cloud API token (default $KEDGE_API_TOKEN_FILE)')
     .addHelpText('after', HELP)
     .action(

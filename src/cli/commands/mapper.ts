@@ -56,7 +56,7 @@ export function registerMapper(program: Command): void {
 export async function runMapper(opts: MapperCommandOptions): Promise<void> {
   const [
     { MapperRuntime },
-    { DRIVER_PROTOCOLS },
+    { DRIVER_PROTOCOLS, driverLoader },
     { createLogger },
     { createMetricsRegistry, detachedRegistry },
     { systemClock },
@@ -88,6 +88,7 @@ export async function runMapper(opts: MapperCommandOptions): Promise<void> {
     protocols: opts.protocol,
     mqttUrl: opts.mqttUrl,
     dataDir: opts.dataDir,
+    drivers: driverLoader,
     logger,
     clock: systemClock,
     // Without --metrics-port nobody reads the metrics: prom-client is not even loaded (about 5 MB).

@@ -7,10 +7,12 @@ import {
   clientErrors,
   parseObjectName,
   render,
+  DEFAULT_SERVER,
+  EDGE_SERVER,
   resolveTarget,
   twinTable,
   type TargetOptions,
-} from '../client/index.js';
+} from '../../client/index.js';
 
 const HELP = `
 Sets desired values of a device's properties (the twin's "desired"); the edge writes them to the
@@ -39,8 +41,8 @@ export function registerTwin(program: Command): void {
     .argument('<assignments...>', '<property>=<value> (values as strings, like KubeEdge)')
     .option('--wait [ms]', `wait until the device confirmed the values (default ${DEFAULT_WAIT_MS} ms)`)
     .option('-o, --output <format>', 'table | json | yaml', 'table')
-    .option('--edge', 'send to the local edge node (http://127.0.0.1:10550) instead of the cloud')
-    .option('--server <url>', 'kedge API URL (default http://127.0.0.1:10080)')
+    .option('--edge', `send to the local edge node (${EDGE_SERVER}) instead of the cloud`)
+    .option('--server <url>', `kedge API URL (default ${DEFAULT_SERVER})`)
     .option('--token-file <file>', 'the cloud API token (default $KEDGE_API_TOKEN_FILE)')
     .addHelpText('after', HELP)
     .action(

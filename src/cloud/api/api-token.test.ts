@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, resolveTarget } from '../../cli/client/index.js';
+import { ApiClient, resolveTarget } from '../../client/index.js';
 import { isKedgeError } from '../../core/errors/index.js';
 import { startTestCloud } from '../testing/cloud-under-test.js';
 

@@ -3,13 +3,12 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Counter } from 'prom-client';
-import type { CloudChannels, CloudRequests } from '../../contracts/index.js';
+import { type CloudChannels, type CloudRequests, apiErrors } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { errorText } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
 import { bearerMatches, readTokenFile } from '../../core/token/index.js';
 import type { ObjectStore } from '../store/index.js';
-import { apiErrors } from './errors.js';
 import { sendError } from './http.js';
 import { dispatch } from './routes.js';
 
@@ -18,8 +17,8 @@ export interface CloudApiOptions {
   store: ObjectStore;
   logger: Logger;
   registry: Registry;
-  /** Default 127.0.0.1: without a token file anyone who reaches the port may use the API. */
-  host?: string;
+  /** Address (config cloud.apiHost: 127.0.0.1; without a token file anyone who reaches the port may use the API). */
+  host: string;
   /** A file holding the token every request but /healthz must present (`Authorization: Bearer`); read at start. */
   tokenFile?: string;
   port: number;
@@ -73,7 +72,7 @@ export class CloudApi implements Module {
           if (status === 413) req.resume();
         });
     });
-    const host = o.host ?? '127.0.0.1';
+    const host = o.host;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) =>
         reject(

@@ -2,7 +2,7 @@ import type { ApplyResult } from '../../contracts/index.js';
 import { formatDiagnostic } from '../../core/yaml/index.js';
 import { validateSources, type Source } from '../../model/index.js';
 import type { ObjectStore, StoredObject } from '../store/index.js';
-import { apiErrors } from './errors.js';
+import { apiErrors } from '../../contracts/index.js';
 
 const MAX_DOCUMENTS = 5000;
 

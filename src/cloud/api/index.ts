@@ -1,2 +1,1 @@
 export { CloudApi, type CloudApiOptions } from './api.js';
-export { apiErrors } from './errors.js';

@@ -1,13 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import type { CloudChannels, CloudRequests } from '../../contracts/index.js';
+import { type CloudChannels, type CloudRequests, apiErrors } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import type { ObjectStore } from '../store/index.js';
 import { applyDocuments } from './apply.js';
 import { withDeviceStatus } from './device-status.js';
-import { apiErrors } from './errors.js';
 import { readJson, sendJson, sendText } from './http.js';
-import { parseServiceCall, sendCallError } from './services.js';
+import { parseServiceCall } from './services.js';
 
 export interface RouteContext {
   bus: Bus<CloudChannels, CloudRequests>;
@@ -40,12 +39,10 @@ route('GET', '/api/v1/nodes', async (c, _q, res) =>
 );
 route('POST', '/api/v1/nodes/:name/services', async (c, req, res, p) => {
   const call = parseServiceCall(p[0]!, await readJson(req, c.bodyLimitBytes), c.maxWaitMs);
-  try {
-    // CloudHub's own timeout fires first, with its code; the bus limit only guards against a bug.
-    sendJson(res, 200, await c.bus.request('servicebus.call', call, call.timeoutMs + 5_000));
-  } catch (err) {
-    if (!sendCallError(res, err)) throw err;
-  }
+  // CloudHub's own timeout fires first, with its code; the bus limit only guards against a bug.
+  // A failed call answers with its error's status: the edge's (403 allow-list, 504 timeout, 502
+  // target down, 413 too large) or CloudHub's own (503 not connected, 429 too many calls).
+  sendJson(res, 200, await c.bus.request('servicebus.call', call, call.timeoutMs + 5_000));
 });
 route('GET', '/api/v1/devices', async (c, _q, res) =>
   sendJson(res, 200, { items: await withDeviceStatus(c.store, (await c.store.list('Device')).items) }),

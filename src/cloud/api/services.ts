@@ -1,8 +1,4 @@
-import type { ServerResponse } from 'node:http';
-import type { CloudServiceCall, ServiceCallRequest } from '../../contracts/index.js';
-import { isKedgeError } from '../../core/errors/index.js';
-import { apiErrors } from './errors.js';
-import { sendJson } from './http.js';
+import { apiErrors, type CloudServiceCall, type ServiceCallRequest } from '../../contracts/index.js';
 
 /** Default wait for the edge's answer: above the edge's own ServiceBus timeout (10 s), so its 504 and reason win. */
 export const DEFAULT_CALL_TIMEOUT_MS = 15_000;
@@ -43,22 +39,4 @@ export function parseServiceCall(node: string, body: unknown, maxWaitMs: number)
     timeoutMs = b.timeoutMs;
   }
   return { node, call, timeoutMs };
-}
-
-/**
- * Answers a failed call. The edge's refusals keep their code, reason and status (403 for the
- * allow-list, 504 timeout, 502 target down, 413 too large); CloudHub's own codes map in statusFor.
- */
-export function sendCallError(res: ServerResponse, err: unknown): boolean {
-  const status = isKedgeError(err) ? (err.detail as { status?: unknown } | undefined)?.status : undefined;
-  if (!isKedgeError(err) || typeof status !== 'number' || status < 400 || status > 599) return false;
-  sendJson(res, status, {
-    error: {
-      code: err.code,
-      message: err.message,
-      hint: err.hint ?? apiErrors.hints.KEDGE_API_INTERNAL,
-      detail: err.detail,
-    },
-  });
-  return true;
 }

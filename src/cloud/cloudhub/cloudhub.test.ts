@@ -1,3 +1,4 @@
+import { cloudDefaults } from '../../core/config/index.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +35,7 @@ describe('CloudHub', () => {
       host: '127.0.0.1',
       port: 0,
       maxPayloadBytes: 64 * 1024,
-      keepaliveTimeoutMs: 30_000,
+      keepaliveTimeoutMs: cloudDefaults().keepaliveTimeoutMs,
     });
 
   beforeEach(async () => {
@@ -343,6 +344,8 @@ describe('CloudHub with a token file', () => {
       registry,
       host: '127.0.0.1',
       port: 0,
+      maxPayloadBytes: cloudDefaults().maxFrameBytes,
+      keepaliveTimeoutMs: cloudDefaults().keepaliveTimeoutMs,
       tokenFile: join(dir, 'token'),
     });
     await hub.start();
@@ -374,6 +377,8 @@ describe('CloudHub with a token file', () => {
       registry: createMetricsRegistry(),
       host: '127.0.0.1',
       port: 0,
+      maxPayloadBytes: cloudDefaults().maxFrameBytes,
+      keepaliveTimeoutMs: cloudDefaults().keepaliveTimeoutMs,
       tokenFile: '/nonexistent/kedge-token',
     });
     await expect(hub.start()).rejects.toMatchObject({ code: 'KEDGE_TOKEN_FILE' });

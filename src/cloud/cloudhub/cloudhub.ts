@@ -43,8 +43,8 @@ export interface CloudHubOptions {
   logger: Logger;
   registry: Registry;
   clock?: Clock;
-  /** Default 0.0.0.0: edge nodes connect from other machines. */
-  host?: string;
+  /** Address to listen on (config cloud.hubHost: 0.0.0.0, edge nodes connect from other machines). */
+  host: string;
   /** 0 picks a free port (tests); see `port` after start(). */
   port: number;
   /**
@@ -52,10 +52,10 @@ export interface CloudHubOptions {
    * start. Without it any client that reaches the port may connect as any node.
    */
   tokenFile?: string;
-  /** Largest frame accepted (default 4 MiB); larger frames close the connection with 1009. */
-  maxPayloadBytes?: number;
-  /** A node without any frame for this long is not ready and its socket is closed (default 30 s). */
-  keepaliveTimeoutMs?: number;
+  /** Largest frame accepted (config cloud.maxFrameBytes); larger frames close the connection with 1009. */
+  maxPayloadBytes: number;
+  /** A node without any frame for this long is not ready and its socket is closed (cloud.keepaliveTimeoutMs). */
+  keepaliveTimeoutMs: number;
   /**
    * Handled message ids remembered per node (default 2,048). A re-sent message is one whose ack
    * was lost; the edge keeps at most its window (256) unacknowledged, so a resend is never more
@@ -170,7 +170,7 @@ export class CloudHub implements Module {
     );
     this.wss = new WebSocketServer({
       noServer: true,
-      maxPayload: o.maxPayloadBytes ?? 4 * 1024 * 1024,
+      maxPayload: o.maxPayloadBytes,
       perMessageDeflate: false,
     });
     this.server = createServer((_req, res) => {
@@ -179,7 +179,7 @@ export class CloudHub implements Module {
         .end('kedge CloudHub: connect with a WebSocket to /<project>/<node>/events\n');
     });
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
-    await listen(this.server, o.port, o.host ?? '0.0.0.0');
+    await listen(this.server, o.port, o.host);
     const unsubscribeSend = o.bus.subscribe('link.send', { name: this.name, group: this.group }, (item) =>
       this.send(item),
     );
@@ -193,15 +193,12 @@ export class CloudHub implements Module {
     this.unserve = o.bus.serve('servicebus.call', { name: this.name, group: this.group }, (req) =>
       this.serviceCall(req),
     );
-    const timeout = o.keepaliveTimeoutMs ?? 30_000;
+    const timeout = o.keepaliveTimeoutMs;
     this.sweepTimer = this.clock.setInterval(
       () => this.sweep(timeout),
       Math.max(10, Math.min(1000, Math.floor(timeout / 4))),
     );
-    this.log.info(
-      { port: this.port, host: o.host ?? '0.0.0.0', token: this.token !== undefined },
-      'CloudHub listening',
-    );
+    this.log.info({ port: this.port, host: o.host, token: this.token !== undefined }, 'CloudHub listening');
     if (!this.token)
       this.log.warn(
         'CloudHub accepts edge nodes without a token: any client that reaches the port may connect as any node (kedge cloud --token-file)',
@@ -323,7 +320,7 @@ export class CloudHub implements Module {
       return Promise.reject(cloudhubErrors.create('KEDGE_CLOUDHUB_NOT_CONNECTED', `node ${req.node} is not connected`));
     }
     const { message, text, what } = buildServiceCall(req, this.clock.now());
-    const limit = this.options.maxPayloadBytes ?? 4 * 1024 * 1024;
+    const limit = this.options.maxPayloadBytes;
     if (Buffer.byteLength(text) > limit) {
       this.metrics!.serviceCalls.inc({ outcome: 'too_large' });
       return Promise.reject(
@@ -457,7 +454,7 @@ export class CloudHub implements Module {
       this.metrics!.rejected.inc({ reason: 'too_big' });
       this.log.warn(
         { node: conn.node, code: 'KEDGE_CLOUDHUB_FRAME_TOO_BIG' },
-        `closing the connection of node ${conn.node}: frame larger than ${this.options.maxPayloadBytes ?? 4 * 1024 * 1024} bytes`,
+        `closing the connection of node ${conn.node}: frame larger than ${this.options.maxPayloadBytes} bytes`,
       );
     } else {
       this.metrics!.rejected.inc({ reason: 'protocol' });

@@ -1,3 +1,4 @@
+import { cloudDefaults } from '../../core/config/index.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type {
   CloudChannels,
@@ -35,6 +36,7 @@ describe('CloudHub ServiceBus calls', () => {
       host: '127.0.0.1',
       port: 0,
       maxPayloadBytes: 64 * 1024,
+      keepaliveTimeoutMs: cloudDefaults().keepaliveTimeoutMs,
       maxPendingCallsPerNode: 3,
     });
     await hub.start();

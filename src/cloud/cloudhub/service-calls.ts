@@ -78,6 +78,7 @@ export class PendingCalls {
     call.reject(
       new KedgeError(code, `node ${node}: ${message}`, {
         ...(hint ? { hint } : {}),
+        status: result.status,
         detail: { status: result.status, node },
       }),
     );

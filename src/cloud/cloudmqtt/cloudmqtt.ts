@@ -14,9 +14,10 @@ export interface CloudMqttOptions {
   registry: Registry;
   /** External broker (`mqtt://host:1883`); without it an embedded aedes broker is started. */
   url?: string;
-  /** Embedded broker address: 127.0.0.1 by default; 0.0.0.0 lets other machines subscribe. */
-  host?: string;
-  port?: number;
+  /** Embedded broker address (config cloud.mqtt.host: 127.0.0.1; 0.0.0.0 lets other machines subscribe). */
+  host: string;
+  /** Embedded broker port (cloud.mqtt.port; 0 picks a free one). */
+  port: number;
   connectTimeoutMs?: number;
 }
 
@@ -59,7 +60,7 @@ export class CloudMqtt implements Module {
       );
       this.log.info('connected to the external cloud MQTT broker');
     } else {
-      this.broker = await startEmbeddedBroker(o.host ?? '127.0.0.1', o.port ?? 1883);
+      this.broker = await startEmbeddedBroker(o.host, o.port);
       this.log.info({ host: o.host ?? '127.0.0.1', port: this.broker.port }, 'embedded cloud MQTT broker listening');
     }
     this.unserve = o.bus.serve('cloudmqtt.publish', { name: this.name, group: this.group }, (req) => this.publish(req));

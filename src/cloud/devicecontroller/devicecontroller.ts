@@ -32,8 +32,8 @@ export interface DeviceControllerOptions {
   logger: Logger;
   registry: Registry;
   clock?: Clock;
-  /** At most one Device status write per device per this interval (default 1000 ms). */
-  statusIntervalMs?: number;
+  /** At most one Device status write per device per this interval (config cloud.statusIntervalMs). */
+  statusIntervalMs: number;
 }
 
 /**
@@ -88,7 +88,7 @@ export class DeviceController implements Module {
     this.index = new DeviceIndex();
     this.coalescer = new WriteCoalescer(
       this.clock,
-      this.options.statusIntervalMs ?? 1000,
+      this.options.statusIntervalMs,
       (key) => this.writeStatus(key),
       (key, err) => this.log.warn({ device: key, err: errorText(err) }, 'device status write failed; retrying'),
     );

@@ -108,4 +108,18 @@ describe('Bus', () => {
     expect(typeof misuse).toBe('function');
     expect(bus.publish('note', 'x')).toBe(0);
   });
+  it('refuses a publish on a boundary channel from inside a handler, and counts it; outside a handler it is delivered', () => {
+    const bus = new Bus<Channels, Requests>({ logger: silentLogger(), boundaryChannels: ['reading'] });
+    const seen: number[] = [];
+    bus.subscribe('reading', twin, (r) => void seen.push(r.value));
+    bus.subscribe('note', hub, () => {
+      bus.publish('reading', { device: 'a', value: 2 });
+    });
+    expect(bus.publish('note', 'x')).toBe(1);
+    expect(seen).toEqual([]);
+    expect(bus.failedDeliveries).toBe(1);
+    queueMicrotask(() => bus.publish('reading', { device: 'a', value: 3 }));
+    bus.publish('reading', { device: 'a', value: 1 });
+    return Promise.resolve().then(() => expect(seen).toEqual([1, 3]));
+  });
 });

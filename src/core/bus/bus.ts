@@ -23,10 +23,17 @@ interface Subscription {
   handler: Handler<unknown>;
 }
 
-export interface BusOptions {
+export interface BusOptions<C = Record<string, unknown>> {
   logger: Logger;
   /** Default request timeout in milliseconds. */
   requestTimeoutMs?: number;
+  /**
+   * Channels a handler must not publish on while the bus delivers (the pipeline's input): what
+   * enters there comes from a process boundary. A handler that re-entered one fed its own output
+   * back in (the twin re-published a write's read-back the mapper had sent already: smoothing
+   * windows counted it twice). Such a publish is refused with KEDGE_BUS_REENTRY.
+   */
+  boundaryChannels?: ReadonlyArray<keyof C>;
 }
 
 /**
@@ -38,8 +45,13 @@ export class Bus<C extends ChannelMap<C>, R extends RequestMap<R> = Record<never
   private readonly channels = new Map<keyof C, Subscription[]>();
   private readonly servers = new Map<keyof R, { endpoint: Endpoint; fn: (req: unknown) => unknown }>();
   private handlerErrors = 0;
+  /** How many deliveries are in progress (nested when a handler publishes). */
+  private depth = 0;
+  private readonly boundary: ReadonlySet<keyof C>;
 
-  constructor(private readonly options: BusOptions) {}
+  constructor(private readonly options: BusOptions<C>) {
+    this.boundary = new Set(options.boundaryChannels ?? []);
+  }
 
   get failedDeliveries(): number {
     return this.handlerErrors;
@@ -123,18 +135,28 @@ export class Bus<C extends ChannelMap<C>, R extends RequestMap<R> = Record<never
   }
 
   private deliver<K extends keyof C>(channel: K, payload: C[K], accept: (e: Endpoint) => boolean): number {
+    if (this.depth > 0 && this.boundary.has(channel))
+      throw busErrors.create(
+        'KEDGE_BUS_REENTRY',
+        `a handler published on "${String(channel)}", which only a process boundary may enter`,
+      );
     const list = this.channels.get(channel);
     if (!list) return 0;
     let delivered = 0;
-    for (const sub of list) {
-      if (!accept(sub.endpoint)) continue;
-      delivered++;
-      try {
-        const result = sub.handler(payload);
-        if (result instanceof Promise) result.catch((err: unknown) => this.handlerFailed(channel, sub.endpoint, err));
-      } catch (err) {
-        this.handlerFailed(channel, sub.endpoint, err);
+    this.depth++;
+    try {
+      for (const sub of list) {
+        if (!accept(sub.endpoint)) continue;
+        delivered++;
+        try {
+          const result = sub.handler(payload);
+          if (result instanceof Promise) result.catch((err: unknown) => this.handlerFailed(channel, sub.endpoint, err));
+        } catch (err) {
+          this.handlerFailed(channel, sub.endpoint, err);
+        }
       }
+    } finally {
+      this.depth--;
     }
     return delivered;
   }

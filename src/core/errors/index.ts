@@ -1,2 +1,9 @@
-export { KedgeError, isKedgeError, toKedgeError, errorText, type KedgeErrorOptions } from './kedge-error.js';
-export { defineErrors, registeredErrorCodes, type ErrorCatalogue } from './catalogue.js';
+export {
+  KedgeError,
+  isKedgeError,
+  toKedgeError,
+  errorText,
+  httpStatusOf,
+  type KedgeErrorOptions,
+} from './kedge-error.js';
+export { defineErrors, registeredErrorCodes, type ErrorCatalogue, type ErrorDefinition } from './catalogue.js';

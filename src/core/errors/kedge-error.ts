@@ -8,12 +8,15 @@ export interface KedgeErrorOptions {
   cause?: unknown;
   hint?: string;
   detail?: Record<string, unknown>;
+  /** The HTTP status an API answers with for it (from the code's catalogue; default 500). */
+  status?: number;
 }
 
 export class KedgeError extends Error {
   readonly code: string;
   readonly hint: string | undefined;
   readonly detail: Record<string, unknown> | undefined;
+  readonly status: number;
 
   constructor(code: string, message: string, options: KedgeErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -21,6 +24,7 @@ export class KedgeError extends Error {
     this.code = code;
     this.hint = options.hint;
     this.detail = options.detail;
+    this.status = options.status ?? 500;
   }
 
   /** One line for a terminal: `CODE: message (hint)`. */
@@ -48,4 +52,9 @@ export function toKedgeError(err: unknown, code: string, message?: string): Kedg
 export function errorText(err: unknown): string {
   if (err instanceof Error) return err.message;
   return typeof err === 'string' ? err : JSON.stringify(err);
+}
+
+/** The HTTP status for anything thrown while answering a request: a KedgeError's own, else 500. */
+export function httpStatusOf(err: unknown): number {
+  return err instanceof KedgeError ? err.status : 500;
 }

@@ -55,17 +55,21 @@ describe('beehive message', () => {
   it.each([
     ['not json', '{', 'not JSON'],
     ['array', '[]', 'not a JSON object'],
-    ['no header', '{"route":{},"content":1}', '"header"'],
-    ['no route', '{"header":{"msg_id":"a","timestamp":1},"content":1}', '"route"'],
-    ['empty id', '{"header":{"msg_id":"","timestamp":1},"route":{},"content":1}', 'header.msg_id'],
-    ['string timestamp', '{"header":{"msg_id":"a","timestamp":"1"},"route":{},"content":1}', 'header.timestamp'],
+    ['no header', '{"route":{},"content":1}', 'field /header: Expected required property'],
+    ['no route', '{"header":{"msg_id":"a","timestamp":1},"content":1}', 'field /route'],
+    ['empty id', '{"header":{"msg_id":"","timestamp":1},"route":{},"content":1}', 'field /header/msg_id'],
+    ['string timestamp', '{"header":{"msg_id":"a","timestamp":"1"},"route":{},"content":1}', 'field /header/timestamp'],
     [
       'numeric operation',
       '{"header":{"msg_id":"a","timestamp":1},"route":{"operation":3},"content":1}',
-      'route.operation',
+      'field /route/operation',
     ],
-    ['sync as string', '{"header":{"msg_id":"a","timestamp":1,"sync":"yes"},"route":{},"content":1}', 'header.sync'],
-    ['no content', '{"header":{"msg_id":"a","timestamp":1},"route":{}}', '"content"'],
+    [
+      'sync as string',
+      '{"header":{"msg_id":"a","timestamp":1,"sync":"yes"},"route":{},"content":1}',
+      'field /header/sync',
+    ],
+    ['no content', '{"header":{"msg_id":"a","timestamp":1},"route":{}}', 'field /content is missing'],
   ])('rejects %s with a clear error', (_name, raw, fragment) => {
     const parsed = parseMessage(raw);
     expect(parsed.ok).toBe(false);

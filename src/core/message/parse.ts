@@ -1,11 +1,9 @@
 import type { KedgeError } from '../errors/index.js';
 import { messageErrors } from './errors.js';
-import type { Message, MessageHeader, MessageRoute } from './types.js';
+import { checker } from '../schema/index.js';
+import { type Message, MessageSchema } from './types.js';
 
 export type ParseResult = { ok: true; message: Message } | { ok: false; error: KedgeError };
-
-const headerStrings = ['msg_id', 'parent_msg_id', 'resourceversion', 'type'] as const;
-const routeStrings = ['source', 'destination', 'group', 'operation', 'resource'] as const;
 
 /**
  * Parses one message from a WebSocket frame or a stored row. Never throws: malformed input comes
@@ -27,37 +25,16 @@ function utf8(raw: Buffer | Uint8Array): string {
   return (Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)).toString('utf8');
 }
 
-/** Checks an already-decoded value against the envelope's shape. */
+const checkEnvelope = checker(MessageSchema);
+
+/** Checks an already-decoded value against the envelope's schema. */
 export function checkMessage(value: unknown): ParseResult {
-  if (!isObject(value)) return fail('the message is not a JSON object');
-  const { header, route } = value;
-  if (!isObject(header)) return fail('field "header" is missing or not an object');
-  if (!isObject(route)) return fail('field "route" is missing or not an object');
-  if (typeof header.msg_id !== 'string' || header.msg_id === '')
-    return fail('field "header.msg_id" must be a non-empty string');
-  if (typeof header.timestamp !== 'number' || !Number.isFinite(header.timestamp)) {
-    return fail('field "header.timestamp" must be a number (milliseconds)');
-  }
-  for (const key of headerStrings) {
-    if (header[key] !== undefined && typeof header[key] !== 'string')
-      return fail(`field "header.${key}" must be a string`);
-  }
-  if (header.sync !== undefined && typeof header.sync !== 'boolean')
-    return fail('field "header.sync" must be a boolean');
-  for (const key of routeStrings) {
-    if (route[key] !== undefined && typeof route[key] !== 'string')
-      return fail(`field "route.${key}" must be a string`);
-  }
-  if (!('content' in value)) return fail('field "content" is missing');
-  return {
-    ok: true,
-    message: {
-      ...value,
-      header: header as unknown as MessageHeader,
-      route: route as MessageRoute,
-      content: value.content,
-    },
-  };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return fail('the message is not a JSON object');
+  // Unknown stays optional in TypeBox; a message without content is malformed all the same.
+  if (!('content' in value)) return fail('field /content is missing');
+  const checked = checkEnvelope(value);
+  return checked.ok ? { ok: true, message: checked.value as Message } : fail(checked.reason);
 }
 
 export function serializeMessage(message: Message): string {
@@ -66,8 +43,4 @@ export function serializeMessage(message: Message): string {
 
 function fail(reason: string): ParseResult {
   return { ok: false, error: messageErrors.create('KEDGE_MESSAGE_MALFORMED', `malformed message: ${reason}`) };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

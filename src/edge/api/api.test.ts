@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { device, model, startNode, type NodeHarness } from '../testing.js';
+import { device, model, startNode, type NodeHarness } from '../testing/index.js';
 
 const props = [
   { name: 'temp', type: 'FLOAT', accessMode: 'ReadOnly' },

@@ -1,2 +1,1 @@
 export { EdgeApi, type EdgeApiDeps } from './module.js';
-export { apiErrors } from './errors.js';

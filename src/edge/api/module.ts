@@ -1,11 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { EdgeChannels, EdgeRequests } from '../../contracts/index.js';
+import { type EdgeChannels, type EdgeRequests, apiErrors } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
-import { errorText, isKedgeError } from '../../core/errors/index.js';
+import { errorText, isKedgeError, httpStatusOf } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
-import { apiErrors, statusFor } from './errors.js';
 import { edgeRoutes, type Route } from './routes.js';
 
 export interface EdgeApiDeps {
@@ -74,7 +73,7 @@ export class EdgeApi implements Module {
       throw apiErrors.create('KEDGE_API_NOT_FOUND', `${req.method} ${url.pathname} is not served by the edge API`);
     } catch (err) {
       const code = isKedgeError(err) ? err.code : 'KEDGE_API_INTERNAL';
-      const status = statusFor(code);
+      const status = httpStatusOf(err);
       if (status >= 500) this.deps.logger.error({ path: url.pathname, err: errorText(err) }, 'api request failed');
       if (!res.headersSent) {
         res.writeHead(status, { 'content-type': 'application/json' }).end(
@@ -96,7 +95,7 @@ export class EdgeApi implements Module {
         size += c.length;
         if (size > max && !failed) {
           failed = true;
-          reject(apiErrors.create('KEDGE_API_TOO_LARGE', `request body exceeds ${max} bytes`));
+          reject(apiErrors.create('KEDGE_API_BODY_TOO_LARGE', `request body exceeds ${max} bytes`));
         } else if (!failed) chunks.push(c);
       });
       req.on('end', () => {

@@ -1,7 +1,6 @@
-import type { EdgeChannels, EdgeRequests, TwinView } from '../../contracts/index.js';
+import { type EdgeChannels, type EdgeRequests, type TwinView, apiErrors } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { namespaceOf, type Device } from '../../model/index.js';
-import { apiErrors } from './errors.js';
 
 export interface Route {
   method: string;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { edgeTopics, type MapperDeviceSet, type MapperStatusContent } from '../../contracts/index.js';
-import { device, model, startNode, type NodeHarness } from '../testing.js';
+import { device, model, startNode, type NodeHarness } from '../testing/index.js';
 import { RotatingLog } from './rotating-log.js';
 import { ChildProcessRuntime, type ProcessRuntime, type RunningWorkload, type WorkloadSpec } from './runtime.js';
 

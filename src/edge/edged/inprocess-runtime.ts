@@ -1,32 +1,56 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Clock } from '../../core/clock/index.js';
 import { errorText } from '../../core/errors/index.js';
 import { createMetricsRegistry } from '../../core/metrics/index.js';
 import { edgedErrors } from './errors.js';
 import type { ProcessRuntime, RunningWorkload, WorkloadSpec } from './runtime.js';
 
+/** A mapper hosted in this process: what Edged needs of the mapper runtime (mappers/sdk). */
+export interface InProcessMapper {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface InProcessMapperOptions {
+  name: string;
+  node: string;
+  protocols: string[];
+  mqttUrl: string;
+  dataDir: string;
+  logger: Logger;
+  clock: Clock;
+  metrics: Registry;
+}
+
 /**
- * Hosts the mapper runtime (mappers/sdk) inside the edge process: one Node heap instead of one
- * per mapper, which is what keeps a Raspberry Pi under its RSS budget. It still talks to the
- * broker over MQTT on loopback, so the mapper contract is the same as with child processes.
+ * Creates the mapper runtime with its drivers. Handed in by the composition root (`kedge edge`),
+ * so the edge never imports the mapper SDK or the drivers it hosts (layers point one way).
+ */
+export type InProcessMapperFactory = (options: InProcessMapperOptions) => Promise<InProcessMapper>;
+
+/**
+ * Hosts the mapper runtime inside the edge process: one Node heap instead of one per mapper,
+ * which is what keeps a Raspberry Pi under its RSS budget. It still talks to the broker over MQTT
+ * on loopback, so the mapper contract is the same as with child processes.
  */
 export class InProcessRuntime implements ProcessRuntime {
-  constructor(private readonly deps: { logger: Logger; clock: Clock }) {}
+  constructor(private readonly deps: { logger: Logger; clock: Clock; createMapper: InProcessMapperFactory }) {}
 
   async run(spec: WorkloadSpec): Promise<RunningWorkload> {
-    const { MapperRuntime } = await import('../../../mappers/sdk/index.js');
-    const runtime = new MapperRuntime({
-      name: spec.name,
-      node: spec.node,
-      protocols: spec.protocols,
-      mqttUrl: spec.mqttUrl,
-      dataDir: join(spec.dataDir, 'mappers', spec.name),
-      logger: this.deps.logger.child({ mapper: spec.name }),
-      clock: this.deps.clock,
-      metrics: createMetricsRegistry(),
-    });
+    let runtime: InProcessMapper | undefined;
     try {
+      runtime = await this.deps.createMapper({
+        name: spec.name,
+        node: spec.node,
+        protocols: spec.protocols,
+        mqttUrl: spec.mqttUrl,
+        dataDir: join(spec.dataDir, 'mappers', spec.name),
+        logger: this.deps.logger.child({ mapper: spec.name }),
+        clock: this.deps.clock,
+        metrics: createMetricsRegistry(),
+      });
       await runtime.start();
     } catch (err) {
       throw edgedErrors.create(
@@ -35,13 +59,14 @@ export class InProcessRuntime implements ProcessRuntime {
         { cause: err },
       );
     }
+    const started = runtime;
     let resolveExit!: (v: { code: number | null; signal: string | null }) => void;
     const exited = new Promise<{ code: number | null; signal: string | null }>((r) => (resolveExit = r));
     return {
       pid: process.pid,
       exited,
       stop: async () => {
-        await runtime.stop();
+        await started.stop();
         resolveExit({ code: 0, signal: null });
       },
     };

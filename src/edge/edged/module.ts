@@ -16,7 +16,8 @@ import type { Clock } from '../../core/clock/index.js';
 import type { Module } from '../../core/module/index.js';
 import { linkMessage } from '../shared/index.js';
 import type { MetaStore, OutboxStore } from '../store/index.js';
-import { InProcessRuntime } from './inprocess-runtime.js';
+import { edgedErrors } from './errors.js';
+import { type InProcessMapperFactory, InProcessRuntime } from './inprocess-runtime.js';
 import { ChildProcessRuntime, type ProcessRuntime } from './runtime.js';
 import { DEFAULT_BACKOFF, Supervisor, type BackOff } from './supervisor.js';
 
@@ -33,6 +34,8 @@ export interface EdgedDeps {
   /** The broker URL mappers connect to (known once the EventBus has started). */
   mqttUrl: () => string;
   runtime?: ProcessRuntime;
+  /** Creates an in-process mapper (mode inprocess): handed in by `kedge edge` (mappers/sdk + drivers). */
+  inProcessMapper?: InProcessMapperFactory;
   /** Command prefix that runs `kedge` (default: this process's own entry point). */
   mapperCommand?: string[];
   backoff?: BackOff;
@@ -197,12 +200,26 @@ export class Edged implements Module {
     }
   }
 
+  private inProcessMapper(): InProcessMapperFactory {
+    const factory = this.deps.inProcessMapper;
+    if (!factory)
+      throw edgedErrors.create(
+        'KEDGE_EDGED_INPROCESS',
+        'mappers: inprocess, but this edge node was given no in-process mapper host (kedge edge gives one)',
+      );
+    return factory;
+  }
+
   private cachedRuntime: ProcessRuntime | undefined;
   private runtime(): ProcessRuntime {
     this.cachedRuntime ??=
       this.deps.runtime ??
       (this.deps.mode === 'inprocess'
-        ? new InProcessRuntime({ logger: this.deps.logger, clock: this.deps.clock })
+        ? new InProcessRuntime({
+            logger: this.deps.logger,
+            clock: this.deps.clock,
+            createMapper: this.inProcessMapper(),
+          })
         : new ChildProcessRuntime(
             this.deps.mapperCommand ?? [process.execPath, ...process.execArgv, ...MAPPER_NODE_FLAGS, process.argv[1]!],
           ));

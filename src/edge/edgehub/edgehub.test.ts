@@ -13,7 +13,7 @@ import { newMessage, type Message } from '../../core/message/index.js';
 import type { Registry } from '../../core/metrics/index.js';
 import type { SqliteOutboxStore } from '../store/index.js';
 import { hubUrl, type EdgeHub, type EdgeHubDeps } from './index.js';
-import { HubHarness, type FakeCloud, waitFor } from './test-cloud.js';
+import { HubHarness, type FakeCloud, waitFor } from './testing/test-cloud.js';
 
 describe('EdgeHub', () => {
   let h: HubHarness;

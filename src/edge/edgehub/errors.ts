@@ -7,10 +7,14 @@ export const edgehubErrors = defineErrors({
   KEDGE_EDGEHUB_FRAME_TOO_BIG: 'The cloud sent a frame above the size limit; raise the limit on both sides.',
   KEDGE_EDGEHUB_ENTRY_TOO_BIG:
     'An outbox entry is larger than a link frame may be; it was removed so that it cannot block the link.',
-  KEDGE_EDGEHUB_BAD_CALL:
-    'The cloud sent a ServiceBus call this edge cannot read; check both sides run the same kedge version.',
-  KEDGE_EDGEHUB_CALL_FAILED: 'A ServiceBus call failed on the edge; see the edge log.',
-  KEDGE_EDGEHUB_ANSWER_TOO_BIG:
-    'The target answered more than a link frame carries; ask for less (a range, a page) or raise the frame limit on both sides.',
+  KEDGE_EDGEHUB_BAD_CALL: {
+    status: 400,
+    hint: 'The cloud sent a ServiceBus call this edge cannot read; check both sides run the same kedge version.',
+  },
+  KEDGE_EDGEHUB_CALL_FAILED: { status: 502, hint: 'A ServiceBus call failed on the edge; see the edge log.' },
+  KEDGE_EDGEHUB_ANSWER_TOO_BIG: {
+    status: 502,
+    hint: 'The target answered more than a link frame carries; ask for less (a range, a page) or raise the frame limit on both sides.',
+  },
   KEDGE_EDGEHUB_REFUSED: 'The cloud refused a message for good (ok: false); it was removed from the outbox.',
 });

@@ -16,7 +16,10 @@ function deps(cloud?: string): EdgeModuleDeps {
     bus: new Bus({ logger: silentLogger() }),
     outbox: new SqliteOutboxStore(handle, { clock: systemClock }),
     metaStore: new SqliteMetaStore(handle),
-    batcher: new WriteBatcher(handle, systemClock, silentLogger()),
+    batcher: new WriteBatcher(handle, systemClock, silentLogger(), {
+      intervalMs: config.batchMs,
+      idleMs: config.batchIdleMs,
+    }),
     logger: silentLogger(),
     clock: systemClock,
     registry: createMetricsRegistry(),

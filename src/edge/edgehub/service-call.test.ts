@@ -14,7 +14,7 @@ import type { Registry } from '../../core/metrics/index.js';
 import { ServiceBus } from '../servicebus/index.js';
 import type { SqliteOutboxStore } from '../store/index.js';
 import type { EdgeHub, EdgeHubDeps } from './index.js';
-import { HubHarness, type FakeCloud, waitFor } from './test-cloud.js';
+import { HubHarness, type FakeCloud, waitFor } from './testing/test-cloud.js';
 
 /** EdgeHub routing ServiceBus calls from a (fake) cloud to the real ServiceBus and a real HTTP server. */
 describe('EdgeHub ServiceBus calls', () => {

@@ -6,7 +6,7 @@ import {
   type ServiceCallResultContent,
 } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
-import { errorText, isKedgeError } from '../../core/errors/index.js';
+import { errorText, isKedgeError, KedgeError } from '../../core/errors/index.js';
 import { buildResponse, serializeMessage, type Message } from '../../core/message/index.js';
 import { edgehubErrors } from './errors.js';
 
@@ -14,28 +14,15 @@ import { edgehubErrors } from './errors.js';
 export const MAX_CALL_MS = 300_000;
 
 /**
- * Status for an error that kept the call from its target, by the code's last word, as the cloud
- * API maps codes: ServiceBus says FORBIDDEN (allow-list), TIMEOUT, TOO_LARGE, BAD_REQUEST,
- * UPSTREAM (target refused or too big an answer); no ServiceBus on the node is 503.
+ * An error answer, for an error that kept the call from its target: the reason as a text body too
+ * (what KubeEdge's ServiceBus sends) and in `error`. The status is the error's own (403 not in the
+ * allow-list, 504 timeout, 413 too large, 503 no ServiceBus); one that says no more than 500
+ * becomes 502, as the edge is the gateway here.
  */
-export function callErrorStatus(code: string): number {
-  if (code.endsWith('_FORBIDDEN')) return 403;
-  if (code.endsWith('_TIMEOUT')) return 504;
-  if (code.endsWith('_TOO_LARGE')) return 413;
-  if (code.endsWith('_BAD_REQUEST') || code === 'KEDGE_EDGEHUB_BAD_CALL') return 400;
-  if (code === 'KEDGE_BUS_NO_HANDLER') return 503;
-  return 502;
-}
-
-/** An error answer: the reason as a text body too (what KubeEdge's ServiceBus sends) and in `error`. */
-export function errorResult(
-  code: string,
-  message: string,
-  hint?: string,
-  status = callErrorStatus(code),
-): ServiceCallResultContent {
+export function errorResult(err: KedgeError): ServiceCallResultContent {
+  const { code, message, hint } = err;
   return {
-    status,
+    status: err.status === 500 ? 502 : err.status,
     headers: { 'content-type': 'text/plain; charset=utf-8' },
     body: Buffer.from(`${code}: ${message}\n`).toString('base64'),
     error: hint ? { code, message, hint } : { code, message },
@@ -54,21 +41,17 @@ export async function runServiceCall(
   const checked = checkServiceCall(msg.content);
   if (!checked.ok)
     return errorResult(
-      'KEDGE_EDGEHUB_BAD_CALL',
-      `ServiceBus call ${msg.header.msg_id}: ${checked.reason}`,
-      edgehubErrors.hints.KEDGE_EDGEHUB_BAD_CALL,
+      edgehubErrors.create('KEDGE_EDGEHUB_BAD_CALL', `ServiceBus call ${msg.header.msg_id}: ${checked.reason}`),
     );
   const { timeoutMs, ...call } = checked.value;
   try {
     return await bus.request('servicebus.call', call, Math.min(timeoutMs, MAX_CALL_MS));
   } catch (err) {
     if (!isKedgeError(err))
-      return errorResult('KEDGE_EDGEHUB_CALL_FAILED', errorText(err), edgehubErrors.hints.KEDGE_EDGEHUB_CALL_FAILED);
-    const message =
-      err.code === 'KEDGE_BUS_TIMEOUT'
-        ? `${call.method} ${call.target}${call.path} did not answer within ${timeoutMs} ms`
-        : err.message;
-    return errorResult(err.code, message, err.hint);
+      return errorResult(edgehubErrors.create('KEDGE_EDGEHUB_CALL_FAILED', errorText(err), { cause: err }));
+    if (err.code !== 'KEDGE_BUS_TIMEOUT') return errorResult(err);
+    const message = `${call.method} ${call.target}${call.path} did not answer within ${timeoutMs} ms`;
+    return errorResult(new KedgeError(err.code, message, { hint: err.hint, status: err.status }));
   }
 }
 
@@ -83,10 +66,10 @@ export function serviceCallAnswer(
   const size = Buffer.byteLength(text);
   if (size <= maxFrameBytes) return text;
   const tooBig = errorResult(
-    'KEDGE_EDGEHUB_ANSWER_TOO_BIG',
-    `the answer of ${size} bytes is more than a link frame may carry (${maxFrameBytes})`,
-    edgehubErrors.hints.KEDGE_EDGEHUB_ANSWER_TOO_BIG,
-    502,
+    edgehubErrors.create(
+      'KEDGE_EDGEHUB_ANSWER_TOO_BIG',
+      `the answer of ${size} bytes is more than a link frame may carry (${maxFrameBytes})`,
+    ),
   );
   return serializeMessage(buildResponse(call, ServiceBusRoute.responseSource, tooBig, now));
 }

@@ -109,6 +109,10 @@ export class Ingress {
       case edgeTopics.writeResult(id): {
         const r = this.checked('writeResult', topic, check.writeResult(payload));
         if (!r || !this.knownDevice('writeResult', topic, id)) return undefined;
+        // The read-back is a reading like any other, and this is its only way in: through the
+        // pipeline into `reported` first, then the result, which the twin judges against it.
+        if (r.ok && r.readBack)
+          bus.publish('device.readings', { deviceId: id, readings: [r.readBack], source: 'mapper' });
         bus.publish('device.writeResult', { deviceId: id, result: r });
         return this.deps.durable();
       }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EdgeChannels } from '../../contracts/index.js';
 import { newMessage } from '../../core/message/index.js';
-import { device, model, startNode, type NodeHarness } from '../testing.js';
+import { device, model, startNode, type NodeHarness } from '../testing/index.js';
 
 const props = [{ name: 'temp', type: 'FLOAT', accessMode: 'ReadOnly' }];
 

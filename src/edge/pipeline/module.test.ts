@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { columnReadings, type TelemetryColumnsContent } from '../../contracts/index.js';
-import { device, model, startNode, type NodeHarness } from '../testing.js';
+import { device, model, startNode, type NodeHarness } from '../testing/index.js';
 
 const ID = 'default/d1';
 const props = [

@@ -19,6 +19,9 @@ import { PipelineSet, type PipelineSetSnapshot } from '../../pipeline/index.js';
 import { CauseCounter, linkMessage } from '../shared/index.js';
 import type { OutboxEntryInput, OutboxStore, PipelineStateStore, WriteBatcher } from '../store/index.js';
 
+/** How often heartbeats (report.maxSilenceMs) and staleness (holdLast.staleAfterMs) are checked. */
+export const TICK_MS = 1000;
+
 export interface PipelineModuleDeps {
   bus: Bus<EdgeChannels, EdgeRequests>;
   stateStore: PipelineStateStore;
@@ -28,10 +31,10 @@ export interface PipelineModuleDeps {
   logger: Logger;
   registry?: Registry;
   node: string;
-  /** How often heartbeats and staleness are checked (default 1000 ms). */
+  /** How often heartbeats and staleness are checked (tests tick faster; default TICK_MS). */
   tickMs?: number;
-  /** How often the pipelines' state is saved (default 30 s; also on stop). */
-  snapshotIntervalMs?: number;
+  /** How often the pipelines' state is saved (config edge.pipelineSnapshotMs; also on stop). */
+  snapshotIntervalMs: number;
 }
 
 const endpoint = { name: 'pipeline', group: 'twin' };
@@ -80,8 +83,8 @@ export class PipelineModule implements Module {
       this.deps.batcher.register({ flush: () => this.flushTelemetry() }),
     ];
     this.timers = [
-      clock.setInterval(() => this.tick(), this.deps.tickMs ?? 1000),
-      clock.setInterval(() => this.saveState(), this.deps.snapshotIntervalMs ?? 30_000),
+      clock.setInterval(() => this.tick(), this.deps.tickMs ?? TICK_MS),
+      clock.setInterval(() => this.saveState(), this.deps.snapshotIntervalMs),
     ];
   }
 

@@ -10,15 +10,6 @@ export interface CallLimits {
   maxResponseBytes: number;
 }
 
-/** HTTP status for each ServiceBus error. */
-export const statusOf: Record<string, number> = {
-  KEDGE_SERVICEBUS_FORBIDDEN: 403,
-  KEDGE_SERVICEBUS_TIMEOUT: 504,
-  KEDGE_SERVICEBUS_TOO_LARGE: 413,
-  KEDGE_SERVICEBUS_UPSTREAM: 502,
-  KEDGE_SERVICEBUS_BAD_REQUEST: 400,
-};
-
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',

@@ -5,7 +5,7 @@ import type { Bus } from '../../core/bus/index.js';
 import { isKedgeError, errorText } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
 import { compileAllowList } from './allow.js';
-import { callTarget, statusOf, type CallLimits } from './call.js';
+import { callTarget, type CallLimits } from './call.js';
 import { servicebusErrors } from './errors.js';
 
 export interface ServiceBusDeps {
@@ -97,7 +97,7 @@ export class ServiceBus implements Module {
       res.writeHead(out.status, out.headers).end(Buffer.from(out.body, 'base64'));
     } catch (err) {
       const code = isKedgeError(err) ? err.code : 'KEDGE_SERVICEBUS_UPSTREAM';
-      const status = statusOf[code] ?? 502;
+      const status = isKedgeError(err) ? err.status : 502;
       if (status >= 500) this.deps.logger.warn({ url: req.url, err: errorText(err) }, 'servicebus call failed');
       res
         .writeHead(status, { 'content-type': 'application/json' })

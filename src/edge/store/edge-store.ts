@@ -19,7 +19,7 @@ export interface EdgeStoreOptions {
   logger: Logger;
   registry?: Registry;
   outbox?: Partial<OutboxBounds>;
-  batch?: WriteBatcherOptions;
+  batch: WriteBatcherOptions;
 }
 
 /**

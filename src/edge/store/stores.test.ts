@@ -1,3 +1,4 @@
+import { edgeDefaults } from '../../core/config/index.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,7 +108,7 @@ describe('WriteBatcher', () => {
     const db = handle.open();
     db.exec('CREATE TABLE t (v INTEGER)');
     const clock = new ManualClock(0);
-    const batcher = new WriteBatcher(handle, clock, silentLogger(), { intervalMs: 50 });
+    const batcher = new WriteBatcher(handle, clock, silentLogger(), { intervalMs: 50, idleMs: 5 });
     batcher.start();
     const buffered: number[] = [];
     const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
@@ -138,7 +139,7 @@ describe('WriteBatcher', () => {
     const handle = new DbHandle(':memory:');
     handle.open();
     const clock = new ManualClock(0);
-    const batcher = new WriteBatcher(handle, clock, silentLogger(), { intervalMs: 50, maxPending: 3 });
+    const batcher = new WriteBatcher(handle, clock, silentLogger(), { intervalMs: 50, idleMs: 5, maxPending: 3 });
     batcher.start();
     let flushed = 0;
     let fail = false;
@@ -166,7 +167,12 @@ describe('WriteBatcher', () => {
       const handle = new DbHandle(':memory:');
       handle.open();
       const clock = new ManualClock(0);
-      const batcher = new WriteBatcher(handle, clock, silentLogger(), options);
+      const defaults = edgeDefaults();
+      const batcher = new WriteBatcher(handle, clock, silentLogger(), {
+        intervalMs: defaults.batchMs,
+        idleMs: defaults.batchIdleMs,
+        ...options,
+      });
       batcher.start();
       const commits: number[] = [];
       batcher.onCommit(() => commits.push(clock.now()));

@@ -9,14 +9,14 @@ export interface FlushSource {
 }
 
 export interface WriteBatcherOptions {
-  /** Longest a buffered write waits for its transaction (default 50 ms). */
-  intervalMs?: number;
+  /** Longest a buffered write waits for its transaction (config edge.batchMs). */
+  intervalMs: number;
   /**
-   * Commit once no write has come for this long (default 5 ms): a mapper's poll cycle arrives as a
-   * burst of publishes, and committing right after the burst ends serves it in one transaction
-   * with the least wait. 0 turns it off (commit every `intervalMs`).
+   * Commit once no write has come for this long (config edge.batchIdleMs): a mapper's poll cycle
+   * arrives as a burst of publishes, and committing right after the burst ends serves it in one
+   * transaction with the least wait. 0 turns it off (commit every `intervalMs`).
    */
-  idleMs?: number;
+  idleMs: number;
   /**
    * Fewest milliseconds between two idle-triggered commits (default 20): writes arriving a few
    * milliseconds apart for a long time must not each get a transaction (SD card wear, CPU).
@@ -53,7 +53,7 @@ export class WriteBatcher {
     private readonly handle: DbHandle,
     private readonly clock: Clock,
     private readonly logger: Logger,
-    private readonly options: WriteBatcherOptions = {},
+    private readonly options: WriteBatcherOptions,
   ) {}
 
   register(source: FlushSource): () => void {
@@ -154,8 +154,8 @@ export class WriteBatcher {
 
   /** The batch is due at its age limit, or earlier once writes paused (not too soon after the last commit). */
   private due(): number {
-    const interval = this.options.intervalMs ?? 50;
-    const idle = this.options.idleMs ?? 5;
+    const interval = this.options.intervalMs;
+    const idle = this.options.idleMs;
     const byAge = this.firstAt + interval;
     if (idle <= 0) return byAge;
     const byIdle = Math.max(this.lastAt + idle, this.committedAt + Math.min(this.options.minGapMs ?? 20, interval));

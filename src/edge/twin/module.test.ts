@@ -1,7 +1,8 @@
+import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { edgeTopics, type TwinReportContent } from '../../contracts/index.js';
+import { edgeTopics, type RawReading, type TwinReportContent, type WriteResult } from '../../contracts/index.js';
 import { newMessage } from '../../core/message/index.js';
-import { device, model, startNode, type NodeHarness } from '../testing.js';
+import { device, model, startNode, type NodeHarness } from '../testing/index.js';
 
 const ID = 'default/d1';
 const props = [
@@ -22,6 +23,23 @@ function cloudDesired(desired: Record<string, string>) {
     { desired },
     { id: 'cloud-1' },
   );
+}
+
+/**
+ * A mapper's write result as a mapper sends it: over MQTT to the node's broker (QoS 0: the manual
+ * clock would hold a QoS 1 acknowledgement), then waits until the twin has seen it.
+ */
+async function mapperWriteResult(h: NodeHarness, result: Omit<WriteResult, 'event_id' | 'timestamp'>) {
+  const client = await mqtt.connectAsync(h.node.eventbus.url, { protocolVersion: 4 });
+  const seen = new Promise<void>((resolve) =>
+    h.node.bus.subscribe('device.writeResult', { name: 'seen', group: 'test' }, () => resolve()),
+  );
+  try {
+    await client.publishAsync(edgeTopics.writeResult(ID), JSON.stringify({ event_id: 'w', timestamp: 1, ...result }));
+    await seen;
+  } finally {
+    await client.endAsync();
+  }
 }
 
 function twinReports(h: NodeHarness): TwinReportContent[] {
@@ -107,7 +125,8 @@ describe('TwinModule', () => {
 
   it('refuses an edge app’s desired value whose expected_version is older than the twin’s (409); a current one, or none, is applied', async () => {
     h = await withDevice({ 'kedge.io/local-desired': 'true' });
-    const update = (eventId: string, value: string, version?: { cloud: number; edge: number }) =>
+    // The result is published once the twin's handler has returned (a microtask later).
+    const update = async (eventId: string, value: string, version?: { cloud: number; edge: number }) => {
       h!.node.bus.publish('twin.update', {
         deviceId: ID,
         message: {
@@ -116,6 +135,8 @@ describe('TwinModule', () => {
           twin: { sp: { expected: { value }, ...(version ? { expected_version: version } : {}) } },
         },
       });
+      await Promise.resolve();
+    };
     type Result = {
       event_id: string;
       code?: number;
@@ -127,14 +148,14 @@ describe('TwinModule', () => {
     const desired = async () =>
       (await h!.node.bus.request('twin.view', { deviceId: ID }))?.properties.sp?.desired?.value;
 
-    update('u1', '10', { cloud: 0, edge: 0 });
+    await update('u1', '10', { cloud: 0, edge: 0 });
     expect(result('u1')?.twin?.sp).toMatchObject({
       expected: { value: '10' },
       expected_version: { cloud: 0, edge: 1 },
     });
     h.node.bus.publish('cloud.inbound', cloudDesired({ sp: '20' }));
     expect(await desired()).toBe('20');
-    update('u2', '11', { cloud: 0, edge: 1 });
+    await update('u2', '11', { cloud: 0, edge: 1 });
     expect(result('u2')).toMatchObject({
       code: 409,
       reason: expect.stringContaining(
@@ -142,10 +163,10 @@ describe('TwinModule', () => {
       ),
     });
     expect(await desired()).toBe('20');
-    update('u3', '12', { cloud: 1, edge: 1 });
+    await update('u3', '12', { cloud: 1, edge: 1 });
     expect(result('u3')?.code).toBeUndefined();
     expect(await desired()).toBe('12');
-    update('u4', '13');
+    await update('u4', '13');
     expect(await desired()).toBe('13');
   });
 
@@ -192,17 +213,17 @@ describe('TwinModule', () => {
   it('a mapper write result with a matching read-back confirms the desired value', async () => {
     h = await withDevice();
     await h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: '12' } });
-    h.node.bus.publish('device.writeResult', {
-      deviceId: ID,
-      result: {
-        event_id: 'w',
-        timestamp: 1,
-        property: 'sp',
-        desired: '12',
-        ok: true,
-        readBack: { property: 'sp', value: 12, quality: 'good', ts: 5 },
-      },
+    const inputs: RawReading[] = [];
+    h.node.bus.subscribe('device.readings', { name: 'count', group: 'test' }, (e) => void inputs.push(...e.readings));
+    await mapperWriteResult(h, {
+      property: 'sp',
+      desired: '12',
+      ok: true,
+      readBack: { property: 'sp', value: 12, quality: 'good', ts: 5 },
     });
+    // One write, one pipeline input: the read-back enters once (it entered twice: the mapper sent it
+    // as a reading too, and the twin re-published it; smoothing counted it twice).
+    expect(inputs).toEqual([{ property: 'sp', value: 12, quality: 'good', ts: 5 }]);
     const view = await h.node.bus.request('twin.view', { deviceId: ID });
     expect(view?.properties.sp).toMatchObject({ desired: { value: '12' }, reported: { value: '12', quality: 'good' } });
     expect(view?.properties.sp?.pending).toBeUndefined();
@@ -213,31 +234,21 @@ describe('TwinModule', () => {
   it('a failed write is reported with the mapper reason; a read-back that differs fails too', async () => {
     h = await withDevice();
     await h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: '5' } });
-    h.node.bus.publish('device.writeResult', {
-      deviceId: ID,
-      result: {
-        event_id: 'w',
-        timestamp: 1,
-        property: 'sp',
-        desired: '5',
-        ok: false,
-        reason: 'exception 2 (Illegal Data Address)',
-      },
+    await mapperWriteResult(h, {
+      property: 'sp',
+      desired: '5',
+      ok: false,
+      reason: 'exception 2 (Illegal Data Address)',
     });
     expect((await h.node.bus.request('twin.view', { deviceId: ID }))?.properties.sp?.failed?.reason).toBe(
       'exception 2 (Illegal Data Address)',
     );
     await h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: '6' } });
-    h.node.bus.publish('device.writeResult', {
-      deviceId: ID,
-      result: {
-        event_id: 'w',
-        timestamp: 1,
-        property: 'sp',
-        desired: '6',
-        ok: true,
-        readBack: { property: 'sp', value: 4, quality: 'good', ts: 5 },
-      },
+    await mapperWriteResult(h, {
+      property: 'sp',
+      desired: '6',
+      ok: true,
+      readBack: { property: 'sp', value: 4, quality: 'good', ts: 5 },
     });
     expect((await h.node.bus.request('twin.view', { deviceId: ID }))?.properties.sp?.failed?.reason).toContain(
       'reads back 4',

@@ -36,12 +36,12 @@ export interface TwinModuleDeps {
   clock: Clock;
   logger: Logger;
   node: string;
-  /** Default time for a mapper to confirm a desired value (default 10 s). */
-  desiredTimeoutMs?: number;
-  /** Reports of reported values only go to the cloud at most this often per device (default 10 s). */
-  reportIntervalMs?: number;
-  /** How often journaled reported values are folded into the twin rows (default 60 s; also on stop). */
-  checkpointMs?: number;
+  /** Time for a mapper to confirm a desired value (config edge.desiredTimeoutMs; per device: an annotation). */
+  desiredTimeoutMs: number;
+  /** Reports of reported values only go to the cloud at most this often per device (edge.twinReportIntervalMs). */
+  reportIntervalMs: number;
+  /** How often journaled reported values are folded into the twin rows (edge.twinCheckpointMs; also on stop). */
+  checkpointMs: number;
 }
 
 const endpoint = { name: 'twin', group: 'twin' };
@@ -64,7 +64,7 @@ export class TwinModule implements Module {
 
   async start(): Promise<void> {
     const { bus, store, clock } = this.deps;
-    const book = new TwinBook({ ...this.deps, reportIntervalMs: this.deps.reportIntervalMs ?? 10_000 });
+    const book = new TwinBook(this.deps);
     this.book = book;
     const records = store.loadAll();
     const states = store.loadStates();
@@ -88,7 +88,7 @@ export class TwinModule implements Module {
     this.tickTimer = clock.setInterval(() => {
       if (book.waitingReports > 0) this.deps.batcher.mark();
     }, 1000);
-    this.checkpointTimer = clock.setInterval(() => book.requestCheckpoint(), this.deps.checkpointMs ?? 60_000);
+    this.checkpointTimer = clock.setInterval(() => book.requestCheckpoint(), this.deps.checkpointMs);
   }
 
   async stop(): Promise<void> {
@@ -207,24 +207,19 @@ export class TwinModule implements Module {
     const rec = this.record(twin, prop.name);
     if (!rec.pending || rec.pending.value !== result.desired) return;
     if (!result.ok) return this.fail(twin, prop, rec, result.reason ?? 'the mapper could not write the value');
-    if (result.readBack) {
-      // The read-back is a reading like any other: through the pipeline into `reported`.
-      this.deps.bus.publish('device.readings', { deviceId, readings: [result.readBack], source: 'mapper' });
-      if (
-        rec.pending &&
-        result.readBack.quality !== 'bad' &&
-        !confirms(prop.type, rec.pending.value, result.readBack.value)
-      ) {
-        this.fail(
-          twin,
-          prop,
-          rec,
-          `the device reads back ${JSON.stringify(result.readBack.value)} after writing ${JSON.stringify(result.desired)}`,
-        );
-      } else if (rec.pending) {
-        this.confirm(twin, prop, rec, this.deps.clock.now());
-      }
-    }
+    // The read-back already went through the pipeline (the EventBus publishes it as a reading
+    // before the result); a cleansed value matching the desired one has confirmed it there. What
+    // is still pending is judged by the raw read-back: cleansing may hold or smooth the value.
+    const readBack = result.readBack;
+    if (!readBack) return;
+    if (readBack.quality !== 'bad' && !confirms(prop.type, rec.pending.value, readBack.value)) {
+      this.fail(
+        twin,
+        prop,
+        rec,
+        `the device reads back ${JSON.stringify(readBack.value)} after writing ${JSON.stringify(result.desired)}`,
+      );
+    } else this.confirm(twin, prop, rec, this.deps.clock.now());
   }
 
   // ---- desired values ----------------------------------------------------------------------
@@ -380,7 +375,7 @@ export class TwinModule implements Module {
 
   private timeoutOf(twin: DeviceTwin): number {
     const own = Number(twin.device.annotations[DESIRED_TIMEOUT_ANNOTATION]);
-    return Number.isFinite(own) && own > 0 ? own : (this.deps.desiredTimeoutMs ?? 10_000);
+    return Number.isFinite(own) && own > 0 ? own : this.deps.desiredTimeoutMs;
   }
 
   // ---- KubeEdge MQTT requests --------------------------------------------------------------
@@ -413,8 +408,28 @@ export class TwinModule implements Module {
       }
     }
     if (Object.keys(desired).length > 0) this.setDesired(deviceId, desired, 'edge');
-    // Actual values are readings: the pipeline cleanses them and (synchronously) updates `reported`.
-    if (readings.length > 0) this.deps.bus.publish('device.readings', { deviceId, readings, source: 'twin' });
+    // Actual values are readings: the pipeline cleanses them into `reported`. A handler does not
+    // feed the pipeline while the bus delivers to it, so they go in once this handler returned,
+    // and the result is built after them.
+    queueMicrotask(() => {
+      try {
+        if (readings.length > 0) this.deps.bus.publish('device.readings', { deviceId, readings, source: 'twin' });
+        this.answerTwinUpdate(twin, message, names, before, Object.keys(desired).length > 0);
+      } catch (err) {
+        this.deps.logger.error({ deviceId, err: errorText(err) }, 'twin/update not answered');
+      }
+    });
+  }
+
+  private answerTwinUpdate(
+    twin: DeviceTwin,
+    message: TwinUpdate,
+    names: string[],
+    before: Map<string, ReturnType<typeof msgTwin>>,
+    desiredSet: boolean,
+  ): void {
+    const deviceId = twin.device.instance.id;
+    const now = this.deps.clock.now();
     const result: Record<string, ReturnType<typeof msgTwin>> = {};
     const doc: Record<string, { last: ReturnType<typeof msgTwin>; current: ReturnType<typeof msgTwin> }> = {};
     for (const n of names) {
@@ -422,9 +437,9 @@ export class TwinModule implements Module {
       result[n] = current;
       doc[n] = { last: before.get(n)!, current };
     }
-    this.publish(resultTopic, { event_id: message.event_id, timestamp: now, twin: result });
+    this.publish(edgeTopics.twinUpdateResult(deviceId), { event_id: message.event_id, timestamp: now, twin: result });
     this.publish(edgeTopics.twinUpdateDocument(deviceId), { ...eventBase(now), twin: doc });
-    if (Object.keys(desired).length === 0 && [...twin.records.values()].some((r) => r.pending)) this.publishDelta(twin);
+    if (!desiredSet && [...twin.records.values()].some((r) => r.pending)) this.publishDelta(twin);
   }
 
   private checkTwinUpdate(twin: DeviceTwin, message: TwinUpdate): { code: number; reason: string } | undefined {

@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
-import type { NodeView, TwinView } from '../../contracts/index.js';
-import type { DeviceModel } from '../../model/index.js';
+import type { NodeView, TwinView } from '../contracts/index.js';
+import type { DeviceModel } from '../model/index.js';
 import type { DeviceWithStatus } from './api-client.js';
 import { clientErrors } from './errors.js';
 

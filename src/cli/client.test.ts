@@ -4,11 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isKedgeError } from '../../core/errors/index.js';
-import { runValidate } from '../commands/validate.js';
-import { runApply } from '../commands/apply.js';
-import { parseAssignments } from '../commands/twin.js';
-import { ApiClient, formatAge, formatTable, parseObjectName, resolveTarget, twinTable } from './index.js';
+import { isKedgeError } from '../core/errors/index.js';
+import { runValidate } from './commands/validate.js';
+import { runApply } from './commands/apply.js';
+import { parseAssignments } from './commands/twin.js';
+import { ApiClient, formatAge, formatTable, parseObjectName, resolveTarget, twinTable } from '../client/index.js';
 
 const servers: Server[] = [];
 afterEach(async () => {

@@ -1,7 +1,7 @@
-import type { Device, DeviceModel } from '../../model/index.js';
-import type { ApplyResult, NodeView, ServiceCallResponse, TwinView } from '../../contracts/index.js';
-import { KedgeError } from '../../core/errors/index.js';
-import { bearer } from '../../core/token/index.js';
+import type { Device, DeviceModel } from '../model/index.js';
+import type { ApplyResult, NodeView, ServiceCallResponse, TwinView } from '../contracts/index.js';
+import { KedgeError } from '../core/errors/index.js';
+import { bearer } from '../core/token/index.js';
 import { clientErrors } from './errors.js';
 import type { ServerTarget } from './target.js';
 

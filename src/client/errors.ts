@@ -1,4 +1,4 @@
-import { defineErrors } from '../../core/errors/index.js';
+import { defineErrors } from '../core/errors/index.js';
 
 export const clientErrors = defineErrors({
   KEDGE_CLIENT_UNREACHABLE:

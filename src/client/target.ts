@@ -1,9 +1,11 @@
-import { readTokenFile } from '../../core/token/index.js';
+import { cloudDefaults, edgeDefaults } from '../core/config/index.js';
+import { readTokenFile } from '../core/token/index.js';
 import { clientErrors } from './errors.js';
 
-export const DEFAULT_SERVER = 'http://127.0.0.1:10080';
-/** The edge's local API (KubeEdge's MetaServer port). */
-export const EDGE_SERVER = 'http://127.0.0.1:10550';
+/** The cloud API at its configured default port (the config schema holds the number). */
+export const DEFAULT_SERVER = `http://127.0.0.1:${cloudDefaults().apiPort}`;
+/** The edge's local API at its default port (KubeEdge's MetaServer port). */
+export const EDGE_SERVER = `http://127.0.0.1:${edgeDefaults().apiPort}`;
 
 export interface ServerTarget {
   url: string;

@@ -1,8 +1,4 @@
 import type { TSchema } from '@sinclair/typebox';
-import { gpioSchemas } from './gpio/schema.js';
-import { modbusSchemas } from './modbus/schema.js';
-import { opcuaSchemas } from './opcua/schema.js';
-import { serialSchemas } from './serial/schema.js';
 
 /**
  * Protocol name -> the schemas of its Device `protocol.configData` and property `visitors.configData`,
@@ -35,18 +31,4 @@ export interface ProtocolSchemas {
   checkDevice(config: Record<string, unknown>): SchemaIssue[];
   /** Runs only when `visitorConfig` accepted the value. */
   checkVisitor(visitor: Record<string, unknown>, context: VisitorContext): SchemaIssue[];
-}
-
-export const PROTOCOL_SCHEMAS: Readonly<Record<string, ProtocolSchemas>> = {
-  modbus: modbusSchemas,
-  opcua: opcuaSchemas,
-  serial: serialSchemas,
-  gpio: gpioSchemas,
-};
-
-export const KNOWN_PROTOCOLS = Object.keys(PROTOCOL_SCHEMAS);
-
-/** The schemas of a protocol (case-insensitive), undefined for custom mappers kedge does not ship. */
-export function protocolSchemasFor(protocolName: string): ProtocolSchemas | undefined {
-  return PROTOCOL_SCHEMAS[protocolName.toLowerCase()];
 }

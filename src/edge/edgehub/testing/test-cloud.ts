@@ -1,13 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { EdgeChannels, EdgeRequests } from '../../contracts/index.js';
-import { Bus } from '../../core/bus/index.js';
-import { systemClock } from '../../core/clock/index.js';
-import { silentLogger } from '../../core/log/index.js';
-import { buildResponse, parseMessage, serializeMessage, type Message } from '../../core/message/index.js';
-import { createMetricsRegistry, type Registry } from '../../core/metrics/index.js';
-import { DbHandle, SqliteOutboxStore } from '../store/index.js';
-import { createEdgeHub, type EdgeHub, type EdgeHubDeps } from './index.js';
+import type { EdgeChannels, EdgeRequests } from '../../../contracts/index.js';
+import { Bus } from '../../../core/bus/index.js';
+import { systemClock } from '../../../core/clock/index.js';
+import { silentLogger } from '../../../core/log/index.js';
+import { buildResponse, parseMessage, serializeMessage, type Message } from '../../../core/message/index.js';
+import { createMetricsRegistry, type Registry } from '../../../core/metrics/index.js';
+import { DbHandle, SqliteOutboxStore } from '../../store/index.js';
+import { createEdgeHub, type EdgeHub, type EdgeHubDeps } from '../index.js';
 
 /**
  * A minimal cloud for EdgeHub tests: accepts WebSockets on 127.0.0.1, records every message and

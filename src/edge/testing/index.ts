@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
-import type { EdgeChannels } from '../contracts/index.js';
-import { ManualClock } from '../core/clock/index.js';
-import { EdgeConfigSchema, type EdgeConfig } from '../core/config/index.js';
-import { silentLogger } from '../core/log/index.js';
-import { createEdgeNode, type EdgeNode, type EdgeNodeOptions } from './node.js';
+import type { EdgeChannels } from '../../contracts/index.js';
+import { ManualClock } from '../../core/clock/index.js';
+import { EdgeConfigSchema, type EdgeConfig } from '../../core/config/index.js';
+import { silentLogger } from '../../core/log/index.js';
+import { createEdgeNode, type EdgeNode, type EdgeNodeOptions } from '../node.js';
 
 export interface NodeHarness {
   node: EdgeNode;

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
-import { deriveDecodeSpec } from './modbus/decode-spec.js';
-import { MODBUS_DATA_TYPES, MODBUS_RAW_TYPES, MODBUS_REGISTERS, type ModbusVisitorConfig } from './modbus/schema.js';
-import { KNOWN_PROTOCOLS, protocolSchemasFor } from './schemas.js';
+import { deriveDecodeSpec } from '../../../mappers/modbus/index.js';
+import { MODBUS_DATA_TYPES, MODBUS_RAW_TYPES, MODBUS_REGISTERS, type ModbusVisitorConfig } from './modbus.js';
+import { KNOWN_PROTOCOLS, protocolSchemasFor } from './index.js';
 
 const context = { device: {}, accessMode: 'ReadOnly', hasDesired: false } as const;
 const errorsOf = (visitor: ModbusVisitorConfig, propertyType: string) =>

@@ -1,5 +1,5 @@
 import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
-import type { ProtocolSchemas, SchemaIssue, VisitorContext } from '../schemas.js';
+import type { ProtocolSchemas, SchemaIssue, VisitorContext } from './types.js';
 
 // Registry types are imported as types only: mappers/schemas.ts imports this file.
 function issue(path: SchemaIssue['path'], message: string, severity: SchemaIssue['severity'] = 'error'): SchemaIssue {

@@ -1,0 +1,33 @@
+import { defineErrors } from '../core/errors/index.js';
+
+/**
+ * The codes the HTTP APIs (the cloud's and the edge's, docs/api.md) answer with themselves, each
+ * with its status; errors of the modules behind them keep their own codes and statuses. One
+ * catalogue for both APIs: a client sees the same code for the same mistake on either.
+ */
+export const apiErrors = defineErrors({
+  KEDGE_API_LISTEN: 'The HTTP API could not listen; check its port is free (--api-port; another kedge?).',
+  KEDGE_API_NOT_FOUND: {
+    status: 404,
+    hint: 'No such path or object; see docs/api.md for the paths, `kedge get devices` for the objects.',
+  },
+  KEDGE_API_BAD_REQUEST: { status: 400, hint: 'The request is not what this path expects; see docs/api.md.' },
+  KEDGE_API_BAD_JSON: { status: 400, hint: 'Send a JSON body (Content-Type: application/json).' },
+  KEDGE_API_BODY_TOO_LARGE: {
+    status: 413,
+    hint: 'The request body is larger than the API accepts; apply fewer documents per request.',
+  },
+  KEDGE_API_INVALID: {
+    status: 400,
+    hint: 'The documents did not pass validation; nothing was applied. Fix the errors listed (same checks as `kedge validate`).',
+  },
+  KEDGE_API_IN_USE: {
+    status: 409,
+    hint: 'The DeviceModel is used by Devices; delete or change those Devices first.',
+  },
+  KEDGE_API_INTERNAL: 'The API failed to answer; see the log of the process that serves it.',
+  KEDGE_API_UNAUTHORIZED: {
+    status: 401,
+    hint: 'The cloud API wants its token: pass --token-file FILE (or set KEDGE_API_TOKEN_FILE) with the file given to kedge cloud --api-token-file.',
+  },
+});

@@ -1,0 +1,32 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/**
+ * A reading as a mapper delivers it, before cleansing: the one shape the mapper SDK's drivers,
+ * the edge MQTT payloads and the pipeline share.
+ */
+
+/** A value as read: typed per the property's type; null when there is none (quality bad). */
+export const ReadingValueSchema = Type.Union([Type.Number(), Type.Boolean(), Type.String(), Type.Null()]);
+export type ReadingValue = Static<typeof ReadingValueSchema>;
+
+/** What a mapper can say of a value it read (`stale` is the pipeline's to give). */
+export const RawQualitySchema = Type.Union([Type.Literal('good'), Type.Literal('bad'), Type.Literal('uncertain')]);
+export type RawQuality = Static<typeof RawQualitySchema>;
+
+/** One property's reading without the property's name: what one property's pipeline takes. */
+export const RawSampleSchema = Type.Object({
+  value: ReadingValueSchema,
+  quality: RawQualitySchema,
+  /** When the device was read (ms since the epoch). */
+  ts: Type.Number(),
+  /** Why the value is bad or uncertain (e.g. "exception 2 (Illegal Data Address)"). */
+  reason: Type.Optional(Type.String()),
+});
+export type RawSample = Static<typeof RawSampleSchema>;
+
+/** One property's reading. */
+export const RawReadingSchema = Type.Composite([
+  Type.Object({ property: Type.String({ minLength: 1 }) }),
+  RawSampleSchema,
+]);
+export type RawReading = Static<typeof RawReadingSchema>;
