@@ -201,6 +201,13 @@ describe('kedge cloud on Kubernetes (API server double, real kubectl, real edge 
     expect((device.spec.properties as Json[]).find((p) => p.name === 'relay-3')!.desired).toEqual({ value: 'true' });
     const got = await runKedge(['get', 'devices', '--server', cloud.api]);
     expect(got.stdout).toMatch(new RegExp(`${deviceName}\\s+moxa-iologik-e1214\\s+${NODE}\\s+modbus\\s+online`));
+    // One device through the API: its DeviceStatus's twins under status, as before the split.
+    const one = JSON.parse(
+      (await runKedge(['get', 'devices', `default/${deviceName}`, '-o', 'json', '--server', cloud.api])).stdout,
+    ) as Json;
+    expect((one.status.twins as Json[]).find((t) => t.propertyName === 'relay-1')).toMatchObject({
+      reported: { value: 'true' },
+    });
   });
 
   it('keeps working after the API server ends its watches and compacts the history (410 Gone)', async () => {
