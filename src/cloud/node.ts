@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { CloudChannels, CloudRequests } from '../contracts/index.js';
@@ -12,14 +11,8 @@ import { CloudHub } from './cloudhub/index.js';
 import { CloudMqtt } from './cloudmqtt/index.js';
 import { DeviceController } from './devicecontroller/index.js';
 import { EdgeController } from './edgecontroller/index.js';
-import {
-  type LinkStateStore,
-  type ObjectStore,
-  SqliteLinkState,
-  SqliteObjectStore,
-  openCloudDatabase,
-  openKubernetesStore,
-} from './store/index.js';
+import { createBackend } from './backend.js';
+import type { LeaderElection } from './leader/index.js';
 
 export interface CloudNodeDeps {
   logger: Logger;
@@ -27,6 +20,11 @@ export interface CloudNodeDeps {
   clock?: Clock;
   /** For store kubernetes: $KUBECONFIG and the in-cluster variables (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Decides which replica runs the work that must run once (src/cloud/leader). Default: this
+   * process always leads (one cloud process with its own store).
+   */
+  leader?: LeaderElection;
 }
 
 export interface CloudNode {
@@ -35,59 +33,15 @@ export interface CloudNode {
   /** Ports listened on (after start; useful with port 0). */
   readonly ports: { hub: number; api: number; mqtt: number | undefined };
   readonly bus: Bus<CloudChannels, CloudRequests>;
+  readonly leader: LeaderElection;
 }
 
 /**
- * The store opened by start() and closed by stop(), like every module: the embedded SQLite file,
- * or a Kubernetes cluster (the link's bookkeeping then stays in a SQLite file of its own).
+ * Something with a start/stop lifecycle as a module: the leader election (campaigns first, hands
+ * over last) and the node claims (taken after the store, released all at once before it closes).
  */
-class StoreModule implements Module {
-  readonly name = 'store';
-  readonly group = 'store';
-  store: ObjectStore | undefined;
-  linkState: LinkStateStore | undefined;
-  private closeLinkState: (() => void) | undefined;
-
-  constructor(
-    private readonly config: CloudConfig,
-    private readonly logger: Logger,
-    private readonly env: NodeJS.ProcessEnv,
-  ) {}
-
-  async start(): Promise<void> {
-    const log = this.logger.child({ module: 'store' });
-    if (this.config.store === 'kubernetes') {
-      const store = await openKubernetesStore({
-        kubeconfig: this.config.kubeconfig,
-        env: this.env,
-        onWatchError: (kind, err, retryInMs) =>
-          retryInMs === undefined
-            ? log.error({ kind, err: String(err) }, 'watch handler failed')
-            : log.warn({ kind, err: String(err), retryInMs }, `watch of ${kind} failed; retrying`),
-      });
-      log.info(
-        { server: store.server, credentials: store.source, deviceStatus: store.serves('DeviceStatus') },
-        'store: Kubernetes',
-      );
-      const db = openCloudDatabase(join(this.config.dataDir, 'link-state.db'));
-      this.store = store;
-      this.linkState = new SqliteLinkState(db);
-      this.closeLinkState = () => db.close();
-      return;
-    }
-    const store = new SqliteObjectStore({
-      file: join(this.config.dataDir, 'cloud.db'),
-      onWatchError: (kind, err) => log.error({ kind, err: String(err) }, 'watch handler failed'),
-    });
-    this.store = store;
-    this.linkState = new SqliteLinkState(store.database);
-  }
-
-  async stop(): Promise<void> {
-    await this.store?.close();
-    this.closeLinkState?.();
-    this.closeLinkState = undefined;
-  }
+function asModule(name: string, part: { start(): Promise<void>; stop(): Promise<void> }): Module {
+  return { name, group: name, start: () => part.start(), stop: () => part.stop() };
 }
 
 /**
@@ -97,7 +51,13 @@ class StoreModule implements Module {
 export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): CloudNode {
   const { logger, registry, clock } = deps;
   const bus = new Bus<CloudChannels, CloudRequests>({ logger });
-  const storeModule = new StoreModule(config, logger, deps.env ?? process.env);
+  const backend = createBackend(config, logger, {
+    env: deps.env ?? process.env,
+    ...(deps.leader ? { leader: deps.leader } : {}),
+  });
+  const leader = asModule('leader', backend.leader);
+  const presence = asModule('presence', backend.presence);
+  const { storeModule } = backend;
   // The store exists only after its start(); the others are built on demand behind this proxy.
   const store = lazy(() => storeModule.store!);
   const linkState = lazy(() => storeModule.linkState!);
@@ -106,6 +66,9 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     logger,
     registry,
     ...(config.mqtt.url ? { url: config.mqtt.url } : {}),
+    ...(backend.journal && config.mqtt.url
+      ? { once: { journal: backend.journal, presence: backend.presence, leader: backend.leader } }
+      : {}),
     host: config.mqtt.host,
     port: config.mqtt.port,
   });
@@ -117,6 +80,7 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     registry,
     ...(clock ? { clock } : {}),
     statusIntervalMs: config.statusIntervalMs,
+    presence: backend.presence,
   });
   const edges = new EdgeController({
     bus,
@@ -125,11 +89,14 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     logger,
     registry,
     ...(clock ? { clock } : {}),
+    presence: backend.presence,
+    leader: backend.leader,
     version: packageVersion(),
   });
   const hub = new CloudHub({
     bus,
     linkState,
+    presence: backend.presence,
     logger,
     registry,
     ...(clock ? { clock } : {}),
@@ -148,9 +115,15 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     port: config.apiPort,
     ...(config.apiTokenFile === undefined ? {} : { tokenFile: config.apiTokenFile }),
   });
-  const runtime = new ModuleRuntime([storeModule, mqtt, devices, edges, hub, api], { logger });
+  if (config.store.startsWith('etcd://') && !config.mqtt.url)
+    logger.warn(
+      { module: 'cloudmqtt' },
+      'cloud store on etcd with the embedded MQTT broker: consumers see only what this replica publishes, at least once; give replicas one external broker with --mqtt-url',
+    );
+  const runtime = new ModuleRuntime([leader, storeModule, presence, mqtt, devices, edges, hub, api], { logger });
   return {
     bus,
+    leader: backend.leader,
     start: () => runtime.start(),
     stop: () => runtime.stop(),
     get ports() {

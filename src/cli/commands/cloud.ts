@@ -7,6 +7,7 @@ interface CloudFlags {
   dataDir?: string;
   store?: string;
   kubeconfig?: string;
+  replicaId?: string;
   hubPort?: string;
   hubHost?: string;
   tokenFile?: string;
@@ -28,12 +29,16 @@ export function registerCloud(program: Command): void {
     .option('-c, --config <file>', 'YAML config file (section "cloud")')
     .option('--data-dir <dir>', 'folder of the cloud store (default .kedge/cloud)')
     .option(
-      '--store <kind>',
-      'sqlite (default: a file in --data-dir) or kubernetes (devices as CRDs, edge nodes as Nodes and Leases of a cluster)',
+      '--store <store>',
+      'sqlite (default: one process, in --data-dir), kubernetes (devices as CRDs, edge nodes as Nodes and Leases of a cluster) or etcd://host1:2379,host2:2379,host3:2379 (replicas share it)',
     )
     .option(
       '--kubeconfig <file>',
       'with --store kubernetes: the cluster credentials (default $KUBECONFIG, then the in-cluster service account)',
+    )
+    .option(
+      '--replica-id <name>',
+      "this replica's name in leader election and node claims (default hostname-pid-random)",
     )
     .option('--hub-port <port>', `CloudHub WebSocket port (default ${DEFAULT_PORTS.cloudHub})`)
     .option('--hub-host <addr>', 'CloudHub address (default 0.0.0.0: edge nodes connect from other machines)')
@@ -56,7 +61,7 @@ export function registerCloud(program: Command): void {
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .addHelpText(
       'after',
-      '\nExamples:\n  kedge cloud --data-dir /var/lib/kedge/cloud\n  kedge cloud --data-dir ./cloud --mqtt-url mqtt://127.0.0.1:1883\n  kedge cloud --store kubernetes --kubeconfig ~/.kube/config   # kubectl apply -f deploy/crds/ first\n  mosquitto_sub -h 127.0.0.1 -t "kedge/#" -v\n',
+      '\nExamples:\n  kedge cloud --data-dir /var/lib/kedge/cloud\n  kedge cloud --store etcd://10.0.0.1:2379,10.0.0.2:2379,10.0.0.3:2379 --mqtt-url mqtt://mosquitto:1883\n  kedge cloud --store kubernetes --kubeconfig ~/.kube/config   # kubectl apply -f deploy/crds/ first\n  kedge cloud --data-dir ./cloud --mqtt-url mqtt://127.0.0.1:1883\n  mosquitto_sub -h 127.0.0.1 -t "kedge/#" -v\n',
     )
     .action(runAction('cloud', (flags: CloudFlags) => runCloud(flags)));
 }
@@ -78,6 +83,7 @@ async function runCloud(flags: CloudFlags): Promise<number> {
       { path: ['cloud', 'dataDir'], value: flags.dataDir, flag: '--data-dir' },
       { path: ['cloud', 'store'], value: flags.store, flag: '--store' },
       { path: ['cloud', 'kubeconfig'], value: flags.kubeconfig, flag: '--kubeconfig' },
+      { path: ['cloud', 'replicaId'], value: flags.replicaId, flag: '--replica-id' },
       { path: ['cloud', 'hubPort'], value: num(flags.hubPort), flag: '--hub-port' },
       { path: ['cloud', 'hubHost'], value: flags.hubHost, flag: '--hub-host' },
       { path: ['cloud', 'tokenFile'], value: flags.tokenFile, flag: '--token-file' },

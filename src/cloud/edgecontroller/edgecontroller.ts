@@ -18,6 +18,8 @@ import { errorText } from '../../core/errors/index.js';
 import { newMessage, Operation } from '../../core/message/index.js';
 import type { Module } from '../../core/module/index.js';
 import { WriteCoalescer } from '../devicecontroller/index.js';
+import { SoleLeader, type LeaderElection } from '../leader/index.js';
+import { LocalPresence, type NodePresence } from '../presence/index.js';
 import {
   sameSpec,
   type LinkStateStore,
@@ -51,6 +53,10 @@ export interface EdgeControllerOptions {
   leaseRenewIntervalMs?: number;
   /** Shown as the Node's kubelet version (`kedge-v<version>`). */
   version?: string;
+  /** Which replica holds each node (default: this process holds what connects to it). */
+  presence?: NodePresence;
+  /** The replica that marks not ready the nodes no replica holds (default: this process). */
+  leader?: LeaderElection;
 }
 
 const NODE = 'Node';
@@ -62,6 +68,8 @@ const RETRIES = 5;
  * Lease renewed while connected), the mapper workloads each node should run (derived from its
  * devices, sent down as `mapperset`, recorded on the Node), and the edge's disconnection when
  * its Node is deleted (it registers again when it reconnects, as a restarted kubelet would).
+ * With replicas, the one holding a node's connection writes its heartbeats, lease and mapper
+ * status; the leader marks not ready the nodes that no replica holds.
  */
 export class EdgeController implements Module {
   readonly name = 'edgecontroller';
@@ -81,10 +89,20 @@ export class EdgeController implements Module {
   private undo: Array<() => void> = [];
   private failures: Counter | undefined;
   private readonly chains = new Map<string, Promise<unknown>>();
+  /** Nodes whose connection this replica holds. */
+  private readonly local = new Set<string>();
+  private readonly presence: NodePresence;
+  private readonly leader: LeaderElection;
+  private readonly ownLeader: boolean;
+  /** The sweep at the start of a term, awaited by start() when this replica leads already. */
+  private sweep: Promise<void> | undefined;
 
   constructor(private readonly options: EdgeControllerOptions) {
     this.log = options.logger.child({ module: this.name });
     this.clock = options.clock ?? systemClock;
+    this.presence = options.presence ?? new LocalPresence();
+    this.leader = options.leader ?? new SoleLeader();
+    this.ownLeader = options.leader === undefined;
   }
 
   async start(): Promise<void> {
@@ -97,7 +115,7 @@ export class EdgeController implements Module {
     this.heartbeats = new WriteCoalescer(
       this.clock,
       this.options.heartbeatWriteIntervalMs ?? 60_000,
-      (node) => this.writeStatus(node),
+      (node) => this.writeStatus(node, ['lastHeartbeat']),
       (node, err) => this.writeFailed(node, err),
     );
     this.leases = new NodeLeases(store);
@@ -109,26 +127,37 @@ export class EdgeController implements Module {
     );
     const nodes = await store.list(NODE);
     for (const n of nodes.items) {
-      const state = stateFromNode(n);
-      this.nodes.set(n.metadata.name, state);
+      this.nodes.set(n.metadata.name, stateFromNode(n));
       this.nodeObjects.set(n.metadata.name, n);
-      // Nobody is connected to a cloud that just started.
-      if (state.ready) await this.setReady(n.metadata.name, false, 'the cloud restarted');
     }
     this.watches.push(await store.watch(NODE, nodes.resourceVersion, (e) => this.onNode(e)));
     const devices = await store.list('Device');
     for (const d of devices.items) this.indexDevice({ type: 'ADDED', object: d });
     this.watches.push(await store.watch('Device', devices.resourceVersion, (e) => this.onDevice(e)));
     this.undo.push(
-      bus.subscribe('link.connected', this.endpoint, (e) =>
-        this.serial(e.node, () => this.setReady(e.node, true, undefined, e.ts)),
-      ),
+      bus.subscribe('link.connected', this.endpoint, (e) => {
+        this.local.add(e.node);
+        return this.serial(e.node, async () => {
+          await this.setReady(e.node, true, undefined, e.ts);
+          await this.syncMappers(e.node);
+        });
+      }),
     );
     this.undo.push(
-      bus.subscribe('link.disconnected', this.endpoint, (e) =>
-        this.serial(e.node, () => this.setReady(e.node, false, e.reason)),
-      ),
+      bus.subscribe('link.disconnected', this.endpoint, (e) => {
+        this.local.delete(e.node);
+        return this.serial(e.node, () => this.disconnected(e.node, e.reason));
+      }),
     );
+    if (this.ownLeader) await this.leader.start();
+    // Nobody is connected to a cloud that just started: the leader marks not ready what no replica holds.
+    this.undo.push(
+      this.leader.whileLeader((signal) => {
+        this.sweep = this.lead(signal);
+        return this.sweep;
+      }),
+    );
+    await this.sweep?.catch((err: unknown) => this.writeFailed('*', err));
     this.undo.push(bus.subscribe('link.heartbeat', this.endpoint, (e) => this.onHeartbeat(e.node, e.ts)));
     this.undo.push(
       bus.serve('upstream.mapperstatus', this.endpoint, (req) => this.serial(req.node, () => this.onMapperStatus(req))),
@@ -139,6 +168,8 @@ export class EdgeController implements Module {
 
   async stop(): Promise<void> {
     for (const u of this.undo.splice(0)) u();
+    this.local.clear();
+    if (this.ownLeader) await this.leader.stop();
     for (const w of this.watches.splice(0)) w.stop();
     await Promise.all([...this.chains.values()]);
     this.leaseWrites?.cancelAll();
@@ -213,13 +244,61 @@ export class EdgeController implements Module {
     return mapperSetFor(this.devicesByNode.get(node)?.values() ?? []).mappers;
   }
 
-  /** Sends the node's mapper set when it differs from what the node has, and records it on its Node. */
+  /**
+   * Leader work: a node that no replica holds is not ready. At the start of a term that covers
+   * nodes left ready by a cloud that stopped; then the claims are watched, and a node whose
+   * holder vanished without a disconnect (its replica was killed: the claim ended with the
+   * replica's lease) is marked not ready.
+   */
+  private async lead(signal: AbortSignal): Promise<void> {
+    const holders = new Map<string, string>();
+    const watch = await this.presence.watch((node, holder) => {
+      if (holder) holders.set(node, holder);
+      else holders.delete(node);
+      if (!holder && !signal.aborted)
+        void this.serial(node, () => this.unheld(node, 'no cloud replica holds its connection'));
+    });
+    if (signal.aborted) return watch.stop();
+    signal.addEventListener('abort', () => watch.stop());
+    for (const n of (await this.options.store.list(NODE)).items) {
+      if (signal.aborted) return;
+      const name = n.metadata.name;
+      if (!holders.has(name) && !this.local.has(name) && stateFromNode(n).ready)
+        await this.serial(name, () => this.unheld(name, 'the cloud restarted'));
+    }
+  }
+
+  /** Marks a node not ready that is stored ready and that nobody holds (checked again, now). */
+  private async unheld(node: string, reason: string): Promise<void> {
+    if (this.local.has(node)) return;
+    const stored = await this.options.store.get(NODE, '', node);
+    if (!stored || !stateFromNode(stored).ready) return;
+    if ((await this.presence.holderOf(node)) !== undefined) return;
+    await this.setReady(node, false, reason);
+  }
+
+  /** This replica lost the node's connection: not ready, unless another replica holds it already. */
+  private async disconnected(node: string, reason: string): Promise<void> {
+    const holder = await this.presence.holderOf(node).catch(() => undefined);
+    if (holder !== undefined && holder !== this.presence.identity) {
+      this.log.info({ node, holder }, 'node moved to another cloud replica');
+      return;
+    }
+    await this.setReady(node, false, reason);
+  }
+
+  /** Records the node's mapper set on its Node and sends it when it differs from what the node has. */
   private async syncMappers(node: string): Promise<void> {
     const set = mapperSetFor(this.devicesByNode.get(node)?.values() ?? []);
     const token = mapperSetToken(set);
     await this.recordOnNode(node, false);
     const key = `${LinkResource.mapperSet}/${NS}/${node}`;
-    const sent = this.sentSets.get(node) ?? this.options.linkState.ackedObjects(node).get(key);
+    // The replica holding the node sends; it reads what the node acknowledged when it connects.
+    if (!this.local.has(node)) {
+      this.sentSets.delete(node);
+      return;
+    }
+    const sent = this.sentSets.get(node) ?? (await this.options.linkState.ackedObjects(node)).get(key);
     if (sent === token || (sent === undefined && set.mappers.length === 0)) return;
     this.sentSets.set(node, token);
     const message = newMessage(
@@ -236,7 +315,8 @@ export class EdgeController implements Module {
 
   /**
    * Brings the Node's annotations up to date; with `register`, creates the Node when there is
-   * none (a node registers when it connects, not when a device names it).
+   * none (a node registers when it connects, not when a device names it). The mapper status is
+   * what the node reported to the replica holding it: other replicas keep the one stored.
    */
   private async recordOnNode(node: string, register: boolean): Promise<StoredObject | undefined> {
     const { store } = this.options;
@@ -251,7 +331,8 @@ export class EdgeController implements Module {
           this.log.info({ node }, `Node ${node} registered`);
           return created;
         }
-        const updated = withMapperAnnotations(existing, mappers, this.stateOf(node));
+        const reported = this.local.has(node) ? this.stateOf(node) : undefined;
+        const updated = withMapperAnnotations(existing, mappers, reported);
         const written = updated ? await store.update(updated) : existing;
         this.nodeObjects.set(node, written);
         return written;
@@ -291,7 +372,8 @@ export class EdgeController implements Module {
     this.log.info({ node, ready, reason }, ready ? 'node ready' : 'node not ready');
     try {
       const registered = await this.recordOnNode(node, ready);
-      if (registered) await this.writeStatus(node);
+      // The leader marking a node not ready keeps the heartbeat its holder wrote last.
+      if (registered) await this.writeStatus(node, ready ? ['ready', 'lastHeartbeat'] : ['ready']);
       if (ready) this.leaseWrites?.mark(node, true);
     } catch (err) {
       this.writeFailed(node, err);
@@ -329,20 +411,31 @@ export class EdgeController implements Module {
     return { ok: true };
   }
 
-  /** The Ready condition written on top of the Node's current status (409: read again). */
-  private async writeStatus(node: string): Promise<void> {
+  /**
+   * The Ready condition written on top of the Node's current status (409: read again). Only
+   * `fields` come from this replica (`ready` with its reason and transition): the holder writes
+   * heartbeats, the leader may write not ready meanwhile, and neither undoes the other.
+   */
+  private async writeStatus(node: string, fields: Array<'ready' | 'lastHeartbeat'>): Promise<void> {
     const state = this.nodes.get(node);
     if (!state) return;
     const { store } = this.options;
     for (let attempt = 0; ; attempt++) {
       const current = await store.get(NODE, '', node);
       if (!current) return; // deleted: it registers again when the edge reconnects
+      const merged = stateFromNode(current);
+      if (fields.includes('lastHeartbeat')) merged.lastHeartbeat = state.lastHeartbeat;
+      if (fields.includes('ready')) {
+        merged.ready = state.ready;
+        merged.transitionAt = state.transitionAt;
+        merged.reason = state.reason;
+      }
       try {
         const written = await store.updateStatus(
           NODE,
           '',
           node,
-          statusOf(state, current.status, this.version),
+          statusOf(merged, current.status, this.version),
           current.metadata.resourceVersion,
         );
         this.nodeObjects.set(node, written);
@@ -361,8 +454,11 @@ export class EdgeController implements Module {
     );
   }
 
+  /** Nodes held here are shown as this replica knows them; others as stored by their holder. */
   private async list(): Promise<NodeView[]> {
     const { items } = await this.options.store.list(NODE);
-    return items.map((n) => nodeView(n, this.stateOf(n.metadata.name)));
+    return items.map((n) =>
+      nodeView(n, this.local.has(n.metadata.name) ? this.stateOf(n.metadata.name) : stateFromNode(n)),
+    );
   }
 }

@@ -61,14 +61,18 @@ export function mapperAnnotations(mappers: WantedMapper[], state: NodeState): Re
   return { [MAPPERS_ANNOTATION]: JSON.stringify(mappers), [MAPPER_STATUS_ANNOTATION]: JSON.stringify(reported) };
 }
 
-/** The Node with kedge's annotations as they should be; undefined when they already are. */
+/**
+ * The Node with kedge's annotations as they should be; undefined when they already are. Without
+ * `reported` (a replica that does not hold the node), the stored mapper status is kept.
+ */
 export function withMapperAnnotations(
   node: StoredObject,
   mappers: WantedMapper[],
-  state: NodeState,
+  reported: NodeState | undefined,
 ): StoredObject | undefined {
-  const wanted = mapperAnnotations(mappers, state);
   const current = node.metadata.annotations ?? {};
+  const all = mapperAnnotations(mappers, reported ?? { ready: false, lastHeartbeat: undefined, mappers: new Map() });
+  const wanted = reported ? all : { [MAPPERS_ANNOTATION]: all[MAPPERS_ANNOTATION] as string };
   if (Object.entries(wanted).every(([k, v]) => current[k] === v)) return undefined;
   return { ...node, metadata: { ...node.metadata, annotations: { ...current, ...wanted } } };
 }

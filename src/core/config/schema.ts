@@ -35,7 +35,11 @@ export const EdgeConfigSchema = Type.Object(
       description: 'Folder of the SQLite store, logs and certificates',
     }),
     cloud: Type.Optional(
-      Type.String({ pattern: '^wss?://', description: 'CloudHub URL, e.g. ws://cloud:10000; none = standalone' }),
+      Type.String({
+        pattern: '^wss?://[^,]+(,\\s*wss?://[^,]+)*$',
+        description:
+          'CloudHub URL, e.g. ws://cloud:10000, or cloud replicas tried in turn: ws://a:10000,ws://b:10000; none = standalone',
+      }),
     ),
     cloudTokenFile: Type.Optional(
       Type.String({ minLength: 1, description: "File with the token CloudHub expects (the cloud's --token-file)" }),
@@ -120,15 +124,28 @@ export const CloudConfigSchema = Type.Object(
       default: '.kedge/cloud',
       description: 'Folder of the cloud store (with store kubernetes: the link bookkeeping only)',
     }),
-    store: Type.Union([Type.Literal('sqlite'), Type.Literal('kubernetes')], {
+    store: Type.String({
+      pattern: '^(sqlite|kubernetes|etcd://.+)$',
       default: 'sqlite',
       description:
-        'Where devices, models and nodes live: sqlite (a file in dataDir) or kubernetes (CRDs, Nodes and Leases of a cluster)',
+        'Where devices, models, nodes and status live: sqlite (one process, in dataDir), kubernetes (CRDs, Nodes and Leases of a cluster) or etcd://host1:2379,host2:2379,host3:2379 (replicas)',
     }),
     kubeconfig: Type.Optional(
       Type.String({
         minLength: 1,
         description: 'Kubeconfig for store kubernetes; without it $KUBECONFIG, then the in-cluster service account',
+      }),
+    ),
+    etcdPrefix: Type.String({
+      pattern: '^/.*/$',
+      default: '/kedge/',
+      description: 'Key prefix of this cloud in etcd (several clouds may share one etcd)',
+    }),
+    replicaId: Type.Optional(
+      Type.String({
+        minLength: 1,
+        pattern: '^[A-Za-z0-9._-]+$',
+        description: "This replica's name in leader election and node claims (default: hostname-pid-random)",
       }),
     ),
     hubPort: Port(10000, 'CloudHub WebSocket port'),
