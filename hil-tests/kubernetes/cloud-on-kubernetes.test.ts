@@ -68,6 +68,9 @@ describe('kedge cloud on Kubernetes (API server double, real kubectl, real edge 
       'kubernetes',
       '--kubeconfig',
       kubeconfig,
+      // In a pod this is the pod's namespace (read from its service account).
+      '--kube-namespace',
+      'kedge-system',
     ]);
     edge = await startEdge(
       await edgeSetup(NODE, join(dir.path, 'edge'), `ws://127.0.0.1:${cloud.ports.hub}`, 'process'),

@@ -63,7 +63,11 @@ describe('deploy: the Helm chart and the plain manifests', () => {
     [[], 'tokens.node is required'],
     [['--set', 'tokens.node=short', '--set', 'tokens.api=api-token-0123456789'], 'at least 16 characters'],
     [['--set', 'tokens.node=same-token-0123456789', '--set', 'tokens.api=same-token-0123456789'], 'must differ'],
-    [[...TOKENS, '--set', 'replicas=2'], 'replicas > 1'],
+    [[...TOKENS, '--set', 'replicas=2'], 'replicas > 1 needs mqtt.url'],
+    [
+      [...TOKENS, '--set', 'replicas=2', '--set', 'mqtt.url=mqtt://m:1883', '--set', 'persistence.enabled=true'],
+      'ReadWriteOnce',
+    ],
   ])('helm template refuses %j: %s', async (args, message) => {
     const r = await helm(['template', 'kedge', CHART, ...args]);
     expect(r.code).not.toBe(0);
@@ -78,6 +82,8 @@ describe('deploy: the Helm chart and the plain manifests', () => {
         'ClusterRoleBinding',
         'Deployment',
         'Role',
+        'Role',
+        'RoleBinding',
         'RoleBinding',
         'Secret',
         'Service',
@@ -97,7 +103,12 @@ describe('deploy: the Helm chart and the plain manifests', () => {
         '--mqtt-host=0.0.0.0',
       ]),
     );
-    expect(deploy.spec.strategy).toEqual({ type: 'Recreate' });
+    // Replicas coordinate through Leases: a rolling update may run old and new side by side.
+    expect(deploy.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+    expect(container.env).toContainEqual({
+      name: 'KEDGE_CLOUD__REPLICA_ID',
+      valueFrom: { fieldRef: { fieldPath: 'metadata.name' } },
+    });
     expect(pod.serviceAccountName).toBe(one(objs, 'ServiceAccount').metadata.name);
     const secret = one(objs, 'Secret');
     expect(pod.volumes.find((v: Json) => v.name === 'tokens').secret.secretName).toBe(secret.metadata.name);
@@ -131,6 +142,11 @@ describe('deploy: the Helm chart and the plain manifests', () => {
       'kedge-kedge-cloud-api',
     ]);
     expect(objs.find((o) => o.kind === 'Secret')).toBeUndefined();
+    const replicas = await render('--set', 'mqtt.url=mqtt://mosquitto.iot:1883', ...TOKENS, '--set', 'replicas=3');
+    expect(one(replicas, 'Deployment').spec.replicas).toBe(3);
+    // One ReadWriteOnce volume: the old pod goes first.
+    const persistent = await render(...TOKENS, '--set', 'persistence.enabled=true');
+    expect(one(persistent, 'Deployment').spec.strategy).toEqual({ type: 'Recreate' });
     expect(one(objs, 'Deployment').spec.template.spec.volumes[0].secret.secretName).toBe('my-tokens');
   });
 

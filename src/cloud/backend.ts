@@ -6,8 +6,8 @@ import type { Logger } from 'pino';
 import type { CloudConfig } from '../core/config/index.js';
 import type { Module } from '../core/module/index.js';
 import { connectEtcd, parseEtcdUrl, unavailable } from './etcd/index.js';
-import { EtcdLeaderElection, SoleLeader, type LeaderElection } from './leader/index.js';
-import { EtcdPresence, LocalPresence, type NodePresence } from './presence/index.js';
+import { EtcdLeaderElection, LeaseLeaderElection, SoleLeader, type LeaderElection } from './leader/index.js';
+import { EtcdPresence, LeasePresence, LocalPresence, type NodePresence } from './presence/index.js';
 import {
   EtcdLinkState,
   EtcdObjectStore,
@@ -49,13 +49,11 @@ export function createBackend(config: CloudConfig, logger: Logger, options: Back
   const identity = config.replicaId ?? `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
   const onWatchError = (kind: string, err: unknown) =>
     logger.error({ module: 'store', kind, err: String(err) }, 'watch handler failed');
-  if (config.store === 'sqlite' || config.store === 'kubernetes') {
+  if (config.store === 'kubernetes') return kubernetesBackend(config, logger, identity, options);
+  if (config.store === 'sqlite') {
     return {
       identity,
-      storeModule:
-        config.store === 'sqlite'
-          ? new SqliteStoreModule(join(config.dataDir, 'cloud.db'), onWatchError)
-          : new KubernetesStoreModule(config, logger, options.env),
+      storeModule: new SqliteStoreModule(join(config.dataDir, 'cloud.db'), onWatchError),
       journal: undefined,
       presence: new LocalPresence(identity),
       leader:
@@ -98,6 +96,34 @@ class SqliteStoreModule implements Module {
   async stop(): Promise<void> {
     await this.store?.close();
   }
+}
+
+/**
+ * On Kubernetes, replicas coordinate through coordination.k8s.io Leases in the cloud's
+ * namespace (leader election as client-go's, node claims under each replica's Lease). The
+ * election and the claims each open a client of their own: their renewals must not queue behind
+ * the store's traffic, or a busy replica would take itself for cut off.
+ */
+function kubernetesBackend(
+  config: CloudConfig,
+  logger: Logger,
+  identity: string,
+  options: BackendOptions,
+): CloudBackend {
+  const coordination = {
+    open: async () => {
+      const store = await openKubernetesStore({ kubeconfig: config.kubeconfig, env: options.env, required: ['Lease'] });
+      return { store, namespace: config.kubeNamespace ?? store.namespace ?? 'default' };
+    },
+    close: (store: ObjectStore) => store.close(),
+  };
+  return {
+    identity,
+    storeModule: new KubernetesStoreModule(config, logger, options.env),
+    journal: undefined,
+    presence: new LeasePresence({ ...coordination, identity, logger }),
+    leader: options.leader ?? new LeaseLeaderElection({ ...coordination, identity, logger }),
+  };
 }
 
 /**

@@ -7,6 +7,7 @@ interface CloudFlags {
   dataDir?: string;
   store?: string;
   kubeconfig?: string;
+  kubeNamespace?: string;
   replicaId?: string;
   hubPort?: string;
   hubHost?: string;
@@ -35,6 +36,10 @@ export function registerCloud(program: Command): void {
     .option(
       '--kubeconfig <file>',
       'with --store kubernetes: the cluster credentials (default $KUBECONFIG, then the in-cluster service account)',
+    )
+    .option(
+      '--kube-namespace <ns>',
+      "with --store kubernetes: namespace of the replicas' Leases (default the kubeconfig context's; in a pod its own)",
     )
     .option(
       '--replica-id <name>',
@@ -83,6 +88,7 @@ async function runCloud(flags: CloudFlags): Promise<number> {
       { path: ['cloud', 'dataDir'], value: flags.dataDir, flag: '--data-dir' },
       { path: ['cloud', 'store'], value: flags.store, flag: '--store' },
       { path: ['cloud', 'kubeconfig'], value: flags.kubeconfig, flag: '--kubeconfig' },
+      { path: ['cloud', 'kubeNamespace'], value: flags.kubeNamespace, flag: '--kube-namespace' },
       { path: ['cloud', 'replicaId'], value: flags.replicaId, flag: '--replica-id' },
       { path: ['cloud', 'hubPort'], value: num(flags.hubPort), flag: '--hub-port' },
       { path: ['cloud', 'hubHost'], value: flags.hubHost, flag: '--hub-host' },

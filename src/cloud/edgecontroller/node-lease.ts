@@ -1,3 +1,4 @@
+import { microTime } from '../coordination/lease-record.js';
 import type { ObjectStore, StoredObject } from '../store/index.js';
 
 /**
@@ -10,8 +11,7 @@ export const LEASE_NAMESPACE = 'kube-node-lease';
 export const LEASE_DURATION_SECONDS = 40;
 const RETRIES = 3;
 
-/** metav1.MicroTime: RFC 3339 with exactly six fractional digits (the API server refuses three). */
-export const microTime = (ms: number): string => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+export { microTime } from '../coordination/lease-record.js';
 
 export class NodeLeases {
   private readonly leases = new Map<string, StoredObject>();

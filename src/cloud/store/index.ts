@@ -30,12 +30,17 @@ export async function openKubernetesStore(options: {
   kubeconfig?: string | undefined;
   env: NodeJS.ProcessEnv;
   onWatchError?: (kind: string, err: unknown, retryInMs?: number) => void;
-}): Promise<import('./kubernetes/index.js').KubernetesObjectStore & { source: string }> {
+  /** Kinds the cluster must serve (default: Device, DeviceModel, Node, Lease). */
+  required?: string[];
+}): Promise<import('./kubernetes/index.js').KubernetesObjectStore & { source: string; namespace: string | undefined }> {
   const { KubernetesObjectStore, loadKubeConfig } = await import('./kubernetes/index.js');
   const { kc, source } = loadKubeConfig({ kubeconfig: options.kubeconfig, env: options.env });
   const store = await KubernetesObjectStore.open({
     kubeConfig: kc,
     ...(options.onWatchError ? { onWatchError: options.onWatchError } : {}),
+    ...(options.required ? { required: options.required } : {}),
   });
-  return Object.assign(store, { source });
+  // The current context's namespace: in a pod, the pod's own (client-node reads the service account's).
+  const namespace = kc.getContextObject(kc.getCurrentContext())?.namespace || undefined;
+  return Object.assign(store, { source, namespace });
 }

@@ -136,6 +136,14 @@ export const CloudConfigSchema = Type.Object(
         description: 'Kubeconfig for store kubernetes; without it $KUBECONFIG, then the in-cluster service account',
       }),
     ),
+    kubeNamespace: Type.Optional(
+      Type.String({
+        minLength: 1,
+        pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+        description:
+          "Store kubernetes: the namespace of the replicas' Leases (leader election, node claims); default the kubeconfig context's, in a pod its own, else default",
+      }),
+    ),
     etcdPrefix: Type.String({
       pattern: '^/.*/$',
       default: '/kedge/',
