@@ -217,7 +217,12 @@ export class CloudHub implements Module {
     this.unhealth = this.presence.onHealth((healthy) => {
       if (healthy) return;
       for (const conn of [...this.conns.values()])
-        this.closeConn(conn, CLOSE.unavailable, 'this cloud replica is cut off from etcd: connect to another', true);
+        this.closeConn(
+          conn,
+          CLOSE.unavailable,
+          'this cloud replica is cut off from its store (etcd or the Kubernetes API): connect to another',
+          true,
+        );
     });
     this.unserve = o.bus.serve('servicebus.call', { name: this.name, group: this.group }, (req) =>
       this.serviceCall(req),
