@@ -22,6 +22,7 @@ describe('LeasePresence', () => {
       logger: silentLogger(),
       renewPeriodMs: 10,
       pollMs: 10,
+      claimsListMs: 10,
       now: () => t,
     });
     running.push(p);

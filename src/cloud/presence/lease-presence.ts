@@ -26,8 +26,10 @@ export interface LeasePresenceOptions {
   renewDeadlineMs?: number;
   /** How often this replica renews its Lease (default 2 s). */
   renewPeriodMs?: number;
-  /** How often the replicas' Leases and the claims are read again (default 2 s). */
+  /** How often the replicas' Leases are read again (default 2 s). */
   pollMs?: number;
+  /** How often the leader lists every claim again (default 30 s; see watch()). */
+  claimsListMs?: number;
   now?: () => number;
 }
 
@@ -228,25 +230,40 @@ export class LeasePresence implements NodePresence {
     return live && this.replicasSeen.spec(name)?.acquireTime === term ? holder : undefined;
   }
 
+  /**
+   * Claims as the leader needs them: each period the claims last listed are judged again against
+   * the replicas' Leases (read every period, few), and the claims themselves are listed again
+   * every `claimsListMs` (one object per node: thousands). A replica that runs out lapses all
+   * its claims at once, seen within a period; a claim made since the last list is seen at the
+   * next one. Every node with a claim is reported, `undefined` while nobody valid holds it.
+   */
   async watch(handler: (node: string, holder: string | undefined) => void): Promise<{ stop(): void }> {
     const store = this.requireStore('claims');
-    let current = await this.readClaims(store);
+    let claims = await this.listClaims(store);
+    let listedAt = Date.now();
+    let current = this.judge(claims);
     for (const [node, holder] of current) handler(node, holder);
     let stopped = false;
-    let reading = false;
+    let listing = false;
+    const tick = () => {
+      const next = this.judge(claims);
+      for (const [node, holder] of next) if (!current.has(node) || current.get(node) !== holder) handler(node, holder);
+      for (const [node, holder] of current) if (!next.has(node) && holder !== undefined) handler(node, undefined);
+      current = next;
+    };
     const timer = setInterval(() => {
-      if (reading || stopped || !this.store) return;
-      reading = true;
-      this.readClaims(this.store)
-        .then((next) => {
-          if (stopped) return;
-          for (const [node, holder] of next) if (current.get(node) !== holder) handler(node, holder);
-          for (const node of current.keys()) if (!next.has(node)) handler(node, undefined);
-          current = next;
+      if (stopped || listing || !this.store) return;
+      if (Date.now() - listedAt < (this.options.claimsListMs ?? 30_000)) return tick();
+      listing = true;
+      this.listClaims(this.store)
+        .then((listed) => {
+          claims = listed;
+          listedAt = Date.now();
+          if (!stopped) tick();
         })
         .catch((err: unknown) => this.log.warn({ err: errorText(err) }, 'claims not read'))
         .finally(() => {
-          reading = false;
+          listing = false;
         });
     }, this.options.pollMs ?? 2_000);
     const stop = () => {
@@ -258,17 +275,28 @@ export class LeasePresence implements NodePresence {
     return { stop };
   }
 
-  /** Every node held now, by a replica whose Lease is held. */
-  private async readClaims(store: ObjectStore): Promise<Map<string, string>> {
-    const { items } = await store.list(LEASE_KIND, {
-      namespace: this.namespace,
-      labelSelector: `${ROLE_LABEL}=claim`,
-    });
-    const held = new Map<string, string>();
-    for (const claim of items) {
-      const node = claim.metadata.annotations?.[NODE_ANNOTATION];
-      const live = node ? await this.liveHolder(store, claim) : undefined;
-      if (node && live) held.set(node, live);
+  private async listClaims(store: ObjectStore): Promise<StoredObject[]> {
+    await this.pollReplicas();
+    const { items } = await store.list(LEASE_KIND, { namespace: this.namespace, labelSelector: `${ROLE_LABEL}=claim` });
+    return items.filter((c) => c.metadata.annotations?.[NODE_ANNOTATION]);
+  }
+
+  /** Each claimed node and its holder while valid, by the replica Leases as last read. */
+  private judge(claims: StoredObject[]): Map<string, string | undefined> {
+    const held = new Map<string, string | undefined>();
+    for (const claim of claims) {
+      const node = claim.metadata.annotations![NODE_ANNOTATION]!;
+      const holder = leaseSpec(claim).holderIdentity;
+      const term = claim.metadata.annotations?.[TERM_ANNOTATION];
+      let valid = false;
+      if (holder === this.identity) valid = this.healthy && term === this.term;
+      else if (holder) {
+        const name = leaseName(REPLICA_PREFIX, holder);
+        valid =
+          this.replicasSeen.holder(name, this.durationMs / 1000) === holder &&
+          this.replicasSeen.spec(name)?.acquireTime === term;
+      }
+      held.set(node, valid ? holder : undefined);
     }
     return held;
   }
