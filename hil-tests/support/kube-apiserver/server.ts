@@ -51,6 +51,8 @@ interface Fault {
   path: RegExp;
   status: number;
   times: number;
+  /** Only requests of this identity (a token named in `identities`); all when undefined. */
+  user: string | undefined;
 }
 
 interface Route {
@@ -119,9 +121,12 @@ export class KubeApiServer {
     return this.watches.size;
   }
 
-  /** The next `times` requests matching `method` and `path` are answered with `status`. */
-  failNext(method: string, path: RegExp, status: number, times = 1): void {
-    this.faults.push({ method, path, status, times });
+  /**
+   * The next `times` requests matching `method` and `path` (of `user`, when given: one client cut
+   * off while the others are not) are answered with `status`.
+   */
+  failNext(method: string, path: RegExp, status: number, times = 1, user?: string): void {
+    this.faults.push({ method, path, status, times, user });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -136,13 +141,16 @@ export class KubeApiServer {
     try {
       const raw = await readBody(req);
       if (raw) record.body = raw;
-      const fault = this.faults.find((f) => f.method === record.method && f.path.test(url.pathname));
+      const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      record.user = bearer === undefined ? undefined : this.options.identities?.[bearer];
+      const fault = this.faults.find(
+        (f) =>
+          f.method === record.method && f.path.test(url.pathname) && (f.user === undefined || f.user === record.user),
+      );
       if (fault) {
         if (--fault.times <= 0) this.faults.splice(this.faults.indexOf(fault), 1);
         throw new ApiError(fault.status, fault.status === 409 ? 'Conflict' : 'InternalError', 'injected by the test');
       }
-      const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-      record.user = bearer === undefined ? undefined : this.options.identities?.[bearer];
       const secured = this.options.token !== undefined || this.options.identities !== undefined;
       if (secured && bearer !== this.options.token && record.user === undefined)
         throw new ApiError(401, 'Unauthorized', 'Unauthorized');
