@@ -1,4 +1,4 @@
-import { microTime } from '../coordination/lease-record.js';
+import { microTime } from '../coordination/index.js';
 import type { ObjectStore, StoredObject } from '../store/index.js';
 
 /**
@@ -11,7 +11,7 @@ export const LEASE_NAMESPACE = 'kube-node-lease';
 export const LEASE_DURATION_SECONDS = 40;
 const RETRIES = 3;
 
-export { microTime } from '../coordination/lease-record.js';
+export { microTime } from '../coordination/index.js';
 
 export class NodeLeases {
   private readonly leases = new Map<string, StoredObject>();

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/log/index.js';
-import { leaseSpec, microTime } from '../coordination/lease-record.js';
+import { leaseSpec, microTime } from '../coordination/index.js';
 import { SqliteObjectStore } from '../store/index.js';
 import { type Link, linkTo, until } from '../testing/cut-link.js';
 import { LeaseLeaderElection } from './lease-election.js';

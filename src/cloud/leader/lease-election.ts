@@ -8,7 +8,7 @@ import {
   ROLE_LABEL,
   leaseSpec,
   microTime,
-} from '../coordination/lease-record.js';
+} from '../coordination/index.js';
 import type { ObjectStore, StoredObject } from '../store/index.js';
 import type { LeaderElection, LeaderWork } from './types.js';
 import { LeaderWorkSet } from './work-set.js';

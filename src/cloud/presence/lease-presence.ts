@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import { errorText } from '../../core/errors/index.js';
-import { cloudStoreErrors } from '../store/errors.js';
 import {
   LEASE_API_VERSION,
   LEASE_KIND,
@@ -10,8 +9,8 @@ import {
   leaseName,
   leaseSpec,
   microTime,
-} from '../coordination/lease-record.js';
-import type { ObjectStore, StoredObject } from '../store/index.js';
+} from '../coordination/index.js';
+import { cloudStoreErrors, type ObjectStore, type StoredObject } from '../store/index.js';
 import type { NodePresence } from './types.js';
 
 export interface LeasePresenceOptions {
