@@ -9,7 +9,8 @@ describe('telemetryPayload', () => {
     b.add('say "hi"\n', 'a\u2028"b"\\', 'good', 1000);
     b.add('on', true, 'uncertain', 1000);
     b.add('off', false, 'uncertain', 1001);
-    b.add('temp', null, 'bad', 1001, '°C');
+    b.add('temp', null, 'bad', 1001, '°C', 'exception 2 (Illegal Data Address) "quoted"');
+    b.add('on', false, 'good', 1001, undefined, 'a reason on a good reading is not sent');
     b.add('temp', -0, 'stale', 1002, 'K');
     b.add('big', 1e21, 'good', 1002);
     b.add('tiny', 5e-7, 'good', 1002);
@@ -18,6 +19,15 @@ describe('telemetryPayload', () => {
     expect(text).toBe(
       JSON.stringify({ namespace: 'ns "1"', device: 'pump-1', node: 'edge/1', readings: columnReadings(c) }),
     );
+    expect(JSON.parse(text).readings[4]).toEqual({
+      property: 'temp',
+      value: null,
+      unit: '°C',
+      quality: 'bad',
+      reason: 'exception 2 (Illegal Data Address) "quoted"',
+      ts: 1001,
+    });
+    expect(JSON.parse(text).readings[5]).not.toHaveProperty('reason');
     expect(JSON.parse(text).readings[0]).toEqual({
       property: 'temp',
       value: 21.5,

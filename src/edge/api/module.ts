@@ -5,6 +5,9 @@ import { type EdgeChannels, type EdgeRequests, apiErrors } from '../../contracts
 import type { Bus } from '../../core/bus/index.js';
 import { errorText, isKedgeError, httpStatusOf } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
+import { isDashboardAsset, serveAsset, sseClient } from '../../dashboard/index.js';
+import { nodeRoutes } from './node-routes.js';
+import { sourceRoutes } from './source-routes.js';
 import { edgeRoutes, type Route } from './routes.js';
 
 export interface EdgeApiDeps {
@@ -15,6 +18,8 @@ export interface EdgeApiDeps {
   port: number;
   /** Largest accepted body (default 4 MiB). */
   maxBodyBytes?: number;
+  /** This node's name (the node paths answer for it). */
+  node?: string;
 }
 
 /** The edge's local HTTP API (docs/api.md), on 127.0.0.1 only: `kedge apply --edge` with no cloud. */
@@ -32,7 +37,11 @@ export class EdgeApi implements Module {
   }
 
   async start(): Promise<void> {
-    this.routes = edgeRoutes(this.deps.bus);
+    this.routes = [
+      ...edgeRoutes(this.deps.bus),
+      ...nodeRoutes(this.deps.bus, this.deps.node ?? ''),
+      ...sourceRoutes(this.deps.bus),
+    ];
     const server = createServer((req, res) => void this.onRequest(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) =>
@@ -57,10 +66,16 @@ export class EdgeApi implements Module {
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
+      if (req.method === 'GET' && isDashboardAsset(url.pathname)) {
+        if (serveAsset(req, res, url.pathname)) return;
+        throw apiErrors.create('KEDGE_API_NOT_FOUND', `no such file: ${url.pathname}`);
+      }
+      if (req.method === 'GET' && url.pathname === '/api/v1/events') return await this.events(req, res);
       if (req.method === 'GET' && url.pathname === '/healthz')
         return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       if (req.method === 'GET' && url.pathname === '/metrics') {
-        const text = await this.deps.registry.metrics();
+        // The node's page with its mappers' (MetricsFederation), or the edge's own without it.
+        const text = await this.deps.bus.request('metrics.page', {}).catch(() => this.deps.registry.metrics());
         return void res.writeHead(200, { 'content-type': this.deps.registry.contentType }).end(text);
       }
       for (const route of this.routes) {
@@ -68,6 +83,7 @@ export class EdgeApi implements Module {
         if (!m || route.method !== req.method) continue;
         const body = req.method === 'POST' || req.method === 'PUT' ? await this.readJson(req) : undefined;
         const out = await route.handle(m.slice(1).map(decodeURIComponent), body, url.searchParams);
+        if (route.contentType) return void res.writeHead(200, { 'content-type': route.contentType }).end(String(out));
         return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out));
       }
       throw apiErrors.create('KEDGE_API_NOT_FOUND', `${req.method} ${url.pathname} is not served by the edge API`);
@@ -78,11 +94,28 @@ export class EdgeApi implements Module {
       if (!res.headersSent) {
         res.writeHead(status, { 'content-type': 'application/json' }).end(
           JSON.stringify({
-            error: { code, message: errorText(err), ...(isKedgeError(err) && err.hint ? { hint: err.hint } : {}) },
+            error: {
+              code,
+              message: errorText(err),
+              ...(isKedgeError(err) && err.hint ? { hint: err.hint } : {}),
+              ...(isKedgeError(err) && err.detail ? { detail: err.detail } : {}),
+            },
           }),
         );
       }
     }
+  }
+
+  /** The dashboard's live event stream (Server-Sent Events). */
+  private async events(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let detach: (() => void) | undefined;
+    let closed = false;
+    const client = sseClient(req, res, () => {
+      closed = true;
+      detach?.();
+    });
+    detach = (await this.deps.bus.request('dashboard.attach', { client }, 30_000)).detach;
+    if (closed) detach();
   }
 
   private readJson(req: IncomingMessage): Promise<unknown> {

@@ -1,7 +1,13 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { WebSocket, type RawData } from 'ws';
-import { isServiceCall, type EdgeChannels, type EdgeRequests, type LinkStateEvent } from '../../contracts/index.js';
+import {
+  isEdgeQuery,
+  isServiceCall,
+  type EdgeChannels,
+  type EdgeRequests,
+  type LinkStateEvent,
+} from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { systemClock, type Clock, type Timer } from '../../core/clock/index.js';
 import {
@@ -19,6 +25,7 @@ import { Backoff, DEFAULT_BACKOFF } from './backoff.js';
 import { edgehubErrors } from './errors.js';
 import { edgehubMetrics, type EdgehubMetrics } from './metrics.js';
 import { DEFAULT_SENDER, OutboxSender, type SenderOptions } from './sender.js';
+import { runEdgeQuery } from './edge-query.js';
 import { runServiceCall, serviceCallAnswer } from './service-call.js';
 
 export interface EdgeHubDeps {
@@ -186,6 +193,7 @@ export class EdgeHub implements Module {
     if (op === Operation.keepalive) return;
     if (op === Operation.response) return this.onCloudAck(msg);
     if (isServiceCall(msg)) return this.onServiceCall(ws, msg);
+    if (isEdgeQuery(msg)) return this.onEdgeQuery(ws, msg);
     this.metrics!.inbound.inc();
     this.awaitingAck.set(msg.header.msg_id, msg.route);
     this.deps.bus.publish('cloud.inbound', msg);
@@ -195,7 +203,9 @@ export class EdgeHub implements Module {
     const parent = msg.header.parent_msg_id;
     if (!parent) return;
     const content = msg.content as { ok?: unknown; reason?: unknown } | null;
-    if (!this.sender!.acknowledged(parent)) return; // not ours (or already acknowledged): nothing to do
+    const committedAt = this.sender!.acknowledged(parent);
+    if (committedAt === undefined) return; // not ours (or already acknowledged): nothing to do
+    this.metrics!.latency.observe(Math.max(0, this.clock.now() - committedAt) / 1000);
     if (content?.ok === false) {
       this.metrics!.refused.inc();
       this.log.warn(
@@ -223,6 +233,21 @@ export class EdgeHub implements Module {
         );
       }
       if (ws !== this.ws || ws.readyState !== WebSocket.OPEN) return; // the link dropped meanwhile: the cloud failed the call
+      const maxFrame = this.deps.sender?.maxFrameBytes ?? DEFAULT_SENDER.maxFrameBytes;
+      this.corkThisTurn(ws);
+      ws.send(serviceCallAnswer(msg, result, this.clock.now(), maxFrame));
+    });
+  }
+
+  /** A question from the cloud to this node's modules: answered like a ServiceBus call. */
+  private onEdgeQuery(ws: WebSocket, msg: Message): void {
+    void runEdgeQuery(this.deps.bus, msg).then((result) => {
+      if (result.error)
+        this.log.info(
+          { code: result.error.code, resource: msg.route.resource },
+          `edge query refused: ${result.error.message}`,
+        );
+      if (ws !== this.ws || ws.readyState !== WebSocket.OPEN) return;
       const maxFrame = this.deps.sender?.maxFrameBytes ?? DEFAULT_SENDER.maxFrameBytes;
       this.corkThisTurn(ws);
       ws.send(serviceCallAnswer(msg, result, this.clock.now(), maxFrame));

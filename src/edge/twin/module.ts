@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Counter, Histogram, Registry } from 'prom-client';
 import {
   edgeTopics,
   type CleansedPropertyReading,
@@ -14,6 +15,7 @@ import {
 import type { Bus } from '../../core/bus/index.js';
 import type { Clock, Timer } from '../../core/clock/index.js';
 import { errorText } from '../../core/errors/index.js';
+import { counter, detachedRegistry, histogram } from '../../core/metrics/index.js';
 import type { Module } from '../../core/module/index.js';
 import { parsePropertyValue, type PropertyInstance } from '../../model/index.js';
 import { twinString } from '../shared/index.js';
@@ -42,7 +44,11 @@ export interface TwinModuleDeps {
   reportIntervalMs: number;
   /** How often journaled reported values are folded into the twin rows (edge.twinCheckpointMs; also on stop). */
   checkpointMs: number;
+  /** Where write outcomes and round trips are counted (none: not counted). */
+  registry?: Registry;
 }
+
+type WriteOutcome = 'confirmed' | 'failed' | 'timeout';
 
 const endpoint = { name: 'twin', group: 'twin' };
 
@@ -59,11 +65,26 @@ export class TwinModule implements Module {
   private undo: Array<() => void> = [];
   private tickTimer: Timer | undefined;
   private checkpointTimer: Timer | undefined;
+  private writes: { outcomes: Counter<'device' | 'outcome'>; seconds: Histogram<'outcome'> } | undefined;
 
   constructor(private readonly deps: TwinModuleDeps) {}
 
   async start(): Promise<void> {
     const { bus, store, clock } = this.deps;
+    const registry = this.deps.registry ?? detachedRegistry();
+    this.writes = {
+      outcomes: counter(registry, {
+        name: 'kedge_device_writes_total',
+        help: 'Desired values settled, by device and outcome (confirmed by the device, failed, timeout)',
+        labelNames: ['device', 'outcome'],
+      }),
+      seconds: histogram(registry, {
+        name: 'kedge_device_write_duration_seconds',
+        help: 'Write round trip: from a desired value sent to the mapper (delta) to its confirmation, failure or timeout',
+        labelNames: ['outcome'],
+        buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      }),
+    };
     const book = new TwinBook(this.deps);
     this.book = book;
     const records = store.loadAll();
@@ -143,6 +164,8 @@ export class TwinModule implements Module {
         this.timers.delete(key);
       }
       book.forget(id);
+      for (const outcome of ['confirmed', 'failed', 'timeout'] as const)
+        this.writes?.outcomes.remove({ device: id, outcome });
     }
     for (const d of devices) {
       const existing = book.twins.get(d.instance.id);
@@ -312,8 +335,15 @@ export class TwinModule implements Module {
     });
   }
 
+  private settled(deviceId: string, rec: TwinRecord, outcome: WriteOutcome, now: number): void {
+    if (!rec.pending) return;
+    this.writes?.outcomes.inc({ device: deviceId, outcome });
+    this.writes?.seconds.observe({ outcome }, Math.max(0, now - rec.pending.since) / 1000);
+  }
+
   private confirm(twin: DeviceTwin, prop: PropertyInstance, rec: TwinRecord, now: number): void {
     const id = twin.device.instance.id;
+    this.settled(id, rec, 'confirmed', now);
     delete rec.pending;
     delete rec.failed;
     this.clearTimer(id, prop.name);
@@ -323,9 +353,16 @@ export class TwinModule implements Module {
     this.deps.logger.debug({ deviceId: id, property: prop.name, at: now }, 'desired value confirmed');
   }
 
-  private fail(twin: DeviceTwin, prop: PropertyInstance, rec: TwinRecord, reason: string): void {
+  private fail(
+    twin: DeviceTwin,
+    prop: PropertyInstance,
+    rec: TwinRecord,
+    reason: string,
+    outcome: WriteOutcome = 'failed',
+  ): void {
     const id = twin.device.instance.id;
     const now = this.deps.clock.now();
+    this.settled(id, rec, outcome, now);
     const value = rec.pending?.value ?? rec.desired?.value ?? '';
     delete rec.pending;
     rec.failed = { value, reason, ts: now };
@@ -355,7 +392,13 @@ export class TwinModule implements Module {
           const reported = rec.reported
             ? `reported ${rec.reported.value} (${rec.reported.quality})`
             : 'nothing reported';
-          this.fail(twin, prop, rec, `not confirmed by the device within ${this.timeoutOf(twin)} ms; ${reported}`);
+          this.fail(
+            twin,
+            prop,
+            rec,
+            `not confirmed by the device within ${this.timeoutOf(twin)} ms; ${reported}`,
+            'timeout',
+          );
         },
         Math.max(0, ms),
       ),
@@ -556,7 +599,13 @@ export class TwinModule implements Module {
       if (rec?.failed) p.failed = { reason: rec.failed.reason, ts: rec.failed.ts };
       properties[name] = p;
     }
-    return { id: deviceId, state: twin.state.state, properties };
+    return {
+      id: deviceId,
+      state: twin.state.state,
+      ...(twin.state.reason ? { reason: twin.state.reason } : {}),
+      ...(twin.state.ts ? { stateTs: twin.state.ts } : {}),
+      properties,
+    };
   }
 
   private publishDelta(twin: DeviceTwin): void {
