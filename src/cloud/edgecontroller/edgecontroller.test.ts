@@ -204,7 +204,15 @@ describe('EdgeController', () => {
     await store.updateStatus('Node', '', 'edge-9', { conditions: [ready] });
     await ec.start();
     const [{ nodes }] = [{ nodes: await bus.request('nodes.list', {}) }];
-    expect(nodes).toEqual([{ name: 'edge-9', ready: false, lastHeartbeat: '2020-01-01T00:00:00.000Z', mappers: [] }]);
+    expect(nodes).toEqual([
+      {
+        name: 'edge-9',
+        ready: false,
+        reason: 'the cloud restarted',
+        lastHeartbeat: '2020-01-01T00:00:00.000Z',
+        mappers: [],
+      },
+    ]);
     expect((await store.get('Node', '', 'edge-9'))!.status).toMatchObject({
       conditions: [{ type: 'Ready', status: 'Unknown', message: 'the cloud restarted' }],
     });
