@@ -76,7 +76,7 @@ describe('kedge cloud on Kubernetes (API server double, real kubectl, real edge 
       await edgeSetup(NODE, join(dir.path, 'edge'), `ws://127.0.0.1:${cloud.ports.hub}`, 'process'),
       { KEDGE_EDGE__TWIN_REPORT_INTERVAL_MS: '500' },
     );
-    const device = await prepareDemoDevice(join(root, 'device-models'), dir.path, 'modbus', {
+    const device = await prepareDemoDevice(join(root, 'device-models'), dir.path, 'io', {
       node: NODE,
       modbusPort: port,
     });

@@ -7,6 +7,8 @@ export interface ConsumerReading {
   unit?: string;
   quality: string;
   ts: number;
+  /** Why the quality is not good. */
+  reason?: string;
 }
 
 export interface TelemetryMessage {

@@ -45,7 +45,11 @@ export class EdgeApi implements Module {
     const server = createServer((req, res) => void this.onRequest(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) =>
-        reject(apiErrors.create('KEDGE_API_LISTEN', `cannot listen on 127.0.0.1:${this.deps.port}: ${err.message}`)),
+        reject(
+          apiErrors.create('KEDGE_API_LISTEN', `cannot listen on 127.0.0.1:${this.deps.port}: ${err.message}`, {
+            cause: err,
+          }),
+        ),
       );
       server.listen(this.deps.port, '127.0.0.1', () => resolve());
     });

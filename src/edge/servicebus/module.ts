@@ -48,6 +48,7 @@ export class ServiceBus implements Module {
           servicebusErrors.create(
             'KEDGE_SERVICEBUS_LISTEN',
             `cannot listen on 127.0.0.1:${this.deps.port}: ${err.message}`,
+            { cause: err },
           ),
         ),
       );

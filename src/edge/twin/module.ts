@@ -17,7 +17,7 @@ import type { Clock, Timer } from '../../core/clock/index.js';
 import { errorText } from '../../core/errors/index.js';
 import { counter, detachedRegistry, histogram } from '../../core/metrics/index.js';
 import type { Module } from '../../core/module/index.js';
-import { parsePropertyValue, type PropertyInstance } from '../../model/index.js';
+import { normalizeDesired, parsePropertyValue, writeLimitsFor, type PropertyInstance } from '../../model/index.js';
 import { twinString } from '../shared/index.js';
 import type { OutboxStore, TwinRecord, TwinStore, WriteBatcher } from '../store/index.js';
 import { TwinBook, type DeviceTwin } from './book.js';
@@ -206,6 +206,7 @@ export class TwinModule implements Module {
       changes.push({ prop, rec, before, reported: rec.reported });
       const value = r.value === null ? (rec.reported?.value ?? '') : twinString(r.value);
       rec.reported = { value, quality: r.quality, ts: r.ts, version: (rec.reported?.version ?? 0) + 1 };
+      if (r.reason && r.quality !== 'good') rec.reported.reason = r.reason;
       this.book!.noteReported(deviceId, r.property, rec.reported);
       if (rec.pending && r.quality !== 'bad' && confirms(prop.type, rec.pending.value, r.value))
         this.confirm(twin, prop, rec, now);
@@ -274,23 +275,33 @@ export class TwinModule implements Module {
     return rec.pending !== undefined;
   }
 
-  /** Checks every value first: a request is applied whole or not at all. */
+  /**
+   * Checks every value first (type, range, what the device's register holds: normalizeDesired) and
+   * applies it in its one spelling: a request is applied whole or not at all.
+   */
   private setDesired(deviceId: string, desired: Record<string, string>, source: 'cloud' | 'edge'): DeviceTwin {
     const twin = this.book?.twins.get(deviceId);
     if (!twin) throw twinErrors.create('KEDGE_TWIN_UNKNOWN_DEVICE', `device ${deviceId} is not on this node`);
+    const checked: Record<string, string> = {};
     for (const [name, value] of Object.entries(desired)) {
       const prop = twin.props.get(name);
       if (!prop) throw twinErrors.create('KEDGE_TWIN_UNKNOWN_PROPERTY', `device ${deviceId} has no property ${name}`);
       if (prop.accessMode !== 'ReadWrite')
         throw twinErrors.create('KEDGE_TWIN_READ_ONLY', `property ${deviceId}/${name} is ReadOnly`);
       try {
-        parsePropertyValue(prop.type, value);
+        checked[name] = normalizeDesired(
+          prop,
+          value,
+          writeLimitsFor(twin.device.instance.protocol, prop.visitor, prop.type),
+        );
       } catch (err) {
-        throw twinErrors.create('KEDGE_TWIN_BAD_VALUE', `property ${deviceId}/${name}: ${errorText(err)}`);
+        throw twinErrors.create('KEDGE_TWIN_BAD_VALUE', `device ${deviceId}: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
     }
     let delta = false;
-    for (const [name, value] of Object.entries(desired))
+    for (const [name, value] of Object.entries(checked))
       delta = this.applyDesired(twin, twin.props.get(name)!, value, source) || delta;
     if (delta) this.publishDelta(twin);
     return twin;
