@@ -63,15 +63,21 @@ describe('kedge cloud on Kubernetes (API server double, real kubectl, real edge 
     sim = new ModbusSim({});
     const { port } = await sim.listenTcp({ host: '127.0.0.1', port: 0 });
     // Short intervals so that stored twins follow within a second (defaults: 30 s and 10 s).
-    cloud = await startCloud(join(dir.path, 'cloud'), { KEDGE_CLOUD__STATUS_INTERVAL_MS: '500' }, [
-      '--store',
-      'kubernetes',
-      '--kubeconfig',
-      kubeconfig,
-      // In a pod this is the pod's namespace (read from its service account).
-      '--kube-namespace',
-      'kedge-system',
-    ]);
+    cloud = await startCloud(
+      join(dir.path, 'cloud'),
+      { KEDGE_CLOUD__STATUS_INTERVAL_MS: '500' },
+      {
+        extraArgs: [
+          '--store',
+          'kubernetes',
+          '--kubeconfig',
+          kubeconfig,
+          // In a pod this is the pod's namespace (read from its service account).
+          '--kube-namespace',
+          'kedge-system',
+        ],
+      },
+    );
     edge = await startEdge(
       await edgeSetup(NODE, join(dir.path, 'edge'), `ws://127.0.0.1:${cloud.ports.hub}`, 'process'),
       { KEDGE_EDGE__TWIN_REPORT_INTERVAL_MS: '500' },

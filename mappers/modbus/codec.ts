@@ -18,24 +18,15 @@
  * Engineering value = raw * scale + valueOffset (scale first, then offset). bool, bit and string
  * are never scaled.
  */
+import { MODBUS_BYTE_ORDERS, MODBUS_RAW_TYPES } from '../../src/model/index.js';
 import { modbusErrors } from './errors.js';
 
-export const RAW_TYPES = [
-  'bool',
-  'bit',
-  'int16',
-  'uint16',
-  'int32',
-  'uint32',
-  'int64',
-  'uint64',
-  'float32',
-  'float64',
-  'string',
-] as const;
+// The raw types and byte orders are the device model's (one list: what kedge validate accepts is
+// what the codec decodes).
+export const RAW_TYPES = MODBUS_RAW_TYPES;
 export type RawType = (typeof RAW_TYPES)[number];
 
-export const BYTE_ORDERS = ['ABCD', 'BADC', 'CDAB', 'DCBA'] as const;
+export const BYTE_ORDERS = MODBUS_BYTE_ORDERS;
 export type ByteOrder = (typeof BYTE_ORDERS)[number];
 
 export type ModbusValue = number | boolean | string;

@@ -7,5 +7,7 @@ export * from './link.js';
 export * from './telemetry-columns.js';
 export * from './edge-bus.js';
 export * from './cloud-bus.js';
+export * from './pods.js';
 export { apiErrors } from './api-errors.js';
+export * from './join.js';
 export * from './stream-client.js';

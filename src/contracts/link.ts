@@ -17,6 +17,26 @@ import {
  * Every message from the edge that matters is stored in the edge's outbox first and removed
  * only when the cloud answers with a `response` whose `parent_msg_id` is its id.
  */
+/**
+ * The upgrade header an edge presents its store's id in (docs/link.md, "Fresh store"): a store the
+ * cloud's acknowledgements do not belong to gets everything sent again.
+ */
+export const LINK_STORE_HEADER = 'x-kedge-store-id';
+
+/** The project of the link path `/<project>/<node>/events`: CloudHub serves this one only. */
+export const LINK_PROJECT = 'kedge';
+
+/**
+ * How a node proved who it is when it connected: the shared token, or nothing (a cloud without
+ * --token-file). The seam for per-node credentials (certificates): another value here.
+ */
+export const LinkIdentitySchema = Type.Union([
+  Type.Literal('certificate'),
+  Type.Literal('token'),
+  Type.Literal('anonymous'),
+]);
+export type LinkIdentity = Static<typeof LinkIdentitySchema>;
+
 export const LinkResource = {
   device: 'device',
   deviceModel: 'devicemodel',
@@ -28,6 +48,9 @@ export const LinkResource = {
   /** The mapper workloads a node should run (down) and their status (up). */
   mapperSet: 'mapperset',
   mapperStatus: 'mapperstatus',
+  /** Pods bound to the node (down, the Pod without status) and their status (up, `PodStatusContent`). */
+  pod: 'pod',
+  podStatus: 'podstatus',
 } as const;
 export type LinkResourceType = (typeof LinkResource)[keyof typeof LinkResource];
 
@@ -186,6 +209,15 @@ export const EDGE_QUERIES = {
   'opcua.browse': 'opcua.browse',
 } as const;
 export type EdgeQueryName = keyof typeof EDGE_QUERIES;
+
+/** How long an OPC UA browse may take on the node, once its browser process runs. */
+export const BROWSE_REQUEST_MS = 25_000;
+/**
+ * The first browse of a new browser process also waits for the process to start (node-opcua loads
+ * in seconds) and, on a new node, for its client certificate (key generation): measured at 15-40 s
+ * on a busy 2-core machine, where 25 s failed the first browse while later ones took 1 s.
+ */
+export const BROWSE_FIRST_REQUEST_MS = 75_000;
 
 export function edgeQueryResource(node: string, query: string): string {
   return `node/${node}/default/query/${query}`;

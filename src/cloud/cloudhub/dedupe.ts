@@ -10,11 +10,16 @@ interface NodeWindow {
  * and persisted. A node's window is read from the link state when the node connects (`load`),
  * so a node that moved from another cloud replica brings its history along. Writes are
  * group-committed: `add` resolves once its id is stored, so an acknowledgement never goes out
- * for an id a restarted cloud, or another replica, would not remember.
+ * for an id a restarted cloud, or another replica, would not remember. A handler whose effects
+ * cannot be taken back (telemetry reaching consumers) records its id itself, at once and right
+ * before those effects (`claim`), so that a crash at any later point never lets the edge's
+ * resend be handled a second time.
  */
 export class DedupeWindow {
   private readonly nodes = new Map<string, NodeWindow>();
   private batch: Array<{ node: string; id: string }> = [];
+  /** `node\0id` of the ids in `batch` (in memory, not stored yet). */
+  private readonly unwritten = new Set<string>();
   private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   private scheduled = false;
   private writing: Promise<void> = Promise.resolve();
@@ -37,15 +42,14 @@ export class DedupeWindow {
 
   add(node: string, id: string): Promise<void> {
     const w = this.window(node);
+    const key = `${node}\u0000${id}`;
+    // Claimed (and stored) by its handler already: nothing more to write.
+    if (w.ids.has(id) && !this.unwritten.has(key)) return Promise.resolve();
     if (!w.ids.has(id)) {
-      w.ids.add(id);
-      w.order.push(id);
-      // Amortized trim: drop the oldest half-window at once instead of shifting per id.
-      if (w.order.length > this.size * 1.5) {
-        for (const old of w.order.splice(0, w.order.length - this.size)) w.ids.delete(old);
-      }
+      this.remember(w, id);
+      this.batch.push({ node, id });
+      this.unwritten.add(key);
     }
-    this.batch.push({ node, id });
     return new Promise((resolve, reject) => {
       this.waiters.push({ resolve, reject });
       if (!this.scheduled) {
@@ -53,6 +57,28 @@ export class DedupeWindow {
         setImmediate(() => void this.flush());
       }
     });
+  }
+
+  /**
+   * Stores the id now, on its own (rejects when it cannot), then remembers it: for
+   * `UpstreamMessage.claim`. Resolves once the id is durable.
+   */
+  async claim(node: string, id: string): Promise<void> {
+    if (this.window(node).ids.has(id)) return;
+    await this.state.addHandled([{ node, id }]);
+    // The window may have been released and loaded again meanwhile: remember in the current one.
+    const w = this.window(node);
+    if (!w.ids.has(id)) this.remember(w, id);
+  }
+
+  /** Forgets an id that was claimed but whose handling failed: the edge's resend is handled anew. */
+  async forget(node: string, id: string): Promise<void> {
+    const w = this.nodes.get(node);
+    if (w?.ids.delete(id)) {
+      const i = w.order.lastIndexOf(id);
+      if (i >= 0) w.order.splice(i, 1);
+    }
+    await this.state.removeHandled(node, id);
   }
 
   /**
@@ -70,6 +96,7 @@ export class DedupeWindow {
     const waiters = this.waiters;
     this.batch = [];
     this.waiters = [];
+    this.unwritten.clear();
     if (batch.length === 0) return this.writing;
     this.writing = this.writing
       .then(() => this.state.addHandled(batch))
@@ -78,10 +105,21 @@ export class DedupeWindow {
           for (const w of waiters) w.resolve();
         },
         (err: unknown) => {
+          // Not stored: not handled as far as a resend is concerned.
+          for (const { node, id } of batch) this.nodes.get(node)?.ids.delete(id);
           for (const w of waiters) w.reject(err);
         },
       );
     return this.writing;
+  }
+
+  private remember(w: NodeWindow, id: string): void {
+    w.ids.add(id);
+    w.order.push(id);
+    // Amortized trim: drop the oldest half-window at once instead of shifting per id.
+    if (w.order.length > this.size * 1.5) {
+      for (const old of w.order.splice(0, w.order.length - this.size)) w.ids.delete(old);
+    }
   }
 
   /** A node that was never loaded (a test that handles before connecting) starts empty. */

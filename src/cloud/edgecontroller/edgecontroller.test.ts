@@ -130,7 +130,7 @@ describe('EdgeController', () => {
 
   it('tracks ready and heartbeats from the link, publishes availability, and stores mapper status', async () => {
     await ec.start();
-    bus.publish('link.connected', { node: 'edge-1', ts: clock.now() });
+    bus.publish('link.connected', { node: 'edge-1', ts: clock.now(), identity: 'token' });
     await flush();
     expect(published.at(-1)).toMatchObject({
       topic: 'kedge/status/node/edge-1',
@@ -183,7 +183,7 @@ describe('EdgeController', () => {
 
   it('writes heartbeats at most once per interval', async () => {
     await ec.start();
-    bus.publish('link.connected', { node: 'edge-1', ts: clock.now() });
+    bus.publish('link.connected', { node: 'edge-1', ts: clock.now(), identity: 'token' });
     await flush();
     let writes = 0;
     await store.watch('Node', '0', () => void writes++);
@@ -196,6 +196,32 @@ describe('EdgeController', () => {
     }
     expect(writes).toBeLessThanOrEqual(11);
     expect(writes).toBeGreaterThanOrEqual(9);
+  });
+
+  it('registers no Node for a bare connection (no token, no Device names it), lists it only while connected', async () => {
+    await ec.start();
+    for (let i = 0; i < 20; i++) bus.publish('link.connected', { node: `fake-${i}`, ts: clock.now() });
+    await flush();
+    bus.publish('link.heartbeat', { node: 'fake-0', ts: clock.now() });
+    await flush();
+    expect((await store.list('Node')).items).toEqual([]);
+    expect(published.filter((p) => p.topic.startsWith('kedge/status/node/'))).toEqual([]);
+    expect((await bus.request('nodes.list', {})).map((n) => n.name)).toHaveLength(20);
+    for (let i = 0; i < 20; i++)
+      bus.publish('link.disconnected', { node: `fake-${i}`, reason: 'gone', ts: clock.now() });
+    await flush();
+    expect(await bus.request('nodes.list', {})).toEqual([]);
+    // Once a Device names the connected node it is registered, as when it connected.
+    bus.publish('link.connected', { node: 'fake-3', ts: clock.now() });
+    await flush();
+    await store.create(device('d3', 'fake-3', 'modbus'));
+    await flush();
+    const node = await store.get('Node', '', 'fake-3');
+    expect((node!.status as { conditions: unknown[] }).conditions).toContainEqual(
+      expect.objectContaining({ type: 'Ready', status: 'True' }),
+    );
+    expect((await store.get('Lease', 'kube-node-lease', 'fake-3'))?.spec).toMatchObject({ holderIdentity: 'fake-3' });
+    expect(published.at(-1)).toMatchObject({ topic: 'kedge/status/node/fake-3', payload: { ready: true } });
   });
 
   it('marks nodes left ready by a previous run not ready at start', async () => {
@@ -220,7 +246,7 @@ describe('EdgeController', () => {
 
   it('registers a connecting edge as a core/v1 Node with the edge role, no pods, and a Ready condition', async () => {
     await ec.start();
-    bus.publish('link.connected', { node: 'edge-1', ts: clock.now() });
+    bus.publish('link.connected', { node: 'edge-1', ts: clock.now(), identity: 'token' });
     await flush();
     const node = (await store.get('Node', '', 'edge-1'))!;
     expect(node.apiVersion).toBe('v1');
@@ -260,7 +286,7 @@ describe('EdgeController', () => {
 
   it('renews a Lease in kube-node-lease while the node is connected, at most every 10 s', async () => {
     await ec.start();
-    bus.publish('link.connected', { node: 'edge-1', ts: clock.now() });
+    bus.publish('link.connected', { node: 'edge-1', ts: clock.now(), identity: 'token' });
     await flush();
     clock.advance(1);
     await flush();
@@ -299,7 +325,7 @@ describe('EdgeController', () => {
     const disconnects: Array<{ node: string; reason: string }> = [];
     bus.subscribe('link.disconnect', { name: 't', group: 't' }, (e) => void disconnects.push(e));
     await ec.start();
-    bus.publish('link.connected', { node: 'edge-1', ts: clock.now() });
+    bus.publish('link.connected', { node: 'edge-1', ts: clock.now(), identity: 'token' });
     await flush();
     const first = (await store.get('Node', '', 'edge-1'))!;
     await store.delete('Node', '', 'edge-1');
@@ -310,7 +336,7 @@ describe('EdgeController', () => {
     bus.publish('link.heartbeat', { node: 'edge-1', ts: clock.now() });
     await flush();
     expect(await store.get('Node', '', 'edge-1')).toBeUndefined();
-    bus.publish('link.connected', { node: 'edge-1', ts: clock.now() });
+    bus.publish('link.connected', { node: 'edge-1', ts: clock.now(), identity: 'token' });
     await flush();
     const again = (await store.get('Node', '', 'edge-1'))!;
     expect(again.metadata.uid).not.toBe(first.metadata.uid);

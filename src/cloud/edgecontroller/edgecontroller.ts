@@ -9,6 +9,7 @@ import {
   type AckContent,
   type CloudChannels,
   type CloudRequests,
+  type LinkIdentity,
   type NodeView,
   type UpstreamMessage,
 } from '../../contracts/index.js';
@@ -90,6 +91,9 @@ export class EdgeController implements Module {
   private undo: Array<() => void> = [];
   private failures: Counter | undefined;
   private readonly chains = new Map<string, Promise<unknown>>();
+  /** How each connected node proved who it is (CloudHub's link.connected). */
+  private readonly identities = new Map<string, LinkIdentity>();
+  private unregistered: Counter | undefined;
   /** Nodes whose connection this replica holds. */
   private readonly local = new Set<string>();
   private readonly presence: NodePresence;
@@ -120,6 +124,11 @@ export class EdgeController implements Module {
       (node) => this.writeStatus(node, ['lastHeartbeat']),
       (node, err) => this.writeFailed(node, err),
     );
+    this.unregistered ??= new Counter({
+      name: 'kedge_edgecontroller_unregistered_connections_total',
+      help: 'Connections of nodes without credentials that no Device names: served, but no Node object is created',
+      registers: [this.options.registry],
+    });
     this.leases = new NodeLeases(store);
     this.leaseWrites = new WriteCoalescer(
       this.clock,
@@ -127,6 +136,7 @@ export class EdgeController implements Module {
       (node) => this.renewLease(node),
       (node, err) => this.writeFailed(node, err),
     );
+    // Nodes left ready by a cloud that stopped are marked not ready by the leader (lead()).
     const nodes = await store.list(NODE);
     for (const n of nodes.items) {
       this.nodes.set(n.metadata.name, stateFromNode(n));
@@ -139,6 +149,10 @@ export class EdgeController implements Module {
     this.undo.push(
       bus.subscribe('link.connected', this.endpoint, (e) => {
         this.local.add(e.node);
+        this.identities.set(e.node, e.identity ?? 'anonymous');
+        if (!this.admitted(e.node)) this.noteUnregistered(e.node);
+        // A fresh store has no mapper set: send it again.
+        if (e.fresh) this.sentSets.delete(e.node);
         return this.serial(e.node, async () => {
           await this.setReady(e.node, true, undefined, e.ts);
           await this.syncMappers(e.node);
@@ -148,7 +162,12 @@ export class EdgeController implements Module {
     this.undo.push(
       bus.subscribe('link.disconnected', this.endpoint, (e) => {
         this.local.delete(e.node);
-        return this.serial(e.node, () => this.disconnected(e.node, e.reason));
+        return this.serial(e.node, async () => {
+          await this.disconnected(e.node, e.reason);
+          // Nothing of an unregistered node outlives its connection.
+          if (!this.admitted(e.node)) this.nodes.delete(e.node);
+          this.identities.delete(e.node);
+        });
       }),
     );
     if (this.ownLeader) await this.leader.start();
@@ -326,8 +345,10 @@ export class EdgeController implements Module {
 
   /** Records the node's mapper set on its Node and sends it when it differs from what the node has. */
   private async syncMappers(node: string): Promise<void> {
+    if (!this.admitted(node)) return; // no devices, no credentials: nothing to run, nothing to register
     const set = mapperSetFor(this.devicesByNode.get(node)?.values() ?? []);
     const token = mapperSetToken(set);
+    await this.registerLate(node);
     await this.recordOnNode(node, false);
     const key = `${LinkResource.mapperSet}/${NS}/${node}`;
     // The replica holding the node sends; it reads what the node acknowledged when it connects.
@@ -348,6 +369,42 @@ export class EdgeController implements Module {
       set,
     );
     this.options.bus.publish('link.send', { node, key, token, message });
+  }
+
+  /**
+   * Whether the node gets (or has) a Node object: it has one already, a Device names it, or it
+   * proved who it is when it connected (its certificate, or the lab link's token). A bare connection to a
+   * cloud without --token-file is served but registers nothing: 2,000 fake clients made 2,000
+   * Node objects that never went away.
+   */
+  private admitted(node: string): boolean {
+    return (
+      this.nodeObjects.has(node) ||
+      (this.devicesByNode.get(node)?.size ?? 0) > 0 ||
+      this.identities.get(node) === 'token' ||
+      this.identities.get(node) === 'certificate'
+    );
+  }
+
+  private noteUnregistered(node: string): void {
+    this.unregistered?.inc();
+    this.log.warn(
+      { node, code: 'KEDGE_EDGECONTROLLER_UNREGISTERED' },
+      `node ${node} connected without credentials and no Device names it: it is served but not registered (no Node object) until a Device gives it nodeName ${node}; run the cloud without --insecure-link to admit nodes by their certificates`,
+    );
+  }
+
+  /**
+   * A node connected here before it was admitted (no credentials) and a Device names it now: it
+   * registers as it would have when it connected, and its availability is news to consumers.
+   */
+  private async registerLate(node: string): Promise<void> {
+    const state = this.nodes.get(node);
+    if (this.nodeObjects.has(node) || !this.local.has(node) || !state?.ready) return;
+    if (!(await this.recordOnNode(node, true))) return;
+    await this.writeStatus(node, ['ready', 'lastHeartbeat']);
+    this.leaseWrites?.mark(node, true);
+    await this.publishAvailability(node, state);
   }
 
   /**
@@ -406,6 +463,8 @@ export class EdgeController implements Module {
       state.connectedAt = ts;
       state.lastHeartbeat = ts;
     }
+    this.options.bus.publish('node.changed', { node });
+    if (!this.admitted(node)) return; // served, not registered: nothing stored, nothing retained
     this.log.info({ node, ready, reason }, ready ? 'node ready' : 'node not ready');
     try {
       const registered = await this.recordOnNode(node, ready);
@@ -415,8 +474,11 @@ export class EdgeController implements Module {
     } catch (err) {
       this.writeFailed(node, err);
     }
-    this.options.bus.publish('node.changed', { node });
-    const payload = { node, ready, ...(reason ? { reason } : {}), ts };
+    await this.publishAvailability(node, state, ts);
+  }
+
+  private async publishAvailability(node: string, state: NodeState, ts = this.clock.now()): Promise<void> {
+    const payload = { node, ready: state.ready, ...(state.reason ? { reason: state.reason } : {}), ts };
     await this.options.bus
       .request('cloudmqtt.publish', { topic: cloudTopics.nodeStatus(node), payload, qos: 1, retain: true })
       .catch((err: unknown) => this.log.warn({ node, err: errorText(err) }, 'node availability not published'));
@@ -425,6 +487,7 @@ export class EdgeController implements Module {
   private onHeartbeat(node: string, ts: number): void {
     const state = this.stateOf(node);
     state.lastHeartbeat = ts;
+    if (!this.admitted(node)) return;
     this.heartbeats?.mark(node);
     if (state.ready) this.leaseWrites?.mark(node);
   }
@@ -446,6 +509,7 @@ export class EdgeController implements Module {
     }
     this.stateOf(req.node).mappers.set(checked.value.name, checked.value);
     this.options.bus.publish('node.changed', { node: req.node });
+    if (!this.admitted(req.node)) return { ok: true };
     await this.recordOnNode(req.node, true);
     return { ok: true };
   }
@@ -493,11 +557,19 @@ export class EdgeController implements Module {
     );
   }
 
-  /** Nodes held here are shown as this replica knows them; others as stored by their holder. */
+  /**
+   * Registered nodes: those held here as this replica knows them, others as stored by their
+   * holder; and unregistered nodes while they are connected here.
+   */
   private async list(): Promise<NodeView[]> {
     const { items } = await this.options.store.list(NODE);
-    return items.map((n) =>
+    const views = items.map((n) =>
       nodeView(n, this.local.has(n.metadata.name) ? this.stateOf(n.metadata.name) : stateFromNode(n)),
     );
+    const listed = new Set(items.map((n) => n.metadata.name));
+    for (const [name, state] of this.nodes)
+      if (!listed.has(name) && this.local.has(name) && state.ready)
+        views.push(nodeView({ kind: NODE, metadata: { name } }, state));
+    return views;
   }
 }
