@@ -216,6 +216,8 @@ describe('EdgeController', () => {
     await flush();
     await store.create(device('d3', 'fake-3', 'modbus'));
     await flush();
+    clock.advance(1); // the Lease is written by its coalescer, at once but on a timer
+    await flush();
     const node = await store.get('Node', '', 'fake-3');
     expect((node!.status as { conditions: unknown[] }).conditions).toContainEqual(
       expect.objectContaining({ type: 'Ready', status: 'True' }),
