@@ -80,7 +80,8 @@ describe('kedge cloud on Kubernetes (API server double, real kubectl, real edge 
     );
     edge = await startEdge(
       await edgeSetup(NODE, join(dir.path, 'edge'), `ws://127.0.0.1:${cloud.ports.hub}`, 'process'),
-      { KEDGE_EDGE__TWIN_REPORT_INTERVAL_MS: '500' },
+      // No container engine here: Pods are reported waiting for one (ContainerRuntimeUnavailable).
+      { KEDGE_EDGE__TWIN_REPORT_INTERVAL_MS: '500', KEDGE_EDGE__CONTAINER_SOCKET: join(dir.path, 'no-engine.sock') },
     );
     const device = await prepareDemoDevice(join(root, 'device-models'), dir.path, 'io', {
       node: NODE,
@@ -136,7 +137,7 @@ describe('kedge cloud on Kubernetes (API server double, real kubectl, real edge 
     );
     const node = await json('get', 'node', NODE);
     expect(node.metadata.labels['node-role.kubernetes.io/edge']).toBe('');
-    expect(node.status.allocatable).toEqual({ pods: '0' });
+    expect(node.status.allocatable).toEqual({ pods: '110' });
     const lease = await json('get', 'lease', '-n', 'kube-node-lease', NODE);
     expect(lease.spec).toMatchObject({ holderIdentity: NODE, leaseDurationSeconds: 40 });
     expect(lease.metadata.ownerReferences[0]).toMatchObject({ kind: 'Node', name: NODE, uid: node.metadata.uid });
@@ -294,6 +295,58 @@ describe('kedge cloud on Kubernetes (API server double, real kubectl, real edge 
       30_000,
       procs(),
     );
+  });
+
+  it('Pods: kubectl apply reaches the edge (without the token volume admission adds), its status comes back; kedge apply, get and delete pod; kubectl delete pod finishes', async () => {
+    const file = join(dir.path, 'pod.yaml');
+    const text = (await import('node:fs'))
+      .readFileSync(join(root, 'deploy/examples/pod-counter.yaml'), 'utf8')
+      .replace(/nodeName: \S+/, `nodeName: ${NODE}`);
+    writeFileSync(file, text);
+    expect(await kubectl(['apply', '-f', file])).toContain('pod/counter created');
+    const admitted = await json('get', 'pod', 'counter');
+    expect((admitted.spec.volumes as Json[]).some((v) => /^kube-api-access-/.test(v.name))).toBe(true);
+    // The edge took the Pod (it refuses volumes other than hostPath) and reports it waiting.
+    await waitFor(
+      async () =>
+        (await json('get', 'pod', 'counter')).status?.containerStatuses?.[0]?.state?.waiting?.reason ===
+        'ContainerRuntimeUnavailable',
+      'the status of the Pod from its node',
+      30_000,
+      procs(),
+    );
+    expect((await runKedge(['get', 'pods', '--server', cloud.api])).stdout).toContain('counter');
+    // Applied again as it is: nothing changes (the admitted volume and defaults are kept).
+    expect(await kubectl(['apply', '-f', file])).toContain('pod/counter unchanged');
+    // kedge apply writes the object as given (kubectl's last-applied annotation goes), then
+    // nothing: the spec the server admitted, with its token volume and defaults, is kept.
+    const first = await runKedge(['apply', '-f', file, '--server', cloud.api]);
+    expect(first.stdout, first.stderr).toContain('pod/default/counter updated');
+    const again = await runKedge(['apply', '-f', file, '--server', cloud.api]);
+    expect(again.stdout, again.stderr).toContain(
+      'pod/default/counter unchanged',
+    );
+    // An image may change (the only spec change Kubernetes allows a Pod): sent to the node.
+    writeFileSync(file, text.replace('localhost/kedge:0.1.0', 'localhost/kedge:0.1.1'));
+    expect((await runKedge(['apply', '-f', file, '--server', cloud.api])).stdout).toContain(
+      'pod/default/counter updated',
+    );
+    expect((await json('get', 'pod', 'counter')).spec.containers[0].image).toBe('localhost/kedge:0.1.1');
+    // kubectl deletes with a grace period and waits: kedge, the node's kubelet, finishes it.
+    expect(await kubectl(['delete', 'pod', 'counter', '--timeout=30s'])).toContain('pod "counter" deleted');
+    expect((await runKedge(['apply', '-f', file, '--server', cloud.api])).stdout).toContain(
+      'pod/default/counter created',
+    );
+    expect((await runKedge(['delete', 'pod', 'default/counter', '--server', cloud.api])).code).toBe(0);
+    expect(await kubectl(['get', 'pods', '-o', 'name'])).not.toContain('counter');
+  });
+
+  it('kedge delete node deletes a Node no Device names and no edge holds', async () => {
+    const f = join(dir.path, 'retired.yaml');
+    writeFileSync(f, 'apiVersion: v1\nkind: Node\nmetadata:\n  name: retired-gw\n');
+    expect(await kubectl(['apply', '-f', f])).toContain('node/retired-gw created');
+    expect((await runKedge(['delete', 'node', 'retired-gw', '--server', cloud.api])).code).toBe(0);
+    expect(await kubectl(['get', 'nodes', '-o', 'name'])).not.toContain('retired-gw');
   });
 
   it('the cloud needed every permission deploy/kubernetes grants it, and no other', async () => {

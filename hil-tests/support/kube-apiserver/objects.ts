@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ApiError, STALE, alreadyExists, badRequest, conflict, invalid, notFound } from './errors.js';
 import { type CrdSpec, type ResourceType, builtinTypes, groupVersion, typeKey, typesOfCrd } from './resources.js';
+import { admitPod, defaultPod, forbiddenPodUpdate, podGracePeriod } from './pods.js';
 import { pruneObject, validateObject } from './schema.js';
 import { ClusterState, type Obj } from './state.js';
 
@@ -68,6 +69,10 @@ export class Objects {
     if (t.generation) meta.generation = 1;
     if (t.status && (t.custom || t.kind === 'Deployment' || t.kind === 'Service')) delete o.status;
     if (t.kind === 'Namespace') o.status = { phase: 'Active' };
+    if (t.kind === 'Pod') {
+      defaultPod(o);
+      admitPod(o);
+    }
     if (t.kind === 'CustomResourceDefinition') this.prepareCrd(o);
     this.validate(t, o);
     if (opts.dryRun) return o;
@@ -94,8 +99,11 @@ export class Objects {
         name,
         `Precondition failed: UID in precondition: ${current.metadata.uid}, UID in object meta: ${o.metadata.uid}`,
       );
+    if (t.kind === 'Pod' && !status) defaultPod(o);
     const next = status ? { ...current, status: o.status } : this.mainUpdate(t, current, o);
     if (next.status === undefined) delete next.status;
+    const forbidden = t.kind === 'Pod' && !status ? forbiddenPodUpdate(current, next) : undefined;
+    if (forbidden) throw invalid(t, name, [forbidden]);
     if (t.kind === 'CustomResourceDefinition') this.prepareCrd(next);
     this.validate(t, next);
     if (same(current, next)) return current;
@@ -137,6 +145,16 @@ export class Objects {
         `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`,
       );
     if (opts.dryRun) return current;
+    const grace = t.kind === 'Pod' ? podGracePeriod(current, options) : 0;
+    if (grace > 0) {
+      if (current.metadata.deletionTimestamp) return current;
+      const at = new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+      const marked = {
+        ...current,
+        metadata: { ...current.metadata, deletionTimestamp: at, deletionGracePeriodSeconds: grace },
+      };
+      return this.state.commit(typeKey(t), 'MODIFIED', marked);
+    }
     if ((current.metadata.finalizers ?? []).length > 0) {
       if (current.metadata.deletionTimestamp) return current;
       const marked = {

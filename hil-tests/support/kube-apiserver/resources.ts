@@ -189,6 +189,7 @@ export function builtinTypes(): ResourceType[] {
   return [
     builtin('', 'v1', 'Namespace', 'namespaces', { namespaced: false, status: true, shortNames: ['ns'] }),
     builtin('', 'v1', 'Node', 'nodes', { namespaced: false, status: true, shortNames: ['no'], schema: nodeSchema }),
+    builtin('', 'v1', 'Pod', 'pods', { status: true, shortNames: ['po'] }),
     builtin('', 'v1', 'Secret', 'secrets'),
     builtin('', 'v1', 'ConfigMap', 'configmaps', { shortNames: ['cm'] }),
     builtin('', 'v1', 'ServiceAccount', 'serviceaccounts', { shortNames: ['sa'] }),

@@ -246,7 +246,7 @@ describe('EdgeController', () => {
     });
   });
 
-  it('registers a connecting edge as a core/v1 Node with the edge role, no pods, and a Ready condition', async () => {
+  it('registers a connecting edge as a core/v1 Node with the edge role, a NoSchedule taint, and a Ready condition', async () => {
     await ec.start();
     bus.publish('link.connected', { node: 'edge-1', ts: clock.now(), identity: 'token' });
     await flush();
@@ -260,7 +260,7 @@ describe('EdgeController', () => {
     expect(node.spec).toEqual({ taints: [{ key: 'node-role.kubernetes.io/edge', effect: 'NoSchedule' }] });
     const at = new Date(clock.now()).toISOString().replace('.000Z', 'Z');
     expect(node.status).toMatchObject({
-      allocatable: { pods: '0' },
+      allocatable: { pods: '110' },
       conditions: [
         {
           type: 'Ready',

@@ -4,12 +4,16 @@ import type { StoredObject } from '../store/index.js';
 /**
  * An edge node as a core/v1 Node, shaped as KubeEdge's are: the edge role labels, a Ready
  * condition driven by the link (True while connected; Unknown, "EdgeDisconnected", when the link
- * is lost), no pods (allocatable 0, and a NoSchedule taint that keeps DaemonSets away). kedge's
+ * is lost), a NoSchedule taint that keeps DaemonSets and the scheduler's Pods away (kedge's Edged
+ * runs the Pods bound to the node by `spec.nodeName`, not kube-proxy or a CNI agent), and room
+ * for as many Pods as a kubelet's default (110). kedge's
  * own facts travel in annotations, since a Node's spec and status have fixed fields: the mapper
  * workloads the node should run (`kedge.io/mappers`) and what it reported of them
  * (`kedge.io/mapper-status`).
  */
 export const EDGE_ROLE_LABEL = 'node-role.kubernetes.io/edge';
+/** Pods a node takes: the kubelet's default maxPods (Edged sets no limit of its own). */
+const PODS = '110';
 export const MAPPERS_ANNOTATION = 'kedge.io/mappers';
 export const MAPPER_STATUS_ANNOTATION = 'kedge.io/mapper-status';
 
@@ -101,9 +105,9 @@ export function statusOf(state: NodeState, existing: unknown, version: string): 
       previous?.status === status && previous.lastTransitionTime ? previous.lastTransitionTime : kubeTime(transition),
   };
   return {
-    capacity: { pods: '0' },
-    allocatable: { pods: '0' },
     ...base,
+    capacity: { ...(isObject(base.capacity) ? base.capacity : {}), pods: PODS },
+    allocatable: { ...(isObject(base.allocatable) ? base.allocatable : {}), pods: PODS },
     conditions: [...others, ready],
     nodeInfo: { ...NODE_INFO, ...(isObject(base.nodeInfo) ? base.nodeInfo : {}), kubeletVersion: `kedge-v${version}` },
   };

@@ -118,9 +118,11 @@ export interface LinkStateStore {
  * `generation` on spec changes, not on status writes). Controllers skip such events.
  */
 export function sameSpec(prev: StoredObject | undefined, next: StoredObject | undefined): boolean {
-  return (
-    !!prev && !!next && prev.metadata.uid === next.metadata.uid && prev.metadata.generation === next.metadata.generation
-  );
+  if (!prev || !next || prev.metadata.uid !== next.metadata.uid) return false;
+  // Kinds without a generation (core/v1 Pods before Kubernetes 1.33): the spec itself.
+  if (prev.metadata.generation === undefined && next.metadata.generation === undefined)
+    return JSON.stringify(prev.spec) === JSON.stringify(next.spec);
+  return prev.metadata.generation === next.metadata.generation;
 }
 
 export function objectKey(o: { kind: string; metadata: { namespace?: string | undefined; name: string } }): string {

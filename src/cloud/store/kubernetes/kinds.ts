@@ -1,7 +1,8 @@
 /**
  * Where each kind of the store lives in the Kubernetes API. Devices, models and statuses are
  * KubeEdge's custom resources (deploy/crds); nodes and their heartbeats are core/v1 Nodes and
- * coordination.k8s.io/v1 Leases, as KubeEdge's edge nodes are.
+ * coordination.k8s.io/v1 Leases, as KubeEdge's edge nodes are; the edge applications Edged runs
+ * are core/v1 Pods bound to those Nodes.
  */
 export interface KubeKind {
   kind: string;
@@ -23,6 +24,7 @@ export const KEDGE_KINDS: readonly KubeKind[] = [
   },
   { kind: 'Node', group: '', version: 'v1', plural: 'nodes', namespaced: false },
   { kind: 'Lease', group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespaced: true },
+  { kind: 'Pod', group: '', version: 'v1', plural: 'pods', namespaced: true },
 ];
 
 export const apiVersionOf = (k: KubeKind): string => (k.group ? `${k.group}/${k.version}` : k.version);

@@ -5,6 +5,7 @@ import { WatcherSet } from '../watchers.js';
 import { isConflict, label, storeError } from './errors.js';
 import { KubeApiError, KubeHttp } from './http.js';
 import { KEDGE_KINDS, type KubeKind, apiVersionOf, collectionPath, groupVersionPath, objectPath } from './kinds.js';
+import { podSpecOver } from './pod-update.js';
 import { KindWatch } from './watch.js';
 
 export interface KubernetesStoreOptions {
@@ -173,7 +174,8 @@ export class KubernetesObjectStore implements ObjectStore {
     for (let attempt = 0; ; attempt++) {
       let rv = expected;
       let status: unknown;
-      if (!rv || !subresource) {
+      let spec = object.spec;
+      if (!rv || !subresource || k.kind === 'Pod') {
         // Without an expected version the latest wins; without a status subresource, a PUT
         // would replace status, so the current one is carried over.
         const current = await this.get(k.kind, namespace, name);
@@ -185,9 +187,10 @@ export class KubernetesObjectStore implements ObjectStore {
         if (rv && rv !== current.metadata.resourceVersion) throw this.conflict(k, namespace, name, rv);
         rv = current.metadata.resourceVersion;
         status = current.status;
+        if (k.kind === 'Pod') spec = podSpecOver(current.spec, object.spec);
       }
       const { status: _s, ...rest } = object;
-      const body = this.toBody(k, { ...rest, metadata: { ...object.metadata, resourceVersion: rv } });
+      const body = this.toBody(k, { ...rest, spec, metadata: { ...object.metadata, resourceVersion: rv } });
       if (!subresource && status !== undefined) body.status = status;
       try {
         return this.toStored(k, await this.http.request('PUT', objectPath(k, namespace, name), { body }));
@@ -248,6 +251,10 @@ export class KubernetesObjectStore implements ObjectStore {
       apiVersion: 'v1',
       kind: 'DeleteOptions',
       propagationPolicy: 'Background',
+      // kedge is the kubelet of its edge nodes: a Pod goes at once (a bound Pod would otherwise
+      // wait, Terminating, for a kubelet to confirm), and its node stops the containers when the
+      // delete reaches it over the link, as with the embedded stores.
+      ...(k.kind === 'Pod' ? { gracePeriodSeconds: 0 } : {}),
       ...(expectedVersion ? { preconditions: { resourceVersion: expectedVersion } } : {}),
     };
     try {
