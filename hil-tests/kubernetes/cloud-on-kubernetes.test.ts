@@ -323,9 +323,7 @@ describe('kedge cloud on Kubernetes (API server double, real kubectl, real edge 
     const first = await runKedge(['apply', '-f', file, '--server', cloud.api]);
     expect(first.stdout, first.stderr).toContain('pod/default/counter updated');
     const again = await runKedge(['apply', '-f', file, '--server', cloud.api]);
-    expect(again.stdout, again.stderr).toContain(
-      'pod/default/counter unchanged',
-    );
+    expect(again.stdout, again.stderr).toContain('pod/default/counter unchanged');
     // An image may change (the only spec change Kubernetes allows a Pod): sent to the node.
     writeFileSync(file, text.replace('localhost/kedge:0.1.0', 'localhost/kedge:0.1.1'));
     expect((await runKedge(['apply', '-f', file, '--server', cloud.api])).stdout).toContain(

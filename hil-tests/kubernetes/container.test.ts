@@ -75,7 +75,7 @@ describe('deploy/container/cloud.Containerfile', () => {
     const server = await startTestApiServer({ token: 'image-layout-admin-token-01' });
     const kubeconfig = join(dir.path, 'kubeconfig');
     server.writeKubeconfig(kubeconfig);
-    const [hub, api, mqtt] = [await freePort(), await freePort(), await freePort()];
+    const [hub, api, mqtt, joinPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const proc = new KedgeProcess(
       'cloud',
       spawn(
@@ -85,6 +85,7 @@ describe('deploy/container/cloud.Containerfile', () => {
           'cloud',
           ...['--store=kubernetes', `--data-dir=${join(dir.path, 'data')}`, '--hub-host=127.0.0.1'],
           ...[`--hub-port=${hub}`, `--api-port=${api}`, `--mqtt-port=${mqtt}`, `--kubeconfig=${kubeconfig}`],
+          `--join-port=${joinPort}`,
         ],
         { cwd: dir.path, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } },
       ),

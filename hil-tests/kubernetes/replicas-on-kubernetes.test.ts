@@ -1,3 +1,4 @@
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/core/paths/index.js';
@@ -37,6 +38,13 @@ describe('cloud replicas on Kubernetes (API server double, real kubectl, real ed
       )
     ).trim();
 
+  /** The lab link's shared token, one file for both replicas and the edge. */
+  function tokenFile(): string {
+    const file = join(dir.path, 'link-token');
+    if (!existsSync(file)) writeFileSync(file, 'replicas-link-token-0123456789\n', { mode: 0o600 });
+    return file;
+  }
+
   async function startReplica(id: string, kubeconfig: string): Promise<void> {
     const hub = await freePort();
     const api = await freePort();
@@ -63,6 +71,11 @@ describe('cloud replicas on Kubernetes (API server double, real kubectl, real ed
         `${api}`,
         '--mqtt-port',
         `${await freePort()}`,
+        // The lab link with its shared token (the node proves who it is, so it registers), as the
+        // etcd replicas' e2e: the certificates' side is tested on its own.
+        '--insecure-link',
+        '--token-file',
+        tokenFile(),
       ]),
     );
     replicas.set(id, { proc, hub });
@@ -92,7 +105,9 @@ describe('cloud replicas on Kubernetes (API server double, real kubectl, real ed
   it('the first replica leads; the edge is claimed by the replica it connected to and is Ready', async () => {
     expect(await holderOf('kedge-cloud-leader')).toBe('cloud-a');
     const urls = ['cloud-a', 'cloud-b'].map((id) => `ws://127.0.0.1:${replicas.get(id)!.hub}`).join(',');
-    edge = await startEdge(await edgeSetup(NODE, join(dir.path, 'edge'), urls, 'none'));
+    edge = await startEdge(await edgeSetup(NODE, join(dir.path, 'edge'), urls, 'none'), {
+      KEDGE_EDGE__CLOUD_TOKEN_FILE: tokenFile(),
+    });
     await waitFor(async () => (await ready()) === 'True', `Node ${NODE} Ready`, 60_000, procs());
     expect(await holderOf(`kedge-claim-${NODE}`)).toBe('cloud-a');
     const replicaLeases = await kubectl([

@@ -22,6 +22,10 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 
+{{- define "kedge-cloud.caSecret" -}}
+{{- default (printf "%s-ca" (include "kedge-cloud.fullname" .)) .Values.ca.existingSecret -}}
+{{- end -}}
+
 {{- define "kedge-cloud.tokensSecret" -}}
 {{- default (printf "%s-tokens" (include "kedge-cloud.fullname" .)) .Values.tokens.existingSecret -}}
 {{- end -}}
