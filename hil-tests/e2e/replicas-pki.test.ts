@@ -25,7 +25,7 @@ describe('secure join across cloud replicas on etcd', () => {
     expect(res.code, res.stderr).toBe(0);
     return res.stdout.trim();
   };
-  const joinThrough = (r: Replica, node: string, tok: string) =>
+  const joinThrough = (r: Replica, node: string, tok: string, dataDir = join(dir.path, node)) =>
     runKedge([
       'edge',
       'join',
@@ -38,7 +38,7 @@ describe('secure join across cloud replicas on etcd', () => {
       '--node',
       node,
       '--data-dir',
-      join(dir.path, node),
+      dataDir,
     ]);
   const metric = async (r: Replica, line: RegExp): Promise<number> => {
     const text = await (await fetch(`${r.api}/metrics`)).text();
@@ -80,7 +80,7 @@ describe('secure join across cloud replicas on etcd', () => {
     expect((await joinThrough(b, 'line-3', twice)).code).toBe(0);
     expect((await joinThrough(a, 'line-4', twice)).stderr).toMatch(/is used up/);
     // A name holding a certificate issued by one replica is taken on the other.
-    const taken = await joinThrough(a, 'line-1', await token(a));
+    const taken = await joinThrough(a, 'line-1', await token(a), join(dir.path, 'line-1-again'));
     expect(taken.stderr).toMatch(/node line-1 already holds a certificate/);
   }, 120_000);
 
