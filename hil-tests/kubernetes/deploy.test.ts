@@ -114,7 +114,7 @@ describe('deploy: the Helm chart and the plain manifests', () => {
     const deploy = one(objs, 'Deployment');
     const pod = deploy.spec.template.spec;
     const container = pod.containers[0];
-    expect(container.image).toBe('registry.example/kedge-cloud:0.1.0');
+    expect(container.image).toBe('registry.example/kedge:0.1.0');
     expect(container.args).toEqual(
       expect.arrayContaining([
         '--store=kubernetes',
