@@ -20,6 +20,7 @@ export {
   type DeviceMethod,
   type ObjectMeta,
   type TwinValue,
+  type PushMethod,
 } from './schema.js';
 export {
   PROPERTY_TYPES,
@@ -91,3 +92,4 @@ export {
   type PodContainer,
 } from './pod.js';
 export * from './protocols/index.js';
+export { pushUrl, KEDGE_PUSH_METHODS } from './validate-push.js';
