@@ -3,6 +3,7 @@ export {
   API_VERSION,
   DeviceSchema,
   DeviceModelSchema,
+  DeviceStatusSchema,
   DeviceSpecSchema,
   DeviceModelSpecSchema,
   DevicePropertySchema,
@@ -21,6 +22,7 @@ export {
   type ObjectMeta,
   type TwinValue,
   type PushMethod,
+  type DeviceStatus,
 } from './schema.js';
 export {
   PROPERTY_TYPES,
