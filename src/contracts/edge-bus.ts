@@ -173,6 +173,8 @@ export const TwinViewSchema = Type.Object({
       reported: Type.Optional(ReportedValueSchema),
       pending: Type.Optional(Type.Boolean()),
       failed: Type.Optional(Type.Omit(FailedValueSchema, ['value'])),
+      /** A twin for a property the DeviceModel lacks (KubeEdge's optional twin, set over MQTT; not cleansed). */
+      optional: Type.Optional(Type.Boolean()),
     }),
   ),
 });
