@@ -11,6 +11,7 @@ import { bearerMatches, readTokenFile } from '../../core/token/index.js';
 import type { ObjectStore } from '../store/index.js';
 import { sendError } from './http.js';
 import { dispatch } from './routes.js';
+import { listen, closeServer } from '../../core/net/index.js';
 
 export interface CloudApiOptions {
   bus: Bus<CloudChannels, CloudRequests>;
@@ -73,16 +74,9 @@ export class CloudApi implements Module {
         });
     });
     const host = o.host;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) =>
-        reject(
-          apiErrors.create('KEDGE_API_LISTEN', `HTTP API cannot listen on ${host}:${o.port}: ${err.message}`, {
-            cause: err,
-          }),
-        ),
-      );
-      server.listen(o.port, host, () => resolve());
-    });
+    await listen(server, o.port, host, (err, where) =>
+      apiErrors.create('KEDGE_API_LISTEN', `HTTP API cannot listen on ${where}: ${err.message}`, { cause: err }),
+    );
     this.server = server;
     this.log.info({ host, port: this.port, token: token !== undefined }, 'HTTP API listening');
   }
@@ -104,8 +98,6 @@ export class CloudApi implements Module {
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server) await closeServer(server);
   }
 }

@@ -31,11 +31,12 @@ import type { LinkStateStore } from '../store/index.js';
 import { DedupeWindow } from './dedupe.js';
 import { DownstreamQueues } from './downstream.js';
 import { cloudhubErrors } from './errors.js';
-import { KeyedChain } from './keyed-chain.js';
+import { KeyedChain } from '../../core/async/index.js';
 import { cloudhubMetrics, type CloudhubMetrics } from './metrics.js';
 import { parseHubPath } from './path.js';
 import { buildServiceCall } from './service-call-message.js';
 import { PendingCalls } from './service-calls.js';
+import { listen } from '../../core/net/index.js';
 
 export interface CloudHubOptions {
   bus: Bus<CloudChannels, CloudRequests>;
@@ -178,7 +179,11 @@ export class CloudHub implements Module {
         .end('kedge CloudHub: connect with a WebSocket to /<project>/<node>/events\n');
     });
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
-    await listen(this.server, o.port, o.host);
+    await listen(this.server, o.port, o.host, (err, where) =>
+      cloudhubErrors.create('KEDGE_CLOUDHUB_LISTEN', `CloudHub cannot listen on ${where}: ${err.message}`, {
+        cause: err,
+      }),
+    );
     this.unsubscribe = o.bus.subscribe('link.send', { name: this.name, group: this.group }, (item) => this.send(item));
     this.unserve = o.bus.serve('servicebus.call', { name: this.name, group: this.group }, (req) =>
       this.serviceCall(req),
@@ -366,25 +371,27 @@ export class CloudHub implements Module {
       return;
     }
     this.inflight.set(flightKey, 0);
-    this.chain.run(`${node}/${res.namespace}/${res.name}`, async () => {
-      try {
-        if (conn.closed) return; // the edge resends it on its next connection, in order
-        const result = await this.options.bus.request(
-          request,
-          { node, message: msg, resource: { namespace: res.namespace, type: res.type, name: res.name! } },
-          this.options.handleTimeoutMs ?? NO_LIMIT_MS,
-        );
-        await this.finish(conn, msg, result, flightKey);
-      } catch (err) {
-        this.metrics!.handlerFailures.inc();
-        const reason = `message ${id} (${msg.route.resource}) not handled: ${errorText(err)}`;
-        this.log.warn({ node, code: 'KEDGE_CLOUDHUB_HANDLER_FAILED' }, reason);
-        // Later messages of this device must not overtake it: end the connection, the edge resends.
-        this.closeConn(conn, CLOSE.internal, reason, true);
-      } finally {
-        this.inflight.delete(flightKey);
-      }
-    });
+    this.chain
+      .run(`${node}/${res.namespace}/${res.name}`, async () => {
+        try {
+          if (conn.closed) return; // the edge resends it on its next connection, in order
+          const result = await this.options.bus.request(
+            request,
+            { node, message: msg, resource: { namespace: res.namespace, type: res.type, name: res.name! } },
+            this.options.handleTimeoutMs ?? NO_LIMIT_MS,
+          );
+          await this.finish(conn, msg, result, flightKey);
+        } catch (err) {
+          this.metrics!.handlerFailures.inc();
+          const reason = `message ${id} (${msg.route.resource}) not handled: ${errorText(err)}`;
+          this.log.warn({ node, code: 'KEDGE_CLOUDHUB_HANDLER_FAILED' }, reason);
+          // Later messages of this device must not overtake it: end the connection, the edge resends.
+          this.closeConn(conn, CLOSE.internal, reason, true);
+        } finally {
+          this.inflight.delete(flightKey);
+        }
+      })
+      .catch((err: unknown) => this.log.error({ node, err: errorText(err) }, 'upstream message not handled'));
   }
 
   private async finish(conn: Connection, msg: Message, result: AckContent, flightKey: string): Promise<void> {
@@ -507,20 +514,4 @@ function truncateReason(reason: string): string {
     .subarray(0, 119)
     .toString('utf8')
     .replace(/\uFFFD$/, '')}...`;
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) =>
-      reject(
-        cloudhubErrors.create('KEDGE_CLOUDHUB_LISTEN', `CloudHub cannot listen on ${host}:${port}: ${err.message}`, {
-          cause: err,
-        }),
-      );
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
 }

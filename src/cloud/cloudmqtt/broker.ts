@@ -2,6 +2,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import { cloudMqttErrors } from './errors.js';
+import { listen } from '../../core/net/index.js';
 
 /** Where cloud messages go: the embedded broker or a client of an external one. */
 export interface CloudBroker {
@@ -15,22 +16,14 @@ export interface CloudBroker {
 export async function startEmbeddedBroker(host: string, port: number): Promise<CloudBroker> {
   const aedes = await Aedes.createBroker();
   const server: Server = createServer(aedes.handle);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  } catch (err) {
+  await listen(server, port, host, (err, where) =>
+    cloudMqttErrors.create('KEDGE_CLOUDMQTT_LISTEN', `cloud MQTT broker cannot listen on ${where}: ${err.message}`, {
+      cause: err,
+    }),
+  ).catch(async (err: unknown) => {
     await new Promise<void>((r) => aedes.close(() => r()));
-    throw cloudMqttErrors.create(
-      'KEDGE_CLOUDMQTT_LISTEN',
-      `cloud MQTT broker cannot listen on ${host}:${port}: ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
+    throw err;
+  });
   return {
     port: (server.address() as AddressInfo).port,
     publish: (topic, payload, qos, retain) =>

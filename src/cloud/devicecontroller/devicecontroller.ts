@@ -23,6 +23,7 @@ import { deviceControllerErrors } from './errors.js';
 import { nodeOf, planSync, wantedFor } from './node-sync.js';
 import { telemetryPayload } from './telemetry-payload.js';
 import { DeviceTwinState } from './twin-state.js';
+import { Waiters } from '../../core/async/index.js';
 
 export interface DeviceControllerOptions {
   bus: Bus<CloudChannels, CloudRequests>;
@@ -50,7 +51,7 @@ export class DeviceController implements Module {
   private readonly twins = new Map<string, DeviceTwinState>();
   private readonly desiredSetAt = new Map<string, Map<string, number>>();
   private readonly sent = new Map<string, Map<string, string>>();
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters: Waiters;
   private coalescer: WriteCoalescer | undefined;
   private watches: WatchHandle[] = [];
   private undo: Array<() => void> = [];
@@ -59,6 +60,7 @@ export class DeviceController implements Module {
   constructor(private readonly options: DeviceControllerOptions) {
     this.log = options.logger.child({ module: this.name });
     this.clock = options.clock ?? systemClock;
+    this.waiters = new Waiters(this.clock);
   }
 
   async start(): Promise<void> {
@@ -116,9 +118,8 @@ export class DeviceController implements Module {
     for (const u of this.undo.splice(0)) u();
     for (const w of this.watches.splice(0)) w.stop();
     const coalescer = this.coalescer;
-    this.coalescer = undefined; // waiters see this and return what they have
-    for (const set of this.waiters.values()) for (const wake of [...set]) wake();
-    this.waiters.clear();
+    this.coalescer = undefined;
+    this.waiters.releaseAll(); // waiting requests return what they have
     await coalescer?.flush();
   }
 
@@ -364,25 +365,11 @@ export class DeviceController implements Module {
   }
 
   private waitFor(key: string, ms: number, done: () => boolean): Promise<void> {
-    if (done()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const set = this.waiters.get(key) ?? new Set();
-      this.waiters.set(key, set);
-      const finish = () => {
-        this.clock.clearTimeout(timer);
-        set.delete(check);
-        resolve();
-      };
-      const check = () => {
-        if (done() || !this.coalescer) finish();
-      };
-      const timer = this.clock.setTimeout(finish, ms);
-      set.add(check);
-    });
+    return this.waiters.wait(key, ms, done);
   }
 
   private wake(key: string): void {
-    for (const check of [...(this.waiters.get(key) ?? [])]) check();
+    this.waiters.wake(key);
   }
 }
 

@@ -28,6 +28,7 @@ import {
 } from '../store/index.js';
 import { mapperSetFor, mapperSetToken } from './mappers.js';
 import { nodeView, stateFromStatus, statusOf, type NodeState } from './node-state.js';
+import { KeyedChain } from '../../core/async/index.js';
 
 export interface EdgeControllerOptions {
   bus: Bus<CloudChannels, CloudRequests>;
@@ -61,7 +62,7 @@ export class EdgeController implements Module {
   private watch: WatchHandle | undefined;
   private undo: Array<() => void> = [];
   private failures: Counter | undefined;
-  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly chains = new KeyedChain();
 
   constructor(private readonly options: EdgeControllerOptions) {
     this.log = options.logger.child({ module: this.name });
@@ -112,21 +113,14 @@ export class EdgeController implements Module {
     for (const u of this.undo.splice(0)) u();
     this.watch?.stop();
     this.watch = undefined;
-    await Promise.all([...this.chains.values()]);
+    await this.chains.idle();
     await this.heartbeats?.flush();
     this.heartbeats = undefined;
   }
 
   /** Store writes of one node run one after another (ensureNode reads, then creates or updates). */
   private serial<T>(node: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.chains.get(node) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const tail = next.catch(() => undefined);
-    this.chains.set(node, tail);
-    void tail.then(() => {
-      if (this.chains.get(node) === tail) this.chains.delete(node);
-    });
-    return next;
+    return this.chains.run(node, fn);
   }
 
   private onDevice(e: WatchEvent): void {

@@ -6,6 +6,7 @@ import type { Bus } from '../../core/bus/index.js';
 import { errorText, isKedgeError, httpStatusOf } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
 import { edgeRoutes, type Route } from './routes.js';
+import { listen, closeServer } from '../../core/net/index.js';
 
 export interface EdgeApiDeps {
   bus: Bus<EdgeChannels, EdgeRequests>;
@@ -34,24 +35,16 @@ export class EdgeApi implements Module {
   async start(): Promise<void> {
     this.routes = edgeRoutes(this.deps.bus);
     const server = createServer((req, res) => void this.onRequest(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) =>
-        reject(apiErrors.create('KEDGE_API_LISTEN', `cannot listen on 127.0.0.1:${this.deps.port}: ${err.message}`)),
-      );
-      server.listen(this.deps.port, '127.0.0.1', () => resolve());
-    });
-    const addr = server.address();
-    this.boundPort = typeof addr === 'object' && addr ? addr.port : this.deps.port;
+    this.boundPort = await listen(server, this.deps.port, '127.0.0.1', (err, where) =>
+      apiErrors.create('KEDGE_API_LISTEN', `cannot listen on ${where}: ${err.message}`, { cause: err }),
+    );
     this.server = server;
   }
 
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (server) {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    }
+    if (server) await closeServer(server);
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -15,11 +15,14 @@ import {
 import type { Module } from '../../core/module/index.js';
 import { bearer, readTokenFile } from '../../core/token/index.js';
 import type { OutboxStore } from '../store/index.js';
-import { Backoff, DEFAULT_BACKOFF } from './backoff.js';
+import { Backoff } from '../../core/async/index.js';
 import { edgehubErrors } from './errors.js';
 import { edgehubMetrics, type EdgehubMetrics } from './metrics.js';
 import { DEFAULT_SENDER, OutboxSender, type SenderOptions } from './sender.js';
 import { runServiceCall, serviceCallAnswer } from './service-call.js';
+
+/** Reconnect delays: from 0.5 s doubling to 30 s, with equal jitter (docs/link.md). */
+export const DEFAULT_BACKOFF = { initialMs: 500, maxMs: 30_000 } as const;
 
 export interface EdgeHubDeps {
   bus: Bus<EdgeChannels, EdgeRequests>;

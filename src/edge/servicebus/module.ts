@@ -7,6 +7,7 @@ import type { Module } from '../../core/module/index.js';
 import { compileAllowList } from './allow.js';
 import { callTarget, type CallLimits } from './call.js';
 import { servicebusErrors } from './errors.js';
+import { listen, closeServer } from '../../core/net/index.js';
 
 export interface ServiceBusDeps {
   bus: Bus<EdgeChannels, EdgeRequests>;
@@ -42,19 +43,9 @@ export class ServiceBus implements Module {
     const limits = { ...DEFAULT_LIMITS, ...this.deps.limits };
     const allowed = compileAllowList(this.deps.allow);
     const server = createServer((req, res) => void this.onHttp(req, res, allowed, limits));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) =>
-        reject(
-          servicebusErrors.create(
-            'KEDGE_SERVICEBUS_LISTEN',
-            `cannot listen on 127.0.0.1:${this.deps.port}: ${err.message}`,
-          ),
-        ),
-      );
-      server.listen(this.deps.port, '127.0.0.1', () => resolve());
-    });
-    const addr = server.address();
-    this.boundPort = typeof addr === 'object' && addr ? addr.port : this.deps.port;
+    this.boundPort = await listen(server, this.deps.port, '127.0.0.1', (err, where) =>
+      servicebusErrors.create('KEDGE_SERVICEBUS_LISTEN', `cannot listen on ${where}: ${err.message}`, { cause: err }),
+    );
     this.server = server;
     this.undo = this.deps.bus.serve('servicebus.call', endpoint, (req) => callTarget(req, allowed, limits));
   }
@@ -64,10 +55,7 @@ export class ServiceBus implements Module {
     this.undo = undefined;
     const server = this.server;
     this.server = undefined;
-    if (server) {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    }
+    if (server) await closeServer(server);
   }
 
   private async onHttp(

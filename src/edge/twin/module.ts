@@ -22,6 +22,7 @@ import { TwinBook, type DeviceTwin } from './book.js';
 import { ResultCode, twinErrors } from './errors.js';
 import { errorResult, eventBase, msgTwin } from './messages.js';
 import { confirms } from './values.js';
+import { Waiters } from '../../core/async/index.js';
 
 /** Device metadata (label or annotation) that lets edge applications set desired values. */
 export const LOCAL_DESIRED_ANNOTATION = 'kedge.io/local-desired';
@@ -55,7 +56,7 @@ export class TwinModule implements Module {
   readonly group = endpoint.group;
   private book: TwinBook | undefined;
   private readonly timers = new Map<string, Timer>();
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private waiters: Waiters | undefined;
   private undo: Array<() => void> = [];
   private tickTimer: Timer | undefined;
   private checkpointTimer: Timer | undefined;
@@ -66,6 +67,7 @@ export class TwinModule implements Module {
     const { bus, store, clock } = this.deps;
     const book = new TwinBook(this.deps);
     this.book = book;
+    this.waiters = new Waiters(clock);
     const records = store.loadAll();
     const states = store.loadStates();
     for (const d of await bus.request('meta.devices', {})) {
@@ -98,8 +100,8 @@ export class TwinModule implements Module {
     this.book?.requestCheckpoint();
     for (const t of this.timers.values()) this.deps.clock.clearTimeout(t);
     this.timers.clear();
-    for (const set of this.waiters.values()) for (const w of set) w();
-    this.waiters.clear();
+    this.waiters?.releaseAll();
+    this.waiters = undefined;
     this.deps.batcher.flushNow();
     for (const fn of this.undo) fn();
     this.undo = [];
@@ -293,23 +295,8 @@ export class TwinModule implements Module {
   }
 
   private waitSettled(twin: DeviceTwin, names: string[], waitMs: number): Promise<void> {
-    const id = twin.device.instance.id;
     const settled = () => names.every((n) => !twin.records.get(n)?.pending);
-    if (settled()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const set = this.waiters.get(id) ?? new Set();
-      this.waiters.set(id, set);
-      const done = () => {
-        set.delete(check);
-        this.deps.clock.clearTimeout(timer);
-        resolve();
-      };
-      const check = () => {
-        if (settled() || !this.book) done();
-      };
-      const timer = this.deps.clock.setTimeout(done, waitMs);
-      set.add(check);
-    });
+    return this.waiters?.wait(twin.device.instance.id, waitMs, settled) ?? Promise.resolve();
   }
 
   private confirm(twin: DeviceTwin, prop: PropertyInstance, rec: TwinRecord, now: number): void {
@@ -370,7 +357,7 @@ export class TwinModule implements Module {
   }
 
   private notify(deviceId: string): void {
-    for (const w of [...(this.waiters.get(deviceId) ?? [])]) w();
+    this.waiters?.wake(deviceId);
   }
 
   private timeoutOf(twin: DeviceTwin): number {

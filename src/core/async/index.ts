@@ -1,0 +1,3 @@
+export { Backoff, type BackoffOptions } from './backoff.js';
+export { KeyedChain } from './keyed-chain.js';
+export { Waiters } from './waiters.js';

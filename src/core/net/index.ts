@@ -1,0 +1,1 @@
+export { closeServer, listen } from './listen.js';

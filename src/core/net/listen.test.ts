@@ -1,0 +1,23 @@
+import { createServer } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { KedgeError } from '../errors/index.js';
+import { closeServer, listen } from './index.js';
+
+const cannot = (err: Error, where: string) =>
+  new KedgeError('KEDGE_TEST_LISTEN', `cannot listen on ${where}: ${err.message}`);
+
+describe('listen', () => {
+  it('resolves with the port it got, and rejects with the caller’s error when the port is taken', async () => {
+    const first = createServer((_req, res) => res.end('ok'));
+    const port = await listen(first, 0, '127.0.0.1', cannot);
+    expect(port).toBeGreaterThan(0);
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('ok');
+    const second = createServer();
+    await expect(listen(second, port, '127.0.0.1', cannot)).rejects.toMatchObject({
+      code: 'KEDGE_TEST_LISTEN',
+      message: expect.stringContaining(`127.0.0.1:${port}: listen EADDRINUSE`),
+    });
+    await closeServer(first);
+    expect(first.listening).toBe(false);
+  });
+});
