@@ -8,3 +8,4 @@ export * from './telemetry-columns.js';
 export * from './edge-bus.js';
 export * from './cloud-bus.js';
 export { apiErrors } from './api-errors.js';
+export * from './cloud-payloads.js';

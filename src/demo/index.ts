@@ -2,5 +2,5 @@ export { runDemo, DEMO_DEFAULTS, type DemoOptions, type DemoIo } from './run-dem
 export { ChildSet, selfInvocation, type Invocation, type ManagedChild } from './children.js';
 export { prepareDemoDevice, exampleValue, DEMO_MODELS, type DemoDevice, type DemoProtocol } from './devices.js';
 export { assertPortFree, freePort, portAnswers } from './ports.js';
-export { TelemetryView, parseTelemetry, type TelemetryMessage, type ConsumerReading } from './telemetry-view.js';
+export { TelemetryView, parseTelemetry } from './telemetry-view.js';
 export { LiveScreen } from './screen.js';

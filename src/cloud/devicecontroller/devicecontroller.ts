@@ -9,6 +9,8 @@ import {
   type CloudRequests,
   type TwinView,
   type UpstreamMessage,
+  type DeviceStatusPayload,
+  type TwinPayload,
 } from '../../contracts/index.js';
 import type { Bus, Endpoint } from '../../core/bus/index.js';
 import { systemClock, type Clock } from '../../core/clock/index.js';
@@ -178,7 +180,7 @@ export class DeviceController implements Module {
 
   private publishAvailability(d: StoredObject, state: string, reason: string | undefined): void {
     const ns = d.metadata.namespace ?? 'default';
-    const payload = {
+    const payload: DeviceStatusPayload = {
       namespace: ns,
       device: d.metadata.name,
       node: nodeOf(d) ?? null,
@@ -264,7 +266,7 @@ export class DeviceController implements Module {
     const view = twin.view(target.device as unknown as Device, this.desiredSetAt.get(target.key) ?? new Map());
     await this.options.bus.request('cloudmqtt.publish', {
       topic: cloudTopics.twin(target.ns, target.name),
-      payload: { ...view, node: req.node },
+      payload: { ...view, node: req.node } satisfies TwinPayload,
       qos: 1,
       retain: true,
     });
@@ -280,7 +282,7 @@ export class DeviceController implements Module {
     if (!checked.ok) return this.refuse('devicestate', req, checked.reason);
     const twin = this.twinOf(target.key, target.device);
     twin.applyState(checked.value);
-    const payload = {
+    const payload: DeviceStatusPayload = {
       namespace: target.ns,
       device: target.name,
       node: req.node,

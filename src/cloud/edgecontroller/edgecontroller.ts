@@ -11,6 +11,7 @@ import {
   type CloudRequests,
   type NodeView,
   type UpstreamMessage,
+  type NodeStatusPayload,
 } from '../../contracts/index.js';
 import type { Bus, Endpoint } from '../../core/bus/index.js';
 import { systemClock, type Clock } from '../../core/clock/index.js';
@@ -224,7 +225,7 @@ export class EdgeController implements Module {
     } catch (err) {
       this.writeFailed(node, err);
     }
-    const payload = { node, ready, ...(reason ? { reason } : {}), ts };
+    const payload: NodeStatusPayload = { node, ready, ...(reason ? { reason } : {}), ts };
     await this.options.bus
       .request('cloudmqtt.publish', { topic: cloudTopics.nodeStatus(node), payload, qos: 1, retain: true })
       .catch((err: unknown) => this.log.warn({ node, err: errorText(err) }, 'node availability not published'));

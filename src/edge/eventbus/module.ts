@@ -5,6 +5,7 @@ import {
   type CleansedPropertyReading,
   type EdgeChannels,
   type EdgeRequests,
+  type DataCleansed,
 } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import type { Clock } from '../../core/clock/index.js';
@@ -112,6 +113,6 @@ export class EventBus implements Module {
       ...(r.unit ? { unit: r.unit } : {}),
       ...(r.reason ? { reason: r.reason } : {}),
     }));
-    this.publish(topic, { timestamp: this.deps.clock.now(), readings: out }, false, 0);
+    this.publish(topic, { timestamp: this.deps.clock.now(), readings: out } satisfies DataCleansed, false, 0);
   }
 }

@@ -1,7 +1,7 @@
 // Mirrors KubeEdge edge/pkg/devicetwin/dtmanager/twin.go: expected values and their delta
 // (DealMsgTwin's expected branch, dealDelta). kedge adds the confirmation loop: a desired value
 // stays pending until a reading or the mapper's read-back matches it, and fails after a timeout.
-import { edgeTopics, type DesiredSource } from '../../contracts/index.js';
+import { edgeTopics, type DesiredSource, type TwinDelta } from '../../contracts/index.js';
 import { errorText } from '../../core/errors/index.js';
 import { parsePropertyValue, type PropertyInstance } from '../../model/index.js';
 import type { TwinRecord } from '../store/index.js';
@@ -116,7 +116,7 @@ export function publishDelta(ctx: TwinContext, twin: DeviceTwin): void {
     ...eventBase(ctx.now()),
     twin: ctx.msgTwins(twin),
     delta,
-  });
+  } satisfies TwinDelta);
 }
 
 export function armTimer(ctx: TwinContext, deviceId: string, property: string, ms: number): void {

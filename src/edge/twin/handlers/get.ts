@@ -1,5 +1,5 @@
 // Mirrors KubeEdge edge/pkg/devicetwin/dtmanager/twin.go: dealTwinGet / DealGetTwin.
-import { type EdgeChannels, edgeTopics } from '../../../contracts/index.js';
+import { type EdgeChannels, edgeTopics, type TwinUpdate } from '../../../contracts/index.js';
 import type { TwinContext } from '../context.js';
 import { ResultCode } from '../errors.js';
 import { errorResult } from '../messages.js';
@@ -11,5 +11,5 @@ export function onTwinGet(ctx: TwinContext, { deviceId, eventId }: EdgeChannels[
   const topic = edgeTopics.twinGetResult(deviceId);
   if (!twin)
     return ctx.publish(topic, errorResult(now, ResultCode.notFound, `device ${deviceId} is not on this node`, eventId));
-  ctx.publish(topic, { event_id: eventId, timestamp: now, twin: ctx.msgTwins(twin) });
+  ctx.publish(topic, { event_id: eventId, timestamp: now, twin: ctx.msgTwins(twin) } satisfies TwinUpdate);
 }

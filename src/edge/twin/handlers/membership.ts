@@ -1,6 +1,12 @@
 // Mirrors KubeEdge edge/pkg/devicetwin/dtmanager/membership.go: dealMembershipGet and
 // dealMembershipUpdated (devices joining and leaving this node).
-import { type EdgeChannels, type EdgeDevice, edgeTopics } from '../../../contracts/index.js';
+import {
+  type EdgeChannels,
+  type EdgeDevice,
+  edgeTopics,
+  type MembershipGetResult,
+  type MembershipUpdated,
+} from '../../../contracts/index.js';
 import type { TwinRecord } from '../../store/index.js';
 import type { DeviceTwin } from '../book.js';
 import type { TwinContext } from '../context.js';
@@ -17,7 +23,7 @@ export function onMembershipGet(ctx: TwinContext, { eventId }: EdgeChannels['mem
     event_id: eventId,
     timestamp: ctx.now(),
     devices,
-  });
+  } satisfies MembershipGetResult);
 }
 
 /** MetaManager's device set changed: twins join and leave, and `membership/updated` says which. */
@@ -38,7 +44,7 @@ export function onDevicesChanged(ctx: TwinContext, { devices, removed }: EdgeCha
       ...eventBase(ctx.now()),
       added_devices: added.map((id) => ctx.memberOf(id)),
       removed_devices: removed.map((id) => ({ id, name: id.slice(id.indexOf('/') + 1) })),
-    });
+    } satisfies MembershipUpdated);
   }
 }
 

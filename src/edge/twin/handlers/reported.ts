@@ -1,6 +1,6 @@
 // Mirrors KubeEdge edge/pkg/devicetwin/dtmanager/twin.go: DealMsgTwin's actual values and
 // dealDocument. In kedge the values come cleansed from the pipeline (`device.cleansed`).
-import { type EdgeChannels, edgeTopics, type MsgTwin } from '../../../contracts/index.js';
+import { type EdgeChannels, edgeTopics, type MsgTwin, type TwinDocument } from '../../../contracts/index.js';
 import type { PropertyInstance } from '../../../model/index.js';
 import { twinString } from '../../shared/index.js';
 import type { TwinRecord } from '../../store/index.js';
@@ -45,6 +45,6 @@ export function onCleansed(ctx: TwinContext, { deviceId, readings }: EdgeChannel
         last: msgTwin(c.prop, c.before ?? { ...c.rec, reported: c.reported }),
         current: msgTwin(c.prop, c.rec),
       };
-    return { ...eventBase(now), twin: doc };
+    return { ...eventBase(now), twin: doc } satisfies TwinDocument;
   });
 }

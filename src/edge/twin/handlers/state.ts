@@ -1,5 +1,5 @@
 // Mirrors KubeEdge edge/pkg/devicetwin/dtmanager/device.go: dealDeviceStateUpdate.
-import { type EdgeChannels, edgeTopics } from '../../../contracts/index.js';
+import { type EdgeChannels, edgeTopics, type StateUpdateResult } from '../../../contracts/index.js';
 import type { TwinContext } from '../context.js';
 import { announceUnconfirmed } from '../desired.js';
 import { ResultCode } from '../errors.js';
@@ -19,6 +19,6 @@ export function onDeviceState(ctx: TwinContext, { deviceId, message }: EdgeChann
   const changed = twin.state.state !== message.state || twin.state.reason !== message.reason;
   twin.state = { state: message.state, ts: message.timestamp, ...(message.reason ? { reason: message.reason } : {}) };
   ctx.book.touchState(deviceId, changed);
-  ctx.publish(topic, { event_id: message.event_id, timestamp: now, state: message.state });
+  ctx.publish(topic, { event_id: message.event_id, timestamp: now, state: message.state } satisfies StateUpdateResult);
   if (!wasOnline && message.state === 'online') announceUnconfirmed(ctx, twin);
 }

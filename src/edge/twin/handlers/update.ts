@@ -6,6 +6,7 @@ import {
   type MsgTwin,
   type RawReading,
   type TwinUpdate,
+  type TwinDocument,
 } from '../../../contracts/index.js';
 import { errorText } from '../../../core/errors/index.js';
 import { parsePropertyValue } from '../../../model/index.js';
@@ -79,8 +80,12 @@ function answer(
     result[n] = current;
     doc[n] = { last, current };
   }
-  ctx.publish(edgeTopics.twinUpdateResult(deviceId), { event_id: message.event_id, timestamp: now, twin: result });
-  ctx.publish(edgeTopics.twinUpdateDocument(deviceId), { ...eventBase(now), twin: doc });
+  ctx.publish(edgeTopics.twinUpdateResult(deviceId), {
+    event_id: message.event_id,
+    timestamp: now,
+    twin: result,
+  } satisfies TwinUpdate);
+  ctx.publish(edgeTopics.twinUpdateDocument(deviceId), { ...eventBase(now), twin: doc } satisfies TwinDocument);
   if (!desiredSet && [...twin.records.values()].some((r) => r.pending)) publishDelta(ctx, twin);
 }
 
