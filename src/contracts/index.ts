@@ -7,5 +7,5 @@ export * from './link.js';
 export * from './telemetry-columns.js';
 export * from './edge-bus.js';
 export * from './cloud-bus.js';
-export { apiErrors } from './api-errors.js';
+export { apiErrorBody, apiErrors, ApiErrorBodySchema, type ApiErrorBody } from './api-errors.js';
 export * from './cloud-payloads.js';

@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { type EdgeChannels, type EdgeRequests, apiErrors } from '../../contracts/index.js';
+import { type EdgeChannels, type EdgeRequests, apiErrors, apiErrorBody } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
-import { errorText, isKedgeError, httpStatusOf } from '../../core/errors/index.js';
+import { errorText, httpStatusOf } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
 import { edgeRoutes, type Route } from './routes.js';
 import { listen, closeServer } from '../../core/net/index.js';
@@ -65,16 +65,10 @@ export class EdgeApi implements Module {
       }
       throw apiErrors.create('KEDGE_API_NOT_FOUND', `${req.method} ${url.pathname} is not served by the edge API`);
     } catch (err) {
-      const code = isKedgeError(err) ? err.code : 'KEDGE_API_INTERNAL';
       const status = httpStatusOf(err);
       if (status >= 500) this.deps.logger.error({ path: url.pathname, err: errorText(err) }, 'api request failed');
-      if (!res.headersSent) {
-        res.writeHead(status, { 'content-type': 'application/json' }).end(
-          JSON.stringify({
-            error: { code, message: errorText(err), ...(isKedgeError(err) && err.hint ? { hint: err.hint } : {}) },
-          }),
-        );
-      }
+      if (!res.headersSent)
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(apiErrorBody(err)));
     }
   }
 

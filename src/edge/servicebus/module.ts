@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { EdgeChannels, EdgeRequests } from '../../contracts/index.js';
+import { type EdgeChannels, type EdgeRequests, apiErrorBody } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { isKedgeError, errorText } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
@@ -84,14 +84,9 @@ export class ServiceBus implements Module {
       );
       res.writeHead(out.status, out.headers).end(Buffer.from(out.body, 'base64'));
     } catch (err) {
-      const code = isKedgeError(err) ? err.code : 'KEDGE_SERVICEBUS_UPSTREAM';
-      const status = isKedgeError(err) ? err.status : 502;
-      if (status >= 500) this.deps.logger.warn({ url: req.url, err: errorText(err) }, 'servicebus call failed');
-      res
-        .writeHead(status, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({ error: { code, message: errorText(err), hint: isKedgeError(err) ? err.hint : undefined } }),
-        );
+      const e = isKedgeError(err) ? err : servicebusErrors.create('KEDGE_SERVICEBUS_UPSTREAM', errorText(err));
+      if (e.status >= 500) this.deps.logger.warn({ url: req.url, err: errorText(err) }, 'servicebus call failed');
+      res.writeHead(e.status, { 'content-type': 'application/json' }).end(JSON.stringify(apiErrorBody(e)));
     }
   }
 }
