@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort, portAnswers } from '../../src/demo/index.js';
 import { runKedge } from './harness/kedge.js';
@@ -45,6 +46,40 @@ describe('kedge demo --duration 20', () => {
     expect(res.stdout).toContain('temporary files removed');
     for (const p of Object.values(ports)) expect(await portAnswers(p)).toBe(false);
   }, 150_000);
+
+  it('when a process fails to start: its error and log, and the logs folder kept and named', async () => {
+    const res = await runKedge(
+      [
+        'demo',
+        '--duration',
+        '5',
+        '--hub-port',
+        String(await freePort()),
+        '--api-port',
+        String(await freePort()),
+        '--mqtt-port',
+        String(await freePort()),
+        '--edge-mqtt-port',
+        String(await freePort()),
+        '--edge-api-port',
+        String(await freePort()),
+      ],
+      // A configuration the cloud refuses (the demo's processes inherit the environment).
+      { env: { KEDGE_CLOUD__KEEPALIVE_TIMEOUT_MS: '5' } },
+    );
+    try {
+      expect(res.code).toBe(1);
+      expect(res.stderr).toContain('KEDGE_DEMO_CHILD_FAILED: cloud exited with code 1 before it was ready');
+      expect(res.stderr).toContain('KEDGE_CLOUD__KEEPALIVE_TIMEOUT_MS');
+      const logs = /the logs are kept in (\S+) \(remove (\S+) when done\)/.exec(res.stdout);
+      expect(logs, res.stdout).not.toBeNull();
+      expect(readFileSync(join(logs![1]!, 'cloud.log'), 'utf8')).toContain('KEDGE_CONFIG_INVALID');
+      rmSync(logs![2]!, { recursive: true, force: true });
+    } finally {
+      const dir = /starting in (\S+)/.exec(res.stdout)?.[1];
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('says which flag to use when a port is busy', async () => {
     const { createServer } = await import('node:net');

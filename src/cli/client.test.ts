@@ -49,8 +49,8 @@ describe('API client', () => {
     expect(await client.serviceCall('n 1', { method: 'GET', target: 'a:1', path: '/' }, 5000)).toEqual(answer);
   });
 
-  it('defaults to the cloud on 10080, --edge to 10550, --server wins', () => {
-    expect(resolveTarget({})).toEqual({ url: 'http://127.0.0.1:10080', kind: 'cloud' });
+  it('defaults to the cloud on 10090, --edge to 10550, --server wins', () => {
+    expect(resolveTarget({})).toEqual({ url: 'http://127.0.0.1:10090', kind: 'cloud' });
     expect(resolveTarget({ edge: true })).toEqual({ url: 'http://127.0.0.1:10550', kind: 'edge' });
     expect(resolveTarget({ server: 'http://cloud:9/' })).toEqual({ url: 'http://cloud:9', kind: 'cloud' });
     expect(() => resolveTarget({ server: 'ftp://x' })).toThrow(/http:\/\//);
@@ -61,7 +61,7 @@ describe('API client', () => {
     const err = await errorOf(new ApiClient({ url: `http://127.0.0.1:${port}`, kind: 'cloud' }).devices());
     expect(isKedgeError(err) && err.code).toBe('KEDGE_CLIENT_UNREACHABLE');
     expect((err as Error).message).toBe(
-      `no kedge cloud answers at http://127.0.0.1:${port} (ECONNREFUSED): start one with \`kedge cloud\` or pass --server`,
+      `no kedge cloud answers at http://127.0.0.1:${port} (connection refused): start one with \`kedge cloud\` or pass --server`,
     );
     const edgeErr = await errorOf(new ApiClient({ url: `http://127.0.0.1:${port}`, kind: 'edge' }).devices());
     expect((edgeErr as Error).message).toContain('no kedge edge answers');

@@ -7,6 +7,7 @@ import {
   ApiErrorBodySchema,
 } from '../contracts/index.js';
 import { KedgeError } from '../core/errors/index.js';
+import { describeCode, httpRequest, HttpRequestError, type HttpResponse } from '../core/http-client/index.js';
 import { bearer } from '../core/token/index.js';
 import { clientErrors } from './errors.js';
 import type { ServerTarget } from './target.js';
@@ -85,9 +86,10 @@ export class ApiClient {
 
   private async call<T>(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<T> {
     const url = `${this.target.url}${path}`;
-    let res: Response;
+    let res: HttpResponse;
     try {
-      res = await fetch(url, {
+      res = await httpRequest({
+        url,
         method,
         headers: {
           accept: 'application/json',
@@ -95,33 +97,30 @@ export class ApiClient {
           ...(this.target.token === undefined ? {} : { authorization: bearer(this.target.token) }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(timeoutMs),
+        timeoutMs,
       });
     } catch (err) {
       throw this.unreachable(err);
     }
-    const text = await res.text();
-    const json = parseJson(text);
-    if (!res.ok) throw serverError(method, path, res.status, json, text);
+    const json = parseJson(res.text);
+    if (res.status < 200 || res.status > 299) throw serverError(method, path, res.status, json, res.text);
     if (json === undefined) {
       throw clientErrors.create(
         'KEDGE_CLIENT_BAD_RESPONSE',
-        `${method} ${url} answered ${res.status} with something that is not JSON: ${text.slice(0, 80)}`,
+        `${method} ${url} answered ${res.status} with something that is not JSON: ${res.text.slice(0, 80)}`,
       );
     }
     return json as T;
   }
 
   private unreachable(err: unknown): KedgeError {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    const detail =
-      (err as Error).name === 'TimeoutError' ? 'timed out' : (cause?.code ?? cause?.message ?? (err as Error).message);
+    const detail = err instanceof HttpRequestError ? describeCode(err.code) : (err as Error).message;
     const what = this.target.kind === 'edge' ? 'edge' : 'cloud';
     const how = this.target.kind === 'edge' ? 'start one with `kedge edge`' : 'start one with `kedge cloud`';
     return clientErrors.create(
       'KEDGE_CLIENT_UNREACHABLE',
       `no kedge ${what} answers at ${this.target.url} (${detail}): ${how} or pass --server`,
-      { cause: err },
+      { cause: err, ...(err instanceof HttpRequestError ? { detail: { code: err.code } } : {}) },
     );
   }
 }

@@ -38,6 +38,25 @@ describe('ChildSet', () => {
     await set.stopAll();
   });
 
+  it('names what the readiness check last said when a child is never ready', async () => {
+    const set = new ChildSet(node, dir);
+    let checks = 0;
+    const err = await set
+      .start('silent', ['setInterval(()=>{},1000)'], {
+        ready: async () => {
+          checks++;
+          throw new Error('GET http://127.0.0.1:1/healthz: connection refused');
+        },
+        readyTimeoutMs: 300,
+      })
+      .catch((e: Error) => e);
+    expect(checks).toBeGreaterThan(0);
+    expect((err as Error).message).toContain(
+      'silent not ready after 300 ms (last readiness check: GET http://127.0.0.1:1/healthz: connection refused)',
+    );
+    await set.stopAll();
+  });
+
   it('kills a child that ignores SIGTERM after the grace period', async () => {
     const set = new ChildSet(node, dir);
     // Ready once it printed: its SIGTERM handler is installed by then.

@@ -14,7 +14,10 @@ export function selfInvocation(): Invocation {
 }
 
 export interface SpawnOptions {
-  /** Resolves true once the process is ready (a port answers...); polled every 100 ms. */
+  /**
+   * Resolves true once the process is ready (a port answers...); polled every 100 ms. What it
+   * throws is kept: a start that times out names the last reason (never swallowed).
+   */
   ready?: () => Promise<boolean>;
   readyTimeoutMs?: number;
   env?: Record<string, string>;
@@ -89,6 +92,7 @@ export class ChildSet {
     timeoutMs: number,
   ): Promise<void> {
     const end = Date.now() + timeoutMs;
+    let lastProblem: string | undefined;
     for (;;) {
       if (child.exited) {
         const code = await exited;
@@ -97,8 +101,16 @@ export class ChildSet {
           `exited with code ${code ?? `null (${child.process.signalCode})`} before it was ready`,
         );
       }
-      if (await ready().catch(() => false)) return;
-      if (Date.now() > end) throw this.failed(child, `not ready after ${timeoutMs} ms`);
+      const ok = await ready().catch((err: unknown) => {
+        lastProblem = err instanceof Error ? err.message : String(err);
+        return false;
+      });
+      if (ok) return;
+      if (Date.now() > end)
+        throw this.failed(
+          child,
+          `not ready after ${timeoutMs} ms${lastProblem ? ` (last readiness check: ${lastProblem})` : ''}`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -1,8 +1,9 @@
-import { cloudDefaults, edgeDefaults } from '../core/config/index.js';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from '../client/index.js';
+import { DEFAULT_PORTS } from '../core/config/index.js';
+import { httpRequest } from '../core/http-client/index.js';
 import { packageRoot } from '../core/paths/index.js';
 import { ChildSet, type Invocation, type ManagedChild } from './children.js';
 import { exampleValue, prepareDemoDevice, type DemoDevice, type DemoProtocol } from './devices.js';
@@ -20,18 +21,20 @@ export interface DemoOptions {
   mqttPort: number;
   edgeMqttPort: number;
   edgeApiPort: number;
+  /** 0 = any free port. */
+  edgeServicebusPort: number;
   node: string;
 }
 
-const [cloud, edge] = [cloudDefaults(), edgeDefaults()];
-
-/** The ports a newcomer's `kedge cloud` and `kedge edge` use: the config schema's defaults. */
+/** The demo's ports are the commands' own defaults (the config schema's), so it runs what a user runs. */
 export const DEMO_DEFAULTS = {
-  hubPort: cloud.hubPort,
-  apiPort: cloud.apiPort,
-  mqttPort: cloud.mqtt.port,
-  edgeMqttPort: edge.mqtt.port,
-  edgeApiPort: edge.apiPort,
+  hubPort: DEFAULT_PORTS.cloudHub,
+  apiPort: DEFAULT_PORTS.cloudApi,
+  mqttPort: DEFAULT_PORTS.cloudMqtt,
+  edgeMqttPort: DEFAULT_PORTS.edgeMqtt,
+  edgeApiPort: DEFAULT_PORTS.edgeApi,
+  /** 0: any free port (edge apps are not part of the demo, and 9060 may be taken by a real edge). */
+  edgeServicebusPort: 0,
   node: 'demo',
 } as const;
 
@@ -72,15 +75,17 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<number> {
     children: undefined as unknown as ChildSet,
   };
   run.children = new ChildSet(io.invocation, join(dataDir, 'logs'), (child, code) => (run.died ??= { child, code }));
+  let code = 1;
   try {
     print(`kedge demo: starting in ${dataDir} (logs in ${join(dataDir, 'logs')})`);
     const devices = await startAll(opts, io, run, print);
     const view = new TelemetryView();
     const consumer = await subscribeTelemetry(opts.mqttPort, view, io, run);
     printHints(opts, devices, print);
-    return await showUntilStopped(opts, io, run, view, consumer, print);
+    code = await showUntilStopped(opts, io, run, view, consumer, print);
+    return code;
   } finally {
-    await shutDown(run, print);
+    await shutDown(run, print, code === 0);
   }
 }
 
@@ -90,6 +95,7 @@ async function checkPorts(o: DemoOptions): Promise<void> {
   await assertPortFree(o.mqttPort, '--mqtt-port', '127.0.0.1');
   await assertPortFree(o.edgeMqttPort, '--edge-mqtt-port', '127.0.0.1');
   await assertPortFree(o.edgeApiPort, '--edge-api-port', '127.0.0.1');
+  if (o.edgeServicebusPort) await assertPortFree(o.edgeServicebusPort, '--edge-servicebus-port', '127.0.0.1');
 }
 
 async function startAll(o: DemoOptions, io: DemoIo, run: Running, print: (s: string) => void): Promise<DemoDevice[]> {
@@ -110,10 +116,11 @@ async function startAll(o: DemoOptions, io: DemoIo, run: Running, print: (s: str
       '--mqtt-port',
       String(o.mqttPort),
     ],
-    { ready: () => httpOk(`${api}/healthz`) },
+    { ready: () => healthy(`${api}/healthz`) },
   );
-  const devices = await startSimulators(io, run);
-  await cloud;
+  // Together: a cloud that fails while the simulators start must fail the demo at once (awaited
+  // later, its rejection would go unhandled and end the process without the demo's own message).
+  const [devices] = await Promise.all([startSimulators(io, run), cloud]);
   print(`cloud: API ${api}, edge link ws://127.0.0.1:${o.hubPort}, MQTT 127.0.0.1:${o.mqttPort}`);
   await children.start(
     'edge',
@@ -130,10 +137,9 @@ async function startAll(o: DemoOptions, io: DemoIo, run: Running, print: (s: str
       '--api-port',
       String(o.edgeApiPort),
     ],
-    // ServiceBus is not part of the demo: any free port, so it never collides.
     {
-      ready: () => httpOk(`http://127.0.0.1:${o.edgeApiPort}/healthz`),
-      env: { KEDGE_EDGE__SERVICEBUS_PORT: String(await freePort()) },
+      ready: () => healthy(`http://127.0.0.1:${o.edgeApiPort}/healthz`),
+      env: { KEDGE_EDGE__SERVICEBUS_PORT: String(o.edgeServicebusPort || (await freePort())) },
     },
   );
   print(`edge node "${o.node}": MQTT 127.0.0.1:${o.edgeMqttPort}, local API http://127.0.0.1:${o.edgeApiPort}`);
@@ -211,10 +217,10 @@ function printHints(o: DemoOptions, devices: DemoDevice[], print: (s: string) =>
     print('Change a desired value (the edge writes it to the device and reads it back):');
     // Started with `npx kedge demo` (a fresh clone), `kedge` alone is not on the PATH.
     const kedge = process.env.npm_command === 'exec' ? 'npx kedge' : 'kedge';
-    print(
-      `  ${kedge} twin set ${target.id} ${w.name}=${exampleValue(w.type)} --wait --server http://127.0.0.1:${o.apiPort}`,
-    );
-    print(`  ${kedge} get twin ${target.id} --server http://127.0.0.1:${o.apiPort}`);
+    // The CLI's default --server is the default API port: name it only when the demo uses another.
+    const server = o.apiPort === DEFAULT_PORTS.cloudApi ? '' : ` --server http://127.0.0.1:${o.apiPort}`;
+    print(`  ${kedge} twin set ${target.id} ${w.name}=${exampleValue(w.type)} --wait${server}`);
+    print(`  ${kedge} get twin ${target.id}${server}`);
   }
   print('');
 }
@@ -255,22 +261,31 @@ async function showUntilStopped(
   return 0;
 }
 
-async function shutDown(run: Running, print: (s: string) => void): Promise<void> {
+/** Stops everything; the temporary folder goes only after a good run: after a failure its logs say why. */
+async function shutDown(run: Running, print: (s: string) => void, succeeded: boolean): Promise<void> {
   for (const close of run.closers.splice(0).reverse()) await Promise.resolve(close()).catch(() => undefined);
   await run.children.stopAll();
-  if (run.removeDataDir) rmSync(run.dataDir, { recursive: true, force: true });
-  print(
-    run.removeDataDir
-      ? 'kedge demo: stopped; temporary files removed'
-      : `kedge demo: stopped; data and logs kept in ${run.dataDir}`,
-  );
+  if (run.removeDataDir && succeeded) {
+    rmSync(run.dataDir, { recursive: true, force: true });
+    print('kedge demo: stopped; temporary files removed');
+  } else if (run.removeDataDir) {
+    print(`kedge demo: stopped; the logs are kept in ${join(run.dataDir, 'logs')} (remove ${run.dataDir} when done)`);
+  } else {
+    print(`kedge demo: stopped; data and logs kept in ${run.dataDir}`);
+  }
 }
 
-async function httpOk(url: string): Promise<boolean> {
+/**
+ * True when `url` answers 200. Through node:http, not fetch, whose port policy refuses some ports
+ * (10080) before connecting; a failure throws what went wrong, for the start's error message.
+ */
+async function healthy(url: string): Promise<boolean> {
+  let res: Awaited<ReturnType<typeof httpRequest>>;
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-    return res.ok;
-  } catch {
-    return false;
+    res = await httpRequest({ url, timeoutMs: 1000 });
+  } catch (err) {
+    throw new Error(`GET ${url}: ${(err as Error).message}`, { cause: err });
   }
+  if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}: ${res.text.slice(0, 120)}`);
+  return true;
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { formatDiagnostic } from '../../core/yaml/index.js';
 import { runAction } from '../run-action.js';
-import { ApiClient, resolveTarget, type TargetOptions } from '../../client/index.js';
+import { ApiClient, DEFAULT_SERVER, EDGE_SERVER, resolveTarget, type TargetOptions } from '../../client/index.js';
 
 const HELP = `
 Validates the files first, with exactly the checks and messages of \`kedge validate\`; any error
@@ -12,7 +12,7 @@ Examples:
   kedge apply -f device-models/modbus-em24.yaml
   kedge apply -f models/ -f devices/
   kedge apply -f thermometer.yaml --edge            # a standalone edge node, no cloud
-  kedge apply -f thermometer.yaml --server http://cloud.example:10080
+  kedge apply -f thermometer.yaml --server http://cloud.example:10090
 `;
 
 export interface ApplyOptions extends TargetOptions {
@@ -24,8 +24,8 @@ export function registerApply(program: Command): void {
     .command('apply')
     .description('Validate Device/DeviceModel YAML and create or update them in the kedge cloud (or an edge)')
     .requiredOption('-f, --filename <path...>', 'YAML files or folders (repeatable)')
-    .option('--edge', 'send to the local edge node (http://127.0.0.1:10550) instead of the cloud')
-    .option('--server <url>', 'kedge API URL (default http://127.0.0.1:10080)')
+    .option('--edge', `send to the local edge node (${EDGE_SERVER}) instead of the cloud`)
+    .option('--server <url>', `kedge API URL (default ${DEFAULT_SERVER})`)
     .option('--token-file <file>', 'the cloud API token (default $KEDGE_API_TOKEN_FILE)')
     .addHelpText('after', HELP)
     .action(runAction('apply', (opts: ApplyOptions) => runApply(opts, (s) => process.stdout.write(s))));

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { DEFAULT_PORTS } from '../../core/config/index.js';
 import { runAction } from '../run-action.js';
 
 interface CloudFlags {
@@ -24,19 +25,19 @@ export function registerCloud(program: Command): void {
     )
     .option('-c, --config <file>', 'YAML config file (section "cloud")')
     .option('--data-dir <dir>', 'folder of the cloud store (default .kedge/cloud)')
-    .option('--hub-port <port>', 'CloudHub WebSocket port (default 10000)')
+    .option('--hub-port <port>', `CloudHub WebSocket port (default ${DEFAULT_PORTS.cloudHub})`)
     .option('--hub-host <addr>', 'CloudHub address (default 0.0.0.0: edge nodes connect from other machines)')
     .option(
       '--token-file <file>',
       'edge nodes must present the token in this file (give each node the same file with kedge edge --token-file)',
     )
-    .option('--api-port <port>', 'HTTP API port for the CLI (default 10080)')
+    .option('--api-port <port>', `HTTP API port for the CLI (default ${DEFAULT_PORTS.cloudApi})`)
     .option('--api-host <addr>', 'HTTP API address (default 127.0.0.1; set --api-token-file before opening it wider)')
     .option(
       '--api-token-file <file>',
       'the HTTP API wants the token in this file from every request but /healthz (the CLI: --token-file or KEDGE_API_TOKEN_FILE)',
     )
-    .option('--mqtt-port <port>', 'embedded cloud MQTT broker port (default 1883)')
+    .option('--mqtt-port <port>', `embedded cloud MQTT broker port (default ${DEFAULT_PORTS.cloudMqtt})`)
     .option('--mqtt-host <addr>', 'embedded broker address (default 127.0.0.1; 0.0.0.0 lets other machines subscribe)')
     .option(
       '--mqtt-url <url>',

@@ -1,25 +1,27 @@
-import { cloudDefaults, edgeDefaults } from '../../core/config/index.js';
 import { spawnSync } from 'node:child_process';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
+import { DEFAULT_PORTS } from '../../core/config/index.js';
 import { runAction } from '../run-action.js';
 import { port as portOption } from '../option-parsers.js';
 
 const port = portOption(1);
 
+const P = DEFAULT_PORTS;
 const HELP = `
 Starts everything on this machine, nothing else to install: a kedge cloud (embedded store and MQTT
 broker), one edge node whose Edged runs the mappers, simulators for library devices (a Moxa
 ioLogik E1214 over Modbus TCP, the Unified Automation demo server over OPC UA, and a Vaisala
 HMP240 over a serial line when socat and \`kedge sim serial\` are available), applies the devices
 through the API and shows the cleansed telemetry a consumer receives on kedge/telemetry/#.
-Ctrl-C stops every process and removes the temporary folder.
+Ctrl-C stops every process and removes the temporary folder (kept when the demo fails: its
+logs say why). The simulators take free ports of their own.
 
 Examples:
   kedge demo
   kedge demo --duration 20                     # stop by itself (CI)
-  kedge demo --mqtt-port 1885 --api-port 10081 # when the default ports are taken
-  mosquitto_sub -h 127.0.0.1 -p 1883 -t 'kedge/#' -v
+  kedge demo --mqtt-port 1885 --api-port ${P.cloudApi + 1} # when the default ports are taken
+  mosquitto_sub -h 127.0.0.1 -p ${P.cloudMqtt} -t 'kedge/#' -v
 `;
 
 interface DemoFlags {
@@ -30,6 +32,7 @@ interface DemoFlags {
   mqttPort: number;
   edgeMqttPort: number;
   edgeApiPort: number;
+  edgeServicebusPort: number;
 }
 
 function seconds(text: string): number {
@@ -39,18 +42,17 @@ function seconds(text: string): number {
 }
 
 export function registerDemo(program: Command): void {
-  const [cloud, edge] = [cloudDefaults(), edgeDefaults()];
   program
     .command('demo')
     .description('Run a cloud, an edge node, simulated devices and their mappers, and show live telemetry')
     .option('--duration <s>', 'stop by itself after this many seconds', seconds)
     .option('--data-dir <dir>', 'keep data and logs here (default: a temporary folder, removed at the end)')
-    // The ports a newcomer's `kedge cloud` and `kedge edge` use: the config schema's defaults.
-    .option('--hub-port <port>', 'CloudHub port', port, cloud.hubPort)
-    .option('--api-port <port>', 'cloud HTTP API port', port, cloud.apiPort)
-    .option('--mqtt-port <port>', 'cloud MQTT broker port', port, cloud.mqtt.port)
-    .option('--edge-mqtt-port <port>', 'edge MQTT broker port', port, edge.mqtt.port)
-    .option('--edge-api-port <port>', 'edge local API port', port, edge.apiPort)
+    .option('--hub-port <port>', 'CloudHub port', port, P.cloudHub)
+    .option('--api-port <port>', 'cloud HTTP API port', port, P.cloudApi)
+    .option('--mqtt-port <port>', 'cloud MQTT broker port', port, P.cloudMqtt)
+    .option('--edge-mqtt-port <port>', 'edge MQTT broker port', port, P.edgeMqtt)
+    .option('--edge-api-port <port>', 'edge local API port', port, P.edgeApi)
+    .option('--edge-servicebus-port <port>', 'edge ServiceBus port (0 = any free port)', portOption(0), 0)
     .addHelpText('after', HELP)
     .action(
       runAction('demo', async (flags: DemoFlags) => {

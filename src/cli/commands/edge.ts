@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
+import { DEFAULT_PORTS } from '../../core/config/index.js';
 import { runAction } from '../run-action.js';
 import { port as portOption } from '../option-parsers.js';
 
@@ -25,6 +26,7 @@ interface EdgeOptions {
   mqttPort?: number;
   mqttUrl?: string;
   apiPort?: number;
+  servicebusPort?: number;
   config?: string;
   mappers?: string;
   logLevel?: string;
@@ -42,11 +44,16 @@ export function registerEdge(program: Command): void {
     .description('Run the edge node (EventBus, pipeline, DeviceTwin, MetaManager, Edged, ServiceBus, local API)')
     .option('--node <name>', 'node name (DNS-1123)')
     .option('--data-dir <dir>', 'folder of the SQLite store, logs and mapper state')
-    .option('--cloud <url>', 'CloudHub URL (ws[s]://host:10000); none = standalone')
+    .option('--cloud <url>', `CloudHub URL (ws[s]://host:${DEFAULT_PORTS.cloudHub}); none = standalone`)
     .option('--token-file <file>', "the token CloudHub expects (the same file as the cloud's --token-file)")
-    .option('--mqtt-port <port>', 'embedded MQTT broker port on 127.0.0.1 (default 1884)', port)
+    .option('--mqtt-port <port>', `embedded MQTT broker port on 127.0.0.1 (default ${DEFAULT_PORTS.edgeMqtt})`, port)
     .option('--mqtt-url <url>', 'external MQTT broker (e.g. mqtt://127.0.0.1:1883) instead of the embedded one')
-    .option('--api-port <port>', 'local HTTP API port on 127.0.0.1 (default 10550)', port)
+    .option('--api-port <port>', `local HTTP API port on 127.0.0.1 (default ${DEFAULT_PORTS.edgeApi})`, port)
+    .option(
+      '--servicebus-port <port>',
+      `ServiceBus HTTP port on 127.0.0.1, for edge apps calling the cloud (default ${DEFAULT_PORTS.edgeServicebus})`,
+      port,
+    )
     .option('-c, --config <file>', 'YAML config file')
     .option('--mappers <mode>', 'process | inprocess | none (default process)', mode)
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent')
@@ -82,6 +89,7 @@ export async function runEdge(opts: EdgeOptions): Promise<void> {
       flag(['mqtt', 'port'], opts.mqttPort, '--mqtt-port'),
       flag(['mqtt', 'url'], opts.mqttUrl, '--mqtt-url'),
       flag(['apiPort'], opts.apiPort, '--api-port'),
+      flag(['servicebusPort'], opts.servicebusPort, '--servicebus-port'),
       flag(['mappers'], opts.mappers, '--mappers'),
       { path: ['log', 'level'], value: opts.logLevel, flag: '--log-level' },
     ],

@@ -15,8 +15,8 @@ $ke/mapper-status/<name> (retained; the MQTT last will says offline).
 A driver is loaded only when a device of its protocol arrives.
 
 Examples:
-  kedge mapper --protocol modbus --mqtt-url mqtt://127.0.0.1:1883 --node edge-1
-  kedge mapper --protocol modbus,serial,gpio --mqtt-url mqtt://127.0.0.1:1883 --node edge-1 --metrics-port 9464
+  kedge mapper --protocol modbus --mqtt-url mqtt://127.0.0.1:1884 --node edge-1
+  kedge mapper --protocol modbus,serial,gpio --mqtt-url mqtt://127.0.0.1:1884 --node edge-1 --metrics-port 9464
 `;
 
 export interface MapperCommandOptions {
@@ -43,7 +43,7 @@ export function registerMapper(program: Command): void {
     .command('mapper')
     .description('Run device protocol drivers (modbus, opcua, serial, gpio) for the devices of one node over MQTT')
     .requiredOption('-p, --protocol <list>', 'comma-separated protocols to host, e.g. modbus,serial', protocols)
-    .requiredOption('--mqtt-url <url>', 'MQTT broker of the edge node, e.g. mqtt://127.0.0.1:1883')
+    .requiredOption('--mqtt-url <url>', 'MQTT broker of the edge node, e.g. mqtt://127.0.0.1:1884')
     .requiredOption('--node <name>', 'node name (the device sets are per node)')
     .option('--name <name>', 'mapper name for its status topic (default <node>-<protocols>)')
     .option('--data-dir <dir>', 'folder for driver state (certificates...)', '.kedge/mapper')

@@ -23,7 +23,7 @@ describe('loadConfig', () => {
   it('runs on defaults alone', () => {
     const c = loadConfig();
     expect(c.edge.mqtt.port).toBe(1884);
-    expect(c.cloud).toMatchObject({ hubPort: 10000, apiPort: 10080, mqtt: { port: 1883 } });
+    expect(c.cloud).toMatchObject({ hubPort: 10000, apiPort: 10090, mqtt: { port: 1883 } });
     expect(c.log.level).toBe('info');
   });
 

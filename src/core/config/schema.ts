@@ -128,7 +128,7 @@ export const CloudConfigSchema = Type.Object(
         description: 'File with the token edge nodes must present; without it CloudHub accepts any client',
       }),
     ),
-    apiPort: Port(10080, 'HTTP API port for the CLI'),
+    apiPort: Port(10090, 'HTTP API port for the CLI (not 10080: fetch refuses that port)'),
     apiHost: Type.String({
       minLength: 1,
       default: '127.0.0.1',

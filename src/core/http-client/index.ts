@@ -1,0 +1,1 @@
+export { httpRequest, describeCode, HttpRequestError, type HttpRequest, type HttpResponse } from './request.js';
