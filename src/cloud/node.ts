@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { CloudChannels, CloudRequests } from '../contracts/index.js';
@@ -11,12 +10,18 @@ import { CloudHub } from './cloudhub/index.js';
 import { CloudMqtt } from './cloudmqtt/index.js';
 import { DeviceController } from './devicecontroller/index.js';
 import { EdgeController } from './edgecontroller/index.js';
-import { SqliteLinkState, SqliteObjectStore } from './store/index.js';
+import { createBackend } from './backend.js';
+import type { LeaderElection } from './leader/index.js';
 
 export interface CloudNodeDeps {
   logger: Logger;
   registry: Registry;
   clock?: Clock;
+  /**
+   * Decides which replica runs the work that must run once (src/cloud/leader). Default: this
+   * process always leads (one cloud process with its own store).
+   */
+  leader?: LeaderElection;
 }
 
 export interface CloudNode {
@@ -25,32 +30,15 @@ export interface CloudNode {
   /** Ports listened on (after start; useful with port 0). */
   readonly ports: { hub: number; api: number; mqtt: number | undefined };
   readonly bus: Bus<CloudChannels, CloudRequests>;
+  readonly leader: LeaderElection;
 }
 
-/** The store opened by start() and closed by stop(), like every module. */
-class StoreModule implements Module {
-  readonly name = 'store';
-  readonly group = 'store';
-  store: SqliteObjectStore | undefined;
-  linkState: SqliteLinkState | undefined;
-
-  constructor(
-    private readonly file: string,
-    private readonly logger: Logger,
-  ) {}
-
-  async start(): Promise<void> {
-    this.store = new SqliteObjectStore({
-      file: this.file,
-      onWatchError: (kind, err) =>
-        this.logger.error({ module: 'store', kind, err: String(err) }, 'watch handler failed'),
-    });
-    this.linkState = new SqliteLinkState(this.store.database);
-  }
-
-  async stop(): Promise<void> {
-    await this.store?.close();
-  }
+/**
+ * Something with a start/stop lifecycle as a module: the leader election (campaigns first, hands
+ * over last) and the node claims (taken after the store, released all at once before it closes).
+ */
+function asModule(name: string, part: { start(): Promise<void>; stop(): Promise<void> }): Module {
+  return { name, group: name, start: () => part.start(), stop: () => part.stop() };
 }
 
 /**
@@ -60,7 +48,10 @@ class StoreModule implements Module {
 export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): CloudNode {
   const { logger, registry, clock } = deps;
   const bus = new Bus<CloudChannels, CloudRequests>({ logger });
-  const storeModule = new StoreModule(join(config.dataDir, 'cloud.db'), logger);
+  const backend = createBackend(config, logger, deps.leader);
+  const leader = asModule('leader', backend.leader);
+  const presence = asModule('presence', backend.presence);
+  const { storeModule } = backend;
   // The store exists only after its start(); the others are built on demand behind this proxy.
   const store = lazy(() => storeModule.store!);
   const linkState = lazy(() => storeModule.linkState!);
@@ -69,6 +60,9 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     logger,
     registry,
     ...(config.mqtt.url ? { url: config.mqtt.url } : {}),
+    ...(backend.journal && config.mqtt.url
+      ? { once: { journal: backend.journal, presence: backend.presence, leader: backend.leader } }
+      : {}),
     host: config.mqtt.host,
     port: config.mqtt.port,
   });
@@ -80,11 +74,22 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     registry,
     ...(clock ? { clock } : {}),
     statusIntervalMs: config.statusIntervalMs,
+    presence: backend.presence,
   });
-  const edges = new EdgeController({ bus, store, linkState, logger, registry, ...(clock ? { clock } : {}) });
+  const edges = new EdgeController({
+    bus,
+    store,
+    linkState,
+    logger,
+    registry,
+    ...(clock ? { clock } : {}),
+    presence: backend.presence,
+    leader: backend.leader,
+  });
   const hub = new CloudHub({
     bus,
     linkState,
+    presence: backend.presence,
     logger,
     registry,
     ...(clock ? { clock } : {}),
@@ -103,9 +108,15 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     port: config.apiPort,
     ...(config.apiTokenFile === undefined ? {} : { tokenFile: config.apiTokenFile }),
   });
-  const runtime = new ModuleRuntime([storeModule, mqtt, devices, edges, hub, api], { logger });
+  if (config.store !== 'sqlite' && !config.mqtt.url)
+    logger.warn(
+      { module: 'cloudmqtt' },
+      'cloud store on etcd with the embedded MQTT broker: consumers see only what this replica publishes, at least once; give replicas one external broker with --mqtt-url',
+    );
+  const runtime = new ModuleRuntime([leader, storeModule, presence, mqtt, devices, edges, hub, api], { logger });
   return {
     bus,
+    leader: backend.leader,
     start: () => runtime.start(),
     stop: () => runtime.stop(),
     get ports() {

@@ -97,6 +97,15 @@ export const CloudRequestSchemas = {
   'upstream.mapperstatus': Upstream,
   /** Resolves when the broker has the message (QoS 1: acknowledged). */
   'cloudmqtt.publish': { request: CloudMqttPublishSchema, response: Type.Undefined() },
+  /**
+   * The consumer messages of one edge message, published exactly once even when this replica
+   * dies meanwhile (cloud replicas on etcd with an external broker: QoS 2 with its state in
+   * etcd); otherwise like `cloudmqtt.publish` for each item. Resolves when the broker has them.
+   */
+  'cloudmqtt.publishOnce': {
+    request: Type.Object({ node: Node, msgId: Type.String(), items: Type.Array(CloudMqttPublishSchema) }),
+    response: Type.Undefined(),
+  },
   'twin.view': { request: Type.Object(DeviceRef), response: Type.Union([TwinViewSchema, Type.Undefined()]) },
   /** Sets desired values (Device spec); `waitMs` waits until reported == desired, failed or the wait ends. */
   'twin.setDesired': {

@@ -5,7 +5,12 @@ import { stringify } from 'yaml';
  * Devices whose readings the test itself publishes on the edge's mapper topic (the edge runs with
  * --mappers none): the test then knows every reading it produced.
  */
-export function writeCounterDevices(file: string, node: string, count: number): string[] {
+export function writeCounterDevices(
+  file: string,
+  node: string,
+  count: number,
+  options: { writable?: boolean } = {},
+): string[] {
   const model = {
     apiVersion: 'devices.kubeedge.io/v1beta1',
     kind: 'DeviceModel',
@@ -15,6 +20,8 @@ export function writeCounterDevices(file: string, node: string, count: number): 
       properties: [
         { name: 'a', type: 'INT', accessMode: 'ReadOnly' },
         { name: 'b', type: 'INT', accessMode: 'ReadOnly' },
+        // A set point for desired values (no mapper writes it: the edge's twin holds the desired value).
+        ...(options.writable ? [{ name: 'sp', type: 'INT', accessMode: 'ReadWrite' }] : []),
       ],
     },
   };
@@ -42,6 +49,7 @@ export function writeCounterDevices(file: string, node: string, count: number): 
           properties: [
             { name: 'a', reportToCloud: true, visitors: visitor(0) },
             { name: 'b', reportToCloud: true, visitors: visitor(1) },
+            ...(options.writable ? [{ name: 'sp', visitors: visitor(2) }] : []),
           ],
         },
       }),

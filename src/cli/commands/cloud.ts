@@ -5,6 +5,8 @@ import { runAction } from '../run-action.js';
 interface CloudFlags {
   config?: string;
   dataDir?: string;
+  store?: string;
+  replicaId?: string;
   hubPort?: string;
   hubHost?: string;
   tokenFile?: string;
@@ -25,6 +27,14 @@ export function registerCloud(program: Command): void {
     )
     .option('-c, --config <file>', 'YAML config file (section "cloud")')
     .option('--data-dir <dir>', 'folder of the cloud store (default .kedge/cloud)')
+    .option(
+      '--store <store>',
+      'sqlite (default: one process, in --data-dir) or etcd://host1:2379,host2:2379,host3:2379 (replicas share it)',
+    )
+    .option(
+      '--replica-id <name>',
+      "this replica's name in leader election and node claims (default hostname-pid-random)",
+    )
     .option('--hub-port <port>', `CloudHub WebSocket port (default ${DEFAULT_PORTS.cloudHub})`)
     .option('--hub-host <addr>', 'CloudHub address (default 0.0.0.0: edge nodes connect from other machines)')
     .option(
@@ -46,7 +56,7 @@ export function registerCloud(program: Command): void {
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .addHelpText(
       'after',
-      '\nExamples:\n  kedge cloud --data-dir /var/lib/kedge/cloud\n  kedge cloud --data-dir ./cloud --mqtt-url mqtt://127.0.0.1:1883\n  mosquitto_sub -h 127.0.0.1 -t "kedge/#" -v\n',
+      '\nExamples:\n  kedge cloud --data-dir /var/lib/kedge/cloud\n  kedge cloud --store etcd://10.0.0.1:2379,10.0.0.2:2379,10.0.0.3:2379 --mqtt-url mqtt://mosquitto:1883\n  kedge cloud --data-dir ./cloud --mqtt-url mqtt://127.0.0.1:1883\n  mosquitto_sub -h 127.0.0.1 -t "kedge/#" -v\n',
     )
     .action(runAction('cloud', (flags: CloudFlags) => runCloud(flags)));
 }
@@ -66,6 +76,8 @@ async function runCloud(flags: CloudFlags): Promise<number> {
     env: process.env,
     flags: [
       { path: ['cloud', 'dataDir'], value: flags.dataDir, flag: '--data-dir' },
+      { path: ['cloud', 'store'], value: flags.store, flag: '--store' },
+      { path: ['cloud', 'replicaId'], value: flags.replicaId, flag: '--replica-id' },
       { path: ['cloud', 'hubPort'], value: num(flags.hubPort), flag: '--hub-port' },
       { path: ['cloud', 'hubHost'], value: flags.hubHost, flag: '--hub-host' },
       { path: ['cloud', 'tokenFile'], value: flags.tokenFile, flag: '--token-file' },

@@ -44,7 +44,10 @@ export function registerEdge(program: Command): void {
     .description('Run the edge node (EventBus, pipeline, DeviceTwin, MetaManager, Edged, ServiceBus, local API)')
     .option('--node <name>', 'node name (DNS-1123)')
     .option('--data-dir <dir>', 'folder of the SQLite store, logs and mapper state')
-    .option('--cloud <url>', `CloudHub URL (ws[s]://host:${DEFAULT_PORTS.cloudHub}); none = standalone`)
+    .option(
+      '--cloud <url>',
+      `CloudHub URL (ws[s]://host:${DEFAULT_PORTS.cloudHub}), or cloud replicas tried in turn (ws://a:10000,ws://b:10000); none = standalone`,
+    )
     .option('--token-file <file>', "the token CloudHub expects (the same file as the cloud's --token-file)")
     .option('--mqtt-port <port>', `embedded MQTT broker port on 127.0.0.1 (default ${DEFAULT_PORTS.edgeMqtt})`, port)
     .option('--mqtt-url <url>', 'external MQTT broker (e.g. mqtt://127.0.0.1:1883) instead of the embedded one')

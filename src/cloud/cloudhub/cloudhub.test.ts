@@ -254,8 +254,8 @@ describe('CloudHub', () => {
             { parentId: m.header.msg_id },
           ),
         );
-      await waitUntil(() => linkState.ackedObjects('edge-1').size === 2, 'ObjectSync');
-      expect(Object.fromEntries(linkState.ackedObjects('edge-1'))).toEqual({
+      await waitUntil(async () => (await linkState.ackedObjects('edge-1')).size === 2, 'ObjectSync');
+      expect(Object.fromEntries(await linkState.ackedObjects('edge-1'))).toEqual({
         'device/default/a': '4',
         'device/default/b': '3',
       });
@@ -284,8 +284,11 @@ describe('CloudHub', () => {
             { parentId: m.header.msg_id },
           ),
         );
-      await waitUntil(() => linkState.ackedObjects('edge-1').get('device/default/a') === '6', 'ack of 6');
-      await waitUntil(() => !linkState.ackedObjects('edge-1').has('device/default/gone'), 'delete recorded');
+      await waitUntil(async () => (await linkState.ackedObjects('edge-1')).get('device/default/a') === '6', 'ack of 6');
+      await waitUntil(
+        async () => !(await linkState.ackedObjects('edge-1')).has('device/default/gone'),
+        'delete recorded',
+      );
       edge.close();
       await waitUntil(() => hub.connectedNodes.length === 0, 'disconnect');
       edge = await connect('edge-1');
@@ -307,7 +310,7 @@ describe('CloudHub', () => {
         ),
       );
       await new Promise((r) => setTimeout(r, 30));
-      expect(linkState.ackedObjects('edge-1').size).toBe(0);
+      expect((await linkState.ackedObjects('edge-1')).size).toBe(0);
       edge.close();
       await waitUntil(() => hub.connectedNodes.length === 0, 'disconnect');
       const again = await connect('edge-1');

@@ -27,6 +27,7 @@ import {
 } from '../../core/message/index.js';
 import type { Module } from '../../core/module/index.js';
 import { bearerMatches, readTokenFile } from '../../core/token/index.js';
+import { LocalPresence, type NodePresence } from '../presence/index.js';
 import type { LinkStateStore } from '../store/index.js';
 import { DedupeWindow } from './dedupe.js';
 import { DownstreamQueues } from './downstream.js';
@@ -41,6 +42,12 @@ import { listen } from '../../core/net/index.js';
 export interface CloudHubOptions {
   bus: Bus<CloudChannels, CloudRequests>;
   linkState: LinkStateStore;
+  /**
+   * Which replica holds each node (src/cloud/presence). A node is claimed when it connects; a
+   * replica that turns unhealthy (cut off from etcd) closes its edges and refuses new ones.
+   * Default: one process (LocalPresence).
+   */
+  presence?: NodePresence;
   logger: Logger;
   registry: Registry;
   clock?: Clock;
@@ -78,6 +85,9 @@ interface Connection {
   ws: WebSocket;
   lastSeen: number;
   closed: boolean;
+  /** Claimed and its dedupe window loaded: frames are handled; until then they wait in `early`. */
+  ready: boolean;
+  early: Array<{ data: RawData; isBinary: boolean }>;
 }
 
 type UpstreamRequest =
@@ -92,6 +102,8 @@ const UPSTREAM = new Map<string, UpstreamRequest>([
   ['mapperstatus', 'upstream.mapperstatus'],
 ]);
 const KNOWN_OPS = new Set<string>(Object.values(Operation));
+/** Connections being claimed and loaded at once, at most. */
+const MAX_PREPARING = 128;
 /** The longest timer Node allows (about 24.8 days): in effect no limit. */
 const NO_LIMIT_MS = 2_147_483_647;
 export const CLOSE = {
@@ -100,6 +112,8 @@ export const CLOSE = {
   internal: 1011,
   replaced: 4000,
   keepalive: 4001,
+  /** This replica cannot reach its store (etcd): the edge should try another replica. */
+  unavailable: 1013,
   stopping: 1001,
 } as const;
 
@@ -127,10 +141,15 @@ export class CloudHub implements Module {
   private readonly log: Logger;
   private readonly clock: Clock;
   private token: string | undefined;
+  private readonly presence: NodePresence;
+  private unhealth: (() => void) | undefined;
+  private preparing = 0;
+  private readonly prepareQueue: Array<() => void> = [];
 
   constructor(private readonly options: CloudHubOptions) {
     this.log = options.logger.child({ module: 'cloudhub' });
     this.clock = options.clock ?? systemClock;
+    this.presence = options.presence ?? new LocalPresence();
   }
 
   /** The port listened on (after start). */
@@ -156,7 +175,12 @@ export class CloudHub implements Module {
   async start(): Promise<void> {
     const o = this.options;
     this.token = o.tokenFile === undefined ? undefined : readTokenFile(o.tokenFile);
-    this.queues = new DownstreamQueues(o.linkState);
+    this.queues = new DownstreamQueues(o.linkState, (node, key, err) =>
+      this.log.warn(
+        { node, key, err: errorText(err) },
+        'acknowledged object not recorded; it is sent again on reconnect',
+      ),
+    );
     this.dedupe = new DedupeWindow(o.linkState, o.dedupeWindow ?? 2048);
     this.metrics ??= cloudhubMetrics(
       o.registry,
@@ -185,6 +209,11 @@ export class CloudHub implements Module {
       }),
     );
     this.unsubscribe = o.bus.subscribe('link.send', { name: this.name, group: this.group }, (item) => this.send(item));
+    this.unhealth = this.presence.onHealth((healthy) => {
+      if (healthy) return;
+      for (const conn of [...this.conns.values()])
+        this.closeConn(conn, CLOSE.unavailable, 'this cloud replica is cut off from etcd: connect to another', true);
+    });
     this.unserve = o.bus.serve('servicebus.call', { name: this.name, group: this.group }, (req) =>
       this.serviceCall(req),
     );
@@ -207,13 +236,15 @@ export class CloudHub implements Module {
     this.unsubscribe = undefined;
     this.unserve?.();
     this.unserve = undefined;
+    this.unhealth?.();
+    this.unhealth = undefined;
     this.calls?.failAll('the cloud is stopping');
     for (const conn of [...this.conns.values()]) {
       conn.closed = true;
       conn.ws.terminate();
     }
     this.conns.clear();
-    this.dedupe?.flush();
+    await this.dedupe?.flush().catch(() => {});
     const server = this.server;
     this.server = undefined;
     this.wss?.close();
@@ -231,6 +262,14 @@ export class CloudHub implements Module {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
+    if (!this.presence.healthy) {
+      this.log.warn(
+        { node: path.node, code: 'KEDGE_CLOUDHUB_UNAVAILABLE' },
+        `refused node ${path.node}: cut off from etcd`,
+      );
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     if (this.token !== undefined && !bearerMatches(req.headers.authorization, this.token)) {
       this.metrics!.unauthorized.inc();
       this.log.warn(
@@ -244,7 +283,7 @@ export class CloudHub implements Module {
   }
 
   private onConnection(node: string, ws: WebSocket, req: IncomingMessage): void {
-    const conn: Connection = { node, ws, lastSeen: this.clock.now(), closed: false };
+    const conn: Connection = { node, ws, lastSeen: this.clock.now(), closed: false, ready: false, early: [] };
     const previous = this.conns.get(node);
     if (previous) {
       this.metrics!.replaced.inc();
@@ -256,13 +295,44 @@ export class CloudHub implements Module {
     ws.on('error', (err) => this.onSocketError(conn, err));
     ws.on('close', (code, reason) => this.onClose(conn, code, reason.toString()));
     this.log.info({ node, remote: req.socket.remoteAddress }, 'node connected');
+    void this.prepare(conn);
+  }
+
+  /**
+   * Claims the node for this replica and reads its dedupe window (another replica may have
+   * handled its last messages), then handles what arrived meanwhile. A store that does not
+   * answer ends the connection: the edge retries, maybe on another replica.
+   */
+  private async prepare(conn: Connection): Promise<void> {
+    const { node } = conn;
+    // A reconnect storm (every node of a replica that died) is taken a bounded number at a time.
+    while (this.preparing >= MAX_PREPARING) await new Promise<void>((r) => this.prepareQueue.push(r));
+    this.preparing++;
+    try {
+      if (conn.closed) return;
+      await Promise.all([this.presence.claim(node), this.dedupe!.load(node)]);
+    } catch (err) {
+      this.log.warn({ node, code: 'KEDGE_CLOUDHUB_UNAVAILABLE', err: errorText(err) }, 'node not claimed');
+      this.closeConn(conn, CLOSE.unavailable, `the cloud cannot reach its store: ${errorText(err)}`, true);
+      return;
+    } finally {
+      this.preparing--;
+      this.prepareQueue.shift()?.();
+    }
+    if (conn.closed) return;
+    conn.ready = true;
     for (const item of this.queues!.resetForConnection(node)) this.write(conn, item);
     this.options.bus.publish('link.connected', { node, ts: this.clock.now() });
+    for (const f of conn.early.splice(0)) this.onFrame(conn, f.data, f.isBinary);
   }
 
   private onFrame(conn: Connection, data: RawData, isBinary: boolean): void {
     if (conn.closed) return;
     conn.lastSeen = this.clock.now();
+    if (!conn.ready) {
+      conn.early.push({ data, isBinary });
+      return;
+    }
     if (isBinary) return this.reject(conn, 'binary frame: the link carries text frames (JSON) only');
     const parsed = parseMessage(data as Buffer);
     if (!parsed.ok) return this.reject(conn, parsed.error.message);
@@ -468,6 +538,7 @@ export class CloudHub implements Module {
     this.conns.delete(conn.node);
     this.queues!.disconnected(conn.node);
     this.dedupe!.release(conn.node);
+    this.releaseClaim(conn.node);
     this.calls!.failOwner(conn, reason || `closed with code ${code}`);
     this.log.info({ node: conn.node, code, reason }, 'node disconnected');
     this.options.bus.publish('link.disconnected', {
@@ -488,8 +559,15 @@ export class CloudHub implements Module {
       this.conns.delete(conn.node);
       this.queues!.disconnected(conn.node);
       this.dedupe!.release(conn.node);
+      this.releaseClaim(conn.node);
       this.options.bus.publish('link.disconnected', { node: conn.node, reason, ts: this.clock.now() });
     }
+  }
+
+  private releaseClaim(node: string): void {
+    this.presence
+      .release(node)
+      .catch((err: unknown) => this.log.debug({ node, err: errorText(err) }, 'claim not released'));
   }
 
   private sweep(timeoutMs: number): void {

@@ -7,19 +7,29 @@ interface NodeWindow {
 
 /**
  * The ids each node's messages were handled under, bounded per node (oldest forgotten first)
- * and persisted. Writes are group-committed: `add` resolves once its id is in the file, so an
- * acknowledgement never goes out for an id a restarted cloud would not remember.
+ * and persisted. A node's window is read from the link state when the node connects (`load`),
+ * so a node that moved from another cloud replica brings its history along. Writes are
+ * group-committed: `add` resolves once its id is stored, so an acknowledgement never goes out
+ * for an id a restarted cloud, or another replica, would not remember.
  */
 export class DedupeWindow {
   private readonly nodes = new Map<string, NodeWindow>();
   private batch: Array<{ node: string; id: string }> = [];
   private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   private scheduled = false;
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly state: LinkStateStore,
     private readonly size: number,
   ) {}
+
+  /** Reads the node's window (again); `has` answers for the node only after this resolved. */
+  async load(node: string): Promise<void> {
+    await this.writing;
+    const order = await this.state.handledIds(node);
+    this.nodes.set(node, { ids: new Set(order), order });
+  }
 
   has(node: string, id: string): boolean {
     return this.window(node).ids.has(id);
@@ -40,43 +50,44 @@ export class DedupeWindow {
       this.waiters.push({ resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(() => void this.flush());
       }
     });
   }
 
   /**
-   * Drops a node's window from memory (it stays in the file and is read again on the node's next
-   * message): memory then grows with the connected nodes only. Pending ids are written first so
-   * the file is complete when it is read back.
+   * Drops a node's window from memory (it stays stored and is read again when the node
+   * connects): memory then grows with the connected nodes only.
    */
   release(node: string): void {
-    if (this.batch.length > 0) this.flush();
     this.nodes.delete(node);
   }
 
-  /** Writes what is pending now (also called on stop). */
-  flush(): void {
+  /** Writes what is pending now (also called on stop); one write at a time, in order. */
+  flush(): Promise<void> {
     this.scheduled = false;
     const batch = this.batch;
     const waiters = this.waiters;
     this.batch = [];
     this.waiters = [];
-    try {
-      this.state.addHandled(batch);
-      for (const w of waiters) w.resolve();
-    } catch (err) {
-      for (const w of waiters) w.reject(err);
-    }
+    if (batch.length === 0) return this.writing;
+    this.writing = this.writing
+      .then(() => this.state.addHandled(batch))
+      .then(
+        () => {
+          for (const w of waiters) w.resolve();
+        },
+        (err: unknown) => {
+          for (const w of waiters) w.reject(err);
+        },
+      );
+    return this.writing;
   }
 
+  /** A node that was never loaded (a test that handles before connecting) starts empty. */
   private window(node: string): NodeWindow {
     let w = this.nodes.get(node);
-    if (!w) {
-      const order = this.state.handledIds(node);
-      w = { ids: new Set(order), order };
-      this.nodes.set(node, w);
-    }
+    if (!w) this.nodes.set(node, (w = { ids: new Set(), order: [] }));
     return w;
   }
 }

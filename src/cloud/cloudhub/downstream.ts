@@ -18,7 +18,11 @@ export type AckOutcome = { item: DownstreamItem; current: boolean } | undefined;
 export class DownstreamQueues {
   private readonly nodes = new Map<string, NodeQueue>();
 
-  constructor(private readonly state: LinkStateStore) {}
+  constructor(
+    private readonly state: LinkStateStore,
+    /** A failed ObjectSync write costs a resend of the object on the next connection, nothing more. */
+    private readonly onError: (node: string, key: string, err: unknown) => void = () => {},
+  ) {}
 
   /** Queues the item, replacing a pending older version of the same object. */
   enqueue(item: DownstreamItem): void {
@@ -56,8 +60,10 @@ export class DownstreamQueues {
     if (!current) return { item, current };
     q.pending.delete(item.key);
     if (ok) {
-      if (item.remove) this.state.removeAcked(node, item.key);
-      else this.state.setAcked(node, item.key, item.token);
+      const write = item.remove
+        ? this.state.removeAcked(node, item.key)
+        : this.state.setAcked(node, item.key, item.token);
+      write.catch((err: unknown) => this.onError(node, item.key, err));
     }
     return { item, current };
   }

@@ -1,6 +1,6 @@
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Aedes } from 'aedes';
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { cloudMqttErrors } from './errors.js';
 import { listen } from '../../core/net/index.js';
 
@@ -39,14 +39,20 @@ export async function startEmbeddedBroker(host: string, port: number): Promise<C
   };
 }
 
-/** An MQTT 3.1.1 client of an external broker; QoS 1 publishes resolve on PUBACK. */
-export async function connectExternalBroker(url: string, clientId: string, timeoutMs: number): Promise<CloudBroker> {
+/**
+ * An MQTT 3.1.1 client of an external broker, resolved at its CONNACK; a broker that does not
+ * answer in `timeoutMs` fails with KEDGE_CLOUDMQTT_CONNECT.
+ */
+export async function connectMqtt(
+  url: string,
+  options: { clientId: string; clean: boolean; outgoingStore?: IClientOptions['outgoingStore'] },
+  timeoutMs: number,
+): Promise<MqttClient> {
   const client: MqttClient = mqtt.connect(url, {
     protocolVersion: 4,
-    clientId,
     reconnectPeriod: 1000,
     connectTimeout: timeoutMs,
-    clean: true,
+    ...options,
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -64,10 +70,16 @@ export async function connectExternalBroker(url: string, clientId: string, timeo
     await client.endAsync(true);
     throw cloudMqttErrors.create(
       'KEDGE_CLOUDMQTT_CONNECT',
-      `cannot connect to the cloud MQTT broker ${redact(url)}: ${(err as Error).message}`,
+      `cannot connect to the cloud MQTT broker ${redact(url)} as ${options.clientId}: ${(err as Error).message}`,
       { cause: err },
     );
   }
+  return client;
+}
+
+/** An MQTT 3.1.1 client of an external broker; QoS 1 publishes resolve on PUBACK. */
+export async function connectExternalBroker(url: string, clientId: string, timeoutMs: number): Promise<CloudBroker> {
+  const client = await connectMqtt(url, { clientId, clean: true }, timeoutMs);
   return {
     port: undefined,
     publish: async (topic, payload, qos, retain) => {

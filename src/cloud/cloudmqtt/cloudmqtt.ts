@@ -5,8 +5,12 @@ import type { CloudChannels, CloudMqttPublish, CloudRequests } from '../../contr
 import type { Bus } from '../../core/bus/index.js';
 import { errorText } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
+import type { LeaderElection } from '../leader/index.js';
+import type { NodePresence } from '../presence/index.js';
+import type { PublishJournal } from '../store/index.js';
 import { connectExternalBroker, startEmbeddedBroker, type CloudBroker } from './broker.js';
 import { cloudMqttErrors } from './errors.js';
+import { completeSession, OnceSession } from './once.js';
 
 export interface CloudMqttOptions {
   bus: Bus<CloudChannels, CloudRequests>;
@@ -19,6 +23,11 @@ export interface CloudMqttOptions {
   /** Embedded broker port (cloud.mqtt.port; 0 picks a free one). */
   port: number;
   connectTimeoutMs?: number;
+  /**
+   * Cloud replicas with an external broker: telemetry is published exactly once across replica
+   * crashes (src/cloud/cloudmqtt/once.ts). The leader completes the sessions of dead replicas.
+   */
+  once?: { journal: PublishJournal; presence: NodePresence; leader: LeaderElection };
 }
 
 /** The consumers' broker: serves `cloudmqtt.publish`, resolving once the broker has the message. */
@@ -29,6 +38,9 @@ export class CloudMqtt implements Module {
   private unserve: (() => void) | undefined;
   private readonly log: Logger;
   private metrics: { published: Counter; failed: Counter } | undefined;
+  private once: OnceSession | undefined;
+  private epoch = 0;
+  private undo: Array<() => void> = [];
 
   constructor(private readonly options: CloudMqttOptions) {
     this.log = options.logger.child({ module: 'cloudmqtt' });
@@ -64,11 +76,109 @@ export class CloudMqtt implements Module {
       this.log.info({ host: o.host ?? '127.0.0.1', port: this.broker.port }, 'embedded cloud MQTT broker listening');
     }
     this.unserve = o.bus.serve('cloudmqtt.publish', { name: this.name, group: this.group }, (req) => this.publish(req));
+    this.undo.push(
+      o.bus.serve('cloudmqtt.publishOnce', { name: this.name, group: this.group }, (req) => this.publishOnce(req)),
+    );
+    if (o.url && o.once) await this.startOnce(o.url, o.once);
+  }
+
+  /**
+   * Opens this replica's QoS 2 session under a new name, announced as alive first. A replica cut
+   * off from etcd closes it (it cannot journal; the leader completes it) and opens a new one
+   * when etcd answers again, so the two never use one client id at once.
+   */
+  private async startOnce(url: string, once: NonNullable<CloudMqttOptions['once']>): Promise<void> {
+    const open = async () => {
+      const session = `kedge-${once.presence.identity}-${++this.epoch}`;
+      await once.presence.announce(session);
+      const s = new OnceSession({
+        url,
+        journal: once.journal,
+        session,
+        logger: this.log,
+        connectTimeoutMs: this.options.connectTimeoutMs ?? 5000,
+      });
+      await s.start();
+      this.once = s;
+      this.log.info({ session }, 'exactly-once MQTT session open');
+    };
+    await open();
+    this.undo.push(
+      once.presence.onHealth((healthy) => {
+        const old = this.once;
+        this.once = undefined;
+        void old?.stop();
+        if (healthy)
+          void open().catch((err: unknown) =>
+            this.log.warn({ err: errorText(err) }, 'exactly-once session not reopened'),
+          );
+      }),
+    );
+    this.undo.push(once.leader.whileLeader((signal) => this.completeDeadSessions(url, once, signal)));
+  }
+
+  /** Leader work: every 2 s, completes the journal records of sessions no live replica announces. */
+  private async completeDeadSessions(
+    url: string,
+    once: NonNullable<CloudMqttOptions['once']>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        const live = new Set((await once.presence.replicas()).values());
+        for (const session of await once.journal.sessions()) {
+          if (signal.aborted || live.has(session) || session === this.once?.session) continue;
+          const n = await completeSession({
+            url,
+            journal: once.journal,
+            session,
+            logger: this.log,
+            connectTimeoutMs: this.options.connectTimeoutMs ?? 5000,
+          });
+          this.log.info({ session, packets: n }, 'completed the MQTT session of a replica that is gone');
+        }
+      } catch (err) {
+        this.log.warn({ err: errorText(err) }, 'sessions of gone replicas not completed; retrying');
+      }
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+
+  private async publishOnce(req: { node: string; msgId: string; items: CloudMqttPublish[] }): Promise<undefined> {
+    if (!this.options.once) {
+      await Promise.all(req.items.map((it) => this.publish(it)));
+      return undefined;
+    }
+    const once = this.once;
+    if (!once)
+      throw cloudMqttErrors.create(
+        'KEDGE_CLOUDMQTT_PUBLISH',
+        `message ${req.msgId} of ${req.node} not published: this replica is cut off from etcd`,
+      );
+    try {
+      await once.publishOnce(
+        req.node,
+        req.msgId,
+        req.items.map((it) => ({ topic: it.topic, payload: payloadOf(it.payload) })),
+      );
+      this.metrics!.published.inc(req.items.length);
+    } catch (err) {
+      this.metrics!.failed.inc();
+      throw cloudMqttErrors.create(
+        'KEDGE_CLOUDMQTT_PUBLISH',
+        `message ${req.msgId} of ${req.node} not published: ${errorText(err)}`,
+        { cause: err },
+      );
+    }
   }
 
   async stop(): Promise<void> {
     this.unserve?.();
     this.unserve = undefined;
+    for (const u of this.undo.splice(0)) u();
+    const once = this.once;
+    this.once = undefined;
+    await once?.stop();
     const broker = this.broker;
     this.broker = undefined;
     await broker?.close();
@@ -81,9 +191,7 @@ export class CloudMqtt implements Module {
         'KEDGE_CLOUDMQTT_PUBLISH',
         `cannot publish on ${req.topic}: the cloud MQTT module is stopped`,
       );
-    const payload = Buffer.isBuffer(req.payload)
-      ? req.payload
-      : Buffer.from(typeof req.payload === 'string' ? req.payload : JSON.stringify(req.payload));
+    const payload = payloadOf(req.payload);
     try {
       await broker.publish(req.topic, payload, req.qos ?? 1, req.retain ?? false);
       this.metrics!.published.inc();
@@ -94,4 +202,8 @@ export class CloudMqtt implements Module {
       });
     }
   }
+}
+
+function payloadOf(p: unknown): Buffer {
+  return Buffer.isBuffer(p) ? p : Buffer.from(typeof p === 'string' ? p : JSON.stringify(p));
 }

@@ -63,6 +63,12 @@ describe('DeviceController', () => {
       clock,
       statusIntervalMs: 1000,
     });
+  /** Starts the controller with edge-1 and edge-2 connected to this cloud (only held nodes are sent objects). */
+  const startConnected = async () => {
+    await dc.start();
+    for (const node of ['edge-1', 'edge-2']) bus.publish('link.connected', { node, ts: clock.now() });
+    await flush();
+  };
   const summary = (node?: string) =>
     sent.filter((i) => !node || i.node === node).map((i) => `${i.message.route.operation} ${i.key}`);
   const upload = (resource: string, content: unknown) => {
@@ -88,6 +94,7 @@ describe('DeviceController', () => {
     statusWrites = 0;
     bus.subscribe('link.send', { name: 't', group: 't' }, (i) => void sent.push(i));
     bus.serve('cloudmqtt.publish', { name: 't', group: 't' }, (p) => void published.push(p));
+    bus.serve('cloudmqtt.publishOnce', { name: 't', group: 't' }, (r) => void published.push(...r.items));
     store.watch('Device', '0', (e) => {
       if (e.type === 'MODIFIED' && e.object.status) statusWrites++;
     });
@@ -103,7 +110,7 @@ describe('DeviceController', () => {
   it('sends each node its devices, their model first, and desired values, without status', async () => {
     await store.create(device('a', 'edge-1', '20'));
     await store.create(device('b', 'edge-2'));
-    await dc.start();
+    await startConnected();
     expect(summary('edge-1')).toEqual([
       'insert devicemodel/default/thermo',
       'insert device/default/a',
@@ -120,7 +127,7 @@ describe('DeviceController', () => {
   });
 
   it('follows store changes: updates, moves between nodes, deletes; status-only writes send nothing', async () => {
-    await dc.start();
+    await startConnected();
     const a = await store.create(device('a', 'edge-1'));
     await flush();
     expect(summary()).toEqual(['insert devicemodel/default/thermo', 'insert device/default/a']);
@@ -146,7 +153,7 @@ describe('DeviceController', () => {
   it('after a restart sends only what the edge has not acknowledged (ObjectSync), and deletes what is gone', async () => {
     await store.create(device('a', 'edge-1'));
     await store.create(device('b', 'edge-1'));
-    await dc.start();
+    await startConnected();
     for (const i of sent) linkState.setAcked(i.node, i.key, i.token);
     await dc.stop();
     const b = (await store.get('Device', 'default', 'b'))!;
@@ -158,13 +165,13 @@ describe('DeviceController', () => {
     await store.create(device('c', 'edge-1'));
     sent = [];
     dc = make();
-    await dc.start();
+    await startConnected();
     expect(summary().sort()).toEqual(['delete device/default/a', 'insert device/default/c', 'update device/default/b']);
   });
 
   it('coalesces twin reports: many readings, at most one status write per device per interval', async () => {
     await store.create(device('a', 'edge-1'));
-    await dc.start();
+    await startConnected();
     await flush();
     const before = statusWrites;
     for (let i = 0; i < 500; i++) {
@@ -197,7 +204,7 @@ describe('DeviceController', () => {
 
   it('publishes device state for consumers and refuses bad content naming the field', async () => {
     await store.create(device('a', 'edge-1'));
-    await dc.start();
+    await startConnected();
     expect(await upload('default/devicestate/a', { state: 'online', ts: 7 })).toEqual({ ok: true });
     expect(published.at(-1)).toMatchObject({
       topic: 'kedge/status/device/default/a',
@@ -215,7 +222,7 @@ describe('DeviceController', () => {
   it('publishes column-wise telemetry per device in its order as the same payload, skips unknown devices, refuses columns that do not add up', async () => {
     await store.create(device('a', 'edge-1'));
     await store.create(device('b', 'edge-1'));
-    await dc.start();
+    await startConnected();
     const cols = (id: string, ts: number) => {
       const b = new DeviceColumnsBuilder(id);
       b.add('temp', ts, 'good', ts, 'C');
@@ -257,7 +264,7 @@ describe('DeviceController', () => {
 
   it('marks devices of a node that went away unknown on their availability topic', async () => {
     await store.create(device('a', 'edge-1'));
-    await dc.start();
+    await startConnected();
     bus.publish('link.disconnected', { node: 'edge-1', reason: 'keepalive timeout', ts: 1 });
     await flush();
     expect(published.at(-1)).toMatchObject({
@@ -269,7 +276,7 @@ describe('DeviceController', () => {
 
   it('sets desired values into the Device spec, sends them down and waits for the read-back', async () => {
     await store.create(device('a', 'edge-1'));
-    await dc.start();
+    await startConnected();
     sent = [];
     const pending = bus.request('twin.setDesired', {
       namespace: 'default',
@@ -311,7 +318,7 @@ describe('DeviceController', () => {
 
   it('a desired wait ends at the timeout with the value still pending', async () => {
     await store.create(device('a', 'edge-1'));
-    await dc.start();
+    await startConnected();
     const pending = bus.request('twin.setDesired', {
       namespace: 'default',
       name: 'a',
@@ -326,7 +333,7 @@ describe('DeviceController', () => {
 
   it('stop() ends a pending desired wait at once, with the value still pending', async () => {
     await store.create(device('a', 'edge-1'));
-    await dc.start();
+    await startConnected();
     const pending = bus.request(
       'twin.setDesired',
       { namespace: 'default', name: 'a', properties: { setpoint: '25' }, waitMs: 60_000 },

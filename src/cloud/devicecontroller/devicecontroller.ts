@@ -4,6 +4,7 @@ import {
   checkLinkContent,
   checkTelemetryColumns,
   cloudTopics,
+  LinkResource,
   type AckContent,
   type CloudChannels,
   type CloudRequests,
@@ -17,6 +18,7 @@ import { systemClock, type Clock } from '../../core/clock/index.js';
 import { errorText } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
 import type { Device } from '../../model/index.js';
+import { LocalPresence, type NodePresence } from '../presence/index.js';
 import type { LinkStateStore, ObjectStore, StoredObject, WatchEvent, WatchHandle } from '../store/index.js';
 import { WriteCoalescer } from './coalescer.js';
 import { writeDesired } from './desired.js';
@@ -27,6 +29,8 @@ import { telemetryPayload } from './telemetry-payload.js';
 import { DeviceTwinState } from './twin-state.js';
 import { Waiters } from '../../core/async/index.js';
 
+const OWN_TYPES = new Set<string>([LinkResource.device, LinkResource.deviceModel, LinkResource.deviceTwin]);
+
 export interface DeviceControllerOptions {
   bus: Bus<CloudChannels, CloudRequests>;
   store: ObjectStore;
@@ -36,6 +40,8 @@ export interface DeviceControllerOptions {
   clock?: Clock;
   /** At most one Device status write per device per this interval (config cloud.statusIntervalMs). */
   statusIntervalMs: number;
+  /** Which replica holds each node (default: this process holds what connects to it). */
+  presence?: NodePresence;
 }
 
 /**
@@ -52,7 +58,12 @@ export class DeviceController implements Module {
   private index = new DeviceIndex();
   private readonly twins = new Map<string, DeviceTwinState>();
   private readonly desiredSetAt = new Map<string, Map<string, number>>();
+  /** Per node held here: what it acknowledged or was sent (read from ObjectSync when it connects). */
   private readonly sent = new Map<string, Map<string, string>>();
+  /** Nodes whose connection this replica holds: only those are sent objects. */
+  private readonly connected = new Set<string>();
+  private readonly syncs = new Map<string, Promise<void>>();
+  private readonly presence: NodePresence;
   private readonly waiters: Waiters;
   private coalescer: WriteCoalescer | undefined;
   private watches: WatchHandle[] = [];
@@ -63,6 +74,7 @@ export class DeviceController implements Module {
     this.log = options.logger.child({ module: this.name });
     this.clock = options.clock ?? systemClock;
     this.waiters = new Waiters(this.clock);
+    this.presence = options.presence ?? new LocalPresence();
   }
 
   async start(): Promise<void> {
@@ -113,11 +125,12 @@ export class DeviceController implements Module {
     );
     this.undo.push(bus.subscribe('link.connected', this.endpoint, (e) => this.onConnected(e.node)));
     this.undo.push(bus.subscribe('link.disconnected', this.endpoint, (e) => this.onDisconnected(e.node, e.reason)));
-    for (const node of this.index.nodes()) this.reconcile(node);
   }
 
   async stop(): Promise<void> {
     for (const u of this.undo.splice(0)) u();
+    this.connected.clear();
+    await Promise.all([...this.syncs.values()]);
     for (const w of this.watches.splice(0)) w.stop();
     const coalescer = this.coalescer;
     this.coalescer = undefined;
@@ -138,13 +151,41 @@ export class DeviceController implements Module {
     for (const node of this.index.applyModel(e)) this.reconcile(node);
   }
 
-  /** Queues for `node` whatever differs from what it holds or was sent. */
+  /**
+   * Sends `node` whatever differs from what it holds or was sent, when this replica holds its
+   * connection (the replica it connects to reads ObjectSync then and sends the rest). One sync
+   * per node at a time.
+   */
   private reconcile(node: string): void {
-    const sent = this.sentTo(node);
+    if (!this.connected.has(node)) return;
+    const prev = this.syncs.get(node) ?? Promise.resolve();
+    const next = prev
+      .then(() => this.syncNode(node))
+      .catch((err: unknown) =>
+        this.log.warn({ node, err: errorText(err) }, 'objects not sent to the node; sent when it connects again'),
+      );
+    this.syncs.set(node, next);
+    void next.then(() => {
+      if (this.syncs.get(node) === next) this.syncs.delete(node);
+    });
+  }
+
+  private async syncNode(node: string): Promise<void> {
+    if (!this.connected.has(node)) return;
+    let sent = this.sent.get(node);
+    if (!sent) {
+      const acked = await this.options.linkState.ackedObjects(node);
+      if (!this.connected.has(node)) return;
+      // Only the kinds this controller sends (ObjectSync also holds EdgeController's mapper set).
+      sent = new Map([...acked].filter(([key]) => OWN_TYPES.has(key.slice(0, key.indexOf('/')))));
+      this.sent.set(node, sent);
+    }
     const { items, forget } = planSync(node, wantedFor(this.index.devicesOn(node), this.modelsByKey()), sent);
     for (const key of forget) {
       sent.delete(key);
-      this.options.linkState.removeAcked(node, key);
+      this.options.linkState
+        .removeAcked(node, key)
+        .catch((err: unknown) => this.log.debug({ node, key, err: errorText(err) }, 'stale ObjectSync record kept'));
     }
     for (const item of items) {
       if (item.remove) sent.delete(item.key);
@@ -158,14 +199,10 @@ export class DeviceController implements Module {
     return this.index.models;
   }
 
-  /** What the node holds or was sent: from ObjectSync when the cloud (re)starts, then kept here. */
-  private sentTo(node: string): Map<string, string> {
-    let m = this.sent.get(node);
-    if (!m) this.sent.set(node, (m = this.options.linkState.ackedObjects(node)));
-    return m;
-  }
-
   private onConnected(node: string): void {
+    this.connected.add(node);
+    // What the node holds is what it acknowledged, wherever it was connected before.
+    this.sent.delete(node);
     this.reconcile(node);
     for (const d of this.index.devicesOn(node)) {
       const twin = this.twins.get(DeviceIndex.key(d));
@@ -174,8 +211,17 @@ export class DeviceController implements Module {
   }
 
   private onDisconnected(node: string, reason: string): void {
-    for (const d of this.index.devicesOn(node))
-      this.publishAvailability(d, 'unknown', `node ${node} is not ready: ${reason}`);
+    this.connected.delete(node);
+    this.sent.delete(node);
+    void this.presence
+      .holderOf(node)
+      .catch(() => undefined)
+      .then((holder) => {
+        // The node is already on another replica, which publishes its devices' state.
+        if (holder !== undefined && holder !== this.presence.identity) return;
+        for (const d of this.index.devicesOn(node))
+          this.publishAvailability(d, 'unknown', `node ${node} is not ready: ${reason}`);
+      });
   }
 
   private publishAvailability(d: StoredObject, state: string, reason: string | undefined): void {
@@ -222,7 +268,7 @@ export class DeviceController implements Module {
     resource: string,
     items: Array<{ device: string; readings: number; payload: (ns: string, name: string) => unknown }>,
   ): Promise<AckContent> {
-    const publishes: Array<Promise<void>> = [];
+    const publishes: Array<{ topic: string; payload: unknown }> = [];
     const unknown: string[] = [];
     let readings = 0;
     for (const item of items) {
@@ -231,7 +277,7 @@ export class DeviceController implements Module {
         continue;
       }
       const [ns, name] = splitKey(item.device);
-      publishes.push(this.publishTelemetry(ns, name, item.payload(ns, name)));
+      publishes.push({ topic: cloudTopics.telemetry(ns, name), payload: item.payload(ns, name) });
       readings += item.readings;
     }
     if (unknown.length > 0) {
@@ -246,14 +292,21 @@ export class DeviceController implements Module {
         `telemetry from node ${req.node} for ${unknown.length} device(s) that do not exist in the cloud dropped: ${unknown.slice(0, 5).join(', ')}`,
       );
     }
-    await Promise.all(publishes);
+    if (publishes.length > 0) await this.publishTelemetry(req, publishes);
     this.metrics!.telemetry.inc(readings);
     return { ok: true };
   }
 
-  /** One device's readings on its consumer topic, `kedge/telemetry/<ns>/<device>`. */
-  private publishTelemetry(ns: string, name: string, payload: unknown): Promise<void> {
-    return this.options.bus.request('cloudmqtt.publish', { topic: cloudTopics.telemetry(ns, name), payload, qos: 1 });
+  /**
+   * The readings of one edge message on their consumer topics (`kedge/telemetry/<ns>/<device>`),
+   * in the message's order, published exactly once for the message (cloudmqtt.publishOnce).
+   */
+  private publishTelemetry(req: UpstreamMessage, items: Array<{ topic: string; payload: unknown }>): Promise<void> {
+    return this.options.bus.request('cloudmqtt.publishOnce', {
+      node: req.node,
+      msgId: req.message.header.msg_id,
+      items: items.map((it) => ({ ...it, qos: 1 as const })),
+    });
   }
 
   private async onTwinReport(req: UpstreamMessage): Promise<AckContent> {

@@ -16,6 +16,11 @@ const device = (name: string, node: string, protocol: string): StoredObject => (
 const flush = async () => {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
 };
+/** The replica holding a node sends it its mapper set: the node connects to this cloud. */
+const connectNode = async (bus: Bus<CloudChannels, CloudRequests>, node: string, ts: number) => {
+  bus.publish('link.connected', { node, ts });
+  await flush();
+};
 
 describe('EdgeController', () => {
   let store: SqliteObjectStore;
@@ -55,6 +60,7 @@ describe('EdgeController', () => {
     await store.create(device('a', 'edge-1', 'modbus'));
     await store.create(device('b', 'edge-1', 'Modbus'));
     await ec.start();
+    await connectNode(bus, 'edge-1', clock.now());
     expect(sent.map((i) => [i.key, i.message.route.resource, i.message.content])).toEqual([
       [
         'mapperset/default/edge-1',
@@ -79,6 +85,7 @@ describe('EdgeController', () => {
   it('re-derives the mapper set on spec changes only, not on Device status writes', async () => {
     const a = await store.create(device('a', 'edge-1', 'modbus'));
     await ec.start();
+    await connectNode(bus, 'edge-1', clock.now());
     let nodeReads = 0;
     const get = store.get.bind(store);
     store.get = (kind, ns, name) => {
@@ -101,7 +108,8 @@ describe('EdgeController', () => {
   it('does not resend an acknowledged set after a restart', async () => {
     await store.create(device('a', 'edge-1', 'modbus'));
     await ec.start();
-    linkState.setAcked('edge-1', sent[0]!.key, sent[0]!.token);
+    await connectNode(bus, 'edge-1', clock.now());
+    await linkState.setAcked('edge-1', sent[0]!.key, sent[0]!.token);
     await ec.stop();
     sent = [];
     ec = new EdgeController({
@@ -113,6 +121,7 @@ describe('EdgeController', () => {
       clock,
     });
     await ec.start();
+    await connectNode(bus, 'edge-1', clock.now());
     expect(sent).toEqual([]);
   });
 

@@ -19,6 +19,8 @@ import { errorText } from '../../core/errors/index.js';
 import { newMessage, Operation } from '../../core/message/index.js';
 import type { Module } from '../../core/module/index.js';
 import { WriteCoalescer } from '../devicecontroller/index.js';
+import { SoleLeader, type LeaderElection } from '../leader/index.js';
+import { LocalPresence, type NodePresence } from '../presence/index.js';
 import {
   sameSpec,
   type LinkStateStore,
@@ -40,6 +42,10 @@ export interface EdgeControllerOptions {
   clock?: Clock;
   /** Heartbeats are written to the Node status at most this often (default 60 s); ready changes at once. */
   heartbeatWriteIntervalMs?: number;
+  /** Which replica holds each node (default: this process holds what connects to it). */
+  presence?: NodePresence;
+  /** The replica that marks not ready the nodes no replica holds (default: this process). */
+  leader?: LeaderElection;
 }
 
 const NODE = 'Node';
@@ -64,11 +70,22 @@ export class EdgeController implements Module {
   private undo: Array<() => void> = [];
   private failures: Counter | undefined;
   private readonly chains = new KeyedChain();
+  /** Nodes whose connection this replica holds. */
+  private readonly local = new Set<string>();
+  private readonly presence: NodePresence;
+  private readonly leader: LeaderElection;
 
   constructor(private readonly options: EdgeControllerOptions) {
     this.log = options.logger.child({ module: this.name });
     this.clock = options.clock ?? systemClock;
+    this.presence = options.presence ?? new LocalPresence();
+    this.leader = options.leader ?? new SoleLeader();
+    this.ownLeader = options.leader === undefined;
   }
+
+  private readonly ownLeader: boolean;
+  /** The sweep at the start of a term, awaited by start() when this replica leads already. */
+  private sweep: Promise<void> | undefined;
 
   async start(): Promise<void> {
     const { store, bus } = this.options;
@@ -80,28 +97,36 @@ export class EdgeController implements Module {
     this.heartbeats = new WriteCoalescer(
       this.clock,
       this.options.heartbeatWriteIntervalMs ?? 60_000,
-      (node) => this.writeStatus(node),
+      (node) => this.writeStatus(node, ['lastHeartbeat']),
       (node, err) => this.writeFailed(node, err),
     );
-    for (const n of (await store.list(NODE)).items) {
-      const state = stateFromStatus(n.status);
-      this.nodes.set(n.metadata.name, state);
-      // Nobody is connected to a cloud that just started.
-      if (state.ready) await this.setReady(n.metadata.name, false, 'the cloud restarted');
-    }
+    for (const n of (await store.list(NODE)).items) this.nodes.set(n.metadata.name, stateFromStatus(n.status));
     const devices = await store.list('Device');
     for (const d of devices.items) this.indexDevice({ type: 'ADDED', object: d });
     this.watch = await store.watch('Device', devices.resourceVersion, (e) => this.onDevice(e));
     this.undo.push(
-      bus.subscribe('link.connected', this.endpoint, (e) =>
-        this.serial(e.node, () => this.setReady(e.node, true, undefined, e.ts)),
-      ),
+      bus.subscribe('link.connected', this.endpoint, (e) => {
+        this.local.add(e.node);
+        return this.serial(e.node, async () => {
+          await this.setReady(e.node, true, undefined, e.ts);
+          await this.syncMappers(e.node);
+        });
+      }),
     );
     this.undo.push(
-      bus.subscribe('link.disconnected', this.endpoint, (e) =>
-        this.serial(e.node, () => this.setReady(e.node, false, e.reason)),
-      ),
+      bus.subscribe('link.disconnected', this.endpoint, (e) => {
+        this.local.delete(e.node);
+        return this.serial(e.node, () => this.disconnected(e.node, e.reason));
+      }),
     );
+    if (this.ownLeader) await this.leader.start();
+    this.undo.push(
+      this.leader.whileLeader((signal) => {
+        this.sweep = this.lead(signal);
+        return this.sweep;
+      }),
+    );
+    await this.sweep?.catch((err: unknown) => this.writeFailed('*', err));
     this.undo.push(bus.subscribe('link.heartbeat', this.endpoint, (e) => this.onHeartbeat(e.node, e.ts)));
     this.undo.push(
       bus.serve('upstream.mapperstatus', this.endpoint, (req) => this.serial(req.node, () => this.onMapperStatus(req))),
@@ -112,6 +137,8 @@ export class EdgeController implements Module {
 
   async stop(): Promise<void> {
     for (const u of this.undo.splice(0)) u();
+    this.local.clear();
+    if (this.ownLeader) await this.leader.stop();
     this.watch?.stop();
     this.watch = undefined;
     await this.chains.idle();
@@ -159,13 +186,61 @@ export class EdgeController implements Module {
     return true;
   }
 
+  /**
+   * Leader work: a node that no replica holds is not ready. At the start of a term that covers
+   * nodes left ready by a cloud that stopped; then the claims are watched, and a node whose
+   * holder vanished without a disconnect (its replica was killed: the claim ended with the
+   * replica's lease) is marked not ready.
+   */
+  private async lead(signal: AbortSignal): Promise<void> {
+    const holders = new Map<string, string>();
+    const watch = await this.presence.watch((node, holder) => {
+      if (holder) holders.set(node, holder);
+      else holders.delete(node);
+      if (!holder && !signal.aborted)
+        void this.serial(node, () => this.unheld(node, 'no cloud replica holds its connection'));
+    });
+    if (signal.aborted) return watch.stop();
+    signal.addEventListener('abort', () => watch.stop());
+    for (const n of (await this.options.store.list(NODE)).items) {
+      if (signal.aborted) return;
+      const name = n.metadata.name;
+      if (!holders.has(name) && !this.local.has(name) && stateFromStatus(n.status).ready)
+        await this.serial(name, () => this.unheld(name, 'the cloud restarted'));
+    }
+  }
+
+  /** Marks a node not ready that is stored ready and that nobody holds (checked again, now). */
+  private async unheld(node: string, reason: string): Promise<void> {
+    if (this.local.has(node)) return;
+    const stored = await this.options.store.get(NODE, '', node);
+    if (!stored || !stateFromStatus(stored.status).ready) return;
+    if ((await this.presence.holderOf(node)) !== undefined) return;
+    await this.setReady(node, false, reason);
+  }
+
+  /** This replica lost the node's connection: not ready, unless another replica holds it already. */
+  private async disconnected(node: string, reason: string): Promise<void> {
+    const holder = await this.presence.holderOf(node).catch(() => undefined);
+    if (holder !== undefined && holder !== this.presence.identity) {
+      this.log.info({ node, holder }, 'node moved to another cloud replica');
+      return;
+    }
+    await this.setReady(node, false, reason);
+  }
+
   /** Records the node's mapper set in its Node spec and sends it when it differs from what the node has. */
   private async syncMappers(node: string): Promise<void> {
     const set = mapperSetFor(this.devicesByNode.get(node)?.values() ?? []);
     const token = mapperSetToken(set);
     await this.ensureNode(node, set.mappers);
     const key = `${LinkResource.mapperSet}/${NS}/${node}`;
-    const sent = this.sentSets.get(node) ?? this.options.linkState.ackedObjects(node).get(key);
+    // The replica holding the node sends; it reads what the node acknowledged when it connects.
+    if (!this.local.has(node)) {
+      this.sentSets.delete(node);
+      return;
+    }
+    const sent = this.sentSets.get(node) ?? (await this.options.linkState.ackedObjects(node)).get(key);
     if (sent === token || (sent === undefined && set.mappers.length === 0)) return;
     this.sentSets.set(node, token);
     const message = newMessage(
@@ -185,12 +260,19 @@ export class EdgeController implements Module {
     const existing = await store.get(NODE, '', node);
     if (!existing) {
       const state = this.stateOf(node);
-      const created = await store.create({
-        apiVersion: 'kedge.io/v1',
-        kind: NODE,
-        metadata: { name: node, namespace: '' },
-        spec: { mappers },
-      });
+      let created: StoredObject;
+      try {
+        created = await store.create({
+          apiVersion: 'kedge.io/v1',
+          kind: NODE,
+          metadata: { name: node, namespace: '' },
+          spec: { mappers },
+        });
+      } catch (err) {
+        // Another replica created it a moment ago: update that one.
+        if ((err as { code?: string }).code !== 'KEDGE_CLOUD_STORE_EXISTS') throw err;
+        return this.ensureNode(node, mappers);
+      }
       return store.updateStatus(NODE, '', node, statusOf(state)).catch(() => created);
     }
     const spec = (existing.spec ?? {}) as Record<string, unknown>;
@@ -221,7 +303,7 @@ export class EdgeController implements Module {
     this.log.info({ node, ready, reason }, ready ? 'node ready' : 'node not ready');
     try {
       await this.ensureNode(node, mapperSetFor(this.devicesByNode.get(node)?.values() ?? []).mappers);
-      await this.writeStatus(node);
+      await this.writeStatus(node, ready ? ['ready', 'reason', 'connectedAt', 'lastHeartbeat'] : ['ready', 'reason']);
     } catch (err) {
       this.writeFailed(node, err);
     }
@@ -247,14 +329,38 @@ export class EdgeController implements Module {
     }
     this.stateOf(req.node).mappers.set(checked.value.name, checked.value);
     await this.ensureNode(req.node, mapperSetFor(this.devicesByNode.get(req.node)?.values() ?? []).mappers);
-    await this.writeStatus(req.node);
+    await this.writeStatus(req.node, ['mappers']);
     return { ok: true };
   }
 
-  private async writeStatus(node: string): Promise<void> {
+  /**
+   * Writes what this replica knows into the Node status, keeping what it does not know: the
+   * holder writes heartbeats and mappers, the leader may write `ready: false` meanwhile. A
+   * concurrent write is read again and merged (optimistic concurrency).
+   */
+  private async writeStatus(
+    node: string,
+    fields: Array<keyof NodeState> = ['ready', 'reason', 'lastHeartbeat', 'connectedAt', 'mappers'],
+  ): Promise<void> {
     const state = this.nodes.get(node);
     if (!state) return;
-    await this.options.store.updateStatus(NODE, '', node, statusOf(state));
+    const { store } = this.options;
+    const mine = statusOf(state);
+    for (let attempt = 0; ; attempt++) {
+      const current = await store.get(NODE, '', node);
+      if (!current) return;
+      const merged: Record<string, unknown> = { ...((current.status ?? {}) as Record<string, unknown>) };
+      for (const f of fields) {
+        if (f in mine) merged[f] = mine[f];
+        else delete merged[f];
+      }
+      try {
+        await store.updateStatus(NODE, '', node, merged, current.metadata.resourceVersion);
+        return;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'KEDGE_CLOUD_STORE_CONFLICT' || attempt >= 5) throw err;
+      }
+    }
   }
 
   private writeFailed(node: string, err: unknown): void {
@@ -265,8 +371,11 @@ export class EdgeController implements Module {
     );
   }
 
+  /** Nodes held here are shown as this replica knows them; others as stored by their holder. */
   private async list(): Promise<NodeView[]> {
     const { items } = await this.options.store.list(NODE);
-    return items.map((n) => nodeView(n, this.stateOf(n.metadata.name)));
+    return items.map((n) =>
+      nodeView(n, this.local.has(n.metadata.name) ? this.stateOf(n.metadata.name) : stateFromStatus(n.status)),
+    );
   }
 }

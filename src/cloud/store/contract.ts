@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ObjectStore, StoredObject, WatchEvent } from './types.js';
+import type { LinkStateStore, ObjectStore, StoredObject, WatchEvent } from './types.js';
 
 /**
  * The one behaviour every ObjectStore implementation must show (the SQLite store today, the
@@ -158,6 +158,70 @@ export function describeObjectStoreContract(
       await store.create(thing('a'));
       await waitFor(() => seen.length >= 2);
       expect(seen.map((s) => s.split(' ').slice(0, 2).join(' '))).toEqual(['ADDED a', 'MODIFIED a']);
+    });
+  });
+}
+
+/**
+ * The behaviour every LinkStateStore must show (SQLite, etcd). `make(windowSize)` returns an
+ * empty link state with that dedupe window; `dispose` releases what it took.
+ */
+export function describeLinkStateContract(
+  name: string,
+  make: (windowSize: number) => Promise<{ state: LinkStateStore; dispose: () => Promise<void> }>,
+): void {
+  describe(`LinkStateStore contract: ${name}`, () => {
+    let dispose: (() => Promise<void>) | undefined;
+    const open = async (windowSize = 2048) => {
+      const made = await make(windowSize);
+      dispose = made.dispose;
+      return made.state;
+    };
+    afterEach(async () => {
+      await dispose?.();
+      dispose = undefined;
+    });
+
+    it('records acknowledged tokens per node and object', async () => {
+      const state = await open();
+      await state.setAcked('n1', 'device/default/a', '1');
+      await state.setAcked('n1', 'device/default/a', '2');
+      await state.setAcked('n2', 'device/default/a', '7');
+      expect([...(await state.ackedObjects('n1'))]).toEqual([['device/default/a', '2']]);
+      await state.removeAcked('n1', 'device/default/a');
+      expect((await state.ackedObjects('n1')).size).toBe(0);
+      expect((await state.ackedObjects('n2')).get('device/default/a')).toBe('7');
+      expect((await state.ackedObjects('n10')).size).toBe(0);
+    });
+
+    it('keeps a bounded window of handled ids per node, oldest dropped first', async () => {
+      const state = await open(3);
+      await state.addHandled(['a', 'b', 'c', 'd'].map((id) => ({ node: 'n1', id })));
+      await state.addHandled([{ node: 'n2', id: 'x' }]);
+      await state.addHandled([{ node: 'n1', id: 'e' }]);
+      expect(await state.handledIds('n1')).toEqual(['c', 'd', 'e']);
+      expect(await state.handledIds('n2')).toEqual(['x']);
+      expect(await state.handledIds('n10')).toEqual([]);
+    });
+
+    it('never keeps more than a quarter above the window, always the newest ids', async () => {
+      const state = await open(40);
+      for (let i = 0; i < 200; i++) {
+        await state.addHandled([{ node: 'n1', id: `m${i}` }]);
+        if (i % 10 !== 9) continue;
+        const ids = await state.handledIds('n1');
+        expect(ids.length).toBeLessThanOrEqual(50);
+        expect(ids.at(-1)).toBe(`m${i}`);
+        if (i >= 40) expect(ids.length).toBeGreaterThanOrEqual(40);
+      }
+    });
+
+    it('records a batch larger than one transaction takes', async () => {
+      const state = await open(1000);
+      const batch = Array.from({ length: 300 }, (_, i) => ({ node: i % 2 ? 'odd' : 'even', id: `id-${i}` }));
+      await state.addHandled(batch);
+      expect(await state.handledIds('even')).toHaveLength(150);
+      expect((await state.handledIds('odd')).at(-1)).toBe('id-299');
     });
   });
 }

@@ -51,24 +51,24 @@ export class SqliteLinkState implements LinkStateStore {
     return n;
   }
 
-  ackedObjects(node: string): Map<string, string> {
+  async ackedObjects(node: string): Promise<Map<string, string>> {
     const rows = this.s.acked.all(node) as Array<{ key: string; token: string }>;
     return new Map(rows.map((r) => [r.key, r.token]));
   }
 
-  setAcked(node: string, key: string, token: string): void {
+  async setAcked(node: string, key: string, token: string): Promise<void> {
     this.s.setAcked.run(node, key, token);
   }
 
-  removeAcked(node: string, key: string): void {
+  async removeAcked(node: string, key: string): Promise<void> {
     this.s.removeAcked.run(node, key);
   }
 
-  handledIds(node: string): string[] {
+  async handledIds(node: string): Promise<string[]> {
     return (this.s.handled.all(node) as Array<{ msg_id: string }>).map((r) => r.msg_id);
   }
 
-  addHandled(entries: Array<{ node: string; id: string }>): void {
+  async addHandled(entries: Array<{ node: string; id: string }>): Promise<void> {
     if (entries.length > 0) this.addBatch(entries);
   }
 }

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
 import { openCloudDatabase } from './db.js';
 import { cloudStoreErrors } from './errors.js';
-import { canonicalJson } from '../../core/json/index.js';
+import { checkVersion, exists, forCreate, forUpdate, identify, notFound } from './object-rules.js';
 import { compileSelector } from './selector.js';
 import type {
   ListOptions,
@@ -76,15 +75,8 @@ export class SqliteObjectStore implements ObjectStore {
   async create(object: StoredObject): Promise<StoredObject> {
     const { kind, namespace, name } = identify(object);
     return this.write(kind, () => {
-      if (this.stmts.get.get(kind, namespace, name)) {
-        throw cloudStoreErrors.create('KEDGE_CLOUD_STORE_EXISTS', `${kind} ${label(namespace, name)} exists already`);
-      }
-      const { resourceVersion: _rv, generation: _g, uid: _u, creationTimestamp: _c, ...meta } = object.metadata;
-      const stored: StoredObject = {
-        ...object,
-        metadata: { ...meta, namespace, uid: randomUUID(), creationTimestamp: new Date().toISOString(), generation: 1 },
-      };
-      return this.commit(stored, 'ADDED');
+      if (this.stmts.get.get(kind, namespace, name)) throw exists(kind, namespace, name);
+      return this.commit(forCreate(object, namespace), 'ADDED');
     });
   }
 
@@ -92,24 +84,8 @@ export class SqliteObjectStore implements ObjectStore {
     const { kind, namespace, name } = identify(object);
     return this.write(kind, () => {
       const current = this.mustGet(kind, namespace, name, object.metadata.resourceVersion);
-      const { resourceVersion: _rv, generation: _g, uid: _u, creationTimestamp: _c, ...meta } = object.metadata;
-      const { status: _s, metadata: _m, ...rest } = object;
-      const next: StoredObject = {
-        ...rest,
-        kind,
-        metadata: {
-          ...meta,
-          namespace,
-          uid: current.metadata.uid,
-          creationTimestamp: current.metadata.creationTimestamp,
-          generation: current.metadata.generation,
-        },
-        ...(current.status === undefined ? {} : { status: current.status }),
-      };
-      if (sameExceptVersion(current, next)) return current;
-      if (canonicalJson(withoutMeta(current)) !== canonicalJson(withoutMeta(next)))
-        next.metadata.generation = (current.metadata.generation ?? 0) + 1;
-      return this.commit(next, 'MODIFIED');
+      const next = forUpdate(current, object, namespace);
+      return next ? this.commit(next, 'MODIFIED') : current;
     });
   }
 
@@ -204,8 +180,7 @@ export class SqliteObjectStore implements ObjectStore {
 
   private mustGet(kind: string, namespace: string, name: string, expectedVersion: string | undefined): StoredObject {
     const row = this.stmts.get.get(kind, namespace, name) as ObjectRow | undefined;
-    if (!row)
-      throw cloudStoreErrors.create('KEDGE_CLOUD_STORE_NOT_FOUND', `${kind} ${label(namespace, name)} does not exist`);
+    if (!row) throw notFound(kind, namespace, name);
     const current = JSON.parse(row.body) as StoredObject;
     checkVersion(current, expectedVersion);
     return current;
@@ -237,40 +212,4 @@ function prepare(db: Database) {
     dropEvents: s('DELETE FROM events WHERE rv <= ?'),
     setCompacted: s('UPDATE counter SET compacted = ? WHERE id = 1'),
   };
-}
-
-function identify(object: StoredObject): { kind: string; namespace: string; name: string } {
-  if (
-    !object ||
-    typeof object.kind !== 'string' ||
-    !object.kind ||
-    typeof object.metadata?.name !== 'string' ||
-    !object.metadata.name
-  ) {
-    throw cloudStoreErrors.create('KEDGE_CLOUD_STORE_INVALID', 'object without kind or metadata.name');
-  }
-  return { kind: object.kind, namespace: object.metadata.namespace ?? '', name: object.metadata.name };
-}
-
-function checkVersion(current: StoredObject, expected: string | undefined): void {
-  if (expected !== undefined && expected !== current.metadata.resourceVersion) {
-    throw cloudStoreErrors.create(
-      'KEDGE_CLOUD_STORE_CONFLICT',
-      `${current.kind} ${label(current.metadata.namespace ?? '', current.metadata.name)}: resourceVersion ${expected} is not the current ${current.metadata.resourceVersion}`,
-    );
-  }
-}
-
-function withoutMeta(o: StoredObject): unknown {
-  const { metadata: _m, status: _s, ...rest } = o;
-  return rest;
-}
-
-function sameExceptVersion(current: StoredObject, next: StoredObject): boolean {
-  const strip = (o: StoredObject) => canonicalJson({ ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
-  return strip(current) === strip(next);
-}
-
-function label(namespace: string, name: string): string {
-  return namespace ? `${namespace}/${name}` : name;
 }

@@ -81,17 +81,18 @@ export interface ObjectStore {
 
 /**
  * The link's bookkeeping (KubeEdge's ObjectSync and the dedupe window). Kept apart from the
- * object store: the Kubernetes implementation may keep it in CRDs or in a local file.
+ * object store: the Kubernetes implementation may keep it in CRDs or in a local file. Every
+ * method is asynchronous: with cloud replicas it lives in etcd, shared by all of them.
  */
 export interface LinkStateStore {
   /** Per node and object key, the sync token the edge acknowledged. */
-  ackedObjects(node: string): Map<string, string>;
-  setAcked(node: string, key: string, token: string): void;
-  removeAcked(node: string, key: string): void;
-  /** The msg_ids handled per node, oldest first (at most the window size). */
-  handledIds(node: string): string[];
-  /** Records handled ids; trims each node's window to its bound. */
-  addHandled(entries: Array<{ node: string; id: string }>): void;
+  ackedObjects(node: string): Promise<Map<string, string>>;
+  setAcked(node: string, key: string, token: string): Promise<void>;
+  removeAcked(node: string, key: string): Promise<void>;
+  /** The msg_ids handled per node, oldest first (at most about the window size). */
+  handledIds(node: string): Promise<string[]>;
+  /** Records handled ids (durably when it resolves); trims each node's window to its bound. */
+  addHandled(entries: Array<{ node: string; id: string }>): Promise<void>;
 }
 
 /**
@@ -106,4 +107,38 @@ export function sameSpec(prev: StoredObject | undefined, next: StoredObject | un
 
 export function objectKey(o: { kind: string; metadata: { namespace?: string | undefined; name: string } }): string {
   return `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+}
+
+/** One QoS 2 publish of a message, as the journal keeps it until the broker completed it. */
+export interface JournalPacket {
+  mid: number;
+  topic: string;
+  payload: string;
+}
+
+/** A message's publishes in a session, as an adopter finds them. */
+export interface JournalRecord {
+  node: string;
+  msgId: string;
+  packets: Array<JournalPacket & { released: boolean }>;
+}
+
+/**
+ * The QoS 2 state of the cloud's MQTT sessions, kept where every replica can read it, so that
+ * a reading is published exactly once across a replica's crash (src/cloud/cloudmqtt/once.ts).
+ * `begin` marks the edge message handled and records its packets in one atomic write: from then
+ * on the message belongs to the session. `released` is written before each PUBREL. A replica
+ * that finds a dead replica's session resumes it at the broker and completes its records: PUBREL
+ * for released packets (the broker answers a repeat with PUBCOMP and delivers nothing again),
+ * PUBLISH with the same packet id for the others (the broker holds them until PUBREL).
+ */
+export interface PublishJournal {
+  begin(session: string, node: string, msgId: string, packets: JournalPacket[]): Promise<void>;
+  released(session: string, node: string, msgId: string, mid: number): Promise<void>;
+  end(session: string, node: string, msgId: string): Promise<void>;
+  /** Sessions that have records. */
+  sessions(): Promise<string[]>;
+  records(session: string): Promise<JournalRecord[]>;
+  /** Drops every record of a session (after an adopter completed them). */
+  clear(session: string): Promise<void>;
 }

@@ -91,9 +91,9 @@ export class RawEdge {
   }
 }
 
-export async function waitUntil(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+export async function waitUntil(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }

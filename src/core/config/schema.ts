@@ -35,7 +35,11 @@ export const EdgeConfigSchema = Type.Object(
       description: 'Folder of the SQLite store, logs and certificates',
     }),
     cloud: Type.Optional(
-      Type.String({ pattern: '^wss?://', description: 'CloudHub URL, e.g. ws://cloud:10000; none = standalone' }),
+      Type.String({
+        pattern: '^wss?://[^,]+(,\\s*wss?://[^,]+)*$',
+        description:
+          'CloudHub URL, e.g. ws://cloud:10000, or cloud replicas tried in turn: ws://a:10000,ws://b:10000; none = standalone',
+      }),
     ),
     cloudTokenFile: Type.Optional(
       Type.String({ minLength: 1, description: "File with the token CloudHub expects (the cloud's --token-file)" }),
@@ -116,6 +120,24 @@ export const EdgeConfigSchema = Type.Object(
 export const CloudConfigSchema = Type.Object(
   {
     dataDir: Type.String({ minLength: 1, default: '.kedge/cloud', description: 'Folder of the cloud store' }),
+    store: Type.String({
+      pattern: '^(sqlite|etcd://.+)$',
+      default: 'sqlite',
+      description:
+        'Where devices, models, nodes and status live: sqlite (one process, in dataDir) or etcd://host1:2379,host2:2379,host3:2379 (replicas)',
+    }),
+    etcdPrefix: Type.String({
+      pattern: '^/.*/$',
+      default: '/kedge/',
+      description: 'Key prefix of this cloud in etcd (several clouds may share one etcd)',
+    }),
+    replicaId: Type.Optional(
+      Type.String({
+        minLength: 1,
+        pattern: '^[A-Za-z0-9._-]+$',
+        description: "This replica's name in leader election and node claims (default: hostname-pid-random)",
+      }),
+    ),
     hubPort: Port(10000, 'CloudHub WebSocket port'),
     hubHost: Type.String({
       minLength: 1,

@@ -12,7 +12,8 @@ import type { Bus } from '../../core/bus/index.js';
 import { newMessage, type Message } from '../../core/message/index.js';
 import type { Registry } from '../../core/metrics/index.js';
 import type { SqliteOutboxStore } from '../store/index.js';
-import { hubUrl, type EdgeHub, type EdgeHubDeps } from './index.js';
+import { createServer } from 'node:net';
+import { hubUrl, hubUrls, type EdgeHub, type EdgeHubDeps } from './index.js';
 import { HubHarness, type FakeCloud, waitFor } from './testing/test-cloud.js';
 
 describe('EdgeHub', () => {
@@ -239,6 +240,37 @@ describe('EdgeHub', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(cloud.paths).toHaveLength(1);
     expect(states.at(-1)!.state).toBe('disconnected');
+  });
+});
+
+describe('EdgeHub with several cloud replicas', () => {
+  it('tries the URLs in turn: a dead replica first, then the live one; after a drop the next one', async () => {
+    const h = await HubHarness.start();
+    // A port that refuses connections: listened on once, then closed.
+    const dead = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = s.address() as { port: number };
+        s.close(() => resolve(port));
+      });
+    });
+    try {
+      const states: LinkStateEvent[] = [];
+      h.bus.subscribe('link.state', { name: 't', group: 't' }, (e) => void states.push(e as LinkStateEvent));
+      await h.startHub({ cloudUrl: `ws://127.0.0.1:${dead}, ${h.cloud.url}` });
+      await waitFor(() => states.some((s) => s.state === 'connected'), 'connected to the live replica');
+      const connected = states.find((s) => s.state === 'connected')!;
+      expect(connected.url).toBe(`${h.cloud.url}/kedge/edge-1/events`);
+      expect(states.filter((s) => s.state === 'connecting').length).toBeGreaterThanOrEqual(2);
+      expect(states[0]!.url).toBe(`ws://127.0.0.1:${dead}/kedge/edge-1/events`);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('refuses a list with a bad member, naming it', () => {
+    expect(hubUrls('ws://a:1, ws://b:2', 'kedge', 'n')).toEqual(['ws://a:1/kedge/n/events', 'ws://b:2/kedge/n/events']);
+    expect(() => hubUrls('ws://a:1,http://b:2', 'kedge', 'n')).toThrow(/http:\/\/b:2/);
+    expect(() => hubUrls(' , ', 'kedge', 'n')).toThrow(/names no URL/);
   });
 });
 

@@ -29,7 +29,11 @@ export interface EdgeHubDeps {
   outbox: Pick<OutboxStore, 'peekAfter' | 'ack' | 'stats'>;
   logger: Logger;
   registry: Registry;
-  /** CloudHub, `ws://host:10000` (a path, if any, is replaced by `/<project>/<node>/events`). */
+  /**
+   * CloudHub, `ws://host:10000` (a path, if any, is replaced by `/<project>/<node>/events`), or a
+   * comma-separated list of cloud replicas, tried in turn: each new attempt after a failed one or
+   * a lost connection goes to the next URL.
+   */
   cloudUrl: string;
   node: string;
   project?: string;
@@ -67,7 +71,8 @@ export class EdgeHub implements Module {
   private readonly log: Logger;
   private ws: WebSocket | undefined;
   private corked: WebSocket | undefined;
-  private url = '';
+  private urls: string[] = [];
+  private urlIndex = 0;
   private token: string | undefined;
   private running = false;
   private sender: OutboxSender | undefined;
@@ -86,13 +91,19 @@ export class EdgeHub implements Module {
     this.log = deps.logger.child({ module: SOURCE });
   }
 
+  /** The replica connected to or tried now. */
+  private get url(): string {
+    return this.urls[this.urlIndex] ?? '';
+  }
+
   get connected(): boolean {
     return this.state === 'connected';
   }
 
   /** Ready when the connection loop runs: the edge works offline, the outbox keeps everything. */
   async start(): Promise<void> {
-    this.url = hubUrl(this.deps.cloudUrl, this.deps.project ?? 'kedge', this.deps.node);
+    this.urls = hubUrls(this.deps.cloudUrl, this.deps.project ?? 'kedge', this.deps.node);
+    this.urlIndex = 0;
     const d = this.deps;
     this.token = d.tokenFile === undefined ? undefined : readTokenFile(d.tokenFile);
     this.metrics ??= edgehubMetrics(d.registry, () => ({
@@ -274,8 +285,10 @@ export class EdgeHub implements Module {
     this.openedAt = 0;
     const delay = this.backoff!.next();
     const why = reason || `closed with code ${code}`;
+    const failed = this.url;
+    this.urlIndex = (this.urlIndex + 1) % this.urls.length;
     this.log.warn(
-      { url: this.url, code, reason, retryInMs: delay },
+      { url: failed, code, reason, retryInMs: delay, next: this.url },
       `link to the cloud down (${why}); reconnecting in ${delay} ms`,
     );
     this.setState('disconnected', why, delay);
@@ -329,6 +342,16 @@ export class EdgeHub implements Module {
     this.keepaliveTimer = undefined;
     this.retryTimer = undefined;
   }
+}
+
+/** `ws://a:10000,ws://b:10000` -> each replica's hub URL (see hubUrl); at least one. */
+export function hubUrls(cloud: string, project: string, node: string): string[] {
+  const parts = cloud
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+  if (parts.length === 0) throw edgehubErrors.create('KEDGE_EDGEHUB_BAD_URL', `--cloud "${cloud}" names no URL`);
+  return parts.map((u) => hubUrl(u, project, node));
 }
 
 /** `ws://host:port[/...]` -> `ws://host:port/<project>/<node>/events`. */

@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Etcd3 } from 'etcd3';
+import type { Logger } from 'pino';
+import type { CloudConfig } from '../core/config/index.js';
+import type { Module } from '../core/module/index.js';
+import { connectEtcd, parseEtcdUrl, unavailable } from './etcd/index.js';
+import { EtcdLeaderElection, SoleLeader, type LeaderElection } from './leader/index.js';
+import { EtcdPresence, LocalPresence, type NodePresence } from './presence/index.js';
+import {
+  EtcdLinkState,
+  EtcdObjectStore,
+  EtcdPublishJournal,
+  type PublishJournal,
+  SqliteLinkState,
+  SqliteObjectStore,
+  type LinkStateStore,
+  type ObjectStore,
+} from './store/index.js';
+
+/**
+ * What a cloud process keeps its state in and coordinates through: the store, the link state,
+ * node claims and the leader election. `sqlite`: one process, everything local. `etcd://...`:
+ * replicas sharing one etcd cluster.
+ */
+export interface CloudBackend {
+  /** Opens the store (start) and closes it (stop); `store` and `linkState` exist after start. */
+  storeModule: Module & { store: ObjectStore | undefined; linkState: LinkStateStore | undefined };
+  presence: NodePresence;
+  leader: LeaderElection;
+  identity: string;
+  /** Replicas: the QoS 2 journal of the MQTT sessions (exists after the store started). */
+  journal: PublishJournal | undefined;
+}
+
+export function createBackend(config: CloudConfig, logger: Logger, leader?: LeaderElection): CloudBackend {
+  const identity = config.replicaId ?? `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
+  const onWatchError = (kind: string, err: unknown) =>
+    logger.error({ module: 'store', kind, err: String(err) }, 'watch handler failed');
+  if (config.store === 'sqlite') {
+    return {
+      identity,
+      storeModule: new SqliteStoreModule(join(config.dataDir, 'cloud.db'), onWatchError),
+      journal: undefined,
+      presence: new LocalPresence(identity),
+      leader:
+        leader ??
+        new SoleLeader(identity, (err) => logger.error({ module: 'leader', err: String(err) }, 'leader work failed')),
+    };
+  }
+  const hosts = parseEtcdUrl(config.store);
+  const storeModule = new EtcdStoreModule(hosts, config.etcdPrefix, onWatchError);
+  return {
+    identity,
+    storeModule,
+    journal: lazyJournal(storeModule),
+    presence: new EtcdPresence({
+      client: connectEtcd({ hosts }),
+      identity,
+      logger,
+      prefix: config.etcdPrefix,
+    }),
+    leader: leader ?? new EtcdLeaderElection({ hosts, identity, logger, key: `${config.etcdPrefix}leader` }),
+  };
+}
+
+class SqliteStoreModule implements Module {
+  readonly name = 'store';
+  readonly group = 'store';
+  store: SqliteObjectStore | undefined;
+  linkState: SqliteLinkState | undefined;
+
+  constructor(
+    private readonly file: string,
+    private readonly onWatchError: (kind: string, err: unknown) => void,
+  ) {}
+
+  async start(): Promise<void> {
+    this.store = new SqliteObjectStore({ file: this.file, onWatchError: this.onWatchError });
+    this.linkState = new SqliteLinkState(this.store.database);
+  }
+
+  async stop(): Promise<void> {
+    await this.store?.close();
+  }
+}
+
+class EtcdStoreModule implements Module {
+  readonly name = 'store';
+  readonly group = 'store';
+  client: Etcd3 | undefined;
+  store: EtcdObjectStore | undefined;
+  linkState: EtcdLinkState | undefined;
+  journal: EtcdPublishJournal | undefined;
+
+  constructor(
+    private readonly hosts: string[],
+    private readonly prefix: string,
+    private readonly onWatchError: (kind: string, err: unknown) => void,
+  ) {}
+
+  async start(): Promise<void> {
+    const client = connectEtcd({ hosts: this.hosts });
+    try {
+      // Fails start-up clearly when no member answers, instead of hanging in the first watch.
+      await client.get(`${this.prefix}leader`).exec();
+    } catch (err) {
+      client.close();
+      throw unavailable(`etcd at ${this.hosts.join(', ')}`, err);
+    }
+    this.client = client;
+    this.store = new EtcdObjectStore({ client, prefix: this.prefix, onWatchError: this.onWatchError });
+    this.linkState = new EtcdLinkState(client, this.prefix);
+    this.journal = new EtcdPublishJournal(client, this.prefix);
+  }
+
+  async stop(): Promise<void> {
+    await this.store?.close();
+    this.client?.close();
+    this.client = undefined;
+  }
+}
+
+function lazyJournal(module: EtcdStoreModule): PublishJournal {
+  return new Proxy({} as PublishJournal, {
+    get(_t, prop) {
+      const journal = module.journal as unknown as Record<string | symbol, unknown> | undefined;
+      if (!journal) throw new Error('the publish journal is used before the store started');
+      const value = journal[prop];
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(journal) : value;
+    },
+  });
+}

@@ -1,0 +1,4 @@
+export type { LeaderElection, LeaderWork } from './types.js';
+export { LeaderWorkSet } from './work-set.js';
+export { SoleLeader } from './sole-leader.js';
+export { EtcdLeaderElection, type EtcdLeaderElectionOptions } from './etcd-election.js';

@@ -1,0 +1,3 @@
+export type { NodePresence } from './types.js';
+export { LocalPresence } from './local-presence.js';
+export { EtcdPresence, type EtcdPresenceOptions } from './etcd-presence.js';

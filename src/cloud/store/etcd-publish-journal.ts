@@ -1,0 +1,129 @@
+import type { Etcd3 } from 'etcd3';
+import { unavailable } from '../etcd/index.js';
+import type { JournalPacket, JournalRecord, PublishJournal } from './types.js';
+
+type Op = ReturnType<Etcd3['put']> | ReturnType<Etcd3['delete']>;
+interface Pending {
+  ops: () => Op[];
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * PublishJournal in etcd: `<prefix>q/<session>/o/<node>/<msgId>` holds a message's packets,
+ * `<prefix>q/<session>/r/<node>/<msgId>/<mid>` marks a packet released. `begin` writes the
+ * record together with the handled-id key of EtcdLinkState (`<prefix>l/handled/<node>/<msgId>`).
+ * Writes are group-committed: what is asked in one turn of the event loop goes in one
+ * transaction (several when more than 100 operations; one request's operations never split),
+ * so the cost in etcd grows with turns, not with messages.
+ */
+export class EtcdPublishJournal implements PublishJournal {
+  private readonly q: string;
+  private readonly handled: string;
+  private pending: Pending[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly client: Etcd3,
+    prefix = '/kedge/',
+  ) {
+    this.q = `${prefix}q/`;
+    this.handled = `${prefix}l/handled/`;
+  }
+
+  begin(session: string, node: string, msgId: string, packets: JournalPacket[]): Promise<void> {
+    const c = this.client;
+    return this.queue(() => [
+      c.put(`${this.handled}${node}/${msgId}`).value('0'),
+      c.put(this.record(session, node, msgId)).value(JSON.stringify(packets)),
+    ]);
+  }
+
+  released(session: string, node: string, msgId: string, mid: number): Promise<void> {
+    return this.queue(() => [this.client.put(`${this.q}${session}/r/${node}/${msgId}/${mid}`).value('')]);
+  }
+
+  end(session: string, node: string, msgId: string): Promise<void> {
+    const c = this.client;
+    return this.queue(() => [
+      c.delete().key(this.record(session, node, msgId)),
+      c.delete().prefix(`${this.q}${session}/r/${node}/${msgId}/`),
+    ]);
+  }
+
+  async sessions(): Promise<string[]> {
+    const keys = await this.call('journal sessions', () => this.client.getAll().prefix(this.q).keys());
+    return [...new Set(keys.map((k) => k.slice(this.q.length).split('/')[0]!))];
+  }
+
+  async records(session: string): Promise<JournalRecord[]> {
+    const base = `${this.q}${session}/`;
+    const res = await this.call(`journal of session ${session}`, () => this.client.getAll().prefix(base).exec());
+    const released = new Set<string>();
+    const records: JournalRecord[] = [];
+    for (const kv of res.kvs) {
+      const [kind, node, msgId, mid] = kv.key.toString().slice(base.length).split('/');
+      if (kind === 'r') released.add(`${node}/${msgId}/${mid}`);
+      else if (kind === 'o')
+        records.push({
+          node: node!,
+          msgId: msgId!,
+          packets: JSON.parse(kv.value.toString()) as JournalRecord['packets'],
+        });
+    }
+    for (const r of records) for (const p of r.packets) p.released = released.has(`${r.node}/${r.msgId}/${p.mid}`);
+    return records;
+  }
+
+  async clear(session: string): Promise<void> {
+    await this.call(`clear of session ${session}`, () => this.client.delete().prefix(`${this.q}${session}/`).exec());
+  }
+
+  private record(session: string, node: string, msgId: string): string {
+    return `${this.q}${session}/o/${node}/${msgId}`;
+  }
+
+  private queue(ops: () => Op[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ ops, resolve, reject });
+      if (this.scheduled) return;
+      this.scheduled = true;
+      setImmediate(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.scheduled = false;
+    const all = this.pending;
+    this.pending = [];
+    const c = this.client;
+    while (all.length > 0) {
+      const chunk: Pending[] = [];
+      const ops: Op[] = [];
+      while (all.length > 0 && (ops.length === 0 || ops.length + 2 <= 100)) {
+        const p = all.shift()!;
+        chunk.push(p);
+        ops.push(...p.ops());
+      }
+      try {
+        await this.call(`${chunk.length} journal writes`, () =>
+          c
+            .if(this.q, 'Create', '>', -1)
+            .then(...ops)
+            .commit(),
+        );
+        for (const p of chunk) p.resolve();
+      } catch (err) {
+        for (const p of chunk) p.reject(err);
+      }
+    }
+  }
+
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw unavailable(`etcd publish journal: ${what}`, err);
+    }
+  }
+}
