@@ -37,7 +37,7 @@ import { cloudhubMetrics, type CloudhubMetrics } from './metrics.js';
 import { parseHubPath } from './path.js';
 import { buildServiceCall } from './service-call-message.js';
 import { PendingCalls } from './service-calls.js';
-import { listen } from '../../core/net/index.js';
+import { closeServer, listen } from '../../core/net/index.js';
 
 export interface CloudHubOptions {
   bus: Bus<CloudChannels, CloudRequests>;
@@ -249,7 +249,7 @@ export class CloudHub implements Module {
     this.server = undefined;
     this.wss?.close();
     this.wss = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server) await closeServer(server);
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

@@ -2,7 +2,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Aedes } from 'aedes';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { cloudMqttErrors } from './errors.js';
-import { listen } from '../../core/net/index.js';
+import { closeServer, listen } from '../../core/net/index.js';
 
 /** Where cloud messages go: the embedded broker or a client of an external one. */
 export interface CloudBroker {
@@ -34,7 +34,7 @@ export async function startEmbeddedBroker(host: string, port: number): Promise<C
       }),
     close: async () => {
       await new Promise<void>((r) => aedes.close(() => r()));
-      await new Promise<void>((r) => server.close(() => r()));
+      await closeServer(server);
     },
   };
 }

@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { KedgeError } from '../errors/index.js';
 import { closeServer, listen } from './index.js';
@@ -19,5 +20,22 @@ describe('listen', () => {
     });
     await closeServer(first);
     expect(first.listening).toBe(false);
+  });
+
+  it('closes a plain TCP server once its owner ended the connections', async () => {
+    const sockets = new Set<Socket>();
+    const server = createTcpServer((s) => sockets.add(s));
+    const port = await listen(server, 0, '127.0.0.1', cannot);
+    const client = connect(port, '127.0.0.1');
+    await new Promise((r) => client.once('connect', r));
+    while (sockets.size === 0) await new Promise((r) => setImmediate(r));
+    let closed = false;
+    const closing = closeServer(server).then(() => (closed = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(closed).toBe(false); // the connection is the owner's (an MQTT broker ends its clients)
+    for (const s of sockets) s.destroy();
+    await closing;
+    expect(server.listening).toBe(false);
+    client.destroy();
   });
 });

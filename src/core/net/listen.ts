@@ -24,8 +24,11 @@ export function listen(
   });
 }
 
-/** Stops an HTTP server: open connections (keep-alive, a waiting request) are cut, then it closes. */
-export function closeServer(server: HttpServer): Promise<void> {
-  server.closeAllConnections();
+/**
+ * Stops a server and resolves once it is closed. An HTTP server's open connections (keep-alive, a
+ * waiting request) are cut first; a plain TCP server's connections are its owner's to end.
+ */
+export function closeServer(server: Server | HttpServer): Promise<void> {
+  if ('closeAllConnections' in server) server.closeAllConnections();
   return new Promise((resolve) => server.close(() => resolve()));
 }

@@ -7,7 +7,7 @@ import { AckGate } from './ack-gate.js';
 import { eventbusErrors } from './errors.js';
 import type { BrokerLink, Ingest } from './link.js';
 import { isIngressTopic, topicMatches } from './topics.js';
-import { listen } from '../../core/net/index.js';
+import { closeServer, listen } from '../../core/net/index.js';
 
 /**
  * The embedded broker (aedes, MQTT 3.1.1) on 127.0.0.1. Ingress is handled in aedes's
@@ -133,7 +133,7 @@ export class EmbeddedBrokerLink implements BrokerLink {
     this.broker = undefined;
     if (broker) await new Promise<void>((r) => broker.close(() => r()));
     for (const s of this.sockets) s.destroy();
-    if (server) await new Promise<void>((r) => server.close(() => r()));
+    if (server) await closeServer(server);
   }
 }
 
