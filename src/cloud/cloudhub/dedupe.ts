@@ -1,3 +1,4 @@
+import { GroupCommit } from '../../core/async/index.js';
 import type { LinkStateStore } from '../store/index.js';
 
 interface NodeWindow {
@@ -14,19 +15,18 @@ interface NodeWindow {
  */
 export class DedupeWindow {
   private readonly nodes = new Map<string, NodeWindow>();
-  private batch: Array<{ node: string; id: string }> = [];
-  private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
-  private scheduled = false;
-  private writing: Promise<void> = Promise.resolve();
+  private readonly commit: GroupCommit<{ node: string; id: string }>;
 
   constructor(
     private readonly state: LinkStateStore,
     private readonly size: number,
-  ) {}
+  ) {
+    this.commit = new GroupCommit({ write: (ids) => state.addHandled(ids) });
+  }
 
   /** Reads the node's window (again); `has` answers for the node only after this resolved. */
   async load(node: string): Promise<void> {
-    await this.writing;
+    await this.commit.flush();
     const order = await this.state.handledIds(node);
     this.nodes.set(node, { ids: new Set(order), order });
   }
@@ -45,14 +45,7 @@ export class DedupeWindow {
         for (const old of w.order.splice(0, w.order.length - this.size)) w.ids.delete(old);
       }
     }
-    this.batch.push({ node, id });
-    return new Promise((resolve, reject) => {
-      this.waiters.push({ resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => void this.flush());
-      }
-    });
+    return this.commit.add({ node, id });
   }
 
   /**
@@ -65,23 +58,7 @@ export class DedupeWindow {
 
   /** Writes what is pending now (also called on stop); one write at a time, in order. */
   flush(): Promise<void> {
-    this.scheduled = false;
-    const batch = this.batch;
-    const waiters = this.waiters;
-    this.batch = [];
-    this.waiters = [];
-    if (batch.length === 0) return this.writing;
-    this.writing = this.writing
-      .then(() => this.state.addHandled(batch))
-      .then(
-        () => {
-          for (const w of waiters) w.resolve();
-        },
-        (err: unknown) => {
-          for (const w of waiters) w.reject(err);
-        },
-      );
-    return this.writing;
+    return this.commit.flush();
   }
 
   /** A node that was never loaded (a test that handles before connecting) starts empty. */

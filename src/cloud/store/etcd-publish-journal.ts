@@ -1,51 +1,54 @@
 import type { Etcd3 } from 'etcd3';
+import { GroupCommit } from '../../core/async/index.js';
 import { unavailable } from '../etcd/index.js';
 import type { JournalPacket, JournalRecord, PublishJournal } from './types.js';
 
 type Op = ReturnType<Etcd3['put']> | ReturnType<Etcd3['delete']>;
-interface Pending {
-  ops: () => Op[];
-  resolve: () => void;
-  reject: (e: unknown) => void;
-}
 
 /**
  * PublishJournal in etcd: `<prefix>q/<session>/o/<node>/<msgId>` holds a message's packets,
  * `<prefix>q/<session>/r/<node>/<msgId>/<mid>` marks a packet released. `begin` writes the
  * record together with the handled-id key of EtcdLinkState (`<prefix>l/handled/<node>/<msgId>`).
- * Writes are group-committed: what is asked in one turn of the event loop goes in one
- * transaction (several when more than 100 operations; one request's operations never split),
- * so the cost in etcd grows with turns, not with messages.
+ * Writes are group-committed (core/async GroupCommit): what is asked in one turn of the event
+ * loop, or while the transaction before is under way, goes in one transaction (several when more
+ * than 100 operations; one request's operations never split), so the cost in etcd grows with
+ * transactions, not with messages.
  */
 export class EtcdPublishJournal implements PublishJournal {
   private readonly q: string;
   private readonly handled: string;
-  private pending: Pending[] = [];
-  private scheduled = false;
+  /** One request's operations (one or two) are one item: never split across transactions. */
+  private readonly commit: GroupCommit<Op[]>;
 
   constructor(
     private readonly client: Etcd3,
-    prefix = '/kedge/',
+    /** Key prefix of this cloud (config cloud.etcdPrefix). */
+    prefix: string,
   ) {
     this.q = `${prefix}q/`;
     this.handled = `${prefix}l/handled/`;
+    this.commit = new GroupCommit({
+      write: (requests) => this.transaction(requests.flat()),
+      maxPerWrite: 100,
+      weight: (ops) => ops.length,
+    });
   }
 
   begin(session: string, node: string, msgId: string, packets: JournalPacket[]): Promise<void> {
     const c = this.client;
-    return this.queue(() => [
+    return this.commit.add([
       c.put(`${this.handled}${node}/${msgId}`).value('0'),
       c.put(this.record(session, node, msgId)).value(JSON.stringify(packets)),
     ]);
   }
 
   released(session: string, node: string, msgId: string, mid: number): Promise<void> {
-    return this.queue(() => [this.client.put(`${this.q}${session}/r/${node}/${msgId}/${mid}`).value('')]);
+    return this.commit.add([this.client.put(`${this.q}${session}/r/${node}/${msgId}/${mid}`).value('')]);
   }
 
   end(session: string, node: string, msgId: string): Promise<void> {
     const c = this.client;
-    return this.queue(() => [
+    return this.commit.add([
       c.delete().key(this.record(session, node, msgId)),
       c.delete().prefix(`${this.q}${session}/r/${node}/${msgId}/`),
     ]);
@@ -83,40 +86,13 @@ export class EtcdPublishJournal implements PublishJournal {
     return `${this.q}${session}/o/${node}/${msgId}`;
   }
 
-  private queue(ops: () => Op[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ ops, resolve, reject });
-      if (this.scheduled) return;
-      this.scheduled = true;
-      setImmediate(() => void this.flush());
+  private transaction(ops: Op[]): Promise<void> {
+    return this.call(`${ops.length} journal operations`, async () => {
+      await this.client
+        .if(this.q, 'Create', '>', -1)
+        .then(...ops)
+        .commit();
     });
-  }
-
-  private async flush(): Promise<void> {
-    this.scheduled = false;
-    const all = this.pending;
-    this.pending = [];
-    const c = this.client;
-    while (all.length > 0) {
-      const chunk: Pending[] = [];
-      const ops: Op[] = [];
-      while (all.length > 0 && (ops.length === 0 || ops.length + 2 <= 100)) {
-        const p = all.shift()!;
-        chunk.push(p);
-        ops.push(...p.ops());
-      }
-      try {
-        await this.call(`${chunk.length} journal writes`, () =>
-          c
-            .if(this.q, 'Create', '>', -1)
-            .then(...ops)
-            .commit(),
-        );
-        for (const p of chunk) p.resolve();
-      } catch (err) {
-        for (const p of chunk) p.reject(err);
-      }
-    }
   }
 
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
