@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { QualitySchema, ReadingValueSchema } from '../model/index.js';
+import { CleansedReadingSchema } from '../model/index.js';
 import { TwinViewSchema } from './edge-bus.js';
 
 /**
@@ -8,14 +8,8 @@ import { TwinViewSchema } from './edge-bus.js';
  * columns (cloud/devicecontroller/telemetry-payload.ts; a test checks it against this schema).
  */
 
-/** One cleansed reading for consumers. */
-export const ConsumerReadingSchema = Type.Object({
-  property: Type.String(),
-  value: ReadingValueSchema,
-  unit: Type.Optional(Type.String()),
-  quality: QualitySchema,
-  ts: Type.Number(),
-});
+/** One cleansed reading for consumers (the reason stays on the edge). */
+export const ConsumerReadingSchema = Type.Omit(CleansedReadingSchema, ['reason']);
 export type ConsumerReading = Static<typeof ConsumerReadingSchema>;
 
 /** `kedge/telemetry/<ns>/<device>`: the readings of one device from one batch of its node. */

@@ -4,9 +4,8 @@ import {
   DeviceInstanceSchema,
   DeviceModelSchema,
   DeviceSchema,
-  QualitySchema,
+  CleansedReadingSchema,
   RawReadingSchema,
-  ReadingValueSchema,
 } from '../model/index.js';
 import { MapperSetContentSchema } from './link.js';
 import { MapperStatusSchema, StateUpdateSchema, TwinUpdateSchema, WriteResultSchema } from './payloads.js';
@@ -37,15 +36,10 @@ export const EdgeDeviceSchema = Type.Object({
 export type EdgeDevice = Static<typeof EdgeDeviceSchema>;
 
 /** One cleansed reading of one property (reason and unit present as keys, maybe undefined: one V8 shape). */
-export const CleansedPropertyReadingSchema = Type.Object({
-  property: Type.String(),
-  value: ReadingValueSchema,
-  quality: QualitySchema,
-  ts: Type.Number(),
-  reason: Type.Optional(Type.String()),
-  unit: Type.Optional(Type.String()),
-  reportToCloud: Type.Boolean(),
-});
+export const CleansedPropertyReadingSchema = Type.Composite([
+  CleansedReadingSchema,
+  Type.Object({ reportToCloud: Type.Boolean() }),
+]);
 export type CleansedPropertyReading = Static<typeof CleansedPropertyReadingSchema>;
 
 /** The cloud link's state, published by EdgeHub on `link.state` whenever it changes. */

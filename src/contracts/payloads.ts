@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { QualitySchema, RawReadingSchema, ReadingValueSchema } from '../model/index.js';
+import { CleansedReadingSchema, RawReadingSchema } from '../model/index.js';
 import { DeviceStateSchema } from './twin-values.js';
 
 /**
@@ -101,16 +101,7 @@ export type MapperStatus = Static<typeof MapperStatusSchema>;
 /** kedge: `$ke/events/device/<ns>/<name>/data/cleansed`, the cleansed readings for edge applications. */
 export const DataCleansedSchema = Type.Object({
   timestamp: Type.Number(),
-  readings: Type.Array(
-    Type.Object({
-      property: Type.String(),
-      value: ReadingValueSchema,
-      quality: QualitySchema,
-      ts: Type.Number(),
-      unit: Type.Optional(Type.String()),
-      reason: Type.Optional(Type.String()),
-    }),
-  ),
+  readings: Type.Array(CleansedReadingSchema),
 });
 export type DataCleansed = Static<typeof DataCleansedSchema>;
 

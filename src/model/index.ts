@@ -56,6 +56,8 @@ export {
   RawQualitySchema,
   RawSampleSchema,
   RawReadingSchema,
+  CleansedReadingSchema,
+  type CleansedReading,
   type ReadingValue,
   type RawQuality,
   type RawSample,
