@@ -28,7 +28,7 @@ import {
 import type { Module } from '../../core/module/index.js';
 import { bearerMatches, readTokenFile } from '../../core/token/index.js';
 import { LocalPresence, type NodePresence } from '../presence/index.js';
-import type { LinkStateStore } from '../store/index.js';
+import { HANDLED_WINDOW, type LinkStateStore } from '../store/index.js';
 import { DedupeWindow } from './dedupe.js';
 import { DownstreamQueues } from './downstream.js';
 import { cloudhubErrors } from './errors.js';
@@ -64,11 +64,7 @@ export interface CloudHubOptions {
   maxPayloadBytes: number;
   /** A node without any frame for this long is not ready and its socket is closed (cloud.keepaliveTimeoutMs). */
   keepaliveTimeoutMs: number;
-  /**
-   * Handled message ids remembered per node (default 2,048). A re-sent message is one whose ack
-   * was lost; the edge keeps at most its window (256) unacknowledged, so a resend is never more
-   * than that many messages old: 8x that is ample, and keeps memory per node near 200 KB.
-   */
+  /** Handled message ids remembered per node (default HANDLED_WINDOW, as the link state keeps them). */
   dedupeWindow?: number;
   /**
    * How long a module may take to handle one upstream message. Default: no limit. A publish
@@ -181,7 +177,7 @@ export class CloudHub implements Module {
         'acknowledged object not recorded; it is sent again on reconnect',
       ),
     );
-    this.dedupe = new DedupeWindow(o.linkState, o.dedupeWindow ?? 2048);
+    this.dedupe = new DedupeWindow(o.linkState, o.dedupeWindow ?? HANDLED_WINDOW);
     this.metrics ??= cloudhubMetrics(
       o.registry,
       () => this.queues?.pendingCount() ?? 0,

@@ -80,6 +80,14 @@ export interface ObjectStore {
 }
 
 /**
+ * Handled message ids remembered per node, in the link state and in CloudHub's memory. A re-sent
+ * message is one whose ack was lost; the edge keeps at most its window (256) unacknowledged, so a
+ * resend is never more than that many messages old: 8x that is ample, and keeps memory per node
+ * near 200 KB.
+ */
+export const HANDLED_WINDOW = 2048;
+
+/**
  * The link's bookkeeping (KubeEdge's ObjectSync and the dedupe window). Kept apart from the
  * object store: the Kubernetes implementation may keep it in CRDs or in a local file. Every
  * method is asynchronous: with cloud replicas it lives in etcd, shared by all of them.
