@@ -1,7 +1,13 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { WebSocket, type RawData } from 'ws';
-import { isServiceCall, type EdgeChannels, type EdgeRequests, type LinkStateEvent } from '../../contracts/index.js';
+import {
+  isServiceCall,
+  LINK_MAX_FRAME_BYTES,
+  type EdgeChannels,
+  type EdgeRequests,
+  type LinkStateEvent,
+} from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { systemClock, type Clock, type Timer } from '../../core/clock/index.js';
 import {
@@ -46,7 +52,7 @@ export interface EdgeHubDeps {
   /** A connection that lived this long resets the back-off (default 10 s). */
   stableAfterMs?: number;
   sender?: Partial<SenderOptions>;
-  /** Largest frame accepted from the cloud (default 4 MiB; bigger closes with 1009). */
+  /** Largest frame accepted from the cloud (default LINK_MAX_FRAME_BYTES; bigger closes with 1009). */
   maxPayloadBytes?: number;
   handshakeTimeoutMs?: number;
 }
@@ -68,6 +74,7 @@ export class EdgeHub implements Module {
   readonly name = SOURCE;
   readonly group = 'hub';
   private readonly clock: Clock;
+  private readonly maxPayload: number;
   private readonly log: Logger;
   private ws: WebSocket | undefined;
   private corked: WebSocket | undefined;
@@ -89,6 +96,7 @@ export class EdgeHub implements Module {
   constructor(private readonly deps: EdgeHubDeps) {
     this.clock = deps.clock ?? systemClock;
     this.log = deps.logger.child({ module: SOURCE });
+    this.maxPayload = deps.maxPayloadBytes ?? LINK_MAX_FRAME_BYTES;
   }
 
   /** The replica connected to or tried now. */
@@ -151,7 +159,7 @@ export class EdgeHub implements Module {
     if (!this.running) return;
     this.setState('connecting');
     const ws = new WebSocket(this.url, {
-      maxPayload: this.deps.maxPayloadBytes ?? 4 * 1024 * 1024,
+      maxPayload: this.maxPayload,
       perMessageDeflate: false,
       handshakeTimeout: this.deps.handshakeTimeoutMs ?? 10_000,
       ...(this.token === undefined ? {} : { headers: { authorization: bearer(this.token) } }),
@@ -263,7 +271,7 @@ export class EdgeHub implements Module {
       this.metrics!.rejectedFrames.inc({ reason: 'too_big' });
       this.log.warn(
         { code: 'KEDGE_EDGEHUB_FRAME_TOO_BIG', url: this.url },
-        `closing the link: the cloud sent a frame above ${this.deps.maxPayloadBytes ?? 4 * 1024 * 1024} bytes`,
+        `closing the link: the cloud sent a frame above ${this.maxPayload} bytes`,
       );
     } else {
       this.log.debug({ err: err.message, url: this.url }, 'link error');
