@@ -62,10 +62,12 @@ describe('RTU over a socat pseudo-terminal pair', () => {
   it('a dead slave is backed off by the line queue while the live ones keep being polled', async () => {
     const sim = new ModbusSim({ units: [1, 2, 3, 4] });
     sim.setFaults({ dead: true }, 4);
-    const t = await rtuLine(sim, 200);
+    // Generous timeouts: a live unit's answer over the pty may take hundreds of ms on a loaded
+    // machine (it timed out at 200 ms in a full suite); the dead unit costs one timeout only.
+    const t = await rtuLine(sim, 2000);
     const queue = new LineQueue('rtu-test', {
       rtu: { baudRate: 19200 },
-      timeoutMs: 400,
+      timeoutMs: 3000,
       backoff: { initialMs: 60_000, maxMs: 60_000 },
     });
     cleanups.push(async () => queue.stop());
