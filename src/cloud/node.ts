@@ -11,6 +11,7 @@ import { CloudMqtt } from './cloudmqtt/index.js';
 import { DeviceController } from './devicecontroller/index.js';
 import { EdgeController } from './edgecontroller/index.js';
 import { createBackend } from './backend.js';
+import type { ControllerDeps } from './controller-deps.js';
 import type { LeaderElection } from './leader/index.js';
 
 export interface CloudNodeDeps {
@@ -66,17 +67,7 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     host: config.mqtt.host,
     port: config.mqtt.port,
   });
-  const devices = new DeviceController({
-    bus,
-    store,
-    linkState,
-    logger,
-    registry,
-    ...(clock ? { clock } : {}),
-    statusIntervalMs: config.statusIntervalMs,
-    presence: backend.presence,
-  });
-  const edges = new EdgeController({
+  const controllers: ControllerDeps = {
     bus,
     store,
     linkState,
@@ -84,8 +75,9 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     registry,
     ...(clock ? { clock } : {}),
     presence: backend.presence,
-    leader: backend.leader,
-  });
+  };
+  const devices = new DeviceController({ ...controllers, statusIntervalMs: config.statusIntervalMs });
+  const edges = new EdgeController({ ...controllers, leader: backend.leader });
   const hub = new CloudHub({
     bus,
     linkState,

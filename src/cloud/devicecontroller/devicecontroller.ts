@@ -1,25 +1,24 @@
 import type { Logger } from 'pino';
-import { Counter, type Registry } from 'prom-client';
+import { Counter } from 'prom-client';
 import {
   checkLinkContent,
   checkTelemetryColumns,
   cloudTopics,
   LinkResource,
   type AckContent,
-  type CloudChannels,
-  type CloudRequests,
   type TwinView,
   type UpstreamMessage,
   type DeviceStatusPayload,
   type TwinPayload,
 } from '../../contracts/index.js';
-import type { Bus, Endpoint } from '../../core/bus/index.js';
+import type { ControllerDeps } from '../controller-deps.js';
+import type { Endpoint } from '../../core/bus/index.js';
 import { systemClock, type Clock } from '../../core/clock/index.js';
 import { errorText } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
 import type { Device } from '../../model/index.js';
 import { LocalPresence, type NodePresence } from '../presence/index.js';
-import type { LinkStateStore, ObjectStore, StoredObject, WatchEvent, WatchHandle } from '../store/index.js';
+import type { StoredObject, WatchEvent, WatchHandle } from '../store/index.js';
 import { WriteCoalescer } from './coalescer.js';
 import { writeDesired } from './desired.js';
 import { DeviceIndex } from './device-index.js';
@@ -31,17 +30,9 @@ import { Waiters } from '../../core/async/index.js';
 
 const OWN_TYPES = new Set<string>([LinkResource.device, LinkResource.deviceModel, LinkResource.deviceTwin]);
 
-export interface DeviceControllerOptions {
-  bus: Bus<CloudChannels, CloudRequests>;
-  store: ObjectStore;
-  linkState: LinkStateStore;
-  logger: Logger;
-  registry: Registry;
-  clock?: Clock;
+export interface DeviceControllerOptions extends ControllerDeps {
   /** At most one Device status write per device per this interval (config cloud.statusIntervalMs). */
   statusIntervalMs: number;
-  /** Which replica holds each node (default: this process holds what connects to it). */
-  presence?: NodePresence;
 }
 
 /**

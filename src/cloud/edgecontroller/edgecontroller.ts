@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import { Counter } from 'prom-client';
 import {
   checkLinkContent,
@@ -7,13 +6,12 @@ import {
   LinkResource,
   linkResource,
   type AckContent,
-  type CloudChannels,
-  type CloudRequests,
   type NodeView,
   type UpstreamMessage,
   type NodeStatusPayload,
 } from '../../contracts/index.js';
-import type { Bus, Endpoint } from '../../core/bus/index.js';
+import type { ControllerDeps } from '../controller-deps.js';
+import type { Endpoint } from '../../core/bus/index.js';
 import { systemClock, type Clock } from '../../core/clock/index.js';
 import { errorText } from '../../core/errors/index.js';
 import { newMessage, Operation } from '../../core/message/index.js';
@@ -21,29 +19,14 @@ import type { Module } from '../../core/module/index.js';
 import { WriteCoalescer } from '../devicecontroller/index.js';
 import { SoleLeader, type LeaderElection } from '../leader/index.js';
 import { LocalPresence, type NodePresence } from '../presence/index.js';
-import {
-  sameSpec,
-  type LinkStateStore,
-  type ObjectStore,
-  type StoredObject,
-  type WatchEvent,
-  type WatchHandle,
-} from '../store/index.js';
+import { sameSpec, type StoredObject, type WatchEvent, type WatchHandle } from '../store/index.js';
 import { mapperSetFor, mapperSetToken } from './mappers.js';
 import { nodeView, stateFromStatus, statusOf, type NodeState } from './node-state.js';
 import { KeyedChain } from '../../core/async/index.js';
 
-export interface EdgeControllerOptions {
-  bus: Bus<CloudChannels, CloudRequests>;
-  store: ObjectStore;
-  linkState: LinkStateStore;
-  logger: Logger;
-  registry: Registry;
-  clock?: Clock;
+export interface EdgeControllerOptions extends ControllerDeps {
   /** Heartbeats are written to the Node status at most this often (default 60 s); ready changes at once. */
   heartbeatWriteIntervalMs?: number;
-  /** Which replica holds each node (default: this process holds what connects to it). */
-  presence?: NodePresence;
   /** The replica that marks not ready the nodes no replica holds (default: this process). */
   leader?: LeaderElection;
 }
