@@ -9,3 +9,4 @@ export * from './edge-bus.js';
 export * from './cloud-bus.js';
 export { apiErrorBody, apiErrors, ApiErrorBodySchema, type ApiErrorBody } from './api-errors.js';
 export * from './cloud-payloads.js';
+export { JournalPacketSchema, JournalPacketsSchema, type JournalPacket } from './publish-journal.js';

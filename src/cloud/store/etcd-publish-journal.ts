@@ -1,7 +1,10 @@
 import type { Etcd3 } from 'etcd3';
 import { GroupCommit } from '../../core/async/index.js';
+import { JournalPacketsSchema, type JournalPacket } from '../../contracts/index.js';
+import { jsonChecker } from '../../core/schema/index.js';
 import { unavailable } from '../etcd/index.js';
-import type { JournalPacket, JournalRecord, PublishJournal } from './types.js';
+import { cloudStoreErrors } from './errors.js';
+import type { JournalRecord, PublishJournal } from './types.js';
 
 type Op = ReturnType<Etcd3['put']> | ReturnType<Etcd3['delete']>;
 
@@ -71,7 +74,7 @@ export class EtcdPublishJournal implements PublishJournal {
         records.push({
           node: node!,
           msgId: msgId!,
-          packets: JSON.parse(kv.value.toString()) as JournalRecord['packets'],
+          packets: readPackets(kv.key.toString(), kv.value).map((p) => ({ ...p, released: false })),
         });
     }
     for (const r of records) for (const p of r.packets) p.released = released.has(`${r.node}/${r.msgId}/${p.mid}`);
@@ -102,4 +105,14 @@ export class EtcdPublishJournal implements PublishJournal {
       throw unavailable(`etcd publish journal: ${what}`, err);
     }
   }
+}
+
+const checkPackets = jsonChecker(JournalPacketsSchema);
+
+/** A record's publishes, or KEDGE_CLOUD_STORE_UNREADABLE naming the key and what is wrong. */
+function readPackets(key: string, value: Buffer): JournalPacket[] {
+  const r = checkPackets(value);
+  if (!r.ok)
+    throw cloudStoreErrors.create('KEDGE_CLOUD_STORE_UNREADABLE', `publish journal record ${key}: ${r.reason}`);
+  return r.value;
 }

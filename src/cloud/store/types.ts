@@ -1,3 +1,5 @@
+import type { JournalPacket } from '../../contracts/index.js';
+
 /**
  * The cloud's object store, shaped like the Kubernetes API (get/list/watch with resource
  * versions, optimistic concurrency, a status sub-resource) so that a Kubernetes-backed
@@ -117,12 +119,8 @@ export function objectKey(o: { kind: string; metadata: { namespace?: string | un
   return `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 }
 
-/** One QoS 2 publish of a message, as the journal keeps it until the broker completed it. */
-export interface JournalPacket {
-  mid: number;
-  topic: string;
-  payload: string;
-}
+/** One QoS 2 publish of a message, as the journal keeps it until the broker completed it (a schema in contracts). */
+export type { JournalPacket };
 
 /** A message's publishes in a session, as an adopter finds them. */
 export interface JournalRecord {
