@@ -10,7 +10,9 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function rtuLine(sim: ModbusSim, timeoutMs = 300) {
+// Timeouts are generous: on a loaded 2-core machine a live unit's answer over the pty can take
+// a few hundred ms, and a live unit timing out is not what these tests check.
+async function rtuLine(sim: ModbusSim, timeoutMs = 2000) {
   const pty: PtyPair = await openPtyPair();
   cleanups.push(() => pty.close());
   await sim.openSerial(pty.a, { baudRate: 19200 });
@@ -62,12 +64,10 @@ describe('RTU over a socat pseudo-terminal pair', () => {
   it('a dead slave is backed off by the line queue while the live ones keep being polled', async () => {
     const sim = new ModbusSim({ units: [1, 2, 3, 4] });
     sim.setFaults({ dead: true }, 4);
-    // Generous timeouts: a live unit's answer over the pty may take hundreds of ms on a loaded
-    // machine (it timed out at 200 ms in a full suite); the dead unit costs one timeout only.
-    const t = await rtuLine(sim, 2000);
+    const t = await rtuLine(sim);
     const queue = new LineQueue('rtu-test', {
       rtu: { baudRate: 19200 },
-      timeoutMs: 3000,
+      timeoutMs: 2500,
       backoff: { initialMs: 60_000, maxMs: 60_000 },
     });
     cleanups.push(async () => queue.stop());
