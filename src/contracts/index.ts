@@ -8,5 +8,6 @@ export * from './telemetry-columns.js';
 export * from './edge-bus.js';
 export * from './cloud-bus.js';
 export { apiErrorBody, apiErrors, ApiErrorBodySchema, type ApiErrorBody } from './api-errors.js';
+export { readJson, sendError, sendJson, sendText } from './api-http.js';
 export * from './cloud-payloads.js';
 export { JournalPacketSchema, JournalPacketsSchema, type JournalPacket } from './publish-journal.js';

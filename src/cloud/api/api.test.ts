@@ -85,6 +85,8 @@ describe('cloud HTTP API (real HTTP, whole cloud on loopback)', () => {
     expect((await call('POST', '/api/v1/apply', { nope: 1 })).json.error.code).toBe('KEDGE_API_BAD_REQUEST');
     const notJson = await fetch(`${t.api}/api/v1/apply`, { method: 'POST', body: '{' });
     expect(notJson.status).toBe(400);
+    // the edge API reads bodies with the same helper and answers malformed JSON alike
+    expect(((await notJson.json()) as ApiErrorBody).error.code).toBe('KEDGE_API_BAD_JSON');
   });
 
   it('lists and gets devices and models; unknown paths and objects are 404 with the error shape', async () => {

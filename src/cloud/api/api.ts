@@ -3,13 +3,12 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Counter } from 'prom-client';
-import { type CloudChannels, type CloudRequests, apiErrors } from '../../contracts/index.js';
+import { type CloudChannels, type CloudRequests, apiErrors, sendError } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { errorText } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
 import { bearerMatches, readTokenFile } from '../../core/token/index.js';
 import type { ObjectStore } from '../store/index.js';
-import { sendError } from './http.js';
 import { dispatch } from './routes.js';
 import { listen, closeServer } from '../../core/net/index.js';
 

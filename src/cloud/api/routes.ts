@@ -1,10 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import { type CloudChannels, type CloudRequests, apiErrors } from '../../contracts/index.js';
+import {
+  type CloudChannels,
+  type CloudRequests,
+  apiErrors,
+  readJson,
+  sendJson,
+  sendText,
+} from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import type { ObjectStore } from '../store/index.js';
 import { applyDocuments } from './apply.js';
-import { readJson, sendJson, sendText } from './http.js';
 import { parseServiceCall } from './services.js';
 
 export interface RouteContext {
