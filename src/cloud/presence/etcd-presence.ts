@@ -45,7 +45,11 @@ export class EtcdPresence implements NodePresence {
   private readonly alivePrefix: string;
   private announced = '';
   /** Claims asked together go in one transaction (a reconnect storm of thousands), 100 at most. */
-  private readonly claims = new GroupCommit<string>({ write: (nodes) => this.writeClaims(nodes), maxPerWrite: 100 });
+  private readonly claims = new GroupCommit<string>({
+    write: (nodes) => this.writeClaims(nodes),
+    maxPerWrite: 100,
+    overlap: true,
+  });
 
   constructor(private readonly options: EtcdPresenceOptions) {
     this.identity = options.identity;

@@ -13,9 +13,8 @@ type Op = ReturnType<Etcd3['put']> | ReturnType<Etcd3['delete']>;
  * `<prefix>q/<session>/r/<node>/<msgId>/<mid>` marks a packet released. `begin` writes the
  * record together with the handled-id key of EtcdLinkState (`<prefix>l/handled/<node>/<msgId>`).
  * Writes are group-committed (core/async GroupCommit): what is asked in one turn of the event
- * loop, or while the transaction before is under way, goes in one transaction (several when more
- * than 100 operations; one request's operations never split), so the cost in etcd grows with
- * transactions, not with messages.
+ * loop goes in one transaction (several when more than 100 operations; one request's operations
+ * never split), so the cost in etcd grows with turns, not with messages.
  */
 export class EtcdPublishJournal implements PublishJournal {
   private readonly q: string;
@@ -34,6 +33,9 @@ export class EtcdPublishJournal implements PublishJournal {
       write: (requests) => this.transaction(requests.flat()),
       maxPerWrite: 100,
       weight: (ops) => ops.length,
+      // A message's journal writes wait for the broker in between, so their order holds anyway; a
+      // turn's transaction need not queue behind another (measured: queued, 2 replicas kept up less).
+      overlap: true,
     });
   }
 

@@ -77,4 +77,28 @@ describe('GroupCommit', () => {
     await expect(added).rejects.toThrow('down');
     await commit.flush(); // nothing pending: resolves
   });
+
+  it('with overlap, the write of a later turn goes out while the one before is under way', async () => {
+    const writes: number[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const commit = new GroupCommit<number>({
+      write: async (items) => {
+        writes.push(items);
+        if (items[0] === 1) await gate;
+      },
+      overlap: true,
+    });
+    const first = commit.add(1);
+    await new Promise((r) => setImmediate(r));
+    const second = commit.add(2);
+    await second; // not held behind the first write
+    expect(writes).toEqual([[1], [2]]);
+    let flushed = false;
+    const flushing = commit.flush().then(() => (flushed = true));
+    await new Promise((r) => setImmediate(r));
+    expect(flushed).toBe(false); // flush waits for every write under way
+    release();
+    await Promise.all([first, flushing]);
+  });
 });

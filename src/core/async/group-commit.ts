@@ -5,6 +5,12 @@ export interface GroupCommitOptions<T> {
   maxPerWrite?: number;
   /** An item's share of `maxPerWrite` (default 1: a count of items). */
   weight?: (item: T) => number;
+  /**
+   * Writes of different turns may overlap (default false: one write at a time, in order, and what
+   * comes meanwhile joins the next). For a store whose writes do not depend on each other's order
+   * and whose latency, not its cost, limits the rate (etcd transactions of the publish journal).
+   */
+  overlap?: boolean;
 }
 
 interface Pending<T> {
@@ -14,11 +20,11 @@ interface Pending<T> {
 }
 
 /**
- * Group commit: what is asked while a write is under way, or in one turn of the event loop, is
- * stored in one write, so a store's cost grows with writes, not with items (thousands of node
- * claims in a reconnect storm, a handled id per edge message). Writes go one at a time, in the
- * order asked. `add` resolves once its item is stored, so nothing is acknowledged that a restart
- * or another replica would not find.
+ * Group commit: what is asked in one turn of the event loop (and, unless writes overlap, while
+ * the write before is under way) is stored in one write, so a store's cost grows with writes, not
+ * with items (thousands of node claims in a reconnect storm, a handled id per edge message).
+ * Without `overlap` writes go one at a time, in the order asked. `add` resolves once its item is
+ * stored, so nothing is acknowledged that a restart or another replica would not find.
  */
 export class GroupCommit<T> {
   private pending: Array<Pending<T>> = [];
@@ -41,6 +47,11 @@ export class GroupCommit<T> {
   flush(): Promise<void> {
     this.scheduled = false;
     if (this.pending.length === 0) return this.writing;
+    if (this.options.overlap) {
+      const written = this.writeAll(this.pending.splice(0));
+      this.writing = Promise.all([this.writing, written]).then(() => undefined);
+      return this.writing;
+    }
     // The batch is taken when the write before it ended: what came meanwhile joins it.
     this.writing = this.writing.then(() => this.writeAll(this.pending.splice(0)));
     return this.writing;
