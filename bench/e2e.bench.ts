@@ -5,7 +5,10 @@
  * deleted and the link is quiet), CPU of mapper + edge + cloud per 1,000 readings, and latency
  * from the reading's ts (the mapper's read) to its arrival at the consumer.
  *
- *   npm run build && npx tsx bench/e2e.bench.ts --rate 20000 [--seconds 20] [--warmup 30] [--runtime dist|tsx] [--trace] [--logs DIR] [--write "Throughput at 20,000 readings/s"]
+ *   npm run build && npx tsx bench/e2e.bench.ts --rate 20000 [--seconds 20] [--warmup 30] [--runtime dist|tsx] [--trace] [--watch] [--logs DIR] [--write "Throughput at 20,000 readings/s"]
+ *
+ * `--watch` keeps the dashboard's live stream open on the cloud (what a browser on the dashboard
+ * costs the cloud) and reports its bytes per second.
  *
  * The rate is devices x properties x 1000 / period: 100 devices x 50 properties, period from the rate.
  */
@@ -56,6 +59,18 @@ let cloud: Awaited<ReturnType<typeof startBenchCloud>> | undefined;
 let sub: CloudSubscriber | undefined;
 let trace: MqttClient | undefined;
 const TRACE = args.includes('--trace');
+const WATCH = args.includes('--watch');
+/** The dashboard's event stream, read and counted (its bytes), as a browser on the page would. */
+async function watchDashboard(api: string, signal: AbortSignal, seen: { bytes: number }): Promise<void> {
+  const res = await fetch(`${api}/api/v1/events`, { signal });
+  if (!res.ok || !res.body) throw new Error(`GET /api/v1/events: HTTP ${res.status}`);
+  const reader = res.body.getReader();
+  for (;;) {
+    const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+    if (done) return;
+    seen.bytes += value?.length ?? 0;
+  }
+}
 const hops = { dataUpdate: [] as number[], cleansed: [] as number[] };
 const hopFigures = () => {
   const f = (v: number[]) => {
@@ -108,6 +123,9 @@ try {
   const appliedCode = await new Promise<number | null>((resolve) => apply.child.once('close', resolve));
   if (appliedCode !== 0) throw new Error(`apply failed: ${apply.output}`);
   log(`${DEVICES} devices x ${PROPS} properties every ${PERIOD} ms = ${RATE} readings/s; warming up ${WARMUP_S} s`);
+  const watching = new AbortController();
+  const stream = { bytes: 0 };
+  if (WATCH) void watchDashboard(cloud.api, watching.signal, stream).catch((err) => log(`watch: ${String(err)}`));
   await waitFor(() => received > 0, 'the first readings at the consumer', 60_000, [edge, cloud.proc, sim]);
   await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
 
@@ -138,10 +156,13 @@ try {
   const t0 = performance.now();
   latencies = [];
   recording = true;
+  const streamed0 = stream.bytes;
   readWindow.from = Date.now();
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
   readWindow.to = Date.now();
   recording = false;
+  const streamed = stream.bytes - streamed0;
+  watching.abort();
   const elapsed = (performance.now() - t0) / 1000;
   const c1 = cpu();
   const s1 = sys();
@@ -187,6 +208,7 @@ try {
       samples: latencies.length,
     },
     mappers: pids.mappers.length,
+    ...(WATCH ? { dashboardStreamBytesPerSecond: Math.round(streamed / elapsed) } : {}),
     loadAverage: { before: load0, after: loadavg()[0]! },
     ...(TRACE ? { trace: hopFigures() } : {}),
   };

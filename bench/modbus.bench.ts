@@ -1,7 +1,7 @@
 /**
  * Modbus mapper benchmark: D devices x R registers polled every T ms from the simulator over TCP.
  *   npm run build && npx tsx bench/modbus.bench.ts [--devices 100 --registers 50 --period 500 --seconds 20 --warmup 30]
- *     [--unit] [--node-args="FLAGS"] [--metrics] [--tsx] [--mem] [--cpu-prof DIR] [--heap-snapshot DIR] [--mapper-log FILE]
+ *     [--unit] [--node-args="FLAGS"] [--metrics] [--metrics-interval MS] [--tsx] [--mem] [--cpu-prof DIR] [--heap-snapshot DIR] [--mapper-log FILE]
  * The simulator (`kedge sim modbus`) and the mapper run as child processes, the aedes broker and
  * a subscriber counting readings in this one. The mapper is started the way Edged starts it:
  * `node <MAPPER_NODE_FLAGS> bin/kedge.js mapper ...` over dist/, no --metrics-port. `--unit` gives it the environment
@@ -40,6 +40,9 @@ const { values: args } = parseArgs({
     tsx: { type: 'boolean', default: false },
     unit: { type: 'boolean', default: false },
     metrics: { type: 'boolean', default: false },
+    // The mapper's --metrics-interval (its push of metrics to the edge; 0: none). Default: the
+    // mapper's own (15 s), as Edged starts it.
+    'metrics-interval': { type: 'string' },
     mem: { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     'heap-snapshot': { type: 'string' },
@@ -254,6 +257,7 @@ async function main(): Promise<void> {
     'warn',
   ];
   if (metricsPort !== undefined) mapperArgs.push('--metrics-port', String(metricsPort));
+  if (args['metrics-interval'] !== undefined) mapperArgs.push('--metrics-interval', args['metrics-interval']);
   const mapper = spawnKedge(mapperArgs, {
     entry: launch.entry,
     nodeArgs: launch.nodeArgs,

@@ -58,6 +58,9 @@ const LAYERS: ReadonlyArray<readonly [area: string, layer: number]> = [
   ['src/model', 1],
   ['src/contracts', 2],
   ['src/pipeline', 2],
+  // What the cloud's and the edge's dashboards share (the live feed, serving ui/): above the
+  // contracts it reads, below the two that serve it.
+  ['src/dashboard', 2.5],
   ['src/edge', 3],
   ['src/cloud', 3],
   ['src/client', 3],
@@ -162,7 +165,7 @@ describe('architecture', () => {
     expect(violations()).toEqual([]);
   });
 
-  it('layers point one way: core <- model <- contracts, pipeline <- edge, cloud, client, mappers <- demo <- cli', () => {
+  it('layers point one way: core <- model <- contracts, pipeline <- dashboard <- edge, cloud, client, mappers <- demo <- cli', () => {
     expect(layerViolations(productFiles())).toEqual([]);
   });
 

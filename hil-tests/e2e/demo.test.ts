@@ -40,6 +40,9 @@ describe('kedge demo --duration 20', () => {
     expect(rows.some((l) => l.includes('default/iologik-e1214-pump-house '))).toBe(true);
     expect(rows.some((l) => l.includes('default/ua-demo-server '))).toBe(true);
     expect(res.stdout).toContain(`mosquitto_sub -h 127.0.0.1 -p ${ports.mqtt} -t 'kedge/#' -v`);
+    expect(res.stdout).toContain(
+      `The dashboard (live values, desired values, YAML, tag browser, CSV import): http://127.0.0.1:${ports.api}/`,
+    );
     expect(res.stdout).toMatch(/kedge twin set default\/\S+ \S+=\S+ --wait/);
     const dir = /starting in (\S+)/.exec(res.stdout)![1]!;
     expect(existsSync(dir)).toBe(false);

@@ -81,13 +81,21 @@ export class GpioDevice {
     const ts = this.clock.now();
     const property = pin.property.name;
     if (!pin.line)
-      return { property, value: null, quality: 'bad', ts, reason: this.problem ?? `GPIO ${pin.pin} is not open` };
+      return {
+        property,
+        value: null,
+        quality: 'bad',
+        ts,
+        reason: this.problem ?? `GPIO ${pin.pin} is not open`,
+        code: 'KEDGE_GPIO_NOT_OPEN',
+      };
     try {
       const level = await pin.line.read();
       pin.reported = level;
       return { property, value: valueOfLevel(pin.property, level), quality: 'good', ts };
     } catch (err) {
-      return { property, value: null, quality: 'bad', ts, reason: `reading GPIO ${pin.pin} failed: ${errorText(err)}` };
+      const reason = `reading GPIO ${pin.pin} failed: ${errorText(err)}`;
+      return { property, value: null, quality: 'bad', ts, reason, code: 'KEDGE_GPIO_READ' };
     }
   }
 

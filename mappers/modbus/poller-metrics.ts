@@ -1,10 +1,12 @@
-import type { Counter, Registry } from 'prom-client';
+import type { Counter, Histogram, Registry } from 'prom-client';
 import { counter as registered } from '../../src/core/metrics/index.js';
+import { pollDuration } from '../sdk/contract.js';
 
 export interface PollerMetrics {
   requests: Counter<'outcome'>;
   readings: Counter<string>;
   skipped: Counter<string>;
+  pollSeconds: Histogram<'protocol'>;
 }
 
 /** The Modbus driver's counters; reused when a registry already has them (a driver restarted in one process). */
@@ -23,5 +25,6 @@ export function pollerMetrics(registry: Registry): PollerMetrics {
       'kedge_modbus_cycles_skipped_total',
       'Poll cycles skipped because the previous one of the same device and cycle was still running',
     ),
+    pollSeconds: pollDuration(registry),
   };
 }

@@ -79,7 +79,8 @@ export class DevicePoller {
     try {
       return { property: name, value: decodeAt(values, index, p.spec), quality: 'good', ts };
     } catch (err) {
-      return { property: name, value: null, quality: 'bad', ts, reason: errorText(err) };
+      const code = isKedgeError(err) ? err.code : 'KEDGE_MODBUS_DECODE';
+      return { property: name, value: null, quality: 'bad', ts, reason: errorText(err), code };
     }
   }
 
@@ -91,8 +92,10 @@ export class DevicePoller {
     }
     this.busy.add(group);
     try {
+      const started = this.clock.now();
       const attempts = (await Promise.all(group.requests.map((r) => this.attempt(group, r)))).flat();
       if (this.stopped) return;
+      this.metrics.pollSeconds.observe({ protocol: 'modbus' }, (this.clock.now() - started) / 1000);
       this.cycles += 1;
       this.report(attempts);
     } finally {
@@ -153,7 +156,7 @@ export class DevicePoller {
       else if (code !== 'KEDGE_MODBUS_DEVICE_BACKOFF' && code !== 'KEDGE_MODBUS_QUEUE_FULL') failure ??= outcome.error;
       if (code !== 'KEDGE_MODBUS_DEVICE_BACKOFF') attempted = true;
       const reason = errorText(outcome.error);
-      for (const s of request.serves) readings.push({ property: s.key, value: null, quality: 'bad', ts, reason });
+      for (const s of request.serves) readings.push({ property: s.key, value: null, quality: 'bad', ts, reason, code });
     }
     if (answered || attempted) {
       this.metrics.readings.inc(readings.length);

@@ -7,7 +7,7 @@ import {
   type DataValue,
 } from 'node-opcua';
 import type { Timer } from '../../src/core/clock/index.js';
-import { errorText } from '../../src/core/errors/index.js';
+import { errorText, isKedgeError } from '../../src/core/errors/index.js';
 import type { DeviceInstance, PropertyInstance, PropertyValue } from '../../src/model/index.js';
 import type { DeviceState, DriverContext, DriverReading } from '../sdk/contract.js';
 import type { ConnectionListener, OpcuaConnection } from './connection.js';
@@ -203,6 +203,7 @@ export class DeviceBinding implements ConnectionListener {
         quality: 'bad',
         ts: this.ctx.clock.now(),
         reason: q.reason!,
+        code: q.reason!,
       });
     });
   }
@@ -214,8 +215,10 @@ export class DeviceBinding implements ConnectionListener {
         if (inFlight || epoch !== this.epoch) return;
         inFlight = true;
         try {
+          const started = this.ctx.clock.now();
           const values = await session.read(items.map((i) => ({ nodeId: i.nodeId, attributeId: AttributeIds.Value })));
           this.metrics.reads.inc();
+          this.metrics.pollSeconds.observe({ protocol: 'opcua' }, (this.ctx.clock.now() - started) / 1000);
           if (epoch !== this.epoch) return;
           const now = this.ctx.clock.now();
           this.emit(values.map((dv, k) => readingOf(items[k]!.property, dv, now)));
@@ -230,6 +233,7 @@ export class DeviceBinding implements ConnectionListener {
                 quality: 'bad' as const,
                 ts: now,
                 reason: `read failed: ${errorText(err)}`,
+                code: isKedgeError(err) ? err.code : 'KEDGE_OPCUA_READ_FAILED',
               })),
             );
           }

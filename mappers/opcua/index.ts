@@ -12,3 +12,6 @@ export function createDriver(ctx: DriverContext, options: OpcuaDriverOptions = {
 export const driverModule: DriverModule = { createDriver };
 export { OpcuaDriver, DEFAULT_BACKOFF, type OpcuaDriverOptions } from './driver.js';
 export { opcuaErrors } from './errors.js';
+// The tag browser (`kedge opcua-browse`, the edge's `opcua.browse`): loaded the same lazy way.
+export { OpcuaBrowser, type BrowseAnswer, type BrowseParams, type BrowsedNode } from './browse.js';
+export { serveBrowseRequests } from './browse-server.js';

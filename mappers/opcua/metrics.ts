@@ -1,4 +1,5 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Histogram, type Registry } from 'prom-client';
+import { pollDuration } from '../sdk/contract.js';
 
 export interface OpcuaMetrics {
   notifications: Counter;
@@ -6,6 +7,7 @@ export interface OpcuaMetrics {
   badValues: Counter<'device'>;
   reconnects: Counter;
   sessions: Gauge;
+  pollSeconds: Histogram<'protocol'>;
 }
 
 /** The driver's metrics on the process registry; reused when another driver instance made them. */
@@ -29,5 +31,6 @@ export function opcuaMetrics(registry: Registry): OpcuaMetrics {
         help: 'OPC UA sessions the driver keeps open (one per server and identity)',
         registers: [registry],
       }),
+    pollSeconds: pollDuration(registry),
   };
 }

@@ -23,7 +23,7 @@ describe('readingOf', () => {
     expect(readingOf(prop, dv, 9)).toEqual({ property: 'temp', value: 20.5, quality: 'good', ts: 5000 });
   });
 
-  it('is bad with the status name and no value for a Bad status', () => {
+  it('is bad with the status name (also its code, what the edge counts errors by) and no value for a Bad status', () => {
     const dv = new DataValue({ statusCode: StatusCodes.BadNodeIdUnknown });
     expect(readingOf(prop, dv, 9)).toEqual({
       property: 'temp',
@@ -31,6 +31,7 @@ describe('readingOf', () => {
       quality: 'bad',
       ts: 9,
       reason: 'BadNodeIdUnknown',
+      code: 'BadNodeIdUnknown',
     });
   });
 

@@ -16,7 +16,7 @@ export function readingOf(property: PropertyInstance, dv: DataValue, now: number
   const ts = dv.sourceTimestamp?.getTime() ?? dv.serverTimestamp?.getTime() ?? now;
   const status = qualityOf(dv.statusCode);
   if (status.quality === 'bad')
-    return { property: property.name, value: null, quality: 'bad', ts, reason: status.reason! };
+    return { property: property.name, value: null, quality: 'bad', ts, reason: status.reason!, code: status.reason! };
   const mapped = mapVariant(dv.value, property.type);
   const quality = RANK[mapped.quality] >= RANK[status.quality] ? mapped.quality : status.quality;
   const reason = mapped.reason ?? status.reason;

@@ -4,4 +4,5 @@
  */
 export type { DriverReading, DeviceState, DriverContext, ProtocolDriver, DriverModule } from './driver.js';
 export { mapperErrors } from './errors.js';
+export { pollDuration } from './poll-metrics.js';
 export { driverRegistry, type DriverLoader, type DriverRegistry } from './driver-registry.js';

@@ -12,6 +12,7 @@ const QUALITY: Record<string, Uint8Array> = {
 const VALUE = bytes(',"value":');
 const TS = bytes(',"ts":');
 const REASON = bytes(',"reason":');
+const CODE = bytes(',"code":');
 const TRUE = bytes('true');
 const FALSE = bytes('false');
 const NULL = bytes('null');
@@ -24,6 +25,7 @@ const MAX_NAMES = 4096;
 export function toRaw(r: DriverReading): RawReading {
   const raw: RawReading = { property: r.property, value: r.value, quality: r.quality, ts: r.ts };
   if (r.reason !== undefined) raw.reason = r.reason;
+  if (r.code !== undefined) raw.code = r.code;
   return raw;
 }
 
@@ -76,6 +78,10 @@ export class DataUpdateEncoder {
     if (r.reason !== undefined) {
       this.bytes(REASON);
       this.text(JSON.stringify(r.reason));
+    }
+    if (r.code !== undefined) {
+      this.bytes(CODE);
+      this.text(JSON.stringify(r.code));
     }
     this.byte(CLOSE);
   }

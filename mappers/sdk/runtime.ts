@@ -36,6 +36,11 @@ export interface MapperRuntimeOptions {
   metrics: Registry;
   /** Serves /metrics on 127.0.0.1 when set (0 = any free port). */
   metricsPort?: number;
+  /**
+   * Publishes the metrics (Prometheus text) on `$ke/mapper-metrics/<name>` this often, for the
+   * edge's /metrics to federate (0 or unset: never).
+   */
+  metricsPushMs?: number;
   /** How long start() waits for the broker (default 10 s). */
   connectTimeoutMs?: number;
   /** Reconnect period of the MQTT client (default 1000 ms). */
@@ -60,6 +65,7 @@ export class MapperRuntime implements Module {
   private desired: DesiredWriter | undefined;
   private bad: BadPayloads | undefined;
   private metricsServer: { port: number; close(): Promise<void> } | undefined;
+  private pushTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: MapperRuntimeOptions) {}
 
@@ -100,9 +106,27 @@ export class MapperRuntime implements Module {
       await this.stop();
       throw err;
     }
+    if (o.metricsPushMs) {
+      this.pushTimer = setInterval(() => void this.pushMetrics(), o.metricsPushMs);
+      this.pushTimer.unref();
+    }
+  }
+
+  /** One push of the metrics page, QoS 0: a lost one is replaced by the next. */
+  private async pushMetrics(): Promise<void> {
+    const client = this.client;
+    if (!client?.connected) return;
+    try {
+      const text = await this.options.metrics.metrics();
+      client.publish(edgeTopics.mapperMetrics(this.options.name), Buffer.from(text), { qos: 0, retain: false }, ignore);
+    } catch (err) {
+      this.options.logger.warn({ err: errorText(err) }, 'metrics not pushed');
+    }
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.pushTimer);
+    this.pushTimer = undefined;
     const client = this.client;
     client?.removeAllListeners('message');
     await this.desired?.drain();
@@ -237,6 +261,7 @@ export class MapperRuntime implements Module {
     });
     client.publish(edgeTopics.mapperStatus(o.name), JSON.stringify(this.status('online')), RETAINED, ignore);
     this.publisher?.resendStates();
+    if (o.metricsPushMs) void this.pushMetrics();
   }
 
   private onMessage(topic: string, payload: Buffer): void {

@@ -136,9 +136,18 @@ export class SerialDevice implements LineSubscriber {
     if (outcome.skipped > 0) this.metrics.badFrames.inc({ device: id, reason: 'unmatched' }, outcome.skipped);
     const ts = this.clock.now();
     if (!outcome.ok) {
-      this.metrics.requests.inc({ device: id, outcome: /no response/.test(outcome.reason) ? 'timeout' : 'closed' });
+      const timeout = /no response/.test(outcome.reason);
+      this.metrics.requests.inc({ device: id, outcome: timeout ? 'timeout' : 'closed' });
       this.missed(outcome.reason);
-      return readers.map((r) => ({ property: r.property, value: null, quality: 'bad', ts, reason: outcome.reason }));
+      const code = timeout ? 'KEDGE_SERIAL_TIMEOUT' : 'KEDGE_SERIAL_CLOSED';
+      return readers.map((r) => ({
+        property: r.property,
+        value: null,
+        quality: 'bad',
+        ts,
+        reason: outcome.reason,
+        code,
+      }));
     }
     this.metrics.requests.inc({ device: id, outcome: 'ok' });
     if (this.misses >= this.o.unhealthyAfter) this.ctx.state(id, 'online');
@@ -168,12 +177,20 @@ export class SerialDevice implements LineSubscriber {
             quality: 'bad',
             ts,
             reason: `answer ${sample(frame.text)} does not match the property's pattern`,
+            code: 'KEDGE_SERIAL_NO_MATCH',
           });
         continue;
       }
       if (e.value === null) {
         this.metrics.badValues.inc({ device: this.device.id, property: r.property });
-        out.push({ property: r.property, value: null, quality: 'bad', ts, reason: e.reason });
+        out.push({
+          property: r.property,
+          value: null,
+          quality: 'bad',
+          ts,
+          reason: e.reason,
+          code: 'KEDGE_SERIAL_BAD_VALUE',
+        });
       } else out.push({ property: r.property, value: e.value, quality: 'good', ts });
     }
     return out;

@@ -9,6 +9,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerEdge } from './commands/edge.js';
 import { registerGet } from './commands/get.js';
 import { registerMapper } from './commands/mapper.js';
+import { registerOpcuaBrowse } from './commands/opcua-browse.js';
 import { registerSimModbus } from './commands/sim-modbus.js';
 import { registerSimGpio } from './commands/sim-gpio.js';
 import { registerSimOpcua } from './commands/sim-opcua.js';
@@ -34,6 +35,7 @@ export function buildProgram(version: string): Command {
   registerTwin(program);
   registerDelete(program);
   registerCall(program);
+  registerOpcuaBrowse(program);
   registerSim(program, [registerSimModbus, registerSimOpcua, registerSimSerial, registerSimGpio]);
   registerConfig(program);
   return program;

@@ -2,11 +2,12 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { CloudChannels, CloudRequests } from '../contracts/index.js';
 import { Bus } from '../core/bus/index.js';
-import type { Clock } from '../core/clock/index.js';
+import { systemClock, type Clock } from '../core/clock/index.js';
 import type { CloudConfig } from '../core/config/index.js';
 import { ModuleRuntime, type Module } from '../core/module/index.js';
 import { CloudApi } from './api/index.js';
 import { CloudHub } from './cloudhub/index.js';
+import { CloudDashboard } from './dashboard/index.js';
 import { CloudMqtt } from './cloudmqtt/index.js';
 import { DeviceController } from './devicecontroller/index.js';
 import { EdgeController } from './edgecontroller/index.js';
@@ -100,12 +101,15 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     port: config.apiPort,
     ...(config.apiTokenFile === undefined ? {} : { tokenFile: config.apiTokenFile }),
   });
+  const dashboard = new CloudDashboard({ bus, clock: clock ?? systemClock });
   if (config.store !== 'sqlite' && !config.mqtt.url)
     logger.warn(
       { module: 'cloudmqtt' },
       'cloud store on etcd with the embedded MQTT broker: consumers see only what this replica publishes, at least once; give replicas one external broker with --mqtt-url',
     );
-  const runtime = new ModuleRuntime([leader, storeModule, presence, mqtt, devices, edges, hub, api], { logger });
+  const runtime = new ModuleRuntime([leader, storeModule, presence, mqtt, devices, edges, hub, dashboard, api], {
+    logger,
+  });
   return {
     bus,
     leader: backend.leader,

@@ -1,7 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { MessageSchema } from '../core/message/index.js';
 import { ServiceCallRequestSchema, ServiceCallResponseSchema, TwinViewSchema } from './edge-bus.js';
-import { AckContentSchema } from './link.js';
+import { AckContentSchema, EDGE_QUERIES } from './link.js';
+import { DashboardAttachedSchema, StreamClientSchema } from './stream-client.js';
+import { DeviceColumnsSchema } from './telemetry-columns.js';
 import { MapperPhaseSchema } from './twin-values.js';
 
 /**
@@ -43,6 +45,22 @@ export const CloudChannelSchemas = {
   /** Any frame from the node counts; keepalives are published here (for the last-heartbeat time). */
   'link.heartbeat': Type.Object({ node: Node, ts: Type.Number() }),
   'link.send': DownstreamItemSchema,
+  /**
+   * A message the cloud MQTT broker took for consumers (kedge/twin, kedge/status, kedge/telemetry),
+   * published only while someone subscribes (the dashboard while a browser watches).
+   */
+  'consumer.published': Type.Object({
+    topic: Type.String(),
+    payload: Type.Unknown(),
+    qos: Type.Optional(Type.Union([Type.Literal(0), Type.Literal(1)])),
+    retain: Type.Optional(Type.Boolean()),
+  }),
+  /** One device's telemetry as it came (DeviceController, only while someone subscribes: the dashboard). */
+  'telemetry.columns': Type.Object({ node: Node, columns: DeviceColumnsSchema }),
+  /** A node's readiness or mapper status changed (EdgeController). */
+  'node.changed': Type.Object({ node: Node }),
+  /** Devices were created or deleted (DeviceController). */
+  'devices.listChanged': Type.Object({}),
 };
 export type CloudChannels = { [K in keyof typeof CloudChannelSchemas]: Static<(typeof CloudChannelSchemas)[K]> };
 
@@ -67,6 +85,10 @@ export type CloudMqttPublish = Static<typeof CloudMqttPublishSchema>;
 export const NodeViewSchema = Type.Object({
   name: Type.String(),
   ready: Type.Boolean(),
+  /** Why it is not ready (the link's last close reason). */
+  reason: Type.Optional(Type.String()),
+  /** When its current (or last) connection opened. */
+  connectedAt: Type.Optional(Type.String()),
   lastHeartbeat: Type.Union([Type.String(), Type.Null()]),
   mappers: Type.Array(
     Type.Object({
@@ -123,6 +145,23 @@ export const CloudRequestSchemas = {
    * `detail.status` (e.g. KEDGE_SERVICEBUS_FORBIDDEN, 403) when the edge did not reach the target.
    */
   'servicebus.call': { request: CloudServiceCallSchema, response: ServiceCallResponseSchema },
+  /**
+   * Served by CloudHub: asks node `node` one of EDGE_QUERIES (src/contracts/link.ts) and resolves
+   * with the edge's answer (JSON parsed; text as a string). Fails like `servicebus.call`.
+   */
+  'edge.query': {
+    request: Type.Object({
+      node: Node,
+      query: Type.Union(Object.keys(EDGE_QUERIES).map((q) => Type.Literal(q as keyof typeof EDGE_QUERIES))),
+      params: Type.Optional(Type.Unknown()),
+      timeoutMs: Type.Number(),
+    }),
+    response: Type.Unknown(),
+  },
+  /** Every device's twin as `twin.view` shows one. */
+  'twin.list': { request: Type.Object({}), response: Type.Array(TwinViewSchema) },
+  /** Adds a browser to the dashboard's live feed; `detach` removes it. */
+  'dashboard.attach': { request: Type.Object({ client: StreamClientSchema }), response: DashboardAttachedSchema },
 };
 export type CloudRequests = {
   [K in keyof typeof CloudRequestSchemas]: {

@@ -8,8 +8,8 @@ import { TwinViewSchema } from './edge-bus.js';
  * columns (cloud/devicecontroller/telemetry-payload.ts; a test checks it against this schema).
  */
 
-/** One cleansed reading for consumers (the reason stays on the edge). */
-export const ConsumerReadingSchema = Type.Omit(CleansedReadingSchema, ['reason']);
+/** One cleansed reading for consumers (a bad or uncertain one with its reason). */
+export const ConsumerReadingSchema = CleansedReadingSchema;
 export type ConsumerReading = Static<typeof ConsumerReadingSchema>;
 
 /** `kedge/telemetry/<ns>/<device>`: the readings of one device from one batch of its node. */

@@ -7,6 +7,7 @@ import {
   CleansedReadingSchema,
   RawReadingSchema,
 } from '../model/index.js';
+import { DashboardAttachedSchema, StreamClientSchema } from './stream-client.js';
 import { MapperSetContentSchema } from './link.js';
 import { MapperStatusSchema, StateUpdateSchema, TwinUpdateSchema, WriteResultSchema } from './payloads.js';
 import {
@@ -80,6 +81,8 @@ export const EdgeChannelSchemas = {
   'membership.get': Type.Object({ eventId: Type.String() }),
   /** A mapper's liveness (`$ke/mapper-status/<name>`). */
   'mapper.status': MapperStatusSchema,
+  /** A mapper's metrics page (Prometheus text), pushed on `$ke/mapper-metrics/<name>`. */
+  'mapper.metrics': Type.Object({ name: Type.String(), text: Type.String(), ts: Type.Number() }),
   /**
    * Ask the EventBus to publish on MQTT; payload is serialized to JSON (a string/Buffer as is). A
    * function payload is called only when a client subscribes to the topic (the embedded broker
@@ -124,6 +127,10 @@ export const EDGE_BOUNDARY_CHANNELS: ReadonlyArray<keyof EdgeChannels> = ['devic
 export const TwinViewSchema = Type.Object({
   id: Type.String(),
   state: Type.String(),
+  /** Why the device is in its state (the mapper's reason), when one was given. */
+  reason: Type.Optional(Type.String()),
+  /** When the state was reported (ms). */
+  stateTs: Type.Optional(Type.Number()),
   properties: Type.Record(
     Type.String(),
     Type.Object({
@@ -183,6 +190,32 @@ export type MapperWorkloadStatus = Static<typeof MapperWorkloadStatusSchema>;
 
 const DeviceRef = Type.Object({ namespace: Type.String(), name: Type.String() });
 
+/** What a node says of itself (`node.status`; the cloud asks it over the link, docs/link.md "Edge queries"). */
+export const EdgeNodeStatusSchema = Type.Object({
+  node: Type.String(),
+  version: Type.String(),
+  /** When this edge process started (ms since the epoch). */
+  startedAt: Type.Number(),
+  /** The link to the cloud; left out for a node started without --cloud. */
+  link: Type.Optional(
+    Type.Object({
+      state: Type.Union([Type.Literal('connecting'), Type.Literal('connected'), Type.Literal('disconnected')]),
+      url: Type.String(),
+      since: Type.Number(),
+      reason: Type.Optional(Type.String()),
+    }),
+  ),
+  outbox: Type.Object({
+    messages: Type.Number(),
+    bytes: Type.Number(),
+    oldestAgeMs: Type.Union([Type.Number(), Type.Null()]),
+    dropped: Type.Object({ bySize: Type.Number(), byAge: Type.Number() }),
+  }),
+  mappers: Type.Array(MapperWorkloadStatusSchema),
+  devices: Type.Number(),
+});
+export type EdgeNodeStatus = Static<typeof EdgeNodeStatusSchema>;
+
 export const EdgeRequestSchemas = {
   'meta.devices': { request: Nothing, response: Type.Array(EdgeDeviceSchema) },
   'meta.apply': { request: Type.Object({ documents: Type.Array(Type.Unknown()) }), response: ApplyResultSchema },
@@ -208,6 +241,13 @@ export const EdgeRequestSchemas = {
   },
   'servicebus.call': { request: ServiceCallRequestSchema, response: ServiceCallResponseSchema },
   'edged.status': { request: Nothing, response: Type.Array(MapperWorkloadStatusSchema) },
+  /** The node's /metrics page: its own metrics and its mappers' (pushed), federated. */
+  'metrics.page': { request: Nothing, response: Type.String() },
+  'node.status': { request: Nothing, response: EdgeNodeStatusSchema },
+  /** Browses an OPC UA server from this node (params: mappers/opcua/browse.ts BrowseParams; answer: BrowseAnswer). */
+  'opcua.browse': { request: Type.Unknown(), response: Type.Unknown() },
+  /** Adds a browser to the dashboard's live feed (the edge's own page); `detach` removes it. */
+  'dashboard.attach': { request: Type.Object({ client: StreamClientSchema }), response: DashboardAttachedSchema },
 };
 export type EdgeRequests = {
   [K in keyof typeof EdgeRequestSchemas]: {

@@ -170,6 +170,47 @@ export type ServiceCallResultContent = Static<typeof ServiceCallResultSchema>;
 
 const resultCheck = checker(ServiceCallResultSchema);
 
+// ---- Edge queries: live questions from the cloud to the edge node itself ------------------
+//
+// Like a ServiceBus call (sent only while connected, answered on the same connection, never
+// queued), but answered by the edge's own modules instead of an HTTP server on its network:
+// what the cloud cannot know without asking (the outbox backlog, the node's /metrics with its
+// mappers', an OPC UA server's address space browsed from the plant network). The answer has the
+// shape of a ServiceBus answer (`ServiceCallResultSchema`), so the cloud waits for both alike.
+
+/** `route { source, group: kedge, operation: query, resource: node/<node>/default/query/<query> }`. */
+export const EdgeQueryRoute = {
+  requestSource: 'cloudhub',
+  responseSource: 'edgehub',
+  group: 'kedge',
+  operation: 'query',
+} as const;
+
+/** The questions an edge answers, and the edge bus request that answers each. */
+export const EDGE_QUERIES = {
+  'node.status': 'node.status',
+  metrics: 'metrics.page',
+  'opcua.browse': 'opcua.browse',
+} as const;
+export type EdgeQueryName = keyof typeof EDGE_QUERIES;
+
+export function edgeQueryResource(node: string, query: string): string {
+  return `node/${node}/default/query/${query}`;
+}
+
+export const EdgeQueryContentSchema = Type.Object({
+  query: Type.String({ minLength: 1, maxLength: 64 }),
+  params: Type.Optional(Type.Unknown()),
+  timeoutMs: Type.Integer({ minimum: 1 }),
+});
+export type EdgeQueryContent = Static<typeof EdgeQueryContentSchema>;
+
+export function isEdgeQuery(message: Message): boolean {
+  return message.route.group === EdgeQueryRoute.group && message.route.operation !== Operation.response;
+}
+
+export const checkEdgeQuery: (content: unknown) => Checked<EdgeQueryContent> = checker(EdgeQueryContentSchema);
+
 /** A ServiceBus call from the cloud: is this inbound message one (KubeEdge's group `user`)? */
 export function isServiceCall(message: Message): boolean {
   return message.route.group === ServiceBusRoute.group && message.route.operation !== Operation.response;
@@ -190,7 +231,7 @@ export type EdgeResponse =
 export function classifyEdgeResponse(message: Message): EdgeResponse | undefined {
   const parentId = message.header.parent_msg_id;
   if (!parentId) return undefined;
-  if (message.route.group === ServiceBusRoute.group) {
+  if (message.route.group === ServiceBusRoute.group || message.route.group === EdgeQueryRoute.group) {
     const r = resultCheck(message.content);
     return r.ok
       ? { kind: 'servicecall', parentId, result: r.value }

@@ -61,5 +61,24 @@ describe('telemetry columns', () => {
     expect(columnsProblem({ ...c(), p: [0, 1] })).toBe('p[1] = 1 is not an index of properties (1 entries)');
     expect(columnsProblem({ ...c(), q: [['good', 3]] })).toBe('the runs in q count 3 readings, p has 2');
     expect(columnsProblem({ ...c(), t: [[1, 1]] })).toBe('the runs in t count 1 readings, p has 2');
+    expect(columnsProblem({ ...c(), r: [[2, 'x']] })).toBe('r[0] names reading 2, there are 2');
+    expect(
+      columnsProblem({
+        ...c(),
+        r: [
+          [1, 'x'],
+          [0, 'y'],
+        ],
+      }),
+    ).toBe('r[1] is not after r[0] (reading order)');
+    expect(
+      columnsProblem({
+        ...c(),
+        r: [
+          [0, 'x'],
+          [1, 'y'],
+        ],
+      }),
+    ).toBeUndefined();
   });
 });

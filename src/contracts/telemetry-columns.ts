@@ -31,6 +31,12 @@ export const DeviceColumnsSchema = Type.Object({
   q: Type.Array(Type.Tuple([QualitySchema, Count]), { maxItems: MAX }),
   /** Timestamps (ms) in runs, `[ts, count]`, likewise. */
   t: Type.Array(Type.Tuple([Type.Number(), Count]), { maxItems: MAX }),
+  /**
+   * Why a reading is not good (`exception 2 (Illegal Data Address)`, `BadNodeIdUnknown`), as
+   * `[reading index, reason]` in reading order, for the readings that have one; left out when
+   * none has (the usual case). A cloud before this field ignores it.
+   */
+  r: Type.Optional(Type.Array(Type.Tuple([Type.Integer({ minimum: 0 }), Type.String()]), { maxItems: MAX })),
 });
 export type DeviceColumns = Static<typeof DeviceColumnsSchema>;
 
@@ -59,9 +65,10 @@ export class DeviceColumnsBuilder {
     return this.columns.p.length;
   }
 
-  /** `unit` empty or undefined: none. */
-  add(property: string, value: ColumnValue, quality: Quality, ts: number, unit?: string): void {
+  /** `unit` empty or undefined: none. `reason` is kept for readings that are not good. */
+  add(property: string, value: ColumnValue, quality: Quality, ts: number, unit?: string, reason?: string): void {
     const c = this.columns;
+    if (reason && quality !== 'good') (c.r ??= []).push([c.p.length, reason]);
     c.p.push(this.entry(property, unit || ''));
     c.v.push(value);
     appendRun(c.q, quality);
@@ -109,6 +116,11 @@ export function columnsProblem(c: DeviceColumns): string | undefined {
   const sum = (runs: Array<[unknown, number]>) => runs.reduce((s, r) => s + r[1], 0);
   if (sum(c.q) !== n) return `the runs in q count ${sum(c.q)} readings, p has ${n}`;
   if (sum(c.t) !== n) return `the runs in t count ${sum(c.t)} readings, p has ${n}`;
+  for (let i = 0; i < (c.r?.length ?? 0); i++) {
+    const at = c.r![i]![0];
+    if (at >= n) return `r[${i}] names reading ${at}, there are ${n}`;
+    if (i > 0 && at <= c.r![i - 1]![0]) return `r[${i}] is not after r[${i - 1}] (reading order)`;
+  }
   return undefined;
 }
 
@@ -122,8 +134,10 @@ export function forEachColumnReading(
     quality: Quality,
     ts: number,
     propertyIndex: number,
+    reason: string | undefined,
   ) => void,
 ): void {
+  let ri = 0;
   let qi = 0;
   let qLeft = c.q[0]?.[1] ?? 0;
   let ti = 0;
@@ -134,17 +148,32 @@ export function forEachColumnReading(
     qLeft--;
     tLeft--;
     const pi = c.p[i]!;
-    visit(c.properties[pi]!, c.units?.[pi] || undefined, c.v[i]!, c.q[qi]![0], c.t[ti]![0], pi);
+    const reason = c.r?.[ri]?.[0] === i ? c.r[ri++]![1] : undefined;
+    visit(c.properties[pi]!, c.units?.[pi] || undefined, c.v[i]!, c.q[qi]![0], c.t[ti]![0], pi, reason);
   }
 }
 
-/** The readings of whole columns as objects, in order (`unit` only where there is one). */
-export function columnReadings(
-  c: DeviceColumns,
-): Array<{ property: string; value: ColumnValue; unit?: string; quality: Quality; ts: number }> {
-  const out: Array<{ property: string; value: ColumnValue; unit?: string; quality: Quality; ts: number }> = [];
-  forEachColumnReading(c, (property, unit, value, quality, ts) =>
-    out.push(unit ? { property, value, unit, quality, ts } : { property, value, quality, ts }),
+export interface ColumnReading {
+  property: string;
+  value: ColumnValue;
+  unit?: string;
+  quality: Quality;
+  reason?: string;
+  ts: number;
+}
+
+/** The readings of whole columns as objects, in order (`unit` and `reason` only where there is one). */
+export function columnReadings(c: DeviceColumns): ColumnReading[] {
+  const out: ColumnReading[] = [];
+  forEachColumnReading(c, (property, unit, value, quality, ts, _pi, reason) =>
+    out.push({
+      property,
+      value,
+      ...(unit ? { unit } : {}),
+      quality,
+      ...(reason !== undefined ? { reason } : {}),
+      ts,
+    }),
   );
   return out;
 }

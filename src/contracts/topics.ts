@@ -31,6 +31,8 @@ export const edgeTopics = {
   mapperDevices: (protocol: string) => `$ke/mappers/${protocol}/devices`,
   /** kedge: a mapper process's retained liveness (online, or offline by its last will). */
   mapperStatus: (mapperName: string) => `$ke/mapper-status/${mapperName}`,
+  /** kedge: a mapper's metrics, Prometheus text, pushed every `--metrics-interval`; the edge's /metrics federates them. */
+  mapperMetrics: (mapperName: string) => `$ke/mapper-metrics/${mapperName}`,
   /** kedge: read-back result of a desired-value write, from the mapper. */
   writeResult: (id: string) => `${KE_DEVICE}/${id}/write/result`,
 } as const;
@@ -45,6 +47,7 @@ export const edgeFilters = {
   writeResult: `${KE_DEVICE}/+/+/write/result`,
   membershipGet: `${NODE}/+/membership/get`,
   mapperStatus: '$ke/mapper-status/+',
+  mapperMetrics: '$ke/mapper-metrics/+',
 } as const;
 
 export const cloudTopics = {

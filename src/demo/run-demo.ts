@@ -209,6 +209,7 @@ async function subscribeTelemetry(mqttPort: number, view: TelemetryView, io: Dem
 
 function printHints(o: DemoOptions, devices: DemoDevice[], print: (s: string) => void): void {
   print('');
+  print(`The dashboard (live values, desired values, YAML, tag browser, CSV import): http://127.0.0.1:${o.apiPort}/`);
   print('Telemetry as a consumer receives it from the cloud (Ctrl-C stops everything):');
   print(`  mosquitto_sub -h 127.0.0.1 -p ${o.mqttPort} -t 'kedge/#' -v`);
   const target = devices.find((d) => d.writable.length > 0);

@@ -7,9 +7,12 @@ import type { EdgeConfig } from '../core/config/index.js';
 import { createMetricsRegistry } from '../core/metrics/index.js';
 import { ModuleRuntime, type Module } from '../core/module/index.js';
 import { EdgeApi } from './api/index.js';
+import { EdgeDashboard } from './dashboard/index.js';
 import { Edged, type InProcessMapperFactory, type ProcessRuntime } from './edged/index.js';
+import { DeviceMetrics, MetricsFederation, NodeStatus } from './metrics/index.js';
 import { EventBus } from './eventbus/index.js';
 import { MetaManager } from './metamanager/index.js';
+import { OpcuaBrowse } from './opcuabrowse/index.js';
 import { PipelineModule } from './pipeline/index.js';
 import { ServiceBus } from './servicebus/index.js';
 import { EdgeStore, type MetaStore, type OutboxStore, type WriteBatcher } from './store/index.js';
@@ -99,7 +102,11 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     desiredTimeoutMs: config.desiredTimeoutMs,
     reportIntervalMs: config.twinReportIntervalMs,
     checkpointMs: config.twinCheckpointMs,
+    registry,
   });
+  const deviceMetrics = new DeviceMetrics({ bus, registry });
+  const federation = new MetricsFederation({ bus, registry, clock });
+  const nodeStatus = new NodeStatus({ bus, outbox: store.outbox, clock, node });
   const eventbus = new EventBus({
     bus,
     batcher: store.batcher,
@@ -130,7 +137,14 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     port: config.servicebusPort,
     allow: config.servicebusAllow,
   });
-  const api = new EdgeApi({ bus, logger: log('api'), registry, port: config.apiPort });
+  const opcuaBrowse = new OpcuaBrowse({
+    bus,
+    logger: log('opcuabrowse'),
+    dataDir: config.dataDir,
+    ...(options.mapperCommand ? { command: options.mapperCommand } : {}),
+  });
+  const dashboard = new EdgeDashboard({ bus, clock });
+  const api = new EdgeApi({ bus, logger: log('api'), registry, port: config.apiPort, node });
   const extra =
     options.extraModules?.({
       bus,
@@ -149,9 +163,27 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     if (appended > announced) bus.publish('outbox.appended', { count: appended - announced });
     announced = appended;
   });
-  const runtime = new ModuleRuntime([store, meta, pipeline, twin, eventbus, edged, servicebus, api, ...extra], {
-    logger,
-  });
+  const runtime = new ModuleRuntime(
+    [
+      store,
+      meta,
+      pipeline,
+      twin,
+      deviceMetrics,
+      federation,
+      nodeStatus,
+      eventbus,
+      edged,
+      servicebus,
+      opcuaBrowse,
+      dashboard,
+      api,
+      ...extra,
+    ],
+    {
+      logger,
+    },
+  );
   return {
     runtime,
     bus,

@@ -65,5 +65,16 @@ export {
 } from './reading.js';
 export { checkSchema, type SchemaProblem } from './schema-check.js';
 export { validateFiles, validateSources } from './validate-lazy.js';
+export { checkForApply, type ApplyCheck, type StoredModel } from './apply-check.js';
+export {
+  assertImportable,
+  checkCsvImport,
+  devicesFromCsv,
+  importRequest,
+  importSummary,
+  MAX_CSV_ROWS,
+  type CsvImport,
+  type ImportRequest,
+} from './csv-import.js';
 export type { ValidationResult, Source } from './validate.js';
 export * from './protocols/index.js';

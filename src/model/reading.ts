@@ -22,6 +22,12 @@ export const RawSampleSchema = Type.Object({
   ts: Type.Number(),
   /** Why the value is bad or uncertain (e.g. "exception 2 (Illegal Data Address)"). */
   reason: Type.Optional(Type.String()),
+  /**
+   * kedge: a stable code for why a read failed (`KEDGE_MODBUS_TIMEOUT`, an OPC UA status name such
+   * as `BadNodeIdUnknown`): the edge counts read errors by it (`kedge_device_read_errors_total`),
+   * where the reason's free text would make a series per message.
+   */
+  code: Type.Optional(Type.String({ maxLength: 64 })),
 });
 export type RawSample = Static<typeof RawSampleSchema>;
 

@@ -5,6 +5,12 @@ import { port as portOption } from '../option-parsers.js';
 
 const port = portOption(0);
 
+function milliseconds(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected milliseconds, e.g. 15000 (0: never)');
+  return n;
+}
+
 const HELP = `
 Runs protocol drivers for the devices of this node. The desired devices arrive over MQTT as a
 retained device set per protocol ($ke/mappers/<protocol>/devices, published by the edge node);
@@ -26,6 +32,7 @@ export interface MapperCommandOptions {
   name?: string;
   dataDir: string;
   metricsPort?: number;
+  metricsInterval: number;
   logLevel: string;
 }
 
@@ -48,6 +55,12 @@ export function registerMapper(program: Command): void {
     .option('--name <name>', 'mapper name for its status topic (default <node>-<protocols>)')
     .option('--data-dir <dir>', 'folder for driver state (certificates...)', '.kedge/mapper')
     .option('--metrics-port <port>', 'serve Prometheus /metrics on 127.0.0.1:<port>', port)
+    .option(
+      '--metrics-interval <ms>',
+      'push the metrics to the edge (its /metrics shows them) every <ms> milliseconds; 0: never',
+      milliseconds,
+      15_000,
+    )
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent', 'info')
     .addHelpText('after', HELP)
     .action(runAction('mapper', (opts: MapperCommandOptions) => runMapper(opts)));
@@ -58,7 +71,7 @@ export async function runMapper(opts: MapperCommandOptions): Promise<void> {
     { MapperRuntime },
     { DRIVER_PROTOCOLS, driverLoader },
     { createLogger },
-    { createMetricsRegistry, detachedRegistry },
+    { LiteRegistry, detachedRegistry },
     { systemClock },
     { stopOnSignal },
   ] = await Promise.all([
@@ -91,9 +104,14 @@ export async function runMapper(opts: MapperCommandOptions): Promise<void> {
     drivers: driverLoader,
     logger,
     clock: systemClock,
-    // Without --metrics-port nobody reads the metrics: prom-client is not even loaded (about 5 MB).
-    metrics: opts.metricsPort !== undefined ? createMetricsRegistry({ defaultMetrics: true }) : detachedRegistry(),
+    // Read by the edge (pushed) or a scraper: kedge's light registry (prom-client with node:http
+    // cost a mapper 2-4 MB, bench/RESULTS.md "Mapper metrics"). Neither: nothing is even counted.
+    metrics:
+      opts.metricsPort !== undefined || opts.metricsInterval > 0
+        ? new LiteRegistry({ processMetrics: true }).asRegistry()
+        : detachedRegistry(),
     ...(opts.metricsPort !== undefined ? { metricsPort: opts.metricsPort } : {}),
+    metricsPushMs: opts.metricsInterval,
   });
   await runtime.start();
   logger.info({ name, protocols: opts.protocol, metricsPort: runtime.metricsPort }, 'mapper running');

@@ -12,6 +12,9 @@ import type {
 } from '../../contracts/index.js';
 import type { Device, DeviceModel } from '../../model/index.js';
 import { thermostat, thermostatModel } from '../testing/fixtures.js';
+import type { validateBody } from './apply.js';
+
+type Validation = Awaited<ReturnType<typeof validateBody>>;
 
 /** Device status as KubeEdge writes it (the cloud keeps its extras in metadata strings). */
 type DeviceStatus = { twins?: Array<{ propertyName: string }> };
@@ -71,6 +74,55 @@ describe('cloud HTTP API (real HTTP, whole cloud on loopback)', () => {
     expect(Number(upd.json.applied[0]!.resourceVersion)).toBeGreaterThan(
       Number(first.json.applied[1]!.resourceVersion),
     );
+  });
+
+  it('validates and applies YAML text, errors at their file:line:col, stored models counting for references', async () => {
+    await call('POST', '/api/v1/apply', { documents: [thermostatModel()] });
+    const device = (name: string, model: string) =>
+      [
+        'apiVersion: devices.kubeedge.io/v1beta1',
+        'kind: Device',
+        'metadata:',
+        `  name: ${name}`,
+        'spec:',
+        `  deviceModelRef: { name: ${model} }`,
+        '  nodeName: edge-1',
+        '  protocol:',
+        '    protocolName: modbus',
+        '    configData: { communicateMode: TCP, ip: 127.0.0.1, port: 502, slaveID: 1 }',
+      ].join('\n');
+    const bad = await call<Validation>('POST', '/api/v1/validate', {
+      sources: [{ file: 'editor.yaml', content: device('y1', 'nope') }],
+    });
+    expect(bad.status).toBe(200);
+    expect(bad.json.valid).toBe(false);
+    expect(bad.json.problems).toEqual([
+      expect.objectContaining({
+        file: 'editor.yaml',
+        line: 6,
+        severity: 'error',
+        message: expect.stringContaining('nope'),
+      }),
+    ]);
+    expect(bad.json.problems[0]!.text).toMatch(/^editor\.yaml:6:\d+: error: /);
+    const refused = await call('POST', '/api/v1/apply', {
+      sources: [{ file: 'editor.yaml', content: device('y1', 'nope') }],
+    });
+    expect(refused.status).toBe(400);
+    expect((refused.json.error.detail!.problems as Validation['problems'])[0]).toMatchObject({
+      file: 'editor.yaml',
+      line: 6,
+    });
+    const ok = await call('POST', '/api/v1/validate', {
+      sources: [{ file: 'e.yaml', content: device('y1', 'thermostat') }],
+    });
+    expect(ok.json).toMatchObject({ valid: true, devices: 1, models: 0 });
+    const applied = await call<ApplyResult>('POST', '/api/v1/apply', {
+      sources: [{ file: 'e.yaml', content: device('y1', 'thermostat') }],
+    });
+    expect(applied.status).toBe(200);
+    expect(applied.json.applied).toEqual([expect.objectContaining({ kind: 'Device', name: 'y1', action: 'created' })]);
+    await call('DELETE', '/api/v1/devices/default/y1');
   });
 
   it('rejects the whole request on any validation error, naming the document and field', async () => {

@@ -1,10 +1,64 @@
 import type { ApplyResult } from '../../contracts/index.js';
-import { formatDiagnostic } from '../../core/yaml/index.js';
-import { validateSources, type Source } from '../../model/index.js';
+import { formatDiagnostic, type Diagnostic } from '../../core/yaml/index.js';
+import { checkForApply, type ApplyCheck, type Source } from '../../model/index.js';
 import type { ObjectStore, StoredObject } from '../store/index.js';
 import { apiErrors } from '../../contracts/index.js';
 
 const MAX_DOCUMENTS = 5000;
+const MAX_SOURCES = 100;
+
+/**
+ * The body of `POST /api/v1/apply` and `/api/v1/validate` as sources: `{ documents: [...] }`
+ * (objects, as the CLI sends them; diagnostics name `documents[i]`) or `{ sources: [{ file,
+ * content }] }` (YAML text, as the dashboard's editor sends it; diagnostics point into the text).
+ */
+export function sourcesOf(body: unknown): Source[] {
+  const b = body as { documents?: unknown; sources?: unknown } | null;
+  if (Array.isArray(b?.sources)) {
+    if (b.sources.length > MAX_SOURCES)
+      throw apiErrors.create(
+        'KEDGE_API_BAD_REQUEST',
+        `${b.sources.length} sources in one request; at most ${MAX_SOURCES}`,
+      );
+    return b.sources.map((s: unknown, i: number) => {
+      const src = s as { file?: unknown; content?: unknown } | null;
+      if (typeof src?.content !== 'string')
+        throw apiErrors.create('KEDGE_API_BAD_REQUEST', `sources[${i}].content must be the YAML text`);
+      return {
+        file: typeof src.file === 'string' && src.file !== '' ? src.file : `sources[${i}]`,
+        content: src.content,
+      };
+    });
+  }
+  const documents = b?.documents;
+  if (!Array.isArray(documents))
+    throw apiErrors.create(
+      'KEDGE_API_BAD_REQUEST',
+      'body must be { "documents": [ <Device or DeviceModel>, ... ] } or { "sources": [ { "file", "content" } ] }',
+    );
+  if (documents.length > MAX_DOCUMENTS)
+    throw apiErrors.create(
+      'KEDGE_API_BAD_REQUEST',
+      `${documents.length} documents in one request; at most ${MAX_DOCUMENTS}`,
+    );
+  return documents.map((doc, i) => ({ file: `documents[${i}]`, content: JSON.stringify(doc, null, 2) }));
+}
+
+/** The structured form of a diagnostic, for editors (the dashboard marks the line). */
+export function problemsOf(diagnostics: readonly Diagnostic[]) {
+  return diagnostics.map((d) => ({ ...d, text: formatDiagnostic(d) }));
+}
+
+/** `POST /api/v1/validate`: the checks of apply, nothing applied. */
+export async function validateBody(store: ObjectStore, body: unknown) {
+  const check = await checkStored(store, sourcesOf(body));
+  return {
+    valid: check.errors.length === 0,
+    models: check.models.length,
+    devices: check.devices.length,
+    problems: problemsOf(check.diagnostics),
+  };
+}
 
 /**
  * `POST /api/v1/apply`: validates the documents with the checks of `kedge validate` (models
@@ -12,37 +66,25 @@ const MAX_DOCUMENTS = 5000;
  * creates or updates each object, models first.
  */
 export async function applyDocuments(store: ObjectStore, body: unknown): Promise<ApplyResult> {
-  const documents = (body as { documents?: unknown } | null)?.documents;
-  if (!Array.isArray(documents))
-    throw apiErrors.create('KEDGE_API_BAD_REQUEST', 'body must be { "documents": [ <Device or DeviceModel>, ... ] }');
-  if (documents.length > MAX_DOCUMENTS)
-    throw apiErrors.create(
-      'KEDGE_API_BAD_REQUEST',
-      `${documents.length} documents in one request; at most ${MAX_DOCUMENTS}`,
-    );
-  const sources: Source[] = documents.map((doc, i) => ({
-    file: `documents[${i}]`,
-    content: JSON.stringify(doc, null, 2),
-  }));
-  const context = await storedModelsNotIn(store, documents);
-  const result = await validateSources([...sources, ...context]);
-  const own = result.diagnostics.filter((d) => d.file.startsWith('documents['));
-  const errors = own.filter((d) => d.severity === 'error');
-  if (errors.length > 0) {
+  const check = await checkStored(store, sourcesOf(body));
+  if (check.errors.length > 0) {
     throw apiErrors.create(
       'KEDGE_API_INVALID',
-      `${errors.length} error(s) in the documents:\n${errors.map(formatDiagnostic).join('\n')}`,
-      {
-        detail: { diagnostics: own.map(formatDiagnostic) },
-      },
+      `${check.errors.length} error(s) in the documents:\n${check.errors.map(formatDiagnostic).join('\n')}`,
+      { detail: { diagnostics: check.diagnostics.map(formatDiagnostic), problems: problemsOf(check.diagnostics) } },
     );
   }
-  const contextNames = new Set(context.map((c) => c.file));
-  const models = result.models.filter((m) => !contextNames.has(storeSourceName(m as unknown as StoredObject)));
   const applied: ApplyResult['applied'] = [];
-  for (const obj of [...models, ...result.devices] as unknown as StoredObject[])
+  for (const obj of [...check.models, ...check.devices] as unknown as StoredObject[])
     applied.push(await applyOne(store, obj));
-  return { applied, warnings: own.filter((d) => d.severity === 'warning').map(formatDiagnostic) };
+  return {
+    applied,
+    warnings: check.diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic),
+  };
+}
+
+async function checkStored(store: ObjectStore, sources: Source[]): Promise<ApplyCheck> {
+  return checkForApply(sources, (await store.list('DeviceModel')).items);
 }
 
 async function applyOne(store: ObjectStore, input: StoredObject): Promise<ApplyResult['applied'][number]> {
@@ -59,28 +101,4 @@ async function applyOne(store: ObjectStore, input: StoredObject): Promise<ApplyR
   const updated = await store.update(obj);
   const action = updated.metadata.resourceVersion === existing.metadata.resourceVersion ? 'unchanged' : 'updated';
   return { ...base, resourceVersion: updated.metadata.resourceVersion ?? '', action };
-}
-
-function storeSourceName(o: StoredObject): string {
-  return `store:DeviceModel/${o.metadata.namespace ?? 'default'}/${o.metadata.name}`;
-}
-
-/** Stored models the documents do not redefine, as extra sources so references to them resolve. */
-async function storedModelsNotIn(store: ObjectStore, documents: unknown[]): Promise<Source[]> {
-  const given = new Set<string>();
-  for (const d of documents) {
-    const doc = d as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } } | null;
-    if (doc?.kind === 'DeviceModel' && typeof doc.metadata?.name === 'string') {
-      given.add(
-        `${typeof doc.metadata.namespace === 'string' ? doc.metadata.namespace : 'default'}/${doc.metadata.name}`,
-      );
-    }
-  }
-  const { items } = await store.list('DeviceModel');
-  return items
-    .filter((m) => !given.has(`${m.metadata.namespace ?? 'default'}/${m.metadata.name}`))
-    .map((m) => {
-      const { resourceVersion: _rv, generation: _g, uid: _u, creationTimestamp: _c, ...metadata } = m.metadata;
-      return { file: storeSourceName(m), content: JSON.stringify({ ...m, metadata }) };
-    });
 }

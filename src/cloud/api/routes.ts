@@ -10,7 +10,10 @@ import {
 } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import type { ObjectStore } from '../store/index.js';
-import { applyDocuments } from './apply.js';
+import { applyDocuments, validateBody } from './apply.js';
+import { dashboardRoutes } from './dashboard-routes.js';
+import { importDevices } from './import.js';
+import { nodeQueryRoutes } from './node-queries.js';
 import { parseServiceCall } from './services.js';
 
 export interface RouteContext {
@@ -35,9 +38,16 @@ const route = (method: string, path: string, handler: Handler) =>
   routes.push({ method, pattern: new RegExp(`^${path.replace(/:ns|:name/g, NAME)}$`), handler });
 
 route('GET', '/healthz', async (_c, _q, res) => sendText(res, 200, 'ok'));
+for (const r of dashboardRoutes) route(r.method, r.path, (c, req, res) => r.handler(c, req, res));
 route('GET', '/metrics', async (c, _q, res) => sendText(res, 200, await c.registry.metrics(), c.registry.contentType));
 route('POST', '/api/v1/apply', async (c, req, res) =>
   sendJson(res, 200, await applyDocuments(c.store, await readJson(req, c.bodyLimitBytes))),
+);
+route('POST', '/api/v1/validate', async (c, req, res) =>
+  sendJson(res, 200, await validateBody(c.store, await readJson(req, c.bodyLimitBytes))),
+);
+route('POST', '/api/v1/import/devices', async (c, req, res) =>
+  sendJson(res, 200, await importDevices(c.store, await readJson(req, c.bodyLimitBytes))),
 );
 route('GET', '/api/v1/nodes', async (c, _q, res) =>
   sendJson(res, 200, { items: await c.bus.request('nodes.list', {}) }),
@@ -49,6 +59,8 @@ route('POST', '/api/v1/nodes/:name/services', async (c, req, res, p) => {
   // target down, 413 too large) or CloudHub's own (503 not connected, 429 too many calls).
   sendJson(res, 200, await c.bus.request('servicebus.call', call, call.timeoutMs + 5_000));
 });
+for (const r of nodeQueryRoutes)
+  route(r.method, `/api/v1/nodes/:name/${r.path}`, (c, req, res, p, q) => r.handler(c, req, res, p[0]!, q));
 route('GET', '/api/v1/devices', async (c, _q, res) =>
   sendJson(res, 200, { items: (await c.store.list('Device')).items }),
 );

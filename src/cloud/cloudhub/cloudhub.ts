@@ -35,7 +35,7 @@ import { cloudhubErrors } from './errors.js';
 import { KeyedChain } from '../../core/async/index.js';
 import { cloudhubMetrics, type CloudhubMetrics } from './metrics.js';
 import { parseHubPath } from './path.js';
-import { buildServiceCall } from './service-call-message.js';
+import { buildEdgeQuery, buildServiceCall, decodeQueryAnswer } from './service-call-message.js';
 import { PendingCalls } from './service-calls.js';
 import { closeServer, listen } from '../../core/net/index.js';
 
@@ -210,9 +210,13 @@ export class CloudHub implements Module {
       for (const conn of [...this.conns.values()])
         this.closeConn(conn, CLOSE.unavailable, 'this cloud replica is cut off from etcd: connect to another', true);
     });
-    this.unserve = o.bus.serve('servicebus.call', { name: this.name, group: this.group }, (req) =>
-      this.serviceCall(req),
-    );
+    const me = { name: this.name, group: this.group };
+    const unserveCalls = o.bus.serve('servicebus.call', me, (req) => this.serviceCall(req));
+    const unserveQueries = o.bus.serve('edge.query', me, (req) => this.edgeQuery(req));
+    this.unserve = () => {
+      unserveCalls();
+      unserveQueries();
+    };
     const timeout = o.keepaliveTimeoutMs;
     this.sweepTimer = this.clock.setInterval(
       () => this.sweep(timeout),
@@ -375,12 +379,24 @@ export class CloudHub implements Module {
    * queued; fails at once when the node is not connected.
    */
   private serviceCall(req: CloudServiceCall): Promise<ServiceCallResponse> {
-    const conn = this.conns.get(req.node);
+    return this.call(req.node, req.timeoutMs, buildServiceCall(req, this.clock.now()));
+  }
+
+  /** A question to the edge node itself (docs/link.md "Edge queries"): a call its modules answer. */
+  private async edgeQuery(req: CloudRequests['edge.query']['request']): Promise<unknown> {
+    return decodeQueryAnswer(await this.call(req.node, req.timeoutMs, buildEdgeQuery(req, this.clock.now())));
+  }
+
+  private call(
+    node: string,
+    timeoutMs: number,
+    { message, text, what }: { message: Message; text: string; what: string },
+  ): Promise<ServiceCallResponse> {
+    const conn = this.conns.get(node);
     if (!conn || conn.closed) {
       this.metrics!.serviceCalls.inc({ outcome: 'not_connected' });
-      return Promise.reject(cloudhubErrors.create('KEDGE_CLOUDHUB_NOT_CONNECTED', `node ${req.node} is not connected`));
+      return Promise.reject(cloudhubErrors.create('KEDGE_CLOUDHUB_NOT_CONNECTED', `node ${node} is not connected`));
     }
-    const { message, text, what } = buildServiceCall(req, this.clock.now());
     const limit = this.options.maxPayloadBytes;
     if (Buffer.byteLength(text) > limit) {
       this.metrics!.serviceCalls.inc({ outcome: 'too_large' });
@@ -392,7 +408,7 @@ export class CloudHub implements Module {
       );
     }
     try {
-      const answer = this.calls!.open(req.node, message.header.msg_id, conn, req.timeoutMs, what);
+      const answer = this.calls!.open(node, message.header.msg_id, conn, timeoutMs, what);
       this.sendText(conn.ws, text);
       return answer;
     } catch (err) {

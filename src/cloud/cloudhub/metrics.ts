@@ -46,7 +46,7 @@ export function cloudhubMetrics(
     }),
     serviceCalls: new Counter({
       name: 'kedge_cloudhub_service_calls_total',
-      help: 'ServiceBus calls to edge nodes by outcome (ok, edge_error, timeout, link_lost, too_many, not_connected, too_large)',
+      help: 'ServiceBus calls and edge queries to edge nodes by outcome (ok, edge_error, timeout, link_lost, too_many, not_connected, too_large)',
       labelNames: ['outcome'],
       registers: [registry],
     }),

@@ -195,6 +195,7 @@ export class CloudMqtt implements Module {
     try {
       await broker.publish(req.topic, payload, req.qos ?? 1, req.retain ?? false);
       this.metrics!.published.inc();
+      if (this.options.bus.hasSubscribers('consumer.published')) this.options.bus.publish('consumer.published', req);
     } catch (err) {
       this.metrics!.failed.inc();
       throw cloudMqttErrors.create('KEDGE_CLOUDMQTT_PUBLISH', `cannot publish on ${req.topic}: ${errorText(err)}`, {

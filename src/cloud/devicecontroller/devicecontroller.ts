@@ -15,6 +15,7 @@ import type { ControllerDeps } from '../controller-deps.js';
 import type { Endpoint } from '../../core/bus/index.js';
 import { systemClock, type Clock } from '../../core/clock/index.js';
 import { errorText } from '../../core/errors/index.js';
+import { gauge } from '../../core/metrics/index.js';
 import type { Module } from '../../core/module/index.js';
 import type { Device } from '../../model/index.js';
 import { LocalPresence, type NodePresence } from '../presence/index.js';
@@ -89,6 +90,7 @@ export class DeviceController implements Module {
       }),
     };
     this.index = new DeviceIndex();
+    this.registerStateGauge();
     this.coalescer = new WriteCoalescer(
       this.clock,
       this.options.statusIntervalMs,
@@ -109,6 +111,7 @@ export class DeviceController implements Module {
     serve('upstream.devicetwin', (req) => this.onTwinReport(req));
     serve('upstream.devicestate', (req) => this.onDeviceState(req));
     this.undo.push(bus.serve('twin.view', this.endpoint, (req) => this.view(req.namespace, req.name)));
+    this.undo.push(bus.serve('twin.list', this.endpoint, () => this.viewAll()));
     this.undo.push(
       bus.serve('twin.setDesired', this.endpoint, (req) =>
         this.setDesired(req.namespace, req.name, req.properties, req.waitMs),
@@ -131,6 +134,7 @@ export class DeviceController implements Module {
 
   private onDevice(e: WatchEvent): void {
     const key = DeviceIndex.key(e.object);
+    if (e.type !== 'MODIFIED') this.options.bus.publish('devices.listChanged', {});
     if (e.type === 'DELETED') {
       this.twins.delete(key);
       this.desiredSetAt.delete(key);
@@ -190,6 +194,31 @@ export class DeviceController implements Module {
     return this.index.models;
   }
 
+  /**
+   * Every device's state as the cloud sees it (what its node reported; `unknown` while the node is
+   * not connected), for `device offline` in deploy/prometheus: the cloud knows it even when the
+   * node's own /metrics cannot be reached.
+   */
+  private stateGaugeRegistered = false;
+  private registerStateGauge(): void {
+    if (this.stateGaugeRegistered) return;
+    this.stateGaugeRegistered = true;
+    const self = this;
+    gauge(this.options.registry, {
+      name: 'kedge_cloud_device_state',
+      help: 'Device state in the cloud: 1 for the current state (online, offline, unhealthy, unknown: also while its node is not connected), else 0',
+      labelNames: ['device', 'node', 'state'],
+      collect() {
+        this.reset();
+        for (const [key, d] of self.index.devices) {
+          const node = nodeOf(d) ?? '';
+          const state = self.connected.has(node) ? self.twinOf(key, d).state : 'unknown';
+          for (const s of DEVICE_STATES) this.set({ device: key, node, state: s }, s === state ? 1 : 0);
+        }
+      },
+    });
+  }
+
   private onConnected(node: string): void {
     this.connected.add(node);
     // What the node holds is what it acknowledged, wherever it was connected before.
@@ -246,7 +275,14 @@ export class DeviceController implements Module {
       readings: c.p.length,
       payload: (ns: string, name: string) => telemetryPayload(ns, name, req.node, c),
     }));
-    return this.publishBatch(req, 'telemetrycolumns', items);
+    const ack = await this.publishBatch(req, 'telemetrycolumns', items);
+    // The columns as they came, for the dashboard's live feed while a browser watches (it would
+    // otherwise parse the consumer payload again): nothing is built when nobody listens.
+    const { bus } = this.options;
+    if (bus.hasSubscribers('telemetry.columns'))
+      for (const c of checked.value.devices)
+        if (this.index.devices.has(c.device)) bus.publish('telemetry.columns', { node: req.node, columns: c });
+    return ack;
   }
 
   /**
@@ -393,6 +429,12 @@ export class DeviceController implements Module {
     return this.twinOf(key, device).view(device as unknown as Device, this.desiredSetAt.get(key) ?? new Map());
   }
 
+  private viewAll(): TwinView[] {
+    return [...this.index.devices].map(([key, d]) =>
+      this.twinOf(key, d).view(d as unknown as Device, this.desiredSetAt.get(key) ?? new Map()),
+    );
+  }
+
   private async setDesired(
     namespace: string,
     name: string,
@@ -418,6 +460,8 @@ export class DeviceController implements Module {
     this.waiters.wake(key);
   }
 }
+
+const DEVICE_STATES = ['online', 'offline', 'unhealthy', 'unknown'] as const;
 
 /** Every property reported at its desired value, or refused. */
 function settled(twin: DeviceTwinState, wanted: Record<string, string>): boolean {

@@ -10,7 +10,8 @@ describe('telemetryPayload', () => {
     b.add('say "hi"\n', 'a\u2028"b"\\', 'good', 1000);
     b.add('on', true, 'uncertain', 1000);
     b.add('off', false, 'uncertain', 1001);
-    b.add('temp', null, 'bad', 1001, '°C');
+    b.add('temp', null, 'bad', 1001, '°C', 'exception 2 (Illegal Data Address) "quoted"');
+    b.add('on', false, 'good', 1001, undefined, 'a reason on a good reading is not sent');
     b.add('temp', -0, 'stale', 1002, 'K');
     b.add('big', 1e21, 'good', 1002);
     b.add('tiny', 5e-7, 'good', 1002);
@@ -21,6 +22,15 @@ describe('telemetryPayload', () => {
     );
     // What consumers get is the contract's payload (src/contracts/cloud-payloads.ts).
     expect(firstProblem(TelemetryPayloadSchema, JSON.parse(text))).toBeUndefined();
+    expect(JSON.parse(text).readings[4]).toEqual({
+      property: 'temp',
+      value: null,
+      unit: '°C',
+      quality: 'bad',
+      reason: 'exception 2 (Illegal Data Address) "quoted"',
+      ts: 1001,
+    });
+    expect(JSON.parse(text).readings[5]).not.toHaveProperty('reason');
     expect(JSON.parse(text).readings[0]).toEqual({
       property: 'temp',
       value: 21.5,

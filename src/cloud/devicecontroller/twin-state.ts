@@ -142,7 +142,12 @@ export class DeviceTwinState {
       if (want !== undefined) entry.pending = !failed && p.reported?.value !== want;
       properties[name] = entry;
     }
-    return { id: `${ns}/${device.metadata.name}`, state: this.state, properties };
+    return {
+      id: `${ns}/${device.metadata.name}`,
+      state: this.state,
+      ...(this.stateReason ? { reason: this.stateReason } : {}),
+      properties,
+    };
   }
 }
 

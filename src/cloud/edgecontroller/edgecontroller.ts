@@ -14,6 +14,7 @@ import type { ControllerDeps } from '../controller-deps.js';
 import type { Endpoint } from '../../core/bus/index.js';
 import { systemClock, type Clock } from '../../core/clock/index.js';
 import { errorText } from '../../core/errors/index.js';
+import { gauge } from '../../core/metrics/index.js';
 import { newMessage, Operation } from '../../core/message/index.js';
 import type { Module } from '../../core/module/index.js';
 import { WriteCoalescer } from '../devicecontroller/index.js';
@@ -77,6 +78,7 @@ export class EdgeController implements Module {
       help: 'Node status writes that failed',
       registers: [this.options.registry],
     });
+    this.registerGauges();
     this.heartbeats = new WriteCoalescer(
       this.clock,
       this.options.heartbeatWriteIntervalMs ?? 60_000,
@@ -127,6 +129,41 @@ export class EdgeController implements Module {
     await this.chains.idle();
     await this.heartbeats?.flush();
     this.heartbeats = undefined;
+  }
+
+  /** Node readiness for alerts (`node not ready` in deploy/prometheus), read when scraped. */
+  private gaugesRegistered = false;
+  private registerGauges(): void {
+    if (this.gaugesRegistered) return;
+    this.gaugesRegistered = true;
+    const nodes = this.nodes;
+    gauge(this.options.registry, {
+      name: 'kedge_node_ready',
+      help: '1 while the node is connected to CloudHub and sending frames, else 0',
+      labelNames: ['node'],
+      collect() {
+        this.reset();
+        for (const [node, s] of nodes) this.set({ node }, s.ready ? 1 : 0);
+      },
+    });
+    gauge(this.options.registry, {
+      name: 'kedge_node_last_heartbeat_timestamp_seconds',
+      help: 'When the cloud last received a frame from the node (Unix time)',
+      labelNames: ['node'],
+      collect() {
+        this.reset();
+        for (const [node, s] of nodes) if (s.lastHeartbeat !== undefined) this.set({ node }, s.lastHeartbeat / 1000);
+      },
+    });
+    gauge(this.options.registry, {
+      name: 'kedge_node_mappers_ready',
+      help: 'Mapper workloads of the node that are ready, as the node reported them',
+      labelNames: ['node'],
+      collect() {
+        this.reset();
+        for (const [node, s] of nodes) this.set({ node }, [...s.mappers.values()].filter((m) => m.ready).length);
+      },
+    });
   }
 
   /** Store writes of one node run one after another (ensureNode reads, then creates or updates). */
@@ -290,6 +327,7 @@ export class EdgeController implements Module {
     } catch (err) {
       this.writeFailed(node, err);
     }
+    this.options.bus.publish('node.changed', { node });
     const payload: NodeStatusPayload = { node, ready, ...(reason ? { reason } : {}), ts };
     await this.options.bus
       .request('cloudmqtt.publish', { topic: cloudTopics.nodeStatus(node), payload, qos: 1, retain: true })
@@ -311,6 +349,7 @@ export class EdgeController implements Module {
       return { ok: false, reason: checked.reason };
     }
     this.stateOf(req.node).mappers.set(checked.value.name, checked.value);
+    this.options.bus.publish('node.changed', { node: req.node });
     await this.ensureNode(req.node, mapperSetFor(this.devicesByNode.get(req.node)?.values() ?? []).mappers);
     await this.writeStatus(req.node, ['mappers']);
     return { ok: true };

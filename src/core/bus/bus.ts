@@ -71,6 +71,11 @@ export class Bus<C extends ChannelMap<C>, R extends RequestMap<R> = Record<never
     };
   }
 
+  /** Whether anyone listens on `channel`: a sender can skip building a payload nobody reads. */
+  hasSubscribers<K extends keyof C>(channel: K): boolean {
+    return (this.channels.get(channel)?.length ?? 0) > 0;
+  }
+
   /** Delivers to every subscriber of `channel`; returns how many received it. */
   publish<K extends keyof C>(channel: K, payload: C[K]): number {
     return this.deliver(channel, payload, () => true);

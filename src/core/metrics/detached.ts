@@ -1,4 +1,13 @@
-import type { Counter, CounterConfiguration, Gauge, GaugeConfiguration, Registry } from 'prom-client';
+import type {
+  Counter,
+  CounterConfiguration,
+  Gauge,
+  GaugeConfiguration,
+  Histogram,
+  HistogramConfiguration,
+  Registry,
+} from 'prom-client';
+import { isLite, LiteCounter, LiteGauge, LiteHistogram, type LiteRegistry } from './lite.js';
 import { promClient } from './registry.js';
 
 const detached = new WeakSet<object>();
@@ -29,6 +38,7 @@ export function isDetached(registry: Registry): boolean {
 
 const noop = (): void => undefined;
 const NO_COUNTER = { inc: noop, reset: noop, remove: noop, labels: () => NO_COUNTER };
+const NO_HISTOGRAM = { observe: noop, reset: noop, remove: noop, startTimer: () => noop, labels: () => NO_HISTOGRAM };
 const NO_GAUGE = {
   inc: noop,
   dec: noop,
@@ -46,7 +56,9 @@ export function counter<L extends string>(
 ): Counter<L> {
   if (isDetached(registry)) return NO_COUNTER as unknown as Counter<L>;
   const existing = registry.getSingleMetric(config.name) as Counter<L> | undefined;
-  return existing ?? new (promClient().Counter)<L>({ ...config, registers: [registry] });
+  if (existing) return existing;
+  if (isLite(registry)) return lite(registry, new LiteCounter(config)) as unknown as Counter<L>;
+  return new (promClient().Counter)<L>({ ...config, registers: [registry] });
 }
 
 /** A prom-client Gauge registered in `registry`, or a no-op for a detached one. */
@@ -55,5 +67,23 @@ export function gauge<L extends string>(
   config: Omit<GaugeConfiguration<L>, 'registers'>,
 ): Gauge<L> {
   if (isDetached(registry)) return NO_GAUGE as unknown as Gauge<L>;
+  if (isLite(registry)) return lite(registry, new LiteGauge(config as never)) as unknown as Gauge<L>;
   return new (promClient().Gauge)<L>({ ...config, registers: [registry] });
+}
+
+/** A prom-client Histogram registered in `registry` (reused if it is there already), or a no-op for a detached one. */
+export function histogram<L extends string>(
+  registry: Registry,
+  config: Omit<HistogramConfiguration<L>, 'registers'>,
+): Histogram<L> {
+  if (isDetached(registry)) return NO_HISTOGRAM as unknown as Histogram<L>;
+  const existing = registry.getSingleMetric(config.name) as Histogram<L> | undefined;
+  if (existing) return existing;
+  if (isLite(registry)) return lite(registry, new LiteHistogram(config as never)) as unknown as Histogram<L>;
+  return new (promClient().Histogram)<L>({ ...config, registers: [registry] });
+}
+
+function lite<M extends { name: string }>(registry: Registry, metric: M): M {
+  (registry as unknown as LiteRegistry).registerMetric(metric as never);
+  return metric;
 }

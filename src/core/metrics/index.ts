@@ -1,2 +1,11 @@
 export { createMetricsRegistry, type Registry } from './registry.js';
-export { detachedRegistry, isDetached, counter, gauge } from './detached.js';
+export { LiteRegistry, isLite } from './lite.js';
+export { detachedRegistry, isDetached, counter, gauge, histogram } from './detached.js';
+export {
+  escapeLabelValue,
+  mergeFamilies,
+  parseExposition,
+  withLabel,
+  writeExposition,
+  type MetricFamily,
+} from './exposition.js';

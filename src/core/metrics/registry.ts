@@ -15,11 +15,13 @@ export function promClient(): typeof PromClient {
 
 /**
  * A process's own metrics registry, passed to every module (never prom-client's global one, so
- * tests and several runtimes in one process do not collide).
+ * tests and several runtimes in one process do not collide). Node's default metrics keep their
+ * standard names (`process_cpu_seconds_total`, `nodejs_heap_size_used_bytes`, ...): stock Node.js
+ * dashboards and alerts find them only under those names.
  */
-export function createMetricsRegistry(options: { defaultMetrics?: boolean; prefix?: string } = {}): Registry {
+export function createMetricsRegistry(options: { defaultMetrics?: boolean } = {}): Registry {
   const { Registry: PromRegistry, collectDefaultMetrics } = promClient();
   const registry = new PromRegistry();
-  if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: options.prefix ?? 'kedge_' });
+  if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
   return registry;
 }

@@ -1,6 +1,8 @@
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { packageRoot } from '../../core/paths/index.js';
 import { device, model, startNode, type NodeHarness } from '../testing/index.js';
-import type { ApiErrorBody, ApplyResult, TwinView } from '../../contracts/index.js';
+import type { ApiErrorBody, ApplyResult, EdgeNodeStatus, NodeView, TwinView } from '../../contracts/index.js';
 import type { Device, DeviceModel } from '../../model/index.js';
 
 const props = [
@@ -73,7 +75,7 @@ describe('edge HTTP API', () => {
     expect((await call('POST', '/api/v1/apply', '{nope')).json.error.code).toBe('KEDGE_API_BAD_JSON');
     expect((await call('GET', '/api/v1/twins/default/none')).status).toBe(404);
     expect((await call('PUT', '/api/v1/twins/default/none/desired', { properties: { a: '1' } })).status).toBe(404);
-    expect((await call('GET', '/api/v1/nodes')).status).toBe(404);
+    expect((await call('GET', '/api/v1/nodes/other-node/status')).status).toBe(404);
     const big = await call('POST', '/api/v1/apply', { documents: ['x'.repeat(5 << 20)] });
     expect(big.status).toBe(413);
   });
@@ -83,5 +85,63 @@ describe('edge HTTP API', () => {
     expect((await call<string>('GET', '/healthz')).json).toBe('ok');
     const metrics = await call<string>('GET', '/metrics');
     expect(String(metrics.json)).toContain('kedge_pipeline_readings_total');
+  });
+
+  it('answers the node paths for itself: the node list, its status (outbox, link), its /metrics, OPC UA browse errors', async () => {
+    // The OPC UA browser is a `kedge opcua-browse --serve` child: from the sources here.
+    const kedge = [process.execPath, '--import', 'tsx', join(packageRoot(), 'src/cli/main.ts')];
+    h = await startNode({}, undefined, undefined, { mapperCommand: kedge });
+    const nodes = await call<{ items: NodeView[] }>('GET', '/api/v1/nodes');
+    expect(nodes.status).toBe(200);
+    expect(nodes.json.items).toEqual([expect.objectContaining({ name: 'n1', ready: true, mappers: [] })]);
+    const status = await call<EdgeNodeStatus>('GET', '/api/v1/nodes/n1/status');
+    expect(status.json).toMatchObject({
+      node: 'n1',
+      outbox: { messages: 0, bytes: 0, oldestAgeMs: null },
+      mappers: [],
+      devices: 0,
+    });
+    expect(status.json.link).toBeUndefined(); // no --cloud
+    const metrics = await fetch(`http://127.0.0.1:${h.node.api.port}/api/v1/nodes/n1/metrics`);
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await metrics.text()).toContain('# TYPE kedge_outbox_messages gauge');
+    const browse = await call('POST', '/api/v1/nodes/n1/opcua/browse', { url: 'http://not-opcua' });
+    expect(browse.status).toBe(400);
+    expect(browse.json.error.code).toBe('KEDGE_OPCUA_INVALID_CONFIG');
+  });
+
+  it('serves the dashboard for a standalone gateway: the page, its files, and the live stream with this node’s devices', async () => {
+    h = await startNode();
+    await call('POST', '/api/v1/apply', {
+      documents: [model(props), device('d1', [{ name: 'temp' }, { name: 'sp' }])],
+    });
+    const base = `http://127.0.0.1:${h.node.api.port}`;
+    const page = await fetch(`${base}/`);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await page.text()).toContain('<script type="module" src="/ui/app.js">');
+    const js = await fetch(`${base}/ui/app.js`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
+    const etag = js.headers.get('etag')!;
+    expect((await fetch(`${base}/ui/app.js`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    expect((await fetch(`${base}/ui/vendor/uPlot.iife.min.js`)).status).toBe(200);
+    expect((await fetch(`${base}/ui/../package.json`)).status).toBe(404);
+    expect((await fetch(`${base}/ui/nothing.js`)).status).toBe(404);
+    // The stream starts with a snapshot holding the twin the edge has.
+    h.node.bus.publish('device.readings', {
+      deviceId: 'default/d1',
+      source: 'mapper',
+      readings: [{ property: 'temp', value: 21.5, quality: 'good', ts: 1_700_000_000_000 }],
+    });
+    await h.settle();
+    const events = new AbortController();
+    const res = await fetch(`${base}/api/v1/events`, { signal: events.signal });
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!text.includes('event: snapshot')) text += (await reader.read()).value ?? '';
+    while (!/event: snapshot\ndata: .*\n\n/.test(text)) text += (await reader.read()).value ?? '';
+    const snapshot = JSON.parse(/event: snapshot\ndata: (.*)\n\n/.exec(text)![1]!);
+    expect(snapshot.devices['default/d1'].twin.temp.reported).toMatchObject({ value: '21.5', quality: 'good' });
+    events.abort();
   });
 });

@@ -1,10 +1,13 @@
 import { type EdgeChannels, type EdgeRequests, type TwinView, apiErrors } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { namespaceOf, type Device } from '../../model/index.js';
+import { applySources } from './source-routes.js';
 
 export interface Route {
   method: string;
   pattern: RegExp;
+  /** The answer is text of this type (default: JSON). */
+  contentType?: string;
   handle(match: string[], body: unknown, query: URLSearchParams): Promise<unknown>;
 }
 
@@ -21,6 +24,8 @@ export function edgeRoutes(bus: EdgeBus): Route[] {
       method: 'POST',
       pattern: /^\/api\/v1\/apply$/,
       handle: async (_m, body) => {
+        const fromYaml = await applySources(bus, body);
+        if (fromYaml) return fromYaml;
         const docs = (body as { documents?: unknown } | null)?.documents;
         if (!Array.isArray(docs))
           throw apiErrors.create('KEDGE_API_BAD_REQUEST', 'body must be { "documents": [ ... ] }');

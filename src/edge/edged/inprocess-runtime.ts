@@ -3,9 +3,12 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../../core/clock/index.js';
 import { errorText } from '../../core/errors/index.js';
-import { createMetricsRegistry } from '../../core/metrics/index.js';
+import { LiteRegistry } from '../../core/metrics/index.js';
 import { edgedErrors } from './errors.js';
 import type { ProcessRuntime, RunningWorkload, WorkloadSpec } from './runtime.js';
+
+/** As `kedge mapper --metrics-interval` defaults to. */
+const METRICS_PUSH_MS = 15_000;
 
 /** A mapper hosted in this process: what Edged needs of the mapper runtime (mappers/sdk). */
 export interface InProcessMapper {
@@ -22,6 +25,8 @@ export interface InProcessMapperOptions {
   logger: Logger;
   clock: Clock;
   metrics: Registry;
+  /** How often the mapper pushes its metrics to the edge's /metrics (as `kedge mapper --metrics-interval`). */
+  metricsPushMs?: number;
 }
 
 /**
@@ -49,7 +54,10 @@ export class InProcessRuntime implements ProcessRuntime {
         dataDir: join(spec.dataDir, 'mappers', spec.name),
         logger: this.deps.logger.child({ mapper: spec.name }),
         clock: this.deps.clock,
-        metrics: createMetricsRegistry(),
+        // Pushed like a child mapper's (the edge's /metrics labels them mapper=<name>); no process
+        // metrics: this process's are the edge's own.
+        metrics: new LiteRegistry().asRegistry(),
+        metricsPushMs: METRICS_PUSH_MS,
       });
       await runtime.start();
     } catch (err) {

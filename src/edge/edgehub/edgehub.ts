@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { WebSocket, type RawData } from 'ws';
 import {
+  isEdgeQuery,
   isServiceCall,
   LINK_MAX_FRAME_BYTES,
   type EdgeChannels,
@@ -25,6 +26,7 @@ import { Backoff } from '../../core/async/index.js';
 import { edgehubErrors } from './errors.js';
 import { edgehubMetrics, type EdgehubMetrics } from './metrics.js';
 import { DEFAULT_SENDER, OutboxSender, type SenderOptions } from './sender.js';
+import { runEdgeQuery } from './edge-query.js';
 import { runServiceCall, serviceCallAnswer } from './service-call.js';
 
 /** Reconnect delays: from 0.5 s doubling to 30 s, with equal jitter (docs/link.md). */
@@ -197,6 +199,7 @@ export class EdgeHub implements Module {
     if (op === Operation.keepalive) return;
     if (op === Operation.response) return this.onCloudAck(msg);
     if (isServiceCall(msg)) return this.onServiceCall(ws, msg);
+    if (isEdgeQuery(msg)) return this.onEdgeQuery(ws, msg);
     this.metrics!.inbound.inc();
     this.awaitingAck.set(msg.header.msg_id, msg.route);
     this.deps.bus.publish('cloud.inbound', msg);
@@ -206,7 +209,9 @@ export class EdgeHub implements Module {
     const parent = msg.header.parent_msg_id;
     if (!parent) return;
     const content = msg.content as { ok?: unknown; reason?: unknown } | null;
-    if (!this.sender!.acknowledged(parent)) return; // not ours (or already acknowledged): nothing to do
+    const committedAt = this.sender!.acknowledged(parent);
+    if (committedAt === undefined) return; // not ours (or already acknowledged): nothing to do
+    this.metrics!.latency.observe(Math.max(0, this.clock.now() - committedAt) / 1000);
     if (content?.ok === false) {
       this.metrics!.refused.inc();
       this.log.warn(
@@ -234,6 +239,21 @@ export class EdgeHub implements Module {
         );
       }
       if (ws !== this.ws || ws.readyState !== WebSocket.OPEN) return; // the link dropped meanwhile: the cloud failed the call
+      const maxFrame = this.deps.sender?.maxFrameBytes ?? DEFAULT_SENDER.maxFrameBytes;
+      this.corkThisTurn(ws);
+      ws.send(serviceCallAnswer(msg, result, this.clock.now(), maxFrame));
+    });
+  }
+
+  /** A question from the cloud to this node's modules: answered like a ServiceBus call. */
+  private onEdgeQuery(ws: WebSocket, msg: Message): void {
+    void runEdgeQuery(this.deps.bus, msg).then((result) => {
+      if (result.error)
+        this.log.info(
+          { code: result.error.code, resource: msg.route.resource },
+          `edge query refused: ${result.error.message}`,
+        );
+      if (ws !== this.ws || ws.readyState !== WebSocket.OPEN) return;
       const maxFrame = this.deps.sender?.maxFrameBytes ?? DEFAULT_SENDER.maxFrameBytes;
       this.corkThisTurn(ws);
       ws.send(serviceCallAnswer(msg, result, this.clock.now(), maxFrame));

@@ -16,5 +16,9 @@ export const edgehubErrors = defineErrors({
     status: 502,
     hint: 'The target answered more than a link frame carries; ask for less (a range, a page) or raise the frame limit on both sides.',
   },
+  KEDGE_EDGEHUB_UNKNOWN_QUERY: {
+    status: 400,
+    hint: 'The cloud asked this edge a question it does not answer; upgrade the edge to the cloud’s version.',
+  },
   KEDGE_EDGEHUB_REFUSED: 'The cloud refused a message for good (ok: false); it was removed from the outbox.',
 });

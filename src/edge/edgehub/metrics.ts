@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export function edgehubMetrics(registry: Registry, state: () => { connected: boolean; inflight: number }) {
   return {
@@ -52,6 +52,12 @@ export function edgehubMetrics(registry: Registry, state: () => { connected: boo
     connectFailures: new Counter({
       name: 'kedge_edgehub_connect_failures_total',
       help: 'Connections to the cloud that failed or dropped',
+      registers: [registry],
+    }),
+    latency: new Histogram({
+      name: 'kedge_edge_to_cloud_latency_seconds',
+      help: 'From a message committed to the outbox to the cloud acknowledging it (handled: published to cloud MQTT or stored); includes the time spent waiting out a link outage',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600],
       registers: [registry],
     }),
     connected: new Gauge({

@@ -34,8 +34,8 @@ export interface SenderHooks {
  * outage is caught up. Once caught up, only the window limits sending.
  */
 export class OutboxSender {
-  /** msg_id -> outbox id of every message sent on the current connection and not acknowledged. */
-  private readonly inflight = new Map<string, number>();
+  /** msg_id -> outbox id and commit time of every message sent on the current connection and not acknowledged. */
+  private readonly inflight = new Map<string, { id: number; ts: number }>();
   private lastSentId = 0;
   private online = false;
   private draining = false;
@@ -91,17 +91,21 @@ export class OutboxSender {
     this.refillTimer = undefined;
   }
 
-  /** The cloud acknowledged `msgId`; returns false when it is not one of ours in flight. */
-  acknowledged(msgId: string): boolean {
-    const id = this.inflight.get(msgId);
-    if (id === undefined) return false;
+  /**
+   * The cloud acknowledged `msgId`; returns when its entry was committed to the outbox, or
+   * undefined when it is not one of ours in flight.
+   */
+  acknowledged(msgId: string): number | undefined {
+    const sent = this.inflight.get(msgId);
+    if (sent === undefined) return undefined;
+    const { id, ts } = sent;
     this.inflight.delete(msgId);
     // Deleting an entry later than its ack is safe (at worst it is sent again after a crash, and
     // the cloud drops it by msg_id); one DELETE transaction per ack was the sender's main cost.
     this.acked.push(id);
     this.ackImmediate ??= setImmediate(() => this.flushAcks());
     if (!this.caughtUp) this.kick();
-    return true;
+    return ts;
   }
 
   /** Deletes the acknowledged entries from the outbox (one transaction). */
@@ -153,7 +157,7 @@ export class OutboxSender {
       this.hooks.oversized(entry);
       return;
     }
-    this.inflight.set(entry.msgId, entry.id);
+    this.inflight.set(entry.msgId, { id: entry.id, ts: entry.ts });
     this.hooks.send(entry);
   }
 

@@ -27,6 +27,7 @@ const check = {
 };
 
 const MAPPER_STATUS_PREFIX = '$ke/mapper-status/';
+const MAPPER_METRICS_PREFIX = '$ke/mapper-metrics/';
 
 export interface IngressDeps {
   bus: Bus<EdgeChannels, EdgeRequests>;
@@ -62,6 +63,12 @@ export class Ingress {
 
   handle(topic: string, payload: Buffer): Promise<void> | undefined {
     if (topic.startsWith(MAPPER_STATUS_PREFIX)) return this.mapperStatus(topic, payload);
+    if (topic.startsWith(MAPPER_METRICS_PREFIX)) {
+      // Text for /metrics: parsed only when scraped (src/edge/metrics/federation.ts).
+      const name = topic.slice(MAPPER_METRICS_PREFIX.length);
+      this.deps.bus.publish('mapper.metrics', { name, text: payload.toString('utf8'), ts: this.deps.clock.now() });
+      return undefined;
+    }
     if (topic === edgeTopics.membershipGet(this.deps.node)) return this.membershipGet(topic, payload);
     const parsed = parseDeviceTopic(topic);
     if (!parsed) return this.reject('other', 'unknown-topic', topic, 'topic is not handled');

@@ -9,6 +9,7 @@ export const ingressFilters: readonly string[] = [
   edgeFilters.writeResult,
   edgeFilters.membershipGet,
   edgeFilters.mapperStatus,
+  edgeFilters.mapperMetrics,
 ];
 
 const patterns = ingressFilters.map((f) => new RegExp(`^${f.replace(/\$/g, '\\$').replace(/\+/g, '[^/]+')}$`));

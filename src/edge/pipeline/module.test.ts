@@ -61,7 +61,8 @@ describe('PipelineModule', () => {
     });
     const content = entries[0]!.message.content as TelemetryColumnsContent;
     expect(content.devices.map((d) => d.device)).toEqual([ID]);
-    // Column-wise: the property and its unit once, quality in runs, one ts per reading.
+    // Column-wise: the property and its unit once, quality in runs, one ts per reading, the
+    // reason of the reading that is not good.
     expect(content.devices[0]).toEqual({
       device: ID,
       properties: ['temp'],
@@ -77,6 +78,7 @@ describe('PipelineModule', () => {
         [2, 1],
         [3, 1],
       ],
+      r: [[2, 'range: 500 above max 100']],
     });
     expect(columnReadings(content.devices[0]!)[0]).toEqual({
       property: 'temp',

@@ -147,7 +147,7 @@ export class PipelineModule implements Module {
       if (!r.reportToCloud) continue;
       pending ??= this.telemetry.get(deviceId);
       if (!pending) this.telemetry.set(deviceId, (pending = new DeviceColumnsBuilder(deviceId)));
-      pending.add(r.property, r.value, r.quality, r.ts, r.unit);
+      pending.add(r.property, r.value, r.quality, r.ts, r.unit, r.reason);
     }
     // After the readings are in the buffer (a flush always takes whole device entries).
     if (pending) this.deps.batcher.mark();

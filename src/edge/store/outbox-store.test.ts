@@ -42,6 +42,28 @@ describe('SqliteOutboxStore metrics', () => {
     expect(text).toMatch(/kedge_outbox_dropped_total\{cause="size"\} 1/);
     handle.close();
   });
+
+  it('shows the backlog: messages, bytes and the age of the oldest, read when scraped', async () => {
+    const registry = new Registry();
+    const handle = new DbHandle(':memory:');
+    handle.open();
+    const clock = new ManualClock(10_000);
+    const store = new SqliteOutboxStore(handle, { clock, registry });
+    const value = async (name: string) =>
+      Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await registry.metrics())?.[1]);
+    expect(await value('kedge_outbox_messages')).toBe(0);
+    expect(await value('kedge_outbox_oldest_age_seconds')).toBe(0);
+    const ids = store.append([{ kind: 'reading', key: 'a', message: newMessage({ operation: 'upload' }, { n: 1 }) }]);
+    clock.advance(2500);
+    store.append([{ kind: 'reading', key: 'a', message: newMessage({ operation: 'upload' }, { n: 2 }) }]);
+    clock.advance(500);
+    expect(await value('kedge_outbox_messages')).toBe(2);
+    expect(await value('kedge_outbox_bytes')).toBe(store.stats().bytes);
+    expect(await value('kedge_outbox_oldest_age_seconds')).toBe(3);
+    store.ack(ids);
+    expect(await value('kedge_outbox_oldest_age_seconds')).toBe(0.5);
+    handle.close();
+  });
 });
 
 describe('SqliteOutboxStore rows from before migration 4', () => {

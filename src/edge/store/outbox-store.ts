@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Clock } from '../../core/clock/index.js';
 import type { Message } from '../../core/message/index.js';
 import type { DbHandle } from './db.js';
@@ -82,7 +82,51 @@ export class SqliteOutboxStore implements OutboxStore {
         labelNames: ['cause'] as const,
         registers: [options.registry],
       });
+      this.backlogGauges(options.registry);
     }
+  }
+
+  /**
+   * The backlog a link outage leaves, read when scraped: messages and bytes waiting for the
+   * cloud's acknowledgement and the age of the oldest (0 when none waits). `backlog growing` in
+   * deploy/prometheus alerts on these.
+   */
+  private backlogGauges(registry: Registry): void {
+    const read = (): OutboxStats | undefined => {
+      try {
+        return this.stats();
+      } catch {
+        return undefined; // the store is closed (the edge is stopping)
+      }
+    };
+    new Gauge({
+      name: 'kedge_outbox_messages',
+      help: 'Messages in the outbox waiting for the cloud',
+      registers: [registry],
+      collect() {
+        const s = read();
+        if (s) this.set(s.count);
+      },
+    });
+    new Gauge({
+      name: 'kedge_outbox_bytes',
+      help: 'Bytes of the messages in the outbox (their JSON)',
+      registers: [registry],
+      collect() {
+        const s = read();
+        if (s) this.set(s.bytes);
+      },
+    });
+    const clock = this.options.clock;
+    new Gauge({
+      name: 'kedge_outbox_oldest_age_seconds',
+      help: 'Age of the oldest message in the outbox (0 when it is empty)',
+      registers: [registry],
+      collect() {
+        const s = read();
+        if (s) this.set(s.oldestTs === undefined ? 0 : Math.max(0, clock.now() - s.oldestTs) / 1000);
+      },
+    });
   }
 
   append(entries: OutboxEntryInput[]): number[] {

@@ -1,5 +1,6 @@
 // Mirrors KubeEdge edge/pkg/devicetwin/dtcontext/dtcontext.go: what every handler shares.
 import type { Logger } from 'pino';
+import type { Counter, Histogram, Registry } from 'prom-client';
 import type { EdgeChannels, EdgeRequests, MsgTwin } from '../../contracts/index.js';
 import type { Waiters } from '../../core/async/index.js';
 import type { Bus } from '../../core/bus/index.js';
@@ -27,6 +28,16 @@ export interface TwinModuleDeps {
   reportIntervalMs: number;
   /** How often journaled reported values are folded into the twin rows (edge.twinCheckpointMs; also on stop). */
   checkpointMs: number;
+  /** Where write outcomes and round trips are counted (none: not counted). */
+  registry?: Registry;
+}
+
+export type WriteOutcome = 'confirmed' | 'failed' | 'timeout';
+
+/** Settled desired values by device and outcome, and their round trips (kedge_device_write*). */
+export interface WriteMetrics {
+  outcomes: Counter<'device' | 'outcome'>;
+  seconds: Histogram<'outcome'>;
 }
 
 /**
@@ -41,6 +52,7 @@ export class TwinContext {
     readonly deps: TwinModuleDeps,
     readonly book: TwinBook,
     readonly waiters: Waiters,
+    readonly writes: WriteMetrics,
   ) {}
 
   now(): number {

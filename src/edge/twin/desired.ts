@@ -6,7 +6,7 @@ import { errorText } from '../../core/errors/index.js';
 import { parsePropertyValue, type PropertyInstance } from '../../model/index.js';
 import type { TwinRecord } from '../store/index.js';
 import type { DeviceTwin } from './book.js';
-import type { TwinContext } from './context.js';
+import type { TwinContext, WriteOutcome } from './context.js';
 import { ResultCode, twinErrors } from './errors.js';
 import { errorResult, eventBase } from './messages.js';
 import { confirms } from './values.js';
@@ -74,6 +74,7 @@ export function setDesired(
 /** The device reports the desired value: it is no longer pending. */
 export function confirm(ctx: TwinContext, twin: DeviceTwin, prop: PropertyInstance, rec: TwinRecord): void {
   const id = twin.device.instance.id;
+  settled(ctx, id, rec, 'confirmed', ctx.now());
   delete rec.pending;
   delete rec.failed;
   clearTimer(ctx, id, prop.name);
@@ -90,9 +91,11 @@ export function fail(
   prop: PropertyInstance,
   rec: TwinRecord,
   reason: string,
+  outcome: WriteOutcome = 'failed',
 ): void {
   const id = twin.device.instance.id;
   const now = ctx.now();
+  settled(ctx, id, rec, outcome, now);
   const value = rec.pending?.value ?? rec.desired?.value ?? '';
   delete rec.pending;
   rec.failed = { value, reason, ts: now };
@@ -129,7 +132,7 @@ export function armTimer(ctx: TwinContext, deviceId: string, property: string, m
     const rec = twin?.records.get(property);
     if (!twin || !prop || !rec?.pending) return;
     const reported = rec.reported ? `reported ${rec.reported.value} (${rec.reported.quality})` : 'nothing reported';
-    fail(ctx, twin, prop, rec, `not confirmed by the device within ${ctx.timeoutOf(twin)} ms; ${reported}`);
+    fail(ctx, twin, prop, rec, `not confirmed by the device within ${ctx.timeoutOf(twin)} ms; ${reported}`, 'timeout');
   };
   ctx.timers.set(key, ctx.deps.clock.setTimeout(expire, Math.max(0, ms)));
 }
@@ -175,4 +178,11 @@ export function announceUnconfirmed(ctx: TwinContext, twin: DeviceTwin): void {
 
 function timerKey(deviceId: string, property: string): string {
   return `${deviceId}\u0000${property}`;
+}
+
+/** Counts a pending desired value that is settled now, and its round trip. */
+function settled(ctx: TwinContext, deviceId: string, rec: TwinRecord, outcome: WriteOutcome, now: number): void {
+  if (!rec.pending) return;
+  ctx.writes.outcomes.inc({ device: deviceId, outcome });
+  ctx.writes.seconds.observe({ outcome }, Math.max(0, now - rec.pending.since) / 1000);
 }

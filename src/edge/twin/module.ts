@@ -2,10 +2,11 @@
 // and the dispatcher that hands each message kind to its handler (handlers/, one file each).
 import type { EdgeChannels } from '../../contracts/index.js';
 import { Waiters } from '../../core/async/index.js';
+import { counter, detachedRegistry, histogram } from '../../core/metrics/index.js';
 import type { Timer } from '../../core/clock/index.js';
 import type { Module } from '../../core/module/index.js';
 import { TwinBook } from './book.js';
-import { TwinContext, type TwinModuleDeps } from './context.js';
+import { TwinContext, type TwinModuleDeps, type WriteMetrics } from './context.js';
 import { setDesiredFromApi, twinView } from './handlers/api.js';
 import { onTwinGet } from './handlers/get.js';
 import { addDevice, onDevicesChanged, onMembershipGet } from './handlers/membership.js';
@@ -49,7 +50,7 @@ export class TwinModule implements Module {
   async start(): Promise<void> {
     const { bus, store, clock, batcher } = this.deps;
     const book = new TwinBook(this.deps);
-    const ctx = new TwinContext(this.deps, book, new Waiters(clock));
+    const ctx = new TwinContext(this.deps, book, new Waiters(clock), writeMetrics(this.deps));
     this.ctx = ctx;
     const records = store.loadAll();
     const states = store.loadStates();
@@ -85,4 +86,21 @@ export class TwinModule implements Module {
     const handle = HANDLERS[channel] as (ctx: TwinContext, payload: EdgeChannels[K]) => void;
     return this.deps.bus.subscribe(channel, endpoint, (payload) => handle(ctx, payload));
   }
+}
+
+function writeMetrics(deps: TwinModuleDeps): WriteMetrics {
+  const registry = deps.registry ?? detachedRegistry();
+  return {
+    outcomes: counter(registry, {
+      name: 'kedge_device_writes_total',
+      help: 'Desired values settled, by device and outcome (confirmed by the device, failed, timeout)',
+      labelNames: ['device', 'outcome'],
+    }),
+    seconds: histogram(registry, {
+      name: 'kedge_device_write_duration_seconds',
+      help: 'Write round trip: from a desired value sent to the mapper (delta) to its confirmation, failure or timeout',
+      labelNames: ['outcome'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    }),
+  };
 }

@@ -18,7 +18,13 @@ export function twinView(ctx: TwinContext, deviceId: string): TwinView | undefin
     if (rec?.failed) p.failed = { reason: rec.failed.reason, ts: rec.failed.ts };
     properties[name] = p;
   }
-  return { id: deviceId, state: twin.state.state, properties };
+  return {
+    id: deviceId,
+    state: twin.state.state,
+    ...(twin.state.reason ? { reason: twin.state.reason } : {}),
+    ...(twin.state.ts ? { stateTs: twin.state.ts } : {}),
+    properties,
+  };
 }
 
 /**

@@ -32,6 +32,8 @@ export function onDevicesChanged(ctx: TwinContext, { devices, removed }: EdgeCha
   for (const id of removed) {
     clearTimersOf(ctx, id);
     ctx.book.forget(id);
+    for (const outcome of ['confirmed', 'failed', 'timeout'] as const)
+      ctx.writes.outcomes.remove({ device: id, outcome });
   }
   for (const d of devices) {
     const existing = ctx.twin(d.instance.id);

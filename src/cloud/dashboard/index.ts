@@ -1,0 +1,1 @@
+export { CloudDashboard, type CloudDashboardOptions } from './module.js';

@@ -1,0 +1,10 @@
+export {
+  LiveFeed,
+  type FeedClient,
+  type FeedSink,
+  type FeedSource,
+  type LiveReading,
+  type LiveFeedOptions,
+} from './feed.js';
+export { sseClient } from './sse.js';
+export { isDashboardAsset, serveAsset } from './assets.js';

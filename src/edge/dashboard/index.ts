@@ -1,0 +1,1 @@
+export { EdgeDashboard } from './module.js';

@@ -1,0 +1,3 @@
+export { DeviceMetrics, type DeviceMetricsDeps } from './device-metrics.js';
+export { MetricsFederation, type MetricsFederationDeps } from './federation.js';
+export { NodeStatus, type NodeStatusDeps } from './node-status.js';

@@ -1,0 +1,1 @@
+export { OpcuaBrowse, type OpcuaBrowseDeps } from './module.js';
