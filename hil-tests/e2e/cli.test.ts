@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCloud } from '../../src/cloud/testing/cloud-under-test.js';
+import { RawEdge } from '../../src/cloud/testing/raw-edge.js';
 import { runApply } from '../../src/cli/commands/apply.js';
 import { runDelete } from '../../src/cli/commands/delete.js';
 import { runGet } from '../../src/cli/commands/get.js';
@@ -21,7 +22,7 @@ describe('kedge apply/get/twin/delete against a cloud', () => {
   beforeAll(async () => {
     cloud = await startTestCloud();
     dir = mkdtempSync(join(tmpdir(), 'kedge-cli-e2e-'));
-    const d = await prepareDemoDevice(join(packageRoot(), 'device-models'), dir, 'modbus', {
+    const d = await prepareDemoDevice(join(packageRoot(), 'device-models'), dir, 'io', {
       node: 'edge-cli',
       modbusPort: 1502,
     });
@@ -47,9 +48,42 @@ describe('kedge apply/get/twin/delete against a cloud', () => {
     expect(second.out).toBe(`devicemodel/default/moxa-iologik-e1214 unchanged\ndevice/${deviceId} unchanged\n`);
   });
 
+  it('applies a Device alone whose DeviceModel is already in the cloud (the server checks the reference)', async () => {
+    const text = readFileSync(file, 'utf8');
+    const deviceOnly = join(dir, 'device-only.yaml');
+    writeFileSync(deviceOnly, text.split('---\n')[1]!);
+    expect(readFileSync(deviceOnly, 'utf8')).not.toContain('kind: DeviceModel');
+    const applied = await run((w) => runApply({ filename: [deviceOnly], server: cloud.api }, w));
+    expect(applied).toEqual({ code: 0, out: `device/${deviceId} unchanged\n` });
+    // A model that is neither in the files nor in the cloud: the server names it.
+    writeFileSync(
+      deviceOnly,
+      readFileSync(deviceOnly, 'utf8').replace('name: moxa-iologik-e1214', 'name: no-such-model'),
+    );
+    const err = await runApply({ filename: [deviceOnly], server: cloud.api }, () => undefined).catch((e: unknown) => e);
+    expect(isKedgeError(err) && err.code).toBe('KEDGE_API_INVALID');
+    expect((err as Error).message).toContain('DeviceModel no-such-model not found in namespace default');
+  });
+
+  it('applies nothing from a file with a misspelled kind, and says which kind was meant', async () => {
+    const typo = join(dir, 'typo.yaml');
+    writeFileSync(
+      typo,
+      readFileSync(file, 'utf8')
+        .replace('name: moxa-iologik-e1214\n', 'name: moxa-typo-model\n')
+        .replace('kind: Device\n', 'kind: Devcie\n'),
+    );
+    const r = await run((w) => runApply({ filename: [typo], server: cloud.api }, w));
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('error: kind Devcie is not a kind kedge knows; did you mean Device?');
+    expect(r.out).toContain('nothing applied');
+    const models = await run((w) => runGet('devicemodels', undefined, { server: cloud.api }, w));
+    expect(models.out).not.toContain('moxa-typo-model');
+  });
+
   it('lists devices and models as a table, JSON and YAML', async () => {
     const table = await run((w) => runGet('devices', undefined, { server: cloud.api }, w));
-    expect(table.out.split('\n')[0]).toMatch(/^NAMESPACE\s+NAME\s+MODEL\s+NODE\s+PROTOCOL\s+STATE$/);
+    expect(table.out.split('\n')[0]).toMatch(/^NAMESPACE\s+NAME\s+MODEL\s+NODE\s+PROTOCOL\s+STATE\s+REASON$/);
     expect(table.out).toMatch(
       new RegExp(`default\\s+${deviceId.split('/')[1]}\\s+moxa-iologik-e1214\\s+edge-cli\\s+modbus`),
     );
@@ -106,4 +140,53 @@ describe('kedge apply/get/twin/delete against a cloud', () => {
     const table = await run((w) => runGet('devices', undefined, { server: cloud.api }, w));
     expect(table.out).toBe('No resources found.\n');
   });
+
+  it('deletes a node only when no Device names it and it is not connected', async () => {
+    const nodeNames = async () =>
+      (
+        JSON.parse((await run((w) => runGet('nodes', undefined, { server: cloud.api, output: 'json' }, w))).out) as {
+          items: Array<{ name: string }>;
+        }
+      ).items.map((n) => n.name);
+    const refused = (name: string) =>
+      runDelete('node', name, { server: cloud.api }, () => undefined).then(
+        () => new Error('not refused'),
+        (e: unknown) => e as Error,
+      );
+    // A Device names it: refused, naming the Device.
+    expect((await run((w) => runApply({ filename: [file], server: cloud.api }, w))).code).toBe(0);
+    await waitUntil(async () => (await nodeNames()).includes('edge-cli'), 'node edge-cli registered for its device');
+    const named = await refused('edge-cli');
+    expect(isKedgeError(named) && named.code).toBe('KEDGE_API_IN_USE');
+    expect(named.message).toContain(`Node edge-cli is named by 1 Device(s): ${deviceId}`);
+    await run((w) => runDelete('device', deviceId, { server: cloud.api }, w));
+    // Connected: refused (it would register again).
+    const edge = await RawEdge.connect(cloud.cloud.ports.hub, 'edge-cli');
+    await waitUntil(
+      async () => /edge-cli\s+Ready/.test((await run((w) => runGet('nodes', undefined, { server: cloud.api }, w))).out),
+      'edge-cli ready',
+    );
+    const connected = await refused('edge-cli');
+    expect(isKedgeError(connected) && connected.code).toBe('KEDGE_API_IN_USE');
+    expect(connected.message).toContain('Node edge-cli is connected');
+    edge.ws.close();
+    await waitUntil(
+      async () =>
+        /edge-cli\s+NotReady/.test((await run((w) => runGet('nodes', undefined, { server: cloud.api }, w))).out),
+      'edge-cli not ready',
+    );
+    expect((await run((w) => runDelete('node', 'edge-cli', { server: cloud.api }, w))).out).toBe(
+      'node/edge-cli deleted\n',
+    );
+    expect(await nodeNames()).not.toContain('edge-cli');
+    const again = await refused('edge-cli');
+    expect(isKedgeError(again) && again.code).toBe('KEDGE_API_NOT_FOUND');
+  });
 });
+
+async function waitUntil(cond: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  for (const end = Date.now() + timeoutMs; !(await cond()); ) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

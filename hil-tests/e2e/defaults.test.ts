@@ -82,7 +82,7 @@ describe('the defaults, as a newcomer runs them (bin/kedge.js, no port flags)', 
     expect(res.stdout).toMatch(/default\/iologik-e1214-pump-house \S+=/);
     // The printed hint works as it is: the default --server, so none is named.
     expect(res.stdout).toMatch(/kedge twin set default\/\S+ \S+=\S+ --wait\n/);
-    const folder = /starting in (\S+)/.exec(res.stdout)![1]!;
+    const folder = /starting; logs in (\S+)\/logs/.exec(res.stdout)![1]!;
     expect(existsSync(folder)).toBe(false);
     for (const port of Object.values({ ...CLOUD, ...EDGE })) expect(await portAnswers(port)).toBe(false);
   }, 180_000);

@@ -39,12 +39,17 @@ describe('kedge demo --duration 20', () => {
     const rows = lines.filter((l) => /^\d{4}-\d\d-\d\dT\S+ default\/\S+ \S+=\S+/.test(l));
     expect(rows.some((l) => l.includes('default/iologik-e1214-pump-house '))).toBe(true);
     expect(rows.some((l) => l.includes('default/ua-demo-server '))).toBe(true);
+    // The meter, with a real supply's voltage; before any value, the demo said it was waiting.
+    const volts = rows.filter((l) => / default\/sdm120-kitchen-circuit voltage=\S+ V \(good\)$/.test(l));
+    expect(volts.length).toBeGreaterThan(0);
+    for (const l of volts) expect(Math.abs(Number(/voltage=(\S+)/.exec(l)![1]) - 230)).toBeLessThan(5);
+    expect(lines.indexOf('Waiting for the first telemetry...')).toBeLessThan(lines.indexOf(rows[0]!));
     expect(res.stdout).toContain(`mosquitto_sub -h 127.0.0.1 -p ${ports.mqtt} -t 'kedge/#' -v`);
     expect(res.stdout).toContain(
       `The dashboard (live values, desired values, YAML, tag browser, CSV import): http://127.0.0.1:${ports.api}/`,
     );
     expect(res.stdout).toMatch(/kedge twin set default\/\S+ \S+=\S+ --wait/);
-    const dir = /starting in (\S+)/.exec(res.stdout)![1]!;
+    const dir = /starting; logs in (\S+)\/logs/.exec(res.stdout)![1]!;
     expect(existsSync(dir)).toBe(false);
     expect(res.stdout).toContain('temporary files removed');
     for (const p of Object.values(ports)) expect(await portAnswers(p)).toBe(false);
@@ -79,7 +84,7 @@ describe('kedge demo --duration 20', () => {
       expect(readFileSync(join(logs![1]!, 'cloud.log'), 'utf8')).toContain('KEDGE_CONFIG_INVALID');
       rmSync(logs![2]!, { recursive: true, force: true });
     } finally {
-      const dir = /starting in (\S+)/.exec(res.stdout)?.[1];
+      const dir = /starting; logs in (\S+)\/logs/.exec(res.stdout)?.[1];
       if (dir) rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);

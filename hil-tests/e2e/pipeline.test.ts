@@ -78,6 +78,19 @@ describe('end to end: simulator -> mapper -> edge -> cloud -> MQTT consumer', ()
       procs(),
     );
     expect(sub.readings(DEVICE, 'temperature').some((r) => r.value === 200 && r.quality === 'good')).toBe(false);
+    // Why it is bad reaches the consumer and the twin (kedge get twin) too.
+    const bad = sub.readings(DEVICE, 'temperature').find((r) => r.quality === 'bad')!;
+    expect(bad.reason).toMatch(/^range: 200 above max \d+/);
+    let twin = '';
+    await waitFor(
+      async () => {
+        twin = (await runKedge(['get', 'twin', DEVICE, '--server', cloud.api])).stdout;
+        return /temperature\s+\S+\s+\S+\s+bad: range: 200 above max/.test(twin);
+      },
+      'the reason of the bad temperature in kedge get twin',
+      30_000,
+      procs(),
+    );
   });
 
   it('desired value round trip: kedge twin set -> device written -> read back -> kedge get twin and kedge/twin/...', async () => {
@@ -109,6 +122,25 @@ describe('end to end: simulator -> mapper -> edge -> cloud -> MQTT consumer', ()
       20_000,
       procs(),
     );
+  });
+
+  it('twin set checks values when they are set: 1 is the boolean true and is confirmed; too large is one line, exit 1', async () => {
+    const set = (...assignments: string[]) =>
+      runKedge(['twin', 'set', DEVICE, ...assignments, '--wait', '20000', '--server', cloud.api], {
+        timeoutMs: 60_000,
+      });
+    const on = await set('enabled=1');
+    expect(on.stderr).toBe('');
+    expect(on.code).toBe(0);
+    expect(on.stdout).toMatch(/enabled\s+true\s+true\s+good\s+\S+\s+in sync/);
+    expect(sim.memory(1).readBits('CoilRegister' as never, 0, 1)).toEqual([true]);
+    const tooBig = await set('setpoint=5000');
+    expect(tooBig.code).toBe(1);
+    expect(tooBig.stderr.trim().split('\n')).toEqual([
+      expect.stringContaining(
+        'KEDGE_DEVICECONTROLLER_BAD_DESIRED: Device default/e2e-meter-1: setpoint=5000: 5000 is above the maximum 1000',
+      ),
+    ]);
   });
 
   it('malformed and oversized frames on the WebSocket close only that connection, with a logged reason', async () => {
@@ -152,5 +184,29 @@ describe('end to end: simulator -> mapper -> edge -> cloud -> MQTT consumer', ()
     };
     expect(nodes.items.find((n) => n.name === 'e2e-node')?.ready).toBe(true);
     expect(edge.output).not.toContain('link to the cloud down');
+  });
+
+  // Last: it stops the edge.
+  it('one truth about state: when the edge stops, kedge get devices|nodes|twin say what kedge/status says', async () => {
+    const get = async (...args: string[]) => (await runKedge(['get', ...args, '--server', cloud.api])).stdout;
+    await waitFor(async () => / online/.test(await get('devices')), 'the device online', 20_000, procs());
+    expect(await edge.stop()).toBe(0);
+    await waitFor(
+      () => {
+        const s = sub.latest.get(`kedge/status/device/${DEVICE}`) as { state?: string } | undefined;
+        return s?.state === 'unknown';
+      },
+      'kedge/status/device says unknown',
+      20_000,
+    );
+    const status = sub.latest.get(`kedge/status/device/${DEVICE}`) as { reason: string };
+    expect(status.reason).toMatch(/^node e2e-node is not ready: /);
+    // The CLI at once, no status write or interval to wait for.
+    const devices = await get('devices');
+    expect(devices).toContain(`e2e-meter-1`);
+    expect(devices).toMatch(/modbus\s+unknown\s+node e2e-node is not ready: /);
+    expect(devices).toContain(status.reason);
+    expect(await get('nodes')).toMatch(/e2e-node\s+NotReady\s+\S+\s+\S+\s+\S/);
+    expect((await get('twin', DEVICE)).split('\n')[0]).toBe(`${DEVICE}: unknown (${status.reason})`);
   });
 });

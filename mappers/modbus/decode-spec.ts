@@ -20,6 +20,7 @@
  * reading 0), an explicit `scale: 0` is rejected, and scaled `int` values keep their fraction (the
  * twin formats them by the DeviceModel property type).
  */
+import { MODBUS_DEFAULT_LIMIT, MODBUS_RAW_TYPE_BY_DATA_TYPE } from '../../src/model/index.js';
 import { BYTE_ORDERS, RAW_TYPES, registerCount, type ByteOrder, type CodecSpec, type RawType } from './codec.js';
 import { modbusErrors } from './errors.js';
 
@@ -199,14 +200,9 @@ function bitOf(visitor: ModbusVisitorInput, label: string): number {
   return bit;
 }
 
-/** KubeEdge dataType + limit -> raw type, per the table in the file comment. */
-const BY_DATA_TYPE: Readonly<Record<string, Readonly<Record<number, RawType>>>> = {
-  int: { 1: 'uint16', 2: 'uint32', 4: 'uint64' },
-  float: { 1: 'uint16', 2: 'float32' },
-  double: { 1: 'uint16', 4: 'float64' },
-  boolean: { 1: 'bool' },
-};
-const DEFAULT_LIMIT: Readonly<Record<string, number>> = { int: 1, float: 2, double: 4, boolean: 1 };
+/** KubeEdge dataType + limit -> raw type, per the table in the file comment (the model's, one for all). */
+const BY_DATA_TYPE: Readonly<Record<string, Readonly<Record<number, RawType>>>> = MODBUS_RAW_TYPE_BY_DATA_TYPE;
+const DEFAULT_LIMIT = MODBUS_DEFAULT_LIMIT;
 
 function fromDataType(visitor: ModbusVisitorInput, context: DecodeContext, label: string): Typed {
   const dataType = (visitor.dataType ?? context.propertyType)?.toLowerCase();

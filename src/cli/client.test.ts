@@ -136,6 +136,9 @@ describe('CLI helpers', () => {
         state: 'online',
         properties: {
           b: { desired: { value: '2', ts: 0, version: 1 }, failed: { reason: 'write refused', ts: 0 } },
+          c: {
+            reported: { value: '7', quality: 'uncertain', reason: 'holding last good value: spike', ts: 0, version: 2 },
+          },
           a: {
             desired: { value: '1', ts: 0, version: 1 },
             reported: { value: '1', quality: 'good', ts: 0, version: 3 },
@@ -148,6 +151,7 @@ describe('CLI helpers', () => {
       ['PROPERTY', 'DESIRED', 'REPORTED', 'QUALITY', 'AGE', 'SYNC'],
       ['a', '1', '1', 'good', '2s', 'in sync'],
       ['b', '2', '-', '-', '-', 'failed: write refused'],
+      ['c', '-', '7', 'uncertain: holding last good value: spike', '2s', '-'],
     ]);
   });
 });
@@ -159,7 +163,7 @@ describe('kedge apply (before sending)', () => {
       const file = join(dir, 'device.yaml');
       writeFileSync(
         file,
-        'apiVersion: devices.kubeedge.io/v1beta1\nkind: Device\nmetadata:\n  name: d1\nspec:\n  deviceModelRef:\n    name: nowhere\n  protocol:\n    protocolName: custom\n',
+        'apiVersion: devices.kubeedge.io/v1beta1\nkind: Devcie\nmetadata:\n  name: d1\nspec:\n  deviceModelRef:\n    name: nowhere\n  protocol:\n    protocolName: custom\n',
       );
       const validateLines: string[] = [];
       await runValidate([file], (l) => validateLines.push(l));
@@ -170,6 +174,7 @@ describe('kedge apply (before sending)', () => {
       );
       expect(code).toBe(1);
       expect(out[0]).toBe(`${validateLines[0]}\n`);
+      expect(out[0]).toContain('did you mean Device?');
       expect(out.at(-1)).toBe('1 error: nothing applied\n');
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -71,6 +71,11 @@ export class ApiClient {
     return this.call('DELETE', `/api/v1/${path}/${seg(namespace)}/${seg(name)}`);
   }
 
+  /** Removes a Node from the cloud (refused while a Device names it or it is connected). */
+  deleteNode(name: string): Promise<{ deleted: boolean }> {
+    return this.call('DELETE', `/api/v1/nodes/${seg(name)}`);
+  }
+
   /** A ServiceBus call on `node`'s network (`kedge call`); `timeoutMs` covers the cloud's own wait. */
   async serviceCall(node: string, call: Record<string, unknown>, timeoutMs: number): Promise<ServiceCallResponse> {
     const path = `/api/v1/nodes/${seg(node)}/services`;

@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import type { NodeView, TwinView } from '../contracts/index.js';
-import type { DeviceModel } from '../model/index.js';
+import { twinValuesMatch, type DeviceModel } from '../model/index.js';
 import type { DeviceWithStatus } from './api-client.js';
 import { clientErrors } from './errors.js';
 
@@ -44,19 +44,20 @@ export function formatAge(ts: number | undefined, now = Date.now()): string {
 }
 
 export function nodesTable(list: { items: NodeView[] }, now = Date.now()): string[][] {
-  const rows = [['NAME', 'STATUS', 'LAST HEARTBEAT', 'MAPPERS']];
+  const rows = [['NAME', 'STATUS', 'LAST HEARTBEAT', 'MAPPERS', 'REASON']];
   for (const n of list.items) {
     const beat = n.lastHeartbeat ? formatAge(Date.parse(n.lastHeartbeat), now) : '-';
     const mappers = n.mappers.map((m) => `${m.name}${m.phase ? `(${m.phase})` : ''}`).join(',') || '-';
-    rows.push([n.name, n.ready ? 'Ready' : 'NotReady', beat, mappers]);
+    rows.push([n.name, n.ready ? 'Ready' : 'NotReady', beat, mappers, n.ready ? '' : (n.reason ?? '')]);
   }
   return rows;
 }
 
 export function devicesTable(list: { items: DeviceWithStatus[] }): string[][] {
-  const rows = [['NAMESPACE', 'NAME', 'MODEL', 'NODE', 'PROTOCOL', 'STATE']];
+  const rows = [['NAMESPACE', 'NAME', 'MODEL', 'NODE', 'PROTOCOL', 'STATE', 'REASON']];
   for (const d of list.items) {
     const state = typeof d.status?.state === 'string' ? d.status.state : '-';
+    const reason = state !== 'online' && typeof d.status?.reason === 'string' ? d.status.reason : '';
     rows.push([
       d.metadata.namespace ?? 'default',
       d.metadata.name,
@@ -64,6 +65,7 @@ export function devicesTable(list: { items: DeviceWithStatus[] }): string[][] {
       d.spec.nodeName ?? '-',
       d.spec.protocol?.protocolName ?? '-',
       state,
+      reason,
     ]);
   }
   return rows;
@@ -90,7 +92,7 @@ export function twinTable(twin: TwinView, now = Date.now()): string[][] {
       : p.pending
         ? 'pending'
         : p.desired
-          ? p.desired.value === p.reported?.value
+          ? p.reported && twinValuesMatch(p.desired.value, p.reported.value)
             ? 'in sync'
             : 'differs'
           : '-';
@@ -98,7 +100,7 @@ export function twinTable(twin: TwinView, now = Date.now()): string[][] {
       name,
       p.desired?.value ?? '-',
       p.reported?.value ?? '-',
-      p.reported?.quality ?? '-',
+      p.reported ? `${p.reported.quality}${p.reported.reason ? `: ${p.reported.reason}` : ''}` : '-',
       formatAge(p.reported?.ts, now),
       sync,
     ]);

@@ -23,7 +23,11 @@ export interface TargetOptions {
 }
 
 /** `--edge` means the local edge API; `--server` wins when both are given explicitly. */
-export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv = process.env): ServerTarget {
+export function resolveTarget(
+  opts: TargetOptions,
+  env: NodeJS.ProcessEnv = process.env,
+  warn: (message: string) => void = (w) => process.stderr.write(`warning: ${w}\n`),
+): ServerTarget {
   const base: ServerTarget =
     opts.server !== undefined
       ? { url: checkUrl(opts.server), kind: opts.edge ? 'edge' : 'cloud' }
@@ -31,7 +35,7 @@ export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv = proc
         ? { url: EDGE_SERVER, kind: 'edge' }
         : { url: DEFAULT_SERVER, kind: 'cloud' };
   const tokenFile = opts.tokenFile ?? env['KEDGE_API_TOKEN_FILE'];
-  return tokenFile ? { ...base, token: readTokenFile(tokenFile) } : base;
+  return tokenFile ? { ...base, token: readTokenFile(tokenFile, warn) } : base;
 }
 
 function checkUrl(raw: string): string {

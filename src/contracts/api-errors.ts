@@ -24,7 +24,7 @@ export const apiErrors = defineErrors({
   },
   KEDGE_API_IN_USE: {
     status: 409,
-    hint: 'The DeviceModel is used by Devices; delete or change those Devices first.',
+    hint: 'Something still uses it (named above): delete or change the Devices that use it, or stop the node, first.',
   },
   KEDGE_API_INTERNAL: 'The API failed to answer; see the log of the process that serves it.',
   KEDGE_API_UNAUTHORIZED: {

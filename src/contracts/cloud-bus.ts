@@ -85,7 +85,7 @@ export type CloudMqttPublish = Static<typeof CloudMqttPublishSchema>;
 export const NodeViewSchema = Type.Object({
   name: Type.String(),
   ready: Type.Boolean(),
-  /** Why it is not ready (the link's last close reason). */
+  /** Why the node is not ready (link closed, keepalive timeout, the cloud restarted). */
   reason: Type.Optional(Type.String()),
   /** When its current (or last) connection opened. */
   connectedAt: Type.Optional(Type.String()),

@@ -127,7 +127,7 @@ export const EDGE_BOUNDARY_CHANNELS: ReadonlyArray<keyof EdgeChannels> = ['devic
 export const TwinViewSchema = Type.Object({
   id: Type.String(),
   state: Type.String(),
-  /** Why the device is in its state (the mapper's reason), when one was given. */
+  /** Why the device is not online (the mapper said, or its node is not ready). */
   reason: Type.Optional(Type.String()),
   /** When the state was reported (ms). */
   stateTs: Type.Optional(Type.Number()),

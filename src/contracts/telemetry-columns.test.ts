@@ -61,24 +61,49 @@ describe('telemetry columns', () => {
     expect(columnsProblem({ ...c(), p: [0, 1] })).toBe('p[1] = 1 is not an index of properties (1 entries)');
     expect(columnsProblem({ ...c(), q: [['good', 3]] })).toBe('the runs in q count 3 readings, p has 2');
     expect(columnsProblem({ ...c(), t: [[1, 1]] })).toBe('the runs in t count 1 readings, p has 2');
-    expect(columnsProblem({ ...c(), r: [[2, 'x']] })).toBe('r[0] names reading 2, there are 2');
+    expect(columnsProblem({ ...c(), r: [[2, 'x']] })).toBe('r[0] names reading 2, p has 2');
     expect(
       columnsProblem({
         ...c(),
         r: [
           [1, 'x'],
-          [0, 'y'],
-        ],
-      }),
-    ).toBe('r[1] is not after r[0] (reading order)');
-    expect(
-      columnsProblem({
-        ...c(),
-        r: [
-          [0, 'x'],
           [1, 'y'],
         ],
       }),
-    ).toBeUndefined();
+    ).toBe('r[1] names reading 1 after reading 1: indexes must rise');
+  });
+
+  it('carries the reason of each reading that has one (bad, uncertain, stale), and none for the others', () => {
+    const b = new DeviceColumnsBuilder('default/meter');
+    const readings = [
+      { property: 'voltage', value: 230.1, unit: 'V', quality: 'good' as const, ts: 1 },
+      {
+        property: 'voltage',
+        value: 230.1,
+        unit: 'V',
+        quality: 'uncertain' as const,
+        ts: 2,
+        reason: 'holding last good value: spike: |412 - 230.1| > maxStep 20',
+      },
+      {
+        property: 'current',
+        value: null,
+        unit: 'A',
+        quality: 'bad' as const,
+        ts: 2,
+        reason: 'exception 2 (Illegal Data Address)',
+      },
+      { property: 'current', value: 5, unit: 'A', quality: 'good' as const, ts: 3 },
+    ];
+    for (const r of readings) b.add(r.property, r.value, r.quality, r.ts, r.unit, r.reason);
+    expect(b.columns.r).toEqual([
+      [1, readings[1]!.reason],
+      [2, readings[2]!.reason],
+    ]);
+    expect(columnsProblem(b.columns)).toBeUndefined();
+    expect(columnReadings(JSON.parse(JSON.stringify(b.columns)))).toEqual(readings);
+    const none = new DeviceColumnsBuilder('default/d');
+    none.add('a', 1, 'good', 1, undefined, '');
+    expect(none.columns.r).toBeUndefined();
   });
 });

@@ -116,10 +116,11 @@ export function columnsProblem(c: DeviceColumns): string | undefined {
   const sum = (runs: Array<[unknown, number]>) => runs.reduce((s, r) => s + r[1], 0);
   if (sum(c.q) !== n) return `the runs in q count ${sum(c.q)} readings, p has ${n}`;
   if (sum(c.t) !== n) return `the runs in t count ${sum(c.t)} readings, p has ${n}`;
-  for (let i = 0; i < (c.r?.length ?? 0); i++) {
-    const at = c.r![i]![0];
-    if (at >= n) return `r[${i}] names reading ${at}, there are ${n}`;
-    if (i > 0 && at <= c.r![i - 1]![0]) return `r[${i}] is not after r[${i - 1}] (reading order)`;
+  let previous = -1;
+  for (const [i, [index]] of (c.r ?? []).entries()) {
+    if (index >= n) return `r[${i}] names reading ${index}, p has ${n}`;
+    if (index <= previous) return `r[${i}] names reading ${index} after reading ${previous}: indexes must rise`;
+    previous = index;
   }
   return undefined;
 }
@@ -158,23 +159,18 @@ export interface ColumnReading {
   value: ColumnValue;
   unit?: string;
   quality: Quality;
-  reason?: string;
   ts: number;
+  reason?: string;
 }
 
 /** The readings of whole columns as objects, in order (`unit` and `reason` only where there is one). */
 export function columnReadings(c: DeviceColumns): ColumnReading[] {
   const out: ColumnReading[] = [];
-  forEachColumnReading(c, (property, unit, value, quality, ts, _pi, reason) =>
-    out.push({
-      property,
-      value,
-      ...(unit ? { unit } : {}),
-      quality,
-      ...(reason !== undefined ? { reason } : {}),
-      ts,
-    }),
-  );
+  forEachColumnReading(c, (property, unit, value, quality, ts, _pi, reason) => {
+    const r: ColumnReading = unit ? { property, value, unit, quality, ts } : { property, value, quality, ts };
+    if (reason) r.reason = reason;
+    out.push(r);
+  });
   return out;
 }
 

@@ -15,12 +15,16 @@ export type DesiredSource = Static<typeof DesiredSourceSchema>;
 export const DesiredValueSchema = Type.Object({ value: Type.String(), ts: Type.Number(), version: Type.Number() });
 export type DesiredValue = Static<typeof DesiredValueSchema>;
 
-/** A reported value: cleansed, as a string, with its quality, when it was read (ms), its version. */
+/**
+ * A reported value: cleansed, as a string, with its quality, when it was read (ms), its version,
+ * and why its quality is not good (the cleansing or the device said; left out when good).
+ */
 export const ReportedValueSchema = Type.Object({
   value: Type.String(),
   quality: QualitySchema,
   ts: Type.Number(),
   version: Type.Number(),
+  reason: Type.Optional(Type.String()),
 });
 export type ReportedValue = Static<typeof ReportedValueSchema>;
 

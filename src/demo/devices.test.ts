@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../core/paths/index.js';
 import { validateFiles } from '../model/index.js';
-import { prepareDemoDevice, type DemoProtocol } from './devices.js';
+import { prepareDemoDevice, type DemoDeviceKind } from './devices.js';
 
 const out = mkdtempSync(join(tmpdir(), 'kedge-demo-devices-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -12,10 +12,11 @@ const models = join(packageRoot(), 'device-models');
 const ep = { node: 'demo', modbusPort: 15020, opcuaPort: 14840, serialPath: '/dev/pts/99' };
 
 describe('demo devices', () => {
-  it.each<DemoProtocol>(['modbus', 'opcua', 'serial'])(
+  it.each<DemoDeviceKind>(['io', 'meter', 'opcua', 'serial'])(
     '%s: rewritten for the demo node and simulator, still valid',
-    async (protocol) => {
-      const d = await prepareDemoDevice(models, out, protocol, ep);
+    async (kind) => {
+      const d = await prepareDemoDevice(models, out, kind, ep);
+      const protocol = d.protocol;
       const result = await validateFiles([d.file]);
       expect(result.diagnostics.filter((x) => x.severity === 'error')).toEqual([]);
       const device = result.devices[0]!;
@@ -30,7 +31,24 @@ describe('demo devices', () => {
   );
 
   it('lists writable properties for the twin set hint', async () => {
-    const d = await prepareDemoDevice(models, out, 'modbus', ep);
+    const d = await prepareDemoDevice(models, out, 'io', ep);
     expect(d.writable.map((w) => w.name)).toContain('relay-0');
+    expect(d.properties.slice(0, 2)).toEqual([
+      { name: 'relay-0', type: 'BOOLEAN', writable: true },
+      { name: 'relay-1', type: 'BOOLEAN', writable: true },
+    ]);
+  });
+
+  it("the meter: its own unit on the shared simulator, and spikes on its voltage rejected by the demo's cleansing", async () => {
+    const d = await prepareDemoDevice(models, out, 'meter', ep);
+    const result = await validateFiles([d.file]);
+    const device = result.instances[0]!;
+    expect(device.protocolConfig.slaveID).toBe(2);
+    expect(d.spiky).toBe('voltage');
+    expect(device.properties.find((p) => p.name === 'voltage')?.cleansing).toMatchObject({
+      range: { min: 0, max: 300 },
+      spike: { maxStep: 20 },
+      holdLast: { staleAfterMs: 10_000 },
+    });
   });
 });

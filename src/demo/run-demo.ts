@@ -6,10 +6,13 @@ import { DEFAULT_PORTS } from '../core/config/index.js';
 import { httpRequest } from '../core/http-client/index.js';
 import { packageRoot } from '../core/paths/index.js';
 import { ChildSet, type Invocation, type ManagedChild } from './children.js';
-import { exampleValue, prepareDemoDevice, type DemoDevice, type DemoProtocol } from './devices.js';
+import { consume } from './consumer.js';
+import { Dashboard } from './dashboard.js';
+import { renderFrame } from './dashboard-view.js';
+import { exampleValue, prepareDemoDevice, type DemoDevice, type DemoDeviceKind } from './devices.js';
 import { assertPortFree, freePort, portAnswers } from './ports.js';
 import { LiveScreen } from './screen.js';
-import { parseTelemetry, TelemetryView } from './telemetry-view.js';
+import { TelemetryView } from './telemetry-view.js';
 
 export interface DemoOptions {
   /** Stop by itself after this many seconds (tests, CI); default: run until Ctrl-C. */
@@ -77,12 +80,26 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<number> {
   run.children = new ChildSet(io.invocation, join(dataDir, 'logs'), (child, code) => (run.died ??= { child, code }));
   let code = 1;
   try {
-    print(`kedge demo: starting in ${dataDir} (logs in ${join(dataDir, 'logs')})`);
+    print(`kedge demo: starting; logs in ${join(dataDir, 'logs')}`);
     const devices = await startAll(opts, io, run, print);
     const view = new TelemetryView();
-    const consumer = await subscribeTelemetry(opts.mqttPort, view, io, run);
-    printHints(opts, devices, print);
-    code = await showUntilStopped(opts, io, run, view, consumer, print);
+    const dashboard = new Dashboard(devices);
+    const screen = new LiveScreen(io.out);
+    const consumer = await consume(
+      opts.mqttPort,
+      view,
+      dashboard,
+      screen.isTty
+        ? undefined
+        : (lines) => {
+            for (const l of lines) screen.print(l);
+          },
+    );
+    run.closers.push(() => consumer.close());
+    const hints = hintLines(opts, devices);
+    for (const line of ['', ...hints.lines, '']) print(line);
+    const first = devices.flatMap((d) => d.first);
+    code = await showUntilStopped(opts, io, run, { view, dashboard, screen, hints, first }, print);
     return code;
   } finally {
     await shutDown(run, print, code === 0);
@@ -101,6 +118,7 @@ async function checkPorts(o: DemoOptions): Promise<void> {
 async function startAll(o: DemoOptions, io: DemoIo, run: Running, print: (s: string) => void): Promise<DemoDevice[]> {
   const { children, dataDir } = run;
   const api = `http://127.0.0.1:${o.apiPort}`;
+  print('starting a cloud and the device simulators (Modbus TCP, OPC UA, serial)...');
   const cloud = children.start(
     'cloud',
     [
@@ -122,6 +140,8 @@ async function startAll(o: DemoOptions, io: DemoIo, run: Running, print: (s: str
   // later, its rejection would go unhandled and end the process without the demo's own message).
   const [devices] = await Promise.all([startSimulators(io, run), cloud]);
   print(`cloud: API ${api}, edge link ws://127.0.0.1:${o.hubPort}, MQTT 127.0.0.1:${o.mqttPort}`);
+  print(`The dashboard (live values, desired values, YAML, tag browser, CSV import): ${api}/`);
+  print(`starting edge node "${o.node}" (its Edged starts the mappers)...`);
   await children.start(
     'edge',
     [
@@ -155,25 +175,29 @@ async function startSimulators(io: DemoIo, run: Running): Promise<DemoDevice[]> 
   const outDir = join(run.dataDir, 'devices');
   mkdirSync(outDir, { recursive: true });
   const [modbusPort, opcuaPort] = [await freePort(), await freePort()];
-  const prepare = (p: DemoProtocol, serialPath?: string) =>
-    prepareDemoDevice(models, outDir, p, {
+  const prepare = (kind: DemoDeviceKind, serialPath?: string) =>
+    prepareDemoDevice(models, outDir, kind, {
       node: run.node,
       modbusPort,
       opcuaPort,
       ...(serialPath ? { serialPath } : {}),
     });
-  const modbus = await prepare('modbus');
+  // The remote I/O and the meter share one Modbus simulator, as units 1 and 2 behind one gateway.
+  const modbus = [await prepare('io'), await prepare('meter')];
   const opcua = await prepare('opcua');
+  const spikes = modbus.flatMap((d) => (d.spiky ? ['--spike', `${d.id}:${d.spiky}`, '--spike-every', '20'] : []));
   const started = [
-    run.children.start('sim-modbus', ['sim', 'modbus', '--model', modbus.file, '--tcp', String(modbusPort)], {
-      ready: () => portAnswers(modbusPort),
-    }),
+    run.children.start(
+      'sim-modbus',
+      ['sim', 'modbus', ...modbus.flatMap((d) => ['--model', d.file]), '--tcp', String(modbusPort), ...spikes],
+      { ready: () => portAnswers(modbusPort) },
+    ),
     run.children.start('sim-opcua', ['sim', 'opcua', '--model', opcua.file, '--port', String(opcuaPort)], {
       ready: () => portAnswers(opcuaPort),
       readyTimeoutMs: 60_000,
     }),
   ];
-  const devices = [modbus, opcua];
+  const devices = [...modbus, opcua];
   if (io.serial) {
     const { openPtyPair } = await import('../../mappers/modbus/sim/index.js');
     const pair = await openPtyPair();
@@ -186,66 +210,60 @@ async function startSimulators(io: DemoIo, run: Running): Promise<DemoDevice[]> 
   return devices;
 }
 
-async function subscribeTelemetry(mqttPort: number, view: TelemetryView, io: DemoIo, run: Running) {
-  const { connectAsync } = await import('mqtt');
-  const client = await connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
-    clientId: `kedge-demo-${process.pid}`,
-    reconnectPeriod: 1000,
-  });
-  run.closers.push(() => client.endAsync());
-  const screen = new LiveScreen(io.out);
-  client.on('message', (_topic, payload) => {
-    const msg = parseTelemetry(payload);
-    if (!msg) {
-      view.malformed++;
-      return;
-    }
-    view.add(msg, Date.now());
-    if (!screen.isTty) for (const line of TelemetryView.lines(msg)) screen.print(line);
-  });
-  await client.subscribeAsync('kedge/telemetry/#', { qos: 1 });
-  return { screen };
+interface Hints {
+  lines: string[];
+  /** The property the `twin set` hint names (shown first in its device). */
+  property?: string;
 }
 
-function printHints(o: DemoOptions, devices: DemoDevice[], print: (s: string) => void): void {
-  print('');
-  print(`The dashboard (live values, desired values, YAML, tag browser, CSV import): http://127.0.0.1:${o.apiPort}/`);
-  print('Telemetry as a consumer receives it from the cloud (Ctrl-C stops everything):');
-  print(`  mosquitto_sub -h 127.0.0.1 -p ${o.mqttPort} -t 'kedge/#' -v`);
-  const target = devices.find((d) => d.writable.length > 0);
-  if (target) {
-    const w = target.writable[0]!;
-    print('Change a desired value (the edge writes it to the device and reads it back):');
+/** What to try: write a desired value (its round trip shows on screen), and read what consumers read. */
+function hintLines(o: DemoOptions, devices: DemoDevice[]): Hints {
+  const lines: string[] = [];
+  const target = devices.find((d) => d.hint) ?? devices.find((d) => d.writable.length > 0);
+  const hint =
+    target?.hint ??
+    (target ? { property: target.writable[0]!.name, value: exampleValue(target.writable[0]!.type) } : undefined);
+  if (target && hint) {
     // Started with `npx kedge demo` (a fresh clone), `kedge` alone is not on the PATH.
     const kedge = process.env.npm_command === 'exec' ? 'npx kedge' : 'kedge';
     // The CLI's default --server is the default API port: name it only when the demo uses another.
     const server = o.apiPort === DEFAULT_PORTS.cloudApi ? '' : ` --server http://127.0.0.1:${o.apiPort}`;
-    print(`  ${kedge} twin set ${target.id} ${w.name}=${exampleValue(w.type)} --wait${server}`);
-    print(`  ${kedge} get twin ${target.id}${server}`);
+    lines.push('Try in another terminal (the write shows here: pending, then confirmed):');
+    lines.push(`  ${kedge} twin set ${target.id} ${hint.property}=${hint.value} --wait${server}`);
   }
-  print('');
+  lines.push(`What consumers read: mosquitto_sub -h 127.0.0.1 -p ${o.mqttPort} -t 'kedge/#' -v`);
+  return { lines, ...(hint ? { property: hint.property } : {}) };
+}
+
+interface Live {
+  /** Properties shown first (the twin set hint's, the meter's spiky voltage). */
+  first: string[];
+  view: TelemetryView;
+  dashboard: Dashboard;
+  screen: LiveScreen;
+  hints: Hints;
 }
 
 async function showUntilStopped(
   o: DemoOptions,
   io: DemoIo,
   run: Running,
-  view: TelemetryView,
-  consumer: { screen: LiveScreen },
+  live: Live,
   print: (s: string) => void,
 ): Promise<number> {
-  const { screen } = consumer;
+  const { screen, view } = live;
   const stopAt = o.durationS !== undefined ? Date.now() + o.durationS * 1000 : Infinity;
   let interrupted = false;
   void io.interrupted.then(() => (interrupted = true));
+  if (!screen.isTty) print('Waiting for the first telemetry...');
   while (!interrupted && !run.died && Date.now() < stopAt) {
-    if (screen.isTty)
-      screen.redraw(
-        `${view.table(Date.now(), screen.maxRows)}${view.readings} readings from ${view.size} properties; Ctrl-C to stop\n`,
-      );
-    await Promise.race([new Promise((r) => setTimeout(r, 1000)), io.interrupted]);
+    if (screen.isTty) screen.frame(frameOf(o, live));
+    await Promise.race([new Promise((r) => setTimeout(r, 500)), io.interrupted]);
   }
-  if (screen.isTty) screen.redraw(view.table(Date.now(), screen.maxRows));
+  if (screen.isTty) {
+    screen.frame(frameOf(o, live));
+    screen.leaveFrame();
+  }
   if (run.died) {
     print(
       `kedge demo: ${run.died.child.name} stopped unexpectedly (exit code ${run.died.code}); see ${run.died.child.logFile}`,
@@ -260,6 +278,23 @@ async function showUntilStopped(
     return 1;
   }
   return 0;
+}
+
+function frameOf(o: DemoOptions, live: Live): string[] {
+  const { dashboard, screen, hints } = live;
+  const n = dashboard.devices.size;
+  const readings =
+    dashboard.readings === 0
+      ? 'waiting for the first telemetry...'
+      : `${dashboard.readings.toLocaleString('en-US')} readings`;
+  return renderFrame(dashboard, {
+    cols: screen.columns,
+    rows: screen.rows,
+    now: Date.now(),
+    title: `kedge demo · node ${o.node} · ${n} devices · ${readings} · Ctrl-C stops`,
+    footer: hints.lines.flatMap((l) => wrapCommand(l, screen.columns)),
+    first: new Set(live.first),
+  });
 }
 
 /** Stops everything; the temporary folder goes only after a good run: after a failure its logs say why. */
@@ -289,4 +324,12 @@ async function healthy(url: string): Promise<boolean> {
   }
   if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}: ${res.text.slice(0, 120)}`);
   return true;
+}
+
+/** A command line longer than the terminal, broken before a flag with a shell continuation (` \\`). */
+export function wrapCommand(line: string, cols: number): string[] {
+  if (line.length <= cols || !line.startsWith('  ')) return [line];
+  const cut = line.lastIndexOf(' --', cols - 2);
+  if (cut <= 2) return [line];
+  return [`${line.slice(0, cut)} \\`, ...wrapCommand(`    ${line.slice(cut + 1)}`, cols)];
 }

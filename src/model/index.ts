@@ -26,11 +26,13 @@ export {
   ACCESS_MODES,
   normalizePropertyType,
   parsePropertyValue,
+  twinValuesMatch,
   type PropertyType,
   type AccessMode,
   type PropertyValue,
 } from './property-type.js';
 export { normalizeCycle, DEFAULT_CYCLE_MS, type NormalizedCycle } from './cycles.js';
+export { normalizeDesired, type DesiredTarget } from './desired-value.js';
 export {
   resolveDeviceInstance,
   namespaceOf,
@@ -76,5 +78,5 @@ export {
   type CsvImport,
   type ImportRequest,
 } from './csv-import.js';
-export type { ValidationResult, Source } from './validate.js';
+export type { ValidationResult, ValidateOptions, Source } from './validate.js';
 export * from './protocols/index.js';

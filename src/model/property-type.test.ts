@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { isKedgeError } from '../core/errors/index.js';
-import { normalizePropertyType, parsePropertyValue, type PropertyType } from './property-type.js';
+import { normalizePropertyType, parsePropertyValue, twinValuesMatch, type PropertyType } from './property-type.js';
 
 describe('parsePropertyValue', () => {
   it.each([
@@ -52,5 +52,19 @@ describe('normalizePropertyType', () => {
     expect(normalizePropertyType('float')).toBe<PropertyType>('FLOAT');
     expect(normalizePropertyType('Boolean')).toBe<PropertyType>('BOOLEAN');
     expect(normalizePropertyType('FLOT')).toBeUndefined();
+  });
+});
+
+describe('twinValuesMatch', () => {
+  it('matches the same value in another spelling: booleans, numbers within 1e-6, else the same text', () => {
+    expect(twinValuesMatch('1', 'true')).toBe(true);
+    expect(twinValuesMatch('F', 'false')).toBe(true);
+    expect(twinValuesMatch('1', 'false')).toBe(false);
+    expect(twinValuesMatch('21.5', '21.500000000000004')).toBe(true);
+    expect(twinValuesMatch('250.5', '250')).toBe(false);
+    expect(twinValuesMatch('1e3', '1000')).toBe(true);
+    expect(twinValuesMatch('abc', 'abc')).toBe(true);
+    expect(twinValuesMatch('abc', 'ABC')).toBe(false);
+    expect(twinValuesMatch('', '0')).toBe(false);
   });
 });

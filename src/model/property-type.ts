@@ -59,3 +59,20 @@ function bad(type: PropertyType, text: string, expected: string) {
     },
   );
 }
+
+/**
+ * Whether two twin values (strings, as KubeEdge carries them) say the same, without knowing the
+ * property's type: the same text, the same boolean in any of its spellings (`1` and `true`), or
+ * numbers within a relative 1e-6 (a desired 21.5 written as int16 x 0.1 reads back as
+ * 21.500000000000004). The cloud compares desired and reported values with it.
+ */
+export function twinValuesMatch(a: string, b: string): boolean {
+  if (a === b) return true;
+  const x = a.trim();
+  const y = b.trim();
+  if ((TRUE.has(x) && TRUE.has(y)) || (FALSE.has(x) && FALSE.has(y))) return true;
+  if (!DECIMAL.test(x) || !DECIMAL.test(y)) return false;
+  const m = Number(x);
+  const n = Number(y);
+  return Number.isFinite(m) && Number.isFinite(n) && Math.abs(m - n) <= 1e-6 * Math.max(1, Math.abs(m));
+}

@@ -285,6 +285,19 @@ const cases: Case[] = [
       'spec.properties[1].desired.value: "NaN" is not a valid INT value: expected a whole number such as 42 or -7 (property setpoint is INT)',
   },
   {
+    name: 'desired value more than the register holds',
+    sources: [model(), device({ 26: '        value: "70000"' })],
+    at: 'device.yaml:26:16',
+    fragment:
+      'spec.properties[1].desired.value: setpoint=70000: 70000 does not fit the device: a uint16 register holds 0..65535',
+  },
+  {
+    name: 'desired value between two steps of the scale',
+    sources: [model(), device({ 26: '        value: "25"', 30: '          offset: 10\n          scale: 2' })],
+    at: 'device.yaml:26:16',
+    fragment: 'setpoint=25: 25 is not a multiple of 2 (a uint16 register scaled by 2); nearest 26',
+  },
+  {
     name: 'unquoted desired value',
     sources: [model(), device({ 26: '        value: 21' })],
     at: 'device.yaml:26:16',
@@ -388,6 +401,18 @@ const cases: Case[] = [
     at: 'device.yaml:2:7',
     fragment: 'kind ConfigMap is not a Device or DeviceModel; ignored',
     severity: 'warning',
+  },
+  {
+    name: 'a misspelled kind is an error with the kind meant',
+    sources: [model(), device({ 2: 'kind: Devcie' })],
+    at: 'device.yaml:2:7',
+    fragment: 'kind Devcie is not a kind kedge knows; did you mean Device?',
+  },
+  {
+    name: 'a kind in the device API group that kedge does not know is an error',
+    sources: [model(), device({ 2: 'kind: DeviceStatus' })],
+    at: 'device.yaml:2:7',
+    fragment: 'kind DeviceStatus is not a kind of devices.kubeedge.io; expected Device or DeviceModel',
   },
   {
     name: 'YAML syntax error',

@@ -1,4 +1,5 @@
 import type { YamlDocument } from '../core/yaml/index.js';
+import { closest } from './describe-schema.js';
 import { normalizePropertyType } from './property-type.js';
 import { checkSchema, isPlainObject, type Path, type SchemaProblem } from './schema-check.js';
 import { API_GROUP, API_VERSION, DeviceModelSchema, DeviceSchema, type Device, type DeviceModel } from './schema.js';
@@ -31,9 +32,7 @@ export function checkDocument(doc: YamlDocument): ClassifiedDocument {
       kind: 'other',
       problems: [error(['kind'], `kind must be a string such as Device, got ${JSON.stringify(kind)}`)],
     };
-  if (kind !== 'Device' && kind !== 'DeviceModel') {
-    return { kind: 'other', problems: [warning(['kind'], `kind ${kind} is not a Device or DeviceModel; ignored`)] };
-  }
+  if (kind !== 'Device' && kind !== 'DeviceModel') return { kind: 'other', problems: [unknownKind(kind, apiVersion)] };
   if (apiVersion === undefined)
     return { kind: 'other', problems: [error([], `apiVersion is missing; expected ${API_VERSION}`)] };
   if (apiVersion !== API_VERSION) {
@@ -62,6 +61,21 @@ export function checkDocument(doc: YamlDocument): ClassifiedDocument {
   return kind === 'Device'
     ? { kind, value: value as Device, valid: result.valid, problems }
     : { kind, value: value as DeviceModel, valid: result.valid, problems };
+}
+
+const KINDS = ['Device', 'DeviceModel'];
+
+/**
+ * Another Kubernetes kind (a ConfigMap next to the devices) is skipped with a warning. A kind that
+ * is a misspelling of ours, or any other kind in our API group, was meant to be applied: skipping
+ * it would apply half the file (the model without its device), so it is an error.
+ */
+function unknownKind(kind: string, apiVersion: unknown): DocumentProblem {
+  const meant = closest(kind, KINDS);
+  if (meant) return error(['kind'], `kind ${kind} is not a kind kedge knows; did you mean ${meant}?`);
+  if (typeof apiVersion === 'string' && apiVersion.startsWith(`${API_GROUP}/`))
+    return error(['kind'], `kind ${kind} is not a kind of ${API_GROUP}; expected Device or DeviceModel`);
+  return warning(['kind'], `kind ${kind} is not a Device or DeviceModel; ignored`);
 }
 
 /** `type: float` -> `FLOAT`, with a warning: KubeEdge's CRD (and so the Kubernetes API) accepts upper case only. */

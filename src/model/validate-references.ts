@@ -2,7 +2,9 @@ import type { YamlDocument } from '../core/yaml/index.js';
 import { checkCleansingRules, type CleansingRules } from './cleansing/index.js';
 import { normalizeCycle } from './cycles.js';
 import { formatPath } from './describe-schema.js';
-import { type PropertyValue, parsePropertyValue } from './property-type.js';
+import { writeLimitsFor, type WriteLimits } from './protocols/index.js';
+import { normalizeDesired } from './desired-value.js';
+import { parsePropertyValue, type PropertyType, type PropertyValue } from './property-type.js';
 import { boundOf, namespaceOf } from './resolve.js';
 import type { Path } from './schema-check.js';
 import type { Device, DeviceModel, ModelProperty } from './schema.js';
@@ -21,6 +23,7 @@ export function checkReferences(
   devices: Entry<Device>[],
   models: Entry<DeviceModel>[],
   report: Report,
+  modelsElsewhere = false,
 ): Map<Entry<Device>, Entry<DeviceModel>> {
   checkDuplicates([...models, ...devices], report);
   const modelByKey = new Map<string, Entry<DeviceModel>>();
@@ -32,7 +35,7 @@ export function checkReferences(
   const resolved = new Map<Entry<Device>, Entry<DeviceModel>>();
   for (const d of devices) {
     if (!d.valid) continue;
-    const model = findModel(d, modelByKey, models, report);
+    const model = findModel(d, modelByKey, models, modelsElsewhere ? undefined : report);
     const properties = model?.valid ? propertyMap(model.value) : undefined;
     if (model?.valid) {
       checkDeviceAgainstModel(d, model, properties!, report);
@@ -98,12 +101,12 @@ function findModel(
   d: Entry<Device>,
   byKey: Map<string, Entry<DeviceModel>>,
   all: Entry<DeviceModel>[],
-  report: Report,
+  report: Report | undefined,
 ): Entry<DeviceModel> | undefined {
   const namespace = namespaceOf(d.value.metadata);
   const name = d.value.spec.deviceModelRef.name;
   const model = byKey.get(`${namespace}/${name}`);
-  if (model) return model;
+  if (model || !report) return model;
   const elsewhere = all.filter((m) => idOf(m.value)?.endsWith(`/${name}`)).map((m) => idOf(m.value)!.split('/')[0]);
   const hint =
     elsewhere.length > 0
@@ -148,7 +151,11 @@ function checkDeviceAgainstModel(
       );
       return;
     }
-    if (p.desired !== undefined) checkDesired(doc, p.desired.value, model, [...at, 'desired'], report);
+    if (p.desired !== undefined) {
+      const visitor = (p.visitors?.configData ?? {}) as Record<string, unknown>;
+      const limits = writeLimitsFor(protocol, visitor, model.type.toUpperCase());
+      checkDesired(doc, p.desired.value, model, [...at, 'desired'], report, limits);
+    }
   });
   (value.spec.methods ?? []).forEach((method, i) => {
     (method.propertyNames ?? []).forEach((name, j) => {
@@ -162,7 +169,14 @@ function checkDeviceAgainstModel(
   });
 }
 
-function checkDesired(doc: YamlDocument, text: string, model: ModelProperty, at: Path, report: Report): void {
+function checkDesired(
+  doc: YamlDocument,
+  text: string,
+  model: ModelProperty,
+  at: Path,
+  report: Report,
+  limits: WriteLimits | undefined,
+): void {
   if (model.accessMode === 'ReadOnly') {
     report.warning(
       doc,
@@ -181,6 +195,14 @@ function checkDesired(doc: YamlDocument, text: string, model: ModelProperty, at:
   const max = boundOf(model.maximum);
   if (typeof value === 'number' && ((min !== undefined && value < min) || (max !== undefined && value > max))) {
     report.error(doc, [...at, 'value'], `${value} is outside the property's range [${min ?? '-inf'}, ${max ?? 'inf'}]`);
+    return;
+  }
+  try {
+    // What `kedge twin set` would refuse: more than the device's register holds, or between its steps.
+    const type = model.type.toUpperCase() as PropertyType;
+    normalizeDesired({ name: model.name, type, minimum: min, maximum: max, unit: model.unit }, text, limits);
+  } catch (err) {
+    report.error(doc, [...at, 'value'], (err as Error).message);
   }
 }
 

@@ -22,6 +22,15 @@ export interface ValidationResult {
   files: string[];
 }
 
+export interface ValidateOptions {
+  /**
+   * DeviceModels these files do not define may already be where the documents go (`kedge apply`):
+   * a Device whose model is not among them is not an error here; the server resolves it against
+   * the models it holds, as kubectl leaves references to the API server.
+   */
+  modelsElsewhere?: boolean;
+}
+
 export interface Source {
   file: string;
   content: string | Uint8Array;
@@ -32,7 +41,7 @@ export interface Source {
  * DeviceModel document and resolves each Device's model among them. Never throws for bad input:
  * every problem becomes a diagnostic.
  */
-export async function validateFiles(paths: string[]): Promise<ValidationResult> {
+export async function validateFiles(paths: string[], options: ValidateOptions = {}): Promise<ValidationResult> {
   const report = new Report();
   const files: string[] = [];
   for (const path of paths) await collect(path, true, files, report);
@@ -44,7 +53,7 @@ export async function validateFiles(paths: string[]): Promise<ValidationResult> 
       report.file(file, 'error', `cannot read: ${(err as Error).message}`);
     }
   }
-  return validateSourcesInto(sources, report, files);
+  return validateSourcesInto(sources, report, files, options);
 }
 
 /** The same checks on in-memory files (tests, editors). */
@@ -56,7 +65,12 @@ export function validateSources(sources: Source[]): ValidationResult {
   );
 }
 
-function validateSourcesInto(sources: Source[], report: Report, files: string[]): ValidationResult {
+function validateSourcesInto(
+  sources: Source[],
+  report: Report,
+  files: string[],
+  options: ValidateOptions = {},
+): ValidationResult {
   const devices: Entry<Device>[] = [];
   const models: Entry<DeviceModel>[] = [];
   for (const source of sources) {
@@ -79,7 +93,7 @@ function validateSourcesInto(sources: Source[], report: Report, files: string[])
   }
   const instances: DeviceInstance[] = [];
   try {
-    const resolved = checkReferences(devices, models, report);
+    const resolved = checkReferences(devices, models, report, options.modelsElsewhere ?? false);
     for (const [device, model] of resolved) {
       if (report.hasErrors(device.doc) || report.hasErrors(model.doc)) continue;
       instances.push(resolveDeviceInstance(device.value, model.value));

@@ -59,7 +59,11 @@ describe('spike', () => {
   it('accepts the first reading, rejects a single jump above maxStep, keeps the last good as reference', () => {
     const out = feed({ spike: { maxStep: 10 } }, [20, 30, 45, 29, 38, 48.5]);
     expect(qualitiesOf(out)).toEqual(['good', 'good', 'bad', 'good', 'good', 'bad']);
-    expect(out[2]?.reason).toBe('spike: step 15 from last good 30 exceeds maxStep 10');
+    expect(out[2]?.reason).toBe('spike: 45 is 15 from the last good 30 (maxStep 10)');
+    // Numbers as a person writes them, whatever the binary arithmetic made of them.
+    expect(feed({ spike: { maxStep: 20 } }, [230.4, 288])[1]?.reason).toBe(
+      'spike: 288 is 57.6 from the last good 230.4 (maxStep 20)',
+    );
   });
 
   it('accepts a new level once a second reading confirms it', () => {
@@ -80,7 +84,7 @@ describe('rateOfChange', () => {
     expect(p.process(good(12, 1000))?.quality).toBe('good'); // exactly 2/s
     const fast = p.process(good(15, 2000));
     expect(fast?.quality).toBe('bad');
-    expect(fast?.reason).toBe('rateOfChange: 3/s from last good 12 exceeds maxPerSecond 2');
+    expect(fast?.reason).toBe('rateOfChange: 3/s from the last good 12 (maxPerSecond 2)');
     // against the last accepted value (12 at t=1000): 3 in 2 s is 1.5/s
     expect(p.process(good(15, 3000))?.quality).toBe('good');
   });

@@ -75,7 +75,7 @@ function spikeStage(maxStep: number, s: PipelineState, c: PipelineCounters): Num
     c.rejected.spike++;
     return reject(
       w,
-      `spike: step ${Math.abs(w.num - s.refValue)} from last good ${s.refValue} exceeds maxStep ${maxStep}`,
+      `spike: ${round(w.num)} is ${round(Math.abs(w.num - s.refValue))} from the last good ${round(s.refValue)} (maxStep ${maxStep})`,
     );
   };
 }
@@ -88,7 +88,10 @@ function rateOfChangeStage(maxPerSecond: number, s: PipelineState, c: PipelineCo
     const rate = (Math.abs(w.num - s.refValue) * 1000) / dt;
     if (rate <= maxPerSecond) return true;
     c.rejected.rateOfChange++;
-    return reject(w, `rateOfChange: ${rate}/s from last good ${s.refValue} exceeds maxPerSecond ${maxPerSecond}`);
+    return reject(
+      w,
+      `rateOfChange: ${round(rate)}/s from the last good ${round(s.refValue)} (maxPerSecond ${maxPerSecond})`,
+    );
   };
 }
 
@@ -140,4 +143,9 @@ function convertStage(scale: number, offset: number): NumericStage {
     w.num = w.num * scale + offset;
     return true;
   };
+}
+
+/** A number for a reason a person reads: no binary noise (57.60000000000002 -> 57.6). */
+function round(n: number): number {
+  return Number(n.toPrecision(12));
 }

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { validateFiles, type DeviceInstance } from '../../../src/model/index.js';
 import { decodeBits, decodeRegisters } from '../codec.js';
 import { deriveDecodeSpec, isBitTable } from '../decode-spec.js';
-import { descriptionsOf, simModelFromInstances } from './from-model.js';
+import { compilePipeline } from '../../../src/pipeline/index.js';
+import { addSpikes, descriptionsOf, simModelFromInstances } from './from-model.js';
 import { ModbusSim } from './server.js';
 
 const MODELS = join(import.meta.dirname, '../../../device-models');
@@ -70,6 +71,85 @@ describe('simModelFromInstances', () => {
     }
   });
 
+  it("agrees with the model: every meter reading passes the model's own cleansing for two minutes, V/A/Hz are those of a real supply", async () => {
+    const byName = new Map<string, [number, number]>();
+    for (const file of ['eastron-sdm120.yaml', 'eastron-sdm630-v2.yaml', 'carlo-gavazzi-em24-din.yaml']) {
+      const result = await validateFiles([join(MODELS, file)]);
+      const device = result.instances.find((i) => i.protocol === 'modbus')!;
+      let now = 0;
+      const sim = new ModbusSim({
+        points: simModelFromInstances([device], descriptionsOf(result.models)).points,
+        now: () => now,
+      });
+      for (const property of device.properties) {
+        if (property.type === 'STRING' || property.type === 'BOOLEAN') continue;
+        const pipeline = compilePipeline(property.cleansing ?? {}, { name: `${device.id}/${property.name}` });
+        const values: number[] = [];
+        // Polled as the device says, at most every 2 s (the demo's cycle: src/demo/devices.ts).
+        const cycle = Math.min(property.collectCycleMs, 2000);
+        for (now = 0; now <= 120_000; now += cycle) {
+          const value = (await readValue(sim, device, property.name)) as number;
+          values.push(value);
+          const out = pipeline.process({ value, quality: 'good', ts: now });
+          expect(out?.quality ?? 'good', `${file} ${property.name}=${value} at ${now} ms: ${out?.reason}`).toBe('good');
+        }
+        const unit = property.unit?.toLowerCase();
+        const [lo, hi] = [Math.min(...values), Math.max(...values)];
+        if (unit === 'v' && !/l\d-l\d|line/i.test(property.name))
+          expect([lo, hi], property.name).toSatisfy(between(225, 235));
+        if (unit === 'hz') expect([lo, hi], property.name).toSatisfy(between(49.9, 50.1));
+        if (unit === 'a') expect(lo, property.name).toBeGreaterThan(0);
+        if (unit === 'kwh') expect(values, property.name).toEqual([...values].sort((a, b) => a - b));
+        if (file === 'eastron-sdm120.yaml') byName.set(property.name, [lo, hi]);
+      }
+    }
+    // The single-phase meter's powers agree with its volts and amps: S = V x I, P <= S.
+    const [voltage, current, active, apparent] = ['voltage', 'current', 'active-power', 'apparent-power'].map(
+      (n) => byName.get(n)!,
+    );
+    expect(apparent![0]).toBeGreaterThan(voltage![0] * current![0] * 0.9);
+    expect(apparent![1]).toBeLessThan(voltage![1] * current![1] * 1.1);
+    expect(active![1]).toBeLessThanOrEqual(apparent![1]);
+  });
+
+  it('a status word of bit properties mirrors them, writes included (the E1214 relays-bitmask)', async () => {
+    const result = await validateFiles([join(MODELS, 'moxa-iologik-e1214.yaml')]);
+    const device = result.instances.find((i) => i.protocol === 'modbus')!;
+    const sim = new ModbusSim({ points: simModelFromInstances([device], descriptionsOf(result.models)).points });
+    const relays = async () => {
+      let word = 0;
+      for (let n = 0; n < 6; n++) if (await readValue(sim, device, `relay-${n}`)) word |= 1 << n;
+      return word;
+    };
+    expect(await readValue(sim, device, 'relays-bitmask')).toBe(await relays());
+    // FC05: switch relay 2 on, as the mapper writes a desired value.
+    await sim.respond(1, Buffer.from([5, 0, 2, 0xff, 0]));
+    expect(await relays()).toBe(4);
+    expect(await readValue(sim, device, 'relays-bitmask')).toBe(4);
+  });
+
+  it('--spike: the property reads 25 % high for 0.9 s every period', async () => {
+    const result = await validateFiles([join(MODELS, 'eastron-sdm120.yaml')]);
+    const device = result.instances.find((i) => i.protocol === 'modbus')!;
+    let now = 0;
+    const model = simModelFromInstances([device], descriptionsOf(result.models));
+    addSpikes(model, `${device.id}:voltage`, { everyMs: 15_000, widthMs: 1000, factor: 1.25 });
+    expect(() => addSpikes(model, `${device.id}:nope`, { everyMs: 15_000, widthMs: 1000, factor: 1.25 })).toThrow(
+      /--spike default\/sdm120-kitchen-circuit:nope: no such property \(e\.g\. default\/sdm120-kitchen-circuit:voltage/,
+    );
+    const sim = new ModbusSim({ points: model.points, now: () => now });
+    const at = async (t: number) => {
+      now = t;
+      return (await readValue(sim, device, 'voltage')) as number;
+    };
+    // Timed from the first request: a client's first reading is never a glitch (it would be its reference).
+    now = 5000;
+    await readValue(sim, device, 'voltage');
+    expect(await at(5000 + 14_000)).toBeLessThan(240);
+    expect(await at(5000 + 15_500)).toBeGreaterThan(280);
+    expect(await at(5000 + 16_500)).toBeLessThan(240);
+  });
+
   it('holds writable properties constant at their desired value, and moves read-only ones', async () => {
     const device: DeviceInstance = {
       id: 'default/d',
@@ -134,3 +214,7 @@ describe('simModelFromInstances', () => {
     expect(() => simModelFromInstances([device])).toThrow(/default\/x: slaveID 300/);
   });
 });
+
+function between(lo: number, hi: number) {
+  return ([a, b]: [number, number]) => a >= lo && b <= hi;
+}

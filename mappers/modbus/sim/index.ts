@@ -5,6 +5,7 @@ export { openPtyPair, type PtyPair } from './pty-pair.js';
 export { crc16 } from './crc16.js';
 export {
   simModelFromInstances,
+  addSpikes,
   descriptionsOf,
   exampleIn,
   type SimModel,

@@ -14,7 +14,7 @@ import { takeMbapFrames, takeRtuFrames, mbapResponse, rtuResponse } from './fram
 import { UnitMemory } from './memory.js';
 import { AddressCoverage } from './coverage.js';
 import { exceptionPdu, handlePdu } from './pdu.js';
-import { checkPoint, generatorValue, prng, writePoint, type SimPoint } from './points.js';
+import { checkPoint, generatorValue, mirrorBits, prng, writePoint, type SimPoint } from './points.js';
 import type { ModbusValue } from '../codec.js';
 
 export interface SimFaults {
@@ -53,6 +53,8 @@ interface Unit {
   points: SimPoint[];
   last: Map<SimPoint, ModbusValue>;
   coverage: AddressCoverage;
+  /** When the unit was first asked (glitches count from there: a client's first read is never one). */
+  firstAskedAt?: number;
 }
 
 export class ModbusSim {
@@ -193,10 +195,15 @@ export class ModbusSim {
 
   /** Moving generators are evaluated when a request arrives: no timers, always current. */
   private refresh(unit: Unit): void {
-    const t = this.now() - this.startedAt;
+    const now = this.now();
+    const t = now - this.startedAt;
+    unit.firstAskedAt ??= now;
     for (const point of unit.points) {
       if (point.generator.kind === 'constant') continue;
-      const value = generatorValue(point.generator, t, unit.last.get(point), this.random);
+      const value =
+        point.generator.kind === 'bits'
+          ? mirrorBits(unit.memory, point.generator)
+          : generatorValue(point.generator, t, unit.last.get(point), this.random, now - unit.firstAskedAt);
       unit.last.set(point, value);
       writePoint(unit.memory, point, value);
     }

@@ -67,12 +67,14 @@ export async function startOpcuaSim(options: OpcuaSimOptions): Promise<OpcuaSim>
   const ownPki = options.pkiDir === undefined;
   const pkiDir = options.pkiDir ?? (await mkdtemp(join(tmpdir(), 'kedge-opcua-sim-')));
   const server = createServer(options, pkiDir);
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let generated: ReturnType<typeof addGeneratedVariables> | undefined;
   try {
     await server.initialize();
     const addressSpace = server.engine.addressSpace!;
     const variables = buildDeviceVariables(addressSpace, instances);
-    const generated = options.generated ? addGeneratedVariables(addressSpace, options.generated) : undefined;
-    const timer = startSignals(variables, options.updateIntervalMs ?? 1000);
+    generated = options.generated ? addGeneratedVariables(addressSpace, options.generated) : undefined;
+    timer = startSignals(variables, options.updateIntervalMs ?? 1000);
     if (options.refuseSubscriptions) server.engine.serverCapabilities.maxSubscriptionsPerSession = 0;
     await server.start();
     const port = server.endpoints[0]!.port;
@@ -103,6 +105,10 @@ export async function startOpcuaSim(options: OpcuaSimOptions): Promise<OpcuaSim>
       },
     };
   } catch (err) {
+    // The signals would go on touching an address space that shutdown disposes (a crash, e.g.
+    // after EADDRINUSE).
+    clearInterval(timer);
+    generated?.stop();
     await server.shutdown(0).catch(() => undefined);
     if (ownPki) await rm(pkiDir, { recursive: true, force: true });
     throw err;

@@ -1,25 +1,26 @@
 import type { PropertyInstance, PropertyValue } from '../../../src/model/index.js';
+import { operatingBand } from '../../simulate/index.js';
 
 /** Produces a property's next simulated value on each tick. */
 export type Signal = (tick: number) => PropertyValue;
 
 /**
  * Plausible values per type, within the property's minimum/maximum (0..100 when absent):
- * FLOAT/DOUBLE follow a slow sine (period 60 ticks, through the middle 30 % of the range, as a
- * process near its operating point would) plus a little noise, INT takes a bounded
+ * FLOAT/DOUBLE follow a slow sine (period 60 ticks) through the band a healthy device reports
+ * (mappers/simulate: 19..24 degC, 38..52 %RH; else the middle 30 % of the range) plus a little noise, INT takes a bounded
  * random walk of +-1, BOOLEAN flips about every 10 ticks, STRING/BYTES stay at their initial
  * value. `random` is injectable so tests are deterministic.
  */
 export function signalFor(p: PropertyInstance, random: () => number = Math.random): Signal {
   const min = p.minimum ?? 0;
   const max = p.maximum ?? Math.max(min + 100, 100);
-  const span = max - min;
+  const band = operatingBand(p, { lo: min, hi: max });
   switch (p.type) {
     case 'FLOAT':
     case 'DOUBLE':
       return (tick) => {
         const wave = (Math.sin((2 * Math.PI * tick) / 60) + 1) / 2;
-        const noisy = min + span * (0.35 + 0.3 * wave) + (random() - 0.5) * span * 0.01;
+        const noisy = band.lo + (band.hi - band.lo) * wave + (random() - 0.5) * (band.hi - band.lo) * 0.03;
         return round(Math.min(max, Math.max(min, noisy)), p.type === 'FLOAT' ? 3 : 6);
       };
     case 'INT': {

@@ -1,4 +1,5 @@
 import type { PropertyInstance } from '../../../src/model/index.js';
+import { operatingBand } from '../../simulate/index.js';
 import { seededRandom } from '../../../src/core/random/index.js';
 
 export { seededRandom };
@@ -12,9 +13,9 @@ export { seededRandom };
 export function valueCandidates(p: PropertyInstance, n: number, phase: number): string[] {
   const lo = p.minimum ?? 0;
   const hi = p.maximum ?? lo + 100;
-  // Stay near the middle of the range (a process near its operating point; range checks pass).
-  const mid = (lo + hi) / 2;
-  const x = mid + ((hi - lo) / 10) * Math.sin(n / 20 + phase);
+  // Stay in the band a healthy device reports (a process near its operating point; range checks pass).
+  const band = operatingBand(p, { lo, hi });
+  const x = (band.lo + band.hi) / 2 + ((band.hi - band.lo) / 2) * Math.sin(n / 20 + phase);
   switch (p.type) {
     case 'INT':
       return [String(Math.round(x))];

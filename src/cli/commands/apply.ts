@@ -5,14 +5,16 @@ import { ApiClient, DEFAULT_SERVER, EDGE_SERVER, resolveTarget, type TargetOptio
 
 const HELP = `
 Validates the files first, with exactly the checks and messages of \`kedge validate\`; any error
-stops here and nothing is sent. Then sends every DeviceModel and Device to the kedge cloud (or,
+stops here and nothing is sent. A Device may use a DeviceModel that is already in the cloud (or
+the edge): the server checks that reference, and the Device against the model, as kubectl leaves
+references to the API server. Then sends every DeviceModel and Device to the kedge cloud (or,
 with --edge, to the edge node's local API) in one request, which applies all or nothing.
 
 Examples:
-  kedge apply -f device-models/modbus-em24.yaml
-  kedge apply -f models/ -f devices/
-  kedge apply -f thermometer.yaml --edge            # a standalone edge node, no cloud
-  kedge apply -f thermometer.yaml --server http://cloud.example:10090
+  kedge apply -f device-models/carlo-gavazzi-em24-din.yaml
+  kedge apply -f device-models/                     # every model and device below the folder
+  kedge apply -f device-models/moxa-iologik-e1214.yaml --edge   # a standalone edge node, no cloud
+  kedge apply -f device-models/eastron-sdm120.yaml --server http://cloud.example:10090
 `;
 
 export interface ApplyOptions extends TargetOptions {
@@ -35,7 +37,8 @@ export function registerApply(program: Command): void {
 export async function runApply(opts: ApplyOptions, write: (text: string) => void): Promise<number> {
   const client = new ApiClient(resolveTarget(opts));
   const { validateFiles } = await import('../../model/index.js');
-  const result = await validateFiles(opts.filename);
+  // A Device may use a model already in the cloud (or the edge): the server checks that reference.
+  const result = await validateFiles(opts.filename, { modelsElsewhere: true });
   for (const d of result.diagnostics) write(`${formatDiagnostic(d)}\n`);
   const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
   if (errors > 0) {

@@ -15,7 +15,7 @@ call did not reach it (node not connected, not allowed, timeout, target down), w
 Examples:
   kedge call line-3 GET 127.0.0.1:8080 /status
   kedge call line-3 POST 10.0.0.7:80 /api/reset -d '{"now":true}' -H 'Content-Type: application/json'
-  kedge call line-3 PUT 127.0.0.1:8080 /config -d @config.json --timeout 30000
+  kedge call line-3 PUT 127.0.0.1:8080 /config -d @deploy/kedge.yaml -H 'Content-Type: application/yaml' --timeout 30000
   kedge call line-3 GET localhost:9100 /metrics --server http://cloud.example:10090
 `;
 

@@ -1,6 +1,14 @@
 import type { Command } from 'commander';
 import { DEFAULT_PORTS } from '../../core/config/index.js';
 import { runAction } from '../run-action.js';
+import { configPort, portInUse, type PortSetting } from '../port-in-use.js';
+
+/** Every port the cloud listens on, with its flag: a taken port names the flag to change. */
+export const CLOUD_PORTS: readonly PortSetting[] = [
+  configPort(['cloud', 'hubPort'], '--hub-port', 'CloudHub'),
+  configPort(['cloud', 'apiPort'], '--api-port', 'the HTTP API'),
+  configPort(['cloud', 'mqtt', 'port'], '--mqtt-port', 'the embedded cloud MQTT broker'),
+];
 
 interface CloudFlags {
   config?: string;
@@ -97,7 +105,11 @@ async function runCloud(flags: CloudFlags): Promise<number> {
   });
   const registry = createMetricsRegistry({ defaultMetrics: true });
   const node = createCloudNode(config.cloud, { logger, registry });
-  await node.start();
+  try {
+    await node.start();
+  } catch (err) {
+    throw portInUse(err, CLOUD_PORTS, config, 'cloud') ?? err;
+  }
   const { hub, api, mqtt } = node.ports;
   logger.info(
     { hub, api, mqtt: mqtt ?? config.cloud.mqtt.url },

@@ -13,7 +13,7 @@ export function registerConfig(program: Command): void {
     .option('-c, --config <file>', 'YAML config file')
     .addHelpText(
       'after',
-      '\nExamples:\n  kedge config print\n  KEDGE_EDGE__MQTT__PORT=1885 kedge config print -c /etc/kedge/kedge.yaml\n',
+      '\nExamples:\n  kedge config print\n  KEDGE_EDGE__MQTT__PORT=1885 kedge config print -c deploy/kedge.yaml\n',
     )
     .action(
       runAction('config print', async (opts: { config?: string }) => {

@@ -11,17 +11,22 @@ import {
 } from '../../client/index.js';
 
 const HELP = `
+A node is removed from the cloud's list (kedge get nodes); refused while a Device names it
+(delete or move those first) and while it is connected (stop its edge first: it would register
+again). Nodes live in the cloud only: no --edge.
+
 Examples:
-  kedge delete device default/em24-1
-  kedge delete devicemodel default/em24-din      # refused while a Device uses it
+  kedge delete device default/em24-compressor-feeder
+  kedge delete devicemodel default/carlo-gavazzi-em24-din   # refused while a Device uses it
+  kedge delete node line-3
 `;
 
 export function registerDelete(program: Command): void {
   program
     .command('delete')
-    .description('Delete a Device or a DeviceModel')
-    .argument('<kind>', 'device | devicemodel')
-    .argument('<name>', '<namespace>/<name>')
+    .description('Delete a Device, a DeviceModel or a node')
+    .argument('<kind>', 'device | devicemodel | node')
+    .argument('<name>', '<namespace>/<name> (a node: its name)')
     .option('--edge', `delete on the local edge node (${EDGE_SERVER}) instead of the cloud`)
     .option('--server <url>', `kedge API URL (default ${DEFAULT_SERVER})`)
     .option('--token-file <file>', 'the cloud API token (default $KEDGE_API_TOKEN_FILE)')
@@ -40,11 +45,25 @@ export async function runDelete(
   write: (text: string) => void,
 ): Promise<number> {
   const kind = kindArg.toLowerCase().replace(/s$/, '');
+  if (kind === 'node') return deleteNode(nameArg, opts, write);
   if (kind !== 'device' && kind !== 'devicemodel') {
-    throw clientErrors.create('KEDGE_CLIENT_BAD_ARGUMENT', `unknown kind "${kindArg}": use device or devicemodel`);
+    throw clientErrors.create(
+      'KEDGE_CLIENT_BAD_ARGUMENT',
+      `unknown kind "${kindArg}": use device, devicemodel or node`,
+    );
   }
   const { namespace, name } = parseObjectName(nameArg);
   const res = await new ApiClient(resolveTarget(opts)).delete(kind, namespace, name);
   write(res.deleted ? `${kind}/${namespace}/${name} deleted\n` : `${kind}/${namespace}/${name} was not there\n`);
+  return 0;
+}
+
+async function deleteNode(name: string, opts: TargetOptions, write: (text: string) => void): Promise<number> {
+  if (opts.edge)
+    throw clientErrors.create('KEDGE_CLIENT_BAD_ARGUMENT', 'nodes live in the cloud: kedge delete node has no --edge');
+  if (name.includes('/'))
+    throw clientErrors.create('KEDGE_CLIENT_BAD_NAME', `"${name}" is not a node name (nodes have no namespace)`);
+  await new ApiClient(resolveTarget(opts)).deleteNode(name);
+  write(`node/${name} deleted\n`);
   return 0;
 }

@@ -12,9 +12,11 @@ const P = DEFAULT_PORTS;
 const HELP = `
 Starts everything on this machine, nothing else to install: a kedge cloud (embedded store and MQTT
 broker), one edge node whose Edged runs the mappers, simulators for library devices (a Moxa
-ioLogik E1214 over Modbus TCP, the Unified Automation demo server over OPC UA, and a Vaisala
-HMP240 over a serial line when socat and \`kedge sim serial\` are available), applies the devices
-through the API and shows the cleansed telemetry a consumer receives on kedge/telemetry/#.
+ioLogik E1214 and an Eastron SDM120 meter over Modbus TCP, the Unified Automation demo server over
+OPC UA, and a Vaisala HMP240 over a serial line when socat and \`kedge sim serial\` are available),
+applies the devices through the API and shows what a consumer of the cloud topics sees: on a
+terminal, each device's state and values redrawn in place, a desired value's round trip (try the
+\`kedge twin set\` it prints) and cleansing rejecting the meter's voltage surges.
 Ctrl-C stops every process and removes the temporary folder (kept when the demo fails: its
 logs say why). The simulators take free ports of their own.
 

@@ -3,6 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import { DEFAULT_PORTS } from '../../core/config/index.js';
 import { runAction } from '../run-action.js';
 import { port as portOption } from '../option-parsers.js';
+import { configPort, portInUse, type PortSetting } from '../port-in-use.js';
 
 const port = portOption(0);
 
@@ -12,11 +13,18 @@ twin, the local store (<data-dir>/edge.db), the mappers, the local API on 127.0.
 ServiceBus. With no --cloud it runs standalone from devices applied locally:
 
   kedge edge --node edge-1 --data-dir /var/lib/kedge
-  kedge apply -f device.yaml --edge
+  kedge apply -f device-models/moxa-iologik-e1214.yaml --edge
   mosquitto_sub -p 1884 -t '$hw/events/device/+/+/twin/update/document'
 
 SIGINT/SIGTERM stop everything cleanly (exit 0).
 `;
+
+/** Every port the edge node listens on, with its flag: a taken port names the flag to change. */
+export const EDGE_PORTS: readonly PortSetting[] = [
+  configPort(['edge', 'mqtt', 'port'], '--mqtt-port', 'the embedded MQTT broker'),
+  configPort(['edge', 'apiPort'], '--api-port', 'the local HTTP API'),
+  configPort(['edge', 'servicebusPort'], '--servicebus-port', 'ServiceBus'),
+];
 
 interface EdgeOptions {
   node?: string;
@@ -100,7 +108,11 @@ export async function runEdge(opts: EdgeOptions): Promise<void> {
   const logger = createLogger({ level: config.log.level as 'info', pretty: config.log.pretty, name: 'kedge-edge' });
   // EdgeHub when --cloud is given; the mapper SDK and drivers when mappers run in this process.
   const node = createEdgeNode(config.edge, { logger, extraModules: edgeHubModules, inProcessMapper: inProcessMappers });
-  await node.start();
+  try {
+    await node.start();
+  } catch (err) {
+    throw portInUse(err, EDGE_PORTS, config, 'edge') ?? err;
+  }
   logger.info(
     {
       node: config.edge.node,

@@ -81,7 +81,10 @@ export async function runGet(
         'kedge get twin needs the device: kedge get twin <namespace>/<name>',
       );
     const { namespace, name: device } = parseObjectName(name);
-    write(render(await client.twin(namespace, device), format, (t) => twinTable(t)));
+    const twin = await client.twin(namespace, device);
+    // The device's state first (as kedge/status/device shows it), then its properties.
+    if (format === 'table') write(`${twin.id}: ${twin.state}${twin.reason ? ` (${twin.reason})` : ''}\n`);
+    write(render(twin, format, (t) => twinTable(t)));
   } else if (kind === 'devices' && name) {
     const { namespace, name: device } = parseObjectName(name);
     const one = await client.device(namespace, device);

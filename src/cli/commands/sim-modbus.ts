@@ -2,6 +2,12 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { runAction } from '../run-action.js';
 import { integer, rate } from '../option-parsers.js';
+import { portInUse, type PortSetting } from '../port-in-use.js';
+
+const SIM_PORTS: readonly PortSetting[] = [
+  { path: ['tcp'], flag: '--tcp', what: 'Modbus TCP' },
+  { path: ['rtuOverTcp'], flag: '--rtu-over-tcp', what: 'Modbus RTU over TCP' },
+];
 
 const HELP = `
 Serves every Modbus device of the given Device/DeviceModel YAML (checked like kedge validate) as
@@ -12,8 +18,9 @@ Prints where it listens; on SIGINT/SIGTERM prints the requests it got per unit a
 
 Examples:
   kedge sim modbus --model device-models/eastron-sdm120.yaml --tcp 5020
-  kedge sim modbus --model models/ --tcp 0 --fault-timeout-rate 0.05 --swap-words
-  kedge sim modbus --model models/ --tcp 0 --strict-addresses   # merged reads over gaps get exception 2
+  kedge sim modbus --model device-models/ --tcp 0 --fault-timeout-rate 0.05 --swap-words
+  kedge sim modbus --model device-models/ --tcp 0 --strict-addresses   # merged reads over gaps get exception 2
+  kedge sim modbus --model device-models/eastron-sdm120.yaml --tcp 5020 --spike default/sdm120-kitchen-circuit:voltage
   socat -d -d pty,raw,echo=0 pty,raw,echo=0 &      # prints two /dev/pts paths
   kedge sim modbus --model device-models/generic-xy-md02.yaml --rtu /dev/pts/3 --baud 9600
 `;
@@ -31,6 +38,8 @@ export interface SimModbusOptions {
   swapWords?: boolean;
   strictAddresses?: boolean;
   slowMs?: number;
+  spike?: string[];
+  spikeEvery: number;
   seed: number;
 }
 
@@ -57,6 +66,12 @@ export function registerSimModbus(sim: Command): void {
       'answer exception 2 (Illegal Data Address) to requests touching registers no property models, as real devices do',
     )
     .option('--slow-ms <ms>', 'delay every answer by this many milliseconds', integer(0, 600_000))
+    .option(
+      '--spike <ns/device:property>',
+      'a surge on this property now and then: it reads 25 % high for 0.9 s (repeatable)',
+      (v: string, all: string[] = []) => [...all, v],
+    )
+    .option('--spike-every <s>', 'seconds between two glitches of --spike', integer(2, 86_400), 15)
     .option('--seed <n>', 'seed for faults and random values (a run replays exactly)', integer(0, 2 ** 31), 1)
     .addHelpText('after', HELP)
     .action(
@@ -74,7 +89,7 @@ export async function runSimModbus(opts: SimModbusOptions, write: (line: string)
   const [
     { validateFiles },
     { formatDiagnostic },
-    { simModelFromInstances, descriptionsOf, ModbusSim },
+    { simModelFromInstances, descriptionsOf, addSpikes, ModbusSim },
     { stopOnSignal },
     { createLogger },
   ] = await Promise.all([
@@ -98,6 +113,8 @@ export async function runSimModbus(opts: SimModbusOptions, write: (line: string)
     );
     return 1;
   }
+  for (const name of opts.spike ?? [])
+    addSpikes(model, name, { everyMs: opts.spikeEvery * 1000, widthMs: 900, factor: 1.25 });
   const sim = new ModbusSim({ points: model.points, seed: opts.seed });
   sim.setFaults(faultsOf(opts));
   for (const d of model.devices) write(`unit ${d.unit}: ${d.id} (${d.points} points)`);
@@ -114,7 +131,7 @@ export async function runSimModbus(opts: SimModbusOptions, write: (line: string)
     }
   } catch (err) {
     await sim.stop();
-    throw err;
+    throw portInUse(err, SIM_PORTS, opts, 'sim modbus') ?? err;
   }
   await stopOnSignal(sim, createLogger({ level: 'warn', name: 'kedge-sim' }));
   write('requests (unit: function code = count):');

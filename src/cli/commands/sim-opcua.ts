@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { runAction } from '../run-action.js';
+import { portInUse } from '../port-in-use.js';
 
 const HELP = `
 Serves the modeled OPC UA variables of the given DeviceModel + Device YAML on a local OPC UA server
@@ -13,7 +14,7 @@ Point the Device's configData.url at the printed endpoint. Stop with Ctrl-C.
 
 Examples:
   kedge sim opcua --model device-models/unified-automation-uacppserver.yaml --port 48010
-  kedge sim opcua --model model.yaml device.yaml --user operator:secret
+  kedge sim opcua --model device-models/unified-automation-uacppserver.yaml --user operator:secret
   kedge sim opcua --generate 1000 --generate-interval 100      # load test: 1,000 changing doubles
 `;
 
@@ -70,6 +71,10 @@ export function registerSimOpcua(sim: Command): void {
           ...(opts.generate !== undefined
             ? { generated: { count: opts.generate, intervalMs: opts.generateInterval } }
             : {}),
+        }).catch((err: unknown) => {
+          throw (
+            portInUse(err, [{ path: ['port'], flag: '--port', what: 'the OPC UA server' }], opts, 'sim opcua') ?? err
+          );
         });
         process.stdout.write(
           `OPC UA simulator at ${sim.endpointUrl}\n${sim

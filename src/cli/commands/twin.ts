@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { TwinView } from '../../contracts/index.js';
+import { twinValuesMatch } from '../../model/index.js';
 import { runAction } from '../run-action.js';
 import {
   ApiClient,
@@ -96,7 +97,7 @@ function unconfirmed(twin: TwinView, props: string[]): string | undefined {
     const t = twin.properties[p];
     if (!t) reasons.push(`${p}: not in the twin`);
     else if (t.failed) reasons.push(`${p} failed: ${t.failed.reason}`);
-    else if (t.pending || t.reported?.value !== t.desired?.value)
+    else if (t.pending || !t.reported || !t.desired || !twinValuesMatch(t.reported.value, t.desired.value))
       reasons.push(`${p} not confirmed yet (reported ${t.reported?.value ?? 'nothing'})`);
   }
   return reasons.length > 0 ? reasons.join('; ') : undefined;

@@ -11,8 +11,8 @@ message. Exit code 1 when there is any error, 0 otherwise (warnings alone pass).
 
 Examples:
   kedge validate device-models/                       # every .yaml/.yml below the folder
-  kedge validate thermometer-model.yaml thermometer.yaml
-  kedge validate devices/ models/ && kubectl apply -f devices/
+  kedge validate device-models/eastron-sdm120.yaml device-models/moxa-iologik-e1214.yaml
+  kedge validate device-models/ && kubectl apply -f deploy/crds/ -f device-models/
 `;
 
 export function registerValidate(program: Command): void {

@@ -60,7 +60,7 @@ export class CloudApi implements Module {
       bodyLimitBytes: o.bodyLimitBytes ?? 8 * 1024 * 1024,
       maxWaitMs: o.maxWaitMs ?? 60_000,
     };
-    const token = o.tokenFile === undefined ? undefined : readTokenFile(o.tokenFile);
+    const token = o.tokenFile === undefined ? undefined : readTokenFile(o.tokenFile, (w) => this.log.warn(w));
     const server = createServer((req, res) => {
       this.authorize(req, token)
         .then(() => dispatch(ctx, req, res))

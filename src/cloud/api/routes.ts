@@ -11,6 +11,7 @@ import {
 import type { Bus } from '../../core/bus/index.js';
 import type { ObjectStore } from '../store/index.js';
 import { applyDocuments, validateBody } from './apply.js';
+import { withAvailability } from './availability.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { importDevices } from './import.js';
 import { nodeQueryRoutes } from './node-queries.js';
@@ -61,16 +62,17 @@ route('POST', '/api/v1/nodes/:name/services', async (c, req, res, p) => {
 });
 for (const r of nodeQueryRoutes)
   route(r.method, `/api/v1/nodes/:name/${r.path}`, (c, req, res, p, q) => r.handler(c, req, res, p[0]!, q));
-route('GET', '/api/v1/devices', async (c, _q, res) =>
-  sendJson(res, 200, { items: (await c.store.list('Device')).items }),
-);
+route('GET', '/api/v1/devices', async (c, _q, res) => {
+  const [devices, nodes] = await Promise.all([c.store.list('Device'), c.bus.request('nodes.list', {})]);
+  sendJson(res, 200, { items: withAvailability(devices.items, nodes) });
+});
 route('GET', '/api/v1/devicemodels', async (c, _q, res) =>
   sendJson(res, 200, { items: (await c.store.list('DeviceModel')).items }),
 );
 route('GET', '/api/v1/devices/:ns/:name', async (c, _q, res, p) => {
   const device = await c.store.get('Device', p[0]!, p[2]!);
   if (!device) throw apiErrors.create('KEDGE_API_NOT_FOUND', `Device ${p[0]}/${p[2]} does not exist`);
-  sendJson(res, 200, device);
+  sendJson(res, 200, withAvailability([device], await c.bus.request('nodes.list', {}))[0]);
 });
 route('GET', '/api/v1/twins/:ns/:name', async (c, _q, res, p) => {
   const twin = await c.bus.request('twin.view', { namespace: p[0]!, name: p[2]! });
@@ -116,6 +118,34 @@ route('DELETE', '/api/v1/devicemodels/:ns/:name', async (c, _q, res, p) => {
   }
   const gone = await c.store.delete('DeviceModel', p[0]!, p[2]!);
   if (!gone) throw apiErrors.create('KEDGE_API_NOT_FOUND', `DeviceModel ${p[0]}/${p[2]} does not exist`);
+  sendJson(res, 200, { deleted: true });
+});
+
+/**
+ * A Node leaves the cloud's list only when nothing brings it back at once: refused while a Device
+ * names it (EdgeController would register it again for its mappers) and while it is connected
+ * (it registers again, as a kubelet does); the edge's own data is not touched.
+ */
+route('DELETE', '/api/v1/nodes/:name', async (c, _q, res, p) => {
+  const node = p[0]!;
+  const users = (await c.store.list('Device')).items.filter(
+    (d) => (d.spec as { nodeName?: unknown } | undefined)?.nodeName === node,
+  );
+  if (users.length > 0) {
+    const names = users.map((d) => `${d.metadata.namespace ?? 'default'}/${d.metadata.name}`);
+    throw apiErrors.create(
+      'KEDGE_API_IN_USE',
+      `Node ${node} is named by ${names.length} Device(s): ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', ...' : ''}; delete them or set another spec.nodeName first`,
+    );
+  }
+  const view = (await c.bus.request('nodes.list', {})).find((n) => n.name === node);
+  if (view?.ready)
+    throw apiErrors.create(
+      'KEDGE_API_IN_USE',
+      `Node ${node} is connected and would register again; stop its edge (kedge edge --node ${node}) first`,
+    );
+  const gone = await c.store.delete('Node', '', node);
+  if (!gone) throw apiErrors.create('KEDGE_API_NOT_FOUND', `Node ${node} does not exist`);
   sendJson(res, 200, { deleted: true });
 });
 

@@ -170,7 +170,7 @@ export class CloudHub implements Module {
 
   async start(): Promise<void> {
     const o = this.options;
-    this.token = o.tokenFile === undefined ? undefined : readTokenFile(o.tokenFile);
+    this.token = o.tokenFile === undefined ? undefined : readTokenFile(o.tokenFile, (w) => this.log.warn(w));
     this.queues = new DownstreamQueues(o.linkState, (node, key, err) =>
       this.log.warn(
         { node, key, err: errorText(err) },

@@ -1,4 +1,4 @@
-import { parsePropertyValue, type PropertyType } from '../../model/index.js';
+import { boundOf, normalizeDesired, writeLimitsFor, type PropertyType } from '../../model/index.js';
 import type { ObjectStore, StoredObject } from '../store/index.js';
 import { deviceControllerErrors } from './errors.js';
 import { modelRefOf } from './node-sync.js';
@@ -11,8 +11,9 @@ interface SpecProperty {
 
 /**
  * Writes desired values into Device `spec.properties[].desired.value` (the KubeEdge place), after
- * checking each against the model: the property exists, is ReadWrite, and the value fits its type.
- * Retries on a concurrent write (optimistic concurrency).
+ * checking each against the model and the device: the property exists, is ReadWrite, and the value
+ * fits its type, range and register (normalizeDesired); stored in its one spelling (`1` ->
+ * `true`), so the read-back confirms it. Retries on a concurrent write (optimistic concurrency).
  */
 export async function writeDesired(
   store: ObjectStore,
@@ -29,10 +30,15 @@ export async function writeDesired(
       );
     const ref = modelRefOf(device);
     const model = ref ? await store.get('DeviceModel', namespace, ref) : undefined;
-    checkValues(`${namespace}/${name}`, model, values);
     const spec = { ...(device.spec as Record<string, unknown>) };
     const props = [...((spec.properties as SpecProperty[] | undefined) ?? [])];
-    for (const [prop, value] of Object.entries(values)) {
+    const protocol = (spec.protocol as { protocolName?: string } | undefined)?.protocolName;
+    const checked = checkValues(`${namespace}/${name}`, model, values, (prop) => ({
+      protocol,
+      visitor: (props.find((p) => p.name === prop)?.visitors as { configData?: Record<string, unknown> } | undefined)
+        ?.configData,
+    }));
+    for (const [prop, value] of Object.entries(checked)) {
       const i = props.findIndex((p) => p.name === prop);
       const desired = { ...(i >= 0 ? props[i]!.desired : {}), value };
       if (i >= 0) props[i] = { ...props[i]!, desired };
@@ -47,13 +53,27 @@ export async function writeDesired(
   }
 }
 
-function checkValues(id: string, model: StoredObject | undefined, values: Record<string, string>): void {
+interface ModelProp {
+  name: string;
+  type: string;
+  accessMode?: string;
+  minimum?: string;
+  maximum?: string;
+  unit?: string;
+}
+
+/** The values in their one spelling, each checked; throws naming the first that is refused. */
+function checkValues(
+  id: string,
+  model: StoredObject | undefined,
+  values: Record<string, string>,
+  deviceSide: (prop: string) => { protocol: string | undefined; visitor: Record<string, unknown> | undefined },
+): Record<string, string> {
   if (Object.keys(values).length === 0) {
     throw deviceControllerErrors.create('KEDGE_DEVICECONTROLLER_BAD_DESIRED', `Device ${id}: no properties given`);
   }
-  const props =
-    (model?.spec as { properties?: Array<{ name: string; type: string; accessMode?: string }> } | undefined)
-      ?.properties ?? [];
+  const props = (model?.spec as { properties?: ModelProp[] } | undefined)?.properties ?? [];
+  const out: Record<string, string> = {};
   for (const [prop, value] of Object.entries(values)) {
     if (typeof value !== 'string') {
       throw deviceControllerErrors.create(
@@ -62,6 +82,7 @@ function checkValues(id: string, model: StoredObject | undefined, values: Record
       );
     }
     const def = props.find((p) => p.name === prop);
+    out[prop] = value;
     if (!model) continue; // no model yet: the edge checks when it resolves the device
     if (!def) {
       throw deviceControllerErrors.create(
@@ -75,14 +96,21 @@ function checkValues(id: string, model: StoredObject | undefined, values: Record
         `Device ${id}: property ${prop} is ${def.accessMode ?? 'ReadOnly'}; only ReadWrite properties take desired values`,
       );
     }
+    const type = def.type.toUpperCase() as PropertyType;
+    const { protocol, visitor } = deviceSide(prop);
     try {
-      parsePropertyValue(def.type.toUpperCase() as PropertyType, value);
+      out[prop] = normalizeDesired(
+        { name: prop, type, minimum: boundOf(def.minimum), maximum: boundOf(def.maximum), unit: def.unit },
+        value,
+        protocol && visitor ? writeLimitsFor(protocol, visitor, type) : undefined,
+      );
     } catch (err) {
       throw deviceControllerErrors.create(
         'KEDGE_DEVICECONTROLLER_BAD_DESIRED',
-        `Device ${id}: property ${prop}: ${(err as Error).message}`,
+        `Device ${id}: ${(err as Error).message}`,
         { cause: err },
       );
     }
   }
+  return out;
 }

@@ -274,6 +274,25 @@ describe('DeviceController', () => {
     });
   });
 
+  it("shows a device's state as its availability topic does: unknown with the reason while its node is away", async () => {
+    await store.create(device('a', 'edge-1'));
+    await dc.start();
+    const view = () => bus.request('twin.view', { namespace: 'default', name: 'a' });
+    // Nobody is connected to a cloud that just started.
+    expect(await view()).toMatchObject({ state: 'unknown', reason: 'node edge-1 is not ready: the cloud restarted' });
+    bus.publish('link.connected', { node: 'edge-1', ts: 1 });
+    await upload('default/devicestate/a', { state: 'offline', reason: 'Modbus timeout', ts: 2 });
+    expect(await view()).toMatchObject({ state: 'offline', reason: 'Modbus timeout' });
+    await upload('default/devicestate/a', { state: 'online', ts: 3 });
+    expect(await view()).toMatchObject({ state: 'online' });
+    expect((await view())!.reason).toBeUndefined();
+    bus.publish('link.disconnected', { node: 'edge-1', reason: 'keepalive timeout', ts: 4 });
+    expect(await view()).toMatchObject({ state: 'unknown', reason: 'node edge-1 is not ready: keepalive timeout' });
+    // The edge's own word comes back with the node (it sends states only when they change).
+    bus.publish('link.connected', { node: 'edge-1', ts: 5 });
+    expect(await view()).toMatchObject({ state: 'online' });
+  });
+
   it('sets desired values into the Device spec, sends them down and waits for the read-back', async () => {
     await store.create(device('a', 'edge-1'));
     await startConnected();
@@ -314,6 +333,62 @@ describe('DeviceController', () => {
     await expect(
       bus.request('twin.setDesired', { namespace: 'default', name: 'zz', properties: { setpoint: '1' } }),
     ).rejects.toMatchObject({ code: 'KEDGE_DEVICECONTROLLER_UNKNOWN_DEVICE' });
+  });
+
+  it("checks desired values against the model and the device's register, and stores them in one spelling", async () => {
+    await store.create({
+      ...model('relays'),
+      spec: {
+        protocol: 'modbus',
+        properties: [
+          { name: 'relay-2', type: 'BOOLEAN', accessMode: 'ReadWrite' },
+          { name: 'pulse', type: 'FLOAT', accessMode: 'ReadWrite', minimum: '1.5', maximum: '98302.5', unit: 's' },
+        ],
+      },
+    });
+    const d = device('io', 'edge-1');
+    await store.create({
+      ...d,
+      spec: {
+        ...(d.spec as object),
+        deviceModelRef: { name: 'relays' },
+        properties: [
+          {
+            name: 'relay-2',
+            visitors: { protocolName: 'modbus', configData: { register: 'CoilRegister', offset: 2 } },
+          },
+          {
+            name: 'pulse',
+            visitors: {
+              protocolName: 'modbus',
+              configData: { register: 'HoldingRegister', offset: 52, rawType: 'uint16', scale: 1.5 },
+            },
+          },
+        ],
+      },
+    });
+    await dc.start();
+    const set = (properties: Record<string, string>) =>
+      bus.request('twin.setDesired', { namespace: 'default', name: 'io', properties });
+    await set({ 'relay-2': '1', pulse: '250.50' });
+    const props = ((await store.get('Device', 'default', 'io'))!.spec as { properties: Array<{ desired?: unknown }> })
+      .properties;
+    expect(props.map((p) => p.desired)).toEqual([{ value: 'true' }, { value: '250.5' }]);
+    const refused = async (properties: Record<string, string>) => {
+      try {
+        await set(properties);
+      } catch (err) {
+        expect((err as { code: string }).code).toBe('KEDGE_DEVICECONTROLLER_BAD_DESIRED');
+        return (err as Error).message;
+      }
+      throw new Error('expected a refusal');
+    };
+    expect(await refused({ pulse: '1e9' })).toBe(
+      'Device default/io: pulse=1e9: 1000000000 s is above the maximum 98302.5 s',
+    );
+    expect(await refused({ pulse: '250' })).toBe(
+      'Device default/io: pulse=250: 250 s is not a multiple of 1.5 s (a uint16 register scaled by 1.5); nearest 250.5',
+    );
   });
 
   it('a desired wait ends at the timeout with the value still pending', async () => {

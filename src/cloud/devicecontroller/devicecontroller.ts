@@ -17,7 +17,7 @@ import { systemClock, type Clock } from '../../core/clock/index.js';
 import { errorText } from '../../core/errors/index.js';
 import { gauge } from '../../core/metrics/index.js';
 import type { Module } from '../../core/module/index.js';
-import type { Device } from '../../model/index.js';
+import { twinValuesMatch, type Device } from '../../model/index.js';
 import { LocalPresence, type NodePresence } from '../presence/index.js';
 import type { StoredObject, WatchEvent, WatchHandle } from '../store/index.js';
 import { WriteCoalescer } from './coalescer.js';
@@ -57,6 +57,11 @@ export class DeviceController implements Module {
   private readonly syncs = new Map<string, Promise<void>>();
   private readonly presence: NodePresence;
   private readonly waiters: Waiters;
+  /**
+   * Nodes not connected to this cloud, with why: their devices are `unknown` (the edge's last
+   * word on them may no longer hold). CloudHub starts after this module, so every node begins here.
+   */
+  private readonly nodesDown = new Map<string, string>();
   private coalescer: WriteCoalescer | undefined;
   private watches: WatchHandle[] = [];
   private undo: Array<() => void> = [];
@@ -119,6 +124,9 @@ export class DeviceController implements Module {
     );
     this.undo.push(bus.subscribe('link.connected', this.endpoint, (e) => this.onConnected(e.node)));
     this.undo.push(bus.subscribe('link.disconnected', this.endpoint, (e) => this.onDisconnected(e.node, e.reason)));
+    // Nobody is connected to a replica that just started; a node held by another replica is
+    // not down (nodeDown asks the presence).
+    for (const node of this.index.nodes()) this.nodesDown.set(node, notReady(node, 'the cloud restarted'));
   }
 
   async stop(): Promise<void> {
@@ -220,6 +228,7 @@ export class DeviceController implements Module {
   }
 
   private onConnected(node: string): void {
+    this.nodesDown.delete(node);
     this.connected.add(node);
     // What the node holds is what it acknowledged, wherever it was connected before.
     this.sent.delete(node);
@@ -231,6 +240,8 @@ export class DeviceController implements Module {
   }
 
   private onDisconnected(node: string, reason: string): void {
+    const why = notReady(node, reason);
+    this.nodesDown.set(node, why);
     this.connected.delete(node);
     this.sent.delete(node);
     void this.presence
@@ -239,9 +250,20 @@ export class DeviceController implements Module {
       .then((holder) => {
         // The node is already on another replica, which publishes its devices' state.
         if (holder !== undefined && holder !== this.presence.identity) return;
-        for (const d of this.index.devicesOn(node))
-          this.publishAvailability(d, 'unknown', `node ${node} is not ready: ${reason}`);
+        for (const d of this.index.devicesOn(node)) this.publishAvailability(d, 'unknown', why);
       });
+  }
+
+  /**
+   * Why a device is `unknown` because of its node, or undefined while the node is connected here
+   * or held by another replica (which publishes its state).
+   */
+  private async nodeDown(device: StoredObject): Promise<string | undefined> {
+    const node = nodeOf(device);
+    const why = node === undefined ? undefined : this.nodesDown.get(node);
+    if (why === undefined) return undefined;
+    const holder = await this.presence.holderOf(node!).catch(() => undefined);
+    return holder !== undefined && holder !== this.presence.identity ? undefined : why;
   }
 
   private publishAvailability(d: StoredObject, state: string, reason: string | undefined): void {
@@ -343,7 +365,11 @@ export class DeviceController implements Module {
     if (!checked.ok) return this.refuse('devicetwin', req, checked.reason);
     const twin = this.twinOf(target.key, target.device);
     twin.applyReport(checked.value);
-    const view = twin.view(target.device as unknown as Device, this.desiredSetAt.get(target.key) ?? new Map());
+    const view = twin.view(
+      target.device as unknown as Device,
+      this.desiredSetAt.get(target.key) ?? new Map(),
+      await this.nodeDown(target.device),
+    );
     await this.options.bus.request('cloudmqtt.publish', {
       topic: cloudTopics.twin(target.ns, target.name),
       payload: { ...view, node: req.node } satisfies TwinPayload,
@@ -426,7 +452,11 @@ export class DeviceController implements Module {
     const device = await this.options.store.get('Device', namespace, name);
     if (!device) return undefined;
     const key = `${namespace}/${name}`;
-    return this.twinOf(key, device).view(device as unknown as Device, this.desiredSetAt.get(key) ?? new Map());
+    return this.twinOf(key, device).view(
+      device as unknown as Device,
+      this.desiredSetAt.get(key) ?? new Map(),
+      await this.nodeDown(device),
+    );
   }
 
   private viewAll(): TwinView[] {
@@ -449,7 +479,7 @@ export class DeviceController implements Module {
     const twin = this.twinOf(key, updated);
     if (waitMs && waitMs > 0) await this.waitFor(key, waitMs, () => settled(twin, properties));
     const latest = (await this.options.store.get('Device', namespace, name)) ?? updated;
-    return twin.view(latest as unknown as Device, at);
+    return twin.view(latest as unknown as Device, at, await this.nodeDown(latest));
   }
 
   private waitFor(key: string, ms: number, done: () => boolean): Promise<void> {
@@ -467,8 +497,13 @@ const DEVICE_STATES = ['online', 'offline', 'unhealthy', 'unknown'] as const;
 function settled(twin: DeviceTwinState, wanted: Record<string, string>): boolean {
   return Object.entries(wanted).every(([prop, value]) => {
     const p = twin.props.get(prop);
-    return p?.reported?.value === value || p?.failed?.value === value;
+    return (p?.reported !== undefined && twinValuesMatch(p.reported.value, value)) || p?.failed?.value === value;
   });
+}
+
+/** The reason a device is `unknown` while its node is away (kedge/status/device, the API, the CLI). */
+export function notReady(node: string, why: string): string {
+  return `node ${node} is not ready: ${why}`;
 }
 
 function splitKey(key: string): [string, string] {

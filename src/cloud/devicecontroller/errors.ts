@@ -9,7 +9,7 @@ export const deviceControllerErrors = defineErrors({
   },
   KEDGE_DEVICECONTROLLER_BAD_DESIRED: {
     status: 400,
-    hint: 'A desired value was refused: the property must exist in the DeviceModel, be ReadWrite, and the value must fit its type.',
+    hint: 'A desired value was refused: the property must exist in the DeviceModel and be ReadWrite, and the value must fit its type, its range and the device (the message says what would).',
   },
   KEDGE_DEVICECONTROLLER_WATCH: 'The store watch failed; the device controller restarts its watch from a fresh list.',
 });

@@ -10,9 +10,9 @@ describe('telemetryPayload', () => {
     b.add('say "hi"\n', 'a\u2028"b"\\', 'good', 1000);
     b.add('on', true, 'uncertain', 1000);
     b.add('off', false, 'uncertain', 1001);
-    b.add('temp', null, 'bad', 1001, '°C', 'exception 2 (Illegal Data Address) "quoted"');
+    b.add('temp', null, 'bad', 1001, '°C', 'spike: |90 - 21.5| > maxStep 10');
+    b.add('temp', -0, 'stale', 1002, 'K', 'no good value for 30000 ms "quoted"\n');
     b.add('on', false, 'good', 1001, undefined, 'a reason on a good reading is not sent');
-    b.add('temp', -0, 'stale', 1002, 'K');
     b.add('big', 1e21, 'good', 1002);
     b.add('tiny', 5e-7, 'good', 1002);
     const c = b.columns;
@@ -27,10 +27,11 @@ describe('telemetryPayload', () => {
       value: null,
       unit: '°C',
       quality: 'bad',
-      reason: 'exception 2 (Illegal Data Address) "quoted"',
+      reason: 'spike: |90 - 21.5| > maxStep 10',
       ts: 1001,
     });
-    expect(JSON.parse(text).readings[5]).not.toHaveProperty('reason');
+    expect(JSON.parse(text).readings[5].reason).toBe('no good value for 30000 ms "quoted"\n');
+    expect(JSON.parse(text).readings[6]).not.toHaveProperty('reason');
     expect(JSON.parse(text).readings[0]).toEqual({
       property: 'temp',
       value: 21.5,

@@ -2,7 +2,7 @@ import { forEachColumnReading, type ColumnValue, type DeviceColumns } from '../.
 
 /**
  * The consumer payload of `kedge/telemetry/<ns>/<device>`, `{namespace, device, node, readings:
- * [{property, value, unit?, quality, reason?, ts}]}`, written as JSON text straight from checked columns:
+ * [{property, value, unit?, quality, ts, reason?}]}`, written as JSON text straight from checked columns:
  * each property's `{"property":…,"value":` is escaped once per device, not once per reading, and
  * no reading object is built only to be stringified (the cloud's largest per-reading cost).
  * telemetry-payload.test.ts checks it against JSON.stringify of the same readings.
@@ -12,8 +12,8 @@ export function telemetryPayload(namespace: string, device: string, node: string
   const units = c.properties.map((_, i) => (c.units?.[i] ? `,"unit":${JSON.stringify(c.units[i])}` : ''));
   const parts: string[] = [];
   forEachColumnReading(c, (_p, _u, value, quality, ts, pi, reason) => {
-    const why = reason === undefined ? '' : `,"reason":${JSON.stringify(reason)}`;
-    parts.push(`${heads[pi]}${valueJson(value)}${units[pi]},"quality":"${quality}"${why},"ts":${numberJson(ts)}}`);
+    const why = reason ? `,"reason":${JSON.stringify(reason)}` : '';
+    parts.push(`${heads[pi]}${valueJson(value)}${units[pi]},"quality":"${quality}","ts":${numberJson(ts)}${why}}`);
   });
   return `{"namespace":${JSON.stringify(namespace)},"device":${JSON.stringify(device)},"node":${JSON.stringify(node)},"readings":[${parts.join(',')}]}`;
 }

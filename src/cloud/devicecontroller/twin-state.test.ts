@@ -23,7 +23,7 @@ describe('DeviceTwinState', () => {
       properties: {
         setpoint: {
           desired: { value: '42', ts: 1100, version: 1 },
-          reported: { value: '40', quality: 'uncertain', ts: 1100, version: 4 },
+          reported: { value: '40', quality: 'uncertain', ts: 1100, version: 4, reason: 'clamped to max 40' },
         },
       },
     });
@@ -34,7 +34,10 @@ describe('DeviceTwinState', () => {
     expect(status.twins).toEqual([
       {
         propertyName: 'setpoint',
-        reported: { value: '40', metadata: { timestamp: '1100', quality: 'uncertain', version: '4' } },
+        reported: {
+          value: '40',
+          metadata: { timestamp: '1100', quality: 'uncertain', version: '4', reason: 'clamped to max 40' },
+        },
         observedDesired: { value: '42', metadata: { timestamp: '1100', version: '1' } },
       },
       {
@@ -46,7 +49,7 @@ describe('DeviceTwinState', () => {
     expect(back.view(device, new Map())).toEqual(t.view(device, new Map()));
     expect(back.view(device, new Map()).properties.setpoint).toEqual({
       desired: { value: '42', ts: 1100, version: 1 },
-      reported: { value: '40', quality: 'uncertain', ts: 1100, version: 4 },
+      reported: { value: '40', quality: 'uncertain', ts: 1100, version: 4, reason: 'clamped to max 40' },
       pending: true,
     });
   });

@@ -6,7 +6,7 @@ import type {
   TwinReportContent,
   TwinView,
 } from '../../contracts/index.js';
-import type { Device, Quality } from '../../model/index.js';
+import { twinValuesMatch, type Device, type Quality } from '../../model/index.js';
 
 interface PropertyTwin {
   reported?: ReportedValue;
@@ -38,6 +38,7 @@ export class DeviceTwinState {
     const t = new DeviceTwinState();
     if (!isObject(status)) return t;
     if (typeof status.state === 'string') t.state = status.state;
+    if (typeof status.reason === 'string') t.stateReason = status.reason;
     if (typeof status.lastOnlineTime === 'string') t.lastOnlineTime = status.lastOnlineTime;
     const twins = Array.isArray(status.twins) ? (status.twins as StatusTwin[]) : [];
     for (const tw of twins) {
@@ -52,6 +53,7 @@ export class DeviceTwinState {
           ts: num(r.metadata?.timestamp),
           version: num(r.metadata?.version),
         };
+        if (r.metadata?.reason) p.reported.reason = r.metadata.reason;
       }
       const d = tw.observedDesired;
       if (d && typeof d.value === 'string') {
@@ -98,6 +100,7 @@ export class DeviceTwinState {
             timestamp: String(p.reported.ts),
             quality: p.reported.quality,
             version: String(p.reported.version),
+            ...(p.reported.reason ? { reason: p.reported.reason } : {}),
           },
         };
       }
@@ -112,12 +115,18 @@ export class DeviceTwinState {
     }
     base.twins = twins;
     base.state = this.state;
+    // kedge's addition (KubeEdge's DeviceStatus has none): why the device is not online.
+    if (this.stateReason) base.reason = this.stateReason;
+    else delete base.reason;
     if (this.lastOnlineTime) base.lastOnlineTime = this.lastOnlineTime;
     return base;
   }
 
-  /** The twin as the API shows it: desired from the Device spec, the rest from the edge. */
-  view(device: Device, desiredSetAt: ReadonlyMap<string, number>): TwinView {
+  /**
+   * The twin as the API shows it: desired from the Device spec, the rest from the edge. While the
+   * device's node is not ready (`nodeDown`, the reason) its state is `unknown`, as on kedge/status.
+   */
+  view(device: Device, desiredSetAt: ReadonlyMap<string, number>, nodeDown?: string): TwinView {
     const ns = device.metadata.namespace ?? 'default';
     const properties: TwinView['properties'] = {};
     const desiredByProp = new Map<string, string>();
@@ -139,15 +148,13 @@ export class DeviceTwinState {
       if (p.reported) entry.reported = { ...p.reported };
       const failed = p.failed && p.failed.value === want ? p.failed : undefined;
       if (failed) entry.failed = { reason: failed.reason, ts: failed.ts };
-      if (want !== undefined) entry.pending = !failed && p.reported?.value !== want;
+      if (want !== undefined)
+        entry.pending = !failed && (p.reported === undefined || !twinValuesMatch(p.reported.value, want));
       properties[name] = entry;
     }
-    return {
-      id: `${ns}/${device.metadata.name}`,
-      state: this.state,
-      ...(this.stateReason ? { reason: this.stateReason } : {}),
-      properties,
-    };
+    const id = `${ns}/${device.metadata.name}`;
+    if (nodeDown !== undefined) return { id, state: 'unknown', reason: nodeDown, properties };
+    return { id, state: this.state, ...(this.stateReason ? { reason: this.stateReason } : {}), properties };
   }
 }
 

@@ -52,7 +52,7 @@ export function nodeView(node: StoredObject, state: NodeState): NodeView {
   return {
     name: node.metadata.name,
     ready: state.ready,
-    ...(state.reason ? { reason: state.reason } : {}),
+    ...(!state.ready && state.reason ? { reason: state.reason } : {}),
     ...(state.connectedAt ? { connectedAt: new Date(state.connectedAt).toISOString() } : {}),
     lastHeartbeat: state.lastHeartbeat === undefined ? null : new Date(state.lastHeartbeat).toISOString(),
     mappers,

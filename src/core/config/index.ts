@@ -1,5 +1,5 @@
 export * from './schema.js';
-export { loadConfig, type LoadConfigOptions, type FlagValue } from './load.js';
+export { envNameOf, loadConfig, type LoadConfigOptions, type FlagValue } from './load.js';
 export { configErrors } from './errors.js';
 export {
   cloudDefaults,

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from './index.js';
+import { envNameOf, loadConfig } from './index.js';
 
 function file(text: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'kedge-config-')), 'kedge.yaml');
@@ -61,6 +61,37 @@ describe('loadConfig', () => {
     expect(
       errorOf(() => loadConfig({ flags: [{ path: ['edge', 'node'], value: 'Bad Name', flag: '--node' }] })).message,
     ).toContain('--node:');
+  });
+
+  it('says in words what a node name, a cloud URL, a broker URL and a port are (no regular expressions)', () => {
+    const message = errorOf(() =>
+      loadConfig({
+        flags: [
+          { path: ['edge', 'node'], value: 'Line_3', flag: '--node' },
+          { path: ['edge', 'cloud'], value: 'http://cloud:10000', flag: '--cloud' },
+          { path: ['edge', 'mqtt', 'url'], value: 'tcp://b:1883', flag: '--mqtt-url' },
+          { path: ['edge', 'apiPort'], value: 70000, flag: '--api-port' },
+        ],
+      }),
+    ).message;
+    expect(message).toContain(
+      `--node: "Line_3" is not a node name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit`,
+    );
+    expect(message).toContain(
+      '--cloud: "http://cloud:10000" is not a CloudHub URL, or several separated by commas: each starts with ws:// or wss://, e.g. ws://cloud.example:10000 or ws://a:10000,ws://b:10000',
+    );
+    expect(message).toContain(
+      '--mqtt-url: "tcp://b:1883" is not an MQTT broker URL: it starts with mqtt:// or mqtts://',
+    );
+    expect(message).toContain('--api-port: 70000 is not a port number (1-65535)');
+    expect(message).not.toMatch(/Expected|\^|\[a-z/);
+  });
+
+  it('names the environment variable of a field', () => {
+    expect(envNameOf(['cloud', 'apiPort'])).toBe('KEDGE_CLOUD__API_PORT');
+    expect(envNameOf(['edge', 'mqtt', 'port'])).toBe('KEDGE_EDGE__MQTT__PORT');
+    const c = loadConfig({ env: { [envNameOf(['edge', 'servicebusPort'])]: '9061' } });
+    expect(c.edge.servicebusPort).toBe(9061);
   });
 
   it('reports YAML syntax errors and unreadable files clearly', () => {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Value } from '@sinclair/typebox/value';
+import { Value, type ValueError } from '@sinclair/typebox/value';
 import { parseYamlDocuments, formatDiagnostic, type YamlDocument } from '../yaml/index.js';
 import { configErrors } from './errors.js';
 import { KedgeConfigSchema, type KedgeConfig } from './schema.js';
@@ -54,7 +54,7 @@ export function loadConfig(options: LoadConfigOptions = {}): KedgeConfig {
   }
   const withDefaults = Value.Default(KedgeConfigSchema, merged);
   const problems = [...Value.Errors(KedgeConfigSchema, withDefaults)].map((e) =>
-    describe(e.path, e.message, origins, options.file),
+    describe(e.path, inWords(e), origins, options.file),
   );
   if (problems.length > 0)
     throw configErrors.create('KEDGE_CONFIG_INVALID', `invalid configuration:\n${[...new Set(problems)].join('\n')}`);
@@ -75,6 +75,20 @@ function readConfigFile(file: string, problems: string[]): YamlDocument | undefi
   if (parsed.documents.length > 1)
     problems.push(`${file}:1:1: error: a config file holds one YAML document, found ${parsed.documents.length}`);
   return parsed.documents[0];
+}
+
+/**
+ * A field whose schema says what it expects in words (`errorMessage`) reports that, with the
+ * value given, rather than the schema's own terms ("Expected string to match '^[a-z0-9]...'").
+ */
+function inWords(e: ValueError): string {
+  const words = (e.schema as { errorMessage?: unknown }).errorMessage;
+  return typeof words === 'string' ? `${JSON.stringify(e.value)} is not ${words}` : e.message;
+}
+
+/** The environment variable that sets the field at `path` (`['cloud','apiPort']` -> KEDGE_CLOUD__API_PORT). */
+export function envNameOf(path: string[]): string {
+  return `KEDGE_${path.map((p) => p.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()).join('__')}`;
 }
 
 function describe(pointer: string, message: string, origins: Map<string, Origin>, file?: string): string {

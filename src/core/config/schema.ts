@@ -5,12 +5,15 @@ import { Type, type Static } from '@sinclair/typebox';
  * it). Every field has a default so that every command runs with no config file at all.
  */
 const Port = (port: number, description: string) =>
-  Type.Integer({ minimum: 1, maximum: 65535, default: port, description });
+  Type.Integer({ minimum: 1, maximum: 65535, default: port, description, errorMessage: 'a port number (1-65535)' });
+const MQTT_URL_WORDS = 'an MQTT broker URL: it starts with mqtt:// or mqtts://, e.g. mqtt://127.0.0.1:1883';
 const NodeName = Type.String({
   pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
   maxLength: 253,
   default: 'edge-1',
   description: 'Node name (DNS-1123)',
+  errorMessage:
+    "a node name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters (DNS-1123), e.g. line-3",
 });
 
 export const LogConfigSchema = Type.Object(
@@ -39,6 +42,8 @@ export const EdgeConfigSchema = Type.Object(
         pattern: '^wss?://[^,]+(,\\s*wss?://[^,]+)*$',
         description:
           'CloudHub URL, e.g. ws://cloud:10000, or cloud replicas tried in turn: ws://a:10000,ws://b:10000; none = standalone',
+        errorMessage:
+          'a CloudHub URL, or several separated by commas: each starts with ws:// or wss://, e.g. ws://cloud.example:10000 or ws://a:10000,ws://b:10000',
       }),
     ),
     cloudTokenFile: Type.Optional(
@@ -51,6 +56,7 @@ export const EdgeConfigSchema = Type.Object(
           Type.String({
             pattern: '^mqtts?://',
             description: 'External broker (e.g. Mosquitto) instead of the embedded one',
+            errorMessage: MQTT_URL_WORDS,
           }),
         ),
       },
@@ -187,7 +193,11 @@ export const CloudConfigSchema = Type.Object(
           description: 'Embedded broker address; 0.0.0.0 lets other machines subscribe',
         }),
         url: Type.Optional(
-          Type.String({ pattern: '^mqtts?://', description: 'External cloud broker instead of the embedded one' }),
+          Type.String({
+            pattern: '^mqtts?://',
+            description: 'External cloud broker instead of the embedded one',
+            errorMessage: MQTT_URL_WORDS,
+          }),
         ),
       },
       { additionalProperties: false, default: {} },
@@ -203,6 +213,7 @@ export const MapperConfigSchema = Type.Object(
       pattern: '^mqtts?://',
       default: 'mqtt://127.0.0.1:1884',
       description: "The edge node's MQTT broker",
+      errorMessage: MQTT_URL_WORDS,
     }),
     protocols: Type.Array(Type.String({ minLength: 1 }), {
       default: ['modbus'],

@@ -1,1 +1,1 @@
-export { bearer, bearerMatches, MIN_TOKEN_LENGTH, readTokenFile, tokenErrors } from './token.js';
+export { bearer, bearerMatches, MIN_TOKEN_LENGTH, readTokenFile, tokenErrors, worldReadableWarning } from './token.js';

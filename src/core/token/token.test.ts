@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -24,6 +24,23 @@ describe('link token', () => {
     );
     await writeFile(join(dir, 'two'), '0123456789abcdef 0123456789abcdef');
     expect(() => readTokenFile(join(dir, 'two'))).toThrow(/without spaces/);
+  });
+
+  it('warns, naming the file and the fix, when every user may read the token, and reads it anyway', async () => {
+    const file = join(dir, 't');
+    await writeFile(file, '0123456789abcdef0123\n');
+    const warnings: string[] = [];
+    await chmod(file, 0o644);
+    expect(readTokenFile(file, (w) => warnings.push(w))).toBe('0123456789abcdef0123');
+    expect(warnings).toEqual([
+      `the token file ${file} is readable by every user of this machine (mode 0644); make it private: chmod 600 ${file}`,
+    ]);
+    warnings.length = 0;
+    await chmod(file, 0o600);
+    readTokenFile(file, (w) => warnings.push(w));
+    await chmod(file, 0o640);
+    readTokenFile(file, (w) => warnings.push(w));
+    expect(warnings).toEqual([]);
   });
 
   it('matches only the exact bearer token', () => {

@@ -142,6 +142,10 @@ describe('EdgeHub', () => {
     append(reading('d1', 1), reading('d1', 2));
     await waitFor(() => states.filter((s) => s.state === 'disconnected').length >= 3, 'several failed attempts');
     expect(outbox.stats().count).toBe(2);
+    // Said in words, not as the close code of a socket that never opened (1006).
+    expect(states.find((s) => s.state === 'disconnected')!.reason).toBe(
+      `connection refused at 127.0.0.1:${port}: no kedge cloud listens there`,
+    );
     const { WebSocketServer } = await import('ws');
     const wss = new WebSocketServer({ host: '127.0.0.1', port });
     const got: string[] = [];

@@ -90,6 +90,8 @@ export class EdgeHub implements Module {
   private keepaliveTimer: Timer | undefined;
   private retryTimer: Timer | undefined;
   private openedAt = 0;
+  /** Why the last attempt failed, in words (the close code of a socket that never opened is 1006). */
+  private lastError: string | undefined;
   private unsubscribes: Array<() => void> = [];
   /** Cloud messages handed to MetaManager and not answered yet: msg_id -> route (for the response). */
   private readonly awaitingAck = new Map<string, MessageRoute>();
@@ -115,7 +117,7 @@ export class EdgeHub implements Module {
     this.urls = hubUrls(this.deps.cloudUrl, this.deps.project ?? 'kedge', this.deps.node);
     this.urlIndex = 0;
     const d = this.deps;
-    this.token = d.tokenFile === undefined ? undefined : readTokenFile(d.tokenFile);
+    this.token = d.tokenFile === undefined ? undefined : readTokenFile(d.tokenFile, (w) => this.log.warn(w));
     this.metrics ??= edgehubMetrics(d.registry, () => ({
       connected: this.connected,
       inflight: this.sender?.inflightCount ?? 0,
@@ -282,6 +284,7 @@ export class EdgeHub implements Module {
 
   private onSocketError(ws: WebSocket, err: Error & { code?: string }): void {
     if (ws !== this.ws) return;
+    this.lastError = linkErrorInWords(err);
     if (/Unexpected server response: 401/.test(err.message)) {
       this.log.warn(
         { code: 'KEDGE_EDGEHUB_UNAUTHORIZED', url: this.url },
@@ -312,7 +315,8 @@ export class EdgeHub implements Module {
     if (lived >= (this.deps.stableAfterMs ?? 10_000)) this.backoff!.reset();
     this.openedAt = 0;
     const delay = this.backoff!.next();
-    const why = reason || `closed with code ${code}`;
+    const why = reason || this.lastError || `closed with code ${code}`;
+    this.lastError = undefined;
     const failed = this.url;
     this.urlIndex = (this.urlIndex + 1) % this.urls.length;
     this.log.warn(
@@ -369,6 +373,32 @@ export class EdgeHub implements Module {
     if (this.retryTimer) this.clock.clearTimeout(this.retryTimer);
     this.keepaliveTimer = undefined;
     this.retryTimer = undefined;
+  }
+}
+
+/**
+ * A socket error as a person says it: "connection refused" (nothing listens at the address: the
+ * cloud is down or the port is wrong), "host not found", "timed out"; else the error's message.
+ */
+export function linkErrorInWords(err: Error & { code?: string; address?: string; port?: number }): string {
+  const at = err.address ? ` at ${err.address}${err.port ? `:${err.port}` : ''}` : '';
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return `connection refused${at}: no kedge cloud listens there`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `host not found (${err.message.replace(/^getaddrinfo \w+ /, '')})`;
+    case 'ETIMEDOUT':
+      return `connection timed out${at}`;
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `no route to the cloud${at}`;
+    case 'ECONNRESET':
+      return 'connection reset by the cloud';
+    default:
+      return /Unexpected server response: 401/.test(err.message)
+        ? 'refused with 401: wrong or missing token'
+        : err.message;
   }
 }
 

@@ -78,6 +78,7 @@ describe('PipelineModule', () => {
         [2, 1],
         [3, 1],
       ],
+      // The reason of the rejected reading travels with it (to the consumer and the twin).
       r: [[2, 'range: 500 above max 100']],
     });
     expect(columnReadings(content.devices[0]!)[0]).toEqual({

@@ -91,7 +91,7 @@ export function describeTwinStoreContract(name: string, make: () => StoreFixture
         );
       expect(journal({ p: { value: '1', quality: 'good', ts: 7, version: 4 } })).toBe(true);
       journal({
-        p: { value: '2', quality: 'uncertain', ts: 8, version: 5 },
+        p: { value: '2', quality: 'uncertain', ts: 8, version: 5, reason: 'holding last good value: spike' },
         new: { value: 'x', quality: 'good', ts: 8, version: 1 },
       });
       // Older than the row (version 3): ignored.
@@ -101,7 +101,13 @@ export function describeTwinStoreContract(name: string, make: () => StoreFixture
         false,
       );
       const loaded = store.loadAll().get('default/a')!;
-      expect(loaded.get('p')?.reported).toEqual({ value: '2', quality: 'uncertain', ts: 8, version: 5 });
+      expect(loaded.get('p')?.reported).toEqual({
+        value: '2',
+        quality: 'uncertain',
+        ts: 8,
+        version: 5,
+        reason: 'holding last good value: spike',
+      });
       expect(loaded.get('p')?.desired).toEqual(record.desired);
       expect(loaded.get('new')).toEqual({
         cloudVersion: 0,

@@ -24,18 +24,25 @@ describe('packJournal', () => {
     for (let i = 0; i < 200; i++) {
       const reported: Record<
         string,
-        { value: string; quality: (typeof qualities)[number]; ts: number; version: number }
+        { value: string; quality: (typeof qualities)[number]; ts: number; version: number; reason?: string }
       > = {};
       for (let j = 0; j < i % 7; j++) {
+        const quality = qualities[(i + j) % 3]!;
         reported[`${odd[(i + j) % odd.length]}${j}`] = {
           value: odd[(i * 3 + j) % odd.length]!,
-          quality: qualities[(i + j) % 3]!,
+          quality,
           ts: 1_764_000_000_000 + i * 17 + j,
           version: i * j,
+          ...(quality !== 'good' && j % 2 === 0 ? { reason: `spike ${odd[(i + 5 * j) % odd.length]}` } : {}),
         };
       }
       const packed = Object.fromEntries(
-        Object.entries(reported).map(([p, r]) => [p, [r.value, r.quality, r.ts, r.version]]),
+        Object.entries(reported).map(([p, r]) => [
+          p,
+          r.reason === undefined
+            ? [r.value, r.quality, r.ts, r.version]
+            : [r.value, r.quality, r.ts, r.version, r.reason],
+        ]),
       );
       const records = new Map(
         Object.entries(reported).map(([p, r]) => [p, { cloudVersion: 0, edgeVersion: 0, reported: r }]),

@@ -2,11 +2,13 @@ import type { Statement } from 'better-sqlite3';
 import type { DbHandle } from './db.js';
 import type { DeviceStateRecord, TwinRecord, TwinStore } from './types.js';
 
-/** A reported value packed small for the journal (SD card writes): [value, quality, ts, version]. */
-type Packed = [string, NonNullable<TwinRecord['reported']>['quality'], number, number];
+/** A reported value packed small for the journal (SD card writes): [value, quality, ts, version, reason?]. */
+type Packed = [string, NonNullable<TwinRecord['reported']>['quality'], number, number, string?];
 
 function unpack(p: Packed): NonNullable<TwinRecord['reported']> {
-  return { value: p[0], quality: p[1], ts: p[2], version: p[3] };
+  const r: NonNullable<TwinRecord['reported']> = { value: p[0], quality: p[1], ts: p[2], version: p[3] };
+  if (typeof p[4] === 'string') r.reason = p[4];
+  return r;
 }
 
 /** Strings JSON writes as they are, in quotes: what twin values nearly always are (numbers, words). */
@@ -15,7 +17,7 @@ const PLAIN = /^[\w.+\- ]*$/;
 const MAX_KEYS = 10_000;
 
 /**
- * The journal row's JSON, `{"<property>":[value, quality, ts, version], ...}`, of the reported
+ * The journal row's JSON, `{"<property>":[value, quality, ts, version, reason?], ...}`, of the reported
  * values of `properties` (those without one are left out; '' when none has one), written by hand
  * straight from the twin records: this runs for every reading (10,000 a second in the benchmark),
  * and JSON.stringify of packed arrays cost twice as much, an intermediate object another third.
@@ -38,7 +40,8 @@ export function packJournal(
       keys.set(p, (key = JSON.stringify(p)));
     }
     const value = PLAIN.test(r.value) ? `"${r.value}"` : JSON.stringify(r.value);
-    json += `${json === '' ? '{' : ','}${key}:[${value},"${r.quality}",${r.ts},${r.version}]`;
+    const reason = r.reason === undefined ? '' : `,${JSON.stringify(r.reason)}`;
+    json += `${json === '' ? '{' : ','}${key}:[${value},"${r.quality}",${r.ts},${r.version}${reason}]`;
   }
   return json === '' ? '' : `${json}}`;
 }

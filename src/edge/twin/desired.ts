@@ -2,8 +2,7 @@
 // (DealMsgTwin's expected branch, dealDelta). kedge adds the confirmation loop: a desired value
 // stays pending until a reading or the mapper's read-back matches it, and fails after a timeout.
 import { edgeTopics, type DesiredSource, type TwinDelta } from '../../contracts/index.js';
-import { errorText } from '../../core/errors/index.js';
-import { parsePropertyValue, type PropertyInstance } from '../../model/index.js';
+import { normalizeDesired, writeLimitsFor, type PropertyInstance } from '../../model/index.js';
 import type { TwinRecord } from '../store/index.js';
 import type { DeviceTwin } from './book.js';
 import type { TwinContext, WriteOutcome } from './context.js';
@@ -44,7 +43,10 @@ export function applyDesired(
   return rec.pending !== undefined;
 }
 
-/** Checks every value first: a request is applied whole or not at all. Throws KEDGE_TWIN_*. */
+/**
+ * Checks every value first (type, range, what the device's register holds: normalizeDesired) and
+ * applies it in its one spelling: a request is applied whole or not at all. Throws KEDGE_TWIN_*.
+ */
 export function setDesired(
   ctx: TwinContext,
   deviceId: string,
@@ -53,19 +55,26 @@ export function setDesired(
 ): DeviceTwin {
   const twin = ctx.twin(deviceId);
   if (!twin) throw twinErrors.create('KEDGE_TWIN_UNKNOWN_DEVICE', `device ${deviceId} is not on this node`);
+  const checked: Record<string, string> = {};
   for (const [name, value] of Object.entries(desired)) {
     const prop = twin.props.get(name);
     if (!prop) throw twinErrors.create('KEDGE_TWIN_UNKNOWN_PROPERTY', `device ${deviceId} has no property ${name}`);
     if (prop.accessMode !== 'ReadWrite')
       throw twinErrors.create('KEDGE_TWIN_READ_ONLY', `property ${deviceId}/${name} is ReadOnly`);
     try {
-      parsePropertyValue(prop.type, value);
+      checked[name] = normalizeDesired(
+        prop,
+        value,
+        writeLimitsFor(twin.device.instance.protocol, prop.visitor, prop.type),
+      );
     } catch (err) {
-      throw twinErrors.create('KEDGE_TWIN_BAD_VALUE', `property ${deviceId}/${name}: ${errorText(err)}`);
+      throw twinErrors.create('KEDGE_TWIN_BAD_VALUE', `device ${deviceId}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
   let delta = false;
-  for (const [name, value] of Object.entries(desired))
+  for (const [name, value] of Object.entries(checked))
     delta = applyDesired(ctx, twin, twin.props.get(name)!, value, source) || delta;
   if (delta) publishDelta(ctx, twin);
   return twin;

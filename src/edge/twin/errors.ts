@@ -13,7 +13,10 @@ export const twinErrors = defineErrors({
     status: 400,
     hint: 'Only ReadWrite properties take desired values; change the DeviceModel accessMode if the device allows writing.',
   },
-  KEDGE_TWIN_BAD_VALUE: { status: 400, hint: 'Send the value as a string of the property type (e.g. "21.5", "true").' },
+  KEDGE_TWIN_BAD_VALUE: {
+    status: 400,
+    hint: 'Send a value of the property type (e.g. "21.5", "true") that fits its range and the device (the message says what would).',
+  },
   KEDGE_TWIN_LOCAL_DESIRED_FORBIDDEN: {
     status: 403,
     hint: 'Set the annotation kedge.io/local-desired: "true" on the Device to let edge applications set desired values.',

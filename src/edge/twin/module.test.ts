@@ -302,6 +302,45 @@ describe('TwinModule', () => {
     expect((await h.node.bus.request('twin.view', { deviceId: ID }))?.properties.sp?.desired).toBeUndefined();
   });
 
+  it("local desired values (the edge API): booleans in one spelling, ranges and the register's steps checked", async () => {
+    h = await startNode({ desiredTimeoutMs: 5000, twinReportIntervalMs: 0 });
+    const visitor = (configData: Record<string, unknown>) => ({ protocolName: 'modbus', configData });
+    await h.node.bus.request('meta.apply', {
+      documents: [
+        model([
+          { name: 'relay', type: 'BOOLEAN', accessMode: 'ReadWrite' },
+          { name: 'pulse', type: 'FLOAT', accessMode: 'ReadWrite', minimum: '1.5', maximum: '98302.5', unit: 's' },
+        ]),
+        device('d1', [
+          { name: 'relay', visitors: visitor({ register: 'CoilRegister', offset: 2 }) },
+          {
+            name: 'pulse',
+            visitors: visitor({ register: 'HoldingRegister', offset: 52, rawType: 'uint16', scale: 1.5 }),
+          },
+        ]),
+      ],
+    });
+    const view = await h.node.bus.request('twin.setDesired', {
+      deviceId: ID,
+      properties: { relay: '1', pulse: '3.0' },
+    });
+    expect([view.properties.relay?.desired?.value, view.properties.pulse?.desired?.value]).toEqual(['true', '3']);
+    // The read-back (a boolean true) confirms "true"; "1" stayed pending forever.
+    h.node.bus.publish('device.readings', {
+      deviceId: ID,
+      source: 'mapper',
+      readings: [{ property: 'relay', value: true, quality: 'good', ts: 1_700_000_000_001 }],
+    });
+    await h.settle();
+    expect((await h.node.bus.request('twin.view', { deviceId: ID }))?.properties.relay?.pending).toBeFalsy();
+    await expect(h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { pulse: '250' } })).rejects.toThrow(
+      'device default/d1: pulse=250: 250 s is not a multiple of 1.5 s (a uint16 register scaled by 1.5); nearest 250.5',
+    );
+    await expect(h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { pulse: '1e9' } })).rejects.toThrow(
+      'above the maximum 98302.5 s',
+    );
+  });
+
   it('twin, pending desired value and device state survive a restart; the delta is announced again', async () => {
     h = await withDevice();
     h.node.bus.publish('device.readings', {

@@ -1,5 +1,6 @@
 import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
 import type { ProtocolSchemas, SchemaIssue, VisitorContext } from './types.js';
+import { modbusWriteLimits } from './modbus-limits.js';
 
 // Registry types are imported as types only: mappers/schemas.ts imports this file.
 function issue(path: SchemaIssue['path'], message: string, severity: SchemaIssue['severity'] = 'error'): SchemaIssue {
@@ -116,14 +117,22 @@ export const MODBUS_RAW_TYPE_REGISTERS: Readonly<Record<Exclude<ModbusRawType, '
   float64: 4,
 };
 
-// KubeEdge's dataType + limit -> registers it can decode (the table in decode-spec.ts).
-const DATA_TYPE_LIMITS: Readonly<Record<string, readonly number[]>> = {
-  int: [1, 2, 4],
-  float: [1, 2],
-  double: [1, 4],
-  boolean: [1],
+/**
+ * KubeEdge's dataType + limit (registers) -> the raw type read, for visitors without rawType: one
+ * table for the validator, the mapper's decoder (mappers/modbus/decode-spec.ts) and write limits.
+ */
+export const MODBUS_RAW_TYPE_BY_DATA_TYPE: Readonly<Record<string, Readonly<Record<number, ModbusRawType>>>> = {
+  int: { 1: 'uint16', 2: 'uint32', 4: 'uint64' },
+  float: { 1: 'uint16', 2: 'float32' },
+  double: { 1: 'uint16', 4: 'float64' },
+  boolean: { 1: 'bool' },
 };
-const DEFAULT_LIMIT: Readonly<Record<string, number>> = { int: 1, float: 2, double: 4, boolean: 1 };
+/** The registers a dataType reads when the visitor gives no limit. */
+export const MODBUS_DEFAULT_LIMIT: Readonly<Record<string, number>> = { int: 1, float: 2, double: 4, boolean: 1 };
+const DATA_TYPE_LIMITS: Readonly<Record<string, readonly number[]>> = Object.fromEntries(
+  Object.entries(MODBUS_RAW_TYPE_BY_DATA_TYPE).map(([t, byLimit]) => [t, Object.keys(byLimit).map(Number)]),
+);
+const DEFAULT_LIMIT = MODBUS_DEFAULT_LIMIT;
 
 export function checkModbusDevice(config: ModbusDeviceConfig): SchemaIssue[] {
   const mode = config.communicateMode ?? 'TCP';
@@ -250,4 +259,5 @@ export const modbusSchemas: ProtocolSchemas = {
   visitorConfig: ModbusVisitorConfigSchema,
   checkDevice: (config) => checkModbusDevice(config as ModbusDeviceConfig),
   checkVisitor: (visitor, context) => checkModbusVisitor(visitor as ModbusVisitorConfig, context),
+  writeLimits: modbusWriteLimits,
 };

@@ -24,6 +24,22 @@ export interface VisitorContext {
   hasDesired: boolean;
 }
 
+/**
+ * What a device can take for a property, as the visitor makes it (e.g. a uint16 register scaled by
+ * 1.5 holds 0..98302.5 in steps of 1.5). Desired values are checked against it when they are set.
+ */
+export interface WriteLimits {
+  min?: number;
+  max?: number;
+  /** Values are `origin + k * step`. */
+  step?: number;
+  origin?: number;
+  /** Longest string, in characters. */
+  maxLength?: number;
+  /** Says where the limits come from, e.g. "a uint16 register scaled by 1.5". */
+  source: string;
+}
+
 export interface ProtocolSchemas {
   deviceConfig: TSchema;
   visitorConfig: TSchema;
@@ -31,4 +47,6 @@ export interface ProtocolSchemas {
   checkDevice(config: Record<string, unknown>): SchemaIssue[];
   /** Runs only when `visitorConfig` accepted the value. */
   checkVisitor(visitor: Record<string, unknown>, context: VisitorContext): SchemaIssue[];
+  /** The limits of a written value (none: the protocol knows none); only for a visitor that validates. */
+  writeLimits?(visitor: Record<string, unknown>, propertyType: string): WriteLimits | undefined;
 }

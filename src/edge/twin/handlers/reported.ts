@@ -32,6 +32,7 @@ export function onCleansed(ctx: TwinContext, { deviceId, readings }: EdgeChannel
     changes.push({ prop, rec, before, reported: rec.reported });
     const value = r.value === null ? (rec.reported?.value ?? '') : twinString(r.value);
     rec.reported = { value, quality: r.quality, ts: r.ts, version: (rec.reported?.version ?? 0) + 1 };
+    if (r.reason && r.quality !== 'good') rec.reported.reason = r.reason;
     ctx.book.noteReported(deviceId, r.property, rec.reported);
     if (rec.pending && r.quality !== 'bad' && confirms(prop.type, rec.pending.value, r.value))
       confirm(ctx, twin, prop, rec);

@@ -1,0 +1,1 @@
+export { operatingBand, counterRate, isCounter, type SimProperty, type Band } from './plausible.js';
