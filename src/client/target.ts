@@ -11,14 +11,14 @@ export interface ServerTarget {
   url: string;
   /** What answers there, for error messages. */
   kind: 'cloud' | 'edge';
-  /** Sent as `Authorization: Bearer` (the cloud's --api-token-file). */
+  /** Sent as `Authorization: Bearer` (the --api-token-file of kedge cloud or kedge edge). */
   token?: string;
 }
 
 export interface TargetOptions {
   server?: string;
   edge?: boolean;
-  /** The cloud API's token file; default `KEDGE_API_TOKEN_FILE`. */
+  /** The API's token file; default `KEDGE_API_TOKEN_FILE`. */
   tokenFile?: string;
 }
 

@@ -29,8 +29,10 @@ export const apiErrors = defineErrors({
   KEDGE_API_INTERNAL: 'The API failed to answer; see the log of the process that serves it.',
   KEDGE_API_UNAUTHORIZED: {
     status: 401,
-    hint: 'The cloud API wants its token: pass --token-file FILE (or set KEDGE_API_TOKEN_FILE) with the file given to kedge cloud --api-token-file.',
+    hint: 'The API wants its token: pass --token-file FILE (or set KEDGE_API_TOKEN_FILE) with the file given to kedge cloud (or kedge edge) --api-token-file.',
   },
+  KEDGE_API_OPEN_WITHOUT_TOKEN:
+    "The edge's local API writes to devices: on an address other than loopback it needs a token. Give kedge edge --api-token-file FILE (e.g. `openssl rand -hex 32 > FILE`), or keep --api-host 127.0.0.1.",
 });
 
 /** The body every HTTP endpoint of kedge answers an error with (the cloud and edge APIs, ServiceBus). */

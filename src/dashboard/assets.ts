@@ -67,6 +67,16 @@ export function isDashboardAsset(path: string): boolean {
   return path === '/' || path === '/index.html' || path.startsWith('/ui/');
 }
 
+/**
+ * Whether a request passes without the API token (both APIs, when they have one): `/healthz` (a
+ * health probe has none to give) and GETs of the dashboard's files (no data; the page asks for the
+ * token itself).
+ */
+export function passesWithoutToken(method: string | undefined, url: string | undefined): boolean {
+  if (url === '/healthz') return true;
+  return method === 'GET' && isDashboardAsset(new URL(url ?? '/', 'http://localhost').pathname);
+}
+
 /** Answers a GET of a dashboard file; false when there is no such file (the caller answers 404). */
 export function serveAsset(req: IncomingMessage, res: ServerResponse, path: string): boolean {
   const asset = load(path);

@@ -7,4 +7,4 @@ export {
   type LiveFeedOptions,
 } from './feed.js';
 export { sseClient } from './sse.js';
-export { isDashboardAsset, serveAsset } from './assets.js';
+export { isDashboardAsset, passesWithoutToken, serveAsset } from './assets.js';

@@ -144,7 +144,15 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     ...(options.mapperCommand ? { command: options.mapperCommand } : {}),
   });
   const dashboard = new EdgeDashboard({ bus, clock });
-  const api = new EdgeApi({ bus, logger: log('api'), registry, port: config.apiPort, node });
+  const api = new EdgeApi({
+    bus,
+    logger: log('api'),
+    registry,
+    port: config.apiPort,
+    host: config.apiHost,
+    ...(config.apiTokenFile === undefined ? {} : { tokenFile: config.apiTokenFile }),
+    node,
+  });
   const extra =
     options.extraModules?.({
       bus,

@@ -9,8 +9,9 @@ const port = portOption(0);
 
 const HELP = `
 Runs the edge node: the embedded MQTT broker (or --mqtt-url), the cleansing pipeline, the device
-twin, the local store (<data-dir>/edge.db), the mappers, the local API on 127.0.0.1:--api-port and
-ServiceBus. With no --cloud it runs standalone from devices applied locally:
+twin, the local store (<data-dir>/edge.db), the mappers, the local API and dashboard on
+127.0.0.1:--api-port (--api-host with --api-token-file to reach the dashboard from another machine)
+and ServiceBus. With no --cloud it runs standalone from devices applied locally:
 
   kedge edge --node edge-1 --data-dir /var/lib/kedge
   kedge apply -f device-models/moxa-iologik-e1214.yaml --edge
@@ -34,6 +35,8 @@ interface EdgeOptions {
   mqttPort?: number;
   mqttUrl?: string;
   apiPort?: number;
+  apiHost?: string;
+  apiTokenFile?: string;
   servicebusPort?: number;
   config?: string;
   mappers?: string;
@@ -59,7 +62,15 @@ export function registerEdge(program: Command): void {
     .option('--token-file <file>', "the token CloudHub expects (the same file as the cloud's --token-file)")
     .option('--mqtt-port <port>', `embedded MQTT broker port on 127.0.0.1 (default ${DEFAULT_PORTS.edgeMqtt})`, port)
     .option('--mqtt-url <url>', 'external MQTT broker (e.g. mqtt://127.0.0.1:1883) instead of the embedded one')
-    .option('--api-port <port>', `local HTTP API port on 127.0.0.1 (default ${DEFAULT_PORTS.edgeApi})`, port)
+    .option('--api-port <port>', `local HTTP API and dashboard port (default ${DEFAULT_PORTS.edgeApi})`, port)
+    .option(
+      '--api-host <addr>',
+      'local HTTP API and dashboard address (default 127.0.0.1; another needs --api-token-file: the API writes to devices)',
+    )
+    .option(
+      '--api-token-file <file>',
+      'the local API wants the token in this file from every request but /healthz and the dashboard files',
+    )
     .option(
       '--servicebus-port <port>',
       `ServiceBus HTTP port on 127.0.0.1, for edge apps calling the cloud (default ${DEFAULT_PORTS.edgeServicebus})`,
@@ -100,6 +111,8 @@ export async function runEdge(opts: EdgeOptions): Promise<void> {
       flag(['mqtt', 'port'], opts.mqttPort, '--mqtt-port'),
       flag(['mqtt', 'url'], opts.mqttUrl, '--mqtt-url'),
       flag(['apiPort'], opts.apiPort, '--api-port'),
+      flag(['apiHost'], opts.apiHost, '--api-host'),
+      flag(['apiTokenFile'], opts.apiTokenFile, '--api-token-file'),
       flag(['servicebusPort'], opts.servicebusPort, '--servicebus-port'),
       flag(['mappers'], opts.mappers, '--mappers'),
       { path: ['log', 'level'], value: opts.logLevel, flag: '--log-level' },
@@ -117,7 +130,7 @@ export async function runEdge(opts: EdgeOptions): Promise<void> {
     {
       node: config.edge.node,
       mqtt: node.eventbus.url,
-      api: `http://127.0.0.1:${node.api.port}`,
+      api: `http://${config.edge.apiHost}:${node.api.port}`,
       servicebus: `http://127.0.0.1:${node.servicebus.port}`,
       cloud: config.edge.cloud ?? 'none (standalone)',
     },

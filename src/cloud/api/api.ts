@@ -8,7 +8,7 @@ import type { Bus } from '../../core/bus/index.js';
 import { errorText } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
 import { bearerMatches, readTokenFile } from '../../core/token/index.js';
-import { isDashboardAsset } from '../../dashboard/index.js';
+import { passesWithoutToken } from '../../dashboard/index.js';
 import type { ObjectStore } from '../store/index.js';
 import { dispatch } from './routes.js';
 import { listen, closeServer } from '../../core/net/index.js';
@@ -86,8 +86,8 @@ export class CloudApi implements Module {
    * health probe has none to give; the page holds no data and asks for the token itself).
    */
   private async authorize(req: IncomingMessage, token: string | undefined): Promise<void> {
-    if (token === undefined || req.url === '/healthz' || bearerMatches(req.headers.authorization, token)) return;
-    if (req.method === 'GET' && isDashboardAsset(new URL(req.url ?? '/', 'http://localhost').pathname)) return;
+    if (token === undefined || passesWithoutToken(req.method, req.url)) return;
+    if (bearerMatches(req.headers.authorization, token)) return;
     this.log.warn(
       { method: req.method, url: req.url, remote: req.socket.remoteAddress, code: 'KEDGE_API_UNAUTHORIZED' },
       'API request without the token refused',

@@ -62,7 +62,19 @@ export const EdgeConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
-    apiPort: Port(10550, 'Local HTTP API on 127.0.0.1 (kedge apply --edge)'),
+    apiPort: Port(10550, 'Local HTTP API and dashboard port (kedge apply --edge)'),
+    apiHost: Type.String({
+      minLength: 1,
+      default: '127.0.0.1',
+      description:
+        'Local HTTP API and dashboard address; any other than a loopback address needs apiTokenFile (the API writes to devices)',
+    }),
+    apiTokenFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'File with the token the local API wants from every request but /healthz and the dashboard files',
+      }),
+    ),
     servicebusPort: Port(9060, 'ServiceBus HTTP endpoint on 127.0.0.1'),
     servicebusAllow: Type.Array(Type.String({ minLength: 3 }), {
       default: ['127.0.0.1:*', 'localhost:*'],

@@ -13,7 +13,8 @@ import {
 import type { Bus } from '../../core/bus/index.js';
 import { errorText } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
-import { isDashboardAsset, serveAsset, sseClient } from '../../dashboard/index.js';
+import { bearerMatches, readTokenFile } from '../../core/token/index.js';
+import { isDashboardAsset, passesWithoutToken, serveAsset, sseClient } from '../../dashboard/index.js';
 import { nodeRoutes } from './node-routes.js';
 import { sourceRoutes } from './source-routes.js';
 import { edgeRoutes, type Route } from './routes.js';
@@ -23,23 +24,37 @@ export interface EdgeApiDeps {
   bus: Bus<EdgeChannels, EdgeRequests>;
   logger: Logger;
   registry: Registry;
-  /** Port on 127.0.0.1 (0 = any free port). */
+  /** Port (0 = any free port). */
   port: number;
+  /** Address (default 127.0.0.1); another than loopback needs `tokenFile`. */
+  host?: string;
+  /** File with the token every request but /healthz and the dashboard's files must carry. */
+  tokenFile?: string;
   /** Largest accepted body (default 4 MiB). */
   maxBodyBytes?: number;
   /** This node's name (the node paths answer for it). */
   node?: string;
 }
 
-/** The edge's local HTTP API (docs/api.md), on 127.0.0.1 only: `kedge apply --edge` with no cloud. */
+/**
+ * The edge's local HTTP API (docs/api.md) and dashboard: `kedge apply --edge` with no cloud. On
+ * 127.0.0.1 by default; on another address (a standalone gateway's dashboard reached from the
+ * plant network) only with a token, since the API applies devices and writes to them.
+ */
 export class EdgeApi implements Module {
   readonly name = 'api';
   readonly group = 'meta';
   private server: Server | undefined;
   private routes: Route[] = [];
   private boundPort = 0;
+  private token: string | undefined;
 
-  constructor(private readonly deps: EdgeApiDeps) {}
+  constructor(private readonly deps: EdgeApiDeps) {
+    // Checked when the node is built, before anything starts: the user sees this code and its hint.
+    const host = deps.host ?? '127.0.0.1';
+    if (deps.tokenFile === undefined && !isLoopback(host))
+      throw apiErrors.create('KEDGE_API_OPEN_WITHOUT_TOKEN', `the edge API on ${host} needs --api-token-file`);
+  }
 
   get port(): number {
     return this.boundPort;
@@ -51,8 +66,10 @@ export class EdgeApi implements Module {
       ...nodeRoutes(this.deps.bus, this.deps.node ?? ''),
       ...sourceRoutes(this.deps.bus),
     ];
+    const host = this.deps.host ?? '127.0.0.1';
+    this.token = this.deps.tokenFile === undefined ? undefined : readTokenFile(this.deps.tokenFile);
     const server = createServer((req, res) => void this.onRequest(req, res));
-    this.boundPort = await listen(server, this.deps.port, '127.0.0.1', (err, where) =>
+    this.boundPort = await listen(server, this.deps.port, host, (err, where) =>
       apiErrors.create('KEDGE_API_LISTEN', `cannot listen on ${where}: ${err.message}`, { cause: err }),
     );
     this.server = server;
@@ -67,6 +84,7 @@ export class EdgeApi implements Module {
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
+      this.authorize(req);
       if (req.method === 'GET' && isDashboardAsset(url.pathname)) {
         if (serveAsset(req, res, url.pathname)) return;
         throw apiErrors.create('KEDGE_API_NOT_FOUND', `no such file: ${url.pathname}`);
@@ -96,6 +114,22 @@ export class EdgeApi implements Module {
     }
   }
 
+  /** With a token, every request but /healthz and the dashboard's files must carry it. */
+  private authorize(req: IncomingMessage): void {
+    const token = this.token;
+    if (token === undefined || passesWithoutToken(req.method, req.url)) return;
+    if (bearerMatches(req.headers.authorization, token)) return;
+    this.deps.logger.warn(
+      { method: req.method, url: req.url, remote: req.socket.remoteAddress, code: 'KEDGE_API_UNAUTHORIZED' },
+      'API request without the token refused',
+    );
+    req.resume();
+    throw apiErrors.create(
+      'KEDGE_API_UNAUTHORIZED',
+      `${req.method} ${req.url}: ${req.headers.authorization ? 'wrong token' : 'no token'}`,
+    );
+  }
+
   /** The dashboard's live event stream (Server-Sent Events). */
   private async events(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let detach: (() => void) | undefined;
@@ -107,4 +141,8 @@ export class EdgeApi implements Module {
     detach = (await this.deps.bus.request('dashboard.attach', { client }, 30_000)).detach;
     if (closed) detach();
   }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
