@@ -194,6 +194,15 @@ export const EDGE_QUERIES = {
 } as const;
 export type EdgeQueryName = keyof typeof EDGE_QUERIES;
 
+/** How long an OPC UA browse may take on the node, once its browser process runs. */
+export const BROWSE_REQUEST_MS = 25_000;
+/**
+ * The first browse of a new browser process also waits for the process to start (node-opcua loads
+ * in seconds) and, on a new node, for its client certificate (key generation): measured at 15-40 s
+ * on a busy 2-core machine, where 25 s failed the first browse while later ones took 1 s.
+ */
+export const BROWSE_FIRST_REQUEST_MS = 75_000;
+
 export function edgeQueryResource(node: string, query: string): string {
   return `node/${node}/default/query/${query}`;
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type EdgeQueryName, readJson, sendJson, sendText } from '../../contracts/index.js';
+import { BROWSE_FIRST_REQUEST_MS, type EdgeQueryName, readJson, sendJson, sendText } from '../../contracts/index.js';
 import type { RouteContext } from './routes.js';
 
 /**
@@ -24,7 +24,8 @@ export interface NodeRoute {
 /** How long the API waits for a node's answer. */
 const STATUS_MS = 5_000;
 const METRICS_MS = 10_000;
-const BROWSE_MS = 30_000;
+/** Past the node's own bound for a first browse (it answers KEDGE_OPCUABROWSE_TIMEOUT itself). */
+const BROWSE_MS = BROWSE_FIRST_REQUEST_MS + 5_000;
 
 /** The node's answer; a failure throws with its status (the edge's, or CloudHub's own). */
 function ask(ctx: RouteContext, node: string, query: EdgeQueryName, params: unknown, timeoutMs: number) {

@@ -2,7 +2,12 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
-import type { EdgeChannels, EdgeRequests } from '../../contracts/index.js';
+import {
+  BROWSE_FIRST_REQUEST_MS,
+  BROWSE_REQUEST_MS,
+  type EdgeChannels,
+  type EdgeRequests,
+} from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { KedgeError } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
@@ -19,7 +24,6 @@ export interface OpcuaBrowseDeps {
 }
 
 const endpoint = { name: 'opcuabrowse', group: 'opcuabrowse' };
-const REQUEST_MS = 25_000;
 
 interface Pending {
   resolve(v: unknown): void;
@@ -41,6 +45,8 @@ export class OpcuaBrowse implements Module {
   private nextId = 1;
   private idleTimer: NodeJS.Timeout | undefined;
   private stderrTail = '';
+  /** Whether the current browser process has answered once (it is up, its certificate made). */
+  private warm = false;
   private undo: (() => void) | undefined;
 
   constructor(private readonly deps: OpcuaBrowseDeps) {}
@@ -59,13 +65,15 @@ export class OpcuaBrowse implements Module {
     const child = this.ensureChild();
     const id = this.nextId++;
     this.touch();
+    const ms = this.warm ? BROWSE_REQUEST_MS : BROWSE_FIRST_REQUEST_MS;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
+        const starting = this.warm ? '' : ' (the first browse also starts the browser on the node)';
         reject(
-          opcuaBrowseErrors.create('KEDGE_OPCUABROWSE_TIMEOUT', `browsing took longer than ${REQUEST_MS / 1000} s`),
+          opcuaBrowseErrors.create('KEDGE_OPCUABROWSE_TIMEOUT', `browsing took longer than ${ms / 1000} s${starting}`),
         );
-      }, REQUEST_MS);
+      }, ms);
       this.pending.set(id, { resolve, reject, timer });
       child.stdin.write(`${JSON.stringify({ id, params })}\n`);
     });
@@ -77,6 +85,7 @@ export class OpcuaBrowse implements Module {
     const args = [...prefix, 'opcua-browse', '--serve', '--data-dir', join(this.deps.dataDir, 'opcua-browse')];
     const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
+    this.warm = false;
     this.stderrTail = '';
     this.deps.logger.info({ pid: child.pid }, 'OPC UA browser started');
     createInterface({ input: child.stdout }).on('line', (line) => this.onLine(line));
@@ -100,6 +109,7 @@ export class OpcuaBrowse implements Module {
     }
     const p = typeof msg.id === 'number' ? this.pending.get(msg.id) : undefined;
     if (!p) return;
+    this.warm = true;
     this.pending.delete(msg.id!);
     clearTimeout(p.timer);
     if (msg.ok) p.resolve(msg.result);
