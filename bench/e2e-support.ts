@@ -47,6 +47,7 @@ export async function startBenchCloud(
       `${ports.api}`,
       '--mqtt-port',
       `${ports.mqtt}`,
+      '--insecure-link',
     ]),
   );
   const api = `http://127.0.0.1:${ports.api}`;

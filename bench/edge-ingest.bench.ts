@@ -28,9 +28,10 @@ const DEVICES = 100;
 const PROPS = 10;
 
 const dir = mkdtempSync(join(tmpdir(), 'kedge-bench-edge-'));
+const defaults = Value.Default(EdgeConfigSchema, { node: 'bench', dataDir: dir }) as EdgeConfig;
 const config = {
-  ...(Value.Default(EdgeConfigSchema, { node: 'bench', dataDir: dir }) as EdgeConfig),
-  mqtt: { port: 0 },
+  ...defaults,
+  mqtt: { ...defaults.mqtt, port: 0 },
   apiPort: 0,
   servicebusPort: 0,
   mappers: 'none' as const,

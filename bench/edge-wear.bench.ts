@@ -35,9 +35,10 @@ if (args.includes('--write'))
 
 async function measure(cloud: boolean): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'kedge-bench-wear-'));
+  const defaults = Value.Default(EdgeConfigSchema, { node: 'b', dataDir: dir }) as EdgeConfig;
   const config = {
-    ...(Value.Default(EdgeConfigSchema, { node: 'b', dataDir: dir }) as EdgeConfig),
-    mqtt: { port: 0 },
+    ...defaults,
+    mqtt: { ...defaults.mqtt, port: 0 },
     apiPort: 0,
     servicebusPort: 0,
     mappers: 'none' as const,

@@ -32,6 +32,7 @@ describe('kedge cloud (process)', () => {
         String(api),
         '--mqtt-port',
         String(mqttPort),
+        '--insecure-link',
         '--log-level',
         'info',
       ],

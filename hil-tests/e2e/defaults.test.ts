@@ -87,10 +87,11 @@ describe('the defaults, as a newcomer runs them (bin/kedge.js, no port flags)', 
     for (const port of Object.values({ ...CLOUD, ...EDGE })) expect(await portAnswers(port)).toBe(false);
   }, 180_000);
 
-  it('kedge cloud and kedge edge on their defaults; kedge get nodes with no --server', async (ctx) => {
+  it('kedge cloud, token create, edge join and edge on their defaults; kedge get nodes with no --server', async (ctx) => {
     const taken = await takenPorts({
       ...CLOUD,
       ...EDGE,
+      'kedge cloud --join-port': DEFAULT_PORTS.cloudJoin,
       'kedge edge --servicebus-port': DEFAULT_PORTS.edgeServicebus,
     });
     if (taken.length > 0) {
@@ -101,28 +102,39 @@ describe('the defaults, as a newcomer runs them (bin/kedge.js, no port flags)', 
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, KEDGE_LOG__PRETTY: 'false' },
     });
-    const edge = spawn(
-      process.execPath,
-      [
-        BIN,
+    let logs = '';
+    const collect = (c: ReturnType<typeof spawn>) => {
+      c.stdout!.on('data', (d) => (logs += d));
+      c.stderr!.on('data', (d) => (logs += d));
+    };
+    collect(cloud);
+    let edge: ReturnType<typeof spawn> | undefined;
+    try {
+      await waitUntil(() => logs.includes('kedge cloud ready') || cloud.exitCode !== null, 'cloud ready', 30_000);
+      expect(logs).toContain(`CLI uses http://127.0.0.1:${DEFAULT_PORTS.cloudApi}`);
+      expect(logs).toContain(`edges connect to wss://<this host>:${DEFAULT_PORTS.cloudHub}`);
+      // The README's join, on the default ports: a token, the join, then the edge with no --cloud.
+      const token = await kedge(['token', 'create']);
+      expect(token.code).toBe(0);
+      const joined = await kedge([
         'edge',
+        'join',
+        '--cloud',
+        `wss://127.0.0.1:${DEFAULT_PORTS.cloudHub}`,
+        '--token',
+        token.stdout.trim(),
         '--node',
         'defaults-1',
         '--data-dir',
         join(dir, 'edge'),
-        '--cloud',
-        `ws://127.0.0.1:${DEFAULT_PORTS.cloudHub}`,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KEDGE_LOG__PRETTY: 'false' } },
-    );
-    let logs = '';
-    for (const c of [cloud, edge]) {
-      c.stdout.on('data', (d) => (logs += d));
-      c.stderr.on('data', (d) => (logs += d));
-    }
-    try {
-      await waitUntil(() => logs.includes('kedge cloud ready') || cloud.exitCode !== null, 'cloud ready', 30_000);
-      expect(logs).toContain(`CLI uses http://127.0.0.1:${DEFAULT_PORTS.cloudApi}`);
+      ]);
+      expect(joined.stderr).toBe('');
+      expect(joined.code).toBe(0);
+      edge = spawn(process.execPath, [BIN, 'edge', '--node', 'defaults-1', '--data-dir', join(dir, 'edge')], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, KEDGE_LOG__PRETTY: 'false' },
+      });
+      collect(edge);
       let nodes: Run = { code: null, stdout: '', stderr: '' };
       for (const end = Date.now() + 30_000; Date.now() < end; ) {
         nodes = await kedge(['get', 'nodes']);
@@ -139,14 +151,14 @@ describe('the defaults, as a newcomer runs them (bin/kedge.js, no port flags)', 
       expect(local.code).toBe(0);
     } finally {
       for (const c of [edge, cloud]) {
-        if (c.exitCode === null) {
+        if (c && c.exitCode === null) {
           const gone = new Promise((r) => c.once('close', r));
           c.kill('SIGTERM');
           await gone;
         }
       }
     }
-    expect(edge.exitCode).toBe(0);
+    expect(edge?.exitCode).toBe(0);
     expect(cloud.exitCode).toBe(0);
   }, 120_000);
 });

@@ -48,6 +48,7 @@ describe('link: EdgeHub <-> CloudHub', () => {
       port,
       maxPayloadBytes: cloudDefaults().maxFrameBytes,
       keepaliveTimeoutMs: cloudDefaults().keepaliveTimeoutMs,
+      idleTimeoutMs: cloudDefaults().idleTimeoutMs,
     });
     await cloud.start();
     return cloud.port;

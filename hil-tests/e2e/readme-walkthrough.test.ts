@@ -72,6 +72,7 @@ function stop(run: Run): Promise<void> {
 
 const PORTS: Record<string, number> = {
   'cloud --hub-port': DEFAULT_PORTS.cloudHub,
+  'cloud --join-port': DEFAULT_PORTS.cloudJoin,
   'cloud --api-port': DEFAULT_PORTS.cloudApi,
   'cloud --mqtt-port': DEFAULT_PORTS.cloudMqtt,
   'edge --mqtt-port': DEFAULT_PORTS.edgeMqtt,
@@ -88,7 +89,7 @@ describe("the README's walkthrough, as written", () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('runs every line: a private token, cloud, edge and simulator, then validate, apply, get, twin set --wait and MQTT', async (ctx) => {
+  it('runs every line: cloud, a private join token, the join, edge and simulator, then validate, apply, get, twin set --wait and MQTT', async (ctx) => {
     const taken: string[] = [];
     for (const [what, port] of Object.entries(PORTS)) {
       await assertPortFree(port, what).catch(() => taken.push(`${port} (${what})`));
@@ -134,9 +135,10 @@ describe("the README's walkthrough, as written", () => {
         outputs[line] = run.out;
       }
     }
-    // The token step made a private folder and file, and nobody warned about them.
+    // The token step made a private folder and file; the join left the node's key private.
     expect(statSync(join(root, 'etc/kedge')).mode & 0o777).toBe(0o700);
-    expect(statSync(join(root, 'etc/kedge/token')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(root, 'etc/kedge/join-token')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(root, 'var/lib/kedge/edge/pki/node.key')).mode & 0o777).toBe(0o600);
     for (const r of resident) expect(r.out).not.toContain('readable by every user');
     const find = (prefix: string) => Object.entries(outputs).find(([l]) => l.startsWith(prefix))![1];
     expect(find('npx kedge validate')).toContain('0 errors');

@@ -72,7 +72,7 @@ export function thermostat(name: string, annotations: Record<string, string> = {
 
 export function edgeConfig(dataDir: string, overrides: Partial<EdgeConfig> = {}): EdgeConfig {
   const base = Value.Default(EdgeConfigSchema, { node: NODE, dataDir }) as EdgeConfig;
-  return { ...base, mqtt: { port: 0 }, apiPort: 0, servicebusPort: 0, mappers: 'none', ...overrides };
+  return { ...base, mqtt: { ...base.mqtt, port: 0 }, apiPort: 0, servicebusPort: 0, mappers: 'none', ...overrides };
 }
 
 export interface RunningEdge {

@@ -113,7 +113,7 @@ describe('kedge edge restarts', () => {
       const msg = {
         event_id: `e${i}`,
         timestamp: i,
-        readings: [{ property: 'temperature', value: i / 10, quality: 'good', ts: 1_700_000_000_000 + i }],
+        readings: [{ property: 'temperature', value: i / 10, quality: 'good', ts: Date.now() }],
       };
       return mapper.client
         .publishAsync(edgeTopics.dataUpdate('default/thermo-1'), JSON.stringify(msg), { qos: 1 })

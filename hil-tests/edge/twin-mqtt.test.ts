@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { edgeTopics } from '../../src/contracts/index.js';
 import { startMosquitto, type TestBroker } from '../support/brokers.js';
 import { TestClient } from '../support/mqtt-client.js';
-import { startEdge, thermostat, thermostatModel, type RunningEdge } from './fixtures.js';
+import { edgeConfig, startEdge, thermostat, thermostatModel, type RunningEdge } from './fixtures.js';
 
 const ID = 'default/thermo-1';
 
@@ -43,7 +43,7 @@ for (const brokerKind of ['aedes', 'mosquitto'] as const) {
 
     async function setUp(annotations: Record<string, string> = {}) {
       if (brokerKind === 'mosquitto') broker = await startMosquitto();
-      edge = await startEdge(broker ? { mqtt: { port: 0, url: broker.url } } : {});
+      edge = await startEdge(broker ? { mqtt: { ...edgeConfig('').mqtt, port: 0, url: broker.url } } : {});
       const applied = await edge.node.bus.request('meta.apply', {
         documents: [thermostatModel(), thermostat('thermo-1', annotations)],
       });
@@ -57,10 +57,10 @@ for (const brokerKind of ['aedes', 'mosquitto'] as const) {
       const url = await setUp();
       const update = {
         event_id: 'ev-1',
-        timestamp: 1700000000000,
+        timestamp: Date.now(), // a reading's time within edge.readings' bounds of the edge's clock
         twin: {
           temperature: {
-            actual: { value: '21.5', metadata: { timestamp: 1700000000000 } },
+            actual: { value: '21.5', metadata: { timestamp: Date.now() } },
             metadata: { type: 'float' },
           },
         },
@@ -94,7 +94,7 @@ for (const brokerKind of ['aedes', 'mosquitto'] as const) {
       await mosquittoPub(
         url,
         edgeTopics.twinUpdate(ID),
-        JSON.stringify({ event_id: 'ev-2', timestamp: 1, twin: { setpoint: { expected: { value: '42' } } } }),
+        JSON.stringify({ event_id: 'ev-2', timestamp: Date.now(), twin: { setpoint: { expected: { value: '42' } } } }),
       );
       const delta = await client!.waitFor<{
         delta: Record<string, string>;
@@ -107,7 +107,7 @@ for (const brokerKind of ['aedes', 'mosquitto'] as const) {
       await mosquittoPub(
         url,
         edgeTopics.twinUpdate(ID),
-        JSON.stringify({ event_id: 'ev-3', timestamp: 2, twin: { setpoint: { actual: { value: '42' } } } }),
+        JSON.stringify({ event_id: 'ev-3', timestamp: Date.now(), twin: { setpoint: { actual: { value: '42' } } } }),
       );
       await client!.waitFor(edgeTopics.twinUpdateResult(ID), (p: { event_id: string }) => p.event_id === 'ev-3');
       const view = await edge!.node.bus.request('twin.view', { deviceId: ID });
@@ -120,7 +120,7 @@ for (const brokerKind of ['aedes', 'mosquitto'] as const) {
       await mosquittoPub(
         url,
         edgeTopics.twinUpdate(ID),
-        JSON.stringify({ event_id: 'ev-4', timestamp: 1, twin: { setpoint: { expected: { value: '7' } } } }),
+        JSON.stringify({ event_id: 'ev-4', timestamp: Date.now(), twin: { setpoint: { expected: { value: '7' } } } }),
       );
       const refused = await client!.waitFor<{ event_id: string; code: number; reason: string }>(
         edgeTopics.twinUpdateResult(ID),
@@ -137,7 +137,11 @@ for (const brokerKind of ['aedes', 'mosquitto'] as const) {
       await mosquittoPub(
         url,
         edgeTopics.twinUpdate(ID),
-        JSON.stringify({ event_id: 'ev-6', timestamp: 1, twin: { temperature: { actual: { value: 'warm' } } } }),
+        JSON.stringify({
+          event_id: 'ev-6',
+          timestamp: Date.now(),
+          twin: { temperature: { actual: { value: 'warm' } } },
+        }),
       );
       const badValue = await client!.waitFor<{ event_id: string; code: number; reason: string }>(
         edgeTopics.twinUpdateResult(ID),

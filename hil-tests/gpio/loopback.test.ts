@@ -1,11 +1,11 @@
 /**
  * GPIO loopback: an output wired to an input. With KEDGE_HIL_GPIO_OUT and KEDGE_HIL_GPIO_IN set
- * (two pins joined by a jumper wire on a Raspberry Pi) it runs on the onoff backend and the real
+ * (two pins joined by a jumper wire on a Raspberry Pi) it runs on the sysfs backend and the real
  * pins; otherwise on the simulated backend with a simulated jumper (this machine has no GPIO).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProtocolDriver } from '../../mappers/sdk/driver.js';
-import { createDriver, createOnoffBackend, SimGpioBackend, type GpioBackend } from '../../mappers/gpio/index.js';
+import { createDriver, createSysfsBackend, SimGpioBackend, type GpioBackend } from '../../mappers/gpio/index.js';
 import { recorder, waitUntil } from '../serial/harness.js';
 
 function target(): { out: number; input: number; backend: () => Promise<GpioBackend>; name: string } {
@@ -28,8 +28,8 @@ function target(): { out: number; input: number; backend: () => Promise<GpioBack
   return {
     out: Number(out),
     input: Number(input),
-    name: `onoff backend, GPIO ${out} -> GPIO ${input}`,
-    backend: createOnoffBackend,
+    name: `sysfs backend, GPIO ${out} -> GPIO ${input}`,
+    backend: async () => createSysfsBackend(),
   };
 }
 

@@ -1,4 +1,5 @@
 /** Shared set-up of the Modbus hil-tests: devices, a mapper in this process, device sets over MQTT. */
+import { mapperDefaults } from '../../src/core/config/index.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,8 @@ import { silentLogger } from '../../src/core/log/index.js';
 import { createMetricsRegistry, type Registry } from '../../src/core/metrics/index.js';
 import type { DeviceInstance, PropertyInstance } from '../../src/model/index.js';
 import { createDriver } from '../../mappers/modbus/driver.js';
-import { driverRegistry, MapperRuntime } from '../../mappers/sdk/index.js';
+import type { LineTuning } from '../../mappers/modbus/poller-line.js';
+import { driverRegistry, MapperRuntime, mapperBuffer } from '../../mappers/sdk/index.js';
 import type { TestClient } from '../support/mqtt-client.js';
 
 export const NODE = 'edge-test';
@@ -63,10 +65,16 @@ export interface InProcessMapper {
 }
 
 /** A mapper in this process with short back-offs, so a dead unit is probed again within a test. */
-export async function startMapper(url: string, name = 'test-mapper', protocols = ['modbus']): Promise<InProcessMapper> {
+export async function startMapper(
+  url: string,
+  name = 'test-mapper',
+  protocols = ['modbus'],
+  tuning: LineTuning = { backoff: { initialMs: 300, maxMs: 1000 }, reconnect: { initialMs: 100, maxMs: 500 } },
+): Promise<InProcessMapper> {
   const dataDir = await mkdtemp(join(tmpdir(), 'kedge-mapper-hil-'));
   const metrics = createMetricsRegistry();
   const runtime = new MapperRuntime({
+    buffer: mapperBuffer(mapperDefaults()),
     name,
     node: NODE,
     protocols,
@@ -78,8 +86,7 @@ export async function startMapper(url: string, name = 'test-mapper', protocols =
     reconnectPeriodMs: 200,
     drivers: driverRegistry({
       modbus: async () => ({
-        createDriver: (ctx) =>
-          createDriver(ctx, { backoff: { initialMs: 300, maxMs: 1000 }, reconnect: { initialMs: 100, maxMs: 500 } }),
+        createDriver: (ctx) => createDriver(ctx, tuning),
       }),
     }),
   });

@@ -3,13 +3,14 @@
  * with the OPC UA driver) gets the device set over MQTT, and every property reaches the raw-data
  * topic with quality good; a twin delta for each writable DOUBLE is written and read back.
  */
+import { mapperDefaults } from '../../src/core/config/index.js';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDriver } from '../../mappers/opcua/index.js';
 import { startOpcuaSim } from '../../mappers/opcua/sim/index.js';
-import { driverRegistry, MapperRuntime } from '../../mappers/sdk/index.js';
+import { driverRegistry, MapperRuntime, mapperBuffer } from '../../mappers/sdk/index.js';
 import {
   edgeFilters,
   edgeTopics,
@@ -68,6 +69,7 @@ describe('every OPC UA model in device-models/ through the mapper to MQTT', () =
       const dataDir = await mkdtemp(join(tmpdir(), 'kedge-opcua-mapper-'));
       steps.push(() => rm(dataDir, { recursive: true, force: true }));
       const runtime = new MapperRuntime({
+        buffer: mapperBuffer(mapperDefaults()),
         name: 'opcua-test',
         node: NODE,
         protocols: ['opcua'],

@@ -1,4 +1,5 @@
 /** A mapper (the SDK runtime) in this process on an aedes broker, collecting raw data per device. */
+import { mapperDefaults } from '../../src/core/config/index.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { silentLogger } from '../../src/core/log/index.js';
 import { createMetricsRegistry } from '../../src/core/metrics/index.js';
 import type { DeviceInstance } from '../../src/model/index.js';
 import { type DriverLoader, driverLoader } from '../../mappers/drivers.js';
-import { driverRegistry, MapperRuntime } from '../../mappers/sdk/index.js';
+import { driverRegistry, MapperRuntime, mapperBuffer } from '../../mappers/sdk/index.js';
 import { startAedes } from '../support/brokers.js';
 import { TestClient } from '../support/mqtt-client.js';
 
@@ -30,6 +31,7 @@ export async function startMqttMapper(
   const dataDir = await mkdtemp(join(tmpdir(), 'kedge-mapper-hil-'));
   const client = await TestClient.connect(broker.url, [edgeFilters.dataUpdate]);
   const runtime = new MapperRuntime({
+    buffer: mapperBuffer(mapperDefaults()),
     name: 'hil-mapper',
     node: NODE,
     protocols,

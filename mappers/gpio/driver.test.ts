@@ -238,7 +238,7 @@ describe('GPIO driver: no GPIO, broken pins, backend choice', () => {
     expect(ctx.calls.at(-1)!.readings[0]).toMatchObject({ quality: 'good', value: false });
   });
 
-  it('KEDGE_GPIO_BACKEND: onoff (default) on this machine has no GPIO; a bad name fails start', async () => {
+  it('KEDGE_GPIO_BACKEND: sysfs (default) on this machine has no GPIO; a bad name fails start', async () => {
     await setUp(undefined, { backend: undefined, env: {} });
     await driver.addDevice(pir());
     expect(ctx.states).toEqual([{ device: 'default/pir', state: 'offline', reason: NOT_ACCESSIBLE_REASON }]);

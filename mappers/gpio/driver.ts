@@ -1,6 +1,6 @@
 /**
  * The GPIO ProtocolDriver. The backend is chosen by the `backend` option, else by
- * KEDGE_GPIO_BACKEND (`onoff`, the default, or `sim`; with `sim`, KEDGE_GPIO_SIM names the socket
+ * KEDGE_GPIO_BACKEND (`sysfs`, the default, or `sim`; with `sim`, KEDGE_GPIO_SIM names the socket
  * of a running `kedge sim gpio`, otherwise the simulated pins live in this process).
  */
 import type { DeviceInstance, PropertyValue } from '../../src/model/index.js';
@@ -10,15 +10,15 @@ import type { GpioBackend } from './backend.js';
 import { GpioDevice } from './device.js';
 import { gpioErrors } from './errors.js';
 import { SimGpioBackend } from './level-backend.js';
-import { createOnoffBackend } from './onoff-backend.js';
 import { levelOf } from './pin.js';
 import { connectSimBackend } from './sim/remote.js';
+import { createSysfsBackend } from './sysfs-backend.js';
 
 export const NOT_ACCESSIBLE_REASON = 'GPIO not accessible on this machine (no /sys/class/gpio)';
 
 export interface GpioDriverOptions {
-  /** A backend instance, or which one to create (default: KEDGE_GPIO_BACKEND, else onoff). */
-  backend?: GpioBackend | 'onoff' | 'sim';
+  /** A backend instance, or which one to create (default: KEDGE_GPIO_BACKEND, else sysfs). */
+  backend?: GpioBackend | 'sysfs' | 'sim';
   /** Socket of `kedge sim gpio` for the sim backend (default: KEDGE_GPIO_SIM). */
   simSocket?: string;
   env?: NodeJS.ProcessEnv;
@@ -102,14 +102,15 @@ export class GpioDriver implements ProtocolDriver {
     return runner.write(pin, level);
   }
 
-  private async createBackend(chosen: 'onoff' | 'sim' | undefined): Promise<GpioBackend> {
+  private async createBackend(chosen: 'sysfs' | 'sim' | undefined): Promise<GpioBackend> {
     const env = this.options.env ?? process.env;
-    const name = chosen ?? env['KEDGE_GPIO_BACKEND'] ?? 'onoff';
-    if (name === 'onoff') return createOnoffBackend();
+    const name = chosen ?? env['KEDGE_GPIO_BACKEND'] ?? 'sysfs';
+    // `onoff` named the same sysfs interface before kedge drove it without the onoff package.
+    if (name === 'sysfs' || name === 'onoff') return createSysfsBackend();
     if (name !== 'sim')
       throw gpioErrors.create(
         'KEDGE_GPIO_BAD_BACKEND',
-        `KEDGE_GPIO_BACKEND=${name} is not a GPIO backend (expected onoff or sim)`,
+        `KEDGE_GPIO_BACKEND=${name} is not a GPIO backend (expected sysfs or sim)`,
       );
     const socket = this.options.simSocket ?? env['KEDGE_GPIO_SIM'];
     if (!socket)

@@ -10,7 +10,7 @@ export const gpioErrors = defineErrors({
     'The device configData chip names no GPIO controller of this machine, or the pin is past its lines: use a name gpiodetect lists (gpiochip0), its number, or its label.',
   KEDGE_GPIO_IO: 'Reading or writing the pin failed; kedge retries at the next collect cycle.',
   KEDGE_GPIO_NOT_WRITABLE: 'Only direction out pins can be written; an input pin is read-only.',
-  KEDGE_GPIO_BAD_BACKEND: 'KEDGE_GPIO_BACKEND (or the driver option) must be onoff or sim.',
+  KEDGE_GPIO_BAD_BACKEND: 'KEDGE_GPIO_BACKEND (or the driver option) must be sysfs or sim.',
   KEDGE_GPIO_NOT_STARTED: 'The GPIO driver was not started (or is stopped); start() it before adding devices.',
   KEDGE_GPIO_SIM:
     'The GPIO simulator control channel failed; check that kedge sim gpio runs and KEDGE_GPIO_SIM names its socket.',

@@ -119,7 +119,7 @@ export class MemoryLevels implements LevelSource {
 /**
  * Simulated GPIO. It exists only because the machines kedge is developed and tested on have no GPIO
  * hardware and no gpio-sim kernel module (which would give real /sys/class/gpio lines); on a
- * Raspberry Pi the onoff backend drives the real pins.
+ * Raspberry Pi the sysfs backend drives the real pins.
  */
 export class SimGpioBackend extends LevelBackend {
   readonly levels: MemoryLevels;
@@ -143,7 +143,7 @@ export class SimGpioBackend extends LevelBackend {
   }
 }
 
-/** A backend that reports no GPIO (as onoff does on a machine without /sys/class/gpio). */
+/** A backend that reports no GPIO (as the sysfs backend does on a machine without /sys/class/gpio). */
 export const inaccessibleBackend: GpioBackend = {
   name: 'none',
   accessible: false,

@@ -21,7 +21,8 @@
 import { MODBUS_BYTE_ORDERS, MODBUS_RAW_TYPE_REGISTERS, MODBUS_RAW_TYPES } from '../../src/model/index.js';
 import { modbusErrors } from './errors.js';
 
-/** The raw types and byte orders are the device model's (src/model/protocols/modbus.ts). */
+// The raw types, their register counts and the byte orders are the device model's (one list: what
+// kedge validate accepts is what the codec decodes).
 export const RAW_TYPES = MODBUS_RAW_TYPES;
 export type RawType = (typeof RAW_TYPES)[number];
 

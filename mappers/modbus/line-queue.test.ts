@@ -277,3 +277,55 @@ describe('10,000 failures', () => {
     }
   });
 });
+
+describe('LineQueue shares the line by time', () => {
+  it('a slow unit that answers gets its share of line time, not every other turn', async () => {
+    const q = new LineQueue('rtu-fair');
+    const served = new Map<UnitId, number>();
+    const busyUntil = Date.now() + 10_000;
+    // Three units want the line all the time: unit 1 takes 300 ms per answer, units 2 and 3 take 10 ms.
+    const keepAsking = (unit: UnitId, ms: number): Promise<void> =>
+      q
+        .submit(unit, answerAfter(ms, unit))
+        .then(() => void served.set(unit, (served.get(unit) ?? 0) + 1))
+        .then(() => (Date.now() < busyUntil ? keepAsking(unit, ms) : undefined));
+    const all = [keepAsking(1, 300), keepAsking(2, 10), keepAsking(3, 10)];
+    await vi.advanceTimersByTimeAsync(10_000);
+    await vi.runAllTimersAsync();
+    await Promise.all(all);
+    // Round-robin gave each unit one turn per 320 ms (31 each in 10 s). By time, each has about a
+    // third of the line: the fast units are served far more often, the slow one still gets its share.
+    expect(served.get(2)!).toBeGreaterThan(200);
+    expect(served.get(3)!).toBeGreaterThan(200);
+    expect(served.get(1)!).toBeGreaterThan(5);
+    expect(q.lineTimeOf(1)).toBeGreaterThan(0);
+  });
+
+  it('marks a unit offline only after its own failure threshold, then backs it off', async () => {
+    const changes: Array<[UnitId, boolean]> = [];
+    const q = new LineQueue('rtu-flaky', {
+      timeoutMs: 50,
+      onHealthChange: (u, h) => changes.push([u, h.online]),
+    });
+    q.setFailureThreshold(7, 3);
+    const fail = () => Promise.reject(modbusErrors.create('KEDGE_MODBUS_TIMEOUT', 'no answer'));
+    for (let i = 0; i < 2; i++) {
+      const p = q.submit(7, fail).catch(codeOf);
+      await vi.runAllTimersAsync();
+      expect(await p).toBe('KEDGE_MODBUS_TIMEOUT');
+    }
+    expect(q.health(7)).toMatchObject({ online: true, consecutiveFailures: 2 });
+    // An answer in between starts the count again.
+    const ok = q.submit(7, async () => 1);
+    await vi.runAllTimersAsync();
+    await ok;
+    for (let i = 0; i < 3; i++) {
+      const p = q.submit(7, fail).catch(codeOf);
+      await vi.runAllTimersAsync();
+      await p;
+    }
+    expect(q.health(7).online).toBe(false);
+    expect(changes).toEqual([[7, false]]);
+    expect(await q.submit(7, async () => 1).catch(codeOf)).toBe('KEDGE_MODBUS_DEVICE_BACKOFF');
+  });
+});

@@ -4,9 +4,13 @@
  * Why: every RTU slave on an RS-485 bus shares one half-duplex wire, and many TCP gateways answer
  * one request at a time. So: exactly one request in flight, a silence between requests (the larger
  * of interRequestDelayMs and the RTU inter-frame gap), and a timeout so a hung request frees the
- * line. Units take turns (round-robin), so a device with many queued reads cannot starve the rest.
+ * line. Units share the line by time, not by request count: the next request goes to the waiting
+ * unit that has used the least line time lately (decaying with a half-life of a few seconds), so
+ * a slow unit that answers (or a device with many queued reads) gets its share and no more; the
+ * others keep their poll rate. Equal units take turns as with round-robin.
  *
- * A failing unit is backed off exponentially and reported offline: while backed off its requests
+ * A unit that failed `failureThreshold` requests in a row (per unit: `setFailureThreshold`) is
+ * backed off exponentially and reported offline: while backed off its requests
  * are refused at once (they never occupy the line), and when the back-off expires exactly one
  * request goes through as a probe. Modbus exceptions do not count as failures: a device that
  * answers "illegal address" is alive.
@@ -64,6 +68,9 @@ interface Entry {
   reject: (err: unknown) => void;
 }
 
+/** Half-life of a unit's remembered line time: long enough to span several poll cycles. */
+const USAGE_HALF_LIFE_MS = 5000;
+
 interface HealthState {
   failures: number;
   backoff: Backoff;
@@ -91,6 +98,9 @@ export class LineQueue {
   private readonly gapMs: number;
   private inFlight = false;
   private lastDoneAt = -Infinity;
+  /** Line time each unit used, decayed: `ms` as of `at`. */
+  private readonly usage = new Map<UnitId, { ms: number; at: number }>();
+  private readonly thresholds = new Map<UnitId, number>();
   private gapTimer: unknown;
   private stopped = false;
 
@@ -112,6 +122,17 @@ export class LineQueue {
       this.enqueue(entry);
       this.pump();
     });
+  }
+
+  /** Consecutive failures before `unit` is backed off and offline (default: the queue's `failureThreshold`). */
+  setFailureThreshold(unit: UnitId, failures: number): void {
+    this.thresholds.set(unit, Math.max(1, failures));
+  }
+
+  /** Line time `unit` used lately (ms, decayed). */
+  lineTimeOf(unit: UnitId): number {
+    const u = this.usage.get(unit);
+    return u ? u.ms * 0.5 ** ((this.timers.now() - u.at) / USAGE_HALF_LIFE_MS) : 0;
   }
 
   health(unit: UnitId): UnitHealth {
@@ -190,10 +211,22 @@ export class LineQueue {
     }
   }
 
-  /** Round-robin: take the next unit's oldest entry, send the unit to the back of the line. */
+  /**
+   * The waiting unit that used the least line time lately (the first in turn order among equals)
+   * gives its oldest entry and goes to the back of the turns.
+   */
   private next(): Entry | undefined {
-    const unit = this.turns.shift();
-    if (unit === undefined) return undefined;
+    if (this.turns.length === 0) return undefined;
+    let best = 0;
+    let bestUse = this.lineTimeOf(this.turns[0]!);
+    for (let i = 1; i < this.turns.length && bestUse > 0; i++) {
+      const use = this.lineTimeOf(this.turns[i]!);
+      if (use < bestUse) {
+        best = i;
+        bestUse = use;
+      }
+    }
+    const unit = this.turns.splice(best, 1)[0]!;
     const list = this.pending.get(unit);
     const entry = list?.shift();
     if (list && list.length > 0) this.turns.push(unit);
@@ -217,6 +250,7 @@ export class LineQueue {
 
   private run(entry: Entry): void {
     this.inFlight = true;
+    const startedAt = this.timers.now();
     // A task that declares no parameter cannot read the signal (the poller's reads): no
     // AbortController for it, one fewer allocation per request at 200 requests/s.
     const controller = entry.task.length > 0 ? new AbortController() : undefined;
@@ -227,6 +261,7 @@ export class LineQueue {
       this.timers.clearTimeout(timer);
       this.inFlight = false;
       this.lastDoneAt = this.timers.now();
+      this.charge(entry.unit, this.lastDoneAt - startedAt);
       this.record(entry.unit, ok ? undefined : value);
       if (ok) entry.resolve(value);
       else entry.reject(value);
@@ -258,6 +293,10 @@ export class LineQueue {
     );
   }
 
+  private charge(unit: UnitId, ms: number): void {
+    this.usage.set(unit, { ms: this.lineTimeOf(unit) + ms, at: this.timers.now() });
+  }
+
   /** Updates the unit's health after a request: `err` undefined means it answered. */
   private record(unit: UnitId, err: unknown): void {
     const failed = err !== undefined && (this.options.countsAsFailure ?? defaultCountsAsFailure)(err);
@@ -278,7 +317,7 @@ export class LineQueue {
     next.failures += 1;
     next.probing = false;
     this.healthState.set(unit, next);
-    if (next.failures < (this.options.failureThreshold ?? 1)) return;
+    if (next.failures < (this.thresholds.get(unit) ?? this.options.failureThreshold ?? 1)) return;
     this.backOff(unit, next);
   }
 

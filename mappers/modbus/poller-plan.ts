@@ -8,7 +8,7 @@ import { isKedgeError } from '../../src/core/errors/index.js';
 import { modbusErrors } from './errors.js';
 import { deriveDecodeSpec, type DecodeSpec } from './decode-spec.js';
 import { planReads, type ReadRequest } from './planner.js';
-import type { SerialFraming } from './rtu-timing.js';
+import { interFrameGapMs, type SerialFraming } from './rtu-timing.js';
 import type { CommunicateMode, TransportOptions } from './transport.js';
 
 export interface LineSettings {
@@ -39,7 +39,12 @@ export interface DevicePlan {
   groups: CycleGroup[];
   maxGap: number;
   maxRegistersPerRead: number;
+  /** Consecutive failed requests after which the device is offline (and backed off). */
+  offlineAfterFailures: number;
 }
+
+/** `offlineAfterFailures` when the device does not say: one lost answer on a busy bus is not an outage. */
+export const DEFAULT_OFFLINE_AFTER_FAILURES = 3;
 
 const num = (v: unknown): number | undefined =>
   typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : undefined;
@@ -55,7 +60,7 @@ export function lineSettings(config: Record<string, unknown>): LineSettings {
     if (config.stopBits !== undefined) rtu.stopBits = config.stopBits as 1 | 2;
     return {
       key: `rtu:${path}`,
-      transport: { mode, path, ...rtu, timeoutMs },
+      transport: { mode, path, ...rtu, timeoutMs, gapMs: interFrameGapMs(rtu) },
       timeoutMs,
       interRequestDelayMs: num(config.interRequestDelayMs) ?? 5,
       rtu,
@@ -92,6 +97,7 @@ export function planDevice(device: DeviceInstance): DevicePlan {
     groups: withDevice(device.id, () => planGroups(properties, { maxGap, maxRegistersPerRead })),
     maxGap,
     maxRegistersPerRead,
+    offlineAfterFailures: num(config.offlineAfterFailures) ?? DEFAULT_OFFLINE_AFTER_FAILURES,
   };
 }
 

@@ -3,8 +3,10 @@
  * queue; every response is decoded into the properties it serves, and the cycle ends in one
  * `readings` call for the device. A cycle still running when the next tick comes is skipped, not
  * stacked (a slow line must not build a backlog). The device's state follows what the line says:
- * a timeout or lost connection -> offline (the queue backs the unit off, so it costs the line
- * nothing until its probe); any answer, even a Modbus exception, -> online.
+ * `offlineAfterFailures` requests in a row without an answer (timeouts, a lost connection) ->
+ * offline (the queue backs the unit off, so it costs the line nothing until its probe; failures
+ * before that give bad readings with the reason, the device stays online: a flaky unit does not
+ * flap); any answer, even a Modbus exception, -> online.
  * A merged request the device refuses with exception 2 (Illegal Data Address) is replaced in its
  * cycle group by smaller pieces (read-split.ts), read at once and from then on: the failing request
  * is not sent again each cycle. A device that never refuses keeps the planner's minimum.
@@ -45,6 +47,7 @@ export class DevicePoller {
   ) {}
 
   start(): void {
+    this.line.queue.setFailureThreshold(this.plan.unit, this.plan.offlineAfterFailures);
     // All devices of a line are polled at the same instant of the cycle, on purpose: spreading them
     // over the cycle (tried: a phase per device, or ~10 slots) cut end-to-end latency but cost far
     // more CPU in the mapper, the edge and the cloud, each reading then travelling alone (one
@@ -162,7 +165,8 @@ export class DevicePoller {
       this.metrics.readings.inc(readings.length);
       this.ctx.readings(this.plan.id, readings);
     }
-    if (failure !== undefined) this.setState('offline', errorText(failure));
+    if (failure !== undefined && !this.line.queue.health(this.plan.unit).online)
+      this.setState('offline', errorText(failure));
     else if (answered) this.setState('online');
   }
 

@@ -1,9 +1,9 @@
 /**
  * A thin, well-behaved wrapper over a Modbus client for one line: Modbus TCP (kedge's own MBAP
- * client, tcp-client.ts), RTU on a serial port (modbus-serial's connectRTUBuffered), or RTU over
- * TCP (modbus-serial's connectTelnet: raw RTU frames with CRC on a socket; its
- * connectTcpRTUBuffered sends MBAP, see open()). modbus-serial (and serialport under it) is loaded
- * only when a line needs it, so a mapper with TCP devices only never loads either.
+ * client, tcp-client.ts), RTU on a serial port, or RTU over TCP (raw RTU frames with CRC on a
+ * socket to a transparent gateway): both through modbus-serial on kedge's CRC-checked RTU port
+ * (rtu-port.ts). modbus-serial (and serialport under it) is loaded only when a line needs it, so
+ * a mapper with TCP devices only never loads either.
  *
  * What it adds, and why:
  *  - Errors become KedgeErrors naming the line, unit, function and address, with the Modbus
@@ -14,10 +14,9 @@
  *    answers, so every request also races a guard timer: no promise is left hanging.
  *  - After a lost connection it reconnects with exponential back-off, using a fresh client each
  *    time (old listeners and transaction tables go with the old one).
- *  - Its buffered RTU ports keep stale bytes (a late answer to a timed-out request) and could
- *    match them to the next request of the same unit and function; the buffer is cleared before
- *    each RTU request. (This touches a private field; guarded so a future version without it
- *    just skips the step.)
+ *  - RTU: an answer is taken only when its unit, function and CRC are right (other bytes are dropped
+ *    and counted); after a request that got no good answer the line must be silent for a while
+ *    before the next request goes out, so a slow unit's late answer never meets another request.
  * One request at a time: the LineQueue schedules; an internal chain keeps this true even if a
  * caller bypasses the queue.
  */
@@ -25,6 +24,7 @@ import type ModbusSerial from 'modbus-serial';
 import { isKedgeError, type KedgeError } from '../../src/core/errors/index.js';
 import { describeException, exceptionName, modbusErrors } from './errors.js';
 import type { RegisterTable } from './decode-spec.js';
+import { RtuFramePort, SocketStream, type ByteStream, type RtuPortStats } from './rtu-port.js';
 import { ModbusTcpClient } from './tcp-client.js';
 
 export type CommunicateMode = 'TCP' | 'RTU' | 'RTUOverTCP';
@@ -40,6 +40,8 @@ export interface TransportOptions {
   parity?: 'none' | 'even' | 'odd' | 'N' | 'E' | 'O';
   stopBits?: 1 | 2;
   timeoutMs?: number;
+  /** RTU: the silence between frames (3.5 characters), in ms. */
+  gapMs?: number;
   reconnect?: { initialMs?: number; maxMs?: number };
   /** Called when the connection comes up or goes down. */
   onConnectionChange?: (connected: boolean, error?: KedgeError) => void;
@@ -63,10 +65,20 @@ interface Client {
   writeRegisters(address: number, values: number[]): Promise<unknown>;
 }
 
-async function serialClient(): Promise<SerialClient> {
+async function serialClient(port: RtuFramePort): Promise<SerialClient> {
   // CommonJS: under NodeNext its class is the default export's `default`.
   const { default: ModbusSerialModule } = await import('modbus-serial');
-  return new ModbusSerialModule.default();
+  return new ModbusSerialModule.default(port as never);
+}
+
+/**
+ * After a failed RTU request the line must have been silent this long before the next one: a
+ * late answer that comes just after the timeout (the usual case) is then dropped whole, and the
+ * next request is not answered by it. Short next to a poll cycle, since every timeout pays it;
+ * a later stray answer is still dropped by the port's unit, function and CRC checks.
+ */
+export function quietAfterFailureMs(timeoutMs: number, gapMs: number): number {
+  return Math.max(gapMs * 4, Math.min(timeoutMs / 4, 50));
 }
 
 function asClient(client: SerialClient): Client {
@@ -97,6 +109,9 @@ export class ModbusTransport {
   private reconnectDelay = 0;
   private chain: Promise<unknown> = Promise.resolve();
   private stopped = true;
+  private rtuPort: RtuFramePort | undefined;
+  /** The last RTU request got no good answer: wait for a quiet line before the next. */
+  private dirty = false;
   readonly name: string;
 
   constructor(private readonly options: TransportOptions) {
@@ -108,6 +123,11 @@ export class ModbusTransport {
 
   get connected(): boolean {
     return this.client?.isOpen === true;
+  }
+
+  /** RTU: bytes dropped and bad-CRC candidates since the line was opened. */
+  get rtuStats(): RtuPortStats | undefined {
+    return this.rtuPort?.stats;
   }
 
   /** Connects; throws KEDGE_MODBUS_CONNECT_FAILED (and keeps retrying in the background). */
@@ -190,8 +210,11 @@ export class ModbusTransport {
     // kedge's TCP client settles every request itself (answer, timeout or close): no guard needed.
     if (client instanceof ModbusTcpClient)
       return call(client).catch((err: unknown) => Promise.reject(this.mapError(err, op)));
-    clearRtuBuffer(client);
     const timeoutMs = this.options.timeoutMs ?? 1000;
+    if (this.dirty && this.rtuPort) {
+      await this.rtuPort.quiet(quietAfterFailureMs(timeoutMs, this.options.gapMs ?? 2));
+      this.dirty = false;
+    }
     let guard: ReturnType<typeof setTimeout> | undefined;
     const guardFired = new Promise<never>((_, reject) => {
       guard = setTimeout(() => reject(Object.assign(new Error('Timed out'), { errno: 'ETIMEDOUT' })), timeoutMs + 250);
@@ -199,7 +222,16 @@ export class ModbusTransport {
     try {
       return await Promise.race([call(client), guardFired]);
     } catch (err) {
-      throw this.mapError(err, op);
+      let mapped = this.mapError(err, op);
+      // No answer came, but one with a wrong CRC did: say so (noise on the line, a bad termination).
+      if (mapped.code === 'KEDGE_MODBUS_TIMEOUT' && this.rtuPort?.sawBadCrc)
+        mapped = modbusErrors.create('KEDGE_MODBUS_CRC', `${this.where(op)}: CRC error in the answer`, {
+          cause: err,
+          detail: this.detail(op),
+        });
+      // Anything but a clean Modbus exception may leave an answer still coming on the line.
+      if (mapped.code !== 'KEDGE_MODBUS_EXCEPTION') this.dirty = true;
+      throw mapped;
     } finally {
       clearTimeout(guard);
     }
@@ -239,7 +271,12 @@ export class ModbusTransport {
   private async openClient(): Promise<void> {
     let client: Client;
     try {
-      client = this.options.mode === 'TCP' ? new ModbusTcpClient() : asClient(await serialClient());
+      if (this.options.mode === 'TCP') client = new ModbusTcpClient();
+      else {
+        this.rtuPort = new RtuFramePort(await this.rtuStream());
+        this.dirty = false;
+        client = asClient(await serialClient(this.rtuPort));
+      }
     } catch (err) {
       throw modbusErrors.create(
         'KEDGE_MODBUS_CONNECT_FAILED',
@@ -274,16 +311,27 @@ export class ModbusTransport {
   private open(client: Client): Promise<void> {
     const o = this.options;
     if (client instanceof ModbusTcpClient) return client.connectTCP(o.host ?? '127.0.0.1', { port: o.port ?? 502 });
-    const serial = client as unknown as SerialClient;
-    // Not connectTcpRTUBuffered: despite its name it wraps frames in MBAP headers (Modbus TCP).
-    // Serial device servers in transparent mode want raw RTU frames with CRC: the telnet port.
-    if (o.mode === 'RTUOverTCP') return serial.connectTelnet(o.host ?? '127.0.0.1', { port: o.port ?? 502 });
-    return serial.connectRTUBuffered(o.path ?? '', {
+    const serial = client as unknown as { open(cb: (err?: Error | null) => void): void };
+    return new Promise((resolve, reject) => serial.open((err) => (err ? reject(err) : resolve())));
+  }
+
+  /**
+   * The bytes under the RTU port: the serial device, or (RTU over TCP) a socket to a transparent
+   * gateway, which wants raw RTU frames with CRC (not MBAP, which modbus-serial's
+   * connectTcpRTUBuffered would send despite its name).
+   */
+  private async rtuStream(): Promise<ByteStream> {
+    const o = this.options;
+    if (o.mode === 'RTUOverTCP') return new SocketStream(o.host ?? '127.0.0.1', o.port ?? 502);
+    const { SerialPort } = await import('serialport');
+    return new SerialPort({
+      path: o.path ?? '',
       baudRate: o.baudRate ?? 9600,
       dataBits: o.dataBits ?? 8,
       parity: PARITY[o.parity ?? 'none'] ?? 'none',
       stopBits: o.stopBits ?? 1,
-    });
+      autoOpen: false,
+    }) as unknown as ByteStream;
   }
 
   private lost(client: Client, err: unknown): void {
@@ -322,11 +370,6 @@ function classify(errno: string | undefined, name: string | undefined, message: 
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String((err as { message?: unknown })?.message ?? err);
-}
-
-function clearRtuBuffer(client: Client): void {
-  const port = (client as unknown as { _port?: { _buffer?: unknown } })._port;
-  if (port && Buffer.isBuffer(port._buffer)) port._buffer = Buffer.alloc(0);
 }
 
 function closeQuietly(client: Client): Promise<void> {

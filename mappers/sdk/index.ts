@@ -1,6 +1,6 @@
 /** The mapper SDK: what every protocol driver plugs into (driver contract, runtime, helpers). */
 export type { DriverReading, DeviceState, DriverContext, ProtocolDriver, DriverModule } from './contract.js';
-export { MapperRuntime, type MapperRuntimeOptions } from './runtime.js';
+export { MapperRuntime, HELD_FILE, mapperBuffer, type MapperRuntimeOptions } from './runtime.js';
 export { mapperErrors, driverRegistry, type DriverLoader, type DriverRegistry } from './contract.js';
 export { deviceProblem } from './device-check.js';
 export { planReconcile, type ReconcilePlan } from './reconcile.js';

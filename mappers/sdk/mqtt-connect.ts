@@ -97,7 +97,13 @@ export function plainTcp(
   const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1') || 'localhost';
   const port = parsed.port === '' ? 1883 : Number(parsed.port);
   const username = parsed.username === '' ? undefined : decodeURIComponent(parsed.username);
-  const password = parsed.password === '' ? undefined : decodeURIComponent(parsed.password);
+  // Edged puts the password of a mapper's broker account in the environment, not on the command line.
+  const password =
+    parsed.password !== ''
+      ? decodeURIComponent(parsed.password)
+      : username !== undefined
+        ? env.KEDGE_MQTT_PASSWORD
+        : undefined;
   return {
     host,
     port,

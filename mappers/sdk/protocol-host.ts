@@ -27,6 +27,8 @@ export class ProtocolHost {
   private waiting: MapperDeviceSet | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  /** The last set offered from outside (what a suspended host comes back to). */
+  private lastSet: MapperDeviceSet | undefined;
 
   constructor(
     readonly protocol: string,
@@ -51,8 +53,9 @@ export class ProtocolHost {
   }
 
   /** Queues a set; resolves once it (or a newer one) is applied. Never rejects. */
-  offer(set: MapperDeviceSet): Promise<void> {
+  offer(set: MapperDeviceSet, suspending = false): Promise<void> {
     if (this.stopped) return Promise.resolve();
+    if (!suspending) this.lastSet = set;
     if (set.version < this.appliedVersion || (this.waiting && set.version < this.waiting.version)) {
       this.logger.info(
         { protocol: this.protocol, version: set.version, applied: this.appliedVersion },
@@ -63,6 +66,15 @@ export class ProtocolHost {
     this.waiting = set;
     this.running ??= this.drain().finally(() => (this.running = undefined));
     return this.running;
+  }
+
+  /**
+   * Takes every device off the driver (polling stops) and keeps the set's version: the same set
+   * offered again (the retained set after a reconnect) brings them all back.
+   */
+  suspend(): Promise<void> {
+    if (this.stopped || !this.lastSet) return Promise.resolve();
+    return this.offer({ ...this.lastSet, devices: [] }, true);
   }
 
   async stop(): Promise<void> {

@@ -1,3 +1,4 @@
+import { mapperDefaults } from '../../src/core/config/index.js';
 import { mkdtempSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { silentLogger } from '../../src/core/log/index.js';
 import { PacketType } from './mqtt-lite/packets.js';
 import { PacketReader } from './mqtt-lite/reader.js';
 import { driverRegistry } from './driver-registry.js';
-import { MapperRuntime } from './runtime.js';
+import { MapperRuntime, mapperBuffer } from './runtime.js';
 
 const servers: Server[] = [];
 const sockets: Socket[] = [];
@@ -43,6 +44,7 @@ describe('MapperRuntime', () => {
   it('stops even when the broker never acknowledges the offline status', { timeout: 10_000 }, async () => {
     const broker = await unacknowledgingBroker();
     const runtime = new MapperRuntime({
+      buffer: mapperBuffer(mapperDefaults()),
       name: 'm1',
       node: 'n1',
       protocols: [],

@@ -10,6 +10,7 @@ import {
   type MapperStatus,
 } from '../../src/contracts/index.js';
 import type { Clock } from '../../src/core/clock/index.js';
+import type { MapperConfig } from '../../src/core/config/index.js';
 import { errorText } from '../../src/core/errors/index.js';
 import { gauge } from '../../src/core/metrics/index.js';
 import { jsonChecker } from '../../src/core/schema/index.js';
@@ -20,6 +21,7 @@ import type { DriverContext } from './driver.js';
 import type { DriverLoader, DriverRegistry } from './driver-registry.js';
 import { mapperErrors } from './errors.js';
 import { connectMqtt, type MapperMqtt } from './mqtt-connect.js';
+import { spill, unspill, type HeldMessage } from './offline-buffer.js';
 import { ProtocolHost } from './protocol-host.js';
 import { DevicePublisher } from './publisher.js';
 
@@ -47,6 +49,19 @@ export interface MapperRuntimeOptions {
   reconnectPeriodMs?: number;
   /** Protocol -> its driver's loader (mappers/drivers.ts; tests hand in drivers with test timings). */
   drivers: DriverRegistry;
+  /**
+   * While the broker is away: readings held up to `bytes` (oldest dropped beyond), polling stopped
+   * after `offlinePollMs` (config `mapper.bufferBytes`, `mapper.offlinePollMs`).
+   */
+  buffer: { bytes: number; offlinePollMs: number };
+}
+
+/** Readings still held when the mapper stops, for its next run (in its data dir). */
+export const HELD_FILE = 'held-readings.txt';
+
+/** `buffer` from the mapper section of the configuration. */
+export function mapperBuffer(c: Pick<MapperConfig, 'bufferBytes' | 'offlinePollMs'>) {
+  return { bytes: c.bufferBytes, offlinePollMs: c.offlinePollMs };
 }
 
 const checkSet = jsonChecker(MapperDeviceSetSchema);
@@ -87,11 +102,17 @@ export class MapperRuntime implements Module {
     return this.publisher?.readingsPublished ?? 0;
   }
 
+  /** Readings held while the broker is away (mapper.bufferBytes). */
+  get heldReadings(): number {
+    return this.publisher?.heldReadings ?? 0;
+  }
+
   async start(): Promise<void> {
     const o = this.options;
     const loaders = o.protocols.map((p): [string, DriverLoader] => [p.toLowerCase(), o.drivers(p)]);
     this.bad = new BadPayloads(o.metrics, o.logger);
-    this.publisher = new DevicePublisher(() => this.client, o.metrics);
+    this.publisher = new DevicePublisher(() => this.client, o.metrics, o.logger, o.buffer.bytes);
+    this.restoreHeld();
     for (const [protocol, load] of loaders) this.hosts.set(protocol, this.host(protocol, load));
     this.desired = new DesiredWriter((id) => this.lookup(id), this.publisher, this.bad, o.logger, o.metrics);
     this.registerGauges();
@@ -129,9 +150,12 @@ export class MapperRuntime implements Module {
     this.pushTimer = undefined;
     const client = this.client;
     client?.removeAllListeners('message');
+    clearTimeout(this.pauseTimer);
     await this.desired?.drain();
     for (const host of this.hosts.values()) await host.stop();
     this.hosts.clear();
+    this.publisher?.stop();
+    this.spillHeld(client);
     if (client) {
       if (client.connected) await this.publishOffline(client);
       await client.end().catch(() => undefined);
@@ -228,8 +252,63 @@ export class MapperRuntime implements Module {
     client.on('connect', () => this.onConnect(client));
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     client.on('error', (err) => o.logger.warn({ err: err.message }, 'MQTT error'));
-    client.on('offline', () => o.logger.warn({ url: o.mqttUrl }, 'MQTT broker unreachable; reconnecting'));
+    client.on('offline', () => {
+      o.logger.warn({ url: o.mqttUrl }, 'MQTT broker unreachable; reconnecting (readings are held meanwhile)');
+      this.armPause();
+    });
     return this.firstConnect(client);
+  }
+
+  private pauseTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * The broker has been away for `offlinePollMs`: stop polling (every device is taken off its
+   * driver) so that the held readings are the oldest ones, not an endless overwrite. The retained
+   * device sets the broker delivers after the reconnect bring them back.
+   */
+  private armPause(): void {
+    clearTimeout(this.pauseTimer);
+    const ms = this.options.buffer.offlinePollMs;
+    this.pauseTimer = setTimeout(() => {
+      if (this.client?.connected) return;
+      this.options.logger.warn(
+        { code: 'KEDGE_MAPPER_PAUSED', offlinePollMs: ms, heldReadings: this.publisher?.heldReadings },
+        `the MQTT broker has been away for ${ms} ms (mapper.offlinePollMs): polling stops until it is back`,
+      );
+      for (const host of this.hosts.values()) void host.suspend();
+    }, ms);
+    this.pauseTimer.unref?.();
+  }
+
+  /** Readings the previous run of this mapper held when it stopped (an orphan stopped by the restarted edge). */
+  private restoreHeld(): void {
+    const { messages, malformed, droppedReadings } = unspill(join(this.options.dataDir, HELD_FILE));
+    if (malformed > 0)
+      this.options.logger.warn({ malformed, file: HELD_FILE }, 'lines of the held-readings file could not be read');
+    this.publisher?.restore(messages, droppedReadings);
+  }
+
+  /** At stop: readings still held, and those sent but never acknowledged, go to the file. */
+  private spillHeld(client: MapperMqtt | undefined): void {
+    const unacked = client && !client.connected ? (client.unacknowledged?.() ?? []) : [];
+    const held = [
+      ...unacked.filter((m) => m.topic.endsWith('/data/update')).map(asHeld),
+      ...(this.publisher?.takeHeld() ?? []),
+    ];
+    if (held.length === 0) return;
+    const file = join(this.options.dataDir, HELD_FILE);
+    try {
+      spill(file, held, this.publisher?.droppedReadings ?? 0);
+      this.options.logger.info(
+        { messages: held.length, readings: held.reduce((n, m) => n + m.readings, 0), file },
+        'readings not yet sent are kept for the next run of this mapper',
+      );
+    } catch (err) {
+      this.options.logger.error(
+        { err: errorText(err), file },
+        'readings not yet sent could not be kept: they are lost',
+      );
+    }
   }
 
   private firstConnect(client: MapperMqtt): Promise<void> {
@@ -260,6 +339,8 @@ export class MapperRuntime implements Module {
       if (err) o.logger.error({ err: errorText(err) }, 'MQTT subscribe failed');
     });
     client.publish(edgeTopics.mapperStatus(o.name), JSON.stringify(this.status('online')), RETAINED, ignore);
+    clearTimeout(this.pauseTimer);
+    this.publisher?.flushHeld();
     this.publisher?.resendStates();
     if (o.metricsPushMs) void this.pushMetrics();
   }
@@ -316,5 +397,16 @@ export class MapperRuntime implements Module {
 }
 
 const RETAINED = { qos: 1, retain: true } as const;
+
+/** A data/update sent but not acknowledged, with the readings it carries (from its JSON). */
+function asHeld(m: { topic: string; payload: Buffer }): HeldMessage {
+  let readings = 0;
+  try {
+    readings = (JSON.parse(m.payload.toString('utf8')) as { readings?: unknown[] }).readings?.length ?? 0;
+  } catch {
+    // counted as none
+  }
+  return { topic: m.topic, payload: m.payload, readings };
+}
 const OFFLINE_ACK_MS = 2000;
 const ignore = (): void => undefined;

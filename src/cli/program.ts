@@ -8,6 +8,7 @@ import { registerDelete } from './commands/delete.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEdge } from './commands/edge.js';
 import { registerGet } from './commands/get.js';
+import { registerLogs } from './commands/logs.js';
 import { registerMapper } from './commands/mapper.js';
 import { registerOpcuaBrowse } from './commands/opcua-browse.js';
 import { registerSimModbus } from './commands/sim-modbus.js';
@@ -15,6 +16,7 @@ import { registerSimGpio } from './commands/sim-gpio.js';
 import { registerSimOpcua } from './commands/sim-opcua.js';
 import { registerSimSerial } from './commands/sim-serial.js';
 import { registerSim } from './commands/sim.js';
+import { registerToken } from './commands/token.js';
 import { registerTwin } from './commands/twin.js';
 import { registerValidate } from './commands/validate.js';
 
@@ -32,8 +34,10 @@ export function buildProgram(version: string): Command {
   registerValidate(program);
   registerApply(program);
   registerGet(program);
+  registerLogs(program);
   registerTwin(program);
   registerDelete(program);
+  registerToken(program);
   registerCall(program);
   registerOpcuaBrowse(program);
   registerSim(program, [registerSimModbus, registerSimOpcua, registerSimSerial, registerSimGpio]);

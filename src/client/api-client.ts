@@ -1,13 +1,22 @@
-import type { Device, DeviceModel } from '../model/index.js';
+import type { Device, DeviceModel, Pod } from '../model/index.js';
 import {
   type ApplyResult,
   type NodeView,
+  type PodStatus,
   type ServiceCallResponse,
+  type TokenCreate,
+  type TokenCreated,
   type TwinView,
   ApiErrorBodySchema,
 } from '../contracts/index.js';
-import { KedgeError } from '../core/errors/index.js';
-import { describeCode, httpRequest, HttpRequestError, type HttpResponse } from '../core/http-client/index.js';
+import { errorText, KedgeError } from '../core/errors/index.js';
+import {
+  describeCode,
+  httpRequest,
+  HttpRequestError,
+  httpStream,
+  type HttpResponse,
+} from '../core/http-client/index.js';
 import { bearer } from '../core/token/index.js';
 import { clientErrors } from './errors.js';
 import type { ServerTarget } from './target.js';
@@ -19,6 +28,9 @@ export interface ListResponse<T> {
 
 /** Device as the API returns it: with `status` (state, twins) when the cloud has one. */
 export type DeviceWithStatus = Device & { status?: Record<string, unknown> };
+
+/** Pod as the API returns it: with the status its node reported, once it has. */
+export type PodWithStatus = Omit<Pod, 'status'> & { status?: PodStatus };
 
 /**
  * The client of kedge's HTTP API (docs/api.md), used by `kedge apply|get|twin|delete` and the
@@ -66,13 +78,71 @@ export class ApiClient {
     );
   }
 
-  delete(kind: 'device' | 'devicemodel', namespace: string, name: string): Promise<{ deleted: boolean }> {
-    const path = kind === 'device' ? 'devices' : 'devicemodels';
+  pods(): Promise<ListResponse<PodWithStatus>> {
+    return this.call('GET', '/api/v1/pods');
+  }
+
+  pod(namespace: string, name: string): Promise<PodWithStatus> {
+    return this.call('GET', `/api/v1/pods/${seg(namespace)}/${seg(name)}`);
+  }
+
+  /**
+   * A Pod's container log through its node; `write` gets the text as it comes. With `follow`
+   * this ends when the container's log ends, the link drops, or `signal` aborts.
+   */
+  async podLogs(
+    namespace: string,
+    name: string,
+    options: { follow: boolean; container?: string; tailLines?: number; signal?: AbortSignal },
+    write: (text: string) => void,
+  ): Promise<void> {
+    const q = new URLSearchParams({ follow: String(options.follow) });
+    if (options.container) q.set('container', options.container);
+    if (options.tailLines !== undefined) q.set('tailLines', String(options.tailLines));
+    const path = `/api/v1/pods/${seg(namespace)}/${seg(name)}/log?${q}`;
+    let res: HttpResponse;
+    let began = false;
+    try {
+      res = await httpStream(
+        {
+          url: `${this.target.url}${path}`,
+          headers: this.target.token === undefined ? {} : { authorization: bearer(this.target.token) },
+          timeoutMs: this.timeoutMs,
+          ...(options.signal ? { signal: options.signal } : {}),
+        },
+        (text) => {
+          began = true;
+          write(text);
+        },
+      );
+    } catch (err) {
+      if (!began) throw this.unreachable(err);
+      throw clientErrors.create(
+        'KEDGE_CLIENT_UNREACHABLE',
+        `the connection to ${this.target.url} dropped while the log was read (${errorText(err)}); run kedge logs again`,
+        { cause: err },
+      );
+    }
+    // status 0: aborted (Ctrl-C) before the answer began.
+    if (res.status !== 0 && (res.status < 200 || res.status > 299))
+      throw serverError('GET', path, res.status, parseJson(res.text), res.text);
+  }
+
+  delete(kind: 'device' | 'devicemodel' | 'pod', namespace: string, name: string): Promise<{ deleted: boolean }> {
+    const path = kind === 'device' ? 'devices' : kind === 'pod' ? 'pods' : 'devicemodels';
     return this.call('DELETE', `/api/v1/${path}/${seg(namespace)}/${seg(name)}`);
   }
 
-  /** Removes a Node from the cloud (refused while a Device names it or it is connected). */
-  deleteNode(name: string): Promise<{ deleted: boolean }> {
+  /** A join token (`kedge token create`). */
+  createToken(req: TokenCreate): Promise<TokenCreated> {
+    return this.call('POST', '/api/v1/tokens', req);
+  }
+
+  /**
+   * Removes a Node from the cloud (refused while a Device names it, or while it is connected on the
+   * lab link); on the secure link its certificates are revoked first (`revoked`), closing its link.
+   */
+  deleteNode(name: string): Promise<{ deleted: boolean; revoked?: number; kept?: string }> {
     return this.call('DELETE', `/api/v1/nodes/${seg(name)}`);
   }
 
@@ -102,6 +172,7 @@ export class ApiClient {
           ...(this.target.token === undefined ? {} : { authorization: bearer(this.target.token) }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(this.target.ca === undefined ? {} : { tls: { ca: this.target.ca } }),
         timeoutMs,
       });
     } catch (err) {

@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
 import type { NodeView, TwinView } from '../contracts/index.js';
 import { twinValuesMatch, type DeviceModel } from '../model/index.js';
-import type { DeviceWithStatus } from './api-client.js';
+import type { DeviceWithStatus, PodWithStatus } from './api-client.js';
 import { clientErrors } from './errors.js';
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
@@ -103,6 +103,30 @@ export function twinTable(twin: TwinView, now = Date.now()): string[][] {
       p.reported ? `${p.reported.quality}${p.reported.reason ? `: ${p.reported.reason}` : ''}` : '-',
       formatAge(p.reported?.ts, now),
       sync,
+    ]);
+  }
+  return rows;
+}
+
+/** kubectl's columns: READY x/y, STATUS (a waiting reason such as CrashLoopBackOff, else the phase). */
+export function podsTable(list: { items: PodWithStatus[] }, now = Date.now()): string[][] {
+  const rows = [['NAMESPACE', 'NAME', 'READY', 'STATUS', 'RESTARTS', 'NODE', 'AGE']];
+  for (const p of list.items) {
+    const cs = p.status?.containerStatuses ?? [];
+    const ready = `${cs.filter((c) => c.ready).length}/${p.spec.containers.length}`;
+    const waiting = cs.find((c) => c.state.waiting && c.state.waiting.reason !== 'ContainerCreating')?.state.waiting;
+    const terminated = p.status?.phase === 'Failed' ? cs.find((c) => c.state.terminated)?.state.terminated : undefined;
+    const status = waiting?.reason ?? terminated?.reason ?? p.status?.phase ?? 'Pending';
+    const restarts = cs.reduce((n, c) => n + c.restartCount, 0);
+    const created = (p.metadata as { creationTimestamp?: unknown }).creationTimestamp;
+    rows.push([
+      p.metadata.namespace ?? 'default',
+      p.metadata.name,
+      ready,
+      status,
+      String(restarts),
+      p.spec.nodeName ?? '-',
+      typeof created === 'string' ? formatAge(Date.parse(created), now) : '-',
     ]);
   }
   return rows;

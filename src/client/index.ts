@@ -1,4 +1,4 @@
-export { ApiClient, type DeviceWithStatus, type ListResponse } from './api-client.js';
+export { ApiClient, type DeviceWithStatus, type ListResponse, type PodWithStatus } from './api-client.js';
 export {
   resolveTarget,
   parseObjectName,
@@ -16,6 +16,7 @@ export {
   devicesTable,
   modelsTable,
   twinTable,
+  podsTable,
   type OutputFormat,
 } from './format.js';
 export { clientErrors } from './errors.js';

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { cloudDefaults, edgeDefaults } from '../core/config/index.js';
 import { readTokenFile } from '../core/token/index.js';
 import { clientErrors } from './errors.js';
@@ -13,6 +14,8 @@ export interface ServerTarget {
   kind: 'cloud' | 'edge';
   /** Sent as `Authorization: Bearer` (the --api-token-file of kedge cloud or kedge edge). */
   token?: string;
+  /** The CA an https:// API's certificate must chain to (KEDGE_API_CA_FILE), instead of the system's. */
+  ca?: string;
 }
 
 export interface TargetOptions {
@@ -35,7 +38,20 @@ export function resolveTarget(
         ? { url: EDGE_SERVER, kind: 'edge' }
         : { url: DEFAULT_SERVER, kind: 'cloud' };
   const tokenFile = opts.tokenFile ?? env['KEDGE_API_TOKEN_FILE'];
-  return tokenFile ? { ...base, token: readTokenFile(tokenFile, warn) } : base;
+  const withToken = tokenFile ? { ...base, token: readTokenFile(tokenFile, warn) } : base;
+  const caFile = env['KEDGE_API_CA_FILE'];
+  return caFile ? { ...withToken, ca: readCaFile(caFile) } : withToken;
+}
+
+function readCaFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw clientErrors.create(
+      'KEDGE_CLIENT_BAD_SERVER',
+      `KEDGE_API_CA_FILE ${file} cannot be read: ${(err as Error).message}`,
+    );
+  }
 }
 
 function checkUrl(raw: string): string {

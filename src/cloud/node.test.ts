@@ -81,3 +81,87 @@ describe('cloud node restart', () => {
     }
   });
 });
+
+/** The fresh-store handshake (docs/link.md): a node that lost its store gets everything again. */
+describe('a node that connects with another store', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kedge-cloud-fresh-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  const config = loopbackCloudConfig(dataDir);
+  const start = async () => {
+    const cloud = createCloudNode(config, { logger: silentLogger(), registry: createMetricsRegistry() });
+    await cloud.start();
+    return cloud;
+  };
+  const downstream = (edge: RawEdge) => edge.received.filter((m) => m.route.operation !== 'response');
+  const ackAll = (edge: RawEdge) => {
+    for (const m of downstream(edge))
+      edge.send(
+        newMessage(
+          { source: 'metamanager', group: 'meta', operation: 'response', resource: m.route.resource! },
+          { ok: true },
+          { parentId: m.header.msg_id },
+        ),
+      );
+  };
+  const withDesired = (name: string) => {
+    const d = thermostat(name, 'edge-1');
+    (d.spec as { properties: Array<Record<string, unknown>> }).properties[1]!.desired = { value: '21' };
+    return d;
+  };
+  const sent = (edge: RawEdge) => downstream(edge).map((m) => `${m.route.operation} ${m.route.resource}`);
+  const everything = [
+    'insert node/edge-1/default/devicemodel/thermostat',
+    'insert node/edge-1/default/device/a',
+    'insert node/edge-1/default/device/b',
+    'update node/edge-1/default/devicetwin/a',
+    'update node/edge-1/default/devicetwin/b',
+    'update node/edge-1/default/mapperset/edge-1',
+  ];
+
+  it('gets its whole device set, models, desired values and mapper set again, also after a cloud restart', async () => {
+    let cloud = await start();
+    await fetch(`http://127.0.0.1:${cloud.ports.api}/api/v1/apply`, {
+      method: 'POST',
+      body: JSON.stringify({ documents: [thermostatModel(), withDesired('a'), withDesired('b')] }),
+    });
+    const store = (id: string) => ({ 'x-kedge-store-id': id });
+    let edge = await RawEdge.connect(cloud.ports.hub, 'edge-1', 'kedge', store('aaaaaaaa-1'));
+    await waitUntil(() => downstream(edge).length === everything.length, 'everything for the first store');
+    expect(sent(edge).sort()).toEqual([...everything].sort());
+    ackAll(edge);
+    await waitForMetric(cloud, /kedge_cloudhub_downstream_pending 0\b/);
+    edge.close();
+
+    // The same store again: nothing to send.
+    edge = await RawEdge.connect(cloud.ports.hub, 'edge-1', 'kedge', store('aaaaaaaa-1'));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(sent(edge)).toEqual([]);
+    edge.close();
+
+    // A wiped data dir (new store id): everything again, models before their devices.
+    edge = await RawEdge.connect(cloud.ports.hub, 'edge-1', 'kedge', store('bbbbbbbb-2'));
+    await waitUntil(() => downstream(edge).length === everything.length, 'everything for the new store');
+    expect(sent(edge).sort()).toEqual([...everything].sort());
+    expect(sent(edge)[0]).toBe('insert node/edge-1/default/devicemodel/thermostat');
+    await waitForMetric(cloud, /kedge_cloudhub_fresh_stores_total 2\b/);
+    ackAll(edge);
+    await waitForMetric(cloud, /kedge_cloudhub_downstream_pending 0\b/);
+    edge.close();
+    await cloud.stop();
+
+    // After a cloud restart the store it synced is remembered; another one gets everything.
+    cloud = await start();
+    try {
+      edge = await RawEdge.connect(cloud.ports.hub, 'edge-1', 'kedge', store('bbbbbbbb-2'));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(sent(edge)).toEqual([]);
+      edge.close();
+      edge = await RawEdge.connect(cloud.ports.hub, 'edge-1', 'kedge', store('cccccccc-3'));
+      await waitUntil(() => downstream(edge).length === everything.length, 'everything after the restart');
+      expect(sent(edge).sort()).toEqual([...everything].sort());
+    } finally {
+      edge.close();
+      await cloud.stop();
+    }
+  });
+});

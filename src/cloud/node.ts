@@ -11,6 +11,8 @@ import { CloudDashboard } from './dashboard/index.js';
 import { CloudMqtt } from './cloudmqtt/index.js';
 import { DeviceController } from './devicecontroller/index.js';
 import { EdgeController } from './edgecontroller/index.js';
+import { CloudPki, cloudPkiErrors, JoinServer } from './pki/index.js';
+import { PodController } from './podcontroller/index.js';
 import { createBackend } from './backend.js';
 import type { ControllerDeps } from './controller-deps.js';
 import type { LeaderElection } from './leader/index.js';
@@ -30,7 +32,7 @@ export interface CloudNode {
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Ports listened on (after start; useful with port 0). */
-  readonly ports: { hub: number; api: number; mqtt: number | undefined };
+  readonly ports: { hub: number; api: number; mqtt: number | undefined; join: number | undefined };
   readonly bus: Bus<CloudChannels, CloudRequests>;
   readonly leader: LeaderElection;
 }
@@ -79,6 +81,35 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
   };
   const devices = new DeviceController({ ...controllers, statusIntervalMs: config.statusIntervalMs });
   const edges = new EdgeController({ ...controllers, leader: backend.leader });
+  if (config.tokenFile !== undefined && !config.insecureLink)
+    throw cloudPkiErrors.create(
+      'KEDGE_PKI_SHARED_TOKEN',
+      `--token-file ${config.tokenFile}: the shared token is for the insecure lab link (--insecure-link); on the secure link every node has its own certificate`,
+    );
+  // The link over mutual TLS with a certificate per node, unless the lab link is asked for.
+  const pki = config.insecureLink
+    ? undefined
+    : new CloudPki({
+        bus,
+        dataDir: config.dataDir,
+        caCertFile: config.pki.caCertFile,
+        caKeyFile: config.pki.caKeyFile,
+        nodeCertTtlMs: config.pki.nodeCertTtlMs,
+        serverNames: config.pki.serverNames,
+        logger,
+        ...(clock ? { clock } : {}),
+      });
+  const joinServer = pki
+    ? new JoinServer({
+        pki,
+        logger,
+        registry,
+        host: config.hubHost,
+        port: config.pki.joinPort,
+        idleTimeoutMs: JOIN_IDLE_TIMEOUT_MS,
+      })
+    : undefined;
+  const pods = new PodController({ bus, store, linkState, logger });
   const hub = new CloudHub({
     bus,
     linkState,
@@ -89,8 +120,10 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     host: config.hubHost,
     port: config.hubPort,
     keepaliveTimeoutMs: config.keepaliveTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
     maxPayloadBytes: config.maxFrameBytes,
     ...(config.tokenFile === undefined ? {} : { tokenFile: config.tokenFile }),
+    ...(pki ? { tls: pki } : {}),
   });
   const api = new CloudApi({
     bus,
@@ -100,6 +133,11 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     host: config.apiHost,
     port: config.apiPort,
     ...(config.apiTokenFile === undefined ? {} : { tokenFile: config.apiTokenFile }),
+    ...(config.apiReadTokenFile === undefined ? {} : { readTokenFile: config.apiReadTokenFile }),
+    ...(config.metricsTokenFile === undefined ? {} : { metricsTokenFile: config.metricsTokenFile }),
+    ...(config.apiTls === undefined ? {} : { tls: config.apiTls }),
+    insecure: config.insecureApi,
+    idleTimeoutMs: config.idleTimeoutMs,
   });
   const dashboard = new CloudDashboard({ bus, clock: clock ?? systemClock });
   if (config.store !== 'sqlite' && !config.mqtt.url)
@@ -107,19 +145,24 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
       { module: 'cloudmqtt' },
       'cloud store on etcd with the embedded MQTT broker: consumers see only what this replica publishes, at least once; give replicas one external broker with --mqtt-url',
     );
-  const runtime = new ModuleRuntime([leader, storeModule, presence, mqtt, devices, edges, hub, dashboard, api], {
-    logger,
-  });
+  const security = pki && joinServer ? [pki, joinServer] : [];
+  const runtime = new ModuleRuntime(
+    [leader, storeModule, presence, mqtt, devices, edges, pods, ...security, hub, dashboard, api],
+    { logger },
+  );
   return {
     bus,
     leader: backend.leader,
     start: () => runtime.start(),
     stop: () => runtime.stop(),
     get ports() {
-      return { hub: hub.port, api: api.port, mqtt: mqtt.port };
+      return { hub: hub.port, api: api.port, mqtt: mqtt.port, join: joinServer?.port };
     },
   };
 }
+
+/** A connection to the join port without a request in progress is closed after this long. */
+const JOIN_IDLE_TIMEOUT_MS = 30_000;
 
 /** An object whose methods are looked up on `get()` at call time. */
 function lazy<T extends object>(get: () => T): T {

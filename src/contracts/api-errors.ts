@@ -8,6 +8,8 @@ import { defineErrors, isKedgeError, toKedgeError } from '../core/errors/index.j
  */
 export const apiErrors = defineErrors({
   KEDGE_API_LISTEN: 'The HTTP API could not listen; check its port is free (--api-port; another kedge?).',
+  KEDGE_API_INSECURE:
+    'The HTTP API applies devices, writes desired values and calls servers on the nodes: beyond 127.0.0.1 it needs --api-token-file FILE. Keep --api-host 127.0.0.1, give a token, or pass --insecure-api to accept the risk.',
   KEDGE_API_NOT_FOUND: {
     status: 404,
     hint: 'No such path or object; see docs/api.md for the paths, `kedge get devices` for the objects.',
@@ -30,6 +32,10 @@ export const apiErrors = defineErrors({
   KEDGE_API_UNAUTHORIZED: {
     status: 401,
     hint: 'The API wants its token: pass --token-file FILE (or set KEDGE_API_TOKEN_FILE) with the file given to kedge cloud (or kedge edge) --api-token-file.',
+  },
+  KEDGE_API_FORBIDDEN: {
+    status: 403,
+    hint: 'The token is valid but allows less (the read-only token reads, the metrics token scrapes /metrics): use the admin token (kedge cloud --api-token-file).',
   },
   KEDGE_API_OPEN_WITHOUT_TOKEN:
     "The edge's local API writes to devices: on an address other than loopback it needs a token. Give kedge edge --api-token-file FILE (e.g. `openssl rand -hex 32 > FILE`), or keep --api-host 127.0.0.1.",

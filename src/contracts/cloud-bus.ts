@@ -1,10 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { MessageSchema } from '../core/message/index.js';
 import { ServiceCallRequestSchema, ServiceCallResponseSchema, TwinViewSchema } from './edge-bus.js';
-import { AckContentSchema, EDGE_QUERIES } from './link.js';
+import { TokenCreatedSchema, TokenCreateSchema } from './join.js';
+import { AckContentSchema, EDGE_QUERIES, LinkIdentitySchema } from './link.js';
 import { DashboardAttachedSchema, StreamClientSchema } from './stream-client.js';
 import { DeviceColumnsSchema } from './telemetry-columns.js';
 import { MapperPhaseSchema } from './twin-values.js';
+import { LogsEndSchema, LogsRequestSchema } from './pods.js';
 
 /**
  * The cloud process's bus, each payload one schema with its type. CloudHub owns the link: it
@@ -36,15 +38,40 @@ export const UpstreamMessageSchema = Type.Object({
   message: MessageSchema,
   /** `route.resource` as CloudHub parsed it (`node/<node>/<namespace>/<type>/<name>`). */
   resource: Type.Object({ namespace: Type.String(), type: Type.String(), name: Type.String() }),
+  /**
+   * Records the message as handled, durably, when the promise resolves (rejects when it cannot). A
+   * handler whose effects cannot be taken back calls it right before they become visible
+   * (telemetry: right before the broker delivers it, `cloudmqtt.publishOnce`), so that a cloud
+   * crash at any later point never lets the edge's resend be handled twice. Without a call,
+   * CloudHub records the id after the handler returns. A claimed message whose handler then fails
+   * is unclaimed. (docs/link.md, "Duplicates across a cloud crash".)
+   */
+  claim: Type.Optional(Type.Function([], Type.Promise(Type.Void()))),
 });
 export type UpstreamMessage = Static<typeof UpstreamMessageSchema>;
 
 export const CloudChannelSchemas = {
-  'link.connected': Type.Object({ node: Node, ts: Type.Number() }),
+  /**
+   * `fresh`: the node's store is not the one its acknowledgements belong to (new, wiped, replaced):
+   * CloudHub has forgotten them, and whoever caches what the node holds must forget it too.
+   * `identity`: how the node proved who it is (docs/link.md; certificates will add a value).
+   */
+  'link.connected': Type.Object({
+    node: Node,
+    ts: Type.Number(),
+    fresh: Type.Optional(Type.Boolean()),
+    identity: Type.Optional(LinkIdentitySchema),
+  }),
   'link.disconnected': Type.Object({ node: Node, reason: Type.String(), ts: Type.Number() }),
   /** Any frame from the node counts; keepalives are published here (for the last-heartbeat time). */
   'link.heartbeat': Type.Object({ node: Node, ts: Type.Number() }),
   'link.send': DownstreamItemSchema,
+  /** Text of a Pod log stream from its node (CloudHub -> API). */
+  'podlogs.data': Type.Object({ streamId: Type.String(), data: Type.String() }),
+  /** A Pod log stream ended: the node ended it (with its error) or the link was lost. */
+  'podlogs.end': Type.Composite([Type.Object({ streamId: Type.String() }), LogsEndSchema]),
+  /** The reader of a stream went away (API -> CloudHub, which tells the node). */
+  'podlogs.close': Type.Object({ streamId: Type.String() }),
   /**
    * A message the cloud MQTT broker took for consumers (kedge/twin, kedge/status, kedge/telemetry),
    * published only while someone subscribes (the dashboard while a browser watches).
@@ -63,6 +90,13 @@ export const CloudChannelSchemas = {
   'devices.listChanged': Type.Object({}),
 };
 export type CloudChannels = { [K in keyof typeof CloudChannelSchemas]: Static<(typeof CloudChannelSchemas)[K]> };
+
+/** A log stream to open on a node (CloudHub sends it only while the node is connected). */
+export const PodLogsOpenSchema = Type.Composite([
+  Type.Object({ node: Node, namespace: Type.String(), name: Type.String() }),
+  LogsRequestSchema,
+]);
+export type PodLogsOpen = Static<typeof PodLogsOpenSchema>;
 
 /** A live HTTP call to a server on a node's network, through the node's ServiceBus (docs/link.md). */
 export const CloudServiceCallSchema = Type.Object({
@@ -117,15 +151,30 @@ export const CloudRequestSchemas = {
   'upstream.devicetwin': Upstream,
   'upstream.devicestate': Upstream,
   'upstream.mapperstatus': Upstream,
+  'upstream.podstatus': Upstream,
+  /** Opens a Pod log stream on its node; rejects with KEDGE_CLOUDHUB_NOT_CONNECTED when it is away. */
+  'podlogs.open': { request: PodLogsOpenSchema, response: Type.Object({ streamId: Type.String() }) },
   /** Resolves when the broker has the message (QoS 1: acknowledged). */
   'cloudmqtt.publish': { request: CloudMqttPublishSchema, response: Type.Undefined() },
   /**
-   * The consumer messages of one edge message, published exactly once even when this replica
-   * dies meanwhile (cloud replicas on etcd with an external broker: QoS 2 with its state in
-   * etcd); otherwise like `cloudmqtt.publish` for each item. Resolves when the broker has them.
+   * The consumer messages of one edge message, in their order, published exactly once for the
+   * message; resolves when the broker has them all. How depends on the broker (docs/link.md,
+   * "Duplicates across a cloud crash"):
+   *  - cloud replicas on etcd with an external broker: QoS 2 with its state in etcd; the journal's
+   *    `begin` records the message as handled together with its packets, so `claim` is not called;
+   *  - otherwise `claim` (the handler's `UpstreamMessage.claim`) runs once, when the broker is
+   *    reachable, right before the first of them can reach a subscriber (embedded broker: the
+   *    subscribers' writes are held until it resolved; external broker: just before they are
+   *    written to its socket). If it fails, that is logged and the messages are published all
+   *    the same.
    */
   'cloudmqtt.publishOnce': {
-    request: Type.Object({ node: Node, msgId: Type.String(), items: Type.Array(CloudMqttPublishSchema) }),
+    request: Type.Object({
+      node: Node,
+      msgId: Type.String(),
+      items: Type.Array(CloudMqttPublishSchema),
+      claim: Type.Optional(Type.Function([], Type.Promise(Type.Void()))),
+    }),
     response: Type.Undefined(),
   },
   'twin.view': { request: Type.Object(DeviceRef), response: Type.Union([TwinViewSchema, Type.Undefined()]) },
@@ -145,6 +194,10 @@ export const CloudRequestSchemas = {
    * `detail.status` (e.g. KEDGE_SERVICEBUS_FORBIDDEN, 403) when the edge did not reach the target.
    */
   'servicebus.call': { request: CloudServiceCallSchema, response: ServiceCallResponseSchema },
+  /** Served by the CA (src/cloud/pki) unless the link is insecure: a join token (`kedge token create`). */
+  'pki.createToken': { request: TokenCreateSchema, response: TokenCreatedSchema },
+  /** Served by the CA: revokes every certificate of the node and closes its link; answers how many. */
+  'pki.revokeNode': { request: Type.Object({ node: Node }), response: Type.Object({ revoked: Type.Integer() }) },
   /**
    * Served by CloudHub: asks node `node` one of EDGE_QUERIES (src/contracts/link.ts) and resolves
    * with the edge's answer (JSON parsed; text as a string). Fails like `servicebus.call`.

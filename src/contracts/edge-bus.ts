@@ -5,6 +5,7 @@ import {
   DeviceModelSchema,
   DeviceSchema,
   CleansedReadingSchema,
+  PodSchema,
   RawReadingSchema,
 } from '../model/index.js';
 import { DashboardAttachedSchema, StreamClientSchema } from './stream-client.js';
@@ -17,6 +18,7 @@ import {
   MapperPhaseSchema,
   ReportedValueSchema,
 } from './twin-values.js';
+import { LogsEndSchema, LogsRequestSchema, PodStatusSchema } from './pods.js';
 
 /**
  * The edge process's bus: channels (publish/subscribe, synchronous, in order) and requests
@@ -111,6 +113,19 @@ export const EdgeChannelSchemas = {
   'link.state': LinkStateEventSchema,
   /** New entries were committed to the outbox (-> EdgeHub may send). */
   'outbox.appended': Type.Object({ count: Type.Integer({ minimum: 0 }) }),
+  /** The Pods bound to this node changed (MetaManager -> Edged): the whole set. */
+  'pods.changed': Type.Object({ pods: Type.Array(PodSchema) }),
+  /** Open a log stream of a Pod's container (EdgeHub -> Edged); `streamId` names it in the answers. */
+  'logs.start': Type.Composite([
+    Type.Object({ streamId: Id, namespace: Type.String(), name: Type.String() }),
+    LogsRequestSchema,
+  ]),
+  /** The reader went away (EdgeHub -> Edged). */
+  'logs.stop': Type.Object({ streamId: Id }),
+  /** Text of a stream (Edged -> EdgeHub). */
+  'logs.data': Type.Object({ streamId: Id, data: Type.String() }),
+  /** A stream ended (Edged -> EdgeHub), with the error when it did not end normally. */
+  'logs.end': Type.Composite([Type.Object({ streamId: Id }), LogsEndSchema]),
 };
 export type EdgeChannels = { [K in keyof typeof EdgeChannelSchemas]: Static<(typeof EdgeChannelSchemas)[K]> };
 
@@ -122,6 +137,15 @@ export type EdgeChannels = { [K in keyof typeof EdgeChannelSchemas]: Static<(typ
 export const EDGE_BOUNDARY_CHANNELS: ReadonlyArray<keyof EdgeChannels> = ['device.readings'];
 
 // ---- views: what the local API (docs/api.md) and the cloud's answer -------------------------
+
+/** A Pod as Edged runs it: its identity and the status it last computed. */
+export const PodViewSchema = Type.Object({
+  namespace: Type.String(),
+  name: Type.String(),
+  uid: Type.String(),
+  status: PodStatusSchema,
+});
+export type PodView = Static<typeof PodViewSchema>;
 
 /** The twin of one device as the API shows it (docs/api.md). */
 export const TwinViewSchema = Type.Object({
@@ -241,6 +265,7 @@ export const EdgeRequestSchemas = {
   },
   'servicebus.call': { request: ServiceCallRequestSchema, response: ServiceCallResponseSchema },
   'edged.status': { request: Nothing, response: Type.Array(MapperWorkloadStatusSchema) },
+  'edged.pods': { request: Nothing, response: Type.Array(PodViewSchema) },
   /** The node's /metrics page: its own metrics and its mappers' (pushed), federated. */
   'metrics.page': { request: Nothing, response: Type.String() },
   'node.status': { request: Nothing, response: EdgeNodeStatusSchema },

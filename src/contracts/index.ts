@@ -11,4 +11,6 @@ export { apiErrorBody, apiErrors, ApiErrorBodySchema, type ApiErrorBody } from '
 export { readJson, sendError, sendJson, sendText } from './api-http.js';
 export * from './cloud-payloads.js';
 export { JournalPacketSchema, JournalPacketsSchema, type JournalPacket } from './publish-journal.js';
+export * from './pods.js';
+export * from './join.js';
 export * from './stream-client.js';

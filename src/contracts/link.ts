@@ -24,6 +24,26 @@ import {
  */
 export const LINK_MAX_FRAME_BYTES = 4 * 1024 * 1024;
 
+/**
+ * The upgrade header an edge presents its store's id in (docs/link.md, "Fresh store"): a store the
+ * cloud's acknowledgements do not belong to gets everything sent again.
+ */
+export const LINK_STORE_HEADER = 'x-kedge-store-id';
+
+/** The project of the link path `/<project>/<node>/events`: CloudHub serves this one only. */
+export const LINK_PROJECT = 'kedge';
+
+/**
+ * How a node proved who it is when it connected: the shared token, or nothing (a cloud without
+ * --token-file). The seam for per-node credentials (certificates): another value here.
+ */
+export const LinkIdentitySchema = Type.Union([
+  Type.Literal('certificate'),
+  Type.Literal('token'),
+  Type.Literal('anonymous'),
+]);
+export type LinkIdentity = Static<typeof LinkIdentitySchema>;
+
 export const LinkResource = {
   device: 'device',
   deviceModel: 'devicemodel',
@@ -35,6 +55,9 @@ export const LinkResource = {
   /** The mapper workloads a node should run (down) and their status (up). */
   mapperSet: 'mapperset',
   mapperStatus: 'mapperstatus',
+  /** Pods bound to the node (down, the Pod without status) and their status (up, `PodStatusContent`). */
+  pod: 'pod',
+  podStatus: 'podstatus',
 } as const;
 export type LinkResourceType = (typeof LinkResource)[keyof typeof LinkResource];
 

@@ -55,6 +55,14 @@ export const cloudTopics = {
   twin: (namespace: string, device: string) => `kedge/twin/${namespace}/${device}`,
   nodeStatus: (node: string) => `kedge/status/node/${node}`,
   deviceStatus: (namespace: string, device: string) => `kedge/status/device/${namespace}/${device}`,
+  /**
+   * Retained `{"state":"online"|"offline","ts"}`: online once the cloud is up, offline when it
+   * stops, and (external broker) the cloud client's last will when it dies: while it says offline,
+   * the retained node and device statuses are not being kept up to date.
+   */
+  cloudStatus: 'kedge/status/cloud',
+  /** The same per replica (cloud replicas on etcd): the cloud is up while any replica says online. */
+  cloudReplicaStatus: (replica: string) => `kedge/status/cloud/${replica}`,
 } as const;
 
 /**

@@ -133,6 +133,8 @@ async function startAll(o: DemoOptions, io: DemoIo, run: Running, print: (s: str
       String(o.apiPort),
       '--mqtt-port',
       String(o.mqttPort),
+      // Everything on this machine's loopback: the lab link (a real node joins with a certificate).
+      '--insecure-link',
     ],
     { ready: () => healthy(`${api}/healthz`) },
   );

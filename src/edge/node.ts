@@ -1,16 +1,28 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { EDGE_BOUNDARY_CHANNELS, type EdgeChannels, type EdgeRequests } from '../contracts/index.js';
 import { Bus } from '../core/bus/index.js';
 import { systemClock, type Clock } from '../core/clock/index.js';
-import type { EdgeConfig } from '../core/config/index.js';
+import { mapperDefaults, type EdgeConfig } from '../core/config/index.js';
+import type { KedgeError } from '../core/errors/index.js';
 import { createMetricsRegistry } from '../core/metrics/index.js';
+import { packageVersion } from '../core/paths/index.js';
 import { ModuleRuntime, type Module } from '../core/module/index.js';
+import { readTokenFile } from '../core/token/index.js';
 import { EdgeApi } from './api/index.js';
 import { EdgeDashboard } from './dashboard/index.js';
-import { Edged, type InProcessMapperFactory, type ProcessRuntime } from './edged/index.js';
+import {
+  Edged,
+  LogBudget,
+  type BackOff,
+  type ContainerEngine,
+  type InProcessMapperFactory,
+  type ProcessRuntime,
+} from './edged/index.js';
 import { DeviceMetrics, MetricsFederation, NodeStatus } from './metrics/index.js';
-import { EventBus } from './eventbus/index.js';
+import { EventBus, MAPPER_USER, type BrokerAccessConfig, type BrokerUser } from './eventbus/index.js';
 import { MetaManager } from './metamanager/index.js';
 import { OpcuaBrowse } from './opcuabrowse/index.js';
 import { PipelineModule } from './pipeline/index.js';
@@ -30,6 +42,8 @@ export interface EdgeModuleDeps {
   clock: Clock;
   registry: Registry;
   config: EdgeConfig;
+  /** The id of this node's store (`edge.db`); a new or replaced file has a new one. Read once started. */
+  storeId: () => string;
 }
 
 export interface EdgeNodeOptions {
@@ -44,6 +58,17 @@ export interface EdgeNodeOptions {
   inProcessMapper?: InProcessMapperFactory;
   /** Command that starts `kedge mapper` (default: this process's own entry point). */
   mapperCommand?: string[];
+  /** Edged's container engine (default: one on the configured or default socket). */
+  engine?: () => Promise<ContainerEngine>;
+  /** Crash-loop back-off of Pod containers (tests shorten kubelet's 10 s). */
+  podBackoff?: BackOff;
+  /**
+   * The node cannot go on (its store keeps failing to commit): `kedge edge` stops and exits with
+   * code 75 so that its supervisor restarts it. Without it the node goes on, /healthz failing.
+   */
+  onFatal?: (err: KedgeError) => void;
+  /** What each mapper Edged starts holds while the broker is away (the mapper section of the configuration). */
+  mapperBuffer?: { bytes: number; offlinePollMs: number };
 }
 
 export interface EdgeNode {
@@ -78,6 +103,9 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     registry,
     outbox: config.outbox,
     batch: { intervalMs: config.batchMs, idleMs: config.batchIdleMs },
+    disk: config.disk,
+    failureLimit: config.storeFailureLimit,
+    onFatal: options.onFatal,
   });
   const meta = new MetaManager({ bus, store: store.meta, batcher: store.batcher, node, logger: log('metamanager') });
   const pipeline = new PipelineModule({
@@ -90,6 +118,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     registry,
     node,
     snapshotIntervalMs: config.pipelineSnapshotMs,
+    timeBounds: config.readings,
   });
   const twin = new TwinModule({
     bus,
@@ -107,6 +136,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
   const deviceMetrics = new DeviceMetrics({ bus, registry });
   const federation = new MetricsFederation({ bus, registry, clock });
   const nodeStatus = new NodeStatus({ bus, outbox: store.outbox, clock, node });
+  const broker = brokerAccessConfig(config, log('eventbus'));
   const eventbus = new EventBus({
     bus,
     batcher: store.batcher,
@@ -116,7 +146,10 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     node,
     mqttPort: config.mqtt.port,
     mqttUrl: config.mqtt.url,
+    ...(broker ? { access: broker.access } : {}),
+    limits: config.mqtt,
   });
+  const mapperImage = config.mapperImage ?? `localhost/kedge:${packageVersion()}`;
   const edged = new Edged({
     bus,
     outbox: store.outbox,
@@ -124,12 +157,23 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     clock,
     logger: log('edged'),
     node,
-    mode: config.mappers,
+    mode: config.mappers === 'none' ? 'none' : config.runtime === 'container' ? 'container' : config.mappers,
+    ...(config.containerSocket ? { containerSocket: config.containerSocket } : {}),
+    mapperImage: (protocols) =>
+      (protocols.length === 1 ? config.mapperImages[protocols[0]!] : undefined) ?? mapperImage,
+    ...(options.engine ? { engine: options.engine } : {}),
+    ...(options.podBackoff ? { podBackoff: options.podBackoff } : {}),
     dataDir: config.dataDir,
     mqttUrl: () => eventbus.url,
+    ...(broker ? { mqttCredentials: broker.mappers } : {}),
     runtime: options.processRuntime,
     mapperCommand: options.mapperCommand,
     inProcessMapper: options.inProcessMapper,
+    logBudget: new LogBudget(join(config.dataDir, 'logs'), config.disk.logBytes, log('edged'), registry),
+    mapperBuffer: options.mapperBuffer ?? {
+      bytes: mapperDefaults().bufferBytes,
+      offlinePollMs: mapperDefaults().offlinePollMs,
+    },
   });
   const servicebus = new ServiceBus({
     bus,
@@ -152,6 +196,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     host: config.apiHost,
     ...(config.apiTokenFile === undefined ? {} : { tokenFile: config.apiTokenFile }),
     node,
+    health: () => store.health(),
   });
   const extra =
     options.extraModules?.({
@@ -163,6 +208,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
       clock,
       registry,
       config,
+      storeId: () => store.storeId,
     }) ?? [];
   // New outbox entries are announced after their commit, so EdgeHub never sends uncommitted ones.
   let announced = 0;
@@ -204,4 +250,28 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     start: () => runtime.start(),
     stop: () => runtime.stop(),
   };
+}
+
+/**
+ * The embedded broker's accounts (config edge.mqtt.users, passwords read from their files) and,
+ * when anything is checked, the account of the mappers Edged starts: a new password at every
+ * start, handed to them only (broker-access.ts).
+ */
+function brokerAccessConfig(
+  config: EdgeConfig,
+  logger: Logger,
+): { access: BrokerAccessConfig; mappers: { username: string; password: string } } | undefined {
+  const anonymous = config.mqtt.anonymous ?? 'all';
+  const users = config.mqtt.users ?? [];
+  if (config.mqtt.url !== undefined || (anonymous === 'all' && users.length === 0)) return undefined;
+  const mappers = { username: MAPPER_USER, password: randomBytes(24).toString('hex') };
+  const accounts: BrokerUser[] = users.map((u) => ({
+    username: u.username,
+    password: readTokenFile(u.passwordFile),
+    publish: u.publish,
+    subscribe: u.subscribe,
+  }));
+  accounts.push({ ...mappers, publish: ['$ke/#', '$hw/#'], subscribe: ['$ke/#', '$hw/#'] });
+  logger.info({ users: users.map((u) => u.username), anonymous }, 'edge broker checks credentials and topic ACLs');
+  return { access: { users: accounts, anonymous }, mappers };
 }

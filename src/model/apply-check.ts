@@ -1,6 +1,7 @@
 import type { Diagnostic } from '../core/yaml/index.js';
 import type { Device, DeviceModel } from './schema.js';
 import { validateSources } from './validate-lazy.js';
+import type { Pod } from './pod.js';
 import type { Source } from './validate.js';
 
 /** A model already stored where the documents are applied (the cloud's store, the edge's MetaManager). */
@@ -13,6 +14,8 @@ export interface ApplyCheck {
   /** Models first (a Device's model must exist when it is applied), then devices. */
   models: DeviceModel[];
   devices: Device[];
+  /** Pods (core/v1, the part Edged runs), applied after the devices. */
+  pods: Pod[];
   /** Of the given sources only (positions in their text), errors and warnings. */
   diagnostics: Diagnostic[];
   errors: Diagnostic[];
@@ -37,6 +40,7 @@ export async function checkForApply(sources: Source[], stored: readonly StoredMo
   return {
     models: result.models.filter((m) => !contextNames.has(storeName(m))),
     devices: result.devices,
+    pods: result.pods,
     diagnostics,
     errors: diagnostics.filter((d) => d.severity === 'error'),
   };

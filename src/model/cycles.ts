@@ -1,5 +1,10 @@
 /** Collect/report cycle when a property does not give one (KubeEdge's mapper default, 1 s). */
 export const DEFAULT_CYCLE_MS = 1000;
+/**
+ * The longest cycle: Node's timers take at most 2^31 - 1 ms (about 24.8 days); a longer one fires
+ * at once (with a TimeoutOverflowWarning), which made a mapper poll as fast as it could.
+ */
+export const MAX_CYCLE_MS = 2_147_483_647;
 const NS_PER_MS = 1_000_000;
 
 export interface NormalizedCycle {

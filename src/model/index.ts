@@ -31,7 +31,7 @@ export {
   type AccessMode,
   type PropertyValue,
 } from './property-type.js';
-export { normalizeCycle, DEFAULT_CYCLE_MS, type NormalizedCycle } from './cycles.js';
+export { normalizeCycle, DEFAULT_CYCLE_MS, MAX_CYCLE_MS, type NormalizedCycle } from './cycles.js';
 export { normalizeDesired, type DesiredTarget } from './desired-value.js';
 export {
   resolveDeviceInstance,
@@ -79,4 +79,14 @@ export {
   type ImportRequest,
 } from './csv-import.js';
 export type { ValidationResult, ValidateOptions, Source } from './validate.js';
+export {
+  PodSchema,
+  PodSpecSchema,
+  POD_API_VERSION,
+  parseBytes,
+  parseCpus,
+  type Pod,
+  type PodSpec,
+  type PodContainer,
+} from './pod.js';
 export * from './protocols/index.js';

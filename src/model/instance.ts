@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CleansingRulesSchema } from './cleansing/index.js';
+import { MAX_CYCLE_MS } from './cycles.js';
 import { AccessModeSchema, PropertyTypeSchema } from './schema.js';
 
 /**
@@ -16,9 +17,9 @@ export const PropertyInstanceSchema = Type.Object({
   maximum: Type.Optional(Type.Number()),
   /** visitors.configData ({} when absent). */
   visitor: Type.Record(Type.String(), Type.Unknown()),
-  /** Normalized: legacy nanoseconds converted, missing -> 1000. */
-  collectCycleMs: Type.Number({ exclusiveMinimum: 0 }),
-  reportCycleMs: Type.Number(),
+  /** Normalized: legacy nanoseconds converted, missing -> 1000; at most the longest a timer waits. */
+  collectCycleMs: Type.Number({ exclusiveMinimum: 0, maximum: MAX_CYCLE_MS }),
+  reportCycleMs: Type.Number({ maximum: MAX_CYCLE_MS }),
   reportToCloud: Type.Boolean(),
   /** desired.value */
   desired: Type.Optional(Type.String()),

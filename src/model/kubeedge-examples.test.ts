@@ -5,18 +5,19 @@ import { validateFiles } from './validate.js';
 /**
  * KubeEdge's published examples (kubeedge/examples, Apache-2.0, copied unchanged into
  * fixtures/kubeedge/) must validate: the v1beta1 ones with warnings only for legacy nanosecond
- * cycles, the v1alpha2 LED files with a warning that kedge ignores that older format.
+ * cycles; the v1alpha2 LED files are an error (kedge does not read that older format, and a
+ * Device silently not applied is worse than a refusal).
  */
 const dir = new URL('./fixtures/kubeedge/', import.meta.url).pathname;
 const file = (name: string) => `${dir}${name}`;
 
 describe('KubeEdge published examples', () => {
-  it('validate with warnings only where a unit was converted (and for the v1alpha2 format)', async () => {
+  it('validate with warnings only where a unit was converted, and an error for the v1alpha2 format', async () => {
     const result = await validateFiles([dir]);
     const relative = result.diagnostics.map((d) => formatDiagnostic(d).replace(dir, ''));
     expect(relative).toEqual([
-      'led-raspberrypi_crds_led-light-device-instance.yaml:1:13: warning: apiVersion devices.kubeedge.io/v1alpha2 is an older KubeEdge format kedge does not read; ignored (rewrite it as devices.kubeedge.io/v1beta1)',
-      'led-raspberrypi_crds_led-light-device-model.yaml:1:13: warning: apiVersion devices.kubeedge.io/v1alpha2 is an older KubeEdge format kedge does not read; ignored (rewrite it as devices.kubeedge.io/v1beta1)',
+      'led-raspberrypi_crds_led-light-device-instance.yaml:1:13: error: apiVersion devices.kubeedge.io/v1alpha2 is an older KubeEdge format kedge does not read: this Device would not be applied (rewrite it as devices.kubeedge.io/v1beta1)',
+      'led-raspberrypi_crds_led-light-device-model.yaml:1:13: error: apiVersion devices.kubeedge.io/v1alpha2 is an older KubeEdge format kedge does not read: this DeviceModel would not be applied (rewrite it as devices.kubeedge.io/v1beta1)',
       'sound-equipment-fault-detection_vled_resource_vled-instance.yaml:27:20: warning: spec.properties[0].reportCycle: 1000000000 is legacy nanoseconds (KubeEdge before v1.19); read as 1000 ms. Write 1000 to silence this warning',
       'sound-equipment-fault-detection_vled_resource_vled-instance.yaml:28:21: warning: spec.properties[0].collectCycle: 1000000000 is legacy nanoseconds (KubeEdge before v1.19); read as 1000 ms. Write 1000 to silence this warning',
     ]);

@@ -154,7 +154,13 @@ export const DeviceSpecSchema = kubeObject(
     deviceModelRef: kubeObject({
       name: Type.String({ minLength: 1, description: 'Name of the DeviceModel, in the same namespace.' }),
     }),
-    nodeName: Type.Optional(Type.String({ description: 'Edge node that serves this device.' })),
+    nodeName: Type.Optional(
+      Type.String({
+        pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
+        maxLength: 253,
+        description: 'Edge node that serves this device (a DNS-1123 name, as nodes are named).',
+      }),
+    ),
     protocol: ProtocolConfigSchema,
     properties: Type.Optional(Type.Array(DevicePropertySchema)),
     methods: Type.Optional(Type.Array(DeviceMethodSchema)),

@@ -325,6 +325,36 @@ const cases: Case[] = [
     severity: 'warning',
   },
   {
+    name: 'cycle longer than a timer can wait (a mapper would poll without pause)',
+    sources: [model(), device({ 23: '          rawType: float32\n      collectCycle: 2147483648' })],
+    at: 'device.yaml:24:21',
+    fragment: 'collectCycle: 2147483648 ms is longer than the longest cycle a timer can wait (2147483647 ms',
+  },
+  {
+    name: 'nodeName that is no node name (DNS-1123)',
+    sources: [model(), device({ 5: 'spec:\n  nodeName: Line_3' })],
+    at: 'device.yaml:6:13',
+    fragment: 'nodeName',
+  },
+  {
+    name: 'ip that is no IPv4 address',
+    sources: [model(), device({ 12: '      ip: 999.1.1.1' })],
+    at: 'device.yaml:12:11',
+    fragment: 'ip 999.1.1.1 is not an IPv4 address (999 is not 0..255',
+  },
+  {
+    name: 'a leading-zero number kubectl reads as octal',
+    sources: [model(), device({ 30: '          offset: 010' })],
+    at: 'device.yaml:30:19',
+    fragment: '010 is 10 here but 8 to kubectl and KubeEdge (YAML 1.1 octal)',
+  },
+  {
+    name: 'a merge key kubectl merges and kedge does not',
+    sources: [model(), device({ 29: '          <<: { register: HoldingRegister }' })],
+    at: 'device.yaml:29:11',
+    fragment: 'merge key (<<)',
+  },
+  {
     name: 'cycle given as text',
     sources: [model(), device({ 23: '          rawType: float32\n      reportCycle: 1s' })],
     at: 'device.yaml:24:20',
@@ -399,7 +429,7 @@ const cases: Case[] = [
     name: 'other kinds are ignored',
     sources: [model(), { file: 'device.yaml', content: 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x }\n' }],
     at: 'device.yaml:2:7',
-    fragment: 'kind ConfigMap is not a Device or DeviceModel; ignored',
+    fragment: 'kind ConfigMap is not a Device, DeviceModel or Pod; ignored',
     severity: 'warning',
   },
   {

@@ -2,6 +2,8 @@ import type { YamlDocument } from '../core/yaml/index.js';
 import { closest } from './describe-schema.js';
 import { normalizePropertyType } from './property-type.js';
 import { checkSchema, isPlainObject, type Path, type SchemaProblem } from './schema-check.js';
+import { checkPodRules } from './pod-rules.js';
+import { POD_API_VERSION, PodSchema, type Pod } from './pod.js';
 import { API_GROUP, API_VERSION, DeviceModelSchema, DeviceSchema, type Device, type DeviceModel } from './schema.js';
 
 /** A document's problems, positioned later by the caller (it owns the YamlDocument). */
@@ -10,9 +12,10 @@ export interface DocumentProblem extends SchemaProblem {}
 export type ClassifiedDocument =
   | { kind: 'Device'; value: Device; valid: boolean; problems: DocumentProblem[] }
   | { kind: 'DeviceModel'; value: DeviceModel; valid: boolean; problems: DocumentProblem[] }
+  | { kind: 'Pod'; value: Pod; valid: boolean; problems: DocumentProblem[] }
   | { kind: 'other'; problems: DocumentProblem[] };
 
-const KIND_HINT = `expected a Kubernetes object with apiVersion ${API_VERSION}, kind Device or DeviceModel, metadata and spec`;
+const KIND_HINT = `expected a Kubernetes object with apiVersion ${API_VERSION}, kind Device or DeviceModel (or a v1 Pod), metadata and spec`;
 
 /**
  * Decides what a YAML document is and checks it against the Device or DeviceModel schema, after the
@@ -32,18 +35,20 @@ export function checkDocument(doc: YamlDocument): ClassifiedDocument {
       kind: 'other',
       problems: [error(['kind'], `kind must be a string such as Device, got ${JSON.stringify(kind)}`)],
     };
+  if (kind === 'Pod') return checkPod(value);
   if (kind !== 'Device' && kind !== 'DeviceModel') return { kind: 'other', problems: [unknownKind(kind, apiVersion)] };
   if (apiVersion === undefined)
     return { kind: 'other', problems: [error([], `apiVersion is missing; expected ${API_VERSION}`)] };
   if (apiVersion !== API_VERSION) {
     const text = typeof apiVersion === 'string' ? apiVersion : JSON.stringify(apiVersion);
+    // Our group at another version: the user meant this object to be applied, and it would not be.
     if (typeof apiVersion === 'string' && apiVersion.startsWith(`${API_GROUP}/`)) {
       return {
         kind: 'other',
         problems: [
-          warning(
+          error(
             ['apiVersion'],
-            `apiVersion ${text} is an older KubeEdge format kedge does not read; ignored (rewrite it as ${API_VERSION})`,
+            `apiVersion ${text} is an older KubeEdge format kedge does not read: this ${kind} would not be applied (rewrite it as ${API_VERSION})`,
           ),
         ],
       };
@@ -63,7 +68,21 @@ export function checkDocument(doc: YamlDocument): ClassifiedDocument {
     : { kind, value: value as DeviceModel, valid: result.valid, problems };
 }
 
-const KINDS = ['Device', 'DeviceModel'];
+/** A Pod (core/v1) against the part of it Edged runs, then the rules a schema cannot say. */
+function checkPod(value: Record<string, unknown>): ClassifiedDocument {
+  if (value['apiVersion'] !== POD_API_VERSION) {
+    const text = JSON.stringify(value['apiVersion']);
+    return { kind: 'other', problems: [error(['apiVersion'], `apiVersion ${text} of a Pod must be v1`)] };
+  }
+  const result = checkSchema(PodSchema, value);
+  const problems: DocumentProblem[] = [...result.problems];
+  const rules = result.valid ? checkPodRules(value as Pod) : [];
+  problems.push(...rules);
+  const valid = result.valid && !rules.some((p) => p.severity === 'error');
+  return { kind: 'Pod', value: value as Pod, valid, problems };
+}
+
+const KINDS = ['Device', 'DeviceModel', 'Pod'];
 
 /**
  * Another Kubernetes kind (a ConfigMap next to the devices) is skipped with a warning. A kind that
@@ -75,7 +94,7 @@ function unknownKind(kind: string, apiVersion: unknown): DocumentProblem {
   if (meant) return error(['kind'], `kind ${kind} is not a kind kedge knows; did you mean ${meant}?`);
   if (typeof apiVersion === 'string' && apiVersion.startsWith(`${API_GROUP}/`))
     return error(['kind'], `kind ${kind} is not a kind of ${API_GROUP}; expected Device or DeviceModel`);
-  return warning(['kind'], `kind ${kind} is not a Device or DeviceModel; ignored`);
+  return warning(['kind'], `kind ${kind} is not a Device, DeviceModel or Pod; ignored`);
 }
 
 /** `type: float` -> `FLOAT`, with a warning: KubeEdge's CRD (and so the Kubernetes API) accepts upper case only. */

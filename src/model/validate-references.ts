@@ -1,6 +1,6 @@
 import type { YamlDocument } from '../core/yaml/index.js';
 import { checkCleansingRules, type CleansingRules } from './cleansing/index.js';
-import { normalizeCycle } from './cycles.js';
+import { MAX_CYCLE_MS, normalizeCycle } from './cycles.js';
 import { formatPath } from './describe-schema.js';
 import { writeLimitsFor, type WriteLimits } from './protocols/index.js';
 import { normalizeDesired } from './desired-value.js';
@@ -213,6 +213,14 @@ function checkDeviceProperties({ doc, value }: Entry<Device>, report: Report): v
   properties.forEach((p, i) => {
     for (const field of ['collectCycle', 'reportCycle'] as const) {
       const cycle = normalizeCycle(p[field]);
+      if (cycle.ms > MAX_CYCLE_MS) {
+        report.error(
+          doc,
+          ['spec', 'properties', i, field],
+          `${p[field]} ms is longer than the longest cycle a timer can wait (${MAX_CYCLE_MS} ms, about 24.8 days)`,
+        );
+        continue;
+      }
       if (cycle.convertedFromNs) {
         report.warning(
           doc,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseYamlDocuments, type Diagnostic, type ParsedYaml, type YamlDocument } from '../core/yaml/index.js';
 import type { DeviceInstance } from './instance.js';
 import { resolveDeviceInstance } from './resolve.js';
+import type { Pod } from './pod.js';
 import type { Device, DeviceModel } from './schema.js';
 import { type ClassifiedDocument, checkDocument } from './validate-document.js';
 import { checkReferences, type Entry } from './validate-references.js';
@@ -16,6 +17,8 @@ export interface ValidationResult {
   devices: Device[];
   /** Every DeviceModel that passed its schema (normalized: property types upper case). */
   models: DeviceModel[];
+  /** Every Pod that passed its schema and rules (core/v1, the part Edged runs). */
+  pods: Pod[];
   /** Devices without any error, joined with their model. */
   instances: DeviceInstance[];
   /** The YAML files read. */
@@ -73,6 +76,7 @@ function validateSourcesInto(
 ): ValidationResult {
   const devices: Entry<Device>[] = [];
   const models: Entry<DeviceModel>[] = [];
+  const pods: Pod[] = [];
   for (const source of sources) {
     for (const doc of parseSource(source, report)) {
       let checked: ClassifiedDocument;
@@ -89,6 +93,7 @@ function validateSourcesInto(
       for (const problem of checked.problems) report.add(doc, problem);
       if (checked.kind === 'Device') devices.push({ doc, value: checked.value, valid: checked.valid });
       if (checked.kind === 'DeviceModel') models.push({ doc, value: checked.value, valid: checked.valid });
+      if (checked.kind === 'Pod' && checked.valid) pods.push(checked.value);
     }
   }
   const instances: DeviceInstance[] = [];
@@ -110,6 +115,7 @@ function validateSourcesInto(
     diagnostics: sortDiagnostics(report.diagnostics, files),
     devices: devices.filter((d) => d.valid).map((d) => d.value),
     models: models.filter((m) => m.valid).map((m) => m.value),
+    pods,
     instances,
     files,
   };
@@ -133,7 +139,7 @@ function parseSource(source: Source, report: Report): YamlDocument[] {
     report.file(
       file,
       'error',
-      'the file has no YAML document; expected a Device or DeviceModel (apiVersion, kind, metadata, spec)',
+      'the file has no YAML document; expected a Device, DeviceModel or Pod (apiVersion, kind, metadata, spec)',
     );
   }
   return documents;

@@ -67,13 +67,31 @@ export interface CloudPorts {
   hub: number;
   api: number;
   mqtt: number;
+  /** The join port (secure link only). */
+  join?: number;
 }
 
+interface CloudOptions {
+  secure?: boolean;
+  extraArgs?: string[];
+}
+
+/** Starts `kedge cloud` on free ports, or on `given` ones (a restart after a kill keeps its ports). */
 export async function startCloud(
   dataDir: string,
   extraEnv: Record<string, string> = {},
+  /**
+   * Fixed ports (a restart on the same ones; default: free ones), or the link's options: `secure`
+   * is the default link (wss://, node certificates, a join port); otherwise --insecure-link.
+   */
+  givenOrOptions?: CloudPorts | CloudOptions,
+  options: CloudOptions = {},
 ): Promise<{ proc: KedgeProcess; ports: CloudPorts; api: string }> {
-  const ports = { hub: await freePort(), api: await freePort(), mqtt: await freePort() };
+  const given = givenOrOptions !== undefined && 'hub' in givenOrOptions ? givenOrOptions : undefined;
+  if (givenOrOptions !== undefined && !('hub' in givenOrOptions)) options = givenOrOptions;
+  const ports: CloudPorts = given ?? { hub: await freePort(), api: await freePort(), mqtt: await freePort() };
+  if (options.secure) ports.join ??= await freePort();
+  const link = options.secure ? ['--join-port', `${ports.join}`] : ['--insecure-link'];
   const proc = new KedgeProcess(
     'cloud',
     spawnKedge(
@@ -89,6 +107,8 @@ export async function startCloud(
         `${ports.api}`,
         '--mqtt-port',
         `${ports.mqtt}`,
+        ...link,
+        ...(options.extraArgs ?? []),
       ],
       extraEnv,
     ),

@@ -42,6 +42,8 @@ export async function startReplica(
         `${hub}`,
         '--api-port',
         `${apiPort}`,
+        // These tests are about failover, over the lab link (ws://).
+        '--insecure-link',
       ],
       { KEDGE_CLOUD__STATUS_INTERVAL_MS: '2000', ...extraEnv },
     ),

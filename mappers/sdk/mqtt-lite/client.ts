@@ -6,6 +6,7 @@ import {
   PacketError,
   PacketType,
   decodeConnack,
+  decodeEncodedPublish,
   decodeMessageId,
   decodePublish,
   decodeSuback,
@@ -42,6 +43,12 @@ export interface MapperMqtt extends EventEmitter<MqttEvents> {
   subscribe(topics: readonly string[], qos: 0 | 1, done: (err?: Error) => void): void;
   /** Sends DISCONNECT (so the broker does not publish the will) and stops reconnecting. */
   end(): Promise<void>;
+  /**
+   * QoS 1 messages sent and not acknowledged (they go again after a reconnect), oldest first:
+   * what a mapper stopping while its broker is away keeps for its next run. Clients that keep no
+   * such list (mqtt.js) leave it out.
+   */
+  unacknowledged?(): Array<{ topic: string; payload: Buffer }>;
 }
 
 export interface LiteClientOptions extends Omit<ConnectOptions, 'keepaliveSeconds'> {
@@ -149,6 +156,14 @@ export class LiteMqttClient extends EventEmitter<MqttEvents> implements MapperMq
     this.inFlightBytes += packet.length;
     this.write(packet);
     return true;
+  }
+
+  unacknowledged(): Array<{ topic: string; payload: Buffer }> {
+    // A Map keeps insertion order: the order they were sent in.
+    return [...this.inFlight.values()].map((f) => {
+      const p = decodeEncodedPublish(f.packet);
+      return { topic: p.topic, payload: p.payload };
+    });
   }
 
   subscribe(topics: readonly string[], qos: 0 | 1, done: (err?: Error) => void): void {

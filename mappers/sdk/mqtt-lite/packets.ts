@@ -180,6 +180,20 @@ export function decodePublish(p: RawPacket): PublishPacket {
   return packet;
 }
 
+/** A whole encoded PUBLISH (fixed header, remaining length, body), as encodePublish made it. */
+export function decodeEncodedPublish(packet: Buffer): PublishPacket {
+  let length = 0;
+  let i = 1;
+  for (let shift = 0; ; shift += 7, i++) {
+    const byte = packet[i];
+    if (byte === undefined || shift > 21) throw new PacketError('PUBLISH with a broken remaining length');
+    length += (byte & 0x7f) << shift;
+    if ((byte & 0x80) === 0) break;
+  }
+  const first = packet[0]!;
+  return decodePublish({ type: first >> 4, flags: first & 0x0f, body: packet.subarray(i + 1, i + 1 + length) });
+}
+
 /** PUBACK, UNSUBACK: the packet identifier. */
 export function decodeMessageId(p: RawPacket, name: string): number {
   if (p.body.length !== 2) throw new PacketError(`${name} with a body of ${p.body.length} bytes (2 expected)`);

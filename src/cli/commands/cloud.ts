@@ -8,6 +8,7 @@ export const CLOUD_PORTS: readonly PortSetting[] = [
   configPort(['cloud', 'hubPort'], '--hub-port', 'CloudHub'),
   configPort(['cloud', 'apiPort'], '--api-port', 'the HTTP API'),
   configPort(['cloud', 'mqtt', 'port'], '--mqtt-port', 'the embedded cloud MQTT broker'),
+  configPort(['cloud', 'pki', 'joinPort'], '--join-port', 'the join port (nodes join and renew certificates)'),
 ];
 
 interface CloudFlags {
@@ -18,9 +19,19 @@ interface CloudFlags {
   hubPort?: string;
   hubHost?: string;
   tokenFile?: string;
+  insecureLink?: boolean;
+  caCertFile?: string;
+  caKeyFile?: string;
+  joinPort?: string;
+  serverName?: string[];
   apiTokenFile?: string;
+  apiReadTokenFile?: string;
+  metricsTokenFile?: string;
+  apiTlsCertFile?: string;
+  apiTlsKeyFile?: string;
   apiPort?: string;
   apiHost?: string;
+  insecureApi?: boolean;
   mqttPort?: string;
   mqttHost?: string;
   mqttUrl?: string;
@@ -47,13 +58,48 @@ export function registerCloud(program: Command): void {
     .option('--hub-host <addr>', 'CloudHub address (default 0.0.0.0: edge nodes connect from other machines)')
     .option(
       '--token-file <file>',
-      'edge nodes must present the token in this file (give each node the same file with kedge edge --token-file)',
+      'with --insecure-link only: edge nodes must present the token in this file (give each node the same file with kedge edge --token-file)',
+    )
+    .option(
+      '--insecure-link',
+      'LAB ONLY: plain ws:// link, nodes are who their URL says (with --token-file: anyone holding the shared token). Default: wss:// with a certificate per node',
+    )
+    .option(
+      '--ca-cert-file <file>',
+      'sign node certificates with this CA (PEM; with --ca-key-file); default: one kedge creates in <data-dir>/pki',
+    )
+    .option('--ca-key-file <file>', 'the key of --ca-cert-file (PEM)')
+    .option(
+      '--join-port <port>',
+      `HTTPS port nodes join and renew certificates on (default ${DEFAULT_PORTS.cloudJoin})`,
+    )
+    .option(
+      '--server-name <name>',
+      "a host name or address edges reach the cloud by, put in the cloud's TLS certificate (repeat; this host's own are always in)",
+      (v: string, prev: string[] = []) => [
+        ...prev,
+        ...v
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+      ],
     )
     .option('--api-port <port>', `HTTP API port for the CLI (default ${DEFAULT_PORTS.cloudApi})`)
     .option('--api-host <addr>', 'HTTP API address (default 127.0.0.1; set --api-token-file before opening it wider)')
     .option(
       '--api-token-file <file>',
       'the HTTP API wants the token in this file from every request but /healthz (the CLI: --token-file or KEDGE_API_TOKEN_FILE)',
+    )
+    .option('--api-read-token-file <file>', 'a token that may only read the HTTP API (GET), /metrics included')
+    .option('--metrics-token-file <file>', 'a token that may only scrape /metrics (for Prometheus)')
+    .option(
+      '--api-tls-cert-file <file>',
+      'serve the HTTP API over HTTPS with this certificate (PEM; with --api-tls-key-file)',
+    )
+    .option('--api-tls-key-file <file>', 'the key of --api-tls-cert-file (PEM)')
+    .option(
+      '--insecure-api',
+      'let the HTTP API listen beyond 127.0.0.1 without --api-token-file (refused otherwise: anyone reaching it could administer the cloud)',
     )
     .option('--mqtt-port <port>', `embedded cloud MQTT broker port (default ${DEFAULT_PORTS.cloudMqtt})`)
     .option('--mqtt-host <addr>', 'embedded broker address (default 127.0.0.1; 0.0.0.0 lets other machines subscribe)')
@@ -89,9 +135,19 @@ async function runCloud(flags: CloudFlags): Promise<number> {
       { path: ['cloud', 'hubPort'], value: num(flags.hubPort), flag: '--hub-port' },
       { path: ['cloud', 'hubHost'], value: flags.hubHost, flag: '--hub-host' },
       { path: ['cloud', 'tokenFile'], value: flags.tokenFile, flag: '--token-file' },
+      { path: ['cloud', 'insecureLink'], value: flags.insecureLink, flag: '--insecure-link' },
+      { path: ['cloud', 'pki', 'caCertFile'], value: flags.caCertFile, flag: '--ca-cert-file' },
+      { path: ['cloud', 'pki', 'caKeyFile'], value: flags.caKeyFile, flag: '--ca-key-file' },
+      { path: ['cloud', 'pki', 'joinPort'], value: num(flags.joinPort), flag: '--join-port' },
+      { path: ['cloud', 'pki', 'serverNames'], value: flags.serverName, flag: '--server-name' },
       { path: ['cloud', 'apiPort'], value: num(flags.apiPort), flag: '--api-port' },
       { path: ['cloud', 'apiHost'], value: flags.apiHost, flag: '--api-host' },
       { path: ['cloud', 'apiTokenFile'], value: flags.apiTokenFile, flag: '--api-token-file' },
+      { path: ['cloud', 'apiReadTokenFile'], value: flags.apiReadTokenFile, flag: '--api-read-token-file' },
+      { path: ['cloud', 'metricsTokenFile'], value: flags.metricsTokenFile, flag: '--metrics-token-file' },
+      { path: ['cloud', 'apiTls', 'certFile'], value: flags.apiTlsCertFile, flag: '--api-tls-cert-file' },
+      { path: ['cloud', 'apiTls', 'keyFile'], value: flags.apiTlsKeyFile, flag: '--api-tls-key-file' },
+      { path: ['cloud', 'insecureApi'], value: flags.insecureApi, flag: '--insecure-api' },
       { path: ['cloud', 'mqtt', 'port'], value: num(flags.mqttPort), flag: '--mqtt-port' },
       { path: ['cloud', 'mqtt', 'host'], value: flags.mqttHost, flag: '--mqtt-host' },
       { path: ['cloud', 'mqtt', 'url'], value: flags.mqttUrl, flag: '--mqtt-url' },
@@ -110,10 +166,11 @@ async function runCloud(flags: CloudFlags): Promise<number> {
   } catch (err) {
     throw portInUse(err, CLOUD_PORTS, config, 'cloud') ?? err;
   }
-  const { hub, api, mqtt } = node.ports;
+  const { hub, api, mqtt, join } = node.ports;
+  const scheme = config.cloud.insecureLink ? 'ws' : 'wss';
   logger.info(
-    { hub, api, mqtt: mqtt ?? config.cloud.mqtt.url },
-    `kedge cloud ready: edges connect to ws://<this host>:${hub}, CLI uses http://127.0.0.1:${api}`,
+    { hub, api, mqtt: mqtt ?? config.cloud.mqtt.url, join },
+    `kedge cloud ready: edges connect to ${scheme}://<this host>:${hub}${join ? ` after joining on :${join} (kedge token create)` : ''}, CLI uses http://127.0.0.1:${api}`,
   );
   await stopOnSignal(node, logger);
   return 0;

@@ -18,14 +18,15 @@ again). Nodes live in the cloud only: no --edge.
 Examples:
   kedge delete device default/em24-compressor-feeder
   kedge delete devicemodel default/carlo-gavazzi-em24-din   # refused while a Device uses it
-  kedge delete node line-3
+  kedge delete pod default/grafana                          # its node stops and removes the containers
+  kedge delete node line-3                                  # revokes its certificates: its link closes, it cannot reconnect
 `;
 
 export function registerDelete(program: Command): void {
   program
     .command('delete')
-    .description('Delete a Device, a DeviceModel or a node')
-    .argument('<kind>', 'device | devicemodel | node')
+    .description('Delete a Device, a DeviceModel, a Pod or a node (its certificates are revoked)')
+    .argument('<kind>', 'device | devicemodel | pod | node')
     .argument('<name>', '<namespace>/<name> (a node: its name)')
     .option('--edge', `delete on the local edge node (${EDGE_SERVER}) instead of the cloud`)
     .option('--server <url>', `kedge API URL (default ${DEFAULT_SERVER})`)
@@ -46,12 +47,17 @@ export async function runDelete(
 ): Promise<number> {
   const kind = kindArg.toLowerCase().replace(/s$/, '');
   if (kind === 'node') return deleteNode(nameArg, opts, write);
-  if (kind !== 'device' && kind !== 'devicemodel') {
+  if (kind !== 'device' && kind !== 'devicemodel' && kind !== 'pod') {
     throw clientErrors.create(
       'KEDGE_CLIENT_BAD_ARGUMENT',
-      `unknown kind "${kindArg}": use device, devicemodel or node`,
+      `unknown kind "${kindArg}": use device, devicemodel, pod or node`,
     );
   }
+  if (kind === 'pod' && opts.edge)
+    throw clientErrors.create(
+      'KEDGE_CLIENT_BAD_ARGUMENT',
+      'Pods come from the cloud: delete them there (without --edge)',
+    );
   const { namespace, name } = parseObjectName(nameArg);
   const res = await new ApiClient(resolveTarget(opts)).delete(kind, namespace, name);
   write(res.deleted ? `${kind}/${namespace}/${name} deleted\n` : `${kind}/${namespace}/${name} was not there\n`);
@@ -63,7 +69,10 @@ async function deleteNode(name: string, opts: TargetOptions, write: (text: strin
     throw clientErrors.create('KEDGE_CLIENT_BAD_ARGUMENT', 'nodes live in the cloud: kedge delete node has no --edge');
   if (name.includes('/'))
     throw clientErrors.create('KEDGE_CLIENT_BAD_NAME', `"${name}" is not a node name (nodes have no namespace)`);
-  await new ApiClient(resolveTarget(opts)).deleteNode(name);
-  write(`node/${name} deleted\n`);
+  const res = await new ApiClient(resolveTarget(opts)).deleteNode(name);
+  const revoked = res.revoked
+    ? `; ${res.revoked} certificate(s) revoked: its link is closed and it cannot connect again without a new join`
+    : '';
+  write(`node/${name} ${res.deleted ? 'deleted' : `kept (${res.kept ?? 'not found'})`}${revoked}\n`);
   return 0;
 }

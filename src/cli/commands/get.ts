@@ -8,6 +8,7 @@ import {
   modelsTable,
   nodesTable,
   parseObjectName,
+  podsTable,
   render,
   DEFAULT_SERVER,
   EDGE_SERVER,
@@ -17,13 +18,15 @@ import {
 } from '../../client/index.js';
 
 const HELP = `
-Kinds: nodes (cloud only), devices, devicemodels, twin <namespace>/<name>. A device name without a
+Kinds: nodes (cloud only), devices, devicemodels, pods, twin <namespace>/<name>. A device name without a
 namespace means namespace default.
 
 Examples:
   kedge get nodes
   kedge get devices -o yaml
   kedge get twin default/em24-1
+  kedge get pods
+  kedge get pods default/grafana -o yaml
   kedge get twin default/em24-1 -o json --edge
 `;
 
@@ -31,7 +34,10 @@ export interface GetOptions extends TargetOptions {
   output?: string;
 }
 
-const KINDS: Record<string, 'nodes' | 'devices' | 'devicemodels' | 'twin'> = {
+const KINDS: Record<string, 'nodes' | 'devices' | 'devicemodels' | 'twin' | 'pods'> = {
+  pods: 'pods',
+  pod: 'pods',
+  po: 'pods',
   nodes: 'nodes',
   node: 'nodes',
   devices: 'devices',
@@ -45,8 +51,8 @@ const KINDS: Record<string, 'nodes' | 'devices' | 'devicemodels' | 'twin'> = {
 export function registerGet(program: Command): void {
   program
     .command('get')
-    .description('Show nodes, devices, device models or the twin of one device')
-    .argument('<kind>', 'nodes | devices | devicemodels | twin')
+    .description('Show nodes, devices, device models, pods or the twin of one device')
+    .argument('<kind>', 'nodes | devices | devicemodels | pods | twin')
     .argument('[name]', '<namespace>/<name> (for twin, or one device)')
     .option('-o, --output <format>', 'table | json | yaml', 'table')
     .option('--edge', `ask the local edge node (${EDGE_SERVER}) instead of the cloud`)
@@ -70,9 +76,14 @@ export async function runGet(
   if (!kind)
     throw clientErrors.create(
       'KEDGE_CLIENT_BAD_ARGUMENT',
-      `unknown kind "${kindArg}": use nodes, devices, devicemodels or twin`,
+      `unknown kind "${kindArg}": use nodes, devices, devicemodels, pods or twin`,
     );
   const format = checkFormat(opts.output);
+  if (kind === 'pods' && opts.edge)
+    throw clientErrors.create(
+      'KEDGE_CLIENT_BAD_ARGUMENT',
+      'Pods and their status are kept by the cloud: kedge get pods without --edge',
+    );
   const client = new ApiClient(resolveTarget(opts));
   if (kind === 'twin') {
     if (!name)
@@ -89,6 +100,11 @@ export async function runGet(
     const { namespace, name: device } = parseObjectName(name);
     const one = await client.device(namespace, device);
     write(render(one, format, (d) => devicesTable({ items: [d] })));
+  } else if (kind === 'pods' && name) {
+    const { namespace, name: pod } = parseObjectName(name);
+    write(render(await client.pod(namespace, pod), format, (p) => podsTable({ items: [p] })));
+  } else if (kind === 'pods') {
+    write(render(await client.pods(), format, (l) => podsTable(l)));
   } else if (kind === 'devices') {
     write(render(await client.devices(), format, devicesTable));
   } else if (kind === 'devicemodels') {

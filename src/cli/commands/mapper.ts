@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { runAction } from '../run-action.js';
-import { port as portOption } from '../option-parsers.js';
+import { integer, port as portOption } from '../option-parsers.js';
 
 const port = portOption(0);
 
@@ -34,6 +34,8 @@ export interface MapperCommandOptions {
   metricsPort?: number;
   metricsInterval: number;
   logLevel: string;
+  bufferBytes?: number;
+  offlinePollMs?: number;
 }
 
 function protocols(text: string): string[] {
@@ -55,6 +57,16 @@ export function registerMapper(program: Command): void {
     .option('--name <name>', 'mapper name for its status topic (default <node>-<protocols>)')
     .option('--data-dir <dir>', 'folder for driver state (certificates...)', '.kedge/mapper')
     .option('--metrics-port <port>', 'serve Prometheus /metrics on 127.0.0.1:<port>', port)
+    .option(
+      '--buffer-bytes <bytes>',
+      'readings held while the broker is away, oldest dropped beyond (default: mapper.bufferBytes, 8 MiB)',
+      integer(0, Number.MAX_SAFE_INTEGER),
+    )
+    .option(
+      '--offline-poll-ms <ms>',
+      'stop polling after the broker has been away this long (default: mapper.offlinePollMs, 10 min)',
+      integer(1000, 2_147_483_647),
+    )
     .option(
       '--metrics-interval <ms>',
       'push the metrics to the edge (its /metrics shows them) every <ms> milliseconds; 0: never',
@@ -82,6 +94,12 @@ export async function runMapper(opts: MapperCommandOptions): Promise<void> {
     import('../../core/clock/index.js'),
     import('../../core/module/index.js'),
   ]);
+  // Edged always passes both; only a mapper started by hand reads the schema's defaults (the
+  // configuration module costs a mapper about 2 MB of RSS, so it is not loaded otherwise).
+  const defaults =
+    opts.bufferBytes === undefined || opts.offlinePollMs === undefined
+      ? (await import('../../core/config/index.js')).mapperDefaults()
+      : undefined;
   const unknown = opts.protocol.filter((p) => !DRIVER_PROTOCOLS.includes(p));
   if (unknown.length > 0)
     throw new InvalidArgumentError(`unknown protocol ${unknown.join(', ')} (known: ${DRIVER_PROTOCOLS.join(', ')})`);
@@ -96,6 +114,10 @@ export async function runMapper(opts: MapperCommandOptions): Promise<void> {
   }
   const logger = createLogger({ level: opts.logLevel as 'info', name: `kedge-mapper-${name}` });
   const runtime = new MapperRuntime({
+    buffer: {
+      bytes: opts.bufferBytes ?? defaults!.bufferBytes,
+      offlinePollMs: opts.offlinePollMs ?? defaults!.offlinePollMs,
+    },
     name,
     node: opts.node,
     protocols: opts.protocol,

@@ -7,7 +7,7 @@ import { runAction } from '../run-action.js';
 const HELP = `
 Simulated GPIO pins shared over a unix socket. This machine-independent stand-in exists because
 development machines have no GPIO (and no gpio-sim kernel module); on a Raspberry Pi the mapper
-drives the real pins with the onoff backend. Point the mapper at the simulator with:
+drives the real pins with the sysfs backend. Point the mapper at the simulator with:
   KEDGE_GPIO_BACKEND=sim KEDGE_GPIO_SIM=<socket> kedge mapper --protocol gpio ...
 With --model it lists the pins of the gpio Devices; inputs start low. --script drives inputs over
 time, --jumper wires an output to an input (loopback). --toggle/--set talk to a running simulator.

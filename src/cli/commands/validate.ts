@@ -35,7 +35,7 @@ export async function runValidate(paths: string[], write: (line: string) => void
     const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
     const warnings = result.diagnostics.length - errors;
     write(
-      `${count(result.files.length, 'file')}, ${count(result.devices.length, 'device')}, ${count(result.models.length, 'model')}: ` +
+      `${count(result.files.length, 'file')}, ${count(result.devices.length, 'device')}, ${count(result.models.length, 'model')}${result.pods.length > 0 ? `, ${count(result.pods.length, 'pod')}` : ''}: ` +
         `${count(errors, 'error')}, ${count(warnings, 'warning')}`,
     );
     return errors > 0 ? 1 : 0;

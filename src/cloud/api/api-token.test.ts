@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, resolveTarget } from '../../client/index.js';
 import { isKedgeError } from '../../core/errors/index.js';
 import { startTestCloud } from '../testing/cloud-under-test.js';
+import { isLoopback } from './api.js';
 
 describe('cloud HTTP API with a token file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kedge-api-token-'));
@@ -48,5 +49,30 @@ describe('cloud HTTP API with a token file', () => {
       expect(isKedgeError(err) && err.code).toBe('KEDGE_API_UNAUTHORIZED');
     }
     expect(() => resolveTarget({ tokenFile: join(dir, 'missing') }, {})).toThrow(/cannot read the token file/);
+  });
+});
+
+describe('cloud HTTP API beyond loopback', () => {
+  it('refuses to listen on 0.0.0.0 without a token (before listening), names what to do', async () => {
+    await expect(startTestCloud({ apiHost: '0.0.0.0' })).rejects.toThrow(
+      /module api failed to start: .*HTTP API on 0\.0\.0\.0 without --api-token-file/,
+    );
+    // (Accepting it with insecureApi would bind beyond loopback, which tests never do: the check below
+    // is the whole difference.)
+    expect(['127.0.0.1', '127.3.2.1', '::1', 'localhost'].every(isLoopback)).toBe(true);
+    expect(['0.0.0.0', '::', '10.0.0.5', 'cloud.example'].some(isLoopback)).toBe(false);
+  });
+
+  it('closes a connection that sends nothing after cloud.idleTimeoutMs', async () => {
+    const t = await startTestCloud({ idleTimeoutMs: 1000 });
+    try {
+      const { connect } = await import('node:net');
+      const socket = connect(Number(new URL(t.api).port), '127.0.0.1');
+      const started = Date.now();
+      await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await t.stop();
+    }
   });
 });

@@ -125,6 +125,16 @@ describe('cloud HTTP API (real HTTP, whole cloud on loopback)', () => {
     await call('DELETE', '/api/v1/devices/default/y1');
   });
 
+  it('validates and applies a Pod in YAML text', async () => {
+    const pod =
+      'apiVersion: v1\nkind: Pod\nmetadata: { name: app }\nspec:\n  nodeName: edge-1\n  containers: [{ name: c, image: x }]\n';
+    const checked = await call('POST', '/api/v1/validate', { sources: [{ file: 'p.yaml', content: pod }] });
+    expect(checked.json).toMatchObject({ valid: true, pods: 1, devices: 0, models: 0 });
+    const applied = await call<ApplyResult>('POST', '/api/v1/apply', { sources: [{ file: 'p.yaml', content: pod }] });
+    expect(applied.json.applied).toEqual([expect.objectContaining({ kind: 'Pod', name: 'app', action: 'created' })]);
+    await call('DELETE', '/api/v1/pods/default/app');
+  });
+
   it('rejects the whole request on any validation error, naming the document and field', async () => {
     const bad = thermostat('t2', 'edge-1') as Device;
     bad.spec.deviceModelRef.name = 'no-such-model';

@@ -34,7 +34,7 @@ export function sourcesOf(body: unknown): Source[] {
   if (!Array.isArray(documents))
     throw apiErrors.create(
       'KEDGE_API_BAD_REQUEST',
-      'body must be { "documents": [ <Device or DeviceModel>, ... ] } or { "sources": [ { "file", "content" } ] }',
+      'body must be { "documents": [ <Device, DeviceModel or Pod>, ... ] } or { "sources": [ { "file", "content" } ] }',
     );
   if (documents.length > MAX_DOCUMENTS)
     throw apiErrors.create(
@@ -56,6 +56,7 @@ export async function validateBody(store: ObjectStore, body: unknown) {
     valid: check.errors.length === 0,
     models: check.models.length,
     devices: check.devices.length,
+    pods: check.pods.length,
     problems: problemsOf(check.diagnostics),
   };
 }
@@ -75,7 +76,7 @@ export async function applyDocuments(store: ObjectStore, body: unknown): Promise
     );
   }
   const applied: ApplyResult['applied'] = [];
-  for (const obj of [...check.models, ...check.devices] as unknown as StoredObject[])
+  for (const obj of [...check.models, ...check.devices, ...check.pods] as unknown as StoredObject[])
     applied.push(await applyOne(store, obj));
   return {
     applied,

@@ -7,6 +7,7 @@ import {
   readJson,
   sendJson,
   sendText,
+  TokenCreateSchema,
 } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import type { ObjectStore } from '../store/index.js';
@@ -15,7 +16,24 @@ import { withAvailability } from './availability.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { importDevices } from './import.js';
 import { nodeQueryRoutes } from './node-queries.js';
+import { streamPodLogs } from './pod-logs.js';
 import { parseServiceCall } from './services.js';
+import { checker } from '../../core/schema/index.js';
+import { isKedgeError } from '../../core/errors/index.js';
+import { cloudPkiErrors } from '../pki/index.js';
+
+const checkTokenCreate = checker(TokenCreateSchema, 'body');
+
+/** A request the CA serves: on the insecure link there is none, which the caller hears in words. */
+async function withPki<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (isKedgeError(err) && err.code === 'KEDGE_BUS_NO_HANDLER')
+      throw cloudPkiErrors.create('KEDGE_PKI_DISABLED', 'this cloud runs the insecure link (--insecure-link)');
+    throw err;
+  }
+}
 
 export interface RouteContext {
   bus: Bus<CloudChannels, CloudRequests>;
@@ -101,6 +119,11 @@ route('PUT', '/api/v1/twins/:ns/:name/desired', async (c, req, res, p, q) => {
   );
   sendJson(res, 200, twin);
 });
+route('POST', '/api/v1/tokens', async (c, req, res) => {
+  const body = checkTokenCreate(await readJson(req, c.bodyLimitBytes));
+  if (!body.ok) throw apiErrors.create('KEDGE_API_BAD_REQUEST', body.reason);
+  sendJson(res, 201, await withPki(() => c.bus.request('pki.createToken', body.value)));
+});
 route('DELETE', '/api/v1/devices/:ns/:name', async (c, _q, res, p) => {
   const gone = await c.store.delete('Device', p[0]!, p[2]!);
   if (!gone) throw apiErrors.create('KEDGE_API_NOT_FOUND', `Device ${p[0]}/${p[2]} does not exist`);
@@ -121,32 +144,56 @@ route('DELETE', '/api/v1/devicemodels/:ns/:name', async (c, _q, res, p) => {
   sendJson(res, 200, { deleted: true });
 });
 
+route('GET', '/api/v1/pods', async (c, _q, res) => sendJson(res, 200, { items: (await c.store.list('Pod')).items }));
+route('GET', '/api/v1/pods/:ns/:name', async (c, _q, res, p) => {
+  const pod = await c.store.get('Pod', p[0]!, p[2]!);
+  if (!pod) throw apiErrors.create('KEDGE_API_NOT_FOUND', `Pod ${p[0]}/${p[2]} does not exist`);
+  sendJson(res, 200, pod);
+});
+route('GET', '/api/v1/pods/:ns/:name/log', async (c, _q, res, p, q) =>
+  streamPodLogs(c.bus, c.store, res, p[0]!, p[2]!, q),
+);
+route('DELETE', '/api/v1/pods/:ns/:name', async (c, _q, res, p) => {
+  const gone = await c.store.delete('Pod', p[0]!, p[2]!);
+  if (!gone) throw apiErrors.create('KEDGE_API_NOT_FOUND', `Pod ${p[0]}/${p[2]} does not exist`);
+  sendJson(res, 200, { deleted: true });
+});
+
 /**
  * A Node leaves the cloud's list only when nothing brings it back at once: refused while a Device
  * names it (EdgeController would register it again for its mappers) and while it is connected
  * (it registers again, as a kubelet does); the edge's own data is not touched.
  */
+/**
+ * Deletes a node. On the secure link every certificate issued to it is revoked first, whatever
+ * else: its link closes at once and its reconnects and renewals are refused. Its Node object goes
+ * unless Devices name it (then it stays, said in `kept`; on the lab link that is refused, as is a
+ * connected node, which would register again).
+ */
 route('DELETE', '/api/v1/nodes/:name', async (c, _q, res, p) => {
   const node = p[0]!;
+  const { revoked } = await withPki(() => c.bus.request('pki.revokeNode', { node })).catch((err: unknown) => {
+    if (isKedgeError(err) && err.code === 'KEDGE_PKI_DISABLED') return { revoked: 0 };
+    throw err;
+  });
   const users = (await c.store.list('Device')).items.filter(
     (d) => (d.spec as { nodeName?: unknown } | undefined)?.nodeName === node,
   );
   if (users.length > 0) {
     const names = users.map((d) => `${d.metadata.namespace ?? 'default'}/${d.metadata.name}`);
-    throw apiErrors.create(
-      'KEDGE_API_IN_USE',
-      `Node ${node} is named by ${names.length} Device(s): ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', ...' : ''}; delete them or set another spec.nodeName first`,
-    );
+    const why = `Node ${node} is named by ${names.length} Device(s): ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', ...' : ''}; delete them or set another spec.nodeName first`;
+    if (revoked > 0) return sendJson(res, 200, { deleted: false, revoked, kept: why });
+    throw apiErrors.create('KEDGE_API_IN_USE', why);
   }
   const view = (await c.bus.request('nodes.list', {})).find((n) => n.name === node);
-  if (view?.ready)
+  if (view?.ready && revoked === 0)
     throw apiErrors.create(
       'KEDGE_API_IN_USE',
       `Node ${node} is connected and would register again; stop its edge (kedge edge --node ${node}) first`,
     );
   const gone = await c.store.delete('Node', '', node);
-  if (!gone) throw apiErrors.create('KEDGE_API_NOT_FOUND', `Node ${node} does not exist`);
-  sendJson(res, 200, { deleted: true });
+  if (!gone && revoked === 0) throw apiErrors.create('KEDGE_API_NOT_FOUND', `Node ${node} does not exist`);
+  sendJson(res, 200, { deleted: gone, revoked });
 });
 
 /** `?wait=5000` (ms) or `?wait=5s`; capped. */

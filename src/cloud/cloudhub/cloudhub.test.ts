@@ -23,19 +23,23 @@ describe('CloudHub', () => {
   let events: string[];
   let failNext: boolean;
   let gate: Promise<void> | undefined;
+  /** Telemetry handlers claim their message before this gate, like the DeviceController before delivery. */
+  let claimThenGate: Promise<void> | undefined;
   const edges = new RawEdges();
 
+  let registry = createMetricsRegistry();
   const makeHub = () =>
     new CloudHub({
       bus,
       linkState,
       logger: silentLogger(),
-      registry: createMetricsRegistry(),
+      registry: (registry = createMetricsRegistry()),
       clock,
       host: '127.0.0.1',
       port: 0,
       maxPayloadBytes: 64 * 1024,
       keepaliveTimeoutMs: cloudDefaults().keepaliveTimeoutMs,
+      idleTimeoutMs: cloudDefaults().idleTimeoutMs,
     });
 
   beforeEach(async () => {
@@ -47,8 +51,13 @@ describe('CloudHub', () => {
     events = [];
     failNext = false;
     gate = undefined;
+    claimThenGate = undefined;
     const handler = async (req: UpstreamMessage): Promise<AckContent> => {
       if (gate) await gate;
+      if (claimThenGate) {
+        await req.claim?.();
+        await claimThenGate;
+      }
       if (failNext) {
         failNext = false;
         throw new Error('broker unavailable');
@@ -116,6 +125,60 @@ describe('CloudHub', () => {
     expect(handled.map((h) => h.message.header.msg_id)).toEqual(['slow-1']);
   });
 
+  describe('a message its handler claims before its effects', () => {
+    it('is not handled again after a cloud that died after the claim restarts', async () => {
+      let edge = await connect('edge-1');
+      claimThenGate = new Promise<void>(() => undefined); // the publish never completes: the cloud "dies"
+      edge.upload('edge-1', 'default/devicestate/t', { state: 'online', ts: 1 }, 'claimed-1');
+      await waitUntil(
+        async () => (await linkState.handledIds('edge-1')).includes('claimed-1'),
+        'the claim in the file',
+      );
+      expect(edge.acksFor('claimed-1')).toHaveLength(0); // not acknowledged before the publish completes
+      edge.close();
+      await hub.stop();
+      claimThenGate = undefined;
+      hub = makeHub();
+      await hub.start();
+      edge = await connect('edge-1');
+      edge.upload('edge-1', 'default/devicestate/t', { state: 'online', ts: 1 }, 'claimed-1');
+      await waitUntil(() => edge.acksFor('claimed-1').length === 1, 'the resend acknowledged');
+      expect(handled).toHaveLength(0); // never handled a second time
+    });
+
+    it('is unclaimed when its handler fails afterwards, so that the resend is handled', async () => {
+      let edge = await connect('edge-1');
+      let open!: () => void;
+      claimThenGate = new Promise<void>((r) => (open = r));
+      failNext = true;
+      edge.upload('edge-1', 'default/devicestate/t', { state: 'online', ts: 1 }, 'claimed-2');
+      await waitUntil(async () => (await linkState.handledIds('edge-1')).includes('claimed-2'), 'the claim');
+      open();
+      expect(await edge.waitClosed()).toBe(CLOSE.internal);
+      expect(await linkState.handledIds('edge-1')).not.toContain('claimed-2');
+      claimThenGate = undefined;
+      edge = await connect('edge-1');
+      edge.upload('edge-1', 'default/devicestate/t', { state: 'online', ts: 1 }, 'claimed-2');
+      await waitUntil(() => edge.acksFor('claimed-2').length === 1, 'the resend handled and acknowledged');
+      expect(handled.map((h) => h.message.header.msg_id)).toEqual(['claimed-2']);
+    });
+
+    it('a copy arriving after the claim waits for the publish and is acknowledged after it, once recorded', async () => {
+      const edge = await connect('edge-1');
+      let open!: () => void;
+      claimThenGate = new Promise<void>((r) => (open = r));
+      edge.upload('edge-1', 'default/devicestate/t', { state: 'online', ts: 1 }, 'claimed-3');
+      await waitUntil(async () => (await linkState.handledIds('edge-1')).includes('claimed-3'), 'the claim');
+      edge.upload('edge-1', 'default/devicestate/t', { state: 'online', ts: 1 }, 'claimed-3');
+      await new Promise((r) => setTimeout(r, 30));
+      expect(edge.acksFor('claimed-3')).toHaveLength(0);
+      open();
+      await waitUntil(() => edge.acksFor('claimed-3').length === 2, 'both acknowledged');
+      expect((await linkState.handledIds('edge-1')).filter((id) => id === 'claimed-3')).toHaveLength(1);
+      expect(handled).toHaveLength(1);
+    });
+  });
+
   it('closes only the connection that sent a malformed frame, with 1007', async () => {
     const bad = await connect('edge-bad');
     const good = await connect('edge-good');
@@ -160,8 +223,14 @@ describe('CloudHub', () => {
     });
     const other = edge.upload('other-node', 'default/devicestate/t', {});
     await waitUntil(() => edge.acksFor(other.header.msg_id).length === 1, 'refusal for another node');
-    expect(edge.acksFor(other.header.msg_id)[0]!.content).toMatchObject({ ok: false });
+    expect(edge.acksFor(other.header.msg_id)[0]!.content).toMatchObject({
+      ok: false,
+      reason: 'resource names node other-node but the connection is node edge-1',
+    });
     expect(handled).toHaveLength(0);
+    const text = await registry.metrics();
+    expect(text).toMatch(/kedge_cloudhub_rejected_frames_total\{reason="other_node"\} 1/);
+    expect(text).toMatch(/kedge_cloudhub_rejected_frames_total\{reason="unknown_resource"\} 1/);
   });
 
   it('does not acknowledge on a transient failure, closes with 1011, and handles the resend', async () => {
@@ -216,8 +285,11 @@ describe('CloudHub', () => {
     expect(hub.connectedNodes).toEqual(['edge-1']);
   });
 
-  it('refuses a path that is not /<project>/<node>/events', async () => {
+  it('refuses a path that is not /<project>/<node>/events, and a project other than kedge', async () => {
     await expect(RawEdge.connect(hub.port, 'Bad_Node')).rejects.toThrow(/404/);
+    // `/etc/passwd/events` used to connect as node passwd.
+    await expect(RawEdge.connect(hub.port, 'passwd', 'etc')).rejects.toThrow(/404/);
+    expect(hub.connectedNodes).toEqual([]);
   });
 
   describe('downstream', () => {
@@ -236,6 +308,20 @@ describe('CloudHub', () => {
         { token },
         { resourceVersion: token },
       ),
+    });
+
+    it("never sends a node another node's object: dropped and counted", async () => {
+      const edge = await connect('edge-1');
+      const stray = item('device/default/x', '1');
+      stray.message.route.resource = 'node/edge-2/default/device/x';
+      bus.publish('link.send', stray);
+      bus.publish('link.send', item('device/default/a', '2'));
+      await waitUntil(() => edge.received.length === 1, 'the own object');
+      expect(edge.received[0]!.route.resource).toBe('node/edge-1/default/device/default/a');
+      expect(hub.pendingObjectCount('edge-1')).toBe(1);
+      expect(await registry.metrics()).toMatch(
+        /kedge_cloudhub_rejected_frames_total\{reason="downstream_other_node"\} 1/,
+      );
     });
 
     it('sends only the newest version of an object pending while the node was away, and records the ack', async () => {
@@ -336,6 +422,7 @@ describe('CloudHub with a token file', () => {
       port: 0,
       maxPayloadBytes: cloudDefaults().maxFrameBytes,
       keepaliveTimeoutMs: cloudDefaults().keepaliveTimeoutMs,
+      idleTimeoutMs: cloudDefaults().idleTimeoutMs,
       tokenFile: join(dir, 'token'),
     });
     await hub.start();
@@ -369,6 +456,7 @@ describe('CloudHub with a token file', () => {
       port: 0,
       maxPayloadBytes: cloudDefaults().maxFrameBytes,
       keepaliveTimeoutMs: cloudDefaults().keepaliveTimeoutMs,
+      idleTimeoutMs: cloudDefaults().idleTimeoutMs,
       tokenFile: '/nonexistent/kedge-token',
     });
     await expect(hub.start()).rejects.toMatchObject({ code: 'KEDGE_TOKEN_FILE' });

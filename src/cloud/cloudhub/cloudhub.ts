@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -6,6 +7,10 @@ import type { Registry } from 'prom-client';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
   classifyEdgeResponse,
+  LogsRoute,
+  LINK_PROJECT,
+  LINK_STORE_HEADER,
+  type LinkIdentity,
   type AckContent,
   type CloudChannels,
   type CloudRequests,
@@ -31,10 +36,12 @@ import { LocalPresence, type NodePresence } from '../presence/index.js';
 import { HANDLED_WINDOW, type LinkStateStore } from '../store/index.js';
 import { DedupeWindow } from './dedupe.js';
 import { DownstreamQueues } from './downstream.js';
+import { checkCertificate, refusedConnectionsCounter, type HubTls } from './identity.js';
 import { cloudhubErrors } from './errors.js';
 import { KeyedChain } from '../../core/async/index.js';
 import { cloudhubMetrics, type CloudhubMetrics } from './metrics.js';
 import { parseHubPath } from './path.js';
+import { LogStreams } from './log-streams.js';
 import { buildEdgeQuery, buildServiceCall, decodeQueryAnswer } from './service-call-message.js';
 import { PendingCalls } from './service-calls.js';
 import { closeServer, listen } from '../../core/net/index.js';
@@ -60,11 +67,26 @@ export interface CloudHubOptions {
    * start. Without it any client that reaches the port may connect as any node.
    */
   tokenFile?: string;
+  /**
+   * The link over mutual TLS (wss://, src/cloud/pki): a node is who its certificate says, the
+   * URL must agree; revoked nodes are closed and refused. Without it the link is plain ws://.
+   */
+  tls?: HubTls;
   /** Largest frame accepted (config cloud.maxFrameBytes); larger frames close the connection with 1009. */
   maxPayloadBytes: number;
   /** A node without any frame for this long is not ready and its socket is closed (cloud.keepaliveTimeoutMs). */
   keepaliveTimeoutMs: number;
-  /** Handled message ids remembered per node (default HANDLED_WINDOW, as the link state keeps them). */
+  /**
+   * An HTTP connection that has not upgraded is closed after this long without a request in
+   * progress (`cloud.idleTimeoutMs`); after the upgrade the keepalive timeout applies.
+   */
+  idleTimeoutMs: number;
+  /**
+   * Handled message ids remembered per node (default HANDLED_WINDOW, as the link state keeps
+   * them). A re-sent message is one whose ack was lost; the edge keeps at most its window (256)
+   * unacknowledged, so a resend is never more than that many messages old: 8x that is ample, and
+   * keeps memory per node near 200 KB.
+   */
   dedupeWindow?: number;
   /**
    * How long a module may take to handle one upstream message. Default: no limit. A publish
@@ -81,6 +103,8 @@ interface Connection {
   ws: WebSocket;
   lastSeen: number;
   closed: boolean;
+  /** When the node's certificate expires: the connection ends then (the node renews before). */
+  notAfter?: number;
   /** Claimed and its dedupe window loaded: frames are handled; until then they wait in `early`. */
   ready: boolean;
   early: Array<{ data: RawData; isBinary: boolean }>;
@@ -90,16 +114,24 @@ type UpstreamRequest =
   | 'upstream.telemetrycolumns'
   | 'upstream.devicetwin'
   | 'upstream.devicestate'
-  | 'upstream.mapperstatus';
+  | 'upstream.mapperstatus'
+  | 'upstream.podstatus';
 const UPSTREAM = new Map<string, UpstreamRequest>([
   ['telemetrycolumns', 'upstream.telemetrycolumns'],
   ['devicetwin', 'upstream.devicetwin'],
   ['devicestate', 'upstream.devicestate'],
   ['mapperstatus', 'upstream.mapperstatus'],
+  ['podstatus', 'upstream.podstatus'],
 ]);
 const KNOWN_OPS = new Set<string>(Object.values(Operation));
+const STORE_ID = /^[0-9a-zA-Z-]{8,64}$/;
 /** Connections being claimed and loaded at once, at most. */
 const MAX_PREPARING = 128;
+/**
+ * A TLS handshake not done by then ends the connection (Node's default is 120 s): idle or
+ * half-open sockets (2,000 in the fuzz run) would otherwise hold their file descriptors that long.
+ */
+export const TLS_HANDSHAKE_MS = 10_000;
 /** The longest timer Node allows (about 24.8 days): in effect no limit. */
 const NO_LIMIT_MS = 2_147_483_647;
 export const CLOSE = {
@@ -111,6 +143,8 @@ export const CLOSE = {
   /** This replica cannot reach its store (etcd): the edge should try another replica. */
   unavailable: 1013,
   stopping: 1001,
+  revoked: 4002,
+  certificateExpired: 4003,
 } as const;
 
 /**
@@ -134,9 +168,12 @@ export class CloudHub implements Module {
   private metrics: CloudhubMetrics | undefined;
   private calls: PendingCalls | undefined;
   private unserve: (() => void) | undefined;
+  private logStreams: LogStreams | undefined;
   private readonly log: Logger;
   private readonly clock: Clock;
   private token: string | undefined;
+  private refusedConnections: ReturnType<typeof refusedConnectionsCounter> | undefined;
+  private unrevoked: (() => void) | undefined;
   private readonly presence: NodePresence;
   private unhealth: (() => void) | undefined;
   private preparing = 0;
@@ -193,12 +230,28 @@ export class CloudHub implements Module {
       maxPayload: o.maxPayloadBytes,
       perMessageDeflate: false,
     });
-    this.server = createServer((_req, res) => {
+    const plain = (_req: IncomingMessage, res: import('node:http').ServerResponse) => {
       res
         .writeHead(426, { 'content-type': 'text/plain' })
         .end('kedge CloudHub: connect with a WebSocket to /<project>/<node>/events\n');
-    });
+    };
+    // Client certificates are asked for, and judged after the handshake: a refused node then
+    // hears why (401/403 with the reason logged) instead of a bare TLS alert.
+    this.server = o.tls
+      ? (createTlsServer(
+          { ...o.tls.serverTls(), requestCert: true, rejectUnauthorized: false, handshakeTimeout: TLS_HANDSHAKE_MS },
+          plain,
+        ) as Server)
+      : createServer(plain);
+    if (o.tls) {
+      this.refusedConnections ??= refusedConnectionsCounter(o.registry);
+      this.unrevoked = o.tls.onRevoked((node) => this.revoked(node));
+    }
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+    this.server.headersTimeout = Math.min(o.idleTimeoutMs, 10_000);
+    this.server.requestTimeout = o.idleTimeoutMs;
+    this.server.keepAliveTimeout = Math.min(o.idleTimeoutMs, 5000);
+    this.server.timeout = o.idleTimeoutMs; // ws turns it off for the upgraded socket
     await listen(this.server, o.port, o.host, (err, where) =>
       cloudhubErrors.create('KEDGE_CLOUDHUB_LISTEN', `CloudHub cannot listen on ${where}: ${err.message}`, {
         cause: err,
@@ -211,19 +264,31 @@ export class CloudHub implements Module {
         this.closeConn(conn, CLOSE.unavailable, 'this cloud replica is cut off from etcd: connect to another', true);
     });
     const me = { name: this.name, group: this.group };
+    this.logStreams = new LogStreams(o.bus, () => this.clock.now());
     const unserveCalls = o.bus.serve('servicebus.call', me, (req) => this.serviceCall(req));
     const unserveQueries = o.bus.serve('edge.query', me, (req) => this.edgeQuery(req));
+    const unserveLogs = o.bus.serve('podlogs.open', me, (req) => this.openLogs(req));
+    const unsubscribeClose = o.bus.subscribe('podlogs.close', me, (e) => this.closeLogs(e.streamId));
     this.unserve = () => {
       unserveCalls();
       unserveQueries();
+      unserveLogs();
+      unsubscribeClose();
     };
     const timeout = o.keepaliveTimeoutMs;
     this.sweepTimer = this.clock.setInterval(
       () => this.sweep(timeout),
       Math.max(10, Math.min(1000, Math.floor(timeout / 4))),
     );
-    this.log.info({ port: this.port, host: o.host, token: this.token !== undefined }, 'CloudHub listening');
-    if (!this.token)
+    this.log.info(
+      { port: this.port, host: o.host, tls: o.tls !== undefined, token: this.token !== undefined },
+      'CloudHub listening',
+    );
+    if (!o.tls)
+      this.log.warn(
+        'INSECURE LINK: CloudHub runs plain ws://: nothing is encrypted and a node is whoever its URL names. For a lab only; without --insecure-link every node joins with a certificate (kedge token create, kedge edge join)',
+      );
+    if (!this.token && !o.tls)
       this.log.warn(
         'CloudHub accepts edge nodes without a token: any client that reaches the port may connect as any node (kedge cloud --token-file)',
       );
@@ -236,9 +301,12 @@ export class CloudHub implements Module {
     this.unsubscribe = undefined;
     this.unserve?.();
     this.unserve = undefined;
+    this.unrevoked?.();
+    this.unrevoked = undefined;
     this.unhealth?.();
     this.unhealth = undefined;
     this.calls?.failAll('the cloud is stopping');
+    for (const conn of this.conns.values()) this.logStreams?.failOwner(conn, 'the cloud is stopping');
     for (const conn of [...this.conns.values()]) {
       conn.closed = true;
       conn.ws.terminate();
@@ -254,7 +322,7 @@ export class CloudHub implements Module {
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = parseHubPath(req.url);
-    if (!path || !this.wss) {
+    if (!path || path.project !== LINK_PROJECT || !this.wss) {
       this.log.warn(
         { url: req.url, code: 'KEDGE_CLOUDHUB_BAD_PATH', remote: req.socket.remoteAddress },
         'refused a connection to an unknown path',
@@ -270,6 +338,26 @@ export class CloudHub implements Module {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
+    let notAfter: number | undefined;
+    if (this.options.tls) {
+      const verdict = checkCertificate(this.options.tls, req, path.node);
+      if (!verdict.ok) {
+        this.refusedConnections!.inc({ reason: verdict.reason });
+        this.log.warn(
+          {
+            node: path.node,
+            code: 'KEDGE_CLOUDHUB_UNAUTHORIZED',
+            reason: verdict.reason,
+            remote: req.socket.remoteAddress,
+          },
+          `refused a connection as node ${path.node}: ${verdict.why}`,
+        );
+        const text = verdict.status === 401 ? 'Unauthorized' : 'Forbidden';
+        socket.end(`HTTP/1.1 ${verdict.status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        return;
+      }
+      notAfter = verdict.notAfter;
+    }
     if (this.token !== undefined && !bearerMatches(req.headers.authorization, this.token)) {
       this.metrics!.unauthorized.inc();
       this.log.warn(
@@ -279,11 +367,56 @@ export class CloudHub implements Module {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(path.node, ws, req));
+    const identity: LinkIdentity =
+      notAfter !== undefined ? 'certificate' : this.token !== undefined ? 'token' : 'anonymous';
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(path.node, ws, req, identity, notAfter));
   }
 
-  private onConnection(node: string, ws: WebSocket, req: IncomingMessage): void {
+  /**
+   * A fresh-store handshake: the edge presents its store's id (LINK_STORE_HEADER). Another id than the
+   * one the node's acknowledgements belong to means its store is new, wiped or replaced: what it
+   * acknowledged is forgotten and nothing queued for the old store is sent, so the controllers
+   * send it everything again, in order (models, devices, desired values, mapper set). An edge that
+   * presents no id (older versions) is synced from what it acknowledged, as before.
+   */
+  private storeIdOf(node: string, req: IncomingMessage): string | undefined {
+    const raw = req.headers[LINK_STORE_HEADER];
+    if (raw === undefined) return undefined;
+    const storeId = Array.isArray(raw) ? raw[0]! : raw;
+    if (STORE_ID.test(storeId)) return storeId;
+    this.log.warn(
+      { node, storeId: storeId.slice(0, 80) },
+      `node ${node} sent a malformed ${LINK_STORE_HEADER}; ignored`,
+    );
+    return undefined;
+  }
+
+  /** After the node is claimed and before link.connected: true when its store is fresh (see storeIdOf). */
+  private async freshStore(node: string, storeId: string | undefined): Promise<boolean> {
+    if (storeId === undefined) return false;
+    const known = await this.options.linkState.storeOf(node);
+    if (known === storeId) return false;
+    await this.options.linkState.resetNode(node, storeId);
+    this.queues!.forget(node);
+    this.metrics!.freshStores.inc();
+    this.log.info(
+      { node, storeId, previous: known },
+      known === undefined
+        ? `node ${node} connected with store ${storeId}: sending it everything`
+        : `node ${node} connected with a new store (${storeId}, was ${known}): its data was lost or replaced, sending it everything again`,
+    );
+    return true;
+  }
+
+  private onConnection(
+    node: string,
+    ws: WebSocket,
+    req: IncomingMessage,
+    identity: LinkIdentity,
+    notAfter?: number,
+  ): void {
     const conn: Connection = { node, ws, lastSeen: this.clock.now(), closed: false, ready: false, early: [] };
+    if (notAfter !== undefined) conn.notAfter = notAfter;
     const previous = this.conns.get(node);
     if (previous) {
       this.metrics!.replaced.inc();
@@ -295,7 +428,7 @@ export class CloudHub implements Module {
     ws.on('error', (err) => this.onSocketError(conn, err));
     ws.on('close', (code, reason) => this.onClose(conn, code, reason.toString()));
     this.log.info({ node, remote: req.socket.remoteAddress }, 'node connected');
-    void this.prepare(conn);
+    void this.prepare(conn, this.storeIdOf(node, req), identity);
   }
 
   /**
@@ -303,14 +436,17 @@ export class CloudHub implements Module {
    * handled its last messages), then handles what arrived meanwhile. A store that does not
    * answer ends the connection: the edge retries, maybe on another replica.
    */
-  private async prepare(conn: Connection): Promise<void> {
+  private async prepare(conn: Connection, storeId: string | undefined, identity: LinkIdentity): Promise<void> {
     const { node } = conn;
     // A reconnect storm (every node of a replica that died) is taken a bounded number at a time.
     while (this.preparing >= MAX_PREPARING) await new Promise<void>((r) => this.prepareQueue.push(r));
     this.preparing++;
+    let fresh = false;
     try {
       if (conn.closed) return;
       await Promise.all([this.presence.claim(node), this.dedupe!.load(node)]);
+      // Claimed first: only the node's holder resets what it acknowledged.
+      if (!conn.closed) fresh = await this.freshStore(node, storeId);
     } catch (err) {
       this.log.warn({ node, code: 'KEDGE_CLOUDHUB_UNAVAILABLE', err: errorText(err) }, 'node not claimed');
       this.closeConn(conn, CLOSE.unavailable, `the cloud cannot reach its store: ${errorText(err)}`, true);
@@ -322,7 +458,7 @@ export class CloudHub implements Module {
     if (conn.closed) return;
     conn.ready = true;
     for (const item of this.queues!.resetForConnection(node)) this.write(conn, item);
-    this.options.bus.publish('link.connected', { node, ts: this.clock.now() });
+    this.options.bus.publish('link.connected', { node, ts: this.clock.now(), fresh, identity });
     for (const f of conn.early.splice(0)) this.onFrame(conn, f.data, f.isBinary);
   }
 
@@ -343,6 +479,8 @@ export class CloudHub implements Module {
       this.options.bus.publish('link.heartbeat', { node: conn.node, ts: conn.lastSeen });
     } else if (op === Operation.response) {
       this.onEdgeResponse(conn, classifyEdgeResponse(msg));
+    } else if (msg.route.group === LogsRoute.group) {
+      this.logStreams!.onFrame(conn.node, msg);
     } else {
       this.upstream(conn, msg);
     }
@@ -416,19 +554,39 @@ export class CloudHub implements Module {
     }
   }
 
+  /** A Pod log stream: sent at once on the node's connection; fails at once when it is away. */
+  private openLogs(req: CloudRequests['podlogs.open']['request']): { streamId: string } {
+    const conn = this.conns.get(req.node);
+    if (!conn || conn.closed)
+      throw cloudhubErrors.create(
+        'KEDGE_CLOUDHUB_NOT_CONNECTED',
+        `node ${req.node} is not connected: its logs cannot be read now`,
+      );
+    return this.logStreams!.open(req, conn, (text) => this.sendText(conn.ws, text));
+  }
+
+  private closeLogs(streamId: string): void {
+    const owner = this.logStreams?.ownerOf(streamId);
+    const conn = owner ? this.conns.get(owner.node) : undefined;
+    const live = conn && !conn.closed && conn === owner?.owner ? conn : undefined;
+    this.logStreams?.close(streamId, live ? (text) => this.sendText(live.ws, text) : undefined);
+  }
+
   private upstream(conn: Connection, msg: Message): void {
     const { node } = conn;
     const id = msg.header.msg_id;
     const flightKey = `${node}\u0000${id}`;
-    if (this.dedupe!.has(node, id)) {
-      this.metrics!.duplicates.inc();
-      this.answer(node, msg, { ok: true });
-      return;
-    }
+    // In flight first: a handler may have claimed the id already while its publish is under way,
+    // and the copy must wait for that publish like the original does.
     const copies = this.inflight.get(flightKey);
     if (copies !== undefined) {
       this.metrics!.duplicates.inc();
       this.inflight.set(flightKey, copies + 1);
+      return;
+    }
+    if (this.dedupe!.has(node, id)) {
+      this.metrics!.duplicates.inc();
+      this.answer(node, msg, { ok: true });
       return;
     }
     const res = parseResource(msg.route.resource ?? '');
@@ -441,7 +599,9 @@ export class CloudHub implements Module {
           : undefined;
     const request = res ? UPSTREAM.get(res.type) : undefined;
     if (problem || !res || !request) {
-      this.metrics!.rejected.inc({ reason: 'unknown_resource' });
+      // A resource of another node is a node speaking for another: counted apart from version skew.
+      const otherNode = res?.node !== undefined && res.node !== node;
+      this.metrics!.rejected.inc({ reason: otherNode ? 'other_node' : 'unknown_resource' });
       this.log.warn(
         { node, msgId: id, resource: msg.route.resource, code: 'KEDGE_CLOUDHUB_UNKNOWN_RESOURCE' },
         problem,
@@ -455,15 +615,22 @@ export class CloudHub implements Module {
     this.inflight.set(flightKey, 0);
     this.chain
       .run(`${node}/${res.namespace}/${res.name}`, async () => {
+        let claimed = false;
         try {
           if (conn.closed) return; // the edge resends it on its next connection, in order
+          const claim = async () => {
+            await this.dedupe!.claim(node, id);
+            claimed = true;
+          };
           const result = await this.options.bus.request(
             request,
-            { node, message: msg, resource: { namespace: res.namespace, type: res.type, name: res.name! } },
+            { node, message: msg, resource: { namespace: res.namespace, type: res.type, name: res.name! }, claim },
             this.options.handleTimeoutMs ?? NO_LIMIT_MS,
           );
           await this.finish(conn, msg, result, flightKey);
         } catch (err) {
+          // Not handled after all: the resend must be, so the claim goes (before the edge can resend).
+          if (claimed) await this.forgetClaim(node, id);
           this.metrics!.handlerFailures.inc();
           const reason = `message ${id} (${msg.route.resource}) not handled: ${errorText(err)}`;
           this.log.warn({ node, code: 'KEDGE_CLOUDHUB_HANDLER_FAILED' }, reason);
@@ -474,6 +641,17 @@ export class CloudHub implements Module {
         }
       })
       .catch((err: unknown) => this.log.error({ node, err: errorText(err) }, 'upstream message not handled'));
+  }
+
+  private async forgetClaim(node: string, id: string): Promise<void> {
+    try {
+      await this.dedupe!.forget(node, id);
+    } catch (err) {
+      this.log.error(
+        { node, msgId: id, err: errorText(err) },
+        `message ${id} failed after it was claimed and the claim could not be removed: its resend will not be handled`,
+      );
+    }
   }
 
   private async finish(conn: Connection, msg: Message, result: AckContent, flightKey: string): Promise<void> {
@@ -508,6 +686,17 @@ export class CloudHub implements Module {
   }
 
   private send(item: DownstreamItem): void {
+    // A node receives only its own objects: whatever a controller hands over for another node's
+    // resource is a bug, and is dropped here rather than leaked.
+    const target = parseResource(item.message.route.resource ?? '')?.node;
+    if (target !== item.node) {
+      this.metrics!.rejected.inc({ reason: 'downstream_other_node' });
+      this.log.error(
+        { node: item.node, resource: item.message.route.resource, code: 'KEDGE_CLOUDHUB_NOT_OWNER' },
+        `not sent to node ${item.node}: the object ${item.message.route.resource} is not that node's`,
+      );
+      return;
+    }
     this.queues!.enqueue(item);
     const conn = this.conns.get(item.node);
     if (conn && !conn.closed) this.write(conn, item);
@@ -552,6 +741,7 @@ export class CloudHub implements Module {
     this.dedupe!.release(conn.node);
     this.releaseClaim(conn.node);
     this.calls!.failOwner(conn, reason || `closed with code ${code}`);
+    this.logStreams!.failOwner(conn, reason || `closed with code ${code}`);
     this.log.info({ node: conn.node, code, reason }, 'node disconnected');
     this.options.bus.publish('link.disconnected', {
       node: conn.node,
@@ -567,6 +757,7 @@ export class CloudHub implements Module {
     conn.ws.close(code, truncateReason(reason));
     // Answers to calls sent on this connection could only come on it: they never will.
     this.calls!.failOwner(conn, reason);
+    this.logStreams!.failOwner(conn, reason);
     if (current && this.conns.get(conn.node) === conn) {
       this.conns.delete(conn.node);
       this.queues!.disconnected(conn.node);
@@ -574,6 +765,12 @@ export class CloudHub implements Module {
       this.releaseClaim(conn.node);
       this.options.bus.publish('link.disconnected', { node: conn.node, reason, ts: this.clock.now() });
     }
+  }
+
+  /** A revoked node's connection ends now; its reconnects are refused at the upgrade. */
+  private revoked(node: string): void {
+    const conn = this.conns.get(node);
+    if (conn) this.closeConn(conn, CLOSE.revoked, `node ${node} was revoked`, true);
   }
 
   private releaseClaim(node: string): void {
@@ -585,6 +782,16 @@ export class CloudHub implements Module {
   private sweep(timeoutMs: number): void {
     const now = this.clock.now();
     for (const conn of [...this.conns.values()]) {
+      if (conn.notAfter !== undefined && now >= conn.notAfter) {
+        this.log.warn({ node: conn.node }, `node ${conn.node}: its certificate expired; connection closed`);
+        this.closeConn(
+          conn,
+          CLOSE.certificateExpired,
+          'certificate expired: renew it (the edge does before expiry)',
+          true,
+        );
+        continue;
+      }
       if (now - conn.lastSeen <= timeoutMs) continue;
       this.metrics!.timeouts.inc();
       this.log.warn(

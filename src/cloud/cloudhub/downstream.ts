@@ -42,6 +42,11 @@ export class DownstreamQueues {
     return [...q.pending.values()];
   }
 
+  /** Drops everything queued for the node (its store was replaced: the controllers queue it all again). */
+  forget(node: string): void {
+    this.nodes.delete(node);
+  }
+
   disconnected(node: string): void {
     this.nodes.get(node)?.inflight.clear();
   }

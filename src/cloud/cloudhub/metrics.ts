@@ -24,6 +24,11 @@ export function cloudhubMetrics(
       help: 'Connections refused for a missing or wrong token (401)',
       registers: [registry],
     }),
+    freshStores: new Counter({
+      name: 'kedge_cloudhub_fresh_stores_total',
+      help: 'Connections with an edge store the cloud had not synced (new, wiped or replaced): everything sent again',
+      registers: [registry],
+    }),
     duplicates: new Counter({
       name: 'kedge_cloudhub_duplicates_total',
       help: 'Messages received again after being handled (only acknowledged)',

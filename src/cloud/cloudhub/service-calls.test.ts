@@ -37,6 +37,7 @@ describe('CloudHub ServiceBus calls', () => {
       port: 0,
       maxPayloadBytes: 64 * 1024,
       keepaliveTimeoutMs: cloudDefaults().keepaliveTimeoutMs,
+      idleTimeoutMs: cloudDefaults().idleTimeoutMs,
       maxPendingCallsPerNode: 3,
     });
     await hub.start();

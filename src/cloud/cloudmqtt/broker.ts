@@ -3,10 +3,23 @@ import { Aedes } from 'aedes';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { cloudMqttErrors } from './errors.js';
 import { closeServer, listen } from '../../core/net/index.js';
+import { SubscriberSockets } from './held-delivery.js';
+
+export interface BrokerMessage {
+  topic: string;
+  payload: Buffer;
+  qos: 0 | 1;
+  retain: boolean;
+}
 
 /** Where cloud messages go: the embedded broker or a client of an external one. */
 export interface CloudBroker {
   publish(topic: string, payload: Buffer, qos: 0 | 1, retain: boolean): Promise<void>;
+  /**
+   * Publishes in order; `beforeDelivery` (the claim) resolves before the first message can reach
+   * a subscriber, with no other wait in between (see `cloudmqtt.publishOnce`).
+   */
+  publishMany(messages: BrokerMessage[], beforeDelivery: () => Promise<void>): Promise<void>;
   close(): Promise<void>;
   /** Listening port of the embedded broker; undefined for an external broker. */
   readonly port: number | undefined;
@@ -15,7 +28,11 @@ export interface CloudBroker {
 /** aedes in-process: publishing is a function call; the callback fires once subscribers and retained store have it. */
 export async function startEmbeddedBroker(host: string, port: number): Promise<CloudBroker> {
   const aedes = await Aedes.createBroker();
-  const server: Server = createServer(aedes.handle);
+  const subscribers = new SubscriberSockets();
+  const server: Server = createServer((socket) => {
+    subscribers.add(socket);
+    aedes.handle(socket);
+  });
   await listen(server, port, host, (err, where) =>
     cloudMqttErrors.create('KEDGE_CLOUDMQTT_LISTEN', `cloud MQTT broker cannot listen on ${where}: ${err.message}`, {
       cause: err,
@@ -24,14 +41,21 @@ export async function startEmbeddedBroker(host: string, port: number): Promise<C
     await new Promise<void>((r) => aedes.close(() => r()));
     throw err;
   });
+  const publish = (topic: string, payload: Buffer, qos: 0 | 1, retain: boolean) =>
+    new Promise<void>((resolve, reject) => {
+      aedes.publish({ cmd: 'publish', topic, payload, qos, retain, dup: false }, (err) =>
+        err ? reject(err) : resolve(),
+      );
+    });
   return {
     port: (server.address() as AddressInfo).port,
-    publish: (topic, payload, qos, retain) =>
-      new Promise((resolve, reject) => {
-        aedes.publish({ cmd: 'publish', topic, payload, qos, retain, dup: false }, (err) =>
-          err ? reject(err) : resolve(),
-        );
-      }),
+    publish,
+    // The deliveries reach the subscribers' sockets together, right after beforeDelivery (held-delivery.ts).
+    publishMany: (messages, beforeDelivery) =>
+      subscribers.deliverAfter(
+        () => Promise.all(messages.map((m) => publish(m.topic, m.payload, m.qos, m.retain))),
+        beforeDelivery,
+      ),
     close: async () => {
       await new Promise<void>((r) => aedes.close(() => r()));
       await closeServer(server);
@@ -45,7 +69,12 @@ export async function startEmbeddedBroker(host: string, port: number): Promise<C
  */
 export async function connectMqtt(
   url: string,
-  options: { clientId: string; clean: boolean; outgoingStore?: IClientOptions['outgoingStore'] },
+  options: {
+    clientId: string;
+    clean: boolean;
+    outgoingStore?: IClientOptions['outgoingStore'];
+    will?: IClientOptions['will'];
+  },
   timeoutMs: number,
 ): Promise<MqttClient> {
   const client: MqttClient = mqtt.connect(url, {
@@ -78,12 +107,30 @@ export async function connectMqtt(
 }
 
 /** An MQTT 3.1.1 client of an external broker; QoS 1 publishes resolve on PUBACK. */
-export async function connectExternalBroker(url: string, clientId: string, timeoutMs: number): Promise<CloudBroker> {
-  const client = await connectMqtt(url, { clientId, clean: true }, timeoutMs);
+export async function connectExternalBroker(
+  url: string,
+  clientId: string,
+  timeoutMs: number,
+  will?: { topic: string; payload: Buffer },
+): Promise<CloudBroker> {
+  const client = await connectMqtt(
+    url,
+    { clientId, clean: true, ...(will ? { will: { ...will, qos: 1 as const, retain: true } } : {}) },
+    timeoutMs,
+  );
+  const connected = (): Promise<void> =>
+    client.connected ? Promise.resolve() : new Promise((resolve) => client.once('connect', () => resolve()));
   return {
     port: undefined,
     publish: async (topic, payload, qos, retain) => {
       await client.publishAsync(topic, payload, { qos, retain });
+    },
+    // Connected, mqtt.js writes a publish to its socket within the call: right after the claim.
+    // While the broker is away, wait for it rather than have mqtt.js queue them in memory.
+    publishMany: async (messages, beforeDelivery) => {
+      await connected();
+      await beforeDelivery();
+      await Promise.all(messages.map((m) => client.publishAsync(m.topic, m.payload, { qos: m.qos, retain: m.retain })));
     },
     close: () => client.endAsync(),
   };

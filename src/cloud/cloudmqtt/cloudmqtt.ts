@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import type { CloudChannels, CloudMqttPublish, CloudRequests } from '../../contracts/index.js';
+import { cloudTopics, type CloudChannels, type CloudMqttPublish, type CloudRequests } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { errorText } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
@@ -35,7 +35,6 @@ export class CloudMqtt implements Module {
   readonly name = 'cloudmqtt';
   readonly group = 'cloudmqtt';
   private broker: CloudBroker | undefined;
-  private unserve: (() => void) | undefined;
   private readonly log: Logger;
   private metrics: { published: Counter; failed: Counter } | undefined;
   private once: OnceSession | undefined;
@@ -44,6 +43,15 @@ export class CloudMqtt implements Module {
 
   constructor(private readonly options: CloudMqttOptions) {
     this.log = options.logger.child({ module: 'cloudmqtt' });
+  }
+
+  /**
+   * Where this cloud says online/offline: `kedge/status/cloud`; with replicas each replica on
+   * `kedge/status/cloud/<replica>` (one replica's last will must not call the others offline).
+   */
+  private get statusTopic(): string {
+    const once = this.options.once;
+    return once ? cloudTopics.cloudReplicaStatus(once.presence.identity) : cloudTopics.cloudStatus;
   }
 
   get port(): number | undefined {
@@ -69,16 +77,20 @@ export class CloudMqtt implements Module {
         o.url,
         `kedge-cloud-${randomBytes(4).toString('hex')}`,
         o.connectTimeoutMs ?? 5000,
+        // The broker tells consumers when this cloud is gone without saying goodbye.
+        { topic: this.statusTopic, payload: cloudStatus('offline', 'the cloud lost its connection') },
       );
       this.log.info('connected to the external cloud MQTT broker');
     } else {
       this.broker = await startEmbeddedBroker(o.host, o.port);
       this.log.info({ host: o.host ?? '127.0.0.1', port: this.broker.port }, 'embedded cloud MQTT broker listening');
     }
-    this.unserve = o.bus.serve('cloudmqtt.publish', { name: this.name, group: this.group }, (req) => this.publish(req));
+    const me = { name: this.name, group: this.group };
     this.undo.push(
-      o.bus.serve('cloudmqtt.publishOnce', { name: this.name, group: this.group }, (req) => this.publishOnce(req)),
+      o.bus.serve('cloudmqtt.publish', me, (req) => this.publish(req)),
+      o.bus.serve('cloudmqtt.publishOnce', me, (req) => this.publishOnce(req)),
     );
+    await this.broker.publish(this.statusTopic, cloudStatus('online'), 1, true);
     if (o.url && o.once) await this.startOnce(o.url, o.once);
   }
 
@@ -144,11 +156,12 @@ export class CloudMqtt implements Module {
     }
   }
 
-  private async publishOnce(req: { node: string; msgId: string; items: CloudMqttPublish[] }): Promise<undefined> {
-    if (!this.options.once) {
-      await Promise.all(req.items.map((it) => this.publish(it)));
-      return undefined;
-    }
+  /**
+   * Replicas with an external broker: QoS 2 through the journal, whose `begin` records the message
+   * as handled with its packets (the claim). Otherwise the claim right before delivery.
+   */
+  private async publishOnce(req: CloudRequests['cloudmqtt.publishOnce']['request']): Promise<undefined> {
+    if (!this.options.once) return this.publishClaimed(req.items, req.claim);
     const once = this.once;
     if (!once)
       throw cloudMqttErrors.create(
@@ -173,15 +186,55 @@ export class CloudMqtt implements Module {
   }
 
   async stop(): Promise<void> {
-    this.unserve?.();
-    this.unserve = undefined;
     for (const u of this.undo.splice(0)) u();
     const once = this.once;
     this.once = undefined;
     await once?.stop();
     const broker = this.broker;
     this.broker = undefined;
+    await broker
+      ?.publish(this.statusTopic, cloudStatus('offline', 'the cloud stopped'), 1, true)
+      .catch((err: unknown) => this.log.warn({ err: errorText(err) }, 'cloud status not published'));
     await broker?.close();
+  }
+
+  private async publishClaimed(messages: CloudMqttPublish[], claim?: () => Promise<void>): Promise<undefined> {
+    const broker = this.broker;
+    if (!broker)
+      throw cloudMqttErrors.create(
+        'KEDGE_CLOUDMQTT_PUBLISH',
+        `cannot publish ${messages.length} messages: the cloud MQTT module is stopped`,
+      );
+    const before = async () => {
+      try {
+        await claim?.();
+      } catch (err) {
+        this.log.error(
+          { err: errorText(err) },
+          'the message could not be claimed before its delivery; published all the same',
+        );
+      }
+    };
+    try {
+      await broker.publishMany(
+        messages.map((m) => ({
+          topic: m.topic,
+          payload: payloadOf(m.payload),
+          qos: m.qos ?? 1,
+          retain: m.retain ?? false,
+        })),
+        before,
+      );
+      this.metrics!.published.inc(messages.length);
+      return undefined;
+    } catch (err) {
+      this.metrics!.failed.inc();
+      throw cloudMqttErrors.create(
+        'KEDGE_CLOUDMQTT_PUBLISH',
+        `cannot publish on ${messages[0]?.topic ?? '(nothing)'} and ${Math.max(0, messages.length - 1)} more: ${errorText(err)}`,
+        { cause: err },
+      );
+    }
   }
 
   private async publish(req: CloudMqttPublish): Promise<undefined> {
@@ -207,4 +260,8 @@ export class CloudMqtt implements Module {
 
 function payloadOf(p: unknown): Buffer {
   return Buffer.isBuffer(p) ? p : Buffer.from(typeof p === 'string' ? p : JSON.stringify(p));
+}
+
+function cloudStatus(state: 'online' | 'offline', reason?: string): Buffer {
+  return Buffer.from(JSON.stringify({ state, ...(reason ? { reason } : {}), ts: Date.now() }));
 }

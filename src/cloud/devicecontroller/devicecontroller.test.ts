@@ -50,6 +50,8 @@ describe('DeviceController', () => {
   let dc: DeviceController;
   let sent: DownstreamItem[];
   let published: CloudMqttPublish[];
+  /** msg ids claimed, and how many messages had been published when each claim ran. */
+  let claims: Array<{ id: string; publishedBefore: number }>;
   let statusWrites: number;
 
   let registry = createMetricsRegistry();
@@ -81,6 +83,7 @@ describe('DeviceController', () => {
       node: 'edge-1',
       message,
       resource: { namespace, type, name },
+      claim: async () => void claims.push({ id: message.header.msg_id, publishedBefore: published.length }),
     });
   };
 
@@ -91,10 +94,15 @@ describe('DeviceController', () => {
     clock = new ManualClock(1_000_000);
     sent = [];
     published = [];
+    claims = [];
     statusWrites = 0;
     bus.subscribe('link.send', { name: 't', group: 't' }, (i) => void sent.push(i));
     bus.serve('cloudmqtt.publish', { name: 't', group: 't' }, (p) => void published.push(p));
-    bus.serve('cloudmqtt.publishOnce', { name: 't', group: 't' }, (r) => void published.push(...r.items));
+    bus.serve('cloudmqtt.publishOnce', { name: 't', group: 't' }, async (req) => {
+      await req.claim?.();
+      published.push(...req.items);
+      return undefined;
+    });
     store.watch('Device', '0', (e) => {
       if (e.type === 'MODIFIED' && e.object.status) statusWrites++;
     });
@@ -155,6 +163,9 @@ describe('DeviceController', () => {
     await store.create(device('b', 'edge-1'));
     await startConnected();
     for (const i of sent) linkState.setAcked(i.node, i.key, i.token);
+    // Objects of the node's other controllers (EdgeController, PodController) are not this one's to delete.
+    linkState.setAcked('edge-1', 'mapperset/default/edge-1', 'm');
+    linkState.setAcked('edge-1', 'pod/default/app', 'p');
     await dc.stop();
     const b = (await store.get('Device', 'default', 'b'))!;
     await store.update({
@@ -241,6 +252,8 @@ describe('DeviceController', () => {
         { property: 'setpoint', value: 7, quality: 'uncertain', ts: 1 },
       ],
     });
+    // Claimed once, before any of its devices was published (a resend after a crash is not published again).
+    expect(claims).toEqual([{ id: expect.any(String), publishedBefore: 0 }]);
     const text = await registry.metrics();
     expect(text).toMatch(/kedge_devicecontroller_rejected_total\{resource="telemetrycolumns"\} 1/);
     expect(text).toMatch(/kedge_devicecontroller_readings_total 4/);
@@ -260,6 +273,40 @@ describe('DeviceController', () => {
       reason: expect.stringContaining('/devices/0/q/0'),
     });
     expect(published).toHaveLength(2);
+  });
+
+  it("refuses a node's telemetry, twin reports and state about another node's device, counted, and publishes the rest", async () => {
+    await store.create(device('mine', 'edge-1'));
+    await store.create(device('theirs', 'edge-2'));
+    const loose = device('loose', 'edge-1');
+    (loose.spec as { nodeName: string }).nodeName = '';
+    await store.create(loose);
+    await dc.start();
+    const cols = (id: string) => {
+      const b = new DeviceColumnsBuilder(id);
+      b.add('temp', 20, 'good', 1);
+      return b.columns;
+    };
+    // edge-1 speaks (upload() sends as edge-1): its own device's readings go, the others' do not.
+    const batch = { devices: [cols('default/theirs'), cols('default/mine'), cols('default/loose')] };
+    expect(await upload('default/telemetrycolumns/edge-1', batch)).toEqual({ ok: true });
+    expect(published.map((p) => p.topic)).toEqual(['kedge/telemetry/default/mine']);
+    const report = { properties: { temp: { value: 21, ts: 1, version: 1, quality: 'good' } } };
+    expect(await upload('default/devicetwin/theirs', report)).toEqual({
+      ok: false,
+      reason: 'Device default/theirs is bound to node edge-2; node edge-1 may not report on it',
+    });
+    expect(await upload('default/devicestate/theirs', { state: 'online', ts: 1 })).toMatchObject({ ok: false });
+    expect(await upload('default/devicestate/loose', { state: 'online', ts: 1 })).toEqual({
+      ok: false,
+      reason: 'Device default/loose is bound to no node; node edge-1 may not report on it',
+    });
+    expect(published.map((p) => p.topic)).toEqual(['kedge/telemetry/default/mine']);
+    expect(await upload('default/devicestate/mine', { state: 'online', ts: 1 })).toEqual({ ok: true });
+    const text = await registry.metrics();
+    expect(text).toMatch(/kedge_devicecontroller_unauthorized_total\{resource="telemetrycolumns"\} 2/);
+    expect(text).toMatch(/kedge_devicecontroller_unauthorized_total\{resource="devicetwin"\} 1/);
+    expect(text).toMatch(/kedge_devicecontroller_unauthorized_total\{resource="devicestate"\} 2/);
   });
 
   it('marks devices of a node that went away unknown on their availability topic', async () => {

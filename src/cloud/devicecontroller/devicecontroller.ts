@@ -22,6 +22,7 @@ import { LocalPresence, type NodePresence } from '../presence/index.js';
 import type { StoredObject, WatchEvent, WatchHandle } from '../store/index.js';
 import { WriteCoalescer } from './coalescer.js';
 import { writeDesired } from './desired.js';
+import { notOwnedReason, unauthorizedCounter } from './ownership.js';
 import { DeviceIndex } from './device-index.js';
 import { deviceControllerErrors } from './errors.js';
 import { nodeOf, planSync, wantedFor } from './node-sync.js';
@@ -65,7 +66,9 @@ export class DeviceController implements Module {
   private coalescer: WriteCoalescer | undefined;
   private watches: WatchHandle[] = [];
   private undo: Array<() => void> = [];
-  private metrics: { statusWrites: Counter; rejected: Counter; telemetry: Counter } | undefined;
+  private metrics:
+    | { statusWrites: Counter; rejected: Counter; telemetry: Counter; unauthorized: Counter<'resource'> }
+    | undefined;
 
   constructor(private readonly options: DeviceControllerOptions) {
     this.log = options.logger.child({ module: this.name });
@@ -93,6 +96,7 @@ export class DeviceController implements Module {
         help: 'Readings published to cloud MQTT',
         registers: [registry],
       }),
+      unauthorized: unauthorizedCounter(registry),
     };
     this.index = new DeviceIndex();
     this.registerStateGauge();
@@ -230,7 +234,8 @@ export class DeviceController implements Module {
   private onConnected(node: string): void {
     this.nodesDown.delete(node);
     this.connected.add(node);
-    // What the node holds is what it acknowledged, wherever it was connected before.
+    // What the node holds is what it acknowledged, wherever it was connected before (nothing, when
+    // it connected with a fresh store: CloudHub forgot its acknowledgements before link.connected).
     this.sent.delete(node);
     this.reconcile(node);
     for (const d of this.index.devicesOn(node)) {
@@ -321,8 +326,15 @@ export class DeviceController implements Module {
     const unknown: string[] = [];
     let readings = 0;
     for (const item of items) {
-      if (!this.index.devices.has(item.device)) {
+      const device = this.index.devices.get(item.device);
+      if (!device) {
         unknown.push(item.device);
+        continue;
+      }
+      const notOwned = notOwnedReason(device, req.node, item.device);
+      if (notOwned) {
+        // Only this device's readings go; the rest of the batch is the node's own and is published.
+        this.unauthorized(resource, req, item.device, notOwned);
         continue;
       }
       const [ns, name] = splitKey(item.device);
@@ -348,13 +360,17 @@ export class DeviceController implements Module {
 
   /**
    * The readings of one edge message on their consumer topics (`kedge/telemetry/<ns>/<device>`),
-   * in the message's order, published exactly once for the message (cloudmqtt.publishOnce).
+   * in the message's order, published exactly once for the message (cloudmqtt.publishOnce): the
+   * message is claimed (recorded as handled, durably) before the broker can deliver any of them,
+   * so a cloud crash at any point after that never publishes them a second time when the edge
+   * resends the message (docs/link.md, "Duplicates across a cloud crash").
    */
   private publishTelemetry(req: UpstreamMessage, items: Array<{ topic: string; payload: unknown }>): Promise<void> {
     return this.options.bus.request('cloudmqtt.publishOnce', {
       node: req.node,
       msgId: req.message.header.msg_id,
       items: items.map((it) => ({ ...it, qos: 1 as const })),
+      ...(req.claim ? { claim: req.claim } : {}),
     });
   }
 
@@ -416,7 +432,21 @@ export class DeviceController implements Module {
     const key = `${res.namespace}/${res.name}`;
     const device = this.index.devices.get(key);
     if (!device) return this.refuse(what, req, `Device ${key} does not exist in the cloud`);
+    const notOwned = notOwnedReason(device, req.node, key);
+    if (notOwned) {
+      this.unauthorized(what, req, key, notOwned);
+      return { ok: false, reason: notOwned };
+    }
     return { key, ns: res.namespace, name: res.name, device };
+  }
+
+  /** A message (or a batch's part) about a device of another node: logged with node, device and reason, counted. */
+  private unauthorized(resource: string, req: UpstreamMessage, device: string, reason: string): void {
+    this.metrics!.unauthorized.inc({ resource });
+    this.log.warn(
+      { node: req.node, device, msgId: req.message.header.msg_id, code: 'KEDGE_DEVICECONTROLLER_NOT_OWNER' },
+      `${resource} from node ${req.node} refused: ${reason}`,
+    );
   }
 
   private refuse(what: string, req: UpstreamMessage, reason: string): AckContent {

@@ -127,7 +127,7 @@ describe('EdgeController', () => {
 
   it('tracks ready and heartbeats from the link, publishes availability, and stores mapper status', async () => {
     await ec.start();
-    bus.publish('link.connected', { node: 'edge-1', ts: clock.now() });
+    bus.publish('link.connected', { node: 'edge-1', ts: clock.now(), identity: 'token' });
     await flush();
     expect(published.at(-1)).toMatchObject({
       topic: 'kedge/status/node/edge-1',
@@ -170,7 +170,7 @@ describe('EdgeController', () => {
 
   it('writes heartbeats at most once per interval', async () => {
     await ec.start();
-    bus.publish('link.connected', { node: 'edge-1', ts: clock.now() });
+    bus.publish('link.connected', { node: 'edge-1', ts: clock.now(), identity: 'token' });
     await flush();
     let writes = 0;
     await store.watch('Node', '0', () => void writes++);
@@ -183,6 +183,28 @@ describe('EdgeController', () => {
     }
     expect(writes).toBeLessThanOrEqual(11);
     expect(writes).toBeGreaterThanOrEqual(9);
+  });
+
+  it('registers no Node for a bare connection (no token, no Device names it), lists it only while connected', async () => {
+    await ec.start();
+    for (let i = 0; i < 20; i++) bus.publish('link.connected', { node: `fake-${i}`, ts: clock.now() });
+    await flush();
+    bus.publish('link.heartbeat', { node: 'fake-0', ts: clock.now() });
+    await flush();
+    expect((await store.list('Node')).items).toEqual([]);
+    expect(published.filter((p) => p.topic.startsWith('kedge/status/node/'))).toEqual([]);
+    expect((await bus.request('nodes.list', {})).map((n) => n.name)).toHaveLength(20);
+    for (let i = 0; i < 20; i++)
+      bus.publish('link.disconnected', { node: `fake-${i}`, reason: 'gone', ts: clock.now() });
+    await flush();
+    expect(await bus.request('nodes.list', {})).toEqual([]);
+    // Once a Device names the node it is registered, connected or not.
+    bus.publish('link.connected', { node: 'fake-3', ts: clock.now() });
+    await flush();
+    await store.create(device('d3', 'fake-3', 'modbus'));
+    await flush();
+    expect((await store.get('Node', '', 'fake-3'))!.status).toMatchObject({ ready: true });
+    expect(published.at(-1)).toMatchObject({ topic: 'kedge/status/node/fake-3', payload: { ready: true } });
   });
 
   it('marks nodes left ready by a previous run not ready at start', async () => {

@@ -6,6 +6,7 @@ import {
   LinkResource,
   linkResource,
   type AckContent,
+  type LinkIdentity,
   type NodeView,
   type UpstreamMessage,
   type NodeStatusPayload,
@@ -54,6 +55,11 @@ export class EdgeController implements Module {
   private undo: Array<() => void> = [];
   private failures: Counter | undefined;
   private readonly chains = new KeyedChain();
+  /** Nodes that have a Node object in the store. */
+  private readonly registered = new Set<string>();
+  /** How each connected node proved who it is (CloudHub's link.connected). */
+  private readonly identities = new Map<string, LinkIdentity>();
+  private unregistered: Counter | undefined;
   /** Nodes whose connection this replica holds. */
   private readonly local = new Set<string>();
   private readonly presence: NodePresence;
@@ -85,13 +91,26 @@ export class EdgeController implements Module {
       (node) => this.writeStatus(node, ['lastHeartbeat']),
       (node, err) => this.writeFailed(node, err),
     );
-    for (const n of (await store.list(NODE)).items) this.nodes.set(n.metadata.name, stateFromStatus(n.status));
+    this.unregistered ??= new Counter({
+      name: 'kedge_edgecontroller_unregistered_connections_total',
+      help: 'Connections of nodes without credentials that no Device names: served, but no Node object is created',
+      registers: [this.options.registry],
+    });
+    // Nodes left ready by a cloud that stopped are marked not ready by the leader (lead()).
+    for (const n of (await store.list(NODE)).items) {
+      this.nodes.set(n.metadata.name, stateFromStatus(n.status));
+      this.registered.add(n.metadata.name);
+    }
     const devices = await store.list('Device');
     for (const d of devices.items) this.indexDevice({ type: 'ADDED', object: d });
     this.watch = await store.watch('Device', devices.resourceVersion, (e) => this.onDevice(e));
     this.undo.push(
       bus.subscribe('link.connected', this.endpoint, (e) => {
         this.local.add(e.node);
+        this.identities.set(e.node, e.identity ?? 'anonymous');
+        if (!this.admitted(e.node)) this.noteUnregistered(e.node);
+        // A fresh store has no mapper set: send it again.
+        if (e.fresh) this.sentSets.delete(e.node);
         return this.serial(e.node, async () => {
           await this.setReady(e.node, true, undefined, e.ts);
           await this.syncMappers(e.node);
@@ -101,7 +120,12 @@ export class EdgeController implements Module {
     this.undo.push(
       bus.subscribe('link.disconnected', this.endpoint, (e) => {
         this.local.delete(e.node);
-        return this.serial(e.node, () => this.disconnected(e.node, e.reason));
+        return this.serial(e.node, async () => {
+          await this.disconnected(e.node, e.reason);
+          // Nothing of an unregistered node outlives its connection.
+          if (!this.admitted(e.node)) this.nodes.delete(e.node);
+          this.identities.delete(e.node);
+        });
       }),
     );
     if (this.ownLeader) await this.leader.start();
@@ -251,6 +275,7 @@ export class EdgeController implements Module {
 
   /** Records the node's mapper set in its Node spec and sends it when it differs from what the node has. */
   private async syncMappers(node: string): Promise<void> {
+    if (!this.admitted(node)) return; // no devices, no credentials: nothing to run, nothing to register
     const set = mapperSetFor(this.devicesByNode.get(node)?.values() ?? []);
     const token = mapperSetToken(set);
     await this.ensureNode(node, set.mappers);
@@ -275,14 +300,36 @@ export class EdgeController implements Module {
     this.options.bus.publish('link.send', { node, key, token, message });
   }
 
+  /**
+   * Whether the node gets (or has) a Node object: it has one already, a Device names it, or it
+   * proved who it is when it connected (its certificate, or the lab link's token). A bare connection to a
+   * cloud without --token-file is served but registers nothing: 2,000 fake clients made 2,000
+   * Node objects that never went away.
+   */
+  private admitted(node: string): boolean {
+    return (
+      this.registered.has(node) ||
+      (this.devicesByNode.get(node)?.size ?? 0) > 0 ||
+      this.identities.get(node) === 'token' ||
+      this.identities.get(node) === 'certificate'
+    );
+  }
+
+  private noteUnregistered(node: string): void {
+    this.unregistered?.inc();
+    this.log.warn(
+      { node, code: 'KEDGE_EDGECONTROLLER_UNREGISTERED' },
+      `node ${node} connected without credentials and no Device names it: it is served but not registered (no Node object) until a Device gives it nodeName ${node}; run the cloud without --insecure-link to admit nodes by their certificates`,
+    );
+  }
+
   private async ensureNode(node: string, mappers: Array<{ name: string; protocols: string[] }>): Promise<StoredObject> {
     const { store } = this.options;
-    const existing = await store.get(NODE, '', node);
+    let existing = await store.get(NODE, '', node);
+    const state = this.stateOf(node);
     if (!existing) {
-      const state = this.stateOf(node);
-      let created: StoredObject;
       try {
-        created = await store.create({
+        existing = await store.create({
           apiVersion: 'kedge.io/v1',
           kind: NODE,
           metadata: { name: node, namespace: '' },
@@ -293,7 +340,23 @@ export class EdgeController implements Module {
         if ((err as { code?: string }).code !== 'KEDGE_CLOUD_STORE_EXISTS') throw err;
         return this.ensureNode(node, mappers);
       }
+      this.registered.add(node);
+      // Only the replica holding the node writes its state (another's "not ready" could land last).
+      if (!this.local.has(node)) return existing;
+      // A node that connected before it was registered: its availability is news to consumers.
+      if (state.ready) await this.publishAvailability(node, state);
+      const created = existing;
       return store.updateStatus(NODE, '', node, statusOf(state)).catch(() => created);
+    }
+    if (!this.registered.has(node)) {
+      this.registered.add(node);
+      // Registered by another replica while this one holds the node's connection (its Device was
+      // applied there): the node's state is this replica's to write and announce.
+      if (this.local.has(node) && state.ready) {
+        const found = existing;
+        existing = await store.updateStatus(NODE, '', node, statusOf(state)).catch(() => found);
+        await this.publishAvailability(node, state);
+      }
     }
     const spec = (existing.spec ?? {}) as Record<string, unknown>;
     if (JSON.stringify(spec.mappers ?? []) === JSON.stringify(mappers)) return existing;
@@ -320,6 +383,8 @@ export class EdgeController implements Module {
       state.connectedAt = ts;
       state.lastHeartbeat = ts;
     }
+    this.options.bus.publish('node.changed', { node });
+    if (!this.admitted(node)) return; // served, not registered: nothing stored, nothing retained
     this.log.info({ node, ready, reason }, ready ? 'node ready' : 'node not ready');
     try {
       await this.ensureNode(node, mapperSetFor(this.devicesByNode.get(node)?.values() ?? []).mappers);
@@ -327,8 +392,16 @@ export class EdgeController implements Module {
     } catch (err) {
       this.writeFailed(node, err);
     }
-    this.options.bus.publish('node.changed', { node });
-    const payload: NodeStatusPayload = { node, ready, ...(reason ? { reason } : {}), ts };
+    await this.publishAvailability(node, state, ts);
+  }
+
+  private async publishAvailability(node: string, state: NodeState, ts = this.clock.now()): Promise<void> {
+    const payload: NodeStatusPayload = {
+      node,
+      ready: state.ready,
+      ...(state.reason ? { reason: state.reason } : {}),
+      ts,
+    };
     await this.options.bus
       .request('cloudmqtt.publish', { topic: cloudTopics.nodeStatus(node), payload, qos: 1, retain: true })
       .catch((err: unknown) => this.log.warn({ node, err: errorText(err) }, 'node availability not published'));
@@ -336,7 +409,7 @@ export class EdgeController implements Module {
 
   private onHeartbeat(node: string, ts: number): void {
     this.stateOf(node).lastHeartbeat = ts;
-    this.heartbeats?.mark(node);
+    if (this.admitted(node)) this.heartbeats?.mark(node);
   }
 
   private async onMapperStatus(req: UpstreamMessage): Promise<AckContent> {
@@ -350,6 +423,7 @@ export class EdgeController implements Module {
     }
     this.stateOf(req.node).mappers.set(checked.value.name, checked.value);
     this.options.bus.publish('node.changed', { node: req.node });
+    if (!this.admitted(req.node)) return { ok: true };
     await this.ensureNode(req.node, mapperSetFor(this.devicesByNode.get(req.node)?.values() ?? []).mappers);
     await this.writeStatus(req.node, ['mappers']);
     return { ok: true };
@@ -393,11 +467,19 @@ export class EdgeController implements Module {
     );
   }
 
-  /** Nodes held here are shown as this replica knows them; others as stored by their holder. */
+  /**
+   * Registered nodes: those held here as this replica knows them, others as stored by their
+   * holder; and unregistered nodes while they are connected here.
+   */
   private async list(): Promise<NodeView[]> {
     const { items } = await this.options.store.list(NODE);
-    return items.map((n) =>
+    const views = items.map((n) =>
       nodeView(n, this.local.has(n.metadata.name) ? this.stateOf(n.metadata.name) : stateFromStatus(n.status)),
     );
+    const listed = new Set(items.map((n) => n.metadata.name));
+    for (const [name, state] of this.nodes)
+      if (!listed.has(name) && this.local.has(name) && state.ready)
+        views.push(nodeView({ kind: NODE, metadata: { name } }, state));
+    return views;
   }
 }

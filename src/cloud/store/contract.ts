@@ -216,6 +216,33 @@ export function describeLinkStateContract(
       }
     });
 
+    it('forgets one handled id (a claim whose handling failed)', async () => {
+      const state = await open(10);
+      await state.addHandled(['a', 'b', 'c'].map((id) => ({ node: 'n1', id })));
+      await state.addHandled([{ node: 'n2', id: 'b' }]);
+      await state.removeHandled('n1', 'b');
+      await state.removeHandled('n1', 'never-handled');
+      expect(await state.handledIds('n1')).toEqual(['a', 'c']);
+      expect(await state.handledIds('n2')).toEqual(['b']);
+    });
+
+    it('records the store a node acknowledged in; a new store forgets its acknowledgements only', async () => {
+      const state = await open(10);
+      expect(await state.storeOf('n1')).toBeUndefined();
+      await state.resetNode('n1', 'store-aaaaaaaa');
+      await state.setAcked('n1', 'Device/default/a', '1');
+      await state.setAcked('n10', 'Device/default/a', '1');
+      await state.addHandled([{ node: 'n1', id: 'm1' }]);
+      expect(await state.storeOf('n1')).toBe('store-aaaaaaaa');
+      await state.resetNode('n1', 'store-bbbbbbbb');
+      expect(await state.storeOf('n1')).toBe('store-bbbbbbbb');
+      expect((await state.ackedObjects('n1')).size).toBe(0);
+      // Another node with the same prefix keeps its acknowledgements; handled ids stay (a resend
+      // from the old store's outbox is still a duplicate).
+      expect((await state.ackedObjects('n10')).size).toBe(1);
+      expect(await state.handledIds('n1')).toEqual(['m1']);
+    });
+
     it('records a batch larger than one transaction takes', async () => {
       const state = await open(1000);
       const batch = Array.from({ length: 300 }, (_, i) => ({ node: i % 2 ? 'odd' : 'even', id: `id-${i}` }));

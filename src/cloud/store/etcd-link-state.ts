@@ -11,11 +11,14 @@ const TXN_OPS = 100;
  * acknowledged object (`<prefix>l/acked/<node>/<key>` = token) and one per handled message id
  * (`<prefix>l/handled/<node>/<id>`); a batch of ids is one transaction (one raft entry). The
  * window is kept in creation order: once a node holds a quarter more than `windowSize` ids,
- * the oldest are deleted down to `windowSize`.
+ * the oldest are deleted down to `windowSize`. The id of the edge store a node's acknowledgements
+ * belong to is `<prefix>l/store/<node>`; a new store replaces it and deletes the node's
+ * acknowledgements in one transaction.
  */
 export class EtcdLinkState implements LinkStateStore {
   private readonly acked: string;
   private readonly handled: string;
+  private readonly stores: string;
   private readonly counts = new Map<string, number>();
   private readonly trimming = new Set<string>();
 
@@ -27,6 +30,7 @@ export class EtcdLinkState implements LinkStateStore {
   ) {
     this.acked = `${prefix}l/acked/`;
     this.handled = `${prefix}l/handled/`;
+    this.stores = `${prefix}l/store/`;
   }
 
   async ackedObjects(node: string): Promise<Map<string, string>> {
@@ -86,6 +90,31 @@ export class EtcdLinkState implements LinkStateStore {
     for (const node of nodes) {
       if ((this.counts.get(node) ?? 0) > this.windowSize * 1.25 && !this.trimming.has(node)) await this.trim(node);
     }
+  }
+
+  async removeHandled(node: string, id: string): Promise<void> {
+    const res = await this.call(`removal of handled id ${id} of ${node}`, () =>
+      this.client.delete().key(`${this.handled}${node}/${id}`).exec(),
+    );
+    const n = this.counts.get(node);
+    if (n !== undefined) this.counts.set(node, Math.max(0, n - Number(res.deleted)));
+  }
+
+  async storeOf(node: string): Promise<string | undefined> {
+    const v = await this.call(`store id of ${node}`, () => this.client.get(`${this.stores}${node}`).string());
+    return v ?? undefined;
+  }
+
+  async resetNode(node: string, storeId: string): Promise<void> {
+    await this.call(`reset of ${node} for store ${storeId}`, () =>
+      this.client
+        .if(`${this.stores}${node}`, 'Create', '>', -1)
+        .then(
+          this.client.delete().prefix(`${this.acked}${node}/`),
+          this.client.put(`${this.stores}${node}`).value(storeId),
+        )
+        .commit(),
+    );
   }
 
   /** Deletes the node's oldest ids down to the window size. */

@@ -8,10 +8,21 @@ import { HANDLED_WINDOW, type LinkStateStore } from './types.js';
  */
 export class SqliteLinkState implements LinkStateStore {
   private readonly s: Record<
-    'acked' | 'setAcked' | 'removeAcked' | 'handled' | 'count' | 'addHandled' | 'trim',
+    | 'acked'
+    | 'setAcked'
+    | 'removeAcked'
+    | 'handled'
+    | 'count'
+    | 'addHandled'
+    | 'trim'
+    | 'storeOf'
+    | 'setStore'
+    | 'forget'
+    | 'removeHandled',
     Statement
   >;
   private readonly addBatch: (entries: Array<{ node: string; id: string }>) => void;
+  private readonly reset: (node: string, storeId: string) => void;
   private readonly counts = new Map<string, number>();
 
   constructor(
@@ -27,10 +38,20 @@ export class SqliteLinkState implements LinkStateStore {
       handled: db.prepare('SELECT msg_id FROM handled_ids WHERE node = ? ORDER BY seq'),
       count: db.prepare('SELECT COUNT(*) AS n FROM handled_ids WHERE node = ?'),
       addHandled: db.prepare('INSERT INTO handled_ids (node, msg_id) VALUES (?, ?)'),
+      storeOf: db.prepare('SELECT store_id FROM node_store WHERE node = ?'),
+      setStore: db.prepare(
+        'INSERT INTO node_store (node, store_id) VALUES (?, ?) ON CONFLICT (node) DO UPDATE SET store_id = excluded.store_id',
+      ),
+      forget: db.prepare('DELETE FROM object_sync WHERE node = ?'),
+      removeHandled: db.prepare('DELETE FROM handled_ids WHERE node = ? AND msg_id = ?'),
       trim: db.prepare(
         'DELETE FROM handled_ids WHERE node = ? AND seq <= (SELECT seq FROM handled_ids WHERE node = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)',
       ),
     };
+    this.reset = db.transaction((node: string, storeId: string) => {
+      this.s.forget.run(node);
+      this.s.setStore.run(node, storeId);
+    });
     this.addBatch = db.transaction((entries: Array<{ node: string; id: string }>) => {
       for (const e of entries) {
         this.s.addHandled.run(e.node, e.id);
@@ -70,5 +91,19 @@ export class SqliteLinkState implements LinkStateStore {
 
   async addHandled(entries: Array<{ node: string; id: string }>): Promise<void> {
     if (entries.length > 0) this.addBatch(entries);
+  }
+
+  async removeHandled(node: string, id: string): Promise<void> {
+    const removed = this.s.removeHandled.run(node, id).changes;
+    const n = this.counts.get(node);
+    if (n !== undefined) this.counts.set(node, Math.max(0, n - removed));
+  }
+
+  async storeOf(node: string): Promise<string | undefined> {
+    return (this.s.storeOf.get(node) as { store_id: string } | undefined)?.store_id;
+  }
+
+  async resetNode(node: string, storeId: string): Promise<void> {
+    this.reset(node, storeId);
   }
 }

@@ -16,6 +16,8 @@ const steps: string[] = [
    CREATE TABLE handled_ids (
      seq INTEGER PRIMARY KEY AUTOINCREMENT, node TEXT NOT NULL, msg_id TEXT NOT NULL);
    CREATE INDEX handled_ids_node ON handled_ids (node, seq);`,
+  // The edge store each node's acknowledgements in object_sync belong to (docs/link.md, "Fresh store").
+  `CREATE TABLE node_store (node TEXT PRIMARY KEY, store_id TEXT NOT NULL) WITHOUT ROWID;`,
 ];
 
 /** The steps above, numbered from 1 (`user_version` records how far a file got). */

@@ -101,8 +101,21 @@ export interface LinkStateStore {
   removeAcked(node: string, key: string): Promise<void>;
   /** The msg_ids handled per node, oldest first (at most about the window size). */
   handledIds(node: string): Promise<string[]>;
-  /** Records handled ids (durably when it resolves); trims each node's window to its bound. */
+  /**
+   * Records handled ids (durably when it resolves); trims each node's window to its bound. A
+   * handler claims a message with it right before its effects become visible (docs/link.md,
+   * "Duplicates across a cloud crash").
+   */
   addHandled(entries: Array<{ node: string; id: string }>): Promise<void>;
+  /** Forgets a handled id (its handling failed after it was claimed: the resend must be handled). */
+  removeHandled(node: string, id: string): Promise<void>;
+  /** The id of the edge store the node's acknowledgements belong to; undefined before its first. */
+  storeOf(node: string): Promise<string | undefined>;
+  /**
+   * The node connected with another store than the one it acknowledged objects in (a new, wiped
+   * or replaced edge.db): forgets every object it acknowledged and records `storeId`, atomically.
+   */
+  resetNode(node: string, storeId: string): Promise<void>;
 }
 
 /**

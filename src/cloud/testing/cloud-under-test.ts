@@ -7,7 +7,7 @@ import { silentLogger } from '../../core/log/index.js';
 import { createMetricsRegistry } from '../../core/metrics/index.js';
 import { createCloudNode, type CloudNode } from '../node.js';
 
-/** The defaults with every listener on 127.0.0.1 and a free port, for tests and benchmarks. */
+/** The defaults with every listener on 127.0.0.1 and a free port, for tests and benchmarks (plain link unless overridden). */
 export function loopbackCloudConfig(dataDir: string, overrides: Partial<CloudConfig> = {}): CloudConfig {
   const base = Value.Default(CloudConfigSchema, {}) as CloudConfig;
   return {
@@ -17,8 +17,12 @@ export function loopbackCloudConfig(dataDir: string, overrides: Partial<CloudCon
     hubPort: 0,
     apiHost: '127.0.0.1',
     apiPort: 0,
+    // Most tests are about something else than who may connect: the plain link (tests of the
+    // secure link override it, src/cloud/pki and hil-tests/e2e/join).
+    insecureLink: true,
     ...overrides,
     mqtt: { ...base.mqtt, host: '127.0.0.1', port: 0, ...(overrides.mqtt ?? {}) },
+    pki: { ...base.pki, joinPort: 0, ...(overrides.pki ?? {}) },
   };
 }
 

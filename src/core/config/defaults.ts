@@ -28,6 +28,7 @@ export function cloudDefaults(given: Partial<CloudConfig> = {}): CloudConfig {
 export const DEFAULT_PORTS = {
   cloudHub: CloudConfigSchema.properties.hubPort.default as number,
   cloudApi: CloudConfigSchema.properties.apiPort.default as number,
+  cloudJoin: CloudConfigSchema.properties.pki.properties.joinPort.default as number,
   cloudMqtt: CloudConfigSchema.properties.mqtt.properties.port.default as number,
   edgeMqtt: EdgeConfigSchema.properties.mqtt.properties.port.default as number,
   edgeApi: EdgeConfigSchema.properties.apiPort.default as number,

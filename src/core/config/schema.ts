@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 
 /**
  * The one schema of kedge's configuration (file, environment and flags are all checked against
@@ -52,6 +53,36 @@ export const EdgeConfigSchema = Type.Object(
     mqtt: Type.Object(
       {
         port: Port(1884, 'Port of the embedded MQTT broker on 127.0.0.1'),
+        // Optional rather than defaulted: absent means the open broker of earlier versions (all, no accounts).
+        anonymous: Type.Optional(
+          Type.Union([Type.Literal('all'), Type.Literal('read'), Type.Literal('none')], {
+            description:
+              'Embedded broker: what a client without credentials may do (all, the default; read: subscribe only; none). With read or none, or with users, the mappers Edged starts get an account of their own',
+          }),
+        ),
+        users: Type.Optional(
+          Type.Array(
+            Type.Object(
+              {
+                username: Type.String({ minLength: 1 }),
+                passwordFile: Type.String({
+                  minLength: 1,
+                  description: 'File holding the password (16 characters or more)',
+                }),
+                publish: Type.Array(Type.String({ minLength: 1 }), {
+                  default: [],
+                  description: 'Topic filters it may publish to',
+                }),
+                subscribe: Type.Array(Type.String({ minLength: 1 }), {
+                  default: ['#'],
+                  description: 'Topic filters it may subscribe to',
+                }),
+              },
+              { additionalProperties: false },
+            ),
+            { description: 'Embedded broker accounts, each with its topic ACLs (default none)' },
+          ),
+        ),
         url: Type.Optional(
           Type.String({
             pattern: '^mqtts?://',
@@ -59,6 +90,22 @@ export const EdgeConfigSchema = Type.Object(
             errorMessage: MQTT_URL_WORDS,
           }),
         ),
+        maxPacketBytes: Type.Integer({
+          minimum: 1024,
+          default: 4 * 1024 * 1024,
+          description: "Embedded broker: a client's packet larger than this closes its connection (default 4 MiB)",
+        }),
+        maxRetained: Type.Integer({
+          minimum: 16,
+          default: 1000,
+          description:
+            'Embedded broker: retained topics kept at most; beyond, a retained publish is delivered but not kept',
+        }),
+        maxRetainedBytes: Type.Integer({
+          minimum: 1024,
+          default: 65_536,
+          description: "Embedded broker: a client's retained payload larger than this is delivered but not kept",
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -82,7 +129,30 @@ export const EdgeConfigSchema = Type.Object(
     }),
     mappers: Type.Union([Type.Literal('process'), Type.Literal('inprocess'), Type.Literal('none')], {
       default: 'process',
-      description: 'How Edged runs the mappers',
+      description: 'How Edged runs the mappers with runtime process (none: external mappers, with either runtime)',
+    }),
+    runtime: Type.Union([Type.Literal('process'), Type.Literal('container')], {
+      default: 'process',
+      description:
+        'process: mappers as processes on the host; container: mappers as containers on the container engine',
+    }),
+    containerSocket: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Docker-API socket of the container engine (podman system service or dockerd); default $CONTAINER_HOST, $DOCKER_HOST, /run/podman/podman.sock or /var/run/docker.sock, the first that exists. Pods from the cloud run there with either runtime',
+      }),
+    ),
+    mapperImage: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Image of mapper containers (runtime container); default localhost/kedge:<kedge version>, built by deploy/container/build-image.sh',
+      }),
+    ),
+    mapperImages: Type.Record(Type.String({ minLength: 1 }), Type.String({ minLength: 1 }), {
+      default: {},
+      description: 'An image per protocol (e.g. { opcua: registry.example/kedge-opcua:1 }), overriding mapperImage',
     }),
     desiredTimeoutMs: Type.Integer({
       minimum: 100,
@@ -131,6 +201,68 @@ export const EdgeConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    disk: Type.Object(
+      {
+        maxBytes: Type.Integer({
+          minimum: 4 * 1024 * 1024,
+          default: 402_653_184,
+          description:
+            'Everything the edge keeps in its data dir (SQLite file and WAL, mapper logs, the reserve) stays within this; the oldest readings are dropped to stay inside it (default 384 MiB)',
+        }),
+        walBytes: Type.Integer({
+          minimum: 256 * 1024,
+          default: 32 * 1024 * 1024,
+          description:
+            "The SQLite WAL's share of maxBytes: checkpointed at half of it (16 MiB: SQLite's own 1,000 pages of 16 KiB), truncated to it",
+        }),
+        logBytes: Type.Integer({
+          minimum: 64 * 1024,
+          default: 16 * 1024 * 1024,
+          description: "The mapper logs' share of maxBytes (all files of <data-dir>/logs together)",
+        }),
+        reserveBytes: Type.Integer({
+          minimum: 0,
+          default: 2 * 1024 * 1024,
+          description:
+            'A file of this size kept in the data dir and given up when the file system is full, so the edge can still delete old readings and checkpoint',
+        }),
+        checkIntervalMs: Type.Integer({
+          minimum: 100,
+          default: 30_000,
+          description:
+            'How often disk use is measured (the reserve written again, the page cap set, the state updated)',
+        }),
+        truncateIntervalMs: Type.Integer({
+          minimum: 100,
+          default: 300_000,
+          description:
+            'How often the WAL is checkpointed and truncated to zero, giving its space back (between, SQLite checkpoints it at half its share and reuses the file)',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    readings: Type.Object(
+      {
+        maxFutureMs: Type.Integer({
+          minimum: 0,
+          default: 300_000,
+          description: "A reading stamped further ahead of the edge's clock is marked bad (default 5 min)",
+        }),
+        maxAgeMs: Type.Integer({
+          minimum: 1000,
+          default: 86_400_000,
+          description:
+            'A reading stamped further back is marked bad (default 1 day: longer than a mapper holds readings while the edge is away)',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    storeFailureLimit: Type.Integer({
+      minimum: 1,
+      default: 20,
+      description:
+        'Consecutive failed commits (a full disk excepted) after which the edge stops with exit code 75, so that its supervisor restarts it and the start-up check moves a damaged file aside',
+    }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -180,6 +312,67 @@ export const CloudConfigSchema = Type.Object(
         description: 'File with the token the HTTP API wants from every request but /healthz',
       }),
     ),
+    apiReadTokenFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'File with a token that may only read the HTTP API (GET), /metrics included',
+      }),
+    ),
+    metricsTokenFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'File with a token that may only scrape /metrics (a Prometheus server)',
+      }),
+    ),
+    apiTls: Type.Optional(
+      Type.Object(
+        {
+          certFile: Type.String({ minLength: 1, description: "The API's TLS certificate (PEM, chain included)" }),
+          keyFile: Type.String({ minLength: 1, description: 'Its key (PEM)' }),
+        },
+        { additionalProperties: false, description: 'Serve the HTTP API over HTTPS' },
+      ),
+    ),
+    insecureLink: Type.Boolean({
+      default: false,
+      description:
+        'Plain ws:// link: nodes are who their URL says, with the shared token or none (a lab only). Default: wss:// with a certificate per node (kedge edge join)',
+    }),
+    pki: Type.Object(
+      {
+        caCertFile: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description:
+              'A CA certificate (PEM) to sign node certificates with; default: kedge creates one in <dataDir>/pki',
+          }),
+        ),
+        caKeyFile: Type.Optional(Type.String({ minLength: 1, description: 'The key of caCertFile (PEM)' })),
+        joinPort: Port(10002, 'HTTPS port nodes join and renew their certificates on (KubeEdge: 10002)'),
+        nodeCertTtlMs: Type.Integer({
+          minimum: 10_000,
+          default: 365 * 86_400_000,
+          description: 'How long a node certificate is valid; nodes renew at two thirds of it',
+        }),
+        serverNames: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description:
+            "Names and addresses edges reach the cloud by (the cloud's TLS certificate holds them, besides this host's own name and addresses)",
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    insecureApi: Type.Boolean({
+      default: false,
+      description:
+        'Let the HTTP API listen beyond 127.0.0.1 without apiTokenFile (refused otherwise: it administers the cloud)',
+    }),
+    idleTimeoutMs: Type.Integer({
+      minimum: 1000,
+      default: 60_000,
+      description:
+        'An HTTP connection to the API or to CloudHub (before its WebSocket upgrade) without a request in progress is closed after this long',
+    }),
     keepaliveTimeoutMs: Type.Integer({
       minimum: 1000,
       default: 30_000,
@@ -236,6 +429,18 @@ export const MapperConfigSchema = Type.Object(
       default: '.kedge/mapper',
       description: 'Folder for driver state (OPC UA certificates)',
     }),
+    bufferBytes: Type.Integer({
+      minimum: 0,
+      default: 8 * 1024 * 1024,
+      description:
+        'Readings held in memory while the broker (the edge) is away, sent in order when it is back; beyond this the oldest are dropped and counted (default 8 MiB, about 10 minutes of 100 readings/s)',
+    }),
+    offlinePollMs: Type.Integer({
+      minimum: 1000,
+      default: 600_000,
+      description:
+        'After the broker has been away this long the mapper stops polling until it is back (default 10 min)',
+    }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -254,4 +459,9 @@ export type KedgeConfig = Static<typeof KedgeConfigSchema>;
 export type EdgeConfig = Static<typeof EdgeConfigSchema>;
 export type CloudConfig = Static<typeof CloudConfigSchema>;
 export type MapperConfig = Static<typeof MapperConfigSchema>;
+
+/** The mapper section with every default (a mapper runtime built without a config file). */
+export function mapperDefaults(): MapperConfig {
+  return Value.Default(MapperConfigSchema, {}) as MapperConfig;
+}
 export type LogConfig = Static<typeof LogConfigSchema>;

@@ -8,6 +8,12 @@ export interface HttpRequest {
   body?: string;
   /** The whole exchange (connect, send, answer) ends by then; the error's code is then ETIMEDOUT. */
   timeoutMs: number;
+  /**
+   * https:// only: the CA the server's certificate must chain to (instead of the system's), a
+   * client certificate and key (mutual TLS), or no check of the server at all (only where what
+   * comes back is checked otherwise: a join pins the CA by its hash).
+   */
+  tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean };
 }
 
 export interface HttpResponse {
@@ -54,7 +60,7 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
     };
     const headers = { ...req.headers };
     if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
-    const r = send(url, { method: req.method ?? 'GET', headers }, (res) => {
+    const r = send(url, { method: req.method ?? 'GET', headers, ...(req.tls ?? {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.once('error', (err) => fail(fromSocketError(err)));

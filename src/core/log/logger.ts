@@ -1,3 +1,4 @@
+import { fstatSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pino, type Logger, type Level } from 'pino';
 import type PinoPretty from 'pino-pretty';
@@ -38,7 +39,30 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       }),
     );
   }
-  return pino(base, destination);
+  return pino(base, destination === process.stderr && stderrIsFile() ? fileStderr : destination);
+}
+
+/**
+ * stderr redirected to a file (`kedge edge 2>>edge.log`) on a full disk: Node's stream emits
+ * ENOSPC as an 'error' event that nothing handles, which ends the process. Lines go straight to
+ * fd 2 instead, and a line that cannot be written is lost, not fatal; the next one tries again.
+ */
+const fileStderr = {
+  write(line: string): void {
+    try {
+      writeSync(2, line);
+    } catch {
+      // no room for this line
+    }
+  },
+};
+
+function stderrIsFile(): boolean {
+  try {
+    return fstatSync(2).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** A logger that drops everything, for tests and library use. */

@@ -1,4 +1,15 @@
-import { LineCounter, parseAllDocuments, isNode, isPair, isMap, isSeq, type Document, type Node } from 'yaml';
+import {
+  LineCounter,
+  parseAllDocuments,
+  isNode,
+  isPair,
+  isMap,
+  isScalar,
+  isSeq,
+  visit,
+  type Document,
+  type Node,
+} from 'yaml';
 import type { Diagnostic } from './diagnostic.js';
 
 export type YamlPath = ReadonlyArray<string | number>;
@@ -39,9 +50,47 @@ export function parseYamlDocuments(text: string, file: string): ParsedYaml {
     }
     if (errors.length > 0) return;
     if (doc.contents === null) return; // an empty document between separators
+    for (const d of yaml11Differences(doc, text)) {
+      const pos = lineCounter.linePos(d.offset);
+      diagnostics.push(diag(file, pos.line, pos.col, d.message));
+    }
     documents.push(toYamlDocument(doc, index, file, lineCounter));
   });
   return { documents, diagnostics };
+}
+
+/**
+ * Where this file means one thing to kedge (YAML 1.2) and another to kubectl and KubeEdge (Go's
+ * YAML 1.1): a plain number with a leading zero (`010` is 10 here, 8 there) and merge keys (`<<`
+ * is a plain key here and merges a map there). Either would apply a different object than the
+ * one validated, so each is an error that says how to write it unambiguously.
+ */
+function yaml11Differences(doc: Document, text: string): Array<{ offset: number; message: string }> {
+  const found: Array<{ offset: number; message: string }> = [];
+  visit(doc, {
+    Pair(_key, pair) {
+      const k = pair.key;
+      if (isScalar(k) && k.type === 'PLAIN' && k.value === '<<')
+        found.push({
+          offset: k.range?.[0] ?? 0,
+          message:
+            'merge key (<<): kubectl and KubeEdge merge the aliased map here, kedge reads a key named "<<"; write the fields out',
+        });
+    },
+    Scalar(_key, node) {
+      if (node.type !== 'PLAIN' || !node.range) return;
+      const source = text.slice(node.range[0], node.range[1]);
+      if (!/^[-+]?0[0-9]+$/.test(source)) return;
+      const octal = /^[-+]?0[0-7]+$/.test(source);
+      found.push({
+        offset: node.range[0],
+        message: octal
+          ? `${source} is ${Number(source)} here but ${Number.parseInt(source, 8)} to kubectl and KubeEdge (YAML 1.1 octal); write ${Number(source)} or quote it`
+          : `${source} has a leading zero, which kubectl and KubeEdge read as YAML 1.1 octal (or text); write ${Number(source)} or quote it`,
+      });
+    },
+  });
+  return found;
 }
 
 function toYamlDocument(doc: Document, index: number, file: string, lc: LineCounter): YamlDocument {

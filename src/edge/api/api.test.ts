@@ -4,6 +4,7 @@ import { packageRoot } from '../../core/paths/index.js';
 import { device, model, startNode, type NodeHarness } from '../testing/index.js';
 import type { ApiErrorBody, ApplyResult, EdgeNodeStatus, NodeView, TwinView } from '../../contracts/index.js';
 import type { Device, DeviceModel } from '../../model/index.js';
+import type { StoreHealth } from '../store/index.js';
 
 const props = [
   { name: 'temp', type: 'FLOAT', accessMode: 'ReadOnly' },
@@ -80,9 +81,33 @@ describe('edge HTTP API', () => {
     expect(big.status).toBe(413);
   });
 
+  it('refuses Pods in YAML text: they are applied to the cloud, which sends them to their node', async () => {
+    h = await startNode();
+    const pod =
+      'apiVersion: v1\nkind: Pod\nmetadata: { name: app }\nspec:\n  nodeName: n1\n  containers: [{ name: c, image: x }]\n';
+    expect(
+      (
+        await call<{ valid: boolean; pods: number }>('POST', '/api/v1/validate', {
+          sources: [{ file: 'p.yaml', content: pod }],
+        })
+      ).json,
+    ).toMatchObject({
+      valid: true,
+      pods: 1,
+    });
+    const res = await call('POST', '/api/v1/apply', { sources: [{ file: 'p.yaml', content: pod }] });
+    expect(res.status).toBe(400);
+    expect(res.json.error.message).toMatch(/Pod default\/app: Pods are applied to the cloud/);
+  });
+
   it('serves /healthz and Prometheus /metrics', async () => {
     h = await startNode();
-    expect((await call<string>('GET', '/healthz')).json).toBe('ok');
+    const health = await call<{ status: string; store: StoreHealth }>('GET', '/healthz');
+    expect(health.status).toBe(200);
+    expect(health.json.status).toBe('ok');
+    expect(health.json.store.ok).toBe(true);
+    expect(health.json.store.disk?.state).toBe('ok');
+    expect(health.json.store.disk?.limitBytes).toBe(402_653_184);
     const metrics = await call<string>('GET', '/metrics');
     expect(String(metrics.json)).toContain('kedge_pipeline_readings_total');
   });

@@ -13,6 +13,7 @@ import {
 import type { Bus } from '../../core/bus/index.js';
 import { errorText } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
+import type { StoreHealth } from '../store/index.js';
 import { bearerMatches, readTokenFile } from '../../core/token/index.js';
 import { isDashboardAsset, passesWithoutToken, serveAsset, sseClient } from '../../dashboard/index.js';
 import { nodeRoutes } from './node-routes.js';
@@ -32,6 +33,8 @@ export interface EdgeApiDeps {
   tokenFile?: string;
   /** Largest accepted body (default 4 MiB). */
   maxBodyBytes?: number;
+  /** The store's health for /healthz (without it /healthz answers `ok`). */
+  health?: () => StoreHealth;
   /** This node's name (the node paths answer for it). */
   node?: string;
 }
@@ -90,7 +93,7 @@ export class EdgeApi implements Module {
         throw apiErrors.create('KEDGE_API_NOT_FOUND', `no such file: ${url.pathname}`);
       }
       if (req.method === 'GET' && url.pathname === '/api/v1/events') return await this.events(req, res);
-      if (req.method === 'GET' && url.pathname === '/healthz') return sendText(res, 200, 'ok');
+      if (req.method === 'GET' && url.pathname === '/healthz') return this.healthz(res);
       if (req.method === 'GET' && url.pathname === '/metrics') {
         // The node's page with its mappers' (MetricsFederation), or the edge's own without it.
         const text = await this.deps.bus.request('metrics.page', {}).catch(() => this.deps.registry.metrics());
@@ -112,6 +115,17 @@ export class EdgeApi implements Module {
       if (sendError(res, err) >= 500)
         this.deps.logger.error({ path: url.pathname, err: errorText(err) }, 'api request failed');
     }
+  }
+
+  /**
+   * 200 with `status: ok`, or `degraded` while the disk is full (readings are being dropped to make
+   * room, new ones still stored); 503 with `failing` after repeated failed commits.
+   */
+  private healthz(res: ServerResponse): void {
+    const h = this.deps.health?.();
+    const status = !h ? 'ok' : !h.ok ? 'failing' : h.disk?.state === 'full' ? 'degraded' : 'ok';
+    const body = { status, ...(h ? { store: h } : {}) };
+    sendJson(res, status === 'failing' ? 503 : 200, body);
   }
 
   /** With a token, every request but /healthz and the dashboard's files must carry it. */

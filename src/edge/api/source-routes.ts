@@ -43,6 +43,11 @@ export async function applySources(bus: EdgeBus, body: unknown): Promise<ApplyRe
       `${c.errors.length} error(s) in the documents:\n${c.errors.map(formatDiagnostic).join('\n')}`,
       { detail: { diagnostics: c.diagnostics.map(formatDiagnostic), problems: problems(c) } },
     );
+  if (c.pods.length > 0)
+    throw apiErrors.create(
+      'KEDGE_API_BAD_REQUEST',
+      `${c.pods.map((p) => `Pod ${p.metadata.namespace ?? 'default'}/${p.metadata.name}`).join(', ')}: Pods are applied to the cloud, which sends them to their node (spec.nodeName)`,
+    );
   const result = await bus.request('meta.apply', { documents: [...c.models, ...c.devices] });
   return { ...result, warnings: [...c.diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic)] };
 }
@@ -72,6 +77,7 @@ export function sourceRoutes(bus: EdgeBus): Route[] {
           valid: c.errors.length === 0,
           models: c.models.length,
           devices: c.devices.length,
+          pods: c.pods.length,
           problems: problems(c),
         };
       },

@@ -1,10 +1,20 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
 import { edgeTopics, type MapperDeviceSet, type MapperStatusContent } from '../../contracts/index.js';
 import { device, model, startNode, type NodeHarness } from '../testing/index.js';
-import { RotatingLog } from './rotating-log.js';
+import { LogBudget, RotatingLog } from './rotating-log.js';
 import { ChildProcessRuntime, type ProcessRuntime, type RunningWorkload, type WorkloadSpec } from './runtime.js';
 
 /** A runtime whose workloads end when the test says so. */
@@ -154,20 +164,24 @@ describe('ChildProcessRuntime', () => {
     }
   });
 
-  it('kills an orphan mapper left by a killed edge (pid file + matching command line)', async () => {
+  it('stops an orphan mapper left by a killed edge with SIGTERM (pid file + matching command line), SIGKILL if it lingers', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kedge-edged-'));
     try {
-      const script = join(dir, 'sleepy.mjs');
-      writeFileSync(script, 'setInterval(() => {}, 1000);\n');
-      const w = await new ChildProcessRuntime([process.execPath, script]).run({
-        name: 'm2',
-        protocols: ['gpio'],
-        node: 'n1',
-        mqttUrl: 'mqtt://x:1',
-        dataDir: dir,
-      });
-      new ChildProcessRuntime([process.execPath, script]).cleanupOrphans(dir);
-      expect((await w.exited).signal).toBe('SIGKILL');
+      const polite = join(dir, 'polite.mjs');
+      writeFileSync(polite, 'setInterval(() => {}, 1000);\n');
+      const stubborn = join(dir, 'stubborn.mjs');
+      const ready = join(dir, 'stubborn-ready');
+      writeFileSync(
+        stubborn,
+        `import { writeFileSync } from 'node:fs'; process.on('SIGTERM', () => {}); writeFileSync(${JSON.stringify(ready)}, ''); setInterval(() => {}, 1000);\n`,
+      );
+      const spec = { protocols: ['gpio'], node: 'n1', mqttUrl: 'mqtt://x:1', dataDir: dir };
+      const a = await new ChildProcessRuntime([process.execPath, polite]).run({ name: 'm2', ...spec });
+      const b = await new ChildProcessRuntime([process.execPath, stubborn]).run({ name: 'm3', ...spec });
+      while (!existsSync(ready)) await new Promise((r) => setTimeout(r, 20)); // the stubborn one has its handler
+      await new ChildProcessRuntime([process.execPath, polite]).cleanupOrphans(dir, 500);
+      expect((await a.exited).signal).toBe('SIGTERM');
+      expect((await b.exited).signal).toBe('SIGKILL');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -184,6 +198,50 @@ describe('RotatingLog', () => {
       expect(readdirSync(dir).sort()).toEqual(['a.log', 'a.log.1', 'a.log.2']);
       expect(readFileSync(join(dir, 'a.log'), 'utf8')).toBe('line-4-xx\n');
       expect(readFileSync(join(dir, 'a.log.2'), 'utf8')).toBe('line-2-xx\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps all logs of a folder within their budget, deleting the oldest rotated files of any log first', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kedge-log-'));
+    try {
+      const registry = new Registry();
+      const budget = new LogBudget(dir, 64 * 1024, undefined, registry); // 8 KiB per file
+      const a = new RotatingLog(join(dir, 'a.log'), 5 << 20, 3, budget);
+      const b = new RotatingLog(join(dir, 'b.log'), 5 << 20, 3, budget);
+      const line = `${'x'.repeat(99)}\n`;
+      for (let i = 0; i < 2000; i++) (i % 2 ? a : b).write(line); // 200 KB into a 64 KiB budget
+      a.close();
+      b.close();
+      const total = readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+      expect(total).toBeLessThanOrEqual(64 * 1024);
+      expect(readdirSync(dir)).toContain('a.log');
+      expect(readdirSync(dir)).toContain('b.log');
+      expect(statSync(join(dir, 'a.log')).size).toBeGreaterThan(0);
+      // Nothing is dropped while rotated files are left to delete.
+      expect(budget.droppedBytes).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('never throws: a failing write drops the line, counts it, and the next write tries again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kedge-log-'));
+    try {
+      const registry = new Registry();
+      const budget = new LogBudget(dir, 64 * 1024, undefined, registry);
+      // The log's path is a folder: every open fails, like a write on a full disk.
+      mkdirSync(join(dir, 'c.log'));
+      const c = new RotatingLog(join(dir, 'c.log'), 5 << 20, 3, budget);
+      expect(() => c.write('one\n')).not.toThrow();
+      expect(() => c.write('two\n')).not.toThrow();
+      expect(budget.droppedBytes).toBe(8);
+      expect(await registry.metrics()).toMatch(/kedge_edged_log_dropped_bytes_total\{cause="error"\} 8/);
+      rmSync(join(dir, 'c.log'), { recursive: true });
+      c.write('three\n');
+      c.close();
+      expect(readFileSync(join(dir, 'c.log'), 'utf8')).toBe('three\n');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -25,6 +25,8 @@ export interface InProcessMapperOptions {
   logger: Logger;
   clock: Clock;
   metrics: Registry;
+  /** What the mapper holds while the broker is away (`mapper.bufferBytes`, `mapper.offlinePollMs`). */
+  buffer: { bytes: number; offlinePollMs: number };
   /** How often the mapper pushes its metrics to the edge's /metrics (as `kedge mapper --metrics-interval`). */
   metricsPushMs?: number;
 }
@@ -41,7 +43,15 @@ export type InProcessMapperFactory = (options: InProcessMapperOptions) => Promis
  * on loopback, so the mapper contract is the same as with child processes.
  */
 export class InProcessRuntime implements ProcessRuntime {
-  constructor(private readonly deps: { logger: Logger; clock: Clock; createMapper: InProcessMapperFactory }) {}
+  constructor(
+    private readonly deps: {
+      logger: Logger;
+      clock: Clock;
+      createMapper: InProcessMapperFactory;
+      /** For workloads that do not say (the mapper section's defaults). */
+      defaultBuffer: { bytes: number; offlinePollMs: number };
+    },
+  ) {}
 
   async run(spec: WorkloadSpec): Promise<RunningWorkload> {
     let runtime: InProcessMapper | undefined;
@@ -50,7 +60,7 @@ export class InProcessRuntime implements ProcessRuntime {
         name: spec.name,
         node: spec.node,
         protocols: spec.protocols,
-        mqttUrl: spec.mqttUrl,
+        mqttUrl: withPassword(spec.mqttUrl, spec.mqttPassword),
         dataDir: join(spec.dataDir, 'mappers', spec.name),
         logger: this.deps.logger.child({ mapper: spec.name }),
         clock: this.deps.clock,
@@ -58,6 +68,7 @@ export class InProcessRuntime implements ProcessRuntime {
         // metrics: this process's are the edge's own.
         metrics: new LiteRegistry().asRegistry(),
         metricsPushMs: METRICS_PUSH_MS,
+        buffer: spec.buffer ?? this.deps.defaultBuffer,
       });
       await runtime.start();
     } catch (err) {
@@ -79,4 +90,12 @@ export class InProcessRuntime implements ProcessRuntime {
       },
     };
   }
+}
+
+/** In this process the password may travel in the URL (no command line shows it). */
+function withPassword(url: string, password: string | undefined): string {
+  if (password === undefined) return url;
+  const u = new URL(url);
+  u.password = encodeURIComponent(password);
+  return u.toString();
 }

@@ -10,15 +10,25 @@ import {
   type MapperSetContent,
   type MapperStatusContent,
   type MapperWorkloadStatus,
+  type PodStatus,
+  type PodStatusContent,
 } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import type { Clock } from '../../core/clock/index.js';
 import type { Module } from '../../core/module/index.js';
-import { linkMessage } from '../shared/index.js';
+import type { Pod } from '../../model/index.js';
 import type { MetaStore, OutboxStore } from '../store/index.js';
+import type { ContainerEngine } from './container/engine.js';
+import { hostDevicesFor } from './container/host-devices.js';
+import { ContainerMapperRuntime } from './container/mapper-runtime.js';
+import { lazyEngine } from './container/socket.js';
 import { edgedErrors } from './errors.js';
 import { type InProcessMapperFactory, InProcessRuntime } from './inprocess-runtime.js';
+import { LogStreams } from './pods/log-streams.js';
+import { PodManager } from './pods/pod-manager.js';
+import type { LogBudget } from './rotating-log.js';
 import { ChildProcessRuntime, type ProcessRuntime } from './runtime.js';
+import { queueStatus } from './status-outbox.js';
 import { DEFAULT_BACKOFF, Supervisor, type BackOff } from './supervisor.js';
 
 export interface EdgedDeps {
@@ -28,17 +38,38 @@ export interface EdgedDeps {
   clock: Clock;
   logger: Logger;
   node: string;
-  /** process: child processes; inprocess: drivers in this process; none: external mappers. */
-  mode: 'process' | 'inprocess' | 'none';
+  /**
+   * process: child processes; inprocess: drivers in this process; container: containers on the
+   * container engine; none: external mappers.
+   */
+  mode: 'process' | 'inprocess' | 'container' | 'none';
   dataDir: string;
   /** The broker URL mappers connect to (known once the EventBus has started). */
   mqttUrl: () => string;
+  /** The mappers' account on the edge broker, when it checks access (broker-access.ts). */
+  mqttCredentials?: { username: string; password: string };
   runtime?: ProcessRuntime;
   /** Creates an in-process mapper (mode inprocess): handed in by `kedge edge` (mappers/sdk + drivers). */
   inProcessMapper?: InProcessMapperFactory;
   /** Command prefix that runs `kedge` (default: this process's own entry point). */
   mapperCommand?: string[];
   backoff?: BackOff;
+  /**
+   * The container engine's socket (Docker API: podman system service or dockerd); default the
+   * first of `$CONTAINER_HOST`, `$DOCKER_HOST`, /run/podman/podman.sock, /var/run/docker.sock.
+   * Pods run there whatever `mode` says; without an engine they stay Pending and say why.
+   */
+  containerSocket?: string;
+  /** The engine itself (tests); default one on `containerSocket`. */
+  engine?: () => Promise<ContainerEngine>;
+  /** The image of a mapper container hosting these protocols (mode container; config mapperImage, mapperImages). */
+  mapperImage: (protocols: string[]) => string;
+  /** Crash-loop back-off of Pod containers (default kubelet's, 10 s to 5 min). */
+  podBackoff?: BackOff;
+  /** The mapper logs' share of the disk bound (child processes). */
+  logBudget?: LogBudget;
+  /** What each mapper holds while the broker is away (from the mapper section of the configuration). */
+  mapperBuffer: { bytes: number; offlinePollMs: number };
 }
 
 const endpoint = { name: 'edged', group: 'edged' };
@@ -56,8 +87,13 @@ export class Edged implements Module {
   private devices: EdgeDevice[] = [];
   private mapperSet: MapperSetContent | undefined;
   private undo: Array<() => void> = [];
+  private pods: PodManager | undefined;
+  private readonly logs: LogStreams;
 
-  constructor(private readonly deps: EdgedDeps) {}
+  constructor(private readonly deps: EdgedDeps) {
+    this.engine = deps.engine ?? lazyEngine(deps.containerSocket);
+    this.logs = new LogStreams(deps.bus, () => this.pods);
+  }
 
   async start(): Promise<void> {
     const { bus } = this.deps;
@@ -76,9 +112,15 @@ export class Edged implements Module {
       }),
       bus.subscribe('mapper.status', endpoint, (s) => this.workloads.get(s.name)?.setReady(s.state === 'online')),
       bus.serve('edged.status', endpoint, () => [...this.workloads.values()].map((w) => ({ ...w.status }))),
+      bus.serve('edged.pods', endpoint, () => this.pods?.views() ?? []),
+      bus.subscribe('pods.changed', endpoint, (e) => this.podManager().set(this.mine(e.pods))),
+      bus.subscribe('logs.start', endpoint, (req) => void this.logs.start(req)),
+      bus.subscribe('logs.stop', endpoint, (req) => this.logs.stop(req.streamId)),
     ];
+    const pods = this.mine(this.deps.metaStore.list('pod').map((r) => r.value as Pod));
+    if (pods.length > 0) this.podManager().set(pods);
     this.publishDeviceSets();
-    if (this.deps.mode !== 'none') this.runtime().cleanupOrphans?.(this.deps.dataDir);
+    if (this.deps.mode !== 'none') await this.runtime().cleanupOrphans?.(this.deps.dataDir);
     await this.reconcile();
   }
 
@@ -86,9 +128,32 @@ export class Edged implements Module {
     for (const fn of this.undo) fn();
     this.undo = [];
     await this.reconciling;
-    await Promise.all([...this.workloads.values()].map((w) => w.stop()));
+    // Containers outlive the edge (the next start adopts them); processes end with it.
+    await Promise.all([...this.workloads.values()].map((w) => w.detach()));
     this.workloads.clear();
+    this.logs.closeAll();
+    this.pods?.detach();
+    this.pods = undefined;
   }
+
+  private mine(pods: Pod[]): Pod[] {
+    return pods.filter((p) => p.spec.nodeName === this.deps.node);
+  }
+
+  private podManager(): PodManager {
+    this.pods ??= new PodManager({
+      engine: () => this.engine(),
+      node: this.deps.node,
+      clock: this.deps.clock,
+      logger: this.deps.logger,
+      ...(this.deps.podBackoff ? { backoff: this.deps.podBackoff } : {}),
+      onStatus: (pod, status) => this.reportPod(pod, status),
+    });
+    return this.pods;
+  }
+
+  /** The container engine, connected on first use; rejects (and is tried again next time) when there is none. */
+  private readonly engine: () => Promise<ContainerEngine>;
 
   /** Retained `MapperDeviceSet` per protocol; a protocol with no devices left gets an empty set. */
   private publishDeviceSets(): void {
@@ -151,8 +216,10 @@ export class Edged implements Module {
           name,
           protocols: w.protocols,
           node: this.deps.node,
-          mqttUrl: this.deps.mqttUrl(),
+          ...mapperBroker(this.deps.mqttUrl(), this.deps.mqttCredentials),
           dataDir: this.deps.dataDir,
+          ...(this.deps.mode === 'container' ? { devices: hostDevicesFor(this.devices, w.protocols) } : {}),
+          buffer: this.deps.mapperBuffer,
         },
         {
           runtime: this.runtime(),
@@ -165,6 +232,14 @@ export class Edged implements Module {
       this.workloads.set(name, sup);
       sup.start();
     }
+    await this.runtime().prune?.([...wanted.keys()]);
+  }
+
+  private reportPod(pod: Pod, status: PodStatus): void {
+    const objectId = `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`;
+    const uid = (pod.metadata as { uid?: unknown }).uid;
+    const content: PodStatusContent = { uid: typeof uid === 'string' ? uid : '', status, ts: this.deps.clock.now() };
+    queueStatus(this.deps, { key: `pod/${objectId}`, objectId, resource: LinkResource.podStatus, content });
   }
 
   private report(s: MapperWorkloadStatus): void {
@@ -177,27 +252,12 @@ export class Edged implements Module {
       ts: this.deps.clock.now(),
       ...(s.reason ? { reason: s.reason } : {}),
     };
-    try {
-      this.deps.outbox.append([
-        {
-          kind: 'status',
-          key: s.name,
-          message: linkMessage(
-            this.deps.node,
-            `default/${s.name}`,
-            LinkResource.mapperStatus,
-            'update',
-            'edged',
-            content,
-            content.ts,
-          ),
-        },
-      ]);
-      // Committed by append's own transaction (this runs outside the batcher): announce it now.
-      this.deps.bus.publish('outbox.appended', { count: 1 });
-    } catch (err) {
-      this.deps.logger.warn({ mapper: s.name, err: String(err) }, 'mapper status not queued for the cloud');
-    }
+    queueStatus(this.deps, {
+      key: s.name,
+      objectId: `default/${s.name}`,
+      resource: LinkResource.mapperStatus,
+      content,
+    });
   }
 
   private inProcessMapper(): InProcessMapperFactory {
@@ -212,17 +272,40 @@ export class Edged implements Module {
 
   private cachedRuntime: ProcessRuntime | undefined;
   private runtime(): ProcessRuntime {
-    this.cachedRuntime ??=
-      this.deps.runtime ??
-      (this.deps.mode === 'inprocess'
-        ? new InProcessRuntime({
-            logger: this.deps.logger,
-            clock: this.deps.clock,
-            createMapper: this.inProcessMapper(),
-          })
-        : new ChildProcessRuntime(
-            this.deps.mapperCommand ?? [process.execPath, ...process.execArgv, ...MAPPER_NODE_FLAGS, process.argv[1]!],
-          ));
+    this.cachedRuntime ??= this.deps.runtime ?? this.newRuntime();
     return this.cachedRuntime;
   }
+
+  private newRuntime(): ProcessRuntime {
+    const { mode, logger, clock } = this.deps;
+    if (mode === 'inprocess')
+      return new InProcessRuntime({
+        logger,
+        clock,
+        createMapper: this.inProcessMapper(),
+        defaultBuffer: this.deps.mapperBuffer,
+      });
+    if (mode === 'container')
+      return new ContainerMapperRuntime({
+        engine: () => this.engine(),
+        node: this.deps.node,
+        image: this.deps.mapperImage,
+        logger,
+      });
+    return new ChildProcessRuntime(
+      this.deps.mapperCommand ?? [process.execPath, ...process.execArgv, ...MAPPER_NODE_FLAGS, process.argv[1]!],
+      { budget: this.deps.logBudget },
+    );
+  }
+}
+
+/** The broker URL with the mappers' user name, and the password beside it. */
+function mapperBroker(
+  url: string,
+  credentials: { username: string; password: string } | undefined,
+): { mqttUrl: string; mqttPassword?: string } {
+  if (!credentials) return { mqttUrl: url };
+  const u = new URL(url);
+  u.username = encodeURIComponent(credentials.username);
+  return { mqttUrl: u.toString(), mqttPassword: credentials.password };
 }

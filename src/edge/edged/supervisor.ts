@@ -52,6 +52,20 @@ export class Supervisor {
     this.update({ phase: 'Stopped', ready: false, pid: undefined });
   }
 
+  /**
+   * The edge is stopping: a workload that can outlive it (a container) is left running for the
+   * next edge process to adopt; any other is stopped.
+   */
+  async detach(): Promise<void> {
+    const running = this.running;
+    if (!running?.detach) return this.stop();
+    this.stopped = true;
+    if (this.timer) this.deps.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.running = undefined;
+    running.detach();
+  }
+
   /** The mapper's liveness topic said online or offline. */
   setReady(ready: boolean): void {
     if (this.stopped || !this.running) return;

@@ -5,6 +5,8 @@ import {
   isEdgeQuery,
   isServiceCall,
   LINK_MAX_FRAME_BYTES,
+  LINK_PROJECT,
+  LINK_STORE_HEADER,
   type EdgeChannels,
   type EdgeRequests,
   type LinkStateEvent,
@@ -26,6 +28,7 @@ import { Backoff } from '../../core/async/index.js';
 import { edgehubErrors } from './errors.js';
 import { edgehubMetrics, type EdgehubMetrics } from './metrics.js';
 import { DEFAULT_SENDER, OutboxSender, type SenderOptions } from './sender.js';
+import { LogRelay } from './log-relay.js';
 import { runEdgeQuery } from './edge-query.js';
 import { runServiceCall, serviceCallAnswer } from './service-call.js';
 
@@ -47,6 +50,17 @@ export interface EdgeHubDeps {
   project?: string;
   /** A file holding the token CloudHub expects (sent as `Authorization: Bearer`); read at start. */
   tokenFile?: string;
+  /**
+   * The node's certificate, key and the CA the cloud's certificate must chain to (mutual TLS on a
+   * wss:// link, src/edge/join); asked for at every connection, so a renewed certificate is used
+   * from the next one on (see reconnect()).
+   */
+  tls?: () => { key: string; cert: string; ca: string };
+  /**
+   * The id of the node's store, presented with every connection (`x-kedge-store-id`): a store the
+   * cloud has not synced (new, wiped, replaced) gets everything sent again (docs/link.md).
+   */
+  storeId?: () => string;
   clock?: Clock;
   /** Keepalive period (default 15 s, KubeEdge's). */
   keepaliveMs?: number;
@@ -96,6 +110,9 @@ export class EdgeHub implements Module {
   /** Cloud messages handed to MetaManager and not answered yet: msg_id -> route (for the response). */
   private readonly awaitingAck = new Map<string, MessageRoute>();
   private state: LinkStateEvent['state'] = 'disconnected';
+  /** Set by reconnect(): the next connection is opened at once, not after a back-off. */
+  private reconnecting: string | undefined;
+  private logs: LogRelay | undefined;
 
   constructor(private readonly deps: EdgeHubDeps) {
     this.clock = deps.clock ?? systemClock;
@@ -114,7 +131,7 @@ export class EdgeHub implements Module {
 
   /** Ready when the connection loop runs: the edge works offline, the outbox keeps everything. */
   async start(): Promise<void> {
-    this.urls = hubUrls(this.deps.cloudUrl, this.deps.project ?? 'kedge', this.deps.node);
+    this.urls = hubUrls(this.deps.cloudUrl, this.deps.project ?? LINK_PROJECT, this.deps.node);
     this.urlIndex = 0;
     const d = this.deps;
     this.token = d.tokenFile === undefined ? undefined : readTokenFile(d.tokenFile, (w) => this.log.warn(w));
@@ -142,6 +159,15 @@ export class EdgeHub implements Module {
       d.bus.subscribe('outbox.appended', me, () => this.sender?.schedule()),
       d.bus.subscribe('cloud.ack', me, (ack) => this.answerCloud(ack)),
     ];
+    this.logs = new LogRelay(
+      d.bus,
+      d.node,
+      () => this.clock.now(),
+      (ws, text) => {
+        this.corkThisTurn(ws);
+        ws.send(text);
+      },
+    );
     this.running = true;
     this.connect();
   }
@@ -150,6 +176,8 @@ export class EdgeHub implements Module {
     this.running = false;
     for (const off of this.unsubscribes) off();
     this.unsubscribes = [];
+    this.logs?.stop();
+    this.logs = undefined;
     this.clearTimers();
     this.sender?.disconnected();
     const ws = this.ws;
@@ -162,11 +190,16 @@ export class EdgeHub implements Module {
   private connect(): void {
     if (!this.running) return;
     this.setState('connecting');
+    const headers: Record<string, string> = {};
+    if (this.token !== undefined) headers.authorization = bearer(this.token);
+    const storeId = this.deps.storeId?.();
+    if (storeId) headers[LINK_STORE_HEADER] = storeId;
     const ws = new WebSocket(this.url, {
       maxPayload: this.maxPayload,
       perMessageDeflate: false,
       handshakeTimeout: this.deps.handshakeTimeoutMs ?? 10_000,
-      ...(this.token === undefined ? {} : { headers: { authorization: bearer(this.token) } }),
+      headers,
+      ...(this.deps.tls ? this.deps.tls() : {}),
     });
     this.ws = ws;
     ws.on('open', () => this.onOpen(ws));
@@ -201,6 +234,7 @@ export class EdgeHub implements Module {
     if (op === Operation.keepalive) return;
     if (op === Operation.response) return this.onCloudAck(msg);
     if (isServiceCall(msg)) return this.onServiceCall(ws, msg);
+    if (LogRelay.isLogs(msg)) return this.logs?.onFrame(ws, msg);
     if (isEdgeQuery(msg)) return this.onEdgeQuery(ws, msg);
     this.metrics!.inbound.inc();
     this.awaitingAck.set(msg.header.msg_id, msg.route);
@@ -285,7 +319,15 @@ export class EdgeHub implements Module {
   private onSocketError(ws: WebSocket, err: Error & { code?: string }): void {
     if (ws !== this.ws) return;
     this.lastError = linkErrorInWords(err);
-    if (/Unexpected server response: 401/.test(err.message)) {
+    const status = /Unexpected server response: (40[13])/.exec(err.message)?.[1];
+    if (status && this.deps.tls) {
+      this.log.warn(
+        { code: 'KEDGE_EDGEHUB_UNAUTHORIZED', url: this.url, status: Number(status) },
+        status === '401'
+          ? `the cloud did not accept the certificate of node ${this.deps.node} (not joined to this cloud, or expired): join again (kedge edge join); retrying`
+          : `the cloud refused node ${this.deps.node}: its certificate was revoked (kedge delete node) or names another node; retrying`,
+      );
+    } else if (status === '401') {
       this.log.warn(
         { code: 'KEDGE_EDGEHUB_UNAUTHORIZED', url: this.url },
         `the cloud refused node ${this.deps.node}: ${this.token ? "its token is not the cloud's" : 'the cloud wants a token (--token-file)'}; retrying`,
@@ -309,25 +351,42 @@ export class EdgeHub implements Module {
     this.keepaliveTimer = undefined;
     this.sender!.disconnected();
     this.awaitingAck.clear();
+    this.logs?.closed(ws);
     if (!this.running) return;
     this.metrics!.connectFailures.inc();
     const lived = this.openedAt > 0 ? this.clock.now() - this.openedAt : 0;
     if (lived >= (this.deps.stableAfterMs ?? 10_000)) this.backoff!.reset();
     this.openedAt = 0;
-    const delay = this.backoff!.next();
+    const rotated = this.reconnecting;
+    this.reconnecting = undefined;
+    const delay = rotated ? 0 : this.backoff!.next();
     const why = reason || this.lastError || `closed with code ${code}`;
     this.lastError = undefined;
     const failed = this.url;
     this.urlIndex = (this.urlIndex + 1) % this.urls.length;
-    this.log.warn(
-      { url: failed, code, reason, retryInMs: delay, next: this.url },
-      `link to the cloud down (${why}); reconnecting in ${delay} ms`,
-    );
+    if (rotated) this.log.info({ url: failed, next: this.url }, `reconnecting: ${rotated}`);
+    else
+      this.log.warn(
+        { url: failed, code, reason, retryInMs: delay, next: this.url },
+        `link to the cloud down (${why}); reconnecting in ${delay} ms`,
+      );
     this.setState('disconnected', why, delay);
     this.retryTimer = this.clock.setTimeout(() => {
       this.retryTimer = undefined;
       this.connect();
     }, delay);
+  }
+
+  /**
+   * Ends the connection and opens a new one at once (a renewed certificate is presented from the
+   * new one on). Nothing is lost: unacknowledged outbox entries are sent again, with their ids.
+   */
+  reconnect(why: string): void {
+    const ws = this.ws;
+    if (!this.running || !ws) return;
+    this.reconnecting = why;
+    if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+    else ws.close(1000, truncateReason(why));
   }
 
   private write(message: Message, sent?: () => void): void {

@@ -16,6 +16,14 @@ export const edgehubErrors = defineErrors({
     status: 502,
     hint: 'The target answered more than a link frame carries; ask for less (a range, a page) or raise the frame limit on both sides.',
   },
+  KEDGE_EDGEHUB_BAD_LOGS: {
+    status: 400,
+    hint: 'The cloud sent a log request this edge cannot read; check both sides run the same kedge version.',
+  },
+  KEDGE_EDGEHUB_LOGS_TOO_SLOW: {
+    status: 502,
+    hint: 'The link could not keep up with the log stream, which was ended; ask for less (--tail) or follow a quieter container.',
+  },
   KEDGE_EDGEHUB_UNKNOWN_QUERY: {
     status: 400,
     hint: 'The cloud asked this edge a question it does not answer; upgrade the edge to the cloud’s version.',

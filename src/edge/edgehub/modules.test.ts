@@ -24,6 +24,7 @@ function deps(cloud?: string): EdgeModuleDeps {
     clock: systemClock,
     registry: createMetricsRegistry(),
     config,
+    storeId: () => 'store-1',
   };
 }
 

@@ -28,7 +28,12 @@ function memoryOutbox(count: number, bytes = 100) {
       }
       return n;
     },
-    stats: () => ({ count: rows.length, bytes: rows.length * bytes, oldestTs: 0, dropped: { bySize: 0, byAge: 0 } }),
+    stats: () => ({
+      count: rows.length,
+      bytes: rows.length * bytes,
+      oldestTs: 0,
+      dropped: { bySize: 0, byAge: 0, byDisk: 0, readings: 0 },
+    }),
   };
 }
 

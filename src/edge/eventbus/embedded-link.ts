@@ -4,6 +4,8 @@ import { Aedes, type AedesPublishPacket } from 'aedes';
 import type { Logger } from 'pino';
 import { errorText } from '../../core/errors/index.js';
 import { AckGate } from './ack-gate.js';
+import type { BrokerAccess } from './broker-access.js';
+import { BrokerGuard, type BrokerLimits } from './broker-guard.js';
 import { eventbusErrors } from './errors.js';
 import type { BrokerLink, Ingest } from './link.js';
 import { isIngressTopic, topicMatches } from './topics.js';
@@ -26,7 +28,23 @@ export class EmbeddedBrokerLink implements BrokerLink {
   private readonly filters = new Map<string, Set<string>>();
   private readonly wanted = new Map<string, boolean>();
 
-  constructor(private readonly options: { port: number; host?: string; logger: Logger }) {}
+  private guard: BrokerGuard | undefined;
+
+  constructor(
+    private readonly options: {
+      port: number;
+      host?: string;
+      logger: Logger;
+      limits: BrokerLimits;
+      /** Accounts, ACLs and the anonymous policy (broker-access.ts); without it anyone may do anything. */
+      access?: BrokerAccess;
+    },
+  ) {}
+
+  /** What the guard refused so far (tests, metrics). */
+  get refused(): BrokerGuard['refused'] | undefined {
+    return this.guard?.refused;
+  }
 
   get url(): string {
     return `mqtt://${this.options.host ?? '127.0.0.1'}:${this.boundPort}`;
@@ -39,9 +57,26 @@ export class EmbeddedBrokerLink implements BrokerLink {
   async start(ingest: Ingest): Promise<void> {
     const logger = this.options.logger;
     noNumberCache();
+    const access = this.options.access?.enforcing ? this.options.access : undefined;
+    const guard = new BrokerGuard(this.options.limits, logger);
+    this.guard = guard;
     const broker = new Aedes({
+      ...(access
+        ? {
+            authenticate: (client, username, password, done) =>
+              done(null, access.authenticate(client.id, username, password)),
+            authorizeSubscribe: (client, sub, done) =>
+              done(null, !client || access.canSubscribe(client.id, sub.topic) ? sub : null),
+          }
+        : {}),
       authorizePublish: (client, packet, callback) => {
-        if (!client || !isIngressTopic(packet.topic)) return callback(null);
+        if (!client) return callback(null); // the edge's own publishes
+        if (access && !access.canPublish(client.id, packet.topic))
+          return callback(new Error(`not allowed to publish on ${packet.topic}`));
+        const verdict = guard.check(packet.topic, packet.payload as Buffer, packet.retain, client.id);
+        if (verdict === 'refuse') return callback(new Error(`publish on ${packet.topic} refused`));
+        if (verdict === 'unretain') packet.retain = false;
+        if (!isIngressTopic(packet.topic)) return callback(null);
         let wait: Promise<void> | undefined;
         try {
           wait = ingest(packet.topic, packet.payload as Buffer);
@@ -75,12 +110,14 @@ export class EmbeddedBrokerLink implements BrokerLink {
       this.wanted.clear();
     });
     broker.on('clientDisconnect', (client) => {
+      access?.forget(client.id);
       this.filters.delete(client.id);
       this.wanted.clear();
     });
     const server = createServer((socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
+      guard.limitPackets(socket, () => `${socket.remoteAddress}:${socket.remotePort}`);
       broker.handle(socket);
     });
     this.boundPort = await listen(server, this.options.port, this.options.host ?? '127.0.0.1', (err, where) =>
@@ -101,10 +138,12 @@ export class EmbeddedBrokerLink implements BrokerLink {
   }
 
   publish(topic: string, payload: Buffer | string, options: { retain: boolean; qos: 0 | 1 }): void {
+    const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
+    if (options.retain) this.guard?.noteOwnRetained(topic, body);
     const packet = {
       cmd: 'publish',
       topic,
-      payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+      payload: body,
       qos: options.qos,
       retain: options.retain,
       dup: false,

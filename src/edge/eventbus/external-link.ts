@@ -74,7 +74,12 @@ export class ExternalBrokerLink implements BrokerLink {
           if (!wait) return done(0);
           wait.then(
             () => done(0),
-            (err: unknown) => done(err instanceof Error ? err : new Error(errorText(err))),
+            (err: unknown) => {
+              // Not acknowledged; the broker redelivers unacknowledged messages only on a new
+              // connection (like the embedded broker's gate closing the mapper's).
+              done(err instanceof Error ? err : new Error(errorText(err)));
+              this.client?.stream.destroy();
+            },
           );
         },
       },

@@ -10,9 +10,11 @@ import {
 import type { Bus } from '../../core/bus/index.js';
 import type { Clock } from '../../core/clock/index.js';
 import type { Module } from '../../core/module/index.js';
+import type { BrokerLimits } from './broker-guard.js';
 import type { WriteBatcher } from '../store/index.js';
 import { EmbeddedBrokerLink } from './embedded-link.js';
 import { Ingress } from './ingress.js';
+import { BrokerAccess, type BrokerAccessConfig } from './broker-access.js';
 import type { BrokerLink } from './link.js';
 
 export interface EventBusDeps {
@@ -26,6 +28,10 @@ export interface EventBusDeps {
   mqttPort: number;
   /** External broker instead of the embedded one. */
   mqttUrl?: string;
+  /** The embedded broker's accounts, ACLs and anonymous policy (broker-access.ts); default: open to all. */
+  access?: BrokerAccessConfig;
+  /** The embedded broker's limits for its clients (`edge.mqtt`). */
+  limits: BrokerLimits;
 }
 
 const endpoint = { name: 'eventbus', group: 'bus' };
@@ -68,7 +74,12 @@ export class EventBus implements Module {
           clientId: `kedge-edge-${this.deps.node}`,
           logger,
         })
-      : new EmbeddedBrokerLink({ port: this.deps.mqttPort, logger });
+      : new EmbeddedBrokerLink({
+          port: this.deps.mqttPort,
+          logger,
+          limits: this.deps.limits,
+          ...(this.deps.access ? { access: this.brokerAccess(this.deps.access) } : {}),
+        });
     try {
       await link.start((topic, payload) => ingress.handle(topic, payload));
     } catch (err) {
@@ -77,6 +88,16 @@ export class EventBus implements Module {
     }
     this.link = link;
     logger.info({ url: link.url, external }, 'eventbus ready');
+  }
+
+  private access: BrokerAccess | undefined;
+
+  /** One per module (its refusal counter is registered once), whatever the number of restarts. */
+  private brokerAccess(c: BrokerAccessConfig): BrokerAccess {
+    this.access ??= new BrokerAccess(c.users, c.anonymous, this.deps.registry, (msg, detail) =>
+      this.deps.logger.warn(detail, msg),
+    );
+    return this.access;
   }
 
   async stop(): Promise<void> {

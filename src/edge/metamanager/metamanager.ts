@@ -10,11 +10,12 @@ import type { Bus } from '../../core/bus/index.js';
 import { errorText } from '../../core/errors/index.js';
 import { parseResource, type Message } from '../../core/message/index.js';
 import type { Module } from '../../core/module/index.js';
-import { namespaceOf, type Device, type DeviceModel } from '../../model/index.js';
+import { namespaceOf, type Device, type DeviceModel, type Pod } from '../../model/index.js';
 import type { MetaStore, WriteBatcher } from '../store/index.js';
 import { diffDeviceSets, resolveDeviceSet } from './device-set.js';
 import { metaErrors } from './errors.js';
 import { metaKey } from './keys.js';
+import { checkPod } from './pod-check.js';
 import { checkDocument, checkResolves, type Checked } from './validate.js';
 
 export interface MetaManagerDeps {
@@ -186,6 +187,17 @@ export class MetaManager implements Module {
         if (!checked.ok) throw metaErrors.create('KEDGE_META_BAD_MESSAGE', `mapperset ${key}: ${checked.reason}`);
         this.deps.store.put('mapperset', key, checked.value, rv);
         this.deps.bus.publish('mapperset.changed', checked.value);
+        return;
+      }
+      case 'pod': {
+        // Kept whole (the edge runs them offline, after a restart too); Edged gets the node's set.
+        if (op === 'delete') this.deps.store.delete('pod', key);
+        else if (op === 'insert' || op === 'update') {
+          const checked = checkPod(msg.content, `${res.namespace}/${res.name}`);
+          if (!checked.pod) throw metaErrors.create('KEDGE_META_INVALID', checked.problems.join('; '));
+          this.deps.store.put('pod', key, checked.pod, rv);
+        } else throw badOp(op, res.type);
+        this.deps.bus.publish('pods.changed', { pods: this.deps.store.list('pod').map((r) => r.value as Pod) });
         return;
       }
       case 'devicetwin': {

@@ -120,6 +120,35 @@ describe('PipelineModule', () => {
     ).toEqual([1, 2, 3]);
   });
 
+  it('marks implausible readings bad with the reason: a time far from the clock, a value conversion takes to Infinity', async () => {
+    const node = await startNode({ readings: { maxFutureMs: 300_000, maxAgeMs: 86_400_000 } });
+    h = node;
+    const scaled = [{ name: 'big', type: 'FLOAT', accessMode: 'ReadOnly', cleansing: { convert: { scale: 10 } } }];
+    await node.node.bus.request('meta.apply', { documents: [model(scaled), device('d1', [{ name: 'big' }])] });
+    const now = node.clock.now();
+    node.node.bus.publish('device.readings', {
+      deviceId: ID,
+      readings: [
+        { property: 'big', value: 1, quality: 'good', ts: 1e300 },
+        { property: 'big', value: 1e308, quality: 'good', ts: now },
+        { property: 'big', value: 2, quality: 'good', ts: now },
+      ],
+      source: 'mapper',
+    });
+    const out = node.cleansed.flatMap((e) => e.readings);
+    expect(out.map((r) => [r.value, r.quality])).toEqual([
+      [null, 'bad'],
+      [null, 'bad'],
+      [20, 'good'],
+    ]);
+    expect(out[0]!.reason).toMatch(/timestamp 1e\+300 is .* ahead of the edge's clock/);
+    expect(out[0]!.ts).toBe(now);
+    expect(out[1]!.reason).toMatch(/not finite/); // the cleansing pipeline's own check
+    expect(await node.node.registry.metrics()).toMatch(
+      /kedge_edge_pipeline_rejected_total\{where="default\/d1",cause="implausible"\} 1/,
+    );
+  });
+
   it('counts readings for unknown devices and properties without failing', async () => {
     h = await setUp();
     h.node.bus.publish('device.readings', {

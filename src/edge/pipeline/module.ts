@@ -17,6 +17,7 @@ import type { Module } from '../../core/module/index.js';
 import type { PropertyInstance } from '../../model/index.js';
 import { PipelineSet, type PipelineSetSnapshot } from '../../pipeline/index.js';
 import { CauseCounter, linkMessage } from '../shared/index.js';
+import { plausible, type TimeBounds } from './plausible.js';
 import type { OutboxEntryInput, OutboxStore, PipelineStateStore, WriteBatcher } from '../store/index.js';
 
 /** How often heartbeats (report.maxSilenceMs) and staleness (holdLast.staleAfterMs) are checked. */
@@ -31,6 +32,8 @@ export interface PipelineModuleDeps {
   logger: Logger;
   registry?: Registry;
   node: string;
+  /** How far a reading's time may be from the edge's clock before it is marked bad. */
+  timeBounds: TimeBounds;
   /** How often heartbeats and staleness are checked (tests tick faster; default TICK_MS). */
   tickMs?: number;
   /** How often the pipelines' state is saved (config edge.pipelineSnapshotMs; also on stop). */
@@ -60,6 +63,8 @@ export class PipelineModule implements Module {
   private set: PipelineSet | undefined;
   private readonly properties = new Map<string, Map<string, PropertyInstance>>();
   private telemetry = new Map<string, DeviceColumnsBuilder>();
+  /** What the last flush took (given back if its transaction rolls back). */
+  private taken: Map<string, DeviceColumnsBuilder> | undefined;
   private undo: Array<() => void> = [];
   private timers: Timer[] = [];
   private rejected: CauseCounter | undefined;
@@ -80,7 +85,19 @@ export class PipelineModule implements Module {
     this.undo = [
       bus.subscribe('device.readings', endpoint, (e) => this.onReadings(e.deviceId, e.readings)),
       bus.subscribe('devices.changed', endpoint, (e) => this.onDevicesChanged(e.devices, e.removed)),
-      this.deps.batcher.register({ flush: () => this.flushTelemetry() }),
+      this.deps.batcher.register({
+        flush: () => this.flushTelemetry(),
+        // A rolled-back commit is tried again (after making room on a full disk): keep its readings.
+        rollback: () => {
+          if (this.taken) for (const [id, b] of this.taken) if (!this.telemetry.has(id)) this.telemetry.set(id, b);
+          this.taken = undefined;
+        },
+        // A commit that failed for good closed the mappers' connections without a PUBACK: they send
+        // these readings again, so keeping them would store them twice.
+        abandon: () => {
+          this.telemetry = new Map();
+        },
+      }),
     ];
     this.timers = [
       clock.setInterval(() => this.tick(), this.deps.tickMs ?? TICK_MS),
@@ -114,17 +131,21 @@ export class PipelineModule implements Module {
     }
     const out: CleansedPropertyReading[] = [];
     const key = setKey(deviceId);
-    for (const raw of readings) {
-      const prop = props.get(raw.property);
+    const now = this.deps.clock.now();
+    for (const given of readings) {
+      const prop = props.get(given.property);
       if (!prop) {
         this.rejected?.count(
           deviceId,
           'unknown-property',
-          { deviceId, property: raw.property },
-          `reading for unknown property ${deviceId}/${raw.property}`,
+          { deviceId, property: given.property },
+          `reading for unknown property ${deviceId}/${given.property}`,
         );
         continue;
       }
+      const raw = plausible(given, prop, now, this.deps.timeBounds);
+      if (raw !== given)
+        this.rejected?.count(deviceId, 'implausible', { deviceId, property: raw.property }, raw.reason!);
       const cleansed = set.process(key, raw.property, raw);
       if (cleansed)
         out.push({
@@ -172,6 +193,7 @@ export class PipelineModule implements Module {
       entries.push({
         kind: 'reading',
         key: `default/${node}`,
+        readings: count,
         message: linkMessage(
           node,
           `default/${node}`,
@@ -191,6 +213,7 @@ export class PipelineModule implements Module {
       if (count >= BATCH_READINGS) close();
     }
     if (devices.length > 0) close();
+    this.taken = this.telemetry;
     this.telemetry = new Map();
     this.deps.outbox.append(entries);
   }

@@ -1,10 +1,52 @@
 import type { Database as Db } from 'better-sqlite3';
+import type { Logger } from 'pino';
 import { openSqlite } from '../../core/sqlite/index.js';
+import { moveAside } from './damaged.js';
 import { storeErrors } from './errors.js';
 import { migrations } from './migrations.js';
+import { isCorrupt } from './sqlite-errors.js';
+
+/** How the edge's file is opened; every field is optional (tests open plain files). */
+export interface EdgeDbOptions {
+  /** The file's share of the disk bound, in bytes (`PRAGMA max_page_count` in the file's page size). */
+  maxDbBytes?: number;
+  /**
+   * The WAL's share of the disk bound, in bytes: checkpointed automatically at half of it
+   * (`wal_autocheckpoint`), truncated to it when it is reset (`journal_size_limit`).
+   */
+  walBytes?: number;
+  /**
+   * Check the file at open (`PRAGMA quick_check`); a file that fails it, or that SQLite cannot read
+   * at all, is moved aside (`edge.db.damaged-<time>`) and an empty store is started in its place.
+   */
+  repair?: { logger: Logger };
+}
 
 /** Opens the node's one SQLite file (WAL, synchronous=NORMAL, migrated; see src/core/sqlite). */
-export function openDatabase(file: string): Db {
+export function openDatabase(file: string, options: EdgeDbOptions = {}): Db {
+  if (!options.repair || file === ':memory:') return configure(openPlain(file), options);
+  let db: Db | undefined;
+  try {
+    db = openPlain(file);
+    const problem = quickCheck(db);
+    if (problem === undefined) return configure(db, options);
+    db.close();
+    db = undefined;
+    throw Object.assign(new Error(`quick_check: ${problem}`), { code: 'SQLITE_CORRUPT' });
+  } catch (err) {
+    db?.close();
+    const cause = (err as { cause?: unknown }).cause ?? err;
+    if (!isCorrupt(err) && !isCorrupt(cause)) throw err;
+    const movedTo = moveAside(file);
+    options.repair.logger.error(
+      { code: 'KEDGE_STORE_DAMAGED', file, movedTo, reason: (cause as Error).message },
+      `${file} is damaged (${(cause as Error).message}): moved aside to ${movedTo}; starting with an empty store (the cloud sends this node's devices and desired values again)`,
+    );
+    return configure(openPlain(file), options);
+  }
+}
+
+function openPlain(file: string): Db {
   return openSqlite(file, {
     migrations,
     openError: (f, cause) =>
@@ -16,11 +58,34 @@ export function openDatabase(file: string): Db {
   });
 }
 
+/** The first problem `quick_check` names, or undefined for a sound file. */
+function quickCheck(db: Db): string | undefined {
+  const rows = db.pragma('quick_check') as Array<{ quick_check: string }>;
+  const first = rows[0]?.quick_check;
+  return first === 'ok' ? undefined : (first ?? 'no answer');
+}
+
+function configure(db: Db, o: EdgeDbOptions): Db {
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  if (o.maxDbBytes !== undefined) db.pragma(`max_page_count = ${Math.max(1, Math.floor(o.maxDbBytes / pageSize))}`);
+  if (o.walBytes !== undefined) db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.floor(o.walBytes / 2 / pageSize))}`);
+  if (o.walBytes !== undefined) db.pragma(`journal_size_limit = ${Math.max(0, Math.floor(o.walBytes))}`);
+  return db;
+}
+
 /** A database opened later (by the store module's start()), reachable by the stores built before. */
 export class DbHandle {
   private current: Db | undefined;
 
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    private options: EdgeDbOptions = {},
+  ) {}
+
+  /** Options for the next open() (the disk bound's share is known only just before). */
+  configure(options: EdgeDbOptions): void {
+    this.options = { ...this.options, ...options };
+  }
 
   get db(): Db {
     if (!this.current) throw storeErrors.create('KEDGE_STORE_CLOSED', `store ${this.file} is not open`);
@@ -32,7 +97,7 @@ export class DbHandle {
   }
 
   open(): Db {
-    this.current ??= openDatabase(this.file);
+    this.current ??= openDatabase(this.file, this.options);
     return this.current;
   }
 

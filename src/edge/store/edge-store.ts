@@ -1,15 +1,18 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Clock } from '../../core/clock/index.js';
+import type { KedgeError } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
 import { DbHandle } from './db.js';
+import { DiskGuard, type DiskBounds, type DiskHealth } from './disk-guard.js';
+import { storeErrors } from './errors.js';
 import { SqliteMetaStore } from './meta-store.js';
 import { SqliteOutboxStore } from './outbox-store.js';
 import { SqlitePipelineStateStore } from './pipeline-state-store.js';
 import { SqliteTwinStore } from './twin-store.js';
 import type { OutboxBounds } from './types.js';
-import { WriteBatcher, type WriteBatcherOptions } from './write-batcher.js';
+import { WriteBatcher, type CommitFailure, type WriteBatcherOptions } from './write-batcher.js';
 
 export interface EdgeStoreOptions {
   /** Folder of `edge.db` (or ':memory:' as the file for tests). */
@@ -20,6 +23,27 @@ export interface EdgeStoreOptions {
   registry?: Registry;
   outbox?: Partial<OutboxBounds>;
   batch: WriteBatcherOptions;
+  /**
+   * `edge.disk`: the bound on the data dir, the start-up check that moves a damaged file aside,
+   * and the handling of a full disk. Without it (tests) the file is opened as it is.
+   */
+  disk?: DiskBounds;
+  /** Consecutive failed commits (a full disk excepted) after which `onFatal` is called (default: never). */
+  failureLimit?: number;
+  /** The store cannot go on (e.g. the file went bad while running): the node should stop and be restarted. */
+  onFatal?: (err: KedgeError) => void;
+}
+
+/** Consecutive failed commits after which /healthz says the store is failing. */
+const UNHEALTHY_AFTER = 3;
+
+export interface StoreHealth {
+  /** False after repeated failed commits, until one succeeds. */
+  ok: boolean;
+  consecutiveFailures: number;
+  failures: number;
+  lastError?: string;
+  disk?: DiskHealth;
 }
 
 /**
@@ -36,9 +60,15 @@ export class EdgeStore implements Module {
   readonly pipelineState: SqlitePipelineStateStore;
   readonly outbox: SqliteOutboxStore;
   readonly batcher: WriteBatcher;
+  readonly disk: DiskGuard | undefined;
+  private lastError: string | undefined;
+  private fatal = false;
+  private readonly failures: Counter | undefined;
+  private readonly healthy: Gauge | undefined;
 
-  constructor(options: EdgeStoreOptions) {
-    this.handle = new DbHandle(options.file ?? join(options.dataDir, 'edge.db'));
+  constructor(private readonly options: EdgeStoreOptions) {
+    const file = options.file ?? join(options.dataDir, 'edge.db');
+    this.handle = new DbHandle(file, options.disk ? { repair: { logger: options.logger } } : {});
     this.meta = new SqliteMetaStore(this.handle);
     this.twin = new SqliteTwinStore(this.handle);
     this.pipelineState = new SqlitePipelineStateStore(this.handle);
@@ -46,20 +76,102 @@ export class EdgeStore implements Module {
       clock: options.clock,
       bounds: options.outbox,
       registry: options.registry,
+      logger: options.logger,
     });
-    this.batcher = new WriteBatcher(this.handle, options.clock, options.logger, options.batch);
+    if (options.disk && file !== ':memory:') {
+      this.disk = new DiskGuard({
+        dataDir: options.dataDir,
+        handle: this.handle,
+        outbox: this.outbox,
+        bounds: options.disk,
+        clock: options.clock,
+        logger: options.logger,
+        registry: options.registry,
+      });
+    }
+    if (options.registry) {
+      this.failures = new Counter({
+        name: 'kedge_edge_store_commit_failures_total',
+        help: 'Store commits that failed (after making room on a full disk and trying again)',
+        registers: [options.registry],
+      });
+      this.healthy = new Gauge({
+        name: 'kedge_edge_store_healthy',
+        help: '0 after repeated failed commits (see /healthz), 1 otherwise',
+        registers: [options.registry],
+      });
+      this.healthy.set(1);
+    }
+    const disk = this.disk;
+    this.batcher = new WriteBatcher(this.handle, options.clock, options.logger, {
+      ...options.batch,
+      ...(disk ? { onDiskFull: (err: Error) => disk.onDiskFull(err) } : {}),
+      onFailure: (f) => this.onFailure(f),
+      onRecovered: () => {
+        this.lastError = undefined;
+        this.healthy?.set(1);
+      },
+    });
+    // The outbox counts its drops once they are committed; a rolled-back transaction kept none
+    // of its appends and drops.
+    this.batcher.register({ flush: () => undefined, rollback: () => this.outbox.rolledBack() });
+    this.batcher.onCommit(() => this.outbox.committed());
+  }
+
+  /** The random id of this file's store: a new or replaced file has a new one (the cloud resyncs it). */
+  get storeId(): string {
+    const row = this.handle.db.prepare("SELECT value FROM store_info WHERE key = 'id'").get() as
+      | { value: string }
+      | undefined;
+    return row?.value ?? '';
   }
 
   async start(): Promise<void> {
+    const disk = this.disk;
+    if (disk && this.options.disk) {
+      disk.measure();
+      this.handle.configure({ maxDbBytes: disk.dbLimit(), walBytes: this.options.disk.walBytes });
+    }
     this.handle.open();
     this.batcher.start();
+    disk?.start();
   }
 
   async stop(): Promise<void> {
     this.batcher.stop();
+    this.disk?.stop();
     this.meta.reset();
     this.twin.reset();
     this.outbox.reset();
     this.handle.close();
+  }
+
+  health(): StoreHealth {
+    const consecutive = this.batcher.stats.consecutiveFailures;
+    return {
+      ok: consecutive < UNHEALTHY_AFTER,
+      consecutiveFailures: consecutive,
+      failures: this.batcher.stats.failures,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+      ...(this.disk ? { disk: this.disk.health() } : {}),
+    };
+  }
+
+  private onFailure(f: CommitFailure): void {
+    this.lastError = f.error.message;
+    this.failures?.inc();
+    if (f.consecutive >= UNHEALTHY_AFTER) this.healthy?.set(0);
+    const limit = this.options.failureLimit;
+    // A full disk is waited out (it drops old readings and retries on every commit); anything else
+    // repeating is a file gone bad, which the start-up check repairs: hand it to the supervisor.
+    if (f.diskFull || limit === undefined || f.consecutive < limit || this.fatal) return;
+    this.fatal = true;
+    this.options.onFatal?.(
+      storeErrors.create(
+        'KEDGE_STORE_FAILING',
+        `${f.consecutive} store commits in a row failed (last: ${f.error.message}); stopping so that the start-up check can repair ${this.handle.file}`,
+        { cause: f.error },
+      ),
+    );
   }
 }

@@ -1,10 +1,12 @@
-export { EdgeStore, type EdgeStoreOptions } from './edge-store.js';
-export { DbHandle, openDatabase } from './db.js';
+export { EdgeStore, type EdgeStoreOptions, type StoreHealth } from './edge-store.js';
+export { DiskGuard, dbShare, type DiskBounds, type DiskHealth } from './disk-guard.js';
+export { RESERVE_FILE, measureDataDir, treeBytes, type DiskParts } from './disk-usage.js';
+export { DbHandle, openDatabase, type EdgeDbOptions } from './db.js';
 export { SqliteMetaStore } from './meta-store.js';
 export { SqliteTwinStore } from './twin-store.js';
 export { SqlitePipelineStateStore } from './pipeline-state-store.js';
 export { SqliteOutboxStore, DEFAULT_OUTBOX_BOUNDS, type SqliteOutboxOptions } from './outbox-store.js';
-export { WriteBatcher, type FlushSource, type WriteBatcherOptions } from './write-batcher.js';
+export { WriteBatcher, type CommitFailure, type FlushSource, type WriteBatcherOptions } from './write-batcher.js';
 export { migrations, migrate } from './migrations.js';
 export { storeErrors } from './errors.js';
 export type * from './types.js';

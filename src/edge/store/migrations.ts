@@ -50,6 +50,23 @@ export const migrations: readonly Migration[] = [
     // so that readings (nearly every insert) do not pay for maintaining it.
     sql: `CREATE INDEX outbox_state_key ON outbox (kind, key, id) WHERE kind IN ('twin', 'state');`,
   },
+  {
+    version: 6,
+    // The readings an entry carries, so that drops are counted per reading (existing telemetry
+    // entries are counted once here, in each of the three forms the link has had); and the
+    // store's identity, which the edge presents to the cloud: a new or replaced file has a new one.
+    sql: `
+      ALTER TABLE outbox ADD COLUMN readings INTEGER NOT NULL DEFAULT 0;
+      UPDATE outbox SET readings = CASE
+        WHEN json_type(body, '$.content.devices') = 'array' THEN (
+          SELECT COALESCE(SUM(COALESCE(json_array_length(d.value, '$.p'), json_array_length(d.value, '$.readings'), 0)), 0)
+          FROM json_each(outbox.body, '$.content.devices') AS d)
+        ELSE COALESCE(json_array_length(body, '$.content.readings'), 0) END
+      WHERE kind = 'reading';
+      CREATE TABLE store_info (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      INSERT INTO store_info (key, value) VALUES ('id', lower(hex(randomblob(16))));
+    `,
+  },
 ];
 
 export function migrate(db: Database): number {

@@ -1,9 +1,11 @@
 import type { Statement } from 'better-sqlite3';
+import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Clock } from '../../core/clock/index.js';
 import type { Message } from '../../core/message/index.js';
 import type { DbHandle } from './db.js';
-import type { OutboxBounds, OutboxEntry, OutboxEntryInput, OutboxStats, OutboxStore } from './types.js';
+import { DropLog } from './drop-log.js';
+import type { DropCause, OutboxBounds, OutboxEntry, OutboxEntryInput, OutboxStats, OutboxStore } from './types.js';
 
 /** Defaults: 256 MB and 7 days, enough for a week-long outage of a typical node on an SD card. */
 export const DEFAULT_OUTBOX_BOUNDS: OutboxBounds = { maxBytes: 256 * 1024 * 1024, maxAgeMs: 7 * 24 * 3600 * 1000 };
@@ -55,7 +57,11 @@ export interface SqliteOutboxOptions {
   bounds?: Partial<OutboxBounds>;
   clock: Clock;
   registry?: Registry;
+  /** Where drops are logged with their totals. */
+  logger?: Logger;
 }
+
+const BY: Record<DropCause, 'bySize' | 'byAge' | 'byDisk'> = { size: 'bySize', age: 'byAge', disk: 'byDisk' };
 
 /** The cloud link's outbox in SQLite; counters are kept in memory and initialised from the table. */
 export class SqliteOutboxStore implements OutboxStore {
@@ -64,9 +70,12 @@ export class SqliteOutboxStore implements OutboxStore {
     | Record<'insert' | 'peek' | 'peekAfter' | 'latest' | 'del' | 'oldest' | 'totals' | 'droppable' | 'aged', Statement>
     | undefined;
   private totals: { count: number; bytes: number } | undefined;
-  private readonly dropped = { bySize: 0, byAge: 0 };
+  private readonly dropped = { bySize: 0, byAge: 0, byDisk: 0, readings: 0 };
   private lastAgeCheck = -Infinity;
   private readonly dropCounter: Counter<'cause'> | undefined;
+  private readonly droppedReadings: Counter<'cause'> | undefined;
+  readonly dropLog: DropLog;
+  private pendingDrops: Array<{ cause: DropCause; readings: number }> = [];
   /** Entries appended by this instance (for announcing new entries after a commit). */
   appended = 0;
 
@@ -75,10 +84,17 @@ export class SqliteOutboxStore implements OutboxStore {
     private readonly options: SqliteOutboxOptions,
   ) {
     this.bounds = { ...DEFAULT_OUTBOX_BOUNDS, ...options.bounds };
+    this.dropLog = new DropLog(options.logger, options.clock);
     if (options.registry) {
       this.dropCounter = new Counter({
         name: 'kedge_outbox_dropped_total',
-        help: 'Outbox entries dropped to respect the size and age bounds, by cause',
+        help: 'Outbox entries dropped to respect the size and age bounds or for a full disk, by cause',
+        labelNames: ['cause'] as const,
+        registers: [options.registry],
+      });
+      this.droppedReadings = new Counter({
+        name: 'kedge_outbox_dropped_readings_total',
+        help: 'Readings in the outbox entries dropped, by cause (size, age, disk)',
         labelNames: ['cause'] as const,
         registers: [options.registry],
       });
@@ -131,23 +147,26 @@ export class SqliteOutboxStore implements OutboxStore {
 
   append(entries: OutboxEntryInput[]): number[] {
     if (entries.length === 0) return [];
-    const db = this.handle.db;
     const s = this.prepare();
     const totals = this.ensureTotals();
     const now = this.options.clock.now();
     const ids: number[] = [];
-    db.transaction(() => {
+    this.inTransaction(() => {
       for (const e of entries) {
         const body = JSON.stringify(e.message);
         const bytes = Buffer.byteLength(body);
-        ids.push(Number(s.insert.run(e.kind, e.key, now, bytes, body, e.message.header.msg_id).lastInsertRowid));
+        ids.push(
+          Number(
+            s.insert.run(e.kind, e.key, now, bytes, body, e.message.header.msg_id, e.readings ?? 0).lastInsertRowid,
+          ),
+        );
         totals.count++;
         totals.bytes += bytes;
         this.appended++;
       }
       this.enforceAge(now);
       this.enforceSize();
-    })();
+    });
     return ids;
   }
 
@@ -174,9 +193,9 @@ export class SqliteOutboxStore implements OutboxStore {
     if (ids.length === 0) return 0;
     const s = this.prepare();
     let removed = 0;
-    this.handle.db.transaction(() => {
+    this.inTransaction(() => {
       for (const id of ids) removed += this.deleteRow(s, id);
-    })();
+    });
     return removed;
   }
 
@@ -186,6 +205,22 @@ export class SqliteOutboxStore implements OutboxStore {
     if (!row) return undefined;
     this.deleteRow(s, row.id);
     return new StoredEntry(row);
+  }
+
+  makeRoom(bytes: number): number {
+    const s = this.prepare();
+    let freed = 0;
+    this.inTransaction(() => {
+      while (freed < bytes) {
+        const batch = s.droppable.all(256) as Array<{ id: number }>;
+        if (batch.length === 0) return;
+        for (const { id } of batch) {
+          freed += this.drop(s, id, 'disk');
+          if (freed >= bytes) return;
+        }
+      }
+    });
+    return freed;
   }
 
   stats(): OutboxStats {
@@ -199,13 +234,56 @@ export class SqliteOutboxStore implements OutboxStore {
     this.totals = undefined;
   }
 
+  /**
+   * The enclosing transaction (the batcher's) committed: the drops made in it happened, count
+   * and log them. Drops are only noted until then, since a rolled-back delete dropped nothing.
+   */
+  committed(): void {
+    const drops = this.pendingDrops;
+    if (drops.length === 0) return;
+    this.pendingDrops = [];
+    for (const d of drops) {
+      this.dropped[BY[d.cause]]++;
+      this.dropped.readings += d.readings;
+      this.dropCounter?.inc({ cause: d.cause });
+      if (d.readings > 0) this.droppedReadings?.inc({ cause: d.cause }, d.readings);
+      this.dropLog.note(d.cause, d.readings);
+    }
+  }
+
+  /** The enclosing transaction rolled back: its drops and appends did not happen. */
+  rolledBack(): void {
+    this.pendingDrops = [];
+    this.totals = undefined;
+  }
+
+  /** Runs `fn` in a transaction (a savepoint inside the batcher's) and settles its drops when it is the outermost. */
+  private inTransaction(fn: () => void): void {
+    const db = this.handle.db;
+    const outermost = !db.inTransaction;
+    try {
+      db.transaction(fn)();
+    } catch (err) {
+      if (outermost) this.rolledBack();
+      throw err;
+    }
+    if (outermost) this.committed();
+  }
+
   private deleteRow(s: NonNullable<typeof this.stmts>, id: number): number {
-    const row = s.del.get(id) as { bytes: number } | undefined;
-    if (!row) return 0;
+    return this.deleteReturning(s, id) ? 1 : 0;
+  }
+
+  private deleteReturning(
+    s: NonNullable<typeof this.stmts>,
+    id: number,
+  ): { bytes: number; readings: number } | undefined {
+    const row = s.del.get(id) as { bytes: number; readings: number } | undefined;
+    if (!row) return undefined;
     const totals = this.ensureTotals();
     totals.count--;
     totals.bytes -= row.bytes;
-    return 1;
+    return row;
   }
 
   private enforceAge(now: number): void {
@@ -213,7 +291,7 @@ export class SqliteOutboxStore implements OutboxStore {
     this.lastAgeCheck = now;
     const s = this.prepare();
     const aged = s.aged.all(now - this.bounds.maxAgeMs) as Array<{ id: number }>;
-    for (const { id } of aged) this.drop(s, id, 'byAge');
+    for (const { id } of aged) this.drop(s, id, 'age');
   }
 
   /** Drops the oldest droppable entries until the total fits; twin/state entries are never dropped. */
@@ -224,16 +302,18 @@ export class SqliteOutboxStore implements OutboxStore {
       const batch = s.droppable.all(256) as Array<{ id: number }>;
       if (batch.length === 0) return;
       for (const { id } of batch) {
-        this.drop(s, id, 'bySize');
+        this.drop(s, id, 'size');
         if (totals.bytes <= this.bounds.maxBytes) return;
       }
     }
   }
 
-  private drop(s: NonNullable<typeof this.stmts>, id: number, cause: 'bySize' | 'byAge'): void {
-    if (this.deleteRow(s, id) === 0) return;
-    this.dropped[cause]++;
-    this.dropCounter?.inc({ cause: cause === 'bySize' ? 'size' : 'age' });
+  /** Drops one entry (counted per entry and per reading once its transaction commits); returns its bytes. */
+  private drop(s: NonNullable<typeof this.stmts>, id: number, cause: DropCause): number {
+    const row = this.deleteReturning(s, id);
+    if (!row) return 0;
+    this.pendingDrops.push({ cause, readings: row.readings });
+    return row.bytes;
   }
 
   private ensureTotals(): { count: number; bytes: number } {
@@ -247,7 +327,9 @@ export class SqliteOutboxStore implements OutboxStore {
   private prepare() {
     const db = this.handle.db;
     this.stmts ??= {
-      insert: db.prepare('INSERT INTO outbox (kind, key, ts, bytes, body, msg_id) VALUES (?, ?, ?, ?, ?, ?)'),
+      insert: db.prepare(
+        'INSERT INTO outbox (kind, key, ts, bytes, body, msg_id, readings) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
       peek: db.prepare('SELECT id, kind, key, ts, bytes, body, msg_id FROM outbox ORDER BY id LIMIT ?'),
       peekAfter: db.prepare(
         'SELECT id, kind, key, ts, bytes, body, msg_id FROM outbox WHERE id > ? ORDER BY id LIMIT ?',
@@ -255,7 +337,7 @@ export class SqliteOutboxStore implements OutboxStore {
       latest: db.prepare(
         `SELECT id, kind, key, ts, bytes, body, msg_id FROM outbox WHERE kind IN ${FOLDABLE} AND kind = ? AND key = ? ORDER BY id DESC LIMIT 1`,
       ),
-      del: db.prepare('DELETE FROM outbox WHERE id = ? RETURNING bytes'),
+      del: db.prepare('DELETE FROM outbox WHERE id = ? RETURNING bytes, readings'),
       oldest: db.prepare('SELECT ts FROM outbox ORDER BY id LIMIT 1'),
       totals: db.prepare('SELECT COUNT(*) AS count, SUM(bytes) AS bytes FROM outbox'),
       droppable: db.prepare(`SELECT id FROM outbox WHERE kind IN ${DROPPABLE} ORDER BY id LIMIT ?`),

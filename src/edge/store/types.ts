@@ -77,6 +77,8 @@ export interface OutboxEntryInput {
   /** The device id (or mapper name for status). */
   key: string;
   message: Message;
+  /** How many readings a `reading` entry carries (drops are counted per reading); default 0. */
+  readings?: number;
 }
 
 export interface OutboxEntry extends OutboxEntryInput {
@@ -89,11 +91,15 @@ export interface OutboxEntry extends OutboxEntryInput {
   body?: string;
 }
 
+/** Why entries were dropped: the outbox's own size or age bound, or a full disk (docs: src/edge/README.md). */
+export type DropCause = 'size' | 'age' | 'disk';
+
 export interface OutboxStats {
   count: number;
   bytes: number;
   oldestTs: number | undefined;
-  dropped: { bySize: number; byAge: number };
+  /** Entries dropped since start, by cause (`bySize`, `byAge`, `byDisk`), and the readings they carried. */
+  dropped: { bySize: number; byAge: number; byDisk: number; readings: number };
 }
 
 export interface OutboxBounds {
@@ -124,5 +130,10 @@ export interface OutboxStore {
    * content goes out again in the newer one, and its late acknowledgement finds nothing to delete.
    */
   takeLatest(kind: 'twin' | 'state', key: string): OutboxEntry | undefined;
+  /**
+   * Drops the oldest `reading` and `status` entries until at least `bytes` are freed (or none is
+   * left), counted with cause `disk`; for a full disk, in its own transaction. Returns the bytes freed.
+   */
+  makeRoom(bytes: number): number;
   stats(): OutboxStats;
 }

@@ -2,10 +2,28 @@ import type { Logger } from 'pino';
 import type { Clock, Timer } from '../../core/clock/index.js';
 import { errorText } from '../../core/errors/index.js';
 import type { DbHandle } from './db.js';
+import { isDiskFull, sqliteCode } from './sqlite-errors.js';
 
 /** Something with buffered writes; `flush` runs inside the batcher's transaction. */
 export interface FlushSource {
   flush(): void;
+  /**
+   * The transaction failed and was rolled back: take back what `flush` took, so that it is written
+   * by a later flush (run at once when the batcher made room on a full disk and retries).
+   */
+  rollback?(): void;
+  /**
+   * The commit failed for good and the senders waiting on it were told (a mapper then sends its
+   * unacknowledged messages again): drop what they will send again, keep what only lives here.
+   */
+  abandon?(): void;
+}
+
+/** A commit failure handed to `onFailure`, after the retry (if any) failed too. */
+export interface CommitFailure {
+  error: Error;
+  diskFull: boolean;
+  consecutive: number;
 }
 
 export interface WriteBatcherOptions {
@@ -27,7 +45,19 @@ export interface WriteBatcherOptions {
    * 100 devices x 50 readings notes ~10,000; the ack gate keeps senders going meanwhile).
    */
   maxPending?: number;
+  /**
+   * A commit found no room (SQLITE_FULL): make some (drop the oldest readings, give up the
+   * reserve, checkpoint) and answer whether the commit should be tried once more.
+   */
+  onDiskFull?: (err: Error) => boolean;
+  /** After every failed commit (health, metrics, the exit after repeated failures). */
+  onFailure?: (failure: CommitFailure) => void;
+  /** After every successful commit that followed a failure. */
+  onRecovered?: () => void;
 }
+
+/** Repeated failures are logged at most this often (with their count), not on every commit. */
+const FAILURE_LOG_EVERY_MS = 10_000;
 
 /**
  * Batches the hot-path writes (twin reported values, telemetry and twin reports into the outbox)
@@ -47,7 +77,9 @@ export class WriteBatcher {
   private firstAt = 0;
   private lastAt = 0;
   private committedAt = -Infinity;
-  readonly stats = { flushes: 0, failures: 0 };
+  readonly stats = { flushes: 0, failures: 0, consecutiveFailures: 0, diskFullRetries: 0 };
+  private lastFailureLogAt = -Infinity;
+  private unloggedFailures = 0;
 
   constructor(
     private readonly handle: DbHandle,
@@ -124,23 +156,71 @@ export class WriteBatcher {
       for (const w of waiters) w.reject(new Error('store is closed'));
       return;
     }
+    let err = this.commit();
+    if (err && isDiskFull(err) && this.options.onDiskFull) {
+      this.stats.diskFullRetries++;
+      let retry = false;
+      try {
+        retry = this.options.onDiskFull(err);
+      } catch (roomErr) {
+        this.logger.warn({ err: errorText(roomErr) }, 'could not make room on the full disk');
+      }
+      if (retry) err = this.commit();
+    }
+    if (err) return this.failed(err, waiters);
+    this.stats.flushes++;
+    this.committedAt = this.clock.now();
+    if (this.stats.consecutiveFailures > 0) {
+      this.logger.info(
+        { failures: this.stats.consecutiveFailures },
+        `store commits succeed again after ${this.stats.consecutiveFailures} failed`,
+      );
+      this.stats.consecutiveFailures = 0;
+      this.unloggedFailures = 0;
+      this.options.onRecovered?.();
+    }
+    for (const w of waiters) w.resolve();
+    for (const fn of this.afterCommit) fn();
+  }
+
+  /** One transaction over every source; on failure each source takes back what it took. */
+  private commit(): Error | undefined {
     try {
       this.handle.db.transaction(() => {
         for (const s of this.sources) s.flush();
       })();
-      this.stats.flushes++;
-      this.committedAt = this.clock.now();
+      return undefined;
     } catch (err) {
-      this.stats.failures++;
-      this.logger.error(
-        { err: errorText(err) },
-        'batched write failed; buffered writes are lost and senders are not acknowledged',
-      );
-      for (const w of waiters) w.reject(err instanceof Error ? err : new Error(errorText(err)));
-      return;
+      for (const s of this.sources) s.rollback?.();
+      return err instanceof Error ? err : new Error(errorText(err));
     }
-    for (const w of waiters) w.resolve();
-    for (const fn of this.afterCommit) fn();
+  }
+
+  private failed(err: Error, waiters: Array<{ reject: (err: Error) => void }>): void {
+    this.stats.failures++;
+    this.stats.consecutiveFailures++;
+    this.unloggedFailures++;
+    const diskFull = isDiskFull(err);
+    const now = this.clock.now();
+    if (now - this.lastFailureLogAt >= FAILURE_LOG_EVERY_MS) {
+      this.lastFailureLogAt = now;
+      this.logger.error(
+        {
+          code: diskFull ? 'KEDGE_STORE_DISK_FULL' : 'KEDGE_STORE_COMMIT',
+          sqlite: sqliteCode(err),
+          err: errorText(err),
+          failures: this.unloggedFailures,
+          consecutive: this.stats.consecutiveFailures,
+        },
+        diskFull
+          ? 'store commit failed: no room on the disk and no old readings left to drop; senders are not acknowledged (mappers keep their readings and send them again)'
+          : 'store commit failed; senders are not acknowledged (mappers send their readings again)',
+      );
+      this.unloggedFailures = 0;
+    }
+    for (const s of this.sources) s.abandon?.();
+    for (const w of waiters) w.reject(err);
+    this.options.onFailure?.({ error: err, diskFull, consecutive: this.stats.consecutiveFailures });
   }
 
   private schedule(): void {

@@ -119,9 +119,53 @@ export class TwinBook {
     return this.reports.size;
   }
 
+  /** What the last flush took, given back if its transaction fails (references, no copies). */
+  private taken:
+    | {
+        dirty: Map<string, Set<string>>;
+        dirtyReported: Map<string, Set<string>>;
+        journaled: Map<string, Set<string>>;
+        checkpointDue: boolean;
+        dirtyStates: Set<string>;
+        states: Map<string, DeviceStateContent>;
+        reports: Array<[string, { props: ReportProps; urgent: boolean }, number | undefined]>;
+      }
+    | undefined;
+
+  /**
+   * The transaction of the last flush rolled back: everything it took is buffered again. (Journal
+   * entries it added to `journaled` stay: a checkpoint rewriting a row from memory is harmless.)
+   */
+  rollback(): void {
+    const t = this.taken;
+    if (!t) return;
+    this.taken = undefined;
+    this.dirty = t.dirty;
+    this.dirtyReported = t.dirtyReported;
+    this.journaled = t.journaled;
+    this.checkpointDue = t.checkpointDue;
+    this.dirtyStates = t.dirtyStates;
+    this.states = t.states;
+    for (const [deviceId, entry, last] of t.reports) {
+      this.reports.set(deviceId, entry);
+      if (last === undefined) this.lastReport.delete(deviceId);
+      else this.lastReport.set(deviceId, last);
+    }
+  }
+
   /** Runs inside the batcher's transaction. */
   flush(): void {
     const { store, outbox, clock, node } = this.deps;
+    const taken: NonNullable<typeof this.taken> = {
+      dirty: this.dirty,
+      dirtyReported: this.dirtyReported,
+      journaled: this.journaled,
+      checkpointDue: this.checkpointDue,
+      dirtyStates: this.dirtyStates,
+      states: this.states,
+      reports: [],
+    };
+    this.taken = taken;
     for (const [deviceId, props] of this.dirty) {
       const twin = this.twins.get(deviceId);
       if (!twin) continue;
@@ -150,6 +194,7 @@ export class TwinBook {
     const entries: OutboxEntryInput[] = [];
     for (const [deviceId, entry] of this.reports) {
       if (!entry.urgent && now - (this.lastReport.get(deviceId) ?? -Infinity) < this.deps.reportIntervalMs) continue;
+      taken.reports.push([deviceId, entry, this.lastReport.get(deviceId)]);
       this.reports.delete(deviceId);
       this.lastReport.set(deviceId, now);
       const content: TwinReportContent = { properties: foldInto(outbox.takeLatest('twin', deviceId), entry.props) };

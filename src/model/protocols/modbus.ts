@@ -71,6 +71,14 @@ export const ModbusDeviceConfigSchema = Type.Object(
     maxRegistersPerRead: Type.Optional(
       Type.Integer({ minimum: 1, maximum: 125, description: 'kedge: largest read (default 125).' }),
     ),
+    offlineAfterFailures: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 100,
+        description:
+          'kedge: consecutive requests without an answer before the device is reported offline and backed off (default 3); the failed readings are bad meanwhile.',
+      }),
+    ),
   },
   { description: 'Modbus connection.' },
 );
@@ -154,7 +162,17 @@ export function checkModbusDevice(config: ModbusDeviceConfig): SchemaIssue[] {
   if (typeof config.port === 'string' && (Number(config.port) < 1 || Number(config.port) > 65535)) {
     issues.push(issue(['port'], `port must be 1..65535, got "${config.port}"`));
   }
+  const ipProblem = config.ip === undefined ? undefined : hostProblem(config.ip);
+  if (ipProblem) issues.push(issue(['ip'], ipProblem));
   return issues;
+}
+
+/** A dotted-quad address must be one (999.1.1.1 is neither an address nor a name); names pass. */
+function hostProblem(host: string): string | undefined {
+  if (!/^\d+(\.\d+){3}$/.test(host))
+    return /^\d+(\.\d+)*$/.test(host) ? `ip ${host} is not an IPv4 address` : undefined;
+  const bad = host.split('.').find((part) => Number(part) > 255 || (part.length > 1 && part.startsWith('0')));
+  return bad === undefined ? undefined : `ip ${host} is not an IPv4 address (${bad} is not 0..255 written plainly)`;
 }
 
 export function checkModbusVisitor(

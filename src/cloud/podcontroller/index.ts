@@ -1,0 +1,2 @@
+export { PodController, type PodControllerOptions } from './podcontroller.js';
+export { podControllerErrors } from './errors.js';

@@ -1,0 +1,198 @@
+import type { Logger } from 'pino';
+import {
+  checkPodStatusContent,
+  LinkResource,
+  linkResource,
+  type AckContent,
+  type CloudChannels,
+  type CloudRequests,
+  type UpstreamMessage,
+} from '../../contracts/index.js';
+import type { Bus, Endpoint } from '../../core/bus/index.js';
+import { errorText } from '../../core/errors/index.js';
+import { newMessage, Operation } from '../../core/message/index.js';
+import type { Module } from '../../core/module/index.js';
+import {
+  sameSpec,
+  type LinkStateStore,
+  type ObjectStore,
+  type StoredObject,
+  type WatchEvent,
+  type WatchHandle,
+} from '../store/index.js';
+
+export interface PodControllerOptions {
+  bus: Bus<CloudChannels, CloudRequests>;
+  /** Any ObjectStore: the embedded one, or Kubernetes' (Pods bound to the node by the API server). */
+  store: ObjectStore;
+  linkState: LinkStateStore;
+  logger: Logger;
+}
+
+const KIND = 'Pod';
+const PREFIX = `${LinkResource.pod}/`;
+
+const keyOf = (p: StoredObject) => `${PREFIX}${p.metadata.namespace ?? 'default'}/${p.metadata.name}`;
+const nodeOf = (p: StoredObject) => {
+  const n = (p.spec as { nodeName?: unknown } | undefined)?.nodeName;
+  return typeof n === 'string' && n !== '' ? n : undefined;
+};
+/** Changes with the spec (not the status), and when the Pod is re-created. */
+const tokenOf = (p: StoredObject) => `${p.metadata.uid ?? ''}:${p.metadata.generation ?? 0}`;
+
+/**
+ * KubeEdge's EdgeController for Pods: sends each node the Pods bound to it (`spec.nodeName`) as
+ * `pod` objects (the Pod without status; delete when it is gone or moved), resends what the node
+ * has not acknowledged when it reconnects (ObjectSync), and writes the status the node reports
+ * into the Pod's status, unless the status is of an older Pod of the same name. With cloud
+ * replicas, the replica holding a node's connection sends it its Pods (as DeviceController does).
+ */
+export class PodController implements Module {
+  readonly name = 'podcontroller';
+  readonly group = 'podcontroller';
+  private readonly endpoint: Endpoint = { name: this.name, group: this.group };
+  private readonly log: Logger;
+  private readonly pods = new Map<string, StoredObject>();
+  /** Per node held here, key -> token the node holds or was sent (read from ObjectSync when it connects). */
+  private readonly sent = new Map<string, Map<string, string>>();
+  /** Nodes whose connection this replica holds: only those are sent Pods. */
+  private readonly connected = new Set<string>();
+  private readonly syncs = new Map<string, Promise<void>>();
+  private watch: WatchHandle | undefined;
+  private undo: Array<() => void> = [];
+
+  constructor(private readonly options: PodControllerOptions) {
+    this.log = options.logger.child({ module: this.name });
+  }
+
+  async start(): Promise<void> {
+    const { store, bus } = this.options;
+    const listed = await store.list(KIND);
+    for (const p of listed.items) this.pods.set(keyOf(p), p);
+    this.watch = await store.watch(KIND, listed.resourceVersion, (e) => this.onPod(e));
+    this.undo = [
+      bus.subscribe('link.connected', this.endpoint, (e) => {
+        this.connected.add(e.node);
+        // What the node holds is what it acknowledged, wherever it was connected before.
+        this.sent.delete(e.node);
+        this.reconcile(e.node);
+      }),
+      bus.subscribe('link.disconnected', this.endpoint, (e) => {
+        this.connected.delete(e.node);
+        this.sent.delete(e.node);
+      }),
+      bus.serve('upstream.podstatus', this.endpoint, (req) => this.onStatus(req)),
+    ];
+  }
+
+  async stop(): Promise<void> {
+    for (const u of this.undo.splice(0)) u();
+    this.connected.clear();
+    await Promise.all([...this.syncs.values()]);
+    this.watch?.stop();
+    this.watch = undefined;
+  }
+
+  private onPod(e: WatchEvent): void {
+    const key = keyOf(e.object);
+    const before = this.pods.get(key);
+    if (e.type === 'MODIFIED' && sameSpec(before, e.object)) {
+      this.pods.set(key, e.object);
+      return;
+    }
+    if (e.type === 'DELETED') this.pods.delete(key);
+    else this.pods.set(key, e.object);
+    for (const node of new Set([before && nodeOf(before), nodeOf(e.object)])) if (node) this.reconcile(node);
+  }
+
+  /** Syncs `node` when this replica holds its connection; one sync per node at a time. */
+  private reconcile(node: string): void {
+    if (!this.connected.has(node)) return;
+    const prev = this.syncs.get(node) ?? Promise.resolve();
+    const next = prev
+      .then(() => this.syncNode(node))
+      .catch((err: unknown) =>
+        this.log.warn({ node, err: errorText(err) }, 'Pods not sent to the node; sent when it connects again'),
+      );
+    this.syncs.set(node, next);
+    void next.then(() => {
+      if (this.syncs.get(node) === next) this.syncs.delete(node);
+    });
+  }
+
+  /** Queues for `node` the Pods it lacks or holds in an older version, and deletes of the rest. */
+  private async syncNode(node: string): Promise<void> {
+    if (!this.connected.has(node)) return;
+    let sent = this.sent.get(node);
+    if (!sent) {
+      const acked = await this.options.linkState.ackedObjects(node);
+      if (!this.connected.has(node)) return;
+      // Only Pods (ObjectSync also holds DeviceController's and EdgeController's objects).
+      sent = new Map([...acked].filter(([k]) => k.startsWith(PREFIX)));
+      this.sent.set(node, sent);
+    }
+    const wanted = new Map<string, StoredObject>();
+    for (const p of this.pods.values()) if (nodeOf(p) === node) wanted.set(keyOf(p), p);
+    for (const [key, p] of wanted) {
+      const token = tokenOf(p);
+      const before = sent.get(key);
+      if (before === token) continue;
+      sent.set(key, token);
+      const { status: _status, ...pod } = p;
+      this.send(
+        node,
+        key,
+        token,
+        before === undefined ? Operation.insert : Operation.update,
+        pod,
+        p.metadata.resourceVersion,
+      );
+    }
+    for (const key of [...sent.keys()]) {
+      if (wanted.has(key)) continue;
+      sent.delete(key);
+      const [, namespace, name] = key.split('/') as [string, string, string];
+      this.send(node, key, '', Operation.delete, { metadata: { name, namespace } }, undefined, true);
+    }
+  }
+
+  private send(
+    node: string,
+    key: string,
+    token: string,
+    operation: string,
+    content: unknown,
+    resourceVersion: string | undefined,
+    remove = false,
+  ): void {
+    const [, namespace, name] = key.split('/') as [string, string, string];
+    const message = newMessage(
+      {
+        source: this.name,
+        group: 'resource',
+        operation,
+        resource: linkResource(node, namespace, LinkResource.pod, name),
+      },
+      content,
+      resourceVersion ? { resourceVersion } : {},
+    );
+    this.options.bus.publish('link.send', { node, key, token, message, ...(remove ? { remove } : {}) });
+  }
+
+  private async onStatus(req: UpstreamMessage): Promise<AckContent> {
+    const checked = checkPodStatusContent(req.message.content);
+    if (!checked.ok) {
+      this.log.warn(
+        { node: req.node, code: 'KEDGE_PODCONTROLLER_BAD_CONTENT' },
+        `podstatus ${req.resource.namespace}/${req.resource.name} from node ${req.node} refused: ${checked.reason}`,
+      );
+      return { ok: false, reason: checked.reason };
+    }
+    const { namespace, name } = req.resource;
+    const pod = await this.options.store.get(KIND, namespace, name);
+    // A status of a Pod since deleted, re-created or moved describes nothing stored: dropped.
+    if (!pod || pod.metadata.uid !== checked.value.uid || nodeOf(pod) !== req.node) return { ok: true };
+    await this.options.store.updateStatus(KIND, namespace, name, checked.value.status);
+    return { ok: true };
+  }
+}
