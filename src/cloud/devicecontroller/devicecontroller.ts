@@ -25,7 +25,8 @@ import { writeDesired } from './desired.js';
 import { notOwnedReason, unauthorizedCounter } from './ownership.js';
 import { DeviceIndex } from './device-index.js';
 import { deviceControllerErrors } from './errors.js';
-import { nodeOf, planSync, wantedFor } from './node-sync.js';
+import { planSync, wantedFor } from './node-sync.js';
+import { NodeObjects, nodeOf } from '../objectsync/index.js';
 import { telemetryPayload } from './telemetry-payload.js';
 import { DeviceTwinState } from './twin-state.js';
 import { Waiters } from '../../core/async/index.js';
@@ -51,11 +52,8 @@ export class DeviceController implements Module {
   private index = new DeviceIndex();
   private readonly twins = new Map<string, DeviceTwinState>();
   private readonly desiredSetAt = new Map<string, Map<string, number>>();
-  /** Per node held here: what it acknowledged or was sent (read from ObjectSync when it connects). */
-  private readonly sent = new Map<string, Map<string, string>>();
-  /** Nodes whose connection this replica holds: only those are sent objects. */
-  private readonly connected = new Set<string>();
-  private readonly syncs = new Map<string, Promise<void>>();
+  /** Nodes whose connection this replica holds (only those are sent objects), and what each was sent. */
+  private readonly nodeObjects: NodeObjects;
   private readonly presence: NodePresence;
   private readonly waiters: Waiters;
   /**
@@ -75,6 +73,13 @@ export class DeviceController implements Module {
     this.clock = options.clock ?? systemClock;
     this.waiters = new Waiters(this.clock);
     this.presence = options.presence ?? new LocalPresence();
+    this.nodeObjects = new NodeObjects({
+      linkState: options.linkState,
+      owns: (key) => OWN_TYPES.has(key.slice(0, key.indexOf('/'))),
+      sync: (node, sent) => this.syncNode(node, sent),
+      failed: (node, err) =>
+        this.log.warn({ node, err: errorText(err) }, 'objects not sent to the node; sent when it connects again'),
+    });
   }
 
   async start(): Promise<void> {
@@ -135,8 +140,7 @@ export class DeviceController implements Module {
 
   async stop(): Promise<void> {
     for (const u of this.undo.splice(0)) u();
-    this.connected.clear();
-    await Promise.all([...this.syncs.values()]);
+    await this.nodeObjects.stop();
     for (const w of this.watches.splice(0)) w.stop();
     const coalescer = this.coalescer;
     this.coalescer = undefined;
@@ -151,42 +155,18 @@ export class DeviceController implements Module {
       this.twins.delete(key);
       this.desiredSetAt.delete(key);
     }
-    for (const node of this.index.applyDevice(e)) this.reconcile(node);
+    for (const node of this.index.applyDevice(e)) this.nodeObjects.reconcile(node);
   }
 
   private onModel(e: WatchEvent): void {
-    for (const node of this.index.applyModel(e)) this.reconcile(node);
+    for (const node of this.index.applyModel(e)) this.nodeObjects.reconcile(node);
   }
 
   /**
-   * Sends `node` whatever differs from what it holds or was sent, when this replica holds its
-   * connection (the replica it connects to reads ObjectSync then and sends the rest). One sync
-   * per node at a time.
+   * Sends `node` whatever differs from what it holds or was sent (NodeObjects calls this for the
+   * nodes this replica holds; the replica a node connects to reads ObjectSync and sends the rest).
    */
-  private reconcile(node: string): void {
-    if (!this.connected.has(node)) return;
-    const prev = this.syncs.get(node) ?? Promise.resolve();
-    const next = prev
-      .then(() => this.syncNode(node))
-      .catch((err: unknown) =>
-        this.log.warn({ node, err: errorText(err) }, 'objects not sent to the node; sent when it connects again'),
-      );
-    this.syncs.set(node, next);
-    void next.then(() => {
-      if (this.syncs.get(node) === next) this.syncs.delete(node);
-    });
-  }
-
-  private async syncNode(node: string): Promise<void> {
-    if (!this.connected.has(node)) return;
-    let sent = this.sent.get(node);
-    if (!sent) {
-      const acked = await this.options.linkState.ackedObjects(node);
-      if (!this.connected.has(node)) return;
-      // Only the kinds this controller sends (ObjectSync also holds EdgeController's mapper set).
-      sent = new Map([...acked].filter(([key]) => OWN_TYPES.has(key.slice(0, key.indexOf('/')))));
-      this.sent.set(node, sent);
-    }
+  private syncNode(node: string, sent: Map<string, string>): void {
     const { items, forget } = planSync(node, wantedFor(this.index.devicesOn(node), this.modelsByKey()), sent);
     for (const key of forget) {
       sent.delete(key);
@@ -224,7 +204,7 @@ export class DeviceController implements Module {
         this.reset();
         for (const [key, d] of self.index.devices) {
           const node = nodeOf(d) ?? '';
-          const state = self.connected.has(node) ? self.twinOf(key, d).state : 'unknown';
+          const state = self.nodeObjects.has(node) ? self.twinOf(key, d).state : 'unknown';
           for (const s of DEVICE_STATES) this.set({ device: key, node, state: s }, s === state ? 1 : 0);
         }
       },
@@ -233,11 +213,7 @@ export class DeviceController implements Module {
 
   private onConnected(node: string): void {
     this.nodesDown.delete(node);
-    this.connected.add(node);
-    // What the node holds is what it acknowledged, wherever it was connected before (nothing, when
-    // it connected with a fresh store: CloudHub forgot its acknowledgements before link.connected).
-    this.sent.delete(node);
-    this.reconcile(node);
+    this.nodeObjects.connectedNode(node);
     for (const d of this.index.devicesOn(node)) {
       const twin = this.twins.get(DeviceIndex.key(d));
       if (twin) this.publishAvailability(d, twin.state, twin.stateReason);
@@ -247,8 +223,7 @@ export class DeviceController implements Module {
   private onDisconnected(node: string, reason: string): void {
     const why = notReady(node, reason);
     this.nodesDown.set(node, why);
-    this.connected.delete(node);
-    this.sent.delete(node);
+    this.nodeObjects.disconnectedNode(node);
     void this.presence
       .holderOf(node)
       .catch(() => undefined)
