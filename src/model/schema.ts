@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { CleansingRulesSchema } from './cleansing/index.js';
 import { ACCESS_MODES, PROPERTY_TYPES } from './property-type.js';
 import { EXPECTED, UNKNOWN_FIELDS, freeForm, kubeObject, numberOrNumericString } from './schema-kinds.js';
+import { oneOf } from '../core/schema/index.js';
 
 /**
  * The one schema of KubeEdge's `devices.kubeedge.io/v1beta1` Device and DeviceModel, with kedge's
@@ -35,13 +36,13 @@ export const ObjectMetaSchema = Type.Object(
   { [UNKNOWN_FIELDS]: 'allow', description: 'Standard Kubernetes object metadata.' },
 );
 
-export const PropertyTypeSchema = Type.Union(
-  PROPERTY_TYPES.map((t) => Type.Literal(t)),
-  { description: 'Type of the property value: INT, FLOAT, DOUBLE, STRING, BOOLEAN, BYTES or STREAM.' },
+export const PropertyTypeSchema = oneOf(
+  PROPERTY_TYPES,
+  'Type of the property value: INT, FLOAT, DOUBLE, STRING, BOOLEAN, BYTES or STREAM.',
 );
-export const AccessModeSchema = Type.Union(
-  ACCESS_MODES.map((m) => Type.Literal(m)),
-  { description: 'ReadWrite (desired values are written to the device) or ReadOnly.' },
+export const AccessModeSchema = oneOf(
+  ACCESS_MODES,
+  'ReadWrite (desired values are written to the device) or ReadOnly.',
 );
 
 const cycle = (what: string) =>
