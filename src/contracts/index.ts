@@ -6,6 +6,7 @@ export * from './twin-values.js';
 export * from './link.js';
 export * from './telemetry-columns.js';
 export * from './edge-bus.js';
+export * from './validation.js';
 export * from './cloud-bus.js';
 export { apiErrorBody, apiErrors, ApiErrorBodySchema, type ApiErrorBody } from './api-errors.js';
 export { readJson, sendError, sendJson, sendText } from './api-http.js';

@@ -9,12 +9,10 @@ import type {
   TelemetryPayload,
   TwinPayload,
   TwinView,
+  ValidationResult,
 } from '../../contracts/index.js';
 import type { Device, DeviceModel } from '../../model/index.js';
 import { thermostat, thermostatModel } from '../testing/fixtures.js';
-import type { validateBody } from './apply.js';
-
-type Validation = Awaited<ReturnType<typeof validateBody>>;
 
 /** Device status as KubeEdge writes it (the cloud keeps its extras in metadata strings). */
 type DeviceStatus = { twins?: Array<{ propertyName: string }> };
@@ -91,7 +89,7 @@ describe('cloud HTTP API (real HTTP, whole cloud on loopback)', () => {
         '    protocolName: modbus',
         '    configData: { communicateMode: TCP, ip: 127.0.0.1, port: 502, slaveID: 1 }',
       ].join('\n');
-    const bad = await call<Validation>('POST', '/api/v1/validate', {
+    const bad = await call<ValidationResult>('POST', '/api/v1/validate', {
       sources: [{ file: 'editor.yaml', content: device('y1', 'nope') }],
     });
     expect(bad.status).toBe(200);
@@ -109,11 +107,11 @@ describe('cloud HTTP API (real HTTP, whole cloud on loopback)', () => {
       sources: [{ file: 'editor.yaml', content: device('y1', 'nope') }],
     });
     expect(refused.status).toBe(400);
-    expect((refused.json.error.detail!.problems as Validation['problems'])[0]).toMatchObject({
+    expect((refused.json.error.detail!.problems as ValidationResult['problems'])[0]).toMatchObject({
       file: 'editor.yaml',
       line: 6,
     });
-    const ok = await call('POST', '/api/v1/validate', {
+    const ok = await call<ValidationResult>('POST', '/api/v1/validate', {
       sources: [{ file: 'e.yaml', content: device('y1', 'thermostat') }],
     });
     expect(ok.json).toMatchObject({ valid: true, devices: 1, models: 0 });
@@ -128,7 +126,9 @@ describe('cloud HTTP API (real HTTP, whole cloud on loopback)', () => {
   it('validates and applies a Pod in YAML text', async () => {
     const pod =
       'apiVersion: v1\nkind: Pod\nmetadata: { name: app }\nspec:\n  nodeName: edge-1\n  containers: [{ name: c, image: x }]\n';
-    const checked = await call('POST', '/api/v1/validate', { sources: [{ file: 'p.yaml', content: pod }] });
+    const checked = await call<ValidationResult>('POST', '/api/v1/validate', {
+      sources: [{ file: 'p.yaml', content: pod }],
+    });
     expect(checked.json).toMatchObject({ valid: true, pods: 1, devices: 0, models: 0 });
     const applied = await call<ApplyResult>('POST', '/api/v1/apply', { sources: [{ file: 'p.yaml', content: pod }] });
     expect(applied.json.applied).toEqual([expect.objectContaining({ kind: 'Pod', name: 'app', action: 'created' })]);
