@@ -138,6 +138,8 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     ...(config.apiTls === undefined ? {} : { tls: config.apiTls }),
     insecure: config.insecureApi,
     idleTimeoutMs: config.idleTimeoutMs,
+    bodyLimitBytes: config.apiMaxBodyBytes,
+    maxWaitMs: config.apiMaxWaitMs,
   });
   const dashboard = new CloudDashboard({ bus, clock: clock ?? systemClock });
   if (config.store !== 'sqlite' && !config.mqtt.url)

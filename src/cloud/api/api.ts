@@ -36,10 +36,10 @@ export interface CloudApiOptions {
   /** A connection with no request in progress is closed after this long (`cloud.idleTimeoutMs`). */
   idleTimeoutMs: number;
   port: number;
-  /** Largest request body (default 8 MiB). */
-  bodyLimitBytes?: number;
-  /** Longest `?wait=` honoured (default 60 s). */
-  maxWaitMs?: number;
+  /** Largest request body (config cloud.apiMaxBodyBytes); larger ones are refused with 413. */
+  bodyLimitBytes: number;
+  /** Longest `?wait=` or ServiceBus call timeout honoured (config cloud.apiMaxWaitMs). */
+  maxWaitMs: number;
 }
 
 /** The HTTP API of docs/api.md for the CLI (`kedge apply|get|twin|delete`). */
@@ -70,8 +70,8 @@ export class CloudApi implements Module {
       bus: o.bus,
       store: o.store,
       registry: o.registry,
-      bodyLimitBytes: o.bodyLimitBytes ?? 8 * 1024 * 1024,
-      maxWaitMs: o.maxWaitMs ?? 60_000,
+      bodyLimitBytes: o.bodyLimitBytes,
+      maxWaitMs: o.maxWaitMs,
     };
     const tokens = readApiTokens(o);
     const handler = (req: IncomingMessage, res: ServerResponse) => {

@@ -2,7 +2,14 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../core/paths/index.js';
 import { device, model, startNode, type NodeHarness } from '../testing/index.js';
-import type { ApiErrorBody, ApplyResult, EdgeNodeStatus, NodeView, TwinView } from '../../contracts/index.js';
+import type {
+  ApiErrorBody,
+  ApplyResult,
+  EdgeNodeStatus,
+  NodeView,
+  TwinView,
+  ValidationResult,
+} from '../../contracts/index.js';
 import type { Device, DeviceModel } from '../../model/index.js';
 import type { StoreHealth } from '../store/index.js';
 
@@ -81,13 +88,21 @@ describe('edge HTTP API', () => {
     expect(big.status).toBe(413);
   });
 
+  it('takes its body limit from the configuration (edge.apiMaxBodyBytes)', async () => {
+    h = await startNode({ apiMaxBodyBytes: 2048 });
+    const big = await call('POST', '/api/v1/apply', { documents: ['x'.repeat(4096)] });
+    expect(big.status).toBe(413);
+    expect(big.json.error.code).toBe('KEDGE_API_BODY_TOO_LARGE');
+    expect(big.json.error.message).toContain('2048');
+  });
+
   it('refuses Pods in YAML text: they are applied to the cloud, which sends them to their node', async () => {
     h = await startNode();
     const pod =
       'apiVersion: v1\nkind: Pod\nmetadata: { name: app }\nspec:\n  nodeName: n1\n  containers: [{ name: c, image: x }]\n';
     expect(
       (
-        await call<{ valid: boolean; pods: number }>('POST', '/api/v1/validate', {
+        await call<ValidationResult>('POST', '/api/v1/validate', {
           sources: [{ file: 'p.yaml', content: pod }],
         })
       ).json,

@@ -31,8 +31,8 @@ export interface EdgeApiDeps {
   host?: string;
   /** File with the token every request but /healthz and the dashboard's files must carry. */
   tokenFile?: string;
-  /** Largest accepted body (default 4 MiB). */
-  maxBodyBytes?: number;
+  /** Largest accepted body (config edge.apiMaxBodyBytes); larger ones are refused with 413. */
+  maxBodyBytes: number;
   /** The store's health for /healthz (without it /healthz answers `ok`). */
   health?: () => StoreHealth;
   /** This node's name (the node paths answer for it). */
@@ -103,9 +103,7 @@ export class EdgeApi implements Module {
         const m = route.pattern.exec(url.pathname);
         if (!m || route.method !== req.method) continue;
         const body =
-          req.method === 'POST' || req.method === 'PUT'
-            ? await readJson(req, this.deps.maxBodyBytes ?? 4 << 20)
-            : undefined;
+          req.method === 'POST' || req.method === 'PUT' ? await readJson(req, this.deps.maxBodyBytes) : undefined;
         const out = await route.handle(m.slice(1).map(decodeURIComponent), body, url.searchParams);
         if (route.contentType) return sendText(res, 200, String(out), route.contentType);
         return sendJson(res, 200, out);
