@@ -13,5 +13,6 @@ export { readJson, sendError, sendJson, sendText } from './api-http.js';
 export * from './cloud-payloads.js';
 export { JournalPacketSchema, JournalPacketsSchema, type JournalPacket } from './publish-journal.js';
 export * from './pods.js';
+export * from './kubeedge-forms.js';
 export * from './join.js';
 export * from './stream-client.js';

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CleansingRulesSchema } from './cleansing/index.js';
 import { ACCESS_MODES, PROPERTY_TYPES } from './property-type.js';
-import { EXPECTED, UNKNOWN_FIELDS, freeForm, kubeObject, numberOrNumericString } from './schema-kinds.js';
+import { CRD_REQUIRED, EXPECTED, UNKNOWN_FIELDS, freeForm, kubeObject, numberOrNumericString } from './schema-kinds.js';
 import { oneOf } from '../core/schema/index.js';
 
 /**
@@ -42,7 +42,7 @@ export const PropertyTypeSchema = oneOf(
 );
 export const AccessModeSchema = oneOf(
   ACCESS_MODES,
-  'ReadWrite (desired values are written to the device) or ReadOnly.',
+  'ReadWrite (desired values are written to the device) or ReadOnly (the default when absent).',
 );
 
 const cycle = (what: string) =>
@@ -58,7 +58,19 @@ export const TwinValueSchema = kubeObject(
     value: Type.String({ description: 'The value, always a string (e.g. "21.5", "true").' }),
     metadata: Type.Optional(Type.Record(Type.String(), Type.String())),
   },
-  { description: 'A property value with its metadata.' },
+  { description: 'A property value with its metadata.', [CRD_REQUIRED]: ['value'] },
+);
+
+export const VisitorSchema = kubeObject(
+  {
+    protocolName: Type.Optional(
+      Type.String({ description: 'Protocol of this visitor; must match spec.protocol.protocolName.' }),
+    ),
+    configData: Type.Optional(
+      freeForm('How the mapper reaches this property (register, node id, pin, ...), defined by the protocol.'),
+    ),
+  },
+  { description: 'How the mapper reads and writes this property.' },
 );
 
 export const ModelPropertySchema = kubeObject(
@@ -66,10 +78,11 @@ export const ModelPropertySchema = kubeObject(
     name: Type.String({ minLength: 1, description: 'Property name, unique within the model.' }),
     description: Type.Optional(Type.String()),
     type: PropertyTypeSchema,
-    accessMode: AccessModeSchema,
+    accessMode: Type.Optional(AccessModeSchema),
     minimum: Type.Optional(numberOrNumericString('Lowest valid value (a string in KubeEdge YAML).')),
     maximum: Type.Optional(numberOrNumericString('Highest valid value (a string in KubeEdge YAML).')),
     unit: Type.Optional(Type.String({ description: 'Unit of the value, e.g. Celsius.' })),
+    visitors: Type.Optional(VisitorSchema),
     cleansing: Type.Optional(CleansingRulesSchema),
   },
   { description: 'A property every device of this model has.' },
@@ -96,18 +109,6 @@ export const DeviceModelSchema = kubeObject(
     spec: DeviceModelSpecSchema,
   },
   { description: 'A DeviceModel: the template of a kind of device (its properties and their types).' },
-);
-
-export const VisitorSchema = kubeObject(
-  {
-    protocolName: Type.Optional(
-      Type.String({ description: 'Protocol of this visitor; must match spec.protocol.protocolName.' }),
-    ),
-    configData: Type.Optional(
-      freeForm('How the mapper reaches this property (register, node id, pin, ...), defined by the protocol.'),
-    ),
-  },
-  { description: 'How the mapper reads and writes this property.' },
 );
 
 export const DevicePropertySchema = kubeObject(
@@ -139,10 +140,12 @@ export const DeviceMethodSchema = kubeObject(
 
 export const ProtocolConfigSchema = kubeObject(
   {
-    protocolName: Type.String({
-      minLength: 1,
-      description: 'modbus, opcua, serial, gpio or the name of a custom mapper.',
-    }),
+    protocolName: Type.Optional(
+      Type.String({
+        description:
+          "modbus, opcua, serial, gpio or the name of a custom mapper (default: the DeviceModel's protocol).",
+      }),
+    ),
     configData: Type.Optional(
       freeForm('Connection settings, defined by the protocol (ip/port, serial port, url, ...).'),
     ),
@@ -162,7 +165,7 @@ export const DeviceSpecSchema = kubeObject(
         description: 'Edge node that serves this device (a DNS-1123 name, as nodes are named).',
       }),
     ),
-    protocol: ProtocolConfigSchema,
+    protocol: Type.Optional(ProtocolConfigSchema),
     properties: Type.Optional(Type.Array(DevicePropertySchema)),
     methods: Type.Optional(Type.Array(DeviceMethodSchema)),
     stateReport: Type.Optional(

@@ -66,7 +66,7 @@ describe('cloud HTTP API (real HTTP, whole cloud on loopback)', () => {
     const again = await call<ApplyResult>('POST', '/api/v1/apply', { documents: docs });
     expect(again.json.applied.map((a) => a.action)).toEqual(['unchanged', 'unchanged']);
     const changed = thermostat('t1', 'edge-1') as Device;
-    changed.spec.protocol.configData = { ...changed.spec.protocol.configData, port: 5021 };
+    changed.spec.protocol!.configData = { ...changed.spec.protocol!.configData, port: 5021 };
     const upd = await call<ApplyResult>('POST', '/api/v1/apply', { documents: [changed] });
     expect(upd.json.applied).toEqual([expect.objectContaining({ name: 't1', action: 'updated' })]);
     expect(Number(upd.json.applied[0]!.resourceVersion)).toBeGreaterThan(

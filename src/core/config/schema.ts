@@ -107,6 +107,18 @@ export const EdgeConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    republishDataUpdate: Type.Boolean({
+      default: true,
+      description:
+        "Republish kedge mappers' raw readings on KubeEdge's $ke/events/device/<ns>/<name>/data/update in its DeviceData shape, for consumers written for KubeEdge (embedded broker: only while someone subscribes)",
+    }),
+    dmiSocket: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "Unix socket of KubeEdge's Device Management Interface (gRPC) for DMI mappers; default <dataDir>/dmi.sock (KubeEdge's mappers expect /etc/kubeedge/dmi.sock); off = no DMI",
+      }),
+    ),
     apiPort: Port(10550, 'Local HTTP API and dashboard port (kedge apply --edge)'),
     apiHost: Type.String({
       minLength: 1,

@@ -47,6 +47,8 @@ export interface WriteMetrics {
 export class TwinContext {
   /** `<device>\u0000<property>` -> the timer that fails an unconfirmed desired value. */
   readonly timers = new Map<string, Timer>();
+  /** The device whose twin/update is feeding the pipeline right now (handlers/update.ts). */
+  answering: string | undefined;
 
   constructor(
     readonly deps: TwinModuleDeps,

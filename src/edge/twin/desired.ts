@@ -1,13 +1,13 @@
 // Mirrors KubeEdge edge/pkg/devicetwin/dtmanager/twin.go: expected values and their delta
 // (DealMsgTwin's expected branch, dealDelta). kedge adds the confirmation loop: a desired value
 // stays pending until a reading or the mapper's read-back matches it, and fails after a timeout.
-import { edgeTopics, type DesiredSource, type TwinDelta } from '../../contracts/index.js';
+import { edgeTopics, type DesiredFailed, type DesiredSource, type TwinDelta } from '../../contracts/index.js';
 import { normalizeDesired, writeLimitsFor, type PropertyInstance } from '../../model/index.js';
 import type { TwinRecord } from '../store/index.js';
 import type { DeviceTwin } from './book.js';
 import type { TwinContext, WriteOutcome } from './context.js';
-import { ResultCode, twinErrors } from './errors.js';
-import { errorResult, eventBase } from './messages.js';
+import { twinErrors } from './errors.js';
+import { eventBase } from './messages.js';
 import { confirms } from './values.js';
 
 /** Sets a desired value; returns true when it now waits for the device (a delta is due). */
@@ -111,10 +111,14 @@ export function fail(
   clearTimer(ctx, id, prop.name);
   ctx.book.touch(id, prop.name);
   ctx.book.report(id, prop.name, { failed: rec.failed }, true);
-  ctx.publish(
-    edgeTopics.twinUpdateResult(id),
-    errorResult(now, ResultCode.timeout, `desired ${prop.name}=${value} failed: ${reason}`),
-  );
+  // On kedge's own topic: KubeEdge's result topic answers requests (a 504 there, with an event id
+  // nobody sent, confused mappers and apps written for KubeEdge).
+  ctx.publish(edgeTopics.desiredFailed(id), {
+    ...eventBase(now),
+    property: prop.name,
+    value,
+    reason,
+  } satisfies DesiredFailed);
   ctx.deps.logger.warn({ deviceId: id, property: prop.name, value, reason }, 'desired value not confirmed');
   ctx.waiters.wake(id);
 }

@@ -39,6 +39,7 @@ export function onCleansed(ctx: TwinContext, { deviceId, readings }: EdgeChannel
   }
   if (changes.length === 0) return;
   ctx.book.marked(changes.length);
+  if (ctx.answering === deviceId) return; // a twin/update's own values: its answer has the document
   ctx.publish(edgeTopics.twinUpdateDocument(deviceId), () => {
     const doc: Record<string, { last: MsgTwin; current: MsgTwin }> = {};
     for (const c of changes)

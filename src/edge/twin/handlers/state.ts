@@ -19,6 +19,16 @@ export function onDeviceState(ctx: TwinContext, { deviceId, message }: EdgeChann
   const changed = twin.state.state !== message.state || twin.state.reason !== message.reason;
   twin.state = { state: message.state, ts: message.timestamp, ...(message.reason ? { reason: message.reason } : {}) };
   ctx.book.touchState(deviceId, changed);
-  ctx.publish(topic, { event_id: message.event_id, timestamp: now, state: message.state } satisfies StateUpdateResult);
+  ctx.publish(topic, {
+    event_id: message.event_id,
+    timestamp: now,
+    state: message.state,
+    device: { name: twin.device.instance.name, state: message.state, lastOnlineTime: goDateTime(now) },
+  } satisfies StateUpdateResult);
   if (!wasOnline && message.state === 'online') announceUnconfirmed(ctx, twin);
+}
+
+/** Go's "2006-01-02 15:04:05" layout, which KubeEdge's lastOnlineTime uses (UTC here). */
+function goDateTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 }

@@ -34,11 +34,17 @@ export function onTwinUpdate(ctx: TwinContext, { deviceId, message }: EdgeChanne
   const problem = checkTwinUpdate(twin, message);
   if (problem) return ctx.publish(resultTopic, errorResult(now, problem.code, problem.reason, message.event_id));
   const names = Object.keys(message.twin);
-  const before = new Map(names.map((n) => [n, msgTwin(twin.props.get(n), twin.records.get(n))]));
+  // A twin with no value yet is `last: null` in the document, as KubeEdge's for a new twin.
+  const before = new Map(
+    names.map((n) => {
+      const rec = twin.records.get(n);
+      return [n, rec?.desired || rec?.reported ? msgTwin(twin.props.get(n), rec) : null];
+    }),
+  );
   const desired: Record<string, string> = {};
   const readings: RawReading[] = [];
   for (const [name, t] of Object.entries(message.twin)) {
-    if (t.expected) desired[name] = t.expected.value;
+    if (isDesiredRequest(t)) desired[name] = t.expected!.value;
     if (t.actual) {
       const prop = twin.props.get(name)!;
       readings.push({
@@ -55,7 +61,14 @@ export function onTwinUpdate(ctx: TwinContext, { deviceId, message }: EdgeChanne
   // once this handler has returned, and the result is built after them.
   queueMicrotask(() => {
     try {
-      if (readings.length > 0) ctx.deps.bus.publish('device.readings', { deviceId, readings, source: 'twin' });
+      // The pipeline answers synchronously: the values it cleanses now are this update's, and go
+      // into this update's one document (with the request's event_id), not one of their own.
+      ctx.answering = deviceId;
+      try {
+        if (readings.length > 0) ctx.deps.bus.publish('device.readings', { deviceId, readings, source: 'twin' });
+      } finally {
+        ctx.answering = undefined;
+      }
       answer(ctx, twin, message, before, desiredSet);
     } catch (err) {
       ctx.deps.logger.error({ deviceId, err: errorText(err) }, 'twin/update not answered');
@@ -68,13 +81,13 @@ function answer(
   ctx: TwinContext,
   twin: DeviceTwin,
   message: TwinUpdate,
-  before: Map<string, MsgTwin>,
+  before: Map<string, MsgTwin | null>,
   desiredSet: boolean,
 ): void {
   const deviceId = twin.device.instance.id;
   const now = ctx.now();
   const result: Record<string, MsgTwin> = {};
-  const doc: Record<string, { last: MsgTwin; current: MsgTwin }> = {};
+  const doc: TwinDocument['twin'] = {};
   for (const [n, last] of before) {
     const current = msgTwin(twin.props.get(n), twin.records.get(n));
     result[n] = current;
@@ -85,7 +98,10 @@ function answer(
     timestamp: now,
     twin: result,
   } satisfies TwinUpdate);
-  ctx.publish(edgeTopics.twinUpdateDocument(deviceId), { ...eventBase(now), twin: doc } satisfies TwinDocument);
+  ctx.publish(edgeTopics.twinUpdateDocument(deviceId), {
+    ...eventBase(now, message.event_id),
+    twin: doc,
+  } satisfies TwinDocument);
   if (!desiredSet && [...twin.records.values()].some((r) => r.pending)) publishDelta(ctx, twin);
 }
 
@@ -94,7 +110,7 @@ function checkTwinUpdate(twin: DeviceTwin, message: TwinUpdate): { code: number;
   for (const [name, t] of Object.entries(message.twin)) {
     const prop = twin.props.get(name);
     if (!prop) return { code: ResultCode.badRequest, reason: `device ${id} has no property ${name}` };
-    if (t.expected) {
+    if (isDesiredRequest(t)) {
       if (twin.device.annotations[LOCAL_DESIRED_ANNOTATION] !== 'true') {
         return {
           code: ResultCode.forbidden,
@@ -136,4 +152,13 @@ function staleVersion(
   const have = { cloud: rec?.cloudVersion ?? 0, edge: rec?.edgeVersion ?? 0 };
   if (sent.cloud >= have.cloud && sent.edge >= have.edge) return undefined;
   return `twin.${name}.expected_version {cloud: ${sent.cloud}, edge: ${sent.edge}} is older than the twin's {cloud: ${have.cloud}, edge: ${have.edge}}: the desired value changed since it was read; read the twin again (twin/get) and retry`;
+}
+
+/**
+ * `expected` alone asks for a desired value (an edge application). With `actual` beside it, it is a
+ * mapper's report of the desired value it holds (mapper-framework pkg/common/event.go, KubeEdge's
+ * DMI bridge): never a new desired value; the `actual` value confirms a pending one it matches.
+ */
+function isDesiredRequest(t: TwinUpdate['twin'][string]): boolean {
+  return t.expected !== undefined && t.expected !== null && (t.actual === undefined || t.actual === null);
 }
