@@ -1,1 +1,1 @@
-export { closeServer, listen } from './listen.js';
+export { closeServer, listen, listenPath } from './listen.js';

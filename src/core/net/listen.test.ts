@@ -1,8 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { KedgeError } from '../errors/index.js';
-import { closeServer, listen } from './index.js';
+import { closeServer, listen, listenPath } from './index.js';
 
 const cannot = (err: Error, where: string) =>
   new KedgeError('KEDGE_TEST_LISTEN', `cannot listen on ${where}: ${err.message}`);
@@ -37,5 +40,23 @@ describe('listen', () => {
     await closing;
     expect(server.listening).toBe(false);
     client.destroy();
+  });
+
+  it('listens on a unix socket, and rejects with the caller’s error naming the path when it is taken', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kedge-net-'));
+    const path = join(dir, 's.sock');
+    const first = createTcpServer((s) => s.end('ok'));
+    await listenPath(first, path, cannot);
+    const reply = await new Promise<string>((resolve) => {
+      const c = connect(path);
+      c.on('data', (d) => resolve(d.toString()));
+    });
+    expect(reply).toBe('ok');
+    await expect(listenPath(createTcpServer(), path, cannot)).rejects.toMatchObject({
+      code: 'KEDGE_TEST_LISTEN',
+      message: expect.stringContaining(`${path}: listen EADDRINUSE`),
+    });
+    await closeServer(first);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

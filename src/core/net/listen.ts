@@ -24,6 +24,22 @@ export function listen(
   });
 }
 
+/** As listen(), on a unix socket at `path` (the caller removes a stale socket file first). */
+export function listenPath(
+  server: Server,
+  path: string,
+  cannot: (err: Error, where: string) => KedgeError,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(cannot(err, path));
+    server.once('error', onError);
+    server.listen(path, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
 /**
  * Stops a server and resolves once it is closed. An HTTP server's open connections (keep-alive, a
  * waiting request) are cut first; a plain TCP server's connections are its owner's to end.
