@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { crdFor, renderCrds, type OpenApi } from './crd.js';
+import { crdFor, renderCrdFiles, renderCrds, type OpenApi } from './crd.js';
 
-const dir = new URL('../../deploy/crds/', import.meta.url);
+const root = new URL('../../', import.meta.url);
 const ALLOWED = new Set([
   'type',
   'properties',
@@ -37,7 +37,7 @@ function structuralProblems(node: OpenApi, path: string, out: string[]): string[
 
 type Crd = { spec: { versions: { name: string; served: boolean; schema: { openAPIV3Schema: OpenApi } }[] } };
 
-function openApi(kind: 'Device' | 'DeviceModel'): OpenApi {
+function openApi(kind: 'Device' | 'DeviceModel' | 'DeviceStatus'): OpenApi {
   const crd = crdFor(kind) as Crd;
   return crd.spec.versions.find((v) => v.name === 'v1beta1')!.schema.openAPIV3Schema;
 }
@@ -101,14 +101,14 @@ function at(node: OpenApi, ...path: string[]): OpenApi {
 }
 
 describe('CRDs', () => {
-  it.each(Object.entries(renderCrds()))(
-    'deploy/crds/%s is what the schema generates (run npx tsx src/model/generate-crds.ts)',
+  it.each(Object.entries(renderCrdFiles()))(
+    '%s is what the schema generates (run npx tsx src/model/generate-crds.ts)',
     (file, content) => {
-      expect(readFileSync(new URL(file, dir), 'utf8')).toBe(content);
+      expect(readFileSync(new URL(file, root), 'utf8')).toBe(content);
     },
   );
 
-  it.each(['Device', 'DeviceModel'] as const)('%s schema is structural', (kind) => {
+  it.each(['Device', 'DeviceModel', 'DeviceStatus'] as const)('%s schema is structural', (kind) => {
     expect(structuralProblems(openApi(kind), kind, [])).toEqual([]);
   });
 
@@ -188,6 +188,31 @@ describe('CRDs', () => {
       'Node=.spec.nodeName',
       'Protocol=.spec.protocol.protocolName',
       'State=.status.state',
+      'Age=.metadata.creationTimestamp',
+    ]);
+  });
+
+  it('gives Device and DeviceStatus a status subresource (status writes keep generation), DeviceModel none', () => {
+    const sub = (kind: 'Device' | 'DeviceModel' | 'DeviceStatus') =>
+      (crdFor(kind) as { spec: { versions: Array<{ name: string; subresources?: unknown }> } }).spec.versions.find(
+        (v) => v.name === 'v1beta1',
+      )!.subresources;
+    expect(sub('Device')).toEqual({ status: {} });
+    expect(sub('DeviceStatus')).toEqual({ status: {} });
+    expect(sub('DeviceModel')).toBeUndefined();
+  });
+
+  it("shapes DeviceStatus as KubeEdge v1.23's and prints state, last online and age", () => {
+    const status = at(openApi('DeviceStatus'), 'status');
+    expect(Object.keys(status['properties'] as object)).toEqual(['twins', 'state', 'lastOnlineTime', 'extensions']);
+    expect(at(status, 'twins', '[]', 'reported', 'metadata')['additionalProperties']).toEqual({ type: 'string' });
+    expect(openApi('DeviceStatus')['required']).toBeUndefined();
+    const crd = parse(renderCrds()['devices.kubeedge.io_devicestatuses.yaml']!) as {
+      spec: { versions: { additionalPrinterColumns: { name: string; jsonPath: string }[] }[] };
+    };
+    expect(crd.spec.versions[0]!.additionalPrinterColumns.map((c) => `${c.name}=${c.jsonPath}`)).toEqual([
+      'State=.status.state',
+      'Last-Online=.status.lastOnlineTime',
       'Age=.metadata.creationTimestamp',
     ]);
   });

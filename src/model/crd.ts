@@ -1,7 +1,7 @@
 import { Kind, type TSchema } from '@sinclair/typebox';
 import { stringify } from 'yaml';
 import { CRD_REQUIRED, unknownFieldPolicy } from './schema-kinds.js';
-import { API_GROUP, DeviceModelSchema, DeviceSchema } from './schema.js';
+import { API_GROUP, DeviceModelSchema, DeviceSchema, DeviceStatusSchema } from './schema.js';
 
 /**
  * CustomResourceDefinitions generated from the same TypeBox schemas the validator uses, as
@@ -36,6 +36,7 @@ const KINDS = [
     kind: 'Device',
     plural: 'devices',
     schema: DeviceSchema,
+    statusSubresource: true,
     columns: [
       {
         name: 'Model',
@@ -63,6 +64,7 @@ const KINDS = [
     kind: 'DeviceModel',
     plural: 'devicemodels',
     schema: DeviceModelSchema,
+    statusSubresource: false,
     columns: [
       {
         name: 'Protocol',
@@ -73,7 +75,31 @@ const KINDS = [
       AGE,
     ],
   },
-] as const satisfies ReadonlyArray<{ kind: string; plural: string; schema: TSchema; columns: Column[] }>;
+  {
+    kind: 'DeviceStatus',
+    plural: 'devicestatuses',
+    schema: DeviceStatusSchema,
+    statusSubresource: true,
+    columns: [
+      { name: 'State', type: 'string', jsonPath: '.status.state', description: 'Connection state of the device.' },
+      {
+        name: 'Last-Online',
+        type: 'date',
+        jsonPath: '.status.lastOnlineTime',
+        description: 'Time since the device was last online.',
+      },
+      AGE,
+    ],
+  },
+] as const satisfies ReadonlyArray<{
+  kind: string;
+  plural: string;
+  schema: TSchema;
+  statusSubresource: boolean;
+  columns: Column[];
+}>;
+
+export type CrdKind = (typeof KINDS)[number]['kind'];
 
 /**
  * A TypeBox schema as structural OpenAPI v3 (the subset Kubernetes accepts). `kube`: the schema
@@ -171,8 +197,11 @@ function mapValues<T, U>(record: Record<string, T>, f: (value: T) => U): Record<
   return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, f(v)]));
 }
 
-/** The CRD object of one kind. */
-export function crdFor(kind: 'Device' | 'DeviceModel'): OpenApi {
+/**
+ * The CRD object of one kind. Device and DeviceStatus have a status subresource (KubeEdge's own
+ * CRDs have none): status writes then neither bump generation nor race with spec edits.
+ */
+export function crdFor(kind: CrdKind): OpenApi {
   const def = KINDS.find((k) => k.kind === kind)!;
   const root = toStructural(def.schema);
   const properties = root['properties'] as Record<string, OpenApi>;
@@ -189,12 +218,14 @@ export function crdFor(kind: 'Device' | 'DeviceModel'): OpenApi {
       names: { kind, listKind: `${kind}List`, plural: def.plural, singular: kind.toLowerCase() },
       scope: 'Namespaced',
       versions: [
-        V1ALPHA2,
+        // DeviceStatus came with v1beta1 (KubeEdge v1.23): it never had a v1alpha2.
+        ...(kind === 'DeviceStatus' ? [] : [V1ALPHA2]),
         {
           name: 'v1beta1',
           served: true,
           storage: true,
           schema: { openAPIV3Schema: root },
+          ...(def.statusSubresource ? { subresources: { status: {} } } : {}),
           additionalPrinterColumns: def.columns,
         },
       ],
@@ -235,5 +266,25 @@ export function renderCrds(): Record<string, string> {
   for (const { kind, plural } of KINDS) {
     out[`${API_GROUP}_${plural}.yaml`] = HEADER + stringify(crdFor(kind), { lineWidth: 0 });
   }
+  return out;
+}
+
+/**
+ * Every generated file, by path from the repository root: deploy/crds/, the same CRDs as one file
+ * of the plain manifests (deploy/kubernetes/) and in the Helm chart's crds/ folder (installed by
+ * Helm before the chart's templates, never upgraded or deleted by it).
+ */
+export function renderCrdFiles(): Record<string, string> {
+  const crds = renderCrds();
+  const out: Record<string, string> = {};
+  for (const [file, content] of Object.entries(crds)) {
+    out[`deploy/crds/${file}`] = content;
+    out[`deploy/helm/kedge-cloud/crds/${file}`] = content;
+  }
+  out['deploy/kubernetes/01-crds.yaml'] =
+    HEADER +
+    Object.values(crds)
+      .map((c) => c.slice(HEADER.length))
+      .join('---\n');
   return out;
 }

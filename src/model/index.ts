@@ -3,6 +3,7 @@ export {
   API_VERSION,
   DeviceSchema,
   DeviceModelSchema,
+  DeviceStatusSchema,
   DeviceSpecSchema,
   DeviceModelSpecSchema,
   DevicePropertySchema,
@@ -20,6 +21,7 @@ export {
   type DeviceMethod,
   type ObjectMeta,
   type TwinValue,
+  type DeviceStatus,
 } from './schema.js';
 export {
   PROPERTY_TYPES,

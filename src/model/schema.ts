@@ -189,6 +189,40 @@ export const DeviceSchema = kubeObject(
   { description: 'A Device: one instance of a DeviceModel on an edge node.' },
 );
 
+export const StatusTwinSchema = kubeObject(
+  {
+    propertyName: Type.String({ minLength: 1, description: 'The property of the device model.' }),
+    reported: Type.Optional(TwinValueSchema),
+    observedDesired: Type.Optional(TwinValueSchema),
+  },
+  { description: 'Reported and observed desired value of one property.' },
+);
+
+/**
+ * KubeEdge v1.23's DeviceStatus: a device's observed state in an object of its own (same
+ * namespace and name as the Device, owned by it), so that status writes do not touch the Device.
+ */
+export const DeviceStatusSchema = kubeObject(
+  {
+    apiVersion: Type.Literal(API_VERSION),
+    kind: Type.Literal('DeviceStatus'),
+    metadata: ObjectMetaSchema,
+    spec: Type.Optional(kubeObject({}, { description: 'Empty: the Device of the same name is the spec.' })),
+    status: Type.Optional(
+      kubeObject(
+        {
+          twins: Type.Optional(Type.Array(StatusTwinSchema)),
+          state: Type.Optional(Type.String({ description: 'online, offline, unhealthy or unknown.' })),
+          lastOnlineTime: Type.Optional(Type.String({ description: 'When the device was last online (RFC 3339).' })),
+          extensions: Type.Optional(freeForm('More status, free-form.')),
+        },
+        { description: 'Twins, state and last online time, written by kedge (or KubeEdge).' },
+      ),
+    ),
+  },
+  { description: "The observed state of the Device of the same name (KubeEdge v1.23's split)." },
+);
+
 export type ObjectMeta = Static<typeof ObjectMetaSchema>;
 export type ModelProperty = Static<typeof ModelPropertySchema>;
 export type DeviceModelSpec = Static<typeof DeviceModelSpecSchema>;
@@ -198,3 +232,4 @@ export type DeviceMethod = Static<typeof DeviceMethodSchema>;
 export type DeviceSpec = Static<typeof DeviceSpecSchema>;
 export type Device = Static<typeof DeviceSchema>;
 export type TwinValue = Static<typeof TwinValueSchema>;
+export type DeviceStatus = Static<typeof DeviceStatusSchema>;

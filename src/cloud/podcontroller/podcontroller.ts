@@ -12,7 +12,7 @@ import type { Bus, Endpoint } from '../../core/bus/index.js';
 import { errorText } from '../../core/errors/index.js';
 import { newMessage, Operation } from '../../core/message/index.js';
 import type { Module } from '../../core/module/index.js';
-import { NodeObjects, nodeOf, syncToken } from '../objectsync/index.js';
+import { NodeObjects, nodeOf } from '../objectsync/index.js';
 import {
   sameSpec,
   type LinkStateStore,
@@ -21,6 +21,7 @@ import {
   type WatchEvent,
   type WatchHandle,
 } from '../store/index.js';
+import { podForEdge, podToken as tokenOf } from './for-edge.js';
 
 export interface PodControllerOptions {
   bus: Bus<CloudChannels, CloudRequests>;
@@ -87,14 +88,30 @@ export class PodController implements Module {
   private onPod(e: WatchEvent): void {
     const key = keyOf(e.object);
     const before = this.pods.get(key);
-    if (e.type === 'MODIFIED' && sameSpec(before, e.object)) {
+    const deleting = e.object.metadata.deletionTimestamp !== undefined;
+    if (e.type === 'MODIFIED' && !deleting && sameSpec(before, e.object)) {
       this.pods.set(key, e.object);
       return;
     }
-    if (e.type === 'DELETED') this.pods.delete(key);
+    if (e.type === 'DELETED' || deleting) this.pods.delete(key);
     else this.pods.set(key, e.object);
+    if (e.type !== 'DELETED' && deleting) this.finishDelete(e.object);
     for (const node of new Set([before && nodeOf(before), nodeOf(e.object)]))
       if (node) this.nodeObjects.reconcile(node);
+  }
+
+  /**
+   * A Pod deleted with a grace period (kubectl delete pod) stays, Terminating, until the kubelet
+   * of its node confirms; kedge is that kubelet for its edge nodes. The node is sent the delete
+   * (when connected, or when it connects: it is no longer wanted there) and the Pod goes now.
+   */
+  private finishDelete(p: StoredObject): void {
+    const { namespace = 'default', name } = p.metadata;
+    this.options.store
+      .delete(KIND, namespace, name)
+      .catch((err: unknown) =>
+        this.log.warn({ pod: `${namespace}/${name}`, err: errorText(err) }, 'a Terminating Pod was not deleted'),
+      );
   }
 
   /** Queues for `node` the Pods it lacks or holds in an older version, and deletes of the rest. */
@@ -102,17 +119,16 @@ export class PodController implements Module {
     const wanted = new Map<string, StoredObject>();
     for (const p of this.pods.values()) if (nodeOf(p) === node) wanted.set(keyOf(p), p);
     for (const [key, p] of wanted) {
-      const token = syncToken(p);
+      const token = tokenOf(p);
       const before = sent.get(key);
       if (before === token) continue;
       sent.set(key, token);
-      const { status: _status, ...pod } = p;
       this.send(
         node,
         key,
         token,
         before === undefined ? Operation.insert : Operation.update,
-        pod,
+        podForEdge(p),
         p.metadata.resourceVersion,
       );
     }
