@@ -82,10 +82,7 @@ describe('deploy: the Helm chart and the plain manifests', () => {
     [[], 'tokens.api is required'],
     [['--set', 'tokens.api=short'], 'at least 16 characters'],
     [[...TOKENS, '--set', 'replicas=2'], 'replicas > 1 needs mqtt.url'],
-    [
-      [...TOKENS, '--set', 'replicas=2', '--set', 'mqtt.url=mqtt://m:1883', '--set', 'persistence.enabled=true'],
-      'ReadWriteOnce',
-    ],
+    [[...TOKENS, '--set', 'replicas=2', '--set', 'mqtt.url=mqtt://m:1883'], 'ReadWriteOnce'],
   ])('helm template refuses %j: %s', async (args, message) => {
     const r = await helm(['template', 'kedge', CHART, ...args]);
     expect(r.code).not.toBe(0);
@@ -99,6 +96,7 @@ describe('deploy: the Helm chart and the plain manifests', () => {
         'ClusterRole',
         'ClusterRoleBinding',
         'Deployment',
+        'PersistentVolumeClaim',
         'Role',
         'Role',
         'RoleBinding',
@@ -114,7 +112,7 @@ describe('deploy: the Helm chart and the plain manifests', () => {
     const deploy = one(objs, 'Deployment');
     const pod = deploy.spec.template.spec;
     const container = pod.containers[0];
-    expect(container.image).toBe('registry.example/kedge-cloud:0.1.0');
+    expect(container.image).toBe('registry.example/kedge:0.1.0');
     expect(container.args).toEqual(
       expect.arrayContaining([
         '--store=kubernetes',
@@ -128,8 +126,11 @@ describe('deploy: the Helm chart and the plain manifests', () => {
     );
     // The secure link: no shared node token (kedge cloud refuses one without --insecure-link).
     expect(container.args.filter((a: string) => a.startsWith('--token-file') || a === '--insecure-link')).toEqual([]);
-    // Replicas coordinate through Leases: a rolling update may run old and new side by side.
-    expect(deploy.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+    // The data dir on a volume by default (revocations outlive the pod): the old pod goes first.
+    expect(deploy.spec.strategy).toEqual({ type: 'Recreate' });
+    expect(pod.volumes.find((v: Json) => v.name === 'data').persistentVolumeClaim.claimName).toBe(
+      one(objs, 'PersistentVolumeClaim').metadata.name,
+    );
     expect(container.env).toContainEqual({
       name: 'KEDGE_CLOUD__REPLICA_ID',
       valueFrom: { fieldRef: { fieldPath: 'metadata.name' } },
@@ -180,11 +181,17 @@ describe('deploy: the Helm chart and the plain manifests', () => {
     expect(ownCa.find((o) => o.kind === 'Secret')).toBeUndefined();
     const volumes = one(ownCa, 'Deployment').spec.template.spec.volumes as Json[];
     expect(volumes.find((v) => v.name === 'ca')!.secret.secretName).toBe('my-ca');
-    const replicas = await render('--set', 'mqtt.url=mqtt://mosquitto.iot:1883', ...TOKENS, '--set', 'replicas=3');
+    const replicas = await render(
+      ...['--set', 'mqtt.url=mqtt://mosquitto.iot:1883', ...TOKENS, '--set', 'replicas=3'],
+      ...['--set', 'persistence.enabled=false'],
+    );
     expect(one(replicas, 'Deployment').spec.replicas).toBe(3);
-    // One ReadWriteOnce volume: the old pod goes first.
-    const persistent = await render(...TOKENS, '--set', 'persistence.enabled=true');
-    expect(one(persistent, 'Deployment').spec.strategy).toEqual({ type: 'Recreate' });
+    // Replicas coordinate through Leases: a rolling update may run old and new side by side.
+    expect(one(replicas, 'Deployment').spec.strategy).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxUnavailable: 0, maxSurge: 1 },
+    });
+    expect(replicas.find((o) => o.kind === 'PersistentVolumeClaim')).toBeUndefined();
     expect(one(objs, 'Deployment').spec.template.spec.volumes[0].secret.secretName).toBe('my-tokens');
   });
 
@@ -225,6 +232,7 @@ describe('deploy: the Helm chart and the plain manifests', () => {
       'rolebinding.rbac.authorization.k8s.io/kedge-cloud-node-leases created',
       'secret/kedge-cloud-tokens created',
       'deployment.apps/kedge-cloud created',
+      'persistentvolumeclaim/kedge-cloud-data created',
       'service/kedge-cloud-hub created',
     ])
       expect(plain).toContain(line);
