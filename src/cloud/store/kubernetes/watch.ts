@@ -44,7 +44,7 @@ export class KindWatch {
   private relistedAt = '';
 
   constructor(private readonly o: KindWatchOptions) {
-    this.backoff = new Backoff({ initialMs: 500, maxMs: 30_000, ...o.backoff, random: Math.random });
+    this.backoff = new Backoff({ initialMs: 500, maxMs: 30_000, ...o.backoff });
     this.watch = new BookmarkingWatch(o.kc, () => {
       this.seeding = false;
       this.relistedAt = '';
@@ -95,9 +95,11 @@ export class KindWatch {
     if (this.stopped) return;
     const wait = this.backoff.next();
     this.o.onError(err, wait);
+    // +-20% around the step reported, so that replicas refused together do not retry together.
+    const jittered = wait * (0.8 + Math.random() * 0.4);
     this.retry = setTimeout(() => {
       if (!this.stopped) this.informer.start().catch((e: unknown) => this.failed(e));
-    }, wait);
+    }, jittered);
   }
 }
 
