@@ -74,7 +74,11 @@ export const MsgTwinSchema = Type.Object({
 export type MsgTwin = Static<typeof MsgTwinSchema>;
 
 /** `.../twin/update` (and its `/result`); values are strings as in KubeEdge. */
-export const TwinUpdateSchema = Type.Object({ ...EventBase, twin: Type.Record(Type.String(), MsgTwinSchema) });
+/** A twin set to null deletes it (an optional twin; KubeEdge's dtmanager/twin.go dealTwinDelete). */
+export const TwinUpdateSchema = Type.Object({
+  ...EventBase,
+  twin: Type.Record(Type.String(), Type.Union([MsgTwinSchema, Type.Null()])),
+});
 export type TwinUpdate = Static<typeof TwinUpdateSchema>;
 
 /** `.../twin/update/delta`: the twin plus `delta: { <prop>: <expected value> }`. */
@@ -145,13 +149,14 @@ export const DataCleansedSchema = Type.Object({
 export type DataCleansed = Static<typeof DataCleansedSchema>;
 
 /**
- * `.../state/update/result`: KubeEdge's result (dtmanager/device.go), the device with its state and
- * the time of this update as `lastOnlineTime` (Go's "2006-01-02 15:04:05", UTC); kedge's `state` beside it.
+ * `.../state/update/result`: KubeEdge's result (dtmanager/device.go), the device with its state and,
+ * for online only (omitempty), the time of this update as `lastOnlineTime` (RFC 3339, UTC); kedge's
+ * `state` beside it.
  */
 export const StateUpdateResultSchema = Type.Object({
   ...EventBase,
   state: DeviceStateSchema,
-  device: Type.Object({ name: Type.String(), state: Type.String(), lastOnlineTime: Type.String() }),
+  device: Type.Object({ name: Type.String(), state: Type.String(), lastOnlineTime: Type.Optional(Type.String()) }),
 });
 export type StateUpdateResult = Static<typeof StateUpdateResultSchema>;
 

@@ -8,6 +8,7 @@ import type { Clock, Timer } from '../../core/clock/index.js';
 import type { OutboxStore, TwinRecord, TwinStore, WriteBatcher } from '../store/index.js';
 import type { DeviceTwin, TwinBook } from './book.js';
 import { msgTwin } from './messages.js';
+import { liveOptional, optionalMsgTwin } from './optional.js';
 
 /** Device metadata (label or annotation) that lets edge applications set desired values. */
 export const LOCAL_DESIRED_ANNOTATION = 'kedge.io/local-desired';
@@ -80,6 +81,8 @@ export class TwinContext {
   msgTwins(twin: DeviceTwin): Record<string, MsgTwin> {
     const out: Record<string, MsgTwin> = {};
     for (const [name, prop] of twin.props) out[name] = msgTwin(prop, twin.records.get(name));
+    for (const [name, rec] of twin.records)
+      if (!twin.props.has(name) && liveOptional(rec)) out[name] = optionalMsgTwin(rec);
     return out;
   }
 

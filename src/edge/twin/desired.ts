@@ -8,6 +8,7 @@ import type { DeviceTwin } from './book.js';
 import type { TwinContext, WriteOutcome } from './context.js';
 import { twinErrors } from './errors.js';
 import { eventBase } from './messages.js';
+import { liveOptional } from './optional.js';
 import { confirms } from './values.js';
 
 /** Sets a desired value; returns true when it now waits for the device (a delta is due). */
@@ -123,10 +124,26 @@ export function fail(
   ctx.waiters.wake(id);
 }
 
-/** KubeEdge's dealDelta: every pending desired value of the device, for its mapper. */
+/**
+ * KubeEdge's delta (dttype BuildDeviceTwinDelta): every twin whose desired value the device does
+ * not report: waiting for confirmation, failed (timed out) or drifted since, and optional twins
+ * whose expected differs from their actual. Nothing is sent while there is none.
+ */
 export function publishDelta(ctx: TwinContext, twin: DeviceTwin): void {
   const delta: Record<string, string> = {};
-  for (const [name, rec] of twin.records) if (rec.pending) delta[name] = rec.pending.value;
+  for (const [name, rec] of twin.records) {
+    const prop = twin.props.get(name);
+    if (rec.pending) delta[name] = rec.pending.value;
+    else if (!rec.desired || rec.desired.value === '') continue;
+    else if (!prop) {
+      if (liveOptional(rec) && rec.desired.value !== rec.reported?.value) delta[name] = rec.desired.value;
+    } else if (
+      !rec.reported ||
+      rec.reported.quality === 'bad' ||
+      !confirms(prop.type, rec.desired.value, rec.reported.value)
+    )
+      delta[name] = rec.desired.value;
+  }
   if (Object.keys(delta).length === 0) return;
   ctx.publish(edgeTopics.twinUpdateDelta(twin.device.instance.id), {
     ...eventBase(ctx.now()),

@@ -3,6 +3,7 @@
 import type { EdgeRequests, TwinView } from '../../../contracts/index.js';
 import type { TwinContext } from '../context.js';
 import { setDesired } from '../desired.js';
+import { liveOptional } from '../optional.js';
 
 /** The twin of one device as the API shows it. */
 export function twinView(ctx: TwinContext, deviceId: string): TwinView | undefined {
@@ -17,6 +18,16 @@ export function twinView(ctx: TwinContext, deviceId: string): TwinView | undefin
     if (rec?.pending) p.pending = true;
     if (rec?.failed) p.failed = { reason: rec.failed.reason, ts: rec.failed.ts };
     properties[name] = p;
+  }
+  for (const [name, rec] of twin.records) {
+    if (twin.props.has(name) || !liveOptional(rec)) continue;
+    properties[name] = {
+      optional: true,
+      ...(rec.desired
+        ? { desired: { value: rec.desired.value, ts: rec.desired.ts, version: rec.desired.version } }
+        : {}),
+      ...(rec.reported ? { reported: { ...rec.reported } } : {}),
+    };
   }
   return {
     id: deviceId,

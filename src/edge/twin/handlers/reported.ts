@@ -36,6 +36,8 @@ export function onCleansed(ctx: TwinContext, { deviceId, readings }: EdgeChannel
     ctx.book.noteReported(deviceId, r.property, rec.reported);
     if (rec.pending && r.quality !== 'bad' && confirms(prop.type, rec.pending.value, r.value))
       confirm(ctx, twin, prop, rec);
+    else if (rec.failed && rec.desired && r.quality !== 'bad' && confirms(prop.type, rec.desired.value, r.value))
+      confirm(ctx, twin, prop, rec); // after its timeout: the delta sent again has been applied
   }
   if (changes.length === 0) return;
   ctx.book.marked(changes.length);

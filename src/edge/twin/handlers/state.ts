@@ -23,12 +23,17 @@ export function onDeviceState(ctx: TwinContext, { deviceId, message }: EdgeChann
     event_id: message.event_id,
     timestamp: now,
     state: message.state,
-    device: { name: twin.device.instance.name, state: message.state, lastOnlineTime: goDateTime(now) },
+    device: {
+      name: twin.device.instance.name,
+      state: message.state,
+      // omitempty: KubeEdge sets it for online (and ok) only.
+      ...(message.state === 'online' ? { lastOnlineTime: rfc3339(now) } : {}),
+    },
   } satisfies StateUpdateResult);
   if (!wasOnline && message.state === 'online') announceUnconfirmed(ctx, twin);
 }
 
-/** Go's "2006-01-02 15:04:05" layout, which KubeEdge's lastOnlineTime uses (UTC here). */
-function goDateTime(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+/** Go's time.RFC3339 of the UTC time, as dtmanager/device.go writes lastOnline ("2026-12-08T04:40:00Z"). */
+function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

@@ -16,6 +16,7 @@ import { LOCAL_DESIRED_ANNOTATION, type TwinContext } from '../context.js';
 import { publishDelta, setDesired } from '../desired.js';
 import { ResultCode } from '../errors.js';
 import { errorResult, eventBase, msgTwin } from '../messages.js';
+import { applyOptional, checkOptional, liveOptional, optionalMsgTwin } from '../optional.js';
 
 /**
  * Expected values become desired values (when the device allows edge apps to set them); actual
@@ -33,17 +34,18 @@ export function onTwinUpdate(ctx: TwinContext, { deviceId, message }: EdgeChanne
     );
   const problem = checkTwinUpdate(twin, message);
   if (problem) return ctx.publish(resultTopic, errorResult(now, problem.code, problem.reason, message.event_id));
-  const names = Object.keys(message.twin);
+  // A model's twin set to null is left as it is (KubeEdge deletes optional twins only): not in the answer.
+  const names = Object.keys(message.twin).filter((n) => message.twin[n] !== null || !twin.props.has(n));
   // A twin with no value yet is `last: null` in the document, as KubeEdge's for a new twin.
-  const before = new Map(
-    names.map((n) => {
-      const rec = twin.records.get(n);
-      return [n, rec?.desired || rec?.reported ? msgTwin(twin.props.get(n), rec) : null];
-    }),
-  );
+  const before = new Map(names.map((n) => [n, msgTwinOf(twin, n)]));
   const desired: Record<string, string> = {};
   const readings: RawReading[] = [];
   for (const [name, t] of Object.entries(message.twin)) {
+    if (!twin.props.has(name)) {
+      updateOptional(ctx, twin, name, t, message.timestamp);
+      continue;
+    }
+    if (t === null) continue;
     if (isDesiredRequest(t)) desired[name] = t.expected!.value;
     if (t.actual) {
       const prop = twin.props.get(name)!;
@@ -86,10 +88,11 @@ function answer(
 ): void {
   const deviceId = twin.device.instance.id;
   const now = ctx.now();
-  const result: Record<string, MsgTwin> = {};
+  // A deleted twin is `null` in the result and `current: null` in the document (dealTwinDelete).
+  const result: TwinUpdate['twin'] = {};
   const doc: TwinDocument['twin'] = {};
   for (const [n, last] of before) {
-    const current = msgTwin(twin.props.get(n), twin.records.get(n));
+    const current = msgTwinOf(twin, n);
     result[n] = current;
     doc[n] = { last, current };
   }
@@ -102,14 +105,77 @@ function answer(
     ...eventBase(now, message.event_id),
     twin: doc,
   } satisfies TwinDocument);
-  if (!desiredSet && [...twin.records.values()].some((r) => r.pending)) publishDelta(ctx, twin);
+  // KubeEdge builds the delta after every twin update and sends it while expected != actual
+  // (dttype BuildDeviceTwinDelta): a mapper that reports gets the values it has not applied again.
+  if (!desiredSet) publishDelta(ctx, twin);
+}
+
+/** A twin in KubeEdge's message shape; null for one that has no value yet or was deleted. */
+function msgTwinOf(twin: DeviceTwin, name: string): MsgTwin | null {
+  const rec = twin.records.get(name);
+  const prop = twin.props.get(name);
+  if (!prop) return liveOptional(rec) ? optionalMsgTwin(rec!) : null;
+  return rec?.desired || rec?.reported ? msgTwin(prop, rec) : null;
+}
+
+/**
+ * KubeEdge's optional twin (dealTwinAdd, dealTwinDelete): an entry for a name the model lacks is
+ * applied as it is (no cleansing: there is no model property to cleanse by) and reported.
+ */
+function updateOptional(
+  ctx: TwinContext,
+  twin: DeviceTwin,
+  name: string,
+  entry: TwinUpdate['twin'][string],
+  eventTs: number,
+): void {
+  const id = twin.device.instance.id;
+  const rec = ctx.record(twin, name);
+  // `expected` beside `actual` is a mapper's observed desired value: never a new desired value.
+  let applied = entry;
+  if (entry && !isDesiredRequest(entry)) {
+    const { expected: _observed, ...rest } = entry;
+    applied = rest;
+  }
+  const { reported, desired, deleted } = applyOptional(rec, applied, ctx.now(), eventTs);
+  ctx.book.touch(id, name);
+  ctx.book.report(
+    id,
+    name,
+    {
+      optional: true,
+      deleted: deleted ?? false,
+      ...(reported ? { reported } : {}),
+      ...(desired
+        ? {
+            desired: { value: desired.value, ts: desired.ts, version: desired.version },
+            desiredSource: 'edge' as const,
+          }
+        : {}),
+    },
+    desired !== undefined || deleted === true,
+  );
 }
 
 function checkTwinUpdate(twin: DeviceTwin, message: TwinUpdate): { code: number; reason: string } | undefined {
   const id = twin.device.instance.id;
+  let optionals = [...twin.records].filter(([n, r]) => !twin.props.has(n) && liveOptional(r)).length;
   for (const [name, t] of Object.entries(message.twin)) {
     const prop = twin.props.get(name);
-    if (!prop) return { code: ResultCode.badRequest, reason: `device ${id} has no property ${name}` };
+    if (!prop) {
+      // KubeEdge's optional twin: created, updated or deleted, never cleansed.
+      const rec = twin.records.get(name);
+      const problem = checkOptional(id, name, t, rec, optionals);
+      if (problem) return problem;
+      if (t !== null && !liveOptional(rec)) optionals++;
+      if (t !== null && isDesiredRequest(t) && twin.device.annotations[LOCAL_DESIRED_ANNOTATION] !== 'true')
+        return {
+          code: ResultCode.forbidden,
+          reason: `device ${id} does not allow desired values from the edge (set ${LOCAL_DESIRED_ANNOTATION}: "true")`,
+        };
+      continue;
+    }
+    if (t === null) continue;
     if (isDesiredRequest(t)) {
       if (twin.device.annotations[LOCAL_DESIRED_ANNOTATION] !== 'true') {
         return {
@@ -122,8 +188,10 @@ function checkTwinUpdate(twin: DeviceTwin, message: TwinUpdate): { code: number;
       const stale = staleVersion(name, t.expected_version, twin.records.get(name));
       if (stale) return { code: ResultCode.conflict, reason: stale };
     }
+    // An observed desired value (expected beside actual) is never applied: it is not checked
+    // either (mapper-framework sends "" when the mapper holds none).
     for (const [which, v] of [
-      ['expected', t.expected],
+      ['expected', isDesiredRequest(t) ? t.expected : undefined],
       ['actual', t.actual],
     ] as const) {
       if (!v) continue;
@@ -159,6 +227,6 @@ function staleVersion(
  * mapper's report of the desired value it holds (mapper-framework pkg/common/event.go, KubeEdge's
  * DMI bridge): never a new desired value; the `actual` value confirms a pending one it matches.
  */
-function isDesiredRequest(t: TwinUpdate['twin'][string]): boolean {
+function isDesiredRequest(t: NonNullable<TwinUpdate['twin'][string]>): boolean {
   return t.expected !== undefined && t.expected !== null && (t.actual === undefined || t.actual === null);
 }
