@@ -8,7 +8,7 @@ import {
   type WriteResult,
 } from '../../contracts/index.js';
 import { newMessage } from '../../core/message/index.js';
-import { device, model, startNode, type NodeHarness } from '../testing/index.js';
+import { device, mapperLogin, model, startNode, type NodeHarness } from '../testing/index.js';
 
 const ID = 'default/d1';
 const props = [
@@ -36,7 +36,7 @@ function cloudDesired(desired: Record<string, string>) {
  * clock would hold a QoS 1 acknowledgement), then waits until the twin has seen it.
  */
 async function mapperWriteResult(h: NodeHarness, result: Omit<WriteResult, 'event_id' | 'timestamp'>) {
-  const client = await mqtt.connectAsync(h.node.eventbus.url, { protocolVersion: 4 });
+  const client = await mqtt.connectAsync(h.node.eventbus.url, { protocolVersion: 4, ...mapperLogin(h.dataDir) });
   const seen = new Promise<void>((resolve) =>
     h.node.bus.subscribe('device.writeResult', { name: 'seen', group: 'test' }, () => resolve()),
   );
