@@ -91,7 +91,7 @@ function supersetProblems(ours: OpenApi | undefined, theirs: OpenApi, path: stri
 
 const kubeedge = JSON.parse(
   readFileSync(new URL('../model/fixtures/kubeedge/crds-v1beta1.json', import.meta.url), 'utf8'),
-) as Record<'Device' | 'DeviceModel', { served: string[]; schema: OpenApi }>;
+) as Record<'Device' | 'DeviceModel' | 'DeviceStatus', { served: string[]; schema: OpenApi }>;
 
 function at(node: OpenApi, ...path: string[]): OpenApi {
   return path.reduce(
