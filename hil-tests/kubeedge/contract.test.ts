@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { edgeTopics } from '../../src/contracts/index.js';
+import { mapperUrl } from '../../src/edge/testing/index.js';
 import { freePort } from '../support/brokers.js';
 import { spawnKedge, type KedgeProcess } from '../support/kedge-process.js';
 import { go, goDecode, type GoType } from './go-json.js';
@@ -91,8 +92,14 @@ describe('KubeEdge contract: what KubeEdge mappers and apps send, replayed again
       body: JSON.stringify({ documents }),
     });
     expect(applied.status).toBe(200);
-    // paho.mqtt.golang as mappers-go connects (mappers/common/event.go:75): MQTT 3.1.1, clean session.
-    client = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { protocolVersion: 4, clean: true });
+    // paho.mqtt.golang as mappers-go connects (mappers/common/event.go:75-84): MQTT 3.1.1, clean
+    // session, with the user name and password of its configuration: since #18 the embedded broker
+    // lets clients without credentials only subscribe (edge.mqtt.anonymous: read), so a mapper run
+    // by hand logs in (here with the mappers' account); one Edged runs in a Pod needs nothing.
+    client = await mqtt.connectAsync(mapperUrl(`mqtt://127.0.0.1:${mqttPort}`, dir), {
+      protocolVersion: 4,
+      clean: true,
+    });
     client.on('message', (topic, payload) => received.push({ topic, payload: JSON.parse(payload.toString()) }));
     await client.subscribeAsync(['$hw/events/device/#', edgeTopics.dataUpdate(ID)]);
   }, 90_000);

@@ -221,8 +221,9 @@ export function crdFor(kind: CrdKind): OpenApi {
       names: { kind, listKind: `${kind}List`, plural: def.plural, singular: kind.toLowerCase() },
       scope: 'Namespaced',
       versions: [
-        // DeviceStatus came with v1beta1 (KubeEdge v1.23): it never had a v1alpha2.
-        ...(kind === 'DeviceStatus' ? [] : [V1ALPHA2]),
+        // KubeEdge v1.23.1's three CRDs serve v1alpha2, DeviceStatus's too
+        // (build/crds/devices/devices_v1beta1_devicestatus.yaml): a superset serves it as well.
+        V1ALPHA2,
         {
           name: 'v1beta1',
           served: true,
