@@ -22,18 +22,17 @@ import {
 } from '../../core/message/index.js';
 import type { Module } from '../../core/module/index.js';
 import { bearer, readTokenFile } from '../../core/token/index.js';
-import type { OutboxStore } from '../store/index.js';
 import { Backoff, DEFAULT_BACKOFF } from './backoff.js';
 import { edgehubErrors } from './errors.js';
 import { edgehubMetrics, type EdgehubMetrics } from './metrics.js';
-import { DEFAULT_SENDER, OutboxSender, type SenderOptions } from './sender.js';
+import { DEFAULT_SENDER, OutboxSender, type SenderOptions, type SenderOutbox } from './sender.js';
 import { LogRelay } from './log-relay.js';
 import { runEdgeQuery } from './edge-query.js';
 import { runServiceCall, serviceCallAnswer } from './service-call.js';
 
 export interface EdgeHubDeps {
   bus: Bus<EdgeChannels, EdgeRequests>;
-  outbox: Pick<OutboxStore, 'peekAfter' | 'ack' | 'stats'>;
+  outbox: SenderOutbox;
   logger: Logger;
   registry: Registry;
   /**

@@ -19,6 +19,9 @@ export const DEFAULT_SENDER: SenderOptions = {
   maxFrameBytes: 4 * 1024 * 1024,
 };
 
+/** What the sender reads and deletes; `settleAcks` commits deletes an outbox defers (DeferredAckOutbox). */
+export type SenderOutbox = Pick<OutboxStore, 'peekAfter' | 'ack' | 'stats'> & { settleAcks?(): void };
+
 export interface SenderHooks {
   /** Writes one entry's message to the socket. */
   send(entry: OutboxEntry): void;
@@ -52,7 +55,7 @@ export class OutboxSender {
   private caughtUp = false;
 
   constructor(
-    private readonly outbox: Pick<OutboxStore, 'peekAfter' | 'ack' | 'stats'>,
+    private readonly outbox: SenderOutbox,
     private readonly options: SenderOptions,
     private readonly clock: Clock,
     private readonly hooks: SenderHooks,
@@ -69,6 +72,7 @@ export class OutboxSender {
   /** A new connection: everything not acknowledged is sent again, with its original msg_id. */
   connected(): void {
     this.flushAcks();
+    this.outbox.settleAcks?.();
     this.inflight.clear();
     this.lastSentId = 0;
     this.online = true;

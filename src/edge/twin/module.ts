@@ -44,6 +44,8 @@ export interface TwinModuleDeps {
   reportIntervalMs: number;
   /** How often journaled reported values are folded into the twin rows (edge.twinCheckpointMs; also on stop). */
   checkpointMs: number;
+  /** A device's reported values are journaled at most this often (edge.twinJournalMs; see TwinBook). */
+  journalMs?: number;
   /** Where write outcomes and round trips are counted (none: not counted). */
   registry?: Registry;
 }
@@ -105,9 +107,13 @@ export class TwinModule implements Module {
       bus.serve('twin.view', endpoint, (req) => this.view(req.deviceId)),
       bus.serve('twin.setDesired', endpoint, (req) => this.setDesiredFromApi(req.deviceId, req.properties, req.waitMs)),
     ];
-    // Reports held back by the per-device interval need a later batch to go out in.
+    // Reports held back by the per-device interval, and reported values by the journal's, need a
+    // later batch: the next one of the readings, or one of their own when none came for a second
+    // (a commit of its own writes page 1 and the free list again: SD card wear).
     this.tickTimer = clock.setInterval(() => {
-      if (book.waitingReports > 0) this.deps.batcher.mark();
+      const now = clock.now();
+      if (now - this.deps.batcher.lastCommitAt < 1000) return;
+      if (book.waitingReports > 0 || book.journalDue(now)) this.deps.batcher.mark();
     }, 1000);
     this.checkpointTimer = clock.setInterval(() => book.requestCheckpoint(), this.deps.checkpointMs);
   }
