@@ -100,8 +100,8 @@ export class SqliteOutboxStore implements OutboxStore {
   private lastAgeCheck = -Infinity;
   /**
    * The next entry's id. Ids only grow while the process runs (the sender reads on after the last
-   * id it sent), also when the table was emptied, which a rowid alone would not give; at open it
-   * starts after the largest id in the table.
+   * id it sent), also when the table was emptied, which a rowid alone would not give; when the
+   * file is opened it starts after the largest id in the table (statements()).
    */
   private nextId: number | undefined;
   private readonly dropCounter: Counter<'cause'> | undefined;
@@ -262,15 +262,11 @@ export class SqliteOutboxStore implements OutboxStore {
   reset(): void {
     this.stmts = undefined;
     this.totals = undefined;
-    this.nextId = undefined;
   }
 
   private takeId(): number {
-    if (this.nextId === undefined) {
-      const row = this.prepare().maxId.get() as { id: number | null };
-      this.nextId = (row.id ?? 0) + 1;
-    }
-    return this.nextId++;
+    this.prepare();
+    return this.nextId!++;
   }
 
   /**
@@ -376,8 +372,13 @@ export class SqliteOutboxStore implements OutboxStore {
   }
 
   private prepare() {
+    if (!this.stmts) this.stmts = this.statements();
+    return this.stmts;
+  }
+
+  private statements(): NonNullable<typeof this.stmts> {
     const db = this.handle.db;
-    this.stmts ??= {
+    const stmts = {
       insert: db.prepare(
         'INSERT INTO outbox (id, kind, key, ts, bytes, body, msg_id, readings) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -395,6 +396,10 @@ export class SqliteOutboxStore implements OutboxStore {
       droppable: db.prepare(`SELECT id FROM outbox WHERE kind IN ${DROPPABLE} ORDER BY id LIMIT ?`),
       droppableTs: db.prepare(`SELECT id, ts FROM outbox WHERE kind IN ${DROPPABLE} ORDER BY id LIMIT ?`),
     };
-    return this.stmts;
+    // Before anything is read or deleted in this file: an id a sender has seen (and perhaps
+    // deleted since) is never handed out again, also across a reopened file.
+    const max = stmts.maxId.get() as { id: number | null };
+    this.nextId = Math.max(this.nextId ?? 1, (max.id ?? 0) + 1);
+    return stmts;
   }
 }
