@@ -105,11 +105,11 @@ try {
   if (TRACE) {
     // Where the time goes: the same readings seen on the edge broker, raw (mapper out) and cleansed (pipeline out).
     trace = await connectAsync(`mqtt://127.0.0.1:${setup.mqttPort}`);
-    await trace.subscribeAsync(['$ke/events/device/+/+/data/update', '$ke/events/device/+/+/data/cleansed']);
+    await trace.subscribeAsync(['$ke/events/device/+/+/data/raw', '$ke/events/device/+/+/data/cleansed']);
     trace.on('message', (topic, payload) => {
       if (!recording) return;
       const now = Date.now();
-      const list = topic.endsWith('/data/update') ? hops.dataUpdate : hops.cleansed;
+      const list = topic.endsWith('/data/raw') ? hops.dataUpdate : hops.cleansed;
       for (const r of (JSON.parse(payload.toString()) as { readings: Array<{ ts: number }> }).readings)
         list.push(now - r.ts);
     });
@@ -236,7 +236,7 @@ try {
         `- latency, reading ts (mapper read) to the consumer: p50 ${n(result.latency.p50)} ms, p99 **${n(result.latency.p99)} ms**, max ${n(result.latency.max)} ms (${n(result.latency.samples)} readings)`,
         ...(result.trace
           ? [
-              `- per hop (--trace, same readings on the edge broker): edge pipeline out (data/cleansed, published while the mapper's message is handled, before the commit) p50 ${n(result.trace.cleansed!.p50)} / p99 ${n(result.trace.cleansed!.p99)} ms; the mapper's data/update as the edge broker forwards it (as soon as the edge handled it; only its PUBACK waits for the commit) p50 ${n(result.trace.dataUpdate!.p50)} / p99 ${n(result.trace.dataUpdate!.p99)} ms; the rest (EdgeHub -> CloudHub -> cloud MQTT -> consumer) is the difference to the consumer's figures`,
+              `- per hop (--trace, same readings on the edge broker): edge pipeline out (data/cleansed, published while the mapper's message is handled, before the commit) p50 ${n(result.trace.cleansed!.p50)} / p99 ${n(result.trace.cleansed!.p99)} ms; the mapper's data/raw as the edge broker forwards it (as soon as the edge handled it; only its PUBACK waits for the commit) p50 ${n(result.trace.dataUpdate!.p50)} / p99 ${n(result.trace.dataUpdate!.p99)} ms; the rest (EdgeHub -> CloudHub -> cloud MQTT -> consumer) is the difference to the consumer's figures`,
             ]
           : []),
         `- machine load (1-min load average) before/after the window: ${n(result.loadAverage.before, 1)} / ${n(result.loadAverage.after, 1)} on ${cpus().length} cores (other work on the machine shares the cores)`,

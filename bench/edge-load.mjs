@@ -1,18 +1,24 @@
 // Load generator for bench/edge-ingest.bench.ts, run as its own process so that the edge node's
-// process is measured alone: publishes kedge mapper data/update messages (one per device poll,
+// process is measured alone: publishes kedge mapper data/raw messages (one per device poll,
 // `props` readings each) with a window of unacknowledged QoS 1 messages, and counts the cleansed
-// readings the edge publishes back.
-//   node bench/edge-load.mjs <url> <firstDevice> <devices> <props> <seconds> <qos> <window>
+// readings the edge publishes back (and, with dataUpdate 1, the DeviceData it republishes on
+// KubeEdge's data/update).
+//   node bench/edge-load.mjs <url> <firstDevice> <devices> <props> <seconds> <qos> <window> [dataUpdate]
 import mqtt from 'mqtt';
 
-const [url, first, count, props, seconds, qos, windowSize] = process.argv.slice(2);
+const [url, first, count, props, seconds, qos, windowSize, dataUpdate] = process.argv.slice(2);
 const client = await mqtt.connectAsync(url, { protocolVersion: 4, clean: true, reconnectPeriod: 0 });
 let cleansedReadings = 0;
-client.on('message', (_t, payload) => {
-  cleansedReadings += JSON.parse(payload.toString()).readings.length;
+let dataUpdateReadings = 0;
+client.on('message', (topic, payload) => {
+  const message = JSON.parse(payload.toString());
+  if (topic.endsWith('/data/update')) dataUpdateReadings += Object.keys(message.data).length;
+  else cleansedReadings += message.readings.length;
 });
 const devices = Array.from({ length: Number(count) }, (_, i) => `default/dev-${Number(first) + i}`);
 for (const id of devices) await client.subscribeAsync(`$ke/events/device/${id}/data/cleansed`, { qos: 0 });
+if (dataUpdate === '1')
+  for (const id of devices) await client.subscribeAsync(`$ke/events/device/${id}/data/update`, { qos: 0 });
 const deadline = Date.now() + Number(seconds) * 1000;
 let sent = 0;
 let acked = 0;
@@ -27,7 +33,7 @@ const one = () => {
   sent += readings.length;
   return client
     .publishAsync(
-      `$ke/events/device/${id}/data/update`,
+      `$ke/events/device/${id}/data/raw`,
       JSON.stringify({ event_id: `e${seq}`, timestamp: ts, readings }),
       { qos: Number(qos) },
     )
@@ -45,5 +51,5 @@ while (Date.now() < deadline) {
 }
 await Promise.all(inflight);
 await new Promise((r) => setTimeout(r, 500));
-process.stdout.write(`${JSON.stringify({ sent, acked, cleansedReadings })}\n`);
+process.stdout.write(`${JSON.stringify({ sent, acked, cleansedReadings, dataUpdateReadings })}\n`);
 await client.endAsync();

@@ -19,7 +19,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { edgeFilters, edgeTopics, MAPPER_NODE_FLAGS, type DataUpdate } from '../src/contracts/index.js';
+import { edgeFilters, edgeTopics, MAPPER_NODE_FLAGS, type RawData } from '../src/contracts/index.js';
 import { validateFiles } from '../src/model/index.js';
 import { planDevice, requestsPerCycle } from '../mappers/modbus/poller-plan.js';
 import { overTcp } from '../hil-tests/modbus/model-target.js';
@@ -233,12 +233,12 @@ async function main(): Promise<void> {
   let updates = 0;
   let lagSum = 0;
   client.client.on('message', (_topic, payload) => {
-    const u = JSON.parse(payload.toString()) as DataUpdate;
+    const u = JSON.parse(payload.toString()) as RawData;
     updates += 1;
     readings += u.readings.length;
     lagSum += Date.now() - (u.readings[0]?.ts ?? Date.now());
   });
-  await client.subscribe([edgeFilters.dataUpdate]);
+  await client.subscribe([edgeFilters.dataRaw]);
   const metricsPort = args.metrics ? await freePort() : undefined;
   const launch = await mapperLaunch();
   const mapperArgs = [

@@ -48,7 +48,8 @@ describe('serial mapper container on podman + runc', () => {
     const { models, devices } = await validateFiles([MODEL]);
     const device = devices[0]!;
     device.spec.nodeName = NODE;
-    device.spec.protocol.configData = { ...device.spec.protocol.configData, serialPort: pair.b };
+    const protocol = device.spec.protocol!;
+    protocol.configData = { ...protocol.configData, serialPort: pair.b };
     for (const p of device.spec.properties ?? []) p.collectCycle = 300;
     await edge.node.bus.request('meta.apply', { documents: [...models, device] });
     const id = `default/${device.metadata.name}`;

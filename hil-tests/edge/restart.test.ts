@@ -114,12 +114,10 @@ describe('kedge edge restarts', () => {
         timestamp: i,
         readings: [{ property: 'temperature', value: i / 10, quality: 'good', ts: Date.now() }],
       };
-      return mapper.client
-        .publishAsync(edgeTopics.dataUpdate('default/thermo-1'), JSON.stringify(msg), { qos: 1 })
-        .then(
-          () => void acked.push(i),
-          () => undefined,
-        );
+      return mapper.client.publishAsync(edgeTopics.dataRaw('default/thermo-1'), JSON.stringify(msg), { qos: 1 }).then(
+        () => void acked.push(i),
+        () => undefined,
+      );
     };
     const sending = (async () => {
       const inflight = new Set<Promise<void>>();

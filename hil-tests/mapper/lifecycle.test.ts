@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   edgeFilters,
   edgeTopics,
-  type DataUpdate,
+  type RawData,
   type MapperStatus,
   type StateUpdate,
   type WriteResult,
@@ -77,7 +77,7 @@ async function spawnMapper(
 
 async function connectClient(url: string): Promise<TestClient> {
   const client = await TestClient.connect(url, [
-    edgeFilters.dataUpdate,
+    edgeFilters.dataRaw,
     edgeFilters.stateUpdate,
     edgeFilters.writeResult,
     edgeFilters.mapperStatus,
@@ -115,9 +115,7 @@ describe('kedge mapper process', () => {
     };
     await publishSet(client, deviceSet(1, [serialDevice], 'serial'));
     await publishSet(client, deviceSet(1, [gpioDevice], 'gpio'));
-    await client.waitFor<DataUpdate>(edgeTopics.dataUpdate(device.id), (u) =>
-      u.readings.every((r) => r.quality === 'good'),
-    );
+    await client.waitFor<RawData>(edgeTopics.dataRaw(device.id), (u) => u.readings.every((r) => r.quality === 'good'));
     // The serial and gpio sets were handled by their own hosts: the devices got a state (offline
     // with a reason when the driver or the port is missing on this machine, online otherwise).
     for (const d of [serialDevice, gpioDevice]) {
@@ -142,13 +140,13 @@ describe('kedge mapper process', () => {
     await publishSet(client, deviceSet(3, [device]));
     const first = await spawnMapper(broker.url, 'modbus');
     await status(client, 'online');
-    await client.waitFor<DataUpdate>(edgeTopics.dataUpdate(device.id), (u) => u.readings[1]?.value === 1234);
+    await client.waitFor<RawData>(edgeTopics.dataRaw(device.id), (u) => u.readings[1]?.value === 1234);
     await first.stop('SIGKILL');
     await status(client, 'offline');
     client.clear();
     await spawnMapper(broker.url, 'modbus');
     await status(client, 'online');
-    await client.waitFor<DataUpdate>(edgeTopics.dataUpdate(device.id), (u) => u.readings[1]?.value === 1234);
+    await client.waitFor<RawData>(edgeTopics.dataRaw(device.id), (u) => u.readings[1]?.value === 1234);
   });
 
   it('converges after the broker restarts (aedes): readings and writes flow again', async () => {
@@ -159,7 +157,7 @@ describe('kedge mapper process', () => {
     const { sim, device } = await simWithDevice();
     await publishSet(client, deviceSet(1, [device]));
     await spawnMapper(broker.url, 'modbus');
-    await client.waitFor<DataUpdate>(edgeTopics.dataUpdate(device.id));
+    await client.waitFor<RawData>(edgeTopics.dataRaw(device.id));
     await broker.close();
     current = await startAedes(broker.port); // same address, empty: retained messages are gone
     // The edge node republishes its device set when it reconnects; the test client plays that part
@@ -167,7 +165,7 @@ describe('kedge mapper process', () => {
     client.clear();
     await publishSet(client, deviceSet(2, [device]));
     await status(client, 'online');
-    await client.waitFor<DataUpdate>(edgeTopics.dataUpdate(device.id), (u) => u.readings[0]?.value === 18.5, 20_000);
+    await client.waitFor<RawData>(edgeTopics.dataRaw(device.id), (u) => u.readings[0]?.value === 18.5, 20_000);
     await client.publish(edgeTopics.twinUpdateDelta(device.id), {
       event_id: 'd1',
       timestamp: Date.now(),
@@ -187,7 +185,7 @@ describe('kedge mapper process', () => {
     await publishSet(client, deviceSet(1, [device]));
     const proc = await spawnMapper(broker.url, 'modbus');
     await status(client, 'online');
-    await client.waitFor<DataUpdate>(edgeTopics.dataUpdate(device.id), (u) => u.readings[0]?.value === 18.5);
+    await client.waitFor<RawData>(edgeTopics.dataRaw(device.id), (u) => u.readings[0]?.value === 18.5);
     await client.publish(edgeTopics.twinUpdateDelta(device.id), {
       event_id: 'd1',
       timestamp: Date.now(),
@@ -204,7 +202,7 @@ describe('kedge mapper process', () => {
     broker = await startMosquitto(port);
     client.clear();
     await publishSet(client, deviceSet(2, [device]));
-    await client.waitFor<DataUpdate>(edgeTopics.dataUpdate(device.id), (u) => u.readings[0]?.value === 20, 20_000);
+    await client.waitFor<RawData>(edgeTopics.dataRaw(device.id), (u) => u.readings[0]?.value === 20, 20_000);
     expect(await proc.stop()).toBe(0);
     await status(client, 'offline');
   });

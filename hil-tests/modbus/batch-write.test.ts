@@ -4,7 +4,7 @@
  * own write result. Counted by function code in the simulator.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { edgeFilters, edgeTopics, type DataUpdate, type WriteResult } from '../../src/contracts/index.js';
+import { edgeFilters, edgeTopics, type RawData, type WriteResult } from '../../src/contracts/index.js';
 import { ModbusSim, type SimPoint } from '../../mappers/modbus/sim/index.js';
 import { startAedes, type TestBroker } from '../support/brokers.js';
 import { TestClient } from '../support/mqtt-client.js';
@@ -19,7 +19,7 @@ let endpoint: { host: string; port: number };
 beforeEach(async () => {
   broker = await startAedes();
   cleanup.add(() => broker.close());
-  client = await TestClient.connect(broker.url, [edgeFilters.dataUpdate, edgeFilters.writeResult]);
+  client = await TestClient.connect(broker.url, [edgeFilters.dataRaw, edgeFilters.writeResult]);
   cleanup.add(() => client.close());
   sim = new ModbusSim({ units: [1] });
   endpoint = await sim.listenTcp();
@@ -57,7 +57,7 @@ async function serve(name: string, properties: ReturnType<typeof prop>[]) {
   const m = await startMapper(broker.url);
   cleanup.add(() => m.stop());
   await publishSet(client, deviceSet(1, [device]));
-  await client.waitFor<DataUpdate>(edgeTopics.dataUpdate(device.id));
+  await client.waitFor<RawData>(edgeTopics.dataRaw(device.id));
   sim.resetCounts();
   const topic = edgeTopics.writeResult(device.id);
   return {

@@ -5,7 +5,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { edgeFilters, edgeTopics, type DataUpdate } from '../../src/contracts/index.js';
+import { edgeFilters, edgeTopics, type RawData } from '../../src/contracts/index.js';
 import { validateFiles, type DeviceInstance } from '../../src/model/index.js';
 import { startAedes } from '../support/brokers.js';
 import { root, spawnKedge } from '../support/kedge-process.js';
@@ -48,7 +48,7 @@ describe('every Modbus model in device-models/ against kedge sim modbus', () => 
       const [, host, port] = await sim.waitForOutput(/listening on modbus tcp (\S+):(\d+)/);
       const broker = await startAedes();
       cleanup.add(() => broker.close());
-      const client = await TestClient.connect(broker.url, [edgeFilters.dataUpdate]);
+      const client = await TestClient.connect(broker.url, [edgeFilters.dataRaw]);
       cleanup.add(() => client.close());
       const mapper = await startMapper(broker.url);
       cleanup.add(() => mapper.stop());
@@ -59,7 +59,7 @@ describe('every Modbus model in device-models/ against kedge sim modbus', () => 
       }));
       await publishSet(client, deviceSet(1, served));
       for (const device of served) {
-        const update = await client.waitFor<DataUpdate>(edgeTopics.dataUpdate(device.id), () => true, 15_000);
+        const update = await client.waitFor<RawData>(edgeTopics.dataRaw(device.id), () => true, 15_000);
         expect(update.readings.map((r) => r.property).sort()).toEqual(device.properties.map((p) => p.name).sort());
         const bad = update.readings.filter((r) => r.quality !== 'good');
         expect(bad, `${device.id}: ${JSON.stringify(bad)}`).toEqual([]);

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { edgeFilters, edgeTopics, type DataUpdate, type WriteResult } from '../../src/contracts/index.js';
+import { edgeFilters, edgeTopics, type RawData, type WriteResult } from '../../src/contracts/index.js';
 import { validateFiles, type DeviceInstance } from '../../src/model/index.js';
 import { simModelFromInstances } from '../../mappers/modbus/sim/from-model.js';
 import { ModbusSim, openPtyPair } from '../../mappers/modbus/sim/index.js';
@@ -43,7 +43,7 @@ describe(`Modbus model end to end on ${target ? `${target.kind} ${target.address
     const devices = await devicesUnderTest();
     const broker = await startAedes();
     cleanup.add(() => broker.close());
-    const client = await TestClient.connect(broker.url, [edgeFilters.dataUpdate, edgeFilters.writeResult]);
+    const client = await TestClient.connect(broker.url, [edgeFilters.dataRaw, edgeFilters.writeResult]);
     cleanup.add(() => client.close());
     const mapper = await startMapper(broker.url);
     cleanup.add(() => mapper.stop());
@@ -51,13 +51,13 @@ describe(`Modbus model end to end on ${target ? `${target.kind} ${target.address
     for (const device of devices) {
       // Properties with different collect cycles arrive in different messages; the first poll of
       // every cycle group happens at once, so the first messages cover every property.
-      const topic = edgeTopics.dataUpdate(device.id);
-      const seen = () => new Set(client.payloads<DataUpdate>(topic).flatMap((u) => u.readings.map((r) => r.property)));
+      const topic = edgeTopics.dataRaw(device.id);
+      const seen = () => new Set(client.payloads<RawData>(topic).flatMap((u) => u.readings.map((r) => r.property)));
       await client.waitFor(topic, () => seen().size === device.properties.length, 20_000);
-      const update: DataUpdate = {
+      const update: RawData = {
         event_id: 'all',
         timestamp: 0,
-        readings: client.payloads<DataUpdate>(topic).flatMap((u) => u.readings),
+        readings: client.payloads<RawData>(topic).flatMap((u) => u.readings),
       };
       expect(update.readings.filter((r) => r.quality !== 'good')).toEqual([]);
       const writable = device.properties.filter(

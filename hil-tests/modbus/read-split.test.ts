@@ -4,7 +4,7 @@
  * remembers the split, and every modeled property is good from then on.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { edgeFilters, edgeTopics, type DataUpdate, type StateUpdate } from '../../src/contracts/index.js';
+import { edgeFilters, edgeTopics, type RawData, type StateUpdate } from '../../src/contracts/index.js';
 import { ModbusSim } from '../../mappers/modbus/sim/index.js';
 import { startAedes, type TestBroker } from '../support/brokers.js';
 import { TestClient } from '../support/mqtt-client.js';
@@ -20,7 +20,7 @@ beforeEach(async () => {
   broker = await startAedes();
   cleanup.add(() => broker.close());
   client = await TestClient.connect(broker.url, [
-    edgeFilters.dataUpdate,
+    edgeFilters.dataRaw,
     edgeFilters.stateUpdate,
     edgeFilters.mapperStatus,
   ]);
@@ -57,8 +57,8 @@ describe('Modbus merged reads over unimplemented registers (exception 2)', () =>
     const m = await startMapper(broker.url);
     cleanup.add(() => m.stop());
     await publishSet(client, deviceSet(1, [device]));
-    const topic = edgeTopics.dataUpdate(device.id);
-    const first = await client.waitFor<DataUpdate>(topic);
+    const topic = edgeTopics.dataRaw(device.id);
+    const first = await client.waitFor<RawData>(topic);
     const byName = Object.fromEntries(first.readings.map((r) => [r.property, r]));
     // The very first cycle already carries the values: the pieces are read as soon as the split is made.
     expect(Object.fromEntries(['temp', 'mode', 'power'].map((k) => [k, byName[k]?.value]))).toEqual({
@@ -70,7 +70,7 @@ describe('Modbus merged reads over unimplemented registers (exception 2)', () =>
     expect(byName.ghost!.reason).toContain('exception 2 (Illegal Data Address)');
     expect(byName.ghost!.reason).toContain('address 9 count 1');
 
-    await client.waitFor<DataUpdate>(topic, () => client.messages(topic).length >= 6);
+    await client.waitFor<RawData>(topic, () => client.messages(topic).length >= 6);
     await m.stop();
     await client.waitFor(edgeTopics.mapperStatus('test-mapper'), (s: { state?: string }) => s.state === 'offline');
 
@@ -99,8 +99,8 @@ describe('Modbus merged reads over unimplemented registers (exception 2)', () =>
     const m = await startMapper(broker.url);
     cleanup.add(() => m.stop());
     await publishSet(client, deviceSet(1, [device]));
-    const topic = edgeTopics.dataUpdate(device.id);
-    await client.waitFor<DataUpdate>(topic, () => client.messages(topic).length >= 4);
+    const topic = edgeTopics.dataRaw(device.id);
+    await client.waitFor<RawData>(topic, () => client.messages(topic).length >= 4);
     await m.stop();
     await client.waitFor(edgeTopics.mapperStatus('test-mapper'), (s: { state?: string }) => s.state === 'offline');
     const ok = await counterValue(m.metrics, 'kedge_modbus_requests_total', { outcome: 'ok' });

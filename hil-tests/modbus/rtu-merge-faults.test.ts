@@ -4,7 +4,7 @@
  * then on, and a delta's adjacent coils go out as one FC15 with one read-back.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { edgeFilters, edgeTopics, type DataUpdate, type WriteResult } from '../../src/contracts/index.js';
+import { edgeFilters, edgeTopics, type RawData, type WriteResult } from '../../src/contracts/index.js';
 import { ModbusSim, openPtyPair, type PtyPair } from '../../mappers/modbus/sim/index.js';
 import { startAedes, type TestBroker } from '../support/brokers.js';
 import { TestClient } from '../support/mqtt-client.js';
@@ -20,7 +20,7 @@ beforeEach(async () => {
   broker = await startAedes();
   cleanup.add(() => broker.close());
   client = await TestClient.connect(broker.url, [
-    edgeFilters.dataUpdate,
+    edgeFilters.dataRaw,
     edgeFilters.writeResult,
     edgeFilters.mapperStatus,
   ]);
@@ -56,9 +56,9 @@ describe('Modbus RTU: split reads and FC15 writes', () => {
     const m = await startMapper(broker.url);
     cleanup.add(() => m.stop());
     await publishSet(client, deviceSet(1, [device]));
-    const topic = edgeTopics.dataUpdate(device.id);
+    const topic = edgeTopics.dataRaw(device.id);
     // The first complete good poll (on a loaded machine one poll may time out at 300 ms first).
-    const first = await client.waitFor<DataUpdate>(
+    const first = await client.waitFor<RawData>(
       topic,
       (u) => u.readings.length === 4 && u.readings.every((r) => r.quality === 'good'),
     );
@@ -86,13 +86,13 @@ describe('Modbus RTU: split reads and FC15 writes', () => {
     expect((sim.counts()[5]![15] ?? 0) - (before[15] ?? 0)).toBe(1);
     expect(sim.counts()[5]![5]).toBeUndefined();
 
-    await client.waitFor<DataUpdate>(topic, () => client.messages(topic).length >= 4);
+    await client.waitFor<RawData>(topic, () => client.messages(topic).length >= 4);
     await m.stop();
     await client.waitFor(edgeTopics.mapperStatus('test-mapper'), (s: { state?: string }) => s.state === 'offline');
     // Only the first merged read of input registers 0..5 was refused; everything after answered.
     expect(await counterValue(m.metrics, 'kedge_modbus_requests_total', { outcome: 'KEDGE_MODBUS_EXCEPTION' })).toBe(1);
     const bad = client
-      .payloads<DataUpdate>(topic)
+      .payloads<RawData>(topic)
       .flatMap((u) => u.readings)
       .filter((r) => r.quality !== 'good');
     expect(bad).toEqual([]);

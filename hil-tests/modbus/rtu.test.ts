@@ -3,7 +3,7 @@
  * serial line (one queue, one request at a time), and a dead unit does not stall the live ones.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { edgeFilters, edgeTopics, type DataUpdate, type StateUpdate } from '../../src/contracts/index.js';
+import { edgeFilters, edgeTopics, type RawData, type StateUpdate } from '../../src/contracts/index.js';
 import { ModbusSim, openPtyPair, type PtyPair } from '../../mappers/modbus/sim/index.js';
 import { startAedes, type TestBroker } from '../support/brokers.js';
 import { TestClient } from '../support/mqtt-client.js';
@@ -18,7 +18,7 @@ let pty: PtyPair;
 beforeEach(async () => {
   broker = await startAedes();
   cleanup.add(() => broker.close());
-  client = await TestClient.connect(broker.url, [edgeFilters.dataUpdate, edgeFilters.stateUpdate]);
+  client = await TestClient.connect(broker.url, [edgeFilters.dataRaw, edgeFilters.stateUpdate]);
   cleanup.add(() => client.close());
   pty = await openPtyPair();
   cleanup.add(() => pty.close());
@@ -72,7 +72,7 @@ describe('Modbus RTU on one serial line', () => {
       const unit = i + 1;
       // The first good poll: on a loaded machine a poll may time out before the line settles (the
       // timeout is short on purpose, for the back-off tests); the values must be right when it answers.
-      const u = await client.waitFor<DataUpdate>(edgeTopics.dataUpdate(d.id), (x) =>
+      const u = await client.waitFor<RawData>(edgeTopics.dataRaw(d.id), (x) =>
         x.readings.every((r) => r.quality === 'good'),
       );
       expect(u.readings.map((r) => [r.property, r.value, r.quality])).toEqual([
@@ -82,8 +82,8 @@ describe('Modbus RTU on one serial line', () => {
     }
     // One merged read per device and cycle (registers 0..3), every unit polled over the one line.
     await client.waitFor(
-      edgeTopics.dataUpdate(devices[2]!.id),
-      () => client.messages(edgeTopics.dataUpdate(devices[2]!.id)).length >= 5,
+      edgeTopics.dataRaw(devices[2]!.id),
+      () => client.messages(edgeTopics.dataRaw(devices[2]!.id)).length >= 5,
     );
     await m.stop();
     const counts = sim.counts();
@@ -105,12 +105,12 @@ describe('Modbus RTU on one serial line', () => {
     const start = {
       probes: probes(),
       at: Date.now(),
-      live: live.map((d) => client.messages(edgeTopics.dataUpdate(d.id)).length),
+      live: live.map((d) => client.messages(edgeTopics.dataRaw(d.id)).length),
     };
-    await client.waitFor(edgeTopics.dataUpdate(live[0]!.id), () => probes() >= start.probes + 3, 15_000);
+    await client.waitFor(edgeTopics.dataRaw(live[0]!.id), () => probes() >= start.probes + 3, 15_000);
     const elapsedMs = Date.now() - start.at;
     for (const [i, d] of live.entries()) {
-      const updates = client.payloads<DataUpdate>(edgeTopics.dataUpdate(d.id)).slice(start.live[i]);
+      const updates = client.payloads<RawData>(edgeTopics.dataRaw(d.id)).slice(start.live[i]);
       // Collect cycle 100 ms; each probe holds the line for one 200 ms timeout. Not stalled means
       // well over half the cycles still came through, and every one of them was good.
       expect(updates.length, `${d.id} updates in ${elapsedMs} ms`).toBeGreaterThan((elapsedMs / 100) * 0.5);
@@ -124,6 +124,6 @@ describe('Modbus RTU on one serial line', () => {
     // The unit comes back: the next probe finds it and it is online again.
     sim.setFaults({}, 4);
     await client.waitFor<StateUpdate>(edgeTopics.stateUpdate(dead.id), (s) => s.state === 'online', 10_000);
-    await client.waitFor<DataUpdate>(edgeTopics.dataUpdate(dead.id), (u) => u.readings[0]?.value === 42);
+    await client.waitFor<RawData>(edgeTopics.dataRaw(dead.id), (u) => u.readings[0]?.value === 42);
   });
 });

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   edgeFilters,
   edgeTopics,
-  type DataUpdate,
+  type RawData,
   type StateUpdate,
   type WriteResult,
 } from '../../src/contracts/index.js';
@@ -35,7 +35,7 @@ beforeEach(async () => {
   broker = await startAedes();
   cleanup.add(() => broker.close());
   client = await TestClient.connect(broker.url, [
-    edgeFilters.dataUpdate,
+    edgeFilters.dataRaw,
     edgeFilters.stateUpdate,
     edgeFilters.writeResult,
     edgeFilters.mapperStatus,
@@ -60,7 +60,7 @@ const tcp = (unit: number, extra: Record<string, unknown> = {}) => ({
   slaveID: unit,
   ...extra,
 });
-const readingsOf = (u: DataUpdate) => Object.fromEntries(u.readings.map((r) => [r.property, r]));
+const readingsOf = (u: RawData) => Object.fromEntries(u.readings.map((r) => [r.property, r]));
 
 describe('Modbus TCP through the mapper', () => {
   it('decodes every byte order and type, one merged request per table per cycle', async () => {
@@ -132,8 +132,8 @@ describe('Modbus TCP through the mapper', () => {
     ]);
     const m = await mapper();
     await publishSet(client, deviceSet(1, [device]));
-    const topic = edgeTopics.dataUpdate(device.id);
-    const update = await client.waitFor<DataUpdate>(topic, (u) => u.readings.every((r) => r.quality === 'good'));
+    const topic = edgeTopics.dataRaw(device.id);
+    const update = await client.waitFor<RawData>(topic, (u) => u.readings.every((r) => r.quality === 'good'));
     const r = readingsOf(update);
     expect(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.value]))).toEqual({
       abcd: 21.5,
@@ -147,7 +147,7 @@ describe('Modbus TCP through the mapper', () => {
       alarm: true,
       relay: true,
     });
-    await client.waitFor<DataUpdate>(topic, () => client.messages(topic).length >= 5);
+    await client.waitFor<RawData>(topic, () => client.messages(topic).length >= 5);
     await m.stop();
     // The offline status is published after the driver stopped; MQTT keeps one client's order, so
     // every data message of the mapper has arrived once it has.
@@ -169,16 +169,13 @@ describe('Modbus TCP through the mapper', () => {
     ]);
     await mapper();
     await publishSet(client, deviceSet(1, [device]));
-    await client.waitFor<DataUpdate>(edgeTopics.dataUpdate(device.id), (u) => u.readings[0]?.value === 7);
+    await client.waitFor<RawData>(edgeTopics.dataRaw(device.id), (u) => u.readings[0]?.value === 7);
     sim.setFaults({ exceptionRate: 1, exceptionCode: 2 }, 2);
-    const bad = await client.waitFor<DataUpdate>(
-      edgeTopics.dataUpdate(device.id),
-      (u) => u.readings[0]?.quality === 'bad',
-    );
+    const bad = await client.waitFor<RawData>(edgeTopics.dataRaw(device.id), (u) => u.readings[0]?.quality === 'bad');
     expect(bad.readings[0]).toMatchObject({ property: 'level', value: null, quality: 'bad' });
     expect(bad.readings[0]!.reason).toContain('exception 2 (Illegal Data Address)');
     sim.setFaults({ exceptionRate: 1, exceptionCode: 6 }, 2);
-    const busy = await client.waitFor<DataUpdate>(edgeTopics.dataUpdate(device.id), (u) =>
+    const busy = await client.waitFor<RawData>(edgeTopics.dataRaw(device.id), (u) =>
       (u.readings[0]?.reason ?? '').includes('exception 6 (Server Device Busy)'),
     );
     expect(busy.readings[0]!.quality).toBe('bad');
@@ -218,7 +215,7 @@ describe('Modbus TCP through the mapper', () => {
     ]);
     await mapper();
     await publishSet(client, deviceSet(1, [device]));
-    await client.waitFor(edgeTopics.dataUpdate(device.id));
+    await client.waitFor(edgeTopics.dataRaw(device.id));
     const delta = (values: Record<string, string>) => ({
       event_id: 'e1',
       timestamp: Date.now(),
@@ -246,12 +243,12 @@ describe('Modbus TCP through the mapper', () => {
     expect((await result('nosuch')).reason).toContain('has no property nosuch');
     // The read-back travels once, in the write result (the edge's EventBus feeds it to the
     // pipeline); the mapper does not send it as a reading too. The next poll reads the new value.
-    await client.waitFor<DataUpdate>(edgeTopics.dataUpdate(device.id), (u) =>
+    await client.waitFor<RawData>(edgeTopics.dataRaw(device.id), (u) =>
       u.readings.some((r) => r.property === 'setpoint' && r.value === 22.75),
     );
     const readBackTs = setpoint.readBack!.ts;
     const carriers = client
-      .payloads<DataUpdate>(edgeTopics.dataUpdate(device.id))
+      .payloads<RawData>(edgeTopics.dataRaw(device.id))
       .filter(
         (u) => u.readings.length === 1 && u.readings[0]!.property === 'setpoint' && u.readings[0]!.ts === readBackTs,
       );
@@ -281,7 +278,7 @@ describe('Modbus TCP through the mapper', () => {
     const broken = modbusDevice('broken', tcp(2), [prop('v', 'INT', { register: 'HoldingRegister', offset: 70000 })]);
     const m = await mapper();
     const value = (id: string, v: number) =>
-      client.waitFor<DataUpdate>(edgeTopics.dataUpdate(id), (u) => u.readings[0]?.value === v);
+      client.waitFor<RawData>(edgeTopics.dataRaw(id), (u) => u.readings[0]?.value === v);
 
     await publishSet(client, deviceSet(1, [a1]));
     await value(a1.id, 11);
@@ -310,14 +307,14 @@ describe('Modbus TCP through the mapper', () => {
     await publishSet(client, deviceSet(2, [a1])); // older: ignored
     await publishSet(client, deviceSet(4, [b]));
     await client.waitFor(edgeTopics.mapperStatus('test-mapper'), (s: { devices?: number }) => s.devices === 1);
-    const aCount = client.messages(edgeTopics.dataUpdate(a1.id)).length;
-    const bCount = client.messages(edgeTopics.dataUpdate(b.id)).length;
+    const aCount = client.messages(edgeTopics.dataRaw(a1.id)).length;
+    const bCount = client.messages(edgeTopics.dataRaw(b.id)).length;
     await client.waitFor(
-      edgeTopics.dataUpdate(b.id),
-      () => client.messages(edgeTopics.dataUpdate(b.id)).length >= bCount + 5,
+      edgeTopics.dataRaw(b.id),
+      () => client.messages(edgeTopics.dataRaw(b.id)).length >= bCount + 5,
     );
-    expect(client.messages(edgeTopics.dataUpdate(a1.id)).length).toBe(aCount);
-    expect(client.payloads<DataUpdate>(edgeTopics.dataUpdate(a1.id)).slice(-1)[0]!.readings[0]!.value).toBe(12);
+    expect(client.messages(edgeTopics.dataRaw(a1.id)).length).toBe(aCount);
+    expect(client.payloads<RawData>(edgeTopics.dataRaw(a1.id)).slice(-1)[0]!.readings[0]!.value).toBe(12);
     expect(await counterValue(m.metrics, 'kedge_mapper_bad_payloads_total')).toBe(0);
   });
 
@@ -337,7 +334,7 @@ describe('Modbus TCP through the mapper', () => {
       devices: [],
     });
     await publishSet(client, deviceSet(1, [device]));
-    await client.waitFor(edgeTopics.dataUpdate(device.id));
+    await client.waitFor(edgeTopics.dataRaw(device.id));
     await client.publish(edgeTopics.twinUpdateDelta(device.id), '[]');
     await client.publish(edgeTopics.twinUpdateDelta(device.id), {
       event_id: 'x',
@@ -358,10 +355,10 @@ describe('Modbus TCP through the mapper', () => {
         reason: 'bad-payload',
       }),
     ).toBe(2);
-    const before = client.messages(edgeTopics.dataUpdate(device.id)).length;
+    const before = client.messages(edgeTopics.dataRaw(device.id)).length;
     await client.waitFor(
-      edgeTopics.dataUpdate(device.id),
-      () => client.messages(edgeTopics.dataUpdate(device.id)).length > before + 2,
+      edgeTopics.dataRaw(device.id),
+      () => client.messages(edgeTopics.dataRaw(device.id)).length > before + 2,
     );
   });
 
@@ -374,7 +371,7 @@ describe('Modbus TCP through the mapper', () => {
     ]);
     await publishSet(client, deviceSet(7, [device]));
     await mapper();
-    expect((await client.waitFor<DataUpdate>(edgeTopics.dataUpdate(device.id))).readings[0]!.value).toBe(-3);
+    expect((await client.waitFor<RawData>(edgeTopics.dataRaw(device.id))).readings[0]!.value).toBe(-3);
     const status = await client.waitFor(
       edgeTopics.mapperStatus('test-mapper'),
       (s: { state?: string; devices?: number }) => s.state === 'online' && s.devices === 1,

@@ -14,7 +14,7 @@ import { driverRegistry, MapperRuntime, mapperBuffer } from '../../mappers/sdk/i
 import {
   edgeFilters,
   edgeTopics,
-  type DataUpdate,
+  type RawData,
   type MapperDeviceSet,
   type WriteResult,
 } from '../../src/contracts/index.js';
@@ -64,7 +64,7 @@ describe('every OPC UA model in device-models/ through the mapper to MQTT', () =
       steps.push(async () => sim?.stop());
       const broker = await startAedes();
       steps.push(() => broker.close());
-      const client = await TestClient.connect(broker.url, [edgeFilters.dataUpdate, edgeFilters.writeResult]);
+      const client = await TestClient.connect(broker.url, [edgeFilters.dataRaw, edgeFilters.writeResult]);
       steps.push(() => client.close());
       const dataDir = await mkdtemp(join(tmpdir(), 'kedge-opcua-mapper-'));
       steps.push(() => rm(dataDir, { recursive: true, force: true }));
@@ -96,8 +96,8 @@ describe('every OPC UA model in device-models/ through the mapper to MQTT', () =
       await client.publish(edgeTopics.mapperDevices('opcua'), set, { retain: true });
       for (const device of served) {
         const good = new Map<string, unknown>();
-        await client.waitFor<DataUpdate>(
-          edgeTopics.dataUpdate(device.id),
+        await client.waitFor<RawData>(
+          edgeTopics.dataRaw(device.id),
           (u) => {
             for (const r of u.readings) if (r.quality === 'good') good.set(r.property, r.value);
             return good.size === device.properties.length;

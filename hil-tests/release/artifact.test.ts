@@ -147,9 +147,9 @@ describe('the npm package (npm pack)', () => {
     const unused = Object.keys(pkg.dependencies).filter(
       (d) =>
         // imported, or a file of it named by path (the dashboard serves uPlot's files from node_modules)
-        !new RegExp(`(from |import\\(|require\\(|resolve\\(|requireLazily\\()'${d}(/[^']*)?'|'${d}/[^']+'`).test(
-          dist,
-        ) && !NOT_YET_IMPORTED[d],
+        !new RegExp(
+          `(from |import |import\\(|require\\(|resolve\\(|requireLazily\\()'${d}(/[^']*)?'|'${d}/[^']+'`,
+        ).test(dist) && !NOT_YET_IMPORTED[d],
     );
     expect(unused).toEqual([]);
     expect(Object.keys(pkg.dependencies)).not.toContain('onoff');

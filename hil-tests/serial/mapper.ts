@@ -3,7 +3,7 @@ import { mapperDefaults } from '../../src/core/config/index.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { edgeFilters, edgeTopics, type DataUpdate } from '../../src/contracts/index.js';
+import { edgeFilters, edgeTopics, type RawData } from '../../src/contracts/index.js';
 import { systemClock } from '../../src/core/clock/index.js';
 import { silentLogger } from '../../src/core/log/index.js';
 import { createMetricsRegistry } from '../../src/core/metrics/index.js';
@@ -19,7 +19,7 @@ export interface MqttMapper {
   client: TestClient;
   publishDevices(protocol: string, devices: DeviceInstance[]): Promise<void>;
   /** Every reading received for a device on its raw-data topic. */
-  readings(deviceId: string): DataUpdate['readings'];
+  readings(deviceId: string): RawData['readings'];
   stop(): Promise<void>;
 }
 
@@ -29,7 +29,7 @@ export async function startMqttMapper(
 ): Promise<MqttMapper> {
   const broker = await startAedes();
   const dataDir = await mkdtemp(join(tmpdir(), 'kedge-mapper-hil-'));
-  const client = await TestClient.connect(broker.url, [edgeFilters.dataUpdate]);
+  const client = await TestClient.connect(broker.url, [edgeFilters.dataRaw]);
   const runtime = new MapperRuntime({
     buffer: mapperBuffer(mapperDefaults()),
     name: 'hil-mapper',
@@ -52,7 +52,7 @@ export async function startMqttMapper(
         { node: NODE, protocol, version: 1, devices: devices.map((d) => ({ ...d, nodeName: NODE })) },
         { retain: true },
       ),
-    readings: (id) => client.payloads<DataUpdate>(edgeTopics.dataUpdate(id)).flatMap((u) => u.readings),
+    readings: (id) => client.payloads<RawData>(edgeTopics.dataRaw(id)).flatMap((u) => u.readings),
     stop: async () => {
       await runtime.stop();
       await client.close();

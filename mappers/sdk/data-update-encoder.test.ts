@@ -26,7 +26,7 @@ const expected = (id: string, ts: number, rs: readonly DriverReading[]): string 
   JSON.stringify({ event_id: id, timestamp: ts, readings: rs.map(toRaw) });
 
 describe('DataUpdateEncoder', () => {
-  it('writes a data update exactly as JSON.stringify of the DataUpdate object', () => {
+  it('writes a data update exactly as JSON.stringify of the RawData object', () => {
     const encoder = new DataUpdateEncoder();
     expect(encoder.encode(ID, 1_764_100_000_999, readings).toString()).toBe(expected(ID, 1_764_100_000_999, readings));
     expect(encoder.encode(ID, 5, []).toString()).toBe(expected(ID, 5, []));

@@ -8,7 +8,7 @@ import { parsePropertyValue, type DeviceInstance, type PropertyValue } from '../
 import type { BadPayloads } from './bad-payloads.js';
 import type { DriverReading, ProtocolDriver } from './driver.js';
 import { toRaw } from './data-update-encoder.js';
-import type { DevicePublisher } from './publisher.js';
+import type { DevicePublishing } from './publisher.js';
 import { WriteQueue } from './write-queue.js';
 
 export type DeviceLookup = (id: string) => { device: DeviceInstance; driver: ProtocolDriver } | undefined;
@@ -32,7 +32,7 @@ export class DesiredWriter {
 
   constructor(
     private readonly lookup: DeviceLookup,
-    private readonly publisher: DevicePublisher,
+    private readonly publisher: DevicePublishing,
     private readonly bad: BadPayloads,
     private readonly logger: Logger,
     registry: Registry,

@@ -15,5 +15,7 @@ export const mapperErrors = defineErrors({
   KEDGE_MAPPER_READ_ONLY:
     'The property is ReadOnly in the DeviceModel; only ReadWrite properties accept desired values.',
   KEDGE_MAPPER_BAD_VALUE: 'The desired value does not parse as the property type; fix the desired value.',
+  KEDGE_MAPPER_DMI_REGISTER:
+    "The edge's DMI socket did not take the registration: check that kedge edge (or edgecore) runs and serves that socket (--dmi-socket).",
   KEDGE_MAPPER_METRICS_LISTEN: 'The metrics port is in use or not allowed; choose another --metrics-port.',
 });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { OfflineBuffer, spill, unspill, type HeldMessage } from './offline-buffer.js';
 
 const msg = (n: number, bytes = 100): HeldMessage => ({
-  topic: `$ke/events/device/default/d${n % 3}/data/update`,
+  topic: `$ke/events/device/default/d${n % 3}/data/raw`,
   payload: Buffer.from(JSON.stringify({ n, pad: 'x'.repeat(bytes) })),
   readings: 2,
 });
@@ -51,7 +51,7 @@ describe('the held-readings file', () => {
     const { messages, malformed, droppedReadings } = unspill(file);
     expect(droppedReadings).toBe(42);
     expect(ns(messages)).toEqual([1, 2, 3]);
-    expect(messages[0]!.topic).toBe('$ke/events/device/default/d1/data/update');
+    expect(messages[0]!.topic).toBe('$ke/events/device/default/d1/data/raw');
     expect(messages[0]!.readings).toBe(2);
     expect(malformed).toBe(1);
     expect(unspill(file)).toEqual({ messages: [], malformed: 0, droppedReadings: 0 });

@@ -13,13 +13,22 @@ const DROP_LOG_EVERY_MS = 10_000;
 /** A full in-flight window (the broker stopped acknowledging) is tried again after this long. */
 const RETRY_MS = 100;
 
+/** Where a mapper's device output goes: MQTT (DevicePublisher) or KubeEdge's DMI (dmi/publisher.ts). */
+export interface DevicePublishing {
+  readings(deviceId: string, readings: readonly DriverReading[]): void;
+  state(deviceId: string, state: DeviceState, reason?: string): void;
+  writeResult(deviceId: string, result: Omit<WriteResult, 'event_id' | 'timestamp'>): void;
+  /** Forgets a removed device. */
+  forget(deviceId: string): void;
+}
+
 /**
  * What a mapper publishes about devices. Readings polled while the broker (the edge) is away are
  * held in memory (`OfflineBuffer`, bounded by `mapper.bufferBytes`, the oldest dropped and counted
  * beyond it) and sent in order once it is back, before any newer reading. Device states are kept
  * and sent again after every reconnect, because a state change during an outage must not be lost.
  */
-export class DevicePublisher {
+export class DevicePublisher implements DevicePublishing {
   private readonly lastState = new Map<string, { state: DeviceState; reason?: string }>();
   private readonly published: Counter<'kind'>;
   private readonly dropped: Counter<'kind'>;
@@ -67,7 +76,7 @@ export class DevicePublisher {
 
   readings(deviceId: string, readings: readonly DriverReading[]): void {
     // The hot path (one message per device per poll): encoded straight from the driver's readings.
-    const topic = edgeTopics.dataUpdate(deviceId);
+    const topic = edgeTopics.dataRaw(deviceId);
     const payload = this.encoder.encode(this.eventId(), Date.now(), readings);
     const client = this.client();
     // Held readings go first: nothing newer overtakes them.

@@ -116,7 +116,7 @@ describe('a mapper whose broker goes away', () => {
       const p = JSON.parse(payload.toString()) as { readings: Array<{ value: number }> };
       for (const r of p.readings) numbers.push(r.value);
     });
-    await client.subscribeAsync(edgeTopics.dataUpdate('default/c1'), { qos: 1 });
+    await client.subscribeAsync(edgeTopics.dataRaw('default/c1'), { qos: 1 });
     await client.publishAsync(edgeTopics.mapperDevices('counting'), JSON.stringify(set), { qos: 1, retain: true });
     return { numbers, client };
   }

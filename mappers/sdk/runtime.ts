@@ -292,7 +292,7 @@ export class MapperRuntime implements Module {
   private spillHeld(client: MapperMqtt | undefined): void {
     const unacked = client && !client.connected ? (client.unacknowledged?.() ?? []) : [];
     const held = [
-      ...unacked.filter((m) => m.topic.endsWith('/data/update')).map(asHeld),
+      ...unacked.filter((m) => m.topic.endsWith('/data/raw')).map(asHeld),
       ...(this.publisher?.takeHeld() ?? []),
     ];
     if (held.length === 0) return;
@@ -398,7 +398,7 @@ export class MapperRuntime implements Module {
 
 const RETAINED = { qos: 1, retain: true } as const;
 
-/** A data/update sent but not acknowledged, with the readings it carries (from its JSON). */
+/** A data/raw (a poll's readings) sent but not acknowledged, with the readings it carries (from its JSON). */
 function asHeld(m: { topic: string; payload: Buffer }): HeldMessage {
   let readings = 0;
   try {

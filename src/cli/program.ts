@@ -4,6 +4,7 @@ import { registerApply } from './commands/apply.js';
 import { registerCall } from './commands/call.js';
 import { registerCloud } from './commands/cloud.js';
 import { registerConfig } from './commands/config.js';
+import { registerConvert } from './commands/convert.js';
 import { registerDelete } from './commands/delete.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEdge } from './commands/edge.js';
@@ -32,6 +33,7 @@ export function buildProgram(version: string): Command {
   registerEdge(program);
   registerMapper(program);
   registerValidate(program);
+  registerConvert(program);
   registerApply(program);
   registerGet(program);
   registerLogs(program);

@@ -6,8 +6,8 @@ import type { Logger } from 'pino';
 import type { CloudConfig } from '../core/config/index.js';
 import type { Module } from '../core/module/index.js';
 import { connectEtcd, parseEtcdUrl, unavailable } from './etcd/index.js';
-import { EtcdLeaderElection, SoleLeader, type LeaderElection } from './leader/index.js';
-import { EtcdPresence, LocalPresence, type NodePresence } from './presence/index.js';
+import { EtcdLeaderElection, LeaseLeaderElection, SoleLeader, type LeaderElection } from './leader/index.js';
+import { EtcdPresence, LeasePresence, LocalPresence, type NodePresence } from './presence/index.js';
 import {
   EtcdLinkState,
   EtcdObjectStore,
@@ -15,14 +15,17 @@ import {
   type PublishJournal,
   SqliteLinkState,
   SqliteObjectStore,
+  openCloudDatabase,
+  openKubernetesStore,
   type LinkStateStore,
   type ObjectStore,
 } from './store/index.js';
 
 /**
  * What a cloud process keeps its state in and coordinates through: the store, the link state,
- * node claims and the leader election. `sqlite`: one process, everything local. `etcd://...`:
- * replicas sharing one etcd cluster.
+ * node claims and the leader election. `sqlite`: one process, everything local. `kubernetes`:
+ * devices, models, statuses, Nodes and Leases in a cluster's API server, the link state in a
+ * local SQLite file. `etcd://...`: replicas sharing one etcd cluster.
  */
 export interface CloudBackend {
   /** Opens the store (start) and closes it (stop); `store` and `linkState` exist after start. */
@@ -34,10 +37,19 @@ export interface CloudBackend {
   journal: PublishJournal | undefined;
 }
 
-export function createBackend(config: CloudConfig, logger: Logger, leader?: LeaderElection): CloudBackend {
+export interface BackendOptions {
+  /** For store kubernetes: $KUBECONFIG and the in-cluster variables. */
+  env: NodeJS.ProcessEnv;
+  /** Replaces the backend's own leader election. */
+  leader?: LeaderElection;
+}
+
+export function createBackend(config: CloudConfig, logger: Logger, options: BackendOptions): CloudBackend {
+  const { leader } = options;
   const identity = config.replicaId ?? `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
   const onWatchError = (kind: string, err: unknown) =>
     logger.error({ module: 'store', kind, err: String(err) }, 'watch handler failed');
+  if (config.store === 'kubernetes') return kubernetesBackend(config, logger, identity, options);
   if (config.store === 'sqlite') {
     return {
       identity,
@@ -83,6 +95,78 @@ class SqliteStoreModule implements Module {
 
   async stop(): Promise<void> {
     await this.store?.close();
+  }
+}
+
+/**
+ * On Kubernetes, replicas coordinate through coordination.k8s.io Leases in the cloud's
+ * namespace (leader election as client-go's, node claims under each replica's Lease). The
+ * election and the claims each open a client of their own: their renewals must not queue behind
+ * the store's traffic, or a busy replica would take itself for cut off.
+ */
+function kubernetesBackend(
+  config: CloudConfig,
+  logger: Logger,
+  identity: string,
+  options: BackendOptions,
+): CloudBackend {
+  const coordination = {
+    open: async () => {
+      const store = await openKubernetesStore({ kubeconfig: config.kubeconfig, env: options.env, required: ['Lease'] });
+      return { store, namespace: config.kubeNamespace ?? store.namespace ?? 'default' };
+    },
+    close: (store: ObjectStore) => store.close(),
+  };
+  return {
+    identity,
+    storeModule: new KubernetesStoreModule(config, logger, options.env),
+    journal: undefined,
+    presence: new LeasePresence({ ...coordination, identity, logger }),
+    leader: options.leader ?? new LeaseLeaderElection({ ...coordination, identity, logger }),
+  };
+}
+
+/**
+ * Devices, models, statuses, Nodes and Leases in a Kubernetes API server; the link's
+ * bookkeeping (ObjectSync, the dedupe window) in a SQLite file of its own in dataDir.
+ */
+class KubernetesStoreModule implements Module {
+  readonly name = 'store';
+  readonly group = 'store';
+  store: ObjectStore | undefined;
+  linkState: LinkStateStore | undefined;
+  private closeLinkState: (() => void) | undefined;
+
+  constructor(
+    private readonly config: CloudConfig,
+    private readonly logger: Logger,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  async start(): Promise<void> {
+    const log = this.logger.child({ module: 'store' });
+    const store = await openKubernetesStore({
+      kubeconfig: this.config.kubeconfig,
+      env: this.env,
+      onWatchError: (kind, err, retryInMs) =>
+        retryInMs === undefined
+          ? log.error({ kind, err: String(err) }, 'watch handler failed')
+          : log.warn({ kind, err: String(err), retryInMs }, `watch of ${kind} failed; retrying`),
+    });
+    log.info(
+      { server: store.server, credentials: store.source, deviceStatus: store.serves('DeviceStatus') },
+      'store: Kubernetes',
+    );
+    const db = openCloudDatabase(join(this.config.dataDir, 'link-state.db'));
+    this.store = store;
+    this.linkState = new SqliteLinkState(db);
+    this.closeLinkState = () => db.close();
+  }
+
+  async stop(): Promise<void> {
+    await this.store?.close();
+    this.closeLinkState?.();
+    this.closeLinkState = undefined;
   }
 }
 

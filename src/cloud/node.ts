@@ -5,6 +5,7 @@ import { Bus } from '../core/bus/index.js';
 import { systemClock, type Clock } from '../core/clock/index.js';
 import type { CloudConfig } from '../core/config/index.js';
 import { ModuleRuntime, type Module } from '../core/module/index.js';
+import { packageVersion } from '../core/paths/index.js';
 import { CloudApi } from './api/index.js';
 import { CloudHub } from './cloudhub/index.js';
 import { CloudDashboard } from './dashboard/index.js';
@@ -20,6 +21,8 @@ export interface CloudNodeDeps {
   logger: Logger;
   registry: Registry;
   clock?: Clock;
+  /** For store kubernetes: $KUBECONFIG and the in-cluster variables (default process.env). */
+  env?: NodeJS.ProcessEnv;
   /**
    * Decides which replica runs the work that must run once (src/cloud/leader). Default: this
    * process always leads (one cloud process with its own store).
@@ -51,7 +54,10 @@ function asModule(name: string, part: { start(): Promise<void>; stop(): Promise<
 export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): CloudNode {
   const { logger, registry, clock } = deps;
   const bus = new Bus<CloudChannels, CloudRequests>({ logger });
-  const backend = createBackend(config, logger, deps.leader);
+  const backend = createBackend(config, logger, {
+    env: deps.env ?? process.env,
+    ...(deps.leader ? { leader: deps.leader } : {}),
+  });
   const leader = asModule('leader', backend.leader);
   const presence = asModule('presence', backend.presence);
   const { storeModule } = backend;
@@ -88,6 +94,7 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     ...(clock ? { clock } : {}),
     presence: backend.presence,
     leader: backend.leader,
+    version: packageVersion(),
   });
   if (config.tokenFile !== undefined && !config.insecureLink)
     throw cloudPkiErrors.create(
@@ -148,7 +155,7 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     idleTimeoutMs: config.idleTimeoutMs,
   });
   const dashboard = new CloudDashboard({ bus, clock: clock ?? systemClock });
-  if (config.store !== 'sqlite' && !config.mqtt.url)
+  if (config.store.startsWith('etcd://') && !config.mqtt.url)
     logger.warn(
       { module: 'cloudmqtt' },
       'cloud store on etcd with the embedded MQTT broker: consumers see only what this replica publishes, at least once; give replicas one external broker with --mqtt-url',

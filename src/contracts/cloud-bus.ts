@@ -66,6 +66,8 @@ export const CloudChannelSchemas = {
   /** Any frame from the node counts; keepalives are published here (for the last-heartbeat time). */
   'link.heartbeat': Type.Object({ node: Node, ts: Type.Number() }),
   'link.send': DownstreamItemSchema,
+  /** Closes the node's link, if it has one (its Node was deleted); the edge may connect again. */
+  'link.disconnect': Type.Object({ node: Node, reason: Type.String() }),
   /** Text of a Pod log stream from its node (CloudHub -> API). */
   'podlogs.data': Type.Object({ streamId: Type.String(), data: Type.String() }),
   /** A Pod log stream ended: the node ended it (with its error) or the link was lost. */

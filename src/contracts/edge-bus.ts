@@ -63,11 +63,14 @@ export const LinkStateEventSchema = Type.Object({
 export type LinkStateEvent = Static<typeof LinkStateEventSchema>;
 
 export const EdgeChannelSchemas = {
-  /** Raw readings of one device: from a mapper (`data/update`, a write's read-back) or a KubeEdge `twin/update` actual value. */
+  /**
+   * Raw readings of one device: from a kedge mapper (`data/raw`, a write's read-back), a
+   * third-party mapper's KubeEdge DeviceData (`data/update`), or a KubeEdge `twin/update` actual value.
+   */
   'device.readings': Type.Object({
     deviceId: Id,
     readings: Type.Array(RawReadingSchema),
-    source: Type.Union([Type.Literal('mapper'), Type.Literal('twin')]),
+    source: Type.Union([Type.Literal('mapper'), Type.Literal('data-update'), Type.Literal('twin')]),
   }),
   /** Cleansed readings of one device, out of the pipeline (also heartbeats and staleness). */
   'device.cleansed': Type.Object({ deviceId: Id, readings: Type.Array(CleansedPropertyReadingSchema) }),
@@ -115,6 +118,8 @@ export const EdgeChannelSchemas = {
   'cloud.inbound': MessageSchema,
   /** MetaManager's verdict on a `cloud.inbound` message (-> EdgeHub answers the cloud). */
   'cloud.ack': Type.Object({ parentMsgId: Type.String(), ok: Type.Boolean(), reason: Type.Optional(Type.String()) }),
+  /** The protocols whose devices DMI mappers serve (Edged runs no MQTT mapper for them). */
+  'dmi.protocols': Type.Object({ protocols: Type.Array(Type.String()) }),
   /** The cloud link connects, is up, or went down (EdgeHub). */
   'link.state': LinkStateEventSchema,
   /** New entries were committed to the outbox (-> EdgeHub may send). */
@@ -218,6 +223,25 @@ export const MapperWorkloadStatusSchema = Type.Object({
 });
 export type MapperWorkloadStatus = Static<typeof MapperWorkloadStatusSchema>;
 
+const DmiTwinValue = Type.Object({
+  value: Type.String(),
+  metadata: Type.Record(Type.String(), Type.String()),
+});
+/** A device as its DMI mapper reports it in GetDevice: KubeEdge's DeviceStatus twins, by property. */
+export const DmiDeviceViewSchema = Type.Object({
+  id: Type.String(),
+  mapper: Type.String(),
+  protocol: Type.String(),
+  twins: Type.Array(
+    Type.Object({
+      propertyName: Type.String(),
+      reported: Type.Optional(DmiTwinValue),
+      observedDesired: Type.Optional(DmiTwinValue),
+    }),
+  ),
+});
+export type DmiDeviceView = Static<typeof DmiDeviceViewSchema>;
+
 const DeviceRef = Type.Object({ namespace: Type.String(), name: Type.String() });
 
 /** What a node says of itself (`node.status`; the cloud asks it over the link, docs/link.md "Edge queries"). */
@@ -271,6 +295,16 @@ export const EdgeRequestSchemas = {
   },
   'servicebus.call': { request: ServiceCallRequestSchema, response: ServiceCallResponseSchema },
   'edged.status': { request: Nothing, response: Type.Array(MapperWorkloadStatusSchema) },
+  /** The protocols DMI mappers serve now (served by the DMI module when DMI is on). */
+  'dmi.served': { request: Nothing, response: Type.Object({ protocols: Type.Array(Type.String()) }) },
+  /**
+   * What the DMI mapper serving a device holds of it (its DeviceMapperService.GetDevice), or
+   * undefined when no DMI mapper serves the device's protocol.
+   */
+  'dmi.getDevice': {
+    request: Type.Object({ deviceId: Id }),
+    response: Type.Union([DmiDeviceViewSchema, Type.Undefined()]),
+  },
   'edged.pods': { request: Nothing, response: Type.Array(PodViewSchema) },
   /** The node's /metrics page: its own metrics and its mappers' (pushed), federated. */
   'metrics.page': { request: Nothing, response: Type.String() },

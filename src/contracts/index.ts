@@ -9,5 +9,6 @@ export * from './edge-bus.js';
 export * from './cloud-bus.js';
 export * from './pods.js';
 export { apiErrors } from './api-errors.js';
+export * from './kubeedge-forms.js';
 export * from './join.js';
 export * from './stream-client.js';

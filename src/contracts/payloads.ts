@@ -11,12 +11,42 @@ const EventBase = { event_id: Type.String(), timestamp: Type.Number() };
 /** A reading as a mapper sends it (the model's shape, shared with the drivers and the pipeline). */
 export { RawQualitySchema, RawReadingSchema, type RawQuality, type RawReading } from '../model/index.js';
 
-/** `$ke/events/device/<ns>/<name>/data/update`: one message per device per poll. */
-export const DataUpdateSchema = Type.Object({
+/** kedge: `$ke/events/device/<ns>/<name>/data/raw`, a kedge mapper's readings, one message per device per poll. */
+export const RawDataSchema = Type.Object({
   ...EventBase,
   readings: Type.Array(RawReadingSchema, { maxItems: 10_000 }),
 });
-export type DataUpdate = Static<typeof DataUpdateSchema>;
+export type RawData = Static<typeof RawDataSchema>;
+
+/**
+ * KubeEdge's DeviceData on `$ke/events/device/<ns>/<name>/data/update` (mappers-go
+ * mappers/common/event_type.go, mapper-framework pkg/common/eventtype.go): values are strings,
+ * metadata holds the read time (ms) and the lower-case type. kedge adds `quality` and `reason` to
+ * the metadata of what it republishes; Go consumers ignore them.
+ */
+export const DeviceDataValueSchema = Type.Object({
+  value: Type.String(),
+  metadata: Type.Optional(
+    Type.Object({
+      timestamp: Type.Optional(Type.Union([Type.Number(), Type.String()])),
+      type: Type.Optional(Type.String()),
+      quality: Type.Optional(Type.String()),
+      reason: Type.Optional(Type.String()),
+    }),
+  ),
+});
+export const DeviceDataSchema = Type.Object({
+  event_id: Type.Optional(Type.String()),
+  timestamp: Type.Optional(Type.Number()),
+  data: Type.Record(Type.String(), DeviceDataValueSchema),
+});
+export type DeviceData = Static<typeof DeviceDataSchema>;
+
+/**
+ * What `data/update` accepts: KubeEdge's DeviceData, or kedge's compact readings (what kedge
+ * mappers before data/raw published there).
+ */
+export const DataUpdateSchema = Type.Union([DeviceDataSchema, RawDataSchema]);
 
 /** `.../state/update` (KubeEdge: `state`; kedge adds `reason`). */
 export const StateUpdateSchema = Type.Object({
@@ -75,6 +105,15 @@ export const TwinGetSchema = Type.Object({
   timestamp: Type.Optional(Type.Number()),
 });
 export type TwinGet = Static<typeof TwinGetSchema>;
+
+/** kedge: `.../twin/desired/failed`, a desired value the device did not confirm, and why. */
+export const DesiredFailedSchema = Type.Object({
+  ...EventBase,
+  property: Type.String(),
+  value: Type.String(),
+  reason: Type.String(),
+});
+export type DesiredFailed = Static<typeof DesiredFailedSchema>;
 
 /** kedge: `.../write/result`, the mapper's answer to a delta: the read-back or the failure. */
 export const WriteResultSchema = Type.Object({

@@ -23,8 +23,14 @@ export const edgeTopics = {
   connected: (id: string) => `$hw/events/connected/${id}`,
   disconnected: (id: string) => `$hw/events/disconnected/${id}`,
   upload: '$hw/events/upload/#',
-  /** Raw readings from a mapper (KubeEdge's mapper data topic). */
+  /**
+   * KubeEdge's mapper data topic, in KubeEdge's DeviceData shape both ways: third-party mappers
+   * publish raw values here, and the edge republishes every other raw reading here for consumers
+   * written for KubeEdge.
+   */
   dataUpdate: (id: string) => `${KE_DEVICE}/${id}/data/update`,
+  /** kedge: a kedge mapper's raw readings of one poll, in kedge's compact form (with quality). */
+  dataRaw: (id: string) => `${KE_DEVICE}/${id}/data/raw`,
   /** kedge: cleansed readings, for applications on the edge. */
   dataCleansed: (id: string) => `${KE_DEVICE}/${id}/data/cleansed`,
   /** kedge: the retained desired device set of one protocol on this node. */
@@ -35,6 +41,12 @@ export const edgeTopics = {
   mapperMetrics: (mapperName: string) => `$ke/mapper-metrics/${mapperName}`,
   /** kedge: read-back result of a desired-value write, from the mapper. */
   writeResult: (id: string) => `${KE_DEVICE}/${id}/write/result`,
+  /**
+   * kedge: a desired value the device did not confirm (refused, read back otherwise, or timed out),
+   * `{event_id, timestamp, property, value, reason}`. KubeEdge has no such message; its result
+   * topic answers requests only.
+   */
+  desiredFailed: (id: string) => `${KE_DEVICE}/${id}/twin/desired/failed`,
 } as const;
 
 /** Subscription filters (two `+` for namespace and name). */
@@ -44,6 +56,7 @@ export const edgeFilters = {
   twinDelta: `${DEVICE}/+/+/twin/update/delta`,
   stateUpdate: `${DEVICE}/+/+/state/update`,
   dataUpdate: `${KE_DEVICE}/+/+/data/update`,
+  dataRaw: `${KE_DEVICE}/+/+/data/raw`,
   writeResult: `${KE_DEVICE}/+/+/write/result`,
   membershipGet: `${NODE}/+/membership/get`,
   mapperStatus: '$ke/mapper-status/+',

@@ -12,6 +12,7 @@ import { packageVersion } from '../core/paths/index.js';
 import { ModuleRuntime, type Module } from '../core/module/index.js';
 import { readTokenFile } from '../core/token/index.js';
 import { EdgeApi } from './api/index.js';
+import { DmiModule } from './dmi/index.js';
 import { EdgeDashboard } from './dashboard/index.js';
 import {
   Edged,
@@ -148,6 +149,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     node,
     mqttPort: config.mqtt.port,
     mqttUrl: config.mqtt.url,
+    republishDataUpdate: config.republishDataUpdate,
     ...(broker ? { access: broker.access } : {}),
     limits: config.mqtt,
   });
@@ -177,6 +179,22 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
       offlinePollMs: mapperDefaults().offlinePollMs,
     },
   });
+  // KubeEdge's DMI: its gRPC loads only when a DMI mapper connects or is known from before.
+  const dmiSocket = config.dmiSocket ?? DmiModule.defaultSocket(config.dataDir);
+  const dmi =
+    dmiSocket === 'off'
+      ? []
+      : [
+          new DmiModule({
+            bus,
+            metaStore: store.meta,
+            clock,
+            logger: log('dmi'),
+            socketPath: dmiSocket,
+            // The default socket is a convenience: when it cannot be served the edge runs without DMI.
+            optional: config.dmiSocket === undefined,
+          }),
+        ];
   const servicebus = new ServiceBus({
     bus,
     logger: log('servicebus'),
@@ -225,6 +243,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
       meta,
       pipeline,
       twin,
+      ...dmi,
       deviceMetrics,
       federation,
       nodeStatus,

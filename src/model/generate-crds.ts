@@ -1,11 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { renderCrds } from './crd.js';
+import { renderCrdFiles } from './crd.js';
 
-/** Writes deploy/crds/ from the schema. Run: npx tsx src/model/generate-crds.ts */
-const dir = fileURLToPath(new URL('../../deploy/crds/', import.meta.url));
-mkdirSync(dir, { recursive: true });
-for (const [file, content] of Object.entries(renderCrds())) {
-  writeFileSync(`${dir}${file}`, content);
-  process.stdout.write(`wrote deploy/crds/${file}\n`);
+/** Writes the CRDs (deploy/crds/, deploy/kubernetes/, the Helm chart) from the schema. Run: npx tsx src/model/generate-crds.ts */
+const root = fileURLToPath(new URL('../../', import.meta.url));
+for (const [file, content] of Object.entries(renderCrdFiles())) {
+  mkdirSync(dirname(join(root, file)), { recursive: true });
+  writeFileSync(join(root, file), content);
+  process.stdout.write(`wrote ${file}\n`);
 }

@@ -3,6 +3,7 @@ export {
   API_VERSION,
   DeviceSchema,
   DeviceModelSchema,
+  DeviceStatusSchema,
   DeviceSpecSchema,
   DeviceModelSpecSchema,
   DevicePropertySchema,
@@ -20,6 +21,7 @@ export {
   type DeviceMethod,
   type ObjectMeta,
   type TwinValue,
+  type DeviceStatus,
 } from './schema.js';
 export {
   PROPERTY_TYPES,
@@ -32,6 +34,8 @@ export {
   type PropertyValue,
 } from './property-type.js';
 export { normalizeCycle, DEFAULT_CYCLE_MS, MAX_CYCLE_MS, type NormalizedCycle } from './cycles.js';
+export { mergeModelDefaults, protocolOf } from './merge.js';
+export { convertV1alpha2, convertYaml, V1ALPHA2, type Converted, type ConvertedFile } from './v1alpha2.js';
 export { normalizeDesired, type DesiredTarget } from './desired-value.js';
 export {
   resolveDeviceInstance,
@@ -65,6 +69,7 @@ export {
 } from './reading.js';
 export { checkSchema, type SchemaProblem } from './schema-check.js';
 export { validateFiles, validateSources } from './validate-lazy.js';
+export { stripNulls } from './validate-document.js';
 export { checkForApply, type ApplyCheck, type StoredModel } from './apply-check.js';
 export {
   assertImportable,

@@ -15,7 +15,7 @@ export const PropertyInstanceSchema = Type.Object({
   unit: Type.Optional(Type.String()),
   minimum: Type.Optional(Type.Number()),
   maximum: Type.Optional(Type.Number()),
-  /** visitors.configData ({} when absent). */
+  /** visitors.configData over the model property's ({} when both are absent). */
   visitor: Type.Record(Type.String(), Type.Unknown()),
   /** Normalized: legacy nanoseconds converted, missing -> 1000; at most the longest a timer waits. */
   collectCycleMs: Type.Number({ exclusiveMinimum: 0, maximum: MAX_CYCLE_MS }),
@@ -36,9 +36,12 @@ export const DeviceInstanceSchema = Type.Object({
   /** DeviceModel name. */
   model: Type.String(),
   nodeName: Type.Optional(Type.String()),
-  /** spec.protocol.protocolName, lower case: 'modbus' | 'opcua' | 'serial' | 'gpio' | other. */
+  /**
+   * spec.protocol.protocolName (else the model's spec.protocol), lower case: 'modbus' | 'opcua' |
+   * 'serial' | 'gpio' | other; '' when neither names one (no mapper serves the device).
+   */
   protocol: Type.String(),
-  /** spec.protocol.configData, checked by the protocol schema in `kedge validate`. */
+  /** spec.protocol.configData over the model's protocolConfigData, checked by the protocol schema in `kedge validate`. */
   protocolConfig: Type.Record(Type.String(), Type.Unknown()),
   properties: Type.Array(PropertyInstanceSchema),
 });

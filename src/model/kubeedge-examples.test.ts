@@ -5,19 +5,19 @@ import { validateFiles } from './validate.js';
 /**
  * KubeEdge's published examples (kubeedge/examples, Apache-2.0, copied unchanged into
  * fixtures/kubeedge/) must validate: the v1beta1 ones with warnings only for legacy nanosecond
- * cycles; the v1alpha2 LED files are an error (kedge does not read that older format, and a
- * Device silently not applied is worse than a refusal).
+ * cycles; the v1alpha2 LED files are refused with the conversion named (`kedge convert`), and
+ * their conversion validates.
  */
 const dir = new URL('./fixtures/kubeedge/', import.meta.url).pathname;
 const file = (name: string) => `${dir}${name}`;
 
 describe('KubeEdge published examples', () => {
-  it('validate with warnings only where a unit was converted, and an error for the v1alpha2 format', async () => {
+  it('validate with warnings only where a unit was converted (v1alpha2 refused, naming kedge convert)', async () => {
     const result = await validateFiles([dir]);
-    const relative = result.diagnostics.map((d) => formatDiagnostic(d).replace(dir, ''));
+    const relative = result.diagnostics.map((d) => formatDiagnostic(d).replaceAll(dir, ''));
     expect(relative).toEqual([
-      'led-raspberrypi_crds_led-light-device-instance.yaml:1:13: error: apiVersion devices.kubeedge.io/v1alpha2 is an older KubeEdge format kedge does not read: this Device would not be applied (rewrite it as devices.kubeedge.io/v1beta1)',
-      'led-raspberrypi_crds_led-light-device-model.yaml:1:13: error: apiVersion devices.kubeedge.io/v1alpha2 is an older KubeEdge format kedge does not read: this DeviceModel would not be applied (rewrite it as devices.kubeedge.io/v1beta1)',
+      "led-raspberrypi_crds_led-light-device-instance.yaml:1:13: error: apiVersion devices.kubeedge.io/v1alpha2 is KubeEdge's format before v1.15, which kedge does not read: convert it to devices.kubeedge.io/v1beta1 with `kedge convert led-raspberrypi_crds_led-light-device-instance.yaml`",
+      "led-raspberrypi_crds_led-light-device-model.yaml:1:13: error: apiVersion devices.kubeedge.io/v1alpha2 is KubeEdge's format before v1.15, which kedge does not read: convert it to devices.kubeedge.io/v1beta1 with `kedge convert led-raspberrypi_crds_led-light-device-model.yaml`",
       'sound-equipment-fault-detection_vled_resource_vled-instance.yaml:27:20: warning: spec.properties[0].reportCycle: 1000000000 is legacy nanoseconds (KubeEdge before v1.19); read as 1000 ms. Write 1000 to silence this warning',
       'sound-equipment-fault-detection_vled_resource_vled-instance.yaml:28:21: warning: spec.properties[0].collectCycle: 1000000000 is legacy nanoseconds (KubeEdge before v1.19); read as 1000 ms. Write 1000 to silence this warning',
     ]);

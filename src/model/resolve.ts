@@ -1,6 +1,7 @@
 import type { CleansingRules } from './cleansing/index.js';
 import { normalizeCycle } from './cycles.js';
 import { modelErrors } from './errors.js';
+import { mergeModelDefaults, protocolOf } from './merge.js';
 import type { DeviceInstance, PropertyInstance } from './instance.js';
 import type { Device, DeviceModel, ModelProperty } from './schema.js';
 
@@ -10,13 +11,18 @@ export function namespaceOf(meta: { namespace?: string | undefined }): string {
   return meta.namespace ?? DEFAULT_NAMESPACE;
 }
 
+/** A model property without `accessMode` (optional in KubeEdge's CRD) is never written. */
+export const DEFAULT_ACCESS_MODE = 'ReadOnly';
+
 /**
- * Joins a validated Device with its DeviceModel. Throws KEDGE_MODEL_MISMATCH when the device does
- * not reference this model or uses another protocol, KEDGE_MODEL_UNKNOWN_PROPERTY for a device
- * property the model does not declare. Only the device's properties are included: a model property
- * without a visitor cannot be read.
+ * Joins a validated Device with its DeviceModel (the model's visitors and protocolConfigData merged
+ * in, the instance winning). Throws KEDGE_MODEL_MISMATCH when the device does not reference this
+ * model or uses another protocol, KEDGE_MODEL_UNKNOWN_PROPERTY for a device property the model does
+ * not declare. Only the device's properties are included: a model property without a visitor
+ * cannot be read.
  */
-export function resolveDeviceInstance(device: Device, model: DeviceModel): DeviceInstance {
+export function resolveDeviceInstance(original: Device, model: DeviceModel): DeviceInstance {
+  const device = mergeModelDefaults(original, model);
   const namespace = namespaceOf(device.metadata);
   const name = device.metadata.name;
   const id = `${namespace}/${name}`;
@@ -26,11 +32,11 @@ export function resolveDeviceInstance(device: Device, model: DeviceModel): Devic
       `device ${id} references DeviceModel ${device.spec.deviceModelRef.name}, not ${model.metadata.name}`,
     );
   }
-  const protocol = device.spec.protocol.protocolName.toLowerCase();
-  if (model.spec.protocol !== undefined && model.spec.protocol.toLowerCase() !== protocol) {
+  const protocol = protocolOf(device);
+  if (model.spec.protocol && model.spec.protocol.toLowerCase() !== protocol) {
     throw modelErrors.create(
       'KEDGE_MODEL_MISMATCH',
-      `device ${id} uses protocol ${device.spec.protocol.protocolName} but DeviceModel ${model.metadata.name} says ${model.spec.protocol}`,
+      `device ${id} uses protocol ${protocol} but DeviceModel ${model.metadata.name} says ${model.spec.protocol}`,
     );
   }
   const byName = new Map((model.spec.properties ?? []).map((p) => [p.name, p]));
@@ -45,7 +51,7 @@ export function resolveDeviceInstance(device: Device, model: DeviceModel): Devic
     const instance: PropertyInstance = {
       name: p.name,
       type: declared.type,
-      accessMode: declared.accessMode,
+      accessMode: declared.accessMode ?? DEFAULT_ACCESS_MODE,
       visitor: p.visitors?.configData ?? {},
       collectCycleMs: normalizeCycle(p.collectCycle).ms,
       reportCycleMs: normalizeCycle(p.reportCycle).ms,
@@ -67,7 +73,7 @@ export function resolveDeviceInstance(device: Device, model: DeviceModel): Devic
     name,
     model: model.metadata.name,
     protocol,
-    protocolConfig: device.spec.protocol.configData ?? {},
+    protocolConfig: device.spec.protocol?.configData ?? {},
     properties,
   };
   if (device.spec.nodeName !== undefined) instance.nodeName = device.spec.nodeName;

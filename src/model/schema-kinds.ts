@@ -11,6 +11,12 @@ import { Type, type ObjectOptions, type TProperties, type TSchema } from '@sincl
 export const UNKNOWN_FIELDS = 'x-kedge-unknown';
 export type UnknownFieldPolicy = 'warn' | 'allow';
 
+/**
+ * The fields of a KubeEdge-defined object that its CRD requires (KubeEdge's CRDs require almost
+ * nothing: kedge's generated ones require no more, so that they accept every object KubeEdge's do).
+ */
+export const CRD_REQUIRED = 'x-kedge-crd-required';
+
 /** Plain-words description of what a field expects, used in messages when TypeBox's would be vague. */
 export const EXPECTED = 'x-kedge-expected';
 

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CleansingRulesSchema } from './cleansing/index.js';
 import { ACCESS_MODES, PROPERTY_TYPES } from './property-type.js';
-import { EXPECTED, UNKNOWN_FIELDS, freeForm, kubeObject, numberOrNumericString } from './schema-kinds.js';
+import { CRD_REQUIRED, EXPECTED, UNKNOWN_FIELDS, freeForm, kubeObject, numberOrNumericString } from './schema-kinds.js';
 
 /**
  * The one schema of KubeEdge's `devices.kubeedge.io/v1beta1` Device and DeviceModel, with kedge's
@@ -41,7 +41,7 @@ export const PropertyTypeSchema = Type.Union(
 );
 export const AccessModeSchema = Type.Union(
   ACCESS_MODES.map((m) => Type.Literal(m)),
-  { description: 'ReadWrite (desired values are written to the device) or ReadOnly.' },
+  { description: 'ReadWrite (desired values are written to the device) or ReadOnly (the default when absent).' },
 );
 
 const cycle = (what: string) =>
@@ -57,7 +57,19 @@ export const TwinValueSchema = kubeObject(
     value: Type.String({ description: 'The value, always a string (e.g. "21.5", "true").' }),
     metadata: Type.Optional(Type.Record(Type.String(), Type.String())),
   },
-  { description: 'A property value with its metadata.' },
+  { description: 'A property value with its metadata.', [CRD_REQUIRED]: ['value'] },
+);
+
+export const VisitorSchema = kubeObject(
+  {
+    protocolName: Type.Optional(
+      Type.String({ description: 'Protocol of this visitor; must match spec.protocol.protocolName.' }),
+    ),
+    configData: Type.Optional(
+      freeForm('How the mapper reaches this property (register, node id, pin, ...), defined by the protocol.'),
+    ),
+  },
+  { description: 'How the mapper reads and writes this property.' },
 );
 
 export const ModelPropertySchema = kubeObject(
@@ -65,10 +77,11 @@ export const ModelPropertySchema = kubeObject(
     name: Type.String({ minLength: 1, description: 'Property name, unique within the model.' }),
     description: Type.Optional(Type.String()),
     type: PropertyTypeSchema,
-    accessMode: AccessModeSchema,
+    accessMode: Type.Optional(AccessModeSchema),
     minimum: Type.Optional(numberOrNumericString('Lowest valid value (a string in KubeEdge YAML).')),
     maximum: Type.Optional(numberOrNumericString('Highest valid value (a string in KubeEdge YAML).')),
     unit: Type.Optional(Type.String({ description: 'Unit of the value, e.g. Celsius.' })),
+    visitors: Type.Optional(VisitorSchema),
     cleansing: Type.Optional(CleansingRulesSchema),
   },
   { description: 'A property every device of this model has.' },
@@ -95,18 +108,6 @@ export const DeviceModelSchema = kubeObject(
     spec: DeviceModelSpecSchema,
   },
   { description: 'A DeviceModel: the template of a kind of device (its properties and their types).' },
-);
-
-export const VisitorSchema = kubeObject(
-  {
-    protocolName: Type.Optional(
-      Type.String({ description: 'Protocol of this visitor; must match spec.protocol.protocolName.' }),
-    ),
-    configData: Type.Optional(
-      freeForm('How the mapper reaches this property (register, node id, pin, ...), defined by the protocol.'),
-    ),
-  },
-  { description: 'How the mapper reads and writes this property.' },
 );
 
 export const DevicePropertySchema = kubeObject(
@@ -138,10 +139,12 @@ export const DeviceMethodSchema = kubeObject(
 
 export const ProtocolConfigSchema = kubeObject(
   {
-    protocolName: Type.String({
-      minLength: 1,
-      description: 'modbus, opcua, serial, gpio or the name of a custom mapper.',
-    }),
+    protocolName: Type.Optional(
+      Type.String({
+        description:
+          "modbus, opcua, serial, gpio or the name of a custom mapper (default: the DeviceModel's protocol).",
+      }),
+    ),
     configData: Type.Optional(
       freeForm('Connection settings, defined by the protocol (ip/port, serial port, url, ...).'),
     ),
@@ -161,7 +164,7 @@ export const DeviceSpecSchema = kubeObject(
         description: 'Edge node that serves this device (a DNS-1123 name, as nodes are named).',
       }),
     ),
-    protocol: ProtocolConfigSchema,
+    protocol: Type.Optional(ProtocolConfigSchema),
     properties: Type.Optional(Type.Array(DevicePropertySchema)),
     methods: Type.Optional(Type.Array(DeviceMethodSchema)),
     stateReport: Type.Optional(
@@ -185,6 +188,40 @@ export const DeviceSchema = kubeObject(
   { description: 'A Device: one instance of a DeviceModel on an edge node.' },
 );
 
+export const StatusTwinSchema = kubeObject(
+  {
+    propertyName: Type.String({ minLength: 1, description: 'The property of the device model.' }),
+    reported: Type.Optional(TwinValueSchema),
+    observedDesired: Type.Optional(TwinValueSchema),
+  },
+  { description: 'Reported and observed desired value of one property.' },
+);
+
+/**
+ * KubeEdge v1.23's DeviceStatus: a device's observed state in an object of its own (same
+ * namespace and name as the Device, owned by it), so that status writes do not touch the Device.
+ */
+export const DeviceStatusSchema = kubeObject(
+  {
+    apiVersion: Type.Literal(API_VERSION),
+    kind: Type.Literal('DeviceStatus'),
+    metadata: ObjectMetaSchema,
+    spec: Type.Optional(kubeObject({}, { description: 'Empty: the Device of the same name is the spec.' })),
+    status: Type.Optional(
+      kubeObject(
+        {
+          twins: Type.Optional(Type.Array(StatusTwinSchema)),
+          state: Type.Optional(Type.String({ description: 'online, offline, unhealthy or unknown.' })),
+          lastOnlineTime: Type.Optional(Type.String({ description: 'When the device was last online (RFC 3339).' })),
+          extensions: Type.Optional(freeForm('More status, free-form.')),
+        },
+        { description: 'Twins, state and last online time, written by kedge (or KubeEdge).' },
+      ),
+    ),
+  },
+  { description: "The observed state of the Device of the same name (KubeEdge v1.23's split)." },
+);
+
 export type ObjectMeta = Static<typeof ObjectMetaSchema>;
 export type ModelProperty = Static<typeof ModelPropertySchema>;
 export type DeviceModelSpec = Static<typeof DeviceModelSpecSchema>;
@@ -194,3 +231,4 @@ export type DeviceMethod = Static<typeof DeviceMethodSchema>;
 export type DeviceSpec = Static<typeof DeviceSpecSchema>;
 export type Device = Static<typeof DeviceSchema>;
 export type TwinValue = Static<typeof TwinValueSchema>;
+export type DeviceStatus = Static<typeof DeviceStatusSchema>;

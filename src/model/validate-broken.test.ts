@@ -133,10 +133,18 @@ const cases: Case[] = [
     severity: 'warning',
   },
   {
-    name: 'accessMode missing',
+    name: 'accessMode missing: ReadOnly, with a warning (optional in KubeEdge v1.23)',
     sources: [model({ 10: '      unit: C' }), device()],
-    at: 'model.yaml:8:7',
-    fragment: 'spec.properties[0].accessMode: required field is missing (expected one of ReadWrite, ReadOnly)',
+    at: 'model.yaml:8:13',
+    severity: 'warning',
+    fragment: 'spec.properties[0].name: property temperature has no accessMode; read as ReadOnly',
+  },
+  {
+    name: 'accessMode missing and a desired value: never written',
+    sources: [model({ 15: '      unit: C' }), device()],
+    at: 'device.yaml:26:9',
+    severity: 'warning',
+    fragment: 'property setpoint is ReadOnly (no accessMode) in its DeviceModel; the desired value is never written',
   },
   {
     name: 'minimum not a number',
@@ -402,13 +410,34 @@ const cases: Case[] = [
     fragment: 'metadata.name: expected a Kubernetes name',
   },
   {
-    name: 'protocol missing',
+    name: "protocol missing: the model's, with a warning",
     sources: [
-      model(),
+      model({ 6: '  protocol: modbus\n  protocolConfigData: { communicateMode: TCP, ip: 10.0.0.2, port: 502 }' }),
       device({ 8: '  # no protocol', 9: '  #', 10: '  #', 11: '  #', 12: '  #', 13: '  #', 14: '  #' }),
     ],
     at: 'device.yaml:6:3',
-    fragment: 'spec.protocol: required field is missing',
+    severity: 'warning',
+    fragment: 'spec.protocol: no protocolName; read as modbus, the protocol of DeviceModel thermo',
+  },
+  {
+    name: 'no protocol anywhere: served by no mapper, with a warning',
+    sources: [
+      model({ 6: '  # no protocol' }),
+      device({ 8: '  # no protocol', 9: '  #', 10: '  #', 11: '  #', 12: '  #', 13: '  #', 14: '  #' }),
+    ],
+    at: 'device.yaml:6:3',
+    severity: 'warning',
+    fragment: 'neither the Device nor DeviceModel thermo names a protocol: no mapper will serve this device',
+  },
+  {
+    name: "the model's protocolConfigData is checked with the device's",
+    sources: [
+      model({ 6: '  protocol: modbus\n  protocolConfigData: { communicateMode: TCP, port: 502, slaveID: 300 }' }),
+      device({ 12: '      # ip from nowhere', 13: '      #', 14: '      #' }),
+    ],
+    at: 'device.yaml:11:7',
+    fragment:
+      "spec.protocol.configData.slaveID: expected an integer from 1 to 247, got 300 (the value comes from the DeviceModel's spec.protocolConfigData)",
   },
   {
     name: 'method names an unknown property',

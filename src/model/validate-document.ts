@@ -5,6 +5,7 @@ import { checkSchema, isPlainObject, type Path, type SchemaProblem } from './sch
 import { checkPodRules } from './pod-rules.js';
 import { POD_API_VERSION, PodSchema, type Pod } from './pod.js';
 import { API_GROUP, API_VERSION, DeviceModelSchema, DeviceSchema, type Device, type DeviceModel } from './schema.js';
+import { V1ALPHA2 } from './v1alpha2.js';
 
 /** A document's problems, positioned later by the caller (it owns the YamlDocument). */
 export interface DocumentProblem extends SchemaProblem {}
@@ -41,7 +42,17 @@ export function checkDocument(doc: YamlDocument): ClassifiedDocument {
     return { kind: 'other', problems: [error([], `apiVersion is missing; expected ${API_VERSION}`)] };
   if (apiVersion !== API_VERSION) {
     const text = typeof apiVersion === 'string' ? apiVersion : JSON.stringify(apiVersion);
-    // Our group at another version: the user meant this object to be applied, and it would not be.
+    if (apiVersion === V1ALPHA2) {
+      return {
+        kind: 'other',
+        problems: [
+          error(
+            ['apiVersion'],
+            `apiVersion ${text} is KubeEdge's format before v1.15, which kedge does not read: convert it to ${API_VERSION} with \`kedge convert ${doc.file}\``,
+          ),
+        ],
+      };
+    }
     if (typeof apiVersion === 'string' && apiVersion.startsWith(`${API_GROUP}/`)) {
       return {
         kind: 'other',
@@ -117,7 +128,7 @@ function normalizeTypes(model: Record<string, unknown>, problems: DocumentProble
 }
 
 /** A copy without null-valued map entries (`configData:` with only a comment is absent, as in Kubernetes). */
-function stripNulls(value: unknown): unknown {
+export function stripNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(stripNulls);
   if (!isPlainObject(value)) return value;
   const out: Record<string, unknown> = {};

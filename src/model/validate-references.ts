@@ -4,8 +4,9 @@ import { MAX_CYCLE_MS, normalizeCycle } from './cycles.js';
 import { formatPath } from './describe-schema.js';
 import { writeLimitsFor, type WriteLimits } from './protocols/index.js';
 import { normalizeDesired } from './desired-value.js';
+import { mergeModelDefaults } from './merge.js';
 import { parsePropertyValue, type PropertyType, type PropertyValue } from './property-type.js';
-import { boundOf, namespaceOf } from './resolve.js';
+import { boundOf, DEFAULT_ACCESS_MODE, namespaceOf } from './resolve.js';
 import type { Path } from './schema-check.js';
 import type { Device, DeviceModel, ModelProperty } from './schema.js';
 import { checkProtocol } from './validate-protocol.js';
@@ -37,11 +38,13 @@ export function checkReferences(
     if (!d.valid) continue;
     const model = findModel(d, modelByKey, models, modelsElsewhere ? undefined : report);
     const properties = model?.valid ? propertyMap(model.value) : undefined;
+    // Protocol settings are checked as the mapper will get them: with the model's defaults merged in.
+    const effective = model?.valid ? mergeModelDefaults(d.value, model.value) : d.value;
     if (model?.valid) {
       checkDeviceAgainstModel(d, model, properties!, report);
       resolved.set(d, model);
     }
-    checkProtocol(d.doc, d.value, properties, report);
+    checkProtocol(d.doc, effective, properties, report, d.value);
     checkDeviceProperties(d, report);
   }
   return resolved;
@@ -93,6 +96,13 @@ function checkModel({ doc, value }: Entry<DeviceModel>, report: Report): void {
         `minimum/maximum apply to numeric types; ${p.type} ignores them`,
       );
     }
+    if (p.accessMode === undefined) {
+      report.warning(
+        doc,
+        [...at, 'name'],
+        `property ${p.name} has no accessMode; read as ${DEFAULT_ACCESS_MODE} (desired values are never written). Write accessMode: ReadWrite or ReadOnly`,
+      );
+    }
     if (p.cleansing) checkCleansing(doc, p.cleansing, [...at, 'cleansing'], report);
   });
 }
@@ -130,13 +140,25 @@ function checkDeviceAgainstModel(
 ): void {
   const { doc, value } = d;
   const modelName = m.value.metadata.name;
-  const modelProtocol = m.value.spec.protocol;
-  const protocol = value.spec.protocol.protocolName;
-  if (modelProtocol !== undefined && modelProtocol.toLowerCase() !== protocol.toLowerCase()) {
+  const modelProtocol = m.value.spec.protocol || undefined;
+  const protocol = value.spec.protocol?.protocolName || undefined;
+  if (modelProtocol !== undefined && protocol !== undefined && modelProtocol.toLowerCase() !== protocol.toLowerCase()) {
     report.error(
       doc,
       ['spec', 'protocol', 'protocolName'],
       `expected ${modelProtocol} (the protocol of DeviceModel ${modelName}), got ${protocol}`,
+    );
+  } else if (protocol === undefined && modelProtocol !== undefined) {
+    report.warning(
+      doc,
+      ['spec', 'protocol'],
+      `no protocolName; read as ${modelProtocol}, the protocol of DeviceModel ${modelName}`,
+    );
+  } else if (protocol === undefined) {
+    report.warning(
+      doc,
+      ['spec'],
+      `neither the Device nor DeviceModel ${modelName} names a protocol: no mapper will serve this device (its twin is updated over MQTT only)`,
     );
   }
   const known = [...declared.keys()].join(', ') || 'none';
@@ -152,8 +174,10 @@ function checkDeviceAgainstModel(
       return;
     }
     if (p.desired !== undefined) {
-      const visitor = (p.visitors?.configData ?? {}) as Record<string, unknown>;
-      const limits = writeLimitsFor(protocol, visitor, model.type.toUpperCase());
+      // The visitor and protocol the mapper will get: the model's visitor and protocol merged in.
+      const modelVisitor = (model.visitors?.configData ?? {}) as Record<string, unknown>;
+      const visitor = { ...modelVisitor, ...(p.visitors?.configData ?? {}) } as Record<string, unknown>;
+      const limits = writeLimitsFor(protocol ?? modelProtocol ?? '', visitor, model.type.toUpperCase());
       checkDesired(doc, p.desired.value, model, [...at, 'desired'], report, limits);
     }
   });
@@ -177,11 +201,11 @@ function checkDesired(
   report: Report,
   limits: WriteLimits | undefined,
 ): void {
-  if (model.accessMode === 'ReadOnly') {
+  if ((model.accessMode ?? DEFAULT_ACCESS_MODE) === 'ReadOnly') {
     report.warning(
       doc,
       at,
-      `property ${model.name} is ReadOnly in its DeviceModel; the desired value is never written`,
+      `property ${model.name} is ${model.accessMode ?? `${DEFAULT_ACCESS_MODE} (no accessMode)`} in its DeviceModel; the desired value is never written`,
     );
   }
   let value: PropertyValue;

@@ -55,21 +55,25 @@ export async function startReplica(
 
 /** The replica the leader key names (etcd's `/kedge/leader`), read with etcdctl. */
 export async function leaderOf(endpoints: string[]): Promise<string | undefined> {
+  return etcdctlGet(endpoints, ['/kedge/leader', '--print-value-only']);
+}
+
+/** The QoS 2 sessions with records in the publish journal (`/kedge/q/<session>/...`), read with etcdctl. */
+export async function journalSessions(endpoints: string[]): Promise<string[] | undefined> {
+  const keys = await etcdctlGet(endpoints, ['/kedge/q/', '--prefix', '--keys-only']);
+  if (keys === undefined) return undefined;
+  const sessions = keys.split('\n').filter((k) => k.startsWith('/kedge/q/'));
+  return [...new Set(sessions.map((k) => k.slice('/kedge/q/'.length).split('/')[0]!))];
+}
+
+async function etcdctlGet(endpoints: string[], args: string[]): Promise<string | undefined> {
   const { execFile } = await import('node:child_process');
   return new Promise((resolve) => {
     execFile(
       'etcdctl',
-      [
-        '--endpoints',
-        endpoints.join(','),
-        '--dial-timeout=2s',
-        '--command-timeout=2s',
-        'get',
-        '/kedge/leader',
-        '--print-value-only',
-      ],
+      ['--endpoints', endpoints.join(','), '--dial-timeout=2s', '--command-timeout=2s', 'get', ...args],
       { env: { ...process.env, ETCDCTL_API: '3' } },
-      (err, stdout) => resolve(err ? undefined : stdout.trim() || undefined),
+      (err, stdout) => resolve(err ? undefined : stdout.trim()),
     );
   });
 }

@@ -3,7 +3,7 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { edgeTopics } from '../../../src/contracts/index.js';
 
 /**
- * Stands in for a mapper at a fixed reading rate: every tick it publishes one data/update per
+ * Stands in for a mapper at a fixed reading rate: every tick it publishes one data/raw per
  * device with a sequence number as the value of each property (QoS 1). A reading is "acked" when
  * the edge acknowledged it (PUBACK, which the edge sends after its commit); a sent one without
  * PUBACK (connection lost) may or may not have reached the edge. Nothing is re-sent, so the MQTT
@@ -69,7 +69,7 @@ export class SyntheticMapper {
         readings: this.properties.map((property) => ({ property, value: seq, quality: 'good', ts })),
       });
       this.sent.get(device)!.add(seq);
-      c.publishAsync(edgeTopics.dataUpdate(device), payload, { qos: 1 }).then(
+      c.publishAsync(edgeTopics.dataRaw(device), payload, { qos: 1 }).then(
         () => this.acked.get(device)!.add(seq),
         () => undefined,
       );

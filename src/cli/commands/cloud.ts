@@ -15,6 +15,8 @@ interface CloudFlags {
   config?: string;
   dataDir?: string;
   store?: string;
+  kubeconfig?: string;
+  kubeNamespace?: string;
   replicaId?: string;
   hubPort?: string;
   hubHost?: string;
@@ -48,7 +50,15 @@ export function registerCloud(program: Command): void {
     .option('--data-dir <dir>', 'folder of the cloud store (default .kedge/cloud)')
     .option(
       '--store <store>',
-      'sqlite (default: one process, in --data-dir) or etcd://host1:2379,host2:2379,host3:2379 (replicas share it)',
+      'sqlite (default: one process, in --data-dir), kubernetes (devices as CRDs, edge nodes as Nodes and Leases of a cluster) or etcd://host1:2379,host2:2379,host3:2379 (replicas share it)',
+    )
+    .option(
+      '--kubeconfig <file>',
+      'with --store kubernetes: the cluster credentials (default $KUBECONFIG, then the in-cluster service account)',
+    )
+    .option(
+      '--kube-namespace <ns>',
+      "with --store kubernetes: namespace of the replicas' Leases (default the kubeconfig context's; in a pod its own)",
     )
     .option(
       '--replica-id <name>',
@@ -110,7 +120,7 @@ export function registerCloud(program: Command): void {
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .addHelpText(
       'after',
-      '\nExamples:\n  kedge cloud --data-dir /var/lib/kedge/cloud\n  kedge cloud --store etcd://10.0.0.1:2379,10.0.0.2:2379,10.0.0.3:2379 --mqtt-url mqtt://mosquitto:1883\n  kedge cloud --data-dir ./cloud --mqtt-url mqtt://127.0.0.1:1883\n  mosquitto_sub -h 127.0.0.1 -t "kedge/#" -v\n',
+      '\nExamples:\n  kedge cloud --data-dir /var/lib/kedge/cloud\n  kedge cloud --store etcd://10.0.0.1:2379,10.0.0.2:2379,10.0.0.3:2379 --mqtt-url mqtt://mosquitto:1883\n  kedge cloud --store kubernetes --kubeconfig ~/.kube/config   # kubectl apply -f deploy/crds/ first\n  kedge cloud --data-dir ./cloud --mqtt-url mqtt://127.0.0.1:1883\n  mosquitto_sub -h 127.0.0.1 -t "kedge/#" -v\n',
     )
     .action(runAction('cloud', (flags: CloudFlags) => runCloud(flags)));
 }
@@ -131,6 +141,8 @@ async function runCloud(flags: CloudFlags): Promise<number> {
     flags: [
       { path: ['cloud', 'dataDir'], value: flags.dataDir, flag: '--data-dir' },
       { path: ['cloud', 'store'], value: flags.store, flag: '--store' },
+      { path: ['cloud', 'kubeconfig'], value: flags.kubeconfig, flag: '--kubeconfig' },
+      { path: ['cloud', 'kubeNamespace'], value: flags.kubeNamespace, flag: '--kube-namespace' },
       { path: ['cloud', 'replicaId'], value: flags.replicaId, flag: '--replica-id' },
       { path: ['cloud', 'hubPort'], value: num(flags.hubPort), flag: '--hub-port' },
       { path: ['cloud', 'hubHost'], value: flags.hubHost, flag: '--hub-host' },

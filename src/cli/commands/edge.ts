@@ -46,6 +46,7 @@ interface EdgeOptions {
   servicebusPort?: number;
   config?: string;
   mappers?: string;
+  dmiSocket?: string;
   runtime?: string;
   containerSocket?: string;
   mapperImage?: string;
@@ -95,6 +96,10 @@ export function registerEdge(program: Command): void {
     )
     .option('-c, --config <file>', 'YAML config file')
     .option('--mappers <mode>', 'process | inprocess | none (default process)', mode)
+    .option(
+      '--dmi-socket <path>',
+      "KubeEdge DMI socket for DMI mappers (default <data-dir>/dmi.sock; KubeEdge's mappers expect /etc/kubeedge/dmi.sock; off = none)",
+    )
     .option('--runtime <runtime>', 'process | container: how Edged runs the mappers (default process)', runtime)
     .option('--container-socket <path>', 'Docker-API socket of podman system service or dockerd (default: found)')
     .option('--mapper-image <image>', 'image of mapper containers (default localhost/kedge:<version>)')
@@ -140,6 +145,7 @@ export async function runEdge(opts: EdgeOptions): Promise<number | undefined> {
       flag(['apiTokenFile'], opts.apiTokenFile, '--api-token-file'),
       flag(['servicebusPort'], opts.servicebusPort, '--servicebus-port'),
       flag(['mappers'], opts.mappers, '--mappers'),
+      flag(['dmiSocket'], opts.dmiSocket, '--dmi-socket'),
       flag(['runtime'], opts.runtime, '--runtime'),
       flag(['containerSocket'], opts.containerSocket, '--container-socket'),
       flag(['mapperImage'], opts.mapperImage, '--mapper-image'),

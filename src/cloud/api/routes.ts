@@ -6,6 +6,7 @@ import type { ObjectStore } from '../store/index.js';
 import { applyDocuments, validateBody } from './apply.js';
 import { withAvailability } from './availability.js';
 import { dashboardRoutes } from './dashboard-routes.js';
+import { withDeviceStatus } from './device-status.js';
 import { readJson, sendJson, sendText } from './http.js';
 import { importDevices } from './import.js';
 import { nodeQueryRoutes } from './node-queries.js';
@@ -75,7 +76,7 @@ for (const r of nodeQueryRoutes)
   route(r.method, `/api/v1/nodes/:name/${r.path}`, (c, req, res, p, q) => r.handler(c, req, res, p[0]!, q));
 route('GET', '/api/v1/devices', async (c, _q, res) => {
   const [devices, nodes] = await Promise.all([c.store.list('Device'), c.bus.request('nodes.list', {})]);
-  sendJson(res, 200, { items: withAvailability(devices.items, nodes) });
+  sendJson(res, 200, { items: withAvailability(await withDeviceStatus(c.store, devices.items), nodes) });
 });
 route('GET', '/api/v1/devicemodels', async (c, _q, res) =>
   sendJson(res, 200, { items: (await c.store.list('DeviceModel')).items }),
@@ -83,7 +84,8 @@ route('GET', '/api/v1/devicemodels', async (c, _q, res) =>
 route('GET', '/api/v1/devices/:ns/:name', async (c, _q, res, p) => {
   const device = await c.store.get('Device', p[0]!, p[2]!);
   if (!device) throw apiErrors.create('KEDGE_API_NOT_FOUND', `Device ${p[0]}/${p[2]} does not exist`);
-  sendJson(res, 200, withAvailability([device], await c.bus.request('nodes.list', {}))[0]);
+  const [withStatus] = await withDeviceStatus(c.store, [device]);
+  sendJson(res, 200, withAvailability([withStatus!], await c.bus.request('nodes.list', {}))[0]);
 });
 route('GET', '/api/v1/twins/:ns/:name', async (c, _q, res, p) => {
   const twin = await c.bus.request('twin.view', { namespace: p[0]!, name: p[2]! });

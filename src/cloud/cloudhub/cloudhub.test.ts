@@ -213,6 +213,19 @@ describe('CloudHub', () => {
     expect(await edge.waitClosed()).toBe(CLOSE.keepalive);
   });
 
+  it('closes the connection of a node on link.disconnect (its Node was deleted), with 4004 and the reason', async () => {
+    const edge = await connect('edge-1');
+    const other = await connect('edge-2');
+    bus.publish('link.disconnect', { node: 'edge-1', reason: 'Node edge-1 was deleted' });
+    bus.publish('link.disconnect', { node: 'edge-9', reason: 'not connected: nothing to close' });
+    expect(await edge.waitClosed()).toBe(CLOSE.disconnected);
+    expect(edge.closeReason).toBe('Node edge-1 was deleted');
+    expect(hub.connectedNodes).toEqual(['edge-2']);
+    expect(events).toContain('disconnected edge-1');
+    const msg = other.upload('edge-2', 'default/telemetry/t', { readings: [] });
+    await waitUntil(() => other.acksFor(msg.header.msg_id).length === 1, 'the other node still served');
+  });
+
   it('answers ok:false for a resource the cloud does not handle, and the edge may drop it', async () => {
     const edge = await connect('edge-1');
     const msg = edge.upload('edge-1', 'default/pod/nginx', {});

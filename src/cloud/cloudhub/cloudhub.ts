@@ -138,6 +138,8 @@ export const CLOSE = {
   internal: 1011,
   replaced: 4000,
   keepalive: 4001,
+  /** The node's Node object was deleted (Kubernetes mode): the edge may connect and register again. */
+  disconnected: 4004,
   /** This replica cannot reach its store (etcd): the edge should try another replica. */
   unavailable: 1013,
   stopping: 1001,
@@ -251,11 +253,25 @@ export class CloudHub implements Module {
     this.server.keepAliveTimeout = Math.min(o.idleTimeoutMs, 5000);
     this.server.timeout = o.idleTimeoutMs; // ws turns it off for the upgraded socket
     await listen(this.server, o.port, o.host);
-    this.unsubscribe = o.bus.subscribe('link.send', { name: this.name, group: this.group }, (item) => this.send(item));
+    const unsubscribeSend = o.bus.subscribe('link.send', { name: this.name, group: this.group }, (item) =>
+      this.send(item),
+    );
+    const unsubscribeDisconnect = o.bus.subscribe('link.disconnect', { name: this.name, group: this.group }, (e) =>
+      this.disconnect(e.node, e.reason),
+    );
+    this.unsubscribe = () => {
+      unsubscribeSend();
+      unsubscribeDisconnect();
+    };
     this.unhealth = this.presence.onHealth((healthy) => {
       if (healthy) return;
       for (const conn of [...this.conns.values()])
-        this.closeConn(conn, CLOSE.unavailable, 'this cloud replica is cut off from etcd: connect to another', true);
+        this.closeConn(
+          conn,
+          CLOSE.unavailable,
+          'this cloud replica is cut off from its store (etcd or the Kubernetes API): connect to another',
+          true,
+        );
     });
     const me = { name: this.name, group: this.group };
     this.logStreams = new LogStreams(o.bus, () => this.clock.now());
@@ -768,6 +784,14 @@ export class CloudHub implements Module {
   private revoked(node: string): void {
     const conn = this.conns.get(node);
     if (conn) this.closeConn(conn, CLOSE.revoked, `node ${node} was revoked`, true);
+  }
+
+  /** Closes a node's connection on request (its Node was deleted); it may connect again. */
+  private disconnect(node: string, reason: string): void {
+    const conn = this.conns.get(node);
+    if (!conn) return;
+    this.log.warn({ node, reason }, `closing the connection of node ${node}: ${reason}`);
+    this.closeConn(conn, CLOSE.disconnected, reason, true);
   }
 
   private releaseClaim(node: string): void {

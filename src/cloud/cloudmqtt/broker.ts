@@ -3,6 +3,7 @@ import { Aedes } from 'aedes';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { cloudMqttErrors } from './errors.js';
 import { SubscriberSockets } from './held-delivery.js';
+import { PublishOrder } from './publish-order.js';
 
 export interface BrokerMessage {
   topic: string;
@@ -48,12 +49,19 @@ export async function startEmbeddedBroker(host: string, port: number): Promise<C
       { cause: err },
     );
   }
+  // Without it a retained publish (the twin) is lost to subscribers when telemetry overtakes it.
+  const order = new PublishOrder();
   const publish = (topic: string, payload: Buffer, qos: 0 | 1, retain: boolean) =>
-    new Promise<void>((resolve, reject) => {
-      aedes.publish({ cmd: 'publish', topic, payload, qos, retain, dup: false }, (err) =>
-        err ? reject(err) : resolve(),
-      );
-    });
+    order.run(
+      qos,
+      retain,
+      () =>
+        new Promise<void>((resolve, reject) => {
+          aedes.publish({ cmd: 'publish', topic, payload, qos, retain, dup: false }, (err) =>
+            err ? reject(err) : resolve(),
+          );
+        }),
+    );
   return {
     port: (server.address() as AddressInfo).port,
     publish,

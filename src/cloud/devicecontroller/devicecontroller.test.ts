@@ -103,7 +103,7 @@ describe('DeviceController', () => {
       published.push(...req.items);
       return undefined;
     });
-    store.watch('Device', '0', (e) => {
+    store.watch('DeviceStatus', '0', (e) => {
       if (e.type === 'MODIFIED' && e.object.status) statusWrites++;
     });
     await store.create(model());
@@ -197,7 +197,7 @@ describe('DeviceController', () => {
     const writes = statusWrites - before;
     expect(writes).toBeGreaterThanOrEqual(10);
     expect(writes).toBeLessThanOrEqual(11);
-    const status = (await store.get('Device', 'default', 'a'))!.status as {
+    const status = (await store.get('DeviceStatus', 'default', 'a'))!.status as {
       twins: Array<{ propertyName: string; reported: { value: string; metadata: Record<string, string> } }>;
     };
     expect(status.twins[0]).toMatchObject({
@@ -465,5 +465,115 @@ describe('DeviceController', () => {
     await dc.stop();
     expect((await pending).properties.setpoint).toMatchObject({ pending: true });
     expect(clock.pending).toBe(0);
+  });
+
+  it('keeps the twin in a DeviceStatus owned by the Device, mirrors only state changes into the Device, deletes it with the Device', async () => {
+    const a = await store.create(device('a', 'edge-1'));
+    await dc.start();
+    let deviceWrites = 0;
+    await store.watch('Device', (await store.list('Device')).resourceVersion, () => void deviceWrites++);
+    expect(await upload('default/devicestate/a', { state: 'online', ts: 1_000_000 })).toEqual({ ok: true });
+    for (let i = 0; i < 5; i++) {
+      await upload('default/devicetwin/a', {
+        properties: { temp: { reported: { value: String(i), quality: 'good', ts: clock.now(), version: i } } },
+      });
+      clock.advance(1000);
+      await flush();
+    }
+    const ds = (await store.get('DeviceStatus', 'default', 'a'))!;
+    expect(ds.metadata.ownerReferences).toEqual([
+      { apiVersion: 'devices.kubeedge.io/v1beta1', kind: 'Device', name: 'a', uid: a.metadata.uid, controller: true },
+    ]);
+    expect(ds.status).toMatchObject({ state: 'online', twins: [{ propertyName: 'temp', reported: { value: '4' } }] });
+    const mirrored = (await store.get('Device', 'default', 'a'))!.status;
+    expect(mirrored).toEqual({ state: 'online', lastOnlineTime: new Date(1_000_000).toISOString() });
+    expect(deviceWrites).toBe(1);
+    await store.delete('Device', 'default', 'a');
+    await flush();
+    expect(await store.get('DeviceStatus', 'default', 'a')).toBeUndefined();
+  });
+
+  it('writes on top of what another writer put into the DeviceStatus meanwhile (409: re-read, recompute)', async () => {
+    await store.create(device('a', 'edge-1'));
+    await dc.start();
+    const report = (v: number) =>
+      upload('default/devicetwin/a', {
+        properties: { temp: { reported: { value: String(v), quality: 'good', ts: clock.now(), version: v } } },
+      });
+    await report(1);
+    clock.advance(1);
+    await flush();
+    const ds = (await store.get('DeviceStatus', 'default', 'a'))!;
+    await store.updateStatus('DeviceStatus', 'default', 'a', { ...(ds.status as object), extensions: { by: 'other' } });
+    clock.advance(1000);
+    await report(2);
+    clock.advance(1000);
+    await flush();
+    expect((await store.get('DeviceStatus', 'default', 'a'))!.status).toMatchObject({
+      extensions: { by: 'other' },
+      twins: [{ propertyName: 'temp', reported: { value: '2' } }],
+    });
+  });
+
+  it('with CRDs before KubeEdge v1.23 (no DeviceStatus), writes the twin into Device status', async () => {
+    const serves = store.serves.bind(store);
+    store.serves = (kind) => kind !== 'DeviceStatus' && serves(kind);
+    await store.create(device('a', 'edge-1'));
+    await dc.start();
+    await upload('default/devicetwin/a', {
+      properties: { temp: { reported: { value: '7', quality: 'good', ts: clock.now(), version: 1 } } },
+    });
+    clock.advance(1);
+    await flush();
+    expect((await store.get('Device', 'default', 'a'))!.status).toMatchObject({
+      twins: [{ propertyName: 'temp', reported: { value: '7' } }],
+    });
+    expect(await store.get('DeviceStatus', 'default', 'a')).toBeUndefined();
+  });
+
+  it('starts each twin from its stored DeviceStatus after a restart', async () => {
+    await store.create(device('a', 'edge-1'));
+    await dc.start();
+    await upload('default/devicetwin/a', {
+      properties: { temp: { reported: { value: '7', quality: 'good', ts: clock.now(), version: 3 } } },
+    });
+    clock.advance(1);
+    await flush();
+    await dc.stop();
+    dc = make();
+    await dc.start();
+    expect((await bus.request('twin.view', { namespace: 'default', name: 'a' }))!.properties.temp).toMatchObject({
+      reported: { value: '7', version: 3 },
+    });
+  });
+
+  it('creates a DeviceStatus without reading it first, then writes on top of what it wrote (one request per write)', async () => {
+    await store.create(device('a', 'edge-1'));
+    await dc.start();
+    await store.create(device('b', 'edge-1'));
+    await flush();
+    const calls: string[] = [];
+    for (const m of ['get', 'create', 'update', 'updateStatus'] as const) {
+      const real = (store[m] as (...a: unknown[]) => unknown).bind(store);
+      (store as unknown as Record<string, unknown>)[m] = (...a: unknown[]) => {
+        const kind = typeof a[0] === 'string' ? a[0] : (a[0] as StoredObject).kind;
+        if (kind === 'DeviceStatus') calls.push(m);
+        return real(...a);
+      };
+    }
+    for (let i = 1; i <= 3; i++) {
+      for (const d of ['a', 'b'])
+        await upload(`default/devicetwin/${d}`, {
+          properties: { temp: { reported: { value: String(i), quality: 'good', ts: clock.now(), version: i } } },
+        });
+      clock.advance(1000);
+      await flush();
+    }
+    const count = (m: string) => calls.filter((c) => c === m).length;
+    expect({ get: count('get'), create: count('create'), updateStatus: count('updateStatus') }).toEqual({
+      get: 0,
+      create: 2,
+      updateStatus: 6,
+    });
   });
 });

@@ -26,6 +26,7 @@ import { DeviceIndex } from './device-index.js';
 import { deviceControllerErrors } from './errors.js';
 import { nodeOf, planSync, wantedFor } from './node-sync.js';
 import { telemetryPayload } from './telemetry-payload.js';
+import { StatusWriter } from './status-writer.js';
 import { DeviceTwinState } from './twin-state.js';
 
 const OWN_TYPES = new Set<string>([LinkResource.device, LinkResource.deviceModel, LinkResource.deviceTwin]);
@@ -70,6 +71,9 @@ export class DeviceController implements Module {
    */
   private readonly nodesDown = new Map<string, string>();
   private coalescer: WriteCoalescer | undefined;
+  private statusWriter: StatusWriter | undefined;
+  /** Stored status per device as read at start: where a twin starts from after a restart. */
+  private storedStatus = new Map<string, unknown>();
   private watches: WatchHandle[] = [];
   private undo: Array<() => void> = [];
   private metrics:
@@ -111,8 +115,16 @@ export class DeviceController implements Module {
       (key) => this.writeStatus(key),
       (key, err) => this.log.warn({ device: key, err: errorText(err) }, 'device status write failed; retrying'),
     );
+    this.statusWriter = new StatusWriter(store, store.serves('DeviceStatus'));
+    this.storedStatus = new Map();
+    const statuses = this.statusWriter.useDeviceStatus ? (await store.list('DeviceStatus')).items : [];
+    for (const s of statuses)
+      this.storedStatus.set(`${s.metadata.namespace ?? 'default'}/${s.metadata.name}`, s.status);
+    if (!this.statusWriter.useDeviceStatus)
+      this.log.info('the store has no DeviceStatus (CRDs before KubeEdge v1.23): twins go to Device status');
     const models = await store.list('DeviceModel');
     const devices = await store.list('Device');
+    this.statusWriter.seed(statuses, devices.items);
     for (const m of models.items) this.index.applyModel({ type: 'ADDED', object: m });
     for (const d of devices.items) this.index.applyDevice({ type: 'ADDED', object: d });
     this.watches.push(await store.watch('DeviceModel', models.resourceVersion, (e) => this.onModel(e)));
@@ -152,10 +164,18 @@ export class DeviceController implements Module {
 
   private onDevice(e: WatchEvent): void {
     const key = DeviceIndex.key(e.object);
+    if (e.type === 'ADDED') this.statusWriter?.added(e.object);
     if (e.type !== 'MODIFIED') this.options.bus.publish('devices.listChanged', {});
     if (e.type === 'DELETED') {
       this.twins.delete(key);
       this.desiredSetAt.delete(key);
+      this.storedStatus.delete(key);
+      const [ns, name] = splitKey(key);
+      this.statusWriter
+        ?.forget(ns, name)
+        .catch((err: unknown) =>
+          this.log.warn({ device: key, err: errorText(err) }, 'DeviceStatus of a deleted device not deleted'),
+        );
     }
     for (const node of this.index.applyDevice(e)) this.reconcile(node);
   }
@@ -471,17 +491,22 @@ export class DeviceController implements Module {
 
   private twinOf(key: string, device: StoredObject): DeviceTwinState {
     let t = this.twins.get(key);
-    if (!t) this.twins.set(key, (t = DeviceTwinState.fromStatus(device.status)));
+    if (!t) {
+      // A DeviceStatus if there is one; else what the Device's status holds (all of the twin with
+      // CRDs before v1.23, or left there by them before an upgrade).
+      const stored = this.storedStatus.get(key) ?? device.status;
+      this.twins.set(key, (t = DeviceTwinState.fromStatus(stored)));
+    }
     return t;
   }
 
+  /** The twin stored, coalesced (DeviceStatus, or Device status with pre-1.23 CRDs). */
   private async writeStatus(key: string): Promise<void> {
     const twin = this.twins.get(key);
-    const [ns, name] = splitKey(key);
-    const current = twin ? await this.options.store.get('Device', ns, name) : undefined;
-    if (!twin || !current) return; // deleted meanwhile: nothing to write
-    await this.options.store.updateStatus('Device', ns, name, twin.toStatus(current.status));
-    this.metrics!.statusWrites.inc();
+    const device = this.index.devices.get(key);
+    if (!twin || !device || !this.statusWriter) return; // deleted meanwhile: nothing to write
+    const writes = await this.statusWriter.write(device, twin);
+    this.metrics!.statusWrites.inc(writes);
   }
 
   async view(namespace: string, name: string): Promise<TwinView | undefined> {

@@ -60,6 +60,9 @@ describe('EdgeController', () => {
     await store.create(device('a', 'edge-1', 'modbus'));
     await store.create(device('b', 'edge-1', 'Modbus'));
     await ec.start();
+    await flush();
+    // A node registers when it connects, not when a device names it.
+    expect(await store.get('Node', '', 'edge-1')).toBeUndefined();
     await connectNode(bus, 'edge-1', clock.now());
     expect(sent.map((i) => [i.key, i.message.route.resource, i.message.content])).toEqual([
       [
@@ -79,7 +82,7 @@ describe('EdgeController', () => {
     });
     expect(sent).toHaveLength(2);
     const node = await store.get('Node', '', 'edge-1');
-    expect((node!.spec as { mappers: unknown[] }).mappers).toHaveLength(2);
+    expect(JSON.parse(node!.metadata.annotations!['kedge.io/mappers']!)).toHaveLength(2);
   });
 
   it('re-derives the mapper set on spec changes only, not on Device status writes', async () => {
@@ -155,7 +158,17 @@ describe('EdgeController', () => {
     bus.publish('link.disconnected', { node: 'edge-1', reason: 'keepalive timeout', ts: clock.now() });
     await flush();
     const node = await store.get('Node', '', 'edge-1');
-    expect(node!.status).toMatchObject({ ready: false, reason: 'keepalive timeout' });
+    expect((node!.status as { conditions: unknown[] }).conditions).toEqual([
+      expect.objectContaining({
+        type: 'Ready',
+        status: 'Unknown',
+        reason: 'EdgeDisconnected',
+        message: 'keepalive timeout',
+      }),
+    ]);
+    expect(JSON.parse(node!.metadata.annotations!['kedge.io/mapper-status']!)).toMatchObject([
+      { name: 'mapper-modbus', phase: 'Running', restarts: 1 },
+    ]);
     expect(published.at(-1)).toMatchObject({
       topic: 'kedge/status/node/edge-1',
       payload: { ready: false, reason: 'keepalive timeout' },
@@ -198,26 +211,137 @@ describe('EdgeController', () => {
       bus.publish('link.disconnected', { node: `fake-${i}`, reason: 'gone', ts: clock.now() });
     await flush();
     expect(await bus.request('nodes.list', {})).toEqual([]);
-    // Once a Device names the node it is registered, connected or not.
+    // Once a Device names the connected node it is registered, as when it connected.
     bus.publish('link.connected', { node: 'fake-3', ts: clock.now() });
     await flush();
     await store.create(device('d3', 'fake-3', 'modbus'));
     await flush();
-    expect((await store.get('Node', '', 'fake-3'))!.status).toMatchObject({ ready: true });
+    clock.advance(1); // the Lease is written by its coalescer, at once but on a timer
+    await flush();
+    const node = await store.get('Node', '', 'fake-3');
+    expect((node!.status as { conditions: unknown[] }).conditions).toContainEqual(
+      expect.objectContaining({ type: 'Ready', status: 'True' }),
+    );
+    expect((await store.get('Lease', 'kube-node-lease', 'fake-3'))?.spec).toMatchObject({ holderIdentity: 'fake-3' });
     expect(published.at(-1)).toMatchObject({ topic: 'kedge/status/node/fake-3', payload: { ready: true } });
   });
 
   it('marks nodes left ready by a previous run not ready at start', async () => {
-    await store.create({ kind: 'Node', metadata: { name: 'edge-9', namespace: '' }, spec: { mappers: [] } });
-    await store.updateStatus('Node', '', 'edge-9', {
-      ready: true,
-      lastHeartbeat: new Date(0).toISOString(),
-      mappers: [],
-    });
+    await store.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'edge-9', namespace: '' }, spec: {} });
+    const ready = { type: 'Ready', status: 'True', lastHeartbeatTime: '2020-01-01T00:00:00Z' };
+    await store.updateStatus('Node', '', 'edge-9', { conditions: [ready] });
     await ec.start();
+    const [{ nodes }] = [{ nodes: await bus.request('nodes.list', {}) }];
+    expect(nodes).toEqual([
+      {
+        name: 'edge-9',
+        ready: false,
+        reason: 'the cloud restarted',
+        lastHeartbeat: '2020-01-01T00:00:00.000Z',
+        mappers: [],
+      },
+    ]);
     expect((await store.get('Node', '', 'edge-9'))!.status).toMatchObject({
-      ready: false,
-      reason: 'the cloud restarted',
+      conditions: [{ type: 'Ready', status: 'Unknown', message: 'the cloud restarted' }],
     });
+  });
+
+  it('registers a connecting edge as a core/v1 Node with the edge role, a NoSchedule taint, and a Ready condition', async () => {
+    await ec.start();
+    bus.publish('link.connected', { node: 'edge-1', ts: clock.now(), identity: 'token' });
+    await flush();
+    const node = (await store.get('Node', '', 'edge-1'))!;
+    expect(node.apiVersion).toBe('v1');
+    expect(node.metadata.labels).toEqual({
+      'node-role.kubernetes.io/edge': '',
+      'node-role.kubernetes.io/agent': '',
+      'kubernetes.io/hostname': 'edge-1',
+    });
+    expect(node.spec).toEqual({ taints: [{ key: 'node-role.kubernetes.io/edge', effect: 'NoSchedule' }] });
+    const at = new Date(clock.now()).toISOString().replace('.000Z', 'Z');
+    expect(node.status).toMatchObject({
+      allocatable: { pods: '110' },
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'True',
+          reason: 'EdgeReady',
+          lastHeartbeatTime: at,
+          lastTransitionTime: at,
+        },
+      ],
+    });
+    // Conditions written by others (the node lifecycle controller, a CNI) are kept.
+    const other = { type: 'NetworkUnavailable', status: 'False', reason: 'RouteCreated' };
+    const status = node.status as { conditions: unknown[] };
+    await store.updateStatus('Node', '', 'edge-1', { ...status, conditions: [other, ...status.conditions] });
+    clock.advance(5_000);
+    bus.publish('link.disconnected', { node: 'edge-1', reason: 'closed', ts: clock.now() });
+    await flush();
+    const after = (await store.get('Node', '', 'edge-1'))!.status as { conditions: Array<{ type: string }> };
+    expect(after.conditions.map((c) => c.type)).toEqual(['NetworkUnavailable', 'Ready']);
+    expect(after.conditions[1]).toMatchObject({
+      status: 'Unknown',
+      lastTransitionTime: new Date(clock.now()).toISOString().replace('.000Z', 'Z'),
+    });
+  });
+
+  it('renews a Lease in kube-node-lease while the node is connected, at most every 10 s', async () => {
+    await ec.start();
+    bus.publish('link.connected', { node: 'edge-1', ts: clock.now(), identity: 'token' });
+    await flush();
+    clock.advance(1);
+    await flush();
+    const node = (await store.get('Node', '', 'edge-1'))!;
+    const lease = (await store.get('Lease', 'kube-node-lease', 'edge-1'))!;
+    expect(lease.metadata.ownerReferences).toEqual([
+      { apiVersion: 'v1', kind: 'Node', name: 'edge-1', uid: node.metadata.uid },
+    ]);
+    expect(lease.spec).toEqual({
+      holderIdentity: 'edge-1',
+      leaseDurationSeconds: 40,
+      renewTime: new Date(clock.now() - 1).toISOString().replace(/Z$/, '000Z'),
+    });
+    let renewals = 0;
+    await store.watch('Lease', (await store.list('Lease')).resourceVersion, () => void renewals++);
+    for (let i = 0; i < 60; i++) {
+      clock.advance(1_000);
+      bus.publish('link.heartbeat', { node: 'edge-1', ts: clock.now() });
+      await flush();
+    }
+    expect(renewals).toBeGreaterThanOrEqual(5);
+    expect(renewals).toBeLessThanOrEqual(7);
+    const renewed = (await store.get('Lease', 'kube-node-lease', 'edge-1'))!;
+    expect(Date.parse((renewed.spec as { renewTime: string }).renewTime)).toBeGreaterThan(clock.now() - 11_000);
+    bus.publish('link.disconnected', { node: 'edge-1', reason: 'closed', ts: clock.now() });
+    await flush();
+    renewals = 0;
+    for (let i = 0; i < 30; i++) {
+      clock.advance(1_000);
+      await flush();
+    }
+    expect(renewals).toBe(0);
+  });
+
+  it('disconnects the edge of a deleted Node, which registers again when it reconnects', async () => {
+    const disconnects: Array<{ node: string; reason: string }> = [];
+    bus.subscribe('link.disconnect', { name: 't', group: 't' }, (e) => void disconnects.push(e));
+    await ec.start();
+    bus.publish('link.connected', { node: 'edge-1', ts: clock.now(), identity: 'token' });
+    await flush();
+    const first = (await store.get('Node', '', 'edge-1'))!;
+    await store.delete('Node', '', 'edge-1');
+    await flush();
+    expect(disconnects).toEqual([{ node: 'edge-1', reason: 'Node edge-1 was deleted' }]);
+    bus.publish('link.disconnected', { node: 'edge-1', reason: 'Node edge-1 was deleted', ts: clock.now() });
+    clock.advance(120_000);
+    bus.publish('link.heartbeat', { node: 'edge-1', ts: clock.now() });
+    await flush();
+    expect(await store.get('Node', '', 'edge-1')).toBeUndefined();
+    bus.publish('link.connected', { node: 'edge-1', ts: clock.now(), identity: 'token' });
+    await flush();
+    const again = (await store.get('Node', '', 'edge-1'))!;
+    expect(again.metadata.uid).not.toBe(first.metadata.uid);
+    expect(again.status).toMatchObject({ conditions: [{ type: 'Ready', status: 'True' }] });
   });
 });

@@ -31,7 +31,16 @@ import {
   type WatchHandle,
 } from '../store/index.js';
 import { mapperSetFor, mapperSetToken } from './mappers.js';
-import { nodeView, stateFromStatus, statusOf, type NodeState } from './node-state.js';
+import { NodeLeases } from './node-lease.js';
+import {
+  newNode,
+  nodeView,
+  stateFromNode,
+  statusOf,
+  withMapperAnnotations,
+  type NodeState,
+  type WantedMapper,
+} from './node-state.js';
 
 export interface EdgeControllerOptions {
   bus: Bus<CloudChannels, CloudRequests>;
@@ -42,6 +51,10 @@ export interface EdgeControllerOptions {
   clock?: Clock;
   /** Heartbeats are written to the Node status at most this often (default 60 s); ready changes at once. */
   heartbeatWriteIntervalMs?: number;
+  /** The node's Lease is renewed at most this often while connected (default 10 s, as the kubelet). */
+  leaseRenewIntervalMs?: number;
+  /** Shown as the Node's kubelet version (`kedge-v<version>`). */
+  version?: string;
   /** Which replica holds each node (default: this process holds what connects to it). */
   presence?: NodePresence;
   /** The replica that marks not ready the nodes no replica holds (default: this process). */
@@ -50,11 +63,15 @@ export interface EdgeControllerOptions {
 
 const NODE = 'Node';
 const NS = 'default';
+const RETRIES = 5;
 
 /**
- * Nodes: Node objects (ready from the link, last heartbeat, mapper status) and the mapper
- * workloads each node should run, derived from the protocols of its devices and sent down as
- * `mapperset` whenever that set changes.
+ * Nodes: a core/v1 Node per edge node (registered when it connects, Ready from the link, a
+ * Lease renewed while connected), the mapper workloads each node should run (derived from its
+ * devices, sent down as `mapperset`, recorded on the Node), and the edge's disconnection when
+ * its Node is deleted (it registers again when it reconnects, as a restarted kubelet would).
+ * With replicas, the one holding a node's connection writes its heartbeats, lease and mapper
+ * status; the leader marks not ready the nodes that no replica holds.
  */
 export class EdgeController implements Module {
   readonly name = 'edgecontroller';
@@ -63,15 +80,17 @@ export class EdgeController implements Module {
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly nodes = new Map<string, NodeState>();
+  /** The Node objects as last read or written: their uids, and whether each exists. */
+  private readonly nodeObjects = new Map<string, StoredObject>();
   private readonly devicesByNode = new Map<string, Map<string, StoredObject>>();
   private readonly sentSets = new Map<string, string>();
   private heartbeats: WriteCoalescer | undefined;
-  private watch: WatchHandle | undefined;
+  private leaseWrites: WriteCoalescer | undefined;
+  private leases: NodeLeases | undefined;
+  private watches: WatchHandle[] = [];
   private undo: Array<() => void> = [];
   private failures: Counter | undefined;
   private readonly chains = new Map<string, Promise<unknown>>();
-  /** Nodes that have a Node object in the store. */
-  private readonly registered = new Set<string>();
   /** How each connected node proved who it is (CloudHub's link.connected). */
   private readonly identities = new Map<string, LinkIdentity>();
   private unregistered: Counter | undefined;
@@ -79,6 +98,9 @@ export class EdgeController implements Module {
   private readonly local = new Set<string>();
   private readonly presence: NodePresence;
   private readonly leader: LeaderElection;
+  private readonly ownLeader: boolean;
+  /** The sweep at the start of a term, awaited by start() when this replica leads already. */
+  private sweep: Promise<void> | undefined;
 
   constructor(private readonly options: EdgeControllerOptions) {
     this.log = options.logger.child({ module: this.name });
@@ -88,15 +110,11 @@ export class EdgeController implements Module {
     this.ownLeader = options.leader === undefined;
   }
 
-  private readonly ownLeader: boolean;
-  /** The sweep at the start of a term, awaited by start() when this replica leads already. */
-  private sweep: Promise<void> | undefined;
-
   async start(): Promise<void> {
     const { store, bus } = this.options;
     this.failures ??= new Counter({
       name: 'kedge_edgecontroller_status_write_failures_total',
-      help: 'Node status writes that failed',
+      help: 'Node status and lease writes that failed',
       registers: [this.options.registry],
     });
     this.registerGauges();
@@ -111,14 +129,23 @@ export class EdgeController implements Module {
       help: 'Connections of nodes without credentials that no Device names: served, but no Node object is created',
       registers: [this.options.registry],
     });
+    this.leases = new NodeLeases(store);
+    this.leaseWrites = new WriteCoalescer(
+      this.clock,
+      this.options.leaseRenewIntervalMs ?? 10_000,
+      (node) => this.renewLease(node),
+      (node, err) => this.writeFailed(node, err),
+    );
     // Nodes left ready by a cloud that stopped are marked not ready by the leader (lead()).
-    for (const n of (await store.list(NODE)).items) {
-      this.nodes.set(n.metadata.name, stateFromStatus(n.status));
-      this.registered.add(n.metadata.name);
+    const nodes = await store.list(NODE);
+    for (const n of nodes.items) {
+      this.nodes.set(n.metadata.name, stateFromNode(n));
+      this.nodeObjects.set(n.metadata.name, n);
     }
+    this.watches.push(await store.watch(NODE, nodes.resourceVersion, (e) => this.onNode(e)));
     const devices = await store.list('Device');
     for (const d of devices.items) this.indexDevice({ type: 'ADDED', object: d });
-    this.watch = await store.watch('Device', devices.resourceVersion, (e) => this.onDevice(e));
+    this.watches.push(await store.watch('Device', devices.resourceVersion, (e) => this.onDevice(e)));
     this.undo.push(
       bus.subscribe('link.connected', this.endpoint, (e) => {
         this.local.add(e.node);
@@ -144,6 +171,7 @@ export class EdgeController implements Module {
       }),
     );
     if (this.ownLeader) await this.leader.start();
+    // Nobody is connected to a cloud that just started: the leader marks not ready what no replica holds.
     this.undo.push(
       this.leader.whileLeader((signal) => {
         this.sweep = this.lead(signal);
@@ -163,9 +191,10 @@ export class EdgeController implements Module {
     for (const u of this.undo.splice(0)) u();
     this.local.clear();
     if (this.ownLeader) await this.leader.stop();
-    this.watch?.stop();
-    this.watch = undefined;
+    for (const w of this.watches.splice(0)) w.stop();
     await Promise.all([...this.chains.values()]);
+    this.leaseWrites?.cancelAll();
+    this.leaseWrites = undefined;
     await this.heartbeats?.flush();
     this.heartbeats = undefined;
   }
@@ -217,6 +246,21 @@ export class EdgeController implements Module {
     return next;
   }
 
+  /** A deleted Node disconnects its edge; kedge's own writes come back here too and are only noted. */
+  private onNode(e: WatchEvent): void {
+    const name = e.object.metadata.name;
+    if (e.type !== 'DELETED') {
+      this.nodeObjects.set(name, e.object);
+      return;
+    }
+    this.nodeObjects.delete(name);
+    this.leases?.forget(name);
+    const state = this.nodes.get(name);
+    this.log.warn({ node: name }, `Node ${name} was deleted: disconnecting its edge`);
+    this.options.bus.publish('link.disconnect', { node: name, reason: `Node ${name} was deleted` });
+    if (state) state.ready = false;
+  }
+
   private onDevice(e: WatchEvent): void {
     const nodes = this.indexDevice(e);
     for (const node of nodes)
@@ -252,6 +296,10 @@ export class EdgeController implements Module {
     return true;
   }
 
+  private wantedMappers(node: string): WantedMapper[] {
+    return mapperSetFor(this.devicesByNode.get(node)?.values() ?? []).mappers;
+  }
+
   /**
    * Leader work: a node that no replica holds is not ready. At the start of a term that covers
    * nodes left ready by a cloud that stopped; then the claims are watched, and a node whose
@@ -271,7 +319,7 @@ export class EdgeController implements Module {
     for (const n of (await this.options.store.list(NODE)).items) {
       if (signal.aborted) return;
       const name = n.metadata.name;
-      if (!holders.has(name) && !this.local.has(name) && stateFromStatus(n.status).ready)
+      if (!holders.has(name) && !this.local.has(name) && stateFromNode(n).ready)
         await this.serial(name, () => this.unheld(name, 'the cloud restarted'));
     }
   }
@@ -280,7 +328,7 @@ export class EdgeController implements Module {
   private async unheld(node: string, reason: string): Promise<void> {
     if (this.local.has(node)) return;
     const stored = await this.options.store.get(NODE, '', node);
-    if (!stored || !stateFromStatus(stored.status).ready) return;
+    if (!stored || !stateFromNode(stored).ready) return;
     if ((await this.presence.holderOf(node)) !== undefined) return;
     await this.setReady(node, false, reason);
   }
@@ -295,12 +343,13 @@ export class EdgeController implements Module {
     await this.setReady(node, false, reason);
   }
 
-  /** Records the node's mapper set in its Node spec and sends it when it differs from what the node has. */
+  /** Records the node's mapper set on its Node and sends it when it differs from what the node has. */
   private async syncMappers(node: string): Promise<void> {
     if (!this.admitted(node)) return; // no devices, no credentials: nothing to run, nothing to register
     const set = mapperSetFor(this.devicesByNode.get(node)?.values() ?? []);
     const token = mapperSetToken(set);
-    await this.ensureNode(node, set.mappers);
+    await this.registerLate(node);
+    await this.recordOnNode(node, false);
     const key = `${LinkResource.mapperSet}/${NS}/${node}`;
     // The replica holding the node sends; it reads what the node acknowledged when it connects.
     if (!this.local.has(node)) {
@@ -330,7 +379,7 @@ export class EdgeController implements Module {
    */
   private admitted(node: string): boolean {
     return (
-      this.registered.has(node) ||
+      this.nodeObjects.has(node) ||
       (this.devicesByNode.get(node)?.size ?? 0) > 0 ||
       this.identities.get(node) === 'token' ||
       this.identities.get(node) === 'certificate'
@@ -345,44 +394,52 @@ export class EdgeController implements Module {
     );
   }
 
-  private async ensureNode(node: string, mappers: Array<{ name: string; protocols: string[] }>): Promise<StoredObject> {
+  /**
+   * A node connected here before it was admitted (no credentials) and a Device names it now: it
+   * registers as it would have when it connected, and its availability is news to consumers.
+   */
+  private async registerLate(node: string): Promise<void> {
+    const state = this.nodes.get(node);
+    if (this.nodeObjects.has(node) || !this.local.has(node) || !state?.ready) return;
+    if (!(await this.recordOnNode(node, true))) return;
+    await this.writeStatus(node, ['ready', 'lastHeartbeat']);
+    this.leaseWrites?.mark(node, true);
+    await this.publishAvailability(node, state);
+  }
+
+  /**
+   * Brings the Node's annotations up to date; with `register`, creates the Node when there is
+   * none (a node registers when it connects, not when a device names it). The mapper status is
+   * what the node reported to the replica holding it: other replicas keep the one stored.
+   */
+  private async recordOnNode(node: string, register: boolean): Promise<StoredObject | undefined> {
     const { store } = this.options;
-    let existing = await store.get(NODE, '', node);
-    const state = this.stateOf(node);
-    if (!existing) {
+    const mappers = this.wantedMappers(node);
+    for (let attempt = 0; ; attempt++) {
+      const existing = await store.get(NODE, '', node);
       try {
-        existing = await store.create({
-          apiVersion: 'kedge.io/v1',
-          kind: NODE,
-          metadata: { name: node, namespace: '' },
-          spec: { mappers },
-        });
+        if (!existing) {
+          if (!register) return undefined;
+          const created = await store.create(newNode(node, mappers, this.stateOf(node), this.version));
+          this.nodeObjects.set(node, created);
+          this.log.info({ node }, `Node ${node} registered`);
+          return created;
+        }
+        const reported = this.local.has(node) ? this.stateOf(node) : undefined;
+        const updated = withMapperAnnotations(existing, mappers, reported);
+        const written = updated ? await store.update(updated) : existing;
+        this.nodeObjects.set(node, written);
+        return written;
       } catch (err) {
-        // Another replica created it a moment ago: update that one.
-        if ((err as { code?: string }).code !== 'KEDGE_CLOUD_STORE_EXISTS') throw err;
-        return this.ensureNode(node, mappers);
-      }
-      this.registered.add(node);
-      // Only the replica holding the node writes its state (another's "not ready" could land last).
-      if (!this.local.has(node)) return existing;
-      // A node that connected before it was registered: its availability is news to consumers.
-      if (state.ready) await this.publishAvailability(node, state);
-      const created = existing;
-      return store.updateStatus(NODE, '', node, statusOf(state)).catch(() => created);
-    }
-    if (!this.registered.has(node)) {
-      this.registered.add(node);
-      // Registered by another replica while this one holds the node's connection (its Device was
-      // applied there): the node's state is this replica's to write and announce.
-      if (this.local.has(node) && state.ready) {
-        const found = existing;
-        existing = await store.updateStatus(NODE, '', node, statusOf(state)).catch(() => found);
-        await this.publishAvailability(node, state);
+        const code = (err as { code?: string }).code;
+        const again = ['KEDGE_CLOUD_STORE_CONFLICT', 'KEDGE_CLOUD_STORE_EXISTS', 'KEDGE_CLOUD_STORE_NOT_FOUND'];
+        if (!again.includes(code ?? '') || attempt >= RETRIES) throw err;
       }
     }
-    const spec = (existing.spec ?? {}) as Record<string, unknown>;
-    if (JSON.stringify(spec.mappers ?? []) === JSON.stringify(mappers)) return existing;
-    return store.update({ ...existing, spec: { ...spec, mappers } });
+  }
+
+  private get version(): string {
+    return this.options.version ?? '0.0.0';
   }
 
   private stateOf(node: string): NodeState {
@@ -398,6 +455,7 @@ export class EdgeController implements Module {
     ts = this.clock.now(),
   ): Promise<void> {
     const state = this.stateOf(node);
+    if (state.ready !== ready || state.transitionAt === undefined) state.transitionAt = ts;
     state.ready = ready;
     if (reason) state.reason = reason;
     else delete state.reason;
@@ -409,8 +467,10 @@ export class EdgeController implements Module {
     if (!this.admitted(node)) return; // served, not registered: nothing stored, nothing retained
     this.log.info({ node, ready, reason }, ready ? 'node ready' : 'node not ready');
     try {
-      await this.ensureNode(node, mapperSetFor(this.devicesByNode.get(node)?.values() ?? []).mappers);
-      await this.writeStatus(node, ready ? ['ready', 'reason', 'connectedAt', 'lastHeartbeat'] : ['ready', 'reason']);
+      const registered = await this.recordOnNode(node, ready);
+      // The leader marking a node not ready keeps the heartbeat its holder wrote last.
+      if (registered) await this.writeStatus(node, ready ? ['ready', 'lastHeartbeat'] : ['ready']);
+      if (ready) this.leaseWrites?.mark(node, true);
     } catch (err) {
       this.writeFailed(node, err);
     }
@@ -425,8 +485,17 @@ export class EdgeController implements Module {
   }
 
   private onHeartbeat(node: string, ts: number): void {
-    this.stateOf(node).lastHeartbeat = ts;
-    if (this.admitted(node)) this.heartbeats?.mark(node);
+    const state = this.stateOf(node);
+    state.lastHeartbeat = ts;
+    if (!this.admitted(node)) return;
+    this.heartbeats?.mark(node);
+    if (state.ready) this.leaseWrites?.mark(node);
+  }
+
+  private async renewLease(node: string): Promise<void> {
+    const state = this.nodes.get(node);
+    if (!state?.ready || !this.leases) return;
+    await this.leases.renew(node, state.lastHeartbeat ?? this.clock.now(), this.nodeObjects.get(node));
   }
 
   private async onMapperStatus(req: UpstreamMessage): Promise<AckContent> {
@@ -441,37 +510,41 @@ export class EdgeController implements Module {
     this.stateOf(req.node).mappers.set(checked.value.name, checked.value);
     this.options.bus.publish('node.changed', { node: req.node });
     if (!this.admitted(req.node)) return { ok: true };
-    await this.ensureNode(req.node, mapperSetFor(this.devicesByNode.get(req.node)?.values() ?? []).mappers);
-    await this.writeStatus(req.node, ['mappers']);
+    await this.recordOnNode(req.node, true);
     return { ok: true };
   }
 
   /**
-   * Writes what this replica knows into the Node status, keeping what it does not know: the
-   * holder writes heartbeats and mappers, the leader may write `ready: false` meanwhile. A
-   * concurrent write is read again and merged (optimistic concurrency).
+   * The Ready condition written on top of the Node's current status (409: read again). Only
+   * `fields` come from this replica (`ready` with its reason and transition): the holder writes
+   * heartbeats, the leader may write not ready meanwhile, and neither undoes the other.
    */
-  private async writeStatus(
-    node: string,
-    fields: Array<keyof NodeState> = ['ready', 'reason', 'lastHeartbeat', 'connectedAt', 'mappers'],
-  ): Promise<void> {
+  private async writeStatus(node: string, fields: Array<'ready' | 'lastHeartbeat'>): Promise<void> {
     const state = this.nodes.get(node);
     if (!state) return;
     const { store } = this.options;
-    const mine = statusOf(state);
     for (let attempt = 0; ; attempt++) {
       const current = await store.get(NODE, '', node);
-      if (!current) return;
-      const merged: Record<string, unknown> = { ...((current.status ?? {}) as Record<string, unknown>) };
-      for (const f of fields) {
-        if (f in mine) merged[f] = mine[f];
-        else delete merged[f];
+      if (!current) return; // deleted: it registers again when the edge reconnects
+      const merged = stateFromNode(current);
+      if (fields.includes('lastHeartbeat')) merged.lastHeartbeat = state.lastHeartbeat;
+      if (fields.includes('ready')) {
+        merged.ready = state.ready;
+        merged.transitionAt = state.transitionAt;
+        merged.reason = state.reason;
       }
       try {
-        await store.updateStatus(NODE, '', node, merged, current.metadata.resourceVersion);
+        const written = await store.updateStatus(
+          NODE,
+          '',
+          node,
+          statusOf(merged, current.status, this.version),
+          current.metadata.resourceVersion,
+        );
+        this.nodeObjects.set(node, written);
         return;
       } catch (err) {
-        if ((err as { code?: string }).code !== 'KEDGE_CLOUD_STORE_CONFLICT' || attempt >= 5) throw err;
+        if ((err as { code?: string }).code !== 'KEDGE_CLOUD_STORE_CONFLICT' || attempt >= RETRIES) throw err;
       }
     }
   }
@@ -480,7 +553,7 @@ export class EdgeController implements Module {
     this.failures?.inc();
     this.log.warn(
       { node, code: 'KEDGE_EDGECONTROLLER_STATUS_WRITE', err: errorText(err) },
-      `Node ${node} status not written`,
+      `Node ${node} status or lease not written`,
     );
   }
 
@@ -491,7 +564,7 @@ export class EdgeController implements Module {
   private async list(): Promise<NodeView[]> {
     const { items } = await this.options.store.list(NODE);
     const views = items.map((n) =>
-      nodeView(n, this.local.has(n.metadata.name) ? this.stateOf(n.metadata.name) : stateFromStatus(n.status)),
+      nodeView(n, this.local.has(n.metadata.name) ? this.stateOf(n.metadata.name) : stateFromNode(n)),
     );
     const listed = new Set(items.map((n) => n.metadata.name));
     for (const [name, state] of this.nodes)

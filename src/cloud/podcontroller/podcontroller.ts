@@ -20,6 +20,7 @@ import {
   type WatchEvent,
   type WatchHandle,
 } from '../store/index.js';
+import { podForEdge, podToken as tokenOf } from './for-edge.js';
 
 export interface PodControllerOptions {
   bus: Bus<CloudChannels, CloudRequests>;
@@ -37,8 +38,6 @@ const nodeOf = (p: StoredObject) => {
   const n = (p.spec as { nodeName?: unknown } | undefined)?.nodeName;
   return typeof n === 'string' && n !== '' ? n : undefined;
 };
-/** Changes with the spec (not the status), and when the Pod is re-created. */
-const tokenOf = (p: StoredObject) => `${p.metadata.uid ?? ''}:${p.metadata.generation ?? 0}`;
 
 /**
  * KubeEdge's EdgeController for Pods: sends each node the Pods bound to it (`spec.nodeName`) as
@@ -96,13 +95,29 @@ export class PodController implements Module {
   private onPod(e: WatchEvent): void {
     const key = keyOf(e.object);
     const before = this.pods.get(key);
-    if (e.type === 'MODIFIED' && sameSpec(before, e.object)) {
+    const deleting = e.object.metadata.deletionTimestamp !== undefined;
+    if (e.type === 'MODIFIED' && !deleting && sameSpec(before, e.object)) {
       this.pods.set(key, e.object);
       return;
     }
-    if (e.type === 'DELETED') this.pods.delete(key);
+    if (e.type === 'DELETED' || deleting) this.pods.delete(key);
     else this.pods.set(key, e.object);
+    if (e.type !== 'DELETED' && deleting) this.finishDelete(e.object);
     for (const node of new Set([before && nodeOf(before), nodeOf(e.object)])) if (node) this.reconcile(node);
+  }
+
+  /**
+   * A Pod deleted with a grace period (kubectl delete pod) stays, Terminating, until the kubelet
+   * of its node confirms; kedge is that kubelet for its edge nodes. The node is sent the delete
+   * (when connected, or when it connects: it is no longer wanted there) and the Pod goes now.
+   */
+  private finishDelete(p: StoredObject): void {
+    const { namespace = 'default', name } = p.metadata;
+    this.options.store
+      .delete(KIND, namespace, name)
+      .catch((err: unknown) =>
+        this.log.warn({ pod: `${namespace}/${name}`, err: errorText(err) }, 'a Terminating Pod was not deleted'),
+      );
   }
 
   /** Syncs `node` when this replica holds its connection; one sync per node at a time. */
@@ -138,13 +153,12 @@ export class PodController implements Module {
       const before = sent.get(key);
       if (before === token) continue;
       sent.set(key, token);
-      const { status: _status, ...pod } = p;
       this.send(
         node,
         key,
         token,
         before === undefined ? Operation.insert : Operation.update,
-        pod,
+        podForEdge(p),
         p.metadata.resourceVersion,
       );
     }

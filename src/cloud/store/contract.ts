@@ -114,7 +114,7 @@ export function describeObjectStoreContract(
       await store.create(thing('a', {}, { app: 'x', tier: 'edge' }));
       await store.create(thing('b', {}, { app: 'y' }));
       await store.create(thing('c', {}, { app: 'x' }, 'plant'));
-      await store.create({ kind: 'Other', metadata: { name: 'z', namespace: 'default' } });
+      await store.create({ kind: 'Other', metadata: { name: 'z', namespace: '' } });
       const all = await store.list('Thing');
       expect(all.items.map((o) => o.metadata.name).sort()).toEqual(['a', 'b', 'c']);
       expect(Number(all.resourceVersion)).toBeGreaterThanOrEqual(4);

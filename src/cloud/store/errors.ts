@@ -25,4 +25,21 @@ export const cloudStoreErrors = defineErrors({
     hint: 'The label selector is not understood; use a=b, a!=b, a or !a, separated by commas.',
   },
   KEDGE_CLOUD_STORE_CLOSED: 'The store is closed; the cloud is stopping.',
+  KEDGE_CLOUD_STORE_KUBECONFIG:
+    'No Kubernetes credentials: give --kubeconfig FILE, set $KUBECONFIG, or run kedge cloud in a pod with a service account.',
+  KEDGE_CLOUD_STORE_KUBE_UNREACHABLE: {
+    status: 503,
+    hint: 'The Kubernetes API server did not answer; check the server address in the kubeconfig and the network to it.',
+  },
+  KEDGE_CLOUD_STORE_KUBE_DENIED: {
+    status: 503,
+    hint: "The Kubernetes API refused kedge's credentials or their permissions; check the kubeconfig user, or the ServiceAccount's RBAC (deploy/kubernetes/02-rbac.yaml).",
+  },
+  KEDGE_CLOUD_STORE_KUBE_REFUSED: {
+    status: 422,
+    hint: 'The Kubernetes API refused the object as invalid; the message names the field (the CRDs in the cluster may be older than kedge: apply deploy/crds).',
+  },
+  KEDGE_CLOUD_STORE_KUBE_NO_CRDS:
+    'The cluster does not serve the devices.kubeedge.io resources kedge needs; install the CRDs: kubectl apply -f deploy/crds/',
+  KEDGE_CLOUD_STORE_UNKNOWN_KIND: 'The store has no Kubernetes resource for this kind.',
 });

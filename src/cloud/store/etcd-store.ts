@@ -49,6 +49,11 @@ export class EtcdObjectStore implements ObjectStore {
     this.prefix = `${options.prefix ?? '/kedge/'}o/`;
   }
 
+  /** etcd keeps any kind, as the embedded store does. */
+  serves(_kind: string): boolean {
+    return true;
+  }
+
   async get(kind: string, namespace: string, name: string): Promise<StoredObject | undefined> {
     this.assertOpen();
     const res = await this.call(`get ${kind} ${namespace}/${name}`, () =>

@@ -52,6 +52,10 @@ export class SqliteObjectStore implements ObjectStore {
     return this.db;
   }
 
+  serves(_kind: string): boolean {
+    return true;
+  }
+
   async get(kind: string, namespace: string, name: string): Promise<StoredObject | undefined> {
     this.assertOpen();
     const row = this.stmts.get.get(kind, namespace, name) as ObjectRow | undefined;

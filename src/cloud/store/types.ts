@@ -52,6 +52,11 @@ export interface WatchHandle {
 }
 
 export interface ObjectStore {
+  /**
+   * The store keeps objects of this kind. The embedded store keeps any kind; a Kubernetes
+   * cluster serves only the resources installed in it (DeviceStatus came with KubeEdge v1.23).
+   */
+  serves(kind: string): boolean;
   get(kind: string, namespace: string, name: string): Promise<StoredObject | undefined>;
   list(kind: string, options?: ListOptions): Promise<ListResult>;
   /** Fails with KEDGE_CLOUD_STORE_EXISTS when the object exists. */
@@ -113,9 +118,11 @@ export interface LinkStateStore {
  * `generation` on spec changes, not on status writes). Controllers skip such events.
  */
 export function sameSpec(prev: StoredObject | undefined, next: StoredObject | undefined): boolean {
-  return (
-    !!prev && !!next && prev.metadata.uid === next.metadata.uid && prev.metadata.generation === next.metadata.generation
-  );
+  if (!prev || !next || prev.metadata.uid !== next.metadata.uid) return false;
+  // Kinds without a generation (core/v1 Pods before Kubernetes 1.33): the spec itself.
+  if (prev.metadata.generation === undefined && next.metadata.generation === undefined)
+    return JSON.stringify(prev.spec) === JSON.stringify(next.spec);
+  return prev.metadata.generation === next.metadata.generation;
 }
 
 export function objectKey(o: { kind: string; metadata: { namespace?: string | undefined; name: string } }): string {

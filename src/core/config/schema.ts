@@ -109,6 +109,18 @@ export const EdgeConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    republishDataUpdate: Type.Boolean({
+      default: true,
+      description:
+        "Republish kedge mappers' raw readings on KubeEdge's $ke/events/device/<ns>/<name>/data/update in its DeviceData shape, for consumers written for KubeEdge (embedded broker: only while someone subscribes)",
+    }),
+    dmiSocket: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "Unix socket of KubeEdge's Device Management Interface (gRPC) for DMI mappers; default <dataDir>/dmi.sock (KubeEdge's mappers expect /etc/kubeedge/dmi.sock); off = no DMI",
+      }),
+    ),
     apiPort: Port(10550, 'Local HTTP API and dashboard port (kedge apply --edge)'),
     apiHost: Type.String({
       minLength: 1,
@@ -276,13 +288,31 @@ export const EdgeConfigSchema = Type.Object(
 
 export const CloudConfigSchema = Type.Object(
   {
-    dataDir: Type.String({ minLength: 1, default: '.kedge/cloud', description: 'Folder of the cloud store' }),
+    dataDir: Type.String({
+      minLength: 1,
+      default: '.kedge/cloud',
+      description: 'Folder of the cloud store (with store kubernetes: the link bookkeeping only)',
+    }),
     store: Type.String({
-      pattern: '^(sqlite|etcd://.+)$',
+      pattern: '^(sqlite|kubernetes|etcd://.+)$',
       default: 'sqlite',
       description:
-        'Where devices, models, nodes and status live: sqlite (one process, in dataDir) or etcd://host1:2379,host2:2379,host3:2379 (replicas)',
+        'Where devices, models, nodes and status live: sqlite (one process, in dataDir), kubernetes (CRDs, Nodes and Leases of a cluster) or etcd://host1:2379,host2:2379,host3:2379 (replicas)',
     }),
+    kubeconfig: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'Kubeconfig for store kubernetes; without it $KUBECONFIG, then the in-cluster service account',
+      }),
+    ),
+    kubeNamespace: Type.Optional(
+      Type.String({
+        minLength: 1,
+        pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+        description:
+          "Store kubernetes: the namespace of the replicas' Leases (leader election, node claims); default the kubeconfig context's, in a pod its own, else default",
+      }),
+    ),
     etcdPrefix: Type.String({
       pattern: '^/.*/$',
       default: '/kedge/',

@@ -39,13 +39,17 @@ export class ModuleRuntime {
       try {
         await module.start();
       } catch (err) {
-        this.options.logger.error({ module: module.name, err: errorText(err) }, 'module failed to start');
-        await this.stop();
-        throw moduleErrors.create(
-          'KEDGE_MODULE_START_FAILED',
-          `module ${module.name} failed to start: ${toKedgeError(err, 'KEDGE_MODULE_START_FAILED').message}`,
-          { cause: err },
+        const cause = toKedgeError(err, 'KEDGE_MODULE_START_FAILED');
+        this.options.logger.error(
+          { module: module.name, code: cause.code, err: errorText(err) },
+          'module failed to start',
         );
+        await this.stop();
+        // The cause's own code and hint say what to do; they reach the user with the message.
+        const why = cause.code === 'KEDGE_MODULE_START_FAILED' ? cause.message : cause.toLine();
+        throw moduleErrors.create('KEDGE_MODULE_START_FAILED', `module ${module.name} failed to start: ${why}`, {
+          cause: err,
+        });
       }
       this.running.push(module);
       this.options.logger.debug({ module: module.name }, 'module started');

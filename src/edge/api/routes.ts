@@ -48,6 +48,19 @@ export function edgeRoutes(bus: EdgeBus): Route[] {
     },
     {
       method: 'GET',
+      pattern: /^\/api\/v1\/devices\/([^/]+)\/([^/]+)\/dmi$/,
+      handle: async ([ns, name]) => {
+        const view = await bus.request('dmi.getDevice', { deviceId: `${ns}/${name}` }, 15_000);
+        if (!view)
+          throw apiErrors.create(
+            'KEDGE_API_NOT_FOUND',
+            `no DMI mapper serves device ${ns}/${name} (its protocol has no mapper registered on this node's DMI socket)`,
+          );
+        return view;
+      },
+    },
+    {
+      method: 'GET',
       pattern: /^\/api\/v1\/devicemodels$/,
       handle: async () => ({ items: await bus.request('meta.listModels', {}) }),
     },

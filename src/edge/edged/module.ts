@@ -86,6 +86,8 @@ export class Edged implements Module {
   private readonly workloads = new Map<string, Supervisor>();
   private devices: EdgeDevice[] = [];
   private mapperSet: MapperSetContent | undefined;
+  /** Protocols served by DMI mappers: no MQTT mapper and no MQTT device set for them. */
+  private dmi = new Set<string>();
   private undo: Array<() => void> = [];
   private pods: PodManager | undefined;
   private readonly logs: LogStreams;
@@ -100,7 +102,13 @@ export class Edged implements Module {
     this.devices = await bus.request('meta.devices', {});
     const stored = this.deps.metaStore.list('mapperset')[0]?.value as MapperSetContent | undefined;
     this.mapperSet = stored;
+    this.dmi = new Set((await bus.request('dmi.served', {}).catch(() => ({ protocols: [] as string[] }))).protocols);
     this.undo = [
+      bus.subscribe('dmi.protocols', endpoint, (e) => {
+        this.dmi = new Set(e.protocols);
+        this.publishDeviceSets();
+        void this.reconcile();
+      }),
       bus.subscribe('devices.changed', endpoint, (e) => {
         this.devices = e.devices;
         this.publishDeviceSets();
@@ -159,6 +167,8 @@ export class Edged implements Module {
   private publishDeviceSets(): void {
     const byProtocol = new Map<string, EdgeDevice['instance'][]>();
     for (const d of this.devices) {
+      // A device that names no protocol (KubeEdge allows it) is served by no mapper; a DMI mapper's by that one.
+      if (d.instance.protocol === '' || this.dmi.has(d.instance.protocol)) continue;
       const list = byProtocol.get(d.instance.protocol) ?? [];
       list.push(d.instance);
       byProtocol.set(d.instance.protocol, list);
@@ -184,8 +194,13 @@ export class Edged implements Module {
   /** The workloads wanted: the cloud's mapper set, else one mapper per protocol in use. */
   private wanted(): Array<{ name: string; protocols: string[] }> {
     if (this.deps.mode === 'none') return [];
-    if (this.mapperSet) return this.mapperSet.mappers;
-    const protocols = [...new Set(this.devices.map((d) => d.instance.protocol))].sort();
+    if (this.mapperSet)
+      return this.mapperSet.mappers
+        .map((m) => ({ ...m, protocols: m.protocols.filter((p) => !this.dmi.has(p)) }))
+        .filter((m) => m.protocols.length > 0);
+    const protocols = [...new Set(this.devices.map((d) => d.instance.protocol))]
+      .filter((p) => p !== '' && !this.dmi.has(p))
+      .sort();
     return protocols.map((p) => ({ name: `${this.deps.node}-${p}`, protocols: [p] }));
   }
 

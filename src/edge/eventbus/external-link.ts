@@ -48,7 +48,9 @@ export class ExternalBrokerLink implements BrokerLink {
     client.on('message', (topic, message, packet) => {
       if ((packet.qos === 0 || !acked) && isIngressTopic(topic)) ingest(topic, message);
     });
-    await client.subscribeAsync(Object.fromEntries(ingressFilters.map((f) => [f, { qos: 1 as const }])));
+    // No local (MQTT 5): what the edge publishes on a topic it also reads (data/update) is not sent back.
+    const options = acked ? { qos: 1 as const, nl: true } : { qos: 1 as const };
+    await client.subscribeAsync(Object.fromEntries(ingressFilters.map((f) => [f, options])));
     this.client = client;
   }
 

@@ -3,25 +3,49 @@ import type { Registry } from 'prom-client';
 import {
   DataUpdateSchema,
   MapperStatusSchema,
+  RawDataSchema,
   StateUpdateSchema,
   TwinGetSchema,
   TwinUpdateSchema,
   WriteResultSchema,
   edgeTopics,
+  normalizeStateUpdate,
+  normalizeTwinUpdate,
   parseDeviceTopic,
   type EdgeChannels,
+  type EdgeDevice,
   type EdgeRequests,
 } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import type { Clock } from '../../core/clock/index.js';
-import { type Checked, jsonChecker } from '../../core/schema/index.js';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { type Checked, checker, jsonChecker } from '../../core/schema/index.js';
 import { CauseCounter } from '../shared/index.js';
+import { deviceDataReadings } from './device-data.js';
+
+/** A JSON checker that first turns KubeEdge's accepted forms into kedge's shape (contracts/kubeedge-forms.ts). */
+function keChecker<S extends TSchema>(
+  schema: S,
+  normalize: (value: unknown, now: number) => unknown,
+): (raw: Buffer, now: number) => Checked<Static<S>> {
+  const check = checker(schema);
+  return (raw, now) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(raw.toString('utf8'));
+    } catch (err) {
+      return { ok: false, reason: `malformed JSON: ${(err as Error).message}` };
+    }
+    return check(normalize(value, now));
+  };
+}
 
 const check = {
+  dataRaw: jsonChecker(RawDataSchema),
   dataUpdate: jsonChecker(DataUpdateSchema),
-  twinUpdate: jsonChecker(TwinUpdateSchema),
+  twinUpdate: keChecker(TwinUpdateSchema, normalizeTwinUpdate),
   twinGet: jsonChecker(TwinGetSchema),
-  stateUpdate: jsonChecker(StateUpdateSchema),
+  stateUpdate: keChecker(StateUpdateSchema, normalizeStateUpdate),
   writeResult: jsonChecker(WriteResultSchema),
   mapperStatus: jsonChecker(MapperStatusSchema),
 };
@@ -46,7 +70,7 @@ export interface IngressDeps {
  */
 export class Ingress {
   readonly rejected: CauseCounter;
-  private known = new Set<string>();
+  private known = new Map<string, EdgeDevice>();
 
   constructor(private readonly deps: IngressDeps) {
     this.rejected = new CauseCounter(
@@ -57,8 +81,8 @@ export class Ingress {
     );
   }
 
-  setDevices(ids: Iterable<string>): void {
-    this.known = new Set(ids);
+  setDevices(devices: Iterable<EdgeDevice>): void {
+    this.known = new Map([...devices].map((d) => [d.instance.id, d]));
   }
 
   handle(topic: string, payload: Buffer): Promise<void> | undefined {
@@ -75,17 +99,37 @@ export class Ingress {
     const { id } = parsed;
     const { bus } = this.deps;
     switch (topic) {
+      case edgeTopics.dataRaw(id): {
+        const r = this.checked('dataRaw', topic, check.dataRaw(payload));
+        if (!r || !this.knownDevice('dataRaw', topic, id)) return undefined;
+        bus.publish('device.readings', { deviceId: id, readings: r.readings, source: 'mapper' });
+        return this.deps.durable();
+      }
       case edgeTopics.dataUpdate(id): {
+        // A third-party (KubeEdge) mapper's DeviceData, or a kedge mapper from before data/raw.
         const r = this.checked('dataUpdate', topic, check.dataUpdate(payload));
         if (!r || !this.knownDevice('dataUpdate', topic, id)) return undefined;
-        bus.publish('device.readings', { deviceId: id, readings: r.readings, source: 'mapper' });
+        if (isOwn(r.event_id)) return undefined; // the edge's own republication, echoed by a 3.1.1 broker
+        const { readings, unknown } =
+          'readings' in r
+            ? { readings: r.readings, unknown: [] }
+            : deviceDataReadings(this.known.get(id)!.instance, r, this.deps.clock.now());
+        for (const name of unknown)
+          this.rejected.count(
+            'dataUpdate',
+            'unknown-property',
+            { topic, property: name },
+            `data/update for device ${id} names property ${name}, which its DeviceModel does not declare; ignored`,
+          );
+        if (readings.length === 0) return undefined;
+        bus.publish('device.readings', { deviceId: id, readings, source: 'data-update' });
         return this.deps.durable();
       }
       case edgeTopics.twinUpdate(id): {
         const r = this.checked(
           'twinUpdate',
           topic,
-          check.twinUpdate(payload),
+          check.twinUpdate(payload, this.deps.clock.now()),
           edgeTopics.twinUpdateResult(id),
           payload,
         );
@@ -105,7 +149,7 @@ export class Ingress {
         const r = this.checked(
           'stateUpdate',
           topic,
-          check.stateUpdate(payload),
+          check.stateUpdate(payload, this.deps.clock.now()),
           edgeTopics.stateUpdateResult(id),
           payload,
         );
@@ -192,6 +236,13 @@ export class Ingress {
     this.rejected.count(where, cause, { topic }, `${text}: ${topic}`);
     return undefined;
   }
+}
+
+/** Event ids of the DeviceData the edge itself republishes on data/update (see deviceData()). */
+export const OWN_EVENT_PREFIX = 'kedge-edge:';
+
+function isOwn(eventId: string | undefined): boolean {
+  return eventId?.startsWith(OWN_EVENT_PREFIX) === true;
 }
 
 /** The request's event_id when the payload is JSON with one, so the error result can be matched. */

@@ -4,15 +4,18 @@ import {
   edgeTopics,
   type CleansedPropertyReading,
   type EdgeChannels,
+  type EdgeDevice,
   type EdgeRequests,
+  type RawReading,
 } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import type { Clock } from '../../core/clock/index.js';
 import type { Module } from '../../core/module/index.js';
 import type { BrokerLimits } from './broker-guard.js';
 import type { WriteBatcher } from '../store/index.js';
+import { deviceData } from './device-data.js';
 import { EmbeddedBrokerLink } from './embedded-link.js';
-import { Ingress } from './ingress.js';
+import { Ingress, OWN_EVENT_PREFIX } from './ingress.js';
 import { BrokerAccess, type BrokerAccessConfig } from './broker-access.js';
 import type { BrokerLink } from './link.js';
 
@@ -27,6 +30,11 @@ export interface EventBusDeps {
   mqttPort: number;
   /** External broker instead of the embedded one. */
   mqttUrl?: string;
+  /**
+   * Republish kedge mappers' raw readings on KubeEdge's `data/update` in its DeviceData shape
+   * (with the embedded broker it costs nothing while nobody subscribes).
+   */
+  republishDataUpdate: boolean;
   /** The embedded broker's accounts, ACLs and anonymous policy (broker-access.ts); default: open to all. */
   access?: BrokerAccessConfig;
   /** The embedded broker's limits for its clients (`edge.mqtt`). */
@@ -42,6 +50,9 @@ export class EventBus implements Module {
   private link: BrokerLink | undefined;
   private ingress: Ingress | undefined;
   private undo: Array<() => void> = [];
+  /** Per device, each property's type as KubeEdge's DeviceData names it (lower case). */
+  private types = new Map<string, Map<string, string>>();
+  private published = 0;
 
   constructor(private readonly deps: EventBusDeps) {}
 
@@ -60,12 +71,25 @@ export class EventBus implements Module {
     // With an external broker the sender waits for our PUBACK: commit on the next tick, not after the interval.
     this.ingress ??= new Ingress({ ...this.deps, durable: () => batcher.durable(external) });
     const ingress = this.ingress;
-    ingress.setDevices((await bus.request('meta.devices', {})).map((d) => d.instance.id));
+    const devices = (list: EdgeDevice[]) => {
+      ingress.setDevices(list);
+      this.types = new Map(
+        list.map((d) => [d.instance.id, new Map(d.instance.properties.map((p) => [p.name, p.type.toLowerCase()]))]),
+      );
+    };
+    devices(await bus.request('meta.devices', {}));
     this.undo = [
-      bus.subscribe('devices.changed', endpoint, (e) => ingress.setDevices(e.devices.map((d) => d.instance.id))),
+      bus.subscribe('devices.changed', endpoint, (e) => devices(e.devices)),
       bus.subscribe('mqtt.publish', endpoint, (e) => this.publish(e.topic, e.payload, e.retain ?? false, e.qos ?? 0)),
       bus.subscribe('device.cleansed', endpoint, (e) => this.publishCleansed(e.deviceId, e.readings)),
     ];
+    if (this.deps.republishDataUpdate)
+      this.undo.push(
+        bus.subscribe('device.readings', endpoint, (e) => {
+          // Only kedge mappers' readings: a third-party mapper's are on data/update already.
+          if (e.source === 'mapper') this.publishDeviceData(e.deviceId, e.readings);
+        }),
+      );
     // mqtt.js costs ~20 MB of RSS: loaded only when an external broker is used.
     const link: BrokerLink = external
       ? new (await import('./external-link.js')).ExternalBrokerLink({
@@ -120,6 +144,17 @@ export class EventBus implements Module {
     }
     const body = typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload);
     link.publish(topic, body, { retain, qos });
+  }
+
+  /** A kedge mapper's raw readings as KubeEdge's DeviceData on data/update, for consumers written for KubeEdge. */
+  private publishDeviceData(deviceId: string, readings: RawReading[]): void {
+    const topic = edgeTopics.dataUpdate(deviceId);
+    if (this.link && !this.link.wants(topic)) return;
+    const types = this.types.get(deviceId);
+    if (!types) return;
+    const eventId = `${OWN_EVENT_PREFIX}${++this.published}`;
+    const payload = deviceData((p) => types.get(p), readings, eventId, this.deps.clock.now());
+    if (payload) this.publish(topic, payload, false, 0);
   }
 
   private publishCleansed(deviceId: string, readings: CleansedPropertyReading[]): void {

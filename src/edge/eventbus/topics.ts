@@ -3,6 +3,7 @@ import { edgeFilters } from '../../contracts/index.js';
 /** What the EventBus listens to (KubeEdge's edge topics plus kedge's mapper topics). */
 export const ingressFilters: readonly string[] = [
   edgeFilters.dataUpdate,
+  edgeFilters.dataRaw,
   edgeFilters.twinUpdate,
   edgeFilters.twinGet,
   edgeFilters.stateUpdate,

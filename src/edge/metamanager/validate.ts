@@ -7,6 +7,7 @@ import {
   checkSchema,
   namespaceOf,
   resolveDeviceInstance,
+  stripNulls,
   type Device,
   type DeviceModel,
   type CleansingRules,
@@ -14,8 +15,13 @@ import {
 
 export type Checked = { kind: 'Device'; object: Device } | { kind: 'DeviceModel'; object: DeviceModel };
 
-/** Checks one document against the one schema; returns the problems, each naming the document. */
-export function checkDocument(doc: unknown, index: number): { checked?: Checked; problems: string[] } {
+/**
+ * Checks one document against the one schema; returns the problems, each naming the document.
+ * Null fields are absent first, as the Kubernetes API server drops them (KubeEdge's counter demo
+ * has a `configData:` with only a comment), and as `kedge validate` reads them.
+ */
+export function checkDocument(input: unknown, index: number): { checked?: Checked; problems: string[] } {
+  const doc = stripNulls(input);
   const kind = (doc as { kind?: unknown } | null)?.kind;
   const name = describe(doc, index);
   if (kind === 'Device') {

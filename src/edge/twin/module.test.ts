@@ -71,8 +71,10 @@ describe('TwinModule', () => {
     const view = await h.node.bus.request('twin.view', { deviceId: ID });
     expect(view?.properties.sp?.pending).toBeUndefined();
     expect(view?.properties.sp?.failed?.reason).toMatch(/not confirmed by the device within 5000 ms; nothing reported/);
-    const failure = h.on<{ code: number; reason: string }>(edgeTopics.twinUpdateResult(ID)).at(-1);
-    expect(failure?.code).toBe(504);
+    const failure = h.on<{ property: string; value: string; reason: string }>(edgeTopics.desiredFailed(ID)).at(-1);
+    expect(failure).toMatchObject({ property: 'sp', value: '30', reason: expect.stringContaining('5000 ms') });
+    // Not on KubeEdge's result topic, which answers requests only.
+    expect(h.on(edgeTopics.twinUpdateResult(ID))).toEqual([]);
     expect(twinReports(h).some((r) => r.properties.sp?.failed?.reason.includes('5000 ms'))).toBe(true);
   });
 
@@ -168,6 +170,58 @@ describe('TwinModule', () => {
     expect(await desired()).toBe('12');
     await update('u4', '13');
     expect(await desired()).toBe('13');
+  });
+
+  it("takes `expected` beside `actual` as the mapper's observed desired value (mapper-framework): no 403, never a new desired value; alone it still asks for one", async () => {
+    h = await withDevice();
+    const update = async (eventId: string, entry: Record<string, unknown>) => {
+      h!.node.bus.publish('twin.update', {
+        deviceId: ID,
+        message: { event_id: eventId, timestamp: 1, twin: { sp: entry } },
+      });
+      await Promise.resolve();
+      await Promise.resolve();
+    };
+    const result = (eventId: string) =>
+      h!.on<{ event_id: string; code?: number }>(edgeTopics.twinUpdateResult(ID)).find((r) => r.event_id === eventId);
+    const view = async () => (await h!.node.bus.request('twin.view', { deviceId: ID }))?.properties.sp;
+
+    // mapper-framework pkg/common/event.go: expected (what it holds) and actual (what it read).
+    await update('r1', { actual: { value: '21' }, expected: { value: '99' } });
+    expect(result('r1')?.code).toBeUndefined();
+    expect((await view())?.desired).toBeUndefined();
+    // Alone, expected is a request: refused without the local-desired annotation.
+    await update('r2', { expected: { value: '99' } });
+    expect(result('r2')?.code).toBe(403);
+  });
+
+  it('answers a twin/update with one document carrying its event_id, last null for a twin without a value (dtmanager/twin.go)', async () => {
+    h = await withDevice();
+    const docs = () =>
+      h!.on<{
+        event_id: string;
+        twin: Record<string, { last: { actual?: { value: string } } | null; current: { actual?: { value: string } } }>;
+      }>(edgeTopics.twinUpdateDocument(ID));
+    const update = async (eventId: string, value: string) => {
+      h!.node.bus.publish('twin.update', {
+        deviceId: ID,
+        message: { event_id: eventId, timestamp: 1, twin: { temp: { actual: { value } } } },
+      });
+      await Promise.resolve();
+      await Promise.resolve();
+    };
+    await update('doc-1', '21');
+    expect(docs()).toHaveLength(1);
+    expect(docs()[0]).toMatchObject({
+      event_id: 'doc-1',
+      twin: { temp: { last: null, current: { actual: { value: '21' } } } },
+    });
+    await update('doc-2', '22');
+    expect(docs()).toHaveLength(2);
+    expect(docs()[1]).toMatchObject({
+      event_id: 'doc-2',
+      twin: { temp: { last: { actual: { value: '21' } }, current: { actual: { value: '22' } } } },
+    });
   });
 
   it('keeps one twin report per device in the outbox while the cloud is away, newest values folded in', async () => {

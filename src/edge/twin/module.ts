@@ -8,6 +8,7 @@ import {
   type EdgeRequests,
   type RawReading,
   type StateUpdate,
+  type DesiredFailed,
   type TwinUpdate,
   type TwinView,
   type WriteResult,
@@ -62,6 +63,8 @@ export class TwinModule implements Module {
   readonly name = endpoint.name;
   readonly group = endpoint.group;
   private book: TwinBook | undefined;
+  /** The device whose twin/update is feeding the pipeline right now (see onTwinUpdate). */
+  private answering: string | undefined;
   private readonly timers = new Map<string, Timer>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private undo: Array<() => void> = [];
@@ -219,6 +222,7 @@ export class TwinModule implements Module {
     }
     if (changes.length === 0) return;
     this.book!.marked(changes.length);
+    if (this.answering === deviceId) return; // a twin/update's own values: its answer has the document
     this.publish(edgeTopics.twinUpdateDocument(deviceId), () => {
       const doc: Record<string, { last: ReturnType<typeof msgTwin>; current: ReturnType<typeof msgTwin> }> = {};
       for (const c of changes)
@@ -386,10 +390,10 @@ export class TwinModule implements Module {
     this.clearTimer(id, prop.name);
     this.book!.touch(id, prop.name);
     this.book!.report(id, prop.name, { failed: rec.failed }, true);
-    this.publish(
-      edgeTopics.twinUpdateResult(id),
-      errorResult(now, ResultCode.timeout, `desired ${prop.name}=${value} failed: ${reason}`),
-    );
+    // On kedge's own topic: KubeEdge's result topic answers requests (a 504 there, with an event id
+    // nobody sent, confused mappers and apps written for KubeEdge).
+    const failed: DesiredFailed = { ...eventBase(now), property: prop.name, value, reason };
+    this.publish(edgeTopics.desiredFailed(id), failed);
     this.deps.logger.warn({ deviceId: id, property: prop.name, value, reason }, 'desired value not confirmed');
     this.notify(id);
   }
@@ -452,11 +456,17 @@ export class TwinModule implements Module {
     const problem = this.checkTwinUpdate(twin, message);
     if (problem) return this.publish(resultTopic, errorResult(now, problem.code, problem.reason, message.event_id));
     const names = Object.keys(message.twin);
-    const before = new Map(names.map((n) => [n, msgTwin(twin.props.get(n), twin.records.get(n))]));
+    // A twin with no value yet is `last: null` in the document, as KubeEdge's for a new twin.
+    const before = new Map(
+      names.map((n) => {
+        const rec = twin.records.get(n);
+        return [n, rec?.desired || rec?.reported ? msgTwin(twin.props.get(n), rec) : null];
+      }),
+    );
     const desired: Record<string, string> = {};
     const readings: RawReading[] = [];
     for (const [name, t] of Object.entries(message.twin)) {
-      if (t.expected) desired[name] = t.expected.value;
+      if (isDesiredRequest(t)) desired[name] = t.expected!.value;
       if (t.actual) {
         const prop = twin.props.get(name)!;
         readings.push({
@@ -473,7 +483,14 @@ export class TwinModule implements Module {
     // and the result is built after them.
     queueMicrotask(() => {
       try {
-        if (readings.length > 0) this.deps.bus.publish('device.readings', { deviceId, readings, source: 'twin' });
+        // The pipeline answers synchronously: the values it cleanses now are this update's, and
+        // go into this update's one document (with the request's event_id), not one of their own.
+        this.answering = deviceId;
+        try {
+          if (readings.length > 0) this.deps.bus.publish('device.readings', { deviceId, readings, source: 'twin' });
+        } finally {
+          this.answering = undefined;
+        }
         this.answerTwinUpdate(twin, message, names, before, Object.keys(desired).length > 0);
       } catch (err) {
         this.deps.logger.error({ deviceId, err: errorText(err) }, 'twin/update not answered');
@@ -485,20 +502,20 @@ export class TwinModule implements Module {
     twin: DeviceTwin,
     message: TwinUpdate,
     names: string[],
-    before: Map<string, ReturnType<typeof msgTwin>>,
+    before: Map<string, ReturnType<typeof msgTwin> | null>,
     desiredSet: boolean,
   ): void {
     const deviceId = twin.device.instance.id;
     const now = this.deps.clock.now();
     const result: Record<string, ReturnType<typeof msgTwin>> = {};
-    const doc: Record<string, { last: ReturnType<typeof msgTwin>; current: ReturnType<typeof msgTwin> }> = {};
+    const doc: Record<string, { last: ReturnType<typeof msgTwin> | null; current: ReturnType<typeof msgTwin> }> = {};
     for (const n of names) {
       const current = msgTwin(twin.props.get(n), twin.records.get(n));
       result[n] = current;
-      doc[n] = { last: before.get(n)!, current };
+      doc[n] = { last: before.get(n) ?? null, current };
     }
     this.publish(edgeTopics.twinUpdateResult(deviceId), { event_id: message.event_id, timestamp: now, twin: result });
-    this.publish(edgeTopics.twinUpdateDocument(deviceId), { ...eventBase(now), twin: doc });
+    this.publish(edgeTopics.twinUpdateDocument(deviceId), { ...eventBase(now, message.event_id), twin: doc });
     if (!desiredSet && [...twin.records.values()].some((r) => r.pending)) this.publishDelta(twin);
   }
 
@@ -507,7 +524,7 @@ export class TwinModule implements Module {
     for (const [name, t] of Object.entries(message.twin)) {
       const prop = twin.props.get(name);
       if (!prop) return { code: ResultCode.badRequest, reason: `device ${id} has no property ${name}` };
-      if (t.expected) {
+      if (isDesiredRequest(t)) {
         if (twin.device.annotations[LOCAL_DESIRED_ANNOTATION] !== 'true') {
           return {
             code: ResultCode.forbidden,
@@ -557,10 +574,13 @@ export class TwinModule implements Module {
     const changed = twin.state.state !== message.state || twin.state.reason !== message.reason;
     twin.state = { state: message.state, ts: message.timestamp, ...(message.reason ? { reason: message.reason } : {}) };
     this.book!.touchState(deviceId, changed);
+    // KubeEdge's result (dtmanager/device.go): the device with its state and the time of this
+    // update as lastOnlineTime; kedge keeps its own `state` beside it.
     this.publish(edgeTopics.stateUpdateResult(deviceId), {
       event_id: message.event_id,
       timestamp: now,
       state: message.state,
+      device: { name: twin.device.instance.name, state: message.state, lastOnlineTime: goDateTime(now) },
     });
     if (!wasOnline && message.state === 'online') this.announceUnconfirmed(twin);
   }
@@ -676,4 +696,18 @@ function staleVersion(
   const have = { cloud: rec?.cloudVersion ?? 0, edge: rec?.edgeVersion ?? 0 };
   if (sent.cloud >= have.cloud && sent.edge >= have.edge) return undefined;
   return `twin.${name}.expected_version {cloud: ${sent.cloud}, edge: ${sent.edge}} is older than the twin's {cloud: ${have.cloud}, edge: ${have.edge}}: the desired value changed since it was read; read the twin again (twin/get) and retry`;
+}
+
+/** Go's "2006-01-02 15:04:05" layout, which KubeEdge's lastOnlineTime uses (UTC here). */
+function goDateTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/**
+ * `expected` alone asks for a desired value (an edge application). With `actual` beside it, it is a
+ * mapper's report of the desired value it holds (mapper-framework pkg/common/event.go, KubeEdge's
+ * DMI bridge): never a new desired value; the `actual` value confirms a pending one it matches.
+ */
+function isDesiredRequest(t: TwinUpdate['twin'][string]): boolean {
+  return t.expected !== undefined && t.expected !== null && (t.actual === undefined || t.actual === null);
 }

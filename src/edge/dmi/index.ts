@@ -1,0 +1,1 @@
+export { DmiModule, type DmiModuleDeps } from './module.js';
