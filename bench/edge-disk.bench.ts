@@ -5,7 +5,9 @@
  * connected (telemetry acknowledged and deleted from the outbox) or during a cloud outage (the
  * cloud stopped after the devices reached the edge: the outbox only grows).
  *
- *   npm run build && sudo npx tsx bench/edge-disk.bench.ts [--seconds 120] [--warmup 40] [--cycle 1000] [--outage] [--label text] [--write]
+ *   npm run build && sudo npx tsx bench/edge-disk.bench.ts [--seconds 120] [--warmup 40] [--cycle 1000] [--outage] [--label text] [--wal-breakdown]
+ *
+ * Prints a table row; bench/RESULTS.md "SD card writes (issue 19)" holds the figures.
  *
  * `--cycle` is the devices' collectCycle in ms: 1000 gives 1,000 readings/s, 10000 gives 100/s.
  */
@@ -13,7 +15,6 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { writeEdgeSection } from './edge-bench-support.js';
 import { formatBreakdown, walBreakdown, walMark } from './wal-breakdown.js';
 import {
   apply,
@@ -38,7 +39,6 @@ const { values: args } = parseArgs({
     cycle: { type: 'string', default: '1000' },
     outage: { type: 'boolean', default: false },
     label: { type: 'string', default: '' },
-    write: { type: 'boolean', default: false },
     'wal-breakdown': { type: 'boolean', default: false },
   },
 });
@@ -123,7 +123,6 @@ try {
     line,
   ].join('\n');
   process.stdout.write(`${header}\n`);
-  if (args.write) writeEdgeSection('SD card writes (issue 19)', header);
 } finally {
   await edge?.proc.stop();
   await cloud.proc.stop();
