@@ -47,7 +47,9 @@ function startKedgeEdge(dataDir: string, ports: Ports, mappers: string): KedgePr
     ],
     {
       entry,
-      env: { KEDGE_EDGE__SERVICEBUS_PORT: String(ports.servicebus) },
+      // The twin journal with every commit (edge.twinJournalMs 0): the twin then keeps the last
+      // acknowledged reading across a kill. The default's bound (10 s) is hil-tests/e2e/crash's.
+      env: { KEDGE_EDGE__SERVICEBUS_PORT: String(ports.servicebus), KEDGE_EDGE__TWIN_JOURNAL_MS: '0' },
     },
   );
 }
