@@ -97,13 +97,13 @@ try {
     rows.push(await sample('+ one OPC UA device (its mapper process)'));
   }
   process.stdout.write(
-    [
+    `${[
       `${new Date().toISOString().slice(0, 16)}Z, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}; --mappers ${mappers}; the systemd unit's environment; ${WARMUP} s warm-up, ${SECONDS} s sampled every second.`,
       '',
       '| what runs | edge RSS (median / max) | mapper processes RSS (median / max) | total (median / max) | load avg |',
       '|---|---|---|---|---|',
       ...rows,
-    ].join('\n') + '\n',
+    ].join('\n')}\n`,
   );
 } finally {
   await edge.proc.stop();
