@@ -7,8 +7,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectEtcd } from '../../src/cloud/etcd/index.js';
-import { describeLinkStateContract, describeObjectStoreContract } from '../../src/cloud/store/contract.js';
-import { EtcdLinkState, EtcdObjectStore } from '../../src/cloud/store/index.js';
+import {
+  describeLinkStateContract,
+  describeObjectStoreContract,
+  describePkiStateContract,
+} from '../../src/cloud/store/contract.js';
+import { EtcdLinkState, EtcdObjectStore, EtcdPkiState } from '../../src/cloud/store/index.js';
 import { startEtcdCluster, type EtcdCluster } from '../support/etcd-cluster.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 
@@ -38,6 +42,19 @@ describeObjectStoreContract('etcd (3 members)', async () => {
 describeLinkStateContract('etcd (3 members)', async (windowSize) => {
   const client = connectEtcd({ hosts: cluster.hosts });
   return { state: new EtcdLinkState(client, prefix(), windowSize), dispose: async () => client.close() };
+});
+
+// Two replicas: each its own client, one prefix.
+describePkiStateContract('etcd (3 members, two replicas)', async () => {
+  const p = prefix();
+  const clients = [connectEtcd({ hosts: cluster.hosts }), connectEtcd({ hosts: [...cluster.hosts].reverse() })];
+  return {
+    a: new EtcdPkiState(clients[0]!, p),
+    b: new EtcdPkiState(clients[1]!, p),
+    dispose: async () => {
+      for (const c of clients) c.close();
+    },
+  };
 });
 
 describe('EtcdObjectStore on a cluster', () => {

@@ -52,7 +52,7 @@ describe('kill -9 of a connected edge under 1,000 readings/s', () => {
       30_000,
       [edge],
     );
-    const mapper = new SyntheticMapper(devices, PROPS, setup.mqttPort);
+    const mapper = new SyntheticMapper(devices, PROPS, setup);
     mapper.start(TICK_MS);
     cleanups.push(() => mapper.stop());
     await waitFor(() => sub.telemetry.length > 0, 'telemetry at the cloud', 30_000, [edge, cloud.proc]);

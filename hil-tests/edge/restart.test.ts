@@ -19,6 +19,7 @@ import {
 import { ModbusSim } from '../../mappers/modbus/sim/index.js';
 import { freePort } from '../support/brokers.js';
 import { spawnKedge, type KedgeProcess } from '../support/kedge-process.js';
+import { mapperUrl } from '../../src/edge/testing/index.js';
 import { TestClient } from '../support/mqtt-client.js';
 import { NODE, thermostat, thermostatModel } from './fixtures.js';
 
@@ -105,7 +106,7 @@ describe('kedge edge restarts', () => {
     await api(ports.api, 'POST', '/api/v1/apply', { documents: [thermostatModel(), thermostat('thermo-1')] });
     await api(ports.api, 'PUT', '/api/v1/twins/default/thermo-1/desired', { properties: { setpoint: '33' } });
 
-    const mapper = await TestClient.connect(`mqtt://127.0.0.1:${ports.mqtt}`);
+    const mapper = await TestClient.connect(mapperUrl(`mqtt://127.0.0.1:${ports.mqtt}`, dataDir));
     // A mapper publishing QoS 1 readings with increasing values, up to 50 unacknowledged at a time
     // like the mapper SDK (which does not wait for one PUBACK before the next publish).
     const acked: number[] = [];

@@ -106,7 +106,7 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     ? undefined
     : new CloudPki({
         bus,
-        dataDir: config.dataDir,
+        state: lazy(() => storeModule.pkiState()),
         caCertFile: config.pki.caCertFile,
         caKeyFile: config.pki.caKeyFile,
         nodeCertTtlMs: config.pki.nodeCertTtlMs,

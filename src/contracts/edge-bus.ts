@@ -173,6 +173,8 @@ export const TwinViewSchema = Type.Object({
       reported: Type.Optional(ReportedValueSchema),
       pending: Type.Optional(Type.Boolean()),
       failed: Type.Optional(Type.Omit(FailedValueSchema, ['value'])),
+      /** A twin for a property the DeviceModel lacks (KubeEdge's optional twin, set over MQTT; not cleansed). */
+      optional: Type.Optional(Type.Boolean()),
     }),
   ),
 });
@@ -306,6 +308,15 @@ export const EdgeRequestSchemas = {
     response: Type.Union([DmiDeviceViewSchema, Type.Undefined()]),
   },
   'edged.pods': { request: Nothing, response: Type.Array(PodViewSchema) },
+  /**
+   * The containers Edged runs on this node (running ones: Pods' and mapper containers), by engine
+   * id, with what each is (`Pod default/counter`, `mapper n1-modbus`): the edge broker tells their
+   * processes from other local clients.
+   */
+  'edged.containers': {
+    request: Nothing,
+    response: Type.Array(Type.Object({ id: Type.String(), workload: Type.String() })),
+  },
   /** The node's /metrics page: its own metrics and its mappers' (pushed), federated. */
   'metrics.page': { request: Nothing, response: Type.String() },
   'node.status': { request: Nothing, response: EdgeNodeStatusSchema },

@@ -94,6 +94,10 @@ export const TwinReportContentSchema = Type.Object({
       failed: Type.Optional(FailedValueSchema),
       /** Set when an edge application changed the desired value (the cloud is told). */
       desiredSource: Type.Optional(DesiredSourceSchema),
+      /** A twin for a property the DeviceModel lacks (KubeEdge's optional twin: no cleansing). */
+      optional: Type.Optional(Type.Boolean()),
+      /** The optional twin was deleted on the edge (twin/update with null). */
+      deleted: Type.Optional(Type.Boolean()),
     }),
   ),
 });

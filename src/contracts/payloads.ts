@@ -74,7 +74,11 @@ export const MsgTwinSchema = Type.Object({
 export type MsgTwin = Static<typeof MsgTwinSchema>;
 
 /** `.../twin/update` (and its `/result`); values are strings as in KubeEdge. */
-export const TwinUpdateSchema = Type.Object({ ...EventBase, twin: Type.Record(Type.String(), MsgTwinSchema) });
+/** A twin set to null deletes it (an optional twin; KubeEdge's dtmanager/twin.go dealTwinDelete). */
+export const TwinUpdateSchema = Type.Object({
+  ...EventBase,
+  twin: Type.Record(Type.String(), Type.Union([MsgTwinSchema, Type.Null()])),
+});
 export type TwinUpdate = Static<typeof TwinUpdateSchema>;
 
 /** `.../twin/update/delta`: the twin plus `delta: { <prop>: <expected value> }`. */

@@ -21,6 +21,7 @@ export {
   type DeviceMethod,
   type ObjectMeta,
   type TwinValue,
+  type PushMethod,
   type DeviceStatus,
 } from './schema.js';
 export {
@@ -93,3 +94,4 @@ export {
   type PodContainer,
 } from './pod.js';
 export * from './protocols/index.js';
+export { pushUrl, KEDGE_PUSH_METHODS } from './validate-push.js';

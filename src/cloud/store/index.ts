@@ -11,6 +11,11 @@ export type {
   PublishJournal,
   JournalPacket,
   JournalRecord,
+  PkiStateStore,
+  StoredCa,
+  StoredJoinToken,
+  IssuedCertificate,
+  TokenRefusal,
 } from './types.js';
 export { objectKey, sameSpec } from './types.js';
 export { SqliteObjectStore, type SqliteStoreOptions } from './sqlite-store.js';
@@ -19,6 +24,8 @@ export { cloudStoreErrors } from './errors.js';
 export { EtcdObjectStore, type EtcdStoreOptions } from './etcd-store.js';
 export { EtcdLinkState } from './etcd-link-state.js';
 export { EtcdPublishJournal } from './etcd-publish-journal.js';
+export { SqlitePkiState } from './sqlite-pki-state.js';
+export { EtcdPkiState } from './etcd-pki-state.js';
 export { openCloudDatabase } from './db.js';
 export type { KubeKind, KubernetesStoreOptions } from './kubernetes/index.js';
 

@@ -53,13 +53,11 @@ export const EdgeConfigSchema = Type.Object(
     mqtt: Type.Object(
       {
         port: Port(1884, 'Port of the embedded MQTT broker on 127.0.0.1'),
-        // Optional rather than defaulted: absent means the open broker of earlier versions (all, no accounts).
-        anonymous: Type.Optional(
-          Type.Union([Type.Literal('all'), Type.Literal('read'), Type.Literal('none')], {
-            description:
-              'Embedded broker: what a client without credentials may do (all, the default; read: subscribe only; none). With read or none, or with users, the mappers Edged starts get an account of their own',
-          }),
-        ),
+        anonymous: Type.Union([Type.Literal('all'), Type.Literal('read'), Type.Literal('none')], {
+          default: 'read',
+          description:
+            'Embedded broker: what a client without credentials may do (read, the default: subscribe only; all: publish too, the open broker of earlier kedge versions; none: nothing). The mappers and Pods Edged starts get an account of their own',
+        }),
         users: Type.Optional(
           Type.Array(
             Type.Object(

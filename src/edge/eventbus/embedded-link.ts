@@ -63,7 +63,9 @@ export class EmbeddedBrokerLink implements BrokerLink {
       ...(access
         ? {
             authenticate: (client, username, password, done) =>
-              done(null, access.authenticate(client.id, username, password)),
+              void access
+                .authenticate(client.id, username, password, client.conn as unknown as Socket)
+                .then((ok) => done(null, ok)),
             authorizeSubscribe: (client, sub, done) =>
               done(null, !client || access.canSubscribe(client.id, sub.topic) ? sub : null),
           }

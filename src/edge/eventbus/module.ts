@@ -18,6 +18,7 @@ import { EmbeddedBrokerLink } from './embedded-link.js';
 import { Ingress, OWN_EVENT_PREFIX } from './ingress.js';
 import { BrokerAccess, type BrokerAccessConfig } from './broker-access.js';
 import type { BrokerLink } from './link.js';
+import { containerOf, peerProcess, type PeerSocket } from './peer-process.js';
 
 export interface EventBusDeps {
   bus: Bus<EdgeChannels, EdgeRequests>;
@@ -117,8 +118,14 @@ export class EventBus implements Module {
 
   /** One per module (its refusal counter is registered once), whatever the number of restarts. */
   private brokerAccess(c: BrokerAccessConfig): BrokerAccess {
-    this.access ??= new BrokerAccess(c.users, c.anonymous, this.deps.registry, (msg, detail) =>
-      this.deps.logger.warn(detail, msg),
+    const { bus, logger } = this.deps;
+    this.access ??= new BrokerAccess(
+      c.users,
+      c.anonymous,
+      this.deps.registry,
+      (msg, detail) => logger.warn(detail, msg),
+      (socket) => workloadOf(bus, socket),
+      (msg, detail) => logger.info(detail, msg),
     );
     return this.access;
   }
@@ -170,4 +177,21 @@ export class EventBus implements Module {
     }));
     this.publish(topic, { timestamp: this.deps.clock.now(), readings: out }, false, 0);
   }
+}
+
+/**
+ * The workload Edged runs at the other end of a broker connection, if any: asked only while Edged
+ * runs containers, then found through /proc (peer-process.ts).
+ */
+async function workloadOf(bus: Bus<EdgeChannels, EdgeRequests>, socket: PeerSocket): Promise<string | undefined> {
+  const containers = await bus.request('edged.containers', {});
+  if (containers.length === 0) return undefined;
+  const peer = await peerProcess(socket);
+  const id =
+    peer &&
+    containerOf(
+      peer.cgroup,
+      containers.map((c) => c.id),
+    );
+  return containers.find((c) => c.id === id)?.workload;
 }

@@ -25,6 +25,7 @@ import { TwinBook, type DeviceTwin } from './book.js';
 import { ResultCode, twinErrors } from './errors.js';
 import { errorResult, eventBase, msgTwin } from './messages.js';
 import { confirms } from './values.js';
+import { applyOptional, checkOptional, liveOptional, optionalMsgTwin } from './optional.js';
 
 /** Device metadata (label or annotation) that lets edge applications set desired values. */
 export const LOCAL_DESIRED_ANNOTATION = 'kedge.io/local-desired';
@@ -219,6 +220,8 @@ export class TwinModule implements Module {
       this.book!.noteReported(deviceId, r.property, rec.reported);
       if (rec.pending && r.quality !== 'bad' && confirms(prop.type, rec.pending.value, r.value))
         this.confirm(twin, prop, rec, now);
+      else if (rec.failed && rec.desired && r.quality !== 'bad' && confirms(prop.type, rec.desired.value, r.value))
+        this.confirm(twin, prop, rec, now); // after its timeout: the delta sent again has been applied
     }
     if (changes.length === 0) return;
     this.book!.marked(changes.length);
@@ -455,17 +458,18 @@ export class TwinModule implements Module {
       );
     const problem = this.checkTwinUpdate(twin, message);
     if (problem) return this.publish(resultTopic, errorResult(now, problem.code, problem.reason, message.event_id));
-    const names = Object.keys(message.twin);
+    // A model's twin set to null is left as it is (KubeEdge deletes optional twins only): not in the answer.
+    const names = Object.keys(message.twin).filter((n) => message.twin[n] !== null || !twin.props.has(n));
     // A twin with no value yet is `last: null` in the document, as KubeEdge's for a new twin.
-    const before = new Map(
-      names.map((n) => {
-        const rec = twin.records.get(n);
-        return [n, rec?.desired || rec?.reported ? msgTwin(twin.props.get(n), rec) : null];
-      }),
-    );
+    const before = new Map(names.map((n) => [n, this.msgTwinOf(twin, n)]));
     const desired: Record<string, string> = {};
     const readings: RawReading[] = [];
     for (const [name, t] of Object.entries(message.twin)) {
+      if (!twin.props.has(name)) {
+        this.applyOptional(twin, name, t, message.timestamp);
+        continue;
+      }
+      if (t === null) continue;
       if (isDesiredRequest(t)) desired[name] = t.expected!.value;
       if (t.actual) {
         const prop = twin.props.get(name)!;
@@ -507,23 +511,80 @@ export class TwinModule implements Module {
   ): void {
     const deviceId = twin.device.instance.id;
     const now = this.deps.clock.now();
-    const result: Record<string, ReturnType<typeof msgTwin>> = {};
-    const doc: Record<string, { last: ReturnType<typeof msgTwin> | null; current: ReturnType<typeof msgTwin> }> = {};
+    // A deleted twin is `null` in the result and `current: null` in the document (dealTwinDelete).
+    const result: Record<string, ReturnType<typeof msgTwin> | null> = {};
+    const doc: Record<string, { last: ReturnType<typeof msgTwin> | null; current: ReturnType<typeof msgTwin> | null }> =
+      {};
     for (const n of names) {
-      const current = msgTwin(twin.props.get(n), twin.records.get(n));
+      const current = this.msgTwinOf(twin, n);
       result[n] = current;
       doc[n] = { last: before.get(n) ?? null, current };
     }
     this.publish(edgeTopics.twinUpdateResult(deviceId), { event_id: message.event_id, timestamp: now, twin: result });
     this.publish(edgeTopics.twinUpdateDocument(deviceId), { ...eventBase(now, message.event_id), twin: doc });
-    if (!desiredSet && [...twin.records.values()].some((r) => r.pending)) this.publishDelta(twin);
+    // KubeEdge builds the delta after every twin update and sends it while expected != actual
+    // (dttype BuildDeviceTwinDelta): a mapper that reports gets the values it has not applied again.
+    if (!desiredSet) this.publishDelta(twin);
+  }
+
+  /** A twin in KubeEdge's message shape; null for one that has no value yet or was deleted. */
+  private msgTwinOf(twin: DeviceTwin, name: string): ReturnType<typeof msgTwin> | null {
+    const rec = twin.records.get(name);
+    const prop = twin.props.get(name);
+    if (!prop) return liveOptional(rec) ? optionalMsgTwin(rec!) : null;
+    return rec?.desired || rec?.reported ? msgTwin(prop, rec) : null;
+  }
+
+  /** An optional twin's entry applied (no cleansing: there is no model property to cleanse by) and reported. */
+  private applyOptional(twin: DeviceTwin, name: string, entry: TwinUpdate['twin'][string], eventTs: number): void {
+    const id = twin.device.instance.id;
+    const rec = this.record(twin, name);
+    // `expected` beside `actual` is a mapper's observed desired value: never a new desired value.
+    let applied = entry;
+    if (entry && !isDesiredRequest(entry)) {
+      const { expected: _observed, ...rest } = entry;
+      applied = rest;
+    }
+    const change = applyOptional(rec, applied, this.deps.clock.now(), eventTs);
+    this.book!.touch(id, name);
+    const { reported, desired, deleted } = change;
+    this.book!.report(
+      id,
+      name,
+      {
+        optional: true,
+        deleted: deleted ?? false,
+        ...(reported ? { reported } : {}),
+        ...(desired
+          ? {
+              desired: { value: desired.value, ts: desired.ts, version: desired.version },
+              desiredSource: 'edge' as const,
+            }
+          : {}),
+      },
+      desired !== undefined || deleted === true,
+    );
   }
 
   private checkTwinUpdate(twin: DeviceTwin, message: TwinUpdate): { code: number; reason: string } | undefined {
     const id = twin.device.instance.id;
+    let optionals = [...twin.records].filter(([n, r]) => !twin.props.has(n) && liveOptional(r)).length;
     for (const [name, t] of Object.entries(message.twin)) {
       const prop = twin.props.get(name);
-      if (!prop) return { code: ResultCode.badRequest, reason: `device ${id} has no property ${name}` };
+      if (!prop) {
+        // KubeEdge's optional twin: created, updated or deleted, never cleansed.
+        const rec = twin.records.get(name);
+        const problem = checkOptional(id, name, t, rec, optionals);
+        if (problem) return problem;
+        if (t !== null && !liveOptional(rec)) optionals++;
+        if (t !== null && isDesiredRequest(t) && twin.device.annotations[LOCAL_DESIRED_ANNOTATION] !== 'true')
+          return {
+            code: ResultCode.forbidden,
+            reason: `device ${id} does not allow desired values from the edge (set ${LOCAL_DESIRED_ANNOTATION}: "true")`,
+          };
+        continue;
+      }
+      if (t === null) continue;
       if (isDesiredRequest(t)) {
         if (twin.device.annotations[LOCAL_DESIRED_ANNOTATION] !== 'true') {
           return {
@@ -536,8 +597,10 @@ export class TwinModule implements Module {
         const stale = staleVersion(name, t.expected_version, twin.records.get(name));
         if (stale) return { code: ResultCode.conflict, reason: stale };
       }
+      // An observed desired value (expected beside actual) is never applied: it is not checked
+      // either (mapper-framework sends "" when the mapper holds none).
       for (const [which, v] of [
-        ['expected', t.expected],
+        ['expected', isDesiredRequest(t) ? t.expected : undefined],
         ['actual', t.actual],
       ] as const) {
         if (!v) continue;
@@ -580,7 +643,12 @@ export class TwinModule implements Module {
       event_id: message.event_id,
       timestamp: now,
       state: message.state,
-      device: { name: twin.device.instance.name, state: message.state, lastOnlineTime: goDateTime(now) },
+      device: {
+        name: twin.device.instance.name,
+        state: message.state,
+        // omitempty: KubeEdge sets it for online (and ok) only.
+        ...(message.state === 'online' ? { lastOnlineTime: rfc3339(now) } : {}),
+      },
     });
     if (!wasOnline && message.state === 'online') this.announceUnconfirmed(twin);
   }
@@ -636,6 +704,16 @@ export class TwinModule implements Module {
       if (rec?.failed) p.failed = { reason: rec.failed.reason, ts: rec.failed.ts };
       properties[name] = p;
     }
+    for (const [name, rec] of twin.records) {
+      if (twin.props.has(name) || !liveOptional(rec)) continue;
+      properties[name] = {
+        optional: true,
+        ...(rec.desired
+          ? { desired: { value: rec.desired.value, ts: rec.desired.ts, version: rec.desired.version } }
+          : {}),
+        ...(rec.reported ? { reported: { ...rec.reported } } : {}),
+      };
+    }
     return {
       id: deviceId,
       state: twin.state.state,
@@ -645,9 +723,26 @@ export class TwinModule implements Module {
     };
   }
 
+  /**
+   * KubeEdge's delta (dttype BuildDeviceTwinDelta): every twin whose desired value the device does
+   * not report: waiting for confirmation, failed (timed out) or drifted since, and optional twins
+   * whose expected differs from their actual. Nothing is sent while there is none.
+   */
   private publishDelta(twin: DeviceTwin): void {
     const delta: Record<string, string> = {};
-    for (const [name, rec] of twin.records) if (rec.pending) delta[name] = rec.pending.value;
+    for (const [name, rec] of twin.records) {
+      const prop = twin.props.get(name);
+      if (rec.pending) delta[name] = rec.pending.value;
+      else if (!rec.desired || rec.desired.value === '') continue;
+      else if (!prop) {
+        if (liveOptional(rec) && rec.desired.value !== rec.reported?.value) delta[name] = rec.desired.value;
+      } else if (
+        !rec.reported ||
+        rec.reported.quality === 'bad' ||
+        !confirms(prop.type, rec.desired.value, rec.reported.value)
+      )
+        delta[name] = rec.desired.value;
+    }
     if (Object.keys(delta).length === 0) return;
     const id = twin.device.instance.id;
     this.publish(edgeTopics.twinUpdateDelta(id), {
@@ -660,6 +755,8 @@ export class TwinModule implements Module {
   private msgTwins(twin: DeviceTwin): Record<string, ReturnType<typeof msgTwin>> {
     const out: Record<string, ReturnType<typeof msgTwin>> = {};
     for (const [name, prop] of twin.props) out[name] = msgTwin(prop, twin.records.get(name));
+    for (const [name, rec] of twin.records)
+      if (!twin.props.has(name) && liveOptional(rec)) out[name] = optionalMsgTwin(rec);
     return out;
   }
 
@@ -698,9 +795,9 @@ function staleVersion(
   return `twin.${name}.expected_version {cloud: ${sent.cloud}, edge: ${sent.edge}} is older than the twin's {cloud: ${have.cloud}, edge: ${have.edge}}: the desired value changed since it was read; read the twin again (twin/get) and retry`;
 }
 
-/** Go's "2006-01-02 15:04:05" layout, which KubeEdge's lastOnlineTime uses (UTC here). */
-function goDateTime(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+/** Go's time.RFC3339 of the UTC time, as dtmanager/device.go writes lastOnline ("2026-12-08T04:40:00Z"). */
+function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /**
@@ -708,6 +805,6 @@ function goDateTime(ms: number): string {
  * mapper's report of the desired value it holds (mapper-framework pkg/common/event.go, KubeEdge's
  * DMI bridge): never a new desired value; the `actual` value confirms a pending one it matches.
  */
-function isDesiredRequest(t: TwinUpdate['twin'][string]): boolean {
+function isDesiredRequest(t: NonNullable<TwinUpdate['twin'][string]>): boolean {
   return t.expected !== undefined && t.expected !== null && (t.actual === undefined || t.actual === null);
 }

@@ -16,6 +16,8 @@ export interface PodWorkerDeps {
   logger: Logger;
   backoff: BackOff;
   onStatus: (status: PodStatus) => void;
+  /** Variables every container gets unless it sets them itself (the edge broker's account). */
+  env?: () => Array<{ name: string; value: string }>;
 }
 
 interface Slot extends SlotView {
@@ -110,7 +112,7 @@ export class PodWorker {
   private setSpec(pod: Pod): void {
     const old = new Map(this.slots.map((s) => [s.name, s]));
     this.slots = pod.spec.containers.map((c) => {
-      const body = containerBody(pod, c);
+      const body = containerBody(pod, c, this.deps.env?.() ?? []);
       const prev = old.get(c.name);
       const slot: Slot = prev ?? {
         name: c.name,
