@@ -83,17 +83,13 @@ try {
     );
     await waitFor(() => /opc\.tcp:\/\//.test(opcSim!.output), 'the OPC UA simulator', 120_000, [opcSim]);
     await apply(api, opcuaDevice(port));
-    await waitFor(
-      async () =>
-        (
-          await fetch(`${api}/api/v1/twins/default/opc-1`)
-            .then((r) => r.json())
-            .catch(() => ({}))
-        ).properties?.temperature?.reported !== undefined,
-      'an OPC UA reading',
-      180_000,
-      [edge.proc],
-    );
+    const reported = async (): Promise<boolean> => {
+      const twin = (await fetch(`${api}/api/v1/twins/default/opc-1`)
+        .then((r) => r.json())
+        .catch(() => ({}))) as { properties?: Record<string, { reported?: unknown }> };
+      return twin.properties?.temperature?.reported !== undefined;
+    };
+    await waitFor(reported, 'an OPC UA reading', 180_000, [edge.proc]);
     rows.push(await sample('+ one OPC UA device (its mapper process)'));
   }
   process.stdout.write(
