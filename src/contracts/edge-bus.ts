@@ -4,10 +4,9 @@ import {
   DeviceInstanceSchema,
   DeviceModelSchema,
   DeviceSchema,
+  CleansedReadingSchema,
   PodSchema,
-  QualitySchema,
   RawReadingSchema,
-  ReadingValueSchema,
 } from '../model/index.js';
 import { DashboardAttachedSchema, StreamClientSchema } from './stream-client.js';
 import { MapperSetContentSchema } from './link.js';
@@ -40,15 +39,10 @@ export const EdgeDeviceSchema = Type.Object({
 export type EdgeDevice = Static<typeof EdgeDeviceSchema>;
 
 /** One cleansed reading of one property (reason and unit present as keys, maybe undefined: one V8 shape). */
-export const CleansedPropertyReadingSchema = Type.Object({
-  property: Type.String(),
-  value: ReadingValueSchema,
-  quality: QualitySchema,
-  ts: Type.Number(),
-  reason: Type.Optional(Type.String()),
-  unit: Type.Optional(Type.String()),
-  reportToCloud: Type.Boolean(),
-});
+export const CleansedPropertyReadingSchema = Type.Composite([
+  CleansedReadingSchema,
+  Type.Object({ reportToCloud: Type.Boolean() }),
+]);
 export type CleansedPropertyReading = Static<typeof CleansedPropertyReadingSchema>;
 
 /** The cloud link's state, published by EdgeHub on `link.state` whenever it changes. */

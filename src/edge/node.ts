@@ -214,6 +214,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     port: config.apiPort,
     host: config.apiHost,
     ...(config.apiTokenFile === undefined ? {} : { tokenFile: config.apiTokenFile }),
+    maxBodyBytes: config.apiMaxBodyBytes,
     node,
     health: () => store.health(),
   });

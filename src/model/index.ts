@@ -63,6 +63,8 @@ export {
   RawQualitySchema,
   RawSampleSchema,
   RawReadingSchema,
+  CleansedReadingSchema,
+  type CleansedReading,
   type ReadingValue,
   type RawQuality,
   type RawSample,

@@ -10,6 +10,7 @@ import {
   kubeObject,
   numberOrNumericString,
 } from './schema-kinds.js';
+import { oneOf } from '../core/schema/index.js';
 
 /**
  * The one schema of KubeEdge's `devices.kubeedge.io/v1beta1` Device and DeviceModel, with kedge's
@@ -43,13 +44,13 @@ export const ObjectMetaSchema = Type.Object(
   { [UNKNOWN_FIELDS]: 'allow', description: 'Standard Kubernetes object metadata.' },
 );
 
-export const PropertyTypeSchema = Type.Union(
-  PROPERTY_TYPES.map((t) => Type.Literal(t)),
-  { description: 'Type of the property value: INT, FLOAT, DOUBLE, STRING, BOOLEAN, BYTES or STREAM.' },
+export const PropertyTypeSchema = oneOf(
+  PROPERTY_TYPES,
+  'Type of the property value: INT, FLOAT, DOUBLE, STRING, BOOLEAN, BYTES or STREAM.',
 );
-export const AccessModeSchema = Type.Union(
-  ACCESS_MODES.map((m) => Type.Literal(m)),
-  { description: 'ReadWrite (desired values are written to the device) or ReadOnly (the default when absent).' },
+export const AccessModeSchema = oneOf(
+  ACCESS_MODES,
+  'ReadWrite (desired values are written to the device) or ReadOnly (the default when absent).',
 );
 
 const cycle = (what: string) =>

@@ -17,7 +17,7 @@ export type {
   IssuedCertificate,
   TokenRefusal,
 } from './types.js';
-export { objectKey, sameSpec } from './types.js';
+export { HANDLED_WINDOW, objectKey, sameSpec } from './types.js';
 export { SqliteObjectStore, type SqliteStoreOptions } from './sqlite-store.js';
 export { SqliteLinkState } from './link-state.js';
 export { cloudStoreErrors } from './errors.js';

@@ -1,3 +1,5 @@
+import type { JournalPacket } from '../../contracts/index.js';
+
 /**
  * The cloud's object store, shaped like the Kubernetes API (get/list/watch with resource
  * versions, optimistic concurrency, a status sub-resource) so that a Kubernetes-backed
@@ -85,6 +87,14 @@ export interface ObjectStore {
 }
 
 /**
+ * Handled message ids remembered per node, in the link state and in CloudHub's memory. A re-sent
+ * message is one whose ack was lost; the edge keeps at most its window (256) unacknowledged, so a
+ * resend is never more than that many messages old: 8x that is ample, and keeps memory per node
+ * near 200 KB.
+ */
+export const HANDLED_WINDOW = 2048;
+
+/**
  * The link's bookkeeping (KubeEdge's ObjectSync and the dedupe window). Kept apart from the
  * object store: the Kubernetes implementation may keep it in CRDs or in a local file. Every
  * method is asynchronous: with cloud replicas it lives in etcd, shared by all of them.
@@ -129,12 +139,8 @@ export function objectKey(o: { kind: string; metadata: { namespace?: string | un
   return `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 }
 
-/** One QoS 2 publish of a message, as the journal keeps it until the broker completed it. */
-export interface JournalPacket {
-  mid: number;
-  topic: string;
-  payload: string;
-}
+/** One QoS 2 publish of a message, as the journal keeps it until the broker completed it (a schema in contracts). */
+export type { JournalPacket };
 
 /** A message's publishes in a session, as an adopter finds them. */
 export interface JournalRecord {

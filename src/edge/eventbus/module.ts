@@ -6,9 +6,10 @@ import {
   type EdgeChannels,
   type EdgeDevice,
   type EdgeRequests,
-  type RawReading,
+  type DataCleansed,
 } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
+import type { RawReading } from '../../model/index.js';
 import type { Clock } from '../../core/clock/index.js';
 import type { Module } from '../../core/module/index.js';
 import type { BrokerLimits } from './broker-guard.js';
@@ -175,7 +176,7 @@ export class EventBus implements Module {
       ...(r.unit ? { unit: r.unit } : {}),
       ...(r.reason ? { reason: r.reason } : {}),
     }));
-    this.publish(topic, { timestamp: this.deps.clock.now(), readings: out }, false, 0);
+    this.publish(topic, { timestamp: this.deps.clock.now(), readings: out } satisfies DataCleansed, false, 0);
   }
 }
 
