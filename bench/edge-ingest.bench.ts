@@ -17,6 +17,7 @@ import { Value } from '@sinclair/typebox/value';
 import { EdgeConfigSchema, type EdgeConfig } from '../src/core/config/index.js';
 import { silentLogger } from '../src/core/log/index.js';
 import { createEdgeNode } from '../src/edge/index.js';
+import { mapperUrl } from '../src/edge/testing/index.js';
 import { benchDevice, benchModel, procIo, writeEdgeSection } from './edge-bench-support.js';
 
 const args = process.argv.slice(2);
@@ -64,7 +65,7 @@ const results = await Promise.all(
   Array.from({ length: publishers }, (_, i) =>
     run(process.execPath, [
       join(import.meta.dirname, 'edge-load.mjs'),
-      node.eventbus.url,
+      mapperUrl(node.eventbus.url, dir), // publishers log in as mappers do (anonymous clients only read)
       String(i * perPublisher),
       String(perPublisher),
       String(PROPS),

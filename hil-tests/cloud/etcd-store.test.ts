@@ -7,8 +7,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectEtcd } from '../../src/cloud/etcd/index.js';
-import { describeLinkStateContract, describeObjectStoreContract } from '../../src/cloud/store/contract.js';
-import { EtcdLinkState, EtcdObjectStore } from '../../src/cloud/store/index.js';
+import {
+  describeLinkStateContract,
+  describeObjectStoreContract,
+  describePkiStateContract,
+} from '../../src/cloud/store/contract.js';
+import { EtcdLinkState, EtcdObjectStore, EtcdPkiState, EtcdPublishJournal } from '../../src/cloud/store/index.js';
 import { startEtcdCluster, type EtcdCluster } from '../support/etcd-cluster.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 
@@ -38,6 +42,19 @@ describeObjectStoreContract('etcd (3 members)', async () => {
 describeLinkStateContract('etcd (3 members)', async (windowSize) => {
   const client = connectEtcd({ hosts: cluster.hosts });
   return { state: new EtcdLinkState(client, prefix(), windowSize), dispose: async () => client.close() };
+});
+
+// Two replicas: each its own client, one prefix.
+describePkiStateContract('etcd (3 members, two replicas)', async () => {
+  const p = prefix();
+  const clients = [connectEtcd({ hosts: cluster.hosts }), connectEtcd({ hosts: [...cluster.hosts].reverse() })];
+  return {
+    a: new EtcdPkiState(clients[0]!, p),
+    b: new EtcdPkiState(clients[1]!, p),
+    dispose: async () => {
+      for (const c of clients) c.close();
+    },
+  };
 });
 
 describe('EtcdObjectStore on a cluster', () => {
@@ -124,5 +141,49 @@ describe('EtcdObjectStore on a cluster', () => {
     await store.close();
     client.close();
     for (const p of proxies) await p.close();
+  });
+});
+
+describe('EtcdPublishJournal on a cluster', () => {
+  it('gives back what begin recorded with the released marks; a record it cannot read fails naming its key', async () => {
+    const client = connectEtcd({ hosts: cluster.hosts });
+    const p = prefix();
+    const journal = new EtcdPublishJournal(client, p);
+    try {
+      await Promise.all([
+        journal.begin('s1', 'edge-1', 'm1', [
+          { mid: 1, topic: 'kedge/a', payload: '{"a":1}' },
+          { mid: 2, topic: 'kedge/b', payload: '{}' },
+        ]),
+        journal.begin('s1', 'edge-1', 'm2', [{ mid: 3, topic: 'kedge/c', payload: '[]' }]),
+      ]);
+      await journal.released('s1', 'edge-1', 'm1', 2);
+      expect(await journal.sessions()).toEqual(['s1']);
+      // begin marks the message handled in the same transaction (the dedupe window of the link state)
+      expect(await new EtcdLinkState(client, p).handledIds('edge-1')).toEqual(expect.arrayContaining(['m1', 'm2']));
+      expect(await journal.records('s1')).toEqual([
+        {
+          node: 'edge-1',
+          msgId: 'm1',
+          packets: [
+            { mid: 1, topic: 'kedge/a', payload: '{"a":1}', released: false },
+            { mid: 2, topic: 'kedge/b', payload: '{}', released: true },
+          ],
+        },
+        { node: 'edge-1', msgId: 'm2', packets: [{ mid: 3, topic: 'kedge/c', payload: '[]', released: false }] },
+      ]);
+      await journal.end('s1', 'edge-1', 'm2');
+      expect((await journal.records('s1')).map((r) => r.msgId)).toEqual(['m1']);
+
+      await client.put(`${p}q/s1/o/edge-1/m9`).value('[{"mid":0,"topic":"kedge/d"}]');
+      await expect(journal.records('s1')).rejects.toMatchObject({
+        code: 'KEDGE_CLOUD_STORE_UNREADABLE',
+        message: expect.stringContaining(`publish journal record ${p}q/s1/o/edge-1/m9: field /0/`),
+      });
+      await journal.clear('s1');
+      expect(await journal.sessions()).toEqual([]);
+    } finally {
+      client.close();
+    }
   });
 });

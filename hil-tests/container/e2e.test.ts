@@ -8,6 +8,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModbusSim } from '../../mappers/modbus/sim/index.js';
 import { runKedge, spawnKedge } from '../e2e/harness/kedge.js';
@@ -41,6 +42,45 @@ spec:
       args: ['let i = 0; setInterval(() => console.log("tick " + i++ + " " + process.env.GREETING), 200)']
       env: [{ name: GREETING, value: from-the-cloud }]
       resources: { limits: { memory: 128Mi, cpu: 500m } }
+`;
+
+/**
+ * A Pod publishing on the edge broker twice: once as a KubeEdge mapper does, with no credentials
+ * (it has no setting for them: the broker knows its process as one of a container Edged runs),
+ * once with the account Edged puts in its environment (KEDGE_MQTT_URL, KEDGE_MQTT_PASSWORD).
+ * Each asks for the meter's twin and logs the answer; a refused publish would close its client.
+ */
+const BROKER_POD = (image: string, mqttPort: number) => `apiVersion: v1
+kind: Pod
+metadata:
+  name: broker-client
+  namespace: default
+spec:
+  nodeName: ${NODE}
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: app
+      image: ${image}
+      command: [node, --input-type=module, -e]
+      args:
+        - |
+          // kedge's own small MQTT client from the image (no dependencies to carry along).
+          const { LiteMqttClient } = await import('/opt/kedge/dist/mappers/sdk/mqtt-lite/client.js');
+          const get = '$hw/events/device/default/e2e-meter-1/twin/get';
+          const ask = (who, login) => {
+            const c = new LiteMqttClient({ host: '127.0.0.1', port: ${mqttPort}, clientId: who, clean: true,
+              reconnectPeriodMs: 600000, connectTimeoutMs: 5000, ...login });
+            c.on('connect', () => c.subscribe([get + '/result'], 1, () =>
+              c.publish(get, JSON.stringify({ event_id: who, timestamp: Date.now() }), { qos: 1 }, () => undefined)));
+            c.on('message', (t) => console.log(who + ' got ' + t));
+            c.on('offline', () => console.log(who + ' closed'));
+            c.on('error', (e) => console.log(who + ' error ' + e.message));
+            c.start();
+          };
+          ask('anonymous', {});
+          const url = new URL(process.env.KEDGE_MQTT_URL);
+          ask('account', { username: decodeURIComponent(url.username), password: process.env.KEDGE_MQTT_PASSWORD });
+          setInterval(() => undefined, 1000);
 `;
 
 describe('containers from the cloud on an edge node (podman + runc)', () => {
@@ -149,6 +189,39 @@ describe('containers from the cloud on an edge node (podman + runc)', () => {
     } finally {
       follow.kill('SIGINT');
     }
+  });
+
+  it('a Pod publishes on the edge broker without credentials (KubeEdge mappers have none) and with the account it is given', async () => {
+    writeFileSync(join(dir.path, 'broker-pod.yaml'), BROKER_POD(image, setup.mqttPort));
+    expect((await cli('apply', '-f', join(dir.path, 'broker-pod.yaml'))).code).toBe(0);
+    const logs = async () => (await cli('logs', 'default/broker-client')).stdout;
+    await waitFor(
+      async () =>
+        /anonymous got \S+\/twin\/get\/result/.test(await logs()) &&
+        /account got \S+\/twin\/get\/result/.test(await logs()),
+      'both twin/get answers in the Pod log',
+      60_000,
+      [edge],
+    ).catch(async (err) => {
+      throw new Error(`${err}\npod log:\n${await logs()}\nedge:\n${edge.output.slice(-4000)}`);
+    });
+    expect(await logs()).not.toMatch(/closed|error/);
+    expect(edge.output).toMatch(/client without credentials is Pod default\/broker-client .*publishes as kedge-mapper/);
+    expect(edge.output).not.toMatch(/edge broker refused/);
+    // Any other local client without credentials may only read.
+    const anon = await mqtt.connectAsync(`mqtt://127.0.0.1:${setup.mqttPort}`, { reconnectPeriod: 0 });
+    const closed = new Promise<boolean>((resolve) => anon.once('close', () => resolve(true)));
+    anon.publish('$hw/events/device/default/e2e-meter-1/twin/get', '{}', { qos: 1 });
+    expect(await closed).toBe(true);
+    await anon.endAsync(true);
+
+    expect((await cli('delete', 'pod', 'default/broker-client')).code).toBe(0);
+    await waitFor(
+      async () =>
+        (await containersOf(NODE, { 'io.kedge.kind': 'pod', 'io.kedge.owner': 'default/broker-client' })).length === 0,
+      'the broker Pod removed',
+      30_000,
+    );
   });
 
   it('adopts its containers after a kill -9 of the edge, never starting second ones', async () => {

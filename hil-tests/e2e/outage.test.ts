@@ -46,7 +46,7 @@ describe(`link outage of ${OUTAGE_S} s under 1,000 readings/s`, () => {
       [edge],
     );
 
-    const mapper = new SyntheticMapper(devices, PROPS, setup.mqttPort);
+    const mapper = new SyntheticMapper(devices, PROPS, setup);
     mapper.start(TICK_MS);
     cleanups.push(() => mapper.stop());
     await waitFor(() => sub.telemetry.length > 0, 'telemetry at the cloud before the outage', 30_000, [

@@ -147,7 +147,7 @@ describe('cloud replicas on etcd at 1,000 readings/s', () => {
     );
     await waitFor(async () => (await nodeReady(rc.api, setup.node)) === true, 'the node ready', 15_000);
 
-    const mapper = new SyntheticMapper(devices, PROPS, setup.mqttPort);
+    const mapper = new SyntheticMapper(devices, PROPS, setup);
     mapper.start(TICK_MS);
     cleanups.push(() => mapper.stop());
     await waitFor(() => sub.telemetry.length > 0, 'telemetry before the kills', 30_000, [edge]);
@@ -230,7 +230,7 @@ describe('cloud replicas on etcd at 1,000 readings/s', () => {
     const file = join(dir.path, 'counters.yaml');
     const devices = writeCounterDevices(file, setup.node, DEVICES, { writable: true });
     expect((await runKedge(['apply', '-f', file, '--server', other.api])).code).toBe(0);
-    const mapper = new SyntheticMapper(devices, PROPS, setup.mqttPort);
+    const mapper = new SyntheticMapper(devices, PROPS, setup);
     mapper.start(TICK_MS);
     cleanups.push(() => mapper.stop());
     await waitFor(() => sub.telemetry.length > 0, 'telemetry through the replica to be cut', 30_000, [edge, cut.proc]);

@@ -54,7 +54,7 @@ describe('certificate rotation under 1,000 readings/s', () => {
       30_000,
       [edge],
     );
-    const mapper = new SyntheticMapper(devices, PROPS, setup.mqttPort);
+    const mapper = new SyntheticMapper(devices, PROPS, setup);
     mapper.start(TICK_MS);
     cleanups.push(() => mapper.stop());
     const renewals = () => edge.output.match(/certificate of node rot-1 renewed/g)?.length ?? 0;

@@ -6,9 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runKedge } from './harness/kedge.js';
 import { edgeSetup, startCloud, startEdge, tempDir, waitFor, type KedgeProcess } from './harness/processes.js';
 import { TcpProxy } from './harness/tcp-proxy.js';
+import type { ServiceCallResponse, ApiErrorBody } from '../../src/contracts/index.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: a test reads the API's JSON as sent and asserts on it field by field
-type Json = Record<string, any>;
+/** What the API answers a call with: the target's answer, or the error that kept the call from it. */
+type ServiceAnswer = Partial<ServiceCallResponse> & Partial<ApiErrorBody>;
 const NODE = 'sb-node';
 
 /**
@@ -61,13 +62,13 @@ describe('ServiceBus: the cloud calls an HTTP server on the edge network', () =>
     dir.remove();
   });
 
-  const call = async (node: string, body: Json) => {
+  const call = async (node: string, body: Record<string, unknown>) => {
     const res = await fetch(`${cloud.api}/api/v1/nodes/${node}/services`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-    return { status: res.status, json: (await res.json()) as Json };
+    return { status: res.status, json: (await res.json()) as ServiceAnswer };
   };
   const text = (b64: string) => Buffer.from(b64, 'base64').toString();
 
@@ -81,8 +82,8 @@ describe('ServiceBus: the cloud calls an HTTP server on the edge network', () =>
     });
     expect(res.status).toBe(200);
     expect(res.json.status).toBe(200);
-    expect(res.json.headers['x-seen-header']).toBe('yes');
-    expect(text(res.json.body)).toBe('POST /echo?x=1 hello');
+    expect(res.json.headers?.['x-seen-header']).toBe('yes');
+    expect(text(res.json.body ?? '')).toBe('POST /echo?x=1 hello');
   });
 
   it("refuses a target outside the allow-list with 403 and the edge's reason", async () => {
@@ -97,8 +98,8 @@ describe('ServiceBus: the cloud calls an HTTP server on the edge network', () =>
   it('answers 502 with the reason for a stopped target', async () => {
     const res = await call(NODE, { method: 'GET', target: `127.0.0.1:${stoppedPort}`, path: '/' });
     expect(res.status).toBe(502);
-    expect(res.json.error.code).toBe('KEDGE_SERVICEBUS_UPSTREAM');
-    expect(res.json.error.message).toContain('ECONNREFUSED');
+    expect(res.json.error?.code).toBe('KEDGE_SERVICEBUS_UPSTREAM');
+    expect(res.json.error?.message).toContain('ECONNREFUSED');
   });
 
   it('kedge call prints the status line and the body; -d @file and -H reach the server', async () => {
@@ -159,13 +160,13 @@ describe('ServiceBus: the cloud calls an HTTP server on the edge network', () =>
     proxy.cut();
     const res = await pending;
     expect(res.status).toBe(502);
-    expect(res.json.error.code).toBe('KEDGE_CLOUDHUB_LINK_LOST');
+    expect(res.json.error?.code).toBe('KEDGE_CLOUDHUB_LINK_LOST');
     release!();
     proxy.restore();
     await waitFor(() => nodeReady(cloud.api), 'the node connected again', 30_000, [edge, cloud.proc]);
     const again = await call(NODE, { method: 'GET', target: `localhost:${targetPort}`, path: '/again' });
     expect(again.status).toBe(200);
-    expect(text(again.json.body)).toBe('GET /again ');
+    expect(text(again.json.body ?? '')).toBe('GET /again ');
   });
 });
 

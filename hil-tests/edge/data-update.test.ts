@@ -7,6 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { edgeTopics, type DeviceData } from '../../src/contracts/index.js';
+import { mapperUrl } from '../../src/edge/testing/index.js';
 import { startMosquitto, type TestBroker } from '../support/brokers.js';
 import { TestClient } from '../support/mqtt-client.js';
 import { edgeConfig, startEdge, thermostat, thermostatModel, type RunningEdge } from './fixtures.js';
@@ -36,7 +37,9 @@ for (const brokerKind of ['aedes', 'mosquitto'] as const) {
         '$ke/events/device/+/+/data/update',
         '$ke/events/device/+/+/data/cleansed',
       ]);
-      mapper = await TestClient.connect(url, []);
+      // The embedded broker lets clients without credentials only subscribe: the mapper logs in as
+      // kedge-mapper with the password in the edge's data dir (src/edge/README.md, "Broker access").
+      mapper = await TestClient.connect(broker ? url : mapperUrl(url, edge.dataDir), []);
     }
 
     it("a kedge mapper's readings reach a KubeEdge consumer as DeviceData, once each", async () => {

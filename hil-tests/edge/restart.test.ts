@@ -14,12 +14,15 @@ import {
   edgeTopics,
   type MapperStatus,
   type TelemetryColumnsContent,
+  type TwinView,
 } from '../../src/contracts/index.js';
 import { ModbusSim } from '../../mappers/modbus/sim/index.js';
 import { freePort } from '../support/brokers.js';
 import { spawnKedge, type KedgeProcess } from '../support/kedge-process.js';
+import { mapperUrl } from '../../src/edge/testing/index.js';
 import { TestClient } from '../support/mqtt-client.js';
 import { NODE, thermostat, thermostatModel } from './fixtures.js';
+import type { Device } from '../../src/model/index.js';
 
 const entry = join(import.meta.dirname, 'cli-entry.ts');
 
@@ -51,13 +54,13 @@ function startKedgeEdge(dataDir: string, ports: Ports, mappers: string): KedgePr
   );
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: a test reads the API's JSON as sent and asserts on it field by field
-async function api(port: number, method: string, path: string, body?: unknown): Promise<any> {
+/** One request to the edge API; `T` is what the test expects the answer to be (docs/api.md). */
+async function api<T = unknown>(port: number, method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, {
     method,
     ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
   });
-  return res.json();
+  return (await res.json()) as T;
 }
 
 /** Running (not gone, not a zombie waiting for a reaper that a container may not have). */
@@ -102,7 +105,7 @@ describe('kedge edge restarts', () => {
     await api(ports.api, 'POST', '/api/v1/apply', { documents: [thermostatModel(), thermostat('thermo-1')] });
     await api(ports.api, 'PUT', '/api/v1/twins/default/thermo-1/desired', { properties: { setpoint: '33' } });
 
-    const mapper = await TestClient.connect(`mqtt://127.0.0.1:${ports.mqtt}`);
+    const mapper = await TestClient.connect(mapperUrl(`mqtt://127.0.0.1:${ports.mqtt}`, dataDir));
     // A mapper publishing QoS 1 readings with increasing values, up to 50 unacknowledged at a time
     // like the mapper SDK (which does not wait for one PUBACK before the next publish).
     const acked: number[] = [];
@@ -148,10 +151,10 @@ describe('kedge edge restarts', () => {
 
     edge = startKedgeEdge(dataDir, ports, 'none');
     await edge.waitForOutput(/edge node ready/, 60_000);
-    const devices = await api(ports.api, 'GET', '/api/v1/devices');
-    expect(devices.items.map((d: { metadata: { name: string } }) => d.metadata.name)).toEqual(['thermo-1']);
-    const twin = await api(ports.api, 'GET', '/api/v1/twins/default/thermo-1');
-    expect(Number(twin.properties.temperature.reported.value)).toBeGreaterThanOrEqual(lastAcked / 10);
+    const devices = await api<{ items: Device[] }>(ports.api, 'GET', '/api/v1/devices');
+    expect(devices.items.map((d) => d.metadata.name)).toEqual(['thermo-1']);
+    const twin = await api<TwinView>(ports.api, 'GET', '/api/v1/twins/default/thermo-1');
+    expect(Number(twin.properties.temperature?.reported?.value)).toBeGreaterThanOrEqual(lastAcked / 10);
     expect(twin.properties.setpoint).toMatchObject({ desired: { value: '33' } });
 
     expect(await edge.stop('SIGTERM')).toBe(0);

@@ -7,17 +7,19 @@ import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { edgeTopics } from '../../src/contracts/index.js';
 import { startMosquitto, type TestBroker } from '../support/brokers.js';
+import { mapperUrl } from '../../src/edge/testing/index.js';
 import { TestClient } from '../support/mqtt-client.js';
 import { edgeConfig, startEdge, thermostat, thermostatModel, type RunningEdge } from './fixtures.js';
 
 const ID = 'default/thermo-1';
 
 function mosquittoPub(url: string, topic: string, message: string): Promise<void> {
-  const { hostname, port } = new URL(url);
+  const { hostname, port, username, password } = new URL(url);
+  const login = username ? ['-u', decodeURIComponent(username), '-P', decodeURIComponent(password)] : [];
   return new Promise((resolve, reject) => {
     const child = spawn(
       'mosquitto_pub',
-      ['-h', hostname, '-p', port, '-q', '1', '-V', 'mqttv311', '-t', topic, '-m', message],
+      ['-h', hostname, '-p', port, ...login, '-q', '1', '-V', 'mqttv311', '-t', topic, '-m', message],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let err = '';
@@ -50,7 +52,9 @@ for (const brokerKind of ['aedes', 'mosquitto'] as const) {
       expect(applied.applied.map((a) => a.action)).toEqual(['created', 'created']);
       const url = edge.node.eventbus.url;
       client = await TestClient.connect(url, ['$hw/events/device/+/+/twin/#', '$ke/events/device/+/+/data/cleansed']);
-      return url;
+      // The embedded broker lets clients without credentials only subscribe: the mapper publishes
+      // as kedge-mapper with the password in the edge's data dir (src/edge/README.md).
+      return broker ? url : mapperUrl(url, edge.dataDir);
     }
 
     it('a reported (actual) value updates the twin: result, document, cleansed reading; twin/get answers', async () => {

@@ -38,7 +38,7 @@ describe('the cloud killed -9 while it drains a backlog', () => {
     const file = join(dir.path, 'counters.yaml');
     const devices = writeCounterDevices(file, s.node, DEVICES);
     expect((await runKedge(['apply', '-f', file, '--server', cloud.api])).code).toBe(0);
-    const mapper = new SyntheticMapper(devices, PROPS, s.mqttPort);
+    const mapper = new SyntheticMapper(devices, PROPS, s);
     cleanups.push(() => mapper.stop());
     mapper.start(TICK_MS);
     await waitFor(() => sub.telemetry.length > 0, 'telemetry before the first outage', 60_000, [edge, cloud.proc]);

@@ -49,7 +49,7 @@ describe('a full disk under the edge (tmpfs)', () => {
       30_000,
       [edge],
     );
-    const mapper = new SyntheticMapper(devices, PROPS, s.mqttPort);
+    const mapper = new SyntheticMapper(devices, PROPS, s);
     cleanups.push(() => mapper.stop());
     return { cloud, proxy, sub, s, edge, devices, mapper, metrics: `http://127.0.0.1:${s.apiPort}/metrics` };
   }

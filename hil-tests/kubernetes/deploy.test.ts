@@ -25,7 +25,11 @@ async function expectUsableCa(certPem: string, keyPem: string): Promise<void> {
   try {
     writeFileSync(join(d, 'tls.crt'), certPem);
     writeFileSync(join(d, 'tls.key'), keyPem, { mode: 0o600 });
-    const ca = await loadOrCreateCa({ dir: d, certFile: join(d, 'tls.crt'), keyFile: join(d, 'tls.key') });
+    const ca = await loadOrCreateCa({
+      certFile: join(d, 'tls.crt'),
+      keyFile: join(d, 'tls.key'),
+      state: { sharedCa: () => Promise.reject(new Error('the CA comes from the Secret, not the store')) },
+    });
     const server = await issueServerCertificate(ca, ['kedge.plant.example'], 3_600_000, Date.now());
     expect(new x509.X509Certificate(server.certPem).issuer).toBe(ca.cert.subject);
   } finally {

@@ -18,11 +18,11 @@
  * Engineering value = raw * scale + valueOffset (scale first, then offset). bool, bit and string
  * are never scaled.
  */
-import { MODBUS_BYTE_ORDERS, MODBUS_RAW_TYPES } from '../../src/model/index.js';
+import { MODBUS_BYTE_ORDERS, MODBUS_RAW_TYPE_REGISTERS, MODBUS_RAW_TYPES } from '../../src/model/index.js';
 import { modbusErrors } from './errors.js';
 
-// The raw types and byte orders are the device model's (one list: what kedge validate accepts is
-// what the codec decodes).
+// The raw types, their register counts and the byte orders are the device model's (one list: what
+// kedge validate accepts is what the codec decodes).
 export const RAW_TYPES = MODBUS_RAW_TYPES;
 export type RawType = (typeof RAW_TYPES)[number];
 
@@ -44,23 +44,10 @@ export interface CodecSpec {
   label?: string;
 }
 
-const WIDTH: Readonly<Record<Exclude<RawType, 'string'>, number>> = {
-  bool: 1,
-  bit: 1,
-  int16: 1,
-  uint16: 1,
-  int32: 2,
-  uint32: 2,
-  int64: 4,
-  uint64: 4,
-  float32: 2,
-  float64: 4,
-};
-
 /** How many 16-bit registers a value of this spec occupies. */
 export function registerCount(spec: Pick<CodecSpec, 'rawType' | 'stringRegisters'>): number {
   if (spec.rawType === 'string') return spec.stringRegisters ?? 1;
-  return WIDTH[spec.rawType];
+  return MODBUS_RAW_TYPE_REGISTERS[spec.rawType];
 }
 
 function swapsOf(order: ByteOrder = 'ABCD'): { words: boolean; bytes: boolean } {

@@ -44,7 +44,7 @@ export {
   type QueueTimers,
   type UnitHealth,
   type UnitId,
-  type BackoffOptions,
+  DEFAULT_UNIT_BACKOFF,
 } from './line-queue.js';
 export { ModbusTransport, type TransportOptions, type CommunicateMode, type ModbusRequestInfo } from './transport.js';
 export * as sim from './sim/index.js';

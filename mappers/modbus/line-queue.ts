@@ -15,6 +15,7 @@
  * request goes through as a probe. Modbus exceptions do not count as failures: a device that
  * answers "illegal address" is alive.
  */
+import { Backoff, type BackoffOptions } from '../../src/core/async/index.js';
 import { isKedgeError, type KedgeError } from '../../src/core/errors/index.js';
 import { modbusErrors } from './errors.js';
 import { interFrameGapMs, type SerialFraming } from './rtu-timing.js';
@@ -34,11 +35,8 @@ export const systemTimers: QueueTimers = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
-export interface BackoffOptions {
-  initialMs?: number;
-  maxMs?: number;
-  factor?: number;
-}
+/** How long an unanswering unit is left alone before the next probe, when no back-off is given. */
+export const DEFAULT_UNIT_BACKOFF: BackoffOptions = { initialMs: 1000, maxMs: 60_000 };
 
 export interface LineQueueOptions {
   interRequestDelayMs?: number;
@@ -75,6 +73,7 @@ const USAGE_HALF_LIFE_MS = 5000;
 
 interface HealthState {
   failures: number;
+  backoff: Backoff;
   backoffMs: number;
   backoffUntil: number | undefined;
   probing: boolean;
@@ -308,7 +307,13 @@ export class LineQueue {
       if (state.backoffUntil !== undefined) this.options.onHealthChange?.(unit, HEALTHY);
       return;
     }
-    const next = state ?? { failures: 0, backoffMs: 0, backoffUntil: undefined, probing: false };
+    const next = state ?? {
+      failures: 0,
+      backoff: new Backoff(this.options.backoff ?? DEFAULT_UNIT_BACKOFF),
+      backoffMs: 0,
+      backoffUntil: undefined,
+      probing: false,
+    };
     next.failures += 1;
     next.probing = false;
     this.healthState.set(unit, next);
@@ -317,9 +322,8 @@ export class LineQueue {
   }
 
   private backOff(unit: UnitId, state: HealthState): void {
-    const { initialMs = 1000, maxMs = 60_000, factor = 2 } = this.options.backoff ?? {};
     const wasOnline = state.backoffUntil === undefined;
-    state.backoffMs = state.backoffMs === 0 ? initialMs : Math.min(state.backoffMs * factor, maxMs);
+    state.backoffMs = state.backoff.next();
     state.backoffUntil = this.timers.now() + state.backoffMs;
     // Queued requests would each wait for a timeout and steal line time from live units.
     this.flush(unit, () => this.backoffError(unit, state));

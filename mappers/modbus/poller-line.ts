@@ -4,7 +4,8 @@
  */
 import type { Logger } from 'pino';
 import { errorText } from '../../src/core/errors/index.js';
-import { LineQueue, type BackoffOptions } from './line-queue.js';
+import type { BackoffOptions } from '../../src/core/async/index.js';
+import { LineQueue } from './line-queue.js';
 import type { LineSettings } from './poller-plan.js';
 import { ModbusTransport } from './transport.js';
 

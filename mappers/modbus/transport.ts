@@ -21,6 +21,7 @@
  * caller bypasses the queue.
  */
 import type ModbusSerial from 'modbus-serial';
+import { Backoff } from '../../src/core/async/index.js';
 import { isKedgeError, type KedgeError } from '../../src/core/errors/index.js';
 import { describeException, exceptionName, modbusErrors } from './errors.js';
 import type { RegisterTable } from './decode-spec.js';
@@ -106,7 +107,7 @@ export class ModbusTransport {
   private client: Client | undefined;
   private connecting: Promise<void> | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  private reconnectDelay = 0;
+  private readonly reconnectBackoff: Backoff;
   private chain: Promise<unknown> = Promise.resolve();
   private stopped = true;
   private rtuPort: RtuFramePort | undefined;
@@ -119,6 +120,7 @@ export class ModbusTransport {
       options.mode === 'RTU'
         ? `rtu ${options.path}`
         : `${options.mode === 'TCP' ? 'tcp' : 'rtu-over-tcp'} ${options.host}:${options.port ?? 502}`;
+    this.reconnectBackoff = new Backoff({ initialMs: 500, maxMs: 30_000, ...options.reconnect });
   }
 
   get connected(): boolean {
@@ -304,7 +306,7 @@ export class ModbusTransport {
       return;
     }
     this.client = client;
-    this.reconnectDelay = 0;
+    this.reconnectBackoff.reset();
     this.options.onConnectionChange?.(true);
   }
 
@@ -349,13 +351,12 @@ export class ModbusTransport {
 
   private scheduleReconnect(): void {
     if (this.stopped || this.reconnectTimer || this.client?.isOpen) return;
-    const { initialMs = 500, maxMs = 30_000 } = this.options.reconnect ?? {};
-    this.reconnectDelay = this.reconnectDelay === 0 ? initialMs : Math.min(this.reconnectDelay * 2, maxMs);
+    const delay = this.reconnectBackoff.next();
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       if (this.stopped || this.client?.isOpen) return;
       this.connect().catch(() => undefined); // a failed attempt schedules the next one itself
-    }, this.reconnectDelay);
+    }, delay);
   }
 }
 

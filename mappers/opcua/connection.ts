@@ -12,6 +12,7 @@ import {
   type UserIdentityInfo,
 } from 'node-opcua';
 import type { Logger } from 'pino';
+import { Backoff, type BackoffOptions } from '../../src/core/async/index.js';
 import type { Clock, Timer } from '../../src/core/clock/index.js';
 import { errorText } from '../../src/core/errors/index.js';
 import { type ConnectionSettings, sessionLabel } from './settings.js';
@@ -24,17 +25,12 @@ export interface ConnectionListener {
   down(reason: string): void;
 }
 
-export interface Backoff {
-  initialMs: number;
-  maxMs: number;
-}
-
 export interface ConnectionDeps {
   /** Opens the client PKI (see pki.ts); a session keeps one until a certificate failure. */
   openPki(): Promise<OPCUACertificateManager>;
   clock: Clock;
   logger: Logger;
-  backoff: Backoff;
+  backoff: BackoffOptions;
   /** Counts session (re)connections for the metrics. */
   onReconnect(): void;
 }
@@ -58,7 +54,7 @@ export class OpcuaConnection {
   private client: OPCUAClient | undefined;
   private current: ClientSession | undefined;
   private generation = 0;
-  private attempt = 0;
+  private readonly backoff: Backoff;
   private retryTimer: Timer | undefined;
   private closed = false;
   private lastReason = 'connecting';
@@ -68,7 +64,9 @@ export class OpcuaConnection {
   constructor(
     readonly settings: ConnectionSettings,
     private readonly deps: ConnectionDeps,
-  ) {}
+  ) {
+    this.backoff = new Backoff(deps.backoff);
+  }
 
   get label(): string {
     return sessionLabel(this.settings);
@@ -204,8 +202,8 @@ export class OpcuaConnection {
         this.lost(generation, `session on ${this.label} stopped answering keep-alives`),
       );
       this.current = session;
-      if (this.attempt > 0) this.deps.onReconnect();
-      this.attempt = 0;
+      if (this.backoff.attempts > 0) this.deps.onReconnect();
+      this.backoff.reset();
       this.deps.logger.info({ server: this.label, devices: this.listeners.size }, 'OPC UA session open');
       await Promise.all([...this.listeners].map(([id, l]) => this.notifyUp(id, l, session)));
     } catch (err) {
@@ -232,8 +230,7 @@ export class OpcuaConnection {
     // A fresh manager reads trusted/ again: an operator may have moved the certificate there.
     if (/certificate/i.test(reason)) this.dropPki();
     for (const l of this.listeners.values()) l.down(reason);
-    const delay = Math.min(this.deps.backoff.maxMs, this.deps.backoff.initialMs * 2 ** this.attempt);
-    this.attempt += 1;
+    const delay = this.backoff.next();
     this.retryTimer = this.deps.clock.setTimeout(() => void this.connect(), delay);
   }
 

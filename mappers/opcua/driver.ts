@@ -1,6 +1,7 @@
 import type { DeviceInstance, PropertyValue } from '../../src/model/index.js';
 import type { DriverContext, DriverReading, ProtocolDriver } from '../sdk/contract.js';
-import { type Backoff, OpcuaConnection } from './connection.js';
+import type { BackoffOptions } from '../../src/core/async/index.js';
+import { OpcuaConnection } from './connection.js';
 import { DeviceBinding } from './device-binding.js';
 import { opcuaErrors } from './errors.js';
 import { type OpcuaMetrics, opcuaMetrics } from './metrics.js';
@@ -11,10 +12,10 @@ export interface OpcuaDriverOptions {
   /** Trust an unknown server certificate on first use (default true; a device's configData overrides it); see pki.ts. */
   acceptUnknownServerCertificates?: boolean;
   /** Reconnect back-off (default 500 ms doubling up to 30 s). */
-  backoff?: Backoff;
+  backoff?: BackoffOptions;
 }
 
-export const DEFAULT_BACKOFF: Backoff = { initialMs: 500, maxMs: 30_000 };
+export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 30_000 };
 
 /** The OPC UA ProtocolDriver: one shared session per server and identity, devices on top. */
 export class OpcuaDriver implements ProtocolDriver {

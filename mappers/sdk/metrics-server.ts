@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { mapperErrors } from './errors.js';
+import { listen, closeServer } from '../../src/core/net/index.js';
 
 /** `/metrics` for Prometheus on 127.0.0.1 only: metrics name devices, they stay on the node. */
 export async function serveMetrics(
@@ -18,24 +18,13 @@ export async function serveMetrics(
       (err: unknown) => res.writeHead(500).end(`metrics failed: ${(err as Error).message}\n`),
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) =>
-      reject(
-        mapperErrors.create(
-          'KEDGE_MAPPER_METRICS_LISTEN',
-          `cannot serve metrics on 127.0.0.1:${port}: ${err.message}`,
-          { cause: err },
-        ),
-      ),
-    );
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
+  const bound = await listen(server, port, '127.0.0.1', (err, where) =>
+    mapperErrors.create('KEDGE_MAPPER_METRICS_LISTEN', `cannot serve metrics on ${where}: ${err.message}`, {
+      cause: err,
+    }),
+  );
   return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    port: bound,
+    close: () => closeServer(server),
   };
 }

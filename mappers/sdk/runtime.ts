@@ -22,6 +22,7 @@ import type { DriverLoader, DriverRegistry } from './driver-registry.js';
 import { mapperErrors } from './errors.js';
 import { connectMqtt, type MapperMqtt } from './mqtt-connect.js';
 import { spill, unspill, type HeldMessage } from './offline-buffer.js';
+import { PushPanel } from './push/index.js';
 import { ProtocolHost } from './protocol-host.js';
 import { DevicePublisher } from './publisher.js';
 
@@ -78,6 +79,8 @@ export class MapperRuntime implements Module {
   private hosts = new Map<string, ProtocolHost>();
   private publisher: DevicePublisher | undefined;
   private desired: DesiredWriter | undefined;
+  /** pushMethod: readings also pushed where the Devices say (mqtt, http). */
+  private push: PushPanel | undefined;
   private bad: BadPayloads | undefined;
   private metricsServer: { port: number; close(): Promise<void> } | undefined;
   private pushTimer: NodeJS.Timeout | undefined;
@@ -112,6 +115,7 @@ export class MapperRuntime implements Module {
     const loaders = o.protocols.map((p): [string, DriverLoader] => [p.toLowerCase(), o.drivers(p)]);
     this.bad = new BadPayloads(o.metrics, o.logger);
     this.publisher = new DevicePublisher(() => this.client, o.metrics, o.logger, o.buffer.bytes);
+    this.push = new PushPanel({ clock: o.clock, logger: o.logger, metrics: o.metrics, clientId: o.name });
     this.restoreHeld();
     for (const [protocol, load] of loaders) this.hosts.set(protocol, this.host(protocol, load));
     this.desired = new DesiredWriter((id) => this.lookup(id), this.publisher, this.bad, o.logger, o.metrics);
@@ -154,6 +158,8 @@ export class MapperRuntime implements Module {
     await this.desired?.drain();
     for (const host of this.hosts.values()) await host.stop();
     this.hosts.clear();
+    await this.push?.stop();
+    this.push = undefined;
     this.publisher?.stop();
     this.spillHeld(client);
     if (client) {
@@ -189,7 +195,10 @@ export class MapperRuntime implements Module {
     const o = this.options;
     const events = {
       offline: (id: string, reason: string) => this.publisher?.state(id, 'offline', reason),
-      removed: (id: string) => this.publisher?.forget(id),
+      removed: (id: string) => {
+        this.publisher?.forget(id);
+        this.push?.forget(id);
+      },
     };
     return new ProtocolHost(protocol, load, () => this.driverContext(protocol), events, o.logger.child({ protocol }));
   }
@@ -206,7 +215,10 @@ export class MapperRuntime implements Module {
       dataDir,
       // A reading that arrives after its device was removed (a poll in flight) is dropped.
       readings: (id, readings) => {
-        if (host()?.device(id)) this.publisher?.readings(id, readings);
+        const held = host()?.device(id);
+        if (!held) return;
+        this.publisher?.readings(id, readings);
+        this.push?.readings(held.device, readings);
       },
       state: (id, state, reason) => {
         if (host()?.device(id)) this.publisher?.state(id, state, reason);

@@ -1,3 +1,5 @@
+import { KeyedChain } from '../../src/core/async/index.js';
+
 /**
  * Desired-value writes: one at a time per device (a device must not see two writes racing, and a
  * write's read-back must not interleave with the next write), and a desired value that is already
@@ -5,7 +7,7 @@
  * value matches, so without this a slow device would get the same write many times over.
  */
 export class WriteQueue {
-  private readonly tails = new Map<string, Promise<void>>();
+  private readonly chain = new KeyedChain();
   private readonly pending = new Set<string>();
 
   /** Queues `run`; returns false (and does nothing) when the same value is already pending. */
@@ -26,21 +28,18 @@ export class WriteQueue {
     if (fresh.length === 0) return fresh;
     const keys = fresh.map((v) => keyOf(deviceId, v));
     for (const key of keys) this.pending.add(key);
-    const previous = this.tails.get(deviceId) ?? Promise.resolve();
-    const next = previous
-      .then(() => run(fresh))
-      .catch(() => undefined) // `run` reports its own failures; the chain must go on
+    void this.chain
+      .run(deviceId, () => run(fresh))
+      .catch(() => undefined) // `run` reports its own failures; the chain goes on regardless
       .finally(() => {
         for (const key of keys) this.pending.delete(key);
-        if (this.tails.get(deviceId) === next) this.tails.delete(deviceId);
       });
-    this.tails.set(deviceId, next);
     return fresh;
   }
 
   /** Resolves when every queued write has finished (for stop()). */
-  async drain(): Promise<void> {
-    while (this.tails.size > 0) await Promise.all([...this.tails.values()]);
+  drain(): Promise<void> {
+    return this.chain.idle();
   }
 
   get size(): number {

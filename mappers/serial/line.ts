@@ -1,14 +1,10 @@
 import type { Logger } from 'pino';
+import { Backoff, type BackoffOptions } from '../../src/core/async/index.js';
 import type { Clock, Timer } from '../../src/core/clock/index.js';
 import { errorText } from '../../src/core/errors/index.js';
 import { visible } from './escapes.js';
 import type { Frame, FrameReject, Framer } from './framers/index.js';
 import type { PortLink, PortOpener, PortSettings } from './port.js';
-
-export interface BackoffOptions {
-  initialMs: number;
-  maxMs: number;
-}
 
 export interface LineSubscriber {
   frame(frame: Frame): void;
@@ -52,11 +48,13 @@ export class SerialLine {
   private draining = false;
   private pending: Pending | undefined;
   private retry: Timer | undefined;
-  private attempts = 0;
+  private readonly backoff: Backoff;
   private closed = false;
   private lastReason: string | undefined;
 
-  constructor(private readonly o: LineOptions) {}
+  constructor(private readonly o: LineOptions) {
+    this.backoff = new Backoff(o.backoff);
+  }
 
   get path(): string {
     return this.o.settings.path;
@@ -186,7 +184,7 @@ export class SerialLine {
       if (this.closed) return void (await link.close());
       this.link = link;
       this.o.opened?.(true);
-      this.attempts = 0;
+      this.backoff.reset();
       this.lastReason = undefined;
       this.o.framer.reset();
       this.o.logger.info({ port: this.path }, 'serial port open');
@@ -205,8 +203,7 @@ export class SerialLine {
 
   private down(reason: string): void {
     if (this.closed) return;
-    const delay = Math.min(this.o.backoff.maxMs, this.o.backoff.initialMs * 2 ** this.attempts);
-    this.attempts++;
+    const delay = this.backoff.next();
     // Reported once per reason: a port that stays unplugged does not repeat itself every retry.
     if (reason !== this.lastReason) {
       this.o.logger.warn({ port: this.path, retryInMs: delay }, reason);

@@ -1,12 +1,13 @@
 import type { Device, DeviceModel, Pod } from '../model/index.js';
-import type {
-  ApplyResult,
-  NodeView,
-  PodStatus,
-  ServiceCallResponse,
-  TokenCreate,
-  TokenCreated,
-  TwinView,
+import {
+  type ApplyResult,
+  type NodeView,
+  type PodStatus,
+  type ServiceCallResponse,
+  type TokenCreate,
+  type TokenCreated,
+  type TwinView,
+  ApiErrorBodySchema,
 } from '../contracts/index.js';
 import { errorText, KedgeError } from '../core/errors/index.js';
 import {
@@ -19,6 +20,7 @@ import {
 import { bearer } from '../core/token/index.js';
 import { clientErrors } from './errors.js';
 import type { ServerTarget } from './target.js';
+import { checker } from '../core/schema/index.js';
 
 export interface ListResponse<T> {
   items: T[];
@@ -199,14 +201,13 @@ export class ApiClient {
   }
 }
 
+const checkErrorBody = checker(ApiErrorBodySchema);
+
 function serverError(method: string, path: string, status: number, json: unknown, text: string): KedgeError {
-  const e = (json as { error?: { code?: unknown; message?: unknown; hint?: unknown } } | undefined)?.error;
-  if (e && typeof e.code === 'string' && typeof e.message === 'string') {
-    return new KedgeError(
-      e.code,
-      e.message,
-      typeof e.hint === 'string' ? { hint: e.hint, detail: { status } } : { detail: { status } },
-    );
+  const body = checkErrorBody(json);
+  if (body.ok) {
+    const { code, message, hint } = body.value.error;
+    return new KedgeError(code, message, { ...(hint ? { hint } : {}), status, detail: { status } });
   }
   return clientErrors.create(
     'KEDGE_CLIENT_BAD_RESPONSE',

@@ -11,8 +11,11 @@ import { EtcdPresence, LeasePresence, LocalPresence, type NodePresence } from '.
 import {
   EtcdLinkState,
   EtcdObjectStore,
+  EtcdPkiState,
   EtcdPublishJournal,
+  type PkiStateStore,
   type PublishJournal,
+  SqlitePkiState,
   SqliteLinkState,
   SqliteObjectStore,
   openCloudDatabase,
@@ -28,8 +31,15 @@ import {
  * local SQLite file. `etcd://...`: replicas sharing one etcd cluster.
  */
 export interface CloudBackend {
-  /** Opens the store (start) and closes it (stop); `store` and `linkState` exist after start. */
-  storeModule: Module & { store: ObjectStore | undefined; linkState: LinkStateStore | undefined };
+  /**
+   * Opens the store (start) and closes it (stop); `store` and `linkState` exist after start,
+   * `pkiState()` (the CA's state, opened on first use: the lab link has none) too.
+   */
+  storeModule: Module & {
+    store: ObjectStore | undefined;
+    linkState: LinkStateStore | undefined;
+    pkiState(): PkiStateStore;
+  };
   presence: NodePresence;
   leader: LeaderElection;
   identity: string;
@@ -53,7 +63,7 @@ export function createBackend(config: CloudConfig, logger: Logger, options: Back
   if (config.store === 'sqlite') {
     return {
       identity,
-      storeModule: new SqliteStoreModule(join(config.dataDir, 'cloud.db'), onWatchError),
+      storeModule: new SqliteStoreModule(config.dataDir, onWatchError),
       journal: undefined,
       presence: new LocalPresence(identity),
       leader:
@@ -82,18 +92,27 @@ class SqliteStoreModule implements Module {
   readonly group = 'store';
   store: SqliteObjectStore | undefined;
   linkState: SqliteLinkState | undefined;
+  private pki: SqlitePkiState | undefined;
 
   constructor(
-    private readonly file: string,
+    private readonly dataDir: string,
     private readonly onWatchError: (kind: string, err: unknown) => void,
   ) {}
 
   async start(): Promise<void> {
-    this.store = new SqliteObjectStore({ file: this.file, onWatchError: this.onWatchError });
+    this.store = new SqliteObjectStore({ file: join(this.dataDir, 'cloud.db'), onWatchError: this.onWatchError });
     this.linkState = new SqliteLinkState(this.store.database);
   }
 
+  /** `<data-dir>/pki/`: pki.db and the CA's files, as earlier versions kept them. */
+  pkiState(): PkiStateStore {
+    this.pki ??= new SqlitePkiState(join(this.dataDir, 'pki'));
+    return this.pki;
+  }
+
   async stop(): Promise<void> {
+    this.pki?.close();
+    this.pki = undefined;
     await this.store?.close();
   }
 }
@@ -128,7 +147,8 @@ function kubernetesBackend(
 
 /**
  * Devices, models, statuses, Nodes and Leases in a Kubernetes API server; the link's
- * bookkeeping (ObjectSync, the dedupe window) in a SQLite file of its own in dataDir.
+ * bookkeeping (ObjectSync, the dedupe window) in a SQLite file of its own in dataDir, and so far
+ * the CA's state too (`<data-dir>/pki/`, per replica: a PkiStateStore on Secrets is to come).
  */
 class KubernetesStoreModule implements Module {
   readonly name = 'store';
@@ -136,6 +156,12 @@ class KubernetesStoreModule implements Module {
   store: ObjectStore | undefined;
   linkState: LinkStateStore | undefined;
   private closeLinkState: (() => void) | undefined;
+  private pki: SqlitePkiState | undefined;
+
+  pkiState(): PkiStateStore {
+    this.pki ??= new SqlitePkiState(join(this.config.dataDir, 'pki'));
+    return this.pki;
+  }
 
   constructor(
     private readonly config: CloudConfig,
@@ -167,6 +193,8 @@ class KubernetesStoreModule implements Module {
     await this.store?.close();
     this.closeLinkState?.();
     this.closeLinkState = undefined;
+    this.pki?.close();
+    this.pki = undefined;
   }
 }
 
@@ -177,6 +205,7 @@ class EtcdStoreModule implements Module {
   store: EtcdObjectStore | undefined;
   linkState: EtcdLinkState | undefined;
   journal: EtcdPublishJournal | undefined;
+  private pki: EtcdPkiState | undefined;
 
   constructor(
     private readonly hosts: string[],
@@ -197,6 +226,13 @@ class EtcdStoreModule implements Module {
     this.store = new EtcdObjectStore({ client, prefix: this.prefix, onWatchError: this.onWatchError });
     this.linkState = new EtcdLinkState(client, this.prefix);
     this.journal = new EtcdPublishJournal(client, this.prefix);
+    this.pki = new EtcdPkiState(client, this.prefix);
+  }
+
+  /** `<prefix>pki/`: shared by every replica. */
+  pkiState(): PkiStateStore {
+    if (!this.pki) throw new Error('the PKI state is used before the store started');
+    return this.pki;
   }
 
   async stop(): Promise<void> {

@@ -15,6 +15,7 @@ import { EdgeController } from './edgecontroller/index.js';
 import { CloudPki, cloudPkiErrors, JoinServer } from './pki/index.js';
 import { PodController } from './podcontroller/index.js';
 import { createBackend } from './backend.js';
+import type { ControllerDeps } from './controller-deps.js';
 import type { LeaderElection } from './leader/index.js';
 
 export interface CloudNodeDeps {
@@ -75,17 +76,7 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     host: config.mqtt.host,
     port: config.mqtt.port,
   });
-  const devices = new DeviceController({
-    bus,
-    store,
-    linkState,
-    logger,
-    registry,
-    ...(clock ? { clock } : {}),
-    statusIntervalMs: config.statusIntervalMs,
-    presence: backend.presence,
-  });
-  const edges = new EdgeController({
+  const controllers: ControllerDeps = {
     bus,
     store,
     linkState,
@@ -93,9 +84,9 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     registry,
     ...(clock ? { clock } : {}),
     presence: backend.presence,
-    leader: backend.leader,
-    version: packageVersion(),
-  });
+  };
+  const devices = new DeviceController({ ...controllers, statusIntervalMs: config.statusIntervalMs });
+  const edges = new EdgeController({ ...controllers, leader: backend.leader, version: packageVersion() });
   if (config.tokenFile !== undefined && !config.insecureLink)
     throw cloudPkiErrors.create(
       'KEDGE_PKI_SHARED_TOKEN',
@@ -106,7 +97,7 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     ? undefined
     : new CloudPki({
         bus,
-        dataDir: config.dataDir,
+        state: lazy(() => storeModule.pkiState()),
         caCertFile: config.pki.caCertFile,
         caKeyFile: config.pki.caKeyFile,
         nodeCertTtlMs: config.pki.nodeCertTtlMs,
@@ -153,6 +144,8 @@ export function createCloudNode(config: CloudConfig, deps: CloudNodeDeps): Cloud
     ...(config.apiTls === undefined ? {} : { tls: config.apiTls }),
     insecure: config.insecureApi,
     idleTimeoutMs: config.idleTimeoutMs,
+    bodyLimitBytes: config.apiMaxBodyBytes,
+    maxWaitMs: config.apiMaxWaitMs,
   });
   const dashboard = new CloudDashboard({ bus, clock: clock ?? systemClock });
   if (config.store.startsWith('etcd://') && !config.mqtt.url)

@@ -1,4 +1,5 @@
-import { defineErrors } from '../core/errors/index.js';
+import { Type, type Static } from '@sinclair/typebox';
+import { defineErrors, isKedgeError, toKedgeError } from '../core/errors/index.js';
 
 /**
  * The codes the HTTP APIs (the cloud's and the edge's, docs/api.md) answer with themselves, each
@@ -39,3 +40,27 @@ export const apiErrors = defineErrors({
   KEDGE_API_OPEN_WITHOUT_TOKEN:
     "The edge's local API writes to devices: on an address other than loopback it needs a token. Give kedge edge --api-token-file FILE (e.g. `openssl rand -hex 32 > FILE`), or keep --api-host 127.0.0.1.",
 });
+
+/** The body every HTTP endpoint of kedge answers an error with (the cloud and edge APIs, ServiceBus). */
+export const ApiErrorBodySchema = Type.Object({
+  error: Type.Object({
+    code: Type.String({ minLength: 1 }),
+    message: Type.String(),
+    hint: Type.Optional(Type.String()),
+    detail: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  }),
+});
+export type ApiErrorBody = Static<typeof ApiErrorBodySchema>;
+
+/** The error body for anything thrown while answering (not a KedgeError: KEDGE_API_INTERNAL). */
+export function apiErrorBody(err: unknown): ApiErrorBody {
+  const e = isKedgeError(err) ? err : toKedgeError(err, 'KEDGE_API_INTERNAL');
+  return {
+    error: {
+      code: e.code,
+      message: e.message,
+      hint: e.hint ?? apiErrors.hints.KEDGE_API_INTERNAL,
+      ...(e.detail ? { detail: e.detail } : {}),
+    },
+  };
+}

@@ -4,10 +4,9 @@ import {
   DeviceInstanceSchema,
   DeviceModelSchema,
   DeviceSchema,
+  CleansedReadingSchema,
   PodSchema,
-  QualitySchema,
   RawReadingSchema,
-  ReadingValueSchema,
 } from '../model/index.js';
 import { DashboardAttachedSchema, StreamClientSchema } from './stream-client.js';
 import { MapperSetContentSchema } from './link.js';
@@ -40,15 +39,10 @@ export const EdgeDeviceSchema = Type.Object({
 export type EdgeDevice = Static<typeof EdgeDeviceSchema>;
 
 /** One cleansed reading of one property (reason and unit present as keys, maybe undefined: one V8 shape). */
-export const CleansedPropertyReadingSchema = Type.Object({
-  property: Type.String(),
-  value: ReadingValueSchema,
-  quality: QualitySchema,
-  ts: Type.Number(),
-  reason: Type.Optional(Type.String()),
-  unit: Type.Optional(Type.String()),
-  reportToCloud: Type.Boolean(),
-});
+export const CleansedPropertyReadingSchema = Type.Composite([
+  CleansedReadingSchema,
+  Type.Object({ reportToCloud: Type.Boolean() }),
+]);
 export type CleansedPropertyReading = Static<typeof CleansedPropertyReadingSchema>;
 
 /** The cloud link's state, published by EdgeHub on `link.state` whenever it changes. */
@@ -173,6 +167,8 @@ export const TwinViewSchema = Type.Object({
       reported: Type.Optional(ReportedValueSchema),
       pending: Type.Optional(Type.Boolean()),
       failed: Type.Optional(Type.Omit(FailedValueSchema, ['value'])),
+      /** A twin for a property the DeviceModel lacks (KubeEdge's optional twin, set over MQTT; not cleansed). */
+      optional: Type.Optional(Type.Boolean()),
     }),
   ),
 });
@@ -306,6 +302,15 @@ export const EdgeRequestSchemas = {
     response: Type.Union([DmiDeviceViewSchema, Type.Undefined()]),
   },
   'edged.pods': { request: Nothing, response: Type.Array(PodViewSchema) },
+  /**
+   * The containers Edged runs on this node (running ones: Pods' and mapper containers), by engine
+   * id, with what each is (`Pod default/counter`, `mapper n1-modbus`): the edge broker tells their
+   * processes from other local clients.
+   */
+  'edged.containers': {
+    request: Nothing,
+    response: Type.Array(Type.Object({ id: Type.String(), workload: Type.String() })),
+  },
   /** The node's /metrics page: its own metrics and its mappers' (pushed), federated. */
   'metrics.page': { request: Nothing, response: Type.String() },
   'node.status': { request: Nothing, response: EdgeNodeStatusSchema },

@@ -18,6 +18,13 @@ import {
  * only when the cloud answers with a `response` whose `parent_msg_id` is its id.
  */
 /**
+ * The largest WebSocket frame on the link, either way (KubeEdge's default too): the edge sends
+ * nothing bigger and closes on a bigger frame from the cloud with 1009; the cloud's limit is the
+ * config's `cloud.maxFrameBytes`, whose default is this (a test holds them equal).
+ */
+export const LINK_MAX_FRAME_BYTES = 4 * 1024 * 1024;
+
+/**
  * The upgrade header an edge presents its store's id in (docs/link.md, "Fresh store"): a store the
  * cloud's acknowledgements do not belong to gets everything sent again.
  */
@@ -94,6 +101,10 @@ export const TwinReportContentSchema = Type.Object({
       failed: Type.Optional(FailedValueSchema),
       /** Set when an edge application changed the desired value (the cloud is told). */
       desiredSource: Type.Optional(DesiredSourceSchema),
+      /** A twin for a property the DeviceModel lacks (KubeEdge's optional twin: no cleansing). */
+      optional: Type.Optional(Type.Boolean()),
+      /** The optional twin was deleted on the edge (twin/update with null). */
+      deleted: Type.Optional(Type.Boolean()),
     }),
   ),
 });

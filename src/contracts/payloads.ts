@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { RawReadingSchema } from '../model/index.js';
+import { CleansedReadingSchema, RawReadingSchema } from '../model/index.js';
 import { DeviceStateSchema } from './twin-values.js';
 
 /**
@@ -74,7 +74,11 @@ export const MsgTwinSchema = Type.Object({
 export type MsgTwin = Static<typeof MsgTwinSchema>;
 
 /** `.../twin/update` (and its `/result`); values are strings as in KubeEdge. */
-export const TwinUpdateSchema = Type.Object({ ...EventBase, twin: Type.Record(Type.String(), MsgTwinSchema) });
+/** A twin set to null deletes it (an optional twin; KubeEdge's dtmanager/twin.go dealTwinDelete). */
+export const TwinUpdateSchema = Type.Object({
+  ...EventBase,
+  twin: Type.Record(Type.String(), Type.Union([MsgTwinSchema, Type.Null()])),
+});
 export type TwinUpdate = Static<typeof TwinUpdateSchema>;
 
 /** `.../twin/update/delta`: the twin plus `delta: { <prop>: <expected value> }`. */
@@ -136,3 +140,39 @@ export const MapperStatusSchema = Type.Object({
   devices: Type.Optional(Type.Number()),
 });
 export type MapperStatus = Static<typeof MapperStatusSchema>;
+
+/** kedge: `$ke/events/device/<ns>/<name>/data/cleansed`, the cleansed readings for edge applications. */
+export const DataCleansedSchema = Type.Object({
+  timestamp: Type.Number(),
+  readings: Type.Array(CleansedReadingSchema),
+});
+export type DataCleansed = Static<typeof DataCleansedSchema>;
+
+/**
+ * `.../state/update/result`: KubeEdge's result (dtmanager/device.go), the device with its state and,
+ * for online only (omitempty), the time of this update as `lastOnlineTime` (RFC 3339, UTC); kedge's
+ * `state` beside it.
+ */
+export const StateUpdateResultSchema = Type.Object({
+  ...EventBase,
+  state: DeviceStateSchema,
+  device: Type.Object({ name: Type.String(), state: Type.String(), lastOnlineTime: Type.Optional(Type.String()) }),
+});
+export type StateUpdateResult = Static<typeof StateUpdateResultSchema>;
+
+const MemberSchema = Type.Object({ id: Type.String(), name: Type.String(), state: Type.Optional(Type.String()) });
+
+/** `$hw/events/node/<node>/membership/get/result`: this node's devices with their twins. */
+export const MembershipGetResultSchema = Type.Object({
+  ...EventBase,
+  devices: Type.Array(Type.Composite([MemberSchema, Type.Object({ twin: Type.Record(Type.String(), MsgTwinSchema) })])),
+});
+export type MembershipGetResult = Static<typeof MembershipGetResultSchema>;
+
+/** `$hw/events/node/<node>/membership/updated`: devices that joined or left this node. */
+export const MembershipUpdatedSchema = Type.Object({
+  ...EventBase,
+  added_devices: Type.Array(MemberSchema),
+  removed_devices: Type.Array(MemberSchema),
+});
+export type MembershipUpdated = Static<typeof MembershipUpdatedSchema>;

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { KedgeError } from '../core/errors/index.js';
-import { checker } from '../core/schema/index.js';
+import { checker, oneOf } from '../core/schema/index.js';
 
 /**
  * Pods on the link (docs/link.md, "Pods"): the cloud sends a node the Pods bound to it as
@@ -40,10 +40,8 @@ export const ContainerStatusSchema = Type.Object({
 });
 export type ContainerStatus = Static<typeof ContainerStatusSchema>;
 
-export const PodPhaseSchema = Type.Union(
-  ['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown'].map((p) => Type.Literal(p)),
-);
-export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+export const PodPhaseSchema = oneOf(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']);
+export type PodPhase = Static<typeof PodPhaseSchema>;
 
 /** A Pod's status as Kubernetes writes it (the part Edged knows). */
 export const PodStatusSchema = Type.Object({
@@ -62,7 +60,7 @@ export const PodStatusSchema = Type.Object({
   ),
   containerStatuses: Type.Array(ContainerStatusSchema),
 });
-export type PodStatus = Omit<Static<typeof PodStatusSchema>, 'phase'> & { phase: PodPhase };
+export type PodStatus = Static<typeof PodStatusSchema>;
 
 /** update of `podstatus/<pod>` (edge -> cloud): the status, for the Pod of this uid. */
 export const PodStatusContentSchema = Type.Object({
@@ -72,7 +70,7 @@ export const PodStatusContentSchema = Type.Object({
   status: PodStatusSchema,
   ts: Type.Number(),
 });
-export type PodStatusContent = { uid: string; status: PodStatus; ts: number };
+export type PodStatusContent = Static<typeof PodStatusContentSchema>;
 
 // ---- logs: a live stream, like a ServiceBus call never queued or persisted -----------------
 

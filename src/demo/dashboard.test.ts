@@ -23,6 +23,7 @@ const ua = device('default/ua-1', 'opcua', ['temperature', 'humidity']);
 const telemetry = (id: string, readings: Array<Record<string, unknown>>) => ({
   namespace: 'default',
   device: id.split('/')[1]!,
+  node: 'edge-1',
   readings: readings.map((r) => ({ quality: 'good', ts: 1, ...r })) as never,
 });
 const options = (over: Partial<FrameOptions> = {}): FrameOptions => ({

@@ -1,5 +1,5 @@
 import type { DemoDevice } from './devices.js';
-import type { TelemetryMessage } from './telemetry-view.js';
+import type { TelemetryPayload } from '../contracts/index.js';
 
 /** A property as the demo screen shows it: the latest reading, what went wrong lately, its twin. */
 export interface PropertyState {
@@ -62,7 +62,7 @@ export class Dashboard {
     }
   }
 
-  telemetry(msg: TelemetryMessage, now: number): void {
+  telemetry(msg: TelemetryPayload, now: number): void {
     const device = this.devices.get(`${msg.namespace}/${msg.device}`);
     if (!device) return;
     device.firstReading ??= now;

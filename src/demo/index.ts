@@ -11,5 +11,5 @@ export {
 export { Dashboard } from './dashboard.js';
 export { renderFrame, formatValue } from './dashboard-view.js';
 export { assertPortFree, freePort, portAnswers } from './ports.js';
-export { TelemetryView, parseTelemetry, type TelemetryMessage, type ConsumerReading } from './telemetry-view.js';
+export { TelemetryView, parseTelemetry } from './telemetry-view.js';
 export { LiveScreen } from './screen.js';

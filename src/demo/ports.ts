@@ -1,4 +1,5 @@
 import { createServer, Socket } from 'node:net';
+import { closeServer } from '../core/net/index.js';
 import { demoErrors } from './errors.js';
 
 /** Throws KEDGE_DEMO_PORT_BUSY naming `flag` when `port` cannot be bound on `host`. */
@@ -16,7 +17,7 @@ export async function assertPortFree(port: number, flag: string, host = '0.0.0.0
       cause: err,
     });
   } finally {
-    await new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
+    if (server.listening) await closeServer(server);
   }
 }
 
@@ -25,7 +26,7 @@ export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
+  await closeServer(server);
   return port;
 }
 

@@ -1,39 +1,13 @@
 import { formatAge, formatTable } from '../client/index.js';
+import { type ConsumerReading, type TelemetryPayload, TelemetryPayloadSchema } from '../contracts/index.js';
+import { jsonChecker } from '../core/schema/index.js';
 
-/** One reading as a cloud consumer receives it on `kedge/telemetry/<ns>/<device>`. */
-export interface ConsumerReading {
-  property: string;
-  value: unknown;
-  unit?: string;
-  quality: string;
-  ts: number;
-  /** Why the quality is not good. */
-  reason?: string;
-}
-
-export interface TelemetryMessage {
-  namespace: string;
-  device: string;
-  node?: string;
-  readings: ConsumerReading[];
-}
+const checkTelemetry = jsonChecker(TelemetryPayloadSchema);
 
 /** Checks a payload from the topic; undefined (and the caller counts it) when it is not one. */
-export function parseTelemetry(payload: Buffer | string): TelemetryMessage | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(payload.toString());
-  } catch {
-    return undefined;
-  }
-  const m = v as Partial<TelemetryMessage> | null;
-  if (!m || typeof m.namespace !== 'string' || typeof m.device !== 'string' || !Array.isArray(m.readings))
-    return undefined;
-  const readings = m.readings.filter(
-    (r): r is ConsumerReading =>
-      !!r && typeof r.property === 'string' && typeof r.quality === 'string' && typeof r.ts === 'number',
-  );
-  return { namespace: m.namespace, device: m.device, ...(m.node ? { node: m.node } : {}), readings };
+export function parseTelemetry(payload: Buffer | string): TelemetryPayload | undefined {
+  const checked = checkTelemetry(payload);
+  return checked.ok ? checked.value : undefined;
 }
 
 /** The latest reading of every (device, property): what the demo's table shows. */
@@ -43,7 +17,7 @@ export class TelemetryView {
   readings = 0;
   malformed = 0;
 
-  add(msg: TelemetryMessage, received: number): void {
+  add(msg: TelemetryPayload, received: number): void {
     this.messages++;
     for (const r of msg.readings) {
       this.readings++;
@@ -71,7 +45,7 @@ export class TelemetryView {
   }
 
   /** One plain line per reading (for a log or a pipe, where the table cannot update in place). */
-  static lines(msg: TelemetryMessage): string[] {
+  static lines(msg: TelemetryPayload): string[] {
     return msg.readings.map(
       (r) =>
         `${new Date(r.ts).toISOString()} ${msg.namespace}/${msg.device} ${r.property}=${formatValue(r.value)}${r.unit ? ` ${r.unit}` : ''} (${r.quality})`,

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -23,7 +22,7 @@ import {
   type ProcessRuntime,
 } from './edged/index.js';
 import { DeviceMetrics, MetricsFederation, NodeStatus } from './metrics/index.js';
-import { EventBus, MAPPER_USER, type BrokerAccessConfig, type BrokerUser } from './eventbus/index.js';
+import { EventBus, MAPPER_USER, mapperPassword, type BrokerAccessConfig, type BrokerUser } from './eventbus/index.js';
 import { MetaManager } from './metamanager/index.js';
 import { OpcuaBrowse } from './opcuabrowse/index.js';
 import { PipelineModule } from './pipeline/index.js';
@@ -213,6 +212,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     port: config.apiPort,
     host: config.apiHost,
     ...(config.apiTokenFile === undefined ? {} : { tokenFile: config.apiTokenFile }),
+    maxBodyBytes: config.apiMaxBodyBytes,
     node,
     health: () => store.health(),
   });
@@ -272,18 +272,18 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
 }
 
 /**
- * The embedded broker's accounts (config edge.mqtt.users, passwords read from their files) and,
- * when anything is checked, the account of the mappers Edged starts: a new password at every
- * start, handed to them only (broker-access.ts).
+ * The embedded broker's accounts (config edge.mqtt.users, passwords read from their files) and
+ * the account of the mappers and Pods Edged starts (its password kept in the data dir:
+ * mapper-password.ts). Clients without credentials may only read by default (edge.mqtt.anonymous).
  */
 function brokerAccessConfig(
   config: EdgeConfig,
   logger: Logger,
 ): { access: BrokerAccessConfig; mappers: { username: string; password: string } } | undefined {
-  const anonymous = config.mqtt.anonymous ?? 'all';
+  if (config.mqtt.url !== undefined) return undefined;
+  const { anonymous } = config.mqtt;
   const users = config.mqtt.users ?? [];
-  if (config.mqtt.url !== undefined || (anonymous === 'all' && users.length === 0)) return undefined;
-  const mappers = { username: MAPPER_USER, password: randomBytes(24).toString('hex') };
+  const mappers = { username: MAPPER_USER, password: mapperPassword(config.dataDir) };
   const accounts: BrokerUser[] = users.map((u) => ({
     username: u.username,
     password: readTokenFile(u.passwordFile),

@@ -91,7 +91,7 @@ function supersetProblems(ours: OpenApi | undefined, theirs: OpenApi, path: stri
 
 const kubeedge = JSON.parse(
   readFileSync(new URL('../model/fixtures/kubeedge/crds-v1beta1.json', import.meta.url), 'utf8'),
-) as Record<'Device' | 'DeviceModel', { served: string[]; schema: OpenApi }>;
+) as Record<'Device' | 'DeviceModel' | 'DeviceStatus', { served: string[]; schema: OpenApi }>;
 
 function at(node: OpenApi, ...path: string[]): OpenApi {
   return path.reduce(
@@ -123,7 +123,7 @@ describe('CRDs', () => {
     expect(at(openApi('DeviceModel'), 'spec', 'properties', '[]', 'type')['enum']).toContain('STREAM');
   });
 
-  it.each(['Device', 'DeviceModel'] as const)(
+  it.each(['Device', 'DeviceModel', 'DeviceStatus'] as const)(
     "%s is a strict superset of KubeEdge v1.23's CRD (every object it accepts is accepted, nothing pruned)",
     (kind) => {
       expect(supersetProblems(openApi(kind), kubeedge[kind].schema, kind)).toEqual([]);
@@ -208,12 +208,12 @@ describe('CRDs', () => {
     expect(at(status, 'twins', '[]', 'reported', 'metadata')['additionalProperties']).toEqual({ type: 'string' });
     expect(openApi('DeviceStatus')['required']).toBeUndefined();
     const crd = parse(renderCrds()['devices.kubeedge.io_devicestatuses.yaml']!) as {
-      spec: { versions: { additionalPrinterColumns: { name: string; jsonPath: string }[] }[] };
+      spec: { versions: { name: string; additionalPrinterColumns: { name: string; jsonPath: string }[] }[] };
     };
-    expect(crd.spec.versions[0]!.additionalPrinterColumns.map((c) => `${c.name}=${c.jsonPath}`)).toEqual([
-      'State=.status.state',
-      'Last-Online=.status.lastOnlineTime',
-      'Age=.metadata.creationTimestamp',
-    ]);
+    expect(
+      crd.spec.versions
+        .find((v) => v.name === 'v1beta1')!
+        .additionalPrinterColumns.map((c) => `${c.name}=${c.jsonPath}`),
+    ).toEqual(['State=.status.state', 'Last-Online=.status.lastOnlineTime', 'Age=.metadata.creationTimestamp']);
   });
 });

@@ -1,6 +1,6 @@
 import { Kind, type TSchema } from '@sinclair/typebox';
 import { stringify } from 'yaml';
-import { CRD_REQUIRED, unknownFieldPolicy } from './schema-kinds.js';
+import { CRD_REQUIRED, INT_FORMAT, unknownFieldPolicy } from './schema-kinds.js';
 import { API_GROUP, DeviceModelSchema, DeviceSchema, DeviceStatusSchema } from './schema.js';
 
 /**
@@ -140,8 +140,11 @@ function convert(schema: TSchema, kube: boolean): OpenApi {
       return { type: typeof schema['const'] === 'number' ? 'number' : typeof schema['const'], enum: [schema['const']] };
     case 'String':
       return pick({ type: 'string' }, schema, kube ? [] : ['minLength', 'maxLength', 'pattern']);
-    case 'Integer':
-      return kube ? { type: 'integer', format: 'int64' } : numeric({ type: 'integer', format: 'int64' }, schema);
+    case 'Integer': {
+      // KubeEdge's Go int32 fields (qos) say so in the CRD: x-kedge-format keeps TypeBox from checking a format it has not registered.
+      const format = (schema[INT_FORMAT] as string | undefined) ?? 'int64';
+      return kube ? { type: 'integer', format } : numeric({ type: 'integer', format }, schema);
+    }
     case 'Number':
       return kube ? { type: 'number' } : numeric({ type: 'number' }, schema);
     case 'Boolean':
@@ -218,8 +221,9 @@ export function crdFor(kind: CrdKind): OpenApi {
       names: { kind, listKind: `${kind}List`, plural: def.plural, singular: kind.toLowerCase() },
       scope: 'Namespaced',
       versions: [
-        // DeviceStatus came with v1beta1 (KubeEdge v1.23): it never had a v1alpha2.
-        ...(kind === 'DeviceStatus' ? [] : [V1ALPHA2]),
+        // KubeEdge v1.23.1's three CRDs serve v1alpha2, DeviceStatus's too
+        // (build/crds/devices/devices_v1beta1_devicestatus.yaml): a superset serves it as well.
+        V1ALPHA2,
         {
           name: 'v1beta1',
           served: true,

@@ -21,6 +21,7 @@ export {
   type DeviceMethod,
   type ObjectMeta,
   type TwinValue,
+  type PushMethod,
   type DeviceStatus,
 } from './schema.js';
 export {
@@ -62,6 +63,8 @@ export {
   RawQualitySchema,
   RawSampleSchema,
   RawReadingSchema,
+  CleansedReadingSchema,
+  type CleansedReading,
   type ReadingValue,
   type RawQuality,
   type RawSample,
@@ -93,3 +96,4 @@ export {
   type PodContainer,
 } from './pod.js';
 export * from './protocols/index.js';
+export { pushUrl, KEDGE_PUSH_METHODS } from './validate-push.js';

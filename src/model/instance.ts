@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CleansingRulesSchema } from './cleansing/index.js';
 import { MAX_CYCLE_MS } from './cycles.js';
-import { AccessModeSchema, PropertyTypeSchema } from './schema.js';
+import { AccessModeSchema, PropertyTypeSchema, PushMethodSchema } from './schema.js';
 
 /**
  * The resolved form of a Device (joined with its DeviceModel, see resolveDeviceInstance) that
@@ -25,6 +25,8 @@ export const PropertyInstanceSchema = Type.Object({
   desired: Type.Optional(Type.String()),
   /** The model property's rules, each rule key overridden by the device property's. */
   cleansing: Type.Optional(CleansingRulesSchema),
+  /** The device property's pushMethod, as written (the mapper pushes its readings there). */
+  pushMethod: Type.Optional(PushMethodSchema),
 });
 export type PropertyInstance = Static<typeof PropertyInstanceSchema>;
 

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { QualitySchema } from './cleansing/schema.js';
 
 /**
  * A reading as a mapper delivers it, before cleansing: the one shape the mapper SDK's drivers,
@@ -36,3 +37,18 @@ export const RawReadingSchema = Type.Composite([
   RawSampleSchema,
 ]);
 export type RawReading = Static<typeof RawReadingSchema>;
+
+/**
+ * One property's reading after cleansing: the quality may be `stale`, and the property's unit
+ * travels with it. The cleansed readings on the edge bus, on `data/cleansed` and on the cloud's
+ * telemetry topics are this shape, with or without a field.
+ */
+export const CleansedReadingSchema = Type.Object({
+  property: Type.String(),
+  value: ReadingValueSchema,
+  quality: QualitySchema,
+  ts: Type.Number(),
+  reason: Type.Optional(Type.String()),
+  unit: Type.Optional(Type.String()),
+});
+export type CleansedReading = Static<typeof CleansedReadingSchema>;

@@ -65,6 +65,7 @@ export function resolveDeviceInstance(original: Device, model: DeviceModel): Dev
     if (p.desired !== undefined) instance.desired = p.desired.value;
     const cleansing = mergeCleansing(declared, p.cleansing);
     if (cleansing) instance.cleansing = cleansing;
+    if (p.pushMethod) instance.pushMethod = p.pushMethod;
     return instance;
   });
   const instance: DeviceInstance = {

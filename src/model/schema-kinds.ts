@@ -17,6 +17,9 @@ export type UnknownFieldPolicy = 'warn' | 'allow';
  */
 export const CRD_REQUIRED = 'x-kedge-crd-required';
 
+/** The OpenAPI format of an integer in the CRDs when it is not int64 (KubeEdge's Go int32 fields). */
+export const INT_FORMAT = 'x-kedge-int-format';
+
 /** Plain-words description of what a field expects, used in messages when TypeBox's would be vague. */
 export const EXPECTED = 'x-kedge-expected';
 

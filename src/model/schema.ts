@@ -1,7 +1,16 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CleansingRulesSchema } from './cleansing/index.js';
 import { ACCESS_MODES, PROPERTY_TYPES } from './property-type.js';
-import { CRD_REQUIRED, EXPECTED, UNKNOWN_FIELDS, freeForm, kubeObject, numberOrNumericString } from './schema-kinds.js';
+import {
+  CRD_REQUIRED,
+  EXPECTED,
+  INT_FORMAT,
+  UNKNOWN_FIELDS,
+  freeForm,
+  kubeObject,
+  numberOrNumericString,
+} from './schema-kinds.js';
+import { oneOf } from '../core/schema/index.js';
 
 /**
  * The one schema of KubeEdge's `devices.kubeedge.io/v1beta1` Device and DeviceModel, with kedge's
@@ -35,13 +44,13 @@ export const ObjectMetaSchema = Type.Object(
   { [UNKNOWN_FIELDS]: 'allow', description: 'Standard Kubernetes object metadata.' },
 );
 
-export const PropertyTypeSchema = Type.Union(
-  PROPERTY_TYPES.map((t) => Type.Literal(t)),
-  { description: 'Type of the property value: INT, FLOAT, DOUBLE, STRING, BOOLEAN, BYTES or STREAM.' },
+export const PropertyTypeSchema = oneOf(
+  PROPERTY_TYPES,
+  'Type of the property value: INT, FLOAT, DOUBLE, STRING, BOOLEAN, BYTES or STREAM.',
 );
-export const AccessModeSchema = Type.Union(
-  ACCESS_MODES.map((m) => Type.Literal(m)),
-  { description: 'ReadWrite (desired values are written to the device) or ReadOnly (the default when absent).' },
+export const AccessModeSchema = oneOf(
+  ACCESS_MODES,
+  'ReadWrite (desired values are written to the device) or ReadOnly (the default when absent).',
 );
 
 const cycle = (what: string) =>
@@ -110,6 +119,54 @@ export const DeviceModelSchema = kubeObject(
   { description: 'A DeviceModel: the template of a kind of device (its properties and their types).' },
 );
 
+/**
+ * KubeEdge's pushMethod: where a property's readings are pushed besides the edge, every
+ * reportCycle (mapper-framework _template/mapper/data/publish/{mqtt,http}). kedge's mappers do
+ * `mqtt` and `http`; `otel`, `dbMethod` and `anomalyDetection` are passed on to DMI mappers only.
+ */
+export const PushMethodSchema = kubeObject(
+  {
+    http: Type.Optional(
+      kubeObject(
+        {
+          hostName: Type.Optional(
+            Type.String({ description: 'Server, e.g. http://10.0.0.5 (http:// when no scheme is given).' }),
+          ),
+          port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'Server port.' })),
+          requestPath: Type.Optional(Type.String({ description: 'Path the readings are POSTed to, e.g. /data.' })),
+          timeout: Type.Optional(
+            Type.Integer({ minimum: 0, description: 'Milliseconds a push may take (default 5000).' }),
+          ),
+        },
+        {
+          description:
+            'POST `<property>=<value>&time=<YYYY-MM-DD hh:mm:ss>` (form-encoded) to hostName:port/requestPath.',
+        },
+      ),
+    ),
+    mqtt: Type.Optional(
+      kubeObject(
+        {
+          address: Type.Optional(Type.String({ description: 'Broker URL, e.g. mqtt://10.0.0.5:1883.' })),
+          topic: Type.Optional(Type.String({ description: 'Topic the readings are published on.' })),
+          qos: Type.Optional(
+            Type.Integer({ minimum: 0, maximum: 2, [INT_FORMAT]: 'int32', description: 'MQTT QoS (default 0).' }),
+          ),
+          retained: Type.Optional(Type.Boolean({ description: 'Publish retained (default false).' })),
+        },
+        { description: 'Publish `time is <YYYY-MM-DD hh:mm:ss>  <topic>: <value>` on topic at address.' },
+      ),
+    ),
+    otel: Type.Optional(
+      kubeObject({ endpointURL: Type.Optional(Type.String()) }, { description: 'OpenTelemetry (DMI mappers only).' }),
+    ),
+    dbMethod: Type.Optional(freeForm('Databases (influxdb2, redis, TDEngine, mysql): DMI mappers only.')),
+    anomalyDetection: Type.Optional(freeForm('Anomaly detection service: DMI mappers only.')),
+  },
+  { description: 'Where the readings of this property are also pushed, every reportCycle.' },
+);
+export type PushMethod = Static<typeof PushMethodSchema>;
+
 export const DevicePropertySchema = kubeObject(
   {
     name: Type.String({ minLength: 1, description: 'Name of a property of the DeviceModel.' }),
@@ -120,9 +177,7 @@ export const DevicePropertySchema = kubeObject(
     reportToCloud: Type.Optional(
       Type.Boolean({ description: 'Whether reported values go to the cloud (default false).' }),
     ),
-    pushMethod: Type.Optional(
-      freeForm('Where the mapper also pushes values (mqtt, http, otel, dbMethod), as in KubeEdge.'),
-    ),
+    pushMethod: Type.Optional(PushMethodSchema),
     cleansing: Type.Optional(CleansingRulesSchema),
   },
   { description: 'A property of this device: how to reach it and its desired value.' },

@@ -469,9 +469,46 @@ const cases: Case[] = [
   },
   {
     name: 'a kind in the device API group that kedge does not know is an error',
-    sources: [model(), device({ 2: 'kind: DeviceStatus' })],
+    sources: [model(), device({ 2: 'kind: DeviceProfile' })],
     at: 'device.yaml:2:7',
-    fragment: 'kind DeviceStatus is not a kind of devices.kubeedge.io; expected Device or DeviceModel',
+    fragment: 'kind DeviceProfile is not a kind of devices.kubeedge.io; expected Device or DeviceModel',
+  },
+  {
+    name: "KubeEdge v1.23's DeviceStatus is read and checked, not applied (a warning)",
+    sources: [
+      model(),
+      {
+        file: 'status.yaml',
+        content: [
+          'apiVersion: devices.kubeedge.io/v1beta1',
+          'kind: DeviceStatus',
+          'metadata: { name: thermo-1 }',
+          'status:',
+          '  state: online',
+          '  lastOnlineTime: "2026-12-08T04:40:00Z"',
+          '  twins:',
+          '    - propertyName: temperature',
+          '      reported: { value: "21.5", metadata: { timestamp: "1796701640509" } }',
+          '',
+        ].join('\n'),
+      },
+    ],
+    at: 'status.yaml:2:7',
+    severity: 'warning',
+    fragment: 'DeviceStatus is the observed state kedge keeps for each Device',
+  },
+  {
+    name: 'a DeviceStatus is checked against its schema',
+    sources: [
+      model(),
+      {
+        file: 'status.yaml',
+        content:
+          'apiVersion: devices.kubeedge.io/v1beta1\nkind: DeviceStatus\nmetadata: { name: t }\nstatus:\n  twins:\n    - propertyName: t\n      reported: { metadata: {} }\n',
+      },
+    ],
+    at: 'status.yaml:7:17',
+    fragment: 'value',
   },
   {
     name: 'YAML syntax error',

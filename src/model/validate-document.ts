@@ -4,7 +4,15 @@ import { normalizePropertyType } from './property-type.js';
 import { checkSchema, isPlainObject, type Path, type SchemaProblem } from './schema-check.js';
 import { checkPodRules } from './pod-rules.js';
 import { POD_API_VERSION, PodSchema, type Pod } from './pod.js';
-import { API_GROUP, API_VERSION, DeviceModelSchema, DeviceSchema, type Device, type DeviceModel } from './schema.js';
+import {
+  API_GROUP,
+  API_VERSION,
+  DeviceModelSchema,
+  DeviceSchema,
+  DeviceStatusSchema,
+  type Device,
+  type DeviceModel,
+} from './schema.js';
 import { V1ALPHA2 } from './v1alpha2.js';
 
 /** A document's problems, positioned later by the caller (it owns the YamlDocument). */
@@ -37,6 +45,7 @@ export function checkDocument(doc: YamlDocument): ClassifiedDocument {
       problems: [error(['kind'], `kind must be a string such as Device, got ${JSON.stringify(kind)}`)],
     };
   if (kind === 'Pod') return checkPod(value);
+  if (kind === 'DeviceStatus') return checkDeviceStatus(value);
   if (kind !== 'Device' && kind !== 'DeviceModel') return { kind: 'other', problems: [unknownKind(kind, apiVersion)] };
   if (apiVersion === undefined)
     return { kind: 'other', problems: [error([], `apiVersion is missing; expected ${API_VERSION}`)] };
@@ -93,7 +102,32 @@ function checkPod(value: Record<string, unknown>): ClassifiedDocument {
   return { kind: 'Pod', value: value as Pod, valid, problems };
 }
 
-const KINDS = ['Device', 'DeviceModel', 'Pod'];
+/**
+ * KubeEdge v1.23's DeviceStatus (what `kubectl get devicestatus -o yaml` gives) is read and
+ * checked, and not applied: kedge writes it for each Device from what the edge reports.
+ */
+function checkDeviceStatus(value: Record<string, unknown>): ClassifiedDocument {
+  if (value['apiVersion'] !== API_VERSION) {
+    const text = JSON.stringify(value['apiVersion']);
+    return {
+      kind: 'other',
+      problems: [error(['apiVersion'], `apiVersion ${text} of a DeviceStatus must be ${API_VERSION}`)],
+    };
+  }
+  const result = checkSchema(DeviceStatusSchema, value);
+  return {
+    kind: 'other',
+    problems: [
+      ...result.problems,
+      warning(
+        ['kind'],
+        'DeviceStatus is the observed state kedge keeps for each Device, written from what its edge reports; this one was checked and is not applied',
+      ),
+    ],
+  };
+}
+
+const KINDS = ['Device', 'DeviceModel', 'DeviceStatus', 'Pod'];
 
 /**
  * Another Kubernetes kind (a ConfigMap next to the devices) is skipped with a warning. A kind that

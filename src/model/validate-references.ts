@@ -9,6 +9,7 @@ import { parsePropertyValue, type PropertyType, type PropertyValue } from './pro
 import { boundOf, DEFAULT_ACCESS_MODE, namespaceOf } from './resolve.js';
 import type { Path } from './schema-check.js';
 import type { Device, DeviceModel, ModelProperty } from './schema.js';
+import { checkPushMethods } from './validate-push.js';
 import { checkProtocol } from './validate-protocol.js';
 import type { Report } from './validate-report.js';
 
@@ -46,6 +47,7 @@ export function checkReferences(
     }
     checkProtocol(d.doc, effective, properties, report, d.value);
     checkDeviceProperties(d, report);
+    checkPushMethods(d, effective.spec.protocol?.protocolName ?? '', report);
   }
   return resolved;
 }

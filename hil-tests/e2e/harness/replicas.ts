@@ -8,6 +8,8 @@ export interface Replica {
   hub: number;
   api: string;
   hubUrl: string;
+  /** The join port (secure link only). */
+  join?: number;
 }
 
 /**
@@ -20,9 +22,12 @@ export async function startReplica(
   storeUrl: string,
   mqttUrl: string,
   extraEnv: Record<string, string> = {},
+  /** `secure`: the default link (wss://, node certificates, a join port) instead of the lab link. */
+  options: { secure?: boolean } = {},
 ): Promise<Replica> {
   const hub = await freePort();
   const apiPort = await freePort();
+  const join = options.secure ? await freePort() : undefined;
   const proc = new KedgeProcess(
     `cloud ${id}`,
     spawnKedge(
@@ -42,15 +47,15 @@ export async function startReplica(
         `${hub}`,
         '--api-port',
         `${apiPort}`,
-        // These tests are about failover, over the lab link (ws://).
-        '--insecure-link',
+        // The failover tests run over the lab link (ws://).
+        ...(join ? ['--join-port', `${join}`] : ['--insecure-link']),
       ],
       { KEDGE_CLOUD__STATUS_INTERVAL_MS: '2000', ...extraEnv },
     ),
   );
   const api = `http://127.0.0.1:${apiPort}`;
   await waitFor(() => httpOk(`${api}/healthz`), `cloud replica ${id}`, 60_000, [proc]);
-  return { id, proc, hub, api, hubUrl: `ws://127.0.0.1:${hub}` };
+  return { id, proc, hub, api, hubUrl: `${join ? 'wss' : 'ws'}://127.0.0.1:${hub}`, ...(join ? { join } : {}) };
 }
 
 /** The replica the leader key names (etcd's `/kedge/leader`), read with etcdctl. */

@@ -1,9 +1,10 @@
 import { connectAsync, type MqttClient } from 'mqtt';
-import { parseTelemetry, type TelemetryMessage } from '../../../src/demo/telemetry-view.js';
+import type { TelemetryPayload } from '../../../src/contracts/index.js';
+import { parseTelemetry } from '../../../src/demo/telemetry-view.js';
 
 /** A consumer on the cloud broker: every telemetry message and the latest payload per topic. */
 export class CloudSubscriber {
-  readonly telemetry: Array<TelemetryMessage & { received: number }> = [];
+  readonly telemetry: Array<TelemetryPayload & { received: number }> = [];
   readonly latest = new Map<string, unknown>();
   malformed = 0;
 

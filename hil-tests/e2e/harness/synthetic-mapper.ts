@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { edgeTopics } from '../../../src/contracts/index.js';
+import { mapperLogin } from '../../../src/edge/testing/index.js';
 
 /**
  * Stands in for a mapper at a fixed reading rate: every tick it publishes one data/raw per
  * device with a sequence number as the value of each property (QoS 1). A reading is "acked" when
  * the edge acknowledged it (PUBACK, which the edge sends after its commit); a sent one without
  * PUBACK (connection lost) may or may not have reached the edge. Nothing is re-sent, so the MQTT
- * hop adds no duplicate of its own.
+ * hop adds no duplicate of its own. It logs in as a mapper started by hand does: kedge-mapper with
+ * the password in the edge's data dir (clients without credentials may only subscribe).
  */
 export class SyntheticMapper {
   readonly acked = new Map<string, Set<number>>();
@@ -20,7 +22,7 @@ export class SyntheticMapper {
   constructor(
     private readonly devices: string[],
     private readonly properties: string[],
-    private readonly mqttPort: number,
+    private readonly edge: { mqttPort: number; dataDir: string },
   ) {
     for (const d of devices) {
       this.acked.set(d, new Set());
@@ -80,7 +82,8 @@ export class SyntheticMapper {
     if (this.connecting) return;
     this.connecting = true;
     try {
-      const c = await connectAsync(`mqtt://127.0.0.1:${this.mqttPort}`, {
+      const c = await connectAsync(`mqtt://127.0.0.1:${this.edge.mqttPort}`, {
+        ...mapperLogin(this.edge.dataDir),
         reconnectPeriod: 0,
         connectTimeout: 1000,
         clean: true,

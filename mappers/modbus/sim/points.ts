@@ -2,7 +2,7 @@
  * Simulator points: typed values placed into a unit's register memory, driven by a generator.
  * The layer that builds points from a DeviceModel comes later; this is its input type.
  */
-import { encodeRegisters, registerCount, type ByteOrder, type ModbusValue, type RawType } from '../codec.js';
+import { encodeRegisters, registerCount, type CodecSpec, type ModbusValue } from '../codec.js';
 import { isBitTable, type RegisterTable } from '../decode-spec.js';
 import { modbusErrors } from '../errors.js';
 import type { UnitMemory } from './memory.js';
@@ -18,17 +18,11 @@ export type SimGenerator =
   /** `base`, with a short glitch every `everyMs` (for `widthMs`): the value times `factor`. */
   | { kind: 'spiky'; base: SimGenerator; everyMs: number; widthMs: number; factor: number };
 
-export interface SimPoint {
+/** Where a value sits and how it is encoded: the driver's codec spec, so both read it alike. */
+export interface SimPoint extends Omit<CodecSpec, 'label'> {
   unit: number;
   table: RegisterTable;
   offset: number;
-  rawType: RawType;
-  byteOrder?: ByteOrder;
-  /** For rawType string: registers it occupies. */
-  stringRegisters?: number;
-  bit?: number;
-  scale?: number;
-  valueOffset?: number;
   generator: SimGenerator;
   /** `<namespace>/<device>:<property>` for points made from a model (fault injection finds them by it). */
   name?: string;

@@ -68,7 +68,7 @@ describe('RTU over a socat pseudo-terminal pair', () => {
     const queue = new LineQueue('rtu-test', {
       rtu: { baudRate: 19200 },
       timeoutMs: 2500,
-      backoff: { initialMs: 60_000 },
+      backoff: { initialMs: 60_000, maxMs: 60_000 },
     });
     cleanups.push(async () => queue.stop());
     const outcomes = new Map<number, string[]>();

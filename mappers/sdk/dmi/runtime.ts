@@ -20,6 +20,7 @@ import { DesiredWriter } from '../desired.js';
 import type { DriverContext } from '../driver.js';
 import type { DriverLoader, DriverRegistry } from '../driver-registry.js';
 import { mapperErrors } from '../errors.js';
+import { PushPanel } from '../push/index.js';
 import { ProtocolHost } from '../protocol-host.js';
 import { DmiDevices } from './devices.js';
 import { DmiPublisher } from './publisher.js';
@@ -58,6 +59,8 @@ export class DmiMapperRuntime implements Module, DmiMapperHost {
   private client: Grpc.Client | undefined;
   private publisher: DmiPublisher | undefined;
   private desired: DesiredWriter | undefined;
+  /** pushMethod: readings also pushed where the Devices say (mqtt, http). */
+  private push: PushPanel | undefined;
   private readonly hosts = new Map<string, ProtocolHost>();
   private readonly registry = new DmiDevices();
   private version = 0;
@@ -93,6 +96,7 @@ export class DmiMapperRuntime implements Module, DmiMapperHost {
     this.client = client;
     const publisher = new DmiPublisher(dmi.grpc, client, (id, p) => this.typeOf(id, p), o.metrics);
     this.publisher = publisher;
+    this.push = new PushPanel({ clock: o.clock, logger: o.logger, metrics: o.metrics, clientId: o.name });
     const bad = new BadPayloads(o.metrics, o.logger);
     for (const protocol of o.protocols.map((p) => p.toLowerCase())) {
       this.hosts.set(protocol, this.host(protocol, o.drivers(protocol)));
@@ -119,6 +123,8 @@ export class DmiMapperRuntime implements Module, DmiMapperHost {
     await this.desired?.drain();
     for (const host of this.hosts.values()) await host.stop();
     this.hosts.clear();
+    await this.push?.stop();
+    this.push = undefined;
     this.client?.close();
     this.client = undefined;
     this.server?.forceShutdown();
@@ -222,7 +228,10 @@ export class DmiMapperRuntime implements Module, DmiMapperHost {
     const o = this.options;
     const events = {
       offline: (id: string, reason: string) => this.publisher?.state(id, 'offline', reason),
-      removed: (id: string) => this.publisher?.forget(id),
+      removed: (id: string) => {
+        this.publisher?.forget(id);
+        this.push?.forget(id);
+      },
     };
     return new ProtocolHost(protocol, load, () => this.driverContext(protocol), events, o.logger.child({ protocol }));
   }
@@ -238,7 +247,10 @@ export class DmiMapperRuntime implements Module, DmiMapperHost {
       metrics: o.metrics,
       dataDir,
       readings: (id, readings) => {
-        if (host()?.device(id)) this.publisher?.readings(id, readings);
+        const held = host()?.device(id);
+        if (!held) return;
+        this.publisher?.readings(id, readings);
+        this.push?.readings(held.device, readings);
       },
       state: (id, state, reason) => {
         if (host()?.device(id)) this.publisher?.state(id, state, reason);

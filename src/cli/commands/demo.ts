@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { DEFAULT_PORTS } from '../../core/config/index.js';
+import type { DemoOptions } from '../../demo/index.js';
 import { runAction } from '../run-action.js';
 import { port as portOption } from '../option-parsers.js';
 
@@ -26,16 +27,8 @@ Examples:
   mosquitto_sub -h 127.0.0.1 -p ${P.cloudMqtt} -t 'kedge/#' -v
 `;
 
-interface DemoFlags {
-  duration?: number;
-  dataDir?: string;
-  hubPort: number;
-  apiPort: number;
-  mqttPort: number;
-  edgeMqttPort: number;
-  edgeApiPort: number;
-  edgeServicebusPort: number;
-}
+/** The demo's options as flags: `--duration` in seconds; the node's name is the demo's own. */
+type DemoFlags = Omit<DemoOptions, 'durationS' | 'node'> & { duration?: number };
 
 function seconds(text: string): number {
   const n = Number(text);

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Counter } from 'prom-client';
-import { type CloudChannels, type CloudRequests, apiErrors } from '../../contracts/index.js';
+import { type CloudChannels, type CloudRequests, apiErrors, sendError } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { errorText } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
@@ -13,8 +13,8 @@ import { readTokenFile } from '../../core/token/index.js';
 import { passesWithoutToken } from '../../dashboard/index.js';
 import { checkAccess, type ApiTokens } from './access.js';
 import type { ObjectStore } from '../store/index.js';
-import { sendError } from './http.js';
 import { dispatch } from './routes.js';
+import { listen, closeServer } from '../../core/net/index.js';
 
 export interface CloudApiOptions {
   bus: Bus<CloudChannels, CloudRequests>;
@@ -36,10 +36,10 @@ export interface CloudApiOptions {
   /** A connection with no request in progress is closed after this long (`cloud.idleTimeoutMs`). */
   idleTimeoutMs: number;
   port: number;
-  /** Largest request body (default 8 MiB). */
-  bodyLimitBytes?: number;
-  /** Longest `?wait=` honoured (default 60 s). */
-  maxWaitMs?: number;
+  /** Largest request body (config cloud.apiMaxBodyBytes); larger ones are refused with 413. */
+  bodyLimitBytes: number;
+  /** Longest `?wait=` or ServiceBus call timeout honoured (config cloud.apiMaxWaitMs). */
+  maxWaitMs: number;
 }
 
 /** The HTTP API of docs/api.md for the CLI (`kedge apply|get|twin|delete`). */
@@ -70,8 +70,8 @@ export class CloudApi implements Module {
       bus: o.bus,
       store: o.store,
       registry: o.registry,
-      bodyLimitBytes: o.bodyLimitBytes ?? 8 * 1024 * 1024,
-      maxWaitMs: o.maxWaitMs ?? 60_000,
+      bodyLimitBytes: o.bodyLimitBytes,
+      maxWaitMs: o.maxWaitMs,
     };
     const tokens = readApiTokens(o);
     const handler = (req: IncomingMessage, res: ServerResponse) => {
@@ -94,16 +94,9 @@ export class CloudApi implements Module {
     server.requestTimeout = o.idleTimeoutMs;
     server.keepAliveTimeout = Math.min(o.idleTimeoutMs, 5000);
     server.timeout = o.idleTimeoutMs;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) =>
-        reject(
-          apiErrors.create('KEDGE_API_LISTEN', `HTTP API cannot listen on ${host}:${o.port}: ${err.message}`, {
-            cause: err,
-          }),
-        ),
-      );
-      server.listen(o.port, host, () => resolve());
-    });
+    await listen(server, o.port, host, (err, where) =>
+      apiErrors.create('KEDGE_API_LISTEN', `HTTP API cannot listen on ${where}: ${err.message}`, { cause: err }),
+    );
     this.server = server;
     this.log.info(
       {
@@ -155,9 +148,7 @@ export class CloudApi implements Module {
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server) await closeServer(server);
   }
 }
 

@@ -1,5 +1,5 @@
-import type { ApplyResult } from '../../contracts/index.js';
-import { formatDiagnostic, type Diagnostic } from '../../core/yaml/index.js';
+import { invalidDocuments, validationResult, type ApplyResult, type ValidationResult } from '../../contracts/index.js';
+import { formatDiagnostic } from '../../core/yaml/index.js';
 import { checkForApply, type ApplyCheck, type Source } from '../../model/index.js';
 import type { ObjectStore, StoredObject } from '../store/index.js';
 import { apiErrors } from '../../contracts/index.js';
@@ -44,21 +44,9 @@ export function sourcesOf(body: unknown): Source[] {
   return documents.map((doc, i) => ({ file: `documents[${i}]`, content: JSON.stringify(doc, null, 2) }));
 }
 
-/** The structured form of a diagnostic, for editors (the dashboard marks the line). */
-export function problemsOf(diagnostics: readonly Diagnostic[]) {
-  return diagnostics.map((d) => ({ ...d, text: formatDiagnostic(d) }));
-}
-
 /** `POST /api/v1/validate`: the checks of apply, nothing applied. */
-export async function validateBody(store: ObjectStore, body: unknown) {
-  const check = await checkStored(store, sourcesOf(body));
-  return {
-    valid: check.errors.length === 0,
-    models: check.models.length,
-    devices: check.devices.length,
-    pods: check.pods.length,
-    problems: problemsOf(check.diagnostics),
-  };
+export async function validateBody(store: ObjectStore, body: unknown): Promise<ValidationResult> {
+  return validationResult(await checkStored(store, sourcesOf(body)));
 }
 
 /**
@@ -68,13 +56,7 @@ export async function validateBody(store: ObjectStore, body: unknown) {
  */
 export async function applyDocuments(store: ObjectStore, body: unknown): Promise<ApplyResult> {
   const check = await checkStored(store, sourcesOf(body));
-  if (check.errors.length > 0) {
-    throw apiErrors.create(
-      'KEDGE_API_INVALID',
-      `${check.errors.length} error(s) in the documents:\n${check.errors.map(formatDiagnostic).join('\n')}`,
-      { detail: { diagnostics: check.diagnostics.map(formatDiagnostic), problems: problemsOf(check.diagnostics) } },
-    );
-  }
+  if (check.errors.length > 0) throw invalidDocuments(check);
   const applied: ApplyResult['applied'] = [];
   for (const obj of [...check.models, ...check.devices, ...check.pods] as unknown as StoredObject[])
     applied.push(await applyOne(store, obj));

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BROWSE_FIRST_REQUEST_MS, type EdgeQueryName } from '../../contracts/index.js';
-import { readJson, sendJson, sendText } from './http.js';
+import { BROWSE_FIRST_REQUEST_MS, type EdgeQueryName, readJson, sendJson, sendText } from '../../contracts/index.js';
 import type { RouteContext } from './routes.js';
 
 /**

@@ -1,13 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import { type CloudChannels, type CloudRequests, apiErrors, TokenCreateSchema } from '../../contracts/index.js';
+import {
+  type CloudChannels,
+  type CloudRequests,
+  apiErrors,
+  readJson,
+  sendJson,
+  sendText,
+  TokenCreateSchema,
+} from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import type { ObjectStore } from '../store/index.js';
 import { applyDocuments, validateBody } from './apply.js';
 import { withAvailability } from './availability.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { withDeviceStatus } from './device-status.js';
-import { readJson, sendJson, sendText } from './http.js';
 import { importDevices } from './import.js';
 import { nodeQueryRoutes } from './node-queries.js';
 import { streamPodLogs } from './pod-logs.js';

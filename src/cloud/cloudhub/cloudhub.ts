@@ -33,17 +33,18 @@ import {
 import type { Module } from '../../core/module/index.js';
 import { bearerMatches, readTokenFile } from '../../core/token/index.js';
 import { LocalPresence, type NodePresence } from '../presence/index.js';
-import type { LinkStateStore } from '../store/index.js';
+import { HANDLED_WINDOW, type LinkStateStore } from '../store/index.js';
 import { DedupeWindow } from './dedupe.js';
 import { DownstreamQueues } from './downstream.js';
 import { checkCertificate, refusedConnectionsCounter, type HubTls } from './identity.js';
 import { cloudhubErrors } from './errors.js';
-import { KeyedChain } from './keyed-chain.js';
+import { KeyedChain } from '../../core/async/index.js';
 import { cloudhubMetrics, type CloudhubMetrics } from './metrics.js';
 import { parseHubPath } from './path.js';
 import { LogStreams } from './log-streams.js';
 import { buildEdgeQuery, buildServiceCall, decodeQueryAnswer } from './service-call-message.js';
 import { PendingCalls } from './service-calls.js';
+import { closeServer, listen } from '../../core/net/index.js';
 
 export interface CloudHubOptions {
   bus: Bus<CloudChannels, CloudRequests>;
@@ -81,9 +82,10 @@ export interface CloudHubOptions {
    */
   idleTimeoutMs: number;
   /**
-   * Handled message ids remembered per node (default 2,048). A re-sent message is one whose ack
-   * was lost; the edge keeps at most its window (256) unacknowledged, so a resend is never more
-   * than that many messages old: 8x that is ample, and keeps memory per node near 200 KB.
+   * Handled message ids remembered per node (default HANDLED_WINDOW, as the link state keeps
+   * them). A re-sent message is one whose ack was lost; the edge keeps at most its window (256)
+   * unacknowledged, so a resend is never more than that many messages old: 8x that is ample, and
+   * keeps memory per node near 200 KB.
    */
   dedupeWindow?: number;
   /**
@@ -214,7 +216,7 @@ export class CloudHub implements Module {
         'acknowledged object not recorded; it is sent again on reconnect',
       ),
     );
-    this.dedupe = new DedupeWindow(o.linkState, o.dedupeWindow ?? 2048);
+    this.dedupe = new DedupeWindow(o.linkState, o.dedupeWindow ?? HANDLED_WINDOW);
     this.metrics ??= cloudhubMetrics(
       o.registry,
       () => this.queues?.pendingCount() ?? 0,
@@ -252,7 +254,11 @@ export class CloudHub implements Module {
     this.server.requestTimeout = o.idleTimeoutMs;
     this.server.keepAliveTimeout = Math.min(o.idleTimeoutMs, 5000);
     this.server.timeout = o.idleTimeoutMs; // ws turns it off for the upgraded socket
-    await listen(this.server, o.port, o.host);
+    await listen(this.server, o.port, o.host, (err, where) =>
+      cloudhubErrors.create('KEDGE_CLOUDHUB_LISTEN', `CloudHub cannot listen on ${where}: ${err.message}`, {
+        cause: err,
+      }),
+    );
     const unsubscribeSend = o.bus.subscribe('link.send', { name: this.name, group: this.group }, (item) =>
       this.send(item),
     );
@@ -327,7 +333,7 @@ export class CloudHub implements Module {
     this.server = undefined;
     this.wss?.close();
     this.wss = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server) await closeServer(server);
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -623,32 +629,34 @@ export class CloudHub implements Module {
       return;
     }
     this.inflight.set(flightKey, 0);
-    this.chain.run(`${node}/${res.namespace}/${res.name}`, async () => {
-      let claimed = false;
-      try {
-        if (conn.closed) return; // the edge resends it on its next connection, in order
-        const claim = async () => {
-          await this.dedupe!.claim(node, id);
-          claimed = true;
-        };
-        const result = await this.options.bus.request(
-          request,
-          { node, message: msg, resource: { namespace: res.namespace, type: res.type, name: res.name! }, claim },
-          this.options.handleTimeoutMs ?? NO_LIMIT_MS,
-        );
-        await this.finish(conn, msg, result, flightKey);
-      } catch (err) {
-        // Not handled after all: the resend must be, so the claim goes (before the edge can resend).
-        if (claimed) await this.forgetClaim(node, id);
-        this.metrics!.handlerFailures.inc();
-        const reason = `message ${id} (${msg.route.resource}) not handled: ${errorText(err)}`;
-        this.log.warn({ node, code: 'KEDGE_CLOUDHUB_HANDLER_FAILED' }, reason);
-        // Later messages of this device must not overtake it: end the connection, the edge resends.
-        this.closeConn(conn, CLOSE.internal, reason, true);
-      } finally {
-        this.inflight.delete(flightKey);
-      }
-    });
+    this.chain
+      .run(`${node}/${res.namespace}/${res.name}`, async () => {
+        let claimed = false;
+        try {
+          if (conn.closed) return; // the edge resends it on its next connection, in order
+          const claim = async () => {
+            await this.dedupe!.claim(node, id);
+            claimed = true;
+          };
+          const result = await this.options.bus.request(
+            request,
+            { node, message: msg, resource: { namespace: res.namespace, type: res.type, name: res.name! }, claim },
+            this.options.handleTimeoutMs ?? NO_LIMIT_MS,
+          );
+          await this.finish(conn, msg, result, flightKey);
+        } catch (err) {
+          // Not handled after all: the resend must be, so the claim goes (before the edge can resend).
+          if (claimed) await this.forgetClaim(node, id);
+          this.metrics!.handlerFailures.inc();
+          const reason = `message ${id} (${msg.route.resource}) not handled: ${errorText(err)}`;
+          this.log.warn({ node, code: 'KEDGE_CLOUDHUB_HANDLER_FAILED' }, reason);
+          // Later messages of this device must not overtake it: end the connection, the edge resends.
+          this.closeConn(conn, CLOSE.internal, reason, true);
+        } finally {
+          this.inflight.delete(flightKey);
+        }
+      })
+      .catch((err: unknown) => this.log.error({ node, err: errorText(err) }, 'upstream message not handled'));
   }
 
   private async forgetClaim(node: string, id: string): Promise<void> {
@@ -827,20 +835,4 @@ function truncateReason(reason: string): string {
     .subarray(0, 119)
     .toString('utf8')
     .replace(/\uFFFD$/, '')}...`;
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) =>
-      reject(
-        cloudhubErrors.create('KEDGE_CLOUDHUB_LISTEN', `CloudHub cannot listen on ${host}:${port}: ${err.message}`, {
-          cause: err,
-        }),
-      );
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
 }

@@ -1,3 +1,4 @@
+import { GroupCommit } from '../../core/async/index.js';
 import type { LinkStateStore } from '../store/index.js';
 
 interface NodeWindow {
@@ -17,21 +18,30 @@ interface NodeWindow {
  */
 export class DedupeWindow {
   private readonly nodes = new Map<string, NodeWindow>();
-  private batch: Array<{ node: string; id: string }> = [];
-  /** `node\0id` of the ids in `batch` (in memory, not stored yet). */
-  private readonly unwritten = new Set<string>();
-  private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
-  private scheduled = false;
-  private writing: Promise<void> = Promise.resolve();
+  private readonly commit: GroupCommit<{ node: string; id: string }>;
+  /** `node\0id` of the ids added but not stored yet, with the write that stores them. */
+  private readonly unwritten = new Map<string, Promise<void>>();
 
   constructor(
     private readonly state: LinkStateStore,
     private readonly size: number,
-  ) {}
+  ) {
+    this.commit = new GroupCommit({
+      write: async (ids) => {
+        try {
+          await state.addHandled(ids);
+        } catch (err) {
+          // Not stored: not handled as far as a resend is concerned.
+          for (const { node, id } of ids) this.nodes.get(node)?.ids.delete(id);
+          throw err;
+        }
+      },
+    });
+  }
 
   /** Reads the node's window (again); `has` answers for the node only after this resolved. */
   async load(node: string): Promise<void> {
-    await this.writing;
+    await this.commit.flush();
     const order = await this.state.handledIds(node);
     this.nodes.set(node, { ids: new Set(order), order });
   }
@@ -43,20 +53,15 @@ export class DedupeWindow {
   add(node: string, id: string): Promise<void> {
     const w = this.window(node);
     const key = `${node}\u0000${id}`;
+    // Added before and not stored yet: resolves with that write.
+    const pending = this.unwritten.get(key);
+    if (pending) return pending;
     // Claimed (and stored) by its handler already: nothing more to write.
-    if (w.ids.has(id) && !this.unwritten.has(key)) return Promise.resolve();
-    if (!w.ids.has(id)) {
-      this.remember(w, id);
-      this.batch.push({ node, id });
-      this.unwritten.add(key);
-    }
-    return new Promise((resolve, reject) => {
-      this.waiters.push({ resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => void this.flush());
-      }
-    });
+    if (w.ids.has(id)) return Promise.resolve();
+    this.remember(w, id);
+    const written = this.commit.add({ node, id }).finally(() => this.unwritten.delete(key));
+    this.unwritten.set(key, written);
+    return written;
   }
 
   /**
@@ -91,26 +96,7 @@ export class DedupeWindow {
 
   /** Writes what is pending now (also called on stop); one write at a time, in order. */
   flush(): Promise<void> {
-    this.scheduled = false;
-    const batch = this.batch;
-    const waiters = this.waiters;
-    this.batch = [];
-    this.waiters = [];
-    this.unwritten.clear();
-    if (batch.length === 0) return this.writing;
-    this.writing = this.writing
-      .then(() => this.state.addHandled(batch))
-      .then(
-        () => {
-          for (const w of waiters) w.resolve();
-        },
-        (err: unknown) => {
-          // Not stored: not handled as far as a resend is concerned.
-          for (const { node, id } of batch) this.nodes.get(node)?.ids.delete(id);
-          for (const w of waiters) w.reject(err);
-        },
-      );
-    return this.writing;
+    return this.commit.flush();
   }
 
   private remember(w: NodeWindow, id: string): void {

@@ -2,6 +2,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Aedes } from 'aedes';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { cloudMqttErrors } from './errors.js';
+import { closeServer, listen } from '../../core/net/index.js';
 import { SubscriberSockets } from './held-delivery.js';
 import { PublishOrder } from './publish-order.js';
 
@@ -33,22 +34,14 @@ export async function startEmbeddedBroker(host: string, port: number): Promise<C
     subscribers.add(socket);
     aedes.handle(socket);
   });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  } catch (err) {
+  await listen(server, port, host, (err, where) =>
+    cloudMqttErrors.create('KEDGE_CLOUDMQTT_LISTEN', `cloud MQTT broker cannot listen on ${where}: ${err.message}`, {
+      cause: err,
+    }),
+  ).catch(async (err: unknown) => {
     await new Promise<void>((r) => aedes.close(() => r()));
-    throw cloudMqttErrors.create(
-      'KEDGE_CLOUDMQTT_LISTEN',
-      `cloud MQTT broker cannot listen on ${host}:${port}: ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
+    throw err;
+  });
   // Without it a retained publish (the twin) is lost to subscribers when telemetry overtakes it.
   const order = new PublishOrder();
   const publish = (topic: string, payload: Buffer, qos: 0 | 1, retain: boolean) =>
@@ -73,7 +66,7 @@ export async function startEmbeddedBroker(host: string, port: number): Promise<C
       ),
     close: async () => {
       await new Promise<void>((r) => aedes.close(() => r()));
-      await new Promise<void>((r) => server.close(() => r()));
+      await closeServer(server);
     },
   };
 }

@@ -1,12 +1,15 @@
 import { Store, type IPublishPacket, type MqttClient, type Packet } from 'mqtt';
 import type { Logger } from 'pino';
-import { withTimeout } from '../../core/async/index.js';
+import { Backoff, withTimeout } from '../../core/async/index.js';
 import { errorText } from '../../core/errors/index.js';
 import type { JournalPacket, JournalRecord, PublishJournal } from '../store/index.js';
 import { connectMqtt } from './broker.js';
 import { cloudMqttErrors } from './errors.js';
 
 type Callback = (err?: Error) => void;
+
+/** Retries of a release mark etcd did not take: 100 ms, doubling, at most 2 s. */
+const RELEASE_MARK_BACKOFF = { initialMs: 100, maxMs: 2000 };
 interface Owner {
   journal: PublishJournal;
   session: string;
@@ -37,7 +40,8 @@ class JournalStore extends Store {
     }
     const ctx = packet.cmd === 'pubrel' && packet.messageId !== undefined ? o.byMid.get(packet.messageId) : undefined;
     if (!ctx) return super.put(packet, cb);
-    const mark = (attempt: number): void => {
+    const backoff = new Backoff(RELEASE_MARK_BACKOFF);
+    const mark = (): void => {
       if (o.closed) return;
       o.journal.released(o.session, ctx.node, ctx.msgId, packet.messageId!).then(
         () => {
@@ -45,12 +49,12 @@ class JournalStore extends Store {
         },
         (err: unknown) => {
           // Without the mark the PUBREL may not go: retry; the session is replaced when etcd stays away.
-          o.log.warn({ err: errorText(err), attempt }, 'release mark not written; retrying');
-          setTimeout(() => mark(attempt + 1), Math.min(2000, 100 * 2 ** attempt));
+          o.log.warn({ err: errorText(err), attempt: backoff.attempts }, 'release mark not written; retrying');
+          setTimeout(mark, backoff.next());
         },
       );
     };
-    mark(0);
+    mark();
     return this;
   }
 

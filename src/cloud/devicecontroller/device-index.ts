@@ -1,5 +1,6 @@
 import { sameSpec, type StoredObject, type WatchEvent } from '../store/index.js';
-import { modelRefOf, nodeOf } from './node-sync.js';
+import { modelRefOf } from './node-sync.js';
+import { nodeOf } from '../objectsync/index.js';
 
 /**
  * Devices and models as last seen from the store's watch, indexed by node, so that a change

@@ -1,47 +1,42 @@
 import type { Logger } from 'pino';
-import { Counter, type Registry } from 'prom-client';
+import { Counter } from 'prom-client';
 import {
   checkLinkContent,
   checkTelemetryColumns,
   cloudTopics,
   LinkResource,
   type AckContent,
-  type CloudChannels,
-  type CloudRequests,
   type TwinView,
   type UpstreamMessage,
+  type DeviceStatusPayload,
+  type TwinPayload,
 } from '../../contracts/index.js';
-import type { Bus, Endpoint } from '../../core/bus/index.js';
+import type { ControllerDeps } from '../controller-deps.js';
+import type { Endpoint } from '../../core/bus/index.js';
 import { systemClock, type Clock } from '../../core/clock/index.js';
 import { errorText } from '../../core/errors/index.js';
 import { gauge } from '../../core/metrics/index.js';
 import type { Module } from '../../core/module/index.js';
 import { twinValuesMatch, type Device } from '../../model/index.js';
 import { LocalPresence, type NodePresence } from '../presence/index.js';
-import type { LinkStateStore, ObjectStore, StoredObject, WatchEvent, WatchHandle } from '../store/index.js';
+import type { StoredObject, WatchEvent, WatchHandle } from '../store/index.js';
 import { WriteCoalescer } from './coalescer.js';
 import { writeDesired } from './desired.js';
 import { notOwnedReason, unauthorizedCounter } from './ownership.js';
 import { DeviceIndex } from './device-index.js';
 import { deviceControllerErrors } from './errors.js';
-import { nodeOf, planSync, wantedFor } from './node-sync.js';
+import { planSync, wantedFor } from './node-sync.js';
+import { NodeObjects, nodeOf } from '../objectsync/index.js';
 import { telemetryPayload } from './telemetry-payload.js';
 import { StatusWriter } from './status-writer.js';
 import { DeviceTwinState } from './twin-state.js';
+import { Waiters } from '../../core/async/index.js';
 
 const OWN_TYPES = new Set<string>([LinkResource.device, LinkResource.deviceModel, LinkResource.deviceTwin]);
 
-export interface DeviceControllerOptions {
-  bus: Bus<CloudChannels, CloudRequests>;
-  store: ObjectStore;
-  linkState: LinkStateStore;
-  logger: Logger;
-  registry: Registry;
-  clock?: Clock;
+export interface DeviceControllerOptions extends ControllerDeps {
   /** At most one Device status write per device per this interval (config cloud.statusIntervalMs). */
   statusIntervalMs: number;
-  /** Which replica holds each node (default: this process holds what connects to it). */
-  presence?: NodePresence;
 }
 
 /**
@@ -58,13 +53,10 @@ export class DeviceController implements Module {
   private index = new DeviceIndex();
   private readonly twins = new Map<string, DeviceTwinState>();
   private readonly desiredSetAt = new Map<string, Map<string, number>>();
-  /** Per node held here: what it acknowledged or was sent (read from ObjectSync when it connects). */
-  private readonly sent = new Map<string, Map<string, string>>();
-  /** Nodes whose connection this replica holds: only those are sent objects. */
-  private readonly connected = new Set<string>();
-  private readonly syncs = new Map<string, Promise<void>>();
+  /** Nodes whose connection this replica holds (only those are sent objects), and what each was sent. */
+  private readonly nodeObjects: NodeObjects;
   private readonly presence: NodePresence;
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters: Waiters;
   /**
    * Nodes not connected to this cloud, with why: their devices are `unknown` (the edge's last
    * word on them may no longer hold). CloudHub starts after this module, so every node begins here.
@@ -83,7 +75,15 @@ export class DeviceController implements Module {
   constructor(private readonly options: DeviceControllerOptions) {
     this.log = options.logger.child({ module: this.name });
     this.clock = options.clock ?? systemClock;
+    this.waiters = new Waiters(this.clock);
     this.presence = options.presence ?? new LocalPresence();
+    this.nodeObjects = new NodeObjects({
+      linkState: options.linkState,
+      owns: (key) => OWN_TYPES.has(key.slice(0, key.indexOf('/'))),
+      sync: (node, sent) => this.syncNode(node, sent),
+      failed: (node, err) =>
+        this.log.warn({ node, err: errorText(err) }, 'objects not sent to the node; sent when it connects again'),
+    });
   }
 
   async start(): Promise<void> {
@@ -152,13 +152,11 @@ export class DeviceController implements Module {
 
   async stop(): Promise<void> {
     for (const u of this.undo.splice(0)) u();
-    this.connected.clear();
-    await Promise.all([...this.syncs.values()]);
+    await this.nodeObjects.stop();
     for (const w of this.watches.splice(0)) w.stop();
     const coalescer = this.coalescer;
-    this.coalescer = undefined; // waiters see this and return what they have
-    for (const set of this.waiters.values()) for (const wake of [...set]) wake();
-    this.waiters.clear();
+    this.coalescer = undefined;
+    this.waiters.releaseAll(); // waiting requests return what they have
     await coalescer?.flush();
   }
 
@@ -177,42 +175,18 @@ export class DeviceController implements Module {
           this.log.warn({ device: key, err: errorText(err) }, 'DeviceStatus of a deleted device not deleted'),
         );
     }
-    for (const node of this.index.applyDevice(e)) this.reconcile(node);
+    for (const node of this.index.applyDevice(e)) this.nodeObjects.reconcile(node);
   }
 
   private onModel(e: WatchEvent): void {
-    for (const node of this.index.applyModel(e)) this.reconcile(node);
+    for (const node of this.index.applyModel(e)) this.nodeObjects.reconcile(node);
   }
 
   /**
-   * Sends `node` whatever differs from what it holds or was sent, when this replica holds its
-   * connection (the replica it connects to reads ObjectSync then and sends the rest). One sync
-   * per node at a time.
+   * Sends `node` whatever differs from what it holds or was sent (NodeObjects calls this for the
+   * nodes this replica holds; the replica a node connects to reads ObjectSync and sends the rest).
    */
-  private reconcile(node: string): void {
-    if (!this.connected.has(node)) return;
-    const prev = this.syncs.get(node) ?? Promise.resolve();
-    const next = prev
-      .then(() => this.syncNode(node))
-      .catch((err: unknown) =>
-        this.log.warn({ node, err: errorText(err) }, 'objects not sent to the node; sent when it connects again'),
-      );
-    this.syncs.set(node, next);
-    void next.then(() => {
-      if (this.syncs.get(node) === next) this.syncs.delete(node);
-    });
-  }
-
-  private async syncNode(node: string): Promise<void> {
-    if (!this.connected.has(node)) return;
-    let sent = this.sent.get(node);
-    if (!sent) {
-      const acked = await this.options.linkState.ackedObjects(node);
-      if (!this.connected.has(node)) return;
-      // Only the kinds this controller sends (ObjectSync also holds EdgeController's mapper set).
-      sent = new Map([...acked].filter(([key]) => OWN_TYPES.has(key.slice(0, key.indexOf('/')))));
-      this.sent.set(node, sent);
-    }
+  private syncNode(node: string, sent: Map<string, string>): void {
     const { items, forget } = planSync(node, wantedFor(this.index.devicesOn(node), this.modelsByKey()), sent);
     for (const key of forget) {
       sent.delete(key);
@@ -250,7 +224,7 @@ export class DeviceController implements Module {
         this.reset();
         for (const [key, d] of self.index.devices) {
           const node = nodeOf(d) ?? '';
-          const state = self.connected.has(node) ? self.twinOf(key, d).state : 'unknown';
+          const state = self.nodeObjects.has(node) ? self.twinOf(key, d).state : 'unknown';
           for (const s of DEVICE_STATES) this.set({ device: key, node, state: s }, s === state ? 1 : 0);
         }
       },
@@ -259,11 +233,7 @@ export class DeviceController implements Module {
 
   private onConnected(node: string): void {
     this.nodesDown.delete(node);
-    this.connected.add(node);
-    // What the node holds is what it acknowledged, wherever it was connected before (nothing, when
-    // it connected with a fresh store: CloudHub forgot its acknowledgements before link.connected).
-    this.sent.delete(node);
-    this.reconcile(node);
+    this.nodeObjects.connectedNode(node);
     for (const d of this.index.devicesOn(node)) {
       const twin = this.twins.get(DeviceIndex.key(d));
       if (twin) this.publishAvailability(d, twin.state, twin.stateReason);
@@ -273,8 +243,7 @@ export class DeviceController implements Module {
   private onDisconnected(node: string, reason: string): void {
     const why = notReady(node, reason);
     this.nodesDown.set(node, why);
-    this.connected.delete(node);
-    this.sent.delete(node);
+    this.nodeObjects.disconnectedNode(node);
     void this.presence
       .holderOf(node)
       .catch(() => undefined)
@@ -299,7 +268,7 @@ export class DeviceController implements Module {
 
   private publishAvailability(d: StoredObject, state: string, reason: string | undefined): void {
     const ns = d.metadata.namespace ?? 'default';
-    const payload = {
+    const payload: DeviceStatusPayload = {
       namespace: ns,
       device: d.metadata.name,
       node: nodeOf(d) ?? null,
@@ -414,7 +383,7 @@ export class DeviceController implements Module {
     );
     await this.options.bus.request('cloudmqtt.publish', {
       topic: cloudTopics.twin(target.ns, target.name),
-      payload: { ...view, node: req.node },
+      payload: { ...view, node: req.node } satisfies TwinPayload,
       qos: 1,
       retain: true,
     });
@@ -430,7 +399,7 @@ export class DeviceController implements Module {
     if (!checked.ok) return this.refuse('devicestate', req, checked.reason);
     const twin = this.twinOf(target.key, target.device);
     twin.applyState(checked.value);
-    const payload = {
+    const payload: DeviceStatusPayload = {
       namespace: target.ns,
       device: target.name,
       node: req.node,
@@ -544,25 +513,11 @@ export class DeviceController implements Module {
   }
 
   private waitFor(key: string, ms: number, done: () => boolean): Promise<void> {
-    if (done()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const set = this.waiters.get(key) ?? new Set();
-      this.waiters.set(key, set);
-      const finish = () => {
-        this.clock.clearTimeout(timer);
-        set.delete(check);
-        resolve();
-      };
-      const check = () => {
-        if (done() || !this.coalescer) finish();
-      };
-      const timer = this.clock.setTimeout(finish, ms);
-      set.add(check);
-    });
+    return this.waiters.wait(key, ms, done);
   }
 
   private wake(key: string): void {
-    for (const check of [...(this.waiters.get(key) ?? [])]) check();
+    this.waiters.wake(key);
   }
 }
 

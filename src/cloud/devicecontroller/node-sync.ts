@@ -1,6 +1,7 @@
 import { LinkResource, linkResource, type DownstreamItem, type LinkResourceType } from '../../contracts/index.js';
 import { newMessage, Operation } from '../../core/message/index.js';
 import type { StoredObject } from '../store/index.js';
+import { syncToken } from '../objectsync/index.js';
 
 interface Wanted {
   key: string;
@@ -10,16 +11,6 @@ interface Wanted {
   token: string;
   resourceVersion: string;
   content: unknown;
-}
-
-/** The sync token of an object: changes with its spec (not its status), and when it is re-created. */
-export function syncToken(o: StoredObject): string {
-  return `${o.metadata.uid ?? ''}:${o.metadata.generation ?? 0}`;
-}
-
-export function nodeOf(device: StoredObject): string | undefined {
-  const node = (device.spec as { nodeName?: unknown } | undefined)?.nodeName;
-  return typeof node === 'string' && node !== '' ? node : undefined;
 }
 
 export function modelRefOf(device: StoredObject): string | undefined {

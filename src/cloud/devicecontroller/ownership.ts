@@ -1,6 +1,6 @@
 import { Counter, type Registry } from 'prom-client';
 import type { StoredObject } from '../store/index.js';
-import { nodeOf } from './node-sync.js';
+import { nodeOf } from '../objectsync/index.js';
 
 /**
  * A node speaks only for the devices bound to it (`spec.nodeName`): telemetry, twin reports and

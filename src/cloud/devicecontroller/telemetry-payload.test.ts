@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { columnReadings, DeviceColumnsBuilder } from '../../contracts/index.js';
+import { columnReadings, DeviceColumnsBuilder, TelemetryPayloadSchema } from '../../contracts/index.js';
+import { firstProblem } from '../../core/schema/index.js';
 import { telemetryPayload } from './telemetry-payload.js';
 
 describe('telemetryPayload', () => {
@@ -19,6 +20,8 @@ describe('telemetryPayload', () => {
     expect(text).toBe(
       JSON.stringify({ namespace: 'ns "1"', device: 'pump-1', node: 'edge/1', readings: columnReadings(c) }),
     );
+    // What consumers get is the contract's payload (src/contracts/cloud-payloads.ts).
+    expect(firstProblem(TelemetryPayloadSchema, JSON.parse(text))).toBeUndefined();
     expect(JSON.parse(text).readings[4]).toEqual({
       property: 'temp',
       value: null,

@@ -72,4 +72,18 @@ describe('DeviceTwinState', () => {
     expect(t.view(device, new Map()).properties.setpoint).toMatchObject({ pending: false });
     expect(t.view(device, new Map()).properties.setpoint!.failed).toBeUndefined();
   });
+
+  it("carries an edge's optional twin (a property the model lacks) and drops it when the edge deletes it", () => {
+    const t = new DeviceTwinState();
+    t.applyReport({
+      properties: { firmware: { optional: true, reported: { value: '1.4.2', quality: 'good', ts: 5, version: 1 } } },
+    });
+    expect(t.view(device, new Map()).properties.firmware?.reported?.value).toBe('1.4.2');
+    expect((t.toStatus({}).twins as Array<{ propertyName: string }>).map((x) => x.propertyName)).toContain('firmware');
+    t.applyReport({ properties: { firmware: { optional: true, deleted: true } } });
+    expect(t.view(device, new Map()).properties.firmware).toBeUndefined();
+    expect((t.toStatus({}).twins as Array<{ propertyName: string }>).map((x) => x.propertyName)).not.toContain(
+      'firmware',
+    );
+  });
 });

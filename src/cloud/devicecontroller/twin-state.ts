@@ -68,6 +68,11 @@ export class DeviceTwinState {
 
   applyReport(report: TwinReportContent): void {
     for (const [name, change] of Object.entries(report.properties)) {
+      // An optional twin (a property the DeviceModel lacks) deleted on the edge.
+      if (change.deleted) {
+        this.props.delete(name);
+        continue;
+      }
       const p = this.props.get(name) ?? {};
       if (change.reported && (!p.reported || change.reported.ts >= p.reported.ts)) p.reported = { ...change.reported };
       if (change.desired) {

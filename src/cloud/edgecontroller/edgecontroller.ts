@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import { Counter } from 'prom-client';
 import {
   checkLinkContent,
@@ -7,13 +6,13 @@ import {
   LinkResource,
   linkResource,
   type AckContent,
-  type CloudChannels,
-  type CloudRequests,
   type LinkIdentity,
   type NodeView,
   type UpstreamMessage,
+  type NodeStatusPayload,
 } from '../../contracts/index.js';
-import type { Bus, Endpoint } from '../../core/bus/index.js';
+import type { ControllerDeps } from '../controller-deps.js';
+import type { Endpoint } from '../../core/bus/index.js';
 import { systemClock, type Clock } from '../../core/clock/index.js';
 import { errorText } from '../../core/errors/index.js';
 import { gauge } from '../../core/metrics/index.js';
@@ -22,14 +21,7 @@ import type { Module } from '../../core/module/index.js';
 import { WriteCoalescer } from '../devicecontroller/index.js';
 import { SoleLeader, type LeaderElection } from '../leader/index.js';
 import { LocalPresence, type NodePresence } from '../presence/index.js';
-import {
-  sameSpec,
-  type LinkStateStore,
-  type ObjectStore,
-  type StoredObject,
-  type WatchEvent,
-  type WatchHandle,
-} from '../store/index.js';
+import { sameSpec, type StoredObject, type WatchEvent, type WatchHandle } from '../store/index.js';
 import { mapperSetFor, mapperSetToken } from './mappers.js';
 import { NodeLeases } from './node-lease.js';
 import {
@@ -41,22 +33,15 @@ import {
   type NodeState,
   type WantedMapper,
 } from './node-state.js';
+import { KeyedChain } from '../../core/async/index.js';
 
-export interface EdgeControllerOptions {
-  bus: Bus<CloudChannels, CloudRequests>;
-  store: ObjectStore;
-  linkState: LinkStateStore;
-  logger: Logger;
-  registry: Registry;
-  clock?: Clock;
+export interface EdgeControllerOptions extends ControllerDeps {
   /** Heartbeats are written to the Node status at most this often (default 60 s); ready changes at once. */
   heartbeatWriteIntervalMs?: number;
   /** The node's Lease is renewed at most this often while connected (default 10 s, as the kubelet). */
   leaseRenewIntervalMs?: number;
   /** Shown as the Node's kubelet version (`kedge-v<version>`). */
   version?: string;
-  /** Which replica holds each node (default: this process holds what connects to it). */
-  presence?: NodePresence;
   /** The replica that marks not ready the nodes no replica holds (default: this process). */
   leader?: LeaderElection;
 }
@@ -90,7 +75,7 @@ export class EdgeController implements Module {
   private watches: WatchHandle[] = [];
   private undo: Array<() => void> = [];
   private failures: Counter | undefined;
-  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly chains = new KeyedChain();
   /** How each connected node proved who it is (CloudHub's link.connected). */
   private readonly identities = new Map<string, LinkIdentity>();
   private unregistered: Counter | undefined;
@@ -192,7 +177,7 @@ export class EdgeController implements Module {
     this.local.clear();
     if (this.ownLeader) await this.leader.stop();
     for (const w of this.watches.splice(0)) w.stop();
-    await Promise.all([...this.chains.values()]);
+    await this.chains.idle();
     this.leaseWrites?.cancelAll();
     this.leaseWrites = undefined;
     await this.heartbeats?.flush();
@@ -236,14 +221,7 @@ export class EdgeController implements Module {
 
   /** Store writes of one node run one after another (ensureNode reads, then creates or updates). */
   private serial<T>(node: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.chains.get(node) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const tail = next.catch(() => undefined);
-    this.chains.set(node, tail);
-    void tail.then(() => {
-      if (this.chains.get(node) === tail) this.chains.delete(node);
-    });
-    return next;
+    return this.chains.run(node, fn);
   }
 
   /** A deleted Node disconnects its edge; kedge's own writes come back here too and are only noted. */
@@ -480,7 +458,12 @@ export class EdgeController implements Module {
   }
 
   private async publishAvailability(node: string, state: NodeState, ts = this.clock.now()): Promise<void> {
-    const payload = { node, ready: state.ready, ...(state.reason ? { reason: state.reason } : {}), ts };
+    const payload: NodeStatusPayload = {
+      node,
+      ready: state.ready,
+      ...(state.reason ? { reason: state.reason } : {}),
+      ts,
+    };
     await this.options.bus
       .request('cloudmqtt.publish', { topic: cloudTopics.nodeStatus(node), payload, qos: 1, retain: true })
       .catch((err: unknown) => this.log.warn({ node, err: errorText(err) }, 'node availability not published'));

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { closeServer, listen } from '../../core/net/index.js';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
@@ -64,26 +65,16 @@ export class JoinServer implements Module {
     this.server.on('tlsClientError', (err, socket) =>
       this.log.debug({ remote: socket.remoteAddress, err: err.message }, 'TLS handshake failed'),
     );
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) =>
-        reject(
-          cloudPkiErrors.create('KEDGE_JOIN_LISTEN', `join port ${o.host}:${o.port}: ${err.message}`, { cause: err }),
-        );
-      this.server!.once('error', onError);
-      this.server!.listen(o.port, o.host, () => {
-        this.server!.off('error', onError);
-        resolve();
-      });
-    });
+    await listen(this.server, o.port, o.host, (err, where) =>
+      cloudPkiErrors.create('KEDGE_JOIN_LISTEN', `join port ${where}: ${err.message}`, { cause: err }),
+    );
     this.log.info({ port: this.port, host: o.host }, 'join port listening');
   }
 
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server) await closeServer(server);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -8,13 +8,25 @@ import { Bus } from '../../core/bus/index.js';
 import { silentLogger } from '../../core/log/index.js';
 import { generateKeys, KEY_ALGORITHM, randomSerial, x509 } from '../../core/pki/index.js';
 import { loadOrCreateCa } from './ca.js';
-import { CloudPki } from './pki.js';
+import { SqlitePkiState } from '../store/index.js';
+import { CloudPki, normalSerial } from './pki.js';
 
 let dir: string;
+const states: SqlitePkiState[] = [];
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'kedge-pki-'));
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => {
+  for (const s of states.splice(0)) s.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The CA's state of one cloud process: `<data-dir>/pki`, as the SQLite backend opens it. */
+function localState(): SqlitePkiState {
+  const state = new SqlitePkiState(join(dir, 'pki'));
+  states.push(state);
+  return state;
+}
 
 async function csrFor(cn: string): Promise<string> {
   const keys = await generateKeys();
@@ -30,7 +42,7 @@ function pki(clockNow = { t: Date.now() }) {
   const bus = new Bus<CloudChannels, CloudRequests>({ logger: silentLogger() });
   return new CloudPki({
     bus,
-    dataDir: dir,
+    state: localState(),
     nodeCertTtlMs: 3_600_000,
     serverNames: ['cloud.example'],
     logger: silentLogger(),
@@ -40,10 +52,10 @@ function pki(clockNow = { t: Date.now() }) {
 
 describe('the cloud CA', () => {
   it('is created once in <data-dir>/pki with its key 0600, and loaded again with the same hash', async () => {
-    const a = await loadOrCreateCa({ dir: join(dir, 'pki') });
+    const a = await loadOrCreateCa({ state: localState() });
     expect(statSync(join(dir, 'pki', 'ca.key')).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'pki')).mode & 0o777).toBe(0o700);
-    const b = await loadOrCreateCa({ dir: join(dir, 'pki') });
+    const b = await loadOrCreateCa({ state: localState() });
     expect(b.hash).toBe(a.hash);
     expect(a.hash).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -81,7 +93,7 @@ describe('the cloud CA', () => {
     writeFileSync(join(dir, 'ca.crt'), cert.toString('pem'));
     writeFileSync(join(dir, 'ca.key'), keyPem);
     const ca = await loadOrCreateCa({
-      dir: join(dir, 'pki'),
+      state: localState(),
       certFile: join(dir, 'ca.crt'),
       keyFile: join(dir, 'ca.key'),
     });
@@ -93,9 +105,9 @@ describe('the cloud CA', () => {
     });
     writeFileSync(join(dir, 'other.key'), other);
     await expect(
-      loadOrCreateCa({ dir: join(dir, 'pki'), certFile: join(dir, 'ca.crt'), keyFile: join(dir, 'other.key') }),
+      loadOrCreateCa({ state: localState(), certFile: join(dir, 'ca.crt'), keyFile: join(dir, 'other.key') }),
     ).rejects.toThrow(/other\.key is not the key of .*ca\.crt/);
-    await expect(loadOrCreateCa({ dir: join(dir, 'pki'), certFile: join(dir, 'ca.crt') })).rejects.toThrow(
+    await expect(loadOrCreateCa({ state: localState(), certFile: join(dir, 'ca.crt') })).rejects.toThrow(
       /give both --ca-cert-file and --ca-key-file/,
     );
   });
@@ -107,7 +119,7 @@ describe('join tokens and node certificates', () => {
     const p = pki(now);
     await p.start();
     try {
-      const created = p.createToken({ ttlMs: 60_000, uses: 2 });
+      const created = await p.createToken({ ttlMs: 60_000, uses: 2 });
       const tok = parseJoinToken(created.token)!;
       expect(tok.caHash).toBe(p.ca.hash);
       const a = await p.join(tok, 'node-a', await csrFor('node-a'));
@@ -118,7 +130,7 @@ describe('join tokens and node certificates', () => {
       await p.join(tok, 'node-b', await csrFor('node-b'));
       await expect(p.join(tok, 'node-c', await csrFor('node-c'))).rejects.toThrow(/is used up/);
 
-      const late = parseJoinToken(p.createToken({ ttlMs: 1000, uses: 5 }).token)!;
+      const late = parseJoinToken((await p.createToken({ ttlMs: 1000, uses: 5 })).token)!;
       now.t += 1001;
       await expect(p.join(late, 'node-d', await csrFor('node-d'))).rejects.toThrow(/expired/);
       await expect(p.join({ ...late, secret: '0'.repeat(32) }, 'node-d', await csrFor('node-d'))).rejects.toThrow(
@@ -133,15 +145,15 @@ describe('join tokens and node certificates', () => {
     const p = pki();
     await p.start();
     try {
-      const tok = parseJoinToken(p.createToken({ ttlMs: 60_000, uses: 1 }).token)!;
+      const tok = parseJoinToken((await p.createToken({ ttlMs: 60_000, uses: 1 })).token)!;
       await expect(p.join(tok, 'node-a', await csrFor('node-b'))).rejects.toThrow(
         /the CSR is for "CN=node-b", not CN=node-a/,
       );
       await expect(p.join(tok, 'node-a', 'garbage')).rejects.toThrow(/not a PKCS#10 request/);
       await p.join(tok, 'node-a', await csrFor('node-a'));
-      const next = parseJoinToken(p.createToken({ ttlMs: 60_000, uses: 1 }).token)!;
+      const next = parseJoinToken((await p.createToken({ ttlMs: 60_000, uses: 1 })).token)!;
       await expect(p.join(next, 'node-a', await csrFor('node-a'))).rejects.toThrow(/already holds a certificate/);
-      expect(p.revokeNode('node-a')).toBe(1);
+      expect(await p.revokeNode('node-a')).toBe(1);
       await p.join(next, 'node-a', await csrFor('node-a')); // after revocation the name can join again
     } finally {
       await p.stop();
@@ -151,16 +163,22 @@ describe('join tokens and node certificates', () => {
   it('keeps tokens, certificates and revocations across a restart; the token secret is not in the file', async () => {
     const p = pki();
     await p.start();
-    const created = p.createToken({ ttlMs: 60_000, uses: 1 });
+    const created = await p.createToken({ ttlMs: 60_000, uses: 1 });
     const tok = parseJoinToken(created.token)!;
-    await p.join(tok, 'node-a', await csrFor('node-a'));
-    p.revokeNode('node-a');
+    const joined = await p.join(tok, 'node-a', await csrFor('node-a'));
+    await p.revokeNode('node-a');
     await p.stop();
     expect(readFileSync(join(dir, 'pki', 'pki.db')).includes(Buffer.from(tok.secret))).toBe(false);
     const again = pki();
     await again.start();
     try {
       await expect(again.join(tok, 'node-b', await csrFor('node-b'))).rejects.toThrow(/used up/);
+      // The revocation holds after the restart.
+      const kept = await localState().watchRevocations(Date.now(), () => undefined);
+      expect(kept.revoked.map(normalSerial)).toEqual([
+        normalSerial(new X509Certificate(joined.certificate).serialNumber),
+      ]);
+      kept.stop();
     } finally {
       await again.stop();
     }

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { hostname, networkInterfaces } from 'node:os';
-import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import {
@@ -18,13 +17,12 @@ import { x509 } from '../../core/pki/index.js';
 import { loadOrCreateCa, type CertificateAuthority } from './ca.js';
 import { cloudPkiErrors } from './errors.js';
 import { issueNodeCertificate, issueServerCertificate } from './issuer.js';
-import { PkiStore, normalSerial, type TokenRefusal } from './store.js';
-import { openPkiDatabase } from './db.js';
-import type { Database } from 'better-sqlite3';
+import type { PkiStateStore, TokenRefusal } from '../store/index.js';
 
 export interface CloudPkiOptions {
   bus: Bus<CloudChannels, CloudRequests>;
-  dataDir: string;
+  /** Tokens, certificates, revocations and the CA unless the user supplies one (the cloud store: shared by replicas). */
+  state: PkiStateStore;
   caCertFile?: string | undefined;
   caKeyFile?: string | undefined;
   /** How long a node certificate is valid (nodes renew at two thirds of it). */
@@ -50,8 +48,9 @@ export class CloudPki implements Module {
   readonly name = 'pki';
   readonly group = 'pki';
   private caValue: CertificateAuthority | undefined;
-  private store: PkiStore | undefined;
-  private db: Database | undefined;
+  /** Serials revoked (by any replica) and not expired: every connection is checked against them. */
+  private readonly revoked = new Set<string>();
+  private revocations: { stop(): void } | undefined;
   private server: { certPem: string; keyPem: string } | undefined;
   private readonly revokedListeners = new Set<(node: string) => void>();
   private undo: Array<() => void> = [];
@@ -65,10 +64,12 @@ export class CloudPki implements Module {
 
   async start(): Promise<void> {
     const o = this.options;
-    const dir = join(o.dataDir, 'pki');
-    this.caValue = await loadOrCreateCa({ dir, certFile: o.caCertFile, keyFile: o.caKeyFile });
-    this.db = openPkiDatabase(join(dir, 'pki.db'));
-    this.store = new PkiStore(this.db);
+    this.caValue = await loadOrCreateCa({ certFile: o.caCertFile, keyFile: o.caKeyFile, state: o.state });
+    const watch = await o.state.watchRevocations(this.clock.now(), (node, serials) => {
+      if (this.learnRevoked(serials)) this.closeRevoked(node, serials.length);
+    });
+    this.revocations = watch;
+    this.learnRevoked(watch.revoked);
     this.server = await issueServerCertificate(this.caValue, this.serverNames(), SERVER_CERT_TTL_MS, this.clock.now());
     this.log.info(
       { ca: this.caValue.source, caHash: this.caValue.hash, names: this.serverNames() },
@@ -77,14 +78,15 @@ export class CloudPki implements Module {
     const me = { name: this.name, group: this.group };
     this.undo = [
       o.bus.serve('pki.createToken', me, async (req) => this.createToken(req)),
-      o.bus.serve('pki.revokeNode', me, async (req) => ({ revoked: this.revokeNode(req.node) })),
+      o.bus.serve('pki.revokeNode', me, async (req) => ({ revoked: await this.revokeNode(req.node) })),
     ];
   }
 
   async stop(): Promise<void> {
     for (const off of this.undo.splice(0)) off();
-    this.db?.close();
-    this.db = undefined;
+    this.revocations?.stop();
+    this.revocations = undefined;
+    this.revoked.clear();
   }
 
   get ca(): CertificateAuthority {
@@ -104,12 +106,19 @@ export class CloudPki implements Module {
     return [...new Set([...this.options.serverNames, ...own])];
   }
 
-  createToken(req: TokenCreate): TokenCreated {
+  async createToken(req: TokenCreate): Promise<TokenCreated> {
     const now = this.clock.now();
     const id = randomBytes(8).toString('hex');
     const secret = randomBytes(16).toString('hex');
     const expiresAt = now + req.ttlMs;
-    this.store!.addToken({ id, secret, expiresAt, uses: req.uses, description: req.description }, now);
+    await this.options.state.addToken({
+      id,
+      secretSha256: sha256(secret),
+      expiresAt,
+      usesLeft: req.uses,
+      description: req.description,
+      createdAt: now,
+    });
     this.log.info({ tokenId: id, expiresAt: new Date(expiresAt).toISOString(), uses: req.uses }, 'join token created');
     return {
       token: formatJoinToken({ caHash: this.ca.hash, id, secret }),
@@ -123,13 +132,13 @@ export class CloudPki implements Module {
   async join(token: { id: string; secret: string }, node: string, csrPem: string): Promise<JoinResponse> {
     const publicKey = await checkCsr(csrPem, node);
     const now = this.clock.now();
-    const active = this.store!.activeCertificate(node, now);
+    const active = await this.options.state.activeCertificate(node, now);
     if (active)
       throw cloudPkiErrors.create(
         'KEDGE_JOIN_NODE_EXISTS',
         `node ${node} already holds a certificate (serial ${active.serial}, valid until ${new Date(active.notAfter).toISOString()})`,
       );
-    const refusal = this.store!.consume(token.id, token.secret, now);
+    const refusal = await this.options.state.useToken(token.id, sha256(token.secret), now);
     if (refusal) throw tokenRefused(token.id, refusal);
     return this.issue(node, publicKey, now, 'joined');
   }
@@ -152,7 +161,12 @@ export class CloudPki implements Module {
 
   private async issue(node: string, publicKey: x509.PublicKey, now: number, what: string): Promise<JoinResponse> {
     const issued = await issueNodeCertificate(this.ca, node, publicKey, this.options.nodeCertTtlMs, now);
-    this.store!.recordCertificate(normalSerial(issued.serial), node, now, issued.notAfter.getTime());
+    await this.options.state.recordCertificate({
+      serial: normalSerial(issued.serial),
+      node,
+      issuedAt: now,
+      notAfter: issued.notAfter.getTime(),
+    });
     this.log.info({ node, serial: issued.serial, notAfter: issued.notAfter.toISOString() }, `node ${node} ${what}`);
     return { certificate: issued.pem, ca: this.ca.certPem, notAfter: issued.notAfter.toISOString() };
   }
@@ -178,7 +192,7 @@ export class CloudPki implements Module {
     const node = typeof cert.subject?.CN === 'string' ? cert.subject.CN : '';
     if (!cert.ext_key_usage?.includes('1.3.6.1.5.5.7.3.2') || node === '')
       return { ok: false, reason: 'not_a_client', detail: 'the certificate is not a node certificate' };
-    if (this.store!.isRevoked(cert.serialNumber))
+    if (this.revoked.has(normalSerial(cert.serialNumber)))
       return {
         ok: false,
         reason: 'revoked',
@@ -187,12 +201,30 @@ export class CloudPki implements Module {
     return { ok: true, node, serial: cert.serialNumber, notAfter: Date.parse(cert.valid_to) };
   }
 
-  /** Revokes the node's certificates; connections of the node are closed by whoever listens. */
-  revokeNode(node: string): number {
-    const n = this.store!.revokeNode(node, this.clock.now());
-    this.log.warn({ node, certificates: n }, `node ${node} revoked`);
+  /**
+   * Revokes the node's certificates on every replica; connections of the node are closed by
+   * whoever listens, here and (through the store's watch) on the other replicas.
+   */
+  async revokeNode(node: string): Promise<number> {
+    const serials = await this.options.state.revokeNode(node, this.clock.now());
+    if (this.learnRevoked(serials) || serials.length === 0) this.closeRevoked(node, serials.length);
+    return serials.length;
+  }
+
+  /** Adds serials to the revoked set; whether any was new (each revocation is acted on once per replica). */
+  private learnRevoked(serials: string[]): boolean {
+    let fresh = false;
+    for (const s of serials) {
+      const n = normalSerial(s);
+      if (!this.revoked.has(n)) fresh = true;
+      this.revoked.add(n);
+    }
+    return fresh;
+  }
+
+  private closeRevoked(node: string, certificates: number): void {
+    this.log.warn({ node, certificates }, `node ${node} revoked`);
     for (const l of this.revokedListeners) l(node);
-    return n;
   }
 
   onRevoked(listener: (node: string) => void): () => void {
@@ -227,4 +259,13 @@ function tokenRefused(id: string, why: TokenRefusal) {
     used_up: `join token ${id} is used up`,
   };
   return cloudPkiErrors.create('KEDGE_JOIN_TOKEN_INVALID', words[why], { detail: { refusal: why } });
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Serials compare as upper-case hex without leading zeros (Node and @peculiar/x509 write them differently). */
+export function normalSerial(serial: string): string {
+  return serial.toUpperCase().replace(/^0+(?=.)/, '');
 }

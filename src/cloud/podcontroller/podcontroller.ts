@@ -12,6 +12,7 @@ import type { Bus, Endpoint } from '../../core/bus/index.js';
 import { errorText } from '../../core/errors/index.js';
 import { newMessage, Operation } from '../../core/message/index.js';
 import type { Module } from '../../core/module/index.js';
+import { NodeObjects, nodeOf } from '../objectsync/index.js';
 import {
   sameSpec,
   type LinkStateStore,
@@ -34,10 +35,6 @@ const KIND = 'Pod';
 const PREFIX = `${LinkResource.pod}/`;
 
 const keyOf = (p: StoredObject) => `${PREFIX}${p.metadata.namespace ?? 'default'}/${p.metadata.name}`;
-const nodeOf = (p: StoredObject) => {
-  const n = (p.spec as { nodeName?: unknown } | undefined)?.nodeName;
-  return typeof n === 'string' && n !== '' ? n : undefined;
-};
 
 /**
  * KubeEdge's EdgeController for Pods: sends each node the Pods bound to it (`spec.nodeName`) as
@@ -52,16 +49,21 @@ export class PodController implements Module {
   private readonly endpoint: Endpoint = { name: this.name, group: this.group };
   private readonly log: Logger;
   private readonly pods = new Map<string, StoredObject>();
-  /** Per node held here, key -> token the node holds or was sent (read from ObjectSync when it connects). */
-  private readonly sent = new Map<string, Map<string, string>>();
-  /** Nodes whose connection this replica holds: only those are sent Pods. */
-  private readonly connected = new Set<string>();
-  private readonly syncs = new Map<string, Promise<void>>();
+  /** Nodes whose connection this replica holds (only those are sent Pods), and what each was sent. */
+  private readonly nodeObjects: NodeObjects;
   private watch: WatchHandle | undefined;
   private undo: Array<() => void> = [];
 
   constructor(private readonly options: PodControllerOptions) {
     this.log = options.logger.child({ module: this.name });
+    this.nodeObjects = new NodeObjects({
+      linkState: options.linkState,
+      // Only Pods (ObjectSync also holds DeviceController's and EdgeController's objects).
+      owns: (key) => key.startsWith(PREFIX),
+      sync: (node, sent) => this.syncNode(node, sent),
+      failed: (node, err) =>
+        this.log.warn({ node, err: errorText(err) }, 'Pods not sent to the node; sent when it connects again'),
+    });
   }
 
   async start(): Promise<void> {
@@ -70,24 +72,15 @@ export class PodController implements Module {
     for (const p of listed.items) this.pods.set(keyOf(p), p);
     this.watch = await store.watch(KIND, listed.resourceVersion, (e) => this.onPod(e));
     this.undo = [
-      bus.subscribe('link.connected', this.endpoint, (e) => {
-        this.connected.add(e.node);
-        // What the node holds is what it acknowledged, wherever it was connected before.
-        this.sent.delete(e.node);
-        this.reconcile(e.node);
-      }),
-      bus.subscribe('link.disconnected', this.endpoint, (e) => {
-        this.connected.delete(e.node);
-        this.sent.delete(e.node);
-      }),
+      bus.subscribe('link.connected', this.endpoint, (e) => this.nodeObjects.connectedNode(e.node)),
+      bus.subscribe('link.disconnected', this.endpoint, (e) => this.nodeObjects.disconnectedNode(e.node)),
       bus.serve('upstream.podstatus', this.endpoint, (req) => this.onStatus(req)),
     ];
   }
 
   async stop(): Promise<void> {
     for (const u of this.undo.splice(0)) u();
-    this.connected.clear();
-    await Promise.all([...this.syncs.values()]);
+    await this.nodeObjects.stop();
     this.watch?.stop();
     this.watch = undefined;
   }
@@ -103,7 +96,8 @@ export class PodController implements Module {
     if (e.type === 'DELETED' || deleting) this.pods.delete(key);
     else this.pods.set(key, e.object);
     if (e.type !== 'DELETED' && deleting) this.finishDelete(e.object);
-    for (const node of new Set([before && nodeOf(before), nodeOf(e.object)])) if (node) this.reconcile(node);
+    for (const node of new Set([before && nodeOf(before), nodeOf(e.object)]))
+      if (node) this.nodeObjects.reconcile(node);
   }
 
   /**
@@ -120,32 +114,8 @@ export class PodController implements Module {
       );
   }
 
-  /** Syncs `node` when this replica holds its connection; one sync per node at a time. */
-  private reconcile(node: string): void {
-    if (!this.connected.has(node)) return;
-    const prev = this.syncs.get(node) ?? Promise.resolve();
-    const next = prev
-      .then(() => this.syncNode(node))
-      .catch((err: unknown) =>
-        this.log.warn({ node, err: errorText(err) }, 'Pods not sent to the node; sent when it connects again'),
-      );
-    this.syncs.set(node, next);
-    void next.then(() => {
-      if (this.syncs.get(node) === next) this.syncs.delete(node);
-    });
-  }
-
   /** Queues for `node` the Pods it lacks or holds in an older version, and deletes of the rest. */
-  private async syncNode(node: string): Promise<void> {
-    if (!this.connected.has(node)) return;
-    let sent = this.sent.get(node);
-    if (!sent) {
-      const acked = await this.options.linkState.ackedObjects(node);
-      if (!this.connected.has(node)) return;
-      // Only Pods (ObjectSync also holds DeviceController's and EdgeController's objects).
-      sent = new Map([...acked].filter(([k]) => k.startsWith(PREFIX)));
-      this.sent.set(node, sent);
-    }
+  private syncNode(node: string, sent: Map<string, string>): void {
     const wanted = new Map<string, StoredObject>();
     for (const p of this.pods.values()) if (nodeOf(p) === node) wanted.set(keyOf(p), p);
     for (const [key, p] of wanted) {

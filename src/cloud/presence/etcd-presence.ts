@@ -1,5 +1,6 @@
 import type { Etcd3, Lease } from 'etcd3';
 import type { Logger } from 'pino';
+import { GroupCommit } from '../../core/async/index.js';
 import { errorText } from '../../core/errors/index.js';
 import { unavailable } from '../etcd/index.js';
 import type { NodePresence } from './types.js';
@@ -12,8 +13,8 @@ export interface EtcdPresenceOptions {
   client: Etcd3;
   identity: string;
   logger: Logger;
-  /** Key prefix of this cloud (default `/kedge/`); claims live under `<prefix>p/<node>`. */
-  prefix?: string;
+  /** Key prefix of this cloud (config cloud.etcdPrefix); claims live under `<prefix>p/<node>`. */
+  prefix: string;
   /** TTL of this replica's lease (default 5 s): a dead replica's nodes are free after this long. */
   ttlSeconds?: number;
   /** Unhealthy once the last renewal is older than TTL minus this (default 1500 ms). */
@@ -43,13 +44,17 @@ export class EtcdPresence implements NodePresence {
   private readonly watchers = new Set<{ cancel(): Promise<void> }>();
   private readonly alivePrefix: string;
   private announced = '';
-  private claims: Array<{ node: string; resolve: () => void; reject: (e: unknown) => void }> = [];
-  private claimScheduled = false;
+  /** Claims asked together go in one transaction (a reconnect storm of thousands), 100 at most. */
+  private readonly claims = new GroupCommit<string>({
+    write: (nodes) => this.writeClaims(nodes),
+    maxPerWrite: 100,
+    overlap: true,
+  });
 
   constructor(private readonly options: EtcdPresenceOptions) {
     this.identity = options.identity;
-    this.prefix = `${options.prefix ?? '/kedge/'}p/`;
-    this.alivePrefix = `${options.prefix ?? '/kedge/'}alive/`;
+    this.prefix = `${options.prefix}p/`;
+    this.alivePrefix = `${options.prefix}alive/`;
     this.ttl = options.ttlSeconds ?? 5;
     this.marginMs = options.safetyMarginMs ?? 1500;
     this.log = options.logger.child({ module: 'presence' });
@@ -89,34 +94,20 @@ export class EtcdPresence implements NodePresence {
     if (!leaseId || !this.healthy)
       throw unavailable(`claim of node ${node}`, new Error('this replica is cut off from etcd'));
     this.claimed.add(node);
-    // Claims of one turn of the event loop go in one transaction (a reconnect storm of thousands).
-    await new Promise<void>((resolve, reject) => {
-      this.claims.push({ node, resolve, reject });
-      if (this.claimScheduled) return;
-      this.claimScheduled = true;
-      setImmediate(() => void this.flushClaims());
-    });
+    await this.claims.add(node);
   }
 
-  private async flushClaims(): Promise<void> {
-    this.claimScheduled = false;
-    const all = this.claims;
-    this.claims = [];
+  private async writeClaims(nodes: string[]): Promise<void> {
     const { client } = this.options;
-    for (let i = 0; i < all.length; i += 100) {
-      const chunk = all.slice(i, i + 100);
-      try {
-        const leaseId = this.leaseId;
-        if (!leaseId || !this.healthy) throw new Error('this replica is cut off from etcd');
-        await client
-          .if(this.prefix, 'Create', '>', -1)
-          .then(...chunk.map((c) => client.put(this.key(c.node)).value(this.identity).lease(leaseId)))
-          .commit();
-        for (const c of chunk) c.resolve();
-      } catch (err) {
-        const e = unavailable(`claim of ${chunk.length} node(s)`, err);
-        for (const c of chunk) c.reject(e);
-      }
+    try {
+      const leaseId = this.leaseId;
+      if (!leaseId || !this.healthy) throw new Error('this replica is cut off from etcd');
+      await client
+        .if(this.prefix, 'Create', '>', -1)
+        .then(...nodes.map((node) => client.put(this.key(node)).value(this.identity).lease(leaseId)))
+        .commit();
+    } catch (err) {
+      throw unavailable(`claim of ${nodes.length} node(s)`, err);
     }
   }
 

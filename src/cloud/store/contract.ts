@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { LinkStateStore, ObjectStore, StoredObject, WatchEvent } from './types.js';
+import type { LinkStateStore, ObjectStore, PkiStateStore, StoredObject, WatchEvent } from './types.js';
 
 /**
  * The one behaviour every ObjectStore implementation must show (the SQLite store today, the
@@ -260,4 +260,97 @@ async function flush(): Promise<void> {
 async function waitFor(cond: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
   if (!cond()) throw new Error('condition not reached');
+}
+
+/**
+ * What every PkiStateStore must do (SQLite: one process; etcd and Kubernetes: replicas). `make`
+ * gives two handles on one empty state, as two replicas hold them (SQLite: the same one twice).
+ */
+export function describePkiStateContract(
+  name: string,
+  make: () => Promise<{ a: PkiStateStore; b: PkiStateStore; dispose: () => Promise<void> }>,
+): void {
+  describe(`PkiStateStore contract: ${name}`, () => {
+    let a: PkiStateStore;
+    let b: PkiStateStore;
+    let dispose: () => Promise<void>;
+    beforeEach(async () => {
+      ({ a, b, dispose } = await make());
+    });
+    afterEach(async () => {
+      await dispose();
+    });
+    const NOW = 1_800_000_000_000;
+    const hash = (c: string) => c.repeat(64);
+    const token = (id: string, uses = 1, expiresAt = NOW + 60_000) => ({
+      id,
+      secretSha256: hash('a'),
+      expiresAt,
+      usesLeft: uses,
+      createdAt: NOW,
+    });
+
+    it('keeps one CA: made once, the same for every replica, also when both make one at once', async () => {
+      let made = 0;
+      const create = (tag: string) => async () => {
+        made++;
+        return { certPem: `CERT ${tag}`, keyPem: `KEY ${tag}` };
+      };
+      const [x, y] = await Promise.all([a.sharedCa(create('a')), b.sharedCa(create('b'))]);
+      expect(x.certPem).toBe(y.certPem);
+      expect(x.keyPem).toBe(y.keyPem);
+      expect(x.keyPem).toBe(`KEY ${x.certPem.slice('CERT '.length)}`); // the key of that certificate
+      const again = await b.sharedCa(create('c'));
+      expect(again.certPem).toBe(x.certPem);
+      expect(made).toBeLessThanOrEqual(2);
+      expect(again.source).toBeTruthy();
+    });
+
+    it('takes a use of a token once per use, on any replica; says why it refuses', async () => {
+      await a.addToken(token('t1', 2));
+      await expect(a.addToken(token('t1'))).rejects.toThrow();
+      expect(await a.useToken('t1', hash('b'), NOW)).toBe('wrong_secret');
+      expect(await a.useToken('t1', hash('a'), NOW)).toBeUndefined();
+      expect(await b.useToken('t1', hash('a'), NOW)).toBeUndefined();
+      expect(await a.useToken('t1', hash('a'), NOW)).toBe('used_up');
+      expect(await b.useToken('nope', hash('a'), NOW)).toBe('unknown');
+      await b.addToken(token('t2', 5, NOW - 1));
+      expect(await a.useToken('t2', hash('a'), NOW)).toBe('expired');
+    });
+
+    it('gives the last use of a token to one of many joins racing on two replicas', async () => {
+      await a.addToken(token('race', 1));
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).useToken('race', hash('a'), NOW)),
+      );
+      expect(results.filter((r) => r === undefined)).toHaveLength(1);
+      expect(results.filter((r) => r === 'used_up')).toHaveLength(9);
+    });
+
+    it("answers a node's newest live certificate; revocation ends all of them, on every replica", async () => {
+      await a.recordCertificate({ serial: 'A1', node: 'n1', issuedAt: NOW, notAfter: NOW + 1000 });
+      await b.recordCertificate({ serial: 'A2', node: 'n1', issuedAt: NOW, notAfter: NOW + 2000 });
+      await a.recordCertificate({ serial: 'B1', node: 'n10', issuedAt: NOW, notAfter: NOW + 2000 });
+      await a.recordCertificate({ serial: 'OLD', node: 'n1', issuedAt: NOW - 5000, notAfter: NOW - 1 });
+      expect(await b.activeCertificate('n1', NOW)).toEqual({ serial: 'A2', notAfter: NOW + 2000 });
+      expect(await b.activeCertificate('n1', NOW + 3000)).toBeUndefined();
+      expect(await a.activeCertificate('n2', NOW)).toBeUndefined();
+
+      const seen: Array<[string, string[]]> = [];
+      const watch = await b.watchRevocations(NOW, (node, serials) => void seen.push([node, [...serials].sort()]));
+      expect(watch.revoked).toEqual([]);
+      expect((await a.revokeNode('n1', NOW)).sort()).toEqual(['A1', 'A2']);
+      await waitFor(() => seen.length > 0);
+      expect(seen).toEqual([['n1', ['A1', 'A2']]]);
+      expect(await b.activeCertificate('n1', NOW)).toBeUndefined();
+      expect(await b.activeCertificate('n10', NOW)).toEqual({ serial: 'B1', notAfter: NOW + 2000 });
+      expect(await b.revokeNode('n1', NOW)).toEqual([]);
+      watch.stop();
+
+      // A replica starting later finds the revocations that still matter (not yet expired).
+      const later = await a.watchRevocations(NOW + 1500, () => undefined);
+      expect(later.revoked).toEqual(['A2']);
+      later.stop();
+    });
+  });
 }

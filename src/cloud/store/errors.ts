@@ -25,6 +25,8 @@ export const cloudStoreErrors = defineErrors({
     hint: 'The label selector is not understood; use a=b, a!=b, a or !a, separated by commas.',
   },
   KEDGE_CLOUD_STORE_CLOSED: 'The store is closed; the cloud is stopping.',
+  KEDGE_CLOUD_STORE_UNREADABLE:
+    'A record in the store is not what this kedge writes (another version, or edited by hand). Inspect the key named; deleting it gives up what it held.',
   KEDGE_CLOUD_STORE_KUBECONFIG:
     'No Kubernetes credentials: give --kubeconfig FILE, set $KUBECONFIG, or run kedge cloud in a pod with a service account.',
   KEDGE_CLOUD_STORE_KUBE_UNREACHABLE: {

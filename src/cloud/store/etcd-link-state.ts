@@ -1,6 +1,6 @@
 import type { Etcd3 } from 'etcd3';
 import { unavailable } from '../etcd/index.js';
-import type { LinkStateStore } from './types.js';
+import { HANDLED_WINDOW, type LinkStateStore } from './types.js';
 
 /** etcd refuses transactions of more than 128 operations by default (--max-txn-ops). */
 const TXN_OPS = 100;
@@ -24,8 +24,9 @@ export class EtcdLinkState implements LinkStateStore {
 
   constructor(
     private readonly client: Etcd3,
-    prefix = '/kedge/',
-    private readonly windowSize = 2048,
+    /** Key prefix of this cloud (config cloud.etcdPrefix). */
+    prefix: string,
+    private readonly windowSize = HANDLED_WINDOW,
   ) {
     this.acked = `${prefix}l/acked/`;
     this.handled = `${prefix}l/handled/`;

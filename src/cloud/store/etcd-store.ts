@@ -18,8 +18,8 @@ import type { ListOptions, ListResult, ObjectStore, StoredObject, WatchEvent, Wa
 export interface EtcdStoreOptions {
   /** A connected client (src/cloud/etcd: every call has a deadline). The store does not close it. */
   client: Etcd3;
-  /** Key prefix of this cloud's data (default `/kedge/`); one etcd may hold several clouds. */
-  prefix?: string;
+  /** Key prefix of this cloud's data (config cloud.etcdPrefix); one etcd may hold several clouds. */
+  prefix: string;
   onWatchError?: (kind: string, err: unknown) => void;
   /** How long a watch may take to be established (default 5000 ms; etcd3 sets no limit). */
   watchTimeoutMs?: number;
@@ -46,7 +46,7 @@ export class EtcdObjectStore implements ObjectStore {
 
   constructor(private readonly options: EtcdStoreOptions) {
     this.client = options.client;
-    this.prefix = `${options.prefix ?? '/kedge/'}o/`;
+    this.prefix = `${options.prefix}o/`;
   }
 
   /** etcd keeps any kind, as the embedded store does. */

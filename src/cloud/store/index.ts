@@ -11,14 +11,21 @@ export type {
   PublishJournal,
   JournalPacket,
   JournalRecord,
+  PkiStateStore,
+  StoredCa,
+  StoredJoinToken,
+  IssuedCertificate,
+  TokenRefusal,
 } from './types.js';
-export { objectKey, sameSpec } from './types.js';
+export { HANDLED_WINDOW, objectKey, sameSpec } from './types.js';
 export { SqliteObjectStore, type SqliteStoreOptions } from './sqlite-store.js';
 export { SqliteLinkState } from './link-state.js';
 export { cloudStoreErrors } from './errors.js';
 export { EtcdObjectStore, type EtcdStoreOptions } from './etcd-store.js';
 export { EtcdLinkState } from './etcd-link-state.js';
 export { EtcdPublishJournal } from './etcd-publish-journal.js';
+export { SqlitePkiState } from './sqlite-pki-state.js';
+export { EtcdPkiState } from './etcd-pki-state.js';
 export { openCloudDatabase } from './db.js';
 export type { KubeKind, KubernetesStoreOptions } from './kubernetes/index.js';
 

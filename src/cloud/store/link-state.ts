@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import type { LinkStateStore } from './types.js';
+import { HANDLED_WINDOW, type LinkStateStore } from './types.js';
 
 /**
  * ObjectSync and the dedupe window in the cloud's SQLite file. The window is bounded per node:
@@ -27,7 +27,7 @@ export class SqliteLinkState implements LinkStateStore {
 
   constructor(
     db: Database,
-    private readonly windowSize = 2048,
+    private readonly windowSize = HANDLED_WINDOW,
   ) {
     this.s = {
       acked: db.prepare('SELECT key, token FROM object_sync WHERE node = ?'),

@@ -2,9 +2,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeLinkStateContract, describeObjectStoreContract } from './contract.js';
+import { describeLinkStateContract, describeObjectStoreContract, describePkiStateContract } from './contract.js';
 import { SqliteLinkState } from './link-state.js';
+import { SqlitePkiState } from './sqlite-pki-state.js';
 import { SqliteObjectStore } from './sqlite-store.js';
+
+describePkiStateContract('sqlite (pki.db and the CA files)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kedge-pki-state-'));
+  const state = new SqlitePkiState(join(dir, 'pki'));
+  return {
+    a: state,
+    b: state,
+    dispose: async () => {
+      state.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
 
 describeObjectStoreContract('sqlite in memory', async () => {
   const store = new SqliteObjectStore({ file: ':memory:' });

@@ -1,3 +1,5 @@
+import type { JournalPacket } from '../../contracts/index.js';
+
 /**
  * The cloud's object store, shaped like the Kubernetes API (get/list/watch with resource
  * versions, optimistic concurrency, a status sub-resource) so that a Kubernetes-backed
@@ -85,6 +87,14 @@ export interface ObjectStore {
 }
 
 /**
+ * Handled message ids remembered per node, in the link state and in CloudHub's memory. A re-sent
+ * message is one whose ack was lost; the edge keeps at most its window (256) unacknowledged, so a
+ * resend is never more than that many messages old: 8x that is ample, and keeps memory per node
+ * near 200 KB.
+ */
+export const HANDLED_WINDOW = 2048;
+
+/**
  * The link's bookkeeping (KubeEdge's ObjectSync and the dedupe window). Kept apart from the
  * object store: the Kubernetes implementation may keep it in CRDs or in a local file. Every
  * method is asynchronous: with cloud replicas it lives in etcd, shared by all of them.
@@ -129,12 +139,8 @@ export function objectKey(o: { kind: string; metadata: { namespace?: string | un
   return `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 }
 
-/** One QoS 2 publish of a message, as the journal keeps it until the broker completed it. */
-export interface JournalPacket {
-  mid: number;
-  topic: string;
-  payload: string;
-}
+/** One QoS 2 publish of a message, as the journal keeps it until the broker completed it (a schema in contracts). */
+export type { JournalPacket };
 
 /** A message's publishes in a session, as an adopter finds them. */
 export interface JournalRecord {
@@ -161,4 +167,70 @@ export interface PublishJournal {
   records(session: string): Promise<JournalRecord[]>;
   /** Drops every record of a session (after an adopter completed them). */
   clear(session: string): Promise<void>;
+}
+
+/** Why a join token was not taken (the client hears only "invalid"; the log and the metric hear this). */
+export type TokenRefusal = 'unknown' | 'wrong_secret' | 'expired' | 'used_up';
+
+/** A join token as stored: its secret only as a SHA-256 (hex), so the store does not let anyone join. */
+export interface StoredJoinToken {
+  id: string;
+  secretSha256: string;
+  expiresAt: number;
+  /** Joins it still allows. */
+  usesLeft: number;
+  description?: string | undefined;
+  createdAt: number;
+}
+
+/** A node certificate the CA issued (serial in upper-case hex without leading zeros). */
+export interface IssuedCertificate {
+  serial: string;
+  node: string;
+  issuedAt: number;
+  notAfter: number;
+}
+
+/** The CA as stored: certificate and private key in PEM. */
+export interface StoredCa {
+  certPem: string;
+  keyPem: string;
+  /** Where it is kept, for the log. */
+  source: string;
+}
+
+/**
+ * The CA's state (docs/link.md, "Joining"), kept in the cloud store so that every replica sees
+ * the same: the CA itself (unless the user supplies one), join tokens with their uses left,
+ * issued certificates and revocations. A token used on one replica is used on all; a node
+ * revoked through one replica is refused by all, and its connection to any replica is closed.
+ * SQLite: `<data-dir>/pki/` (pki.db, ca.crt, ca.key); etcd: `<prefix>pki/`; Kubernetes: a Secret
+ * for the CA (as KubeEdge's cloudcore keeps its `casecret`) and objects for the rest.
+ */
+export interface PkiStateStore {
+  /**
+   * The stored CA; when there is none, `create()`'s, stored, unless another replica stored one
+   * meanwhile: then that one (every replica ends up with the same).
+   */
+  sharedCa(create: () => Promise<Omit<StoredCa, 'source'>>): Promise<StoredCa>;
+  /** Fails when the id exists. */
+  addToken(token: StoredJoinToken): Promise<void>;
+  /**
+   * Checks the token and takes one of its uses in one atomic step: of two joins racing for the
+   * last use (on two replicas), one gets it. Undefined when taken, else why not.
+   */
+  useToken(id: string, secretSha256: string, now: number): Promise<TokenRefusal | undefined>;
+  recordCertificate(cert: IssuedCertificate): Promise<void>;
+  /** The node's newest certificate that is neither revoked nor expired at `now`. */
+  activeCertificate(node: string, now: number): Promise<{ serial: string; notAfter: number } | undefined>;
+  /** Revokes every certificate of the node neither revoked nor expired yet; answers their serials. */
+  revokeNode(node: string, now: number): Promise<string[]>;
+  /**
+   * The serials revoked and not expired at `now`, then every later revocation, by any replica,
+   * as it happens (`handler` with the node's name and its serials) until `stop()`.
+   */
+  watchRevocations(
+    now: number,
+    handler: (node: string, serials: string[]) => void,
+  ): Promise<{ revoked: string[]; stop(): void }>;
 }

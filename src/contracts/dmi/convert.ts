@@ -1,4 +1,4 @@
-import type { Device, DeviceModel, DeviceProperty, ModelProperty } from '../../model/index.js';
+import type { Device, DeviceModel, DeviceProperty, ModelProperty, PushMethod } from '../../model/index.js';
 import { fromCustomized, toCustomized } from './any-value.js';
 import type { PbDevice, PbDeviceModel, PbDeviceProperty, PbModelProperty, PbPushMethod } from './types.js';
 
@@ -170,16 +170,20 @@ function fromPbProperty(p: PbDeviceProperty): DeviceProperty {
   return out;
 }
 
-function fromPbPushMethod(p: PbPushMethod | null): Record<string, unknown> | undefined {
+function fromPbPushMethod(p: PbPushMethod | null): PushMethod | undefined {
   if (!p) return undefined;
-  if (p.mqtt)
-    return { mqtt: { address: p.mqtt.address, topic: p.mqtt.topic, qos: p.mqtt.qos, retained: p.mqtt.retained } };
+  // proto3 has no "unset": a 0 port or timeout is one the Device did not give.
+  const out: PushMethod = {};
+  if (p.mqtt) out.mqtt = { address: p.mqtt.address, topic: p.mqtt.topic, qos: p.mqtt.qos, retained: p.mqtt.retained };
   if (p.http)
-    return {
-      http: { hostName: p.http.hostname, port: p.http.port, requestPath: p.http.requestpath, timeout: p.http.timeout },
+    out.http = {
+      hostName: p.http.hostname,
+      ...(p.http.port ? { port: p.http.port } : {}),
+      requestPath: p.http.requestpath,
+      ...(p.http.timeout ? { timeout: p.http.timeout } : {}),
     };
-  if (p.otel) return { otel: { endpointURL: p.otel.endpointURL } };
-  return undefined;
+  if (p.otel) out.otel = { endpointURL: p.otel.endpointURL };
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** DMI's DeviceModel back into a kedge DeviceModel. */

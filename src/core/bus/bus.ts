@@ -148,21 +148,20 @@ export class Bus<C extends ChannelMap<C>, R extends RequestMap<R> = Record<never
     const list = this.channels.get(channel);
     if (!list) return 0;
     let delivered = 0;
+    // No try/finally around the loop: every handler's throw is caught below, so `depth` is
+    // always restored (and the hot path keeps its plain loop).
     this.depth++;
-    try {
-      for (const sub of list) {
-        if (!accept(sub.endpoint)) continue;
-        delivered++;
-        try {
-          const result = sub.handler(payload);
-          if (result instanceof Promise) result.catch((err: unknown) => this.handlerFailed(channel, sub.endpoint, err));
-        } catch (err) {
-          this.handlerFailed(channel, sub.endpoint, err);
-        }
+    for (const sub of list) {
+      if (!accept(sub.endpoint)) continue;
+      delivered++;
+      try {
+        const result = sub.handler(payload);
+        if (result instanceof Promise) result.catch((err: unknown) => this.handlerFailed(channel, sub.endpoint, err));
+      } catch (err) {
+        this.handlerFailed(channel, sub.endpoint, err);
       }
-    } finally {
-      this.depth--;
     }
+    this.depth--;
     return delivered;
   }
 

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { oneOf } from '../schema/index.js';
 
 /**
  * The one schema of kedge's configuration (file, environment and flags are all checked against
@@ -19,10 +20,7 @@ const NodeName = Type.String({
 
 export const LogConfigSchema = Type.Object(
   {
-    level: Type.Union(
-      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-      { default: 'info' },
-    ),
+    level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
     pretty: Type.Optional(
       Type.Boolean({ description: 'Human-readable log lines; default: when stderr is a terminal' }),
     ),
@@ -53,13 +51,11 @@ export const EdgeConfigSchema = Type.Object(
     mqtt: Type.Object(
       {
         port: Port(1884, 'Port of the embedded MQTT broker on 127.0.0.1'),
-        // Optional rather than defaulted: absent means the open broker of earlier versions (all, no accounts).
-        anonymous: Type.Optional(
-          Type.Union([Type.Literal('all'), Type.Literal('read'), Type.Literal('none')], {
-            description:
-              'Embedded broker: what a client without credentials may do (all, the default; read: subscribe only; none). With read or none, or with users, the mappers Edged starts get an account of their own',
-          }),
-        ),
+        anonymous: Type.Union([Type.Literal('all'), Type.Literal('read'), Type.Literal('none')], {
+          default: 'read',
+          description:
+            'Embedded broker: what a client without credentials may do (read, the default: subscribe only; all: publish too, the open broker of earlier kedge versions; none: nothing). The mappers and Pods Edged starts get an account of their own',
+        }),
         users: Type.Optional(
           Type.Array(
             Type.Object(
@@ -134,6 +130,11 @@ export const EdgeConfigSchema = Type.Object(
         description: 'File with the token the local API wants from every request but /healthz and the dashboard files',
       }),
     ),
+    apiMaxBodyBytes: Type.Integer({
+      minimum: 1024,
+      default: 4 * 1024 * 1024,
+      description: 'Largest request body the local API reads; a larger one is refused with 413',
+    }),
     servicebusPort: Port(9060, 'ServiceBus HTTP endpoint on 127.0.0.1'),
     servicebusAllow: Type.Array(Type.String({ minLength: 3 }), {
       default: ['127.0.0.1:*', 'localhost:*'],
@@ -392,6 +393,17 @@ export const CloudConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    apiMaxBodyBytes: Type.Integer({
+      minimum: 1024,
+      default: 8 * 1024 * 1024,
+      description: 'Largest request body the HTTP API reads (apply, CSV import); a larger one is refused with 413',
+    }),
+    apiMaxWaitMs: Type.Integer({
+      minimum: 1000,
+      default: 60_000,
+      description:
+        "Longest wait a request may ask for: a longer `?wait=` is cut to it, a ServiceBus call's longer timeoutMs is refused",
+    }),
     insecureApi: Type.Boolean({
       default: false,
       description:

@@ -1,5 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import type { ValueError } from '@sinclair/typebox/errors';
 
 /** What a check at a boundary yields: the typed value, or the first problem in words. */
 export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -23,8 +24,23 @@ export function compiledCheck<S extends TSchema>(schema: S): TypeCheck<S> {
 export function firstProblem(schema: TSchema, value: unknown): string | undefined {
   const check = compiledCheck(schema);
   if (check.Check(value)) return undefined;
-  const first = check.Errors(value).First();
+  const first = deepest(check.Errors(value).First());
   return first ? `field ${first.path || '/'}: ${first.message}` : 'does not match the schema';
+}
+
+/**
+ * A union's own error ("Expected union value") says nothing about what is wrong: the error of
+ * the variant that matched farthest (the deepest path) does, e.g. a twin that may be an object
+ * or null, sent as an object with a bad `actual`.
+ */
+function deepest(error: ValueError | undefined): ValueError | undefined {
+  if (!error?.errors?.length) return error;
+  let best: ValueError | undefined;
+  for (const variant of error.errors) {
+    const e = deepest(variant.First());
+    if (e && e.path.length > (best?.path.length ?? error.path.length)) best = e;
+  }
+  return best ?? error;
 }
 
 /**

@@ -1,1 +1,2 @@
 export { checker, compiledCheck, firstProblem, jsonChecker, type Checked } from './check.js';
+export { oneOf } from './one-of.js';

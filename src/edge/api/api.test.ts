@@ -2,6 +2,16 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../core/paths/index.js';
 import { device, model, startNode, type NodeHarness } from '../testing/index.js';
+import type {
+  ApiErrorBody,
+  ApplyResult,
+  EdgeNodeStatus,
+  NodeView,
+  TwinView,
+  ValidationResult,
+} from '../../contracts/index.js';
+import type { Device, DeviceModel } from '../../model/index.js';
+import type { StoreHealth } from '../store/index.js';
 
 const props = [
   { name: 'temp', type: 'FLOAT', accessMode: 'ReadOnly' },
@@ -15,7 +25,8 @@ describe('edge HTTP API', () => {
     h = undefined;
   });
 
-  const call = async (method: string, path: string, body?: unknown) => {
+  /** One request; `T` is what the test expects the answer to be (the API's view types, docs/api.md). */
+  const call = async <T = ApiErrorBody>(method: string, path: string, body?: unknown) => {
     const res = await fetch(`http://127.0.0.1:${h!.node.api.port}${path}`, {
       method,
       ...(body === undefined
@@ -32,31 +43,34 @@ describe('edge HTTP API', () => {
     } catch {
       json = text;
     }
-    // biome-ignore lint/suspicious/noExplicitAny: a test reads the API's JSON as sent and asserts on it field by field
-    return { status: res.status, json: json as Record<string, any> };
+    return { status: res.status, json: json as T };
   };
 
   it('applies, lists, shows twins, sets desired values and deletes per docs/api.md', async () => {
     h = await startNode();
-    const applied = await call('POST', '/api/v1/apply', {
+    const applied = await call<ApplyResult>('POST', '/api/v1/apply', {
       documents: [model(props), device('d1', [{ name: 'temp' }, { name: 'sp' }])],
     });
     expect(applied.status).toBe(200);
-    expect(applied.json.applied.map((a: { action: string }) => a.action)).toEqual(['created', 'created']);
-    expect((await call('GET', '/api/v1/devices')).json.items[0].metadata.name).toBe('d1');
-    expect((await call('GET', '/api/v1/devicemodels')).json.items[0].metadata.name).toBe('m');
-    const put = await call('PUT', '/api/v1/twins/default/d1/desired', { properties: { sp: '7' } });
+    expect(applied.json.applied.map((a) => a.action)).toEqual(['created', 'created']);
+    expect((await call<{ items: Device[] }>('GET', '/api/v1/devices')).json.items[0]?.metadata.name).toBe('d1');
+    expect((await call<{ items: DeviceModel[] }>('GET', '/api/v1/devicemodels')).json.items[0]?.metadata.name).toBe(
+      'm',
+    );
+    const put = await call<TwinView>('PUT', '/api/v1/twins/default/d1/desired', { properties: { sp: '7' } });
     expect(put.json).toMatchObject({
       id: 'default/d1',
       properties: { sp: { desired: { value: '7' }, pending: true } },
     });
-    expect((await call('GET', '/api/v1/twins/default/d1')).json.properties.sp.desired.value).toBe('7');
-    const dev = await call('GET', '/api/v1/devices/default/d1');
-    expect(
-      dev.json.status.twins.find((t: { propertyName: string }) => t.propertyName === 'sp').observedDesired.value,
-    ).toBe('7');
+    expect((await call<TwinView>('GET', '/api/v1/twins/default/d1')).json.properties.sp?.desired?.value).toBe('7');
+    const dev = await call<Device>('GET', '/api/v1/devices/default/d1');
+    const twins = (dev.json.status?.twins ?? []) as Array<{
+      propertyName: string;
+      observedDesired?: { value: string };
+    }>;
+    expect(twins.find((t) => t.propertyName === 'sp')?.observedDesired?.value).toBe('7');
     expect((await call('DELETE', '/api/v1/devicemodels/default/m')).status).toBe(409);
-    expect((await call('DELETE', '/api/v1/devices/default/d1')).json).toEqual({ deleted: true });
+    expect((await call<{ deleted: boolean }>('DELETE', '/api/v1/devices/default/d1')).json).toEqual({ deleted: true });
     expect((await call('GET', '/api/v1/devices/default/d1')).status).toBe(404);
   });
 
@@ -74,12 +88,24 @@ describe('edge HTTP API', () => {
     expect(big.status).toBe(413);
   });
 
+  it('takes its body limit from the configuration (edge.apiMaxBodyBytes)', async () => {
+    h = await startNode({ apiMaxBodyBytes: 2048 });
+    const big = await call('POST', '/api/v1/apply', { documents: ['x'.repeat(4096)] });
+    expect(big.status).toBe(413);
+    expect(big.json.error.code).toBe('KEDGE_API_BODY_TOO_LARGE');
+    expect(big.json.error.message).toContain('2048');
+  });
+
   it('refuses Pods in YAML text: they are applied to the cloud, which sends them to their node', async () => {
     h = await startNode();
     const pod =
       'apiVersion: v1\nkind: Pod\nmetadata: { name: app }\nspec:\n  nodeName: n1\n  containers: [{ name: c, image: x }]\n';
     expect(
-      (await call('POST', '/api/v1/validate', { sources: [{ file: 'p.yaml', content: pod }] })).json,
+      (
+        await call<ValidationResult>('POST', '/api/v1/validate', {
+          sources: [{ file: 'p.yaml', content: pod }],
+        })
+      ).json,
     ).toMatchObject({
       valid: true,
       pods: 1,
@@ -91,13 +117,13 @@ describe('edge HTTP API', () => {
 
   it('serves /healthz and Prometheus /metrics', async () => {
     h = await startNode();
-    const health = await call('GET', '/healthz');
+    const health = await call<{ status: string; store: StoreHealth }>('GET', '/healthz');
     expect(health.status).toBe(200);
     expect(health.json.status).toBe('ok');
     expect(health.json.store.ok).toBe(true);
-    expect(health.json.store.disk.state).toBe('ok');
-    expect(health.json.store.disk.limitBytes).toBe(402_653_184);
-    const metrics = await call('GET', '/metrics');
+    expect(health.json.store.disk?.state).toBe('ok');
+    expect(health.json.store.disk?.limitBytes).toBe(402_653_184);
+    const metrics = await call<string>('GET', '/metrics');
     expect(String(metrics.json)).toContain('kedge_pipeline_readings_total');
   });
 
@@ -105,10 +131,10 @@ describe('edge HTTP API', () => {
     // The OPC UA browser is a `kedge opcua-browse --serve` child: from the sources here.
     const kedge = [process.execPath, '--import', 'tsx', join(packageRoot(), 'src/cli/main.ts')];
     h = await startNode({}, undefined, undefined, { mapperCommand: kedge });
-    const nodes = await call('GET', '/api/v1/nodes');
+    const nodes = await call<{ items: NodeView[] }>('GET', '/api/v1/nodes');
     expect(nodes.status).toBe(200);
     expect(nodes.json.items).toEqual([expect.objectContaining({ name: 'n1', ready: true, mappers: [] })]);
-    const status = await call('GET', '/api/v1/nodes/n1/status');
+    const status = await call<EdgeNodeStatus>('GET', '/api/v1/nodes/n1/status');
     expect(status.json).toMatchObject({
       node: 'n1',
       outbox: { messages: 0, bytes: 0, oldestAgeMs: null },

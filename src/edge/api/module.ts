@@ -1,9 +1,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { type EdgeChannels, type EdgeRequests, apiErrors } from '../../contracts/index.js';
+import {
+  type EdgeChannels,
+  type EdgeRequests,
+  apiErrors,
+  readJson,
+  sendError,
+  sendJson,
+  sendText,
+} from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
-import { errorText, isKedgeError, httpStatusOf } from '../../core/errors/index.js';
+import { errorText } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
 import type { StoreHealth } from '../store/index.js';
 import { bearerMatches, readTokenFile } from '../../core/token/index.js';
@@ -11,6 +19,7 @@ import { isDashboardAsset, passesWithoutToken, serveAsset, sseClient } from '../
 import { nodeRoutes } from './node-routes.js';
 import { sourceRoutes } from './source-routes.js';
 import { edgeRoutes, type Route } from './routes.js';
+import { listen, closeServer } from '../../core/net/index.js';
 
 export interface EdgeApiDeps {
   bus: Bus<EdgeChannels, EdgeRequests>;
@@ -22,8 +31,8 @@ export interface EdgeApiDeps {
   host?: string;
   /** File with the token every request but /healthz and the dashboard's files must carry. */
   tokenFile?: string;
-  /** Largest accepted body (default 4 MiB). */
-  maxBodyBytes?: number;
+  /** Largest accepted body (config edge.apiMaxBodyBytes); larger ones are refused with 413. */
+  maxBodyBytes: number;
   /** The store's health for /healthz (without it /healthz answers `ok`). */
   health?: () => StoreHealth;
   /** This node's name (the node paths answer for it). */
@@ -63,28 +72,16 @@ export class EdgeApi implements Module {
     const host = this.deps.host ?? '127.0.0.1';
     this.token = this.deps.tokenFile === undefined ? undefined : readTokenFile(this.deps.tokenFile);
     const server = createServer((req, res) => void this.onRequest(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) =>
-        reject(
-          apiErrors.create('KEDGE_API_LISTEN', `cannot listen on ${host}:${this.deps.port}: ${err.message}`, {
-            cause: err,
-          }),
-        ),
-      );
-      server.listen(this.deps.port, host, () => resolve());
-    });
-    const addr = server.address();
-    this.boundPort = typeof addr === 'object' && addr ? addr.port : this.deps.port;
+    this.boundPort = await listen(server, this.deps.port, host, (err, where) =>
+      apiErrors.create('KEDGE_API_LISTEN', `cannot listen on ${where}: ${err.message}`, { cause: err }),
+    );
     this.server = server;
   }
 
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (server) {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    }
+    if (server) await closeServer(server);
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -100,33 +97,21 @@ export class EdgeApi implements Module {
       if (req.method === 'GET' && url.pathname === '/metrics') {
         // The node's page with its mappers' (MetricsFederation), or the edge's own without it.
         const text = await this.deps.bus.request('metrics.page', {}).catch(() => this.deps.registry.metrics());
-        return void res.writeHead(200, { 'content-type': this.deps.registry.contentType }).end(text);
+        return sendText(res, 200, text, this.deps.registry.contentType);
       }
       for (const route of this.routes) {
         const m = route.pattern.exec(url.pathname);
         if (!m || route.method !== req.method) continue;
-        const body = req.method === 'POST' || req.method === 'PUT' ? await this.readJson(req) : undefined;
+        const body =
+          req.method === 'POST' || req.method === 'PUT' ? await readJson(req, this.deps.maxBodyBytes) : undefined;
         const out = await route.handle(m.slice(1).map(decodeURIComponent), body, url.searchParams);
-        if (route.contentType) return void res.writeHead(200, { 'content-type': route.contentType }).end(String(out));
-        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out));
+        if (route.contentType) return sendText(res, 200, String(out), route.contentType);
+        return sendJson(res, 200, out);
       }
       throw apiErrors.create('KEDGE_API_NOT_FOUND', `${req.method} ${url.pathname} is not served by the edge API`);
     } catch (err) {
-      const code = isKedgeError(err) ? err.code : 'KEDGE_API_INTERNAL';
-      const status = httpStatusOf(err);
-      if (status >= 500) this.deps.logger.error({ path: url.pathname, err: errorText(err) }, 'api request failed');
-      if (!res.headersSent) {
-        res.writeHead(status, { 'content-type': 'application/json' }).end(
-          JSON.stringify({
-            error: {
-              code,
-              message: errorText(err),
-              ...(isKedgeError(err) && err.hint ? { hint: err.hint } : {}),
-              ...(isKedgeError(err) && err.detail ? { detail: err.detail } : {}),
-            },
-          }),
-        );
-      }
+      if (sendError(res, err) >= 500)
+        this.deps.logger.error({ path: url.pathname, err: errorText(err) }, 'api request failed');
     }
   }
 
@@ -138,7 +123,7 @@ export class EdgeApi implements Module {
     const h = this.deps.health?.();
     const status = !h ? 'ok' : !h.ok ? 'failing' : h.disk?.state === 'full' ? 'degraded' : 'ok';
     const body = { status, ...(h ? { store: h } : {}) };
-    res.writeHead(status === 'failing' ? 503 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    sendJson(res, status === 'failing' ? 503 : 200, body);
   }
 
   /** With a token, every request but /healthz and the dashboard's files must carry it. */
@@ -167,31 +152,6 @@ export class EdgeApi implements Module {
     });
     detach = (await this.deps.bus.request('dashboard.attach', { client }, 30_000)).detach;
     if (closed) detach();
-  }
-
-  private readJson(req: IncomingMessage): Promise<unknown> {
-    const max = this.deps.maxBodyBytes ?? 4 << 20;
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let failed = false;
-      req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > max && !failed) {
-          failed = true;
-          reject(apiErrors.create('KEDGE_API_BODY_TOO_LARGE', `request body exceeds ${max} bytes`));
-        } else if (!failed) chunks.push(c);
-      });
-      req.on('end', () => {
-        if (failed) return;
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown);
-        } catch (err) {
-          reject(apiErrors.create('KEDGE_API_BAD_JSON', `request body is not JSON: ${errorText(err)}`));
-        }
-      });
-      req.on('error', reject);
-    });
   }
 }
 

@@ -1,4 +1,11 @@
-import { apiErrors, type ApplyResult, type EdgeChannels, type EdgeRequests } from '../../contracts/index.js';
+import {
+  apiErrors,
+  invalidDocuments,
+  validationResult,
+  type ApplyResult,
+  type EdgeChannels,
+  type EdgeRequests,
+} from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { formatDiagnostic } from '../../core/yaml/index.js';
 import {
@@ -30,19 +37,12 @@ async function check(bus: EdgeBus, sources: Source[]): Promise<ApplyCheck> {
   return checkForApply(sources, (await bus.request('meta.listModels', {})) as never);
 }
 
-const problems = (c: ApplyCheck) => c.diagnostics.map((d) => ({ ...d, text: formatDiagnostic(d) }));
-
 /** YAML text applied with its positions in errors; anything else goes to MetaManager as before. */
 export async function applySources(bus: EdgeBus, body: unknown): Promise<ApplyResult | undefined> {
   const sources = sourcesOf(body);
   if (!sources) return undefined;
   const c = await check(bus, sources);
-  if (c.errors.length > 0)
-    throw apiErrors.create(
-      'KEDGE_API_INVALID',
-      `${c.errors.length} error(s) in the documents:\n${c.errors.map(formatDiagnostic).join('\n')}`,
-      { detail: { diagnostics: c.diagnostics.map(formatDiagnostic), problems: problems(c) } },
-    );
+  if (c.errors.length > 0) throw invalidDocuments(c);
   if (c.pods.length > 0)
     throw apiErrors.create(
       'KEDGE_API_BAD_REQUEST',
@@ -72,14 +72,7 @@ export function sourceRoutes(bus: EdgeBus): Route[] {
             'KEDGE_API_BAD_REQUEST',
             'body must be { "sources": [ { "file", "content" } ] } or { "documents": [...] }',
           );
-        const c = await check(bus, sources);
-        return {
-          valid: c.errors.length === 0,
-          models: c.models.length,
-          devices: c.devices.length,
-          pods: c.pods.length,
-          problems: problems(c),
-        };
+        return validationResult(await check(bus, sources));
       },
     },
   ];

@@ -5,6 +5,7 @@ import type * as Grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Dmi } from '../../contracts/dmi/index.js';
 import { errorText } from '../../core/errors/index.js';
+import { closeServer, listenPath } from '../../core/net/index.js';
 import { dmiErrors } from './errors.js';
 
 /**
@@ -45,12 +46,9 @@ export class DmiListener {
       throw dmiErrors.create('KEDGE_DMI_LISTEN', `cannot prepare ${path}: ${errorText(err)}`, { cause: err });
     }
     const server = createServer((socket) => this.accept(socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) =>
-        reject(dmiErrors.create('KEDGE_DMI_LISTEN', `cannot listen on ${path}: ${err.message}`, { cause: err })),
-      );
-      server.listen(path, () => resolve());
-    });
+    await listenPath(server, path, (err, where) =>
+      dmiErrors.create('KEDGE_DMI_LISTEN', `cannot listen on ${where}: ${err.message}`, { cause: err }),
+    );
     this.server = server;
   }
 
@@ -94,7 +92,7 @@ export class DmiListener {
     this.server = undefined;
     // Connections first: net.Server.close() waits for every open connection, and a mapper keeps
     // its connection open (its calls would still reach this stopped edge).
-    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    const closed = server ? closeServer(server) : Promise.resolve();
     this.grpc?.server.forceShutdown();
     this.grpc = undefined;
     this.loading = undefined;

@@ -310,6 +310,8 @@ export class DmiModule implements Module {
     const desired: Record<string, string> = {};
     const pending = new Set<string>();
     for (const [name, p] of Object.entries(view?.properties ?? {})) {
+      // Optional twins (properties the model lacks) are the twin's own, as in KubeEdge: not a mapper's.
+      if (p.optional) continue;
       if (p.desired) desired[name] = p.desired.value;
       if (p.pending) pending.add(name);
     }

@@ -20,6 +20,7 @@ import type { Pod } from '../../model/index.js';
 import type { MetaStore, OutboxStore } from '../store/index.js';
 import type { ContainerEngine } from './container/engine.js';
 import { hostDevicesFor } from './container/host-devices.js';
+import { LABEL } from './container/labels.js';
 import { ContainerMapperRuntime } from './container/mapper-runtime.js';
 import { lazyEngine } from './container/socket.js';
 import { edgedErrors } from './errors.js';
@@ -121,6 +122,7 @@ export class Edged implements Module {
       bus.subscribe('mapper.status', endpoint, (s) => this.workloads.get(s.name)?.setReady(s.state === 'online')),
       bus.serve('edged.status', endpoint, () => [...this.workloads.values()].map((w) => ({ ...w.status }))),
       bus.serve('edged.pods', endpoint, () => this.pods?.views() ?? []),
+      bus.serve('edged.containers', endpoint, () => this.containers()),
       bus.subscribe('pods.changed', endpoint, (e) => this.podManager().set(this.mine(e.pods))),
       bus.subscribe('logs.start', endpoint, (req) => void this.logs.start(req)),
       bus.subscribe('logs.stop', endpoint, (req) => this.logs.stop(req.streamId)),
@@ -156,8 +158,36 @@ export class Edged implements Module {
       logger: this.deps.logger,
       ...(this.deps.podBackoff ? { backoff: this.deps.podBackoff } : {}),
       onStatus: (pod, status) => this.reportPod(pod, status),
+      env: () => this.brokerEnv(),
     });
     return this.pods;
+  }
+
+  /**
+   * What a container (a Pod's, or a mapper's) needs to publish on the edge broker: its URL with the
+   * mappers' user name, the user name and the password (none when the broker checks nothing).
+   */
+  private brokerEnv(): Array<{ name: string; value: string }> {
+    const { mqttUrl, mqttPassword } = mapperBroker(this.deps.mqttUrl(), this.deps.mqttCredentials);
+    if (mqttPassword === undefined || !this.deps.mqttCredentials) return [];
+    return [
+      { name: 'KEDGE_MQTT_URL', value: mqttUrl },
+      { name: 'KEDGE_MQTT_USERNAME', value: this.deps.mqttCredentials.username },
+      { name: 'KEDGE_MQTT_PASSWORD', value: mqttPassword },
+    ];
+  }
+
+  /** The running containers this node's Edged started (none asked of the engine while it runs none). */
+  private async containers(): Promise<Array<{ id: string; workload: string }>> {
+    if (this.deps.mode !== 'container' && (this.pods?.views().length ?? 0) === 0) return [];
+    const engine = await this.engine().catch(() => undefined);
+    const all = (await engine?.list({ [LABEL.node]: this.deps.node }).catch(() => undefined)) ?? [];
+    return all
+      .filter((c) => c.running)
+      .map((c) => ({
+        id: c.id,
+        workload: `${c.labels[LABEL.kind] === 'pod' ? 'Pod' : 'mapper'} ${c.labels[LABEL.owner] ?? c.name} (container ${c.name})`,
+      }));
   }
 
   /** The container engine, connected on first use; rejects (and is tried again next time) when there is none. */

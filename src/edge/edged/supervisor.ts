@@ -1,12 +1,11 @@
 import type { Logger } from 'pino';
 import type { MapperWorkloadStatus } from '../../contracts/index.js';
 import type { Clock, Timer } from '../../core/clock/index.js';
+import { Backoff, type BackoffOptions } from '../../core/async/index.js';
 import { errorText } from '../../core/errors/index.js';
 import type { ProcessRuntime, RunningWorkload, WorkloadSpec } from './runtime.js';
 
-export interface BackOff {
-  initialMs: number;
-  maxMs: number;
+export interface BackOff extends BackoffOptions {
   /** A run longer than this resets the back-off. */
   resetAfterMs: number;
 }
@@ -21,7 +20,7 @@ export class Supervisor {
   private running: RunningWorkload | undefined;
   private timer: Timer | undefined;
   private stopped = false;
-  private delayMs: number;
+  private readonly backoff: Backoff;
   private startedAt = 0;
   readonly status: MapperWorkloadStatus;
 
@@ -35,7 +34,7 @@ export class Supervisor {
       onChange: (s: MapperWorkloadStatus) => void;
     },
   ) {
-    this.delayMs = deps.backoff.initialMs;
+    this.backoff = new Backoff(deps.backoff);
     this.status = { name: spec.name, protocols: spec.protocols, phase: 'Starting', restarts: 0, ready: false };
   }
 
@@ -99,10 +98,8 @@ export class Supervisor {
 
   private crashed(reason: string): void {
     if (this.stopped) return;
-    if (this.deps.clock.now() - this.startedAt > this.deps.backoff.resetAfterMs)
-      this.delayMs = this.deps.backoff.initialMs;
-    const delay = this.delayMs;
-    this.delayMs = Math.min(this.delayMs * 2, this.deps.backoff.maxMs);
+    if (this.deps.clock.now() - this.startedAt > this.deps.backoff.resetAfterMs) this.backoff.reset();
+    const delay = this.backoff.next();
     this.update({
       phase: 'CrashLoopBackOff',
       ready: false,

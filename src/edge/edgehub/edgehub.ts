@@ -4,6 +4,7 @@ import { WebSocket, type RawData } from 'ws';
 import {
   isEdgeQuery,
   isServiceCall,
+  LINK_MAX_FRAME_BYTES,
   LINK_PROJECT,
   LINK_STORE_HEADER,
   type EdgeChannels,
@@ -23,13 +24,16 @@ import {
 import type { Module } from '../../core/module/index.js';
 import { bearer, readTokenFile } from '../../core/token/index.js';
 import type { OutboxStore } from '../store/index.js';
-import { Backoff, DEFAULT_BACKOFF } from './backoff.js';
+import { Backoff } from '../../core/async/index.js';
 import { edgehubErrors } from './errors.js';
 import { edgehubMetrics, type EdgehubMetrics } from './metrics.js';
 import { DEFAULT_SENDER, OutboxSender, type SenderOptions } from './sender.js';
 import { LogRelay } from './log-relay.js';
 import { runEdgeQuery } from './edge-query.js';
 import { runServiceCall, serviceCallAnswer } from './service-call.js';
+
+/** Reconnect delays: from 0.5 s doubling to 30 s, with equal jitter (docs/link.md). */
+export const DEFAULT_BACKOFF = { initialMs: 500, maxMs: 30_000 } as const;
 
 export interface EdgeHubDeps {
   bus: Bus<EdgeChannels, EdgeRequests>;
@@ -64,7 +68,7 @@ export interface EdgeHubDeps {
   /** A connection that lived this long resets the back-off (default 10 s). */
   stableAfterMs?: number;
   sender?: Partial<SenderOptions>;
-  /** Largest frame accepted from the cloud (default 4 MiB; bigger closes with 1009). */
+  /** Largest frame accepted from the cloud (default LINK_MAX_FRAME_BYTES; bigger closes with 1009). */
   maxPayloadBytes?: number;
   handshakeTimeoutMs?: number;
 }
@@ -86,6 +90,7 @@ export class EdgeHub implements Module {
   readonly name = SOURCE;
   readonly group = 'hub';
   private readonly clock: Clock;
+  private readonly maxPayload: number;
   private readonly log: Logger;
   private ws: WebSocket | undefined;
   private corked: WebSocket | undefined;
@@ -112,6 +117,7 @@ export class EdgeHub implements Module {
   constructor(private readonly deps: EdgeHubDeps) {
     this.clock = deps.clock ?? systemClock;
     this.log = deps.logger.child({ module: SOURCE });
+    this.maxPayload = deps.maxPayloadBytes ?? LINK_MAX_FRAME_BYTES;
   }
 
   /** The replica connected to or tried now. */
@@ -189,7 +195,7 @@ export class EdgeHub implements Module {
     const storeId = this.deps.storeId?.();
     if (storeId) headers[LINK_STORE_HEADER] = storeId;
     const ws = new WebSocket(this.url, {
-      maxPayload: this.deps.maxPayloadBytes ?? 4 * 1024 * 1024,
+      maxPayload: this.maxPayload,
       perMessageDeflate: false,
       handshakeTimeout: this.deps.handshakeTimeoutMs ?? 10_000,
       headers,
@@ -330,7 +336,7 @@ export class EdgeHub implements Module {
       this.metrics!.rejectedFrames.inc({ reason: 'too_big' });
       this.log.warn(
         { code: 'KEDGE_EDGEHUB_FRAME_TOO_BIG', url: this.url },
-        `closing the link: the cloud sent a frame above ${this.deps.maxPayloadBytes ?? 4 * 1024 * 1024} bytes`,
+        `closing the link: the cloud sent a frame above ${this.maxPayload} bytes`,
       );
     } else {
       this.log.debug({ err: err.message, url: this.url }, 'link error');

@@ -1,3 +1,4 @@
+import { LINK_MAX_FRAME_BYTES } from '../../contracts/index.js';
 import type { Clock, Timer } from '../../core/clock/index.js';
 import type { OutboxEntry, OutboxStore } from '../store/index.js';
 
@@ -8,7 +9,7 @@ export interface SenderOptions {
   batch: number;
   /** While draining a backlog after a reconnect: messages per second at most (default 5,000). */
   drainRatePerSec: number;
-  /** Largest frame the link carries (default 4 MiB): a bigger entry could never be sent. */
+  /** Largest frame the link carries (LINK_MAX_FRAME_BYTES): a bigger entry could never be sent. */
   maxFrameBytes: number;
 }
 
@@ -16,7 +17,7 @@ export const DEFAULT_SENDER: SenderOptions = {
   window: 256,
   batch: 64,
   drainRatePerSec: 5000,
-  maxFrameBytes: 4 * 1024 * 1024,
+  maxFrameBytes: LINK_MAX_FRAME_BYTES,
 };
 
 export interface SenderHooks {

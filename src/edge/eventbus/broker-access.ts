@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Counter, type Registry } from 'prom-client';
+import type { PeerSocket } from './peer-process.js';
 import { topicMatches } from './topics.js';
 
 /** A broker account: its password and the topic filters it may publish to and subscribe to. */
@@ -10,7 +11,7 @@ export interface BrokerUser {
   subscribe: string[];
 }
 
-/** What a client without credentials may do: everything (the default), read only, or nothing. */
+/** What a client without credentials may do: read only (the default), everything, or nothing. */
 export type AnonymousAccess = 'all' | 'read' | 'none';
 
 /** What the edge node's configuration makes of the broker's access (edge.mqtt.users, edge.mqtt.anonymous). */
@@ -19,7 +20,11 @@ export interface BrokerAccessConfig {
   anonymous: AnonymousAccess;
 }
 
-/** The account Edged gives the mappers it starts (a new password at every start of the edge). */
+const ANONYMOUS_PUBLISH =
+  'a client without credentials may only subscribe (edge.mqtt.anonymous: read); connect with an account of edge.mqtt.users, ' +
+  "or as kedge-mapper with the mappers' password (<data-dir>/mqtt/kedge-mapper.password), or set edge.mqtt.anonymous: all";
+
+/** The account Edged gives the mappers and Pods it starts (its password kept in the data dir: mapper-password.ts). */
 export const MAPPER_USER = 'kedge-mapper';
 
 /**
@@ -38,6 +43,12 @@ export class BrokerAccess {
     private readonly anonymous: AnonymousAccess,
     registry: Registry | undefined,
     private readonly report: (what: string, detail: Record<string, unknown>) => void,
+    /**
+     * Which workload Edged runs holds the other end of a client's connection (peer-process.ts):
+     * such a client without credentials gets the mappers' account.
+     */
+    private readonly workloadOf?: (socket: PeerSocket) => Promise<string | undefined>,
+    private readonly note?: (what: string, detail: Record<string, unknown>) => void,
   ) {
     for (const u of users) this.users.set(u.username, u);
     this.refused = registry
@@ -55,8 +66,14 @@ export class BrokerAccess {
     return this.users.size > 0 || this.anonymous !== 'all';
   }
 
-  authenticate(clientId: string, username: string | undefined, password: Buffer | undefined): boolean {
+  async authenticate(
+    clientId: string,
+    username: string | undefined,
+    password: Buffer | undefined,
+    socket: PeerSocket = {},
+  ): Promise<boolean> {
     if (username === undefined || username === '') {
+      if (this.anonymous !== 'all' && (await this.fromWorkload(clientId, socket))) return true;
       if (this.anonymous !== 'none') return true;
       return this.refuse('connect', { client: clientId }, 'no credentials, and anonymous clients are refused');
     }
@@ -67,10 +84,31 @@ export class BrokerAccess {
     return true;
   }
 
+  /**
+   * A container Edged started (a KubeEdge mapper in a Pod, which has no setting for credentials)
+   * publishes as the mappers' account; any other client without credentials stays anonymous.
+   */
+  private async fromWorkload(clientId: string, socket: PeerSocket): Promise<boolean> {
+    const mappers = this.users.get(MAPPER_USER);
+    if (!this.workloadOf || !mappers) return false;
+    const workload = await this.workloadOf(socket).catch(() => undefined);
+    if (workload === undefined) return false;
+    this.clients.set(clientId, mappers);
+    this.note?.(
+      `edge broker: client without credentials is ${workload}, run by Edged: it publishes as ${MAPPER_USER}`,
+      {
+        client: clientId,
+      },
+    );
+    return true;
+  }
+
   canPublish(clientId: string, topic: string): boolean {
     const user = this.clients.get(clientId);
     const ok = user ? user.publish.some((f) => topicMatches(f, topic)) : this.anonymous === 'all';
-    return ok || this.refuse('publish', { client: clientId, username: user?.username, topic }, 'outside its ACL');
+    if (ok) return true;
+    if (user) return this.refuse('publish', { client: clientId, username: user.username, topic }, 'outside its ACL');
+    return this.refuse('publish', { client: clientId, topic }, ANONYMOUS_PUBLISH);
   }
 
   canSubscribe(clientId: string, filter: string): boolean {

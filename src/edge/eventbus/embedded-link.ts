@@ -9,6 +9,7 @@ import { BrokerGuard, type BrokerLimits } from './broker-guard.js';
 import { eventbusErrors } from './errors.js';
 import type { BrokerLink, Ingest } from './link.js';
 import { isIngressTopic, topicMatches } from './topics.js';
+import { closeServer, listen } from '../../core/net/index.js';
 
 /**
  * The embedded broker (aedes, MQTT 3.1.1) on 127.0.0.1. Ingress is handled in aedes's
@@ -63,7 +64,9 @@ export class EmbeddedBrokerLink implements BrokerLink {
       ...(access
         ? {
             authenticate: (client, username, password, done) =>
-              done(null, access.authenticate(client.id, username, password)),
+              void access
+                .authenticate(client.id, username, password, client.conn as unknown as Socket)
+                .then((ok) => done(null, ok)),
             authorizeSubscribe: (client, sub, done) =>
               done(null, !client || access.canSubscribe(client.id, sub.topic) ? sub : null),
           }
@@ -119,23 +122,12 @@ export class EmbeddedBrokerLink implements BrokerLink {
       guard.limitPackets(socket, () => `${socket.remoteAddress}:${socket.remotePort}`);
       broker.handle(socket);
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) =>
-        reject(
-          eventbusErrors.create(
-            'KEDGE_EVENTBUS_LISTEN',
-            `cannot listen on ${this.options.host ?? '127.0.0.1'}:${this.options.port}: ${err.message}`,
-            { cause: err },
-          ),
-        ),
-      );
-      server.listen(this.options.port, this.options.host ?? '127.0.0.1', () => resolve());
-    }).catch(async (err: unknown) => {
+    this.boundPort = await listen(server, this.options.port, this.options.host ?? '127.0.0.1', (err, where) =>
+      eventbusErrors.create('KEDGE_EVENTBUS_LISTEN', `cannot listen on ${where}: ${err.message}`, { cause: err }),
+    ).catch(async (err: unknown) => {
       await new Promise<void>((r) => broker.close(() => r()));
       throw err;
     });
-    const address = server.address();
-    this.boundPort = typeof address === 'object' && address ? address.port : this.options.port;
     this.broker = broker;
     this.server = server;
   }
@@ -182,7 +174,7 @@ export class EmbeddedBrokerLink implements BrokerLink {
     this.broker = undefined;
     if (broker) await new Promise<void>((r) => broker.close(() => r()));
     for (const s of this.sockets) s.destroy();
-    if (server) await new Promise<void>((r) => server.close(() => r()));
+    if (server) await closeServer(server);
   }
 }
 

@@ -9,4 +9,5 @@ export {
 export { ingressFilters, isIngressTopic } from './topics.js';
 export { eventbusErrors } from './errors.js';
 export type { BrokerLink, Ingest } from './link.js';
+export { mapperPassword, mapperPasswordFile } from './mapper-password.js';
 export { deviceDataReadings } from './device-data.js';

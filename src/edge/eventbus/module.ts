@@ -6,9 +6,10 @@ import {
   type EdgeChannels,
   type EdgeDevice,
   type EdgeRequests,
-  type RawReading,
+  type DataCleansed,
 } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
+import type { RawReading } from '../../model/index.js';
 import type { Clock } from '../../core/clock/index.js';
 import type { Module } from '../../core/module/index.js';
 import type { BrokerLimits } from './broker-guard.js';
@@ -18,6 +19,7 @@ import { EmbeddedBrokerLink } from './embedded-link.js';
 import { Ingress, OWN_EVENT_PREFIX } from './ingress.js';
 import { BrokerAccess, type BrokerAccessConfig } from './broker-access.js';
 import type { BrokerLink } from './link.js';
+import { containerOf, peerProcess, type PeerSocket } from './peer-process.js';
 
 export interface EventBusDeps {
   bus: Bus<EdgeChannels, EdgeRequests>;
@@ -117,8 +119,14 @@ export class EventBus implements Module {
 
   /** One per module (its refusal counter is registered once), whatever the number of restarts. */
   private brokerAccess(c: BrokerAccessConfig): BrokerAccess {
-    this.access ??= new BrokerAccess(c.users, c.anonymous, this.deps.registry, (msg, detail) =>
-      this.deps.logger.warn(detail, msg),
+    const { bus, logger } = this.deps;
+    this.access ??= new BrokerAccess(
+      c.users,
+      c.anonymous,
+      this.deps.registry,
+      (msg, detail) => logger.warn(detail, msg),
+      (socket) => workloadOf(bus, socket),
+      (msg, detail) => logger.info(detail, msg),
     );
     return this.access;
   }
@@ -168,6 +176,23 @@ export class EventBus implements Module {
       ...(r.unit ? { unit: r.unit } : {}),
       ...(r.reason ? { reason: r.reason } : {}),
     }));
-    this.publish(topic, { timestamp: this.deps.clock.now(), readings: out }, false, 0);
+    this.publish(topic, { timestamp: this.deps.clock.now(), readings: out } satisfies DataCleansed, false, 0);
   }
+}
+
+/**
+ * The workload Edged runs at the other end of a broker connection, if any: asked only while Edged
+ * runs containers, then found through /proc (peer-process.ts).
+ */
+async function workloadOf(bus: Bus<EdgeChannels, EdgeRequests>, socket: PeerSocket): Promise<string | undefined> {
+  const containers = await bus.request('edged.containers', {});
+  if (containers.length === 0) return undefined;
+  const peer = await peerProcess(socket);
+  const id =
+    peer &&
+    containerOf(
+      peer.cgroup,
+      containers.map((c) => c.id),
+    );
+  return containers.find((c) => c.id === id)?.workload;
 }

@@ -1,12 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { EdgeChannels, EdgeRequests } from '../../contracts/index.js';
+import { type EdgeChannels, type EdgeRequests, apiErrorBody } from '../../contracts/index.js';
 import type { Bus } from '../../core/bus/index.js';
 import { isKedgeError, errorText } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
 import { compileAllowList } from './allow.js';
 import { callTarget, type CallLimits } from './call.js';
 import { servicebusErrors } from './errors.js';
+import { listen, closeServer } from '../../core/net/index.js';
 
 export interface ServiceBusDeps {
   bus: Bus<EdgeChannels, EdgeRequests>;
@@ -42,20 +43,9 @@ export class ServiceBus implements Module {
     const limits = { ...DEFAULT_LIMITS, ...this.deps.limits };
     const allowed = compileAllowList(this.deps.allow);
     const server = createServer((req, res) => void this.onHttp(req, res, allowed, limits));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) =>
-        reject(
-          servicebusErrors.create(
-            'KEDGE_SERVICEBUS_LISTEN',
-            `cannot listen on 127.0.0.1:${this.deps.port}: ${err.message}`,
-            { cause: err },
-          ),
-        ),
-      );
-      server.listen(this.deps.port, '127.0.0.1', () => resolve());
-    });
-    const addr = server.address();
-    this.boundPort = typeof addr === 'object' && addr ? addr.port : this.deps.port;
+    this.boundPort = await listen(server, this.deps.port, '127.0.0.1', (err, where) =>
+      servicebusErrors.create('KEDGE_SERVICEBUS_LISTEN', `cannot listen on ${where}: ${err.message}`, { cause: err }),
+    );
     this.server = server;
     this.undo = this.deps.bus.serve('servicebus.call', endpoint, (req) => callTarget(req, allowed, limits));
   }
@@ -65,10 +55,7 @@ export class ServiceBus implements Module {
     this.undo = undefined;
     const server = this.server;
     this.server = undefined;
-    if (server) {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    }
+    if (server) await closeServer(server);
   }
 
   private async onHttp(
@@ -97,14 +84,9 @@ export class ServiceBus implements Module {
       );
       res.writeHead(out.status, out.headers).end(Buffer.from(out.body, 'base64'));
     } catch (err) {
-      const code = isKedgeError(err) ? err.code : 'KEDGE_SERVICEBUS_UPSTREAM';
-      const status = isKedgeError(err) ? err.status : 502;
-      if (status >= 500) this.deps.logger.warn({ url: req.url, err: errorText(err) }, 'servicebus call failed');
-      res
-        .writeHead(status, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({ error: { code, message: errorText(err), hint: isKedgeError(err) ? err.hint : undefined } }),
-        );
+      const e = isKedgeError(err) ? err : servicebusErrors.create('KEDGE_SERVICEBUS_UPSTREAM', errorText(err));
+      if (e.status >= 500) this.deps.logger.warn({ url: req.url, err: errorText(err) }, 'servicebus call failed');
+      res.writeHead(e.status, { 'content-type': 'application/json' }).end(JSON.stringify(apiErrorBody(e)));
     }
   }
 }

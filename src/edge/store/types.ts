@@ -35,6 +35,12 @@ export interface TwinRecord {
   edgeVersion: number;
   /** The Device spec's desired.value last applied, so that re-applying the same spec changes nothing. */
   specDesired?: string;
+  /**
+   * A twin for a property the DeviceModel lacks (KubeEdge's optional twin), its type as the twin
+   * message named it (int, float, boolean, string, ...); deleted with null, kept as KubeEdge keeps
+   * a deleted twin until it is set again.
+   */
+  optional?: { type: string; deleted?: boolean };
 }
 
 export interface DeviceStateRecord {

@@ -9,6 +9,8 @@ import { EdgeConfigSchema, type EdgeConfig } from '../../core/config/index.js';
 import { silentLogger } from '../../core/log/index.js';
 import { createEdgeNode, type EdgeNode, type EdgeNodeOptions } from '../node.js';
 
+export { mapperLogin, mapperUrl } from './mapper-login.js';
+
 export interface NodeHarness {
   node: EdgeNode;
   clock: ManualClock;

@@ -1,8 +1,14 @@
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { edgeTopics, type RawReading, type TwinReportContent, type WriteResult } from '../../contracts/index.js';
+import {
+  edgeTopics,
+  type RawReading,
+  type TwinReportContent,
+  type TwinUpdate,
+  type WriteResult,
+} from '../../contracts/index.js';
 import { newMessage } from '../../core/message/index.js';
-import { device, model, startNode, type NodeHarness } from '../testing/index.js';
+import { device, mapperLogin, model, startNode, type NodeHarness } from '../testing/index.js';
 
 const ID = 'default/d1';
 const props = [
@@ -30,7 +36,7 @@ function cloudDesired(desired: Record<string, string>) {
  * clock would hold a QoS 1 acknowledgement), then waits until the twin has seen it.
  */
 async function mapperWriteResult(h: NodeHarness, result: Omit<WriteResult, 'event_id' | 'timestamp'>) {
-  const client = await mqtt.connectAsync(h.node.eventbus.url, { protocolVersion: 4 });
+  const client = await mqtt.connectAsync(h.node.eventbus.url, { protocolVersion: 4, ...mapperLogin(h.dataDir) });
   const seen = new Promise<void>((resolve) =>
     h.node.bus.subscribe('device.writeResult', { name: 'seen', group: 'test' }, () => resolve()),
   );
@@ -222,6 +228,105 @@ describe('TwinModule', () => {
       event_id: 'doc-2',
       twin: { temp: { last: { actual: { value: '21' } }, current: { actual: { value: '22' } } } },
     });
+  });
+
+  it('creates, updates and deletes an optional twin for a property the model lacks (dtmanager/twin.go dealTwinAdd, dealTwinDelete)', async () => {
+    h = await withDevice();
+    const update = async (eventId: string, twin: Record<string, unknown>) => {
+      // As the EventBus hands it over after its check (a test may send what the check would refuse).
+      h!.node.bus.publish('twin.update', {
+        deviceId: ID,
+        message: { event_id: eventId, timestamp: 1_700_000_000_000, twin: twin as TwinUpdate['twin'] },
+      });
+      await Promise.resolve();
+      await Promise.resolve();
+    };
+    type Result = { event_id: string; code?: number; reason?: string; twin?: Record<string, unknown> };
+    const result = (eventId: string) =>
+      h!.on<Result>(edgeTopics.twinUpdateResult(ID)).find((r) => r.event_id === eventId);
+    const doc = (eventId: string) =>
+      h!
+        .on<{ event_id: string; twin: Record<string, unknown> }>(edgeTopics.twinUpdateDocument(ID))
+        .find((d) => d.event_id === eventId);
+
+    // mappers-go CreateMessageTwinUpdate for a twin the model does not declare (type from metadata).
+    await update('o1', { firmware: { actual: { value: '1.4.2', metadata: {} }, metadata: { type: 'string' } } });
+    expect(result('o1')?.code).toBeUndefined();
+    expect(result('o1')?.twin?.firmware).toMatchObject({
+      actual: { value: '1.4.2' },
+      optional: true,
+      metadata: { type: 'string' },
+    });
+    expect(doc('o1')?.twin.firmware).toMatchObject({
+      last: null,
+      current: { actual: { value: '1.4.2' }, optional: true },
+    });
+    const view = await h.node.bus.request('twin.view', { deviceId: ID });
+    expect(view?.properties.firmware).toMatchObject({ optional: true, reported: { value: '1.4.2', quality: 'good' } });
+    await update('o2', { uptime: { actual: { value: '12' }, metadata: { type: 'int' } } });
+    expect(result('o2')?.code).toBeUndefined();
+    await h.settle();
+    expect(
+      twinReports(h).some((r) => r.properties.firmware?.optional && r.properties.firmware.reported?.value === '1.4.2'),
+    ).toBe(true);
+    // A value its type does not hold, a type KubeEdge does not know, a name KubeEdge refuses: 400.
+    await update('o3', { uptime: { actual: { value: 'soon' } } });
+    expect(result('o3')).toMatchObject({ code: 400, reason: expect.stringContaining('twin.uptime.actual.value') });
+    await update('o4', { x: { actual: { value: '1' }, metadata: { type: 'decimal' } } });
+    expect(result('o4')).toMatchObject({ code: 400, reason: expect.stringContaining('metadata.type decimal') });
+    await update('o5', { 'a b': { actual: { value: '1' } } });
+    expect(result('o5')?.code).toBe(400);
+
+    // "<name>": null deletes an optional twin: null in the result, current null in the document.
+    await update('d1', { firmware: null });
+    expect(result('d1')?.code).toBeUndefined();
+    expect(result('d1')?.twin).toEqual({ firmware: null });
+    expect(doc('d1')?.twin.firmware).toMatchObject({ last: { actual: { value: '1.4.2' } }, current: null });
+    expect((await h.node.bus.request('twin.view', { deviceId: ID }))?.properties.firmware).toBeUndefined();
+    await h.settle();
+    expect(twinReports(h).some((r) => r.properties.firmware?.deleted === true)).toBe(true);
+    // Deleting what is not there is a bad request; null on a model's twin is left alone (not optional).
+    await update('d2', { firmware: null });
+    expect(result('d2')).toMatchObject({ code: 400, reason: expect.stringContaining('no twin firmware to delete') });
+    await update('d3', { temp: null });
+    expect(result('d3')?.code).toBeUndefined();
+    expect(result('d3')?.twin).toEqual({});
+    // Set again after its delete: a new twin (last null).
+    await update('d4', { firmware: { actual: { value: '1.5.0' } } });
+    expect(doc('d4')?.twin.firmware).toMatchObject({ last: null, current: { actual: { value: '1.5.0' } } });
+  });
+
+  it('sends the delta again after a twin update while expected differs from actual, also after the timeout (BuildDeviceTwinDelta)', async () => {
+    h = await withDevice();
+    await h.node.bus.request('twin.setDesired', { deviceId: ID, properties: { sp: '30' } });
+    await h.settle(5000);
+    expect((await h.node.bus.request('twin.view', { deviceId: ID }))?.properties.sp?.failed).toBeDefined();
+    const deltas = () => h!.on<{ delta: Record<string, string> }>(edgeTopics.twinUpdateDelta(ID));
+    const before = deltas().length;
+    // A KubeEdge mapper reports (twin/update with actual): the delta follows, sp still wanted.
+    h.node.bus.publish('twin.update', {
+      deviceId: ID,
+      message: { event_id: 'm1', timestamp: 1_700_000_005_100, twin: { temp: { actual: { value: '20' } } } },
+    });
+    await h.settle();
+    expect(deltas().length).toBe(before + 1);
+    expect(deltas().at(-1)?.delta).toEqual({ sp: '30' });
+    // The mapper applied it this time: the late read-back confirms it, and no delta follows the next report.
+    h.node.bus.publish('twin.update', {
+      deviceId: ID,
+      message: { event_id: 'm2', timestamp: 1_700_000_005_200, twin: { sp: { actual: { value: '30' } } } },
+    });
+    await h.settle();
+    const sp = (await h.node.bus.request('twin.view', { deviceId: ID }))?.properties.sp;
+    expect(sp?.failed).toBeUndefined();
+    expect(sp?.reported?.value).toBe('30');
+    const after = deltas().length;
+    h.node.bus.publish('twin.update', {
+      deviceId: ID,
+      message: { event_id: 'm3', timestamp: 1_700_000_005_300, twin: { temp: { actual: { value: '21' } } } },
+    });
+    await h.settle();
+    expect(deltas().length).toBe(after);
   });
 
   it('keeps one twin report per device in the outbox while the cloud is away, newest values folded in', async () => {

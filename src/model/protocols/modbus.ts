@@ -1,4 +1,5 @@
-import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
+import { oneOf } from '../../core/schema/index.js';
 import type { ProtocolSchemas, SchemaIssue, VisitorContext } from './types.js';
 import { modbusWriteLimits } from './modbus-limits.js';
 
@@ -12,10 +13,6 @@ function issue(path: SchemaIssue['path'], message: string, severity: SchemaIssue
  * valid, including `max`/`min`) plus kedge's optional ones (docs/architecture.md). The semantic
  * checks mirror what `decode-spec.ts` accepts, so a file that validates also decodes.
  */
-function oneOf<const T extends readonly string[]>(values: T, description: string): TUnion<TLiteral<T[number]>[]> {
-  return Type.Union(values.map((v) => Type.Literal(v)) as never, { description }) as never;
-}
-
 export const MODBUS_COMMUNICATE_MODES = ['TCP', 'RTU', 'RTUOverTCP'] as const;
 export const MODBUS_REGISTERS = ['CoilRegister', 'DiscreteInputRegister', 'HoldingRegister', 'InputRegister'] as const;
 export const MODBUS_DATA_TYPES = ['int', 'float', 'double', 'string', 'boolean', 'bytes'] as const;

@@ -1,4 +1,5 @@
-import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
+import { oneOf } from '../../core/schema/index.js';
 import type { ProtocolSchemas, SchemaIssue } from './types.js';
 
 // Registry types are imported as types only: mappers/schemas.ts imports this file.
@@ -7,10 +8,6 @@ function issue(path: SchemaIssue['path'], message: string, severity: SchemaIssue
 }
 
 /** OPC UA `protocol.configData` and visitor `configData` (KubeEdge's older mapper fields + kedge's `subscribe`). */
-function oneOf<const T extends readonly string[]>(values: T, description: string): TUnion<TLiteral<T[number]>[]> {
-  return Type.Union(values.map((v) => Type.Literal(v)) as never, { description }) as never;
-}
-
 export const OPCUA_SECURITY_POLICIES = [
   'None',
   'Basic128Rsa15',

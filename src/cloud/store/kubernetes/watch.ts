@@ -1,4 +1,5 @@
 import { type KubeConfig, type KubernetesObject, ListWatch, Watch } from '@kubernetes/client-node';
+import { Backoff } from '../../../core/async/index.js';
 import type { StoredObject, WatchEvent } from '../types.js';
 
 /**
@@ -37,13 +38,13 @@ export class KindWatch {
   private readonly informer: ListWatch<KubernetesObject>;
   private stopped = false;
   private seeding = true;
-  private delayMs: number;
+  private readonly backoff: Backoff;
   private retry: NodeJS.Timeout | undefined;
   /** Set while a relist's events are delivered: the revision a DELETED it finds carries. */
   private relistedAt = '';
 
   constructor(private readonly o: KindWatchOptions) {
-    this.delayMs = o.backoff?.initialMs ?? 500;
+    this.backoff = new Backoff({ initialMs: 500, maxMs: 30_000, ...o.backoff });
     this.watch = new BookmarkingWatch(o.kc, () => {
       this.seeding = false;
       this.relistedAt = '';
@@ -82,7 +83,7 @@ export class KindWatch {
 
   private emit(type: WatchEvent['type'], obj: KubernetesObject): void {
     if (this.stopped || this.seeding) return;
-    this.delayMs = this.o.backoff?.initialMs ?? 500;
+    this.backoff.reset();
     const object = this.o.toStored(obj);
     // A deletion found by a relist carries the object as last seen; it is gone as of the relist.
     if (type === 'DELETED' && this.relistedAt)
@@ -92,9 +93,9 @@ export class KindWatch {
 
   private failed(err: unknown): void {
     if (this.stopped) return;
-    const wait = this.delayMs;
-    this.delayMs = Math.min(this.delayMs * 2, this.o.backoff?.maxMs ?? 30_000);
+    const wait = this.backoff.next();
     this.o.onError(err, wait);
+    // +-20% around the step reported, so that replicas refused together do not retry together.
     const jittered = wait * (0.8 + Math.random() * 0.4);
     this.retry = setTimeout(() => {
       if (!this.stopped) this.informer.start().catch((e: unknown) => this.failed(e));

@@ -72,7 +72,11 @@ export class ContainerMapperRuntime implements ProcessRuntime {
       image: this.options.image(spec.protocols),
       entrypoint: ['node', ...MAPPER_NODE_FLAGS, IMAGE_KEDGE_ENTRY],
       cmd: mapperArgs(spec, STATE_IN_CONTAINER),
-      env: passEnv(['NODE_OPTIONS', 'MALLOC_ARENA_MAX', 'KEDGE_GPIO_BACKEND']),
+      env: [
+        ...passEnv(['NODE_OPTIONS', 'MALLOC_ARENA_MAX', 'KEDGE_GPIO_BACKEND']),
+        // The broker account's password, as a child process gets it (never on the command line).
+        ...(spec.mqttPassword === undefined ? [] : [{ name: 'KEDGE_MQTT_PASSWORD', value: spec.mqttPassword }]),
+      ],
       hostNetwork: true,
       binds: [
         { hostPath: stateDir, containerPath: STATE_IN_CONTAINER, readOnly: false },

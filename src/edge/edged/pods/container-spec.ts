@@ -12,9 +12,14 @@ const DEVICE_TYPES = new Set(['CharDevice', 'BlockDevice']);
  * What the engine runs for one container of a Pod. kedge has no pod network: containers use the
  * host's network unless the Pod says `hostNetwork: false`, then each gets its own network with
  * its ports published (hostPort, else containerPort). hostPath volumes of type CharDevice or
- * BlockDevice become devices; the others bind mounts.
+ * BlockDevice become devices; the others bind mounts. `given` are variables the edge gives every
+ * container (the broker account), each unless the container sets it itself.
  */
-export function containerBody(pod: Pod, c: PodContainer): ContainerBody {
+export function containerBody(
+  pod: Pod,
+  c: PodContainer,
+  given: ReadonlyArray<{ name: string; value: string }> = [],
+): ContainerBody {
   const volumes = new Map((pod.spec.volumes ?? []).map((v) => [v.name, v.hostPath]));
   const binds: NonNullable<ContainerSpec['binds']> = [];
   const devices: NonNullable<ContainerSpec['devices']> = [];
@@ -34,7 +39,10 @@ export function containerBody(pod: Pod, c: PodContainer): ContainerBody {
     image: c.image,
     ...(c.command ? { entrypoint: c.command } : {}),
     ...(c.args ? { cmd: c.args } : {}),
-    env: (c.env ?? []).map((e) => ({ name: e.name, value: e.value ?? '' })),
+    env: [
+      ...given.filter((g) => !c.env?.some((e) => e.name === g.name)),
+      ...(c.env ?? []).map((e) => ({ name: e.name, value: e.value ?? '' })),
+    ],
     ...(c.workingDir ? { workingDir: c.workingDir } : {}),
     hostNetwork,
     ports: (c.ports ?? []).map((p) => ({

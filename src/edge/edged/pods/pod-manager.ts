@@ -20,6 +20,8 @@ export interface PodManagerDeps {
   logger: Logger;
   backoff?: BackOff;
   onStatus: (pod: Pod, status: PodStatus) => void;
+  /** Variables every container gets unless it sets them itself (the edge broker's account). */
+  env?: () => Array<{ name: string; value: string }>;
 }
 
 const keyOf = (p: Pod) => `${p.metadata.namespace ?? 'default'}/${p.metadata.name}`;
@@ -63,6 +65,7 @@ export class PodManager {
           logger: this.deps.logger,
           backoff: this.deps.backoff ?? POD_BACKOFF,
           onStatus: (status) => this.deps.onStatus(p, status),
+          ...(this.deps.env ? { env: this.deps.env } : {}),
         });
         this.workers.set(key, worker);
         void worker.kick();

@@ -5,6 +5,7 @@ import { errorText, isKedgeError } from '../../../core/errors/index.js';
 import type { Pod } from '../../../model/index.js';
 import type { ContainerEngine } from '../container/engine.js';
 import { LABEL, containerName, specHash } from '../container/labels.js';
+import { Backoff } from '../../../core/async/index.js';
 import type { BackOff } from '../supervisor.js';
 import { containerBody, prepareHostPaths, type ContainerBody } from './container-spec.js';
 import { describeExit, podStatus, terminatedOf, type SlotView } from './status.js';
@@ -16,13 +17,15 @@ export interface PodWorkerDeps {
   logger: Logger;
   backoff: BackOff;
   onStatus: (status: PodStatus) => void;
+  /** Variables every container gets unless it sets them itself (the edge broker's account). */
+  env?: () => Array<{ name: string; value: string }>;
 }
 
 interface Slot extends SlotView {
   body: ContainerBody;
   hash: string;
-  /** Next back-off delay. */
-  delayMs: number;
+  /** Crash-loop back-off: the delay before each restart. */
+  backoff: Backoff;
   /** When the container (ended or not created) is tried again. */
   retryAt?: number;
   watching?: { id: string; abort: AbortController };
@@ -110,7 +113,7 @@ export class PodWorker {
   private setSpec(pod: Pod): void {
     const old = new Map(this.slots.map((s) => [s.name, s]));
     this.slots = pod.spec.containers.map((c) => {
-      const body = containerBody(pod, c);
+      const body = containerBody(pod, c, this.deps.env?.() ?? []);
       const prev = old.get(c.name);
       const slot: Slot = prev ?? {
         name: c.name,
@@ -119,14 +122,13 @@ export class PodWorker {
         final: false,
         body,
         hash: '',
-        delayMs: 0,
+        backoff: new Backoff(this.deps.backoff),
       };
       slot.body = body;
       slot.image = c.image;
       slot.hash = specHash(body);
       if (body.memoryBytes) slot.memoryBytes = body.memoryBytes;
       else delete slot.memoryBytes;
-      if (!prev) slot.delayMs = this.deps.backoff.initialMs;
       return slot;
     });
     for (const [name, s] of old) if (!this.slots.some((n) => n.name === name)) this.orphans.push(s);
@@ -192,8 +194,7 @@ export class PodWorker {
       slot.waiting = undefined;
       slot.retryAt = undefined;
       slot.final = false;
-      if (info.startedAt && now - Date.parse(info.startedAt) > this.deps.backoff.resetAfterMs)
-        slot.delayMs = this.deps.backoff.initialMs;
+      if (info.startedAt && now - Date.parse(info.startedAt) > this.deps.backoff.resetAfterMs) slot.backoff.reset();
       this.watch(engine, slot);
       return;
     }
@@ -224,17 +225,17 @@ export class PodWorker {
     slot.final = false;
     if (slot.retryAt === undefined) {
       const ran = info.startedAt && info.finishedAt ? Date.parse(info.finishedAt) - Date.parse(info.startedAt) : 0;
-      if (ran > this.deps.backoff.resetAfterMs) slot.delayMs = this.deps.backoff.initialMs;
-      slot.retryAt = now + slot.delayMs;
+      if (ran > this.deps.backoff.resetAfterMs) slot.backoff.reset();
+      const delayMs = slot.backoff.next();
+      slot.retryAt = now + delayMs;
       this.deps.logger.warn(
-        { pod: this.key, container: slot.name, exitCode: info.exitCode, delayMs: slot.delayMs },
-        `container ${slot.name} of pod ${this.key} ${describeExit(term)}; restarting in ${slot.delayMs} ms`,
+        { pod: this.key, container: slot.name, exitCode: info.exitCode, delayMs },
+        `container ${slot.name} of pod ${this.key} ${describeExit(term)}; restarting in ${delayMs} ms`,
       );
       slot.waiting = {
         reason: 'CrashLoopBackOff',
-        message: `back-off ${Math.round(slot.delayMs / 1000)}s restarting failed container ${slot.name} of pod ${this.key}: ${describeExit(term)}`,
+        message: `back-off ${Math.round(delayMs / 1000)}s restarting failed container ${slot.name} of pod ${this.key}: ${describeExit(term)}`,
       };
-      slot.delayMs = Math.min(slot.delayMs * 2, this.deps.backoff.maxMs);
     }
     if (now < slot.retryAt) return;
     slot.lastTerminated = term;
@@ -299,8 +300,7 @@ export class PodWorker {
   private failed(slot: Slot, reason: string, err: unknown): void {
     const message = errorText(err);
     slot.waiting = { reason, message };
-    slot.retryAt = this.deps.clock.now() + slot.delayMs;
-    slot.delayMs = Math.min(slot.delayMs * 2, this.deps.backoff.maxMs);
+    slot.retryAt = this.deps.clock.now() + slot.backoff.next();
     this.deps.logger.warn(
       { pod: this.key, container: slot.name, reason },
       `container ${slot.name} of pod ${this.key} not started: ${message}`,

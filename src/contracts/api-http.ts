@@ -1,6 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isKedgeError, toKedgeError } from '../../core/errors/index.js';
-import { apiErrors } from '../../contracts/index.js';
+import { httpStatusOf } from '../core/errors/index.js';
+import { apiErrorBody, apiErrors } from './api-errors.js';
+
+/**
+ * How the cloud's and the edge's HTTP APIs read requests and answer (docs/api.md): JSON bodies up
+ * to a limit, JSON answers, and errors as `apiErrorBody` with the error's own status.
+ */
 
 /** Reads a JSON body up to `limit` bytes; an empty body is `{}`. */
 export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
@@ -22,7 +27,7 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
   } catch (err) {
-    throw apiErrors.create('KEDGE_API_BAD_REQUEST', `request body is not JSON: ${(err as Error).message}`);
+    throw apiErrors.create('KEDGE_API_BAD_JSON', `request body is not JSON: ${(err as Error).message}`);
   }
 }
 
@@ -39,15 +44,8 @@ export function sendText(res: ServerResponse, status: number, text: string, type
 
 /** `{ error: { code, message, hint } }` with the status its code maps to. */
 export function sendError(res: ServerResponse, err: unknown): number {
-  const e = isKedgeError(err) ? err : toKedgeError(err, 'KEDGE_API_INTERNAL');
-  const status = e.status;
-  const body: Record<string, unknown> = {
-    code: e.code,
-    message: e.message,
-    hint: e.hint ?? apiErrors.hints.KEDGE_API_INTERNAL,
-  };
-  if (e.detail) body.detail = e.detail;
-  if (!res.headersSent) sendJson(res, status, { error: body });
+  const status = httpStatusOf(err);
+  if (!res.headersSent) sendJson(res, status, apiErrorBody(err));
   else res.end();
   return status;
 }

@@ -1,0 +1,1 @@
+export { PushPanel } from './panel.js';

@@ -1,0 +1,1 @@
+export { NodeObjects, nodeOf, syncToken, type NodeObjectsOptions } from './node-objects.js';

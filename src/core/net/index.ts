@@ -1,0 +1,1 @@
+export { closeServer, listen, listenPath } from './listen.js';
