@@ -83,7 +83,8 @@ describe('joining with a token and a certificate per node', () => {
       edge,
       cloud.proc,
     ]);
-    expect(edge.output).toContain('connected to the cloud');
+    // The cloud can see the node ready before the edge's log line reaches this process.
+    await waitFor(() => edge.output.includes('connected to the cloud'), "the edge's log line", 10_000, [edge]);
   }, 90_000);
 
   it('refuses a used-up token, an expired token and a token for another CA, storing nothing', async () => {

@@ -1,6 +1,13 @@
-import { Etcd3, isRecoverableError } from 'etcd3';
+import { createRequire } from 'node:module';
+import type * as Etcd3Module from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry, type IBackoff } from 'cockatiel';
 import { etcdErrors } from './errors.js';
+
+// etcd3 brings @grpc/grpc-js, protobufjs and @opentelemetry/api (about 250 files): it loads when a
+// replica first connects to etcd, never in a cloud on SQLite or Kubernetes.
+const requireLazily = createRequire(import.meta.url);
+const etcd3 = (): typeof Etcd3Module => requireLazily('etcd3') as typeof Etcd3Module;
 
 export interface EtcdConnectOptions {
   /** Member endpoints, `http://host:port`. */
@@ -37,6 +44,7 @@ export function parseEtcdUrl(url: string): string[] {
  */
 export function connectEtcd(options: EtcdConnectOptions): Etcd3 {
   const timeout = options.requestTimeoutMs ?? 3000;
+  const { Etcd3, isRecoverableError } = etcd3();
   return new Etcd3({
     hosts: options.hosts,
     dialTimeout: options.dialTimeoutMs ?? 2000,
