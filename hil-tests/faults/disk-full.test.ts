@@ -38,7 +38,9 @@ describe('a full disk under the edge (tmpfs)', () => {
     const edge = await startEdge(s, env);
     cleanups.push(() => edge.stop());
     const file = join(dir.path, 'counters.yaml');
-    const devices = writeCounterDevices(file, s.node, DEVICES);
+    // Random text beside the counters: the outbox stores bodies compressed, and counters alone
+    // would take minutes to fill the disk.
+    const devices = writeCounterDevices(file, s.node, DEVICES, { noise: true });
     expect((await runKedge(['apply', '-f', file, '--server', cloud.api])).code).toBe(0);
     await waitFor(
       async () => {
@@ -49,7 +51,7 @@ describe('a full disk under the edge (tmpfs)', () => {
       30_000,
       [edge],
     );
-    const mapper = new SyntheticMapper(devices, PROPS, s);
+    const mapper = new SyntheticMapper(devices, PROPS, s, 'n');
     cleanups.push(() => mapper.stop());
     return { cloud, proxy, sub, s, edge, devices, mapper, metrics: `http://127.0.0.1:${s.apiPort}/metrics` };
   }

@@ -35,7 +35,8 @@ export type EdgeBus = Bus<EdgeChannels, EdgeRequests>;
 /** What a module added from outside (EdgeHub, the cloud link) gets to work with. */
 export interface EdgeModuleDeps {
   bus: EdgeBus;
-  outbox: OutboxStore;
+  /** Acknowledged entries are deleted with the next commit; `settleAcks` commits them now. */
+  outbox: OutboxStore & { settleAcks?(): void };
   metaStore: MetaStore;
   batcher: WriteBatcher;
   logger: Logger;
@@ -131,6 +132,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
     desiredTimeoutMs: config.desiredTimeoutMs,
     reportIntervalMs: config.twinReportIntervalMs,
     checkpointMs: config.twinCheckpointMs,
+    journalMs: config.twinJournalMs,
     registry,
   });
   const deviceMetrics = new DeviceMetrics({ bus, registry });
@@ -219,7 +221,7 @@ export function createEdgeNode(config: EdgeConfig, options: EdgeNodeOptions): Ed
   const extra =
     options.extraModules?.({
       bus,
-      outbox: store.outbox,
+      outbox: store.linkOutbox,
       metaStore: store.meta,
       batcher: store.batcher,
       logger,

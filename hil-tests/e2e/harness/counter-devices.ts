@@ -9,7 +9,8 @@ export function writeCounterDevices(
   file: string,
   node: string,
   count: number,
-  options: { writable?: boolean } = {},
+  /** `noise`: a STRING property `n` for SyntheticMapper's random text (readings that do not compress). */
+  options: { writable?: boolean; noise?: boolean } = {},
 ): string[] {
   const model = {
     apiVersion: 'devices.kubeedge.io/v1beta1',
@@ -22,6 +23,7 @@ export function writeCounterDevices(
         { name: 'b', type: 'INT', accessMode: 'ReadOnly' },
         // A set point for desired values (no mapper writes it: the edge's twin holds the desired value).
         ...(options.writable ? [{ name: 'sp', type: 'INT', accessMode: 'ReadWrite' }] : []),
+        ...(options.noise ? [{ name: 'n', type: 'STRING', accessMode: 'ReadOnly' }] : []),
       ],
     },
   };
@@ -50,6 +52,24 @@ export function writeCounterDevices(
             { name: 'a', reportToCloud: true, visitors: visitor(0) },
             { name: 'b', reportToCloud: true, visitors: visitor(1) },
             ...(options.writable ? [{ name: 'sp', visitors: visitor(2) }] : []),
+            ...(options.noise
+              ? [
+                  {
+                    name: 'n',
+                    reportToCloud: true,
+                    visitors: {
+                      protocolName: 'modbus',
+                      configData: {
+                        register: 'HoldingRegister',
+                        offset: 8,
+                        limit: 32,
+                        rawType: 'string',
+                        dataType: 'string',
+                      },
+                    },
+                  },
+                ]
+              : []),
           ],
         },
       }),

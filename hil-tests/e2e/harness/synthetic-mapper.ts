@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { edgeTopics } from '../../../src/contracts/index.js';
 import { mapperLogin } from '../../../src/edge/testing/index.js';
@@ -23,6 +23,11 @@ export class SyntheticMapper {
     private readonly devices: string[],
     private readonly properties: string[],
     private readonly edge: { mqttPort: number; dataDir: string },
+    /**
+     * A STRING property that gets 64 random characters with every tick (counted as a reading):
+     * readings that do not compress, for tests that fill a disk (the outbox stores bodies compressed).
+     */
+    private readonly noise?: string,
   ) {
     for (const d of devices) {
       this.acked.set(d, new Set());
@@ -47,11 +52,15 @@ export class SyntheticMapper {
 
   /** Readings (device x property) acknowledged by the edge. */
   get ackedReadings(): number {
-    return [...this.acked.values()].reduce((n, s) => n + s.size, 0) * this.properties.length;
+    return [...this.acked.values()].reduce((n, s) => n + s.size, 0) * this.perTick;
+  }
+
+  private get perTick(): number {
+    return this.properties.length + (this.noise ? 1 : 0);
   }
 
   get sentReadings(): number {
-    return [...this.sent.values()].reduce((n, s) => n + s.size, 0) * this.properties.length;
+    return [...this.sent.values()].reduce((n, s) => n + s.size, 0) * this.perTick;
   }
 
   private unackedCount(): number {
@@ -68,7 +77,12 @@ export class SyntheticMapper {
       const payload = JSON.stringify({
         event_id: randomUUID(),
         timestamp: ts,
-        readings: this.properties.map((property) => ({ property, value: seq, quality: 'good', ts })),
+        readings: [
+          ...this.properties.map((property) => ({ property, value: seq, quality: 'good', ts })),
+          ...(this.noise
+            ? [{ property: this.noise, value: randomBytes(48).toString('base64'), quality: 'good', ts }]
+            : []),
+        ],
       });
       this.sent.get(device)!.add(seq);
       c.publishAsync(edgeTopics.dataRaw(device), payload, { qos: 1 }).then(

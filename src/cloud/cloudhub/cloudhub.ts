@@ -633,7 +633,12 @@ export class CloudHub implements Module {
       .run(`${node}/${res.namespace}/${res.name}`, async () => {
         let claimed = false;
         try {
-          if (conn.closed) return; // the edge resends it on its next connection, in order
+          // The edge resends it on its next connection, in order. If that connection is here already,
+          // its resend was counted as a copy of this one in flight (above) and waits for it: handle
+          // it now and answer there, or the resend stays unanswered until yet another connection and
+          // later messages of the device overtake it (issue 19's crash test saw both).
+          const current = this.conns.get(node);
+          if (!current || current.closed) return;
           const claim = async () => {
             await this.dedupe!.claim(node, id);
             claimed = true;

@@ -191,8 +191,15 @@ export const EdgeConfigSchema = Type.Object(
     }),
     twinCheckpointMs: Type.Integer({
       minimum: 1000,
-      default: 60_000,
+      default: 300_000,
       description: 'Journaled reported values are folded into the twin rows this often (also on stop)',
+    }),
+    twinJournalMs: Type.Integer({
+      minimum: 0,
+      maximum: 3_600_000,
+      default: 10_000,
+      description:
+        "A device's new reported values are journaled at most this often (SD card wear; 0 = with every commit): after a crash its twin's reported values can be this much older than the last reading acknowledged. Telemetry of reportToCloud properties is never held back",
     }),
     pipelineSnapshotMs: Type.Integer({
       minimum: 1000,

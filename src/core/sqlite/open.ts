@@ -17,6 +17,8 @@ export interface OpenSqliteOptions {
   openError: (file: string, cause: unknown) => Error;
   /** The owning store's error for a failed migration. */
   migrationError: (version: number, cause: unknown) => Error;
+  /** Page size of a new file (default PAGE_SIZE). */
+  pageSize?: number;
 }
 
 /**
@@ -33,11 +35,12 @@ export function openSqlite(file: string, options: OpenSqliteOptions): Db {
     throw options.openError(file, err);
   }
   try {
-    // 16 KB pages for a new file (SQLite ignores this for a file that has pages already): a telemetry
+    // 16 KB pages for a new file by default (SQLite ignores this for a file that has pages already): a telemetry
     // batch in the outbox is a row of ~400 KB, and with 4 KB pages each commit wrote and linked four
     // times as many overflow pages. Measured: 3.3-3.9 -> 1.8-2.1 ms CPU per commit of 5,000 readings;
-    // single small-row commits the same (bench/RESULTS.md, "End to end").
-    db.pragma(`page_size = ${PAGE_SIZE}`);
+    // single small-row commits the same (bench/RESULTS.md, "End to end"). The edge's file, on an SD
+    // card, takes 4 KB pages (src/edge/store/db.ts).
+    db.pragma(`page_size = ${options.pageSize ?? PAGE_SIZE}`);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');

@@ -23,11 +23,10 @@ import {
 } from '../../core/message/index.js';
 import type { Module } from '../../core/module/index.js';
 import { bearer, readTokenFile } from '../../core/token/index.js';
-import type { OutboxStore } from '../store/index.js';
 import { Backoff } from '../../core/async/index.js';
 import { edgehubErrors } from './errors.js';
 import { edgehubMetrics, type EdgehubMetrics } from './metrics.js';
-import { DEFAULT_SENDER, OutboxSender, type SenderOptions } from './sender.js';
+import { DEFAULT_SENDER, OutboxSender, type SenderOptions, type SenderOutbox } from './sender.js';
 import { LogRelay } from './log-relay.js';
 import { runEdgeQuery } from './edge-query.js';
 import { runServiceCall, serviceCallAnswer } from './service-call.js';
@@ -37,7 +36,7 @@ export const DEFAULT_BACKOFF = { initialMs: 500, maxMs: 30_000 } as const;
 
 export interface EdgeHubDeps {
   bus: Bus<EdgeChannels, EdgeRequests>;
-  outbox: Pick<OutboxStore, 'peekAfter' | 'ack' | 'stats'>;
+  outbox: SenderOutbox;
   logger: Logger;
   registry: Registry;
   /**

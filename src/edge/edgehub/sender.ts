@@ -20,6 +20,9 @@ export const DEFAULT_SENDER: SenderOptions = {
   maxFrameBytes: LINK_MAX_FRAME_BYTES,
 };
 
+/** What the sender reads and deletes; `settleAcks` commits deletes an outbox defers (DeferredAckOutbox). */
+export type SenderOutbox = Pick<OutboxStore, 'peekAfter' | 'ack' | 'stats'> & { settleAcks?(): void };
+
 export interface SenderHooks {
   /** Writes one entry's message to the socket. */
   send(entry: OutboxEntry): void;
@@ -53,7 +56,7 @@ export class OutboxSender {
   private caughtUp = false;
 
   constructor(
-    private readonly outbox: Pick<OutboxStore, 'peekAfter' | 'ack' | 'stats'>,
+    private readonly outbox: SenderOutbox,
     private readonly options: SenderOptions,
     private readonly clock: Clock,
     private readonly hooks: SenderHooks,
@@ -70,6 +73,7 @@ export class OutboxSender {
   /** A new connection: everything not acknowledged is sent again, with its original msg_id. */
   connected(): void {
     this.flushAcks();
+    this.outbox.settleAcks?.();
     this.inflight.clear();
     this.lastSentId = 0;
     this.online = true;

@@ -46,8 +46,20 @@ export function openDatabase(file: string, options: EdgeDbOptions = {}): Db {
   }
 }
 
+/**
+ * The edge file's page size. Every commit writes each page it changed to the WAL whole, and the
+ * hot path's commits change a few pages each (the outbox's last page, the journal's, page 1, the
+ * free list): with 16 KB pages a commit wrote 4 x the bytes. 4 KB is the file system's block (a
+ * smaller page is written as a whole block anyway: 1 KB pages measured more bytes per reading,
+ * bench/RESULTS.md "SD card writes").
+ */
+export const EDGE_PAGE_SIZE = 4096;
+/** A file with other pages is converted at open (VACUUM) when it is at most this large; a larger one keeps its pages. */
+const CONVERT_UP_TO_BYTES = 64 * 1024 * 1024;
+
 function openPlain(file: string): Db {
-  return openSqlite(file, {
+  const db = openSqlite(file, {
+    pageSize: EDGE_PAGE_SIZE,
     migrations,
     openError: (f, cause) =>
       storeErrors.create('KEDGE_STORE_OPEN', `cannot open ${f}: ${(cause as Error).message}`, { cause }),
@@ -56,6 +68,25 @@ function openPlain(file: string): Db {
         cause,
       }),
   });
+  if (file !== ':memory:') convertPageSize(db);
+  return db;
+}
+
+/**
+ * A file made with other pages (16 KB before issue 19) gets EDGE_PAGE_SIZE: the page size of a
+ * WAL file changes only by leaving WAL mode and rewriting the file (VACUUM, about its size again
+ * in free space and a few seconds per 10 MB on an SD card), so only a file up to
+ * CONVERT_UP_TO_BYTES is converted; a larger one (a long outage's outbox) keeps its pages and is
+ * converted at a later start.
+ */
+function convertPageSize(db: Db): void {
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  const pages = db.pragma('page_count', { simple: true }) as number;
+  if (pageSize === EDGE_PAGE_SIZE || pages * pageSize > CONVERT_UP_TO_BYTES) return;
+  db.pragma('journal_mode = DELETE');
+  db.pragma(`page_size = ${EDGE_PAGE_SIZE}`);
+  db.exec('VACUUM');
+  db.pragma('journal_mode = WAL');
 }
 
 /** The first problem `quick_check` names, or undefined for a sound file. */

@@ -9,6 +9,7 @@ import {
   writeSync,
   closeSync,
 } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -78,6 +79,12 @@ describe('the edge store on a full disk', () => {
     return { store, clock, lines, registry };
   }
 
+  /** `n` characters that do not compress (base64 of random bytes). */
+  const noise = (n: number) =>
+    randomBytes(Math.ceil((n * 3) / 4))
+      .toString('base64')
+      .slice(0, n);
+
   /** A source of telemetry entries that, like the pipeline, takes its buffer back when a commit rolls back. */
   function readingsSource(store: EdgeStore, readingsPerEntry: number, pad: number) {
     let buffer: number[] = [];
@@ -92,7 +99,8 @@ describe('the edge store on a full disk', () => {
             kind: 'reading' as const,
             key: 'default/n',
             readings: readingsPerEntry,
-            message: newMessage({ operation: 'upload' }, { seq, pad: 'r'.repeat(pad) }, { id: `m-${seq}` }),
+            // Random padding: the outbox stores bodies compressed, and a repeated letter takes no room.
+            message: newMessage({ operation: 'upload' }, { seq, pad: noise(pad) }, { id: `m-${seq}` }),
           })),
         );
       },

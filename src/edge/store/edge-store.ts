@@ -5,6 +5,7 @@ import type { Clock } from '../../core/clock/index.js';
 import type { KedgeError } from '../../core/errors/index.js';
 import type { Module } from '../../core/module/index.js';
 import { DbHandle } from './db.js';
+import { DeferredAckOutbox } from './deferred-acks.js';
 import { DiskGuard, type DiskBounds, type DiskHealth } from './disk-guard.js';
 import { storeErrors } from './errors.js';
 import { SqliteMetaStore } from './meta-store.js';
@@ -34,6 +35,12 @@ export interface EdgeStoreOptions {
   onFatal?: (err: KedgeError) => void;
 }
 
+/**
+ * Entries the cloud acknowledged are deleted by the next commit of the hot path, or after this long
+ * by one of their own (a second commit per second of readings was what it cost otherwise).
+ */
+const ACK_DELETE_DELAY_MS = 5000;
+
 /** Consecutive failed commits after which /healthz says the store is failing. */
 const UNHEALTHY_AFTER = 3;
 
@@ -59,11 +66,14 @@ export class EdgeStore implements Module {
   readonly twin: SqliteTwinStore;
   readonly pipelineState: SqlitePipelineStateStore;
   readonly outbox: SqliteOutboxStore;
+  /** The outbox for the cloud link: acknowledged entries are deleted with the next commit. */
+  readonly linkOutbox: DeferredAckOutbox;
   readonly batcher: WriteBatcher;
   readonly disk: DiskGuard | undefined;
   private lastError: string | undefined;
   private fatal = false;
   private readonly failures: Counter | undefined;
+  private readonly commits: Counter | undefined;
   private readonly healthy: Gauge | undefined;
 
   constructor(private readonly options: EdgeStoreOptions) {
@@ -95,6 +105,11 @@ export class EdgeStore implements Module {
         help: 'Store commits that failed (after making room on a full disk and trying again)',
         registers: [options.registry],
       });
+      this.commits = new Counter({
+        name: 'kedge_edge_store_commits_total',
+        help: 'Store transactions of the hot path committed (each writes its changed pages to the WAL: SD card wear)',
+        registers: [options.registry],
+      });
       this.healthy = new Gauge({
         name: 'kedge_edge_store_healthy',
         help: '0 after repeated failed commits (see /healthz), 1 otherwise',
@@ -115,7 +130,11 @@ export class EdgeStore implements Module {
     // The outbox counts its drops once they are committed; a rolled-back transaction kept none
     // of its appends and drops.
     this.batcher.register({ flush: () => undefined, rollback: () => this.outbox.rolledBack() });
-    this.batcher.onCommit(() => this.outbox.committed());
+    this.linkOutbox = new DeferredAckOutbox(this.outbox, this.batcher, options.clock, ACK_DELETE_DELAY_MS);
+    this.batcher.onCommit(() => {
+      this.outbox.committed();
+      this.commits?.inc();
+    });
   }
 
   /** The random id of this file's store: a new or replaced file has a new one (the cloud resyncs it). */
@@ -139,9 +158,11 @@ export class EdgeStore implements Module {
 
   async stop(): Promise<void> {
     this.batcher.stop();
+    this.linkOutbox.stop();
     this.disk?.stop();
     this.meta.reset();
     this.twin.reset();
+    this.pipelineState.reset();
     this.outbox.reset();
     this.handle.close();
   }

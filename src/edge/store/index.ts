@@ -6,6 +6,7 @@ export { SqliteMetaStore } from './meta-store.js';
 export { SqliteTwinStore } from './twin-store.js';
 export { SqlitePipelineStateStore } from './pipeline-state-store.js';
 export { SqliteOutboxStore, DEFAULT_OUTBOX_BOUNDS, type SqliteOutboxOptions } from './outbox-store.js';
+export { DeferredAckOutbox } from './deferred-acks.js';
 export { WriteBatcher, type CommitFailure, type FlushSource, type WriteBatcherOptions } from './write-batcher.js';
 export { migrations, migrate } from './migrations.js';
 export { storeErrors } from './errors.js';

@@ -67,6 +67,23 @@ export const migrations: readonly Migration[] = [
       INSERT INTO store_info (key, value) VALUES ('id', lower(hex(randomblob(16))));
     `,
   },
+  {
+    version: 7,
+    // SD card wear (issue 19): every index and table a commit touches is a page more in the WAL.
+    // No AUTOINCREMENT (its sqlite_sequence row was rewritten by every insert: the store hands out
+    // ids itself, see SqliteOutboxStore), no index on (kind, id) (rewritten by every insert and
+    // delete; the droppable entries are found from the oldest id on). `body` without a text type:
+    // it holds compressed bodies as blobs beside the plain JSON of older rows.
+    sql: `
+      CREATE TABLE outbox_v7 (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL, ts INTEGER NOT NULL, bytes INTEGER NOT NULL, body BLOB NOT NULL, msg_id TEXT, readings INTEGER NOT NULL DEFAULT 0);
+      INSERT INTO outbox_v7 (id, kind, key, ts, bytes, body, msg_id, readings)
+        SELECT id, kind, key, ts, bytes, body, msg_id, readings FROM outbox ORDER BY id;
+      DROP TABLE outbox;
+      ALTER TABLE outbox_v7 RENAME TO outbox;
+      CREATE INDEX outbox_state_key ON outbox (kind, key, id) WHERE kind IN ('twin', 'state');
+      DELETE FROM sqlite_sequence WHERE name = 'outbox';
+    `,
+  },
 ];
 
 export function migrate(db: Database): number {

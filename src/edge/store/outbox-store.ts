@@ -1,3 +1,4 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Statement } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -16,14 +17,27 @@ const DROPPABLE = "('reading', 'status')";
 /** Kinds whose newest entry a writer folds into the next (the partial index of migration 5). */
 const FOLDABLE = "('twin', 'state')";
 
+/**
+ * Bodies of at least this many bytes are stored compressed (raw deflate): telemetry batches and
+ * twin reports, about a third of their JSON (SD card writes, bench/RESULTS.md); a device state is
+ * left as it is.
+ */
+const COMPRESS_FROM_BYTES = 512;
+
 interface Row {
   id: number;
   kind: OutboxEntry['kind'];
   key: string;
   ts: number;
   bytes: number;
-  body: string;
+  /** The JSON, or (a blob) the JSON compressed. */
+  body: string | Buffer;
   msg_id: string | null;
+}
+
+/** What is stored for a message's JSON. */
+export function storedBody(json: string, bytes: number): string | Buffer {
+  return bytes < COMPRESS_FROM_BYTES ? json : deflateRawSync(json, { level: 6 });
 }
 
 /** An entry read back; the message is parsed only if someone asks for it (the sender does not). */
@@ -43,7 +57,7 @@ class StoredEntry implements OutboxEntry {
     this.key = row.key;
     this.ts = row.ts;
     this.bytes = row.bytes;
-    this.body = row.body;
+    this.body = typeof row.body === 'string' ? row.body : inflateRawSync(row.body).toString();
     this.msgId = row.msg_id ?? this.message.header.msg_id;
   }
 
@@ -67,11 +81,29 @@ const BY: Record<DropCause, 'bySize' | 'byAge' | 'byDisk'> = { size: 'bySize', a
 export class SqliteOutboxStore implements OutboxStore {
   private readonly bounds: OutboxBounds;
   private stmts:
-    | Record<'insert' | 'peek' | 'peekAfter' | 'latest' | 'del' | 'oldest' | 'totals' | 'droppable' | 'aged', Statement>
+    | Record<
+        | 'insert'
+        | 'peek'
+        | 'peekAfter'
+        | 'latest'
+        | 'del'
+        | 'oldest'
+        | 'totals'
+        | 'droppable'
+        | 'droppableTs'
+        | 'maxId',
+        Statement
+      >
     | undefined;
   private totals: { count: number; bytes: number } | undefined;
   private readonly dropped = { bySize: 0, byAge: 0, byDisk: 0, readings: 0 };
   private lastAgeCheck = -Infinity;
+  /**
+   * The next entry's id. Ids only grow while the process runs (the sender reads on after the last
+   * id it sent), also when the table was emptied, which a rowid alone would not give; when the
+   * file is opened it starts after the largest id in the table (statements()).
+   */
+  private nextId: number | undefined;
   private readonly dropCounter: Counter<'cause'> | undefined;
   private readonly droppedReadings: Counter<'cause'> | undefined;
   readonly dropLog: DropLog;
@@ -153,13 +185,11 @@ export class SqliteOutboxStore implements OutboxStore {
     const ids: number[] = [];
     this.inTransaction(() => {
       for (const e of entries) {
-        const body = JSON.stringify(e.message);
-        const bytes = Buffer.byteLength(body);
-        ids.push(
-          Number(
-            s.insert.run(e.kind, e.key, now, bytes, body, e.message.header.msg_id, e.readings ?? 0).lastInsertRowid,
-          ),
-        );
+        const json = JSON.stringify(e.message);
+        const bytes = Buffer.byteLength(json);
+        const id = this.takeId();
+        s.insert.run(id, e.kind, e.key, now, bytes, storedBody(json, bytes), e.message.header.msg_id, e.readings ?? 0);
+        ids.push(id);
         totals.count++;
         totals.bytes += bytes;
         this.appended++;
@@ -234,6 +264,11 @@ export class SqliteOutboxStore implements OutboxStore {
     this.totals = undefined;
   }
 
+  private takeId(): number {
+    this.prepare();
+    return this.nextId!++;
+  }
+
   /**
    * The enclosing transaction (the batcher's) committed: the drops made in it happened, count
    * and log them. Drops are only noted until then, since a rolled-back delete dropped nothing.
@@ -286,12 +321,24 @@ export class SqliteOutboxStore implements OutboxStore {
     return row;
   }
 
+  /**
+   * Drops droppable entries older than the age bound, oldest first, up to the first one young
+   * enough (entries are stamped when appended, so later ones are younger): the check reads a few
+   * rows when nothing is due, however large an outage made the outbox.
+   */
   private enforceAge(now: number): void {
     if (now - this.lastAgeCheck < AGE_CHECK_EVERY_MS) return;
     this.lastAgeCheck = now;
     const s = this.prepare();
-    const aged = s.aged.all(now - this.bounds.maxAgeMs) as Array<{ id: number }>;
-    for (const { id } of aged) this.drop(s, id, 'age');
+    const cutoff = now - this.bounds.maxAgeMs;
+    for (;;) {
+      const batch = s.droppableTs.all(256) as Array<{ id: number; ts: number }>;
+      for (const { id, ts } of batch) {
+        if (ts >= cutoff) return;
+        this.drop(s, id, 'age');
+      }
+      if (batch.length < 256) return;
+    }
   }
 
   /** Drops the oldest droppable entries until the total fits; twin/state entries are never dropped. */
@@ -325,11 +372,17 @@ export class SqliteOutboxStore implements OutboxStore {
   }
 
   private prepare() {
+    if (!this.stmts) this.stmts = this.statements();
+    return this.stmts;
+  }
+
+  private statements(): NonNullable<typeof this.stmts> {
     const db = this.handle.db;
-    this.stmts ??= {
+    const stmts = {
       insert: db.prepare(
-        'INSERT INTO outbox (kind, key, ts, bytes, body, msg_id, readings) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO outbox (id, kind, key, ts, bytes, body, msg_id, readings) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
+      maxId: db.prepare('SELECT MAX(id) AS id FROM outbox'),
       peek: db.prepare('SELECT id, kind, key, ts, bytes, body, msg_id FROM outbox ORDER BY id LIMIT ?'),
       peekAfter: db.prepare(
         'SELECT id, kind, key, ts, bytes, body, msg_id FROM outbox WHERE id > ? ORDER BY id LIMIT ?',
@@ -341,8 +394,12 @@ export class SqliteOutboxStore implements OutboxStore {
       oldest: db.prepare('SELECT ts FROM outbox ORDER BY id LIMIT 1'),
       totals: db.prepare('SELECT COUNT(*) AS count, SUM(bytes) AS bytes FROM outbox'),
       droppable: db.prepare(`SELECT id FROM outbox WHERE kind IN ${DROPPABLE} ORDER BY id LIMIT ?`),
-      aged: db.prepare(`SELECT id FROM outbox WHERE kind IN ${DROPPABLE} AND ts < ? ORDER BY id`),
+      droppableTs: db.prepare(`SELECT id, ts FROM outbox WHERE kind IN ${DROPPABLE} ORDER BY id LIMIT ?`),
     };
-    return this.stmts;
+    // Before anything is read or deleted in this file: an id a sender has seen (and perhaps
+    // deleted since) is never handed out again, also across a reopened file.
+    const max = stmts.maxId.get() as { id: number | null };
+    this.nextId = Math.max(this.nextId ?? 1, (max.id ?? 0) + 1);
+    return stmts;
   }
 }

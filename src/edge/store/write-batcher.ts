@@ -88,6 +88,11 @@ export class WriteBatcher {
     private readonly options: WriteBatcherOptions,
   ) {}
 
+  /** When the last commit ran (the clock's ms; -Infinity before the first). */
+  get lastCommitAt(): number {
+    return this.committedAt;
+  }
+
   register(source: FlushSource): () => void {
     this.sources.add(source);
     return () => this.sources.delete(source);

@@ -39,6 +39,8 @@ export class TwinBook {
   private dirtyReported = new Map<string, Set<string>>();
   /** Journaled since the last checkpoint: rewritten into `twin` at the next one. */
   private journaled = new Map<string, Set<string>>();
+  /** When reported values were last journaled (see `journalMs`). */
+  private lastJournalAt = -Infinity;
   private checkpointDue = false;
   private dirtyStates = new Set<string>();
   private reports = new Map<string, { props: ReportProps; urgent: boolean }>();
@@ -53,6 +55,16 @@ export class TwinBook {
       clock: Clock;
       node: string;
       reportIntervalMs: number;
+      /**
+       * New reported values are journaled at most this often (edge.twinJournalMs; 0: with every
+       * commit), all devices' in one commit: between, they are kept in memory and the newest are
+       * journaled when the time is up, folded by a checkpoint, or written on stop. After a crash
+       * (kill -9, power cut) a twin's reported values can be this much older than the last reading
+       * acknowledged. Telemetry is not coalesced: every acknowledged reading of a `reportToCloud`
+       * property is in the outbox. (Each commit rewrites the journal's last page whole: devices
+       * journaled in commits of their own cost a page each time.)
+       */
+      journalMs?: number;
     },
   ) {}
 
@@ -67,7 +79,7 @@ export class TwinBook {
 
   /** Asks the next batch to fold the journal into the twin rows. */
   requestCheckpoint(): void {
-    if (this.journaled.size === 0) return;
+    if (this.journaled.size === 0 && this.dirtyReported.size === 0) return;
     this.checkpointDue = true;
     this.deps.batcher.mark();
   }
@@ -119,6 +131,11 @@ export class TwinBook {
     return this.reports.size;
   }
 
+  /** Reported values held back by `journalMs` whose time is up (the module's timer then asks for a batch). */
+  journalDue(now: number): boolean {
+    return this.dirtyReported.size > 0 && now - this.lastJournalAt >= (this.deps.journalMs ?? 0);
+  }
+
   /** What the last flush took, given back if its transaction fails (references, no copies). */
   private taken:
     | {
@@ -126,6 +143,7 @@ export class TwinBook {
         dirtyReported: Map<string, Set<string>>;
         journaled: Map<string, Set<string>>;
         checkpointDue: boolean;
+        lastJournalAt: number;
         dirtyStates: Set<string>;
         states: Map<string, DeviceStateContent>;
         reports: Array<[string, { props: ReportProps; urgent: boolean }, number | undefined]>;
@@ -144,6 +162,7 @@ export class TwinBook {
     this.dirtyReported = t.dirtyReported;
     this.journaled = t.journaled;
     this.checkpointDue = t.checkpointDue;
+    this.lastJournalAt = t.lastJournalAt;
     this.dirtyStates = t.dirtyStates;
     this.states = t.states;
     for (const [deviceId, entry, last] of t.reports) {
@@ -161,6 +180,7 @@ export class TwinBook {
       dirtyReported: this.dirtyReported,
       journaled: this.journaled,
       checkpointDue: this.checkpointDue,
+      lastJournalAt: this.lastJournalAt,
       dirtyStates: this.dirtyStates,
       states: this.states,
       reports: [],
@@ -175,15 +195,7 @@ export class TwinBook {
       }
     }
     this.dirty = new Map();
-    for (const [deviceId, props] of this.dirtyReported) {
-      const twin = this.twins.get(deviceId);
-      if (!twin || !store.appendReported(deviceId, props, twin.records)) continue;
-      const journaled = this.journaled.get(deviceId);
-      // The checkpoint rewrites the journaled properties' rows; a property without a reported value has no journal entry to fold, and rewriting its row is harmless.
-      if (journaled) for (const p of props) journaled.add(p);
-      else this.journaled.set(deviceId, props);
-    }
-    this.dirtyReported = new Map();
+    this.dirtyReported = this.journal();
     if (this.checkpointDue) this.checkpoint();
     for (const deviceId of this.dirtyStates) {
       const twin = this.twins.get(deviceId);
@@ -214,6 +226,28 @@ export class TwinBook {
     }
     this.states = new Map();
     if (entries.length > 0) outbox.append(entries);
+  }
+
+  /**
+   * Journals the new reported values when `journalMs` is up (always when it is 0); a checkpoint
+   * due in this batch takes them as they are (it rewrites their rows from memory). Answers what is
+   * held back for a later batch.
+   */
+  private journal(): Map<string, Set<string>> {
+    const { store, clock } = this.deps;
+    const now = clock.now();
+    if (!this.checkpointDue && !this.journalDue(now)) return this.dirtyReported;
+    if (this.dirtyReported.size > 0) this.lastJournalAt = now;
+    for (const [deviceId, props] of this.dirtyReported) {
+      const twin = this.twins.get(deviceId);
+      if (!twin) continue;
+      if (!this.checkpointDue && !store.appendReported(deviceId, props, twin.records)) continue;
+      const journaled = this.journaled.get(deviceId);
+      // The checkpoint rewrites the journaled properties' rows; a property without a reported value has no journal entry to fold, and rewriting its row is harmless.
+      if (journaled) for (const p of props) journaled.add(p);
+      else this.journaled.set(deviceId, props);
+    }
+    return new Map();
   }
 
   private checkpoint(): void {

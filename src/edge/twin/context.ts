@@ -29,6 +29,8 @@ export interface TwinModuleDeps {
   reportIntervalMs: number;
   /** How often journaled reported values are folded into the twin rows (edge.twinCheckpointMs; also on stop). */
   checkpointMs: number;
+  /** Reported values are journaled at most this often (edge.twinJournalMs; see TwinBook). */
+  journalMs?: number;
   /** Where write outcomes and round trips are counted (none: not counted). */
   registry?: Registry;
 }

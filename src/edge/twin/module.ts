@@ -63,9 +63,13 @@ export class TwinModule implements Module {
       bus.serve('twin.setDesired', endpoint, (req) => setDesiredFromApi(ctx, req)),
     ];
     this.timers = [
-      // Reports held back by the per-device interval need a later batch to go out in.
+      // Reports held back by the per-device interval, and reported values by the journal's, need a
+      // later batch: the next one of the readings, or one of their own when none came for a second
+      // (a commit of its own writes page 1 and the free list again: SD card wear).
       clock.setInterval(() => {
-        if (book.waitingReports > 0) batcher.mark();
+        const now = clock.now();
+        if (now - batcher.lastCommitAt < 1000) return;
+        if (book.waitingReports > 0 || book.journalDue(now)) batcher.mark();
       }, 1000),
       clock.setInterval(() => book.requestCheckpoint(), this.deps.checkpointMs),
     ];
