@@ -148,8 +148,15 @@ describe('the kedge image runs kedge cloud as deploy/kubernetes says', () => {
     );
     try {
       await waitFor(() => httpOk(`http://127.0.0.1:${api}/healthz`), 'the cloud API in the container', 120_000, [proc]);
-      expect(proc.output).toContain('store: Kubernetes');
-      expect(proc.output).toContain('/etc/kedge/ca/tls.crt'); // the CA of the Secret, not one of its own
+      // The log reaches us through podman's relay and the logger's buffer: it may trail /healthz.
+      await waitFor(() => proc.output.includes('store: Kubernetes'), 'the store line in the log', 30_000, [proc]);
+      // The CA of the Secret, not one of its own.
+      await waitFor(
+        () => /"ca":"\/etc\/kedge\/ca\/tls\.crt"/.test(proc.output),
+        'the CA line naming /etc/kedge/ca/tls.crt',
+        30_000,
+        [proc],
+      );
       const devices = await runKedge(['get', 'devices', '--server', `http://127.0.0.1:${api}`], {
         env: { KEDGE_API_TOKEN_FILE: join(tokens, 'api-token') },
       });

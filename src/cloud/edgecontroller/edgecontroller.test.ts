@@ -61,8 +61,11 @@ describe('EdgeController', () => {
     await store.create(device('b', 'edge-1', 'Modbus'));
     await ec.start();
     await flush();
-    // A node registers when it connects, not when a device names it.
-    expect(await store.get('Node', '', 'edge-1')).toBeUndefined();
+    // A Device names it: its Node exists before it connects, not ready.
+    const waiting = await store.get('Node', '', 'edge-1');
+    expect((waiting!.status as { conditions: unknown[] }).conditions).toContainEqual(
+      expect.objectContaining({ type: 'Ready', status: 'Unknown' }),
+    );
     await connectNode(bus, 'edge-1', clock.now());
     expect(sent.map((i) => [i.key, i.message.route.resource, i.message.content])).toEqual([
       [

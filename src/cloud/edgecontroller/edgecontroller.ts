@@ -51,8 +51,8 @@ const NS = 'default';
 const RETRIES = 5;
 
 /**
- * Nodes: a core/v1 Node per edge node (registered when it connects, Ready from the link, a
- * Lease renewed while connected), the mapper workloads each node should run (derived from its
+ * Nodes: a core/v1 Node per admitted edge node (registered when a Device names it or when it
+ * connects having proved who it is; Ready from the link, a Lease renewed while connected), the mapper workloads each node should run (derived from its
  * devices, sent down as `mapperset`, recorded on the Node), and the edge's disconnection when
  * its Node is deleted (it registers again when it reconnects, as a restarted kubelet would).
  * With replicas, the one holding a node's connection writes its heartbeats, lease and mapper
@@ -327,7 +327,9 @@ export class EdgeController implements Module {
     const set = mapperSetFor(this.devicesByNode.get(node)?.values() ?? []);
     const token = mapperSetToken(set);
     await this.registerLate(node);
-    await this.recordOnNode(node, false);
+    // Admitted: a Device names it, or it proved who it is. Its Node exists from then on, connected
+    // or not (`kedge get nodes` lists a gateway a Device waits for, not Ready until it connects).
+    await this.recordOnNode(node, true);
     const key = `${LinkResource.mapperSet}/${NS}/${node}`;
     // The replica holding the node sends; it reads what the node acknowledged when it connects.
     if (!this.local.has(node)) {
@@ -387,7 +389,7 @@ export class EdgeController implements Module {
 
   /**
    * Brings the Node's annotations up to date; with `register`, creates the Node when there is
-   * none (a node registers when it connects, not when a device names it). The mapper status is
+   * none (only for admitted nodes: see admitted()). The mapper status is
    * what the node reported to the replica holding it: other replicas keep the one stored.
    */
   private async recordOnNode(node: string, register: boolean): Promise<StoredObject | undefined> {
