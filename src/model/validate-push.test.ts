@@ -65,11 +65,11 @@ describe('pushMethod (KubeEdge v1beta1 DeviceProperty.pushMethod)', () => {
   it('a method kedge does not implement is an error naming it on kedge protocols, a warning for DMI mappers', () => {
     expect(lines('modbus', ['otel: { endpointURL: "http://collector:4318" }'])).toEqual([
       expect.stringMatching(
-        /^device\.yaml:12:15: error: .*pushMethod otel is not implemented by kedge's modbus mapper \(it pushes over mqtt and http\)/,
+        /^device\.yaml:12:15: error: .*pushMethod otel is not supported by kedge's modbus mapper \(it pushes over mqtt and http\)/,
       ),
     ]);
     expect(lines('modbus', ['dbMethod: { redis: { redisClientConfig: { addr: "127.0.0.1:6379" } } }'])[0]).toMatch(
-      /error: .*pushMethod dbMethod is not implemented/,
+      /error: .*pushMethod dbMethod is not supported/,
     );
     const dmi = lines('virtualProtocol', ['otel: { endpointURL: "http://collector:4318" }']);
     expect(dmi).toEqual([

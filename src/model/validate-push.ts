@@ -27,7 +27,7 @@ export function checkPushMethods({ doc, value }: Entry<Device>, protocolName: st
         report.error(
           doc,
           [...at, method],
-          `pushMethod ${method} is not implemented by kedge's ${protocolName} mapper (it pushes over ${KEDGE_PUSH_METHODS.join(' and ')}); use one of those, or read the values from kedge's cloud MQTT topics`,
+          `pushMethod ${method} is not supported by kedge's ${protocolName} mapper (it pushes over ${KEDGE_PUSH_METHODS.join(' and ')}); use one of those, or read the values from kedge's cloud MQTT topics`,
         );
       else
         report.warning(
